@@ -1,0 +1,130 @@
+# libsirnn: plain GNU Makefile.
+#   make            static + shared library, sirnn command, benchmark driver
+#   make test       all cmocka test binaries (installs missing deps as root)
+#   make asan       the same tests built with ASan + UBSan (in build/out/asan)
+#   make valgrind   memcheck over the test binaries
+#   make bench      full benchmark sweep (JSON lines)
+#   make bench-check  quick benchmarks; fails if bits or rounds grow vs bench/baseline.json
+#   make demo       the secure two-party demo over loopback
+#   make install / uninstall (PREFIX, DESTDIR), make clean
+
+include build/config.mk
+
+OUT ?= build/out
+OBJ := $(OUT)/obj
+
+LIB_DIRS := kernels net ot arith math nn
+LIB_SRCS := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
+LIB_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(LIB_SRCS))
+TOOL_SRCS := $(sort $(wildcard tools/*.c))
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+TEST_MAINS := $(sort $(wildcard tests/test_*.c))
+TEST_LIBSRCS := $(filter-out $(TEST_MAINS),$(sort $(wildcard tests/*.c)))
+TESTS := $(patsubst tests/%.c,$(OUT)/bin/tests/%,$(TEST_MAINS))
+
+STATIC := $(OUT)/lib/libsirnn.a
+SHARED := $(OUT)/lib/libsirnn.so.$(VERSION)
+PC     := $(OUT)/lib/pkgconfig/sirnn.pc
+SIRNN  := $(OUT)/bin/sirnn
+BENCH  := $(OUT)/bin/sirnn-bench
+
+CFLAGS_ALL = $(BASE_CFLAGS) $(CFLAGS)
+CPPFLAGS_ALL = $(BASE_CPPFLAGS) $(CPPFLAGS)
+LDFLAGS_ALL = $(BASE_LDFLAGS) -fopenmp $(LDFLAGS)
+LDLIBS_ALL = $(BASE_LDLIBS) $(LDLIBS)
+
+.PHONY: all lib test asan valgrind bench bench-check demo install uninstall clean deps deps-test check
+.DELETE_ON_ERROR:
+
+all: lib $(SIRNN) $(BENCH)
+lib: $(STATIC) $(SHARED) $(PC)
+
+deps:
+	@build/deps.sh build
+deps-test:
+	@build/deps.sh build test
+
+# Per-ISA flags come from the file name only.
+ISA_OF = $(lastword $(subst _, ,$(basename $(notdir $1))))
+$(OBJ)/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(ISA_FLAGS_$(call ISA_OF,$<)) -MMD -MP -c $< -o $@
+
+$(STATIC): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(SHARED): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libsirnn.so.$(SOVERSION) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+	ln -sf libsirnn.so.$(VERSION) $(OUT)/lib/libsirnn.so.$(SOVERSION)
+	ln -sf libsirnn.so.$(VERSION) $(OUT)/lib/libsirnn.so
+
+$(PC): build/sirnn.pc.in build/config.mk
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+$(SIRNN): $(patsubst %.c,$(OBJ)/%.o,$(TOOL_SRCS)) $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+$(BENCH): $(patsubst %.c,$(OBJ)/%.o,$(BENCH_SRCS)) $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+$(OUT)/bin/tests/%: $(OBJ)/tests/%.o $(patsubst %.c,$(OBJ)/%.o,$(TEST_LIBSRCS)) $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lcmocka $(LDLIBS_ALL)
+
+$(TESTS): | deps-test
+
+# Each test binary runs on its own; all of them run even if one fails.
+test: $(TESTS)
+	@fail=0; for t in $(TESTS); do \
+	  echo "== $$t"; $$t || { echo "FAILED: $$t"; fail=1; }; \
+	done; \
+	if [ $$fail = 0 ]; then echo "all test binaries passed"; else echo "some test binaries FAILED"; exit 1; fi
+check: test
+
+asan:
+	$(MAKE) OUT=build/out/asan SAN=1 test
+
+VALGRIND_FLAGS := --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+                  --track-origins=yes --quiet
+valgrind: $(TESTS)
+	@build/deps.sh valgrind
+	@fail=0; for t in $(TESTS); do \
+	  echo "== valgrind $$t"; SIRNN_TEST_QUICK=1 valgrind $(VALGRIND_FLAGS) $$t || { echo "FAILED: $$t"; fail=1; }; \
+	done; exit $$fail
+
+bench: $(BENCH)
+	$(BENCH) --all
+
+bench-check: $(BENCH)
+	$(BENCH) --check bench/baseline.json
+
+demo: $(SIRNN) | deps
+	$(SIRNN) demo
+
+install: lib $(SIRNN)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/sirnn $(DESTDIR)$(PKGDIR) $(DESTDIR)$(BINDIR)
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
+	ln -sf libsirnn.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsirnn.so.$(SOVERSION)
+	ln -sf libsirnn.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsirnn.so
+	install -m 644 include/sirnn/*.h $(DESTDIR)$(INCDIR)/sirnn/
+	install -m 644 $(PC) $(DESTDIR)$(PKGDIR)/
+	install -m 755 $(SIRNN) $(DESTDIR)$(BINDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libsirnn.a $(DESTDIR)$(LIBDIR)/libsirnn.so \
+	      $(DESTDIR)$(LIBDIR)/libsirnn.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libsirnn.so.$(VERSION) \
+	      $(DESTDIR)$(PKGDIR)/sirnn.pc $(DESTDIR)$(BINDIR)/sirnn
+	rm -rf $(DESTDIR)$(INCDIR)/sirnn
+
+clean:
+	rm -rf build/out
+
+-include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,69 @@
+/*
+ * sirnn-bench: one driver, a file per kernel family.
+ *
+ * A kernel is a function that runs its measurement and fills a
+ * bench_result. The driver prints one JSON object per line with the fixed
+ * fields (kernel, n, threads, isa, ns_per_op, ops_per_s, bits_per_op, rounds)
+ * followed by the kernel's own fields (its parameters, extra figures).
+ *
+ * Parameters come as key=value words on the command line; n and threads are
+ * common to all kernels. Timing uses the median of at least 3 runs.
+ */
+#ifndef SIRNN_BENCH_H
+#define SIRNN_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BENCH_MAX_PARAMS 16
+
+typedef struct bench_params {
+    size_t n;          /* elements (or blocks / bytes, as the kernel says) */
+    unsigned threads;  /* lanes per party */
+    unsigned runs;     /* timed repetitions (>= 3) */
+    int nkv;
+    char key[BENCH_MAX_PARAMS][32];
+    char val[BENCH_MAX_PARAMS][64];
+} bench_params;
+
+typedef struct bench_result {
+    double ns_per_op;   /* median over runs */
+    double bits_per_op; /* both directions, setup excluded; 0 for local kernels */
+    double rounds;      /* message flights on the critical path; 0 for local kernels */
+    char extra[512];    /* extra JSON fields, each starting with ',' */
+} bench_result;
+
+typedef int (*bench_fn)(const bench_params *p, bench_result *r);
+
+typedef struct bench_kernel {
+    const char *name;
+    const char *help;    /* parameters, e.g. "l=16" */
+    size_t default_n;
+    bench_fn fn;
+} bench_kernel;
+
+/* Kernel groups; each bench_*.c file defines one, terminated by {NULL}. */
+extern const bench_kernel bench_group_crypto[]; /* aes, prg, crhash */
+extern const bench_kernel bench_group_bits[];   /* transpose */
+extern const bench_kernel bench_group_net[];    /* channel */
+extern const bench_kernel bench_group_ot[];     /* iknp_rot, iknp_cot, iknp_ot, kkot */
+
+/* Helpers. */
+double bench_now_ns(void);
+double bench_median(double *v, unsigned n); /* sorts v */
+long long bench_param_int(const bench_params *p, const char *key, long long def);
+/* Append `,"key":value` to r->extra. */
+void bench_extra_int(bench_result *r, const char *key, long long v);
+void bench_extra_double(bench_result *r, const char *key, double v);
+
+/* Two parties in this process over loopback TCP (the listener on an
+ * ephemeral port, accepted on a helper thread). Returns 0 on success. */
+struct sirnn_party;
+struct sirnn_config;
+int bench_tcp_pair(struct sirnn_party **server, struct sirnn_party **client,
+                   const struct sirnn_config *cfg);
+/* Run fn0(arg0) here and fn1(arg1) on a new thread; 0 if both returned 0. */
+int bench_run2(int (*fn0)(void *), void *arg0, int (*fn1)(void *), void *arg1);
+
+#endif /* SIRNN_BENCH_H */

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Check that the build dependencies are present; install what is missing when
+# running as root with apt, otherwise print the exact command and fail.
+# Usage: build/deps.sh [build|test|valgrind]...
+set -euo pipefail
+need=()
+cc_has() { printf '#include <%s>\nint main(void){return 0;}\n' "$1" | ${CC:-cc} -x c -E - >/dev/null 2>&1; }
+for what in "$@"; do
+  case "$what" in
+    build)
+      cc_has openssl/evp.h || need+=(libssl-dev)
+      cc_has omp.h || need+=(libgomp1)
+      ;;
+    test)
+      cc_has openssl/evp.h || need+=(libssl-dev)
+      { printf '#include <stdarg.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <setjmp.h>\n#include <cmocka.h>\n' | ${CC:-cc} -x c -E - >/dev/null 2>&1; } || need+=(libcmocka-dev)
+      ;;
+    valgrind)
+      command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
+      ;;
+  esac
+done
+[ ${#need[@]} -eq 0 ] && exit 0
+# de-duplicate
+mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "deps: installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  exit 0
+fi
+echo "deps: missing packages. Run:" >&2
+echo "  sudo apt-get install -y ${need[*]}" >&2
+exit 1

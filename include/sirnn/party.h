@@ -1,0 +1,124 @@
+/*
+ * libsirnn party context.
+ *
+ * A sirnn_party is one side of a two-party session: the server (party 0,
+ * usually the model owner) or the client (party 1, usually the data owner).
+ * It holds the configuration and one *lane* per thread. Each lane owns its
+ * own connection, randomness and (later) OT engines, so a batch call splits
+ * its elements over the lanes and runs them in parallel; results and bytes
+ * sent are identical for any thread count.
+ *
+ * Contract, for every function in libsirnn that takes a party:
+ *   - the party comes first, then outputs, then inputs, then parameters;
+ *   - a batch is a flat array plus size_t n; NULL arrays are allowed only
+ *     when n == 0;
+ *   - the return value is a sirnn_status; argument errors are detected
+ *     before anything is sent, so the session stays usable;
+ *   - after an I/O error in the middle of a protocol the two parties are out
+ *     of step: every later call returns SIRNN_ERR_STATE, and the party must
+ *     be freed (a new session can then be opened);
+ *   - a party is used by one host thread at a time (it runs its own lanes).
+ *
+ * Security model: semi-honest, two parties, no trusted dealer, computational
+ * security parameter 128. Randomness comes from the OS (RAND_bytes) unless
+ * the config's test mode is on, which makes runs reproducible and is
+ * insecure by design.
+ */
+#ifndef SIRNN_PARTY_H
+#define SIRNN_PARTY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sirnn/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum sirnn_role {
+    SIRNN_SERVER = 0, /* party 0 */
+    SIRNN_CLIENT = 1  /* party 1 */
+} sirnn_role;
+
+typedef enum sirnn_ot_backend {
+    SIRNN_OT_IKNP = 0 /* IKNP OT extension (the only backend so far) */
+} sirnn_ot_backend;
+
+/* Largest number of lanes (threads) per party. */
+#define SIRNN_MAX_THREADS 64
+
+typedef struct sirnn_config {
+    unsigned threads;         /* lanes per party, 1..SIRNN_MAX_THREADS (default 1) */
+    int timeout_ms;           /* longest wait for the peer in any single I/O step;
+                                 < 0 waits forever (default 30000) */
+    int connect_timeout_ms;   /* how long connect retries / accept waits
+                                 (default 10000; < 0 forever) */
+    sirnn_ot_backend ot_backend; /* must match on both sides */
+    size_t ot_pool_size;      /* random OTs generated ahead per lane (default 1<<16);
+                                 must match on both sides */
+    int test_mode;            /* non-zero: seeds derived from test_seed (INSECURE,
+                                 for reproducible tests only); must match */
+    uint64_t test_seed;
+} sirnn_config;
+
+/* The defaults listed above. */
+SIRNN_API sirnn_config sirnn_config_default(void);
+
+typedef struct sirnn_party sirnn_party;
+typedef struct sirnn_listener sirnn_listener;
+
+/* Counters summed over all lanes, since the party was created (the handshake
+ * included). A flight is one burst of bytes sent before waiting for the peer. */
+typedef struct sirnn_stats {
+    uint64_t bytes_sent;
+    uint64_t bytes_received;
+    uint64_t flights;
+} sirnn_stats;
+
+/*
+ * Server side, in two steps so that a caller can learn an ephemeral port
+ * before blocking: open a listening socket on bind_addr:port (bind_addr NULL
+ * means 127.0.0.1; port 0 picks a free port), then accept one session.
+ */
+SIRNN_API sirnn_status sirnn_listener_open(sirnn_listener **out, const char *bind_addr,
+                                           uint16_t port);
+SIRNN_API uint16_t sirnn_listener_port(const sirnn_listener *lst);
+SIRNN_API void sirnn_listener_close(sirnn_listener *lst);
+/* Accept one client (all of its lanes) and run the handshake. cfg NULL means
+ * the defaults. On error *out is NULL and the listener stays usable. */
+SIRNN_API sirnn_status sirnn_party_accept(sirnn_party **out, sirnn_listener *lst,
+                                          const sirnn_config *cfg);
+/* sirnn_listener_open + sirnn_party_accept + sirnn_listener_close. */
+SIRNN_API sirnn_status sirnn_party_listen(sirnn_party **out, const char *bind_addr,
+                                          uint16_t port, const sirnn_config *cfg);
+
+/* Client side: connect to host:port (retrying until connect_timeout_ms so
+ * the client may start first) and run the handshake. */
+SIRNN_API sirnn_status sirnn_party_connect(sirnn_party **out, const char *host,
+                                           uint16_t port, const sirnn_config *cfg);
+
+/* Two connected parties in one process over in-process socket pairs (for
+ * tests and embedded demos). Both must then be driven from different threads
+ * for any interactive call. */
+SIRNN_API sirnn_status sirnn_party_pair(sirnn_party **server, sirnn_party **client,
+                                        const sirnn_config *cfg);
+
+/* Close every lane, wipe keys and seeds, free. NULL is a no-op. */
+SIRNN_API void sirnn_party_free(sirnn_party *party);
+
+SIRNN_API sirnn_role sirnn_party_role(const sirnn_party *party);
+SIRNN_API unsigned sirnn_party_threads(const sirnn_party *party);
+SIRNN_API sirnn_status sirnn_party_stats(const sirnn_party *party, sirnn_stats *out);
+/* A detailed message for the last error this party saw (for example which
+ * handshake field differed), or "" if none. Valid until the next call. */
+SIRNN_API const char *sirnn_party_last_error(const sirnn_party *party);
+/* The message of the last error of a failed constructor on this thread
+ * (listen/accept/connect/pair return no party to ask). */
+SIRNN_API const char *sirnn_last_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SIRNN_PARTY_H */

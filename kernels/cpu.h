@@ -1,0 +1,92 @@
+/*
+ * CPU feature detection and the kernel dispatch table.
+ *
+ * cpuid and xgetbv are read once. The active ISA level is the highest level
+ * this machine can run, capped by the environment variable
+ * SIRNN_ISA=portable|aesni|avx2|avx512. Each kernel family picks, for a given
+ * level, the best implementation whose features the machine has (for
+ * example AES on an AVX2 machine without VAES uses the AES-NI path).
+ *
+ * Levels and what they allow:
+ *   portable  pure C (AES through OpenSSL EVP)
+ *   aesni     + SSE2/SSSE3/SSE4.1, AES-NI, PCLMULQDQ
+ *   avx2      + AVX2, BMI2, and VAES on 256-bit registers if present
+ *   avx512    + AVX-512 F/BW/VL, and VAES/VPCLMULQDQ on 512-bit registers
+ */
+#ifndef SIRNN_KERNELS_CPU_H
+#define SIRNN_KERNELS_CPU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/block.h"
+
+typedef enum sirnn_isa {
+    SIRNN_ISA_PORTABLE = 0,
+    SIRNN_ISA_AESNI = 1,
+    SIRNN_ISA_AVX2 = 2,
+    SIRNN_ISA_AVX512 = 3
+} sirnn_isa;
+#define SIRNN_ISA_COUNT 4
+
+typedef struct sirnn_cpu_features {
+    bool sse2, ssse3, sse41, aesni, pclmul, avx, avx2, bmi2;
+    bool vaes, vpclmul, gfni, avx512f, avx512bw, avx512vl;
+} sirnn_cpu_features;
+
+struct sirnn_aes_key;
+
+/*
+ * One table of function pointers per ISA level. A member is never NULL in a
+ * filled table. Every native entry has a portable twin with the same contract.
+ */
+typedef struct sirnn_kernel_table {
+    sirnn_isa isa;         /* level this table was built for */
+    const char *aes_impl;  /* "evp", "aesni", "vaes256", "vaes512" */
+    const char *transpose_impl; /* "portable", "sse2", "avx2", ... */
+
+    /* out[i] = AES_k(in[i]) over 16-byte blocks, any alignment; out may
+     * alias in exactly. */
+    void (*aes_ecb)(const struct sirnn_aes_key *k, void *out, const void *in, size_t n);
+    /* out[i] = AES_k(block(hi = nonce, lo = counter + i)) (counter wraps mod 2^64). */
+    void (*aes_ctr)(const struct sirnn_aes_key *k, sirnn_block *out,
+                    uint64_t nonce, uint64_t counter, size_t n);
+    /* Fixed-key hashes; see kernels/crhash.h for definitions. */
+    void (*crhash)(sirnn_block *out, const sirnn_block *in, size_t n);
+    void (*tccrhash)(sirnn_block *out, const sirnn_block *in,
+                     uint64_t tweak, size_t n);
+    void (*tccrhash256)(sirnn_block *out, const sirnn_block *in,
+                        uint64_t tweak, size_t n);
+
+    /* Bit-matrix transposes; see kernels/transpose.h. */
+    void (*transpose128)(sirnn_block *out, const uint8_t *in,
+                         size_t in_stride, size_t ncols);
+    void (*transpose256)(sirnn_block *out, const uint8_t *in,
+                         size_t in_stride, size_t ncols);
+} sirnn_kernel_table;
+
+/* Features of this machine (cached after the first call; thread-safe). */
+const sirnn_cpu_features *sirnn_cpu_features_get(void);
+/* Highest level this machine can run. */
+sirnn_isa sirnn_cpu_max_isa(void);
+/* Level in use: max level capped by SIRNN_ISA (read once). */
+sirnn_isa sirnn_cpu_active_isa(void);
+/* Parse "portable", "aesni", "avx2", "avx512"; -1 if unknown. */
+int sirnn_isa_parse(const char *name);
+/* Name of a level. */
+const char *sirnn_isa_level_name(sirnn_isa isa);
+
+/* The active table. */
+const sirnn_kernel_table *sirnn_kernels(void);
+/* The table of a given level; false if this machine cannot run that level.
+ * Used by tests to compare every path with its portable twin. */
+bool sirnn_kernels_for_isa(sirnn_isa isa, sirnn_kernel_table *out);
+
+/* Per-family fillers, called by cpu.c; each lives in its family's dispatcher. */
+void sirnn_aes_fill_table(sirnn_kernel_table *t, sirnn_isa isa,
+                          const sirnn_cpu_features *f);
+void sirnn_transpose_fill_table(sirnn_kernel_table *t, sirnn_isa isa,
+                                const sirnn_cpu_features *f);
+
+#endif /* SIRNN_KERNELS_CPU_H */

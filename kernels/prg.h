@@ -1,0 +1,37 @@
+/*
+ * AES-CTR pseudo-random generator from a 128-bit seed.
+ *
+ * Block j of the stream is AES_seed((nonce << 64) | j). Any position can be
+ * reached directly (sirnn_prg_seek), so the output never depends on how a
+ * batch is split into chunks or lanes. The seed is secret; it is wiped by
+ * sirnn_prg_free().
+ */
+#ifndef SIRNN_KERNELS_PRG_H
+#define SIRNN_KERNELS_PRG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sirnn/status.h"
+#include "kernels/aes.h"
+
+typedef struct sirnn_prg {
+    sirnn_aes_key key;
+    uint64_t nonce;   /* stream id: independent streams from one seed */
+    uint64_t counter; /* index of the next block */
+} sirnn_prg;
+
+sirnn_status sirnn_prg_init(sirnn_prg *prg, const sirnn_block *seed, uint64_t nonce);
+void sirnn_prg_free(sirnn_prg *prg);
+/* Position the stream at block index `block`. */
+void sirnn_prg_seek(sirnn_prg *prg, uint64_t block);
+/* Next n blocks. */
+void sirnn_prg_blocks(sirnn_prg *prg, sirnn_block *out, size_t n);
+/* Next nbytes bytes; consumes ceil(nbytes / 16) blocks (the tail of the last
+ * block is discarded, so positions stay block-aligned). */
+void sirnn_prg_bytes(sirnn_prg *prg, void *out, size_t nbytes);
+/* Next n words, each masked to the low l bits (1 <= l <= 64); consumes
+ * ceil(n / 2) blocks. */
+void sirnn_prg_ring(sirnn_prg *prg, uint64_t *out, size_t n, unsigned l);
+
+#endif /* SIRNN_KERNELS_PRG_H */

@@ -1,0 +1,555 @@
+/*
+ * Party construction, the handshake, and teardown.
+ *
+ * Handshake (lane 0, both sides send first, then both read, so it costs
+ * one flight each way):
+ *   hello = magic "SIRNNhs1" | version u32 | role u8 | test_mode u8 | 0 u16 |
+ *           lanes u32 | ot_backend u32 | ot_pool_size u64 | session[16]
+ * Each side compares the peer's hello with its own expectations, so a
+ * mismatch is reported on both sides, with the field that differed. The
+ * server's session id (random) is echoed by the client on every further
+ * TCP lane together with the lane index:
+ *   lane hello = magic "SIRNNln1" | session[16] | lane u32
+ * so a stray connection can never be taken for a lane of this session.
+ */
+#include "net/party_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sirnn/sirnn.h"
+#include "kernels/random.h"
+#include "net/tcp.h"
+
+#define HELLO_SIZE 48
+#define LANE_HELLO_SIZE 28
+static const uint8_t k_hello_magic[8] = {'S', 'I', 'R', 'N', 'N', 'h', 's', '1'};
+static const uint8_t k_lane_magic[8] = {'S', 'I', 'R', 'N', 'N', 'l', 'n', '1'};
+
+static _Thread_local char g_last_error[256];
+
+void sirnn_set_last_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g_last_error, sizeof(g_last_error), fmt, ap);
+    va_end(ap);
+}
+
+const char *sirnn_last_error(void)
+{
+    return g_last_error;
+}
+
+sirnn_config sirnn_config_default(void)
+{
+    sirnn_config c;
+    memset(&c, 0, sizeof(c));
+    c.threads = 1;
+    c.timeout_ms = 30000;
+    c.connect_timeout_ms = 10000;
+    c.ot_backend = SIRNN_OT_IKNP;
+    c.ot_pool_size = (size_t)1 << 16;
+    c.test_mode = 0;
+    c.test_seed = 0;
+    return c;
+}
+
+static sirnn_status check_config(const sirnn_config *c)
+{
+    if (c->threads < 1 || c->threads > SIRNN_MAX_THREADS) {
+        sirnn_set_last_error("config: threads must be 1..%d (got %u)", SIRNN_MAX_THREADS,
+                             c->threads);
+        return SIRNN_ERR_ARG;
+    }
+    if (c->ot_backend != SIRNN_OT_IKNP) {
+        sirnn_set_last_error("config: unknown OT backend %d", (int)c->ot_backend);
+        return SIRNN_ERR_ARG;
+    }
+    if (c->ot_pool_size < 128 || c->ot_pool_size > ((size_t)1 << 28)) {
+        sirnn_set_last_error("config: ot_pool_size must be 128..2^28 (got %zu)", c->ot_pool_size);
+        return SIRNN_ERR_ARG;
+    }
+    return SIRNN_OK;
+}
+
+sirnn_status sirnn_party_usable(const sirnn_party *party)
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    return party->broken ? SIRNN_ERR_STATE : SIRNN_OK;
+}
+
+sirnn_status sirnn_party_error(sirnn_party *party, sirnn_status status, const char *fmt, ...)
+{
+    if (party != NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(party->last_error, sizeof(party->last_error), fmt, ap);
+        va_end(ap);
+    }
+    return status;
+}
+
+sirnn_status sirnn_party_fail(sirnn_party *party, sirnn_status status, const char *what)
+{
+    if (party != NULL && status != SIRNN_OK) {
+        party->broken = status;
+        snprintf(party->last_error, sizeof(party->last_error), "%s: %s", what,
+                 sirnn_strerror(status));
+    }
+    return status;
+}
+
+/* ---- allocation ---------------------------------------------------------- */
+
+static sirnn_status party_alloc(sirnn_party **out, sirnn_role role, const sirnn_config *cfg)
+{
+    sirnn_party *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return SIRNN_ERR_NOMEM;
+    p->role = role;
+    p->cfg = *cfg;
+    p->nlanes = cfg->threads;
+    p->lanes = calloc(p->nlanes, sizeof(*p->lanes));
+    if (p->lanes == NULL) {
+        free(p);
+        return SIRNN_ERR_NOMEM;
+    }
+    for (unsigned i = 0; i < p->nlanes; i++) {
+        p->lanes[i].index = i;
+        p->lanes[i].ch.fd = -1;
+    }
+    *out = p;
+    return SIRNN_OK;
+}
+
+/* Each lane's PRG seed: from the OS, or in test mode a fixed function of
+ * (test_seed, role, lane) so that whole runs are reproducible. */
+static sirnn_status seed_lanes(sirnn_party *p)
+{
+    for (unsigned i = 0; i < p->nlanes; i++) {
+        sirnn_block seed;
+        if (p->cfg.test_mode) {
+            seed = sirnn_block_make(((uint64_t)p->role << 32) | i, p->cfg.test_seed);
+        } else {
+            sirnn_status st = sirnn_os_random(&seed, sizeof(seed));
+            if (st != SIRNN_OK)
+                return st;
+        }
+        sirnn_status st = sirnn_prg_init(&p->lanes[i].prg, &seed, 0);
+        sirnn_memzero(&seed, sizeof(seed));
+        if (st != SIRNN_OK)
+            return st;
+    }
+    return SIRNN_OK;
+}
+
+void sirnn_party_free(sirnn_party *party)
+{
+    if (party == NULL)
+        return;
+    if (party->lanes != NULL) {
+        for (unsigned i = 0; i < party->nlanes; i++) {
+            sirnn_lane *lane = &party->lanes[i];
+            for (unsigned e = 0; e < SIRNN_LANE_EXT_COUNT; e++)
+                if (lane->ext[e].state != NULL && lane->ext[e].free_fn != NULL)
+                    lane->ext[e].free_fn(lane->ext[e].state);
+            sirnn_channel_close(&lane->ch);
+            sirnn_prg_free(&lane->prg);
+        }
+        sirnn_memzero(party->lanes, party->nlanes * sizeof(*party->lanes));
+        free(party->lanes);
+    }
+    sirnn_memzero(party, sizeof(*party));
+    free(party);
+}
+
+/* ---- handshake ----------------------------------------------------------- */
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static void encode_hello(const sirnn_party *p, const uint8_t session[16], uint8_t out[HELLO_SIZE])
+{
+    memset(out, 0, HELLO_SIZE);
+    memcpy(out, k_hello_magic, 8);
+    put_u32(out + 8, SIRNN_PROTOCOL_VERSION);
+    out[12] = (uint8_t)p->role;
+    out[13] = p->cfg.test_mode ? 1 : 0;
+    put_u32(out + 16, p->nlanes);
+    put_u32(out + 20, (uint32_t)p->cfg.ot_backend);
+    put_u64(out + 24, (uint64_t)p->cfg.ot_pool_size);
+    memcpy(out + 32, session, 16);
+}
+
+/* Compare the peer's hello with ours; record which field differs. */
+static sirnn_status check_hello(sirnn_party *p, const uint8_t in[HELLO_SIZE])
+{
+    if (memcmp(in, k_hello_magic, 8) != 0)
+        return sirnn_party_error(p, SIRNN_ERR_PEER_MISMATCH,
+                                 "handshake: the peer is not a libsirnn party (bad magic)");
+    uint32_t version = get_u32(in + 8);
+    if (version != SIRNN_PROTOCOL_VERSION)
+        return sirnn_party_error(p, SIRNN_ERR_PEER_MISMATCH,
+                                 "handshake: protocol version differs (ours %u, peer %u)",
+                                 (unsigned)SIRNN_PROTOCOL_VERSION, (unsigned)version);
+    unsigned peer_role = in[12];
+    if (peer_role == (unsigned)p->role || peer_role > 1)
+        return sirnn_party_error(p, SIRNN_ERR_PEER_MISMATCH,
+                                 "handshake: role clash (we are the %s, the peer says %s)",
+                                 p->role == SIRNN_SERVER ? "server" : "client",
+                                 peer_role == 0 ? "server" : peer_role == 1 ? "client" : "unknown");
+    unsigned peer_test = in[13];
+    if (peer_test != (p->cfg.test_mode ? 1u : 0u))
+        return sirnn_party_error(p, SIRNN_ERR_PEER_MISMATCH,
+                                 "handshake: test mode differs (ours %s, peer %s)",
+                                 p->cfg.test_mode ? "on" : "off", peer_test ? "on" : "off");
+    uint32_t lanes = get_u32(in + 16);
+    if (lanes != p->nlanes)
+        return sirnn_party_error(p, SIRNN_ERR_PEER_MISMATCH,
+                                 "handshake: lane (thread) count differs (ours %u, peer %u)",
+                                 p->nlanes, (unsigned)lanes);
+    uint32_t backend = get_u32(in + 20);
+    if (backend != (uint32_t)p->cfg.ot_backend)
+        return sirnn_party_error(p, SIRNN_ERR_PEER_MISMATCH,
+                                 "handshake: OT backend differs (ours %u, peer %u)",
+                                 (unsigned)p->cfg.ot_backend, (unsigned)backend);
+    uint64_t pool = get_u64(in + 24);
+    if (pool != (uint64_t)p->cfg.ot_pool_size)
+        return sirnn_party_error(p, SIRNN_ERR_PEER_MISMATCH,
+                                 "handshake: OT pool size differs (ours %zu, peer %llu)",
+                                 p->cfg.ot_pool_size, (unsigned long long)pool);
+    return SIRNN_OK;
+}
+
+/* Lane 0 exchange. The server's session id is returned in session. */
+static sirnn_status exchange_hello(sirnn_party *p, uint8_t session[16])
+{
+    uint8_t mine[HELLO_SIZE], theirs[HELLO_SIZE];
+    sirnn_channel *ch = &p->lanes[0].ch;
+    encode_hello(p, session, mine);
+    sirnn_status st = sirnn_channel_send(ch, mine, sizeof(mine));
+    if (st == SIRNN_OK)
+        st = sirnn_channel_flush(ch);
+    if (st == SIRNN_OK)
+        st = sirnn_channel_recv(ch, theirs, sizeof(theirs));
+    if (st != SIRNN_OK)
+        return sirnn_party_error(p, st, "handshake: %s", sirnn_strerror(st));
+    st = check_hello(p, theirs);
+    if (st == SIRNN_OK && p->role == SIRNN_CLIENT)
+        memcpy(session, theirs + 32, 16);
+    return st;
+}
+
+static sirnn_status send_lane_hello(sirnn_channel *ch, const uint8_t session[16], unsigned lane)
+{
+    uint8_t msg[LANE_HELLO_SIZE];
+    memcpy(msg, k_lane_magic, 8);
+    memcpy(msg + 8, session, 16);
+    put_u32(msg + 24, lane);
+    sirnn_status st = sirnn_channel_send(ch, msg, sizeof(msg));
+    return st == SIRNN_OK ? sirnn_channel_flush(ch) : st;
+}
+
+static sirnn_status new_session_id(const sirnn_party *p, uint8_t session[16])
+{
+    if (p->cfg.test_mode) {
+        put_u64(session, p->cfg.test_seed);
+        put_u64(session + 8, 0x53657373696f6e31ULL);
+        return SIRNN_OK;
+    }
+    return sirnn_os_random(session, 16);
+}
+
+/* Finish a party whose lanes are connected: seed, done. On failure, frees it
+ * and keeps its message as the thread's last error. */
+static sirnn_status finish(sirnn_party *p, sirnn_status st, sirnn_party **out)
+{
+    if (st == SIRNN_OK)
+        st = seed_lanes(p);
+    if (st != SIRNN_OK) {
+        if (p->last_error[0] != '\0')
+            sirnn_set_last_error("%s", p->last_error);
+        else
+            sirnn_set_last_error("%s", sirnn_strerror(st));
+        sirnn_party_free(p);
+        *out = NULL;
+        return st;
+    }
+    *out = p;
+    return SIRNN_OK;
+}
+
+/* ---- listener / server --------------------------------------------------- */
+
+struct sirnn_listener {
+    int fd;
+    uint16_t port;
+};
+
+sirnn_status sirnn_listener_open(sirnn_listener **out, const char *bind_addr, uint16_t port)
+{
+    if (out == NULL)
+        return SIRNN_ERR_ARG;
+    *out = NULL;
+    sirnn_listener *l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        return SIRNN_ERR_NOMEM;
+    sirnn_status st = sirnn_tcp_listen(&l->fd, bind_addr, port);
+    if (st == SIRNN_OK)
+        st = sirnn_tcp_local_port(l->fd, &l->port);
+    if (st != SIRNN_OK) {
+        sirnn_set_last_error("cannot listen on %s:%u: %s", bind_addr ? bind_addr : "127.0.0.1",
+                             (unsigned)port, sirnn_strerror(st));
+        if (l->fd >= 0)
+            close(l->fd);
+        free(l);
+        return st;
+    }
+    *out = l;
+    return SIRNN_OK;
+}
+
+uint16_t sirnn_listener_port(const sirnn_listener *lst)
+{
+    return lst ? lst->port : 0;
+}
+
+void sirnn_listener_close(sirnn_listener *lst)
+{
+    if (lst == NULL)
+        return;
+    if (lst->fd >= 0)
+        close(lst->fd);
+    free(lst);
+}
+
+static sirnn_status accept_lane(sirnn_party *p, sirnn_listener *lst, unsigned lane)
+{
+    int fd = -1;
+    sirnn_status st = sirnn_tcp_accept(lst->fd, p->cfg.connect_timeout_ms, &fd);
+    if (st != SIRNN_OK)
+        return sirnn_party_error(p, st, "accepting lane %u: %s", lane, sirnn_strerror(st));
+    st = sirnn_channel_from_fd(&p->lanes[lane].ch, fd, p->cfg.timeout_ms);
+    if (st != SIRNN_OK)
+        return sirnn_party_error(p, st, "lane %u: %s", lane, sirnn_strerror(st));
+    return SIRNN_OK;
+}
+
+sirnn_status sirnn_party_accept(sirnn_party **out, sirnn_listener *lst, const sirnn_config *cfg)
+{
+    if (out == NULL || lst == NULL)
+        return SIRNN_ERR_ARG;
+    *out = NULL;
+    sirnn_config c = cfg ? *cfg : sirnn_config_default();
+    sirnn_status st = check_config(&c);
+    if (st != SIRNN_OK)
+        return st;
+    sirnn_party *p;
+    if ((st = party_alloc(&p, SIRNN_SERVER, &c)) != SIRNN_OK)
+        return st;
+    uint8_t session[16];
+    st = new_session_id(p, session);
+    if (st == SIRNN_OK)
+        st = accept_lane(p, lst, 0);
+    if (st == SIRNN_OK)
+        st = exchange_hello(p, session);
+    /* Further lanes: each must name this session and a fresh lane index;
+     * they may arrive in any order. */
+    for (unsigned k = 1; st == SIRNN_OK && k < p->nlanes; k++) {
+        sirnn_channel tmp;
+        int fd = -1;
+        st = sirnn_tcp_accept(lst->fd, p->cfg.connect_timeout_ms, &fd);
+        if (st != SIRNN_OK) {
+            sirnn_party_error(p, st, "accepting lane %u: %s", k, sirnn_strerror(st));
+            break;
+        }
+        if ((st = sirnn_channel_from_fd(&tmp, fd, p->cfg.timeout_ms)) != SIRNN_OK)
+            break;
+        uint8_t msg[LANE_HELLO_SIZE];
+        st = sirnn_channel_recv(&tmp, msg, sizeof(msg));
+        if (st == SIRNN_OK) {
+            unsigned idx = get_u32(msg + 24);
+            if (memcmp(msg, k_lane_magic, 8) != 0 || memcmp(msg + 8, session, 16) != 0 ||
+                idx == 0 || idx >= p->nlanes || p->lanes[idx].ch.fd >= 0) {
+                st = sirnn_party_error(p, SIRNN_ERR_PEER_MISMATCH,
+                                       "handshake: lane connection %u does not belong to this "
+                                       "session",
+                                       k);
+            } else {
+                p->lanes[idx].ch = tmp;
+                continue;
+            }
+        } else {
+            sirnn_party_error(p, st, "lane %u hello: %s", k, sirnn_strerror(st));
+        }
+        sirnn_channel_close(&tmp);
+    }
+    return finish(p, st, out);
+}
+
+sirnn_status sirnn_party_listen(sirnn_party **out, const char *bind_addr, uint16_t port,
+                                const sirnn_config *cfg)
+{
+    if (out == NULL)
+        return SIRNN_ERR_ARG;
+    *out = NULL;
+    sirnn_listener *lst;
+    sirnn_status st = sirnn_listener_open(&lst, bind_addr, port);
+    if (st != SIRNN_OK)
+        return st;
+    st = sirnn_party_accept(out, lst, cfg);
+    sirnn_listener_close(lst);
+    return st;
+}
+
+/* ---- client -------------------------------------------------------------- */
+
+static sirnn_status connect_lane(sirnn_party *p, const char *host, uint16_t port, unsigned lane)
+{
+    int fd = -1;
+    sirnn_status st = sirnn_tcp_connect(&fd, host, port, p->cfg.connect_timeout_ms);
+    if (st != SIRNN_OK)
+        return sirnn_party_error(p, st, "connecting lane %u to %s:%u: %s", lane, host,
+                                 (unsigned)port, sirnn_strerror(st));
+    st = sirnn_channel_from_fd(&p->lanes[lane].ch, fd, p->cfg.timeout_ms);
+    if (st != SIRNN_OK)
+        return sirnn_party_error(p, st, "lane %u: %s", lane, sirnn_strerror(st));
+    return SIRNN_OK;
+}
+
+sirnn_status sirnn_party_connect(sirnn_party **out, const char *host, uint16_t port,
+                                 const sirnn_config *cfg)
+{
+    if (out == NULL || host == NULL || port == 0) {
+        sirnn_set_last_error("connect: host and a non-zero port are required");
+        return SIRNN_ERR_ARG;
+    }
+    *out = NULL;
+    sirnn_config c = cfg ? *cfg : sirnn_config_default();
+    sirnn_status st = check_config(&c);
+    if (st != SIRNN_OK)
+        return st;
+    sirnn_party *p;
+    if ((st = party_alloc(&p, SIRNN_CLIENT, &c)) != SIRNN_OK)
+        return st;
+    uint8_t session[16] = {0};
+    st = connect_lane(p, host, port, 0);
+    if (st == SIRNN_OK)
+        st = exchange_hello(p, session);
+    for (unsigned k = 1; st == SIRNN_OK && k < p->nlanes; k++) {
+        st = connect_lane(p, host, port, k);
+        if (st == SIRNN_OK)
+            st = send_lane_hello(&p->lanes[k].ch, session, k);
+    }
+    return finish(p, st, out);
+}
+
+/* ---- in-process pair ----------------------------------------------------- */
+
+sirnn_status sirnn_party_pair(sirnn_party **server, sirnn_party **client, const sirnn_config *cfg)
+{
+    if (server == NULL || client == NULL)
+        return SIRNN_ERR_ARG;
+    *server = *client = NULL;
+    sirnn_config c = cfg ? *cfg : sirnn_config_default();
+    sirnn_status st = check_config(&c);
+    if (st != SIRNN_OK)
+        return st;
+    sirnn_party *s, *k;
+    if ((st = party_alloc(&s, SIRNN_SERVER, &c)) != SIRNN_OK)
+        return st;
+    if ((st = party_alloc(&k, SIRNN_CLIENT, &c)) != SIRNN_OK) {
+        sirnn_party_free(s);
+        return st;
+    }
+    for (unsigned i = 0; st == SIRNN_OK && i < c.threads; i++)
+        st = sirnn_channel_pair(&s->lanes[i].ch, &k->lanes[i].ch, c.timeout_ms);
+    /* The hellos are small enough for the socket buffers, so one thread can
+     * run both sides: both send, then both read. */
+    uint8_t session[16] = {0}, hs[HELLO_SIZE], hk[HELLO_SIZE];
+    if (st == SIRNN_OK)
+        st = new_session_id(s, session);
+    if (st == SIRNN_OK) {
+        encode_hello(s, session, hs);
+        encode_hello(k, (const uint8_t[16]){0}, hk);
+        st = sirnn_channel_send(&s->lanes[0].ch, hs, sizeof(hs));
+        if (st == SIRNN_OK)
+            st = sirnn_channel_send(&k->lanes[0].ch, hk, sizeof(hk));
+        if (st == SIRNN_OK)
+            st = sirnn_channel_recv(&s->lanes[0].ch, hk, sizeof(hk));
+        if (st == SIRNN_OK)
+            st = sirnn_channel_recv(&k->lanes[0].ch, hs, sizeof(hs));
+        if (st == SIRNN_OK)
+            st = check_hello(s, hk);
+        if (st == SIRNN_OK)
+            st = check_hello(k, hs);
+    }
+    sirnn_status st_s = finish(s, st, server);
+    sirnn_status st_k = finish(k, st_s, client);
+    if (st_k != SIRNN_OK && *server != NULL) {
+        sirnn_party_free(*server);
+        *server = NULL;
+    }
+    return st_k;
+}
+
+/* ---- queries ------------------------------------------------------------- */
+
+sirnn_role sirnn_party_role(const sirnn_party *party)
+{
+    return party ? party->role : SIRNN_SERVER;
+}
+
+unsigned sirnn_party_threads(const sirnn_party *party)
+{
+    return party ? party->nlanes : 0;
+}
+
+sirnn_status sirnn_party_stats(const sirnn_party *party, sirnn_stats *out)
+{
+    if (party == NULL || out == NULL)
+        return SIRNN_ERR_ARG;
+    memset(out, 0, sizeof(*out));
+    for (unsigned i = 0; i < party->nlanes; i++) {
+        sirnn_channel_stats cs;
+        sirnn_channel_get_stats(&party->lanes[i].ch, &cs);
+        out->bytes_sent += cs.bytes_sent;
+        out->bytes_received += cs.bytes_received;
+        out->flights += cs.flushes;
+    }
+    return SIRNN_OK;
+}
+
+const char *sirnn_party_last_error(const sirnn_party *party)
+{
+    return party ? party->last_error : "";
+}

@@ -1,0 +1,64 @@
+/*
+ * The party context as seen by the layers above net/ (ot/, arith/, ...).
+ * Not installed: host applications see only the opaque sirnn_party.
+ */
+#ifndef SIRNN_NET_PARTY_INTERNAL_H
+#define SIRNN_NET_PARTY_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sirnn/party.h"
+#include "kernels/prg.h"
+#include "net/channel.h"
+
+/* Per-lane state owned by an upper layer (for example the OT engines). The
+ * layer that attaches it provides the destructor, which must wipe secrets. */
+typedef struct sirnn_lane_ext {
+    void *state;
+    void (*free_fn)(void *state);
+} sirnn_lane_ext;
+
+enum { SIRNN_LANE_EXT_OT = 0, SIRNN_LANE_EXT_COUNT = 4 };
+
+typedef struct sirnn_lane {
+    unsigned index;
+    sirnn_channel ch;
+    sirnn_prg prg; /* this lane's private randomness (secret seed) */
+    sirnn_lane_ext ext[SIRNN_LANE_EXT_COUNT];
+} sirnn_lane;
+
+struct sirnn_party {
+    sirnn_role role;
+    sirnn_config cfg;
+    unsigned nlanes;
+    sirnn_lane *lanes;
+    sirnn_status broken; /* non-zero after an I/O error mid-protocol */
+    char last_error[256];
+};
+
+/* SIRNN_ERR_STATE if the party is broken, SIRNN_ERR_ARG if NULL, else OK. */
+sirnn_status sirnn_party_usable(const sirnn_party *party);
+/* Record a detailed message; returns status unchanged, for `return sirnn_party_error(...)`. */
+sirnn_status sirnn_party_error(sirnn_party *party, sirnn_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* After a failed exchange: mark the party broken (every later call gets
+ * SIRNN_ERR_STATE) and record the message. Returns status. */
+sirnn_status sirnn_party_fail(sirnn_party *party, sirnn_status status, const char *what);
+/* Set the per-thread constructor error message. */
+void sirnn_set_last_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * The batch driver: split [0, n) into one contiguous range per lane
+ * (lane i gets [n*i/T, n*(i+1)/T)) and run fn on each lane in parallel under
+ * OpenMP. This is the only place with OpenMP; fn itself is serial. Both
+ * parties split identically, so lane i talks to lane i. Returns the first
+ * failing lane's status (lowest index) and marks the party broken if that
+ * status is an I/O-class error.
+ */
+typedef sirnn_status (*sirnn_lane_fn)(sirnn_party *party, sirnn_lane *lane, size_t begin,
+                                      size_t end, void *ctx);
+sirnn_status sirnn_batch_run(sirnn_party *party, size_t n, sirnn_lane_fn fn, void *ctx);
+
+#endif /* SIRNN_NET_PARTY_INTERNAL_H */

@@ -1,0 +1,127 @@
+#include "tests/harness.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+uint64_t test_seed(void)
+{
+    static int have = 0;
+    static uint64_t seed;
+    if (!have) {
+        const char *env = getenv("SIRNN_TEST_SEED");
+        if (env != NULL && *env != '\0') {
+            seed = strtoull(env, NULL, 0);
+        } else {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            seed = (uint64_t)ts.tv_sec * 1000000007u ^ (uint64_t)ts.tv_nsec;
+        }
+        have = 1;
+        printf("test seed: %" PRIu64 " (set SIRNN_TEST_SEED=%" PRIu64 " to reproduce)\n",
+               seed, seed);
+        fflush(stdout);
+    }
+    return seed;
+}
+
+bool test_quick(void)
+{
+    const char *env = getenv("SIRNN_TEST_QUICK");
+    return env != NULL && *env != '\0' && strcmp(env, "0") != 0;
+}
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void test_rng_init(test_rng *r, uint64_t seed)
+{
+    uint64_t x = seed;
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&x);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+uint64_t test_rng_next(test_rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+uint64_t test_rng_below(test_rng *r, uint64_t bound)
+{
+    /* Rejection sampling keeps the distribution exact. */
+    uint64_t limit = UINT64_MAX - (UINT64_MAX % bound);
+    uint64_t v;
+    do {
+        v = test_rng_next(r);
+    } while (v >= limit);
+    return v % bound;
+}
+
+void test_rng_bytes(test_rng *r, void *out, size_t n)
+{
+    uint8_t *p = out;
+    while (n > 0) {
+        uint64_t v = test_rng_next(r);
+        size_t k = n < 8 ? n : 8;
+        memcpy(p, &v, k);
+        p += k;
+        n -= k;
+    }
+}
+
+static void *thread_main(void *arg)
+{
+    test_thread *t = arg;
+    t->rc = t->fn(t->arg);
+    return NULL;
+}
+
+int test_thread_start(test_thread *t, test_party_fn fn, void *arg)
+{
+    t->fn = fn;
+    t->arg = arg;
+    t->rc = -1;
+    return pthread_create(&t->th, NULL, thread_main, t) == 0 ? 0 : -1;
+}
+
+int test_thread_join(test_thread *t)
+{
+    pthread_join(t->th, NULL);
+    return t->rc;
+}
+
+int test_run2(test_party_fn fn0, void *arg0, test_party_fn fn1, void *arg1,
+              int *rc0, int *rc1)
+{
+    test_thread t;
+    if (test_thread_start(&t, fn1, arg1) != 0)
+        return -1;
+    int r0 = fn0(arg0);
+    int r1 = test_thread_join(&t);
+    if (rc0)
+        *rc0 = r0;
+    if (rc1)
+        *rc1 = r1;
+    return r0 != 0 ? r0 : r1;
+}

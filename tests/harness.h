@@ -1,0 +1,53 @@
+/*
+ * Shared test harness: seeds, a deterministic test RNG, and a two-party
+ * runner. cmocka asserts are not thread-safe, so a peer running on a second
+ * thread reports through its return value (0 = ok), and the main thread
+ * asserts on it.
+ */
+#ifndef SIRNN_TESTS_HARNESS_H
+#define SIRNN_TESTS_HARNESS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <pthread.h>
+
+/* The run's seed: SIRNN_TEST_SEED if set, else from the clock. Printed once
+ * ("test seed: N (set SIRNN_TEST_SEED=N to reproduce)"). */
+uint64_t test_seed(void);
+/* True when SIRNN_TEST_QUICK is set (valgrind runs use smaller sizes). */
+bool test_quick(void);
+
+/* xoshiro256** seeded by splitmix64: a cleartext RNG for test inputs,
+ * independent of the library's PRG. */
+typedef struct test_rng {
+    uint64_t s[4];
+} test_rng;
+void test_rng_init(test_rng *r, uint64_t seed);
+uint64_t test_rng_next(test_rng *r);
+/* Uniform in [0, bound), bound > 0. */
+uint64_t test_rng_below(test_rng *r, uint64_t bound);
+void test_rng_bytes(test_rng *r, void *out, size_t n);
+
+/* Run fn0(arg0) on the calling thread and fn1(arg1) on a new thread, then
+ * join. Returns 0 if both returned 0; otherwise the first non-zero code
+ * (fn0's before fn1's). *rc0 / *rc1 receive each code when non-NULL. */
+typedef int (*test_party_fn)(void *arg);
+int test_run2(test_party_fn fn0, void *arg0, test_party_fn fn1, void *arg1,
+              int *rc0, int *rc1);
+
+/* A thread handle for tests that need more control. */
+typedef struct test_thread {
+    pthread_t th;
+    test_party_fn fn;
+    void *arg;
+    int rc;
+} test_thread;
+int test_thread_start(test_thread *t, test_party_fn fn, void *arg);
+int test_thread_join(test_thread *t);
+
+#endif /* SIRNN_TESTS_HARNESS_H */
