@@ -1,0 +1,379 @@
+/*
+ * Fixed-key hashes: the fixed keys are the documented digits of pi, every
+ * path matches the definitions written out here with plain AES calls, every
+ * ISA path matches the portable twin (many lengths, tweaks near
+ * the 2^64 wrap, in place), tweaks and inputs separate outputs, and the
+ * portable path is safe from several threads at once.
+ */
+#include "tests/harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "kernels/aes.h"
+#include "kernels/cpu.h"
+#include "kernels/crhash.h"
+
+typedef enum hash_kind { H_CR, H_TCCR, H_TCCR256 } hash_kind;
+
+static const char *const k_names[] = {"crhash", "tccrhash", "tccrhash256"};
+
+static const size_t k_extra_lengths[] = {1000, 4097};
+
+/* Input blocks per element. */
+static size_t in_blocks(hash_kind h)
+{
+    return h == H_TCCR256 ? 2 : 1;
+}
+
+static void run_hash(const sirnn_kernel_table *t, hash_kind h, sirnn_block *out,
+                     const sirnn_block *in, uint64_t tweak, size_t n)
+{
+    switch (h) {
+    case H_CR:
+        t->crhash(out, in, n);
+        break;
+    case H_TCCR:
+        t->tccrhash(out, in, tweak, n);
+        break;
+    case H_TCCR256:
+        t->tccrhash256(out, in, tweak, n);
+        break;
+    }
+}
+
+static void run_portable(hash_kind h, sirnn_block *out, const sirnn_block *in, uint64_t tweak,
+                         size_t n)
+{
+    switch (h) {
+    case H_CR:
+        sirnn_crhash_portable(out, in, n);
+        break;
+    case H_TCCR:
+        sirnn_tccrhash_portable(out, in, tweak, n);
+        break;
+    case H_TCCR256:
+        sirnn_tccrhash256_portable(out, in, tweak, n);
+        break;
+    }
+}
+
+/* pi_id(x) with one plain ECB call on the fixed key. */
+static sirnn_block perm(sirnn_crhash_key_id id, sirnn_block x)
+{
+    const sirnn_aes_key *k = sirnn_crhash_fixed_key(id);
+    assert_non_null(k);
+    sirnn_block y;
+    sirnn_aes_ecb(k, &y, &x, 1);
+    return y;
+}
+
+/* The definitions of kernels/crhash.h, one element at a time. */
+static sirnn_block def_crhash(sirnn_block x)
+{
+    sirnn_block s = sirnn_block_make(x.w[1] ^ x.w[0], x.w[1]); /* (hi ^ lo || hi) */
+    return sirnn_block_xor(perm(SIRNN_CRHASH_KEY_PI, s), s);
+}
+
+static sirnn_block def_tccrhash(sirnn_block x, uint64_t i)
+{
+    sirnn_block px = perm(SIRNN_CRHASH_KEY_PI, x);
+    sirnn_block y = perm(SIRNN_CRHASH_KEY_PI, sirnn_block_xor(px, sirnn_block_make(0, i)));
+    return sirnn_block_xor(y, px);
+}
+
+static sirnn_block def_tccrhash256(sirnn_block a, sirnn_block b, uint64_t i)
+{
+    sirnn_block u = perm(SIRNN_CRHASH_KEY_PI1, sirnn_block_xor(a, sirnn_block_make(0, i)));
+    sirnn_block v = sirnn_block_xor(u, b);
+    return sirnn_block_xor(perm(SIRNN_CRHASH_KEY_PI2, v), v);
+}
+
+static sirnn_block *alloc_blocks(size_t n)
+{
+    sirnn_block *p = malloc((n + 1) * sizeof(sirnn_block));
+    assert_non_null(p);
+    return p;
+}
+
+static sirnn_block *random_blocks(test_rng *rng, size_t n)
+{
+    sirnn_block *p = alloc_blocks(n);
+    test_rng_bytes(rng, p, n * sizeof(sirnn_block));
+    return p;
+}
+
+/* A tweak that is random, or close enough to 2^64 that a run wraps. */
+static uint64_t random_tweak(test_rng *rng)
+{
+    return test_rng_below(rng, 2) ? test_rng_next(rng) : UINT64_MAX - test_rng_below(rng, 40);
+}
+
+static void test_fixed_keys_are_pi_digits(void **state)
+{
+    (void)state;
+    static const unsigned char digits[3][16] = {
+        {0x24, 0x3f, 0x6a, 0x88, 0x85, 0xa3, 0x08, 0xd3, 0x13, 0x19, 0x8a, 0x2e, 0x03, 0x70,
+         0x73, 0x44},
+        {0xa4, 0x09, 0x38, 0x22, 0x29, 0x9f, 0x31, 0xd0, 0x08, 0x2e, 0xfa, 0x98, 0xec, 0x4e,
+         0x6c, 0x89},
+        {0x45, 0x28, 0x21, 0xe6, 0x38, 0xd0, 0x13, 0x77, 0xbe, 0x54, 0x66, 0xcf, 0x34, 0xe9,
+         0x0c, 0x6c},
+    };
+    unsigned char pt[32] = {0}, want[32], got[32];
+    pt[16] = 0x80;
+    for (int id = 0; id < 3; id++) {
+        EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+        assert_non_null(ctx);
+        int outl = 0;
+        assert_int_equal(EVP_EncryptInit_ex(ctx, EVP_aes_128_ecb(), NULL, digits[id], NULL), 1);
+        assert_int_equal(EVP_CIPHER_CTX_set_padding(ctx, 0), 1);
+        assert_int_equal(EVP_EncryptUpdate(ctx, want, &outl, pt, 32), 1);
+        EVP_CIPHER_CTX_free(ctx);
+        const sirnn_aes_key *k = sirnn_crhash_fixed_key((sirnn_crhash_key_id)id);
+        assert_non_null(k);
+        for (int isa = 0; isa < SIRNN_ISA_COUNT; isa++) {
+            sirnn_kernel_table t;
+            if (!sirnn_kernels_for_isa((sirnn_isa)isa, &t))
+                continue;
+            t.aes_ecb(k, got, pt, 2);
+            assert_memory_equal(got, want, 32);
+        }
+    }
+    assert_null(sirnn_crhash_fixed_key((sirnn_crhash_key_id)3));
+}
+
+/* Every path (the portable twin included) against the definitions. */
+static void test_paths_match_definition(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0xc401ULL);
+    const size_t n = 70; /* more than one internal chunk or step */
+    sirnn_block *in = random_blocks(&rng, 2 * n);
+    sirnn_block *out = alloc_blocks(n);
+    for (int isa = 0; isa < SIRNN_ISA_COUNT; isa++) {
+        sirnn_kernel_table t;
+        if (!sirnn_kernels_for_isa((sirnn_isa)isa, &t))
+            continue;
+        uint64_t tweak = random_tweak(&rng);
+        t.crhash(out, in, n);
+        for (size_t k = 0; k < n; k++)
+            if (!sirnn_block_eq(out[k], def_crhash(in[k])))
+                fail_msg("isa %s: crhash element %zu differs from the definition",
+                         sirnn_isa_level_name(t.isa), k);
+        t.tccrhash(out, in, tweak, n);
+        for (size_t k = 0; k < n; k++)
+            if (!sirnn_block_eq(out[k], def_tccrhash(in[k], tweak + k)))
+                fail_msg("isa %s: tccrhash element %zu differs from the definition",
+                         sirnn_isa_level_name(t.isa), k);
+        t.tccrhash256(out, in, tweak, n);
+        for (size_t k = 0; k < n; k++)
+            if (!sirnn_block_eq(out[k], def_tccrhash256(in[2 * k], in[2 * k + 1], tweak + k)))
+                fail_msg("isa %s: tccrhash256 element %zu differs from the definition",
+                         sirnn_isa_level_name(t.isa), k);
+    }
+    free(in);
+    free(out);
+}
+
+/* One ISA and one hash against the portable twin at length n, out of place
+ * and in place, with a guard block after the output. */
+static void check_native(const sirnn_kernel_table *t, hash_kind h, test_rng *rng, size_t n)
+{
+    const size_t nin = in_blocks(h) * n;
+    sirnn_block *in = random_blocks(rng, nin);
+    sirnn_block *ref = alloc_blocks(n), *out = alloc_blocks(n), *inplace = alloc_blocks(nin);
+    const sirnn_block guard = sirnn_block_make(0x6761726431ULL, 0x6761726432ULL);
+    uint64_t tweak = random_tweak(rng);
+
+    run_portable(h, ref, in, tweak, n);
+    out[n] = guard;
+    run_hash(t, h, out, in, tweak, n);
+    if (n > 0 && memcmp(out, ref, n * sizeof(sirnn_block)) != 0)
+        fail_msg("isa %s (%s): %s n=%zu tweak=%llu differs from portable",
+                 sirnn_isa_level_name(t->isa), t->aes_impl, k_names[h], n,
+                 (unsigned long long)tweak);
+    assert_true(sirnn_block_eq(out[n], guard));
+
+    if (nin > 0)
+        memcpy(inplace, in, nin * sizeof(sirnn_block));
+    inplace[nin] = guard;
+    run_hash(t, h, inplace, inplace, tweak, n);
+    if (n > 0 && memcmp(inplace, ref, n * sizeof(sirnn_block)) != 0)
+        fail_msg("isa %s (%s): in-place %s n=%zu differs from portable",
+                 sirnn_isa_level_name(t->isa), t->aes_impl, k_names[h], n);
+    assert_true(sirnn_block_eq(inplace[nin], guard));
+    free(in);
+    free(ref);
+    free(out);
+    free(inplace);
+}
+
+static void test_native_matches_portable(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0xc402ULL);
+    const size_t nextra = test_quick() ? 0 : sizeof(k_extra_lengths) / sizeof(k_extra_lengths[0]);
+    for (int isa = 0; isa < SIRNN_ISA_COUNT; isa++) {
+        sirnn_kernel_table t;
+        if (!sirnn_kernels_for_isa((sirnn_isa)isa, &t))
+            continue;
+        for (int h = H_CR; h <= H_TCCR256; h++) {
+            for (size_t n = 0; n <= 33; n++)
+                check_native(&t, (hash_kind)h, &rng, n);
+            for (size_t e = 0; e < nextra; e++)
+                check_native(&t, (hash_kind)h, &rng, k_extra_lengths[e]);
+        }
+    }
+}
+
+/* The public wrappers use the active table. */
+static void test_wrappers(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0xc403ULL);
+    const size_t n = 45;
+    sirnn_block *in = random_blocks(&rng, 2 * n);
+    sirnn_block *out = alloc_blocks(n), *ref = alloc_blocks(n);
+    uint64_t tweak = random_tweak(&rng);
+    const sirnn_kernel_table *t = sirnn_kernels();
+    for (int h = H_CR; h <= H_TCCR256; h++) {
+        run_hash(t, (hash_kind)h, ref, in, tweak, n);
+        if (h == H_CR)
+            sirnn_crhash(out, in, n);
+        else if (h == H_TCCR)
+            sirnn_tccrhash(out, in, tweak, n);
+        else
+            sirnn_tccrhash256(out, in, tweak, n);
+        assert_memory_equal(out, ref, n * sizeof(sirnn_block));
+    }
+    free(in);
+    free(out);
+    free(ref);
+}
+
+/* Element k of a call hashes with tweak + k: a call starting at tweak + 5
+ * reproduces elements 5.. of a call starting at tweak. Different tweaks,
+ * inputs and halves give different outputs. */
+static void test_tweaks_and_inputs_separate(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0xc404ULL);
+    const size_t n = 40;
+    sirnn_block *in = random_blocks(&rng, 2 * n);
+    sirnn_block *a = alloc_blocks(n), *b = alloc_blocks(n);
+    uint64_t tweak = random_tweak(&rng);
+    for (int isa = 0; isa < SIRNN_ISA_COUNT; isa++) {
+        sirnn_kernel_table t;
+        if (!sirnn_kernels_for_isa((sirnn_isa)isa, &t))
+            continue;
+        for (int h = H_TCCR; h <= H_TCCR256; h++) {
+            size_t w = in_blocks((hash_kind)h);
+            run_hash(&t, (hash_kind)h, a, in, tweak, n);
+            run_hash(&t, (hash_kind)h, b, in + 5 * w, tweak + 5, n - 5);
+            assert_memory_equal(b, a + 5, (n - 5) * sizeof(sirnn_block));
+
+            /* Same inputs, every element under another tweak. */
+            run_hash(&t, (hash_kind)h, b, in, tweak + n, n);
+            for (size_t k = 0; k < n; k++)
+                assert_false(sirnn_block_eq(a[k], b[k]));
+        }
+        /* The same input repeated: tweaks alone separate the outputs. */
+        sirnn_block same128[8], same256[2 * 8];
+        for (size_t k = 0; k < 8; k++) {
+            same128[k] = in[0];
+            same256[2 * k] = in[0];
+            same256[2 * k + 1] = in[1];
+        }
+        t.tccrhash(a, same128, tweak, 8);
+        t.tccrhash256(b, same256, tweak, 8);
+        for (size_t k = 1; k < 8; k++) {
+            assert_false(sirnn_block_eq(a[0], a[k]));
+            assert_false(sirnn_block_eq(b[0], b[k]));
+        }
+        /* A one-bit change in either half of a 256-bit input changes it. */
+        sirnn_block pair[2] = {in[0], in[1]}, h0, h1, h2;
+        t.tccrhash256(&h0, pair, tweak, 1);
+        pair[0].w[0] ^= 1;
+        t.tccrhash256(&h1, pair, tweak, 1);
+        pair[0].w[0] ^= 1;
+        pair[1].w[1] ^= (uint64_t)1 << 63;
+        t.tccrhash256(&h2, pair, tweak, 1);
+        assert_false(sirnn_block_eq(h0, h1));
+        assert_false(sirnn_block_eq(h0, h2));
+        assert_false(sirnn_block_eq(h1, h2));
+        /* crhash is not the identity or plain AES. */
+        t.crhash(&h0, &in[0], 1);
+        assert_false(sirnn_block_eq(h0, in[0]));
+        assert_false(sirnn_block_eq(h0, perm(SIRNN_CRHASH_KEY_PI, in[0])));
+    }
+    free(in);
+    free(a);
+    free(b);
+}
+
+/* Two threads hash with the portable path at the same time (each has its
+ * own EVP context); both must get the single-threaded result. */
+typedef struct thread_job {
+    const sirnn_block *in;
+    const sirnn_block *want; /* crhash, tccrhash, tccrhash256 results, n each */
+    size_t n;
+    uint64_t tweak;
+} thread_job;
+
+static int portable_worker(void *arg)
+{
+    const thread_job *job = arg;
+    sirnn_block *out = malloc(job->n * sizeof(sirnn_block));
+    if (out == NULL)
+        return 1;
+    int rc = 0;
+    for (int rep = 0; rep < 20 && rc == 0; rep++) {
+        for (int h = H_CR; h <= H_TCCR256 && rc == 0; h++) {
+            run_portable((hash_kind)h, out, job->in, job->tweak, job->n);
+            if (memcmp(out, job->want + (size_t)h * job->n, job->n * sizeof(sirnn_block)) != 0)
+                rc = 2 + h;
+        }
+    }
+    free(out);
+    return rc;
+}
+
+static void test_portable_threads(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0xc405ULL);
+    const size_t n = test_quick() ? 100 : 2000;
+    sirnn_block *in = random_blocks(&rng, 2 * n);
+    sirnn_block *want = alloc_blocks(3 * n);
+    thread_job job = {in, want, n, random_tweak(&rng)};
+    for (int h = H_CR; h <= H_TCCR256; h++)
+        run_portable((hash_kind)h, want + (size_t)h * n, in, job.tweak, n);
+    int rc0 = -1, rc1 = -1;
+    test_run2(portable_worker, &job, portable_worker, &job, &rc0, &rc1);
+    assert_int_equal(rc0, 0);
+    assert_int_equal(rc1, 0);
+    free(in);
+    free(want);
+}
+
+int main(void)
+{
+    (void)test_seed();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fixed_keys_are_pi_digits),
+        cmocka_unit_test(test_paths_match_definition),
+        cmocka_unit_test(test_native_matches_portable),
+        cmocka_unit_test(test_wrappers),
+        cmocka_unit_test(test_tweaks_and_inputs_separate),
+        cmocka_unit_test(test_portable_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
