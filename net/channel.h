@@ -4,15 +4,30 @@
  *
  * Writes are buffered and coalesced; the buffer is flushed when it fills,
  * when a read would have to wait for the peer, or on sirnn_channel_flush().
- * Large payloads go out with writev straight from the caller's memory.
+ * Large payloads go out with sendmsg straight from the caller's memory.
  * Reads block with poll() and the configured timeout. Partial I/O and EINTR
  * are retried; SIGPIPE never fires (MSG_NOSIGNAL); TCP_NODELAY is set.
  *
- * Errors are sticky: after the first failure every call returns the same
- * status, because the two parties are then out of step.
+ * Timeouts: timeout_ms bounds every single wait for the peer (time without
+ * any progress), not a whole call; a signal neither ends nor extends a wait.
  *
- * Counters: bytes handed to the kernel, bytes read from it, and flights (one
- * flight = a flush that actually sent bytes, i.e. one message burst).
+ * No deadlock when both parties send before they read: a send that would
+ * block also drains incoming data into the read buffer, which grows as
+ * needed (so it holds at most what the peer sends ahead of our reads).
+ *
+ * Errors are sticky: after the first failure (I/O, timeout, peer closed)
+ * every call returns the same status, because the two parties are then out
+ * of step. Argument errors (SIRNN_ERR_ARG) are not sticky: nothing was sent.
+ *
+ * Counters: bytes_sent is the sum of the sizes accepted by
+ * sirnn_channel_send (queued or written), bytes_received the sum of the
+ * sizes delivered by sirnn_channel_recv. flushes counts each
+ * sirnn_channel_flush, flush-before-read, or large send that handed at least
+ * one byte to the kernel. flights counts message flights, the unit of
+ * rounds: all the sends between two receives form one flight, however many
+ * flushes they take.
+ *
+ * A channel is used by one thread at a time.
  */
 #ifndef SIRNN_NET_CHANNEL_H
 #define SIRNN_NET_CHANNEL_H
@@ -25,7 +40,9 @@
 typedef struct sirnn_channel_stats {
     uint64_t bytes_sent;
     uint64_t bytes_received;
-    uint64_t flushes; /* flights: flushes that sent at least one byte */
+    uint64_t flushes; /* flushes that handed at least one byte to the kernel */
+    uint64_t flights; /* bursts of sends: a flight starts at the first send
+                         after a receive (or at the start) */
 } sirnn_channel_stats;
 
 typedef struct sirnn_channel {
@@ -36,28 +53,38 @@ typedef struct sirnn_channel {
     size_t wlen, wcap;
     uint8_t *rbuf;
     size_t rpos, rlen, rcap;
+    int in_flight; /* sent since the last receive */
     sirnn_channel_stats stats;
 } sirnn_channel;
 
-/* Take ownership of a connected stream socket: set non-blocking, TCP_NODELAY
- * (where it applies), allocate buffers. On failure the fd is closed. */
+/* Take ownership of a connected stream socket: set non-blocking,
+ * close-on-exec and TCP_NODELAY (on TCP), allocate buffers. timeout_ms < 0
+ * waits forever. On failure the fd is closed and *ch is left closed (safe to
+ * pass to sirnn_channel_close). fd < 0 gives SIRNN_ERR_ARG. */
 sirnn_status sirnn_channel_from_fd(sirnn_channel *ch, int fd, int timeout_ms);
-/* Two connected channels over an AF_UNIX socketpair (in-process transport). */
+/* Two connected channels over an AF_UNIX socketpair (in-process transport,
+ * close-on-exec). On failure both are left closed. */
 sirnn_status sirnn_channel_pair(sirnn_channel *a, sirnn_channel *b, int timeout_ms);
 /* Flush nothing, close the fd and free the buffers. Safe on a zeroed channel
- * and idempotent. */
+ * (it owns no fd: it has no buffers) and idempotent; later calls on the
+ * channel return SIRNN_ERR_STATE (or the earlier sticky error). */
 void sirnn_channel_close(sirnn_channel *ch);
 
-/* Queue n bytes (copied or written straight through when large). */
+/* Queue n bytes. If they fit in the free write-buffer space they are copied;
+ * otherwise the queued bytes and the payload are written together without
+ * copying the payload, and the call returns once all of it is in the kernel.
+ * data may be NULL only when n == 0. */
 sirnn_status sirnn_channel_send(sirnn_channel *ch, const void *data, size_t n);
-/* Send everything queued. */
+/* Hand everything queued to the kernel (a no-op when nothing is queued). */
 sirnn_status sirnn_channel_flush(sirnn_channel *ch);
-/* Receive exactly n bytes; flushes pending output first if it must wait.
- * Returns SIRNN_ERR_PEER_CLOSED if the peer closes before n bytes arrive,
- * SIRNN_ERR_TIMEOUT if nothing arrives for timeout_ms. */
+/* Receive exactly n bytes: from the read buffer first; if more is needed,
+ * pending output is flushed before touching the socket, and reads of
+ * >= 64 KiB go straight into data. Returns SIRNN_ERR_PEER_CLOSED if the peer
+ * closes before n bytes arrive, SIRNN_ERR_TIMEOUT if nothing arrives for
+ * timeout_ms. */
 sirnn_status sirnn_channel_recv(sirnn_channel *ch, void *data, size_t n);
 
-/* Convenience for fixed-width little-endian integers. */
+/* Convenience for fixed-width little-endian integers (8 bytes on the wire). */
 sirnn_status sirnn_channel_send_u64(sirnn_channel *ch, uint64_t v);
 sirnn_status sirnn_channel_recv_u64(sirnn_channel *ch, uint64_t *v);
 

@@ -505,6 +505,10 @@ sirnn_status sirnn_party_pair(sirnn_party **server, sirnn_party **client, const 
         if (st == SIRNN_OK)
             st = sirnn_channel_send(&k->lanes[0].ch, hk, sizeof(hk));
         if (st == SIRNN_OK)
+            st = sirnn_channel_flush(&s->lanes[0].ch);
+        if (st == SIRNN_OK)
+            st = sirnn_channel_flush(&k->lanes[0].ch);
+        if (st == SIRNN_OK)
             st = sirnn_channel_recv(&s->lanes[0].ch, hk, sizeof(hk));
         if (st == SIRNN_OK)
             st = sirnn_channel_recv(&k->lanes[0].ch, hs, sizeof(hs));
@@ -544,7 +548,7 @@ sirnn_status sirnn_party_stats(const sirnn_party *party, sirnn_stats *out)
         sirnn_channel_get_stats(&party->lanes[i].ch, &cs);
         out->bytes_sent += cs.bytes_sent;
         out->bytes_received += cs.bytes_received;
-        out->flights += cs.flushes;
+        out->flights += cs.flights;
     }
     return SIRNN_OK;
 }

@@ -212,6 +212,10 @@ static int raw_peer_main(void *a)
         close(fd);
         return 2;
     }
+    if (r->send_len < sizeof(r->hello)) { /* dies mid-message */
+        close(fd);
+        return 0;
+    }
     /* Wait for the server's verdict: it sends its hello, then closes. */
     uint8_t buf[64];
     while (read(fd, buf, sizeof(buf)) > 0) {
@@ -274,6 +278,7 @@ static void test_raw_peer_mismatches(void **state)
 
     /* A peer that connects and says nothing. */
     rp.stay_silent = 1;
+    rp.send_len = sizeof(rp.hello);
     assert_int_equal(serve_raw(lst, &rp, msg, sizeof(msg)), SIRNN_ERR_TIMEOUT);
 
     /* The listener still serves a good session afterwards. */
