@@ -364,7 +364,8 @@ static sirnn_status accept_lane(sirnn_party *p, sirnn_listener *lst, unsigned la
     return SIRNN_OK;
 }
 
-sirnn_status sirnn_party_accept(sirnn_party **out, sirnn_listener *lst, const sirnn_config *cfg)
+sirnn_status sirnn_net_party_accept(sirnn_party **out, sirnn_listener *lst,
+                                    const sirnn_config *cfg)
 {
     if (out == NULL || lst == NULL)
         return SIRNN_ERR_ARG;
@@ -416,21 +417,6 @@ sirnn_status sirnn_party_accept(sirnn_party **out, sirnn_listener *lst, const si
     return finish(p, st, out);
 }
 
-sirnn_status sirnn_party_listen(sirnn_party **out, const char *bind_addr, uint16_t port,
-                                const sirnn_config *cfg)
-{
-    if (out == NULL)
-        return SIRNN_ERR_ARG;
-    *out = NULL;
-    sirnn_listener *lst;
-    sirnn_status st = sirnn_listener_open(&lst, bind_addr, port);
-    if (st != SIRNN_OK)
-        return st;
-    st = sirnn_party_accept(out, lst, cfg);
-    sirnn_listener_close(lst);
-    return st;
-}
-
 /* ---- client -------------------------------------------------------------- */
 
 static sirnn_status connect_lane(sirnn_party *p, const char *host, uint16_t port, unsigned lane)
@@ -446,8 +432,8 @@ static sirnn_status connect_lane(sirnn_party *p, const char *host, uint16_t port
     return SIRNN_OK;
 }
 
-sirnn_status sirnn_party_connect(sirnn_party **out, const char *host, uint16_t port,
-                                 const sirnn_config *cfg)
+sirnn_status sirnn_net_party_connect(sirnn_party **out, const char *host, uint16_t port,
+                                     const sirnn_config *cfg)
 {
     if (out == NULL || host == NULL || port == 0) {
         sirnn_set_last_error("connect: host and a non-zero port are required");
@@ -475,7 +461,8 @@ sirnn_status sirnn_party_connect(sirnn_party **out, const char *host, uint16_t p
 
 /* ---- in-process pair ----------------------------------------------------- */
 
-sirnn_status sirnn_party_pair(sirnn_party **server, sirnn_party **client, const sirnn_config *cfg)
+sirnn_status sirnn_net_party_pair(sirnn_party **server, sirnn_party **client,
+                                  const sirnn_config *cfg)
 {
     if (server == NULL || client == NULL)
         return SIRNN_ERR_ARG;

@@ -38,6 +38,19 @@ struct sirnn_party {
     char last_error[256];
 };
 
+/*
+ * Transport-level constructors: connect the lanes and run the handshake,
+ * nothing more. The public sirnn_party_accept / _connect / _pair (ot/session.c)
+ * call these and then set up the OT engines, so a party is complete when a
+ * host application receives it.
+ */
+sirnn_status sirnn_net_party_accept(sirnn_party **out, sirnn_listener *lst,
+                                    const sirnn_config *cfg);
+sirnn_status sirnn_net_party_connect(sirnn_party **out, const char *host, uint16_t port,
+                                     const sirnn_config *cfg);
+sirnn_status sirnn_net_party_pair(sirnn_party **server, sirnn_party **client,
+                                  const sirnn_config *cfg);
+
 /* SIRNN_ERR_STATE if the party is broken, SIRNN_ERR_ARG if NULL, else OK. */
 sirnn_status sirnn_party_usable(const sirnn_party *party);
 /* Record a detailed message; returns status unchanged, for `return sirnn_party_error(...)`. */
@@ -51,7 +64,8 @@ void sirnn_set_last_error(const char *fmt, ...) __attribute__((format(printf, 1,
 
 /*
  * The batch driver: split [0, n) into one contiguous range per lane
- * (lane i gets [n*i/T, n*(i+1)/T)) and run fn on each lane in parallel under
+ * (with q = n / T and r = n % T, lane i gets q + (i < r) elements starting
+ * at q*i + min(i, r)) and run fn on each lane in parallel under
  * OpenMP. This is the only place with OpenMP; fn itself is serial. Both
  * parties split identically, so lane i talks to lane i. Returns the first
  * failing lane's status (lowest index) and marks the party broken if that

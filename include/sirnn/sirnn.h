@@ -11,6 +11,7 @@
 
 #include "sirnn/status.h"
 #include "sirnn/party.h"
+#include "sirnn/ot.h"
 
 #ifdef __cplusplus
 extern "C" {

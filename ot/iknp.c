@@ -1,0 +1,398 @@
+/*
+ * IKNP random, correlated and chosen-message OT (see ot/iknp.h).
+ */
+#include "ot/iknp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/crhash.h"
+#include "kernels/pack.h"
+#include "kernels/random.h"
+
+enum { CHUNK = SIRNN_IKNP_CHUNK };
+
+/* What the sender's corrections carry after the matrix step. */
+typedef enum corr_kind { CORR_COT, CORR_OT, CORR_OT128 } corr_kind;
+
+typedef struct corr_job {
+    corr_kind kind;
+    unsigned l;
+    uint64_t mask;           /* low l bits */
+    /* sender side */
+    uint64_t *cot_m0;        /* COT: x_i out */
+    const uint64_t *cot_corr;
+    const uint64_t *ot_m0, *ot_m1;
+    const uint8_t *ot128_m0, *ot128_m1;
+    /* receiver side */
+    const uint8_t *choices;
+    uint64_t *out_l;         /* COT / OT_l */
+    uint8_t *out_128;        /* OT_128 */
+} corr_job;
+
+static void *alloc_scratch(size_t bytes)
+{
+    void *p = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+    if (p != NULL)
+        memset(p, 0, bytes);
+    return p;
+}
+
+static void free_scratch(void *p, size_t bytes)
+{
+    if (p != NULL) {
+        sirnn_memzero(p, bytes);
+        free(p);
+    }
+}
+
+/* Largest correction: two 128-bit messages per OT. */
+#define WIRE_BYTES ((size_t)CHUNK * 32)
+#define ROWS_BYTES ((size_t)CHUNK * sizeof(sirnn_block))
+#define VALS_BYTES ((size_t)CHUNK * 2 * sizeof(uint64_t))
+
+sirnn_status sirnn_iknp_sender_init(sirnn_iknp_sender *s, const sirnn_block *keys,
+                                    const uint8_t *choices)
+{
+    memset(s, 0, sizeof(*s));
+    sirnn_status st = sirnn_otx_sender_init(&s->x, 128, CHUNK, keys, choices);
+    if (st != SIRNN_OK)
+        return st;
+    s->q = alloc_scratch(ROWS_BYTES);
+    s->h0 = alloc_scratch(ROWS_BYTES);
+    s->h1 = alloc_scratch(ROWS_BYTES);
+    s->wire = alloc_scratch(WIRE_BYTES);
+    s->vals = alloc_scratch(VALS_BYTES);
+    if (s->q == NULL || s->h0 == NULL || s->h1 == NULL || s->wire == NULL || s->vals == NULL) {
+        sirnn_iknp_sender_free(s);
+        return SIRNN_ERR_NOMEM;
+    }
+    return SIRNN_OK;
+}
+
+sirnn_status sirnn_iknp_receiver_init(sirnn_iknp_receiver *r, const sirnn_block *keys)
+{
+    memset(r, 0, sizeof(*r));
+    sirnn_status st = sirnn_otx_receiver_init(&r->x, 128, CHUNK, keys);
+    if (st != SIRNN_OK)
+        return st;
+    r->t = alloc_scratch(ROWS_BYTES);
+    r->h[0] = alloc_scratch(ROWS_BYTES);
+    r->h[1] = alloc_scratch(ROWS_BYTES);
+    r->choice = alloc_scratch(CHUNK / 8);
+    r->wire = alloc_scratch(WIRE_BYTES);
+    r->vals = alloc_scratch(VALS_BYTES);
+    if (r->t == NULL || r->h[0] == NULL || r->h[1] == NULL || r->choice == NULL ||
+        r->wire == NULL || r->vals == NULL) {
+        sirnn_iknp_receiver_free(r);
+        return SIRNN_ERR_NOMEM;
+    }
+    return SIRNN_OK;
+}
+
+void sirnn_iknp_sender_free(sirnn_iknp_sender *s)
+{
+    sirnn_otx_sender_free(&s->x);
+    free_scratch(s->q, ROWS_BYTES);
+    free_scratch(s->h0, ROWS_BYTES);
+    free_scratch(s->h1, ROWS_BYTES);
+    free_scratch(s->wire, WIRE_BYTES);
+    free_scratch(s->vals, VALS_BYTES);
+    memset(s, 0, sizeof(*s));
+}
+
+void sirnn_iknp_receiver_free(sirnn_iknp_receiver *r)
+{
+    sirnn_otx_receiver_free(&r->x);
+    free_scratch(r->t, ROWS_BYTES);
+    free_scratch(r->h[0], ROWS_BYTES);
+    free_scratch(r->h[1], ROWS_BYTES);
+    free_scratch(r->choice, CHUNK / 8);
+    free_scratch(r->wire, WIRE_BYTES);
+    free_scratch(r->vals, VALS_BYTES);
+    memset(r, 0, sizeof(*r));
+}
+
+sirnn_block sirnn_iknp_delta(const sirnn_iknp_sender *s)
+{
+    return s->x.delta[0];
+}
+
+static size_t chunk_len(size_t n, size_t off)
+{
+    return n - off < CHUNK ? n - off : CHUNK;
+}
+
+/* The receiver's choice column for elements [off, off + k), zero-padded to m bits. */
+static void load_choices(sirnn_iknp_receiver *r, const uint8_t *choices, size_t k, size_t m)
+{
+    memset(r->choice, 0, m / 8);
+    sirnn_pack_bits(r->choice, choices, k);
+}
+
+/* Sender: extend one chunk and hash rows [0, k) as H(q) and H(q ^ Delta). */
+static sirnn_status sender_chunk(sirnn_iknp_sender *s, sirnn_channel *ch, size_t k)
+{
+    uint64_t tweak = s->x.count;
+    sirnn_status st = sirnn_otx_send_extend(&s->x, ch, s->q, sirnn_otx_round(k));
+    if (st != SIRNN_OK)
+        return st;
+    sirnn_tccrhash(s->h0, s->q, tweak, k);
+    const sirnn_block delta = s->x.delta[0];
+    for (size_t i = 0; i < k; i++)
+        s->q[i] = sirnn_block_xor(s->q[i], delta);
+    sirnn_tccrhash(s->h1, s->q, tweak, k);
+    return SIRNN_OK;
+}
+
+/* Receiver: extend one chunk with the choice column in r->choice; hash rows
+ * [0, k) into h when hash is set, else leave the raw rows in r->t. */
+static sirnn_status receiver_chunk(sirnn_iknp_receiver *r, sirnn_channel *ch, size_t k,
+                                   sirnn_block *h)
+{
+    uint64_t tweak = r->x.count;
+    sirnn_status st = sirnn_otx_recv_extend(&r->x, ch, r->t, r->choice, 0, sirnn_otx_round(k));
+    if (st == SIRNN_OK)
+        st = sirnn_channel_flush(ch);
+    if (st != SIRNN_OK)
+        return st;
+    if (h != NULL)
+        sirnn_tccrhash(h, r->t, tweak, k);
+    return SIRNN_OK;
+}
+
+sirnn_status sirnn_iknp_rot_send(sirnn_iknp_sender *s, sirnn_channel *ch, uint8_t *m0,
+                                 uint8_t *m1, size_t n)
+{
+    for (size_t off = 0; off < n; off += CHUNK) {
+        size_t k = chunk_len(n, off);
+        sirnn_status st = sender_chunk(s, ch, k);
+        if (st != SIRNN_OK)
+            return st;
+        memcpy(m0 + 16 * off, s->h0, 16 * k);
+        memcpy(m1 + 16 * off, s->h1, 16 * k);
+    }
+    return SIRNN_OK;
+}
+
+sirnn_status sirnn_iknp_rot_recv(sirnn_iknp_receiver *r, sirnn_channel *ch, sirnn_prg *prg,
+                                 uint8_t *choices, uint8_t *mc, size_t n)
+{
+    for (size_t off = 0; off < n; off += CHUNK) {
+        size_t k = chunk_len(n, off);
+        sirnn_prg_bytes(prg, r->choice, sirnn_otx_round(k) / 8);
+        sirnn_status st = receiver_chunk(r, ch, k, r->h[0]);
+        if (st != SIRNN_OK)
+            return st;
+        sirnn_unpack_bits(choices + off, r->choice, k);
+        memcpy(mc + 16 * off, r->h[0], 16 * k);
+    }
+    return SIRNN_OK;
+}
+
+sirnn_status sirnn_iknp_dcot_send(sirnn_iknp_sender *s, sirnn_channel *ch, uint8_t *m0,
+                                  size_t n)
+{
+    for (size_t off = 0; off < n; off += CHUNK) {
+        size_t k = chunk_len(n, off);
+        sirnn_status st = sirnn_otx_send_extend(&s->x, ch, s->q, sirnn_otx_round(k));
+        if (st != SIRNN_OK)
+            return st;
+        memcpy(m0 + 16 * off, s->q, 16 * k);
+    }
+    return SIRNN_OK;
+}
+
+sirnn_status sirnn_iknp_dcot_recv(sirnn_iknp_receiver *r, sirnn_channel *ch, uint8_t *mc,
+                                  const uint8_t *choices, size_t n)
+{
+    for (size_t off = 0; off < n; off += CHUNK) {
+        size_t k = chunk_len(n, off);
+        load_choices(r, choices + off, k, sirnn_otx_round(k));
+        sirnn_status st = receiver_chunk(r, ch, k, NULL);
+        if (st != SIRNN_OK)
+            return st;
+        memcpy(mc + 16 * off, r->t, 16 * k);
+    }
+    return SIRNN_OK;
+}
+
+static size_t correction_bytes(const corr_job *job, size_t k)
+{
+    switch (job->kind) {
+    case CORR_COT:
+        return sirnn_pack_size(k, job->l);
+    case CORR_OT:
+        return sirnn_pack_size(2 * k, job->l);
+    case CORR_OT128:
+        break;
+    }
+    return 32 * k;
+}
+
+/* Sender: the corrections of elements [off, off + k) into s->wire. */
+static void sender_corrections(sirnn_iknp_sender *s, const corr_job *job, size_t off, size_t k)
+{
+    const uint64_t mask = job->mask;
+    switch (job->kind) {
+    case CORR_COT:
+        for (size_t i = 0; i < k; i++) {
+            /* corr is read before m0 is written: they may be one array. */
+            uint64_t x = s->h0[i].w[0] & mask;
+            s->vals[i] = (x + job->cot_corr[off + i] - s->h1[i].w[0]) & mask;
+            job->cot_m0[off + i] = x;
+        }
+        sirnn_pack(s->wire, s->vals, k, job->l);
+        break;
+    case CORR_OT:
+        for (size_t i = 0; i < k; i++) {
+            s->vals[2 * i] = (job->ot_m0[off + i] ^ s->h0[i].w[0]) & mask;
+            s->vals[2 * i + 1] = (job->ot_m1[off + i] ^ s->h1[i].w[0]) & mask;
+        }
+        sirnn_pack(s->wire, s->vals, 2 * k, job->l);
+        break;
+    case CORR_OT128:
+        for (size_t i = 0; i < k; i++) {
+            uint64_t a[2], b[2];
+            memcpy(a, job->ot128_m0 + 16 * (off + i), 16);
+            memcpy(b, job->ot128_m1 + 16 * (off + i), 16);
+            a[0] ^= s->h0[i].w[0];
+            a[1] ^= s->h0[i].w[1];
+            b[0] ^= s->h1[i].w[0];
+            b[1] ^= s->h1[i].w[1];
+            memcpy(s->wire + 32 * i, a, 16);
+            memcpy(s->wire + 32 * i + 16, b, 16);
+        }
+        break;
+    }
+}
+
+/* Receiver: elements [off, off + k) from the hashed rows h and the
+ * corrections in r->wire; the choice bit selects by mask. */
+static void receiver_outputs(sirnn_iknp_receiver *r, const corr_job *job, const sirnn_block *h,
+                             size_t off, size_t k)
+{
+    const uint64_t mask = job->mask;
+    const uint8_t *c = job->choices + off;
+    switch (job->kind) {
+    case CORR_COT:
+        sirnn_unpack(r->vals, r->wire, k, job->l);
+        for (size_t i = 0; i < k; i++) {
+            uint64_t sel = 0 - (uint64_t)(c[i] & 1);
+            job->out_l[off + i] = (h[i].w[0] + (r->vals[i] & sel)) & mask;
+        }
+        break;
+    case CORR_OT:
+        sirnn_unpack(r->vals, r->wire, 2 * k, job->l);
+        for (size_t i = 0; i < k; i++) {
+            uint64_t sel = 0 - (uint64_t)(c[i] & 1);
+            uint64_t y0 = r->vals[2 * i], y1 = r->vals[2 * i + 1];
+            job->out_l[off + i] = (y0 ^ ((y0 ^ y1) & sel) ^ h[i].w[0]) & mask;
+        }
+        break;
+    case CORR_OT128:
+        for (size_t i = 0; i < k; i++) {
+            uint64_t sel = 0 - (uint64_t)(c[i] & 1);
+            uint64_t y0[2], y1[2], out[2];
+            memcpy(y0, r->wire + 32 * i, 16);
+            memcpy(y1, r->wire + 32 * i + 16, 16);
+            out[0] = y0[0] ^ ((y0[0] ^ y1[0]) & sel) ^ h[i].w[0];
+            out[1] = y0[1] ^ ((y0[1] ^ y1[1]) & sel) ^ h[i].w[1];
+            memcpy(job->out_128 + 16 * (off + i), out, 16);
+        }
+        break;
+    }
+}
+
+static sirnn_status send_corrected(sirnn_iknp_sender *s, sirnn_channel *ch,
+                                   const corr_job *job, size_t n)
+{
+    for (size_t off = 0; off < n; off += CHUNK) {
+        size_t k = chunk_len(n, off);
+        sirnn_status st = sender_chunk(s, ch, k);
+        if (st != SIRNN_OK)
+            return st;
+        sender_corrections(s, job, off, k);
+        /* Flush per chunk: the receiver already waits for these. */
+        if ((st = sirnn_channel_send(ch, s->wire, correction_bytes(job, k))) != SIRNN_OK ||
+            (st = sirnn_channel_flush(ch)) != SIRNN_OK)
+            return st;
+    }
+    return SIRNN_OK;
+}
+
+/* The receiver sends chunk c's u columns before it waits for chunk c-1's
+ * corrections, so both parties compute at the same time. */
+static sirnn_status recv_corrected(sirnn_iknp_receiver *r, sirnn_channel *ch,
+                                   const corr_job *job, size_t n)
+{
+    size_t prev_off = 0, prev_k = 0;
+    unsigned slot = 0;
+    sirnn_status st;
+    for (size_t off = 0; off < n; off += CHUNK) {
+        size_t k = chunk_len(n, off);
+        load_choices(r, job->choices + off, k, sirnn_otx_round(k));
+        if ((st = receiver_chunk(r, ch, k, r->h[slot])) != SIRNN_OK)
+            return st;
+        if (prev_k > 0) {
+            if ((st = sirnn_channel_recv(ch, r->wire, correction_bytes(job, prev_k))) !=
+                SIRNN_OK)
+                return st;
+            receiver_outputs(r, job, r->h[slot ^ 1], prev_off, prev_k);
+        }
+        prev_off = off;
+        prev_k = k;
+        slot ^= 1;
+    }
+    if (prev_k > 0) {
+        if ((st = sirnn_channel_recv(ch, r->wire, correction_bytes(job, prev_k))) != SIRNN_OK)
+            return st;
+        receiver_outputs(r, job, r->h[slot ^ 1], prev_off, prev_k);
+    }
+    return SIRNN_OK;
+}
+
+sirnn_status sirnn_iknp_cot_send(sirnn_iknp_sender *s, sirnn_channel *ch, uint64_t *m0,
+                                 const uint64_t *corr, size_t n, unsigned l)
+{
+    corr_job job = {.kind = CORR_COT, .l = l, .mask = sirnn_mask(l), .cot_m0 = m0,
+                    .cot_corr = corr};
+    return send_corrected(s, ch, &job, n);
+}
+
+sirnn_status sirnn_iknp_cot_recv(sirnn_iknp_receiver *r, sirnn_channel *ch, uint64_t *mc,
+                                 const uint8_t *choices, size_t n, unsigned l)
+{
+    corr_job job = {.kind = CORR_COT, .l = l, .mask = sirnn_mask(l), .choices = choices,
+                    .out_l = mc};
+    return recv_corrected(r, ch, &job, n);
+}
+
+sirnn_status sirnn_iknp_ot_send(sirnn_iknp_sender *s, sirnn_channel *ch, const uint64_t *m0,
+                                const uint64_t *m1, size_t n, unsigned l)
+{
+    corr_job job = {.kind = CORR_OT, .l = l, .mask = sirnn_mask(l), .ot_m0 = m0, .ot_m1 = m1};
+    return send_corrected(s, ch, &job, n);
+}
+
+sirnn_status sirnn_iknp_ot_recv(sirnn_iknp_receiver *r, sirnn_channel *ch, uint64_t *mc,
+                                const uint8_t *choices, size_t n, unsigned l)
+{
+    corr_job job = {.kind = CORR_OT, .l = l, .mask = sirnn_mask(l), .choices = choices,
+                    .out_l = mc};
+    return recv_corrected(r, ch, &job, n);
+}
+
+sirnn_status sirnn_iknp_ot128_send(sirnn_iknp_sender *s, sirnn_channel *ch,
+                                   const uint8_t *m0, const uint8_t *m1, size_t n)
+{
+    corr_job job = {.kind = CORR_OT128, .l = 128, .ot128_m0 = m0, .ot128_m1 = m1};
+    return send_corrected(s, ch, &job, n);
+}
+
+sirnn_status sirnn_iknp_ot128_recv(sirnn_iknp_receiver *r, sirnn_channel *ch, uint8_t *mc,
+                                   const uint8_t *choices, size_t n)
+{
+    corr_job job = {.kind = CORR_OT128, .l = 128, .choices = choices, .out_128 = mc};
+    return recv_corrected(r, ch, &job, n);
+}

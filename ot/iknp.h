@@ -1,0 +1,102 @@
+/*
+ * IKNP OT extension (Ishai, Kilian, Nissim, Petrank, Crypto 2003) with the
+ * random/correlated/chosen-message variants of Asharov-Lindell-Schneider-
+ * Zohner (CCS 2013), on one channel and one direction: this side is either
+ * the sender or the receiver of the engine. Both sides call the matching
+ * function with the same n (and l).
+ *
+ * Rows come from ot/ext.h (width 128): q_i = t_i ^ (r_i * Delta), where Delta
+ * is the sender's base-OT choice vector s. Hashes are the fixed-key
+ * tweakable correlation-robust hash sirnn_tccrhash (Guo et al., S&P 2020)
+ * with tweak = the global index of the OT in this engine, so no two hashes
+ * of one engine share a tweak:
+ *   ROT     sender (H(q_i), H(q_i ^ Delta)), receiver (r_i, H(t_i)), r random
+ *   Δ-COT   sender (q_i, q_i ^ Delta),      receiver chooses r_i, gets t_i
+ *   COT_l   sender x_i = H(q_i) mod 2^l and sends
+ *           y_i = x_i + corr_i - H(q_i ^ Delta) mod 2^l; receiver H(t_i) + r_i*y_i
+ *   OT_l    sender sends m0_i ^ H(q_i), m1_i ^ H(q_i ^ Delta) (low l bits);
+ *           receiver unmasks the chosen one (selection by mask)
+ *   OT_128  the same with 128-bit messages.
+ * Wire (bits per OT, n rounded up to a multiple of 128 for the u columns
+ * only): ROT and Δ-COT 128; COT_l 128 + l; OT_l 128 + 2l; OT_128 384.
+ * Corrections are bit-packed (kernels/pack.h), so COT_l sends exactly
+ * ceil(n*l/8) bytes of y. Rounds: ROT/Δ-COT one flight; the others two.
+ *
+ * Work is done in chunks of SIRNN_IKNP_CHUNK OTs (PRG, transpose and hash
+ * stay in cache); the receiver keeps two chunks in flight so both parties
+ * work at once. Scratch lives in the engine: no allocation per call.
+ * Everything except n and l is secret.
+ */
+#ifndef SIRNN_OT_IKNP_H
+#define SIRNN_OT_IKNP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sirnn/status.h"
+#include "kernels/block.h"
+#include "kernels/prg.h"
+#include "net/channel.h"
+#include "ot/ext.h"
+
+#define SIRNN_IKNP_CHUNK 8192
+
+typedef struct sirnn_iknp_sender {
+    sirnn_otx_sender x;
+    sirnn_block *q;       /* rows of a chunk */
+    sirnn_block *h0, *h1; /* H(q), H(q ^ Delta) */
+    uint8_t *wire;        /* outgoing corrections of a chunk */
+    uint64_t *vals;       /* unpacked l-bit corrections (2 per OT) */
+} sirnn_iknp_sender;
+
+typedef struct sirnn_iknp_receiver {
+    sirnn_otx_receiver x;
+    sirnn_block *t;       /* rows of a chunk */
+    sirnn_block *h[2];    /* H(t) of the two chunks in flight */
+    uint8_t *choice;      /* packed choice column of a chunk */
+    uint8_t *wire;        /* incoming corrections of a chunk */
+    uint64_t *vals;
+} sirnn_iknp_receiver;
+
+/* From base OTs: the sender holds keys[j] = k_j^{choices[j]} (its choices
+ * become Delta), the receiver holds keys[2j], keys[2j+1], j < 128. */
+sirnn_status sirnn_iknp_sender_init(sirnn_iknp_sender *s, const sirnn_block *keys,
+                                    const uint8_t *choices);
+sirnn_status sirnn_iknp_receiver_init(sirnn_iknp_receiver *r, const sirnn_block *keys);
+/* Wipe and free; safe on a zeroed engine. */
+void sirnn_iknp_sender_free(sirnn_iknp_sender *s);
+void sirnn_iknp_receiver_free(sirnn_iknp_receiver *r);
+
+/* The sender's global correlation Delta (secret). */
+sirnn_block sirnn_iknp_delta(const sirnn_iknp_sender *s);
+
+/* 128-bit messages are 16 bytes each, unaligned byte arrays; choice bits
+ * are one byte each, 0 or 1 (callers validate). Outputs never alias inputs. */
+
+/* Random OT: m0, m1 (sender); random choices and mc = m_choice (receiver). */
+sirnn_status sirnn_iknp_rot_send(sirnn_iknp_sender *s, sirnn_channel *ch, uint8_t *m0,
+                                 uint8_t *m1, size_t n);
+sirnn_status sirnn_iknp_rot_recv(sirnn_iknp_receiver *r, sirnn_channel *ch, sirnn_prg *prg,
+                                 uint8_t *choices, uint8_t *mc, size_t n);
+/* Δ-COT: sender m0 (m1 = m0 ^ Delta); receiver mc = m0 ^ choice * Delta. */
+sirnn_status sirnn_iknp_dcot_send(sirnn_iknp_sender *s, sirnn_channel *ch, uint8_t *m0,
+                                  size_t n);
+sirnn_status sirnn_iknp_dcot_recv(sirnn_iknp_receiver *r, sirnn_channel *ch, uint8_t *mc,
+                                  const uint8_t *choices, size_t n);
+/* Additive COT mod 2^l: sender m0 (m1 = m0 + corr), receiver mc. */
+sirnn_status sirnn_iknp_cot_send(sirnn_iknp_sender *s, sirnn_channel *ch, uint64_t *m0,
+                                 const uint64_t *corr, size_t n, unsigned l);
+sirnn_status sirnn_iknp_cot_recv(sirnn_iknp_receiver *r, sirnn_channel *ch, uint64_t *mc,
+                                 const uint8_t *choices, size_t n, unsigned l);
+/* Chosen-message OT of l-bit messages (bits above l ignored). */
+sirnn_status sirnn_iknp_ot_send(sirnn_iknp_sender *s, sirnn_channel *ch, const uint64_t *m0,
+                                const uint64_t *m1, size_t n, unsigned l);
+sirnn_status sirnn_iknp_ot_recv(sirnn_iknp_receiver *r, sirnn_channel *ch, uint64_t *mc,
+                                const uint8_t *choices, size_t n, unsigned l);
+/* Chosen-message OT of 128-bit messages. */
+sirnn_status sirnn_iknp_ot128_send(sirnn_iknp_sender *s, sirnn_channel *ch,
+                                   const uint8_t *m0, const uint8_t *m1, size_t n);
+sirnn_status sirnn_iknp_ot128_recv(sirnn_iknp_receiver *r, sirnn_channel *ch, uint8_t *mc,
+                                   const uint8_t *choices, size_t n);
+
+#endif /* SIRNN_OT_IKNP_H */

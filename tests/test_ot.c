@@ -1,0 +1,704 @@
+/*
+ * IKNP OT through the public API: every variant, sizes and widths from
+ * issue 3, exact byte counts, lanes, bad arguments. Base OT on a bare
+ * channel pair.
+ */
+#include "tests/harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sirnn/ot.h"
+#include "kernels/prg.h"
+#include "net/channel.h"
+#include "ot/base_ot.h"
+
+/* ---------- base OT on a bare channel pair ---------- */
+
+typedef struct base_side {
+    sirnn_channel ch;
+    sirnn_prg prg;
+    sirnn_block send_keys[2 * 128];
+    sirnn_block recv_keys[128];
+    uint8_t choices[128];
+    sirnn_status st;
+} base_side;
+
+static int base_run(void *arg)
+{
+    base_side *s = arg;
+    s->st = sirnn_base_ot_dual(&s->ch, &s->prg, s->send_keys, s->recv_keys, s->choices, 128);
+    return s->st != SIRNN_OK;
+}
+
+static void test_base_ot(void **state)
+{
+    (void)state;
+    static base_side a, b;
+    test_rng rng;
+    test_rng_init(&rng, test_seed());
+    assert_int_equal(sirnn_channel_pair(&a.ch, &b.ch, 30000), SIRNN_OK);
+    sirnn_block seed_a = sirnn_block_make(test_rng_next(&rng), 1);
+    sirnn_block seed_b = sirnn_block_make(test_rng_next(&rng), 2);
+    assert_int_equal(sirnn_prg_init(&a.prg, &seed_a, 0), SIRNN_OK);
+    assert_int_equal(sirnn_prg_init(&b.prg, &seed_b, 0), SIRNN_OK);
+    for (int i = 0; i < 128; i++) {
+        a.choices[i] = (uint8_t)(test_rng_next(&rng) & 1);
+        b.choices[i] = (uint8_t)(test_rng_next(&rng) & 1);
+    }
+    assert_int_equal(test_run2(base_run, &a, base_run, &b, NULL, NULL), 0);
+    for (int i = 0; i < 128; i++) {
+        /* a received from b's sender side, and vice versa */
+        assert_true(sirnn_block_eq(a.recv_keys[i], b.send_keys[2 * i + a.choices[i]]));
+        assert_false(sirnn_block_eq(a.recv_keys[i], b.send_keys[2 * i + 1 - a.choices[i]]));
+        assert_true(sirnn_block_eq(b.recv_keys[i], a.send_keys[2 * i + b.choices[i]]));
+        assert_false(sirnn_block_eq(b.recv_keys[i], a.send_keys[2 * i + 1 - b.choices[i]]));
+    }
+    /* One point plus one point per OT each way. */
+    sirnn_channel_stats sa, sb;
+    sirnn_channel_get_stats(&a.ch, &sa);
+    sirnn_channel_get_stats(&b.ch, &sb);
+    assert_int_equal(sa.bytes_sent, SIRNN_BASE_OT_POINT_BYTES * 129);
+    assert_int_equal(sb.bytes_sent, SIRNN_BASE_OT_POINT_BYTES * 129);
+    sirnn_prg_free(&a.prg);
+    sirnn_prg_free(&b.prg);
+    sirnn_channel_close(&a.ch);
+    sirnn_channel_close(&b.ch);
+}
+
+/* ---------- two-party runs through the public API ---------- */
+
+typedef enum kind { K_ROT, K_DCOT, K_COT, K_OT, K_OT128 } kind;
+
+typedef struct side {
+    sirnn_party *p;
+    int sender;
+    kind k;
+    size_t n;
+    unsigned l;
+    /* sender */
+    uint8_t *m0, *m1; /* 16-byte messages */
+    uint8_t delta[16];
+    uint64_t *w0, *w1; /* l-bit messages / corr */
+    int alias;         /* COT: m0 output into the corr array */
+    /* receiver */
+    uint8_t *choices;
+    uint8_t *mc;
+    uint64_t *wc;
+    sirnn_status st;
+    sirnn_stats before, after;
+} side;
+
+static int side_run(void *arg)
+{
+    side *s = arg;
+    sirnn_party_stats(s->p, &s->before);
+    if (s->sender) {
+        switch (s->k) {
+        case K_ROT:
+            s->st = sirnn_rot_send(s->p, s->n, s->m0, s->m1);
+            break;
+        case K_DCOT:
+            s->st = sirnn_cot_delta_send(s->p, s->n, s->m0, s->delta);
+            break;
+        case K_COT:
+            s->st = sirnn_cot_send(s->p, s->n, s->alias ? s->w1 : s->w0, s->w1, s->l);
+            break;
+        case K_OT:
+            s->st = sirnn_ot_send(s->p, s->n, s->w0, s->w1, s->l);
+            break;
+        case K_OT128:
+            s->st = sirnn_ot128_send(s->p, s->n, s->m0, s->m1);
+            break;
+        }
+    } else {
+        switch (s->k) {
+        case K_ROT:
+            s->st = sirnn_rot_recv(s->p, s->n, s->choices, s->mc);
+            break;
+        case K_DCOT:
+            s->st = sirnn_cot_delta_recv(s->p, s->n, s->mc, s->choices);
+            break;
+        case K_COT:
+            s->st = sirnn_cot_recv(s->p, s->n, s->wc, s->choices, s->l);
+            break;
+        case K_OT:
+            s->st = sirnn_ot_recv(s->p, s->n, s->wc, s->choices, s->l);
+            break;
+        case K_OT128:
+            s->st = sirnn_ot128_recv(s->p, s->n, s->mc, s->choices);
+            break;
+        }
+    }
+    sirnn_party_stats(s->p, &s->after);
+    return s->st != SIRNN_OK;
+}
+
+typedef struct pair {
+    sirnn_party *srv, *cli;
+    unsigned threads;
+} pair;
+
+static int setup_run(void *arg)
+{
+    return sirnn_ot_setup(arg) != SIRNN_OK;
+}
+
+static void pair_open_pool(pair *pp, unsigned threads, size_t pool_size)
+{
+    sirnn_config cfg = sirnn_config_default();
+    cfg.threads = threads;
+    if (pool_size > 0)
+        cfg.ot_pool_size = pool_size;
+    cfg.test_mode = 1;
+    cfg.test_seed = test_seed();
+    pp->threads = threads;
+    assert_int_equal(sirnn_party_pair(&pp->srv, &pp->cli, &cfg), SIRNN_OK);
+    /* The constructor ran the handshake (one 48-byte hello on lane 0) and
+     * the OT setup: base OT (one point plus one per OT) and KK13's 256
+     * random OTs, per lane. */
+    sirnn_stats s0, s1, c1;
+    sirnn_party_stats(pp->srv, &s1);
+    sirnn_party_stats(pp->cli, &c1);
+    uint64_t setup_bytes = (uint64_t)threads * (SIRNN_BASE_OT_POINT_BYTES * 129 + 256 * 16);
+    assert_int_equal(s1.bytes_sent, 48 + setup_bytes);
+    assert_int_equal(c1.bytes_sent, 48 + setup_bytes);
+    /* Idempotent: a second setup sends nothing. */
+    assert_int_equal(test_run2(setup_run, pp->srv, setup_run, pp->cli, NULL, NULL), 0);
+    sirnn_party_stats(pp->srv, &s0);
+    assert_int_equal(s0.bytes_sent, s1.bytes_sent);
+}
+
+static void pair_open(pair *pp, unsigned threads)
+{
+    pair_open_pool(pp, threads, 0);
+}
+
+static void pair_close(pair *pp)
+{
+    sirnn_party_free(pp->srv);
+    sirnn_party_free(pp->cli);
+}
+
+static uint64_t round128(uint64_t n)
+{
+    return (n + 127) / 128 * 128;
+}
+
+/* Bytes of corrections from the sender for k OTs of one lane. */
+static uint64_t correction_bytes(kind k, uint64_t cnt, unsigned l)
+{
+    switch (k) {
+    case K_COT:
+        return (cnt * l + 7) / 8;
+    case K_OT:
+        return (2 * cnt * l + 7) / 8;
+    case K_OT128:
+        return 32 * cnt;
+    default:
+        return 0;
+    }
+}
+
+static uint64_t lmask(unsigned l)
+{
+    return l >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << l) - 1;
+}
+
+static int popcount_bytes(const uint8_t *p, size_t n)
+{
+    int c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += __builtin_popcount(p[i]);
+    return c;
+}
+
+/* Run one variant with the given sender party and check everything. The
+ * byte check assumes n splits into lane shares that are multiples of 128
+ * when threads > 1 (callers pick such n). */
+static void run_variant(pair *pp, int server_sends, kind k, size_t n, unsigned l,
+                        test_rng *rng, int alias, uint8_t *mc_out)
+{
+    side snd = {0}, rcv = {0};
+    snd.p = server_sends ? pp->srv : pp->cli;
+    rcv.p = server_sends ? pp->cli : pp->srv;
+    snd.sender = 1;
+    snd.k = rcv.k = k;
+    snd.n = rcv.n = n;
+    snd.l = rcv.l = l;
+    snd.alias = alias;
+    size_t nn = n ? n : 1;
+    snd.m0 = malloc(16 * nn);
+    snd.m1 = malloc(16 * nn);
+    snd.w0 = malloc(8 * nn);
+    snd.w1 = malloc(8 * nn);
+    rcv.choices = malloc(nn);
+    rcv.mc = malloc(16 * nn);
+    rcv.wc = malloc(8 * nn);
+    uint64_t *corr = malloc(8 * nn);
+    assert_non_null(snd.m0);
+    assert_non_null(snd.m1);
+    assert_non_null(snd.w0);
+    assert_non_null(snd.w1);
+    assert_non_null(rcv.choices);
+    assert_non_null(rcv.mc);
+    assert_non_null(rcv.wc);
+    assert_non_null(corr);
+    const uint64_t mask = l ? lmask(l) : 0;
+    for (size_t i = 0; i < n; i++) {
+        rcv.choices[i] = (uint8_t)(test_rng_next(rng) & 1);
+        test_rng_bytes(rng, snd.m0 + 16 * i, 16);
+        test_rng_bytes(rng, snd.m1 + 16 * i, 16);
+        if (k == K_OT128 && memcmp(snd.m0 + 16 * i, snd.m1 + 16 * i, 16) == 0)
+            snd.m1[16 * i] ^= 1;
+        snd.w0[i] = test_rng_next(rng);
+        /* Non-zero mod 2^l so that the unchosen message differs. */
+        snd.w1[i] = test_rng_next(rng);
+        if (l && (snd.w1[i] & mask) == 0)
+            snd.w1[i] |= 1;
+        if (k == K_OT && l && ((snd.w0[i] ^ snd.w1[i]) & mask) == 0)
+            snd.w1[i] ^= 1;
+        corr[i] = snd.w1[i];
+    }
+    int rc0, rc1;
+    if (server_sends)
+        test_run2(side_run, &snd, side_run, &rcv, &rc0, &rc1);
+    else
+        test_run2(side_run, &rcv, side_run, &snd, &rc1, &rc0);
+    assert_int_equal(snd.st, SIRNN_OK);
+    assert_int_equal(rcv.st, SIRNN_OK);
+
+    /* Exact bytes: the receiver's u columns, the sender's corrections. */
+    uint64_t u_bytes = 0, c_bytes = 0;
+    for (unsigned t = 0; t < pp->threads; t++) {
+        uint64_t cnt = n / pp->threads + (t < n % pp->threads ? 1 : 0);
+        u_bytes += 16 * round128(cnt);
+        c_bytes += correction_bytes(k, cnt, l);
+    }
+    assert_int_equal(rcv.after.bytes_sent - rcv.before.bytes_sent, u_bytes);
+    assert_int_equal(snd.after.bytes_sent - snd.before.bytes_sent, c_bytes);
+    assert_int_equal(snd.after.bytes_received - snd.before.bytes_received, u_bytes);
+    assert_int_equal(rcv.after.bytes_received - rcv.before.bytes_received, c_bytes);
+
+    long ones_other = 0, ones_choice = 0, bits_other = 0;
+    for (size_t i = 0; i < n; i++) {
+        const int c = rcv.choices[i];
+        assert_true(c == 0 || c == 1);
+        ones_choice += c;
+        switch (k) {
+        case K_ROT: {
+            const uint8_t *chosen = c ? snd.m1 + 16 * i : snd.m0 + 16 * i;
+            const uint8_t *other = c ? snd.m0 + 16 * i : snd.m1 + 16 * i;
+            assert_memory_equal(rcv.mc + 16 * i, chosen, 16);
+            assert_memory_not_equal(rcv.mc + 16 * i, other, 16);
+            ones_other += popcount_bytes(other, 16);
+            bits_other += 128;
+            break;
+        }
+        case K_DCOT: {
+            uint8_t expect[16], other[16];
+            for (size_t b = 0; b < 16; b++) {
+                expect[b] = (uint8_t)(snd.m0[16 * i + b] ^ (c ? snd.delta[b] : 0));
+                other[b] = (uint8_t)(snd.m0[16 * i + b] ^ (c ? 0 : snd.delta[b]));
+            }
+            assert_memory_equal(rcv.mc + 16 * i, expect, 16);
+            assert_memory_not_equal(rcv.mc + 16 * i, other, 16);
+            ones_other += popcount_bytes(other, 16);
+            bits_other += 128;
+            break;
+        }
+        case K_COT: {
+            uint64_t m0 = alias ? snd.w1[i] : snd.w0[i];
+            uint64_t m1 = (m0 + corr[i]) & mask;
+            assert_int_equal(m0 & ~mask, 0);
+            assert_int_equal(rcv.wc[i], c ? m1 : m0);
+            assert_int_not_equal(rcv.wc[i], c ? m0 : m1);
+            ones_other += __builtin_popcountll(m0);
+            bits_other += l;
+            break;
+        }
+        case K_OT:
+            assert_int_equal(rcv.wc[i], (c ? snd.w1[i] : snd.w0[i]) & mask);
+            assert_int_not_equal(rcv.wc[i], (c ? snd.w0[i] : snd.w1[i]) & mask);
+            break;
+        case K_OT128:
+            assert_memory_equal(rcv.mc + 16 * i, c ? snd.m1 + 16 * i : snd.m0 + 16 * i, 16);
+            break;
+        }
+    }
+    /* Random outputs are balanced (thresholds are many standard deviations
+     * wide, so a correct implementation never trips them). */
+    if (bits_other >= 4096) {
+        double f = (double)ones_other / (double)bits_other;
+        assert_true(f > 0.45 && f < 0.55);
+    }
+    if (k == K_ROT && n >= 4096) {
+        double f = (double)ones_choice / (double)n;
+        assert_true(f > 0.45 && f < 0.55);
+    }
+    if (mc_out != NULL)
+        memcpy(mc_out, k == K_OT128 || k == K_ROT || k == K_DCOT ? rcv.mc : (uint8_t *)rcv.wc,
+               k == K_OT128 || k == K_ROT || k == K_DCOT ? 16 * n : 8 * n);
+    free(snd.m0);
+    free(snd.m1);
+    free(snd.w0);
+    free(snd.w1);
+    free(rcv.choices);
+    free(rcv.mc);
+    free(rcv.wc);
+    free(corr);
+}
+
+static const size_t k_sizes[] = {0, 1, 127, 128, 129, 4097, 100003};
+static const unsigned k_widths[] = {1, 7, 8, 32, 63, 64};
+
+static size_t nsizes(void)
+{
+    /* Valgrind runs stop at 4097. */
+    return test_quick() ? 6 : sizeof(k_sizes) / sizeof(k_sizes[0]);
+}
+
+static void test_iknp_128bit_variants(void **state)
+{
+    (void)state;
+    pair pp;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x128);
+    pair_open(&pp, 1);
+    const kind kinds[] = {K_ROT, K_DCOT, K_OT128};
+    for (size_t ki = 0; ki < 3; ki++)
+        for (size_t si = 0; si < nsizes(); si++)
+            for (int dir = 0; dir < 2; dir++)
+                run_variant(&pp, dir, kinds[ki], k_sizes[si], 0, &rng, 0, NULL);
+    pair_close(&pp);
+}
+
+static void test_iknp_lbit_variants(void **state)
+{
+    (void)state;
+    pair pp;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x64);
+    pair_open(&pp, 1);
+    for (size_t wi = 0; wi < sizeof(k_widths) / sizeof(k_widths[0]); wi++)
+        for (size_t si = 0; si < nsizes(); si++) {
+            int dir = (int)((si + wi) & 1);
+            run_variant(&pp, dir, K_COT, k_sizes[si], k_widths[wi], &rng, 0, NULL);
+            run_variant(&pp, !dir, K_OT, k_sizes[si], k_widths[wi], &rng, 0, NULL);
+        }
+    /* COT with m0 written over corr. */
+    run_variant(&pp, 1, K_COT, 1000, 17, &rng, 1, NULL);
+    pair_close(&pp);
+}
+
+/* Two lanes give the same results and the same bytes as one. */
+static void test_iknp_lanes(void **state)
+{
+    (void)state;
+    const size_t n = test_quick() ? 2 * 1024 : 2 * 50048; /* lane shares: multiples of 128 */
+    uint8_t *out1 = malloc(16 * n), *out2 = malloc(16 * n);
+    assert_non_null(out1);
+    assert_non_null(out2);
+    const kind kinds[] = {K_OT, K_OT128};
+    for (size_t ki = 0; ki < 2; ki++) {
+        pair p1, p2;
+        test_rng r1, r2;
+        test_rng_init(&r1, test_seed() ^ 0x1a);
+        test_rng_init(&r2, test_seed() ^ 0x1a);
+        pair_open(&p1, 1);
+        pair_open(&p2, 2);
+        run_variant(&p1, 1, kinds[ki], n, 32, &r1, 0, out1);
+        run_variant(&p2, 1, kinds[ki], n, 32, &r2, 0, out2);
+        assert_memory_equal(out1, out2, kinds[ki] == K_OT ? 8 * n : 16 * n);
+        /* And the other variants run correctly over two lanes. */
+        run_variant(&p2, 0, K_COT, n, 13, &r2, 0, NULL);
+        run_variant(&p2, 1, K_ROT, n, 0, &r2, 0, NULL);
+        run_variant(&p2, 0, K_DCOT, n, 0, &r2, 0, NULL);
+        pair_close(&p1);
+        pair_close(&p2);
+    }
+    free(out1);
+    free(out2);
+}
+
+/* Bad arguments: SIRNN_ERR_ARG, nothing sent, the session stays usable. */
+static void test_iknp_bad_args(void **state)
+{
+    (void)state;
+    pair pp;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0xbad);
+    pair_open(&pp, 1);
+    sirnn_stats before, after;
+    sirnn_party_stats(pp.srv, &before);
+    uint64_t w[4] = {1, 2, 3, 4};
+    uint8_t bits[4] = {0, 1, 2, 0};
+    uint8_t blk[64] = {0};
+    assert_int_equal(sirnn_cot_send(pp.srv, 4, w, w, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_cot_send(pp.srv, 4, w, w, 65), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_cot_send(pp.srv, 4, NULL, w, 8), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_cot_recv(pp.srv, 4, w, bits, 8), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_ot_send(pp.srv, 4, w, NULL, 8), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_ot_recv(pp.srv, 4, w, bits, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_ot_recv(pp.srv, 4, w, bits, 8), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_ot128_recv(pp.srv, 4, blk, bits), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_ot128_send(pp.srv, 4, NULL, blk), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_rot_send(pp.srv, 4, blk, NULL), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_rot_recv(pp.srv, 4, NULL, blk), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_cot_delta_send(pp.srv, 4, NULL, NULL), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_cot_delta_recv(pp.srv, 4, blk, bits), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_cot_delta_recv(pp.srv, 4, blk, NULL), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_ot_setup(NULL), SIRNN_ERR_ARG);
+    /* n = 0 with NULL arrays is fine and silent. */
+    assert_int_equal(sirnn_ot_send(pp.srv, 0, NULL, NULL, 8), SIRNN_OK);
+    sirnn_party_stats(pp.srv, &after);
+    assert_int_equal(after.bytes_sent, before.bytes_sent);
+    run_variant(&pp, 1, K_OT, 300, 9, &rng, 0, NULL);
+    pair_close(&pp);
+}
+
+/* ---------- KK13 1-of-N ---------- */
+
+typedef struct kk_side {
+    sirnn_party *p;
+    int sender;
+    size_t n;
+    unsigned N, l;
+    uint64_t *msgs;
+    uint8_t *choices;
+    uint64_t *mc;
+    sirnn_status st;
+    sirnn_stats before, after;
+} kk_side;
+
+static int kk_run(void *arg)
+{
+    kk_side *s = arg;
+    sirnn_party_stats(s->p, &s->before);
+    s->st = s->sender ? sirnn_kkot_send(s->p, s->n, s->msgs, s->N, s->l)
+                      : sirnn_kkot_recv(s->p, s->n, s->mc, s->choices, s->N, s->l);
+    sirnn_party_stats(s->p, &s->after);
+    return s->st != SIRNN_OK;
+}
+
+static void run_kkot(pair *pp, int server_sends, size_t n, unsigned N, unsigned l,
+                     test_rng *rng, uint64_t *mc_out)
+{
+    kk_side snd = {0}, rcv = {0};
+    snd.p = server_sends ? pp->srv : pp->cli;
+    rcv.p = server_sends ? pp->cli : pp->srv;
+    snd.sender = 1;
+    snd.n = rcv.n = n;
+    snd.N = rcv.N = N;
+    snd.l = rcv.l = l;
+    size_t nn = n ? n : 1;
+    snd.msgs = malloc(8 * nn * N);
+    rcv.choices = malloc(nn);
+    rcv.mc = malloc(8 * nn);
+    assert_non_null(snd.msgs);
+    assert_non_null(rcv.choices);
+    assert_non_null(rcv.mc);
+    for (size_t i = 0; i < n * N; i++)
+        snd.msgs[i] = test_rng_next(rng);
+    for (size_t i = 0; i < n; i++)
+        rcv.choices[i] = (uint8_t)test_rng_below(rng, N);
+    if (server_sends)
+        test_run2(kk_run, &snd, kk_run, &rcv, NULL, NULL);
+    else
+        test_run2(kk_run, &rcv, kk_run, &snd, NULL, NULL);
+    assert_int_equal(snd.st, SIRNN_OK);
+    assert_int_equal(rcv.st, SIRNN_OK);
+    const uint64_t mask = lmask(l);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(rcv.mc[i], snd.msgs[i * N + rcv.choices[i]] & mask);
+    /* 256 bits of u per OT (per-lane count rounded to 128), N*l bits of messages. */
+    uint64_t u_bytes = 0, y_bytes = 0;
+    for (unsigned t = 0; t < pp->threads; t++) {
+        uint64_t cnt = n / pp->threads + (t < n % pp->threads ? 1 : 0);
+        u_bytes += 32 * round128(cnt);
+        y_bytes += (cnt * N * l + 7) / 8;
+    }
+    assert_int_equal(rcv.after.bytes_sent - rcv.before.bytes_sent, u_bytes);
+    assert_int_equal(snd.after.bytes_sent - snd.before.bytes_sent, y_bytes);
+    if (mc_out != NULL)
+        memcpy(mc_out, rcv.mc, 8 * n);
+    free(snd.msgs);
+    free(rcv.choices);
+    free(rcv.mc);
+}
+
+static void test_kkot(void **state)
+{
+    (void)state;
+    pair pp;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x1313);
+    pair_open(&pp, 1);
+    /* The benchmark shapes and an odd N over every size. */
+    const unsigned shapes[][2] = {{16, 2}, {256, 8}, {3, 7}};
+    for (size_t hi = 0; hi < 3; hi++)
+        for (size_t si = 0; si < nsizes(); si++)
+            run_kkot(&pp, (int)(si & 1), k_sizes[si], shapes[hi][0], shapes[hi][1], &rng, NULL);
+    /* Every width at the extremes of N (large N*l picks a small chunk). */
+    const unsigned ns[] = {2, 5, 256};
+    const size_t sizes[] = {1, 129, 4097};
+    for (size_t ni = 0; ni < 3; ni++)
+        for (size_t wi = 0; wi < sizeof(k_widths) / sizeof(k_widths[0]); wi++)
+            for (size_t si = 0; si < 3; si++)
+                run_kkot(&pp, (int)((wi + si) & 1), test_quick() && si == 2 ? 300 : sizes[si],
+                         ns[ni], k_widths[wi], &rng, NULL);
+    /* Bad arguments leave the session usable. */
+    uint64_t w[4] = {0};
+    uint8_t c[4] = {0, 1, 3, 0};
+    assert_int_equal(sirnn_kkot_send(pp.srv, 4, w, 1, 8), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_kkot_send(pp.srv, 4, w, 257, 8), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_kkot_send(pp.srv, 4, w, 4, 65), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_kkot_send(pp.srv, 4, NULL, 4, 8), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_kkot_recv(pp.srv, 4, w, c, 3, 8), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_kkot_recv(pp.srv, 4, w, c, 4, 0), SIRNN_ERR_ARG);
+    run_kkot(&pp, 0, 100, 4, 8, &rng, NULL);
+    pair_close(&pp);
+}
+
+static void test_kkot_lanes(void **state)
+{
+    (void)state;
+    const size_t n = test_quick() ? 512 : 2 * 4096;
+    uint64_t *out1 = malloc(8 * n), *out2 = malloc(8 * n);
+    assert_non_null(out1);
+    assert_non_null(out2);
+    pair p1, p2;
+    test_rng r1, r2;
+    test_rng_init(&r1, test_seed() ^ 0x2);
+    test_rng_init(&r2, test_seed() ^ 0x2);
+    pair_open(&p1, 1);
+    pair_open(&p2, 2);
+    run_kkot(&p1, 1, n, 16, 2, &r1, out1);
+    run_kkot(&p2, 1, n, 16, 2, &r2, out2);
+    assert_memory_equal(out1, out2, 8 * n);
+    pair_close(&p1);
+    pair_close(&p2);
+    free(out1);
+    free(out2);
+}
+
+/* ---------- random-OT pool ---------- */
+
+typedef struct pool_side {
+    sirnn_party *p;
+    int sender;
+    size_t n;
+    unsigned l;
+    const uint64_t *m0, *m1;
+    const uint8_t *choices;
+    uint64_t *mc;
+    sirnn_status st;
+    sirnn_stats before, after;
+} pool_side;
+
+static int pool_run(void *arg)
+{
+    pool_side *s = arg;
+    sirnn_party_stats(s->p, &s->before);
+    s->st = s->sender ? sirnn_pool_ot_send(s->p, s->n, s->m0, s->m1, s->l)
+                      : sirnn_pool_ot_recv(s->p, s->n, s->mc, s->choices, s->l);
+    sirnn_party_stats(s->p, &s->after);
+    return s->st != SIRNN_OK;
+}
+
+/* One pooled OT call; returns the receiver's outputs in mc (n entries). */
+static void run_pool(pair *pp, int server_sends, size_t n, unsigned l, test_rng *rng,
+                     uint64_t *mc, uint64_t *snd_bytes, uint64_t *rcv_bytes)
+{
+    size_t nn = n ? n : 1;
+    uint64_t *m0 = malloc(8 * nn), *m1 = malloc(8 * nn);
+    uint8_t *choices = malloc(nn);
+    assert_non_null(m0);
+    assert_non_null(m1);
+    assert_non_null(choices);
+    for (size_t i = 0; i < n; i++) {
+        m0[i] = test_rng_next(rng);
+        m1[i] = test_rng_next(rng);
+        choices[i] = (uint8_t)(test_rng_next(rng) & 1);
+    }
+    pool_side snd = {.p = server_sends ? pp->srv : pp->cli, .sender = 1, .n = n, .l = l,
+                     .m0 = m0, .m1 = m1};
+    pool_side rcv = {.p = server_sends ? pp->cli : pp->srv, .n = n, .l = l,
+                     .choices = choices, .mc = mc};
+    if (server_sends)
+        test_run2(pool_run, &snd, pool_run, &rcv, NULL, NULL);
+    else
+        test_run2(pool_run, &rcv, pool_run, &snd, NULL, NULL);
+    assert_int_equal(snd.st, SIRNN_OK);
+    assert_int_equal(rcv.st, SIRNN_OK);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(mc[i], (choices[i] ? m1[i] : m0[i]) & lmask(l));
+    *snd_bytes = snd.after.bytes_sent - snd.before.bytes_sent;
+    *rcv_bytes = rcv.after.bytes_sent - rcv.before.bytes_sent;
+    assert_int_equal(snd.after.bytes_received - snd.before.bytes_received, *rcv_bytes);
+    free(m0);
+    free(m1);
+    free(choices);
+}
+
+static void test_pool(void **state)
+{
+    (void)state;
+    pair pp;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x9001);
+    pair_open_pool(&pp, 1, 1000); /* capacity rounds up to 1024 */
+    uint64_t *mc = malloc(8 * 5000);
+    assert_non_null(mc);
+    uint64_t sb, rb;
+    /* 3000 OTs: three refills of 1024, then e bits; the sender's y. */
+    run_pool(&pp, 1, 3000, 13, &rng, mc, &sb, &rb);
+    assert_int_equal(rb, 3 * 1024 * 16 + (3000 + 7) / 8);
+    assert_int_equal(sb, (2 * 3000 * 13 + 7) / 8);
+    /* 72 entries remain: 100 OTs refill once more. */
+    run_pool(&pp, 1, 100, 64, &rng, mc, &sb, &rb);
+    assert_int_equal(rb, 1024 * 16 + (100 + 7) / 8);
+    assert_int_equal(sb, 2 * 100 * 8);
+    /* Within the pool: no refill, only 1 + 2l bits. */
+    run_pool(&pp, 1, 900, 1, &rng, mc, &sb, &rb);
+    assert_int_equal(rb, (900 + 7) / 8);
+    assert_int_equal(sb, (2 * 900 + 7) / 8);
+    /* The other direction, and an n larger than one derandomisation step. */
+    run_pool(&pp, 0, 5000, 32, &rng, mc, &sb, &rb);
+    run_pool(&pp, 0, 0, 32, &rng, mc, &sb, &rb);
+    assert_int_equal(sb + rb, 0);
+    pair_close(&pp);
+
+    /* Two lanes give the same outputs. */
+    pair p1, p2;
+    test_rng r1, r2;
+    test_rng_init(&r1, test_seed() ^ 0x77);
+    test_rng_init(&r2, test_seed() ^ 0x77);
+    uint64_t *mc2 = malloc(8 * 5000);
+    assert_non_null(mc2);
+    pair_open_pool(&p1, 1, 2048);
+    pair_open_pool(&p2, 2, 2048);
+    run_pool(&p1, 0, 5000, 20, &r1, mc, &sb, &rb);
+    run_pool(&p2, 0, 5000, 20, &r2, mc2, &sb, &rb);
+    assert_memory_equal(mc, mc2, 8 * 5000);
+    pair_close(&p1);
+    pair_close(&p2);
+    free(mc);
+    free(mc2);
+}
+
+int main(void)
+{
+    test_seed();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_base_ot),
+        cmocka_unit_test(test_iknp_128bit_variants),
+        cmocka_unit_test(test_iknp_lbit_variants),
+        cmocka_unit_test(test_iknp_lanes),
+        cmocka_unit_test(test_iknp_bad_args),
+        cmocka_unit_test(test_kkot),
+        cmocka_unit_test(test_kkot_lanes),
+        cmocka_unit_test(test_pool),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
