@@ -92,6 +92,7 @@ asan:
 	$(MAKE) OUT=build/out/asan SAN=1 test
 
 VALGRIND_FLAGS := --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+                  --show-leak-kinds=definite,indirect \
                   --track-origins=yes --quiet
 valgrind: $(TESTS)
 	@build/deps.sh valgrind
