@@ -61,10 +61,14 @@ $(SHARED): $(LIB_OBJS)
 	ln -sf libsirnn.so.$(VERSION) $(OUT)/lib/libsirnn.so.$(SOVERSION)
 	ln -sf libsirnn.so.$(VERSION) $(OUT)/lib/libsirnn.so
 
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+             -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|'
+
+# The in-tree .pc describes the default PREFIX; install writes one for the
+# PREFIX it is given.
 $(PC): build/sirnn.pc.in build/config.mk
 	@mkdir -p $(dir $@)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	$(PC_SED) $< > $@
 
 $(SIRNN): $(patsubst %.c,$(OBJ)/%.o,$(TOOL_SRCS)) $(STATIC)
 	@mkdir -p $(dir $@)
@@ -116,7 +120,8 @@ install: lib $(SIRNN)
 	ln -sf libsirnn.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsirnn.so.$(SOVERSION)
 	ln -sf libsirnn.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsirnn.so
 	install -m 644 include/sirnn/*.h $(DESTDIR)$(INCDIR)/sirnn/
-	install -m 644 $(PC) $(DESTDIR)$(PKGDIR)/
+	$(PC_SED) build/sirnn.pc.in > $(DESTDIR)$(PKGDIR)/sirnn.pc
+	chmod 644 $(DESTDIR)$(PKGDIR)/sirnn.pc
 	install -m 755 $(SIRNN) $(DESTDIR)$(BINDIR)/
 
 uninstall:

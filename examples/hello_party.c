@@ -17,7 +17,7 @@ int main(void)
     }
     sirnn_stats s;
     sirnn_party_stats(server, &s);
-    printf("libsirnn %s on %s: handshake sent %llu bytes\n", sirnn_version(), sirnn_isa_name(),
+    printf("libsirnn %s on %s: setup (handshake and base OTs) sent %llu bytes\n", sirnn_version(), sirnn_isa_name(),
            (unsigned long long)s.bytes_sent);
     sirnn_party_free(client);
     sirnn_party_free(server);
