@@ -23,7 +23,8 @@
 #include "sirnn/sirnn.h"
 
 static const bench_kernel *const k_groups[] = {bench_group_crypto, bench_group_bits,
-                                               bench_group_net, bench_group_ot};
+                                               bench_group_net,    bench_group_ot,
+                                               bench_group_arith};
 
 double bench_now_ns(void)
 {

@@ -48,6 +48,7 @@ extern const bench_kernel bench_group_crypto[]; /* aes, prg, crhash */
 extern const bench_kernel bench_group_bits[];   /* transpose */
 extern const bench_kernel bench_group_net[];    /* channel */
 extern const bench_kernel bench_group_ot[];     /* iknp_rot, iknp_cot, iknp_ot, kkot */
+extern const bench_kernel bench_group_arith[];  /* millionaire, eq, wrap, msb, b2a, mux, and, relu */
 
 /* Helpers. */
 double bench_now_ns(void);

@@ -1,0 +1,49 @@
+/*
+ * Shared pieces of arith/: argument checks, chunk sizes, and the exchange
+ * of packed bit vectors.
+ */
+#ifndef SIRNN_ARITH_INTERNAL_H
+#define SIRNN_ARITH_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sirnn/arith.h"
+#include "sirnn/status.h"
+#include "net/party_internal.h"
+
+/* Elements per chunk of the linear protocols (share, reveal, B2A, MUX,
+ * AND); a multiple of 128. */
+#define SIRNN_ARITH_CHUNK 4096
+
+/* 1 if every byte of bits[0..n) is 0 or 1 (no branch on the values). */
+int sirnn_arith_bits_ok(const uint8_t *bits, size_t n);
+/* Record an argument error on the party (if any) and return SIRNN_ERR_ARG. */
+sirnn_status sirnn_arith_arg(sirnn_party *party, const char *fn, const char *what);
+
+/* Packed bit vectors: bit i of a vector is bit i % 64 of word i / 64. */
+static inline size_t sirnn_bv_words(size_t n)
+{
+    return (n + 63) / 64;
+}
+/* Pack n bytes (0/1) into words (the tail of the last word is zero). */
+void sirnn_bv_pack(uint64_t *w, const uint8_t *bits, size_t n);
+/* Unpack n bits into bytes 0/1. */
+void sirnn_bv_unpack(uint8_t *bits, const uint64_t *w, size_t n);
+/* Queue the first n bits of a vector: ceil(n/8) bytes, bits beyond n zero. */
+sirnn_status sirnn_bv_send(sirnn_channel *ch, const uint64_t *w, size_t n);
+/* Receive ceil(n/8) bytes into a vector of sirnn_bv_words(n) words. */
+sirnn_status sirnn_bv_recv(sirnn_channel *ch, uint64_t *w, size_t n);
+
+/*
+ * One chunk of MUX (arith/convert.c) on a lane, for protocols that end in a
+ * MUX: out[i] = shares of sel ? x : 0 for k <= SIRNN_ARITH_CHUNK elements
+ * (out may alias x). Both parties queue their columns first, so both
+ * directions share the two flights. ws comes from sirnn_mux_ws_new.
+ */
+sirnn_status sirnn_mux_chunk(sirnn_lane *lane, void *ws, uint64_t *out, const uint8_t *sel,
+                             const uint64_t *x, size_t k, unsigned l);
+void *sirnn_mux_ws_new(void);
+void sirnn_mux_ws_delete(void *ws);
+
+#endif /* SIRNN_ARITH_INTERNAL_H */

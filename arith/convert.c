@@ -1,0 +1,390 @@
+/*
+ * B2A, MUX and AND (CrypTFlow2), on the lane engines through the
+ * split-phase helpers of arith/otphase.h.
+ */
+#include "arith/arith_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/block.h"
+#include "kernels/pack.h"
+#include "kernels/prg.h"
+#include "kernels/random.h"
+#include "arith/otphase.h"
+#include "ot/lane.h"
+
+#define BAD_WIDTH(l) ((l) < 1 || (l) > 64)
+#define NULL_WITH_N(n, p) ((n) > 0 && (p) == NULL)
+
+enum { CHUNK = SIRNN_ARITH_CHUNK };
+
+static size_t min_size(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+/* Per-lane scratch of the linear protocols. */
+typedef struct lin_ws {
+    sirnn_aiknp_ws snd, rcv;
+    uint64_t *v[4];
+    uint8_t *wire, *bits;
+} lin_ws;
+
+static void lin_free(lin_ws *w)
+{
+    sirnn_aiknp_ws_free(&w->snd);
+    sirnn_aiknp_ws_free(&w->rcv);
+    for (int i = 0; i < 4; i++) {
+        if (w->v[i] != NULL)
+            sirnn_memzero(w->v[i], CHUNK * sizeof(uint64_t));
+        free(w->v[i]);
+    }
+    if (w->bits != NULL)
+        sirnn_memzero(w->bits, CHUNK);
+    free(w->wire);
+    free(w->bits);
+    memset(w, 0, sizeof(*w));
+}
+
+static sirnn_status lin_init(lin_ws *w, int need_snd, int need_rcv)
+{
+    memset(w, 0, sizeof(*w));
+    sirnn_status st = SIRNN_OK;
+    if (need_snd)
+        st = sirnn_aiknp_ws_init(&w->snd, CHUNK);
+    if (st == SIRNN_OK && need_rcv)
+        st = sirnn_aiknp_ws_init(&w->rcv, CHUNK);
+    for (int i = 0; i < 4; i++)
+        w->v[i] = malloc(CHUNK * sizeof(uint64_t));
+    w->wire = malloc((size_t)CHUNK * 8);
+    w->bits = malloc(CHUNK);
+    if (st == SIRNN_OK && (w->v[0] == NULL || w->v[1] == NULL || w->v[2] == NULL ||
+                           w->v[3] == NULL || w->wire == NULL || w->bits == NULL))
+        st = SIRNN_ERR_NOMEM;
+    if (st != SIRNN_OK)
+        lin_free(w);
+    return st;
+}
+
+/* ---------------- B2A ---------------- */
+
+typedef struct b2a_ctx {
+    uint64_t *out;
+    const uint8_t *b;
+    unsigned l;
+} b2a_ctx;
+
+static sirnn_status b2a_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
+                             void *vctx)
+{
+    const b2a_ctx *c = vctx;
+    const unsigned l = c->l, lc = c->l - 1; /* the product is needed mod 2^(l-1) */
+    const uint64_t mask = sirnn_mask(l);
+    const int server = party->role == SIRNN_SERVER;
+    sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
+    sirnn_channel *ch = &lane->ch;
+    lin_ws w;
+    sirnn_status st = lin_init(&w, server, !server);
+    if (st != SIRNN_OK)
+        return st;
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += CHUNK) {
+        const size_t k = min_size(CHUNK, end - off);
+        const uint8_t *b = c->b + off;
+        const size_t bytes = sirnn_pack_size(k, lc);
+        if (server) {
+            uint64_t *corr = w.v[0], *x = w.v[1], *y = w.v[2];
+            for (size_t i = 0; i < k; i++)
+                corr[i] = b[i];
+            if ((st = sirnn_aiknp_send_rows(&w.snd, &ol->iknp_send, ch, k)) != SIRNN_OK)
+                break;
+            sirnn_aiknp_cot_msgs(&w.snd, x, y, corr, k, lc);
+            sirnn_pack(w.wire, y, k, lc);
+            if ((st = sirnn_channel_send(ch, w.wire, bytes)) != SIRNN_OK)
+                break;
+            /* b0 - 2 * (-x) */
+            for (size_t i = 0; i < k; i++)
+                c->out[off + i] = (b[i] + 2 * x[i]) & mask;
+        } else {
+            uint64_t *y = w.v[0];
+            memcpy(w.bits, b, k);
+            if ((st = sirnn_aiknp_recv_u(&w.rcv, &ol->iknp_recv, ch, w.bits, k)) != SIRNN_OK ||
+                (st = sirnn_channel_recv(ch, w.wire, bytes)) != SIRNN_OK)
+                break;
+            sirnn_unpack(y, w.wire, k, lc);
+            sirnn_aiknp_cot_out(&w.rcv, y, y, w.bits, k, lc);
+            for (size_t i = 0; i < k; i++)
+                c->out[off + i] = (w.bits[i] - 2 * y[i]) & mask;
+        }
+    }
+    if (st == SIRNN_OK)
+        st = sirnn_channel_flush(ch);
+    lin_free(&w);
+    return st;
+}
+
+sirnn_status sirnn_b2a(sirnn_party *party, size_t n, uint64_t *out, const uint8_t *b,
+                       unsigned l)
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    if (BAD_WIDTH(l) || NULL_WITH_N(n, out) || NULL_WITH_N(n, b) || !sirnn_arith_bits_ok(b, n))
+        return sirnn_arith_arg(party, "sirnn_b2a", "l outside 1..64, NULL array or bad bit");
+    sirnn_status st = sirnn_party_usable(party);
+    if (st != SIRNN_OK || n == 0)
+        return st;
+    if (l == 1) {
+        for (size_t i = 0; i < n; i++)
+            out[i] = b[i];
+        return SIRNN_OK;
+    }
+    if ((st = sirnn_ot_ensure_setup(party)) != SIRNN_OK)
+        return st;
+    b2a_ctx c = {.out = out, .b = b, .l = l};
+    return sirnn_batch_run(party, n, b2a_lane, &c);
+}
+
+/* ---------------- MUX ---------------- */
+
+typedef struct mux_ctx {
+    uint64_t *out;
+    const uint8_t *sel;
+    const uint64_t *x, *y; /* y NULL: sel ? x : 0 */
+    unsigned l;
+} mux_ctx;
+
+sirnn_status sirnn_mux_chunk(sirnn_lane *lane, void *vws, uint64_t *out, const uint8_t *sel,
+                             const uint64_t *x, size_t k, unsigned l)
+{
+    lin_ws *w = vws;
+    sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
+    sirnn_channel *ch = &lane->ch;
+    const uint64_t mask = sirnn_mask(l);
+    const size_t bytes = sirnn_pack_size(k, l);
+    uint64_t *corr = w->v[0], *own = w->v[1], *y = w->v[2], *mc = w->v[3];
+    sirnn_status st;
+    memcpy(w->bits, sel, k);
+    for (size_t i = 0; i < k; i++) {
+        const uint64_t s = 0 - (uint64_t)(sel[i] & 1);
+        corr[i] = (x[i] - (2 * x[i] & s)) & mask; /* (1 - 2 s) x */
+        own[i] = x[i] & s & mask;                 /* s x */
+    }
+    if ((st = sirnn_aiknp_recv_u(&w->rcv, &ol->iknp_recv, ch, w->bits, k)) != SIRNN_OK ||
+        (st = sirnn_aiknp_send_rows(&w->snd, &ol->iknp_send, ch, k)) != SIRNN_OK)
+        return st;
+    sirnn_aiknp_cot_msgs(&w->snd, corr, y, corr, k, l);
+    sirnn_pack(w->wire, y, k, l);
+    if ((st = sirnn_channel_send(ch, w->wire, bytes)) != SIRNN_OK ||
+        (st = sirnn_channel_recv(ch, w->wire, bytes)) != SIRNN_OK)
+        return st;
+    sirnn_unpack(mc, w->wire, k, l);
+    sirnn_aiknp_cot_out(&w->rcv, mc, mc, w->bits, k, l);
+    for (size_t i = 0; i < k; i++)
+        out[i] = (own[i] - corr[i] + mc[i]) & mask;
+    return SIRNN_OK;
+}
+
+static sirnn_status mux_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
+                             void *vctx)
+{
+    (void)party;
+    const mux_ctx *c = vctx;
+    const uint64_t mask = sirnn_mask(c->l);
+    lin_ws w;
+    sirnn_status st = lin_init(&w, 1, 1);
+    if (st != SIRNN_OK)
+        return st;
+    uint64_t *diff = malloc(CHUNK * sizeof(uint64_t));
+    uint64_t *base = malloc(CHUNK * sizeof(uint64_t));
+    if (diff == NULL || base == NULL)
+        st = SIRNN_ERR_NOMEM;
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += CHUNK) {
+        const size_t k = min_size(CHUNK, end - off);
+        if (c->y == NULL) {
+            st = sirnn_mux_chunk(lane, &w, c->out + off, c->sel + off, c->x + off, k, c->l);
+        } else {
+            for (size_t i = 0; i < k; i++) {
+                base[i] = c->y[off + i] & mask;
+                diff[i] = (c->x[off + i] - c->y[off + i]) & mask;
+            }
+            st = sirnn_mux_chunk(lane, &w, diff, c->sel + off, diff, k, c->l);
+            for (size_t i = 0; st == SIRNN_OK && i < k; i++)
+                c->out[off + i] = (base[i] + diff[i]) & mask;
+        }
+    }
+    if (st == SIRNN_OK)
+        st = sirnn_channel_flush(&lane->ch);
+    if (diff != NULL)
+        sirnn_memzero(diff, CHUNK * sizeof(uint64_t));
+    if (base != NULL)
+        sirnn_memzero(base, CHUNK * sizeof(uint64_t));
+    free(diff);
+    free(base);
+    lin_free(&w);
+    return st;
+}
+
+static sirnn_status mux_run(sirnn_party *party, size_t n, const mux_ctx *c, const char *fn)
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    if (BAD_WIDTH(c->l) || NULL_WITH_N(n, c->out) || NULL_WITH_N(n, c->sel) ||
+        NULL_WITH_N(n, c->x) || !sirnn_arith_bits_ok(c->sel, n))
+        return sirnn_arith_arg(party, fn, "l outside 1..64, NULL array or bad bit");
+    sirnn_status st = sirnn_party_usable(party);
+    if (st != SIRNN_OK || n == 0)
+        return st;
+    if ((st = sirnn_ot_ensure_setup(party)) != SIRNN_OK)
+        return st;
+    return sirnn_batch_run(party, n, mux_lane, (void *)c);
+}
+
+sirnn_status sirnn_mux(sirnn_party *party, size_t n, uint64_t *out, const uint8_t *sel,
+                       const uint64_t *x, unsigned l)
+{
+    mux_ctx c = {.out = out, .sel = sel, .x = x, .l = l};
+    return mux_run(party, n, &c, "sirnn_mux");
+}
+
+sirnn_status sirnn_mux2(sirnn_party *party, size_t n, uint64_t *out, const uint8_t *sel,
+                        const uint64_t *x, const uint64_t *y, unsigned l)
+{
+    if (party != NULL && NULL_WITH_N(n, y))
+        return sirnn_arith_arg(party, "sirnn_mux2", "NULL array");
+    mux_ctx c = {.out = out, .sel = sel, .x = x, .y = y, .l = l};
+    return mux_run(party, n, &c, "sirnn_mux2");
+}
+
+void *sirnn_mux_ws_new(void)
+{
+    lin_ws *w = malloc(sizeof(*w));
+    if (w != NULL && lin_init(w, 1, 1) != SIRNN_OK) {
+        free(w);
+        w = NULL;
+    }
+    return w;
+}
+
+void sirnn_mux_ws_delete(void *ws)
+{
+    if (ws != NULL) {
+        lin_free(ws);
+        free(ws);
+    }
+}
+
+/* ---------------- AND ---------------- */
+
+typedef struct and_ctx {
+    uint8_t *out;
+    const uint8_t *a, *b;
+} and_ctx;
+
+static sirnn_status and_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
+                             void *vctx)
+{
+    const and_ctx *c = vctx;
+    const int server = party->role == SIRNN_SERVER;
+    sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
+    sirnn_channel *ch = &lane->ch;
+    sirnn_akk_ws kw;
+    sirnn_status st = sirnn_akk_ws_init(&kw, CHUNK / 2 + 1);
+    if (st != SIRNN_OK)
+        return st;
+    uint8_t *choice = malloc(CHUNK / 2 + 1);
+    uint8_t *wire = malloc((size_t)CHUNK * 4 + 8);
+    uint8_t *r = malloc(CHUNK + 16);
+    uint64_t *mc = malloc((CHUNK / 2 + 1) * sizeof(uint64_t));
+    uint64_t *msgs = malloc((size_t)SIRNN_AKK_GROUP * 16 * sizeof(uint64_t));
+    if (choice == NULL || wire == NULL || r == NULL || mc == NULL || msgs == NULL)
+        st = SIRNN_ERR_NOMEM;
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += CHUNK) {
+        const size_t k = min_size(CHUNK, end - off);
+        const size_t pairs = k / 2, odd = k % 2, nots = pairs + odd;
+        const size_t pair_bytes = pairs * 4, odd_bytes = odd;
+        const uint8_t *a = c->a + off, *b = c->b + off;
+        if (!server) {
+            for (size_t p = 0; p < pairs; p++)
+                choice[p] = (uint8_t)(a[2 * p] | b[2 * p] << 1 | a[2 * p + 1] << 2 |
+                                      b[2 * p + 1] << 3);
+            if (odd)
+                choice[pairs] = (uint8_t)(a[k - 1] | b[k - 1] << 1);
+            if ((st = sirnn_akk_recv_u(&kw, &ol->kk_recv, ch, choice, nots)) != SIRNN_OK ||
+                (st = sirnn_channel_recv(ch, wire, pair_bytes + odd_bytes)) != SIRNN_OK)
+                break;
+            sirnn_akk_recv_out(&kw, mc, wire, choice, 0, pairs, 16, 2);
+            if (odd)
+                sirnn_akk_recv_out(&kw, mc + pairs, wire + pair_bytes, choice + pairs, pairs, 1,
+                                   4, 1);
+            for (size_t p = 0; p < pairs; p++) {
+                c->out[off + 2 * p] = (uint8_t)(mc[p] & 1);
+                c->out[off + 2 * p + 1] = (uint8_t)((mc[p] >> 1) & 1);
+            }
+            if (odd)
+                c->out[off + k - 1] = (uint8_t)(mc[pairs] & 1);
+        } else {
+            /* Fresh output shares r; the answer to choice v is r ^ (a ^ va)(b ^ vb). */
+            sirnn_prg_bytes(&lane->prg, r, k);
+            for (size_t i = 0; i < k; i++)
+                r[i] &= 1;
+            if ((st = sirnn_akk_send_rows(&kw, &ol->kk_send, ch, nots)) != SIRNN_OK)
+                break;
+            for (size_t g0 = 0; g0 < pairs; g0 += SIRNN_AKK_GROUP) {
+                const size_t g = min_size(SIRNN_AKK_GROUP, pairs - g0);
+                for (size_t i = 0; i < g; i++) {
+                    const size_t e = 2 * (g0 + i);
+                    const uint64_t a0 = a[e], b0 = b[e], a1 = a[e + 1], b1 = b[e + 1];
+                    for (uint64_t v = 0; v < 16; v++) {
+                        uint64_t z0 = r[e] ^ ((a0 ^ (v & 1)) & (b0 ^ ((v >> 1) & 1)));
+                        uint64_t z1 = r[e + 1] ^ ((a1 ^ ((v >> 2) & 1)) & (b1 ^ ((v >> 3) & 1)));
+                        msgs[i * 16 + v] = z0 | z1 << 1;
+                    }
+                }
+                sirnn_akk_send_group(&kw, &ol->kk_send, wire + g0 * 4, msgs, g0, g, 16, 2);
+            }
+            if (odd) {
+                const uint64_t a0 = a[k - 1], b0 = b[k - 1];
+                for (uint64_t v = 0; v < 4; v++)
+                    msgs[v] = r[k - 1] ^ ((a0 ^ (v & 1)) & (b0 ^ ((v >> 1) & 1)));
+                sirnn_akk_send_group(&kw, &ol->kk_send, wire + pair_bytes, msgs, pairs, 1, 4, 1);
+            }
+            if ((st = sirnn_channel_send(ch, wire, pair_bytes + odd_bytes)) != SIRNN_OK)
+                break;
+            memcpy(c->out + off, r, k);
+        }
+    }
+    if (st == SIRNN_OK)
+        st = sirnn_channel_flush(ch);
+    if (r != NULL)
+        sirnn_memzero(r, CHUNK + 16);
+    if (msgs != NULL)
+        sirnn_memzero(msgs, (size_t)SIRNN_AKK_GROUP * 16 * sizeof(uint64_t));
+    if (mc != NULL)
+        sirnn_memzero(mc, (CHUNK / 2 + 1) * sizeof(uint64_t));
+    if (choice != NULL)
+        sirnn_memzero(choice, CHUNK / 2 + 1);
+    free(choice);
+    free(wire);
+    free(r);
+    free(mc);
+    free(msgs);
+    sirnn_akk_ws_free(&kw);
+    return st;
+}
+
+sirnn_status sirnn_and(sirnn_party *party, size_t n, uint8_t *out, const uint8_t *a,
+                       const uint8_t *b)
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    if (NULL_WITH_N(n, out) || NULL_WITH_N(n, a) || NULL_WITH_N(n, b) ||
+        !sirnn_arith_bits_ok(a, n) || !sirnn_arith_bits_ok(b, n))
+        return sirnn_arith_arg(party, "sirnn_and", "NULL array or bit not 0/1");
+    sirnn_status st = sirnn_party_usable(party);
+    if (st != SIRNN_OK || n == 0)
+        return st;
+    if ((st = sirnn_ot_ensure_setup(party)) != SIRNN_OK)
+        return st;
+    and_ctx c = {.out = out, .a = a, .b = b};
+    return sirnn_batch_run(party, n, and_lane, &c);
+}

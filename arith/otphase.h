@@ -1,0 +1,110 @@
+/*
+ * Split-phase OT helpers for the protocols of arith/.
+ *
+ * The lane engines of ot/ run a whole OT call at a time. A protocol step of
+ * arith/ often needs several OT batches (and other messages) to go out in
+ * the same flight, possibly in both directions. These helpers expose the
+ * phases of an OT on the lane's engines so that a caller can interleave
+ * them:
+ *   receiver: *_recv_u   queues the extension columns (no flush) and keeps
+ *                        the hashed rows H(t_i);
+ *   sender:   *_send_*   receives the columns and computes the pads and
+ *                        the messages (the caller packs and queues them);
+ *   receiver: *_recv_out unpacks the messages and selects by mask.
+ * They follow exactly the constructions of ot/iknp.h (IKNP correlated and
+ * chosen-message OT, tweakable hash sirnn_tccrhash with tweak = the OT's
+ * index in its engine) and ot/kkot.h (KK13 with the Walsh-Hadamard code,
+ * sirnn_tccrhash256), on the engines' extension states, so the tweaks stay
+ * unique per engine. Every batch is cut into extension calls of the
+ * engine's largest chunk (a multiple of 128), so only the last call of a
+ * batch rounds up: the columns of n OTs cost 16 * round128(n) bytes (IKNP)
+ * or 32 * round128(n) bytes (KK13).
+ *
+ * Everything except n, N and l is secret; choices select by mask.
+ */
+#ifndef SIRNN_ARITH_OTPHASE_H
+#define SIRNN_ARITH_OTPHASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sirnn/status.h"
+#include "kernels/block.h"
+#include "net/channel.h"
+#include "ot/iknp.h"
+#include "ot/kkot.h"
+
+/* OTs per group in the KK13 pad loops; packing a group of 64 OTs of N l-bit
+ * messages always fills whole bytes. */
+#define SIRNN_AKK_GROUP 64
+
+/* Scratch for the IKNP phases of up to cap OTs (one lane, one direction). */
+typedef struct sirnn_aiknp_ws {
+    size_t cap;
+    sirnn_block *rows; /* t or q rows of one extension call */
+    sirnn_block *h0;   /* receiver: H(t_i) of the batch; sender: H(q_i) */
+    sirnn_block *h1;   /* sender: H(q_i ^ Delta) */
+    uint8_t *col;      /* packed choice column of one extension call */
+} sirnn_aiknp_ws;
+
+sirnn_status sirnn_aiknp_ws_init(sirnn_aiknp_ws *w, size_t cap);
+void sirnn_aiknp_ws_free(sirnn_aiknp_ws *w);
+
+/* Receiver: queue the columns of n <= cap OTs with choices (0/1); keeps
+ * H(t_i) in w->h0. */
+sirnn_status sirnn_aiknp_recv_u(sirnn_aiknp_ws *w, sirnn_iknp_receiver *r, sirnn_channel *ch,
+                                const uint8_t *choices, size_t n);
+/* Sender: receive the columns of n <= cap OTs; h0 = H(q_i), h1 = H(q_i ^ Delta). */
+sirnn_status sirnn_aiknp_send_rows(sirnn_aiknp_ws *w, sirnn_iknp_sender *s, sirnn_channel *ch,
+                                   size_t n);
+/* Sender, additive COT mod 2^l after send_rows: x[i] = H(q_i) mod 2^l (the
+ * sender's output) and y[i] = x[i] + corr[i] - H(q_i ^ Delta) (the l-bit
+ * correction to send). x may alias corr. */
+void sirnn_aiknp_cot_msgs(const sirnn_aiknp_ws *w, uint64_t *x, uint64_t *y,
+                          const uint64_t *corr, size_t n, unsigned l);
+/* Receiver, COT: out[i] = H(t_i) + choice_i * y[i] mod 2^l. out may alias y. */
+void sirnn_aiknp_cot_out(const sirnn_aiknp_ws *w, uint64_t *out, const uint64_t *y,
+                         const uint8_t *choices, size_t n, unsigned l);
+/* Sender, chosen OT after send_rows: y[2i] = m0[i] ^ H(q_i), y[2i+1] =
+ * m1[i] ^ H(q_i ^ Delta), low l bits. */
+void sirnn_aiknp_ot_msgs(const sirnn_aiknp_ws *w, uint64_t *y, const uint64_t *m0,
+                         const uint64_t *m1, size_t n, unsigned l);
+/* Receiver, chosen OT: out[i] = y[2i + c_i] ^ H(t_i), low l bits. */
+void sirnn_aiknp_ot_out(const sirnn_aiknp_ws *w, uint64_t *out, const uint64_t *y,
+                        const uint8_t *choices, size_t n, unsigned l);
+
+/* Scratch for the KK13 phases of up to cap OTs. */
+typedef struct sirnn_akk_ws {
+    size_t cap;
+    sirnn_block *rows; /* sender: q rows of the batch (2 blocks per OT);
+                          receiver: t rows of one extension call */
+    sirnn_block *h;    /* receiver: H(t_i) of the batch */
+    uint64_t tweak;    /* engine index of OT 0 of the batch */
+    uint64_t *vals;    /* pads, then masked messages, of a group (GROUP * 256) */
+} sirnn_akk_ws;
+
+sirnn_status sirnn_akk_ws_init(sirnn_akk_ws *w, size_t cap);
+void sirnn_akk_ws_free(sirnn_akk_ws *w);
+
+/* Receiver: queue the code-word columns of n <= cap OTs with choices[i]
+ * (< 256; each OT's N is fixed by the sender's messages later); keeps
+ * H(t_i) in w->h. */
+sirnn_status sirnn_akk_recv_u(sirnn_akk_ws *w, sirnn_kkot_receiver *r, sirnn_channel *ch,
+                              const uint8_t *choices, size_t n);
+/* Sender: receive the columns of n <= cap OTs into w->rows. */
+sirnn_status sirnn_akk_send_rows(sirnn_akk_ws *w, sirnn_kkot_sender *s, sirnn_channel *ch,
+                                 size_t n);
+/* Sender: pack the masked messages of OTs [first, first + g) of the batch,
+ * g <= SIRNN_AKK_GROUP, into out (ceil(g*N*l/8) bytes): message v of OT
+ * first + i is msgs[i*N + v]. */
+void sirnn_akk_send_group(sirnn_akk_ws *w, const sirnn_kkot_sender *s, uint8_t *out,
+                          const uint64_t *msgs, size_t first, size_t g, unsigned N,
+                          unsigned l);
+/* Receiver: the chosen messages of OTs [first, first + n) from their packed
+ * messages in (sirnn_pack_size(n*N, l) bytes, groups of 64 OTs starting on
+ * bytes): out[i] = the message choices[i] of OT first + i. */
+void sirnn_akk_recv_out(sirnn_akk_ws *w, uint64_t *out, const uint8_t *in,
+                        const uint8_t *choices, size_t first, size_t n, unsigned N,
+                        unsigned l);
+
+#endif /* SIRNN_ARITH_OTPHASE_H */
