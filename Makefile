@@ -33,7 +33,7 @@ CPPFLAGS_ALL = $(BASE_CPPFLAGS) $(CPPFLAGS)
 LDFLAGS_ALL = $(BASE_LDFLAGS) -fopenmp $(LDFLAGS)
 LDLIBS_ALL = $(BASE_LDLIBS) $(LDLIBS)
 
-.PHONY: all lib test asan valgrind bench bench-check demo install uninstall clean deps deps-test check
+.PHONY: all lib test asan valgrind bench bench-check demo install uninstall clean deps deps-test deps-data check
 .DELETE_ON_ERROR:
 
 all: lib $(SIRNN) $(BENCH)
@@ -42,7 +42,9 @@ lib: $(STATIC) $(SHARED) $(PC)
 deps:
 	@build/deps.sh build
 deps-test:
-	@build/deps.sh build test
+	@build/deps.sh build test data
+deps-data:
+	@build/deps.sh build data
 
 # Per-ISA flags come from the file name only.
 ISA_OF = $(lastword $(subst _, ,$(basename $(notdir $1))))
@@ -110,7 +112,7 @@ bench: $(BENCH)
 bench-check: $(BENCH)
 	$(BENCH) --check bench/baseline.json
 
-demo: $(SIRNN) | deps
+demo: $(SIRNN) | deps-data
 	$(SIRNN) demo
 
 install: lib $(SIRNN)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Check that the build dependencies are present; install what is missing when
 # running as root with apt, otherwise print the exact command and fail.
-# Usage: build/deps.sh [build|test|valgrind]...
+# Usage: build/deps.sh [build|test|valgrind|data]...
 set -euo pipefail
 need=()
 cc_has() { printf '#include <%s>\nint main(void){return 0;}\n' "$1" | ${CC:-cc} -x c -E - >/dev/null 2>&1; }
@@ -10,6 +10,10 @@ for what in "$@"; do
     build)
       cc_has openssl/evp.h || need+=(libssl-dev)
       cc_has omp.h || need+=(libgomp1)
+      cc_has zlib.h || need+=(zlib1g-dev)
+      ;;
+    data)
+      [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || need+=(dataset-fashion-mnist)
       ;;
     test)
       cc_has openssl/evp.h || need+=(libssl-dev)
