@@ -46,4 +46,32 @@ sirnn_status sirnn_mux_chunk(sirnn_lane *lane, void *ws, uint64_t *out, const ui
 void *sirnn_mux_ws_new(void);
 void sirnn_mux_ws_delete(void *ws);
 
+/*
+ * Chunk-level comparison (arith/cmp.c) for protocols that put other messages
+ * in the same flights. The flights of one chunk are numbered from 1: party 1
+ * sends the odd ones, party 0 the even ones. A caller's hooks run inside the
+ * comparison: sent(ctx, f) right after this party has queued its part of
+ * flight f and before its next receive; received(ctx, f) right after it has
+ * read the comparison's part of the peer's flight f and before its next
+ * send. So bytes queued in sent(f) ride in flight f, behind the
+ * comparison's, and the peer reads them in received(f). The last hook of a
+ * chunk (flight L + 2) runs after the outputs are written.
+ */
+typedef struct sirnn_flight_hooks {
+    sirnn_status (*sent)(void *ctx, unsigned flight);
+    sirnn_status (*received)(void *ctx, unsigned flight);
+    void *ctx;
+} sirnn_flight_hooks;
+
+/* Workspace of the millionaires' protocol (op LT, m = 4, no eq) on l-bit
+ * inputs; *chunk gets the largest k per call (a multiple of 256) and
+ * *flights its L + 2 flights. NULL when out of memory. */
+void *sirnn_lt_ws_new(unsigned l, size_t *chunk, unsigned *flights);
+void sirnn_lt_ws_delete(void *ws);
+/* One chunk: out[i] = boolean shares of 1{in_0[i] < in_1[i]} (in is party
+ * 0's or party 1's input, reduced to l bits), k <= chunk. hooks may be NULL.
+ * Same bytes and flights as sirnn_millionaire(l, m = 4, LT, no eq). */
+sirnn_status sirnn_lt_chunk(sirnn_party *party, sirnn_lane *lane, void *ws, uint8_t *out,
+                            const uint64_t *in, size_t k, const sirnn_flight_hooks *hooks);
+
 #endif /* SIRNN_ARITH_INTERNAL_H */

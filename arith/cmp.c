@@ -569,7 +569,8 @@ static void level_finish(cmp_ws *w, unsigned g_begin, unsigned g_end, int server
  * comparison shares, eq (if not NULL) the equality shares.
  */
 static sirnn_status cmp_chunk(cmp_ws *w, sirnn_party *party, sirnn_lane *lane,
-                              const uint64_t *in, size_t k, uint8_t *cmp, uint8_t *eq)
+                              const uint64_t *in, size_t k, uint8_t *cmp, uint8_t *eq,
+                              const sirnn_flight_hooks *hk)
 {
     const cmp_plan *p = &w->p;
     const int server = party->role == SIRNN_SERVER;
@@ -593,6 +594,8 @@ static sirnn_status cmp_chunk(cmp_ws *w, sirnn_party *party, sirnn_lane *lane,
         if ((nkk > 0 && (st = sirnn_akk_send_rows(&w->kk, &ol->kk_send, ch, nkk)) != SIRNN_OK) ||
             (nik > 0 && (st = sirnn_aiknp_send_rows(&w->ik, &ol->iknp_send, ch, nik)) != SIRNN_OK))
             return st;
+        if (hk != NULL && (st = hk->received(hk->ctx, 1)) != SIRNN_OK)
+            return st;
         const size_t bytes = sender_messages(w, &ol->kk_send, in, k);
         if ((st = sirnn_channel_send(ch, w->wire, bytes)) != SIRNN_OK)
             return st;
@@ -601,6 +604,7 @@ static sirnn_status cmp_chunk(cmp_ws *w, sirnn_party *party, sirnn_lane *lane,
         if ((nkk > 0 && (st = sirnn_akk_recv_u(&w->kk, &ol->kk_recv, ch, w->choice, nkk)) != SIRNN_OK) ||
             (nik > 0 && (st = sirnn_aiknp_recv_u(&w->ik, &ol->iknp_recv, ch, w->choice + nkk,
                                                  nik)) != SIRNN_OK) ||
+            (hk != NULL && (st = hk->sent(hk->ctx, 1)) != SIRNN_OK) ||
             (st = sirnn_channel_recv(ch, w->wire, wire_need(p, k))) != SIRNN_OK)
             return st;
         receiver_outputs(w, k);
@@ -615,17 +619,25 @@ static sirnn_status cmp_chunk(cmp_ws *w, sirnn_party *party, sirnn_lane *lane,
          * peer's openings before sending its own, so that its openings of
          * this level and the next leave in one flight. */
         const int first = (t % 2 == 0) == server;
-        if (!first)
+        /* Flights: the first party of level t sends flight t + 2 and
+         * receives flight t + 3; the other receives t + 2, sends t + 3. */
+        if (!first) {
             for (size_t v = 0; v < nv; v++)
                 if ((st = sirnn_bv_recv(ch, w->open_peer + v * W, k)) != SIRNN_OK)
                     return st;
+            if (hk != NULL && (st = hk->received(hk->ctx, t + 2)) != SIRNN_OK)
+                return st;
+        }
         for (size_t v = 0; v < nv; v++)
             if ((st = sirnn_bv_send(ch, w->open_mine + v * W, k)) != SIRNN_OK)
                 return st;
-        if (first)
+        if (first) {
+            if (hk != NULL && (st = hk->sent(hk->ctx, t + 2)) != SIRNN_OK)
+                return st;
             for (size_t v = 0; v < nv; v++)
                 if ((st = sirnn_bv_recv(ch, w->open_peer + v * W, k)) != SIRNN_OK)
                     return st;
+        }
         level_finish(w, g0, g1, server);
         g0 = g1;
     }
@@ -633,7 +645,46 @@ static sirnn_status cmp_chunk(cmp_ws *w, sirnn_party *party, sirnn_lane *lane,
         sirnn_bv_unpack(cmp, w->lt, k);
     if (eq != NULL)
         sirnn_bv_unpack(eq, w->eq, k);
+    if (hk != NULL) {
+        /* The last flight, L + 2: party 0 sends it when L is even. */
+        const unsigned last = p->nlevels + 2;
+        if (((last % 2) == 0) == server)
+            return hk->sent(hk->ctx, last);
+        return hk->received(hk->ctx, last);
+    }
     return SIRNN_OK;
+}
+
+/* ---------------- chunk-level comparison for other protocols ---------------- */
+
+void *sirnn_lt_ws_new(unsigned l, size_t *chunk, unsigned *flights)
+{
+    cmp_plan p;
+    plan_init(&p, l, SIRNN_CMP_M_DEFAULT, SIRNN_CMP_LT, 0, 0);
+    cmp_ws *w = malloc(sizeof(*w));
+    if (w == NULL)
+        return NULL;
+    if (cmp_ws_init(w, &p) != SIRNN_OK) {
+        free(w);
+        return NULL;
+    }
+    *chunk = p.chunk;
+    *flights = p.nlevels + 2;
+    return w;
+}
+
+void sirnn_lt_ws_delete(void *ws)
+{
+    if (ws != NULL) {
+        cmp_ws_free(ws);
+        free(ws);
+    }
+}
+
+sirnn_status sirnn_lt_chunk(sirnn_party *party, sirnn_lane *lane, void *ws, uint8_t *out,
+                            const uint64_t *in, size_t k, const sirnn_flight_hooks *hooks)
+{
+    return cmp_chunk(ws, party, lane, in, k, out, NULL, hooks);
 }
 
 /* ---------------- the comparison calls ---------------- */
@@ -683,17 +734,18 @@ static sirnn_status cmp_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
         }
         switch (c->kind) {
         case K_MILL:
-            st = cmp_chunk(&w, party, lane, v, k, c->cmp + off, c->eq != NULL ? c->eq + off : NULL);
+            st = cmp_chunk(&w, party, lane, v, k, c->cmp + off,
+                           c->eq != NULL ? c->eq + off : NULL, NULL);
             break;
         case K_EQ:
-            st = cmp_chunk(&w, party, lane, v, k, NULL, c->eq + off);
+            st = cmp_chunk(&w, party, lane, v, k, NULL, c->eq + off, NULL);
             break;
         case K_WRAP:
-            st = cmp_chunk(&w, party, lane, v, k, c->cmp + off, NULL);
+            st = cmp_chunk(&w, party, lane, v, k, c->cmp + off, NULL, NULL);
             break;
         case K_MSB:
         case K_RELU:
-            st = cmp_chunk(&w, party, lane, v, k, bits, NULL);
+            st = cmp_chunk(&w, party, lane, v, k, bits, NULL, NULL);
             if (st != SIRNN_OK)
                 break;
             for (size_t i = 0; i < k; i++)

@@ -49,6 +49,8 @@ extern const bench_kernel bench_group_bits[];   /* transpose */
 extern const bench_kernel bench_group_net[];    /* channel */
 extern const bench_kernel bench_group_ot[];     /* iknp_rot, iknp_cot, iknp_ot, kkot */
 extern const bench_kernel bench_group_arith[];  /* millionaire, eq, wrap, msb, b2a, mux, and, relu */
+extern const bench_kernel bench_group_mult[];   /* mult, matmul */
+extern const bench_kernel bench_group_mixed[];  /* zext, sext, tr, lrs, ars, divpow2, lut, digdec */
 
 /* Helpers. */
 double bench_now_ns(void);

@@ -261,6 +261,296 @@ SIRNN_API sirnn_status sirnn_msb_to_wrap(sirnn_party *party, size_t n, uint8_t *
 SIRNN_API sirnn_status sirnn_relu(sirnn_party *party, size_t n, uint64_t *out, uint8_t *sign,
                                   const uint64_t *x, unsigned l);
 
+/* ------------------------------------------------------------------ */
+/* Multiplication (SIRNN, mixed bitwidths)                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Elementwise product of an m-bit shared x by a k-bit shared y into l bits,
+ * 1 <= m, k, l <= 64, l <= m + k (else SIRNN_ERR_ARG): out = x * y mod 2^l,
+ * with x and y unsigned (is_signed = 0) or two's complement (is_signed = 1:
+ * x and y sign-extended), exactly sirnn_ref_mult. l = m + k never wraps.
+ * out may alias x or y. Secrets: x, y and the MSB shares.
+ *
+ * Protocol: with the wraps wx = wrap(x0, x1; m), wy = wrap(y0, y1; k),
+ *   x y = x0 y0 + x1 y1 + x0 y1 + x1 y0 - 2^m wx (y0 + y1) - 2^k wy (x0 + x1)
+ * mod 2^l. Each cross term is nb = min(width, l) IKNP COTs, one per bit i
+ * of the chooser's share, carrying the other share mod 2^(l - i); the
+ * chooser is the party whose operand is narrower (party 1 on a tie).
+ * wx is needed only when l > m, wy only when l > k; both come from ONE
+ * millionaires' run (m = 4, no eq) at width K (m or k, or max(m, k) when
+ * both are needed) over 2 values per element, and each wrap term is a MUX
+ * of (l - m) (or l - k) bits. Signed: both operands are offset by 2^(m-1)
+ * and 2^(k-1), and the offsets are removed locally (the MUX values carry
+ * -2^(k-1), resp. -2^(m-1)).
+ *
+ * Bits per element (chunks of multiples of 128 elements; a lane's last
+ * chunk rounds its columns up to 128 OTs per batch and each packed vector
+ * to whole bytes):
+ *   sum over the two cross terms of 128 nb + nb l - nb (nb - 1) / 2
+ *   + (wraps needed) * bits of sirnn_millionaire(K, m = 4)
+ *   + 2 (128 + l - m) if l > m  + 2 (128 + l - k) if l > k.
+ * 8x8->16: 2248 + 2*708 + 544 = 4208 (SCI 4328); 16x16->32: 4880 + 3420
+ * + 576 = 8876 (SCI 9120); 16x32->32: 4880 + 1710 + 288 = 6878 (SCI 7056);
+ * 32x32->64: 11296 + 7688 + 640 = 19624 (SCI 20152); the same for signed.
+ *
+ * Flights: numbered per chunk, party 1 sends the odd ones and party 0 the
+ * even ones, so the count is also the one-way critical path. All cross
+ * terms and both wraps run in the comparison's L + 2 flights (L =
+ * ceil(log2 ceil(K / 4))), the MUXes add 2: L + 4 (8x8->16: 5; 16x16->32
+ * and 16x32->32: 6; 32x32->64: 7). Without wraps (l <= min(m, k)): 2, or 3
+ * when party 0 chooses a cross term (m != k).
+ */
+SIRNN_API sirnn_status sirnn_mult(sirnn_party *party, size_t n, uint64_t *out,
+                                  const uint64_t *x, const uint64_t *y, unsigned m,
+                                  unsigned k, unsigned l, int is_signed);
+
+/*
+ * sirnn_mult when the MSBs of x and/or y are already shared: msb_x[n]
+ * (msb_y[n]) are boolean shares of bit m-1 of x (bit k-1 of y), the sign bit
+ * when signed; either may be NULL (that wrap then comes from the
+ * comparison). A known MSB gives the wrap by MSB-to-wrap (one KK13 1-of-4
+ * OT, 260 bits instead of the millionaires' run), in flights 1 and 2.
+ * Bits: as sirnn_mult with 260 per known wrap (16x16->32, both known:
+ * 4880 + 520 + 576 = 5976). Flights: with both known, 4; the unknown one's
+ * comparison otherwise sets the count as in sirnn_mult.
+ */
+SIRNN_API sirnn_status sirnn_mult_msb(sirnn_party *party, size_t n, uint64_t *out,
+                                      const uint64_t *x, const uint64_t *y,
+                                      const uint8_t *msb_x, const uint8_t *msb_y, unsigned m,
+                                      unsigned k, unsigned l, int is_signed);
+
+/*
+ * x (m-bit, shared) times a public k-bit constant c (both parties pass the
+ * same c; bits above k ignored; sign-extended when signed) into l bits:
+ * out = sirnn_ref_mult(x, c). msb_x may be NULL or shares of x's MSB as in
+ * sirnn_mult_msb. The cross products are local; only the wrap term
+ * -2^m wx c' is interactive (one COT of l - m bits from party 0, party 1
+ * choosing with its wrap share). Bits: 0 when l <= m; else
+ * millionaire(m) (or 260 with msb_x) + 128 + (l - m) (16x16->32: 1710 + 144
+ * = 1854). Flights: L(m) + 3 (16-bit: 5), 3 with msb_x, 0 when l <= m.
+ * out may alias x.
+ */
+SIRNN_API sirnn_status sirnn_mult_const(sirnn_party *party, size_t n, uint64_t *out,
+                                        const uint64_t *x, const uint8_t *msb_x, uint64_t c,
+                                        unsigned m, unsigned k, unsigned l, int is_signed);
+
+/*
+ * x (m-bit, shared) times y (k-bit) that party `owner` (SIRNN_SERVER or
+ * SIRNN_CLIENT) holds in the clear; the other party passes y = NULL (its
+ * y is ignored). out = sirnn_ref_mult(x, y). One cross term (x_other * y,
+ * nb = min(m, k, l) COTs as in sirnn_mult) and, when l > m, the wrap of x
+ * (or MSB-to-wrap with msb_x) and one MUX half of l - m bits from the owner.
+ * Bits: 128 nb + nb l - nb (nb - 1) / 2 + [l > m] (wrap + 128 + l - m)
+ * (16x16->32: 2440 + 1710 + 144 = 4294). Flights: at most L(m) + 4.
+ * out may alias x or y. Secrets: x and the owner's y.
+ */
+SIRNN_API sirnn_status sirnn_mult_clear(sirnn_party *party, size_t n, uint64_t *out,
+                                        const uint64_t *x, const uint8_t *msb_x,
+                                        const uint64_t *y, int owner, unsigned m, unsigned k,
+                                        unsigned l, int is_signed);
+
+/*
+ * Matrix products: out (d1 x d3) = A (d1 x d2, m-bit shares) times W
+ * (d2 x d3, k bits), row-major. The sum is accumulated exactly in
+ * la = m + k + ceil(log2 d2) <= 64 bits (each product extended as in
+ * sirnn_mult, unsigned or signed), then truncated once: out =
+ * (acc >> s) mod 2^lout with 0 <= s < la and 1 <= lout <= la - s, i.e.
+ * sirnn_tr(la, s) (the top la - s bits, which is the arithmetic shift for
+ * signed values too) and a local reduction; s = 0 is local. Exactly
+ * sirnn_ref_matmul. out must not alias a or w. d1, d2 or d3 may be 0.
+ *
+ * sirnn_matmul_clear: the server holds W in the clear (w[d2*d3] on the
+ * server; the client passes NULL). Row batching: one IKNP COT per bit b of
+ * each client share a1[i][j] carries the whole row W[j] mod 2^(la - b)
+ * (the pads stretched by the tweakable hash), and the wrap of A's shares is
+ * one comparison per A element plus one COT per element carrying the row
+ * mod 2^(la - m). Bits, per element of A (E = d1 d2 of them), chunks of
+ * multiples of 128: sum over b < m of (128 + d3 (la - b)) + millionaire(m)
+ * + 128 + d3 (la - m); then sirnn_tr(la, s) on d1 d3 values. Flights:
+ * millionaire(m)'s L + 2, plus 1 or 2 for the wrap COT, plus sirnn_tr's.
+ * Lanes split the rows of A.
+ *
+ * sirnn_matmul: both operands shared (b[d2*d3] shares of k bits). A is
+ * extended once to la - k bits (sirnn_sext / sirnn_zext, d1 d2 values),
+ * then every product A[i][j] B[j][q] is one sirnn_mult (la - k) x k -> la
+ * (d1 d2 d3 of them, in batches of 32768), summed locally; then the
+ * truncation. Bits: d1 d2 ext(m -> la - k) + d1 d2 d3 mult(la - k, k, la)
+ * + tr. (No row batching yet for two shared operands.)
+ */
+SIRNN_API sirnn_status sirnn_matmul_clear(sirnn_party *party, size_t d1, size_t d2, size_t d3,
+                                          uint64_t *out, const uint64_t *a, const uint64_t *w,
+                                          unsigned m, unsigned k, unsigned s, unsigned lout,
+                                          int is_signed);
+SIRNN_API sirnn_status sirnn_matmul(sirnn_party *party, size_t d1, size_t d2, size_t d3,
+                                    uint64_t *out, const uint64_t *a, const uint64_t *b,
+                                    unsigned m, unsigned k, unsigned s, unsigned lout,
+                                    int is_signed);
+
+/* ------------------------------------------------------------------ */
+/* Extension and truncation (SIRNN)                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Costs of this section. All of these protocols evaluate one carry network
+ * (arith/wnet.h) per chunk: the carries (wraps) they need are independent,
+ * so they share every flight. Let C(v) be the bits of the carry of v low
+ * bits: the v bits are cut into q = ceil(v/4) blocks of balanced widths
+ * w_j (floor(v/q) or one more, the wider ones lowest), L = ceil(log2 q);
+ * each block is one KK13 1-of-2^w_j OT (IKNP chosen OT when w_j = 1) of
+ * b-bit messages, b = 1 for the lowest block and 2 for the others: 256 +
+ * 2^w_j*b bits (128 + 2b when w_j = 1); the tree has L single AND nodes of
+ * 148 bits and q - 1 - L pair nodes of 278 bits. CP(v), the carry and the
+ * all-ones (propagate) bit of v bits, has b = 2 everywhere and q - 1 pair
+ * nodes. C(8) = 708, C(12) = 1144, C(16) = 1710, C(20) = 2126 (the
+ * millionaires' costs of sirnn_wrap); CP(20) = 2552. M2W = 260 (the
+ * MSB-to-wrap OT). A B2A of a carry into w >= 2 bits costs 128 + w - 1
+ * (w = 1 is free). Exact per-lane byte counts follow the rules of
+ * arith.h's header and of sirnn_millionaire (chunks hold a multiple of 256
+ * elements, so only a lane's last chunk rounds its OT columns).
+ *
+ * Flights: the leaf OTs take 2 (party 1's columns, party 0's messages),
+ * each level of AND nodes 1, and the B2A of the carries 1 more (its
+ * columns ride with the last level's flight): 3 + L_net, where L_net is
+ * the network's depth.
+ *
+ * Every output may alias its input x. Inputs are l-bit (or m-bit) shares;
+ * bits above the width are ignored; msb[] are boolean shares (0/1, else
+ * SIRNN_ERR_ARG). Secrets: x, msb and all intermediate shares.
+ */
+
+/*
+ * Zero extension: out = x mod 2^l for an m-bit x (1 <= m < l <= 64), i.e.
+ * x0 + x1 - 2^m*wrap(x0, x1; m), the wrap from the network and B2A'd into
+ * l - m bits. Bits: C(m) + [l - m >= 2](127 + l - m) (16->32: 1710 + 143 =
+ * 1853; SCI 1888). Flights: 3 + ceil(log2 ceil(m/4)) (16->32: 5).
+ */
+SIRNN_API sirnn_status sirnn_zext(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                                  unsigned m, unsigned l);
+/*
+ * Signed extension: the m-bit two's-complement x as an l-bit value
+ * (zext(x + 2^(m-1)) - 2^(m-1)). Same cost as sirnn_zext.
+ */
+SIRNN_API sirnn_status sirnn_sext(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                                  unsigned m, unsigned l);
+/*
+ * sirnn_zext / sirnn_sext when msb[n] holds boolean shares of bit m - 1 of
+ * x: the wrap is one MSB-to-wrap OT. Bits: 260 + [l - m >= 2](127 + l - m)
+ * (16->32: 403; SCI 404). Flights: 3.
+ */
+SIRNN_API sirnn_status sirnn_zext_msb(sirnn_party *party, size_t n, uint64_t *out,
+                                      const uint64_t *x, const uint8_t *msb, unsigned m,
+                                      unsigned l);
+SIRNN_API sirnn_status sirnn_sext_msb(sirnn_party *party, size_t n, uint64_t *out,
+                                      const uint64_t *x, const uint8_t *msb, unsigned m,
+                                      unsigned l);
+
+/*
+ * Truncate-and-reduce TR(l, s), 0 <= s < l <= 64: out = floor(x / 2^s) as
+ * an (l - s)-bit share (the top l - s bits of x) = (x0 >> s) + (x1 >> s) +
+ * wrap(low s bits) mod 2^(l-s). Bits: C(s) + [l - s >= 2](127 + l - s)
+ * ((32,12): 1144 + 147 = 1291, SCI 1308; (16,8): 708 + 135 = 843, SCI 860).
+ * s = 0 is local. Flights: 3 + ceil(log2 ceil(s/4)).
+ */
+SIRNN_API sirnn_status sirnn_tr(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                                unsigned l, unsigned s);
+/*
+ * TR followed by extension: floor(x / 2^s) (x unsigned, is_signed = 0) or
+ * floor(x_s / 2^s) (x read as l-bit two's complement, is_signed != 0) as an
+ * lout-bit share, l - s <= lout <= 64, 0 <= s < l. This is the right shift
+ * below computed directly mod 2^lout, in the same flights as TR: the wrap
+ * of all l bits is B2A'd into lout - (l - s) bits. Bits: as sirnn_lrs with
+ * the B2A widths lout and lout - l + s.
+ */
+SIRNN_API sirnn_status sirnn_tr_ext(sirnn_party *party, size_t n, uint64_t *out,
+                                    const uint64_t *x, unsigned l, unsigned s, unsigned lout,
+                                    int is_signed);
+/*
+ * Logical right shift in the same ring, 0 <= s <= l <= 64: out = x >> s =
+ * (x0 >> s) + (x1 >> s) + c - 2^(l-s)*w mod 2^l with c = wrap(low s bits)
+ * and w = wrap(x0, x1; l), both from one network (a prefix over the bits
+ * [0, s) and [s, l)), c B2A'd into l bits and w into s bits.
+ * Bits: C(s) + CP(l - s) + 148 + (127 + l) + [s >= 2](127 + s)
+ * ((32,12): 1144 + 2552 + 148 + 159 + 139 = 4142; SCI 4196).
+ * s = 0 is local, s = l gives 0 locally. Flights: 3 + the depth,
+ * 1 + max(ceil(log2 ceil(s/4)), ceil(log2 ceil((l-s)/4))) ((32,12): 7;
+ * SCI 13).
+ */
+SIRNN_API sirnn_status sirnn_lrs(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                                 unsigned l, unsigned s);
+/*
+ * Arithmetic right shift: out = floor(x_s / 2^s) mod 2^l, x_s the l-bit
+ * two's-complement value of x: LRS(x + 2^(l-1)) - 2^(l-s-1). s = l gives
+ * the same as s = l - 1 (0 or -1). Same cost as sirnn_lrs.
+ */
+SIRNN_API sirnn_status sirnn_ars(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                                 unsigned l, unsigned s);
+/*
+ * sirnn_lrs / sirnn_ars when msb[n] holds boolean shares of bit l - 1 of x:
+ * w is one MSB-to-wrap OT in the leaves' flight. Bits: C(s) + 260 +
+ * (127 + l) + [s >= 2](127 + s) ((32,12): 1144 + 260 + 159 + 139 = 1702;
+ * SCI 1720). Flights: max(3 + ceil(log2 ceil(s/4)), 3).
+ */
+SIRNN_API sirnn_status sirnn_lrs_msb(sirnn_party *party, size_t n, uint64_t *out,
+                                     const uint64_t *x, const uint8_t *msb, unsigned l,
+                                     unsigned s);
+SIRNN_API sirnn_status sirnn_ars_msb(sirnn_party *party, size_t n, uint64_t *out,
+                                     const uint64_t *x, const uint8_t *msb, unsigned l,
+                                     unsigned s);
+/*
+ * Division by 2^s rounding toward zero of an l-bit two's-complement x,
+ * 0 <= s <= l <= 64: out = ARS(x, s) + msb(x) AND (x mod 2^s != 0), mod
+ * 2^l (s = 0: x; s = l: 0, both local). msb(x) comes from the same network
+ * as the shift (a prefix at l - 1 bits); x mod 2^s == 0 is the propagate
+ * bit of the low s bits of (x0 - 1, x1); the AND is one more node, B2A'd
+ * into l bits. Bits ((32,12)): C(12) + CP(19) + 148 + 132 (the 1-bit top
+ * block) + 148 + 1112 (the zero test: 3 one-bit leaves of 272 and 2 singles)
+ * + 148 (the AND) + 159 + 139 + 159 = 5825 (SCI 5864); sirnn_divpow2_msb,
+ * with the MSB given: C(12) + 260 + 1112 + 148 + 457 = 3121.
+ * Flights ((32,12)): 8 (sirnn_divpow2_msb: 6).
+ */
+SIRNN_API sirnn_status sirnn_divpow2(sirnn_party *party, size_t n, uint64_t *out,
+                                     const uint64_t *x, unsigned l, unsigned s);
+SIRNN_API sirnn_status sirnn_divpow2_msb(sirnn_party *party, size_t n, uint64_t *out,
+                                         const uint64_t *x, const uint8_t *msb, unsigned l,
+                                         unsigned s);
+
+/* ------------------------------------------------------------------ */
+/* Lookup tables (SIRNN)                                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Per-element tables for sirnn_lut_cb, on the server: fill tables[i*2^m + v]
+ * (i < count <= 64) with entry v of the table of element first + i (low l
+ * bits used). Called from the lanes' threads, possibly concurrently for
+ * disjoint ranges, each range once per call; it must not call the library.
+ */
+typedef void (*sirnn_lut_fill_fn)(void *ctx, size_t first, size_t count, uint64_t *tables);
+
+/*
+ * Lookup: out[i] = shares mod 2^l of T[idx_i], idx an m-bit shared index
+ * (1 <= m <= 8, 1 <= l <= 64). table[2^m] (table_len must be 2^m) is
+ * party 0's table for the whole batch (its secret, or public); party 1
+ * passes NULL (or the same public table, which it ignores). One KK13
+ * 1-of-2^m OT of l-bit messages per element: party 1 chooses with its index
+ * share, party 0 sends T[(i0 + v) mod 2^m] - r for every v (r its fresh
+ * output share from its PRG), rotating the table by i0 in constant time.
+ * Bits: 256 + 2^m * l (m = 8, l = 16: 4352; SCI 4352); per lane 32 *
+ * round128(n_L) + ceil(n_L * 2^m * l / 8) bytes (chunks of 4096). Flights:
+ * 2. Memory: O(64 * 2^m) words per lane beyond the OT buffers, whatever n.
+ * out may alias idx. Secrets: idx, the table (party 0's), out.
+ */
+SIRNN_API sirnn_status sirnn_lut(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *idx,
+                                 const uint64_t *table, size_t table_len, unsigned m, unsigned l);
+/*
+ * The same with one table per element, produced by party 0's fill callback
+ * 64 elements at a time (party 1 passes fill NULL; ctx is passed to fill).
+ * Same cost as sirnn_lut.
+ */
+SIRNN_API sirnn_status sirnn_lut_cb(sirnn_party *party, size_t n, uint64_t *out,
+                                    const uint64_t *idx, sirnn_lut_fill_fn fill, void *ctx,
+                                    unsigned m, unsigned l);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,6 +8,7 @@
 #ifndef SIRNN_FIXED_H
 #define SIRNN_FIXED_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sirnn/status.h"
@@ -32,6 +33,41 @@ SIRNN_API uint64_t sirnn_ref_b2a(uint8_t b, unsigned l);
 SIRNN_API uint64_t sirnn_ref_mux(uint8_t sel, uint64_t x, uint64_t y, unsigned l);
 /* ReLU on an l-bit two's-complement x: x mod 2^l if its MSB is 0, else 0. */
 SIRNN_API uint64_t sirnn_ref_relu(uint64_t x, unsigned l);
+
+/* Multiplication (sirnn_mult and its forms): x (m bits) times y (k bits),
+ * both zero-extended (is_signed = 0) or sign-extended (1), mod 2^l. */
+SIRNN_API uint64_t sirnn_ref_mult(uint64_t x, uint64_t y, unsigned m, unsigned k, unsigned l,
+                                  int is_signed);
+/* Matrix product (sirnn_matmul, sirnn_matmul_clear): acc = sum over j of
+ * a[i][j] * w[j][q] (extended as in sirnn_ref_mult) mod 2^la, la = m + k +
+ * ceil(log2 d2); out[i][q] = (acc >> s) mod 2^lout. Row-major arrays. */
+SIRNN_API void sirnn_ref_matmul(size_t d1, size_t d2, size_t d3, uint64_t *out,
+                                const uint64_t *a, const uint64_t *w, unsigned m, unsigned k,
+                                unsigned s, unsigned lout, int is_signed);
+
+/* ---- Extension and truncation (sirnn_zext ... sirnn_divpow2) ---- */
+/* Zero extension of the m-bit x to l bits: x mod 2^m. */
+SIRNN_API uint64_t sirnn_ref_zext(uint64_t x, unsigned m, unsigned l);
+/* Signed extension: the m-bit two's-complement x, mod 2^l. */
+SIRNN_API uint64_t sirnn_ref_sext(uint64_t x, unsigned m, unsigned l);
+/* TR(l, s): floor((x mod 2^l) / 2^s), an (l - s)-bit value. */
+SIRNN_API uint64_t sirnn_ref_tr(uint64_t x, unsigned l, unsigned s);
+/* TR then extension to lout bits: floor(x / 2^s) with x unsigned, or
+ * floor(x_s / 2^s) with x_s the l-bit two's-complement value, mod 2^lout. */
+SIRNN_API uint64_t sirnn_ref_tr_ext(uint64_t x, unsigned l, unsigned s, unsigned lout,
+                                    int is_signed);
+/* Logical right shift mod 2^l (s = l gives 0). */
+SIRNN_API uint64_t sirnn_ref_lrs(uint64_t x, unsigned l, unsigned s);
+/* Arithmetic right shift: floor(x_s / 2^s) mod 2^l (s = l as s = l - 1). */
+SIRNN_API uint64_t sirnn_ref_ars(uint64_t x, unsigned l, unsigned s);
+/* x_s / 2^s rounded toward zero, mod 2^l. */
+SIRNN_API uint64_t sirnn_ref_divpow2(uint64_t x, unsigned l, unsigned s);
+
+/* ---- Lookup tables and digit decomposition ---- */
+/* table[idx mod 2^m] mod 2^l. */
+SIRNN_API uint64_t sirnn_ref_lut(const uint64_t *table, uint64_t idx, unsigned m, unsigned l);
+/* Digit j (0 = lowest) of the l-bit x in base 2^d: bits [j*d, min(l, (j+1)*d)). */
+SIRNN_API uint64_t sirnn_ref_digit(uint64_t x, unsigned l, unsigned d, unsigned j);
 
 #ifdef __cplusplus
 }

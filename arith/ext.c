@@ -1,0 +1,194 @@
+/*
+ * Zero and signed extension (SIRNN), and the shift engine that extension,
+ * truncation, the right shifts and division by 2^s share (arith/mixed.h).
+ *
+ * With x = x0 + x1 mod 2^l, x0 = H0*2^s + L0 and x1 = H1*2^s + L1:
+ *   floor(x / 2^s) = H0 + H1 + c - 2^(l-s)*w,
+ * c = wrap(L0, L1; s) (the carry out of the low s bits) and w = wrap(x0, x1;
+ * l). Both are nodes of one carry network (arith/wnet.h): a prefix over the
+ * segments [0, s) and [s, l), so that they share every flight; with the MSB
+ * known, w comes from MSB-to-wrap (one 1-of-4 OT in the leaves' flight)
+ * instead. The result is wanted mod 2^lout: c is converted to arithmetic
+ * mod 2^lout and w mod 2^(lout - (l - s)) (not at all when lout <= l - s,
+ * as in TR). Signed values are shifted by 2^(l-1) first and the result by
+ * 2^(l-s-1) after. Extension is s = 0 and lout > l.
+ *
+ * Division rounding toward zero adds msb(x) AND (x mod 2^s != 0) to the
+ * arithmetic shift: x mod 2^s == 0 is the propagate bit of the low s bits
+ * with party 0 holding x0 - 1 (the sum x0 - 1 + x1 of the low bits is
+ * 2^s - 1 exactly when x0 + x1 = 0 mod 2^s), msb(x) = msb(x0) ^ msb(x1) ^
+ * (the wrap of the low l - 1 bits), a prefix of the same network, and the
+ * AND is one more combination node.
+ */
+#include "arith/mixed.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sirnn/arith.h"
+#include "kernels/block.h"
+#include "arith/arith_internal.h"
+#include "arith/wnet.h"
+
+typedef struct shift_ctx {
+    uint64_t *out;
+    const uint64_t *x;
+    const uint8_t *msb;
+    unsigned l, s, lout;
+    int is_signed, div, msb_known;
+    int oc, ow, op; /* output indices, -1 if absent */
+} shift_ctx;
+
+static void shift_prep(void *vctx, int server, sirnn_wn_chunk *c)
+{
+    const shift_ctx *sc = vctx;
+    const unsigned l = sc->l;
+    const uint64_t lm = sirnn_mask(l), sm = sirnn_mask(sc->s > 0 ? sc->s : 1);
+    const uint64_t off = (server && sc->is_signed) ? (uint64_t)1 << (l - 1) : 0;
+    const uint64_t *x = sc->x + c->off;
+    for (size_t i = 0; i < c->k; i++)
+        c->in[0][i] = (x[i] + off) & lm;
+    if (sc->div) {
+        for (size_t i = 0; i < c->k; i++) {
+            c->in[1][i] = (x[i] - (server ? 1u : 0u)) & sm;
+            c->in[2][i] = sc->msb_known ? (uint64_t)(sc->msb[c->off + i] & 1) : x[i] & lm;
+        }
+    }
+    if (sc->msb_known && sc->ow >= 0) {
+        /* MSB-to-wrap on x' = x + 2^(l-1) [signed]: msb(x') = msb(x) ^ signed. */
+        const uint8_t *mb = sc->msb + c->off;
+        for (size_t i = 0; i < c->k; i++) {
+            const uint64_t mj = (c->in[0][i] >> (l - 1)) & 1;
+            const uint64_t bj = (uint64_t)(mb[i] & 1) ^ (server && sc->is_signed ? 1u : 0u);
+            if (server) {
+                uint8_t t = 0;
+                for (unsigned v = 0; v < 4; v++) {
+                    const uint64_t m1 = v & 1, b = bj ^ (v >> 1);
+                    const uint64_t wrap = (mj & m1) ^ ((mj ^ m1) & (b ^ 1));
+                    t = (uint8_t)(t | wrap << v);
+                }
+                c->aux_table[i] = t;
+            } else {
+                c->aux_choice[i] = (uint8_t)(mj | bj << 1);
+            }
+        }
+    }
+}
+
+static sirnn_status shift_post(void *vctx, int server, sirnn_wn_chunk *c)
+{
+    const shift_ctx *sc = vctx;
+    const unsigned l = sc->l, s = sc->s, h = l - s;
+    const uint64_t om = sirnn_mask(sc->lout);
+    const uint64_t off = (server && sc->is_signed) ? (uint64_t)1 << (h - 1) : 0;
+    uint64_t *out = sc->out + c->off;
+    for (size_t i = 0; i < c->k; i++) {
+        uint64_t v = (c->in[0][i] >> s) - off;
+        if (sc->oc >= 0)
+            v += c->arith[sc->oc][i];
+        if (sc->ow >= 0)
+            v -= c->arith[sc->ow][i] << h;
+        if (sc->op >= 0)
+            v += c->arith[sc->op][i];
+        out[i] = v & om;
+    }
+    return SIRNN_OK;
+}
+
+sirnn_status sirnn_shift_run(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                             const uint8_t *msb, unsigned l, unsigned s, unsigned lout,
+                             int is_signed, int div)
+{
+    sirnn_status st = sirnn_party_usable(party);
+    if (st != SIRNN_OK || n == 0)
+        return st;
+    shift_ctx sc = {.out = out, .x = x, .msb = msb, .l = l, .s = s, .lout = lout,
+                    .is_signed = is_signed, .div = div && s > 0, .msb_known = msb != NULL,
+                    .oc = -1, .ow = -1, .op = -1};
+    const int wneed = lout > l - s;
+    sirnn_wn_plan *p = malloc(sizeof(*p));
+    if (p == NULL)
+        return SIRNN_ERR_NOMEM;
+    sirnn_wn_init(p);
+    unsigned root[3], pre[3], nseg = 0, lm1 = 0;
+    if (s > 0)
+        root[nseg++] = sirnn_wn_segment(p, 0, 0, s);
+    if (wneed && !sc.msb_known) {
+        if (sc.div) {
+            if (l - 1 > s)
+                root[nseg++] = sirnn_wn_segment(p, 0, s, l - 1 - s);
+            lm1 = nseg - 1;
+            root[nseg++] = sirnn_wn_segment(p, 0, l - 1, 1);
+        } else {
+            root[nseg++] = sirnn_wn_segment(p, 0, s, l - s);
+        }
+    }
+    sirnn_wn_prefix(p, nseg, root, pre);
+    if (s > 0)
+        sc.oc = (int)sirnn_wn_output(p, pre[0], SIRNN_WN_G, lout);
+    if (wneed)
+        sc.ow = (int)sirnn_wn_output(p, sc.msb_known ? SIRNN_WN_AUX : pre[nseg - 1], SIRNN_WN_G,
+                                     lout - (l - s));
+    if (sc.div) {
+        const unsigned m = sc.msb_known
+                               ? sirnn_wn_lin(p, SIRNN_WN_NONE, 0, 0, 2, 0)
+                               : sirnn_wn_lin(p, pre[lm1], SIRNN_WN_G, 0, 2, l - 1);
+        const unsigned z = sirnn_wn_segment(p, 1, 0, s);
+        const unsigned nz = sirnn_wn_lin(p, z, SIRNN_WN_P, 1, 0, 64);
+        sc.op = (int)sirnn_wn_output(p, sirnn_wn_comb(p, m, nz), SIRNN_WN_P, lout);
+    }
+    st = sirnn_wn_finalize(p);
+    if (st == SIRNN_OK) {
+        if (p->nout == 0) {
+            /* Local: a plain change of ring. */
+            const uint64_t om = sirnn_mask(lout), lmask = sirnn_mask(l);
+            for (size_t i = 0; i < n; i++)
+                out[i] = (x[i] & lmask) & om;
+        } else {
+            st = sirnn_wn_run(party, n, p, shift_prep, shift_post, &sc);
+        }
+    }
+    free(p);
+    return st;
+}
+
+/* ---------------- extension ---------------- */
+
+#define NULL_WITH_N(n, ptr) ((n) > 0 && (ptr) == NULL)
+
+static sirnn_status ext_common(sirnn_party *party, const char *fn, size_t n, uint64_t *out,
+                               const uint64_t *x, const uint8_t *msb, int with_msb, unsigned m,
+                               unsigned l, int is_signed)
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    if (m < 1 || l > 64 || m >= l || NULL_WITH_N(n, out) || NULL_WITH_N(n, x) ||
+        (with_msb && (NULL_WITH_N(n, msb) || !sirnn_arith_bits_ok(msb, n))))
+        return sirnn_arith_arg(party, fn,
+                               "need 1 <= m < l <= 64, non-NULL arrays and msb bits 0/1");
+    return sirnn_shift_run(party, n, out, x, with_msb ? msb : NULL, m, 0, l, is_signed, 0);
+}
+
+sirnn_status sirnn_zext(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                        unsigned m, unsigned l)
+{
+    return ext_common(party, "sirnn_zext", n, out, x, NULL, 0, m, l, 0);
+}
+
+sirnn_status sirnn_sext(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                        unsigned m, unsigned l)
+{
+    return ext_common(party, "sirnn_sext", n, out, x, NULL, 0, m, l, 1);
+}
+
+sirnn_status sirnn_zext_msb(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                            const uint8_t *msb, unsigned m, unsigned l)
+{
+    return ext_common(party, "sirnn_zext_msb", n, out, x, msb, 1, m, l, 0);
+}
+
+sirnn_status sirnn_sext_msb(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                            const uint8_t *msb, unsigned m, unsigned l)
+{
+    return ext_common(party, "sirnn_sext_msb", n, out, x, msb, 1, m, l, 1);
+}

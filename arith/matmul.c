@@ -1,0 +1,473 @@
+/*
+ * Matrix products (include/sirnn/arith.h): A (d1 x d2, shared, m bits) times
+ * W (d2 x d3, k bits), accumulated exactly in la = m + k + ceil(log2 d2)
+ * bits, then truncated once (sirnn_tr) by s bits and reduced to lout bits.
+ *
+ * Server weights in the clear (row batching). With A' = A + sgn 2^(m-1) =
+ * a0 + a1 - 2^m wa:
+ *   A W = a0 W + a1 W - 2^m wa W - sgn 2^(m-1) colsum(W)   (mod 2^la).
+ * a0 W and the column sums are local to the server. a1 W: one IKNP COT per
+ * bit b of each client share a1[i][j], whose correlation is the whole row
+ * W[j][0..d3) mod 2^(la - b): the 128-bit pads are stretched to d3 values
+ * with the tweakable hash (sirnn_tccrhash on the pad, tweaks 0, 1, ...).
+ * wa W: wa = alpha0 ^ alpha1 = alpha0 + alpha1 - 2 alpha0 alpha1, so one COT
+ * per element with the client choosing alpha1 and the row (1 - 2 alpha0) W[j]
+ * mod 2^(la - m) as correlation, plus the server's alpha0 W[j].
+ *
+ * Flights of one chunk of A's elements: the client's bit-COT columns and
+ * comparison columns (1); the server's comparison messages and the row
+ * corrections (2); the comparison tree; the wrap COT's columns ride with
+ * the client's last flight or start the next one, then the server's
+ * corrections. The truncation runs after the whole product.
+ */
+#include "arith/arith_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/block.h"
+#include "kernels/crhash.h"
+#include "kernels/pack.h"
+#include "kernels/random.h"
+#include "arith/otphase.h"
+#include "ot/lane.h"
+
+#define BAD_WIDTH(l) ((l) < 1 || (l) > 64)
+
+enum { ROW_BUDGET = 1 << 16 };
+
+static sirnn_status mm_finish(sirnn_party *party, size_t n, uint64_t *out, unsigned la,
+                              unsigned s, unsigned lout);
+
+static unsigned clog2(size_t v)
+{
+    unsigned r = 0;
+    while (((size_t)1 << r) < v)
+        r++;
+    return r;
+}
+
+static void *zalloc(size_t bytes)
+{
+    void *p = malloc(bytes > 0 ? bytes : 1);
+    if (p != NULL)
+        memset(p, 0, bytes);
+    return p;
+}
+
+static void zfree(void *p, size_t bytes)
+{
+    if (p != NULL) {
+        sirnn_memzero(p, bytes);
+        free(p);
+    }
+}
+
+static size_t min_size(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+typedef struct mm_ctx {
+    size_t d1, d2, d3;
+    uint64_t *out;      /* accumulators, d1 x d3 */
+    const uint64_t *a;  /* d1 x d2 shares */
+    const uint64_t *w;  /* d2 x d3 (server) */
+    unsigned m, k, la;
+    int sgn;
+} mm_ctx;
+
+typedef struct mm_ws {
+    const mm_ctx *c;
+    sirnn_lane *lane;
+    sirnn_ot_lane *ol;
+    int server;
+    size_t E, e0, ne;   /* chunk capacity, first element, count */
+    uint64_t *A;        /* own offset shares of the chunk */
+    sirnn_aiknp_ws ot;  /* bit COTs (client: receiver, server: sender) */
+    sirnn_aiknp_ws wot; /* wrap COTs */
+    uint8_t *choice, *wchoice;
+    void *lt;
+    uint64_t *cin;
+    uint8_t *wrap;
+    sirnn_block *rep, *pad0, *pad1;
+    uint64_t *vals;     /* E * d3 values */
+    uint8_t *wire;
+    size_t nblk;
+} mm_ws;
+
+/* Stretch a pad to d3 values (two per block). */
+static void stretch(mm_ws *w, sirnn_block h, sirnn_block *out)
+{
+    for (size_t b = 0; b < w->nblk; b++)
+        w->rep[b] = h;
+    sirnn_tccrhash(out, w->rep, 0, w->nblk);
+}
+
+static inline uint64_t pad_word(const sirnn_block *p, size_t i)
+{
+    return p[i / 2].w[i % 2];
+}
+
+/* Weight W[j][q] sign- or zero-extended, mod 2^64. */
+static inline uint64_t weight(const mm_ctx *c, size_t j, size_t q)
+{
+    uint64_t v = c->w[j * c->d3 + q] & sirnn_mask(c->k);
+    if (c->sgn && c->k < 64 && ((v >> (c->k - 1)) & 1))
+        v |= ~sirnn_mask(c->k);
+    return v;
+}
+
+/* Client: the bit-COT columns (queued). */
+static sirnn_status client_cols(mm_ws *w)
+{
+    const mm_ctx *c = w->c;
+    const size_t ne = w->ne;
+    for (unsigned b = 0; b < c->m; b++)
+        for (size_t e = 0; e < ne; e++)
+            w->choice[b * ne + e] = (uint8_t)((w->A[e] >> b) & 1);
+    return sirnn_aiknp_recv_u(&w->ot, &w->ol->iknp_recv, &w->lane->ch, w->choice,
+                              (size_t)c->m * ne);
+}
+
+/* Server: row corrections of the bit COTs; acc -= pad0 << b. */
+static sirnn_status server_corr(mm_ws *w)
+{
+    const mm_ctx *c = w->c;
+    const size_t ne = w->ne, d3 = c->d3;
+    const uint64_t lmask = sirnn_mask(c->la);
+    for (unsigned b = 0; b < c->m; b++) {
+        const unsigned lb = c->la - b;
+        const uint64_t bm = sirnn_mask(lb);
+        for (size_t e = 0; e < ne; e++) {
+            const size_t g = w->e0 + e, i = g / c->d2, j = g % c->d2;
+            stretch(w, w->ot.h0[b * ne + e], w->pad0);
+            stretch(w, w->ot.h1[b * ne + e], w->pad1);
+            uint64_t *acc = c->out + i * d3, *y = w->vals + e * d3;
+            for (size_t q = 0; q < d3; q++) {
+                const uint64_t p0 = pad_word(w->pad0, q);
+                y[q] = (p0 + weight(c, j, q) - pad_word(w->pad1, q)) & bm;
+                acc[q] = (acc[q] - (p0 << b)) & lmask;
+            }
+        }
+        sirnn_pack(w->wire, w->vals, ne * d3, lb);
+        sirnn_status st = sirnn_channel_send(&w->lane->ch, w->wire, sirnn_pack_size(ne * d3, lb));
+        if (st != SIRNN_OK)
+            return st;
+    }
+    return SIRNN_OK;
+}
+
+/* Client: outputs of the bit COTs; acc += (pad + c y) << b. */
+static sirnn_status client_out(mm_ws *w)
+{
+    const mm_ctx *c = w->c;
+    const size_t ne = w->ne, d3 = c->d3;
+    const uint64_t lmask = sirnn_mask(c->la);
+    for (unsigned b = 0; b < c->m; b++) {
+        const unsigned lb = c->la - b;
+        sirnn_status st = sirnn_channel_recv(&w->lane->ch, w->wire, sirnn_pack_size(ne * d3, lb));
+        if (st != SIRNN_OK)
+            return st;
+        sirnn_unpack(w->vals, w->wire, ne * d3, lb);
+        for (size_t e = 0; e < ne; e++) {
+            const size_t g = w->e0 + e, i = g / c->d2;
+            stretch(w, w->ot.h0[b * ne + e], w->pad0);
+            const uint64_t sel = 0 - (uint64_t)(w->choice[b * ne + e] & 1);
+            uint64_t *acc = c->out + i * d3;
+            const uint64_t *y = w->vals + e * d3;
+            for (size_t q = 0; q < d3; q++)
+                acc[q] = (acc[q] + ((pad_word(w->pad0, q) + (y[q] & sel)) << b)) & lmask;
+        }
+    }
+    return SIRNN_OK;
+}
+
+/* The wrap term -2^m wa W, after the comparison. */
+static sirnn_status wrap_term(mm_ws *w)
+{
+    const mm_ctx *c = w->c;
+    const size_t ne = w->ne, d3 = c->d3;
+    const unsigned lw = c->la - c->m;
+    const uint64_t lmask = sirnn_mask(c->la), bm = sirnn_mask(lw);
+    sirnn_channel *ch = &w->lane->ch;
+    sirnn_status st;
+    if (!w->server) {
+        memcpy(w->wchoice, w->wrap, ne);
+        if ((st = sirnn_aiknp_recv_u(&w->wot, &w->ol->iknp_recv, ch, w->wchoice, ne)) != SIRNN_OK ||
+            (st = sirnn_channel_recv(ch, w->wire, sirnn_pack_size(ne * d3, lw))) != SIRNN_OK)
+            return st;
+        sirnn_unpack(w->vals, w->wire, ne * d3, lw);
+        for (size_t e = 0; e < ne; e++) {
+            const size_t i = (w->e0 + e) / c->d2;
+            stretch(w, w->wot.h0[e], w->pad0);
+            const uint64_t sel = 0 - (uint64_t)(w->wchoice[e] & 1);
+            uint64_t *acc = c->out + i * d3;
+            const uint64_t *y = w->vals + e * d3;
+            for (size_t q = 0; q < d3; q++)
+                acc[q] = (acc[q] - (((pad_word(w->pad0, q) + (y[q] & sel)) & bm) << c->m)) & lmask;
+        }
+        return SIRNN_OK;
+    }
+    if ((st = sirnn_aiknp_send_rows(&w->wot, &w->ol->iknp_send, ch, ne)) != SIRNN_OK)
+        return st;
+    for (size_t e = 0; e < ne; e++) {
+        const size_t g = w->e0 + e, i = g / c->d2, j = g % c->d2;
+        const uint64_t s = 0 - (uint64_t)(w->wrap[e] & 1);
+        stretch(w, w->wot.h0[e], w->pad0);
+        stretch(w, w->wot.h1[e], w->pad1);
+        uint64_t *acc = c->out + i * d3, *y = w->vals + e * d3;
+        for (size_t q = 0; q < d3; q++) {
+            const uint64_t wv = weight(c, j, q);
+            const uint64_t corr = wv - (2 * wv & s); /* (1 - 2 alpha0) W */
+            const uint64_t p0 = pad_word(w->pad0, q);
+            y[q] = (p0 + corr - pad_word(w->pad1, q)) & bm;
+            acc[q] = (acc[q] - ((((wv & s) - p0) & bm) << c->m)) & lmask;
+        }
+    }
+    sirnn_pack(w->wire, w->vals, ne * d3, lw);
+    return sirnn_channel_send(ch, w->wire, sirnn_pack_size(ne * d3, lw));
+}
+
+static sirnn_status hook_sent(void *vctx, unsigned f)
+{
+    mm_ws *w = vctx;
+    if (w->server && f == 2)
+        return server_corr(w);
+    return SIRNN_OK;
+}
+
+static sirnn_status hook_received(void *vctx, unsigned f)
+{
+    mm_ws *w = vctx;
+    if (!w->server && f == 2)
+        return client_out(w);
+    return SIRNN_OK;
+}
+
+static void mm_ws_free(mm_ws *w)
+{
+    const size_t E = w->E, d3 = w->c->d3;
+    zfree(w->A, E * 8);
+    sirnn_aiknp_ws_free(&w->ot);
+    sirnn_aiknp_ws_free(&w->wot);
+    zfree(w->choice, E * 64);
+    zfree(w->wchoice, E);
+    sirnn_lt_ws_delete(w->lt);
+    zfree(w->cin, E * 8);
+    zfree(w->wrap, E);
+    zfree(w->rep, w->nblk * sizeof(sirnn_block));
+    zfree(w->pad0, w->nblk * sizeof(sirnn_block));
+    zfree(w->pad1, w->nblk * sizeof(sirnn_block));
+    zfree(w->vals, E * d3 * 8);
+    zfree(w->wire, E * d3 * 8 + 64);
+}
+
+static sirnn_status mm_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
+                            void *vctx)
+{
+    const mm_ctx *c = vctx;
+    const size_t d2 = c->d2, d3 = c->d3;
+    const uint64_t lmask = sirnn_mask(c->la), mmask = sirnn_mask(c->m);
+    mm_ws w;
+    memset(&w, 0, sizeof(w));
+    w.c = c;
+    w.lane = lane;
+    w.ol = sirnn_ot_lane_get(lane);
+    w.server = party->role == SIRNN_SERVER;
+    w.nblk = (d3 + 1) / 2;
+    const int need_wrap = c->la > c->m;
+    size_t cmp_chunk = 4096;
+    unsigned fl = 0;
+    if (need_wrap) {
+        w.lt = sirnn_lt_ws_new(c->m, &cmp_chunk, &fl);
+        if (w.lt == NULL)
+            return SIRNN_ERR_NOMEM;
+    }
+    size_t E = ROW_BUDGET / d3 / 128 * 128;
+    if (E < 128)
+        E = 128;
+    if (E > cmp_chunk)
+        E = cmp_chunk;
+    w.E = E;
+    w.A = zalloc(E * 8);
+    w.choice = zalloc(E * 64);
+    w.wchoice = zalloc(E);
+    w.cin = zalloc(E * 8);
+    w.wrap = zalloc(E);
+    w.rep = zalloc(w.nblk * sizeof(sirnn_block));
+    w.pad0 = zalloc(w.nblk * sizeof(sirnn_block));
+    w.pad1 = zalloc(w.nblk * sizeof(sirnn_block));
+    w.vals = zalloc(E * d3 * 8);
+    w.wire = zalloc(E * d3 * 8 + 64);
+    sirnn_status st = sirnn_aiknp_ws_init(&w.ot, E * c->m);
+    if (st == SIRNN_OK)
+        st = sirnn_aiknp_ws_init(&w.wot, E);
+    if (st == SIRNN_OK && (w.A == NULL || w.choice == NULL || w.wchoice == NULL ||
+                           w.cin == NULL || w.wrap == NULL || w.rep == NULL ||
+                           w.pad0 == NULL || w.pad1 == NULL || w.vals == NULL || w.wire == NULL))
+        st = SIRNN_ERR_NOMEM;
+    /* Lane rows [begin, end): local terms. */
+    const uint64_t off = c->sgn && w.server ? (uint64_t)1 << (c->m - 1) : 0;
+    for (size_t i = begin; st == SIRNN_OK && i < end; i++) {
+        uint64_t *acc = c->out + i * d3;
+        memset(acc, 0, d3 * 8);
+        if (!w.server)
+            continue;
+        for (size_t j = 0; j < d2; j++) {
+            const uint64_t a0 = (c->a[i * d2 + j] + off) & mmask;
+            for (size_t q = 0; q < d3; q++)
+                acc[q] += a0 * weight(c, j, q);
+        }
+        if (c->sgn)
+            for (size_t j = 0; j < d2; j++)
+                for (size_t q = 0; q < d3; q++)
+                    acc[q] -= weight(c, j, q) << (c->m - 1);
+        for (size_t q = 0; q < d3; q++)
+            acc[q] &= lmask;
+    }
+    const size_t g_end = end * d2;
+    for (size_t g0 = begin * d2; st == SIRNN_OK && g0 < g_end; g0 += E) {
+        const size_t ne = min_size(E, g_end - g0);
+        w.e0 = g0;
+        w.ne = ne;
+        for (size_t e = 0; e < ne; e++)
+            w.A[e] = (c->a[g0 + e] + off) & mmask;
+        if (!w.server)
+            st = client_cols(&w);
+        else
+            st = sirnn_aiknp_send_rows(&w.ot, &w.ol->iknp_send, &lane->ch, (size_t)c->m * ne);
+        if (st != SIRNN_OK)
+            break;
+        if (need_wrap) {
+            for (size_t e = 0; e < ne; e++)
+                w.cin[e] = w.server ? (~w.A[e] & mmask) : w.A[e];
+            sirnn_flight_hooks hk = {.sent = hook_sent, .received = hook_received, .ctx = &w};
+            if ((st = sirnn_lt_chunk(party, lane, w.lt, w.wrap, w.cin, ne, &hk)) != SIRNN_OK ||
+                (st = wrap_term(&w)) != SIRNN_OK)
+                break;
+        } else {
+            st = w.server ? server_corr(&w) : client_out(&w);
+        }
+    }
+    if (st == SIRNN_OK)
+        st = sirnn_channel_flush(&lane->ch);
+    mm_ws_free(&w);
+    return st;
+}
+
+sirnn_status sirnn_matmul_clear(sirnn_party *party, size_t d1, size_t d2, size_t d3,
+                                uint64_t *out, const uint64_t *a, const uint64_t *w, unsigned m,
+                                unsigned k, unsigned s, unsigned lout, int is_signed)
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    const int server = party->role == SIRNN_SERVER;
+    const size_t n = d1 * d3;
+    const unsigned la = m + k + clog2(d2);
+    if (BAD_WIDTH(m) || BAD_WIDTH(k) || la > 64 || s >= la || lout < 1 || lout > la - s ||
+        (is_signed != 0 && is_signed != 1) || (d2 > 0 && d1 > SIZE_MAX / d2) ||
+        (d3 > 0 && d1 > SIZE_MAX / d3) || (d2 > 0 && d3 > SIZE_MAX / 8 / d2) ||
+        (n > 0 && out == NULL) || (d1 * d2 > 0 && a == NULL) ||
+        (server && d2 * d3 > 0 && w == NULL))
+        return sirnn_arith_arg(party, "sirnn_matmul_clear",
+                               "m or k outside 1..64, m + k + ceil(log2 d2) > 64, s or lout out "
+                               "of range, bad signedness, size overflow or NULL array");
+    sirnn_status st = sirnn_party_usable(party);
+    if (st != SIRNN_OK || n == 0)
+        return st;
+    if (d2 == 0) {
+        memset(out, 0, n * 8);
+        return SIRNN_OK;
+    }
+    if ((st = sirnn_ot_ensure_setup(party)) != SIRNN_OK)
+        return st;
+    mm_ctx c = {.d1 = d1, .d2 = d2, .d3 = d3, .out = out, .a = a, .w = server ? w : NULL,
+                .m = m, .k = k, .la = la, .sgn = is_signed};
+    if ((st = sirnn_batch_run(party, d1, mm_lane, &c)) != SIRNN_OK)
+        return st;
+    return mm_finish(party, n, out, la, s, lout);
+}
+
+/* ---------------- both operands shared ---------------- */
+
+enum { MM_TRIPLES = 1 << 15, MM_AROWS = 4096 };
+
+static sirnn_status mm_finish(sirnn_party *party, size_t n, uint64_t *out, unsigned la,
+                              unsigned s, unsigned lout)
+{
+    sirnn_status st = SIRNN_OK;
+    if (s > 0 && (st = sirnn_tr(party, n, out, out, la, s)) != SIRNN_OK)
+        return st;
+    if (lout < la - s)
+        st = sirnn_mod_down(party, n, out, out, la - s, lout);
+    return st;
+}
+
+sirnn_status sirnn_matmul(sirnn_party *party, size_t d1, size_t d2, size_t d3, uint64_t *out,
+                          const uint64_t *a, const uint64_t *b, unsigned m, unsigned k,
+                          unsigned s, unsigned lout, int is_signed)
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    const size_t n = d1 * d3;
+    const unsigned la = m + k + clog2(d2);
+    if (BAD_WIDTH(m) || BAD_WIDTH(k) || la > 64 || s >= la || lout < 1 || lout > la - s ||
+        (is_signed != 0 && is_signed != 1) || (d2 > 0 && d1 > SIZE_MAX / d2) ||
+        (d3 > 0 && d1 > SIZE_MAX / d3) || (d2 > 0 && d3 > SIZE_MAX / 8 / d2) ||
+        (n > 0 && out == NULL) || (d1 * d2 > 0 && a == NULL) || (d2 * d3 > 0 && b == NULL))
+        return sirnn_arith_arg(party, "sirnn_matmul",
+                               "m or k outside 1..64, m + k + ceil(log2 d2) > 64, s or lout out "
+                               "of range, bad signedness, size overflow or NULL array");
+    sirnn_status st = sirnn_party_usable(party);
+    if (st != SIRNN_OK || n == 0)
+        return st;
+    memset(out, 0, n * 8);
+    if (d2 == 0)
+        return SIRNN_OK;
+    /* A is extended to m' = la - k bits a block of rows at a time, then
+     * every product A'[i][j] B[j][q] is one m' x k -> la multiplication. */
+    const unsigned mx = la - k;
+    const uint64_t lmask = sirnn_mask(la);
+    size_t rows = MM_AROWS / d2;
+    if (rows < 1)
+        rows = 1;
+    if (rows > d1)
+        rows = d1;
+    uint64_t *ax = zalloc(rows * d2 * 8);
+    uint64_t *tx = zalloc((size_t)MM_TRIPLES * 8), *ty = zalloc((size_t)MM_TRIPLES * 8);
+    if (ax == NULL || tx == NULL || ty == NULL) {
+        st = SIRNN_ERR_NOMEM;
+        goto done;
+    }
+    for (size_t r0 = 0; r0 < d1 && st == SIRNN_OK; r0 += rows) {
+        const size_t nr = min_size(rows, d1 - r0), na = nr * d2;
+        if (mx > m)
+            st = is_signed ? sirnn_sext(party, na, ax, a + r0 * d2, m, mx)
+                           : sirnn_zext(party, na, ax, a + r0 * d2, m, mx);
+        else
+            memcpy(ax, a + r0 * d2, na * 8);
+        const size_t total = na * d3; /* triples (i, j, q) of these rows */
+        for (size_t t0 = 0; t0 < total && st == SIRNN_OK; t0 += MM_TRIPLES) {
+            const size_t nt = min_size(MM_TRIPLES, total - t0);
+            for (size_t t = 0; t < nt; t++) {
+                const size_t g = t0 + t, q = g % d3, ij = g / d3, j = ij % d2;
+                tx[t] = ax[ij];
+                ty[t] = b[j * d3 + q];
+            }
+            if ((st = sirnn_mult(party, nt, tx, tx, ty, mx, k, la, is_signed)) != SIRNN_OK)
+                break;
+            for (size_t t = 0; t < nt; t++) {
+                const size_t g = t0 + t, q = g % d3, i = r0 + g / d3 / d2;
+                out[i * d3 + q] = (out[i * d3 + q] + tx[t]) & lmask;
+            }
+        }
+    }
+    if (st == SIRNN_OK)
+        st = mm_finish(party, n, out, la, s, lout);
+done:
+    zfree(ax, rows * d2 * 8);
+    zfree(tx, (size_t)MM_TRIPLES * 8);
+    zfree(ty, (size_t)MM_TRIPLES * 8);
+    return st;
+}

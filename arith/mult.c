@@ -1,0 +1,890 @@
+/*
+ * SIRNN multiplication of an m-bit by a k-bit value into l <= m + k bits
+ * (include/sirnn/arith.h), elementwise, on two shared operands, on a public
+ * constant, or on a value that one party holds in the clear.
+ *
+ * With X = x0 + x1 - 2^m wx and Y = y0 + y1 - 2^k wy (wx, wy the wraps of
+ * the shares) and l <= m + k:
+ *   X Y = x0 y0 + x1 y1 + x0 y1 + x1 y0 - 2^m wx (y0 + y1) - 2^k wy (x0 + x1)
+ * mod 2^l. x0 y0 and x1 y1 are local; each cross term is one IKNP COT per
+ * bit i of the chooser's operand, correlation the sender's operand, l - i
+ * bits; the wrap terms are MUXes of the boolean wraps. Signed operands are
+ * offset by 2^(m-1) and 2^(k-1) (see sirnn_mult).
+ *
+ * One chunk runs as numbered flights (party 1 sends the odd ones, party 0
+ * the even ones). The wraps come from the millionaires' protocol of
+ * arith/cmp.c (both wraps in one run), whose flights carry the other steps
+ * through hooks, or from MSB-to-wrap when the MSBs are known:
+ *   1 (P1): comparison / MSB-to-wrap columns; columns of the cross terms
+ *           that party 1 chooses;
+ *   2 (P0): comparison messages; MSB-to-wrap answers; the corrections of
+ *           those cross terms; the columns of the cross terms party 0
+ *           chooses;
+ *   3 (P1): (comparison tree) the corrections of party 0's cross terms;
+ *   ...
+ *   F      the comparison's last flight (F = L + 2), or 2 for MSB-to-wrap:
+ *           its sender adds the columns of the MUX halves it chooses;
+ *   F + 1  the other party: its MUX columns and its corrections;
+ *   F + 2  the first party's corrections.
+ */
+#include "arith/arith_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/block.h"
+#include "kernels/pack.h"
+#include "kernels/prg.h"
+#include "kernels/random.h"
+#include "arith/otphase.h"
+#include "ot/lane.h"
+
+#define BAD_WIDTH(l) ((l) < 1 || (l) > 64)
+#define NULL_WITH_N(n, p) ((n) > 0 && (p) == NULL)
+
+/* How the second operand is held. */
+typedef enum ymode { Y_SHARED = 0, Y_P0 = 1, Y_P1 = 2, Y_PUBLIC = 3 } ymode;
+
+enum { MAX_TERMS = 2, MAX_HALVES = 4, CT_BUDGET = 32768, BASE_CHUNK = 4096 };
+
+/* One cross term: the chooser's operand (which: 0 = x, 1 = y) bits times the
+ * sender's operand, nb OTs per element, message lengths l - i. */
+typedef struct cterm {
+    int chooser;
+    int u_is_y; /* chooser's operand is y (else x) */
+    unsigned nb;
+    size_t first; /* OT offset of bit 0 within the chooser batch, per element count */
+} cterm;
+
+/* One MUX half: chooser's bit is its share of wrap w (0 = wx, 1 = wy); the
+ * sender's value V_s mod 2^lw; the product enters with weight -2^shift. */
+typedef struct mhalf {
+    int chooser;
+    int wrap; /* 0 = wx, 1 = wy */
+    unsigned lw, shift;
+} mhalf;
+
+typedef struct mplan {
+    unsigned m, k, l;
+    int sgn;
+    ymode ym;
+    uint64_t c;              /* public constant (Y_PUBLIC) */
+    int need_wx, need_wy;    /* wrap terms present */
+    int m2w_x, m2w_y;        /* wraps from MSB-to-wrap */
+    int cmp_x, cmp_y;        /* wraps from the comparison */
+    unsigned K;              /* comparison width */
+    unsigned ncmp;           /* comparisons per element (0..2) */
+    unsigned nm2w;           /* MSB-to-wrap OTs per element */
+    unsigned F;              /* flight after which the wraps are known (0: none) */
+    unsigned Fcmp;           /* the comparison's flights (0: none) */
+    unsigned nterms;
+    cterm terms[MAX_TERMS];
+    unsigned bits_by[2];     /* OTs per element chosen by party 0 / 1 */
+    unsigned nhalves;
+    mhalf halves[MAX_HALVES];
+    unsigned halves_by[2];
+    unsigned ct_flight[2];   /* columns flight of the cross terms chosen by party j */
+    unsigned mux_flight[2];  /* columns flight of the MUX halves chosen by party j */
+    unsigned fmax;
+    size_t chunk;
+} mplan;
+
+static unsigned umin(unsigned a, unsigned b)
+{
+    return a < b ? a : b;
+}
+
+static size_t min_size(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+/* Sender of flight f: party 1 sends the odd ones. */
+static int flight_sender(unsigned f)
+{
+    return (f % 2 == 1) ? SIRNN_CLIENT : SIRNN_SERVER;
+}
+
+/* The first flight >= f sent by party j. */
+static unsigned next_flight_of(unsigned f, int j)
+{
+    return flight_sender(f) == j ? f : f + 1;
+}
+
+static void add_term(mplan *p, int chooser, int u_is_y)
+{
+    cterm *t = &p->terms[p->nterms++];
+    t->chooser = chooser;
+    t->u_is_y = u_is_y;
+    t->nb = umin(u_is_y ? p->k : p->m, p->l);
+    t->first = p->bits_by[chooser];
+    p->bits_by[chooser] += t->nb;
+}
+
+static void add_half(mplan *p, int chooser, int wrap)
+{
+    mhalf *h = &p->halves[p->nhalves++];
+    h->chooser = chooser;
+    h->wrap = wrap;
+    h->shift = wrap == 0 ? p->m : p->k;
+    h->lw = p->l - h->shift;
+    p->halves_by[chooser]++;
+}
+
+/*
+ * The public shape. known_x / known_y: the MSB of x / y is given.
+ * Cross term x0*y1: party 0 chooses with x0 (m bits) or party 1 with y1 (k
+ * bits), whichever is fewer (ties: party 1, so that its columns ride in
+ * flight 1); x1*y0 likewise.
+ */
+static void plan_init(mplan *p, unsigned m, unsigned k, unsigned l, int sgn, ymode ym,
+                      uint64_t c, int known_x, int known_y)
+{
+    memset(p, 0, sizeof(*p));
+    p->m = m;
+    p->k = k;
+    p->l = l;
+    p->sgn = sgn;
+    p->ym = ym;
+    p->c = c;
+    p->need_wx = l > m;
+    p->need_wy = l > k && ym == Y_SHARED;
+    p->m2w_x = p->need_wx && known_x;
+    p->m2w_y = p->need_wy && known_y;
+    p->cmp_x = p->need_wx && !known_x;
+    p->cmp_y = p->need_wy && !known_y;
+    p->ncmp = (unsigned)(p->cmp_x + p->cmp_y);
+    p->nm2w = (unsigned)(p->m2w_x + p->m2w_y);
+    p->K = p->cmp_x && p->cmp_y ? (m > k ? m : k) : p->cmp_x ? m : k;
+    /* x0*y1 */
+    if (ym == Y_SHARED || ym == Y_P1)
+        add_term(p, umin(m, l) < umin(k, l) ? SIRNN_SERVER : SIRNN_CLIENT,
+                 !(umin(m, l) < umin(k, l)));
+    /* x1*y0 */
+    if (ym == Y_SHARED || ym == Y_P0)
+        add_term(p, umin(k, l) < umin(m, l) ? SIRNN_SERVER : SIRNN_CLIENT,
+                 umin(k, l) < umin(m, l));
+    p->ct_flight[SIRNN_CLIENT] = 1;
+    p->ct_flight[SIRNN_SERVER] = 2;
+    p->fmax = 0;
+    for (int j = 0; j < 2; j++)
+        if (p->bits_by[j] > 0 && p->ct_flight[j] + 1 > p->fmax)
+            p->fmax = p->ct_flight[j] + 1;
+}
+
+/* Set the wrap flights once the comparison's flight count is known. */
+static void plan_flights(mplan *p, unsigned fcmp)
+{
+    p->Fcmp = p->ncmp > 0 ? fcmp : 0;
+    p->F = p->Fcmp;
+    if (p->nm2w > 0 && p->F < 2)
+        p->F = 2;
+    /* MUX halves: wx with V = y0 + y1 (- 2^(k-1)), wy with V = x0 + x1 (- 2^(m-1)).
+     * The half with sender s exists when s's part of V can be non-zero. */
+    if (p->need_wx) {
+        if (p->ym != Y_P1)
+            add_half(p, SIRNN_CLIENT, 0); /* sender party 0 */
+        if (p->ym == Y_SHARED || p->ym == Y_P1)
+            add_half(p, SIRNN_SERVER, 0); /* sender party 1 */
+    }
+    if (p->need_wy) {
+        add_half(p, SIRNN_CLIENT, 1);
+        add_half(p, SIRNN_SERVER, 1);
+    }
+    for (int j = 0; j < 2; j++) {
+        if (p->halves_by[j] == 0)
+            continue;
+        p->mux_flight[j] = next_flight_of(p->F, j);
+        if (p->mux_flight[j] + 1 > p->fmax)
+            p->fmax = p->mux_flight[j] + 1;
+    }
+    if (p->F > p->fmax)
+        p->fmax = p->F;
+}
+
+/* ---------------- per-lane state ---------------- */
+
+typedef struct mult_ctx {
+    mplan p;
+    uint64_t *out;
+    const uint64_t *x, *y;
+    const uint8_t *msb_x, *msb_y;
+} mult_ctx;
+
+typedef struct mult_ws {
+    const mplan *p;
+    sirnn_party *party;
+    sirnn_lane *lane;
+    sirnn_ot_lane *ol;
+    int me;
+    size_t C, k; /* chunk capacity, current chunk size */
+    uint64_t *X, *Y;     /* own offset shares of the chunk */
+    uint64_t *acc;       /* output accumulator */
+    /* cross terms: chooser batch (my choices) and sender batch (peer's) */
+    sirnn_aiknp_ws ct_rcv, ct_snd;
+    uint8_t *ct_choice;
+    /* MUX halves */
+    sirnn_aiknp_ws mx_rcv, mx_snd;
+    uint8_t *mx_choice;
+    /* wraps */
+    uint8_t *wx, *wy;    /* own boolean shares */
+    void *lt;            /* comparison workspace */
+    uint64_t *cin;
+    uint8_t *cout;
+    sirnn_akk_ws kk;
+    uint8_t *kk_choice, *kk_r;
+    uint64_t *kk_mc, *kk_msgs;
+    /* scratch */
+    uint64_t *t0, *t1, *t2;
+    uint8_t *wire;
+} mult_ws;
+
+static void *zalloc(size_t bytes)
+{
+    void *p = malloc(bytes > 0 ? bytes : 1);
+    if (p != NULL)
+        memset(p, 0, bytes);
+    return p;
+}
+
+static void zfree(void *p, size_t bytes)
+{
+    if (p != NULL) {
+        sirnn_memzero(p, bytes);
+        free(p);
+    }
+}
+
+static void ws_free(mult_ws *w)
+{
+    const size_t C = w->C;
+    zfree(w->X, C * 8);
+    zfree(w->Y, C * 8);
+    zfree(w->acc, C * 8);
+    sirnn_aiknp_ws_free(&w->ct_rcv);
+    sirnn_aiknp_ws_free(&w->ct_snd);
+    sirnn_aiknp_ws_free(&w->mx_rcv);
+    sirnn_aiknp_ws_free(&w->mx_snd);
+    zfree(w->ct_choice, C * 128);
+    zfree(w->mx_choice, C * MAX_HALVES);
+    zfree(w->wx, C);
+    zfree(w->wy, C);
+    sirnn_lt_ws_delete(w->lt);
+    zfree(w->cin, 2 * C * 8);
+    zfree(w->cout, 2 * C);
+    sirnn_akk_ws_free(&w->kk);
+    zfree(w->kk_choice, 2 * C);
+    zfree(w->kk_r, 2 * C);
+    zfree(w->kk_mc, 2 * C * 8);
+    zfree(w->kk_msgs, (size_t)SIRNN_AKK_GROUP * 4 * 8);
+    zfree(w->t0, C * 8);
+    zfree(w->t1, C * 8);
+    zfree(w->t2, C * 8);
+    zfree(w->wire, C * 8 + 64);
+    memset(w, 0, sizeof(*w));
+}
+
+static sirnn_status ws_init(mult_ws *w, const mplan *p, size_t C, void *lt)
+{
+    memset(w, 0, sizeof(*w));
+    w->p = p;
+    w->C = C;
+    w->lt = lt;
+    w->X = zalloc(C * 8);
+    w->Y = zalloc(C * 8);
+    w->acc = zalloc(C * 8);
+    w->ct_choice = zalloc(C * 128);
+    w->mx_choice = zalloc(C * MAX_HALVES);
+    w->wx = zalloc(C);
+    w->wy = zalloc(C);
+    w->cin = zalloc(2 * C * 8);
+    w->cout = zalloc(2 * C);
+    w->kk_choice = zalloc(2 * C);
+    w->kk_r = zalloc(2 * C);
+    w->kk_mc = zalloc(2 * C * 8);
+    w->kk_msgs = zalloc((size_t)SIRNN_AKK_GROUP * 4 * 8);
+    w->t0 = zalloc(C * 8);
+    w->t1 = zalloc(C * 8);
+    w->t2 = zalloc(C * 8);
+    w->wire = zalloc(C * 8 + 64);
+    sirnn_status st = SIRNN_OK;
+    const unsigned maxb = p->bits_by[0] > p->bits_by[1] ? p->bits_by[0] : p->bits_by[1];
+    if (maxb > 0) {
+        st = sirnn_aiknp_ws_init(&w->ct_rcv, C * maxb);
+        if (st == SIRNN_OK)
+            st = sirnn_aiknp_ws_init(&w->ct_snd, C * maxb);
+    }
+    if (st == SIRNN_OK && p->nhalves > 0) {
+        st = sirnn_aiknp_ws_init(&w->mx_rcv, C * MAX_HALVES);
+        if (st == SIRNN_OK)
+            st = sirnn_aiknp_ws_init(&w->mx_snd, C * MAX_HALVES);
+    }
+    if (st == SIRNN_OK && p->nm2w > 0)
+        st = sirnn_akk_ws_init(&w->kk, 2 * C);
+    if (st == SIRNN_OK &&
+        (w->X == NULL || w->Y == NULL || w->acc == NULL || w->ct_choice == NULL ||
+         w->mx_choice == NULL || w->wx == NULL || w->wy == NULL || w->cin == NULL ||
+         w->cout == NULL || w->kk_choice == NULL || w->kk_r == NULL || w->kk_mc == NULL ||
+         w->kk_msgs == NULL || w->t0 == NULL || w->t1 == NULL || w->t2 == NULL ||
+         w->wire == NULL))
+        st = SIRNN_ERR_NOMEM;
+    if (st != SIRNN_OK) {
+        w->lt = NULL; /* owned by the caller until success */
+        ws_free(w);
+    }
+    return st;
+}
+
+/* ---------------- the steps ---------------- */
+
+/* The operand whose bits party `chooser` uses in term t, and the sender's. */
+static const uint64_t *term_u(const mult_ws *w, const cterm *t)
+{
+    return t->u_is_y ? w->Y : w->X;
+}
+
+static const uint64_t *term_v(const mult_ws *w, const cterm *t)
+{
+    return t->u_is_y ? w->X : w->Y;
+}
+
+/* Chooser: queue the columns of all cross-term OTs this party chooses. */
+static sirnn_status ct_cols(mult_ws *w)
+{
+    const mplan *p = w->p;
+    const size_t k = w->k;
+    const size_t nots = (size_t)p->bits_by[w->me] * k;
+    for (unsigned ti = 0; ti < p->nterms; ti++) {
+        const cterm *t = &p->terms[ti];
+        if (t->chooser != w->me)
+            continue;
+        const uint64_t *u = term_u(w, t);
+        for (unsigned i = 0; i < t->nb; i++) {
+            uint8_t *c = w->ct_choice + (t->first + i) * k;
+            for (size_t e = 0; e < k; e++)
+                c[e] = (uint8_t)((u[e] >> i) & 1);
+        }
+    }
+    return sirnn_aiknp_recv_u(&w->ct_rcv, &w->ol->iknp_recv, &w->lane->ch, w->ct_choice, nots);
+}
+
+/* Sender: read the peer's columns. */
+static sirnn_status ct_rows(mult_ws *w)
+{
+    const size_t nots = (size_t)w->p->bits_by[1 - w->me] * w->k;
+    return sirnn_aiknp_send_rows(&w->ct_snd, &w->ol->iknp_send, &w->lane->ch, nots);
+}
+
+/* Sender: corrections; acc -= x_i 2^i. */
+static sirnn_status ct_corr(mult_ws *w)
+{
+    const mplan *p = w->p;
+    const size_t k = w->k;
+    const uint64_t lmask = sirnn_mask(p->l);
+    for (unsigned ti = 0; ti < p->nterms; ti++) {
+        const cterm *t = &p->terms[ti];
+        if (t->chooser == w->me)
+            continue;
+        const uint64_t *v = term_v(w, t);
+        for (unsigned i = 0; i < t->nb; i++) {
+            const unsigned li = p->l - i;
+            sirnn_aiknp_ws sub = w->ct_snd;
+            sub.h0 += (t->first + i) * k;
+            sub.h1 += (t->first + i) * k;
+            sirnn_aiknp_cot_msgs(&sub, w->t0, w->t1, v, k, li);
+            for (size_t e = 0; e < k; e++)
+                w->acc[e] = (w->acc[e] - (w->t0[e] << i)) & lmask;
+            sirnn_pack(w->wire, w->t1, k, li);
+            sirnn_status st = sirnn_channel_send(&w->lane->ch, w->wire, sirnn_pack_size(k, li));
+            if (st != SIRNN_OK)
+                return st;
+        }
+    }
+    return SIRNN_OK;
+}
+
+/* Chooser: outputs; acc += out_i 2^i. */
+static sirnn_status ct_out(mult_ws *w)
+{
+    const mplan *p = w->p;
+    const size_t k = w->k;
+    const uint64_t lmask = sirnn_mask(p->l);
+    for (unsigned ti = 0; ti < p->nterms; ti++) {
+        const cterm *t = &p->terms[ti];
+        if (t->chooser != w->me)
+            continue;
+        for (unsigned i = 0; i < t->nb; i++) {
+            const unsigned li = p->l - i;
+            sirnn_status st = sirnn_channel_recv(&w->lane->ch, w->wire, sirnn_pack_size(k, li));
+            if (st != SIRNN_OK)
+                return st;
+            sirnn_unpack(w->t1, w->wire, k, li);
+            sirnn_aiknp_ws sub = w->ct_rcv;
+            sub.h0 += (t->first + i) * k;
+            sirnn_aiknp_cot_out(&sub, w->t0, w->t1, w->ct_choice + (t->first + i) * k, k, li);
+            for (size_t e = 0; e < k; e++)
+                w->acc[e] = (w->acc[e] + (w->t0[e] << i)) & lmask;
+        }
+    }
+    return SIRNN_OK;
+}
+
+/* MSB-to-wrap (party 1 chooses (msb of its share, its MSB share bit)). The
+ * MSB shares given are of msb(x); the offset value's MSB is msb(x) ^ 1 when
+ * signed, so party 0 flips its share. Elements: x's [0, k), then y's. */
+static const uint8_t *m2w_msb(const mult_ctx *c, int which, size_t off)
+{
+    return (which == 0 ? c->msb_x : c->msb_y) + off;
+}
+
+static sirnn_status m2w_cols(mult_ws *w, const mult_ctx *c, size_t off)
+{
+    const mplan *p = w->p;
+    const size_t k = w->k;
+    size_t o = 0;
+    for (int which = 0; which < 2; which++) {
+        if (!(which == 0 ? p->m2w_x : p->m2w_y))
+            continue;
+        const uint64_t *v = which == 0 ? w->X : w->Y;
+        const unsigned bw = which == 0 ? p->m : p->k;
+        const uint8_t *ms = m2w_msb(c, which, off);
+        for (size_t e = 0; e < k; e++)
+            w->kk_choice[o + e] = (uint8_t)(((v[e] >> (bw - 1)) & 1) | (ms[e] & 1) << 1);
+        o += k;
+    }
+    return sirnn_akk_recv_u(&w->kk, &w->ol->kk_recv, &w->lane->ch, w->kk_choice, o);
+}
+
+static sirnn_status m2w_rows(mult_ws *w)
+{
+    return sirnn_akk_send_rows(&w->kk, &w->ol->kk_send, &w->lane->ch, (size_t)w->p->nm2w * w->k);
+}
+
+static sirnn_status m2w_send(mult_ws *w, const mult_ctx *c, size_t off)
+{
+    const mplan *p = w->p;
+    const size_t k = w->k, total = (size_t)p->nm2w * k;
+    sirnn_prg_bytes(&w->lane->prg, w->kk_r, total);
+    size_t o = 0;
+    for (int which = 0; which < 2; which++) {
+        if (!(which == 0 ? p->m2w_x : p->m2w_y))
+            continue;
+        const uint64_t *v = which == 0 ? w->X : w->Y;
+        const unsigned bw = which == 0 ? p->m : p->k;
+        const uint8_t *ms = m2w_msb(c, which, off);
+        const uint64_t flip = (uint64_t)(p->sgn != 0);
+        uint8_t *own = which == 0 ? w->wx : w->wy;
+        for (size_t g0 = 0; g0 < k; g0 += SIRNN_AKK_GROUP) {
+            const size_t g = min_size(SIRNN_AKK_GROUP, k - g0);
+            for (size_t i = 0; i < g; i++) {
+                const size_t e = g0 + i;
+                const uint64_t m0 = (v[e] >> (bw - 1)) & 1, b0 = (ms[e] & 1) ^ flip;
+                const uint64_t r = w->kk_r[o + e] & 1;
+                for (uint64_t u = 0; u < 4; u++) {
+                    const uint64_t m1 = u & 1, msb = b0 ^ (u >> 1);
+                    w->kk_msgs[i * 4 + u] = r ^ (m0 & m1) ^ ((m0 ^ m1) & (msb ^ 1));
+                }
+            }
+            sirnn_akk_send_group(&w->kk, &w->ol->kk_send, w->wire + g0 / 2, w->kk_msgs, o + g0,
+                                 g, 4, 1);
+        }
+        for (size_t e = 0; e < k; e++)
+            own[e] = (uint8_t)(w->kk_r[o + e] & 1);
+        sirnn_status st = sirnn_channel_send(&w->lane->ch, w->wire, sirnn_pack_size(4 * k, 1));
+        if (st != SIRNN_OK)
+            return st;
+        o += k;
+    }
+    return SIRNN_OK;
+}
+
+static sirnn_status m2w_recv(mult_ws *w)
+{
+    const mplan *p = w->p;
+    const size_t k = w->k;
+    size_t o = 0;
+    for (int which = 0; which < 2; which++) {
+        if (!(which == 0 ? p->m2w_x : p->m2w_y))
+            continue;
+        sirnn_status st = sirnn_channel_recv(&w->lane->ch, w->wire, sirnn_pack_size(4 * k, 1));
+        if (st != SIRNN_OK)
+            return st;
+        sirnn_akk_recv_out(&w->kk, w->kk_mc + o, w->wire, w->kk_choice + o, o, k, 4, 1);
+        uint8_t *own = which == 0 ? w->wx : w->wy;
+        for (size_t e = 0; e < k; e++)
+            own[e] = (uint8_t)(w->kk_mc[o + e] & 1);
+        o += k;
+    }
+    return SIRNN_OK;
+}
+
+/* The sender's part of the MUX value of half h (mod 2^lw): for wx,
+ * V = y0 + y1 - sgn 2^(k-1) (the y holder subtracts); for wy,
+ * V = x0 + x1 - sgn 2^(m-1) (party 0 subtracts). */
+static void mux_value(const mult_ws *w, const mhalf *h, uint64_t *v)
+{
+    const mplan *p = w->p;
+    const size_t k = w->k;
+    const uint64_t mask = sirnn_mask(h->lw);
+    const uint64_t *src;
+    uint64_t sub = 0;
+    if (h->wrap == 0) {
+        src = w->Y;
+        const int holder = p->ym == Y_P1 ? SIRNN_CLIENT : SIRNN_SERVER;
+        if (p->sgn && w->me == holder)
+            sub = (uint64_t)1 << (p->k - 1);
+    } else {
+        src = w->X;
+        if (p->sgn && w->me == SIRNN_SERVER)
+            sub = (uint64_t)1 << (p->m - 1);
+    }
+    for (size_t e = 0; e < k; e++)
+        v[e] = (src[e] - sub) & mask;
+}
+
+static sirnn_status mx_cols(mult_ws *w)
+{
+    const mplan *p = w->p;
+    const size_t k = w->k;
+    size_t o = 0;
+    for (unsigned hi = 0; hi < p->nhalves; hi++) {
+        const mhalf *h = &p->halves[hi];
+        if (h->chooser != w->me)
+            continue;
+        memcpy(w->mx_choice + o, h->wrap == 0 ? w->wx : w->wy, k);
+        o += k;
+    }
+    return sirnn_aiknp_recv_u(&w->mx_rcv, &w->ol->iknp_recv, &w->lane->ch, w->mx_choice, o);
+}
+
+static sirnn_status mx_rows(mult_ws *w)
+{
+    const size_t nots = (size_t)w->p->halves_by[1 - w->me] * w->k;
+    return sirnn_aiknp_send_rows(&w->mx_snd, &w->ol->iknp_send, &w->lane->ch, nots);
+}
+
+/* Sender of halves: corr = (1 - 2 a) V; acc -= 2^shift (a V - x). */
+static sirnn_status mx_corr(mult_ws *w)
+{
+    const mplan *p = w->p;
+    const size_t k = w->k;
+    const uint64_t lmask = sirnn_mask(p->l);
+    size_t o = 0;
+    for (unsigned hi = 0; hi < p->nhalves; hi++) {
+        const mhalf *h = &p->halves[hi];
+        if (h->chooser == w->me)
+            continue;
+        const uint8_t *a = h->wrap == 0 ? w->wx : w->wy;
+        const uint64_t mask = sirnn_mask(h->lw);
+        mux_value(w, h, w->t2);
+        for (size_t e = 0; e < k; e++) {
+            const uint64_t s = 0 - (uint64_t)(a[e] & 1);
+            w->t0[e] = (w->t2[e] - (2 * w->t2[e] & s)) & mask; /* (1 - 2a) V */
+            w->t2[e] &= s;                                     /* a V */
+        }
+        sirnn_aiknp_ws sub = w->mx_snd;
+        sub.h0 += o;
+        sub.h1 += o;
+        sirnn_aiknp_cot_msgs(&sub, w->t0, w->t1, w->t0, k, h->lw);
+        for (size_t e = 0; e < k; e++)
+            w->acc[e] = (w->acc[e] - ((w->t2[e] - w->t0[e]) << h->shift)) & lmask;
+        sirnn_pack(w->wire, w->t1, k, h->lw);
+        sirnn_status st = sirnn_channel_send(&w->lane->ch, w->wire, sirnn_pack_size(k, h->lw));
+        if (st != SIRNN_OK)
+            return st;
+        o += k;
+    }
+    return SIRNN_OK;
+}
+
+static sirnn_status mx_out(mult_ws *w)
+{
+    const mplan *p = w->p;
+    const size_t k = w->k;
+    const uint64_t lmask = sirnn_mask(p->l);
+    size_t o = 0;
+    for (unsigned hi = 0; hi < p->nhalves; hi++) {
+        const mhalf *h = &p->halves[hi];
+        if (h->chooser != w->me)
+            continue;
+        sirnn_status st = sirnn_channel_recv(&w->lane->ch, w->wire, sirnn_pack_size(k, h->lw));
+        if (st != SIRNN_OK)
+            return st;
+        sirnn_unpack(w->t1, w->wire, k, h->lw);
+        sirnn_aiknp_ws sub = w->mx_rcv;
+        sub.h0 += o;
+        sirnn_aiknp_cot_out(&sub, w->t0, w->t1, w->mx_choice + o, k, h->lw);
+        for (size_t e = 0; e < k; e++)
+            w->acc[e] = (w->acc[e] - (w->t0[e] << h->shift)) & lmask;
+        o += k;
+    }
+    return SIRNN_OK;
+}
+
+/* ---------------- flights ---------------- */
+
+typedef struct hook_ctx {
+    mult_ws *w;
+    const mult_ctx *c;
+    size_t off;
+} hook_ctx;
+
+/* After the comparison's last flight: its outputs are the wrap shares. */
+static void take_wraps(mult_ws *w, unsigned f)
+{
+    const mplan *p = w->p;
+    if (p->ncmp == 0 || f != p->Fcmp)
+        return;
+    size_t o = 0;
+    if (p->cmp_x) {
+        memcpy(w->wx, w->cout, w->k);
+        o = w->k;
+    }
+    if (p->cmp_y)
+        memcpy(w->wy, w->cout + o, w->k);
+}
+
+/* What this party appends to its flight f. */
+static sirnn_status on_sent(void *vctx, unsigned f)
+{
+    hook_ctx *h = vctx;
+    mult_ws *w = h->w;
+    const mplan *p = w->p;
+    const int me = w->me, peer = 1 - w->me;
+    sirnn_status st = SIRNN_OK;
+    take_wraps(w, f);
+    if (p->nm2w > 0 && me == SIRNN_CLIENT && f == 1)
+        st = m2w_cols(w, h->c, h->off);
+    if (st == SIRNN_OK && p->nm2w > 0 && me == SIRNN_SERVER && f == 2)
+        st = m2w_send(w, h->c, h->off);
+    if (st == SIRNN_OK && p->bits_by[peer] > 0 && f == p->ct_flight[peer] + 1)
+        st = ct_corr(w);
+    if (st == SIRNN_OK && p->bits_by[me] > 0 && f == p->ct_flight[me])
+        st = ct_cols(w);
+    if (st == SIRNN_OK && p->halves_by[peer] > 0 && f == p->mux_flight[peer] + 1)
+        st = mx_corr(w);
+    if (st == SIRNN_OK && p->halves_by[me] > 0 && f == p->mux_flight[me])
+        st = mx_cols(w);
+    return st;
+}
+
+/* What this party reads of the peer's flight f (same order). */
+static sirnn_status on_received(void *vctx, unsigned f)
+{
+    hook_ctx *h = vctx;
+    mult_ws *w = h->w;
+    const mplan *p = w->p;
+    const int me = w->me, peer = 1 - w->me;
+    sirnn_status st = SIRNN_OK;
+    take_wraps(w, f);
+    if (p->nm2w > 0 && me == SIRNN_SERVER && f == 1)
+        st = m2w_rows(w);
+    if (st == SIRNN_OK && p->nm2w > 0 && me == SIRNN_CLIENT && f == 2)
+        st = m2w_recv(w);
+    if (st == SIRNN_OK && p->bits_by[me] > 0 && f == p->ct_flight[me] + 1)
+        st = ct_out(w);
+    if (st == SIRNN_OK && p->bits_by[peer] > 0 && f == p->ct_flight[peer])
+        st = ct_rows(w);
+    if (st == SIRNN_OK && p->halves_by[me] > 0 && f == p->mux_flight[me] + 1)
+        st = mx_out(w);
+    if (st == SIRNN_OK && p->halves_by[peer] > 0 && f == p->mux_flight[peer])
+        st = mx_rows(w);
+    return st;
+}
+
+/* Local terms of party j: X_j Y_j - sgn (2^(k-1) X_j + 2^(m-1) Y_j)
+ * (+ sgn 2^(m+k-2) on party 0); for a public y, both parties use Y = c'. */
+static void local_terms(mult_ws *w)
+{
+    const mplan *p = w->p;
+    const size_t k = w->k;
+    const uint64_t lmask = sirnn_mask(p->l);
+    const uint64_t ck = p->sgn ? (uint64_t)1 << (p->k - 1) : 0;
+    const uint64_t cm = p->sgn ? (uint64_t)1 << (p->m - 1) : 0;
+    const int server = w->me == SIRNN_SERVER;
+    const unsigned e2 = p->m + p->k - 2;
+    const uint64_t cst = (p->sgn && server && e2 < 64) ? (uint64_t)1 << e2 : 0;
+    for (size_t e = 0; e < k; e++) {
+        const uint64_t X = w->X[e];
+        const uint64_t Yc = w->Y[e];
+        uint64_t v = X * Yc - ck * X + cst;
+        if (p->ym != Y_PUBLIC || server)
+            v -= cm * Yc;
+        w->acc[e] = v & lmask;
+    }
+}
+
+static sirnn_status mult_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
+                              void *vctx)
+{
+    const mult_ctx *c = vctx;
+    const mplan *p = &c->p;
+    const int me = party->role == SIRNN_SERVER ? SIRNN_SERVER : SIRNN_CLIENT;
+    size_t C = BASE_CHUNK, cmp_chunk = 0;
+    unsigned fl = 0;
+    void *lt = NULL;
+    if (p->ncmp > 0) {
+        lt = sirnn_lt_ws_new(p->K, &cmp_chunk, &fl);
+        if (lt == NULL)
+            return SIRNN_ERR_NOMEM;
+        C = cmp_chunk / p->ncmp;
+    }
+    const unsigned bits = p->bits_by[0] > p->bits_by[1] ? p->bits_by[0] : p->bits_by[1];
+    if (bits > 0) {
+        size_t cap = CT_BUDGET / bits / 128 * 128;
+        if (cap < 128)
+            cap = 128;
+        if (cap < C)
+            C = cap;
+    }
+    mult_ws w;
+    sirnn_status st = ws_init(&w, p, C, lt);
+    if (st != SIRNN_OK) {
+        sirnn_lt_ws_delete(lt);
+        return st;
+    }
+    w.party = party;
+    w.lane = lane;
+    w.ol = sirnn_ot_lane_get(lane);
+    w.me = me;
+    const uint64_t mm = sirnn_mask(p->m), km = sirnn_mask(p->k), lmask = sirnn_mask(p->l);
+    const uint64_t xoff = p->sgn && me == SIRNN_SERVER ? (uint64_t)1 << (p->m - 1) : 0;
+    const int yholder = p->ym == Y_P1 ? SIRNN_CLIENT : SIRNN_SERVER;
+    const uint64_t yoff =
+        p->sgn && (me == yholder || p->ym == Y_PUBLIC) ? (uint64_t)1 << (p->k - 1) : 0;
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += C) {
+        const size_t k = min_size(C, end - off);
+        w.k = k;
+        for (size_t e = 0; e < k; e++)
+            w.X[e] = (c->x[off + e] + xoff) & mm;
+        for (size_t e = 0; e < k; e++) {
+            uint64_t yv = 0;
+            if (p->ym == Y_PUBLIC)
+                yv = (p->c + yoff) & km;
+            else if (p->ym == Y_SHARED || me == yholder)
+                yv = (c->y[off + e] + yoff) & km;
+            w.Y[e] = yv;
+        }
+        local_terms(&w);
+        hook_ctx hc = {.w = &w, .c = c, .off = off};
+        unsigned f0 = 1;
+        if (p->ncmp > 0) {
+            /* wrap(a0, a1; width) = 1{2^width - 1 - a0 < a1} */
+            size_t o = 0;
+            for (int which = 0; which < 2; which++) {
+                if (!(which == 0 ? p->cmp_x : p->cmp_y))
+                    continue;
+                const uint64_t *v = which == 0 ? w.X : w.Y;
+                const uint64_t bm = which == 0 ? mm : km;
+                for (size_t e = 0; e < k; e++)
+                    w.cin[o + e] = me == SIRNN_SERVER ? (~v[e] & bm) : v[e];
+                o += k;
+            }
+            sirnn_flight_hooks hk = {.sent = on_sent, .received = on_received, .ctx = &hc};
+            st = sirnn_lt_chunk(party, lane, w.lt, w.cout, w.cin, o, &hk);
+            if (st != SIRNN_OK)
+                break;
+            f0 = p->Fcmp + 1;
+        }
+        for (unsigned f = f0; f <= p->fmax && st == SIRNN_OK; f++) {
+            if (flight_sender(f) == me)
+                st = on_sent(&hc, f);
+            else
+                st = on_received(&hc, f);
+        }
+        for (size_t e = 0; st == SIRNN_OK && e < k; e++)
+            c->out[off + e] = w.acc[e] & lmask;
+    }
+    if (st == SIRNN_OK)
+        st = sirnn_channel_flush(&lane->ch);
+    ws_free(&w);
+    return st;
+}
+
+/* ---------------- public calls ---------------- */
+
+static sirnn_status mult_run(sirnn_party *party, size_t n, mult_ctx *c)
+{
+    sirnn_status st = sirnn_party_usable(party);
+    if (st != SIRNN_OK || n == 0)
+        return st;
+    /* The comparison's flight count (public; from its plan). */
+    if (c->p.ncmp > 0) {
+        size_t ch;
+        unsigned fl;
+        void *lt = sirnn_lt_ws_new(c->p.K, &ch, &fl);
+        if (lt == NULL)
+            return SIRNN_ERR_NOMEM;
+        sirnn_lt_ws_delete(lt);
+        plan_flights(&c->p, fl);
+    } else {
+        plan_flights(&c->p, 0);
+    }
+    if (c->p.fmax > 0 && (st = sirnn_ot_ensure_setup(party)) != SIRNN_OK)
+        return st;
+    return sirnn_batch_run(party, n, mult_lane, c);
+}
+
+static int bad_mult_widths(unsigned m, unsigned k, unsigned l, int is_signed)
+{
+    return BAD_WIDTH(m) || BAD_WIDTH(k) || BAD_WIDTH(l) || l > m + k ||
+           (is_signed != 0 && is_signed != 1);
+}
+
+sirnn_status sirnn_mult_msb(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                            const uint64_t *y, const uint8_t *msb_x, const uint8_t *msb_y,
+                            unsigned m, unsigned k, unsigned l, int is_signed)
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    if (bad_mult_widths(m, k, l, is_signed) || NULL_WITH_N(n, out) || NULL_WITH_N(n, x) ||
+        NULL_WITH_N(n, y) || (msb_x != NULL && !sirnn_arith_bits_ok(msb_x, n)) ||
+        (msb_y != NULL && !sirnn_arith_bits_ok(msb_y, n)))
+        return sirnn_arith_arg(party, "sirnn_mult",
+                               "m, k or l outside 1..64, l > m + k, bad signedness, NULL array "
+                               "or MSB bit not 0/1");
+    mult_ctx c = {.out = out, .x = x, .y = y, .msb_x = msb_x, .msb_y = msb_y};
+    plan_init(&c.p, m, k, l, is_signed, Y_SHARED, 0, msb_x != NULL, msb_y != NULL);
+    return mult_run(party, n, &c);
+}
+
+sirnn_status sirnn_mult(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                        const uint64_t *y, unsigned m, unsigned k, unsigned l, int is_signed)
+{
+    return sirnn_mult_msb(party, n, out, x, y, NULL, NULL, m, k, l, is_signed);
+}
+
+sirnn_status sirnn_mult_const(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                              const uint8_t *msb_x, uint64_t c, unsigned m, unsigned k,
+                              unsigned l, int is_signed)
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    if (bad_mult_widths(m, k, l, is_signed) || NULL_WITH_N(n, out) || NULL_WITH_N(n, x) ||
+        (msb_x != NULL && !sirnn_arith_bits_ok(msb_x, n)))
+        return sirnn_arith_arg(party, "sirnn_mult_const",
+                               "m, k or l outside 1..64, l > m + k, bad signedness, NULL array "
+                               "or MSB bit not 0/1");
+    mult_ctx ctx = {.out = out, .x = x, .msb_x = msb_x};
+    plan_init(&ctx.p, m, k, l, is_signed, Y_PUBLIC, c & sirnn_mask(k), msb_x != NULL, 0);
+    return mult_run(party, n, &ctx);
+}
+
+sirnn_status sirnn_mult_clear(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                              const uint8_t *msb_x, const uint64_t *y, int owner, unsigned m,
+                              unsigned k, unsigned l, int is_signed)
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    const int own = (int)party->role == owner;
+    if (bad_mult_widths(m, k, l, is_signed) || (owner != SIRNN_SERVER && owner != SIRNN_CLIENT) ||
+        NULL_WITH_N(n, out) || NULL_WITH_N(n, x) || (own && NULL_WITH_N(n, y)) ||
+        (msb_x != NULL && !sirnn_arith_bits_ok(msb_x, n)))
+        return sirnn_arith_arg(party, "sirnn_mult_clear",
+                               "m, k or l outside 1..64, l > m + k, bad signedness or owner, "
+                               "NULL array or MSB bit not 0/1");
+    mult_ctx ctx = {.out = out, .x = x, .y = own ? y : NULL, .msb_x = msb_x};
+    plan_init(&ctx.p, m, k, l, is_signed, owner == SIRNN_SERVER ? Y_P0 : Y_P1, 0, msb_x != NULL,
+              0);
+    return mult_run(party, n, &ctx);
+}

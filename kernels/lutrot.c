@@ -1,0 +1,37 @@
+/* Constant-time table rotation: portable twin and dispatch (kernels/lutrot.h). */
+#include "kernels/lutrot.h"
+
+#include "kernels/cpu.h"
+
+static void rot_pass(uint64_t *restrict out, const uint64_t *restrict in, size_t N, size_t sh,
+                     uint64_t mk)
+{
+    for (size_t v = 0; v < N - sh; v++)
+        out[v] = in[v] ^ ((in[v] ^ in[v + sh]) & mk);
+    for (size_t v = N - sh; v < N; v++)
+        out[v] = in[v] ^ ((in[v] ^ in[v + sh - N]) & mk);
+}
+
+void sirnn_lut_rotate_portable(uint64_t *dst, const uint64_t *src, uint64_t *tmp, uint64_t s,
+                               unsigned m, uint64_t r, uint64_t lm)
+{
+    const size_t N = (size_t)1 << m;
+    const uint64_t *in = src;
+    for (unsigned b = 0; b < m; b++) {
+        uint64_t *out = ((m - b) % 2 == 1) ? dst : tmp;
+        rot_pass(out, in, N, (size_t)1 << b, 0 - ((s >> b) & 1));
+        in = out;
+    }
+    for (size_t v = 0; v < N; v++)
+        dst[v] = (dst[v] - r) & lm;
+}
+
+void sirnn_lut_rotate(uint64_t *dst, const uint64_t *src, uint64_t *tmp, uint64_t s, unsigned m,
+                      uint64_t r, uint64_t lm)
+{
+    /* The ISA level is fixed for the process; reading it is cheap. */
+    if (sirnn_cpu_active_isa() >= SIRNN_ISA_AVX512)
+        sirnn_lut_rotate_avx512(dst, src, tmp, s, m, r, lm);
+    else
+        sirnn_lut_rotate_portable(dst, src, tmp, s, m, r, lm);
+}

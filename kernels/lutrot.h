@@ -1,0 +1,24 @@
+/*
+ * Constant-time table rotation for the lookup-table sender (arith/lut.c):
+ *   dst[v] = (src[(v + s) mod 2^m] - r) mod 2^l   for v < 2^m,
+ * with s (m bits) and r secret: m barrel-shifter passes of masked selects
+ * between dst and tmp (no branch or memory index depends on s or r).
+ * 1 <= m <= 8; lm = 2^l - 1. dst, src and tmp must not overlap. Portable
+ * and AVX-512 variants (chosen once from sirnn_cpu_active_isa()).
+ */
+#ifndef SIRNN_KERNELS_LUTROT_H
+#define SIRNN_KERNELS_LUTROT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void sirnn_lut_rotate(uint64_t *dst, const uint64_t *src, uint64_t *tmp, uint64_t s, unsigned m,
+                      uint64_t r, uint64_t lm);
+/* The portable twin (for tests). */
+void sirnn_lut_rotate_portable(uint64_t *dst, const uint64_t *src, uint64_t *tmp, uint64_t s,
+                               unsigned m, uint64_t r, uint64_t lm);
+/* The AVX-512 variant; only on machines with AVX-512 F. */
+void sirnn_lut_rotate_avx512(uint64_t *dst, const uint64_t *src, uint64_t *tmp, uint64_t s,
+                             unsigned m, uint64_t r, uint64_t lm);
+
+#endif /* SIRNN_KERNELS_LUTROT_H */

@@ -1,0 +1,277 @@
+/*
+ * Lookup tables: sirnn_lut (one table) and sirnn_lut_cb (a table per element
+ * from a callback) against sirnn_ref_lut for m = 1..8 and l = 1..64 (edge
+ * entries 0 and 2^l - 1), n = 0, 1, 3 and a large odd n, aliasing, two
+ * lanes, bad arguments, bytes and flights pinned, and the memory bound of a
+ * 2^8 x 64-bit table over n = 2^20 (peak RSS growth independent of n).
+ */
+#include "tests/mixed_common.h"
+
+#include <stdio.h>
+
+#include "kernels/cpu.h"
+#include "kernels/lutrot.h"
+
+typedef struct lcase {
+    size_t n;
+    unsigned m, l;
+    int per_elem, alias;
+    uint64_t *idx[2], *out[2];
+    uint64_t *table;   /* the batch table, or the base of per-element ones */
+    uint64_t salt;
+} lcase;
+
+/* Entry v of element e's table. */
+static uint64_t elem_entry(const lcase *c, size_t e, size_t v)
+{
+    return c->table[v] ^ (e * c->salt);
+}
+
+static void fill_cb(void *ctx, size_t first, size_t count, uint64_t *tables)
+{
+    const lcase *c = ctx;
+    const size_t N = (size_t)1 << c->m;
+    for (size_t i = 0; i < count; i++)
+        for (size_t v = 0; v < N; v++)
+            tables[i * N + v] = elem_entry(c, first + i, v);
+}
+
+static sirnn_status lut_call(void *vctx, sirnn_party *p, int r)
+{
+    lcase *c = vctx;
+    uint64_t *out = c->alias ? c->idx[r] : c->out[r];
+    if (c->per_elem)
+        return sirnn_lut_cb(p, c->n, out, c->idx[r], r == 0 ? fill_cb : NULL, c, c->m, c->l);
+    return sirnn_lut(p, c->n, out, c->idx[r], r == 0 ? c->table : NULL,
+                     r == 0 ? (size_t)1 << c->m : 0, c->m, c->l);
+}
+
+static uint64_t lut_check(test_rng *rng, size_t n, unsigned m, unsigned l, int per_elem, int alias,
+                          uint64_t *flights)
+{
+    const size_t N = (size_t)1 << m;
+    lcase c = {.n = n, .m = m, .l = l, .per_elem = per_elem, .alias = alias};
+    uint64_t *idx = calloc(n + 1, sizeof(uint64_t));
+    c.table = calloc(N, sizeof(uint64_t));
+    assert_true(idx != NULL && c.table != NULL);
+    c.salt = test_rng_next(rng);
+    for (size_t v = 0; v < N; v++)
+        c.table[v] = test_rng_next(rng);
+    c.table[0] = 0;
+    c.table[N - 1] = ~(uint64_t)0;
+    for (int r = 0; r < 2; r++) {
+        c.idx[r] = calloc(n + 1, sizeof(uint64_t));
+        c.out[r] = calloc(n + 1, sizeof(uint64_t));
+        assert_true(c.idx[r] && c.out[r]);
+    }
+    for (size_t i = 0; i < n; i++)
+        idx[i] = test_rng_next(rng) & mc_mask(m);
+    mc_split(rng, idx, c.idx[0], c.idx[1], n, m);
+    for (size_t i = 0; i < n; i++)
+        c.idx[1][i] |= test_rng_next(rng) << m; /* ignored */
+    const uint64_t bytes = mc_run(lut_call, &c, flights);
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t *o0 = alias ? c.idx[0] : c.out[0], *o1 = alias ? c.idx[1] : c.out[1];
+        assert_true(o0[i] <= mc_mask(l) && o1[i] <= mc_mask(l));
+        const uint64_t got = (o0[i] + o1[i]) & mc_mask(l);
+        uint64_t want;
+        if (per_elem) {
+            uint64_t row[256];
+            for (size_t v = 0; v < N; v++)
+                row[v] = elem_entry(&c, i, v);
+            want = sirnn_ref_lut(row, idx[i], m, l);
+        } else {
+            want = sirnn_ref_lut(c.table, idx[i], m, l);
+        }
+        if (got != want)
+            fail_msg("m %u l %u per_elem %d i %zu: got %llx want %llx", m, l, per_elem, i,
+                     (unsigned long long)got, (unsigned long long)want);
+    }
+    for (int r = 0; r < 2; r++) {
+        free(c.idx[r]);
+        free(c.out[r]);
+    }
+    free(idx);
+    free(c.table);
+    return bytes;
+}
+
+static void test_lut_params(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x1a);
+    const unsigned ls[] = {1, 16, 64, 13, 2};
+    const size_t n = test_quick() ? 45 : 1001;
+    for (unsigned m = 1; m <= 8; m++)
+        for (size_t j = 0; j < (test_quick() ? 2u : 5u); j++)
+            for (int pe = 0; pe < 2; pe++) {
+                uint64_t fl;
+                const unsigned l = ls[(j + m) % 5];
+                const uint64_t bytes = lut_check(&rng, n, m, l, pe, (int)(j % 2), &fl);
+                const uint64_t want = 32 * mc_r128(n) + mc_cdiv(n * ((uint64_t)1 << m) * l, 8);
+                if (bytes != want || fl != 2)
+                    fail_msg("m %u l %u: bytes %llu (model %llu), flights %llu", m, l,
+                             (unsigned long long)bytes, (unsigned long long)want,
+                             (unsigned long long)fl);
+            }
+}
+
+static void test_lut_sizes(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x1b);
+    const size_t sizes[] = {0, 1, 3, test_quick() ? 333 : 10001};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+        for (int pe = 0; pe < 2; pe++) {
+            uint64_t fl;
+            const uint64_t b = lut_check(&rng, sizes[i], 8, 16, pe, 0, &fl);
+            if (sizes[i] == 0)
+                assert_true(b == 0 && fl == 0);
+        }
+    /* The pinned figure: 4352 bits at m = 8, l = 16 over a whole chunk. */
+    uint64_t fl;
+    assert_int_equal(lut_check(&rng, 4096, 8, 16, 0, 0, &fl) * 8, 4352 * 4096);
+}
+
+static void test_lut_two_lanes(void **state)
+{
+    (void)state;
+    mc_close();
+    mc_open(2);
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x1c);
+    uint64_t fl;
+    for (int pe = 0; pe < 2; pe++) {
+        lut_check(&rng, test_quick() ? 257 : 5003, 6, 20, pe, pe, &fl);
+        lut_check(&rng, 1, 6, 20, pe, 0, &fl);
+    }
+    mc_close();
+    mc_open(1);
+}
+
+static long vm_hwm_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (strncmp(line, "VmHWM:", 6) == 0)
+            v = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return v;
+}
+
+/* 2^8 entries of 64 bits over n = 2^20: 2 GiB of messages go through the
+ * sockets, but the peak RSS of the process (both parties) grows by less than
+ * 64 MB beyond the caller's arrays, which are touched before measuring. */
+static void test_lut_memory(void **state)
+{
+    (void)state;
+    if (test_quick())
+        skip();
+    const size_t n = (size_t)1 << 20;
+    lcase c = {.n = n, .m = 8, .l = 64};
+    c.table = calloc(256, sizeof(uint64_t));
+    assert_non_null(c.table);
+    for (size_t v = 0; v < 256; v++)
+        c.table[v] = v * 0x9e3779b97f4a7c15ULL;
+    for (int r = 0; r < 2; r++) {
+        c.idx[r] = malloc(n * sizeof(uint64_t));
+        c.out[r] = malloc(n * sizeof(uint64_t));
+        assert_true(c.idx[r] && c.out[r]);
+        for (size_t i = 0; i < n; i++) {
+            c.idx[r][i] = (i * 2654435761u + (unsigned)r) & 255;
+            c.out[r][i] = 0;
+        }
+    }
+    /* Warm the lanes' buffers with a small call first. */
+    c.n = 4096;
+    mc_run(lut_call, &c, NULL);
+    c.n = n;
+    const long before = vm_hwm_kb();
+    mc_run(lut_call, &c, NULL);
+    const long after = vm_hwm_kb();
+    assert_true(before > 0 && after > 0);
+    if (after - before > 64 * 1024)
+        fail_msg("peak RSS grew by %ld kB", after - before);
+    for (size_t i = 0; i < n; i += 4099) {
+        const uint64_t idx = (c.idx[0][i] + c.idx[1][i]) & 255;
+        assert_int_equal(c.out[0][i] + c.out[1][i], c.table[idx]);
+    }
+    for (int r = 0; r < 2; r++) {
+        free(c.idx[r]);
+        free(c.out[r]);
+    }
+    free(c.table);
+}
+
+static void test_lut_bad_args(void **state)
+{
+    (void)state;
+    uint64_t x[2] = {0, 0}, o[2], t[256] = {0};
+    sirnn_stats before, after;
+    sirnn_party_stats(g_srv, &before);
+    assert_int_equal(sirnn_lut(g_srv, 2, o, x, t, 255, 8, 16), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut(g_srv, 2, o, x, NULL, 256, 8, 16), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut(g_srv, 2, o, x, t, 512, 9, 16), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut(g_srv, 2, o, x, t, 1, 0, 16), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut(g_srv, 2, o, x, t, 256, 8, 65), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut(g_srv, 2, NULL, x, t, 256, 8, 16), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut(g_cli, 2, o, x, t, 16, 8, 16), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_cb(g_srv, 2, o, x, NULL, NULL, 8, 16), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_cb(g_srv, 2, o, NULL, fill_cb, NULL, 8, 16), SIRNN_ERR_ARG);
+    sirnn_party_stats(g_srv, &after);
+    assert_int_equal(after.bytes_sent, before.bytes_sent);
+}
+
+/* The AVX-512 rotation against its portable twin, every m and shift. */
+static void test_lut_rotate_kernel(void **state)
+{
+    (void)state;
+    if (sirnn_cpu_max_isa() < SIRNN_ISA_AVX512)
+        skip();
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x1d);
+    uint64_t src[256], a[256], b[256], t[256];
+    for (unsigned m = 1; m <= 8; m++)
+        for (uint64_t sh = 0; sh < ((uint64_t)1 << m); sh++) {
+            for (size_t v = 0; v < 256; v++)
+                src[v] = test_rng_next(&rng);
+            const uint64_t r = test_rng_next(&rng), lm = mc_mask(1 + (unsigned)(sh % 64));
+            sirnn_lut_rotate_portable(a, src, t, sh, m, r, lm);
+            sirnn_lut_rotate_avx512(b, src, t, sh, m, r, lm);
+            for (size_t v = 0; v < ((size_t)1 << m); v++) {
+                assert_int_equal(a[v], b[v]);
+                assert_int_equal(a[v], (src[(v + sh) % ((size_t)1 << m)] - r) & lm);
+            }
+        }
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    mc_open(1);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    mc_close();
+    return 0;
+}
+
+int main(void)
+{
+    test_seed();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lut_params),    cmocka_unit_test(test_lut_sizes),
+        cmocka_unit_test(test_lut_two_lanes), cmocka_unit_test(test_lut_memory),
+        cmocka_unit_test(test_lut_bad_args),  cmocka_unit_test(test_lut_rotate_kernel),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

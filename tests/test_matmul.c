@@ -1,0 +1,296 @@
+/*
+ * Matrix products (include/sirnn/arith.h: sirnn_matmul_clear with the
+ * server's weights in the clear, sirnn_matmul with both operands shared)
+ * against sirnn_ref_matmul: unsigned and signed, edge values, shapes with
+ * a 1 and with zeros, s = 0 and s > 0, reduced outputs, two lanes, bad
+ * arguments, and bytes pinned exactly for the row-batched product.
+ */
+#include "tests/harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sirnn/arith.h"
+#include "sirnn/fixed.h"
+#include "sirnn/ot.h"
+
+static uint64_t lmask(unsigned l)
+{
+    return l >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << l) - 1;
+}
+
+static sirnn_party *g_srv, *g_cli;
+
+static int setup_run(void *arg)
+{
+    return sirnn_ot_setup(arg) != SIRNN_OK;
+}
+
+static void open_pair(unsigned threads)
+{
+    sirnn_config cfg = sirnn_config_default();
+    cfg.threads = threads;
+    cfg.test_mode = 1;
+    cfg.test_seed = test_seed();
+    assert_int_equal(sirnn_party_pair(&g_srv, &g_cli, &cfg), SIRNN_OK);
+    assert_int_equal(test_run2(setup_run, g_srv, setup_run, g_cli, NULL, NULL), 0);
+}
+
+static void close_pair(void)
+{
+    sirnn_party_free(g_srv);
+    sirnn_party_free(g_cli);
+    g_srv = g_cli = NULL;
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    open_pair(1);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    close_pair();
+    return 0;
+}
+
+typedef struct mmcase {
+    int shared, wrap_only;
+    size_t d1, d2, d3;
+    unsigned m, k, s, lout;
+    int sgn;
+    uint64_t *av, *wv;           /* clear A, W */
+    uint64_t *a[2], *w[2], *out[2];
+    uint8_t *bits[2];
+    uint64_t sent[2];
+} mmcase;
+
+typedef struct mmside {
+    mmcase *c;
+    sirnn_party *p;
+    int r;
+} mmside;
+
+static int side_run(void *arg)
+{
+    mmside *s = arg;
+    mmcase *c = s->c;
+    const int r = s->r;
+    sirnn_stats before, after;
+    sirnn_party_stats(s->p, &before);
+    sirnn_status st;
+    if (c->wrap_only)
+        st = sirnn_wrap(s->p, c->d1, c->bits[r], c->a[r], c->m);
+    else if (c->shared)
+        st = sirnn_matmul(s->p, c->d1, c->d2, c->d3, c->out[r], c->a[r], c->w[r], c->m, c->k,
+                          c->s, c->lout, c->sgn);
+    else
+        st = sirnn_matmul_clear(s->p, c->d1, c->d2, c->d3, c->out[r], c->a[r],
+                                r == 0 ? c->wv : NULL, c->m, c->k, c->s, c->lout, c->sgn);
+    sirnn_party_stats(s->p, &after);
+    c->sent[r] = after.bytes_sent - before.bytes_sent;
+    if (st != SIRNN_OK)
+        print_error("party %d: %s (%s)\n", r, sirnn_strerror(st), sirnn_party_last_error(s->p));
+    return st != SIRNN_OK;
+}
+
+static void run_case(mmcase *c)
+{
+    mmside s0 = {c, g_srv, 0}, s1 = {c, g_cli, 1};
+    assert_int_equal(test_run2(side_run, &s0, side_run, &s1, NULL, NULL), 0);
+}
+
+static uint64_t pick(test_rng *rng, size_t i, unsigned w)
+{
+    switch (i % 7) {
+    case 0: return lmask(w);
+    case 1: return (uint64_t)1 << (w - 1);
+    case 2: return lmask(w - 1);
+    case 3: return 0;
+    default: return test_rng_next(rng) & lmask(w);
+    }
+}
+
+static unsigned clog2(size_t v)
+{
+    unsigned r = 0;
+    while (((size_t)1 << r) < v)
+        r++;
+    return r;
+}
+
+static void run_mm(test_rng *rng, int shared, size_t d1, size_t d2, size_t d3, unsigned m,
+                   unsigned k, unsigned s, unsigned lout, int sgn, int extremes, uint64_t *bits)
+{
+    mmcase c = {.shared = shared, .d1 = d1, .d2 = d2, .d3 = d3, .m = m, .k = k, .s = s,
+                .lout = lout, .sgn = sgn};
+    const size_t na = d1 * d2 + 1, nw = d2 * d3 + 1, no = d1 * d3 + 1;
+    c.av = calloc(na, 8);
+    c.wv = calloc(nw, 8);
+    uint64_t *want = calloc(no, 8);
+    assert_true(c.av && c.wv && want);
+    for (int r = 0; r < 2; r++) {
+        c.a[r] = calloc(na, 8);
+        c.w[r] = calloc(nw, 8);
+        c.out[r] = calloc(no, 8);
+        assert_true(c.a[r] && c.w[r] && c.out[r]);
+    }
+    for (size_t i = 0; i + 1 < na; i++) {
+        /* extremes: the largest-magnitude products everywhere */
+        c.av[i] = extremes ? (sgn ? (uint64_t)1 << (m - 1) : lmask(m)) : pick(rng, i, m);
+        c.a[0][i] = test_rng_next(rng) & lmask(m);
+        c.a[1][i] = (c.av[i] - c.a[0][i]) & lmask(m);
+    }
+    for (size_t i = 0; i + 1 < nw; i++) {
+        c.wv[i] = extremes ? (sgn ? (uint64_t)1 << (k - 1) : lmask(k)) : pick(rng, i + 3, k);
+        c.w[0][i] = test_rng_next(rng) & lmask(k);
+        c.w[1][i] = (c.wv[i] - c.w[0][i]) & lmask(k);
+    }
+    run_case(&c);
+    sirnn_ref_matmul(d1, d2, d3, want, c.av, c.wv, m, k, s, lout, sgn);
+    for (size_t i = 0; i + 1 < no; i++) {
+        const uint64_t got = (c.out[0][i] + c.out[1][i]) & lmask(lout);
+        if (got != want[i])
+            fail_msg("shared=%d %zux%zux%zu m=%u k=%u s=%u lout=%u sgn=%d i=%zu: %llx != %llx",
+                     shared, d1, d2, d3, m, k, s, lout, sgn, i, (unsigned long long)got,
+                     (unsigned long long)want[i]);
+        assert_int_equal(c.out[0][i] & ~lmask(lout), 0);
+    }
+    if (bits != NULL)
+        *bits = 8 * (c.sent[0] + c.sent[1]);
+    for (int r = 0; r < 2; r++) {
+        free(c.a[r]);
+        free(c.w[r]);
+        free(c.out[r]);
+    }
+    free(c.av);
+    free(c.wv);
+    free(want);
+}
+
+static void test_clear_shapes(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0xa1);
+    static const size_t shapes[][3] = {{1, 1, 1}, {1, 5, 1}, {3, 1, 4}, {4, 7, 1}, {1, 1, 9},
+                                       {5, 8, 3}, {2, 33, 6}, {9, 4, 11}, {0, 3, 2}, {2, 0, 3}};
+    const size_t ns = sizeof(shapes) / sizeof(shapes[0]);
+    for (size_t i = 0; i < ns; i++)
+        for (int sgn = 0; sgn < 2; sgn++) {
+            const unsigned m = 8 + (unsigned)i, k = 6 + (unsigned)(i % 3);
+            const unsigned la = m + k + clog2(shapes[i][1]);
+            run_mm(&rng, 0, shapes[i][0], shapes[i][1], shapes[i][2], m, k, 0, la, sgn, 0, NULL);
+            if (!test_quick() || i % 3 == 0)
+                run_mm(&rng, 0, shapes[i][0], shapes[i][1], shapes[i][2], m, k, (unsigned)i % 5 + 1,
+                       la - (unsigned)i % 5 - 1 - (unsigned)(i % 2), sgn, 0, NULL);
+        }
+    /* Largest-magnitude products, widths at the edges. */
+    run_mm(&rng, 0, 3, 4, 5, 16, 16, 0, 34, 0, 1, NULL);
+    run_mm(&rng, 0, 3, 4, 5, 16, 16, 12, 22, 1, 1, NULL);
+    run_mm(&rng, 0, 2, 3, 2, 1, 1, 0, 4, 1, 1, NULL);
+    run_mm(&rng, 0, 2, 2, 3, 31, 32, 0, 64, 1, 1, NULL);
+    run_mm(&rng, 0, 2, 2, 3, 62, 1, 63, 1, 0, 0, NULL);
+}
+
+static void test_shared_shapes(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0xa2);
+    static const size_t shapes[][3] = {{1, 1, 1}, {1, 6, 1}, {3, 1, 4}, {4, 5, 2}, {2, 9, 3}};
+    for (size_t i = 0; i < 5; i++)
+        for (int sgn = 0; sgn < 2; sgn++) {
+            const unsigned m = 8, k = 8, la = m + k + clog2(shapes[i][1]);
+            run_mm(&rng, 1, shapes[i][0], shapes[i][1], shapes[i][2], m, k, 0, la, sgn, 0, NULL);
+            run_mm(&rng, 1, shapes[i][0], shapes[i][1], shapes[i][2], m, k, 4, la - 6, sgn, 0,
+                   NULL);
+        }
+    run_mm(&rng, 1, 2, 3, 2, 12, 10, 0, 24, 1, 1, NULL);
+    run_mm(&rng, 1, 2, 3, 2, 12, 10, 0, 24, 0, 1, NULL);
+}
+
+/* Bytes of the row-batched product, s = 0 (no truncation), one chunk. */
+static void test_clear_bits(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0xa3);
+    const size_t d1 = 16, d2 = 16, d3 = 5, E = d1 * d2;
+    const unsigned m = 16, k = 8, la = m + k + 4;
+    uint64_t got;
+    run_mm(&rng, 0, d1, d2, d3, m, k, 0, la, 1, 0, &got);
+    mmcase w = {.wrap_only = 1, .d1 = E, .m = m};
+    for (int r = 0; r < 2; r++) {
+        w.a[r] = calloc(E, 8);
+        w.bits[r] = calloc(E, 1);
+    }
+    run_case(&w);
+    uint64_t want = 8 * (w.sent[0] + w.sent[1]);
+    for (int r = 0; r < 2; r++) {
+        free(w.a[r]);
+        free(w.bits[r]);
+    }
+    for (unsigned b = 0; b < m; b++)
+        want += E * (128 + d3 * (la - b));
+    want += E * (128 + d3 * (la - m));
+    assert_int_equal(got, want);
+}
+
+static void test_two_lanes(void **state)
+{
+    (void)state;
+    close_pair();
+    open_pair(2);
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0xa4);
+    run_mm(&rng, 0, 5, 7, 3, 12, 9, 3, 18, 1, 0, NULL);
+    run_mm(&rng, 0, 1, 7, 3, 12, 9, 0, 24, 0, 0, NULL);
+    run_mm(&rng, 1, 3, 4, 2, 8, 8, 2, 16, 1, 0, NULL);
+    close_pair();
+    open_pair(1);
+}
+
+static void test_bad_args(void **state)
+{
+    (void)state;
+    uint64_t a[4] = {0}, w[4] = {0}, o[4];
+    sirnn_stats s0, s1;
+    sirnn_party_stats(g_srv, &s0);
+    assert_int_equal(sirnn_matmul_clear(NULL, 2, 2, 2, o, a, w, 8, 8, 0, 17, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul_clear(g_srv, 2, 2, 2, o, a, w, 0, 8, 0, 8, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul_clear(g_srv, 2, 2, 2, o, a, w, 32, 32, 0, 64, 0),
+                     SIRNN_ERR_ARG); /* la = 65 */
+    assert_int_equal(sirnn_matmul_clear(g_srv, 2, 2, 2, o, a, w, 8, 8, 17, 1, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul_clear(g_srv, 2, 2, 2, o, a, w, 8, 8, 4, 14, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul_clear(g_srv, 2, 2, 2, o, a, w, 8, 8, 0, 0, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul_clear(g_srv, 2, 2, 2, o, a, NULL, 8, 8, 0, 17, 0),
+                     SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul_clear(g_srv, 2, 2, 2, NULL, a, w, 8, 8, 0, 17, 0),
+                     SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul_clear(g_srv, 2, 2, 2, o, a, w, 8, 8, 0, 17, 3), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul(g_srv, 2, 2, 2, o, a, NULL, 8, 8, 0, 17, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul(g_srv, 2, 2, 2, o, NULL, w, 8, 8, 0, 17, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul(g_srv, 0, 0, 0, NULL, NULL, NULL, 8, 8, 0, 16, 0), SIRNN_OK);
+    sirnn_party_stats(g_srv, &s1);
+    assert_int_equal(s1.bytes_sent, s0.bytes_sent);
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0xa5);
+    run_mm(&rng, 0, 2, 2, 2, 8, 8, 0, 17, 1, 0, NULL);
+}
+
+int main(void)
+{
+    test_seed();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_clear_shapes),
+        cmocka_unit_test(test_shared_shapes),
+        cmocka_unit_test(test_clear_bits),
+        cmocka_unit_test(test_two_lanes),
+        cmocka_unit_test(test_bad_args),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

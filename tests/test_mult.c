@@ -1,0 +1,485 @@
+/*
+ * Multiplication (include/sirnn/arith.h: sirnn_mult, sirnn_mult_msb,
+ * sirnn_mult_const, sirnn_mult_clear) against sirnn_ref_mult, unsigned and
+ * signed, over many (m, k, l) with edge values and edge share splits,
+ * n = 0, 1, 3 and a large odd n, aliasing, two lanes, bad arguments, and
+ * bytes pinned exactly against the header's formulas.
+ */
+#include "tests/harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sirnn/arith.h"
+#include "sirnn/fixed.h"
+#include "sirnn/ot.h"
+
+static uint64_t lmask(unsigned l)
+{
+    return l >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << l) - 1;
+}
+
+static sirnn_party *g_srv, *g_cli;
+
+static int setup_run(void *arg)
+{
+    return sirnn_ot_setup(arg) != SIRNN_OK;
+}
+
+static void open_pair(unsigned threads)
+{
+    sirnn_config cfg = sirnn_config_default();
+    cfg.threads = threads;
+    cfg.test_mode = 1;
+    cfg.test_seed = test_seed();
+    assert_int_equal(sirnn_party_pair(&g_srv, &g_cli, &cfg), SIRNN_OK);
+    assert_int_equal(test_run2(setup_run, g_srv, setup_run, g_cli, NULL, NULL), 0);
+}
+
+static void close_pair(void)
+{
+    sirnn_party_free(g_srv);
+    sirnn_party_free(g_cli);
+    g_srv = g_cli = NULL;
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    open_pair(1);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    close_pair();
+    return 0;
+}
+
+/* ---------- one two-party call ---------- */
+
+typedef enum mop { OP_MULT, OP_MSB, OP_CONST, OP_CLEAR, OP_WRAP } mop;
+
+typedef struct mcase {
+    mop op;
+    size_t n;
+    unsigned m, k, l;
+    int sgn, alias, owner, known_x, known_y;
+    uint64_t c;
+    uint64_t *xv, *yv;       /* clear values */
+    uint64_t *x[2], *y[2], *out[2];
+    uint8_t *mx[2], *my[2];
+    uint64_t sent[2], flights[2];
+} mcase;
+
+typedef struct mside {
+    mcase *c;
+    sirnn_party *p;
+    int r;
+} mside;
+
+static int side_run(void *arg)
+{
+    mside *s = arg;
+    mcase *c = s->c;
+    const int r = s->r;
+    sirnn_stats before, after;
+    sirnn_party_stats(s->p, &before);
+    sirnn_status st = SIRNN_ERR_ARG;
+    uint64_t *out = c->alias == 1 ? c->x[r] : c->alias == 2 ? c->y[r] : c->out[r];
+    switch (c->op) {
+    case OP_MULT:
+        st = sirnn_mult(s->p, c->n, out, c->x[r], c->y[r], c->m, c->k, c->l, c->sgn);
+        break;
+    case OP_MSB:
+        st = sirnn_mult_msb(s->p, c->n, out, c->x[r], c->y[r], c->known_x ? c->mx[r] : NULL,
+                            c->known_y ? c->my[r] : NULL, c->m, c->k, c->l, c->sgn);
+        break;
+    case OP_CONST:
+        st = sirnn_mult_const(s->p, c->n, out, c->x[r], c->known_x ? c->mx[r] : NULL, c->c,
+                              c->m, c->k, c->l, c->sgn);
+        break;
+    case OP_CLEAR:
+        st = sirnn_mult_clear(s->p, c->n, out, c->x[r], c->known_x ? c->mx[r] : NULL,
+                              r == c->owner ? c->yv : NULL, c->owner, c->m, c->k, c->l, c->sgn);
+        break;
+    case OP_WRAP:
+        st = sirnn_wrap(s->p, c->n, c->mx[r], c->x[r], c->m);
+        break;
+    }
+    if (c->alias != 0 && st == SIRNN_OK)
+        memcpy(c->out[r], out, c->n * sizeof(uint64_t));
+    sirnn_party_stats(s->p, &after);
+    c->sent[r] = after.bytes_sent - before.bytes_sent;
+    c->flights[r] = after.flights - before.flights;
+    return st != SIRNN_OK;
+}
+
+static void run_case(mcase *c)
+{
+    mside s0 = {c, g_srv, 0}, s1 = {c, g_cli, 1};
+    assert_int_equal(test_run2(side_run, &s0, side_run, &s1, NULL, NULL), 0);
+}
+
+static void case_alloc(mcase *c, size_t n)
+{
+    c->n = n;
+    c->xv = calloc(n + 1, 8);
+    c->yv = calloc(n + 1, 8);
+    assert_true(c->xv && c->yv);
+    for (int r = 0; r < 2; r++) {
+        c->x[r] = calloc(n + 1, 8);
+        c->y[r] = calloc(n + 1, 8);
+        c->out[r] = calloc(n + 1, 8);
+        c->mx[r] = calloc(n + 1, 1);
+        c->my[r] = calloc(n + 1, 1);
+        assert_true(c->x[r] && c->y[r] && c->out[r] && c->mx[r] && c->my[r]);
+    }
+}
+
+static void case_free(mcase *c)
+{
+    free(c->xv);
+    free(c->yv);
+    for (int r = 0; r < 2; r++) {
+        free(c->x[r]);
+        free(c->y[r]);
+        free(c->out[r]);
+        free(c->mx[r]);
+        free(c->my[r]);
+    }
+}
+
+/* An edge or random w-bit value. */
+static uint64_t pick_value(test_rng *rng, size_t i, unsigned w)
+{
+    const uint64_t half = (uint64_t)1 << (w - 1);
+    switch (i % 9) {
+    case 0: return 0;
+    case 1: return lmask(w);         /* unsigned max, signed -1 */
+    case 2: return half;             /* signed min */
+    case 3: return half - 1;         /* signed max */
+    case 4: return 1;
+    case 5: return half + 1;
+    default: return test_rng_next(rng) & lmask(w);
+    }
+}
+
+/* Shares with edge splits (x0 = 0, x0 = max, x0 = x) and random ones. */
+static void share(test_rng *rng, size_t i, uint64_t v, unsigned w, uint64_t *a, uint64_t *b)
+{
+    uint64_t s;
+    switch ((i / 9) % 5) {
+    case 0: s = 0; break;
+    case 1: s = lmask(w); break;
+    case 2: s = v; break;
+    default: s = test_rng_next(rng) & lmask(w); break;
+    }
+    *a = s;
+    *b = (v - s) & lmask(w);
+}
+
+static void fill(mcase *c, test_rng *rng)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        c->xv[i] = pick_value(rng, i, c->m);
+        c->yv[i] = pick_value(rng, i / 3 + i * 7, c->k);
+        share(rng, i, c->xv[i], c->m, &c->x[0][i], &c->x[1][i]);
+        share(rng, i + 4, c->yv[i], c->k, &c->y[0][i], &c->y[1][i]);
+        const uint8_t bx = (uint8_t)((c->xv[i] >> (c->m - 1)) & 1);
+        const uint8_t by = (uint8_t)((c->yv[i] >> (c->k - 1)) & 1);
+        c->mx[0][i] = (uint8_t)(test_rng_next(rng) & 1);
+        c->mx[1][i] = (uint8_t)(c->mx[0][i] ^ bx);
+        c->my[0][i] = (uint8_t)(test_rng_next(rng) & 1);
+        c->my[1][i] = (uint8_t)(c->my[0][i] ^ by);
+        /* Garbage above the widths must be ignored. */
+        if (i % 4 == 3 && c->m < 64) {
+            c->x[0][i] |= (uint64_t)1 << 63;
+            c->x[1][i] |= lmask(64) << c->m;
+        }
+        if (i % 4 == 2 && c->k < 64 && c->op != OP_CLEAR)
+            c->y[1][i] |= (uint64_t)1 << 63;
+    }
+}
+
+static void check(const mcase *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        const uint64_t got = (c->out[0][i] + c->out[1][i]) & lmask(c->l);
+        uint64_t yv = c->op == OP_CONST ? c->c : c->yv[i];
+        const uint64_t want = sirnn_ref_mult(c->xv[i], yv, c->m, c->k, c->l, c->sgn);
+        if (got != want)
+            fail_msg("op %d m=%u k=%u l=%u sgn=%d i=%zu x=%llx y=%llx: got %llx want %llx",
+                     (int)c->op, c->m, c->k, c->l, c->sgn, i, (unsigned long long)c->xv[i],
+                     (unsigned long long)yv, (unsigned long long)got,
+                     (unsigned long long)want);
+        assert_int_equal(c->out[0][i] & ~lmask(c->l), 0);
+        assert_int_equal(c->out[1][i] & ~lmask(c->l), 0);
+    }
+}
+
+static void run_check(test_rng *rng, mop op, size_t n, unsigned m, unsigned k, unsigned l,
+                      int sgn)
+{
+    mcase c = {.op = op, .m = m, .k = k, .l = l, .sgn = sgn};
+    case_alloc(&c, n);
+    c.known_x = 1;
+    c.known_y = (int)(n % 2);
+    c.owner = (int)(test_rng_next(rng) & 1);
+    c.c = pick_value(rng, test_rng_below(rng, 9), k);
+    fill(&c, rng);
+    run_case(&c);
+    check(&c);
+    case_free(&c);
+}
+
+/* ---------- bytes ---------- */
+
+/* Bits of a millionaires' run on cnt elements of width K (measured through
+ * sirnn_wrap, which the header defines as exactly that run). */
+static uint64_t wrap_bits(size_t cnt, unsigned K)
+{
+    mcase c = {.op = OP_WRAP, .m = K};
+    case_alloc(&c, cnt);
+    run_case(&c);
+    uint64_t b = 8 * (c.sent[0] + c.sent[1]);
+    case_free(&c);
+    return b;
+}
+
+static unsigned umin(unsigned a, unsigned b)
+{
+    return a < b ? a : b;
+}
+
+static uint64_t ct_bits(size_t n, unsigned nb, unsigned l)
+{
+    uint64_t b = 0;
+    for (unsigned i = 0; i < nb; i++)
+        b += (uint64_t)n * (128 + l - i);
+    return b;
+}
+
+/* Header formula for n elements in one whole chunk (n a multiple of 256). */
+static uint64_t mult_bits(size_t n, mop op, unsigned m, unsigned k, unsigned l, int kx,
+                          int ky)
+{
+    uint64_t b = 0;
+    const unsigned nb01 = umin(umin(m, l), umin(k, l));
+    if (op == OP_MULT || op == OP_MSB)
+        b += 2 * ct_bits(n, nb01, l);
+    else if (op == OP_CLEAR)
+        b += ct_bits(n, nb01, l);
+    const int wx = l > m, wy = l > k && (op == OP_MULT || op == OP_MSB);
+    const int cx = wx && !kx, cy = wy && !ky;
+    const unsigned K = cx && cy ? (m > k ? m : k) : cx ? m : k;
+    if (cx || cy)
+        b += wrap_bits(n * (size_t)(cx + cy), K);
+    b += (uint64_t)n * 260 * (unsigned)((wx && kx) + (wy && ky));
+    const unsigned halves_x = op == OP_MULT || op == OP_MSB ? 2 : 1;
+    if (wx)
+        b += (uint64_t)halves_x * n * (128 + l - m);
+    if (wy)
+        b += (uint64_t)2 * n * (128 + l - k);
+    return b;
+}
+
+static uint64_t measure(test_rng *rng, mop op, size_t n, unsigned m, unsigned k, unsigned l,
+                        int sgn, int kx, int ky, uint64_t *flights)
+{
+    mcase c = {.op = op, .m = m, .k = k, .l = l, .sgn = sgn, .known_x = kx, .known_y = ky};
+    case_alloc(&c, n);
+    c.c = 12345;
+    fill(&c, rng);
+    run_case(&c);
+    check(&c);
+    if (flights != NULL)
+        *flights = c.flights[0] + c.flights[1];
+    const uint64_t b = 8 * (c.sent[0] + c.sent[1]);
+    case_free(&c);
+    return b;
+}
+
+static void test_bits_targets(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x1111);
+    const size_t n = 256;
+    static const unsigned pts[4][4] = {
+        {8, 8, 16, 4208}, {16, 16, 32, 8876}, {16, 32, 32, 6878}, {32, 32, 64, 19624}};
+    static const unsigned fl[4] = {5, 6, 6, 7};
+    for (int i = 0; i < 4; i++) {
+        for (int sgn = 0; sgn < 2; sgn++) {
+            uint64_t f;
+            const uint64_t b = measure(&rng, OP_MULT, n, pts[i][0], pts[i][1], pts[i][2], sgn, 0,
+                                       0, &f);
+            assert_int_equal(b, (uint64_t)pts[i][3] * n);
+            assert_int_equal(b, mult_bits(n, OP_MULT, pts[i][0], pts[i][1], pts[i][2], 0, 0));
+            /* One fewer if the previous call left this party's flight open. */
+            assert_true(f == fl[i] || f + 1 == fl[i]);
+        }
+    }
+    /* Known MSBs, 16x16->32: 5976 bits, 4 flights. */
+    uint64_t f;
+    assert_int_equal(measure(&rng, OP_MSB, n, 16, 16, 32, 1, 1, 1, &f), 5976u * n);
+    assert_true(f == 4 || f == 3);
+    /* Public constant and clear operand, 16x16->32. */
+    assert_int_equal(measure(&rng, OP_CONST, n, 16, 16, 32, 0, 0, 0, NULL), 1854u * n);
+    assert_int_equal(measure(&rng, OP_CLEAR, n, 16, 16, 32, 1, 0, 0, NULL), 4294u * n);
+}
+
+static void test_bits_formula(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x2222);
+    const size_t n = 256;
+    static const unsigned shapes[][3] = {{8, 16, 24}, {12, 5, 17}, {1, 1, 2}, {64, 64, 64},
+                                         {40, 30, 50}, {7, 9, 9}, {33, 2, 34}, {3, 60, 40}};
+    const size_t ns = test_quick() ? 3 : sizeof(shapes) / sizeof(shapes[0]);
+    for (size_t i = 0; i < ns; i++) {
+        const unsigned m = shapes[i][0], k = shapes[i][1], l = shapes[i][2];
+        for (int op = OP_MULT; op <= OP_CLEAR; op++) {
+            const int kx = op != OP_MULT && (i % 2 == 0), ky = op == OP_MSB && (i % 3 == 0);
+            const uint64_t b = measure(&rng, (mop)op, n, m, k, l, (int)(i % 2), kx, ky, NULL);
+            assert_int_equal(b, mult_bits(n, (mop)op, m, k, l, kx, ky));
+        }
+    }
+}
+
+/* ---------- correctness ---------- */
+
+static void test_mult_shapes(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x3333);
+    const size_t n = test_quick() ? 37 : 301;
+    static const unsigned shapes[][3] = {
+        {8, 8, 16},  {16, 16, 32}, {16, 32, 32}, {32, 32, 64}, {1, 1, 1},  {1, 1, 2},
+        {1, 64, 64}, {64, 1, 65 - 1}, {64, 64, 64}, {64, 64, 1}, {5, 3, 8}, {3, 5, 7},
+        {32, 32, 32}, {32, 32, 20}, {20, 12, 32}, {12, 20, 31}, {63, 1, 64}, {2, 62, 64},
+        {17, 17, 34}, {9, 4, 6},   {31, 33, 64}, {4, 4, 8},   {13, 13, 13}, {6, 40, 46}};
+    const size_t ns = sizeof(shapes) / sizeof(shapes[0]);
+    for (size_t i = 0; i < ns; i++) {
+        if (test_quick() && i % 3 != 0)
+            continue;
+        for (int sgn = 0; sgn < 2; sgn++)
+            for (int op = OP_MULT; op <= OP_CLEAR; op++)
+                run_check(&rng, (mop)op, n, shapes[i][0], shapes[i][1], shapes[i][2], sgn);
+    }
+}
+
+static void test_random_widths(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x4444);
+    const int reps = test_quick() ? 4 : 40;
+    for (int r = 0; r < reps; r++) {
+        const unsigned m = 1 + (unsigned)test_rng_below(&rng, 64);
+        const unsigned k = 1 + (unsigned)test_rng_below(&rng, 64);
+        const unsigned lmax = m + k > 64 ? 64 : m + k;
+        const unsigned l = 1 + (unsigned)test_rng_below(&rng, lmax);
+        const int op = (int)test_rng_below(&rng, 4);
+        run_check(&rng, (mop)op, 1 + test_rng_below(&rng, 200), m, k, l,
+                  (int)test_rng_below(&rng, 2));
+    }
+}
+
+static void test_sizes_alias(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x5555);
+    static const size_t ns[] = {0, 1, 3, 129};
+    for (size_t i = 0; i < 4; i++)
+        for (int op = OP_MULT; op <= OP_CLEAR; op++)
+            run_check(&rng, (mop)op, ns[i], 16, 16, 32, (int)(i % 2));
+    /* A large odd n: several chunks and a rounded last one. */
+    const size_t big = test_quick() ? 1001 : 20001;
+    run_check(&rng, OP_MULT, big, 16, 16, 32, 1);
+    run_check(&rng, OP_MSB, big, 8, 8, 16, 0);
+    if (!test_quick()) {
+        run_check(&rng, OP_MULT, big, 32, 32, 64, 1);
+        run_check(&rng, OP_CLEAR, big, 16, 8, 24, 1);
+    }
+    /* out aliasing x, then y. */
+    for (int a = 1; a <= 2; a++) {
+        mcase c = {.op = OP_MULT, .m = 12, .k = 10, .l = 22, .sgn = 1, .alias = a};
+        case_alloc(&c, 77);
+        fill(&c, &rng);
+        run_case(&c);
+        check(&c);
+        case_free(&c);
+    }
+}
+
+static void test_two_lanes(void **state)
+{
+    (void)state;
+    close_pair();
+    open_pair(2);
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x6666);
+    for (int op = OP_MULT; op <= OP_CLEAR; op++)
+        run_check(&rng, (mop)op, 555, 16, 16, 32, op % 2);
+    run_check(&rng, OP_MULT, 3, 32, 32, 64, 1); /* lanes of 1 and 2 */
+    /* Two lanes of 256: the bytes are twice one lane's. */
+    assert_int_equal(measure(&rng, OP_MULT, 512, 16, 16, 32, 0, 0, 0, NULL), 8876u * 512);
+    close_pair();
+    open_pair(1);
+}
+
+static void test_bad_args(void **state)
+{
+    (void)state;
+    uint64_t x[4] = {0}, y[4] = {0}, o[4];
+    uint8_t b[4] = {0, 1, 2, 0}, ok[4] = {0};
+    sirnn_stats s0, s1;
+    sirnn_party_stats(g_srv, &s0);
+    assert_int_equal(sirnn_mult(NULL, 4, o, x, y, 8, 8, 16, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult(g_srv, 4, o, x, y, 0, 8, 8, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult(g_srv, 4, o, x, y, 8, 65, 8, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult(g_srv, 4, o, x, y, 8, 8, 0, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult(g_srv, 4, o, x, y, 8, 8, 17, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult(g_srv, 4, o, x, y, 40, 40, 65, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult(g_srv, 4, o, x, y, 8, 8, 16, 2), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult(g_srv, 4, NULL, x, y, 8, 8, 16, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult(g_srv, 4, o, NULL, y, 8, 8, 16, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult(g_srv, 4, o, x, NULL, 8, 8, 16, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_msb(g_srv, 4, o, x, y, b, NULL, 8, 8, 16, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_msb(g_srv, 4, o, x, y, ok, b, 8, 8, 16, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_const(g_srv, 4, o, x, NULL, 3, 8, 8, 17, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_const(g_srv, 4, o, NULL, NULL, 3, 8, 8, 16, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_const(g_srv, 4, o, x, b, 3, 8, 8, 16, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_clear(g_srv, 4, o, x, NULL, y, 2, 8, 8, 16, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_clear(g_srv, 4, o, x, NULL, NULL, SIRNN_SERVER, 8, 8, 16, 0),
+                     SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_clear(g_srv, 4, o, x, NULL, y, SIRNN_SERVER, 8, 8, 17, 0),
+                     SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult(g_srv, 0, NULL, NULL, NULL, 8, 8, 16, 0), SIRNN_OK);
+    sirnn_party_stats(g_srv, &s1);
+    assert_int_equal(s1.bytes_sent, s0.bytes_sent);
+    /* The session is still usable. */
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x7777);
+    run_check(&rng, OP_MULT, 5, 16, 16, 32, 1);
+}
+
+int main(void)
+{
+    test_seed();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bits_targets),
+        cmocka_unit_test(test_bits_formula),
+        cmocka_unit_test(test_mult_shapes),
+        cmocka_unit_test(test_random_widths),
+        cmocka_unit_test(test_sizes_alias),
+        cmocka_unit_test(test_two_lanes),
+        cmocka_unit_test(test_bad_args),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

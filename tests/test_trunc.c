@@ -1,0 +1,327 @@
+/*
+ * Truncation: sirnn_tr, sirnn_tr_ext, sirnn_lrs, sirnn_ars, their known-MSB
+ * variants and sirnn_divpow2(_msb) against the cleartext models: random and
+ * edge inputs, s = 0, 1, l - 1, l, l = 1 and 64, n = 0, 1, 3 and a large odd
+ * n, aliasing, two lanes, bad arguments, and bytes and flights pinned
+ * against the formulas of sirnn/arith.h.
+ */
+#include "tests/mixed_common.h"
+
+typedef enum { T_TR, T_TREXT_U, T_TREXT_S, T_LRS, T_ARS, T_LRS_MSB, T_ARS_MSB, T_DIV, T_DIV_MSB,
+               T_KINDS } tr_kind;
+
+typedef struct tcase {
+    tr_kind kind;
+    size_t n;
+    unsigned l, s, lout;
+    int alias;
+    uint64_t *x[2], *out[2];
+    uint8_t *msb[2];
+} tcase;
+
+static sirnn_status tr_call(void *vctx, sirnn_party *p, int r)
+{
+    tcase *c = vctx;
+    uint64_t *out = c->alias ? c->x[r] : c->out[r];
+    const uint64_t *x = c->x[r];
+    switch (c->kind) {
+    case T_TR:
+        return sirnn_tr(p, c->n, out, x, c->l, c->s);
+    case T_TREXT_U:
+        return sirnn_tr_ext(p, c->n, out, x, c->l, c->s, c->lout, 0);
+    case T_TREXT_S:
+        return sirnn_tr_ext(p, c->n, out, x, c->l, c->s, c->lout, 1);
+    case T_LRS:
+        return sirnn_lrs(p, c->n, out, x, c->l, c->s);
+    case T_ARS:
+        return sirnn_ars(p, c->n, out, x, c->l, c->s);
+    case T_LRS_MSB:
+        return sirnn_lrs_msb(p, c->n, out, x, c->msb[r], c->l, c->s);
+    case T_ARS_MSB:
+        return sirnn_ars_msb(p, c->n, out, x, c->msb[r], c->l, c->s);
+    case T_DIV:
+        return sirnn_divpow2(p, c->n, out, x, c->l, c->s);
+    case T_DIV_MSB:
+        return sirnn_divpow2_msb(p, c->n, out, x, c->msb[r], c->l, c->s);
+    default:
+        return SIRNN_ERR_ARG;
+    }
+}
+
+static unsigned out_width(tr_kind k, unsigned l, unsigned s, unsigned lout)
+{
+    if (k == T_TR)
+        return l - s;
+    if (k == T_TREXT_U || k == T_TREXT_S)
+        return lout;
+    return l;
+}
+
+static uint64_t ref(tr_kind k, uint64_t x, unsigned l, unsigned s, unsigned lout)
+{
+    switch (k) {
+    case T_TR:
+        return sirnn_ref_tr(x, l, s);
+    case T_TREXT_U:
+        return sirnn_ref_tr_ext(x, l, s, lout, 0);
+    case T_TREXT_S:
+        return sirnn_ref_tr_ext(x, l, s, lout, 1);
+    case T_LRS:
+    case T_LRS_MSB:
+        return sirnn_ref_lrs(x, l, s);
+    case T_ARS:
+    case T_ARS_MSB:
+        return sirnn_ref_ars(x, l, s);
+    default:
+        return sirnn_ref_divpow2(x, l, s);
+    }
+}
+
+static unsigned umax(unsigned a, unsigned b)
+{
+    return a > b ? a : b;
+}
+
+/* Bytes (and flights) of one single-chunk, single-lane call. */
+static uint64_t tr_model(tr_kind k, unsigned l, unsigned s, unsigned lout, uint64_t n,
+                         uint64_t *flights)
+{
+    mc_net m;
+    memset(&m, 0, sizeof(m));
+    const int msb = k == T_LRS_MSB || k == T_ARS_MSB || k == T_DIV_MSB;
+    const int div = k == T_DIV || k == T_DIV_MSB;
+    if (k == T_ARS || k == T_ARS_MSB)
+        s = s == l ? l - 1 : s;
+    if (k != T_TR && k != T_TREXT_U && k != T_TREXT_S)
+        lout = l;
+    if (k == T_TR)
+        lout = l - s;
+    if ((s == l) || (s == 0 && lout <= l)) {
+        *flights = 0;
+        return 0;
+    }
+    const int wneed = lout > l - s;
+    unsigned LA = 0;
+    if (s > 0) {
+        LA = mc_segment(&m, s, 0, 0);
+        mc_b2a(&m, lout);
+    }
+    if (wneed)
+        mc_b2a(&m, lout - (l - s));
+    m.levels = LA;
+    if (wneed && msb) {
+        m.aux = 1;
+    } else if (wneed && div) {
+        unsigned pre1 = LA;
+        if (l - 1 > s) {
+            pre1 = umax(LA, mc_segment(&m, l - 1 - s, 1, 0)) + 1;
+            m.singles++;
+        }
+        mc_segment(&m, 1, 1, 0);
+        m.singles++;
+        m.levels = pre1 + 1;
+        (void)pre1;
+    } else if (wneed) {
+        if (s > 0) {
+            m.levels = umax(LA, mc_segment(&m, l - s, 1, 0)) + 1;
+            m.singles++;
+        } else {
+            m.levels = mc_segment(&m, l, 0, 0);
+        }
+    }
+    if (div) {
+        /* msb at level pre1 (unknown) or 0 (known); z; the AND. */
+        unsigned lmsb = 0;
+        if (!msb)
+            lmsb = l - 1 > s ? m.levels - 1 : LA;
+        const unsigned lz = mc_segment(&m, s, 0, 1);
+        m.singles++;
+        m.levels = umax(m.levels, umax(lmsb, lz) + 1);
+        mc_b2a(&m, l);
+    }
+    *flights = mc_net_flights(&m);
+    return mc_net_bytes(&m, n);
+}
+
+static uint64_t tr_check(test_rng *rng, tr_kind k, size_t n, unsigned l, unsigned s,
+                         unsigned lout, int alias, uint64_t *flights)
+{
+    tcase c = {.kind = k, .n = n, .l = l, .s = s, .lout = lout, .alias = alias};
+    uint64_t *x = calloc(n + 1, sizeof(uint64_t));
+    uint8_t *mb = calloc(n + 1, 1);
+    assert_true(x != NULL && mb != NULL);
+    for (int r = 0; r < 2; r++) {
+        c.x[r] = calloc(n + 1, sizeof(uint64_t));
+        c.out[r] = calloc(n + 1, sizeof(uint64_t));
+        c.msb[r] = calloc(n + 1, 1);
+        assert_true(c.x[r] && c.out[r] && c.msb[r]);
+    }
+    mc_values(rng, x, n, l);
+    /* Values whose low s bits are zero (exact divisions). */
+    for (size_t i = 0; i < n; i += 5)
+        if (s > 0 && s < 64)
+            x[i] &= ~mc_mask(s);
+    for (size_t i = 0; i < n; i++)
+        mb[i] = (uint8_t)((x[i] >> (l - 1)) & 1);
+    mc_split(rng, x, c.x[0], c.x[1], n, l);
+    mc_split_bits(rng, mb, c.msb[0], c.msb[1], n);
+    for (size_t i = 0; i < n && l < 64; i++)
+        c.x[0][i] |= test_rng_next(rng) << l; /* ignored */
+    const uint64_t bytes = mc_run(tr_call, &c, flights);
+    const unsigned w = out_width(k, l, s, lout);
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t *o0 = alias ? c.x[0] : c.out[0], *o1 = alias ? c.x[1] : c.out[1];
+        assert_true(o0[i] <= mc_mask(w) && o1[i] <= mc_mask(w));
+        const uint64_t got = (o0[i] + o1[i]) & mc_mask(w), want = ref(k, x[i], l, s, lout);
+        if (got != want)
+            fail_msg("kind %d l %u s %u lout %u i %zu x %llx: got %llx want %llx", (int)k, l, s,
+                     lout, i, (unsigned long long)x[i], (unsigned long long)got,
+                     (unsigned long long)want);
+    }
+    for (int r = 0; r < 2; r++) {
+        free(c.x[r]);
+        free(c.out[r]);
+        free(c.msb[r]);
+    }
+    free(x);
+    free(mb);
+    return bytes;
+}
+
+static void check_point(test_rng *rng, tr_kind k, size_t n, unsigned l, unsigned s, unsigned lout,
+                        int alias)
+{
+    uint64_t fl, mfl;
+    const uint64_t bytes = tr_check(rng, k, n, l, s, lout, alias, &fl);
+    const uint64_t want = tr_model(k, l, s, lout, n, &mfl);
+    if (bytes != want || fl != mfl)
+        fail_msg("kind %d l %u s %u lout %u: bytes %llu (model %llu), flights %llu (model %llu)",
+                 (int)k, l, s, lout, (unsigned long long)bytes, (unsigned long long)want,
+                 (unsigned long long)fl, (unsigned long long)mfl);
+}
+
+static void test_trunc_params(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x7a);
+    static const unsigned pts[][2] = {{32, 12}, {16, 8}, {64, 63}, {64, 1}, {1, 0}, {2, 1},
+                                      {32, 0},  {32, 31}, {64, 32}, {7, 3}, {40, 17}, {5, 5},
+                                      {64, 64}};
+    const size_t np = test_quick() ? 6 : sizeof(pts) / sizeof(pts[0]);
+    const size_t n = test_quick() ? 37 : 250;
+    for (size_t i = 0; i < np; i++)
+        for (int k = 0; k < T_KINDS; k++) {
+            const unsigned l = pts[i][0], s = pts[i][1];
+            if ((k == T_TR || k == T_TREXT_U || k == T_TREXT_S) && s >= l)
+                continue;
+            const unsigned lout = l - s + (k == T_TREXT_S ? (64 - (l - s)) / 2 : 3 < 64 - (l - s) ? 3 : 0);
+            check_point(&rng, (tr_kind)k, n, l, s, lout, (int)((i + (unsigned)k) % 2));
+        }
+}
+
+static void test_trunc_sizes(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x7b);
+    const size_t sizes[] = {0, 1, 3, test_quick() ? 1025 : 12001};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+        for (int k = 0; k < T_KINDS; k++) {
+            uint64_t fl;
+            const uint64_t b = tr_check(&rng, (tr_kind)k, sizes[i], 32, 12, 40, 0, &fl);
+            if (sizes[i] == 0)
+                assert_true(b == 0 && fl == 0);
+        }
+}
+
+/* The header's per-element figures at one full chunk. */
+static void test_trunc_bits(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x7c);
+    uint64_t fl, mfl;
+    struct {
+        tr_kind k;
+        unsigned l, s;
+        uint64_t bits, flights;
+    } pin[] = {{T_TR, 32, 12, 1291, 5},      {T_TR, 16, 8, 843, 4},
+               {T_LRS, 32, 12, 4142, 7},     {T_ARS, 32, 12, 4142, 7},
+               {T_ARS_MSB, 32, 12, 1702, 5}, {T_DIV, 32, 12, 5825, 8}};
+    for (size_t i = 0; i < sizeof(pin) / sizeof(pin[0]); i++) {
+        /* A chunk-sized batch: the model's chunk for this plan. */
+        const size_t n = 256;
+        const uint64_t b = tr_check(&rng, pin[i].k, n, pin[i].l, pin[i].s, 0, 0, &fl);
+        (void)tr_model(pin[i].k, pin[i].l, pin[i].s, 0, n, &mfl);
+        if (b * 8 != pin[i].bits * n || fl != pin[i].flights)
+            fail_msg("kind %d (%u,%u): %.3f bits (pinned %llu), %llu flights (pinned %llu)",
+                     (int)pin[i].k, pin[i].l, pin[i].s, (double)b * 8 / (double)n,
+                     (unsigned long long)pin[i].bits, (unsigned long long)fl,
+                     (unsigned long long)pin[i].flights);
+    }
+}
+
+static void test_trunc_two_lanes(void **state)
+{
+    (void)state;
+    mc_close();
+    mc_open(2);
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x7d);
+    for (int k = 0; k < T_KINDS; k++) {
+        uint64_t fl;
+        tr_check(&rng, (tr_kind)k, test_quick() ? 301 : 4099, 24, 7, 30, k % 2, &fl);
+        tr_check(&rng, (tr_kind)k, 1, 24, 7, 30, 0, &fl);
+    }
+    mc_close();
+    mc_open(1);
+}
+
+static void test_trunc_bad_args(void **state)
+{
+    (void)state;
+    uint64_t x[2] = {0, 0}, o[2];
+    uint8_t b[2] = {0, 3};
+    sirnn_stats before, after;
+    sirnn_party_stats(g_srv, &before);
+    assert_int_equal(sirnn_tr(g_srv, 2, o, x, 16, 16), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_tr(g_srv, 2, o, x, 65, 1), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_tr(g_srv, 2, o, x, 0, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_tr_ext(g_srv, 2, o, x, 32, 12, 19, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_tr_ext(g_srv, 2, o, x, 32, 12, 65, 1), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lrs(g_srv, 2, o, x, 16, 17), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_ars(g_srv, 2, NULL, x, 16, 3), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_ars_msb(g_srv, 2, o, x, NULL, 16, 3), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lrs_msb(g_srv, 2, o, x, b, 16, 3), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_divpow2(g_srv, 2, o, NULL, 16, 3), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_divpow2_msb(g_srv, 2, o, x, b, 16, 3), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_divpow2(g_srv, 2, o, x, 16, 17), SIRNN_ERR_ARG);
+    sirnn_party_stats(g_srv, &after);
+    assert_int_equal(after.bytes_sent, before.bytes_sent);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    mc_open(1);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    mc_close();
+    return 0;
+}
+
+int main(void)
+{
+    test_seed();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_trunc_params), cmocka_unit_test(test_trunc_sizes),
+        cmocka_unit_test(test_trunc_bits),   cmocka_unit_test(test_trunc_two_lanes),
+        cmocka_unit_test(test_trunc_bad_args),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
