@@ -106,6 +106,7 @@ static void init_once(void)
         sirnn_kernel_table *t = &g_tables[i];
         t->isa = (sirnn_isa)i;
         sirnn_aes_fill_table(t, (sirnn_isa)i, &g_features);
+        sirnn_crhash_fill_table(t, (sirnn_isa)i, &g_features);
         sirnn_transpose_fill_table(t, (sirnn_isa)i, &g_features);
     }
 }

@@ -58,6 +58,11 @@ typedef struct sirnn_kernel_table {
                      uint64_t tweak, size_t n);
     void (*tccrhash256)(sirnn_block *out, const sirnn_block *in,
                         uint64_t tweak, size_t n);
+    /* sirnn_tccrhash256_many_pf. Filled by sirnn_crhash_fill_table, after
+     * the AES family has chosen aes_impl (it follows that choice). */
+    void (*tccrhash256_many)(uint64_t *out, const sirnn_block *in, uint64_t tweak,
+                             size_t n, const sirnn_block *oa, const sirnn_block *ob,
+                             size_t nv, const void *prefetch, size_t prefetch_bytes);
 
     /* Bit-matrix transposes; see kernels/transpose.h. */
     void (*transpose128)(sirnn_block *out, const uint8_t *in,
@@ -88,5 +93,7 @@ void sirnn_aes_fill_table(sirnn_kernel_table *t, sirnn_isa isa,
                           const sirnn_cpu_features *f);
 void sirnn_transpose_fill_table(sirnn_kernel_table *t, sirnn_isa isa,
                                 const sirnn_cpu_features *f);
+void sirnn_crhash_fill_table(sirnn_kernel_table *t, sirnn_isa isa,
+                             const sirnn_cpu_features *f);
 
 #endif /* SIRNN_KERNELS_CPU_H */

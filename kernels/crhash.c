@@ -11,6 +11,8 @@
 
 #include "kernels/aes_impl.h"
 #include "kernels/cpu.h"
+#include "kernels/crhash_impl.h"
+#include "kernels/random.h"
 
 /* Hexadecimal digits of pi after the point, 16 key bytes per key. */
 static const unsigned char k_pi_digits[SIRNN_CRHASH_NKEYS][16] = {
@@ -109,4 +111,113 @@ void sirnn_tccrhash(sirnn_block *out, const sirnn_block *in, uint64_t tweak, siz
 void sirnn_tccrhash256(sirnn_block *out, const sirnn_block *in, uint64_t tweak, size_t n)
 {
     sirnn_kernels()->tccrhash256(out, in, tweak, n);
+}
+
+void sirnn_tccrhash256_many(uint64_t *out, const sirnn_block *in, uint64_t tweak, size_t n,
+                            const sirnn_block *oa, const sirnn_block *ob, size_t nv)
+{
+    sirnn_kernels()->tccrhash256_many(out, in, tweak, n, oa, ob, nv, NULL, 0);
+}
+
+void sirnn_tccrhash256_many_pf(uint64_t *out, const sirnn_block *in, uint64_t tweak, size_t n,
+                               const sirnn_block *oa, const sirnn_block *ob, size_t nv,
+                               const void *prefetch, size_t prefetch_bytes)
+{
+    sirnn_kernels()->tccrhash256_many(out, in, tweak, n, oa, ob, nv, prefetch, prefetch_bytes);
+}
+
+/*
+ * tccrhash256_many through a plain tccrhash256 kernel, over batches of
+ * (element, v) pairs flattened across elements. The kernel gives batch entry
+ * t the tweak t (its call starts at 0), so entry t's a-half carries
+ * (tweak + k) ^ t in its low word: pi1 then sees a ^ (0 || tweak + k), the
+ * element's own tweak, for every v. The prefetch hint is spread over the
+ * batches.
+ */
+typedef void (*tccr256_fn)(sirnn_block *out, const sirnn_block *in, uint64_t tweak, size_t n);
+
+enum { THROUGH_BATCH = 64 };
+
+static void many_through(tccr256_fn hash, uint64_t *out, const sirnn_block *in, uint64_t tweak,
+                         size_t n, const sirnn_block *oa, const sirnn_block *ob, size_t nv,
+                         const void *prefetch, size_t prefetch_bytes)
+{
+    sirnn_block pairs[2 * THROUGH_BATCH], h[THROUGH_BATCH];
+    const size_t total = n * nv;
+    const size_t batches = (total + THROUGH_BATCH - 1) / THROUGH_BATCH;
+    const size_t lines = (prefetch_bytes + 63) / 64;
+    const size_t lines_per_batch = batches > 0 ? (lines + batches - 1) / batches : 0;
+    const char *pf = prefetch;
+    size_t pf_left = lines;
+    size_t k = 0, v = 0;
+    for (size_t done = 0; done < total;) {
+        const size_t m = total - done < THROUGH_BATCH ? total - done : THROUGH_BATCH;
+        for (size_t t = 0; t < lines_per_batch && pf_left > 0; t++, pf_left--, pf += 64)
+            __builtin_prefetch(pf, 0, 3);
+        for (size_t t = 0; t < m; t++) {
+            sirnn_block a = sirnn_block_xor(in[2 * k], oa[v % 128]);
+            a.w[0] ^= (tweak + k) ^ (uint64_t)t;
+            pairs[2 * t] = a;
+            pairs[2 * t + 1] = sirnn_block_xor(in[2 * k + 1], ob[v]);
+            if (++v == nv) {
+                v = 0;
+                k++;
+            }
+        }
+        hash(h, pairs, 0, m);
+        for (size_t t = 0; t < m; t++)
+            out[done + t] = h[t].w[0];
+        done += m;
+    }
+    if (total > 0) {
+        sirnn_memzero(pairs, sizeof(pairs));
+        sirnn_memzero(h, sizeof(h));
+    }
+}
+
+void sirnn_tccrhash256_many_portable(uint64_t *out, const sirnn_block *in, uint64_t tweak,
+                                     size_t n, const sirnn_block *oa, const sirnn_block *ob,
+                                     size_t nv)
+{
+    many_through(sirnn_tccrhash256_portable, out, in, tweak, n, oa, ob, nv, NULL, 0);
+}
+
+static void many_portable_pf(uint64_t *out, const sirnn_block *in, uint64_t tweak, size_t n,
+                             const sirnn_block *oa, const sirnn_block *ob, size_t nv,
+                             const void *prefetch, size_t prefetch_bytes)
+{
+    many_through(sirnn_tccrhash256_portable, out, in, tweak, n, oa, ob, nv, prefetch,
+                 prefetch_bytes);
+}
+
+void sirnn_tccrhash256_many_aesni(uint64_t *out, const sirnn_block *in, uint64_t tweak,
+                                  size_t n, const sirnn_block *oa, const sirnn_block *ob,
+                                  size_t nv, const void *prefetch, size_t prefetch_bytes)
+{
+    many_through(sirnn_tccrhash256_aesni, out, in, tweak, n, oa, ob, nv, prefetch,
+                 prefetch_bytes);
+}
+
+void sirnn_tccrhash256_many_vaes256(uint64_t *out, const sirnn_block *in, uint64_t tweak,
+                                    size_t n, const sirnn_block *oa, const sirnn_block *ob,
+                                    size_t nv, const void *prefetch, size_t prefetch_bytes)
+{
+    many_through(sirnn_tccrhash256_vaes256, out, in, tweak, n, oa, ob, nv, prefetch,
+                 prefetch_bytes);
+}
+
+/* Follows the AES family's choice for this level (t->aes_impl), so the hash
+ * runs on the same instructions as the rest of the level. */
+void sirnn_crhash_fill_table(sirnn_kernel_table *t, sirnn_isa isa, const sirnn_cpu_features *f)
+{
+    (void)isa;
+    (void)f;
+    if (strcmp(t->aes_impl, "vaes512") == 0)
+        t->tccrhash256_many = sirnn_tccrhash256_many_vaes512;
+    else if (strcmp(t->aes_impl, "vaes256") == 0)
+        t->tccrhash256_many = sirnn_tccrhash256_many_vaes256;
+    else if (strcmp(t->aes_impl, "aesni") == 0)
+        t->tccrhash256_many = sirnn_tccrhash256_many_aesni;
+    else
+        t->tccrhash256_many = many_portable_pf;
 }

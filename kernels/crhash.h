@@ -82,10 +82,41 @@ void sirnn_tccrhash(sirnn_block *out, const sirnn_block *in, uint64_t tweak, siz
  */
 void sirnn_tccrhash256(sirnn_block *out, const sirnn_block *in, uint64_t tweak, size_t n);
 
+/*
+ * tccrhash256 of many offsets of each element, for the KK13 sender (which
+ * hashes q ^ (C(v) & s) for every code word v). For element k < n and
+ * v < nv (1 <= nv <= 256):
+ *   out[k * nv + v] = lo(tccrhash256((in[2k] ^ oa[v % 128], in[2k+1] ^ ob[v]),
+ *                                    tweak + k))
+ * so the nv hashes of element k all use its one tweak, exactly as
+ * sirnn_tccrhash256 would give element k (lo = the low 64 bits, w[0]). oa
+ * has min(nv, 128) blocks and ob has nv. The a-half offsets repeat with
+ * period 128, as the Walsh-Hadamard code's first half does (its positions
+ * j < 128 never see bit 7 of v), so u = pi1(a ^ i) is shared by v and
+ * v + 128: 128 + nv AES calls per element when nv > 128, 2 * nv otherwise.
+ * This only computes the definition with fewer calls; the security argument
+ * above is unchanged. out must not overlap the inputs. All inputs and
+ * outputs may be secret; branches and indices depend only on n and nv.
+ */
+void sirnn_tccrhash256_many(uint64_t *out, const sirnn_block *in, uint64_t tweak, size_t n,
+                            const sirnn_block *oa, const sirnn_block *ob, size_t nv);
+/* The same, and while the AES units work it prefetches the bytes
+ * [prefetch, prefetch + prefetch_bytes) into the cache, a few lines per
+ * step (a caller's next input, typically in memory, so that it streams in
+ * without stalling either loop). A hint only: nothing there is read
+ * architecturally, and the results are those of sirnn_tccrhash256_many.
+ * prefetch may be NULL with prefetch_bytes 0. */
+void sirnn_tccrhash256_many_pf(uint64_t *out, const sirnn_block *in, uint64_t tweak, size_t n,
+                               const sirnn_block *oa, const sirnn_block *ob, size_t nv,
+                               const void *prefetch, size_t prefetch_bytes);
+
 /* Portable twins (EVP), same contracts. */
 void sirnn_crhash_portable(sirnn_block *out, const sirnn_block *in, size_t n);
 void sirnn_tccrhash_portable(sirnn_block *out, const sirnn_block *in, uint64_t tweak, size_t n);
 void sirnn_tccrhash256_portable(sirnn_block *out, const sirnn_block *in, uint64_t tweak, size_t n);
+void sirnn_tccrhash256_many_portable(uint64_t *out, const sirnn_block *in, uint64_t tweak,
+                                     size_t n, const sirnn_block *oa, const sirnn_block *ob,
+                                     size_t nv);
 
 /* The fixed keys, for tests and tools that recompute the definitions. */
 typedef enum sirnn_crhash_key_id {

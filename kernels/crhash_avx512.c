@@ -3,12 +3,15 @@
  * 32 hashes per step, both AES calls fused. The second call of a hash waits
  * for the first, so this path keeps twice as many blocks in flight as plain
  * ECB does. Tails use masked loads and stores; each step loads all of its
- * input before storing (out == in stays safe).
+ * input before storing (out == in stays safe). tccrhash256_many computes an
+ * element's 128 shared pi1 outputs first (kept in a stack buffer, wiped at
+ * the end) and then its nv pi2 calls, 32 per step.
  */
 #include "kernels/aes_impl.h"
 
 #include "kernels/aes_x86.h"
 #include "kernels/crhash.h"
+#include "kernels/crhash_impl.h"
 
 #define VECS 8
 #define BLOCKS (4 * VECS)
@@ -138,4 +141,220 @@ void sirnn_tccrhash256_vaes512(sirnn_block *out, const sirnn_block *in, uint64_t
     }
     if (n > 0)
         tccrhash256_step(out, in, n, tw, rk1, rk2);
+}
+
+/* ---- tccrhash256_many --------------------------------------------------- */
+
+/* The caller's prefetch hint, spread evenly over the steps of a call. */
+typedef struct prefetcher {
+    const char *p;
+    size_t left;     /* lines not yet touched */
+    size_t per_step; /* lines per step */
+} prefetcher;
+
+static prefetcher prefetch_plan(const void *p, size_t bytes, size_t steps)
+{
+    prefetcher pf = {p, (bytes + 63) / 64, 0};
+    pf.per_step = steps > 0 ? (pf.left + steps - 1) / steps : 0;
+    return pf;
+}
+
+SIRNN_AES_INLINE void prefetch_step(prefetcher *pf)
+{
+    for (size_t t = 0; t < pf->per_step && pf->left > 0; t++) {
+        _mm_prefetch(pf->p, _MM_HINT_T0);
+        pf->p += 64;
+        pf->left--;
+    }
+}
+
+/* The low words of blocks 0..7 of (x0 || x1): 64-bit lanes 0, 2, ..., 14. */
+SIRNN_AES_INLINE __m512i low_words(__m512i x0, __m512i x1)
+{
+    const __m512i idx = _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0);
+    return _mm512_permutex2var_epi64(x0, idx, x1);
+}
+
+/* Block b with w ^= (0 || tw), in all four lanes. */
+SIRNN_AES_INLINE __m512i broadcast_block(const sirnn_block *b, uint64_t tw)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
+    return _mm512_broadcast_i32x4(_mm_xor_si128(x, _mm_cvtsi64_si128((long long)tw)));
+}
+
+/* x = 32 blocks v (register j holds items 4j..4j+3): writes the low words of
+ * pi2(v) ^ v of the first `count` items to out. */
+SIRNN_AES_INLINE void many_finish(uint64_t *out, __m512i x[VECS], size_t count,
+                                  const __m512i rk2[11])
+{
+    __m512i vlo[VECS / 2];
+#pragma GCC unroll 4
+    for (int p = 0; p < VECS / 2; p++)
+        vlo[p] = low_words(x[2 * p], x[2 * p + 1]);
+    vaes512_enc(x, VECS, rk2);
+#pragma GCC unroll 4
+    for (size_t p = 0; p < VECS / 2; p++) {
+        const size_t have = count > 8 * p ? count - 8 * p : 0;
+        const __mmask8 m = (__mmask8)((1u << (have < 8 ? have : 8)) - 1u);
+        const __m512i lo = _mm512_xor_si512(low_words(x[2 * p], x[2 * p + 1]), vlo[p]);
+        _mm512_mask_storeu_epi64(m ? out + 8 * p : out, m, lo);
+    }
+}
+
+/* Lane mask of register j of a step over `count` items. */
+SIRNN_AES_INLINE __mmask8 item_mask(size_t count, size_t j)
+{
+    const size_t have = count > 4 * j ? count - 4 * j : 0;
+    return vaes512_lane_mask(have < 4 ? have : 4);
+}
+
+/* nv a multiple of 4 and at most 128: items (k, v) flattened over the
+ * elements, 32 per step; each register's four items share one element.
+ * (k, v) is the first item of the step; count is a multiple of 4. */
+SIRNN_AES_INLINE void flat_step(uint64_t *out, const sirnn_block *in, uint64_t tweak, size_t *k,
+                                size_t *v, size_t count, const sirnn_block *oa,
+                                const sirnn_block *ob, size_t nv, const __m512i rk1[11],
+                                const __m512i rk2[11])
+{
+    __m512i x[VECS], b[VECS];
+#pragma GCC unroll 8
+    for (size_t j = 0; j < VECS; j++) {
+        if (4 * j < count) {
+            x[j] = _mm512_xor_si512(broadcast_block(&in[2 * *k], tweak + *k),
+                                    _mm512_loadu_si512((const void *)(oa + *v)));
+            b[j] = _mm512_xor_si512(broadcast_block(&in[2 * *k + 1], 0),
+                                    _mm512_loadu_si512((const void *)(ob + *v)));
+            *v += 4;
+            if (*v == nv) {
+                *v = 0;
+                ++*k;
+            }
+        } else {
+            x[j] = b[j] = _mm512_setzero_si512();
+        }
+    }
+    vaes512_enc(x, VECS, rk1);
+#pragma GCC unroll 8
+    for (size_t j = 0; j < VECS; j++)
+        x[j] = _mm512_xor_si512(x[j], b[j]);
+    many_finish(out, x, count, rk2);
+}
+
+/* Items v0 .. v0 + count (count <= 32) of one element, nv <= 128. */
+SIRNN_AES_INLINE void fused_step(uint64_t *out, __m512i qa, __m512i qb, const sirnn_block *oa,
+                                 const sirnn_block *ob, size_t count, const __m512i rk1[11],
+                                 const __m512i rk2[11])
+{
+    __m512i x[VECS], b[VECS];
+#pragma GCC unroll 8
+    for (size_t j = 0; j < VECS; j++) {
+        const __mmask8 m = item_mask(count, j);
+        x[j] = _mm512_xor_si512(qa, _mm512_maskz_loadu_epi64(m, vaes512_src(oa, 4 * j, m)));
+        b[j] = _mm512_xor_si512(qb, _mm512_maskz_loadu_epi64(m, vaes512_src(ob, 4 * j, m)));
+    }
+    vaes512_enc(x, VECS, rk1);
+#pragma GCC unroll 8
+    for (size_t j = 0; j < VECS; j++)
+        x[j] = _mm512_xor_si512(x[j], b[j]);
+    many_finish(out, x, count, rk2);
+}
+
+/* One element, nv <= 128 (any nv): v in steps of 32, masked at the end. */
+static void element_fused(uint64_t *out, __m512i qa, __m512i qb, const sirnn_block *oa,
+                          const sirnn_block *ob, size_t nv, const __m512i rk1[11],
+                          const __m512i rk2[11], prefetcher *pf)
+{
+    size_t v0 = 0;
+    for (; nv - v0 >= BLOCKS; v0 += BLOCKS) {
+        prefetch_step(pf);
+        fused_step(out + v0, qa, qb, oa + v0, ob + v0, BLOCKS, rk1, rk2);
+    }
+    if (v0 < nv) {
+        prefetch_step(pf);
+        fused_step(out + v0, qa, qb, oa + v0, ob + v0, nv - v0, rk1, rk2);
+    }
+}
+
+/* Items v0 .. v0 + count (count <= 32) from the shared u values uu. */
+SIRNN_AES_INLINE void shared_step(uint64_t *out, __m512i qb, const __m512i *uu,
+                                  const sirnn_block *ob, size_t count, const __m512i rk2[11])
+{
+    __m512i x[VECS];
+#pragma GCC unroll 8
+    for (size_t j = 0; j < VECS; j++) {
+        const __mmask8 m = item_mask(count, j);
+        x[j] = _mm512_ternarylogic_epi64(
+            qb, uu[j], _mm512_maskz_loadu_epi64(m, vaes512_src(ob, 4 * j, m)), 0x96);
+    }
+    many_finish(out, x, count, rk2);
+}
+
+/* One element, 128 < nv <= 256: the 128 values u = pi1(a ^ i) first (into
+ * u), then every v from u[v % 128]. */
+static void element_shared(uint64_t *out, __m512i qa, __m512i qb, const sirnn_block *oa,
+                           const sirnn_block *ob, size_t nv, const __m512i rk1[11],
+                           const __m512i rk2[11], __m512i u[32], prefetcher *pf)
+{
+    for (size_t s = 0; s < 4; s++) {
+        __m512i x[VECS];
+        prefetch_step(pf);
+#pragma GCC unroll 8
+        for (size_t j = 0; j < VECS; j++)
+            x[j] = _mm512_xor_si512(
+                qa, _mm512_loadu_si512((const void *)(oa + BLOCKS * s + 4 * j)));
+        vaes512_enc(x, VECS, rk1);
+#pragma GCC unroll 8
+        for (size_t j = 0; j < VECS; j++)
+            u[VECS * s + j] = x[j];
+    }
+    size_t v0 = 0;
+    for (; nv - v0 >= BLOCKS; v0 += BLOCKS) {
+        prefetch_step(pf);
+        shared_step(out + v0, qb, u + (v0 % 128) / 4, ob + v0, BLOCKS, rk2);
+    }
+    if (v0 < nv) {
+        prefetch_step(pf);
+        shared_step(out + v0, qb, u + (v0 % 128) / 4, ob + v0, nv - v0, rk2);
+    }
+}
+
+void sirnn_tccrhash256_many_vaes512(uint64_t *out, const sirnn_block *in, uint64_t tweak,
+                                    size_t n, const sirnn_block *oa, const sirnn_block *ob,
+                                    size_t nv, const void *prefetch, size_t prefetch_bytes)
+{
+    if (n == 0 || nv == 0)
+        return;
+    __m512i rk1[11], rk2[11];
+    vaes512_load_keys(rk1, sirnn_crhash_round_keys(SIRNN_CRHASH_KEY_PI1));
+    vaes512_load_keys(rk2, sirnn_crhash_round_keys(SIRNN_CRHASH_KEY_PI2));
+    if (nv % 4 == 0 && nv <= 128) {
+        const size_t total = n * nv;
+        prefetcher pf = prefetch_plan(prefetch, prefetch_bytes, (total + BLOCKS - 1) / BLOCKS);
+        size_t k = 0, v = 0, done = 0;
+        for (; total - done >= BLOCKS; done += BLOCKS) {
+            prefetch_step(&pf);
+            flat_step(out + done, in, tweak, &k, &v, BLOCKS, oa, ob, nv, rk1, rk2);
+        }
+        if (done < total) {
+            prefetch_step(&pf);
+            flat_step(out + done, in, tweak, &k, &v, total - done, oa, ob, nv, rk1, rk2);
+        }
+        return;
+    }
+    const size_t steps = (nv > 128 ? 4 : 0) + (nv + BLOCKS - 1) / BLOCKS;
+    prefetcher pf = prefetch_plan(prefetch, prefetch_bytes, n * steps);
+    if (nv <= 128) {
+        for (size_t k = 0; k < n; k++)
+            element_fused(out + k * nv, broadcast_block(&in[2 * k], tweak + k),
+                          broadcast_block(&in[2 * k + 1], 0), oa, ob, nv, rk1, rk2, &pf);
+        return;
+    }
+    __m512i u[32];
+    for (size_t k = 0; k < n; k++)
+        element_shared(out + k * nv, broadcast_block(&in[2 * k], tweak + k),
+                       broadcast_block(&in[2 * k + 1], 0), oa, ob, nv, rk1, rk2, u, &pf);
+    /* u held secret pi1 outputs. */
+    volatile __m512i *wipe = u;
+    for (size_t j = 0; j < 32; j++)
+        wipe[j] = _mm512_setzero_si512();
 }

@@ -13,11 +13,13 @@
 enum {
     WIDTH = SIRNN_KKOT_WIDTH,
     MAX_CHUNK = SIRNN_KKOT_MAX_CHUNK,
-    GROUP = 64,                  /* OTs hashed and packed together; GROUP*N*l is whole bytes */
     MAX_N = 256,
+    PAD_WORDS = 4096,            /* pads of one sender group (32 KiB, in L1/L2) */
 };
 #define WIRE_BYTES ((size_t)256 * 1024) /* y of one chunk at most */
-#define VALS_BYTES ((size_t)GROUP * MAX_N * sizeof(uint64_t))
+#define WIRE_ALLOC (WIRE_BYTES + 64)    /* + the slack select may read */
+#define CODE_BYTES ((size_t)(128 + MAX_N) * sizeof(sirnn_block))
+#define PAD_BYTES ((size_t)PAD_WORDS * sizeof(uint64_t))
 #define ROWS_BYTES ((size_t)MAX_CHUNK * 2 * sizeof(sirnn_block))
 #define HASH_BYTES ((size_t)MAX_CHUNK * sizeof(sirnn_block))
 #define PLANE_WORDS ((size_t)MAX_CHUNK / 64)
@@ -49,6 +51,182 @@ static size_t min_size(size_t a, size_t b)
     return a < b ? a : b;
 }
 
+/* ---- kernels ------------------------------------------------------------ */
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define KK_LITTLE_ENDIAN 1
+#else
+#define KK_LITTLE_ENDIAN 0
+#endif
+
+/* Little-endian words of 8 or (at the byte widths) l / 8 bytes. */
+static inline void store_le(uint8_t *p, uint64_t v, unsigned bytes)
+{
+#if KK_LITTLE_ENDIAN
+    memcpy(p, &v, bytes);
+#else
+    for (unsigned i = 0; i < bytes; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+#endif
+}
+
+static inline uint64_t load_le(const uint8_t *p, unsigned bytes)
+{
+    uint64_t v = 0;
+#if KK_LITTLE_ENDIAN
+    memcpy(&v, p, bytes);
+#else
+    for (unsigned i = 0; i < bytes; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+#endif
+    return v;
+}
+
+static bool byte_width(unsigned l)
+{
+    return l == 8 || l == 16 || l == 32 || l == 64;
+}
+
+void sirnn_kkot_combine_portable(uint8_t *out, const uint64_t *msgs, const uint64_t *pads,
+                                 size_t count, unsigned l)
+{
+    if (byte_width(l)) {
+        /* A constant width per loop keeps the stores inline. */
+        switch (l) {
+        case 8:
+            for (size_t j = 0; j < count; j++)
+                store_le(out + j, msgs[j] ^ pads[j], 1);
+            break;
+        case 16:
+            for (size_t j = 0; j < count; j++)
+                store_le(out + 2 * j, msgs[j] ^ pads[j], 2);
+            break;
+        case 32:
+            for (size_t j = 0; j < count; j++)
+                store_le(out + 4 * j, msgs[j] ^ pads[j], 4);
+            break;
+        default:
+            for (size_t j = 0; j < count; j++)
+                store_le(out + 8 * j, msgs[j] ^ pads[j], 8);
+            break;
+        }
+        return;
+    }
+    /* acc holds `have` < 64 pending bits, zero above them. */
+    const uint64_t mask = sirnn_mask(l);
+    uint64_t acc = 0;
+    unsigned have = 0;
+    for (size_t j = 0; j < count; j++) {
+        const uint64_t y = (msgs[j] ^ pads[j]) & mask;
+        acc |= y << have;
+        if (have + l >= 64) {
+            store_le(out, acc, 8);
+            out += 8;
+            acc = have > 0 ? y >> (64 - have) : 0;
+            have = have + l - 64;
+        } else {
+            have += l;
+        }
+    }
+    for (unsigned b = 0; 8 * b < have; b++)
+        out[b] = (uint8_t)(acc >> (8 * b));
+}
+
+/* Bits [pos, pos + l) of the stream y, l <= 64. */
+static inline uint64_t stream_bits(const uint8_t *y, size_t pos, unsigned l)
+{
+    const unsigned sh = (unsigned)(pos % 8);
+    uint64_t v = load_le(y + pos / 8, 8) >> sh;
+    if (sh + l > 64)
+        v |= (uint64_t)y[pos / 8 + 8] << (64 - sh);
+    return v & sirnn_mask(l);
+}
+
+/* Value x of the N values of `bytes` bytes at yi, by masks. The width is a
+ * constant in each loop, so the loads stay inline and the loops vectorise. */
+#define SELECT_LANES(width)                                                      \
+    for (unsigned v = 0; v < N; v++) {                                            \
+        const uint64_t hit = ((uint64_t)(v ^ x) - 1) >> 63; /* 1 iff v == x */ \
+        acc |= load_le(yi + (size_t)v * (width), (width)) & (0 - hit);            \
+    }
+
+static uint64_t select_bytes(const uint8_t *yi, unsigned N, unsigned bytes, uint64_t x)
+{
+    uint64_t acc = 0;
+    switch (bytes) {
+    case 1:
+        SELECT_LANES(1)
+        break;
+    case 2:
+        SELECT_LANES(2)
+        break;
+    case 4:
+        SELECT_LANES(4)
+        break;
+    default:
+        SELECT_LANES(8)
+        break;
+    }
+    return acc;
+}
+#undef SELECT_LANES
+
+void sirnn_kkot_select_portable(uint64_t *mc, const uint8_t *y, const uint8_t *choices,
+                                const sirnn_block *h, size_t k, unsigned N, unsigned l)
+{
+    const uint64_t mask = sirnn_mask(l);
+    const size_t span = (size_t)N * l;
+    for (size_t i = 0; i < k; i++) {
+        const uint64_t x = choices[i];
+        const size_t pos = i * span;
+        uint64_t acc = 0;
+        if (pos % 8 + span <= 64) {
+            /* All N values in one word: a shift by the secret x*l (a
+             * constant-time register shift, no memory index). */
+            acc = load_le(y + pos / 8, 8) >> (pos % 8) >> (x * l);
+        } else if (byte_width(l)) {
+            acc = select_bytes(y + pos / 8, N, l / 8, x);
+        } else {
+            for (unsigned v = 0; v < N; v++) {
+                const uint64_t hit = ((uint64_t)(v ^ x) - 1) >> 63;
+                acc |= stream_bits(y, pos + (size_t)v * l, l) & (0 - hit);
+            }
+        }
+        mc[i] = (acc ^ h[i].w[0]) & mask;
+    }
+}
+
+static bool avx512_usable(const sirnn_cpu_features *f)
+{
+    return f->avx512f && f->avx512bw && f->avx512vl && f->bmi2;
+}
+
+bool sirnn_kkot_kernels_for_isa(sirnn_isa isa, sirnn_kkot_kernels *out)
+{
+    if ((unsigned)isa >= SIRNN_ISA_COUNT || isa > sirnn_cpu_max_isa())
+        return false;
+    if (isa >= SIRNN_ISA_AVX512 && avx512_usable(sirnn_cpu_features_get())) {
+        out->combine = sirnn_kkot_combine_avx512;
+        out->select = sirnn_kkot_select_avx512;
+    } else {
+        out->combine = sirnn_kkot_combine_portable;
+        out->select = sirnn_kkot_select_portable;
+    }
+    return true;
+}
+
+static sirnn_kkot_kernels active_kernels(void)
+{
+    sirnn_kkot_kernels k;
+    if (!sirnn_kkot_kernels_for_isa(sirnn_cpu_active_isa(), &k)) {
+        k.combine = sirnn_kkot_combine_portable;
+        k.select = sirnn_kkot_select_portable;
+    }
+    return k;
+}
+
+/* ---- engines ------------------------------------------------------------ */
+
 /* Bit j of the 256-bit row layout of kernels/transpose.h. */
 static void set_row_bit(sirnn_block row[2], unsigned j, uint64_t bit)
 {
@@ -62,25 +240,28 @@ sirnn_status sirnn_kkot_sender_init(sirnn_kkot_sender *s, const sirnn_block *key
     sirnn_status st = sirnn_otx_sender_init(&s->x, WIDTH, MAX_CHUNK, keys, choices);
     if (st != SIRNN_OK)
         return st;
-    s->code_s = alloc_scratch(MAX_N * 2 * sizeof(sirnn_block));
+    s->code = alloc_scratch(CODE_BYTES);
     s->q = alloc_scratch(ROWS_BYTES);
-    s->in = alloc_scratch(GROUP * 2 * sizeof(sirnn_block));
-    s->h = alloc_scratch(GROUP * sizeof(sirnn_block));
-    s->vals = alloc_scratch(VALS_BYTES);
-    s->pads = alloc_scratch(VALS_BYTES);
-    s->wire = alloc_scratch(WIRE_BYTES);
-    if (s->code_s == NULL || s->q == NULL || s->in == NULL || s->h == NULL ||
-        s->vals == NULL || s->pads == NULL || s->wire == NULL) {
+    s->pads = alloc_scratch(PAD_BYTES);
+    s->wire = alloc_scratch(WIRE_ALLOC);
+    if (s->code == NULL || s->q == NULL || s->pads == NULL || s->wire == NULL) {
         sirnn_kkot_sender_free(s);
         return SIRNN_ERR_NOMEM;
     }
-    /* C(v) & s; v and j are public loop indices, s enters only by AND. */
-    for (unsigned v = 0; v < MAX_N; v++)
+    /* C(v) & s; v and j are public loop indices, s enters only by AND. The
+     * first half (j < 128) depends on v & 127 only: one copy per v < 128. */
+    for (unsigned v = 0; v < MAX_N; v++) {
+        sirnn_block row[2] = {{{0, 0}}, {{0, 0}}};
         for (unsigned j = 0; j < WIDTH; j++) {
             uint64_t code_bit = (uint64_t)(__builtin_popcount(v & j) & 1);
             uint64_t s_bit = (s->x.delta[j / 128].w[(j / 64) % 2] >> (j % 64)) & 1;
-            set_row_bit(s->code_s[v], j, code_bit & s_bit);
+            set_row_bit(row, j, code_bit & s_bit);
         }
+        if (v < 128)
+            s->code[v] = row[0];
+        s->code[128 + v] = row[1];
+        sirnn_memzero(row, sizeof(row));
+    }
     return SIRNN_OK;
 }
 
@@ -94,10 +275,9 @@ sirnn_status sirnn_kkot_receiver_init(sirnn_kkot_receiver *r, const sirnn_block 
     r->t = alloc_scratch(ROWS_BYTES);
     r->h[0] = alloc_scratch(HASH_BYTES);
     r->h[1] = alloc_scratch(HASH_BYTES);
-    r->vals = alloc_scratch(VALS_BYTES);
-    r->wire = alloc_scratch(WIRE_BYTES);
+    r->wire = alloc_scratch(WIRE_ALLOC);
     if (r->planes == NULL || r->t == NULL || r->h[0] == NULL || r->h[1] == NULL ||
-        r->vals == NULL || r->wire == NULL) {
+        r->wire == NULL) {
         sirnn_kkot_receiver_free(r);
         return SIRNN_ERR_NOMEM;
     }
@@ -107,13 +287,10 @@ sirnn_status sirnn_kkot_receiver_init(sirnn_kkot_receiver *r, const sirnn_block 
 void sirnn_kkot_sender_free(sirnn_kkot_sender *s)
 {
     sirnn_otx_sender_free(&s->x);
-    free_scratch(s->code_s, MAX_N * 2 * sizeof(sirnn_block));
+    free_scratch(s->code, CODE_BYTES);
     free_scratch(s->q, ROWS_BYTES);
-    free_scratch(s->in, GROUP * 2 * sizeof(sirnn_block));
-    free_scratch(s->h, GROUP * sizeof(sirnn_block));
-    free_scratch(s->vals, VALS_BYTES);
-    free_scratch(s->pads, VALS_BYTES);
-    free_scratch(s->wire, WIRE_BYTES);
+    free_scratch(s->pads, PAD_BYTES);
+    free_scratch(s->wire, WIRE_ALLOC);
     memset(s, 0, sizeof(*s));
 }
 
@@ -124,45 +301,36 @@ void sirnn_kkot_receiver_free(sirnn_kkot_receiver *r)
     free_scratch(r->t, ROWS_BYTES);
     free_scratch(r->h[0], HASH_BYTES);
     free_scratch(r->h[1], HASH_BYTES);
-    free_scratch(r->vals, VALS_BYTES);
-    free_scratch(r->wire, WIRE_BYTES);
+    free_scratch(r->wire, WIRE_ALLOC);
     memset(r, 0, sizeof(*r));
 }
 
-/* Sender: the packed y of OTs [0, k) of the chunk in s->q, for messages
- * starting at msgs (already offset to the chunk). Pads are hashed v-major
- * (one call per v over a group) into s->pads, then combined with the
- * messages in 8 x GROUP tiles so that neither side is read with a stride of
- * N words (which thrashes L1 for large N). */
-static void sender_pads(sirnn_kkot_sender *s, const uint64_t *msgs, size_t k, unsigned N,
-                        unsigned l, uint64_t tweak)
+/* OTs per sender group: a multiple of 8 (so every group's y starts on a
+ * byte) with its N pads per OT within PAD_WORDS. */
+static size_t group_size(unsigned N)
 {
-    const uint64_t mask = sirnn_mask(l);
-    for (size_t g0 = 0; g0 < k; g0 += GROUP) {
-        const size_t g = min_size(GROUP, k - g0);
-        const sirnn_block *q = s->q + 2 * g0;
-        for (unsigned v = 0; v < N; v++) {
-            const sirnn_block c0 = s->code_s[v][0], c1 = s->code_s[v][1];
-            for (size_t i = 0; i < g; i++) {
-                s->in[2 * i] = sirnn_block_xor(q[2 * i], c0);
-                s->in[2 * i + 1] = sirnn_block_xor(q[2 * i + 1], c1);
-            }
-            sirnn_tccrhash256(s->h, s->in, tweak + g0, g);
-            uint64_t *pad = s->pads + (size_t)v * GROUP;
-            for (size_t i = 0; i < g; i++)
-                pad[i] = s->h[i].w[0];
-        }
-        for (unsigned v0 = 0; v0 < N; v0 += 8) {
-            const unsigned vend = v0 + 8 < N ? v0 + 8 : N;
-            for (size_t i = 0; i < g; i++) {
-                const uint64_t *m = msgs + (g0 + i) * N;
-                uint64_t *y = s->vals + i * N;
-                for (unsigned v = v0; v < vend; v++)
-                    y[v] = (m[v] ^ s->pads[(size_t)v * GROUP + i]) & mask;
-            }
-        }
-        /* g0 is a multiple of 64, so the group starts on a byte. */
-        sirnn_pack(s->wire + g0 * N * l / 8, s->vals, g * N, l);
+    size_t g = (PAD_WORDS / N) & ~(size_t)7;
+    return g < 8 ? 8 : g;
+}
+
+/* Sender: the packed y of OTs [0, k) of the chunk in s->q, for messages
+ * starting at msgs (already offset to the chunk): per group, the N pads of
+ * each OT, then messages XOR pads packed straight into the wire buffer. */
+static void sender_pads(sirnn_kkot_sender *s, const sirnn_kkot_kernels *kern,
+                        const uint64_t *msgs, size_t k, unsigned N, unsigned l, uint64_t tweak)
+{
+    const size_t group = group_size(N);
+    for (size_t g0 = 0; g0 < k; g0 += group) {
+        const size_t g = min_size(group, k - g0);
+        /* While this group hashes, the next group's messages (8N bytes per
+         * OT, often in memory) stream into the cache, so the combine step
+         * does not stall on them. */
+        const size_t next = g0 + g < k ? min_size(group, k - g0 - g) : 0;
+        sirnn_tccrhash256_many_pf(s->pads, s->q + 2 * g0, tweak + g0, g, s->code,
+                                  s->code + 128, N, next > 0 ? msgs + (g0 + g) * N : NULL,
+                                  next * N * sizeof(uint64_t));
+        /* g0 is a multiple of 8, so the group starts on a byte. */
+        kern->combine(s->wire + g0 * N * l / 8, msgs + g0 * N, s->pads, g * N, l);
     }
 }
 
@@ -170,13 +338,14 @@ sirnn_status sirnn_kkot_engine_send(sirnn_kkot_sender *s, sirnn_channel *ch, con
                              size_t n, unsigned N, unsigned l)
 {
     const size_t chunk = sirnn_kkot_chunk(N, l);
+    const sirnn_kkot_kernels kern = active_kernels();
     for (size_t off = 0; off < n; off += chunk) {
         const size_t k = min_size(chunk, n - off);
         const uint64_t tweak = s->x.count;
         sirnn_status st = sirnn_otx_send_extend(&s->x, ch, s->q, sirnn_otx_round(k));
         if (st != SIRNN_OK)
             return st;
-        sender_pads(s, msgs + off * N, k, N, l, tweak);
+        sender_pads(s, &kern, msgs + off * N, k, N, l, tweak);
         if ((st = sirnn_channel_send(ch, s->wire, sirnn_pack_size(k * N, l))) != SIRNN_OK ||
             (st = sirnn_channel_flush(ch)) != SIRNN_OK)
             return st;
@@ -192,10 +361,18 @@ static void code_columns(sirnn_kkot_receiver *r, const uint8_t *choices, size_t 
     const size_t words = m / 64;
     uint64_t *planes = r->planes;
     memset(planes, 0, 8 * words * sizeof(uint64_t));
-    for (size_t i = 0; i < k; i++) {
-        const uint64_t x = choices[i];
-        for (unsigned b = 0; b < 8; b++)
-            planes[b * words + i / 64] |= ((x >> b) & 1) << (i % 64);
+    /* Eight choices at a time: bit b of each of their bytes gathered into
+     * one byte of plane b by a multiply (the partial products land on
+     * distinct bits, so no carry disturbs the top byte). */
+    for (size_t i0 = 0; i0 < k; i0 += 8) {
+        uint8_t eight[8] = {0};
+        memcpy(eight, choices + i0, min_size(8, k - i0));
+        const uint64_t x = load_le(eight, 8);
+        for (unsigned b = 0; b < 8; b++) {
+            const uint64_t bits = (((x >> b) & 0x0101010101010101ull) *
+                                   0x0102040810204080ull) >> 56;
+            planes[b * words + i0 / 64] |= bits << (i0 % 64);
+        }
     }
     uint64_t *cols = (uint64_t *)(void *)r->x.u;
     memset(cols, 0, words * sizeof(uint64_t));
@@ -208,33 +385,12 @@ static void code_columns(sirnn_kkot_receiver *r, const uint8_t *choices, size_t 
     }
 }
 
-/* Receiver: outputs of OTs [0, k) of a chunk from H(t) and the packed y in
- * r->wire; every one of the N values is touched, the choice steers masks. */
-static void receiver_outputs(sirnn_kkot_receiver *r, uint64_t *mc, const uint8_t *choices,
-                             const sirnn_block *h, size_t k, unsigned N, unsigned l)
-{
-    const uint64_t mask = sirnn_mask(l);
-    for (size_t g0 = 0; g0 < k; g0 += GROUP) {
-        const size_t g = min_size(GROUP, k - g0);
-        sirnn_unpack(r->vals, r->wire + g0 * N * l / 8, g * N, l);
-        for (size_t i = 0; i < g; i++) {
-            const uint64_t x = choices[g0 + i];
-            const uint64_t *y = r->vals + i * N;
-            uint64_t acc = 0;
-            for (unsigned v = 0; v < N; v++) {
-                uint64_t hit = ((uint64_t)(v ^ x) - 1) >> 63; /* 1 iff v == x */
-                acc |= y[v] & (0 - hit);
-            }
-            mc[g0 + i] = (acc ^ h[g0 + i].w[0]) & mask;
-        }
-    }
-}
-
 /* As in IKNP, chunk c's u goes out before chunk c-1's y is read. */
 sirnn_status sirnn_kkot_engine_recv(sirnn_kkot_receiver *r, sirnn_channel *ch, uint64_t *mc,
                              const uint8_t *choices, size_t n, unsigned N, unsigned l)
 {
     const size_t chunk = sirnn_kkot_chunk(N, l);
+    const sirnn_kkot_kernels kern = active_kernels();
     size_t prev_off = 0, prev_k = 0;
     unsigned slot = 0;
     sirnn_status st;
@@ -253,8 +409,7 @@ sirnn_status sirnn_kkot_engine_recv(sirnn_kkot_receiver *r, sirnn_channel *ch, u
             if ((st = sirnn_channel_recv(ch, r->wire, sirnn_pack_size(prev_k * N, l))) !=
                 SIRNN_OK)
                 return st;
-            receiver_outputs(r, mc + prev_off, choices + prev_off, r->h[slot ^ 1], prev_k, N,
-                             l);
+            kern.select(mc + prev_off, r->wire, choices + prev_off, r->h[slot ^ 1], prev_k, N, l);
         }
         if (k == 0)
             return SIRNN_OK;

@@ -9,9 +9,12 @@
 #include <string.h>
 
 #include "sirnn/ot.h"
+#include "kernels/cpu.h"
+#include "kernels/pack.h"
 #include "kernels/prg.h"
 #include "net/channel.h"
 #include "ot/base_ot.h"
+#include "ot/kkot.h"
 
 /* ---------- base OT on a bare channel pair ---------- */
 
@@ -582,6 +585,119 @@ static void test_kkot_lanes(void **state)
     free(out2);
 }
 
+/* ---------- KK13 engine kernels ---------- */
+
+/* combine: every path equals sirnn_pack of (msgs ^ pads) & mask, for every
+ * l, odd counts and an output off alignment, writing exactly
+ * sirnn_pack_size(count, l) bytes. */
+static void test_kkot_combine(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x4b4b01);
+    static const size_t counts[] = {0, 1, 2, 7, 8, 9, 15, 16, 17, 63, 64, 65, 250, 1000, 4099};
+    const size_t cmax = 4099;
+    uint64_t *msgs = malloc(cmax * 8), *pads = malloc(cmax * 8), *vals = malloc(cmax * 8);
+    uint8_t *want = malloc(cmax * 8 + 8), *got = malloc(cmax * 8 + 8);
+    assert_non_null(msgs);
+    assert_non_null(pads);
+    assert_non_null(vals);
+    assert_non_null(want);
+    assert_non_null(got);
+    for (unsigned l = 1; l <= 64; l++) {
+        for (size_t ci = 0; ci < sizeof(counts) / sizeof(counts[0]); ci++) {
+            const size_t count = counts[ci];
+            if (test_quick() && count > 1000)
+                continue;
+            test_rng_bytes(&rng, msgs, cmax * 8);
+            test_rng_bytes(&rng, pads, cmax * 8);
+            for (size_t j = 0; j < count; j++)
+                vals[j] = (msgs[j] ^ pads[j]) & lmask(l);
+            const size_t bytes = sirnn_pack_size(count, l);
+            sirnn_pack(want, vals, count, l);
+            for (int isa = 0; isa < SIRNN_ISA_COUNT; isa++) {
+                sirnn_kkot_kernels kk;
+                if (!sirnn_kkot_kernels_for_isa((sirnn_isa)isa, &kk))
+                    continue;
+                memset(got, 0xa5, bytes + 2);
+                kk.combine(got + 1, msgs, pads, count, l);
+                if (memcmp(got + 1, want, bytes) != 0)
+                    fail_msg("isa %s: kkot combine l=%u count=%zu differs from sirnn_pack",
+                             sirnn_isa_level_name((sirnn_isa)isa), l, count);
+                assert_int_equal(got[0], 0xa5);
+                assert_int_equal(got[bytes + 1], 0xa5);
+            }
+        }
+    }
+    free(msgs);
+    free(pads);
+    free(vals);
+    free(want);
+    free(got);
+}
+
+/* select: every path picks value choices[i] of OT i (the reference indexes
+ * the unpacked values directly) and adds h, for N, l and k around the
+ * paths' cases, including the last value of an OT and choices 0 and N-1. */
+static void test_kkot_select(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x4b4b02);
+    static const unsigned Ns[] = {2, 3, 4, 5, 16, 17, 31, 64, 65, 100, 128, 200, 255, 256};
+    static const unsigned ls[] = {1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33, 57, 63, 64};
+    static const size_t ks[] = {0, 1, 5, 64, 67};
+    const size_t kmax = 67, vmax = kmax * 256;
+    uint64_t *vals = malloc(vmax * 8), *want = malloc(kmax * 8), *got = malloc((kmax + 1) * 8);
+    uint8_t *y = malloc(vmax * 8 + 8), *choices = malloc(kmax);
+    sirnn_block *h = malloc(kmax * sizeof(sirnn_block));
+    assert_non_null(vals);
+    assert_non_null(want);
+    assert_non_null(got);
+    assert_non_null(y);
+    assert_non_null(choices);
+    assert_non_null(h);
+    for (size_t ni = 0; ni < sizeof(Ns) / sizeof(Ns[0]); ni++) {
+        for (size_t li = 0; li < sizeof(ls) / sizeof(ls[0]); li++) {
+            for (size_t ki = 0; ki < sizeof(ks) / sizeof(ks[0]); ki++) {
+                const unsigned N = Ns[ni], l = ls[li];
+                const size_t k = ks[ki];
+                test_rng_bytes(&rng, vals, vmax * 8);
+                for (size_t j = 0; j < k * N; j++)
+                    vals[j] &= lmask(l);
+                const size_t bytes = sirnn_pack_size(k * N, l);
+                sirnn_pack(y, vals, k * N, l);
+                test_rng_bytes(&rng, y + bytes, 8); /* the readable slack */
+                test_rng_bytes(&rng, h, kmax * sizeof(sirnn_block));
+                for (size_t i = 0; i < k; i++) {
+                    choices[i] = (uint8_t)(i == 0 ? N - 1 : i == 1 ? 0 : test_rng_below(&rng, N));
+                    want[i] = (vals[i * N + choices[i]] ^ h[i].w[0]) & lmask(l);
+                }
+                for (int isa = 0; isa < SIRNN_ISA_COUNT; isa++) {
+                    sirnn_kkot_kernels kk;
+                    if (!sirnn_kkot_kernels_for_isa((sirnn_isa)isa, &kk))
+                        continue;
+                    got[k] = 0x5e1ec7;
+                    kk.select(got, y, choices, h, k, N, l);
+                    if (k > 0 && memcmp(got, want, k * 8) != 0)
+                        fail_msg("isa %s: kkot select N=%u l=%u k=%zu picks a wrong value",
+                                 sirnn_isa_level_name((sirnn_isa)isa), N, l, k);
+                    assert_true(got[k] == 0x5e1ec7);
+                }
+            }
+        }
+    }
+    /* A level the machine lacks (or no level) is refused. */
+    sirnn_kkot_kernels kk;
+    assert_false(sirnn_kkot_kernels_for_isa((sirnn_isa)SIRNN_ISA_COUNT, &kk));
+    free(vals);
+    free(want);
+    free(got);
+    free(y);
+    free(choices);
+    free(h);
+}
+
 /* ---------- random-OT pool ---------- */
 
 typedef struct pool_side {
@@ -698,6 +814,8 @@ int main(void)
         cmocka_unit_test(test_iknp_bad_args),
         cmocka_unit_test(test_kkot),
         cmocka_unit_test(test_kkot_lanes),
+        cmocka_unit_test(test_kkot_combine),
+        cmocka_unit_test(test_kkot_select),
         cmocka_unit_test(test_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
