@@ -8,6 +8,7 @@
 #ifndef SIRNN_FIXED_H
 #define SIRNN_FIXED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,17 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/*
+ * A fixed-point format: an integer q of `bits` bits (1..64) stands for the
+ * real value q / 2^scale. A signed format reads q in two's complement.
+ * Shares of a value in this format are `bits`-bit arithmetic shares of q.
+ */
+typedef struct sirnn_fixfmt {
+    uint8_t bits;
+    int8_t scale;
+    bool is_signed;
+} sirnn_fixfmt;
 
 /* x mod 2^l, 1 <= l <= 64. */
 SIRNN_API uint64_t sirnn_ref_mod(uint64_t x, unsigned l);

@@ -12,6 +12,9 @@
 #include "sirnn/status.h"
 #include "sirnn/party.h"
 #include "sirnn/ot.h"
+#include "sirnn/arith.h"
+#include "sirnn/fixed.h"
+#include "sirnn/math.h"
 
 #ifdef __cplusplus
 extern "C" {

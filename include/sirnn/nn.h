@@ -1,0 +1,267 @@
+/*
+ * libsirnn cleartext machine learning: the FastGRNN model (Kusupati et al.,
+ * NeurIPS 2018) that secure inference runs, its float inference and
+ * training, its quantisation to fixed point, its model file, and the
+ * Fashion-MNIST loader.
+ *
+ * The cell, on a sequence x_1..x_T of D-vectors, with h_0 = 0:
+ *   z_t = sigmoid(W x_t + U h_{t-1} + b_z)
+ *   h_t = (zeta (1 - z_t) + nu) ⊙ tanh(W x_t + U h_{t-1} + b_h) + z_t ⊙ h_{t-1}
+ *   scores = W_c h_T + b_c          (C classes; the prediction is the argmax)
+ * W may be low-rank, W = W1 · W2 (rank rw), and so may U = U1 · U2 (rank ru).
+ * zeta = sigmoid(zeta_raw) and nu = sigmoid(nu_raw) are learned scalars.
+ * The input x_t is the t-th row of an image, normalised as
+ *   x = (pixel / 255 - in_mean) / in_std.
+ *
+ * Errors: every call returns a sirnn_status; sirnn_last_error() (party.h)
+ * then gives a one-line message for the calling thread (which file, which
+ * field, which value). Nothing here touches a party or the network, and
+ * nothing here is secret: this is the model owner's cleartext side.
+ *
+ * Threads: calls that take a `threads` argument run OpenMP over examples
+ * (0 = every processor). Results are bit-for-bit identical for any thread
+ * count.
+ */
+#ifndef SIRNN_NN_H
+#define SIRNN_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sirnn/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Datasets -------------------------------------------------------------- */
+
+/* Images of rows x cols 8-bit pixels with one label each, row-major, image i at
+ * images + i * rows * cols. An image is read by the RNN as a sequence of
+ * `rows` steps of `cols` features. */
+typedef struct sirnn_dataset {
+    size_t n;
+    uint32_t rows, cols;
+    uint32_t classes; /* 1 + the largest label */
+    uint8_t *images;  /* n * rows * cols */
+    uint8_t *labels;  /* n */
+} sirnn_dataset;
+
+/* The directory of the Debian package dataset-fashion-mnist. */
+#define SIRNN_FASHION_DIR "/usr/share/datasets/fashion-mnist"
+
+/*
+ * Load an IDX image file (magic 0x00000803: unsigned bytes, 3 dimensions)
+ * and its IDX label file (0x00000801), each gzipped or plain. Every field is
+ * validated: magic numbers, 1 <= rows, cols <= 4096, the same count in both
+ * files, and exactly the announced number of bytes (a truncated, corrupt or
+ * over-long file is an error). max_n > 0 keeps only the first max_n
+ * examples. On error *out is zeroed and SIRNN_ERR_IO (unreadable or corrupt
+ * gzip), SIRNN_ERR_ARG (bad content) or SIRNN_ERR_NOMEM is returned.
+ */
+SIRNN_API sirnn_status sirnn_dataset_load_idx(sirnn_dataset *out, const char *images_path,
+                                              const char *labels_path, size_t max_n);
+/*
+ * Fashion-MNIST from dir (NULL: $SIRNN_FASHION_DIR if set, else
+ * SIRNN_FASHION_DIR): the 60,000 training images (train != 0) or the 10,000
+ * test images. Also checks 28 x 28 images and labels 0..9.
+ */
+SIRNN_API sirnn_status sirnn_fashion_load(sirnn_dataset *out, const char *dir, int train,
+                                          size_t max_n);
+/* Free the arrays and zero *ds. NULL is a no-op. */
+SIRNN_API void sirnn_dataset_free(sirnn_dataset *ds);
+
+/* ---- The model ------------------------------------------------------------- */
+
+typedef struct sirnn_fastgrnn_dims {
+    uint32_t input;   /* D, features per step, 1..4096 */
+    uint32_t steps;   /* T, sequence length, 1..4096 */
+    uint32_t hidden;  /* H, 1..1024 */
+    uint32_t rank_w;  /* 0: W is a full H x D matrix; else 1..min(H, D) */
+    uint32_t rank_u;  /* 0: U is a full H x H matrix; else 1..H */
+    uint32_t classes; /* C, 2..1024 */
+} sirnn_fastgrnn_dims;
+
+/* A signed fixed-point format: an integer q of `bits` bits (two's
+ * complement, 2..32) stands for q / 2^scale. bits == 0: not set. */
+typedef struct sirnn_nn_fmt {
+    uint8_t bits;
+    int8_t scale;
+} sirnn_nn_fmt;
+
+/* The parameter tensors, in storage order. A tensor of the unused form has
+ * 0 x 0 elements: W when rank_w > 0, W1 and W2 when rank_w == 0 (same for U). */
+typedef enum sirnn_fg_tensor {
+    SIRNN_FG_W = 0, /* H x D */
+    SIRNN_FG_W1,    /* H x rw */
+    SIRNN_FG_W2,    /* rw x D */
+    SIRNN_FG_U,     /* H x H */
+    SIRNN_FG_U1,    /* H x ru */
+    SIRNN_FG_U2,    /* ru x H */
+    SIRNN_FG_BZ,    /* 1 x H */
+    SIRNN_FG_BH,    /* 1 x H */
+    SIRNN_FG_ZETA,  /* 1 x 1: float is zeta_raw; quantised is sigmoid(zeta_raw) */
+    SIRNN_FG_NU,    /* 1 x 1: float is nu_raw; quantised is sigmoid(nu_raw) */
+    SIRNN_FG_FCW,   /* C x H, the classifier W_c */
+    SIRNN_FG_FCB,   /* 1 x C, the classifier b_c */
+    SIRNN_FG_NTENSORS
+} sirnn_fg_tensor;
+
+/* Intermediate values whose ranges are profiled on data for quantisation
+ * (the SeeDot way). Per step t: X = x_t (normalised), W2X = W2 x_t (low-rank
+ * W only), WX = W x_t, U2H = U2 h_{t-1} (low-rank U only), UH = U h_{t-1},
+ * PRE_Z = WX + UH + b_z, PRE_H = WX + UH + b_h, H = h_t; then SCORES. */
+typedef enum sirnn_fg_act {
+    SIRNN_FG_ACT_X = 0,
+    SIRNN_FG_ACT_W2X,
+    SIRNN_FG_ACT_WX,
+    SIRNN_FG_ACT_U2H,
+    SIRNN_FG_ACT_UH,
+    SIRNN_FG_ACT_PRE_Z,
+    SIRNN_FG_ACT_PRE_H,
+    SIRNN_FG_ACT_H,
+    SIRNN_FG_ACT_SCORES,
+    SIRNN_FG_NACTS
+} sirnn_fg_act;
+
+typedef struct sirnn_nn_tensor {
+    uint32_t rows, cols; /* row-major; rows * cols elements (0 if unused) */
+    float *f;            /* float values (points into sirnn_fastgrnn.params) */
+    int32_t *q;          /* quantised values (into .qparams), NULL if not quantised */
+    float maxabs;        /* largest |value| that was quantised */
+    sirnn_nn_fmt fmt;    /* q[i] = round(value * 2^scale), |q[i]| < 2^(bits-1) */
+} sirnn_nn_tensor;
+
+/*
+ * A FastGRNN classifier. The struct is the one description shared by the
+ * float, fixed-point and secure forms; read it freely, but create, change
+ * and free it only through these functions.
+ */
+typedef struct sirnn_fastgrnn {
+    sirnn_fastgrnn_dims dims;
+    float in_mean, in_std;  /* input normalisation, in_std > 0 */
+    size_t nparams;         /* float parameters (all tensors) */
+    float *params;          /* the tensors, concatenated in sirnn_fg_tensor order */
+    int32_t *qparams;       /* the same, quantised; NULL until quantised */
+    int quantised;          /* non-zero after sirnn_fastgrnn_quantise or loading one */
+    sirnn_nn_tensor t[SIRNN_FG_NTENSORS];
+    float act_maxabs[SIRNN_FG_NACTS];   /* profiled ranges (0 if not profiled) */
+    sirnn_nn_fmt act_fmt[SIRNN_FG_NACTS];
+} sirnn_fastgrnn;
+
+/* A model of the given dimensions with zero weights, in_mean 0, in_std 1.
+ * SIRNN_ERR_ARG if a dimension is out of bounds. */
+SIRNN_API sirnn_status sirnn_fastgrnn_new(sirnn_fastgrnn **out, const sirnn_fastgrnn_dims *dims);
+/* Random initial weights from seed (Glorot-uniform matrices, b_z = b_h = 1,
+ * zeta_raw = 1, nu_raw = -4 as in the FastGRNN paper); drops quantisation. */
+SIRNN_API sirnn_status sirnn_fastgrnn_init(sirnn_fastgrnn *m, uint64_t seed);
+/* NULL is a no-op. */
+SIRNN_API void sirnn_fastgrnn_free(sirnn_fastgrnn *m);
+/* sigmoid(zeta_raw), sigmoid(nu_raw). */
+SIRNN_API float sirnn_fastgrnn_zeta(const sirnn_fastgrnn *m);
+SIRNN_API float sirnn_fastgrnn_nu(const sirnn_fastgrnn *m);
+
+/*
+ * Float inference on n images of steps x input pixels each (image i at
+ * images + i * T * D). classes[i] receives the argmax (lowest index on
+ * ties), scores (NULL allowed) the n x C scores. Outputs must not alias the
+ * input. threads: see above.
+ */
+SIRNN_API sirnn_status sirnn_fastgrnn_predict(const sirnn_fastgrnn *m, size_t n,
+                                              uint8_t *classes, float *scores,
+                                              const uint8_t *images, unsigned threads);
+/* The same on already normalised inputs: x holds n x T x D floats. */
+SIRNN_API sirnn_status sirnn_fastgrnn_forward(const sirnn_fastgrnn *m, size_t n, float *scores,
+                                              const float *x, unsigned threads);
+/* Fraction of the first n examples of ds (n == 0 or n > ds->n: all) that
+ * the float model classifies correctly, in *accuracy. ds must match the
+ * model's steps x input. */
+SIRNN_API sirnn_status sirnn_fastgrnn_accuracy(const sirnn_fastgrnn *m, double *accuracy,
+                                               const sirnn_dataset *ds, size_t n,
+                                               unsigned threads);
+
+/*
+ * Quantise: every parameter tensor gets `bits` bits (2..32) and the largest
+ * scale that keeps its largest |value| representable, round(|v| 2^s) <=
+ * 2^(bits-1) - 1 (SeeDot's rule; the scale is clamped to -60..60). The
+ * intermediate values of sirnn_fg_act are profiled by float inference on
+ * the first n_calib examples of calib (calib NULL or n_calib 0: not
+ * profiled, act_fmt left unset) and get formats by the same rule.
+ */
+SIRNN_API sirnn_status sirnn_fastgrnn_quantise(sirnn_fastgrnn *m, unsigned bits,
+                                               const sirnn_dataset *calib, size_t n_calib,
+                                               unsigned threads);
+
+/* The format sirnn_fastgrnn_quantise chooses for max |value| = maxabs. */
+SIRNN_API sirnn_nn_fmt sirnn_nn_choose_fmt(float maxabs, unsigned bits);
+
+/* ---- Training -------------------------------------------------------------- */
+
+typedef struct sirnn_train_progress {
+    unsigned epoch, epochs;     /* 1-based current epoch, total */
+    size_t batch, batches;      /* minibatches done in this epoch, per epoch */
+    double loss;                /* mean cross-entropy so far in this epoch */
+    double train_accuracy;      /* on the examples seen so far in this epoch */
+    double test_accuracy;       /* after the epoch (epoch_done), else < 0 */
+    double elapsed_s, left_s;   /* wall time since the start, estimate left */
+    int epoch_done;
+} sirnn_train_progress;
+
+typedef void (*sirnn_train_progress_fn)(void *ctx, const sirnn_train_progress *p);
+
+typedef struct sirnn_train_opts {
+    unsigned epochs;   /* default 12 */
+    unsigned batch;    /* minibatch size, default 64 */
+    float lr;          /* Adam step size, default 0.008, cosine-decayed to lr / 20 */
+    float clip;        /* global gradient-norm clip, default 5 (0: off) */
+    unsigned threads;  /* 0 = every processor */
+    uint64_t seed;     /* shuffling (initialise the weights separately) */
+    sirnn_train_progress_fn progress; /* called every few minibatches and after each epoch */
+    void *progress_ctx;
+} sirnn_train_opts;
+
+SIRNN_API sirnn_train_opts sirnn_train_opts_default(void);
+
+/*
+ * Train m in place with minibatch Adam on the softmax cross-entropy, with
+ * backpropagation through time in float32. Sets in_mean/in_std from the
+ * training pixels first. test (may be NULL) is evaluated after each epoch.
+ * Deterministic for a given model, data and options, whatever the thread
+ * count: a minibatch is cut into fixed slices whose gradients are summed in
+ * order. Drops any quantisation.
+ */
+SIRNN_API sirnn_status sirnn_fastgrnn_train(sirnn_fastgrnn *m, const sirnn_train_opts *opts,
+                                            const sirnn_dataset *train,
+                                            const sirnn_dataset *test);
+
+/* ---- Model file ------------------------------------------------------------ */
+
+/*
+ * The file (all integers and floats little-endian, floats IEEE binary32):
+ *   "SIRNNFG\0", u32 version (1), u32 total file size,
+ *   u32 D, T, H, rw, ru, C, f32 in_mean, in_std, u32 quantised (0/1),
+ *   12 x { u32 rows, cols, u8 bits, i8 scale, u16 0, f32 maxabs },
+ *   9 x { u8 bits, i8 scale, u16 0, f32 maxabs },
+ *   the float tensors (f32), then, if quantised, the quantised ones (i32),
+ *   SHA-256 of every byte before it.
+ * Loading checks every field: magic, version, size, dimensions and their
+ * bounds, each tensor's shape against the dimensions, formats, finite
+ * floats, in_std > 0, quantised values within their bits, and the checksum.
+ * Errors: SIRNN_ERR_IO (cannot open/read/write), SIRNN_ERR_ARG (anything
+ * wrong in the content, with sirnn_last_error() saying what),
+ * SIRNN_ERR_UNSUPPORTED (another version), SIRNN_ERR_NOMEM.
+ */
+#define SIRNN_MODEL_VERSION 1
+
+SIRNN_API sirnn_status sirnn_fastgrnn_save(const sirnn_fastgrnn *m, const char *path);
+SIRNN_API sirnn_status sirnn_fastgrnn_load(sirnn_fastgrnn **out, const char *path);
+/* The same in memory: *buf is malloc'ed (free it with free()). */
+SIRNN_API sirnn_status sirnn_fastgrnn_encode(const sirnn_fastgrnn *m, uint8_t **buf, size_t *len);
+SIRNN_API sirnn_status sirnn_fastgrnn_decode(sirnn_fastgrnn **out, const uint8_t *buf,
+                                             size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SIRNN_NN_H */
