@@ -6,26 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/scratch.h"
 #include "kernels/crhash.h"
 #include "kernels/pack.h"
 #include "kernels/random.h"
 #include "ot/ext.h"
-
-static void *ws_alloc(size_t bytes)
-{
-    void *p = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
-    if (p != NULL)
-        memset(p, 0, bytes);
-    return p;
-}
-
-static void ws_release(void *p, size_t bytes)
-{
-    if (p != NULL) {
-        sirnn_memzero(p, bytes);
-        free(p);
-    }
-}
 
 static size_t min_size(size_t a, size_t b)
 {
@@ -38,10 +23,10 @@ sirnn_status sirnn_aiknp_ws_init(sirnn_aiknp_ws *w, size_t cap)
 {
     memset(w, 0, sizeof(*w));
     w->cap = sirnn_otx_round(cap);
-    w->rows = ws_alloc(SIRNN_IKNP_CHUNK * sizeof(sirnn_block));
-    w->h0 = ws_alloc(w->cap * sizeof(sirnn_block));
-    w->h1 = ws_alloc(w->cap * sizeof(sirnn_block));
-    w->col = ws_alloc(SIRNN_IKNP_CHUNK / 8);
+    w->rows = sirnn_scratch_alloc(SIRNN_IKNP_CHUNK * sizeof(sirnn_block));
+    w->h0 = sirnn_scratch_alloc(w->cap * sizeof(sirnn_block));
+    w->h1 = sirnn_scratch_alloc(w->cap * sizeof(sirnn_block));
+    w->col = sirnn_scratch_alloc(SIRNN_IKNP_CHUNK / 8);
     if (w->rows == NULL || w->h0 == NULL || w->h1 == NULL || w->col == NULL) {
         sirnn_aiknp_ws_free(w);
         return SIRNN_ERR_NOMEM;
@@ -51,10 +36,10 @@ sirnn_status sirnn_aiknp_ws_init(sirnn_aiknp_ws *w, size_t cap)
 
 void sirnn_aiknp_ws_free(sirnn_aiknp_ws *w)
 {
-    ws_release(w->rows, SIRNN_IKNP_CHUNK * sizeof(sirnn_block));
-    ws_release(w->h0, w->cap * sizeof(sirnn_block));
-    ws_release(w->h1, w->cap * sizeof(sirnn_block));
-    ws_release(w->col, SIRNN_IKNP_CHUNK / 8);
+    sirnn_scratch_free(w->rows, SIRNN_IKNP_CHUNK * sizeof(sirnn_block));
+    sirnn_scratch_free(w->h0, w->cap * sizeof(sirnn_block));
+    sirnn_scratch_free(w->h1, w->cap * sizeof(sirnn_block));
+    sirnn_scratch_free(w->col, SIRNN_IKNP_CHUNK / 8);
     memset(w, 0, sizeof(*w));
 }
 
@@ -143,9 +128,9 @@ sirnn_status sirnn_akk_ws_init(sirnn_akk_ws *w, size_t cap)
 {
     memset(w, 0, sizeof(*w));
     w->cap = sirnn_otx_round(cap);
-    w->rows = ws_alloc(2 * w->cap * sizeof(sirnn_block));
-    w->h = ws_alloc(w->cap * sizeof(sirnn_block));
-    w->vals = ws_alloc(AKK_VALS * sizeof(uint64_t));
+    w->rows = sirnn_scratch_alloc(2 * w->cap * sizeof(sirnn_block));
+    w->h = sirnn_scratch_alloc(w->cap * sizeof(sirnn_block));
+    w->vals = sirnn_scratch_alloc(AKK_VALS * sizeof(uint64_t));
     if (w->rows == NULL || w->h == NULL || w->vals == NULL) {
         sirnn_akk_ws_free(w);
         return SIRNN_ERR_NOMEM;
@@ -155,9 +140,9 @@ sirnn_status sirnn_akk_ws_init(sirnn_akk_ws *w, size_t cap)
 
 void sirnn_akk_ws_free(sirnn_akk_ws *w)
 {
-    ws_release(w->rows, 2 * w->cap * sizeof(sirnn_block));
-    ws_release(w->h, w->cap * sizeof(sirnn_block));
-    ws_release(w->vals, AKK_VALS * sizeof(uint64_t));
+    sirnn_scratch_free(w->rows, 2 * w->cap * sizeof(sirnn_block));
+    sirnn_scratch_free(w->h, w->cap * sizeof(sirnn_block));
+    sirnn_scratch_free(w->vals, AKK_VALS * sizeof(uint64_t));
     memset(w, 0, sizeof(*w));
 }
 

@@ -6,28 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/scratch.h"
 #include "kernels/random.h"
 #include "kernels/transpose.h"
 
 /* Column buffers hold width rows of max_chunk bits; 64-byte aligned so that
  * every column (a multiple of 16 bytes) is block-aligned. */
-static void *alloc_aligned(size_t bytes)
-{
-    size_t rounded = (bytes + 63) & ~(size_t)63;
-    void *p = aligned_alloc(64, rounded == 0 ? 64 : rounded);
-    if (p != NULL)
-        memset(p, 0, rounded == 0 ? 64 : rounded);
-    return p;
-}
-
-static void free_wiped(void *p, size_t bytes)
-{
-    if (p != NULL) {
-        sirnn_memzero(p, bytes);
-        free(p);
-    }
-}
-
 static int valid_shape(unsigned width, size_t max_chunk)
 {
     return (width == 128 || width == 256) && max_chunk >= 128 && max_chunk % 128 == 0;
@@ -63,8 +47,8 @@ sirnn_status sirnn_otx_sender_init(sirnn_otx_sender *s, unsigned width, size_t m
     for (unsigned j = 0; j < width; j++)
         s->delta[j / 128].w[(j / 64) % 2] |= (uint64_t)(choices[j] & 1) << (j % 64);
     s->seeds = calloc(width, sizeof(sirnn_prg));
-    s->cols = alloc_aligned(width * max_chunk / 8);
-    s->u = alloc_aligned(width * max_chunk / 8);
+    s->cols = sirnn_scratch_alloc(width * max_chunk / 8);
+    s->u = sirnn_scratch_alloc(width * max_chunk / 8);
     if (s->seeds == NULL || s->cols == NULL || s->u == NULL) {
         sirnn_otx_sender_free(s);
         return SIRNN_ERR_NOMEM;
@@ -84,9 +68,9 @@ sirnn_status sirnn_otx_receiver_init(sirnn_otx_receiver *r, unsigned width, size
     r->width = width;
     r->max_chunk = max_chunk;
     r->seeds = calloc(2 * (size_t)width, sizeof(sirnn_prg));
-    r->cols = alloc_aligned(width * max_chunk / 8);
-    r->u = alloc_aligned(width * max_chunk / 8);
-    r->tmp = alloc_aligned(max_chunk / 8);
+    r->cols = sirnn_scratch_alloc(width * max_chunk / 8);
+    r->u = sirnn_scratch_alloc(width * max_chunk / 8);
+    r->tmp = sirnn_scratch_alloc(max_chunk / 8);
     if (r->seeds == NULL || r->cols == NULL || r->u == NULL || r->tmp == NULL) {
         sirnn_otx_receiver_free(r);
         return SIRNN_ERR_NOMEM;
@@ -101,8 +85,8 @@ void sirnn_otx_sender_free(sirnn_otx_sender *s)
 {
     size_t bytes = s->width * s->max_chunk / 8;
     free_streams(s->seeds, s->width);
-    free_wiped(s->cols, bytes);
-    free_wiped(s->u, bytes);
+    sirnn_scratch_free(s->cols, bytes);
+    sirnn_scratch_free(s->u, bytes);
     sirnn_memzero(s, sizeof(*s));
 }
 
@@ -110,9 +94,9 @@ void sirnn_otx_receiver_free(sirnn_otx_receiver *r)
 {
     size_t bytes = r->width * r->max_chunk / 8;
     free_streams(r->seeds, 2 * (size_t)r->width);
-    free_wiped(r->cols, bytes);
-    free_wiped(r->u, bytes);
-    free_wiped(r->tmp, r->max_chunk / 8);
+    sirnn_scratch_free(r->cols, bytes);
+    sirnn_scratch_free(r->u, bytes);
+    sirnn_scratch_free(r->tmp, r->max_chunk / 8);
     sirnn_memzero(r, sizeof(*r));
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/scratch.h"
 #include "kernels/crhash.h"
 #include "kernels/pack.h"
 #include "kernels/random.h"
@@ -30,22 +31,6 @@ typedef struct corr_job {
     uint8_t *out_128;        /* OT_128 */
 } corr_job;
 
-static void *alloc_scratch(size_t bytes)
-{
-    void *p = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
-    if (p != NULL)
-        memset(p, 0, bytes);
-    return p;
-}
-
-static void free_scratch(void *p, size_t bytes)
-{
-    if (p != NULL) {
-        sirnn_memzero(p, bytes);
-        free(p);
-    }
-}
-
 /* Largest correction: two 128-bit messages per OT. */
 #define WIRE_BYTES ((size_t)CHUNK * 32)
 #define ROWS_BYTES ((size_t)CHUNK * sizeof(sirnn_block))
@@ -58,11 +43,11 @@ sirnn_status sirnn_iknp_sender_init(sirnn_iknp_sender *s, const sirnn_block *key
     sirnn_status st = sirnn_otx_sender_init(&s->x, 128, CHUNK, keys, choices);
     if (st != SIRNN_OK)
         return st;
-    s->q = alloc_scratch(ROWS_BYTES);
-    s->h0 = alloc_scratch(ROWS_BYTES);
-    s->h1 = alloc_scratch(ROWS_BYTES);
-    s->wire = alloc_scratch(WIRE_BYTES);
-    s->vals = alloc_scratch(VALS_BYTES);
+    s->q = sirnn_scratch_alloc(ROWS_BYTES);
+    s->h0 = sirnn_scratch_alloc(ROWS_BYTES);
+    s->h1 = sirnn_scratch_alloc(ROWS_BYTES);
+    s->wire = sirnn_scratch_alloc(WIRE_BYTES);
+    s->vals = sirnn_scratch_alloc(VALS_BYTES);
     if (s->q == NULL || s->h0 == NULL || s->h1 == NULL || s->wire == NULL || s->vals == NULL) {
         sirnn_iknp_sender_free(s);
         return SIRNN_ERR_NOMEM;
@@ -76,12 +61,12 @@ sirnn_status sirnn_iknp_receiver_init(sirnn_iknp_receiver *r, const sirnn_block 
     sirnn_status st = sirnn_otx_receiver_init(&r->x, 128, CHUNK, keys);
     if (st != SIRNN_OK)
         return st;
-    r->t = alloc_scratch(ROWS_BYTES);
-    r->h[0] = alloc_scratch(ROWS_BYTES);
-    r->h[1] = alloc_scratch(ROWS_BYTES);
-    r->choice = alloc_scratch(CHUNK / 8);
-    r->wire = alloc_scratch(WIRE_BYTES);
-    r->vals = alloc_scratch(VALS_BYTES);
+    r->t = sirnn_scratch_alloc(ROWS_BYTES);
+    r->h[0] = sirnn_scratch_alloc(ROWS_BYTES);
+    r->h[1] = sirnn_scratch_alloc(ROWS_BYTES);
+    r->choice = sirnn_scratch_alloc(CHUNK / 8);
+    r->wire = sirnn_scratch_alloc(WIRE_BYTES);
+    r->vals = sirnn_scratch_alloc(VALS_BYTES);
     if (r->t == NULL || r->h[0] == NULL || r->h[1] == NULL || r->choice == NULL ||
         r->wire == NULL || r->vals == NULL) {
         sirnn_iknp_receiver_free(r);
@@ -93,23 +78,23 @@ sirnn_status sirnn_iknp_receiver_init(sirnn_iknp_receiver *r, const sirnn_block 
 void sirnn_iknp_sender_free(sirnn_iknp_sender *s)
 {
     sirnn_otx_sender_free(&s->x);
-    free_scratch(s->q, ROWS_BYTES);
-    free_scratch(s->h0, ROWS_BYTES);
-    free_scratch(s->h1, ROWS_BYTES);
-    free_scratch(s->wire, WIRE_BYTES);
-    free_scratch(s->vals, VALS_BYTES);
+    sirnn_scratch_free(s->q, ROWS_BYTES);
+    sirnn_scratch_free(s->h0, ROWS_BYTES);
+    sirnn_scratch_free(s->h1, ROWS_BYTES);
+    sirnn_scratch_free(s->wire, WIRE_BYTES);
+    sirnn_scratch_free(s->vals, VALS_BYTES);
     memset(s, 0, sizeof(*s));
 }
 
 void sirnn_iknp_receiver_free(sirnn_iknp_receiver *r)
 {
     sirnn_otx_receiver_free(&r->x);
-    free_scratch(r->t, ROWS_BYTES);
-    free_scratch(r->h[0], ROWS_BYTES);
-    free_scratch(r->h[1], ROWS_BYTES);
-    free_scratch(r->choice, CHUNK / 8);
-    free_scratch(r->wire, WIRE_BYTES);
-    free_scratch(r->vals, VALS_BYTES);
+    sirnn_scratch_free(r->t, ROWS_BYTES);
+    sirnn_scratch_free(r->h[0], ROWS_BYTES);
+    sirnn_scratch_free(r->h[1], ROWS_BYTES);
+    sirnn_scratch_free(r->choice, CHUNK / 8);
+    sirnn_scratch_free(r->wire, WIRE_BYTES);
+    sirnn_scratch_free(r->vals, VALS_BYTES);
     memset(r, 0, sizeof(*r));
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/scratch.h"
 #include "kernels/crhash.h"
 #include "kernels/pack.h"
 #include "kernels/random.h"
@@ -23,22 +24,6 @@ enum {
 #define ROWS_BYTES ((size_t)MAX_CHUNK * 2 * sizeof(sirnn_block))
 #define HASH_BYTES ((size_t)MAX_CHUNK * sizeof(sirnn_block))
 #define PLANE_WORDS ((size_t)MAX_CHUNK / 64)
-
-static void *alloc_scratch(size_t bytes)
-{
-    void *p = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
-    if (p != NULL)
-        memset(p, 0, bytes);
-    return p;
-}
-
-static void free_scratch(void *p, size_t bytes)
-{
-    if (p != NULL) {
-        sirnn_memzero(p, bytes);
-        free(p);
-    }
-}
 
 size_t sirnn_kkot_chunk(unsigned N, unsigned l)
 {
@@ -240,10 +225,10 @@ sirnn_status sirnn_kkot_sender_init(sirnn_kkot_sender *s, const sirnn_block *key
     sirnn_status st = sirnn_otx_sender_init(&s->x, WIDTH, MAX_CHUNK, keys, choices);
     if (st != SIRNN_OK)
         return st;
-    s->code = alloc_scratch(CODE_BYTES);
-    s->q = alloc_scratch(ROWS_BYTES);
-    s->pads = alloc_scratch(PAD_BYTES);
-    s->wire = alloc_scratch(WIRE_ALLOC);
+    s->code = sirnn_scratch_alloc(CODE_BYTES);
+    s->q = sirnn_scratch_alloc(ROWS_BYTES);
+    s->pads = sirnn_scratch_alloc(PAD_BYTES);
+    s->wire = sirnn_scratch_alloc(WIRE_ALLOC);
     if (s->code == NULL || s->q == NULL || s->pads == NULL || s->wire == NULL) {
         sirnn_kkot_sender_free(s);
         return SIRNN_ERR_NOMEM;
@@ -271,11 +256,11 @@ sirnn_status sirnn_kkot_receiver_init(sirnn_kkot_receiver *r, const sirnn_block 
     sirnn_status st = sirnn_otx_receiver_init(&r->x, WIDTH, MAX_CHUNK, keys);
     if (st != SIRNN_OK)
         return st;
-    r->planes = alloc_scratch(8 * PLANE_WORDS * sizeof(uint64_t));
-    r->t = alloc_scratch(ROWS_BYTES);
-    r->h[0] = alloc_scratch(HASH_BYTES);
-    r->h[1] = alloc_scratch(HASH_BYTES);
-    r->wire = alloc_scratch(WIRE_ALLOC);
+    r->planes = sirnn_scratch_alloc(8 * PLANE_WORDS * sizeof(uint64_t));
+    r->t = sirnn_scratch_alloc(ROWS_BYTES);
+    r->h[0] = sirnn_scratch_alloc(HASH_BYTES);
+    r->h[1] = sirnn_scratch_alloc(HASH_BYTES);
+    r->wire = sirnn_scratch_alloc(WIRE_ALLOC);
     if (r->planes == NULL || r->t == NULL || r->h[0] == NULL || r->h[1] == NULL ||
         r->wire == NULL) {
         sirnn_kkot_receiver_free(r);
@@ -287,21 +272,21 @@ sirnn_status sirnn_kkot_receiver_init(sirnn_kkot_receiver *r, const sirnn_block 
 void sirnn_kkot_sender_free(sirnn_kkot_sender *s)
 {
     sirnn_otx_sender_free(&s->x);
-    free_scratch(s->code, CODE_BYTES);
-    free_scratch(s->q, ROWS_BYTES);
-    free_scratch(s->pads, PAD_BYTES);
-    free_scratch(s->wire, WIRE_ALLOC);
+    sirnn_scratch_free(s->code, CODE_BYTES);
+    sirnn_scratch_free(s->q, ROWS_BYTES);
+    sirnn_scratch_free(s->pads, PAD_BYTES);
+    sirnn_scratch_free(s->wire, WIRE_ALLOC);
     memset(s, 0, sizeof(*s));
 }
 
 void sirnn_kkot_receiver_free(sirnn_kkot_receiver *r)
 {
     sirnn_otx_receiver_free(&r->x);
-    free_scratch(r->planes, 8 * PLANE_WORDS * sizeof(uint64_t));
-    free_scratch(r->t, ROWS_BYTES);
-    free_scratch(r->h[0], HASH_BYTES);
-    free_scratch(r->h[1], HASH_BYTES);
-    free_scratch(r->wire, WIRE_ALLOC);
+    sirnn_scratch_free(r->planes, 8 * PLANE_WORDS * sizeof(uint64_t));
+    sirnn_scratch_free(r->t, ROWS_BYTES);
+    sirnn_scratch_free(r->h[0], HASH_BYTES);
+    sirnn_scratch_free(r->h[1], HASH_BYTES);
+    sirnn_scratch_free(r->wire, WIRE_ALLOC);
     memset(r, 0, sizeof(*r));
 }
 

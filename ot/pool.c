@@ -6,27 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/scratch.h"
 #include "kernels/crhash.h"
 #include "kernels/pack.h"
 #include "kernels/random.h"
 
 enum { STEP = SIRNN_POOL_STEP };
-
-static void *alloc_scratch(size_t bytes)
-{
-    void *p = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
-    if (p != NULL)
-        memset(p, 0, bytes);
-    return p;
-}
-
-static void free_scratch(void *p, size_t bytes)
-{
-    if (p != NULL) {
-        sirnn_memzero(p, bytes);
-        free(p);
-    }
-}
 
 static size_t min_size(size_t a, size_t b)
 {
@@ -41,13 +26,13 @@ sirnn_status sirnn_ot_pool_init(sirnn_ot_pool *p, size_t cap)
 {
     memset(p, 0, sizeof(*p));
     p->cap = cap < 128 ? 128 : sirnn_otx_round(cap);
-    p->rows = alloc_scratch(p->cap * sizeof(sirnn_block));
-    p->bits = alloc_scratch(p->cap);
-    p->k0 = alloc_scratch(STEP_KEYS);
-    p->k1 = alloc_scratch(STEP_KEYS);
-    p->choice = alloc_scratch(STEP);
-    p->wire = alloc_scratch(STEP_WIRE);
-    p->vals = alloc_scratch(STEP_VALS);
+    p->rows = sirnn_scratch_alloc(p->cap * sizeof(sirnn_block));
+    p->bits = sirnn_scratch_alloc(p->cap);
+    p->k0 = sirnn_scratch_alloc(STEP_KEYS);
+    p->k1 = sirnn_scratch_alloc(STEP_KEYS);
+    p->choice = sirnn_scratch_alloc(STEP);
+    p->wire = sirnn_scratch_alloc(STEP_WIRE);
+    p->vals = sirnn_scratch_alloc(STEP_VALS);
     if (p->rows == NULL || p->bits == NULL || p->k0 == NULL || p->k1 == NULL ||
         p->choice == NULL || p->wire == NULL || p->vals == NULL) {
         sirnn_ot_pool_free(p);
@@ -58,13 +43,13 @@ sirnn_status sirnn_ot_pool_init(sirnn_ot_pool *p, size_t cap)
 
 void sirnn_ot_pool_free(sirnn_ot_pool *p)
 {
-    free_scratch(p->rows, p->cap * sizeof(sirnn_block));
-    free_scratch(p->bits, p->cap);
-    free_scratch(p->k0, STEP_KEYS);
-    free_scratch(p->k1, STEP_KEYS);
-    free_scratch(p->choice, STEP);
-    free_scratch(p->wire, STEP_WIRE);
-    free_scratch(p->vals, STEP_VALS);
+    sirnn_scratch_free(p->rows, p->cap * sizeof(sirnn_block));
+    sirnn_scratch_free(p->bits, p->cap);
+    sirnn_scratch_free(p->k0, STEP_KEYS);
+    sirnn_scratch_free(p->k1, STEP_KEYS);
+    sirnn_scratch_free(p->choice, STEP);
+    sirnn_scratch_free(p->wire, STEP_WIRE);
+    sirnn_scratch_free(p->vals, STEP_VALS);
     memset(p, 0, sizeof(*p));
 }
 
