@@ -66,6 +66,16 @@ struct sirnn_party;
 struct sirnn_config;
 int bench_tcp_pair(struct sirnn_party **server, struct sirnn_party **client,
                    const struct sirnn_config *cfg);
+/*
+ * The standard two-party measurement (bench/bench_2pc.c): a loopback TCP
+ * pair with p->threads lanes, a warm-up call, p->runs timed calls of n
+ * elements (median), bits over the timed calls, and rounds from one extra
+ * call with n = 1. call() runs one protocol call for the party of `role`
+ * (0 server, 1 client) on its own arrays in ctx. Returns 0 on success.
+ */
+typedef int (*bench_call_fn)(void *ctx, struct sirnn_party *party, int role, size_t n);
+int bench_two_party(const bench_params *p, bench_call_fn call, void *ctx, bench_result *r);
+
 /* Run fn0(arg0) here and fn1(arg1) on a new thread; 0 if both returned 0. */
 int bench_run2(int (*fn0)(void *), void *arg0, int (*fn1)(void *), void *arg1);
 

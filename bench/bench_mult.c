@@ -1,37 +1,27 @@
 /*
  * Benchmarks of the SIRNN multiplication family: both parties in this
  * process over loopback TCP, the server on one thread, the client on
- * another (the model is bench/bench_arith.c).
+ * another, measured with bench_two_party() (bench/bench_2pc.c).
  *
  *   mult    m, k, l (m x k -> l bits, default 16 x 16 -> 32), signed=0/1,
  *           msb=1 (both MSBs known: sirnn_mult_msb)
- *
- * Setup (handshake, base OTs, one warm-up call) is outside the figures.
- * bits_per_op counts both directions over the timed runs; rounds is the
- * flights of both parties in one extra call with n = 1, after both parties
- * exchanged one byte.
+ *   matmul  d2, d3, bits; n = d1 (server weights in the clear; per row)
  */
 #include "bench/bench.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sirnn/arith.h"
-#include "sirnn/ot.h"
 #include "sirnn/party.h"
-#include "net/party_internal.h"
 
 typedef struct mult_bench {
     size_t n;
     unsigned m, k, l, sgn, msb;
     int mm;              /* matmul: n is d1 (rows of A) */
     size_t d2, d3;
-    unsigned threads, runs;
     uint64_t *x[2], *y[2], *out[2];
     uint8_t *mx[2], *my[2];
-    pthread_barrier_t barrier;
-    double *times;
 } mult_bench;
 
 static sirnn_status mult_call(mult_bench *b, sirnn_party *p, int r, size_t n)
@@ -45,59 +35,6 @@ static sirnn_status mult_call(mult_bench *b, sirnn_party *p, int r, size_t n)
     return sirnn_mult(p, n, b->out[r], b->x[r], b->y[r], b->m, b->k, b->l, (int)b->sgn);
 }
 
-typedef struct side_arg {
-    mult_bench *b;
-    sirnn_party *p;
-    int r;
-    sirnn_stats stats[3];
-    sirnn_status st;
-} side_arg;
-
-/* Both parties send one byte, then receive the peer's, on every lane. */
-static sirnn_status lane_sync(sirnn_party *p)
-{
-    uint8_t byte = 0;
-    for (unsigned i = 0; i < p->nlanes; i++) {
-        sirnn_channel *ch = &p->lanes[i].ch;
-        sirnn_status st = sirnn_channel_send(ch, &byte, 1);
-        if (st == SIRNN_OK)
-            st = sirnn_channel_recv(ch, &byte, 1);
-        if (st != SIRNN_OK)
-            return st;
-    }
-    return SIRNN_OK;
-}
-
-static void *mult_side(void *arg)
-{
-    side_arg *a = arg;
-    mult_bench *b = a->b;
-    sirnn_status st = sirnn_ot_setup(a->p);
-    if (st == SIRNN_OK)
-        st = mult_call(b, a->p, a->r, b->n);
-    sirnn_party_stats(a->p, &a->stats[0]);
-    for (unsigned run = 0; run < b->runs; run++) {
-        pthread_barrier_wait(&b->barrier);
-        double t0 = bench_now_ns();
-        if (st == SIRNN_OK)
-            st = mult_call(b, a->p, a->r, b->n);
-        pthread_barrier_wait(&b->barrier);
-        if (a->r == 0)
-            b->times[run] = bench_now_ns() - t0;
-    }
-    sirnn_party_stats(a->p, &a->stats[1]);
-    if (st == SIRNN_OK)
-        st = lane_sync(a->p);
-    sirnn_stats synced;
-    sirnn_party_stats(a->p, &synced);
-    a->stats[1].flights = synced.flights;
-    if (st == SIRNN_OK)
-        st = mult_call(b, a->p, a->r, 1);
-    sirnn_party_stats(a->p, &a->stats[2]);
-    a->st = st;
-    return NULL;
-}
-
 static void free_buffers(mult_bench *b)
 {
     for (int r = 0; r < 2; r++) {
@@ -107,21 +44,19 @@ static void free_buffers(mult_bench *b)
         free(b->mx[r]);
         free(b->my[r]);
     }
-    free(b->times);
 }
 
 static int alloc_buffers(mult_bench *b)
 {
     const size_t n = b->mm ? b->n * (b->d2 + b->d3) + b->d2 * b->d3 : b->n;
     uint64_t s = 0x9e3779b97f4a7c15ULL;
-    b->times = calloc(b->runs, sizeof(double));
     for (int r = 0; r < 2; r++) {
         b->x[r] = malloc(n * sizeof(uint64_t));
         b->y[r] = malloc(n * sizeof(uint64_t));
         b->out[r] = malloc(n * sizeof(uint64_t));
         b->mx[r] = malloc(n);
         b->my[r] = malloc(n);
-        if (!b->x[r] || !b->y[r] || !b->out[r] || !b->mx[r] || !b->my[r] || !b->times)
+        if (!b->x[r] || !b->y[r] || !b->out[r] || !b->mx[r] || !b->my[r])
             return -1;
         for (size_t i = 0; i < n; i++) {
             s = s * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -134,47 +69,15 @@ static int alloc_buffers(mult_bench *b)
     return 0;
 }
 
+static int mult_bench_call(void *ctx, sirnn_party *party, int role, size_t n)
+{
+    return mult_call(ctx, party, role, n);
+}
+
 static int run_mult_bench(mult_bench *b, const bench_params *p, bench_result *r)
 {
     b->n = p->n;
-    b->threads = p->threads;
-    b->runs = p->runs;
-    if (b->n == 0 || alloc_buffers(b) != 0) {
-        free_buffers(b);
-        return 1;
-    }
-    sirnn_config cfg = sirnn_config_default();
-    cfg.threads = b->threads;
-    cfg.timeout_ms = 300000;
-    sirnn_party *srv = NULL, *cli = NULL;
-    if (bench_tcp_pair(&srv, &cli, &cfg) != 0) {
-        free_buffers(b);
-        return 2;
-    }
-    int rc = 0;
-    pthread_t th;
-    pthread_barrier_init(&b->barrier, NULL, 2);
-    side_arg s0 = {.b = b, .p = srv, .r = 0}, s1 = {.b = b, .p = cli, .r = 1};
-    if (pthread_create(&th, NULL, mult_side, &s1) != 0) {
-        rc = 3;
-    } else {
-        mult_side(&s0);
-        pthread_join(th, NULL);
-        if (s0.st != SIRNN_OK || s1.st != SIRNN_OK)
-            rc = 4;
-    }
-    if (rc == 0) {
-        const double ops = (double)b->n * b->runs;
-        const uint64_t bytes = (s0.stats[1].bytes_sent - s0.stats[0].bytes_sent) +
-                               (s1.stats[1].bytes_sent - s1.stats[0].bytes_sent);
-        r->ns_per_op = bench_median(b->times, b->runs) / (double)b->n;
-        r->bits_per_op = 8.0 * (double)bytes / ops;
-        r->rounds = (double)((s0.stats[2].flights - s0.stats[1].flights) +
-                             (s1.stats[2].flights - s1.stats[1].flights));
-    }
-    pthread_barrier_destroy(&b->barrier);
-    sirnn_party_free(srv);
-    sirnn_party_free(cli);
+    int rc = b->n == 0 || alloc_buffers(b) != 0 ? 1 : bench_two_party(p, mult_bench_call, b, r);
     free_buffers(b);
     return rc;
 }

@@ -1,0 +1,124 @@
+/*
+ * The shared two-party measurement: both parties in this process over
+ * loopback TCP, the server (party 0) on this thread and the client on a
+ * second one.
+ *
+ * Setup (handshake, base OTs, one warm-up call) is outside the figures.
+ * Each timed run starts when both threads pass a barrier and stops when both
+ * have finished; ns_per_op is the median run over n. bits_per_op counts both
+ * directions over the timed runs. rounds is the flights of both parties in
+ * one extra call with n = 1, made after both parties exchanged one byte on
+ * every lane (so that each party's first send of the call starts a new
+ * flight).
+ */
+#include "bench/bench.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "sirnn/party.h"
+#include "net/party_internal.h"
+
+typedef struct two_party_run {
+    const bench_params *params;
+    bench_call_fn call;
+    void *ctx;
+    pthread_barrier_t barrier;
+    double *times;
+} two_party_run;
+
+typedef struct side {
+    two_party_run *run;
+    sirnn_party *party;
+    int role;
+    sirnn_stats before, after, single;
+    int st;
+} side;
+
+/* Both parties send one byte, then receive the peer's, on every lane. */
+static sirnn_status lane_sync(sirnn_party *p)
+{
+    uint8_t byte = 0;
+    for (unsigned i = 0; i < p->nlanes; i++) {
+        sirnn_channel *ch = &p->lanes[i].ch;
+        sirnn_status st = sirnn_channel_send(ch, &byte, 1);
+        if (st == SIRNN_OK)
+            st = sirnn_channel_recv(ch, &byte, 1);
+        if (st != SIRNN_OK)
+            return st;
+    }
+    return SIRNN_OK;
+}
+
+static void *side_main(void *arg)
+{
+    side *s = arg;
+    two_party_run *run = s->run;
+    const size_t n = run->params->n;
+    int st = run->call(run->ctx, s->party, s->role, n); /* warm-up */
+    sirnn_party_stats(s->party, &s->before);
+    for (unsigned i = 0; i < run->params->runs; i++) {
+        pthread_barrier_wait(&run->barrier);
+        double t0 = bench_now_ns();
+        if (st == 0)
+            st = run->call(run->ctx, s->party, s->role, n);
+        pthread_barrier_wait(&run->barrier);
+        if (s->role == 0)
+            run->times[i] = bench_now_ns() - t0;
+    }
+    sirnn_party_stats(s->party, &s->after);
+    if (st == 0)
+        st = lane_sync(s->party);
+    sirnn_stats synced;
+    sirnn_party_stats(s->party, &synced);
+    if (st == 0)
+        st = run->call(run->ctx, s->party, s->role, 1);
+    sirnn_party_stats(s->party, &s->single);
+    s->single.flights -= synced.flights;
+    s->st = st;
+    return NULL;
+}
+
+int bench_two_party(const bench_params *p, bench_call_fn call, void *ctx, bench_result *r)
+{
+    if (p->n == 0 || p->runs == 0)
+        return 1;
+    two_party_run run = {.params = p, .call = call, .ctx = ctx};
+    run.times = calloc(p->runs, sizeof(double));
+    if (run.times == NULL)
+        return 1;
+    sirnn_config cfg = sirnn_config_default();
+    cfg.threads = p->threads;
+    cfg.timeout_ms = 300000;
+    sirnn_party *srv = NULL, *cli = NULL;
+    if (bench_tcp_pair(&srv, &cli, &cfg) != 0) {
+        free(run.times);
+        return 2;
+    }
+    int rc = 0;
+    pthread_t th;
+    pthread_barrier_init(&run.barrier, NULL, 2);
+    side s0 = {.run = &run, .party = srv, .role = 0};
+    side s1 = {.run = &run, .party = cli, .role = 1};
+    if (pthread_create(&th, NULL, side_main, &s1) != 0) {
+        rc = 3;
+    } else {
+        side_main(&s0);
+        pthread_join(th, NULL);
+        if (s0.st != 0 || s1.st != 0)
+            rc = 4;
+    }
+    if (rc == 0) {
+        const double ops = (double)p->n * p->runs;
+        const uint64_t bytes = (s0.after.bytes_sent - s0.before.bytes_sent) +
+                               (s1.after.bytes_sent - s1.before.bytes_sent);
+        r->ns_per_op = bench_median(run.times, p->runs) / (double)p->n;
+        r->bits_per_op = 8.0 * (double)bytes / ops;
+        r->rounds = (double)(s0.single.flights + s1.single.flights);
+    }
+    pthread_barrier_destroy(&run.barrier);
+    sirnn_party_free(srv);
+    sirnn_party_free(cli);
+    free(run.times);
+    return rc;
+}
