@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "sirnn/party.h"
+
 uint64_t test_seed(void)
 {
     static int have = 0;
@@ -124,4 +126,35 @@ int test_run2(test_party_fn fn0, void *arg0, test_party_fn fn1, void *arg1,
     if (rc1)
         *rc1 = r1;
     return r0 != 0 ? r0 : r1;
+}
+
+uint64_t test_mask(unsigned l)
+{
+    return l >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << l) - 1;
+}
+
+uint64_t test_round128(uint64_t n)
+{
+    return (n + 127) / 128 * 128;
+}
+
+uint64_t test_cdiv(uint64_t a, uint64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+void test_pair_open(unsigned threads, sirnn_party **srv, sirnn_party **cli)
+{
+    sirnn_config cfg = sirnn_config_default();
+    cfg.threads = threads;
+    cfg.test_mode = 1;
+    cfg.test_seed = test_seed();
+    assert_int_equal(sirnn_party_pair(srv, cli, &cfg), SIRNN_OK);
+}
+
+void test_pair_close(sirnn_party **srv, sirnn_party **cli)
+{
+    sirnn_party_free(*srv);
+    sirnn_party_free(*cli);
+    *srv = *cli = NULL;
 }

@@ -40,6 +40,19 @@ typedef int (*test_party_fn)(void *arg);
 int test_run2(test_party_fn fn0, void *arg0, test_party_fn fn1, void *arg1,
               int *rc0, int *rc1);
 
+/* Mask of the low l bits (0 <= l <= 64); n rounded up to a multiple of 128
+ * (the OT-extension granularity); ceil(a / b). */
+uint64_t test_mask(unsigned l);
+uint64_t test_round128(uint64_t n);
+uint64_t test_cdiv(uint64_t a, uint64_t b);
+
+/* An in-process pair of parties with `threads` lanes, in test mode seeded
+ * from test_seed() (reproducible), OT engines set up. Asserts (cmocka) on
+ * failure, so call it from the main thread. Close frees both and NULLs them. */
+struct sirnn_party;
+void test_pair_open(unsigned threads, struct sirnn_party **srv, struct sirnn_party **cli);
+void test_pair_close(struct sirnn_party **srv, struct sirnn_party **cli);
+
 /* A thread handle for tests that need more control. */
 typedef struct test_thread {
     pthread_t th;

@@ -18,41 +18,19 @@
 
 static sirnn_party *g_srv, *g_cli;
 
-static inline uint64_t mc_mask(unsigned l)
-{
-    return l >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << l) - 1;
-}
-
-static inline uint64_t mc_r128(uint64_t n)
-{
-    return (n + 127) / 128 * 128;
-}
-
-static inline uint64_t mc_cdiv(uint64_t a, uint64_t b)
-{
-    return (a + b - 1) / b;
-}
-
-static inline int mc_setup_run(void *arg)
-{
-    return sirnn_ot_setup(arg) != SIRNN_OK;
-}
+/* Older names of the harness helpers. */
+#define mc_mask test_mask
+#define mc_r128 test_round128
+#define mc_cdiv test_cdiv
 
 static inline void mc_open(unsigned threads)
 {
-    sirnn_config cfg = sirnn_config_default();
-    cfg.threads = threads;
-    cfg.test_mode = 1;
-    cfg.test_seed = test_seed();
-    assert_int_equal(sirnn_party_pair(&g_srv, &g_cli, &cfg), SIRNN_OK);
-    assert_int_equal(test_run2(mc_setup_run, g_srv, mc_setup_run, g_cli, NULL, NULL), 0);
+    test_pair_open(threads, &g_srv, &g_cli);
 }
 
 static inline void mc_close(void)
 {
-    sirnn_party_free(g_srv);
-    sirnn_party_free(g_cli);
-    g_srv = g_cli = NULL;
+    test_pair_close(&g_srv, &g_cli);
 }
 
 /* A call of one party: fills st; the runner records bytes and flights. */

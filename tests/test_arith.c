@@ -13,16 +13,6 @@
 #include "sirnn/fixed.h"
 #include "sirnn/ot.h"
 
-static uint64_t lmask(unsigned l)
-{
-    return l >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << l) - 1;
-}
-
-static uint64_t round128(uint64_t n)
-{
-    return (n + 127) / 128 * 128;
-}
-
 static uint64_t bytes_of(uint64_t n, unsigned l)
 {
     return (n * l + 7) / 8;
@@ -32,26 +22,14 @@ static uint64_t bytes_of(uint64_t n, unsigned l)
 
 static sirnn_party *g_srv, *g_cli;
 
-static int setup_run(void *arg)
-{
-    return sirnn_ot_setup(arg) != SIRNN_OK;
-}
-
 static void open_pair(unsigned threads)
 {
-    sirnn_config cfg = sirnn_config_default();
-    cfg.threads = threads;
-    cfg.test_mode = 1;
-    cfg.test_seed = test_seed();
-    assert_int_equal(sirnn_party_pair(&g_srv, &g_cli, &cfg), SIRNN_OK);
-    assert_int_equal(test_run2(setup_run, g_srv, setup_run, g_cli, NULL, NULL), 0);
+    test_pair_open(threads, &g_srv, &g_cli);
 }
 
 static void close_pair(void)
 {
-    sirnn_party_free(g_srv);
-    sirnn_party_free(g_cli);
-    g_srv = g_cli = NULL;
+    test_pair_close(&g_srv, &g_cli);
 }
 
 static int group_setup(void **state)
@@ -182,24 +160,24 @@ static uint64_t pick_value(test_rng *rng, size_t i, unsigned l)
     case 0:
         return 0;
     case 1:
-        return 1 & lmask(l);
+        return 1 & test_mask(l);
     case 2:
-        return lmask(l);
+        return test_mask(l);
     case 3:
         return half;
     case 4:
         return half - 1;
     default:
-        return test_rng_next(rng) & lmask(l);
+        return test_rng_next(rng) & test_mask(l);
     }
 }
 
 /* Shares of v: x0 random (sometimes with junk above l, which must be ignored). */
 static void share_value(test_rng *rng, uint64_t v, unsigned l, uint64_t *x0, uint64_t *x1)
 {
-    uint64_t r = test_rng_next(rng) & lmask(l);
+    uint64_t r = test_rng_next(rng) & test_mask(l);
     *x0 = r;
-    *x1 = (v - r) & lmask(l);
+    *x1 = (v - r) & test_mask(l);
 }
 
 static void share_bit(test_rng *rng, uint8_t v, uint8_t *b0, uint8_t *b1)
@@ -240,9 +218,9 @@ static void test_share_reveal(void **state)
                 run_case(&c);
                 for (size_t i = 0; i < n; i++) {
                     uint64_t *o0 = c.alias ? c.x[0] : c.out[0], *o1 = c.alias ? c.x[1] : c.out[1];
-                    assert_int_equal((o0[i] + o1[i]) & lmask(l), v[i]);
-                    assert_int_equal(o0[i] & ~lmask(l), 0);
-                    assert_int_equal(o1[i] & ~lmask(l), 0);
+                    assert_int_equal((o0[i] + o1[i]) & test_mask(l), v[i]);
+                    assert_int_equal(o0[i] & ~test_mask(l), 0);
+                    assert_int_equal(o1[i] & ~test_mask(l), 0);
                 }
                 assert_int_equal(c.sent[owner], bytes_of(n, l));
                 assert_int_equal(c.sent[1 - owner], 0);
@@ -316,7 +294,7 @@ static void test_local_ops(void **state)
             share_value(&rng, vb[i], l, &b[0][i], &b[1][i]);
         }
         const uint64_t c = test_rng_next(&rng);
-        const uint64_t m = lmask(l);
+        const uint64_t m = test_mask(l);
         for (int k = 0; k < 6; k++) {
             for (int r = 0; r < 2; r++) {
                 sirnn_status st = SIRNN_ERR_ARG;
@@ -341,9 +319,9 @@ static void test_local_ops(void **state)
                 case 4: want = va[i] + c; break;
                 case 5: lo = (l + 1) / 2; want = va[i]; break;
                 }
-                assert_int_equal((o[0][i] + o[1][i]) & lmask(lo), want & lmask(lo));
-                assert_int_equal(o[0][i] & ~lmask(lo), 0);
-                assert_int_equal(o[1][i] & ~lmask(lo), 0);
+                assert_int_equal((o[0][i] + o[1][i]) & test_mask(lo), want & test_mask(lo));
+                assert_int_equal(o[0][i] & ~test_mask(lo), 0);
+                assert_int_equal(o[1][i] & ~test_mask(lo), 0);
             }
         }
         /* In place. */
@@ -391,15 +369,15 @@ static void check_b2a(test_rng *rng, size_t n, unsigned l)
     }
     run_case(&c);
     for (size_t i = 0; i < n; i++) {
-        assert_int_equal((c.out[0][i] + c.out[1][i]) & lmask(l), sirnn_ref_b2a(v[i], l));
-        assert_int_equal(c.out[0][i] & ~lmask(l), 0);
-        assert_int_equal(c.out[1][i] & ~lmask(l), 0);
+        assert_int_equal((c.out[0][i] + c.out[1][i]) & test_mask(l), sirnn_ref_b2a(v[i], l));
+        assert_int_equal(c.out[0][i] & ~test_mask(l), 0);
+        assert_int_equal(c.out[1][i] & ~test_mask(l), 0);
     }
     /* 128 + (l - 1) bits: columns from party 1, corrections from party 0. */
     if (l == 1) {
         assert_int_equal(c.sent[0] + c.sent[1], 0);
     } else {
-        assert_int_equal(c.sent[1], 16 * round128(n));
+        assert_int_equal(c.sent[1], 16 * test_round128(n));
         assert_int_equal(c.sent[0], bytes_of(n, l - 1));
         assert_true(c.flights[0] + c.flights[1] <= (n <= 4096 ? 2 : 2 * ((n + 4095) / 4096)));
     }
@@ -438,12 +416,12 @@ static void check_mux(test_rng *rng, size_t n, unsigned l, int two, int alias)
     for (size_t i = 0; i < n; i++) {
         const uint64_t *o0 = alias == 2 ? c.y[0] : alias ? c.x[0] : c.out[0];
         const uint64_t *o1 = alias == 2 ? c.y[1] : alias ? c.x[1] : c.out[1];
-        assert_int_equal((o0[i] + o1[i]) & lmask(l), sirnn_ref_mux(s[i], vx[i], two ? vy[i] : 0, l));
-        assert_int_equal(o0[i] & ~lmask(l), 0);
-        assert_int_equal(o1[i] & ~lmask(l), 0);
+        assert_int_equal((o0[i] + o1[i]) & test_mask(l), sirnn_ref_mux(s[i], vx[i], two ? vy[i] : 0, l));
+        assert_int_equal(o0[i] & ~test_mask(l), 0);
+        assert_int_equal(o1[i] & ~test_mask(l), 0);
     }
     for (int r = 0; r < 2; r++)
-        assert_int_equal(c.sent[r], 16 * round128(n) + bytes_of(n, l));
+        assert_int_equal(c.sent[r], 16 * test_round128(n) + bytes_of(n, l));
     /* Two flights per party (one fewer if the previous call ended with a send). */
     if (n > 0 && n <= 4096) {
         assert_true(c.flights[0] >= 1 && c.flights[0] <= 2);
@@ -496,7 +474,7 @@ static void check_and(test_rng *rng, size_t n, int alias)
     /* Pairs: 1-of-16 OT of 2-bit messages (256 + 32 bits); an odd last
      * element: 1-of-4 OT of 1-bit messages (256 + 4 bits). */
     const uint64_t pairs = n / 2, odd = n % 2;
-    assert_int_equal(c.sent[1], 32 * round128(pairs + odd));
+    assert_int_equal(c.sent[1], 32 * test_round128(pairs + odd));
     assert_int_equal(c.sent[0], 4 * pairs + odd);
     free(va);
     free(vb);
@@ -569,15 +547,15 @@ static void test_two_lanes(void **state)
     uint64_t *vx = calloc(n, 8);
     for (size_t i = 0; i < n; i++) {
         s[i] = (uint8_t)(test_rng_next(&rng) & 1);
-        vx[i] = test_rng_next(&rng) & lmask(20);
+        vx[i] = test_rng_next(&rng) & test_mask(20);
         share_bit(&rng, s[i], &c.a[0][i], &c.a[1][i]);
         share_value(&rng, vx[i], 20, &c.x[0][i], &c.x[1][i]);
     }
     run_case(&c);
     for (size_t i = 0; i < n; i++)
-        assert_int_equal((c.out[0][i] + c.out[1][i]) & lmask(20), sirnn_ref_mux(s[i], vx[i], 0, 20));
+        assert_int_equal((c.out[0][i] + c.out[1][i]) & test_mask(20), sirnn_ref_mux(s[i], vx[i], 0, 20));
     for (int r = 0; r < 2; r++)
-        assert_int_equal(c.sent[r], 16 * (round128(500) + round128(501)) + bytes_of(500, 20) +
+        assert_int_equal(c.sent[r], 16 * (test_round128(500) + test_round128(501)) + bytes_of(500, 20) +
                                         bytes_of(501, 20));
     free(s);
     free(vx);
@@ -591,7 +569,7 @@ static void test_two_lanes(void **state)
     run_case(&d);
     for (size_t i = 0; i < n; i++)
         assert_int_equal(d.bout[0][i] ^ d.bout[1][i], (i & 1) & ((i >> 1) & 1));
-    assert_int_equal(d.sent[1], 32 * (round128(250) + round128(251)));
+    assert_int_equal(d.sent[1], 32 * (test_round128(250) + test_round128(251)));
     assert_int_equal(d.sent[0], 4 * 250 + 4 * 250 + 1);
     case_free(&d);
     close_pair();

@@ -15,43 +15,16 @@
 #include "sirnn/fixed.h"
 #include "sirnn/ot.h"
 
-static uint64_t lmask(unsigned l)
-{
-    return l >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << l) - 1;
-}
-
-static uint64_t round128(uint64_t n)
-{
-    return (n + 127) / 128 * 128;
-}
-
-static uint64_t cdiv(uint64_t a, uint64_t b)
-{
-    return (a + b - 1) / b;
-}
-
 static sirnn_party *g_srv, *g_cli;
-
-static int setup_run(void *arg)
-{
-    return sirnn_ot_setup(arg) != SIRNN_OK;
-}
 
 static void open_pair(unsigned threads)
 {
-    sirnn_config cfg = sirnn_config_default();
-    cfg.threads = threads;
-    cfg.test_mode = 1;
-    cfg.test_seed = test_seed();
-    assert_int_equal(sirnn_party_pair(&g_srv, &g_cli, &cfg), SIRNN_OK);
-    assert_int_equal(test_run2(setup_run, g_srv, setup_run, g_cli, NULL, NULL), 0);
+    test_pair_open(threads, &g_srv, &g_cli);
 }
 
 static void close_pair(void)
 {
-    sirnn_party_free(g_srv);
-    sirnn_party_free(g_cli);
-    g_srv = g_cli = NULL;
+    test_pair_close(&g_srv, &g_cli);
 }
 
 static int group_setup(void **state)
@@ -194,22 +167,22 @@ static cost cmp_cost(size_t n, unsigned l, unsigned m, int want_eq, int eq_only)
         const unsigned b = eq_only ? 1 : (j == 0 && !want_eq) ? 1 : 2;
         if (w == 1) {
             ik += n;
-            msgs += cdiv(2 * n * b, 8);
+            msgs += test_cdiv(2 * n * b, 8);
         } else {
             kk += n;
-            msgs += cdiv(n * ((uint64_t)1 << w) * b, 8);
+            msgs += test_cdiv(n * ((uint64_t)1 << w) * b, 8);
         }
     }
-    kk += P * n + cdiv(S * n, 2);
+    kk += P * n + test_cdiv(S * n, 2);
     msgs += 2 * P * n + 4 * (S * n / 2) + (S * n) % 2;
-    const uint64_t open = (2 * S + 3 * P) * cdiv(n, 8);
-    cost c = {.p0 = msgs + open, .p1 = 32 * round128(kk) + 16 * round128(ik) + open};
+    const uint64_t open = (2 * S + 3 * P) * test_cdiv(n, 8);
+    cost c = {.p0 = msgs + open, .p1 = 32 * test_round128(kk) + 16 * test_round128(ik) + open};
     return c;
 }
 
 static cost mux_cost(size_t n, unsigned l)
 {
-    cost c = {16 * round128(n) + cdiv(n * l, 8), 16 * round128(n) + cdiv(n * l, 8)};
+    cost c = {16 * test_round128(n) + test_cdiv(n * l, 8), 16 * test_round128(n) + test_cdiv(n * l, 8)};
     return c;
 }
 
@@ -218,7 +191,7 @@ static cost mux_cost(size_t n, unsigned l)
 /* Pairs (x, y) of l-bit values: edges first, then random. */
 static void pick_pair(test_rng *rng, size_t i, unsigned l, uint64_t *x, uint64_t *y)
 {
-    const uint64_t M = lmask(l), half = (uint64_t)1 << (l - 1);
+    const uint64_t M = test_mask(l), half = (uint64_t)1 << (l - 1);
     const uint64_t r = test_rng_next(rng) & M;
     const uint64_t top = half, low = 1;
     switch (i) {
@@ -246,9 +219,9 @@ static void pick_pair(test_rng *rng, size_t i, unsigned l, uint64_t *x, uint64_t
 /* Shares of a value: x0 random. */
 static void share_value(test_rng *rng, uint64_t v, unsigned l, uint64_t *x0, uint64_t *x1)
 {
-    uint64_t r = test_rng_next(rng) & lmask(l);
+    uint64_t r = test_rng_next(rng) & test_mask(l);
     *x0 = r;
-    *x1 = (v - r) & lmask(l);
+    *x1 = (v - r) & test_mask(l);
 }
 
 static size_t big_n(void)
@@ -266,7 +239,7 @@ static void check_mill(test_rng *rng, size_t n, unsigned l, unsigned m, int op, 
     for (size_t i = 0; i < n; i++) {
         pick_pair(rng, i, l, &c.x[0][i], &c.x[1][i]);
         if (i % 7 == 6) /* junk above l is ignored */
-            c.x[0][i] |= ~lmask(l);
+            c.x[0][i] |= ~test_mask(l);
     }
     run_case(&c);
     for (size_t i = 0; i < n; i++) {
@@ -388,7 +361,7 @@ static void test_eq(void **state)
 /* Shares (x0, x1) of an l-bit value with chosen wrap behaviour: edges first. */
 static void pick_shares(test_rng *rng, size_t i, unsigned l, uint64_t *x0, uint64_t *x1)
 {
-    const uint64_t M = lmask(l), half = (uint64_t)1 << (l - 1);
+    const uint64_t M = test_mask(l), half = (uint64_t)1 << (l - 1);
     const uint64_t r = test_rng_next(rng) & M;
     switch (i) {
     case 0: *x0 = 0; *x1 = 0; break;
@@ -427,7 +400,7 @@ static void check_wrap_msb(test_rng *rng, size_t n, unsigned l)
     run_case(&c);
     for (size_t i = 0; i < n; i++)
         assert_int_equal(bit_of(&c, c.bits, i),
-                         sirnn_ref_msb((c.x[0][i] + c.x[1][i]) & lmask(l), l));
+                         sirnn_ref_msb((c.x[0][i] + c.x[1][i]) & test_mask(l), l));
     if (n <= 256) {
         if (l == 1) {
             assert_int_equal(c.sent[0] + c.sent[1], 0);
@@ -441,7 +414,7 @@ static void check_wrap_msb(test_rng *rng, size_t n, unsigned l)
     c.op = OP_M2W;
     c.alias = (int)(l % 2);
     for (size_t i = 0; i < n; i++) {
-        const uint8_t msb = sirnn_ref_msb((c.x[0][i] + c.x[1][i]) & lmask(l), l);
+        const uint8_t msb = sirnn_ref_msb((c.x[0][i] + c.x[1][i]) & test_mask(l), l);
         const uint8_t r = (uint8_t)(test_rng_next(rng) & 1);
         c.bin[0][i] = r;
         c.bin[1][i] = (uint8_t)(r ^ msb);
@@ -450,8 +423,8 @@ static void check_wrap_msb(test_rng *rng, size_t n, unsigned l)
     for (size_t i = 0; i < n; i++)
         assert_int_equal(bit_of(&c, c.alias ? c.bin : c.bits, i),
                          sirnn_ref_wrap(c.x[0][i], c.x[1][i], l));
-    assert_int_equal(c.sent[1], 32 * round128(n));
-    assert_int_equal(c.sent[0], cdiv(n, 2));
+    assert_int_equal(c.sent[1], 32 * test_round128(n));
+    assert_int_equal(c.sent[0], test_cdiv(n, 2));
     case_free(&c);
 }
 
@@ -475,14 +448,14 @@ static void check_relu(test_rng *rng, size_t n, unsigned l, int want_sign, int a
     uint64_t *v = calloc(n + 1, sizeof(uint64_t));
     for (size_t i = 0; i < n; i++) {
         pick_shares(rng, i, l, &c.x[0][i], &c.x[1][i]);
-        v[i] = (c.x[0][i] + c.x[1][i]) & lmask(l);
+        v[i] = (c.x[0][i] + c.x[1][i]) & test_mask(l);
     }
     run_case(&c);
     for (size_t i = 0; i < n; i++) {
         const uint64_t *o0 = alias ? c.x[0] : c.out[0], *o1 = alias ? c.x[1] : c.out[1];
-        assert_int_equal((o0[i] + o1[i]) & lmask(l), sirnn_ref_relu(v[i], l));
-        assert_int_equal(o0[i] & ~lmask(l), 0);
-        assert_int_equal(o1[i] & ~lmask(l), 0);
+        assert_int_equal((o0[i] + o1[i]) & test_mask(l), sirnn_ref_relu(v[i], l));
+        assert_int_equal(o0[i] & ~test_mask(l), 0);
+        assert_int_equal(o1[i] & ~test_mask(l), 0);
         if (want_sign)
             assert_int_equal(bit_of(&c, c.bits, i), sirnn_ref_msb(v[i], l));
     }

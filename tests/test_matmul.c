@@ -14,33 +14,16 @@
 #include "sirnn/fixed.h"
 #include "sirnn/ot.h"
 
-static uint64_t lmask(unsigned l)
-{
-    return l >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << l) - 1;
-}
-
 static sirnn_party *g_srv, *g_cli;
-
-static int setup_run(void *arg)
-{
-    return sirnn_ot_setup(arg) != SIRNN_OK;
-}
 
 static void open_pair(unsigned threads)
 {
-    sirnn_config cfg = sirnn_config_default();
-    cfg.threads = threads;
-    cfg.test_mode = 1;
-    cfg.test_seed = test_seed();
-    assert_int_equal(sirnn_party_pair(&g_srv, &g_cli, &cfg), SIRNN_OK);
-    assert_int_equal(test_run2(setup_run, g_srv, setup_run, g_cli, NULL, NULL), 0);
+    test_pair_open(threads, &g_srv, &g_cli);
 }
 
 static void close_pair(void)
 {
-    sirnn_party_free(g_srv);
-    sirnn_party_free(g_cli);
-    g_srv = g_cli = NULL;
+    test_pair_close(&g_srv, &g_cli);
 }
 
 static int group_setup(void **state)
@@ -106,11 +89,11 @@ static void run_case(mmcase *c)
 static uint64_t pick(test_rng *rng, size_t i, unsigned w)
 {
     switch (i % 7) {
-    case 0: return lmask(w);
+    case 0: return test_mask(w);
     case 1: return (uint64_t)1 << (w - 1);
-    case 2: return lmask(w - 1);
+    case 2: return test_mask(w - 1);
     case 3: return 0;
-    default: return test_rng_next(rng) & lmask(w);
+    default: return test_rng_next(rng) & test_mask(w);
     }
 }
 
@@ -140,24 +123,24 @@ static void run_mm(test_rng *rng, int shared, size_t d1, size_t d2, size_t d3, u
     }
     for (size_t i = 0; i + 1 < na; i++) {
         /* extremes: the largest-magnitude products everywhere */
-        c.av[i] = extremes ? (sgn ? (uint64_t)1 << (m - 1) : lmask(m)) : pick(rng, i, m);
-        c.a[0][i] = test_rng_next(rng) & lmask(m);
-        c.a[1][i] = (c.av[i] - c.a[0][i]) & lmask(m);
+        c.av[i] = extremes ? (sgn ? (uint64_t)1 << (m - 1) : test_mask(m)) : pick(rng, i, m);
+        c.a[0][i] = test_rng_next(rng) & test_mask(m);
+        c.a[1][i] = (c.av[i] - c.a[0][i]) & test_mask(m);
     }
     for (size_t i = 0; i + 1 < nw; i++) {
-        c.wv[i] = extremes ? (sgn ? (uint64_t)1 << (k - 1) : lmask(k)) : pick(rng, i + 3, k);
-        c.w[0][i] = test_rng_next(rng) & lmask(k);
-        c.w[1][i] = (c.wv[i] - c.w[0][i]) & lmask(k);
+        c.wv[i] = extremes ? (sgn ? (uint64_t)1 << (k - 1) : test_mask(k)) : pick(rng, i + 3, k);
+        c.w[0][i] = test_rng_next(rng) & test_mask(k);
+        c.w[1][i] = (c.wv[i] - c.w[0][i]) & test_mask(k);
     }
     run_case(&c);
     sirnn_ref_matmul(d1, d2, d3, want, c.av, c.wv, m, k, s, lout, sgn);
     for (size_t i = 0; i + 1 < no; i++) {
-        const uint64_t got = (c.out[0][i] + c.out[1][i]) & lmask(lout);
+        const uint64_t got = (c.out[0][i] + c.out[1][i]) & test_mask(lout);
         if (got != want[i])
             fail_msg("shared=%d %zux%zux%zu m=%u k=%u s=%u lout=%u sgn=%d i=%zu: %llx != %llx",
                      shared, d1, d2, d3, m, k, s, lout, sgn, i, (unsigned long long)got,
                      (unsigned long long)want[i]);
-        assert_int_equal(c.out[0][i] & ~lmask(lout), 0);
+        assert_int_equal(c.out[0][i] & ~test_mask(lout), 0);
     }
     if (bits != NULL)
         *bits = 8 * (c.sent[0] + c.sent[1]);

@@ -14,33 +14,16 @@
 #include "sirnn/fixed.h"
 #include "sirnn/ot.h"
 
-static uint64_t lmask(unsigned l)
-{
-    return l >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << l) - 1;
-}
-
 static sirnn_party *g_srv, *g_cli;
-
-static int setup_run(void *arg)
-{
-    return sirnn_ot_setup(arg) != SIRNN_OK;
-}
 
 static void open_pair(unsigned threads)
 {
-    sirnn_config cfg = sirnn_config_default();
-    cfg.threads = threads;
-    cfg.test_mode = 1;
-    cfg.test_seed = test_seed();
-    assert_int_equal(sirnn_party_pair(&g_srv, &g_cli, &cfg), SIRNN_OK);
-    assert_int_equal(test_run2(setup_run, g_srv, setup_run, g_cli, NULL, NULL), 0);
+    test_pair_open(threads, &g_srv, &g_cli);
 }
 
 static void close_pair(void)
 {
-    sirnn_party_free(g_srv);
-    sirnn_party_free(g_cli);
-    g_srv = g_cli = NULL;
+    test_pair_close(&g_srv, &g_cli);
 }
 
 static int group_setup(void **state)
@@ -157,12 +140,12 @@ static uint64_t pick_value(test_rng *rng, size_t i, unsigned w)
     const uint64_t half = (uint64_t)1 << (w - 1);
     switch (i % 9) {
     case 0: return 0;
-    case 1: return lmask(w);         /* unsigned max, signed -1 */
+    case 1: return test_mask(w);         /* unsigned max, signed -1 */
     case 2: return half;             /* signed min */
     case 3: return half - 1;         /* signed max */
     case 4: return 1;
     case 5: return half + 1;
-    default: return test_rng_next(rng) & lmask(w);
+    default: return test_rng_next(rng) & test_mask(w);
     }
 }
 
@@ -172,12 +155,12 @@ static void share(test_rng *rng, size_t i, uint64_t v, unsigned w, uint64_t *a, 
     uint64_t s;
     switch ((i / 9) % 5) {
     case 0: s = 0; break;
-    case 1: s = lmask(w); break;
+    case 1: s = test_mask(w); break;
     case 2: s = v; break;
-    default: s = test_rng_next(rng) & lmask(w); break;
+    default: s = test_rng_next(rng) & test_mask(w); break;
     }
     *a = s;
-    *b = (v - s) & lmask(w);
+    *b = (v - s) & test_mask(w);
 }
 
 static void fill(mcase *c, test_rng *rng)
@@ -196,7 +179,7 @@ static void fill(mcase *c, test_rng *rng)
         /* Garbage above the widths must be ignored. */
         if (i % 4 == 3 && c->m < 64) {
             c->x[0][i] |= (uint64_t)1 << 63;
-            c->x[1][i] |= lmask(64) << c->m;
+            c->x[1][i] |= test_mask(64) << c->m;
         }
         if (i % 4 == 2 && c->k < 64 && c->op != OP_CLEAR)
             c->y[1][i] |= (uint64_t)1 << 63;
@@ -206,7 +189,7 @@ static void fill(mcase *c, test_rng *rng)
 static void check(const mcase *c)
 {
     for (size_t i = 0; i < c->n; i++) {
-        const uint64_t got = (c->out[0][i] + c->out[1][i]) & lmask(c->l);
+        const uint64_t got = (c->out[0][i] + c->out[1][i]) & test_mask(c->l);
         uint64_t yv = c->op == OP_CONST ? c->c : c->yv[i];
         const uint64_t want = sirnn_ref_mult(c->xv[i], yv, c->m, c->k, c->l, c->sgn);
         if (got != want)
@@ -214,8 +197,8 @@ static void check(const mcase *c)
                      (int)c->op, c->m, c->k, c->l, c->sgn, i, (unsigned long long)c->xv[i],
                      (unsigned long long)yv, (unsigned long long)got,
                      (unsigned long long)want);
-        assert_int_equal(c->out[0][i] & ~lmask(c->l), 0);
-        assert_int_equal(c->out[1][i] & ~lmask(c->l), 0);
+        assert_int_equal(c->out[0][i] & ~test_mask(c->l), 0);
+        assert_int_equal(c->out[1][i] & ~test_mask(c->l), 0);
     }
 }
 
