@@ -33,7 +33,7 @@ CPPFLAGS_ALL = $(BASE_CPPFLAGS) $(CPPFLAGS)
 LDFLAGS_ALL = $(BASE_LDFLAGS) -fopenmp $(LDFLAGS)
 LDLIBS_ALL = $(BASE_LDLIBS) $(LDLIBS)
 
-.PHONY: all lib test asan valgrind bench bench-check demo install uninstall clean deps deps-test deps-data check
+.PHONY: all lib test asan valgrind bench bench-check demo train install uninstall clean deps deps-test deps-data check
 .DELETE_ON_ERROR:
 
 all: lib $(SIRNN) $(BENCH)
@@ -114,6 +114,9 @@ bench-check: $(BENCH)
 
 demo: $(SIRNN) | deps-data
 	$(SIRNN) demo
+
+train: $(SIRNN) | deps-data
+	$(SIRNN) train --out models/fashion_fastgrnn.sirnn
 
 install: lib $(SIRNN)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/sirnn $(DESTDIR)$(PKGDIR) $(DESTDIR)$(BINDIR)

@@ -20,6 +20,7 @@
 #include "kernels/prg.h"
 #include "kernels/transpose.h"
 #include "net/party_internal.h"
+#include "tools/commands.h"
 
 static double now_s(void)
 {
@@ -34,6 +35,8 @@ static void usage(FILE *out)
                  "commands:\n"
                  "  demo [--threads T] [--mib M]  run both parties over loopback TCP and report\n"
                  "                                the handshake, kernel speeds and channel throughput\n"
+                 "  train [options]               train FastGRNN on Fashion-MNIST and write a\n"
+                 "                                quantised model file (sirnn train --help)\n"
                  "  version                       print the library version and the SIMD level\n"
                  "  help                          this text\n");
 }
@@ -268,6 +271,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "demo") == 0)
         return cmd_demo(argc - 2, argv + 2);
+    if (strcmp(cmd, "train") == 0)
+        return sirnn_cmd_train(argc - 2, argv + 2);
     fprintf(stderr, "sirnn: unknown command '%s' (try 'sirnn help')\n", cmd);
     return 2;
 }

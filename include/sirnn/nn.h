@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sirnn/fixed.h"
 #include "sirnn/status.h"
 
 #ifdef __cplusplus
@@ -82,12 +83,8 @@ typedef struct sirnn_fastgrnn_dims {
     uint32_t classes; /* C, 2..1024 */
 } sirnn_fastgrnn_dims;
 
-/* A signed fixed-point format: an integer q of `bits` bits (two's
- * complement, 2..32) stands for q / 2^scale. bits == 0: not set. */
-typedef struct sirnn_nn_fmt {
-    uint8_t bits;
-    int8_t scale;
-} sirnn_nn_fmt;
+/* Quantised values use sirnn_fixfmt (fixed.h): signed, 2..32 bits, the
+ * value q / 2^scale. A format with bits == 0 is not set. */
 
 /* The parameter tensors, in storage order. A tensor of the unused form has
  * 0 x 0 elements: W when rank_w > 0, W1 and W2 when rank_w == 0 (same for U). */
@@ -129,7 +126,7 @@ typedef struct sirnn_nn_tensor {
     float *f;            /* float values (points into sirnn_fastgrnn.params) */
     int32_t *q;          /* quantised values (into .qparams), NULL if not quantised */
     float maxabs;        /* largest |value| that was quantised */
-    sirnn_nn_fmt fmt;    /* q[i] = round(value * 2^scale), |q[i]| < 2^(bits-1) */
+    sirnn_fixfmt fmt;    /* q[i] = round(value * 2^scale), |q[i]| < 2^(bits-1) */
 } sirnn_nn_tensor;
 
 /*
@@ -146,7 +143,7 @@ typedef struct sirnn_fastgrnn {
     int quantised;          /* non-zero after sirnn_fastgrnn_quantise or loading one */
     sirnn_nn_tensor t[SIRNN_FG_NTENSORS];
     float act_maxabs[SIRNN_FG_NACTS];   /* profiled ranges (0 if not profiled) */
-    sirnn_nn_fmt act_fmt[SIRNN_FG_NACTS];
+    sirnn_fixfmt act_fmt[SIRNN_FG_NACTS];
 } sirnn_fastgrnn;
 
 /* A model of the given dimensions with zero weights, in_mean 0, in_std 1.
@@ -193,7 +190,7 @@ SIRNN_API sirnn_status sirnn_fastgrnn_quantise(sirnn_fastgrnn *m, unsigned bits,
                                                unsigned threads);
 
 /* The format sirnn_fastgrnn_quantise chooses for max |value| = maxabs. */
-SIRNN_API sirnn_nn_fmt sirnn_nn_choose_fmt(float maxabs, unsigned bits);
+SIRNN_API sirnn_fixfmt sirnn_nn_choose_fmt(float maxabs, unsigned bits);
 
 /* ---- Training -------------------------------------------------------------- */
 
@@ -240,8 +237,8 @@ SIRNN_API sirnn_status sirnn_fastgrnn_train(sirnn_fastgrnn *m, const sirnn_train
  * The file (all integers and floats little-endian, floats IEEE binary32):
  *   "SIRNNFG\0", u32 version (1), u32 total file size,
  *   u32 D, T, H, rw, ru, C, f32 in_mean, in_std, u32 quantised (0/1),
- *   12 x { u32 rows, cols, u8 bits, i8 scale, u16 0, f32 maxabs },
- *   9 x { u8 bits, i8 scale, u16 0, f32 maxabs },
+ *   12 x { u32 rows, cols, u8 bits, i8 scale, u8 is_signed, u8 0, f32 maxabs },
+ *   9 x { u8 bits, i8 scale, u8 is_signed, u8 0, f32 maxabs },
  *   the float tensors (f32), then, if quantised, the quantised ones (i32),
  *   SHA-256 of every byte before it.
  * Loading checks every field: magic, version, size, dimensions and their

@@ -1,0 +1,244 @@
+/*
+ * sirnn train: FastGRNN on Fashion-MNIST (row by row), then quantisation and
+ * the model file.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sirnn/nn.h"
+#include "sirnn/party.h"
+#include "tools/commands.h"
+
+static void train_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: sirnn train [options]\n"
+            "Trains a FastGRNN classifier on Fashion-MNIST (each image read as 28 steps of\n"
+            "28 pixels), quantises it and writes a model file.\n"
+            "  --epochs N      passes over the 60,000 training images (default 12)\n"
+            "  --hidden H      hidden units (default 32)\n"
+            "  --rank-w R      rank of W = W1 W2 (default 0: full)\n"
+            "  --rank-u R      rank of U = U1 U2 (default 0: full)\n"
+            "  --batch B       minibatch size (default 64)\n"
+            "  --lr X          Adam step size (default 0.008, cosine-decayed)\n"
+            "  --bits N        fixed-point bits of the quantised model (default 16)\n"
+            "  --threads T     OpenMP threads (default: every processor; the result\n"
+            "                  does not depend on it)\n"
+            "  --seed S        seed of the initial weights and the shuffling (default 1)\n"
+            "  --data DIR      Fashion-MNIST directory (default $SIRNN_FASHION_DIR or\n"
+            "                  " SIRNN_FASHION_DIR ")\n"
+            "  --out FILE      model file to write (default models/fashion_fastgrnn.sirnn)\n"
+            "  --help          this text\n");
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Parse an unsigned decimal in [lo, hi]; 0 on success. */
+static int parse_u(const char *s, unsigned long long lo, unsigned long long hi,
+                   unsigned long long *out)
+{
+    if (s == NULL || *s == '\0' || *s == '-')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+typedef struct bar_state {
+    int tty;
+    double last;
+} bar_state;
+
+static void fmt_time(char *buf, size_t n, double s)
+{
+    if (s < 0)
+        s = 0;
+    unsigned long t = (unsigned long)(s + 0.5);
+    snprintf(buf, n, "%lu:%02lu", t / 60, t % 60);
+}
+
+static void progress(void *ctx, const sirnn_train_progress *p)
+{
+    bar_state *b = ctx;
+    char left[32], el[32];
+    fmt_time(left, sizeof(left), p->left_s);
+    fmt_time(el, sizeof(el), p->elapsed_s);
+    if (b->tty) {
+        double t = now_s();
+        if (!p->epoch_done && t - b->last < 0.1)
+            return;
+        b->last = t;
+        const int width = 30;
+        int fill = (int)((double)width * (double)p->batch / (double)p->batches);
+        char bar[64];
+        for (int i = 0; i < width; i++)
+            bar[i] = i < fill ? '#' : '.';
+        bar[width] = '\0';
+        fprintf(stderr, "\r\033[Kepoch %u/%u [%s] loss %.4f acc %5.2f%%  left %s", p->epoch,
+                p->epochs, bar, p->loss, 100.0 * p->train_accuracy, left);
+        if (p->epoch_done) {
+            if (p->test_accuracy >= 0)
+                fprintf(stderr, "  test %5.2f%%", 100.0 * p->test_accuracy);
+            fprintf(stderr, "  (%s)\n", el);
+        }
+        fflush(stderr);
+    } else if (p->epoch_done) {
+        fprintf(stderr, "epoch %u/%u: loss %.4f, train %.2f%%", p->epoch, p->epochs, p->loss,
+                100.0 * p->train_accuracy);
+        if (p->test_accuracy >= 0)
+            fprintf(stderr, ", test %.2f%%", 100.0 * p->test_accuracy);
+        fprintf(stderr, ", %s elapsed, %s left\n", el, left);
+    }
+}
+
+int sirnn_cmd_train(int argc, char **argv)
+{
+    sirnn_train_opts opts = sirnn_train_opts_default();
+    sirnn_fastgrnn_dims dims = {28, 28, 32, 0, 0, 10};
+    unsigned bits = 16;
+    const char *out = "models/fashion_fastgrnn.sirnn", *data = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            train_usage(stdout);
+            return 0;
+        }
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        unsigned long long u = 0;
+        int bad = 0;
+        if (strcmp(a, "--epochs") == 0) {
+            bad = parse_u(v, 1, 10000, &u);
+            opts.epochs = (unsigned)u;
+        } else if (strcmp(a, "--hidden") == 0) {
+            bad = parse_u(v, 1, 1024, &u);
+            dims.hidden = (uint32_t)u;
+        } else if (strcmp(a, "--rank-w") == 0) {
+            bad = parse_u(v, 0, 28, &u);
+            dims.rank_w = (uint32_t)u;
+        } else if (strcmp(a, "--rank-u") == 0) {
+            bad = parse_u(v, 0, 1024, &u);
+            dims.rank_u = (uint32_t)u;
+        } else if (strcmp(a, "--batch") == 0) {
+            bad = parse_u(v, 1, 60000, &u);
+            opts.batch = (unsigned)u;
+        } else if (strcmp(a, "--bits") == 0) {
+            bad = parse_u(v, 2, 32, &u);
+            bits = (unsigned)u;
+        } else if (strcmp(a, "--threads") == 0) {
+            bad = parse_u(v, 1, 256, &u);
+            opts.threads = (unsigned)u;
+        } else if (strcmp(a, "--seed") == 0) {
+            bad = parse_u(v, 0, ULLONG_MAX, &u);
+            opts.seed = u;
+        } else if (strcmp(a, "--lr") == 0) {
+            char *end = NULL;
+            double lr = v != NULL ? strtod(v, &end) : 0.0;
+            bad = v == NULL || *end != '\0' || !(lr > 0.0 && lr <= 1.0);
+            opts.lr = (float)lr;
+        } else if (strcmp(a, "--out") == 0) {
+            bad = v == NULL || *v == '\0';
+            out = v;
+        } else if (strcmp(a, "--data") == 0) {
+            bad = v == NULL || *v == '\0';
+            data = v;
+        } else {
+            fprintf(stderr, "sirnn train: unknown option '%s' (try --help)\n", a);
+            return 2;
+        }
+        if (bad) {
+            fprintf(stderr, "sirnn train: %s needs %s (try --help)\n", a,
+                    v == NULL ? "a value" : "a valid value");
+            return 2;
+        }
+        i++;
+    }
+    if (dims.rank_u > dims.hidden || dims.rank_w > dims.hidden) {
+        fprintf(stderr, "sirnn train: --rank-w and --rank-u must not exceed --hidden\n");
+        return 2;
+    }
+
+    /* Fail before training, not after, if the model cannot be written. */
+    size_t ol = strlen(out);
+    char *dir = malloc(ol + 2);
+    if (dir == NULL)
+        return 1;
+    memcpy(dir, out, ol + 1);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        strcpy(dir, ".");
+    else
+        slash[slash == dir ? 1 : 0] = '\0';
+    if (access(dir, W_OK | X_OK) != 0) {
+        fprintf(stderr, "sirnn train: cannot write %s: directory %s: %s\n", out, dir,
+                strerror(errno));
+        free(dir);
+        return 1;
+    }
+    free(dir);
+
+    sirnn_dataset train, test;
+    double t0 = now_s();
+    if (sirnn_fashion_load(&train, data, 1, 0) != SIRNN_OK) {
+        fprintf(stderr, "sirnn train: %s\n", sirnn_last_error());
+        return 1;
+    }
+    if (sirnn_fashion_load(&test, data, 0, 0) != SIRNN_OK) {
+        fprintf(stderr, "sirnn train: %s\n", sirnn_last_error());
+        sirnn_dataset_free(&train);
+        return 1;
+    }
+    sirnn_fastgrnn *m = NULL;
+    int rc = 1;
+    if (sirnn_fastgrnn_new(&m, &dims) != SIRNN_OK || sirnn_fastgrnn_init(m, opts.seed) != SIRNN_OK) {
+        fprintf(stderr, "sirnn train: %s\n", sirnn_last_error());
+        goto done;
+    }
+    fprintf(stderr,
+            "training FastGRNN D=%u T=%u H=%u rank_w=%u rank_u=%u C=%u (%zu parameters) on %zu "
+            "images, %u epochs, batch %u, lr %g, seed %llu\n",
+            (unsigned)dims.input, (unsigned)dims.steps, (unsigned)dims.hidden,
+            (unsigned)dims.rank_w, (unsigned)dims.rank_u, (unsigned)dims.classes, m->nparams,
+            train.n, opts.epochs, opts.batch, (double)opts.lr, (unsigned long long)opts.seed);
+    bar_state bar = {isatty(STDERR_FILENO), 0.0};
+    opts.progress = progress;
+    opts.progress_ctx = &bar;
+    double t1 = now_s();
+    if (sirnn_fastgrnn_train(m, &opts, &train, &test) != SIRNN_OK) {
+        fprintf(stderr, "sirnn train: %s\n", sirnn_last_error());
+        goto done;
+    }
+    double t_train = now_s() - t1;
+    double acc = 0;
+    if (sirnn_fastgrnn_quantise(m, bits, &train, 2000, opts.threads) != SIRNN_OK ||
+        sirnn_fastgrnn_accuracy(m, &acc, &test, 0, opts.threads) != SIRNN_OK) {
+        fprintf(stderr, "sirnn train: %s\n", sirnn_last_error());
+        goto done;
+    }
+    if (sirnn_fastgrnn_save(m, out) != SIRNN_OK) {
+        fprintf(stderr, "sirnn train: %s\n", sirnn_last_error());
+        goto done;
+    }
+    printf("float test accuracy %.2f%% on %zu images; trained in %.1f s (%.1f s in all)\n",
+           100.0 * acc, test.n, t_train, now_s() - t0);
+    printf("wrote %s: %zu parameters, quantised to %u bits\n", out, m->nparams, bits);
+    rc = 0;
+done:
+    sirnn_fastgrnn_free(m);
+    sirnn_dataset_free(&train);
+    sirnn_dataset_free(&test);
+    return rc;
+}
