@@ -33,7 +33,7 @@ CPPFLAGS_ALL = $(BASE_CPPFLAGS) $(CPPFLAGS)
 LDFLAGS_ALL = $(BASE_LDFLAGS) -fopenmp $(LDFLAGS)
 LDLIBS_ALL = $(BASE_LDLIBS) $(LDLIBS)
 
-.PHONY: all lib test asan valgrind bench bench-check demo train install uninstall clean deps deps-test deps-data check
+.PHONY: all lib test asan valgrind valgrind-deps bench bench-check demo train install uninstall clean deps deps-test deps-data check
 .DELETE_ON_ERROR:
 
 all: lib $(SIRNN) $(BENCH)
@@ -86,12 +86,13 @@ $(OUT)/bin/tests/%: $(OBJ)/tests/%.o $(patsubst %.c,$(OBJ)/%.o,$(TEST_LIBSRCS)) 
 
 $(TESTS): | deps-test
 
-# Each test binary runs on its own; all of them run even if one fails.
+# Each test binary runs on its own; all of them run even if one fails. The
+# last line counts binaries in the "N passed, N failed" form.
 test: $(TESTS)
-	@fail=0; for t in $(TESTS); do \
-	  echo "== $$t"; $$t || { echo "FAILED: $$t"; fail=1; }; \
+	@pass=0; fail=0; for t in $(TESTS); do \
+	  echo "== $$t"; if $$t; then pass=$$((pass+1)); else echo "FAILED: $$t"; fail=$$((fail+1)); fi; \
 	done; \
-	if [ $$fail = 0 ]; then echo "all test binaries passed"; else echo "some test binaries FAILED"; exit 1; fi
+	echo "test binaries: $$pass passed, $$fail failed"; [ $$fail = 0 ]
 check: test
 
 asan:
@@ -100,11 +101,18 @@ asan:
 VALGRIND_FLAGS := --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
                   --show-leak-kinds=definite,indirect \
                   --track-origins=yes --quiet
-valgrind: $(TESTS)
+# One target per test binary, so that `make -j2 valgrind` uses both cores
+# (valgrind runs a process's threads on one core).
+VALGRIND_RUNS := $(patsubst $(OUT)/bin/tests/%,valgrind-%,$(TESTS))
+valgrind: $(VALGRIND_RUNS)
+	@echo "valgrind: $(words $(VALGRIND_RUNS)) passed, 0 failed"
+valgrind-%: $(OUT)/bin/tests/% | valgrind-deps
+	@mkdir -p $(OUT)/valgrind
+	@if SIRNN_TEST_QUICK=1 valgrind $(VALGRIND_FLAGS) $< > $(OUT)/valgrind/$*.log 2>&1; then \
+	  echo "valgrind ok: $*"; \
+	else cat $(OUT)/valgrind/$*.log; echo "valgrind FAILED: $*"; exit 1; fi
+valgrind-deps:
 	@build/deps.sh valgrind
-	@fail=0; for t in $(TESTS); do \
-	  echo "== valgrind $$t"; SIRNN_TEST_QUICK=1 valgrind $(VALGRIND_FLAGS) $$t || { echo "FAILED: $$t"; fail=1; }; \
-	done; exit $$fail
 
 bench: $(BENCH)
 	$(BENCH) --all

@@ -123,6 +123,20 @@ void sirnn_aiknp_ot_out(const sirnn_aiknp_ws *w, uint64_t *out, const uint64_t *
 /* ---------------- KK13 ---------------- */
 
 #define AKK_VALS ((size_t)SIRNN_AKK_GROUP * 256)
+/* One group's packed messages (at most 64 bits each) and the 8 readable
+ * bytes the select kernel may touch beyond them. */
+#define AKK_YBUF (AKK_VALS * 8 + 8)
+
+/* The KK13 engine's combine / select kernels for the active ISA level. */
+static sirnn_kkot_kernels akk_kernels(void)
+{
+    sirnn_kkot_kernels k;
+    if (!sirnn_kkot_kernels_for_isa(sirnn_cpu_active_isa(), &k)) {
+        k.combine = sirnn_kkot_combine_portable;
+        k.select = sirnn_kkot_select_portable;
+    }
+    return k;
+}
 
 sirnn_status sirnn_akk_ws_init(sirnn_akk_ws *w, size_t cap)
 {
@@ -131,7 +145,8 @@ sirnn_status sirnn_akk_ws_init(sirnn_akk_ws *w, size_t cap)
     w->rows = sirnn_scratch_alloc(2 * w->cap * sizeof(sirnn_block));
     w->h = sirnn_scratch_alloc(w->cap * sizeof(sirnn_block));
     w->vals = sirnn_scratch_alloc(AKK_VALS * sizeof(uint64_t));
-    if (w->rows == NULL || w->h == NULL || w->vals == NULL) {
+    w->ybuf = sirnn_scratch_alloc(AKK_YBUF);
+    if (w->rows == NULL || w->h == NULL || w->vals == NULL || w->ybuf == NULL) {
         sirnn_akk_ws_free(w);
         return SIRNN_ERR_NOMEM;
     }
@@ -143,6 +158,7 @@ void sirnn_akk_ws_free(sirnn_akk_ws *w)
     sirnn_scratch_free(w->rows, 2 * w->cap * sizeof(sirnn_block));
     sirnn_scratch_free(w->h, w->cap * sizeof(sirnn_block));
     sirnn_scratch_free(w->vals, AKK_VALS * sizeof(uint64_t));
+    sirnn_scratch_free(w->ybuf, AKK_YBUF);
     memset(w, 0, sizeof(*w));
 }
 
@@ -210,34 +226,25 @@ void sirnn_akk_send_group(sirnn_akk_ws *w, const sirnn_kkot_sender *s, uint8_t *
                           const uint64_t *msgs, size_t first, size_t g, unsigned N,
                           unsigned l)
 {
-    const uint64_t mask = sirnn_mask(l);
     /* pads[i*N + v] = H_i(q_i ^ (C(v) & s)), low word (ot/kkot.h layout of
      * the sender's code table: a-halves at [0, 128), b-halves at [128, 384)). */
     sirnn_tccrhash256_many(w->vals, w->rows + 2 * first, w->tweak + first, g, s->code,
                            s->code + 128, N);
-    const size_t count = g * N;
-    for (size_t j = 0; j < count; j++)
-        w->vals[j] = (msgs[j] ^ w->vals[j]) & mask;
-    sirnn_pack(out, w->vals, count, l);
+    /* messages XOR pads, packed in one pass (the engine's combine kernel) */
+    akk_kernels().combine(out, msgs, w->vals, g * N, l);
 }
 
 void sirnn_akk_recv_out(sirnn_akk_ws *w, uint64_t *out, const uint8_t *in,
                         const uint8_t *choices, size_t first, size_t n, unsigned N,
                         unsigned l)
 {
-    const uint64_t mask = sirnn_mask(l);
+    const sirnn_kkot_kernels kern = akk_kernels();
     for (size_t g0 = 0; g0 < n; g0 += SIRNN_AKK_GROUP) {
         const size_t g = min_size(SIRNN_AKK_GROUP, n - g0);
-        sirnn_unpack(w->vals, in + g0 * N * l / 8, g * N, l);
-        for (size_t i = 0; i < g; i++) {
-            const uint64_t x = choices[g0 + i];
-            const uint64_t *y = w->vals + i * N;
-            uint64_t acc = 0;
-            for (unsigned v = 0; v < N; v++) {
-                const uint64_t hit = ((uint64_t)(v ^ x) - 1) >> 63;
-                acc |= y[v] & (0 - hit);
-            }
-            out[g0 + i] = (acc ^ w->h[first + g0 + i].w[0]) & mask;
-        }
+        /* A padded copy: the select kernel may read 8 bytes beyond the group. */
+        const size_t bytes = sirnn_pack_size(g * N, l);
+        memcpy(w->ybuf, in + g0 * N * l / 8, bytes);
+        memset(w->ybuf + bytes, 0, 8);
+        kern.select(out + g0, w->ybuf, choices + g0, w->h + first + g0, g, N, l);
     }
 }

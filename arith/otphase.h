@@ -81,6 +81,8 @@ typedef struct sirnn_akk_ws {
     sirnn_block *h;    /* receiver: H(t_i) of the batch */
     uint64_t tweak;    /* engine index of OT 0 of the batch */
     uint64_t *vals;    /* pads, then masked messages, of a group (GROUP * 256) */
+    uint8_t *ybuf;     /* receiver: one group's packed messages, padded for the
+                          select kernel */
 } sirnn_akk_ws;
 
 sirnn_status sirnn_akk_ws_init(sirnn_akk_ws *w, size_t cap);

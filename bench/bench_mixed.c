@@ -10,6 +10,8 @@
  *   lut           m (index bits, default 8), l (entry bits, default 16); one
  *                 server-held table for the batch
  *   digdec        l (default 32), d (default 8)
+ *   msnzb         l (default 32), d (default 8), li (index bits, default l);
+ *                 both outputs (one-hot and index)
  *
  * Setup (handshake, base OTs, one warm-up call) is outside the figures.
  * bits_per_op counts both directions over the timed runs; rounds is the sum
@@ -27,12 +29,14 @@
 #include "sirnn/party.h"
 #include "net/party_internal.h"
 
-typedef enum mixed_kernel { K_ZEXT, K_SEXT, K_TR, K_LRS, K_ARS, K_DIV, K_LUT, K_DIGDEC } mixed_kernel;
+typedef enum mixed_kernel {
+    K_ZEXT, K_SEXT, K_TR, K_LRS, K_ARS, K_DIV, K_LUT, K_DIGDEC, K_MSNZB
+} mixed_kernel;
 
 typedef struct mixed_bench {
     mixed_kernel kern;
     size_t n;
-    unsigned m, l, s, d, msb_known;
+    unsigned m, l, s, d, li, msb_known;
     unsigned threads, runs;
     uint64_t *x[2], *out[2], *table;
     uint8_t *msb[2];
@@ -65,7 +69,9 @@ static sirnn_status mixed_call(mixed_bench *b, sirnn_party *p, int r, size_t n)
         return sirnn_lut(p, n, b->out[r], b->x[r], r == 0 ? b->table : NULL,
                          r == 0 ? (size_t)1 << b->m : 0, b->m, b->l);
     case K_DIGDEC:
-        break;
+        return sirnn_digdec(p, n, b->out[r], b->x[r], b->l, b->d);
+    case K_MSNZB:
+        return sirnn_msnzb(p, n, b->msb[r], b->out[r], b->x[r], b->l, b->d, b->li);
     }
     return SIRNN_ERR_ARG;
 }
@@ -145,7 +151,7 @@ static int alloc_buffers(mixed_bench *b)
     for (int r = 0; r < 2; r++) {
         b->x[r] = malloc(n * sizeof(uint64_t));
         b->out[r] = malloc(n * outs * sizeof(uint64_t));
-        b->msb[r] = malloc(n);
+        b->msb[r] = malloc(b->kern == K_MSNZB ? n * b->l : n);
         if (!b->x[r] || !b->out[r] || !b->msb[r])
             return -1;
         for (size_t i = 0; i < n; i++) {
@@ -275,6 +281,32 @@ static int bench_lut(const bench_params *p, bench_result *r)
     return rc;
 }
 
+static int bench_digdec(const bench_params *p, bench_result *r)
+{
+    const long long l = bench_param_int(p, "l", 32), d = bench_param_int(p, "d", 8);
+    if (l < 1 || l > 64 || d < 1 || d > 64)
+        return 1;
+    mixed_bench b = {.kern = K_DIGDEC, .l = (unsigned)l, .d = (unsigned)d};
+    const int rc = run_mixed_bench(&b, p, r);
+    bench_extra_int(r, "l", l);
+    bench_extra_int(r, "d", d);
+    return rc;
+}
+
+static int bench_msnzb(const bench_params *p, bench_result *r)
+{
+    const long long l = bench_param_int(p, "l", 32), d = bench_param_int(p, "d", 8);
+    const long long li = bench_param_int(p, "li", l);
+    if (l < 1 || l > 64 || d < 1 || d > 8 || li < 1 || li > 64)
+        return 1;
+    mixed_bench b = {.kern = K_MSNZB, .l = (unsigned)l, .d = (unsigned)d, .li = (unsigned)li};
+    const int rc = run_mixed_bench(&b, p, r);
+    bench_extra_int(r, "l", l);
+    bench_extra_int(r, "d", d);
+    bench_extra_int(r, "li", li);
+    return rc;
+}
+
 const bench_kernel bench_group_mixed[] = {
     {"zext", "m=16 l=32 msb_known=0", (size_t)1 << 20, bench_zext},
     {"sext", "m=16 l=32 msb_known=0", (size_t)1 << 20, bench_sext},
@@ -283,5 +315,7 @@ const bench_kernel bench_group_mixed[] = {
     {"ars", "l=32 s=12 msb_known=0", (size_t)1 << 20, bench_ars},
     {"divpow2", "l=32 s=12 msb_known=0", (size_t)1 << 20, bench_divpow2},
     {"lut", "m=8 l=16 (one server-held table)", (size_t)1 << 20, bench_lut},
+    {"digdec", "l=32 d=8", (size_t)1 << 20, bench_digdec},
+    {"msnzb", "l=32 d=8 li=32 (one-hot and index)", (size_t)1 << 20, bench_msnzb},
     {NULL, NULL, 0, NULL},
 };

@@ -21,7 +21,7 @@ void sirnn_lut_rotate_avx512(uint64_t *dst, const uint64_t *src, uint64_t *tmp, 
                                          _mm512_set1_epi64((long long)(s & 7)));
     for (size_t j = 0; j < NV; j++) {
         const __m512i a = _mm512_loadu_si512((const void *)(in + 8 * j));
-        const __m512i b = _mm512_loadu_si512((const void *)(in + 8 * ((j + 1) % NV)));
+        const __m512i b = _mm512_loadu_si512((const void *)(in + 8 * ((j + 1) & (NV - 1))));
         _mm512_storeu_si512((void *)(out + 8 * j), _mm512_permutex2var_epi64(a, idx, b));
     }
     in = out;
@@ -32,7 +32,7 @@ void sirnn_lut_rotate_avx512(uint64_t *dst, const uint64_t *src, uint64_t *tmp, 
         const __m512i vm = _mm512_set1_epi64((long long)(0 - ((s >> b) & 1)));
         for (size_t j = 0; j < NV; j++) {
             const __m512i a = _mm512_loadu_si512((const void *)(in + 8 * j));
-            const __m512i c = _mm512_loadu_si512((const void *)(in + 8 * ((j + shv) % NV)));
+            const __m512i c = _mm512_loadu_si512((const void *)(in + 8 * ((j + shv) & (NV - 1))));
             _mm512_storeu_si512((void *)(out + 8 * j), _mm512_ternarylogic_epi64(vm, c, a, 0xCA));
         }
         in = out;

@@ -75,8 +75,8 @@ static uint64_t ext_check(test_rng *rng, ext_kind kind, size_t n, unsigned m, un
     const uint64_t bytes = mc_run(ext_call, &c, flights);
     for (size_t i = 0; i < n; i++) {
         const uint64_t *o0 = alias ? c.x[0] : c.out[0], *o1 = alias ? c.x[1] : c.out[1];
-        assert_true(o0[i] <= mc_mask(l) && o1[i] <= mc_mask(l));
-        const uint64_t got = (o0[i] + o1[i]) & mc_mask(l);
+        assert_true(o0[i] <= test_mask(l) && o1[i] <= test_mask(l));
+        const uint64_t got = (o0[i] + o1[i]) & test_mask(l);
         const uint64_t want = (kind == E_ZEXT || kind == E_ZEXT_MSB) ? sirnn_ref_zext(x[i], m, l)
                                                                      : sirnn_ref_sext(x[i], m, l);
         if (got != want)

@@ -65,15 +65,15 @@ static uint64_t lut_check(test_rng *rng, size_t n, unsigned m, unsigned l, int p
         assert_true(c.idx[r] && c.out[r]);
     }
     for (size_t i = 0; i < n; i++)
-        idx[i] = test_rng_next(rng) & mc_mask(m);
+        idx[i] = test_rng_next(rng) & test_mask(m);
     mc_split(rng, idx, c.idx[0], c.idx[1], n, m);
     for (size_t i = 0; i < n; i++)
         c.idx[1][i] |= test_rng_next(rng) << m; /* ignored */
     const uint64_t bytes = mc_run(lut_call, &c, flights);
     for (size_t i = 0; i < n; i++) {
         const uint64_t *o0 = alias ? c.idx[0] : c.out[0], *o1 = alias ? c.idx[1] : c.out[1];
-        assert_true(o0[i] <= mc_mask(l) && o1[i] <= mc_mask(l));
-        const uint64_t got = (o0[i] + o1[i]) & mc_mask(l);
+        assert_true(o0[i] <= test_mask(l) && o1[i] <= test_mask(l));
+        const uint64_t got = (o0[i] + o1[i]) & test_mask(l);
         uint64_t want;
         if (per_elem) {
             uint64_t row[256];
@@ -109,7 +109,7 @@ static void test_lut_params(void **state)
                 uint64_t fl;
                 const unsigned l = ls[(j + m) % 5];
                 const uint64_t bytes = lut_check(&rng, n, m, l, pe, (int)(j % 2), &fl);
-                const uint64_t want = 32 * mc_r128(n) + mc_cdiv(n * ((uint64_t)1 << m) * l, 8);
+                const uint64_t want = 32 * test_round128(n) + test_cdiv(n * ((uint64_t)1 << m) * l, 8);
                 if (bytes != want || fl != 2)
                     fail_msg("m %u l %u: bytes %llu (model %llu), flights %llu", m, l,
                              (unsigned long long)bytes, (unsigned long long)want,
@@ -241,7 +241,7 @@ static void test_lut_rotate_kernel(void **state)
         for (uint64_t sh = 0; sh < ((uint64_t)1 << m); sh++) {
             for (size_t v = 0; v < 256; v++)
                 src[v] = test_rng_next(&rng);
-            const uint64_t r = test_rng_next(&rng), lm = mc_mask(1 + (unsigned)(sh % 64));
+            const uint64_t r = test_rng_next(&rng), lm = test_mask(1 + (unsigned)(sh % 64));
             sirnn_lut_rotate_portable(a, src, t, sh, m, r, lm);
             sirnn_lut_rotate_avx512(b, src, t, sh, m, r, lm);
             for (size_t v = 0; v < ((size_t)1 << m); v++) {

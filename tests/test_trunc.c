@@ -160,7 +160,7 @@ static uint64_t tr_check(test_rng *rng, tr_kind k, size_t n, unsigned l, unsigne
     /* Values whose low s bits are zero (exact divisions). */
     for (size_t i = 0; i < n; i += 5)
         if (s > 0 && s < 64)
-            x[i] &= ~mc_mask(s);
+            x[i] &= ~test_mask(s);
     for (size_t i = 0; i < n; i++)
         mb[i] = (uint8_t)((x[i] >> (l - 1)) & 1);
     mc_split(rng, x, c.x[0], c.x[1], n, l);
@@ -171,8 +171,8 @@ static uint64_t tr_check(test_rng *rng, tr_kind k, size_t n, unsigned l, unsigne
     const unsigned w = out_width(k, l, s, lout);
     for (size_t i = 0; i < n; i++) {
         const uint64_t *o0 = alias ? c.x[0] : c.out[0], *o1 = alias ? c.x[1] : c.out[1];
-        assert_true(o0[i] <= mc_mask(w) && o1[i] <= mc_mask(w));
-        const uint64_t got = (o0[i] + o1[i]) & mc_mask(w), want = ref(k, x[i], l, s, lout);
+        assert_true(o0[i] <= test_mask(w) && o1[i] <= test_mask(w));
+        const uint64_t got = (o0[i] + o1[i]) & test_mask(w), want = ref(k, x[i], l, s, lout);
         if (got != want)
             fail_msg("kind %d l %u s %u lout %u i %zu x %llx: got %llx want %llx", (int)k, l, s,
                      lout, i, (unsigned long long)x[i], (unsigned long long)got,

@@ -551,6 +551,83 @@ SIRNN_API sirnn_status sirnn_lut_cb(sirnn_party *party, size_t n, uint64_t *out,
                                     const uint64_t *idx, sirnn_lut_fill_fn fill, void *ctx,
                                     unsigned m, unsigned l);
 
+/* ------------------------------------------------------------------ */
+/* Digit decomposition (SIRNN)                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Digit decomposition of an l-bit shared x into c = ceil(l/d) digits of d
+ * bits, 1 <= l <= 64, 1 <= d <= 64: digit j (0 = lowest) is bits
+ * [j*d, j*d + w_j) of x, w_j = min(d, l - j*d) (all d but possibly the top
+ * one), exactly sirnn_ref_digit(x, l, d, j). out[j*n + i] (digit-major,
+ * c*n entries) gets arithmetic shares of digit j of x[i] mod 2^(w_j), upper
+ * bits cleared. out may be x itself (digit 0 overwrites x) but must not
+ * overlap x otherwise. Secrets: x and out. d >= l (c = 1) is local.
+ *
+ * Protocol: digit j = x0_j + x1_j + carry_j mod 2^(w_j), carry_j the carry
+ * out of the low j*d bits; one carry network (the costs of "Extension and
+ * truncation" above): a segment per digit j < c - 1, a Sklansky prefix
+ * across the c - 1 segments (log-depth), each carry B2A'd into w_j bits.
+ * Bits: C(d) (the lowest segment) + (c - 2)*CP(d) (the others, whose
+ * propagate bits the prefix needs) + 148*(c - 2) (the prefix nodes over the
+ * lowest segment, single triples) + 278*(S(c - 1) - (c - 2)) (the other
+ * prefix nodes, pairs) + sum over j >= 1 with w_j >= 2 of (127 + w_j),
+ * where S(1) = 0 and S(k) = S(h) + S(k - h) + (k - h), h the largest power
+ * of two below k (Sklansky's node count). (32,8): 708 + 2*854 + 296 + 0 +
+ * 3*135 = 3117 (SCI 3568); (16,8): 708 + 135 = 843. Exact per lane and
+ * chunk: the carry-network rules of the section above.
+ * Flights: 3 + ceil(log2 ceil(d/4)) + ceil(log2(c - 1)) ((32,8): 6), minus
+ * 1 when every w_j (j >= 1) is 1 (no B2A flight); c = 1: 0.
+ */
+SIRNN_API sirnn_status sirnn_digdec(sirnn_party *party, size_t n, uint64_t *out,
+                                    const uint64_t *x, unsigned l, unsigned d);
+
+/* ------------------------------------------------------------------ */
+/* Most significant non-zero bit (SIRNN)                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * MSNZB of an l-bit shared x (unsigned), 1 <= l <= 64, digits of
+ * 1 <= d <= 8 bits (d > l acts as d = l), index ring 1 <= li <= 64:
+ *   onehot[b*n + i] (bit-major, l*n bytes): boolean shares of
+ *     1{b == msnzb(x_i)}, exactly bit b of sirnn_ref_msnzb_onehot;
+ *   index[i]: arithmetic shares mod 2^li of sirnn_ref_msnzb(x_i, l).
+ * x = 0 gives an all-zero one-hot vector and index 0 (as x = 1 does; the
+ * one-hot vector tells them apart: its XOR is 1{x != 0}). Either output may
+ * be NULL (not both; both parties alike); neither may overlap x. Secrets:
+ * x and the outputs; l, d, li are public.
+ *
+ * Protocol: sirnn_digdec(l, d) into c = ceil(l/d) digits of w_j bits; one
+ * KK13 1-of-2^(w_j) OT per digit, an XOR-masked lookup of (msnzb within
+ * the digit, bd = ceil(log2 d) bits; the digit-is-zero bit, or 1{digit ==
+ * 1} for digit 0); suffix ANDs s_j of the zero bits (a Sklansky scan,
+ * sirnn_and); the ANDs of s_j with the bd index bits of digits j < c - 1
+ * and with digit 0's 1{digit == 1}, all in one sirnn_and call; then one
+ * lookup indexed by the XOR-shared code (highest non-zero digit, msnzb
+ * within it) of mc = bd + ceil(log2 c) bits gives the one-hot vector and
+ * the index. Every mask is fresh PRG output.
+ *
+ * Bits (one lane, large n): digdec(l, d) + sum over digits of (256 +
+ * 2^(w_j)*(bd + 1)) + 144*(S(c - 1) + [c >= 2]((c - 1)*bd + 1)) + the last
+ * lookup: 256 + 2^mc*(l + li) when both outputs are wanted and l + li <=
+ * 64, else 256 + 2^mc*l for the one-hot vector and 256 + 2^mc*li for the
+ * index, each when wanted (0 when mc = 0, i.e. l = 1). S() as in
+ * sirnn_digdec. (32,8): li = 32: 3117 + 5120 + 1728 + 2304 = 12269, li = 6:
+ * 11437 (SCI 13328); (16,8), li = 16: 843 + 2560 + 576 + 768 = 4747 (SCI
+ * 5552). Exact per lane: the sum of the parts' counts, on blocks of
+ * 8192*lanes elements: sirnn_digdec on the block; the digit lookups in
+ * chunks of k_e = max(128, 16384/c rounded down to 128) elements, each
+ * 32*round128(c*k_e') bytes of columns and ceil(k_e'*2^(w_j)*(bd + 1)/8)
+ * bytes per digit; sirnn_and on S-level and vector counts of the block;
+ * the last lookup in chunks of 16384 elements, 32*round128 of the chunk
+ * plus its packed entries.
+ * Flights per block: digdec's + 2 + 2*ceil(log2(c - 1)) + 2*[c >= 2] + 2
+ * per last lookup ((32,8): 6 + 2 + 4 + 2 + 2 = 16, SCI 27).
+ */
+SIRNN_API sirnn_status sirnn_msnzb(sirnn_party *party, size_t n, uint8_t *onehot,
+                                   uint64_t *index, const uint64_t *x, unsigned l, unsigned d,
+                                   unsigned li);
+
 #ifdef __cplusplus
 }
 #endif

@@ -81,6 +81,14 @@ SIRNN_API uint64_t sirnn_ref_lut(const uint64_t *table, uint64_t idx, unsigned m
 /* Digit j (0 = lowest) of the l-bit x in base 2^d: bits [j*d, min(l, (j+1)*d)). */
 SIRNN_API uint64_t sirnn_ref_digit(uint64_t x, unsigned l, unsigned d, unsigned j);
 
+/* ---- Most significant non-zero bit (sirnn_msnzb) ---- */
+/* The position (0..l-1) of the highest 1 bit of x mod 2^l; 0 when x mod
+ * 2^l is 0 (so 0 and 1 share index 0; the one-hot vector tells them apart). */
+SIRNN_API uint64_t sirnn_ref_msnzb(uint64_t x, unsigned l);
+/* The one-hot vector as a mask: 2^sirnn_ref_msnzb(x, l), or 0 when x mod
+ * 2^l is 0. */
+SIRNN_API uint64_t sirnn_ref_msnzb_onehot(uint64_t x, unsigned l);
+
 #ifdef __cplusplus
 }
 #endif

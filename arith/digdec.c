@@ -1,0 +1,104 @@
+/*
+ * Digit decomposition (SIRNN): an l-bit shared x into c = ceil(l/d) digits
+ * of d bits (the top one w_top = l - (c-1)*d bits), each as arithmetic
+ * shares mod 2^(w_j).
+ *
+ * With each party's share cut into the same digits, digit j of x is
+ *   x0_j + x1_j + carry_j  mod 2^(w_j),
+ * where carry_j is the carry out of the low j*d bits of x0 + x1, i.e. the
+ * generate bit of the bit range [0, j*d). One carry network (arith/wnet.h)
+ * computes all of them: one segment per digit below the top (a balanced
+ * tree of leaf blocks of at most 4 bits), a Sklansky prefix across the
+ * segments (log-depth, not SCI's sequential chain), and each carry
+ * converted by B2A into the width of the digit it enters.
+ */
+#include "sirnn/arith.h"
+
+#include <stdlib.h>
+
+#include "kernels/block.h"
+#include "arith/arith_internal.h"
+#include "arith/wnet.h"
+
+typedef struct digdec_ctx {
+    uint64_t *out;
+    const uint64_t *x;
+    size_t n;
+    unsigned l, d, c;
+} digdec_ctx;
+
+static unsigned digit_width(unsigned l, unsigned d, unsigned j)
+{
+    const unsigned lo = j * d;
+    return l - lo < d ? l - lo : d;
+}
+
+static void digdec_prep(void *vctx, int server, sirnn_wn_chunk *c)
+{
+    (void)server;
+    const digdec_ctx *dc = vctx;
+    const uint64_t lm = sirnn_mask(dc->l);
+    const uint64_t *x = dc->x + c->off;
+    for (size_t i = 0; i < c->k; i++)
+        c->in[0][i] = x[i] & lm;
+}
+
+static sirnn_status digdec_post(void *vctx, int server, sirnn_wn_chunk *c)
+{
+    (void)server;
+    const digdec_ctx *dc = vctx;
+    for (unsigned j = 0; j < dc->c; j++) {
+        const unsigned w = digit_width(dc->l, dc->d, j);
+        const uint64_t wm = sirnn_mask(w);
+        uint64_t *out = dc->out + (size_t)j * dc->n + c->off;
+        const uint64_t *own = c->in[0];
+        if (j == 0) {
+            for (size_t i = 0; i < c->k; i++)
+                out[i] = own[i] & wm;
+        } else {
+            /* Output j - 1 is the carry into digit j, mod 2^w. */
+            const uint64_t *carry = c->arith[j - 1];
+            const unsigned sh = j * dc->d;
+            for (size_t i = 0; i < c->k; i++)
+                out[i] = ((own[i] >> sh) + carry[i]) & wm;
+        }
+    }
+    return SIRNN_OK;
+}
+
+sirnn_status sirnn_digdec(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                          unsigned l, unsigned d)
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    if (l < 1 || l > 64 || d < 1 || d > 64 || (n > 0 && (out == NULL || x == NULL)))
+        return sirnn_arith_arg(party, "sirnn_digdec",
+                               "need 1 <= l <= 64, 1 <= d <= 64 and non-NULL arrays");
+    sirnn_status st = sirnn_party_usable(party);
+    if (st != SIRNN_OK || n == 0)
+        return st;
+    const unsigned c = (l + d - 1) / d;
+    digdec_ctx dc = {.out = out, .x = x, .n = n, .l = l, .d = d, .c = c};
+    if (c == 1) {
+        /* One digit: the share itself. */
+        const uint64_t lm = sirnn_mask(l);
+        for (size_t i = 0; i < n; i++)
+            out[i] = x[i] & lm;
+        return SIRNN_OK;
+    }
+    sirnn_wn_plan *p = malloc(sizeof(*p));
+    if (p == NULL)
+        return SIRNN_ERR_NOMEM;
+    sirnn_wn_init(p);
+    unsigned root[64], pre[64];
+    for (unsigned j = 0; j + 1 < c; j++)
+        root[j] = sirnn_wn_segment(p, 0, j * d, d);
+    sirnn_wn_prefix(p, c - 1, root, pre);
+    for (unsigned j = 1; j < c; j++)
+        sirnn_wn_output(p, pre[j - 1], SIRNN_WN_G, digit_width(l, d, j));
+    st = sirnn_wn_finalize(p);
+    if (st == SIRNN_OK)
+        st = sirnn_wn_run(party, n, p, digdec_prep, digdec_post, &dc);
+    free(p);
+    return st;
+}

@@ -1,0 +1,474 @@
+/*
+ * Most significant non-zero bit (SIRNN), and its cleartext model.
+ *
+ * x (l bits) is cut into c = ceil(l/d) digits u_j (sirnn_digdec), each
+ * w_j <= d <= 8 bits. One KK13 1-of-2^(w_j) OT per digit (a lookup table
+ * on the digit's arithmetic shares, XOR-masked so that every output bit is
+ * a boolean share) gives, with bd = ceil(log2 w_0) bits,
+ *   t_j = msnzb(u_j) (0 for u_j = 0), bd bits, and
+ *   z_j = 1{u_j == 0} for j >= 1, y_0 = 1{u_0 == 1} for digit 0.
+ * The suffix products s_j = AND of z_t over t > j (s_{c-1} = 1) come from a
+ * Sklansky scan of ANDs. With j* the highest non-zero digit, s_j = 1 exactly
+ * for j >= j*, so v_j = s_j XOR s_{j-1} (j >= 1) is 1 exactly at j = j* > 0,
+ * and, since t_j = 0 for every zero digit, XOR over j of (s_j AND t_j) is
+ * t_{j*}. That gives the boolean code (j*, t_{j*}) = (XOR_j v_j*j) << bd |
+ * XOR_j (s_j AND t_j) of ceil(log2 c) + bd bits, and a last table lookup,
+ * indexed by the XOR-shared code (party 0 permutes its table by XOR with
+ * its code share), gives the one-hot vector and the index j* d + t_{j*}.
+ * Code 0 (x = 0 or x = 1) maps to nothing; one-hot bit 0 is s_0 AND y_0,
+ * which is 1 exactly for x = 1. So x = 0 gives an all-zero one-hot vector
+ * and index 0.
+ *
+ * Every mask is fresh output of the lane's PRG (SCI leaves part of its
+ * LUT masks uninitialised). Tables are public; party 0 rotates (or
+ * XOR-permutes) them by its secret share with constant-time selects.
+ * The batch goes in blocks of MSNZB_BLOCK elements per lane, so memory is
+ * O(block * c) whatever n is.
+ */
+#include "sirnn/arith.h"
+#include "sirnn/fixed.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/block.h"
+#include "kernels/lutrot.h"
+#include "kernels/pack.h"
+#include "kernels/prg.h"
+#include "kernels/random.h"
+#include "arith/arith_internal.h"
+#include "arith/otphase.h"
+#include "ot/lane.h"
+
+enum { MSNZB_BLOCK = 8192, XL_BUDGET = 16384, G = SIRNN_AKK_GROUP };
+
+/* ---------------- cleartext model ---------------- */
+
+uint64_t sirnn_ref_msnzb(uint64_t x, unsigned l)
+{
+    const uint64_t v = x & sirnn_mask(l);
+    unsigned k = 0;
+    for (unsigned b = 1; b < 64; b++)
+        if (v >> b)
+            k = b;
+    return k;
+}
+
+uint64_t sirnn_ref_msnzb_onehot(uint64_t x, unsigned l)
+{
+    const uint64_t v = x & sirnn_mask(l);
+    return v == 0 ? 0 : (uint64_t)1 << sirnn_ref_msnzb(v, l);
+}
+
+/* ---------------- XOR-masked table lookups ---------------- */
+
+/*
+ * A family of T tables (T <= 64) evaluated on the same k elements: table t
+ * has 2^m[t] public entries tab[t][v]; element i's index is idx[t][i], an
+ * arithmetic share mod 2^m (xor_idx = 0) or a boolean share of m bits
+ * (xor_idx = 1). Entry bits [0, xb) are output as boolean shares, bits
+ * [xb, xb + ab) (a value mod 2^ab) as arithmetic shares: out[t][i] holds
+ * the boolean part in its low xb bits and the arithmetic share above.
+ * One KK13 OT per (table, element), tables in order, in chunks of about
+ * XL_BUDGET OTs: party 1 chooses with its index share, party 0 sends the
+ * table shifted by its share, masked with its fresh output.
+ */
+typedef struct xl_job {
+    unsigned T;
+    unsigned m[64];
+    const uint64_t *tab[64];
+    const uint64_t *idx[64];
+    uint64_t *out[64];
+    unsigned xb, ab;
+    int xor_idx;
+} xl_job;
+
+static unsigned xl_width(const xl_job *j)
+{
+    return j->xb + j->ab;
+}
+
+/* dst[v] = src[v ^ s] for v < 2^m, s secret: m passes of masked selects. */
+static void xor_permute(uint64_t *dst, const uint64_t *src, uint64_t *tmp, uint64_t s, unsigned m)
+{
+    const size_t N = (size_t)1 << m;
+    memcpy(dst, src, N * sizeof(uint64_t));
+    for (unsigned b = 0; b < m; b++) {
+        const uint64_t mk = 0 - ((s >> b) & 1);
+        const size_t bit = (size_t)1 << b;
+        for (size_t v = 0; v < N; v++)
+            tmp[v] = dst[v] ^ ((dst[v] ^ dst[v ^ bit]) & mk);
+        memcpy(dst, tmp, N * sizeof(uint64_t));
+    }
+}
+
+static sirnn_status xl_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
+                            void *vctx)
+{
+    const xl_job *j = vctx;
+    const int server = party->role == SIRNN_SERVER;
+    const unsigned T = j->T, width = xl_width(j);
+    const uint64_t xm = sirnn_mask(j->xb > 0 ? j->xb : 1) & (j->xb > 0 ? ~(uint64_t)0 : 0);
+    const uint64_t am = j->ab > 0 ? sirnn_mask(j->ab) : 0;
+    sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
+    sirnn_channel *ch = &lane->ch;
+    size_t ke = XL_BUDGET / T / 128 * 128;
+    if (ke < 128)
+        ke = 128;
+    sirnn_akk_ws kw;
+    sirnn_status st = sirnn_akk_ws_init(&kw, ke * T);
+    if (st != SIRNN_OK)
+        return st;
+    uint8_t *choice = malloc(ke * T), *wire = malloc(sirnn_pack_size((size_t)G * 256, 64) + 8);
+    uint64_t *msgs = malloc((size_t)G * 256 * sizeof(uint64_t));
+    uint64_t *tmp = malloc(256 * sizeof(uint64_t)), *r = malloc(2 * G * sizeof(uint64_t));
+    if (choice == NULL || wire == NULL || msgs == NULL || tmp == NULL || r == NULL)
+        st = SIRNN_ERR_NOMEM;
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += ke) {
+        const size_t k = end - off < ke ? end - off : ke;
+        if (server) {
+            if ((st = sirnn_akk_send_rows(&kw, &ol->kk_send, ch, k * T)) != SIRNN_OK)
+                break;
+            for (unsigned t = 0; t < T && st == SIRNN_OK; t++) {
+                const unsigned m = j->m[t];
+                const size_t N = (size_t)1 << m;
+                const uint64_t im = sirnn_mask(m);
+                for (size_t g0 = 0; g0 < k && st == SIRNN_OK; g0 += G) {
+                    const size_t g = k - g0 < G ? k - g0 : G;
+                    /* fresh masks: boolean part, arithmetic part */
+                    sirnn_prg_bytes(&lane->prg, r, 2 * g * sizeof(uint64_t));
+                    for (size_t i = 0; i < g; i++) {
+                        uint64_t *row = msgs + i * N;
+                        const uint64_t s = j->idx[t][off + g0 + i] & im;
+                        if (j->xor_idx)
+                            xor_permute(row, j->tab[t], tmp, s, m);
+                        else
+                            sirnn_lut_rotate(row, j->tab[t], tmp, s, m, 0, ~(uint64_t)0);
+                        const uint64_t rx = r[2 * i] & xm, ra = r[2 * i + 1] & am;
+                        for (size_t v = 0; v < N; v++) {
+                            const uint64_t e = row[v];
+                            row[v] = ((e ^ rx) & xm) |
+                                     (j->ab > 0 ? (((e >> j->xb) - ra) & am) << j->xb : 0);
+                        }
+                        j->out[t][off + g0 + i] = rx | (j->ab > 0 ? ra << j->xb : 0);
+                    }
+                    sirnn_akk_send_group(&kw, &ol->kk_send, wire, msgs, (size_t)t * k + g0, g,
+                                         (unsigned)N, width);
+                    st = sirnn_channel_send(ch, wire, sirnn_pack_size(g * N, width));
+                }
+            }
+        } else {
+            for (unsigned t = 0; t < T; t++)
+                for (size_t i = 0; i < k; i++)
+                    choice[(size_t)t * k + i] = (uint8_t)(j->idx[t][off + i] & sirnn_mask(j->m[t]));
+            if ((st = sirnn_akk_recv_u(&kw, &ol->kk_recv, ch, choice, k * T)) != SIRNN_OK)
+                break;
+            for (unsigned t = 0; t < T && st == SIRNN_OK; t++) {
+                const size_t N = (size_t)1 << j->m[t];
+                for (size_t g0 = 0; g0 < k && st == SIRNN_OK; g0 += G) {
+                    const size_t g = k - g0 < G ? k - g0 : G;
+                    if ((st = sirnn_channel_recv(ch, wire, sirnn_pack_size(g * N, width))) !=
+                        SIRNN_OK)
+                        break;
+                    sirnn_akk_recv_out(&kw, j->out[t] + off + g0, wire,
+                                       choice + (size_t)t * k + g0, (size_t)t * k + g0, g,
+                                       (unsigned)N, width);
+                }
+            }
+        }
+    }
+    if (st == SIRNN_OK)
+        st = sirnn_channel_flush(ch);
+    if (msgs != NULL)
+        sirnn_memzero(msgs, (size_t)G * 256 * sizeof(uint64_t));
+    if (tmp != NULL)
+        sirnn_memzero(tmp, 256 * sizeof(uint64_t));
+    if (r != NULL)
+        sirnn_memzero(r, 2 * G * sizeof(uint64_t));
+    if (choice != NULL)
+        sirnn_memzero(choice, ke * T);
+    free(choice);
+    free(wire);
+    free(msgs);
+    free(tmp);
+    free(r);
+    sirnn_akk_ws_free(&kw);
+    return st;
+}
+
+/* ---------------- MSNZB ---------------- */
+
+static unsigned clog2(unsigned v)
+{
+    unsigned b = 0;
+    while ((1u << b) < v)
+        b++;
+    return b;
+}
+
+typedef struct msnzb_plan {
+    unsigned l, d, c, bd, cb, li;
+    uint64_t dtab[2][256]; /* digit tables: [0] digit 0, [1] the others */
+    uint64_t dtab_top[256];
+    uint64_t ftab[2][128]; /* final tables: one-hot, index */
+} msnzb_plan;
+
+static unsigned dwidth(const msnzb_plan *p, unsigned j)
+{
+    return p->l - j * p->d < p->d ? p->l - j * p->d : p->d;
+}
+
+static void plan_tables(msnzb_plan *p)
+{
+    for (unsigned u = 0; u < 256; u++) {
+        const uint64_t t = sirnn_ref_msnzb(u, 8);
+        p->dtab[0][u] = t | (uint64_t)(u == 1) << p->bd;
+        p->dtab[1][u] = t | (uint64_t)(u == 0) << p->bd;
+    }
+    const unsigned mcode = p->bd + p->cb;
+    memset(p->ftab, 0, sizeof(p->ftab));
+    for (unsigned code = 1; code < (1u << mcode); code++) {
+        const unsigned jj = code >> p->bd, t = code & ((1u << p->bd) - 1u);
+        if (jj >= p->c || t >= dwidth(p, jj))
+            continue;
+        const unsigned pos = jj * p->d + t;
+        p->ftab[0][code] = (uint64_t)1 << pos;
+        p->ftab[1][code] = pos;
+    }
+}
+
+/* Scratch of one block of kb elements. */
+typedef struct msnzb_ws {
+    uint64_t *dig;          /* c * kb digits, then digit outputs */
+    uint64_t *lo, *code;    /* kb each */
+    uint8_t *z, *s, *a, *b, *o; /* boolean work arrays */
+    size_t cap_bits;
+} msnzb_ws;
+
+static sirnn_status run_and(sirnn_party *party, size_t n, uint8_t *out, const uint8_t *a,
+                            const uint8_t *b)
+{
+    return n == 0 ? SIRNN_OK : sirnn_and(party, n, out, a, b);
+}
+
+static sirnn_status msnzb_block(sirnn_party *party, const msnzb_plan *p, msnzb_ws *w,
+                                uint8_t *onehot, uint64_t *index, size_t n, size_t off,
+                                const uint64_t *x, size_t kb)
+{
+    const int server = party->role == SIRNN_SERVER;
+    const unsigned c = p->c, bd = p->bd;
+    sirnn_status st;
+    /* 1. digits */
+    if ((st = sirnn_digdec(party, kb, w->dig, x + off, p->l, p->d)) != SIRNN_OK)
+        return st;
+    /* 2. one table per digit, in place: out = t_j | flag << bd */
+    xl_job dj;
+    memset(&dj, 0, sizeof(dj));
+    dj.T = c;
+    dj.xb = bd + 1;
+    for (unsigned j = 0; j < c; j++) {
+        dj.m[j] = dwidth(p, j);
+        dj.tab[j] = p->dtab[j == 0 ? 0 : 1];
+        dj.idx[j] = w->dig + (size_t)j * kb;
+        dj.out[j] = w->dig + (size_t)j * kb;
+    }
+    if ((st = sirnn_batch_run(party, kb, xl_lane, &dj)) != SIRNN_OK)
+        return st;
+    /* 3. suffix products: s_j for j = 0..c-2 (s[j*kb + i]); s_{c-2} = z_{c-1}.
+     * Scan over e_q = z_{c-1-q}, q = 0..c-2: P_q = AND of e_0..e_q = s_{c-2-q}. */
+    const size_t K = c - 1;
+    uint8_t *P = w->s; /* P[q*kb + i] */
+    for (size_t q = 0; q < K; q++)
+        for (size_t i = 0; i < kb; i++)
+            P[q * kb + i] = (uint8_t)((w->dig[(c - 1 - q) * kb + i] >> bd) & 1);
+    for (size_t span = 1; span < K; span *= 2) {
+        /* Kogge-Stone-like step on blocks of 2*span: the upper half of each
+         * block ANDs in the last prefix of the lower half (Sklansky). */
+        size_t cnt = 0;
+        for (size_t q = 0; q < K; q++)
+            if ((q / span) % 2 == 1) {
+                const size_t src = (q / span) * span - 1;
+                memcpy(w->a + cnt * kb, P + q * kb, kb);
+                memcpy(w->b + cnt * kb, P + src * kb, kb);
+                cnt++;
+            }
+        if ((st = run_and(party, cnt * kb, w->o, w->a, w->b)) != SIRNN_OK)
+            return st;
+        cnt = 0;
+        for (size_t q = 0; q < K; q++)
+            if ((q / span) % 2 == 1) {
+                memcpy(P + q * kb, w->o + cnt * kb, kb);
+                cnt++;
+            }
+    }
+    /* s_j = P[(c-2-j)]; s_{c-1} = 1 (party 0 holds the 1). */
+#define S_OF(j, i) ((j) + 1 == c ? (uint8_t)(server ? 1 : 0) : P[(size_t)(c - 2 - (j)) * kb + (i)])
+    /* 4. s_j AND t_j (j < c-1, bd bits each) and s_0 AND y_0, one call. */
+    size_t cnt = 0;
+    if (c >= 2) {
+        for (unsigned j = 0; j + 1 < c; j++)
+            for (unsigned b = 0; b < bd; b++) {
+                for (size_t i = 0; i < kb; i++) {
+                    w->a[cnt * kb + i] = S_OF(j, i);
+                    w->b[cnt * kb + i] = (uint8_t)((w->dig[(size_t)j * kb + i] >> b) & 1);
+                }
+                cnt++;
+            }
+        for (size_t i = 0; i < kb; i++) {
+            w->a[cnt * kb + i] = S_OF(0, i);
+            w->b[cnt * kb + i] = (uint8_t)((w->dig[i] >> bd) & 1);
+        }
+        cnt++;
+        if ((st = run_and(party, cnt * kb, w->o, w->a, w->b)) != SIRNN_OK)
+            return st;
+    }
+    /* 5. the code, XOR-shared; bit0 = s_0 AND y_0 (y_0 itself when c = 1) */
+    uint8_t *bit0 = w->o + (size_t)(c - 1) * bd * kb;
+    for (size_t i = 0; i < kb; i++) {
+        const uint64_t top = w->dig[(size_t)(c - 1) * kb + i];
+        uint64_t lo = top & sirnn_mask(bd > 0 ? bd : 1) & (bd > 0 ? ~(uint64_t)0 : 0), jf = 0;
+        for (unsigned j = 0; j + 1 < c; j++)
+            for (unsigned b = 0; b < bd; b++)
+                lo ^= (uint64_t)(w->o[((size_t)j * bd + b) * kb + i] & 1) << b;
+        for (unsigned j = 1; j < c; j++) {
+            const uint64_t v = (uint64_t)((S_OF(j, i) ^ S_OF(j - 1, i)) & 1);
+            jf ^= (0 - v) & j;
+        }
+        if (c == 1)
+            bit0[i] = (uint8_t)((top >> bd) & 1);
+        w->code[i] = lo | jf << bd;
+    }
+#undef S_OF
+    /* 6. the final table on the code */
+    const unsigned mcode = bd + p->cb;
+    const unsigned l = p->l;
+    uint64_t *res1 = w->lo, *res2 = w->dig; /* dig is free now */
+    const int single = onehot != NULL && index != NULL && l + p->li <= 64;
+    if (mcode > 0) {
+        xl_job fj;
+        memset(&fj, 0, sizeof(fj));
+        fj.xor_idx = 1;
+        fj.T = 1;
+        fj.m[0] = mcode;
+        fj.idx[0] = w->code;
+        if (single) {
+            /* entries: one-hot | index << l, one OT */
+            uint64_t *tab = w->lo + kb; /* 256 words of room after lo */
+            for (unsigned v = 0; v < (1u << mcode); v++)
+                tab[v] = p->ftab[0][v] | p->ftab[1][v] << l;
+            fj.xb = l;
+            fj.ab = p->li;
+            fj.tab[0] = tab;
+            fj.out[0] = res1;
+            if ((st = sirnn_batch_run(party, kb, xl_lane, &fj)) != SIRNN_OK)
+                return st;
+        } else {
+            if (onehot != NULL) {
+                fj.xb = l;
+                fj.ab = 0;
+                fj.tab[0] = p->ftab[0];
+                fj.out[0] = res1;
+                if ((st = sirnn_batch_run(party, kb, xl_lane, &fj)) != SIRNN_OK)
+                    return st;
+            }
+            if (index != NULL) {
+                fj.xb = 0;
+                fj.ab = p->li;
+                fj.tab[0] = p->ftab[1];
+                fj.out[0] = res2;
+                if ((st = sirnn_batch_run(party, kb, xl_lane, &fj)) != SIRNN_OK)
+                    return st;
+            }
+        }
+        for (size_t i = 0; i < kb; i++) {
+            const uint64_t oh = res1[i] & sirnn_mask(l);
+            const uint64_t ix = single ? res1[i] >> l : res2[i];
+            if (onehot != NULL) {
+                onehot[off + i] = (uint8_t)((oh & 1) ^ bit0[i]);
+                for (unsigned b = 1; b < l; b++)
+                    onehot[(size_t)b * n + off + i] = (uint8_t)((oh >> b) & 1);
+            }
+            if (index != NULL)
+                index[off + i] = ix & sirnn_mask(p->li);
+        }
+    } else {
+        /* l = 1: one digit of one bit; its table gave y_0 = x. */
+        for (size_t i = 0; i < kb; i++) {
+            if (onehot != NULL)
+                onehot[off + i] = (uint8_t)((w->dig[i] >> bd) & 1);
+            if (index != NULL)
+                index[off + i] = 0;
+        }
+    }
+    return SIRNN_OK;
+}
+
+sirnn_status sirnn_msnzb(sirnn_party *party, size_t n, uint8_t *onehot, uint64_t *index,
+                         const uint64_t *x, unsigned l, unsigned d, unsigned li)
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    if (l < 1 || l > 64 || d < 1 || d > 8 || li < 1 || li > 64 ||
+        (onehot == NULL && index == NULL) || (n > 0 && x == NULL))
+        return sirnn_arith_arg(party, "sirnn_msnzb",
+                               "need 1 <= l <= 64, 1 <= d <= 8, 1 <= li <= 64, an output and "
+                               "non-NULL x");
+    sirnn_status st = sirnn_party_usable(party);
+    if (st != SIRNN_OK || n == 0)
+        return st;
+    if ((st = sirnn_ot_ensure_setup(party)) != SIRNN_OK)
+        return st;
+    msnzb_plan *p = malloc(sizeof(*p));
+    if (p == NULL)
+        return SIRNN_ERR_NOMEM;
+    p->l = l;
+    p->d = d < l ? d : l;
+    p->c = (l + p->d - 1) / p->d;
+    p->bd = clog2(p->d);
+    p->cb = clog2(p->c);
+    p->li = li;
+    plan_tables(p);
+    const unsigned c = p->c, bd = p->bd;
+    const size_t B = (size_t)MSNZB_BLOCK * party->nlanes;
+    const size_t kmax = n < B ? n : B;
+    const size_t nb = (c - 1) * bd + c + 1; /* boolean vectors per element */
+    msnzb_ws w;
+    memset(&w, 0, sizeof(w));
+    w.dig = calloc((size_t)c * kmax + 1, sizeof(uint64_t));
+    w.lo = calloc(kmax + 256, sizeof(uint64_t));
+    w.code = calloc(kmax + 1, sizeof(uint64_t));
+    w.s = calloc(c * kmax + 1, 1);
+    w.a = calloc(nb * kmax + 1, 1);
+    w.b = calloc(nb * kmax + 1, 1);
+    w.o = calloc(nb * kmax + 1, 1);
+    if (w.dig == NULL || w.lo == NULL || w.code == NULL || w.s == NULL || w.a == NULL ||
+        w.b == NULL || w.o == NULL)
+        st = SIRNN_ERR_NOMEM;
+    for (size_t off = 0; off < n && st == SIRNN_OK; off += B) {
+        const size_t kb = n - off < B ? n - off : B;
+        st = msnzb_block(party, p, &w, onehot, index, n, off, x, kb);
+    }
+    if (w.dig != NULL)
+        sirnn_memzero(w.dig, ((size_t)c * kmax + 1) * sizeof(uint64_t));
+    if (w.lo != NULL)
+        sirnn_memzero(w.lo, (kmax + 256) * sizeof(uint64_t));
+    if (w.code != NULL)
+        sirnn_memzero(w.code, (kmax + 1) * sizeof(uint64_t));
+    if (w.s != NULL)
+        sirnn_memzero(w.s, c * kmax + 1);
+    if (w.a != NULL)
+        sirnn_memzero(w.a, nb * kmax + 1);
+    if (w.b != NULL)
+        sirnn_memzero(w.b, nb * kmax + 1);
+    if (w.o != NULL)
+        sirnn_memzero(w.o, nb * kmax + 1);
+    free(w.dig);
+    free(w.lo);
+    free(w.code);
+    free(w.s);
+    free(w.a);
+    free(w.b);
+    free(w.o);
+    free(p);
+    return st;
+}

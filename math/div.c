@@ -1,0 +1,191 @@
+/*
+ * Reciprocal and division of secret-shared fixed-point values (sirnn/math.h):
+ * a LUT on the top 8 bits of the denominator gives y0 = 2 / (d_lo + d_hi)
+ * on its interval, then cubic Goldschmidt-Newton steps y <- y (1 + e + e^2)
+ * with e = 1 - d y, as planned by math/div_plan.h; the cleartext model
+ * (math/ref_div.c) runs the same integer steps. Composed of the protocols
+ * of arith.h, on chunks of the batch so that memory stays O(chunk x lanes).
+ */
+#include "math/div_plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sirnn/arith.h"
+#include "sirnn/math.h"
+#include "net/party_internal.h"
+
+/* Elements per lane per chunk (a multiple of 256, so only a lane's last
+ * chunk rounds its OT columns). */
+#define DIV_CHUNK_PER_LANE 8192
+
+enum { B_D, B_Y, B_P, B_E1, B_Q, B_T, B_X, B_COUNT };
+
+typedef struct div_bufs {
+    uint64_t *w[B_COUNT];
+    uint8_t *zeros; /* boolean shares of a public 0 (a known MSB) */
+} div_bufs;
+
+static void bufs_free(div_bufs *b, size_t cap)
+{
+    for (int i = 0; i < B_COUNT; i++) {
+        if (b->w[i] != NULL)
+            memset(b->w[i], 0, cap * sizeof(uint64_t));
+        free(b->w[i]);
+    }
+    free(b->zeros);
+}
+
+static int bufs_alloc(div_bufs *b, size_t cap)
+{
+    memset(b, 0, sizeof(*b));
+    for (int i = 0; i < B_COUNT; i++)
+        if ((b->w[i] = malloc(cap * sizeof(uint64_t))) == NULL)
+            return -1;
+    return (b->zeros = calloc(cap, 1)) == NULL ? -1 : 0;
+}
+
+#define TRY(call)                                                                                \
+    do {                                                                                         \
+        if ((st = (call)) != SIRNN_OK)                                                           \
+            return st;                                                                           \
+    } while (0)
+
+/* Y (width fy + 2) of k denominators already in b->w[B_D] (b bits). */
+static sirnn_status chunk_y(sirnn_party *party, const sirnn_div_plan *p, div_bufs *b, size_t k,
+                            int *y_msb_known)
+{
+    sirnn_status st;
+    uint64_t *D = b->w[B_D], *Y = b->w[B_Y], *P = b->w[B_P], *E1 = b->w[B_E1], *Q = b->w[B_Q],
+             *T = b->w[B_T];
+    const uint64_t *tab = party->role == SIRNN_SERVER ? p->table : NULL;
+    const size_t tlen = party->role == SIRNN_SERVER ? (size_t)1 << p->m : 0;
+    if (p->t == 0) {
+        TRY(sirnn_lut(party, k, Y, D, tab, tlen, p->m, p->lut_l));
+    } else {
+        TRY(sirnn_tr(party, k, P, D, p->b, p->t));
+        TRY(sirnn_lut(party, k, Y, P, tab, tlen, p->m, p->lut_l));
+    }
+    *y_msb_known = 1; /* LUT entries are below 2^(fy+1) */
+    for (unsigned j = 0; j < p->nsteps; j++) {
+        const sirnn_div_step *s = &p->step[j];
+        const uint8_t *ymsb = *y_msb_known ? b->zeros : NULL;
+        /* e = 1 - d y at scale s + fy */
+        TRY(sirnn_mult_msb(party, k, P, D, Y, NULL, ymsb, p->b, s->fy + 2, s->lp, 0));
+        TRY(sirnn_neg(party, k, P, P, s->lp));
+        TRY(sirnn_add_const(party, k, P, P, (uint64_t)1 << (p->s + s->fy), s->lp));
+        if (s->she > 0)
+            TRY(sirnn_tr(party, k, E1, P, s->lp, (unsigned)s->she));
+        else
+            TRY(sirnn_mul_const(party, k, E1, P, (uint64_t)1 << (unsigned)(-s->she), s->we));
+        if (s->use_q) {
+            TRY(sirnn_mult(party, k, Q, E1, E1, s->we, s->we, s->lq, 1));
+            TRY(sirnn_tr_ext(party, k, T, Q, s->lq, s->fe, s->we, 0));
+            TRY(sirnn_add(party, k, T, T, E1, s->we));
+        } else {
+            memcpy(T, E1, k * sizeof(uint64_t));
+        }
+        /* y (1 + t), t = e + e^2 */
+        TRY(sirnn_mult_msb(party, k, Q, Y, T, ymsb, NULL, s->fy + 2, s->we, s->lr, 1));
+        TRY(sirnn_tr_ext(party, k, Q, Q, s->lr, s->shr, s->fn + 2, 1));
+        TRY(sirnn_mul_const(party, k, Y, Y, (uint64_t)1 << (s->fn - s->fy), s->fn + 2));
+        TRY(sirnn_add(party, k, Y, Y, Q, s->fn + 2));
+        *y_msb_known = 0;
+    }
+    return SIRNN_OK;
+}
+
+/* Round Z (l bits) to the output: + 2^(sh-1), then the top bits as bo bits. */
+static sirnn_status chunk_round(sirnn_party *party, uint64_t *out, uint64_t *Z, size_t k,
+                                unsigned l, unsigned sh, unsigned bo, int is_signed)
+{
+    sirnn_status st;
+    TRY(sirnn_add_const(party, k, Z, Z, (uint64_t)1 << (sh - 1), l));
+    if (bo >= l - sh)
+        return sirnn_tr_ext(party, k, out, Z, l, sh, bo, is_signed);
+    TRY(sirnn_tr(party, k, Z, Z, l, sh));
+    return sirnn_mod_down(party, k, out, Z, l - sh, bo);
+}
+
+static sirnn_status div_run(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *num,
+                            const uint64_t *den, const sirnn_div_plan *p, unsigned bden)
+{
+    sirnn_status st = sirnn_party_usable(party);
+    if (st != SIRNN_OK || n == 0)
+        return st;
+    const size_t cap = (size_t)DIV_CHUNK_PER_LANE * party->nlanes;
+    div_bufs b;
+    if (bufs_alloc(&b, cap) != 0) {
+        bufs_free(&b, 0);
+        return sirnn_party_error(party, SIRNN_ERR_NOMEM, "reciprocal/division: out of memory");
+    }
+    for (size_t off = 0; off < n && st == SIRNN_OK; off += cap) {
+        const size_t k = n - off < cap ? n - off : cap;
+        if (p->is_div)
+            memcpy(b.w[B_X], num + off, k * sizeof(uint64_t)); /* out may alias num */
+        st = sirnn_mod_down(party, k, b.w[B_D], den + off, bden, p->b);
+        if (st != SIRNN_OK)
+            break;
+        if (p->out_direct) {
+            const uint64_t *tab = party->role == SIRNN_SERVER ? p->table : NULL;
+            st = sirnn_lut(party, k, out + off, b.w[B_D], tab,
+                           party->role == SIRNN_SERVER ? (size_t)1 << p->m : 0, p->m, p->lut_l);
+            continue;
+        }
+        int known = 0;
+        st = chunk_y(party, p, &b, k, &known);
+        if (st != SIRNN_OK)
+            break;
+        if (!p->is_div) {
+            st = chunk_round(party, out + off, b.w[B_Y], k, p->fy + 2, p->fy - p->so, p->bo, 0);
+            continue;
+        }
+        st = sirnn_mult_msb(party, k, b.w[B_P], b.w[B_X], b.w[B_Y], NULL, known ? b.zeros : NULL,
+                            p->bx, p->fy + 2, p->lz, 1);
+        if (st == SIRNN_OK)
+            st = chunk_round(party, out + off, b.w[B_P], k, p->lz, p->shz, p->bo, 1);
+    }
+    bufs_free(&b, cap);
+    return st;
+}
+
+sirnn_status sirnn_reciprocal(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
+                              sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out)
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    sirnn_div_plan *p = malloc(sizeof(*p));
+    if (p == NULL)
+        return sirnn_party_error(party, SIRNN_ERR_NOMEM, "sirnn_reciprocal: out of memory");
+    const char *why = sirnn_div_plan_make(p, NULL, fmt_in, fmt_out);
+    sirnn_status st;
+    if (why != NULL)
+        st = sirnn_party_error(party, SIRNN_ERR_ARG, "sirnn_reciprocal: %s", why);
+    else if (n > 0 && (y == NULL || x == NULL))
+        st = sirnn_party_error(party, SIRNN_ERR_ARG, "sirnn_reciprocal: NULL array with n > 0");
+    else
+        st = div_run(party, n, y, NULL, x, p, fmt_in.bits);
+    free(p);
+    return st;
+}
+
+sirnn_status sirnn_div(sirnn_party *party, size_t n, uint64_t *q, const uint64_t *num,
+                       const uint64_t *den, sirnn_fixfmt fmt_num, sirnn_fixfmt fmt_den,
+                       sirnn_fixfmt fmt_out)
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    sirnn_div_plan *p = malloc(sizeof(*p));
+    if (p == NULL)
+        return sirnn_party_error(party, SIRNN_ERR_NOMEM, "sirnn_div: out of memory");
+    const char *why = sirnn_div_plan_make(p, &fmt_num, fmt_den, fmt_out);
+    sirnn_status st;
+    if (why != NULL)
+        st = sirnn_party_error(party, SIRNN_ERR_ARG, "sirnn_div: %s", why);
+    else if (n > 0 && (q == NULL || num == NULL || den == NULL))
+        st = sirnn_party_error(party, SIRNN_ERR_ARG, "sirnn_div: NULL array with n > 0");
+    else
+        st = div_run(party, n, q, num, den, p, fmt_den.bits);
+    free(p);
+    return st;
+}

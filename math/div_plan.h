@@ -1,0 +1,50 @@
+/*
+ * The plan shared by the reciprocal / division protocols (math/div.c) and
+ * their cleartext models (math/ref_div.c): every width, shift and table is
+ * derived from the formats here, once, so that the two follow exactly the
+ * same integer steps. Formats and widths are public; nothing here is secret.
+ */
+#ifndef SIRNN_MATH_DIV_PLAN_H
+#define SIRNN_MATH_DIV_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sirnn/fixed.h"
+
+#define SIRNN_DIV_MAX_STEPS 4
+
+/* One refinement step on Y (scale fy, width fy + 2, positive):
+ *   P  = D * Y mod 2^lp                       (unsigned b x (fy+2) -> lp)
+ *   E  = 2^(s+fy) - P mod 2^lp                (e = 1 - d y, signed)
+ *   E1 = E >> she (TR) or E << -she           (scale fe, we bits)
+ *   T  = E1 + (E1*E1 mod 2^lq) >> fe          (if use_q: e + e^2)
+ *   R  = Y * T mod 2^lr (signed), R' = R >> shr (signed, to fn + 2 bits)
+ *   Y  = (Y << (fn - fy)) + R' mod 2^(fn+2)   (y (1 + e + e^2)) */
+typedef struct sirnn_div_step {
+    unsigned fy, fe, fn, lp, we, lq, lr, shr, use_q;
+    int she;
+} sirnn_div_step;
+
+typedef struct sirnn_div_plan {
+    int is_div;
+    unsigned b, s;        /* denominator: D = den mod 2^b, d = D / 2^s */
+    unsigned m, t;        /* LUT index: idx = D >> t (m bits); t = 0: direct table */
+    unsigned lut_l;       /* LUT entry width */
+    unsigned nsteps;
+    sirnn_div_step step[SIRNN_DIV_MAX_STEPS];
+    unsigned fy;          /* scale of the final Y (width fy + 2) */
+    /* output */
+    unsigned bo, so;
+    int out_direct;       /* reciprocal with t = 0: the LUT gives the output */
+    /* division: Z = X * Y (bx x (fy+2) -> lz signed), q = round(Z >> shz) */
+    unsigned bx, lz, shz;
+    uint64_t table[256];
+} sirnn_div_plan;
+
+/* Fill *p for the reciprocal (fnum NULL) or the division. Returns NULL on
+ * success or a message saying why the formats are refused. */
+const char *sirnn_div_plan_make(sirnn_div_plan *p, const sirnn_fixfmt *fnum, sirnn_fixfmt fden,
+                                sirnn_fixfmt fout);
+
+#endif /* SIRNN_MATH_DIV_PLAN_H */

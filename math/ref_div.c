@@ -1,0 +1,217 @@
+/*
+ * Reciprocal and division: the plan (widths, shifts, table) derived from
+ * the formats, and the cleartext models sirnn_ref_reciprocal /
+ * sirnn_ref_div, which run exactly the integer steps of math/div.c on
+ * reconstructed values (see math/div_plan.h and sirnn/math.h).
+ */
+#include "math/div_plan.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "sirnn/math.h"
+
+static uint64_t mask_of(unsigned l)
+{
+    return l >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << l) - 1;
+}
+
+static int fmt_ok(sirnn_fixfmt f)
+{
+    return f.bits >= 2 && f.bits <= 32 && f.scale >= 0 && f.scale < 63;
+}
+
+const char *sirnn_div_plan_make(sirnn_div_plan *p, const sirnn_fixfmt *fnum, sirnn_fixfmt fden,
+                                sirnn_fixfmt fout)
+{
+    memset(p, 0, sizeof(*p));
+    if (!fmt_ok(fden) || !fmt_ok(fout) || (fnum != NULL && !fmt_ok(*fnum)))
+        return "formats need 2 <= bits <= 32 and 0 <= scale < 63";
+    p->is_div = fnum != NULL;
+    p->b = fden.bits - (fden.is_signed ? 1u : 0u);
+    p->s = (unsigned)fden.scale;
+    p->bo = fout.bits;
+    p->so = (unsigned)fout.scale;
+    if (p->s >= p->b)
+        return "the denominator format cannot hold d >= 1 (need scale < bits - sign)";
+    const int I = (int)(p->b - p->s); /* d < 2^I */
+    if (p->b > 8 && I > 4)
+        return "the unnormalised reciprocal needs denominators below 16 "
+               "(bits - sign - scale <= 4) or a denominator of at most 8 bits";
+    int target;
+    if (p->is_div) {
+        const int ix = (int)fnum->bits - 1 - fnum->scale; /* |x| <= 2^ix */
+        if (!fnum->is_signed)
+            return "the numerator format must be signed";
+        if (!fout.is_signed)
+            return "the quotient format must be signed";
+        const int need = (int)p->so + ix + 1 + (fnum->scale > fout.scale ? 1 : 0);
+        if ((int)p->bo < need || p->bo < 2)
+            return "the quotient format cannot hold num / den for den = 1 "
+                   "(need bits_out >= scale_out + bits_num - scale_num, plus 1 when "
+                   "scale_out < scale_num)";
+        target = (int)p->so + 1 + (ix > 0 ? ix : 0);
+        p->bx = fnum->bits;
+    } else {
+        if ((int)p->bo - (fout.is_signed ? 1 : 0) < (int)p->so + 1)
+            return "the output format cannot hold 1/d = 1 (need bits - sign >= scale + 1)";
+        target = (int)p->so + 1;
+    }
+
+    if (p->b <= 8) {
+        /* A direct table on the whole denominator, exactly rounded. */
+        p->m = p->b;
+        p->t = 0;
+        const uint64_t one = (uint64_t)1 << p->s;
+        if (!p->is_div) {
+            p->out_direct = 1;
+            p->lut_l = p->bo;
+            const uint64_t maxv = mask_of(p->bo - (fout.is_signed ? 1u : 0u));
+            for (uint64_t D = 0; D < ((uint64_t)1 << p->m); D++) {
+                uint64_t v = maxv;
+                if (D >= one && p->so + p->s < 62) {
+                    const uint64_t num = (uint64_t)1 << (p->so + p->s);
+                    v = (2 * num + D) / (2 * D);
+                }
+                if (D >= one && p->so + p->s >= 62)
+                    return "output scale too large";
+                p->table[D] = v < maxv ? v : maxv;
+            }
+            return NULL;
+        }
+        p->fy = (unsigned)target + 1;
+        if (p->fy + p->s > 61)
+            return "format combination too wide";
+        p->lut_l = p->fy + 2;
+        for (uint64_t D = 0; D < ((uint64_t)1 << p->m); D++) {
+            const uint64_t num = (uint64_t)1 << (p->fy + p->s);
+            p->table[D] = D >= one ? (2 * num + D) / (2 * D) : (uint64_t)1 << p->fy;
+        }
+    } else {
+        p->m = 8;
+        p->t = p->b - 8;
+        const unsigned f0 = p->m + 2;
+        p->lut_l = f0 + 2;
+        /* y0 = 2 / (d_lo + d_hi) on each interval of the index: the relative
+         * error |1 - d y0| is at most h / (2 d_mid) <= 2^(I-m-1). */
+        const unsigned e = f0 + 1 + p->s - p->t; /* s - t = m - I >= 4 */
+        for (uint64_t idx = 0; idx < 256; idx++) {
+            if ((idx << p->t) < ((uint64_t)1 << p->s)) {
+                p->table[idx] = (uint64_t)1 << f0;
+                continue;
+            }
+            const uint64_t den = 2 * idx + 1, num = (uint64_t)1 << e;
+            p->table[idx] = (2 * num + den) / (2 * den);
+        }
+        double err = ldexp(1.0, I - (int)p->m - 1) + ldexp(1.0, I - (int)f0 - 1) +
+                     ldexp(1.0, 2 * (I - (int)p->m - 1));
+        unsigned fy = f0;
+        while (err > ldexp(1.0, -target)) {
+            if (p->nsteps == SIRNN_DIV_MAX_STEPS)
+                return "format combination too wide";
+            const int k0 = (int)floor(-log2(err));
+            if (k0 < 2)
+                return "internal: initial approximation too coarse";
+            sirnn_div_step *st = &p->step[p->nsteps++];
+            st->fy = fy;
+            st->fe = (unsigned)(target + 6 < 3 * k0 + 7 ? target + 6 : 3 * k0 + 7);
+            st->fn = st->fe + 2;
+            st->lp = p->s + fy - (unsigned)k0 + 2;
+            st->she = (int)(p->s + fy) - (int)st->fe;
+            st->we = st->fe - (unsigned)k0 + 2;
+            st->use_q = 2 * k0 <= (int)st->fe + 1;
+            st->lq = 2 * st->fe - 2 * (unsigned)k0 + 2;
+            st->lr = fy + st->fe - (unsigned)k0 + 3;
+            st->shr = fy + st->fe - st->fn;
+            if (st->lp > 64 || st->lr > 64 || st->fn + 2 > 64 || (st->use_q && st->lq > 64))
+                return "format combination too wide";
+            const double ep = st->use_q ? err * err * err : err * err;
+            err = ep * 1.01 + 2.2 * ldexp(1.0, -(int)st->fe) + ldexp(1.0, I - (int)st->fn);
+            fy = st->fn;
+        }
+        p->fy = fy;
+    }
+    if (p->fy < p->so + 1)
+        return "internal: working precision below the output scale";
+    if (p->is_div) {
+        p->lz = p->bx + p->fy + 1;
+        p->shz = (unsigned)fnum->scale + p->fy - p->so;
+        if (p->lz > 64)
+            return "format combination too wide (bits_num + working precision > 63)";
+    }
+    return NULL;
+}
+
+/* Y of one denominator (width fy + 2). */
+static uint64_t model_y(const sirnn_div_plan *p, uint64_t den)
+{
+    const uint64_t D = den & mask_of(p->b);
+    if (p->t == 0)
+        return p->table[D] & mask_of(p->lut_l);
+    uint64_t Y = sirnn_ref_lut(p->table, sirnn_ref_tr(D, p->b, p->t), p->m, p->lut_l);
+    for (unsigned k = 0; k < p->nsteps; k++) {
+        const sirnn_div_step *st = &p->step[k];
+        const uint64_t P = sirnn_ref_mult(D, Y, p->b, st->fy + 2, st->lp, 0);
+        const uint64_t E = (((uint64_t)1 << (p->s + st->fy)) - P) & mask_of(st->lp);
+        uint64_t E1;
+        if (st->she > 0)
+            E1 = sirnn_ref_tr(E, st->lp, (unsigned)st->she);
+        else
+            E1 = (E << (unsigned)(-st->she)) & mask_of(st->we);
+        uint64_t T = E1;
+        if (st->use_q) {
+            const uint64_t Q = sirnn_ref_mult(E1, E1, st->we, st->we, st->lq, 1);
+            T = (E1 + sirnn_ref_tr_ext(Q, st->lq, st->fe, st->we, 0)) & mask_of(st->we);
+        }
+        const uint64_t R = sirnn_ref_mult(Y, T, st->fy + 2, st->we, st->lr, 1);
+        const uint64_t R2 = sirnn_ref_tr_ext(R, st->lr, st->shr, st->fn + 2, 1);
+        Y = ((Y << (st->fn - st->fy)) + R2) & mask_of(st->fn + 2);
+    }
+    return Y;
+}
+
+static uint64_t model_out_recip(const sirnn_div_plan *p, uint64_t Y)
+{
+    const unsigned sh = p->fy - p->so, l = p->fy + 2;
+    const uint64_t Yr = (Y + ((uint64_t)1 << (sh - 1))) & mask_of(l);
+    if (p->bo >= p->so + 2)
+        return sirnn_ref_tr_ext(Yr, l, sh, p->bo, 0);
+    return sirnn_ref_tr(Yr, l, sh) & mask_of(p->bo);
+}
+
+static uint64_t model_out_div(const sirnn_div_plan *p, uint64_t X, uint64_t Y)
+{
+    const uint64_t Z =
+        (sirnn_ref_mult(X, Y, p->bx, p->fy + 2, p->lz, 1) + ((uint64_t)1 << (p->shz - 1))) &
+        mask_of(p->lz);
+    if (p->bo >= p->lz - p->shz)
+        return sirnn_ref_tr_ext(Z, p->lz, p->shz, p->bo, 1);
+    return sirnn_ref_tr(Z, p->lz, p->shz) & mask_of(p->bo);
+}
+
+sirnn_status sirnn_ref_reciprocal(size_t n, uint64_t *y, const uint64_t *x, sirnn_fixfmt fmt_in,
+                                  sirnn_fixfmt fmt_out)
+{
+    sirnn_div_plan p;
+    if (sirnn_div_plan_make(&p, NULL, fmt_in, fmt_out) != NULL || (n > 0 && (!y || !x)))
+        return SIRNN_ERR_ARG;
+    for (size_t i = 0; i < n; i++) {
+        if (p.out_direct)
+            y[i] = p.table[x[i] & mask_of(p.b)] & mask_of(p.bo);
+        else
+            y[i] = model_out_recip(&p, model_y(&p, x[i]));
+    }
+    return SIRNN_OK;
+}
+
+sirnn_status sirnn_ref_div(size_t n, uint64_t *q, const uint64_t *num, const uint64_t *den,
+                           sirnn_fixfmt fmt_num, sirnn_fixfmt fmt_den, sirnn_fixfmt fmt_out)
+{
+    sirnn_div_plan p;
+    if (sirnn_div_plan_make(&p, &fmt_num, fmt_den, fmt_out) != NULL ||
+        (n > 0 && (!q || !num || !den)))
+        return SIRNN_ERR_ARG;
+    for (size_t i = 0; i < n; i++)
+        q[i] = model_out_div(&p, num[i] & mask_of(p.bx), model_y(&p, den[i]));
+    return SIRNN_OK;
+}
