@@ -4,6 +4,7 @@
  *
  *   recip   bits_in, scale_in, bits_out, scale_out (default 16/12 -> 16/12)
  *   div     the same; the numerator has the input format
+ *   rsqrt   the same (default 16/12 -> 16/14), x log-uniform over x > 0
  *
  * Denominators are spread over the domain [1, 2^(bits_in - 1 - scale_in));
  * max_ulp and mean_ulp compare the model's output (equal to the protocol's,
@@ -108,6 +109,73 @@ static int bench_div_kind(const bench_params *p, bench_result *r, int is_div)
     return rc;
 }
 
+typedef struct rsq_bench {
+    sirnn_fixfmt fi, fo;
+    uint64_t *x[2], *out[2];
+} rsq_bench;
+
+static int rsq_bench_call(void *ctx, struct sirnn_party *party, int role, size_t n)
+{
+    rsq_bench *b = ctx;
+    return sirnn_rsqrt(party, n, b->out[role], b->x[role], b->fi, b->fo);
+}
+
+/* rsqrt: x log-uniform over (0, 2^(bits_in - 1 - scale_in)); the ULP error
+ * is against min(1/sqrt(x), the largest output). */
+static int bench_rsqrt(const bench_params *p, bench_result *r)
+{
+    const long long bi = bench_param_int(p, "bits_in", 16), si = bench_param_int(p, "scale_in", 12);
+    const long long bo = bench_param_int(p, "bits_out", 16), so = bench_param_int(p, "scale_out", 14);
+    if (bi < 4 || bi > 32 || bo < 2 || bo > 32 || si < 0 || si > 62 || so < 0 || so > 62 ||
+        p->n == 0)
+        return 1;
+    rsq_bench b = {.fi = {(uint8_t)bi, (int8_t)si, true}, .fo = {(uint8_t)bo, (int8_t)so, true}};
+    const size_t n = p->n;
+    uint64_t *xc = malloc(n * sizeof(uint64_t)), *q = malloc(n * sizeof(uint64_t));
+    int rc = xc == NULL || q == NULL;
+    for (int k = 0; k < 2 && !rc; k++) {
+        b.x[k] = malloc(n * sizeof(uint64_t));
+        b.out[k] = malloc(n * sizeof(uint64_t));
+        rc = !b.x[k] || !b.out[k];
+    }
+    double maxu = 0, sum = 0;
+    if (!rc) {
+        const uint64_t m = mask_of((unsigned)bi);
+        uint64_t s = 0x9e3779b97f4a7c15ULL;
+        for (size_t i = 0; i < n; i++) {
+            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+            const unsigned k = (unsigned)((s >> 40) % (uint64_t)(bi - 1));
+            xc[i] = ((uint64_t)1 << k) | ((s >> 3) & mask_of(k));
+            b.x[0][i] = (s >> 7) & m;
+            b.x[1][i] = (xc[i] - b.x[0][i]) & m;
+        }
+        rc = sirnn_ref_rsqrt(n, q, xc, b.fi, b.fo) != SIRNN_OK;
+        const long double imax = (long double)mask_of((unsigned)bo - 1);
+        for (size_t i = 0; i < n && !rc; i++) {
+            long double t = ldexpl(1.0L, (int)so) / sqrtl(ldexpl((long double)xc[i], -(int)si));
+            t = t > imax ? imax : t;
+            const double e = (double)fabsl((long double)sval(q[i], (unsigned)bo) - t);
+            maxu = e > maxu ? e : maxu;
+            sum += e;
+        }
+        if (!rc)
+            rc = bench_two_party(p, rsq_bench_call, &b, r);
+    }
+    bench_extra_int(r, "bits_in", bi);
+    bench_extra_int(r, "scale_in", si);
+    bench_extra_int(r, "bits_out", bo);
+    bench_extra_int(r, "scale_out", so);
+    bench_extra_double(r, "max_ulp", maxu);
+    bench_extra_double(r, "mean_ulp", n ? sum / (double)n : 0);
+    for (int k = 0; k < 2; k++) {
+        free(b.x[k]);
+        free(b.out[k]);
+    }
+    free(xc);
+    free(q);
+    return rc;
+}
+
 static int bench_recip(const bench_params *p, bench_result *r)
 {
     return bench_div_kind(p, r, 0);
@@ -121,5 +189,6 @@ static int bench_div(const bench_params *p, bench_result *r)
 const bench_kernel bench_group_math_div[] = {
     {"recip", "bits_in=16 scale_in=12 bits_out=16 scale_out=12", 16384, bench_recip},
     {"div", "bits_in=16 scale_in=12 bits_out=16 scale_out=12", 16384, bench_div},
+    {"rsqrt", "bits_in=16 scale_in=12 bits_out=16 scale_out=14", 16384, bench_rsqrt},
     {NULL, NULL, 0, NULL},
 };

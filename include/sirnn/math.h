@@ -107,6 +107,168 @@ SIRNN_API sirnn_status sirnn_ref_div(size_t n, uint64_t *q, const uint64_t *num,
                                      const uint64_t *den, sirnn_fixfmt fmt_num,
                                      sirnn_fixfmt fmt_den, sirnn_fixfmt fmt_out);
 
+/* ------------------------------------------------------------------ */
+/* Exponential (math/exp.c, model in math/ref_exp.c)                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * y = exp(x) for x <= 0. x: shares of fmt_in (signed, 8..32 bits, scale
+ * 0..31); y: shares of fmt_out (8..32 bits, either sign, holding 1.0:
+ * scale <= bits - 1, or bits - 2 when signed). Exactly sirnn_ref_exp.
+ * y may alias x. Secrets: x and y.
+ *
+ * Definition for every input: u = -x mod 2^bits_in is read as an unsigned
+ * integer, so a negative or zero x gives u = |x|, and a positive x gives
+ * u = 2^bits_in - x, i.e. y = exp(x - 2^(bits_in - scale_in)) (at 16/12, x
+ * > 0 gives exp(x - 16) < 2^-11.5, 0 or 1 ULP; inputs are not clamped).
+ *
+ * Algorithm and why: as SIRNN, u is cut into q = ceil(bits_in / 8) digits
+ * of 8 bits (sirnn_digdec) and each digit's factor comes from a 256-entry
+ * table, but
+ *   - all q tables go in ONE lookup call (one flight pair for every digit);
+ *   - factors carry f = scale_out fraction bits (f = scale_out + 2 when q >
+ *     2), not scale_out + 2, and the product rounds to nearest: the error
+ *     analysis below shows 1.2 ULP at 16/12, so smaller tables suffice;
+ *   - each product is written E_j G = 2^f G - D_j G with D_j = 2^f - E_j,
+ *     which is narrow for the low digits (< 248 at 16/12), so the
+ *     multiplication's cross terms choose with f bits instead of f + 2,
+ *     both MSBs are public zeros (MSB-to-wrap instead of millionaires'),
+ *     and the rounding truncation lands directly in the output ring.
+ * The model: E_j(d) = round(e^(-d 2^(8j - scale_in)) 2^f) (long double),
+ * G = E_(q-1)(d_(q-1)), then G = floor((E_j(d_j) G + 2^(f-1)) / 2^f) for
+ * j = q-2 down to 0, y = floor((G + 2^(g-1)) / 2^g) with g = f - scale_out
+ * (nothing when g = 0), mod 2^bits_out. A multiplicative exp (each party
+ * exponentiating its own share) was rejected: its rounding depends on the
+ * sharing, so no share-independent model could match it bit for bit.
+ *
+ * Error contract (max |y - exp(x) 2^scale_out| in output ULPs, the true
+ * value in long double, over every x <= 0 of the format; asserted by
+ * tests/test_math_exp.c): 16/12 -> 16/12: 1.21 (SCI 3); 16/12 -> 16/14:
+ * 1.22; 16/s -> 16/t for any s <= 15, t <= 15: <= 1.5; 8-bit inputs (one
+ * table): 0.5; 24- and 32-bit inputs (g = 2): <= 1.0. Widths: f + lw <= 64
+ * with lw = max(f + 2, bits_out + g), else SIRNN_ERR_ARG (for 32-bit
+ * outputs: scale_out <= 28 when bits_in > 16).
+ *
+ * Costs at 16/12 -> 16/12 (both parties, bits per element, one lane, large
+ * n; flights summed over both parties, n = 1): digdec(16, 8) 843 + lookup
+ * 2 x 4352 + mult_msb(12 x 16 -> 28) 4700 + TR(28, 12) 1287 = 15,534 bits
+ * (SCI 16,036); flights 4 + 2 + 4 + 5 = 15 (SCI about 32).
+ * Each further digit adds one mult_msb and one TR; g > 0 adds a TR.
+ * Blocks of 16384 elements per lane bound the memory.
+ */
+SIRNN_API sirnn_status sirnn_exp(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
+                                 sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out);
+
+/* The cleartext model of sirnn_exp (same formats; SIRNN_ERR_ARG for the
+ * formats sirnn_exp refuses, or NULL arrays with n > 0). y may alias x. */
+SIRNN_API sirnn_status sirnn_ref_exp(size_t n, uint64_t *y, const uint64_t *x,
+                                     sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out);
+
+/* ------------------------------------------------------------------ */
+/* Sigmoid and tanh (math/sigmoid.c, math/recip.c; models in            */
+/* math/ref_sigmoid.c)                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * y = sigmoid(x) = 1 / (1 + e^-x), and y = tanh(x), for every x of the
+ * input format. x: shares of fmt_in (signed, 8..32 bits, scale 0..31; tanh
+ * needs scale >= 1); y: shares of fmt_out (8..32 bits, scale >= 5 and
+ * holding 1.0: scale <= bits - 1, bits - 2 if signed; tanh's output must
+ * be signed; scale <= 29 for sigmoid, 28 for tanh). Exactly
+ * sirnn_ref_sigmoid / sirnn_ref_tanh. y may alias x. Secrets: x and y.
+ *
+ * Algorithm and why (math/sigmoid_plan.h has every width): the sign by
+ * sirnn_msb and |x| by one MUX; e = exp(-|x|) (tanh: exp(-2|x|)) by the exp
+ * chain of sirnn_exp at f = scale_out + 2 (tanh + 3) fraction bits, its top
+ * factor clamped below 1; then ONE reciprocal r = 1/(1 + e) for a
+ * denominator known to lie in [1, 2): the chord of 1/(1 + e) on 128
+ * segments (a 128-entry LUT of values and one of slopes, one product, one
+ * truncation; interpolation error 2^-17), instead of SIRNN's
+ * piecewise-linear guess plus Goldschmidt iterations and its product by the
+ * numerator. sigmoid is r for x >= 0 and 1 - r for x < 0; tanh is 2r - 1,
+ * negated for x < 0. One final MUX on the sign applies either.
+ *
+ * Error contract (max |y - f(x) 2^scale_out| in output ULPs, true f in
+ * long double, over every input of the format; asserted by
+ * tests/test_math_exp.c): see the figures after each format below.
+ */
+SIRNN_API sirnn_status sirnn_sigmoid(sirnn_party *party, size_t n, uint64_t *y,
+                                     const uint64_t *x, sirnn_fixfmt fmt_in,
+                                     sirnn_fixfmt fmt_out);
+SIRNN_API sirnn_status sirnn_tanh(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
+                                  sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out);
+/* The cleartext models (same formats; SIRNN_ERR_ARG for the formats the
+ * protocols refuse, or NULL arrays with n > 0). y may alias x. */
+SIRNN_API sirnn_status sirnn_ref_sigmoid(size_t n, uint64_t *y, const uint64_t *x,
+                                         sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out);
+SIRNN_API sirnn_status sirnn_ref_tanh(size_t n, uint64_t *y, const uint64_t *x,
+                                      sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out);
+
+/* ------------------------------------------------------------------ */
+/* Reciprocal square root (math/rsqrt.c, model in math/ref_rsqrt.c)    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * y[i] = 1 / sqrt(x[i]) for x > 0 in fmt_in (shares of fmt_in.bits bits)
+ * into fmt_out (shares of fmt_out.bits bits), exactly sirnn_ref_rsqrt.
+ * y may alias x. Secrets: x and y; formats and n are public.
+ *
+ * Algorithm (math/rsqrt_plan.h gives every width; chosen over SIRNN's LUT +
+ * Newton because one minimax line per bucket is already accurate to
+ * 2^-16.4 and needs a single multiplication):
+ *   - X = x mod 2^b, b = bits - sign (the sign bit is ignored, as for the
+ *     denominator of sirnn_div); k = MSNZB(X) (sirnn_msnzb, digits of 8,
+ *     with the one-hot vector, whose bit b - 1 is X's MSB);
+ *   - one lookup on k (3 entries per element) gives M = 2^(b - s - 2e),
+ *     e = ceil((k - s) / 2), the output factor S = 2^(G - e) and the
+ *     saturation constant C; XN = X M in [2^(b-1), 2^(b+1)), i.e. x = xn 4^e
+ *     with xn in [1/2, 2) (the exponent parity is in which half xn lies);
+ *   - one lookup on the top 8 bits of XN (192 buckets of width 2^-7) gives
+ *     the minimax line y = A - B xn of the bucket (entries of 21-23 bits at
+ *     16-bit outputs); y = A - TR(B * XN) (known-MSB multiplication);
+ *   - out = round(y S / 2^(py + G - s_out)) + C (known-MSB multiplication,
+ *     a public half, TR). No Newton step is needed up to 16 significant
+ *     output bits; wider outputs are refused (see Formats).
+ * Edge cases: x = 0 reads as the smallest step 2^-s_in (so it gives
+ * min(2^(s_in/2), largest output)); results above the largest output value
+ * (2^(bits_out - sign) - 1) / 2^s_out saturate to it: whole exponents by
+ * M = S = 0, C = the largest value, and at the exponent whose top result is
+ * exactly 2^(bits_out - sign - s_out) the line of the bucket [1, 1 + 2^-7)
+ * is lowered just enough that it rounds to the largest value. For signed
+ * input formats a negative x is read as x + 2^(bits-1) (its bits below the
+ * sign); no error bound holds there.
+ *
+ * Formats: 4 <= bits_in <= 32, 2 <= bits_out <= 32, 0 <= scales <= 62, any
+ * signedness. Refused with SIRNN_ERR_ARG before anything is sent: formats
+ * outside these ranges; an output whose largest non-saturated result has
+ * more than 16 significant bits (min(2^(bits_out - sign), about
+ * 2^(s_in/2 + s_out)) > 2^16; e.g. 16/12 -> 24/20), which would need a
+ * Newton step; formats where every input saturates.
+ *
+ * Error contract (max |result - min(1/sqrt(x), largest output)| in output
+ * ULPs for x > 0, the model against long double; asserted by
+ * tests/test_math_rsqrt.c): 16/12 -> 16/12 and 16/12 -> 16/14: <= 1 ULP
+ * (every 16-bit input; measured 0.707 and 0.736); every other accepted
+ * format: <= 1.5 ULP (the lowered bucket at the saturation boundary adds up
+ * to 0.5 + 2^J dev; random grids at 8, 24 and 32 bits measure at most
+ * 1.03). (SIRNN: 2 ULP at 16/12 -> 16/14.)
+ *
+ * Costs (both parties, bits per element over a chunk of 4096 on one lane;
+ * flights summed over both parties for n = 1, as counted in arith.h):
+ *   16/12 -> 16/14: 34,654 bits, 40 flights (SCI 48,847 bits, ~71 round
+ *   trips); 16/12 -> 16/12: 35,280 bits, 40 flights. The steps are
+ *   arith.h calls one after the other (MSNZB 10 flights, two lookups of 2,
+ *   three multiplications of 4, three truncations); an n = 4096 chunk takes
+ *   76 flights because sub-protocols cut their own chunks.
+ */
+SIRNN_API sirnn_status sirnn_rsqrt(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
+                                   sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out);
+/* Cleartext model of sirnn_rsqrt: the same steps on clear values (input bits
+ * above fmt_in.bits ignored, outputs mod 2^bits_out). SIRNN_ERR_ARG for the
+ * formats the protocol refuses, or NULL arrays with n > 0. */
+SIRNN_API sirnn_status sirnn_ref_rsqrt(size_t n, uint64_t *y, const uint64_t *x,
+                                       sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out);
+
 #ifdef __cplusplus
 }
 #endif
