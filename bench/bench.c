@@ -25,7 +25,8 @@
 static const bench_kernel *const k_groups[] = {bench_group_crypto, bench_group_bits,
                                                bench_group_net,    bench_group_ot,
                                                bench_group_arith,  bench_group_mult,
-                                               bench_group_mixed,  bench_group_math_div};
+                                               bench_group_mixed,  bench_group_math_div,
+                                               bench_group_math_exp};
 
 double bench_now_ns(void)
 {

@@ -51,7 +51,9 @@ extern const bench_kernel bench_group_ot[];     /* iknp_rot, iknp_cot, iknp_ot, 
 extern const bench_kernel bench_group_arith[];  /* millionaire, eq, wrap, msb, b2a, mux, and, relu */
 extern const bench_kernel bench_group_mult[];   /* mult, matmul */
 extern const bench_kernel bench_group_mixed[];  /* zext, sext, tr, lrs, ars, divpow2, lut, digdec */
-extern const bench_kernel bench_group_math_div[]; /* recip, div */
+extern const bench_kernel bench_group_math_div[]; /* recip, div, rsqrt */
+extern const bench_kernel bench_group_math_exp[]; /* exp, sigmoid, tanh */
+extern const bench_kernel bench_group_nn[];     /* fastgrnn */
 
 /* Helpers. */
 double bench_now_ns(void);

@@ -1,0 +1,169 @@
+/*
+ * exp under MPC (see include/sirnn/math.h for the contract and
+ * math/exp_plan.h for the algorithm): digit decomposition, one lookup
+ * call for all digit factors, then a chain of products with rounding.
+ *
+ * Each product uses D_j = 2^f - E_j instead of E_j: E_j * G = 2^f G -
+ * D_j G, and D_j is narrower than E_j for the low digits (at 16/12, D_0 <
+ * 248 against E_0 <= 4096), so the multiplication's cross terms choose with
+ * fewer bits. The rounding floor((E_j G + 2^(f-1)) / 2^f) becomes
+ * G + TR(2^(L-1) + 2^(f-1) - D_j G, L, f) - 2^(lw-1) in the ring L = f + lw,
+ * where the offset 2^(L-1) keeps the truncated value non-negative.
+ * Both operands have a public zero MSB (D_j < 2^(md_j - 1), G <= 2^f <
+ * 2^(lw - 1)), so the multiplication's wraps come from MSB-to-wrap.
+ *
+ * Batches are processed in blocks of at most EXP_BLOCK elements per lane,
+ * so memory is O(block) whatever n is.
+ */
+#include "sirnn/math.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sirnn/arith.h"
+#include "math/exp_plan.h"
+#include "kernels/random.h"
+#include "net/party_internal.h"
+
+enum { EXP_BLOCK = 16384 };
+
+static uint64_t mask64(unsigned l)
+{
+    return l >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << l) - 1);
+}
+
+typedef struct exp_fill_ctx {
+    const sirnn_exp_plan *p;
+    size_t n; /* elements per digit */
+} exp_fill_ctx;
+
+/* The digit tables are public: element e of the lookup is digit e / n. */
+static void exp_fill(void *vctx, size_t first, size_t count, uint64_t *tables)
+{
+    const exp_fill_ctx *c = vctx;
+    for (size_t i = 0; i < count; i++)
+        memcpy(tables + i * 256, c->p->tab[(first + i) / c->n], 256 * sizeof(uint64_t));
+}
+
+/* Add the public constant c to the shares (party 0 adds it). */
+static void add_const(const sirnn_party *party, size_t n, uint64_t *x, uint64_t c, unsigned l)
+{
+    if (party->role != SIRNN_SERVER)
+        return;
+    const uint64_t m = mask64(l);
+    for (size_t i = 0; i < n; i++)
+        x[i] = (x[i] + c) & m;
+}
+
+static sirnn_status chain_block(sirnn_party *party, size_t n, uint64_t *g_out, const uint64_t *u,
+                                const sirnn_exp_plan *p, uint64_t *dig, uint64_t *tmp,
+                                uint8_t *zeros)
+{
+    const unsigned q = p->q, f = p->f, lw = p->lw, L = f + lw;
+    sirnn_status st;
+    /* digits, digit-major */
+    if (q == 1) {
+        for (size_t i = 0; i < n; i++)
+            dig[i] = u[i] & mask64(p->b);
+    } else if ((st = sirnn_digdec(party, n, dig, u, p->b, 8)) != SIRNN_OK) {
+        return st;
+    }
+    /* every factor in one lookup call: lw-bit entries, index mod 2^8 */
+    exp_fill_ctx fc = {p, n};
+    if ((st = sirnn_lut_cb(party, q * n, dig, dig, party->role == SIRNN_SERVER ? exp_fill : NULL,
+                           &fc, 8, lw)) != SIRNN_OK)
+        return st;
+    uint64_t *G = g_out;
+    memmove(G, dig + (size_t)(q - 1) * n, n * sizeof(uint64_t));
+    for (unsigned j = q - 1; j-- > 0;) {
+        if (p->dmax[j] == 0)
+            continue; /* E_j = 2^f everywhere: G unchanged */
+        uint64_t *D = dig + (size_t)j * n;
+        const unsigned md = p->md[j];
+        for (size_t i = 0; i < n; i++)
+            D[i] &= mask64(md); /* exact: D_j < 2^md */
+        if ((st = sirnn_mult_msb(party, n, tmp, D, G, zeros, zeros, md, lw, L, 0)) != SIRNN_OK)
+            return st;
+        /* V = 2^(L-1) + 2^(f-1) - D G */
+        for (size_t i = 0; i < n; i++)
+            tmp[i] = (0 - tmp[i]) & mask64(L);
+        add_const(party, n, tmp, ((uint64_t)1 << (L - 1)) + ((uint64_t)1 << f >> 1), L);
+        if ((st = sirnn_tr(party, n, tmp, tmp, L, f)) != SIRNN_OK)
+            return st;
+        for (size_t i = 0; i < n; i++)
+            G[i] = (G[i] + tmp[i]) & mask64(lw);
+        add_const(party, n, G, (uint64_t)1 << (lw - 1), lw); /* -2^(lw-1) mod 2^lw */
+    }
+    return SIRNN_OK;
+}
+
+sirnn_status sirnn_exp_chain_run(sirnn_party *party, size_t n, uint64_t *g_out,
+                                 const uint64_t *u, const sirnn_exp_plan *p)
+{
+    const size_t block = (size_t)EXP_BLOCK * party->nlanes;
+    const size_t cap = n < block ? n : block;
+    uint64_t *dig = malloc((size_t)p->q * cap * sizeof(uint64_t));
+    uint64_t *tmp = malloc(cap * sizeof(uint64_t));
+    uint8_t *zeros = calloc(cap, 1);
+    sirnn_status st = SIRNN_OK;
+    if (dig == NULL || tmp == NULL || zeros == NULL)
+        st = SIRNN_ERR_NOMEM;
+    for (size_t off = 0; off < n && st == SIRNN_OK; off += cap) {
+        const size_t k = n - off < cap ? n - off : cap;
+        st = chain_block(party, k, g_out + off, u + off, p, dig, tmp, zeros);
+    }
+    if (dig != NULL)
+        sirnn_memzero(dig, (size_t)p->q * cap * sizeof(uint64_t));
+    if (tmp != NULL)
+        sirnn_memzero(tmp, cap * sizeof(uint64_t));
+    free(dig);
+    free(tmp);
+    free(zeros);
+    return st;
+}
+
+sirnn_status sirnn_exp(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
+                       sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out)
+{
+    sirnn_status st = sirnn_party_usable(party);
+    if (st != SIRNN_OK)
+        return st;
+    if (n > 0 && (y == NULL || x == NULL))
+        return sirnn_party_error(party, SIRNN_ERR_ARG, "sirnn_exp: NULL array with n > 0");
+    sirnn_exp_plan *p = malloc(sizeof(*p));
+    if (p == NULL)
+        return SIRNN_ERR_NOMEM;
+    char err[160];
+    if ((st = sirnn_exp_plan_init(p, fmt_in, fmt_out, err, sizeof err)) != SIRNN_OK) {
+        free(p);
+        return sirnn_party_error(party, st, "sirnn_exp: %s", err);
+    }
+    if (n == 0) {
+        free(p);
+        return SIRNN_OK;
+    }
+    /* u = -x mod 2^b, written to y (y may alias x) */
+    const size_t block = (size_t)EXP_BLOCK * party->nlanes;
+    uint64_t *u = malloc((n < block ? n : block) * sizeof(uint64_t));
+    if (u == NULL) {
+        free(p);
+        return SIRNN_ERR_NOMEM;
+    }
+    for (size_t off = 0; off < n && st == SIRNN_OK; off += block) {
+        const size_t k = n - off < block ? n - off : block;
+        for (size_t i = 0; i < k; i++)
+            u[i] = (0 - x[off + i]) & mask64(p->b);
+        st = sirnn_exp_chain_run(party, k, u, u, p);
+        if (st == SIRNN_OK && p->g > 0) {
+            add_const(party, k, u, (uint64_t)1 << (p->g - 1), p->lw);
+            st = sirnn_tr(party, k, u, u, p->lw, p->g);
+        }
+        if (st == SIRNN_OK)
+            for (size_t i = 0; i < k; i++)
+                y[off + i] = u[i] & mask64(p->bo);
+    }
+    sirnn_memzero(u, (n < block ? n : block) * sizeof(uint64_t));
+    free(u);
+    free(p);
+    return st;
+}
