@@ -6,7 +6,39 @@
 #ifndef SIRNN_TOOLS_COMMANDS_H
 #define SIRNN_TOOLS_COMMANDS_H
 
+#include <stdint.h>
+#include <stdio.h>
+
 /* sirnn train: train FastGRNN on Fashion-MNIST, quantise, write a model file. */
 int sirnn_cmd_train(int argc, char **argv);
+/* sirnn demo: secure inference of Fashion-MNIST test images, both parties in
+ * this process over loopback TCP (--kernels: the kernel-speed demo). */
+int sirnn_cmd_demo(int argc, char **argv);
+/* sirnn serve: answer secure-inference queries with a model file. */
+int sirnn_cmd_serve(int argc, char **argv);
+/* sirnn query: classify images with a remote `sirnn serve`. */
+int sirnn_cmd_query(int argc, char **argv);
+
+/* ---- helpers shared by the commands (tools/tool_util.c) ---- */
+
+/* Seconds on the monotonic clock. */
+double sirnn_tool_now(void);
+/* An unsigned decimal in [lo, hi] into *out; 0 on success, -1 otherwise. */
+int sirnn_tool_parse_u(const char *s, unsigned long long lo, unsigned long long hi,
+                       unsigned long long *out);
+/* "HOST:PORT" (the last ':' splits) into host[hostlen] and *port (1..65535);
+ * 0 on success. */
+int sirnn_tool_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port);
+/* A progress bar on stderr when it is a terminal (redrawn at most every
+ * 0.1 s; done == total prints the final state and a newline), else nothing. */
+typedef struct sirnn_tool_bar {
+    const char *label;
+    int tty;
+    double t0, last;
+} sirnn_tool_bar;
+void sirnn_tool_bar_init(sirnn_tool_bar *b, const char *label);
+void sirnn_tool_bar_update(sirnn_tool_bar *b, unsigned done, unsigned total);
+/* The name of a Fashion-MNIST class (0..9), "?" otherwise. */
+const char *sirnn_tool_fashion_class(unsigned k);
 
 #endif /* SIRNN_TOOLS_COMMANDS_H */

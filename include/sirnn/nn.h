@@ -15,8 +15,9 @@
  *
  * Errors: every call returns a sirnn_status; sirnn_last_error() (party.h)
  * then gives a one-line message for the calling thread (which file, which
- * field, which value). Nothing here touches a party or the network, and
- * nothing here is secret: this is the model owner's cleartext side.
+ * field, which value). Everything up to the model file is cleartext, the
+ * model owner's side, and touches no party; the last section runs secure
+ * two-party inference on a party (party.h).
  *
  * Threads: calls that take a `threads` argument run OpenMP over examples
  * (0 = every processor). Results are bit-for-bit identical for any thread
@@ -29,6 +30,7 @@
 #include <stdint.h>
 
 #include "sirnn/fixed.h"
+#include "sirnn/party.h"
 #include "sirnn/status.h"
 
 #ifdef __cplusplus
@@ -256,6 +258,123 @@ SIRNN_API sirnn_status sirnn_fastgrnn_load(sirnn_fastgrnn **out, const char *pat
 SIRNN_API sirnn_status sirnn_fastgrnn_encode(const sirnn_fastgrnn *m, uint8_t **buf, size_t *len);
 SIRNN_API sirnn_status sirnn_fastgrnn_decode(sirnn_fastgrnn **out, const uint8_t *buf,
                                              size_t len);
+
+/* ---- Fixed-point inference ------------------------------------------------ */
+
+/*
+ * The integer computation that secure inference performs, in the clear
+ * (bit for bit what sirnn_fastgrnn_query returns), on a quantised model
+ * with activation formats (sirnn_fastgrnn_quantise with calibration data,
+ * or a loaded model file). Widths, b = the activations' bits (16 for the
+ * shipped model), every value b-bit two's complement unless said:
+ *   - the input x = round(normalised pixel * 2^s) saturated, s the format
+ *     of SIRNN_FG_ACT_X;
+ *   - W x_t and U h_{t-1}: exact sums of products, truncated (floor) to the
+ *     pre-activation scale, the smallest scale of WX, UH, PRE_Z and PRE_H
+ *     minus 1 (one bit of headroom); biases rounded to it;
+ *   - z = sigmoid(pre_z) and tanh(pre_h) = 2 sigmoid(2 pre_h) - 1 by the
+ *     sigmoid model of math.h, both at scale b - 2;
+ *   - h_t = z (h - zeta c) + (zeta + nu) c with zeta and zeta + nu at b
+ *     bits, the products exact in 2b and 3b bits, floored once to h's scale
+ *     (the scale of SIRNN_FG_ACT_H minus 1, at most b - 3), h kept in 2b bits;
+ *   - scores = W_c h_T + b_c at the scale of SIRNN_FG_ACT_SCORES minus 1, and
+ *     the argmax by a tree of comparisons of pairs (ties: the lower index).
+ * Values outside a format wrap (mod 2^b) exactly as in the secure version.
+ * classes[i] (NULL allowed) gets the argmax, scores (NULL allowed; not
+ * both NULL) the n x C scores as integers in the format of
+ * sirnn_fastgrnn_score_fmt. Images as in sirnn_fastgrnn_predict; threads:
+ * see the top. SIRNN_ERR_ARG for a model that is not quantised, lacks
+ * activation formats, or whose formats cannot be planned (the message says
+ * which); classes needs C <= 256.
+ */
+SIRNN_API sirnn_status sirnn_fastgrnn_predict_fixed(const sirnn_fastgrnn *m, size_t n,
+                                                    uint8_t *classes, int32_t *scores,
+                                                    const uint8_t *images, unsigned threads);
+/* The format of the fixed-point (and secure) scores of m. */
+SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_fixfmt *fmt);
+
+/* ---- Secure two-party inference ---------------------------------------------- */
+
+/*
+ * The server (party 0) holds a quantised model, the client (party 1) a
+ * batch of images; the client learns the predicted classes (and, if the
+ * server allows it and the client asks, the scores); the server learns
+ * nothing but the batch size and the image shape. The weights never leave
+ * the server; the client's pixels never leave the client except as
+ * uniformly random shares. What both learn in the clear: the dimensions,
+ * the input normalisation and the fixed-point formats of the model (the
+ * server sends them), and n.
+ *
+ * One query is one batch: the client sends its request (n, image shape,
+ * whether it wants scores) and the server answers (accepted, with the
+ * model's public description, or refused with a reason); then the client
+ * shares its quantised inputs, and every step of the plan above runs for
+ * the whole batch at once: W x_t for all steps in one matrix product,
+ * then per step U h (sirnn_matmul_clear), both activations in one
+ * sirnn_sigmoid call, c [zeta, zeta + nu] (sirnn_mult_clear, the server's
+ * operand), z v + 2^sz P2 (sirnn_mult_msb, z's sign a public 0) and the
+ * rescaling of h (sirnn_tr_ext); the classifier; the argmax (per level one
+ * sirnn_msb and one sirnn_mux2); the reveal to the client. So the flights
+ * of a batch do not depend on n, and the result equals
+ * sirnn_fastgrnn_predict_fixed exactly.
+ *
+ * Costs (one lane, both parties, measured): Google-30 shape (input 32,
+ * hidden 100, ranks 16 / 35, 99 steps, 16 bits; `sirnn-bench fastgrnn`):
+ * 200 MB and 8,141 flights per sequence, about 1 s at B = 1; 194 MB and
+ * 0.25 s per sequence at B = 16. Per step at B = 1: U2 and U1 products 11
+ * flights each, the sigmoid 39 (about 33 kbit per value, 2H values: over
+ * 40% of the bytes), mult_clear 6, mult 7, tr_ext 7. The shipped
+ * Fashion-MNIST model (H = 32, 28 steps): 15.6 MB per image. Flights per
+ * batch do not grow with n until the sub-protocols' chunks (a few
+ * thousand values) split a step.
+ *
+ * Errors: a refused query (shape, batch size, scores not served, model not
+ * servable) returns SIRNN_ERR_ARG (SIRNN_ERR_UNSUPPORTED for scores) on
+ * both sides with the reason in sirnn_party_last_error(); the session stays
+ * usable. An I/O error or a peer leaving marks the party broken, as
+ * everywhere (party.h).
+ */
+
+/* sirnn_fastgrnn_serve flags: reveal the scores to a client that asks. */
+#define SIRNN_FG_SERVE_SCORES 1u
+
+/* Progress of a query: `done` of `total` stages finished. */
+typedef void (*sirnn_fastgrnn_progress_fn)(void *ctx, unsigned done, unsigned total);
+
+/* What the client learns of the model. */
+typedef struct sirnn_fastgrnn_info {
+    sirnn_fastgrnn_dims dims;
+    sirnn_fixfmt score_fmt; /* the scores' format */
+    int scores_revealed;    /* the scores were revealed */
+} sirnn_fastgrnn_info;
+
+/*
+ * Server: answer one query of the client with the quantised model m.
+ * *served gets the number of images classified; 0 with SIRNN_OK means the
+ * client ended the session (sirnn_fastgrnn_query with n = 0). flags:
+ * SIRNN_FG_SERVE_SCORES or 0. Secrets: the weights (never sent).
+ */
+SIRNN_API sirnn_status sirnn_fastgrnn_serve(sirnn_party *party, size_t *served,
+                                            const sirnn_fastgrnn *m, unsigned flags);
+/*
+ * Client: classify n images of rows x cols pixels (image i at images + i
+ * * rows * cols; rows = the model's steps, cols its input) into
+ * classes[n]. scores (NULL: not asked for) receives the n x C scores, as
+ * integers in info->score_fmt, and must hold scores_len >= n * C entries.
+ * info (NULL allowed) receives the model's public description. n = 0 ends
+ * the session (the server's sirnn_fastgrnn_serve returns with *served = 0).
+ * progress (NULL allowed) is called on this thread with progress_ctx after
+ * each recurrent step (done = 1..steps) and once more at the end (done =
+ * steps + 1, total = steps + 1).
+ * Secrets: the images (only shares are sent); the classes are revealed to
+ * this party only.
+ */
+SIRNN_API sirnn_status sirnn_fastgrnn_query(sirnn_party *party, size_t n, uint8_t *classes,
+                                            int32_t *scores, sirnn_fastgrnn_info *info,
+                                            const uint8_t *images, uint32_t rows,
+                                            uint32_t cols, size_t scores_len,
+                                            sirnn_fastgrnn_progress_fn progress,
+                                            void *progress_ctx);
 
 #ifdef __cplusplus
 }

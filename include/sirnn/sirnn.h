@@ -15,6 +15,7 @@
 #include "sirnn/arith.h"
 #include "sirnn/fixed.h"
 #include "sirnn/math.h"
+#include "sirnn/nn.h"
 
 #ifdef __cplusplus
 extern "C" {

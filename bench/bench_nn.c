@@ -1,0 +1,99 @@
+/*
+ * fastgrnn: secure FastGRNN inference end to end (sirnn_fastgrnn_serve /
+ * sirnn_fastgrnn_query) on random weights of the Google-30 shape that SCI
+ * was measured with: input 32, hidden 100, ranks 16 (W) and 35 (U), 99
+ * steps, 16 bits. n (or batch=B) is the number of sequences classified in
+ * one query; the figures are per sequence; rounds are those of one query
+ * with one sequence.
+ */
+#include "bench/bench.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sirnn/nn.h"
+
+typedef struct fg_bench {
+    sirnn_fastgrnn *m;
+    uint8_t *seq; /* the client's sequences */
+    uint8_t *cls;
+    sirnn_fastgrnn_dims dims;
+} fg_bench;
+
+static int fg_call(void *ctx, struct sirnn_party *party, int role, size_t n)
+{
+    fg_bench *b = ctx;
+    if (role == 0) {
+        size_t got = 0;
+        sirnn_status st = sirnn_fastgrnn_serve(party, &got, b->m, 0);
+        return st == SIRNN_OK && got == n ? 0 : 1;
+    }
+    return sirnn_fastgrnn_query(party, n, b->cls, NULL, NULL, b->seq, b->dims.steps,
+                                b->dims.input, 0, NULL, NULL) == SIRNN_OK
+               ? 0
+               : 1;
+}
+
+static int bench_fastgrnn(const bench_params *p, bench_result *r)
+{
+    bench_params q = *p;
+    const long long batch = bench_param_int(p, "batch", (long long)p->n);
+    const sirnn_fastgrnn_dims dims = {
+        (uint32_t)bench_param_int(p, "input", 32),  (uint32_t)bench_param_int(p, "steps", 99),
+        (uint32_t)bench_param_int(p, "hidden", 100), (uint32_t)bench_param_int(p, "rank_w", 16),
+        (uint32_t)bench_param_int(p, "rank_u", 35), (uint32_t)bench_param_int(p, "classes", 30)};
+    const long long bits = bench_param_int(p, "bits", 16);
+    if (batch < 1 || batch > 4096 || bits < 8 || bits > 21)
+        return 1;
+    q.n = (size_t)batch;
+    fg_bench b = {.dims = dims};
+    const size_t len = (size_t)dims.steps * dims.input;
+    /* Random weights, quantised with formats profiled on random sequences. */
+    sirnn_dataset calib = {.n = 32, .rows = dims.steps, .cols = dims.input,
+                           .classes = dims.classes};
+    int rc = 1;
+    calib.images = malloc(calib.n * len);
+    calib.labels = calloc(calib.n, 1);
+    b.seq = malloc(q.n * len);
+    b.cls = malloc(q.n);
+    if (calib.images == NULL || calib.labels == NULL || b.seq == NULL || b.cls == NULL ||
+        sirnn_fastgrnn_new(&b.m, &dims) != SIRNN_OK)
+        goto done;
+    uint64_t s = 0x600613;
+    for (size_t i = 0; i < calib.n * len; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        calib.images[i] = (uint8_t)(s >> 56);
+    }
+    for (size_t i = 0; i < q.n * len; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        b.seq[i] = (uint8_t)(s >> 56);
+    }
+    if (sirnn_fastgrnn_init(b.m, 7) != SIRNN_OK ||
+        sirnn_fastgrnn_quantise(b.m, (unsigned)bits, &calib, calib.n, 1) != SIRNN_OK)
+        goto done;
+    rc = bench_two_party(&q, fg_call, &b, r);
+    bench_extra_int(r, "batch", batch);
+    bench_extra_int(r, "input", dims.input);
+    bench_extra_int(r, "hidden", dims.hidden);
+    bench_extra_int(r, "rank_w", dims.rank_w);
+    bench_extra_int(r, "rank_u", dims.rank_u);
+    bench_extra_int(r, "steps", dims.steps);
+    bench_extra_int(r, "classes", dims.classes);
+    bench_extra_int(r, "bits", bits);
+    bench_extra_double(r, "mb_per_seq", r->bits_per_op / 8e6);
+done:
+    sirnn_fastgrnn_free(b.m);
+    free(calib.images);
+    free(calib.labels);
+    free(b.seq);
+    free(b.cls);
+    return rc;
+}
+
+const bench_kernel bench_group_nn[] = {
+    {"fastgrnn",
+     "batch=B (= n, sequences per query) input=32 hidden=100 rank_w=16 rank_u=35 steps=99 "
+     "classes=30 bits=16 (random weights; figures per sequence)",
+     1, bench_fastgrnn},
+    {NULL, NULL, 0, NULL},
+};

@@ -1,0 +1,376 @@
+/*
+ * The fixed-point plan of FastGRNN inference (see nn/fg_plan.h): formats,
+ * shifts, the public description sent to the client, and the server's
+ * weights in the plan's layout.
+ */
+#include "nn/fg_plan.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/party_internal.h"
+#include "kernels/random.h"
+#include "nn/fastgrnn.h"
+#include "sirnn/math.h"
+
+static uint64_t mask_of(unsigned l)
+{
+    return l >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << l) - 1);
+}
+
+int64_t sirnn_fg_signed(uint64_t v, unsigned b)
+{
+    v &= mask_of(b);
+    if (b < 64 && (v >> (b - 1)) != 0)
+        return (int64_t)(v | ~mask_of(b));
+    return (int64_t)v;
+}
+
+static unsigned ceil_log2(size_t n)
+{
+    unsigned r = 0;
+    while (((size_t)1 << r) < n)
+        r++;
+    return r;
+}
+
+/* ---- the public description ---------------------------------------------- */
+
+static int fmt_set(sirnn_fixfmt f)
+{
+    return f.bits != 0;
+}
+
+sirnn_status sirnn_fg_public_from_model(sirnn_fg_public *pub, const sirnn_fastgrnn *m)
+{
+    memset(pub, 0, sizeof(*pub));
+    if (m == NULL || !m->quantised || m->qparams == NULL) {
+        sirnn_set_last_error("fastgrnn: the model is not quantised");
+        return SIRNN_ERR_ARG;
+    }
+    pub->dims = m->dims;
+    pub->in_mean = m->in_mean;
+    pub->in_std = m->in_std;
+    for (int k = 0; k < SIRNN_FG_NTENSORS; k++)
+        pub->tfmt[k] = m->t[k].fmt;
+    for (int k = 0; k < SIRNN_FG_NACTS; k++)
+        pub->afmt[k] = m->act_fmt[k];
+    return SIRNN_OK;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint32_t float_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+static float bits_float(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+void sirnn_fg_public_encode(uint8_t *buf, const sirnn_fg_public *pub)
+{
+    const sirnn_fastgrnn_dims *d = &pub->dims;
+    uint32_t dims[6] = {d->input, d->steps, d->hidden, d->rank_w, d->rank_u, d->classes};
+    for (int i = 0; i < 6; i++)
+        put32(buf + 4 * i, dims[i]);
+    put32(buf + 24, float_bits(pub->in_mean));
+    put32(buf + 28, float_bits(pub->in_std));
+    uint8_t *p = buf + 32;
+    for (int k = 0; k < SIRNN_FG_NTENSORS; k++) {
+        *p++ = pub->tfmt[k].bits;
+        *p++ = (uint8_t)pub->tfmt[k].scale;
+    }
+    for (int k = 0; k < SIRNN_FG_NACTS; k++) {
+        *p++ = pub->afmt[k].bits;
+        *p++ = (uint8_t)pub->afmt[k].scale;
+    }
+}
+
+sirnn_status sirnn_fg_public_decode(sirnn_fg_public *pub, const uint8_t *buf)
+{
+    memset(pub, 0, sizeof(*pub));
+    sirnn_fastgrnn_dims *d = &pub->dims;
+    d->input = get32(buf);
+    d->steps = get32(buf + 4);
+    d->hidden = get32(buf + 8);
+    d->rank_w = get32(buf + 12);
+    d->rank_u = get32(buf + 16);
+    d->classes = get32(buf + 20);
+    sirnn_status st = sirnn_fg_check_dims(d, "fastgrnn public model");
+    if (st != SIRNN_OK)
+        return st;
+    pub->in_mean = bits_float(get32(buf + 24));
+    pub->in_std = bits_float(get32(buf + 28));
+    if (!isfinite(pub->in_mean) || !isfinite(pub->in_std) || !(pub->in_std > 0.0f)) {
+        sirnn_set_last_error("fastgrnn public model: bad input normalisation");
+        return SIRNN_ERR_ARG;
+    }
+    const uint8_t *p = buf + 32;
+    for (int k = 0; k < SIRNN_FG_NTENSORS + SIRNN_FG_NACTS; k++) {
+        sirnn_fixfmt f = {p[0], (int8_t)p[1], p[0] != 0};
+        p += 2;
+        if (f.bits > 32 || f.scale < -60 || f.scale > 60) {
+            sirnn_set_last_error("fastgrnn public model: bad format %d (%u bits, scale %d)", k,
+                                 (unsigned)f.bits, (int)f.scale);
+            return SIRNN_ERR_ARG;
+        }
+        if (k < SIRNN_FG_NTENSORS)
+            pub->tfmt[k] = f;
+        else
+            pub->afmt[k - SIRNN_FG_NTENSORS] = f;
+    }
+    return SIRNN_OK;
+}
+
+/* ---- the plan --------------------------------------------------------------- */
+
+/* A product of A (m bits, scale s_in) by W (format wf, inner dimension d2,
+ * d3 outputs) rescaled to s_out in lout bits. */
+static sirnn_status mm_make(sirnn_fg_mm *mm, const char *what, unsigned m, int s_in,
+                            sirnn_fixfmt wf, size_t d2, size_t d3, int s_out, unsigned lout)
+{
+    memset(mm, 0, sizeof(*mm));
+    if (!fmt_set(wf)) {
+        sirnn_set_last_error("fastgrnn plan: %s has no format", what);
+        return SIRNN_ERR_ARG;
+    }
+    const unsigned la = m + wf.bits + ceil_log2(d2);
+    const int s_prod = s_in + wf.scale;
+    int s = 0, up = 0;
+    if (s_prod >= s_out)
+        s = s_prod - s_out;
+    else
+        up = s_out - s_prod;
+    if (la > 64 || (unsigned)s + 2 > la || (unsigned)up >= lout) {
+        sirnn_set_last_error("fastgrnn plan: %s cannot go from scale %d to %d in %u bits", what,
+                             s_prod, s_out, lout);
+        return SIRNN_ERR_ARG;
+    }
+    mm->m = m;
+    mm->k = wf.bits;
+    mm->s = (unsigned)s;
+    mm->up = (unsigned)up;
+    mm->lout = lout;
+    mm->lmm = lout < la - (unsigned)s ? lout : la - (unsigned)s;
+    mm->d2 = d2;
+    mm->d3 = d3;
+    return SIRNN_OK;
+}
+
+static int imin(int a, int b)
+{
+    return a < b ? a : b;
+}
+
+sirnn_status sirnn_fg_plan_init(sirnn_fg_plan *p, const sirnn_fg_public *pub)
+{
+    memset(p, 0, sizeof(*p));
+    const sirnn_fastgrnn_dims *d = &pub->dims;
+    sirnn_status st = sirnn_fg_check_dims(d, "fastgrnn plan");
+    if (st != SIRNN_OK)
+        return st;
+    p->d = *d;
+    const sirnn_fixfmt *a = pub->afmt, *t = pub->tfmt;
+    const int need[] = {SIRNN_FG_ACT_X,     SIRNN_FG_ACT_WX,    SIRNN_FG_ACT_UH,
+                        SIRNN_FG_ACT_PRE_Z, SIRNN_FG_ACT_PRE_H, SIRNN_FG_ACT_H,
+                        SIRNN_FG_ACT_SCORES};
+    for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+        if (!fmt_set(a[need[i]])) {
+            sirnn_set_last_error("fastgrnn plan: no activation formats (quantise the model "
+                                 "with calibration data)");
+            return SIRNN_ERR_ARG;
+        }
+    if ((d->rank_w > 0 && !fmt_set(a[SIRNN_FG_ACT_W2X])) ||
+        (d->rank_u > 0 && !fmt_set(a[SIRNN_FG_ACT_U2H]))) {
+        sirnn_set_last_error("fastgrnn plan: no low-rank activation formats");
+        return SIRNN_ERR_ARG;
+    }
+    const unsigned b = a[SIRNN_FG_ACT_H].bits;
+    if (b < 8 || b > 21) {
+        sirnn_set_last_error("fastgrnn plan: %u-bit activations; secure inference needs 8..21",
+                             b);
+        return SIRNN_ERR_ARG;
+    }
+    if (d->classes >= (1u << (b - 1))) {
+        sirnn_set_last_error("fastgrnn plan: %u classes do not fit %u-bit indices",
+                             (unsigned)d->classes, b);
+        return SIRNN_ERR_ARG;
+    }
+    p->b = b;
+    p->sx = a[SIRNN_FG_ACT_X].scale;
+    /* One bit of headroom over the profiled ranges; the pre-activations get
+     * it twice over, since tanh reads 2 pre_h. */
+    p->s_pre = imin(imin(a[SIRNN_FG_ACT_WX].scale, a[SIRNN_FG_ACT_UH].scale),
+                    imin(a[SIRNN_FG_ACT_PRE_Z].scale, a[SIRNN_FG_ACT_PRE_H].scale)) -
+               1;
+    p->sh = imin(a[SIRNN_FG_ACT_H].scale - 1, (int)b - 3);
+    p->sz = p->sc = (int)b - 2;
+    p->s_zn = imin((int)b - 2, (int)b + p->sh - 2 - p->sc);
+    p->sw = p->sc + p->s_zn;
+    p->s_sc = a[SIRNN_FG_ACT_SCORES].scale - 1;
+    if (p->sh < 1 || p->s_zn < 1) {
+        sirnn_set_last_error("fastgrnn plan: the hidden state's range is too large (scale %d)",
+                             a[SIRNN_FG_ACT_H].scale);
+        return SIRNN_ERR_ARG;
+    }
+    if (p->s_pre < 0 || p->s_pre > 31) {
+        sirnn_set_last_error("fastgrnn plan: pre-activation scale %d out of range", p->s_pre);
+        return SIRNN_ERR_ARG;
+    }
+    p->s_h = (unsigned)(p->sz + p->sw - p->sh);
+    p->lr = b + p->s_h;
+    p->f_pre = (sirnn_fixfmt){(uint8_t)b, (int8_t)p->s_pre, true};
+    p->f_z = (sirnn_fixfmt){(uint8_t)b, (int8_t)p->sz, true};
+    p->f_c = p->f_z;
+    {
+        uint64_t x0 = 0, y0 = 0;
+        if (sirnn_ref_sigmoid(1, &y0, &x0, p->f_pre, p->f_z) != SIRNN_OK) {
+            sirnn_set_last_error("fastgrnn plan: sigmoid refuses the formats %u/%d -> %u/%d", b,
+                                 p->s_pre, b, p->sz);
+            return SIRNN_ERR_ARG;
+        }
+    }
+
+    const size_t H = d->hidden, D = d->input, C = d->classes;
+    if (d->rank_w == 0) {
+        st = mm_make(&p->w, "W", b, p->sx, t[SIRNN_FG_W], D, H, p->s_pre, b);
+    } else {
+        const int s_v = a[SIRNN_FG_ACT_W2X].scale - 1;
+        st = mm_make(&p->w2, "W2", b, p->sx, t[SIRNN_FG_W2], D, d->rank_w, s_v, b);
+        if (st == SIRNN_OK)
+            st = mm_make(&p->w1, "W1", b, s_v, t[SIRNN_FG_W1], d->rank_w, H, p->s_pre, b);
+    }
+    if (st != SIRNN_OK)
+        return st;
+    if (d->rank_u == 0) {
+        st = mm_make(&p->u, "U", b, p->sh, t[SIRNN_FG_U], H, H, p->s_pre, b);
+    } else {
+        const int s_u = a[SIRNN_FG_ACT_U2H].scale - 1;
+        st = mm_make(&p->u2, "U2", b, p->sh, t[SIRNN_FG_U2], H, d->rank_u, s_u, b);
+        if (st == SIRNN_OK)
+            st = mm_make(&p->u1, "U1", b, s_u, t[SIRNN_FG_U1], d->rank_u, H, p->s_pre, b);
+    }
+    if (st == SIRNN_OK)
+        st = mm_make(&p->fc, "FC", b, p->sh, t[SIRNN_FG_FCW], H, C, p->s_sc, b);
+    if (st != SIRNN_OK)
+        return st;
+    const int need_t[] = {SIRNN_FG_BZ, SIRNN_FG_BH, SIRNN_FG_ZETA, SIRNN_FG_NU, SIRNN_FG_FCB};
+    for (size_t i = 0; i < sizeof(need_t) / sizeof(need_t[0]); i++)
+        if (!fmt_set(t[need_t[i]])) {
+            sirnn_set_last_error("fastgrnn plan: tensor %d has no format", need_t[i]);
+            return SIRNN_ERR_ARG;
+        }
+
+    /* The client's input table: the float normalisation of nn.h, then
+     * round-to-nearest at scale sx, saturated. */
+    const double qmax = ldexp(1.0, (int)b - 1) - 1.0;
+    const float inv = 1.0f / pub->in_std;
+    for (unsigned v = 0; v < 256; v++) {
+        float x = ((float)v * (1.0f / 255.0f) - pub->in_mean) * inv;
+        double q = nearbyint(ldexp((double)x, p->sx));
+        q = q > qmax ? qmax : (q < -qmax ? -qmax : q);
+        p->xtab[v] = (uint64_t)(int64_t)q & mask_of(b);
+    }
+    return SIRNN_OK;
+}
+
+/* ---- the server's weights ------------------------------------------------- */
+
+/* round(q * 2^shift), saturated to b bits, as a b-bit value. */
+static uint64_t rescale(int32_t q, int shift, unsigned b)
+{
+    const double qmax = ldexp(1.0, (int)b - 1) - 1.0;
+    double v = nearbyint(ldexp((double)q, shift));
+    v = v > qmax ? qmax : (v < -qmax ? -qmax : v);
+    return (uint64_t)(int64_t)v & mask_of(b);
+}
+
+/* dst (cols x rows) = src^T (rows x cols), two's complement in uint64. */
+static void transpose_q(uint64_t *dst, const sirnn_nn_tensor *t)
+{
+    for (uint32_t r = 0; r < t->rows; r++)
+        for (uint32_t c = 0; c < t->cols; c++)
+            dst[(size_t)c * t->rows + r] = (uint64_t)(int64_t)t->q[(size_t)r * t->cols + c];
+}
+
+sirnn_status sirnn_fg_weights_init(sirnn_fg_weights *w, const sirnn_fg_plan *p,
+                                   const sirnn_fastgrnn *m)
+{
+    memset(w, 0, sizeof(*w));
+    if (m == NULL || !m->quantised || m->qparams == NULL) {
+        sirnn_set_last_error("fastgrnn: the model is not quantised");
+        return SIRNN_ERR_ARG;
+    }
+    const size_t H = p->d.hidden, C = p->d.classes;
+    const int mats[] = {SIRNN_FG_W, SIRNN_FG_W1, SIRNN_FG_W2, SIRNN_FG_U,
+                        SIRNN_FG_U1, SIRNN_FG_U2, SIRNN_FG_FCW};
+    uint64_t **dst[] = {&w->w, &w->w1, &w->w2, &w->u, &w->u1, &w->u2, &w->fc};
+    size_t total = 2 * H + C;
+    for (size_t i = 0; i < 7; i++)
+        total += (size_t)m->t[mats[i]].rows * m->t[mats[i]].cols;
+    w->mem = calloc(total, sizeof(uint64_t));
+    w->nmem = total;
+    if (w->mem == NULL) {
+        sirnn_set_last_error("fastgrnn: out of memory");
+        return SIRNN_ERR_NOMEM;
+    }
+    uint64_t *q = w->mem;
+    for (size_t i = 0; i < 7; i++) {
+        const sirnn_nn_tensor *t = &m->t[mats[i]];
+        size_t n = (size_t)t->rows * t->cols;
+        if (n == 0)
+            continue;
+        *dst[i] = q;
+        transpose_q(q, t);
+        q += n;
+    }
+    w->bz = q;
+    q += H;
+    w->bh = q;
+    q += H;
+    w->fcb = q;
+    const sirnn_nn_tensor *bz = &m->t[SIRNN_FG_BZ], *bh = &m->t[SIRNN_FG_BH],
+                          *fcb = &m->t[SIRNN_FG_FCB];
+    for (size_t j = 0; j < H; j++) {
+        w->bz[j] = rescale(bz->q[j], p->s_pre - bz->fmt.scale, p->b);
+        w->bh[j] = rescale(bh->q[j], p->s_pre - bh->fmt.scale, p->b);
+    }
+    for (size_t k = 0; k < C; k++)
+        w->fcb[k] = rescale(fcb->q[k], p->s_sc - fcb->fmt.scale, p->b);
+    const sirnn_nn_tensor *zt = &m->t[SIRNN_FG_ZETA], *nt = &m->t[SIRNN_FG_NU];
+    const double zeta = ldexp((double)zt->q[0], p->s_zn - zt->fmt.scale);
+    const double nu = ldexp((double)nt->q[0], p->s_zn - nt->fmt.scale);
+    const double qmax = ldexp(1.0, (int)p->b - 1) - 1.0;
+    double zq = nearbyint(zeta), znq = nearbyint(zeta + nu);
+    zq = zq > qmax ? qmax : (zq < -qmax ? -qmax : zq);
+    znq = znq > qmax ? qmax : (znq < -qmax ? -qmax : znq);
+    w->zeta = (uint64_t)(int64_t)zq & mask_of(p->b);
+    w->zn = (uint64_t)(int64_t)znq & mask_of(p->b);
+    return SIRNN_OK;
+}
+
+void sirnn_fg_weights_free(sirnn_fg_weights *w)
+{
+    if (w->mem != NULL) {
+        sirnn_memzero(w->mem, w->nmem * sizeof(uint64_t));
+        free(w->mem);
+    }
+    memset(w, 0, sizeof(*w));
+}

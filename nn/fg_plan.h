@@ -1,0 +1,129 @@
+/*
+ * The fixed-point plan of FastGRNN inference, shared by the cleartext
+ * fixed-point model (nn/fixed_infer.c) and secure inference
+ * (nn/secure_infer.c), so that both run the very same integer steps.
+ *
+ * The plan depends only on public information: the dimensions, the input
+ * normalisation and the formats (sirnn_fg_public), which the server sends
+ * to the client. The weights, quantised to the plan's formats, are the
+ * server's (sirnn_fg_weights).
+ *
+ * The steps, b = the model's bit width (16 for the shipped model), all
+ * values b-bit two's complement unless said otherwise, B images at a time:
+ *   x      = xtab[pixel] (scale sx)                          [client, clear]
+ *   WX     = X W^T for all T steps at once (B*T rows): one matmul with a
+ *            truncation, or two (W2 then W1) for a low-rank W   (scale s_pre)
+ * per step t, h16 / h32 = h_{t-1} as b-bit / 2b-bit shares (scale sh):
+ *   UH     = h16 U^T (or U2 then U1)                         (scale s_pre)
+ *   pre_z  = WX_t + UH + bz',  pre_h = WX_t + UH + bh'       (scale s_pre)
+ *   z      = sigmoid(pre_z)                                  (scale sz = b-2)
+ *   c      = tanh(pre_h)                                     (scale sc = b-2)
+ *   P1, P2 = c * zeta', c * (zeta+nu)'  (one mult by the server's clear
+ *            values, 2b bits)                                (scale sw = sc + s_zn)
+ *   v      = h32 * 2^(sw - sh) - P1                          (2b bits, scale sw)
+ *   R      = z * v + 2^sz * P2     (one signed mult, b x 2b -> 3b bits; the
+ *            MSB of z and of 2^sz is a public 0), reduced to lr bits
+ *   h32    = floor(R / 2^s_h) in 2b bits (tr_ext), h16 = h32 mod 2^b   (scale sh)
+ * then scores = h16 FC^T + fcb' (scale s_sc) and the argmax: ceil(log2 C)
+ * levels, each an MSB of the differences of pairs and one MUX of the
+ * (score, index) pairs (ties keep the lower index).
+ *
+ * This is h_t = z (h - zeta c) + (zeta + nu) c, which equals the cell of
+ * nn.h: (zeta (1 - z) + nu) c + z h.
+ */
+#ifndef SIRNN_NN_FG_PLAN_H
+#define SIRNN_NN_FG_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sirnn/nn.h"
+
+/* The public description of a quantised model. */
+typedef struct sirnn_fg_public {
+    sirnn_fastgrnn_dims dims;
+    float in_mean, in_std;
+    sirnn_fixfmt tfmt[SIRNN_FG_NTENSORS];
+    sirnn_fixfmt afmt[SIRNN_FG_NACTS];
+} sirnn_fg_public;
+
+/* Bytes of the encoded public description. */
+#define SIRNN_FG_PUBLIC_BYTES (6 * 4 + 2 * 4 + 2 * (SIRNN_FG_NTENSORS + SIRNN_FG_NACTS))
+
+/* A matrix product by clear weights with its rescaling: out = ((A W) >> s)
+ * mod 2^lout, then times 2^up (local). m: bits of A, k: of W, d2: the
+ * inner dimension. When la - s < lout (a product much narrower than its
+ * output format) the product is taken in lmm = la - s bits and
+ * sign-extended. */
+typedef struct sirnn_fg_mm {
+    unsigned m, k, s, up, lout;
+    unsigned lmm; /* the product's output bits: lout, or la - s < lout when the
+                     sum is narrow, then sign-extended to lout (sirnn_sext) */
+    size_t d2, d3;
+} sirnn_fg_mm;
+
+typedef struct sirnn_fg_plan {
+    sirnn_fastgrnn_dims d;
+    unsigned b;        /* bits of the activations */
+    int sx, s_pre, sh, sz, sc, s_zn, sw, s_sc;
+    uint64_t xtab[256]; /* b-bit input value of each pixel */
+    /* W x: w (full) or w2 then w1; U h: u, or u2 then u1; the classifier. */
+    sirnn_fg_mm w, w1, w2, u, u1, u2, fc;
+    unsigned lr, s_h;  /* R is reduced to lr bits and shifted by s_h */
+    sirnn_fixfmt f_pre, f_z, f_c; /* sigmoid / tanh formats */
+} sirnn_fg_plan;
+
+/* The server's weights in the plan's layout: transposed matrices (d2 x d3,
+ * row-major, two's complement in uint64), biases rescaled to s_pre / s_sc. */
+typedef struct sirnn_fg_weights {
+    uint64_t *w, *w1, *w2, *u, *u1, *u2, *fc; /* NULL when unused */
+    uint64_t *bz, *bh;   /* H each (b bits, scale s_pre) */
+    uint64_t *fcb;       /* C (b bits, scale s_sc) */
+    uint64_t zeta, zn;   /* zeta' and (zeta + nu)' (b bits, scale s_zn) */
+    uint64_t *mem;
+    size_t nmem;
+} sirnn_fg_weights;
+
+/* The public description of a quantised model m. SIRNN_ERR_ARG if m is
+ * not quantised or lacks activation formats. */
+sirnn_status sirnn_fg_public_from_model(sirnn_fg_public *pub, const sirnn_fastgrnn *m);
+/* Encode to SIRNN_FG_PUBLIC_BYTES bytes; decode and validate. */
+void sirnn_fg_public_encode(uint8_t *buf, const sirnn_fg_public *pub);
+sirnn_status sirnn_fg_public_decode(sirnn_fg_public *pub, const uint8_t *buf);
+
+/* The plan of a public description. SIRNN_ERR_ARG (with sirnn_last_error)
+ * when the formats cannot be planned. */
+sirnn_status sirnn_fg_plan_init(sirnn_fg_plan *p, const sirnn_fg_public *pub);
+
+/* The weights of m in the layout of p (p from m's public description). */
+sirnn_status sirnn_fg_weights_init(sirnn_fg_weights *w, const sirnn_fg_plan *p,
+                                   const sirnn_fastgrnn *m);
+void sirnn_fg_weights_free(sirnn_fg_weights *w);
+
+/* Cleartext fixed-point inference of n images under p and w: classes[i]
+ * (may be NULL) and scores[i*C + k] (b-bit two's complement values at
+ * scale s_sc; may be NULL). threads as in nn.h. Needs sirnn_ref_sigmoid
+ * and sirnn_ref_tanh (math.h). */
+sirnn_status sirnn_fg_fixed_run(const sirnn_fg_plan *p, const sirnn_fg_weights *w, size_t n,
+                                uint8_t *classes, int32_t *scores, const uint8_t *images,
+                                unsigned threads);
+
+/*
+ * The activations of one step, for n (image, unit) pairs at once: pre[0..n)
+ * holds pre_z and pre[n..2n) pre_h (b-bit, scale s_pre); y[0..n) gets
+ * z = sigmoid(pre_z) and y[n..2n) c = tanh(pre_h) (b-bit, scale b - 2).
+ * tanh(x) = 2 sigmoid(2x) - 1, so both are one sigmoid over 2n values
+ * (pre_h doubled locally), and the secure version is one call. y must
+ * not alias pre. _ref is the cleartext model, _secure the protocol
+ * (shares in and out).
+ */
+sirnn_status sirnn_fg_act_ref(const sirnn_fg_plan *p, size_t n, uint64_t *y,
+                              const uint64_t *pre);
+struct sirnn_party;
+sirnn_status sirnn_fg_act_secure(struct sirnn_party *party, const sirnn_fg_plan *p, size_t n,
+                                 uint64_t *y, const uint64_t *pre);
+
+/* The b-bit value v as a signed integer. */
+int64_t sirnn_fg_signed(uint64_t v, unsigned b);
+
+#endif /* SIRNN_NN_FG_PLAN_H */

@@ -1,0 +1,487 @@
+/*
+ * Secure two-party FastGRNN inference: the steps of nn/fg_plan.h on shares,
+ * the server (party 0) holding the weights in the clear and the client
+ * (party 1) the images. A batch of images goes through every step together
+ * (one protocol call per step for the whole batch), so the flights per
+ * batch do not grow with its size.
+ *
+ * Session messages on lane 0, before the protocol: the client's request
+ * (how many images, their shape, whether it wants the scores) and the
+ * server's reply (accepted or why not, and the public description of the
+ * model, from which both sides build the same plan).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/random.h"
+#include "net/party_internal.h"
+#include "nn/fastgrnn.h"
+#include "nn/fg_plan.h"
+#include "sirnn/arith.h"
+#include "sirnn/nn.h"
+
+static uint64_t mask_of(unsigned l)
+{
+    return l >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << l) - 1);
+}
+
+/* ---- the protocol ---------------------------------------------------------- */
+
+typedef struct secure_work {
+    uint64_t *x, *v, *wx, *h16, *h32, *ur, *uh, *pre, *y, *cc, *zz, *pp, *vv, *q;
+    uint64_t *val, *idx, *d, *mx, *my, *mo, *out;
+    uint8_t *zeros, *sel;
+    uint64_t *mem;
+    size_t nmem;
+} secure_work;
+
+static sirnn_status work_init(secure_work *sw, const sirnn_fg_plan *p, size_t B)
+{
+    const size_t T = p->d.steps, D = p->d.input, H = p->d.hidden, C = p->d.classes;
+    const size_t rw = p->d.rank_w, ru = p->d.rank_u, BH = B * H;
+    const size_t total = B * T * (D + rw + H) + 2 * BH + B * ru + BH + 2 * BH * 7 +
+                         2 * B * C + B * C + 3 * 2 * B * C + B * (C + 1);
+    memset(sw, 0, sizeof(*sw));
+    sw->mem = calloc(total, sizeof(uint64_t));
+    sw->nmem = total;
+    sw->zeros = calloc(2 * BH + B * C + 1, 1);
+    if (sw->mem == NULL || sw->zeros == NULL) {
+        free(sw->mem);
+        free(sw->zeros);
+        return SIRNN_ERR_NOMEM;
+    }
+    sw->sel = sw->zeros + 2 * BH;
+    uint64_t *q = sw->mem;
+#define TAKE(f, cnt) do { sw->f = q; q += (cnt); } while (0)
+    TAKE(x, B * T * D);
+    TAKE(v, B * T * rw);
+    TAKE(wx, B * T * H);
+    TAKE(h16, BH);
+    TAKE(h32, BH);
+    TAKE(ur, B * ru);
+    TAKE(uh, BH);
+    TAKE(pre, 2 * BH);
+    TAKE(y, 2 * BH);
+    TAKE(cc, 2 * BH);
+    TAKE(zz, 2 * BH);
+    TAKE(pp, 2 * BH);
+    TAKE(vv, 2 * BH);
+    TAKE(q, 2 * BH);
+    TAKE(val, B * C);
+    TAKE(idx, B * C);
+    TAKE(d, B * C);
+    TAKE(mx, 2 * B * C);
+    TAKE(my, 2 * B * C);
+    TAKE(mo, 2 * B * C);
+    TAKE(out, B * (C + 1));
+#undef TAKE
+    return SIRNN_OK;
+}
+
+static void work_free(secure_work *sw)
+{
+    if (sw->mem != NULL)
+        sirnn_memzero(sw->mem, sw->nmem * sizeof(uint64_t));
+    free(sw->mem);
+    free(sw->zeros);
+    memset(sw, 0, sizeof(*sw));
+}
+
+/* A matrix product of the plan on shares (W the server's), then the local
+ * up-shift. */
+static sirnn_status mm_secure(sirnn_party *party, const sirnn_fg_mm *mm, size_t d1,
+                              uint64_t *out, const uint64_t *a, const uint64_t *w)
+{
+    sirnn_status st = sirnn_matmul_clear(party, d1, mm->d2, mm->d3, out, a, w, mm->m, mm->k,
+                                         mm->s, mm->lmm, 1);
+    if (st == SIRNN_OK && mm->lmm < mm->lout)
+        st = sirnn_sext(party, d1 * mm->d3, out, out, mm->lmm, mm->lout);
+    if (st == SIRNN_OK && mm->up > 0)
+        for (size_t i = 0; i < d1 * mm->d3; i++)
+            out[i] = (out[i] << mm->up) & mask_of(mm->lout);
+    return st;
+}
+
+/* The argmax tree (see argmax_ref in nn/fixed_infer.c) for B images at once:
+ * one MSB and one MUX call per level. On return idx[i*C] holds image i's
+ * class (shares). */
+static sirnn_status argmax_secure(sirnn_party *party, const sirnn_fg_plan *p, secure_work *sw,
+                                  size_t B)
+{
+    const unsigned b = p->b;
+    const size_t C = p->d.classes;
+    const int server = sirnn_party_role(party) == SIRNN_SERVER;
+    const uint64_t mb = mask_of(b);
+    for (size_t i = 0; i < B; i++)
+        for (size_t k = 0; k < C; k++)
+            sw->idx[i * C + k] = server ? k : 0;
+    size_t cnt = C;
+    while (cnt > 1) {
+        const size_t pairs = cnt / 2, np = B * pairs;
+        for (size_t i = 0; i < B; i++)
+            for (size_t q = 0; q < pairs; q++) {
+                const uint64_t *vi = sw->val + i * C, *ii = sw->idx + i * C;
+                const size_t e = i * pairs + q;
+                sw->d[e] = (vi[2 * q] - vi[2 * q + 1]) & mb;
+                sw->mx[e] = vi[2 * q + 1];
+                sw->mx[np + e] = ii[2 * q + 1];
+                sw->my[e] = vi[2 * q];
+                sw->my[np + e] = ii[2 * q];
+            }
+        sirnn_status st = sirnn_msb(party, np, sw->sel, sw->d, b);
+        if (st != SIRNN_OK)
+            return st;
+        memcpy(sw->sel + np, sw->sel, np);
+        st = sirnn_mux2(party, 2 * np, sw->mo, sw->sel, sw->mx, sw->my, b);
+        if (st != SIRNN_OK)
+            return st;
+        for (size_t i = 0; i < B; i++) {
+            uint64_t *vi = sw->val + i * C, *ii = sw->idx + i * C;
+            for (size_t q = 0; q < pairs; q++) {
+                vi[q] = sw->mo[i * pairs + q];
+                ii[q] = sw->mo[np + i * pairs + q];
+            }
+            if (cnt % 2 != 0) {
+                vi[pairs] = vi[cnt - 1];
+                ii[pairs] = ii[cnt - 1];
+            }
+        }
+        cnt = pairs + cnt % 2;
+    }
+    return SIRNN_OK;
+}
+
+/*
+ * Both roles: x (B*T*D shares of the client's inputs) in sw->x; w the
+ * server's weights (NULL on the client). Reveals to the client the classes
+ * and, with reveal_scores, the scores: sw->out = B classes, then B*C scores.
+ */
+static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
+                               const sirnn_fg_weights *w, secure_work *sw, size_t B,
+                               int reveal_scores, sirnn_fastgrnn_progress_fn progress,
+                               void *progress_ctx)
+{
+    const size_t T = p->d.steps, H = p->d.hidden, C = p->d.classes, BH = B * H;
+    const unsigned b = p->b, b2 = 2 * b, b3 = 3 * b;
+    const int server = sirnn_party_role(party) == SIRNN_SERVER;
+    const uint64_t mb = mask_of(b), m2 = mask_of(b2), mr = mask_of(p->lr);
+    const sirnn_fg_weights none = {0};
+    if (w == NULL)
+        w = &none;
+    sirnn_status st;
+    /* W x_t for every step at once: rows i*T + t. */
+    if (p->d.rank_w == 0) {
+        st = mm_secure(party, &p->w, B * T, sw->wx, sw->x, w->w);
+    } else {
+        st = mm_secure(party, &p->w2, B * T, sw->v, sw->x, w->w2);
+        if (st == SIRNN_OK)
+            st = mm_secure(party, &p->w1, B * T, sw->wx, sw->v, w->w1);
+    }
+    if (st != SIRNN_OK)
+        return st;
+    memset(sw->h16, 0, BH * sizeof(uint64_t));
+    memset(sw->h32, 0, BH * sizeof(uint64_t));
+    /* The clear factors of P1, P2 (server) and the public 2^sz of R. */
+    for (size_t e = 0; e < BH; e++) {
+        sw->zz[BH + e] = server ? (uint64_t)1 << p->sz : 0;
+        if (server) {
+            sw->pp[e] = w->zeta;
+            sw->pp[BH + e] = w->zn;
+        }
+    }
+    uint64_t *yc = server ? sw->vv : NULL; /* the server's clear factors, see below */
+    for (size_t t = 0; t < T; t++) {
+        if (p->d.rank_u == 0) {
+            st = mm_secure(party, &p->u, B, sw->uh, sw->h16, w->u);
+        } else {
+            st = mm_secure(party, &p->u2, B, sw->ur, sw->h16, w->u2);
+            if (st == SIRNN_OK)
+                st = mm_secure(party, &p->u1, B, sw->uh, sw->ur, w->u1);
+        }
+        if (st != SIRNN_OK)
+            return st;
+        for (size_t i = 0; i < B; i++) {
+            const uint64_t *wx = sw->wx + (i * T + t) * H, *uh = sw->uh + i * H;
+            for (size_t j = 0; j < H; j++) {
+                const uint64_t s = wx[j] + uh[j];
+                sw->pre[i * H + j] = (s + (server ? w->bz[j] : 0)) & mb;
+                sw->pre[BH + i * H + j] = (s + (server ? w->bh[j] : 0)) & mb;
+            }
+        }
+        st = sirnn_fg_act_secure(party, p, BH, sw->y, sw->pre);
+        if (st != SIRNN_OK)
+            return st;
+        /* P = [c zeta', c (zeta + nu)'], the factors the server's. */
+        memcpy(sw->cc, sw->y + BH, BH * sizeof(uint64_t));
+        memcpy(sw->cc + BH, sw->y + BH, BH * sizeof(uint64_t));
+        if (server)
+            memcpy(yc, sw->pp, 2 * BH * sizeof(uint64_t));
+        st = sirnn_mult_clear(party, 2 * BH, sw->cc, sw->cc, NULL, yc, SIRNN_SERVER, b, b, b2,
+                              1);
+        if (st != SIRNN_OK)
+            return st;
+        /* x = [z, 2^sz], y = [v, P2], v = h32 2^(sw - sh) - P1. */
+        memcpy(sw->zz, sw->y, BH * sizeof(uint64_t));
+        for (size_t e = 0; e < BH; e++) {
+            sw->q[e] = ((sw->h32[e] << (p->sw - p->sh)) - sw->cc[e]) & m2;
+            sw->q[BH + e] = sw->cc[BH + e];
+        }
+        st = sirnn_mult_msb(party, 2 * BH, sw->q, sw->zz, sw->q, sw->zeros, NULL, b, b2, b3, 1);
+        if (st != SIRNN_OK)
+            return st;
+        for (size_t e = 0; e < BH; e++)
+            sw->q[e] = (sw->q[e] + sw->q[BH + e]) & mr;
+        st = sirnn_tr_ext(party, BH, sw->h32, sw->q, p->lr, p->s_h, b2, 1);
+        if (st != SIRNN_OK)
+            return st;
+        for (size_t e = 0; e < BH; e++)
+            sw->h16[e] = sw->h32[e] & mb;
+        if (progress != NULL)
+            progress(progress_ctx, (unsigned)t + 1, (unsigned)T + 1);
+    }
+    st = mm_secure(party, &p->fc, B, sw->val, sw->h16, w->fc);
+    if (st != SIRNN_OK)
+        return st;
+    for (size_t i = 0; i < B; i++)
+        for (size_t k = 0; k < C; k++)
+            sw->val[i * C + k] = (sw->val[i * C + k] + (server ? w->fcb[k] : 0)) & mb;
+    if (reveal_scores)
+        memcpy(sw->out + B, sw->val, B * C * sizeof(uint64_t));
+    st = argmax_secure(party, p, sw, B);
+    if (st != SIRNN_OK)
+        return st;
+    for (size_t i = 0; i < B; i++)
+        sw->out[i] = sw->idx[i * C];
+    st = sirnn_reveal(party, B * (reveal_scores ? C + 1 : 1), sw->out, sw->out, b,
+                      SIRNN_CLIENT);
+    if (st == SIRNN_OK && progress != NULL)
+        progress(progress_ctx, (unsigned)T + 1, (unsigned)T + 1);
+    return st;
+}
+
+/* ---- the session messages ---------------------------------------------- */
+
+#define REQ_MAGIC 0x51474653u /* "SFGQ" */
+#define REP_MAGIC 0x52474653u /* "SFGR" */
+#define REQ_BYTES 40
+#define REP_BYTES (12 + SIRNN_FG_PUBLIC_BYTES)
+
+enum {
+    REP_OK = 0,
+    REP_SHAPE = 1,   /* the images do not match the model */
+    REP_BATCH = 2,   /* too many images */
+    REP_SCORES = 3,  /* scores asked for but not revealed by this server */
+    REP_CAP = 4,     /* the client's score array is too small */
+    REP_MODEL = 5    /* the server's model cannot be served */
+};
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+static sirnn_status msg_send(sirnn_party *party, const uint8_t *buf, size_t len)
+{
+    sirnn_channel *ch = &party->lanes[0].ch;
+    sirnn_status st = sirnn_channel_send(ch, buf, len);
+    if (st == SIRNN_OK)
+        st = sirnn_channel_flush(ch);
+    return st != SIRNN_OK ? sirnn_party_fail(party, st, "fastgrnn: sending the session message")
+                          : SIRNN_OK;
+}
+
+static sirnn_status msg_recv(sirnn_party *party, uint8_t *buf, size_t len)
+{
+    sirnn_status st = sirnn_channel_recv(&party->lanes[0].ch, buf, len);
+    return st != SIRNN_OK ? sirnn_party_fail(party, st, "fastgrnn: the peer left the session")
+                          : SIRNN_OK;
+}
+
+/* Largest batch: n images and n * T * (D + H) values. */
+#define MAX_BATCH ((size_t)1 << 20)
+#define MAX_BATCH_VALUES ((size_t)1 << 27)
+
+sirnn_status sirnn_fastgrnn_serve(sirnn_party *party, size_t *served, const sirnn_fastgrnn *m,
+                                  unsigned flags)
+{
+    if (served != NULL)
+        *served = 0;
+    sirnn_status st = sirnn_party_usable(party);
+    if (st != SIRNN_OK)
+        return st;
+    if (served == NULL || m == NULL)
+        return sirnn_party_error(party, SIRNN_ERR_ARG, "fastgrnn_serve: NULL argument");
+    if (sirnn_party_role(party) != SIRNN_SERVER)
+        return sirnn_party_error(party, SIRNN_ERR_ARG, "fastgrnn_serve: not the server");
+    uint8_t req[REQ_BYTES], rep[REP_BYTES];
+    st = msg_recv(party, req, sizeof(req));
+    if (st != SIRNN_OK)
+        return st;
+    if (get32(req) != REQ_MAGIC || get32(req + 4) != 1)
+        return sirnn_party_fail(party, SIRNN_ERR_PEER_MISMATCH, "fastgrnn_serve: not a query");
+    const uint64_t n = get64(req + 8), cap = get64(req + 32);
+    const uint32_t rows = get32(req + 16), cols = get32(req + 20), want = get32(req + 24);
+    if (n == 0)
+        return SIRNN_OK; /* the client ends the session */
+    sirnn_fg_public pub;
+    sirnn_fg_plan plan;
+    sirnn_fg_weights w = {0};
+    uint32_t code = REP_OK;
+    char why[200] = "";
+    const sirnn_fastgrnn_dims *d = &m->dims;
+    if (sirnn_fg_public_from_model(&pub, m) != SIRNN_OK ||
+        sirnn_fg_plan_init(&plan, &pub) != SIRNN_OK) {
+        code = REP_MODEL;
+        snprintf(why, sizeof(why), "the server's model cannot be served: %s", sirnn_last_error());
+    } else if (d->classes > 256) {
+        code = REP_MODEL;
+        snprintf(why, sizeof(why), "the server's model has more than 256 classes");
+    } else if (rows != d->steps || cols != d->input) {
+        code = REP_SHAPE;
+        snprintf(why, sizeof(why), "the client's images are %ux%u, the model reads %u steps of %u",
+                 rows, cols, (unsigned)d->steps, (unsigned)d->input);
+    } else if (n > MAX_BATCH || n * d->steps * (d->input + d->hidden) > MAX_BATCH_VALUES) {
+        code = REP_BATCH;
+        snprintf(why, sizeof(why), "a batch of %llu images is too large",
+                 (unsigned long long)n);
+    } else if (want && !(flags & SIRNN_FG_SERVE_SCORES)) {
+        code = REP_SCORES;
+        snprintf(why, sizeof(why), "the client asked for scores, which this server keeps");
+    } else if (want && cap < n * d->classes) {
+        code = REP_CAP;
+        snprintf(why, sizeof(why), "the client's score array is too small");
+    }
+    memset(rep, 0, sizeof(rep));
+    put32(rep, REP_MAGIC);
+    put32(rep + 4, code);
+    put32(rep + 8, want ? 1u : 0u);
+    if (code == REP_OK)
+        sirnn_fg_public_encode(rep + 12, &pub);
+    st = msg_send(party, rep, sizeof(rep));
+    if (st != SIRNN_OK)
+        return st;
+    if (code != REP_OK)
+        return sirnn_party_error(party, SIRNN_ERR_ARG, "fastgrnn_serve: %s", why);
+    secure_work sw;
+    st = sirnn_fg_weights_init(&w, &plan, m);
+    if (st == SIRNN_OK)
+        st = work_init(&sw, &plan, (size_t)n);
+    if (st != SIRNN_OK) {
+        sirnn_fg_weights_free(&w);
+        return sirnn_party_fail(party, st, "fastgrnn_serve: out of memory");
+    }
+    st = sirnn_share(party, (size_t)n * d->steps * d->input, sw.x, NULL, plan.b, SIRNN_CLIENT);
+    if (st == SIRNN_OK)
+        st = secure_run(party, &plan, &w, &sw, (size_t)n, want != 0, NULL, NULL);
+    work_free(&sw);
+    sirnn_fg_weights_free(&w);
+    if (st == SIRNN_OK)
+        *served = (size_t)n;
+    return st;
+}
+
+sirnn_status sirnn_fastgrnn_query(sirnn_party *party, size_t n, uint8_t *classes,
+                                  int32_t *scores, sirnn_fastgrnn_info *info,
+                                  const uint8_t *images, uint32_t rows, uint32_t cols,
+                                  size_t scores_len, sirnn_fastgrnn_progress_fn progress,
+                                  void *progress_ctx)
+{
+    sirnn_status st = sirnn_party_usable(party);
+    if (st != SIRNN_OK)
+        return st;
+    if (info != NULL)
+        memset(info, 0, sizeof(*info));
+    if (sirnn_party_role(party) != SIRNN_CLIENT)
+        return sirnn_party_error(party, SIRNN_ERR_ARG, "fastgrnn_query: not the client");
+    if (n > 0 && (classes == NULL || images == NULL))
+        return sirnn_party_error(party, SIRNN_ERR_ARG, "fastgrnn_query: NULL array with n > 0");
+    if (n > MAX_BATCH)
+        return sirnn_party_error(party, SIRNN_ERR_ARG, "fastgrnn_query: more than %zu images",
+                                 MAX_BATCH);
+    uint8_t req[REQ_BYTES], rep[REP_BYTES];
+    memset(req, 0, sizeof(req));
+    put32(req, REQ_MAGIC);
+    put32(req + 4, 1);
+    put64(req + 8, n);
+    put32(req + 16, rows);
+    put32(req + 20, cols);
+    put32(req + 24, scores != NULL ? 1u : 0u);
+    put64(req + 32, scores != NULL ? scores_len : 0);
+    st = msg_send(party, req, sizeof(req));
+    if (st != SIRNN_OK || n == 0)
+        return st;
+    st = msg_recv(party, rep, sizeof(rep));
+    if (st != SIRNN_OK)
+        return st;
+    if (get32(rep) != REP_MAGIC)
+        return sirnn_party_fail(party, SIRNN_ERR_PEER_MISMATCH, "fastgrnn_query: not a reply");
+    switch (get32(rep + 4)) {
+    case REP_OK: break;
+    case REP_SHAPE:
+        return sirnn_party_error(party, SIRNN_ERR_ARG,
+                                 "fastgrnn_query: the server's model reads other images than "
+                                 "%ux%u", rows, cols);
+    case REP_BATCH:
+        return sirnn_party_error(party, SIRNN_ERR_ARG,
+                                 "fastgrnn_query: the server refuses a batch of %zu images", n);
+    case REP_SCORES:
+        return sirnn_party_error(party, SIRNN_ERR_UNSUPPORTED,
+                                 "fastgrnn_query: this server does not reveal scores");
+    case REP_CAP:
+        return sirnn_party_error(party, SIRNN_ERR_ARG,
+                                 "fastgrnn_query: the score array is too small for the model");
+    default:
+        return sirnn_party_error(party, SIRNN_ERR_ARG,
+                                 "fastgrnn_query: the server cannot serve its model");
+    }
+    sirnn_fg_public pub;
+    sirnn_fg_plan plan;
+    st = sirnn_fg_public_decode(&pub, rep + 12);
+    if (st == SIRNN_OK)
+        st = sirnn_fg_plan_init(&plan, &pub);
+    if (st != SIRNN_OK)
+        return sirnn_party_fail(party, SIRNN_ERR_PEER_MISMATCH, sirnn_last_error());
+    const int want = get32(rep + 8) != 0;
+    if (info != NULL) {
+        info->dims = pub.dims;
+        info->score_fmt = (sirnn_fixfmt){(uint8_t)plan.b, (int8_t)plan.s_sc, true};
+        info->scores_revealed = want;
+    }
+    secure_work sw;
+    st = work_init(&sw, &plan, n);
+    if (st != SIRNN_OK)
+        return sirnn_party_fail(party, st, "fastgrnn_query: out of memory");
+    const size_t TD = (size_t)rows * cols, C = pub.dims.classes;
+    for (size_t i = 0; i < n * TD; i++)
+        sw.x[i] = plan.xtab[images[i]];
+    st = sirnn_share(party, n * TD, sw.x, sw.x, plan.b, SIRNN_CLIENT);
+    if (st == SIRNN_OK)
+        st = secure_run(party, &plan, NULL, &sw, n, want, progress, progress_ctx);
+    if (st == SIRNN_OK) {
+        for (size_t i = 0; i < n; i++)
+            classes[i] = (uint8_t)sw.out[i];
+        if (want)
+            for (size_t e = 0; e < n * C; e++)
+                scores[e] = (int32_t)sirnn_fg_signed(sw.out[n + e], plan.b);
+    }
+    work_free(&sw);
+    return st;
+}

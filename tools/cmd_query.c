@@ -1,0 +1,223 @@
+/*
+ * sirnn query: party 1 of secure FastGRNN inference. Connects to a
+ * `sirnn serve`, classifies its images in one batch, and prints the
+ * predictions (and the accuracy when labels are known).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sirnn/nn.h"
+#include "sirnn/party.h"
+#include "nn/fashion.h"
+#include "tools/commands.h"
+
+static void query_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: sirnn query --connect HOST:PORT [--images FILE [--labels FILE] |\n"
+            "                   --fashion-test K] [options]\n"
+            "Classifies images with secure FastGRNN inference as party 1: the server learns\n"
+            "nothing about the images, this side learns the predicted classes only.\n"
+            "  --connect HOST:PORT  the `sirnn serve` to use\n"
+            "  --images FILE        IDX image file (gzipped or plain), rows x cols as the\n"
+            "                       model reads them\n"
+            "  --labels FILE        IDX labels of those images (prints the accuracy)\n"
+            "  --fashion-test K     the first K Fashion-MNIST test images (default 10)\n"
+            "  --data DIR           Fashion-MNIST directory (default $SIRNN_FASHION_DIR or\n"
+            "                       " SIRNN_FASHION_DIR ")\n"
+            "  --threads T          lanes per session, as the server's (default 1)\n"
+            "  --wait S             seconds to keep trying to reach the server (default 10)\n"
+            "  --scores             ask for the class scores too (the server must allow it)\n"
+            "  --quiet              print only the summary\n"
+            "  --help               this text\n");
+}
+
+/* IDX images without labels. */
+static int load_images(sirnn_dataset *ds, const char *path)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    uint32_t dims[3];
+    const uint8_t *pay = NULL;
+    memset(ds, 0, sizeof(*ds));
+    if (sirnn_gz_read_all(&buf, &len, path) != SIRNN_OK ||
+        sirnn_idx_parse(buf, len, SIRNN_IDX_MAGIC_IMAGES, dims, &pay, path) != SIRNN_OK) {
+        free(buf);
+        return -1;
+    }
+    const size_t n = (size_t)dims[0] * dims[1] * dims[2];
+    ds->images = malloc(n > 0 ? n : 1);
+    if (ds->images == NULL) {
+        free(buf);
+        return -1;
+    }
+    memcpy(ds->images, pay, n);
+    ds->n = dims[0];
+    ds->rows = dims[1];
+    ds->cols = dims[2];
+    free(buf);
+    return 0;
+}
+
+static void query_progress(void *ctx, unsigned done, unsigned total)
+{
+    sirnn_tool_bar_update(ctx, done, total);
+}
+
+int sirnn_cmd_query(int argc, char **argv)
+{
+    const char *connect = NULL, *images = NULL, *labels = NULL, *data = NULL;
+    unsigned long long fashion = 0, threads = 1, wait_s = 10;
+    int want_scores = 0, quiet = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            query_usage(stdout);
+            return 0;
+        }
+        if (strcmp(a, "--scores") == 0 || strcmp(a, "--quiet") == 0) {
+            *(strcmp(a, "--scores") == 0 ? &want_scores : &quiet) = 1;
+            continue;
+        }
+        if (strcmp(a, "--connect") == 0 || strcmp(a, "--images") == 0 ||
+            strcmp(a, "--labels") == 0 || strcmp(a, "--data") == 0) {
+            if (v == NULL) {
+                fprintf(stderr, "sirnn query: %s needs a value\n", a);
+                return 2;
+            }
+            const char **dst = strcmp(a, "--connect") == 0  ? &connect
+                               : strcmp(a, "--images") == 0 ? &images
+                               : strcmp(a, "--labels") == 0 ? &labels
+                                                            : &data;
+            *dst = v;
+        } else if (strcmp(a, "--fashion-test") == 0) {
+            if (sirnn_tool_parse_u(v, 1, 10000, &fashion) != 0) {
+                fprintf(stderr, "sirnn query: --fashion-test needs a number 1..10000\n");
+                return 2;
+            }
+        } else if (strcmp(a, "--threads") == 0) {
+            if (sirnn_tool_parse_u(v, 1, SIRNN_MAX_THREADS, &threads) != 0) {
+                fprintf(stderr, "sirnn query: --threads needs a number 1..%d\n",
+                        SIRNN_MAX_THREADS);
+                return 2;
+            }
+        } else if (strcmp(a, "--wait") == 0) {
+            if (sirnn_tool_parse_u(v, 0, 3600, &wait_s) != 0) {
+                fprintf(stderr, "sirnn query: --wait needs seconds 0..3600\n");
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "sirnn query: unknown option '%s' (try --help)\n", a);
+            return 2;
+        }
+        i++;
+    }
+    char host[256];
+    uint16_t port = 0;
+    if (connect == NULL || sirnn_tool_parse_hostport(connect, host, sizeof(host), &port) != 0) {
+        fprintf(stderr, "sirnn query: --connect HOST:PORT is required (try --help)\n");
+        return 2;
+    }
+    if ((images != NULL && fashion != 0) || (labels != NULL && images == NULL)) {
+        fprintf(stderr, "sirnn query: give --images FILE [--labels FILE] or --fashion-test K\n");
+        return 2;
+    }
+    sirnn_dataset ds;
+    int have_labels = 1;
+    if (images != NULL && labels != NULL) {
+        if (sirnn_dataset_load_idx(&ds, images, labels, 0) != SIRNN_OK) {
+            fprintf(stderr, "sirnn query: %s\n", sirnn_last_error());
+            return 1;
+        }
+    } else if (images != NULL) {
+        have_labels = 0;
+        if (load_images(&ds, images) != 0) {
+            fprintf(stderr, "sirnn query: %s\n", sirnn_last_error());
+            return 1;
+        }
+    } else if (sirnn_fashion_load(&ds, data, 0, fashion != 0 ? (size_t)fashion : 10) !=
+               SIRNN_OK) {
+        fprintf(stderr, "sirnn query: cannot load Fashion-MNIST: %s\n", sirnn_last_error());
+        return 1;
+    }
+    const size_t n = ds.n;
+    int rc = 1;
+    uint8_t *cls = malloc(n > 0 ? n : 1);
+    int32_t *scores = NULL;
+    size_t scores_len = 0;
+    if (want_scores) {
+        scores_len = n * 1024; /* up to the largest class count */
+        scores = malloc(scores_len * sizeof(int32_t));
+    }
+    sirnn_party *p = NULL;
+    sirnn_config cfg = sirnn_config_default();
+    cfg.threads = (unsigned)threads;
+    cfg.timeout_ms = 600000;
+    cfg.connect_timeout_ms = (int)(wait_s * 1000);
+    if (cls == NULL || (want_scores && scores == NULL)) {
+        fprintf(stderr, "sirnn query: out of memory\n");
+        goto done;
+    }
+    if (sirnn_party_connect(&p, host, port, &cfg) != SIRNN_OK) {
+        fprintf(stderr, "sirnn query: cannot reach %s:%u: %s\n", host, (unsigned)port,
+                sirnn_last_error());
+        goto done;
+    }
+    sirnn_fastgrnn_info info;
+    sirnn_tool_bar bar;
+    sirnn_tool_bar_init(&bar, "secure inference");
+    sirnn_stats s0, s1;
+    sirnn_party_stats(p, &s0);
+    const double t0 = sirnn_tool_now();
+    sirnn_status st = sirnn_fastgrnn_query(p, n, cls, scores, &info, ds.images, ds.rows,
+                                           ds.cols, scores_len, quiet ? NULL : query_progress,
+                                           &bar);
+    const double t = sirnn_tool_now() - t0;
+    sirnn_party_stats(p, &s1);
+    if (st != SIRNN_OK) {
+        fprintf(stderr, "sirnn query: %s: %s\n", sirnn_strerror(st), sirnn_party_last_error(p));
+        if (st == SIRNN_ERR_ARG || st == SIRNN_ERR_UNSUPPORTED) /* refused: end cleanly */
+            sirnn_fastgrnn_query(p, 0, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL);
+        goto done;
+    }
+    st = sirnn_fastgrnn_query(p, 0, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL);
+    if (st != SIRNN_OK) {
+        fprintf(stderr, "sirnn query: ending the session: %s\n", sirnn_party_last_error(p));
+        goto done;
+    }
+    const int fashion_names = info.dims.classes == 10 && ds.rows == 28 && ds.cols == 28;
+    size_t ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        ok += have_labels && cls[i] == ds.labels[i];
+        if (quiet)
+            continue;
+        printf("image %zu: class %u", i, (unsigned)cls[i]);
+        if (fashion_names)
+            printf(" (%s)", sirnn_tool_fashion_class(cls[i]));
+        if (have_labels)
+            printf(", label %u%s", (unsigned)ds.labels[i], cls[i] == ds.labels[i] ? "" : "  x");
+        if (want_scores) {
+            printf(", scores");
+            for (size_t k = 0; k < info.dims.classes; k++)
+                printf(" %.3f", (double)scores[i * info.dims.classes + k] /
+                                    (double)(1u << (info.score_fmt.scale > 0
+                                                        ? info.score_fmt.scale
+                                                        : 0)));
+        }
+        printf("\n");
+    }
+    if (have_labels)
+        printf("accuracy: %zu of %zu (%.2f%%)\n", ok, n, 100.0 * (double)ok / (double)n);
+    printf("%zu images in %.2f s (%.1f ms per image), %.2f MB, %llu flights from this side\n", n,
+           t, 1e3 * t / (double)n,
+           (double)(s1.bytes_sent - s0.bytes_sent + s1.bytes_received - s0.bytes_received) / 1e6,
+           (unsigned long long)(s1.flights - s0.flights));
+    rc = 0;
+done:
+    sirnn_party_free(p);
+    free(cls);
+    free(scores);
+    sirnn_dataset_free(&ds);
+    return rc;
+}
