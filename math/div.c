@@ -1,8 +1,12 @@
 /*
- * Reciprocal and division of secret-shared fixed-point values (sirnn/math.h):
- * a LUT on the top 8 bits of the denominator gives y0 = 2 / (d_lo + d_hi)
- * on its interval, then cubic Goldschmidt-Newton steps y <- y (1 + e + e^2)
- * with e = 1 - d y, as planned by math/div_plan.h; the cleartext model
+ * Reciprocal and division of secret-shared fixed-point values (sirnn/math.h).
+ * Up to about 16 significant output bits (every 16-bit format): the top 7
+ * bits of the denominator select a bucket, three lookups give its
+ * quadratic A - t (B - C t) in the offset t, two known-MSB products by the
+ * offset give y = 1/d with no refinement (chunk_y_quad). Wider outputs: a
+ * LUT on the top 8 bits gives y0 = 2 / (d_lo + d_hi) on its interval, then
+ * cubic Goldschmidt-Newton steps y <- y (1 + e + e^2), e = 1 - d y
+ * (chunk_y). Both as planned by math/div_plan.h; the cleartext model
  * (math/ref_div.c) runs the same integer steps. Composed of the protocols
  * of arith.h, on chunks of the batch so that memory stays O(chunk x lanes).
  */
@@ -13,6 +17,7 @@
 
 #include "sirnn/arith.h"
 #include "sirnn/math.h"
+#include "arith/mixed.h"
 #include "net/party_internal.h"
 
 /* Elements per lane per chunk (a multiple of 256, so only a lane's last
@@ -95,6 +100,36 @@ static sirnn_status chunk_y(sirnn_party *party, const sirnn_div_plan *p, div_buf
     return SIRNN_OK;
 }
 
+/* The quadratic path (div_plan.h): Y (width fy + 2, at most 2^fy, so its
+ * MSB is a public 0) of k denominators in b->w[B_D]. Every operand of the
+ * products is positive with a public zero MSB except the offset L, and
+ * every shift goes straight into the next step's ring. */
+static sirnn_status chunk_y_quad(sirnn_party *party, const sirnn_div_plan *p, div_bufs *b,
+                                 size_t k)
+{
+    sirnn_status st;
+    const sirnn_div_quad *q = &p->q;
+    uint64_t *D = b->w[B_D], *Y = b->w[B_Y], *P = b->w[B_P], *IDX = b->w[B_E1],
+             *V = b->w[B_Q], *L = b->w[B_T];
+    const int server = party->role == SIRNN_SERVER;
+    const size_t tlen = server ? (size_t)1 << p->m : 0;
+    TRY(sirnn_tr(party, k, IDX, D, p->b, p->t));
+    TRY(sirnn_mod_down(party, k, L, D, p->b, p->t));
+    TRY(sirnn_lut(party, k, Y, IDX, server ? p->table : NULL, tlen, p->m, p->lut_l));
+    TRY(sirnn_lut(party, k, V, IDX, server ? q->btab : NULL, tlen, p->m, q->wb));
+    if (q->use_c) {
+        /* V = B - (C L >> sh1) */
+        TRY(sirnn_lut(party, k, P, IDX, server ? q->ctab : NULL, tlen, p->m, q->wc));
+        TRY(sirnn_mult_msb(party, k, P, P, L, b->zeros, NULL, q->wc, p->t, q->l1, 0));
+        TRY(sirnn_shift_run(party, k, P, P, b->zeros, q->l1, q->sh1, q->wb, 0, 0));
+        TRY(sirnn_sub(party, k, V, V, P, q->wb));
+    }
+    /* Y = A - (V L >> sh2) */
+    TRY(sirnn_mult_msb(party, k, P, V, L, b->zeros, NULL, q->wb, p->t, q->l2, 0));
+    TRY(sirnn_shift_run(party, k, P, P, b->zeros, q->l2, q->sh2, p->fy + 2, 0, 0));
+    return sirnn_sub(party, k, Y, Y, P, p->fy + 2);
+}
+
 /* Round Z (l bits) to the output: + 2^(sh-1), then the top bits as bo bits. */
 static sirnn_status chunk_round(sirnn_party *party, uint64_t *out, uint64_t *Z, size_t k,
                                 unsigned l, unsigned sh, unsigned bo, int is_signed)
@@ -132,10 +167,19 @@ static sirnn_status div_run(sirnn_party *party, size_t n, uint64_t *out, const u
                            party->role == SIRNN_SERVER ? (size_t)1 << p->m : 0, p->m, p->lut_l);
             continue;
         }
-        int known = 0;
-        st = chunk_y(party, p, &b, k, &known);
+        int known = 1;
+        st = p->quad ? chunk_y_quad(party, p, &b, k) : chunk_y(party, p, &b, k, &known);
         if (st != SIRNN_OK)
             break;
+        if (!p->is_div && p->quad) {
+            /* Y + 2^(sh-1) <= 2^fy + 2^(fy-1): the MSB stays a public 0. */
+            const unsigned sh = p->fy - p->so;
+            st = sirnn_add_const(party, k, b.w[B_Y], b.w[B_Y], (uint64_t)1 << (sh - 1), p->fy + 2);
+            if (st == SIRNN_OK)
+                st = sirnn_shift_run(party, k, out + off, b.w[B_Y], b.zeros, p->fy + 2, sh, p->bo,
+                                     0, 0);
+            continue;
+        }
         if (!p->is_div) {
             st = chunk_round(party, out + off, b.w[B_Y], k, p->fy + 2, p->fy - p->so, p->bo, 0);
             continue;

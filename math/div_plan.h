@@ -26,18 +26,37 @@ typedef struct sirnn_div_step {
     int she;
 } sirnn_div_step;
 
+/* The quadratic path (quad = 1, used when its error fits the output): the
+ * top m = 7 bits of D index three tables, L = D mod 2^t is the offset in the
+ * bucket (t = b - 7), and with the bucket's A (scale fy), B (scale fb) and
+ * C (scale fc), all positive with a public zero MSB:
+ *   P1 = C * L mod 2^l1 (wc x t -> l1 = wc + t, unsigned; if use_c)
+ *   V  = B - (P1 >> sh1) mod 2^wb       (b - c t at scale fb)
+ *   P2 = V * L mod 2^l2                 (wb x t -> l2 = wb + t)
+ *   Y  = A - (P2 >> sh2) mod 2^(fy+2)   (a - t (b - c t) = 1/d at scale fy)
+ * Every shift is of a value with a zero top bit, straight into the ring of
+ * the next step. Y <= 2^fy for every input (its MSB is a public 0). */
+typedef struct sirnn_div_quad {
+    unsigned fb, fc, wb, wc, l1, sh1, l2, sh2, use_c;
+    uint64_t btab[128], ctab[128];
+} sirnn_div_quad;
+
 typedef struct sirnn_div_plan {
     int is_div;
     unsigned b, s;        /* denominator: D = den mod 2^b, d = D / 2^s */
     unsigned m, t;        /* LUT index: idx = D >> t (m bits); t = 0: direct table */
-    unsigned lut_l;       /* LUT entry width */
+    unsigned lut_l;       /* LUT entry width (the quadratic path: A's, fy + 2) */
+    int quad;             /* the quadratic path (no refinement steps) */
+    sirnn_div_quad q;
     unsigned nsteps;
     sirnn_div_step step[SIRNN_DIV_MAX_STEPS];
     unsigned fy;          /* scale of the final Y (width fy + 2) */
     /* output */
     unsigned bo, so;
     int out_direct;       /* reciprocal with t = 0: the LUT gives the output */
-    /* division: Z = X * Y (bx x (fy+2) -> lz signed), q = round(Z >> shz) */
+    /* division: Z = X * Y (bx x (fy+2) -> lz signed), q = round(Z >> shz);
+     * lz = min(bx + fy + 1, shz + bo): the bits above shz + bo do not
+     * reach the output */
     unsigned bx, lz, shz;
     uint64_t table[256];
 } sirnn_div_plan;

@@ -21,6 +21,97 @@ static int fmt_ok(sirnn_fixfmt f)
     return f.bits >= 2 && f.bits <= 32 && f.scale >= 0 && f.scale < 63;
 }
 
+static unsigned bitlen(uint64_t v)
+{
+    unsigned r = 0;
+    while (r < 64 && (v >> r) != 0)
+        r++;
+    return r;
+}
+
+/* The quadratic path (see div_plan.h): one fit per bucket [u, u + h) of d,
+ * h = 2^(I - 7), of 1/(u + t), t in [0, h): the quadratic through the three
+ * Chebyshev nodes (error <= h^3 / (32 u^4)), or, when that suffices, the
+ * minimax line (error <= h^2 / (8 u^3)). Budget, in units of 2^(1 - target)
+ * (one output ULP times the largest |num|): the fit <= 1/4, the rounding of
+ * C 1/32, of B and the floor of C L 3/64, of A and the floor of V L 3/32, so
+ * that with the final rounding the result is within 0.5 + 0.42 ULP. */
+static const char *plan_quad(sirnn_div_plan *p, int target, int I)
+{
+    sirnn_div_quad *q = &p->q;
+    p->quad = 1;
+    p->m = 7;
+    p->t = p->b - 7;
+    const long double h = ldexpl(1.0L, I - 7);
+    q->use_c = h * h / 8 > ldexpl(1.0L, -(target + 1));
+    p->fy = (unsigned)target + 3;
+    const int fb = target + I - 3, fc = target + 2 * (I - 7) + 3;
+    q->fb = (unsigned)(fb > 2 ? fb : 2);
+    q->fc = (unsigned)(fc > 2 ? fc : 2);
+    p->lut_l = p->fy + 2;
+    if (p->fy + 2 > 62 || q->fb > 62 || q->fc > 62)
+        return "format combination too wide";
+    const int sh1 = (int)q->fc + (int)p->s - (int)q->fb, sh2 = (int)q->fb + (int)p->s - (int)p->fy;
+    if ((q->use_c && sh1 < 1) || sh2 < 1)
+        return "internal: quadratic path shifts";
+    q->sh1 = (unsigned)(q->use_c ? sh1 : 0);
+    q->sh2 = (unsigned)sh2;
+    const uint64_t first = (uint64_t)1 << (p->s - p->t); /* the bucket of d = 1 */
+    uint64_t bmax = 0, cmax = 0;
+    for (uint64_t idx = 0; idx < 128; idx++) {
+        if (idx < first) { /* d < 1, outside the domain: y = 1 */
+            p->table[idx] = (uint64_t)1 << p->fy;
+            q->btab[idx] = q->ctab[idx] = 0;
+            continue;
+        }
+        const long double u = (long double)idx * h;
+        long double a0, a1, a2 = 0;
+        if (q->use_c) {
+            long double tn[3], fv[3];
+            for (int k = 0; k < 3; k++) {
+                tn[k] = h / 2 * (1 - cosl((2 * k + 1) * 3.14159265358979323846L / 6));
+                fv[k] = 1.0L / (u + tn[k]);
+            }
+            const long double d01 = (fv[1] - fv[0]) / (tn[1] - tn[0]);
+            const long double d12 = (fv[2] - fv[1]) / (tn[2] - tn[1]);
+            a2 = (d12 - d01) / (tn[2] - tn[0]);
+            a1 = d01 - a2 * (tn[0] + tn[1]);
+            a0 = fv[0] - a1 * tn[0] - a2 * tn[0] * tn[0];
+        } else {
+            const long double v = u + h, sl = -1.0L / (u * v), xi = sqrtl(u * v);
+            const long double dev = (1.0L / u + sl * (xi - u) - 1.0L / xi) / 2;
+            a1 = sl;
+            a0 = 1.0L / u - dev;
+        }
+        p->table[idx] = (uint64_t)llroundl(ldexpl(a0, (int)p->fy));
+        q->btab[idx] = (uint64_t)llroundl(ldexpl(-a1, (int)q->fb));
+        q->ctab[idx] = (uint64_t)llroundl(ldexpl(a2, (int)q->fc));
+        bmax = q->btab[idx] > bmax ? q->btab[idx] : bmax;
+        cmax = q->ctab[idx] > cmax ? q->ctab[idx] : cmax;
+    }
+    q->wb = bitlen(bmax) + 1;
+    q->wc = q->use_c ? bitlen(cmax) + 1 : 0;
+    q->l1 = q->wc + p->t;
+    q->l2 = q->wb + p->t;
+    if (q->l1 > 64 || q->l2 > 64)
+        return "format combination too wide";
+    /* V >= 0 and Y >= 0 at the largest offset (both fall with L), and the
+     * entries fit their rings. */
+    const uint64_t L = mask_of(p->t);
+    for (uint64_t idx = first; idx < 128; idx++) {
+        uint64_t V = q->btab[idx];
+        if (q->use_c) {
+            const uint64_t Q1 = (q->ctab[idx] * L) >> q->sh1;
+            if (Q1 > V)
+                return "internal: quadratic path coefficient sign";
+            V -= Q1;
+        }
+        if (p->table[idx] > ((uint64_t)1 << p->fy) || ((q->btab[idx] * L) >> q->sh2) > p->table[idx])
+            return "internal: quadratic path range";
+    }
+    return NULL;
+}
+
 const char *sirnn_div_plan_make(sirnn_div_plan *p, const sirnn_fixfmt *fnum, sirnn_fixfmt fden,
                                 sirnn_fixfmt fout)
 {
@@ -87,6 +178,10 @@ const char *sirnn_div_plan_make(sirnn_div_plan *p, const sirnn_fixfmt *fnum, sir
             const uint64_t num = (uint64_t)1 << (p->fy + p->s);
             p->table[D] = D >= one ? (2 * num + D) / (2 * D) : (uint64_t)1 << p->fy;
         }
+    } else if (ldexp(1.0, 3 * (I - 7) - 5) <= ldexp(1.0, -(target + 1))) {
+        const char *why = plan_quad(p, target, I);
+        if (why != NULL)
+            return why;
     } else {
         p->m = 8;
         p->t = p->b - 8;
@@ -136,6 +231,8 @@ const char *sirnn_div_plan_make(sirnn_div_plan *p, const sirnn_fixfmt *fnum, sir
     if (p->is_div) {
         p->lz = p->bx + p->fy + 1;
         p->shz = (unsigned)fnum->scale + p->fy - p->so;
+        if (p->lz > p->shz + p->bo)
+            p->lz = p->shz + p->bo;
         if (p->lz > 64)
             return "format combination too wide (bits_num + working precision > 63)";
     }
@@ -148,6 +245,19 @@ static uint64_t model_y(const sirnn_div_plan *p, uint64_t den)
     const uint64_t D = den & mask_of(p->b);
     if (p->t == 0)
         return p->table[D] & mask_of(p->lut_l);
+    if (p->quad) {
+        const sirnn_div_quad *q = &p->q;
+        const uint64_t idx = sirnn_ref_tr(D, p->b, p->t), L = D & mask_of(p->t);
+        uint64_t V = sirnn_ref_lut(q->btab, idx, p->m, q->wb);
+        if (q->use_c) {
+            const uint64_t C = sirnn_ref_lut(q->ctab, idx, p->m, q->wc);
+            const uint64_t P1 = sirnn_ref_mult(C, L, q->wc, p->t, q->l1, 0);
+            V = (V - (P1 >> q->sh1)) & mask_of(q->wb);
+        }
+        const uint64_t P2 = sirnn_ref_mult(V, L, q->wb, p->t, q->l2, 0);
+        const uint64_t A = sirnn_ref_lut(p->table, idx, p->m, p->lut_l);
+        return (A - (P2 >> q->sh2)) & mask_of(p->fy + 2);
+    }
     uint64_t Y = sirnn_ref_lut(p->table, sirnn_ref_tr(D, p->b, p->t), p->m, p->lut_l);
     for (unsigned k = 0; k < p->nsteps; k++) {
         const sirnn_div_step *st = &p->step[k];
@@ -174,9 +284,7 @@ static uint64_t model_out_recip(const sirnn_div_plan *p, uint64_t Y)
 {
     const unsigned sh = p->fy - p->so, l = p->fy + 2;
     const uint64_t Yr = (Y + ((uint64_t)1 << (sh - 1))) & mask_of(l);
-    if (p->bo >= p->so + 2)
-        return sirnn_ref_tr_ext(Yr, l, sh, p->bo, 0);
-    return sirnn_ref_tr(Yr, l, sh) & mask_of(p->bo);
+    return (Yr >> sh) & mask_of(p->bo);
 }
 
 static uint64_t model_out_div(const sirnn_div_plan *p, uint64_t X, uint64_t Y)

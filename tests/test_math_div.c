@@ -15,12 +15,12 @@
 
 /* Pinned costs (bits per element over one full chunk, flights), as stated
  * in sirnn/math.h. */
-#define RECIP_16_12_BITS 36480
-#define RECIP_16_12_FLIGHTS 128
-#define RECIP_16_14_BITS 37729
-#define RECIP_16_14_FLIGHTS 131
-#define DIV_16_12_BITS 51799
-#define DIV_16_12_FLIGHTS 192
+#define RECIP_16_12_BITS 18173
+#define RECIP_16_12_FLIGHTS 37
+#define RECIP_16_14_BITS 18628
+#define RECIP_16_14_FLIGHTS 37
+#define DIV_16_12_BITS 28432
+#define DIV_16_12_FLIGHTS 64
 
 typedef struct dcase {
     int is_div;
@@ -218,6 +218,17 @@ static void test_grids(void **state)
     grid(0, f32_28, f32_28, f32_16, 1.0);
     grid(1, f24_16, f32_28, f32_16, 1.0);
     grid(0, F16_12, F16_12, f24_20, 1.0);
+    /* The quadratic path at other denominator ranges (d < 2, d < 16,
+     * unsigned, 12 bits), and its line form (narrow outputs). */
+    const sirnn_fixfmt f16_13 = {16, 13, true}, f16_11 = {16, 11, true},
+                       f16u = {16, 12, false}, f12_9 = {12, 9, true}, f8_5s = {8, 5, true},
+                       f10_4 = {10, 4, true};
+    grid(1, F16_12, f16_13, F16_12, 1.0);
+    grid(0, F16_12, f16_11, F16_12, 1.0);
+    grid(0, F16_12, f16u, F16_14, 1.0);
+    grid(1, f12_9, f12_9, f12_9, 1.0);
+    grid(0, F16_12, F16_12, f8_5s, 1.0);
+    grid(1, f8_4, F16_12, f10_4, 1.0);
 }
 
 static void test_sizes_and_lanes(void **state)

@@ -40,14 +40,22 @@ extern "C" {
  *   - b <= 8: one LUT on D gives round(2^F / d) (the reciprocal's output
  *     directly, exactly rounded, saturated to the format's maximum for
  *     d < 1);
- *   - b > 8 (then b - scale <= 4 is required, d < 16): a LUT on the top 8
- *     bits of D gives y0 = 2 / (d_lo + d_hi) of its interval with 12-bit
- *     entries (smaller than SIRNN's slope + intercept tables; |1 - d y0| <=
- *     2^-5), then cubic Goldschmidt-Newton steps y <- y (1 + e + e^2),
- *     e = 1 - d y (each step: D*y, e^2, y*(e + e^2), truncations), as many
- *     as the output precision needs (one at 16/12 -> 16/12 and 16/14);
- *   - reciprocal: round(y 2^scale_out); division: round(num * y), y kept
- *     with 2 + (integer bits of num) guard bits beyond scale_out.
+ *   - b > 8 (then b - scale <= 4 is required, d < 16), when the output
+ *     needs at most about 16 significant bits (the quadratic's error h^3/32
+ *     fits, h = 2^(b - scale - 7); every 16-bit format with d < 8 does):
+ *     the top 7 bits of D select a bucket [u, u + h) and three 128-entry
+ *     tables give the bucket's quadratic through the Chebyshev nodes of
+ *     1/(u + t), y = A - t (B - C t), t = D mod 2^(b-7) the offset in the
+ *     bucket (the line y = A - B t when it is precise enough). Two
+ *     known-MSB products by the 8-bit offset (both operands positive), each
+ *     shift landing directly in the next step's ring; no refinement step;
+ *   - otherwise (wider outputs): a LUT on the top 8 bits of D gives
+ *     y0 = 2 / (d_lo + d_hi) of its interval, then cubic Goldschmidt-Newton
+ *     steps y <- y (1 + e + e^2), e = 1 - d y, as many as the output
+ *     precision needs;
+ *   - reciprocal: round(y 2^scale_out); division: round(num * y) (one
+ *     signed product, y's MSB a public 0 on the quadratic path), y kept
+ *     with 3 + (integer bits of num) guard bits beyond scale_out.
  * Rounding is to nearest (a public half added before the last
  * truncation). Denominators outside the domain (d < 1, and for signed
  * formats d <= 0) give the model's value, which is not 1/d; no ULP bound
@@ -63,13 +71,14 @@ extern "C" {
  *
  * Error contract (max |result - true value| in output ULPs over the whole
  * domain, asserted by tests/test_math_div.c exhaustively at 16 bits):
- *   reciprocal 16/12 -> 16/12 and 16/12 -> 16/14 (d in [1, 8)): <= 1 ULP;
- *   division 16/12, 16/12 -> 16/12 (num any, d in [1, 8)): <= 1 ULP;
+ *   reciprocal 16/12 -> 16/12 and 16/12 -> 16/14 (d in [1, 8)): <= 1 ULP
+ *   (measured 0.612 and 0.649);
+ *   division 16/12, 16/12 -> 16/12 (num any, d in [1, 8)): <= 1 ULP
+ *   (measured 0.63 to 0.69 over random numerators; SIRNN: 15 ULP);
  *   8-bit denominators: 0.5 ULP (exactly rounded reciprocal);
- *   every other accepted format: <= 1 ULP (random grids at 8, 24, 32 bits).
- * (SIRNN: 15 ULP for division at 16/12.)
+ *   every other accepted format: <= 1 ULP (the quadratic path's budget is
+ *   0.5 + 0.42 ULP; random grids at 8, 12, 16, 24 and 32 bits).
  */
-
 /*
  * y[i] = 1 / x[i] for x in fmt_in (shares of fmt_in.bits bits) into
  * fmt_out (shares of fmt_out.bits bits), exactly sirnn_ref_reciprocal.
@@ -87,12 +96,17 @@ SIRNN_API sirnn_status sirnn_reciprocal(sirnn_party *party, size_t n, uint64_t *
  *
  * Costs (both parties, bits per element over a chunk of 4096, one lane;
  * flights summed over both parties for n = 1, as counted in arith.h):
- *   reciprocal 16/12 -> 16/12: 36,480 bits, 44 flights;
- *   reciprocal 16/12 -> 16/14: 37,729 bits, 43 flights;
- *   division 16/12 -> 16/12: 51,799 bits, 48 flights (SCI 37,351 bits).
- * The steps are composed from arith.h calls one after the other; no
- * flights are shared between steps yet (an n = 4096 chunk takes 128 / 131 /
- * 192 flights because sub-protocols cut their own chunks).
+ *   reciprocal 16/12 -> 16/12: 18,173 bits, 29 flights;
+ *   reciprocal 16/12 -> 16/14: 18,628 bits, 29 flights;
+ *   division 16/12 -> 16/12: 28,432 bits, 38 flights (SCI 37,351 bits).
+ * Division 16/12 by steps: TR(15, 8) 841, three lookups of 7 bits (A 21,
+ * B 18, C 13 bits wide) 7,424, C L (13 x 8 -> 21, the offset's wrap by
+ * the millionaires') and its shift into B's ring, V L (18 x 8 -> 26) and
+ * its shift into Y's ring, num Y (16 x 21 -> 35, signed) and the rounding
+ * TR(35, 19). The steps are arith.h calls one after the other; an n = 4096
+ * chunk takes 37 / 37 / 64 flights because sub-protocols cut their own
+ * chunks. Formats on the Goldschmidt path cost more (24-bit outputs: about
+ * 2.5x).
  */
 SIRNN_API sirnn_status sirnn_div(sirnn_party *party, size_t n, uint64_t *q, const uint64_t *num,
                                  const uint64_t *den, sirnn_fixfmt fmt_num, sirnn_fixfmt fmt_den,
