@@ -3,7 +3,9 @@
  * bench_two_party() (bench/bench_2pc.c):
  *
  *   recip   bits_in, scale_in, bits_out, scale_out (default 16/12 -> 16/12)
- *   div     the same; the numerator has the input format
+ *   div     the same; the numerator has the input format; norm=1 runs
+ *           sirnn_div_norm with denominators log-uniform over the whole
+ *           format (ULPs over the quotients that fit the output)
  *   rsqrt   the same (default 16/12 -> 16/14), x log-uniform over x > 0
  *
  * Denominators are spread over the domain [1, 2^(bits_in - 1 - scale_in));
@@ -21,7 +23,7 @@
 #include "sirnn/party.h"
 
 typedef struct div_bench {
-    int is_div;
+    int is_div, norm;
     sirnn_fixfmt fi, fo;
     uint64_t *x[2], *d[2], *out[2];
 } div_bench;
@@ -29,6 +31,8 @@ typedef struct div_bench {
 static int div_bench_call(void *ctx, struct sirnn_party *party, int role, size_t n)
 {
     div_bench *b = ctx;
+    if (b->norm)
+        return sirnn_div_norm(party, n, b->out[role], b->x[role], b->d[role], b->fi, b->fi, b->fo);
     if (b->is_div)
         return sirnn_div(party, n, b->out[role], b->x[role], b->d[role], b->fi, b->fi, b->fo);
     return sirnn_reciprocal(party, n, b->out[role], b->d[role], b->fi, b->fo);
@@ -48,10 +52,12 @@ static int bench_div_kind(const bench_params *p, bench_result *r, int is_div)
 {
     const long long bi = bench_param_int(p, "bits_in", 16), si = bench_param_int(p, "scale_in", 12);
     const long long bo = bench_param_int(p, "bits_out", 16), so = bench_param_int(p, "scale_out", 12);
+    const long long norm = is_div ? bench_param_int(p, "norm", 0) : 0;
     if (bi < 2 || bi > 32 || bo < 2 || bo > 32 || si < 0 || si >= bi - 1 || so < 0 || so > 62 ||
-        p->n == 0)
+        p->n == 0 || norm < 0 || norm > 1)
         return 1;
     div_bench b = {.is_div = is_div,
+                   .norm = (int)norm,
                    .fi = {(uint8_t)bi, (int8_t)si, true},
                    .fo = {(uint8_t)bo, (int8_t)so, true}};
     const size_t n = p->n;
@@ -70,22 +76,30 @@ static int bench_div_kind(const bench_params *p, bench_result *r, int is_div)
         uint64_t s = 0x9e3779b97f4a7c15ULL;
         for (size_t i = 0; i < n; i++) {
             s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-            dc[i] = lo + (s >> 11) % (hi - lo);
+            if (norm) { /* log-uniform over [2^-si, 2^(bi-1-si)) */
+                const unsigned k = (unsigned)((s >> 40) % (uint64_t)(bi - 1));
+                dc[i] = ((uint64_t)1 << k) | ((s >> 3) & mask_of(k));
+            } else {
+                dc[i] = lo + (s >> 11) % (hi - lo);
+            }
             xc[i] = (s ^ (s >> 29)) & m;
             b.x[0][i] = (s >> 7) & m;
             b.x[1][i] = (xc[i] - b.x[0][i]) & m;
             b.d[0][i] = (s >> 13) & m;
             b.d[1][i] = (dc[i] - b.d[0][i]) & m;
         }
-        const sirnn_status st = is_div ? sirnn_ref_div(n, q, xc, dc, b.fi, b.fi, b.fo)
+        const sirnn_status st = norm     ? sirnn_ref_div_norm(n, q, xc, dc, b.fi, b.fi, b.fo)
+                                : is_div ? sirnn_ref_div(n, q, xc, dc, b.fi, b.fi, b.fo)
                                        : sirnn_ref_reciprocal(n, q, dc, b.fi, b.fo);
         rc = st != SIRNN_OK;
         for (size_t i = 0; i < n && !rc; i++) {
             long double t = ldexpl(1.0L, (int)si) / (long double)dc[i];
             if (is_div)
                 t *= ldexpl((long double)sval(xc[i], (unsigned)bi), -(int)si);
-            const double e = (double)fabsl(ldexpl((long double)sval(q[i], (unsigned)bo), 0) -
-                                           t * ldexpl(1.0L, (int)so));
+            const long double tv = t * ldexpl(1.0L, (int)so);
+            if (norm && fabsl(tv) > ldexpl(1.0L, (int)bo - 1) - 1)
+                continue; /* the quotient does not fit: the wrapped value */
+            const double e = (double)fabsl(ldexpl((long double)sval(q[i], (unsigned)bo), 0) - tv);
             maxu = e > maxu ? e : maxu;
             sum += e;
         }
@@ -96,6 +110,8 @@ static int bench_div_kind(const bench_params *p, bench_result *r, int is_div)
     bench_extra_int(r, "scale_in", si);
     bench_extra_int(r, "bits_out", bo);
     bench_extra_int(r, "scale_out", so);
+    if (norm)
+        bench_extra_int(r, "norm", norm);
     bench_extra_double(r, "max_ulp", maxu);
     bench_extra_double(r, "mean_ulp", n ? sum / (double)n : 0);
     for (int k = 0; k < 2; k++) {

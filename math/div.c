@@ -24,7 +24,7 @@
  * chunk rounds its OT columns). */
 #define DIV_CHUNK_PER_LANE 8192
 
-enum { B_D, B_Y, B_P, B_E1, B_Q, B_T, B_X, B_COUNT };
+enum { B_D, B_Y, B_P, B_E1, B_Q, B_T, B_X, B_M, B_COUNT };
 
 typedef struct div_bufs {
     uint64_t *w[B_COUNT];
@@ -130,6 +130,21 @@ static sirnn_status chunk_y_quad(sirnn_party *party, const sirnn_div_plan *p, di
     return sirnn_sub(party, k, Y, Y, P, p->fy + 2);
 }
 
+/* Normalisation (div_plan.h): k = msnzb(D), M = 2^(b-1-k) into b->w[B_M]
+ * (b + 1 bits, top bit zero), and D replaced by DN = D M mod 2^b, which
+ * needs no wrap (l = b is the width of D). */
+static sirnn_status chunk_normalise(sirnn_party *party, const sirnn_div_plan *p, div_bufs *b,
+                                    size_t k)
+{
+    sirnn_status st;
+    uint64_t *D = b->w[B_D], *K = b->w[B_P], *M = b->w[B_M];
+    const int server = party->role == SIRNN_SERVER;
+    TRY(sirnn_msnzb(party, k, NULL, K, D, p->b, 8, p->li));
+    TRY(sirnn_lut(party, k, M, K, server ? p->mtab : NULL, server ? (size_t)1 << p->li : 0, p->li,
+                  p->b + 1));
+    return sirnn_mult_msb(party, k, D, D, M, NULL, NULL, p->b, p->b + 1, p->b, 0);
+}
+
 /* Round Z (l bits) to the output: + 2^(sh-1), then the top bits as bo bits. */
 static sirnn_status chunk_round(sirnn_party *party, uint64_t *out, uint64_t *Z, size_t k,
                                 unsigned l, unsigned sh, unsigned bo, int is_signed)
@@ -159,6 +174,8 @@ static sirnn_status div_run(sirnn_party *party, size_t n, uint64_t *out, const u
         if (p->is_div)
             memcpy(b.w[B_X], num + off, k * sizeof(uint64_t)); /* out may alias num */
         st = sirnn_mod_down(party, k, b.w[B_D], den + off, bden, p->b);
+        if (st == SIRNN_OK && p->norm)
+            st = chunk_normalise(party, p, &b, k);
         if (st != SIRNN_OK)
             break;
         if (p->out_direct) {
@@ -178,6 +195,17 @@ static sirnn_status div_run(sirnn_party *party, size_t n, uint64_t *out, const u
             if (st == SIRNN_OK)
                 st = sirnn_shift_run(party, k, out + off, b.w[B_Y], b.zeros, p->fy + 2, sh, p->bo,
                                      0, 0);
+            continue;
+        }
+        if (p->norm) {
+            /* W = Y M (unsigned, top bit zero), then the signed X W. */
+            st = sirnn_mult_msb(party, k, b.w[B_Y], b.w[B_Y], b.w[B_M], known ? b.zeros : NULL,
+                                b.zeros, p->fy + 2, p->b + 1, p->lw, 0);
+            if (st == SIRNN_OK)
+                st = sirnn_mult_msb(party, k, b.w[B_P], b.w[B_X], b.w[B_Y], NULL, b.zeros, p->bx,
+                                    p->lw, p->lz, 1);
+            if (st == SIRNN_OK)
+                st = chunk_round(party, out + off, b.w[B_P], k, p->lz, p->shz, p->bo, 1);
             continue;
         }
         if (!p->is_div) {
@@ -228,6 +256,27 @@ sirnn_status sirnn_div(sirnn_party *party, size_t n, uint64_t *q, const uint64_t
         st = sirnn_party_error(party, SIRNN_ERR_ARG, "sirnn_div: %s", why);
     else if (n > 0 && (q == NULL || num == NULL || den == NULL))
         st = sirnn_party_error(party, SIRNN_ERR_ARG, "sirnn_div: NULL array with n > 0");
+    else
+        st = div_run(party, n, q, num, den, p, fmt_den.bits);
+    free(p);
+    return st;
+}
+
+sirnn_status sirnn_div_norm(sirnn_party *party, size_t n, uint64_t *q, const uint64_t *num,
+                            const uint64_t *den, sirnn_fixfmt fmt_num, sirnn_fixfmt fmt_den,
+                            sirnn_fixfmt fmt_out)
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    sirnn_div_plan *p = malloc(sizeof(*p));
+    if (p == NULL)
+        return sirnn_party_error(party, SIRNN_ERR_NOMEM, "sirnn_div_norm: out of memory");
+    const char *why = sirnn_div_norm_plan_make(p, fmt_num, fmt_den, fmt_out);
+    sirnn_status st;
+    if (why != NULL)
+        st = sirnn_party_error(party, SIRNN_ERR_ARG, "sirnn_div_norm: %s", why);
+    else if (n > 0 && (q == NULL || num == NULL || den == NULL))
+        st = sirnn_party_error(party, SIRNN_ERR_ARG, "sirnn_div_norm: NULL array with n > 0");
     else
         st = div_run(party, n, q, num, den, p, fmt_den.bits);
     free(p);

@@ -59,11 +59,23 @@ typedef struct sirnn_div_plan {
      * reach the output */
     unsigned bx, lz, shz;
     uint64_t table[256];
+    /* Normalised division (norm = 1): k = msnzb(D) (index ring li bits),
+     * M = mtab[k] = 2^(b-1-k) (b + 1 bits, top bit zero), DN = D M mod 2^b
+     * in [2^(b-1), 2^b) (0 for D = 0), Y of DN as above with s = b - 1
+     * (entries below the domain, i.e. DN = 0, are 0), W = Y M mod 2^lw
+     * (top bit zero), Z = X W (bx x lw -> lz signed), q = round(Z >> shz). */
+    int norm;
+    unsigned li, lw;
+    uint64_t mtab[64];
 } sirnn_div_plan;
 
 /* Fill *p for the reciprocal (fnum NULL) or the division. Returns NULL on
  * success or a message saying why the formats are refused. */
 const char *sirnn_div_plan_make(sirnn_div_plan *p, const sirnn_fixfmt *fnum, sirnn_fixfmt fden,
                                 sirnn_fixfmt fout);
+
+/* The same for the normalised division (sirnn_div_norm). */
+const char *sirnn_div_norm_plan_make(sirnn_div_plan *p, sirnn_fixfmt fnum, sirnn_fixfmt fden,
+                                     sirnn_fixfmt fout);
 
 #endif /* SIRNN_MATH_DIV_PLAN_H */

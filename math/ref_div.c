@@ -112,43 +112,11 @@ static const char *plan_quad(sirnn_div_plan *p, int target, int I)
     return NULL;
 }
 
-const char *sirnn_div_plan_make(sirnn_div_plan *p, const sirnn_fixfmt *fnum, sirnn_fixfmt fden,
-                                sirnn_fixfmt fout)
+/* The path computing Y for the denominators D (p->b bits, scale p->s,
+ * d < 2^I) to the precision target (see plan_quad): a direct table (b <= 8),
+ * the quadratic path, or the LUT and Goldschmidt-Newton steps. */
+static const char *plan_y(sirnn_div_plan *p, int target, int I, sirnn_fixfmt fout)
 {
-    memset(p, 0, sizeof(*p));
-    if (!fmt_ok(fden) || !fmt_ok(fout) || (fnum != NULL && !fmt_ok(*fnum)))
-        return "formats need 2 <= bits <= 32 and 0 <= scale < 63";
-    p->is_div = fnum != NULL;
-    p->b = fden.bits - (fden.is_signed ? 1u : 0u);
-    p->s = (unsigned)fden.scale;
-    p->bo = fout.bits;
-    p->so = (unsigned)fout.scale;
-    if (p->s >= p->b)
-        return "the denominator format cannot hold d >= 1 (need scale < bits - sign)";
-    const int I = (int)(p->b - p->s); /* d < 2^I */
-    if (p->b > 8 && I > 4)
-        return "the unnormalised reciprocal needs denominators below 16 "
-               "(bits - sign - scale <= 4) or a denominator of at most 8 bits";
-    int target;
-    if (p->is_div) {
-        const int ix = (int)fnum->bits - 1 - fnum->scale; /* |x| <= 2^ix */
-        if (!fnum->is_signed)
-            return "the numerator format must be signed";
-        if (!fout.is_signed)
-            return "the quotient format must be signed";
-        const int need = (int)p->so + ix + 1 + (fnum->scale > fout.scale ? 1 : 0);
-        if ((int)p->bo < need || p->bo < 2)
-            return "the quotient format cannot hold num / den for den = 1 "
-                   "(need bits_out >= scale_out + bits_num - scale_num, plus 1 when "
-                   "scale_out < scale_num)";
-        target = (int)p->so + 1 + (ix > 0 ? ix : 0);
-        p->bx = fnum->bits;
-    } else {
-        if ((int)p->bo - (fout.is_signed ? 1 : 0) < (int)p->so + 1)
-            return "the output format cannot hold 1/d = 1 (need bits - sign >= scale + 1)";
-        target = (int)p->so + 1;
-    }
-
     if (p->b <= 8) {
         /* A direct table on the whole denominator, exactly rounded. */
         p->m = p->b;
@@ -179,9 +147,7 @@ const char *sirnn_div_plan_make(sirnn_div_plan *p, const sirnn_fixfmt *fnum, sir
             p->table[D] = D >= one ? (2 * num + D) / (2 * D) : (uint64_t)1 << p->fy;
         }
     } else if (ldexp(1.0, 3 * (I - 7) - 5) <= ldexp(1.0, -(target + 1))) {
-        const char *why = plan_quad(p, target, I);
-        if (why != NULL)
-            return why;
+        return plan_quad(p, target, I);
     } else {
         p->m = 8;
         p->t = p->b - 8;
@@ -226,6 +192,49 @@ const char *sirnn_div_plan_make(sirnn_div_plan *p, const sirnn_fixfmt *fnum, sir
         }
         p->fy = fy;
     }
+    return NULL;
+}
+
+const char *sirnn_div_plan_make(sirnn_div_plan *p, const sirnn_fixfmt *fnum, sirnn_fixfmt fden,
+                                sirnn_fixfmt fout)
+{
+    memset(p, 0, sizeof(*p));
+    if (!fmt_ok(fden) || !fmt_ok(fout) || (fnum != NULL && !fmt_ok(*fnum)))
+        return "formats need 2 <= bits <= 32 and 0 <= scale < 63";
+    p->is_div = fnum != NULL;
+    p->b = fden.bits - (fden.is_signed ? 1u : 0u);
+    p->s = (unsigned)fden.scale;
+    p->bo = fout.bits;
+    p->so = (unsigned)fout.scale;
+    if (p->s >= p->b)
+        return "the denominator format cannot hold d >= 1 (need scale < bits - sign)";
+    const int I = (int)(p->b - p->s); /* d < 2^I */
+    if (p->b > 8 && I > 4)
+        return "the unnormalised reciprocal needs denominators below 16 "
+               "(bits - sign - scale <= 4) or a denominator of at most 8 bits";
+    int target;
+    if (p->is_div) {
+        const int ix = (int)fnum->bits - 1 - fnum->scale; /* |x| <= 2^ix */
+        if (!fnum->is_signed)
+            return "the numerator format must be signed";
+        if (!fout.is_signed)
+            return "the quotient format must be signed";
+        const int need = (int)p->so + ix + 1 + (fnum->scale > fout.scale ? 1 : 0);
+        if ((int)p->bo < need || p->bo < 2)
+            return "the quotient format cannot hold num / den for den = 1 "
+                   "(need bits_out >= scale_out + bits_num - scale_num, plus 1 when "
+                   "scale_out < scale_num)";
+        target = (int)p->so + 1 + (ix > 0 ? ix : 0);
+        p->bx = fnum->bits;
+    } else {
+        if ((int)p->bo - (fout.is_signed ? 1 : 0) < (int)p->so + 1)
+            return "the output format cannot hold 1/d = 1 (need bits - sign >= scale + 1)";
+        target = (int)p->so + 1;
+    }
+
+    const char *why = plan_y(p, target, I, fout);
+    if (why != NULL || p->out_direct)
+        return why;
     if (p->fy < p->so + 1)
         return "internal: working precision below the output scale";
     if (p->is_div) {
@@ -287,10 +296,11 @@ static uint64_t model_out_recip(const sirnn_div_plan *p, uint64_t Y)
     return (Yr >> sh) & mask_of(p->bo);
 }
 
-static uint64_t model_out_div(const sirnn_div_plan *p, uint64_t X, uint64_t Y)
+/* X times Y (ly bits, top bit zero), rounded to the output. */
+static uint64_t model_out_div(const sirnn_div_plan *p, uint64_t X, uint64_t Y, unsigned ly)
 {
     const uint64_t Z =
-        (sirnn_ref_mult(X, Y, p->bx, p->fy + 2, p->lz, 1) + ((uint64_t)1 << (p->shz - 1))) &
+        (sirnn_ref_mult(X, Y, p->bx, ly, p->lz, 1) + ((uint64_t)1 << (p->shz - 1))) &
         mask_of(p->lz);
     if (p->bo >= p->lz - p->shz)
         return sirnn_ref_tr_ext(Z, p->lz, p->shz, p->bo, 1);
@@ -320,6 +330,94 @@ sirnn_status sirnn_ref_div(size_t n, uint64_t *q, const uint64_t *num, const uin
         (n > 0 && (!q || !num || !den)))
         return SIRNN_ERR_ARG;
     for (size_t i = 0; i < n; i++)
-        q[i] = model_out_div(&p, num[i] & mask_of(p.bx), model_y(&p, den[i]));
+        q[i] = model_out_div(&p, num[i] & mask_of(p.bx), model_y(&p, den[i]), p.fy + 2);
+    return SIRNN_OK;
+}
+
+static unsigned clog2u(unsigned v)
+{
+    unsigned r = 0;
+    while (((unsigned)1 << r) < v)
+        r++;
+    return r;
+}
+
+/* The normalised division (see div_plan.h and sirnn/math.h): the target
+ * precision is relative, bits_out + 1 bits of 1/dn for dn in [1, 2), so
+ * that wherever |q| fits the output the error of Y costs at most 0.42 ULP
+ * (|num| M 2^-shz <= 2 |q| 2^s_out < 2^bits_out). */
+const char *sirnn_div_norm_plan_make(sirnn_div_plan *p, sirnn_fixfmt fnum, sirnn_fixfmt fden,
+                                     sirnn_fixfmt fout)
+{
+    memset(p, 0, sizeof(*p));
+    if (!fmt_ok(fden) || !fmt_ok(fout) || !fmt_ok(fnum))
+        return "formats need 2 <= bits <= 32 and 0 <= scale < 63";
+    if (!fnum.is_signed)
+        return "the numerator format must be signed";
+    if (!fout.is_signed)
+        return "the quotient format must be signed";
+    const unsigned b = fden.bits - (fden.is_signed ? 1u : 0u);
+    if (b < 2)
+        return "the denominator needs at least 2 bits besides its sign";
+    int target = (int)fout.bits + 1;
+    for (int tries = 0; tries < 3; tries++) {
+        memset(p, 0, sizeof(*p));
+        p->is_div = 1;
+        p->norm = 1;
+        p->b = b;
+        p->s = b - 1; /* dn = DN / 2^(b-1) in [1, 2) */
+        p->bo = fout.bits;
+        p->so = (unsigned)fout.scale;
+        p->bx = fnum.bits;
+        const char *why = plan_y(p, target, 1, fout);
+        if (why != NULL)
+            return why;
+        /* q = X W 2^-(sx + fy + b - 1 - sd) at scale s_out */
+        const int shz = fnum.scale + (int)p->fy + (int)b - 1 - fden.scale - fout.scale;
+        if (shz < 1) { /* no rounding bit left: work more precisely */
+            target += 1 - shz;
+            continue;
+        }
+        p->shz = (unsigned)shz;
+        break;
+    }
+    if (p->shz == 0)
+        return "format combination too wide (denominator scale far above the others)";
+    /* DN = 0 (D = 0) gives Y = 0, so q = 0 (Y M X = 0 on every path). */
+    for (uint64_t idx = 0; idx < ((uint64_t)1 << p->m); idx++)
+        if ((idx << p->t) < ((uint64_t)1 << p->s))
+            p->table[idx] = 0;
+    p->li = clog2u(b);
+    for (unsigned k = 0; k < b; k++)
+        p->mtab[k] = (uint64_t)1 << (b - 1 - k);
+    /* Y < 2^(fy+1) (Y <= 2^fy on the table and quadratic paths), M <=
+     * 2^(b-1): W < 2^(fy+b), one more bit for its zero sign. */
+    p->lw = p->fy + b + 1;
+    p->lz = p->bx + p->lw - 1;
+    if (p->lz > p->shz + p->bo)
+        p->lz = p->shz + p->bo;
+    if (p->lw > 64 || p->lz > 64)
+        return "format combination too wide (bits_out + bits_den + 6 > 64, or the "
+               "product num * (1/den) needs more than 64 bits)";
+    if (p->lz <= p->shz)
+        return "the quotient format is too coarse for any quotient of these formats";
+    return NULL;
+}
+
+sirnn_status sirnn_ref_div_norm(size_t n, uint64_t *q, const uint64_t *num, const uint64_t *den,
+                                sirnn_fixfmt fmt_num, sirnn_fixfmt fmt_den, sirnn_fixfmt fmt_out)
+{
+    sirnn_div_plan p;
+    if (sirnn_div_norm_plan_make(&p, fmt_num, fmt_den, fmt_out) != NULL ||
+        (n > 0 && (!q || !num || !den)))
+        return SIRNN_ERR_ARG;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t D = den[i] & mask_of(p.b);
+        const unsigned k = (unsigned)sirnn_ref_msnzb(D, p.b);
+        const uint64_t M = p.mtab[k] & mask_of(p.b + 1);
+        const uint64_t DN = sirnn_ref_mult(D, M, p.b, p.b + 1, p.b, 0);
+        const uint64_t W = sirnn_ref_mult(model_y(&p, DN), M, p.fy + 2, p.b + 1, p.lw, 0);
+        q[i] = model_out_div(&p, num[i] & mask_of(p.bx), W, p.lw);
+    }
     return SIRNN_OK;
 }
