@@ -14,6 +14,10 @@
  * per element with the client choosing alpha1 and the row (1 - 2 alpha0) W[j]
  * mod 2^(la - m) as correlation, plus the server's alpha0 W[j].
  *
+ * Everything runs mod 2^la with la = min(m + k + ceil(log2 d2), s + lout):
+ * the truncate-reduce of the sum mod 2^(s + lout) is the result, and when
+ * m >= la the wrap term vanishes (no comparison).
+ *
  * Flights of one chunk of A's elements: the client's bit-COT columns and
  * comparison columns (1); the server's comparison messages and the row
  * corrections (2); the comparison tree; the wrap COT's columns ride with
@@ -73,7 +77,8 @@ typedef struct mm_ctx {
     uint64_t *out;      /* accumulators, d1 x d3 */
     const uint64_t *a;  /* d1 x d2 shares */
     const uint64_t *w;  /* d2 x d3 (server) */
-    unsigned m, k, la;
+    unsigned m, k, la;  /* la: the working ring, min(full width, s + lout) */
+    unsigned mb;        /* bit COTs per element: min(m, la) */
     int sgn;
 } mm_ctx;
 
@@ -123,11 +128,11 @@ static sirnn_status client_cols(mm_ws *w)
 {
     const mm_ctx *c = w->c;
     const size_t ne = w->ne;
-    for (unsigned b = 0; b < c->m; b++)
+    for (unsigned b = 0; b < c->mb; b++)
         for (size_t e = 0; e < ne; e++)
             w->choice[b * ne + e] = (uint8_t)((w->A[e] >> b) & 1);
     return sirnn_aiknp_recv_u(&w->ot, &w->ol->iknp_recv, &w->lane->ch, w->choice,
-                              (size_t)c->m * ne);
+                              (size_t)c->mb * ne);
 }
 
 /* Server: row corrections of the bit COTs; acc -= pad0 << b. */
@@ -136,7 +141,7 @@ static sirnn_status server_corr(mm_ws *w)
     const mm_ctx *c = w->c;
     const size_t ne = w->ne, d3 = c->d3;
     const uint64_t lmask = sirnn_mask(c->la);
-    for (unsigned b = 0; b < c->m; b++) {
+    for (unsigned b = 0; b < c->mb; b++) {
         const unsigned lb = c->la - b;
         const uint64_t bm = sirnn_mask(lb);
         for (size_t e = 0; e < ne; e++) {
@@ -164,7 +169,7 @@ static sirnn_status client_out(mm_ws *w)
     const mm_ctx *c = w->c;
     const size_t ne = w->ne, d3 = c->d3;
     const uint64_t lmask = sirnn_mask(c->la);
-    for (unsigned b = 0; b < c->m; b++) {
+    for (unsigned b = 0; b < c->mb; b++) {
         const unsigned lb = c->la - b;
         sirnn_status st = sirnn_channel_recv(&w->lane->ch, w->wire, sirnn_pack_size(ne * d3, lb));
         if (st != SIRNN_OK)
@@ -300,7 +305,7 @@ static sirnn_status mm_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
     w.pad1 = zalloc(w.nblk * sizeof(sirnn_block));
     w.vals = zalloc(E * d3 * 8);
     w.wire = zalloc(E * d3 * 8 + 64);
-    sirnn_status st = sirnn_aiknp_ws_init(&w.ot, E * c->m);
+    sirnn_status st = sirnn_aiknp_ws_init(&w.ot, E * c->mb);
     if (st == SIRNN_OK)
         st = sirnn_aiknp_ws_init(&w.wot, E);
     if (st == SIRNN_OK && (w.A == NULL || w.choice == NULL || w.wchoice == NULL ||
@@ -336,7 +341,7 @@ static sirnn_status mm_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
         if (!w.server)
             st = client_cols(&w);
         else
-            st = sirnn_aiknp_send_rows(&w.ot, &w.ol->iknp_send, &lane->ch, (size_t)c->m * ne);
+            st = sirnn_aiknp_send_rows(&w.ot, &w.ol->iknp_send, &lane->ch, (size_t)c->mb * ne);
         if (st != SIRNN_OK)
             break;
         if (need_wrap) {
@@ -382,11 +387,14 @@ sirnn_status sirnn_matmul_clear(sirnn_party *party, size_t d1, size_t d2, size_t
     }
     if ((st = sirnn_ot_ensure_setup(party)) != SIRNN_OK)
         return st;
+    /* Only acc mod 2^(s + lout) matters: floor(acc / 2^s) mod 2^lout is
+     * the truncate-reduce of acc mod 2^(s + lout). */
+    const unsigned lc = s + lout < la ? s + lout : la;
     mm_ctx c = {.d1 = d1, .d2 = d2, .d3 = d3, .out = out, .a = a, .w = server ? w : NULL,
-                .m = m, .k = k, .la = la, .sgn = is_signed};
+                .m = m, .k = k, .la = lc, .mb = m < lc ? m : lc, .sgn = is_signed};
     if ((st = sirnn_batch_run(party, d1, mm_lane, &c)) != SIRNN_OK)
         return st;
-    return mm_finish(party, n, out, la, s, lout);
+    return mm_finish(party, n, out, lc, s, lout);
 }
 
 /* ---------------- both operands shared ---------------- */

@@ -271,6 +271,23 @@ sirnn_status sirnn_fg_plan_init(sirnn_fg_plan *p, const sirnn_fg_public *pub)
         st = mm_make(&p->fc, "FC", b, p->sh, t[SIRNN_FG_FCW], H, C, p->s_sc, b);
     if (st != SIRNN_OK)
         return st;
+    /* The products that read h take h32 at hw bits when it covers their
+     * working width (no wrap, no comparison); see fg_plan.h. */
+    {
+        sirnn_fg_mm *rd[2] = {d->rank_u == 0 ? &p->u : &p->u2, &p->fc};
+        unsigned hw = 2 * b;
+        for (int i = 0; i < 2; i++)
+            if (rd[i]->s + rd[i]->lmm > hw)
+                hw = rd[i]->s + rd[i]->lmm;
+        int fits = 1;
+        for (int i = 0; i < 2; i++)
+            if (hw + rd[i]->k + ceil_log2(rd[i]->d2) > 64)
+                fits = 0;
+        p->hw = fits ? hw : 2 * b;
+        if (fits)
+            for (int i = 0; i < 2; i++)
+                rd[i]->m = hw;
+    }
     const int need_t[] = {SIRNN_FG_BZ, SIRNN_FG_BH, SIRNN_FG_ZETA, SIRNN_FG_NU, SIRNN_FG_FCB};
     for (size_t i = 0; i < sizeof(need_t) / sizeof(need_t[0]); i++)
         if (!fmt_set(t[need_t[i]])) {

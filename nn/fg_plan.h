@@ -23,10 +23,17 @@
  *   v      = h32 * 2^(sw - sh) - P1                          (2b bits, scale sw)
  *   R      = z * v + 2^sz * P2     (one signed mult, b x 2b -> 3b bits; the
  *            MSB of z and of 2^sz is a public 0), reduced to lr bits
- *   h32    = floor(R / 2^s_h) in 2b bits (tr_ext), h16 = h32 mod 2^b   (scale sh)
+ *   h32    = floor(R / 2^s_h) in hw bits (tr_ext), h16 = h32 mod 2^b   (scale sh)
  * then scores = h16 FC^T + fcb' (scale s_sc) and the argmax: ceil(log2 C)
  * levels, each an MSB of the differences of pairs and one MUX of the
  * (score, index) pairs (ties keep the lower index).
+ *
+ * floor(R / 2^s_h) always fits b bits (R has lr = b + s_h), so h32 is h16
+ * sign-extended: the products that read h (U or U2, and FC) take h32 as an
+ * hw-bit operand, hw = max(2b, s + lout of those products) when that fits
+ * (else they take h16 at b bits). A product whose operand is at least its
+ * working width s + lout needs no wrap of the operand's shares, so no
+ * comparison (sirnn_matmul_clear); the result is the same as from h16.
  *
  * This is h_t = z (h - zeta c) + (zeta + nu) c, which equals the cell of
  * nn.h: (zeta (1 - z) + nu) c + z h.
@@ -70,6 +77,7 @@ typedef struct sirnn_fg_plan {
     /* W x: w (full) or w2 then w1; U h: u, or u2 then u1; the classifier. */
     sirnn_fg_mm w, w1, w2, u, u1, u2, fc;
     unsigned lr, s_h;  /* R is reduced to lr bits and shifted by s_h */
+    unsigned hw;       /* bits of h32 (>= 2b) */
     sirnn_fixfmt f_pre, f_z, f_c; /* sigmoid / tanh formats */
 } sirnn_fg_plan;
 

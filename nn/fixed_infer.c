@@ -127,8 +127,8 @@ static sirnn_status fixed_one(const sirnn_fg_plan *p, const sirnn_fg_weights *w,
             const uint64_t v = ((fw->h32[j] << (p->sw - p->sh)) - p1) & m2;
             const uint64_t r = (sirnn_ref_mult(z[j], v, b, b2, b3, 1) +
                                 sirnn_ref_mult(one, p2, b, b2, b3, 1)) & mr;
-            fw->h32[j] = sirnn_ref_tr_ext(r, p->lr, p->s_h, b2, 1);
-            fw->h16[j] = fw->h32[j] & mb;
+            fw->h32[j] = sirnn_ref_tr_ext(r, p->lr, p->s_h, p->hw, 1);
+            fw->h16[j] = fw->h32[j] & mask_of(p->fc.m); /* the products' operand */
         }
     }
     uint64_t *val = fw->sc, *idx = fw->sc + C;

@@ -232,11 +232,11 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
             return st;
         for (size_t e = 0; e < BH; e++)
             sw->q[e] = (sw->q[e] + sw->q[BH + e]) & mr;
-        st = sirnn_tr_ext(party, BH, sw->h32, sw->q, p->lr, p->s_h, b2, 1);
+        st = sirnn_tr_ext(party, BH, sw->h32, sw->q, p->lr, p->s_h, p->hw, 1);
         if (st != SIRNN_OK)
             return st;
         for (size_t e = 0; e < BH; e++)
-            sw->h16[e] = sw->h32[e] & mb;
+            sw->h16[e] = sw->h32[e] & mask_of(p->fc.m); /* the products' operand */
         if (progress != NULL)
             progress(progress_ctx, (unsigned)t + 1, (unsigned)T + 1);
     }

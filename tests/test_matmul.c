@@ -221,6 +221,12 @@ static void test_clear_bits(void **state)
         want += E * (128 + d3 * (la - b));
     want += E * (128 + d3 * (la - m));
     assert_int_equal(got, want);
+    /* lout = 12 <= m, s = 0: the product runs in 12 bits, no wrap. */
+    run_mm(&rng, 0, d1, d2, d3, m, k, 0, 12, 1, 0, &got);
+    want = 0;
+    for (unsigned b = 0; b < 12; b++)
+        want += E * (128 + d3 * (12 - b));
+    assert_int_equal(got, want);
 }
 
 static void test_two_lanes(void **state)

@@ -365,11 +365,17 @@ SIRNN_API sirnn_status sirnn_mult_clear(sirnn_party *party, size_t n, uint64_t *
  * each client share a1[i][j] carries the whole row W[j] mod 2^(la - b)
  * (the pads stretched by the tweakable hash), and the wrap of A's shares is
  * one comparison per A element plus one COT per element carrying the row
- * mod 2^(la - m). Bits, per element of A (E = d1 d2 of them), chunks of
- * multiples of 128: sum over b < m of (128 + d3 (la - b)) + millionaire(m)
- * + 128 + d3 (la - m); then sirnn_tr(la, s) on d1 d3 values. Flights:
- * millionaire(m)'s L + 2, plus 1 or 2 for the wrap COT, plus sirnn_tr's.
- * Lanes split the rows of A.
+ * mod 2^(la - m). Only the sum mod 2^lc, lc = min(la, s + lout), matters
+ * (the truncate-reduce of it is the result), so the whole product runs in
+ * lc bits: the COT of bit b carries the row mod 2^(lc - b), bits b >= lc
+ * need none, and when m >= lc the wrap of A (a multiple of 2^m) vanishes
+ * mod 2^lc, so there is no comparison (pass A sign-extended to lc bits
+ * to save the wrap's flights). Bits, per element of A (E = d1 d2 of
+ * them), chunks of multiples of 128: sum over b < min(m, lc) of
+ * (128 + d3 (lc - b)), plus, when lc > m, millionaire(m) + 128 +
+ * d3 (lc - m); then sirnn_tr(lc, s) on d1 d3 values. Flights:
+ * millionaire(m)'s L + 2, plus 1 or 2 for the wrap COT (2 in all when
+ * lc <= m), plus sirnn_tr's. Lanes split the rows of A.
  *
  * sirnn_matmul: both operands shared (b[d2*d3] shares of k bits). A is
  * extended once to la - k bits (sirnn_sext / sirnn_zext, d1 d2 values),
