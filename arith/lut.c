@@ -4,10 +4,10 @@
  * index share i1; party 0 sends, for every v, T[(i0 + v) mod 2^m] - r with r
  * its fresh output share, so party 1 receives T[i] - r. Party 0 rotates the
  * table by its share with a constant-time barrel shifter (m passes of
- * masked selects), never indexing memory with i0. Messages are built,
- * packed and queued 64 OTs at a time (so memory is O(64 * 2^m) for the
- * messages and the per-element tables, whatever n is); the channel
- * coalesces them into one flight.
+ * masked selects; 16-bit values in registers when l <= 16), never indexing
+ * memory with i0. Messages are built, packed and queued 64 OTs at a time
+ * (so memory is O(64 * 2^m) for the messages and the per-element tables,
+ * whatever n is); the channel coalesces them into one flight.
  */
 #include "arith/arith_internal.h"
 
@@ -19,6 +19,7 @@
 #include "kernels/pack.h"
 #include "kernels/prg.h"
 #include "kernels/random.h"
+#include "kernels/scratch.h"
 #include "arith/otphase.h"
 #include "ot/lane.h"
 
@@ -35,6 +36,12 @@ typedef struct lut_ctx {
     unsigned m, l;
 } lut_ctx;
 
+/* Elements per hash-and-pack step on the sender: their pads and messages
+ * (2 * SUB * 2^m * 8 bytes) stay in L1 between the hash, the rotation and the
+ * packing. SUB * 2^m * l bits is a whole number of bytes for every m and l,
+ * so the steps of a group pack to the same bytes as the whole group. */
+enum { SUB = 8 };
+
 static sirnn_status lut_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
                              void *vctx)
 {
@@ -43,6 +50,8 @@ static sirnn_status lut_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
     const unsigned m = c->m, l = c->l;
     const size_t N = (size_t)1 << m;
     const uint64_t im = sirnn_mask(m), lm = sirnn_mask(l);
+    /* l <= 16: entries rotate as 16-bit values held in registers */
+    const int narrow = l <= 16;
     sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
     sirnn_channel *ch = &lane->ch;
     sirnn_akk_ws kw;
@@ -50,13 +59,20 @@ static sirnn_status lut_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
     if (st != SIRNN_OK)
         return st;
     const size_t gbytes = sirnn_pack_size(G * N, l);
-    uint8_t *choice = malloc(LUT_CHUNK), *wire = malloc(gbytes);
-    uint64_t *msgs = malloc(G * N * sizeof(uint64_t)), *tmp = malloc(N * sizeof(uint64_t)),
-             *tmp2 = malloc(N * sizeof(uint64_t));
-    uint64_t *r = malloc(G * sizeof(uint64_t));
-    if (choice == NULL || wire == NULL || msgs == NULL || tmp == NULL || tmp2 == NULL ||
-        r == NULL)
+    const size_t fill_bytes = server && c->fill != NULL ? G * N * sizeof(uint64_t) : 0;
+    const size_t tab16_bytes = server && c->fill == NULL && narrow ? N * sizeof(uint16_t) : 0;
+    uint8_t *choice = sirnn_scratch_alloc(LUT_CHUNK), *wire = sirnn_scratch_alloc(gbytes);
+    uint64_t *msgs = sirnn_scratch_alloc(SUB * N * sizeof(uint64_t)),
+             *tmp = sirnn_scratch_alloc(N * sizeof(uint64_t)),
+             *tables = fill_bytes ? sirnn_scratch_alloc(fill_bytes) : NULL;
+    uint16_t *tab16 = tab16_bytes ? sirnn_scratch_alloc(tab16_bytes) : NULL;
+    uint64_t *r = sirnn_scratch_alloc(G * sizeof(uint64_t));
+    if (choice == NULL || wire == NULL || msgs == NULL || tmp == NULL || r == NULL ||
+        (fill_bytes && tables == NULL) || (tab16_bytes && tab16 == NULL))
         st = SIRNN_ERR_NOMEM;
+    if (st == SIRNN_OK && tab16 != NULL)
+        for (size_t v = 0; v < N; v++)
+            tab16[v] = (uint16_t)c->table[v];
     for (size_t off = begin; off < end && st == SIRNN_OK; off += LUT_CHUNK) {
         const size_t k = end - off < LUT_CHUNK ? end - off : LUT_CHUNK;
         if (server) {
@@ -65,18 +81,26 @@ static sirnn_status lut_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
             for (size_t g0 = 0; g0 < k && st == SIRNN_OK; g0 += G) {
                 const size_t g = k - g0 < G ? k - g0 : G;
                 if (c->fill != NULL)
-                    c->fill(c->fill_ctx, off + g0, g, msgs);
+                    c->fill(c->fill_ctx, off + g0, g, tables);
                 sirnn_prg_ring(&lane->prg, r, g, l);
-                for (size_t i = 0; i < g; i++) {
-                    uint64_t *row = msgs + i * N;
-                    /* per-element tables are rotated in place through tmp2 */
-                    if (c->fill != NULL)
-                        memcpy(tmp2, row, N * sizeof(uint64_t));
-                    sirnn_lut_rotate(row, c->fill != NULL ? tmp2 : c->table, tmp,
-                              c->idx[off + g0 + i] & im, m, r[i], lm);
-                    c->out[off + g0 + i] = r[i];
+                for (size_t s0 = 0; s0 < g; s0 += SUB) {
+                    const size_t gs = g - s0 < SUB ? g - s0 : SUB;
+                    for (size_t i = 0; i < gs; i++) {
+                        const size_t e = off + g0 + s0 + i;
+                        const uint64_t sh = c->idx[e] & im, ri = r[s0 + i];
+                        uint64_t *row = msgs + i * N;
+                        const uint64_t *src = c->fill != NULL ? tables + (s0 + i) * N : c->table;
+                        if (!narrow)
+                            sirnn_lut_rotate(row, src, tmp, sh, m, ri, lm);
+                        else if (c->fill != NULL)
+                            sirnn_lut_rotate16w(row, src, sh, m, ri, lm);
+                        else
+                            sirnn_lut_rotate16(row, tab16, sh, m, ri, lm);
+                        c->out[e] = ri; /* after reading idx[e]: out may alias idx */
+                    }
+                    sirnn_akk_send_group(&kw, &ol->kk_send, wire + s0 * N * l / 8, msgs, g0 + s0,
+                                         gs, (unsigned)N, l);
                 }
-                sirnn_akk_send_group(&kw, &ol->kk_send, wire, msgs, g0, g, (unsigned)N, l);
                 st = sirnn_channel_send(ch, wire, sirnn_pack_size(g * N, l));
             }
         } else {
@@ -95,22 +119,14 @@ static sirnn_status lut_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
     }
     if (st == SIRNN_OK)
         st = sirnn_channel_flush(ch);
-    if (msgs != NULL)
-        sirnn_memzero(msgs, G * N * sizeof(uint64_t));
-    if (tmp != NULL)
-        sirnn_memzero(tmp, N * sizeof(uint64_t));
-    if (tmp2 != NULL)
-        sirnn_memzero(tmp2, N * sizeof(uint64_t));
-    if (r != NULL)
-        sirnn_memzero(r, G * sizeof(uint64_t));
-    if (choice != NULL)
-        sirnn_memzero(choice, LUT_CHUNK);
-    free(choice);
-    free(wire);
-    free(msgs);
-    free(tmp);
-    free(tmp2);
-    free(r);
+    /* scratch buffers are wiped on release */
+    sirnn_scratch_free(choice, LUT_CHUNK);
+    sirnn_scratch_free(wire, gbytes);
+    sirnn_scratch_free(msgs, SUB * N * sizeof(uint64_t));
+    sirnn_scratch_free(tmp, N * sizeof(uint64_t));
+    sirnn_scratch_free(tables, fill_bytes);
+    sirnn_scratch_free(tab16, tab16_bytes);
+    sirnn_scratch_free(r, G * sizeof(uint64_t));
     sirnn_akk_ws_free(&kw);
     return st;
 }

@@ -26,6 +26,64 @@ void sirnn_lut_rotate_portable(uint64_t *dst, const uint64_t *src, uint64_t *tmp
         dst[v] = (dst[v] - r) & lm;
 }
 
+/* The 16-bit barrel shifter on a copy of the table (so dst may alias src). */
+static void rot16_finish(uint64_t *dst, uint16_t *buf, uint64_t s, unsigned m, uint64_t r,
+                         uint64_t lm)
+{
+    const size_t N = (size_t)1 << m;
+    uint16_t tmp[256];
+    uint16_t *in = buf, *out = tmp;
+    for (unsigned b = 0; b < m; b++) {
+        const size_t sh = (size_t)1 << b;
+        const uint16_t mk = (uint16_t)(0 - ((s >> b) & 1));
+        for (size_t v = 0; v < N; v++) {
+            const uint16_t x = in[v], y = in[(v + sh) & (N - 1)];
+            out[v] = (uint16_t)(x ^ ((x ^ y) & mk));
+        }
+        uint16_t *t = in;
+        in = out;
+        out = t;
+    }
+    for (size_t v = 0; v < N; v++)
+        dst[v] = ((uint64_t)in[v] - r) & lm;
+}
+
+void sirnn_lut_rotate16_portable(uint64_t *dst, const uint16_t *src, uint64_t s, unsigned m,
+                                 uint64_t r, uint64_t lm)
+{
+    uint16_t buf[256];
+    for (size_t v = 0; v < ((size_t)1 << m); v++)
+        buf[v] = src[v];
+    rot16_finish(dst, buf, s, m, r, lm);
+}
+
+void sirnn_lut_rotate16w_portable(uint64_t *dst, const uint64_t *src, uint64_t s, unsigned m,
+                                  uint64_t r, uint64_t lm)
+{
+    uint16_t buf[256];
+    for (size_t v = 0; v < ((size_t)1 << m); v++)
+        buf[v] = (uint16_t)src[v];
+    rot16_finish(dst, buf, s, m, r, lm);
+}
+
+void sirnn_lut_rotate16(uint64_t *dst, const uint16_t *src, uint64_t s, unsigned m, uint64_t r,
+                        uint64_t lm)
+{
+    if (sirnn_cpu_active_isa() >= SIRNN_ISA_AVX512)
+        sirnn_lut_rotate16_avx512(dst, src, s, m, r, lm);
+    else
+        sirnn_lut_rotate16_portable(dst, src, s, m, r, lm);
+}
+
+void sirnn_lut_rotate16w(uint64_t *dst, const uint64_t *src, uint64_t s, unsigned m, uint64_t r,
+                         uint64_t lm)
+{
+    if (sirnn_cpu_active_isa() >= SIRNN_ISA_AVX512)
+        sirnn_lut_rotate16w_avx512(dst, src, s, m, r, lm);
+    else
+        sirnn_lut_rotate16w_portable(dst, src, s, m, r, lm);
+}
+
 void sirnn_lut_rotate(uint64_t *dst, const uint64_t *src, uint64_t *tmp, uint64_t s, unsigned m,
                       uint64_t r, uint64_t lm)
 {

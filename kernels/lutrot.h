@@ -21,4 +21,30 @@ void sirnn_lut_rotate_portable(uint64_t *dst, const uint64_t *src, uint64_t *tmp
 void sirnn_lut_rotate_avx512(uint64_t *dst, const uint64_t *src, uint64_t *tmp, uint64_t s,
                              unsigned m, uint64_t r, uint64_t lm);
 
+/*
+ * Narrow entries (l <= 16, so lm < 2^16), rotated as 16-bit values held in
+ * registers (the whole table of 2^m entries is at most 512 bytes):
+ *   dst[v] = (src[(v + s) mod 2^m] - r) mod 2^l   for v < 2^m,
+ * written as 64-bit values (zero above bit l). Only the low 16 bits of each
+ * entry are read, so the wide form accepts the 64-bit tables of the caller
+ * directly. s (m bits), r and the entries are secret: the low bits of s
+ * drive a permutation whose timing does not depend on its indices, the
+ * others masked selects; no branch or memory index depends on them.
+ * 1 <= m <= 8. dst may alias src exactly (everything is read before
+ * anything is written), no other overlap.
+ */
+void sirnn_lut_rotate16(uint64_t *dst, const uint16_t *src, uint64_t s, unsigned m, uint64_t r,
+                        uint64_t lm);
+void sirnn_lut_rotate16w(uint64_t *dst, const uint64_t *src, uint64_t s, unsigned m, uint64_t r,
+                         uint64_t lm);
+/* Portable twins (for tests) and the AVX-512 F/BW variants. */
+void sirnn_lut_rotate16_portable(uint64_t *dst, const uint16_t *src, uint64_t s, unsigned m,
+                                 uint64_t r, uint64_t lm);
+void sirnn_lut_rotate16w_portable(uint64_t *dst, const uint64_t *src, uint64_t s, unsigned m,
+                                  uint64_t r, uint64_t lm);
+void sirnn_lut_rotate16_avx512(uint64_t *dst, const uint16_t *src, uint64_t s, unsigned m,
+                               uint64_t r, uint64_t lm);
+void sirnn_lut_rotate16w_avx512(uint64_t *dst, const uint64_t *src, uint64_t s, unsigned m,
+                                uint64_t r, uint64_t lm);
+
 #endif /* SIRNN_KERNELS_LUTROT_H */

@@ -251,6 +251,54 @@ static void test_lut_rotate_kernel(void **state)
         }
 }
 
+/* The 16-bit rotations (l <= 16): portable twins against the definition on
+ * every machine, the AVX-512 variants against them, every m and shift, the
+ * wide form also in place (dst == src). Entries carry random bits above 16,
+ * which must be ignored. */
+static void test_lut_rotate16_kernel(void **state)
+{
+    (void)state;
+    const int native = sirnn_cpu_max_isa() >= SIRNN_ISA_AVX512;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x16);
+    uint64_t src[256], a[256], b[256], c[256], d[256];
+    uint16_t src16[256];
+    for (unsigned m = 1; m <= 8; m++)
+        for (uint64_t sh = 0; sh < ((uint64_t)1 << m); sh++) {
+            const size_t N = (size_t)1 << m;
+            for (size_t v = 0; v < 256; v++) {
+                src[v] = test_rng_next(&rng);
+                src16[v] = (uint16_t)src[v];
+                a[v] = b[v] = c[v] = d[v] = 0x5a5a5a5a5a5a5a5aULL;
+            }
+            const unsigned l = 1 + (unsigned)((sh + m) % 16);
+            const uint64_t r = test_rng_next(&rng), lm = test_mask(l);
+            sirnn_lut_rotate16_portable(a, src16, sh, m, r, lm);
+            sirnn_lut_rotate16w_portable(b, src, sh, m, r, lm);
+            memcpy(c, src, sizeof(c));
+            sirnn_lut_rotate16w_portable(c, c, sh, m, r, lm);
+            for (size_t v = 0; v < N; v++) {
+                const uint64_t want = (src[(v + sh) % N] - r) & lm;
+                assert_int_equal(a[v], want);
+                assert_int_equal(b[v], want);
+                assert_int_equal(c[v], want);
+            }
+            for (size_t v = N; v < 256; v++)
+                assert_int_equal(a[v], 0x5a5a5a5a5a5a5a5aULL); /* nothing beyond 2^m */
+            if (!native)
+                continue;
+            sirnn_lut_rotate16_avx512(b, src16, sh, m, r, lm);
+            memcpy(c, src, sizeof(c));
+            sirnn_lut_rotate16w_avx512(c, c, sh, m, r, lm);
+            sirnn_lut_rotate16w_avx512(d, src, sh, m, r, lm);
+            for (size_t v = 0; v < 256; v++) {
+                assert_int_equal(b[v], a[v]);
+                assert_int_equal(d[v], a[v]);
+                assert_int_equal(c[v], v < N ? a[v] : src[v]);
+            }
+        }
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -272,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_lut_params),    cmocka_unit_test(test_lut_sizes),
         cmocka_unit_test(test_lut_two_lanes), cmocka_unit_test(test_lut_memory),
         cmocka_unit_test(test_lut_bad_args),  cmocka_unit_test(test_lut_rotate_kernel),
+        cmocka_unit_test(test_lut_rotate16_kernel),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
