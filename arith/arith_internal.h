@@ -21,10 +21,27 @@ int sirnn_arith_bits_ok(const uint8_t *bits, size_t n);
 /* Record an argument error on the party (if any) and return SIRNN_ERR_ARG. */
 sirnn_status sirnn_arith_arg(sirnn_party *party, const char *fn, const char *what);
 
+/* Zeroed memory (at least one byte, so never NULL for 0 unless out of
+ * memory); free with sirnn_arith_zfree. */
+void *sirnn_arith_zalloc(size_t bytes);
+/* Wipe the first bytes of p (it may hold secrets) and free it; p may be
+ * NULL. */
+void sirnn_arith_zfree(void *p, size_t bytes);
+
 /* Packed bit vectors: bit i of a vector is bit i % 64 of word i / 64. */
 static inline size_t sirnn_bv_words(size_t n)
 {
     return (n + 63) / 64;
+}
+/* Bit i of a vector (i is public; the bit may be secret). */
+static inline uint64_t sirnn_bv_get(const uint64_t *v, size_t i)
+{
+    return (v[i / 64] >> (i % 64)) & 1;
+}
+/* OR the low bit of bit into bit i of a vector (i public). */
+static inline void sirnn_bv_or_bit(uint64_t *v, size_t i, uint64_t bit)
+{
+    v[i / 64] |= (bit & 1) << (i % 64);
 }
 /* Pack n bytes (0/1) into words (the tail of the last word is zero). */
 void sirnn_bv_pack(uint64_t *w, const uint8_t *bits, size_t n);

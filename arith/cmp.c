@@ -24,6 +24,7 @@
 #include "kernels/prg.h"
 #include "kernels/random.h"
 #include "arith/otphase.h"
+#include "arith/triples.h"
 #include "ot/lane.h"
 
 #define BAD_WIDTH(l) ((l) < 1 || (l) > 64)
@@ -31,10 +32,11 @@
 
 enum { MAX_Q = 64, MAX_GATES = 64, OT_BUDGET = 16384 };
 
+/* lt is the g bit of arith/triples.h, eq the p bit. */
 typedef enum gate_kind {
-    G_SINGLE_LT, /* lt = lt_hi ^ eq_hi & lt_lo (the lowest node, no eq wanted) */
-    G_SINGLE_EQ, /* eq = eq_hi & eq_lo (equality only) */
-    G_PAIR       /* both, sharing eq_hi: one correlated triple pair */
+    G_SINGLE_LT = SIRNN_TRIPLE_G, /* lt = lt_hi ^ eq_hi & lt_lo (the lowest node, no eq wanted) */
+    G_SINGLE_EQ = SIRNN_TRIPLE_P, /* eq = eq_hi & eq_lo (equality only) */
+    G_PAIR = SIRNN_TRIPLE_GP      /* both, sharing eq_hi: one correlated triple pair */
 } gate_kind;
 
 typedef struct gate {
@@ -119,8 +121,7 @@ typedef struct cmp_ws {
     cmp_plan p;
     size_t W;                 /* words per bit vector */
     uint64_t *lt, *eq;        /* q vectors each */
-    uint64_t *ta, *tb, *tc;   /* single triples: nsingle vectors each */
-    uint64_t *pa, *pb1, *pc1, *pb2, *pc2; /* pair triples */
+    sirnn_triples tr;         /* AND-tree triples */
     uint64_t *open_mine, *open_peer; /* openings of one level (3 per gate) */
     sirnn_akk_ws kk;
     sirnn_aiknp_ws ik;
@@ -135,22 +136,6 @@ typedef struct cmp_ws {
     uint64_t *tmp_vals;       /* chunk values */
 } cmp_ws;
 
-static void *zalloc(size_t bytes)
-{
-    void *p = malloc(bytes > 0 ? bytes : 1);
-    if (p != NULL)
-        memset(p, 0, bytes);
-    return p;
-}
-
-static void zfree(void *p, size_t bytes)
-{
-    if (p != NULL) {
-        sirnn_memzero(p, bytes);
-        free(p);
-    }
-}
-
 static size_t kk_count(const cmp_plan *p, size_t k)
 {
     const size_t singles = p->nsingle * k;
@@ -162,39 +147,29 @@ static size_t wire_need(const cmp_plan *p, size_t k)
     size_t bytes = 0;
     for (unsigned j = 0; j < p->q; j++)
         bytes += p->w[j] == 1 ? seg_bytes(k, 2, p->b[j]) : seg_bytes(k, 1u << p->w[j], p->b[j]);
-    const size_t singles = p->nsingle * k;
-    bytes += seg_bytes(p->npair * k, 8, 2) + seg_bytes(singles / 2, 16, 2) +
-             seg_bytes(singles % 2, 4, 1);
-    return bytes;
+    return bytes + sirnn_triples_msg_bytes(p->nsingle, p->npair, k);
 }
 
 static void cmp_ws_free(cmp_ws *w)
 {
     const size_t vw = w->W * sizeof(uint64_t);
     const cmp_plan *p = &w->p;
-    zfree(w->lt, p->q * vw);
-    zfree(w->eq, p->q * vw);
-    zfree(w->ta, p->nsingle * vw);
-    zfree(w->tb, p->nsingle * vw);
-    zfree(w->tc, p->nsingle * vw);
-    zfree(w->pa, p->npair * vw);
-    zfree(w->pb1, p->npair * vw);
-    zfree(w->pc1, p->npair * vw);
-    zfree(w->pb2, p->npair * vw);
-    zfree(w->pc2, p->npair * vw);
-    zfree(w->open_mine, 3 * MAX_GATES * vw);
-    zfree(w->open_peer, 3 * MAX_GATES * vw);
+    sirnn_arith_zfree(w->lt, p->q * vw);
+    sirnn_arith_zfree(w->eq, p->q * vw);
+    sirnn_triples_free(&w->tr);
+    sirnn_arith_zfree(w->open_mine, 3 * MAX_GATES * vw);
+    sirnn_arith_zfree(w->open_peer, 3 * MAX_GATES * vw);
     sirnn_akk_ws_free(&w->kk);
     sirnn_aiknp_ws_free(&w->ik);
-    zfree(w->choice, w->kk_cap + w->ik_cap);
-    zfree(w->mc, (w->kk_cap + w->ik_cap) * sizeof(uint64_t));
-    zfree(w->msgs, (size_t)SIRNN_AKK_GROUP * 256 * sizeof(uint64_t));
-    zfree(w->ik_m0, w->ik_cap * sizeof(uint64_t));
-    zfree(w->ik_m1, w->ik_cap * sizeof(uint64_t));
-    zfree(w->ik_y, 2 * w->ik_cap * sizeof(uint64_t));
-    zfree(w->wire, w->wire_cap);
-    zfree(w->tmp_bits, w->p.chunk);
-    zfree(w->tmp_vals, w->p.chunk * sizeof(uint64_t));
+    sirnn_arith_zfree(w->choice, w->kk_cap + w->ik_cap);
+    sirnn_arith_zfree(w->mc, (w->kk_cap + w->ik_cap) * sizeof(uint64_t));
+    sirnn_arith_zfree(w->msgs, (size_t)SIRNN_AKK_GROUP * 256 * sizeof(uint64_t));
+    sirnn_arith_zfree(w->ik_m0, w->ik_cap * sizeof(uint64_t));
+    sirnn_arith_zfree(w->ik_m1, w->ik_cap * sizeof(uint64_t));
+    sirnn_arith_zfree(w->ik_y, 2 * w->ik_cap * sizeof(uint64_t));
+    sirnn_arith_zfree(w->wire, w->wire_cap);
+    sirnn_arith_zfree(w->tmp_bits, w->p.chunk);
+    sirnn_arith_zfree(w->tmp_vals, w->p.chunk * sizeof(uint64_t));
     memset(w, 0, sizeof(*w));
 }
 
@@ -207,34 +182,26 @@ static sirnn_status cmp_ws_init(cmp_ws *w, const cmp_plan *p)
     w->kk_cap = kk_count(p, p->chunk);
     w->ik_cap = p->ik_leaves * p->chunk;
     w->wire_cap = wire_need(p, p->chunk) + 3 * MAX_GATES * vw;
-    w->lt = zalloc(p->q * vw);
-    w->eq = zalloc(p->q * vw);
-    w->ta = zalloc(p->nsingle * vw);
-    w->tb = zalloc(p->nsingle * vw);
-    w->tc = zalloc(p->nsingle * vw);
-    w->pa = zalloc(p->npair * vw);
-    w->pb1 = zalloc(p->npair * vw);
-    w->pc1 = zalloc(p->npair * vw);
-    w->pb2 = zalloc(p->npair * vw);
-    w->pc2 = zalloc(p->npair * vw);
-    w->open_mine = zalloc(3 * MAX_GATES * vw);
-    w->open_peer = zalloc(3 * MAX_GATES * vw);
-    w->choice = zalloc(w->kk_cap + w->ik_cap);
-    w->mc = zalloc((w->kk_cap + w->ik_cap) * sizeof(uint64_t));
-    w->msgs = zalloc((size_t)SIRNN_AKK_GROUP * 256 * sizeof(uint64_t));
-    w->ik_m0 = zalloc(w->ik_cap * sizeof(uint64_t));
-    w->ik_m1 = zalloc(w->ik_cap * sizeof(uint64_t));
-    w->ik_y = zalloc(2 * w->ik_cap * sizeof(uint64_t));
-    w->wire = zalloc(w->wire_cap);
-    w->tmp_bits = zalloc(p->chunk);
-    w->tmp_vals = zalloc(p->chunk * sizeof(uint64_t));
-    sirnn_status st = sirnn_akk_ws_init(&w->kk, w->kk_cap > 0 ? w->kk_cap : 1);
+    w->lt = sirnn_arith_zalloc(p->q * vw);
+    w->eq = sirnn_arith_zalloc(p->q * vw);
+    w->open_mine = sirnn_arith_zalloc(3 * MAX_GATES * vw);
+    w->open_peer = sirnn_arith_zalloc(3 * MAX_GATES * vw);
+    w->choice = sirnn_arith_zalloc(w->kk_cap + w->ik_cap);
+    w->mc = sirnn_arith_zalloc((w->kk_cap + w->ik_cap) * sizeof(uint64_t));
+    w->msgs = sirnn_arith_zalloc((size_t)SIRNN_AKK_GROUP * 256 * sizeof(uint64_t));
+    w->ik_m0 = sirnn_arith_zalloc(w->ik_cap * sizeof(uint64_t));
+    w->ik_m1 = sirnn_arith_zalloc(w->ik_cap * sizeof(uint64_t));
+    w->ik_y = sirnn_arith_zalloc(2 * w->ik_cap * sizeof(uint64_t));
+    w->wire = sirnn_arith_zalloc(w->wire_cap);
+    w->tmp_bits = sirnn_arith_zalloc(p->chunk);
+    w->tmp_vals = sirnn_arith_zalloc(p->chunk * sizeof(uint64_t));
+    sirnn_status st = sirnn_triples_init(&w->tr, p->nsingle, p->npair, w->W);
+    if (st == SIRNN_OK)
+        st = sirnn_akk_ws_init(&w->kk, w->kk_cap > 0 ? w->kk_cap : 1);
     if (st == SIRNN_OK)
         st = sirnn_aiknp_ws_init(&w->ik, w->ik_cap > 0 ? w->ik_cap : 1);
     if (st == SIRNN_OK &&
-        (w->lt == NULL || w->eq == NULL || w->ta == NULL || w->tb == NULL || w->tc == NULL ||
-         w->pa == NULL || w->pb1 == NULL || w->pc1 == NULL || w->pb2 == NULL ||
-         w->pc2 == NULL || w->open_mine == NULL || w->open_peer == NULL ||
+        (w->lt == NULL || w->eq == NULL || w->open_mine == NULL || w->open_peer == NULL ||
          w->choice == NULL || w->mc == NULL || w->msgs == NULL || w->ik_m0 == NULL ||
          w->ik_m1 == NULL || w->ik_y == NULL || w->wire == NULL || w->tmp_bits == NULL ||
          w->tmp_vals == NULL))
@@ -242,22 +209,6 @@ static sirnn_status cmp_ws_init(cmp_ws *w, const cmp_plan *p)
     if (st != SIRNN_OK)
         cmp_ws_free(w);
     return st;
-}
-
-static inline uint64_t bit_at(const uint64_t *v, size_t i)
-{
-    return (v[i / 64] >> (i % 64)) & 1;
-}
-
-static inline void set_bit(uint64_t *v, size_t i, uint64_t bit)
-{
-    v[i / 64] |= (bit & 1) << (i % 64);
-}
-
-static void random_vectors(sirnn_prg *prg, uint64_t *v, size_t count, size_t W)
-{
-    if (count > 0)
-        sirnn_prg_bytes(prg, v, count * W * sizeof(uint64_t));
 }
 
 /* Leaf message bits for P0's block value xj and the receiver's v. */
@@ -271,12 +222,6 @@ static inline uint64_t leaf_msg(const cmp_plan *p, unsigned j, uint64_t xj, uint
     if (p->b[j] == 1)
         return lt ^ rlt;
     return (lt ^ rlt) | (eq ^ req) << 1;
-}
-
-/* The single triple of index tau (vector tau / k, bit tau % k). */
-static inline uint64_t tbit(const uint64_t *v, size_t W, size_t k, size_t tau)
-{
-    return bit_at(v + (tau / k) * W, tau % k);
 }
 
 /* Party 0, flight 2: all OT messages of the chunk into w->wire; returns the size. */
@@ -297,7 +242,8 @@ static size_t sender_messages(cmp_ws *w, sirnn_kkot_sender *kks, const uint64_t 
             for (size_t i = 0; i < g; i++) {
                 const size_t e = g0 + i;
                 const uint64_t xj = (x[e] >> (j * p->m)) & bm;
-                const uint64_t rlt = bit_at(w->lt + j * W, e), req = bit_at(w->eq + j * W, e);
+                const uint64_t rlt = sirnn_bv_get(w->lt + j * W, e),
+                               req = sirnn_bv_get(w->eq + j * W, e);
                 for (unsigned v = 0; v < N; v++)
                     w->msgs[i * N + v] = leaf_msg(p, j, xj, v, rlt, req);
             }
@@ -307,60 +253,16 @@ static size_t sender_messages(cmp_ws *w, sirnn_kkot_sender *kks, const uint64_t 
         out += seg_bytes(k, N, p->b[j]);
         ot += k;
     }
-    /* Correlated pairs: 1-of-8, choice (a1, b1_1, b2_1). */
-    const size_t npairs = p->npair * k;
-    for (size_t g0 = 0; g0 < npairs; g0 += SIRNN_AKK_GROUP) {
-        const size_t g = npairs - g0 < SIRNN_AKK_GROUP ? npairs - g0 : SIRNN_AKK_GROUP;
-        for (size_t i = 0; i < g; i++) {
-            const size_t tau = g0 + i;
-            const uint64_t a = tbit(w->pa, W, k, tau), b1 = tbit(w->pb1, W, k, tau),
-                           b2 = tbit(w->pb2, W, k, tau), r1 = tbit(w->pc1, W, k, tau),
-                           r2 = tbit(w->pc2, W, k, tau);
-            for (uint64_t v = 0; v < 8; v++) {
-                const uint64_t av = a ^ (v & 1);
-                w->msgs[i * 8 + v] = (r1 ^ (av & (b1 ^ ((v >> 1) & 1)))) |
-                                     (r2 ^ (av & (b2 ^ ((v >> 2) & 1)))) << 1;
-            }
-        }
-        sirnn_akk_send_group(&w->kk, kks, out + g0 * 8 * 2 / 8, w->msgs, ot + g0, g, 8, 2);
-    }
-    out += seg_bytes(npairs, 8, 2);
-    ot += npairs;
-    /* Single triples, two per 1-of-16. */
-    const size_t singles = p->nsingle * k, n16 = singles / 2;
-    for (size_t g0 = 0; g0 < n16; g0 += SIRNN_AKK_GROUP) {
-        const size_t g = n16 - g0 < SIRNN_AKK_GROUP ? n16 - g0 : SIRNN_AKK_GROUP;
-        for (size_t i = 0; i < g; i++) {
-            const size_t t0 = 2 * (g0 + i), t1 = t0 + 1;
-            const uint64_t a0 = tbit(w->ta, W, k, t0), b0 = tbit(w->tb, W, k, t0),
-                           r0 = tbit(w->tc, W, k, t0), a1 = tbit(w->ta, W, k, t1),
-                           b1 = tbit(w->tb, W, k, t1), r1 = tbit(w->tc, W, k, t1);
-            for (uint64_t v = 0; v < 16; v++)
-                w->msgs[i * 16 + v] =
-                    (r0 ^ ((a0 ^ (v & 1)) & (b0 ^ ((v >> 1) & 1)))) |
-                    (r1 ^ ((a1 ^ ((v >> 2) & 1)) & (b1 ^ ((v >> 3) & 1)))) << 1;
-        }
-        sirnn_akk_send_group(&w->kk, kks, out + g0 * 16 * 2 / 8, w->msgs, ot + g0, g, 16, 2);
-    }
-    out += seg_bytes(n16, 16, 2);
-    ot += n16;
-    if (singles % 2) {
-        const size_t t0 = singles - 1;
-        const uint64_t a0 = tbit(w->ta, W, k, t0), b0 = tbit(w->tb, W, k, t0),
-                       r0 = tbit(w->tc, W, k, t0);
-        for (uint64_t v = 0; v < 4; v++)
-            w->msgs[v] = r0 ^ ((a0 ^ (v & 1)) & (b0 ^ ((v >> 1) & 1)));
-        sirnn_akk_send_group(&w->kk, kks, out, w->msgs, ot, 1, 4, 1);
-        out += seg_bytes(1, 4, 1);
-    }
-    /* Leaves of one bit over IKNP chosen OT. */
+    /* Triples, then leaves of one bit over IKNP chosen OT. */
+    out = sirnn_triples_send(&w->tr, &w->kk, kks, w->msgs, out, ot, k);
     size_t io = 0;
     for (unsigned j = 0; j < p->q; j++) {
         if (p->w[j] != 1)
             continue;
         for (size_t e = 0; e < k; e++) {
             const uint64_t xj = (x[e] >> (j * p->m)) & 1;
-            const uint64_t rlt = bit_at(w->lt + j * W, e), req = bit_at(w->eq + j * W, e);
+            const uint64_t rlt = sirnn_bv_get(w->lt + j * W, e),
+                           req = sirnn_bv_get(w->eq + j * W, e);
             w->ik_m0[e] = leaf_msg(p, j, xj, 0, rlt, req);
             w->ik_m1[e] = leaf_msg(p, j, xj, 1, rlt, req);
         }
@@ -380,7 +282,6 @@ static size_t sender_messages(cmp_ws *w, sirnn_kkot_sender *kks, const uint64_t 
 static void receiver_choices(cmp_ws *w, const uint64_t *y, size_t k)
 {
     const cmp_plan *p = &w->p;
-    const size_t W = w->W;
     uint8_t *c = w->choice;
     for (unsigned j = 0; j < p->q; j++) {
         if (p->w[j] == 1)
@@ -389,16 +290,7 @@ static void receiver_choices(cmp_ws *w, const uint64_t *y, size_t k)
         for (size_t e = 0; e < k; e++)
             *c++ = (uint8_t)((y[e] >> (j * p->m)) & bm);
     }
-    const size_t npairs = p->npair * k;
-    for (size_t tau = 0; tau < npairs; tau++)
-        *c++ = (uint8_t)(tbit(w->pa, W, k, tau) | tbit(w->pb1, W, k, tau) << 1 |
-                         tbit(w->pb2, W, k, tau) << 2);
-    const size_t singles = p->nsingle * k;
-    for (size_t t0 = 0; t0 + 1 < singles; t0 += 2)
-        *c++ = (uint8_t)(tbit(w->ta, W, k, t0) | tbit(w->tb, W, k, t0) << 1 |
-                         tbit(w->ta, W, k, t0 + 1) << 2 | tbit(w->tb, W, k, t0 + 1) << 3);
-    if (singles % 2)
-        *c++ = (uint8_t)(tbit(w->ta, W, k, singles - 1) | tbit(w->tb, W, k, singles - 1) << 1);
+    c = sirnn_triples_choices(&w->tr, c, k);
     for (unsigned j = 0; j < p->q; j++) {
         if (p->w[j] != 1)
             continue;
@@ -418,9 +310,6 @@ static void receiver_outputs(cmp_ws *w, size_t k)
     const size_t vw = W * sizeof(uint64_t);
     memset(w->lt, 0, p->q * vw);
     memset(w->eq, 0, p->q * vw);
-    memset(w->tc, 0, p->nsingle * vw);
-    memset(w->pc1, 0, p->npair * vw);
-    memset(w->pc2, 0, p->npair * vw);
     for (unsigned j = 0; j < p->q; j++) {
         if (p->w[j] == 1)
             continue;
@@ -429,22 +318,8 @@ static void receiver_outputs(cmp_ws *w, size_t k)
         in += seg_bytes(k, N, p->b[j]);
         ot += k;
     }
-    const size_t npairs = p->npair * k;
-    sirnn_akk_recv_out(&w->kk, mc + ot, in, w->choice + ot, ot, npairs, 8, 2);
-    in += seg_bytes(npairs, 8, 2);
-    const size_t pair_ot = ot;
-    ot += npairs;
-    const size_t singles = p->nsingle * k, n16 = singles / 2;
-    sirnn_akk_recv_out(&w->kk, mc + ot, in, w->choice + ot, ot, n16, 16, 2);
-    in += seg_bytes(n16, 16, 2);
-    const size_t single_ot = ot;
-    ot += n16;
-    if (singles % 2) {
-        sirnn_akk_recv_out(&w->kk, mc + ot, in, w->choice + ot, ot, 1, 4, 1);
-        in += seg_bytes(1, 4, 1);
-        ot += 1;
-    }
-    const size_t kk_total = ot;
+    in = sirnn_triples_recv(&w->tr, &w->kk, mc + ot, in, w->choice + ot, ot, k);
+    const size_t kk_total = ot + sirnn_triples_ots(&w->tr, k);
     size_t io = 0;
     for (unsigned j = 0; j < p->q; j++) {
         if (p->w[j] != 1)
@@ -471,25 +346,13 @@ static void receiver_outputs(cmp_ws *w, size_t k)
         }
         for (size_t e = 0; e < k; e++) {
             if (p->eq_only) {
-                set_bit(w->eq + j * W, e, src[e]);
+                sirnn_bv_or_bit(w->eq + j * W, e, src[e]);
             } else {
-                set_bit(w->lt + j * W, e, src[e]);
-                set_bit(w->eq + j * W, e, src[e] >> 1);
+                sirnn_bv_or_bit(w->lt + j * W, e, src[e]);
+                sirnn_bv_or_bit(w->eq + j * W, e, src[e] >> 1);
             }
         }
     }
-    for (size_t tau = 0; tau < npairs; tau++) {
-        const uint64_t v = mc[pair_ot + tau];
-        set_bit(w->pc1 + (tau / k) * W, tau % k, v);
-        set_bit(w->pc2 + (tau / k) * W, tau % k, v >> 1);
-    }
-    for (size_t t = 0; t < n16; t++) {
-        const uint64_t v = mc[single_ot + t];
-        set_bit(w->tc + ((2 * t) / k) * W, (2 * t) % k, v);
-        set_bit(w->tc + ((2 * t + 1) / k) * W, (2 * t + 1) % k, v >> 1);
-    }
-    if (singles % 2)
-        set_bit(w->tc + ((singles - 1) / k) * W, (singles - 1) % k, mc[single_ot + n16]);
 }
 
 /* The openings of one level into w->open_mine; returns the vector count. */
@@ -499,32 +362,14 @@ static size_t level_openings(cmp_ws *w, unsigned g_begin, unsigned g_end)
     size_t nv = 0;
     for (unsigned gi = g_begin; gi < g_end; gi++) {
         const gate *g = &w->p.gates[gi];
-        const uint64_t *ehi = w->eq + g->hi * W;
-        const uint64_t *llo = w->lt + g->lo * W, *elo = w->eq + g->lo * W;
-        uint64_t *d = w->open_mine + nv * W;
-        if (g->kind == G_PAIR) {
-            const uint64_t *a = w->pa + g->triple * W, *b1 = w->pb1 + g->triple * W,
-                           *b2 = w->pb2 + g->triple * W;
-            for (size_t i = 0; i < W; i++) {
-                d[i] = ehi[i] ^ a[i];
-                d[W + i] = llo[i] ^ b1[i];
-                d[2 * W + i] = elo[i] ^ b2[i];
-            }
-            nv += 3;
-        } else {
-            const uint64_t *a = w->ta + g->triple * W, *b = w->tb + g->triple * W;
-            const uint64_t *y = g->kind == G_SINGLE_LT ? llo : elo;
-            for (size_t i = 0; i < W; i++) {
-                d[i] = ehi[i] ^ a[i];
-                d[W + i] = y[i] ^ b[i];
-            }
-            nv += 2;
-        }
+        nv += sirnn_triples_open(&w->tr, w->open_mine + nv * W, g->kind, g->triple,
+                                 w->eq + g->hi * W, w->lt + g->lo * W, w->eq + g->lo * W);
     }
     return nv;
 }
 
-/* Finish one level from both parties' openings. */
+/* Finish one level from both parties' openings: the result replaces the
+ * lower node. */
 static void level_finish(cmp_ws *w, unsigned g_begin, unsigned g_end, int server)
 {
     const size_t W = w->W;
@@ -532,34 +377,9 @@ static void level_finish(cmp_ws *w, unsigned g_begin, unsigned g_end, int server
     size_t nv = 0;
     for (unsigned gi = g_begin; gi < g_end; gi++) {
         const gate *g = &w->p.gates[gi];
-        const uint64_t *m = w->open_mine + nv * W, *o = w->open_peer + nv * W;
-        uint64_t *lhi = w->lt + g->hi * W, *llo = w->lt + g->lo * W, *elo = w->eq + g->lo * W;
-        if (g->kind == G_PAIR) {
-            const uint64_t *a = w->pa + g->triple * W, *b1 = w->pb1 + g->triple * W,
-                           *c1 = w->pc1 + g->triple * W, *b2 = w->pb2 + g->triple * W,
-                           *c2 = w->pc2 + g->triple * W;
-            for (size_t i = 0; i < W; i++) {
-                const uint64_t d = m[i] ^ o[i], e1 = m[W + i] ^ o[W + i],
-                               e2 = m[2 * W + i] ^ o[2 * W + i];
-                const uint64_t z1 = c1[i] ^ (d & b1[i]) ^ (e1 & a[i]) ^ (d & e1 & p0);
-                const uint64_t z2 = c2[i] ^ (d & b2[i]) ^ (e2 & a[i]) ^ (d & e2 & p0);
-                llo[i] = lhi[i] ^ z1;
-                elo[i] = z2;
-            }
-            nv += 3;
-        } else {
-            const uint64_t *a = w->ta + g->triple * W, *b = w->tb + g->triple * W,
-                           *c = w->tc + g->triple * W;
-            for (size_t i = 0; i < W; i++) {
-                const uint64_t d = m[i] ^ o[i], e = m[W + i] ^ o[W + i];
-                const uint64_t z = c[i] ^ (d & b[i]) ^ (e & a[i]) ^ (d & e & p0);
-                if (g->kind == G_SINGLE_LT)
-                    llo[i] = lhi[i] ^ z;
-                else
-                    elo[i] = z;
-            }
-            nv += 2;
-        }
+        nv += sirnn_triples_finish(&w->tr, w->open_mine + nv * W, w->open_peer + nv * W,
+                                   g->kind, g->triple, p0, w->lt + g->hi * W,
+                                   w->lt + g->lo * W, w->eq + g->lo * W);
     }
 }
 
@@ -580,19 +400,11 @@ static sirnn_status cmp_chunk(cmp_ws *w, sirnn_party *party, sirnn_lane *lane,
     const size_t nkk = kk_count(p, k), nik = p->ik_leaves * k;
     sirnn_status st;
     /* Random triple shares (both) and party 0's leaf masks. */
-    random_vectors(&lane->prg, w->ta, p->nsingle, W);
-    random_vectors(&lane->prg, w->tb, p->nsingle, W);
-    random_vectors(&lane->prg, w->pa, p->npair, W);
-    random_vectors(&lane->prg, w->pb1, p->npair, W);
-    random_vectors(&lane->prg, w->pb2, p->npair, W);
+    sirnn_triples_draw(&w->tr, &lane->prg, server);
     if (server) {
-        random_vectors(&lane->prg, w->tc, p->nsingle, W);
-        random_vectors(&lane->prg, w->pc1, p->npair, W);
-        random_vectors(&lane->prg, w->pc2, p->npair, W);
-        random_vectors(&lane->prg, w->lt, p->q, W);
-        random_vectors(&lane->prg, w->eq, p->q, W);
-        if ((nkk > 0 && (st = sirnn_akk_send_rows(&w->kk, &ol->kk_send, ch, nkk)) != SIRNN_OK) ||
-            (nik > 0 && (st = sirnn_aiknp_send_rows(&w->ik, &ol->iknp_send, ch, nik)) != SIRNN_OK))
+        sirnn_bv_random(&lane->prg, w->lt, p->q, W);
+        sirnn_bv_random(&lane->prg, w->eq, p->q, W);
+        if ((st = sirnn_triples_ot_rows(&w->kk, &w->ik, ol, ch, nkk, nik)) != SIRNN_OK)
             return st;
         if (hk != NULL && (st = hk->received(hk->ctx, 1)) != SIRNN_OK)
             return st;
@@ -601,9 +413,8 @@ static sirnn_status cmp_chunk(cmp_ws *w, sirnn_party *party, sirnn_lane *lane,
             return st;
     } else {
         receiver_choices(w, in, k);
-        if ((nkk > 0 && (st = sirnn_akk_recv_u(&w->kk, &ol->kk_recv, ch, w->choice, nkk)) != SIRNN_OK) ||
-            (nik > 0 && (st = sirnn_aiknp_recv_u(&w->ik, &ol->iknp_recv, ch, w->choice + nkk,
-                                                 nik)) != SIRNN_OK) ||
+        if ((st = sirnn_triples_ot_columns(&w->kk, &w->ik, ol, ch, w->choice, nkk, nik)) !=
+                SIRNN_OK ||
             (hk != NULL && (st = hk->sent(hk->ctx, 1)) != SIRNN_OK) ||
             (st = sirnn_channel_recv(ch, w->wire, wire_need(p, k))) != SIRNN_OK)
             return st;
@@ -621,23 +432,9 @@ static sirnn_status cmp_chunk(cmp_ws *w, sirnn_party *party, sirnn_lane *lane,
         const int first = (t % 2 == 0) == server;
         /* Flights: the first party of level t sends flight t + 2 and
          * receives flight t + 3; the other receives t + 2, sends t + 3. */
-        if (!first) {
-            for (size_t v = 0; v < nv; v++)
-                if ((st = sirnn_bv_recv(ch, w->open_peer + v * W, k)) != SIRNN_OK)
-                    return st;
-            if (hk != NULL && (st = hk->received(hk->ctx, t + 2)) != SIRNN_OK)
-                return st;
-        }
-        for (size_t v = 0; v < nv; v++)
-            if ((st = sirnn_bv_send(ch, w->open_mine + v * W, k)) != SIRNN_OK)
-                return st;
-        if (first) {
-            if (hk != NULL && (st = hk->sent(hk->ctx, t + 2)) != SIRNN_OK)
-                return st;
-            for (size_t v = 0; v < nv; v++)
-                if ((st = sirnn_bv_recv(ch, w->open_peer + v * W, k)) != SIRNN_OK)
-                    return st;
-        }
+        if ((st = sirnn_triples_exchange(ch, w->open_peer, w->open_mine, nv, W, k, first, hk,
+                                         t + 2)) != SIRNN_OK)
+            return st;
         level_finish(w, g0, g1, server);
         g0 = g1;
     }

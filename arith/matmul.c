@@ -51,22 +51,6 @@ static unsigned clog2(size_t v)
     return r;
 }
 
-static void *zalloc(size_t bytes)
-{
-    void *p = malloc(bytes > 0 ? bytes : 1);
-    if (p != NULL)
-        memset(p, 0, bytes);
-    return p;
-}
-
-static void zfree(void *p, size_t bytes)
-{
-    if (p != NULL) {
-        sirnn_memzero(p, bytes);
-        free(p);
-    }
-}
-
 static size_t min_size(size_t a, size_t b)
 {
     return a < b ? a : b;
@@ -253,19 +237,19 @@ static sirnn_status hook_received(void *vctx, unsigned f)
 static void mm_ws_free(mm_ws *w)
 {
     const size_t E = w->E, d3 = w->c->d3;
-    zfree(w->A, E * 8);
+    sirnn_arith_zfree(w->A, E * 8);
     sirnn_aiknp_ws_free(&w->ot);
     sirnn_aiknp_ws_free(&w->wot);
-    zfree(w->choice, E * 64);
-    zfree(w->wchoice, E);
+    sirnn_arith_zfree(w->choice, E * 64);
+    sirnn_arith_zfree(w->wchoice, E);
     sirnn_lt_ws_delete(w->lt);
-    zfree(w->cin, E * 8);
-    zfree(w->wrap, E);
-    zfree(w->rep, w->nblk * sizeof(sirnn_block));
-    zfree(w->pad0, w->nblk * sizeof(sirnn_block));
-    zfree(w->pad1, w->nblk * sizeof(sirnn_block));
-    zfree(w->vals, E * d3 * 8);
-    zfree(w->wire, E * d3 * 8 + 64);
+    sirnn_arith_zfree(w->cin, E * 8);
+    sirnn_arith_zfree(w->wrap, E);
+    sirnn_arith_zfree(w->rep, w->nblk * sizeof(sirnn_block));
+    sirnn_arith_zfree(w->pad0, w->nblk * sizeof(sirnn_block));
+    sirnn_arith_zfree(w->pad1, w->nblk * sizeof(sirnn_block));
+    sirnn_arith_zfree(w->vals, E * d3 * 8);
+    sirnn_arith_zfree(w->wire, E * d3 * 8 + 64);
 }
 
 static sirnn_status mm_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
@@ -295,16 +279,16 @@ static sirnn_status mm_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
     if (E > cmp_chunk)
         E = cmp_chunk;
     w.E = E;
-    w.A = zalloc(E * 8);
-    w.choice = zalloc(E * 64);
-    w.wchoice = zalloc(E);
-    w.cin = zalloc(E * 8);
-    w.wrap = zalloc(E);
-    w.rep = zalloc(w.nblk * sizeof(sirnn_block));
-    w.pad0 = zalloc(w.nblk * sizeof(sirnn_block));
-    w.pad1 = zalloc(w.nblk * sizeof(sirnn_block));
-    w.vals = zalloc(E * d3 * 8);
-    w.wire = zalloc(E * d3 * 8 + 64);
+    w.A = sirnn_arith_zalloc(E * 8);
+    w.choice = sirnn_arith_zalloc(E * 64);
+    w.wchoice = sirnn_arith_zalloc(E);
+    w.cin = sirnn_arith_zalloc(E * 8);
+    w.wrap = sirnn_arith_zalloc(E);
+    w.rep = sirnn_arith_zalloc(w.nblk * sizeof(sirnn_block));
+    w.pad0 = sirnn_arith_zalloc(w.nblk * sizeof(sirnn_block));
+    w.pad1 = sirnn_arith_zalloc(w.nblk * sizeof(sirnn_block));
+    w.vals = sirnn_arith_zalloc(E * d3 * 8);
+    w.wire = sirnn_arith_zalloc(E * d3 * 8 + 64);
     sirnn_status st = sirnn_aiknp_ws_init(&w.ot, E * c->mb);
     if (st == SIRNN_OK)
         st = sirnn_aiknp_ws_init(&w.wot, E);
@@ -442,8 +426,9 @@ sirnn_status sirnn_matmul(sirnn_party *party, size_t d1, size_t d2, size_t d3, u
         rows = 1;
     if (rows > d1)
         rows = d1;
-    uint64_t *ax = zalloc(rows * d2 * 8);
-    uint64_t *tx = zalloc((size_t)MM_TRIPLES * 8), *ty = zalloc((size_t)MM_TRIPLES * 8);
+    uint64_t *ax = sirnn_arith_zalloc(rows * d2 * 8);
+    uint64_t *tx = sirnn_arith_zalloc((size_t)MM_TRIPLES * 8),
+             *ty = sirnn_arith_zalloc((size_t)MM_TRIPLES * 8);
     if (ax == NULL || tx == NULL || ty == NULL) {
         st = SIRNN_ERR_NOMEM;
         goto done;
@@ -474,8 +459,8 @@ sirnn_status sirnn_matmul(sirnn_party *party, size_t d1, size_t d2, size_t d3, u
     if (st == SIRNN_OK)
         st = mm_finish(party, n, out, la, s, lout);
 done:
-    zfree(ax, rows * d2 * 8);
-    zfree(tx, (size_t)MM_TRIPLES * 8);
-    zfree(ty, (size_t)MM_TRIPLES * 8);
+    sirnn_arith_zfree(ax, rows * d2 * 8);
+    sirnn_arith_zfree(tx, (size_t)MM_TRIPLES * 8);
+    sirnn_arith_zfree(ty, (size_t)MM_TRIPLES * 8);
     return st;
 }

@@ -239,48 +239,32 @@ typedef struct mult_ws {
     uint8_t *wire;
 } mult_ws;
 
-static void *zalloc(size_t bytes)
-{
-    void *p = malloc(bytes > 0 ? bytes : 1);
-    if (p != NULL)
-        memset(p, 0, bytes);
-    return p;
-}
-
-static void zfree(void *p, size_t bytes)
-{
-    if (p != NULL) {
-        sirnn_memzero(p, bytes);
-        free(p);
-    }
-}
-
 static void ws_free(mult_ws *w)
 {
     const size_t C = w->C;
-    zfree(w->X, C * 8);
-    zfree(w->Y, C * 8);
-    zfree(w->acc, C * 8);
+    sirnn_arith_zfree(w->X, C * 8);
+    sirnn_arith_zfree(w->Y, C * 8);
+    sirnn_arith_zfree(w->acc, C * 8);
     sirnn_aiknp_ws_free(&w->ct_rcv);
     sirnn_aiknp_ws_free(&w->ct_snd);
     sirnn_aiknp_ws_free(&w->mx_rcv);
     sirnn_aiknp_ws_free(&w->mx_snd);
-    zfree(w->ct_choice, C * 128);
-    zfree(w->mx_choice, C * MAX_HALVES);
-    zfree(w->wx, C);
-    zfree(w->wy, C);
+    sirnn_arith_zfree(w->ct_choice, C * 128);
+    sirnn_arith_zfree(w->mx_choice, C * MAX_HALVES);
+    sirnn_arith_zfree(w->wx, C);
+    sirnn_arith_zfree(w->wy, C);
     sirnn_lt_ws_delete(w->lt);
-    zfree(w->cin, 2 * C * 8);
-    zfree(w->cout, 2 * C);
+    sirnn_arith_zfree(w->cin, 2 * C * 8);
+    sirnn_arith_zfree(w->cout, 2 * C);
     sirnn_akk_ws_free(&w->kk);
-    zfree(w->kk_choice, 2 * C);
-    zfree(w->kk_r, 2 * C);
-    zfree(w->kk_mc, 2 * C * 8);
-    zfree(w->kk_msgs, (size_t)SIRNN_AKK_GROUP * 4 * 8);
-    zfree(w->t0, C * 8);
-    zfree(w->t1, C * 8);
-    zfree(w->t2, C * 8);
-    zfree(w->wire, C * 8 + 64);
+    sirnn_arith_zfree(w->kk_choice, 2 * C);
+    sirnn_arith_zfree(w->kk_r, 2 * C);
+    sirnn_arith_zfree(w->kk_mc, 2 * C * 8);
+    sirnn_arith_zfree(w->kk_msgs, (size_t)SIRNN_AKK_GROUP * 4 * 8);
+    sirnn_arith_zfree(w->t0, C * 8);
+    sirnn_arith_zfree(w->t1, C * 8);
+    sirnn_arith_zfree(w->t2, C * 8);
+    sirnn_arith_zfree(w->wire, C * 8 + 64);
     memset(w, 0, sizeof(*w));
 }
 
@@ -290,23 +274,23 @@ static sirnn_status ws_init(mult_ws *w, const mplan *p, size_t C, void *lt)
     w->p = p;
     w->C = C;
     w->lt = lt;
-    w->X = zalloc(C * 8);
-    w->Y = zalloc(C * 8);
-    w->acc = zalloc(C * 8);
-    w->ct_choice = zalloc(C * 128);
-    w->mx_choice = zalloc(C * MAX_HALVES);
-    w->wx = zalloc(C);
-    w->wy = zalloc(C);
-    w->cin = zalloc(2 * C * 8);
-    w->cout = zalloc(2 * C);
-    w->kk_choice = zalloc(2 * C);
-    w->kk_r = zalloc(2 * C);
-    w->kk_mc = zalloc(2 * C * 8);
-    w->kk_msgs = zalloc((size_t)SIRNN_AKK_GROUP * 4 * 8);
-    w->t0 = zalloc(C * 8);
-    w->t1 = zalloc(C * 8);
-    w->t2 = zalloc(C * 8);
-    w->wire = zalloc(C * 8 + 64);
+    w->X = sirnn_arith_zalloc(C * 8);
+    w->Y = sirnn_arith_zalloc(C * 8);
+    w->acc = sirnn_arith_zalloc(C * 8);
+    w->ct_choice = sirnn_arith_zalloc(C * 128);
+    w->mx_choice = sirnn_arith_zalloc(C * MAX_HALVES);
+    w->wx = sirnn_arith_zalloc(C);
+    w->wy = sirnn_arith_zalloc(C);
+    w->cin = sirnn_arith_zalloc(2 * C * 8);
+    w->cout = sirnn_arith_zalloc(2 * C);
+    w->kk_choice = sirnn_arith_zalloc(2 * C);
+    w->kk_r = sirnn_arith_zalloc(2 * C);
+    w->kk_mc = sirnn_arith_zalloc(2 * C * 8);
+    w->kk_msgs = sirnn_arith_zalloc((size_t)SIRNN_AKK_GROUP * 4 * 8);
+    w->t0 = sirnn_arith_zalloc(C * 8);
+    w->t1 = sirnn_arith_zalloc(C * 8);
+    w->t2 = sirnn_arith_zalloc(C * 8);
+    w->wire = sirnn_arith_zalloc(C * 8 + 64);
     sirnn_status st = SIRNN_OK;
     const unsigned maxb = p->bits_by[0] > p->bits_by[1] ? p->bits_by[0] : p->bits_by[1];
     if (maxb > 0) {

@@ -28,6 +28,22 @@ sirnn_status sirnn_arith_arg(sirnn_party *party, const char *fn, const char *wha
     return sirnn_party_error(party, SIRNN_ERR_ARG, "%s: %s", fn, what);
 }
 
+void *sirnn_arith_zalloc(size_t bytes)
+{
+    void *p = malloc(bytes > 0 ? bytes : 1);
+    if (p != NULL)
+        memset(p, 0, bytes);
+    return p;
+}
+
+void sirnn_arith_zfree(void *p, size_t bytes)
+{
+    if (p != NULL) {
+        sirnn_memzero(p, bytes);
+        free(p);
+    }
+}
+
 void sirnn_bv_pack(uint64_t *w, const uint8_t *bits, size_t n)
 {
     memset(w, 0, sirnn_bv_words(n) * sizeof(uint64_t));

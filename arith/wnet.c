@@ -14,9 +14,16 @@
 #include "kernels/random.h"
 #include "arith/arith_internal.h"
 #include "arith/otphase.h"
+#include "arith/triples.h"
 #include "ot/lane.h"
 
 enum { OT_BUDGET = 16384 };
+
+/* A combination's needs are the kinds of its gate in arith/triples.h. */
+_Static_assert((int)SIRNN_WN_G == (int)SIRNN_TRIPLE_G &&
+                   (int)SIRNN_WN_P == (int)SIRNN_TRIPLE_P &&
+                   (int)(SIRNN_WN_G | SIRNN_WN_P) == (int)SIRNN_TRIPLE_GP,
+               "need bits are triple kinds");
 
 /* ---------------- builders ---------------- */
 
@@ -224,8 +231,7 @@ typedef struct wn_ws {
     const sirnn_wn_plan *p;
     size_t C, W;
     uint64_t *g, *pp;            /* node bit vectors, nnodes * W each */
-    uint64_t *ta, *tb, *tc;      /* single triples */
-    uint64_t *pa, *pb1, *pc1, *pb2, *pc2;
+    sirnn_triples tr;            /* combination triples */
     uint64_t *open_mine, *open_peer;
     size_t open_cap;             /* vectors */
     sirnn_akk_ws kk;
@@ -240,22 +246,6 @@ typedef struct wn_ws {
     uint8_t *aux_r;
     sirnn_wn_chunk io;
 } wn_ws;
-
-static void *zalloc(size_t bytes)
-{
-    void *q = malloc(bytes > 0 ? bytes : 1);
-    if (q != NULL)
-        memset(q, 0, bytes);
-    return q;
-}
-
-static void zfree(void *q, size_t bytes)
-{
-    if (q != NULL) {
-        sirnn_memzero(q, bytes);
-        free(q);
-    }
-}
 
 static size_t seg_bytes(size_t count, unsigned N, unsigned bits)
 {
@@ -282,9 +272,7 @@ static size_t msg_bytes(const sirnn_wn_plan *p, size_t k)
             continue;
         bytes += seg_bytes(k, nd->w == 1 ? 2u : 1u << nd->w, popc(nd->need));
     }
-    const size_t singles = p->nsingle * k;
-    bytes += seg_bytes(p->npair * k, 8, 2) + seg_bytes(singles / 2, 16, 2) +
-             seg_bytes(singles % 2, 4, 1);
+    bytes += sirnn_triples_msg_bytes(p->nsingle, p->npair, k);
     if (p->aux)
         bytes += seg_bytes(k, 4, 1);
     return bytes;
@@ -305,40 +293,33 @@ static void ws_free(wn_ws *w)
     if (p == NULL)
         return;
     const size_t vw = w->W * sizeof(uint64_t), C = w->C;
-    zfree(w->g, p->nnodes * vw);
-    zfree(w->pp, p->nnodes * vw);
-    zfree(w->ta, p->nsingle * vw);
-    zfree(w->tb, p->nsingle * vw);
-    zfree(w->tc, p->nsingle * vw);
-    zfree(w->pa, p->npair * vw);
-    zfree(w->pb1, p->npair * vw);
-    zfree(w->pc1, p->npair * vw);
-    zfree(w->pb2, p->npair * vw);
-    zfree(w->pc2, p->npair * vw);
-    zfree(w->open_mine, w->open_cap * vw);
-    zfree(w->open_peer, w->open_cap * vw);
+    sirnn_arith_zfree(w->g, p->nnodes * vw);
+    sirnn_arith_zfree(w->pp, p->nnodes * vw);
+    sirnn_triples_free(&w->tr);
+    sirnn_arith_zfree(w->open_mine, w->open_cap * vw);
+    sirnn_arith_zfree(w->open_peer, w->open_cap * vw);
     sirnn_akk_ws_free(&w->kk);
     sirnn_aiknp_ws_free(&w->ik);
     sirnn_aiknp_ws_free(&w->bk);
-    zfree(w->choice, w->kk_cap + w->ik_cap);
-    zfree(w->mc, (w->kk_cap + w->ik_cap) * sizeof(uint64_t));
-    zfree(w->msgs, (size_t)SIRNN_AKK_GROUP * 256 * sizeof(uint64_t));
-    zfree(w->ik_m0, C * sizeof(uint64_t));
-    zfree(w->ik_m1, C * sizeof(uint64_t));
-    zfree(w->ik_y, 2 * C * sizeof(uint64_t));
-    zfree(w->bx, w->bk_cap * sizeof(uint64_t));
-    zfree(w->by, w->bk_cap * sizeof(uint64_t));
-    zfree(w->bc, w->bk_cap);
-    zfree(w->wire, w->wire_cap);
-    zfree(w->aux_r, C);
-    zfree(w->io.in[0], C * sizeof(uint64_t));
-    zfree(w->io.in[1], C * sizeof(uint64_t));
-    zfree(w->io.in[2], C * sizeof(uint64_t));
-    zfree(w->io.aux_choice, C);
-    zfree(w->io.aux_table, C);
+    sirnn_arith_zfree(w->choice, w->kk_cap + w->ik_cap);
+    sirnn_arith_zfree(w->mc, (w->kk_cap + w->ik_cap) * sizeof(uint64_t));
+    sirnn_arith_zfree(w->msgs, (size_t)SIRNN_AKK_GROUP * 256 * sizeof(uint64_t));
+    sirnn_arith_zfree(w->ik_m0, C * sizeof(uint64_t));
+    sirnn_arith_zfree(w->ik_m1, C * sizeof(uint64_t));
+    sirnn_arith_zfree(w->ik_y, 2 * C * sizeof(uint64_t));
+    sirnn_arith_zfree(w->bx, w->bk_cap * sizeof(uint64_t));
+    sirnn_arith_zfree(w->by, w->bk_cap * sizeof(uint64_t));
+    sirnn_arith_zfree(w->bc, w->bk_cap);
+    sirnn_arith_zfree(w->wire, w->wire_cap);
+    sirnn_arith_zfree(w->aux_r, C);
+    sirnn_arith_zfree(w->io.in[0], C * sizeof(uint64_t));
+    sirnn_arith_zfree(w->io.in[1], C * sizeof(uint64_t));
+    sirnn_arith_zfree(w->io.in[2], C * sizeof(uint64_t));
+    sirnn_arith_zfree(w->io.aux_choice, C);
+    sirnn_arith_zfree(w->io.aux_table, C);
     for (unsigned o = 0; o < p->nout; o++) {
-        zfree(w->io.bits[o], C);
-        zfree(w->io.arith[o], C * sizeof(uint64_t));
+        sirnn_arith_zfree(w->io.bits[o], C);
+        sirnn_arith_zfree(w->io.arith[o], C * sizeof(uint64_t));
     }
     memset(w, 0, sizeof(*w));
 }
@@ -368,19 +349,11 @@ static sirnn_status ws_init(wn_ws *w, const sirnn_wn_plan *p)
     int bad = 0;
 #define ALLOC(ptr, bytes)                                                                         \
     do {                                                                                       \
-        (ptr) = zalloc(bytes);                                                                 \
+        (ptr) = sirnn_arith_zalloc(bytes);                                                     \
         bad |= (ptr) == NULL;                                                                  \
     } while (0)
     ALLOC(w->g, p->nnodes * vw);
     ALLOC(w->pp, p->nnodes * vw);
-    ALLOC(w->ta, p->nsingle * vw);
-    ALLOC(w->tb, p->nsingle * vw);
-    ALLOC(w->tc, p->nsingle * vw);
-    ALLOC(w->pa, p->npair * vw);
-    ALLOC(w->pb1, p->npair * vw);
-    ALLOC(w->pc1, p->npair * vw);
-    ALLOC(w->pb2, p->npair * vw);
-    ALLOC(w->pc2, p->npair * vw);
     ALLOC(w->open_mine, w->open_cap * vw);
     ALLOC(w->open_peer, w->open_cap * vw);
     ALLOC(w->choice, w->kk_cap + w->ik_cap);
@@ -406,6 +379,8 @@ static sirnn_status ws_init(wn_ws *w, const sirnn_wn_plan *p)
 #undef ALLOC
     sirnn_status st = bad ? SIRNN_ERR_NOMEM : SIRNN_OK;
     if (st == SIRNN_OK)
+        st = sirnn_triples_init(&w->tr, p->nsingle, p->npair, w->W);
+    if (st == SIRNN_OK)
         st = sirnn_akk_ws_init(&w->kk, w->kk_cap > 0 ? w->kk_cap : 1);
     if (st == SIRNN_OK)
         st = sirnn_aiknp_ws_init(&w->ik, w->ik_cap > 0 ? w->ik_cap : 1);
@@ -414,27 +389,6 @@ static sirnn_status ws_init(wn_ws *w, const sirnn_wn_plan *p)
     if (st != SIRNN_OK)
         ws_free(w);
     return st;
-}
-
-static inline uint64_t bit_at(const uint64_t *v, size_t i)
-{
-    return (v[i / 64] >> (i % 64)) & 1;
-}
-
-static inline void set_bit(uint64_t *v, size_t i, uint64_t bit)
-{
-    v[i / 64] |= (bit & 1) << (i % 64);
-}
-
-static inline uint64_t tbit(const uint64_t *v, size_t W, size_t k, size_t tau)
-{
-    return bit_at(v + (tau / k) * W, tau % k);
-}
-
-static void random_vectors(sirnn_prg *prg, uint64_t *v, size_t count, size_t W)
-{
-    if (count > 0)
-        sirnn_prg_bytes(prg, v, count * W * sizeof(uint64_t));
 }
 
 /* Leaf message of party 0's complemented block a for the choice v. */
@@ -473,7 +427,8 @@ static size_t sender_messages(wn_ws *w, sirnn_kkot_sender *kks, size_t k)
             for (size_t i = 0; i < g; i++) {
                 const size_t e = g0 + i;
                 const uint64_t a = leaf_val(nd, in, e, 1);
-                const uint64_t rg = bit_at(w->g + li * W, e), rp = bit_at(w->pp + li * W, e);
+                const uint64_t rg = sirnn_bv_get(w->g + li * W, e),
+                               rp = sirnn_bv_get(w->pp + li * W, e);
                 for (unsigned v = 0; v < N; v++)
                     w->msgs[i * N + v] = leaf_msg(nd->need, a, v, rg, rp);
             }
@@ -482,51 +437,8 @@ static size_t sender_messages(wn_ws *w, sirnn_kkot_sender *kks, size_t k)
         out += seg_bytes(k, N, b);
         ot += k;
     }
-    const size_t npairs = p->npair * k;
-    for (size_t g0 = 0; g0 < npairs; g0 += SIRNN_AKK_GROUP) {
-        const size_t g = npairs - g0 < SIRNN_AKK_GROUP ? npairs - g0 : SIRNN_AKK_GROUP;
-        for (size_t i = 0; i < g; i++) {
-            const size_t tau = g0 + i;
-            const uint64_t a = tbit(w->pa, W, k, tau), b1 = tbit(w->pb1, W, k, tau),
-                           b2 = tbit(w->pb2, W, k, tau), r1 = tbit(w->pc1, W, k, tau),
-                           r2 = tbit(w->pc2, W, k, tau);
-            for (uint64_t v = 0; v < 8; v++) {
-                const uint64_t av = a ^ (v & 1);
-                w->msgs[i * 8 + v] = (r1 ^ (av & (b1 ^ ((v >> 1) & 1)))) |
-                                     (r2 ^ (av & (b2 ^ ((v >> 2) & 1)))) << 1;
-            }
-        }
-        sirnn_akk_send_group(&w->kk, kks, out + g0 * 8 * 2 / 8, w->msgs, ot + g0, g, 8, 2);
-    }
-    out += seg_bytes(npairs, 8, 2);
-    ot += npairs;
-    const size_t singles = p->nsingle * k, n16 = singles / 2;
-    for (size_t g0 = 0; g0 < n16; g0 += SIRNN_AKK_GROUP) {
-        const size_t g = n16 - g0 < SIRNN_AKK_GROUP ? n16 - g0 : SIRNN_AKK_GROUP;
-        for (size_t i = 0; i < g; i++) {
-            const size_t t0 = 2 * (g0 + i), t1 = t0 + 1;
-            const uint64_t a0 = tbit(w->ta, W, k, t0), b0 = tbit(w->tb, W, k, t0),
-                           r0 = tbit(w->tc, W, k, t0), a1 = tbit(w->ta, W, k, t1),
-                           b1 = tbit(w->tb, W, k, t1), r1 = tbit(w->tc, W, k, t1);
-            for (uint64_t v = 0; v < 16; v++)
-                w->msgs[i * 16 + v] =
-                    (r0 ^ ((a0 ^ (v & 1)) & (b0 ^ ((v >> 1) & 1)))) |
-                    (r1 ^ ((a1 ^ ((v >> 2) & 1)) & (b1 ^ ((v >> 3) & 1)))) << 1;
-        }
-        sirnn_akk_send_group(&w->kk, kks, out + g0 * 16 * 2 / 8, w->msgs, ot + g0, g, 16, 2);
-    }
-    out += seg_bytes(n16, 16, 2);
-    ot += n16;
-    if (singles % 2) {
-        const size_t t0 = singles - 1;
-        const uint64_t a0 = tbit(w->ta, W, k, t0), b0 = tbit(w->tb, W, k, t0),
-                       r0 = tbit(w->tc, W, k, t0);
-        for (uint64_t v = 0; v < 4; v++)
-            w->msgs[v] = r0 ^ ((a0 ^ (v & 1)) & (b0 ^ ((v >> 1) & 1)));
-        sirnn_akk_send_group(&w->kk, kks, out, w->msgs, ot, 1, 4, 1);
-        out += seg_bytes(1, 4, 1);
-        ot += 1;
-    }
+    out = sirnn_triples_send(&w->tr, &w->kk, kks, w->msgs, out, ot, k);
+    ot += sirnn_triples_ots(&w->tr, k);
     if (p->aux) {
         for (size_t g0 = 0; g0 < k; g0 += SIRNN_AKK_GROUP) {
             const size_t g = k - g0 < SIRNN_AKK_GROUP ? k - g0 : SIRNN_AKK_GROUP;
@@ -549,7 +461,8 @@ static size_t sender_messages(wn_ws *w, sirnn_kkot_sender *kks, size_t k)
         const uint64_t *in = w->io.in[nd->src];
         for (size_t e = 0; e < k; e++) {
             const uint64_t a = leaf_val(nd, in, e, 1);
-            const uint64_t rg = bit_at(w->g + li * W, e), rp = bit_at(w->pp + li * W, e);
+            const uint64_t rg = sirnn_bv_get(w->g + li * W, e),
+                           rp = sirnn_bv_get(w->pp + li * W, e);
             w->ik_m0[e] = leaf_msg(nd->need, a, 0, rg, rp);
             w->ik_m1[e] = leaf_msg(nd->need, a, 1, rg, rp);
         }
@@ -568,7 +481,6 @@ static size_t sender_messages(wn_ws *w, sirnn_kkot_sender *kks, size_t k)
 static void receiver_choices(wn_ws *w, size_t k)
 {
     const sirnn_wn_plan *p = w->p;
-    const size_t W = w->W;
     uint8_t *c = w->choice;
     for (unsigned li = 0; li < p->nnodes; li++) {
         const sirnn_wn_node *nd = &p->node[li];
@@ -577,16 +489,7 @@ static void receiver_choices(wn_ws *w, size_t k)
         for (size_t e = 0; e < k; e++)
             *c++ = (uint8_t)leaf_val(nd, w->io.in[nd->src], e, 0);
     }
-    const size_t npairs = p->npair * k;
-    for (size_t tau = 0; tau < npairs; tau++)
-        *c++ = (uint8_t)(tbit(w->pa, W, k, tau) | tbit(w->pb1, W, k, tau) << 1 |
-                         tbit(w->pb2, W, k, tau) << 2);
-    const size_t singles = p->nsingle * k;
-    for (size_t t0 = 0; t0 + 1 < singles; t0 += 2)
-        *c++ = (uint8_t)(tbit(w->ta, W, k, t0) | tbit(w->tb, W, k, t0) << 1 |
-                         tbit(w->ta, W, k, t0 + 1) << 2 | tbit(w->tb, W, k, t0 + 1) << 3);
-    if (singles % 2)
-        *c++ = (uint8_t)(tbit(w->ta, W, k, singles - 1) | tbit(w->tb, W, k, singles - 1) << 1);
+    c = sirnn_triples_choices(&w->tr, c, k);
     if (p->aux)
         for (size_t e = 0; e < k; e++)
             *c++ = (uint8_t)(w->io.aux_choice[e] & 3);
@@ -606,10 +509,10 @@ static void store_leaf(wn_ws *w, unsigned li, const uint64_t *src, size_t k)
     uint64_t *g = w->g + li * W, *pv = w->pp + li * W;
     for (size_t e = 0; e < k; e++) {
         if (need == SIRNN_WN_P) {
-            set_bit(pv, e, src[e]);
+            sirnn_bv_or_bit(pv, e, src[e]);
         } else {
-            set_bit(g, e, src[e]);
-            set_bit(pv, e, src[e] >> 1);
+            sirnn_bv_or_bit(g, e, src[e]);
+            sirnn_bv_or_bit(pv, e, src[e] >> 1);
         }
     }
 }
@@ -624,9 +527,6 @@ static void receiver_outputs(wn_ws *w, size_t k)
     size_t ot = 0;
     memset(w->g, 0, p->nnodes * vw);
     memset(w->pp, 0, p->nnodes * vw);
-    memset(w->tc, 0, p->nsingle * vw);
-    memset(w->pc1, 0, p->npair * vw);
-    memset(w->pc2, 0, p->npair * vw);
     for (unsigned li = 0; li < p->nnodes; li++) {
         const sirnn_wn_node *nd = &p->node[li];
         if (nd->kind != SIRNN_WN_LEAF || nd->need == 0 || nd->w == 1)
@@ -637,30 +537,8 @@ static void receiver_outputs(wn_ws *w, size_t k)
         in += seg_bytes(k, N, b);
         ot += k;
     }
-    const size_t npairs = p->npair * k;
-    sirnn_akk_recv_out(&w->kk, mc + ot, in, w->choice + ot, ot, npairs, 8, 2);
-    in += seg_bytes(npairs, 8, 2);
-    for (size_t tau = 0; tau < npairs; tau++) {
-        const uint64_t v = mc[ot + tau];
-        set_bit(w->pc1 + (tau / k) * W, tau % k, v);
-        set_bit(w->pc2 + (tau / k) * W, tau % k, v >> 1);
-    }
-    ot += npairs;
-    const size_t singles = p->nsingle * k, n16 = singles / 2;
-    sirnn_akk_recv_out(&w->kk, mc + ot, in, w->choice + ot, ot, n16, 16, 2);
-    in += seg_bytes(n16, 16, 2);
-    for (size_t t = 0; t < n16; t++) {
-        const uint64_t v = mc[ot + t];
-        set_bit(w->tc + ((2 * t) / k) * W, (2 * t) % k, v);
-        set_bit(w->tc + ((2 * t + 1) / k) * W, (2 * t + 1) % k, v >> 1);
-    }
-    ot += n16;
-    if (singles % 2) {
-        sirnn_akk_recv_out(&w->kk, mc + ot, in, w->choice + ot, ot, 1, 4, 1);
-        in += seg_bytes(1, 4, 1);
-        set_bit(w->tc + ((singles - 1) / k) * W, (singles - 1) % k, mc[ot]);
-        ot += 1;
-    }
+    in = sirnn_triples_recv(&w->tr, &w->kk, mc + ot, in, w->choice + ot, ot, k);
+    ot += sirnn_triples_ots(&w->tr, k);
     if (p->aux) {
         sirnn_akk_recv_out(&w->kk, mc + ot, in, w->choice + ot, ot, k, 4, 1);
         in += seg_bytes(k, 4, 1);
@@ -713,6 +591,8 @@ static void eval_lin(wn_ws *w, unsigned t, size_t k, int server)
     }
 }
 
+/* The openings of the combinations of level t into w->open_mine; returns
+ * the vector count. */
 static size_t level_openings(wn_ws *w, unsigned t)
 {
     const sirnn_wn_plan *p = w->p;
@@ -720,31 +600,14 @@ static size_t level_openings(wn_ws *w, unsigned t)
     size_t nv = 0;
     for (unsigned gi = p->level_end[t - 1]; gi < p->level_end[t]; gi++) {
         const sirnn_wn_node *nd = &p->node[p->gate[gi]];
-        const uint64_t *phi = w->pp + (size_t)nd->a * W;
-        const uint64_t *glo = w->g + (size_t)nd->b * W, *plo = w->pp + (size_t)nd->b * W;
-        uint64_t *d = w->open_mine + nv * W;
-        if (nd->need == (SIRNN_WN_G | SIRNN_WN_P)) {
-            const uint64_t *a = w->pa + nd->triple * W, *b1 = w->pb1 + nd->triple * W,
-                           *b2 = w->pb2 + nd->triple * W;
-            for (size_t i = 0; i < W; i++) {
-                d[i] = phi[i] ^ a[i];
-                d[W + i] = glo[i] ^ b1[i];
-                d[2 * W + i] = plo[i] ^ b2[i];
-            }
-            nv += 3;
-        } else {
-            const uint64_t *a = w->ta + nd->triple * W, *b = w->tb + nd->triple * W;
-            const uint64_t *y = nd->need == SIRNN_WN_G ? glo : plo;
-            for (size_t i = 0; i < W; i++) {
-                d[i] = phi[i] ^ a[i];
-                d[W + i] = y[i] ^ b[i];
-            }
-            nv += 2;
-        }
+        nv += sirnn_triples_open(&w->tr, w->open_mine + nv * W, nd->need, nd->triple,
+                                 w->pp + (size_t)nd->a * W, w->g + (size_t)nd->b * W,
+                                 w->pp + (size_t)nd->b * W);
     }
     return nv;
 }
 
+/* Finish the combinations of level t from both parties' openings. */
 static void level_finish(wn_ws *w, unsigned t, int server)
 {
     const sirnn_wn_plan *p = w->p;
@@ -754,35 +617,9 @@ static void level_finish(wn_ws *w, unsigned t, int server)
     for (unsigned gi = p->level_end[t - 1]; gi < p->level_end[t]; gi++) {
         const unsigned id = p->gate[gi];
         const sirnn_wn_node *nd = &p->node[id];
-        const uint64_t *m = w->open_mine + nv * W, *o = w->open_peer + nv * W;
-        const uint64_t *ghi = w->g + (size_t)nd->a * W;
-        uint64_t *gd = w->g + (size_t)id * W, *pd = w->pp + (size_t)id * W;
-        if (nd->need == (SIRNN_WN_G | SIRNN_WN_P)) {
-            const uint64_t *a = w->pa + nd->triple * W, *b1 = w->pb1 + nd->triple * W,
-                           *c1 = w->pc1 + nd->triple * W, *b2 = w->pb2 + nd->triple * W,
-                           *c2 = w->pc2 + nd->triple * W;
-            for (size_t i = 0; i < W; i++) {
-                const uint64_t d = m[i] ^ o[i], e1 = m[W + i] ^ o[W + i],
-                               e2 = m[2 * W + i] ^ o[2 * W + i];
-                const uint64_t z1 = c1[i] ^ (d & b1[i]) ^ (e1 & a[i]) ^ (d & e1 & p0);
-                const uint64_t z2 = c2[i] ^ (d & b2[i]) ^ (e2 & a[i]) ^ (d & e2 & p0);
-                gd[i] = ghi[i] ^ z1;
-                pd[i] = z2;
-            }
-            nv += 3;
-        } else {
-            const uint64_t *a = w->ta + nd->triple * W, *b = w->tb + nd->triple * W,
-                           *c = w->tc + nd->triple * W;
-            for (size_t i = 0; i < W; i++) {
-                const uint64_t d = m[i] ^ o[i], e = m[W + i] ^ o[W + i];
-                const uint64_t z = c[i] ^ (d & b[i]) ^ (e & a[i]) ^ (d & e & p0);
-                if (nd->need == SIRNN_WN_G)
-                    gd[i] = ghi[i] ^ z;
-                else
-                    pd[i] = z;
-            }
-            nv += 2;
-        }
+        nv += sirnn_triples_finish(&w->tr, w->open_mine + nv * W, w->open_peer + nv * W,
+                                   nd->need, nd->triple, p0, w->g + (size_t)nd->a * W,
+                                   w->g + (size_t)id * W, w->pp + (size_t)id * W);
     }
 }
 
@@ -812,31 +649,22 @@ static sirnn_status run_chunk(wn_ws *w, int server, sirnn_lane *lane, size_t k)
     sirnn_channel *ch = &lane->ch;
     const size_t nkk = kk_count(p, k), nik = p->ik_leaves * k;
     sirnn_status st;
-    random_vectors(&lane->prg, w->ta, p->nsingle, W);
-    random_vectors(&lane->prg, w->tb, p->nsingle, W);
-    random_vectors(&lane->prg, w->pa, p->npair, W);
-    random_vectors(&lane->prg, w->pb1, p->npair, W);
-    random_vectors(&lane->prg, w->pb2, p->npair, W);
+    sirnn_triples_draw(&w->tr, &lane->prg, server);
     if (server) {
-        random_vectors(&lane->prg, w->tc, p->nsingle, W);
-        random_vectors(&lane->prg, w->pc1, p->npair, W);
-        random_vectors(&lane->prg, w->pc2, p->npair, W);
         /* Leaf masks: only the leaves' vectors are sent, the rest is overwritten. */
-        random_vectors(&lane->prg, w->g, p->nnodes, W);
-        random_vectors(&lane->prg, w->pp, p->nnodes, W);
+        sirnn_bv_random(&lane->prg, w->g, p->nnodes, W);
+        sirnn_bv_random(&lane->prg, w->pp, p->nnodes, W);
         if (p->aux)
             sirnn_prg_bytes(&lane->prg, w->aux_r, k);
-        if ((nkk > 0 && (st = sirnn_akk_send_rows(&w->kk, &ol->kk_send, ch, nkk)) != SIRNN_OK) ||
-            (nik > 0 && (st = sirnn_aiknp_send_rows(&w->ik, &ol->iknp_send, ch, nik)) != SIRNN_OK))
+        if ((st = sirnn_triples_ot_rows(&w->kk, &w->ik, ol, ch, nkk, nik)) != SIRNN_OK)
             return st;
         const size_t bytes = sender_messages(w, &ol->kk_send, k);
         if ((st = sirnn_channel_send(ch, w->wire, bytes)) != SIRNN_OK)
             return st;
     } else if (nkk + nik > 0) {
         receiver_choices(w, k);
-        if ((nkk > 0 && (st = sirnn_akk_recv_u(&w->kk, &ol->kk_recv, ch, w->choice, nkk)) != SIRNN_OK) ||
-            (nik > 0 && (st = sirnn_aiknp_recv_u(&w->ik, &ol->iknp_recv, ch, w->choice + nkk,
-                                                 nik)) != SIRNN_OK) ||
+        if ((st = sirnn_triples_ot_columns(&w->kk, &w->ik, ol, ch, w->choice, nkk, nik)) !=
+                SIRNN_OK ||
             (st = sirnn_channel_recv(ch, w->wire, msg_bytes(p, k))) != SIRNN_OK)
             return st;
         receiver_outputs(w, k);
@@ -845,17 +673,9 @@ static sirnn_status run_chunk(wn_ws *w, int server, sirnn_lane *lane, size_t k)
     for (unsigned t = 1; t <= p->nlevels; t++) {
         const size_t nv = level_openings(w, t);
         const int first = (t % 2 == 1) == server;
-        if (!first)
-            for (size_t v = 0; v < nv; v++)
-                if ((st = sirnn_bv_recv(ch, w->open_peer + v * W, k)) != SIRNN_OK)
-                    return st;
-        for (size_t v = 0; v < nv; v++)
-            if ((st = sirnn_bv_send(ch, w->open_mine + v * W, k)) != SIRNN_OK)
-                return st;
-        if (first)
-            for (size_t v = 0; v < nv; v++)
-                if ((st = sirnn_bv_recv(ch, w->open_peer + v * W, k)) != SIRNN_OK)
-                    return st;
+        if ((st = sirnn_triples_exchange(ch, w->open_peer, w->open_mine, nv, W, k, first, NULL,
+                                         t + 1)) != SIRNN_OK)
+            return st;
         level_finish(w, t, server);
         eval_lin(w, t, k, server);
     }
