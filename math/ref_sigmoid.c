@@ -4,6 +4,7 @@
  */
 #include "math/sigmoid_plan.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +13,81 @@
 static uint64_t mask64(unsigned l)
 {
     return l >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << l) - 1);
+}
+
+static long double sigmoidl(long double t)
+{
+    return 1.0L / (1.0L + expl(-t));
+}
+
+static long double fnl(int is_tanh, long double t)
+{
+    return is_tanh ? tanhl(t) : sigmoidl(t);
+}
+
+static uint64_t fixl(long double v, unsigned e, unsigned L)
+{
+    return (uint64_t)(int64_t)floorl(ldexpl(v, (int)e) + 0.5L) & mask64(L);
+}
+
+/* The poly path (math/sigmoid_plan.h): per value v of d1, the polynomial
+ * of degree deg through the deg + 1 Chebyshev nodes of the function on
+ * d0 in [0, 255] (in units of d0), in the basis 1, d0, q(d0). */
+static void poly_init(sirnn_sig_plan *p, unsigned s, unsigned deg)
+{
+    const unsigned w1 = p->b - 8, T = SIRNN_SIG_LINE_T, e = p->so + T;
+    p->deg = deg;
+    p->w1 = w1;
+    p->T = T;
+    p->L = p->bo + T;
+    const long double c = 127.5L, r = 127.5L;
+    long double t[3];
+    if (deg == 1) {
+        t[0] = c - r / sqrtl(2.0L);
+        t[1] = c + r / sqrtl(2.0L);
+    } else {
+        t[0] = c - r * sqrtl(3.0L) / 2;
+        t[1] = c;
+        t[2] = c + r * sqrtl(3.0L) / 2;
+    }
+    for (unsigned v = 0; v < (1u << w1); v++) {
+        const long double d1 = v >= (1u << (w1 - 1)) ? (long double)v - ldexpl(1, (int)w1) : v;
+        long double y[3];
+        for (unsigned k = 0; k <= deg; k++)
+            y[k] = fnl(p->is_tanh, ldexpl(256 * d1 + t[k], -(int)s));
+        /* Newton form, then monomials a0 + a1 t + a2 t^2 */
+        const long double f01 = (y[1] - y[0]) / (t[1] - t[0]);
+        long double a2 = 0;
+        if (deg == 2)
+            a2 = ((y[2] - y[1]) / (t[2] - t[1]) - f01) / (t[2] - t[0]);
+        const long double a1 = f01 - a2 * (t[0] + t[1]), a0 = y[0] - f01 * t[0] + a2 * t[0] * t[1];
+        /* t^2 = 255 t - 256 q(t), q(t) = t (255 - t) / 256; then centred:
+         * d0 = 128 + dc, Q = 32 + qc */
+        const long double beta = a1 + 255 * a2, gamma = -256 * a2;
+        p->A[v] = fixl(a0 + 128 * beta + 32 * gamma, e, p->L);
+        p->B[v] = fixl(beta, e, p->L);
+        p->C[v] = fixl(gamma, e, p->L);
+    }
+    for (unsigned d = 0; d < 256; d++)
+        p->Q[d] = ((uint64_t)floorl((long double)d * (255 - d) / 256 + 0.5L) - 32) & 0xff;
+}
+
+/* The degree of the poly path for a format, 0 if it does not fit: the
+ * interpolation error (max |f''| h^2 / 16 for a line, max |f'''| h^3 / 192
+ * for a parabola, plus max |f''| 2^(6 - 2s) for the rounding of q) must be
+ * at most half an output ULP, h = 2^(8 - s). max |f''| and |f'''|: sigmoid
+ * 0.0963 and 0.125, tanh 0.7699 and 2. */
+static unsigned poly_degree(int is_tanh, unsigned b, unsigned s, unsigned so)
+{
+    if (b < 9 || b > 16)
+        return 0;
+    const long double m2 = is_tanh ? 0.7699L : 0.0963L, m3 = is_tanh ? 2.0L : 0.125L;
+    const long double ulp = ldexpl(1, -(int)so), h = ldexpl(1, 8 - (int)s);
+    if (m2 * h * h / 16 <= ulp / 2)
+        return 1;
+    if (m3 * h * h * h / 192 + m2 * ldexpl(1, 6 - 2 * (int)s) <= ulp / 2)
+        return 2;
+    return 0;
 }
 
 sirnn_status sirnn_sig_plan_init(sirnn_sig_plan *p, int is_tanh, sirnn_fixfmt fin,
@@ -52,6 +128,15 @@ sirnn_status sirnn_sig_plan_init(sirnn_sig_plan *p, int is_tanh, sirnn_fixfmt fi
     p->bo = bo;
     p->so = so;
     p->lr = bo > so + 2 ? bo : so + 2;
+    const unsigned deg = poly_degree(is_tanh, b, (unsigned)fin.scale, so);
+    if (deg > 0) {
+        p->is_tanh = is_tanh;
+        p->b = b;
+        p->bo = bo;
+        p->so = so;
+        poly_init(p, (unsigned)fin.scale, deg);
+        return SIRNN_OK;
+    }
     sirnn_status st = sirnn_exp_plan_init_f(&p->chain, b, (unsigned)fin.scale - (is_tanh ? 1u : 0u),
                                             f, f + 2, err, errlen);
     if (st != SIRNN_OK)
@@ -72,6 +157,15 @@ uint64_t sirnn_sig_plan_eval(const sirnn_sig_plan *p, uint64_t x)
 {
     const unsigned b = p->b, so = p->so, lr = p->lr;
     x &= mask64(b);
+    if (p->deg > 0) {
+        const uint64_t d1 = (x >> 8) & mask64(p->w1), d0 = x & 0xff;
+        /* the centred d0 - 128 and Q - 32, sign-extended from 8 bits */
+        const uint64_t dc = d0 - 128, qc = (uint64_t)(int64_t)(int8_t)p->Q[d0];
+        uint64_t V = p->A[d1] + p->B[d1] * dc + ((uint64_t)1 << (p->T - 1));
+        if (p->deg == 2)
+            V += p->C[d1] * qc;
+        return ((V & mask64(p->L)) >> p->T) & mask64(p->bo);
+    }
     const uint64_t neg = (x >> (b - 1)) & 1;
     const uint64_t a = neg ? (0 - x) & mask64(b) : x;
     const uint64_t E = sirnn_exp_plan_chain(&p->chain, a);

@@ -12,6 +12,22 @@
  *   sigmoid: y = R if x >= 0, 2^so - R if x < 0;
  *   tanh:    t = 2R - 2^so, y = t if x >= 0, -t if x < 0;
  * all mod 2^lr (lr = max(bo, so + 2)), then mod 2^bo.
+ *
+ * The poly path (9 <= b <= 16, when the error budget of sirnn/math.h
+ * allows a line (deg 1) or a parabola (deg 2) per interval; 16/12 -> 16/12
+ * and -> 16/14 qualify, sigmoid with a line, tanh with a parabola; then the
+ * chain and the reciprocal core are unused): x = 256 d1 + d0 with d1 =
+ * x >> 8 (w1 = b - 8 bits, the sign included) and d0 = x mod 2^8; the
+ * polynomial through the deg + 1 Chebyshev nodes of f on d1's interval,
+ * a0 + a1 d0 + a2 d0^2 = a0 + b d0 + c q(d0), b = a1 + 255 a2, c = -256
+ * a2, q(t) = t (255 - t) / 256, centred on d0 = 128 and q = 32 so that
+ * the roundings of B and C weigh half, gives (e = so + T, T =
+ * SIRNN_SIG_LINE_T)
+ *   A[d1] = round((a0 + 128 b + 32 c) 2^e), B[d1] = round(b 2^e),
+ *   C[d1] = round(c 2^e), Q[d0] = round(q(d0)) - 32 mod 2^8 (|.| <= 32),
+ *   y = ((A + B (d0 - 128) + C Q + 2^(T-1)) mod 2^L) >> T, mod 2^bo,
+ * all tables mod 2^L, L = bo + T (sigmoid: 0 <= V < 2^(so + T + 1) <=
+ * 2^L; tanh, whose output is signed: |V| < 2^(so + T + 1) <= 2^(L-1)).
  */
 #ifndef SIRNN_MATH_SIGMOID_PLAN_H
 #define SIRNN_MATH_SIGMOID_PLAN_H
@@ -19,9 +35,16 @@
 #include "math/exp_plan.h"
 #include "math/recip.h"
 
+/* guard bits of the poly path: B's rounding costs at most 2^(6 - T) ULP */
+#define SIRNN_SIG_LINE_T 7
+
 typedef struct sirnn_sig_plan {
     int is_tanh;
+    unsigned deg;         /* the poly path's degree (1, 2), 0 for the |x| path */
     unsigned b, bo, so, lr;
+    unsigned w1, T, L;    /* poly path: width of d1, guard bits, ring of V */
+    uint64_t A[256], B[256], C[256]; /* mod 2^L (C, and A for tanh, may be < 0) */
+    uint64_t Q[256];      /* round(d0 (255 - d0) / 256) - 32, mod 2^8 */
     sirnn_exp_plan chain;
     sirnn_recip1p_plan recip;
 } sirnn_sig_plan;

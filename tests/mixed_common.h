@@ -18,11 +18,6 @@
 
 static sirnn_party *g_srv, *g_cli;
 
-/* Older names of the harness helpers, for tests still being written. */
-#define mc_mask test_mask
-#define mc_r128 test_round128
-#define mc_cdiv test_cdiv
-
 static inline void mc_open(unsigned threads)
 {
     test_pair_open(threads, &g_srv, &g_cli);

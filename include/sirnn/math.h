@@ -240,41 +240,75 @@ SIRNN_API sirnn_status sirnn_ref_exp(size_t n, uint64_t *y, const uint64_t *x,
  * input format. x: shares of fmt_in (signed, 8..32 bits, scale 0..31; tanh
  * needs scale >= 1); y: shares of fmt_out (8..32 bits, scale >= 5 and
  * holding 1.0: scale <= bits - 1, bits - 2 if signed; tanh's output must
- * be signed; scale <= 29 for sigmoid, 28 for tanh). Exactly
+ * be signed; scale <= 16, see below). Exactly
  * sirnn_ref_sigmoid / sirnn_ref_tanh. y may alias x. Secrets: x and y.
  *
- * Algorithm and why (math/sigmoid_plan.h has every width): the sign by
- * sirnn_msb and |x| by one MUX; e = exp(-|x|) (tanh: exp(-2|x|)) by the exp
- * chain of sirnn_exp at f = scale_out + 2 (tanh + 3) fraction bits, its top
- * factor clamped below 1; then ONE reciprocal r = 1/(1 + e) for a
- * denominator known to lie in [1, 2): the chord of 1/(1 + e) on 128
- * segments (a 128-entry LUT of values and one of slopes, one product, one
- * truncation; interpolation error 2^-17), instead of SIRNN's
- * piecewise-linear guess plus Goldschmidt iterations and its product by the
- * numerator. sigmoid is r for x >= 0 and 1 - r for x < 0; tanh is 2r - 1,
- * negated for x < 0. One final MUX on the sign applies either.
+ * Algorithm and why (math/sigmoid_plan.h has every width). Two paths:
+ *
+ * The poly path, for 9..16 input bits when a polynomial per interval of
+ * 256 input steps is within half an output ULP (h = 2^(8 - scale_in) the
+ * interval's width: a line if max|f''| h^2 / 16 <= 2^-(scale_out + 1), else
+ * a parabola if max|f'''| h^3 / 192 + max|f''| 2^(6 - 2 scale_in) <=
+ * 2^-(scale_out + 1); max|f''|, max|f'''|: sigmoid 0.0963, 0.125, tanh
+ * 0.7699, 2). sigmoid 16/12 -> 16/12 and -> 16/14 take the line, tanh at
+ * these formats (and sigmoid 16/12 -> 16/15, 16/11 -> 16/14) the parabola.
+ * x = 256 d1 + d0, d1 = the top bits_in - 8 bits (the sign included), d0 =
+ * the low 8 bits; the polynomial through the Chebyshev nodes of f on d1's
+ * interval, in the basis 1, d0 - 128, Q - 32 (Q = round(d0 (255 - d0) /
+ * 256); centred, so that the coefficients' roundings weigh half), gives
+ *   y = floor((A[d1] + B[d1] (d0 - 128) + C[d1] (Q[d0] - 32) + 2^(T-1)) /
+ *   2^T) mod 2^bits_out,
+ * T = 7 guard bits, all mod 2^L, L = bits_out + 7 (C = 0 for the line).
+ * Under MPC: for the parabola one lookup of Q[d0] - 32 (8-bit entries);
+ * sirnn_digdec(bits_in, 8) for d1 (d0 is local); one lookup call for A, B
+ * (and C) (L bits wide); one signed product call for B (d0 - 128) (and C
+ * (Q - 32)) (8 x L -> L, the 8-bit operand's wrap by the millionaires',
+ * none needed for the L-bit one); one TR(L, 7). No sign, no |x|, no exp,
+ * no reciprocal and no final MUX: SIRNN's structure (and our |x| path
+ * below) spends most of its flights on those. A line or parabola per 2^8 input steps fits
+ * because the inputs are 16-bit: the index is all of the high byte.
+ *
+ * The |x| path (every other format): the sign by sirnn_msb and |x| by one
+ * MUX; e = exp(-|x|) (tanh: exp(-2|x|)) by the exp chain of sirnn_exp at
+ * f = scale_out + 2 (tanh + 3) fraction bits, its top factor clamped below
+ * 1; then ONE reciprocal r = 1/(1 + e) for a denominator known to lie in
+ * [1, 2): the chord of 1/(1 + e) on 128 segments (a 128-entry LUT of values
+ * and one of slopes, one product, one truncation; interpolation error
+ * 2^-17), instead of SIRNN's piecewise-linear guess plus Goldschmidt
+ * iterations and its product by the numerator. sigmoid is r for x >= 0 and
+ * 1 - r for x < 0; tanh is 2r - 1, negated for x < 0. One final MUX on the
+ * sign applies either.
  *
  * Error contract (max |y - f(x) 2^scale_out| in output ULPs, true f in
  * long double, over every input of the format; asserted by
  * tests/test_math_exp.c, exhaustively up to 16 input bits, on dense random
  * grids above):
- *   sigmoid 16/12 -> 16/12: 0.96 (SCI 3); 16/12 -> 16/14: 1.25; 8-bit
- *   inputs: 0.75; other inputs of <= 16 bits: 1.4; 24- and 32-bit inputs
- *   (scale_out <= 16): 1.9;
- *   tanh 16/12 -> 16/12: 1.35 (SCI 4); 16/12 -> 16/14: 1.7; any format
- *   with scale_out <= 14: 1.7; scale_out 15 or 16: 3.25.
+ *   sigmoid 16/12 -> 16/12: 1.033 (SCI 3); 16/12 -> 16/14: 1.181;
+ *   tanh 16/12 -> 16/12: 1.010 (SCI 4); 16/12 -> 16/14: 0.979;
+ *   every format on the poly path: <= 1.63 (0.5 interpolation, 0.5 B's
+ *   rounding over |d0 - 128| <= 128, 0.125 C's over |Q - 32| <= 32, 0.5 the
+ *   final rounding); sigmoid(x) + sigmoid(-x) - 1 and tanh(x) + tanh(-x)
+ *   within one ULP there (tested at 16/12 -> 16/12);
+ *   on the |x| path: sigmoid 8-bit inputs: 0.75; other inputs of <= 16
+ *   bits: 1.4; 24- and 32-bit inputs (scale_out <= 16): 1.9; tanh with
+ *   scale_out <= 14: 1.7; scale_out 15 or 16: 3.25.
  * Output scales above 16 are refused (SIRNN_ERR_ARG): the reciprocal
  * core's chord error, 2^-17, would no longer be below half an ULP.
  *
  * Costs (both parties, bits per element, one lane, large n; flights summed
  * over both parties, n = 1; pinned by the tests):
- *   sigmoid 16/12 -> 16/12: 28,852 bits (SCI 35,441), 39 flights (19.5
- *   round trips; SCI about 56); 16/12 -> 16/14: 31,302 bits (SCI 40,317),
- *   39 flights;
- *   tanh 16/12 -> 16/12: 31,302 bits (SCI 35,063), 39 flights.
- * Steps: sirnn_msb(b) 4 flights, sirnn_mux(b) 4, the exp chain 15 (at
- * 16-bit inputs), the reciprocal core 4 + 2 + 5 + 5, the final sirnn_mux 4.
- * At n = 100 the bits per element are 1.07x those of a large batch.
+ *   sigmoid 16/12 -> 16/12 and -> 16/14 (line): 17,320 bits (SCI 35,441 /
+ *   40,317), 14 flights (7 round trips; SCI about 56). Steps (bits and
+ *   flights as in arith.h): digdec(16, 8) 843 bits; the lookup 2 x (256 +
+ *   256 x 23) = 12,288; B (d0 - 128) (8 x 23 -> 23, signed); TR(23, 7);
+ *   tanh 16/12 -> 16/12 and -> 16/14 (parabola): 29,122 bits (SCI 35,063),
+ *   16 flights: the lookup of Q (256 + 256 x 8 = 2,304 bits, 2 flights),
+ *   then the line's steps with three tables (18,432 bits) and two products;
+ *   the |x| path at 16-bit inputs: about 28,900 to 35,500 bits and 39 to
+ *   43 flights: sirnn_msb(b) 4 flights, sirnn_mux(b) 4, the exp chain 15,
+ *   the reciprocal core 4 + 2 + 5 + 5, the final sirnn_mux 4.
+ * At n = 100 the bits per element are 1.03x those of a large batch (poly
+ * path), 1.07x on the |x| path.
  * Blocks of 16384 elements per lane bound the memory.
  */
 SIRNN_API sirnn_status sirnn_sigmoid(sirnn_party *party, size_t n, uint64_t *y,
