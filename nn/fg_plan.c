@@ -267,6 +267,15 @@ sirnn_status sirnn_fg_plan_init(sirnn_fg_plan *p, const sirnn_fg_public *pub)
         if (st == SIRNN_OK)
             st = mm_make(&p->u1, "U1", b, s_u, t[SIRNN_FG_U1], d->rank_u, H, p->s_pre, b);
     }
+    /* U2's output goes to U1 sign-extended to U1's working width (its
+     * value is unchanged), so U1 needs no wrap of its operand. */
+    if (st == SIRNN_OK && d->rank_u > 0 && p->u2.up == 0 && p->u2.lmm == p->u2.lout) {
+        const unsigned lc1 = p->u1.s + p->u1.lmm;
+        if (lc1 > p->u1.m && lc1 + p->u1.k + ceil_log2(p->u1.d2) <= 64) {
+            p->u2.ext = lc1;
+            p->u1.m = lc1;
+        }
+    }
     if (st == SIRNN_OK)
         st = mm_make(&p->fc, "FC", b, p->sh, t[SIRNN_FG_FCW], H, C, p->s_sc, b);
     if (st != SIRNN_OK)

@@ -15,14 +15,18 @@
  *            truncation, or two (W2 then W1) for a low-rank W   (scale s_pre)
  * per step t, h16 / h32 = h_{t-1} as b-bit / 2b-bit shares (scale sh):
  *   UH     = h16 U^T (or U2 then U1)                         (scale s_pre)
+ *            (U2's b-bit output goes to U1 sign-extended to U1's working
+ *            width s + lout, in the truncation's flights (sirnn_tr_ext), so
+ *            U1 needs no wrap of its operand: no comparison)
  *   pre_z  = WX_t + UH + bz',  pre_h = WX_t + UH + bh'       (scale s_pre)
  *   z      = sigmoid(pre_z)                                  (scale sz = b-2)
  *   c      = tanh(pre_h)                                     (scale sc = b-2)
  *   P1, P2 = c * zeta', c * (zeta+nu)'  (one mult by the server's clear
  *            values, 2b bits)                                (scale sw = sc + s_zn)
  *   v      = h32 * 2^(sw - sh) - P1                          (2b bits, scale sw)
- *   R      = z * v + 2^sz * P2     (one signed mult, b x 2b -> 3b bits; the
- *            MSB of z and of 2^sz is a public 0), reduced to lr bits
+ *   R      = z * v + 2^sz * P2 mod 2^lr (one signed mult b x 2b -> lr bits,
+ *            the MSB of z a public 0; lr - sz <= 2b, so 2^sz P2 mod 2^lr
+ *            is local)
  *   h32    = floor(R / 2^s_h) in hw bits (tr_ext), h16 = h32 mod 2^b   (scale sh)
  * then scores = h16 FC^T + fcb' (scale s_sc) and the argmax: ceil(log2 C)
  * levels, each an MSB of the differences of pairs and one MUX of the
@@ -66,6 +70,9 @@ typedef struct sirnn_fg_mm {
     unsigned m, k, s, up, lout;
     unsigned lmm; /* the product's output bits: lout, or la - s < lout when the
                      sum is narrow, then sign-extended to lout (sirnn_sext) */
+    unsigned ext; /* 0, or > lout: the output sign-extended to ext bits in the
+                     truncation's flights (sirnn_tr_ext), the width at which the
+                     next product reads it without a comparison */
     size_t d2, d3;
 } sirnn_fg_mm;
 

@@ -30,6 +30,9 @@ static void mm_ref(const sirnn_fg_mm *mm, size_t d1, uint64_t *out, const uint64
     if (mm->up > 0)
         for (size_t i = 0; i < d1 * mm->d3; i++)
             out[i] = (out[i] << mm->up) & mask_of(mm->lout);
+    if (mm->ext > mm->lout)
+        for (size_t i = 0; i < d1 * mm->d3; i++)
+            out[i] = sirnn_ref_sext(out[i], mm->lout, mm->ext);
 }
 
 typedef struct fixed_work {
@@ -91,7 +94,7 @@ static sirnn_status fixed_one(const sirnn_fg_plan *p, const sirnn_fg_weights *w,
                               const uint8_t *img)
 {
     const size_t T = p->d.steps, D = p->d.input, H = p->d.hidden, C = p->d.classes;
-    const unsigned b = p->b, b2 = 2 * b, b3 = 3 * b;
+    const unsigned b = p->b, b2 = 2 * b;
     const uint64_t mb = mask_of(b), m2 = mask_of(b2), mr = mask_of(p->lr);
     for (size_t i = 0; i < T * D; i++)
         fw->x[i] = p->xtab[img[i]];
@@ -103,7 +106,6 @@ static sirnn_status fixed_one(const sirnn_fg_plan *p, const sirnn_fg_weights *w,
     }
     memset(fw->h16, 0, H * sizeof(uint64_t));
     memset(fw->h32, 0, H * sizeof(uint64_t));
-    const uint64_t one = (uint64_t)1 << p->sz;
     for (size_t t = 0; t < T; t++) {
         if (p->d.rank_u == 0) {
             mm_ref(&p->u, 1, fw->uh, fw->h16, w->u);
@@ -125,8 +127,7 @@ static sirnn_status fixed_one(const sirnn_fg_plan *p, const sirnn_fg_weights *w,
             const uint64_t p1 = sirnn_ref_mult(c[j], w->zeta, b, b, b2, 1);
             const uint64_t p2 = sirnn_ref_mult(c[j], w->zn, b, b, b2, 1);
             const uint64_t v = ((fw->h32[j] << (p->sw - p->sh)) - p1) & m2;
-            const uint64_t r = (sirnn_ref_mult(z[j], v, b, b2, b3, 1) +
-                                sirnn_ref_mult(one, p2, b, b2, b3, 1)) & mr;
+            const uint64_t r = (sirnn_ref_mult(z[j], v, b, b2, p->lr, 1) + (p2 << p->sz)) & mr;
             fw->h32[j] = sirnn_ref_tr_ext(r, p->lr, p->s_h, p->hw, 1);
             fw->h16[j] = fw->h32[j] & mask_of(p->fc.m); /* the products' operand */
         }

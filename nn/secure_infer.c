@@ -29,7 +29,7 @@ static uint64_t mask_of(unsigned l)
 /* ---- the protocol ---------------------------------------------------------- */
 
 typedef struct secure_work {
-    uint64_t *x, *v, *wx, *h16, *h32, *ur, *uh, *pre, *y, *cc, *zz, *pp, *vv, *q;
+    uint64_t *x, *v, *wx, *h16, *h32, *ur, *uh, *pre, *y, *cc, *pp, *vv, *q;
     uint64_t *val, *idx, *d, *mx, *my, *mo, *out;
     uint8_t *zeros, *sel;
     uint64_t *mem;
@@ -40,7 +40,7 @@ static sirnn_status work_init(secure_work *sw, const sirnn_fg_plan *p, size_t B)
 {
     const size_t T = p->d.steps, D = p->d.input, H = p->d.hidden, C = p->d.classes;
     const size_t rw = p->d.rank_w, ru = p->d.rank_u, BH = B * H;
-    const size_t total = B * T * (D + rw + H) + 2 * BH + B * ru + BH + 2 * BH * 7 +
+    const size_t total = B * T * (D + rw + H) + 2 * BH + B * ru + BH + 2 * BH * 6 +
                          2 * B * C + B * C + 3 * 2 * B * C + B * (C + 1);
     memset(sw, 0, sizeof(*sw));
     sw->mem = calloc(total, sizeof(uint64_t));
@@ -64,7 +64,6 @@ static sirnn_status work_init(secure_work *sw, const sirnn_fg_plan *p, size_t B)
     TAKE(pre, 2 * BH);
     TAKE(y, 2 * BH);
     TAKE(cc, 2 * BH);
-    TAKE(zz, 2 * BH);
     TAKE(pp, 2 * BH);
     TAKE(vv, 2 * BH);
     TAKE(q, 2 * BH);
@@ -93,6 +92,14 @@ static void work_free(secure_work *sw)
 static sirnn_status mm_secure(sirnn_party *party, const sirnn_fg_mm *mm, size_t d1,
                               uint64_t *out, const uint64_t *a, const uint64_t *w)
 {
+    if (mm->ext > mm->lout) { /* the plan sets it only with lmm == lout, up == 0 */
+        const unsigned lc = mm->s + mm->lout;
+        sirnn_status st = sirnn_matmul_clear(party, d1, mm->d2, mm->d3, out, a, w, mm->m,
+                                             mm->k, 0, lc, 1);
+        if (st == SIRNN_OK)
+            st = sirnn_tr_ext(party, d1 * mm->d3, out, out, lc, mm->s, mm->ext, 1);
+        return st;
+    }
     sirnn_status st = sirnn_matmul_clear(party, d1, mm->d2, mm->d3, out, a, w, mm->m, mm->k,
                                          mm->s, mm->lmm, 1);
     if (st == SIRNN_OK && mm->lmm < mm->lout)
@@ -163,7 +170,7 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
                                void *progress_ctx)
 {
     const size_t T = p->d.steps, H = p->d.hidden, C = p->d.classes, BH = B * H;
-    const unsigned b = p->b, b2 = 2 * b, b3 = 3 * b;
+    const unsigned b = p->b, b2 = 2 * b;
     const int server = sirnn_party_role(party) == SIRNN_SERVER;
     const uint64_t mb = mask_of(b), m2 = mask_of(b2), mr = mask_of(p->lr);
     const sirnn_fg_weights none = {0};
@@ -182,9 +189,8 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
         return st;
     memset(sw->h16, 0, BH * sizeof(uint64_t));
     memset(sw->h32, 0, BH * sizeof(uint64_t));
-    /* The clear factors of P1, P2 (server) and the public 2^sz of R. */
+    /* The clear factors of P1, P2 (server). */
     for (size_t e = 0; e < BH; e++) {
-        sw->zz[BH + e] = server ? (uint64_t)1 << p->sz : 0;
         if (server) {
             sw->pp[e] = w->zeta;
             sw->pp[BH + e] = w->zn;
@@ -221,17 +227,16 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
                               1);
         if (st != SIRNN_OK)
             return st;
-        /* x = [z, 2^sz], y = [v, P2], v = h32 2^(sw - sh) - P1. */
-        memcpy(sw->zz, sw->y, BH * sizeof(uint64_t));
-        for (size_t e = 0; e < BH; e++) {
+        /* R = z v + 2^sz P2 mod 2^lr, v = h32 2^(sw - sh) - P1: one signed
+         * mult (z's MSB a public 0); 2^sz P2 mod 2^lr needs only P2 mod
+         * 2^(lr - sz) <= 2^2b, so it is local. */
+        for (size_t e = 0; e < BH; e++)
             sw->q[e] = ((sw->h32[e] << (p->sw - p->sh)) - sw->cc[e]) & m2;
-            sw->q[BH + e] = sw->cc[BH + e];
-        }
-        st = sirnn_mult_msb(party, 2 * BH, sw->q, sw->zz, sw->q, sw->zeros, NULL, b, b2, b3, 1);
+        st = sirnn_mult_msb(party, BH, sw->q, sw->y, sw->q, sw->zeros, NULL, b, b2, p->lr, 1);
         if (st != SIRNN_OK)
             return st;
         for (size_t e = 0; e < BH; e++)
-            sw->q[e] = (sw->q[e] + sw->q[BH + e]) & mr;
+            sw->q[e] = (sw->q[e] + (sw->cc[BH + e] << p->sz)) & mr;
         st = sirnn_tr_ext(party, BH, sw->h32, sw->q, p->lr, p->s_h, p->hw, 1);
         if (st != SIRNN_OK)
             return st;
