@@ -55,7 +55,6 @@ static inline __attribute__((always_inline)) void load16(__m512i *v, const uint1
         v[0] = _mm512_maskz_loadu_epi16((__mmask32)((1u << (1u << m)) - 1), src);
         return;
     }
-#pragma GCC unroll 8
     for (size_t j = 0; j < ((size_t)1 << (m - 5)); j++)
         v[j] = _mm512_loadu_si512((const void *)(src + 32 * j));
 }
@@ -79,7 +78,6 @@ static inline __attribute__((always_inline)) void load16w(__m512i *v, const uint
         v[0] = _mm512_permutex2var_epi16(a, lo16, b);
         return;
     }
-#pragma GCC unroll 8
     for (size_t j = 0; j < ((size_t)1 << (m - 5)); j++) {
         const uint64_t *p = src + 32 * j;
         const __m512i x = _mm512_permutex2var_epi16(_mm512_loadu_si512((const void *)p), lo16,
@@ -130,7 +128,6 @@ static inline __attribute__((always_inline)) void rot16_store(uint64_t *dst, __m
     __m512i w[8];
     /* The low five bits of s: one two-source permutation per vector. */
     const __m512i idx = _mm512_add_epi16(iota, _mm512_set1_epi16((short)(s & 31)));
-#pragma GCC unroll 8
     for (size_t j = 0; j < NV; j++)
         w[j] = _mm512_permutex2var_epi16(v[j], idx, v[(j + 1) & (NV - 1)]);
     /* The other bits: whole-register shifts, selected by mask. */
@@ -138,14 +135,11 @@ static inline __attribute__((always_inline)) void rot16_store(uint64_t *dst, __m
     for (unsigned b = 5; b < m; b++) {
         const size_t sh = (size_t)1 << (b - 5);
         const __m512i mk = _mm512_set1_epi16((short)(uint16_t)(0 - ((s >> b) & 1)));
-#pragma GCC unroll 8
         for (size_t j = 0; j < NV; j++)
             v[j] = _mm512_ternarylogic_epi64(mk, w[(j + sh) & (NV - 1)], w[j], 0xCA);
-#pragma GCC unroll 8
         for (size_t j = 0; j < NV; j++)
             w[j] = v[j];
     }
-#pragma GCC unroll 8
     for (size_t j = 0; j < NV; j++) {
         const __m512i x = _mm512_and_si512(_mm512_sub_epi16(w[j], vr), vl);
 #pragma GCC unroll 4
