@@ -36,7 +36,8 @@ typedef struct shift_ctx {
     const uint8_t *msb;
     unsigned l, s, lout;
     int is_signed, div, msb_known;
-    int oc, ow, op; /* output indices, -1 if absent */
+    int oc, ow, op, os; /* output indices, -1 if absent */
+    uint8_t *sign;      /* NULL, or shares of bit l - 1 of x (os) */
 } shift_ctx;
 
 static void shift_prep(void *vctx, int server, sirnn_wn_chunk *c)
@@ -92,19 +93,53 @@ static sirnn_status shift_post(void *vctx, int server, sirnn_wn_chunk *c)
             v += c->arith[sc->op][i];
         out[i] = v & om;
     }
+    if (sc->os >= 0)
+        for (size_t i = 0; i < c->k; i++)
+            sc->sign[c->off + i] = c->bits[sc->os][i];
     return SIRNN_OK;
+}
+
+/* Bits [off, off + len) of input src as a power-of-two count of blocks of
+ * balanced widths (at most 8 bits, the wider ones lowest), the largest
+ * count not above ceil(len / 4): one level less than sirnn_wn_segment's
+ * 4-bit blocks whenever that count is not a power of two, and fewer bits
+ * (a 1-of-2^w OT of w <= 8 bits costs less than two of w/2 and a node). */
+static unsigned wide_segment(sirnn_wn_plan *p, unsigned src, unsigned off, unsigned len)
+{
+    unsigned q = 1;
+    while (2 * q <= (len + 3) / 4)
+        q *= 2;
+    unsigned node[16];
+    for (unsigned i = 0, o = off; i < q; i++) {
+        const unsigned w = len / q + (i < len % q ? 1u : 0u);
+        node[i] = sirnn_wn_leaf(p, src, o, w);
+        o += w;
+    }
+    for (; q > 1; q /= 2)
+        for (unsigned i = 0; i < q / 2; i++)
+            node[i] = sirnn_wn_comb(p, node[2 * i + 1], node[2 * i]);
+    return node[0];
 }
 
 sirnn_status sirnn_shift_run(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
                              const uint8_t *msb, unsigned l, unsigned s, unsigned lout,
                              int is_signed, int div)
 {
+    return sirnn_shift_run_sign(party, n, out, NULL, x, msb, l, s, lout, is_signed, div);
+}
+
+sirnn_status sirnn_shift_run_sign(sirnn_party *party, size_t n, uint64_t *out, uint8_t *sign,
+                                  const uint64_t *x, const uint8_t *msb, unsigned l, unsigned s,
+                                  unsigned lout, int is_signed, int div)
+{
     sirnn_status st = sirnn_party_usable(party);
     if (st != SIRNN_OK || n == 0)
         return st;
+    if (sign != NULL && (msb != NULL || div))
+        return SIRNN_ERR_ARG; /* not a combination any caller needs */
     shift_ctx sc = {.out = out, .x = x, .msb = msb, .l = l, .s = s, .lout = lout,
                     .is_signed = is_signed, .div = div && s > 0, .msb_known = msb != NULL,
-                    .oc = -1, .ow = -1, .op = -1};
+                    .oc = -1, .ow = -1, .op = -1, .os = -1, .sign = sign};
     const int wneed = lout > l - s;
     sirnn_wn_plan *p = malloc(sizeof(*p));
     if (p == NULL)
@@ -112,8 +147,16 @@ sirnn_status sirnn_shift_run(sirnn_party *party, size_t n, uint64_t *out, const 
     sirnn_wn_init(p);
     unsigned root[3], pre[3], nseg = 0, lm1 = 0;
     if (s > 0)
-        root[nseg++] = sirnn_wn_segment(p, 0, 0, s);
-    if (wneed && !sc.msb_known) {
+        root[nseg++] = sign != NULL ? wide_segment(p, 0, 0, s) : sirnn_wn_segment(p, 0, 0, s);
+    if (sign != NULL) {
+        /* bit l - 1 of x: the carry of the low l - 1 bits is a prefix of
+         * [0, s), [s, l - 1), then the top bit for the wrap if needed. */
+        if (l - 1 > s)
+            root[nseg++] = wide_segment(p, 0, s, l - 1 - s);
+        lm1 = nseg; /* segments below l - 1; 0: no carry (l = 1) */
+        if (wneed)
+            root[nseg++] = sirnn_wn_segment(p, 0, l - 1, 1);
+    } else if (wneed && !sc.msb_known) {
         if (sc.div) {
             if (l - 1 > s)
                 root[nseg++] = sirnn_wn_segment(p, 0, s, l - 1 - s);
@@ -129,6 +172,12 @@ sirnn_status sirnn_shift_run(sirnn_party *party, size_t n, uint64_t *out, const 
     if (wneed)
         sc.ow = (int)sirnn_wn_output(p, sc.msb_known ? SIRNN_WN_AUX : pre[nseg - 1], SIRNN_WN_G,
                                      lout - (l - s));
+    if (sign != NULL) {
+        /* server: bit l - 1 of x + 2^(l-1) [signed] is flipped back */
+        const unsigned top = sirnn_wn_lin(p, lm1 > 0 ? pre[lm1 - 1] : SIRNN_WN_NONE, SIRNN_WN_G,
+                                          (unsigned)(is_signed != 0), 0, l - 1);
+        sc.os = (int)sirnn_wn_output(p, top, SIRNN_WN_G, 0);
+    }
     if (sc.div) {
         const unsigned m = sc.msb_known
                                ? sirnn_wn_lin(p, SIRNN_WN_NONE, 0, 0, 2, 0)

@@ -14,6 +14,13 @@
  * per element with the client choosing alpha1 and the row (1 - 2 alpha0) W[j]
  * mod 2^(la - m) as correlation, plus the server's alpha0 W[j].
  *
+ * With A's MSB shares known (sirnn_matmul_clear_msb), wa is instead the
+ * multilinear c00 + c10 m1 + c01 b1 + c11 m1 b1 of the client's bits (m1
+ * the top bit of its share, b1 its MSB share), the c's from the server's
+ * top bit and MSB share: c10 rides on the COT of bit m - 1, two more COTs
+ * per element carry -c01 W[j] and -c11 W[j], and c00 W[j] is local, so
+ * the whole product is the two flights of the bit COTs.
+ *
  * Everything runs mod 2^la with la = min(m + k + ceil(log2 d2), s + lout):
  * the truncate-reduce of the sum mod 2^(s + lout) is the result, and when
  * m >= la the wrap term vanishes (no comparison).
@@ -63,6 +70,8 @@ typedef struct mm_ctx {
     const uint64_t *w;  /* d2 x d3 (server) */
     unsigned m, k, la;  /* la: the working ring, min(full width, s + lout) */
     unsigned mb;        /* bit COTs per element: min(m, la) */
+    unsigned nrow;      /* COTs per element: mb, + 2 with the MSB-to-wrap terms */
+    const uint8_t *msb; /* NULL, or shares of A's MSB (the wrap by M2W terms) */
     int sgn;
 } mm_ctx;
 
@@ -83,6 +92,7 @@ typedef struct mm_ws {
     uint64_t *vals;     /* E * d3 values */
     uint8_t *wire;
     size_t nblk;
+    uint64_t *cf;       /* server, M2W: per element (1 - 2 c10, -c01, -c11, c00) */
 } mm_ws;
 
 /* Stretch a pad to d3 values (two per block). */
@@ -115,28 +125,83 @@ static sirnn_status client_cols(mm_ws *w)
     for (unsigned b = 0; b < c->mb; b++)
         for (size_t e = 0; e < ne; e++)
             w->choice[b * ne + e] = (uint8_t)((w->A[e] >> b) & 1);
+    if (c->nrow > c->mb) /* the M2W terms: choices msb1 and m1 msb1 */
+        for (size_t e = 0; e < ne; e++) {
+            const uint8_t b1 = (uint8_t)(c->msb[w->e0 + e] & 1);
+            const uint8_t m1 = (uint8_t)((w->A[e] >> (c->m - 1)) & 1);
+            w->choice[(size_t)c->mb * ne + e] = b1;
+            w->choice[((size_t)c->mb + 1) * ne + e] = (uint8_t)(b1 & m1);
+        }
     return sirnn_aiknp_recv_u(&w->ot, &w->ol->iknp_recv, &w->lane->ch, w->choice,
-                              (size_t)c->mb * ne);
+                              (size_t)c->nrow * ne);
 }
 
-/* Server: row corrections of the bit COTs; acc -= pad0 << b. */
+/* Left shift of COT row r: bit r of the share, or m for the M2W terms. */
+static unsigned row_shift(const mm_ctx *c, unsigned r)
+{
+    return r < c->mb ? r : c->m;
+}
+
+/*
+ * Server, M2W: the wrap of A' (shares a0', a1', MSB m0, m1) as a function of
+ * the client's bits (m1, b1), b0 ^ b1 = msb(A'):
+ *   wa = m0 m1 ^ (m0 ^ m1)(1 ^ b0 ^ b1) = c00 + c10 m1 + c01 b1 + c11 m1 b1
+ * over the integers, c the multilinear coefficients of the server's table.
+ * c10 rides on the COT of bit m - 1 (choice m1): its row becomes
+ * 2^(m-1) m1 (1 - 2 c10) W; c01 and c11 are two more COTs (choices b1 and
+ * m1 b1) carrying -c01 W and -c11 W at shift m; -2^m c00 W is local.
+ */
+static void server_m2w_coefs(mm_ws *w)
+{
+    const mm_ctx *c = w->c;
+    const uint64_t flip = (uint64_t)(c->sgn != 0); /* msb(A') = msb(A) ^ sgn */
+    for (size_t e = 0; e < w->ne; e++) {
+        const uint64_t m0 = (w->A[e] >> (c->m - 1)) & 1;
+        const uint64_t b0 = ((uint64_t)c->msb[w->e0 + e] & 1) ^ flip;
+        uint64_t f[4]; /* f[u + 2 v] = wa(m1 = u, b1 = v) */
+        for (uint64_t v = 0; v < 4; v++) {
+            const uint64_t u = v & 1, bb = v >> 1;
+            f[v] = (m0 & u) ^ ((m0 ^ u) & (1 ^ b0 ^ bb));
+        }
+        uint64_t *cf = w->cf + 4 * e;
+        cf[0] = 1 - 2 * (f[1] - f[0]);           /* 1 - 2 c10 */
+        cf[1] = f[0] - f[2];                     /* -c01 */
+        cf[2] = f[1] + f[2] - f[3] - f[0];       /* -c11 */
+        cf[3] = f[0];                            /* c00 */
+    }
+}
+
+/* Server: row corrections of the COTs; acc -= pad0 << shift. */
 static sirnn_status server_corr(mm_ws *w)
 {
     const mm_ctx *c = w->c;
     const size_t ne = w->ne, d3 = c->d3;
     const uint64_t lmask = sirnn_mask(c->la);
-    for (unsigned b = 0; b < c->mb; b++) {
-        const unsigned lb = c->la - b;
-        const uint64_t bm = sirnn_mask(lb);
+    const int m2w = c->nrow > c->mb;
+    if (m2w) {
+        server_m2w_coefs(w);
         for (size_t e = 0; e < ne; e++) {
             const size_t g = w->e0 + e, i = g / c->d2, j = g % c->d2;
-            stretch(w, w->ot.h0[b * ne + e], w->pad0);
-            stretch(w, w->ot.h1[b * ne + e], w->pad1);
+            uint64_t *acc = c->out + i * d3;
+            for (size_t q = 0; q < d3; q++)
+                acc[q] = (acc[q] - ((w->cf[4 * e + 3] * weight(c, j, q)) << c->m)) & lmask;
+        }
+    }
+    for (unsigned r = 0; r < c->nrow; r++) {
+        const unsigned sh = row_shift(c, r), lb = c->la - sh;
+        const uint64_t bm = sirnn_mask(lb);
+        /* coefficient index: 0 on bit m - 1, 1 and 2 on the M2W rows */
+        const int ci = !m2w ? -1 : r + 1 == c->m ? 0 : r >= c->mb ? (int)(r - c->mb) + 1 : -1;
+        for (size_t e = 0; e < ne; e++) {
+            const size_t g = w->e0 + e, i = g / c->d2, j = g % c->d2;
+            const uint64_t cf = ci < 0 ? 1 : w->cf[4 * e + (size_t)ci];
+            stretch(w, w->ot.h0[r * ne + e], w->pad0);
+            stretch(w, w->ot.h1[r * ne + e], w->pad1);
             uint64_t *acc = c->out + i * d3, *y = w->vals + e * d3;
             for (size_t q = 0; q < d3; q++) {
                 const uint64_t p0 = pad_word(w->pad0, q);
-                y[q] = (p0 + weight(c, j, q) - pad_word(w->pad1, q)) & bm;
-                acc[q] = (acc[q] - (p0 << b)) & lmask;
+                y[q] = (p0 + cf * weight(c, j, q) - pad_word(w->pad1, q)) & bm;
+                acc[q] = (acc[q] - (p0 << sh)) & lmask;
             }
         }
         sirnn_pack(w->wire, w->vals, ne * d3, lb);
@@ -147,14 +212,14 @@ static sirnn_status server_corr(mm_ws *w)
     return SIRNN_OK;
 }
 
-/* Client: outputs of the bit COTs; acc += (pad + c y) << b. */
+/* Client: outputs of the COTs; acc += (pad + c y) << shift. */
 static sirnn_status client_out(mm_ws *w)
 {
     const mm_ctx *c = w->c;
     const size_t ne = w->ne, d3 = c->d3;
     const uint64_t lmask = sirnn_mask(c->la);
-    for (unsigned b = 0; b < c->mb; b++) {
-        const unsigned lb = c->la - b;
+    for (unsigned b = 0; b < c->nrow; b++) {
+        const unsigned sh = row_shift(c, b), lb = c->la - sh;
         sirnn_status st = sirnn_channel_recv(&w->lane->ch, w->wire, sirnn_pack_size(ne * d3, lb));
         if (st != SIRNN_OK)
             return st;
@@ -166,7 +231,7 @@ static sirnn_status client_out(mm_ws *w)
             uint64_t *acc = c->out + i * d3;
             const uint64_t *y = w->vals + e * d3;
             for (size_t q = 0; q < d3; q++)
-                acc[q] = (acc[q] + ((pad_word(w->pad0, q) + (y[q] & sel)) << b)) & lmask;
+                acc[q] = (acc[q] + ((pad_word(w->pad0, q) + (y[q] & sel)) << sh)) & lmask;
         }
     }
     return SIRNN_OK;
@@ -240,7 +305,8 @@ static void mm_ws_free(mm_ws *w)
     sirnn_arith_zfree(w->A, E * 8);
     sirnn_aiknp_ws_free(&w->ot);
     sirnn_aiknp_ws_free(&w->wot);
-    sirnn_arith_zfree(w->choice, E * 64);
+    sirnn_arith_zfree(w->choice, E * 66);
+    sirnn_arith_zfree(w->cf, E * 4 * 8);
     sirnn_arith_zfree(w->wchoice, E);
     sirnn_lt_ws_delete(w->lt);
     sirnn_arith_zfree(w->cin, E * 8);
@@ -265,7 +331,7 @@ static sirnn_status mm_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
     w.ol = sirnn_ot_lane_get(lane);
     w.server = party->role == SIRNN_SERVER;
     w.nblk = (d3 + 1) / 2;
-    const int need_wrap = c->la > c->m;
+    const int need_wrap = c->la > c->m && c->msb == NULL; /* by a comparison */
     size_t cmp_chunk = 4096;
     unsigned fl = 0;
     if (need_wrap) {
@@ -280,7 +346,8 @@ static sirnn_status mm_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
         E = cmp_chunk;
     w.E = E;
     w.A = sirnn_arith_zalloc(E * 8);
-    w.choice = sirnn_arith_zalloc(E * 64);
+    w.choice = sirnn_arith_zalloc(E * 66);
+    w.cf = sirnn_arith_zalloc(E * 4 * 8);
     w.wchoice = sirnn_arith_zalloc(E);
     w.cin = sirnn_arith_zalloc(E * 8);
     w.wrap = sirnn_arith_zalloc(E);
@@ -289,12 +356,13 @@ static sirnn_status mm_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
     w.pad1 = sirnn_arith_zalloc(w.nblk * sizeof(sirnn_block));
     w.vals = sirnn_arith_zalloc(E * d3 * 8);
     w.wire = sirnn_arith_zalloc(E * d3 * 8 + 64);
-    sirnn_status st = sirnn_aiknp_ws_init(&w.ot, E * c->mb);
+    sirnn_status st = sirnn_aiknp_ws_init(&w.ot, E * c->nrow);
     if (st == SIRNN_OK)
         st = sirnn_aiknp_ws_init(&w.wot, E);
     if (st == SIRNN_OK && (w.A == NULL || w.choice == NULL || w.wchoice == NULL ||
                            w.cin == NULL || w.wrap == NULL || w.rep == NULL ||
-                           w.pad0 == NULL || w.pad1 == NULL || w.vals == NULL || w.wire == NULL))
+                           w.pad0 == NULL || w.pad1 == NULL || w.vals == NULL || w.wire == NULL ||
+                           w.cf == NULL))
         st = SIRNN_ERR_NOMEM;
     /* Lane rows [begin, end): local terms. */
     const uint64_t off = c->sgn && w.server ? (uint64_t)1 << (c->m - 1) : 0;
@@ -325,7 +393,7 @@ static sirnn_status mm_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
         if (!w.server)
             st = client_cols(&w);
         else
-            st = sirnn_aiknp_send_rows(&w.ot, &w.ol->iknp_send, &lane->ch, (size_t)c->mb * ne);
+            st = sirnn_aiknp_send_rows(&w.ot, &w.ol->iknp_send, &lane->ch, (size_t)c->nrow * ne);
         if (st != SIRNN_OK)
             break;
         if (need_wrap) {
@@ -345,9 +413,11 @@ static sirnn_status mm_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
     return st;
 }
 
-sirnn_status sirnn_matmul_clear(sirnn_party *party, size_t d1, size_t d2, size_t d3,
-                                uint64_t *out, const uint64_t *a, const uint64_t *w, unsigned m,
-                                unsigned k, unsigned s, unsigned lout, int is_signed)
+static sirnn_status matmul_clear_common(sirnn_party *party, const char *fn, size_t d1,
+                                       size_t d2, size_t d3, uint64_t *out, const uint64_t *a,
+                                       const uint8_t *msb, int with_msb, const uint64_t *w,
+                                       unsigned m, unsigned k, unsigned s, unsigned lout,
+                                       int is_signed)
 {
     if (party == NULL)
         return SIRNN_ERR_ARG;
@@ -358,10 +428,12 @@ sirnn_status sirnn_matmul_clear(sirnn_party *party, size_t d1, size_t d2, size_t
         (is_signed != 0 && is_signed != 1) || (d2 > 0 && d1 > SIZE_MAX / d2) ||
         (d3 > 0 && d1 > SIZE_MAX / d3) || (d2 > 0 && d3 > SIZE_MAX / 8 / d2) ||
         (n > 0 && out == NULL) || (d1 * d2 > 0 && a == NULL) ||
-        (server && d2 * d3 > 0 && w == NULL))
-        return sirnn_arith_arg(party, "sirnn_matmul_clear",
+        (server && d2 * d3 > 0 && w == NULL) ||
+        (with_msb && d1 * d2 > 0 && (msb == NULL || !sirnn_arith_bits_ok(msb, d1 * d2))))
+        return sirnn_arith_arg(party, fn,
                                "m or k outside 1..64, m + k + ceil(log2 d2) > 64, s or lout out "
-                               "of range, bad signedness, size overflow or NULL array");
+                               "of range, bad signedness, size overflow, NULL array or msb bit "
+                               "not 0/1");
     sirnn_status st = sirnn_party_usable(party);
     if (st != SIRNN_OK || n == 0)
         return st;
@@ -374,11 +446,31 @@ sirnn_status sirnn_matmul_clear(sirnn_party *party, size_t d1, size_t d2, size_t
     /* Only acc mod 2^(s + lout) matters: floor(acc / 2^s) mod 2^lout is
      * the truncate-reduce of acc mod 2^(s + lout). */
     const unsigned lc = s + lout < la ? s + lout : la;
+    const unsigned mb = m < lc ? m : lc;
+    const int m2w = with_msb && lc > m;
     mm_ctx c = {.d1 = d1, .d2 = d2, .d3 = d3, .out = out, .a = a, .w = server ? w : NULL,
-                .m = m, .k = k, .la = lc, .mb = m < lc ? m : lc, .sgn = is_signed};
+                .m = m, .k = k, .la = lc, .mb = mb, .nrow = mb + (m2w ? 2u : 0u),
+                .msb = m2w ? msb : NULL, .sgn = is_signed};
     if ((st = sirnn_batch_run(party, d1, mm_lane, &c)) != SIRNN_OK)
         return st;
     return mm_finish(party, n, out, lc, s, lout);
+}
+
+sirnn_status sirnn_matmul_clear(sirnn_party *party, size_t d1, size_t d2, size_t d3,
+                                uint64_t *out, const uint64_t *a, const uint64_t *w, unsigned m,
+                                unsigned k, unsigned s, unsigned lout, int is_signed)
+{
+    return matmul_clear_common(party, "sirnn_matmul_clear", d1, d2, d3, out, a, NULL, 0, w, m,
+                               k, s, lout, is_signed);
+}
+
+sirnn_status sirnn_matmul_clear_msb(sirnn_party *party, size_t d1, size_t d2, size_t d3,
+                                    uint64_t *out, const uint64_t *a, const uint8_t *msb,
+                                    const uint64_t *w, unsigned m, unsigned k, unsigned s,
+                                    unsigned lout, int is_signed)
+{
+    return matmul_clear_common(party, "sirnn_matmul_clear_msb", d1, d2, d3, out, a, msb, 1, w,
+                               m, k, s, lout, is_signed);
 }
 
 /* ---------------- both operands shared ---------------- */

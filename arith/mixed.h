@@ -23,5 +23,11 @@
 sirnn_status sirnn_shift_run(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
                              const uint8_t *msb, unsigned l, unsigned s, unsigned lout,
                              int is_signed, int div);
+/* The same, also giving sign[n] = boolean shares of bit l - 1 of x (the
+ * MSB of the (l - s)-bit result) from the same network: a prefix at l - 1
+ * bits. Not with msb or div. */
+sirnn_status sirnn_shift_run_sign(sirnn_party *party, size_t n, uint64_t *out, uint8_t *sign,
+                                  const uint64_t *x, const uint8_t *msb, unsigned l, unsigned s,
+                                  unsigned lout, int is_signed, int div);
 
 #endif /* SIRNN_ARITH_MIXED_H */

@@ -39,6 +39,27 @@ sirnn_status sirnn_tr_ext(sirnn_party *party, size_t n, uint64_t *out, const uin
     return sirnn_shift_run(party, n, out, x, NULL, l, s, lout, is_signed != 0, 0);
 }
 
+sirnn_status sirnn_tr_ext_sign(sirnn_party *party, size_t n, uint64_t *out, uint8_t *sign,
+                               const uint64_t *x, unsigned l, unsigned s, unsigned lout,
+                               int is_signed)
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    if (l < 1 || l > 64 || s >= l || lout < l - s || lout > 64 || bad_common(n, out, x, NULL, 0) ||
+        NULL_WITH_N(n, sign))
+        return sirnn_arith_arg(party, "sirnn_tr_ext_sign",
+                               "need 0 <= s < l <= 64, l - s <= lout <= 64, non-NULL arrays");
+    if (l == 1 && lout == 1) { /* the value is its own sign bit: local */
+        sirnn_status st = sirnn_party_usable(party);
+        for (size_t i = 0; st == SIRNN_OK && i < n; i++) {
+            sign[i] = (uint8_t)(x[i] & 1);
+            out[i] = x[i] & 1;
+        }
+        return st;
+    }
+    return sirnn_shift_run_sign(party, n, out, sign, x, NULL, l, s, lout, is_signed != 0, 0);
+}
+
 static sirnn_status shift(sirnn_party *party, const char *fn, size_t n, uint64_t *out,
                           const uint64_t *x, const uint8_t *msb, int with_msb, unsigned l,
                           unsigned s, int is_signed, int div)

@@ -5,7 +5,8 @@
  *
  *   mult    m, k, l (m x k -> l bits, default 16 x 16 -> 32), signed=0/1,
  *           msb=1 (both MSBs known: sirnn_mult_msb)
- *   matmul  d2, d3, bits; n = d1 (server weights in the clear; per row)
+ *   matmul  d2, d3, bits; n = d1 (server weights in the clear; per row),
+ *           msb=1 (A's MSB shares known: sirnn_matmul_clear_msb)
  */
 #include "bench/bench.h"
 
@@ -26,6 +27,9 @@ typedef struct mult_bench {
 
 static sirnn_status mult_call(mult_bench *b, sirnn_party *p, int r, size_t n)
 {
+    if (b->mm && b->msb)
+        return sirnn_matmul_clear_msb(p, n, b->d2, b->d3, b->out[r], b->x[r], b->mx[r],
+                                      r == 0 ? b->y[r] : NULL, b->m, b->k, 0, b->l, (int)b->sgn);
     if (b->mm)
         return sirnn_matmul_clear(p, n, b->d2, b->d3, b->out[r], b->x[r], r == 0 ? b->y[r] : NULL,
                                   b->m, b->k, 0, b->l, (int)b->sgn);
@@ -111,24 +115,27 @@ static int bench_matmul(const bench_params *p, bench_result *r)
     const long long d2 = bench_param_int(p, "d2", 32);
     const long long d3 = bench_param_int(p, "d3", 32);
     const long long bits = bench_param_int(p, "bits", 16);
+    const long long msb = bench_param_int(p, "msb", 0);
     unsigned lg = 0;
     while (d2 > 0 && ((long long)1 << lg) < d2)
         lg++;
     if (d2 < 1 || d3 < 1 || d2 > 4096 || d3 > 4096 || bits < 1 || 2 * bits + lg > 64)
         return 1;
     mult_bench b = {.m = (unsigned)bits, .k = (unsigned)bits, .l = (unsigned)(2 * bits + lg),
-                    .sgn = 1, .mm = 1, .d2 = (size_t)d2, .d3 = (size_t)d3};
+                    .sgn = 1, .msb = msb != 0, .mm = 1, .d2 = (size_t)d2, .d3 = (size_t)d3};
     int rc = run_mult_bench(&b, p, r);
     bench_extra_int(r, "d1", (long long)p->n);
     bench_extra_int(r, "d2", d2);
     bench_extra_int(r, "d3", d3);
     bench_extra_int(r, "bits", bits);
+    if (msb)
+        bench_extra_int(r, "msb", 1);
     return rc;
 }
 
 const bench_kernel bench_group_mult[] = {
     {"mult", "m=16 k=16 l=32 signed=0 msb=0", (size_t)1 << 20, bench_mult},
-    {"matmul", "d2=32 d3=32 bits=16 (n = d1; server weights in the clear; per row)", 1024,
+    {"matmul", "d2=32 d3=32 bits=16 msb=0 (n = d1; server weights in the clear; per row)", 1024,
      bench_matmul},
     {NULL, NULL, 0, NULL},
 };

@@ -267,35 +267,22 @@ sirnn_status sirnn_fg_plan_init(sirnn_fg_plan *p, const sirnn_fg_public *pub)
         if (st == SIRNN_OK)
             st = mm_make(&p->u1, "U1", b, s_u, t[SIRNN_FG_U1], d->rank_u, H, p->s_pre, b);
     }
-    /* U2's output goes to U1 sign-extended to U1's working width (its
-     * value is unchanged), so U1 needs no wrap of its operand. */
-    if (st == SIRNN_OK && d->rank_u > 0 && p->u2.up == 0 && p->u2.lmm == p->u2.lout) {
-        const unsigned lc1 = p->u1.s + p->u1.lmm;
-        if (lc1 > p->u1.m && lc1 + p->u1.k + ceil_log2(p->u1.d2) <= 64) {
-            p->u2.ext = lc1;
-            p->u1.m = lc1;
-        }
-    }
     if (st == SIRNN_OK)
         st = mm_make(&p->fc, "FC", b, p->sh, t[SIRNN_FG_FCW], H, C, p->s_sc, b);
     if (st != SIRNN_OK)
         return st;
-    /* The products that read h take h32 at hw bits when it covers their
-     * working width (no wrap, no comparison); see fg_plan.h. */
-    {
-        sirnn_fg_mm *rd[2] = {d->rank_u == 0 ? &p->u : &p->u2, &p->fc};
-        unsigned hw = 2 * b;
-        for (int i = 0; i < 2; i++)
-            if (rd[i]->s + rd[i]->lmm > hw)
-                hw = rd[i]->s + rd[i]->lmm;
-        int fits = 1;
-        for (int i = 0; i < 2; i++)
-            if (hw + rd[i]->k + ceil_log2(rd[i]->d2) > 64)
-                fits = 0;
-        p->hw = fits ? hw : 2 * b;
-        if (fits)
-            for (int i = 0; i < 2; i++)
-                rd[i]->m = hw;
+    /* The products that read h take h16 with its MSB shares from the
+     * truncation of R; U1 takes U2's output with its MSB shares from U2's
+     * truncation when that truncation produces the output directly. */
+    p->hw = 2 * b;
+    if (d->rank_u == 0)
+        p->u.msb_in = 1;
+    else
+        p->u2.msb_in = 1;
+    p->fc.msb_in = 1;
+    if (d->rank_u > 0 && p->u2.s > 0 && p->u2.up == 0 && p->u2.lmm == p->u2.lout) {
+        p->u2.sign_out = 1;
+        p->u1.msb_in = 1;
     }
     const int need_t[] = {SIRNN_FG_BZ, SIRNN_FG_BH, SIRNN_FG_ZETA, SIRNN_FG_NU, SIRNN_FG_FCB};
     for (size_t i = 0; i < sizeof(need_t) / sizeof(need_t[0]); i++)

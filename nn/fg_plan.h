@@ -15,9 +15,9 @@
  *            truncation, or two (W2 then W1) for a low-rank W   (scale s_pre)
  * per step t, h16 / h32 = h_{t-1} as b-bit / 2b-bit shares (scale sh):
  *   UH     = h16 U^T (or U2 then U1)                         (scale s_pre)
- *            (U2's b-bit output goes to U1 sign-extended to U1's working
- *            width s + lout, in the truncation's flights (sirnn_tr_ext), so
- *            U1 needs no wrap of its operand: no comparison)
+ *            (U2's b-bit output goes to U1 with its MSB shares, from U2's
+ *            truncation (sirnn_tr_ext_sign), so U1 gets the wrap of its
+ *            operand by MSB-to-wrap terms: no comparison)
  *   pre_z  = WX_t + UH + bz',  pre_h = WX_t + UH + bh'       (scale s_pre)
  *   z      = sigmoid(pre_z)                                  (scale sz = b-2)
  *   c      = tanh(pre_h)                                     (scale sc = b-2)
@@ -27,17 +27,19 @@
  *   R      = z * v + 2^sz * P2 mod 2^lr (one signed mult b x 2b -> lr bits,
  *            the MSB of z a public 0; lr - sz <= 2b, so 2^sz P2 mod 2^lr
  *            is local)
- *   h32    = floor(R / 2^s_h) in hw bits (tr_ext), h16 = h32 mod 2^b   (scale sh)
+ *   h32    = floor(R / 2^s_h) in hw bits (tr_ext, with the MSB shares of h),
+ *            h16 = h32 mod 2^b                                 (scale sh)
  * then scores = h16 FC^T + fcb' (scale s_sc) and the argmax: ceil(log2 C)
  * levels, each an MSB of the differences of pairs and one MUX of the
  * (score, index) pairs (ties keep the lower index).
  *
  * floor(R / 2^s_h) always fits b bits (R has lr = b + s_h), so h32 is h16
- * sign-extended: the products that read h (U or U2, and FC) take h32 as an
- * hw-bit operand, hw = max(2b, s + lout of those products) when that fits
- * (else they take h16 at b bits). A product whose operand is at least its
- * working width s + lout needs no wrap of the operand's shares, so no
- * comparison (sirnn_matmul_clear); the result is the same as from h16.
+ * sign-extended. The products that read h (U or U2, and FC) take h16 at b
+ * bits with the MSB shares that the truncation gives in its own flights
+ * (sirnn_tr_ext_sign): sirnn_matmul_clear_msb gets the wrap of the
+ * operand's shares by MSB-to-wrap terms folded into its row COTs, so no
+ * comparison and only b bit COTs (+ 2) per element. The result is the
+ * same as from h32.
  *
  * This is h_t = z (h - zeta c) + (zeta + nu) c, which equals the cell of
  * nn.h: (zeta (1 - z) + nu) c + z h.
@@ -70,9 +72,12 @@ typedef struct sirnn_fg_mm {
     unsigned m, k, s, up, lout;
     unsigned lmm; /* the product's output bits: lout, or la - s < lout when the
                      sum is narrow, then sign-extended to lout (sirnn_sext) */
-    unsigned ext; /* 0, or > lout: the output sign-extended to ext bits in the
-                     truncation's flights (sirnn_tr_ext), the width at which the
-                     next product reads it without a comparison */
+    int msb_in;   /* the operand's MSB shares are known (from the truncation
+                     that produced it): the wrap of its shares by MSB-to-wrap
+                     terms (sirnn_matmul_clear_msb), no comparison */
+    int sign_out; /* the truncation gives the output's MSB shares
+                     (sirnn_tr_ext_sign; set only with s > 0, lmm == lout,
+                     up == 0), for a next product with msb_in */
     size_t d2, d3;
 } sirnn_fg_mm;
 
@@ -84,7 +89,7 @@ typedef struct sirnn_fg_plan {
     /* W x: w (full) or w2 then w1; U h: u, or u2 then u1; the classifier. */
     sirnn_fg_mm w, w1, w2, u, u1, u2, fc;
     unsigned lr, s_h;  /* R is reduced to lr bits and shifted by s_h */
-    unsigned hw;       /* bits of h32 (>= 2b) */
+    unsigned hw;       /* bits of h32 (2b) */
     sirnn_fixfmt f_pre, f_z, f_c; /* sigmoid / tanh formats */
 } sirnn_fg_plan;
 

@@ -30,9 +30,6 @@ static void mm_ref(const sirnn_fg_mm *mm, size_t d1, uint64_t *out, const uint64
     if (mm->up > 0)
         for (size_t i = 0; i < d1 * mm->d3; i++)
             out[i] = (out[i] << mm->up) & mask_of(mm->lout);
-    if (mm->ext > mm->lout)
-        for (size_t i = 0; i < d1 * mm->d3; i++)
-            out[i] = sirnn_ref_sext(out[i], mm->lout, mm->ext);
 }
 
 typedef struct fixed_work {

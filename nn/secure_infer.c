@@ -32,6 +32,7 @@ typedef struct secure_work {
     uint64_t *x, *v, *wx, *h16, *h32, *ur, *uh, *pre, *y, *cc, *pp, *vv, *q;
     uint64_t *val, *idx, *d, *mx, *my, *mo, *out;
     uint8_t *zeros, *sel;
+    uint8_t *hsign, *usign; /* MSB shares of h16 (BH) and of U2's output (B ru) */
     uint64_t *mem;
     size_t nmem;
 } secure_work;
@@ -45,13 +46,15 @@ static sirnn_status work_init(secure_work *sw, const sirnn_fg_plan *p, size_t B)
     memset(sw, 0, sizeof(*sw));
     sw->mem = calloc(total, sizeof(uint64_t));
     sw->nmem = total;
-    sw->zeros = calloc(2 * BH + B * C + 1, 1);
+    sw->zeros = calloc(2 * BH + B * C + BH + B * ru + 1, 1);
     if (sw->mem == NULL || sw->zeros == NULL) {
         free(sw->mem);
         free(sw->zeros);
         return SIRNN_ERR_NOMEM;
     }
     sw->sel = sw->zeros + 2 * BH;
+    sw->hsign = sw->sel + B * C;
+    sw->usign = sw->hsign + BH;
     uint64_t *q = sw->mem;
 #define TAKE(f, cnt) do { sw->f = q; q += (cnt); } while (0)
     TAKE(x, B * T * D);
@@ -87,21 +90,33 @@ static void work_free(secure_work *sw)
     memset(sw, 0, sizeof(*sw));
 }
 
-/* A matrix product of the plan on shares (W the server's), then the local
- * up-shift. */
-static sirnn_status mm_secure(sirnn_party *party, const sirnn_fg_mm *mm, size_t d1,
-                              uint64_t *out, const uint64_t *a, const uint64_t *w)
+/* The product of A by W, truncated by s to lout bits: with the MSB shares
+ * of A (msb, mm->msb_in) or without. */
+static sirnn_status mm_product(sirnn_party *party, const sirnn_fg_mm *mm, size_t d1,
+                               uint64_t *out, const uint64_t *a, const uint8_t *msb,
+                               const uint64_t *w, unsigned s, unsigned lout)
 {
-    if (mm->ext > mm->lout) { /* the plan sets it only with lmm == lout, up == 0 */
+    if (mm->msb_in)
+        return sirnn_matmul_clear_msb(party, d1, mm->d2, mm->d3, out, a, msb, w, mm->m, mm->k,
+                                      s, lout, 1);
+    return sirnn_matmul_clear(party, d1, mm->d2, mm->d3, out, a, w, mm->m, mm->k, s, lout, 1);
+}
+
+/* A matrix product of the plan on shares (W the server's), then the local
+ * up-shift. msb: the MSB shares of a when mm->msb_in; sign gets those of
+ * the output when mm->sign_out. */
+static sirnn_status mm_secure(sirnn_party *party, const sirnn_fg_mm *mm, size_t d1,
+                              uint64_t *out, uint8_t *sign, const uint64_t *a,
+                              const uint8_t *msb, const uint64_t *w)
+{
+    if (mm->sign_out) { /* the plan sets it only with s > 0, lmm == lout, up == 0 */
         const unsigned lc = mm->s + mm->lout;
-        sirnn_status st = sirnn_matmul_clear(party, d1, mm->d2, mm->d3, out, a, w, mm->m,
-                                             mm->k, 0, lc, 1);
+        sirnn_status st = mm_product(party, mm, d1, out, a, msb, w, 0, lc);
         if (st == SIRNN_OK)
-            st = sirnn_tr_ext(party, d1 * mm->d3, out, out, lc, mm->s, mm->ext, 1);
+            st = sirnn_tr_ext_sign(party, d1 * mm->d3, out, sign, out, lc, mm->s, mm->lout, 1);
         return st;
     }
-    sirnn_status st = sirnn_matmul_clear(party, d1, mm->d2, mm->d3, out, a, w, mm->m, mm->k,
-                                         mm->s, mm->lmm, 1);
+    sirnn_status st = mm_product(party, mm, d1, out, a, msb, w, mm->s, mm->lmm);
     if (st == SIRNN_OK && mm->lmm < mm->lout)
         st = sirnn_sext(party, d1 * mm->d3, out, out, mm->lmm, mm->lout);
     if (st == SIRNN_OK && mm->up > 0)
@@ -179,16 +194,17 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
     sirnn_status st;
     /* W x_t for every step at once: rows i*T + t. */
     if (p->d.rank_w == 0) {
-        st = mm_secure(party, &p->w, B * T, sw->wx, sw->x, w->w);
+        st = mm_secure(party, &p->w, B * T, sw->wx, NULL, sw->x, NULL, w->w);
     } else {
-        st = mm_secure(party, &p->w2, B * T, sw->v, sw->x, w->w2);
+        st = mm_secure(party, &p->w2, B * T, sw->v, NULL, sw->x, NULL, w->w2);
         if (st == SIRNN_OK)
-            st = mm_secure(party, &p->w1, B * T, sw->wx, sw->v, w->w1);
+            st = mm_secure(party, &p->w1, B * T, sw->wx, NULL, sw->v, NULL, w->w1);
     }
     if (st != SIRNN_OK)
         return st;
     memset(sw->h16, 0, BH * sizeof(uint64_t));
     memset(sw->h32, 0, BH * sizeof(uint64_t));
+    memset(sw->hsign, 0, BH); /* h_0 = 0: its MSB shares are 0 */
     /* The clear factors of P1, P2 (server). */
     for (size_t e = 0; e < BH; e++) {
         if (server) {
@@ -199,11 +215,11 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
     uint64_t *yc = server ? sw->vv : NULL; /* the server's clear factors, see below */
     for (size_t t = 0; t < T; t++) {
         if (p->d.rank_u == 0) {
-            st = mm_secure(party, &p->u, B, sw->uh, sw->h16, w->u);
+            st = mm_secure(party, &p->u, B, sw->uh, NULL, sw->h16, sw->hsign, w->u);
         } else {
-            st = mm_secure(party, &p->u2, B, sw->ur, sw->h16, w->u2);
+            st = mm_secure(party, &p->u2, B, sw->ur, sw->usign, sw->h16, sw->hsign, w->u2);
             if (st == SIRNN_OK)
-                st = mm_secure(party, &p->u1, B, sw->uh, sw->ur, w->u1);
+                st = mm_secure(party, &p->u1, B, sw->uh, NULL, sw->ur, sw->usign, w->u1);
         }
         if (st != SIRNN_OK)
             return st;
@@ -237,7 +253,7 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
             return st;
         for (size_t e = 0; e < BH; e++)
             sw->q[e] = (sw->q[e] + (sw->cc[BH + e] << p->sz)) & mr;
-        st = sirnn_tr_ext(party, BH, sw->h32, sw->q, p->lr, p->s_h, p->hw, 1);
+        st = sirnn_tr_ext_sign(party, BH, sw->h32, sw->hsign, sw->q, p->lr, p->s_h, p->hw, 1);
         if (st != SIRNN_OK)
             return st;
         for (size_t e = 0; e < BH; e++)
@@ -245,7 +261,7 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
         if (progress != NULL)
             progress(progress_ctx, (unsigned)t + 1, (unsigned)T + 1);
     }
-    st = mm_secure(party, &p->fc, B, sw->val, sw->h16, w->fc);
+    st = mm_secure(party, &p->fc, B, sw->val, NULL, sw->h16, sw->hsign, w->fc);
     if (st != SIRNN_OK)
         return st;
     for (size_t i = 0; i < B; i++)

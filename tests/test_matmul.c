@@ -41,13 +41,14 @@ static int group_teardown(void **state)
 }
 
 typedef struct mmcase {
-    int shared, wrap_only;
+    int shared, wrap_only, with_msb;
     size_t d1, d2, d3;
     unsigned m, k, s, lout;
     int sgn;
     uint64_t *av, *wv;           /* clear A, W */
     uint64_t *a[2], *w[2], *out[2];
     uint8_t *bits[2];
+    uint8_t *msb[2];             /* with_msb: shares of bit m - 1 of A */
     uint64_t sent[2];
 } mmcase;
 
@@ -70,6 +71,9 @@ static int side_run(void *arg)
     else if (c->shared)
         st = sirnn_matmul(s->p, c->d1, c->d2, c->d3, c->out[r], c->a[r], c->w[r], c->m, c->k,
                           c->s, c->lout, c->sgn);
+    else if (c->with_msb)
+        st = sirnn_matmul_clear_msb(s->p, c->d1, c->d2, c->d3, c->out[r], c->a[r], c->msb[r],
+                                    r == 0 ? c->wv : NULL, c->m, c->k, c->s, c->lout, c->sgn);
     else
         st = sirnn_matmul_clear(s->p, c->d1, c->d2, c->d3, c->out[r], c->a[r],
                                 r == 0 ? c->wv : NULL, c->m, c->k, c->s, c->lout, c->sgn);
@@ -105,11 +109,12 @@ static unsigned clog2(size_t v)
     return r;
 }
 
+/* shared: 1 sirnn_matmul, 0 sirnn_matmul_clear, -1 sirnn_matmul_clear_msb. */
 static void run_mm(test_rng *rng, int shared, size_t d1, size_t d2, size_t d3, unsigned m,
                    unsigned k, unsigned s, unsigned lout, int sgn, int extremes, uint64_t *bits)
 {
-    mmcase c = {.shared = shared, .d1 = d1, .d2 = d2, .d3 = d3, .m = m, .k = k, .s = s,
-                .lout = lout, .sgn = sgn};
+    mmcase c = {.shared = shared > 0, .with_msb = shared < 0, .d1 = d1, .d2 = d2, .d3 = d3,
+                .m = m, .k = k, .s = s, .lout = lout, .sgn = sgn};
     const size_t na = d1 * d2 + 1, nw = d2 * d3 + 1, no = d1 * d3 + 1;
     c.av = calloc(na, 8);
     c.wv = calloc(nw, 8);
@@ -119,13 +124,16 @@ static void run_mm(test_rng *rng, int shared, size_t d1, size_t d2, size_t d3, u
         c.a[r] = calloc(na, 8);
         c.w[r] = calloc(nw, 8);
         c.out[r] = calloc(no, 8);
-        assert_true(c.a[r] && c.w[r] && c.out[r]);
+        c.msb[r] = calloc(na, 1);
+        assert_true(c.a[r] && c.w[r] && c.out[r] && c.msb[r]);
     }
     for (size_t i = 0; i + 1 < na; i++) {
         /* extremes: the largest-magnitude products everywhere */
         c.av[i] = extremes ? (sgn ? (uint64_t)1 << (m - 1) : test_mask(m)) : pick(rng, i, m);
         c.a[0][i] = test_rng_next(rng) & test_mask(m);
         c.a[1][i] = (c.av[i] - c.a[0][i]) & test_mask(m);
+        c.msb[0][i] = (uint8_t)(test_rng_next(rng) & 1);
+        c.msb[1][i] = (uint8_t)(c.msb[0][i] ^ ((c.av[i] >> (m - 1)) & 1));
     }
     for (size_t i = 0; i + 1 < nw; i++) {
         c.wv[i] = extremes ? (sgn ? (uint64_t)1 << (k - 1) : test_mask(k)) : pick(rng, i + 3, k);
@@ -148,6 +156,7 @@ static void run_mm(test_rng *rng, int shared, size_t d1, size_t d2, size_t d3, u
         free(c.a[r]);
         free(c.w[r]);
         free(c.out[r]);
+        free(c.msb[r]);
     }
     free(c.av);
     free(c.wv);
@@ -167,6 +176,11 @@ static void test_clear_shapes(void **state)
             const unsigned m = 8 + (unsigned)i, k = 6 + (unsigned)(i % 3);
             const unsigned la = m + k + clog2(shapes[i][1]);
             run_mm(&rng, 0, shapes[i][0], shapes[i][1], shapes[i][2], m, k, 0, la, sgn, 0, NULL);
+            run_mm(&rng, -1, shapes[i][0], shapes[i][1], shapes[i][2], m, k, 0, la, sgn, 0, NULL);
+            if (!test_quick() || i % 3 == 0)
+                run_mm(&rng, -1, shapes[i][0], shapes[i][1], shapes[i][2], m, k,
+                       (unsigned)i % 5 + 1, la - (unsigned)i % 5 - 1 - (unsigned)(i % 2), sgn, 0,
+                       NULL);
             if (!test_quick() || i % 3 == 0)
                 run_mm(&rng, 0, shapes[i][0], shapes[i][1], shapes[i][2], m, k, (unsigned)i % 5 + 1,
                        la - (unsigned)i % 5 - 1 - (unsigned)(i % 2), sgn, 0, NULL);
@@ -177,6 +191,30 @@ static void test_clear_shapes(void **state)
     run_mm(&rng, 0, 2, 3, 2, 1, 1, 0, 4, 1, 1, NULL);
     run_mm(&rng, 0, 2, 2, 3, 31, 32, 0, 64, 1, 1, NULL);
     run_mm(&rng, 0, 2, 2, 3, 62, 1, 63, 1, 0, 0, NULL);
+}
+
+/* sirnn_matmul_clear_msb: the wrap by MSB-to-wrap terms, edge values and
+ * widths (pick() cycles through -1, 2^(m-1), 2^(m-1) - 1 and 0). */
+static void test_clear_msb(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0xa6);
+    for (int sgn = 0; sgn < 2; sgn++) {
+        run_mm(&rng, -1, 3, 4, 5, 16, 16, 0, 34, sgn, 1, NULL);
+        run_mm(&rng, -1, 3, 4, 5, 16, 16, 12, 22, sgn, 1, NULL);
+        run_mm(&rng, -1, 2, 3, 2, 1, 1, 0, 4, sgn, 1, NULL);
+        run_mm(&rng, -1, 2, 3, 2, 1, 1, 0, 4, sgn, 0, NULL);
+        run_mm(&rng, -1, 2, 2, 3, 31, 32, 0, 64, sgn, 1, NULL);
+        run_mm(&rng, -1, 2, 2, 3, 31, 32, 0, 64, sgn, 0, NULL);
+        run_mm(&rng, -1, 2, 2, 3, 62, 1, 63, 1, sgn, 0, NULL);  /* lc = 64 > m */
+        run_mm(&rng, -1, 4, 6, 3, 16, 16, 0, 12, sgn, 0, NULL); /* lc <= m: no wrap */
+        /* the FastGRNN shapes: 16-bit h into U2 (100 -> 35), U2's output into U1 */
+        run_mm(&rng, -1, 1, 100, 35, 16, 16, 12, 16, sgn, 0, NULL);
+        run_mm(&rng, -1, 2, 35, 100, 16, 16, 13, 16, sgn, 0, NULL);
+        for (unsigned m = 2; m <= 20; m += test_quick() ? 9 : 3)
+            run_mm(&rng, -1, 3, 5, 2, m, 9, m / 2, m + 9 + 3 - m / 2, sgn, 0, NULL);
+    }
 }
 
 static void test_shared_shapes(void **state)
@@ -227,6 +265,20 @@ static void test_clear_bits(void **state)
     for (unsigned b = 0; b < 12; b++)
         want += E * (128 + d3 * (12 - b));
     assert_int_equal(got, want);
+    /* With the MSB shares: the same bit COTs plus two M2W COTs per element,
+     * no comparison; with lc <= m exactly the plain product. */
+    for (int sgn = 0; sgn < 2; sgn++) {
+        run_mm(&rng, -1, d1, d2, d3, m, k, 0, la, sgn, 0, &got);
+        want = 2 * E * (128 + d3 * (la - m));
+        for (unsigned b = 0; b < m; b++)
+            want += E * (128 + d3 * (la - b));
+        assert_int_equal(got, want);
+        run_mm(&rng, -1, d1, d2, d3, m, k, 0, 12, sgn, 0, &got);
+        want = 0;
+        for (unsigned b = 0; b < 12; b++)
+            want += E * (128 + d3 * (12 - b));
+        assert_int_equal(got, want);
+    }
 }
 
 static void test_two_lanes(void **state)
@@ -238,6 +290,8 @@ static void test_two_lanes(void **state)
     test_rng_init(&rng, test_seed() ^ 0xa4);
     run_mm(&rng, 0, 5, 7, 3, 12, 9, 3, 18, 1, 0, NULL);
     run_mm(&rng, 0, 1, 7, 3, 12, 9, 0, 24, 0, 0, NULL);
+    run_mm(&rng, -1, 5, 7, 3, 12, 9, 3, 18, 1, 0, NULL);
+    run_mm(&rng, -1, 1, 7, 3, 12, 9, 0, 24, 0, 0, NULL);
     run_mm(&rng, 1, 3, 4, 2, 8, 8, 2, 16, 1, 0, NULL);
     close_pair();
     open_pair(1);
@@ -261,6 +315,23 @@ static void test_bad_args(void **state)
     assert_int_equal(sirnn_matmul_clear(g_srv, 2, 2, 2, NULL, a, w, 8, 8, 0, 17, 0),
                      SIRNN_ERR_ARG);
     assert_int_equal(sirnn_matmul_clear(g_srv, 2, 2, 2, o, a, w, 8, 8, 0, 17, 3), SIRNN_ERR_ARG);
+    uint8_t mb[4] = {0, 1, 0, 1}, mbad[4] = {0, 2, 0, 1};
+    assert_int_equal(sirnn_matmul_clear_msb(NULL, 2, 2, 2, o, a, mb, w, 8, 8, 0, 17, 0),
+                     SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul_clear_msb(g_srv, 2, 2, 2, o, a, NULL, w, 8, 8, 0, 17, 0),
+                     SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul_clear_msb(g_srv, 2, 2, 2, o, a, mbad, w, 8, 8, 0, 17, 0),
+                     SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul_clear_msb(g_srv, 2, 2, 2, o, a, mb, w, 32, 32, 0, 64, 0),
+                     SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul_clear_msb(g_srv, 2, 2, 2, o, a, mb, NULL, 8, 8, 0, 17, 0),
+                     SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul_clear_msb(g_srv, 2, 2, 2, o, a, mb, w, 8, 8, 4, 14, 0),
+                     SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul_clear_msb(g_srv, 2, 2, 2, o, a, mb, w, 8, 8, 0, 17, 2),
+                     SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul_clear_msb(g_srv, 0, 3, 2, NULL, NULL, NULL, w, 8, 8, 0, 17, 0),
+                     SIRNN_OK);
     assert_int_equal(sirnn_matmul(g_srv, 2, 2, 2, o, a, NULL, 8, 8, 0, 17, 0), SIRNN_ERR_ARG);
     assert_int_equal(sirnn_matmul(g_srv, 2, 2, 2, o, NULL, w, 8, 8, 0, 17, 0), SIRNN_ERR_ARG);
     assert_int_equal(sirnn_matmul(g_srv, 0, 0, 0, NULL, NULL, NULL, 8, 8, 0, 16, 0), SIRNN_OK);
@@ -269,6 +340,7 @@ static void test_bad_args(void **state)
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0xa5);
     run_mm(&rng, 0, 2, 2, 2, 8, 8, 0, 17, 1, 0, NULL);
+    run_mm(&rng, -1, 2, 2, 2, 8, 8, 0, 17, 1, 0, NULL);
 }
 
 int main(void)
@@ -277,6 +349,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clear_shapes),
         cmocka_unit_test(test_shared_shapes),
+        cmocka_unit_test(test_clear_msb),
         cmocka_unit_test(test_clear_bits),
         cmocka_unit_test(test_two_lanes),
         cmocka_unit_test(test_bad_args),

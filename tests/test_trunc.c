@@ -8,7 +8,7 @@
 #include "tests/mixed_common.h"
 
 typedef enum { T_TR, T_TREXT_U, T_TREXT_S, T_LRS, T_ARS, T_LRS_MSB, T_ARS_MSB, T_DIV, T_DIV_MSB,
-               T_KINDS } tr_kind;
+               T_TREXT_SIGN, T_KINDS } tr_kind;
 
 typedef struct tcase {
     tr_kind kind;
@@ -17,6 +17,7 @@ typedef struct tcase {
     int alias;
     uint64_t *x[2], *out[2];
     uint8_t *msb[2];
+    uint8_t *sign[2]; /* T_TREXT_SIGN: shares of bit l - 1 of x */
 } tcase;
 
 static sirnn_status tr_call(void *vctx, sirnn_party *p, int r)
@@ -43,6 +44,8 @@ static sirnn_status tr_call(void *vctx, sirnn_party *p, int r)
         return sirnn_divpow2(p, c->n, out, x, c->l, c->s);
     case T_DIV_MSB:
         return sirnn_divpow2_msb(p, c->n, out, x, c->msb[r], c->l, c->s);
+    case T_TREXT_SIGN:
+        return sirnn_tr_ext_sign(p, c->n, out, c->sign[r], x, c->l, c->s, c->lout, 1);
     default:
         return SIRNN_ERR_ARG;
     }
@@ -52,7 +55,7 @@ static unsigned out_width(tr_kind k, unsigned l, unsigned s, unsigned lout)
 {
     if (k == T_TR)
         return l - s;
-    if (k == T_TREXT_U || k == T_TREXT_S)
+    if (k == T_TREXT_U || k == T_TREXT_S || k == T_TREXT_SIGN)
         return lout;
     return l;
 }
@@ -65,6 +68,7 @@ static uint64_t ref(tr_kind k, uint64_t x, unsigned l, unsigned s, unsigned lout
     case T_TREXT_U:
         return sirnn_ref_tr_ext(x, l, s, lout, 0);
     case T_TREXT_S:
+    case T_TREXT_SIGN:
         return sirnn_ref_tr_ext(x, l, s, lout, 1);
     case T_LRS:
     case T_LRS_MSB:
@@ -82,10 +86,73 @@ static unsigned umax(unsigned a, unsigned b)
     return a > b ? a : b;
 }
 
+/* The wide segments of sirnn_tr_ext_sign: a power-of-two count q of
+ * blocks (the largest not above ceil(v / 4)) of balanced widths. */
+static unsigned wide_segment(mc_net *m, unsigned v, int need_p)
+{
+    unsigned q = 1;
+    while (2 * q <= (v + 3) / 4)
+        q *= 2;
+    const unsigned L = mc_log2c(q);
+    for (unsigned j = 0; j < q; j++) {
+        const unsigned w = v / q + (j < v % q ? 1 : 0);
+        const unsigned b = (need_p || j > 0) ? 2 : 1;
+        if (w == 1)
+            m->ik_leaves++;
+        else
+            m->kk_leaves++;
+        m->leaf_msg_bits[m->nleaf++] = (w == 1 ? 2u : 1u << w) * b;
+    }
+    if (need_p) {
+        m->pairs += q - 1;
+    } else {
+        m->singles += L;
+        m->pairs += q - 1 - L;
+    }
+    return L;
+}
+
+/* sirnn_tr_ext_sign: the prefix of [0, s), [s, l - 1) and, when the wrap
+ * is needed, [l - 1, l); the sign is the carry at l - 1 (no B2A). */
+static uint64_t sign_model(unsigned l, unsigned s, unsigned lout, uint64_t n,
+                           uint64_t *flights)
+{
+    mc_net m;
+    memset(&m, 0, sizeof(m));
+    if (l == 1 && lout == 1) {
+        *flights = 0;
+        return 0;
+    }
+    const int wneed = lout > l - s;
+    unsigned d = 0, nseg = 0;
+    if (s > 0) {
+        d = wide_segment(&m, s, 0);
+        mc_b2a(&m, lout);
+        nseg++;
+    }
+    if (l - 1 > s) {
+        const unsigned d1 = wide_segment(&m, l - 1 - s, nseg > 0);
+        d = nseg > 0 ? umax(d, d1) + 1 : d1;
+        m.singles += nseg > 0;
+        nseg++;
+    }
+    if (wneed) {
+        wide_segment(&m, 1, nseg > 0);
+        mc_b2a(&m, lout - (l - s));
+        d = nseg > 0 ? d + 1 : 0;
+        m.singles += nseg > 0;
+    }
+    m.levels = d;
+    *flights = mc_net_flights(&m);
+    return mc_net_bytes(&m, n);
+}
+
 /* Bytes (and flights) of one single-chunk, single-lane call. */
 static uint64_t tr_model(tr_kind k, unsigned l, unsigned s, unsigned lout, uint64_t n,
                          uint64_t *flights)
 {
+    if (k == T_TREXT_SIGN)
+        return sign_model(l, s, lout, n, flights);
     mc_net m;
     memset(&m, 0, sizeof(m));
     const int msb = k == T_LRS_MSB || k == T_ARS_MSB || k == T_DIV_MSB;
@@ -154,7 +221,8 @@ static uint64_t tr_check(test_rng *rng, tr_kind k, size_t n, unsigned l, unsigne
         c.x[r] = calloc(n + 1, sizeof(uint64_t));
         c.out[r] = calloc(n + 1, sizeof(uint64_t));
         c.msb[r] = calloc(n + 1, 1);
-        assert_true(c.x[r] && c.out[r] && c.msb[r]);
+        c.sign[r] = calloc(n + 1, 1);
+        assert_true(c.x[r] && c.out[r] && c.msb[r] && c.sign[r]);
     }
     mc_values(rng, x, n, l);
     /* Values whose low s bits are zero (exact divisions). */
@@ -177,11 +245,15 @@ static uint64_t tr_check(test_rng *rng, tr_kind k, size_t n, unsigned l, unsigne
             fail_msg("kind %d l %u s %u lout %u i %zu x %llx: got %llx want %llx", (int)k, l, s,
                      lout, i, (unsigned long long)x[i], (unsigned long long)got,
                      (unsigned long long)want);
+        if (k == T_TREXT_SIGN && (c.sign[0][i] ^ c.sign[1][i]) != mb[i])
+            fail_msg("sign l %u s %u lout %u i %zu x %llx: got %d", l, s, lout, i,
+                     (unsigned long long)x[i], c.sign[0][i] ^ c.sign[1][i]);
     }
     for (int r = 0; r < 2; r++) {
         free(c.x[r]);
         free(c.out[r]);
         free(c.msb[r]);
+        free(c.sign[r]);
     }
     free(x);
     free(mb);
@@ -213,10 +285,12 @@ static void test_trunc_params(void **state)
     for (size_t i = 0; i < np; i++)
         for (int k = 0; k < T_KINDS; k++) {
             const unsigned l = pts[i][0], s = pts[i][1];
-            if ((k == T_TR || k == T_TREXT_U || k == T_TREXT_S) && s >= l)
+            if ((k == T_TR || k == T_TREXT_U || k == T_TREXT_S || k == T_TREXT_SIGN) && s >= l)
                 continue;
             const unsigned lout = l - s + (k == T_TREXT_S ? (64 - (l - s)) / 2 : 3 < 64 - (l - s) ? 3 : 0);
             check_point(&rng, (tr_kind)k, n, l, s, lout, (int)((i + (unsigned)k) % 2));
+            if (k == T_TREXT_SIGN) /* without the wrap: lout = l - s */
+                check_point(&rng, (tr_kind)k, n, l, s, l - s, (int)(i % 2));
         }
 }
 
@@ -248,11 +322,14 @@ static void test_trunc_bits(void **state)
         uint64_t bits, flights;
     } pin[] = {{T_TR, 32, 12, 1291, 5},      {T_TR, 16, 8, 843, 4},
                {T_LRS, 32, 12, 4142, 7},     {T_ARS, 32, 12, 4142, 7},
-               {T_ARS_MSB, 32, 12, 1702, 5}, {T_DIV, 32, 12, 5825, 8}};
+               {T_ARS_MSB, 32, 12, 1702, 5}, {T_DIV, 32, 12, 5825, 8},
+               /* FastGRNN's h (lout 32) and U2's output (lout 16) */
+               {T_TREXT_SIGN, 44, 28, 5194, 7}, {T_TREXT_SIGN, 33, 17, 3987, 6}};
+    const unsigned pin_lout[] = {0, 0, 0, 0, 0, 0, 32, 16};
     for (size_t i = 0; i < sizeof(pin) / sizeof(pin[0]); i++) {
         /* A chunk-sized batch: the model's chunk for this plan. */
         const size_t n = 256;
-        const uint64_t b = tr_check(&rng, pin[i].k, n, pin[i].l, pin[i].s, 0, 0, &fl);
+        const uint64_t b = tr_check(&rng, pin[i].k, n, pin[i].l, pin[i].s, pin_lout[i], 0, &fl);
         (void)tr_model(pin[i].k, pin[i].l, pin[i].s, 0, n, &mfl);
         if (b * 8 != pin[i].bits * n || fl != pin[i].flights)
             fail_msg("kind %d (%u,%u): %.3f bits (pinned %llu), %llu flights (pinned %llu)",
@@ -297,6 +374,12 @@ static void test_trunc_bad_args(void **state)
     assert_int_equal(sirnn_divpow2(g_srv, 2, o, NULL, 16, 3), SIRNN_ERR_ARG);
     assert_int_equal(sirnn_divpow2_msb(g_srv, 2, o, x, b, 16, 3), SIRNN_ERR_ARG);
     assert_int_equal(sirnn_divpow2(g_srv, 2, o, x, 16, 17), SIRNN_ERR_ARG);
+    uint8_t sg[2];
+    assert_int_equal(sirnn_tr_ext_sign(NULL, 2, o, sg, x, 32, 12, 20, 1), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_tr_ext_sign(g_srv, 2, o, NULL, x, 32, 12, 20, 1), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_tr_ext_sign(g_srv, 2, o, sg, x, 32, 12, 19, 1), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_tr_ext_sign(g_srv, 2, o, sg, x, 32, 32, 20, 1), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_tr_ext_sign(g_srv, 2, NULL, sg, x, 32, 12, 20, 1), SIRNN_ERR_ARG);
     sirnn_party_stats(g_srv, &after);
     assert_int_equal(after.bytes_sent, before.bytes_sent);
 }

@@ -369,8 +369,8 @@ SIRNN_API sirnn_status sirnn_mult_clear(sirnn_party *party, size_t n, uint64_t *
  * (the truncate-reduce of it is the result), so the whole product runs in
  * lc bits: the COT of bit b carries the row mod 2^(lc - b), bits b >= lc
  * need none, and when m >= lc the wrap of A (a multiple of 2^m) vanishes
- * mod 2^lc, so there is no comparison (pass A sign-extended to lc bits
- * to save the wrap's flights). Bits, per element of A (E = d1 d2 of
+ * mod 2^lc, so there is no comparison (pass A sign-extended to lc bits,
+ * or use sirnn_matmul_clear_msb, to save the wrap's flights). Bits, per element of A (E = d1 d2 of
  * them), chunks of multiples of 128: sum over b < min(m, lc) of
  * (128 + d3 (lc - b)), plus, when lc > m, millionaire(m) + 128 +
  * d3 (lc - m); then sirnn_tr(lc, s) on d1 d3 values. Flights:
@@ -388,6 +388,31 @@ SIRNN_API sirnn_status sirnn_matmul_clear(sirnn_party *party, size_t d1, size_t 
                                           uint64_t *out, const uint64_t *a, const uint64_t *w,
                                           unsigned m, unsigned k, unsigned s, unsigned lout,
                                           int is_signed);
+/*
+ * sirnn_matmul_clear when msb[d1*d2] holds boolean shares of bit m - 1 of
+ * each A element (its sign when signed), e.g. from the truncation that
+ * produced A: the same result (sirnn_ref_matmul, bit for bit), with the
+ * wrap of A's shares from MSB-to-wrap folded into the row COTs instead of a
+ * comparison, so A is read at its own m bits. With m0, m1 the shares' top
+ * bits and b0 ^ b1 = msb(A') (A' = A + sgn 2^(m-1)), the wrap is
+ * c00 + c10 m1 + c01 b1 + c11 m1 b1 over the integers, the c's a function
+ * of the server's (m0, b0): the COT of bit m - 1 carries (1 - 2 c10) W[j]
+ * instead of W[j], two more COTs (client choices b1 and m1 b1) carry
+ * -c01 W[j] and -c11 W[j] mod 2^(lc - m), and -2^m c00 W[j] is local.
+ * Bits per element of A (E = d1 d2): sum over b < min(m, lc) of
+ * (128 + d3 (lc - b)), plus, when lc > m, 2 (128 + d3 (lc - m)); then
+ * sirnn_tr(lc, s) on d1 d3 values (per lane, the client's columns are
+ * 16 round128(nrow n_E) bytes per chunk, nrow = min(m, lc) + 2 [lc > m],
+ * and the server sends one packed vector of n_E d3 values per row).
+ * Flights: 2 (the client's columns, the server's corrections), plus
+ * sirnn_tr's: no comparison. With lc <= m it is sirnn_matmul_clear (msb
+ * is checked, not used). msb is secret; it may not be NULL when d1 d2 > 0.
+ */
+SIRNN_API sirnn_status sirnn_matmul_clear_msb(sirnn_party *party, size_t d1, size_t d2,
+                                              size_t d3, uint64_t *out, const uint64_t *a,
+                                              const uint8_t *msb, const uint64_t *w, unsigned m,
+                                              unsigned k, unsigned s, unsigned lout,
+                                              int is_signed);
 SIRNN_API sirnn_status sirnn_matmul(sirnn_party *party, size_t d1, size_t d2, size_t d3,
                                     uint64_t *out, const uint64_t *a, const uint64_t *b,
                                     unsigned m, unsigned k, unsigned s, unsigned lout,
@@ -471,6 +496,31 @@ SIRNN_API sirnn_status sirnn_tr(sirnn_party *party, size_t n, uint64_t *out, con
 SIRNN_API sirnn_status sirnn_tr_ext(sirnn_party *party, size_t n, uint64_t *out,
                                     const uint64_t *x, unsigned l, unsigned s, unsigned lout,
                                     int is_signed);
+/*
+ * sirnn_tr_ext (signed or not) that also gives sign[n], boolean shares of
+ * bit l - 1 of x (the MSB of the (l - s)-bit result; its sign when signed),
+ * for a following sirnn_matmul_clear_msb / sirnn_mult_msb / *_ext_msb.
+ * One carry network: a prefix over the segments [0, s), [s, l - 1) and,
+ * when lout > l - s (the wrap of all l bits is needed), the 1-bit top
+ * block [l - 1, l); the sign is the carry at l - 1 XOR the shares' bits
+ * l - 1 (boolean, no B2A). The segments here are cut into a power-of-two
+ * count q of blocks, the largest q <= ceil(v / 4), of balanced widths (at
+ * most 8 bits, the wider ones lowest; a w-bit block is one 1-of-2^w OT of
+ * 256 + 2^w b bits), so the network is no deeper than sirnn_tr_ext's.
+ * Per element: the leaves and nodes by the section's rules ([0, s) needs
+ * only g; [s, l - 1) and the top bit also p; the two prefix nodes are
+ * single), then the B2As: 127 + lout for the carry (s >= 1) and 127 +
+ * lout - l + s for the wrap (when >= 2 bits). (44, 28, 32): [0, 28) 4
+ * blocks of 7 (384 + 3*512 + 2*148 + 278), [28, 43) 4,4,4,3 (3*288 + 272 +
+ * 3*278), 148, the top bit 132, 148, 159 + 143 = 5194 bits, 7 flights;
+ * (33, 17, 16): 5,4,4,4 (288 + 3*288 + 2*148 + 278), [17, 32) 1970, 148,
+ * 143 = 3987 bits, 6 flights. Flights: 3 + the depth (2 + depth without
+ * B2A). l = 1 with lout = 1 is local. sign cannot alias x or out (other
+ * types); out may alias x.
+ */
+SIRNN_API sirnn_status sirnn_tr_ext_sign(sirnn_party *party, size_t n, uint64_t *out,
+                                         uint8_t *sign, const uint64_t *x, unsigned l,
+                                         unsigned s, unsigned lout, int is_signed);
 /*
  * Logical right shift in the same ring, 0 <= s <= l <= 64: out = x >> s =
  * (x0 >> s) + (x1 >> s) + c - 2^(l-s)*w mod 2^l with c = wrap(low s bits)

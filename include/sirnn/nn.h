@@ -310,21 +310,24 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  * model's public description, or refused with a reason); then the client
  * shares its quantised inputs, and every step of the plan above runs for
  * the whole batch at once: W x_t for all steps in one matrix product,
- * then per step U h (sirnn_matmul_clear), both activations in one
+ * then per step U h (sirnn_matmul_clear_msb: h and U2's output at their
+ * own b bits, with the MSB shares their truncations give), both
+ * activations in one
  * sirnn_sigmoid call, c [zeta, zeta + nu] (sirnn_mult_clear, the server's
  * operand), z v + 2^sz P2 (sirnn_mult_msb, z's sign a public 0) and the
- * rescaling of h (sirnn_tr_ext); the classifier; the argmax (per level one
+ * rescaling of h (sirnn_tr_ext_sign); the classifier; the argmax (per level one
  * sirnn_msb and one sirnn_mux2); the reveal to the client. So the flights
  * of a batch do not depend on n, and the result equals
  * sirnn_fastgrnn_predict_fixed exactly.
  *
  * Costs (one lane, both parties, measured): Google-30 shape (input 32,
  * hidden 100, ranks 16 / 35, 99 steps, 16 bits; `sirnn-bench fastgrnn`):
- * 200 MB and 8,141 flights per sequence, about 1 s at B = 1; 194 MB and
- * 0.25 s per sequence at B = 16. Per step at B = 1: U2 and U1 products 11
- * flights each, the sigmoid 39 (about 33 kbit per value, 2H values: over
- * 40% of the bytes), mult_clear 6, mult 7, tr_ext 7. The shipped
- * Fashion-MNIST model (H = 32, 28 steps): 15.6 MB per image. Flights per
+ * 139.5 MB and 4,870 flights per sequence, about 0.5 s at B = 1; 136.8 MB
+ * and about 0.17 s per sequence at B = 16. The sigmoid is about a third
+ * of the bytes; the U2 and U1 products read their 16-bit operands with
+ * the MSB shares of the truncations that made them (2 flights each, no
+ * comparison). The shipped Fashion-MNIST model (H = 32, 28 steps): 13.8 MB
+ * per image. Flights per
  * batch do not grow with n until the sub-protocols' chunks (a few
  * thousand values) split a step.
  *
