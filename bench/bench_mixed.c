@@ -13,21 +13,15 @@
  *   msnzb         l (default 32), d (default 8), li (index bits, default l);
  *                 both outputs (one-hot and index)
  *
- * Setup (handshake, base OTs, one warm-up call) is outside the figures.
- * bits_per_op counts both directions over the timed runs; rounds is the sum
- * of both parties' flights in one extra call with n = 1, after both parties
- * exchanged one byte on every lane.
+ * Measured with bench_two_party() (bench/bench_2pc.c).
  */
 #include "bench/bench.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sirnn/arith.h"
-#include "sirnn/ot.h"
 #include "sirnn/party.h"
-#include "net/party_internal.h"
 
 typedef enum mixed_kernel {
     K_ZEXT, K_SEXT, K_TR, K_LRS, K_ARS, K_DIV, K_LUT, K_DIGDEC, K_MSNZB
@@ -37,11 +31,8 @@ typedef struct mixed_bench {
     mixed_kernel kern;
     size_t n;
     unsigned m, l, s, d, li, msb_known;
-    unsigned threads, runs;
     uint64_t *x[2], *out[2], *table;
     uint8_t *msb[2];
-    pthread_barrier_t barrier;
-    double *times;
 } mixed_bench;
 
 static sirnn_status mixed_call(mixed_bench *b, sirnn_party *p, int r, size_t n)
@@ -76,58 +67,6 @@ static sirnn_status mixed_call(mixed_bench *b, sirnn_party *p, int r, size_t n)
     return SIRNN_ERR_ARG;
 }
 
-typedef struct side_arg {
-    mixed_bench *b;
-    sirnn_party *p;
-    int r;
-    sirnn_stats stats[3];
-    sirnn_status st;
-} side_arg;
-
-static sirnn_status lane_sync(sirnn_party *p)
-{
-    uint8_t byte = 0;
-    for (unsigned i = 0; i < p->nlanes; i++) {
-        sirnn_channel *ch = &p->lanes[i].ch;
-        sirnn_status st = sirnn_channel_send(ch, &byte, 1);
-        if (st == SIRNN_OK)
-            st = sirnn_channel_recv(ch, &byte, 1);
-        if (st != SIRNN_OK)
-            return st;
-    }
-    return SIRNN_OK;
-}
-
-static void *mixed_side(void *arg)
-{
-    side_arg *a = arg;
-    mixed_bench *b = a->b;
-    sirnn_status st = sirnn_ot_setup(a->p);
-    if (st == SIRNN_OK)
-        st = mixed_call(b, a->p, a->r, b->n);
-    sirnn_party_stats(a->p, &a->stats[0]);
-    for (unsigned run = 0; run < b->runs; run++) {
-        pthread_barrier_wait(&b->barrier);
-        double t0 = bench_now_ns();
-        if (st == SIRNN_OK)
-            st = mixed_call(b, a->p, a->r, b->n);
-        pthread_barrier_wait(&b->barrier);
-        if (a->r == 0)
-            b->times[run] = bench_now_ns() - t0;
-    }
-    sirnn_party_stats(a->p, &a->stats[1]);
-    if (st == SIRNN_OK)
-        st = lane_sync(a->p);
-    sirnn_stats synced;
-    sirnn_party_stats(a->p, &synced);
-    a->stats[1].flights = synced.flights;
-    if (st == SIRNN_OK)
-        st = mixed_call(b, a->p, a->r, 1);
-    sirnn_party_stats(a->p, &a->stats[2]);
-    a->st = st;
-    return NULL;
-}
-
 static void free_buffers(mixed_bench *b)
 {
     for (int r = 0; r < 2; r++) {
@@ -136,7 +75,6 @@ static void free_buffers(mixed_bench *b)
         free(b->msb[r]);
     }
     free(b->table);
-    free(b->times);
 }
 
 static int alloc_buffers(mixed_bench *b)
@@ -144,9 +82,8 @@ static int alloc_buffers(mixed_bench *b)
     const size_t n = b->n;
     const size_t outs = b->kern == K_DIGDEC ? (b->l + b->d - 1) / b->d : 1;
     uint64_t s = 0x9e3779b97f4a7c15ULL;
-    b->times = calloc(b->runs, sizeof(double));
     b->table = calloc((size_t)1 << (b->m <= 8 ? b->m : 1), sizeof(uint64_t));
-    if (b->times == NULL || b->table == NULL)
+    if (b->table == NULL)
         return -1;
     for (int r = 0; r < 2; r++) {
         b->x[r] = malloc(n * sizeof(uint64_t));
@@ -165,47 +102,15 @@ static int alloc_buffers(mixed_bench *b)
     return 0;
 }
 
+static int mixed_bench_call(void *ctx, sirnn_party *party, int role, size_t n)
+{
+    return mixed_call(ctx, party, role, n);
+}
+
 static int run_mixed_bench(mixed_bench *b, const bench_params *p, bench_result *r)
 {
     b->n = p->n;
-    b->threads = p->threads;
-    b->runs = p->runs;
-    if (b->n == 0 || alloc_buffers(b) != 0) {
-        free_buffers(b);
-        return 1;
-    }
-    sirnn_config cfg = sirnn_config_default();
-    cfg.threads = b->threads;
-    cfg.timeout_ms = 300000;
-    sirnn_party *srv = NULL, *cli = NULL;
-    if (bench_tcp_pair(&srv, &cli, &cfg) != 0) {
-        free_buffers(b);
-        return 2;
-    }
-    int rc = 0;
-    pthread_t th;
-    pthread_barrier_init(&b->barrier, NULL, 2);
-    side_arg s0 = {.b = b, .p = srv, .r = 0}, s1 = {.b = b, .p = cli, .r = 1};
-    if (pthread_create(&th, NULL, mixed_side, &s1) != 0) {
-        rc = 3;
-    } else {
-        mixed_side(&s0);
-        pthread_join(th, NULL);
-        if (s0.st != SIRNN_OK || s1.st != SIRNN_OK)
-            rc = 4;
-    }
-    if (rc == 0) {
-        const double ops = (double)b->n * b->runs;
-        const uint64_t bytes = (s0.stats[1].bytes_sent - s0.stats[0].bytes_sent) +
-                               (s1.stats[1].bytes_sent - s1.stats[0].bytes_sent);
-        r->ns_per_op = bench_median(b->times, b->runs) / (double)b->n;
-        r->bits_per_op = 8.0 * (double)bytes / ops;
-        r->rounds = (double)((s0.stats[2].flights - s0.stats[1].flights) +
-                             (s1.stats[2].flights - s1.stats[1].flights));
-    }
-    pthread_barrier_destroy(&b->barrier);
-    sirnn_party_free(srv);
-    sirnn_party_free(cli);
+    int rc = b->n == 0 || alloc_buffers(b) != 0 ? 1 : bench_two_party(p, mixed_bench_call, b, r);
     free_buffers(b);
     return rc;
 }
