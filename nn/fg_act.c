@@ -3,7 +3,8 @@
  * and c = tanh(pre_h) = 2 sigmoid(2 pre_h) - 1, one sirnn_sigmoid call over
  * both halves (one set of flights per step instead of two). pre_h is
  * doubled locally (the plan keeps a bit of headroom for it); c = 2 y - 1
- * is local too (party 0 subtracts the public 1).
+ * is local too; the secure version leaves g = sigmoid(2 pre_h) for the
+ * caller, whose products read g (MSB a public 0) rather than c.
  */
 #include <stdlib.h>
 
@@ -25,8 +26,7 @@ static void inputs(const sirnn_fg_plan *p, size_t n, uint64_t *in, const uint64_
     }
 }
 
-/* c = 2 y - 1 on the second half; `one` is 2^sz on party 0 (or in the
- * clear), 0 on party 1. */
+/* c = 2 g - 1 on the second half (one = 2^sz). */
 static void outputs(const sirnn_fg_plan *p, size_t n, uint64_t *y, uint64_t one)
 {
     for (size_t i = 0; i < n; i++)
@@ -63,7 +63,5 @@ sirnn_status sirnn_fg_act_secure(struct sirnn_party *party, const sirnn_fg_plan 
     inputs(p, n, in, pre);
     sirnn_status st = sirnn_sigmoid(party, 2 * n, y, in, p->f_pre, p->f_z);
     free(in);
-    if (st == SIRNN_OK)
-        outputs(p, n, y, sirnn_party_role(party) == SIRNN_SERVER ? (uint64_t)1 << p->sz : 0);
-    return st;
+    return st; /* the caller forms c = 2 g - 2^sz where it needs it */
 }

@@ -131,11 +131,12 @@ sirnn_status sirnn_fg_fixed_run(const sirnn_fg_plan *p, const sirnn_fg_weights *
 /*
  * The activations of one step, for n (image, unit) pairs at once: pre[0..n)
  * holds pre_z and pre[n..2n) pre_h (b-bit, scale s_pre); y[0..n) gets
- * z = sigmoid(pre_z) and y[n..2n) c = tanh(pre_h) (b-bit, scale b - 2).
- * tanh(x) = 2 sigmoid(2x) - 1, so both are one sigmoid over 2n values
- * (pre_h doubled locally), and the secure version is one call. y must
- * not alias pre. _ref is the cleartext model, _secure the protocol
- * (shares in and out).
+ * z = sigmoid(pre_z) (b-bit, scale b - 2). tanh(x) = 2 sigmoid(2x) - 1,
+ * so both are one sigmoid over 2n values (pre_h doubled locally), and the
+ * secure version is one call. y[n..2n) gets c = tanh(pre_h) from _ref
+ * (the cleartext model) and g = sigmoid(2 pre_h), c = 2 g - 2^(b-2), from
+ * _secure (shares in and out), whose caller multiplies g rather than c
+ * because g's MSB is a public 0. y must not alias pre.
  */
 sirnn_status sirnn_fg_act_ref(const sirnn_fg_plan *p, size_t n, uint64_t *y,
                               const uint64_t *pre);

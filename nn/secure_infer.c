@@ -29,7 +29,7 @@ static uint64_t mask_of(unsigned l)
 /* ---- the protocol ---------------------------------------------------------- */
 
 typedef struct secure_work {
-    uint64_t *x, *v, *wx, *h16, *h32, *ur, *uh, *pre, *y, *cc, *pp, *vv, *q;
+    uint64_t *x, *v, *wx, *h16, *h32, *ur, *uh, *pre, *y, *cc, *q;
     uint64_t *val, *idx, *d, *mx, *my, *mo, *out;
     uint8_t *zeros, *sel;
     uint8_t *hsign, *usign; /* MSB shares of h16 (BH) and of U2's output (B ru) */
@@ -41,7 +41,7 @@ static sirnn_status work_init(secure_work *sw, const sirnn_fg_plan *p, size_t B)
 {
     const size_t T = p->d.steps, D = p->d.input, H = p->d.hidden, C = p->d.classes;
     const size_t rw = p->d.rank_w, ru = p->d.rank_u, BH = B * H;
-    const size_t total = B * T * (D + rw + H) + 2 * BH + B * ru + BH + 2 * BH * 6 +
+    const size_t total = B * T * (D + rw + H) + 2 * BH + B * ru + BH + 2 * BH * 4 +
                          2 * B * C + B * C + 3 * 2 * B * C + B * (C + 1);
     memset(sw, 0, sizeof(*sw));
     sw->mem = calloc(total, sizeof(uint64_t));
@@ -67,8 +67,6 @@ static sirnn_status work_init(secure_work *sw, const sirnn_fg_plan *p, size_t B)
     TAKE(pre, 2 * BH);
     TAKE(y, 2 * BH);
     TAKE(cc, 2 * BH);
-    TAKE(pp, 2 * BH);
-    TAKE(vv, 2 * BH);
     TAKE(q, 2 * BH);
     TAKE(val, B * C);
     TAKE(idx, B * C);
@@ -185,9 +183,9 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
                                void *progress_ctx)
 {
     const size_t T = p->d.steps, H = p->d.hidden, C = p->d.classes, BH = B * H;
-    const unsigned b = p->b, b2 = 2 * b;
+    const unsigned b = p->b;
     const int server = sirnn_party_role(party) == SIRNN_SERVER;
-    const uint64_t mb = mask_of(b), m2 = mask_of(b2), mr = mask_of(p->lr);
+    const uint64_t mb = mask_of(b), mr = mask_of(p->lr);
     const sirnn_fg_weights none = {0};
     if (w == NULL)
         w = &none;
@@ -205,14 +203,12 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
     memset(sw->h16, 0, BH * sizeof(uint64_t));
     memset(sw->h32, 0, BH * sizeof(uint64_t));
     memset(sw->hsign, 0, BH); /* h_0 = 0: its MSB shares are 0 */
-    /* The clear factors of P1, P2 (server). */
-    for (size_t e = 0; e < BH; e++) {
-        if (server) {
-            sw->pp[e] = w->zeta;
-            sw->pp[BH + e] = w->zn;
-        }
-    }
-    uint64_t *yc = server ? sw->vv : NULL; /* the server's clear factors, see below */
+    /* The server's factors of P1, P2 (see below), in kp = lr - b bits. */
+    const unsigned kp = p->lr - b;
+    const uint64_t mk = mask_of(kp);
+    const uint64_t zeta = (uint64_t)sirnn_fg_signed(w->zeta, b),
+                   zn = (uint64_t)sirnn_fg_signed(w->zn, b);
+    const uint64_t pw[2] = {(2 * zeta) & mk, (2 * zn) & mk};
     for (size_t t = 0; t < T; t++) {
         if (p->d.rank_u == 0) {
             st = mm_secure(party, &p->u, B, sw->uh, NULL, sw->h16, sw->hsign, w->u);
@@ -231,29 +227,35 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
                 sw->pre[BH + i * H + j] = (s + (server ? w->bh[j] : 0)) & mb;
             }
         }
+        /* y = [z, g] with c = 2 g - 2^sz (nn/fg_plan.h). */
         st = sirnn_fg_act_secure(party, p, BH, sw->y, sw->pre);
         if (st != SIRNN_OK)
             return st;
-        /* P = [c zeta', c (zeta + nu)'], the factors the server's. */
-        memcpy(sw->cc, sw->y + BH, BH * sizeof(uint64_t));
-        memcpy(sw->cc + BH, sw->y + BH, BH * sizeof(uint64_t));
-        if (server)
-            memcpy(yc, sw->pp, 2 * BH * sizeof(uint64_t));
-        st = sirnn_mult_clear(party, 2 * BH, sw->cc, sw->cc, NULL, yc, SIRNN_SERVER, b, b, b2,
-                              1);
+        /* P1, P2 = c zeta', c (zeta + nu)' = 2 g zeta' - 2^sz zeta', ...: g's
+         * MSB is a public 0 (g <= 2^sz), so its wrap is two COTs, and both
+         * products ride on the same bit COTs (one row, two outputs). They
+         * are taken in lr bits (kp = lr - b makes the product exact there),
+         * so v below is already in the ring of R: no extension. */
+        st = sirnn_matmul_clear_msb(party, BH, 1, 2, sw->cc, sw->y + BH, sw->zeros,
+                                    server ? pw : NULL, b, kp, 0, p->lr, 1);
         if (st != SIRNN_OK)
             return st;
-        /* R = z v + 2^sz P2 mod 2^lr, v = h32 2^(sw - sh) - P1: one signed
-         * mult (z's MSB a public 0); 2^sz P2 mod 2^lr needs only P2 mod
-         * 2^(lr - sz) <= 2^2b, so it is local. */
-        for (size_t e = 0; e < BH; e++)
-            sw->q[e] = ((sw->h32[e] << (p->sw - p->sh)) - sw->cc[e]) & m2;
-        st = sirnn_mult_msb(party, BH, sw->q, sw->y, sw->q, sw->zeros, NULL, b, b2, p->lr, 1);
+        /* R = z v + 2^sz P2 mod 2^lr, v = h 2^(sw - sh) - P1: one signed
+         * mult (z's MSB a public 0, v already lr bits wide). */
+        for (size_t e = 0; e < BH; e++) {
+            const uint64_t p1 = sw->cc[2 * e] - (server ? zeta << p->sz : 0);
+            sw->q[e] = ((sw->h32[e] << (p->sw - p->sh)) - p1) & mr;
+        }
+        st = sirnn_mult_msb(party, BH, sw->q, sw->y, sw->q, sw->zeros, NULL, b, p->lr, p->lr,
+                            1);
         if (st != SIRNN_OK)
             return st;
-        for (size_t e = 0; e < BH; e++)
-            sw->q[e] = (sw->q[e] + (sw->cc[BH + e] << p->sz)) & mr;
-        st = sirnn_tr_ext_sign(party, BH, sw->h32, sw->hsign, sw->q, p->lr, p->s_h, p->hw, 1);
+        for (size_t e = 0; e < BH; e++) {
+            const uint64_t p2 = sw->cc[2 * e + 1] - (server ? zn << p->sz : 0);
+            sw->q[e] = (sw->q[e] + (p2 << p->sz)) & mr;
+        }
+        /* h in lr bits (the ring of v), with its MSB shares for the products. */
+        st = sirnn_tr_ext_sign(party, BH, sw->h32, sw->hsign, sw->q, p->lr, p->s_h, p->lr, 1);
         if (st != SIRNN_OK)
             return st;
         for (size_t e = 0; e < BH; e++)
