@@ -275,6 +275,14 @@ sirnn_status sirnn_fg_plan_init(sirnn_fg_plan *p, const sirnn_fg_public *pub)
      * truncation of R; U1 takes U2's output with its MSB shares from U2's
      * truncation when that truncation produces the output directly. */
     p->hw = 2 * b;
+    /* The client's inputs come with their MSB shares (it holds them whole:
+     * shares (0, x)). W1 takes W2's output without them: over all B T rows
+     * the comparison costs fewer bits than W2's sign-producing truncation
+     * and the two M2W rows of d3 = H outputs each, and W runs once. */
+    if (d->rank_w == 0)
+        p->w.msb_in = 1;
+    else
+        p->w2.msb_in = 1;
     if (d->rank_u == 0)
         p->u.msb_in = 1;
     else

@@ -33,6 +33,7 @@ typedef struct secure_work {
     uint64_t *val, *idx, *d, *mx, *my, *mo, *out;
     uint8_t *zeros, *sel;
     uint8_t *hsign, *usign; /* MSB shares of h16 (BH) and of U2's output (B ru) */
+    uint8_t *xsign, *vsign; /* of the inputs (0 on the server) and of W2's output */
     uint64_t *mem;
     size_t nmem;
 } secure_work;
@@ -46,7 +47,7 @@ static sirnn_status work_init(secure_work *sw, const sirnn_fg_plan *p, size_t B)
     memset(sw, 0, sizeof(*sw));
     sw->mem = calloc(total, sizeof(uint64_t));
     sw->nmem = total;
-    sw->zeros = calloc(2 * BH + B * C + BH + B * ru + 1, 1);
+    sw->zeros = calloc(2 * BH + B * C + BH + B * ru + B * T * (D + rw) + 1, 1);
     if (sw->mem == NULL || sw->zeros == NULL) {
         free(sw->mem);
         free(sw->zeros);
@@ -55,6 +56,8 @@ static sirnn_status work_init(secure_work *sw, const sirnn_fg_plan *p, size_t B)
     sw->sel = sw->zeros + 2 * BH;
     sw->hsign = sw->sel + B * C;
     sw->usign = sw->hsign + BH;
+    sw->xsign = sw->usign + B * ru;
+    sw->vsign = sw->xsign + B * T * D;
     uint64_t *q = sw->mem;
 #define TAKE(f, cnt) do { sw->f = q; q += (cnt); } while (0)
     TAKE(x, B * T * D);
@@ -173,7 +176,8 @@ static sirnn_status argmax_secure(sirnn_party *party, const sirnn_fg_plan *p, se
 }
 
 /*
- * Both roles: x (B*T*D shares of the client's inputs) in sw->x; w the
+ * Both roles: x (B*T*D shares of the client's inputs: x itself on the
+ * client, 0 on the server) in sw->x, their MSB shares in sw->xsign; w the
  * server's weights (NULL on the client). Reveals to the client the classes
  * and, with reveal_scores, the scores: sw->out = B classes, then B*C scores.
  */
@@ -192,11 +196,11 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
     sirnn_status st;
     /* W x_t for every step at once: rows i*T + t. */
     if (p->d.rank_w == 0) {
-        st = mm_secure(party, &p->w, B * T, sw->wx, NULL, sw->x, NULL, w->w);
+        st = mm_secure(party, &p->w, B * T, sw->wx, NULL, sw->x, sw->xsign, w->w);
     } else {
-        st = mm_secure(party, &p->w2, B * T, sw->v, NULL, sw->x, NULL, w->w2);
+        st = mm_secure(party, &p->w2, B * T, sw->v, sw->vsign, sw->x, sw->xsign, w->w2);
         if (st == SIRNN_OK)
-            st = mm_secure(party, &p->w1, B * T, sw->wx, NULL, sw->v, NULL, w->w1);
+            st = mm_secure(party, &p->w1, B * T, sw->wx, NULL, sw->v, sw->vsign, w->w1);
     }
     if (st != SIRNN_OK)
         return st;
@@ -411,9 +415,8 @@ sirnn_status sirnn_fastgrnn_serve(sirnn_party *party, size_t *served, const sirn
         sirnn_fg_weights_free(&w);
         return sirnn_party_fail(party, st, "fastgrnn_serve: out of memory");
     }
-    st = sirnn_share(party, (size_t)n * d->steps * d->input, sw.x, NULL, plan.b, SIRNN_CLIENT);
-    if (st == SIRNN_OK)
-        st = secure_run(party, &plan, &w, &sw, (size_t)n, want != 0, NULL, NULL);
+    /* The client's inputs: its share is x itself, ours 0 (see secure_run). */
+    st = secure_run(party, &plan, &w, &sw, (size_t)n, want != 0, NULL, NULL);
     work_free(&sw);
     sirnn_fg_weights_free(&w);
     if (st == SIRNN_OK)
@@ -493,11 +496,13 @@ sirnn_status sirnn_fastgrnn_query(sirnn_party *party, size_t n, uint8_t *classes
     if (st != SIRNN_OK)
         return sirnn_party_fail(party, st, "fastgrnn_query: out of memory");
     const size_t TD = (size_t)rows * cols, C = pub.dims.classes;
-    for (size_t i = 0; i < n * TD; i++)
+    /* x shared as (0, x): the client holds its own inputs whole, which
+     * hides nothing it should not know and gives the MSB shares for free. */
+    for (size_t i = 0; i < n * TD; i++) {
         sw.x[i] = plan.xtab[images[i]];
-    st = sirnn_share(party, n * TD, sw.x, sw.x, plan.b, SIRNN_CLIENT);
-    if (st == SIRNN_OK)
-        st = secure_run(party, &plan, NULL, &sw, n, want, progress, progress_ctx);
+        sw.xsign[i] = (uint8_t)((sw.x[i] >> (plan.b - 1)) & 1);
+    }
+    st = secure_run(party, &plan, NULL, &sw, n, want, progress, progress_ctx);
     if (st == SIRNN_OK) {
         for (size_t i = 0; i < n; i++)
             classes[i] = (uint8_t)sw.out[i];
