@@ -288,6 +288,15 @@ sirnn_status sirnn_fg_plan_init(sirnn_fg_plan *p, const sirnn_fg_public *pub)
     else
         p->u2.msb_in = 1;
     p->fc.msb_in = 1;
+    {
+        const sirnn_fg_mm *wl = d->rank_w == 0 ? &p->w : &p->w1;
+        const sirnn_fg_mm *ul = d->rank_u == 0 ? &p->u : &p->u1;
+        if (wl->s > 0 && ul->s > 0 && wl->up == 0 && ul->up == 0 && wl->lmm == b &&
+            ul->lmm == b && wl->lout == b && ul->lout == b) {
+            p->fuse = 1;
+            p->e_fuse = wl->s > ul->s ? wl->s : ul->s;
+        }
+    }
     if (d->rank_u > 0 && p->u2.s > 0 && p->u2.up == 0 && p->u2.lmm == p->u2.lout) {
         p->u2.sign_out = 1;
         p->u1.msb_in = 1;

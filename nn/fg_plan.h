@@ -19,6 +19,8 @@
  *            truncation (sirnn_tr_ext_sign), so U1 gets the wrap of its
  *            operand by MSB-to-wrap terms: no comparison)
  *   pre_z  = WX_t + UH + bz',  pre_h = WX_t + UH + bh'       (scale s_pre)
+ *            (with p->fuse, the sum WX_t + UH is truncated once instead of
+ *            WX and UH each: see the field)
  *   z      = sigmoid(pre_z)                                  (scale sz = b-2)
  *   c      = tanh(pre_h)                                     (scale sc = b-2)
  *   P1, P2 = c * zeta', c * (zeta+nu)'  (one mult by the server's clear
@@ -90,6 +92,14 @@ typedef struct sirnn_fg_plan {
     sirnn_fg_mm w, w1, w2, u, u1, u2, fc;
     unsigned lr, s_h;  /* R is reduced to lr bits and shifted by s_h */
     unsigned hw;       /* bits of h32 (2b) */
+    /* Fused pre-activation truncation: the last W product (w or w1) and the
+     * last U product (u or u1) are taken untruncated, aligned to the larger
+     * of their shifts e_fuse, summed mod 2^(e_fuse + b) and truncated once:
+     * sum = (WX 2^(e_fuse - s_W) + UH 2^(e_fuse - s_U)) mod 2^(e_fuse + b),
+     * base = floor(sum / 2^e_fuse) mod 2^b, pre_z/h = base + bz'/bh'.
+     * Set when both products truncate (s > 0) straight into b bits. */
+    int fuse;
+    unsigned e_fuse;
     sirnn_fixfmt f_pre, f_z, f_c; /* sigmoid / tanh formats */
 } sirnn_fg_plan;
 

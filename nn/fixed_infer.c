@@ -32,6 +32,26 @@ static void mm_ref(const sirnn_fg_mm *mm, size_t d1, uint64_t *out, const uint64
             out[i] = (out[i] << mm->up) & mask_of(mm->lout);
 }
 
+/* With p->fuse: the product untruncated, aligned to p->e_fuse, mod
+ * 2^(e_fuse + b) (see nn/fg_plan.h). */
+static void mm_ref_wide(const sirnn_fg_plan *p, const sirnn_fg_mm *mm, size_t d1, uint64_t *out,
+                        const uint64_t *a, const uint64_t *w)
+{
+    sirnn_ref_matmul(d1, mm->d2, mm->d3, out, a, w, mm->m, mm->k, 0, mm->s + mm->lout, 1);
+    for (size_t i = 0; i < d1 * mm->d3; i++)
+        out[i] = (out[i] << (p->e_fuse - mm->s)) & mask_of(p->e_fuse + p->b);
+}
+
+/* The last product of W or U: truncated alone, or wide when fused. */
+static void mm_ref_last(const sirnn_fg_plan *p, const sirnn_fg_mm *mm, size_t d1,
+                        uint64_t *out, const uint64_t *a, const uint64_t *w)
+{
+    if (p->fuse)
+        mm_ref_wide(p, mm, d1, out, a, w);
+    else
+        mm_ref(mm, d1, out, a, w);
+}
+
 typedef struct fixed_work {
     uint64_t *x, *v, *wx, *h16, *h32, *ur, *uh, *pre, *y, *p, *sc;
     uint64_t *mem;
@@ -96,23 +116,25 @@ static sirnn_status fixed_one(const sirnn_fg_plan *p, const sirnn_fg_weights *w,
     for (size_t i = 0; i < T * D; i++)
         fw->x[i] = p->xtab[img[i]];
     if (p->d.rank_w == 0) {
-        mm_ref(&p->w, T, fw->wx, fw->x, w->w);
+        mm_ref_last(p, &p->w, T, fw->wx, fw->x, w->w);
     } else {
         mm_ref(&p->w2, T, fw->v, fw->x, w->w2);
-        mm_ref(&p->w1, T, fw->wx, fw->v, w->w1);
+        mm_ref_last(p, &p->w1, T, fw->wx, fw->v, w->w1);
     }
     memset(fw->h16, 0, H * sizeof(uint64_t));
     memset(fw->h32, 0, H * sizeof(uint64_t));
     for (size_t t = 0; t < T; t++) {
         if (p->d.rank_u == 0) {
-            mm_ref(&p->u, 1, fw->uh, fw->h16, w->u);
+            mm_ref_last(p, &p->u, 1, fw->uh, fw->h16, w->u);
         } else {
             mm_ref(&p->u2, 1, fw->ur, fw->h16, w->u2);
-            mm_ref(&p->u1, 1, fw->uh, fw->ur, w->u1);
+            mm_ref_last(p, &p->u1, 1, fw->uh, fw->ur, w->u1);
         }
         const uint64_t *wx = fw->wx + t * H;
         for (size_t j = 0; j < H; j++) {
-            const uint64_t s = wx[j] + fw->uh[j];
+            uint64_t s = wx[j] + fw->uh[j];
+            if (p->fuse)
+                s = sirnn_ref_tr(s & mask_of(p->e_fuse + b), p->e_fuse + b, p->e_fuse);
             fw->pre[j] = (s + w->bz[j]) & mb;
             fw->pre[H + j] = (s + w->bh[j]) & mb;
         }

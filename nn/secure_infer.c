@@ -126,6 +126,20 @@ static sirnn_status mm_secure(sirnn_party *party, const sirnn_fg_mm *mm, size_t 
     return st;
 }
 
+/* The last product of W or U (see fuse in nn/fg_plan.h): truncated alone
+ * (mm_secure), or untruncated and aligned to e_fuse, mod 2^(e_fuse + b). */
+static sirnn_status mm_secure_last(sirnn_party *party, const sirnn_fg_plan *p,
+                                   const sirnn_fg_mm *mm, size_t d1, uint64_t *out,
+                                   const uint64_t *a, const uint8_t *msb, const uint64_t *w)
+{
+    if (!p->fuse)
+        return mm_secure(party, mm, d1, out, NULL, a, msb, w);
+    sirnn_status st = mm_product(party, mm, d1, out, a, msb, w, 0, mm->s + mm->lout);
+    for (size_t i = 0; st == SIRNN_OK && i < d1 * mm->d3; i++)
+        out[i] = (out[i] << (p->e_fuse - mm->s)) & mask_of(p->e_fuse + p->b);
+    return st;
+}
+
 /* The argmax tree (see argmax_ref in nn/fixed_infer.c) for B images at once:
  * one MSB and one MUX call per level. On return idx[i*C] holds image i's
  * class (shares). */
@@ -196,11 +210,11 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
     sirnn_status st;
     /* W x_t for every step at once: rows i*T + t. */
     if (p->d.rank_w == 0) {
-        st = mm_secure(party, &p->w, B * T, sw->wx, NULL, sw->x, sw->xsign, w->w);
+        st = mm_secure_last(party, p, &p->w, B * T, sw->wx, sw->x, sw->xsign, w->w);
     } else {
         st = mm_secure(party, &p->w2, B * T, sw->v, sw->vsign, sw->x, sw->xsign, w->w2);
         if (st == SIRNN_OK)
-            st = mm_secure(party, &p->w1, B * T, sw->wx, NULL, sw->v, sw->vsign, w->w1);
+            st = mm_secure_last(party, p, &p->w1, B * T, sw->wx, sw->v, sw->vsign, w->w1);
     }
     if (st != SIRNN_OK)
         return st;
@@ -215,21 +229,30 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
     const uint64_t pw[2] = {(2 * zeta) & mk, (2 * zn) & mk};
     for (size_t t = 0; t < T; t++) {
         if (p->d.rank_u == 0) {
-            st = mm_secure(party, &p->u, B, sw->uh, NULL, sw->h16, sw->hsign, w->u);
+            st = mm_secure_last(party, p, &p->u, B, sw->uh, sw->h16, sw->hsign, w->u);
         } else {
             st = mm_secure(party, &p->u2, B, sw->ur, sw->usign, sw->h16, sw->hsign, w->u2);
             if (st == SIRNN_OK)
-                st = mm_secure(party, &p->u1, B, sw->uh, NULL, sw->ur, sw->usign, w->u1);
+                st = mm_secure_last(party, p, &p->u1, B, sw->uh, sw->ur, sw->usign, w->u1);
         }
         if (st != SIRNN_OK)
             return st;
         for (size_t i = 0; i < B; i++) {
-            const uint64_t *wx = sw->wx + (i * T + t) * H, *uh = sw->uh + i * H;
-            for (size_t j = 0; j < H; j++) {
-                const uint64_t s = wx[j] + uh[j];
-                sw->pre[i * H + j] = (s + (server ? w->bz[j] : 0)) & mb;
-                sw->pre[BH + i * H + j] = (s + (server ? w->bh[j] : 0)) & mb;
-            }
+            const uint64_t *wx = sw->wx + (i * T + t) * H;
+            for (size_t j = 0; j < H; j++)
+                sw->uh[i * H + j] += wx[j];
+        }
+        if (p->fuse) {
+            const unsigned lf = p->e_fuse + b;
+            for (size_t e = 0; e < BH; e++)
+                sw->uh[e] &= mask_of(lf);
+            if ((st = sirnn_tr(party, BH, sw->uh, sw->uh, lf, p->e_fuse)) != SIRNN_OK)
+                return st;
+        }
+        for (size_t e = 0; e < BH; e++) {
+            const size_t j = e % H;
+            sw->pre[e] = (sw->uh[e] + (server ? w->bz[j] : 0)) & mb;
+            sw->pre[BH + e] = (sw->uh[e] + (server ? w->bh[j] : 0)) & mb;
         }
         /* y = [z, g] with c = 2 g - 2^sz (nn/fg_plan.h). */
         st = sirnn_fg_act_secure(party, p, BH, sw->y, sw->pre);
