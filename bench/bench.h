@@ -79,6 +79,14 @@ int bench_tcp_pair(struct sirnn_party **server, struct sirnn_party **client,
 typedef int (*bench_call_fn)(void *ctx, struct sirnn_party *party, int role, size_t n);
 int bench_two_party(const bench_params *p, bench_call_fn call, void *ctx, bench_result *r);
 
+/* The generic OT parameters of every two-party kernel, applied to a config
+ * (absent: the library default): backend=iknp|softspoken and ot_k=K (the
+ * SoftSpoken block size; ot_k alone picks SoftSpoken, or IKNP for K = 1).
+ * Returns 0, or -1 for an unknown backend name. bench_ot_k gives the block
+ * size a config runs with (1 for IKNP), reported as the extra field ot_k. */
+int bench_apply_ot_params(const bench_params *p, struct sirnn_config *cfg);
+unsigned bench_ot_k(const struct sirnn_config *cfg);
+
 /* Run fn0(arg0) here and fn1(arg1) on a new thread; 0 if both returned 0. */
 int bench_run2(int (*fn0)(void *), void *arg0, int (*fn1)(void *), void *arg1);
 

@@ -9,15 +9,45 @@
  * directions over the timed runs. rounds is the flights of both parties in
  * one extra call with n = 1, made after both parties exchanged one byte on
  * every lane (so that each party's first send of the call starts a new
- * flight).
+ * flight). The OT parameters backend= and ot_k= apply to both parties.
  */
 #include "bench/bench.h"
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sirnn/party.h"
 #include "net/party_internal.h"
+
+int bench_apply_ot_params(const bench_params *p, sirnn_config *cfg)
+{
+    int have_backend = 0;
+    for (int i = 0; i < p->nkv; i++) {
+        if (strcmp(p->key[i], "backend") != 0)
+            continue;
+        if (strcmp(p->val[i], "iknp") == 0)
+            cfg->ot_backend = SIRNN_OT_IKNP;
+        else if (strcmp(p->val[i], "softspoken") == 0)
+            cfg->ot_backend = SIRNN_OT_SOFTSPOKEN;
+        else
+            return -1;
+        have_backend = 1;
+    }
+    long long k = bench_param_int(p, "ot_k", -1);
+    if (k >= 0) {
+        /* Out-of-range values reach the constructor, which refuses them. */
+        cfg->ot_k = k > 1000 ? 1000u : (unsigned)k;
+        if (!have_backend)
+            cfg->ot_backend = k == 1 ? SIRNN_OT_IKNP : SIRNN_OT_SOFTSPOKEN;
+    }
+    return 0;
+}
+
+unsigned bench_ot_k(const sirnn_config *cfg)
+{
+    return cfg->ot_backend == SIRNN_OT_SOFTSPOKEN ? cfg->ot_k : 1;
+}
 
 typedef struct two_party_run {
     const bench_params *params;
@@ -91,7 +121,7 @@ int bench_two_party(const bench_params *p, bench_call_fn call, void *ctx, bench_
     cfg.threads = p->threads;
     cfg.timeout_ms = 300000;
     sirnn_party *srv = NULL, *cli = NULL;
-    if (bench_tcp_pair(&srv, &cli, &cfg) != 0) {
+    if (bench_apply_ot_params(p, &cfg) != 0 || bench_tcp_pair(&srv, &cli, &cfg) != 0) {
         free(run.times);
         return 2;
     }
@@ -115,6 +145,7 @@ int bench_two_party(const bench_params *p, bench_call_fn call, void *ctx, bench_
         r->ns_per_op = bench_median(run.times, p->runs) / (double)p->n;
         r->bits_per_op = 8.0 * (double)bytes / ops;
         r->rounds = (double)(s0.single.flights + s1.single.flights);
+        bench_extra_int(r, "ot_k", bench_ot_k(&cfg));
     }
     pthread_barrier_destroy(&run.barrier);
     sirnn_party_free(srv);

@@ -14,6 +14,8 @@
  * have finished (a second barrier). bits_per_op counts both directions over
  * the timed runs; rounds is the flights of both parties in one extra call
  * with n = 1, after a one-byte message to the client (the first mover).
+ * The OT parameters backend= and ot_k= (bench/bench.h) apply to both
+ * parties; the extra field ot_k reports the block size (1 = plain IKNP).
  */
 #include "bench/bench.h"
 
@@ -29,6 +31,7 @@ typedef enum ot_kernel { KERN_ROT, KERN_DCOT, KERN_COT, KERN_OT, KERN_OT128, KER
                          KERN_KKOT } ot_kernel;
 
 typedef struct ot_bench {
+    const bench_params *params;
     ot_kernel kern;
     size_t n;
     unsigned l, N;
@@ -139,6 +142,8 @@ static sirnn_config bench_config(const ot_bench *b)
     sirnn_config cfg = sirnn_config_default();
     cfg.threads = b->threads;
     cfg.timeout_ms = 120000;
+    if (bench_apply_ot_params(b->params, &cfg) != 0)
+        cfg.ot_backend = (sirnn_ot_backend)-1; /* refused by the constructors */
     return cfg;
 }
 
@@ -200,6 +205,7 @@ static void free_buffers(ot_bench *b)
 
 static int run_ot_bench(ot_bench *b, const bench_params *p, bench_result *r)
 {
+    b->params = p;
     b->n = p->n;
     b->threads = p->threads;
     b->runs = p->runs;
@@ -247,6 +253,7 @@ static int run_ot_bench(ot_bench *b, const bench_params *p, bench_result *r)
         r->bits_per_op = 8.0 * (double)bytes / ops;
         r->rounds = (double)((srv.stats[2].flights - srv.stats[1].flights) +
                              (cl.stats[2].flights - cl.stats[1].flights));
+        bench_extra_int(r, "ot_k", bench_ot_k(&cfg));
     }
     pthread_barrier_destroy(&b->barrier);
     sirnn_party_free(cli);

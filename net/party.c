@@ -4,7 +4,9 @@
  * Handshake (lane 0, both sides send first, then both read, so it costs
  * one flight each way):
  *   hello = magic "SIRNNhs1" | version u32 | role u8 | test_mode u8 | 0 u16 |
- *           lanes u32 | ot_backend u32 | ot_pool_size u64 | session[16]
+ *           lanes u32 | ot_backend u16 | ot_k u16 | ot_pool_size u64 | session[16]
+ * (48 bytes, little-endian; ot_k is the effective SoftSpoken block size, 1
+ * for SIRNN_OT_IKNP whatever the config's ot_k says).
  * Each side compares the peer's hello with its own expectations, so a
  * mismatch is reported on both sides, with the field that differed. The
  * server's session id (random) is echoed by the client on every further
@@ -50,7 +52,8 @@ sirnn_config sirnn_config_default(void)
     c.threads = 1;
     c.timeout_ms = 30000;
     c.connect_timeout_ms = 10000;
-    c.ot_backend = SIRNN_OT_IKNP;
+    c.ot_backend = SIRNN_OT_SOFTSPOKEN;
+    c.ot_k = 4;
     c.ot_pool_size = (size_t)1 << 16;
     c.test_mode = 0;
     c.test_seed = 0;
@@ -64,8 +67,17 @@ static sirnn_status check_config(const sirnn_config *c)
                              c->threads);
         return SIRNN_ERR_ARG;
     }
-    if (c->ot_backend != SIRNN_OT_IKNP) {
-        sirnn_set_last_error("config: unknown OT backend %d", (int)c->ot_backend);
+    if (c->ot_backend != SIRNN_OT_IKNP && c->ot_backend != SIRNN_OT_SOFTSPOKEN) {
+        sirnn_set_last_error("config: unknown OT backend %d (SIRNN_OT_IKNP = 0 or "
+                             "SIRNN_OT_SOFTSPOKEN = 1)",
+                             (int)c->ot_backend);
+        return SIRNN_ERR_ARG;
+    }
+    if (c->ot_backend == SIRNN_OT_SOFTSPOKEN && c->ot_k != 1 && c->ot_k != 2 && c->ot_k != 4 &&
+        c->ot_k != 8) {
+        sirnn_set_last_error("config: ot_k (SoftSpoken block size) must be 1, 2, 4 or 8 "
+                             "(got %u)",
+                             c->ot_k);
         return SIRNN_ERR_ARG;
     }
     if (c->ot_pool_size < 128 || c->ot_pool_size > ((size_t)1 << 28)) {
@@ -197,6 +209,23 @@ static uint64_t get_u64(const uint8_t *p)
     return v;
 }
 
+/* The block size the OT engines run with (1 = plain IKNP). */
+static unsigned effective_ot_k(const sirnn_config *c)
+{
+    return c->ot_backend == SIRNN_OT_SOFTSPOKEN ? c->ot_k : 1;
+}
+
+static void put_u16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static unsigned get_u16(const uint8_t *p)
+{
+    return (unsigned)p[0] | (unsigned)p[1] << 8;
+}
+
 static void encode_hello(const sirnn_party *p, const uint8_t session[16], uint8_t out[HELLO_SIZE])
 {
     memset(out, 0, HELLO_SIZE);
@@ -205,7 +234,8 @@ static void encode_hello(const sirnn_party *p, const uint8_t session[16], uint8_
     out[12] = (uint8_t)p->role;
     out[13] = p->cfg.test_mode ? 1 : 0;
     put_u32(out + 16, p->nlanes);
-    put_u32(out + 20, (uint32_t)p->cfg.ot_backend);
+    put_u16(out + 20, (uint16_t)p->cfg.ot_backend);
+    put_u16(out + 22, (uint16_t)effective_ot_k(&p->cfg));
     put_u64(out + 24, (uint64_t)p->cfg.ot_pool_size);
     memcpy(out + 32, session, 16);
 }
@@ -237,11 +267,17 @@ static sirnn_status check_hello(sirnn_party *p, const uint8_t in[HELLO_SIZE])
         return sirnn_party_error(p, SIRNN_ERR_PEER_MISMATCH,
                                  "handshake: lane (thread) count differs (ours %u, peer %u)",
                                  p->nlanes, (unsigned)lanes);
-    uint32_t backend = get_u32(in + 20);
-    if (backend != (uint32_t)p->cfg.ot_backend)
+    unsigned backend = get_u16(in + 20);
+    if (backend != (unsigned)p->cfg.ot_backend)
         return sirnn_party_error(p, SIRNN_ERR_PEER_MISMATCH,
                                  "handshake: OT backend differs (ours %u, peer %u)",
-                                 (unsigned)p->cfg.ot_backend, (unsigned)backend);
+                                 (unsigned)p->cfg.ot_backend, backend);
+    unsigned ot_k = get_u16(in + 22);
+    if (ot_k != effective_ot_k(&p->cfg))
+        return sirnn_party_error(p, SIRNN_ERR_PEER_MISMATCH,
+                                 "handshake: ot_k (SoftSpoken block size) differs (ours %u, "
+                                 "peer %u)",
+                                 effective_ot_k(&p->cfg), ot_k);
     uint64_t pool = get_u64(in + 24);
     if (pool != (uint64_t)p->cfg.ot_pool_size)
         return sirnn_party_error(p, SIRNN_ERR_PEER_MISMATCH,

@@ -1,19 +1,41 @@
 /*
  * The OT-extension matrix step shared by IKNP (width 128) and KK13
- * (width 256), after Ishai-Kilian-Nissim-Petrank (Crypto 2003).
+ * (width 256), after Ishai-Kilian-Nissim-Petrank (Crypto 2003), and its
+ * SoftSpokenOT variant for width 128 (Roy, Crypto 2022, semi-honest).
  *
- * The receiver holds seed pairs (k_j^0, k_j^1) and the sender holds s (the
- * base-OT choice bits) and k_j^{s_j}, for j < width. For a chunk of m OTs
- * (m a multiple of 128) and receiver choice columns c^j (m bits each):
+ * IKNP (block size k = 1). The receiver holds seed pairs (k_j^0, k_j^1) and
+ * the sender holds s (the base-OT choice bits) and k_j^{s_j}, for j < width.
+ * For a chunk of m OTs (m a multiple of 128) and receiver choice columns c^j
+ * (m bits each):
  *   receiver: t^j = G(k_j^0),  u^j = t^j ^ G(k_j^1) ^ c^j,  sends u^j
  *   sender:   q^j = G(k_j^{s_j}) ^ (s_j ? u^j : 0) = t^j ^ (s_j & c^j)
  * and both transpose their columns into m rows of width bits. For IKNP
  * c^j = r for every j, so q_i = t_i ^ (r_i * s). Each seed drives its own
  * AES-CTR stream, consumed m/128 blocks per chunk in step on both sides.
+ * Wire: width * m / 8 bytes from receiver to sender per chunk.
  *
- * Wire: width * m / 8 bytes from receiver to sender per chunk, no padding
- * beyond m. Column and row buffers live in the state (no allocation per call).
- * s, the seeds and all rows are secret; s_j is applied by mask.
+ * SoftSpoken (k = 2, 4 or 8, width 128, one choice column c for all j).
+ * Columns are grouped in 128/k blocks of k; block b covers columns b*k + l,
+ * l < k, and D_b is s restricted to them (bit l of D_b = s_{b*k+l}).
+ *   Setup: per block the receiver draws a GGM tree of depth k (child sigma
+ *   of depth-l node p is node p | sigma << l, so bit l of a leaf index is
+ *   fixed at level l) and gets 2^k leaves s_x. For level l, S_l^sigma is the
+ *   XOR of the depth-(l+1) nodes with bit l = sigma; with base OT
+ *   j = b*k + l it sends e_j^sigma = k_j^sigma ^ S_l^(1-sigma), sigma = 0, 1
+ *   (128 * 32 bytes in all, one message, receiver to sender). The sender
+ *   learns S_l^(1-D_l) and rebuilds every leaf except s_{D_b}, which it
+ *   stores by y = x ^ D_b (the missing leaf is y = 0, a public position).
+ *   Extension: each leaf drives its own AES-CTR stream G.
+ *     receiver: u_b = XOR_x G(s_x), t^(b*k+l) = XOR_{x: bit l} G(s_x),
+ *               sends d_b = u_b ^ c
+ *     sender:   q^(b*k+l) = XOR_{y != 0: bit l} G(s_{y^D}) ^ (D_l ? d_b : 0)
+ *   The sender's sum equals t ^ D_l u_b, so q^j = t^j ^ (s_j & c) exactly as
+ *   in IKNP and everything above this step is unchanged.
+ *   Wire: (128 / k) * m / 8 bytes from receiver to sender per chunk.
+ *
+ * No padding beyond m. Column and row buffers live in the state (no
+ * allocation per call). s, the seeds, the leaves and all rows are secret; s
+ * is applied by mask and never indexes memory.
  */
 #ifndef SIRNN_OT_EXT_H
 #define SIRNN_OT_EXT_H
@@ -23,26 +45,64 @@
 
 #include "sirnn/status.h"
 #include "kernels/block.h"
+#include "kernels/cpu.h"
 #include "kernels/prg.h"
 #include "net/channel.h"
 
+/*
+ * SoftSpoken's leaf-sum step for one leaf (the hot loop): with c = g,
+ *   for l < t:  out[l] = bit l of first ? c ^ (add & masks[l]) : out[l] ^ c
+ *               c ^= acc[l]
+ * then, if dst != NULL, dst = c ^ (add & dst_mask), over `words` words (even:
+ * a chunk is a multiple of 128 bits, so 2 words or more); dst may alias g exactly, nothing else overlaps. t, first and the pointers
+ * are public; the data and masks are secret and enter by AND/XOR only.
+ * Portable twin (plain C) here, AVX2 and AVX-512 paths in ot/ext_avx2.c and
+ * ot/ext_avx512.c.
+ */
+typedef void (*sirnn_otx_chain_fn)(uint64_t *const *out, const uint64_t *g,
+                                   const uint64_t *const *acc, unsigned t, unsigned first,
+                                   const uint64_t *add, const uint64_t *masks, uint64_t *dst,
+                                   uint64_t dst_mask, size_t words);
+void sirnn_otx_chain_portable(uint64_t *const *out, const uint64_t *g,
+                              const uint64_t *const *acc, unsigned t, unsigned first,
+                              const uint64_t *add, const uint64_t *masks, uint64_t *dst,
+                              uint64_t dst_mask, size_t words);
+void sirnn_otx_chain_avx2(uint64_t *const *out, const uint64_t *g, const uint64_t *const *acc,
+                          unsigned t, unsigned first, const uint64_t *add,
+                          const uint64_t *masks, uint64_t *dst, uint64_t dst_mask,
+                          size_t words);
+void sirnn_otx_chain_avx512(uint64_t *const *out, const uint64_t *g,
+                            const uint64_t *const *acc, unsigned t, unsigned first,
+                            const uint64_t *add, const uint64_t *masks, uint64_t *dst,
+                            uint64_t dst_mask, size_t words);
+/* The best path at ISA level isa, or NULL if the machine cannot run the level. */
+sirnn_otx_chain_fn sirnn_otx_chain_for_isa(sirnn_isa isa);
+
 typedef struct sirnn_otx_sender {
     unsigned width;        /* 128 or 256 */
+    unsigned k;            /* SoftSpoken block size; 1 = IKNP */
     size_t max_chunk;      /* largest m per extend call */
     sirnn_block delta[2];  /* s, width bits (delta[1] unused at width 128) */
-    sirnn_prg *seeds;      /* width streams G(k_j^{s_j}) */
+    sirnn_prg *seeds;      /* k = 1: width streams G(k_j^{s_j});
+                              k > 1: leaf y of block b at b * 2^k + y (y = 0 unused) */
     uint8_t *cols;         /* width columns of max_chunk bits */
-    uint8_t *u;            /* received u columns */
+    uint8_t *u;            /* received u (or d) columns */
+    uint8_t *tree;         /* k > 1: k + 1 columns of scratch for the leaf sums */
+    sirnn_otx_chain_fn chain; /* k > 1: the leaf-sum kernel of the active ISA */
     uint64_t count;        /* OTs extended so far (both sides agree) */
 } sirnn_otx_sender;
 
 typedef struct sirnn_otx_receiver {
     unsigned width;
+    unsigned k;
     size_t max_chunk;
-    sirnn_prg *seeds;      /* 2 * width streams: G(k_j^0) at 2j, G(k_j^1) at 2j+1 */
+    sirnn_prg *seeds;      /* k = 1: 2 * width streams, G(k_j^0) at 2j, G(k_j^1) at 2j+1;
+                              k > 1: leaf x of block b at b * 2^k + x */
     uint8_t *cols;         /* t columns */
-    uint8_t *u;            /* u columns, sent */
-    sirnn_block *tmp;      /* one column of G(k_j^1) */
+    uint8_t *u;            /* u (or d) columns, sent */
+    sirnn_block *tmp;      /* k = 1: one column of G(k_j^1) */
+    uint8_t *tree;         /* k > 1: k + 2 columns of scratch (sums, choice copy) */
+    sirnn_otx_chain_fn chain;
     uint64_t count;
 } sirnn_otx_receiver;
 
@@ -52,6 +112,33 @@ sirnn_status sirnn_otx_sender_init(sirnn_otx_sender *s, unsigned width, size_t m
 /* keys[2j], keys[2j+1] = k_j^0, k_j^1, j < width. */
 sirnn_status sirnn_otx_receiver_init(sirnn_otx_receiver *r, unsigned width, size_t max_chunk,
                                      const sirnn_block *keys);
+/*
+ * SoftSpoken (width 128) from the same base OTs, block size k in {2, 4, 8}.
+ * The receiver draws the GGM roots from prg and queues the setup message
+ * (128 * 32 bytes) on ch without flushing; the sender reads it from ch, so
+ * the receiver's init must come first in the peer's message order (both
+ * parties may init their receivers, then their senders). On an error other
+ * than SIRNN_ERR_ARG the channel may be out of step.
+ */
+sirnn_status sirnn_otx_ss_receiver_init(sirnn_otx_receiver *r, unsigned k, size_t max_chunk,
+                                        const sirnn_block *keys, sirnn_prg *prg,
+                                        sirnn_channel *ch);
+sirnn_status sirnn_otx_ss_sender_init(sirnn_otx_sender *s, unsigned k, size_t max_chunk,
+                                      const sirnn_block *keys, const uint8_t *choices,
+                                      sirnn_channel *ch);
+
+/*
+ * One block's GGM puncturing, in isolation (the inits above run it per
+ * block; exposed for tests). Receiver: from root, leaves[x] for x < 2^k and
+ * corr[2l + sigma] = keys[2l + sigma] ^ S_l^(1-sigma) for l < k. Sender,
+ * holding keys[l] = k_l^{bit l of d} (d secret, k bits): leaves[y] = the
+ * receiver's leaf y ^ d for y != 0, leaves[0] = 0. k in 1..8.
+ */
+sirnn_status sirnn_otx_ggm_expand(sirnn_block *leaves, sirnn_block *corr,
+                                  const sirnn_block *keys, sirnn_block root, unsigned k);
+sirnn_status sirnn_otx_ggm_puncture(sirnn_block *leaves, const sirnn_block *corr,
+                                    const sirnn_block *keys, unsigned d, unsigned k);
+
 /* Wipe and free; safe on a zeroed state. */
 void sirnn_otx_sender_free(sirnn_otx_sender *s);
 void sirnn_otx_receiver_free(sirnn_otx_receiver *r);
@@ -59,9 +146,10 @@ void sirnn_otx_receiver_free(sirnn_otx_receiver *r);
 /*
  * Receiver: extend m OTs (m a multiple of 128, m <= max_chunk). Column j of
  * the choice matrix is choice_cols + j * choice_stride (m / 8 bytes);
- * choice_stride 0 uses the same column for every j (IKNP). choice_cols may
- * be r->u with stride m / 8 (the columns are then overwritten by u).
- * Queues the u columns on ch (no flush). rows gets m * width / 128 blocks in
+ * choice_stride 0 uses the same column for every j (IKNP); SoftSpoken
+ * engines (k > 1) accept only stride 0. choice_cols may be r->u with stride
+ * m / 8 (the columns are then overwritten by u). Queues the u columns
+ * (width / k of them) on ch (no flush). rows gets m * width / 128 blocks in
  * the layout of kernels/transpose.h. r->count advances by m.
  */
 sirnn_status sirnn_otx_recv_extend(sirnn_otx_receiver *r, sirnn_channel *ch,

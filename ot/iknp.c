@@ -37,10 +37,11 @@ typedef struct corr_job {
 #define VALS_BYTES ((size_t)CHUNK * 2 * sizeof(uint64_t))
 
 sirnn_status sirnn_iknp_sender_init(sirnn_iknp_sender *s, const sirnn_block *keys,
-                                    const uint8_t *choices)
+                                    const uint8_t *choices, unsigned k, sirnn_channel *ch)
 {
     memset(s, 0, sizeof(*s));
-    sirnn_status st = sirnn_otx_sender_init(&s->x, 128, CHUNK, keys, choices);
+    sirnn_status st = k == 1 ? sirnn_otx_sender_init(&s->x, 128, CHUNK, keys, choices)
+                             : sirnn_otx_ss_sender_init(&s->x, k, CHUNK, keys, choices, ch);
     if (st != SIRNN_OK)
         return st;
     s->q = sirnn_scratch_alloc(ROWS_BYTES);
@@ -55,10 +56,12 @@ sirnn_status sirnn_iknp_sender_init(sirnn_iknp_sender *s, const sirnn_block *key
     return SIRNN_OK;
 }
 
-sirnn_status sirnn_iknp_receiver_init(sirnn_iknp_receiver *r, const sirnn_block *keys)
+sirnn_status sirnn_iknp_receiver_init(sirnn_iknp_receiver *r, const sirnn_block *keys,
+                                      unsigned k, sirnn_prg *prg, sirnn_channel *ch)
 {
     memset(r, 0, sizeof(*r));
-    sirnn_status st = sirnn_otx_receiver_init(&r->x, 128, CHUNK, keys);
+    sirnn_status st = k == 1 ? sirnn_otx_receiver_init(&r->x, 128, CHUNK, keys)
+                             : sirnn_otx_ss_receiver_init(&r->x, k, CHUNK, keys, prg, ch);
     if (st != SIRNN_OK)
         return st;
     r->t = sirnn_scratch_alloc(ROWS_BYTES);

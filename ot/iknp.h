@@ -19,6 +19,7 @@
  *   OT_128  the same with 128-bit messages.
  * Wire (bits per OT, n rounded up to a multiple of 128 for the u columns
  * only): ROT and Δ-COT 128; COT_l 128 + l; OT_l 128 + 2l; OT_128 384.
+ * With SoftSpoken block size k (ot/ext.h) the 128 becomes 128 / k.
  * Corrections are bit-packed (kernels/pack.h), so COT_l sends exactly
  * ceil(n*l/8) bytes of y. Rounds: ROT/Δ-COT one flight; the others two.
  *
@@ -59,10 +60,16 @@ typedef struct sirnn_iknp_receiver {
 } sirnn_iknp_receiver;
 
 /* From base OTs: the sender holds keys[j] = k_j^{choices[j]} (its choices
- * become Delta), the receiver holds keys[2j], keys[2j+1], j < 128. */
+ * become Delta), the receiver holds keys[2j], keys[2j+1], j < 128.
+ * k is the SoftSpoken block size (ot/ext.h): 1 is plain IKNP (ch and prg
+ * unused, may be NULL); 2, 4 or 8 make the receiver send 128 / k bits per
+ * OT instead of 128. Then the receiver's init queues its 4096-byte setup
+ * message on ch (drawing the GGM roots from prg) and the sender's init reads
+ * the peer's from ch, so a party inits its receiver before its sender. */
 sirnn_status sirnn_iknp_sender_init(sirnn_iknp_sender *s, const sirnn_block *keys,
-                                    const uint8_t *choices);
-sirnn_status sirnn_iknp_receiver_init(sirnn_iknp_receiver *r, const sirnn_block *keys);
+                                    const uint8_t *choices, unsigned k, sirnn_channel *ch);
+sirnn_status sirnn_iknp_receiver_init(sirnn_iknp_receiver *r, const sirnn_block *keys,
+                                      unsigned k, sirnn_prg *prg, sirnn_channel *ch);
 /* Wipe and free; safe on a zeroed engine. */
 void sirnn_iknp_sender_free(sirnn_iknp_sender *s);
 void sirnn_iknp_receiver_free(sirnn_iknp_receiver *r);

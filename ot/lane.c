@@ -37,10 +37,13 @@ sirnn_ot_lane *sirnn_ot_lane_get(sirnn_lane *lane)
     return lane->ext[SIRNN_LANE_EXT_OT].state;
 }
 
-/* KK13's base OTs from IKNP random OTs: as KK sender this party needs the
- * receiver's role (random choices become its s). Both parties first receive
- * (which only sends) and then send, so neither waits on the other. */
-static sirnn_status setup_kkot(sirnn_ot_lane *ol, sirnn_lane *lane)
+/* Our IKNP sender from the keys we received, then KK13's base OTs from IKNP
+ * random OTs: as KK sender this party needs the receiver's role (random
+ * choices become its s). Both parties first receive (which only sends: the
+ * SoftSpoken setup message queued by the receiver's init goes out in the same
+ * flight) and then init their senders and send, so neither waits on the other. */
+static sirnn_status setup_kkot(sirnn_ot_lane *ol, sirnn_lane *lane, const sirnn_block *recv_keys,
+                               const uint8_t *delta_bits, unsigned k)
 {
     sirnn_status st = SIRNN_ERR_NOMEM;
     uint8_t choices[KK_BASE_OTS];
@@ -51,6 +54,8 @@ static sirnn_status setup_kkot(sirnn_ot_lane *ol, sirnn_lane *lane)
         goto done;
     st = sirnn_iknp_rot_recv(&ol->iknp_recv, &lane->ch, &lane->prg, choices, (uint8_t *)keys,
                              KK_BASE_OTS);
+    if (st == SIRNN_OK)
+        st = sirnn_iknp_sender_init(&ol->iknp_send, recv_keys, delta_bits, k, &lane->ch);
     if (st == SIRNN_OK)
         st = sirnn_iknp_rot_send(&ol->iknp_send, &lane->ch, (uint8_t *)pairs, (uint8_t *)m1,
                                  KK_BASE_OTS);
@@ -95,12 +100,12 @@ static sirnn_status setup_lane(sirnn_party *party, sirnn_lane *lane, size_t begi
     /* Our base-OT sender side seeds our IKNP receiver and vice versa. */
     st = sirnn_base_ot_dual(&lane->ch, &lane->prg, send_keys, recv_keys, ctx->delta_bits,
                             BASE_OTS);
+    /* SoftSpoken or plain IKNP (k = 1); KK13 always runs on width 256. */
+    const unsigned k = party->cfg.ot_backend == SIRNN_OT_SOFTSPOKEN ? party->cfg.ot_k : 1;
     if (st == SIRNN_OK)
-        st = sirnn_iknp_receiver_init(&ol->iknp_recv, send_keys);
+        st = sirnn_iknp_receiver_init(&ol->iknp_recv, send_keys, k, &lane->prg, &lane->ch);
     if (st == SIRNN_OK)
-        st = sirnn_iknp_sender_init(&ol->iknp_send, recv_keys, ctx->delta_bits);
-    if (st == SIRNN_OK)
-        st = setup_kkot(ol, lane);
+        st = setup_kkot(ol, lane, recv_keys, ctx->delta_bits, k);
     if (st == SIRNN_OK)
         st = sirnn_ot_pool_init(&ol->pool_send, party->cfg.ot_pool_size);
     if (st == SIRNN_OK)

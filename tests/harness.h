@@ -46,7 +46,8 @@ uint64_t test_mask(unsigned l);
 uint64_t test_round128(uint64_t n);
 uint64_t test_cdiv(uint64_t a, uint64_t b);
 
-/* An in-process pair of parties with `threads` lanes, in test mode seeded
+/* An in-process pair of parties with `threads` lanes, plain IKNP (the byte
+ * pins assume 128 bits per OT extension), in test mode seeded
  * from test_seed() (reproducible), OT engines set up. Asserts (cmocka) on
  * failure, so call it from the main thread. Close frees both and NULLs them. */
 struct sirnn_party;

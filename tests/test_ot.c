@@ -1,7 +1,8 @@
 /*
  * IKNP OT through the public API: every variant, sizes and widths from
  * issue 3, exact byte counts, lanes, bad arguments. Base OT on a bare
- * channel pair.
+ * channel pair. SoftSpoken (block sizes 1, 2, 4, 8): the GGM puncturing and
+ * the leaf-sum kernels in isolation, every variant with exact bytes.
  */
 #include "tests/harness.h"
 
@@ -14,6 +15,7 @@
 #include "kernels/prg.h"
 #include "net/channel.h"
 #include "ot/base_ot.h"
+#include "ot/ext.h"
 #include "ot/kkot.h"
 
 /* ---------- base OT on a bare channel pair ---------- */
@@ -140,6 +142,7 @@ static int side_run(void *arg)
 typedef struct pair {
     sirnn_party *srv, *cli;
     unsigned threads;
+    unsigned k; /* SoftSpoken block size of the IKNP engines; 1 = plain IKNP */
 } pair;
 
 static int setup_run(void *arg)
@@ -147,9 +150,14 @@ static int setup_run(void *arg)
     return sirnn_ot_setup(arg) != SIRNN_OK;
 }
 
-static void pair_open_pool(pair *pp, unsigned threads, size_t pool_size)
+/* k = 1: backend SIRNN_OT_IKNP (the byte pins of ../shared/PROTOCOLS.md);
+ * k > 1: SIRNN_OT_SOFTSPOKEN with ot_k = k. */
+static void pair_open_k(pair *pp, unsigned threads, size_t pool_size, unsigned k)
 {
     sirnn_config cfg = sirnn_config_default();
+    cfg.ot_backend = k == 1 ? SIRNN_OT_IKNP : SIRNN_OT_SOFTSPOKEN;
+    cfg.ot_k = k;
+    pp->k = k;
     cfg.threads = threads;
     if (pool_size > 0)
         cfg.ot_pool_size = pool_size;
@@ -158,18 +166,26 @@ static void pair_open_pool(pair *pp, unsigned threads, size_t pool_size)
     pp->threads = threads;
     assert_int_equal(sirnn_party_pair(&pp->srv, &pp->cli, &cfg), SIRNN_OK);
     /* The constructor ran the handshake (one 48-byte hello on lane 0) and
-     * the OT setup: base OT (one point plus one per OT) and KK13's 256
-     * random OTs, per lane. */
+     * the OT setup, per lane: base OT (one point plus one per OT), with
+     * SoftSpoken the GGM corrections (two blocks per base OT), and KK13's
+     * 256 random OTs (128 / k bits each). */
     sirnn_stats s0, s1, c1;
     sirnn_party_stats(pp->srv, &s1);
     sirnn_party_stats(pp->cli, &c1);
-    uint64_t setup_bytes = (uint64_t)threads * (SIRNN_BASE_OT_POINT_BYTES * 129 + 256 * 16);
+    uint64_t ggm_bytes = k == 1 ? 0 : 128 * 2 * 16;
+    uint64_t setup_bytes =
+        (uint64_t)threads * (SIRNN_BASE_OT_POINT_BYTES * 129 + ggm_bytes + 256 * (128 / k) / 8);
     assert_int_equal(s1.bytes_sent, 48 + setup_bytes);
     assert_int_equal(c1.bytes_sent, 48 + setup_bytes);
     /* Idempotent: a second setup sends nothing. */
     assert_int_equal(test_run2(setup_run, pp->srv, setup_run, pp->cli, NULL, NULL), 0);
     sirnn_party_stats(pp->srv, &s0);
     assert_int_equal(s0.bytes_sent, s1.bytes_sent);
+}
+
+static void pair_open_pool(pair *pp, unsigned threads, size_t pool_size)
+{
+    pair_open_k(pp, threads, pool_size, 1);
 }
 
 static void pair_open(pair *pp, unsigned threads)
@@ -215,6 +231,9 @@ static int popcount_bytes(const uint8_t *p, size_t n)
         c += __builtin_popcount(p[i]);
     return c;
 }
+
+/* The receiver's bytes of the last run_variant call. */
+static uint64_t g_last_u_bytes;
 
 /* Run one variant with the given sender party and check everything. The
  * byte check assumes n splits into lane shares that are multiples of 128
@@ -275,9 +294,11 @@ static void run_variant(pair *pp, int server_sends, kind k, size_t n, unsigned l
     uint64_t u_bytes = 0, c_bytes = 0;
     for (unsigned t = 0; t < pp->threads; t++) {
         uint64_t cnt = n / pp->threads + (t < n % pp->threads ? 1 : 0);
-        u_bytes += 16 * round128(cnt);
+        /* 128 / k columns of round128(cnt) bits */
+        u_bytes += (128 / pp->k) * round128(cnt) / 8;
         c_bytes += correction_bytes(k, cnt, l);
     }
+    g_last_u_bytes = rcv.after.bytes_sent - rcv.before.bytes_sent;
     assert_int_equal(rcv.after.bytes_sent - rcv.before.bytes_sent, u_bytes);
     assert_int_equal(snd.after.bytes_sent - snd.before.bytes_sent, c_bytes);
     assert_int_equal(snd.after.bytes_received - snd.before.bytes_received, u_bytes);
@@ -803,6 +824,195 @@ static void test_pool(void **state)
     free(mc2);
 }
 
+/* ---------- SoftSpoken ---------- */
+
+/* The GGM puncturing in isolation: the sender's leaf y is the receiver's
+ * leaf y ^ d for every y != 0, its leaf 0 is zero, for every depth and
+ * every d (sampled at depth 8); with one wrong base-OT key the rebuilt
+ * leaves differ. */
+static void test_ggm_puncture(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x5050);
+    static sirnn_block rleaves[256], sleaves[256], corr[16], keys[16], chosen[8];
+    for (unsigned k = 1; k <= 8; k++) {
+        const unsigned nl = 1u << k;
+        const unsigned tries = k <= 4 ? nl : 12;
+        for (unsigned tr = 0; tr < tries; tr++) {
+            const unsigned d = k <= 4 ? tr : (unsigned)test_rng_below(&rng, nl);
+            test_rng_bytes(&rng, keys, sizeof(keys));
+            sirnn_block root;
+            test_rng_bytes(&rng, &root, sizeof(root));
+            assert_int_equal(sirnn_otx_ggm_expand(rleaves, corr, keys, root, k), SIRNN_OK);
+            for (unsigned l = 0; l < k; l++)
+                chosen[l] = keys[2 * l + ((d >> l) & 1)];
+            memset(sleaves, 0xa5, sizeof(sleaves));
+            assert_int_equal(sirnn_otx_ggm_puncture(sleaves, corr, chosen, d, k), SIRNN_OK);
+            assert_true(sirnn_block_eq(sleaves[0], sirnn_block_make(0, 0)));
+            for (unsigned y = 1; y < nl; y++)
+                if (!sirnn_block_eq(sleaves[y], rleaves[y ^ d]))
+                    fail_msg("k=%u d=%u: sender leaf y=%u differs from receiver leaf %u", k, d,
+                             y, y ^ d);
+            /* The leaves are distinct (a collapsed tree would pass the above). */
+            for (unsigned x = 1; x < nl; x++)
+                assert_false(sirnn_block_eq(rleaves[x], rleaves[x - 1]));
+            /* The other key of a random level breaks the levels from there on. */
+            const unsigned bad = (unsigned)test_rng_below(&rng, k);
+            chosen[bad] = keys[2 * bad + 1 - ((d >> bad) & 1)];
+            assert_int_equal(sirnn_otx_ggm_puncture(sleaves, corr, chosen, d, k), SIRNN_OK);
+            assert_false(sirnn_block_eq(sleaves[1u << bad], rleaves[(1u << bad) ^ d]));
+        }
+    }
+    assert_int_equal(sirnn_otx_ggm_expand(rleaves, corr, keys, keys[0], 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_otx_ggm_puncture(sleaves, corr, keys, 0, 9), SIRNN_ERR_ARG);
+}
+
+static const unsigned k_blocks[] = {1, 2, 4, 8};
+static const size_t k_ss_sizes[] = {0, 1, 127, 128, 129, 4097};
+
+/* Every variant at every block size, one and two lanes, both directions;
+ * run_variant checks the results and the receiver's 128 / k bits per OT
+ * (per lane, rounded to 128 OTs) exactly. */
+static void test_softspoken_variants(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x55);
+    for (size_t ki = 0; ki < sizeof(k_blocks) / sizeof(k_blocks[0]); ki++) {
+        for (unsigned threads = 1; threads <= 2; threads++) {
+            pair pp;
+            pair_open_k(&pp, threads, 0, k_blocks[ki]);
+            /* Valgrind runs stop at 129. */
+            const size_t nss = sizeof(k_ss_sizes) / sizeof(k_ss_sizes[0]) - (test_quick() ? 1 : 0);
+            for (size_t si = 0; si < nss; si++) {
+                const size_t n = k_ss_sizes[si];
+                const int dir = (int)(si & 1);
+                run_variant(&pp, dir, K_ROT, n, 0, &rng, 0, NULL);
+                run_variant(&pp, !dir, K_DCOT, n, 0, &rng, 0, NULL);
+                run_variant(&pp, dir, K_COT, n, 16, &rng, 0, NULL);
+                run_variant(&pp, !dir, K_COT, n, 64, &rng, 0, NULL);
+                run_variant(&pp, dir, K_OT, n, 7, &rng, 0, NULL);
+                run_variant(&pp, !dir, K_OT128, n, 0, &rng, 0, NULL);
+            }
+            pair_close(&pp);
+        }
+    }
+}
+
+/* k = 4 saves exactly 96 of the receiver's 128 bits per OT against IKNP;
+ * KK13 (whose base OTs now come from SoftSpoken random OTs) and the pool
+ * run on top unchanged. */
+static void test_softspoken_savings(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x5a5a);
+    const size_t n = 4097;
+    pair p1, p4;
+    pair_open_k(&p1, 1, 1000, 1);
+    pair_open_k(&p4, 1, 1000, 4);
+    const kind kinds[] = {K_ROT, K_COT};
+    for (size_t i = 0; i < 2; i++) {
+        run_variant(&p1, 1, kinds[i], n, 16, &rng, 0, NULL);
+        uint64_t b1 = g_last_u_bytes;
+        run_variant(&p4, 1, kinds[i], n, 16, &rng, 0, NULL);
+        uint64_t b4 = g_last_u_bytes;
+        assert_true(b4 < b1);
+        assert_int_equal(b1 - b4, (128 - 128 / 4) * round128(n) / 8);
+    }
+    run_kkot(&p4, 0, n, 16, 2, &rng, NULL);
+    run_kkot(&p4, 1, 300, 256, 8, &rng, NULL);
+    /* Pool capacity 1024: 3000 OTs take three refills of 1024 random OTs at
+     * 128 / 4 bits each, then one bit of e per OT. */
+    uint64_t *mc = malloc(8 * 3000);
+    assert_non_null(mc);
+    uint64_t sb, rb;
+    run_pool(&p4, 1, 3000, 13, &rng, mc, &sb, &rb);
+    assert_int_equal(rb, 3 * 1024 * (128 / 4) / 8 + (3000 + 7) / 8);
+    assert_int_equal(sb, (2 * 3000 * 13 + 7) / 8);
+    free(mc);
+    pair_close(&p1);
+    pair_close(&p4);
+}
+
+/* The leaf-sum kernel: every path the machine runs equals the portable
+ * twin for every depth t, first-bit pattern and destination (none, in place
+ * over g, separate), over a few lengths. */
+static void test_softspoken_chain(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0xc4a1);
+    enum { MAXW = 256 };
+    static uint64_t outs[2][8][MAXW], accs[8][MAXW], g[2][MAXW], add[MAXW], dst[2][MAXW];
+    uint64_t masks[8];
+    const size_t lens[] = {2, 4, 6, 8, 10, 16, 18, 64, 250, 256};
+    for (int isa = 0; isa < SIRNN_ISA_COUNT; isa++) {
+        sirnn_otx_chain_fn fn = sirnn_otx_chain_for_isa((sirnn_isa)isa);
+        if (fn == NULL)
+            continue;
+        for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+            for (unsigned t = 0; t <= 8; t++) {
+                for (int mode = 0; mode < 3; mode++) {
+                    const size_t words = lens[li];
+                    const unsigned first = (unsigned)test_rng_below(&rng, 256);
+                    const uint64_t dmask = (test_rng_next(&rng) & 1) ? ~(uint64_t)0 : 0;
+                    test_rng_bytes(&rng, outs[0], sizeof(outs[0]));
+                    memcpy(outs[1], outs[0], sizeof(outs[0]));
+                    test_rng_bytes(&rng, accs, sizeof(accs));
+                    test_rng_bytes(&rng, g[0], sizeof(g[0]));
+                    memcpy(g[1], g[0], sizeof(g[0]));
+                    test_rng_bytes(&rng, add, sizeof(add));
+                    test_rng_bytes(&rng, dst[0], sizeof(dst[0]));
+                    memcpy(dst[1], dst[0], sizeof(dst[0]));
+                    for (unsigned l = 0; l < 8; l++)
+                        masks[l] = (test_rng_next(&rng) & 1) ? ~(uint64_t)0 : 0;
+                    uint64_t *o0[8], *o1[8];
+                    const uint64_t *a[8];
+                    for (unsigned l = 0; l < 8; l++) {
+                        o0[l] = outs[0][l];
+                        o1[l] = outs[1][l];
+                        a[l] = accs[l];
+                    }
+                    uint64_t *d0 = mode == 0 ? NULL : mode == 1 ? g[0] : dst[0];
+                    uint64_t *d1 = mode == 0 ? NULL : mode == 1 ? g[1] : dst[1];
+                    sirnn_otx_chain_portable(o0, g[0], a, t, first, add, masks, d0, dmask, words);
+                    fn(o1, g[1], a, t, first, add, masks, d1, dmask, words);
+                    if (memcmp(outs[0], outs[1], sizeof(outs[0])) != 0 ||
+                        memcmp(g[0], g[1], sizeof(g[0])) != 0 ||
+                        memcmp(dst[0], dst[1], sizeof(dst[0])) != 0)
+                        fail_msg("isa %s: chain t=%u first=%#x mode=%d words=%zu differs",
+                                 sirnn_isa_level_name((sirnn_isa)isa), t, first, mode, words);
+                }
+            }
+        }
+    }
+    /* The portable twin against a direct model at one point. */
+    uint64_t o[2][8] = {{1, 2, 3, 4, 5, 6, 7, 8}, {9, 10, 11, 12, 13, 14, 15, 16}};
+    uint64_t gg[8], ac[2][8], ad[8], dd[8];
+    for (unsigned i = 0; i < 8; i++) {
+        gg[i] = test_rng_next(&rng);
+        ac[0][i] = test_rng_next(&rng);
+        ac[1][i] = test_rng_next(&rng);
+        ad[i] = test_rng_next(&rng);
+    }
+    uint64_t *op[2] = {o[0], o[1]};
+    const uint64_t *ap[2] = {ac[0], ac[1]};
+    const uint64_t mk[2] = {~(uint64_t)0, 0};
+    uint64_t want0[8], want1[8], wantd[8];
+    for (unsigned i = 0; i < 8; i++) {
+        want0[i] = gg[i] ^ ad[i];                      /* first at level 0, mask set */
+        want1[i] = o[1][i] ^ gg[i] ^ ac[0][i];         /* level 1 accumulates */
+        wantd[i] = gg[i] ^ ac[0][i] ^ ac[1][i] ^ ad[i]; /* total ^ add */
+    }
+    sirnn_otx_chain_portable(op, gg, ap, 2, 1, ad, mk, dd, ~(uint64_t)0, 8);
+    assert_memory_equal(o[0], want0, sizeof(want0));
+    assert_memory_equal(o[1], want1, sizeof(want1));
+    assert_memory_equal(dd, wantd, sizeof(wantd));
+    assert_null(sirnn_otx_chain_for_isa((sirnn_isa)SIRNN_ISA_COUNT));
+}
+
 int main(void)
 {
     test_seed();
@@ -817,6 +1027,10 @@ int main(void)
         cmocka_unit_test(test_kkot_combine),
         cmocka_unit_test(test_kkot_select),
         cmocka_unit_test(test_pool),
+        cmocka_unit_test(test_ggm_puncture),
+        cmocka_unit_test(test_softspoken_chain),
+        cmocka_unit_test(test_softspoken_variants),
+        cmocka_unit_test(test_softspoken_savings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

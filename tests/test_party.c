@@ -174,6 +174,51 @@ static void test_config_mismatches(void **state)
     b = quick_config(1);
     b.test_mode = 1;
     expect_mismatch(a, b, "test mode");
+    /* The library default is SoftSpoken with k = 4. */
+    assert_int_equal(a.ot_backend, SIRNN_OT_SOFTSPOKEN);
+    assert_int_equal(a.ot_k, 4);
+    b = quick_config(1);
+    b.ot_k = 8;
+    expect_mismatch(a, b, "ot_k");
+    b = quick_config(1);
+    b.ot_backend = SIRNN_OT_IKNP;
+    expect_mismatch(a, b, "backend");
+    /* SoftSpoken with k = 1 is IKNP's protocol but another configuration. */
+    b = quick_config(1);
+    b.ot_k = 1;
+    expect_mismatch(a, b, "ot_k");
+}
+
+/* With plain IKNP the block size is 1 whatever ot_k says; pairs of other
+ * sizes connect and run their OTs (the OT tests check them in depth). */
+static void test_backends_connect(void **state)
+{
+    (void)state;
+    const sirnn_ot_backend backends[] = {SIRNN_OT_IKNP, SIRNN_OT_SOFTSPOKEN, SIRNN_OT_SOFTSPOKEN,
+                                         SIRNN_OT_SOFTSPOKEN};
+    const unsigned ks[] = {3, 1, 2, 8};
+    for (size_t i = 0; i < 4; i++) {
+        sirnn_config c = quick_config(2);
+        c.ot_backend = backends[i];
+        c.ot_k = ks[i];
+        sirnn_config c2 = c;
+        if (backends[i] == SIRNN_OT_IKNP)
+            c2.ot_k = 0;
+        sirnn_listener *lst;
+        assert_int_equal(sirnn_listener_open(&lst, NULL, 0), SIRNN_OK);
+        server_arg sa = {lst, c, NULL, SIRNN_ERR_STATE, ""};
+        test_thread th;
+        assert_int_equal(test_thread_start(&th, server_main, &sa), 0);
+        sirnn_party *k = NULL;
+        assert_int_equal(sirnn_party_connect(&k, "127.0.0.1", sirnn_listener_port(lst), &c2),
+                         SIRNN_OK);
+        test_thread_join(&th);
+        assert_int_equal(sa.st, SIRNN_OK);
+        check_lanes_paired(sa.party, k);
+        sirnn_party_free(sa.party);
+        sirnn_party_free(k);
+        sirnn_listener_close(lst);
+    }
 }
 
 /* A raw peer: connects and sends a hello that we build here from the wire
@@ -191,6 +236,12 @@ static void put32(uint8_t *p, uint32_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
 static void good_client_hello(uint8_t h[48], uint32_t lanes, uint64_t pool)
 {
     memset(h, 0, 48);
@@ -199,7 +250,8 @@ static void good_client_hello(uint8_t h[48], uint32_t lanes, uint64_t pool)
     h[12] = 1; /* client */
     h[13] = 0;
     put32(h + 16, lanes);
-    put32(h + 20, 0);
+    put16(h + 20, 1); /* SoftSpoken, the default */
+    put16(h + 22, 4); /* ot_k */
     for (int i = 0; i < 8; i++)
         h[24 + i] = (uint8_t)(pool >> (8 * i));
 }
@@ -269,9 +321,14 @@ static void test_raw_peer_mismatches(void **state)
     assert_non_null(strstr(msg, "role"));
 
     good_client_hello(rp.hello, 1, pool);
-    put32(rp.hello + 20, 7); /* unknown OT backend */
+    put16(rp.hello + 20, 7); /* unknown OT backend */
     assert_int_equal(serve_raw(lst, &rp, msg, sizeof(msg)), SIRNN_ERR_PEER_MISMATCH);
     assert_non_null(strstr(msg, "backend"));
+
+    good_client_hello(rp.hello, 1, pool);
+    put16(rp.hello + 22, 2); /* another SoftSpoken block size */
+    assert_int_equal(serve_raw(lst, &rp, msg, sizeof(msg)), SIRNN_ERR_PEER_MISMATCH);
+    assert_non_null(strstr(msg, "ot_k"));
 
     /* A peer that dies in the middle of its hello. */
     good_client_hello(rp.hello, 1, pool);
@@ -310,6 +367,28 @@ static void test_bad_arguments(void **state)
     c = quick_config(1);
     c.ot_pool_size = 1;
     assert_int_equal(sirnn_party_pair(&s, &k, &c), SIRNN_ERR_ARG);
+    /* SoftSpoken block sizes other than 1, 2, 4, 8; an unknown backend. */
+    const unsigned bad_k[] = {0, 3, 16, 5, 7};
+    for (size_t i = 0; i < sizeof(bad_k) / sizeof(bad_k[0]); i++) {
+        c = quick_config(1);
+        c.ot_backend = SIRNN_OT_SOFTSPOKEN;
+        c.ot_k = bad_k[i];
+        assert_int_equal(sirnn_party_pair(&s, &k, &c), SIRNN_ERR_ARG);
+        assert_null(s);
+        assert_null(k);
+        assert_non_null(strstr(sirnn_last_error(), "ot_k"));
+        assert_int_equal(sirnn_party_connect(&k, "127.0.0.1", 1, &c), SIRNN_ERR_ARG);
+        assert_non_null(strstr(sirnn_last_error(), "ot_k"));
+        sirnn_listener *l2;
+        assert_int_equal(sirnn_listener_open(&l2, NULL, 0), SIRNN_OK);
+        assert_int_equal(sirnn_party_accept(&s, l2, &c), SIRNN_ERR_ARG);
+        assert_non_null(strstr(sirnn_last_error(), "ot_k"));
+        sirnn_listener_close(l2);
+    }
+    c = quick_config(1);
+    c.ot_backend = (sirnn_ot_backend)5;
+    assert_int_equal(sirnn_party_pair(&s, &k, &c), SIRNN_ERR_ARG);
+    assert_non_null(strstr(sirnn_last_error(), "backend"));
     assert_int_equal(sirnn_party_pair(NULL, &k, NULL), SIRNN_ERR_ARG);
     assert_int_equal(sirnn_party_connect(&k, NULL, 1, NULL), SIRNN_ERR_ARG);
     assert_int_equal(sirnn_party_connect(&k, "127.0.0.1", 0, NULL), SIRNN_ERR_ARG);
@@ -389,6 +468,7 @@ int main(void)
         cmocka_unit_test(test_pair_lanes),
         cmocka_unit_test(test_tcp_lanes),
         cmocka_unit_test(test_config_mismatches),
+        cmocka_unit_test(test_backends_connect),
         cmocka_unit_test(test_raw_peer_mismatches),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_batch_driver),

@@ -19,6 +19,13 @@
  *     be freed (a new session can then be opened);
  *   - a party is used by one host thread at a time (it runs its own lanes).
  *
+ * OT extension: every OT, comparison and multiplication runs on 1-of-2 OT
+ * extension whose receiver sends 128 bits per OT with SIRNN_OT_IKNP and
+ * 128 / ot_k with SIRNN_OT_SOFTSPOKEN (config ot_backend, ot_k; both must
+ * match the peer's, the handshake checks them). KK13 1-of-N OT is the same
+ * under both backends. The constructors refuse an unknown backend or an
+ * ot_k other than 1, 2, 4 or 8 with SIRNN_ERR_ARG and a message.
+ *
  * Security model: semi-honest, two parties, no trusted dealer, computational
  * security parameter 128. Randomness comes from the OS (RAND_bytes) unless
  * the config's test mode is on, which makes runs reproducible and is
@@ -42,7 +49,9 @@ typedef enum sirnn_role {
 } sirnn_role;
 
 typedef enum sirnn_ot_backend {
-    SIRNN_OT_IKNP = 0 /* IKNP OT extension (the only backend so far) */
+    SIRNN_OT_IKNP = 0,      /* IKNP OT extension: the receiver sends 128 bits per OT */
+    SIRNN_OT_SOFTSPOKEN = 1 /* SoftSpokenOT (Roy, Crypto 2022, semi-honest) on the same
+                               base OTs: 128 / ot_k bits per OT (the default) */
 } sirnn_ot_backend;
 
 /* Largest number of lanes (threads) per party. */
@@ -54,7 +63,15 @@ typedef struct sirnn_config {
                                  < 0 waits forever (default 30000) */
     int connect_timeout_ms;   /* how long connect retries / accept waits
                                  (default 10000; < 0 forever) */
-    sirnn_ot_backend ot_backend; /* must match on both sides */
+    sirnn_ot_backend ot_backend; /* SIRNN_OT_SOFTSPOKEN (default) or SIRNN_OT_IKNP;
+                                    must match on both sides */
+    unsigned ot_k;            /* SoftSpoken block size 2, 4 or 8 (default 4; 1 is plain
+                                 IKNP); the receiver sends 128/k bits per OT instead
+                                 of 128, the extension costs both sides about
+                                 2^k / k AES blocks per OT, and each lane
+                                 keeps 2 * 2^k * 128 / k AES keys. Used with
+                                 SIRNN_OT_SOFTSPOKEN (ignored with SIRNN_OT_IKNP);
+                                 must match on both sides */
     size_t ot_pool_size;      /* random OTs generated ahead per lane (default 1<<16);
                                  must match on both sides */
     int test_mode;            /* non-zero: seeds derived from test_seed (INSECURE,

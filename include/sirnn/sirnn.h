@@ -25,7 +25,7 @@ extern "C" {
 #define SIRNN_VERSION_MINOR 1
 #define SIRNN_VERSION_PATCH 0
 /* Wire protocol version, checked in the handshake. */
-#define SIRNN_PROTOCOL_VERSION 1
+#define SIRNN_PROTOCOL_VERSION 2
 
 /* "0.1.0" */
 SIRNN_API const char *sirnn_version(void);
