@@ -91,4 +91,35 @@ void sirnn_lt_ws_delete(void *ws);
 sirnn_status sirnn_lt_chunk(sirnn_party *party, sirnn_lane *lane, void *ws, uint8_t *out,
                             const uint64_t *in, size_t k, const sirnn_flight_hooks *hooks);
 
+/*
+ * sirnn_digdec that also gives carry[n]: arithmetic shares mod 2^wc
+ * (1 <= wc <= 64) of the carry out of digit 0, i.e. the wrap of digit 0's
+ * shares (x0 mod 2^d + x1 mod 2^d >= 2^d), which the network computes for
+ * digit 1 anyway; width 1 is a boolean share in the low bit (and the low bit
+ * of any width is one). Needs d < l. The carry is B2A'd once at max(w_1, wc)
+ * bits: the cost of sirnn_digdec plus max(0, wc - w_1) bits (and the B2A
+ * flight when w_1 = 1 < wc and no other digit has one). carry may be NULL
+ * (sirnn_digdec); it must not overlap out or x. Secret: carry.
+ */
+sirnn_status sirnn_digdec_carry(sirnn_party *party, size_t n, uint64_t *out, uint64_t *carry,
+                                const uint64_t *x, unsigned l, unsigned d, unsigned wc);
+
+/*
+ * sirnn_mult_msb (unsigned, Y shared) when x's wrap is known:
+ * wx[n] holds arithmetic shares of wrap(x0, x1; m) = 1{x0 + x1 >= 2^m} mod
+ * 2^(max(1, l - m - k)) (bits above are ignored; for l <= m + k only the low
+ * bit, a boolean share, is used), for example sirnn_digdec_carry's carry of
+ * a digit. No comparison for x: its wrap term is the MUX of the low bit, in
+ * flights 1 to 3. l may exceed m + k (up to 64): the y-wrap term then MUXes
+ * x's true value x0 + x1 - 2^m wx (mod 2^(l - k)), which carries the
+ * 2^(m+k) wx wy term. msb_y as in sirnn_mult_msb (NULL: y's wrap by the
+ * millionaires'). Bits: the cross terms of sirnn_mult + 2 (128 + l - m) +
+ * (l > k) (the y wrap's 260 or comparison + 2 (128 + l - k)). Flights (msb_y
+ * given or l <= k): 3 without y wrap, 4 with. Secrets: x, y, wx, msb_y, out.
+ * out may alias x or y.
+ */
+sirnn_status sirnn_mult_wrap(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                             const uint64_t *y, const uint64_t *wx, const uint8_t *msb_y,
+                             unsigned m, unsigned k, unsigned l);
+
 #endif /* SIRNN_ARITH_INTERNAL_H */

@@ -22,9 +22,10 @@
 
 typedef struct digdec_ctx {
     uint64_t *out;
+    uint64_t *carry; /* the carry out of digit 0, mod 2^wc, or NULL */
     const uint64_t *x;
     size_t n;
-    unsigned l, d, c;
+    unsigned l, d, c, wc;
 } digdec_ctx;
 
 static unsigned digit_width(unsigned l, unsigned d, unsigned j)
@@ -63,22 +64,29 @@ static sirnn_status digdec_post(void *vctx, int server, sirnn_wn_chunk *c)
                 out[i] = ((own[i] >> sh) + carry[i]) & wm;
         }
     }
+    if (dc->carry != NULL) {
+        const uint64_t cm = sirnn_mask(dc->wc);
+        for (size_t i = 0; i < c->k; i++)
+            dc->carry[c->off + i] = c->arith[0][i] & cm;
+    }
     return SIRNN_OK;
 }
 
-sirnn_status sirnn_digdec(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
-                          unsigned l, unsigned d)
+sirnn_status sirnn_digdec_carry(sirnn_party *party, size_t n, uint64_t *out, uint64_t *carry,
+                                const uint64_t *x, unsigned l, unsigned d, unsigned wc)
 {
     if (party == NULL)
         return SIRNN_ERR_ARG;
-    if (l < 1 || l > 64 || d < 1 || d > 64 || (n > 0 && (out == NULL || x == NULL)))
+    if (l < 1 || l > 64 || d < 1 || d > 64 || (n > 0 && (out == NULL || x == NULL)) ||
+        (carry != NULL && (d >= l || wc < 1 || wc > 64)))
         return sirnn_arith_arg(party, "sirnn_digdec",
-                               "need 1 <= l <= 64, 1 <= d <= 64 and non-NULL arrays");
+                               "need 1 <= l <= 64, 1 <= d <= 64, non-NULL arrays, and for the "
+                               "carry d < l and 1 <= wc <= 64");
     sirnn_status st = sirnn_party_usable(party);
     if (st != SIRNN_OK || n == 0)
         return st;
     const unsigned c = (l + d - 1) / d;
-    digdec_ctx dc = {.out = out, .x = x, .n = n, .l = l, .d = d, .c = c};
+    digdec_ctx dc = {.out = out, .carry = carry, .x = x, .n = n, .l = l, .d = d, .c = c, .wc = wc};
     if (c == 1) {
         /* One digit: the share itself. */
         const uint64_t lm = sirnn_mask(l);
@@ -94,11 +102,20 @@ sirnn_status sirnn_digdec(sirnn_party *party, size_t n, uint64_t *out, const uin
     for (unsigned j = 0; j + 1 < c; j++)
         root[j] = sirnn_wn_segment(p, 0, j * d, d);
     sirnn_wn_prefix(p, c - 1, root, pre);
-    for (unsigned j = 1; j < c; j++)
-        sirnn_wn_output(p, pre[j - 1], SIRNN_WN_G, digit_width(l, d, j));
+    for (unsigned j = 1; j < c; j++) {
+        /* the carry into digit 1 also serves the caller: one B2A at the wider width */
+        const unsigned w = digit_width(l, d, j);
+        sirnn_wn_output(p, pre[j - 1], SIRNN_WN_G, j == 1 && carry != NULL && wc > w ? wc : w);
+    }
     st = sirnn_wn_finalize(p);
     if (st == SIRNN_OK)
         st = sirnn_wn_run(party, n, p, digdec_prep, digdec_post, &dc);
     free(p);
     return st;
+}
+
+sirnn_status sirnn_digdec(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                          unsigned l, unsigned d)
+{
+    return sirnn_digdec_carry(party, n, out, NULL, x, l, d, 1);
 }

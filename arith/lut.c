@@ -1,13 +1,17 @@
 /*
- * Lookup tables (SIRNN): an m-bit shared index into a table of 2^m l-bit
- * entries with one KK13 1-of-2^m OT per element. Party 1 chooses with its
- * index share i1; party 0 sends, for every v, T[(i0 + v) mod 2^m] - r with r
- * its fresh output share, so party 1 receives T[i] - r. Party 0 rotates the
- * table by its share with a constant-time barrel shifter (m passes of
- * masked selects; 16-bit values in registers when l <= 16), never indexing
- * memory with i0. Messages are built, packed and queued 64 OTs at a time
- * (so memory is O(64 * 2^m) for the messages and the per-element tables,
- * whatever n is); the channel coalesces them into one flight.
+ * Lookup tables (SIRNN): an m-bit shared index into one or several tables of
+ * 2^m entries with one KK13 1-of-2^m OT per element and group of tables.
+ * Party 1 chooses with its index share i1; party 0 sends, for every v,
+ * T[(i0 + v) mod 2^m] - r with r its fresh output share, so party 1
+ * receives T[i] - r. Several tables share one OT by concatenating their
+ * entries into one message of at most 64 bits (a group): each field is
+ * reduced mod its own width, so the subtraction of r is done field by field
+ * (no borrow crosses a field). Party 0 rotates the table by its share with a
+ * constant-time barrel shifter (m passes of masked selects; 16-bit values in
+ * registers when the message has at most 16 bits), never indexing memory
+ * with i0. Messages are built, packed and queued 64 OTs at a time (so memory
+ * is O(64 * 2^m) for the messages and O(8 * 2^m * ntab) for per-element
+ * tables, whatever n is); the channel coalesces them into one flight.
  */
 #include "arith/arith_internal.h"
 
@@ -25,16 +29,7 @@
 
 #define NULL_WITH_N(n, p) ((n) > 0 && (p) == NULL)
 
-enum { LUT_CHUNK = 4096, G = SIRNN_AKK_GROUP };
-
-typedef struct lut_ctx {
-    uint64_t *out;
-    const uint64_t *idx;
-    const uint64_t *table;       /* one table (party 0), or NULL */
-    sirnn_lut_fill_fn fill;      /* per-element tables (party 0) */
-    void *fill_ctx;
-    unsigned m, l;
-} lut_ctx;
+enum { LUT_CHUNK = 4096, G = SIRNN_AKK_GROUP, MAX_TABS = 64 };
 
 /* Elements per hash-and-pack step on the sender: their pads and messages
  * (2 * SUB * 2^m * 8 bytes) stay in L1 between the hash, the rotation and the
@@ -42,91 +37,206 @@ typedef struct lut_ctx {
  * so the steps of a group pack to the same bytes as the whole group. */
 enum { SUB = 8 };
 
+/* Tables [t0, t1) share one OT whose message has l bits; top has the top
+ * bit of every field (for the field-wise subtraction). */
+typedef struct lut_group {
+    unsigned t0, t1, l;
+    uint64_t top;
+} lut_group;
+
+typedef struct lut_ctx {
+    uint64_t *out;               /* table-major: out[t * n + e] */
+    const uint64_t *idx;
+    size_t n;
+    const uint64_t *packed;      /* party 0's batch tables, one packed row per group */
+    sirnn_lut_fill_fn fill;      /* per-element tables (party 0) */
+    void *fill_ctx;
+    unsigned m, ntab, ngroups;
+    unsigned width[MAX_TABS], shift[MAX_TABS]; /* field t: bits [shift, shift + width) */
+    lut_group grp[MAX_TABS];
+} lut_ctx;
+
+/* Pack tables into groups in order, each at most 64 bits of fields. */
+static void lut_layout(lut_ctx *c, unsigned ntab, const unsigned *widths)
+{
+    c->ntab = ntab;
+    c->ngroups = 0;
+    for (unsigned t = 0; t < ntab; t++) {
+        lut_group *g = c->ngroups > 0 ? &c->grp[c->ngroups - 1] : NULL;
+        if (g == NULL || g->l + widths[t] > 64) {
+            g = &c->grp[c->ngroups++];
+            g->t0 = t;
+            g->l = 0;
+            g->top = 0;
+        }
+        c->width[t] = widths[t];
+        c->shift[t] = g->l;
+        g->l += widths[t];
+        g->top |= (uint64_t)1 << (g->l - 1);
+        g->t1 = t + 1;
+    }
+}
+
+/* Entry v of group j from ntab rows of N entries (row t at rows[t * N]). */
+static void lut_pack_row(const lut_ctx *c, unsigned j, uint64_t *dst, const uint64_t *rows,
+                         size_t N)
+{
+    const lut_group *g = &c->grp[j];
+    for (size_t v = 0; v < N; v++) {
+        uint64_t e = 0;
+        for (unsigned t = g->t0; t < g->t1; t++)
+            e |= (rows[t * N + v] & sirnn_mask(c->width[t])) << c->shift[t];
+        dst[v] = e;
+    }
+}
+
+/* row[v] = row[v] - r field by field (each field mod its width): set the top
+ * bit of every field of the minuend and clear it in the subtrahend so that
+ * no borrow leaves a field, then fix the top bits. */
+static void lut_sub_fields(uint64_t *row, size_t N, uint64_t r, uint64_t top, uint64_t lm)
+{
+    for (size_t v = 0; v < N; v++) {
+        const uint64_t p = row[v];
+        row[v] = (((p | top) - (r & ~top)) ^ ((p ^ ~r) & top)) & lm;
+    }
+}
+
 static sirnn_status lut_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
                              void *vctx)
 {
     const lut_ctx *c = vctx;
     const int server = party->role == SIRNN_SERVER;
-    const unsigned m = c->m, l = c->l;
+    const unsigned m = c->m, ng = c->ngroups, ntab = c->ntab;
     const size_t N = (size_t)1 << m;
-    const uint64_t im = sirnn_mask(m), lm = sirnn_mask(l);
-    /* l <= 16: entries rotate as 16-bit values held in registers */
-    const int narrow = l <= 16;
+    const uint64_t im = sirnn_mask(m);
+    /* elements per chunk: LUT_CHUNK OTs, whole multiples of 128 elements */
+    size_t kc = LUT_CHUNK / ng / 128 * 128;
+    if (kc < 128)
+        kc = 128;
     sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
     sirnn_channel *ch = &lane->ch;
     sirnn_akk_ws kw;
-    sirnn_status st = sirnn_akk_ws_init(&kw, LUT_CHUNK);
+    sirnn_status st = sirnn_akk_ws_init(&kw, kc * ng);
     if (st != SIRNN_OK)
         return st;
-    const size_t gbytes = sirnn_pack_size(G * N, l);
-    const size_t fill_bytes = server && c->fill != NULL ? G * N * sizeof(uint64_t) : 0;
-    const size_t tab16_bytes = server && c->fill == NULL && narrow ? N * sizeof(uint16_t) : 0;
-    uint8_t *choice = sirnn_scratch_alloc(LUT_CHUNK), *wire = sirnn_scratch_alloc(gbytes);
+    size_t gbytes = 0, narrow_groups = 0;
+    for (unsigned j = 0; j < ng; j++) {
+        gbytes += sirnn_pack_size(G * N, c->grp[j].l);
+        narrow_groups += c->grp[j].l <= 16;
+    }
+    const size_t choice_bytes = kc * ng;
+    const size_t fill_bytes = server && c->fill != NULL ? SUB * ntab * N * sizeof(uint64_t) : 0;
+    const size_t tab16_bytes =
+        server && c->fill == NULL && narrow_groups ? ng * N * sizeof(uint16_t) : 0;
+    uint8_t *choice = sirnn_scratch_alloc(choice_bytes), *wire = sirnn_scratch_alloc(gbytes);
     uint64_t *msgs = sirnn_scratch_alloc(SUB * N * sizeof(uint64_t)),
              *tmp = sirnn_scratch_alloc(N * sizeof(uint64_t)),
+             *pk = sirnn_scratch_alloc(N * sizeof(uint64_t)),
              *tables = fill_bytes ? sirnn_scratch_alloc(fill_bytes) : NULL;
     uint16_t *tab16 = tab16_bytes ? sirnn_scratch_alloc(tab16_bytes) : NULL;
-    uint64_t *r = sirnn_scratch_alloc(G * sizeof(uint64_t));
-    if (choice == NULL || wire == NULL || msgs == NULL || tmp == NULL || r == NULL ||
-        (fill_bytes && tables == NULL) || (tab16_bytes && tab16 == NULL))
+    uint64_t *r = sirnn_scratch_alloc(ng * G * sizeof(uint64_t));
+    if (choice == NULL || wire == NULL || msgs == NULL || tmp == NULL || pk == NULL ||
+        r == NULL || (fill_bytes && tables == NULL) || (tab16_bytes && tab16 == NULL))
         st = SIRNN_ERR_NOMEM;
     if (st == SIRNN_OK && tab16 != NULL)
-        for (size_t v = 0; v < N; v++)
-            tab16[v] = (uint16_t)c->table[v];
-    for (size_t off = begin; off < end && st == SIRNN_OK; off += LUT_CHUNK) {
-        const size_t k = end - off < LUT_CHUNK ? end - off : LUT_CHUNK;
+        for (size_t v = 0; v < ng * N; v++)
+            tab16[v] = (uint16_t)c->packed[v];
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += kc) {
+        const size_t k = end - off < kc ? end - off : kc;
         if (server) {
-            if ((st = sirnn_akk_send_rows(&kw, &ol->kk_send, ch, k)) != SIRNN_OK)
+            if ((st = sirnn_akk_send_rows(&kw, &ol->kk_send, ch, k * ng)) != SIRNN_OK)
                 break;
             for (size_t g0 = 0; g0 < k && st == SIRNN_OK; g0 += G) {
                 const size_t g = k - g0 < G ? k - g0 : G;
-                if (c->fill != NULL)
-                    c->fill(c->fill_ctx, off + g0, g, tables);
-                sirnn_prg_ring(&lane->prg, r, g, l);
+                for (unsigned j = 0; j < ng; j++)
+                    sirnn_prg_ring(&lane->prg, r + j * G, g, c->grp[j].l);
                 for (size_t s0 = 0; s0 < g; s0 += SUB) {
                     const size_t gs = g - s0 < SUB ? g - s0 : SUB;
-                    for (size_t i = 0; i < gs; i++) {
-                        const size_t e = off + g0 + s0 + i;
-                        const uint64_t sh = c->idx[e] & im, ri = r[s0 + i];
-                        uint64_t *row = msgs + i * N;
-                        const uint64_t *src = c->fill != NULL ? tables + (s0 + i) * N : c->table;
-                        if (!narrow)
-                            sirnn_lut_rotate(row, src, tmp, sh, m, ri, lm);
-                        else if (c->fill != NULL)
-                            sirnn_lut_rotate16w(row, src, sh, m, ri, lm);
-                        else
-                            sirnn_lut_rotate16(row, tab16, sh, m, ri, lm);
-                        c->out[e] = ri; /* after reading idx[e]: out may alias idx */
+                    uint64_t sh[SUB];
+                    /* every shift before any output: out may alias idx */
+                    for (size_t i = 0; i < gs; i++)
+                        sh[i] = c->idx[off + g0 + s0 + i] & im;
+                    if (c->fill != NULL)
+                        c->fill(c->fill_ctx, off + g0 + s0, gs, tables);
+                    uint8_t *wj = wire;
+                    for (unsigned j = 0; j < ng; j++) {
+                        const lut_group *gr = &c->grp[j];
+                        const unsigned l = gr->l;
+                        const uint64_t lm = sirnn_mask(l);
+                        const int single = gr->t1 - gr->t0 == 1;
+                        for (size_t i = 0; i < gs; i++) {
+                            const size_t e = off + g0 + s0 + i;
+                            const uint64_t ri = r[j * G + s0 + i];
+                            /* one table: subtract r in the rotation */
+                            const uint64_t rr = single ? ri : 0;
+                            uint64_t *row = msgs + i * N;
+                            const uint64_t *src = c->packed + j * N;
+                            if (c->fill != NULL) {
+                                const uint64_t *rows = tables + i * ntab * N;
+                                src = rows + gr->t0 * N;
+                                if (!single) {
+                                    lut_pack_row(c, j, pk, rows, N);
+                                    src = pk;
+                                }
+                            }
+                            if (l > 16)
+                                sirnn_lut_rotate(row, src, tmp, sh[i], m, rr, lm);
+                            else if (c->fill != NULL)
+                                sirnn_lut_rotate16w(row, src, sh[i], m, rr, lm);
+                            else
+                                sirnn_lut_rotate16(row, tab16 + j * N, sh[i], m, rr, lm);
+                            if (!single)
+                                lut_sub_fields(row, N, ri, gr->top, lm);
+                            for (unsigned t = gr->t0; t < gr->t1; t++)
+                                c->out[t * c->n + e] = (ri >> c->shift[t]) & sirnn_mask(c->width[t]);
+                        }
+                        sirnn_akk_send_group(&kw, &ol->kk_send, wj + s0 * N * l / 8, msgs,
+                                             j * k + g0 + s0, gs, (unsigned)N, l);
+                        wj += sirnn_pack_size(G * N, l);
                     }
-                    sirnn_akk_send_group(&kw, &ol->kk_send, wire + s0 * N * l / 8, msgs, g0 + s0,
-                                         gs, (unsigned)N, l);
                 }
-                st = sirnn_channel_send(ch, wire, sirnn_pack_size(g * N, l));
+                uint8_t *wj = wire;
+                for (unsigned j = 0; j < ng && st == SIRNN_OK; j++) {
+                    st = sirnn_channel_send(ch, wj, sirnn_pack_size(g * N, c->grp[j].l));
+                    wj += sirnn_pack_size(G * N, c->grp[j].l);
+                }
             }
         } else {
-            for (size_t i = 0; i < k; i++)
-                choice[i] = (uint8_t)(c->idx[off + i] & im);
-            if ((st = sirnn_akk_recv_u(&kw, &ol->kk_recv, ch, choice, k)) != SIRNN_OK)
+            for (unsigned j = 0; j < ng; j++)
+                for (size_t i = 0; i < k; i++)
+                    choice[j * k + i] = (uint8_t)(c->idx[off + i] & im);
+            if ((st = sirnn_akk_recv_u(&kw, &ol->kk_recv, ch, choice, k * ng)) != SIRNN_OK)
                 break;
             for (size_t g0 = 0; g0 < k && st == SIRNN_OK; g0 += G) {
                 const size_t g = k - g0 < G ? k - g0 : G;
-                if ((st = sirnn_channel_recv(ch, wire, sirnn_pack_size(g * N, l))) != SIRNN_OK)
-                    break;
-                sirnn_akk_recv_out(&kw, c->out + off + g0, wire, choice + g0, g0, g, (unsigned)N,
-                                   l);
+                for (unsigned j = 0; j < ng && st == SIRNN_OK; j++) {
+                    const lut_group *gr = &c->grp[j];
+                    if ((st = sirnn_channel_recv(ch, wire, sirnn_pack_size(g * N, gr->l))) !=
+                        SIRNN_OK)
+                        break;
+                    sirnn_akk_recv_out(&kw, r, wire, choice + j * k + g0, j * k + g0, g,
+                                       (unsigned)N, gr->l);
+                    for (unsigned t = gr->t0; t < gr->t1; t++) {
+                        uint64_t *o = c->out + t * c->n + off + g0;
+                        const uint64_t wm = sirnn_mask(c->width[t]);
+                        for (size_t i = 0; i < g; i++)
+                            o[i] = (r[i] >> c->shift[t]) & wm;
+                    }
+                }
             }
         }
     }
     if (st == SIRNN_OK)
         st = sirnn_channel_flush(ch);
     /* scratch buffers are wiped on release */
-    sirnn_scratch_free(choice, LUT_CHUNK);
+    sirnn_scratch_free(choice, choice_bytes);
     sirnn_scratch_free(wire, gbytes);
     sirnn_scratch_free(msgs, SUB * N * sizeof(uint64_t));
     sirnn_scratch_free(tmp, N * sizeof(uint64_t));
+    sirnn_scratch_free(pk, N * sizeof(uint64_t));
     sirnn_scratch_free(tables, fill_bytes);
     sirnn_scratch_free(tab16, tab16_bytes);
-    sirnn_scratch_free(r, G * sizeof(uint64_t));
+    sirnn_scratch_free(r, ng * G * sizeof(uint64_t));
     sirnn_akk_ws_free(&kw);
     return st;
 }
@@ -153,22 +263,73 @@ sirnn_status sirnn_lut(sirnn_party *party, size_t n, uint64_t *out, const uint64
         return sirnn_arith_arg(party, "sirnn_lut",
                                "need 1 <= m <= 8, 1 <= l <= 64, a table of 2^m entries on the "
                                "server and non-NULL arrays");
-    lut_ctx c = {.out = out, .idx = idx, .table = table, .m = m, .l = l};
+    /* one table is its own packed row (bits above l are masked off) */
+    lut_ctx c = {.out = out, .idx = idx, .n = n, .packed = table, .m = m};
+    lut_layout(&c, 1, &l);
     return lut_run(party, n, &c);
 }
 
 sirnn_status sirnn_lut_cb(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *idx,
                           sirnn_lut_fill_fn fill, void *ctx, unsigned m, unsigned l)
 {
+    return sirnn_lut_multi_cb(party, n, out, idx, fill, ctx, 1, m, &l);
+}
+
+static int bad_widths(unsigned ntab, const unsigned *widths)
+{
+    if (ntab < 1 || ntab > MAX_TABS || widths == NULL)
+        return 1;
+    int bad = 0;
+    for (unsigned t = 0; t < ntab; t++)
+        bad |= widths[t] < 1 || widths[t] > 64;
+    return bad;
+}
+
+sirnn_status sirnn_lut_multi(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *idx,
+                             const uint64_t *tables, size_t tables_len, unsigned ntab, unsigned m,
+                             const unsigned *widths)
+{
     if (party == NULL)
         return SIRNN_ERR_ARG;
     const int server = party->role == SIRNN_SERVER;
-    if (m < 1 || m > 8 || l < 1 || l > 64 || NULL_WITH_N(n, out) || NULL_WITH_N(n, idx) ||
-        (server && fill == NULL))
-        return sirnn_arith_arg(party, "sirnn_lut_cb",
-                               "need 1 <= m <= 8, 1 <= l <= 64, a fill callback on the server "
-                               "and non-NULL arrays");
-    lut_ctx c = {.out = out, .idx = idx, .fill = server ? fill : NULL, .fill_ctx = ctx, .m = m,
-                 .l = l};
+    const size_t N = (size_t)1 << (m < 1 || m > 8 ? 0 : m);
+    if (m < 1 || m > 8 || bad_widths(ntab, widths) || NULL_WITH_N(n, out) ||
+        NULL_WITH_N(n, idx) || (server && (tables == NULL || tables_len != ntab * N)) ||
+        (!server && tables != NULL && tables_len != ntab * N))
+        return sirnn_arith_arg(party, "sirnn_lut_multi",
+                               "need 1 <= m <= 8, 1 <= ntab <= 64, widths in 1..64, ntab tables "
+                               "of 2^m entries on the server and non-NULL arrays");
+    lut_ctx c = {.out = out, .idx = idx, .n = n, .m = m};
+    lut_layout(&c, ntab, widths);
+    uint64_t *packed = NULL;
+    if (server && n > 0) {
+        /* the batch tables, packed once per group */
+        packed = sirnn_arith_zalloc(c.ngroups * N * sizeof(uint64_t));
+        if (packed == NULL)
+            return SIRNN_ERR_NOMEM;
+        for (unsigned j = 0; j < c.ngroups; j++)
+            lut_pack_row(&c, j, packed + j * N, tables, N);
+    }
+    c.packed = packed;
+    const sirnn_status st = lut_run(party, n, &c);
+    sirnn_arith_zfree(packed, c.ngroups * N * sizeof(uint64_t));
+    return st;
+}
+
+sirnn_status sirnn_lut_multi_cb(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *idx,
+                                sirnn_lut_fill_fn fill, void *ctx, unsigned ntab, unsigned m,
+                                const unsigned *widths)
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    const int server = party->role == SIRNN_SERVER;
+    if (m < 1 || m > 8 || bad_widths(ntab, widths) || NULL_WITH_N(n, out) ||
+        NULL_WITH_N(n, idx) || (server && fill == NULL))
+        return sirnn_arith_arg(party, ntab == 1 ? "sirnn_lut_cb" : "sirnn_lut_multi_cb",
+                               "need 1 <= m <= 8, 1 <= ntab <= 64, widths in 1..64, a fill "
+                               "callback on the server and non-NULL arrays");
+    lut_ctx c = {.out = out, .idx = idx, .n = n, .fill = server ? fill : NULL, .fill_ctx = ctx,
+                 .m = m};
+    lut_layout(&c, ntab, widths);
     return lut_run(party, n, &c);
 }

@@ -14,7 +14,10 @@
  * One chunk runs as numbered flights (party 1 sends the odd ones, party 0
  * the even ones). The wraps come from the millionaires' protocol of
  * arith/cmp.c (both wraps in one run), whose flights carry the other steps
- * through hooks, or from MSB-to-wrap when the MSBs are known:
+ * through hooks, from MSB-to-wrap when the MSBs are known, or from the
+ * caller (sirnn_mult_wrap: x's wrap as arithmetic shares, known before
+ * flight 1; then l may exceed m + k, because the y-wrap MUX takes x's true
+ * value x0 + x1 - 2^m wx and so carries the 2^(m+k) wx wy term):
  *   1 (P1): comparison / MSB-to-wrap columns; columns of the cross terms
  *           that party 1 chooses;
  *   2 (P0): comparison messages; MSB-to-wrap answers; the corrections of
@@ -71,6 +74,7 @@ typedef struct mplan {
     uint64_t c;              /* public constant (Y_PUBLIC) */
     int need_wx, need_wy;    /* wrap terms present */
     int m2w_x, m2w_y;        /* wraps from MSB-to-wrap */
+    int given_x;             /* x's wrap given by the caller */
     int cmp_x, cmp_y;        /* wraps from the comparison */
     unsigned K;              /* comparison width */
     unsigned ncmp;           /* comparisons per element (0..2) */
@@ -138,7 +142,7 @@ static void add_half(mplan *p, int chooser, int wrap)
  * flight 1); x1*y0 likewise.
  */
 static void plan_init(mplan *p, unsigned m, unsigned k, unsigned l, int sgn, ymode ym,
-                      uint64_t c, int known_x, int known_y)
+                      uint64_t c, int known_x, int known_y, int given_x)
 {
     memset(p, 0, sizeof(*p));
     p->m = m;
@@ -149,9 +153,10 @@ static void plan_init(mplan *p, unsigned m, unsigned k, unsigned l, int sgn, ymo
     p->c = c;
     p->need_wx = l > m;
     p->need_wy = l > k && ym == Y_SHARED;
-    p->m2w_x = p->need_wx && known_x;
+    p->given_x = p->need_wx && given_x;
+    p->m2w_x = p->need_wx && known_x && !given_x;
     p->m2w_y = p->need_wy && known_y;
-    p->cmp_x = p->need_wx && !known_x;
+    p->cmp_x = p->need_wx && !known_x && !given_x;
     p->cmp_y = p->need_wy && !known_y;
     p->ncmp = (unsigned)(p->cmp_x + p->cmp_y);
     p->nm2w = (unsigned)(p->m2w_x + p->m2w_y);
@@ -179,6 +184,8 @@ static void plan_flights(mplan *p, unsigned fcmp)
     p->F = p->Fcmp;
     if (p->nm2w > 0 && p->F < 2)
         p->F = 2;
+    if (p->given_x && p->F < 1)
+        p->F = 1;
     /* MUX halves: wx with V = y0 + y1 (- 2^(k-1)), wy with V = x0 + x1 (- 2^(m-1)).
      * The half with sender s exists when s's part of V can be non-zero. */
     if (p->need_wx) {
@@ -209,6 +216,7 @@ typedef struct mult_ctx {
     uint64_t *out;
     const uint64_t *x, *y;
     const uint8_t *msb_x, *msb_y;
+    const uint64_t *wx;      /* given wrap of x (arithmetic shares), or NULL */
 } mult_ctx;
 
 typedef struct mult_ws {
@@ -228,6 +236,7 @@ typedef struct mult_ws {
     uint8_t *mx_choice;
     /* wraps */
     uint8_t *wx, *wy;    /* own boolean shares */
+    const uint64_t *wxa; /* the chunk's given arithmetic wrap shares of x */
     void *lt;            /* comparison workspace */
     uint64_t *cin;
     uint8_t *cout;
@@ -521,6 +530,12 @@ static void mux_value(const mult_ws *w, const mhalf *h, uint64_t *v)
         src = w->X;
         if (p->sgn && w->me == SIRNN_SERVER)
             sub = (uint64_t)1 << (p->m - 1);
+        if (p->given_x) {
+            /* x's true value: the 2^(m+k) wx wy term when l > m + k */
+            for (size_t e = 0; e < k; e++)
+                v[e] = (src[e] - sub - (w->wxa[e] << p->m)) & mask;
+            return;
+        }
     }
     for (size_t e = 0; e < k; e++)
         v[e] = (src[e] - sub) & mask;
@@ -750,6 +765,11 @@ static sirnn_status mult_lane(sirnn_party *party, sirnn_lane *lane, size_t begin
             w.Y[e] = yv;
         }
         local_terms(&w);
+        if (p->given_x) {
+            w.wxa = c->wx + off;
+            for (size_t e = 0; e < k; e++)
+                w.wx[e] = (uint8_t)(c->wx[off + e] & 1);
+        }
         hook_ctx hc = {.w = &w, .c = c, .off = off};
         unsigned f0 = 1;
         if (p->ncmp > 0) {
@@ -828,7 +848,23 @@ sirnn_status sirnn_mult_msb(sirnn_party *party, size_t n, uint64_t *out, const u
                                "m, k or l outside 1..64, l > m + k, bad signedness, NULL array "
                                "or MSB bit not 0/1");
     mult_ctx c = {.out = out, .x = x, .y = y, .msb_x = msb_x, .msb_y = msb_y};
-    plan_init(&c.p, m, k, l, is_signed, Y_SHARED, 0, msb_x != NULL, msb_y != NULL);
+    plan_init(&c.p, m, k, l, is_signed, Y_SHARED, 0, msb_x != NULL, msb_y != NULL, 0);
+    return mult_run(party, n, &c);
+}
+
+sirnn_status sirnn_mult_wrap(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                             const uint64_t *y, const uint64_t *wx, const uint8_t *msb_y,
+                             unsigned m, unsigned k, unsigned l)
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    if (BAD_WIDTH(m) || BAD_WIDTH(k) || BAD_WIDTH(l) || NULL_WITH_N(n, out) ||
+        NULL_WITH_N(n, x) || NULL_WITH_N(n, y) || NULL_WITH_N(n, wx) ||
+        (msb_y != NULL && !sirnn_arith_bits_ok(msb_y, n)))
+        return sirnn_arith_arg(party, "sirnn_mult_wrap",
+                               "m, k or l outside 1..64, NULL array or MSB bit not 0/1");
+    mult_ctx c = {.out = out, .x = x, .y = y, .msb_y = msb_y, .wx = wx};
+    plan_init(&c.p, m, k, l, 0, Y_SHARED, 0, 0, msb_y != NULL, 1);
     return mult_run(party, n, &c);
 }
 
@@ -850,7 +886,7 @@ sirnn_status sirnn_mult_const(sirnn_party *party, size_t n, uint64_t *out, const
                                "m, k or l outside 1..64, l > m + k, bad signedness, NULL array "
                                "or MSB bit not 0/1");
     mult_ctx ctx = {.out = out, .x = x, .msb_x = msb_x};
-    plan_init(&ctx.p, m, k, l, is_signed, Y_PUBLIC, c & sirnn_mask(k), msb_x != NULL, 0);
+    plan_init(&ctx.p, m, k, l, is_signed, Y_PUBLIC, c & sirnn_mask(k), msb_x != NULL, 0, 0);
     return mult_run(party, n, &ctx);
 }
 
@@ -869,6 +905,6 @@ sirnn_status sirnn_mult_clear(sirnn_party *party, size_t n, uint64_t *out, const
                                "NULL array or MSB bit not 0/1");
     mult_ctx ctx = {.out = out, .x = x, .y = own ? y : NULL, .msb_x = msb_x};
     plan_init(&ctx.p, m, k, l, is_signed, owner == SIRNN_SERVER ? Y_P0 : Y_P1, 0, msb_x != NULL,
-              0);
+              0, 0);
     return mult_run(party, n, &ctx);
 }

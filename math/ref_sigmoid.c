@@ -30,6 +30,17 @@ static uint64_t fixl(long double v, unsigned e, unsigned L)
     return (uint64_t)(int64_t)floorl(ldexpl(v, (int)e) + 0.5L) & mask64(L);
 }
 
+/* The smallest two's complement width of the L-bit value v. */
+static unsigned tc_width(uint64_t v, unsigned L)
+{
+    const uint64_t neg = (v >> (L - 1)) & 1;
+    const uint64_t mag = neg ? ~v & mask64(L) : v; /* bits that must sit below the sign */
+    unsigned w = 1;
+    while (w < L && (mag >> (w - 1)) != 0)
+        w++;
+    return w;
+}
+
 /* The poly path (math/sigmoid_plan.h): per value v of d1, the polynomial
  * of degree deg through the deg + 1 Chebyshev nodes of the function on
  * d0 in [0, 255] (in units of d0), in the basis 1, d0, q(d0). */
@@ -70,6 +81,19 @@ static void poly_init(sirnn_sig_plan *p, unsigned s, unsigned deg)
     }
     for (unsigned d = 0; d < 256; d++)
         p->Q[d] = ((uint64_t)floorl((long double)d * (255 - d) / 256 + 0.5L) - 32) & 0xff;
+    /* the protocol's widths (math/sigmoid_plan.h) */
+    unsigned wb = 1, wc = 1;
+    uint64_t b_neg = 0;
+    for (unsigned v = 0; v < (1u << w1); v++) {
+        const unsigned bw = tc_width(p->B[v], p->L), cw = tc_width(p->C[v], p->L);
+        wb = bw > wb ? bw : wb;
+        wc = cw > wc ? cw : wc;
+        b_neg |= (p->B[v] >> (p->L - 1)) & 1;
+        p->A1[v] = (p->A[v] - 128 * p->B[v]) & mask64(p->L);
+    }
+    p->kB = b_neg ? p->L : wb;
+    const unsigned ky = wb > wc ? wb : wc;
+    p->kY = ky > p->L - 8 ? ky : p->L - 8;
 }
 
 /* The degree of the poly path for a format, 0 if it does not fit: the

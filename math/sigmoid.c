@@ -21,6 +21,7 @@
 
 #include "sirnn/arith.h"
 #include "kernels/random.h"
+#include "arith/arith_internal.h"
 #include "math/sigmoid_plan.h"
 #include "net/party_internal.h"
 
@@ -31,61 +32,104 @@ static uint64_t mask64(unsigned l)
     return l >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << l) - 1);
 }
 
-typedef struct poly_fill_ctx {
-    const sirnn_sig_plan *p;
-    size_t n;
-} poly_fill_ctx;
-
-/* Elements [0, n) look up A, [n, 2n) B, [2n, 3n) C (public tables). */
-static void poly_fill(void *vctx, size_t first, size_t count, uint64_t *tables)
+/* The line (math/sigmoid_plan.h): d0 and d1 by sirnn_digdec_carry(b, 8),
+ * whose carry out of d0 is d0's wrap; A1[d1] (L bits) and B[d1] (kB bits,
+ * top bit zero) in one sirnn_lut_multi; B d0 by sirnn_mult_wrap (8 x kB ->
+ * L: no comparison, d0's wrap given, B's by MSB-to-wrap on its zero top
+ * bit); one rounding TR(L, T) into bo bits. a: 2n words, z: 3n, zero: n
+ * bytes of zeros (B's top bit, as shares of 0). */
+static sirnn_status line_block(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
+                               const sirnn_sig_plan *p, uint64_t *a, uint64_t *z, uint8_t *zero)
 {
-    const poly_fill_ctx *c = vctx;
-    const size_t N = (size_t)1 << c->p->w1;
-    for (size_t i = 0; i < count; i++) {
-        const size_t e = first + i;
-        memcpy(tables + i * N, e < c->n ? c->p->A : e < 2 * c->n ? c->p->B : c->p->C,
-               N * sizeof(uint64_t));
+    const unsigned b = p->b, L = p->L, T = p->T, kB = p->kB;
+    const size_t N = (size_t)1 << p->w1;
+    const int server = party->role == SIRNN_SERVER;
+    const uint64_t lm = mask64(L);
+    /* d0's wrap enters the B-wrap term mod 2^(L - 8 - kB) */
+    const unsigned wc = L > 8 + kB + 1 ? L - 8 - kB : 1;
+    sirnn_status st;
+    for (size_t i = 0; i < n; i++)
+        a[i] = x[i] & mask64(b);
+    if ((st = sirnn_digdec_carry(party, n, a, z + 2 * n, a, b, 8, wc)) != SIRNN_OK)
+        return st;
+    memcpy(z, a, 2 * n * sizeof(uint64_t)); /* d0, d1 */
+    memset(zero, 0, n);
+    uint64_t tab[512];
+    if (server) {
+        memcpy(tab, p->A1, N * sizeof(uint64_t));
+        memcpy(tab + N, p->B, N * sizeof(uint64_t));
     }
+    const unsigned widths[2] = {L, kB};
+    st = sirnn_lut_multi(party, n, a, z + n, server ? tab : NULL, server ? 2 * N : 0, 2, p->w1,
+                         widths);
+    if (server)
+        sirnn_memzero(tab, sizeof tab);
+    if (st != SIRNN_OK)
+        return st;
+    if ((st = sirnn_mult_wrap(party, n, z, z, a + n, z + 2 * n, zero, 8, kB, L)) != SIRNN_OK)
+        return st;
+    const uint64_t half = server ? (uint64_t)1 << (T - 1) : 0;
+    for (size_t i = 0; i < n; i++)
+        z[i] = (a[i] + z[i] + half) & lm;
+    if ((st = sirnn_tr(party, n, z, z, L, T)) != SIRNN_OK)
+        return st;
+    for (size_t i = 0; i < n; i++)
+        y[i] = z[i] & mask64(p->bo);
+    return SIRNN_OK;
 }
 
-/* The poly path (math/sigmoid_plan.h): degree 2 first looks up Q[d0]
- * (8 bits, centred); d1 by sirnn_digdec(b, 8) (d0 = x mod 2^8 is local);
- * A[d1], B[d1] (and C[d1]) in one lookup call; B (d0 - 128) (and C Q) by
- * one signed product call (8 x L -> L: the 8-bit operand's wrap by the
- * millionaires', none needed for the L-bit one); one rounding TR(L, T)
- * into bo bits. idx: 3n words, z: 2n words. */
-static sirnn_status poly_block(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
-                               const sirnn_sig_plan *p, uint64_t *idx, uint64_t *z)
+/* The parabola: Q[d0] (8 bits, centred) by sirnn_lut; d1 by sirnn_digdec(b,
+ * 8); A[d1] (L bits), B[d1] and C[d1] (kY bits) and their sign bits (1
+ * bit each) in one sirnn_lut_multi; B (d0 - 128) and C (Q - 32) by one
+ * signed product call (8 x kY -> L: the 8-bit operands' wraps by the
+ * millionaires', B's and C's by MSB-to-wrap); one rounding TR(L, T) into
+ * bo bits. a: 5n words, z: 3n, msb: 2n bytes. */
+static sirnn_status parabola_block(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
+                                   const sirnn_sig_plan *p, uint64_t *a, uint64_t *z,
+                                   uint8_t *msb)
 {
-    const unsigned b = p->b, L = p->L, T = p->T, deg = p->deg;
+    const unsigned b = p->b, L = p->L, T = p->T, kY = p->kY;
+    const size_t N = (size_t)1 << p->w1;
     const int server = party->role == SIRNN_SERVER;
     const uint64_t lm = mask64(L);
     sirnn_status st;
     for (size_t i = 0; i < n; i++) {
         z[i] = x[i] & 0xff; /* d0 */
-        idx[n + i] = x[i] & mask64(b);
+        a[i] = x[i] & mask64(b);
     }
-    if (deg == 2 && (st = sirnn_lut(party, n, z + n, z, server ? p->Q : NULL, 256, 8, 8)) !=
-                        SIRNN_OK)
+    if ((st = sirnn_lut(party, n, z + n, z, server ? p->Q : NULL, 256, 8, 8)) != SIRNN_OK)
         return st;
     /* dc = d0 - 128 (8-bit two's complement): party 0 adds 128 mod 2^8 */
     if (server)
         for (size_t i = 0; i < n; i++)
             z[i] = (z[i] + 128) & 0xff;
-    if ((st = sirnn_digdec(party, n, idx + n, idx + n, b, 8)) != SIRNN_OK)
+    if ((st = sirnn_digdec(party, n, a, a, b, 8)) != SIRNN_OK)
         return st;
-    /* d1 (digit 1, at idx + 2n) for every table */
-    memcpy(idx, idx + 2 * n, n * sizeof(uint64_t));
-    memcpy(idx + n, idx + 2 * n, n * sizeof(uint64_t));
-    poly_fill_ctx fc = {p, n};
-    if ((st = sirnn_lut_cb(party, (deg + 1) * n, idx, idx, server ? poly_fill : NULL, &fc, p->w1,
-                           L)) != SIRNN_OK)
+    memcpy(z + 2 * n, a + n, n * sizeof(uint64_t)); /* d1 */
+    uint64_t tab[5 * 256];
+    if (server) {
+        memcpy(tab, p->A, N * sizeof(uint64_t));
+        memcpy(tab + N, p->B, N * sizeof(uint64_t));
+        memcpy(tab + 2 * N, p->C, N * sizeof(uint64_t));
+        for (size_t v = 0; v < N; v++) {
+            tab[3 * N + v] = p->B[v] >> (kY - 1);
+            tab[4 * N + v] = p->C[v] >> (kY - 1);
+        }
+    }
+    const unsigned widths[5] = {L, kY, kY, 1, 1};
+    st = sirnn_lut_multi(party, n, a, z + 2 * n, server ? tab : NULL, server ? 5 * N : 0, 5,
+                         p->w1, widths);
+    if (server)
+        sirnn_memzero(tab, sizeof tab);
+    if (st != SIRNN_OK)
         return st;
-    if ((st = sirnn_mult_msb(party, deg * n, z, z, idx + n, NULL, NULL, 8, L, L, 1)) != SIRNN_OK)
+    for (size_t i = 0; i < 2 * n; i++)
+        msb[i] = (uint8_t)(a[3 * n + i] & 1);
+    if ((st = sirnn_mult_msb(party, 2 * n, z, z, a + n, NULL, msb, 8, kY, L, 1)) != SIRNN_OK)
         return st;
     const uint64_t half = server ? (uint64_t)1 << (T - 1) : 0;
     for (size_t i = 0; i < n; i++)
-        z[i] = (idx[i] + z[i] + (deg == 2 ? z[n + i] : 0) + half) & lm;
+        z[i] = (a[i] + z[i] + z[n + i] + half) & lm;
     if ((st = sirnn_tr(party, n, z, z, L, T)) != SIRNN_OK)
         return st;
     for (size_t i = 0; i < n; i++)
@@ -147,23 +191,24 @@ static sirnn_status sig_run(sirnn_party *party, int is_tanh, size_t n, uint64_t 
         return sirnn_party_error(party, st, "%s", err);
     }
     const size_t block = (size_t)SIG_BLOCK * party->nlanes, cap = n < block ? n : block;
-    /* a: 3 cap words, t: 2 cap (the poly path's) */
-    uint64_t *a = malloc(3 * cap * sizeof(uint64_t) + 1),
-             *t = malloc(2 * cap * sizeof(uint64_t) + 1);
-    uint8_t *neg = malloc(cap + 1);
+    /* a: 5 cap words, t: 3 cap, neg: 2 cap bytes (the poly path's) */
+    uint64_t *a = malloc(5 * cap * sizeof(uint64_t) + 1),
+             *t = malloc(3 * cap * sizeof(uint64_t) + 1);
+    uint8_t *neg = malloc(2 * cap + 1);
     if (a == NULL || t == NULL || neg == NULL)
         st = SIRNN_ERR_NOMEM;
     for (size_t off = 0; off < n && st == SIRNN_OK; off += cap) {
         const size_t k = n - off < cap ? n - off : cap;
-        st = p->deg > 0 ? poly_block(party, k, y + off, x + off, p, a, t)
-                     : sig_block(party, k, y + off, x + off, p, a, t, neg);
+        st = p->deg == 1   ? line_block(party, k, y + off, x + off, p, a, t, neg)
+             : p->deg == 2 ? parabola_block(party, k, y + off, x + off, p, a, t, neg)
+                           : sig_block(party, k, y + off, x + off, p, a, t, neg);
     }
     if (a != NULL)
-        sirnn_memzero(a, 3 * cap * sizeof(uint64_t));
+        sirnn_memzero(a, 5 * cap * sizeof(uint64_t));
     if (t != NULL)
-        sirnn_memzero(t, 2 * cap * sizeof(uint64_t));
+        sirnn_memzero(t, 3 * cap * sizeof(uint64_t));
     if (neg != NULL)
-        sirnn_memzero(neg, cap);
+        sirnn_memzero(neg, 2 * cap);
     free(a);
     free(t);
     free(neg);

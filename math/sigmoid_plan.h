@@ -28,6 +28,16 @@
  *   y = ((A + B (d0 - 128) + C Q + 2^(T-1)) mod 2^L) >> T, mod 2^bo,
  * all tables mod 2^L, L = bo + T (sigmoid: 0 <= V < 2^(so + T + 1) <=
  * 2^L; tanh, whose output is signed: |V| < 2^(so + T + 1) <= 2^(L-1)).
+ *
+ * What the protocol looks up (the same V mod 2^L, so the same y):
+ *   line: A1 = A - 128 B mod 2^L and B in kB bits, V = A1 + B d0 with the
+ *   unsigned d0 (whose wrap is digdec's carry); B >= 0 (the line through two
+ *   nodes of an increasing function), so kB = its two's complement width
+ *   keeps B's top bit zero (L if some B were negative: the product mod 2^L
+ *   then needs no B wrap);
+ *   parabola: A in L bits, B and C in kY = max(L - 8, their two's
+ *   complement widths) bits (so that 8 + kY >= L), and their sign bits as
+ *   1-bit tables, for the signed products B (d0 - 128) and C (Q - 32).
  */
 #ifndef SIRNN_MATH_SIGMOID_PLAN_H
 #define SIRNN_MATH_SIGMOID_PLAN_H
@@ -45,6 +55,9 @@ typedef struct sirnn_sig_plan {
     unsigned w1, T, L;    /* poly path: width of d1, guard bits, ring of V */
     uint64_t A[256], B[256], C[256]; /* mod 2^L (C, and A for tanh, may be < 0) */
     uint64_t Q[256];      /* round(d0 (255 - d0) / 256) - 32, mod 2^8 */
+    uint64_t A1[256];     /* line: A - 128 B mod 2^L */
+    unsigned kB;          /* line: B's width in the lookup and the product */
+    unsigned kY;          /* parabola: B's and C's width */
     sirnn_exp_plan chain;
     sirnn_recip1p_plan recip;
 } sirnn_sig_plan;

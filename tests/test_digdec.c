@@ -4,8 +4,10 @@
  * powers of two, 2^l - 1), every l from 1 to 64, digit sizes that do and do
  * not divide l, n = 0, 1, 3 and a large odd n over several chunks, two
  * lanes, aliasing, bad arguments, and bytes and flights pinned exactly
- * against the formulas of sirnn/arith.h.
+ * against the formulas of sirnn/arith.h. The internal sirnn_digdec_carry
+ * (arith/arith_internal.h) also against the clear carry of digit 0's shares.
  */
+#include "arith/arith_internal.h"
 #include "tests/mixed_common.h"
 
 /* ---------------- models ---------------- */
@@ -13,6 +15,14 @@
 static unsigned dd_width(unsigned l, unsigned d, unsigned j)
 {
     return l - j * d < d ? l - j * d : d;
+}
+
+/* The B2A width of the carry into digit j when sirnn_digdec_carry asks for
+ * digit 0's carry mod 2^wc (wc = 0: sirnn_digdec). */
+static unsigned dd_bwidth(unsigned l, unsigned d, unsigned j, unsigned wc)
+{
+    const unsigned w = dd_width(l, d, j);
+    return j == 1 && wc > w ? wc : w;
 }
 
 /* Sklansky's node count over k ranges. */
@@ -29,7 +39,7 @@ static uint64_t skl_nodes(unsigned k)
 /* The carry network of sirnn_digdec(l, d) (c >= 2) without its B2A
  * outputs (mc_net holds at most 16 of them; up to 63 here): *nb gets the
  * count of carries of width >= 2. */
-static void dd_net(mc_net *m, unsigned l, unsigned d, uint64_t *nb)
+static void dd_net(mc_net *m, unsigned l, unsigned d, unsigned wc, uint64_t *nb)
 {
     const unsigned c = (l + d - 1) / d;
     memset(m, 0, sizeof(*m));
@@ -41,7 +51,7 @@ static void dd_net(mc_net *m, unsigned l, unsigned d, uint64_t *nb)
     m->levels = L + mc_log2c(c - 1);
     *nb = 0;
     for (unsigned j = 1; j < c; j++)
-        *nb += dd_width(l, d, j) >= 2;
+        *nb += dd_bwidth(l, d, j, wc) >= 2;
 }
 
 /* The chunk size of a carry network (arith/wnet.c: 16384 OTs a chunk). */
@@ -55,7 +65,7 @@ static uint64_t dd_chunk(const mc_net *m, uint64_t nb)
 /* Bytes of n elements on one lane (all its chunks); flights of one chunk
  * (consecutive chunks may merge a flight, so multi-chunk calls are checked
  * for bytes only). */
-static uint64_t dd_model(unsigned l, unsigned d, uint64_t n, uint64_t *flights)
+static uint64_t dd_model(unsigned l, unsigned d, unsigned wc, uint64_t n, uint64_t *flights)
 {
     const unsigned c = (l + d - 1) / d;
     *flights = 0;
@@ -63,7 +73,7 @@ static uint64_t dd_model(unsigned l, unsigned d, uint64_t n, uint64_t *flights)
         return 0;
     mc_net m;
     uint64_t nb;
-    dd_net(&m, l, d, &nb);
+    dd_net(&m, l, d, wc, &nb);
     const uint64_t ch = dd_chunk(&m, nb);
     uint64_t bytes = 0;
     for (uint64_t off = 0; off < n; off += ch) {
@@ -73,8 +83,8 @@ static uint64_t dd_model(unsigned l, unsigned d, uint64_t n, uint64_t *flights)
         if (nb > 0)
             bytes += 16 * test_round128(nb * k);
         for (unsigned j = 1; j < c; j++)
-            if (dd_width(l, d, j) >= 2)
-                bytes += test_cdiv(k * (dd_width(l, d, j) - 1), 8);
+            if (dd_bwidth(l, d, j, wc) >= 2)
+                bytes += test_cdiv(k * (dd_bwidth(l, d, j, wc) - 1), 8);
         *flights = mc_net_flights(&m) + (nb > 0);
     }
     return bytes;
@@ -84,14 +94,17 @@ static uint64_t dd_model(unsigned l, unsigned d, uint64_t n, uint64_t *flights)
 
 typedef struct dcase {
     size_t n;
-    unsigned l, d, c;
+    unsigned l, d, c, wc;
     int alias;
-    uint64_t *x[2], *out[2];
+    uint64_t *x[2], *out[2], *carry[2];
 } dcase;
 
 static sirnn_status dd_call(void *vctx, sirnn_party *p, int r)
 {
     dcase *c = vctx;
+    if (c->wc > 0)
+        return sirnn_digdec_carry(p, c->n, c->alias ? c->x[r] : c->out[r], c->carry[r], c->x[r],
+                                  c->l, c->d, c->wc);
     return sirnn_digdec(p, c->n, c->alias ? c->x[r] : c->out[r], c->x[r], c->l, c->d);
 }
 
@@ -121,23 +134,38 @@ static void edge_values(test_rng *rng, uint64_t *x, size_t n, unsigned l)
     }
 }
 
-static uint64_t dd_check(test_rng *rng, size_t n, unsigned l, unsigned d, int alias,
-                         uint64_t *flights)
+static uint64_t dd_check_wc(test_rng *rng, size_t n, unsigned l, unsigned d, unsigned wc,
+                            int alias, uint64_t *flights)
 {
     const unsigned c = (l + d - 1) / d;
-    dcase cs = {.n = n, .l = l, .d = d, .c = c, .alias = alias};
+    dcase cs = {.n = n, .l = l, .d = d, .c = c, .wc = wc, .alias = alias};
+    uint64_t *want_carry = calloc(n + 1, sizeof(uint64_t));
+    assert_non_null(want_carry);
     uint64_t *x = calloc(n + 1, sizeof(uint64_t));
     assert_non_null(x);
     for (int r = 0; r < 2; r++) {
         cs.x[r] = calloc(c * n + 1, sizeof(uint64_t));
         cs.out[r] = calloc(c * n + 1, sizeof(uint64_t));
-        assert_true(cs.x[r] != NULL && cs.out[r] != NULL);
+        cs.carry[r] = calloc(n + 1, sizeof(uint64_t));
+        assert_true(cs.x[r] != NULL && cs.out[r] != NULL && cs.carry[r] != NULL);
     }
     edge_values(rng, x, n, l);
     mc_split(rng, x, cs.x[0], cs.x[1], n, l);
     for (size_t i = 0; l < 64 && i < n; i++)
         cs.x[1][i] |= test_rng_next(rng) << l; /* ignored */
+    /* the carry out of digit 0: its shares' sum reaches 2^d */
+    for (size_t i = 0; wc > 0 && i < n; i++)
+        want_carry[i] =
+            ((cs.x[0][i] & test_mask(d)) + (cs.x[1][i] & test_mask(d))) >> d;
     const uint64_t bytes = mc_run(dd_call, &cs, flights);
+    for (size_t i = 0; wc > 0 && i < n; i++) {
+        assert_true(cs.carry[0][i] <= test_mask(wc) && cs.carry[1][i] <= test_mask(wc));
+        const uint64_t got = (cs.carry[0][i] + cs.carry[1][i]) & test_mask(wc);
+        if (got != want_carry[i])
+            fail_msg("seed %llu: l %u d %u wc %u i %zu: carry %llu want %llu",
+                     (unsigned long long)test_seed(), l, d, wc, i, (unsigned long long)got,
+                     (unsigned long long)want_carry[i]);
+    }
     for (unsigned j = 0; j < c; j++) {
         const unsigned w = dd_width(l, d, j);
         for (size_t i = 0; i < n; i++) {
@@ -154,27 +182,68 @@ static uint64_t dd_check(test_rng *rng, size_t n, unsigned l, unsigned d, int al
     for (int r = 0; r < 2; r++) {
         free(cs.x[r]);
         free(cs.out[r]);
+        free(cs.carry[r]);
     }
     free(x);
+    free(want_carry);
     return bytes;
 }
 
-static void dd_pinned(test_rng *rng, size_t n, unsigned l, unsigned d, int alias)
+static uint64_t dd_check(test_rng *rng, size_t n, unsigned l, unsigned d, int alias,
+                         uint64_t *flights)
+{
+    return dd_check_wc(rng, n, l, d, 0, alias, flights);
+}
+
+static void dd_pinned_wc(test_rng *rng, size_t n, unsigned l, unsigned d, unsigned wc,
+                         int alias)
 {
     uint64_t fl, want_fl;
-    const uint64_t bytes = dd_check(rng, n, l, d, alias, &fl);
-    const uint64_t want = dd_model(l, d, n, &want_fl);
+    const uint64_t bytes = dd_check_wc(rng, n, l, d, wc, alias, &fl);
+    const uint64_t want = dd_model(l, d, wc, n, &want_fl);
     mc_net m;
     uint64_t nb;
     if ((l + d - 1) / d >= 2) {
-        dd_net(&m, l, d, &nb);
+        dd_net(&m, l, d, wc, &nb);
         if (n > dd_chunk(&m, nb))
             want_fl = fl; /* several chunks: bytes only */
     }
     if (bytes != want || fl != want_fl)
-        fail_msg("digdec l %u d %u n %zu: bytes %llu (model %llu), flights %llu (model %llu)", l,
-                 d, n, (unsigned long long)bytes, (unsigned long long)want,
+        fail_msg("digdec l %u d %u wc %u n %zu: bytes %llu (model %llu), flights %llu (model "
+                 "%llu)",
+                 l, d, wc, n, (unsigned long long)bytes, (unsigned long long)want,
                  (unsigned long long)fl, (unsigned long long)want_fl);
+}
+
+static void dd_pinned(test_rng *rng, size_t n, unsigned l, unsigned d, int alias)
+{
+    dd_pinned_wc(rng, n, l, d, 0, alias);
+}
+
+/* sirnn_digdec_carry: the carry out of digit 0 at widths below, equal to and
+ * above digit 1's (then its B2A widens: more bytes, and a B2A flight when
+ * digit 1 has one bit), with the digits unchanged; (16, 8, 6) is sigmoid's. */
+static void test_digdec_carry(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0xd4);
+    static const unsigned cases[][3] = {{16, 8, 6},  {16, 8, 8},  {16, 8, 23}, {9, 8, 1},
+                                        {9, 8, 7},   {32, 8, 64}, {64, 1, 2},  {17, 5, 1},
+                                        {2, 1, 64},  {33, 16, 16}, {12, 11, 3}};
+    const size_t sizes[] = {1, 3, test_quick() ? 333 : 4097};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (size_t j = 0; j < sizeof sizes / sizeof sizes[0]; j++)
+            dd_pinned_wc(&rng, sizes[j], cases[i][0], cases[i][1], cases[i][2], (int)((i + j) % 2));
+    /* sigmoid's call costs what sirnn_digdec(16, 8) costs: 843 bits, 4 flights */
+    mc_net m;
+    uint64_t nb, fl;
+    dd_net(&m, 16, 8, 6, &nb);
+    const uint64_t ch = dd_chunk(&m, nb);
+    assert_int_equal(dd_check_wc(&rng, ch, 16, 8, 6, 0, &fl) * 8, 843 * ch);
+    assert_int_equal(fl, 4);
+    /* and n = 0 sends nothing */
+    assert_int_equal(dd_check_wc(&rng, 0, 16, 8, 6, 0, &fl), 0);
 }
 
 static void test_digdec_params(void **state)
@@ -210,13 +279,13 @@ static void test_digdec_sizes(void **state)
     /* The target figure: 3117 bits at (32, 8) over a whole chunk, 6 flights. */
     mc_net m;
     uint64_t nb;
-    dd_net(&m, 32, 8, &nb);
+    dd_net(&m, 32, 8, 0, &nb);
     const uint64_t ch = dd_chunk(&m, nb);
     uint64_t fl;
     assert_int_equal(dd_check(&rng, ch, 32, 8, 0, &fl) * 8, 3117 * ch);
     assert_int_equal(fl, 6);
     /* (16, 8): 843 bits, 4 flights */
-    dd_net(&m, 16, 8, &nb);
+    dd_net(&m, 16, 8, 0, &nb);
     const uint64_t ch16 = dd_chunk(&m, nb);
     assert_int_equal(dd_check(&rng, ch16, 16, 8, 0, &fl) * 8, 843 * ch16);
     assert_int_equal(fl, 4);
@@ -233,7 +302,7 @@ static void test_digdec_two_lanes(void **state)
     uint64_t fl, fm;
     const uint64_t bytes = dd_check(&rng, n, 32, 8, 1, &fl);
     /* lane 0 gets ceil(n/2), lane 1 floor(n/2); flights of the two lanes add */
-    const uint64_t want = dd_model(32, 8, (n + 1) / 2, &fm) + dd_model(32, 8, n / 2, &fm);
+    const uint64_t want = dd_model(32, 8, 0, (n + 1) / 2, &fm) + dd_model(32, 8, 0, n / 2, &fm);
     assert_int_equal(bytes, want);
     dd_check(&rng, 1, 64, 3, 0, &fl);
     mc_close();
@@ -254,6 +323,13 @@ static void test_digdec_bad_args(void **state)
     assert_int_equal(sirnn_digdec(g_srv, 2, NULL, x, 32, 8), SIRNN_ERR_ARG);
     assert_int_equal(sirnn_digdec(g_srv, 2, o, NULL, 32, 8), SIRNN_ERR_ARG);
     assert_int_equal(sirnn_digdec(g_srv, 0, NULL, NULL, 32, 8), SIRNN_OK);
+    uint64_t cy[2];
+    assert_int_equal(sirnn_digdec_carry(NULL, 2, o, cy, x, 16, 8, 6), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_digdec_carry(g_srv, 2, o, cy, x, 16, 8, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_digdec_carry(g_srv, 2, o, cy, x, 16, 8, 65), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_digdec_carry(g_srv, 2, o, cy, x, 8, 8, 6), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_digdec_carry(g_srv, 2, o, cy, x, 8, 9, 6), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_digdec_carry(g_srv, 2, NULL, cy, x, 16, 8, 6), SIRNN_ERR_ARG);
     sirnn_party_stats(g_srv, &after);
     assert_int_equal(after.bytes_sent, before.bytes_sent);
 }
@@ -341,11 +417,11 @@ static uint64_t ms_model(unsigned l, unsigned d, unsigned li, int want_oh, int w
     const unsigned c = (l + d - 1) / d, bd = ms_clog2(d), mcode = bd + ms_clog2(c);
     uint64_t fl = 0, bytes = 0;
     for (unsigned i = 0; i < T; i++)
-        bytes += dd_model(l, d, lane_n(n, T, i), &fl);
+        bytes += dd_model(l, d, 0, lane_n(n, T, i), &fl);
     if (c >= 2) {
         mc_net m;
         uint64_t nb;
-        dd_net(&m, l, d, &nb);
+        dd_net(&m, l, d, 0, &nb);
         if (nb > 0 ? m.levels % 2 == 0 : m.levels % 2 == 1)
             fl -= 1;
     }
@@ -594,6 +670,7 @@ int main(void)
         cmocka_unit_test(test_digdec_sizes),
         cmocka_unit_test(test_digdec_two_lanes),
         cmocka_unit_test(test_digdec_bad_args),
+        cmocka_unit_test(test_digdec_carry),
         cmocka_unit_test(test_msnzb_models),
         cmocka_unit_test(test_msnzb_params),
         cmocka_unit_test(test_msnzb_sizes),

@@ -4,6 +4,8 @@
  * entries 0 and 2^l - 1), n = 0, 1, 3 and a large odd n, aliasing, two
  * lanes, bad arguments, bytes and flights pinned, and the memory bound of a
  * 2^8 x 64-bit table over n = 2^20 (peak RSS growth independent of n).
+ * sirnn_lut_multi / sirnn_lut_multi_cb likewise, table by table, over width
+ * sets that fill one OT message exactly, split into several, or mix 1 and 64.
  */
 #include "tests/mixed_common.h"
 
@@ -149,6 +151,247 @@ static void test_lut_two_lanes(void **state)
     }
     mc_close();
     mc_open(1);
+}
+
+/* ---------------- several tables per OT ---------------- */
+
+typedef struct mcase {
+    size_t n;
+    unsigned m, ntab;
+    const unsigned *widths;
+    int per_elem, alias;
+    uint64_t *idx[2], *out[2];
+    uint64_t *tables; /* ntab * 2^m: the batch tables, or the base of per-element ones */
+    uint64_t salt;
+} mcase;
+
+static uint64_t melem_entry(const mcase *c, size_t e, unsigned t, size_t v)
+{
+    return c->tables[((size_t)t << c->m) + v] ^ (e * c->salt * (t + 1));
+}
+
+static void mfill_cb(void *ctx, size_t first, size_t count, uint64_t *tables)
+{
+    const mcase *c = ctx;
+    const size_t N = (size_t)1 << c->m;
+    assert_true(count >= 1 && count <= 64);
+    for (size_t i = 0; i < count; i++)
+        for (unsigned t = 0; t < c->ntab; t++)
+            for (size_t v = 0; v < N; v++)
+                tables[(i * c->ntab + t) * N + v] = melem_entry(c, first + i, t, v);
+}
+
+static sirnn_status multi_call(void *vctx, sirnn_party *p, int r)
+{
+    mcase *c = vctx;
+    uint64_t *out = c->alias ? c->idx[r] : c->out[r];
+    if (c->per_elem)
+        return sirnn_lut_multi_cb(p, c->n, out, c->idx[r], r == 0 ? mfill_cb : NULL, c, c->ntab,
+                                  c->m, c->widths);
+    return sirnn_lut_multi(p, c->n, out, c->idx[r], r == 0 ? c->tables : NULL,
+                           r == 0 ? (size_t)c->ntab << c->m : 0, c->ntab, c->m, c->widths);
+}
+
+/* The bytes of one lane from the header's formula: groups of tables in
+ * order, at most 64 bits each; chunks of max(128, 4096/g rounded down to
+ * 128) elements; per chunk 32*round128(g*k) + ceil(k*2^m*l_j/8) per group. */
+static uint64_t multi_bytes_model(size_t n, unsigned m, unsigned ntab, const unsigned *widths,
+                                  uint64_t *flights)
+{
+    unsigned gl[64], g = 0;
+    for (unsigned t = 0; t < ntab; t++) {
+        if (g == 0 || gl[g - 1] + widths[t] > 64)
+            gl[g++] = 0;
+        gl[g - 1] += widths[t];
+    }
+    size_t kc = 4096 / g / 128 * 128;
+    if (kc < 128)
+        kc = 128;
+    uint64_t bytes = 0;
+    *flights = 0;
+    for (size_t off = 0; off < n; off += kc) {
+        const size_t k = n - off < kc ? n - off : kc;
+        *flights += 2; /* columns, then messages, per chunk */
+        bytes += 32 * test_round128(g * k);
+        for (unsigned j = 0; j < g; j++)
+            bytes += test_cdiv(k * ((uint64_t)1 << m) * gl[j], 8);
+    }
+    return bytes;
+}
+
+static uint64_t multi_check(test_rng *rng, size_t n, unsigned m, unsigned ntab,
+                            const unsigned *widths, int per_elem, int alias, uint64_t *flights)
+{
+    const size_t N = (size_t)1 << m;
+    mcase c = {.n = n, .m = m, .ntab = ntab, .widths = widths, .per_elem = per_elem,
+               .alias = alias};
+    uint64_t *idx = calloc(n + 1, sizeof(uint64_t));
+    c.tables = calloc(ntab * N, sizeof(uint64_t));
+    assert_true(idx != NULL && c.tables != NULL);
+    c.salt = test_rng_next(rng);
+    for (size_t v = 0; v < ntab * N; v++)
+        c.tables[v] = test_rng_next(rng);
+    for (unsigned t = 0; t < ntab; t++) {
+        c.tables[t * N] = 0;
+        c.tables[t * N + N - 1] = ~(uint64_t)0;
+    }
+    for (int r = 0; r < 2; r++) {
+        c.idx[r] = calloc(ntab * n + 1, sizeof(uint64_t));
+        c.out[r] = calloc(ntab * n + 1, sizeof(uint64_t));
+        assert_true(c.idx[r] && c.out[r]);
+    }
+    for (size_t i = 0; i < n; i++)
+        idx[i] = test_rng_next(rng) & test_mask(m);
+    mc_split(rng, idx, c.idx[0], c.idx[1], n, m);
+    for (size_t i = 0; i < n; i++)
+        c.idx[1][i] |= test_rng_next(rng) << m; /* ignored */
+    const uint64_t bytes = mc_run(multi_call, &c, flights);
+    for (unsigned t = 0; t < ntab; t++) {
+        const uint64_t wm = test_mask(widths[t]);
+        uint64_t row[256];
+        for (size_t v = 0; v < N; v++)
+            row[v] = c.tables[t * N + v];
+        for (size_t i = 0; i < n; i++) {
+            const uint64_t *o0 = alias ? c.idx[0] : c.out[0], *o1 = alias ? c.idx[1] : c.out[1];
+            const size_t at = t * n + i;
+            assert_true(o0[at] <= wm && o1[at] <= wm);
+            if (per_elem)
+                for (size_t v = 0; v < N; v++)
+                    row[v] = melem_entry(&c, i, t, v);
+            const uint64_t got = (o0[at] + o1[at]) & wm,
+                           want = sirnn_ref_lut(row, idx[i], m, widths[t]);
+            if (got != want)
+                fail_msg("seed %llu: m %u ntab %u table %u (width %u) per_elem %d alias %d i %zu: "
+                         "got %llx want %llx",
+                         (unsigned long long)test_seed(), m, ntab, t, widths[t], per_elem,
+                         alias, i, (unsigned long long)got, (unsigned long long)want);
+        }
+    }
+    for (int r = 0; r < 2; r++) {
+        free(c.idx[r]);
+        free(c.out[r]);
+    }
+    free(idx);
+    free(c.tables);
+    return bytes;
+}
+
+/* Width sets: one table (1, 64), one message filled exactly (64 bits), the
+ * sigmoid shape (23, 9), several groups (1 | 64 | 7; 40 | 40 | 1), and a
+ * narrow message (<= 16 bits: the 16-bit rotation). */
+static const unsigned W1[] = {1}, W64[] = {64}, WSIG[] = {23, 9}, WFULL[] = {13, 2, 1, 16, 32},
+                      WMIX[] = {1, 64, 7}, WSPLIT[] = {40, 40, 1}, WNARROW[] = {3, 1, 12},
+                      WTANH[] = {23, 15, 15, 1, 1};
+static const struct {
+    unsigned ntab;
+    const unsigned *w;
+} WSETS[] = {{1, W1}, {1, W64}, {2, WSIG}, {5, WFULL}, {3, WMIX}, {3, WSPLIT}, {3, WNARROW},
+             {5, WTANH}};
+enum { NWSETS = sizeof WSETS / sizeof WSETS[0] };
+
+static void test_lut_multi_params(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x1e);
+    const size_t n = test_quick() ? 45 : 1001;
+    unsigned rw[6];
+    for (unsigned m = 1; m <= 8; m++)
+        for (size_t j = 0; j < NWSETS + 1; j++)
+            for (int pe = 0; pe < 2; pe++) {
+                if (test_quick() && (j + m + (unsigned)pe) % 3 != 0)
+                    continue;
+                unsigned ntab;
+                const unsigned *w;
+                if (j < NWSETS) {
+                    ntab = WSETS[j].ntab;
+                    w = WSETS[j].w;
+                } else {
+                    /* random widths */
+                    ntab = 1 + (unsigned)(test_rng_next(&rng) % 6);
+                    for (unsigned t = 0; t < ntab; t++)
+                        rw[t] = 1 + (unsigned)(test_rng_next(&rng) % 64);
+                    w = rw;
+                }
+                uint64_t fl, want_fl;
+                const uint64_t bytes = multi_check(&rng, n, m, ntab, w, pe, (int)(j % 2), &fl);
+                const uint64_t want = multi_bytes_model(n, m, ntab, w, &want_fl);
+                if (bytes != want || fl != want_fl)
+                    fail_msg("seed %llu: m %u set %zu: bytes %llu (model %llu), flights %llu",
+                             (unsigned long long)test_seed(), m, j, (unsigned long long)bytes,
+                             (unsigned long long)want, (unsigned long long)fl);
+            }
+}
+
+static void test_lut_multi_sizes(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x1f);
+    const size_t sizes[] = {0, 1, 3, 255, test_quick() ? 333 : 10001};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+        for (size_t j = 0; j < NWSETS; j++) {
+            uint64_t fl, want_fl;
+            const uint64_t b =
+                multi_check(&rng, sizes[i], 8, WSETS[j].ntab, WSETS[j].w, (int)(j % 2), 0, &fl);
+            assert_int_equal(b, multi_bytes_model(sizes[i], 8, WSETS[j].ntab, WSETS[j].w,
+                                                  &want_fl));
+            assert_int_equal(fl, want_fl);
+        }
+    /* The sigmoid figure: one OT for 23 + 9 bits, 256 + 256 * 32 = 8448
+     * bits per element over a whole chunk (two sirnn_lut calls: 8704). */
+    uint64_t fl;
+    assert_int_equal(multi_check(&rng, 4096, 8, 2, WSIG, 0, 0, &fl) * 8, 8448 * 4096);
+    assert_int_equal(fl, 2);
+    /* ntab = 1 costs what sirnn_lut costs. */
+    assert_int_equal(multi_check(&rng, 4096, 8, 1, W64, 1, 1, &fl),
+                     lut_check(&rng, 4096, 8, 64, 1, 1, &fl));
+}
+
+static void test_lut_multi_two_lanes(void **state)
+{
+    (void)state;
+    mc_close();
+    mc_open(2);
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x20);
+    uint64_t fl;
+    for (size_t j = 0; j < NWSETS; j++) {
+        multi_check(&rng, test_quick() ? 257 : 5003, 6, WSETS[j].ntab, WSETS[j].w, (int)(j % 2),
+                    (int)(j / 2 % 2), &fl);
+        multi_check(&rng, 1, 7, WSETS[j].ntab, WSETS[j].w, (int)(j % 2), 0, &fl);
+    }
+    mc_close();
+    mc_open(1);
+}
+
+static void test_lut_multi_bad_args(void **state)
+{
+    (void)state;
+    uint64_t x[2] = {0, 0}, o[4], t[512] = {0};
+    const unsigned w[2] = {23, 9}, w0[2] = {23, 0}, w65[2] = {65, 1};
+    sirnn_stats before, after;
+    sirnn_party_stats(g_srv, &before);
+    assert_int_equal(sirnn_lut_multi(NULL, 2, o, x, t, 512, 2, 8, w), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(g_srv, 2, o, x, t, 256, 2, 8, w), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(g_srv, 2, o, x, NULL, 512, 2, 8, w), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(g_srv, 2, o, x, t, 512, 2, 8, NULL), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(g_srv, 2, o, x, t, 512, 2, 8, w0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(g_srv, 2, o, x, t, 512, 2, 8, w65), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(g_srv, 2, o, x, t, 0, 0, 8, w), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(g_srv, 2, o, x, t, 512, 2, 0, w), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(g_srv, 2, o, x, t, 1024, 2, 9, w), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(g_srv, 2, NULL, x, t, 512, 2, 8, w), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(g_srv, 2, o, NULL, t, 512, 2, 8, w), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(g_cli, 2, o, x, t, 16, 2, 8, w), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(g_srv, 2, o, x, t, 65u * 256, 65, 8, w), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi_cb(g_srv, 2, o, x, NULL, NULL, 2, 8, w), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi_cb(g_srv, 2, o, x, mfill_cb, NULL, 2, 8, w0),
+                     SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi_cb(g_srv, 2, o, NULL, mfill_cb, NULL, 2, 8, w),
+                     SIRNN_ERR_ARG);
+    sirnn_party_stats(g_srv, &after);
+    assert_int_equal(after.bytes_sent, before.bytes_sent);
 }
 
 static long vm_hwm_kb(void)
@@ -320,7 +563,9 @@ int main(void)
         cmocka_unit_test(test_lut_params),    cmocka_unit_test(test_lut_sizes),
         cmocka_unit_test(test_lut_two_lanes), cmocka_unit_test(test_lut_memory),
         cmocka_unit_test(test_lut_bad_args),  cmocka_unit_test(test_lut_rotate_kernel),
-        cmocka_unit_test(test_lut_rotate16_kernel),
+        cmocka_unit_test(test_lut_rotate16_kernel), cmocka_unit_test(test_lut_multi_params),
+        cmocka_unit_test(test_lut_multi_sizes), cmocka_unit_test(test_lut_multi_two_lanes),
+        cmocka_unit_test(test_lut_multi_bad_args),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

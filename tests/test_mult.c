@@ -3,7 +3,9 @@
  * sirnn_mult_const, sirnn_mult_clear) against sirnn_ref_mult, unsigned and
  * signed, over many (m, k, l) with edge values and edge share splits,
  * n = 0, 1, 3 and a large odd n, aliasing, two lanes, bad arguments, and
- * bytes pinned exactly against the header's formulas.
+ * bytes pinned exactly against the header's formulas. The internal
+ * sirnn_mult_wrap (x's wrap given, arith/arith_internal.h) likewise against
+ * x y mod 2^l, also for l > m + k.
  */
 #include "tests/harness.h"
 
@@ -13,6 +15,7 @@
 #include "sirnn/arith.h"
 #include "sirnn/fixed.h"
 #include "sirnn/ot.h"
+#include "arith/arith_internal.h"
 
 static sirnn_party *g_srv, *g_cli;
 
@@ -42,7 +45,7 @@ static int group_teardown(void **state)
 
 /* ---------- one two-party call ---------- */
 
-typedef enum mop { OP_MULT, OP_MSB, OP_CONST, OP_CLEAR, OP_WRAP } mop;
+typedef enum mop { OP_MULT, OP_MSB, OP_CONST, OP_CLEAR, OP_WRAP, OP_MWRAP } mop;
 
 typedef struct mcase {
     mop op;
@@ -53,6 +56,7 @@ typedef struct mcase {
     uint64_t *xv, *yv;       /* clear values */
     uint64_t *x[2], *y[2], *out[2];
     uint8_t *mx[2], *my[2];
+    uint64_t *wa[2];         /* OP_MWRAP: arithmetic shares of x's wrap (mod 2^64) */
     uint64_t sent[2], flights[2];
 } mcase;
 
@@ -90,6 +94,10 @@ static int side_run(void *arg)
     case OP_WRAP:
         st = sirnn_wrap(s->p, c->n, c->mx[r], c->x[r], c->m);
         break;
+    case OP_MWRAP:
+        st = sirnn_mult_wrap(s->p, c->n, out, c->x[r], c->y[r], c->wa[r],
+                             c->known_y ? c->my[r] : NULL, c->m, c->k, c->l);
+        break;
     }
     if (c->alias != 0 && st == SIRNN_OK)
         memcpy(c->out[r], out, c->n * sizeof(uint64_t));
@@ -117,7 +125,8 @@ static void case_alloc(mcase *c, size_t n)
         c->out[r] = calloc(n + 1, 8);
         c->mx[r] = calloc(n + 1, 1);
         c->my[r] = calloc(n + 1, 1);
-        assert_true(c->x[r] && c->y[r] && c->out[r] && c->mx[r] && c->my[r]);
+        c->wa[r] = calloc(n + 1, 8);
+        assert_true(c->x[r] && c->y[r] && c->out[r] && c->mx[r] && c->my[r] && c->wa[r]);
     }
 }
 
@@ -131,6 +140,7 @@ static void case_free(mcase *c)
         free(c->out[r]);
         free(c->mx[r]);
         free(c->my[r]);
+        free(c->wa[r]);
     }
 }
 
@@ -183,6 +193,13 @@ static void fill(mcase *c, test_rng *rng)
         }
         if (i % 4 == 2 && c->k < 64 && c->op != OP_CLEAR)
             c->y[1][i] |= (uint64_t)1 << 63;
+        /* x's wrap from its (reduced) shares, shared mod 2^64 (so mod any
+         * smaller power of two: bits above the width the call reads are
+         * random, as they must be ignored) */
+        const uint64_t x0 = c->x[0][i] & test_mask(c->m), x1 = c->x[1][i] & test_mask(c->m);
+        const uint64_t wrap = c->m == 64 ? (uint64_t)(x0 + x1 < x0) : (x0 + x1) >> c->m;
+        c->wa[0][i] = test_rng_next(rng);
+        c->wa[1][i] = wrap - c->wa[0][i];
     }
 }
 
@@ -191,7 +208,11 @@ static void check(const mcase *c)
     for (size_t i = 0; i < c->n; i++) {
         const uint64_t got = (c->out[0][i] + c->out[1][i]) & test_mask(c->l);
         uint64_t yv = c->op == OP_CONST ? c->c : c->yv[i];
-        const uint64_t want = sirnn_ref_mult(c->xv[i], yv, c->m, c->k, c->l, c->sgn);
+        /* sirnn_mult_wrap: unsigned, l may exceed m + k */
+        const uint64_t want = c->op == OP_MWRAP
+                                  ? ((c->xv[i] & test_mask(c->m)) * (yv & test_mask(c->k))) &
+                                        test_mask(c->l)
+                                  : sirnn_ref_mult(c->xv[i], yv, c->m, c->k, c->l, c->sgn);
         if (got != want)
             fail_msg("op %d m=%u k=%u l=%u sgn=%d i=%zu x=%llx y=%llx: got %llx want %llx",
                      (int)c->op, c->m, c->k, c->l, c->sgn, i, (unsigned long long)c->xv[i],
@@ -250,17 +271,19 @@ static uint64_t mult_bits(size_t n, mop op, unsigned m, unsigned k, unsigned l, 
 {
     uint64_t b = 0;
     const unsigned nb01 = umin(umin(m, l), umin(k, l));
-    if (op == OP_MULT || op == OP_MSB)
+    const int shared_y = op == OP_MULT || op == OP_MSB || op == OP_MWRAP;
+    if (shared_y)
         b += 2 * ct_bits(n, nb01, l);
     else if (op == OP_CLEAR)
         b += ct_bits(n, nb01, l);
-    const int wx = l > m, wy = l > k && (op == OP_MULT || op == OP_MSB);
-    const int cx = wx && !kx, cy = wy && !ky;
+    /* OP_MWRAP: x's wrap is given (free) */
+    const int wx = l > m, wy = l > k && shared_y, gx = op == OP_MWRAP;
+    const int cx = wx && !kx && !gx, cy = wy && !ky;
     const unsigned K = cx && cy ? (m > k ? m : k) : cx ? m : k;
     if (cx || cy)
         b += wrap_bits(n * (size_t)(cx + cy), K);
-    b += (uint64_t)n * 260 * (unsigned)((wx && kx) + (wy && ky));
-    const unsigned halves_x = op == OP_MULT || op == OP_MSB ? 2 : 1;
+    b += (uint64_t)n * 260 * (unsigned)((wx && kx && !gx) + (wy && ky));
+    const unsigned halves_x = shared_y ? 2 : 1;
     if (wx)
         b += (uint64_t)halves_x * n * (128 + l - m);
     if (wy)
@@ -330,6 +353,61 @@ static void test_bits_formula(void **state)
             assert_int_equal(b, mult_bits(n, (mop)op, m, k, l, kx, ky));
         }
     }
+}
+
+/* sirnn_mult_wrap: bytes against the formula (one chunk, n = 256) and
+ * flights: 3 with x's wrap alone, 4 with y's by MSB-to-wrap; (8, 9, 23) and
+ * (8, 7, 23) are sigmoid's products (16/12 -> 16/14 and -> 16/12). */
+static void test_mult_wrap_bits(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x8888);
+    const size_t n = 256;
+    static const unsigned shapes[][3] = {{8, 9, 23}, {8, 7, 23}, {8, 16, 16}, {16, 16, 48},
+                                         {1, 1, 64}, {5, 40, 64}, {33, 2, 34}, {12, 5, 40}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const unsigned m = shapes[i][0], k = shapes[i][1], l = shapes[i][2];
+        uint64_t f;
+        const uint64_t b = measure(&rng, OP_MWRAP, n, m, k, l, 0, 0, 1, &f);
+        if (b != mult_bits(n, OP_MWRAP, m, k, l, 0, 1))
+            fail_msg("seed %llu: (%u, %u, %u): %llu bits, formula %llu",
+                     (unsigned long long)test_seed(), m, k, l, (unsigned long long)b,
+                     (unsigned long long)mult_bits(n, OP_MWRAP, m, k, l, 0, 1));
+        const uint64_t want_f = l > k ? 4 : 3;
+        assert_true(f == want_f || f + 1 == want_f);
+    }
+    /* The sigmoid 16/12 -> 16/14 product: 2 x 1180 + 286 + 260 + 284. */
+    assert_int_equal(measure(&rng, OP_MWRAP, n, 8, 9, 23, 0, 0, 1, NULL), 3190u * n);
+    /* y's wrap by the millionaires' instead (MSB not given): the formula too. */
+    assert_int_equal(measure(&rng, OP_MWRAP, n, 8, 9, 23, 0, 0, 0, NULL),
+                     mult_bits(n, OP_MWRAP, 8, 9, 23, 0, 0));
+}
+
+/* Correctness of sirnn_mult_wrap over shapes with l <= m + k and l > m + k,
+ * y's wrap by MSB-to-wrap or the millionaires', sizes and aliasing. */
+static void test_mult_wrap_shapes(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x9999);
+    static const unsigned shapes[][3] = {
+        {8, 9, 23}, {8, 7, 23}, {8, 8, 8},   {8, 16, 16}, {1, 1, 64}, {16, 16, 48},
+        {5, 40, 64}, {64, 1, 64}, {3, 60, 40}, {33, 2, 34}, {12, 5, 40}, {2, 3, 64},
+        {1, 64, 64}, {20, 20, 40}, {9, 1, 17}, {7, 7, 30}};
+    const size_t sizes[] = {0, 1, 3, test_quick() ? 37 : 301};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (size_t j = 0; j < sizeof sizes / sizeof sizes[0]; j++) {
+            if (test_quick() && (i + j) % 3 != 0)
+                continue;
+            mcase c = {.op = OP_MWRAP, .m = shapes[i][0], .k = shapes[i][1], .l = shapes[i][2],
+                       .known_y = (int)((i + j) % 2), .alias = (int)(j % 3)};
+            case_alloc(&c, sizes[j]);
+            fill(&c, &rng);
+            run_case(&c);
+            check(&c);
+            case_free(&c);
+        }
 }
 
 /* ---------- correctness ---------- */
@@ -444,6 +522,14 @@ static void test_bad_args(void **state)
     assert_int_equal(sirnn_mult_clear(g_srv, 4, o, x, NULL, y, SIRNN_SERVER, 8, 8, 17, 0),
                      SIRNN_ERR_ARG);
     assert_int_equal(sirnn_mult(g_srv, 0, NULL, NULL, NULL, 8, 8, 16, 0), SIRNN_OK);
+    assert_int_equal(sirnn_mult_wrap(NULL, 4, o, x, y, x, ok, 8, 9, 23), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_wrap(g_srv, 4, o, x, y, NULL, ok, 8, 9, 23), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_wrap(g_srv, 4, o, x, y, x, b, 8, 9, 23), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_wrap(g_srv, 4, o, x, y, x, ok, 0, 9, 23), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_wrap(g_srv, 4, o, x, y, x, ok, 8, 65, 23), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_wrap(g_srv, 4, o, x, y, x, ok, 8, 9, 65), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_wrap(g_srv, 4, NULL, x, y, x, ok, 8, 9, 23), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_wrap(g_srv, 4, o, x, NULL, x, ok, 8, 9, 23), SIRNN_ERR_ARG);
     sirnn_party_stats(g_srv, &s1);
     assert_int_equal(s1.bytes_sent, s0.bytes_sent);
     /* The session is still usable. */
@@ -463,6 +549,8 @@ int main(void)
         cmocka_unit_test(test_sizes_alias),
         cmocka_unit_test(test_two_lanes),
         cmocka_unit_test(test_bad_args),
+        cmocka_unit_test(test_mult_wrap_bits),
+        cmocka_unit_test(test_mult_wrap_shapes),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

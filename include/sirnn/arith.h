@@ -600,12 +600,47 @@ SIRNN_API sirnn_status sirnn_lut(sirnn_party *party, size_t n, uint64_t *out, co
                                  const uint64_t *table, size_t table_len, unsigned m, unsigned l);
 /*
  * The same with one table per element, produced by party 0's fill callback
- * 64 elements at a time (party 1 passes fill NULL; ctx is passed to fill).
- * Same cost as sirnn_lut.
+ * at most 64 elements at a time (party 1 passes fill NULL; ctx is passed to
+ * fill). Same cost as sirnn_lut.
  */
 SIRNN_API sirnn_status sirnn_lut_cb(sirnn_party *party, size_t n, uint64_t *out,
                                     const uint64_t *idx, sirnn_lut_fill_fn fill, void *ctx,
                                     unsigned m, unsigned l);
+/*
+ * Several tables at one index: out[t*n + i] (table-major, ntab*n entries) =
+ * shares mod 2^(widths[t]) of T_t[idx_i], idx an m-bit shared index
+ * (1 <= m <= 8), 1 <= ntab <= 64 tables, each widths[t] in 1..64 (a public
+ * array of ntab widths, the same on both parties). tables[t*2^m + v]
+ * (tables_len must be ntab*2^m) is entry v of table t, party 0's for the
+ * whole batch (low widths[t] bits used); party 1 passes NULL (or the same
+ * tables, which it ignores). Exactly sirnn_lut on each table, but the tables
+ * share their OTs: they are cut in order into groups whose widths sum to at
+ * most 64 bits, and each group costs one KK13 1-of-2^m OT per element whose
+ * message is the concatenation of the group's entries (each field minus its
+ * own fresh share, mod its width). Width 1 gives boolean (XOR) shares.
+ * Bits: g*256 + 2^m * sum(widths), g the number of groups (1 when the widths
+ * sum to at most 64; m = 8, widths 23 and 9: 8448 instead of 2*256 + 2^8 *
+ * 32 = 8704 for two sirnn_lut calls). Exact per lane: chunks of k_c =
+ * max(128, 4096/g rounded down to 128) elements, each 32*round128(g*k)
+ * bytes of columns plus ceil(k*2^m*l_j/8) bytes of messages for every group
+ * j of l_j bits. Flights: 2. Memory: O(64 * 2^m * g) words per lane. out
+ * may be idx itself (table 0 overwrites idx) but must not overlap it
+ * otherwise. Secrets: idx, the tables (party 0's), out.
+ */
+SIRNN_API sirnn_status sirnn_lut_multi(sirnn_party *party, size_t n, uint64_t *out,
+                                       const uint64_t *idx, const uint64_t *tables,
+                                       size_t tables_len, unsigned ntab, unsigned m,
+                                       const unsigned *widths);
+/*
+ * sirnn_lut_multi with per-element tables from party 0's fill callback: at
+ * most 64 elements at a time, fill writes tables[(i*ntab + t)*2^m + v], entry
+ * v of table t of element first + i (party 1 passes fill NULL). With ntab = 1
+ * this is sirnn_lut_cb. Same cost as sirnn_lut_multi.
+ */
+SIRNN_API sirnn_status sirnn_lut_multi_cb(sirnn_party *party, size_t n, uint64_t *out,
+                                          const uint64_t *idx, sirnn_lut_fill_fn fill,
+                                          void *ctx, unsigned ntab, unsigned m,
+                                          const unsigned *widths);
 
 /* ------------------------------------------------------------------ */
 /* Digit decomposition (SIRNN)                                          */

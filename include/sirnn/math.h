@@ -259,14 +259,25 @@ SIRNN_API sirnn_status sirnn_ref_exp(size_t n, uint64_t *y, const uint64_t *x,
  *   y = floor((A[d1] + B[d1] (d0 - 128) + C[d1] (Q[d0] - 32) + 2^(T-1)) /
  *   2^T) mod 2^bits_out,
  * T = 7 guard bits, all mod 2^L, L = bits_out + 7 (C = 0 for the line).
- * Under MPC: for the parabola one lookup of Q[d0] - 32 (8-bit entries);
- * sirnn_digdec(bits_in, 8) for d1 (d0 is local); one lookup call for A, B
- * (and C) (L bits wide); one signed product call for B (d0 - 128) (and C
- * (Q - 32)) (8 x L -> L, the 8-bit operand's wrap by the millionaires',
- * none needed for the L-bit one); one TR(L, 7). No sign, no |x|, no exp,
- * no reciprocal and no final MUX: SIRNN's structure (and our |x| path
- * below) spends most of its flights on those. A line or parabola per 2^8 input steps fits
- * because the inputs are 16-bit: the index is all of the high byte.
+ * Under MPC, each table only as wide as its values need, all tables in one
+ * sirnn_lut_multi OT per element:
+ *   line: y's V is computed as A1[d1] + B[d1] d0 with A1 = A - 128 B (the
+ *   same V mod 2^L); d0 and d1 by one digit decomposition (16, 8) that also
+ *   hands out d0's wrap (the carry into d1); A1 (L bits) and B (kB bits,
+ *   B >= 0, kB = its two's complement width, so its top bit is zero) in one
+ *   lookup; B d0 by one unsigned product 8 x kB -> L whose d0 wrap is that
+ *   carry (no comparison) and whose B wrap comes from B's zero top bit
+ *   (MSB-to-wrap); one TR(L, 7);
+ *   parabola: one lookup of Q[d0] - 32 (8-bit entries); the digit
+ *   decomposition for d1; A (L bits), B and C (kY = max(L - 8, their
+ *   widths) bits) and B's and C's sign bits (1 bit each) in one lookup; one
+ *   signed product call for B (d0 - 128) and C (Q - 32) (8 x kY -> L, the
+ *   8-bit operands' wraps by the millionaires', B's and C's by MSB-to-wrap
+ *   from the looked-up sign bits); one TR(L, 7).
+ * No sign, no |x|, no exp, no reciprocal and no final MUX: SIRNN's
+ * structure (and our |x| path below) spends most of its flights on those.
+ * A line or parabola per 2^8 input steps fits because the inputs are
+ * 16-bit: the index is all of the high byte.
  *
  * The |x| path (every other format): the sign by sirnn_msb and |x| by one
  * MUX; e = exp(-|x|) (tanh: exp(-2|x|)) by the exp chain of sirnn_exp at
@@ -297,13 +308,20 @@ SIRNN_API sirnn_status sirnn_ref_exp(size_t n, uint64_t *y, const uint64_t *x,
  *
  * Costs (both parties, bits per element, one lane, large n; flights summed
  * over both parties, n = 1; pinned by the tests):
- *   sigmoid 16/12 -> 16/12 and -> 16/14 (line): 17,320 bits (SCI 35,441 /
- *   40,317), 14 flights (7 round trips; SCI about 56). Steps (bits and
- *   flights as in arith.h): digdec(16, 8) 843 bits; the lookup 2 x (256 +
- *   256 x 23) = 12,288; B (d0 - 128) (8 x 23 -> 23, signed); TR(23, 7);
- *   tanh 16/12 -> 16/12 and -> 16/14 (parabola): 29,122 bits (SCI 35,063),
- *   16 flights: the lookup of Q (256 + 256 x 8 = 2,304 bits, 2 flights),
- *   then the line's steps with three tables (18,432 bits) and two products;
+ *   sigmoid 16/12 -> 16/12 (line, kB = 7): 12,520 bits; -> 16/14 (kB = 9):
+ *   13,316 bits (SCI 35,441 / 40,317); 14 flights (7 round trips; SCI
+ *   about 56). Steps (bits and flights as in arith.h): digdec(16, 8) 843
+ *   bits, 4 flights (its carry out of d0 is reused: L - 8 - kB <= 8, so its
+ *   B2A stays 8 bits); the lookup 256 + 256 x (23 + kB) = 7,936 / 8,448, 2
+ *   flights; B d0 (8 x kB -> 23, 4 flights): two cross terms (the chooser
+ *   takes the narrower operand's min(8, kB) bits: 2 x 1,036 / 2 x 1,180),
+ *   d0's wrap MUX 2 x (128 + 15), B's MSB-to-wrap 260 and MUX 2 x (128 +
+ *   23 - kB): 2,906 / 3,190; TR(23, 7) 835, 4 flights;
+ *   tanh 16/12 -> 16/12 and -> 16/14 (parabola, kY = 15): 26,090 bits (SCI
+ *   35,063), 16 flights: the lookup of Q (256 + 256 x 8 = 2,304 bits, 2
+ *   flights); digdec 843; the lookup 256 + 256 x (23 + 15 + 15 + 1 + 1) =
+ *   14,336; per product 2 x 1,180 + the millionaires' 708 + 2 x (128 + 15)
+ *   + 260 + 2 x (128 + 8) = 3,886, two of them; TR 835;
  *   the |x| path at 16-bit inputs: about 28,900 to 35,500 bits and 39 to
  *   43 flights: sirnn_msb(b) 4 flights, sirnn_mux(b) 4, the exp chain 15,
  *   the reciprocal core 4 + 2 + 5 + 5, the final sirnn_mux 4.
