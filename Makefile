@@ -86,6 +86,11 @@ $(OUT)/bin/tests/%: $(OBJ)/tests/%.o $(patsubst %.c,$(OBJ)/%.o,$(TEST_LIBSRCS)) 
 
 $(TESTS): | deps-test
 
+# test_nn_secure runs the sirnn tool of the same build (serve/query as two
+# processes), so it needs that binary and its path.
+$(OUT)/bin/tests/test_nn_secure: | $(SIRNN)
+$(OBJ)/tests/test_nn_secure.o: CPPFLAGS_ALL += -DSIRNN_BIN='"$(SIRNN)"'
+
 # Each test binary runs on its own; all of them run even if one fails. The
 # last line counts binaries in the "N passed, N failed" form.
 test: $(TESTS)

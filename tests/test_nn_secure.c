@@ -20,7 +20,9 @@
 #include "sirnn/party.h"
 
 #define SHIPPED_MODEL "models/fashion_fastgrnn.sirnn"
+#ifndef SIRNN_BIN /* the Makefile passes the tool of the same build */
 #define SIRNN_BIN "build/out/bin/sirnn"
+#endif
 
 /* ---- helpers ----------------------------------------------------------- */
 
