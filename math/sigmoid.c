@@ -32,6 +32,20 @@ static uint64_t mask64(unsigned l)
     return l >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << l) - 1);
 }
 
+/* The poly path's rounding: y = (V + 2^(T-1)) >> T mod 2^bo, V the
+ * polynomial's value (mod 2^L) in z; party 0 adds the half. */
+static sirnn_status poly_round(sirnn_party *party, size_t n, uint64_t *y, uint64_t *z,
+                               const sirnn_sig_plan *p)
+{
+    const uint64_t half = party->role == SIRNN_SERVER ? (uint64_t)1 << (p->T - 1) : 0;
+    for (size_t i = 0; i < n; i++)
+        z[i] = (z[i] + half) & mask64(p->L);
+    sirnn_status st = sirnn_tr(party, n, z, z, p->L, p->T);
+    for (size_t i = 0; st == SIRNN_OK && i < n; i++)
+        y[i] = z[i] & mask64(p->bo);
+    return st;
+}
+
 /* The line (math/sigmoid_plan.h): d0 and d1 by sirnn_digdec_carry(b, 8),
  * whose carry out of d0 is d0's wrap; A1[d1] (L bits) and B[d1] (kB bits,
  * top bit zero) in one sirnn_lut_multi; B d0 by sirnn_mult_wrap (8 x kB ->
@@ -41,10 +55,9 @@ static uint64_t mask64(unsigned l)
 static sirnn_status line_block(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
                                const sirnn_sig_plan *p, uint64_t *a, uint64_t *z, uint8_t *zero)
 {
-    const unsigned b = p->b, L = p->L, T = p->T, kB = p->kB;
+    const unsigned b = p->b, L = p->L, kB = p->kB;
     const size_t N = (size_t)1 << p->w1;
     const int server = party->role == SIRNN_SERVER;
-    const uint64_t lm = mask64(L);
     /* d0's wrap enters the B-wrap term mod 2^(L - 8 - kB) */
     const unsigned wc = L > 8 + kB + 1 ? L - 8 - kB : 1;
     sirnn_status st;
@@ -68,14 +81,9 @@ static sirnn_status line_block(sirnn_party *party, size_t n, uint64_t *y, const 
         return st;
     if ((st = sirnn_mult_wrap(party, n, z, z, a + n, z + 2 * n, zero, 8, kB, L)) != SIRNN_OK)
         return st;
-    const uint64_t half = server ? (uint64_t)1 << (T - 1) : 0;
     for (size_t i = 0; i < n; i++)
-        z[i] = (a[i] + z[i] + half) & lm;
-    if ((st = sirnn_tr(party, n, z, z, L, T)) != SIRNN_OK)
-        return st;
-    for (size_t i = 0; i < n; i++)
-        y[i] = z[i] & mask64(p->bo);
-    return SIRNN_OK;
+        z[i] = a[i] + z[i];
+    return poly_round(party, n, y, z, p);
 }
 
 /* The parabola: Q[d0] (8 bits, centred) by sirnn_lut; d1 by sirnn_digdec(b,
@@ -88,10 +96,9 @@ static sirnn_status parabola_block(sirnn_party *party, size_t n, uint64_t *y, co
                                    const sirnn_sig_plan *p, uint64_t *a, uint64_t *z,
                                    uint8_t *msb)
 {
-    const unsigned b = p->b, L = p->L, T = p->T, kY = p->kY;
+    const unsigned b = p->b, L = p->L, kY = p->kY;
     const size_t N = (size_t)1 << p->w1;
     const int server = party->role == SIRNN_SERVER;
-    const uint64_t lm = mask64(L);
     sirnn_status st;
     for (size_t i = 0; i < n; i++) {
         z[i] = x[i] & 0xff; /* d0 */
@@ -127,14 +134,9 @@ static sirnn_status parabola_block(sirnn_party *party, size_t n, uint64_t *y, co
         msb[i] = (uint8_t)(a[3 * n + i] & 1);
     if ((st = sirnn_mult_msb(party, 2 * n, z, z, a + n, NULL, msb, 8, kY, L, 1)) != SIRNN_OK)
         return st;
-    const uint64_t half = server ? (uint64_t)1 << (T - 1) : 0;
     for (size_t i = 0; i < n; i++)
-        z[i] = (a[i] + z[i] + z[n + i] + half) & lm;
-    if ((st = sirnn_tr(party, n, z, z, L, T)) != SIRNN_OK)
-        return st;
-    for (size_t i = 0; i < n; i++)
-        y[i] = z[i] & mask64(p->bo);
-    return SIRNN_OK;
+        z[i] = a[i] + z[i] + z[n + i];
+    return poly_round(party, n, y, z, p);
 }
 
 static sirnn_status sig_block(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
