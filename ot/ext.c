@@ -36,6 +36,13 @@ static void free_streams(sirnn_prg *streams, size_t count)
     free(streams);
 }
 
+/* Block b's choice column is the caller's column b unless an engine remaps. */
+static void identity_map(sirnn_otx_receiver *r)
+{
+    for (unsigned b = 0; b < 256; b++)
+        r->col_map[b] = (uint8_t)b;
+}
+
 sirnn_status sirnn_otx_sender_init(sirnn_otx_sender *s, unsigned width, size_t max_chunk,
                                    const sirnn_block *keys, const uint8_t *choices)
 {
@@ -64,6 +71,7 @@ sirnn_status sirnn_otx_receiver_init(sirnn_otx_receiver *r, unsigned width, size
                                      const sirnn_block *keys)
 {
     memset(r, 0, sizeof(*r));
+    identity_map(r);
     if (!valid_shape(width, max_chunk))
         return SIRNN_ERR_ARG;
     r->width = width;
@@ -261,27 +269,39 @@ static int valid_k(unsigned k)
     return k == 2 || k == 4 || k == 8;
 }
 
-#define SS_WIDTH 128u
-#define SS_SETUP_BLOCKS (2 * SS_WIDTH)
+/* Bit j of s (delta), j < width; secret, used only to form masks. */
+static uint64_t delta_bit(const sirnn_otx_sender *s, size_t j)
+{
+    return (s->delta[j / 128].w[(j / 64) % 2] >> (j % 64)) & 1;
+}
 
-sirnn_status sirnn_otx_ss_receiver_init(sirnn_otx_receiver *r, unsigned k, size_t max_chunk,
-                                        const sirnn_block *keys, sirnn_prg *prg,
-                                        sirnn_channel *ch)
+/* Two correction blocks per base OT (one per sigma), width base OTs. */
+static size_t ss_setup_blocks(unsigned width)
+{
+    return 2 * (size_t)width;
+}
+
+sirnn_status sirnn_otx_ss_receiver_init_width(sirnn_otx_receiver *r, unsigned width,
+                                              unsigned k, size_t max_chunk,
+                                              const sirnn_block *keys, sirnn_prg *prg,
+                                              sirnn_channel *ch)
 {
     memset(r, 0, sizeof(*r));
-    if (!valid_k(k) || !valid_shape(SS_WIDTH, max_chunk))
+    identity_map(r);
+    if (!valid_k(k) || !valid_shape(width, max_chunk))
         return SIRNN_ERR_ARG;
-    r->width = SS_WIDTH;
+    r->width = width;
     r->k = k;
     r->chain = active_chain();
     r->max_chunk = max_chunk;
-    const size_t nleaves = (size_t)1 << k, nblocks = SS_WIDTH / k;
+    const size_t nleaves = (size_t)1 << k, nblocks = width / k;
+    const size_t setup = ss_setup_blocks(width);
     r->seeds = calloc(nblocks * nleaves, sizeof(sirnn_prg));
-    r->cols = sirnn_scratch_alloc(SS_WIDTH * max_chunk / 8);
-    r->u = sirnn_scratch_alloc(SS_WIDTH * max_chunk / 8);
+    r->cols = sirnn_scratch_alloc(width * max_chunk / 8);
+    r->u = sirnn_scratch_alloc(width * max_chunk / 8);
     r->tree = sirnn_scratch_alloc((k + 2) * max_chunk / 8);
     sirnn_block *leaves = sirnn_scratch_alloc(nleaves * sizeof(sirnn_block));
-    sirnn_block *corr = sirnn_scratch_alloc(SS_SETUP_BLOCKS * sizeof(sirnn_block));
+    sirnn_block *corr = sirnn_scratch_alloc(setup * sizeof(sirnn_block));
     sirnn_status st = SIRNN_ERR_NOMEM;
     if (r->seeds != NULL && r->cols != NULL && r->u != NULL && r->tree != NULL &&
         leaves != NULL && corr != NULL)
@@ -295,38 +315,39 @@ sirnn_status sirnn_otx_ss_receiver_init(sirnn_otx_receiver *r, unsigned k, size_
         sirnn_memzero(&root, sizeof(root));
     }
     if (st == SIRNN_OK)
-        st = sirnn_channel_send(ch, corr, SS_SETUP_BLOCKS * sizeof(sirnn_block));
+        st = sirnn_channel_send(ch, corr, setup * sizeof(sirnn_block));
     sirnn_scratch_free(leaves, nleaves * sizeof(sirnn_block));
-    sirnn_scratch_free(corr, SS_SETUP_BLOCKS * sizeof(sirnn_block));
+    sirnn_scratch_free(corr, setup * sizeof(sirnn_block));
     if (st != SIRNN_OK)
         sirnn_otx_receiver_free(r);
     return st;
 }
 
-sirnn_status sirnn_otx_ss_sender_init(sirnn_otx_sender *s, unsigned k, size_t max_chunk,
-                                      const sirnn_block *keys, const uint8_t *choices,
-                                      sirnn_channel *ch)
+sirnn_status sirnn_otx_ss_sender_init_width(sirnn_otx_sender *s, unsigned width, unsigned k,
+                                            size_t max_chunk, const sirnn_block *keys,
+                                            const uint8_t *choices, sirnn_channel *ch)
 {
     memset(s, 0, sizeof(*s));
-    if (!valid_k(k) || !valid_shape(SS_WIDTH, max_chunk))
+    if (!valid_k(k) || !valid_shape(width, max_chunk))
         return SIRNN_ERR_ARG;
-    s->width = SS_WIDTH;
+    s->width = width;
     s->k = k;
     s->chain = active_chain();
     s->max_chunk = max_chunk;
-    for (unsigned j = 0; j < SS_WIDTH; j++)
-        s->delta[0].w[j / 64] |= (uint64_t)(choices[j] & 1) << (j % 64);
-    const size_t nleaves = (size_t)1 << k, nblocks = SS_WIDTH / k;
+    for (unsigned j = 0; j < width; j++)
+        s->delta[j / 128].w[(j / 64) % 2] |= (uint64_t)(choices[j] & 1) << (j % 64);
+    const size_t nleaves = (size_t)1 << k, nblocks = width / k;
+    const size_t setup = ss_setup_blocks(width);
     s->seeds = calloc(nblocks * nleaves, sizeof(sirnn_prg));
-    s->cols = sirnn_scratch_alloc(SS_WIDTH * max_chunk / 8);
-    s->u = sirnn_scratch_alloc(SS_WIDTH * max_chunk / 8);
+    s->cols = sirnn_scratch_alloc(width * max_chunk / 8);
+    s->u = sirnn_scratch_alloc(width * max_chunk / 8);
     s->tree = sirnn_scratch_alloc((k + 1) * max_chunk / 8);
     sirnn_block *leaves = sirnn_scratch_alloc(nleaves * sizeof(sirnn_block));
-    sirnn_block *corr = sirnn_scratch_alloc(SS_SETUP_BLOCKS * sizeof(sirnn_block));
+    sirnn_block *corr = sirnn_scratch_alloc(setup * sizeof(sirnn_block));
     sirnn_status st = SIRNN_ERR_NOMEM;
     if (s->seeds != NULL && s->cols != NULL && s->u != NULL && s->tree != NULL &&
         leaves != NULL && corr != NULL)
-        st = sirnn_channel_recv(ch, corr, SS_SETUP_BLOCKS * sizeof(sirnn_block));
+        st = sirnn_channel_recv(ch, corr, setup * sizeof(sirnn_block));
     for (size_t b = 0; b < nblocks && st == SIRNN_OK; b++) {
         unsigned d = 0;
         for (unsigned l = 0; l < k; l++)
@@ -338,10 +359,24 @@ sirnn_status sirnn_otx_ss_sender_init(sirnn_otx_sender *s, unsigned k, size_t ma
         d = 0;
     }
     sirnn_scratch_free(leaves, nleaves * sizeof(sirnn_block));
-    sirnn_scratch_free(corr, SS_SETUP_BLOCKS * sizeof(sirnn_block));
+    sirnn_scratch_free(corr, setup * sizeof(sirnn_block));
     if (st != SIRNN_OK)
         sirnn_otx_sender_free(s);
     return st;
+}
+
+sirnn_status sirnn_otx_ss_receiver_init(sirnn_otx_receiver *r, unsigned k, size_t max_chunk,
+                                        const sirnn_block *keys, sirnn_prg *prg,
+                                        sirnn_channel *ch)
+{
+    return sirnn_otx_ss_receiver_init_width(r, 128, k, max_chunk, keys, prg, ch);
+}
+
+sirnn_status sirnn_otx_ss_sender_init(sirnn_otx_sender *s, unsigned k, size_t max_chunk,
+                                      const sirnn_block *keys, const uint8_t *choices,
+                                      sirnn_channel *ch)
+{
+    return sirnn_otx_ss_sender_init_width(s, 128, k, max_chunk, keys, choices, ch);
 }
 
 /*
@@ -402,19 +437,24 @@ static void transpose_rows(unsigned width, sirnn_block *rows, const uint8_t *col
         sirnn_transpose256(rows, cols, m / 8, m);
 }
 
-/* SoftSpoken receiver: t columns are the leaf sums, d_b = u_b ^ c is sent. */
+/* SoftSpoken receiver: t columns are the leaf sums, d_b = u_b ^ c_b is sent,
+ * c_b the block's choice column (the same for every block if stride is 0). */
 static sirnn_status ss_recv_extend(sirnn_otx_receiver *r, sirnn_channel *ch, sirnn_block *rows,
-                                   const uint8_t *choice_cols, size_t m)
+                                   const uint8_t *choice_cols, size_t choice_stride, size_t m)
 {
     const unsigned k = r->k;
     const size_t colb = m / 8, nblocks = r->width / k;
-    /* A private copy: choice_cols may be anywhere, even inside r->u. */
+    /* A private copy: the choice columns may be anywhere, even inside r->u
+     * (col_map[b] >= b, so d_b only overwrites columns already copied). */
     uint64_t *c = (uint64_t *)(void *)(r->tree + (k + 1) * r->max_chunk / 8);
-    memcpy(c, choice_cols, colb);
     const uint64_t zero[8] = {0};
-    for (size_t b = 0; b < nblocks; b++)
+    for (size_t b = 0; b < nblocks; b++) {
+        if (b == 0 || choice_stride != 0)
+            memcpy(c, choice_cols + r->col_map[b] * choice_stride, colb);
         block_sums(r->chain, r->seeds + (b << k), k, 0, r->cols + b * k * colb,
                    (uint64_t *)(void *)(r->u + b * colb), c, zero, r->tree, m);
+    }
+    sirnn_memzero(c, colb);
     sirnn_status st = sirnn_channel_send(ch, r->u, nblocks * colb);
     if (st != SIRNN_OK)
         return st;
@@ -435,8 +475,7 @@ static sirnn_status ss_send_extend(sirnn_otx_sender *s, sirnn_channel *ch, sirnn
     uint64_t masks[8];
     for (size_t b = 0; b < nblocks; b++) {
         for (unsigned l = 0; l < k; l++) {
-            const size_t j = b * k + l;
-            masks[l] = 0 - ((s->delta[0].w[j / 64] >> (j % 64)) & 1);
+            masks[l] = 0 - delta_bit(s, b * k + l);
         }
         block_sums(s->chain, s->seeds + (b << k), k, 1, s->cols + b * k * colb, NULL,
                    (const uint64_t *)(const void *)(s->u + b * colb), masks, s->tree, m);
@@ -453,10 +492,10 @@ sirnn_status sirnn_otx_recv_extend(sirnn_otx_receiver *r, sirnn_channel *ch,
 {
     if (m == 0)
         return SIRNN_OK;
-    if (m % 128 != 0 || m > r->max_chunk || (r->k > 1 && choice_stride != 0))
+    if (m % 128 != 0 || m > r->max_chunk)
         return SIRNN_ERR_ARG;
     if (r->k > 1)
-        return ss_recv_extend(r, ch, rows, choice_cols, m);
+        return ss_recv_extend(r, ch, rows, choice_cols, choice_stride, m);
     const size_t col_bytes = m / 8, col_words = m / 64, col_blocks = m / 128;
     const uint64_t *g1 = r->tmp->w;
     for (unsigned j = 0; j < r->width; j++) {
@@ -464,7 +503,7 @@ sirnn_status sirnn_otx_recv_extend(sirnn_otx_receiver *r, sirnn_channel *ch,
         sirnn_prg_blocks(&r->seeds[2 * j], (sirnn_block *)(void *)t_col, col_blocks);
         sirnn_prg_blocks(&r->seeds[2 * j + 1], r->tmp, col_blocks);
         const uint64_t *t = (const uint64_t *)(const void *)t_col;
-        const uint8_t *c_bytes = choice_cols + j * choice_stride;
+        const uint8_t *c_bytes = choice_cols + r->col_map[j] * choice_stride;
         uint64_t *u = (uint64_t *)(void *)(r->u + j * col_bytes);
         for (size_t w = 0; w < col_words; w++) {
             uint64_t c;
@@ -497,7 +536,7 @@ sirnn_status sirnn_otx_send_extend(sirnn_otx_sender *s, sirnn_channel *ch, sirnn
         uint8_t *q_col = s->cols + j * col_bytes;
         sirnn_prg_blocks(&s->seeds[j], (sirnn_block *)(void *)q_col, col_blocks);
         /* s_j selects u^j through a mask, never a branch. */
-        uint64_t mask = 0 - ((s->delta[j / 128].w[(j / 64) % 2] >> (j % 64)) & 1);
+        uint64_t mask = 0 - delta_bit(s, j);
         uint64_t *q = (uint64_t *)(void *)q_col;
         const uint64_t *u = (const uint64_t *)(const void *)(s->u + j * col_bytes);
         for (size_t w = 0; w < col_words; w++)

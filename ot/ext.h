@@ -1,7 +1,7 @@
 /*
  * The OT-extension matrix step shared by IKNP (width 128) and KK13
  * (width 256), after Ishai-Kilian-Nissim-Petrank (Crypto 2003), and its
- * SoftSpokenOT variant for width 128 (Roy, Crypto 2022, semi-honest).
+ * SoftSpokenOT variant (Roy, Crypto 2022, semi-honest) for either width.
  *
  * IKNP (block size k = 1). The receiver holds seed pairs (k_j^0, k_j^1) and
  * the sender holds s (the base-OT choice bits) and k_j^{s_j}, for j < width.
@@ -14,24 +14,26 @@
  * AES-CTR stream, consumed m/128 blocks per chunk in step on both sides.
  * Wire: width * m / 8 bytes from receiver to sender per chunk.
  *
- * SoftSpoken (k = 2, 4 or 8, width 128, one choice column c for all j).
- * Columns are grouped in 128/k blocks of k; block b covers columns b*k + l,
- * l < k, and D_b is s restricted to them (bit l of D_b = s_{b*k+l}).
+ * SoftSpoken (k = 2, 4 or 8; width 128 for IKNP, 256 with k = 2 for KK13).
+ * Columns are grouped in width/k blocks of k; block b covers columns b*k + l,
+ * l < k, and D_b is s restricted to them (bit l of D_b = s_{b*k+l}). The k
+ * columns of a block share one choice column c_b (IKNP: c_b = r for every
+ * b; KK13: a code whose columns are equal in pairs, ot/kkot.h).
  *   Setup: per block the receiver draws a GGM tree of depth k (child sigma
  *   of depth-l node p is node p | sigma << l, so bit l of a leaf index is
  *   fixed at level l) and gets 2^k leaves s_x. For level l, S_l^sigma is the
  *   XOR of the depth-(l+1) nodes with bit l = sigma; with base OT
  *   j = b*k + l it sends e_j^sigma = k_j^sigma ^ S_l^(1-sigma), sigma = 0, 1
- *   (128 * 32 bytes in all, one message, receiver to sender). The sender
+ *   (width * 32 bytes in all, one message, receiver to sender). The sender
  *   learns S_l^(1-D_l) and rebuilds every leaf except s_{D_b}, which it
  *   stores by y = x ^ D_b (the missing leaf is y = 0, a public position).
  *   Extension: each leaf drives its own AES-CTR stream G.
  *     receiver: u_b = XOR_x G(s_x), t^(b*k+l) = XOR_{x: bit l} G(s_x),
- *               sends d_b = u_b ^ c
+ *               sends d_b = u_b ^ c_b
  *     sender:   q^(b*k+l) = XOR_{y != 0: bit l} G(s_{y^D}) ^ (D_l ? d_b : 0)
- *   The sender's sum equals t ^ D_l u_b, so q^j = t^j ^ (s_j & c) exactly as
- *   in IKNP and everything above this step is unchanged.
- *   Wire: (128 / k) * m / 8 bytes from receiver to sender per chunk.
+ *   The sender's sum equals t ^ D_l u_b, so q^j = t^j ^ (s_j & c_b) exactly
+ *   as in IKNP and everything above this step is unchanged.
+ *   Wire: (width / k) * m / 8 bytes from receiver to sender per chunk.
  *
  * No padding beyond m. Column and row buffers live in the state (no
  * allocation per call). s, the seeds, the leaves and all rows are secret; s
@@ -104,6 +106,8 @@ typedef struct sirnn_otx_receiver {
     uint8_t *tree;         /* k > 1: k + 2 columns of scratch (sums, choice copy) */
     sirnn_otx_chain_fn chain;
     uint64_t count;
+    uint8_t col_map[256];  /* block b takes the caller's choice column col_map[b]
+                              (public; identity after init, see recv_extend) */
 } sirnn_otx_receiver;
 
 /* keys[j] = k_j^{choices[j]}, j < width; choices are 0/1 (secret). */
@@ -113,13 +117,21 @@ sirnn_status sirnn_otx_sender_init(sirnn_otx_sender *s, unsigned width, size_t m
 sirnn_status sirnn_otx_receiver_init(sirnn_otx_receiver *r, unsigned width, size_t max_chunk,
                                      const sirnn_block *keys);
 /*
- * SoftSpoken (width 128) from the same base OTs, block size k in {2, 4, 8}.
- * The receiver draws the GGM roots from prg and queues the setup message
- * (128 * 32 bytes) on ch without flushing; the sender reads it from ch, so
+ * SoftSpoken from the same base OTs (width of them), block size k in
+ * {2, 4, 8}, width 128 or 256. The receiver draws the GGM roots from prg and
+ * queues the setup message (width * 32 bytes) on ch without flushing; the sender reads it from ch, so
  * the receiver's init must come first in the peer's message order (both
  * parties may init their receivers, then their senders). On an error other
  * than SIRNN_ERR_ARG the channel may be out of step.
  */
+sirnn_status sirnn_otx_ss_receiver_init_width(sirnn_otx_receiver *r, unsigned width,
+                                              unsigned k, size_t max_chunk,
+                                              const sirnn_block *keys, sirnn_prg *prg,
+                                              sirnn_channel *ch);
+sirnn_status sirnn_otx_ss_sender_init_width(sirnn_otx_sender *s, unsigned width, unsigned k,
+                                            size_t max_chunk, const sirnn_block *keys,
+                                            const uint8_t *choices, sirnn_channel *ch);
+/* The same at width 128 (IKNP's engines). */
 sirnn_status sirnn_otx_ss_receiver_init(sirnn_otx_receiver *r, unsigned k, size_t max_chunk,
                                         const sirnn_block *keys, sirnn_prg *prg,
                                         sirnn_channel *ch);
@@ -144,12 +156,14 @@ void sirnn_otx_sender_free(sirnn_otx_sender *s);
 void sirnn_otx_receiver_free(sirnn_otx_receiver *r);
 
 /*
- * Receiver: extend m OTs (m a multiple of 128, m <= max_chunk). Column j of
- * the choice matrix is choice_cols + j * choice_stride (m / 8 bytes);
- * choice_stride 0 uses the same column for every j (IKNP); SoftSpoken
- * engines (k > 1) accept only stride 0. choice_cols may be r->u with stride
- * m / 8 (the columns are then overwritten by u). Queues the u columns
- * (width / k of them) on ch (no flush). rows gets m * width / 128 blocks in
+ * Receiver: extend m OTs (m a multiple of 128, m <= max_chunk). Each block
+ * of k columns (k = 1: each column) takes one choice column of m bits:
+ * block b's is choice_cols + r->col_map[b] * choice_stride (an engine may
+ * set col_map after init to pick its columns out of a larger matrix, as
+ * KK13 does); choice_stride 0 uses the same column for every block (IKNP).
+ * choice_cols may be r->u with stride m / 8 if col_map[b] >= b for every b
+ * (the columns are then overwritten by u, each after it is read). Queues
+ * the u columns (width / k of them) on ch (no flush). rows gets m * width / 128 blocks in
  * the layout of kernels/transpose.h. r->count advances by m.
  */
 sirnn_status sirnn_otx_recv_extend(sirnn_otx_receiver *r, sirnn_channel *ch,

@@ -218,11 +218,28 @@ static void set_row_bit(sirnn_block row[2], unsigned j, uint64_t bit)
     row[j / 128].w[(j / 64) % 2] |= bit << (j % 64);
 }
 
+/* The mask J(i) of a-position i < 128 (kkot.h): bit 6 of v is the constant
+ * term, bits 0..5 of i weigh bits 0..5 of v and bit 6 of i weighs bit 7, so
+ * positions i < 64 never see bit 7. */
+static unsigned code_mask(unsigned i)
+{
+    return (i & 63u) | 64u | (i & 64u) << 1;
+}
+
+unsigned sirnn_kkot_code_bit(unsigned v, unsigned j)
+{
+    return (unsigned)__builtin_popcount(v & code_mask((j >> 1) & 127u)) & 1u;
+}
+
 sirnn_status sirnn_kkot_sender_init(sirnn_kkot_sender *s, const sirnn_block *keys,
-                                    const uint8_t *choices)
+                                    const uint8_t *choices, unsigned k, sirnn_channel *ch)
 {
     memset(s, 0, sizeof(*s));
-    sirnn_status st = sirnn_otx_sender_init(&s->x, WIDTH, MAX_CHUNK, keys, choices);
+    if (k != 1 && k != 2)
+        return SIRNN_ERR_ARG;
+    sirnn_status st =
+        k == 1 ? sirnn_otx_sender_init(&s->x, WIDTH, MAX_CHUNK, keys, choices)
+               : sirnn_otx_ss_sender_init_width(&s->x, WIDTH, k, MAX_CHUNK, keys, choices, ch);
     if (st != SIRNN_OK)
         return st;
     s->code = sirnn_scratch_alloc(CODE_BYTES);
@@ -238,7 +255,7 @@ sirnn_status sirnn_kkot_sender_init(sirnn_kkot_sender *s, const sirnn_block *key
     for (unsigned v = 0; v < MAX_N; v++) {
         sirnn_block row[2] = {{{0, 0}}, {{0, 0}}};
         for (unsigned j = 0; j < WIDTH; j++) {
-            uint64_t code_bit = (uint64_t)(__builtin_popcount(v & j) & 1);
+            uint64_t code_bit = sirnn_kkot_code_bit(v, j);
             uint64_t s_bit = (s->x.delta[j / 128].w[(j / 64) % 2] >> (j % 64)) & 1;
             set_row_bit(row, j, code_bit & s_bit);
         }
@@ -250,12 +267,21 @@ sirnn_status sirnn_kkot_sender_init(sirnn_kkot_sender *s, const sirnn_block *key
     return SIRNN_OK;
 }
 
-sirnn_status sirnn_kkot_receiver_init(sirnn_kkot_receiver *r, const sirnn_block *keys)
+sirnn_status sirnn_kkot_receiver_init(sirnn_kkot_receiver *r, const sirnn_block *keys,
+                                      unsigned k, sirnn_prg *prg, sirnn_channel *ch)
 {
     memset(r, 0, sizeof(*r));
-    sirnn_status st = sirnn_otx_receiver_init(&r->x, WIDTH, MAX_CHUNK, keys);
+    if (k != 1 && k != 2)
+        return SIRNN_ERR_ARG;
+    sirnn_status st =
+        k == 1 ? sirnn_otx_receiver_init(&r->x, WIDTH, MAX_CHUNK, keys)
+               : sirnn_otx_ss_receiver_init_width(&r->x, WIDTH, k, MAX_CHUNK, keys, prg, ch);
     if (st != SIRNN_OK)
         return st;
+    /* Column j of C is Walsh-Hadamard column J(j >> 1); per block of k
+     * columns that is J(b * k / 2). J(i) >= 2i + 1, so col_map[b] >= b. */
+    for (unsigned b = 0; b < WIDTH / k; b++)
+        r->x.col_map[b] = (uint8_t)code_mask(b * k / 2);
     r->planes = sirnn_scratch_alloc(8 * PLANE_WORDS * sizeof(uint64_t));
     r->t = sirnn_scratch_alloc(ROWS_BYTES);
     r->h[0] = sirnn_scratch_alloc(HASH_BYTES);
@@ -338,10 +364,12 @@ sirnn_status sirnn_kkot_engine_send(sirnn_kkot_sender *s, sirnn_channel *ch, con
     return SIRNN_OK;
 }
 
-/* Receiver: the Walsh-Hadamard code columns of choices [0, k) (zero beyond),
- * written into the u buffer: column j = XOR of bit planes b with j_b = 1,
- * built from column j & (j - 1) with one XOR. */
-static void code_columns(sirnn_kkot_receiver *r, const uint8_t *choices, size_t k, size_t m)
+/* Receiver: the choice columns of choices [0, n) (zero beyond, m bits
+ * each) into the u buffer, in the Walsh-Hadamard layout of kkot.h: only the
+ * 128 columns J(i) the code uses, column J(i) = parity(x & J(i)). Column
+ * J(i) is column J(i & (i - 1)) XOR the bit plane the lowest set bit of i
+ * weighs, so each costs one pass of XORs; J(0) = 64 is plane 6. */
+static void code_columns(sirnn_kkot_receiver *r, const uint8_t *choices, size_t n, size_t m)
 {
     const size_t words = m / 64;
     uint64_t *planes = r->planes;
@@ -349,25 +377,38 @@ static void code_columns(sirnn_kkot_receiver *r, const uint8_t *choices, size_t 
     /* Eight choices at a time: bit b of each of their bytes gathered into
      * one byte of plane b by a multiply (the partial products land on
      * distinct bits, so no carry disturbs the top byte). */
-    for (size_t i0 = 0; i0 < k; i0 += 8) {
+    for (size_t i0 = 0; i0 < n; i0 += 8) {
         uint8_t eight[8] = {0};
-        memcpy(eight, choices + i0, min_size(8, k - i0));
+        memcpy(eight, choices + i0, min_size(8, n - i0));
         const uint64_t x = load_le(eight, 8);
         for (unsigned b = 0; b < 8; b++) {
             const uint64_t bits = (((x >> b) & 0x0101010101010101ull) *
                                    0x0102040810204080ull) >> 56;
             planes[b * words + i0 / 64] |= bits << (i0 % 64);
         }
+        sirnn_memzero(eight, sizeof(eight));
     }
     uint64_t *cols = (uint64_t *)(void *)r->x.u;
-    memset(cols, 0, words * sizeof(uint64_t));
-    for (unsigned j = 1; j < WIDTH; j++) {
-        const uint64_t *base = cols + (size_t)(j & (j - 1)) * words;
-        const uint64_t *plane = planes + (size_t)__builtin_ctz(j) * words;
-        uint64_t *col = cols + (size_t)j * words;
+    memcpy(cols + (size_t)code_mask(0) * words, planes + 6 * words, words * sizeof(uint64_t));
+    for (unsigned i = 1; i < WIDTH / 2; i++) {
+        const unsigned low = (unsigned)__builtin_ctz(i);
+        const uint64_t *base = cols + (size_t)code_mask(i & (i - 1)) * words;
+        const uint64_t *plane = planes + (size_t)(low < 6 ? low : 7) * words;
+        uint64_t *col = cols + (size_t)code_mask(i) * words;
         for (size_t w = 0; w < words; w++)
             col[w] = base[w] ^ plane[w];
     }
+}
+
+sirnn_status sirnn_kkot_recv_extend(sirnn_kkot_receiver *r, sirnn_channel *ch,
+                                    sirnn_block *rows, const uint8_t *choices, size_t n)
+{
+    if (n > MAX_CHUNK)
+        return SIRNN_ERR_ARG;
+    const size_t m = sirnn_otx_round(n);
+    code_columns(r, choices, n, m);
+    /* The u buffer carries the choice columns (ot/ext.h allows it). */
+    return sirnn_otx_recv_extend(&r->x, ch, rows, r->x.u, m / 8, m);
 }
 
 /* As in IKNP, chunk c's u goes out before chunk c-1's y is read. */
@@ -382,10 +423,8 @@ sirnn_status sirnn_kkot_engine_recv(sirnn_kkot_receiver *r, sirnn_channel *ch, u
     for (size_t off = 0;; off += chunk) {
         const size_t k = off < n ? min_size(chunk, n - off) : 0;
         if (k > 0) {
-            const size_t m = sirnn_otx_round(k);
             const uint64_t tweak = r->x.count;
-            code_columns(r, choices + off, k, m);
-            if ((st = sirnn_otx_recv_extend(&r->x, ch, r->t, r->x.u, m / 8, m)) != SIRNN_OK ||
+            if ((st = sirnn_kkot_recv_extend(r, ch, r->t, choices + off, k)) != SIRNN_OK ||
                 (st = sirnn_channel_flush(ch)) != SIRNN_OK)
                 return st;
             sirnn_tccrhash256(r->h[slot], r->t, tweak, k);

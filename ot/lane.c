@@ -41,7 +41,10 @@ sirnn_ot_lane *sirnn_ot_lane_get(sirnn_lane *lane)
  * random OTs: as KK sender this party needs the receiver's role (random
  * choices become its s). Both parties first receive (which only sends: the
  * SoftSpoken setup message queued by the receiver's init goes out in the same
- * flight) and then init their senders and send, so neither waits on the other. */
+ * flight) and then init their senders and send, so neither waits on the other.
+ * KK13 runs SoftSpoken with k = 2 when the IKNP engines use k >= 2 (its code
+ * pairs columns, ot/kkot.h); its receiver's GGM corrections again go out
+ * before either sender's init reads the peer's. */
 static sirnn_status setup_kkot(sirnn_ot_lane *ol, sirnn_lane *lane, const sirnn_block *recv_keys,
                                const uint8_t *delta_bits, unsigned k)
 {
@@ -66,9 +69,14 @@ static sirnn_status setup_kkot(sirnn_ot_lane *ol, sirnn_lane *lane, const sirnn_
         pairs[2 * j] = pairs[j];
         pairs[2 * j + 1] = m1[j];
     }
-    st = sirnn_kkot_sender_init(&ol->kk_send, keys, choices);
+    const unsigned kk = k >= 2 ? 2 : 1;
+    st = sirnn_kkot_receiver_init(&ol->kk_recv, pairs, kk, &lane->prg, &lane->ch);
+    /* Flush: the peer's corrections may already sit in our read buffer, so
+     * the read below need not flush, and nothing else follows in setup. */
     if (st == SIRNN_OK)
-        st = sirnn_kkot_receiver_init(&ol->kk_recv, pairs);
+        st = sirnn_channel_flush(&lane->ch);
+    if (st == SIRNN_OK)
+        st = sirnn_kkot_sender_init(&ol->kk_send, keys, choices, kk, &lane->ch);
 done:
     sirnn_memzero(choices, sizeof(choices));
     if (keys != NULL)
@@ -100,7 +108,7 @@ static sirnn_status setup_lane(sirnn_party *party, sirnn_lane *lane, size_t begi
     /* Our base-OT sender side seeds our IKNP receiver and vice versa. */
     st = sirnn_base_ot_dual(&lane->ch, &lane->prg, send_keys, recv_keys, ctx->delta_bits,
                             BASE_OTS);
-    /* SoftSpoken or plain IKNP (k = 1); KK13 always runs on width 256. */
+    /* SoftSpoken or plain IKNP (k = 1); KK13 runs on width 256 with k <= 2. */
     const unsigned k = party->cfg.ot_backend == SIRNN_OT_SOFTSPOKEN ? party->cfg.ot_k : 1;
     if (st == SIRNN_OK)
         st = sirnn_iknp_receiver_init(&ol->iknp_recv, send_keys, k, &lane->prg, &lane->ch);

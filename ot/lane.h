@@ -3,8 +3,10 @@
  * IKNP sender and an IKNP receiver (so each party is a sender in one
  * instance and a receiver in the other), built from 128 Chou-Orlandi base
  * OTs per direction (SoftSpoken with block size config ot_k when the
- * backend is SIRNN_OT_SOFTSPOKEN, plain IKNP otherwise), and a KK13 1-of-N sender and receiver whose 256 base OTs
- * are 256 random IKNP OTs per direction, and a random-OT pool per direction
+ * backend is SIRNN_OT_SOFTSPOKEN, plain IKNP otherwise), and a KK13 1-of-N
+ * sender and receiver whose 256 base OTs are 256 random IKNP OTs per
+ * direction (SoftSpoken with k = 2 when the backend is SIRNN_OT_SOFTSPOKEN
+ * with ot_k >= 2, plain IKNP otherwise), and a random-OT pool per direction
  * (config ot_pool_size entries, filled on first use). Every lane of a party uses the same
  * IKNP sender Delta, so a Δ-COT correlation is global across lanes.
  */

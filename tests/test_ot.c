@@ -2,7 +2,8 @@
  * IKNP OT through the public API: every variant, sizes and widths from
  * issue 3, exact byte counts, lanes, bad arguments. Base OT on a bare
  * channel pair. SoftSpoken (block sizes 1, 2, 4, 8): the GGM puncturing and
- * the leaf-sum kernels in isolation, every variant with exact bytes.
+ * the leaf-sum kernels in isolation, every variant with exact bytes. KK13's
+ * code (distance, paired columns) and KK13 at k = 1 and k = 2.
  */
 #include "tests/harness.h"
 
@@ -167,12 +168,13 @@ static void pair_open_k(pair *pp, unsigned threads, size_t pool_size, unsigned k
     assert_int_equal(sirnn_party_pair(&pp->srv, &pp->cli, &cfg), SIRNN_OK);
     /* The constructor ran the handshake (one 48-byte hello on lane 0) and
      * the OT setup, per lane: base OT (one point plus one per OT), with
-     * SoftSpoken the GGM corrections (two blocks per base OT), and KK13's
-     * 256 random OTs (128 / k bits each). */
+     * SoftSpoken the GGM corrections (two blocks per base OT: 128 of IKNP,
+     * then 256 of KK13, which runs at k = 2), and KK13's 256 random OTs
+     * (128 / k bits each). */
     sirnn_stats s0, s1, c1;
     sirnn_party_stats(pp->srv, &s1);
     sirnn_party_stats(pp->cli, &c1);
-    uint64_t ggm_bytes = k == 1 ? 0 : 128 * 2 * 16;
+    uint64_t ggm_bytes = k == 1 ? 0 : (128 + 256) * 2 * 16;
     uint64_t setup_bytes =
         (uint64_t)threads * (SIRNN_BASE_OT_POINT_BYTES * 129 + ggm_bytes + 256 * (128 / k) / 8);
     assert_int_equal(s1.bytes_sent, 48 + setup_bytes);
@@ -197,6 +199,13 @@ static void pair_close(pair *pp)
 {
     sirnn_party_free(pp->srv);
     sirnn_party_free(pp->cli);
+}
+
+/* KK13's SoftSpoken block size on a pair: 2 whenever the IKNP engines run
+ * SoftSpoken (ot/lane.h). */
+static unsigned kk_block(const pair *pp)
+{
+    return pp->k >= 2 ? 2 : 1;
 }
 
 static uint64_t round128(uint64_t n)
@@ -505,6 +514,9 @@ static int kk_run(void *arg)
     return s->st != SIRNN_OK;
 }
 
+/* The receiver's bytes of the last run_kkot call. */
+static uint64_t g_last_kk_u_bytes;
+
 static void run_kkot(pair *pp, int server_sends, size_t n, unsigned N, unsigned l,
                      test_rng *rng, uint64_t *mc_out)
 {
@@ -535,15 +547,17 @@ static void run_kkot(pair *pp, int server_sends, size_t n, unsigned N, unsigned 
     const uint64_t mask = lmask(l);
     for (size_t i = 0; i < n; i++)
         assert_int_equal(rcv.mc[i], snd.msgs[i * N + rcv.choices[i]] & mask);
-    /* 256 bits of u per OT (per-lane count rounded to 128), N*l bits of messages. */
+    /* 256 / k bits of u per OT (per-lane count rounded to 128), N*l bits of
+     * messages. */
     uint64_t u_bytes = 0, y_bytes = 0;
     for (unsigned t = 0; t < pp->threads; t++) {
         uint64_t cnt = n / pp->threads + (t < n % pp->threads ? 1 : 0);
-        u_bytes += 32 * round128(cnt);
+        u_bytes += (256 / kk_block(pp)) * round128(cnt) / 8;
         y_bytes += (cnt * N * l + 7) / 8;
     }
     assert_int_equal(rcv.after.bytes_sent - rcv.before.bytes_sent, u_bytes);
     assert_int_equal(snd.after.bytes_sent - snd.before.bytes_sent, y_bytes);
+    g_last_kk_u_bytes = u_bytes;
     if (mc_out != NULL)
         memcpy(mc_out, rcv.mc, 8 * n);
     free(snd.msgs);
@@ -604,6 +618,74 @@ static void test_kkot_lanes(void **state)
     pair_close(&p2);
     free(out1);
     free(out2);
+}
+
+/* KK13's code: every two distinct code words differ in at least 128 = lambda
+ * of 256 positions (all pairs, not only weights, so a non-linear slip would
+ * show), and the two columns of every SoftSpoken block (2i, 2i + 1) agree
+ * for every word, as one correction column per block needs. Columns below
+ * 128 never see bit 7 of v (the sender's shared first halves). */
+static void test_kkot_code(void **state)
+{
+    (void)state;
+    static uint8_t words[256][256];
+    for (unsigned v = 0; v < 256; v++)
+        for (unsigned j = 0; j < 256; j++) {
+            words[v][j] = (uint8_t)sirnn_kkot_code_bit(v, j);
+            assert_true(words[v][j] <= 1);
+        }
+    unsigned min_dist = 256;
+    for (unsigned v = 0; v < 256; v++)
+        for (unsigned w = v + 1; w < 256; w++) {
+            unsigned d = 0;
+            for (unsigned j = 0; j < 256; j++)
+                d += words[v][j] ^ words[w][j];
+            if (d < min_dist)
+                min_dist = d;
+        }
+    assert_true(min_dist >= 128);
+    for (unsigned v = 0; v < 256; v++) {
+        for (unsigned i = 0; i < 128; i++)
+            assert_int_equal(words[v][2 * i], words[v][2 * i + 1]);
+        assert_memory_equal(words[v], words[v ^ 128], 128);
+    }
+}
+
+/* KK13 at k = 1 (IKNP pair) and k = 2 (SoftSpoken pair, ot_k = 4) over N, l,
+ * n, one and two lanes, both directions; run_kkot pins (256 / k) *
+ * round128(n) / 8 + ceil(n * N * l / 8) per lane exactly. At each shape the
+ * k = 2 receiver sends 128 * round128(n) / 8 bytes fewer (per lane). */
+static void test_kkot_softspoken(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x2222);
+    static const unsigned kk_ns[] = {2, 4, 16, 256};
+    static const unsigned kk_ls[] = {1, 2, 8, 64};
+    static const size_t kk_sizes[] = {0, 1, 127, 128, 129, 4097};
+    const size_t nsz = sizeof(kk_sizes) / sizeof(kk_sizes[0]) - (test_quick() ? 1 : 0);
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        pair p1, p2;
+        pair_open_k(&p1, threads, 0, 1);
+        pair_open_k(&p2, threads, 0, 4);
+        assert_int_equal(kk_block(&p2), 2);
+        for (size_t ni = 0; ni < 4; ni++)
+            for (size_t li = 0; li < 4; li++)
+                for (size_t si = 0; si < nsz; si++) {
+                    const size_t n = kk_sizes[si];
+                    const int dir = (int)((ni + li + si) & 1);
+                    run_kkot(&p1, dir, n, kk_ns[ni], kk_ls[li], &rng, NULL);
+                    const uint64_t b1 = g_last_kk_u_bytes;
+                    run_kkot(&p2, !dir, n, kk_ns[ni], kk_ls[li], &rng, NULL);
+                    const uint64_t b2 = g_last_kk_u_bytes;
+                    uint64_t saved = 0;
+                    for (unsigned t = 0; t < threads; t++)
+                        saved += 128 * round128(n / threads + (t < n % threads ? 1 : 0)) / 8;
+                    assert_int_equal(b1 - b2, saved);
+                }
+        pair_close(&p1);
+        pair_close(&p2);
+    }
 }
 
 /* ---------- KK13 engine kernels ---------- */
@@ -1024,6 +1106,8 @@ int main(void)
         cmocka_unit_test(test_iknp_bad_args),
         cmocka_unit_test(test_kkot),
         cmocka_unit_test(test_kkot_lanes),
+        cmocka_unit_test(test_kkot_code),
+        cmocka_unit_test(test_kkot_softspoken),
         cmocka_unit_test(test_kkot_combine),
         cmocka_unit_test(test_kkot_select),
         cmocka_unit_test(test_pool),
