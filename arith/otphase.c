@@ -162,45 +162,14 @@ void sirnn_akk_ws_free(sirnn_akk_ws *w)
     memset(w, 0, sizeof(*w));
 }
 
-/*
- * The receiver's choice matrix for choices [0, k): column j (j < 256) is bit
- * j of the Walsh-Hadamard code word of each choice, parity(x & j). Column j
- * is column (j without its lowest set bit) XOR bit plane ctz(j) of the
- * choices, so each column costs one pass of XORs. Written into cols (256
- * columns of m bits), zero beyond k.
- */
-static void wh_columns(uint64_t *cols, const uint8_t *choices, size_t k, size_t m)
-{
-    const size_t words = m / 64;
-    uint64_t planes[8][SIRNN_KKOT_MAX_CHUNK / 64];
-    memset(planes, 0, sizeof(planes));
-    for (size_t i = 0; i < k; i++) {
-        const uint64_t x = choices[i];
-        for (unsigned b = 0; b < 8; b++)
-            planes[b][i / 64] |= ((x >> b) & 1) << (i % 64);
-    }
-    memset(cols, 0, words * sizeof(uint64_t));
-    for (unsigned j = 1; j < SIRNN_KKOT_WIDTH; j++) {
-        const uint64_t *prev = cols + (size_t)(j & (j - 1)) * words;
-        const uint64_t *plane = planes[__builtin_ctz(j)];
-        uint64_t *col = cols + (size_t)j * words;
-        for (size_t q = 0; q < words; q++)
-            col[q] = prev[q] ^ plane[q];
-    }
-    sirnn_memzero(planes, sizeof(planes));
-}
-
 sirnn_status sirnn_akk_recv_u(sirnn_akk_ws *w, sirnn_kkot_receiver *r, sirnn_channel *ch,
                               const uint8_t *choices, size_t n)
 {
     w->tweak = r->x.count;
     for (size_t off = 0; off < n; off += SIRNN_KKOT_MAX_CHUNK) {
         const size_t k = min_size(SIRNN_KKOT_MAX_CHUNK, n - off);
-        const size_t m = sirnn_otx_round(k);
         const uint64_t tweak = r->x.count;
-        /* The u buffer may carry the choice columns (ot/ext.h). */
-        wh_columns((uint64_t *)(void *)r->x.u, choices + off, k, m);
-        sirnn_status st = sirnn_otx_recv_extend(&r->x, ch, w->rows, r->x.u, m / 8, m);
+        sirnn_status st = sirnn_kkot_recv_extend(r, ch, w->rows, choices + off, k);
         if (st != SIRNN_OK)
             return st;
         sirnn_tccrhash256(w->h + off, w->rows, tweak, k);

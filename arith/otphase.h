@@ -13,12 +13,13 @@
  *   receiver: *_recv_out unpacks the messages and selects by mask.
  * They follow exactly the constructions of ot/iknp.h (IKNP correlated and
  * chosen-message OT, tweakable hash sirnn_tccrhash with tweak = the OT's
- * index in its engine) and ot/kkot.h (KK13 with the Walsh-Hadamard code,
+ * index in its engine) and ot/kkot.h (KK13 with its doubled RM(1,7) code,
  * sirnn_tccrhash256), on the engines' extension states, so the tweaks stay
  * unique per engine. Every batch is cut into extension calls of the
  * engine's largest chunk (a multiple of 128), so only the last call of a
- * batch rounds up: the columns of n OTs cost 16 * round128(n) bytes (IKNP)
- * or 32 * round128(n) bytes (KK13).
+ * batch rounds up: the columns of n OTs cost 16 * round128(n) / k bytes
+ * (IKNP, or SoftSpoken with block size k) or 32 * round128(n) / k bytes
+ * (KK13, k = 1 or 2).
  *
  * Everything except n, N and l is secret; choices select by mask.
  */

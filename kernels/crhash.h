@@ -91,8 +91,8 @@ void sirnn_tccrhash256(sirnn_block *out, const sirnn_block *in, uint64_t tweak, 
  * so the nv hashes of element k all use its one tweak, exactly as
  * sirnn_tccrhash256 would give element k (lo = the low 64 bits, w[0]). oa
  * has min(nv, 128) blocks and ob has nv. The a-half offsets repeat with
- * period 128, as the Walsh-Hadamard code's first half does (its positions
- * j < 128 never see bit 7 of v), so u = pi1(a ^ i) is shared by v and
+ * period 128, as the first half of KK13's code does (its positions j < 128
+ * never see bit 7 of v; ot/kkot.h), so u = pi1(a ^ i) is shared by v and
  * v + 128: 128 + nv AES calls per element when nv > 128, 2 * nv otherwise.
  * This only computes the definition with fewer calls; the security argument
  * above is unchanged. out must not overlap the inputs. All inputs and

@@ -14,10 +14,13 @@
  *     (eprint 2015/267) over P-256 (OpenSSL), with the transcript hashed into
  *     each key; 128 OTs per lane and direction, run by sirnn_ot_setup;
  *   - IKNP OT extension (Crypto 2003) with the random / correlated /
- *     chosen-message variants of Asharov et al. (CCS 2013);
- *   - 1-of-N OT: Kolesnikov-Kumaresan (Crypto 2013) with a 256-bit
- *     Walsh-Hadamard code; its 256 base OTs per lane and direction are
- *     random IKNP OTs, also made by sirnn_ot_setup;
+ *     chosen-message variants of Asharov et al. (CCS 2013), by default in
+ *     its SoftSpokenOT form (Roy, Crypto 2022; block size ot_k of
+ *     sirnn_config: 128/k bits per OT from the receiver instead of 128);
+ *   - 1-of-N OT: Kolesnikov-Kumaresan (Crypto 2013) with a 256-bit code
+ *     (first-order Reed-Muller RM(1,7), every column doubled: distance 128,
+ *     and SoftSpoken with k = 2 sends 128 bits per OT); its 256 base OTs
+ *     per lane and direction are random OTs, also made by sirnn_ot_setup;
  *   - hashing with the fixed-key tweakable correlation-robust hash of Guo,
  *     Katz, Wang and Yu (S&P 2020), tweak = the OT's index in its engine.
  * Semi-honest security, λ = 128.
