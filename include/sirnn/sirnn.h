@@ -24,8 +24,9 @@ extern "C" {
 #define SIRNN_VERSION_MAJOR 0
 #define SIRNN_VERSION_MINOR 1
 #define SIRNN_VERSION_PATCH 0
-/* Wire protocol version, checked in the handshake. */
-#define SIRNN_PROTOCOL_VERSION 2
+/* Wire protocol version, checked in the handshake (3: SoftSpokenOT and
+ * KK13 with the doubled RM(1,7) code). */
+#define SIRNN_PROTOCOL_VERSION 3
 
 /* "0.1.0" */
 SIRNN_API const char *sirnn_version(void);
