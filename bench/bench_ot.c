@@ -1,7 +1,6 @@
 /*
- * OT benchmarks. Both parties run in this process over loopback TCP, the
- * server (sirnn_party_accept) on one thread and the client
- * (sirnn_party_connect) on another; the server is the OT sender.
+ * OT benchmarks on the shared two-party runner (bench/bench_2pc.c): the
+ * server (party 0) is the OT sender, the client the receiver.
  *
  *   iknp_rot   random OT, 128-bit messages; delta=1 runs Δ-COT instead
  *   iknp_cot   l-bit additive COT with chosen choice bits (l, default 16)
@@ -9,44 +8,30 @@
  *              through the random-OT pool
  *   kkot       KK13 1-of-N OT (N default 256, l default 8)
  *
- * Setup (handshake, base OTs, one warm-up call) is outside the figures.
- * Each timed run starts when both threads pass a barrier and stops when both
- * have finished (a second barrier). bits_per_op counts both directions over
- * the timed runs; rounds is the flights of both parties in one extra call
- * with n = 1, after a one-byte message to the client (the first mover).
  * The OT parameters backend= and ot_k= (bench/bench.h) apply to both
  * parties; the extra field ot_k reports the block size (1 = plain IKNP).
  */
 #include "bench/bench.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sirnn/ot.h"
 #include "sirnn/party.h"
-#include "net/party_internal.h"
 
 typedef enum ot_kernel { KERN_ROT, KERN_DCOT, KERN_COT, KERN_OT, KERN_OT128, KERN_POOL_OT,
                          KERN_KKOT } ot_kernel;
 
 typedef struct ot_bench {
-    const bench_params *params;
     ot_kernel kern;
     size_t n;
     unsigned l, N;
-    unsigned threads, runs;
     /* sender buffers */
     uint8_t *b0, *b1;
     uint64_t *w0, *w1;
     /* receiver buffers */
     uint8_t *choices, *bc;
     uint64_t *wc;
-    pthread_barrier_t barrier;
-    sirnn_listener *lst;
-    sirnn_party *srv;
-    sirnn_status srv_status;
-    double *times;
 } ot_bench;
 
 /* One call of the kernel by one side over the first n elements. */
@@ -77,82 +62,10 @@ static sirnn_status ot_call(ot_bench *b, sirnn_party *p, int sender, size_t n)
     return SIRNN_ERR_ARG;
 }
 
-/* One party's thread: setup and a warm-up call, the timed runs, then the
- * n = 1 call for rounds. Each side reads its own counters: stats[0] before
- * the timed runs, stats[1] after them, stats[2] after the n = 1 call. The
- * sender's thread records the times. */
-typedef struct side_arg {
-    ot_bench *b;
-    sirnn_party *p;
-    int sender;
-    sirnn_stats stats[3];
-    sirnn_status st;
-} side_arg;
-
-/* One byte from the server to the client on every lane. Every OT protocol
- * here starts with the receiver (the client) sending, and the client has
- * just received, so the call's first flight counts as a new one. */
-static sirnn_status lane_sync(sirnn_party *p, int server)
+/* bench_call_fn: role 0 (the server) sends. */
+static int ot_bench_call(void *ctx, sirnn_party *party, int role, size_t n)
 {
-    uint8_t byte = 0;
-    for (unsigned i = 0; i < p->nlanes; i++) {
-        sirnn_channel *ch = &p->lanes[i].ch;
-        sirnn_status st = server ? sirnn_channel_send(ch, &byte, 1) : sirnn_channel_recv(ch, &byte, 1);
-        if (st == SIRNN_OK && server)
-            st = sirnn_channel_flush(ch);
-        if (st != SIRNN_OK)
-            return st;
-    }
-    return SIRNN_OK;
-}
-
-static void *ot_side(void *arg)
-{
-    side_arg *a = arg;
-    ot_bench *b = a->b;
-    sirnn_status st = sirnn_ot_setup(a->p);
-    if (st == SIRNN_OK)
-        st = ot_call(b, a->p, a->sender, b->n);
-    sirnn_party_stats(a->p, &a->stats[0]);
-    for (unsigned run = 0; run < b->runs; run++) {
-        pthread_barrier_wait(&b->barrier);
-        double t0 = bench_now_ns();
-        if (st == SIRNN_OK)
-            st = ot_call(b, a->p, a->sender, b->n);
-        pthread_barrier_wait(&b->barrier);
-        if (a->sender)
-            b->times[run] = bench_now_ns() - t0;
-    }
-    sirnn_party_stats(a->p, &a->stats[1]);
-    pthread_barrier_wait(&b->barrier);
-    if (st == SIRNN_OK)
-        st = lane_sync(a->p, a->sender);
-    sirnn_stats synced;
-    sirnn_party_stats(a->p, &synced);
-    a->stats[1].flights = synced.flights;
-    if (st == SIRNN_OK)
-        st = ot_call(b, a->p, a->sender, 1);
-    sirnn_party_stats(a->p, &a->stats[2]);
-    a->st = st;
-    return NULL;
-}
-
-static sirnn_config bench_config(const ot_bench *b)
-{
-    sirnn_config cfg = sirnn_config_default();
-    cfg.threads = b->threads;
-    cfg.timeout_ms = 120000;
-    if (bench_apply_ot_params(b->params, &cfg) != 0)
-        cfg.ot_backend = (sirnn_ot_backend)-1; /* refused by the constructors */
-    return cfg;
-}
-
-static void *server_main(void *arg)
-{
-    ot_bench *b = arg;
-    sirnn_config cfg = bench_config(b);
-    b->srv_status = sirnn_party_accept(&b->srv, b->lst, &cfg);
-    return NULL;
+    return ot_call(ctx, party, role == 0, n) == SIRNN_OK ? 0 : 1;
 }
 
 static size_t message_count(const ot_bench *b)
@@ -170,8 +83,7 @@ static int alloc_buffers(ot_bench *b)
     b->w1 = malloc(8 * n);
     b->wc = malloc(8 * n);
     b->choices = malloc(n);
-    b->times = calloc(b->runs, sizeof(double));
-    if (!b->b0 || !b->b1 || !b->bc || !b->w0 || !b->w1 || !b->wc || !b->choices || !b->times)
+    if (!b->b0 || !b->b1 || !b->bc || !b->w0 || !b->w1 || !b->wc || !b->choices)
         return -1;
     uint64_t x = 0x9e3779b97f4a7c15ULL;
     for (size_t i = 0; i < 16 * n; i++) {
@@ -200,64 +112,12 @@ static void free_buffers(ot_bench *b)
     free(b->w1);
     free(b->wc);
     free(b->choices);
-    free(b->times);
 }
 
 static int run_ot_bench(ot_bench *b, const bench_params *p, bench_result *r)
 {
-    b->params = p;
     b->n = p->n;
-    b->threads = p->threads;
-    b->runs = p->runs;
-    if (b->n == 0 || alloc_buffers(b) != 0) {
-        free_buffers(b);
-        return 1;
-    }
-    int rc = 0;
-    sirnn_party *cli = NULL;
-    pthread_t th;
-    if (sirnn_listener_open(&b->lst, NULL, 0) != SIRNN_OK) {
-        free_buffers(b);
-        return 2;
-    }
-    sirnn_config cfg = bench_config(b);
-    if (pthread_create(&th, NULL, server_main, b) != 0) {
-        sirnn_listener_close(b->lst);
-        free_buffers(b);
-        return 3;
-    }
-    sirnn_status cst = sirnn_party_connect(&cli, "127.0.0.1", sirnn_listener_port(b->lst), &cfg);
-    pthread_join(th, NULL);
-    sirnn_listener_close(b->lst);
-    if (cst != SIRNN_OK || b->srv_status != SIRNN_OK) {
-        sirnn_party_free(cli);
-        sirnn_party_free(b->srv);
-        free_buffers(b);
-        return 4;
-    }
-    pthread_barrier_init(&b->barrier, NULL, 2);
-    side_arg srv = {.b = b, .p = b->srv, .sender = 1}, cl = {.b = b, .p = cli, .sender = 0};
-    if (pthread_create(&th, NULL, ot_side, &cl) != 0) {
-        rc = 5;
-    } else {
-        ot_side(&srv);
-        pthread_join(th, NULL);
-        if (srv.st != SIRNN_OK || cl.st != SIRNN_OK)
-            rc = 6;
-    }
-    if (rc == 0) {
-        double ops = (double)b->n * b->runs;
-        uint64_t bytes = (srv.stats[1].bytes_sent - srv.stats[0].bytes_sent) +
-                         (cl.stats[1].bytes_sent - cl.stats[0].bytes_sent);
-        r->ns_per_op = bench_median(b->times, b->runs) / (double)b->n;
-        r->bits_per_op = 8.0 * (double)bytes / ops;
-        r->rounds = (double)((srv.stats[2].flights - srv.stats[1].flights) +
-                             (cl.stats[2].flights - cl.stats[1].flights));
-        bench_extra_int(r, "ot_k", bench_ot_k(&cfg));
-    }
-    pthread_barrier_destroy(&b->barrier);
-    sirnn_party_free(cli);
-    sirnn_party_free(b->srv);
+    int rc = b->n == 0 || alloc_buffers(b) != 0 ? 1 : bench_two_party(p, ot_bench_call, b, r);
     free_buffers(b);
     return rc;
 }
