@@ -162,3 +162,25 @@ void test_pair_close(sirnn_party **srv, sirnn_party **cli)
     sirnn_party_free(*cli);
     *srv = *cli = NULL;
 }
+
+sirnn_party *test_srv, *test_cli;
+
+int test_pair_group_setup(void **state)
+{
+    (void)state;
+    test_pair_open(1, &test_srv, &test_cli);
+    return 0;
+}
+
+int test_pair_group_teardown(void **state)
+{
+    (void)state;
+    test_pair_close(&test_srv, &test_cli);
+    return 0;
+}
+
+void test_pair_lanes(unsigned threads)
+{
+    test_pair_close(&test_srv, &test_cli);
+    test_pair_open(threads, &test_srv, &test_cli);
+}

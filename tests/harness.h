@@ -54,6 +54,14 @@ struct sirnn_party;
 void test_pair_open(unsigned threads, struct sirnn_party **srv, struct sirnn_party **cli);
 void test_pair_close(struct sirnn_party **srv, struct sirnn_party **cli);
 
+/* The binary's shared pair, for the tests of one module: the cmocka group
+ * fixtures open it with one lane and close it; test_pair_lanes reopens it
+ * with `threads` lanes (call it again with 1 to restore). */
+extern struct sirnn_party *test_srv, *test_cli;
+int test_pair_group_setup(void **state);
+int test_pair_group_teardown(void **state);
+void test_pair_lanes(unsigned threads);
+
 /* A thread handle for tests that need more control. */
 typedef struct test_thread {
     pthread_t th;

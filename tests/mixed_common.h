@@ -1,7 +1,7 @@
 /*
  * Helpers shared by the tests of the mixed-bitwidth protocols
- * (test_ext.c, test_trunc.c, test_lut.c, test_digdec.c): a party pair,
- * a two-party runner that records bytes and flights, and the byte model
+ * (test_ext.c, test_trunc.c, test_lut.c, test_digdec.c): a two-party
+ * runner that records bytes and flights, and the byte model
  * of the carry networks documented in sirnn/arith.h.
  */
 #ifndef SIRNN_TESTS_MIXED_COMMON_H
@@ -15,18 +15,6 @@
 #include "sirnn/arith.h"
 #include "sirnn/fixed.h"
 #include "sirnn/ot.h"
-
-static sirnn_party *g_srv, *g_cli;
-
-static inline void mc_open(unsigned threads)
-{
-    test_pair_open(threads, &g_srv, &g_cli);
-}
-
-static inline void mc_close(void)
-{
-    test_pair_close(&g_srv, &g_cli);
-}
 
 /* A call of one party: fills st; the runner records bytes and flights. */
 typedef sirnn_status (*mc_call_fn)(void *ctx, sirnn_party *p, int r);
@@ -60,7 +48,7 @@ static inline int mc_side_run(void *arg)
  * both parties' flights. */
 static inline uint64_t mc_run(mc_call_fn fn, void *ctx, uint64_t *flights)
 {
-    mc_side s0 = {fn, ctx, g_srv, 0, SIRNN_OK, 0, 0}, s1 = {fn, ctx, g_cli, 1, SIRNN_OK, 0, 0};
+    mc_side s0 = {fn, ctx, test_srv, 0, SIRNN_OK, 0, 0}, s1 = {fn, ctx, test_cli, 1, SIRNN_OK, 0, 0};
     const int rc = test_run2(mc_side_run, &s0, mc_side_run, &s1, NULL, NULL);
     assert_int_equal(s0.st, SIRNN_OK);
     assert_int_equal(s1.st, SIRNN_OK);

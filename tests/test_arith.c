@@ -20,32 +20,6 @@ static uint64_t bytes_of(uint64_t n, unsigned l)
 
 /* ---------- a pair of parties ---------- */
 
-static sirnn_party *g_srv, *g_cli;
-
-static void open_pair(unsigned threads)
-{
-    test_pair_open(threads, &g_srv, &g_cli);
-}
-
-static void close_pair(void)
-{
-    test_pair_close(&g_srv, &g_cli);
-}
-
-static int group_setup(void **state)
-{
-    (void)state;
-    open_pair(1);
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    close_pair();
-    return 0;
-}
-
 /* ---------- one two-party call ---------- */
 
 typedef enum op {
@@ -117,7 +91,7 @@ static int side_run(void *arg)
 
 static void run_case(tcase *c)
 {
-    tside s0 = {c, g_srv, 0}, s1 = {c, g_cli, 1};
+    tside s0 = {c, test_srv, 0}, s1 = {c, test_cli, 1};
     assert_int_equal(test_run2(side_run, &s0, side_run, &s1, NULL, NULL), 0);
 }
 
@@ -285,7 +259,7 @@ static void test_local_ops(void **state)
     const size_t n = 257;
     uint64_t a[2][257], b[2][257], o[2][257], va[257], vb[257];
     uint8_t ba[2][257], bb[2][257], bo[2][257];
-    sirnn_party *p[2] = {g_srv, g_cli};
+    sirnn_party *p[2] = {test_srv, test_cli};
     for (unsigned l = 1; l <= 64; l++) {
         for (size_t i = 0; i < n; i++) {
             va[i] = pick_value(&rng, i, l);
@@ -344,15 +318,15 @@ static void test_local_ops(void **state)
         assert_int_equal(ba[0][i] ^ ba[1][i], 1 ^ (i & 1));
     }
     /* Bad arguments. */
-    assert_int_equal(sirnn_add(g_srv, 1, o[0], a[0], b[0], 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_add(g_srv, 1, o[0], a[0], b[0], 65), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_add(g_srv, 1, NULL, a[0], b[0], 8), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mod_down(g_srv, 1, o[0], a[0], 8, 9), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mod_down(g_srv, 1, o[0], a[0], 8, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_add(g_srv, 0, NULL, NULL, NULL, 8), SIRNN_OK);
+    assert_int_equal(sirnn_add(test_srv, 1, o[0], a[0], b[0], 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_add(test_srv, 1, o[0], a[0], b[0], 65), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_add(test_srv, 1, NULL, a[0], b[0], 8), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mod_down(test_srv, 1, o[0], a[0], 8, 9), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mod_down(test_srv, 1, o[0], a[0], 8, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_add(test_srv, 0, NULL, NULL, NULL, 8), SIRNN_OK);
     ba[0][0] = 2;
-    assert_int_equal(sirnn_xor(g_srv, 1, bo[0], ba[0], bb[0]), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_not(g_srv, 1, bo[0], ba[0]), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_xor(test_srv, 1, bo[0], ba[0], bb[0]), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_not(test_srv, 1, bo[0], ba[0]), SIRNN_ERR_ARG);
     assert_int_equal(sirnn_add(NULL, 1, o[0], a[0], b[0], 8), SIRNN_ERR_ARG);
 }
 
@@ -504,26 +478,26 @@ static void test_bad_args(void **state)
     uint64_t x[4] = {0}, o[4];
     uint8_t b[4] = {0, 1, 2, 0}, bo[4];
     sirnn_stats s0, s1;
-    sirnn_party_stats(g_srv, &s0);
-    assert_int_equal(sirnn_share(g_srv, 4, o, x, 0, SIRNN_SERVER), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_share(g_srv, 4, o, x, 8, 2), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_share(g_srv, 4, o, NULL, 8, SIRNN_SERVER), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_share_bool(g_srv, 4, bo, b, SIRNN_SERVER), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_reveal(g_srv, 4, o, x, 65, SIRNN_BOTH), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_reveal(g_srv, 4, o, x, 8, 3), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_reveal(g_srv, 4, NULL, x, 8, SIRNN_SERVER), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_reveal_bool(g_srv, 4, bo, b, SIRNN_BOTH), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_b2a(g_srv, 4, o, b, 8), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_b2a(g_srv, 2, o, b, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_b2a(g_srv, 2, NULL, b, 8), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mux(g_srv, 4, o, b, x, 8), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mux(g_srv, 2, o, b, x, 65), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mux(g_srv, 2, o, b, NULL, 8), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mux2(g_srv, 2, o, b, x, NULL, 8), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_and(g_srv, 4, bo, b, b), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_and(g_srv, 2, NULL, b, b), SIRNN_ERR_ARG);
+    sirnn_party_stats(test_srv, &s0);
+    assert_int_equal(sirnn_share(test_srv, 4, o, x, 0, SIRNN_SERVER), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_share(test_srv, 4, o, x, 8, 2), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_share(test_srv, 4, o, NULL, 8, SIRNN_SERVER), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_share_bool(test_srv, 4, bo, b, SIRNN_SERVER), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_reveal(test_srv, 4, o, x, 65, SIRNN_BOTH), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_reveal(test_srv, 4, o, x, 8, 3), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_reveal(test_srv, 4, NULL, x, 8, SIRNN_SERVER), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_reveal_bool(test_srv, 4, bo, b, SIRNN_BOTH), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_b2a(test_srv, 4, o, b, 8), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_b2a(test_srv, 2, o, b, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_b2a(test_srv, 2, NULL, b, 8), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mux(test_srv, 4, o, b, x, 8), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mux(test_srv, 2, o, b, x, 65), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mux(test_srv, 2, o, b, NULL, 8), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mux2(test_srv, 2, o, b, x, NULL, 8), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_and(test_srv, 4, bo, b, b), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_and(test_srv, 2, NULL, b, b), SIRNN_ERR_ARG);
     assert_int_equal(sirnn_b2a(NULL, 2, o, b, 8), SIRNN_ERR_ARG);
-    sirnn_party_stats(g_srv, &s1);
+    sirnn_party_stats(test_srv, &s1);
     assert_int_equal(s1.bytes_sent, s0.bytes_sent);
     /* Still in step: a B2A afterwards works. */
     test_rng rng;
@@ -536,8 +510,7 @@ static void test_bad_args(void **state)
 static void test_two_lanes(void **state)
 {
     (void)state;
-    close_pair();
-    open_pair(2);
+    test_pair_lanes(2);
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0x2a2e);
     const size_t n = 1001; /* lanes of 500 and 501 */
@@ -572,8 +545,7 @@ static void test_two_lanes(void **state)
     assert_int_equal(d.sent[1], 32 * (test_round128(250) + test_round128(251)));
     assert_int_equal(d.sent[0], 4 * 250 + 4 * 250 + 1);
     case_free(&d);
-    close_pair();
-    open_pair(1);
+    test_pair_lanes(1);
 }
 
 int main(void)
@@ -588,5 +560,5 @@ int main(void)
         cmocka_unit_test(test_bad_args),
         cmocka_unit_test(test_two_lanes),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, test_pair_group_setup, test_pair_group_teardown);
 }

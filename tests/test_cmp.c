@@ -15,32 +15,6 @@
 #include "sirnn/fixed.h"
 #include "sirnn/ot.h"
 
-static sirnn_party *g_srv, *g_cli;
-
-static void open_pair(unsigned threads)
-{
-    test_pair_open(threads, &g_srv, &g_cli);
-}
-
-static void close_pair(void)
-{
-    test_pair_close(&g_srv, &g_cli);
-}
-
-static int group_setup(void **state)
-{
-    (void)state;
-    open_pair(1);
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    close_pair();
-    return 0;
-}
-
 /* ---------- one two-party call ---------- */
 
 typedef enum tc_op { OP_MILL, OP_EQ, OP_WRAP, OP_MSB, OP_M2W, OP_RELU } tc_op;
@@ -102,7 +76,7 @@ static int side_run(void *arg)
 
 static void run_case(tcase *c)
 {
-    tside s0 = {c, g_srv, 0}, s1 = {c, g_cli, 1};
+    tside s0 = {c, test_srv, 0}, s1 = {c, test_cli, 1};
     assert_int_equal(test_run2(side_run, &s0, side_run, &s1, NULL, NULL), 0);
 }
 
@@ -495,8 +469,7 @@ static void test_relu(void **state)
 static void test_two_lanes(void **state)
 {
     (void)state;
-    close_pair();
-    open_pair(2);
+    test_pair_lanes(2);
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0x888);
     check_mill(&rng, 777, 32, 0, SIRNN_CMP_LT, 1, 0);
@@ -510,8 +483,7 @@ static void test_two_lanes(void **state)
     assert_int_equal(c.sent[0], a.p0 + b.p0);
     assert_int_equal(c.sent[1], a.p1 + b.p1);
     case_free(&c);
-    close_pair();
-    open_pair(1);
+    test_pair_lanes(1);
 }
 
 static void test_bad_args(void **state)
@@ -520,24 +492,24 @@ static void test_bad_args(void **state)
     uint64_t x[4] = {0};
     uint8_t b[4] = {0, 1, 2, 0}, o[4], e[4];
     sirnn_stats s0, s1;
-    sirnn_party_stats(g_srv, &s0);
-    assert_int_equal(sirnn_millionaire(g_srv, 4, o, NULL, x, 0, 0, SIRNN_CMP_LT), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_millionaire(g_srv, 4, o, NULL, x, 65, 0, SIRNN_CMP_LT), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_millionaire(g_srv, 4, o, NULL, x, 8, 9, SIRNN_CMP_LT), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_millionaire(g_srv, 4, o, NULL, x, 8, 4, (sirnn_cmp_op)2), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_millionaire(g_srv, 4, NULL, e, x, 8, 4, SIRNN_CMP_LT), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_millionaire(g_srv, 4, o, o, x, 8, 4, SIRNN_CMP_LT), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_eq(g_srv, 4, e, NULL, 8, 4), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_eq(g_srv, 4, e, x, 8, 9), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_wrap(g_srv, 4, o, x, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_msb(g_srv, 4, NULL, x, 8), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_msb_to_wrap(g_srv, 4, o, x, b, 8), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_msb_to_wrap(g_srv, 4, o, x, b, 65), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_relu(g_srv, 4, NULL, NULL, x, 8), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_relu(g_srv, 4, x, NULL, x, 0), SIRNN_ERR_ARG);
+    sirnn_party_stats(test_srv, &s0);
+    assert_int_equal(sirnn_millionaire(test_srv, 4, o, NULL, x, 0, 0, SIRNN_CMP_LT), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_millionaire(test_srv, 4, o, NULL, x, 65, 0, SIRNN_CMP_LT), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_millionaire(test_srv, 4, o, NULL, x, 8, 9, SIRNN_CMP_LT), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_millionaire(test_srv, 4, o, NULL, x, 8, 4, (sirnn_cmp_op)2), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_millionaire(test_srv, 4, NULL, e, x, 8, 4, SIRNN_CMP_LT), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_millionaire(test_srv, 4, o, o, x, 8, 4, SIRNN_CMP_LT), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_eq(test_srv, 4, e, NULL, 8, 4), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_eq(test_srv, 4, e, x, 8, 9), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_wrap(test_srv, 4, o, x, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_msb(test_srv, 4, NULL, x, 8), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_msb_to_wrap(test_srv, 4, o, x, b, 8), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_msb_to_wrap(test_srv, 4, o, x, b, 65), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_relu(test_srv, 4, NULL, NULL, x, 8), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_relu(test_srv, 4, x, NULL, x, 0), SIRNN_ERR_ARG);
     assert_int_equal(sirnn_relu(NULL, 4, x, NULL, x, 8), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_millionaire(g_srv, 0, NULL, NULL, NULL, 8, 4, SIRNN_CMP_LT), SIRNN_OK);
-    sirnn_party_stats(g_srv, &s1);
+    assert_int_equal(sirnn_millionaire(test_srv, 0, NULL, NULL, NULL, 8, 4, SIRNN_CMP_LT), SIRNN_OK);
+    sirnn_party_stats(test_srv, &s1);
     assert_int_equal(s1.bytes_sent, s0.bytes_sent);
     test_rng rng;
     test_rng_init(&rng, test_seed());
@@ -580,5 +552,5 @@ int main(void)
         cmocka_unit_test(test_bad_args),
         cmocka_unit_test(test_flights),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, test_pair_group_setup, test_pair_group_teardown);
 }

@@ -294,8 +294,7 @@ static void test_digdec_sizes(void **state)
 static void test_digdec_two_lanes(void **state)
 {
     (void)state;
-    mc_close();
-    mc_open(2);
+    test_pair_lanes(2);
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0xd3);
     const size_t n = test_quick() ? 515 : 9001;
@@ -305,8 +304,7 @@ static void test_digdec_two_lanes(void **state)
     const uint64_t want = dd_model(32, 8, 0, (n + 1) / 2, &fm) + dd_model(32, 8, 0, n / 2, &fm);
     assert_int_equal(bytes, want);
     dd_check(&rng, 1, 64, 3, 0, &fl);
-    mc_close();
-    mc_open(1);
+    test_pair_lanes(1);
 }
 
 static void test_digdec_bad_args(void **state)
@@ -314,23 +312,23 @@ static void test_digdec_bad_args(void **state)
     (void)state;
     uint64_t x[2] = {0, 0}, o[8];
     sirnn_stats before, after;
-    sirnn_party_stats(g_srv, &before);
+    sirnn_party_stats(test_srv, &before);
     assert_int_equal(sirnn_digdec(NULL, 2, o, x, 32, 8), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_digdec(g_srv, 2, o, x, 0, 8), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_digdec(g_srv, 2, o, x, 65, 8), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_digdec(g_srv, 2, o, x, 32, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_digdec(g_srv, 2, o, x, 32, 65), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_digdec(g_srv, 2, NULL, x, 32, 8), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_digdec(g_srv, 2, o, NULL, 32, 8), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_digdec(g_srv, 0, NULL, NULL, 32, 8), SIRNN_OK);
+    assert_int_equal(sirnn_digdec(test_srv, 2, o, x, 0, 8), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_digdec(test_srv, 2, o, x, 65, 8), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_digdec(test_srv, 2, o, x, 32, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_digdec(test_srv, 2, o, x, 32, 65), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_digdec(test_srv, 2, NULL, x, 32, 8), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_digdec(test_srv, 2, o, NULL, 32, 8), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_digdec(test_srv, 0, NULL, NULL, 32, 8), SIRNN_OK);
     uint64_t cy[2];
     assert_int_equal(sirnn_digdec_carry(NULL, 2, o, cy, x, 16, 8, 6), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_digdec_carry(g_srv, 2, o, cy, x, 16, 8, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_digdec_carry(g_srv, 2, o, cy, x, 16, 8, 65), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_digdec_carry(g_srv, 2, o, cy, x, 8, 8, 6), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_digdec_carry(g_srv, 2, o, cy, x, 8, 9, 6), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_digdec_carry(g_srv, 2, NULL, cy, x, 16, 8, 6), SIRNN_ERR_ARG);
-    sirnn_party_stats(g_srv, &after);
+    assert_int_equal(sirnn_digdec_carry(test_srv, 2, o, cy, x, 16, 8, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_digdec_carry(test_srv, 2, o, cy, x, 16, 8, 65), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_digdec_carry(test_srv, 2, o, cy, x, 8, 8, 6), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_digdec_carry(test_srv, 2, o, cy, x, 8, 9, 6), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_digdec_carry(test_srv, 2, NULL, cy, x, 16, 8, 6), SIRNN_ERR_ARG);
+    sirnn_party_stats(test_srv, &after);
     assert_int_equal(after.bytes_sent, before.bytes_sent);
 }
 
@@ -612,8 +610,7 @@ static void test_msnzb_sizes(void **state)
 static void test_msnzb_two_lanes(void **state)
 {
     (void)state;
-    mc_close();
-    mc_open(2);
+    test_pair_lanes(2);
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0xe3);
     uint64_t fl, fm;
@@ -623,8 +620,7 @@ static void test_msnzb_two_lanes(void **state)
     assert_int_equal(bytes, want);
     ms_check(&rng, 1, 64, 5, 7, 1, 1, &fl);
     ms_check(&rng, test_quick() ? 1001 : 20001, 20, 4, 5, 1, 1, &fl);
-    mc_close();
-    mc_open(1);
+    test_pair_lanes(1);
 }
 
 static void test_msnzb_bad_args(void **state)
@@ -633,33 +629,19 @@ static void test_msnzb_bad_args(void **state)
     uint64_t x[2] = {0, 0}, ix[2];
     uint8_t oh[128];
     sirnn_stats before, after;
-    sirnn_party_stats(g_srv, &before);
+    sirnn_party_stats(test_srv, &before);
     assert_int_equal(sirnn_msnzb(NULL, 2, oh, ix, x, 32, 8, 6), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_msnzb(g_srv, 2, oh, ix, x, 0, 8, 6), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_msnzb(g_srv, 2, oh, ix, x, 65, 8, 6), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_msnzb(g_srv, 2, oh, ix, x, 32, 0, 6), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_msnzb(g_srv, 2, oh, ix, x, 32, 9, 6), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_msnzb(g_srv, 2, oh, ix, x, 32, 8, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_msnzb(g_srv, 2, oh, ix, x, 32, 8, 65), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_msnzb(g_srv, 2, NULL, NULL, x, 32, 8, 6), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_msnzb(g_srv, 2, oh, ix, NULL, 32, 8, 6), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_msnzb(g_srv, 0, oh, NULL, NULL, 32, 8, 6), SIRNN_OK);
-    sirnn_party_stats(g_srv, &after);
+    assert_int_equal(sirnn_msnzb(test_srv, 2, oh, ix, x, 0, 8, 6), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_msnzb(test_srv, 2, oh, ix, x, 65, 8, 6), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_msnzb(test_srv, 2, oh, ix, x, 32, 0, 6), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_msnzb(test_srv, 2, oh, ix, x, 32, 9, 6), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_msnzb(test_srv, 2, oh, ix, x, 32, 8, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_msnzb(test_srv, 2, oh, ix, x, 32, 8, 65), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_msnzb(test_srv, 2, NULL, NULL, x, 32, 8, 6), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_msnzb(test_srv, 2, oh, ix, NULL, 32, 8, 6), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_msnzb(test_srv, 0, oh, NULL, NULL, 32, 8, 6), SIRNN_OK);
+    sirnn_party_stats(test_srv, &after);
     assert_int_equal(after.bytes_sent, before.bytes_sent);
-}
-
-static int group_setup(void **state)
-{
-    (void)state;
-    mc_open(1);
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    mc_close();
-    return 0;
 }
 
 int main(void)
@@ -677,5 +659,5 @@ int main(void)
         cmocka_unit_test(test_msnzb_two_lanes),
         cmocka_unit_test(test_msnzb_bad_args),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, test_pair_group_setup, test_pair_group_teardown);
 }

@@ -152,8 +152,7 @@ static void test_ext_bits(void **state)
 static void test_ext_two_lanes(void **state)
 {
     (void)state;
-    mc_close();
-    mc_open(2);
+    test_pair_lanes(2);
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0xe4);
     for (int kind = 0; kind < 4; kind++) {
@@ -161,8 +160,7 @@ static void test_ext_two_lanes(void **state)
         ext_check(&rng, (ext_kind)kind, test_quick() ? 301 : 5001, 12, 30, kind % 2, &fl);
         ext_check(&rng, (ext_kind)kind, 1, 12, 30, 0, &fl);
     }
-    mc_close();
-    mc_open(1);
+    test_pair_lanes(1);
 }
 
 static void test_ext_bad_args(void **state)
@@ -171,31 +169,17 @@ static void test_ext_bad_args(void **state)
     uint64_t x[2] = {0, 0}, o[2];
     uint8_t b[2] = {0, 2};
     sirnn_stats before, after;
-    sirnn_party_stats(g_srv, &before);
-    assert_int_equal(sirnn_zext(g_srv, 2, o, x, 16, 16), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_zext(g_srv, 2, o, x, 0, 16), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_sext(g_srv, 2, o, x, 16, 65), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_sext(g_srv, 2, NULL, x, 8, 16), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_zext(g_srv, 2, o, NULL, 8, 16), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_zext_msb(g_srv, 2, o, x, NULL, 8, 16), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_sext_msb(g_srv, 2, o, x, b, 8, 16), SIRNN_ERR_ARG);
+    sirnn_party_stats(test_srv, &before);
+    assert_int_equal(sirnn_zext(test_srv, 2, o, x, 16, 16), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_zext(test_srv, 2, o, x, 0, 16), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_sext(test_srv, 2, o, x, 16, 65), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_sext(test_srv, 2, NULL, x, 8, 16), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_zext(test_srv, 2, o, NULL, 8, 16), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_zext_msb(test_srv, 2, o, x, NULL, 8, 16), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_sext_msb(test_srv, 2, o, x, b, 8, 16), SIRNN_ERR_ARG);
     assert_int_equal(sirnn_zext(NULL, 2, o, x, 8, 16), SIRNN_ERR_ARG);
-    sirnn_party_stats(g_srv, &after);
+    sirnn_party_stats(test_srv, &after);
     assert_int_equal(after.bytes_sent, before.bytes_sent);
-}
-
-static int group_setup(void **state)
-{
-    (void)state;
-    mc_open(1);
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    mc_close();
-    return 0;
 }
 
 int main(void)
@@ -206,5 +190,5 @@ int main(void)
         cmocka_unit_test(test_ext_bits),      cmocka_unit_test(test_ext_two_lanes),
         cmocka_unit_test(test_ext_bad_args),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, test_pair_group_setup, test_pair_group_teardown);
 }

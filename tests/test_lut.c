@@ -140,8 +140,7 @@ static void test_lut_sizes(void **state)
 static void test_lut_two_lanes(void **state)
 {
     (void)state;
-    mc_close();
-    mc_open(2);
+    test_pair_lanes(2);
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0x1c);
     uint64_t fl;
@@ -149,8 +148,7 @@ static void test_lut_two_lanes(void **state)
         lut_check(&rng, test_quick() ? 257 : 5003, 6, 20, pe, pe, &fl);
         lut_check(&rng, 1, 6, 20, pe, 0, &fl);
     }
-    mc_close();
-    mc_open(1);
+    test_pair_lanes(1);
 }
 
 /* ---------------- several tables per OT ---------------- */
@@ -351,8 +349,7 @@ static void test_lut_multi_sizes(void **state)
 static void test_lut_multi_two_lanes(void **state)
 {
     (void)state;
-    mc_close();
-    mc_open(2);
+    test_pair_lanes(2);
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0x20);
     uint64_t fl;
@@ -361,8 +358,7 @@ static void test_lut_multi_two_lanes(void **state)
                     (int)(j / 2 % 2), &fl);
         multi_check(&rng, 1, 7, WSETS[j].ntab, WSETS[j].w, (int)(j % 2), 0, &fl);
     }
-    mc_close();
-    mc_open(1);
+    test_pair_lanes(1);
 }
 
 static void test_lut_multi_bad_args(void **state)
@@ -371,26 +367,26 @@ static void test_lut_multi_bad_args(void **state)
     uint64_t x[2] = {0, 0}, o[4], t[512] = {0};
     const unsigned w[2] = {23, 9}, w0[2] = {23, 0}, w65[2] = {65, 1};
     sirnn_stats before, after;
-    sirnn_party_stats(g_srv, &before);
+    sirnn_party_stats(test_srv, &before);
     assert_int_equal(sirnn_lut_multi(NULL, 2, o, x, t, 512, 2, 8, w), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut_multi(g_srv, 2, o, x, t, 256, 2, 8, w), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut_multi(g_srv, 2, o, x, NULL, 512, 2, 8, w), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut_multi(g_srv, 2, o, x, t, 512, 2, 8, NULL), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut_multi(g_srv, 2, o, x, t, 512, 2, 8, w0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut_multi(g_srv, 2, o, x, t, 512, 2, 8, w65), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut_multi(g_srv, 2, o, x, t, 0, 0, 8, w), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut_multi(g_srv, 2, o, x, t, 512, 2, 0, w), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut_multi(g_srv, 2, o, x, t, 1024, 2, 9, w), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut_multi(g_srv, 2, NULL, x, t, 512, 2, 8, w), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut_multi(g_srv, 2, o, NULL, t, 512, 2, 8, w), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut_multi(g_cli, 2, o, x, t, 16, 2, 8, w), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut_multi(g_srv, 2, o, x, t, 65u * 256, 65, 8, w), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut_multi_cb(g_srv, 2, o, x, NULL, NULL, 2, 8, w), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut_multi_cb(g_srv, 2, o, x, mfill_cb, NULL, 2, 8, w0),
+    assert_int_equal(sirnn_lut_multi(test_srv, 2, o, x, t, 256, 2, 8, w), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(test_srv, 2, o, x, NULL, 512, 2, 8, w), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(test_srv, 2, o, x, t, 512, 2, 8, NULL), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(test_srv, 2, o, x, t, 512, 2, 8, w0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(test_srv, 2, o, x, t, 512, 2, 8, w65), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(test_srv, 2, o, x, t, 0, 0, 8, w), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(test_srv, 2, o, x, t, 512, 2, 0, w), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(test_srv, 2, o, x, t, 1024, 2, 9, w), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(test_srv, 2, NULL, x, t, 512, 2, 8, w), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(test_srv, 2, o, NULL, t, 512, 2, 8, w), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(test_cli, 2, o, x, t, 16, 2, 8, w), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi(test_srv, 2, o, x, t, 65u * 256, 65, 8, w), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi_cb(test_srv, 2, o, x, NULL, NULL, 2, 8, w), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_multi_cb(test_srv, 2, o, x, mfill_cb, NULL, 2, 8, w0),
                      SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut_multi_cb(g_srv, 2, o, NULL, mfill_cb, NULL, 2, 8, w),
+    assert_int_equal(sirnn_lut_multi_cb(test_srv, 2, o, NULL, mfill_cb, NULL, 2, 8, w),
                      SIRNN_ERR_ARG);
-    sirnn_party_stats(g_srv, &after);
+    sirnn_party_stats(test_srv, &after);
     assert_int_equal(after.bytes_sent, before.bytes_sent);
 }
 
@@ -457,17 +453,17 @@ static void test_lut_bad_args(void **state)
     (void)state;
     uint64_t x[2] = {0, 0}, o[2], t[256] = {0};
     sirnn_stats before, after;
-    sirnn_party_stats(g_srv, &before);
-    assert_int_equal(sirnn_lut(g_srv, 2, o, x, t, 255, 8, 16), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut(g_srv, 2, o, x, NULL, 256, 8, 16), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut(g_srv, 2, o, x, t, 512, 9, 16), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut(g_srv, 2, o, x, t, 1, 0, 16), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut(g_srv, 2, o, x, t, 256, 8, 65), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut(g_srv, 2, NULL, x, t, 256, 8, 16), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut(g_cli, 2, o, x, t, 16, 8, 16), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut_cb(g_srv, 2, o, x, NULL, NULL, 8, 16), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lut_cb(g_srv, 2, o, NULL, fill_cb, NULL, 8, 16), SIRNN_ERR_ARG);
-    sirnn_party_stats(g_srv, &after);
+    sirnn_party_stats(test_srv, &before);
+    assert_int_equal(sirnn_lut(test_srv, 2, o, x, t, 255, 8, 16), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut(test_srv, 2, o, x, NULL, 256, 8, 16), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut(test_srv, 2, o, x, t, 512, 9, 16), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut(test_srv, 2, o, x, t, 1, 0, 16), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut(test_srv, 2, o, x, t, 256, 8, 65), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut(test_srv, 2, NULL, x, t, 256, 8, 16), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut(test_cli, 2, o, x, t, 16, 8, 16), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_cb(test_srv, 2, o, x, NULL, NULL, 8, 16), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lut_cb(test_srv, 2, o, NULL, fill_cb, NULL, 8, 16), SIRNN_ERR_ARG);
+    sirnn_party_stats(test_srv, &after);
     assert_int_equal(after.bytes_sent, before.bytes_sent);
 }
 
@@ -542,20 +538,6 @@ static void test_lut_rotate16_kernel(void **state)
         }
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    mc_open(1);
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    mc_close();
-    return 0;
-}
-
 int main(void)
 {
     test_seed();
@@ -567,5 +549,5 @@ int main(void)
         cmocka_unit_test(test_lut_multi_sizes), cmocka_unit_test(test_lut_multi_two_lanes),
         cmocka_unit_test(test_lut_multi_bad_args),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, test_pair_group_setup, test_pair_group_teardown);
 }

@@ -279,8 +279,7 @@ static void test_sizes_and_lanes(void **state)
     const size_t sizes[] = {0, 1, 3, 1001};
     for (int lanes = 1; lanes <= 2; lanes++) {
         if (lanes == 2) {
-            mc_close();
-            mc_open(2);
+            test_pair_lanes(2);
         }
         for (size_t s = 0; s < 4; s++)
             for (int dv = 0; dv < 2; dv++) {
@@ -294,8 +293,7 @@ static void test_sizes_and_lanes(void **state)
                     assert_true(bytes == 0 && fl == 0);
             }
     }
-    mc_close();
-    mc_open(1);
+    test_pair_lanes(1);
 }
 
 /* Aliasing: y over x, q over num and over den. */
@@ -349,10 +347,10 @@ static void test_format_errors(void **state)
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         const sirnn_status st =
-            i == 2 ? sirnn_reciprocal(g_srv, 1, &o, &v, bad[i][1], bad[i][2])
-                   : sirnn_div(g_srv, 1, &o, &v, &v, bad[i][0], bad[i][1], bad[i][2]);
+            i == 2 ? sirnn_reciprocal(test_srv, 1, &o, &v, bad[i][1], bad[i][2])
+                   : sirnn_div(test_srv, 1, &o, &v, &v, bad[i][0], bad[i][1], bad[i][2]);
         assert_int_equal(st, SIRNN_ERR_ARG);
-        assert_true(strlen(sirnn_party_last_error(g_srv)) > 10);
+        assert_true(strlen(sirnn_party_last_error(test_srv)) > 10);
         if (i == 2)
             assert_int_equal(sirnn_ref_reciprocal(1, &o, &v, bad[i][1], bad[i][2]),
                              SIRNN_ERR_ARG);
@@ -360,7 +358,7 @@ static void test_format_errors(void **state)
             assert_int_equal(sirnn_ref_div(1, &o, &v, &v, bad[i][0], bad[i][1], bad[i][2]),
                              SIRNN_ERR_ARG);
     }
-    assert_int_equal(sirnn_reciprocal(g_srv, 1, NULL, &v, F16_12, F16_12), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_reciprocal(test_srv, 1, NULL, &v, F16_12, F16_12), SIRNN_ERR_ARG);
     assert_int_equal(sirnn_div(NULL, 1, &o, &v, &v, F16_12, F16_12, F16_12), SIRNN_ERR_ARG);
     /* The session is still usable after argument errors. */
     test_rng rng;
@@ -508,8 +506,7 @@ static void test_div_norm_sizes(void **state)
     const size_t sizes[] = {0, 1, 3, 1001};
     for (int lanes = 1; lanes <= 2; lanes++) {
         if (lanes == 2) {
-            mc_close();
-            mc_open(2);
+            test_pair_lanes(2);
         }
         for (size_t s = 0; s < 4; s++) {
             dcase c = {.is_div = 2, .n = sizes[s], .fx = F16_12, .fd = F16_12, .fo = F16_12};
@@ -519,8 +516,7 @@ static void test_div_norm_sizes(void **state)
                 assert_true(bytes == 0 && fl == 0);
         }
     }
-    mc_close();
-    mc_open(1);
+    test_pair_lanes(1);
     /* q over num and over den. */
     enum { N = 77 };
     uint64_t want[N];
@@ -555,13 +551,13 @@ static void test_div_norm_format_errors(void **state)
         {{24, 12, true}, {24, 12, true}, {24, 12, true}},  /* product > 64 bits */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(sirnn_div_norm(g_srv, 1, &o, &v, &v, bad[i][0], bad[i][1], bad[i][2]),
+        assert_int_equal(sirnn_div_norm(test_srv, 1, &o, &v, &v, bad[i][0], bad[i][1], bad[i][2]),
                          SIRNN_ERR_ARG);
-        assert_true(strlen(sirnn_party_last_error(g_srv)) > 10);
+        assert_true(strlen(sirnn_party_last_error(test_srv)) > 10);
         assert_int_equal(sirnn_ref_div_norm(1, &o, &v, &v, bad[i][0], bad[i][1], bad[i][2]),
                          SIRNN_ERR_ARG);
     }
-    assert_int_equal(sirnn_div_norm(g_srv, 1, NULL, &v, &v, F16_12, F16_12, F16_12),
+    assert_int_equal(sirnn_div_norm(test_srv, 1, NULL, &v, &v, F16_12, F16_12, F16_12),
                      SIRNN_ERR_ARG);
     assert_int_equal(sirnn_div_norm(NULL, 1, &o, &v, &v, F16_12, F16_12, F16_12), SIRNN_ERR_ARG);
     assert_int_equal(sirnn_ref_div_norm(1, NULL, &v, &v, F16_12, F16_12, F16_12), SIRNN_ERR_ARG);
@@ -571,20 +567,6 @@ static void test_div_norm_format_errors(void **state)
     uint64_t x = 0x3456, d = 0x0123;
     dcase c = {.is_div = 2, .n = 1, .fx = F16_12, .fd = F16_12, .fo = F16_12};
     run_case(&c, &rng, &x, &d, 1.0, NULL, NULL);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    mc_open(1);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    mc_close();
-    return 0;
 }
 
 int main(void)
@@ -597,5 +579,5 @@ int main(void)
         cmocka_unit_test(test_div_norm_16),     cmocka_unit_test(test_div_norm_grids),
         cmocka_unit_test(test_div_norm_sizes),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_pair_group_setup, test_pair_group_teardown);
 }

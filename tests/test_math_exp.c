@@ -343,8 +343,7 @@ static void test_exp_sizes(void **state)
 
 static void two_lanes(const mfun *fn, sirnn_fixfmt fi, sirnn_fixfmt fo)
 {
-    mc_close();
-    mc_open(2);
+    test_pair_lanes(2);
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0x2);
     const size_t n = test_quick() ? 301 : 5001;
@@ -353,8 +352,7 @@ static void two_lanes(const mfun *fn, sirnn_fixfmt fi, sirnn_fixfmt fo)
     mc_values(&rng, x, n, fi.bits);
     run_check(fn, &rng, x, n, fi, fo, 0, NULL);
     free(x);
-    mc_close();
-    mc_open(1);
+    test_pair_lanes(1);
 }
 
 static void test_exp_two_lanes(void **state)
@@ -676,20 +674,6 @@ static void test_sig_tanh_cost(void **state)
     pin_cost(&F_TANH, fmt(16, 12, 1), fmt(16, 14, 1), t14, 16);
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    mc_open(1);
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    mc_close();
-    return 0;
-}
-
 int main(void)
 {
     test_seed();
@@ -704,5 +688,5 @@ int main(void)
         cmocka_unit_test(test_sig_tanh_edges), cmocka_unit_test(test_sig_tanh_bad_formats),
         cmocka_unit_test(test_sig_tanh_sizes), cmocka_unit_test(test_sig_tanh_cost),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, test_pair_group_setup, test_pair_group_teardown);
 }

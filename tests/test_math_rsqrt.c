@@ -236,8 +236,7 @@ static void test_sizes_and_lanes(void **state)
     const size_t sizes[] = {0, 1, 3, 1001};
     for (int lanes = 1; lanes <= 2; lanes++) {
         if (lanes == 2) {
-            mc_close();
-            mc_open(2);
+            test_pair_lanes(2);
         }
         for (size_t s = 0; s < 4; s++) {
             rcase c = {.n = sizes[s], .fi = F16_12, .fo = F16_14};
@@ -247,8 +246,7 @@ static void test_sizes_and_lanes(void **state)
                 assert_true(bytes == 0 && fl == 0);
         }
     }
-    mc_close();
-    mc_open(1);
+    test_pair_lanes(1);
 }
 
 /* y aliasing x. */
@@ -284,11 +282,11 @@ static void test_format_errors(void **state)
         {{16, 12, true}, {4, 30, true}},  /* every input saturates */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(sirnn_rsqrt(g_srv, 1, &o, &v, bad[i][0], bad[i][1]), SIRNN_ERR_ARG);
-        assert_true(strlen(sirnn_party_last_error(g_srv)) > 10);
+        assert_int_equal(sirnn_rsqrt(test_srv, 1, &o, &v, bad[i][0], bad[i][1]), SIRNN_ERR_ARG);
+        assert_true(strlen(sirnn_party_last_error(test_srv)) > 10);
         assert_int_equal(sirnn_ref_rsqrt(1, &o, &v, bad[i][0], bad[i][1]), SIRNN_ERR_ARG);
     }
-    assert_int_equal(sirnn_rsqrt(g_srv, 1, NULL, &v, F16_12, F16_14), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_rsqrt(test_srv, 1, NULL, &v, F16_12, F16_14), SIRNN_ERR_ARG);
     assert_int_equal(sirnn_rsqrt(NULL, 1, &o, &v, F16_12, F16_14), SIRNN_ERR_ARG);
     assert_int_equal(sirnn_ref_rsqrt(1, NULL, &v, F16_12, F16_14), SIRNN_ERR_ARG);
     /* The session is still usable after argument errors. */
@@ -299,20 +297,6 @@ static void test_format_errors(void **state)
     run_case(&c, &rng, &x, 1.0, NULL, NULL);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    mc_open(1);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    mc_close();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,5 +305,5 @@ int main(void)
         cmocka_unit_test(test_grids),         cmocka_unit_test(test_sizes_and_lanes),
         cmocka_unit_test(test_alias),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_pair_group_setup, test_pair_group_teardown);
 }

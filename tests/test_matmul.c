@@ -14,32 +14,6 @@
 #include "sirnn/fixed.h"
 #include "sirnn/ot.h"
 
-static sirnn_party *g_srv, *g_cli;
-
-static void open_pair(unsigned threads)
-{
-    test_pair_open(threads, &g_srv, &g_cli);
-}
-
-static void close_pair(void)
-{
-    test_pair_close(&g_srv, &g_cli);
-}
-
-static int group_setup(void **state)
-{
-    (void)state;
-    open_pair(1);
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    close_pair();
-    return 0;
-}
-
 typedef struct mmcase {
     int shared, wrap_only, with_msb;
     size_t d1, d2, d3;
@@ -86,7 +60,7 @@ static int side_run(void *arg)
 
 static void run_case(mmcase *c)
 {
-    mmside s0 = {c, g_srv, 0}, s1 = {c, g_cli, 1};
+    mmside s0 = {c, test_srv, 0}, s1 = {c, test_cli, 1};
     assert_int_equal(test_run2(side_run, &s0, side_run, &s1, NULL, NULL), 0);
 }
 
@@ -284,8 +258,7 @@ static void test_clear_bits(void **state)
 static void test_two_lanes(void **state)
 {
     (void)state;
-    close_pair();
-    open_pair(2);
+    test_pair_lanes(2);
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0xa4);
     run_mm(&rng, 0, 5, 7, 3, 12, 9, 3, 18, 1, 0, NULL);
@@ -293,8 +266,7 @@ static void test_two_lanes(void **state)
     run_mm(&rng, -1, 5, 7, 3, 12, 9, 3, 18, 1, 0, NULL);
     run_mm(&rng, -1, 1, 7, 3, 12, 9, 0, 24, 0, 0, NULL);
     run_mm(&rng, 1, 3, 4, 2, 8, 8, 2, 16, 1, 0, NULL);
-    close_pair();
-    open_pair(1);
+    test_pair_lanes(1);
 }
 
 static void test_bad_args(void **state)
@@ -302,40 +274,40 @@ static void test_bad_args(void **state)
     (void)state;
     uint64_t a[4] = {0}, w[4] = {0}, o[4];
     sirnn_stats s0, s1;
-    sirnn_party_stats(g_srv, &s0);
+    sirnn_party_stats(test_srv, &s0);
     assert_int_equal(sirnn_matmul_clear(NULL, 2, 2, 2, o, a, w, 8, 8, 0, 17, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_matmul_clear(g_srv, 2, 2, 2, o, a, w, 0, 8, 0, 8, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_matmul_clear(g_srv, 2, 2, 2, o, a, w, 32, 32, 0, 64, 0),
+    assert_int_equal(sirnn_matmul_clear(test_srv, 2, 2, 2, o, a, w, 0, 8, 0, 8, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul_clear(test_srv, 2, 2, 2, o, a, w, 32, 32, 0, 64, 0),
                      SIRNN_ERR_ARG); /* la = 65 */
-    assert_int_equal(sirnn_matmul_clear(g_srv, 2, 2, 2, o, a, w, 8, 8, 17, 1, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_matmul_clear(g_srv, 2, 2, 2, o, a, w, 8, 8, 4, 14, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_matmul_clear(g_srv, 2, 2, 2, o, a, w, 8, 8, 0, 0, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_matmul_clear(g_srv, 2, 2, 2, o, a, NULL, 8, 8, 0, 17, 0),
+    assert_int_equal(sirnn_matmul_clear(test_srv, 2, 2, 2, o, a, w, 8, 8, 17, 1, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul_clear(test_srv, 2, 2, 2, o, a, w, 8, 8, 4, 14, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul_clear(test_srv, 2, 2, 2, o, a, w, 8, 8, 0, 0, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul_clear(test_srv, 2, 2, 2, o, a, NULL, 8, 8, 0, 17, 0),
                      SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_matmul_clear(g_srv, 2, 2, 2, NULL, a, w, 8, 8, 0, 17, 0),
+    assert_int_equal(sirnn_matmul_clear(test_srv, 2, 2, 2, NULL, a, w, 8, 8, 0, 17, 0),
                      SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_matmul_clear(g_srv, 2, 2, 2, o, a, w, 8, 8, 0, 17, 3), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul_clear(test_srv, 2, 2, 2, o, a, w, 8, 8, 0, 17, 3), SIRNN_ERR_ARG);
     uint8_t mb[4] = {0, 1, 0, 1}, mbad[4] = {0, 2, 0, 1};
     assert_int_equal(sirnn_matmul_clear_msb(NULL, 2, 2, 2, o, a, mb, w, 8, 8, 0, 17, 0),
                      SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_matmul_clear_msb(g_srv, 2, 2, 2, o, a, NULL, w, 8, 8, 0, 17, 0),
+    assert_int_equal(sirnn_matmul_clear_msb(test_srv, 2, 2, 2, o, a, NULL, w, 8, 8, 0, 17, 0),
                      SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_matmul_clear_msb(g_srv, 2, 2, 2, o, a, mbad, w, 8, 8, 0, 17, 0),
+    assert_int_equal(sirnn_matmul_clear_msb(test_srv, 2, 2, 2, o, a, mbad, w, 8, 8, 0, 17, 0),
                      SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_matmul_clear_msb(g_srv, 2, 2, 2, o, a, mb, w, 32, 32, 0, 64, 0),
+    assert_int_equal(sirnn_matmul_clear_msb(test_srv, 2, 2, 2, o, a, mb, w, 32, 32, 0, 64, 0),
                      SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_matmul_clear_msb(g_srv, 2, 2, 2, o, a, mb, NULL, 8, 8, 0, 17, 0),
+    assert_int_equal(sirnn_matmul_clear_msb(test_srv, 2, 2, 2, o, a, mb, NULL, 8, 8, 0, 17, 0),
                      SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_matmul_clear_msb(g_srv, 2, 2, 2, o, a, mb, w, 8, 8, 4, 14, 0),
+    assert_int_equal(sirnn_matmul_clear_msb(test_srv, 2, 2, 2, o, a, mb, w, 8, 8, 4, 14, 0),
                      SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_matmul_clear_msb(g_srv, 2, 2, 2, o, a, mb, w, 8, 8, 0, 17, 2),
+    assert_int_equal(sirnn_matmul_clear_msb(test_srv, 2, 2, 2, o, a, mb, w, 8, 8, 0, 17, 2),
                      SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_matmul_clear_msb(g_srv, 0, 3, 2, NULL, NULL, NULL, w, 8, 8, 0, 17, 0),
+    assert_int_equal(sirnn_matmul_clear_msb(test_srv, 0, 3, 2, NULL, NULL, NULL, w, 8, 8, 0, 17, 0),
                      SIRNN_OK);
-    assert_int_equal(sirnn_matmul(g_srv, 2, 2, 2, o, a, NULL, 8, 8, 0, 17, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_matmul(g_srv, 2, 2, 2, o, NULL, w, 8, 8, 0, 17, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_matmul(g_srv, 0, 0, 0, NULL, NULL, NULL, 8, 8, 0, 16, 0), SIRNN_OK);
-    sirnn_party_stats(g_srv, &s1);
+    assert_int_equal(sirnn_matmul(test_srv, 2, 2, 2, o, a, NULL, 8, 8, 0, 17, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul(test_srv, 2, 2, 2, o, NULL, w, 8, 8, 0, 17, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_matmul(test_srv, 0, 0, 0, NULL, NULL, NULL, 8, 8, 0, 16, 0), SIRNN_OK);
+    sirnn_party_stats(test_srv, &s1);
     assert_int_equal(s1.bytes_sent, s0.bytes_sent);
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0xa5);
@@ -354,5 +326,5 @@ int main(void)
         cmocka_unit_test(test_two_lanes),
         cmocka_unit_test(test_bad_args),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, test_pair_group_setup, test_pair_group_teardown);
 }

@@ -17,32 +17,6 @@
 #include "sirnn/ot.h"
 #include "arith/arith_internal.h"
 
-static sirnn_party *g_srv, *g_cli;
-
-static void open_pair(unsigned threads)
-{
-    test_pair_open(threads, &g_srv, &g_cli);
-}
-
-static void close_pair(void)
-{
-    test_pair_close(&g_srv, &g_cli);
-}
-
-static int group_setup(void **state)
-{
-    (void)state;
-    open_pair(1);
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    close_pair();
-    return 0;
-}
-
 /* ---------- one two-party call ---------- */
 
 typedef enum mop { OP_MULT, OP_MSB, OP_CONST, OP_CLEAR, OP_WRAP, OP_MWRAP } mop;
@@ -109,7 +83,7 @@ static int side_run(void *arg)
 
 static void run_case(mcase *c)
 {
-    mside s0 = {c, g_srv, 0}, s1 = {c, g_cli, 1};
+    mside s0 = {c, test_srv, 0}, s1 = {c, test_cli, 1};
     assert_int_equal(test_run2(side_run, &s0, side_run, &s1, NULL, NULL), 0);
 }
 
@@ -481,8 +455,7 @@ static void test_sizes_alias(void **state)
 static void test_two_lanes(void **state)
 {
     (void)state;
-    close_pair();
-    open_pair(2);
+    test_pair_lanes(2);
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0x6666);
     for (int op = OP_MULT; op <= OP_CLEAR; op++)
@@ -490,8 +463,7 @@ static void test_two_lanes(void **state)
     run_check(&rng, OP_MULT, 3, 32, 32, 64, 1); /* lanes of 1 and 2 */
     /* Two lanes of 256: the bytes are twice one lane's. */
     assert_int_equal(measure(&rng, OP_MULT, 512, 16, 16, 32, 0, 0, 0, NULL), 8876u * 512);
-    close_pair();
-    open_pair(1);
+    test_pair_lanes(1);
 }
 
 static void test_bad_args(void **state)
@@ -500,37 +472,37 @@ static void test_bad_args(void **state)
     uint64_t x[4] = {0}, y[4] = {0}, o[4];
     uint8_t b[4] = {0, 1, 2, 0}, ok[4] = {0};
     sirnn_stats s0, s1;
-    sirnn_party_stats(g_srv, &s0);
+    sirnn_party_stats(test_srv, &s0);
     assert_int_equal(sirnn_mult(NULL, 4, o, x, y, 8, 8, 16, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult(g_srv, 4, o, x, y, 0, 8, 8, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult(g_srv, 4, o, x, y, 8, 65, 8, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult(g_srv, 4, o, x, y, 8, 8, 0, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult(g_srv, 4, o, x, y, 8, 8, 17, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult(g_srv, 4, o, x, y, 40, 40, 65, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult(g_srv, 4, o, x, y, 8, 8, 16, 2), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult(g_srv, 4, NULL, x, y, 8, 8, 16, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult(g_srv, 4, o, NULL, y, 8, 8, 16, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult(g_srv, 4, o, x, NULL, 8, 8, 16, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult_msb(g_srv, 4, o, x, y, b, NULL, 8, 8, 16, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult_msb(g_srv, 4, o, x, y, ok, b, 8, 8, 16, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult_const(g_srv, 4, o, x, NULL, 3, 8, 8, 17, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult_const(g_srv, 4, o, NULL, NULL, 3, 8, 8, 16, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult_const(g_srv, 4, o, x, b, 3, 8, 8, 16, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult_clear(g_srv, 4, o, x, NULL, y, 2, 8, 8, 16, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult_clear(g_srv, 4, o, x, NULL, NULL, SIRNN_SERVER, 8, 8, 16, 0),
+    assert_int_equal(sirnn_mult(test_srv, 4, o, x, y, 0, 8, 8, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult(test_srv, 4, o, x, y, 8, 65, 8, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult(test_srv, 4, o, x, y, 8, 8, 0, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult(test_srv, 4, o, x, y, 8, 8, 17, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult(test_srv, 4, o, x, y, 40, 40, 65, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult(test_srv, 4, o, x, y, 8, 8, 16, 2), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult(test_srv, 4, NULL, x, y, 8, 8, 16, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult(test_srv, 4, o, NULL, y, 8, 8, 16, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult(test_srv, 4, o, x, NULL, 8, 8, 16, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_msb(test_srv, 4, o, x, y, b, NULL, 8, 8, 16, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_msb(test_srv, 4, o, x, y, ok, b, 8, 8, 16, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_const(test_srv, 4, o, x, NULL, 3, 8, 8, 17, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_const(test_srv, 4, o, NULL, NULL, 3, 8, 8, 16, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_const(test_srv, 4, o, x, b, 3, 8, 8, 16, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_clear(test_srv, 4, o, x, NULL, y, 2, 8, 8, 16, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_clear(test_srv, 4, o, x, NULL, NULL, SIRNN_SERVER, 8, 8, 16, 0),
                      SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult_clear(g_srv, 4, o, x, NULL, y, SIRNN_SERVER, 8, 8, 17, 0),
+    assert_int_equal(sirnn_mult_clear(test_srv, 4, o, x, NULL, y, SIRNN_SERVER, 8, 8, 17, 0),
                      SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult(g_srv, 0, NULL, NULL, NULL, 8, 8, 16, 0), SIRNN_OK);
+    assert_int_equal(sirnn_mult(test_srv, 0, NULL, NULL, NULL, 8, 8, 16, 0), SIRNN_OK);
     assert_int_equal(sirnn_mult_wrap(NULL, 4, o, x, y, x, ok, 8, 9, 23), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult_wrap(g_srv, 4, o, x, y, NULL, ok, 8, 9, 23), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult_wrap(g_srv, 4, o, x, y, x, b, 8, 9, 23), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult_wrap(g_srv, 4, o, x, y, x, ok, 0, 9, 23), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult_wrap(g_srv, 4, o, x, y, x, ok, 8, 65, 23), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult_wrap(g_srv, 4, o, x, y, x, ok, 8, 9, 65), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult_wrap(g_srv, 4, NULL, x, y, x, ok, 8, 9, 23), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_mult_wrap(g_srv, 4, o, x, NULL, x, ok, 8, 9, 23), SIRNN_ERR_ARG);
-    sirnn_party_stats(g_srv, &s1);
+    assert_int_equal(sirnn_mult_wrap(test_srv, 4, o, x, y, NULL, ok, 8, 9, 23), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_wrap(test_srv, 4, o, x, y, x, b, 8, 9, 23), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_wrap(test_srv, 4, o, x, y, x, ok, 0, 9, 23), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_wrap(test_srv, 4, o, x, y, x, ok, 8, 65, 23), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_wrap(test_srv, 4, o, x, y, x, ok, 8, 9, 65), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_wrap(test_srv, 4, NULL, x, y, x, ok, 8, 9, 23), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_wrap(test_srv, 4, o, x, NULL, x, ok, 8, 9, 23), SIRNN_ERR_ARG);
+    sirnn_party_stats(test_srv, &s1);
     assert_int_equal(s1.bytes_sent, s0.bytes_sent);
     /* The session is still usable. */
     test_rng rng;
@@ -552,5 +524,5 @@ int main(void)
         cmocka_unit_test(test_mult_wrap_bits),
         cmocka_unit_test(test_mult_wrap_shapes),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, test_pair_group_setup, test_pair_group_teardown);
 }

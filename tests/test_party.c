@@ -96,7 +96,7 @@ static void test_defaults_and_strerror(void **state)
                 strcmp(sirnn_isa_name(), "avx2") == 0 || strcmp(sirnn_isa_name(), "avx512") == 0);
 }
 
-static void test_pair_lanes(void **state)
+static void test_pair_with_lanes(void **state)
 {
     (void)state;
     for (unsigned t = 1; t <= 3; t++) {
@@ -465,7 +465,7 @@ int main(void)
     test_seed();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_and_strerror),
-        cmocka_unit_test(test_pair_lanes),
+        cmocka_unit_test(test_pair_with_lanes),
         cmocka_unit_test(test_tcp_lanes),
         cmocka_unit_test(test_config_mismatches),
         cmocka_unit_test(test_backends_connect),

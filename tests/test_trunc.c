@@ -342,8 +342,7 @@ static void test_trunc_bits(void **state)
 static void test_trunc_two_lanes(void **state)
 {
     (void)state;
-    mc_close();
-    mc_open(2);
+    test_pair_lanes(2);
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0x7d);
     for (int k = 0; k < T_KINDS; k++) {
@@ -351,8 +350,7 @@ static void test_trunc_two_lanes(void **state)
         tr_check(&rng, (tr_kind)k, test_quick() ? 301 : 4099, 24, 7, 30, k % 2, &fl);
         tr_check(&rng, (tr_kind)k, 1, 24, 7, 30, 0, &fl);
     }
-    mc_close();
-    mc_open(1);
+    test_pair_lanes(1);
 }
 
 static void test_trunc_bad_args(void **state)
@@ -361,41 +359,27 @@ static void test_trunc_bad_args(void **state)
     uint64_t x[2] = {0, 0}, o[2];
     uint8_t b[2] = {0, 3};
     sirnn_stats before, after;
-    sirnn_party_stats(g_srv, &before);
-    assert_int_equal(sirnn_tr(g_srv, 2, o, x, 16, 16), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_tr(g_srv, 2, o, x, 65, 1), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_tr(g_srv, 2, o, x, 0, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_tr_ext(g_srv, 2, o, x, 32, 12, 19, 0), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_tr_ext(g_srv, 2, o, x, 32, 12, 65, 1), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lrs(g_srv, 2, o, x, 16, 17), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_ars(g_srv, 2, NULL, x, 16, 3), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_ars_msb(g_srv, 2, o, x, NULL, 16, 3), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_lrs_msb(g_srv, 2, o, x, b, 16, 3), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_divpow2(g_srv, 2, o, NULL, 16, 3), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_divpow2_msb(g_srv, 2, o, x, b, 16, 3), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_divpow2(g_srv, 2, o, x, 16, 17), SIRNN_ERR_ARG);
+    sirnn_party_stats(test_srv, &before);
+    assert_int_equal(sirnn_tr(test_srv, 2, o, x, 16, 16), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_tr(test_srv, 2, o, x, 65, 1), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_tr(test_srv, 2, o, x, 0, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_tr_ext(test_srv, 2, o, x, 32, 12, 19, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_tr_ext(test_srv, 2, o, x, 32, 12, 65, 1), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lrs(test_srv, 2, o, x, 16, 17), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_ars(test_srv, 2, NULL, x, 16, 3), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_ars_msb(test_srv, 2, o, x, NULL, 16, 3), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_lrs_msb(test_srv, 2, o, x, b, 16, 3), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_divpow2(test_srv, 2, o, NULL, 16, 3), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_divpow2_msb(test_srv, 2, o, x, b, 16, 3), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_divpow2(test_srv, 2, o, x, 16, 17), SIRNN_ERR_ARG);
     uint8_t sg[2];
     assert_int_equal(sirnn_tr_ext_sign(NULL, 2, o, sg, x, 32, 12, 20, 1), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_tr_ext_sign(g_srv, 2, o, NULL, x, 32, 12, 20, 1), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_tr_ext_sign(g_srv, 2, o, sg, x, 32, 12, 19, 1), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_tr_ext_sign(g_srv, 2, o, sg, x, 32, 32, 20, 1), SIRNN_ERR_ARG);
-    assert_int_equal(sirnn_tr_ext_sign(g_srv, 2, NULL, sg, x, 32, 12, 20, 1), SIRNN_ERR_ARG);
-    sirnn_party_stats(g_srv, &after);
+    assert_int_equal(sirnn_tr_ext_sign(test_srv, 2, o, NULL, x, 32, 12, 20, 1), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_tr_ext_sign(test_srv, 2, o, sg, x, 32, 12, 19, 1), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_tr_ext_sign(test_srv, 2, o, sg, x, 32, 32, 20, 1), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_tr_ext_sign(test_srv, 2, NULL, sg, x, 32, 12, 20, 1), SIRNN_ERR_ARG);
+    sirnn_party_stats(test_srv, &after);
     assert_int_equal(after.bytes_sent, before.bytes_sent);
-}
-
-static int group_setup(void **state)
-{
-    (void)state;
-    mc_open(1);
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    mc_close();
-    return 0;
 }
 
 int main(void)
@@ -406,5 +390,5 @@ int main(void)
         cmocka_unit_test(test_trunc_bits),   cmocka_unit_test(test_trunc_two_lanes),
         cmocka_unit_test(test_trunc_bad_args),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, test_pair_group_setup, test_pair_group_teardown);
 }
