@@ -9,9 +9,6 @@
  *   b2a, mux     l (default 32)
  *   and          (bits)
  *   relu         l (default 32)
- *   lut_multi    m (index bits, default 8), w0..w3 (table widths, default
- *                23 and 9: sigmoid's A1 and B; 0 = no table); server-held
- *                tables, one call
  *
  * Measured with bench_two_party() (bench/bench_2pc.c).
  */
@@ -23,9 +20,7 @@
 #include "sirnn/arith.h"
 #include "sirnn/party.h"
 
-typedef enum arith_kernel {
-    K_MILL, K_EQ, K_WRAP, K_MSB, K_B2A, K_MUX, K_AND, K_RELU, K_LUTM
-} arith_kernel;
+typedef enum arith_kernel { K_MILL, K_EQ, K_WRAP, K_MSB, K_B2A, K_MUX, K_AND, K_RELU } arith_kernel;
 
 typedef struct arith_bench {
     arith_kernel kern;
@@ -33,8 +28,6 @@ typedef struct arith_bench {
     unsigned l, m, eq;
     uint64_t *x[2], *out[2];
     uint8_t *a[2], *b[2], *o[2], *e[2];
-    unsigned ntab, widths[4]; /* lut_multi */
-    uint64_t tables[4 * 256];
 } arith_bench;
 
 static sirnn_status arith_call(arith_bench *b, sirnn_party *p, int r, size_t n)
@@ -57,9 +50,6 @@ static sirnn_status arith_call(arith_bench *b, sirnn_party *p, int r, size_t n)
         return sirnn_and(p, n, b->o[r], b->a[r], b->b[r]);
     case K_RELU:
         return sirnn_relu(p, n, b->out[r], NULL, b->x[r], b->l);
-    case K_LUTM:
-        return sirnn_lut_multi(p, n, b->out[r], b->x[r], r == 0 ? b->tables : NULL,
-                               r == 0 ? (size_t)b->ntab << b->m : 0, b->ntab, b->m, b->widths);
     }
     return SIRNN_ERR_ARG;
 }
@@ -82,7 +72,7 @@ static int alloc_buffers(arith_bench *b)
     uint64_t s = 0x9e3779b97f4a7c15ULL;
     for (int r = 0; r < 2; r++) {
         b->x[r] = malloc(n * sizeof(uint64_t));
-        b->out[r] = malloc(n * (b->ntab > 1 ? b->ntab : 1) * sizeof(uint64_t));
+        b->out[r] = malloc(n * sizeof(uint64_t));
         b->a[r] = malloc(n);
         b->b[r] = malloc(n);
         b->o[r] = malloc(n);
@@ -171,42 +161,6 @@ static int bench_and(const bench_params *p, bench_result *r)
     return run_arith_bench(&b, p, r);
 }
 
-static int bench_lut_multi(const bench_params *p, bench_result *r)
-{
-    const long long m = bench_param_int(p, "m", 8);
-    const long long w[4] = {bench_param_int(p, "w0", 23), bench_param_int(p, "w1", 9),
-                            bench_param_int(p, "w2", 0), bench_param_int(p, "w3", 0)};
-    if (m < 1 || m > 8)
-        return 1;
-    arith_bench *b = calloc(1, sizeof(*b));
-    if (b == NULL)
-        return 1;
-    b->kern = K_LUTM;
-    b->m = (unsigned)m;
-    b->l = (unsigned)m; /* the indices */
-    for (int t = 0; t < 4; t++) {
-        if (w[t] < 0 || w[t] > 64) {
-            free(b);
-            return 1;
-        }
-        if (w[t] > 0)
-            b->widths[b->ntab++] = (unsigned)w[t];
-    }
-    uint64_t s = 0x243f6a8885a308d3ULL;
-    for (size_t v = 0; v < sizeof b->tables / sizeof b->tables[0]; v++) {
-        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-        b->tables[v] = s ^ (s >> 29);
-    }
-    const int rc = b->ntab == 0 ? 1 : run_arith_bench(b, p, r);
-    free(b);
-    bench_extra_int(r, "m", m);
-    for (int t = 0; t < 4; t++) {
-        const char *name[4] = {"w0", "w1", "w2", "w3"};
-        bench_extra_int(r, name[t], w[t]);
-    }
-    return rc;
-}
-
 const bench_kernel bench_group_arith[] = {
     {"millionaire", "l=32 m=4 eq=0 (party 0 x, party 1 y)", (size_t)1 << 20, bench_millionaire},
     {"eq", "l=32 m=4", (size_t)1 << 20, bench_eq},
@@ -216,7 +170,5 @@ const bench_kernel bench_group_arith[] = {
     {"mux", "l=32", (size_t)1 << 20, bench_mux},
     {"and", "", (size_t)1 << 20, bench_and},
     {"relu", "l=32", (size_t)1 << 20, bench_relu},
-    {"lut_multi", "m=8 w0=23 w1=9 w2=0 w3=0 (server-held tables)", (size_t)1 << 20,
-     bench_lut_multi},
     {NULL, NULL, 0, NULL},
 };

@@ -9,6 +9,8 @@
  *   divpow2       l, s, msb_known=0/1
  *   lut           m (index bits, default 8), l (entry bits, default 16); one
  *                 server-held table for the batch
+ *   lut_multi     m (default 8), w0..w3 (table widths, default 23, 9, 0, 0;
+ *                 0 = no table): sirnn_lut_multi, one OT per element
  *   digdec        l (default 32), d (default 8)
  *   msnzb         l (default 32), d (default 8), li (index bits, default l);
  *                 both outputs (one-hot and index)
@@ -24,13 +26,14 @@
 #include "sirnn/party.h"
 
 typedef enum mixed_kernel {
-    K_ZEXT, K_SEXT, K_TR, K_LRS, K_ARS, K_DIV, K_LUT, K_DIGDEC, K_MSNZB
+    K_ZEXT, K_SEXT, K_TR, K_LRS, K_ARS, K_DIV, K_LUT, K_LUTM, K_DIGDEC, K_MSNZB
 } mixed_kernel;
 
 typedef struct mixed_bench {
     mixed_kernel kern;
     size_t n;
     unsigned m, l, s, d, li, msb_known;
+    unsigned ntab, widths[4]; /* lut (one table of l bits), lut_multi */
     uint64_t *x[2], *out[2], *table;
     uint8_t *msb[2];
 } mixed_bench;
@@ -59,6 +62,9 @@ static sirnn_status mixed_call(mixed_bench *b, sirnn_party *p, int r, size_t n)
     case K_LUT:
         return sirnn_lut(p, n, b->out[r], b->x[r], r == 0 ? b->table : NULL,
                          r == 0 ? (size_t)1 << b->m : 0, b->m, b->l);
+    case K_LUTM:
+        return sirnn_lut_multi(p, n, b->out[r], b->x[r], r == 0 ? b->table : NULL,
+                               r == 0 ? (size_t)b->ntab << b->m : 0, b->ntab, b->m, b->widths);
     case K_DIGDEC:
         return sirnn_digdec(p, n, b->out[r], b->x[r], b->l, b->d);
     case K_MSNZB:
@@ -80,9 +86,12 @@ static void free_buffers(mixed_bench *b)
 static int alloc_buffers(mixed_bench *b)
 {
     const size_t n = b->n;
-    const size_t outs = b->kern == K_DIGDEC ? (b->l + b->d - 1) / b->d : 1;
+    const size_t outs = b->kern == K_DIGDEC ? (b->l + b->d - 1) / b->d
+                        : b->kern == K_LUTM  ? b->ntab
+                                             : 1;
+    const size_t entries = (b->kern == K_LUTM ? b->ntab : 1) * ((size_t)1 << (b->m <= 8 ? b->m : 1));
     uint64_t s = 0x9e3779b97f4a7c15ULL;
-    b->table = calloc((size_t)1 << (b->m <= 8 ? b->m : 1), sizeof(uint64_t));
+    b->table = calloc(entries, sizeof(uint64_t));
     if (b->table == NULL)
         return -1;
     for (int r = 0; r < 2; r++) {
@@ -97,7 +106,7 @@ static int alloc_buffers(mixed_bench *b)
             b->msb[r][i] = (uint8_t)((s >> 40) & 1);
         }
     }
-    for (size_t i = 0; b->m <= 8 && i < ((size_t)1 << b->m); i++)
+    for (size_t i = 0; b->m <= 8 && i < entries; i++)
         b->table[i] = i * 0x9e3779b97f4a7c15ULL;
     return 0;
 }
@@ -186,6 +195,30 @@ static int bench_lut(const bench_params *p, bench_result *r)
     return rc;
 }
 
+static int bench_lut_multi(const bench_params *p, bench_result *r)
+{
+    const long long m = bench_param_int(p, "m", 8);
+    const long long w[4] = {bench_param_int(p, "w0", 23), bench_param_int(p, "w1", 9),
+                            bench_param_int(p, "w2", 0), bench_param_int(p, "w3", 0)};
+    if (m < 1 || m > 8)
+        return 1;
+    mixed_bench b = {.kern = K_LUTM, .m = (unsigned)m};
+    for (int t = 0; t < 4; t++) {
+        if (w[t] < 0 || w[t] > 64)
+            return 1;
+        if (w[t] > 0)
+            b.widths[b.ntab++] = (unsigned)w[t];
+    }
+    if (b.ntab == 0)
+        return 1;
+    const int rc = run_mixed_bench(&b, p, r);
+    bench_extra_int(r, "m", m);
+    static const char *const keys[4] = {"w0", "w1", "w2", "w3"};
+    for (int t = 0; t < 4; t++)
+        bench_extra_int(r, keys[t], w[t]);
+    return rc;
+}
+
 static int bench_digdec(const bench_params *p, bench_result *r)
 {
     const long long l = bench_param_int(p, "l", 32), d = bench_param_int(p, "d", 8);
@@ -220,6 +253,8 @@ const bench_kernel bench_group_mixed[] = {
     {"ars", "l=32 s=12 msb_known=0", (size_t)1 << 20, bench_ars},
     {"divpow2", "l=32 s=12 msb_known=0", (size_t)1 << 20, bench_divpow2},
     {"lut", "m=8 l=16 (one server-held table)", (size_t)1 << 20, bench_lut},
+    {"lut_multi", "m=8 w0=23 w1=9 w2=0 w3=0 (server-held tables, one OT per element)", (size_t)1 << 20,
+     bench_lut_multi},
     {"digdec", "l=32 d=8", (size_t)1 << 20, bench_digdec},
     {"msnzb", "l=32 d=8 li=32 (one-hot and index)", (size_t)1 << 20, bench_msnzb},
     {NULL, NULL, 0, NULL},
