@@ -18,8 +18,6 @@ static uint64_t bytes_of(uint64_t n, unsigned l)
     return (n * l + 7) / 8;
 }
 
-/* ---------- a pair of parties ---------- */
-
 /* ---------- one two-party call ---------- */
 
 typedef enum op {
