@@ -29,7 +29,7 @@ static uint64_t mask_of(unsigned l)
 /* ---- the protocol ---------------------------------------------------------- */
 
 typedef struct secure_work {
-    uint64_t *x, *v, *wx, *h16, *h32, *ur, *uh, *pre, *y, *cc, *q;
+    uint64_t *x, *v, *wx, *h16, *hlr, *ur, *uh, *pre, *y, *cc, *q; /* hlr: h in lr bits */
     uint64_t *val, *idx, *d, *mx, *my, *mo, *out;
     uint8_t *zeros, *sel;
     uint8_t *hsign, *usign; /* MSB shares of h16 (BH) and of U2's output (B ru) */
@@ -64,7 +64,7 @@ static sirnn_status work_init(secure_work *sw, const sirnn_fg_plan *p, size_t B)
     TAKE(v, B * T * rw);
     TAKE(wx, B * T * H);
     TAKE(h16, BH);
-    TAKE(h32, BH);
+    TAKE(hlr, BH);
     TAKE(ur, B * ru);
     TAKE(uh, BH);
     TAKE(pre, 2 * BH);
@@ -219,7 +219,7 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
     if (st != SIRNN_OK)
         return st;
     memset(sw->h16, 0, BH * sizeof(uint64_t));
-    memset(sw->h32, 0, BH * sizeof(uint64_t));
+    memset(sw->hlr, 0, BH * sizeof(uint64_t));
     memset(sw->hsign, 0, BH); /* h_0 = 0: its MSB shares are 0 */
     /* The server's factors of P1, P2 (see below), in kp = lr - b bits. */
     const unsigned kp = p->lr - b;
@@ -271,7 +271,7 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
          * mult (z's MSB a public 0, v already lr bits wide). */
         for (size_t e = 0; e < BH; e++) {
             const uint64_t p1 = sw->cc[2 * e] - (server ? zeta << p->sz : 0);
-            sw->q[e] = ((sw->h32[e] << (p->sw - p->sh)) - p1) & mr;
+            sw->q[e] = ((sw->hlr[e] << (p->sw - p->sh)) - p1) & mr;
         }
         st = sirnn_mult_msb(party, BH, sw->q, sw->y, sw->q, sw->zeros, NULL, b, p->lr, p->lr,
                             1);
@@ -282,11 +282,11 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
             sw->q[e] = (sw->q[e] + (p2 << p->sz)) & mr;
         }
         /* h in lr bits (the ring of v), with its MSB shares for the products. */
-        st = sirnn_tr_ext_sign(party, BH, sw->h32, sw->hsign, sw->q, p->lr, p->s_h, p->lr, 1);
+        st = sirnn_tr_ext_sign(party, BH, sw->hlr, sw->hsign, sw->q, p->lr, p->s_h, p->lr, 1);
         if (st != SIRNN_OK)
             return st;
         for (size_t e = 0; e < BH; e++)
-            sw->h16[e] = sw->h32[e] & mask_of(p->fc.m); /* the products' operand */
+            sw->h16[e] = sw->hlr[e] & mask_of(p->fc.m); /* the products' operand */
         if (progress != NULL)
             progress(progress_ctx, (unsigned)t + 1, (unsigned)T + 1);
     }
