@@ -56,8 +56,9 @@
  *   for l < t:  out[l] = bit l of first ? c ^ (add & masks[l]) : out[l] ^ c
  *               c ^= acc[l]
  * then, if dst != NULL, dst = c ^ (add & dst_mask), over `words` words (even:
- * a chunk is a multiple of 128 bits, so 2 words or more); dst may alias g exactly, nothing else overlaps. t, first and the pointers
- * are public; the data and masks are secret and enter by AND/XOR only.
+ * a chunk is a multiple of 128 bits, so 2 words or more); dst may alias g
+ * exactly, nothing else overlaps. t, first and the pointers are public; the
+ * data and masks are secret and enter by AND/XOR only.
  * Portable twin (plain C) here, AVX2 and AVX-512 paths in ot/ext_avx2.c and
  * ot/ext_avx512.c.
  */
@@ -119,9 +120,10 @@ sirnn_status sirnn_otx_receiver_init(sirnn_otx_receiver *r, unsigned width, size
 /*
  * SoftSpoken from the same base OTs (width of them), block size k in
  * {2, 4, 8}, width 128 or 256. The receiver draws the GGM roots from prg and
- * queues the setup message (width * 32 bytes) on ch without flushing; the sender reads it from ch, so
- * the receiver's init must come first in the peer's message order (both
- * parties may init their receivers, then their senders). On an error other
+ * queues the setup message (width * 32 bytes) on ch without flushing; the
+ * sender reads it from ch, so the receiver's init must come first in the
+ * peer's message order (both parties may init their receivers, then their
+ * senders). On an error other
  * than SIRNN_ERR_ARG the channel may be out of step.
  */
 sirnn_status sirnn_otx_ss_receiver_init_width(sirnn_otx_receiver *r, unsigned width,

@@ -23,8 +23,9 @@
  * extension whose receiver sends 128 bits per OT with SIRNN_OT_IKNP and
  * 128 / ot_k with SIRNN_OT_SOFTSPOKEN (config ot_backend, ot_k; both must
  * match the peer's, the handshake checks them). KK13 1-of-N OTs use k = 2
- * when ot_k >= 2 (128 instead of 256 bits per OT besides N * l). The constructors refuse an unknown backend or an
- * ot_k other than 1, 2, 4 or 8 with SIRNN_ERR_ARG and a message.
+ * when ot_k >= 2 (128 instead of 256 bits per OT besides N * l). The
+ * constructors refuse an unknown backend or an ot_k other than 1, 2, 4 or 8
+ * with SIRNN_ERR_ARG and a message.
  *
  * Security model: semi-honest, two parties, no trusted dealer, computational
  * security parameter 128. Randomness comes from the OS (RAND_bytes) unless
