@@ -79,6 +79,17 @@ void bench_extra_double(bench_result *r, const char *key, double v)
     extra_append(r, ",\"%s\":%.6g", key, v, 0, 0);
 }
 
+void bench_extra_math(bench_result *r, long long bits_in, long long scale_in,
+                      long long bits_out, long long scale_out, double max_ulp, double mean_ulp)
+{
+    bench_extra_int(r, "bits_in", bits_in);
+    bench_extra_int(r, "scale_in", scale_in);
+    bench_extra_int(r, "bits_out", bits_out);
+    bench_extra_int(r, "scale_out", scale_out);
+    bench_extra_double(r, "max_ulp", max_ulp);
+    bench_extra_double(r, "mean_ulp", mean_ulp);
+}
+
 typedef struct run2_arg {
     int (*fn)(void *);
     void *arg;

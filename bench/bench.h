@@ -87,6 +87,12 @@ int bench_two_party(const bench_params *p, bench_call_fn call, void *ctx, bench_
 int bench_apply_ot_params(const bench_params *p, struct sirnn_config *cfg);
 unsigned bench_ot_k(const struct sirnn_config *cfg);
 
+/* The extras of a math-function point: its formats and the error of its
+ * outputs against the exact function, in output ULPs. */
+void bench_extra_math(bench_result *r, long long bits_in, long long scale_in,
+                      long long bits_out, long long scale_out, double max_ulp,
+                      double mean_ulp);
+
 /* Run fn0(arg0) here and fn1(arg1) on a new thread; 0 if both returned 0. */
 int bench_run2(int (*fn0)(void *), void *arg0, int (*fn1)(void *), void *arg1);
 

@@ -106,14 +106,9 @@ static int bench_div_kind(const bench_params *p, bench_result *r, int is_div)
         if (!rc)
             rc = bench_two_party(p, div_bench_call, &b, r);
     }
-    bench_extra_int(r, "bits_in", bi);
-    bench_extra_int(r, "scale_in", si);
-    bench_extra_int(r, "bits_out", bo);
-    bench_extra_int(r, "scale_out", so);
+    bench_extra_math(r, bi, si, bo, so, maxu, n ? sum / (double)n : 0);
     if (norm)
         bench_extra_int(r, "norm", norm);
-    bench_extra_double(r, "max_ulp", maxu);
-    bench_extra_double(r, "mean_ulp", n ? sum / (double)n : 0);
     for (int k = 0; k < 2; k++) {
         free(b.x[k]);
         free(b.d[k]);
@@ -177,12 +172,7 @@ static int bench_rsqrt(const bench_params *p, bench_result *r)
         if (!rc)
             rc = bench_two_party(p, rsq_bench_call, &b, r);
     }
-    bench_extra_int(r, "bits_in", bi);
-    bench_extra_int(r, "scale_in", si);
-    bench_extra_int(r, "bits_out", bo);
-    bench_extra_int(r, "scale_out", so);
-    bench_extra_double(r, "max_ulp", maxu);
-    bench_extra_double(r, "mean_ulp", n ? sum / (double)n : 0);
+    bench_extra_math(r, bi, si, bo, so, maxu, n ? sum / (double)n : 0);
     for (int k = 0; k < 2; k++) {
         free(b.x[k]);
         free(b.out[k]);

@@ -95,12 +95,7 @@ static int bench_math_kind(const bench_params *p, bench_result *r, const mkind *
         if (!rc)
             rc = bench_two_party(p, math_call, &b, r);
     }
-    bench_extra_int(r, "bits_in", bi);
-    bench_extra_int(r, "scale_in", si);
-    bench_extra_int(r, "bits_out", bo);
-    bench_extra_int(r, "scale_out", so);
-    bench_extra_double(r, "max_ulp", maxu);
-    bench_extra_double(r, "mean_ulp", n ? sum / (double)n : 0);
+    bench_extra_math(r, bi, si, bo, so, maxu, n ? sum / (double)n : 0);
     for (int j = 0; j < 2; j++) {
         free(b.x[j]);
         free(b.out[j]);

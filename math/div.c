@@ -221,24 +221,33 @@ static sirnn_status div_run(sirnn_party *party, size_t n, uint64_t *out, const u
     return st;
 }
 
+/* The entry points' common tail: p (NULL when its allocation failed) with
+ * why, the plan's complaint or NULL; num is NULL for the reciprocal. */
+static sirnn_status div_entry(sirnn_party *party, const char *fn, sirnn_div_plan *p,
+                              const char *why, size_t n, uint64_t *out, const uint64_t *num,
+                              int with_num, const uint64_t *den, unsigned den_bits)
+{
+    sirnn_status st;
+    if (p == NULL)
+        st = sirnn_party_error(party, SIRNN_ERR_NOMEM, "%s: out of memory", fn);
+    else if (why != NULL)
+        st = sirnn_party_error(party, SIRNN_ERR_ARG, "%s: %s", fn, why);
+    else if (n > 0 && (out == NULL || den == NULL || (with_num && num == NULL)))
+        st = sirnn_party_error(party, SIRNN_ERR_ARG, "%s: NULL array with n > 0", fn);
+    else
+        st = div_run(party, n, out, num, den, p, den_bits);
+    free(p);
+    return st;
+}
+
 sirnn_status sirnn_reciprocal(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
                               sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out)
 {
     if (party == NULL)
         return SIRNN_ERR_ARG;
     sirnn_div_plan *p = malloc(sizeof(*p));
-    if (p == NULL)
-        return sirnn_party_error(party, SIRNN_ERR_NOMEM, "sirnn_reciprocal: out of memory");
-    const char *why = sirnn_div_plan_make(p, NULL, fmt_in, fmt_out);
-    sirnn_status st;
-    if (why != NULL)
-        st = sirnn_party_error(party, SIRNN_ERR_ARG, "sirnn_reciprocal: %s", why);
-    else if (n > 0 && (y == NULL || x == NULL))
-        st = sirnn_party_error(party, SIRNN_ERR_ARG, "sirnn_reciprocal: NULL array with n > 0");
-    else
-        st = div_run(party, n, y, NULL, x, p, fmt_in.bits);
-    free(p);
-    return st;
+    const char *why = p != NULL ? sirnn_div_plan_make(p, NULL, fmt_in, fmt_out) : NULL;
+    return div_entry(party, "sirnn_reciprocal", p, why, n, y, NULL, 0, x, fmt_in.bits);
 }
 
 sirnn_status sirnn_div(sirnn_party *party, size_t n, uint64_t *q, const uint64_t *num,
@@ -248,18 +257,8 @@ sirnn_status sirnn_div(sirnn_party *party, size_t n, uint64_t *q, const uint64_t
     if (party == NULL)
         return SIRNN_ERR_ARG;
     sirnn_div_plan *p = malloc(sizeof(*p));
-    if (p == NULL)
-        return sirnn_party_error(party, SIRNN_ERR_NOMEM, "sirnn_div: out of memory");
-    const char *why = sirnn_div_plan_make(p, &fmt_num, fmt_den, fmt_out);
-    sirnn_status st;
-    if (why != NULL)
-        st = sirnn_party_error(party, SIRNN_ERR_ARG, "sirnn_div: %s", why);
-    else if (n > 0 && (q == NULL || num == NULL || den == NULL))
-        st = sirnn_party_error(party, SIRNN_ERR_ARG, "sirnn_div: NULL array with n > 0");
-    else
-        st = div_run(party, n, q, num, den, p, fmt_den.bits);
-    free(p);
-    return st;
+    const char *why = p != NULL ? sirnn_div_plan_make(p, &fmt_num, fmt_den, fmt_out) : NULL;
+    return div_entry(party, "sirnn_div", p, why, n, q, num, 1, den, fmt_den.bits);
 }
 
 sirnn_status sirnn_div_norm(sirnn_party *party, size_t n, uint64_t *q, const uint64_t *num,
@@ -269,16 +268,6 @@ sirnn_status sirnn_div_norm(sirnn_party *party, size_t n, uint64_t *q, const uin
     if (party == NULL)
         return SIRNN_ERR_ARG;
     sirnn_div_plan *p = malloc(sizeof(*p));
-    if (p == NULL)
-        return sirnn_party_error(party, SIRNN_ERR_NOMEM, "sirnn_div_norm: out of memory");
-    const char *why = sirnn_div_norm_plan_make(p, fmt_num, fmt_den, fmt_out);
-    sirnn_status st;
-    if (why != NULL)
-        st = sirnn_party_error(party, SIRNN_ERR_ARG, "sirnn_div_norm: %s", why);
-    else if (n > 0 && (q == NULL || num == NULL || den == NULL))
-        st = sirnn_party_error(party, SIRNN_ERR_ARG, "sirnn_div_norm: NULL array with n > 0");
-    else
-        st = div_run(party, n, q, num, den, p, fmt_den.bits);
-    free(p);
-    return st;
+    const char *why = p != NULL ? sirnn_div_norm_plan_make(p, fmt_num, fmt_den, fmt_out) : NULL;
+    return div_entry(party, "sirnn_div_norm", p, why, n, q, num, 1, den, fmt_den.bits);
 }
