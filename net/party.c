@@ -16,6 +16,7 @@
  */
 #include "net/party_internal.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,12 @@ sirnn_config sirnn_config_default(void)
 
 static sirnn_status check_config(const sirnn_config *c)
 {
+    if (c->test_mode != 0 && c->test_mode != SIRNN_TEST_MODE_ON) {
+        sirnn_set_last_error("config: test_mode must be 0 or SIRNN_TEST_MODE_ON (got %d); "
+                             "test mode makes every seed public",
+                             c->test_mode);
+        return SIRNN_ERR_ARG;
+    }
     if (c->threads < 1 || c->threads > SIRNN_MAX_THREADS) {
         sirnn_set_last_error("config: threads must be 1..%d (got %u)", SIRNN_MAX_THREADS,
                              c->threads);
@@ -138,10 +145,22 @@ static sirnn_status party_alloc(sirnn_party **out, sirnn_role role, const sirnn_
     return SIRNN_OK;
 }
 
+/* Once per process: test mode is never silent. */
+static void warn_test_mode(void)
+{
+    static atomic_flag warned = ATOMIC_FLAG_INIT;
+    if (!atomic_flag_test_and_set(&warned))
+        fprintf(stderr, "libsirnn: WARNING: a party runs in test mode (SIRNN_TEST_MODE_ON): "
+                        "every seed derives from test_seed and is public; never use it on "
+                        "real data\n");
+}
+
 /* Each lane's PRG seed: from the OS, or in test mode a fixed function of
  * (test_seed, role, lane) so that whole runs are reproducible. */
 static sirnn_status seed_lanes(sirnn_party *p)
 {
+    if (p->cfg.test_mode)
+        warn_test_mode();
     for (unsigned i = 0; i < p->nlanes; i++) {
         sirnn_block seed;
         if (p->cfg.test_mode) {

@@ -151,7 +151,7 @@ void test_pair_open(unsigned threads, sirnn_party **srv, sirnn_party **cli)
      * library's default backend. */
     cfg.ot_backend = SIRNN_OT_IKNP;
     cfg.threads = threads;
-    cfg.test_mode = 1;
+    cfg.test_mode = SIRNN_TEST_MODE_ON;
     cfg.test_seed = test_seed();
     assert_int_equal(sirnn_party_pair(srv, cli, &cfg), SIRNN_OK);
 }

@@ -162,7 +162,7 @@ static void pair_open_k(pair *pp, unsigned threads, size_t pool_size, unsigned k
     cfg.threads = threads;
     if (pool_size > 0)
         cfg.ot_pool_size = pool_size;
-    cfg.test_mode = 1;
+    cfg.test_mode = SIRNN_TEST_MODE_ON;
     cfg.test_seed = test_seed();
     pp->threads = threads;
     assert_int_equal(sirnn_party_pair(&pp->srv, &pp->cli, &cfg), SIRNN_OK);

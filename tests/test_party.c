@@ -172,7 +172,7 @@ static void test_config_mismatches(void **state)
     b.ot_pool_size = a.ot_pool_size * 2;
     expect_mismatch(a, b, "pool");
     b = quick_config(1);
-    b.test_mode = 1;
+    b.test_mode = SIRNN_TEST_MODE_ON;
     expect_mismatch(a, b, "test mode");
     /* The library default is SoftSpoken with k = 4. */
     assert_int_equal(a.ot_backend, SIRNN_OT_SOFTSPOKEN);
@@ -367,6 +367,19 @@ static void test_bad_arguments(void **state)
     c = quick_config(1);
     c.ot_pool_size = 1;
     assert_int_equal(sirnn_party_pair(&s, &k, &c), SIRNN_ERR_ARG);
+    /* test_mode: 0 or exactly SIRNN_TEST_MODE_ON; a stray non-zero value
+     * (1, -1, a copied garbage int) is refused, never taken as "on". */
+    const int bad_test_mode[] = {1, -1, 2, SIRNN_TEST_MODE_ON + 1, 0x7fffffff};
+    for (size_t i = 0; i < sizeof(bad_test_mode) / sizeof(bad_test_mode[0]); i++) {
+        c = quick_config(1);
+        c.test_mode = bad_test_mode[i];
+        assert_int_equal(sirnn_party_pair(&s, &k, &c), SIRNN_ERR_ARG);
+        assert_null(s);
+        assert_null(k);
+        assert_non_null(strstr(sirnn_last_error(), "test_mode"));
+        assert_int_equal(sirnn_party_connect(&k, "127.0.0.1", 1, &c), SIRNN_ERR_ARG);
+        assert_non_null(strstr(sirnn_last_error(), "SIRNN_TEST_MODE_ON"));
+    }
     /* SoftSpoken block sizes other than 1, 2, 4, 8; an unknown backend. */
     const unsigned bad_k[] = {0, 3, 16, 5, 7};
     for (size_t i = 0; i < sizeof(bad_k) / sizeof(bad_k[0]); i++) {

@@ -58,6 +58,9 @@ typedef enum sirnn_ot_backend {
 /* Largest number of lanes (threads) per party. */
 #define SIRNN_MAX_THREADS 64
 
+/* The one value of sirnn_config.test_mode that turns test mode on. */
+#define SIRNN_TEST_MODE_ON 0x54455354 /* "TEST" */
+
 typedef struct sirnn_config {
     unsigned threads;         /* lanes per party, 1..SIRNN_MAX_THREADS (default 1) */
     int timeout_ms;           /* longest wait for the peer in any single I/O step;
@@ -75,8 +78,11 @@ typedef struct sirnn_config {
                                  must match on both sides */
     size_t ot_pool_size;      /* random OTs generated ahead per lane (default 1<<16);
                                  must match on both sides */
-    int test_mode;            /* non-zero: seeds derived from test_seed (INSECURE,
-                                 for reproducible tests only); must match */
+    int test_mode;            /* 0 (off), or exactly SIRNN_TEST_MODE_ON: every seed
+                                 derived from test_seed (INSECURE, for reproducible
+                                 tests only; a warning goes to stderr). Any other
+                                 value is refused with SIRNN_ERR_ARG, so a stray
+                                 non-zero int never turns it on. Must match */
     uint64_t test_seed;
 } sirnn_config;
 
