@@ -9,7 +9,8 @@
  * a0 W and the column sums are local to the server. a1 W: one IKNP COT per
  * bit b of each client share a1[i][j], whose correlation is the whole row
  * W[j][0..d3) mod 2^(la - b): the 128-bit pads are stretched to d3 values
- * with the tweakable hash (sirnn_tccrhash on the pad, tweaks 0, 1, ...).
+ * with the tweakable hash (sirnn_tccrhash on the pad, in the tweak domain
+ * SIRNN_TWEAK_STRETCH of its OT: kernels/crhash.h).
  * wa W: wa = alpha0 ^ alpha1 = alpha0 + alpha1 - 2 alpha0 alpha1, so one COT
  * per element with the client choosing alpha1 and the row (1 - 2 alpha0) W[j]
  * mod 2^(la - m) as correlation, plus the server's alpha0 W[j].
@@ -46,6 +47,8 @@
 #define BAD_WIDTH(l) ((l) < 1 || (l) > 64)
 
 enum { ROW_BUDGET = 1 << 16 };
+/* A stretched pad has at most 2^32 blocks (its tweak's block field). */
+#define MAX_D3 ((uint64_t)1 << 33)
 
 static sirnn_status mm_finish(sirnn_party *party, size_t n, uint64_t *out, unsigned la,
                               unsigned s, unsigned lout);
@@ -95,12 +98,17 @@ typedef struct mm_ws {
     uint64_t *cf;       /* server, M2W: per element (1 - 2 c10, -c01, -c11, c00) */
 } mm_ws;
 
-/* Stretch a pad to d3 values (two per block). */
-static void stretch(mm_ws *w, sirnn_block h, sirnn_block *out)
+/* Stretch the pad h of OT j of the batch of ot to d3 values (two per
+ * block), tweaked by that OT's engine position (kernels/crhash.h). */
+static void stretch(mm_ws *w, const sirnn_aiknp_ws *ot, size_t j, sirnn_block h,
+                    sirnn_block *out)
 {
+    const uint64_t pos = ot->first.index + j;
+    const sirnn_tweak tw = sirnn_tweak_make(
+        sirnn_tweak_retag(ot->first.domain, SIRNN_TWEAK_STRETCH, (uint32_t)(pos >> 32)), pos << 32);
     for (size_t b = 0; b < w->nblk; b++)
         w->rep[b] = h;
-    sirnn_tccrhash(out, w->rep, 0, w->nblk);
+    sirnn_tccrhash(out, w->rep, tw, w->nblk);
 }
 
 static inline uint64_t pad_word(const sirnn_block *p, size_t i)
@@ -195,8 +203,8 @@ static sirnn_status server_corr(mm_ws *w)
         for (size_t e = 0; e < ne; e++) {
             const size_t g = w->e0 + e, i = g / c->d2, j = g % c->d2;
             const uint64_t cf = ci < 0 ? 1 : w->cf[4 * e + (size_t)ci];
-            stretch(w, w->ot.h0[r * ne + e], w->pad0);
-            stretch(w, w->ot.h1[r * ne + e], w->pad1);
+            stretch(w, &w->ot, r * ne + e, w->ot.h0[r * ne + e], w->pad0);
+            stretch(w, &w->ot, r * ne + e, w->ot.h1[r * ne + e], w->pad1);
             uint64_t *acc = c->out + i * d3, *y = w->vals + e * d3;
             for (size_t q = 0; q < d3; q++) {
                 const uint64_t p0 = pad_word(w->pad0, q);
@@ -226,7 +234,7 @@ static sirnn_status client_out(mm_ws *w)
         sirnn_unpack(w->vals, w->wire, ne * d3, lb);
         for (size_t e = 0; e < ne; e++) {
             const size_t g = w->e0 + e, i = g / c->d2;
-            stretch(w, w->ot.h0[b * ne + e], w->pad0);
+            stretch(w, &w->ot, b * ne + e, w->ot.h0[b * ne + e], w->pad0);
             const uint64_t sel = 0 - (uint64_t)(w->choice[b * ne + e] & 1);
             uint64_t *acc = c->out + i * d3;
             const uint64_t *y = w->vals + e * d3;
@@ -254,7 +262,7 @@ static sirnn_status wrap_term(mm_ws *w)
         sirnn_unpack(w->vals, w->wire, ne * d3, lw);
         for (size_t e = 0; e < ne; e++) {
             const size_t i = (w->e0 + e) / c->d2;
-            stretch(w, w->wot.h0[e], w->pad0);
+            stretch(w, &w->wot, e, w->wot.h0[e], w->pad0);
             const uint64_t sel = 0 - (uint64_t)(w->wchoice[e] & 1);
             uint64_t *acc = c->out + i * d3;
             const uint64_t *y = w->vals + e * d3;
@@ -268,8 +276,8 @@ static sirnn_status wrap_term(mm_ws *w)
     for (size_t e = 0; e < ne; e++) {
         const size_t g = w->e0 + e, i = g / c->d2, j = g % c->d2;
         const uint64_t s = 0 - (uint64_t)(w->wrap[e] & 1);
-        stretch(w, w->wot.h0[e], w->pad0);
-        stretch(w, w->wot.h1[e], w->pad1);
+        stretch(w, &w->wot, e, w->wot.h0[e], w->pad0);
+        stretch(w, &w->wot, e, w->wot.h1[e], w->pad1);
         uint64_t *acc = c->out + i * d3, *y = w->vals + e * d3;
         for (size_t q = 0; q < d3; q++) {
             const uint64_t wv = weight(c, j, q);
@@ -427,13 +435,14 @@ static sirnn_status matmul_clear_common(sirnn_party *party, const char *fn, size
     if (BAD_WIDTH(m) || BAD_WIDTH(k) || la > 64 || s >= la || lout < 1 || lout > la - s ||
         (is_signed != 0 && is_signed != 1) || (d2 > 0 && d1 > SIZE_MAX / d2) ||
         (d3 > 0 && d1 > SIZE_MAX / d3) || (d2 > 0 && d3 > SIZE_MAX / 8 / d2) ||
+        (uint64_t)d3 > MAX_D3 ||
         (n > 0 && out == NULL) || (d1 * d2 > 0 && a == NULL) ||
         (server && d2 * d3 > 0 && w == NULL) ||
         (with_msb && d1 * d2 > 0 && (msb == NULL || !sirnn_arith_bits_ok(msb, d1 * d2))))
         return sirnn_arith_arg(party, fn,
                                "m or k outside 1..64, m + k + ceil(log2 d2) > 64, s or lout out "
-                               "of range, bad signedness, size overflow, NULL array or msb bit "
-                               "not 0/1");
+                               "of range, bad signedness, size overflow, d3 > 2^33, NULL array "
+                               "or msb bit not 0/1");
     sirnn_status st = sirnn_party_usable(party);
     if (st != SIRNN_OK || n == 0)
         return st;
@@ -499,6 +508,7 @@ sirnn_status sirnn_matmul(sirnn_party *party, size_t d1, size_t d2, size_t d3, u
     if (BAD_WIDTH(m) || BAD_WIDTH(k) || la > 64 || s >= la || lout < 1 || lout > la - s ||
         (is_signed != 0 && is_signed != 1) || (d2 > 0 && d1 > SIZE_MAX / d2) ||
         (d3 > 0 && d1 > SIZE_MAX / d3) || (d2 > 0 && d3 > SIZE_MAX / 8 / d2) ||
+        (uint64_t)d3 > MAX_D3 ||
         (n > 0 && out == NULL) || (d1 * d2 > 0 && a == NULL) || (d2 * d3 > 0 && b == NULL))
         return sirnn_arith_arg(party, "sirnn_matmul",
                                "m or k outside 1..64, m + k + ceil(log2 d2) > 64, s or lout out "

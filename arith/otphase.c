@@ -46,16 +46,19 @@ void sirnn_aiknp_ws_free(sirnn_aiknp_ws *w)
 sirnn_status sirnn_aiknp_recv_u(sirnn_aiknp_ws *w, sirnn_iknp_receiver *r, sirnn_channel *ch,
                                 const uint8_t *choices, size_t n)
 {
+    w->first = sirnn_tweak_make(r->x.domain, r->x.count);
     for (size_t off = 0; off < n; off += SIRNN_IKNP_CHUNK) {
         const size_t k = min_size(SIRNN_IKNP_CHUNK, n - off);
         const size_t m = sirnn_otx_round(k);
-        const uint64_t tweak = r->x.count;
+        const sirnn_tweak tweak = sirnn_tweak_make(r->x.domain, r->x.count);
         memset(w->col, 0, m / 8);
         sirnn_pack_bits(w->col, choices + off, k);
         sirnn_status st = sirnn_otx_recv_extend(&r->x, ch, w->rows, w->col, 0, m);
+        sirnn_memzero(w->col, m / 8); /* the choices */
         if (st != SIRNN_OK)
             return st;
         sirnn_tccrhash(w->h0 + off, w->rows, tweak, k);
+        sirnn_memzero(w->rows, m * sizeof(sirnn_block));
     }
     return SIRNN_OK;
 }
@@ -64,9 +67,10 @@ sirnn_status sirnn_aiknp_send_rows(sirnn_aiknp_ws *w, sirnn_iknp_sender *s, sirn
                                    size_t n)
 {
     const sirnn_block delta = s->x.delta[0];
+    w->first = sirnn_tweak_make(s->x.domain, s->x.count);
     for (size_t off = 0; off < n; off += SIRNN_IKNP_CHUNK) {
         const size_t k = min_size(SIRNN_IKNP_CHUNK, n - off);
-        const uint64_t tweak = s->x.count;
+        const sirnn_tweak tweak = sirnn_tweak_make(s->x.domain, s->x.count);
         sirnn_status st = sirnn_otx_send_extend(&s->x, ch, w->rows, sirnn_otx_round(k));
         if (st != SIRNN_OK)
             return st;
@@ -168,11 +172,12 @@ sirnn_status sirnn_akk_recv_u(sirnn_akk_ws *w, sirnn_kkot_receiver *r, sirnn_cha
     w->tweak = r->x.count;
     for (size_t off = 0; off < n; off += SIRNN_KKOT_MAX_CHUNK) {
         const size_t k = min_size(SIRNN_KKOT_MAX_CHUNK, n - off);
-        const uint64_t tweak = r->x.count;
+        const sirnn_tweak tweak = sirnn_tweak_make(r->x.domain, r->x.count);
         sirnn_status st = sirnn_kkot_recv_extend(r, ch, w->rows, choices + off, k);
         if (st != SIRNN_OK)
             return st;
         sirnn_tccrhash256(w->h + off, w->rows, tweak, k);
+        sirnn_memzero(w->rows, 2 * sirnn_otx_round(k) * sizeof(sirnn_block));
     }
     return SIRNN_OK;
 }
@@ -197,7 +202,8 @@ void sirnn_akk_send_group(sirnn_akk_ws *w, const sirnn_kkot_sender *s, uint8_t *
 {
     /* pads[i*N + v] = H_i(q_i ^ (C(v) & s)), low word (ot/kkot.h layout of
      * the sender's code table: a-halves at [0, 128), b-halves at [128, 384)). */
-    sirnn_tccrhash256_many(w->vals, w->rows + 2 * first, w->tweak + first, g, s->code,
+    sirnn_tccrhash256_many(w->vals, w->rows + 2 * first,
+                           sirnn_tweak_make(s->x.domain, w->tweak + first), g, s->code,
                            s->code + 128, N);
     /* messages XOR pads, packed in one pass (the engine's combine kernel) */
     akk_kernels().combine(out, msgs, w->vals, g * N, l);

@@ -12,10 +12,12 @@
  *                        the messages (the caller packs and queues them);
  *   receiver: *_recv_out unpacks the messages and selects by mask.
  * They follow exactly the constructions of ot/iknp.h (IKNP correlated and
- * chosen-message OT, tweakable hash sirnn_tccrhash with tweak = the OT's
- * index in its engine) and ot/kkot.h (KK13 with its doubled RM(1,7) code,
- * sirnn_tccrhash256), on the engines' extension states, so the tweaks stay
- * unique per engine. Every batch is cut into extension calls of the
+ * chosen-message OT, tweakable hash sirnn_tccrhash with tweak = (the
+ * engine's domain || the OT's index in its engine)) and ot/kkot.h (KK13
+ * with its doubled RM(1,7) code, sirnn_tccrhash256), on the engines'
+ * extension states, so the tweaks stay unique per engine and engines never
+ * share one (kernels/crhash.h). Rows and packed choices are wiped as soon as
+ * they are hashed. Every batch is cut into extension calls of the
  * engine's largest chunk (a multiple of 128), so only the last call of a
  * batch rounds up: the columns of n OTs cost 16 * round128(n) / k bytes
  * (IKNP, or SoftSpoken with block size k) or 32 * round128(n) / k bytes
@@ -46,6 +48,8 @@ typedef struct sirnn_aiknp_ws {
     sirnn_block *h0;   /* receiver: H(t_i) of the batch; sender: H(q_i) */
     sirnn_block *h1;   /* sender: H(q_i ^ Delta) */
     uint8_t *col;      /* packed choice column of one extension call */
+    sirnn_tweak first; /* the last batch's OT 0: its engine's domain and index
+                          (OT j of the batch is at index first.index + j) */
 } sirnn_aiknp_ws;
 
 sirnn_status sirnn_aiknp_ws_init(sirnn_aiknp_ws *w, size_t cap);

@@ -52,15 +52,15 @@ void sirnn_aes_ctr_vaes512(const sirnn_aes_key *k, sirnn_block *out, uint64_t no
 
 /* ---- fused fixed-key hashes (kernels/crhash_<isa>.c) ------------------- */
 void sirnn_crhash_aesni(sirnn_block *out, const sirnn_block *in, size_t n);
-void sirnn_tccrhash_aesni(sirnn_block *out, const sirnn_block *in, uint64_t tweak, size_t n);
-void sirnn_tccrhash256_aesni(sirnn_block *out, const sirnn_block *in, uint64_t tweak, size_t n);
+void sirnn_tccrhash_aesni(sirnn_block *out, const sirnn_block *in, sirnn_tweak tw, size_t n);
+void sirnn_tccrhash256_aesni(sirnn_block *out, const sirnn_block *in, sirnn_tweak tw, size_t n);
 void sirnn_crhash_vaes256(sirnn_block *out, const sirnn_block *in, size_t n);
-void sirnn_tccrhash_vaes256(sirnn_block *out, const sirnn_block *in, uint64_t tweak, size_t n);
-void sirnn_tccrhash256_vaes256(sirnn_block *out, const sirnn_block *in, uint64_t tweak,
+void sirnn_tccrhash_vaes256(sirnn_block *out, const sirnn_block *in, sirnn_tweak tw, size_t n);
+void sirnn_tccrhash256_vaes256(sirnn_block *out, const sirnn_block *in, sirnn_tweak tw,
                                size_t n);
 void sirnn_crhash_vaes512(sirnn_block *out, const sirnn_block *in, size_t n);
-void sirnn_tccrhash_vaes512(sirnn_block *out, const sirnn_block *in, uint64_t tweak, size_t n);
-void sirnn_tccrhash256_vaes512(sirnn_block *out, const sirnn_block *in, uint64_t tweak,
+void sirnn_tccrhash_vaes512(sirnn_block *out, const sirnn_block *in, sirnn_tweak tw, size_t n);
+void sirnn_tccrhash256_vaes512(sirnn_block *out, const sirnn_block *in, sirnn_tweak tw,
                                size_t n);
 
 /* ---- fixed hash keys (kernels/crhash.c) --------------------------------- */

@@ -14,6 +14,18 @@ typedef struct sirnn_block {
     _Alignas(16) uint64_t w[2];
 } sirnn_block;
 
+/* A hash tweak (kernels/crhash.h): element k of a call uses the block (domain || index + k). */
+typedef struct sirnn_tweak {
+    uint64_t domain;
+    uint64_t index;
+} sirnn_tweak;
+
+static inline sirnn_tweak sirnn_tweak_make(uint64_t domain, uint64_t index)
+{
+    sirnn_tweak t = {domain, index};
+    return t;
+}
+
 static inline sirnn_block sirnn_block_make(uint64_t hi, uint64_t lo)
 {
     sirnn_block b;

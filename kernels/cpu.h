@@ -55,12 +55,12 @@ typedef struct sirnn_kernel_table {
     /* Fixed-key hashes; see kernels/crhash.h for definitions. */
     void (*crhash)(sirnn_block *out, const sirnn_block *in, size_t n);
     void (*tccrhash)(sirnn_block *out, const sirnn_block *in,
-                     uint64_t tweak, size_t n);
+                     sirnn_tweak tw, size_t n);
     void (*tccrhash256)(sirnn_block *out, const sirnn_block *in,
-                        uint64_t tweak, size_t n);
+                        sirnn_tweak tw, size_t n);
     /* sirnn_tccrhash256_many_pf. Filled by sirnn_crhash_fill_table, after
      * the AES family has chosen aes_impl (it follows that choice). */
-    void (*tccrhash256_many)(uint64_t *out, const sirnn_block *in, uint64_t tweak,
+    void (*tccrhash256_many)(uint64_t *out, const sirnn_block *in, sirnn_tweak tw,
                              size_t n, const sirnn_block *oa, const sirnn_block *ob,
                              size_t nv, const void *prefetch, size_t prefetch_bytes);
 

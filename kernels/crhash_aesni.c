@@ -49,7 +49,7 @@ void sirnn_crhash_aesni(sirnn_block *out, const sirnn_block *in, size_t n)
     }
 }
 
-/* tw holds the tweak block of element 0; element j uses tw + j. */
+/* tw holds the tweak block of element 0; element j uses tw + (0 || j). */
 SIRNN_AES_INLINE void tccrhash8(sirnn_block *out, const sirnn_block *in, __m128i tw,
                                 const __m128i rk[11])
 {
@@ -67,11 +67,11 @@ SIRNN_AES_INLINE void tccrhash8(sirnn_block *out, const sirnn_block *in, __m128i
         store(&out[j], _mm_xor_si128(x[j], t[j]));
 }
 
-void sirnn_tccrhash_aesni(sirnn_block *out, const sirnn_block *in, uint64_t tweak, size_t n)
+void sirnn_tccrhash_aesni(sirnn_block *out, const sirnn_block *in, sirnn_tweak twk, size_t n)
 {
     __m128i rk[11];
     aesni_load_keys(rk, sirnn_crhash_round_keys(SIRNN_CRHASH_KEY_PI));
-    __m128i tw = _mm_set_epi64x(0, (long long)tweak);
+    __m128i tw = _mm_set_epi64x((long long)twk.domain, (long long)twk.index);
     const __m128i step = _mm_set_epi64x(0, LANES);
     for (; n >= LANES; n -= LANES, in += LANES, out += LANES) {
         tccrhash8(out, in, tw, rk);
@@ -85,7 +85,8 @@ void sirnn_tccrhash_aesni(sirnn_block *out, const sirnn_block *in, uint64_t twea
     }
 }
 
-/* Eight 256-bit elements in[2j], in[2j+1]. */
+/* Eight 256-bit elements in[2j], in[2j+1]: u = pi1(a ^ i), v = u ^ b,
+ * w = pi2(v), out = pi2(w ^ i) ^ w. */
 SIRNN_AES_INLINE void tccrhash256_8(sirnn_block *out, const sirnn_block *in, __m128i tw,
                                     const __m128i rk1[11], const __m128i rk2[11])
 {
@@ -96,19 +97,23 @@ SIRNN_AES_INLINE void tccrhash256_8(sirnn_block *out, const sirnn_block *in, __m
     aesni_enc8(v, rk1);
 #pragma GCC unroll 8
     for (int j = 0; j < LANES; j++)
-        x[j] = v[j] = _mm_xor_si128(v[j], load(&in[2 * j + 1]));
+        v[j] = _mm_xor_si128(v[j], load(&in[2 * j + 1]));
+    aesni_enc8(v, rk2); /* w */
+#pragma GCC unroll 8
+    for (int j = 0; j < LANES; j++)
+        x[j] = _mm_xor_si128(v[j], _mm_add_epi64(tw, _mm_set_epi64x(0, j)));
     aesni_enc8(x, rk2);
 #pragma GCC unroll 8
     for (int j = 0; j < LANES; j++)
         store(&out[j], _mm_xor_si128(x[j], v[j]));
 }
 
-void sirnn_tccrhash256_aesni(sirnn_block *out, const sirnn_block *in, uint64_t tweak, size_t n)
+void sirnn_tccrhash256_aesni(sirnn_block *out, const sirnn_block *in, sirnn_tweak twk, size_t n)
 {
     __m128i rk1[11], rk2[11];
     aesni_load_keys(rk1, sirnn_crhash_round_keys(SIRNN_CRHASH_KEY_PI1));
     aesni_load_keys(rk2, sirnn_crhash_round_keys(SIRNN_CRHASH_KEY_PI2));
-    __m128i tw = _mm_set_epi64x(0, (long long)tweak);
+    __m128i tw = _mm_set_epi64x((long long)twk.domain, (long long)twk.index);
     const __m128i step = _mm_set_epi64x(0, LANES);
     for (; n >= LANES; n -= LANES, in += 2 * LANES, out += LANES) {
         tccrhash256_8(out, in, tw, rk1, rk2);

@@ -23,15 +23,17 @@ SIRNN_AES_INLINE void store2(sirnn_block *p, __m256i x)
     _mm256_storeu_si256((__m256i *)(void *)p, x);
 }
 
-/* Tweak blocks tweak + 2j, tweak + 2j + 1 for register j, from tw = (t, t + 1). */
+/* Tweak blocks of elements 2j and 2j + 1 for register j, from the step's
+ * first two, tw = ((d || t), (d || t + 1)). */
 SIRNN_AES_INLINE __m256i tweak_pair(__m256i tw, int j)
 {
     return _mm256_add_epi64(tw, _mm256_set_epi64x(0, 2 * j, 0, 2 * j));
 }
 
-SIRNN_AES_INLINE __m256i first_tweaks(uint64_t tweak)
+SIRNN_AES_INLINE __m256i first_tweaks(sirnn_tweak tw)
 {
-    return _mm256_set_epi64x(0, (long long)(tweak + 1), 0, (long long)tweak);
+    const long long d = (long long)tw.domain;
+    return _mm256_set_epi64x(d, (long long)(tw.index + 1), d, (long long)tw.index);
 }
 
 SIRNN_AES_INLINE void crhash16(sirnn_block *out, const sirnn_block *in, const __m256i rk[11])
@@ -77,11 +79,11 @@ SIRNN_AES_INLINE void tccrhash16(sirnn_block *out, const sirnn_block *in, __m256
         store2(&out[2 * j], _mm256_xor_si256(x[j], t[j]));
 }
 
-void sirnn_tccrhash_vaes256(sirnn_block *out, const sirnn_block *in, uint64_t tweak, size_t n)
+void sirnn_tccrhash_vaes256(sirnn_block *out, const sirnn_block *in, sirnn_tweak twk, size_t n)
 {
     __m256i rk[11];
     vaes256_load_keys(rk, sirnn_crhash_round_keys(SIRNN_CRHASH_KEY_PI));
-    __m256i tw = first_tweaks(tweak);
+    __m256i tw = first_tweaks(twk);
     const __m256i step = _mm256_set_epi64x(0, BLOCKS, 0, BLOCKS);
     for (; n >= BLOCKS; n -= BLOCKS, in += BLOCKS, out += BLOCKS) {
         tccrhash16(out, in, tw, rk);
@@ -95,7 +97,8 @@ void sirnn_tccrhash_vaes256(sirnn_block *out, const sirnn_block *in, uint64_t tw
     }
 }
 
-/* 16 elements (in[2k], in[2k+1]); register j covers elements 2j and 2j + 1. */
+/* 16 elements (in[2k], in[2k+1]); register j covers elements 2j and 2j + 1.
+ * u = pi1(a ^ i), v = u ^ b, w = pi2(v), out = pi2(w ^ i) ^ w. */
 SIRNN_AES_INLINE void tccrhash256_16(sirnn_block *out, const sirnn_block *in, __m256i tw,
                                      const __m256i rk1[11], const __m256i rk2[11])
 {
@@ -110,20 +113,24 @@ SIRNN_AES_INLINE void tccrhash256_16(sirnn_block *out, const sirnn_block *in, __
     vaes256_enc8(v, rk1);
 #pragma GCC unroll 8
     for (int j = 0; j < VECS; j++)
-        b[j] = v[j] = _mm256_xor_si256(v[j], b[j]);
+        v[j] = _mm256_xor_si256(v[j], b[j]);
+    vaes256_enc8(v, rk2); /* w */
+#pragma GCC unroll 8
+    for (int j = 0; j < VECS; j++)
+        b[j] = _mm256_xor_si256(v[j], tweak_pair(tw, j));
     vaes256_enc8(b, rk2);
 #pragma GCC unroll 8
     for (int j = 0; j < VECS; j++)
         store2(&out[2 * j], _mm256_xor_si256(b[j], v[j]));
 }
 
-void sirnn_tccrhash256_vaes256(sirnn_block *out, const sirnn_block *in, uint64_t tweak,
+void sirnn_tccrhash256_vaes256(sirnn_block *out, const sirnn_block *in, sirnn_tweak twk,
                                size_t n)
 {
     __m256i rk1[11], rk2[11];
     vaes256_load_keys(rk1, sirnn_crhash_round_keys(SIRNN_CRHASH_KEY_PI1));
     vaes256_load_keys(rk2, sirnn_crhash_round_keys(SIRNN_CRHASH_KEY_PI2));
-    __m256i tw = first_tweaks(tweak);
+    __m256i tw = first_tweaks(twk);
     const __m256i step = _mm256_set_epi64x(0, BLOCKS, 0, BLOCKS);
     for (; n >= BLOCKS; n -= BLOCKS, in += 2 * BLOCKS, out += BLOCKS) {
         tccrhash256_16(out, in, tw, rk1, rk2);

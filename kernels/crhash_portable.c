@@ -32,7 +32,7 @@ void sirnn_crhash_portable(sirnn_block *out, const sirnn_block *in, size_t n)
     }
 }
 
-void sirnn_tccrhash_portable(sirnn_block *out, const sirnn_block *in, uint64_t tweak, size_t n)
+void sirnn_tccrhash_portable(sirnn_block *out, const sirnn_block *in, sirnn_tweak tw, size_t n)
 {
     void *pi = n > 0 ? sirnn_crhash_thread_evp(SIRNN_CRHASH_KEY_PI) : NULL;
     sirnn_block t[CHUNK], u[CHUNK];
@@ -40,7 +40,7 @@ void sirnn_tccrhash_portable(sirnn_block *out, const sirnn_block *in, uint64_t t
         size_t m = n - done < CHUNK ? n - done : CHUNK;
         sirnn_aes_evp_ecb(pi, t, &in[done], m);
         for (size_t k = 0; k < m; k++)
-            u[k] = sirnn_block_xor(t[k], sirnn_block_make(0, tweak + (uint64_t)(done + k)));
+            u[k] = sirnn_block_xor(t[k], sirnn_block_make(tw.domain, tw.index + (uint64_t)(done + k)));
         sirnn_aes_evp_ecb(pi, u, u, m);
         for (size_t k = 0; k < m; k++)
             out[done + k] = sirnn_block_xor(u[k], t[k]);
@@ -48,23 +48,27 @@ void sirnn_tccrhash_portable(sirnn_block *out, const sirnn_block *in, uint64_t t
     }
 }
 
-void sirnn_tccrhash256_portable(sirnn_block *out, const sirnn_block *in, uint64_t tweak,
+void sirnn_tccrhash256_portable(sirnn_block *out, const sirnn_block *in, sirnn_tweak tw,
                                 size_t n)
 {
     void *pi1 = n > 0 ? sirnn_crhash_thread_evp(SIRNN_CRHASH_KEY_PI1) : NULL;
     void *pi2 = n > 0 ? sirnn_crhash_thread_evp(SIRNN_CRHASH_KEY_PI2) : NULL;
-    sirnn_block v[CHUNK], w[CHUNK];
+    sirnn_block v[CHUNK], w[CHUNK], i[CHUNK];
     for (size_t done = 0; done < n;) {
         size_t m = n - done < CHUNK ? n - done : CHUNK;
-        for (size_t k = 0; k < m; k++)
-            v[k] = sirnn_block_xor(in[2 * (done + k)],
-                                   sirnn_block_make(0, tweak + (uint64_t)(done + k)));
-        sirnn_aes_evp_ecb(pi1, v, v, m);
+        for (size_t k = 0; k < m; k++) {
+            i[k] = sirnn_block_make(tw.domain, tw.index + (uint64_t)(done + k));
+            v[k] = sirnn_block_xor(in[2 * (done + k)], i[k]);
+        }
+        sirnn_aes_evp_ecb(pi1, v, v, m); /* u */
         for (size_t k = 0; k < m; k++)
             v[k] = sirnn_block_xor(v[k], in[2 * (done + k) + 1]);
-        sirnn_aes_evp_ecb(pi2, w, v, m);
+        sirnn_aes_evp_ecb(pi2, w, v, m); /* w = pi2(v) */
         for (size_t k = 0; k < m; k++)
-            out[done + k] = sirnn_block_xor(w[k], v[k]);
+            v[k] = sirnn_block_xor(w[k], i[k]);
+        sirnn_aes_evp_ecb(pi2, v, v, m);
+        for (size_t k = 0; k < m; k++)
+            out[done + k] = sirnn_block_xor(v[k], w[k]);
         done += m;
     }
 }

@@ -93,6 +93,8 @@ typedef struct sirnn_otx_sender {
     uint8_t *tree;         /* k > 1: k + 1 columns of scratch for the leaf sums */
     sirnn_otx_chain_fn chain; /* k > 1: the leaf-sum kernel of the active ISA */
     uint64_t count;        /* OTs extended so far (both sides agree) */
+    uint64_t domain;       /* tweak domain of this engine's hashes
+                              (kernels/crhash.h), set by the owner after init */
 } sirnn_otx_sender;
 
 typedef struct sirnn_otx_receiver {
@@ -107,6 +109,7 @@ typedef struct sirnn_otx_receiver {
     uint8_t *tree;         /* k > 1: k + 2 columns of scratch (sums, choice copy) */
     sirnn_otx_chain_fn chain;
     uint64_t count;
+    uint64_t domain;       /* as the sender's: both ends of an engine agree */
     uint8_t col_map[256];  /* block b takes the caller's choice column col_map[b]
                               (public; identity after init, see recv_extend) */
 } sirnn_otx_receiver;

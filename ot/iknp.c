@@ -121,7 +121,7 @@ static void load_choices(sirnn_iknp_receiver *r, const uint8_t *choices, size_t 
 /* Sender: extend one chunk and hash rows [0, k) as H(q) and H(q ^ Delta). */
 static sirnn_status sender_chunk(sirnn_iknp_sender *s, sirnn_channel *ch, size_t k)
 {
-    uint64_t tweak = s->x.count;
+    const sirnn_tweak tweak = sirnn_tweak_make(s->x.domain, s->x.count);
     sirnn_status st = sirnn_otx_send_extend(&s->x, ch, s->q, sirnn_otx_round(k));
     if (st != SIRNN_OK)
         return st;
@@ -138,7 +138,7 @@ static sirnn_status sender_chunk(sirnn_iknp_sender *s, sirnn_channel *ch, size_t
 static sirnn_status receiver_chunk(sirnn_iknp_receiver *r, sirnn_channel *ch, size_t k,
                                    sirnn_block *h)
 {
-    uint64_t tweak = r->x.count;
+    const sirnn_tweak tweak = sirnn_tweak_make(r->x.domain, r->x.count);
     sirnn_status st = sirnn_otx_recv_extend(&r->x, ch, r->t, r->choice, 0, sirnn_otx_round(k));
     if (st == SIRNN_OK)
         st = sirnn_channel_flush(ch);

@@ -8,8 +8,10 @@
  * Rows come from ot/ext.h (width 128): q_i = t_i ^ (r_i * Delta), where Delta
  * is the sender's base-OT choice vector s. Hashes are the fixed-key
  * tweakable correlation-robust hash sirnn_tccrhash (Guo et al., S&P 2020)
- * with tweak = the global index of the OT in this engine, so no two hashes
- * of one engine share a tweak:
+ * with tweak = (the engine's domain || the global index of the OT in this
+ * engine): no two hashes of one engine share a tweak, and the domain (use,
+ * sender, lane; kernels/crhash.h) keeps the lanes of a party, which share
+ * Delta, apart:
  *   ROT     sender (H(q_i), H(q_i ^ Delta)), receiver (r_i, H(t_i)), r random
  *   Δ-COT   sender (q_i, q_i ^ Delta),      receiver chooses r_i, gets t_i
  *   COT_l   sender x_i = H(q_i) mod 2^l and sends

@@ -328,7 +328,7 @@ static size_t group_size(unsigned N)
  * starting at msgs (already offset to the chunk): per group, the N pads of
  * each OT, then messages XOR pads packed straight into the wire buffer. */
 static void sender_pads(sirnn_kkot_sender *s, const sirnn_kkot_kernels *kern,
-                        const uint64_t *msgs, size_t k, unsigned N, unsigned l, uint64_t tweak)
+                        const uint64_t *msgs, size_t k, unsigned N, unsigned l, sirnn_tweak tweak)
 {
     const size_t group = group_size(N);
     for (size_t g0 = 0; g0 < k; g0 += group) {
@@ -337,7 +337,8 @@ static void sender_pads(sirnn_kkot_sender *s, const sirnn_kkot_kernels *kern,
          * OT, often in memory) stream into the cache, so the combine step
          * does not stall on them. */
         const size_t next = g0 + g < k ? min_size(group, k - g0 - g) : 0;
-        sirnn_tccrhash256_many_pf(s->pads, s->q + 2 * g0, tweak + g0, g, s->code,
+        sirnn_tccrhash256_many_pf(s->pads, s->q + 2 * g0,
+                                  sirnn_tweak_make(tweak.domain, tweak.index + g0), g, s->code,
                                   s->code + 128, N, next > 0 ? msgs + (g0 + g) * N : NULL,
                                   next * N * sizeof(uint64_t));
         /* g0 is a multiple of 8, so the group starts on a byte. */
@@ -352,7 +353,7 @@ sirnn_status sirnn_kkot_engine_send(sirnn_kkot_sender *s, sirnn_channel *ch, con
     const sirnn_kkot_kernels kern = active_kernels();
     for (size_t off = 0; off < n; off += chunk) {
         const size_t k = min_size(chunk, n - off);
-        const uint64_t tweak = s->x.count;
+        const sirnn_tweak tweak = sirnn_tweak_make(s->x.domain, s->x.count);
         sirnn_status st = sirnn_otx_send_extend(&s->x, ch, s->q, sirnn_otx_round(k));
         if (st != SIRNN_OK)
             return st;
@@ -398,6 +399,8 @@ static void code_columns(sirnn_kkot_receiver *r, const uint8_t *choices, size_t 
         for (size_t w = 0; w < words; w++)
             col[w] = base[w] ^ plane[w];
     }
+    /* The planes are the choices themselves; the columns go out masked. */
+    sirnn_memzero(planes, 8 * words * sizeof(uint64_t));
 }
 
 sirnn_status sirnn_kkot_recv_extend(sirnn_kkot_receiver *r, sirnn_channel *ch,
@@ -423,17 +426,19 @@ sirnn_status sirnn_kkot_engine_recv(sirnn_kkot_receiver *r, sirnn_channel *ch, u
     for (size_t off = 0;; off += chunk) {
         const size_t k = off < n ? min_size(chunk, n - off) : 0;
         if (k > 0) {
-            const uint64_t tweak = r->x.count;
+            const sirnn_tweak tweak = sirnn_tweak_make(r->x.domain, r->x.count);
             if ((st = sirnn_kkot_recv_extend(r, ch, r->t, choices + off, k)) != SIRNN_OK ||
                 (st = sirnn_channel_flush(ch)) != SIRNN_OK)
                 return st;
             sirnn_tccrhash256(r->h[slot], r->t, tweak, k);
+            sirnn_memzero(r->t, 2 * sirnn_otx_round(k) * sizeof(sirnn_block));
         }
         if (prev_k > 0) {
             if ((st = sirnn_channel_recv(ch, r->wire, sirnn_pack_size(prev_k * N, l))) !=
                 SIRNN_OK)
                 return st;
             kern.select(mc + prev_off, r->wire, choices + prev_off, r->h[slot ^ 1], prev_k, N, l);
+            sirnn_memzero(r->h[slot ^ 1], prev_k * sizeof(sirnn_block));
         }
         if (k == 0)
             return SIRNN_OK;

@@ -12,9 +12,11 @@
  * correlation robustness of H for that code ("pseudo-random code", KKRT CCS
  * 2016, Def. 1; kernels/crhash.h argues it for any code of distance >= 128)
  * keeps the other N - 1 pads pseudo-random. H_i is the fixed-key tweakable
- * hash sirnn_tccrhash256 (Guo et al., S&P 2020, widened to 256-bit inputs)
- * with tweak = the OT's index i in this engine, the same tweak for all v of
- * one OT as in KKRT: no AES key schedule per OT.
+ * hash sirnn_tccrhash256 (a 256-to-128 compression under pi1, then Guo et
+ * al.'s TCCR ending under pi2, so the tweak enters the call that every
+ * offset's secret bits enter, even where the first half of C(v) ^ C(x) is
+ * zero) with tweak (engine domain || the OT's index i in this engine), the
+ * same tweak for all v of one OT as in KKRT: no AES key schedule per OT.
  *
  * The code. SoftSpoken sends one correction column per block, so the two
  * columns of a block must carry the same choice bit: C is the first-order
@@ -35,7 +37,7 @@
  * weight(C(d)) = 2 * weight(a(d)) >= 128 = lambda, the same distance as the
  * Walsh-Hadamard code it replaces (whose pairs of columns differ). Columns
  * j < 128 (i < 64) never see bit 7 of v, so C(v) and C(v ^ 128) share
- * their first half and its pi1 call (sirnn_tccrhash256_many): 128 + N AES
+ * their first half and its pi1 call (sirnn_tccrhash256_many): 128 + 2N AES
  * calls per OT for N > 128. The same code serves k = 1 and k = 2.
  *
  * Wire: (256 / k) bits of u per OT (n rounded up to 128) + N*l bits of y

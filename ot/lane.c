@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sirnn/ot.h"
+#include "kernels/crhash.h"
 #include "kernels/random.h"
 #include "ot/base_ot.h"
 
@@ -45,8 +46,18 @@ sirnn_ot_lane *sirnn_ot_lane_get(sirnn_lane *lane)
  * KK13 runs SoftSpoken with k = 2 when the IKNP engines use k >= 2 (its code
  * pairs columns, ot/kkot.h); its receiver's GGM corrections again go out
  * before either sender's init reads the peer's. */
+/* Each engine's tweak domain (kernels/crhash.h): its use, whose secret
+ * (the OT sender's role) and the lane, so that no two engines share a
+ * tweak, even where they share a secret (every lane's IKNP Delta). Both
+ * ends of an engine compute the same domain. */
+static uint64_t engine_domain(unsigned use, int we_send, int server, const sirnn_lane *lane)
+{
+    const int server_sends = we_send ? server : !server;
+    return sirnn_tweak_domain(use, server_sends, lane->index, 0);
+}
+
 static sirnn_status setup_kkot(sirnn_ot_lane *ol, sirnn_lane *lane, const sirnn_block *recv_keys,
-                               const uint8_t *delta_bits, unsigned k)
+                               const uint8_t *delta_bits, unsigned k, int server)
 {
     sirnn_status st = SIRNN_ERR_NOMEM;
     uint8_t choices[KK_BASE_OTS];
@@ -59,6 +70,7 @@ static sirnn_status setup_kkot(sirnn_ot_lane *ol, sirnn_lane *lane, const sirnn_
                              KK_BASE_OTS);
     if (st == SIRNN_OK)
         st = sirnn_iknp_sender_init(&ol->iknp_send, recv_keys, delta_bits, k, &lane->ch);
+    ol->iknp_send.x.domain = engine_domain(SIRNN_TWEAK_OT2, 1, server, lane);
     if (st == SIRNN_OK)
         st = sirnn_iknp_rot_send(&ol->iknp_send, &lane->ch, (uint8_t *)pairs, (uint8_t *)m1,
                                  KK_BASE_OTS);
@@ -71,12 +83,14 @@ static sirnn_status setup_kkot(sirnn_ot_lane *ol, sirnn_lane *lane, const sirnn_
     }
     const unsigned kk = k >= 2 ? 2 : 1;
     st = sirnn_kkot_receiver_init(&ol->kk_recv, pairs, kk, &lane->prg, &lane->ch);
+    ol->kk_recv.x.domain = engine_domain(SIRNN_TWEAK_KK13, 0, server, lane);
     /* Flush: the peer's corrections may already sit in our read buffer, so
      * the read below need not flush, and nothing else follows in setup. */
     if (st == SIRNN_OK)
         st = sirnn_channel_flush(&lane->ch);
     if (st == SIRNN_OK)
         st = sirnn_kkot_sender_init(&ol->kk_send, keys, choices, kk, &lane->ch);
+    ol->kk_send.x.domain = engine_domain(SIRNN_TWEAK_KK13, 1, server, lane);
 done:
     sirnn_memzero(choices, sizeof(choices));
     if (keys != NULL)
@@ -110,10 +124,12 @@ static sirnn_status setup_lane(sirnn_party *party, sirnn_lane *lane, size_t begi
                             BASE_OTS);
     /* SoftSpoken or plain IKNP (k = 1); KK13 runs on width 256 with k <= 2. */
     const unsigned k = party->cfg.ot_backend == SIRNN_OT_SOFTSPOKEN ? party->cfg.ot_k : 1;
+    const int server = party->role == SIRNN_SERVER;
     if (st == SIRNN_OK)
         st = sirnn_iknp_receiver_init(&ol->iknp_recv, send_keys, k, &lane->prg, &lane->ch);
+    ol->iknp_recv.x.domain = engine_domain(SIRNN_TWEAK_OT2, 0, server, lane);
     if (st == SIRNN_OK)
-        st = setup_kkot(ol, lane, recv_keys, ctx->delta_bits, k);
+        st = setup_kkot(ol, lane, recv_keys, ctx->delta_bits, k, server);
     if (st == SIRNN_OK)
         st = sirnn_ot_pool_init(&ol->pool_send, party->cfg.ot_pool_size);
     if (st == SIRNN_OK)

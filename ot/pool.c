@@ -68,11 +68,13 @@ sirnn_status sirnn_ot_pool_take_send(sirnn_ot_pool *p, sirnn_iknp_sender *s, sir
         }
         const size_t c = min_size(n, p->end - p->pos);
         sirnn_block *q = p->rows + p->pos;
-        sirnn_tccrhash(k0, q, p->tweak0 + p->pos, c);
+        const sirnn_tweak tweak = sirnn_tweak_make(s->x.domain, p->tweak0 + p->pos);
+        sirnn_tccrhash(k0, q, tweak, c);
         /* Each entry is used once, so q can become q ^ Delta in place. */
         for (size_t i = 0; i < c; i++)
             q[i] = sirnn_block_xor(q[i], delta);
-        sirnn_tccrhash(k1, q, p->tweak0 + p->pos, c);
+        sirnn_tccrhash(k1, q, tweak, c);
+        sirnn_memzero(q, c * sizeof(sirnn_block)); /* used: wipe now, not at refill */
         p->pos += c;
         k0 += c;
         k1 += c;
@@ -98,8 +100,11 @@ sirnn_status sirnn_ot_pool_take_recv(sirnn_ot_pool *p, sirnn_iknp_receiver *r,
             p->end = p->cap;
         }
         const size_t c = min_size(n, p->end - p->pos);
-        sirnn_tccrhash(kr, p->rows + p->pos, p->tweak0 + p->pos, c);
+        sirnn_tccrhash(kr, p->rows + p->pos, sirnn_tweak_make(r->x.domain, p->tweak0 + p->pos), c);
         memcpy(bits, p->bits + p->pos, c);
+        /* used: wipe now, not at refill */
+        sirnn_memzero(p->rows + p->pos, c * sizeof(sirnn_block));
+        sirnn_memzero(p->bits + p->pos, c);
         p->pos += c;
         kr += c;
         bits += c;

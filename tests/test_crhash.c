@@ -15,6 +15,7 @@
 #include "kernels/aes.h"
 #include "kernels/cpu.h"
 #include "kernels/crhash.h"
+#include "ot/kkot.h"
 
 typedef enum hash_kind { H_CR, H_TCCR, H_TCCR256 } hash_kind;
 
@@ -29,7 +30,7 @@ static size_t in_blocks(hash_kind h)
 }
 
 static void run_hash(const sirnn_kernel_table *t, hash_kind h, sirnn_block *out,
-                     const sirnn_block *in, uint64_t tweak, size_t n)
+                     const sirnn_block *in, sirnn_tweak tweak, size_t n)
 {
     switch (h) {
     case H_CR:
@@ -44,7 +45,7 @@ static void run_hash(const sirnn_kernel_table *t, hash_kind h, sirnn_block *out,
     }
 }
 
-static void run_portable(hash_kind h, sirnn_block *out, const sirnn_block *in, uint64_t tweak,
+static void run_portable(hash_kind h, sirnn_block *out, const sirnn_block *in, sirnn_tweak tweak,
                          size_t n)
 {
     switch (h) {
@@ -77,18 +78,31 @@ static sirnn_block def_crhash(sirnn_block x)
     return sirnn_block_xor(perm(SIRNN_CRHASH_KEY_PI, s), s);
 }
 
-static sirnn_block def_tccrhash(sirnn_block x, uint64_t i)
+/* Element k's tweak block of a call with tweak tw. */
+static sirnn_block tweak_at(sirnn_tweak tw, uint64_t k)
+{
+    return sirnn_block_make(tw.domain, tw.index + k);
+}
+
+static sirnn_tweak tweak_plus(sirnn_tweak tw, uint64_t k)
+{
+    return sirnn_tweak_make(tw.domain, tw.index + k);
+}
+
+static sirnn_block def_tccrhash(sirnn_block x, sirnn_block i)
 {
     sirnn_block px = perm(SIRNN_CRHASH_KEY_PI, x);
-    sirnn_block y = perm(SIRNN_CRHASH_KEY_PI, sirnn_block_xor(px, sirnn_block_make(0, i)));
+    sirnn_block y = perm(SIRNN_CRHASH_KEY_PI, sirnn_block_xor(px, i));
     return sirnn_block_xor(y, px);
 }
 
-static sirnn_block def_tccrhash256(sirnn_block a, sirnn_block b, uint64_t i)
+/* u = pi1(a ^ i), v = u ^ b, w = pi2(v), pi2(w ^ i) ^ w. */
+static sirnn_block def_tccrhash256(sirnn_block a, sirnn_block b, sirnn_block i)
 {
-    sirnn_block u = perm(SIRNN_CRHASH_KEY_PI1, sirnn_block_xor(a, sirnn_block_make(0, i)));
+    sirnn_block u = perm(SIRNN_CRHASH_KEY_PI1, sirnn_block_xor(a, i));
     sirnn_block v = sirnn_block_xor(u, b);
-    return sirnn_block_xor(perm(SIRNN_CRHASH_KEY_PI2, v), v);
+    sirnn_block w = perm(SIRNN_CRHASH_KEY_PI2, v);
+    return sirnn_block_xor(perm(SIRNN_CRHASH_KEY_PI2, sirnn_block_xor(w, i)), w);
 }
 
 static sirnn_block *alloc_blocks(size_t n)
@@ -105,10 +119,13 @@ static sirnn_block *random_blocks(test_rng *rng, size_t n)
     return p;
 }
 
-/* A tweak that is random, or close enough to 2^64 that a run wraps. */
-static uint64_t random_tweak(test_rng *rng)
+/* A tweak with a random domain and an index that is random, or close
+ * enough to 2^64 that a run wraps (inside the low half only). */
+static sirnn_tweak random_tweak(test_rng *rng)
 {
-    return test_rng_below(rng, 2) ? test_rng_next(rng) : UINT64_MAX - test_rng_below(rng, 40);
+    const uint64_t domain = test_rng_next(rng);
+    return sirnn_tweak_make(domain, test_rng_below(rng, 2) ? test_rng_next(rng)
+                                                           : UINT64_MAX - test_rng_below(rng, 40));
 }
 
 static void test_fixed_keys_are_pi_digits(void **state)
@@ -158,7 +175,7 @@ static void test_paths_match_definition(void **state)
         sirnn_kernel_table t;
         if (!sirnn_kernels_for_isa((sirnn_isa)isa, &t))
             continue;
-        uint64_t tweak = random_tweak(&rng);
+        sirnn_tweak tweak = random_tweak(&rng);
         t.crhash(out, in, n);
         for (size_t k = 0; k < n; k++)
             if (!sirnn_block_eq(out[k], def_crhash(in[k])))
@@ -166,12 +183,12 @@ static void test_paths_match_definition(void **state)
                          sirnn_isa_level_name(t.isa), k);
         t.tccrhash(out, in, tweak, n);
         for (size_t k = 0; k < n; k++)
-            if (!sirnn_block_eq(out[k], def_tccrhash(in[k], tweak + k)))
+            if (!sirnn_block_eq(out[k], def_tccrhash(in[k], tweak_at(tweak, k))))
                 fail_msg("isa %s: tccrhash element %zu differs from the definition",
                          sirnn_isa_level_name(t.isa), k);
         t.tccrhash256(out, in, tweak, n);
         for (size_t k = 0; k < n; k++)
-            if (!sirnn_block_eq(out[k], def_tccrhash256(in[2 * k], in[2 * k + 1], tweak + k)))
+            if (!sirnn_block_eq(out[k], def_tccrhash256(in[2 * k], in[2 * k + 1], tweak_at(tweak, k))))
                 fail_msg("isa %s: tccrhash256 element %zu differs from the definition",
                          sirnn_isa_level_name(t.isa), k);
     }
@@ -187,15 +204,15 @@ static void check_native(const sirnn_kernel_table *t, hash_kind h, test_rng *rng
     sirnn_block *in = random_blocks(rng, nin);
     sirnn_block *ref = alloc_blocks(n), *out = alloc_blocks(n), *inplace = alloc_blocks(nin);
     const sirnn_block guard = sirnn_block_make(0x6761726431ULL, 0x6761726432ULL);
-    uint64_t tweak = random_tweak(rng);
+    sirnn_tweak tweak = random_tweak(rng);
 
     run_portable(h, ref, in, tweak, n);
     out[n] = guard;
     run_hash(t, h, out, in, tweak, n);
     if (n > 0 && memcmp(out, ref, n * sizeof(sirnn_block)) != 0)
-        fail_msg("isa %s (%s): %s n=%zu tweak=%llu differs from portable",
+        fail_msg("isa %s (%s): %s n=%zu tweak=%llx:%llx differs from portable",
                  sirnn_isa_level_name(t->isa), t->aes_impl, k_names[h], n,
-                 (unsigned long long)tweak);
+                 (unsigned long long)tweak.domain, (unsigned long long)tweak.index);
     assert_true(sirnn_block_eq(out[n], guard));
 
     if (nin > 0)
@@ -240,7 +257,7 @@ static void test_wrappers(void **state)
     const size_t n = 45;
     sirnn_block *in = random_blocks(&rng, 2 * n);
     sirnn_block *out = alloc_blocks(n), *ref = alloc_blocks(n);
-    uint64_t tweak = random_tweak(&rng);
+    sirnn_tweak tweak = random_tweak(&rng);
     const sirnn_kernel_table *t = sirnn_kernels();
     for (int h = H_CR; h <= H_TCCR256; h++) {
         run_hash(t, (hash_kind)h, ref, in, tweak, n);
@@ -268,7 +285,7 @@ static void test_tweaks_and_inputs_separate(void **state)
     const size_t n = 40;
     sirnn_block *in = random_blocks(&rng, 2 * n);
     sirnn_block *a = alloc_blocks(n), *b = alloc_blocks(n);
-    uint64_t tweak = random_tweak(&rng);
+    sirnn_tweak tweak = random_tweak(&rng);
     for (int isa = 0; isa < SIRNN_ISA_COUNT; isa++) {
         sirnn_kernel_table t;
         if (!sirnn_kernels_for_isa((sirnn_isa)isa, &t))
@@ -276,11 +293,15 @@ static void test_tweaks_and_inputs_separate(void **state)
         for (int h = H_TCCR; h <= H_TCCR256; h++) {
             size_t w = in_blocks((hash_kind)h);
             run_hash(&t, (hash_kind)h, a, in, tweak, n);
-            run_hash(&t, (hash_kind)h, b, in + 5 * w, tweak + 5, n - 5);
+            run_hash(&t, (hash_kind)h, b, in + 5 * w, tweak_plus(tweak, 5), n - 5);
             assert_memory_equal(b, a + 5, (n - 5) * sizeof(sirnn_block));
 
             /* Same inputs, every element under another tweak. */
-            run_hash(&t, (hash_kind)h, b, in, tweak + n, n);
+            run_hash(&t, (hash_kind)h, b, in, tweak_plus(tweak, n), n);
+            for (size_t k = 0; k < n; k++)
+                assert_false(sirnn_block_eq(a[k], b[k]));
+            /* Same indices in another domain. */
+            run_hash(&t, (hash_kind)h, b, in, sirnn_tweak_make(tweak.domain ^ 1, tweak.index), n);
             for (size_t k = 0; k < n; k++)
                 assert_false(sirnn_block_eq(a[k], b[k]));
         }
@@ -342,13 +363,14 @@ static void test_many_matches_definition(void **state)
         const size_t nv = nvs[ni];
         for (size_t si = 0; si < sizeof(ns) / sizeof(ns[0]); si++) {
             const size_t n = ns[si];
-            const uint64_t tweak = random_tweak(&rng);
+            const sirnn_tweak tweak = random_tweak(&rng);
             test_rng_bytes(&rng, in, (2 * nmax + 1) * sizeof(sirnn_block));
             for (size_t k = 0; k < n; k++)
                 for (size_t v = 0; v < nv; v++)
                     ref[k * nv + v] =
                         def_tccrhash256(sirnn_block_xor(in[1 + 2 * k], oa[1 + v % 128]),
-                                        sirnn_block_xor(in[2 + 2 * k], ob[1 + v]), tweak + k)
+                                        sirnn_block_xor(in[2 + 2 * k], ob[1 + v]),
+                                        tweak_at(tweak, k))
                             .w[0];
             for (int isa = -1; isa < SIRNN_ISA_COUNT; isa++) {
                 sirnn_kernel_table t;
@@ -381,10 +403,11 @@ static void test_many_matches_definition(void **state)
         }
     }
     /* The public wrappers are the active table's path. */
-    sirnn_kernels()->tccrhash256_many(ref, in, 7, 3, oa, ob, 256, NULL, 0);
-    sirnn_tccrhash256_many(out, in, 7, 3, oa, ob, 256);
+    const sirnn_tweak seven = sirnn_tweak_make(SIRNN_TWEAK_TEST_DOMAIN, 7);
+    sirnn_kernels()->tccrhash256_many(ref, in, seven, 3, oa, ob, 256, NULL, 0);
+    sirnn_tccrhash256_many(out, in, seven, 3, oa, ob, 256);
     assert_memory_equal(out, ref, 3 * 256 * sizeof(uint64_t));
-    sirnn_tccrhash256_many_pf(out, in, 7, 3, oa, ob, 256, in, 19 * sizeof(sirnn_block));
+    sirnn_tccrhash256_many_pf(out, in, seven, 3, oa, ob, 256, in, 19 * sizeof(sirnn_block));
     assert_memory_equal(out, ref, 3 * 256 * sizeof(uint64_t));
     free(in);
     free(oa);
@@ -393,13 +416,87 @@ static void test_many_matches_definition(void **state)
     free(out);
 }
 
+/*
+ * The KK13 offset attack (regression): the sender's pad for code word v of
+ * an OT with rows (qa, qb) and tweak i is tccrhash256((qa ^ oa[v % 128],
+ * qb ^ ob[v]), i), with oa, ob the halves of C(v) & s. The code's first half
+ * never sees bit 7 of v, so at v = 128 the a-half offset is zero and the
+ * receiver knows z = pi1(qa ^ i) ^ qb. Two OTs with equal z and different
+ * tweaks must still get unrelated pads there, and at every other offset, on
+ * every path (with an MMO ending they were equal at v = 128).
+ */
+static void test_equal_z_distinct_tweaks(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0xc407ULL);
+    sirnn_block s[2], code[384];
+    test_rng_bytes(&rng, s, sizeof(s));
+    for (unsigned v = 0; v < 256; v++) {
+        sirnn_block a = sirnn_block_make(0, 0), b = sirnn_block_make(0, 0);
+        for (unsigned j = 0; j < 256; j++) {
+            const uint64_t bit = sirnn_kkot_code_bit(v, j);
+            sirnn_block *half = j < 128 ? &a : &b;
+            half->w[(j % 128) / 64] |= bit << (j % 64);
+        }
+        if (v < 128)
+            code[v] = sirnn_block_and(a, s[0]);
+        else /* the first half repeats with period 128 */
+            assert_true(sirnn_block_eq(sirnn_block_and(a, s[0]), code[v - 128]));
+        code[128 + v] = sirnn_block_and(b, s[1]);
+    }
+    assert_true(sirnn_block_eq(code[0], sirnn_block_make(0, 0))); /* so v = 128 too */
+
+    const sirnn_tweak t1 = sirnn_tweak_make(SIRNN_TWEAK_TEST_DOMAIN, 5);
+    const sirnn_tweak t2 = sirnn_tweak_make(SIRNN_TWEAK_TEST_DOMAIN, 900001);
+    sirnn_block q1[2], q2[2];
+    test_rng_bytes(&rng, q1, sizeof(q1));
+    test_rng_bytes(&rng, q2, sizeof(q2));
+    /* qb2 = qb1 ^ pi1(qa1 ^ i1) ^ pi1(qa2 ^ i2): equal z. */
+    q2[1] = sirnn_block_xor(
+        q1[1], sirnn_block_xor(perm(SIRNN_CRHASH_KEY_PI1, sirnn_block_xor(q1[0], tweak_at(t1, 0))),
+                               perm(SIRNN_CRHASH_KEY_PI1, sirnn_block_xor(q2[0], tweak_at(t2, 0)))));
+    uint64_t p1[256], p2[256];
+    for (int isa = -1; isa < SIRNN_ISA_COUNT; isa++) {
+        sirnn_kernel_table t;
+        if (isa >= 0 && !sirnn_kernels_for_isa((sirnn_isa)isa, &t))
+            continue;
+        for (size_t nv = 129; nv <= 256; nv += 127) {
+            if (isa < 0) {
+                sirnn_tccrhash256_many_portable(p1, q1, t1, 1, code, code + 128, nv);
+                sirnn_tccrhash256_many_portable(p2, q2, t2, 1, code, code + 128, nv);
+            } else {
+                t.tccrhash256_many(p1, q1, t1, 1, code, code + 128, nv, NULL, 0);
+                t.tccrhash256_many(p2, q2, t2, 1, code, code + 128, nv, NULL, 0);
+            }
+            for (size_t v = 0; v < nv; v++)
+                if (p1[v] == p2[v])
+                    fail_msg("%s: nv=%zu: two OTs with equal z share the pad at offset %zu",
+                             isa < 0 ? "portable" : sirnn_isa_level_name(t.isa), nv, v);
+        }
+        /* The receiver's single hash of the offset-128 word agrees. */
+        sirnn_block w1[2] = {q1[0], sirnn_block_xor(q1[1], code[128 + 128])}, h1;
+        sirnn_block w2[2] = {q2[0], sirnn_block_xor(q2[1], code[128 + 128])}, h2;
+        if (isa < 0) {
+            sirnn_tccrhash256_portable(&h1, w1, t1, 1);
+            sirnn_tccrhash256_portable(&h2, w2, t2, 1);
+        } else {
+            t.tccrhash256(&h1, w1, t1, 1);
+            t.tccrhash256(&h2, w2, t2, 1);
+        }
+        assert_true(h1.w[0] == p1[128]);
+        assert_true(h2.w[0] == p2[128]);
+        assert_false(sirnn_block_eq(h1, h2));
+    }
+}
+
 /* Two threads hash with the portable path at the same time (each has its
  * own EVP context); both must get the single-threaded result. */
 typedef struct thread_job {
     const sirnn_block *in;
     const sirnn_block *want; /* crhash, tccrhash, tccrhash256 results, n each */
     size_t n;
-    uint64_t tweak;
+    sirnn_tweak tweak;
 } thread_job;
 
 static int portable_worker(void *arg)
@@ -449,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_wrappers),
         cmocka_unit_test(test_tweaks_and_inputs_separate),
         cmocka_unit_test(test_many_matches_definition),
+        cmocka_unit_test(test_equal_z_distinct_tweaks),
         cmocka_unit_test(test_portable_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

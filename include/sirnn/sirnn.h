@@ -25,8 +25,9 @@ extern "C" {
 #define SIRNN_VERSION_MINOR 1
 #define SIRNN_VERSION_PATCH 0
 /* Wire protocol version, checked in the handshake (3: SoftSpokenOT and
- * KK13 with the doubled RM(1,7) code). */
-#define SIRNN_PROTOCOL_VERSION 3
+ * KK13 with the doubled RM(1,7) code; 4: KK13's hash ends in TCCR, and
+ * every hash tweak carries its engine's domain). */
+#define SIRNN_PROTOCOL_VERSION 4
 
 /* "0.1.0" */
 SIRNN_API const char *sirnn_version(void);
