@@ -5,6 +5,8 @@
 #   make valgrind   memcheck over the test binaries
 #   make bench      full benchmark sweep (JSON lines)
 #   make bench-check  quick benchmarks; fails if bits or rounds grow vs bench/baseline.json
+#   make bench-compare BASE=rev  time this tree against revision rev, alternating runs
+#                   (PAIRS=9, POINTS=bench/compare/ci.points, GATE=ratio to fail on)
 #   make demo       the secure two-party demo over loopback
 #   make install / uninstall (PREFIX, DESTDIR), make clean
 
@@ -33,7 +35,7 @@ CPPFLAGS_ALL = $(BASE_CPPFLAGS) $(CPPFLAGS)
 LDFLAGS_ALL = $(BASE_LDFLAGS) -fopenmp $(LDFLAGS)
 LDLIBS_ALL = $(BASE_LDLIBS) $(LDLIBS)
 
-.PHONY: all lib test asan valgrind valgrind-deps bench bench-check demo train install uninstall clean deps deps-test deps-data check
+.PHONY: all lib test asan valgrind valgrind-deps bench bench-check bench-compare demo train install uninstall clean deps deps-test deps-data check
 .DELETE_ON_ERROR:
 
 all: lib $(SIRNN) $(BENCH)
@@ -124,6 +126,12 @@ bench: $(BENCH)
 
 bench-check: $(BENCH)
 	$(BENCH) --check bench/baseline.json
+
+PAIRS ?= 9
+POINTS ?= bench/compare/ci.points
+bench-compare: $(BENCH)
+	@test -n "$(BASE)" || { echo "usage: make bench-compare BASE=<git revision> [PAIRS=9] [POINTS=file] [GATE=1.25]"; exit 2; }
+	bench/compare.sh --bench $(BENCH) --pairs $(PAIRS) --points $(POINTS) $(if $(GATE),--gate $(GATE)) $(BASE)
 
 demo: $(SIRNN) | deps-data
 	$(SIRNN) demo
