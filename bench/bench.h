@@ -30,7 +30,10 @@ typedef struct bench_params {
 typedef struct bench_result {
     double ns_per_op;   /* median over runs */
     double bits_per_op; /* both directions, setup excluded; 0 for local kernels */
-    double rounds;      /* message flights on the critical path; 0 for local kernels */
+    double rounds;      /* flights of both parties, summed, in one call as
+                         * bench_two_party() makes it (a flight is all the
+                         * sends of one party between two of its receives,
+                         * as in the README); 0 for local kernels */
     char extra[512];    /* extra JSON fields, each starting with ',' */
 } bench_result;
 
