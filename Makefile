@@ -4,7 +4,8 @@
 #   make asan       the same tests built with ASan + UBSan (in build/out/asan)
 #   make valgrind   memcheck over the test binaries
 #   make bench      full benchmark sweep (JSON lines)
-#   make bench-check  quick benchmarks; fails if bits or rounds grow vs bench/baseline.json
+#   make bench-check  quick benchmarks; fails if bits or rounds grow vs bench/baseline.json,
+#                   or if a cost figure in the public headers differs from it
 #   make bench-compare BASE=rev  time this tree against revision rev, alternating runs
 #                   (PAIRS=9, POINTS=bench/compare/ci.points, GATE=ratio to fail on)
 #   make demo       the secure two-party demo over loopback
@@ -125,6 +126,7 @@ bench: $(BENCH)
 	$(BENCH) --all
 
 bench-check: $(BENCH)
+	bench/check_costs.sh bench/baseline.json
 	$(BENCH) --check bench/baseline.json
 
 PAIRS ?= 9
