@@ -395,14 +395,16 @@ def short_label(point):
     return " ".join([words[0]] + keep)
 
 
-def gnuplot_family(fam, pts, outdir):
-    """One PNG: time per op (left) and bits per op (right), log scales."""
+def gnuplot_family(fam, pts, outdir, nets):
+    """One PNG: time per op (left, with the link profiles' times when the
+    data has them) and bits per op (right), log scales."""
     dat = os.path.join(outdir, "%s.dat" % fam)
     with open(dat, "w", encoding="utf-8") as f:
         for p in pts:
-            vals = [p["label"]] + [("%g" % v if v else "?") for v in (
+            link = [p["net"][n]["med"] if p["net"].get(n) else None for n in NETS]
+            vals = [p["label"]] + [("%g" % v if v else "?") for v in [
                 p["ns"], p["rec_ns"], p["sci_ns"], p["emp_ns"],
-                p["bits"], p["pin_bits"], p["sci_bits"], p["emp_bits"])]
+                p["bits"], p["pin_bits"], p["sci_bits"], p["emp_bits"]] + link]
             f.write('"%s" %s\n' % (vals[0], " ".join(vals[1:])))
     has_bits = any(p["row"]["bits"] != "-" for p in pts)
     png = os.path.join(outdir, "%s.png" % fam)
@@ -426,8 +428,10 @@ set title "time per op (ns, log scale; lower is faster)"
 plot "%s" using 2:xtic(1) title "this run" lc rgb "#1f5fa8", \
      "" using 3 title "recorded (figures.jsonl)" lc rgb "#8fb3de", \
      "" using 4 title "SCI here" lc rgb "#c0392b", \
-     "" using 5 title "emp-ot here" lc rgb "#e69f00"
-""" % (width, png, 2 if has_bits else 1, FAMILIES[fam], dat)
+     "" using 5 title "emp-ot here" lc rgb "#e69f00"%s
+""" % (width, png, 2 if has_bits else 1, FAMILIES[fam], dat, "".join(
+        ', \\\n     "" using %d title "%s (this run)" lc rgb "%s"' % (10 + i, n.upper(), c)
+        for i, (n, c) in enumerate(zip(NETS, ("#2e8b57", "#7b3294"))) if n in nets))
     if has_bits:
         script += """
 set title "bits per op, both parties (log scale; fewer is better)"
@@ -527,7 +531,7 @@ def cmd_render(a):
         pts = fams.get(fam)
         if not pts:
             continue
-        png = gnuplot_family(fam, pts, a.out)
+        png = gnuplot_family(fam, pts, a.out, nets)
         with open(png, "rb") as f:
             b64 = base64.b64encode(f.read()).decode()
         body.append("<h2>%s</h2>" % h(FAMILIES[fam]))
