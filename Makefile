@@ -4,7 +4,14 @@
 #   make asan       the same tests built with ASan + UBSan (in build/out/asan)
 #   make valgrind   memcheck over the test binaries
 #   make bench      full benchmark sweep (JSON lines)
-#   make bench-check  quick benchmarks; fails if bits or rounds grow vs bench/baseline.json
+#   make bench-check  quick benchmarks; fails if bits or rounds grow vs bench/baseline.json,
+#                   or if a cost figure in the public headers differs from it
+#   make bench-compare BASE=rev  time this tree against revision rev, alternating runs
+#                   (PAIRS=9, POINTS=bench/compare/ci.points, GATE=ratio to fail on)
+#   make bench-report  measure the report's points, write build/out/report/index.html
+#                   (RESULTS=file renders a results file without measuring)
+#   make bench-figures  measure and record them as bench/report/figures.jsonl, then readme-perf
+#   make readme-perf    rewrite README.md's performance table from bench/report/figures.jsonl
 #   make demo       the secure two-party demo over loopback
 #   make install / uninstall (PREFIX, DESTDIR), make clean
 
@@ -33,7 +40,7 @@ CPPFLAGS_ALL = $(BASE_CPPFLAGS) $(CPPFLAGS)
 LDFLAGS_ALL = $(BASE_LDFLAGS) -fopenmp $(LDFLAGS)
 LDLIBS_ALL = $(BASE_LDLIBS) $(LDLIBS)
 
-.PHONY: all lib test asan valgrind valgrind-deps bench bench-check demo train install uninstall clean deps deps-test deps-data check
+.PHONY: all lib test asan valgrind valgrind-deps bench bench-check bench-compare bench-report bench-figures readme-perf demo train install uninstall clean deps deps-test deps-data check
 .DELETE_ON_ERROR:
 
 all: lib $(SIRNN) $(BENCH)
@@ -123,7 +130,30 @@ bench: $(BENCH)
 	$(BENCH) --all
 
 bench-check: $(BENCH)
+	bench/check_costs.sh bench/baseline.json
 	$(BENCH) --check bench/baseline.json
+
+PAIRS ?= 9
+POINTS ?= bench/compare/ci.points
+bench-compare: $(BENCH)
+	@test -n "$(BASE)" || { echo "usage: make bench-compare BASE=<git revision> [PAIRS=9] [POINTS=file] [GATE=1.25]"; exit 2; }
+	bench/compare.sh --bench $(BENCH) --pairs $(PAIRS) --points $(POINTS) $(if $(GATE),--gate $(GATE)) $(BASE)
+
+# The report and the README table come from one data set (bench/report.py).
+REPORT := $(OUT)/report
+REPS ?= 3
+bench-report: $(BENCH) $(SIRNN)
+	@build/deps.sh report
+	$(if $(RESULTS),,bench/report.py measure --bench $(BENCH) --reps $(REPS) --out $(REPORT)/results.jsonl)
+	bench/report.py render --results $(or $(RESULTS),$(REPORT)/results.jsonl) --out $(REPORT)
+
+bench-figures: bench-report
+	bench/report.py record --results $(or $(RESULTS),$(REPORT)/results.jsonl)
+	bench/report.py readme
+
+readme-perf:
+	@build/deps.sh readme
+	bench/report.py readme
 
 demo: $(SIRNN) | deps-data
 	$(SIRNN) demo

@@ -186,6 +186,8 @@ static int run_point(const bench_kernel *k, bench_params *p, bench_result *r)
         p->threads = 1;
     if (p->runs < 3)
         p->runs = 3;
+    if (bench_slow_select(k->name) != 0)
+        return 2;
     int rc = k->fn(p, r);
     if (rc != 0) {
         fprintf(stderr, "sirnn-bench: %s failed (%d)\n", k->name, rc);

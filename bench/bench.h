@@ -30,7 +30,10 @@ typedef struct bench_params {
 typedef struct bench_result {
     double ns_per_op;   /* median over runs */
     double bits_per_op; /* both directions, setup excluded; 0 for local kernels */
-    double rounds;      /* message flights on the critical path; 0 for local kernels */
+    double rounds;      /* flights of both parties, summed, in one call as
+                         * bench_two_party() makes it (a flight is all the
+                         * sends of one party between two of its receives,
+                         * as in the README); 0 for local kernels */
     char extra[512];    /* extra JSON fields, each starting with ',' */
 } bench_result;
 
@@ -57,6 +60,13 @@ extern const bench_kernel bench_group_nn[];     /* fastgrnn */
 
 /* Helpers. */
 double bench_now_ns(void);
+/* The length of a timed region that started at bench_now_ns() == t0; every
+ * kernel ends its timed regions with it so that a planted slowdown applies
+ * (bench/bench_slow.c). */
+double bench_elapsed_ns(double t0);
+/* Arms the planted slowdown of SIRNN_BENCH_SLOW=KERNEL[:FACTOR] if it names
+ * this kernel; -1 (with a message) if the variable is malformed. */
+int bench_slow_select(const char *kernel);
 double bench_median(double *v, unsigned n); /* sorts v */
 long long bench_param_int(const bench_params *p, const char *key, long long def);
 /* Append `,"key":value` to r->extra. */

@@ -94,7 +94,7 @@ static void *side_main(void *arg)
             st = run->call(run->ctx, s->party, s->role, n);
         pthread_barrier_wait(&run->barrier);
         if (s->role == 0)
-            run->times[i] = bench_now_ns() - t0;
+            run->times[i] = bench_elapsed_ns(t0);
     }
     sirnn_party_stats(s->party, &s->after);
     if (st == 0)

@@ -102,7 +102,7 @@ static int bench_transpose(const bench_params *p, bench_result *r)
         double t0 = bench_now_ns();
         for (size_t i = 0; i < reps; i++)
             fn(out, in, stride, ncols);
-        times[run] = (bench_now_ns() - t0) / (double)reps;
+        times[run] = bench_elapsed_ns(t0) / (double)reps;
     }
     const double ns_per_call = bench_median(times, p->runs);
     r->ns_per_op = ns_per_call / (double)ncols;
@@ -144,12 +144,11 @@ static int bench_pack(const bench_params *p, bench_result *r)
         double t0 = bench_now_ns();
         for (size_t i = 0; i < reps; i++)
             sirnn_pack(packed, values, n, bits);
-        double t1 = bench_now_ns();
+        pack_t[run] = bench_elapsed_ns(t0) / (double)(reps * n);
+        const double t1 = bench_now_ns();
         for (size_t i = 0; i < reps; i++)
             sirnn_unpack(back, packed, n, bits);
-        double t2 = bench_now_ns();
-        pack_t[run] = (t1 - t0) / (double)(reps * n);
-        unpack_t[run] = (t2 - t1) / (double)(reps * n);
+        unpack_t[run] = bench_elapsed_ns(t1) / (double)(reps * n);
     }
     r->ns_per_op = bench_median(pack_t, p->runs);
     r->bits_per_op = 0;

@@ -99,7 +99,7 @@ static int crypto_measure(const bench_params *p, crypto_ctx *c, double *ns_per_o
         double t0 = bench_now_ns();
         for (size_t i = 0; i < reps; i++)
             crypto_call(c);
-        times[run] = (bench_now_ns() - t0) / ((double)reps * (double)c->n);
+        times[run] = bench_elapsed_ns(t0) / ((double)reps * (double)c->n);
     }
     *ns_per_op = bench_median(times, p->runs);
     free(times);

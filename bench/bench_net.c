@@ -71,7 +71,7 @@ static double channel_send_run(sirnn_channel *ch, const uint8_t *buf, size_t tot
     }
     if (sirnn_channel_flush(ch) != SIRNN_OK || sirnn_channel_recv(ch, &flag, 1) != SIRNN_OK)
         return -1;
-    return bench_now_ns() - t0;
+    return bench_elapsed_ns(t0);
 }
 
 static int has_param(const bench_params *p, const char *key)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Check that the build dependencies are present; install what is missing when
 # running as root with apt, otherwise print the exact command and fail.
-# Usage: build/deps.sh [build|test|valgrind|data]...
+# Usage: build/deps.sh [build|test|valgrind|data|readme|report]...
 set -euo pipefail
 need=()
 cc_has() { printf '#include <%s>\nint main(void){return 0;}\n' "$1" | ${CC:-cc} -x c -E - >/dev/null 2>&1; }
@@ -21,6 +21,14 @@ for what in "$@"; do
       ;;
     valgrind)
       command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
+      ;;
+    readme)
+      command -v python3 >/dev/null 2>&1 || need+=(python3)
+      ;;
+    report)
+      command -v python3 >/dev/null 2>&1 || need+=(python3)
+      command -v gnuplot >/dev/null 2>&1 || need+=(gnuplot-nox)
+      fc-list 2>/dev/null | grep -q DejaVuSans || need+=(fonts-dejavu-core)
       ;;
   esac
 done

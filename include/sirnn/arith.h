@@ -19,7 +19,13 @@
  * the thread count, except that every lane rounds its own OT count.
  *
  * Costs. "bits" is the total sent by both parties per element for a large
- * batch on one lane, setup excluded. Exact formulas per lane with n_L
+ * batch on one lane, setup excluded, with plain IKNP (ot_k = 1): the
+ * accounting of the shared protocol notes, which the tests pin. The default
+ * backend, SoftSpokenOT with ot_k = 4 (KK13 with k = 2), sends 32 bits
+ * instead of 128 per 1-of-2 OT column and 128 instead of 256 per KK13 OT,
+ * so the same calls cost less (millionaire l = 32: 2,116 bits instead of
+ * 3,844); bench/baseline.json pins both, and make bench-check checks the
+ * totals quoted here against it (bench/header_costs.tsv). Exact formulas per lane with n_L
  * elements are given where they differ: the OT extension columns are rounded
  * up to a multiple of 128 OTs per lane (16 bytes per IKNP OT, 32 per KK13
  * OT), and each message vector to whole bytes. Protocols work in chunks of

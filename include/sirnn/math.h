@@ -95,11 +95,12 @@ SIRNN_API sirnn_status sirnn_reciprocal(sirnn_party *party, size_t n, uint64_t *
  * Secrets: num, den, q.
  *
  * Costs (both parties, bits per element over a chunk of 4096, one lane;
- * flights summed over both parties for n = 1, as counted in arith.h):
- *   reciprocal 16/12 -> 16/12: 18,173 bits, 29 flights;
- *   reciprocal 16/12 -> 16/14: 18,628 bits, 29 flights;
- *   division 16/12 -> 16/12: 28,432 bits, 38 flights (SCI 37,351 bits).
- * Division 16/12 by steps: TR(15, 8) 841, three lookups of 7 bits (A 21,
+ * flights summed over both parties for n = 1, as counted in arith.h), with
+ * the default SoftSpokenOT (ot_k = 4) and with IKNP (ot_k = 1):
+ *   reciprocal 16/12 -> 16/12: 10,717 bits (IKNP 18,173), 29 flights;
+ *   reciprocal 16/12 -> 16/14: 11,396 bits (IKNP 18,628), 29 flights;
+ *   division 16/12 -> 16/12: 16,016 bits (IKNP 28,432), 38 flights (SCI
+ *   37,351 bits). Division 16/12 by steps, bits with IKNP: TR(15, 8) 841, three lookups of 7 bits (A 21,
  * B 18, C 13 bits wide) 7,424, C L (13 x 8 -> 21, the offset's wrap by
  * the millionaires') and its shift into B's ring, V L (18 x 8 -> 26) and
  * its shift into Y's ring, num Y (16 x 21 -> 35, signed) and the rounding
@@ -158,7 +159,8 @@ SIRNN_API sirnn_status sirnn_ref_div(size_t n, uint64_t *q, const uint64_t *num,
  *
  * Costs at 16/12, 16/12 -> 16/12 (both parties, bits per element over a
  * chunk of 4096 on one lane; flights summed over both parties for n = 1):
- * 43,094 bits, 56 flights (an n = 4096 chunk: 104 flights). Steps: MSNZB(15,
+ * 22,646 bits with the default SoftSpokenOT (ot_k = 4), 43,094 with IKNP;
+ * 56 flights (an n = 4096 chunk: 104 flights). Steps: MSNZB(15,
  * 8) index only, a 4-bit lookup of M, D M (cross terms only), the quadratic
  * path of sirnn_div, Y M (21 x 16 -> 36, known MSBs), X W (16 x 36 -> 38,
  * signed) and TR(38, 22).
@@ -216,7 +218,8 @@ SIRNN_API sirnn_status sirnn_ref_div_norm(size_t n, uint64_t *q, const uint64_t 
  * outputs: scale_out <= 28 when bits_in > 16).
  *
  * Costs at 16/12 -> 16/12 (both parties, bits per element, one lane, large
- * n; flights summed over both parties, n = 1): digdec(16, 8) 843 + lookup
+ * n; flights summed over both parties, n = 1): 11,310 bits with the default
+ * SoftSpokenOT (ot_k = 4); with IKNP, by steps, digdec(16, 8) 843 + lookup
  * 2 x 4352 + mult_msb(12 x 16 -> 28) 4700 + TR(28, 12) 1287 = 15,534 bits
  * (SCI 16,036); flights 4 + 2 + 4 + 5 = 15, 7.5 round trips (SCI about 16).
  * Each further digit adds one mult_msb and one TR; g > 0 adds a TR.
@@ -307,7 +310,9 @@ SIRNN_API sirnn_status sirnn_ref_exp(size_t n, uint64_t *y, const uint64_t *x,
  * core's chord error, 2^-17, would no longer be below half an ULP.
  *
  * Costs (both parties, bits per element, one lane, large n; flights summed
- * over both parties, n = 1; pinned by the tests):
+ * over both parties, n = 1; pinned by the tests), with the default
+ * SoftSpokenOT (ot_k = 4): sigmoid 16/12 -> 16/12 9,704 bits, -> 16/14
+ * 10,308; tanh 20,266. With IKNP (ot_k = 1), whose accounting the steps use:
  *   sigmoid 16/12 -> 16/12 (line, kB = 7): 12,520 bits; -> 16/14 (kB = 9):
  *   13,316 bits (SCI 35,441 / 40,317); 14 flights (7 round trips; SCI
  *   about 56). Steps (bits and flights as in arith.h): digdec(16, 8) 843
@@ -391,9 +396,10 @@ SIRNN_API sirnn_status sirnn_ref_tanh(size_t n, uint64_t *y, const uint64_t *x,
  * 1.03). (SIRNN: 2 ULP at 16/12 -> 16/14.)
  *
  * Costs (both parties, bits per element over a chunk of 4096 on one lane;
- * flights summed over both parties for n = 1, as counted in arith.h):
- *   16/12 -> 16/14: 34,654 bits, 40 flights (SCI 48,847 bits, ~71 round
- *   trips); 16/12 -> 16/12: 35,280 bits, 40 flights. The steps are
+ * flights summed over both parties for n = 1, as counted in arith.h), with
+ * the default SoftSpokenOT (ot_k = 4) and with IKNP (ot_k = 1):
+ *   16/12 -> 16/14: 22,558 bits (IKNP 34,654), 40 flights (SCI 48,847 bits,
+ *   ~71 round trips); 16/12 -> 16/12: 22,800 bits (IKNP 35,280), 40 flights. The steps are
  *   arith.h calls one after the other (MSNZB 10 flights, two lookups of 2,
  *   three multiplications of 4, three truncations); an n = 4096 chunk takes
  *   76 flights because sub-protocols cut their own chunks.

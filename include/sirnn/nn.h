@@ -322,12 +322,14 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  *
  * Costs (one lane, both parties, measured): Google-30 shape (input 32,
  * hidden 100, ranks 16 / 35, 99 steps, 16 bits; `sirnn-bench fastgrnn`):
- * 139.5 MB and 4,870 flights per sequence, about 0.5 s at B = 1; 136.8 MB
- * and about 0.17 s per sequence at B = 16. The sigmoid is about a third
+ * with the default SoftSpokenOT (ot_k = 4), 90.3 MB and 4,230 flights per
+ * sequence, about 0.5 s at B = 1; 89.5 MB and about 0.17 s per sequence
+ * at B = 16; with IKNP (ot_k = 1), 114.7 MB per sequence at B = 1. The sigmoid is about a third
  * of the bytes; the U2 and U1 products read their 16-bit operands with
  * the MSB shares of the truncations that made them (2 flights each, no
- * comparison). The shipped Fashion-MNIST model (H = 32, 28 steps): 13.8 MB
- * per image. Flights per
+ * comparison). The shipped Fashion-MNIST model (H = 32, 28 steps, default
+ * backend): 8.9 MB per image in a batch of 10 (`sirnn demo --images 10`).
+ * Flights per
  * batch do not grow with n until the sub-protocols' chunks (a few
  * thousand values) split a step.
  *

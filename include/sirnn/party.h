@@ -4,13 +4,15 @@
  * A sirnn_party is one side of a two-party session: the server (party 0,
  * usually the model owner) or the client (party 1, usually the data owner).
  * It holds the configuration and one *lane* per thread. Each lane owns its
- * own connection, randomness and (later) OT engines, so a batch call splits
- * its elements over the lanes and runs them in parallel; results and bytes
- * sent are identical for any thread count.
+ * own connection, randomness and OT engines (1-of-2 and KK13 1-of-N, both
+ * directions, set up by the constructor), so a batch call splits its
+ * elements over the lanes and runs them in parallel; results and bytes sent
+ * are identical for any thread count.
  *
  * Contract, for every function in libsirnn that takes a party:
- *   - the party comes first, then outputs, then inputs, then parameters;
- *   - a batch is a flat array plus size_t n; NULL arrays are allowed only
+ *   - the party comes first, then size_t n, then outputs, then inputs, then
+ *     parameters;
+ *   - a batch is a flat array of n elements; NULL arrays are allowed only
  *     when n == 0;
  *   - the return value is a sirnn_status; argument errors are detected
  *     before anything is sent, so the session stays usable;
