@@ -16,7 +16,8 @@
 
 static const char *const op_names[SIRNN_GOP_COUNT] = {
     "?",       "DENSE",   "CONV",    "ADD",     "SUB",     "MUL",     "ADD_CONST", "MUL_CONST",
-    "RELU",    "CLIP",    "SIGMOID", "TANH",    "MAXPOOL", "AVGPOOL", "RESHAPE",   "ARGMAX"};
+    "RELU",    "CLIP",    "SIGMOID", "TANH",    "MAXPOOL", "AVGPOOL", "RESHAPE",   "ARGMAX",
+    "GATHER"};
 
 const char *sirnn_gop_name(uint32_t op)
 {
@@ -62,8 +63,10 @@ static void node_free_params(sirnn_gnode *nd)
     free(nd->b);
     free(nd->qw);
     free(nd->qb);
+    free(nd->idx);
     nd->w = nd->b = NULL;
     nd->qw = nd->qb = NULL;
+    nd->idx = NULL;
 }
 
 void sirnn_graph_free(sirnn_graph *g)
@@ -210,8 +213,10 @@ sirnn_status sirnn_graph_infer(const sirnn_graph *g, const sirnn_gnode *nd, uint
         NODE_ERR(nd, "unknown operator %u", nd->op);
     const uint32_t want_in = (nd->op == SIRNN_GOP_ADD || nd->op == SIRNN_GOP_SUB ||
                               nd->op == SIRNN_GOP_MUL) ? 2u : 1u;
-    if (nd->nin != want_in)
+    if (nd->nin != want_in && !(nd->op == SIRNN_GOP_GATHER && nd->nin == 2))
         NODE_ERR(nd, "%u inputs, needs %u", nd->nin, want_in);
+    if (nd->op != SIRNN_GOP_GATHER && (nd->nidx != 0 || nd->idx != NULL))
+        NODE_ERR(nd, "has an index table it does not use");
     for (uint32_t i = 0; i < nd->nin; i++)
         if (nd->in[i] >= g->ntensors)
             NODE_ERR(nd, "input %u is tensor %u of %u", i, nd->in[i], g->ntensors);
@@ -299,6 +304,18 @@ sirnn_status sirnn_graph_infer(const sirnn_graph *g, const sirnn_gnode *nd, uint
         memcpy(dims, y->dims, sizeof(uint32_t) * SIRNN_GRAPH_MAX_RANK);
         break;
     }
+    case SIRNN_GOP_GATHER: {
+        const sirnn_gtensor *y = &g->tensors[nd->out];
+        const size_t total = xs + (nd->nin > 1 ? sirnn_graph_size(g, nd->in[1]) : 0);
+        if (nd->nidx != sirnn_graph_size(g, nd->out) || nd->idx == NULL)
+            NODE_ERR(nd, "%u indices for %zu outputs", nd->nidx, sirnn_graph_size(g, nd->out));
+        for (uint32_t i = 0; i < nd->nidx; i++)
+            if (nd->idx[i] >= total)
+                NODE_ERR(nd, "index %u = %u, the inputs have %zu values", i, nd->idx[i], total);
+        *rank = y->rank;
+        memcpy(dims, y->dims, sizeof(uint32_t) * SIRNN_GRAPH_MAX_RANK);
+        break;
+    }
     case SIRNN_GOP_ARGMAX:
         if (xs > 65536)
             NODE_ERR(nd, "argmax over %zu values", xs);
@@ -338,7 +355,8 @@ sirnn_status sirnn_graph_add_node(sirnn_graph *g, const sirnn_gnode *node)
         sirnn_set_last_error("graph: more than %u nodes", SIRNN_GRAPH_MAX_NODES);
         return SIRNN_ERR_ARG;
     }
-    if ((node->nw && node->w == NULL) || (node->nb && node->b == NULL)) {
+    if ((node->nw && node->w == NULL) || (node->nb && node->b == NULL) ||
+        (node->nidx && node->idx == NULL)) {
         sirnn_set_last_error("graph: node '%s': NULL parameters", node->name);
         return SIRNN_ERR_ARG;
     }
@@ -357,7 +375,14 @@ sirnn_status sirnn_graph_add_node(sirnn_graph *g, const sirnn_gnode *node)
     nd->name[SIRNN_GRAPH_NAME - 1] = '\0';
     nd->w = nd->b = NULL;
     nd->qw = nd->qb = NULL;
+    nd->idx = NULL;
     nd->wfmt = nd->bfmt = (sirnn_fixfmt){0, 0, false};
+    if (node->nidx) {
+        nd->idx = malloc(node->nidx * sizeof(uint32_t));
+        if (nd->idx == NULL)
+            goto nomem;
+        memcpy(nd->idx, node->idx, node->nidx * sizeof(uint32_t));
+    }
     if (node->nw) {
         nd->w = malloc(node->nw * sizeof(float));
         if (nd->w == NULL)
@@ -574,6 +599,10 @@ static void node_float(const sirnn_graph *g, const sirnn_gnode *nd, float *y, fl
     case SIRNN_GOP_MAXPOOL:
     case SIRNN_GOP_AVGPOOL:
         conv_float(g, nd, y, x);
+        break;
+    case SIRNN_GOP_GATHER:
+        for (size_t i = 0; i < nd->nidx; i++)
+            y[i] = nd->idx[i] < n ? x[nd->idx[i]] : x2[nd->idx[i] - n];
         break;
     case SIRNN_GOP_ARGMAX: {
         size_t best = 0;
@@ -798,6 +827,9 @@ sirnn_status sirnn_graph_quantise(sirnn_graph *g, unsigned act_bits, unsigned we
         case SIRNN_GOP_ADD:
         case SIRNN_GOP_SUB:
             so = imin(so, imin(sx, sx2));
+            break;
+        case SIRNN_GOP_GATHER: /* the values are the inputs' */
+            so = nd->nin > 1 ? imin(sx, sx2) : sx;
             break;
         case SIRNN_GOP_ADD_CONST:
             so = imin(so, imin(sx, nd->wfmt.scale));

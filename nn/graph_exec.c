@@ -489,6 +489,26 @@ static sirnn_status op_elementwise(gx *c, const sirnn_gnode *nd)
     case SIRNN_GOP_RESHAPE:
         memcpy(y, x, n * sizeof(uint64_t));
         return SIRNN_OK;
+    case SIRNN_GOP_GATHER: {
+        /* both inputs at the output's scale, then a public permutation */
+        const size_t s0 = sirnn_graph_size(g, nd->in[0]);
+        const size_t s1 = nd->nin > 1 ? sirnn_graph_size(g, nd->in[1]) : 0;
+        const size_t on = sirnn_graph_size(g, nd->out);
+        uint64_t *a = malloc((c->B * (s0 + s1) + 1) * sizeof(uint64_t));
+        if (a == NULL)
+            return SIRNN_ERR_NOMEM;
+        st = rescale(c, c->B * s0, a, x, sx, so);
+        if (st == SIRNN_OK && s1)
+            st = rescale(c, c->B * s1, a + c->B * s0, c->v[nd->in[1]],
+                         g->tensors[nd->in[1]].fmt.scale, so);
+        for (size_t e = 0; st == SIRNN_OK && e < c->B; e++)
+            for (size_t i = 0; i < on; i++) {
+                const size_t k = nd->idx[i];
+                y[e * on + i] = k < s0 ? a[e * s0 + k] : a[c->B * s0 + e * s1 + (k - s0)];
+            }
+        free(a);
+        return st;
+    }
     default:
         return SIRNN_ERR_ARG;
     }

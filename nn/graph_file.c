@@ -17,7 +17,7 @@
 #define GRAPH_MAGIC "SIRNNGR" /* 8 bytes with the NUL */
 #define HEADER_BYTES (8 + 4 + 8 + 4 * 9 + 4 * 2)
 #define TENSOR_BYTES (4 + 4 * SIRNN_GRAPH_MAX_RANK + 4 + 4 + SIRNN_GRAPH_NAME)
-#define NODE_BYTES (4 * 5 + 4 * SIRNN_GA_COUNT + 4 * 2 + 4 * 2 + 4 * 2 + SIRNN_GRAPH_NAME)
+#define NODE_BYTES (4 * 5 + 4 * SIRNN_GA_COUNT + 4 * 2 + 4 * 3 + 4 * 2 + SIRNN_GRAPH_NAME)
 #define DIGEST_BYTES 32
 #define MAX_FILE ((size_t)1 << 31)
 
@@ -116,6 +116,8 @@ static size_t encoded_size(const sirnn_graph *g, int public_only)
 {
     size_t n = HEADER_BYTES + (size_t)g->ntensors * TENSOR_BYTES +
                (size_t)g->nnodes * NODE_BYTES + DIGEST_BYTES;
+    for (uint32_t i = 0; i < g->nnodes; i++)
+        n += (size_t)g->nodes[i].nidx * 4;
     if (!public_only)
         for (uint32_t i = 0; i < g->nnodes; i++)
             n += ((size_t)g->nodes[i].nw + g->nodes[i].nb) * (4u + (g->quantised ? 8u : 0u));
@@ -190,10 +192,14 @@ sirnn_status sirnn_graph_encode(const sirnn_graph *g, int public_only, uint8_t *
         wf(&w, nd->fattr[1]);
         w32(&w, nd->nw);
         w32(&w, nd->nb);
+        w32(&w, nd->nidx);
         wfmt(&w, nd->wfmt);
         wfmt(&w, nd->bfmt);
         wbytes(&w, nd->name, SIRNN_GRAPH_NAME);
     }
+    for (uint32_t i = 0; i < g->nnodes; i++) /* index tables: public */
+        for (uint32_t k = 0; k < g->nodes[i].nidx; k++)
+            w32(&w, g->nodes[i].idx[k]);
     for (uint32_t i = 0; !public_only && i < g->nnodes; i++) {
         const sirnn_gnode *nd = &g->nodes[i];
         for (uint32_t k = 0; k < nd->nw; k++)
@@ -311,17 +317,30 @@ sirnn_status sirnn_graph_decode(sirnn_graph **out, int *public_only, const uint8
         nd->fattr[1] = rf(&r);
         nd->nw = r32(&r);
         nd->nb = r32(&r);
+        nd->nidx = r32(&r);
         nd->wfmt = rfmt(&r, &bad);
         nd->bfmt = rfmt(&r, &bad);
         const uint8_t *nm = take(&r, SIRNN_GRAPH_NAME);
         if (nm != NULL)
             memcpy(nd->name, nm, SIRNN_GRAPH_NAME);
-        if (nd->nw > SIRNN_GRAPH_MAX_PARAMS || nd->nb > SIRNN_GRAPH_MAX_PARAMS)
+        if (nd->nw > SIRNN_GRAPH_MAX_PARAMS || nd->nb > SIRNN_GRAPH_MAX_PARAMS ||
+            nd->nidx > SIRNN_GRAPH_MAX_SIZE)
             bad = 1;
         nparams += (size_t)nd->nw + nd->nb;
     }
     if (bad || r.bad)
         DEC_ERR(SIRNN_ERR_ARG, "graph file: a format or parameter count is malformed");
+    for (uint32_t i = 0; i < g->nnodes; i++) {
+        sirnn_gnode *nd = &g->nodes[i];
+        if (nd->nidx == 0)
+            continue;
+        if ((size_t)(r.end - r.p) / 4 < nd->nidx)
+            DEC_ERR(SIRNN_ERR_ARG, "graph file: truncated index table");
+        if ((nd->idx = malloc(nd->nidx * sizeof(uint32_t))) == NULL)
+            DEC_ERR(SIRNN_ERR_NOMEM, "graph file: out of memory");
+        for (uint32_t k = 0; k < nd->nidx; k++)
+            nd->idx[k] = r32(&r);
+    }
     const size_t per = pub ? 0 : (4 + (quantised ? 8u : 0u));
     if ((size_t)(r.end - r.p) != nparams * per)
         DEC_ERR(SIRNN_ERR_ARG, "graph file: %zu bytes of parameters, expected %zu",

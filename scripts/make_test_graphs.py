@@ -234,6 +234,44 @@ def gap(outdir):
     save(outdir, "gap", g, x, z)
 
 
+def shapes(outdir):
+    """Transpose, Slice (attribute-free opset-13 form, negative end), Gather with
+    constant indices, Concat of three activations at different scales."""
+    wf = weights(31, 3, fan_in=31)
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["t"], name="nhwc", perm=[0, 2, 3, 1]),
+        helper.make_node("Slice", ["t", "st", "en", "ax"], ["s"], name="crop"),
+        helper.make_node("Gather", ["x", "gi"], ["g"], name="pick", axis=1),
+        helper.make_node("Mul", ["x", "ten"], ["big"], name="scale10"),
+        helper.make_node("Flatten", ["s"], ["sf"], name="flat_s"),
+        helper.make_node("Flatten", ["g"], ["gf"], name="flat_g"),
+        helper.make_node("Flatten", ["big"], ["bf"], name="flat_b"),
+        helper.make_node("Slice", ["bf", "st0", "en0", "ax1"], ["bs"], name="head"),
+        helper.make_node("Concat", ["sf", "gf", "bs"], ["c"], name="cat", axis=1),
+        helper.make_node("MatMul", ["c", "wf"], ["z"], name="fc"),
+        helper.make_node("ArgMax", ["z"], ["cls"], name="argmax", axis=-1, keepdims=0),
+    ]
+    g = helper.make_graph(nodes, "shapes",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 2, 4])],
+                          [helper.make_tensor_value_info("cls", TensorProto.INT64, ["N"])],
+                          [init("st", np.array([0, 1], np.int64)),
+                           init("en", np.array([-1, 4], np.int64)),
+                           init("ax", np.array([1, 2], np.int64)),
+                           init("gi", np.array([2, 0], np.int64)),
+                           init("ten", np.float32(10.0)),
+                           init("st0", np.array([3], np.int64)),
+                           init("en0", np.array([9], np.int64)),
+                           init("ax1", np.array([1], np.int64)),
+                           init("wf", wf)])
+    x = rng.standard_normal((N, 3, 2, 4)).astype(np.float32)
+    t = x.transpose(0, 2, 3, 1)[:, 0:1, 1:4, :]
+    gg = x[:, [2, 0], :, :]
+    b = (10 * x).reshape(N, -1)[:, 3:9]
+    c = np.concatenate([t.reshape(N, -1), gg.reshape(N, -1), b], axis=1)
+    z = c @ wf
+    save(outdir, "shapes", g, x, z)
+
+
 def errors(outdir):
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 4])
@@ -260,6 +298,7 @@ def main():
     ops(outdir)
     gap(outdir)
     errors(outdir)
+    shapes(outdir)
 
 
 if __name__ == "__main__":

@@ -916,6 +916,308 @@ static int op_squeeze(imp *im, const Onnx__NodeProto *nd, int unsqueeze)
     return reshape_to(im, nd, x, r, dims);
 }
 
+/* ---- public index maps: Transpose, Concat, Slice, Gather ----------------------------- */
+
+static size_t multi_to_lin(const uint32_t *dims, uint32_t rank, const uint32_t *m)
+{
+    size_t lin = 0;
+    for (uint32_t i = 0; i < rank; i++)
+        lin = lin * dims[i] + m[i];
+    return lin;
+}
+
+static void lin_to_multi(const uint32_t *dims, uint32_t rank, size_t lin, uint32_t *m)
+{
+    for (uint32_t i = rank; i-- > 0;) {
+        m[i] = (uint32_t)(lin % dims[i]);
+        lin /= dims[i];
+    }
+}
+
+/* A GATHER node from x (and x2) to a new activation of the given shape; idx
+ * is taken over. */
+static int gather_node(imp *im, const Onnx__NodeProto *nd, size_t o, val *x, val *x2,
+                       uint32_t rank, const uint32_t *dims, uint32_t *idx)
+{
+    val *y;
+    if (rank < 1 || rank > SIRNN_GRAPH_MAX_RANK) {
+        free(idx);
+        return fail(im, "a result of rank %u (plus the batch); at most %d", rank,
+                    SIRNN_GRAPH_MAX_RANK);
+    }
+    if (new_act(im, nd, o, rank, dims, &y) != 0) {
+        free(idx);
+        return -1;
+    }
+    sirnn_gnode gn = {.op = SIRNN_GOP_GATHER, .nin = x2 ? 2 : 1,
+                      .in = {x->tensor, x2 ? x2->tensor : 0}, .out = y->tensor,
+                      .nidx = (uint32_t)sirnn_graph_size(im->g, y->tensor), .idx = idx};
+    const int rc = add_node(im, &gn);
+    free(idx);
+    im->last_is_fused = 0;
+    return rc;
+}
+
+/* A full-rank axis (batch = 0) as a per-example axis, refusing the batch. */
+static int example_axis(imp *im, int64_t axis, uint32_t rank, uint32_t *out)
+{
+    if (axis < 0)
+        axis += (int64_t)rank + 1;
+    if (axis <= 0 || axis > (int64_t)rank)
+        return fail(im, "axis %lld (the batch, or out of range) is not supported",
+                    (long long)axis);
+    *out = (uint32_t)axis - 1;
+    return 0;
+}
+
+static int op_transpose(imp *im, const Onnx__NodeProto *nd)
+{
+    static const char *const allowed[] = {"perm", NULL};
+    val *x;
+    if (check_attrs(im, nd, allowed) != 0 || activation(im, nd, 0, &x) != 0)
+        return -1;
+    const sirnn_gtensor *xt = tens(im, x);
+    const uint32_t r = xt->rank;
+    int64_t perm[SIRNN_GRAPH_MAX_RANK + 1];
+    const Onnx__AttributeProto *a = attr(nd, "perm");
+    if (a == NULL || a->n_ints != r + 1)
+        return fail(im, "needs perm with %u entries (the default reverses the batch)", r + 1);
+    memcpy(perm, a->ints, (r + 1) * sizeof(int64_t));
+    if (perm[0] != 0)
+        return fail(im, "perm moves the batch dimension");
+    uint32_t p[SIRNN_GRAPH_MAX_RANK], od[SIRNN_GRAPH_MAX_RANK] = {1, 1, 1, 1}, seen = 0;
+    for (uint32_t i = 0; i < r; i++) {
+        if (perm[i + 1] < 1 || perm[i + 1] > (int64_t)r || (seen >> perm[i + 1]) & 1)
+            return fail(im, "perm is not a permutation");
+        seen |= 1u << perm[i + 1];
+        p[i] = (uint32_t)perm[i + 1] - 1;
+        od[i] = xt->dims[p[i]];
+    }
+    const size_t n = sirnn_graph_size(im->g, x->tensor);
+    uint32_t *idx = malloc(n * sizeof(uint32_t));
+    if (idx == NULL)
+        return fail(im, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        uint32_t o[SIRNN_GRAPH_MAX_RANK] = {0, 0, 0, 0}, s[SIRNN_GRAPH_MAX_RANK] = {0, 0, 0, 0};
+        lin_to_multi(od, r, i, o);
+        for (uint32_t k = 0; k < r; k++)
+            s[p[k]] = o[k];
+        idx[i] = (uint32_t)multi_to_lin(xt->dims, r, s);
+    }
+    return gather_node(im, nd, 0, x, NULL, r, od, idx);
+}
+
+/* Concat of two activations along a per-example axis into output o of nd
+ * (as the named value `name` when o is not the node's output). */
+static int concat2(imp *im, const Onnx__NodeProto *nd, val *a, val *b, uint32_t ax,
+                   size_t o, val **out)
+{
+    const sirnn_gtensor *at = tens(im, a), *bt = tens(im, b);
+    if (at->rank != bt->rank)
+        return fail(im, "inputs of different ranks");
+    uint32_t od[SIRNN_GRAPH_MAX_RANK];
+    memcpy(od, at->dims, sizeof(od));
+    for (uint32_t k = 0; k < at->rank; k++)
+        if (k != ax && at->dims[k] != bt->dims[k])
+            return fail(im, "inputs differ in dimension %u", k + 1);
+    od[ax] = at->dims[ax] + bt->dims[ax];
+    if (od[ax] > SIRNN_GRAPH_MAX_DIM)
+        return fail(im, "a dimension of %u", od[ax]);
+    size_t n = 1;
+    for (uint32_t k = 0; k < at->rank; k++)
+        n *= od[k];
+    const size_t s0 = sirnn_graph_size(im->g, a->tensor);
+    uint32_t *idx = malloc(n * sizeof(uint32_t) + 1);
+    if (idx == NULL)
+        return fail(im, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        uint32_t m[SIRNN_GRAPH_MAX_RANK] = {0, 0, 0, 0};
+        lin_to_multi(od, at->rank, i, m);
+        if (m[ax] < at->dims[ax]) {
+            idx[i] = (uint32_t)multi_to_lin(at->dims, at->rank, m);
+        } else {
+            m[ax] -= at->dims[ax];
+            idx[i] = (uint32_t)(s0 + multi_to_lin(bt->dims, bt->rank, m));
+        }
+    }
+    if (gather_node(im, nd, o, a, b, at->rank, od, idx) != 0)
+        return -1;
+    *out = &im->vals[im->nvals - 1];
+    return 0;
+}
+
+static int op_concat(imp *im, const Onnx__NodeProto *nd)
+{
+    static const char *const allowed[] = {"axis", NULL};
+    int64_t axis;
+    val *acc;
+    if (check_attrs(im, nd, allowed) != 0 || attr_int(im, nd, "axis", 0, &axis) != 0 ||
+        activation(im, nd, 0, &acc) != 0)
+        return -1;
+    uint32_t ax = 0;
+    if (nd->n_input < 2 || nd->n_output != 1)
+        return fail(im, "needs at least two inputs and one output");
+    if (example_axis(im, axis, tens(im, acc)->rank, &ax) != 0)
+        return -1;
+    for (size_t i = 1; i < nd->n_input; i++) {
+        val *b;
+        if (activation(im, nd, i, &b) != 0)
+            return -1;
+        if (i + 1 < nd->n_input) {
+            /* an intermediate value, named after the output */
+            char nm[128];
+            snprintf(nm, sizeof(nm), "%.40s/part%u", nd->output[0], (unsigned)i);
+            Onnx__NodeProto part = *nd;
+            char *outs[1] = {nm};
+            part.output = outs;
+            part.n_output = 1;
+            val *mid;
+            if (concat2(im, &part, acc, b, ax, 0, &mid) != 0)
+                return -1;
+            mid->name = ""; /* an unnamed intermediate (nm is on the stack) */
+            acc = mid;
+        } else if (concat2(im, nd, acc, b, ax, 0, &acc) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int op_slice(imp *im, const Onnx__NodeProto *nd)
+{
+    static const char *const allowed[] = {"starts", "ends", "axes", NULL};
+    val *x;
+    if (check_attrs(im, nd, allowed) != 0 || activation(im, nd, 0, &x) != 0)
+        return -1;
+    const sirnn_gtensor *xt = tens(im, x);
+    const uint32_t r = xt->rank;
+    int64_t st[SIRNN_GRAPH_MAX_RANK + 1], en[SIRNN_GRAPH_MAX_RANK + 1];
+    int64_t ax[SIRNN_GRAPH_MAX_RANK + 1], sp[SIRNN_GRAPH_MAX_RANK + 1];
+    size_t k = 0;
+    const Onnx__AttributeProto *as = attr(nd, "starts"), *ae = attr(nd, "ends"),
+                               *aa = attr(nd, "axes");
+    if (as != NULL || ae != NULL) { /* opset < 10 */
+        if (as == NULL || ae == NULL || as->n_ints != ae->n_ints || as->n_ints > r + 1 ||
+            (aa != NULL && aa->n_ints != as->n_ints))
+            return fail(im, "starts, ends and axes do not match");
+        k = as->n_ints;
+        for (size_t i = 0; i < k; i++) {
+            st[i] = as->ints[i];
+            en[i] = ae->ints[i];
+            ax[i] = aa ? aa->ints[i] : (int64_t)i;
+            sp[i] = 1;
+        }
+    } else {
+        val *c[4] = {NULL, NULL, NULL, NULL};
+        for (size_t i = 1; i < nd->n_input && i < 5; i++) {
+            if (nd->input[i][0] == '\0')
+                continue;
+            if (input(im, nd, i, &c[i - 1]) != 0)
+                return -1;
+            if (!c[i - 1]->is_const)
+                return fail(im, "starts, ends, axes and steps must be constants");
+        }
+        if (c[0] == NULL || c[1] == NULL || c[0]->n != c[1]->n || c[0]->n > r + 1 ||
+            (c[2] && c[2]->n != c[0]->n) || (c[3] && c[3]->n != c[0]->n))
+            return fail(im, "starts, ends, axes and steps do not match");
+        k = c[0]->n;
+        for (size_t i = 0; i < k; i++) {
+            st[i] = (int64_t)c[0]->f[i];
+            en[i] = c[1]->f[i] >= 9e18f ? INT64_MAX : c[1]->f[i] <= -9e18f ? INT64_MIN
+                                                                             : (int64_t)c[1]->f[i];
+            ax[i] = c[2] ? (int64_t)c[2]->f[i] : (int64_t)i;
+            sp[i] = c[3] ? (int64_t)c[3]->f[i] : 1;
+        }
+    }
+    uint32_t start[SIRNN_GRAPH_MAX_RANK] = {0}, step[SIRNN_GRAPH_MAX_RANK] = {1, 1, 1, 1};
+    uint32_t od[SIRNN_GRAPH_MAX_RANK];
+    memcpy(od, xt->dims, sizeof(od));
+    for (size_t i = 0; i < k; i++) {
+        uint32_t a = 0;
+        if (example_axis(im, ax[i], r, &a) != 0)
+            return -1;
+        const int64_t d = xt->dims[a];
+        if (sp[i] != 1)
+            return fail(im, "steps other than 1 are not supported");
+        int64_t s = st[i] < 0 ? st[i] + d : st[i], e = en[i] < 0 ? en[i] + d : en[i];
+        s = s < 0 ? 0 : s > d ? d : s;
+        e = e < 0 ? 0 : e > d ? d : e;
+        if (e <= s)
+            return fail(im, "an empty slice on axis %u", a + 1);
+        start[a] = (uint32_t)s;
+        od[a] = (uint32_t)(e - s);
+        step[a] = 1;
+    }
+    size_t n = 1;
+    for (uint32_t i = 0; i < r; i++)
+        n *= od[i];
+    uint32_t *idx = malloc(n * sizeof(uint32_t));
+    if (idx == NULL)
+        return fail(im, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        uint32_t m[SIRNN_GRAPH_MAX_RANK] = {0, 0, 0, 0};
+        lin_to_multi(od, r, i, m);
+        for (uint32_t q = 0; q < r; q++)
+            m[q] = start[q] + m[q] * step[q];
+        idx[i] = (uint32_t)multi_to_lin(xt->dims, r, m);
+    }
+    return gather_node(im, nd, 0, x, NULL, r, od, idx);
+}
+
+static int op_gather(imp *im, const Onnx__NodeProto *nd)
+{
+    static const char *const allowed[] = {"axis", NULL};
+    int64_t axis;
+    val *x, *c;
+    if (check_attrs(im, nd, allowed) != 0 || attr_int(im, nd, "axis", 0, &axis) != 0 ||
+        activation(im, nd, 0, &x) != 0 || input(im, nd, 1, &c) != 0)
+        return -1;
+    if (!c->is_const)
+        return fail(im, "the indices must be a constant (a secret index is not supported)");
+    const sirnn_gtensor *xt = tens(im, x);
+    uint32_t a = 0;
+    if (example_axis(im, axis, xt->rank, &a) != 0)
+        return -1;
+    const uint32_t r = xt->rank, ri = c->rank, ro = r - 1 + ri;
+    if (ro < 1 || ro > SIRNN_GRAPH_MAX_RANK)
+        return fail(im, "a result of rank %u (plus the batch)", ro);
+    uint32_t od[SIRNN_GRAPH_MAX_RANK] = {1, 1, 1, 1};
+    for (uint32_t i = 0; i < a; i++)
+        od[i] = xt->dims[i];
+    for (uint32_t i = 0; i < ri; i++)
+        od[a + i] = (uint32_t)c->dims[i];
+    for (uint32_t i = a + 1; i < r; i++)
+        od[i - 1 + ri] = xt->dims[i];
+    size_t n = 1;
+    for (uint32_t i = 0; i < ro; i++)
+        n *= od[i];
+    uint32_t *idx = malloc(n * sizeof(uint32_t) + 1);
+    if (idx == NULL)
+        return fail(im, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        uint32_t m[SIRNN_GRAPH_MAX_RANK] = {0, 0, 0, 0}, s[SIRNN_GRAPH_MAX_RANK] = {0, 0, 0, 0};
+        lin_to_multi(od, ro, i, m);
+        size_t ci = 0;
+        for (uint32_t q = 0; q < ri; q++)
+            ci = ci * (size_t)c->dims[q] + m[a + q];
+        int64_t v = (int64_t)c->f[ci];
+        if (v < 0)
+            v += xt->dims[a];
+        if (v < 0 || v >= (int64_t)xt->dims[a]) {
+            free(idx);
+            return fail(im, "index %lld out of range 0..%u", (long long)c->f[ci],
+                        xt->dims[a] - 1);
+        }
+        for (uint32_t q = 0; q < a; q++)
+            s[q] = m[q];
+        s[a] = (uint32_t)v;
+        for (uint32_t q = a + 1; q < r; q++)
+            s[q] = m[q - 1 + ri];
+        idx[i] = (uint32_t)multi_to_lin(xt->dims, r, s);
+    }
+    return gather_node(im, nd, 0, x, NULL, ro, od, idx);
+}
+
 static int op_alias(imp *im, const Onnx__NodeProto *nd)
 {
     val *x, *y;
@@ -1100,6 +1402,14 @@ static int convert_node(imp *im, const Onnx__NodeProto *nd, const char *graph_ou
         return op_squeeze(im, nd, 0);
     if (strcmp(op, "Unsqueeze") == 0)
         return op_squeeze(im, nd, 1);
+    if (strcmp(op, "Transpose") == 0)
+        return op_transpose(im, nd);
+    if (strcmp(op, "Concat") == 0)
+        return op_concat(im, nd);
+    if (strcmp(op, "Slice") == 0)
+        return op_slice(im, nd);
+    if (strcmp(op, "Gather") == 0)
+        return op_gather(im, nd);
     if (strcmp(op, "Identity") == 0)
         return op_alias(im, nd);
     if (strcmp(op, "Dropout") == 0) {

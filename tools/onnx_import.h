@@ -26,6 +26,8 @@
  *     count_include_pad = 1), GlobalAveragePool
  *   Flatten (axis 1), Reshape (constant shape), Squeeze, Unsqueeze
  *     (constant axes, not the batch) -> RESHAPE
+ *   Transpose (the batch stays first), Slice (constant starts/ends/axes,
+ *     step 1), Gather (constant indices), Concat (activations) -> GATHER
  *   Identity, Dropout -> nothing; Constant -> a constant
  *   Softmax or ArgMax producing the graph output -> ARGMAX on their input
  * Anything else, or an attribute outside these forms, is an error naming

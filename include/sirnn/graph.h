@@ -24,6 +24,9 @@
  *   MAXPOOL, AVGPOOL (kernel, strides, pads; GlobalAveragePool is AVGPOOL over
  *            the whole image)
  *   RESHAPE  same data, another shape                    (Flatten, Reshape, ...)
+ *   GATHER   y[i] = (x1 | x2)[idx[i]] per example, idx a public table
+ *            (Transpose, Concat, Slice, Gather with constant indices); two
+ *            inputs are first brought to the smaller scale
  *   ARGMAX   the last node: the index of the largest score (ties: the lowest
  *            index); a final Softmax is dropped (it keeps the order)
  *
@@ -81,6 +84,7 @@ typedef enum sirnn_gop {
     SIRNN_GOP_AVGPOOL,
     SIRNN_GOP_RESHAPE,
     SIRNN_GOP_ARGMAX,
+    SIRNN_GOP_GATHER,
     SIRNN_GOP_COUNT
 } sirnn_gop;
 
@@ -127,6 +131,10 @@ typedef struct sirnn_gnode {
      * MUL_CONST the constant in w (the size of x). nb = 0: no bias. */
     uint32_t nw, nb;
     float *w, *b;
+    /* GATHER: nidx = the output's size, idx[i] < size(in[0]) (+ size(in[1]));
+     * public (part of the structure). 0 / NULL for the other operators. */
+    uint32_t nidx;
+    uint32_t *idx;
     int64_t *qw, *qb;        /* quantised (NULL until quantised) */
     sirnn_fixfmt wfmt, bfmt; /* their formats (b: the output's scale) */
     char name[SIRNN_GRAPH_NAME]; /* the ONNX node's name (or op_type#index) */
@@ -153,9 +161,10 @@ SIRNN_API void sirnn_graph_free(sirnn_graph *g);
 /* Append a tensor; *index gets its index. */
 SIRNN_API sirnn_status sirnn_graph_add_tensor(sirnn_graph *g, uint32_t *index, const char *name,
                                               uint32_t rank, const uint32_t *dims);
-/* Append a node (copied; w and b, if nw / nb > 0, are copied too). The
- * output tensor's shape is set from the operator and its inputs (it must
- * exist; its given shape is replaced). Checks the node against its inputs:
+/* Append a node (copied; w, b and idx, if nw / nb / nidx > 0, are copied
+ * too). The output tensor's shape is set from the operator and its inputs
+ * (it must exist; its given shape is replaced, except for RESHAPE and
+ * GATHER, which keep it). Checks the node against its inputs:
  * SIRNN_ERR_ARG naming the node when something does not fit. */
 SIRNN_API sirnn_status sirnn_graph_add_node(sirnn_graph *g, const sirnn_gnode *node);
 /* Check every field of a whole graph (what the loader runs): indices, shapes,
