@@ -17,7 +17,7 @@
 static const char *const op_names[SIRNN_GOP_COUNT] = {
     "?",       "DENSE",   "CONV",    "ADD",     "SUB",     "MUL",     "ADD_CONST", "MUL_CONST",
     "RELU",    "CLIP",    "SIGMOID", "TANH",    "MAXPOOL", "AVGPOOL", "RESHAPE",   "ARGMAX",
-    "GATHER"};
+    "GATHER",  "EXP",     "RECIP",   "DIV",     "RSQRT"};
 
 const char *sirnn_gop_name(uint32_t op)
 {
@@ -212,7 +212,7 @@ sirnn_status sirnn_graph_infer(const sirnn_graph *g, const sirnn_gnode *nd, uint
     if (nd->op < 1 || nd->op >= SIRNN_GOP_COUNT)
         NODE_ERR(nd, "unknown operator %u", nd->op);
     const uint32_t want_in = (nd->op == SIRNN_GOP_ADD || nd->op == SIRNN_GOP_SUB ||
-                              nd->op == SIRNN_GOP_MUL) ? 2u : 1u;
+                              nd->op == SIRNN_GOP_MUL || nd->op == SIRNN_GOP_DIV) ? 2u : 1u;
     if (nd->nin != want_in && !(nd->op == SIRNN_GOP_GATHER && nd->nin == 2))
         NODE_ERR(nd, "%u inputs, needs %u", nd->nin, want_in);
     if (nd->op != SIRNN_GOP_GATHER && (nd->nidx != 0 || nd->idx != NULL))
@@ -283,6 +283,7 @@ sirnn_status sirnn_graph_infer(const sirnn_graph *g, const sirnn_gnode *nd, uint
     case SIRNN_GOP_ADD:
     case SIRNN_GOP_SUB:
     case SIRNN_GOP_MUL:
+    case SIRNN_GOP_DIV:
         if (!same_shape(x, &g->tensors[nd->in[1]]))
             NODE_ERR(nd, "operands of different shapes ('%s', '%s')", x->name,
                      g->tensors[nd->in[1]].name);
@@ -625,6 +626,10 @@ static void node_float(const sirnn_graph *g, const sirnn_gnode *nd, float *y, fl
             case SIRNN_GOP_CLIP: r = fminf(fmaxf(x[i], nd->fattr[0]), nd->fattr[1]); break;
             case SIRNN_GOP_SIGMOID: r = sigmoidf_(x[i]); break;
             case SIRNN_GOP_TANH: r = tanhf(x[i]); break;
+            case SIRNN_GOP_EXP: r = expf(x[i]); break;
+            case SIRNN_GOP_RECIP: r = 1.0f / x[i]; break;
+            case SIRNN_GOP_DIV: r = x[i] / x2[i]; break;
+            case SIRNN_GOP_RSQRT: r = 1.0f / sqrtf(x[i]); break;
             default: break; /* RESHAPE */
             }
             y[i] = r;
@@ -739,17 +744,33 @@ static int imax(int a, int b)
     return a > b ? a : b;
 }
 
-/* Check that the math protocols accept the formats of a SIGMOID/TANH node. */
-static sirnn_status check_math(const sirnn_gnode *nd, sirnn_fixfmt fi, sirnn_fixfmt fo)
+sirnn_fixfmt sirnn_graph_one_fmt(unsigned b)
 {
-    uint64_t x = 0, y;
-    sirnn_status st = nd->op == SIRNN_GOP_SIGMOID ? sirnn_ref_sigmoid(1, &y, &x, fi, fo)
-                                                  : sirnn_ref_tanh(1, &y, &x, fi, fo);
+    return (sirnn_fixfmt){(uint8_t)b, (int8_t)(b - 2), true};
+}
+
+/* Check that the math protocols accept the formats of a math node (fi, fi2
+ * its inputs' formats, fo its output's). */
+static sirnn_status check_math(const sirnn_gnode *nd, sirnn_fixfmt fi, sirnn_fixfmt fi2,
+                               sirnn_fixfmt fo)
+{
+    uint64_t x = 1, x2 = 1, y;
+    sirnn_status st;
+    switch (nd->op) {
+    case SIRNN_GOP_SIGMOID: st = sirnn_ref_sigmoid(1, &y, &x, fi, fo); break;
+    case SIRNN_GOP_TANH: st = sirnn_ref_tanh(1, &y, &x, fi, fo); break;
+    case SIRNN_GOP_EXP: st = sirnn_ref_exp(1, &y, &x, fi, fo); break;
+    case SIRNN_GOP_RSQRT: st = sirnn_ref_rsqrt(1, &y, &x, fi, fo); break;
+    case SIRNN_GOP_RECIP:
+        st = sirnn_ref_div_norm(1, &y, &x2, &x, sirnn_graph_one_fmt(fi.bits), fi, fo);
+        break;
+    default: st = sirnn_ref_div_norm(1, &y, &x, &x2, fi, fi2, fo); break;
+    }
     if (st != SIRNN_OK) {
         char why[200];
         snprintf(why, sizeof(why), "%s", sirnn_last_error());
-        NODE_ERR(nd, "input format %u bits scale %d is not supported: %s", fi.bits, fi.scale,
-                 why);
+        NODE_ERR(nd, "formats %u/%d -> %u/%d are not supported: %s", fi.bits, fi.scale, fo.bits,
+                 fo.scale, why);
     }
     return SIRNN_OK;
 }
@@ -843,9 +864,18 @@ sirnn_status sirnn_graph_quantise(sirnn_graph *g, unsigned act_bits, unsigned we
             break;
         case SIRNN_GOP_SIGMOID:
         case SIRNN_GOP_TANH:
+        case SIRNN_GOP_EXP:
             so = (int)b - 2;
-            st = check_math(nd, g->tensors[nd->in[0]].fmt, (sirnn_fixfmt){(uint8_t)b,
-                            (int8_t)so, true});
+            st = check_math(nd, g->tensors[nd->in[0]].fmt, g->tensors[nd->in[0]].fmt,
+                            sirnn_graph_one_fmt(b));
+            break;
+        case SIRNN_GOP_RECIP:
+        case SIRNN_GOP_DIV:
+        case SIRNN_GOP_RSQRT:
+            so = imax(so, 0);
+            st = check_math(nd, g->tensors[nd->in[0]].fmt,
+                            g->tensors[nd->in[nd->nin - 1]].fmt,
+                            (sirnn_fixfmt){(uint8_t)b, (int8_t)so, true});
             break;
         case SIRNN_GOP_ARGMAX:
             so = 0;

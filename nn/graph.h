@@ -41,6 +41,9 @@ void sirnn_graph_clip_bounds(const sirnn_graph *g, const sirnn_gnode *nd, int64_
 /* round(v 2^scale) saturated to `bits` signed bits. */
 int64_t sirnn_graph_quant(double v, int scale, unsigned bits);
 
+/* The format of the constant 1 that RECIP divides: b bits, scale b - 2. */
+sirnn_fixfmt sirnn_graph_one_fmt(unsigned b);
+
 /* Pad value of MAXPOOL and the bits of AVGPOOL's reciprocal (see graph.h). */
 int64_t sirnn_graph_maxpool_pad(unsigned b);
 

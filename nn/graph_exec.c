@@ -103,6 +103,24 @@ static sirnn_status p_act(gx *c, uint32_t op, size_t n, uint64_t *out, const uin
                                    : sirnn_ref_tanh(n, out, x, fi, fo);
 }
 
+static sirnn_status p_math(gx *c, uint32_t op, size_t n, uint64_t *out, const uint64_t *x,
+                           sirnn_fixfmt fi, sirnn_fixfmt fo)
+{
+    if (c->party != NULL)
+        return op == SIRNN_GOP_EXP ? sirnn_exp(c->party, n, out, x, fi, fo)
+                                   : sirnn_rsqrt(c->party, n, out, x, fi, fo);
+    return op == SIRNN_GOP_EXP ? sirnn_ref_exp(n, out, x, fi, fo)
+                               : sirnn_ref_rsqrt(n, out, x, fi, fo);
+}
+
+static sirnn_status p_div(gx *c, size_t n, uint64_t *q, const uint64_t *num,
+                          const uint64_t *den, sirnn_fixfmt fn, sirnn_fixfmt fd, sirnn_fixfmt fo)
+{
+    if (c->party != NULL)
+        return sirnn_div_norm(c->party, n, q, num, den, fn, fd, fo);
+    return sirnn_ref_div_norm(n, q, num, den, fn, fd, fo);
+}
+
 /* x (m bits) times y held by the server (k bits) into l bits. */
 static sirnn_status p_mult_clear(gx *c, size_t n, uint64_t *out, const uint64_t *x,
                                  const uint64_t *y, unsigned m, unsigned k, unsigned l)
@@ -486,6 +504,24 @@ static sirnn_status op_elementwise(gx *c, const sirnn_gnode *nd)
     case SIRNN_GOP_SIGMOID:
     case SIRNN_GOP_TANH:
         return p_act(c, nd->op, n, y, x, g->tensors[nd->in[0]].fmt, g->tensors[nd->out].fmt);
+    case SIRNN_GOP_EXP:
+    case SIRNN_GOP_RSQRT:
+        return p_math(c, nd->op, n, y, x, g->tensors[nd->in[0]].fmt, g->tensors[nd->out].fmt);
+    case SIRNN_GOP_DIV:
+        return p_div(c, n, y, x, c->v[nd->in[1]], g->tensors[nd->in[0]].fmt,
+                     g->tensors[nd->in[1]].fmt, g->tensors[nd->out].fmt);
+    case SIRNN_GOP_RECIP: {
+        /* 1 / x: the constant 1 (held by p0) divided by x */
+        const sirnn_fixfmt one = sirnn_graph_one_fmt(b);
+        uint64_t *num = malloc(n * sizeof(uint64_t) + 1);
+        if (num == NULL)
+            return SIRNN_ERR_NOMEM;
+        for (size_t i = 0; i < n; i++)
+            num[i] = c->p0 ? (uint64_t)1 << one.scale : 0;
+        st = p_div(c, n, y, num, x, one, g->tensors[nd->in[0]].fmt, g->tensors[nd->out].fmt);
+        free(num);
+        return st;
+    }
     case SIRNN_GOP_RESHAPE:
         memcpy(y, x, n * sizeof(uint64_t));
         return SIRNN_OK;

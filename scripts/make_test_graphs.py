@@ -272,6 +272,38 @@ def shapes(outdir):
     save(outdir, "shapes", g, x, z)
 
 
+def math_ops(outdir):
+    """Exp (of a non-positive value), Reciprocal, Div of two activations,
+    Sqrt read by Reciprocal and by a Div's denominator (run as rsqrt)."""
+    wf = weights(18, 4, fan_in=18)
+    nodes = [
+        helper.make_node("Relu", ["x"], ["r"], name="relu"),
+        helper.make_node("Sub", ["zero", "r"], ["n"], name="negate"),
+        helper.make_node("Exp", ["n"], ["e"], name="exp"),
+        helper.make_node("Add", ["e", "one"], ["d"], name="onepluse"),
+        helper.make_node("Reciprocal", ["d"], ["rc"], name="recip"),
+        helper.make_node("Div", ["x", "d"], ["q"], name="div"),
+        helper.make_node("Sqrt", ["d"], ["s"], name="sqrt_d"),
+        helper.make_node("Reciprocal", ["s"], ["rs"], name="rsqrt_d"),
+        helper.make_node("Add", ["r", "half"], ["rh"], name="rplushalf"),
+        helper.make_node("Sqrt", ["rh"], ["s2"], name="sqrt_rh"),
+        helper.make_node("Div", ["q", "s2"], ["v"], name="normalise"),
+        helper.make_node("Concat", ["rc", "rs", "v"], ["c"], name="cat", axis=-1),
+        helper.make_node("MatMul", ["c", "wf"], ["z"], name="fc"),
+    ]
+    g = helper.make_graph(nodes, "math",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 6])],
+                          [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", 4])],
+                          [init("zero", np.float32(0)), init("one", np.float32(1)),
+                           init("half", np.float32(0.5)), init("wf", wf)])
+    x = rng.standard_normal((N, 6)).astype(np.float32)
+    r = np.maximum(x, 0)
+    d = np.exp(-r) + 1
+    v = (x / d) / np.sqrt(r + 0.5)
+    c = np.concatenate([1 / d, 1 / np.sqrt(d), v], axis=1)
+    save(outdir, "math", g, x, c @ wf)
+
+
 def errors(outdir):
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 4])
@@ -299,6 +331,7 @@ def main():
     gap(outdir)
     errors(outdir)
     shapes(outdir)
+    math_ops(outdir)
 
 
 if __name__ == "__main__":

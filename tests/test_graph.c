@@ -281,6 +281,12 @@ static void test_shapes(void **state)
     check_graph("shapes", 0.02);
 }
 
+static void test_math(void **state)
+{
+    (void)state;
+    check_graph("math", 0.01);
+}
+
 static void test_8bit(void **state)
 {
     (void)state;
@@ -543,7 +549,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mlp),          cmocka_unit_test(test_cnn),
         cmocka_unit_test(test_ops),          cmocka_unit_test(test_gap),
-        cmocka_unit_test(test_shapes),
+        cmocka_unit_test(test_shapes),       cmocka_unit_test(test_math),
         cmocka_unit_test(test_8bit),         cmocka_unit_test(test_fashion_models),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_import_errors), cmocka_unit_test(test_model_file),

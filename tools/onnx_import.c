@@ -29,6 +29,7 @@ typedef struct val {
     int64_t dims[MAX_CRANK];
     float *f; /* constant values (as float; integer tensors converted) */
     size_t n;
+    int rsqrt; /* an activation holding 1 / sqrt(v), standing for Sqrt(v) */
 } val;
 
 typedef struct imp {
@@ -593,9 +594,11 @@ static int op_binary(imp *im, const Onnx__NodeProto *nd, char kind)
         return -1;
     if (a->is_const && b->is_const)
         return fail(im, "both operands are constants (constant folding is not supported)");
+    if (a->rsqrt)
+        return fail(im, "Sqrt is supported only as a denominator (read as 1 / sqrt)");
     if (!a->is_const && !b->is_const) {
-        if (kind == '/')
-            return fail(im, "division by an activation is not supported");
+        if (b->rsqrt && kind != '/')
+            return fail(im, "Sqrt is supported only as a denominator (read as 1 / sqrt)");
         const sirnn_gtensor *at = tens(im, a), *bt = tens(im, b);
         if (at->rank != bt->rank || memcmp(at->dims, bt->dims, sizeof(at->dims)) != 0)
             return fail(im, "operands of different shapes (broadcasting two activations is "
@@ -604,14 +607,17 @@ static int op_binary(imp *im, const Onnx__NodeProto *nd, char kind)
         memcpy(dims, at->dims, sizeof(dims));
         if (new_act(im, nd, 0, at->rank, dims, &y) != 0)
             return -1;
-        sirnn_gnode gn = {.op = kind == '+' ? SIRNN_GOP_ADD
-                                : kind == '-' ? SIRNN_GOP_SUB : SIRNN_GOP_MUL,
-                          .nin = 2, .in = {a->tensor, b->tensor}, .out = y->tensor};
+        /* a / sqrt(v) = a * rsqrt(v) */
+        const uint32_t op = kind == '+' ? SIRNN_GOP_ADD : kind == '-' ? SIRNN_GOP_SUB
+                            : kind == '*' || b->rsqrt ? SIRNN_GOP_MUL : SIRNN_GOP_DIV;
+        sirnn_gnode gn = {.op = op, .nin = 2, .in = {a->tensor, b->tensor}, .out = y->tensor};
         im->last_is_fused = 0;
         return add_node(im, &gn);
     }
     const int const_first = a->is_const;
     val *x = const_first ? b : a, *c = const_first ? a : b;
+    if (x->rsqrt)
+        return fail(im, "Sqrt is supported only as a denominator of an activation");
     if (kind == '/' && const_first)
         return fail(im, "a constant divided by an activation is not supported");
     const sirnn_gtensor *xt = tens(im, x);
@@ -1218,6 +1224,59 @@ static int op_gather(imp *im, const Onnx__NodeProto *nd)
     return gather_node(im, nd, 0, x, NULL, ro, od, idx);
 }
 
+/* Sqrt is run as 1 / sqrt (RSQRT) when its only reader is a Reciprocal or
+ * the denominator of a Div, which then use it as such. */
+static int op_sqrt(imp *im, const Onnx__NodeProto *nd)
+{
+    static const char *const none[] = {NULL};
+    val *x, *y;
+    if (check_attrs(im, nd, none) != 0 || activation(im, nd, 0, &x) != 0)
+        return -1;
+    if (nd->n_output != 1)
+        return fail(im, "needs one output");
+    const char *o = nd->output[0];
+    unsigned readers = 0, ok = 0;
+    for (size_t i = 0; i < im->gp->n_node; i++) {
+        const Onnx__NodeProto *r = im->gp->node[i];
+        for (size_t j = 0; j < r->n_input; j++) {
+            if (r->input[j] == NULL || strcmp(r->input[j], o) != 0)
+                continue;
+            readers++;
+            ok += (strcmp(r->op_type, "Reciprocal") == 0 && j == 0) ||
+                  (strcmp(r->op_type, "Div") == 0 && j == 1);
+        }
+    }
+    for (size_t i = 0; i < im->gp->n_output; i++)
+        readers += im->gp->output[i]->name && strcmp(im->gp->output[i]->name, o) == 0;
+    if (readers != 1 || ok != 1)
+        return fail(im, "Sqrt is supported only when a Reciprocal or a Div's denominator is "
+                        "its only reader (it runs as 1 / sqrt)");
+    const sirnn_gtensor *xt = tens(im, x);
+    uint32_t dims[SIRNN_GRAPH_MAX_RANK];
+    memcpy(dims, xt->dims, sizeof(dims));
+    if (new_act(im, nd, 0, xt->rank, dims, &y) != 0)
+        return -1;
+    y->rsqrt = 1;
+    sirnn_gnode gn = {.op = SIRNN_GOP_RSQRT, .nin = 1, .in = {x->tensor}, .out = y->tensor};
+    im->last_is_fused = 0;
+    return add_node(im, &gn);
+}
+
+static int op_reciprocal(imp *im, const Onnx__NodeProto *nd)
+{
+    static const char *const none[] = {NULL};
+    val *x;
+    if (check_attrs(im, nd, none) != 0 || activation(im, nd, 0, &x) != 0)
+        return -1;
+    if (!x->rsqrt)
+        return op_unary(im, nd, SIRNN_GOP_RECIP, 0, 0);
+    val *y = add_val(im, nd->output[0]); /* 1 / sqrt(v) is already computed */
+    if (y == NULL)
+        return fail(im, "out of memory");
+    y->tensor = x->tensor;
+    return 0;
+}
+
 static int op_alias(imp *im, const Onnx__NodeProto *nd)
 {
     val *x, *y;
@@ -1380,12 +1439,18 @@ static int convert_node(imp *im, const Onnx__NodeProto *nd, const char *graph_ou
         return op_binary(im, nd, '*');
     if (strcmp(op, "Div") == 0)
         return op_binary(im, nd, '/');
-    if (strcmp(op, "Relu") == 0 || strcmp(op, "Sigmoid") == 0 || strcmp(op, "Tanh") == 0) {
+    if (strcmp(op, "Relu") == 0 || strcmp(op, "Sigmoid") == 0 || strcmp(op, "Tanh") == 0 ||
+        strcmp(op, "Exp") == 0) {
         if (check_attrs(im, nd, none) != 0)
             return -1;
         return op_unary(im, nd, op[0] == 'R' ? SIRNN_GOP_RELU
-                                : op[0] == 'S' ? SIRNN_GOP_SIGMOID : SIRNN_GOP_TANH, 0, 0);
+                                : op[0] == 'S' ? SIRNN_GOP_SIGMOID
+                                : op[0] == 'T' ? SIRNN_GOP_TANH : SIRNN_GOP_EXP, 0, 0);
     }
+    if (strcmp(op, "Sqrt") == 0)
+        return op_sqrt(im, nd);
+    if (strcmp(op, "Reciprocal") == 0)
+        return op_reciprocal(im, nd);
     if (strcmp(op, "Clip") == 0)
         return op_clip(im, nd);
     if (strcmp(op, "MaxPool") == 0)

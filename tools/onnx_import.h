@@ -21,7 +21,9 @@
  *                                      it, else MUL_CONST + ADD_CONST
  *   Add, Sub, Mul  (two activations of one shape)       -> ADD, SUB, MUL
  *   Add, Sub, Mul, Div with a constant (broadcast)      -> ADD_CONST, MUL_CONST
- *   Relu, Sigmoid, Tanh, Clip (min/max as attributes or inputs)
+ *   Relu, Sigmoid, Tanh, Exp, Clip (min/max as attributes or inputs)
+ *   Reciprocal -> RECIP; Div of two activations -> DIV; Sqrt whose only
+ *     reader is a Reciprocal or a Div's denominator -> RSQRT (and MUL)
  *   MaxPool, AveragePool (2-D; ceil_mode 0; AveragePool with pads needs
  *     count_include_pad = 1), GlobalAveragePool
  *   Flatten (axis 1), Reshape (constant shape), Squeeze, Unsqueeze

@@ -27,6 +27,11 @@
  *   GATHER   y[i] = (x1 | x2)[idx[i]] per example, idx a public table
  *            (Transpose, Concat, Slice, Gather with constant indices); two
  *            inputs are first brought to the smaller scale
+ *   EXP      exp(x) for x <= 0                             (Exp)
+ *   RECIP    1 / x                                         (Reciprocal)
+ *   DIV      x / y, two activations                        (Div)
+ *   RSQRT    1 / sqrt(x)               (Sqrt read by Reciprocal, or by Div
+ *            as the denominator: Div(a, Sqrt(v)) = a * RSQRT(v))
  *   ARGMAX   the last node: the index of the largest score (ties: the lowest
  *            index); a final Softmax is dropped (it keeps the order)
  *
@@ -41,7 +46,12 @@
  *   MUL, MUL_CONST: the exact product in b + k bits (sirnn_ref_mult), floor-
  *     shifted to s_y (sirnn_ref_tr) and reduced to b bits;
  *   RELU is sirnn_ref_relu; CLIP is lo + relu(x - lo), then hi - relu(hi - .);
- *   SIGMOID/TANH: the models of math.h into scale b - 2;
+ *   SIGMOID/TANH/EXP: the models of math.h into scale b - 2 (EXP reads x > 0
+ *     as x - 2^(b - s_x), the definition of sirnn_exp; calibration data must
+ *     keep its inputs <= 0);
+ *   RECIP, DIV: sirnn_ref_div_norm (RECIP divides the constant 1 at scale
+ *     b - 2), RSQRT sirnn_ref_rsqrt, into the calibrated scale (at least 0);
+ *     these need inputs of scale >= 0;
  *   MAXPOOL and ARGMAX: a tree of pairwise maxima, each the sign of a - b
  *     (sirnn_ref_msb) selecting one of the two (ties: the first); padding
  *     counts as -2^(b-2);
@@ -85,6 +95,10 @@ typedef enum sirnn_gop {
     SIRNN_GOP_RESHAPE,
     SIRNN_GOP_ARGMAX,
     SIRNN_GOP_GATHER,
+    SIRNN_GOP_EXP,
+    SIRNN_GOP_RECIP,
+    SIRNN_GOP_DIV,
+    SIRNN_GOP_RSQRT,
     SIRNN_GOP_COUNT
 } sirnn_gop;
 
