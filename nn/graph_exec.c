@@ -574,13 +574,59 @@ static sirnn_status op_argmax(gx *c, uint64_t *classes)
 /* Run every node on c->v (the input tensor filled). xmsb: the MSB shares of
  * the input (NULL: unknown). classes (B values, may be NULL) gets the
  * argmax when the graph has one. */
+/*
+ * Tensors whose every value has a public MSB of 0 in the integer executors
+ * (exactly, wrap-around included): RELU, SIGMOID, EXP and RSQRT outputs, and
+ * MAXPOOL without padding, RESHAPE and GATHER of such tensors. A product
+ * reading one gets all-zero MSB shares (no comparison for its wrap).
+ */
+static void find_nonneg(const sirnn_graph *g, uint8_t *nonneg)
+{
+    memset(nonneg, 0, g->ntensors);
+    for (uint32_t i = 0; i < g->nnodes; i++) {
+        const sirnn_gnode *nd = &g->nodes[i];
+        int nn = 0;
+        switch (nd->op) {
+        case SIRNN_GOP_RELU:
+        case SIRNN_GOP_SIGMOID:
+        case SIRNN_GOP_EXP:
+        case SIRNN_GOP_RSQRT: nn = 1; break;
+        case SIRNN_GOP_MAXPOOL:
+            nn = nonneg[nd->in[0]] && (nd->attr[SIRNN_GA_PT] | nd->attr[SIRNN_GA_PL] |
+                                       nd->attr[SIRNN_GA_PB] | nd->attr[SIRNN_GA_PR]) == 0;
+            break;
+        case SIRNN_GOP_RESHAPE: nn = nonneg[nd->in[0]]; break;
+        case SIRNN_GOP_GATHER: /* rescaling only shifts down (floor keeps the sign) */
+            nn = nonneg[nd->in[0]] && (nd->nin < 2 || nonneg[nd->in[1]]);
+            break;
+        default: break;
+        }
+        nonneg[nd->out] = (uint8_t)nn;
+    }
+}
+
 static sirnn_status run_graph(gx *c, const uint8_t *xmsb, uint64_t *classes)
 {
     const sirnn_graph *g = c->g;
     sirnn_status st = SIRNN_OK;
+    uint8_t *nonneg = malloc(g->ntensors);
+    uint8_t *zeros = NULL;
+    if (nonneg == NULL)
+        return SIRNN_ERR_NOMEM;
+    find_nonneg(g, nonneg);
     for (uint32_t i = 0; i < g->nnodes && st == SIRNN_OK; i++) {
         const sirnn_gnode *nd = &g->nodes[i];
         const uint8_t *msb = nd->in[0] == g->input ? xmsb : NULL;
+        if (c->party != NULL && msb == NULL && nonneg[nd->in[0]] &&
+            (nd->op == SIRNN_GOP_DENSE || nd->op == SIRNN_GOP_CONV)) {
+            free(zeros);
+            zeros = calloc(c->B * sirnn_graph_size(g, nd->in[0]) + 1, 1);
+            if (zeros == NULL) {
+                st = SIRNN_ERR_NOMEM;
+                break;
+            }
+            msb = zeros;
+        }
         switch (nd->op) {
         case SIRNN_GOP_DENSE: st = op_dense(c, nd, msb); break;
         case SIRNN_GOP_CONV: st = op_conv(c, nd, msb); break;
@@ -595,6 +641,8 @@ static sirnn_status run_graph(gx *c, const uint8_t *xmsb, uint64_t *classes)
         if (st == SIRNN_ERR_NOMEM)
             sirnn_set_last_error("graph: out of memory at node '%s'", nd->name);
     }
+    free(zeros);
+    free(nonneg);
     return st;
 }
 

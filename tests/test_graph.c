@@ -444,6 +444,51 @@ static void test_import_errors(void **state)
     unlink(cmd);
 }
 
+/* Mutated ONNX files (flipped bytes, truncations): `sirnn import` refuses
+ * them or imports something valid, and never crashes (exit code 0 or 1; under
+ * `make asan` the tool is the sanitized build of the same tree). */
+static void test_import_fuzz(void **state)
+{
+    (void)state;
+    const char *srcs[] = {VEC "mlp.onnx", VEC "cnn.onnx", VEC "ops.onnx", VEC "math.onnx"};
+    test_rng r;
+    test_rng_init(&r, test_seed() ^ 0xf022);
+    char path[256], cmd[1024], out[4096];
+    snprintf(path, sizeof(path), "/tmp/sirnn_fuzz_%d.onnx", (int)getpid());
+    const int rounds = test_quick() ? 12 : 120;
+    int refused = 0;
+    for (int k = 0; k < rounds; k++) {
+        const char *src = srcs[k % 4];
+        FILE *f = fopen(src, "rb");
+        assert_non_null(f);
+        uint8_t buf[4096];
+        size_t len = fread(buf, 1, sizeof(buf), f);
+        fclose(f);
+        assert_true(len > 0 && len < sizeof(buf));
+        if (k % 5 == 4) {
+            len = (size_t)test_rng_below(&r, len);
+        } else {
+            const int flips = 1 + (int)test_rng_below(&r, 4);
+            for (int i = 0; i < flips; i++)
+                buf[test_rng_below(&r, len)] ^= (uint8_t)(1 + test_rng_below(&r, 255));
+        }
+        f = fopen(path, "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(buf, 1, len, f), len);
+        fclose(f);
+        snprintf(cmd, sizeof(cmd), "%s import %s --calib %s -o /dev/null --quiet 2>&1", SIRNN_BIN,
+                 path, k % 4 == 0 ? VEC "mlp.in.f32" : k % 4 == 1 ? VEC "cnn.in.f32"
+                                   : k % 4 == 2 ? VEC "ops.in.f32" : VEC "math.in.f32");
+        const int rc = run_cmd(cmd, out, sizeof(out));
+        if (rc != 0 && rc != 1)
+            print_message("round %d: exit %d (the input is kept: %s)\n%s\n", k, rc, cmd, out);
+        assert_true(rc == 0 || rc == 1);
+        refused += rc == 1;
+    }
+    print_message("%d of %d mutated models refused, the others imported\n", refused, rounds);
+    unlink(path);
+}
+
 /* ---- the model file ------------------------------------------------------------------- */
 
 static void test_model_file(void **state)
@@ -552,7 +597,8 @@ int main(void)
         cmocka_unit_test(test_shapes),       cmocka_unit_test(test_math),
         cmocka_unit_test(test_8bit),         cmocka_unit_test(test_fashion_models),
         cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_import_errors), cmocka_unit_test(test_model_file),
+        cmocka_unit_test(test_import_errors), cmocka_unit_test(test_import_fuzz),
+        cmocka_unit_test(test_model_file),
         cmocka_unit_test(test_builder_errors),
     };
     test_seed();

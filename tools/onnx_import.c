@@ -1540,6 +1540,9 @@ int sirnn_onnx_import(const char *path, sirnn_graph **out, char *err, size_t err
         rc = fail(&im, "the graph must have exactly one output");
     if (rc == 0 && im.gp->n_node > SIRNN_GRAPH_MAX_NODES)
         rc = fail(&im, "more than %u nodes", SIRNN_GRAPH_MAX_NODES);
+    for (size_t i = 0; rc == 0 && i < im.gp->n_node; i++)
+        if (im.gp->node[i]->op_type == NULL)
+            rc = fail(&im, "node %zu has no op_type", i);
     if (rc == 0 && sirnn_graph_new(&im.g) != SIRNN_OK)
         rc = fail(&im, "out of memory");
     for (size_t i = 0; rc == 0 && i < im.gp->n_initializer; i++) {
