@@ -361,6 +361,68 @@ static void test_fashion_models(void **state)
     check_fashion("models/fashion_cnn.onnx", 0.84);
 }
 
+/* The shipped FastGRNN exported as an unrolled ONNX graph
+ * (scripts/export_fastgrnn_onnx.py): the graph's float inference agrees with
+ * the hand-written nn/ path on the same weights, its fixed point keeps the
+ * accuracy, and secure equals fixed point. */
+static void test_fastgrnn_unrolled(void **state)
+{
+    (void)state;
+    sirnn_fastgrnn *m = NULL;
+    assert_int_equal(sirnn_fastgrnn_load(&m, "models/fashion_fastgrnn.sirnn"), SIRNN_OK);
+    char cmd[1024], out[8192], tmp[256];
+    snprintf(tmp, sizeof(tmp), "/tmp/sirnn_test_fg_%d.sirnn", (int)getpid());
+    snprintf(cmd, sizeof(cmd),
+             "%s import models/fashion_fastgrnn_unrolled.onnx --calib fashion:500 --eval 0 "
+             "--norm %.9g,%.9g -o %s --quiet 2>&1", SIRNN_BIN,
+             1.0 / (255.0 * (double)m->in_std), -(double)m->in_mean / (double)m->in_std, tmp);
+    const int rc = run_cmd(cmd, out, sizeof(out));
+    if (rc != 0)
+        print_message("%s\n%s\n", cmd, out);
+    assert_int_equal(rc, 0);
+    sirnn_graph *g = NULL;
+    assert_int_equal(sirnn_graph_load(&g, tmp), SIRNN_OK);
+    unlink(tmp);
+    sirnn_dataset ds;
+    const size_t n = test_quick() ? 50 : 500;
+    assert_int_equal(sirnn_fashion_load(&ds, NULL, 0, n), SIRNN_OK);
+    const size_t px = (size_t)ds.rows * ds.cols;
+    float *x = malloc(n * px * sizeof(float));
+    uint64_t *q = malloc(n * px * sizeof(uint64_t));
+    uint32_t *cf = malloc(n * sizeof(uint32_t)), *cq = malloc(n * sizeof(uint32_t));
+    uint8_t *hf = malloc(n), *hq = malloc(n);
+    assert_true(x && q && cf && cq && hf && hq);
+    for (size_t i = 0; i < n * px; i++)
+        x[i] = (float)ds.images[i] * g->in_mul + g->in_add;
+    assert_int_equal(sirnn_graph_forward(g, n, NULL, cf, x, NULL), SIRNN_OK);
+    assert_int_equal(sirnn_graph_quantise_input(g, n, q, x), SIRNN_OK);
+    assert_int_equal(sirnn_graph_predict_fixed(g, n, NULL, cq, q), SIRNN_OK);
+    assert_int_equal(sirnn_fastgrnn_predict(m, n, hf, NULL, ds.images, 1), SIRNN_OK);
+    assert_int_equal(sirnn_fastgrnn_predict_fixed(m, n, hq, NULL, ds.images, 1), SIRNN_OK);
+    size_t same_f = 0, okq = 0, okh = 0;
+    for (size_t i = 0; i < n; i++) {
+        same_f += cf[i] == hf[i];
+        okq += cq[i] == ds.labels[i];
+        okh += hq[i] == ds.labels[i];
+    }
+    print_message("unrolled FastGRNN on %zu images: float classes equal to nn/'s %zu, fixed "
+                  "accuracy %.2f%% (nn/ fixed %.2f%%)\n", n, same_f,
+                  100.0 * (double)okq / (double)n, 100.0 * (double)okh / (double)n);
+    assert_true((double)same_f >= 0.99 * (double)n);
+    assert_true((double)okq >= (double)okh - 0.02 * (double)n);
+    if (!test_quick())
+        check_secure(g, x, 1, 1);
+    free(x);
+    free(q);
+    free(cf);
+    free(cq);
+    free(hf);
+    free(hq);
+    sirnn_dataset_free(&ds);
+    sirnn_graph_free(g);
+    sirnn_fastgrnn_free(m);
+}
+
 /* ---- refusals and errors ------------------------------------------------------------ */
 
 static int serve_once(void *arg)
@@ -596,7 +658,7 @@ int main(void)
         cmocka_unit_test(test_ops),          cmocka_unit_test(test_gap),
         cmocka_unit_test(test_shapes),       cmocka_unit_test(test_math),
         cmocka_unit_test(test_8bit),         cmocka_unit_test(test_fashion_models),
-        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_fastgrnn_unrolled), cmocka_unit_test(test_refused),
         cmocka_unit_test(test_import_errors), cmocka_unit_test(test_import_fuzz),
         cmocka_unit_test(test_model_file),
         cmocka_unit_test(test_builder_errors),
