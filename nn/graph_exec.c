@@ -392,8 +392,7 @@ static sirnn_status op_pool(gx *c, const sirnn_gnode *nd)
     const size_t k = (size_t)cv.KH * cv.KW, rows = c->B * cv.C * cv.OH * cv.OW;
     uint64_t *y = c->v[nd->out];
     const int maxp = nd->op == SIRNN_GOP_MAXPOOL;
-    const size_t wide = maxp ? 1 : 1;
-    uint64_t *a = malloc(rows * k * wide * sizeof(uint64_t));
+    uint64_t *a = malloc(rows * k * sizeof(uint64_t));
     if (a == NULL)
         return SIRNN_ERR_NOMEM;
     gather(c, &cv, 1, 0, cv.C, a, NULL, c->v[nd->in[0]], NULL,
@@ -739,7 +738,7 @@ sirnn_status sirnn_graph_predict_fixed(const sirnn_graph *g, size_t n, int64_t *
 #define REQ_BYTES 32
 #define REP_BYTES 24
 #define MAX_BATCH ((size_t)1 << 20)
-#define MAX_BATCH_VALUES ((size_t)1 << 27) /* n x the largest tensor */
+#define MAX_BATCH_VALUES ((size_t)1 << 28) /* n x all tensors' values: 2 GiB of shares */
 #define MAX_PUBLIC ((size_t)1 << 24)
 
 enum { REP_OK = 0, REP_SHAPE, REP_BATCH, REP_SCORES, REP_MODEL };
@@ -783,12 +782,12 @@ static sirnn_status msg_recv(sirnn_party *party, uint8_t *buf, size_t len)
                           : SIRNN_OK;
 }
 
-static size_t largest_tensor(const sirnn_graph *g)
+/* Values per example over all tensors: the executors hold them all. */
+static size_t total_values(const sirnn_graph *g)
 {
     size_t m = 0;
     for (uint32_t t = 0; t < g->ntensors; t++)
-        if (sirnn_graph_size(g, t) > m)
-            m = sirnn_graph_size(g, t);
+        m += sirnn_graph_size(g, t);
     return m;
 }
 
@@ -843,7 +842,7 @@ sirnn_status sirnn_graph_serve(sirnn_party *party, size_t *served, const sirnn_g
         code = REP_SHAPE;
         snprintf(why, sizeof(why), "the client's inputs have %llu values, the graph reads %zu",
                  (unsigned long long)in_n, sirnn_graph_size(g, g->input));
-    } else if (n > MAX_BATCH || n * largest_tensor(g) > MAX_BATCH_VALUES) {
+    } else if (n > MAX_BATCH || n * total_values(g) > MAX_BATCH_VALUES) {
         code = REP_BATCH;
         snprintf(why, sizeof(why), "a batch of %llu inputs is too large", (unsigned long long)n);
     } else if (want && g->has_argmax && !(flags & SIRNN_GRAPH_SERVE_SCORES)) {
@@ -947,6 +946,10 @@ sirnn_status sirnn_graph_query(sirnn_party *party, size_t n, uint32_t *classes,
         st = sirnn_party_fail(party, SIRNN_ERR_PEER_MISMATCH, why);
     }
     free(pb);
+    if (st == SIRNN_OK && n * total_values(g) > MAX_BATCH_VALUES)
+        st = sirnn_party_fail(party, SIRNN_ERR_PEER_MISMATCH,
+                              "graph_query: the server's graph needs too much memory for the "
+                              "batch");
     if (st != SIRNN_OK) {
         sirnn_graph_free(g);
         return st;
