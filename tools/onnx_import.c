@@ -69,16 +69,12 @@ static val *find(imp *im, const char *name)
     return NULL;
 }
 
+/* The value table is allocated once for the whole model (see
+ * sirnn_onnx_import), so val pointers stay valid while nodes are converted. */
 static val *add_val(imp *im, const char *name)
 {
-    if (im->nvals == im->capvals) {
-        size_t cap = im->capvals ? 2 * im->capvals : 64;
-        val *nv = realloc(im->vals, cap * sizeof(val));
-        if (nv == NULL)
-            return NULL;
-        im->vals = nv;
-        im->capvals = cap;
-    }
+    if (im->nvals == im->capvals)
+        return NULL;
     val *v = &im->vals[im->nvals++];
     memset(v, 0, sizeof(*v));
     v->name = name;
@@ -677,8 +673,11 @@ static int op_batchnorm(imp *im, const Onnx__NodeProto *nd, const unsigned *uses
     val *x, *p[4];
     if (activation(im, nd, 0, &x) != 0)
         return -1;
-    const sirnn_gtensor *xt = tens(im, x);
-    const size_t C = xt->dims[0];
+    /* copies: the tensor table moves when tensors are added */
+    const uint32_t xrank = tens(im, x)->rank;
+    uint32_t xdims[SIRNN_GRAPH_MAX_RANK];
+    memcpy(xdims, tens(im, x)->dims, sizeof(xdims));
+    const size_t C = xdims[0];
     for (int i = 0; i < 4; i++) {
         if (input(im, nd, (size_t)i + 1, &p[i]) != 0)
             return -1;
@@ -699,7 +698,7 @@ static int op_batchnorm(imp *im, const Onnx__NodeProto *nd, const unsigned *uses
     sirnn_gnode *last = g->nnodes ? &g->nodes[g->nnodes - 1] : NULL;
     int rc = 0;
     if (im->last_is_fused && last != NULL && last->out == x->tensor && *uses_of_x == 1 &&
-        (last->op == SIRNN_GOP_CONV || (last->op == SIRNN_GOP_DENSE && xt->rank == 1))) {
+        (last->op == SIRNN_GOP_CONV || (last->op == SIRNN_GOP_DENSE && xrank == 1))) {
         /* fold: W'[m] = a[m] W[m], b' = a b + c, per output channel m */
         const size_t per = last->nw / C;
         if (last->nb == 0) {
@@ -729,7 +728,7 @@ static int op_batchnorm(imp *im, const Onnx__NodeProto *nd, const unsigned *uses
         const size_t n = sirnn_graph_size(g, x->tensor), inner = n / C;
         float *ea = malloc(n * sizeof(float)), *ec = malloc(n * sizeof(float));
         uint32_t mid, dims[SIRNN_GRAPH_MAX_RANK];
-        memcpy(dims, xt->dims, sizeof(dims));
+        memcpy(dims, xdims, sizeof(dims));
         char nm[SIRNN_GRAPH_NAME];
         snprintf(nm, sizeof(nm), "%.40s/scaled", nd->output[0]);
         if (ea == NULL || ec == NULL)
@@ -738,7 +737,7 @@ static int op_batchnorm(imp *im, const Onnx__NodeProto *nd, const unsigned *uses
             ea[i] = a[i / inner];
             ec[i] = c[i / inner];
         }
-        if (rc == 0 && sirnn_graph_add_tensor(g, &mid, nm, xt->rank, dims) != SIRNN_OK)
+        if (rc == 0 && sirnn_graph_add_tensor(g, &mid, nm, xrank, dims) != SIRNN_OK)
             rc = fail(im, "%s", sirnn_last_error());
         if (rc == 0) {
             sirnn_gnode m1 = {.op = SIRNN_GOP_MUL_CONST, .nin = 1, .in = {x->tensor}, .out = mid,
@@ -747,7 +746,7 @@ static int op_batchnorm(imp *im, const Onnx__NodeProto *nd, const unsigned *uses
         }
         val *y;
         if (rc == 0)
-            rc = new_act(im, nd, 0, xt->rank, dims, &y);
+            rc = new_act(im, nd, 0, xrank, dims, &y);
         if (rc == 0) {
             sirnn_gnode m2 = {.op = SIRNN_GOP_ADD_CONST, .nin = 1, .in = {mid}, .out = y->tensor,
                               .nw = (uint32_t)n, .w = ec};
@@ -1543,6 +1542,15 @@ int sirnn_onnx_import(const char *path, sirnn_graph **out, char *err, size_t err
     for (size_t i = 0; rc == 0 && i < im.gp->n_node; i++)
         if (im.gp->node[i]->op_type == NULL)
             rc = fail(&im, "node %zu has no op_type", i);
+    if (rc == 0) { /* every value the conversion can name: no reallocation later */
+        size_t nv = im.gp->n_initializer + im.gp->n_input + 16;
+        for (size_t i = 0; i < im.gp->n_node; i++)
+            nv += im.gp->node[i]->n_output + im.gp->node[i]->n_input;
+        im.vals = calloc(nv, sizeof(val));
+        im.capvals = nv;
+        if (im.vals == NULL)
+            rc = fail(&im, "out of memory");
+    }
     if (rc == 0 && sirnn_graph_new(&im.g) != SIRNN_OK)
         rc = fail(&im, "out of memory");
     for (size_t i = 0; rc == 0 && i < im.gp->n_initializer; i++) {
