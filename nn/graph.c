@@ -653,7 +653,7 @@ sirnn_status sirnn_graph_forward(const sirnn_graph *g, size_t n, float *scores,
         return SIRNN_ERR_NOMEM;
     }
     for (uint32_t t = 0; t < g->ntensors && st == SIRNN_OK; t++) {
-        v[t] = malloc(sirnn_graph_size(g, t) * sizeof(float));
+        v[t] = calloc(sirnn_graph_size(g, t), sizeof(float)); /* unwritten tensors read 0 */
         if (v[t] == NULL) {
             sirnn_set_last_error("graph_forward: out of memory");
             st = SIRNN_ERR_NOMEM;

@@ -229,11 +229,11 @@ static void check_graph(const char *name, double tol)
                   name, qworst, tol, agree, n);
     assert_true(qworst <= tol);
     /* secure against fixed: the shipped inputs, then random ones */
-    const size_t ns = test_quick() ? 3 : n < 16 ? n : 16;
+    const size_t ns = test_quick() ? 1 : n < 16 ? n : 16;
     check_secure(g, x, ns, 1);
     test_rng r;
     test_rng_init(&r, test_seed() ^ (uint64_t)strlen(name) * 0x9e37);
-    const size_t nr = test_quick() ? 2 : 7;
+    const size_t nr = test_quick() ? 1 : 7;
     float *xr = malloc(nr * in_n * sizeof(float));
     assert_non_null(xr);
     for (size_t i = 0; i < nr * in_n; i++) /* beyond the calibrated range too */
@@ -291,7 +291,7 @@ static void test_8bit(void **state)
 {
     (void)state;
     const char *names[] = {"mlp", "cnn", "ops", "shapes"};
-    for (size_t k = 0; k < 4; k++) {
+    for (size_t k = test_quick() ? 2 : 0; k < 4; k++) {
         sirnn_graph *g = import_graph(names[k], "--bits 8 --weight-bits 8");
         assert_int_equal(g->act_bits, 8);
         assert_int_equal(g->weight_bits, 8);
@@ -299,7 +299,7 @@ static void test_8bit(void **state)
         size_t nin;
         snprintf(path, sizeof(path), VEC "%s.in.f32", names[k]);
         float *x = read_floats(path, &nin);
-        check_secure(g, x, test_quick() ? 2 : 5, 1);
+        check_secure(g, x, test_quick() ? 1 : 5, 1);
         free(x);
         sirnn_graph_free(g);
     }
@@ -321,7 +321,7 @@ static void check_fashion(const char *onnx, double min_acc)
     assert_int_equal(sirnn_graph_load(&g, tmp), SIRNN_OK);
     unlink(tmp);
     sirnn_dataset ds;
-    const size_t n = test_quick() ? 100 : 1000;
+    const size_t n = test_quick() ? 20 : 1000;
     assert_int_equal(sirnn_fashion_load(&ds, NULL, 0, n), SIRNN_OK);
     const size_t px = (size_t)ds.rows * ds.cols;
     assert_int_equal(sirnn_graph_size(g, g->input), px);
@@ -343,8 +343,9 @@ static void check_fashion(const char *onnx, double min_acc)
     print_message("%s on %zu test images: float %.2f%%, fixed %.2f%%, agree %.2f%%\n", onnx, n,
                   100.0 * (double)okf / (double)n, 100.0 * (double)okq / (double)n,
                   100.0 * (double)agree / (double)n);
-    assert_true((double)okq >= min_acc * (double)n);
-    assert_true((double)agree >= 0.99 * (double)n);
+    if (!test_quick()) /* 20 images say nothing about accuracy */
+        assert_true((double)okq >= min_acc * (double)n);
+    assert_true((double)agree >= (test_quick() ? 0.9 : 0.99) * (double)n);
     check_secure(g, x, test_quick() ? 1 : 3, 1);
     free(x);
     free(q);
@@ -384,7 +385,7 @@ static void test_fastgrnn_unrolled(void **state)
     assert_int_equal(sirnn_graph_load(&g, tmp), SIRNN_OK);
     unlink(tmp);
     sirnn_dataset ds;
-    const size_t n = test_quick() ? 50 : 500;
+    const size_t n = test_quick() ? 10 : 500;
     assert_int_equal(sirnn_fashion_load(&ds, NULL, 0, n), SIRNN_OK);
     const size_t px = (size_t)ds.rows * ds.cols;
     float *x = malloc(n * px * sizeof(float));
@@ -409,7 +410,8 @@ static void test_fastgrnn_unrolled(void **state)
                   "accuracy %.2f%% (nn/ fixed %.2f%%)\n", n, same_f,
                   100.0 * (double)okq / (double)n, 100.0 * (double)okh / (double)n);
     assert_true((double)same_f >= 0.99 * (double)n);
-    assert_true((double)okq >= (double)okh - 0.02 * (double)n);
+    if (!test_quick())
+        assert_true((double)okq >= (double)okh - 0.02 * (double)n);
     if (!test_quick())
         check_secure(g, x, 1, 1);
     free(x);
