@@ -79,9 +79,24 @@ $(PC): build/sirnn.pc.in build/config.mk
 	@mkdir -p $(dir $@)
 	$(PC_SED) $< > $@
 
-$(SIRNN): $(patsubst %.c,$(OBJ)/%.o,$(TOOL_SRCS)) $(STATIC)
+# `sirnn import` reads ONNX through C code that protoc-c generates from the
+# schema of libonnx-dev at build time (never committed); only the tool links
+# protobuf-c, the library does not.
+ONNX_PROTO ?= /usr/include/onnx/onnx.proto
+GEN := $(OUT)/gen
+$(GEN)/onnx.pb-c.c: | deps
+	@mkdir -p $(GEN)
+	protoc-c --c_out=$(GEN) --proto_path=$(dir $(ONNX_PROTO)) $(ONNX_PROTO)
+$(GEN)/onnx.pb-c.h: $(GEN)/onnx.pb-c.c
+$(OBJ)/gen/onnx.pb-c.o: $(GEN)/onnx.pb-c.c
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+	$(CC) $(CPPFLAGS_ALL) -I$(GEN) $(CFLAGS_ALL) -w -c $< -o $@
+$(OBJ)/tools/onnx_import.o: $(GEN)/onnx.pb-c.h
+$(OBJ)/tools/onnx_import.o: CPPFLAGS_ALL += -I$(GEN)
+
+$(SIRNN): $(patsubst %.c,$(OBJ)/%.o,$(TOOL_SRCS)) $(OBJ)/gen/onnx.pb-c.o $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lprotobuf-c $(LDLIBS_ALL)
 
 $(BENCH): $(patsubst %.c,$(OBJ)/%.o,$(BENCH_SRCS)) $(STATIC)
 	@mkdir -p $(dir $@)
@@ -97,6 +112,8 @@ $(TESTS): | deps-test
 # processes), so it needs that binary and its path.
 $(OUT)/bin/tests/test_nn_secure: | $(SIRNN)
 $(OBJ)/tests/test_nn_secure.o: CPPFLAGS_ALL += -DSIRNN_BIN='"$(SIRNN)"'
+$(OUT)/bin/tests/test_graph: | $(SIRNN)
+$(OBJ)/tests/test_graph.o: CPPFLAGS_ALL += -DSIRNN_BIN='"$(SIRNN)"'
 
 # Each test binary runs on its own; all of them run even if one fails. The
 # last line counts binaries in the "N passed, N failed" form.

@@ -11,6 +11,9 @@ for what in "$@"; do
       cc_has openssl/evp.h || need+=(libssl-dev)
       cc_has omp.h || need+=(libgomp1)
       cc_has zlib.h || need+=(zlib1g-dev)
+      cc_has protobuf-c/protobuf-c.h || need+=(libprotobuf-c-dev)
+      command -v protoc-c >/dev/null 2>&1 || need+=(protobuf-c-compiler)
+      [ -f /usr/include/onnx/onnx.proto ] || need+=(libonnx-dev)
       ;;
     data)
       [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || need+=(dataset-fashion-mnist)

@@ -19,6 +19,11 @@ int sirnn_cmd_serve(int argc, char **argv);
 /* sirnn query: classify images with a remote `sirnn serve`. */
 int sirnn_cmd_query(int argc, char **argv);
 
+/* sirnn import: ONNX model -> quantised graph model file (tools/cmd_import.c). */
+int sirnn_cmd_import(int argc, char **argv);
+/* sirnn run: secure inference of Fashion-MNIST images with a graph model. */
+int sirnn_cmd_run(int argc, char **argv);
+
 /* ---- helpers shared by the commands (tools/tool_util.c) ---- */
 
 /* Seconds on the monotonic clock. */
@@ -40,5 +45,11 @@ void sirnn_tool_bar_init(sirnn_tool_bar *b, const char *label);
 void sirnn_tool_bar_update(sirnn_tool_bar *b, unsigned done, unsigned total);
 /* The name of a Fashion-MNIST class (0..9), "?" otherwise. */
 const char *sirnn_tool_fashion_class(unsigned k);
+/* The images of ds as the inputs of graph g (p * in_mul + in_add), malloc'ed;
+ * NULL if g does not read rows x cols values, or out of memory
+ * (tools/cmd_import.c). */
+struct sirnn_graph;
+struct sirnn_dataset;
+float *sirnn_tool_fashion_inputs(const struct sirnn_graph *g, const struct sirnn_dataset *ds);
 
 #endif /* SIRNN_TOOLS_COMMANDS_H */

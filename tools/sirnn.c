@@ -6,6 +6,8 @@
  *   sirnn serve     answer secure-inference queries with a model file
  *   sirnn query     classify images with a remote `sirnn serve`
  *   sirnn train     train FastGRNN on Fashion-MNIST
+ *   sirnn import    ONNX model -> quantised graph model file
+ *   sirnn run       secure inference with an imported graph model
  *   sirnn version
  *   sirnn help
  */
@@ -25,6 +27,8 @@ static void usage(FILE *out)
                  "  serve     answer secure-inference queries with a model file (party 0)\n"
                  "  query     classify images with a remote `sirnn serve` (party 1)\n"
                  "  train     train FastGRNN on Fashion-MNIST and write a quantised model file\n"
+                 "  import    ONNX model -> calibrated, quantised graph model file\n"
+                 "  run       secure inference of Fashion-MNIST images with an imported model\n"
                  "  version   print the library version and the SIMD level\n"
                  "  help      this text\n");
 }
@@ -52,6 +56,10 @@ int main(int argc, char **argv)
         return sirnn_cmd_query(argc - 2, argv + 2);
     if (strcmp(cmd, "train") == 0)
         return sirnn_cmd_train(argc - 2, argv + 2);
+    if (strcmp(cmd, "import") == 0)
+        return sirnn_cmd_import(argc - 2, argv + 2);
+    if (strcmp(cmd, "run") == 0)
+        return sirnn_cmd_run(argc - 2, argv + 2);
     fprintf(stderr, "sirnn: unknown command '%s' (try 'sirnn help')\n", cmd);
     return 2;
 }

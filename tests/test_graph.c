@@ -1,0 +1,672 @@
+/*
+ * Graphs imported from ONNX: `sirnn import` on the shipped test graphs of
+ * tests/vectors/graph (built by scripts/make_test_graphs.py, which also
+ * ships the outputs of an independent numpy implementation), float
+ * inference against numpy, fixed point against float, secure against fixed
+ * point bit for bit (shipped and random inputs, 16- and 8-bit, one and two
+ * lanes), refused queries, the model file's validation, and the importer's
+ * errors, which must name the node.
+ */
+#include "tests/harness.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sirnn/graph.h"
+#include "sirnn/nn.h"
+#include "sirnn/party.h"
+
+#ifndef SIRNN_BIN /* the Makefile passes the tool of the same build */
+#define SIRNN_BIN "build/out/bin/sirnn"
+#endif
+#define VEC "tests/vectors/graph/"
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static float *read_floats(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    const long len = ftell(f);
+    assert_true(len > 0 && len % 4 == 0);
+    rewind(f);
+    float *x = malloc((size_t)len);
+    assert_non_null(x);
+    assert_int_equal(fread(x, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    *n = (size_t)len / 4;
+    return x;
+}
+
+/* Run a shell command, capturing its output in out (NUL-terminated);
+ * returns the exit status. */
+static int run_cmd(const char *cmd, char *out, size_t outlen)
+{
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t len = 0;
+    out[0] = '\0';
+    for (;;) {
+        const size_t got = fread(out + len, 1, outlen - 1 - len, p);
+        len += got;
+        if (got == 0 || len + 1 >= outlen)
+            break;
+    }
+    out[len] = '\0';
+    const int rc = pclose(p);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* `sirnn import` of tests/vectors/graph/NAME.onnx calibrated on its inputs,
+ * then loaded. */
+static sirnn_graph *import_graph(const char *name, const char *extra)
+{
+    char cmd[1024], out[8192], tmp[256];
+    snprintf(tmp, sizeof(tmp), "/tmp/sirnn_test_graph_%d_%s.sirnn", (int)getpid(), name);
+    snprintf(cmd, sizeof(cmd), "%s import %s%s.onnx --calib %s%s.in.f32 -o %s --quiet %s 2>&1",
+             SIRNN_BIN, VEC, name, VEC, name, tmp, extra);
+    const int rc = run_cmd(cmd, out, sizeof(out));
+    if (rc != 0)
+        print_message("%s\n%s\n", cmd, out);
+    assert_int_equal(rc, 0);
+    sirnn_graph *g = NULL;
+    sirnn_status st = sirnn_graph_load(&g, tmp);
+    if (st != SIRNN_OK)
+        print_message("load: %s\n", sirnn_last_error());
+    assert_int_equal(st, SIRNN_OK);
+    unlink(tmp);
+    return g;
+}
+
+static double fscore(int64_t q, int scale)
+{
+    return ldexp((double)q, -scale);
+}
+
+/* ---- secure against fixed ----------------------------------------------------- */
+
+typedef struct serve_arg {
+    sirnn_party *party;
+    const sirnn_graph *g;
+    unsigned flags;
+    int queries; /* to answer before the n = 0 that ends the session */
+    size_t served;
+} serve_arg;
+
+static int serve_main(void *arg)
+{
+    serve_arg *a = arg;
+    for (int i = 0; i <= a->queries; i++) {
+        size_t got = 0;
+        sirnn_status st = sirnn_graph_serve(a->party, &got, a->g, a->flags);
+        if (st != SIRNN_OK && st != SIRNN_ERR_ARG)
+            return 1;
+        if (st == SIRNN_OK && got == 0)
+            return i == a->queries ? 0 : 2;
+        a->served += got;
+    }
+    return 3;
+}
+
+/* n inputs x (floats) through secure inference with scores revealed, against
+ * the fixed-point executor exactly. */
+static void check_secure(const sirnn_graph *g, const float *x, size_t n, unsigned threads)
+{
+    const size_t in_n = sirnn_graph_size(g, g->input), on = sirnn_graph_size(g, g->output);
+    uint64_t *q = malloc(n * in_n * sizeof(uint64_t));
+    int64_t *fs = malloc(n * on * sizeof(int64_t)), *ss = malloc(n * on * sizeof(int64_t));
+    uint32_t *fc = malloc(n * sizeof(uint32_t)), *sc = malloc(n * sizeof(uint32_t));
+    assert_true(q && fs && ss && fc && sc);
+    assert_int_equal(sirnn_graph_quantise_input(g, n, q, x), SIRNN_OK);
+    assert_int_equal(sirnn_graph_predict_fixed(g, n, fs, fc, q), SIRNN_OK);
+    memset(sc, 0xee, n * sizeof(uint32_t));
+    sirnn_party *srv, *cli;
+    test_pair_open(threads, &srv, &cli);
+    serve_arg sa = {srv, g, SIRNN_GRAPH_SERVE_SCORES, 2, 0};
+    test_thread th;
+    assert_int_equal(test_thread_start(&th, serve_main, &sa), 0);
+    sirnn_graph *pub = NULL;
+    /* once from the quantised inputs, once from floats (quantised by the client
+     * with the format it receives) */
+    sirnn_status st1 = sirnn_graph_query(cli, n, sc, ss, &pub, q, NULL);
+    int64_t *ss2 = malloc(n * on * sizeof(int64_t));
+    assert_non_null(ss2);
+    sirnn_status st2 = sirnn_graph_query(cli, n, NULL, ss2, NULL, NULL, x);
+    sirnn_status st_end = sirnn_graph_query(cli, 0, NULL, NULL, NULL, NULL, NULL);
+    assert_int_equal(test_thread_join(&th), 0);
+    if (st1 != SIRNN_OK)
+        print_message("query: %s\n", sirnn_party_last_error(cli));
+    assert_int_equal(st1, SIRNN_OK);
+    assert_int_equal(st2, SIRNN_OK);
+    assert_int_equal(st_end, SIRNN_OK);
+    assert_int_equal(sa.served, 2 * n);
+    assert_memory_equal(fs, ss, n * on * sizeof(int64_t));
+    assert_memory_equal(fs, ss2, n * on * sizeof(int64_t));
+    if (g->has_argmax) {
+        assert_memory_equal(fc, sc, n * sizeof(uint32_t));
+        /* the argmax of the scores, first on ties, when no difference of two
+         * scores wraps (|score| < 2^(b-2); random inputs may leave the range) */
+        const int64_t lim = (int64_t)1 << (g->act_bits - 2);
+        for (size_t e = 0; e < n; e++) {
+            size_t best = 0;
+            int in_range = 1;
+            for (size_t k = 0; k < on; k++) {
+                in_range &= fs[e * on + k] >= -lim && fs[e * on + k] < lim;
+                if (fs[e * on + k] > fs[e * on + best])
+                    best = k;
+            }
+            if (in_range)
+                assert_int_equal(fc[e], best);
+        }
+    }
+    /* the client's description has the structure and formats, no parameters */
+    assert_non_null(pub);
+    assert_int_equal(pub->nnodes, g->nnodes);
+    for (uint32_t i = 0; i < pub->nnodes; i++) {
+        assert_null(pub->nodes[i].w);
+        assert_null(pub->nodes[i].qw);
+        assert_int_equal(pub->nodes[i].wfmt.scale, g->nodes[i].wfmt.scale);
+    }
+    for (uint32_t t = 0; t < pub->ntensors; t++)
+        assert_int_equal(pub->tensors[t].fmt.scale, g->tensors[t].fmt.scale);
+    sirnn_graph_free(pub);
+    test_pair_close(&srv, &cli);
+    free(q);
+    free(fs);
+    free(ss);
+    free(ss2);
+    free(fc);
+    free(sc);
+}
+
+/* ---- per graph: numpy, float, fixed, secure ------------------------------------ */
+
+static void check_graph(const char *name, double tol)
+{
+    sirnn_graph *g = import_graph(name, "");
+    char path[256];
+    size_t nin, nout;
+    snprintf(path, sizeof(path), VEC "%s.in.f32", name);
+    float *x = read_floats(path, &nin);
+    snprintf(path, sizeof(path), VEC "%s.out.f32", name);
+    float *ref = read_floats(path, &nout);
+    const size_t in_n = sirnn_graph_size(g, g->input), on = sirnn_graph_size(g, g->output);
+    const size_t n = nin / in_n;
+    assert_int_equal(nin, n * in_n);
+    assert_int_equal(nout, n * on);
+    /* float inference against numpy */
+    float *fy = malloc(nout * sizeof(float));
+    assert_non_null(fy);
+    assert_int_equal(sirnn_graph_forward(g, n, fy, NULL, x, NULL), SIRNN_OK);
+    double worst = 0, range = 0;
+    for (size_t i = 0; i < nout; i++) {
+        worst = fmax(worst, fabs((double)fy[i] - (double)ref[i]));
+        range = fmax(range, fabs((double)ref[i]));
+    }
+    print_message("%s: float vs numpy max |diff| %.3g (outputs up to %.3g)\n", name, worst,
+                  range);
+    assert_true(worst <= 1e-4 * fmax(1.0, range));
+    /* fixed point against float */
+    uint64_t *q = malloc(nin * sizeof(uint64_t));
+    int64_t *qs = malloc(nout * sizeof(int64_t));
+    uint32_t *qc = malloc(n * sizeof(uint32_t)), *fc = malloc(n * sizeof(uint32_t));
+    assert_true(q && qs && qc && fc);
+    assert_int_equal(sirnn_graph_quantise_input(g, n, q, x), SIRNN_OK);
+    assert_int_equal(sirnn_graph_predict_fixed(g, n, qs, qc, q), SIRNN_OK);
+    assert_int_equal(sirnn_graph_forward(g, n, NULL, fc, x, NULL), SIRNN_OK);
+    const int so = g->tensors[g->output].fmt.scale;
+    double qworst = 0;
+    size_t agree = 0;
+    for (size_t i = 0; i < nout; i++)
+        qworst = fmax(qworst, fabs(fscore(qs[i], so) - (double)ref[i]));
+    for (size_t e = 0; e < n; e++)
+        agree += qc[e] == fc[e];
+    print_message("%s: fixed vs float max |diff| %.4g (tolerance %.3g), classes agree %zu/%zu\n",
+                  name, qworst, tol, agree, n);
+    assert_true(qworst <= tol);
+    /* secure against fixed: the shipped inputs, then random ones */
+    const size_t ns = test_quick() ? 1 : n < 16 ? n : 16;
+    check_secure(g, x, ns, 1);
+    test_rng r;
+    test_rng_init(&r, test_seed() ^ (uint64_t)strlen(name) * 0x9e37);
+    const size_t nr = test_quick() ? 0 : 7; /* valgrind: the shipped input only */
+    if (nr > 0) {
+        float *xr = malloc(nr * in_n * sizeof(float));
+        assert_non_null(xr);
+        for (size_t i = 0; i < nr * in_n; i++) /* beyond the calibrated range too */
+            xr[i] = (float)((double)test_rng_below(&r, 1 << 16) / 65536.0 * 8.0 - 4.0);
+        check_secure(g, xr, nr, test_quick() ? 1 : 2);
+        free(xr);
+    }
+    free(x);
+    free(ref);
+    free(fy);
+    free(q);
+    free(qs);
+    free(qc);
+    free(fc);
+    sirnn_graph_free(g);
+}
+
+static void test_mlp(void **state)
+{
+    (void)state;
+    check_graph("mlp", 0.01);
+}
+
+static void test_cnn(void **state)
+{
+    (void)state;
+    check_graph("cnn", 0.01);
+}
+
+static void test_ops(void **state)
+{
+    (void)state;
+    check_graph("ops", 0.05);
+}
+
+static void test_gap(void **state)
+{
+    (void)state;
+    check_graph("gap", 0.01);
+}
+
+/* 8-bit activations and parameters: secure == fixed, coarse agreement. */
+static void test_shapes(void **state)
+{
+    (void)state;
+    check_graph("shapes", 0.02);
+}
+
+static void test_math(void **state)
+{
+    (void)state;
+    check_graph("math", 0.01);
+}
+
+static void test_8bit(void **state)
+{
+    (void)state;
+    const char *names[] = {"mlp", "cnn", "ops", "shapes"};
+    for (size_t k = test_quick() ? 3 : 0; k < 4; k++) {
+        sirnn_graph *g = import_graph(names[k], "--bits 8 --weight-bits 8");
+        assert_int_equal(g->act_bits, 8);
+        assert_int_equal(g->weight_bits, 8);
+        char path[256];
+        size_t nin;
+        snprintf(path, sizeof(path), VEC "%s.in.f32", names[k]);
+        float *x = read_floats(path, &nin);
+        check_secure(g, x, test_quick() ? 1 : 5, 1);
+        free(x);
+        sirnn_graph_free(g);
+    }
+}
+
+/* The shipped Fashion-MNIST examples (models/fashion_*.onnx), calibrated on training
+ * images: fixed point keeps the float accuracy; secure equals fixed point. */
+static void check_fashion(const char *onnx, double min_acc)
+{
+    char cmd[1024], out[8192], tmp[256];
+    snprintf(tmp, sizeof(tmp), "/tmp/sirnn_test_fashion_%d.sirnn", (int)getpid());
+    snprintf(cmd, sizeof(cmd), "%s import %s --calib fashion:500 --eval 0 -o %s --quiet 2>&1",
+             SIRNN_BIN, onnx, tmp);
+    const int rc = run_cmd(cmd, out, sizeof(out));
+    if (rc != 0)
+        print_message("%s\n%s\n", cmd, out);
+    assert_int_equal(rc, 0);
+    sirnn_graph *g = NULL;
+    assert_int_equal(sirnn_graph_load(&g, tmp), SIRNN_OK);
+    unlink(tmp);
+    sirnn_dataset ds;
+    const size_t n = test_quick() ? 20 : 1000;
+    assert_int_equal(sirnn_fashion_load(&ds, NULL, 0, n), SIRNN_OK);
+    const size_t px = (size_t)ds.rows * ds.cols;
+    assert_int_equal(sirnn_graph_size(g, g->input), px);
+    float *x = malloc(n * px * sizeof(float));
+    uint64_t *q = malloc(n * px * sizeof(uint64_t));
+    uint32_t *cf = malloc(n * sizeof(uint32_t)), *cq = malloc(n * sizeof(uint32_t));
+    assert_true(x && q && cf && cq);
+    for (size_t i = 0; i < n * px; i++)
+        x[i] = (float)ds.images[i] * g->in_mul + g->in_add;
+    assert_int_equal(sirnn_graph_forward(g, n, NULL, cf, x, NULL), SIRNN_OK);
+    assert_int_equal(sirnn_graph_quantise_input(g, n, q, x), SIRNN_OK);
+    assert_int_equal(sirnn_graph_predict_fixed(g, n, NULL, cq, q), SIRNN_OK);
+    size_t okf = 0, okq = 0, agree = 0;
+    for (size_t i = 0; i < n; i++) {
+        okf += cf[i] == ds.labels[i];
+        okq += cq[i] == ds.labels[i];
+        agree += cf[i] == cq[i];
+    }
+    print_message("%s on %zu test images: float %.2f%%, fixed %.2f%%, agree %.2f%%\n", onnx, n,
+                  100.0 * (double)okf / (double)n, 100.0 * (double)okq / (double)n,
+                  100.0 * (double)agree / (double)n);
+    if (!test_quick()) /* 20 images say nothing about accuracy */
+        assert_true((double)okq >= min_acc * (double)n);
+    assert_true((double)agree >= (test_quick() ? 0.9 : 0.99) * (double)n);
+    check_secure(g, x, test_quick() ? 1 : 3, 1);
+    free(x);
+    free(q);
+    free(cf);
+    free(cq);
+    sirnn_dataset_free(&ds);
+    sirnn_graph_free(g);
+}
+
+static void test_fashion_models(void **state)
+{
+    (void)state;
+    check_fashion("models/fashion_mlp.onnx", 0.85);
+    check_fashion("models/fashion_cnn.onnx", 0.84);
+}
+
+/* The shipped FastGRNN exported as an unrolled ONNX graph
+ * (scripts/export_fastgrnn_onnx.py): the graph's float inference agrees with
+ * the hand-written nn/ path on the same weights, its fixed point keeps the
+ * accuracy, and secure equals fixed point. */
+static void test_fastgrnn_unrolled(void **state)
+{
+    (void)state;
+    sirnn_fastgrnn *m = NULL;
+    assert_int_equal(sirnn_fastgrnn_load(&m, "models/fashion_fastgrnn.sirnn"), SIRNN_OK);
+    char cmd[1024], out[8192], tmp[256];
+    snprintf(tmp, sizeof(tmp), "/tmp/sirnn_test_fg_%d.sirnn", (int)getpid());
+    snprintf(cmd, sizeof(cmd),
+             "%s import models/fashion_fastgrnn_unrolled.onnx --calib fashion:500 --eval 0 "
+             "--norm %.9g,%.9g -o %s --quiet 2>&1", SIRNN_BIN,
+             1.0 / (255.0 * (double)m->in_std), -(double)m->in_mean / (double)m->in_std, tmp);
+    const int rc = run_cmd(cmd, out, sizeof(out));
+    if (rc != 0)
+        print_message("%s\n%s\n", cmd, out);
+    assert_int_equal(rc, 0);
+    sirnn_graph *g = NULL;
+    assert_int_equal(sirnn_graph_load(&g, tmp), SIRNN_OK);
+    unlink(tmp);
+    sirnn_dataset ds;
+    const size_t n = test_quick() ? 10 : 500;
+    assert_int_equal(sirnn_fashion_load(&ds, NULL, 0, n), SIRNN_OK);
+    const size_t px = (size_t)ds.rows * ds.cols;
+    float *x = malloc(n * px * sizeof(float));
+    uint64_t *q = malloc(n * px * sizeof(uint64_t));
+    uint32_t *cf = malloc(n * sizeof(uint32_t)), *cq = malloc(n * sizeof(uint32_t));
+    uint8_t *hf = malloc(n), *hq = malloc(n);
+    assert_true(x && q && cf && cq && hf && hq);
+    for (size_t i = 0; i < n * px; i++)
+        x[i] = (float)ds.images[i] * g->in_mul + g->in_add;
+    assert_int_equal(sirnn_graph_forward(g, n, NULL, cf, x, NULL), SIRNN_OK);
+    assert_int_equal(sirnn_graph_quantise_input(g, n, q, x), SIRNN_OK);
+    assert_int_equal(sirnn_graph_predict_fixed(g, n, NULL, cq, q), SIRNN_OK);
+    assert_int_equal(sirnn_fastgrnn_predict(m, n, hf, NULL, ds.images, 1), SIRNN_OK);
+    assert_int_equal(sirnn_fastgrnn_predict_fixed(m, n, hq, NULL, ds.images, 1), SIRNN_OK);
+    size_t same_f = 0, okq = 0, okh = 0;
+    for (size_t i = 0; i < n; i++) {
+        same_f += cf[i] == hf[i];
+        okq += cq[i] == ds.labels[i];
+        okh += hq[i] == ds.labels[i];
+    }
+    print_message("unrolled FastGRNN on %zu images: float classes equal to nn/'s %zu, fixed "
+                  "accuracy %.2f%% (nn/ fixed %.2f%%)\n", n, same_f,
+                  100.0 * (double)okq / (double)n, 100.0 * (double)okh / (double)n);
+    assert_true((double)same_f >= 0.99 * (double)n);
+    if (!test_quick())
+        assert_true((double)okq >= (double)okh - 0.02 * (double)n);
+    if (!test_quick())
+        check_secure(g, x, 1, 1);
+    free(x);
+    free(q);
+    free(cf);
+    free(cq);
+    free(hf);
+    free(hq);
+    sirnn_dataset_free(&ds);
+    sirnn_graph_free(g);
+    sirnn_fastgrnn_free(m);
+}
+
+/* ---- refusals and errors ------------------------------------------------------------ */
+
+static int serve_once(void *arg)
+{
+    serve_arg *a = arg;
+    size_t got = 1;
+    /* a refused query, then the end of the session */
+    if (sirnn_graph_serve(a->party, &got, a->g, a->flags) != SIRNN_ERR_ARG || got != 0)
+        return 1;
+    if (sirnn_graph_serve(a->party, &got, a->g, a->flags) != SIRNN_OK || got != 0)
+        return 2;
+    return 0;
+}
+
+static void test_refused(void **state)
+{
+    (void)state;
+    sirnn_graph *g = import_graph("mlp", "");
+    sirnn_party *srv, *cli;
+    test_pair_open(1, &srv, &cli);
+    serve_arg sa = {srv, g, 0, 0, 0};
+    test_thread th;
+    assert_int_equal(test_thread_start(&th, serve_once, &sa), 0);
+    float x[16] = {0};
+    int64_t scores[5];
+    uint32_t cls;
+    /* scores asked for, the server keeps them */
+    assert_int_equal(sirnn_graph_query(cli, 1, &cls, scores, NULL, NULL, x),
+                     SIRNN_ERR_UNSUPPORTED);
+    assert_non_null(strstr(sirnn_party_last_error(cli), "scores"));
+    assert_int_equal(sirnn_graph_query(cli, 0, NULL, NULL, NULL, NULL, NULL), SIRNN_OK);
+    assert_int_equal(test_thread_join(&th), 0);
+    /* argument errors before anything is sent */
+    assert_int_equal(sirnn_graph_query(cli, 1, &cls, NULL, NULL, NULL, NULL), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_graph_serve(cli, &sa.served, g, 0), SIRNN_ERR_ARG);
+    test_pair_close(&srv, &cli);
+    sirnn_graph_free(g);
+}
+
+static void test_import_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *want;
+    } cases[] = {
+        {"err_op", "node 'leaky1' (LeakyRelu): unsupported operator"},
+        {"err_attr", "node 'dilated' (Conv): dilations"},
+        {"err_softmax", "node 'early_softmax' (Softmax)"},
+    };
+    char cmd[1024], out[4096];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(cmd, sizeof(cmd), "%s import %s%s.onnx --calib %s%s.in.f32 -o /tmp/sirnn_x_%d "
+                 "2>&1", SIRNN_BIN, VEC, cases[i].name, VEC, cases[i].name, (int)getpid());
+        assert_int_equal(run_cmd(cmd, out, sizeof(out)), 1);
+        if (strstr(out, cases[i].want) == NULL)
+            print_message("got: %s\n", out);
+        assert_non_null(strstr(out, cases[i].want));
+        snprintf(cmd, sizeof(cmd), "/tmp/sirnn_x_%d", (int)getpid());
+        assert_int_not_equal(access(cmd, F_OK), 0); /* nothing written */
+    }
+    /* not a protobuf; a truncated model; calibration data of the wrong size */
+    const char *bad[][2] = {
+        {"%s import " VEC "mlp.in.f32 --calib " VEC "mlp.in.f32 -o /dev/null 2>&1",
+         "not an ONNX model"},
+        {"head -c 900 " VEC "mlp.onnx > /tmp/sirnn_t_%d.onnx; %s import /tmp/sirnn_t_%d.onnx "
+         "--calib " VEC "mlp.in.f32 -o /dev/null 2>&1", "sirnn import"},
+        {"%s import " VEC "mlp.onnx --calib " VEC "err_op.in.f32 -o /dev/null 2>&1",
+         "float32 inputs of 16 values"},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        if (i == 1)
+            snprintf(cmd, sizeof(cmd), bad[i][0], (int)getpid(), SIRNN_BIN, (int)getpid());
+        else
+            snprintf(cmd, sizeof(cmd), bad[i][0], SIRNN_BIN);
+        assert_int_not_equal(run_cmd(cmd, out, sizeof(out)), 0);
+        if (strstr(out, bad[i][1]) == NULL)
+            print_message("got: %s\n", out);
+        assert_non_null(strstr(out, bad[i][1]));
+    }
+    snprintf(cmd, sizeof(cmd), "/tmp/sirnn_t_%d.onnx", (int)getpid());
+    unlink(cmd);
+}
+
+/* Mutated ONNX files (flipped bytes, truncations): `sirnn import` refuses
+ * them or imports something valid, and never crashes (exit code 0 or 1; under
+ * `make asan` the tool is the sanitized build of the same tree). */
+static void test_import_fuzz(void **state)
+{
+    (void)state;
+    const char *srcs[] = {VEC "mlp.onnx", VEC "cnn.onnx", VEC "ops.onnx", VEC "math.onnx"};
+    test_rng r;
+    test_rng_init(&r, test_seed() ^ 0xf022);
+    char path[256], cmd[1024], out[4096];
+    snprintf(path, sizeof(path), "/tmp/sirnn_fuzz_%d.onnx", (int)getpid());
+    const int rounds = test_quick() ? 12 : 120;
+    int refused = 0;
+    for (int k = 0; k < rounds; k++) {
+        const char *src = srcs[k % 4];
+        FILE *f = fopen(src, "rb");
+        assert_non_null(f);
+        uint8_t buf[4096];
+        size_t len = fread(buf, 1, sizeof(buf), f);
+        fclose(f);
+        assert_true(len > 0 && len < sizeof(buf));
+        if (k % 5 == 4) {
+            len = (size_t)test_rng_below(&r, len);
+        } else {
+            const int flips = 1 + (int)test_rng_below(&r, 4);
+            for (int i = 0; i < flips; i++)
+                buf[test_rng_below(&r, len)] ^= (uint8_t)(1 + test_rng_below(&r, 255));
+        }
+        f = fopen(path, "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(buf, 1, len, f), len);
+        fclose(f);
+        snprintf(cmd, sizeof(cmd), "%s import %s --calib %s -o /dev/null --quiet 2>&1", SIRNN_BIN,
+                 path, k % 4 == 0 ? VEC "mlp.in.f32" : k % 4 == 1 ? VEC "cnn.in.f32"
+                                   : k % 4 == 2 ? VEC "ops.in.f32" : VEC "math.in.f32");
+        const int rc = run_cmd(cmd, out, sizeof(out));
+        if (rc != 0 && rc != 1)
+            print_message("round %d: exit %d (the input is kept: %s)\n%s\n", k, rc, cmd, out);
+        assert_true(rc == 0 || rc == 1);
+        refused += rc == 1;
+    }
+    print_message("%d of %d mutated models refused, the others imported\n", refused, rounds);
+    unlink(path);
+}
+
+/* ---- the model file ------------------------------------------------------------------- */
+
+static void test_model_file(void **state)
+{
+    (void)state;
+    sirnn_graph *g = import_graph("cnn", "");
+    uint8_t *buf, *pbuf;
+    size_t len, plen;
+    assert_int_equal(sirnn_graph_encode(g, 0, &buf, &len), SIRNN_OK);
+    assert_int_equal(sirnn_graph_encode(g, 1, &pbuf, &plen), SIRNN_OK);
+    assert_true(plen < len);
+    sirnn_graph *h = NULL;
+    int pub = -1;
+    assert_int_equal(sirnn_graph_decode(&h, &pub, buf, len), SIRNN_OK);
+    assert_int_equal(pub, 0);
+    uint8_t *buf2;
+    size_t len2;
+    assert_int_equal(sirnn_graph_encode(h, 0, &buf2, &len2), SIRNN_OK);
+    assert_int_equal(len2, len);
+    assert_memory_equal(buf, buf2, len);
+    free(buf2);
+    sirnn_graph_free(h);
+    /* a public description decodes, but cannot be re-encoded with parameters */
+    assert_int_equal(sirnn_graph_decode(&h, &pub, pbuf, plen), SIRNN_OK);
+    assert_int_equal(pub, 1);
+    assert_int_equal(sirnn_graph_encode(h, 0, &buf2, &len2), SIRNN_ERR_ARG);
+    sirnn_graph_free(h);
+    /* every flipped byte is caught (checksum, or a field check before it) */
+    test_rng r;
+    test_rng_init(&r, test_seed() ^ 0x6a6a);
+    for (int k = 0; k < (test_quick() ? 20 : 200); k++) {
+        const size_t at = (size_t)test_rng_below(&r, len);
+        buf[at] ^= (uint8_t)(1u << test_rng_below(&r, 8));
+        h = NULL;
+        assert_int_not_equal(sirnn_graph_decode(&h, NULL, buf, len), SIRNN_OK);
+        assert_null(h);
+        assert_int_equal(sirnn_graph_encode(g, 0, &buf2, &len2), SIRNN_OK); /* restore */
+        memcpy(buf, buf2, len);
+        free(buf2);
+    }
+    /* truncated, extended, another version */
+    for (size_t cut = 0; cut < len; cut += len / 17 + 1)
+        assert_int_not_equal(sirnn_graph_decode(&h, NULL, buf, cut), SIRNN_OK);
+    buf[8] = 2;
+    assert_int_equal(sirnn_graph_decode(&h, NULL, buf, len), SIRNN_ERR_UNSUPPORTED);
+    /* a FastGRNN model file is not a graph */
+    assert_int_not_equal(sirnn_graph_load(&h, "models/fashion_fastgrnn.sirnn"), SIRNN_OK);
+    assert_int_equal(sirnn_graph_load(&h, "/nonexistent/x.sirnn"), SIRNN_ERR_IO);
+    free(buf);
+    free(pbuf);
+    sirnn_graph_free(g);
+}
+
+/* Graphs built through the API: bad nodes are refused with the node's name. */
+static void test_builder_errors(void **state)
+{
+    (void)state;
+    sirnn_graph *g;
+    assert_int_equal(sirnn_graph_new(&g), SIRNN_OK);
+    uint32_t x, y, z;
+    const uint32_t d4[1] = {4}, d3[1] = {3}, chw[3] = {2, 3, 3};
+    assert_int_equal(sirnn_graph_add_tensor(g, &x, "x", 1, d4), SIRNN_OK);
+    assert_int_equal(sirnn_graph_add_tensor(g, &y, "y", 1, d3), SIRNN_OK);
+    assert_int_equal(sirnn_graph_add_tensor(g, &z, "z", 3, chw), SIRNN_OK);
+    float w[12] = {0};
+    sirnn_gnode nd = {.op = SIRNN_GOP_DENSE, .nin = 1, .in = {x}, .out = y, .nw = 10, .w = w};
+    snprintf(nd.name, sizeof(nd.name), "fc_bad");
+    assert_int_equal(sirnn_graph_add_node(g, &nd), SIRNN_ERR_ARG); /* 10 weights, K = 4 */
+    assert_non_null(strstr(sirnn_last_error(), "fc_bad"));
+    sirnn_gnode pool = {.op = SIRNN_GOP_MAXPOOL, .nin = 1, .in = {z}, .out = y};
+    pool.attr[SIRNN_GA_KH] = 4;
+    pool.attr[SIRNN_GA_KW] = 2;
+    pool.attr[SIRNN_GA_SH] = pool.attr[SIRNN_GA_SW] = 1;
+    snprintf(pool.name, sizeof(pool.name), "pool_big");
+    assert_int_equal(sirnn_graph_add_node(g, &pool), SIRNN_ERR_ARG); /* 4 > 3 rows */
+    assert_non_null(strstr(sirnn_last_error(), "pool_big"));
+    sirnn_gnode add = {.op = SIRNN_GOP_ADD, .nin = 2, .in = {x, y}, .out = y};
+    snprintf(add.name, sizeof(add.name), "add_shapes");
+    assert_int_equal(sirnn_graph_add_node(g, &add), SIRNN_ERR_ARG);
+    assert_non_null(strstr(sirnn_last_error(), "add_shapes"));
+    /* nothing to run: not valid, cannot be quantised */
+    float cal[4] = {0};
+    assert_int_equal(sirnn_graph_quantise(g, 16, 16, 1, cal), SIRNN_ERR_ARG);
+    nd.nw = 12;
+    assert_int_equal(sirnn_graph_add_node(g, &nd), SIRNN_OK);
+    g->output = y;
+    if (sirnn_graph_validate(g) != SIRNN_OK)
+        print_message("validate: %s\n", sirnn_last_error());
+    assert_int_equal(sirnn_graph_validate(g), SIRNN_OK);
+    assert_int_equal(sirnn_graph_quantise(g, 12, 16, 1, cal), SIRNN_ERR_ARG); /* bits */
+    assert_int_equal(sirnn_graph_quantise(g, 16, 16, 1, cal), SIRNN_OK);
+    uint64_t q[4];
+    assert_int_equal(sirnn_graph_quantise_input(g, 1, q, cal), SIRNN_OK);
+    int64_t s[3];
+    assert_int_equal(sirnn_graph_predict_fixed(g, 1, s, NULL, q), SIRNN_OK);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(s[i], 0);
+    sirnn_graph_free(g);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mlp),          cmocka_unit_test(test_cnn),
+        cmocka_unit_test(test_ops),          cmocka_unit_test(test_gap),
+        cmocka_unit_test(test_shapes),       cmocka_unit_test(test_math),
+        cmocka_unit_test(test_8bit),         cmocka_unit_test(test_fashion_models),
+        cmocka_unit_test(test_fastgrnn_unrolled), cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_import_errors), cmocka_unit_test(test_import_fuzz),
+        cmocka_unit_test(test_model_file),
+        cmocka_unit_test(test_builder_errors),
+    };
+    test_seed();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

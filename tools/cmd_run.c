@@ -1,0 +1,239 @@
+/*
+ * sirnn run: secure inference of Fashion-MNIST test images with an
+ * imported graph model (sirnn import), both parties in this process over
+ * loopback TCP (the server on a thread), compared with float and
+ * cleartext fixed-point inference of the same graph.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sirnn/graph.h"
+#include "sirnn/nn.h"
+#include "sirnn/sirnn.h"
+#include "tools/commands.h"
+
+static void run_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: sirnn run MODEL.sirnn [options]\n"
+            "Classifies the first N Fashion-MNIST test images with secure two-party inference\n"
+            "of an imported graph (sirnn import): a server (party 0, holding the weights) and\n"
+            "a client (party 1, holding the images) in this process over loopback TCP, in\n"
+            "batches. Prints the float, fixed-point and secure accuracies, how often secure\n"
+            "equals fixed point (must be always), time, MB and flights.\n"
+            "  --images N    test images (default 100, at most 10000)\n"
+            "  --batch B     images per query (default: all in one)\n"
+            "  --threads T   lanes per party (default 1)\n"
+            "  --data DIR    Fashion-MNIST directory (default $SIRNN_FASHION_DIR or\n"
+            "                " SIRNN_FASHION_DIR ")\n");
+}
+
+typedef struct run_srv {
+    sirnn_listener *lst;
+    sirnn_config cfg;
+    const sirnn_graph *g;
+    sirnn_party *party;
+    sirnn_status st;
+    sirnn_stats before, after; /* around the first query */
+    size_t served;
+    char err[256];
+} run_srv;
+
+static void *run_srv_main(void *arg)
+{
+    run_srv *d = arg;
+    d->st = sirnn_party_accept(&d->party, d->lst, &d->cfg);
+    if (d->st != SIRNN_OK) {
+        snprintf(d->err, sizeof(d->err), "%s", sirnn_last_error());
+        return NULL;
+    }
+    sirnn_party_stats(d->party, &d->before);
+    for (;;) {
+        size_t got = 0;
+        d->st = sirnn_graph_serve(d->party, &got, d->g, 0);
+        if (d->served == 0)
+            sirnn_party_stats(d->party, &d->after);
+        if (d->st != SIRNN_OK) {
+            snprintf(d->err, sizeof(d->err), "%s", sirnn_party_last_error(d->party));
+            return NULL;
+        }
+        if (got == 0)
+            return NULL;
+        d->served += got;
+    }
+}
+
+int sirnn_cmd_run(int argc, char **argv)
+{
+    const char *model = NULL, *data = NULL;
+    unsigned long long images = 100, batch = 0, threads = 1;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            run_usage(stdout);
+            return 0;
+        }
+        if (a[0] != '-' && model == NULL) {
+            model = a;
+            continue;
+        }
+        if (strcmp(a, "--data") == 0 && v != NULL) {
+            data = v;
+        } else if (strcmp(a, "--images") == 0) {
+            if (sirnn_tool_parse_u(v, 1, 10000, &images) != 0) {
+                fprintf(stderr, "sirnn run: --images needs a number 1..10000\n");
+                return 2;
+            }
+        } else if (strcmp(a, "--batch") == 0) {
+            if (sirnn_tool_parse_u(v, 1, 10000, &batch) != 0) {
+                fprintf(stderr, "sirnn run: --batch needs a number 1..10000\n");
+                return 2;
+            }
+        } else if (strcmp(a, "--threads") == 0) {
+            if (sirnn_tool_parse_u(v, 1, SIRNN_MAX_THREADS, &threads) != 0) {
+                fprintf(stderr, "sirnn run: --threads needs a number 1..%d\n", SIRNN_MAX_THREADS);
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "sirnn run: unknown option or missing value '%s' (try --help)\n", a);
+            return 2;
+        }
+        i++;
+    }
+    if (model == NULL) {
+        fprintf(stderr, "sirnn run: needs MODEL.sirnn (try --help)\n");
+        return 2;
+    }
+    sirnn_graph *g = NULL;
+    if (sirnn_graph_load(&g, model) != SIRNN_OK) {
+        fprintf(stderr, "sirnn run: cannot load %s: %s\n", model, sirnn_last_error());
+        return 1;
+    }
+    if (!g->quantised || !g->has_argmax) {
+        fprintf(stderr, "sirnn run: %s is not a quantised classifier (no ArgMax/Softmax)\n",
+                model);
+        sirnn_graph_free(g);
+        return 1;
+    }
+    sirnn_dataset ds = {0};
+    if (sirnn_fashion_load(&ds, data, 0, (size_t)images) != SIRNN_OK) {
+        fprintf(stderr, "sirnn run: cannot load Fashion-MNIST: %s\n", sirnn_last_error());
+        sirnn_graph_free(g);
+        return 1;
+    }
+    const size_t n = ds.n, per = sirnn_graph_size(g, g->input);
+    const size_t B = batch == 0 || batch > n ? n : (size_t)batch;
+    int rc = 1;
+    float *x = sirnn_tool_fashion_inputs(g, &ds);
+    uint32_t *cf = malloc(n * sizeof(uint32_t)), *cq = malloc(n * sizeof(uint32_t));
+    uint32_t *cs = malloc(n * sizeof(uint32_t));
+    uint64_t *q = malloc(n * per * sizeof(uint64_t) + 1);
+    if (x == NULL || cf == NULL || cq == NULL || cs == NULL || q == NULL) {
+        fprintf(stderr, "sirnn run: the model does not read 28x28 images (or out of memory)\n");
+        goto done;
+    }
+    printf("libsirnn %s, SIMD level %s\n", sirnn_version(), sirnn_isa_name());
+    printf("model %s: %u operators, %u-bit activations, %u-bit parameters, %zu inputs, %zu "
+           "classes\n", model, g->nnodes, g->act_bits, g->weight_bits, per,
+           sirnn_graph_size(g, g->output));
+    printf("data: the first %zu Fashion-MNIST test images, batches of %zu\n", n, B);
+    if (sirnn_graph_forward(g, n, NULL, cf, x, NULL) != SIRNN_OK ||
+        sirnn_graph_quantise_input(g, n, q, x) != SIRNN_OK ||
+        sirnn_graph_predict_fixed(g, n, NULL, cq, q) != SIRNN_OK) {
+        fprintf(stderr, "sirnn run: cleartext inference failed: %s\n", sirnn_last_error());
+        goto done;
+    }
+    sirnn_config cfg = sirnn_config_default();
+    cfg.threads = (unsigned)threads;
+    cfg.timeout_ms = 600000;
+    sirnn_listener *lst = NULL;
+    if (sirnn_listener_open(&lst, "127.0.0.1", 0) != SIRNN_OK) {
+        fprintf(stderr, "sirnn run: %s\n", sirnn_last_error());
+        goto done;
+    }
+    run_srv srv = {.lst = lst, .cfg = cfg, .g = g};
+    pthread_t th;
+    if (pthread_create(&th, NULL, run_srv_main, &srv) != 0) {
+        sirnn_listener_close(lst);
+        fprintf(stderr, "sirnn run: cannot start the server thread\n");
+        goto done;
+    }
+    sirnn_party *cli = NULL;
+    sirnn_status st = sirnn_party_connect(&cli, "127.0.0.1", sirnn_listener_port(lst), &cfg);
+    sirnn_stats c0 = {0}, c1 = {0}, cb = {0};
+    double t = 0, t_first = 0;
+    if (st != SIRNN_OK) {
+        fprintf(stderr, "sirnn run: connect failed: %s\n", sirnn_last_error());
+    } else {
+        sirnn_party_stats(cli, &c0);
+        sirnn_tool_bar bar;
+        sirnn_tool_bar_init(&bar, "secure inference");
+        const double t0 = sirnn_tool_now();
+        for (size_t e = 0; e < n && st == SIRNN_OK; e += B) {
+            const size_t m = n - e < B ? n - e : B;
+            st = sirnn_graph_query(cli, m, cs + e, NULL, NULL, q + e * per, NULL);
+            if (e == 0) {
+                sirnn_party_stats(cli, &cb);
+                t_first = sirnn_tool_now() - t0;
+            }
+            sirnn_tool_bar_update(&bar, (unsigned)(e + m), (unsigned)n);
+        }
+        t = sirnn_tool_now() - t0;
+        sirnn_party_stats(cli, &c1);
+        if (st == SIRNN_OK)
+            st = sirnn_graph_query(cli, 0, NULL, NULL, NULL, NULL, NULL);
+        if (st != SIRNN_OK)
+            fprintf(stderr, "sirnn run: secure inference failed: %s\n",
+                    sirnn_party_last_error(cli));
+    }
+    sirnn_party_free(cli);
+    pthread_join(th, NULL);
+    sirnn_listener_close(lst);
+    sirnn_party_free(srv.party);
+    if (st != SIRNN_OK || srv.st != SIRNN_OK) {
+        if (srv.st != SIRNN_OK)
+            fprintf(stderr, "sirnn run: server side failed: %s\n", srv.err);
+        goto done;
+    }
+    size_t okf = 0, okq = 0, oks = 0, same = 0;
+    for (size_t i = 0; i < n; i++) {
+        okf += cf[i] == ds.labels[i];
+        okq += cq[i] == ds.labels[i];
+        oks += cs[i] == ds.labels[i];
+        same += cs[i] == cq[i];
+    }
+    const double bytes = (double)(c1.bytes_sent - c0.bytes_sent) +
+                         (double)(c1.bytes_received - c0.bytes_received);
+    const double bytes1 = (double)(cb.bytes_sent - c0.bytes_sent) +
+                          (double)(cb.bytes_received - c0.bytes_received);
+    const double flights = (double)(cb.flights - c0.flights) +
+                           (double)(srv.after.flights - srv.before.flights);
+    printf("float accuracy:        %6.2f%%\n", 100.0 * (double)okf / (double)n);
+    printf("fixed-point accuracy:  %6.2f%%\n", 100.0 * (double)okq / (double)n);
+    printf("secure accuracy:       %6.2f%%\n", 100.0 * (double)oks / (double)n);
+    printf("secure == fixed-point: %zu of %zu images (%.2f%%)\n", same, n,
+           100.0 * (double)same / (double)n);
+    printf("time:                  %.2f s, %.1f ms per image (first batch of %zu: %.2f s)\n", t,
+           1e3 * t / (double)n, B, t_first);
+    printf("communication:         %.1f MB, %.3f MB per image (first batch: %.1f MB)\n",
+           bytes / 1e6, bytes / 1e6 / (double)n, bytes1 / 1e6);
+    printf("rounds:                %.0f flights for a batch of %zu (both parties)\n", flights, B);
+    if (same != n) {
+        fprintf(stderr, "sirnn run: secure inference differs from fixed point on %zu images\n",
+                n - same);
+        goto done;
+    }
+    printf("run ok\n");
+    rc = 0;
+done:
+    free(x);
+    free(cf);
+    free(cq);
+    free(cs);
+    free(q);
+    sirnn_dataset_free(&ds);
+    sirnn_graph_free(g);
+    return rc;
+}
