@@ -108,6 +108,19 @@ unsigned sirnn_wn_segment(sirnn_wn_plan *p, unsigned src, unsigned off, unsigned
     return seg_tree(p, blk, 0, q);
 }
 
+unsigned sirnn_wn_blocks(sirnn_wn_plan *p, unsigned src, unsigned off, unsigned len, unsigned m)
+{
+    unsigned blk[64];
+    if (len < 1 || off + len > 64 || m < 1 || m > 8) {
+        p->bad = 1;
+        return 0;
+    }
+    const unsigned q = (len + m - 1) / m;
+    for (unsigned j = 0; j < q; j++)
+        blk[j] = sirnn_wn_leaf(p, src, off + j * m, j + 1 < q ? m : len - (q - 1) * m);
+    return seg_tree(p, blk, 0, q);
+}
+
 /* Sklansky on roots [lo, hi): pre[j] = ranges lo..j. */
 static void sklansky(sirnn_wn_plan *p, const unsigned *root, unsigned lo, unsigned hi,
                      unsigned *pre)
@@ -227,7 +240,7 @@ sirnn_status sirnn_wn_finalize(sirnn_wn_plan *p)
 
 /* ---------------- evaluation ---------------- */
 
-typedef struct wn_ws {
+struct sirnn_wn_ws {
     const sirnn_wn_plan *p;
     size_t C, W;
     uint64_t *g, *pp;            /* node bit vectors, nnodes * W each */
@@ -245,7 +258,8 @@ typedef struct wn_ws {
     size_t wire_cap;
     uint8_t *aux_r;
     sirnn_wn_chunk io;
-} wn_ws;
+};
+typedef struct sirnn_wn_ws wn_ws;
 
 static size_t seg_bytes(size_t count, unsigned N, unsigned bits)
 {
@@ -641,7 +655,8 @@ static void gather_outputs(wn_ws *w, size_t k)
     }
 }
 
-static sirnn_status run_chunk(wn_ws *w, int server, sirnn_lane *lane, size_t k)
+static sirnn_status run_chunk(wn_ws *w, int server, sirnn_lane *lane, size_t k,
+                              const sirnn_flight_hooks *hk)
 {
     const sirnn_wn_plan *p = w->p;
     const size_t W = w->W;
@@ -656,7 +671,8 @@ static sirnn_status run_chunk(wn_ws *w, int server, sirnn_lane *lane, size_t k)
         sirnn_bv_random(&lane->prg, w->pp, p->nnodes, W);
         if (p->aux)
             sirnn_prg_bytes(&lane->prg, w->aux_r, k);
-        if ((st = sirnn_triples_ot_rows(&w->kk, &w->ik, ol, ch, nkk, nik)) != SIRNN_OK)
+        if ((st = sirnn_triples_ot_rows(&w->kk, &w->ik, ol, ch, nkk, nik)) != SIRNN_OK ||
+            (hk != NULL && (st = hk->received(hk->ctx, 1)) != SIRNN_OK))
             return st;
         const size_t bytes = sender_messages(w, &ol->kk_send, k);
         if ((st = sirnn_channel_send(ch, w->wire, bytes)) != SIRNN_OK)
@@ -665,6 +681,7 @@ static sirnn_status run_chunk(wn_ws *w, int server, sirnn_lane *lane, size_t k)
         receiver_choices(w, k);
         if ((st = sirnn_triples_ot_columns(&w->kk, &w->ik, ol, ch, w->choice, nkk, nik)) !=
                 SIRNN_OK ||
+            (hk != NULL && (st = hk->sent(hk->ctx, 1)) != SIRNN_OK) ||
             (st = sirnn_channel_recv(ch, w->wire, msg_bytes(p, k))) != SIRNN_OK)
             return st;
         receiver_outputs(w, k);
@@ -673,13 +690,20 @@ static sirnn_status run_chunk(wn_ws *w, int server, sirnn_lane *lane, size_t k)
     for (unsigned t = 1; t <= p->nlevels; t++) {
         const size_t nv = level_openings(w, t);
         const int first = (t % 2 == 1) == server;
-        if ((st = sirnn_triples_exchange(ch, w->open_peer, w->open_mine, nv, W, k, first, NULL,
+        if ((st = sirnn_triples_exchange(ch, w->open_peer, w->open_mine, nv, W, k, first, hk,
                                          t + 1)) != SIRNN_OK)
             return st;
         level_finish(w, t, server);
         eval_lin(w, t, k, server);
     }
     gather_outputs(w, k);
+    if (hk != NULL) {
+        /* The last flight, T + 2: party 0 sends it when T is even. */
+        const unsigned last = p->nlevels + 2;
+        if (((last % 2) == 0) == server)
+            return hk->sent(hk->ctx, last);
+        return hk->received(hk->ctx, last);
+    }
     if (p->nb2a == 0)
         return SIRNN_OK;
     /* B2A of the outputs with a width >= 2: the receiver is the party that
@@ -766,7 +790,7 @@ static sirnn_status wn_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
         w.io.off = off;
         w.io.k = k;
         c->prep(c->ctx, server, &w.io);
-        st = run_chunk(&w, server, lane, k);
+        st = run_chunk(&w, server, lane, k, NULL);
         if (st == SIRNN_OK)
             for (unsigned o = 0; o < c->plan->nout; o++)
                 if (c->plan->out[o].width == 1)
@@ -791,4 +815,39 @@ sirnn_status sirnn_wn_run(sirnn_party *party, size_t n, const sirnn_wn_plan *pla
         return st;
     wn_ctx c = {.plan = plan, .prep = prep, .post = post, .ctx = ctx};
     return sirnn_batch_run(party, n, wn_lane, &c);
+}
+
+/* ---------------- chunk-level evaluation for other protocols ---------------- */
+
+sirnn_wn_ws *sirnn_wn_ws_new(const sirnn_wn_plan *p)
+{
+    wn_ws *w = malloc(sizeof(*w));
+    if (w == NULL)
+        return NULL;
+    if (ws_init(w, p) != SIRNN_OK) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void sirnn_wn_ws_delete(sirnn_wn_ws *w)
+{
+    if (w != NULL) {
+        ws_free(w);
+        free(w);
+    }
+}
+
+sirnn_wn_chunk *sirnn_wn_ws_chunk(sirnn_wn_ws *w)
+{
+    return &w->io;
+}
+
+sirnn_status sirnn_wn_chunk_run(sirnn_wn_ws *w, int server, sirnn_lane *lane, size_t k,
+                                const sirnn_flight_hooks *hooks)
+{
+    w->io.lane = lane;
+    w->io.k = k;
+    return run_chunk(w, server, lane, k, hooks);
 }

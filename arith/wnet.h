@@ -66,6 +66,7 @@
 
 #include "sirnn/status.h"
 #include "net/party_internal.h"
+#include "arith/arith_internal.h"
 
 #define SIRNN_WN_MAX_NODES 320
 #define SIRNN_WN_MAX_OUT 72
@@ -123,6 +124,10 @@ unsigned sirnn_wn_lin(sirnn_wn_plan *p, unsigned a, unsigned which, unsigned inv
 /* Bits [off, off + len) of input src (len >= 1) as a balanced tree of
  * blocks of at most 4 bits; returns its root. */
 unsigned sirnn_wn_segment(sirnn_wn_plan *p, unsigned src, unsigned off, unsigned len);
+/* Bits [off, off + len) of input src in blocks of m bits (1 <= m <= 8) from
+ * the lowest, the top block taking what is left (the millionaires' blocks of
+ * CrypTFlow2), under the same tree as sirnn_wn_segment; returns its root. */
+unsigned sirnn_wn_blocks(sirnn_wn_plan *p, unsigned src, unsigned off, unsigned len, unsigned m);
 /* Sklansky prefix over the roots of nseg adjacent ranges (root[0] lowest):
  * pre[i] = the node of ranges 0..i (pre[0] = root[0]). */
 void sirnn_wn_prefix(sirnn_wn_plan *p, unsigned nseg, const unsigned *root, unsigned *pre);
@@ -150,5 +155,23 @@ typedef sirnn_status (*sirnn_wn_post_fn)(void *ctx, int server, sirnn_wn_chunk *
  * post. Checks nothing but the party (the caller checked its arguments). */
 sirnn_status sirnn_wn_run(sirnn_party *party, size_t n, const sirnn_wn_plan *plan,
                           sirnn_wn_prep_fn prep, sirnn_wn_post_fn post, void *ctx);
+
+/*
+ * One chunk at a time, for protocols that run their own chunk loop and put
+ * other messages in the network's flights (the comparison of arith/cmp.c
+ * inside mult and matmul). A workspace serves one plan (which must outlive
+ * it) on one lane; chunks hold up to plan->chunk elements. Before each run
+ * the caller fills the inputs (and auxiliary tables / choices) of
+ * sirnn_wn_ws_chunk(w) for k elements; the run leaves the boolean outputs
+ * in its bits[]. hooks (may be NULL; only for plans without B2A outputs)
+ * see the flights as sirnn_lt_chunk documents them in arith_internal.h,
+ * numbered 1 .. T + 2 for T levels.
+ */
+typedef struct sirnn_wn_ws sirnn_wn_ws;
+sirnn_wn_ws *sirnn_wn_ws_new(const sirnn_wn_plan *plan); /* NULL: out of memory */
+void sirnn_wn_ws_delete(sirnn_wn_ws *w);                  /* w may be NULL */
+sirnn_wn_chunk *sirnn_wn_ws_chunk(sirnn_wn_ws *w);
+sirnn_status sirnn_wn_chunk_run(sirnn_wn_ws *w, int server, sirnn_lane *lane, size_t k,
+                                const sirnn_flight_hooks *hooks);
 
 #endif /* SIRNN_ARITH_WNET_H */
