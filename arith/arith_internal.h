@@ -81,9 +81,10 @@ typedef struct sirnn_flight_hooks {
 } sirnn_flight_hooks;
 
 /* Workspace of the millionaires' protocol (op LT, m = 4, no eq) on l-bit
- * inputs; *chunk gets the largest k per call (a multiple of 256) and
- * *flights its L + 2 flights. NULL when out of memory. */
-void *sirnn_lt_ws_new(unsigned l, size_t *chunk, unsigned *flights);
+ * inputs for party 0 (server != 0) or party 1; *chunk gets the largest k
+ * per call (a multiple of 256) and *flights its L + 2 flights. NULL when
+ * out of memory. */
+void *sirnn_lt_ws_new(int server, unsigned l, size_t *chunk, unsigned *flights);
 void sirnn_lt_ws_delete(void *ws);
 /* One chunk: out[i] = boolean shares of 1{in_0[i] < in_1[i]} (in is party
  * 0's or party 1's input, reduced to l bits), k <= chunk. hooks may be NULL.

@@ -69,13 +69,13 @@ void sirnn_lt_ws_delete(void *ws)
     }
 }
 
-void *sirnn_lt_ws_new(unsigned l, size_t *chunk, unsigned *flights)
+void *sirnn_lt_ws_new(int server, unsigned l, size_t *chunk, unsigned *flights)
 {
     lt_ws *w = calloc(1, sizeof(*w));
     if (w == NULL)
         return NULL;
     if (cmp_plan(&w->plan, l, SIRNN_CMP_M_DEFAULT, 1, 0) != SIRNN_OK ||
-        (w->net = sirnn_wn_ws_new(&w->plan)) == NULL) {
+        (w->net = sirnn_wn_ws_new(&w->plan, server)) == NULL) {
         sirnn_lt_ws_delete(w);
         return NULL;
     }
@@ -97,7 +97,7 @@ sirnn_status sirnn_lt_chunk(sirnn_party *party, sirnn_lane *lane, void *ws, uint
     /* The outputs go straight to out: the last hook may read them. */
     uint8_t *own = c->bits[0];
     c->bits[0] = out;
-    sirnn_status st = sirnn_wn_chunk_run(w->net, server, lane, k, hooks);
+    sirnn_status st = sirnn_wn_chunk_run(w->net, lane, k, hooks);
     c->bits[0] = own;
     return st;
 }

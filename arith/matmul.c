@@ -335,7 +335,7 @@ static sirnn_status mm_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
     size_t cmp_chunk = 4096;
     unsigned fl = 0;
     if (need_wrap) {
-        w.lt = sirnn_lt_ws_new(c->m, &cmp_chunk, &fl);
+        w.lt = sirnn_lt_ws_new(party->role == SIRNN_SERVER, c->m, &cmp_chunk, &fl);
         if (w.lt == NULL)
             return SIRNN_ERR_NOMEM;
     }

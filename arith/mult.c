@@ -723,7 +723,7 @@ static sirnn_status mult_lane(sirnn_party *party, sirnn_lane *lane, size_t begin
     unsigned fl = 0;
     void *lt = NULL;
     if (p->ncmp > 0) {
-        lt = sirnn_lt_ws_new(p->K, &cmp_chunk, &fl);
+        lt = sirnn_lt_ws_new(me == SIRNN_SERVER, p->K, &cmp_chunk, &fl);
         if (lt == NULL)
             return SIRNN_ERR_NOMEM;
         C = cmp_chunk / p->ncmp;
@@ -816,7 +816,7 @@ static sirnn_status mult_run(sirnn_party *party, size_t n, mult_ctx *c)
     if (c->p.ncmp > 0) {
         size_t ch;
         unsigned fl;
-        void *lt = sirnn_lt_ws_new(c->p.K, &ch, &fl);
+        void *lt = sirnn_lt_ws_new(party->role == SIRNN_SERVER, c->p.K, &ch, &fl);
         if (lt == NULL)
             return SIRNN_ERR_NOMEM;
         sirnn_lt_ws_delete(lt);

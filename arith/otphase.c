@@ -21,11 +21,17 @@ static size_t min_size(size_t a, size_t b)
 
 sirnn_status sirnn_aiknp_ws_init(sirnn_aiknp_ws *w, size_t cap)
 {
+    return sirnn_aiknp_ws_init_roles(w, cap, cap);
+}
+
+sirnn_status sirnn_aiknp_ws_init_roles(sirnn_aiknp_ws *w, size_t send_cap, size_t recv_cap)
+{
     memset(w, 0, sizeof(*w));
-    w->cap = sirnn_otx_round(cap);
+    w->cap = sirnn_otx_round(send_cap > recv_cap ? send_cap : recv_cap);
+    w->send_cap = sirnn_otx_round(send_cap);
     w->rows = sirnn_scratch_alloc(SIRNN_IKNP_CHUNK * sizeof(sirnn_block));
     w->h0 = sirnn_scratch_alloc(w->cap * sizeof(sirnn_block));
-    w->h1 = sirnn_scratch_alloc(w->cap * sizeof(sirnn_block));
+    w->h1 = sirnn_scratch_alloc(w->send_cap * sizeof(sirnn_block));
     w->col = sirnn_scratch_alloc(SIRNN_IKNP_CHUNK / 8);
     if (w->rows == NULL || w->h0 == NULL || w->h1 == NULL || w->col == NULL) {
         sirnn_aiknp_ws_free(w);
@@ -38,7 +44,7 @@ void sirnn_aiknp_ws_free(sirnn_aiknp_ws *w)
 {
     sirnn_scratch_free(w->rows, SIRNN_IKNP_CHUNK * sizeof(sirnn_block));
     sirnn_scratch_free(w->h0, w->cap * sizeof(sirnn_block));
-    sirnn_scratch_free(w->h1, w->cap * sizeof(sirnn_block));
+    sirnn_scratch_free(w->h1, w->send_cap * sizeof(sirnn_block));
     sirnn_scratch_free(w->col, SIRNN_IKNP_CHUNK / 8);
     memset(w, 0, sizeof(*w));
 }
@@ -140,9 +146,16 @@ static sirnn_kkot_kernels akk_kernels(void)
 
 sirnn_status sirnn_akk_ws_init(sirnn_akk_ws *w, size_t cap)
 {
+    return sirnn_akk_ws_init_roles(w, cap, cap);
+}
+
+sirnn_status sirnn_akk_ws_init_roles(sirnn_akk_ws *w, size_t send_cap, size_t recv_cap)
+{
     memset(w, 0, sizeof(*w));
-    w->cap = sirnn_otx_round(cap);
-    w->rows = sirnn_scratch_alloc(2 * w->cap * sizeof(sirnn_block));
+    w->cap = sirnn_otx_round(recv_cap);
+    const size_t call = min_size(w->cap, SIRNN_KKOT_MAX_CHUNK);
+    w->rows_cap = sirnn_otx_round(send_cap) > call ? sirnn_otx_round(send_cap) : call;
+    w->rows = sirnn_scratch_alloc(2 * w->rows_cap * sizeof(sirnn_block));
     w->h = sirnn_scratch_alloc(w->cap * sizeof(sirnn_block));
     w->vals = sirnn_scratch_alloc(AKK_VALS * sizeof(uint64_t));
     w->ybuf = sirnn_scratch_alloc(AKK_YBUF);
@@ -155,7 +168,7 @@ sirnn_status sirnn_akk_ws_init(sirnn_akk_ws *w, size_t cap)
 
 void sirnn_akk_ws_free(sirnn_akk_ws *w)
 {
-    sirnn_scratch_free(w->rows, 2 * w->cap * sizeof(sirnn_block));
+    sirnn_scratch_free(w->rows, 2 * w->rows_cap * sizeof(sirnn_block));
     sirnn_scratch_free(w->h, w->cap * sizeof(sirnn_block));
     sirnn_scratch_free(w->vals, AKK_VALS * sizeof(uint64_t));
     sirnn_scratch_free(w->ybuf, AKK_YBUF);

@@ -68,6 +68,8 @@
 #include "net/party_internal.h"
 #include "arith/arith_internal.h"
 
+/* Elements a lane evaluates in one set of flights (see sirnn_wn_run). */
+#define SIRNN_WN_WINDOW 65536
 #define SIRNN_WN_MAX_NODES 320
 #define SIRNN_WN_MAX_OUT 72
 #define SIRNN_WN_MAX_LEVELS 24
@@ -168,10 +170,11 @@ sirnn_status sirnn_wn_run(sirnn_party *party, size_t n, const sirnn_wn_plan *pla
  * numbered 1 .. T + 2 for T levels.
  */
 typedef struct sirnn_wn_ws sirnn_wn_ws;
-sirnn_wn_ws *sirnn_wn_ws_new(const sirnn_wn_plan *plan); /* NULL: out of memory */
-void sirnn_wn_ws_delete(sirnn_wn_ws *w);                  /* w may be NULL */
+/* NULL: out of memory. server: this party is party 0. */
+sirnn_wn_ws *sirnn_wn_ws_new(const sirnn_wn_plan *plan, int server);
+void sirnn_wn_ws_delete(sirnn_wn_ws *w); /* w may be NULL */
 sirnn_wn_chunk *sirnn_wn_ws_chunk(sirnn_wn_ws *w);
-sirnn_status sirnn_wn_chunk_run(sirnn_wn_ws *w, int server, sirnn_lane *lane, size_t k,
+sirnn_status sirnn_wn_chunk_run(sirnn_wn_ws *w, sirnn_lane *lane, size_t k,
                                 const sirnn_flight_hooks *hooks);
 
 #endif /* SIRNN_ARITH_WNET_H */
