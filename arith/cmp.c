@@ -69,17 +69,17 @@ void sirnn_lt_ws_delete(void *ws)
     }
 }
 
-void *sirnn_lt_ws_new(int server, unsigned l, size_t *chunk, unsigned *flights)
+void *sirnn_lt_ws_new(int server, unsigned l, size_t cap, size_t *chunk, unsigned *flights)
 {
     lt_ws *w = calloc(1, sizeof(*w));
     if (w == NULL)
         return NULL;
     if (cmp_plan(&w->plan, l, SIRNN_CMP_M_DEFAULT, 1, 0) != SIRNN_OK ||
-        (w->net = sirnn_wn_ws_new(&w->plan, server)) == NULL) {
+        (w->net = sirnn_wn_ws_new(&w->plan, server, cap > 0 ? cap : 1)) == NULL) {
         sirnn_lt_ws_delete(w);
         return NULL;
     }
-    *chunk = w->plan.chunk;
+    *chunk = cap > 0 ? cap : 1;
     *flights = w->plan.nlevels + 2;
     return w;
 }
@@ -156,8 +156,8 @@ static sirnn_status cmp_post(void *vctx, int server, sirnn_wn_chunk *ch)
         memcpy(c->cmp + off, bits, k);
     if (c->kind == K_MSB)
         return SIRNN_OK;
-    /* ReLU: MUX(NOT msb, x), in pieces of the MUX's chunk. */
-    void *mux = sirnn_mux_ws_new();
+    /* ReLU: MUX(NOT msb, x) on the window. */
+    void *mux = sirnn_mux_ws_new(k);
     uint64_t *rx = ch->in[1];
     if (mux == NULL)
         return SIRNN_ERR_NOMEM;
@@ -165,11 +165,7 @@ static sirnn_status cmp_post(void *vctx, int server, sirnn_wn_chunk *ch)
         bits[i] = (uint8_t)(bits[i] ^ (server ? 1 : 0));
         rx[i] = x[i] & sirnn_mask(c->l);
     }
-    sirnn_status st = SIRNN_OK;
-    for (size_t o = 0; o < k && st == SIRNN_OK; o += SIRNN_ARITH_CHUNK) {
-        const size_t kk = k - o < SIRNN_ARITH_CHUNK ? k - o : SIRNN_ARITH_CHUNK;
-        st = sirnn_mux_chunk(ch->lane, mux, c->out + off + o, bits + o, rx + o, kk, c->l);
-    }
+    const sirnn_status st = sirnn_mux_chunk(ch->lane, mux, c->out + off, bits, rx, k, c->l);
     sirnn_mux_ws_delete(mux);
     return st;
 }
@@ -292,9 +288,10 @@ static sirnn_status m2w_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
     const int server = party->role == SIRNN_SERVER;
     sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
     sirnn_channel *ch = &lane->ch;
-    enum { CH = SIRNN_ARITH_CHUNK };
+    const size_t CH = sirnn_window_cap(begin, end);
     sirnn_akk_ws kw;
-    sirnn_status st = sirnn_akk_ws_init(&kw, CH);
+    sirnn_status st = server ? sirnn_akk_ws_init_roles(&kw, CH, 0)
+                             : sirnn_akk_ws_init_roles(&kw, 0, CH);
     if (st != SIRNN_OK)
         return st;
     uint8_t *choice = malloc(CH), *wire = malloc(CH / 2), *r = malloc(CH);

@@ -17,8 +17,6 @@
 #define BAD_WIDTH(l) ((l) < 1 || (l) > 64)
 #define NULL_WITH_N(n, p) ((n) > 0 && (p) == NULL)
 
-enum { CHUNK = SIRNN_ARITH_CHUNK };
-
 static size_t min_size(size_t a, size_t b)
 {
     return a < b ? a : b;
@@ -26,6 +24,7 @@ static size_t min_size(size_t a, size_t b)
 
 /* Per-lane scratch of the linear protocols. */
 typedef struct lin_ws {
+    size_t cap; /* elements per chunk */
     sirnn_aiknp_ws snd, rcv;
     uint64_t *v[4];
     uint8_t *wire, *bits;
@@ -37,28 +36,29 @@ static void lin_free(lin_ws *w)
     sirnn_aiknp_ws_free(&w->rcv);
     for (int i = 0; i < 4; i++) {
         if (w->v[i] != NULL)
-            sirnn_memzero(w->v[i], CHUNK * sizeof(uint64_t));
+            sirnn_memzero(w->v[i], w->cap * sizeof(uint64_t));
         free(w->v[i]);
     }
     if (w->bits != NULL)
-        sirnn_memzero(w->bits, CHUNK);
+        sirnn_memzero(w->bits, w->cap);
     free(w->wire);
     free(w->bits);
     memset(w, 0, sizeof(*w));
 }
 
-static sirnn_status lin_init(lin_ws *w, int need_snd, int need_rcv)
+static sirnn_status lin_init(lin_ws *w, size_t cap, int need_snd, int need_rcv)
 {
     memset(w, 0, sizeof(*w));
+    w->cap = cap;
     sirnn_status st = SIRNN_OK;
     if (need_snd)
-        st = sirnn_aiknp_ws_init(&w->snd, CHUNK);
+        st = sirnn_aiknp_ws_init_roles(&w->snd, cap, 0);
     if (st == SIRNN_OK && need_rcv)
-        st = sirnn_aiknp_ws_init(&w->rcv, CHUNK);
+        st = sirnn_aiknp_ws_init_roles(&w->rcv, 0, cap);
     for (int i = 0; i < 4; i++)
-        w->v[i] = malloc(CHUNK * sizeof(uint64_t));
-    w->wire = malloc((size_t)CHUNK * 8);
-    w->bits = malloc(CHUNK);
+        w->v[i] = malloc(cap * sizeof(uint64_t));
+    w->wire = malloc(cap * 8);
+    w->bits = malloc(cap);
     if (st == SIRNN_OK && (w->v[0] == NULL || w->v[1] == NULL || w->v[2] == NULL ||
                            w->v[3] == NULL || w->wire == NULL || w->bits == NULL))
         st = SIRNN_ERR_NOMEM;
@@ -85,11 +85,11 @@ static sirnn_status b2a_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
     sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
     sirnn_channel *ch = &lane->ch;
     lin_ws w;
-    sirnn_status st = lin_init(&w, server, !server);
+    sirnn_status st = lin_init(&w, sirnn_window_cap(begin, end), server, !server);
     if (st != SIRNN_OK)
         return st;
-    for (size_t off = begin; off < end && st == SIRNN_OK; off += CHUNK) {
-        const size_t k = min_size(CHUNK, end - off);
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += w.cap) {
+        const size_t k = min_size(w.cap, end - off);
         const uint8_t *b = c->b + off;
         const size_t bytes = sirnn_pack_size(k, lc);
         if (server) {
@@ -191,15 +191,16 @@ static sirnn_status mux_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
     const mux_ctx *c = vctx;
     const uint64_t mask = sirnn_mask(c->l);
     lin_ws w;
-    sirnn_status st = lin_init(&w, 1, 1);
+    const size_t cap = sirnn_window_cap(begin, end);
+    sirnn_status st = lin_init(&w, cap, 1, 1);
     if (st != SIRNN_OK)
         return st;
-    uint64_t *diff = malloc(CHUNK * sizeof(uint64_t));
-    uint64_t *base = malloc(CHUNK * sizeof(uint64_t));
+    uint64_t *diff = malloc(cap * sizeof(uint64_t));
+    uint64_t *base = malloc(cap * sizeof(uint64_t));
     if (diff == NULL || base == NULL)
         st = SIRNN_ERR_NOMEM;
-    for (size_t off = begin; off < end && st == SIRNN_OK; off += CHUNK) {
-        const size_t k = min_size(CHUNK, end - off);
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += cap) {
+        const size_t k = min_size(cap, end - off);
         if (c->y == NULL) {
             st = sirnn_mux_chunk(lane, &w, c->out + off, c->sel + off, c->x + off, k, c->l);
         } else {
@@ -215,9 +216,9 @@ static sirnn_status mux_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
     if (st == SIRNN_OK)
         st = sirnn_channel_flush(&lane->ch);
     if (diff != NULL)
-        sirnn_memzero(diff, CHUNK * sizeof(uint64_t));
+        sirnn_memzero(diff, cap * sizeof(uint64_t));
     if (base != NULL)
-        sirnn_memzero(base, CHUNK * sizeof(uint64_t));
+        sirnn_memzero(base, cap * sizeof(uint64_t));
     free(diff);
     free(base);
     lin_free(&w);
@@ -255,10 +256,10 @@ sirnn_status sirnn_mux2(sirnn_party *party, size_t n, uint64_t *out, const uint8
     return mux_run(party, n, &c, "sirnn_mux2");
 }
 
-void *sirnn_mux_ws_new(void)
+void *sirnn_mux_ws_new(size_t cap)
 {
     lin_ws *w = malloc(sizeof(*w));
-    if (w != NULL && lin_init(w, 1, 1) != SIRNN_OK) {
+    if (w != NULL && lin_init(w, cap > 0 ? cap : 1, 1, 1) != SIRNN_OK) {
         free(w);
         w = NULL;
     }
@@ -275,6 +276,8 @@ void sirnn_mux_ws_delete(void *ws)
 
 /* ---------------- AND ---------------- */
 
+enum { AND_WINDOWS = 16 };
+
 typedef struct and_ctx {
     uint8_t *out;
     const uint8_t *a, *b;
@@ -288,18 +291,24 @@ static sirnn_status and_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
     sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
     sirnn_channel *ch = &lane->ch;
     sirnn_akk_ws kw;
-    sirnn_status st = sirnn_akk_ws_init(&kw, CHUNK / 2 + 1);
+    /* A window of AND_WINDOWS windows (whole pairs): a bit AND holds about
+     * 10 bytes per element, and callers (MSNZB, its prefix scans) AND
+     * several vectors of a window at once. */
+    const size_t n = end - begin, aw = (size_t)AND_WINDOWS * SIRNN_WINDOW;
+    const size_t cap = ((n == 0 ? 1 : n < aw ? n : aw) + 1) / 2 * 2;
+    sirnn_status st = server ? sirnn_akk_ws_init_roles(&kw, cap / 2 + 1, 0)
+                             : sirnn_akk_ws_init_roles(&kw, 0, cap / 2 + 1);
     if (st != SIRNN_OK)
         return st;
-    uint8_t *choice = malloc(CHUNK / 2 + 1);
-    uint8_t *wire = malloc((size_t)CHUNK * 4 + 8);
-    uint8_t *r = malloc(CHUNK + 16);
-    uint64_t *mc = malloc((CHUNK / 2 + 1) * sizeof(uint64_t));
+    uint8_t *choice = malloc(cap / 2 + 1);
+    uint8_t *wire = malloc(cap * 4 + 8);
+    uint8_t *r = malloc(cap + 16);
+    uint64_t *mc = malloc((cap / 2 + 1) * sizeof(uint64_t));
     uint64_t *msgs = malloc((size_t)SIRNN_AKK_GROUP * 16 * sizeof(uint64_t));
     if (choice == NULL || wire == NULL || r == NULL || mc == NULL || msgs == NULL)
         st = SIRNN_ERR_NOMEM;
-    for (size_t off = begin; off < end && st == SIRNN_OK; off += CHUNK) {
-        const size_t k = min_size(CHUNK, end - off);
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += cap) {
+        const size_t k = min_size(cap, end - off);
         const size_t pairs = k / 2, odd = k % 2, nots = pairs + odd;
         const size_t pair_bytes = pairs * 4, odd_bytes = odd;
         const uint8_t *a = c->a + off, *b = c->b + off;
@@ -356,13 +365,13 @@ static sirnn_status and_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
     if (st == SIRNN_OK)
         st = sirnn_channel_flush(ch);
     if (r != NULL)
-        sirnn_memzero(r, CHUNK + 16);
+        sirnn_memzero(r, cap + 16);
     if (msgs != NULL)
         sirnn_memzero(msgs, (size_t)SIRNN_AKK_GROUP * 16 * sizeof(uint64_t));
     if (mc != NULL)
-        sirnn_memzero(mc, (CHUNK / 2 + 1) * sizeof(uint64_t));
+        sirnn_memzero(mc, (cap / 2 + 1) * sizeof(uint64_t));
     if (choice != NULL)
-        sirnn_memzero(choice, CHUNK / 2 + 1);
+        sirnn_memzero(choice, cap / 2 + 1);
     free(choice);
     free(wire);
     free(r);

@@ -939,12 +939,12 @@ sirnn_status sirnn_wn_run(sirnn_party *party, size_t n, const sirnn_wn_plan *pla
 
 /* ---------------- chunk-level evaluation for other protocols ---------------- */
 
-sirnn_wn_ws *sirnn_wn_ws_new(const sirnn_wn_plan *p, int server)
+sirnn_wn_ws *sirnn_wn_ws_new(const sirnn_wn_plan *p, int server, size_t cap)
 {
     wn_ws *w = malloc(sizeof(*w));
     if (w == NULL)
         return NULL;
-    if (ws_init(w, p, p->chunk, server) != SIRNN_OK) {
+    if (ws_init(w, p, cap, server) != SIRNN_OK) {
         free(w);
         return NULL;
     }

@@ -69,7 +69,7 @@
 #include "arith/arith_internal.h"
 
 /* Elements a lane evaluates in one set of flights (see sirnn_wn_run). */
-#define SIRNN_WN_WINDOW 65536
+#define SIRNN_WN_WINDOW SIRNN_WINDOW
 #define SIRNN_WN_MAX_NODES 320
 #define SIRNN_WN_MAX_OUT 72
 #define SIRNN_WN_MAX_LEVELS 24
@@ -162,7 +162,7 @@ sirnn_status sirnn_wn_run(sirnn_party *party, size_t n, const sirnn_wn_plan *pla
  * One chunk at a time, for protocols that run their own chunk loop and put
  * other messages in the network's flights (the comparison of arith/cmp.c
  * inside mult and matmul). A workspace serves one plan (which must outlive
- * it) on one lane; chunks hold up to plan->chunk elements. Before each run
+ * it) on one lane; a run takes up to the workspace's cap elements. Before each run
  * the caller fills the inputs (and auxiliary tables / choices) of
  * sirnn_wn_ws_chunk(w) for k elements; the run leaves the boolean outputs
  * in its bits[]. hooks (may be NULL; only for plans without B2A outputs)
@@ -170,8 +170,9 @@ sirnn_status sirnn_wn_run(sirnn_party *party, size_t n, const sirnn_wn_plan *pla
  * numbered 1 .. T + 2 for T levels.
  */
 typedef struct sirnn_wn_ws sirnn_wn_ws;
-/* NULL: out of memory. server: this party is party 0. */
-sirnn_wn_ws *sirnn_wn_ws_new(const sirnn_wn_plan *plan, int server);
+/* NULL: out of memory. server: this party is party 0; runs take up to cap
+ * elements (in sub-chunks of plan->chunk, one set of flights). */
+sirnn_wn_ws *sirnn_wn_ws_new(const sirnn_wn_plan *plan, int server, size_t cap);
 void sirnn_wn_ws_delete(sirnn_wn_ws *w); /* w may be NULL */
 sirnn_wn_chunk *sirnn_wn_ws_chunk(sirnn_wn_ws *w);
 sirnn_status sirnn_wn_chunk_run(sirnn_wn_ws *w, sirnn_lane *lane, size_t k,

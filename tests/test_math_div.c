@@ -20,9 +20,9 @@
 #define RECIP_16_14_BITS 18628
 #define RECIP_16_14_FLIGHTS 29
 #define DIV_16_12_BITS 28432
-#define DIV_16_12_FLIGHTS 44
+#define DIV_16_12_FLIGHTS 38
 #define NORM_16_12_BITS 43094
-#define NORM_16_12_FLIGHTS 78
+#define NORM_16_12_FLIGHTS 56
 
 typedef struct dcase {
     int is_div;
