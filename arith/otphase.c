@@ -156,10 +156,13 @@ sirnn_status sirnn_akk_ws_init_roles(sirnn_akk_ws *w, size_t send_cap, size_t re
     const size_t call = min_size(w->cap, SIRNN_KKOT_MAX_CHUNK);
     w->rows_cap = sirnn_otx_round(send_cap) > call ? sirnn_otx_round(send_cap) : call;
     w->rows = sirnn_scratch_alloc(2 * w->rows_cap * sizeof(sirnn_block));
-    w->h = sirnn_scratch_alloc(w->cap * sizeof(sirnn_block));
+    w->h = sirnn_scratch_alloc(w->cap * sizeof(uint64_t));
+    w->hblk_cap = call > SIRNN_AKK_GROUP ? call : SIRNN_AKK_GROUP;
+    w->hblk = sirnn_scratch_alloc(w->hblk_cap * sizeof(sirnn_block));
     w->vals = sirnn_scratch_alloc(AKK_VALS * sizeof(uint64_t));
     w->ybuf = sirnn_scratch_alloc(AKK_YBUF);
-    if (w->rows == NULL || w->h == NULL || w->vals == NULL || w->ybuf == NULL) {
+    if (w->rows == NULL || w->h == NULL || w->hblk == NULL || w->vals == NULL ||
+        w->ybuf == NULL) {
         sirnn_akk_ws_free(w);
         return SIRNN_ERR_NOMEM;
     }
@@ -169,7 +172,8 @@ sirnn_status sirnn_akk_ws_init_roles(sirnn_akk_ws *w, size_t send_cap, size_t re
 void sirnn_akk_ws_free(sirnn_akk_ws *w)
 {
     sirnn_scratch_free(w->rows, 2 * w->rows_cap * sizeof(sirnn_block));
-    sirnn_scratch_free(w->h, w->cap * sizeof(sirnn_block));
+    sirnn_scratch_free(w->h, w->cap * sizeof(uint64_t));
+    sirnn_scratch_free(w->hblk, w->hblk_cap * sizeof(sirnn_block));
     sirnn_scratch_free(w->vals, AKK_VALS * sizeof(uint64_t));
     sirnn_scratch_free(w->ybuf, AKK_YBUF);
     memset(w, 0, sizeof(*w));
@@ -185,7 +189,9 @@ sirnn_status sirnn_akk_recv_u(sirnn_akk_ws *w, sirnn_kkot_receiver *r, sirnn_cha
         sirnn_status st = sirnn_kkot_recv_extend(r, ch, w->rows, choices + off, k);
         if (st != SIRNN_OK)
             return st;
-        sirnn_tccrhash256(w->h + off, w->rows, tweak, k);
+        sirnn_tccrhash256(w->hblk, w->rows, tweak, k);
+        for (size_t i = 0; i < k; i++)
+            w->h[off + i] = w->hblk[i].w[0];
     }
     return SIRNN_OK;
 }
@@ -227,6 +233,8 @@ void sirnn_akk_recv_out(sirnn_akk_ws *w, uint64_t *out, const uint8_t *in,
         const size_t bytes = sirnn_pack_size(g * N, l);
         memcpy(w->ybuf, in + g0 * N * l / 8, bytes);
         memset(w->ybuf + bytes, 0, 8);
-        kern.select(out + g0, w->ybuf, choices + g0, w->h + first + g0, g, N, l);
+        for (size_t i = 0; i < g; i++)
+            w->hblk[i] = (sirnn_block){{w->h[first + g0 + i], 0}};
+        kern.select(out + g0, w->ybuf, choices + g0, w->hblk, g, N, l);
     }
 }

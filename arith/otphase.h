@@ -85,7 +85,10 @@ typedef struct sirnn_akk_ws {
     size_t rows_cap;   /* OT rows held: a sender batch, or one receiver extension call */
     sirnn_block *rows; /* sender: q rows of the batch (2 blocks per OT);
                           receiver: t rows of one extension call */
-    sirnn_block *h;    /* receiver: H(t_i) of the batch */
+    uint64_t *h;       /* receiver: the low word of H(t_i) of the batch (messages
+                          have at most 64 bits) */
+    sirnn_block *hblk; /* receiver: hashes of one extension call or group */
+    size_t hblk_cap;
     uint64_t tweak;    /* engine index of OT 0 of the batch */
     uint64_t *vals;    /* pads, then masked messages, of a group (GROUP * 256) */
     uint8_t *ybuf;     /* receiver: one group's packed messages, padded for the
@@ -101,7 +104,7 @@ void sirnn_akk_ws_free(sirnn_akk_ws *w);
 
 /* Receiver: queue the code-word columns of n <= cap OTs with choices[i]
  * (< 256; each OT's N is fixed by the sender's messages later); keeps
- * H(t_i) in w->h. */
+ * the low word of H(t_i) in w->h. */
 sirnn_status sirnn_akk_recv_u(sirnn_akk_ws *w, sirnn_kkot_receiver *r, sirnn_channel *ch,
                               const uint8_t *choices, size_t n);
 /* Sender: receive the columns of n <= cap OTs into w->rows. */
