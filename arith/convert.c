@@ -276,7 +276,9 @@ void sirnn_mux_ws_delete(void *ws)
 
 /* ---------------- AND ---------------- */
 
-enum { AND_WINDOWS = 16 };
+/* AND_ROWS: OT rows party 0 holds at a time (a multiple of the KK13
+ * engine's extension call). */
+enum { AND_WINDOWS = 16, AND_ROWS = SIRNN_KKOT_MAX_CHUNK };
 
 typedef struct and_ctx {
     uint8_t *out;
@@ -292,18 +294,22 @@ static sirnn_status and_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
     sirnn_channel *ch = &lane->ch;
     sirnn_akk_ws kw;
     /* A window of AND_WINDOWS windows (whole pairs): a bit AND holds about
-     * 10 bytes per element, and callers (MSNZB, its prefix scans) AND
-     * several vectors of a window at once. */
+     * 5 bytes per element on party 1 and 3 on party 0, and callers (MSNZB,
+     * its prefix scans) AND several vectors of a window at once. */
     const size_t n = end - begin, aw = (size_t)AND_WINDOWS * SIRNN_WINDOW;
     const size_t cap = ((n == 0 ? 1 : n < aw ? n : aw) + 1) / 2 * 2;
-    sirnn_status st = server ? sirnn_akk_ws_init_roles(&kw, cap / 2 + 1, 0)
+    sirnn_status st = server ? sirnn_akk_ws_init_roles(&kw, AND_ROWS, 0)
                              : sirnn_akk_ws_init_roles(&kw, 0, cap / 2 + 1);
     if (st != SIRNN_OK)
         return st;
-    uint8_t *choice = malloc(cap / 2 + 1);
-    uint8_t *wire = malloc(cap * 4 + 8);
-    uint8_t *r = malloc(cap + 16);
-    uint64_t *mc = malloc((cap / 2 + 1) * sizeof(uint64_t));
+    /* party 0 packs a window's answers (4 bytes a pair) into wire; party 1
+     * reads them 64 pairs at a time */
+    const size_t wire_bytes = server ? cap * 2 + 8 : 4 * SIRNN_AKK_GROUP + 8;
+    const size_t mc_words = server ? 1 : SIRNN_AKK_GROUP;
+    uint8_t *choice = malloc(server ? 1 : cap / 2 + 1);
+    uint8_t *wire = malloc(wire_bytes);
+    uint8_t *r = malloc(server ? cap + 16 : 1);
+    uint64_t *mc = malloc(mc_words * sizeof(uint64_t));
     uint64_t *msgs = malloc((size_t)SIRNN_AKK_GROUP * 16 * sizeof(uint64_t));
     if (choice == NULL || wire == NULL || r == NULL || mc == NULL || msgs == NULL)
         st = SIRNN_ERR_NOMEM;
@@ -318,45 +324,62 @@ static sirnn_status and_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
                                       b[2 * p + 1] << 3);
             if (odd)
                 choice[pairs] = (uint8_t)(a[k - 1] | b[k - 1] << 1);
-            if ((st = sirnn_akk_recv_u(&kw, &ol->kk_recv, ch, choice, nots)) != SIRNN_OK ||
-                (st = sirnn_channel_recv(ch, wire, pair_bytes + odd_bytes)) != SIRNN_OK)
+            if ((st = sirnn_akk_recv_u(&kw, &ol->kk_recv, ch, choice, nots)) != SIRNN_OK)
                 break;
-            sirnn_akk_recv_out(&kw, mc, wire, choice, 0, pairs, 16, 2);
-            if (odd)
-                sirnn_akk_recv_out(&kw, mc + pairs, wire + pair_bytes, choice + pairs, pairs, 1,
-                                   4, 1);
-            for (size_t p = 0; p < pairs; p++) {
-                c->out[off + 2 * p] = (uint8_t)(mc[p] & 1);
-                c->out[off + 2 * p + 1] = (uint8_t)((mc[p] >> 1) & 1);
+            /* The answers 64 pairs at a time: 4 bytes each. */
+            for (size_t g0 = 0; g0 < pairs && st == SIRNN_OK; g0 += SIRNN_AKK_GROUP) {
+                const size_t g = min_size(SIRNN_AKK_GROUP, pairs - g0);
+                if ((st = sirnn_channel_recv(ch, wire, 4 * g)) != SIRNN_OK)
+                    break;
+                sirnn_akk_recv_out(&kw, mc, wire, choice + g0, g0, g, 16, 2);
+                for (size_t p = 0; p < g; p++) {
+                    c->out[off + 2 * (g0 + p)] = (uint8_t)(mc[p] & 1);
+                    c->out[off + 2 * (g0 + p) + 1] = (uint8_t)((mc[p] >> 1) & 1);
+                }
             }
-            if (odd)
-                c->out[off + k - 1] = (uint8_t)(mc[pairs] & 1);
+            if (st == SIRNN_OK && odd &&
+                (st = sirnn_channel_recv(ch, wire, odd_bytes)) == SIRNN_OK) {
+                sirnn_akk_recv_out(&kw, mc, wire, choice + pairs, pairs, 1, 4, 1);
+                c->out[off + k - 1] = (uint8_t)(mc[0] & 1);
+            }
+            if (st != SIRNN_OK)
+                break;
         } else {
             /* Fresh output shares r; the answer to choice v is r ^ (a ^ va)(b ^ vb). */
             sirnn_prg_bytes(&lane->prg, r, k);
             for (size_t i = 0; i < k; i++)
                 r[i] &= 1;
-            if ((st = sirnn_akk_send_rows(&kw, &ol->kk_send, ch, nots)) != SIRNN_OK)
-                break;
-            for (size_t g0 = 0; g0 < pairs; g0 += SIRNN_AKK_GROUP) {
-                const size_t g = min_size(SIRNN_AKK_GROUP, pairs - g0);
-                for (size_t i = 0; i < g; i++) {
-                    const size_t e = 2 * (g0 + i);
-                    const uint64_t a0 = a[e], b0 = b[e], a1 = a[e + 1], b1 = b[e + 1];
-                    for (uint64_t v = 0; v < 16; v++) {
-                        uint64_t z0 = r[e] ^ ((a0 ^ (v & 1)) & (b0 ^ ((v >> 1) & 1)));
-                        uint64_t z1 = r[e + 1] ^ ((a1 ^ ((v >> 2) & 1)) & (b1 ^ ((v >> 3) & 1)));
-                        msgs[i * 16 + v] = z0 | z1 << 1;
+            /* The rows of AND_ROWS OTs at a time, packed into their 4-byte
+             * answers at once (the same extension calls as one batch). */
+            for (size_t o0 = 0; o0 < nots && st == SIRNN_OK; o0 += AND_ROWS) {
+                const size_t o1 = min_size(nots, o0 + AND_ROWS);
+                if ((st = sirnn_akk_send_rows(&kw, &ol->kk_send, ch, o1 - o0)) != SIRNN_OK)
+                    break;
+                for (size_t g0 = o0; g0 < min_size(o1, pairs); g0 += SIRNN_AKK_GROUP) {
+                    const size_t g = min_size(SIRNN_AKK_GROUP, min_size(o1, pairs) - g0);
+                    for (size_t i = 0; i < g; i++) {
+                        const size_t e = 2 * (g0 + i);
+                        const uint64_t a0 = a[e], b0 = b[e], a1 = a[e + 1], b1 = b[e + 1];
+                        for (uint64_t v = 0; v < 16; v++) {
+                            uint64_t z0 = r[e] ^ ((a0 ^ (v & 1)) & (b0 ^ ((v >> 1) & 1)));
+                            uint64_t z1 =
+                                r[e + 1] ^ ((a1 ^ ((v >> 2) & 1)) & (b1 ^ ((v >> 3) & 1)));
+                            msgs[i * 16 + v] = z0 | z1 << 1;
+                        }
                     }
+                    sirnn_akk_send_group(&kw, &ol->kk_send, wire + g0 * 4, msgs, g0 - o0, g, 16,
+                                         2);
                 }
-                sirnn_akk_send_group(&kw, &ol->kk_send, wire + g0 * 4, msgs, g0, g, 16, 2);
+                if (odd && pairs >= o0 && pairs < o1) {
+                    const uint64_t a0 = a[k - 1], b0 = b[k - 1];
+                    for (uint64_t v = 0; v < 4; v++)
+                        msgs[v] = r[k - 1] ^ ((a0 ^ (v & 1)) & (b0 ^ ((v >> 1) & 1)));
+                    sirnn_akk_send_group(&kw, &ol->kk_send, wire + pair_bytes, msgs, pairs - o0,
+                                         1, 4, 1);
+                }
             }
-            if (odd) {
-                const uint64_t a0 = a[k - 1], b0 = b[k - 1];
-                for (uint64_t v = 0; v < 4; v++)
-                    msgs[v] = r[k - 1] ^ ((a0 ^ (v & 1)) & (b0 ^ ((v >> 1) & 1)));
-                sirnn_akk_send_group(&kw, &ol->kk_send, wire + pair_bytes, msgs, pairs, 1, 4, 1);
-            }
+            if (st != SIRNN_OK)
+                break;
             if ((st = sirnn_channel_send(ch, wire, pair_bytes + odd_bytes)) != SIRNN_OK)
                 break;
             memcpy(c->out + off, r, k);
@@ -365,13 +388,13 @@ static sirnn_status and_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
     if (st == SIRNN_OK)
         st = sirnn_channel_flush(ch);
     if (r != NULL)
-        sirnn_memzero(r, cap + 16);
+        sirnn_memzero(r, server ? cap + 16 : 1);
     if (msgs != NULL)
         sirnn_memzero(msgs, (size_t)SIRNN_AKK_GROUP * 16 * sizeof(uint64_t));
     if (mc != NULL)
-        sirnn_memzero(mc, (cap / 2 + 1) * sizeof(uint64_t));
+        sirnn_memzero(mc, mc_words * sizeof(uint64_t));
     if (choice != NULL)
-        sirnn_memzero(choice, cap / 2 + 1);
+        sirnn_memzero(choice, server ? 1 : cap / 2 + 1);
     free(choice);
     free(wire);
     free(r);

@@ -9,10 +9,10 @@
  * (no borrow crosses a field). Party 0 rotates the table by its share with a
  * constant-time barrel shifter (m passes of masked selects; 16-bit values in
  * registers when the message has at most 16 bits), never indexing memory
- * with i0. A lane works on windows of SIRNN_WINDOW elements: party 1 queues
- * the columns of the window's OTs, party 0 reads them all, then builds,
- * packs and queues the messages 64 OTs at a time (so memory is the window's
- * OT rows and hashes, O(64 * 2^m) for the messages and O(8 * 2^m * ntab)
+ * with i0. A lane works on windows of LUT_WINDOWS * SIRNN_WINDOW elements:
+ * party 1 queues the columns of the window's OTs, party 0 reads them all,
+ * then builds, packs and queues the messages 64 OTs at a time (so memory is
+ * the window's OT rows and hashes, O(64 * 2^m) for the messages and O(8 * 2^m * ntab)
  * for per-element tables, whatever n is): two flights per window.
  */
 #include "arith/arith_internal.h"
@@ -31,7 +31,10 @@
 
 #define NULL_WITH_N(n, p) ((n) > 0 && (p) == NULL)
 
-enum { G = SIRNN_AKK_GROUP, MAX_TABS = 64 };
+/* A lookup window is LUT_WINDOWS lane windows: party 0 holds 32 bytes of OT
+ * rows and party 1 9 bytes per OT, and callers look several digits or
+ * tables of one window up in one call. */
+enum { G = SIRNN_AKK_GROUP, MAX_TABS = 64, LUT_WINDOWS = 4 };
 
 /* Elements per hash-and-pack step on the sender: their pads and messages
  * (2 * SUB * 2^m * 8 bytes) stay in L1 between the hash, the rotation and the
@@ -282,7 +285,8 @@ static sirnn_status lut_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
     const lut_ctx *c = vctx;
     const int server = party->role == SIRNN_SERVER;
     lut_ws w;
-    sirnn_status st = lut_ws_init(&w, c, server, sirnn_window_cap(begin, end));
+    const size_t n = end - begin, lw = (size_t)LUT_WINDOWS * SIRNN_WINDOW;
+    sirnn_status st = lut_ws_init(&w, c, server, n == 0 ? 1 : n < lw ? n : lw);
     for (size_t off = begin; off < end && st == SIRNN_OK; off += w.kc) {
         const size_t k = end - off < w.kc ? end - off : w.kc;
         st = server ? lut_send(c, &w, lane, off, k) : lut_recv(c, &w, lane, off, k);

@@ -721,11 +721,11 @@ static sirnn_status mult_lane(sirnn_party *party, sirnn_lane *lane, size_t begin
     const mult_ctx *c = vctx;
     const mplan *p = &c->p;
     const int me = party->role == SIRNN_SERVER ? SIRNN_SERVER : SIRNN_CLIENT;
-    /* The window: the lane's elements, at most SIRNN_WINDOW comparison
-     * inputs and CT_BUDGET cross-term COTs; a multiple of 4096 when it is
-     * not the whole lane, so that only a lane's last window rounds its OTs. */
+    /* The window: the lane's elements, at most SIRNN_WINDOW of them and
+     * CT_BUDGET cross-term COTs; a multiple of 4096 when it is not the
+     * whole lane, so that only a lane's last window rounds its OTs. */
     const unsigned bits = p->bits_by[0] > p->bits_by[1] ? p->bits_by[0] : p->bits_by[1];
-    size_t lim = SIRNN_WINDOW / (p->ncmp > 0 ? p->ncmp : 1);
+    size_t lim = SIRNN_WINDOW;
     if (bits > 0 && CT_BUDGET / bits < lim)
         lim = CT_BUDGET / bits;
     lim = lim >= 4096 ? lim / 4096 * 4096 : lim >= 128 ? lim / 128 * 128 : 128;

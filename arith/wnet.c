@@ -262,7 +262,7 @@ struct sirnn_wn_ws {
     sirnn_akk_ws kk;             /* party 1: hashes of the window; party 0: rows of a sub-chunk */
     sirnn_aiknp_ws ik, bk;       /* leaves of one bit; B2A (same split) */
     size_t kk_cap, ik_cap, bk_cap; /* OTs of the window */
-    uint8_t *choice;             /* party 1: choices of the window's OTs, sub-chunk after sub-chunk */
+    uint8_t *choice;             /* party 1: the window's OT choices, sub-chunk by sub-chunk */
     uint64_t *mc, *msgs, *ik_m0, *ik_m1, *ik_y; /* one sub-chunk */
     uint64_t *bx, *by;           /* B2A values of one sub-chunk */
     uint8_t *bc;                 /* B2A choices of one sub-chunk */
