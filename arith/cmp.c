@@ -156,16 +156,17 @@ static sirnn_status cmp_post(void *vctx, int server, sirnn_wn_chunk *ch)
         memcpy(c->cmp + off, bits, k);
     if (c->kind == K_MSB)
         return SIRNN_OK;
-    /* ReLU: MUX(NOT msb, x) on the window. */
+    /* ReLU: MUX(NOT msb, x) on the window, x staged in out (each out[i]
+     * only after x[i] is read: out may alias x). */
     void *mux = sirnn_mux_ws_new(k);
-    uint64_t *rx = ch->in[1];
+    uint64_t *rx = c->out + off;
     if (mux == NULL)
         return SIRNN_ERR_NOMEM;
     for (size_t i = 0; i < k; i++) {
         bits[i] = (uint8_t)(bits[i] ^ (server ? 1 : 0));
         rx[i] = x[i] & sirnn_mask(c->l);
     }
-    const sirnn_status st = sirnn_mux_chunk(ch->lane, mux, c->out + off, bits, rx, k, c->l);
+    const sirnn_status st = sirnn_mux_chunk(ch->lane, mux, rx, bits, rx, k, c->l);
     sirnn_mux_ws_delete(mux);
     return st;
 }

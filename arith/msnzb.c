@@ -41,7 +41,7 @@
 #include "arith/otphase.h"
 #include "ot/lane.h"
 
-enum { MSNZB_BLOCK = 8192, G = SIRNN_AKK_GROUP };
+enum { MSNZB_BLOCK = 4096, G = SIRNN_AKK_GROUP };
 
 /* ---------------- cleartext model ---------------- */
 

@@ -321,6 +321,24 @@ static size_t over_subs(size_t (*f)(const sirnn_wn_plan *, size_t), const sirnn_
     return full * f(p, C) + (rest > 0 ? f(p, rest) : 0);
 }
 
+/* Elements of the window buffer of input src (0..2; 3: the auxiliary OT's
+ * arrays): cap if the plan reads it, else 1. Input 0 is always there (the
+ * callers keep their values in it). */
+static size_t in_len(const sirnn_wn_plan *p, unsigned src, size_t cap)
+{
+    if (src == 0)
+        return cap;
+    if (src == 3)
+        return p->aux ? cap : 1;
+    for (unsigned i = 0; i < p->nnodes; i++) {
+        const sirnn_wn_node *nd = &p->node[i];
+        if (nd->src == src &&
+            (nd->kind == SIRNN_WN_LEAF || (nd->kind == SIRNN_WN_LIN && nd->w)))
+            return cap;
+    }
+    return 1;
+}
+
 static void ws_free(wn_ws *w)
 {
     const sirnn_wn_plan *p = w->p;
@@ -345,12 +363,11 @@ static void ws_free(wn_ws *w)
     sirnn_arith_zfree(w->by, p->nb2a * C * sizeof(uint64_t));
     sirnn_arith_zfree(w->bc, p->nb2a * C);
     sirnn_arith_zfree(w->wire, w->wire_cap);
-    sirnn_arith_zfree(w->aux_r, cap);
-    sirnn_arith_zfree(w->io.in[0], cap * sizeof(uint64_t));
-    sirnn_arith_zfree(w->io.in[1], cap * sizeof(uint64_t));
-    sirnn_arith_zfree(w->io.in[2], cap * sizeof(uint64_t));
-    sirnn_arith_zfree(w->io.aux_choice, cap);
-    sirnn_arith_zfree(w->io.aux_table, cap);
+    sirnn_arith_zfree(w->aux_r, in_len(p, 3, cap));
+    for (unsigned i = 0; i < 3; i++)
+        sirnn_arith_zfree(w->io.in[i], in_len(p, i, cap) * sizeof(uint64_t));
+    sirnn_arith_zfree(w->io.aux_choice, in_len(p, 3, cap));
+    sirnn_arith_zfree(w->io.aux_table, in_len(p, 3, cap));
     for (unsigned o = 0; o < p->nout; o++) {
         sirnn_arith_zfree(w->io.bits[o], cap);
         sirnn_arith_zfree(w->io.arith[o], p->out[o].width > 0 ? cap * sizeof(uint64_t) : 1);
@@ -408,12 +425,11 @@ static sirnn_status ws_init(wn_ws *w, const sirnn_wn_plan *p, size_t cap, int se
     ALLOC(w->by, p->nb2a * C * sizeof(uint64_t));
     ALLOC(w->bc, p->nb2a * C);
     ALLOC(w->wire, w->wire_cap);
-    ALLOC(w->aux_r, cap);
-    ALLOC(w->io.in[0], cap * sizeof(uint64_t));
-    ALLOC(w->io.in[1], cap * sizeof(uint64_t));
-    ALLOC(w->io.in[2], cap * sizeof(uint64_t));
-    ALLOC(w->io.aux_choice, cap);
-    ALLOC(w->io.aux_table, cap);
+    ALLOC(w->aux_r, in_len(p, 3, cap));
+    for (unsigned i = 0; i < 3; i++)
+        ALLOC(w->io.in[i], in_len(p, i, cap) * sizeof(uint64_t));
+    ALLOC(w->io.aux_choice, in_len(p, 3, cap));
+    ALLOC(w->io.aux_table, in_len(p, 3, cap));
     for (unsigned o = 0; o < p->nout; o++) {
         ALLOC(w->io.bits[o], cap);
         ALLOC(w->io.arith[o], p->out[o].width > 0 ? cap * sizeof(uint64_t) : 1);

@@ -142,7 +142,7 @@ sirnn_status sirnn_wn_finalize(sirnn_wn_plan *p);
 typedef struct sirnn_wn_chunk {
     sirnn_lane *lane;
     size_t off, k;           /* elements [off, off + k) of the batch */
-    uint64_t *in[3];         /* prep fills the inputs (the party's shares) */
+    uint64_t *in[3];         /* prep fills the inputs the plan reads (the party's shares) */
     uint8_t *aux_choice;     /* party 1: prep fills the choices 0..3 */
     uint8_t *aux_table;      /* party 0: prep fills bit v = f(v), v = 0..3 */
     uint8_t *bits[SIRNN_WN_MAX_OUT];   /* outputs: boolean shares */

@@ -402,7 +402,7 @@ static uint64_t lane_n(uint64_t n, unsigned T, unsigned i)
     return n / T + (i < n % T);
 }
 
-/* Bytes of sirnn_msnzb of n <= WINDOW * T elements (one block) over T lanes;
+/* Bytes of sirnn_msnzb of n <= 4096 * T elements (one block) over T lanes;
  * each part is a party-level call split over the lanes. *flights gets the
  * flights (one lane, digdec within one chunk): the parts' flights, less
  * one when digdec's last flight is party 1's (it merges with the first
@@ -588,7 +588,7 @@ static void test_msnzb_sizes(void **state)
     test_rng_init(&rng, test_seed() ^ 0xe2);
     const size_t sizes[] = {0, 1, 3, 256, test_quick() ? 1001 : 20001};
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-        if (sizes[i] <= 8192) {
+        if (sizes[i] <= 4096) {
             ms_pinned(&rng, sizes[i], 32, 8, 32, 1, 1);
             ms_pinned(&rng, sizes[i], 16, 8, 16, 1, 1);
         } else {
@@ -601,9 +601,9 @@ static void test_msnzb_sizes(void **state)
      * 11437 (li = 6); (16,8) 4747 (li = 16); flights 16 and 10 (digdec's
      * last flight merges with the lookups' first) */
     uint64_t fl;
-    assert_int_equal(ms_check(&rng, 8192, 32, 8, 32, 1, 1, &fl) * 8, 12269 * 8192ull);
-    assert_int_equal(ms_check(&rng, 8192, 32, 8, 6, 1, 1, &fl) * 8, 11437 * 8192ull);
-    assert_int_equal(ms_check(&rng, 8192, 16, 8, 16, 1, 1, &fl) * 8, 4747 * 8192ull);
+    assert_int_equal(ms_check(&rng, 4096, 32, 8, 32, 1, 1, &fl) * 8, 12269 * 4096ull);
+    assert_int_equal(ms_check(&rng, 4096, 32, 8, 6, 1, 1, &fl) * 8, 11437 * 4096ull);
+    assert_int_equal(ms_check(&rng, 4096, 16, 8, 16, 1, 1, &fl) * 8, 4747 * 4096ull);
     assert_int_equal(ms_check(&rng, 128, 32, 8, 32, 1, 1, &fl) > 0, 1);
     assert_int_equal(fl, 16);
     ms_check(&rng, 128, 16, 8, 16, 1, 1, &fl);

@@ -4,7 +4,7 @@
  * window, SIRNN_WINDOW), takes the flights it takes at n = 1. Where a
  * protocol's window is smaller (multiplication: 2^19 cross-term COTs, so
  * 32,768 elements for 8 x 8 bits and 16,384 for 16 x 16; MSNZB and rsqrt:
- * blocks of 8,192 elements),
+ * blocks of 4,096 elements),
  * the last point is its window. Values are random: flights do not depend
  * on them.
  */
@@ -38,7 +38,7 @@ static size_t window_of(kern k)
         return (1u << 19) / 32; /* 32 per element */
     case K_MSNZB:
     case K_RSQRT:
-        return 8192; /* MSNZB blocks */
+        return 4096; /* MSNZB blocks */
     default:
         return NMAX;
     }

@@ -34,7 +34,7 @@
  * its chunks in one flight. The counts below hold for any n_L up to the
  * window; a larger batch repeats them per window. Exceptions with smaller
  * windows: multiplication (2^19 cross-term COTs per window: 32,768
- * elements at 8 x 8 bits, 16,384 at 16 x 16) and MSNZB (blocks of 8,192
+ * elements at 8 x 8 bits, 16,384 at 16 x 16) and MSNZB (blocks of 4,096
  * elements); lookups take 4 windows and AND 16 (they hold little per
  * element, and callers pass several vectors of a window at once).
  *
@@ -718,12 +718,12 @@ SIRNN_API sirnn_status sirnn_digdec(sirnn_party *party, size_t n, uint64_t *out,
  * sirnn_digdec. (32,8): li = 32: 3117 + 5120 + 1728 + 2304 = 12269, li = 6:
  * 11437 (SCI 13328); (16,8), li = 16: 843 + 2560 + 576 + 768 = 4747 (SCI
  * 5552). Exact per lane: the sum of the parts' counts, on blocks of
- * 8192*lanes elements: sirnn_digdec on the block; the digit lookups in
+ * 4096*lanes elements: sirnn_digdec on the block; the digit lookups in
  * windows of 65,536 elements, each 32*round128(c*k_e') bytes of columns
  * and ceil(k_e'*2^(w_j)*(bd + 1)/8) bytes per digit; sirnn_and on S-level
  * and vector counts of the block; the last lookup in windows of 65,536
  * elements, 32*round128 of the window plus its packed entries. (Blocks stay
- * at 8,192 elements: with the one-hot output of n*l bytes, larger blocks
+ * at 4,096 elements: with the one-hot output of n*l bytes, larger blocks
  * would raise the peak memory of a 2^20 batch.)
  * Flights per block: digdec's + 2 + 2*ceil(log2(c - 1)) + 2*[c >= 2] + 2
  * per last lookup ((32,8): 6 + 2 + 4 + 2 + 2 = 16, SCI 27).

@@ -105,7 +105,7 @@ SIRNN_API sirnn_status sirnn_reciprocal(sirnn_party *party, size_t n, uint64_t *
  * its shift into Y's ring, num Y (16 x 21 -> 35, signed) and the rounding
  * TR(35, 19). The steps are arith.h calls one after the other, each on
  * windows of the batch (arith.h), so the flights are the same for n up to
- * 8,192 per lane; at 65,536 division takes 44 (its products' windows hold
+ * 16,384 per lane; at 65,536 division takes 44 (its products' windows hold
  * 2^19 cross-term COTs). Formats on the Goldschmidt path cost more (24-bit
  * outputs: about 2.5x).
  */
@@ -159,7 +159,7 @@ SIRNN_API sirnn_status sirnn_ref_div(size_t n, uint64_t *q, const uint64_t *num,
  *
  * Costs at 16/12, 16/12 -> 16/12 (both parties, bits per element over a
  * chunk of 4096 on one lane; flights summed over both parties for n = 1):
- * 43,094 bits, 56 flights (the same up to 8,192 elements per lane, the
+ * 43,094 bits, 56 flights (the same up to 4,096 elements per lane, the
  * MSNZB block). Steps: MSNZB(15,
  * 8) index only, a 4-bit lookup of M, D M (cross terms only), the quadratic
  * path of sirnn_div, Y M (21 x 16 -> 36, known MSBs), X W (16 x 36 -> 38,
@@ -398,7 +398,7 @@ SIRNN_API sirnn_status sirnn_ref_tanh(size_t n, uint64_t *y, const uint64_t *x,
  *   trips); 16/12 -> 16/12: 35,280 bits, 40 flights. The steps are
  *   arith.h calls one after the other (MSNZB 10 flights, two lookups of 2,
  *   three multiplications of 4, three truncations), each on windows of the
- *   batch, so the flights are the same for n up to 8,192 per lane (the
+ *   batch, so the flights are the same for n up to 4,096 per lane (the
  *   MSNZB block), then grow by at most one set per block.
  */
 SIRNN_API sirnn_status sirnn_rsqrt(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
