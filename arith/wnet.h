@@ -34,8 +34,10 @@
  * from the outputs down and drops the rest (a leaf whose g or p is not needed
  * sends one bit, a combination whose p is not needed uses a single triple).
  *
- * Flights of one chunk: party 1's extension columns (leaves, triples,
- * auxiliary OT); party 0's OT messages with its openings of level 1; then one
+ * Flights of one window (up to SIRNN_WN_WINDOW elements per lane, its OTs
+ * cut in chunks of plan->chunk elements): party 1's extension columns
+ * (leaves, triples, auxiliary OT); party 0's OT messages with its openings
+ * of level 1; then one
  * flight per level, the parties alternating (as in arith/cmp.c); the B2A
  * columns ride with the last of these flights (their receiver is the party
  * that sends it), and the other party answers with the corrections: with T
@@ -56,7 +58,9 @@
  *
  * Secrets: the inputs, the auxiliary tables and choices and every share;
  * the plan is public. No branch or memory index depends on a secret.
- * Memory: O(chunk * nodes) per lane.
+ * Memory: O(window * nodes) per lane (sized by the lane's share of the
+ * batch when smaller): party 1 keeps 8 bytes per KK13 OT and its choices
+ * until party 0's messages come, party 0 keeps the packed messages.
  */
 #ifndef SIRNN_ARITH_WNET_H
 #define SIRNN_ARITH_WNET_H
@@ -138,7 +142,7 @@ unsigned sirnn_wn_output(sirnn_wn_plan *p, unsigned node, unsigned which, unsign
 /* Needs, levels, triples and chunk size; SIRNN_ERR_ARG if a limit was hit. */
 sirnn_status sirnn_wn_finalize(sirnn_wn_plan *p);
 
-/* One chunk as the callbacks see it. */
+/* One window as the callbacks see it. */
 typedef struct sirnn_wn_chunk {
     sirnn_lane *lane;
     size_t off, k;           /* elements [off, off + k) of the batch */
@@ -150,10 +154,10 @@ typedef struct sirnn_wn_chunk {
 } sirnn_wn_chunk;
 
 typedef void (*sirnn_wn_prep_fn)(void *ctx, int server, sirnn_wn_chunk *c);
-/* May communicate on c->lane (for example a MUX of the chunk). */
+/* May communicate on c->lane (for example a MUX of the window). */
 typedef sirnn_status (*sirnn_wn_post_fn)(void *ctx, int server, sirnn_wn_chunk *c);
 
-/* Run the plan over n elements in chunks on every lane: prep, network,
+/* Run the plan over n elements in windows on every lane: prep, network,
  * post. Checks nothing but the party (the caller checked its arguments). */
 sirnn_status sirnn_wn_run(sirnn_party *party, size_t n, const sirnn_wn_plan *plan,
                           sirnn_wn_prep_fn prep, sirnn_wn_post_fn post, void *ctx);
