@@ -12,9 +12,25 @@
 #include "sirnn/status.h"
 #include "net/party_internal.h"
 
-/* Elements per chunk of the linear protocols (share, reveal, B2A, MUX,
- * AND); a multiple of 128. */
-#define SIRNN_ARITH_CHUNK 4096
+/*
+ * Elements a lane takes through one set of flights. Every protocol works on
+ * windows of up to SIRNN_WINDOW elements per lane, each window's messages
+ * of one step in one flight, so flights do not grow with the batch up to
+ * SIRNN_WINDOW elements per lane (then by one window's flights per
+ * window), and working memory is O(SIRNN_WINDOW) per lane, sized by the
+ * lane's share of the batch when that is smaller. A multiple of 256.
+ */
+#define SIRNN_WINDOW 65536
+/* Elements per window of the linear protocols (share, reveal, B2A, MUX, AND). */
+#define SIRNN_ARITH_CHUNK SIRNN_WINDOW
+
+/* The window of a lane's range [begin, end): min(end - begin, SIRNN_WINDOW),
+ * at least 1. */
+static inline size_t sirnn_window_cap(size_t begin, size_t end)
+{
+    const size_t n = end - begin;
+    return n == 0 ? 1 : n < SIRNN_WINDOW ? n : SIRNN_WINDOW;
+}
 
 /* 1 if every byte of bits[0..n) is 0 or 1 (no branch on the values). */
 int sirnn_arith_bits_ok(const uint8_t *bits, size_t n);
@@ -54,13 +70,13 @@ sirnn_status sirnn_bv_recv(sirnn_channel *ch, uint64_t *w, size_t n);
 
 /*
  * One chunk of MUX (arith/convert.c) on a lane, for protocols that end in a
- * MUX: out[i] = shares of sel ? x : 0 for k <= SIRNN_ARITH_CHUNK elements
- * (out may alias x). Both parties queue their columns first, so both
- * directions share the two flights. ws comes from sirnn_mux_ws_new.
+ * MUX: out[i] = shares of sel ? x : 0 for k <= cap elements (out may alias
+ * x). Both parties queue their columns first, so both directions share the
+ * two flights. ws comes from sirnn_mux_ws_new(cap).
  */
 sirnn_status sirnn_mux_chunk(sirnn_lane *lane, void *ws, uint64_t *out, const uint8_t *sel,
                              const uint64_t *x, size_t k, unsigned l);
-void *sirnn_mux_ws_new(void);
+void *sirnn_mux_ws_new(size_t cap);
 void sirnn_mux_ws_delete(void *ws);
 
 /*
@@ -81,9 +97,10 @@ typedef struct sirnn_flight_hooks {
 } sirnn_flight_hooks;
 
 /* Workspace of the millionaires' protocol (op LT, m = 4, no eq) on l-bit
- * inputs; *chunk gets the largest k per call (a multiple of 256) and
- * *flights its L + 2 flights. NULL when out of memory. */
-void *sirnn_lt_ws_new(unsigned l, size_t *chunk, unsigned *flights);
+ * inputs for party 0 (server != 0) or party 1, for calls of up to cap
+ * elements (one set of flights whatever cap is; memory O(cap)); *chunk gets
+ * cap and *flights its L + 2 flights. NULL when out of memory. */
+void *sirnn_lt_ws_new(int server, unsigned l, size_t cap, size_t *chunk, unsigned *flights);
 void sirnn_lt_ws_delete(void *ws);
 /* One chunk: out[i] = boolean shares of 1{in_0[i] < in_1[i]} (in is party
  * 0's or party 1's input, reduced to l bits), k <= chunk. hooks may be NULL.

@@ -17,8 +17,6 @@
 #define BAD_WIDTH(l) ((l) < 1 || (l) > 64)
 #define NULL_WITH_N(n, p) ((n) > 0 && (p) == NULL)
 
-enum { CHUNK = SIRNN_ARITH_CHUNK };
-
 static size_t min_size(size_t a, size_t b)
 {
     return a < b ? a : b;
@@ -26,6 +24,7 @@ static size_t min_size(size_t a, size_t b)
 
 /* Per-lane scratch of the linear protocols. */
 typedef struct lin_ws {
+    size_t cap; /* elements per chunk */
     sirnn_aiknp_ws snd, rcv;
     uint64_t *v[4];
     uint8_t *wire, *bits;
@@ -37,28 +36,29 @@ static void lin_free(lin_ws *w)
     sirnn_aiknp_ws_free(&w->rcv);
     for (int i = 0; i < 4; i++) {
         if (w->v[i] != NULL)
-            sirnn_memzero(w->v[i], CHUNK * sizeof(uint64_t));
+            sirnn_memzero(w->v[i], w->cap * sizeof(uint64_t));
         free(w->v[i]);
     }
     if (w->bits != NULL)
-        sirnn_memzero(w->bits, CHUNK);
+        sirnn_memzero(w->bits, w->cap);
     free(w->wire);
     free(w->bits);
     memset(w, 0, sizeof(*w));
 }
 
-static sirnn_status lin_init(lin_ws *w, int need_snd, int need_rcv)
+static sirnn_status lin_init(lin_ws *w, size_t cap, int need_snd, int need_rcv)
 {
     memset(w, 0, sizeof(*w));
+    w->cap = cap;
     sirnn_status st = SIRNN_OK;
     if (need_snd)
-        st = sirnn_aiknp_ws_init(&w->snd, CHUNK);
+        st = sirnn_aiknp_ws_init_roles(&w->snd, cap, 0);
     if (st == SIRNN_OK && need_rcv)
-        st = sirnn_aiknp_ws_init(&w->rcv, CHUNK);
+        st = sirnn_aiknp_ws_init_roles(&w->rcv, 0, cap);
     for (int i = 0; i < 4; i++)
-        w->v[i] = malloc(CHUNK * sizeof(uint64_t));
-    w->wire = malloc((size_t)CHUNK * 8);
-    w->bits = malloc(CHUNK);
+        w->v[i] = malloc(cap * sizeof(uint64_t));
+    w->wire = malloc(cap * 8);
+    w->bits = malloc(cap);
     if (st == SIRNN_OK && (w->v[0] == NULL || w->v[1] == NULL || w->v[2] == NULL ||
                            w->v[3] == NULL || w->wire == NULL || w->bits == NULL))
         st = SIRNN_ERR_NOMEM;
@@ -85,11 +85,11 @@ static sirnn_status b2a_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
     sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
     sirnn_channel *ch = &lane->ch;
     lin_ws w;
-    sirnn_status st = lin_init(&w, server, !server);
+    sirnn_status st = lin_init(&w, sirnn_window_cap(begin, end), server, !server);
     if (st != SIRNN_OK)
         return st;
-    for (size_t off = begin; off < end && st == SIRNN_OK; off += CHUNK) {
-        const size_t k = min_size(CHUNK, end - off);
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += w.cap) {
+        const size_t k = min_size(w.cap, end - off);
         const uint8_t *b = c->b + off;
         const size_t bytes = sirnn_pack_size(k, lc);
         if (server) {
@@ -191,15 +191,16 @@ static sirnn_status mux_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
     const mux_ctx *c = vctx;
     const uint64_t mask = sirnn_mask(c->l);
     lin_ws w;
-    sirnn_status st = lin_init(&w, 1, 1);
+    const size_t cap = sirnn_window_cap(begin, end);
+    sirnn_status st = lin_init(&w, cap, 1, 1);
     if (st != SIRNN_OK)
         return st;
-    uint64_t *diff = malloc(CHUNK * sizeof(uint64_t));
-    uint64_t *base = malloc(CHUNK * sizeof(uint64_t));
+    uint64_t *diff = malloc(cap * sizeof(uint64_t));
+    uint64_t *base = malloc(cap * sizeof(uint64_t));
     if (diff == NULL || base == NULL)
         st = SIRNN_ERR_NOMEM;
-    for (size_t off = begin; off < end && st == SIRNN_OK; off += CHUNK) {
-        const size_t k = min_size(CHUNK, end - off);
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += cap) {
+        const size_t k = min_size(cap, end - off);
         if (c->y == NULL) {
             st = sirnn_mux_chunk(lane, &w, c->out + off, c->sel + off, c->x + off, k, c->l);
         } else {
@@ -215,9 +216,9 @@ static sirnn_status mux_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
     if (st == SIRNN_OK)
         st = sirnn_channel_flush(&lane->ch);
     if (diff != NULL)
-        sirnn_memzero(diff, CHUNK * sizeof(uint64_t));
+        sirnn_memzero(diff, cap * sizeof(uint64_t));
     if (base != NULL)
-        sirnn_memzero(base, CHUNK * sizeof(uint64_t));
+        sirnn_memzero(base, cap * sizeof(uint64_t));
     free(diff);
     free(base);
     lin_free(&w);
@@ -255,10 +256,10 @@ sirnn_status sirnn_mux2(sirnn_party *party, size_t n, uint64_t *out, const uint8
     return mux_run(party, n, &c, "sirnn_mux2");
 }
 
-void *sirnn_mux_ws_new(void)
+void *sirnn_mux_ws_new(size_t cap)
 {
     lin_ws *w = malloc(sizeof(*w));
-    if (w != NULL && lin_init(w, 1, 1) != SIRNN_OK) {
+    if (w != NULL && lin_init(w, cap > 0 ? cap : 1, 1, 1) != SIRNN_OK) {
         free(w);
         w = NULL;
     }
@@ -275,6 +276,10 @@ void sirnn_mux_ws_delete(void *ws)
 
 /* ---------------- AND ---------------- */
 
+/* AND_ROWS: OT rows party 0 holds at a time (a multiple of the KK13
+ * engine's extension call). */
+enum { AND_WINDOWS = 16, AND_ROWS = SIRNN_KKOT_MAX_CHUNK };
+
 typedef struct and_ctx {
     uint8_t *out;
     const uint8_t *a, *b;
@@ -288,18 +293,28 @@ static sirnn_status and_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
     sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
     sirnn_channel *ch = &lane->ch;
     sirnn_akk_ws kw;
-    sirnn_status st = sirnn_akk_ws_init(&kw, CHUNK / 2 + 1);
+    /* A window of AND_WINDOWS windows (whole pairs): a bit AND holds about
+     * 5 bytes per element on party 1 and 3 on party 0, and callers (MSNZB,
+     * its prefix scans) AND several vectors of a window at once. */
+    const size_t n = end - begin, aw = (size_t)AND_WINDOWS * SIRNN_WINDOW;
+    const size_t cap = ((n == 0 ? 1 : n < aw ? n : aw) + 1) / 2 * 2;
+    sirnn_status st = server ? sirnn_akk_ws_init_roles(&kw, AND_ROWS, 0)
+                             : sirnn_akk_ws_init_roles(&kw, 0, cap / 2 + 1);
     if (st != SIRNN_OK)
         return st;
-    uint8_t *choice = malloc(CHUNK / 2 + 1);
-    uint8_t *wire = malloc((size_t)CHUNK * 4 + 8);
-    uint8_t *r = malloc(CHUNK + 16);
-    uint64_t *mc = malloc((CHUNK / 2 + 1) * sizeof(uint64_t));
+    /* party 0 packs a window's answers (4 bytes a pair) into wire; party 1
+     * reads them 64 pairs at a time */
+    const size_t wire_bytes = server ? cap * 2 + 8 : 4 * SIRNN_AKK_GROUP + 8;
+    const size_t mc_words = server ? 1 : SIRNN_AKK_GROUP;
+    uint8_t *choice = malloc(server ? 1 : cap / 2 + 1);
+    uint8_t *wire = malloc(wire_bytes);
+    uint8_t *r = malloc(server ? cap + 16 : 1);
+    uint64_t *mc = malloc(mc_words * sizeof(uint64_t));
     uint64_t *msgs = malloc((size_t)SIRNN_AKK_GROUP * 16 * sizeof(uint64_t));
     if (choice == NULL || wire == NULL || r == NULL || mc == NULL || msgs == NULL)
         st = SIRNN_ERR_NOMEM;
-    for (size_t off = begin; off < end && st == SIRNN_OK; off += CHUNK) {
-        const size_t k = min_size(CHUNK, end - off);
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += cap) {
+        const size_t k = min_size(cap, end - off);
         const size_t pairs = k / 2, odd = k % 2, nots = pairs + odd;
         const size_t pair_bytes = pairs * 4, odd_bytes = odd;
         const uint8_t *a = c->a + off, *b = c->b + off;
@@ -309,45 +324,62 @@ static sirnn_status and_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
                                       b[2 * p + 1] << 3);
             if (odd)
                 choice[pairs] = (uint8_t)(a[k - 1] | b[k - 1] << 1);
-            if ((st = sirnn_akk_recv_u(&kw, &ol->kk_recv, ch, choice, nots)) != SIRNN_OK ||
-                (st = sirnn_channel_recv(ch, wire, pair_bytes + odd_bytes)) != SIRNN_OK)
+            if ((st = sirnn_akk_recv_u(&kw, &ol->kk_recv, ch, choice, nots)) != SIRNN_OK)
                 break;
-            sirnn_akk_recv_out(&kw, mc, wire, choice, 0, pairs, 16, 2);
-            if (odd)
-                sirnn_akk_recv_out(&kw, mc + pairs, wire + pair_bytes, choice + pairs, pairs, 1,
-                                   4, 1);
-            for (size_t p = 0; p < pairs; p++) {
-                c->out[off + 2 * p] = (uint8_t)(mc[p] & 1);
-                c->out[off + 2 * p + 1] = (uint8_t)((mc[p] >> 1) & 1);
+            /* The answers 64 pairs at a time: 4 bytes each. */
+            for (size_t g0 = 0; g0 < pairs && st == SIRNN_OK; g0 += SIRNN_AKK_GROUP) {
+                const size_t g = min_size(SIRNN_AKK_GROUP, pairs - g0);
+                if ((st = sirnn_channel_recv(ch, wire, 4 * g)) != SIRNN_OK)
+                    break;
+                sirnn_akk_recv_out(&kw, mc, wire, choice + g0, g0, g, 16, 2);
+                for (size_t p = 0; p < g; p++) {
+                    c->out[off + 2 * (g0 + p)] = (uint8_t)(mc[p] & 1);
+                    c->out[off + 2 * (g0 + p) + 1] = (uint8_t)((mc[p] >> 1) & 1);
+                }
             }
-            if (odd)
-                c->out[off + k - 1] = (uint8_t)(mc[pairs] & 1);
+            if (st == SIRNN_OK && odd &&
+                (st = sirnn_channel_recv(ch, wire, odd_bytes)) == SIRNN_OK) {
+                sirnn_akk_recv_out(&kw, mc, wire, choice + pairs, pairs, 1, 4, 1);
+                c->out[off + k - 1] = (uint8_t)(mc[0] & 1);
+            }
+            if (st != SIRNN_OK)
+                break;
         } else {
             /* Fresh output shares r; the answer to choice v is r ^ (a ^ va)(b ^ vb). */
             sirnn_prg_bytes(&lane->prg, r, k);
             for (size_t i = 0; i < k; i++)
                 r[i] &= 1;
-            if ((st = sirnn_akk_send_rows(&kw, &ol->kk_send, ch, nots)) != SIRNN_OK)
-                break;
-            for (size_t g0 = 0; g0 < pairs; g0 += SIRNN_AKK_GROUP) {
-                const size_t g = min_size(SIRNN_AKK_GROUP, pairs - g0);
-                for (size_t i = 0; i < g; i++) {
-                    const size_t e = 2 * (g0 + i);
-                    const uint64_t a0 = a[e], b0 = b[e], a1 = a[e + 1], b1 = b[e + 1];
-                    for (uint64_t v = 0; v < 16; v++) {
-                        uint64_t z0 = r[e] ^ ((a0 ^ (v & 1)) & (b0 ^ ((v >> 1) & 1)));
-                        uint64_t z1 = r[e + 1] ^ ((a1 ^ ((v >> 2) & 1)) & (b1 ^ ((v >> 3) & 1)));
-                        msgs[i * 16 + v] = z0 | z1 << 1;
+            /* The rows of AND_ROWS OTs at a time, packed into their 4-byte
+             * answers at once (the same extension calls as one batch). */
+            for (size_t o0 = 0; o0 < nots && st == SIRNN_OK; o0 += AND_ROWS) {
+                const size_t o1 = min_size(nots, o0 + AND_ROWS);
+                if ((st = sirnn_akk_send_rows(&kw, &ol->kk_send, ch, o1 - o0)) != SIRNN_OK)
+                    break;
+                for (size_t g0 = o0; g0 < min_size(o1, pairs); g0 += SIRNN_AKK_GROUP) {
+                    const size_t g = min_size(SIRNN_AKK_GROUP, min_size(o1, pairs) - g0);
+                    for (size_t i = 0; i < g; i++) {
+                        const size_t e = 2 * (g0 + i);
+                        const uint64_t a0 = a[e], b0 = b[e], a1 = a[e + 1], b1 = b[e + 1];
+                        for (uint64_t v = 0; v < 16; v++) {
+                            uint64_t z0 = r[e] ^ ((a0 ^ (v & 1)) & (b0 ^ ((v >> 1) & 1)));
+                            uint64_t z1 =
+                                r[e + 1] ^ ((a1 ^ ((v >> 2) & 1)) & (b1 ^ ((v >> 3) & 1)));
+                            msgs[i * 16 + v] = z0 | z1 << 1;
+                        }
                     }
+                    sirnn_akk_send_group(&kw, &ol->kk_send, wire + g0 * 4, msgs, g0 - o0, g, 16,
+                                         2);
                 }
-                sirnn_akk_send_group(&kw, &ol->kk_send, wire + g0 * 4, msgs, g0, g, 16, 2);
+                if (odd && pairs >= o0 && pairs < o1) {
+                    const uint64_t a0 = a[k - 1], b0 = b[k - 1];
+                    for (uint64_t v = 0; v < 4; v++)
+                        msgs[v] = r[k - 1] ^ ((a0 ^ (v & 1)) & (b0 ^ ((v >> 1) & 1)));
+                    sirnn_akk_send_group(&kw, &ol->kk_send, wire + pair_bytes, msgs, pairs - o0,
+                                         1, 4, 1);
+                }
             }
-            if (odd) {
-                const uint64_t a0 = a[k - 1], b0 = b[k - 1];
-                for (uint64_t v = 0; v < 4; v++)
-                    msgs[v] = r[k - 1] ^ ((a0 ^ (v & 1)) & (b0 ^ ((v >> 1) & 1)));
-                sirnn_akk_send_group(&kw, &ol->kk_send, wire + pair_bytes, msgs, pairs, 1, 4, 1);
-            }
+            if (st != SIRNN_OK)
+                break;
             if ((st = sirnn_channel_send(ch, wire, pair_bytes + odd_bytes)) != SIRNN_OK)
                 break;
             memcpy(c->out + off, r, k);
@@ -356,13 +388,13 @@ static sirnn_status and_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
     if (st == SIRNN_OK)
         st = sirnn_channel_flush(ch);
     if (r != NULL)
-        sirnn_memzero(r, CHUNK + 16);
+        sirnn_memzero(r, server ? cap + 16 : 1);
     if (msgs != NULL)
         sirnn_memzero(msgs, (size_t)SIRNN_AKK_GROUP * 16 * sizeof(uint64_t));
     if (mc != NULL)
-        sirnn_memzero(mc, (CHUNK / 2 + 1) * sizeof(uint64_t));
+        sirnn_memzero(mc, mc_words * sizeof(uint64_t));
     if (choice != NULL)
-        sirnn_memzero(choice, CHUNK / 2 + 1);
+        sirnn_memzero(choice, server ? 1 : cap / 2 + 1);
     free(choice);
     free(wire);
     free(r);

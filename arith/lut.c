@@ -9,9 +9,11 @@
  * (no borrow crosses a field). Party 0 rotates the table by its share with a
  * constant-time barrel shifter (m passes of masked selects; 16-bit values in
  * registers when the message has at most 16 bits), never indexing memory
- * with i0. Messages are built, packed and queued 64 OTs at a time (so memory
- * is O(64 * 2^m) for the messages and O(8 * 2^m * ntab) for per-element
- * tables, whatever n is); the channel coalesces them into one flight.
+ * with i0. A lane works on windows of LUT_WINDOWS * SIRNN_WINDOW elements:
+ * party 1 queues the columns of the window's OTs, party 0 reads them all,
+ * then builds, packs and queues the messages 64 OTs at a time (so memory is
+ * the window's OT rows and hashes, O(64 * 2^m) for the messages and O(8 * 2^m * ntab)
+ * for per-element tables, whatever n is): two flights per window.
  */
 #include "arith/arith_internal.h"
 
@@ -29,7 +31,10 @@
 
 #define NULL_WITH_N(n, p) ((n) > 0 && (p) == NULL)
 
-enum { LUT_CHUNK = 4096, G = SIRNN_AKK_GROUP, MAX_TABS = 64 };
+/* A lookup window is LUT_WINDOWS lane windows: party 0 holds 32 bytes of OT
+ * rows and party 1 9 bytes per OT, and callers look several digits or
+ * tables of one window up in one call. */
+enum { G = SIRNN_AKK_GROUP, MAX_TABS = 64, LUT_WINDOWS = 4 };
 
 /* Elements per hash-and-pack step on the sender: their pads and messages
  * (2 * SUB * 2^m * 8 bytes) stay in L1 between the hash, the rotation and the
@@ -101,143 +106,194 @@ static void lut_sub_fields(uint64_t *row, size_t N, uint64_t r, uint64_t top, ui
     }
 }
 
+/* One lane's buffers: party 0's message scratch, party 1's choices, and the
+ * OT workspace of one window (party 0 holds the rows, party 1 the hashes). */
+typedef struct lut_ws {
+    size_t kc;                 /* elements per window */
+    size_t gbytes;             /* packed messages of one group of G elements, all groups */
+    sirnn_akk_ws kw;
+    uint8_t *choice, *wire;
+    uint64_t *msgs, *tmp, *pk, *tables, *r;
+    uint16_t *tab16;           /* party 0: batch tables of groups of <= 16 bits */
+    size_t choice_bytes, fill_bytes, tab16_bytes;
+} lut_ws;
+
+static void lut_ws_free(lut_ws *w, const lut_ctx *c)
+{
+    const size_t N = (size_t)1 << c->m;
+    /* scratch buffers are wiped on release */
+    sirnn_scratch_free(w->choice, w->choice_bytes);
+    sirnn_scratch_free(w->wire, w->gbytes);
+    sirnn_scratch_free(w->msgs, SUB * N * sizeof(uint64_t));
+    sirnn_scratch_free(w->tmp, N * sizeof(uint64_t));
+    sirnn_scratch_free(w->pk, N * sizeof(uint64_t));
+    sirnn_scratch_free(w->tables, w->fill_bytes);
+    sirnn_scratch_free(w->tab16, w->tab16_bytes);
+    sirnn_scratch_free(w->r, c->ngroups * G * sizeof(uint64_t));
+    sirnn_akk_ws_free(&w->kw);
+    memset(w, 0, sizeof(*w));
+}
+
+static sirnn_status lut_ws_init(lut_ws *w, const lut_ctx *c, int server, size_t kc)
+{
+    const unsigned ng = c->ngroups;
+    const size_t N = (size_t)1 << c->m;
+    memset(w, 0, sizeof(*w));
+    w->kc = kc;
+    size_t narrow = 0;
+    for (unsigned j = 0; j < ng; j++) {
+        w->gbytes += sirnn_pack_size(G * N, c->grp[j].l);
+        narrow += c->grp[j].l <= 16;
+    }
+    w->fill_bytes = server && c->fill != NULL ? SUB * c->ntab * N * sizeof(uint64_t) : 0;
+    w->tab16_bytes = server && c->fill == NULL && narrow ? ng * N * sizeof(uint16_t) : 0;
+    sirnn_status st = server ? sirnn_akk_ws_init_roles(&w->kw, kc * ng, 0)
+                             : sirnn_akk_ws_init_roles(&w->kw, 0, kc * ng);
+    w->choice_bytes = server ? 1 : kc * ng;
+    w->choice = sirnn_scratch_alloc(w->choice_bytes);
+    w->wire = sirnn_scratch_alloc(w->gbytes);
+    w->msgs = sirnn_scratch_alloc(SUB * N * sizeof(uint64_t));
+    w->tmp = sirnn_scratch_alloc(N * sizeof(uint64_t));
+    w->pk = sirnn_scratch_alloc(N * sizeof(uint64_t));
+    w->tables = w->fill_bytes ? sirnn_scratch_alloc(w->fill_bytes) : NULL;
+    w->tab16 = w->tab16_bytes ? sirnn_scratch_alloc(w->tab16_bytes) : NULL;
+    w->r = sirnn_scratch_alloc(ng * G * sizeof(uint64_t));
+    if (st == SIRNN_OK &&
+        (w->choice == NULL || w->wire == NULL || w->msgs == NULL || w->tmp == NULL ||
+         w->pk == NULL || w->r == NULL || (w->fill_bytes && w->tables == NULL) ||
+         (w->tab16_bytes && w->tab16 == NULL)))
+        st = SIRNN_ERR_NOMEM;
+    if (st == SIRNN_OK && w->tab16 != NULL)
+        for (size_t v = 0; v < ng * N; v++)
+            w->tab16[v] = (uint16_t)c->packed[v];
+    if (st != SIRNN_OK)
+        lut_ws_free(w, c);
+    return st;
+}
+
+/* Party 0: the message row of group j for one element: the group's row
+ * (batch table, or the element's own tables at rows) rotated by the index
+ * share sh, minus the output share ri (field by field for several tables). */
+static void lut_row(const lut_ctx *c, lut_ws *w, unsigned j, uint64_t *row, const uint64_t *rows,
+                    uint64_t sh, uint64_t ri)
+{
+    const lut_group *gr = &c->grp[j];
+    const unsigned m = c->m, l = gr->l;
+    const size_t N = (size_t)1 << m;
+    const uint64_t lm = sirnn_mask(l);
+    const int single = gr->t1 - gr->t0 == 1;
+    const uint64_t rr = single ? ri : 0; /* one table: subtract r in the rotation */
+    const uint64_t *src = c->packed + j * N;
+    if (rows != NULL) {
+        src = rows + gr->t0 * N;
+        if (!single) {
+            lut_pack_row(c, j, w->pk, rows, N);
+            src = w->pk;
+        }
+    }
+    if (l > 16)
+        sirnn_lut_rotate(row, src, w->tmp, sh, m, rr, lm);
+    else if (rows != NULL)
+        sirnn_lut_rotate16w(row, src, sh, m, rr, lm);
+    else
+        sirnn_lut_rotate16(row, w->tab16 + j * N, sh, m, rr, lm);
+    if (!single)
+        lut_sub_fields(row, N, ri, gr->top, lm);
+}
+
+/* Party 0, one window [off, off + k): read the columns of all its OTs, then
+ * queue the messages 64 elements at a time (one flight). */
+static sirnn_status lut_send(const lut_ctx *c, lut_ws *w, sirnn_lane *lane, size_t off, size_t k)
+{
+    const unsigned ng = c->ngroups, ntab = c->ntab;
+    const size_t N = (size_t)1 << c->m;
+    const uint64_t im = sirnn_mask(c->m);
+    sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
+    sirnn_channel *ch = &lane->ch;
+    sirnn_status st = sirnn_akk_send_rows(&w->kw, &ol->kk_send, ch, k * ng);
+    for (size_t g0 = 0; g0 < k && st == SIRNN_OK; g0 += G) {
+        const size_t g = k - g0 < G ? k - g0 : G;
+        for (unsigned j = 0; j < ng; j++)
+            sirnn_prg_ring(&lane->prg, w->r + j * G, g, c->grp[j].l);
+        for (size_t s0 = 0; s0 < g; s0 += SUB) {
+            const size_t gs = g - s0 < SUB ? g - s0 : SUB, e0 = off + g0 + s0;
+            uint64_t sh[SUB];
+            /* every shift before any output: out may alias idx */
+            for (size_t i = 0; i < gs; i++)
+                sh[i] = c->idx[e0 + i] & im;
+            if (c->fill != NULL)
+                c->fill(c->fill_ctx, e0, gs, w->tables);
+            uint8_t *wj = w->wire;
+            for (unsigned j = 0; j < ng; j++) {
+                const lut_group *gr = &c->grp[j];
+                for (size_t i = 0; i < gs; i++) {
+                    const uint64_t ri = w->r[j * G + s0 + i];
+                    lut_row(c, w, j, w->msgs + i * N,
+                            c->fill != NULL ? w->tables + i * ntab * N : NULL, sh[i], ri);
+                    for (unsigned t = gr->t0; t < gr->t1; t++)
+                        c->out[t * c->n + e0 + i] = (ri >> c->shift[t]) & sirnn_mask(c->width[t]);
+                }
+                sirnn_akk_send_group(&w->kw, &ol->kk_send, wj + s0 * N * gr->l / 8, w->msgs,
+                                     j * k + g0 + s0, gs, (unsigned)N, gr->l);
+                wj += sirnn_pack_size(G * N, gr->l);
+            }
+        }
+        uint8_t *wj = w->wire;
+        for (unsigned j = 0; j < ng && st == SIRNN_OK; j++) {
+            st = sirnn_channel_send(ch, wj, sirnn_pack_size(g * N, c->grp[j].l));
+            wj += sirnn_pack_size(G * N, c->grp[j].l);
+        }
+    }
+    return st;
+}
+
+/* Party 1, one window [off, off + k): queue the columns of all its OTs,
+ * then take the messages 64 elements at a time. */
+static sirnn_status lut_recv(const lut_ctx *c, lut_ws *w, sirnn_lane *lane, size_t off, size_t k)
+{
+    const unsigned ng = c->ngroups;
+    const size_t N = (size_t)1 << c->m;
+    const uint64_t im = sirnn_mask(c->m);
+    sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
+    sirnn_channel *ch = &lane->ch;
+    for (unsigned j = 0; j < ng; j++)
+        for (size_t i = 0; i < k; i++)
+            w->choice[j * k + i] = (uint8_t)(c->idx[off + i] & im);
+    sirnn_status st = sirnn_akk_recv_u(&w->kw, &ol->kk_recv, ch, w->choice, k * ng);
+    for (size_t g0 = 0; g0 < k && st == SIRNN_OK; g0 += G) {
+        const size_t g = k - g0 < G ? k - g0 : G;
+        for (unsigned j = 0; j < ng && st == SIRNN_OK; j++) {
+            const lut_group *gr = &c->grp[j];
+            if ((st = sirnn_channel_recv(ch, w->wire, sirnn_pack_size(g * N, gr->l))) != SIRNN_OK)
+                break;
+            sirnn_akk_recv_out(&w->kw, w->r, w->wire, w->choice + j * k + g0, j * k + g0, g,
+                               (unsigned)N, gr->l);
+            for (unsigned t = gr->t0; t < gr->t1; t++) {
+                uint64_t *o = c->out + t * c->n + off + g0;
+                const uint64_t wm = sirnn_mask(c->width[t]);
+                for (size_t i = 0; i < g; i++)
+                    o[i] = (w->r[i] >> c->shift[t]) & wm;
+            }
+        }
+    }
+    return st;
+}
+
 static sirnn_status lut_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
                              void *vctx)
 {
     const lut_ctx *c = vctx;
     const int server = party->role == SIRNN_SERVER;
-    const unsigned m = c->m, ng = c->ngroups, ntab = c->ntab;
-    const size_t N = (size_t)1 << m;
-    const uint64_t im = sirnn_mask(m);
-    /* elements per chunk: LUT_CHUNK OTs, whole multiples of 128 elements */
-    size_t kc = LUT_CHUNK / ng / 128 * 128;
-    if (kc < 128)
-        kc = 128;
-    sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
-    sirnn_channel *ch = &lane->ch;
-    sirnn_akk_ws kw;
-    sirnn_status st = sirnn_akk_ws_init(&kw, kc * ng);
-    if (st != SIRNN_OK)
-        return st;
-    size_t gbytes = 0, narrow_groups = 0;
-    for (unsigned j = 0; j < ng; j++) {
-        gbytes += sirnn_pack_size(G * N, c->grp[j].l);
-        narrow_groups += c->grp[j].l <= 16;
-    }
-    const size_t choice_bytes = kc * ng;
-    const size_t fill_bytes = server && c->fill != NULL ? SUB * ntab * N * sizeof(uint64_t) : 0;
-    const size_t tab16_bytes =
-        server && c->fill == NULL && narrow_groups ? ng * N * sizeof(uint16_t) : 0;
-    uint8_t *choice = sirnn_scratch_alloc(choice_bytes), *wire = sirnn_scratch_alloc(gbytes);
-    uint64_t *msgs = sirnn_scratch_alloc(SUB * N * sizeof(uint64_t)),
-             *tmp = sirnn_scratch_alloc(N * sizeof(uint64_t)),
-             *pk = sirnn_scratch_alloc(N * sizeof(uint64_t)),
-             *tables = fill_bytes ? sirnn_scratch_alloc(fill_bytes) : NULL;
-    uint16_t *tab16 = tab16_bytes ? sirnn_scratch_alloc(tab16_bytes) : NULL;
-    uint64_t *r = sirnn_scratch_alloc(ng * G * sizeof(uint64_t));
-    if (choice == NULL || wire == NULL || msgs == NULL || tmp == NULL || pk == NULL ||
-        r == NULL || (fill_bytes && tables == NULL) || (tab16_bytes && tab16 == NULL))
-        st = SIRNN_ERR_NOMEM;
-    if (st == SIRNN_OK && tab16 != NULL)
-        for (size_t v = 0; v < ng * N; v++)
-            tab16[v] = (uint16_t)c->packed[v];
-    for (size_t off = begin; off < end && st == SIRNN_OK; off += kc) {
-        const size_t k = end - off < kc ? end - off : kc;
-        if (server) {
-            if ((st = sirnn_akk_send_rows(&kw, &ol->kk_send, ch, k * ng)) != SIRNN_OK)
-                break;
-            for (size_t g0 = 0; g0 < k && st == SIRNN_OK; g0 += G) {
-                const size_t g = k - g0 < G ? k - g0 : G;
-                for (unsigned j = 0; j < ng; j++)
-                    sirnn_prg_ring(&lane->prg, r + j * G, g, c->grp[j].l);
-                for (size_t s0 = 0; s0 < g; s0 += SUB) {
-                    const size_t gs = g - s0 < SUB ? g - s0 : SUB;
-                    uint64_t sh[SUB];
-                    /* every shift before any output: out may alias idx */
-                    for (size_t i = 0; i < gs; i++)
-                        sh[i] = c->idx[off + g0 + s0 + i] & im;
-                    if (c->fill != NULL)
-                        c->fill(c->fill_ctx, off + g0 + s0, gs, tables);
-                    uint8_t *wj = wire;
-                    for (unsigned j = 0; j < ng; j++) {
-                        const lut_group *gr = &c->grp[j];
-                        const unsigned l = gr->l;
-                        const uint64_t lm = sirnn_mask(l);
-                        const int single = gr->t1 - gr->t0 == 1;
-                        for (size_t i = 0; i < gs; i++) {
-                            const size_t e = off + g0 + s0 + i;
-                            const uint64_t ri = r[j * G + s0 + i];
-                            /* one table: subtract r in the rotation */
-                            const uint64_t rr = single ? ri : 0;
-                            uint64_t *row = msgs + i * N;
-                            const uint64_t *src = c->packed + j * N;
-                            if (c->fill != NULL) {
-                                const uint64_t *rows = tables + i * ntab * N;
-                                src = rows + gr->t0 * N;
-                                if (!single) {
-                                    lut_pack_row(c, j, pk, rows, N);
-                                    src = pk;
-                                }
-                            }
-                            if (l > 16)
-                                sirnn_lut_rotate(row, src, tmp, sh[i], m, rr, lm);
-                            else if (c->fill != NULL)
-                                sirnn_lut_rotate16w(row, src, sh[i], m, rr, lm);
-                            else
-                                sirnn_lut_rotate16(row, tab16 + j * N, sh[i], m, rr, lm);
-                            if (!single)
-                                lut_sub_fields(row, N, ri, gr->top, lm);
-                            for (unsigned t = gr->t0; t < gr->t1; t++)
-                                c->out[t * c->n + e] = (ri >> c->shift[t]) & sirnn_mask(c->width[t]);
-                        }
-                        sirnn_akk_send_group(&kw, &ol->kk_send, wj + s0 * N * l / 8, msgs,
-                                             j * k + g0 + s0, gs, (unsigned)N, l);
-                        wj += sirnn_pack_size(G * N, l);
-                    }
-                }
-                uint8_t *wj = wire;
-                for (unsigned j = 0; j < ng && st == SIRNN_OK; j++) {
-                    st = sirnn_channel_send(ch, wj, sirnn_pack_size(g * N, c->grp[j].l));
-                    wj += sirnn_pack_size(G * N, c->grp[j].l);
-                }
-            }
-        } else {
-            for (unsigned j = 0; j < ng; j++)
-                for (size_t i = 0; i < k; i++)
-                    choice[j * k + i] = (uint8_t)(c->idx[off + i] & im);
-            if ((st = sirnn_akk_recv_u(&kw, &ol->kk_recv, ch, choice, k * ng)) != SIRNN_OK)
-                break;
-            for (size_t g0 = 0; g0 < k && st == SIRNN_OK; g0 += G) {
-                const size_t g = k - g0 < G ? k - g0 : G;
-                for (unsigned j = 0; j < ng && st == SIRNN_OK; j++) {
-                    const lut_group *gr = &c->grp[j];
-                    if ((st = sirnn_channel_recv(ch, wire, sirnn_pack_size(g * N, gr->l))) !=
-                        SIRNN_OK)
-                        break;
-                    sirnn_akk_recv_out(&kw, r, wire, choice + j * k + g0, j * k + g0, g,
-                                       (unsigned)N, gr->l);
-                    for (unsigned t = gr->t0; t < gr->t1; t++) {
-                        uint64_t *o = c->out + t * c->n + off + g0;
-                        const uint64_t wm = sirnn_mask(c->width[t]);
-                        for (size_t i = 0; i < g; i++)
-                            o[i] = (r[i] >> c->shift[t]) & wm;
-                    }
-                }
-            }
-        }
+    lut_ws w;
+    const size_t n = end - begin, lw = (size_t)LUT_WINDOWS * SIRNN_WINDOW;
+    sirnn_status st = lut_ws_init(&w, c, server, n == 0 ? 1 : n < lw ? n : lw);
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += w.kc) {
+        const size_t k = end - off < w.kc ? end - off : w.kc;
+        st = server ? lut_send(c, &w, lane, off, k) : lut_recv(c, &w, lane, off, k);
     }
     if (st == SIRNN_OK)
-        st = sirnn_channel_flush(ch);
-    /* scratch buffers are wiped on release */
-    sirnn_scratch_free(choice, choice_bytes);
-    sirnn_scratch_free(wire, gbytes);
-    sirnn_scratch_free(msgs, SUB * N * sizeof(uint64_t));
-    sirnn_scratch_free(tmp, N * sizeof(uint64_t));
-    sirnn_scratch_free(pk, N * sizeof(uint64_t));
-    sirnn_scratch_free(tables, fill_bytes);
-    sirnn_scratch_free(tab16, tab16_bytes);
-    sirnn_scratch_free(r, ng * G * sizeof(uint64_t));
-    sirnn_akk_ws_free(&kw);
+        st = sirnn_channel_flush(&lane->ch);
+    lut_ws_free(&w, c);
     return st;
 }
 

@@ -340,18 +340,18 @@ static sirnn_status mm_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
     w.server = party->role == SIRNN_SERVER;
     w.nblk = (d3 + 1) / 2;
     const int need_wrap = c->la > c->m && c->msb == NULL; /* by a comparison */
-    size_t cmp_chunk = 4096;
-    unsigned fl = 0;
-    if (need_wrap) {
-        w.lt = sirnn_lt_ws_new(c->m, &cmp_chunk, &fl);
-        if (w.lt == NULL)
-            return SIRNN_ERR_NOMEM;
-    }
     size_t E = ROW_BUDGET / d3 / 128 * 128;
     if (E < 128)
         E = 128;
-    if (E > cmp_chunk)
-        E = cmp_chunk;
+    if (E > 4096)
+        E = 4096;
+    size_t cmp_chunk = E;
+    unsigned fl = 0;
+    if (need_wrap) {
+        w.lt = sirnn_lt_ws_new(party->role == SIRNN_SERVER, c->m, E, &cmp_chunk, &fl);
+        if (w.lt == NULL)
+            return SIRNN_ERR_NOMEM;
+    }
     w.E = E;
     w.A = sirnn_arith_zalloc(E * 8);
     w.choice = sirnn_arith_zalloc(E * 66);

@@ -22,8 +22,9 @@
  * Every mask is fresh output of the lane's PRG (SCI leaves part of its
  * LUT masks uninitialised). Tables are public; party 0 rotates (or
  * XOR-permutes) them by its secret share with constant-time selects.
- * The batch goes in blocks of MSNZB_BLOCK elements per lane, so memory is
- * O(block * c) whatever n is.
+ * The batch goes in blocks of MSNZB_BLOCK (SIRNN_WINDOW) elements per lane,
+ * so memory is O(block * c) whatever n is, and flights do not grow up to
+ * one block per lane.
  */
 #include "sirnn/arith.h"
 #include "sirnn/fixed.h"
@@ -40,7 +41,7 @@
 #include "arith/otphase.h"
 #include "ot/lane.h"
 
-enum { MSNZB_BLOCK = 8192, XL_BUDGET = 16384, G = SIRNN_AKK_GROUP };
+enum { MSNZB_BLOCK = 4096, G = SIRNN_AKK_GROUP };
 
 /* ---------------- cleartext model ---------------- */
 
@@ -69,9 +70,9 @@ uint64_t sirnn_ref_msnzb_onehot(uint64_t x, unsigned l)
  * (xor_idx = 1). Entry bits [0, xb) are output as boolean shares, bits
  * [xb, xb + ab) (a value mod 2^ab) as arithmetic shares: out[t][i] holds
  * the boolean part in its low xb bits and the arithmetic share above.
- * One KK13 OT per (table, element), tables in order, in chunks of about
- * XL_BUDGET OTs: party 1 chooses with its index share, party 0 sends the
- * table shifted by its share, masked with its fresh output.
+ * One KK13 OT per (table, element), tables in order, in windows of
+ * SIRNN_WINDOW elements: party 1 chooses with its index share, party 0
+ * sends the table shifted by its share, masked with its fresh output.
  */
 typedef struct xl_job {
     unsigned T;
@@ -112,11 +113,10 @@ static sirnn_status xl_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
     const uint64_t am = j->ab > 0 ? sirnn_mask(j->ab) : 0;
     sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
     sirnn_channel *ch = &lane->ch;
-    size_t ke = XL_BUDGET / T / 128 * 128;
-    if (ke < 128)
-        ke = 128;
+    const size_t ke = sirnn_window_cap(begin, end);
     sirnn_akk_ws kw;
-    sirnn_status st = sirnn_akk_ws_init(&kw, ke * T);
+    sirnn_status st = server ? sirnn_akk_ws_init_roles(&kw, ke * T, 0)
+                             : sirnn_akk_ws_init_roles(&kw, 0, ke * T);
     if (st != SIRNN_OK)
         return st;
     uint8_t *choice = malloc(ke * T), *wire = malloc(sirnn_pack_size((size_t)G * 256, 64) + 8);

@@ -48,7 +48,9 @@
 /* How the second operand is held. */
 typedef enum ymode { Y_SHARED = 0, Y_P0 = 1, Y_P1 = 2, Y_PUBLIC = 3 } ymode;
 
-enum { MAX_TERMS = 2, MAX_HALVES = 4, CT_BUDGET = 32768, BASE_CHUNK = 4096 };
+/* CT_BUDGET: cross-term COTs a lane's window may hold per direction (the
+ * sender keeps 32 bytes per COT, the receiver 16 until the messages come). */
+enum { MAX_TERMS = 2, MAX_HALVES = 4, CT_BUDGET = 1 << 19 };
 
 /* One cross term: the chooser's operand (which: 0 = x, 1 = y) bits times the
  * sender's operand, nb OTs per element, message lengths l - i. */
@@ -303,14 +305,14 @@ static sirnn_status ws_init(mult_ws *w, const mplan *p, size_t C, void *lt)
     sirnn_status st = SIRNN_OK;
     const unsigned maxb = p->bits_by[0] > p->bits_by[1] ? p->bits_by[0] : p->bits_by[1];
     if (maxb > 0) {
-        st = sirnn_aiknp_ws_init(&w->ct_rcv, C * maxb);
+        st = sirnn_aiknp_ws_init_roles(&w->ct_rcv, 0, C * maxb);
         if (st == SIRNN_OK)
-            st = sirnn_aiknp_ws_init(&w->ct_snd, C * maxb);
+            st = sirnn_aiknp_ws_init_roles(&w->ct_snd, C * maxb, 0);
     }
     if (st == SIRNN_OK && p->nhalves > 0) {
-        st = sirnn_aiknp_ws_init(&w->mx_rcv, C * MAX_HALVES);
+        st = sirnn_aiknp_ws_init_roles(&w->mx_rcv, 0, C * MAX_HALVES);
         if (st == SIRNN_OK)
-            st = sirnn_aiknp_ws_init(&w->mx_snd, C * MAX_HALVES);
+            st = sirnn_aiknp_ws_init_roles(&w->mx_snd, C * MAX_HALVES, 0);
     }
     if (st == SIRNN_OK && p->nm2w > 0)
         st = sirnn_akk_ws_init(&w->kk, 2 * C);
@@ -719,22 +721,23 @@ static sirnn_status mult_lane(sirnn_party *party, sirnn_lane *lane, size_t begin
     const mult_ctx *c = vctx;
     const mplan *p = &c->p;
     const int me = party->role == SIRNN_SERVER ? SIRNN_SERVER : SIRNN_CLIENT;
-    size_t C = BASE_CHUNK, cmp_chunk = 0;
+    /* The window: the lane's elements, at most SIRNN_WINDOW of them and
+     * CT_BUDGET cross-term COTs; a multiple of 4096 when it is not the
+     * whole lane, so that only a lane's last window rounds its OTs. */
+    const unsigned bits = p->bits_by[0] > p->bits_by[1] ? p->bits_by[0] : p->bits_by[1];
+    size_t lim = SIRNN_WINDOW;
+    if (bits > 0 && CT_BUDGET / bits < lim)
+        lim = CT_BUDGET / bits;
+    lim = lim >= 4096 ? lim / 4096 * 4096 : lim >= 128 ? lim / 128 * 128 : 128;
+    size_t C = sirnn_window_cap(begin, end), cmp_chunk = 0;
+    if (C > lim)
+        C = lim;
     unsigned fl = 0;
     void *lt = NULL;
     if (p->ncmp > 0) {
-        lt = sirnn_lt_ws_new(p->K, &cmp_chunk, &fl);
+        lt = sirnn_lt_ws_new(me == SIRNN_SERVER, p->K, C * p->ncmp, &cmp_chunk, &fl);
         if (lt == NULL)
             return SIRNN_ERR_NOMEM;
-        C = cmp_chunk / p->ncmp;
-    }
-    const unsigned bits = p->bits_by[0] > p->bits_by[1] ? p->bits_by[0] : p->bits_by[1];
-    if (bits > 0) {
-        size_t cap = CT_BUDGET / bits / 128 * 128;
-        if (cap < 128)
-            cap = 128;
-        if (cap < C)
-            C = cap;
     }
     mult_ws w;
     sirnn_status st = ws_init(&w, p, C, lt);
@@ -816,7 +819,7 @@ static sirnn_status mult_run(sirnn_party *party, size_t n, mult_ctx *c)
     if (c->p.ncmp > 0) {
         size_t ch;
         unsigned fl;
-        void *lt = sirnn_lt_ws_new(c->p.K, &ch, &fl);
+        void *lt = sirnn_lt_ws_new(party->role == SIRNN_SERVER, c->p.K, 1, &ch, &fl);
         if (lt == NULL)
             return SIRNN_ERR_NOMEM;
         sirnn_lt_ws_delete(lt);

@@ -21,11 +21,17 @@ static size_t min_size(size_t a, size_t b)
 
 sirnn_status sirnn_aiknp_ws_init(sirnn_aiknp_ws *w, size_t cap)
 {
+    return sirnn_aiknp_ws_init_roles(w, cap, cap);
+}
+
+sirnn_status sirnn_aiknp_ws_init_roles(sirnn_aiknp_ws *w, size_t send_cap, size_t recv_cap)
+{
     memset(w, 0, sizeof(*w));
-    w->cap = sirnn_otx_round(cap);
+    w->cap = sirnn_otx_round(send_cap > recv_cap ? send_cap : recv_cap);
+    w->send_cap = sirnn_otx_round(send_cap);
     w->rows = sirnn_scratch_alloc(SIRNN_IKNP_CHUNK * sizeof(sirnn_block));
     w->h0 = sirnn_scratch_alloc(w->cap * sizeof(sirnn_block));
-    w->h1 = sirnn_scratch_alloc(w->cap * sizeof(sirnn_block));
+    w->h1 = sirnn_scratch_alloc(w->send_cap * sizeof(sirnn_block));
     w->col = sirnn_scratch_alloc(SIRNN_IKNP_CHUNK / 8);
     if (w->rows == NULL || w->h0 == NULL || w->h1 == NULL || w->col == NULL) {
         sirnn_aiknp_ws_free(w);
@@ -38,7 +44,7 @@ void sirnn_aiknp_ws_free(sirnn_aiknp_ws *w)
 {
     sirnn_scratch_free(w->rows, SIRNN_IKNP_CHUNK * sizeof(sirnn_block));
     sirnn_scratch_free(w->h0, w->cap * sizeof(sirnn_block));
-    sirnn_scratch_free(w->h1, w->cap * sizeof(sirnn_block));
+    sirnn_scratch_free(w->h1, w->send_cap * sizeof(sirnn_block));
     sirnn_scratch_free(w->col, SIRNN_IKNP_CHUNK / 8);
     memset(w, 0, sizeof(*w));
 }
@@ -144,13 +150,23 @@ static sirnn_kkot_kernels akk_kernels(void)
 
 sirnn_status sirnn_akk_ws_init(sirnn_akk_ws *w, size_t cap)
 {
+    return sirnn_akk_ws_init_roles(w, cap, cap);
+}
+
+sirnn_status sirnn_akk_ws_init_roles(sirnn_akk_ws *w, size_t send_cap, size_t recv_cap)
+{
     memset(w, 0, sizeof(*w));
-    w->cap = sirnn_otx_round(cap);
-    w->rows = sirnn_scratch_alloc(2 * w->cap * sizeof(sirnn_block));
-    w->h = sirnn_scratch_alloc(w->cap * sizeof(sirnn_block));
+    w->cap = sirnn_otx_round(recv_cap);
+    const size_t call = min_size(w->cap, SIRNN_KKOT_MAX_CHUNK);
+    w->rows_cap = sirnn_otx_round(send_cap) > call ? sirnn_otx_round(send_cap) : call;
+    w->rows = sirnn_scratch_alloc(2 * w->rows_cap * sizeof(sirnn_block));
+    w->h = sirnn_scratch_alloc(w->cap * sizeof(uint64_t));
+    w->hblk_cap = call > SIRNN_AKK_GROUP ? call : SIRNN_AKK_GROUP;
+    w->hblk = sirnn_scratch_alloc(w->hblk_cap * sizeof(sirnn_block));
     w->vals = sirnn_scratch_alloc(AKK_VALS * sizeof(uint64_t));
     w->ybuf = sirnn_scratch_alloc(AKK_YBUF);
-    if (w->rows == NULL || w->h == NULL || w->vals == NULL || w->ybuf == NULL) {
+    if (w->rows == NULL || w->h == NULL || w->hblk == NULL || w->vals == NULL ||
+        w->ybuf == NULL) {
         sirnn_akk_ws_free(w);
         return SIRNN_ERR_NOMEM;
     }
@@ -159,8 +175,9 @@ sirnn_status sirnn_akk_ws_init(sirnn_akk_ws *w, size_t cap)
 
 void sirnn_akk_ws_free(sirnn_akk_ws *w)
 {
-    sirnn_scratch_free(w->rows, 2 * w->cap * sizeof(sirnn_block));
-    sirnn_scratch_free(w->h, w->cap * sizeof(sirnn_block));
+    sirnn_scratch_free(w->rows, 2 * w->rows_cap * sizeof(sirnn_block));
+    sirnn_scratch_free(w->h, w->cap * sizeof(uint64_t));
+    sirnn_scratch_free(w->hblk, w->hblk_cap * sizeof(sirnn_block));
     sirnn_scratch_free(w->vals, AKK_VALS * sizeof(uint64_t));
     sirnn_scratch_free(w->ybuf, AKK_YBUF);
     memset(w, 0, sizeof(*w));
@@ -176,8 +193,11 @@ sirnn_status sirnn_akk_recv_u(sirnn_akk_ws *w, sirnn_kkot_receiver *r, sirnn_cha
         sirnn_status st = sirnn_kkot_recv_extend(r, ch, w->rows, choices + off, k);
         if (st != SIRNN_OK)
             return st;
-        sirnn_tccrhash256(w->h + off, w->rows, tweak, k);
+        sirnn_tccrhash256(w->hblk, w->rows, tweak, k);
+        for (size_t i = 0; i < k; i++)
+            w->h[off + i] = w->hblk[i].w[0];
         sirnn_memzero(w->rows, 2 * sirnn_otx_round(k) * sizeof(sirnn_block));
+        sirnn_memzero(w->hblk, k * sizeof(sirnn_block));
     }
     return SIRNN_OK;
 }
@@ -220,6 +240,8 @@ void sirnn_akk_recv_out(sirnn_akk_ws *w, uint64_t *out, const uint8_t *in,
         const size_t bytes = sirnn_pack_size(g * N, l);
         memcpy(w->ybuf, in + g0 * N * l / 8, bytes);
         memset(w->ybuf + bytes, 0, 8);
-        kern.select(out + g0, w->ybuf, choices + g0, w->h + first + g0, g, N, l);
+        for (size_t i = 0; i < g; i++)
+            w->hblk[i] = (sirnn_block){{w->h[first + g0 + i], 0}};
+        kern.select(out + g0, w->ybuf, choices + g0, w->hblk, g, N, l);
     }
 }

@@ -43,7 +43,8 @@
 
 /* Scratch for the IKNP phases of up to cap OTs (one lane, one direction). */
 typedef struct sirnn_aiknp_ws {
-    size_t cap;
+    size_t cap;        /* OTs of a batch */
+    size_t send_cap;   /* of which a sender batch may hold (h1) */
     sirnn_block *rows; /* t or q rows of one extension call */
     sirnn_block *h0;   /* receiver: H(t_i) of the batch; sender: H(q_i) */
     sirnn_block *h1;   /* sender: H(q_i ^ Delta) */
@@ -53,6 +54,10 @@ typedef struct sirnn_aiknp_ws {
 } sirnn_aiknp_ws;
 
 sirnn_status sirnn_aiknp_ws_init(sirnn_aiknp_ws *w, size_t cap);
+/* The same for a party that only receives batches of up to recv_cap OTs
+ * and only sends batches of up to send_cap (either may be 0): h1 is sized
+ * for the sender's batches only. */
+sirnn_status sirnn_aiknp_ws_init_roles(sirnn_aiknp_ws *w, size_t send_cap, size_t recv_cap);
 void sirnn_aiknp_ws_free(sirnn_aiknp_ws *w);
 
 /* Receiver: queue the columns of n <= cap OTs with choices (0/1); keeps
@@ -80,10 +85,14 @@ void sirnn_aiknp_ot_out(const sirnn_aiknp_ws *w, uint64_t *out, const uint64_t *
 
 /* Scratch for the KK13 phases of up to cap OTs. */
 typedef struct sirnn_akk_ws {
-    size_t cap;
+    size_t cap;        /* OTs of a receiver batch (h) */
+    size_t rows_cap;   /* OT rows held: a sender batch, or one receiver extension call */
     sirnn_block *rows; /* sender: q rows of the batch (2 blocks per OT);
                           receiver: t rows of one extension call */
-    sirnn_block *h;    /* receiver: H(t_i) of the batch */
+    uint64_t *h;       /* receiver: the low word of H(t_i) of the batch (messages
+                          have at most 64 bits) */
+    sirnn_block *hblk; /* receiver: hashes of one extension call or group */
+    size_t hblk_cap;
     uint64_t tweak;    /* engine index of OT 0 of the batch */
     uint64_t *vals;    /* pads, then masked messages, of a group (GROUP * 256) */
     uint8_t *ybuf;     /* receiver: one group's packed messages, padded for the
@@ -91,11 +100,15 @@ typedef struct sirnn_akk_ws {
 } sirnn_akk_ws;
 
 sirnn_status sirnn_akk_ws_init(sirnn_akk_ws *w, size_t cap);
+/* The same for a party that only sends batches of up to send_cap OTs and
+ * only receives batches of up to recv_cap (either may be 0): the sender's
+ * rows are held for its batches, the receiver's hashes for its own. */
+sirnn_status sirnn_akk_ws_init_roles(sirnn_akk_ws *w, size_t send_cap, size_t recv_cap);
 void sirnn_akk_ws_free(sirnn_akk_ws *w);
 
 /* Receiver: queue the code-word columns of n <= cap OTs with choices[i]
  * (< 256; each OT's N is fixed by the sender's messages later); keeps
- * H(t_i) in w->h. */
+ * the low word of H(t_i) in w->h. */
 sirnn_status sirnn_akk_recv_u(sirnn_akk_ws *w, sirnn_kkot_receiver *r, sirnn_channel *ch,
                               const uint8_t *choices, size_t n);
 /* Sender: receive the columns of n <= cap OTs into w->rows. */

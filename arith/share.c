@@ -104,15 +104,16 @@ static sirnn_status share_lane(sirnn_party *party, sirnn_lane *lane, size_t begi
     const unsigned l = boolean ? 1 : c->l;
     const uint64_t mask = sirnn_mask(l);
     const int me = (int)party->role;
-    uint64_t *vals = malloc(SIRNN_ARITH_CHUNK * sizeof(uint64_t));
-    uint8_t *wire = malloc(SIRNN_ARITH_CHUNK * 8);
+    const size_t cap = sirnn_window_cap(begin, end);
+    uint64_t *vals = malloc(cap * sizeof(uint64_t));
+    uint8_t *wire = malloc(cap * 8);
     sirnn_status st = SIRNN_OK;
     if (vals == NULL || wire == NULL) {
         st = SIRNN_ERR_NOMEM;
         goto done;
     }
-    for (size_t off = begin; off < end && st == SIRNN_OK; off += SIRNN_ARITH_CHUNK) {
-        const size_t k = end - off < SIRNN_ARITH_CHUNK ? end - off : SIRNN_ARITH_CHUNK;
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += cap) {
+        const size_t k = end - off < cap ? end - off : cap;
         const size_t bytes = sirnn_pack_size(k, l);
         if (!c->reveal) {
             if (me == c->owner) {
@@ -166,7 +167,7 @@ static sirnn_status share_lane(sirnn_party *party, sirnn_lane *lane, size_t begi
         st = sirnn_channel_flush(&lane->ch);
 done:
     if (vals != NULL)
-        sirnn_memzero(vals, SIRNN_ARITH_CHUNK * sizeof(uint64_t));
+        sirnn_memzero(vals, cap * sizeof(uint64_t));
     free(vals);
     free(wire);
     return st;

@@ -164,15 +164,23 @@ uint8_t *sirnn_triples_choices(const sirnn_triples *t, uint8_t *c, size_t k)
     return c;
 }
 
+/* Clear the first k bits (whole words) of count vectors of stride W: t may
+ * be a view of a chunk inside wider vectors, whose other bits stay. */
+static void clear_vectors(uint64_t *v, size_t count, size_t W, size_t k)
+{
+    for (size_t j = 0; j < count; j++)
+        memset(v + j * W, 0, sirnn_bv_words(k) * sizeof(uint64_t));
+}
+
 const uint8_t *sirnn_triples_recv(sirnn_triples *t, sirnn_akk_ws *kk, uint64_t *mc,
                                   const uint8_t *in, const uint8_t *choice, size_t first,
                                   size_t k)
 {
-    const size_t W = t->W, vw = W * sizeof(uint64_t);
+    const size_t W = t->W;
     size_t ot = 0;
-    memset(t->tc, 0, t->nsingle * vw);
-    memset(t->pc1, 0, t->npair * vw);
-    memset(t->pc2, 0, t->npair * vw);
+    clear_vectors(t->tc, t->nsingle, W, k);
+    clear_vectors(t->pc1, t->npair, W, k);
+    clear_vectors(t->pc2, t->npair, W, k);
     const size_t npairs = t->npair * k;
     sirnn_akk_recv_out(kk, mc + ot, in, choice + ot, first + ot, npairs, 8, 2);
     in += sirnn_pack_size(npairs * 8, 2);

@@ -77,7 +77,8 @@ uint8_t *sirnn_triples_send(const sirnn_triples *t, sirnn_akk_ws *kk,
 /* Party 1: writes the choices of the triples' OTs from its a and b shares
  * to c; returns the end of what it wrote. */
 uint8_t *sirnn_triples_choices(const sirnn_triples *t, uint8_t *c, size_t k);
-/* Party 1: its c shares from party 0's messages at in, the triples' OTs
+/* Party 1: its c shares (the first k bits of each vector; t may point into
+ * wider vectors at a word boundary) from party 0's messages at in, the triples' OTs
  * being OTs [first, ...) of the batch in kk, with their choices at choice;
  * mc is scratch of sirnn_triples_ots(t, k) words (it keeps the chosen
  * messages). Returns the end of what it read. */

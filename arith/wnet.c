@@ -108,6 +108,19 @@ unsigned sirnn_wn_segment(sirnn_wn_plan *p, unsigned src, unsigned off, unsigned
     return seg_tree(p, blk, 0, q);
 }
 
+unsigned sirnn_wn_blocks(sirnn_wn_plan *p, unsigned src, unsigned off, unsigned len, unsigned m)
+{
+    unsigned blk[64];
+    if (len < 1 || off + len > 64 || m < 1 || m > 8) {
+        p->bad = 1;
+        return 0;
+    }
+    const unsigned q = (len + m - 1) / m;
+    for (unsigned j = 0; j < q; j++)
+        blk[j] = sirnn_wn_leaf(p, src, off + j * m, j + 1 < q ? m : len - (q - 1) * m);
+    return seg_tree(p, blk, 0, q);
+}
+
 /* Sklansky on roots [lo, hi): pre[j] = ranges lo..j. */
 static void sklansky(sirnn_wn_plan *p, const unsigned *root, unsigned lo, unsigned hi,
                      unsigned *pre)
@@ -227,25 +240,38 @@ sirnn_status sirnn_wn_finalize(sirnn_wn_plan *p)
 
 /* ---------------- evaluation ---------------- */
 
-typedef struct wn_ws {
+/*
+ * A lane evaluates the plan on windows of up to SIRNN_WN_WINDOW elements:
+ * every flight carries its part for the whole window, so the flights do
+ * not grow with the window. The OT work inside the first two flights goes
+ * in sub-chunks of plan->chunk elements (the chunks of the bytes formulas,
+ * so the OT columns round exactly as before): party 1 queues the columns
+ * of every sub-chunk, keeping only their hashes; party 0 reads each
+ * sub-chunk's columns and packs its messages at once, keeping only those.
+ * The tree levels then run on bit vectors as wide as the window.
+ */
+struct sirnn_wn_ws {
     const sirnn_wn_plan *p;
-    size_t C, W;
+    int server;
+    size_t C;                    /* sub-chunk (OT batch) elements */
+    size_t cap, W;               /* window elements, words per window vector */
     uint64_t *g, *pp;            /* node bit vectors, nnodes * W each */
-    sirnn_triples tr;            /* combination triples */
+    sirnn_triples tr;            /* combination triples of the window */
     uint64_t *open_mine, *open_peer;
     size_t open_cap;             /* vectors */
-    sirnn_akk_ws kk;
-    sirnn_aiknp_ws ik, bk;       /* leaves of one bit; B2A */
-    size_t kk_cap, ik_cap, bk_cap;
-    uint8_t *choice;
-    uint64_t *mc, *msgs, *ik_m0, *ik_m1, *ik_y;
-    uint64_t *bx, *by;           /* B2A values, bk_cap each */
-    uint8_t *bc;                 /* B2A choices */
-    uint8_t *wire;
+    sirnn_akk_ws kk;             /* party 1: hashes of the window; party 0: rows of a sub-chunk */
+    sirnn_aiknp_ws ik, bk;       /* leaves of one bit; B2A (same split) */
+    size_t kk_cap, ik_cap, bk_cap; /* OTs of the window */
+    uint8_t *choice;             /* party 1: the window's OT choices, sub-chunk by sub-chunk */
+    uint64_t *mc, *msgs, *ik_m0, *ik_m1, *ik_y; /* one sub-chunk */
+    uint64_t *bx, *by;           /* B2A values of one sub-chunk */
+    uint8_t *bc;                 /* B2A choices of one sub-chunk */
+    uint8_t *wire;               /* party 0: its messages of the window; party 1: a sub-chunk's */
     size_t wire_cap;
-    uint8_t *aux_r;
-    sirnn_wn_chunk io;
-} wn_ws;
+    uint8_t *aux_r;              /* window */
+    sirnn_wn_chunk io;           /* window */
+};
+typedef struct sirnn_wn_ws wn_ws;
 
 static size_t seg_bytes(size_t count, unsigned N, unsigned bits)
 {
@@ -287,12 +313,38 @@ static size_t b2a_bytes(const sirnn_wn_plan *p, size_t k)
     return bytes;
 }
 
+/* Sum of f(p, k_s) over the sub-chunks of a window of k elements. */
+static size_t over_subs(size_t (*f)(const sirnn_wn_plan *, size_t), const sirnn_wn_plan *p,
+                        size_t C, size_t k)
+{
+    const size_t full = k / C, rest = k % C;
+    return full * f(p, C) + (rest > 0 ? f(p, rest) : 0);
+}
+
+/* Elements of the window buffer of input src (0..2; 3: the auxiliary OT's
+ * arrays): cap if the plan reads it, else 1. Input 0 is always there (the
+ * callers keep their values in it). */
+static size_t in_len(const sirnn_wn_plan *p, unsigned src, size_t cap)
+{
+    if (src == 0)
+        return cap;
+    if (src == 3)
+        return p->aux ? cap : 1;
+    for (unsigned i = 0; i < p->nnodes; i++) {
+        const sirnn_wn_node *nd = &p->node[i];
+        if (nd->src == src &&
+            (nd->kind == SIRNN_WN_LEAF || (nd->kind == SIRNN_WN_LIN && nd->w)))
+            return cap;
+    }
+    return 1;
+}
+
 static void ws_free(wn_ws *w)
 {
     const sirnn_wn_plan *p = w->p;
     if (p == NULL)
         return;
-    const size_t vw = w->W * sizeof(uint64_t), C = w->C;
+    const size_t vw = w->W * sizeof(uint64_t), C = w->C, cap = w->cap;
     sirnn_arith_zfree(w->g, p->nnodes * vw);
     sirnn_arith_zfree(w->pp, p->nnodes * vw);
     sirnn_triples_free(&w->tr);
@@ -301,40 +353,44 @@ static void ws_free(wn_ws *w)
     sirnn_akk_ws_free(&w->kk);
     sirnn_aiknp_ws_free(&w->ik);
     sirnn_aiknp_ws_free(&w->bk);
-    sirnn_arith_zfree(w->choice, w->kk_cap + w->ik_cap);
-    sirnn_arith_zfree(w->mc, (w->kk_cap + w->ik_cap) * sizeof(uint64_t));
+    sirnn_arith_zfree(w->choice, w->server ? 1 : w->kk_cap + w->ik_cap);
+    sirnn_arith_zfree(w->mc, (kk_count(p, C) + p->ik_leaves * C) * sizeof(uint64_t));
     sirnn_arith_zfree(w->msgs, (size_t)SIRNN_AKK_GROUP * 256 * sizeof(uint64_t));
     sirnn_arith_zfree(w->ik_m0, C * sizeof(uint64_t));
     sirnn_arith_zfree(w->ik_m1, C * sizeof(uint64_t));
     sirnn_arith_zfree(w->ik_y, 2 * C * sizeof(uint64_t));
-    sirnn_arith_zfree(w->bx, w->bk_cap * sizeof(uint64_t));
-    sirnn_arith_zfree(w->by, w->bk_cap * sizeof(uint64_t));
-    sirnn_arith_zfree(w->bc, w->bk_cap);
+    sirnn_arith_zfree(w->bx, p->nb2a * C * sizeof(uint64_t));
+    sirnn_arith_zfree(w->by, p->nb2a * C * sizeof(uint64_t));
+    sirnn_arith_zfree(w->bc, p->nb2a * C);
     sirnn_arith_zfree(w->wire, w->wire_cap);
-    sirnn_arith_zfree(w->aux_r, C);
-    sirnn_arith_zfree(w->io.in[0], C * sizeof(uint64_t));
-    sirnn_arith_zfree(w->io.in[1], C * sizeof(uint64_t));
-    sirnn_arith_zfree(w->io.in[2], C * sizeof(uint64_t));
-    sirnn_arith_zfree(w->io.aux_choice, C);
-    sirnn_arith_zfree(w->io.aux_table, C);
+    sirnn_arith_zfree(w->aux_r, in_len(p, 3, cap));
+    for (unsigned i = 0; i < 3; i++)
+        sirnn_arith_zfree(w->io.in[i], in_len(p, i, cap) * sizeof(uint64_t));
+    sirnn_arith_zfree(w->io.aux_choice, in_len(p, 3, cap));
+    sirnn_arith_zfree(w->io.aux_table, in_len(p, 3, cap));
     for (unsigned o = 0; o < p->nout; o++) {
-        sirnn_arith_zfree(w->io.bits[o], C);
-        sirnn_arith_zfree(w->io.arith[o], C * sizeof(uint64_t));
+        sirnn_arith_zfree(w->io.bits[o], cap);
+        sirnn_arith_zfree(w->io.arith[o], p->out[o].width > 0 ? cap * sizeof(uint64_t) : 1);
     }
     memset(w, 0, sizeof(*w));
 }
 
-static sirnn_status ws_init(wn_ws *w, const sirnn_wn_plan *p)
+/* A workspace for windows of up to cap elements (at least one sub-chunk's
+ * worth is not needed: cap may be smaller than the plan's chunk). */
+static sirnn_status ws_init(wn_ws *w, const sirnn_wn_plan *p, size_t cap, int server)
 {
     memset(w, 0, sizeof(*w));
     w->p = p;
-    const size_t C = p->chunk;
-    w->C = C;
-    w->W = sirnn_bv_words(C);
+    w->server = server;
+    w->cap = cap > 0 ? cap : 1;
+    w->C = p->chunk < w->cap ? p->chunk : w->cap;
+    cap = w->cap;
+    const size_t C = w->C;
+    w->W = sirnn_bv_words(cap);
     const size_t vw = w->W * sizeof(uint64_t);
-    w->kk_cap = kk_count(p, C);
-    w->ik_cap = p->ik_leaves * C;
-    w->bk_cap = p->nb2a * C;
+    w->kk_cap = over_subs(kk_count, p, C, cap);
+    w->ik_cap = p->ik_leaves * cap;
+    w->bk_cap = p->nb2a * cap;
     size_t maxopen = 0;
     for (unsigned t = 1; t <= p->nlevels; t++) {
         size_t v = 0;
@@ -344,7 +400,10 @@ static sirnn_status ws_init(wn_ws *w, const sirnn_wn_plan *p)
             maxopen = v;
     }
     w->open_cap = maxopen;
-    const size_t mb = msg_bytes(p, C), bb = b2a_bytes(p, C);
+    /* Party 0 keeps its messages of the whole window (one flight); party 1
+     * reads them a sub-chunk at a time. The B2A sender is either party. */
+    const size_t mb = server ? over_subs(msg_bytes, p, C, cap) : msg_bytes(p, C);
+    const size_t bb = over_subs(b2a_bytes, p, C, cap);
     w->wire_cap = mb > bb ? mb : bb;
     int bad = 0;
 #define ALLOC(ptr, bytes)                                                                         \
@@ -356,39 +415,76 @@ static sirnn_status ws_init(wn_ws *w, const sirnn_wn_plan *p)
     ALLOC(w->pp, p->nnodes * vw);
     ALLOC(w->open_mine, w->open_cap * vw);
     ALLOC(w->open_peer, w->open_cap * vw);
-    ALLOC(w->choice, w->kk_cap + w->ik_cap);
-    ALLOC(w->mc, (w->kk_cap + w->ik_cap) * sizeof(uint64_t));
+    ALLOC(w->choice, server ? 1 : w->kk_cap + w->ik_cap);
+    ALLOC(w->mc, (kk_count(p, C) + p->ik_leaves * C) * sizeof(uint64_t));
     ALLOC(w->msgs, (size_t)SIRNN_AKK_GROUP * 256 * sizeof(uint64_t));
     ALLOC(w->ik_m0, C * sizeof(uint64_t));
     ALLOC(w->ik_m1, C * sizeof(uint64_t));
     ALLOC(w->ik_y, 2 * C * sizeof(uint64_t));
-    ALLOC(w->bx, w->bk_cap * sizeof(uint64_t));
-    ALLOC(w->by, w->bk_cap * sizeof(uint64_t));
-    ALLOC(w->bc, w->bk_cap);
+    ALLOC(w->bx, p->nb2a * C * sizeof(uint64_t));
+    ALLOC(w->by, p->nb2a * C * sizeof(uint64_t));
+    ALLOC(w->bc, p->nb2a * C);
     ALLOC(w->wire, w->wire_cap);
-    ALLOC(w->aux_r, C);
-    ALLOC(w->io.in[0], C * sizeof(uint64_t));
-    ALLOC(w->io.in[1], C * sizeof(uint64_t));
-    ALLOC(w->io.in[2], C * sizeof(uint64_t));
-    ALLOC(w->io.aux_choice, C);
-    ALLOC(w->io.aux_table, C);
+    ALLOC(w->aux_r, in_len(p, 3, cap));
+    for (unsigned i = 0; i < 3; i++)
+        ALLOC(w->io.in[i], in_len(p, i, cap) * sizeof(uint64_t));
+    ALLOC(w->io.aux_choice, in_len(p, 3, cap));
+    ALLOC(w->io.aux_table, in_len(p, 3, cap));
     for (unsigned o = 0; o < p->nout; o++) {
-        ALLOC(w->io.bits[o], C);
-        ALLOC(w->io.arith[o], C * sizeof(uint64_t));
+        ALLOC(w->io.bits[o], cap);
+        ALLOC(w->io.arith[o], p->out[o].width > 0 ? cap * sizeof(uint64_t) : 1);
     }
 #undef ALLOC
     sirnn_status st = bad ? SIRNN_ERR_NOMEM : SIRNN_OK;
     if (st == SIRNN_OK)
         st = sirnn_triples_init(&w->tr, p->nsingle, p->npair, w->W);
+    /* Party 0 sends every leaf and triple OT, party 1 receives them; the
+     * B2A receiver is either. */
+    const size_t kkc = kk_count(p, C), ikc = p->ik_leaves * C;
     if (st == SIRNN_OK)
-        st = sirnn_akk_ws_init(&w->kk, w->kk_cap > 0 ? w->kk_cap : 1);
+        st = sirnn_akk_ws_init_roles(&w->kk, server ? kkc : 0, server ? 0 : w->kk_cap);
     if (st == SIRNN_OK)
-        st = sirnn_aiknp_ws_init(&w->ik, w->ik_cap > 0 ? w->ik_cap : 1);
+        st = sirnn_aiknp_ws_init_roles(&w->ik, server ? ikc : 0, server ? 0 : w->ik_cap);
     if (st == SIRNN_OK)
-        st = sirnn_aiknp_ws_init(&w->bk, w->bk_cap > 0 ? w->bk_cap : 1);
+        st = sirnn_aiknp_ws_init_roles(&w->bk, p->nb2a * C, w->bk_cap);
     if (st != SIRNN_OK)
         ws_free(w);
     return st;
+}
+
+/*
+ * A view of the window's state restricted to sub-chunk s (elements
+ * [s*C, s*C + k)): the vectors start at the sub-chunk's first word (C is a
+ * multiple of 256), the inputs at its first element, and party 1's
+ * hashes and choices at the sub-chunk's first OT. The functions below work
+ * on a view as on a chunk of k elements.
+ */
+static void sub_view(const wn_ws *w, wn_ws *v, size_t s)
+{
+    const sirnn_wn_plan *p = w->p;
+    const size_t e0 = s * w->C, w0 = e0 / 64;
+    const size_t kko = s * kk_count(p, w->C), iko = s * p->ik_leaves * w->C;
+    *v = *w;
+    v->g += w0;
+    v->pp += w0;
+    v->tr.ta += w0;
+    v->tr.tb += w0;
+    v->tr.tc += w0;
+    v->tr.pa += w0;
+    v->tr.pb1 += w0;
+    v->tr.pc1 += w0;
+    v->tr.pb2 += w0;
+    v->tr.pc2 += w0;
+    for (int i = 0; i < 3; i++)
+        v->io.in[i] += e0;
+    v->io.aux_choice += e0;
+    v->io.aux_table += e0;
+    v->aux_r += e0;
+    if (!w->server) {
+        v->kk.h += kko;
+        v->ik.h0 += iko;
+        v->choice += kko + iko;
+    }
 }
 
 /* Leaf message of party 0's complemented block a for the choice v. */
@@ -502,18 +598,23 @@ static void receiver_choices(wn_ws *w, size_t k)
     }
 }
 
+/* Party 1: a leaf's shares (g in bit 0, p in bit 1, or p alone) into the
+ * first k bits of its vectors (whole words: the vectors may be a view). */
 static void store_leaf(wn_ws *w, unsigned li, const uint64_t *src, size_t k)
 {
     const size_t W = w->W;
-    const unsigned need = w->p->node[li].need;
+    const int p_only = w->p->node[li].need == SIRNN_WN_P;
     uint64_t *g = w->g + li * W, *pv = w->pp + li * W;
-    for (size_t e = 0; e < k; e++) {
-        if (need == SIRNN_WN_P) {
-            sirnn_bv_or_bit(pv, e, src[e]);
-        } else {
-            sirnn_bv_or_bit(g, e, src[e]);
-            sirnn_bv_or_bit(pv, e, src[e] >> 1);
+    for (size_t j = 0; j * 64 < k; j++) {
+        uint64_t gw = 0, pw = 0;
+        const size_t end = k - j * 64 < 64 ? k - j * 64 : 64;
+        for (size_t b = 0; b < end; b++) {
+            const uint64_t v = src[j * 64 + b];
+            gw |= (p_only ? 0 : v & 1) << b;
+            pw |= ((v >> (p_only ? 0 : 1)) & 1) << b;
         }
+        g[j] = gw;
+        pv[j] = pw;
     }
 }
 
@@ -521,12 +622,9 @@ static void store_leaf(wn_ws *w, unsigned li, const uint64_t *src, size_t k)
 static void receiver_outputs(wn_ws *w, size_t k)
 {
     const sirnn_wn_plan *p = w->p;
-    const size_t W = w->W, vw = W * sizeof(uint64_t);
     const uint8_t *in = w->wire;
     uint64_t *mc = w->mc;
     size_t ot = 0;
-    memset(w->g, 0, p->nnodes * vw);
-    memset(w->pp, 0, p->nnodes * vw);
     for (unsigned li = 0; li < p->nnodes; li++) {
         const sirnn_wn_node *nd = &p->node[li];
         if (nd->kind != SIRNN_WN_LEAF || nd->need == 0 || nd->w == 1)
@@ -641,107 +739,168 @@ static void gather_outputs(wn_ws *w, size_t k)
     }
 }
 
-static sirnn_status run_chunk(wn_ws *w, int server, sirnn_lane *lane, size_t k)
+/* Flights 1 and 2: the OTs of every leaf, triple and auxiliary bit of the
+ * window, a sub-chunk at a time on each side. */
+static sirnn_status ot_flights(wn_ws *w, sirnn_lane *lane, size_t k, const sirnn_flight_hooks *hk)
 {
     const sirnn_wn_plan *p = w->p;
-    const size_t W = w->W;
     sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
     sirnn_channel *ch = &lane->ch;
-    const size_t nkk = kk_count(p, k), nik = p->ik_leaves * k;
+    const size_t nsub = (k + w->C - 1) / w->C;
+    wn_ws v;
+    sirnn_status st = SIRNN_OK;
+    if (w->server) {
+        size_t bytes = 0;
+        for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
+            const size_t ks = k - s * w->C < w->C ? k - s * w->C : w->C;
+            sub_view(w, &v, s);
+            v.wire = w->wire + bytes;
+            st = sirnn_triples_ot_rows(&v.kk, &v.ik, ol, ch, kk_count(p, ks), p->ik_leaves * ks);
+            if (st == SIRNN_OK)
+                bytes += sender_messages(&v, &ol->kk_send, ks);
+        }
+        if (st == SIRNN_OK && hk != NULL)
+            st = hk->received(hk->ctx, 1);
+        if (st == SIRNN_OK)
+            st = sirnn_channel_send(ch, w->wire, bytes);
+        return st;
+    }
+    if (kk_count(p, 1) + p->ik_leaves == 0)
+        return SIRNN_OK;
+    for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
+        const size_t ks = k - s * w->C < w->C ? k - s * w->C : w->C;
+        sub_view(w, &v, s);
+        receiver_choices(&v, ks);
+        st = sirnn_triples_ot_columns(&v.kk, &v.ik, ol, ch, v.choice, kk_count(p, ks),
+                                      p->ik_leaves * ks);
+    }
+    if (st == SIRNN_OK && hk != NULL)
+        st = hk->sent(hk->ctx, 1);
+    for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
+        const size_t ks = k - s * w->C < w->C ? k - s * w->C : w->C;
+        sub_view(w, &v, s);
+        st = sirnn_channel_recv(ch, w->wire, msg_bytes(p, ks));
+        if (st == SIRNN_OK)
+            receiver_outputs(&v, ks);
+    }
+    return st;
+}
+
+/* B2A of the outputs with a width >= 2, one flight each way after the
+ * tree: the receiver of the COTs is the party that sent the last flight,
+ * so its columns ride with it. */
+static sirnn_status b2a_flights(wn_ws *w, sirnn_lane *lane, size_t k)
+{
+    const sirnn_wn_plan *p = w->p;
+    sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
+    sirnn_channel *ch = &lane->ch;
+    const size_t nsub = (k + w->C - 1) / w->C;
+    const int recv_is_server = p->nlevels == 0 ? 1 : (p->nlevels % 2 == 0);
+    sirnn_status st = SIRNN_OK;
+    if (w->server == recv_is_server) {
+        for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
+            const size_t e0 = s * w->C, ks = k - e0 < w->C ? k - e0 : w->C;
+            size_t j = 0;
+            for (unsigned o = 0; o < p->nout; o++)
+                if (p->out[o].width >= 2)
+                    memcpy(w->bc + ks * j++, w->io.bits[o] + e0, ks);
+            sirnn_aiknp_ws sub = w->bk;
+            sub.h0 += s * p->nb2a * w->C;
+            st = sirnn_aiknp_recv_u(&sub, &ol->iknp_recv, ch, w->bc, p->nb2a * ks);
+        }
+        for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
+            const size_t e0 = s * w->C, ks = k - e0 < w->C ? k - e0 : w->C;
+            if ((st = sirnn_channel_recv(ch, w->wire, b2a_bytes(p, ks))) != SIRNN_OK)
+                break;
+            const uint8_t *in = w->wire;
+            size_t j = 0;
+            for (unsigned o = 0; o < p->nout; o++) {
+                const unsigned wd = p->out[o].width;
+                if (wd < 2)
+                    continue;
+                const uint64_t mask = sirnn_mask(wd);
+                uint64_t *y = w->by;
+                sirnn_unpack(y, in, ks, wd - 1);
+                in += sirnn_pack_size(ks, wd - 1);
+                sirnn_aiknp_ws sub = w->bk;
+                sub.h0 += s * p->nb2a * w->C + j * ks;
+                const uint8_t *b = w->io.bits[o] + e0;
+                sirnn_aiknp_cot_out(&sub, y, y, b, ks, wd - 1);
+                for (size_t e = 0; e < ks; e++)
+                    w->io.arith[o][e0 + e] = (b[e] - 2 * y[e]) & mask;
+                j++;
+            }
+        }
+        return st;
+    }
+    uint8_t *out = w->wire;
+    for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
+        const size_t e0 = s * w->C, ks = k - e0 < w->C ? k - e0 : w->C;
+        if ((st = sirnn_aiknp_send_rows(&w->bk, &ol->iknp_send, ch, p->nb2a * ks)) != SIRNN_OK)
+            break;
+        size_t j = 0;
+        for (unsigned o = 0; o < p->nout; o++) {
+            const unsigned wd = p->out[o].width;
+            if (wd < 2)
+                continue;
+            const uint64_t mask = sirnn_mask(wd);
+            uint64_t *x = w->bx, *y = w->by;
+            const uint8_t *b = w->io.bits[o] + e0;
+            for (size_t e = 0; e < ks; e++)
+                x[e] = b[e];
+            sirnn_aiknp_ws sub = w->bk;
+            sub.h0 += j * ks;
+            sub.h1 += j * ks;
+            sirnn_aiknp_cot_msgs(&sub, x, y, x, ks, wd - 1);
+            sirnn_pack(out, y, ks, wd - 1);
+            out += sirnn_pack_size(ks, wd - 1);
+            for (size_t e = 0; e < ks; e++)
+                w->io.arith[o][e0 + e] = (b[e] + 2 * x[e]) & mask;
+            j++;
+        }
+    }
+    if (st == SIRNN_OK)
+        st = sirnn_channel_send(ch, w->wire, (size_t)(out - w->wire));
+    return st;
+}
+
+/* The whole network on the window's k <= cap elements (inputs in w->io). */
+static sirnn_status run_window(wn_ws *w, sirnn_lane *lane, size_t k, const sirnn_flight_hooks *hk)
+{
+    const sirnn_wn_plan *p = w->p;
+    const int server = w->server;
     sirnn_status st;
     sirnn_triples_draw(&w->tr, &lane->prg, server);
     if (server) {
         /* Leaf masks: only the leaves' vectors are sent, the rest is overwritten. */
-        sirnn_bv_random(&lane->prg, w->g, p->nnodes, W);
-        sirnn_bv_random(&lane->prg, w->pp, p->nnodes, W);
+        sirnn_bv_random(&lane->prg, w->g, p->nnodes, w->W);
+        sirnn_bv_random(&lane->prg, w->pp, p->nnodes, w->W);
         if (p->aux)
             sirnn_prg_bytes(&lane->prg, w->aux_r, k);
-        if ((st = sirnn_triples_ot_rows(&w->kk, &w->ik, ol, ch, nkk, nik)) != SIRNN_OK)
-            return st;
-        const size_t bytes = sender_messages(w, &ol->kk_send, k);
-        if ((st = sirnn_channel_send(ch, w->wire, bytes)) != SIRNN_OK)
-            return st;
-    } else if (nkk + nik > 0) {
-        receiver_choices(w, k);
-        if ((st = sirnn_triples_ot_columns(&w->kk, &w->ik, ol, ch, w->choice, nkk, nik)) !=
-                SIRNN_OK ||
-            (st = sirnn_channel_recv(ch, w->wire, msg_bytes(p, k))) != SIRNN_OK)
-            return st;
-        receiver_outputs(w, k);
     }
+    if ((st = ot_flights(w, lane, k, hk)) != SIRNN_OK)
+        return st;
     eval_lin(w, 0, k, server);
     for (unsigned t = 1; t <= p->nlevels; t++) {
         const size_t nv = level_openings(w, t);
         const int first = (t % 2 == 1) == server;
-        if ((st = sirnn_triples_exchange(ch, w->open_peer, w->open_mine, nv, W, k, first, NULL,
-                                         t + 1)) != SIRNN_OK)
+        if ((st = sirnn_triples_exchange(&lane->ch, w->open_peer, w->open_mine, nv, w->W, k,
+                                         first, hk, t + 1)) != SIRNN_OK)
             return st;
         level_finish(w, t, server);
         eval_lin(w, t, k, server);
     }
     gather_outputs(w, k);
+    if (hk != NULL) {
+        /* The last flight, T + 2: party 0 sends it when T is even. */
+        const unsigned last = p->nlevels + 2;
+        if (((last % 2) == 0) == server)
+            return hk->sent(hk->ctx, last);
+        return hk->received(hk->ctx, last);
+    }
     if (p->nb2a == 0)
         return SIRNN_OK;
-    /* B2A of the outputs with a width >= 2: the receiver is the party that
-     * sent the last flight. */
-    const int recv_is_server = p->nlevels == 0 ? 1 : (p->nlevels % 2 == 0);
-    const size_t nb = p->nb2a * k;
-    if (server == recv_is_server) {
-        size_t j = 0;
-        for (unsigned o = 0; o < p->nout; o++)
-            if (p->out[o].width >= 2) {
-                memcpy(w->bc + j * k, w->io.bits[o], k);
-                j++;
-            }
-        if ((st = sirnn_aiknp_recv_u(&w->bk, &ol->iknp_recv, ch, w->bc, nb)) != SIRNN_OK ||
-            (st = sirnn_channel_recv(ch, w->wire, b2a_bytes(p, k))) != SIRNN_OK)
-            return st;
-        const uint8_t *in = w->wire;
-        j = 0;
-        for (unsigned o = 0; o < p->nout; o++) {
-            const unsigned wd = p->out[o].width;
-            if (wd < 2)
-                continue;
-            const uint64_t mask = sirnn_mask(wd);
-            uint64_t *y = w->by + j * k;
-            sirnn_unpack(y, in, k, wd - 1);
-            in += sirnn_pack_size(k, wd - 1);
-            sirnn_aiknp_ws sub = w->bk;
-            sub.h0 += j * k;
-            sirnn_aiknp_cot_out(&sub, y, y, w->bc + j * k, k, wd - 1);
-            const uint8_t *b = w->io.bits[o];
-            for (size_t e = 0; e < k; e++)
-                w->io.arith[o][e] = (b[e] - 2 * y[e]) & mask;
-            j++;
-        }
-    } else {
-        if ((st = sirnn_aiknp_send_rows(&w->bk, &ol->iknp_send, ch, nb)) != SIRNN_OK)
-            return st;
-        uint8_t *out = w->wire;
-        size_t j = 0;
-        for (unsigned o = 0; o < p->nout; o++) {
-            const unsigned wd = p->out[o].width;
-            if (wd < 2)
-                continue;
-            const uint64_t mask = sirnn_mask(wd);
-            uint64_t *x = w->bx + j * k, *y = w->by + j * k;
-            const uint8_t *b = w->io.bits[o];
-            for (size_t e = 0; e < k; e++)
-                x[e] = b[e];
-            sirnn_aiknp_ws sub = w->bk;
-            sub.h0 += j * k;
-            sub.h1 += j * k;
-            sirnn_aiknp_cot_msgs(&sub, x, y, x, k, wd - 1);
-            sirnn_pack(out, y, k, wd - 1);
-            out += sirnn_pack_size(k, wd - 1);
-            for (size_t e = 0; e < k; e++)
-                w->io.arith[o][e] = (b[e] + 2 * x[e]) & mask;
-            j++;
-        }
-        if ((st = sirnn_channel_send(ch, w->wire, (size_t)(out - w->wire))) != SIRNN_OK)
-            return st;
-    }
-    return SIRNN_OK;
+    return b2a_flights(w, lane, k);
 }
 
 typedef struct wn_ctx {
@@ -756,17 +915,18 @@ static sirnn_status wn_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
 {
     const wn_ctx *c = vctx;
     const int server = party->role == SIRNN_SERVER;
+    const size_t cap = end - begin < SIRNN_WN_WINDOW ? end - begin : SIRNN_WN_WINDOW;
     wn_ws w;
-    sirnn_status st = ws_init(&w, c->plan);
+    sirnn_status st = ws_init(&w, c->plan, cap, server);
     if (st != SIRNN_OK)
         return st;
-    for (size_t off = begin; off < end && st == SIRNN_OK; off += w.C) {
-        const size_t k = end - off < w.C ? end - off : w.C;
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += w.cap) {
+        const size_t k = end - off < w.cap ? end - off : w.cap;
         w.io.lane = lane;
         w.io.off = off;
         w.io.k = k;
         c->prep(c->ctx, server, &w.io);
-        st = run_chunk(&w, server, lane, k);
+        st = run_window(&w, lane, k, NULL);
         if (st == SIRNN_OK)
             for (unsigned o = 0; o < c->plan->nout; o++)
                 if (c->plan->out[o].width == 1)
@@ -791,4 +951,39 @@ sirnn_status sirnn_wn_run(sirnn_party *party, size_t n, const sirnn_wn_plan *pla
         return st;
     wn_ctx c = {.plan = plan, .prep = prep, .post = post, .ctx = ctx};
     return sirnn_batch_run(party, n, wn_lane, &c);
+}
+
+/* ---------------- chunk-level evaluation for other protocols ---------------- */
+
+sirnn_wn_ws *sirnn_wn_ws_new(const sirnn_wn_plan *p, int server, size_t cap)
+{
+    wn_ws *w = malloc(sizeof(*w));
+    if (w == NULL)
+        return NULL;
+    if (ws_init(w, p, cap, server) != SIRNN_OK) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void sirnn_wn_ws_delete(sirnn_wn_ws *w)
+{
+    if (w != NULL) {
+        ws_free(w);
+        free(w);
+    }
+}
+
+sirnn_wn_chunk *sirnn_wn_ws_chunk(sirnn_wn_ws *w)
+{
+    return &w->io;
+}
+
+sirnn_status sirnn_wn_chunk_run(sirnn_wn_ws *w, sirnn_lane *lane, size_t k,
+                                const sirnn_flight_hooks *hooks)
+{
+    w->io.lane = lane;
+    w->io.k = k;
+    return run_window(w, lane, k, hooks);
 }

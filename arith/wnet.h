@@ -34,8 +34,10 @@
  * from the outputs down and drops the rest (a leaf whose g or p is not needed
  * sends one bit, a combination whose p is not needed uses a single triple).
  *
- * Flights of one chunk: party 1's extension columns (leaves, triples,
- * auxiliary OT); party 0's OT messages with its openings of level 1; then one
+ * Flights of one window (up to SIRNN_WN_WINDOW elements per lane, its OTs
+ * cut in chunks of plan->chunk elements): party 1's extension columns
+ * (leaves, triples, auxiliary OT); party 0's OT messages with its openings
+ * of level 1; then one
  * flight per level, the parties alternating (as in arith/cmp.c); the B2A
  * columns ride with the last of these flights (their receiver is the party
  * that sends it), and the other party answers with the corrections: with T
@@ -56,7 +58,9 @@
  *
  * Secrets: the inputs, the auxiliary tables and choices and every share;
  * the plan is public. No branch or memory index depends on a secret.
- * Memory: O(chunk * nodes) per lane.
+ * Memory: O(window * nodes) per lane (sized by the lane's share of the
+ * batch when smaller): party 1 keeps 8 bytes per KK13 OT and its choices
+ * until party 0's messages come, party 0 keeps the packed messages.
  */
 #ifndef SIRNN_ARITH_WNET_H
 #define SIRNN_ARITH_WNET_H
@@ -66,7 +70,10 @@
 
 #include "sirnn/status.h"
 #include "net/party_internal.h"
+#include "arith/arith_internal.h"
 
+/* Elements a lane evaluates in one set of flights (see sirnn_wn_run). */
+#define SIRNN_WN_WINDOW SIRNN_WINDOW
 #define SIRNN_WN_MAX_NODES 320
 #define SIRNN_WN_MAX_OUT 72
 #define SIRNN_WN_MAX_LEVELS 24
@@ -123,6 +130,10 @@ unsigned sirnn_wn_lin(sirnn_wn_plan *p, unsigned a, unsigned which, unsigned inv
 /* Bits [off, off + len) of input src (len >= 1) as a balanced tree of
  * blocks of at most 4 bits; returns its root. */
 unsigned sirnn_wn_segment(sirnn_wn_plan *p, unsigned src, unsigned off, unsigned len);
+/* Bits [off, off + len) of input src in blocks of m bits (1 <= m <= 8) from
+ * the lowest, the top block taking what is left (the millionaires' blocks of
+ * CrypTFlow2), under the same tree as sirnn_wn_segment; returns its root. */
+unsigned sirnn_wn_blocks(sirnn_wn_plan *p, unsigned src, unsigned off, unsigned len, unsigned m);
 /* Sklansky prefix over the roots of nseg adjacent ranges (root[0] lowest):
  * pre[i] = the node of ranges 0..i (pre[0] = root[0]). */
 void sirnn_wn_prefix(sirnn_wn_plan *p, unsigned nseg, const unsigned *root, unsigned *pre);
@@ -131,11 +142,11 @@ unsigned sirnn_wn_output(sirnn_wn_plan *p, unsigned node, unsigned which, unsign
 /* Needs, levels, triples and chunk size; SIRNN_ERR_ARG if a limit was hit. */
 sirnn_status sirnn_wn_finalize(sirnn_wn_plan *p);
 
-/* One chunk as the callbacks see it. */
+/* One window as the callbacks see it. */
 typedef struct sirnn_wn_chunk {
     sirnn_lane *lane;
     size_t off, k;           /* elements [off, off + k) of the batch */
-    uint64_t *in[3];         /* prep fills the inputs (the party's shares) */
+    uint64_t *in[3];         /* prep fills the inputs the plan reads (the party's shares) */
     uint8_t *aux_choice;     /* party 1: prep fills the choices 0..3 */
     uint8_t *aux_table;      /* party 0: prep fills bit v = f(v), v = 0..3 */
     uint8_t *bits[SIRNN_WN_MAX_OUT];   /* outputs: boolean shares */
@@ -143,12 +154,32 @@ typedef struct sirnn_wn_chunk {
 } sirnn_wn_chunk;
 
 typedef void (*sirnn_wn_prep_fn)(void *ctx, int server, sirnn_wn_chunk *c);
-/* May communicate on c->lane (for example a MUX of the chunk). */
+/* May communicate on c->lane (for example a MUX of the window). */
 typedef sirnn_status (*sirnn_wn_post_fn)(void *ctx, int server, sirnn_wn_chunk *c);
 
-/* Run the plan over n elements in chunks on every lane: prep, network,
+/* Run the plan over n elements in windows on every lane: prep, network,
  * post. Checks nothing but the party (the caller checked its arguments). */
 sirnn_status sirnn_wn_run(sirnn_party *party, size_t n, const sirnn_wn_plan *plan,
                           sirnn_wn_prep_fn prep, sirnn_wn_post_fn post, void *ctx);
+
+/*
+ * One chunk at a time, for protocols that run their own chunk loop and put
+ * other messages in the network's flights (the comparison of arith/cmp.c
+ * inside mult and matmul). A workspace serves one plan (which must outlive
+ * it) on one lane; a run takes up to the workspace's cap elements. Before each run
+ * the caller fills the inputs (and auxiliary tables / choices) of
+ * sirnn_wn_ws_chunk(w) for k elements; the run leaves the boolean outputs
+ * in its bits[]. hooks (may be NULL; only for plans without B2A outputs)
+ * see the flights as sirnn_lt_chunk documents them in arith_internal.h,
+ * numbered 1 .. T + 2 for T levels.
+ */
+typedef struct sirnn_wn_ws sirnn_wn_ws;
+/* NULL: out of memory. server: this party is party 0; runs take up to cap
+ * elements (in sub-chunks of plan->chunk, one set of flights). */
+sirnn_wn_ws *sirnn_wn_ws_new(const sirnn_wn_plan *plan, int server, size_t cap);
+void sirnn_wn_ws_delete(sirnn_wn_ws *w); /* w may be NULL */
+sirnn_wn_chunk *sirnn_wn_ws_chunk(sirnn_wn_ws *w);
+sirnn_status sirnn_wn_chunk_run(sirnn_wn_ws *w, sirnn_lane *lane, size_t k,
+                                const sirnn_flight_hooks *hooks);
 
 #endif /* SIRNN_ARITH_WNET_H */

@@ -18,11 +18,12 @@
 #include "sirnn/arith.h"
 #include "sirnn/math.h"
 #include "arith/mixed.h"
+#include "arith/arith_internal.h"
 #include "net/party_internal.h"
 
 /* Elements per lane per chunk (a multiple of 256, so only a lane's last
  * chunk rounds its OT columns). */
-#define DIV_CHUNK_PER_LANE 8192
+#define DIV_CHUNK_PER_LANE SIRNN_WINDOW
 
 enum { B_D, B_Y, B_P, B_E1, B_Q, B_T, B_X, B_M, B_COUNT };
 
@@ -163,7 +164,8 @@ static sirnn_status div_run(sirnn_party *party, size_t n, uint64_t *out, const u
     sirnn_status st = sirnn_party_usable(party);
     if (st != SIRNN_OK || n == 0)
         return st;
-    const size_t cap = (size_t)DIV_CHUNK_PER_LANE * party->nlanes;
+    const size_t block = (size_t)DIV_CHUNK_PER_LANE * party->nlanes;
+    const size_t cap = n < block ? n : block;
     div_bufs b;
     if (bufs_alloc(&b, cap) != 0) {
         bufs_free(&b, 0);

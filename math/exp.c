@@ -23,9 +23,10 @@
 #include "sirnn/arith.h"
 #include "math/exp_plan.h"
 #include "kernels/random.h"
+#include "arith/arith_internal.h"
 #include "net/party_internal.h"
 
-enum { EXP_BLOCK = 16384 };
+enum { EXP_BLOCK = SIRNN_WINDOW };
 
 static uint64_t mask64(unsigned l)
 {

@@ -16,9 +16,10 @@
 
 #include "sirnn/arith.h"
 #include "kernels/random.h"
+#include "arith/arith_internal.h"
 #include "net/party_internal.h"
 
-enum { RECIP_BLOCK = 16384 };
+enum { RECIP_BLOCK = SIRNN_WINDOW };
 
 static uint64_t mask64(unsigned l)
 {

@@ -15,10 +15,11 @@
 
 #include "sirnn/arith.h"
 #include "sirnn/math.h"
+#include "arith/arith_internal.h"
 #include "net/party_internal.h"
 
 /* Elements per lane per chunk (a multiple of 256). */
-#define RSQ_CHUNK_PER_LANE 8192
+#define RSQ_CHUNK_PER_LANE SIRNN_WINDOW
 
 enum { R_X, R_K, R_XN, R_IDX, R_P, R_Y, R_COUNT };
 
@@ -159,7 +160,8 @@ sirnn_status sirnn_rsqrt(sirnn_party *party, size_t n, uint64_t *y, const uint64
         free(p);
         return st;
     }
-    const size_t cap = (size_t)RSQ_CHUNK_PER_LANE * party->nlanes;
+    const size_t block = (size_t)RSQ_CHUNK_PER_LANE * party->nlanes;
+    const size_t cap = n < block ? n : block;
     rsq_bufs r;
     if (rbufs_alloc(&r, cap, p->b) != 0) {
         rbufs_free(&r);

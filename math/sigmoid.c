@@ -25,7 +25,7 @@
 #include "math/sigmoid_plan.h"
 #include "net/party_internal.h"
 
-enum { SIG_BLOCK = 16384 };
+enum { SIG_BLOCK = SIRNN_WINDOW };
 
 static uint64_t mask64(unsigned l)
 {

@@ -342,13 +342,17 @@ static unsigned ms_clog2(unsigned v)
     return b;
 }
 
-/* sirnn_and on n_L elements of one lane, chunks of 4096: columns, 4 bytes of
- * answers per pair, 1 byte for an odd element. */
+/* The window of a lane (SIRNN_WINDOW), and sirnn_and's (16 of them). */
+#define WINDOW 65536
+#define AND_WINDOW (16 * WINDOW)
+
+/* sirnn_and on n_L elements of one lane, windows of AND_WINDOW: columns, 4
+ * bytes of answers per pair, 1 byte for an odd element. */
 static uint64_t and_bytes(uint64_t n)
 {
     uint64_t b = 0;
-    for (uint64_t off = 0; off < n; off += 4096) {
-        const uint64_t k = n - off < 4096 ? n - off : 4096;
+    for (uint64_t off = 0; off < n; off += AND_WINDOW) {
+        const uint64_t k = n - off < AND_WINDOW ? n - off : AND_WINDOW;
         b += 32 * test_round128(k / 2 + k % 2) + 4 * (k / 2) + (k % 2);
     }
     return b;
@@ -368,12 +372,11 @@ static unsigned scan_levels(unsigned K, uint64_t *per_level)
 }
 
 /* One XOR lookup batch on one lane: T tables of 2^m[t] entries of `width`
- * bits over k elements, in chunks of ke elements. */
+ * bits over k elements, in windows of ke elements. */
 static uint64_t xl_bytes(uint64_t k, unsigned T, const unsigned *m, unsigned width)
 {
-    uint64_t ke = 16384 / T / 128 * 128, b = 0;
-    if (ke < 128)
-        ke = 128;
+    const uint64_t ke = WINDOW;
+    uint64_t b = 0;
     for (uint64_t off = 0; off < k; off += ke) {
         const uint64_t kc = k - off < ke ? k - off : ke;
         b += 32 * test_round128(kc * T);
@@ -386,11 +389,11 @@ static uint64_t xl_bytes(uint64_t k, unsigned T, const unsigned *m, unsigned wid
     return b;
 }
 
-/* Chunks of an XOR lookup batch of T tables over k elements. */
+/* Windows of an XOR lookup batch of T tables over k elements. */
 static uint64_t xl_chunks(uint64_t k, unsigned T)
 {
-    uint64_t ke = 16384 / T / 128 * 128;
-    return test_cdiv(k, ke < 128 ? 128 : ke);
+    (void)T;
+    return test_cdiv(k, WINDOW);
 }
 
 /* Lane i's share of a party-level call on n elements over T lanes. */
@@ -399,7 +402,7 @@ static uint64_t lane_n(uint64_t n, unsigned T, unsigned i)
     return n / T + (i < n % T);
 }
 
-/* Bytes of sirnn_msnzb of n <= 8192 * T elements (one block) over T lanes;
+/* Bytes of sirnn_msnzb of n <= 4096 * T elements (one block) over T lanes;
  * each part is a party-level call split over the lanes. *flights gets the
  * flights (one lane, digdec within one chunk): the parts' flights, less
  * one when digdec's last flight is party 1's (it merges with the first
@@ -435,11 +438,11 @@ static uint64_t ms_model(unsigned l, unsigned d, unsigned li, int want_oh, int w
         for (unsigned i = 0; i < T; i++)
             bytes += and_bytes(lane_n(per[v] * n, T, i));
     for (unsigned v = 0; v < lv; v++)
-        fl += 2 * test_cdiv(lane_n(per[v] * n, T, 0), 4096);
+        fl += 2 * test_cdiv(lane_n(per[v] * n, T, 0), AND_WINDOW);
     if (c >= 2) {
         for (unsigned i = 0; i < T; i++)
             bytes += and_bytes(lane_n(((uint64_t)(c - 1) * bd + 1) * n, T, i));
-        fl += 2 * test_cdiv(lane_n(((uint64_t)(c - 1) * bd + 1) * n, T, 0), 4096);
+        fl += 2 * test_cdiv(lane_n(((uint64_t)(c - 1) * bd + 1) * n, T, 0), AND_WINDOW);
     }
     if (mcode > 0) {
         unsigned widths[2], nw = 0;
@@ -585,7 +588,7 @@ static void test_msnzb_sizes(void **state)
     test_rng_init(&rng, test_seed() ^ 0xe2);
     const size_t sizes[] = {0, 1, 3, 256, test_quick() ? 1001 : 20001};
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-        if (sizes[i] <= 8192) {
+        if (sizes[i] <= 4096) {
             ms_pinned(&rng, sizes[i], 32, 8, 32, 1, 1);
             ms_pinned(&rng, sizes[i], 16, 8, 16, 1, 1);
         } else {
@@ -598,9 +601,9 @@ static void test_msnzb_sizes(void **state)
      * 11437 (li = 6); (16,8) 4747 (li = 16); flights 16 and 10 (digdec's
      * last flight merges with the lookups' first) */
     uint64_t fl;
-    assert_int_equal(ms_check(&rng, 8192, 32, 8, 32, 1, 1, &fl) * 8, 12269 * 8192ull);
-    assert_int_equal(ms_check(&rng, 8192, 32, 8, 6, 1, 1, &fl) * 8, 11437 * 8192ull);
-    assert_int_equal(ms_check(&rng, 8192, 16, 8, 16, 1, 1, &fl) * 8, 4747 * 8192ull);
+    assert_int_equal(ms_check(&rng, 4096, 32, 8, 32, 1, 1, &fl) * 8, 12269 * 4096ull);
+    assert_int_equal(ms_check(&rng, 4096, 32, 8, 6, 1, 1, &fl) * 8, 11437 * 4096ull);
+    assert_int_equal(ms_check(&rng, 4096, 16, 8, 16, 1, 1, &fl) * 8, 4747 * 4096ull);
     assert_int_equal(ms_check(&rng, 128, 32, 8, 32, 1, 1, &fl) > 0, 1);
     assert_int_equal(fl, 16);
     ms_check(&rng, 128, 16, 8, 16, 1, 1, &fl);

@@ -191,8 +191,8 @@ static sirnn_status multi_call(void *vctx, sirnn_party *p, int r)
 }
 
 /* The bytes of one lane from the header's formula: groups of tables in
- * order, at most 64 bits each; chunks of max(128, 4096/g rounded down to
- * 128) elements; per chunk 32*round128(g*k) + ceil(k*2^m*l_j/8) per group. */
+ * order, at most 64 bits each; windows of 262,144 elements; per window
+ * 32*round128(g*k) + ceil(k*2^m*l_j/8) per group, two flights. */
 static uint64_t multi_bytes_model(size_t n, unsigned m, unsigned ntab, const unsigned *widths,
                                   uint64_t *flights)
 {
@@ -202,9 +202,7 @@ static uint64_t multi_bytes_model(size_t n, unsigned m, unsigned ntab, const uns
             gl[g++] = 0;
         gl[g - 1] += widths[t];
     }
-    size_t kc = 4096 / g / 128 * 128;
-    if (kc < 128)
-        kc = 128;
+    const size_t kc = 4 * 65536; /* a lookup window, 4 SIRNN_WINDOW */
     uint64_t bytes = 0;
     *flights = 0;
     for (size_t off = 0; off < n; off += kc) {

@@ -18,7 +18,7 @@
  * flights for n = 4096 and n = 1), as stated in sirnn/math.h. */
 #define RSQ_16_12_BITS 35280
 #define RSQ_16_14_BITS 34654
-#define RSQ_FLIGHTS_4096 76
+#define RSQ_FLIGHTS_4096 RSQ_FLIGHTS_1
 #define RSQ_FLIGHTS_1 40
 
 typedef struct rcase {

@@ -28,17 +28,27 @@
  * totals quoted here against it (bench/header_costs.tsv). Exact formulas per lane with n_L
  * elements are given where they differ: the OT extension columns are rounded
  * up to a multiple of 128 OTs per lane (16 bytes per IKNP OT, 32 per KK13
- * OT), and each message vector to whole bytes. Protocols work in chunks of
- * elements; chunks are multiples of 128 elements, so only the last chunk of
- * a lane rounds. "flights" counts message flights, the sum over both
- * parties (a round trip is two); flights of the two parties that go out at
- * the same time are both counted, and the critical path is given as well.
- * These are the counts for one chunk (n_L <= 4096 for the linear protocols,
- * see SIRNN_CMP_CHUNK for comparisons); a larger batch repeats them per chunk.
+ * OT), and each message vector to whole bytes. Protocols cut their OTs in
+ * chunks of elements; chunks are multiples of 128 elements, so only the last
+ * chunk of a lane rounds. "flights" counts message flights, the sum over
+ * both parties (a round trip is two); flights of the two parties that go
+ * out at the same time are both counted, and the critical path is given as
+ * well.
+ *
+ * Flights do not grow with the batch: a lane takes up to 65,536 elements
+ * (one window) through one set of flights, the messages of one step of all
+ * its chunks in one flight. The counts below hold for any n_L up to the
+ * window; a larger batch repeats them per window. Exceptions with smaller
+ * windows: multiplication (2^19 cross-term COTs per window: 32,768
+ * elements at 8 x 8 bits, 16,384 at 16 x 16) and MSNZB (blocks of 4,096
+ * elements); lookups take 4 windows and AND 16 (they hold little per
+ * element, and callers pass several vectors of a window at once).
  *
  * Secrets: shares, inputs and choice bits are secret; n, l and the other
  * parameters are public. No branch or memory index depends on a secret.
- * Memory beyond the caller's arrays is O(chunk) per lane.
+ * Memory beyond the caller's arrays is O(window) per lane (sized by n_L
+ * when that is smaller): party 1 keeps 8 bytes per KK13 OT of a window
+ * until party 0's messages come, party 0 its packed messages or OT rows.
  */
 #ifndef SIRNN_ARITH_H
 #define SIRNN_ARITH_H
@@ -206,7 +216,8 @@ typedef enum sirnn_cmp_op {
  * K = (KK13 leaves + P)*n_L + ceil(S*n_L/2), I = (one-bit leaves)*n_L, and
  * O = (2S + 3P)*ceil(n_L/8) bytes of openings. Chunks hold a multiple of
  * 256 elements (about 16384 OTs), so a batch costs the sum over its chunks
- * and only a lane's last chunk rounds.
+ * and only a lane's last chunk rounds; the chunks of a window share its
+ * flights.
  *
  * Flights: party 1's columns; party 0's messages with its level-1
  * openings; then the parties alternate, each flight carrying the sender's
@@ -250,7 +261,7 @@ SIRNN_API sirnn_status sirnn_msb(sirnn_party *party, size_t n, uint8_t *out,
  * OT of 1-bit messages (party 1 chooses with (m1, its msb share), party 0
  * answers with its fresh output share XOR the wrap). Bits: 260 = 2λ + 4 (per
  * lane 32*round128(n_L) from party 1 and ceil(n_L/2) bytes from party 0,
- * chunks of 4096). Flights: 2. out may alias msb.
+ * windows of 65,536). Flights: 2. out may alias msb.
  */
 SIRNN_API sirnn_status sirnn_msb_to_wrap(sirnn_party *party, size_t n, uint8_t *out,
                                          const uint64_t *x, const uint8_t *msb, unsigned l);
@@ -598,8 +609,9 @@ typedef void (*sirnn_lut_fill_fn)(void *ctx, size_t first, size_t count, uint64_
  * share, party 0 sends T[(i0 + v) mod 2^m] - r for every v (r its fresh
  * output share from its PRG), rotating the table by i0 in constant time.
  * Bits: 256 + 2^m * l (m = 8, l = 16: 4352; SCI 4352); per lane 32 *
- * round128(n_L) + ceil(n_L * 2^m * l / 8) bytes (chunks of 4096). Flights:
- * 2. Memory: O(64 * 2^m) words per lane beyond the OT buffers, whatever n.
+ * round128(n_L) + ceil(n_L * 2^m * l / 8) bytes (windows of 262,144).
+ * Flights: 2. Memory: O(64 * 2^m) words per lane beyond the OT buffers of
+ * a window, whatever n.
  * out may alias idx. Secrets: idx, the table (party 0's), out.
  */
 SIRNN_API sirnn_status sirnn_lut(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *idx,
@@ -626,8 +638,8 @@ SIRNN_API sirnn_status sirnn_lut_cb(sirnn_party *party, size_t n, uint64_t *out,
  * own fresh share, mod its width). Width 1 gives boolean (XOR) shares.
  * Bits: g*256 + 2^m * sum(widths), g the number of groups (1 when the widths
  * sum to at most 64; m = 8, widths 23 and 9: 8448 instead of 2*256 + 2^8 *
- * 32 = 8704 for two sirnn_lut calls). Exact per lane: chunks of k_c =
- * max(128, 4096/g rounded down to 128) elements, each 32*round128(g*k)
+ * 32 = 8704 for two sirnn_lut calls). Exact per lane: windows of k_c =
+ * 262,144 elements, each 32*round128(g*k)
  * bytes of columns plus ceil(k*2^m*l_j/8) bytes of messages for every group
  * j of l_j bits. Flights: 2. Memory: O(64 * 2^m * g) words per lane. out
  * may be idx itself (table 0 overwrites idx) but must not overlap it
@@ -712,12 +724,13 @@ SIRNN_API sirnn_status sirnn_digdec(sirnn_party *party, size_t n, uint64_t *out,
  * sirnn_digdec. (32,8): li = 32: 3117 + 5120 + 1728 + 2304 = 12269, li = 6:
  * 11437 (SCI 13328); (16,8), li = 16: 843 + 2560 + 576 + 768 = 4747 (SCI
  * 5552). Exact per lane: the sum of the parts' counts, on blocks of
- * 8192*lanes elements: sirnn_digdec on the block; the digit lookups in
- * chunks of k_e = max(128, 16384/c rounded down to 128) elements, each
- * 32*round128(c*k_e') bytes of columns and ceil(k_e'*2^(w_j)*(bd + 1)/8)
- * bytes per digit; sirnn_and on S-level and vector counts of the block;
- * the last lookup in chunks of 16384 elements, 32*round128 of the chunk
- * plus its packed entries.
+ * 4096*lanes elements: sirnn_digdec on the block; the digit lookups in
+ * windows of 65,536 elements, each 32*round128(c*k_e') bytes of columns
+ * and ceil(k_e'*2^(w_j)*(bd + 1)/8) bytes per digit; sirnn_and on S-level
+ * and vector counts of the block; the last lookup in windows of 65,536
+ * elements, 32*round128 of the window plus its packed entries. (Blocks stay
+ * at 4,096 elements: with the one-hot output of n*l bytes, larger blocks
+ * would raise the peak memory of a 2^20 batch.)
  * Flights per block: digdec's + 2 + 2*ceil(log2(c - 1)) + 2*[c >= 2] + 2
  * per last lookup ((32,8): 6 + 2 + 4 + 2 + 2 = 16, SCI 27).
  */

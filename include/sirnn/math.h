@@ -104,10 +104,11 @@ SIRNN_API sirnn_status sirnn_reciprocal(sirnn_party *party, size_t n, uint64_t *
  * B 18, C 13 bits wide) 7,424, C L (13 x 8 -> 21, the offset's wrap by
  * the millionaires') and its shift into B's ring, V L (18 x 8 -> 26) and
  * its shift into Y's ring, num Y (16 x 21 -> 35, signed) and the rounding
- * TR(35, 19). The steps are arith.h calls one after the other; an n = 4096
- * chunk takes 37 / 37 / 64 flights because sub-protocols cut their own
- * chunks. Formats on the Goldschmidt path cost more (24-bit outputs: about
- * 2.5x).
+ * TR(35, 19). The steps are arith.h calls one after the other, each on
+ * windows of the batch (arith.h), so the flights are the same for n up to
+ * 16,384 per lane; at 65,536 division takes 44 (its products' windows hold
+ * 2^19 cross-term COTs). Formats on the Goldschmidt path cost more (24-bit
+ * outputs: about 2.5x).
  */
 SIRNN_API sirnn_status sirnn_div(sirnn_party *party, size_t n, uint64_t *q, const uint64_t *num,
                                  const uint64_t *den, sirnn_fixfmt fmt_num, sirnn_fixfmt fmt_den,
@@ -160,7 +161,8 @@ SIRNN_API sirnn_status sirnn_ref_div(size_t n, uint64_t *q, const uint64_t *num,
  * Costs at 16/12, 16/12 -> 16/12 (both parties, bits per element over a
  * chunk of 4096 on one lane; flights summed over both parties for n = 1):
  * 22,646 bits with the default SoftSpokenOT (ot_k = 4), 43,094 with IKNP;
- * 56 flights (an n = 4096 chunk: 104 flights). Steps: MSNZB(15,
+ * 56 flights (the same up to 4,096 elements per lane, the MSNZB block).
+ * Steps: MSNZB(15,
  * 8) index only, a 4-bit lookup of M, D M (cross terms only), the quadratic
  * path of sirnn_div, Y M (21 x 16 -> 36, known MSBs), X W (16 x 36 -> 38,
  * signed) and TR(38, 22).
@@ -401,8 +403,9 @@ SIRNN_API sirnn_status sirnn_ref_tanh(size_t n, uint64_t *y, const uint64_t *x,
  *   16/12 -> 16/14: 22,558 bits (IKNP 34,654), 40 flights (SCI 48,847 bits,
  *   ~71 round trips); 16/12 -> 16/12: 22,800 bits (IKNP 35,280), 40 flights. The steps are
  *   arith.h calls one after the other (MSNZB 10 flights, two lookups of 2,
- *   three multiplications of 4, three truncations); an n = 4096 chunk takes
- *   76 flights because sub-protocols cut their own chunks.
+ *   three multiplications of 4, three truncations), each on windows of the
+ *   batch, so the flights are the same for n up to 4,096 per lane (the
+ *   MSNZB block), then grow by at most one set per block.
  */
 SIRNN_API sirnn_status sirnn_rsqrt(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
                                    sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out);
