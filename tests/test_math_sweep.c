@@ -37,7 +37,7 @@ static int sweep_full(void)
 /* The default level keeps one format pair in `sample` (a prime per
  * function, so that its sweep costs a few million model calls), chosen by
  * the seed; the quick level one in sample * QUICK_FACTOR. */
-#define QUICK_FACTOR 41
+#define QUICK_FACTOR 127
 
 static int64_t sval(uint64_t v, unsigned l)
 {
@@ -71,7 +71,7 @@ static size_t make_inputs(test_rng *rng, sirnn_fixfmt f, uint64_t *x, size_t cap
     const uint64_t m = test_mask(l);
     size_t n = 0;
     if (l <= 16) {
-        const uint64_t stride = test_quick() && l > 10 ? 61 : 1;
+        const uint64_t stride = test_quick() && l > 10 ? 127 : 1;
         for (uint64_t v = 0; v <= m && n < cap; v += stride)
             x[n++] = v;
         for (size_t i = 0; i < nextra && n < cap; i++)
@@ -134,8 +134,9 @@ static void fl_build(fmt_list *L, unsigned lo, int signs, int extra, int smax)
                     fl_add(L, b, s, sg != 0);
     for (size_t i = 0; i < sizeof WIDE / sizeof WIDE[0]; i++) {
         const unsigned b = WIDE[i];
-        const int sc[] = {0, 4, 8, 12, 14, 15, 16, (int)b / 2, (int)b - 8, (int)b - 2, (int)b - 1,
-                          (int)b};
+        const int sc[] = {0,          4,           8,         12,      14,
+                          15,         16,          (int)b / 2, (int)b - 8, (int)b - 2,
+                          (int)b - 1, (int)b,      (int)b + extra / 2,     (int)b + extra};
         for (size_t j = 0; j < sizeof sc / sizeof sc[0]; j++) {
             if (sc[j] > smax || (j > 0 && sc[j] <= sc[j - 1]))
                 continue;
@@ -311,6 +312,11 @@ static size_t secure_formats(void)
 {
     return test_quick() ? 1 : sweep_full() ? 24 : 4;
 }
+/* Every how many accepted formats (the first one always). */
+static uint64_t secure_period(uint64_t full)
+{
+    return test_quick() ? 1 : sweep_full() ? full : 11;
+}
 static size_t secure_inputs(void)
 {
     return test_quick() ? 40 : 300;
@@ -416,7 +422,7 @@ static void sweep_unary(unary_fn *F, uint64_t salt)
             }
             /* every so many accepted pairs, the protocol on this format */
             if (F->secure != NULL && nsec < want_sec &&
-                (accepted++ + salt) % (sweep_full() ? 997 : 13) == 0) {
+                accepted++ % secure_period(997) == 0) {
                 const size_t ns = secure_inputs() < n ? secure_inputs() : n;
                 uint64_t *sx = malloc(ns * sizeof(uint64_t)), *sw = malloc(ns * sizeof(uint64_t));
                 assert_true(sx && sw);
@@ -651,6 +657,8 @@ typedef struct binary_fn {
     long double (*bound)(sirnn_fixfmt fn, sirnn_fixfmt fd, sirnn_fixfmt fo);
 } binary_fn;
 
+/* 2: accepted unless the working widths pass 64 bits (the headers' width
+ * clause), which only formats wider than 16 bits reach */
 static int any_wide(sirnn_fixfmt a, sirnn_fixfmt b, sirnn_fixfmt c)
 {
     return a.bits > 16 || b.bits > 16 || c.bits > 16;
@@ -714,6 +722,18 @@ static void sweep_binary(binary_fn *F, uint64_t salt)
                              acc ? "accepted" : "refused",
                              st == SIRNN_OK ? "accepts it" : "refuses it");
                 R.formats++;
+                if (st != SIRNN_OK && acc == 2) {
+                    /* refused where the header allows it only for the
+                     * working widths: the protocol must say so (before
+                     * sending anything) */
+                    const sirnn_status ss = F->secure(test_srv, 0, q, num, den, fn, fd, fo);
+                    const char *msg = sirnn_party_last_error(test_srv);
+                    if (ss != SIRNN_ERR_ARG || msg == NULL || strstr(msg, "too wide") == NULL)
+                        fail_msg("%s %u/%d, %u/%d%s -> %u/%d: refused, not for its widths (%s)",
+                                 F->name, fn.bits, fn.scale, fd.bits, fd.scale,
+                                 fd.is_signed ? "s" : "u", fo.bits, fo.scale,
+                                 msg != NULL ? msg : "no message");
+                }
                 if (st != SIRNN_OK) {
                     R.refused++;
                     continue;
@@ -773,7 +793,7 @@ static void sweep_binary(binary_fn *F, uint64_t salt)
                                  (long long)got, e, t, bound);
                 }
                 if (F->secure != NULL && nsec < want_sec &&
-                    (accepted++ + salt) % (sweep_full() ? 4999 : 7) == 0) {
+                    accepted++ % secure_period(4999) == 0) {
                     const size_t ns = secure_inputs() < n ? secure_inputs() : n;
                     uint64_t *sa = malloc(ns * sizeof(uint64_t)),
                              *sb = malloc(ns * sizeof(uint64_t)),
@@ -869,7 +889,9 @@ static void test_rsqrt(void **state)
     UF = (unary_fn){.name = "rsqrt", .sample = 397, .pins = PIN_RSQRT, .model = sirnn_ref_rsqrt, .secure = sirnn_rsqrt,
                     .accepts = rsq_accepts, .truth = rsq_truth, .target = rsq_target,
                     .bound = rsq_bound, .extras = rsq_extras, .extra_check = rsq_check};
-    fl_build(&UF.ins, 3, 3, 16, 62);
+    /* accepted input scales reach bits + 31 (2^(s_out + s_in/2) < 2^16 caps
+     * the rest), output scales bits + 16 */
+    fl_build(&UF.ins, 3, 3, 32, 62);
     fl_build(&UF.outs, 1, 3, 16, 62);
     sweep_unary(&UF, 0x5e);
 }
@@ -892,7 +914,7 @@ static void test_div_norm(void **state)
                      .secure = sirnn_div_norm, .norm = 1, .accepts = div_norm_accepts,
                      .bound = div_bound};
     fl_grid_signed(&BF.nums);
-    fl_build(&BF.dens, 2, 3, 0, 62);
+    fl_build(&BF.dens, 2, 3, 12, 62);
     fl_build(&BF.outs, 2, 1, 0, 62);
     sweep_binary(&BF, 0x7e);
 }
