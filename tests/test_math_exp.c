@@ -674,6 +674,9 @@ static void test_sig_tanh_cost(void **state)
     pin_cost(&F_SIG, fmt(16, 12, 1), fmt(16, 14, 1), s14, 14);
     pin_cost(&F_TANH, fmt(16, 12, 1), fmt(16, 12, 1), t12, 16);
     pin_cost(&F_TANH, fmt(16, 12, 1), fmt(16, 14, 1), t14, 16);
+    /* 8-bit inputs: one lookup on x, 256 + 256 bits_out bits, 2 flights */
+    pin_cost(&F_SIG, fmt(8, 4, 1), fmt(16, 14, 1), 256 + 256 * 16, 2);
+    pin_cost(&F_TANH, fmt(8, 4, 1), fmt(12, 10, 1), 256 + 256 * 12, 2);
 }
 
 int main(void)
