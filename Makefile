@@ -122,7 +122,7 @@ valgrind-deps:
 
 # Every accepted format of every math function against its stated bound
 # (tests/test_math_sweep.c; make test runs a seeded sample of it).
-# SIRNN_SWEEP_ONLY=rsqrt sweeps one function.
+# SIRNN_SWEEP_ONLY=rsqrt sweeps one function, SIRNN_SWEEP_SHARD=i/n one n-th of it.
 sweep: $(OUT)/bin/tests/test_math_sweep
 	SIRNN_SWEEP=full $<
 

@@ -13,7 +13,8 @@
  *
  * Levels: the default (make test) sweeps a seeded sample of the format
  * space (SIRNN_TEST_SEED picks it) plus the regression formats of issue 14;
- * SIRNN_SWEEP=full (make sweep) sweeps all of it; SIRNN_TEST_QUICK=1
+ * SIRNN_SWEEP=full (make sweep) sweeps all of it (SIRNN_SWEEP_ONLY=name
+ * one function, SIRNN_SWEEP_SHARD=i/n the i-th of n shares of it); SIRNN_TEST_QUICK=1
  * (valgrind) only a handful of formats on strided inputs. Every run prints
  * the worst error per function beside its bound.
  */
@@ -147,11 +148,22 @@ static void fl_build(fmt_list *L, unsigned lo, int signs, int extra, int smax)
     }
 }
 
+/* SIRNN_SWEEP_SHARD=i/n (full level): this process sweeps the format
+ * pairs idx = i mod n, so that n processes share the work. */
+static int in_shard(uint64_t idx)
+{
+    const char *e = getenv("SIRNN_SWEEP_SHARD");
+    unsigned long i = 0, n = 1;
+    if (e == NULL || sscanf(e, "%lu/%lu", &i, &n) != 2 || n == 0)
+        return 1;
+    return idx % n == i;
+}
+
 /* Whether the pair number idx is swept at this level. */
 static int keep_pair(uint64_t idx, uint64_t salt, uint64_t sample)
 {
     if (sweep_full())
-        return 1;
+        return in_shard(idx);
     const uint64_t k = test_quick() ? sample * QUICK_FACTOR : sample;
     return (idx + salt + test_seed()) % k == 0;
 }
@@ -712,7 +724,8 @@ static void sweep_binary(binary_fn *F, uint64_t salt)
                 /* the full level pairs each (den, out) with every eighth
                  * numerator format of the grid, in rotation: the numerator
                  * enters only the last product */
-                if (sweep_full() ? (a + d + o) % 8 != 0 : !keep_pair(idx, salt, F->sample))
+                if (sweep_full() ? (a + d + o) % 8 != 0 || !in_shard(idx)
+                                 : !keep_pair(idx, salt, F->sample))
                     continue;
                 const sirnn_status st = F->model(0, q, num, den, fn, fd, fo);
                 if (acc != 2 && acc != (st == SIRNN_OK))
