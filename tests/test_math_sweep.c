@@ -22,6 +22,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "sirnn/math.h"
 
@@ -218,6 +219,23 @@ static fclass *fres_class(fres *r, long double bound)
     return c;
 }
 
+/* The full level's progress: the share of the outer loop done and the
+ * worst error so far (so that a run cut short still says what it saw). */
+static void progress(const fres *r, size_t done, size_t total)
+{
+    static time_t last;
+    const time_t now = time(NULL);
+    if (now - last < 30)
+        return;
+    last = now;
+    printf("# progress %-9s %5.1f%%: %llu formats, %llu inputs, worst %.3Lf (bound %.3Lf) at "
+           "%u/%d%s -> %u/%d%s\n",
+           r->name, 100.0 * (double)done / (double)total, (unsigned long long)r->formats,
+           (unsigned long long)r->inputs, r->worst, r->worst_bound, r->wi.bits, r->wi.scale,
+           r->wi.is_signed ? "s" : "u", r->wo.bits, r->wo.scale, r->wo.is_signed ? "s" : "u");
+    fflush(stdout);
+}
+
 static void fres_note(fres *r, long double e, long double bound, sirnn_fixfmt fi,
                       sirnn_fixfmt fo, uint64_t x)
 {
@@ -384,6 +402,8 @@ static void sweep_unary(unary_fn *F, uint64_t salt)
     for (size_t i = 0; i < F->ins.n; i++) {
         const sirnn_fixfmt fi = F->ins.f[i];
         size_t n = 0;
+        if (sweep_full())
+            progress(&R, i, F->ins.n);
         for (size_t o = 0; o < F->outs.n; o++, idx++) {
             const sirnn_fixfmt fo = F->outs.f[o];
             const int acc = F->accepts(fi, fo); /* 2: either (a width limit) */
@@ -717,7 +737,9 @@ static void sweep_binary(binary_fn *F, uint64_t salt)
     const size_t want_sec = secure_formats();
     uint64_t idx = 0, accepted = 0;
     for (size_t a = 0; a < F->nums.n; a++)
-        for (size_t d = 0; d < F->dens.n; d++)
+        for (size_t d = 0; d < F->dens.n; d++) {
+            if (sweep_full())
+                progress(&R, a * F->dens.n + d, F->nums.n * F->dens.n);
             for (size_t o = 0; o < F->outs.n; o++, idx++) {
                 const sirnn_fixfmt fn = F->nums.f[a], fd = F->dens.f[d], fo = F->outs.f[o];
                 const int acc = F->accepts(fn, fd, fo);
@@ -826,6 +848,7 @@ static void sweep_binary(binary_fn *F, uint64_t salt)
                     free(sw);
                 }
             }
+        }
     fres_print(&R);
     printf("# sweep %-9s secure == model on %zu formats (worst at num %u/%d)\n", F->name, nsec,
            R.wn.bits, R.wn.scale);
