@@ -684,6 +684,7 @@ typedef struct binary_fn {
     binary_model model;
     binary_secure secure;
     int norm; /* div_norm: any den, the wrap rule for quotients out of range */
+    size_t rotation; /* the full level: one numerator format in this many */
     fmt_list nums, dens, outs;
     int (*accepts)(sirnn_fixfmt fn, sirnn_fixfmt fd, sirnn_fixfmt fo);
     long double (*bound)(sirnn_fixfmt fn, sirnn_fixfmt fd, sirnn_fixfmt fo);
@@ -743,10 +744,10 @@ static void sweep_binary(binary_fn *F, uint64_t salt)
             for (size_t o = 0; o < F->outs.n; o++, idx++) {
                 const sirnn_fixfmt fn = F->nums.f[a], fd = F->dens.f[d], fo = F->outs.f[o];
                 const int acc = F->accepts(fn, fd, fo);
-                /* the full level pairs each (den, out) with every eighth
-                 * numerator format of the grid, in rotation: the numerator
-                 * enters only the last product */
-                if (sweep_full() ? (a + d + o) % 8 != 0 || !in_shard(idx)
+                /* the full level pairs each (den, out) with one numerator
+                 * format in F->rotation of the grid, in rotation: the
+                 * numerator enters only the last product */
+                if (sweep_full() ? (a + d + o) % F->rotation != 0 || !in_shard(idx)
                                  : !keep_pair(idx, salt, F->sample))
                     continue;
                 const sirnn_status st = F->model(0, q, num, den, fn, fd, fo);
@@ -936,7 +937,7 @@ static void test_div(void **state)
 {
     (void)state;
     BF = (binary_fn){.name = "div", .sample = 1201, .model = sirnn_ref_div, .secure = sirnn_div,
-                     .accepts = div_accepts, .bound = div_bound};
+                     .accepts = div_accepts, .bound = div_bound, .rotation = 8};
     fl_grid_signed(&BF.nums);
     fl_build(&BF.dens, 2, 3, 0, 62);
     fl_build(&BF.outs, 2, 1, 1, 62);
@@ -947,8 +948,8 @@ static void test_div_norm(void **state)
 {
     (void)state;
     BF = (binary_fn){.name = "div_norm", .sample = 7919, .model = sirnn_ref_div_norm,
-                     .secure = sirnn_div_norm, .norm = 1, .accepts = div_norm_accepts,
-                     .bound = div_bound};
+                     .secure = sirnn_div_norm, .norm = 1, .rotation = 32,
+                     .accepts = div_norm_accepts, .bound = div_bound};
     fl_grid_signed(&BF.nums);
     fl_build(&BF.dens, 2, 3, 12, 62);
     fl_build(&BF.outs, 2, 1, 0, 62);
