@@ -3,6 +3,7 @@
 #   make test       all cmocka test binaries (installs missing deps as root)
 #   make asan       the same tests built with ASan + UBSan (in build/out/asan)
 #   make valgrind   memcheck over the test binaries
+#   make sweep      the math functions over their whole format space (long; make test samples it)
 #   make bench      full benchmark sweep (JSON lines)
 #   make bench-check  quick benchmarks; fails if bits or rounds grow vs bench/baseline.json,
 #                   or if a cost figure in the public headers differs from it
@@ -40,7 +41,7 @@ CPPFLAGS_ALL = $(BASE_CPPFLAGS) $(CPPFLAGS)
 LDFLAGS_ALL = $(BASE_LDFLAGS) -fopenmp $(LDFLAGS)
 LDLIBS_ALL = $(BASE_LDLIBS) $(LDLIBS)
 
-.PHONY: all lib test asan valgrind valgrind-deps bench bench-check bench-compare bench-report bench-figures readme-perf demo train install uninstall clean deps deps-test deps-data check
+.PHONY: all lib test asan valgrind valgrind-deps sweep bench bench-check bench-compare bench-report bench-figures readme-perf demo train install uninstall clean deps deps-test deps-data check
 .DELETE_ON_ERROR:
 
 all: lib $(SIRNN) $(BENCH)
@@ -142,6 +143,12 @@ valgrind-%: $(OUT)/bin/tests/% | valgrind-deps
 	else cat $(OUT)/valgrind/$*.log; echo "valgrind FAILED: $*"; exit 1; fi
 valgrind-deps:
 	@build/deps.sh valgrind
+
+# Every accepted format of every math function against its stated bound
+# (tests/test_math_sweep.c; make test runs a seeded sample of it).
+# SIRNN_SWEEP_ONLY=rsqrt sweeps one function, SIRNN_SWEEP_SHARD=i/n one n-th of it.
+sweep: $(OUT)/bin/tests/test_math_sweep
+	SIRNN_SWEEP=full $<
 
 bench: $(BENCH)
 	$(BENCH) --all

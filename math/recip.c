@@ -1,8 +1,8 @@
 /*
- * The reciprocal core r = 1 / (1 + e), e in [0, 1): a chord on 128
- * segments (see math/recip.h for the contract and the model).
+ * The reciprocal core r = 1 / (1 + e), e in [0, 1): a minimax line on
+ * each of 128 segments (see math/recip.h for the contract and the model).
  *
- * Why a chord and one product instead of SIRNN's piecewise-linear guess
+ * Why a line and one product instead of SIRNN's piecewise-linear guess
  * plus Goldschmidt iterations: the denominator's range is known, so 128
  * segments already make the interpolation error 2^-17, below half an ULP
  * up to 16 output fraction bits; no iteration (each a product and a
@@ -43,8 +43,16 @@ sirnn_status sirnn_recip1p_plan_init(sirnn_recip1p_plan *p, unsigned f, unsigned
     p->W = p->L - p->k;
     if (p->L > 64)
         return SIRNN_ERR_ARG;
-    for (unsigned h = 0; h <= 128; h++)
-        p->A[h] = (uint64_t)floorl(ldexpl(128.0L / (128.0L + h), (int)p->F) + 0.5L);
+    /* The minimax line of each segment: the chord, lowered by half its
+     * largest distance above r (at 1 + e* = 1 / sqrt(-slope)). */
+    for (unsigned h = 0; h < 128; h++) {
+        const long double u = h / 128.0L, v = (h + 1) / 128.0L;
+        const long double ru = 1.0L / (1.0L + u), rv = 1.0L / (1.0L + v);
+        const long double m = (rv - ru) * 128.0L, es = 1.0L / sqrtl(-m) - 1.0L;
+        const long double dev = ru + m * (es - u) - 1.0L / (1.0L + es);
+        p->A[h] = (uint64_t)floorl(ldexpl(ru - dev / 2, (int)p->F) + 0.5L);
+        p->delta[h] = (uint64_t)floorl(ldexpl(ru - rv, (int)p->F) + 0.5L);
+    }
     return SIRNN_OK;
 }
 
@@ -52,7 +60,7 @@ uint64_t sirnn_recip1p_ref(const sirnn_recip1p_plan *p, uint64_t e)
 {
     const unsigned h = (unsigned)(e >> p->k) & 127;
     const uint64_t lo = e & mask64(p->k);
-    const uint64_t R = (p->A[h] << p->k) - (p->A[h] - p->A[h + 1]) * lo;
+    const uint64_t R = (p->A[h] << p->k) - p->delta[h] * lo;
     return ((R + ((uint64_t)1 << (p->T - 1))) >> p->T) & mask64(p->lr);
 }
 
@@ -67,7 +75,7 @@ static void recip_fill(void *vctx, size_t first, size_t count, uint64_t *tables)
     const recip_fill_ctx *c = vctx;
     for (size_t i = 0; i < count; i++)
         for (unsigned h = 0; h < 128; h++)
-            tables[i * 128 + h] = first + i < c->n ? c->p->A[h] : c->p->A[h] - c->p->A[h + 1];
+            tables[i * 128 + h] = first + i < c->n ? c->p->A[h] : c->p->delta[h];
 }
 
 static sirnn_status recip_block(sirnn_party *party, size_t n, uint64_t *r, const uint64_t *e,

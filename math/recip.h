@@ -7,13 +7,14 @@
  * value). The result is R = floor((A[h] 2^k - delta[h] lo + 2^(T-1)) /
  * 2^T) mod 2^lr, a value at so fraction bits (1 <= so <= f), where
  *   k = f - 7, h = E >> k (7 bits), lo = E mod 2^k,
- *   F = so + 3, A[h] = round(2^F / (1 + h / 128)) for h = 0..128,
- *   delta[h] = A[h] - A[h + 1], T = F + k - so,
- * i.e. the chord of 1/(1 + e) on 128 segments, evaluated at F + k bits
- * and rounded once. lr >= so + 2 is the output ring. The chord's error is
- * at most 2^-17 (|r''| <= 2 over segments of 2^-7), so against the true
- * 1/(1 + E/2^f) the result is within 0.5 + 2^(so - 17) + 2^-3.5 output ULPs
- * (the A rounding and delta's interpolation at F = so + 3 bits).
+ *   F = so + 3, T = F + k - so, and on the segment [u, u + 2^-7), u =
+ *   h / 128, the minimax line of 1/(1 + e): delta[h] = round(2^F (r(u) -
+ *   r(u + 2^-7))), A[h] = round(2^F (r(u) - dev/2)), dev the chord's
+ *   largest distance above the convex r = 1/(1 + e),
+ * i.e. the line evaluated at F + k bits and rounded once. The line's
+ * error is at most dev/2 <= 2^-17 (|r''| <= 2 over segments of 2^-7), so
+ * against the true 1/(1 + E/2^f) the result is within 0.5 + 2^(so - 17) +
+ * 2^-3.5 output ULPs (the rounding of A and delta at F = so + 3 bits).
  *
  * Protocol (sirnn_recip1p_run): TR(lw, k) gives h (one carry network), one
  * sirnn_lut_cb call gives A[h] and delta[h] (two 128-entry tables, 2n
@@ -36,7 +37,7 @@
 typedef struct sirnn_recip1p_plan {
     unsigned f, lw, so, lr;
     unsigned k, F, T, L, W;
-    uint64_t A[129];
+    uint64_t A[128], delta[128];
 } sirnn_recip1p_plan;
 
 /* SIRNN_ERR_ARG if the widths are outside the contract (L <= 64 too). */

@@ -46,15 +46,19 @@ static uint64_t model_y(const sirnn_rsqrt_plan *p, uint64_t X, unsigned *k_out)
     return (A - T) & mask_of(p->py + 2);
 }
 
-static uint64_t model_out(const sirnn_rsqrt_plan *p, uint64_t Y, unsigned k)
+/* The output before its reduction mod 2^bo: round(Y S / 2^shf) + C. */
+static uint64_t model_out_wide(const sirnn_rsqrt_plan *p, uint64_t Y, unsigned k)
 {
     const uint64_t S = p->ktab[SIRNN_RSQ_S][k] & mask_of(p->ws);
     const uint64_t C = p->ktab[SIRNN_RSQ_C][k] & mask_of(p->bo);
     uint64_t F = sirnn_ref_mult(Y, S, p->py + 2, p->ws, p->lf, 0);
     F = (F + ((uint64_t)1 << (p->shf - 1))) & mask_of(p->lf);
-    const uint64_t o = p->lf - p->shf >= p->bo ? sirnn_ref_tr(F, p->lf, p->shf)
-                                               : sirnn_ref_tr_ext(F, p->lf, p->shf, p->bo, 0);
-    return (o + C) & mask_of(p->bo);
+    return sirnn_ref_tr(F, p->lf, p->shf) + C;
+}
+
+static uint64_t model_out(const sirnn_rsqrt_plan *p, uint64_t Y, unsigned k)
+{
+    return model_out_wide(p, Y, k) & mask_of(p->bo);
 }
 
 const char *sirnn_rsqrt_plan_make(sirnn_rsqrt_plan *p, sirnn_fixfmt fin, sirnn_fixfmt fout)
@@ -91,15 +95,20 @@ const char *sirnn_rsqrt_plan_make(sirnn_rsqrt_plan *p, sirnn_fixfmt fin, sirnn_f
     }
     if (e_min > e_max)
         return "every input saturates the output format";
+    /* The limit, as sirnn/math.h states it: the largest result, the
+     * smallest step's 2^(s_out + s_in/2) capped by the format's largest
+     * value, must stay below 2^16. */
+    const long double first = ldexpl(sqrtl(ldexpl(1.0L, (int)p->s)), (int)p->so);
+    if ((first < (long double)imax ? first : (long double)imax) >= 65536.0L)
+        return "the largest result, min(2^(bits_out - sign) - 1, 2^(scale_out + scale_in/2)) "
+               "output ULPs, must stay below 2^16 (more significant bits than the single "
+               "piecewise-linear step serves)";
     if (top > (long double)imax)
         top = (long double)imax;
-    /* Significant bits of the largest output integer. */
+    /* Significant bits of the largest output integer (at most 16, above). */
     unsigned jr = 1;
     while (ldexpl(1.0L, (int)jr) <= top)
         jr++;
-    if (jr > 16)
-        return "the output format needs more than 16 significant bits (results up to 2^16 "
-               "output ULPs), beyond the single piecewise-linear step";
     p->py = jr + 3;
     p->pb = p->py + 2;
     int G = e_max;
@@ -127,11 +136,19 @@ const char *sirnn_rsqrt_plan_make(sirnn_rsqrt_plan *p, sirnn_fixfmt fin, sirnn_f
         p->ktab[SIRNN_RSQ_M][k] = (uint64_t)1 << ((int)p->b - (int)p->s - 2 * e);
         p->ktab[SIRNN_RSQ_S][k] = (uint64_t)1 << (G - e);
     }
-    /* Minimax lines y = A - B xn on the buckets [u, u + h) of xn in [1/2, 2). */
+    /* The lines y = A - B xn on the buckets [u, u + h) of xn in [1/2, 2).
+     * With b + 1 <= mi the index is all of XN (b <= 7: one value of xn per
+     * bucket), and the table holds 1/sqrt(xn) itself, rounded (B = 0);
+     * otherwise the bucket's minimax line. */
     const long double h = ldexpl(1.0L, 1 - (int)p->mi);
     for (unsigned idx = 1u << (p->mi - 2); idx < (1u << p->mi); idx++) {
         const long double u = (long double)idx * h, v = u + h;
         const long double fu = 1.0L / sqrtl(u), fv = 1.0L / sqrtl(v);
+        if (p->b + 1 <= p->mi) {
+            p->btab[idx] = 0;
+            p->atab[idx] = (uint64_t)llroundl(ldexpl(fu, (int)p->py));
+            continue;
+        }
         const long double sl = (fv - fu) / h; /* negative */
         const long double xi = powl(-2.0L * sl, -2.0L / 3.0L);
         const long double dev = fu + sl * (xi - u) - 1.0L / sqrtl(xi);
@@ -139,22 +156,34 @@ const char *sirnn_rsqrt_plan_make(sirnn_rsqrt_plan *p, sirnn_fixfmt fin, sirnn_f
         p->btab[idx] = (uint64_t)llroundl(ldexpl(-sl, (int)p->pb));
         p->atab[idx] = (uint64_t)llroundl(ldexpl(a, (int)p->py) - 0.5L);
     }
-    /* No non-saturated exponent may exceed the largest output: its largest
-     * result is at X = 2^k, the first bucket of its half; lower that
-     * bucket's line until it fits (only the half [1, 2) at the exponent
-     * whose top result is exactly 2^J needs it). */
+    /* Saturation at the top: no non-saturated input may give more than the
+     * largest output (compared before the output's reduction mod 2^bo,
+     * which would wrap it). Within a bucket the line falls with XN, so its
+     * largest result for an exponent k is at the bucket's first XN = X M
+     * with msnzb(X) = k; lower the bucket's A until that fits. Only the
+     * buckets whose true result lies within about half an ULP of the top
+     * need it (xn below about 1 + 2^-J, J the output's magnitude bits). */
+    const unsigned sh = p->b + 1 > p->mi ? p->b + 1 - p->mi : 0;
     for (unsigned k = 0; k < p->b; k++) {
         if (sat[k])
             continue;
-        unsigned kk;
-        for (int guard = 0;; guard++) {
-            const uint64_t Y = model_y(p, (uint64_t)1 << k, &kk);
-            if (model_out(p, Y, kk) <= imax)
-                break;
-            if (guard > 4096)
-                return "internal: saturation boundary";
-            const uint64_t XN = p->ktab[SIRNN_RSQ_M][k] << k;
-            p->atab[p->b + 1 > p->mi ? XN >> (p->b + 1 - p->mi) : XN]--;
+        const uint64_t M = p->ktab[SIRNN_RSQ_M][k];
+        const uint64_t xlo = (uint64_t)1 << k, xhi = ((uint64_t)2 << k) - 1;
+        for (uint64_t idx = (xlo * M) >> sh; idx <= (xhi * M) >> sh; idx++) {
+            uint64_t X = ((idx << sh) + M - 1) / M;
+            if (X < xlo)
+                X = xlo;
+            if (X > xhi || ((X * M) >> sh) != idx)
+                continue;
+            for (int guard = 0;; guard++) {
+                unsigned kk;
+                const uint64_t Y = model_y(p, X, &kk);
+                if (model_out_wide(p, Y, kk) <= imax)
+                    break;
+                if (guard > 4096 || p->atab[idx] == 0)
+                    return "internal: saturation boundary";
+                p->atab[idx]--;
+            }
         }
     }
     /* x = 0 (k = 0, XN = 0, index 0) reads as the smallest step X = 1. */

@@ -143,7 +143,7 @@ sirnn_status sirnn_sig_plan_init(sirnn_sig_plan *p, int is_tanh, sirnn_fixfmt fi
     const unsigned so = (unsigned)fout.scale;
     const unsigned f0 = so + (is_tanh ? 3u : b > 16 ? 2u : 1u), f = f0 < 7 ? 7 : f0;
     if (so > 16) {
-        /* the reciprocal core's chord error, 2^-17, would pass half an ULP */
+        /* the reciprocal core's line error, 2^-17, would pass half an ULP */
         snprintf(err, errlen, "%s: output scale %u too large (at most 16)", name, so);
         return SIRNN_ERR_ARG;
     }
@@ -152,6 +152,16 @@ sirnn_status sirnn_sig_plan_init(sirnn_sig_plan *p, int is_tanh, sirnn_fixfmt fi
     p->bo = bo;
     p->so = so;
     p->lr = bo > so + 2 ? bo : so + 2;
+    if (b == 8) {
+        /* one table on x: exactly rounded (ties away from zero) */
+        p->direct = 1;
+        for (unsigned v = 0; v < 256; v++) {
+            const long double t = ldexpl((long double)(int8_t)(uint8_t)v, -fin.scale);
+            const long double r = roundl(ldexpl(fnl(is_tanh, t), (int)so));
+            p->D[v] = (uint64_t)(int64_t)r & mask64(bo);
+        }
+        return SIRNN_OK;
+    }
     const unsigned deg = poly_degree(is_tanh, b, (unsigned)fin.scale, so);
     if (deg > 0) {
         p->is_tanh = is_tanh;
@@ -181,6 +191,8 @@ uint64_t sirnn_sig_plan_eval(const sirnn_sig_plan *p, uint64_t x)
 {
     const unsigned b = p->b, so = p->so, lr = p->lr;
     x &= mask64(b);
+    if (p->direct)
+        return p->D[x];
     if (p->deg > 0) {
         const uint64_t d1 = (x >> 8) & mask64(p->w1), d0 = x & 0xff;
         /* the centred d0 - 128 and Q - 32, sign-extended from 8 bits */

@@ -201,6 +201,12 @@ static sirnn_status sig_run(sirnn_party *party, int is_tanh, size_t n, uint64_t 
         st = SIRNN_ERR_NOMEM;
     for (size_t off = 0; off < n && st == SIRNN_OK; off += cap) {
         const size_t k = n - off < cap ? n - off : cap;
+        if (p->direct) {
+            /* 8-bit x: the whole function is one table on x */
+            st = sirnn_lut(party, k, y + off, x + off,
+                           party->role == SIRNN_SERVER ? p->D : NULL, 256, 8, p->bo);
+            continue;
+        }
         st = p->deg == 1   ? line_block(party, k, y + off, x + off, p, a, t, neg)
              : p->deg == 2 ? parabola_block(party, k, y + off, x + off, p, a, t, neg)
                            : sig_block(party, k, y + off, x + off, p, a, t, neg);

@@ -13,6 +13,9 @@
  *   tanh:    t = 2R - 2^so, y = t if x >= 0, -t if x < 0;
  * all mod 2^lr (lr = max(bo, so + 2)), then mod 2^bo.
  *
+ * The table path (b = 8): D[x] = round(f(x / 2^s) 2^so) mod 2^bo, one
+ * lookup on x itself (exactly rounded, 0.5 ULP).
+ *
  * The poly path (9 <= b <= 16, when the error budget of sirnn/math.h
  * allows a line (deg 1) or a parabola (deg 2) per interval; 16/12 -> 16/12
  * and -> 16/14 qualify, sigmoid with a line, tanh with a parabola; then the
@@ -50,6 +53,8 @@
 
 typedef struct sirnn_sig_plan {
     int is_tanh;
+    int direct;           /* 8-bit inputs: one table on x, exactly rounded */
+    uint64_t D[256];      /* direct: round(f(x) 2^so) mod 2^bo by x's 8 bits */
     unsigned deg;         /* the poly path's degree (1, 2), 0 for the |x| path */
     unsigned b, bo, so, lr;
     unsigned w1, T, L;    /* poly path: width of d1, guard bits, ring of V */

@@ -193,6 +193,37 @@ static void test_grids(void **state)
     grid(f32_24u, f12_6, 1.5);
     grid(F16_12, f12_6, 1.5);
     grid(f24_6, f24_12, 1.5); /* 16 significant output bits */
+    /* issue 14: unsigned outputs that saturate at the top, narrow signed
+     * outputs, inputs of fewer than 8 bits */
+    const sirnn_fixfmt f16_14u = {16, 14, false}, f16_8 = {16, 8, true}, f8_7 = {8, 7, true},
+                       f4_1 = {4, 1, true}, f16_15u = {16, 15, false}, f6_2u = {6, 2, false},
+                       f3_1 = {3, 1, true};
+    grid(F16_12, f16_14u, 1.5);
+    grid(f16_8, f8_7, 1.5);
+    grid(f4_1, f16_15u, 1.5);
+    grid(f6_2u, f3_1, 1.5);
+}
+
+/* issue 14: the largest output, not a wrapped value, where the result
+ * rounds to the top of the format */
+static void test_saturation_top(void **state)
+{
+    (void)state;
+    const sirnn_fixfmt f16_14u = {16, 14, false}, f16_8 = {16, 8, true}, f8_7 = {8, 7, true};
+    uint64_t q[4];
+    /* 1/sqrt(0.0625) = 4 = 2^16 output ULPs: 65535; 1/sqrt(0.0625 + 2^-12)
+     * = 65408.4 ULPs, 1/sqrt(0.0625 + 2^-11) 65281.5 */
+    const uint64_t xa[4] = {0x100, 0xff, 0x101, 0x102};
+    assert_int_equal(sirnn_ref_rsqrt(4, q, xa, F16_12, f16_14u), SIRNN_OK);
+    assert_int_equal(q[0], 0xffff);
+    assert_int_equal(q[1], 0xffff);
+    assert_true(llabs((long long)q[2] - 65408) <= 1);
+    assert_true(llabs((long long)q[3] - 65281) <= 1);
+    /* 16/8 -> 8/7 at x = 1 and 1.0078: 127, never -128 */
+    const uint64_t xb[4] = {0x100, 0x102, 0x101, 0x104};
+    assert_int_equal(sirnn_ref_rsqrt(4, q, xb, f16_8, f8_7), SIRNN_OK);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(q[i], 0x7f);
 }
 
 /* Inputs at the edges: 0 reads as the smallest step, saturation. */
@@ -303,7 +334,7 @@ int main(void)
         cmocka_unit_test(test_format_errors), cmocka_unit_test(test_edges),
         cmocka_unit_test(test_rsqrt_16_12),   cmocka_unit_test(test_rsqrt_16_14),
         cmocka_unit_test(test_grids),         cmocka_unit_test(test_sizes_and_lanes),
-        cmocka_unit_test(test_alias),
+        cmocka_unit_test(test_alias),         cmocka_unit_test(test_saturation_top),
     };
     return cmocka_run_group_tests(tests, test_pair_group_setup, test_pair_group_teardown);
 }

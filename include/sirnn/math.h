@@ -7,8 +7,13 @@
  * of those formats. The secure result equals, bit for bit, the cleartext
  * model of the same algorithm (sirnn_ref_* in this header), and the error
  * of that model against the true function is stated below in output ULPs
- * (one ULP = 2^-scale_out) for each documented format, over a stated input
- * domain; the tests assert these bounds over every 16-bit input.
+ * (one ULP = 2^-scale_out) as a formula or a small table of the formats,
+ * over a stated input domain, for every format the function accepts.
+ * tests/test_math_sweep.c asserts each bound, and the header's acceptance
+ * rules, over the format space (every width and scale up to 16 bits, both
+ * signs, and a grid of wider formats; every input up to 16 bits, random
+ * and edge inputs beyond): a seeded sample of it in make test, all of it in
+ * make sweep.
  *
  * Calling contract: as in party.h. A format that cannot hold the result
  * gives SIRNN_ERR_ARG (with a message in sirnn_party_last_error) before
@@ -70,14 +75,16 @@ extern "C" {
  * combinations whose working widths would exceed 64 bits.
  *
  * Error contract (max |result - true value| in output ULPs over the whole
- * domain, asserted by tests/test_math_div.c exhaustively at 16 bits):
- *   reciprocal 16/12 -> 16/12 and 16/12 -> 16/14 (d in [1, 8)): <= 1 ULP
- *   (measured 0.612 and 0.649);
- *   division 16/12, 16/12 -> 16/12 (num any, d in [1, 8)): <= 1 ULP
- *   (measured 0.63 to 0.69 over random numerators; SIRNN: 15 ULP);
- *   8-bit denominators: 0.5 ULP (exactly rounded reciprocal);
- *   every other accepted format: <= 1 ULP (the quadratic path's budget is
- *   0.5 + 0.42 ULP; random grids at 8, 12, 16, 24 and 32 bits).
+ * domain d >= 1, numerators any; asserted over the whole format space by
+ * tests/test_math_sweep.c, make sweep, and exhaustively at 16 bits by
+ * tests/test_math_div.c):
+ *   reciprocal with b <= 8 (the direct table, exactly rounded): 0.5 ULP;
+ *   every other accepted format, reciprocal or division: <= 1 ULP (the
+ *   quadratic path's budget is 0.5 + 0.42 ULP; the Goldschmidt path
+ *   iterates until its error is below half an ULP, plus the rounding).
+ *   Measured: reciprocal 16/12 -> 16/12 and -> 16/14 (d in [1, 8)): 0.612
+ *   and 0.649; division 16/12, 16/12 -> 16/12: 0.63 to 0.69 over random
+ *   numerators (SIRNN: 15 ULP).
  */
 /*
  * y[i] = 1 / x[i] for x in fmt_in (shares of fmt_in.bits bits) into
@@ -146,9 +153,10 @@ SIRNN_API sirnn_status sirnn_ref_div(size_t n, uint64_t *q, const uint64_t *num,
  *
  * Error contract (the model against long double, for D != 0 and
  * -2^(bits_out-1) + 1 <= t <= 2^(bits_out-1) - 1): <= 1 ULP for every
- * accepted format (budget 0.5 + 0.42). Measured: 16/12, 16/12 -> 16/12
- * 0.544 and -> 16/14 0.560 (every 16-bit den, random and extreme num); grids
- * at 8, 12, 16, 20, 24 and 32 bits: <= 0.58.
+ * accepted format (budget 0.5 + 0.42); asserted, with the wrap rule above,
+ * over the whole format space by tests/test_math_sweep.c (make sweep).
+ * Measured: 16/12, 16/12 -> 16/12 0.544 and -> 16/14 0.560 (every 16-bit
+ * den, random and extreme num).
  *
  * Formats: 2..32 bits, 0 <= scale < 63; bits - sign of den >= 2. Refused
  * with SIRNN_ERR_ARG before anything is sent: an unsigned numerator or
@@ -211,13 +219,19 @@ SIRNN_API sirnn_status sirnn_ref_div_norm(size_t n, uint64_t *q, const uint64_t 
  * exponentiating its own share) was rejected: its rounding depends on the
  * sharing, so no share-independent model could match it bit for bit.
  *
- * Error contract (max |y - exp(x) 2^scale_out| in output ULPs, the true
- * value in long double, over every x <= 0 of the format; asserted by
- * tests/test_math_exp.c): 16/12 -> 16/12: 1.21 (SCI 3); 16/12 -> 16/14:
- * 1.22; 16/s -> 16/t for any s <= 15, t <= 15: <= 1.5; 8-bit inputs (one
- * table): 0.5; 24- and 32-bit inputs (g = 2): <= 1.0. Widths: f + lw <= 64
- * with lw = max(f + 2, bits_out + g), else SIRNN_ERR_ARG (for 32-bit
- * outputs: scale_out <= 28 when bits_in > 16).
+ * Error contract (max |y - e^v 2^scale_out| in output ULPs, the true value
+ * in long double, v = x for x <= 0 and x - 2^(bits_in - scale_in) for x >
+ * 0 as defined above; asserted over the whole format space by
+ * tests/test_math_sweep.c, make sweep), with q = ceil(bits_in / 8) and g =
+ * 0 (q <= 2) or 2 (q > 2):
+ *   bound = (2q - 1) 2^-(g+1) + (g > 0 ? 1/2 : 0)
+ *   (q table roundings and q - 1 product roundings of half a chain ULP,
+ *   2^-g output ULPs, plus the final rounding when g > 0):
+ *   8-bit inputs 0.5 (one table), 9..16 bits 1.5, 17..24 bits 1.125,
+ *   25..32 bits 1.375. Measured: 16/12 -> 16/12 1.21 (SCI 3), -> 16/14
+ *   1.22.
+ * Widths: f + lw <= 64 with lw = max(f + 2, bits_out + g), else
+ * SIRNN_ERR_ARG (for 32-bit outputs: scale_out <= 28 when bits_in > 16).
  *
  * Costs at 16/12 -> 16/12 (both parties, bits per element, one lane, large
  * n; flights summed over both parties, n = 1): 11,310 bits with the default
@@ -248,7 +262,11 @@ SIRNN_API sirnn_status sirnn_ref_exp(size_t n, uint64_t *y, const uint64_t *x,
  * be signed; scale <= 16, see below). Exactly
  * sirnn_ref_sigmoid / sirnn_ref_tanh. y may alias x. Secrets: x and y.
  *
- * Algorithm and why (math/sigmoid_plan.h has every width). Two paths:
+ * Algorithm and why (math/sigmoid_plan.h has every width). Three paths:
+ *
+ * The table path, for 8-bit inputs: one lookup on x itself (sirnn_lut, 256
+ * entries of bits_out bits) of round(f(x) 2^scale_out), exactly rounded:
+ * 256 + 256 bits_out bits per element, 2 flights.
  *
  * The poly path, for 9..16 input bits when a polynomial per interval of
  * 256 input steps is within half an output ULP (h = 2^(8 - scale_in) the
@@ -286,30 +304,34 @@ SIRNN_API sirnn_status sirnn_ref_exp(size_t n, uint64_t *y, const uint64_t *x,
  *
  * The |x| path (every other format): the sign by sirnn_msb and |x| by one
  * MUX; e = exp(-|x|) (tanh: exp(-2|x|)) by the exp chain of sirnn_exp at
- * f = scale_out + 2 (tanh + 3) fraction bits, its top factor clamped below
- * 1; then ONE reciprocal r = 1/(1 + e) for a denominator known to lie in
- * [1, 2): the chord of 1/(1 + e) on 128 segments (a 128-entry LUT of values
- * and one of slopes, one product, one truncation; interpolation error
- * 2^-17), instead of SIRNN's piecewise-linear guess plus Goldschmidt
+ * f = max(7, scale_out + g) fraction bits (g: sigmoid 1, or 2 above 16
+ * input bits; tanh 3), its top factor clamped below 1; then ONE reciprocal
+ * r = 1/(1 + e) for a denominator known to lie in [1, 2): the minimax line
+ * of 1/(1 + e) on each of 128 segments (a 128-entry LUT of values and one
+ * of slopes, one product, one truncation; interpolation error 2^-17),
+ * instead of SIRNN's piecewise-linear guess plus Goldschmidt
  * iterations and its product by the numerator. sigmoid is r for x >= 0 and
  * 1 - r for x < 0; tanh is 2r - 1, negated for x < 0. One final MUX on the
  * sign applies either.
  *
  * Error contract (max |y - f(x) 2^scale_out| in output ULPs, true f in
- * long double, over every input of the format; asserted by
- * tests/test_math_exp.c, exhaustively up to 16 input bits, on dense random
- * grids above):
- *   sigmoid 16/12 -> 16/12: 1.033 (SCI 3); 16/12 -> 16/14: 1.181;
- *   tanh 16/12 -> 16/12: 1.010 (SCI 4); 16/12 -> 16/14: 0.979;
- *   every format on the poly path: <= 1.63 (0.5 interpolation, 0.5 B's
- *   rounding over |d0 - 128| <= 128, 0.125 C's over |Q - 32| <= 32, 0.5 the
- *   final rounding); sigmoid(x) + sigmoid(-x) - 1 and tanh(x) + tanh(-x)
- *   within one ULP there (tested at 16/12 -> 16/12);
- *   on the |x| path: sigmoid 8-bit inputs: 0.75; other inputs of <= 16
- *   bits: 1.4; 24- and 32-bit inputs (scale_out <= 16): 1.9; tanh with
- *   scale_out <= 14: 1.7; scale_out 15 or 16: 3.25.
+ * long double, over every input of the format; asserted over the whole
+ * format space by tests/test_math_sweep.c, make sweep), by path:
+ *   | path                        | sigmoid | tanh                         |
+ *   | table (8-bit inputs)        | 0.5     | 0.5                          |
+ *   | poly (its condition above)  | 1.63    | 1.63                         |
+ *   | |x|, 9..16 input bits       | 1.4     | 1.7; 3.25 if scale_out >= 15 |
+ *   | |x|, 17..32 input bits      | 1.9     | 1.7; 3.25 if scale_out >= 15 |
+ *   (poly: 0.5 interpolation, 0.5 B's rounding over |d0 - 128| <= 128,
+ *   0.125 C's over |Q - 32| <= 32, 0.5 the final rounding; |x|: 0.5 the
+ *   final rounding, 0.5 at most the line (2^(scale_out - 17)), the exp
+ *   chain at f bits, tanh doubling r's error in 2r - 1).
+ *   Measured: sigmoid 16/12 -> 16/12: 1.033 (SCI 3); 16/12 -> 16/14:
+ *   1.181; tanh 16/12 -> 16/12: 1.010 (SCI 4); 16/12 -> 16/14: 0.979.
+ *   sigmoid(x) + sigmoid(-x) - 1 and tanh(x) + tanh(-x) are within one ULP
+ *   on the poly path (tested at 16/12 -> 16/12).
  * Output scales above 16 are refused (SIRNN_ERR_ARG): the reciprocal
- * core's chord error, 2^-17, would no longer be below half an ULP.
+ * core's line error, 2^-17, would no longer be below half an ULP.
  *
  * Costs (both parties, bits per element, one lane, large n; flights summed
  * over both parties, n = 1; pinned by the tests), with the default
@@ -367,35 +389,44 @@ SIRNN_API sirnn_status sirnn_ref_tanh(size_t n, uint64_t *y, const uint64_t *x,
  *     e = ceil((k - s) / 2), the output factor S = 2^(G - e) and the
  *     saturation constant C; XN = X M in [2^(b-1), 2^(b+1)), i.e. x = xn 4^e
  *     with xn in [1/2, 2) (the exponent parity is in which half xn lies);
- *   - one lookup on the top 8 bits of XN (192 buckets of width 2^-7) gives
- *     the minimax line y = A - B xn of the bucket (entries of 21-23 bits at
- *     16-bit outputs); y = A - TR(B * XN) (known-MSB multiplication);
+ *   - one lookup on the top mi = min(8, b + 1) bits of XN (buckets of
+ *     width 2^(1 - mi)) gives the minimax line y = A - B xn of the bucket
+ *     (entries of 21-23 bits at 16-bit outputs); y = A - TR(B * XN)
+ *     (known-MSB multiplication). For b <= 7 the index is all of XN, and
+ *     the table holds 1/sqrt(xn) itself (B = 0);
  *   - out = round(y S / 2^(py + G - s_out)) + C (known-MSB multiplication,
  *     a public half, TR). No Newton step is needed up to 16 significant
  *     output bits; wider outputs are refused (see Formats).
  * Edge cases: x = 0 reads as the smallest step 2^-s_in (so it gives
  * min(2^(s_in/2), largest output)); results above the largest output value
- * (2^(bits_out - sign) - 1) / 2^s_out saturate to it: whole exponents by
- * M = S = 0, C = the largest value, and at the exponent whose top result is
- * exactly 2^(bits_out - sign - s_out) the line of the bucket [1, 1 + 2^-7)
- * is lowered just enough that it rounds to the largest value. For signed
- * input formats a negative x is read as x + 2^(bits-1) (its bits below the
- * sign); no error bound holds there.
+ * imax = (2^(bits_out - sign) - 1) / 2^s_out saturate to it: whole
+ * exponents by M = S = 0, C = the largest value, and where the results of
+ * an exponent cross imax (inputs within about 2^-J of a power of 4,
+ * J = bits_out - sign), each bucket whose line would round above imax is
+ * lowered just enough that it does not (the plan checks every bucket
+ * before the output's reduction mod 2^bits_out, so neither unsigned nor
+ * narrow signed outputs wrap). For signed input formats a negative x is
+ * read as x + 2^(bits-1) (its bits below the sign); no error bound holds
+ * there.
  *
  * Formats: 4 <= bits_in <= 32, 2 <= bits_out <= 32, 0 <= scales <= 62, any
  * signedness. Refused with SIRNN_ERR_ARG before anything is sent: formats
- * outside these ranges; an output whose largest non-saturated result has
- * more than 16 significant bits (min(2^(bits_out - sign), about
- * 2^(s_in/2 + s_out)) > 2^16; e.g. 16/12 -> 24/20), which would need a
- * Newton step; formats where every input saturates.
+ * outside these ranges; formats whose largest result, min(2^(bits_out -
+ * sign) - 1, 2^(s_out + s_in/2)) output ULPs (the smallest step's, capped
+ * by the format), is 2^16 or more: more significant bits than one line
+ * per bucket serves without a Newton step (16/12 -> 24/20 and 24/16 ->
+ * 24/8 are refused, 16/12 -> 16/14 unsigned and 24/16 -> 24/7 accepted);
+ * formats where every input saturates (2^s_out / sqrt(largest x) >= imax
+ * + 1/2 ULP).
  *
- * Error contract (max |result - min(1/sqrt(x), largest output)| in output
- * ULPs for x > 0, the model against long double; asserted by
- * tests/test_math_rsqrt.c): 16/12 -> 16/12 and 16/12 -> 16/14: <= 1 ULP
- * (every 16-bit input; measured 0.707 and 0.736); every other accepted
- * format: <= 1.5 ULP (the lowered bucket at the saturation boundary adds up
- * to 0.5 + 2^J dev; random grids at 8, 24 and 32 bits measure at most
- * 1.03). (SIRNN: 2 ULP at 16/12 -> 16/14.)
+ * Error contract (max |result - min(1/sqrt(x), imax)| in output ULPs for
+ * x > 0, the model against long double; asserted over the whole format
+ * space by tests/test_math_sweep.c, make sweep):
+ *   16/12 -> 16/12 and 16/12 -> 16/14: <= 1 ULP (measured 0.707, 0.736);
+ *   every other accepted format: <= 1.5 ULP (0.5 the final rounding, the
+ *   line's error below 2^-16.4 relative, the lowered buckets at the
+ *   saturation boundary up to 0.5 more). (SIRNN: 2 ULP at 16/12 ->
+ *   16/14.)
  *
  * Costs (both parties, bits per element over a chunk of 4096 on one lane;
  * flights summed over both parties for n = 1, as counted in arith.h), with
