@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sirnn/sirnn.h"
+#include "sirnn/version.h"
 #include "kernels/random.h"
 #include "net/tcp.h"
 
