@@ -22,9 +22,12 @@ typedef struct sirnn_lane_ext {
 
 enum { SIRNN_LANE_EXT_OT = 0, SIRNN_LANE_EXT_COUNT = 4 };
 
+struct sirnn_shaper;
+
 typedef struct sirnn_lane {
     unsigned index;
     sirnn_channel ch;
+    struct sirnn_shaper *shaper; /* the relay of a shaped link (net/shape.h), or NULL */
     sirnn_prg prg; /* this lane's private randomness (secret seed) */
     sirnn_lane_ext ext[SIRNN_LANE_EXT_COUNT];
 } sirnn_lane;
