@@ -183,6 +183,7 @@ void sirnn_party_free(sirnn_party *party)
         sirnn_memzero(party->lanes, party->nlanes * sizeof(*party->lanes));
         free(party->lanes);
     }
+    free(party->profile);
     sirnn_memzero(party, sizeof(*party));
     free(party);
 }

@@ -160,6 +160,32 @@ SIRNN_API void sirnn_party_free(sirnn_party *party);
 SIRNN_API sirnn_role sirnn_party_role(const sirnn_party *party);
 SIRNN_API unsigned sirnn_party_threads(const sirnn_party *party);
 SIRNN_API sirnn_status sirnn_party_stats(const sirnn_party *party, sirnn_stats *out);
+/*
+ * Per-operation profile. Once started, the library records, for each
+ * (layer, operation) scope that its higher-level code opens (for example
+ * FastGRNN's "U h" layer and its "matmul" and "truncation" protocols), the
+ * calls, the bytes this party sent and received, the flights it sent and
+ * the wall time spent. Off by default, and then it costs one branch per
+ * scope. sirnn_party_profile_start clears the rows and turns it on;
+ * sirnn_party_profile_rows copies up to max rows (in order of first use)
+ * and returns how many there are. The strings are static. A party records
+ * only its own flights: add the peer's rows (same layer and operation) for
+ * the flights of both parties.
+ */
+typedef struct sirnn_profile_row {
+    const char *layer;
+    const char *op;
+    uint64_t calls;
+    uint64_t bytes_sent;
+    uint64_t bytes_received;
+    uint64_t flights;
+    double seconds;
+} sirnn_profile_row;
+
+SIRNN_API sirnn_status sirnn_party_profile_start(sirnn_party *party);
+SIRNN_API size_t sirnn_party_profile_rows(const sirnn_party *party, sirnn_profile_row *rows,
+                                          size_t max);
+
 /* A detailed message for the last error this party saw (for example which
  * handshake field differed), or "" if none. Valid until the next call. */
 SIRNN_API const char *sirnn_party_last_error(const sirnn_party *party);
