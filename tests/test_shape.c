@@ -1,20 +1,22 @@
 /*
  * The shaped link (net/shape.c): link profiles parsed and checked; the
  * relay's own behaviour measured (a ping-pong takes at least 2 x the one-way
- * delay and, at best, within 10% of it; a bulk transfer takes at least
- * delay + bytes / bandwidth and, at best, within 10% of it, in each
- * direction at once); no byte is lost when the sender closes right after
+ * delay, a bulk transfer at least delay + bytes / bandwidth, in each
+ * direction at once, and at best not much more, see below); no byte is lost when the sender closes right after
  * sending; the relay buffers a bounded amount (a sender facing a reader that
  * does not read stalls); and a protocol gives the same results and the same
  * bytes and flights with and without the link, over in-process pairs and
  * TCP.
  *
  * The lower bounds are guarantees of the model (nothing arrives before its
- * time) and are asserted strictly. The upper bounds (10% over the model,
- * plus 5 ms for the scheduler of a loaded machine) take the best of up to
- * five tries; under SIRNN_TEST_QUICK (valgrind, which runs all threads on
- * one slow core) and in sanitizer builds only the lower bounds are
- * asserted.
+ * time) and are asserted strictly. The upper bounds are loose (25% over
+ * the model plus 20 ms, on the best of up to five tries: a busy 2-core
+ * machine can starve the relay and the reader, and measured 20% over the
+ * model with a load average of 25), but still catch a delay or a
+ * serialisation charged twice; the figures are printed (on an idle machine
+ * they are within 1-2%). Under SIRNN_TEST_QUICK (valgrind, which runs all
+ * threads on one slow core) and in sanitizer builds only the lower bounds
+ * are asserted.
  */
 #include "tests/harness.h"
 
@@ -38,7 +40,7 @@
 /* The loose upper bound of a measured time, and whether to assert it. */
 static double upper_bound(double model_ms)
 {
-    return model_ms * 1.1 + 5.0;
+    return model_ms * 1.25 + 20.0;
 }
 
 static bool check_upper(void)
@@ -175,7 +177,7 @@ static void test_ping_pong(void **state)
     assert_int_equal(test_thread_join(&th), 0);
     printf("ping-pong at %.1f ms RTT: best %.3f ms\n", rtt, best);
     if (check_upper() && best > upper_bound(rtt))
-        fail_msg("best ping-pong %.3f ms exceeds the %.1f ms round trip by more than 10%% + 5 ms",
+        fail_msg("best ping-pong %.3f ms exceeds the %.1f ms round trip by more than 25%% + 20 ms",
                  best, rtt);
     shaped_close(&p);
 }
@@ -250,10 +252,10 @@ static void test_bulk(void **state)
         printf("bulk %zu bytes at %.0f Mbit/s, %.0f ms RTT%s: best %.3f ms (model %.3f ms)\n",
                bytes, link.mbit, link.rtt_ms, duplex ? ", both directions" : "", best_ab, want);
         if (check_upper() && best_ab > upper_bound(want))
-            fail_msg("bulk took %.3f ms, more than 10%% + 5 ms over the model's %.3f ms", best_ab,
+            fail_msg("bulk took %.3f ms, more than 25%% + 20 ms over the model's %.3f ms", best_ab,
                      want);
         if (check_upper() && duplex && best_ba > upper_bound(want))
-            fail_msg("bulk back took %.3f ms, more than 10%% + 5 ms over the model's %.3f ms", best_ba,
+            fail_msg("bulk back took %.3f ms, more than 25%% + 20 ms over the model's %.3f ms", best_ba,
                      want);
     }
 }
