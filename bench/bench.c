@@ -2,7 +2,9 @@
  * sirnn-bench: the benchmark driver.
  *
  *   sirnn-bench --list
- *   sirnn-bench KERNEL [n=N] [threads=T] [runs=R] [key=value ...]
+ *   sirnn-bench KERNEL [n=N] [threads=T] [runs=R] [net=PROFILE] [key=value ...]
+ *                                  net=lan|wan|loopback|RTT_MS:MBIT (or rtt_ms=, mbit=):
+ *                                  two-party kernels over an emulated link
  *   sirnn-bench --all              every kernel at its default parameters
  *   sirnn-bench --check FILE       run every point of a baseline file; fail if
  *                                  bits_per_op or rounds grew
@@ -21,6 +23,7 @@
 #include <pthread.h>
 
 #include "sirnn/sirnn.h"
+#include "net/shape.h"
 
 static const bench_kernel *const k_groups[] = {bench_group_crypto, bench_group_bits,
                                                bench_group_net,    bench_group_ot,
@@ -144,7 +147,10 @@ int bench_tcp_pair(sirnn_party **server, sirnn_party **client, const sirnn_confi
     *server = *client = NULL;
     if (sirnn_listener_open(&lst, "127.0.0.1", 0) != SIRNN_OK)
         return -1;
-    accept_arg aa = {lst, cfg, NULL};
+    /* The link is emulated once per lane: on the client's side. */
+    sirnn_config scfg = *cfg;
+    scfg.link = (sirnn_link){0, 0};
+    accept_arg aa = {lst, &scfg, NULL};
     connect_arg ca = {sirnn_listener_port(lst), cfg, NULL};
     int rc = bench_run2(connect_main, &ca, accept_main, &aa);
     sirnn_listener_close(lst);
@@ -176,10 +182,54 @@ static int is_number(const char *s)
     return *s != '\0' && *end == '\0' && errno == 0;
 }
 
+/* Is `key=` one of the parameters the kernel's help text lists? */
+static int key_in_help(const char *help, const char *key)
+{
+    const size_t kl = strlen(key);
+    for (const char *h = help; h != NULL && (h = strstr(h, key)) != NULL; h++) {
+        const int starts = h == help || !(isalnum((unsigned char)h[-1]) || h[-1] == '_');
+        if (starts && h[kl] == '=')
+            return 1;
+    }
+    return 0;
+}
+
+/* Refuse what would silently not be measured: keys the kernel does not
+ * take, and an invalid or ambiguous link. */
+static int check_params(const bench_kernel *k, const bench_params *p)
+{
+    static const char *const two_party[] = {"backend", "ot_k"};
+    for (int i = 0; i < p->nkv; i++) {
+        int known = key_in_help(k->help, p->key[i]);
+        for (size_t j = 0; j < sizeof(two_party) / sizeof(two_party[0]); j++)
+            known |= strcmp(p->key[i], two_party[j]) == 0;
+        if (!known) {
+            fprintf(stderr,
+                    "sirnn-bench: %s: unknown parameter '%s' (it takes n, threads, runs, net, "
+                    "rtt_ms, mbit, backend, ot_k and: %s)\n",
+                    k->name, p->key[i], k->help ? k->help : "nothing else");
+            return -1;
+        }
+    }
+    if ((p->link_keys & 1) && (p->link_keys & 6)) {
+        fprintf(stderr, "sirnn-bench: give net= or rtt_ms= / mbit=, not both\n");
+        return -1;
+    }
+    char msg[160];
+    if (sirnn_link_check(&p->link, msg, sizeof(msg)) != SIRNN_OK) {
+        fprintf(stderr, "sirnn-bench: %s (rtt_ms=%g mbit=%g)\n", msg, p->link.rtt_ms,
+                p->link.mbit);
+        return -1;
+    }
+    return 0;
+}
+
 /* Run one point and print its JSON line; returns 0 on success. */
 static int run_point(const bench_kernel *k, bench_params *p, bench_result *r)
 {
     memset(r, 0, sizeof(*r));
+    if (check_params(k, p) != 0)
+        return 2;
     if (p->n == 0)
         p->n = k->default_n;
     if (p->threads == 0)
@@ -193,8 +243,15 @@ static int run_point(const bench_kernel *k, bench_params *p, bench_result *r)
         fprintf(stderr, "sirnn-bench: %s failed (%d)\n", k->name, rc);
         return rc;
     }
-    printf("{\"kernel\":\"%s\",\"n\":%zu,\"threads\":%u,\"isa\":\"%s\"", k->name, p->n, p->threads,
-           sirnn_isa_name());
+    if (sirnn_link_active(&p->link) && !r->net_applied) {
+        fprintf(stderr, "sirnn-bench: %s does not run over the emulated link; drop net=, "
+                        "rtt_ms=, mbit=\n",
+                k->name);
+        return 2;
+    }
+    char net[64];
+    printf("{\"kernel\":\"%s\",\"n\":%zu,\"threads\":%u,\"isa\":\"%s\",\"net\":\"%s\"", k->name,
+           p->n, p->threads, sirnn_isa_name(), sirnn_link_name(&p->link, net, sizeof(net)));
     for (int i = 0; i < p->nkv; i++) {
         char quoted[40];
         snprintf(quoted, sizeof(quoted), "\"%s\":", p->key[i]);
@@ -222,18 +279,45 @@ static int parse_kv(bench_params *p, const char *arg)
     }
     size_t klen = (size_t)(eq - arg);
     const char *val = eq + 1;
-    if (klen == 1 && arg[0] == 'n') {
-        p->n = (size_t)strtoull(val, NULL, 0);
+#define KEY_IS(name) (klen == strlen(name) && strncmp(arg, name, klen) == 0)
+    if (KEY_IS("n") || KEY_IS("threads") || KEY_IS("runs")) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(val, &end, 0);
+        if (*val == '\0' || *val == '-' || *end != '\0' || errno != 0 ||
+            (!KEY_IS("n") && v > 1000000)) {
+            fprintf(stderr, "sirnn-bench: '%s' is not a valid count\n", arg);
+            return -1;
+        }
+        if (KEY_IS("n"))
+            p->n = (size_t)v;
+        else if (KEY_IS("threads"))
+            p->threads = (unsigned)v;
+        else
+            p->runs = (unsigned)v;
         return 0;
     }
-    if (klen == 7 && strncmp(arg, "threads", 7) == 0) {
-        p->threads = (unsigned)strtoul(val, NULL, 0);
+    if (KEY_IS("net")) {
+        if (sirnn_link_parse(&p->link, val) != SIRNN_OK) {
+            fprintf(stderr, "sirnn-bench: %s\n", sirnn_last_error());
+            return -1;
+        }
+        p->link_keys |= 1;
         return 0;
     }
-    if (klen == 4 && strncmp(arg, "runs", 4) == 0) {
-        p->runs = (unsigned)strtoul(val, NULL, 0);
+    if (KEY_IS("rtt_ms") || KEY_IS("mbit")) {
+        if (!is_number(val)) {
+            fprintf(stderr, "sirnn-bench: '%s' is not a number\n", arg);
+            return -1;
+        }
+        if (KEY_IS("rtt_ms"))
+            p->link.rtt_ms = strtod(val, NULL);
+        else
+            p->link.mbit = strtod(val, NULL);
+        p->link_keys |= KEY_IS("rtt_ms") ? 2u : 4u;
         return 0;
     }
+#undef KEY_IS
     if (p->nkv >= BENCH_MAX_PARAMS || klen >= sizeof(p->key[0]) ||
         strlen(val) >= sizeof(p->val[0])) {
         fprintf(stderr, "sirnn-bench: too many or too long parameters\n");
@@ -252,7 +336,7 @@ static int parse_kv(bench_params *p, const char *arg)
 static int is_result_field(const char *key)
 {
     static const char *const results[] = {"bits_per_op", "rounds", "ns_per_op", "ops_per_s",
-                                          "isa", "kernel", "note"};
+                                          "isa", "kernel", "note", "setup_ms", "cold_ms"};
     for (size_t i = 0; i < sizeof(results) / sizeof(results[0]); i++)
         if (strcmp(key, results[i]) == 0)
             return 1;
@@ -389,7 +473,8 @@ static int check_baseline(const char *path)
 static void usage(FILE *out)
 {
     fprintf(out, "usage: sirnn-bench --list\n"
-                 "       sirnn-bench KERNEL [n=N] [threads=T] [runs=R] [key=value ...]\n"
+                 "       sirnn-bench KERNEL [n=N] [threads=T] [runs=R] [net=lan|wan|RTT_MS:MBIT]\n"
+                 "                          [rtt_ms=MS mbit=MBIT] [key=value ...]\n"
                  "       sirnn-bench --all\n"
                  "       sirnn-bench --check bench/baseline.json\n");
 }

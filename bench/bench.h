@@ -3,11 +3,15 @@
  *
  * A kernel is a function that runs its measurement and fills a
  * bench_result. The driver prints one JSON object per line with the fixed
- * fields (kernel, n, threads, isa, ns_per_op, ops_per_s, bits_per_op, rounds)
- * followed by the kernel's own fields (its parameters, extra figures).
+ * fields (kernel, n, threads, isa, net, ns_per_op, ops_per_s, bits_per_op,
+ * rounds) followed by the kernel's own fields (its parameters, extra
+ * figures).
  *
- * Parameters come as key=value words on the command line; n and threads are
- * common to all kernels. Timing uses the median of at least 3 runs.
+ * Parameters come as key=value words on the command line; n, threads, runs
+ * and the link (net=lan|wan|loopback|RTT_MS:MBIT, rtt_ms=, mbit=) are
+ * common to all kernels, backend= and ot_k= to the two-party ones; any other
+ * key must appear as `key=` in the kernel's help text, or the point is
+ * refused. Timing uses the median of at least 3 runs.
  */
 #ifndef SIRNN_BENCH_H
 #define SIRNN_BENCH_H
@@ -16,12 +20,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sirnn/party.h"
+
 #define BENCH_MAX_PARAMS 16
 
 typedef struct bench_params {
     size_t n;          /* elements (or blocks / bytes, as the kernel says) */
     unsigned threads;  /* lanes per party */
     unsigned runs;     /* timed repetitions (>= 3) */
+    sirnn_link link;   /* the emulated link of two-party kernels (net=, rtt_ms=, mbit=);
+                          the zero link is loopback */
+    unsigned link_keys; /* which of net= (1), rtt_ms= (2), mbit= (4) were given */
     int nkv;
     char key[BENCH_MAX_PARAMS][32];
     char val[BENCH_MAX_PARAMS][64];
@@ -30,10 +39,11 @@ typedef struct bench_params {
 typedef struct bench_result {
     double ns_per_op;   /* median over runs */
     double bits_per_op; /* both directions, setup excluded; 0 for local kernels */
-    double rounds;      /* flights of both parties, summed, in one call as
-                         * bench_two_party() makes it (a flight is all the
-                         * sends of one party between two of its receives,
-                         * as in the README); 0 for local kernels */
+    double rounds;      /* flights of both parties, summed, in one call at the
+                         * benchmarked n (a flight is all the sends of one party
+                         * between two of its receives, as in the README); 0 for
+                         * local kernels */
+    int net_applied;    /* set by kernels that ran over p->link (bench_two_party) */
     char extra[512];    /* extra JSON fields, each starting with ',' */
 } bench_result;
 
@@ -74,17 +84,21 @@ void bench_extra_int(bench_result *r, const char *key, long long v);
 void bench_extra_double(bench_result *r, const char *key, double v);
 
 /* Two parties in this process over loopback TCP (the listener on an
- * ephemeral port, accepted on a helper thread). Returns 0 on success. */
+ * ephemeral port, accepted on a helper thread). cfg->link, if any, is
+ * applied on the client's lanes only (once per lane). Returns 0 on success. */
 struct sirnn_party;
 struct sirnn_config;
 int bench_tcp_pair(struct sirnn_party **server, struct sirnn_party **client,
                    const struct sirnn_config *cfg);
 /*
  * The standard two-party measurement (bench/bench_2pc.c): a loopback TCP
- * pair with p->threads lanes, a warm-up call, p->runs timed calls of n
- * elements (median), bits over the timed calls, and rounds from one extra
- * call with n = 1. call() runs one protocol call for the party of `role`
- * (0 server, 1 client) on its own arrays in ctx. Returns 0 on success.
+ * pair with p->threads lanes over p->link, a warm-up call, p->runs timed
+ * calls of n elements (median), bits over the timed calls, and rounds: the
+ * flights of one timed call (both parties). Also reports setup_ms (session
+ * setup: connect, handshake, base OTs) and cold_ms (setup plus the first
+ * call on the fresh session). call() runs one protocol call for the party
+ * of `role` (0 server, 1 client) on its own arrays in ctx. Returns 0 on
+ * success.
  */
 typedef int (*bench_call_fn)(void *ctx, struct sirnn_party *party, int role, size_t n);
 int bench_two_party(const bench_params *p, bench_call_fn call, void *ctx, bench_result *r);

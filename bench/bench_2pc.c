@@ -3,13 +3,16 @@
  * loopback TCP, the server (party 0) on this thread and the client on a
  * second one.
  *
- * Setup (handshake, base OTs, one warm-up call) is outside the figures.
- * Each timed run starts when both threads pass a barrier and stops when both
+ * Setup (handshake, base OTs, one warm-up call) is outside the figures
+ * ns_per_op, bits_per_op and rounds; setup_ms and cold_ms report it. Each
+ * timed run starts when both threads pass a barrier and stops when both
  * have finished; ns_per_op is the median run over n. bits_per_op counts both
  * directions over the timed runs. rounds is the flights of both parties in
- * one extra call with n = 1, made after both parties exchanged one byte on
- * every lane (so that each party's first send of the call starts a new
- * flight). The OT parameters backend= and ot_k= apply to both parties.
+ * one timed call at the benchmarked n (the most of any run; they are
+ * deterministic), each run preceded, outside the timing, by a one-byte
+ * exchange on every lane so that the call's first send starts a new flight.
+ * The OT parameters backend= and ot_k= apply to both parties; the link
+ * (net=) to the client's lanes, so each flight crosses it once.
  */
 #include "bench/bench.h"
 
@@ -55,13 +58,15 @@ typedef struct two_party_run {
     void *ctx;
     pthread_barrier_t barrier;
     double *times;
+    double first_ns; /* the first call on the fresh session */
 } two_party_run;
 
 typedef struct side {
     two_party_run *run;
     sirnn_party *party;
     int role;
-    sirnn_stats before, after, single;
+    uint64_t bytes;    /* sent over the timed calls */
+    uint64_t *flights; /* per timed call */
     int st;
 } side;
 
@@ -80,31 +85,41 @@ static sirnn_status lane_sync(sirnn_party *p)
     return SIRNN_OK;
 }
 
+/* One call of both parties between two barriers; returns its time on the
+ * server's side. */
+static double timed_call(side *s, int *st)
+{
+    two_party_run *run = s->run;
+    pthread_barrier_wait(&run->barrier);
+    double t0 = bench_now_ns();
+    if (*st == 0)
+        *st = run->call(run->ctx, s->party, s->role, run->params->n);
+    pthread_barrier_wait(&run->barrier);
+    return bench_elapsed_ns(t0); /* SIRNN_BENCH_SLOW plants its delay here */
+}
+
 static void *side_main(void *arg)
 {
     side *s = arg;
     two_party_run *run = s->run;
-    const size_t n = run->params->n;
-    int st = run->call(run->ctx, s->party, s->role, n); /* warm-up */
-    sirnn_party_stats(s->party, &s->before);
+    int st = 0;
+    double first = timed_call(s, &st); /* the warm-up, on the fresh session */
+    if (s->role == 0)
+        run->first_ns = first;
     for (unsigned i = 0; i < run->params->runs; i++) {
-        pthread_barrier_wait(&run->barrier);
-        double t0 = bench_now_ns();
+        /* A sync outside the timing, so that the call's first send starts a
+         * new flight and its flights can be counted alone. */
         if (st == 0)
-            st = run->call(run->ctx, s->party, s->role, n);
-        pthread_barrier_wait(&run->barrier);
+            st = lane_sync(s->party);
+        sirnn_stats before, after;
+        sirnn_party_stats(s->party, &before);
+        double t = timed_call(s, &st);
+        sirnn_party_stats(s->party, &after);
         if (s->role == 0)
-            run->times[i] = bench_elapsed_ns(t0);
+            run->times[i] = t;
+        s->bytes += after.bytes_sent - before.bytes_sent;
+        s->flights[i] = after.flights - before.flights;
     }
-    sirnn_party_stats(s->party, &s->after);
-    if (st == 0)
-        st = lane_sync(s->party);
-    sirnn_stats synced;
-    sirnn_party_stats(s->party, &synced);
-    if (st == 0)
-        st = run->call(run->ctx, s->party, s->role, 1);
-    sirnn_party_stats(s->party, &s->single);
-    s->single.flights -= synced.flights;
     s->st = st;
     return NULL;
 }
@@ -115,21 +130,29 @@ int bench_two_party(const bench_params *p, bench_call_fn call, void *ctx, bench_
         return 1;
     two_party_run run = {.params = p, .call = call, .ctx = ctx};
     run.times = calloc(p->runs, sizeof(double));
-    if (run.times == NULL)
+    uint64_t *flights = calloc(2 * (size_t)p->runs, sizeof(uint64_t));
+    if (run.times == NULL || flights == NULL) {
+        free(run.times);
+        free(flights);
         return 1;
+    }
     sirnn_config cfg = sirnn_config_default();
     cfg.threads = p->threads;
     cfg.timeout_ms = 300000;
+    cfg.link = p->link;
     sirnn_party *srv = NULL, *cli = NULL;
+    const double setup_t0 = bench_now_ns();
     if (bench_apply_ot_params(p, &cfg) != 0 || bench_tcp_pair(&srv, &cli, &cfg) != 0) {
         free(run.times);
+        free(flights);
         return 2;
     }
+    const double setup_ns = bench_now_ns() - setup_t0;
     int rc = 0;
     pthread_t th;
     pthread_barrier_init(&run.barrier, NULL, 2);
-    side s0 = {.run = &run, .party = srv, .role = 0};
-    side s1 = {.run = &run, .party = cli, .role = 1};
+    side s0 = {.run = &run, .party = srv, .role = 0, .flights = flights};
+    side s1 = {.run = &run, .party = cli, .role = 1, .flights = flights + p->runs};
     if (pthread_create(&th, NULL, side_main, &s1) != 0) {
         rc = 3;
     } else {
@@ -140,16 +163,22 @@ int bench_two_party(const bench_params *p, bench_call_fn call, void *ctx, bench_
     }
     if (rc == 0) {
         const double ops = (double)p->n * p->runs;
-        const uint64_t bytes = (s0.after.bytes_sent - s0.before.bytes_sent) +
-                               (s1.after.bytes_sent - s1.before.bytes_sent);
+        uint64_t most = 0;
+        for (unsigned i = 0; i < p->runs; i++)
+            if (s0.flights[i] + s1.flights[i] > most)
+                most = s0.flights[i] + s1.flights[i];
         r->ns_per_op = bench_median(run.times, p->runs) / (double)p->n;
-        r->bits_per_op = 8.0 * (double)bytes / ops;
-        r->rounds = (double)(s0.single.flights + s1.single.flights);
+        r->bits_per_op = 8.0 * (double)(s0.bytes + s1.bytes) / ops;
+        r->rounds = (double)most;
+        r->net_applied = 1;
         bench_extra_int(r, "ot_k", bench_ot_k(&cfg));
+        bench_extra_double(r, "setup_ms", setup_ns / 1e6);
+        bench_extra_double(r, "cold_ms", (setup_ns + run.first_ns) / 1e6);
     }
     pthread_barrier_destroy(&run.barrier);
     sirnn_party_free(srv);
     sirnn_party_free(cli);
     free(run.times);
+    free(flights);
     return rc;
 }

@@ -194,7 +194,7 @@ static int bench_div(const bench_params *p, bench_result *r)
 
 const bench_kernel bench_group_math_div[] = {
     {"recip", "bits_in=16 scale_in=12 bits_out=16 scale_out=12", 16384, bench_recip},
-    {"div", "bits_in=16 scale_in=12 bits_out=16 scale_out=12", 16384, bench_div},
+    {"div", "bits_in=16 scale_in=12 bits_out=16 scale_out=12 norm=0|1", 16384, bench_div},
     {"rsqrt", "bits_in=16 scale_in=12 bits_out=16 scale_out=14", 16384, bench_rsqrt},
     {NULL, NULL, 0, NULL},
 };

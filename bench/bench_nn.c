@@ -3,8 +3,8 @@
  * sirnn_fastgrnn_query) on random weights of the Google-30 shape that SCI
  * was measured with: input 32, hidden 100, ranks 16 (W) and 35 (U), 99
  * steps, 16 bits. n (or batch=B) is the number of sequences classified in
- * one query; the figures are per sequence; rounds are those of one query
- * with one sequence.
+ * one query; the figures are per sequence; rounds are the flights of that
+ * query (both parties).
  */
 #include "bench/bench.h"
 

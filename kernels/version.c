@@ -1,4 +1,4 @@
-#include "sirnn/sirnn.h"
+#include "sirnn/version.h"
 #include "kernels/cpu.h"
 
 #define SIRNN_STR2(x) #x

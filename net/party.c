@@ -20,10 +20,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
-#include "sirnn/sirnn.h"
+#include "sirnn/version.h"
 #include "kernels/random.h"
+#include "net/shape.h"
 #include "net/tcp.h"
 
 #define HELLO_SIZE 48
@@ -89,6 +91,11 @@ static sirnn_status check_config(const sirnn_config *c)
     }
     if (c->ot_pool_size < 128 || c->ot_pool_size > ((size_t)1 << 28)) {
         sirnn_set_last_error("config: ot_pool_size must be 128..2^28 (got %zu)", c->ot_pool_size);
+        return SIRNN_ERR_ARG;
+    }
+    char msg[160];
+    if (sirnn_link_check(&c->link, msg, sizeof msg) != SIRNN_OK) {
+        sirnn_set_last_error("config: %s", msg);
         return SIRNN_ERR_ARG;
     }
     return SIRNN_OK;
@@ -189,11 +196,13 @@ void sirnn_party_free(sirnn_party *party)
                 if (lane->ext[e].state != NULL && lane->ext[e].free_fn != NULL)
                     lane->ext[e].free_fn(lane->ext[e].state);
             sirnn_channel_close(&lane->ch);
+            sirnn_shaper_stop(lane->shaper); /* after the close: it delivers what is queued */
             sirnn_prg_free(&lane->prg);
         }
         sirnn_memzero(party->lanes, party->nlanes * sizeof(*party->lanes));
         free(party->lanes);
     }
+    free(party->profile);
     sirnn_memzero(party, sizeof(*party));
     free(party);
 }
@@ -363,6 +372,32 @@ static sirnn_status finish(sirnn_party *p, sirnn_status st, sirnn_party **out)
     return SIRNN_OK;
 }
 
+/* A lane's channel over a connected fd (taken over), through a relay when
+ * the config has a link to emulate. On failure the channel is left closed
+ * and *shaper NULL. */
+static sirnn_status open_lane_channel(const sirnn_party *p, sirnn_channel *ch,
+                                      sirnn_shaper **shaper, int fd)
+{
+    *shaper = NULL;
+    if (sirnn_link_active(&p->cfg.link)) {
+        int inner = -1;
+        sirnn_status st = sirnn_shaper_start(shaper, &inner, fd, &p->cfg.link, p->cfg.timeout_ms);
+        if (st != SIRNN_OK) {
+            memset(ch, 0, sizeof *ch);
+            ch->fd = -1;
+            ch->error = st;
+            return st;
+        }
+        fd = inner;
+    }
+    sirnn_status st = sirnn_channel_from_fd(ch, fd, p->cfg.timeout_ms);
+    if (st != SIRNN_OK) {
+        sirnn_shaper_stop(*shaper);
+        *shaper = NULL;
+    }
+    return st;
+}
+
 /* ---- listener / server --------------------------------------------------- */
 
 struct sirnn_listener {
@@ -413,7 +448,7 @@ static sirnn_status accept_lane(sirnn_party *p, sirnn_listener *lst, unsigned la
     sirnn_status st = sirnn_tcp_accept(lst->fd, p->cfg.connect_timeout_ms, &fd);
     if (st != SIRNN_OK)
         return sirnn_party_error(p, st, "accepting lane %u: %s", lane, sirnn_strerror(st));
-    st = sirnn_channel_from_fd(&p->lanes[lane].ch, fd, p->cfg.timeout_ms);
+    st = open_lane_channel(p, &p->lanes[lane].ch, &p->lanes[lane].shaper, fd);
     if (st != SIRNN_OK)
         return sirnn_party_error(p, st, "lane %u: %s", lane, sirnn_strerror(st));
     return SIRNN_OK;
@@ -442,13 +477,14 @@ sirnn_status sirnn_net_party_accept(sirnn_party **out, sirnn_listener *lst,
      * they may arrive in any order. */
     for (unsigned k = 1; st == SIRNN_OK && k < p->nlanes; k++) {
         sirnn_channel tmp;
+        sirnn_shaper *tmp_shaper = NULL;
         int fd = -1;
         st = sirnn_tcp_accept(lst->fd, p->cfg.connect_timeout_ms, &fd);
         if (st != SIRNN_OK) {
             sirnn_party_error(p, st, "accepting lane %u: %s", k, sirnn_strerror(st));
             break;
         }
-        if ((st = sirnn_channel_from_fd(&tmp, fd, p->cfg.timeout_ms)) != SIRNN_OK)
+        if ((st = open_lane_channel(p, &tmp, &tmp_shaper, fd)) != SIRNN_OK)
             break;
         uint8_t msg[LANE_HELLO_SIZE];
         st = sirnn_channel_recv(&tmp, msg, sizeof(msg));
@@ -462,12 +498,14 @@ sirnn_status sirnn_net_party_accept(sirnn_party **out, sirnn_listener *lst,
                                        k);
             } else {
                 p->lanes[idx].ch = tmp;
+                p->lanes[idx].shaper = tmp_shaper;
                 continue;
             }
         } else {
             sirnn_party_error(p, st, "lane %u hello: %s", k, sirnn_strerror(st));
         }
         sirnn_channel_close(&tmp);
+        sirnn_shaper_stop(tmp_shaper);
     }
     return finish(p, st, out);
 }
@@ -481,7 +519,7 @@ static sirnn_status connect_lane(sirnn_party *p, const char *host, uint16_t port
     if (st != SIRNN_OK)
         return sirnn_party_error(p, st, "connecting lane %u to %s:%u: %s", lane, host,
                                  (unsigned)port, sirnn_strerror(st));
-    st = sirnn_channel_from_fd(&p->lanes[lane].ch, fd, p->cfg.timeout_ms);
+    st = open_lane_channel(p, &p->lanes[lane].ch, &p->lanes[lane].shaper, fd);
     if (st != SIRNN_OK)
         return sirnn_party_error(p, st, "lane %u: %s", lane, sirnn_strerror(st));
     return SIRNN_OK;
@@ -533,8 +571,24 @@ sirnn_status sirnn_net_party_pair(sirnn_party **server, sirnn_party **client,
         sirnn_party_free(s);
         return st;
     }
-    for (unsigned i = 0; st == SIRNN_OK && i < c.threads; i++)
-        st = sirnn_channel_pair(&s->lanes[i].ch, &k->lanes[i].ch, c.timeout_ms);
+    /* With a link to emulate, the client's end of each lane goes through a
+     * relay; the server's is a plain end (one relay per lane). */
+    for (unsigned i = 0; st == SIRNN_OK && i < c.threads; i++) {
+        if (!sirnn_link_active(&c.link)) {
+            st = sirnn_channel_pair(&s->lanes[i].ch, &k->lanes[i].ch, c.timeout_ms);
+            continue;
+        }
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+            st = SIRNN_ERR_IO;
+            break;
+        }
+        st = sirnn_channel_from_fd(&s->lanes[i].ch, sv[0], c.timeout_ms);
+        if (st == SIRNN_OK)
+            st = open_lane_channel(k, &k->lanes[i].ch, &k->lanes[i].shaper, sv[1]);
+        else
+            close(sv[1]);
+    }
     /* The hellos are small enough for the socket buffers, so one thread can
      * run both sides: both send, then both read. */
     uint8_t session[16] = {0}, hs[HELLO_SIZE], hk[HELLO_SIZE];

@@ -22,9 +22,12 @@ typedef struct sirnn_lane_ext {
 
 enum { SIRNN_LANE_EXT_OT = 0, SIRNN_LANE_EXT_COUNT = 4 };
 
+struct sirnn_shaper;
+
 typedef struct sirnn_lane {
     unsigned index;
     sirnn_channel ch;
+    struct sirnn_shaper *shaper; /* the relay of a shaped link (net/shape.h), or NULL */
     sirnn_prg prg; /* this lane's private randomness (secret seed) */
     sirnn_lane_ext ext[SIRNN_LANE_EXT_COUNT];
 } sirnn_lane;
@@ -36,7 +39,33 @@ struct sirnn_party {
     sirnn_lane *lanes;
     sirnn_status broken; /* non-zero after an I/O error mid-protocol */
     char last_error[256];
+    struct sirnn_profile *profile; /* NULL unless sirnn_party_profile_start (net/profile.c) */
 };
+
+/*
+ * Profile scopes (see sirnn_party_profile_start): upper layers name the
+ * current layer with sirnn_prof_layer (a static string, kept until the next
+ * call) and wrap each protocol call in sirnn_prof_begin / sirnn_prof_end
+ * (op a static string; scopes do not nest). With the profile off each is
+ * one test of party->profile.
+ */
+typedef struct sirnn_prof_scope {
+    int on;
+    const char *op;
+    uint64_t sent, received, flights;
+    int64_t t0_ns;
+} sirnn_prof_scope;
+void sirnn_prof_layer(sirnn_party *party, const char *layer);
+void sirnn_prof_begin(sirnn_party *party, sirnn_prof_scope *scope, const char *op);
+void sirnn_prof_end(sirnn_party *party, const sirnn_prof_scope *scope);
+/* st = expr, inside a profile scope named op. */
+#define SIRNN_PROFILED(party, op, st, expr)                                                       \
+    do {                                                                                         \
+        sirnn_prof_scope sirnn_scope_;                                                           \
+        sirnn_prof_begin((party), &sirnn_scope_, (op));                                          \
+        (st) = (expr);                                                                           \
+        sirnn_prof_end((party), &sirnn_scope_);                                                  \
+    } while (0)
 
 /*
  * Transport-level constructors: connect the lanes and run the handshake,

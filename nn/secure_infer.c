@@ -97,10 +97,16 @@ static sirnn_status mm_product(sirnn_party *party, const sirnn_fg_mm *mm, size_t
                                uint64_t *out, const uint64_t *a, const uint8_t *msb,
                                const uint64_t *w, unsigned s, unsigned lout)
 {
+    sirnn_status st;
     if (mm->msb_in)
-        return sirnn_matmul_clear_msb(party, d1, mm->d2, mm->d3, out, a, msb, w, mm->m, mm->k,
-                                      s, lout, 1);
-    return sirnn_matmul_clear(party, d1, mm->d2, mm->d3, out, a, w, mm->m, mm->k, s, lout, 1);
+        SIRNN_PROFILED(party, "matmul", st,
+                       sirnn_matmul_clear_msb(party, d1, mm->d2, mm->d3, out, a, msb, w, mm->m,
+                                              mm->k, s, lout, 1));
+    else
+        SIRNN_PROFILED(party, "matmul", st,
+                       sirnn_matmul_clear(party, d1, mm->d2, mm->d3, out, a, w, mm->m, mm->k, s,
+                                          lout, 1));
+    return st;
 }
 
 /* A matrix product of the plan on shares (W the server's), then the local
@@ -114,12 +120,15 @@ static sirnn_status mm_secure(sirnn_party *party, const sirnn_fg_mm *mm, size_t 
         const unsigned lc = mm->s + mm->lout;
         sirnn_status st = mm_product(party, mm, d1, out, a, msb, w, 0, lc);
         if (st == SIRNN_OK)
-            st = sirnn_tr_ext_sign(party, d1 * mm->d3, out, sign, out, lc, mm->s, mm->lout, 1);
+            SIRNN_PROFILED(party, "truncation", st,
+                           sirnn_tr_ext_sign(party, d1 * mm->d3, out, sign, out, lc, mm->s,
+                                             mm->lout, 1));
         return st;
     }
     sirnn_status st = mm_product(party, mm, d1, out, a, msb, w, mm->s, mm->lmm);
     if (st == SIRNN_OK && mm->lmm < mm->lout)
-        st = sirnn_sext(party, d1 * mm->d3, out, out, mm->lmm, mm->lout);
+        SIRNN_PROFILED(party, "extension", st,
+                       sirnn_sext(party, d1 * mm->d3, out, out, mm->lmm, mm->lout));
     if (st == SIRNN_OK && mm->up > 0)
         for (size_t i = 0; i < d1 * mm->d3; i++)
             out[i] = (out[i] << mm->up) & mask_of(mm->lout);
@@ -166,11 +175,13 @@ static sirnn_status argmax_secure(sirnn_party *party, const sirnn_fg_plan *p, se
                 sw->my[e] = vi[2 * q];
                 sw->my[np + e] = ii[2 * q];
             }
-        sirnn_status st = sirnn_msb(party, np, sw->sel, sw->d, b);
+        sirnn_status st;
+        SIRNN_PROFILED(party, "comparison (msb)", st, sirnn_msb(party, np, sw->sel, sw->d, b));
         if (st != SIRNN_OK)
             return st;
         memcpy(sw->sel + np, sw->sel, np);
-        st = sirnn_mux2(party, 2 * np, sw->mo, sw->sel, sw->mx, sw->my, b);
+        SIRNN_PROFILED(party, "mux", st,
+                       sirnn_mux2(party, 2 * np, sw->mo, sw->sel, sw->mx, sw->my, b));
         if (st != SIRNN_OK)
             return st;
         for (size_t i = 0; i < B; i++) {
@@ -209,6 +220,7 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
         w = &none;
     sirnn_status st;
     /* W x_t for every step at once: rows i*T + t. */
+    sirnn_prof_layer(party, "W x (all steps)");
     if (p->d.rank_w == 0) {
         st = mm_secure_last(party, p, &p->w, B * T, sw->wx, sw->x, sw->xsign, w->w);
     } else {
@@ -228,6 +240,7 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
                    zn = (uint64_t)sirnn_fg_signed(w->zn, b);
     const uint64_t pw[2] = {(2 * zeta) & mk, (2 * zn) & mk};
     for (size_t t = 0; t < T; t++) {
+        sirnn_prof_layer(party, "U h + W x");
         if (p->d.rank_u == 0) {
             st = mm_secure_last(party, p, &p->u, B, sw->uh, sw->h16, sw->hsign, w->u);
         } else {
@@ -246,7 +259,9 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
             const unsigned lf = p->e_fuse + b;
             for (size_t e = 0; e < BH; e++)
                 sw->uh[e] &= mask_of(lf);
-            if ((st = sirnn_tr(party, BH, sw->uh, sw->uh, lf, p->e_fuse)) != SIRNN_OK)
+            SIRNN_PROFILED(party, "truncation", st,
+                           sirnn_tr(party, BH, sw->uh, sw->uh, lf, p->e_fuse));
+            if (st != SIRNN_OK)
                 return st;
         }
         for (size_t e = 0; e < BH; e++) {
@@ -255,7 +270,9 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
             sw->pre[BH + e] = (sw->uh[e] + (server ? w->bh[j] : 0)) & mb;
         }
         /* y = [z, g] with c = 2 g - 2^sz (nn/fg_plan.h). */
-        st = sirnn_fg_act_secure(party, p, BH, sw->y, sw->pre);
+        sirnn_prof_layer(party, "gates z, h~");
+        SIRNN_PROFILED(party, "sigmoid / tanh", st,
+                       sirnn_fg_act_secure(party, p, BH, sw->y, sw->pre));
         if (st != SIRNN_OK)
             return st;
         /* P1, P2 = c zeta', c (zeta + nu)' = 2 g zeta' - 2^sz zeta', ...: g's
@@ -263,8 +280,10 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
          * products ride on the same bit COTs (one row, two outputs). They
          * are taken in lr bits (kp = lr - b makes the product exact there),
          * so v below is already in the ring of R: no extension. */
-        st = sirnn_matmul_clear_msb(party, BH, 1, 2, sw->cc, sw->y + BH, sw->zeros,
-                                    server ? pw : NULL, b, kp, 0, p->lr, 1);
+        sirnn_prof_layer(party, "gate products");
+        SIRNN_PROFILED(party, "matmul", st,
+                       sirnn_matmul_clear_msb(party, BH, 1, 2, sw->cc, sw->y + BH, sw->zeros,
+                                              server ? pw : NULL, b, kp, 0, p->lr, 1));
         if (st != SIRNN_OK)
             return st;
         /* R = z v + 2^sz P2 mod 2^lr, v = h 2^(sw - sh) - P1: one signed
@@ -273,8 +292,9 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
             const uint64_t p1 = sw->cc[2 * e] - (server ? zeta << p->sz : 0);
             sw->q[e] = ((sw->hlr[e] << (p->sw - p->sh)) - p1) & mr;
         }
-        st = sirnn_mult_msb(party, BH, sw->q, sw->y, sw->q, sw->zeros, NULL, b, p->lr, p->lr,
-                            1);
+        SIRNN_PROFILED(party, "mult", st,
+                       sirnn_mult_msb(party, BH, sw->q, sw->y, sw->q, sw->zeros, NULL, b, p->lr,
+                                      p->lr, 1));
         if (st != SIRNN_OK)
             return st;
         for (size_t e = 0; e < BH; e++) {
@@ -282,7 +302,10 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
             sw->q[e] = (sw->q[e] + (p2 << p->sz)) & mr;
         }
         /* h in lr bits (the ring of v), with its MSB shares for the products. */
-        st = sirnn_tr_ext_sign(party, BH, sw->hlr, sw->hsign, sw->q, p->lr, p->s_h, p->lr, 1);
+        sirnn_prof_layer(party, "state h");
+        SIRNN_PROFILED(party, "truncation", st,
+                       sirnn_tr_ext_sign(party, BH, sw->hlr, sw->hsign, sw->q, p->lr, p->s_h,
+                                         p->lr, 1));
         if (st != SIRNN_OK)
             return st;
         for (size_t e = 0; e < BH; e++)
@@ -290,6 +313,7 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
         if (progress != NULL)
             progress(progress_ctx, (unsigned)t + 1, (unsigned)T + 1);
     }
+    sirnn_prof_layer(party, "output FC");
     st = mm_secure(party, &p->fc, B, sw->val, NULL, sw->h16, sw->hsign, w->fc);
     if (st != SIRNN_OK)
         return st;
@@ -298,13 +322,16 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
             sw->val[i * C + k] = (sw->val[i * C + k] + (server ? w->fcb[k] : 0)) & mb;
     if (reveal_scores)
         memcpy(sw->out + B, sw->val, B * C * sizeof(uint64_t));
+    sirnn_prof_layer(party, "argmax");
     st = argmax_secure(party, p, sw, B);
     if (st != SIRNN_OK)
         return st;
     for (size_t i = 0; i < B; i++)
         sw->out[i] = sw->idx[i * C];
-    st = sirnn_reveal(party, B * (reveal_scores ? C + 1 : 1), sw->out, sw->out, b,
-                      SIRNN_CLIENT);
+    sirnn_prof_layer(party, "output");
+    SIRNN_PROFILED(party, "reveal", st,
+                   sirnn_reveal(party, B * (reveal_scores ? C + 1 : 1), sw->out, sw->out, b,
+                                SIRNN_CLIENT));
     if (st == SIRNN_OK && progress != NULL)
         progress(progress_ctx, (unsigned)T + 1, (unsigned)T + 1);
     return st;

@@ -245,6 +245,9 @@ static void demo_usage(FILE *out)
             "  --data DIR      Fashion-MNIST directory (default $SIRNN_FASHION_DIR or\n"
             "                  " SIRNN_FASHION_DIR ")\n"
             "  --threads T     lanes (threads) per party (default 1)\n"
+            "  --net PROFILE   emulate a link between the parties: lan (1 Gbit/s, 0.5 ms RTT),\n"
+            "                  wan (400 Mbit/s, 40 ms RTT) or RTT_MS:MBIT (default loopback)\n"
+            "  --profile       print bits, flights and time per layer and protocol\n"
             "  --kernels       instead: handshake, SIMD kernel speeds and channel throughput\n"
             "                  (with --threads T and --mib M, default 512 MiB per lane)\n"
             "  --help          this text\n");
@@ -254,6 +257,7 @@ typedef struct demo_srv {
     sirnn_listener *lst;
     sirnn_config cfg;
     const sirnn_fastgrnn *m;
+    int profile;
     sirnn_party *party;
     sirnn_status st;
     size_t served;
@@ -270,6 +274,8 @@ static void *demo_srv_main(void *arg)
         return NULL;
     }
     sirnn_party_stats(d->party, &d->before);
+    if (d->profile)
+        sirnn_party_profile_start(d->party);
     for (;;) {
         size_t got = 0;
         d->st = sirnn_fastgrnn_serve(d->party, &got, d->m, 0);
@@ -302,6 +308,8 @@ int sirnn_cmd_demo(int argc, char **argv)
 {
     unsigned long long images = 100, threads = 1;
     const char *model = "models/fashion_fastgrnn.sirnn", *data = NULL;
+    sirnn_link link = {0, 0};
+    int profile = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -310,7 +318,14 @@ int sirnn_cmd_demo(int argc, char **argv)
         }
         if (strcmp(a, "--kernels") == 0)
             return demo_kernels(argc, argv);
-        if (strcmp(a, "--images") == 0) {
+        if (strcmp(a, "--profile") == 0) {
+            profile = 1;
+            continue;
+        }
+        if (strcmp(a, "--net") == 0) {
+            if (sirnn_tool_parse_net("demo", v, &link) != 0)
+                return 2;
+        } else if (strcmp(a, "--images") == 0) {
             if (sirnn_tool_parse_u(v, 1, 10000, &images) != 0) {
                 fprintf(stderr, "sirnn demo: --images needs a number 1..10000\n");
                 return 2;
@@ -351,8 +366,10 @@ int sirnn_cmd_demo(int argc, char **argv)
            (unsigned)d->hidden, (unsigned)d->steps, (unsigned)d->input,
            (unsigned)d->classes, (unsigned)m->act_fmt[SIRNN_FG_ACT_H].bits);
     printf("data: the first %zu Fashion-MNIST test images\n", n);
+    sirnn_tool_print_net(&link);
 
     int rc = 1;
+    sirnn_tool_profile prof_cli = {0, NULL}, prof_srv = {0, NULL};
     uint8_t *pf = malloc(n), *pq = malloc(n), *ps = malloc(n);
     if (pf == NULL || pq == NULL || ps == NULL) {
         fprintf(stderr, "sirnn demo: out of memory\n");
@@ -372,7 +389,8 @@ int sirnn_cmd_demo(int argc, char **argv)
         fprintf(stderr, "sirnn demo: %s\n", sirnn_last_error());
         goto done;
     }
-    demo_srv srv = {.lst = lst, .cfg = cfg, .m = m};
+    demo_srv srv = {.lst = lst, .cfg = cfg, .m = m, .profile = profile};
+    cfg.link = link; /* emulated on the client's side: each flight crosses it once */
     pthread_t th;
     if (pthread_create(&th, NULL, demo_srv_main, &srv) != 0) {
         sirnn_listener_close(lst);
@@ -380,13 +398,17 @@ int sirnn_cmd_demo(int argc, char **argv)
         goto done;
     }
     sirnn_party *cli = NULL;
+    const double t_setup0 = sirnn_tool_now();
     sirnn_status st = sirnn_party_connect(&cli, "127.0.0.1", sirnn_listener_port(lst), &cfg);
+    const double t_setup = sirnn_tool_now() - t_setup0;
     sirnn_stats c0 = {0}, c1 = {0};
     double t = 0;
     if (st != SIRNN_OK) {
         fprintf(stderr, "sirnn demo: connect failed: %s\n", sirnn_last_error());
     } else {
         sirnn_party_stats(cli, &c0);
+        if (profile)
+            sirnn_party_profile_start(cli);
         sirnn_tool_bar bar;
         sirnn_tool_bar_init(&bar, "secure inference");
         const double t0 = sirnn_tool_now();
@@ -400,8 +422,15 @@ int sirnn_cmd_demo(int argc, char **argv)
             fprintf(stderr, "sirnn demo: secure inference failed: %s\n",
                     sirnn_party_last_error(cli));
     }
+    if (st == SIRNN_OK)
+        pthread_join(th, NULL); /* the server saw the end of the session */
+    if (st == SIRNN_OK && srv.st == SIRNN_OK && profile) {
+        sirnn_tool_profile_take(&prof_cli, cli);
+        sirnn_tool_profile_take(&prof_srv, srv.party);
+    }
     sirnn_party_free(cli); /* a failed client lets the server thread return */
-    pthread_join(th, NULL);
+    if (st != SIRNN_OK)
+        pthread_join(th, NULL);
     sirnn_listener_close(lst);
     sirnn_party_free(srv.party);
     if (st != SIRNN_OK || srv.st != SIRNN_OK) {
@@ -423,6 +452,9 @@ int sirnn_cmd_demo(int argc, char **argv)
            100.0 * (double)same / (double)n);
     printf("time:                  %.2f s for the batch, %.1f ms per image\n", t,
            1e3 * t / (double)n);
+    printf("cold:                  %.2f s with the session setup (%.2f s: connect, handshake, "
+           "base OTs)\n",
+           t_setup + t, t_setup);
     printf("communication:         %.1f MB for the batch, %.2f MB per image\n", bytes / 1e6,
            bytes / 1e6 / (double)n);
     printf("rounds:                %.0f flights for the batch (both parties)\n", flights);
@@ -431,9 +463,13 @@ int sirnn_cmd_demo(int argc, char **argv)
                 n - same);
         goto done;
     }
+    if (profile)
+        sirnn_tool_print_profile(&prof_cli, &prof_srv);
     printf("demo ok\n");
     rc = 0;
 done:
+    sirnn_tool_profile_free(&prof_cli);
+    sirnn_tool_profile_free(&prof_srv);
     free(pf);
     free(pq);
     free(ps);

@@ -29,6 +29,9 @@ static void query_usage(FILE *out)
             "  --threads T          lanes per session, as the server's (default 1)\n"
             "  --wait S             seconds to keep trying to reach the server (default 10)\n"
             "  --scores             ask for the class scores too (the server must allow it)\n"
+            "  --net PROFILE        emulate a link on this side: lan (1 Gbit/s, 0.5 ms RTT),\n"
+            "                       wan (400 Mbit/s, 40 ms RTT) or RTT_MS:MBIT\n"
+            "  --profile            print bits, flights and time per layer and protocol\n"
             "  --quiet              print only the summary\n"
             "  --help               this text\n");
 }
@@ -69,15 +72,25 @@ int sirnn_cmd_query(int argc, char **argv)
 {
     const char *connect = NULL, *images = NULL, *labels = NULL, *data = NULL;
     unsigned long long fashion = 0, threads = 1, wait_s = 10;
-    int want_scores = 0, quiet = 0;
+    int want_scores = 0, quiet = 0, profile = 0;
+    sirnn_link link = {0, 0};
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             query_usage(stdout);
             return 0;
         }
-        if (strcmp(a, "--scores") == 0 || strcmp(a, "--quiet") == 0) {
-            *(strcmp(a, "--scores") == 0 ? &want_scores : &quiet) = 1;
+        if (strcmp(a, "--scores") == 0 || strcmp(a, "--quiet") == 0 ||
+            strcmp(a, "--profile") == 0) {
+            *(strcmp(a, "--scores") == 0 ? &want_scores
+              : strcmp(a, "--quiet") == 0 ? &quiet
+                                          : &profile) = 1;
+            continue;
+        }
+        if (strcmp(a, "--net") == 0) {
+            if (sirnn_tool_parse_net("query", v, &link) != 0)
+                return 2;
+            i++;
             continue;
         }
         if (strcmp(a, "--connect") == 0 || strcmp(a, "--images") == 0 ||
@@ -155,15 +168,20 @@ int sirnn_cmd_query(int argc, char **argv)
     cfg.threads = (unsigned)threads;
     cfg.timeout_ms = 600000;
     cfg.connect_timeout_ms = (int)(wait_s * 1000);
+    cfg.link = link;
     if (cls == NULL || (want_scores && scores == NULL)) {
         fprintf(stderr, "sirnn query: out of memory\n");
         goto done;
     }
+    const double t_setup0 = sirnn_tool_now();
     if (sirnn_party_connect(&p, host, port, &cfg) != SIRNN_OK) {
         fprintf(stderr, "sirnn query: cannot reach %s:%u: %s\n", host, (unsigned)port,
                 sirnn_last_error());
         goto done;
     }
+    const double t_setup = sirnn_tool_now() - t_setup0;
+    if (profile)
+        sirnn_party_profile_start(p);
     sirnn_fastgrnn_info info;
     sirnn_tool_bar bar;
     sirnn_tool_bar_init(&bar, "secure inference");
@@ -213,6 +231,16 @@ int sirnn_cmd_query(int argc, char **argv)
            t, 1e3 * t / (double)n,
            (double)(s1.bytes_sent - s0.bytes_sent + s1.bytes_received - s0.bytes_received) / 1e6,
            (unsigned long long)(s1.flights - s0.flights));
+    printf("cold: %.2f s with the session setup (%.2f s: connect, handshake, base OTs)\n",
+           t_setup + t, t_setup);
+    if (link.rtt_ms != 0 || link.mbit != 0)
+        sirnn_tool_print_net(&link);
+    if (profile) {
+        sirnn_tool_profile prof;
+        sirnn_tool_profile_take(&prof, p);
+        sirnn_tool_print_profile(&prof, NULL);
+        sirnn_tool_profile_free(&prof);
+    }
     rc = 0;
 done:
     sirnn_party_free(p);

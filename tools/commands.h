@@ -52,4 +52,26 @@ struct sirnn_graph;
 struct sirnn_dataset;
 float *sirnn_tool_fashion_inputs(const struct sirnn_graph *g, const struct sirnn_dataset *ds);
 
+/* ---- tools/tool_net.c: --net and --profile ---- */
+
+struct sirnn_party;
+struct sirnn_link;
+/* "--net PROFILE" into *link; prints the error for `cmd` and returns -1 if
+ * PROFILE is missing or not a link profile. */
+int sirnn_tool_parse_net(const char *cmd, const char *v, struct sirnn_link *link);
+/* One line describing the link ("loopback (no emulated link)" or the
+ * profile with its figures). */
+void sirnn_tool_print_net(const struct sirnn_link *link);
+/* A party's profile rows, kept so that they can be printed after the
+ * session ends. */
+typedef struct sirnn_tool_profile {
+    size_t n;
+    struct sirnn_profile_row *rows; /* n of them, malloc'd; NULL when empty */
+} sirnn_tool_profile;
+void sirnn_tool_profile_take(sirnn_tool_profile *out, const struct sirnn_party *party);
+void sirnn_tool_profile_free(sirnn_tool_profile *p);
+/* The per-layer, per-protocol table of a profile (the peer's rows, if not
+ * NULL, add their flights: both parties'), then totals per protocol. */
+void sirnn_tool_print_profile(const sirnn_tool_profile *mine, const sirnn_tool_profile *peer);
+
 #endif /* SIRNN_TOOLS_COMMANDS_H */

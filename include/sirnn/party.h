@@ -57,6 +57,36 @@ typedef enum sirnn_ot_backend {
                                base OTs: 128 / ot_k bits per OT (the default) */
 } sirnn_ot_backend;
 
+/*
+ * An emulated network link (net/shape.c): every flight is delayed by half
+ * the round trip, and each direction is capped at `mbit` Mbit/s, both
+ * directions independent. A flight of b bytes sent at t arrives at
+ * t + rtt_ms / 2 + b / bandwidth after the bytes ahead of it. A relay thread
+ * per lane sits between the channel and its socket, so the bytes on the
+ * wire and every result are exactly those of an unshaped session; only
+ * time changes. Memory per lane is bounded by the bandwidth-delay product
+ * plus 1 MiB per direction; beyond that, senders wait (backpressure).
+ *
+ * The link is applied by the side whose config carries it (set it on one
+ * side only, or the delays add up); sirnn_party_pair applies it once per
+ * lane. The zero link (rtt_ms = 0, mbit = 0) means no shaping.
+ */
+typedef struct sirnn_link {
+    double rtt_ms; /* round-trip time in ms, 0..60000 */
+    double mbit;   /* bandwidth per direction in Mbit/s, > 0 and <= 1e6 when
+                      rtt_ms > 0 or mbit > 0 */
+} sirnn_link;
+
+/* Parse a link profile: "lan" (1 Gbit/s, 0.5 ms RTT), "wan" (400 Mbit/s,
+ * 40 ms RTT), "RTT_MS:MBIT" (for example "100:100"), or "loopback" / "none"
+ * (no shaping). SIRNN_ERR_ARG with a message in sirnn_last_error() for
+ * anything else or out-of-range numbers; *out is then unchanged. */
+SIRNN_API sirnn_status sirnn_link_parse(sirnn_link *out, const char *spec);
+/* The profile's name: "loopback" for the zero link, "lan" or "wan" for
+ * those profiles, else "RTT_MS:MBIT" (shortest exact form). Writes at most
+ * len bytes (NUL included) and returns buf. */
+SIRNN_API const char *sirnn_link_name(const sirnn_link *link, char *buf, size_t len);
+
 /* Largest number of lanes (threads) per party. */
 #define SIRNN_MAX_THREADS 64
 
@@ -86,6 +116,8 @@ typedef struct sirnn_config {
                                  value is refused with SIRNN_ERR_ARG, so a stray
                                  non-zero int never turns it on. Must match */
     uint64_t test_seed;
+    sirnn_link link;          /* emulated link on this side's lanes (default: none;
+                                 see sirnn_link); local, not checked against the peer */
 } sirnn_config;
 
 /* The defaults listed above. */
@@ -136,6 +168,32 @@ SIRNN_API void sirnn_party_free(sirnn_party *party);
 SIRNN_API sirnn_role sirnn_party_role(const sirnn_party *party);
 SIRNN_API unsigned sirnn_party_threads(const sirnn_party *party);
 SIRNN_API sirnn_status sirnn_party_stats(const sirnn_party *party, sirnn_stats *out);
+/*
+ * Per-operation profile. Once started, the library records, for each
+ * (layer, operation) scope that its higher-level code opens (for example
+ * FastGRNN's "U h" layer and its "matmul" and "truncation" protocols), the
+ * calls, the bytes this party sent and received, the flights it sent and
+ * the wall time spent. Off by default, and then it costs one branch per
+ * scope. sirnn_party_profile_start clears the rows and turns it on;
+ * sirnn_party_profile_rows copies up to max rows (in order of first use)
+ * and returns how many there are. The strings are static. A party records
+ * only its own flights: add the peer's rows (same layer and operation) for
+ * the flights of both parties.
+ */
+typedef struct sirnn_profile_row {
+    const char *layer;
+    const char *op;
+    uint64_t calls;
+    uint64_t bytes_sent;
+    uint64_t bytes_received;
+    uint64_t flights;
+    double seconds;
+} sirnn_profile_row;
+
+SIRNN_API sirnn_status sirnn_party_profile_start(sirnn_party *party);
+SIRNN_API size_t sirnn_party_profile_rows(const sirnn_party *party, sirnn_profile_row *rows,
+                                          size_t max);
+
 /* A detailed message for the last error this party saw (for example which
  * handshake field differed), or "" if none. Valid until the next call. */
 SIRNN_API const char *sirnn_party_last_error(const sirnn_party *party);

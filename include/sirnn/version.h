@@ -1,0 +1,34 @@
+/*
+ * libsirnn version numbers: the library's release and the wire protocol
+ * version that the handshake checks. Included by the umbrella sirnn.h; code
+ * that needs only these includes this header alone.
+ */
+#ifndef SIRNN_VERSION_H
+#define SIRNN_VERSION_H
+
+#include "sirnn/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SIRNN_VERSION_MAJOR 0
+#define SIRNN_VERSION_MINOR 1
+#define SIRNN_VERSION_PATCH 0
+/* Wire protocol version, checked in the handshake (3: SoftSpokenOT and
+ * KK13 with the doubled RM(1,7) code; 4: KK13's hash ends in TCCR, every
+ * hash tweak carries its engine's domain, flights stream per window, TLS
+ * and session limits in the handshake). */
+#define SIRNN_PROTOCOL_VERSION 4
+
+/* "0.1.0" */
+SIRNN_API const char *sirnn_version(void);
+/* The SIMD level the kernels use: "portable", "aesni", "avx2" or "avx512"
+ * (the machine's best, capped by the environment variable SIRNN_ISA). */
+SIRNN_API const char *sirnn_isa_name(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SIRNN_VERSION_H */
