@@ -36,7 +36,7 @@
 
 /* ---- time ---------------------------------------------------------------- */
 
-static int64_t monotonic_ms(void)
+int64_t sirnn_monotonic_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -85,9 +85,18 @@ static sirnn_status check_usable(const sirnn_channel *ch)
  * neither abort nor extend it. */
 static sirnn_status wait_events(sirnn_channel *ch, short events, short *revents)
 {
-    const int64_t deadline = ch->timeout_ms >= 0 ? monotonic_ms() + ch->timeout_ms : 0;
-    int wait_ms = ch->timeout_ms;
+    /* The wait ends at the sooner of now + timeout_ms and the deadline. */
+    int64_t deadline = ch->timeout_ms >= 0 ? sirnn_monotonic_ms() + ch->timeout_ms : -1;
+    if (ch->deadline_ms > 0 && (deadline < 0 || ch->deadline_ms < deadline))
+        deadline = ch->deadline_ms;
+    int wait_ms = -1;
     for (;;) {
+        if (deadline >= 0) {
+            int64_t left = deadline - sirnn_monotonic_ms();
+            if (left < 0)
+                return fail(ch, SIRNN_ERR_TIMEOUT);
+            wait_ms = left > INT32_MAX ? INT32_MAX : (int)left;
+        }
         struct pollfd pfd = {.fd = ch->fd, .events = events, .revents = 0};
         int rc = poll(&pfd, 1, wait_ms);
         if (rc > 0) {
@@ -100,12 +109,6 @@ static sirnn_status wait_events(sirnn_channel *ch, short events, short *revents)
             return fail(ch, SIRNN_ERR_TIMEOUT);
         if (errno != EINTR)
             return fail(ch, status_from_errno(errno));
-        if (ch->timeout_ms >= 0) {
-            int64_t left = deadline - monotonic_ms();
-            if (left <= 0)
-                return fail(ch, SIRNN_ERR_TIMEOUT);
-            wait_ms = left > INT32_MAX ? INT32_MAX : (int)left;
-        }
     }
 }
 
@@ -353,6 +356,12 @@ sirnn_status sirnn_channel_recv_u64(sirnn_channel *ch, uint64_t *v)
         x |= (uint64_t)b[i] << (8 * i);
     *v = x;
     return SIRNN_OK;
+}
+
+void sirnn_channel_set_deadline(sirnn_channel *ch, int64_t deadline_ms)
+{
+    if (ch != NULL)
+        ch->deadline_ms = deadline_ms > 0 ? deadline_ms : 0;
 }
 
 void sirnn_channel_get_stats(const sirnn_channel *ch, sirnn_channel_stats *out)

@@ -10,6 +10,9 @@
  *
  * Timeouts: timeout_ms bounds every single wait for the peer (time without
  * any progress), not a whole call; a signal neither ends nor extends a wait.
+ * A deadline (sirnn_channel_set_deadline) bounds a whole exchange: once it
+ * has passed, every wait fails with SIRNN_ERR_TIMEOUT, however steadily the
+ * peer trickles bytes.
  *
  * No deadlock when both parties send before they read: a send that would
  * block also drains incoming data into the read buffer, which grows as
@@ -48,6 +51,7 @@ typedef struct sirnn_channel_stats {
 typedef struct sirnn_channel {
     int fd;
     int timeout_ms;       /* < 0: wait forever */
+    int64_t deadline_ms;  /* sirnn_monotonic_ms() after which waits fail; 0: none */
     sirnn_status error;   /* sticky */
     uint8_t *wbuf;
     size_t wlen, wcap;
@@ -87,6 +91,13 @@ sirnn_status sirnn_channel_recv(sirnn_channel *ch, void *data, size_t n);
 /* Convenience for fixed-width little-endian integers (8 bytes on the wire). */
 sirnn_status sirnn_channel_send_u64(sirnn_channel *ch, uint64_t v);
 sirnn_status sirnn_channel_recv_u64(sirnn_channel *ch, uint64_t *v);
+
+/* Waits end with SIRNN_ERR_TIMEOUT once sirnn_monotonic_ms() passes
+ * deadline_ms (0 clears the deadline). The per-wait timeout still applies. */
+void sirnn_channel_set_deadline(sirnn_channel *ch, int64_t deadline_ms);
+
+/* Milliseconds on the monotonic clock (for deadlines). */
+int64_t sirnn_monotonic_ms(void);
 
 void sirnn_channel_get_stats(const sirnn_channel *ch, sirnn_channel_stats *out);
 

@@ -35,6 +35,8 @@ struct sirnn_party {
     unsigned nlanes;
     sirnn_lane *lanes;
     sirnn_status broken; /* non-zero after an I/O error mid-protocol */
+    uint64_t peer_mem_bytes; /* the peer's session_mem_bytes and max_batch */
+    uint64_t peer_max_batch;
     char last_error[256];
 };
 

@@ -28,6 +28,8 @@ static void query_usage(FILE *out)
             "                       " SIRNN_FASHION_DIR ")\n"
             "  --threads T          lanes per session, as the server's (default 1)\n"
             "  --wait S             seconds to keep trying to reach the server (default 10)\n"
+            "  --timeout S          longest wait for the server's next bytes, so a hung\n"
+            "                       server is given up on (default 60)\n"
             "  --scores             ask for the class scores too (the server must allow it)\n"
             "  --quiet              print only the summary\n"
             "  --help               this text\n");
@@ -68,7 +70,7 @@ static void query_progress(void *ctx, unsigned done, unsigned total)
 int sirnn_cmd_query(int argc, char **argv)
 {
     const char *connect = NULL, *images = NULL, *labels = NULL, *data = NULL;
-    unsigned long long fashion = 0, threads = 1, wait_s = 10;
+    unsigned long long fashion = 0, threads = 1, wait_s = 10, timeout_s = 60;
     int want_scores = 0, quiet = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -100,6 +102,11 @@ int sirnn_cmd_query(int argc, char **argv)
             if (sirnn_tool_parse_u(v, 1, SIRNN_MAX_THREADS, &threads) != 0) {
                 fprintf(stderr, "sirnn query: --threads needs a number 1..%d\n",
                         SIRNN_MAX_THREADS);
+                return 2;
+            }
+        } else if (strcmp(a, "--timeout") == 0) {
+            if (sirnn_tool_parse_u(v, 1, 86400, &timeout_s) != 0) {
+                fprintf(stderr, "sirnn query: --timeout needs seconds 1..86400\n");
                 return 2;
             }
         } else if (strcmp(a, "--wait") == 0) {
@@ -153,7 +160,7 @@ int sirnn_cmd_query(int argc, char **argv)
     sirnn_party *p = NULL;
     sirnn_config cfg = sirnn_config_default();
     cfg.threads = (unsigned)threads;
-    cfg.timeout_ms = 600000;
+    cfg.timeout_ms = (int)(timeout_s * 1000);
     cfg.connect_timeout_ms = (int)(wait_s * 1000);
     if (cls == NULL || (want_scores && scores == NULL)) {
         fprintf(stderr, "sirnn query: out of memory\n");

@@ -45,8 +45,9 @@ extern "C" {
 #endif
 
 typedef enum sirnn_role {
-    SIRNN_SERVER = 0, /* party 0 */
-    SIRNN_CLIENT = 1  /* party 1 */
+    SIRNN_ROLE_NONE = -1, /* what sirnn_party_role(NULL) returns: no party */
+    SIRNN_SERVER = 0,     /* party 0 */
+    SIRNN_CLIENT = 1      /* party 1 */
 } sirnn_role;
 
 typedef enum sirnn_ot_backend {
@@ -78,6 +79,19 @@ typedef struct sirnn_config {
     int test_mode;            /* non-zero: seeds derived from test_seed (INSECURE,
                                  for reproducible tests only); must match */
     uint64_t test_seed;
+    int handshake_timeout_ms; /* deadline for the whole session setup: the hello,
+                                 every lane's connection and the base OTs must be
+                                 done within it, however steadily the peer trickles
+                                 bytes (default 10000; < 0 none). A server also
+                                 drops a connection whose first message has not
+                                 arrived within it */
+    size_t session_mem_bytes; /* the most working memory a server session spends on
+                                 one request; larger requests are run in pieces
+                                 that fit (default 64 MiB, at least 64 KiB). Sent to
+                                 the peer in the handshake */
+    uint64_t max_batch;       /* the largest batch one request may ask a server
+                                 for (default 2^20, 1..2^32). Sent to the peer in
+                                 the handshake */
 } sirnn_config;
 
 /* The defaults listed above. */
@@ -104,7 +118,21 @@ SIRNN_API sirnn_status sirnn_listener_open(sirnn_listener **out, const char *bin
 SIRNN_API uint16_t sirnn_listener_port(const sirnn_listener *lst);
 SIRNN_API void sirnn_listener_close(sirnn_listener *lst);
 /* Accept one client (all of its lanes) and run the handshake. cfg NULL means
- * the defaults. On error *out is NULL and the listener stays usable. */
+ * the defaults. On error *out is NULL and the listener stays usable.
+ *
+ * Several threads may call sirnn_party_accept on one listener at once, to
+ * serve sessions concurrently (sirnn_listener_close only after they have all
+ * returned). A background thread of the listener accepts connections and
+ * reads each one's first message without blocking anyone: a connection that
+ * stays silent or trickles bytes is dropped after handshake_timeout_ms (or
+ * timeout_ms if shorter) and never holds up other clients. Each call takes
+ * the next complete hello (waiting at most connect_timeout_ms), answers it,
+ * and waits for the session's further lanes, which must arrive within the
+ * handshake deadline; if the client closes lane 0 meanwhile, the call fails
+ * at once (SIRNN_ERR_PEER_CLOSED). A call also returns, with an error and a
+ * message, for a connection whose first message was wrong or late, so a
+ * host can log it. The listener's connection deadlines come from the config
+ * of the first accept call on it. */
 SIRNN_API sirnn_status sirnn_party_accept(sirnn_party **out, sirnn_listener *lst,
                                           const sirnn_config *cfg);
 /* sirnn_listener_open + sirnn_party_accept + sirnn_listener_close. */
@@ -125,11 +153,24 @@ SIRNN_API sirnn_status sirnn_party_pair(sirnn_party **server, sirnn_party **clie
 /* Close every lane, wipe keys and seeds, free. NULL is a no-op. */
 SIRNN_API void sirnn_party_free(sirnn_party *party);
 
+/* The party's role; SIRNN_ROLE_NONE for NULL. */
 SIRNN_API sirnn_role sirnn_party_role(const sirnn_party *party);
+/* The party's lane count; 0 for NULL. */
 SIRNN_API unsigned sirnn_party_threads(const sirnn_party *party);
+/* From now on, every wait for the peer fails with SIRNN_ERR_TIMEOUT once ms
+ * milliseconds have passed (a deadline for a whole exchange, on top of
+ * timeout_ms for each wait); ms < 0 clears it. A call that times out breaks
+ * the party, as any I/O error does. */
+SIRNN_API sirnn_status sirnn_party_set_deadline(sirnn_party *party, int ms);
+/* The limits the peer announced in the handshake: its session_mem_bytes and
+ * max_batch (a client learns what the server will take). Either output may
+ * be NULL. */
+SIRNN_API sirnn_status sirnn_party_peer_limits(const sirnn_party *party, uint64_t *mem_bytes,
+                                               uint64_t *max_batch);
 SIRNN_API sirnn_status sirnn_party_stats(const sirnn_party *party, sirnn_stats *out);
 /* A detailed message for the last error this party saw (for example which
- * handshake field differed), or "" if none. Valid until the next call. */
+ * handshake field differed), or "" if none; for NULL, a message saying so.
+ * Valid until the next call. */
 SIRNN_API const char *sirnn_party_last_error(const sirnn_party *party);
 /* The message of the last error of a failed constructor on this thread
  * (listen/accept/connect/pair return no party to ask). */
