@@ -32,15 +32,23 @@
 #include "net/channel.h"
 #include "net/party_internal.h"
 #include "net/tcp.h"
+#include "net/tls.h"
 
 #define LISTENER_MAX_HALF_OPEN 256
 
 const uint8_t sirnn_hello_magic[8] = {'S', 'I', 'R', 'N', 'N', 'h', 's', '1'};
 const uint8_t sirnn_lane_magic[8] = {'S', 'I', 'R', 'N', 'N', 'l', 'n', '1'};
+const uint8_t sirnn_tls_required_magic[8] = {'S', 'I', 'R', 'N', 'N', 't', 'l', 's'};
 
-/* A connection whose first message is still arriving. */
+/* A connection whose first message is still arriving. With TLS it first
+ * shows whether it speaks TLS at all (PEEK), then runs the handshake. */
+enum { PHASE_PEEK, PHASE_TLS, PHASE_READ };
+
 typedef struct half_open {
     int fd;
+    void *tls;
+    int phase;
+    short events; /* what to poll for */
     size_t got, need;
     int64_t deadline; /* 0: none */
     uint8_t buf[SIRNN_HELLO_SIZE];
@@ -55,6 +63,7 @@ struct sirnn_listener {
     pthread_t thread;
     int wake[2];            /* pipe: stop the acceptor */
     int conn_timeout_ms;    /* per connection first message; < 0 none */
+    sirnn_tls_ctx *tls;     /* NULL: plain TCP */
     sirnn_arrival *ready;   /* ring of LISTENER_MAX_HALF_OPEN */
     size_t ready_head, ready_count;
     size_t half_open_count; /* written by the acceptor, read under mu */
@@ -123,9 +132,11 @@ void sirnn_listener_close(sirnn_listener *lst)
     }
     for (size_t i = 0; i < lst->ready_count; i++) {
         sirnn_arrival *a = &lst->ready[(lst->ready_head + i) % LISTENER_MAX_HALF_OPEN];
+        sirnn_tls_free(a->tls);
         if (a->fd >= 0)
             close(a->fd);
     }
+    sirnn_tls_ctx_free(lst->tls);
     close(lst->fd);
     close(lst->wake[0]);
     close(lst->wake[1]);
@@ -179,15 +190,19 @@ static void route_lane(sirnn_listener *l, half_open *c)
             continue;
         if (idx >= 1 && idx < p->nlanes && p->fds[idx] < 0) {
             p->fds[idx] = c->fd;
+            p->tls[idx] = c->tls;
             taken = true;
             signal_eventfd(p->wake);
         }
         break;
     }
     pthread_mutex_unlock(&l->mu);
-    if (!taken)
+    if (!taken) {
+        sirnn_tls_free(c->tls);
         close(c->fd);
+    }
     c->fd = -1;
+    c->tls = NULL;
 }
 
 /* Advance one connection after its first `got` bytes; returns true when it
@@ -218,6 +233,7 @@ static bool first_message_step(sirnn_listener *l, half_open *c)
     sirnn_arrival a;
     memset(&a, 0, sizeof(a));
     a.fd = c->fd;
+    a.tls = c->tls;
     a.len = c->got;
     a.st = SIRNN_OK;
     memcpy(a.hello, c->buf, c->got);
@@ -225,14 +241,89 @@ static bool first_message_step(sirnn_listener *l, half_open *c)
     push_arrival(l, &a);
     pthread_mutex_unlock(&l->mu);
     c->fd = -1;
+    c->tls = NULL;
     return true;
+}
+
+/* Drop a half-open connection, telling an accept call why. */
+static void drop(sirnn_listener *l, half_open *c, sirnn_status st, const char *why)
+{
+    sirnn_tls_free(c->tls);
+    close(c->fd);
+    c->fd = -1;
+    c->tls = NULL;
+    deliver_failure(l, st, why);
+}
+
+/* TLS servers: the first byte of a TLS connection is a handshake record
+ * (0x16). A client of ours speaking plain TCP is told, in its own framing,
+ * that TLS is required; anything else is dropped. Returns true when the
+ * connection left the set. */
+static bool tls_peek(sirnn_listener *l, half_open *c)
+{
+    uint8_t first;
+    ssize_t r = recv(c->fd, &first, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return false;
+    if (r <= 0) {
+        drop(l, c, r == 0 ? SIRNN_ERR_PEER_CLOSED : SIRNN_ERR_IO,
+             "a connection closed before its first message");
+        return true;
+    }
+    if (first == 0x16) {
+        c->phase = PHASE_TLS;
+        c->tls = sirnn_tls_new(l->tls, c->fd, NULL);
+        if (c->tls == NULL) {
+            drop(l, c, SIRNN_ERR_NOMEM, "out of memory for a TLS connection");
+            return true;
+        }
+        c->events = POLLIN;
+        return false;
+    }
+    if (first == 'S') {
+        uint8_t notice[SIRNN_HELLO_SIZE] = {0};
+        memcpy(notice, sirnn_tls_required_magic, 8);
+        ssize_t w = send(c->fd, notice, sizeof(notice), MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)w;
+    }
+    drop(l, c, SIRNN_ERR_PEER_MISMATCH,
+         "a client spoke plain TCP to this TLS server (it needs tls_ca or tls_psk_file)");
+    return true;
+}
+
+/* One step of a TLS handshake; true when the connection left the set. */
+static bool tls_step(sirnn_listener *l, half_open *c)
+{
+    char why[sizeof(((sirnn_arrival *)0)->why)];
+    int rc = sirnn_tls_handshake(c->tls, &c->events, why, sizeof(why));
+    if (rc < 0) {
+        drop(l, c, SIRNN_ERR_CRYPTO, why);
+        return true;
+    }
+    if (rc > 0) {
+        c->phase = PHASE_READ;
+        c->events = POLLIN;
+    }
+    return false;
 }
 
 /* Read what has arrived on one connection; true when it left the set. */
 static bool read_first_message(sirnn_listener *l, half_open *c)
 {
+    if (c->phase == PHASE_PEEK && tls_peek(l, c))
+        return true;
+    if (c->phase == PHASE_TLS && tls_step(l, c))
+        return true;
+    if (c->phase != PHASE_READ)
+        return false;
     for (;;) {
-        ssize_t r = recv(c->fd, c->buf + c->got, c->need - c->got, MSG_DONTWAIT);
+        ssize_t r;
+        if (c->tls != NULL) {
+            r = sirnn_tls_read(c->tls, c->buf + c->got, c->need - c->got, &c->events);
+        } else {
+            r = recv(c->fd, c->buf + c->got, c->need - c->got, MSG_DONTWAIT);
+            c->events = POLLIN;
+        }
         if (r > 0) {
             c->got += (size_t)r;
             if (first_message_step(l, c))
@@ -247,9 +338,11 @@ static bool read_first_message(sirnn_listener *l, half_open *c)
         char why[96];
         snprintf(why, sizeof(why), "a connection closed after %zu bytes of its first message",
                  c->got);
-        close(c->fd);
-        c->fd = -1;
-        deliver_failure(l, r == 0 ? SIRNN_ERR_PEER_CLOSED : SIRNN_ERR_IO, why);
+        drop(l, c,
+             r == 0               ? SIRNN_ERR_PEER_CLOSED
+             : errno == EBADMSG ? SIRNN_ERR_CRYPTO
+                                : SIRNN_ERR_IO,
+             why);
         return true;
     }
 }
@@ -281,11 +374,14 @@ static void *acceptor_main(void *arg)
             if (conns[i].deadline > 0 && conns[i].deadline <= now) {
                 char why[112];
                 snprintf(why, sizeof(why),
-                         "a connection sent %zu of %zu bytes of its first message within %d ms",
+                         conns[i].phase == PHASE_READ
+                             ? "a connection sent %zu of %zu bytes of its first message "
+                               "within %d ms"
+                             : "a connection sent %zu of %zu bytes of its first message "
+                               "(TLS handshake unfinished) within %d ms",
                          conns[i].got, conns[i].need, l->conn_timeout_ms);
-                close(conns[i].fd);
+                drop(l, &conns[i], SIRNN_ERR_TIMEOUT, why);
                 conns[i] = conns[--n];
-                deliver_failure(l, SIRNN_ERR_TIMEOUT, why);
                 continue;
             }
             if (conns[i].deadline > 0 && (next < 0 || conns[i].deadline < next))
@@ -296,7 +392,7 @@ static void *acceptor_main(void *arg)
         pfd[np++] = (struct pollfd){.fd = l->wake[0], .events = POLLIN};
         pfd[np++] = (struct pollfd){.fd = room ? l->fd : -1, .events = POLLIN};
         for (size_t i = 0; i < n; i++)
-            pfd[np++] = (struct pollfd){.fd = conns[i].fd, .events = POLLIN};
+            pfd[np++] = (struct pollfd){.fd = conns[i].fd, .events = conns[i].events};
         int wait = next < 0 ? -1 : (int)(next - now > INT32_MAX ? INT32_MAX : next - now);
         int rc = poll(pfd, np, wait);
         if (rc < 0 && errno != EINTR)
@@ -318,6 +414,8 @@ static void *acceptor_main(void *arg)
                 half_open *c = &conns[n++];
                 memset(c, 0, sizeof(*c));
                 c->fd = fd;
+                c->phase = l->tls != NULL ? PHASE_PEEK : PHASE_READ;
+                c->events = POLLIN;
                 c->need = SIRNN_HELLO_PREFIX;
                 c->deadline = l->conn_timeout_ms >= 0
                                   ? sirnn_monotonic_ms() + l->conn_timeout_ms + 1
@@ -330,8 +428,10 @@ static void *acceptor_main(void *arg)
             }
         }
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        sirnn_tls_free(conns[i].tls);
         close(conns[i].fd);
+    }
     free(conns);
     free(pfd);
     return NULL;
@@ -351,19 +451,59 @@ static int first_message_timeout(const sirnn_config *cfg)
     return a < b ? a : b;
 }
 
+/* Start the acceptor with cfg's settings, unless it runs (under mu). */
+static sirnn_status start_locked(sirnn_listener *lst, const sirnn_config *cfg, char *why,
+                                 size_t whylen)
+{
+    if (lst->started || lst->stopping)
+        return SIRNN_OK;
+    sirnn_status st = SIRNN_OK;
+    lst->conn_timeout_ms = first_message_timeout(cfg);
+    if (sirnn_tls_configured(cfg)) {
+        st = sirnn_tls_ctx_new(&lst->tls, cfg, true, why, whylen);
+    } else if (!cfg->allow_plain_remote && !sirnn_tcp_is_loopback(lst->fd, false)) {
+        snprintf(why, whylen,
+                 "plain TCP on an address other than loopback: give TLS files (tls_cert "
+                 "and tls_key, or tls_psk_file) or set allow_plain_remote");
+        st = SIRNN_ERR_ARG;
+    }
+    if (st == SIRNN_OK && pthread_create(&lst->thread, NULL, acceptor_main, lst) != 0)
+        st = SIRNN_ERR_NOMEM;
+    if (st != SIRNN_OK) {
+        sirnn_tls_ctx_free(lst->tls);
+        lst->tls = NULL;
+        return st;
+    }
+    lst->started = true;
+    return SIRNN_OK;
+}
+
+sirnn_status sirnn_listener_start(sirnn_listener *lst, const sirnn_config *cfg)
+{
+    if (lst == NULL) {
+        sirnn_set_last_error("listener_start: NULL listener");
+        return SIRNN_ERR_ARG;
+    }
+    sirnn_config c = cfg != NULL ? *cfg : sirnn_config_default();
+    char why[200] = "";
+    pthread_mutex_lock(&lst->mu);
+    sirnn_status st = start_locked(lst, &c, why, sizeof(why));
+    pthread_mutex_unlock(&lst->mu);
+    if (st != SIRNN_OK)
+        sirnn_set_last_error("%s", why[0] ? why : sirnn_strerror(st));
+    return st;
+}
+
 sirnn_status sirnn_listener_next(sirnn_listener *lst, const sirnn_config *cfg,
                                  sirnn_arrival *out)
 {
     memset(out, 0, sizeof(*out));
     out->fd = -1;
     pthread_mutex_lock(&lst->mu);
-    if (!lst->started && !lst->stopping) {
-        lst->conn_timeout_ms = first_message_timeout(cfg);
-        if (pthread_create(&lst->thread, NULL, acceptor_main, lst) != 0) {
-            pthread_mutex_unlock(&lst->mu);
-            return SIRNN_ERR_NOMEM;
-        }
-        lst->started = true;
+    sirnn_status st0 = start_locked(lst, cfg, out->why, sizeof(out->why));
+    if (st0 != SIRNN_OK) {
+        pthread_mutex_unlock(&lst->mu);
+        return st0;
     }
     const int64_t deadline =
         cfg->connect_timeout_ms >= 0 ? sirnn_monotonic_ms() + cfg->connect_timeout_ms : 0;
@@ -408,8 +548,10 @@ sirnn_status sirnn_listener_expect_lanes(sirnn_listener *lst, sirnn_lane_wait *w
     memset(w, 0, sizeof(*w));
     memcpy(w->session, session, 16);
     w->nlanes = nlanes;
-    for (unsigned i = 0; i < SIRNN_MAX_THREADS; i++)
+    for (unsigned i = 0; i < SIRNN_MAX_THREADS; i++) {
         w->fds[i] = -1;
+        w->tls[i] = NULL;
+    }
     w->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (w->wake < 0)
         return SIRNN_ERR_NOMEM;
@@ -433,11 +575,14 @@ void sirnn_listener_forget_lanes(sirnn_listener *lst, sirnn_lane_wait *w)
         close(w->wake);
         w->wake = -1;
     }
-    for (unsigned i = 1; i < w->nlanes; i++)
+    for (unsigned i = 1; i < w->nlanes; i++) {
+        sirnn_tls_free(w->tls[i]);
+        w->tls[i] = NULL;
         if (w->fds[i] >= 0) {
             close(w->fds[i]);
             w->fds[i] = -1;
         }
+    }
 }
 
 sirnn_status sirnn_listener_wait_lanes(sirnn_listener *lst, sirnn_lane_wait *w, int lane0_fd,

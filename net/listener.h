@@ -23,6 +23,9 @@
 #define SIRNN_LANE_HELLO_SIZE 28
 /* Magic and protocol version: enough to tell a peer of another version. */
 #define SIRNN_HELLO_PREFIX 12
+/* What a TLS server answers a plain hello with (SIRNN_HELLO_SIZE bytes:
+ * this magic, then zeros), so that the client can say what is wrong. */
+extern const uint8_t sirnn_tls_required_magic[8];
 
 extern const uint8_t sirnn_hello_magic[8];
 extern const uint8_t sirnn_lane_magic[8];
@@ -30,6 +33,7 @@ extern const uint8_t sirnn_lane_magic[8];
 /* Lane 0 of a new session, or a first contact that failed. */
 typedef struct sirnn_arrival {
     int fd;                          /* connected socket; -1 when st != SIRNN_OK */
+    void *tls;                       /* its TLS connection, handshake done, or NULL */
     size_t len;                      /* bytes of hello received: SIRNN_HELLO_SIZE, or
                                         SIRNN_HELLO_PREFIX when magic or version differ */
     uint8_t hello[SIRNN_HELLO_SIZE];
@@ -39,7 +43,10 @@ typedef struct sirnn_arrival {
 
 /* The next arrival, waiting at most cfg->connect_timeout_ms (< 0: forever;
  * SIRNN_ERR_TIMEOUT when none). Starts the background thread on first use,
- * with its per-connection deadline from cfg. The caller owns out->fd. */
+ * with its per-connection deadline and TLS settings from cfg (SIRNN_ERR_ARG
+ * with a message in out->why if they are unusable, or if plain TCP is asked
+ * for off loopback without allow_plain_remote). The caller owns out->fd and
+ * out->tls. */
 sirnn_status sirnn_listener_next(sirnn_listener *lst, const sirnn_config *cfg,
                                  sirnn_arrival *out);
 
@@ -49,6 +56,7 @@ typedef struct sirnn_lane_wait {
     uint8_t session[16];
     unsigned nlanes;
     int fds[SIRNN_MAX_THREADS]; /* fds[1..nlanes): -1 until the lane arrives */
+    void *tls[SIRNN_MAX_THREADS]; /* and their TLS connections (or NULL) */
     int wake;                   /* eventfd the acceptor signals */
     struct sirnn_lane_wait *next;
 } sirnn_lane_wait;

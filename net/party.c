@@ -29,6 +29,7 @@
 #include "kernels/random.h"
 #include "net/listener.h"
 #include "net/tcp.h"
+#include "net/tls.h"
 
 #define HELLO_SIZE SIRNN_HELLO_SIZE
 #define LANE_HELLO_SIZE SIRNN_LANE_HELLO_SIZE
@@ -193,6 +194,7 @@ void sirnn_party_free(sirnn_party *party)
         sirnn_memzero(party->lanes, party->nlanes * sizeof(*party->lanes));
         free(party->lanes);
     }
+    sirnn_tls_ctx_free(party->tls);
     sirnn_memzero(party, sizeof(*party));
     free(party);
 }
@@ -265,6 +267,14 @@ static void encode_hello(const sirnn_party *p, const uint8_t session[16], uint8_
  * peer's limits. */
 static sirnn_status check_hello(sirnn_party *p, const uint8_t *in, size_t len)
 {
+    if (len >= 8 && memcmp(in, sirnn_tls_required_magic, 8) == 0)
+        return sirnn_party_error(p, SIRNN_ERR_PEER_MISMATCH,
+                                 "handshake: the server requires TLS (give tls_ca or "
+                                 "tls_psk_file; --tls-ca or --tls-psk-file)");
+    if (len >= 2 && in[0] == 0x16 && in[1] == 0x03)
+        return sirnn_party_error(p, SIRNN_ERR_PEER_MISMATCH,
+                                 "handshake: the client speaks TLS, this server plain TCP "
+                                 "(give it tls_cert and tls_key or tls_psk_file)");
     if (len < SIRNN_HELLO_PREFIX || memcmp(in, k_hello_magic, 8) != 0)
         return sirnn_party_error(p, SIRNN_ERR_PEER_MISMATCH,
                                  "handshake: the peer is not a libsirnn party (bad magic)");
@@ -413,6 +423,11 @@ sirnn_status sirnn_net_party_accept(sirnn_party **out, sirnn_listener *lst,
     memset(&lanes, 0, sizeof(lanes)); /* nothing registered, no lanes */
     lanes.wake = -1;
     st = sirnn_channel_from_fd(&p->lanes[0].ch, a.fd, c.timeout_ms);
+    char tls_why[200];
+    if (a.tls != NULL) /* its handshake is done: this only hands it over */
+        st = st == SIRNN_OK ? sirnn_channel_start_tls(&p->lanes[0].ch, a.tls, tls_why,
+                                                      sizeof(tls_why))
+                            : (sirnn_tls_free(a.tls), st);
     if (st == SIRNN_OK)
         st = new_session_id(session);
     /* Expect the lanes before answering: they come as soon as it is read. */
@@ -441,6 +456,14 @@ sirnn_status sirnn_net_party_accept(sirnn_party **out, sirnn_listener *lst,
         for (unsigned k = 1; st == SIRNN_OK && k < p->nlanes; k++) {
             st = sirnn_channel_from_fd(&p->lanes[k].ch, lanes.fds[k], c.timeout_ms);
             lanes.fds[k] = -1; /* the channel owns it, even on failure */
+            if (lanes.tls[k] != NULL) {
+                if (st == SIRNN_OK)
+                    st = sirnn_channel_start_tls(&p->lanes[k].ch, lanes.tls[k], tls_why,
+                                                 sizeof(tls_why));
+                else
+                    sirnn_tls_free(lanes.tls[k]);
+                lanes.tls[k] = NULL;
+            }
             if (st != SIRNN_OK) {
                 sirnn_party_error(p, st, "lane %u: %s", k, sirnn_strerror(st));
                 break;
@@ -462,9 +485,24 @@ static sirnn_status connect_lane(sirnn_party *p, const char *host, uint16_t port
     if (st != SIRNN_OK)
         return sirnn_party_error(p, st, "connecting lane %u to %s:%u: %s", lane, host,
                                  (unsigned)port, sirnn_strerror(st));
-    st = sirnn_channel_from_fd(&p->lanes[lane].ch, fd, p->cfg.timeout_ms);
+    if (p->tls == NULL && !p->cfg.allow_plain_remote && !sirnn_tcp_is_loopback(fd, true)) {
+        close(fd); /* nothing sent */
+        return sirnn_party_error(p, SIRNN_ERR_ARG,
+                                 "plain TCP to %s, which is not loopback: give TLS files "
+                                 "(tls_ca or tls_psk_file) or set allow_plain_remote",
+                                 host);
+    }
+    sirnn_channel *ch = &p->lanes[lane].ch;
+    st = sirnn_channel_from_fd(ch, fd, p->cfg.timeout_ms);
     if (st != SIRNN_OK)
         return sirnn_party_error(p, st, "lane %u: %s", lane, sirnn_strerror(st));
+    if (p->tls != NULL) {
+        char why[200];
+        st = sirnn_channel_start_tls(ch, sirnn_tls_new(p->tls, fd, host), why, sizeof(why));
+        if (st != SIRNN_OK)
+            return sirnn_party_error(p, st, "lane %u: %s", lane,
+                                     why[0] ? why : sirnn_strerror(st));
+    }
     return SIRNN_OK;
 }
 
@@ -484,7 +522,14 @@ sirnn_status sirnn_net_party_connect(sirnn_party **out, const char *host, uint16
     if ((st = party_alloc(&p, SIRNN_CLIENT, &c)) != SIRNN_OK)
         return st;
     uint8_t session[16] = {0};
-    st = connect_lane(p, host, port, 0);
+    if (sirnn_tls_configured(&c)) {
+        char why[200];
+        st = sirnn_tls_ctx_new(&p->tls, &c, false, why, sizeof(why));
+        if (st != SIRNN_OK)
+            sirnn_party_error(p, st, "%s", why[0] ? why : sirnn_strerror(st));
+    }
+    if (st == SIRNN_OK)
+        st = connect_lane(p, host, port, 0);
     if (st == SIRNN_OK)
         st = client_hello(p, session);
     /* The server has taken the session (until now it may have been busy

@@ -228,3 +228,23 @@ sirnn_status sirnn_tcp_connect(int *fd_out, const char *host, uint16_t port, int
     freeaddrinfo(list);
     return st;
 }
+
+bool sirnn_tcp_is_loopback(int fd, bool peer)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if ((peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
+              : getsockname(fd, (struct sockaddr *)&ss, &len)) < 0)
+        return false;
+    if (ss.ss_family == AF_INET) {
+        const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in *)&ss)->sin_addr;
+        return a[0] == 127;
+    }
+    if (ss.ss_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)&ss)->sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(a))
+            return true;
+        return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+    }
+    return ss.ss_family == AF_UNIX;
+}

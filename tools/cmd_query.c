@@ -31,6 +31,11 @@ static void query_usage(FILE *out)
             "  --timeout S          longest wait for the server's next bytes, so a hung\n"
             "                       server is given up on (default 60)\n"
             "  --scores             ask for the class scores too (the server must allow it)\n"
+            "  --tls-ca FILE        TLS 1.3: verify the server's certificate with this CA\n"
+            "  --tls-cert FILE      this client's certificate, for a server that asks\n"
+            "  --tls-key FILE       and its private key\n"
+            "  --tls-psk-file FILE  or a pre-shared key, 16..64 bytes in hex\n"
+            "  --plain              plain TCP to a server other than loopback\n"
             "  --quiet              print only the summary\n"
             "  --help               this text\n");
 }
@@ -71,27 +76,35 @@ int sirnn_cmd_query(int argc, char **argv)
 {
     const char *connect = NULL, *images = NULL, *labels = NULL, *data = NULL;
     unsigned long long fashion = 0, threads = 1, wait_s = 10, timeout_s = 60;
-    int want_scores = 0, quiet = 0;
+    int want_scores = 0, quiet = 0, plain = 0;
+    const char *tls_ca = NULL, *tls_cert = NULL, *tls_key = NULL, *tls_psk = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             query_usage(stdout);
             return 0;
         }
-        if (strcmp(a, "--scores") == 0 || strcmp(a, "--quiet") == 0) {
-            *(strcmp(a, "--scores") == 0 ? &want_scores : &quiet) = 1;
+        if (strcmp(a, "--scores") == 0 || strcmp(a, "--quiet") == 0 ||
+            strcmp(a, "--plain") == 0) {
+            *(strcmp(a, "--scores") == 0 ? &want_scores
+              : strcmp(a, "--quiet") == 0 ? &quiet
+                                          : &plain) = 1;
             continue;
         }
-        if (strcmp(a, "--connect") == 0 || strcmp(a, "--images") == 0 ||
-            strcmp(a, "--labels") == 0 || strcmp(a, "--data") == 0) {
+        const char **dst = strcmp(a, "--connect") == 0        ? &connect
+                           : strcmp(a, "--images") == 0       ? &images
+                           : strcmp(a, "--labels") == 0       ? &labels
+                           : strcmp(a, "--data") == 0         ? &data
+                           : strcmp(a, "--tls-ca") == 0       ? &tls_ca
+                           : strcmp(a, "--tls-cert") == 0     ? &tls_cert
+                           : strcmp(a, "--tls-key") == 0      ? &tls_key
+                           : strcmp(a, "--tls-psk-file") == 0 ? &tls_psk
+                                                              : NULL;
+        if (dst != NULL) {
             if (v == NULL) {
                 fprintf(stderr, "sirnn query: %s needs a value\n", a);
                 return 2;
             }
-            const char **dst = strcmp(a, "--connect") == 0  ? &connect
-                               : strcmp(a, "--images") == 0 ? &images
-                               : strcmp(a, "--labels") == 0 ? &labels
-                                                            : &data;
             *dst = v;
         } else if (strcmp(a, "--fashion-test") == 0) {
             if (sirnn_tool_parse_u(v, 1, 10000, &fashion) != 0) {
@@ -161,6 +174,11 @@ int sirnn_cmd_query(int argc, char **argv)
     sirnn_config cfg = sirnn_config_default();
     cfg.threads = (unsigned)threads;
     cfg.timeout_ms = (int)(timeout_s * 1000);
+    cfg.tls_ca = tls_ca;
+    cfg.tls_cert = tls_cert;
+    cfg.tls_key = tls_key;
+    cfg.tls_psk_file = tls_psk;
+    cfg.allow_plain_remote = plain;
     cfg.connect_timeout_ms = (int)(wait_s * 1000);
     if (cls == NULL || (want_scores && scores == NULL)) {
         fprintf(stderr, "sirnn query: out of memory\n");

@@ -37,8 +37,15 @@ static void serve_usage(FILE *out)
             "  --scores               reveal the class scores to clients that ask (default: only\n"
             "                         the predicted class)\n"
             "  --clients N            exit after N clients (default 0: serve forever)\n"
+            "  --tls-cert FILE        TLS 1.3 on every lane: this server's PEM certificate\n"
+            "  --tls-key FILE         and its private key\n"
+            "  --tls-ca FILE          require client certificates signed by this CA\n"
+            "  --tls-psk-file FILE    or (and) a pre-shared key, 16..64 bytes in hex\n"
+            "  --plain                plain TCP on an address other than loopback (the link\n"
+            "                         must then be protected some other way)\n"
             "  --help                 this text\n"
-            "Channels are not encrypted: across machines, run over a secure transport.\n");
+            "Without TLS files, channels are plain TCP, allowed on loopback only unless\n"
+            "--plain is given.\n");
 }
 
 typedef struct serve_shared {
@@ -112,6 +119,8 @@ int sirnn_cmd_serve(int argc, char **argv)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned long long sessions = cores > 0 ? (unsigned long long)cores : 1;
     unsigned flags = 0;
+    int plain = 0;
+    sirnn_config tls = sirnn_config_default(); /* only its tls_ fields are used */
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -120,6 +129,10 @@ int sirnn_cmd_serve(int argc, char **argv)
         }
         if (strcmp(a, "--scores") == 0) {
             flags |= SIRNN_FG_SERVE_SCORES;
+            continue;
+        }
+        if (strcmp(a, "--plain") == 0) {
+            plain = 1;
             continue;
         }
         /* Numeric options: name, destination, range. */
@@ -151,12 +164,19 @@ int sirnn_cmd_serve(int argc, char **argv)
             i++;
             continue;
         }
-        if (strcmp(a, "--model") == 0 || strcmp(a, "--bind") == 0) {
+        const char **str = strcmp(a, "--model") == 0          ? &model
+                           : strcmp(a, "--bind") == 0         ? &bind
+                           : strcmp(a, "--tls-cert") == 0     ? &tls.tls_cert
+                           : strcmp(a, "--tls-key") == 0      ? &tls.tls_key
+                           : strcmp(a, "--tls-ca") == 0       ? &tls.tls_ca
+                           : strcmp(a, "--tls-psk-file") == 0 ? &tls.tls_psk_file
+                                                              : NULL;
+        if (str != NULL) {
             if (v == NULL) {
                 fprintf(stderr, "sirnn serve: %s needs a value\n", a);
                 return 2;
             }
-            *(strcmp(a, "--model") == 0 ? &model : &bind) = v;
+            *str = v;
         } else {
             fprintf(stderr, "sirnn serve: unknown option '%s' (try --help)\n", a);
             return 2;
@@ -177,6 +197,18 @@ int sirnn_cmd_serve(int argc, char **argv)
     }
     serve_shared sh;
     memset(&sh, 0, sizeof(sh));
+    sh.cfg = sirnn_config_default();
+    sh.cfg.threads = (unsigned)threads;
+    sh.cfg.connect_timeout_ms = -1; /* wait for clients forever */
+    sh.cfg.timeout_ms = (int)(timeout_s * 1000);
+    sh.cfg.handshake_timeout_ms = (int)(hs_s * 1000);
+    sh.cfg.session_mem_bytes = (size_t)mem_mb << 20;
+    sh.cfg.max_batch = max_batch;
+    sh.cfg.tls_cert = tls.tls_cert;
+    sh.cfg.tls_key = tls.tls_key;
+    sh.cfg.tls_ca = tls.tls_ca;
+    sh.cfg.tls_psk_file = tls.tls_psk_file;
+    sh.cfg.allow_plain_remote = plain;
     if (sirnn_listener_open(&sh.lst, bind, (uint16_t)port) != SIRNN_OK) {
         fprintf(stderr, "sirnn serve: cannot listen on %s:%llu: %s\n", bind, port,
                 sirnn_last_error());
@@ -188,19 +220,21 @@ int sirnn_cmd_serve(int argc, char **argv)
     sh.clients = clients;
     atomic_init(&sh.slots, 0);
     atomic_init(&sh.arrived, 1);
-    sh.cfg = sirnn_config_default();
-    sh.cfg.threads = (unsigned)threads;
-    sh.cfg.connect_timeout_ms = -1; /* wait for clients forever */
-    sh.cfg.timeout_ms = (int)(timeout_s * 1000);
-    sh.cfg.handshake_timeout_ms = (int)(hs_s * 1000);
-    sh.cfg.session_mem_bytes = (size_t)mem_mb << 20;
-    sh.cfg.max_batch = max_batch;
     if (clients != 0 && sessions > clients)
         sessions = clients;
+    /* Check the TLS files and the plain-TCP rule now, not at the first
+     * client: a server that cannot serve says so at once. */
+    if (sirnn_listener_start(sh.lst, &sh.cfg) != SIRNN_OK) {
+        fprintf(stderr, "sirnn serve: %s\n", sirnn_last_error());
+        sirnn_listener_close(sh.lst);
+        sirnn_fastgrnn_free(m);
+        return 1;
+    }
     printf("sirnn serve: %s (hidden %u, %u steps of %u, %u classes) on %s:%u, %llu sessions "
-           "at once\n",
+           "at once, %s\n",
            model, (unsigned)m->dims.hidden, (unsigned)m->dims.steps, (unsigned)m->dims.input,
-           (unsigned)m->dims.classes, bind, (unsigned)sirnn_listener_port(sh.lst), sessions);
+           (unsigned)m->dims.classes, bind, (unsigned)sirnn_listener_port(sh.lst), sessions,
+           sh.cfg.tls_cert || sh.cfg.tls_psk_file ? "TLS 1.3" : "plain TCP");
     fflush(stdout);
     int rc = 0;
     pthread_t *workers = calloc(sessions, sizeof(*workers));

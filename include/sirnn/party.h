@@ -92,6 +92,20 @@ typedef struct sirnn_config {
     uint64_t max_batch;       /* the largest batch one request may ask a server
                                  for (default 2^20, 1..2^32). Sent to the peer in
                                  the handshake */
+    /* TLS 1.3 on every lane (net/tls.h), on when any of the four files is
+     * given; they are read when a party (or a listener's first accept) is
+     * created. Plain TCP to or from an address other than loopback is refused
+     * unless allow_plain_remote is set. */
+    const char *tls_cert;     /* PEM certificate chain: the server's, or the client's
+                                 own for mutual authentication */
+    const char *tls_key;      /* PEM private key of tls_cert */
+    const char *tls_ca;       /* PEM CA certificates: a client verifies the server's
+                                 certificate (and that it names the host it connected
+                                 to); a server requires client certificates from it */
+    const char *tls_psk_file; /* pre-shared key, 16..64 bytes in hex, instead of or
+                                 besides certificates (PSK with (EC)DHE) */
+    int allow_plain_remote;   /* non-zero: plain TCP even off loopback (the link must
+                                 then be private and authentic by other means) */
 } sirnn_config;
 
 /* The defaults listed above. */
@@ -117,6 +131,12 @@ SIRNN_API sirnn_status sirnn_listener_open(sirnn_listener **out, const char *bin
                                            uint16_t port);
 SIRNN_API uint16_t sirnn_listener_port(const sirnn_listener *lst);
 SIRNN_API void sirnn_listener_close(sirnn_listener *lst);
+/* Start accepting connections with cfg's connection deadlines and TLS
+ * settings (cfg NULL: the defaults); otherwise the first sirnn_party_accept
+ * does. Reports unusable TLS files, or plain TCP on an address other than
+ * loopback without allow_plain_remote, at once (SIRNN_ERR_ARG, message in
+ * sirnn_last_error()). A no-op once started. */
+SIRNN_API sirnn_status sirnn_listener_start(sirnn_listener *lst, const sirnn_config *cfg);
 /* Accept one client (all of its lanes) and run the handshake. cfg NULL means
  * the defaults. On error *out is NULL and the listener stays usable.
  *
@@ -131,8 +151,8 @@ SIRNN_API void sirnn_listener_close(sirnn_listener *lst);
  * handshake deadline; if the client closes lane 0 meanwhile, the call fails
  * at once (SIRNN_ERR_PEER_CLOSED). A call also returns, with an error and a
  * message, for a connection whose first message was wrong or late, so a
- * host can log it. The listener's connection deadlines come from the config
- * of the first accept call on it. */
+ * host can log it. The listener's connection deadlines and TLS settings
+ * come from sirnn_listener_start or else the first accept call on it. */
 SIRNN_API sirnn_status sirnn_party_accept(sirnn_party **out, sirnn_listener *lst,
                                           const sirnn_config *cfg);
 /* sirnn_listener_open + sirnn_party_accept + sirnn_listener_close. */
