@@ -38,7 +38,7 @@ typedef struct sirnn_arrival {
                                         SIRNN_HELLO_PREFIX when magic or version differ */
     uint8_t hello[SIRNN_HELLO_SIZE];
     sirnn_status st;                 /* SIRNN_OK, or why the connection was dropped */
-    char why[128];
+    char why[200];
 } sirnn_arrival;
 
 /* The next arrival, waiting at most cfg->connect_timeout_ms (< 0: forever;

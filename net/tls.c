@@ -395,6 +395,11 @@ int sirnn_tls_handshake(void *tls, short *events, char *why, size_t whylen)
         snprintf(why, whylen, "TLS handshake: the %s's certificate does not verify: %s", peer,
                  X509_verify_cert_error_string(verify));
     } else if (e != 0 && ERR_GET_LIB(e) == ERR_LIB_SSL &&
+               ERR_GET_REASON(e) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
+        ERR_clear_error();
+        snprintf(why, whylen, "TLS handshake: the client sent no certificate, and this "
+                              "server requires one (it has tls_ca)");
+    } else if (e != 0 && ERR_GET_LIB(e) == ERR_LIB_SSL &&
                ERR_GET_REASON(e) == SSL_R_BINDER_DOES_NOT_VERIFY) {
         ERR_clear_error();
         snprintf(why, whylen, "TLS handshake: the client's pre-shared key is not ours");

@@ -22,6 +22,7 @@
 #include "sirnn/nn.h"
 #include "sirnn/party.h"
 #include "net/party_internal.h"
+#include "tests/tls_files.h"
 
 #define SHIPPED_MODEL "models/fashion_fastgrnn.sirnn"
 #ifndef SIRNN_BIN /* the Makefile passes the tool of the same build */
@@ -469,7 +470,7 @@ static void leave_now(void *ctx, unsigned done, unsigned total)
         _exit(0);
 }
 
-static void client_leaving(uint16_t port)
+static void client_leaving(uint16_t port, const char *ca)
 {
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -477,6 +478,7 @@ static void client_leaving(uint16_t port)
         sirnn_dataset ds;
         sirnn_party *p = NULL;
         sirnn_config cfg = sirnn_config_default();
+        cfg.tls_ca = ca;
         if (sirnn_fashion_load(&ds, NULL, 0, 2) != SIRNN_OK ||
             sirnn_party_connect(&p, "127.0.0.1", port, &cfg) != SIRNN_OK)
             _exit(3);
@@ -492,9 +494,12 @@ static void client_leaving(uint16_t port)
     assert_true(WEXITSTATUS(status) == 0 || (test_quick() && WEXITSTATUS(status) == 99));
 }
 
+/* The serve/query processes talk TLS 1.3 (test certificates made now). */
 static void test_serve_query_processes(void **state)
 {
     (void)state;
+    test_tls_files tf;
+    assert_int_equal(test_tls_files_make(&tf), 0);
     char errpath[] = "/tmp/sirnn_serve_err_XXXXXX";
     int errfd = mkstemp(errpath);
     assert_true(errfd >= 0);
@@ -509,7 +514,8 @@ static void test_serve_query_processes(void **state)
         close(fd[1]);
         execl(SIRNN_BIN, SIRNN_BIN, "serve", "--model", SHIPPED_MODEL, "--port", "0",
               "--clients", "5", "--max-sessions", "2", "--handshake-timeout", "600",
-              "--scores", (char *)NULL);
+              "--scores", "--tls-cert", tf.server_cert, "--tls-key", tf.server_key,
+              (char *)NULL);
         _exit(127);
     }
     close(fd[1]);
@@ -534,27 +540,28 @@ static void test_serve_query_processes(void **state)
     assert_int_equal(connect(idle, (struct sockaddr *)&sa, sizeof(sa)), 0);
 
     /* Client 1: a whole query, with scores. */
-    char *q1[] = {SIRNN_BIN, "query", "--connect", hp, "--fashion-test", (char *)k, "--scores",
-                  NULL};
+    char *q1[] = {SIRNN_BIN,  "query",     "--connect", hp, "--fashion-test", (char *)k,
+                  "--scores", "--tls-ca", tf.ca, NULL};
     assert_int_equal(run_cmd(q1, out, sizeof(out)), 0);
     assert_non_null(strstr(out, "image 0: class"));
     assert_non_null(strstr(out, "scores"));
     assert_non_null(strstr(out, "accuracy:"));
     /* Client 2 leaves halfway; client 3 is a wrong shape (refused, then
      * the session goes on and ends); client 4 is served normally. */
-    client_leaving((uint16_t)port);
+    client_leaving((uint16_t)port, tf.ca);
     char imgpath[] = "/tmp/sirnn_imgs_XXXXXX";
     int ifd = mkstemp(imgpath);
     assert_true(ifd >= 0);
     const uint8_t idx[16 + 2 * 5 * 5] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 5, 0, 0, 0, 5};
     assert_int_equal(write(ifd, idx, sizeof(idx)), (ssize_t)sizeof(idx));
     close(ifd);
-    char *q3[] = {SIRNN_BIN, "query", "--connect", hp, "--images", imgpath, NULL};
+    char *q3[] = {SIRNN_BIN, "query", "--connect", hp, "--images", imgpath, "--tls-ca", tf.ca,
+                  NULL};
     assert_int_equal(run_cmd(q3, out, sizeof(out)), 1);
     assert_non_null(strstr(out, "5x5"));
     unlink(imgpath);
-    char *q4[] = {SIRNN_BIN, "query", "--connect", hp, "--fashion-test", (char *)k, "--quiet",
-                  NULL};
+    char *q4[] = {SIRNN_BIN, "query",  "--connect", hp,   "--fashion-test", (char *)k,
+                  "--quiet", "--tls-ca", tf.ca, NULL};
     assert_int_equal(run_cmd(q4, out, sizeof(out)), 0);
     assert_non_null(strstr(out, "accuracy:"));
     close(idle);
@@ -581,6 +588,8 @@ static void test_serve_query_processes(void **state)
     assert_non_null(strstr(err, "client 3: query refused"));
     assert_null(strstr(err, "client 3: left"));
     assert_non_null(strstr(err, "client 5: session setup failed"));
+    assert_non_null(strstr(line, "TLS 1.3"));
+    test_tls_files_remove(&tf);
 }
 
 int main(void)

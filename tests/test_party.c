@@ -16,6 +16,7 @@
 #include "sirnn/sirnn.h"
 #include "net/party_internal.h"
 #include "net/tcp.h"
+#include "tests/tls_files.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -634,6 +635,142 @@ static void test_limits_and_deadline(void **state)
     sirnn_listener_close(lst);
 }
 
+/* ---- TLS ----------------------------------------------------------------- */
+
+/* One session over TLS (or not) with the given configs; ANY accepts any
+ * error. Messages must contain smsg / cmsg when given. Returns the
+ * server's bytes sent when the session came up, else 0. */
+#define ANY_ERROR 1
+
+static int status_matches(sirnn_status got, sirnn_status want)
+{
+    return want == ANY_ERROR ? got != SIRNN_OK : got == want;
+}
+
+static uint64_t tls_case(const sirnn_config *sc, const sirnn_config *cc, const char *host,
+                         sirnn_status want_s, sirnn_status want_c, const char *smsg,
+                         const char *cmsg)
+{
+    sirnn_listener *lst;
+    assert_int_equal(sirnn_listener_open(&lst, NULL, 0), SIRNN_OK);
+    server_arg sa = {lst, *sc, NULL, SIRNN_ERR_STATE, ""};
+    test_thread th;
+    assert_int_equal(test_thread_start(&th, server_main, &sa), 0);
+    sirnn_party *k = NULL;
+    sirnn_status st = sirnn_party_connect(&k, host, sirnn_listener_port(lst), cc);
+    char cm[256];
+    snprintf(cm, sizeof(cm), "%s", sirnn_last_error());
+    test_thread_join(&th);
+    print_message("  server: %s | client: %s\n", sa.st == SIRNN_OK ? "ok" : sa.msg,
+                  st == SIRNN_OK ? "ok" : cm);
+    assert_true(status_matches(sa.st, want_s));
+    assert_true(status_matches(st, want_c));
+    if (smsg != NULL)
+        assert_non_null(strstr(sa.msg, smsg));
+    if (cmsg != NULL)
+        assert_non_null(strstr(cm, cmsg));
+    uint64_t sent = 0;
+    if (st == SIRNN_OK && sa.st == SIRNN_OK) {
+        check_lanes_paired(sa.party, k);
+        sirnn_stats ss, ks;
+        sirnn_party_stats(sa.party, &ss);
+        sirnn_party_stats(k, &ks);
+        assert_true(ss.bytes_sent == ks.bytes_received && ks.bytes_sent == ss.bytes_received);
+        sent = ss.bytes_sent;
+    }
+    sirnn_party_free(sa.party);
+    sirnn_party_free(k);
+    sirnn_listener_close(lst);
+    return sent;
+}
+
+static void test_tls(void **state)
+{
+    (void)state;
+    test_tls_files f;
+    assert_int_equal(test_tls_files_make(&f), 0);
+    const sirnn_config plain = quick_config(2);
+    sirnn_config sc = plain, cc = plain;
+
+    /* Plain, as a reference for the byte counters. */
+    const uint64_t plain_bytes = tls_case(&sc, &cc, "127.0.0.1", SIRNN_OK, SIRNN_OK, NULL, NULL);
+    assert_true(plain_bytes > 0);
+
+    /* Server certificate, verified by name and by address; the counters
+     * count application bytes, as without TLS. */
+    sc.tls_cert = f.server_cert;
+    sc.tls_key = f.server_key;
+    cc.tls_ca = f.ca;
+    assert_int_equal(tls_case(&sc, &cc, "127.0.0.1", SIRNN_OK, SIRNN_OK, NULL, NULL),
+                     plain_bytes);
+    assert_int_equal(tls_case(&sc, &cc, "localhost", SIRNN_OK, SIRNN_OK, NULL, NULL),
+                     plain_bytes);
+
+    /* The wrong certificate: signed by another CA. */
+    sirnn_config wrong = sc;
+    wrong.tls_cert = f.other_cert;
+    wrong.tls_key = f.other_key;
+    tls_case(&wrong, &cc, "127.0.0.1", SIRNN_ERR_CRYPTO, SIRNN_ERR_CRYPTO, "TLS handshake",
+             "does not verify");
+
+    /* Mutual authentication: the server asks for a client certificate. */
+    sirnn_config mutual = sc;
+    mutual.tls_ca = f.ca;
+    sirnn_config with_cert = cc;
+    with_cert.tls_cert = f.client_cert;
+    with_cert.tls_key = f.client_key;
+    assert_int_equal(tls_case(&mutual, &with_cert, "127.0.0.1", SIRNN_OK, SIRNN_OK, NULL, NULL),
+                     plain_bytes);
+    tls_case(&mutual, &cc, "127.0.0.1", SIRNN_ERR_CRYPTO, ANY_ERROR, "certificate", NULL);
+    /* A client certificate from another CA. */
+    with_cert.tls_cert = f.other_cert;
+    with_cert.tls_key = f.other_key;
+    tls_case(&mutual, &with_cert, "127.0.0.1", SIRNN_ERR_CRYPTO, ANY_ERROR, "TLS", NULL);
+
+    /* Pre-shared keys: the same, and a different one. */
+    sirnn_config ps = plain, pc = plain;
+    ps.tls_psk_file = pc.tls_psk_file = f.psk;
+    assert_int_equal(tls_case(&ps, &pc, "127.0.0.1", SIRNN_OK, SIRNN_OK, NULL, NULL),
+                     plain_bytes);
+    pc.tls_psk_file = f.other_psk;
+    tls_case(&ps, &pc, "127.0.0.1", SIRNN_ERR_CRYPTO, SIRNN_ERR_CRYPTO, "pre-shared key",
+             "TLS handshake");
+    /* A PSK-only client never settles for an unauthenticated certificate. */
+    pc.tls_psk_file = f.psk;
+    tls_case(&sc, &pc, "127.0.0.1", ANY_ERROR, SIRNN_ERR_CRYPTO, NULL, "pre-shared key");
+
+    /* Plain client, TLS server; TLS client, plain server. */
+    tls_case(&sc, &plain, "127.0.0.1", SIRNN_ERR_PEER_MISMATCH, SIRNN_ERR_PEER_MISMATCH,
+             "plain TCP", "requires TLS");
+    tls_case(&plain, &cc, "127.0.0.1", SIRNN_ERR_PEER_MISMATCH, SIRNN_ERR_CRYPTO, "speaks TLS",
+             "does not speak TLS");
+
+    /* Unusable settings are refused before anything is sent. */
+    sirnn_party *k = NULL;
+    sirnn_config bad = plain;
+    bad.tls_cert = f.server_cert; /* no key */
+    assert_int_equal(sirnn_party_connect(&k, "127.0.0.1", 1, &bad), SIRNN_ERR_ARG);
+    assert_non_null(strstr(sirnn_last_error(), "tls_key"));
+    bad = plain;
+    bad.tls_cert = f.server_cert;
+    bad.tls_key = f.client_key; /* not its key */
+    sirnn_listener *lst;
+    assert_int_equal(sirnn_listener_open(&lst, NULL, 0), SIRNN_OK);
+    assert_int_equal(sirnn_listener_start(lst, &bad), SIRNN_ERR_ARG);
+    assert_non_null(strstr(sirnn_last_error(), f.client_key));
+    sirnn_listener_close(lst);
+    bad = plain;
+    bad.tls_psk_file = f.server_cert; /* not hex */
+    assert_int_equal(sirnn_party_connect(&k, "127.0.0.1", 1, &bad), SIRNN_ERR_ARG);
+    assert_non_null(strstr(sirnn_last_error(), "hex"));
+    bad = plain;
+    bad.tls_ca = "/nonexistent/ca.pem";
+    assert_int_equal(sirnn_party_connect(&k, "127.0.0.1", 1, &bad), SIRNN_ERR_ARG);
+    assert_non_null(strstr(sirnn_last_error(), "/nonexistent/ca.pem"));
+    assert_null(k);
+    test_tls_files_remove(&f);
+}
+
 static void test_bad_arguments(void **state)
 {
     (void)state;
@@ -770,6 +907,7 @@ int main(void)
         cmocka_unit_test(test_lying_lane_hello),
         cmocka_unit_test(test_idle_and_drip_clients),
         cmocka_unit_test(test_limits_and_deadline),
+        cmocka_unit_test(test_tls),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_batch_driver),
     };
