@@ -170,7 +170,8 @@ static sirnn_status lut_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
                             /* one table: subtract r in the rotation */
                             const uint64_t rr = single ? ri : 0;
                             uint64_t *row = msgs + i * N;
-                            const uint64_t *src = c->packed + j * N;
+                            /* (no pointer arithmetic on packed when it is NULL) */
+                            const uint64_t *src = c->fill == NULL ? c->packed + j * N : NULL;
                             if (c->fill != NULL) {
                                 const uint64_t *rows = tables + i * ntab * N;
                                 src = rows + gr->t0 * N;

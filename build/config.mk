@@ -32,6 +32,13 @@ BASE_CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 BASE_LDFLAGS += -fsanitize=address,undefined
 endif
 
+# Fuzzing build (make fuzz, clang): coverage for libFuzzer, ASan, UBSan.
+ifeq ($(SAN),fuzz)
+BASE_CFLAGS += -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=undefined
+BASE_LDFLAGS += -fsanitize=address,undefined
+endif
+
 # Per-ISA flags: only files named *_<isa>.c get them; everything else is
 # baseline x86-64. Never -march=native.
 ISA_FLAGS_sse2   :=

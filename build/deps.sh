@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Check that the build dependencies are present; install what is missing when
 # running as root with apt, otherwise print the exact command and fail.
-# Usage: build/deps.sh [build|test|valgrind|data]...
+# Usage: build/deps.sh [build|test|valgrind|data|fuzz]...
 set -euo pipefail
 need=()
 cc_has() { printf '#include <%s>\nint main(void){return 0;}\n' "$1" | ${CC:-cc} -x c -E - >/dev/null 2>&1; }
@@ -21,6 +21,12 @@ for what in "$@"; do
       ;;
     valgrind)
       command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
+      ;;
+    fuzz)
+      command -v clang >/dev/null 2>&1 || need+=(clang)
+      printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; return (int)(n & 0); }\n' |
+        clang -x c -fsanitize=fuzzer - -o /dev/null >/dev/null 2>&1 || need+=(libclang-rt-dev)
+      printf '#include <omp.h>\n' | clang -fopenmp -x c -E - >/dev/null 2>&1 || need+=(libomp-dev)
       ;;
   esac
 done

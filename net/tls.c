@@ -251,6 +251,10 @@ sirnn_status sirnn_tls_ctx_new(sirnn_tls_ctx **out, const sirnn_config *cfg, boo
     if (server)
         SSL_CTX_set_num_tickets(t->ssl, 0);
     SSL_CTX_set_mode(t->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* Read ahead into a buffer of several records: one recv for many
+     * records instead of two per record. */
+    SSL_CTX_set_read_ahead(t->ssl, 1);
+    SSL_CTX_set_default_read_buffer_len(t->ssl, (size_t)128 << 10);
     if (cfg->tls_cert != NULL) {
         if (SSL_CTX_use_certificate_chain_file(t->ssl, cfg->tls_cert) != 1) {
             openssl_reason(reason, sizeof(reason));
