@@ -3,6 +3,7 @@
 #   make test       all cmocka test binaries (installs missing deps as root)
 #   make asan       the same tests built with ASan + UBSan (in build/out/asan)
 #   make valgrind   memcheck over the test binaries
+#   make ctime      valgrind constant-time check of kernels and sample protocols
 #   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS (60) from seeds
 #   make bench      full benchmark sweep (JSON lines)
 #   make bench-check  quick benchmarks; fails if bits or rounds grow vs bench/baseline.json
@@ -130,6 +131,20 @@ $(OUT)/bin/fuzz/make_seeds: $(OBJ)/fuzz/make_seeds.o $(STATIC)
 $(OUT)/bin/fuzz/%: $(OBJ)/fuzz/%.o $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL)
+
+# Constant-time check, secp256k1 style (ctime/ctime_test.c): secrets marked
+# undefined for memcheck, any branch or index on them reported. The checker
+# must also catch the deliberate leak of --leak.
+.PHONY: ctime ctime-run
+ctime: | valgrind-deps
+	$(MAKE) OUT=build/out/ctime CTIME=1 ctime-run
+ctime-run: $(OUT)/bin/ctime_test
+	@if valgrind --error-exitcode=42 --quiet $< --leak > /dev/null 2>&1; then \
+	  echo "ctime: the check missed a secret-dependent branch"; exit 1; fi
+	valgrind --error-exitcode=42 --track-origins=yes --quiet $<
+$(OUT)/bin/ctime_test: $(OBJ)/ctime/ctime_test.o $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
 VALGRIND_FLAGS := --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
                   --show-leak-kinds=definite,indirect \

@@ -215,6 +215,9 @@ static sirnn_status cmp_ws_init(cmp_ws *w, const cmp_plan *p)
 static inline uint64_t leaf_msg(const cmp_plan *p, unsigned j, uint64_t xj, uint64_t v,
                                 uint64_t rlt, uint64_t req)
 {
+    /* Opaque to the optimizer: otherwise GCC turns the caller's loop over v
+     * into a store at index xj (a secret digit), which make ctime reports. */
+    __asm__("" : "+r"(xj));
     const uint64_t lt = p->op == SIRNN_CMP_LT ? (xj - v) >> 63 : (v - xj) >> 63;
     const uint64_t eq = ((xj ^ v) - 1) >> 63;
     if (p->eq_only)

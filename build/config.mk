@@ -39,6 +39,11 @@ BASE_CFLAGS += -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-p
 BASE_LDFLAGS += -fsanitize=address,undefined
 endif
 
+# Constant-time check build (make ctime): sent bytes are declassified.
+ifeq ($(CTIME),1)
+BASE_CFLAGS += -DSIRNN_CTIME
+endif
+
 # Per-ISA flags: only files named *_<isa>.c get them; everything else is
 # baseline x86-64. Never -march=native.
 ISA_FLAGS_sse2   :=

@@ -27,6 +27,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef SIRNN_CTIME
+#include <valgrind/memcheck.h>
+/* The constant-time check (make ctime) marks secrets undefined for
+ * memcheck; what a party sends is public, so it is marked defined here. */
+#define DECLASSIFY(p, n) VALGRIND_MAKE_MEM_DEFINED((void *)(uintptr_t)(p), (n))
+#else
+#define DECLASSIFY(p, n) ((void)(p), (void)(n))
+#endif
+
 /* Small sends are coalesced here. Loopback throughput showed no measurable
  * difference between 64 KiB and 1 MiB buffers, nor from SO_SNDBUF/SO_RCVBUF
  * of 1-8 MiB (fixing them would also disable the kernel's autotuning), so
@@ -252,6 +261,7 @@ sirnn_status sirnn_channel_send(sirnn_channel *ch, const void *data, size_t n)
         return SIRNN_OK;
     if (data == NULL)
         return SIRNN_ERR_ARG;
+    DECLASSIFY(data, n);
     if (n <= ch->wcap - ch->wlen) {
         memcpy(ch->wbuf + ch->wlen, data, n);
         ch->wlen += n;
