@@ -7,19 +7,19 @@
  *
  * Session messages on lane 0, before the protocol: the client's request
  * (how many images, their shape, whether it wants the scores) and the
- * server's reply (accepted or why not, how many images go through the
- * protocol at a time, and the public description of the model, from which
- * both sides build the same plan).
+ * server's reply (accepted or why not, and the public description of the
+ * model, from which both sides build the same plan).
  *
  * Limits, so that a request costs the server no more than its config
  * allows: a batch larger than the server's max_batch is refused (the client
  * knows that limit from the handshake and refuses first), and the images go
- * through in pieces whose working memory fits in session_mem_bytes, each
- * piece's memory allocated when it starts. Deadlines: the request must
- * arrive within one timeout_ms, and each piece must be done within
- * timeout_ms per started SERVE_IMAGES_PER_TIMEOUT images (plus one), so a
- * client that trickles its messages is dropped in time proportional to the
- * work it asked for.
+ * through in pieces whose working memory fits in the server's
+ * session_mem_bytes (also known to the client from the handshake, so both
+ * cut the batch alike), each piece's memory allocated when it starts.
+ * Deadlines: the request must arrive within one timeout_ms, and each piece
+ * must be done within timeout_ms per started SERVE_IMAGES_PER_TIMEOUT
+ * images (plus one), so a client that trickles its messages is dropped in
+ * time proportional to the work it asked for.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,8 +65,7 @@ static size_t work_bit_bytes(const sirnn_fg_plan *p, size_t B)
     return 2 * BH + B * C + BH + B * ru + B * T * (D + rw) + 1;
 }
 
-/* The most images whose working memory fits in mem_bytes (at least 1). */
-static size_t images_per_piece(const sirnn_fg_plan *p, uint64_t mem_bytes)
+size_t sirnn_fg_piece_images(const sirnn_fg_plan *p, uint64_t mem_bytes)
 {
     const size_t per_image = work_words(p, 1) * sizeof(uint64_t) + work_bit_bytes(p, 1);
     const uint64_t k = mem_bytes / per_image;
@@ -349,7 +348,7 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
 #define REQ_MAGIC 0x51474653u /* "SFGQ" */
 #define REP_MAGIC 0x52474653u /* "SFGR" */
 #define REQ_BYTES 40
-#define REP_BYTES (16 + SIRNN_FG_PUBLIC_BYTES)
+#define REP_BYTES (12 + SIRNN_FG_PUBLIC_BYTES)
 /* Each piece of a request may take timeout_ms per this many images. */
 #define SERVE_IMAGES_PER_TIMEOUT 64
 
@@ -482,15 +481,14 @@ sirnn_status sirnn_fastgrnn_serve(sirnn_party *party, size_t *served, const sirn
         code = REP_CAP;
         snprintf(why, sizeof(why), "the client's score array is too small");
     }
-    const size_t piece = code == REP_OK ? images_per_piece(&plan, party->cfg.session_mem_bytes)
-                                        : 0;
+    const size_t piece =
+        code == REP_OK ? sirnn_fg_piece_images(&plan, party->cfg.session_mem_bytes) : 0;
     memset(rep, 0, sizeof(rep));
     put32(rep, REP_MAGIC);
     put32(rep + 4, code);
     put32(rep + 8, want ? 1u : 0u);
-    put32(rep + 12, (uint32_t)piece);
     if (code == REP_OK)
-        sirnn_fg_public_encode(rep + 16, &pub);
+        sirnn_fg_public_encode(rep + 12, &pub);
     st = msg_send(party, rep, sizeof(rep));
     if (st == SIRNN_OK && code != REP_OK)
         st = sirnn_party_set_deadline(party, -1);
@@ -570,15 +568,13 @@ sirnn_status sirnn_fastgrnn_query(sirnn_party *party, size_t n, uint8_t *classes
     }
     sirnn_fg_public pub;
     sirnn_fg_plan plan;
-    const size_t piece = get32(rep + 12);
-    if (piece == 0)
-        return sirnn_party_fail(party, SIRNN_ERR_PEER_MISMATCH,
-                                "fastgrnn_query: the reply has no piece size");
-    st = sirnn_fg_public_decode(&pub, rep + 16);
+    st = sirnn_fg_public_decode(&pub, rep + 12);
     if (st == SIRNN_OK)
         st = sirnn_fg_plan_init(&plan, &pub);
     if (st != SIRNN_OK)
         return sirnn_party_fail(party, SIRNN_ERR_PEER_MISMATCH, sirnn_last_error());
+    /* The server's pieces, from its session_mem_bytes (handshake). */
+    const size_t piece = sirnn_fg_piece_images(&plan, party->peer_mem_bytes);
     const int want = get32(rep + 8) != 0;
     if (info != NULL) {
         info->dims = pub.dims;

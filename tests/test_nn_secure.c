@@ -22,6 +22,7 @@
 #include "sirnn/nn.h"
 #include "sirnn/party.h"
 #include "net/party_internal.h"
+#include "nn/fg_plan.h"
 #include "tests/tls_files.h"
 
 #define SHIPPED_MODEL "models/fashion_fastgrnn.sirnn"
@@ -268,11 +269,19 @@ static void test_limits(void **state)
     req[20] = 28; /* cols */
     assert_int_equal(sirnn_channel_send(&cli->lanes[0].ch, req, sizeof(req)), SIRNN_OK);
     assert_int_equal(sirnn_channel_flush(&cli->lanes[0].ch), SIRNN_OK);
-    uint8_t rep[16];
+    uint8_t rep[12];
     assert_int_equal(sirnn_channel_recv(&cli->lanes[0].ch, rep, sizeof(rep)), SIRNN_OK);
     assert_int_equal(le32(rep + 4), 0); /* accepted */
-    const uint32_t piece = le32(rep + 12);
-    print_message("79000 images: pieces of %u\n", piece);
+    /* The pieces both sides cut it into, from the server's limit. */
+    uint64_t mem = 0;
+    assert_int_equal(sirnn_party_peer_limits(cli, &mem, NULL), SIRNN_OK);
+    assert_int_equal(mem, c.session_mem_bytes);
+    sirnn_fg_public pub;
+    sirnn_fg_plan plan;
+    assert_int_equal(sirnn_fg_public_from_model(&pub, m), SIRNN_OK);
+    assert_int_equal(sirnn_fg_plan_init(&plan, &pub), SIRNN_OK);
+    const size_t piece = sirnn_fg_piece_images(&plan, mem);
+    print_message("79000 images: pieces of %zu\n", piece);
     assert_true(piece > 0 && piece < n);
     /* The images alone take 8 bytes per pixel of working memory. */
     assert_true((uint64_t)piece * 28 * 28 * 8 <= c.session_mem_bytes);

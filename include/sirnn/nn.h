@@ -375,9 +375,10 @@ SIRNN_API sirnn_status sirnn_fastgrnn_serve(sirnn_party *party, size_t *served,
  * each recurrent step (done = 1..steps) and once more at the end (done =
  * steps + 1, total = steps + 1), for each piece of the batch.
  * Limits: n may not exceed the server's max_batch (learned in the
- * handshake: SIRNN_ERR_ARG before anything is sent); the server says how
- * many images fit in its session memory at a time, and the batch goes
- * through in pieces of that many (results identical, more flights).
+ * handshake: SIRNN_ERR_ARG before anything is sent); the batch goes
+ * through in pieces of as many images as fit in the server's
+ * session_mem_bytes (also from the handshake; results identical, more
+ * flights).
  * Secrets: the images (only shares are sent); the classes are revealed to
  * this party only.
  */
