@@ -392,6 +392,7 @@ static int wait_closed(int fd)
 typedef struct liar_arg {
     uint16_t port;
     int hold;
+    int answered_fd; /* >= 0: one byte is written there once answered */
 } liar_arg;
 
 static int liar_main(void *a)
@@ -413,6 +414,10 @@ static int liar_main(void *a)
     if (got < sizeof(answer) || memcmp(answer, "SIRNNhs1", 8) != 0) {
         close(fd);
         return 3;
+    }
+    if (l->answered_fd >= 0 && write(l->answered_fd, "a", 1) != 1) {
+        close(fd);
+        return 4;
     }
     int rc = l->hold ? wait_closed(fd) : 0;
     close(fd);
@@ -459,7 +464,7 @@ static void test_lying_lane_hello(void **state)
     accept_loop srv = {.lst = lst, .cfg = quick_config(2), .tries = 2};
     test_thread th, lt;
     assert_int_equal(test_thread_start(&th, accept_loop_main, &srv), 0);
-    liar_arg la = {port, 0};
+    liar_arg la = {port, 0, -1};
     assert_int_equal(test_thread_start(&lt, liar_main, &la), 0);
     assert_int_equal(test_thread_join(&lt), 0);
     sirnn_party *k = NULL;
@@ -473,21 +478,29 @@ static void test_lying_lane_hello(void **state)
     sirnn_party_free(k);
 
     /* 2. The liar holds lane 0 open and never opens lane 1: its session is
-     * dropped at the handshake deadline, while a good client that comes
-     * meanwhile is served by the other session thread. */
+     * dropped at the handshake deadline (1.5 s), while a good client that
+     * comes meanwhile is served by another session thread (its own deadline
+     * generous: base OTs are slow under valgrind). */
     accept_loop s1 = {.lst = lst, .cfg = quick_config(2), .tries = 1};
     accept_loop s2 = s1;
-    s1.cfg.handshake_timeout_ms = s2.cfg.handshake_timeout_ms = 1500;
+    s1.cfg.handshake_timeout_ms = 1500;
     test_thread t1, t2;
+    int answered[2];
+    assert_int_equal(pipe(answered), 0);
     assert_int_equal(test_thread_start(&t1, accept_loop_main, &s1), 0);
-    assert_int_equal(test_thread_start(&t2, accept_loop_main, &s2), 0);
     la.hold = 1;
+    la.answered_fd = answered[1];
     assert_int_equal(test_thread_start(&lt, liar_main, &la), 0);
+    struct pollfd pa = {.fd = answered[0], .events = POLLIN};
+    assert_int_equal(poll(&pa, 1, 60000), 1); /* s1 has taken the liar */
+    assert_int_equal(test_thread_start(&t2, accept_loop_main, &s2), 0);
     connect_good_client(port, 2, &k);
     assert_int_equal(test_thread_join(&t1), 0);
     assert_int_equal(test_thread_join(&t2), 0);
     assert_int_equal(test_thread_join(&lt), 0); /* the server dropped the liar */
-    accept_loop *good = s1.st[0] == SIRNN_OK ? &s1 : &s2, *bad = good == &s1 ? &s2 : &s1;
+    close(answered[0]);
+    close(answered[1]);
+    accept_loop *good = &s2, *bad = &s1;
     assert_int_equal(good->st[0], SIRNN_OK);
     assert_int_equal(bad->st[0], SIRNN_ERR_TIMEOUT);
     assert_non_null(strstr(bad->msg[0], "lane 1"));
