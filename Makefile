@@ -4,6 +4,8 @@
 #   make asan       the same tests built with ASan + UBSan (in build/out/asan)
 #   make valgrind   memcheck over the test binaries
 #   make sweep      the math functions over their whole format space (long; make test samples it)
+#   make ctime      valgrind constant-time check of kernels and sample protocols
+#   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS (60) from seeds
 #   make bench      full benchmark sweep (JSON lines)
 #   make bench-check  quick benchmarks; fails if bits or rounds grow vs bench/baseline.json,
 #                   or if a cost figure in the public headers differs from it
@@ -127,6 +129,47 @@ check: test
 
 asan:
 	$(MAKE) OUT=build/out/asan SAN=1 test
+
+# libFuzzer targets (fuzz/fuzz_*.c), built with clang in build/out/fuzz and
+# run for FUZZ_SECONDS each, two at a time, from seeds recorded from real
+# sessions (fuzz/make_seeds.c); a crash fails the target.
+FUZZ_NAMES := $(patsubst fuzz/%.c,%,$(sort $(wildcard fuzz/fuzz_*.c)))
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz fuzz-run
+fuzz:
+	@build/deps.sh fuzz
+	$(MAKE) OUT=build/out/fuzz CC=clang SAN=fuzz WERROR=0 fuzz-run
+fuzz-run: $(patsubst %,$(OUT)/bin/fuzz/%,$(FUZZ_NAMES)) $(OUT)/bin/fuzz/make_seeds
+	rm -rf $(OUT)/fuzz-seeds
+	$(OUT)/bin/fuzz/make_seeds $(OUT)/fuzz-seeds
+	$(MAKE) -j2 $(patsubst %,fuzz-run-%,$(FUZZ_NAMES))
+fuzz-run-%: $(OUT)/bin/fuzz/%
+	@mkdir -p $(OUT)/fuzz-corpus/$*
+	$< -max_total_time=$(FUZZ_SECONDS) -max_len=49152 -timeout=20 -print_final_stats=1 \
+	  $(OUT)/fuzz-corpus/$* $(OUT)/fuzz-seeds/$* > $(OUT)/fuzz-$*.log 2>&1 \
+	  || { tail -60 $(OUT)/fuzz-$*.log; echo "fuzz FAILED: $*"; exit 1; }
+	@grep -E "stat::number_of_executed_units|stat::peak_rss_mb" $(OUT)/fuzz-$*.log | \
+	  sed 's/^/$*: /'
+$(OUT)/bin/fuzz/make_seeds: $(OBJ)/fuzz/make_seeds.o $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+$(OUT)/bin/fuzz/%: $(OBJ)/fuzz/%.o $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL)
+
+# Constant-time check, secp256k1 style (ctime/ctime_test.c): secrets marked
+# undefined for memcheck, any branch or index on them reported. The checker
+# must also catch the deliberate leak of --leak.
+.PHONY: ctime ctime-run
+ctime: | valgrind-deps
+	$(MAKE) OUT=build/out/ctime CTIME=1 ctime-run
+ctime-run: $(OUT)/bin/ctime_test
+	@if valgrind --error-exitcode=42 --quiet $< --leak > /dev/null 2>&1; then \
+	  echo "ctime: the check missed a secret-dependent branch"; exit 1; fi
+	valgrind --error-exitcode=42 --track-origins=yes --quiet $<
+$(OUT)/bin/ctime_test: $(OBJ)/ctime/ctime_test.o $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
 VALGRIND_FLAGS := --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
                   --show-leak-kinds=definite,indirect \

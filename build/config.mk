@@ -23,13 +23,25 @@ OPT ?= -O2
 BASE_CFLAGS := -std=c11 $(OPT) -g -fPIC -fvisibility=hidden -fopenmp \
                -D_GNU_SOURCE $(WARNINGS)
 BASE_CPPFLAGS := -Iinclude -I.
-BASE_LDLIBS := -lcrypto -lz -lpthread -lm
+BASE_LDLIBS := -lssl -lcrypto -lz -lpthread -lm
 
 # Sanitizer build (make asan).
 ifeq ($(SAN),1)
 BASE_CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=undefined
 BASE_LDFLAGS += -fsanitize=address,undefined
+endif
+
+# Fuzzing build (make fuzz, clang): coverage for libFuzzer, ASan, UBSan.
+ifeq ($(SAN),fuzz)
+BASE_CFLAGS += -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=undefined
+BASE_LDFLAGS += -fsanitize=address,undefined
+endif
+
+# Constant-time check build (make ctime): sent bytes are declassified.
+ifeq ($(CTIME),1)
+BASE_CFLAGS += -DSIRNN_CTIME
 endif
 
 # Per-ISA flags: only files named *_<isa>.c get them; everything else is

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Check that the build dependencies are present; install what is missing when
 # running as root with apt, otherwise print the exact command and fail.
-# Usage: build/deps.sh [build|test|valgrind|data|readme|report]...
+# Usage: build/deps.sh [build|test|valgrind|data|readme|report|fuzz]...
 set -euo pipefail
 need=()
 cc_has() { printf '#include <%s>\nint main(void){return 0;}\n' "$1" | ${CC:-cc} -x c -E - >/dev/null 2>&1; }
@@ -32,6 +32,12 @@ for what in "$@"; do
       command -v python3 >/dev/null 2>&1 || need+=(python3)
       command -v gnuplot >/dev/null 2>&1 || need+=(gnuplot-nox)
       fc-list 2>/dev/null | grep -q DejaVuSans || need+=(fonts-dejavu-core)
+      ;;
+    fuzz)
+      command -v clang >/dev/null 2>&1 || need+=(clang)
+      printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; return (int)(n & 0); }\n' |
+        clang -x c -fsanitize=fuzzer - -o /dev/null >/dev/null 2>&1 || need+=(libclang-rt-dev)
+      printf '#include <omp.h>\n' | clang -fopenmp -x c -E - >/dev/null 2>&1 || need+=(libomp-dev)
       ;;
   esac
 done

@@ -1,6 +1,8 @@
 /*
  * A bidirectional byte channel between the two parties: one TCP connection
- * or one end of an in-process socketpair.
+ * (plain, or TLS 1.3 over it: sirnn_channel_start_tls) or one end of an
+ * in-process socketpair. Only the raw reads and writes differ between plain
+ * and TLS; buffering, flights, deadlines and errors are the same above them.
  *
  * Writes are buffered and coalesced; the buffer is flushed when it fills,
  * when a read would have to wait for the peer, or on sirnn_channel_flush().
@@ -10,6 +12,9 @@
  *
  * Timeouts: timeout_ms bounds every single wait for the peer (time without
  * any progress), not a whole call; a signal neither ends nor extends a wait.
+ * A deadline (sirnn_channel_set_deadline) bounds a whole exchange: once it
+ * has passed, every wait fails with SIRNN_ERR_TIMEOUT, however steadily the
+ * peer trickles bytes.
  *
  * No deadlock when both parties send before they read: a send that would
  * block also drains incoming data into the read buffer, which grows as
@@ -47,7 +52,9 @@ typedef struct sirnn_channel_stats {
 
 typedef struct sirnn_channel {
     int fd;
+    void *tls;            /* TLS connection over fd (net/tls.h), or NULL: plain */
     int timeout_ms;       /* < 0: wait forever */
+    int64_t deadline_ms;  /* sirnn_monotonic_ms() after which waits fail; 0: none */
     sirnn_status error;   /* sticky */
     uint8_t *wbuf;
     size_t wlen, wcap;
@@ -65,6 +72,12 @@ sirnn_status sirnn_channel_from_fd(sirnn_channel *ch, int fd, int timeout_ms);
 /* Two connected channels over an AF_UNIX socketpair (in-process transport,
  * close-on-exec). On failure both are left closed. */
 sirnn_status sirnn_channel_pair(sirnn_channel *a, sirnn_channel *b, int timeout_ms);
+/* Run TLS on the channel from now on: tls (from sirnn_tls_new on this
+ * channel's fd, owned by the channel from now, even on failure) finishes its
+ * handshake first, waiting as any read does (timeout, deadline). Byte
+ * counters keep counting application bytes. SIRNN_ERR_CRYPTO with a message
+ * in why when the handshake fails. */
+sirnn_status sirnn_channel_start_tls(sirnn_channel *ch, void *tls, char *why, size_t whylen);
 /* Flush nothing, close the fd and free the buffers. Safe on a zeroed channel
  * (it owns no fd: it has no buffers) and idempotent; later calls on the
  * channel return SIRNN_ERR_STATE (or the earlier sticky error). */
@@ -87,6 +100,13 @@ sirnn_status sirnn_channel_recv(sirnn_channel *ch, void *data, size_t n);
 /* Convenience for fixed-width little-endian integers (8 bytes on the wire). */
 sirnn_status sirnn_channel_send_u64(sirnn_channel *ch, uint64_t v);
 sirnn_status sirnn_channel_recv_u64(sirnn_channel *ch, uint64_t *v);
+
+/* Waits end with SIRNN_ERR_TIMEOUT once sirnn_monotonic_ms() passes
+ * deadline_ms (0 clears the deadline). The per-wait timeout still applies. */
+void sirnn_channel_set_deadline(sirnn_channel *ch, int64_t deadline_ms);
+
+/* Milliseconds on the monotonic clock (for deadlines). */
+int64_t sirnn_monotonic_ms(void);
 
 void sirnn_channel_get_stats(const sirnn_channel *ch, sirnn_channel_stats *out);
 

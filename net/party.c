@@ -1,18 +1,22 @@
 /*
  * Party construction, the handshake, and teardown.
  *
- * Handshake (lane 0, both sides send first, then both read, so it costs
- * one flight each way):
+ * Handshake (lane 0; the client sends its hello first, the server answers
+ * with its own, so each side sends one flight):
  *   hello = magic "SIRNNhs1" | version u32 | role u8 | test_mode u8 | 0 u16 |
- *           lanes u32 | ot_backend u16 | ot_k u16 | ot_pool_size u64 | session[16]
- * (48 bytes, little-endian; ot_k is the effective SoftSpoken block size, 1
- * for SIRNN_OT_IKNP whatever the config's ot_k says).
- * Each side compares the peer's hello with its own expectations, so a
- * mismatch is reported on both sides, with the field that differed. The
- * server's session id (random) is echoed by the client on every further
- * TCP lane together with the lane index:
+ *           lanes u32 | ot_backend u16 | ot_k u16 | ot_pool_size u64 | session[16] |
+ *           session_mem_bytes u64 | max_batch u64
+ * (64 bytes, little-endian; ot_k is the effective SoftSpoken block size, 1
+ * for SIRNN_OT_IKNP whatever the config's ot_k says; the client's session
+ * field is zero). Each side compares the peer's hello with its own
+ * expectations, so a mismatch is reported on both sides, with the field
+ * that differed; the limits are not compared but kept, so a client learns
+ * what the server will take. The server's session id (random) is echoed by
+ * the client on every further TCP lane together with the lane index:
  *   lane hello = magic "SIRNNln1" | session[16] | lane u32
- * so a stray connection can never be taken for a lane of this session.
+ * so a stray connection can never be taken for a lane of this session. The
+ * server reads first messages in its listener's acceptor thread
+ * (net/listener.c), so no connection can stall another.
  */
 #include "net/party_internal.h"
 
@@ -26,12 +30,14 @@
 #include "sirnn/version.h"
 #include "kernels/random.h"
 #include "net/shape.h"
+#include "net/listener.h"
 #include "net/tcp.h"
+#include "net/tls.h"
 
-#define HELLO_SIZE 48
-#define LANE_HELLO_SIZE 28
-static const uint8_t k_hello_magic[8] = {'S', 'I', 'R', 'N', 'N', 'h', 's', '1'};
-static const uint8_t k_lane_magic[8] = {'S', 'I', 'R', 'N', 'N', 'l', 'n', '1'};
+#define HELLO_SIZE SIRNN_HELLO_SIZE
+#define LANE_HELLO_SIZE SIRNN_LANE_HELLO_SIZE
+#define k_hello_magic sirnn_hello_magic
+#define k_lane_magic sirnn_lane_magic
 
 static _Thread_local char g_last_error[256];
 
@@ -60,6 +66,9 @@ sirnn_config sirnn_config_default(void)
     c.ot_pool_size = (size_t)1 << 16;
     c.test_mode = 0;
     c.test_seed = 0;
+    c.handshake_timeout_ms = 10000;
+    c.session_mem_bytes = (size_t)64 << 20;
+    c.max_batch = (uint64_t)1 << 20;
     return c;
 }
 
@@ -96,6 +105,16 @@ static sirnn_status check_config(const sirnn_config *c)
     char msg[160];
     if (sirnn_link_check(&c->link, msg, sizeof msg) != SIRNN_OK) {
         sirnn_set_last_error("config: %s", msg);
+        return SIRNN_ERR_ARG;
+    }
+    if (c->session_mem_bytes < ((size_t)64 << 10)) {
+        sirnn_set_last_error("config: session_mem_bytes must be at least 64 KiB (got %zu)",
+                             c->session_mem_bytes);
+        return SIRNN_ERR_ARG;
+    }
+    if (c->max_batch < 1 || c->max_batch > ((uint64_t)1 << 32)) {
+        sirnn_set_last_error("config: max_batch must be 1..2^32 (got %llu)",
+                             (unsigned long long)c->max_batch);
         return SIRNN_ERR_ARG;
     }
     return SIRNN_OK;
@@ -203,6 +222,7 @@ void sirnn_party_free(sirnn_party *party)
         free(party->lanes);
     }
     free(party->profile);
+    sirnn_tls_ctx_free(party->tls);
     sirnn_memzero(party, sizeof(*party));
     free(party);
 }
@@ -266,16 +286,28 @@ static void encode_hello(const sirnn_party *p, const uint8_t session[16], uint8_
     put_u16(out + 22, (uint16_t)effective_ot_k(&p->cfg));
     put_u64(out + 24, (uint64_t)p->cfg.ot_pool_size);
     memcpy(out + 32, session, 16);
+    put_u64(out + 48, (uint64_t)p->cfg.session_mem_bytes);
+    put_u64(out + 56, p->cfg.max_batch);
 }
 
-/* Compare the peer's hello with ours; record which field differs. */
-static sirnn_status check_hello(sirnn_party *p, const uint8_t in[HELLO_SIZE])
+/* Compare the peer's hello (len bytes of it: a peer of another version may
+ * have sent only a prefix) with ours; record which field differs. Keeps the
+ * peer's limits. */
+static sirnn_status check_hello(sirnn_party *p, const uint8_t *in, size_t len)
 {
-    if (memcmp(in, k_hello_magic, 8) != 0)
+    if (len >= 8 && memcmp(in, sirnn_tls_required_magic, 8) == 0)
+        return sirnn_party_error(p, SIRNN_ERR_PEER_MISMATCH,
+                                 "handshake: the server requires TLS (give tls_ca or "
+                                 "tls_psk_file; --tls-ca or --tls-psk-file)");
+    if (len >= 2 && in[0] == 0x16 && in[1] == 0x03)
+        return sirnn_party_error(p, SIRNN_ERR_PEER_MISMATCH,
+                                 "handshake: the client speaks TLS, this server plain TCP "
+                                 "(give it tls_cert and tls_key or tls_psk_file)");
+    if (len < SIRNN_HELLO_PREFIX || memcmp(in, k_hello_magic, 8) != 0)
         return sirnn_party_error(p, SIRNN_ERR_PEER_MISMATCH,
                                  "handshake: the peer is not a libsirnn party (bad magic)");
     uint32_t version = get_u32(in + 8);
-    if (version != SIRNN_PROTOCOL_VERSION)
+    if (version != SIRNN_PROTOCOL_VERSION || len < HELLO_SIZE)
         return sirnn_party_error(p, SIRNN_ERR_PEER_MISMATCH,
                                  "handshake: protocol version differs (ours %u, peer %u)",
                                  (unsigned)SIRNN_PROTOCOL_VERSION, (unsigned)version);
@@ -311,15 +343,18 @@ static sirnn_status check_hello(sirnn_party *p, const uint8_t in[HELLO_SIZE])
         return sirnn_party_error(p, SIRNN_ERR_PEER_MISMATCH,
                                  "handshake: OT pool size differs (ours %zu, peer %llu)",
                                  p->cfg.ot_pool_size, (unsigned long long)pool);
+    p->peer_mem_bytes = get_u64(in + 48);
+    p->peer_max_batch = get_u64(in + 56);
     return SIRNN_OK;
 }
 
-/* Lane 0 exchange. The server's session id is returned in session. */
-static sirnn_status exchange_hello(sirnn_party *p, uint8_t session[16])
+/* The client's side of the lane 0 exchange: send our hello, read the
+ * server's; its session id is returned in session. */
+static sirnn_status client_hello(sirnn_party *p, uint8_t session[16])
 {
     uint8_t mine[HELLO_SIZE], theirs[HELLO_SIZE];
     sirnn_channel *ch = &p->lanes[0].ch;
-    encode_hello(p, session, mine);
+    encode_hello(p, (const uint8_t[16]){0}, mine);
     sirnn_status st = sirnn_channel_send(ch, mine, sizeof(mine));
     if (st == SIRNN_OK)
         st = sirnn_channel_flush(ch);
@@ -327,8 +362,8 @@ static sirnn_status exchange_hello(sirnn_party *p, uint8_t session[16])
         st = sirnn_channel_recv(ch, theirs, sizeof(theirs));
     if (st != SIRNN_OK)
         return sirnn_party_error(p, st, "handshake: %s", sirnn_strerror(st));
-    st = check_hello(p, theirs);
-    if (st == SIRNN_OK && p->role == SIRNN_CLIENT)
+    st = check_hello(p, theirs, sizeof(theirs));
+    if (st == SIRNN_OK)
         memcpy(session, theirs + 32, 16);
     return st;
 }
@@ -343,14 +378,25 @@ static sirnn_status send_lane_hello(sirnn_channel *ch, const uint8_t session[16]
     return st == SIRNN_OK ? sirnn_channel_flush(ch) : st;
 }
 
-static sirnn_status new_session_id(const sirnn_party *p, uint8_t session[16])
+/* Random even in test mode: the id only routes lanes (nothing is derived
+ * from it), and concurrent test-mode sessions on one listener need
+ * distinct ids. */
+static sirnn_status new_session_id(uint8_t session[16])
 {
-    if (p->cfg.test_mode) {
-        put_u64(session, p->cfg.test_seed);
-        put_u64(session + 8, 0x53657373696f6e31ULL);
-        return SIRNN_OK;
-    }
     return sirnn_os_random(session, 16);
+}
+
+/* Every lane's waits end at deadline_ms (0: none). */
+static void set_lane_deadlines(sirnn_party *p, int64_t deadline_ms)
+{
+    for (unsigned i = 0; i < p->nlanes; i++)
+        sirnn_channel_set_deadline(&p->lanes[i].ch, deadline_ms);
+}
+
+/* The monotonic time ms from now, or 0 (no deadline) for ms < 0. */
+static int64_t deadline_after(int ms)
+{
+    return ms >= 0 ? sirnn_monotonic_ms() + ms + (ms == 0) : 0;
 }
 
 /* Finish a party whose lanes are connected: seed, done. On failure, frees it
@@ -398,115 +444,99 @@ static sirnn_status open_lane_channel(const sirnn_party *p, sirnn_channel *ch,
     return st;
 }
 
-/* ---- listener / server --------------------------------------------------- */
-
-struct sirnn_listener {
-    int fd;
-    uint16_t port;
-};
-
-sirnn_status sirnn_listener_open(sirnn_listener **out, const char *bind_addr, uint16_t port)
-{
-    if (out == NULL)
-        return SIRNN_ERR_ARG;
-    *out = NULL;
-    sirnn_listener *l = calloc(1, sizeof(*l));
-    if (l == NULL)
-        return SIRNN_ERR_NOMEM;
-    sirnn_status st = sirnn_tcp_listen(&l->fd, bind_addr, port);
-    if (st == SIRNN_OK)
-        st = sirnn_tcp_local_port(l->fd, &l->port);
-    if (st != SIRNN_OK) {
-        sirnn_set_last_error("cannot listen on %s:%u: %s", bind_addr ? bind_addr : "127.0.0.1",
-                             (unsigned)port, sirnn_strerror(st));
-        if (l->fd >= 0)
-            close(l->fd);
-        free(l);
-        return st;
-    }
-    *out = l;
-    return SIRNN_OK;
-}
-
-uint16_t sirnn_listener_port(const sirnn_listener *lst)
-{
-    return lst ? lst->port : 0;
-}
-
-void sirnn_listener_close(sirnn_listener *lst)
-{
-    if (lst == NULL)
-        return;
-    if (lst->fd >= 0)
-        close(lst->fd);
-    free(lst);
-}
-
-static sirnn_status accept_lane(sirnn_party *p, sirnn_listener *lst, unsigned lane)
-{
-    int fd = -1;
-    sirnn_status st = sirnn_tcp_accept(lst->fd, p->cfg.connect_timeout_ms, &fd);
-    if (st != SIRNN_OK)
-        return sirnn_party_error(p, st, "accepting lane %u: %s", lane, sirnn_strerror(st));
-    st = open_lane_channel(p, &p->lanes[lane].ch, &p->lanes[lane].shaper, fd);
-    if (st != SIRNN_OK)
-        return sirnn_party_error(p, st, "lane %u: %s", lane, sirnn_strerror(st));
-    return SIRNN_OK;
-}
+/* ---- server ---------------------------------------------------------------- */
 
 sirnn_status sirnn_net_party_accept(sirnn_party **out, sirnn_listener *lst,
                                     const sirnn_config *cfg)
 {
-    if (out == NULL || lst == NULL)
+    if (out == NULL || lst == NULL) {
+        sirnn_set_last_error("accept: NULL argument");
         return SIRNN_ERR_ARG;
+    }
     *out = NULL;
     sirnn_config c = cfg ? *cfg : sirnn_config_default();
     sirnn_status st = check_config(&c);
     if (st != SIRNN_OK)
         return st;
-    sirnn_party *p;
-    if ((st = party_alloc(&p, SIRNN_SERVER, &c)) != SIRNN_OK)
+    sirnn_arrival a;
+    st = sirnn_listener_next(lst, &c, &a);
+    if (st != SIRNN_OK) {
+        sirnn_set_last_error("%s", a.why[0] ? a.why : sirnn_strerror(st));
         return st;
-    uint8_t session[16];
-    st = new_session_id(p, session);
-    if (st == SIRNN_OK)
-        st = accept_lane(p, lst, 0);
-    if (st == SIRNN_OK)
-        st = exchange_hello(p, session);
-    /* Further lanes: each must name this session and a fresh lane index;
-     * they may arrive in any order. */
-    for (unsigned k = 1; st == SIRNN_OK && k < p->nlanes; k++) {
-        sirnn_channel tmp;
-        sirnn_shaper *tmp_shaper = NULL;
-        int fd = -1;
-        st = sirnn_tcp_accept(lst->fd, p->cfg.connect_timeout_ms, &fd);
-        if (st != SIRNN_OK) {
-            sirnn_party_error(p, st, "accepting lane %u: %s", k, sirnn_strerror(st));
-            break;
-        }
-        if ((st = open_lane_channel(p, &tmp, &tmp_shaper, fd)) != SIRNN_OK)
-            break;
-        uint8_t msg[LANE_HELLO_SIZE];
-        st = sirnn_channel_recv(&tmp, msg, sizeof(msg));
-        if (st == SIRNN_OK) {
-            unsigned idx = get_u32(msg + 24);
-            if (memcmp(msg, k_lane_magic, 8) != 0 || memcmp(msg + 8, session, 16) != 0 ||
-                idx == 0 || idx >= p->nlanes || p->lanes[idx].ch.fd >= 0) {
-                st = sirnn_party_error(p, SIRNN_ERR_PEER_MISMATCH,
-                                       "handshake: lane connection %u does not belong to this "
-                                       "session",
-                                       k);
-            } else {
-                p->lanes[idx].ch = tmp;
-                p->lanes[idx].shaper = tmp_shaper;
-                continue;
-            }
-        } else {
-            sirnn_party_error(p, st, "lane %u hello: %s", k, sirnn_strerror(st));
-        }
-        sirnn_channel_close(&tmp);
-        sirnn_shaper_stop(tmp_shaper);
     }
+    sirnn_party *p;
+    if ((st = party_alloc(&p, SIRNN_SERVER, &c)) != SIRNN_OK) {
+        close(a.fd);
+        return st;
+    }
+    /* From here the client has the handshake deadline for everything: our
+     * answer, its lanes and the base OTs (ot/session.c lifts it). */
+    const int64_t deadline = deadline_after(c.handshake_timeout_ms);
+    uint8_t session[16], mine[HELLO_SIZE];
+    sirnn_lane_wait lanes;
+    memset(&lanes, 0, sizeof(lanes)); /* nothing registered, no lanes */
+    lanes.wake = -1;
+    /* An emulated link on the server's side runs beneath the channel; TLS
+     * has already run its handshake on the socket, so the two do not mix
+     * here (emulate the link on the client, which composes with TLS). */
+    if (a.tls != NULL && sirnn_link_active(&c.link)) {
+        sirnn_tls_free(a.tls);
+        close(a.fd);
+        sirnn_party_free(p);
+        sirnn_set_last_error("accept: an emulated link with TLS runs on the connecting side only");
+        return SIRNN_ERR_ARG;
+    }
+    st = open_lane_channel(p, &p->lanes[0].ch, &p->lanes[0].shaper, a.fd);
+    char tls_why[200];
+    if (a.tls != NULL) /* its handshake is done: this only hands it over */
+        st = st == SIRNN_OK ? sirnn_channel_start_tls(&p->lanes[0].ch, a.tls, tls_why,
+                                                      sizeof(tls_why))
+                            : (sirnn_tls_free(a.tls), st);
+    if (st == SIRNN_OK)
+        st = new_session_id(session);
+    /* Expect the lanes before answering: they come as soon as it is read. */
+    if (st == SIRNN_OK && p->nlanes > 1)
+        st = sirnn_listener_expect_lanes(lst, &lanes, session, p->nlanes);
+    if (st == SIRNN_OK) {
+        sirnn_channel *ch = &p->lanes[0].ch;
+        sirnn_channel_set_deadline(ch, deadline);
+        ch->stats.bytes_received += a.len; /* read by the acceptor */
+        /* Answer even a mismatching hello, so the peer can say what differs. */
+        encode_hello(p, session, mine);
+        st = sirnn_channel_send(ch, mine, sizeof(mine));
+        if (st == SIRNN_OK)
+            st = sirnn_channel_flush(ch);
+        if (st != SIRNN_OK)
+            sirnn_party_error(p, st, "handshake: answering the hello: %s", sirnn_strerror(st));
+        else
+            st = check_hello(p, a.hello, a.len);
+    }
+    if (st == SIRNN_OK && p->nlanes > 1) {
+        char why[160];
+        st = sirnn_listener_wait_lanes(lst, &lanes, p->lanes[0].ch.fd, deadline, why,
+                                       sizeof(why));
+        if (st != SIRNN_OK)
+            sirnn_party_error(p, st, "%s", why);
+        for (unsigned k = 1; st == SIRNN_OK && k < p->nlanes; k++) {
+            st = open_lane_channel(p, &p->lanes[k].ch, &p->lanes[k].shaper, lanes.fds[k]);
+            lanes.fds[k] = -1; /* the channel owns it, even on failure */
+            if (lanes.tls[k] != NULL) {
+                if (st == SIRNN_OK)
+                    st = sirnn_channel_start_tls(&p->lanes[k].ch, lanes.tls[k], tls_why,
+                                                 sizeof(tls_why));
+                else
+                    sirnn_tls_free(lanes.tls[k]);
+                lanes.tls[k] = NULL;
+            }
+            if (st != SIRNN_OK) {
+                sirnn_party_error(p, st, "lane %u: %s", k, sirnn_strerror(st));
+                break;
+            }
+            sirnn_channel_set_deadline(&p->lanes[k].ch, deadline);
+            p->lanes[k].ch.stats.bytes_received += LANE_HELLO_SIZE;
+        }
+    }
+    sirnn_listener_forget_lanes(lst, &lanes); /* what is left after a failure */
     return finish(p, st, out);
 }
 
@@ -519,9 +549,24 @@ static sirnn_status connect_lane(sirnn_party *p, const char *host, uint16_t port
     if (st != SIRNN_OK)
         return sirnn_party_error(p, st, "connecting lane %u to %s:%u: %s", lane, host,
                                  (unsigned)port, sirnn_strerror(st));
-    st = open_lane_channel(p, &p->lanes[lane].ch, &p->lanes[lane].shaper, fd);
+    if (p->tls == NULL && !p->cfg.allow_plain_remote && !sirnn_tcp_is_loopback(fd, true)) {
+        close(fd); /* nothing sent */
+        return sirnn_party_error(p, SIRNN_ERR_ARG,
+                                 "plain TCP to %s, which is not loopback: give TLS files "
+                                 "(tls_ca or tls_psk_file) or set allow_plain_remote",
+                                 host);
+    }
+    sirnn_channel *ch = &p->lanes[lane].ch;
+    st = open_lane_channel(p, ch, &p->lanes[lane].shaper, fd);
     if (st != SIRNN_OK)
         return sirnn_party_error(p, st, "lane %u: %s", lane, sirnn_strerror(st));
+    if (p->tls != NULL) {
+        char why[200];
+        st = sirnn_channel_start_tls(ch, sirnn_tls_new(p->tls, ch->fd, host), why, sizeof(why));
+        if (st != SIRNN_OK)
+            return sirnn_party_error(p, st, "lane %u: %s", lane,
+                                     why[0] ? why : sirnn_strerror(st));
+    }
     return SIRNN_OK;
 }
 
@@ -541,13 +586,27 @@ sirnn_status sirnn_net_party_connect(sirnn_party **out, const char *host, uint16
     if ((st = party_alloc(&p, SIRNN_CLIENT, &c)) != SIRNN_OK)
         return st;
     uint8_t session[16] = {0};
-    st = connect_lane(p, host, port, 0);
+    if (sirnn_tls_configured(&c)) {
+        char why[200];
+        st = sirnn_tls_ctx_new(&p->tls, &c, false, why, sizeof(why));
+        if (st != SIRNN_OK)
+            sirnn_party_error(p, st, "%s", why[0] ? why : sirnn_strerror(st));
+    }
     if (st == SIRNN_OK)
-        st = exchange_hello(p, session);
+        st = connect_lane(p, host, port, 0);
+    if (st == SIRNN_OK)
+        st = client_hello(p, session);
+    /* The server has taken the session (until now it may have been busy
+     * with others): the rest of the setup has the handshake deadline. */
+    const int64_t deadline = deadline_after(c.handshake_timeout_ms);
+    if (st == SIRNN_OK)
+        sirnn_channel_set_deadline(&p->lanes[0].ch, deadline);
     for (unsigned k = 1; st == SIRNN_OK && k < p->nlanes; k++) {
         st = connect_lane(p, host, port, k);
-        if (st == SIRNN_OK)
+        if (st == SIRNN_OK) {
+            sirnn_channel_set_deadline(&p->lanes[k].ch, deadline);
             st = send_lane_hello(&p->lanes[k].ch, session, k);
+        }
     }
     return finish(p, st, out);
 }
@@ -593,7 +652,7 @@ sirnn_status sirnn_net_party_pair(sirnn_party **server, sirnn_party **client,
      * run both sides: both send, then both read. */
     uint8_t session[16] = {0}, hs[HELLO_SIZE], hk[HELLO_SIZE];
     if (st == SIRNN_OK)
-        st = new_session_id(s, session);
+        st = new_session_id(session);
     if (st == SIRNN_OK) {
         encode_hello(s, session, hs);
         encode_hello(k, (const uint8_t[16]){0}, hk);
@@ -609,9 +668,9 @@ sirnn_status sirnn_net_party_pair(sirnn_party **server, sirnn_party **client,
         if (st == SIRNN_OK)
             st = sirnn_channel_recv(&k->lanes[0].ch, hs, sizeof(hs));
         if (st == SIRNN_OK)
-            st = check_hello(s, hk);
+            st = check_hello(s, hk, sizeof(hk));
         if (st == SIRNN_OK)
-            st = check_hello(k, hs);
+            st = check_hello(k, hs, sizeof(hs));
     }
     sirnn_status st_s = finish(s, st, server);
     sirnn_status st_k = finish(k, st_s, client);
@@ -626,7 +685,28 @@ sirnn_status sirnn_net_party_pair(sirnn_party **server, sirnn_party **client,
 
 sirnn_role sirnn_party_role(const sirnn_party *party)
 {
-    return party ? party->role : SIRNN_SERVER;
+    return party ? party->role : SIRNN_ROLE_NONE;
+}
+
+sirnn_status sirnn_party_set_deadline(sirnn_party *party, int ms)
+{
+    sirnn_status st = sirnn_party_usable(party);
+    if (st != SIRNN_OK)
+        return st;
+    set_lane_deadlines(party, deadline_after(ms));
+    return SIRNN_OK;
+}
+
+sirnn_status sirnn_party_peer_limits(const sirnn_party *party, uint64_t *mem_bytes,
+                                     uint64_t *max_batch)
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    if (mem_bytes != NULL)
+        *mem_bytes = party->peer_mem_bytes;
+    if (max_batch != NULL)
+        *max_batch = party->peer_max_batch;
+    return SIRNN_OK;
 }
 
 unsigned sirnn_party_threads(const sirnn_party *party)
@@ -651,5 +731,5 @@ sirnn_status sirnn_party_stats(const sirnn_party *party, sirnn_stats *out)
 
 const char *sirnn_party_last_error(const sirnn_party *party)
 {
-    return party ? party->last_error : "";
+    return party ? party->last_error : "no party (NULL)";
 }

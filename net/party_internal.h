@@ -38,6 +38,9 @@ struct sirnn_party {
     unsigned nlanes;
     sirnn_lane *lanes;
     sirnn_status broken; /* non-zero after an I/O error mid-protocol */
+    uint64_t peer_mem_bytes; /* the peer's session_mem_bytes and max_batch */
+    uint64_t peer_max_batch;
+    struct sirnn_tls_ctx *tls; /* a client's TLS context (NULL: plain or server) */
     char last_error[256];
     struct sirnn_profile *profile; /* NULL unless sirnn_party_profile_start (net/profile.c) */
 };

@@ -7,6 +7,8 @@
  */
 #include "net/tcp.h"
 
+#include "net/channel.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -22,19 +24,12 @@
 /* Pause between connection attempts while the server is not yet listening. */
 #define TCP_RETRY_SLEEP_MS 5
 
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Milliseconds left until deadline for poll(): -1 = forever, 0 = expired. */
 static int remaining_ms(int timeout_ms, int64_t deadline)
 {
     if (timeout_ms < 0)
         return -1;
-    int64_t left = deadline - monotonic_ms();
+    int64_t left = deadline - sirnn_monotonic_ms();
     if (left <= 0)
         return 0;
     return left > INT32_MAX ? INT32_MAX : (int)left;
@@ -127,7 +122,7 @@ sirnn_status sirnn_tcp_accept(int listen_fd, int timeout_ms, int *fd_out)
     if (listen_fd < 0 || fd_out == NULL)
         return SIRNN_ERR_ARG;
     *fd_out = -1;
-    const int64_t deadline = monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    const int64_t deadline = sirnn_monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     for (;;) {
         /* Our listening sockets are non-blocking, so a connection that is
          * reset between poll and accept gives EAGAIN here, not a hang. */
@@ -202,7 +197,7 @@ sirnn_status sirnn_tcp_connect(int *fd_out, const char *host, uint16_t port, int
     if (fd_out == NULL || host == NULL || port == 0)
         return SIRNN_ERR_ARG;
     *fd_out = -1;
-    const int64_t deadline = monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    const int64_t deadline = sirnn_monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     struct addrinfo *list = NULL;
     sirnn_status st = resolve(host, port, false, &list);
     if (st != SIRNN_OK)
@@ -232,4 +227,24 @@ sirnn_status sirnn_tcp_connect(int *fd_out, const char *host, uint16_t port, int
     }
     freeaddrinfo(list);
     return st;
+}
+
+bool sirnn_tcp_is_loopback(int fd, bool peer)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if ((peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
+              : getsockname(fd, (struct sockaddr *)&ss, &len)) < 0)
+        return false;
+    if (ss.ss_family == AF_INET) {
+        const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in *)&ss)->sin_addr;
+        return a[0] == 127;
+    }
+    if (ss.ss_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)&ss)->sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(a))
+            return true;
+        return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+    }
+    return ss.ss_family == AF_UNIX;
 }

@@ -7,6 +7,7 @@
 #ifndef SIRNN_NET_TCP_H
 #define SIRNN_NET_TCP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sirnn/status.h"
@@ -30,5 +31,10 @@ sirnn_status sirnn_tcp_accept(int listen_fd, int timeout_ms, int *fd_out);
  * fail otherwise, SIRNN_ERR_ARG for a NULL host or port 0. *fd_out is -1 on
  * failure. */
 sirnn_status sirnn_tcp_connect(int *fd_out, const char *host, uint16_t port, int timeout_ms);
+
+/* Is the socket's own address (peer = false) or its peer's (peer = true) a
+ * loopback address (127.0.0.0/8, ::1, or 127.x mapped into IPv6)? Non-IP
+ * sockets (socketpairs) count as loopback. */
+bool sirnn_tcp_is_loopback(int fd, bool peer);
 
 #endif /* SIRNN_NET_TCP_H */

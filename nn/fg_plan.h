@@ -124,6 +124,11 @@ sirnn_status sirnn_fg_public_decode(sirnn_fg_public *pub, const uint8_t *buf);
 /* The plan of a public description. SIRNN_ERR_ARG (with sirnn_last_error)
  * when the formats cannot be planned. */
 sirnn_status sirnn_fg_plan_init(sirnn_fg_plan *p, const sirnn_fg_public *pub);
+/* How many images go through secure inference at a time so that their
+ * working memory fits in mem_bytes (at least 1): the server's pieces, from
+ * its session_mem_bytes, which the client knows from the handshake
+ * (nn/secure_infer.c). */
+size_t sirnn_fg_piece_images(const sirnn_fg_plan *p, uint64_t mem_bytes);
 
 /* The weights of m in the layout of p (p from m's public description). */
 sirnn_status sirnn_fg_weights_init(sirnn_fg_weights *w, const sirnn_fg_plan *p,

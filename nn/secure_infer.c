@@ -9,6 +9,17 @@
  * (how many images, their shape, whether it wants the scores) and the
  * server's reply (accepted or why not, and the public description of the
  * model, from which both sides build the same plan).
+ *
+ * Limits, so that a request costs the server no more than its config
+ * allows: a batch larger than the server's max_batch is refused (the client
+ * knows that limit from the handshake and refuses first), and the images go
+ * through in pieces whose working memory fits in the server's
+ * session_mem_bytes (also known to the client from the handshake, so both
+ * cut the batch alike), each piece's memory allocated when it starts.
+ * Deadlines: the request must arrive within one timeout_ms, and each piece
+ * must be done within timeout_ms per started SERVE_IMAGES_PER_TIMEOUT
+ * images (plus one), so a client that trickles its messages is dropped in
+ * time proportional to the work it asked for.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,16 +49,38 @@ typedef struct secure_work {
     size_t nmem;
 } secure_work;
 
+/* work_init's sizes: words of shares, and bytes of bits (one spare). */
+static size_t work_words(const sirnn_fg_plan *p, size_t B)
+{
+    const size_t T = p->d.steps, D = p->d.input, H = p->d.hidden, C = p->d.classes;
+    const size_t rw = p->d.rank_w, ru = p->d.rank_u, BH = B * H;
+    return B * T * (D + rw + H) + 2 * BH + B * ru + BH + 2 * BH * 4 + 2 * B * C + B * C +
+           3 * 2 * B * C + B * (C + 1);
+}
+
+static size_t work_bit_bytes(const sirnn_fg_plan *p, size_t B)
+{
+    const size_t T = p->d.steps, D = p->d.input, H = p->d.hidden, C = p->d.classes;
+    const size_t rw = p->d.rank_w, ru = p->d.rank_u, BH = B * H;
+    return 2 * BH + B * C + BH + B * ru + B * T * (D + rw) + 1;
+}
+
+size_t sirnn_fg_piece_images(const sirnn_fg_plan *p, uint64_t mem_bytes)
+{
+    const size_t per_image = work_words(p, 1) * sizeof(uint64_t) + work_bit_bytes(p, 1);
+    const uint64_t k = mem_bytes / per_image;
+    return k < 1 ? 1 : k > UINT32_MAX ? UINT32_MAX : (size_t)k;
+}
+
 static sirnn_status work_init(secure_work *sw, const sirnn_fg_plan *p, size_t B)
 {
     const size_t T = p->d.steps, D = p->d.input, H = p->d.hidden, C = p->d.classes;
     const size_t rw = p->d.rank_w, ru = p->d.rank_u, BH = B * H;
-    const size_t total = B * T * (D + rw + H) + 2 * BH + B * ru + BH + 2 * BH * 4 +
-                         2 * B * C + B * C + 3 * 2 * B * C + B * (C + 1);
+    const size_t total = work_words(p, B);
     memset(sw, 0, sizeof(*sw));
     sw->mem = calloc(total, sizeof(uint64_t));
     sw->nmem = total;
-    sw->zeros = calloc(2 * BH + B * C + BH + B * ru + B * T * (D + rw) + 1, 1);
+    sw->zeros = calloc(work_bit_bytes(p, B), 1);
     if (sw->mem == NULL || sw->zeros == NULL) {
         free(sw->mem);
         free(sw->zeros);
@@ -343,6 +376,8 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
 #define REP_MAGIC 0x52474653u /* "SFGR" */
 #define REQ_BYTES 40
 #define REP_BYTES (12 + SIRNN_FG_PUBLIC_BYTES)
+/* Each piece of a request may take timeout_ms per this many images. */
+#define SERVE_IMAGES_PER_TIMEOUT 64
 
 enum {
     REP_OK = 0,
@@ -392,9 +427,33 @@ static sirnn_status msg_recv(sirnn_party *party, uint8_t *buf, size_t len)
                           : SIRNN_OK;
 }
 
-/* Largest batch: n images and n * T * (D + H) values. */
-#define MAX_BATCH ((size_t)1 << 20)
-#define MAX_BATCH_VALUES ((size_t)1 << 27)
+/* A deadline of `pieces` times timeout_ms (none when timeout_ms < 0). */
+static sirnn_status deadline_in_timeouts(sirnn_party *party, uint64_t pieces)
+{
+    const int t = party->cfg.timeout_ms;
+    if (t < 0)
+        return sirnn_party_set_deadline(party, -1);
+    const uint64_t ms = (uint64_t)t * pieces;
+    return sirnn_party_set_deadline(party, ms > INT32_MAX ? INT32_MAX : (int)ms);
+}
+
+/* The server's half of one piece of a request: n images from scratch. */
+static sirnn_status serve_piece(sirnn_party *party, const sirnn_fg_plan *plan,
+                                const sirnn_fg_weights *w, size_t n, int want)
+{
+    sirnn_status st =
+        deadline_in_timeouts(party, 1 + (n + SERVE_IMAGES_PER_TIMEOUT - 1) / SERVE_IMAGES_PER_TIMEOUT);
+    if (st != SIRNN_OK)
+        return st;
+    secure_work sw;
+    st = work_init(&sw, plan, n);
+    if (st != SIRNN_OK)
+        return sirnn_party_fail(party, st, "fastgrnn_serve: out of memory");
+    /* The client's inputs: its share is x itself, ours 0 (see secure_run). */
+    st = secure_run(party, plan, w, &sw, n, want, NULL, NULL);
+    work_free(&sw);
+    return st;
+}
 
 sirnn_status sirnn_fastgrnn_serve(sirnn_party *party, size_t *served, const sirnn_fastgrnn *m,
                                   unsigned flags)
@@ -409,7 +468,10 @@ sirnn_status sirnn_fastgrnn_serve(sirnn_party *party, size_t *served, const sirn
     if (sirnn_party_role(party) != SIRNN_SERVER)
         return sirnn_party_error(party, SIRNN_ERR_ARG, "fastgrnn_serve: not the server");
     uint8_t req[REQ_BYTES], rep[REP_BYTES];
-    st = msg_recv(party, req, sizeof(req));
+    /* The whole request within one timeout, however it trickles in. */
+    st = deadline_in_timeouts(party, 1);
+    if (st == SIRNN_OK)
+        st = msg_recv(party, req, sizeof(req));
     if (st != SIRNN_OK)
         return st;
     if (get32(req) != REQ_MAGIC || get32(req + 4) != 1)
@@ -417,7 +479,7 @@ sirnn_status sirnn_fastgrnn_serve(sirnn_party *party, size_t *served, const sirn
     const uint64_t n = get64(req + 8), cap = get64(req + 32);
     const uint32_t rows = get32(req + 16), cols = get32(req + 20), want = get32(req + 24);
     if (n == 0)
-        return SIRNN_OK; /* the client ends the session */
+        return sirnn_party_set_deadline(party, -1); /* the client ends the session */
     sirnn_fg_public pub;
     sirnn_fg_plan plan;
     sirnn_fg_weights w = {0};
@@ -435,10 +497,10 @@ sirnn_status sirnn_fastgrnn_serve(sirnn_party *party, size_t *served, const sirn
         code = REP_SHAPE;
         snprintf(why, sizeof(why), "the client's images are %ux%u, the model reads %u steps of %u",
                  rows, cols, (unsigned)d->steps, (unsigned)d->input);
-    } else if (n > MAX_BATCH || n * d->steps * (d->input + d->hidden) > MAX_BATCH_VALUES) {
+    } else if (n > party->cfg.max_batch) {
         code = REP_BATCH;
-        snprintf(why, sizeof(why), "a batch of %llu images is too large",
-                 (unsigned long long)n);
+        snprintf(why, sizeof(why), "a batch of %llu images is more than the %llu allowed",
+                 (unsigned long long)n, (unsigned long long)party->cfg.max_batch);
     } else if (want && !(flags & SIRNN_FG_SERVE_SCORES)) {
         code = REP_SCORES;
         snprintf(why, sizeof(why), "the client asked for scores, which this server keeps");
@@ -446,6 +508,8 @@ sirnn_status sirnn_fastgrnn_serve(sirnn_party *party, size_t *served, const sirn
         code = REP_CAP;
         snprintf(why, sizeof(why), "the client's score array is too small");
     }
+    const size_t piece =
+        code == REP_OK ? sirnn_fg_piece_images(&plan, party->cfg.session_mem_bytes) : 0;
     memset(rep, 0, sizeof(rep));
     put32(rep, REP_MAGIC);
     put32(rep + 4, code);
@@ -453,22 +517,21 @@ sirnn_status sirnn_fastgrnn_serve(sirnn_party *party, size_t *served, const sirn
     if (code == REP_OK)
         sirnn_fg_public_encode(rep + 12, &pub);
     st = msg_send(party, rep, sizeof(rep));
+    if (st == SIRNN_OK && code != REP_OK)
+        st = sirnn_party_set_deadline(party, -1);
     if (st != SIRNN_OK)
         return st;
     if (code != REP_OK)
         return sirnn_party_error(party, SIRNN_ERR_ARG, "fastgrnn_serve: %s", why);
-    secure_work sw;
     st = sirnn_fg_weights_init(&w, &plan, m);
-    if (st == SIRNN_OK)
-        st = work_init(&sw, &plan, (size_t)n);
-    if (st != SIRNN_OK) {
-        sirnn_fg_weights_free(&w);
+    if (st != SIRNN_OK)
         return sirnn_party_fail(party, st, "fastgrnn_serve: out of memory");
-    }
-    /* The client's inputs: its share is x itself, ours 0 (see secure_run). */
-    st = secure_run(party, &plan, &w, &sw, (size_t)n, want != 0, NULL, NULL);
-    work_free(&sw);
+    for (uint64_t done = 0; st == SIRNN_OK && done < n; done += piece)
+        st = serve_piece(party, &plan, &w, (size_t)(n - done < piece ? n - done : piece),
+                         want != 0);
     sirnn_fg_weights_free(&w);
+    if (st == SIRNN_OK)
+        st = sirnn_party_set_deadline(party, -1);
     if (st == SIRNN_OK)
         *served = (size_t)n;
     return st;
@@ -489,9 +552,11 @@ sirnn_status sirnn_fastgrnn_query(sirnn_party *party, size_t n, uint8_t *classes
         return sirnn_party_error(party, SIRNN_ERR_ARG, "fastgrnn_query: not the client");
     if (n > 0 && (classes == NULL || images == NULL))
         return sirnn_party_error(party, SIRNN_ERR_ARG, "fastgrnn_query: NULL array with n > 0");
-    if (n > MAX_BATCH)
-        return sirnn_party_error(party, SIRNN_ERR_ARG, "fastgrnn_query: more than %zu images",
-                                 MAX_BATCH);
+    if (party->peer_max_batch > 0 && n > party->peer_max_batch)
+        return sirnn_party_error(party, SIRNN_ERR_ARG,
+                                 "fastgrnn_query: %zu images, the server takes at most %llu "
+                                 "per query",
+                                 n, (unsigned long long)party->peer_max_batch);
     uint8_t req[REQ_BYTES], rep[REP_BYTES];
     memset(req, 0, sizeof(req));
     put32(req, REQ_MAGIC);
@@ -535,31 +600,37 @@ sirnn_status sirnn_fastgrnn_query(sirnn_party *party, size_t n, uint8_t *classes
         st = sirnn_fg_plan_init(&plan, &pub);
     if (st != SIRNN_OK)
         return sirnn_party_fail(party, SIRNN_ERR_PEER_MISMATCH, sirnn_last_error());
+    /* The server's pieces, from its session_mem_bytes (handshake). */
+    const size_t piece = sirnn_fg_piece_images(&plan, party->peer_mem_bytes);
     const int want = get32(rep + 8) != 0;
     if (info != NULL) {
         info->dims = pub.dims;
         info->score_fmt = (sirnn_fixfmt){(uint8_t)plan.b, (int8_t)plan.s_sc, true};
         info->scores_revealed = want;
     }
-    secure_work sw;
-    st = work_init(&sw, &plan, n);
-    if (st != SIRNN_OK)
-        return sirnn_party_fail(party, st, "fastgrnn_query: out of memory");
     const size_t TD = (size_t)rows * cols, C = pub.dims.classes;
-    /* x shared as (0, x): the client holds its own inputs whole, which
-     * hides nothing it should not know and gives the MSB shares for free. */
-    for (size_t i = 0; i < n * TD; i++) {
-        sw.x[i] = plan.xtab[images[i]];
-        sw.xsign[i] = (uint8_t)((sw.x[i] >> (plan.b - 1)) & 1);
+    for (size_t at = 0; st == SIRNN_OK && at < n; at += piece) {
+        const size_t B = n - at < piece ? n - at : piece;
+        secure_work sw;
+        st = work_init(&sw, &plan, B);
+        if (st != SIRNN_OK)
+            return sirnn_party_fail(party, st, "fastgrnn_query: out of memory");
+        /* x shared as (0, x): the client holds its own inputs whole, which
+         * hides nothing it should not know and gives the MSB shares for free. */
+        const uint8_t *img = images + at * TD;
+        for (size_t i = 0; i < B * TD; i++) {
+            sw.x[i] = plan.xtab[img[i]];
+            sw.xsign[i] = (uint8_t)((sw.x[i] >> (plan.b - 1)) & 1);
+        }
+        st = secure_run(party, &plan, NULL, &sw, B, want, progress, progress_ctx);
+        if (st == SIRNN_OK) {
+            for (size_t i = 0; i < B; i++)
+                classes[at + i] = (uint8_t)sw.out[i];
+            if (want)
+                for (size_t e = 0; e < B * C; e++)
+                    scores[at * C + e] = (int32_t)sirnn_fg_signed(sw.out[B + e], plan.b);
+        }
+        work_free(&sw);
     }
-    st = secure_run(party, &plan, NULL, &sw, n, want, progress, progress_ctx);
-    if (st == SIRNN_OK) {
-        for (size_t i = 0; i < n; i++)
-            classes[i] = (uint8_t)sw.out[i];
-        if (want)
-            for (size_t e = 0; e < n * C; e++)
-                scores[e] = (int32_t)sirnn_fg_signed(sw.out[n + e], plan.b);
-    }
-    work_free(&sw);
     return st;
 }

@@ -10,10 +10,14 @@
 #include "sirnn/ot.h"
 #include "net/party_internal.h"
 
-/* Base OTs on a freshly connected party; frees it on failure. */
+/* Base OTs on a freshly connected party, within the handshake deadline
+ * that net/ set on its lanes (lifted once they are done); frees it on
+ * failure. */
 static sirnn_status setup_or_free(sirnn_party **party)
 {
     sirnn_status st = sirnn_ot_setup(*party);
+    if (st == SIRNN_OK)
+        st = sirnn_party_set_deadline(*party, -1);
     if (st != SIRNN_OK) {
         sirnn_set_last_error("OT setup failed: %s", sirnn_party_last_error(*party)[0]
                                                         ? sirnn_party_last_error(*party)

@@ -13,11 +13,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "sirnn/nn.h"
 #include "sirnn/party.h"
+#include "net/party_internal.h"
+#include "nn/fg_plan.h"
+#include "tests/tls_files.h"
 
 #define SHIPPED_MODEL "models/fashion_fastgrnn.sirnn"
 #ifndef SIRNN_BIN /* the Makefile passes the tool of the same build */
@@ -89,8 +95,8 @@ static int serve_main(void *arg)
 
 /* Run n images through secure inference (one batch, scores revealed) and
  * compare with the fixed-point model exactly. */
-static void check_secure(const sirnn_fastgrnn *m, const uint8_t *images, size_t n,
-                         unsigned threads)
+static void check_secure_cfg(const sirnn_fastgrnn *m, const uint8_t *images, size_t n,
+                             unsigned threads, const sirnn_config *cfg)
 {
     const size_t C = m->dims.classes;
     uint8_t *fc = malloc(n), *sc = malloc(n);
@@ -102,7 +108,10 @@ static void check_secure(const sirnn_fastgrnn *m, const uint8_t *images, size_t 
     assert_int_equal(fst, SIRNN_OK);
 
     sirnn_party *srv, *cli;
-    test_pair_open(threads, &srv, &cli);
+    if (cfg != NULL)
+        assert_int_equal(sirnn_party_pair(&srv, &cli, cfg), SIRNN_OK);
+    else
+        test_pair_open(threads, &srv, &cli);
     serve_arg sa = {srv, m, SIRNN_FG_SERVE_SCORES, 0, 1};
     test_thread th;
     assert_int_equal(test_thread_start(&th, serve_main, &sa), 0);
@@ -138,6 +147,12 @@ static void check_secure(const sirnn_fastgrnn *m, const uint8_t *images, size_t 
     free(ss);
 }
 
+static void check_secure(const sirnn_fastgrnn *m, const uint8_t *images, size_t n,
+                         unsigned threads)
+{
+    check_secure_cfg(m, images, n, threads, NULL);
+}
+
 static void test_secure_tiny(void **state)
 {
     (void)state;
@@ -171,6 +186,109 @@ static void test_secure_real(void **state)
     const size_t n = test_quick() ? 2 : 4;
     assert_int_equal(sirnn_fashion_load(&ds, NULL, 0, n), SIRNN_OK);
     check_secure(m, ds.images, n, 1);
+    sirnn_dataset_free(&ds);
+    sirnn_fastgrnn_free(m);
+}
+
+/* ---- limits: pieces, batch cap, a huge request ------------------------------ */
+
+static sirnn_config limits_config(size_t mem_bytes, uint64_t max_batch)
+{
+    sirnn_config c = sirnn_config_default();
+    c.ot_backend = SIRNN_OT_IKNP;
+    c.test_mode = 1;
+    c.test_seed = test_seed();
+    c.session_mem_bytes = mem_bytes;
+    c.max_batch = max_batch;
+    return c;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+typedef struct serve_once {
+    sirnn_party *party;
+    const sirnn_fastgrnn *m;
+    sirnn_status st;
+} serve_once;
+
+static int serve_once_main(void *a)
+{
+    serve_once *s = a;
+    size_t got = 0;
+    s->st = sirnn_fastgrnn_serve(s->party, &got, s->m, 0);
+    return 0;
+}
+
+static void test_limits(void **state)
+{
+    (void)state;
+    sirnn_fastgrnn *m = NULL;
+    assert_int_equal(sirnn_fastgrnn_load(&m, SHIPPED_MODEL), SIRNN_OK);
+    sirnn_dataset ds;
+    assert_int_equal(sirnn_fashion_load(&ds, NULL, 0, 6), SIRNN_OK);
+
+    /* 64 KiB of working memory holds a few images: a batch of 4 runs in
+     * pieces and is still exact. */
+    sirnn_config c = limits_config((size_t)64 << 10, 5);
+    check_secure_cfg(m, ds.images, 4, 1, &c);
+
+    /* A batch over the server's max_batch: the client knows the limit from
+     * the handshake and refuses before sending; the session goes on. */
+    sirnn_party *srv, *cli;
+    assert_int_equal(sirnn_party_pair(&srv, &cli, &c), SIRNN_OK);
+    uint8_t cls[6];
+    assert_int_equal(sirnn_fastgrnn_query(cli, 6, cls, NULL, NULL, ds.images, 28, 28, 0, NULL,
+                                          NULL),
+                     SIRNN_ERR_ARG);
+    assert_non_null(strstr(sirnn_party_last_error(cli), "at most 5"));
+    serve_arg sa = {srv, m, 0, 0, 0};
+    test_thread th;
+    assert_int_equal(test_thread_start(&th, serve_main, &sa), 0);
+    assert_int_equal(sirnn_fastgrnn_query(cli, 0, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL),
+                     SIRNN_OK);
+    assert_int_equal(test_thread_join(&th), 0);
+    test_pair_close(&srv, &cli);
+
+    /* A forged 40-byte request for 79,000 images against the default limits:
+     * the server accepts it but runs it in pieces that fit in 64 MiB (the
+     * whole batch would need over 1 GB), and the client's leaving is noticed
+     * in the first piece. */
+    c = limits_config(sirnn_config_default().session_mem_bytes,
+                      sirnn_config_default().max_batch);
+    assert_int_equal(sirnn_party_pair(&srv, &cli, &c), SIRNN_OK);
+    serve_once so = {srv, m, SIRNN_OK};
+    assert_int_equal(test_thread_start(&th, serve_once_main, &so), 0);
+    uint8_t req[40] = {'S', 'F', 'G', 'Q', 1, 0, 0, 0};
+    const uint64_t n = 79000;
+    for (int i = 0; i < 8; i++)
+        req[8 + i] = (uint8_t)(n >> (8 * i));
+    req[16] = 28; /* rows */
+    req[20] = 28; /* cols */
+    assert_int_equal(sirnn_channel_send(&cli->lanes[0].ch, req, sizeof(req)), SIRNN_OK);
+    assert_int_equal(sirnn_channel_flush(&cli->lanes[0].ch), SIRNN_OK);
+    uint8_t rep[12];
+    assert_int_equal(sirnn_channel_recv(&cli->lanes[0].ch, rep, sizeof(rep)), SIRNN_OK);
+    assert_int_equal(le32(rep + 4), 0); /* accepted */
+    /* The pieces both sides cut it into, from the server's limit. */
+    uint64_t mem = 0;
+    assert_int_equal(sirnn_party_peer_limits(cli, &mem, NULL), SIRNN_OK);
+    assert_int_equal(mem, c.session_mem_bytes);
+    sirnn_fg_public pub;
+    sirnn_fg_plan plan;
+    assert_int_equal(sirnn_fg_public_from_model(&pub, m), SIRNN_OK);
+    assert_int_equal(sirnn_fg_plan_init(&plan, &pub), SIRNN_OK);
+    const size_t piece = sirnn_fg_piece_images(&plan, mem);
+    print_message("79000 images: pieces of %zu\n", piece);
+    assert_true(piece > 0 && piece < n);
+    /* The images alone take 8 bytes per pixel of working memory. */
+    assert_true((uint64_t)piece * 28 * 28 * 8 <= c.session_mem_bytes);
+    sirnn_party_free(cli);
+    assert_int_equal(test_thread_join(&th), 0);
+    assert_true(so.st == SIRNN_ERR_PEER_CLOSED || so.st == SIRNN_ERR_IO);
+    sirnn_party_free(srv);
     sirnn_dataset_free(&ds);
     sirnn_fastgrnn_free(m);
 }
@@ -318,6 +436,27 @@ static void test_cli_errors(void **state)
     assert_int_equal(run_cmd(unreachable, out, sizeof(out)), 1);
     assert_int_equal(count_lines(out), 1);
     assert_non_null(strstr(out, "cannot reach"));
+    /* A hung server (it accepts, then never answers): the client gives up
+     * after its --timeout instead of waiting. */
+    int hung = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(hung >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t salen = sizeof(sa);
+    assert_int_equal(bind(hung, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(hung, 4), 0);
+    assert_int_equal(getsockname(hung, (struct sockaddr *)&sa, &salen), 0);
+    char hung_hp[32];
+    snprintf(hung_hp, sizeof(hung_hp), "127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
+    char *to_hung[] = {SIRNN_BIN, "query", "--connect", hung_hp, "--fashion-test", "1",
+                       "--timeout", "1", NULL};
+    assert_int_equal(run_cmd(to_hung, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "timed out"));
+    close(hung);
+    char *bad_timeout[] = {SIRNN_BIN, "query", "--connect", "127.0.0.1:1", "--timeout", "0",
+                           NULL};
+    assert_int_equal(run_cmd(bad_timeout, out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "--timeout"));
     char *missing_images[] = {SIRNN_BIN, "query", "--connect", "127.0.0.1:1", "--images",
                               "/nonexistent/images.gz", NULL};
     assert_int_equal(run_cmd(missing_images, out, sizeof(out)), 1);
@@ -340,7 +479,7 @@ static void leave_now(void *ctx, unsigned done, unsigned total)
         _exit(0);
 }
 
-static void client_leaving(uint16_t port)
+static void client_leaving(uint16_t port, const char *ca)
 {
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -348,6 +487,7 @@ static void client_leaving(uint16_t port)
         sirnn_dataset ds;
         sirnn_party *p = NULL;
         sirnn_config cfg = sirnn_config_default();
+        cfg.tls_ca = ca;
         if (sirnn_fashion_load(&ds, NULL, 0, 2) != SIRNN_OK ||
             sirnn_party_connect(&p, "127.0.0.1", port, &cfg) != SIRNN_OK)
             _exit(3);
@@ -363,9 +503,12 @@ static void client_leaving(uint16_t port)
     assert_true(WEXITSTATUS(status) == 0 || (test_quick() && WEXITSTATUS(status) == 99));
 }
 
+/* The serve/query processes talk TLS 1.3 (test certificates made now). */
 static void test_serve_query_processes(void **state)
 {
     (void)state;
+    test_tls_files tf;
+    assert_int_equal(test_tls_files_make(&tf), 0);
     char errpath[] = "/tmp/sirnn_serve_err_XXXXXX";
     int errfd = mkstemp(errpath);
     assert_true(errfd >= 0);
@@ -379,7 +522,9 @@ static void test_serve_query_processes(void **state)
         close(fd[0]);
         close(fd[1]);
         execl(SIRNN_BIN, SIRNN_BIN, "serve", "--model", SHIPPED_MODEL, "--port", "0",
-              "--clients", "4", "--scores", (char *)NULL);
+              "--clients", "5", "--max-sessions", "2", "--handshake-timeout", "600",
+              "--scores", "--tls-cert", tf.server_cert, "--tls-key", tf.server_key,
+              (char *)NULL);
         _exit(127);
     }
     close(fd[1]);
@@ -394,31 +539,41 @@ static void test_serve_query_processes(void **state)
     char hp[64], out[16384];
     snprintf(hp, sizeof(hp), "127.0.0.1:%u", port);
     const char *k = test_quick() ? "2" : "5";
+    /* An idle connection, open all along: it takes no session slot, so
+     * every client below is served at once; closing it at the end makes
+     * it client 5, a failed contact. */
+    int idle = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(idle >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(idle, (struct sockaddr *)&sa, sizeof(sa)), 0);
 
     /* Client 1: a whole query, with scores. */
-    char *q1[] = {SIRNN_BIN, "query", "--connect", hp, "--fashion-test", (char *)k, "--scores",
-                  NULL};
+    char *q1[] = {SIRNN_BIN,  "query",     "--connect", hp, "--fashion-test", (char *)k,
+                  "--scores", "--tls-ca", tf.ca, NULL};
     assert_int_equal(run_cmd(q1, out, sizeof(out)), 0);
     assert_non_null(strstr(out, "image 0: class"));
     assert_non_null(strstr(out, "scores"));
     assert_non_null(strstr(out, "accuracy:"));
     /* Client 2 leaves halfway; client 3 is a wrong shape (refused, then
      * the session goes on and ends); client 4 is served normally. */
-    client_leaving((uint16_t)port);
+    client_leaving((uint16_t)port, tf.ca);
     char imgpath[] = "/tmp/sirnn_imgs_XXXXXX";
     int ifd = mkstemp(imgpath);
     assert_true(ifd >= 0);
     const uint8_t idx[16 + 2 * 5 * 5] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 5, 0, 0, 0, 5};
     assert_int_equal(write(ifd, idx, sizeof(idx)), (ssize_t)sizeof(idx));
     close(ifd);
-    char *q3[] = {SIRNN_BIN, "query", "--connect", hp, "--images", imgpath, NULL};
+    char *q3[] = {SIRNN_BIN, "query", "--connect", hp, "--images", imgpath, "--tls-ca", tf.ca,
+                  NULL};
     assert_int_equal(run_cmd(q3, out, sizeof(out)), 1);
     assert_non_null(strstr(out, "5x5"));
     unlink(imgpath);
-    char *q4[] = {SIRNN_BIN, "query", "--connect", hp, "--fashion-test", (char *)k, "--quiet",
-                  NULL};
+    char *q4[] = {SIRNN_BIN, "query",  "--connect", hp,   "--fashion-test", (char *)k,
+                  "--quiet", "--tls-ca", tf.ca, NULL};
     assert_int_equal(run_cmd(q4, out, sizeof(out)), 0);
     assert_non_null(strstr(out, "accuracy:"));
+    close(idle);
 
     int status;
     assert_int_equal(waitpid(srv, &status, 0), srv);
@@ -441,6 +596,9 @@ static void test_serve_query_processes(void **state)
     assert_non_null(strstr(err, "client 2: left halfway"));
     assert_non_null(strstr(err, "client 3: query refused"));
     assert_null(strstr(err, "client 3: left"));
+    assert_non_null(strstr(err, "client 5: session setup failed"));
+    assert_non_null(strstr(line, "TLS 1.3"));
+    test_tls_files_remove(&tf);
 }
 
 int main(void)
@@ -450,6 +608,7 @@ int main(void)
         cmocka_unit_test(test_fixed_args),
         cmocka_unit_test(test_secure_tiny),
         cmocka_unit_test(test_secure_real),
+        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_fixed_vs_float),
         cmocka_unit_test(test_cli_errors),
         cmocka_unit_test(test_serve_query_processes),

@@ -6,13 +6,17 @@
  */
 #include "tests/harness.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "sirnn/sirnn.h"
 #include "net/party_internal.h"
 #include "net/tcp.h"
+#include "tests/tls_files.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -78,6 +82,7 @@ static sirnn_config quick_config(unsigned threads)
      * a timeout set their own short one. */
     c.timeout_ms = 60000;
     c.connect_timeout_ms = 60000;
+    c.handshake_timeout_ms = 300000; /* base OTs on 4 lanes under valgrind */
     return c;
 }
 
@@ -225,8 +230,8 @@ static void test_backends_connect(void **state)
  * format (independently of net/party.c), with one field changed. */
 typedef struct raw_peer {
     uint16_t port;
-    uint8_t hello[48];
-    size_t send_len; /* < 48: die mid-message */
+    uint8_t hello[64];
+    size_t send_len; /* < 64: die mid-message */
     int stay_silent;
 } raw_peer;
 
@@ -242,9 +247,9 @@ static void put16(uint8_t *p, uint16_t v)
     p[1] = (uint8_t)(v >> 8);
 }
 
-static void good_client_hello(uint8_t h[48], uint32_t lanes, uint64_t pool)
+static void good_client_hello(uint8_t h[64], uint32_t lanes, uint64_t pool)
 {
-    memset(h, 0, 48);
+    memset(h, 0, 64);
     memcpy(h, "SIRNNhs1", 8);
     put32(h + 8, SIRNN_PROTOCOL_VERSION);
     h[12] = 1; /* client */
@@ -254,6 +259,9 @@ static void good_client_hello(uint8_t h[48], uint32_t lanes, uint64_t pool)
     put16(h + 22, 4); /* ot_k */
     for (int i = 0; i < 8; i++)
         h[24 + i] = (uint8_t)(pool >> (8 * i));
+    /* session[16] zero; the limits (64 MiB, 2^20) are announced, not compared */
+    h[48 + 3] = 4;
+    h[56 + 2] = 0x10;
 }
 
 static int raw_peer_main(void *a)
@@ -305,7 +313,7 @@ static void test_raw_peer_mismatches(void **state)
 
     good_client_hello(rp.hello, 1, pool);
     memcpy(rp.hello, "HTTP/1.1", 8);
-    rp.send_len = 48;
+    rp.send_len = 64;
     rp.stay_silent = 0;
     assert_int_equal(serve_raw(lst, &rp, msg, sizeof(msg)), SIRNN_ERR_PEER_MISMATCH);
     assert_non_null(strstr(msg, "magic"));
@@ -353,6 +361,429 @@ static void test_raw_peer_mismatches(void **state)
     sirnn_party_free(sa.party);
     sirnn_party_free(k);
     sirnn_listener_close(lst);
+}
+
+
+/* ---- hostile and slow clients of a concurrent server --------------------- */
+
+/* Connect a raw TCP client; -1 on failure. */
+static int raw_connect(uint16_t port)
+{
+    int fd = -1;
+    return sirnn_tcp_connect(&fd, "127.0.0.1", port, 5000) == SIRNN_OK ? fd : -1;
+}
+
+/* Read until the peer closes (or 60 s pass); 0 when it closed. */
+static int wait_closed(int fd)
+{
+    struct timeval tv = {.tv_sec = 60, .tv_usec = 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    uint8_t buf[256];
+    ssize_t r;
+    while ((r = read(fd, buf, sizeof(buf))) > 0) {
+    }
+    return r == 0 ? 0 : 1;
+}
+
+/* A client that lies about its lanes: a valid hello announcing 2 lanes,
+ * the server's answer read, then lane 0 closed at once (hold = 0) or held
+ * open while lane 1 never comes (hold = 1; returns 0 once the server has
+ * dropped it). */
+typedef struct liar_arg {
+    uint16_t port;
+    int hold;
+    int answered_fd; /* >= 0: one byte is written there once answered */
+} liar_arg;
+
+static int liar_main(void *a)
+{
+    liar_arg *l = a;
+    int fd = raw_connect(l->port);
+    if (fd < 0)
+        return 1;
+    uint8_t h[64], answer[64];
+    good_client_hello(h, 2, sirnn_config_default().ot_pool_size);
+    size_t got = 0;
+    ssize_t r = 0;
+    if (write(fd, h, sizeof(h)) != (ssize_t)sizeof(h)) {
+        close(fd);
+        return 2;
+    }
+    while (got < sizeof(answer) && (r = read(fd, answer + got, sizeof(answer) - got)) > 0)
+        got += (size_t)r;
+    if (got < sizeof(answer) || memcmp(answer, "SIRNNhs1", 8) != 0) {
+        close(fd);
+        return 3;
+    }
+    if (l->answered_fd >= 0 && write(l->answered_fd, "a", 1) != 1) {
+        close(fd);
+        return 4;
+    }
+    int rc = l->hold ? wait_closed(fd) : 0;
+    close(fd);
+    return rc;
+}
+
+/* A server thread that accepts `tries` times, keeping each status. */
+typedef struct accept_loop {
+    sirnn_listener *lst;
+    sirnn_config cfg;
+    int tries;
+    sirnn_status st[4];
+    char msg[4][256];
+    sirnn_party *party[4];
+} accept_loop;
+
+static int accept_loop_main(void *a)
+{
+    accept_loop *s = a;
+    for (int i = 0; i < s->tries; i++) {
+        s->st[i] = sirnn_party_accept(&s->party[i], s->lst, &s->cfg);
+        snprintf(s->msg[i], sizeof(s->msg[i]), "%s", sirnn_last_error());
+    }
+    return 0;
+}
+
+static void connect_good_client(uint16_t port, unsigned threads, sirnn_party **k)
+{
+    sirnn_config c = quick_config(threads);
+    sirnn_status st = sirnn_party_connect(k, "127.0.0.1", port, &c);
+    if (st != SIRNN_OK)
+        print_message("good client: %s\n", sirnn_last_error());
+    assert_int_equal(st, SIRNN_OK);
+}
+
+static void test_lying_lane_hello(void **state)
+{
+    (void)state;
+    /* 1. The liar closes lane 0 right after the answer: its session fails at
+     * once, and the next client (2 lanes) is served by the same thread. */
+    sirnn_listener *lst;
+    assert_int_equal(sirnn_listener_open(&lst, NULL, 0), SIRNN_OK);
+    uint16_t port = sirnn_listener_port(lst);
+    accept_loop srv = {.lst = lst, .cfg = quick_config(2), .tries = 2};
+    test_thread th, lt;
+    assert_int_equal(test_thread_start(&th, accept_loop_main, &srv), 0);
+    liar_arg la = {port, 0, -1};
+    assert_int_equal(test_thread_start(&lt, liar_main, &la), 0);
+    assert_int_equal(test_thread_join(&lt), 0);
+    sirnn_party *k = NULL;
+    connect_good_client(port, 2, &k);
+    assert_int_equal(test_thread_join(&th), 0);
+    assert_int_equal(srv.st[0], SIRNN_ERR_PEER_CLOSED);
+    assert_non_null(strstr(srv.msg[0], "closed lane 0"));
+    assert_int_equal(srv.st[1], SIRNN_OK);
+    check_lanes_paired(srv.party[1], k);
+    sirnn_party_free(srv.party[1]);
+    sirnn_party_free(k);
+
+    /* 2. The liar holds lane 0 open and never opens lane 1: its session is
+     * dropped at the handshake deadline (1.5 s), while a good client that
+     * comes meanwhile is served by another session thread (its own deadline
+     * generous: base OTs are slow under valgrind). */
+    accept_loop s1 = {.lst = lst, .cfg = quick_config(2), .tries = 1};
+    accept_loop s2 = s1;
+    s1.cfg.handshake_timeout_ms = 1500;
+    test_thread t1, t2;
+    int answered[2];
+    assert_int_equal(pipe(answered), 0);
+    assert_int_equal(test_thread_start(&t1, accept_loop_main, &s1), 0);
+    la.hold = 1;
+    la.answered_fd = answered[1];
+    assert_int_equal(test_thread_start(&lt, liar_main, &la), 0);
+    struct pollfd pa = {.fd = answered[0], .events = POLLIN};
+    assert_int_equal(poll(&pa, 1, 60000), 1); /* s1 has taken the liar */
+    assert_int_equal(test_thread_start(&t2, accept_loop_main, &s2), 0);
+    connect_good_client(port, 2, &k);
+    assert_int_equal(test_thread_join(&t1), 0);
+    assert_int_equal(test_thread_join(&t2), 0);
+    assert_int_equal(test_thread_join(&lt), 0); /* the server dropped the liar */
+    close(answered[0]);
+    close(answered[1]);
+    accept_loop *good = &s2, *bad = &s1;
+    assert_int_equal(good->st[0], SIRNN_OK);
+    assert_int_equal(bad->st[0], SIRNN_ERR_TIMEOUT);
+    assert_non_null(strstr(bad->msg[0], "lane 1"));
+    check_lanes_paired(good->party[0], k);
+    sirnn_party_free(good->party[0]);
+    sirnn_party_free(k);
+    sirnn_listener_close(lst);
+}
+
+/* A client that sends its hello one byte at a time, every step_ms; returns
+ * 0 if the server closed the connection before the hello was complete. */
+typedef struct drip_arg {
+    uint16_t port;
+    int step_ms;
+    int fd;
+} drip_arg;
+
+static int drip_main(void *a)
+{
+    drip_arg *d = a;
+    uint8_t h[64];
+    good_client_hello(h, 1, sirnn_config_default().ot_pool_size);
+    for (size_t i = 0; i < sizeof(h); i++) {
+        if (send(d->fd, h + i, 1, MSG_NOSIGNAL) != 1)
+            return 0; /* reset by the server */
+        struct pollfd pfd = {.fd = d->fd, .events = POLLIN};
+        if (poll(&pfd, 1, d->step_ms) > 0) {
+            uint8_t b;
+            if (read(d->fd, &b, 1) <= 0)
+                return 0; /* closed by the server */
+            return 2;     /* the server answered an incomplete hello */
+        }
+    }
+    return 1; /* the whole hello went through: never dropped */
+}
+
+static void test_idle_and_drip_clients(void **state)
+{
+    (void)state;
+    /* One session thread only: an idle connection and a slow one are open
+     * before a real client comes, and neither takes the thread. */
+    sirnn_listener *lst;
+    assert_int_equal(sirnn_listener_open(&lst, NULL, 0), SIRNN_OK);
+    uint16_t port = sirnn_listener_port(lst);
+    accept_loop srv = {.lst = lst, .cfg = quick_config(2), .tries = 1};
+    test_thread th, dt;
+    assert_int_equal(test_thread_start(&th, accept_loop_main, &srv), 0);
+    int idle = raw_connect(port);
+    assert_true(idle >= 0);
+    drip_arg da = {port, 200, raw_connect(port)};
+    assert_true(da.fd >= 0);
+    assert_int_equal(test_thread_start(&dt, drip_main, &da), 0);
+    sirnn_party *k = NULL;
+    connect_good_client(port, 2, &k);
+    assert_int_equal(test_thread_join(&th), 0);
+    assert_int_equal(srv.st[0], SIRNN_OK);
+    /* The real session works while both are still open. */
+    check_lanes_paired(srv.party[0], k);
+    sirnn_party_free(srv.party[0]);
+    sirnn_party_free(k);
+    /* Let the other two go; the thread reports each as a failed contact. */
+    accept_loop rest = {.lst = lst, .cfg = quick_config(2), .tries = 2};
+    assert_int_equal(test_thread_start(&th, accept_loop_main, &rest), 0);
+    close(idle);
+    shutdown(da.fd, SHUT_RDWR);
+    test_thread_join(&dt);
+    close(da.fd);
+    assert_int_equal(test_thread_join(&th), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_true(rest.st[i] == SIRNN_ERR_PEER_CLOSED || rest.st[i] == SIRNN_ERR_IO);
+        assert_null(rest.party[i]);
+    }
+    sirnn_listener_close(lst);
+
+    /* A slow drip is dropped at the handshake deadline: 64 bytes at one per
+     * 100 ms would take 6.4 s, the deadline is 0.5 s. */
+    assert_int_equal(sirnn_listener_open(&lst, NULL, 0), SIRNN_OK);
+    port = sirnn_listener_port(lst);
+    accept_loop s2 = {.lst = lst, .cfg = quick_config(1), .tries = 1};
+    s2.cfg.handshake_timeout_ms = 500;
+    assert_int_equal(test_thread_start(&th, accept_loop_main, &s2), 0);
+    da = (drip_arg){port, 100, raw_connect(port)};
+    assert_true(da.fd >= 0);
+    assert_int_equal(test_thread_start(&dt, drip_main, &da), 0);
+    assert_int_equal(test_thread_join(&dt), 0);
+    close(da.fd);
+    assert_int_equal(test_thread_join(&th), 0);
+    assert_int_equal(s2.st[0], SIRNN_ERR_TIMEOUT);
+    assert_non_null(strstr(s2.msg[0], "of its first message"));
+    sirnn_listener_close(lst);
+}
+
+typedef struct trickle_arg {
+    sirnn_party *party;
+    int sent;
+} trickle_arg;
+
+static int trickle_main(void *a)
+{
+    trickle_arg *t = a;
+    for (; t->sent < 64; t->sent++) {
+        uint8_t b = (uint8_t)t->sent;
+        if (sirnn_channel_send(&t->party->lanes[0].ch, &b, 1) != SIRNN_OK ||
+            sirnn_channel_flush(&t->party->lanes[0].ch) != SIRNN_OK)
+            return 1;
+        usleep(50000);
+    }
+    return 0;
+}
+
+/* The server's limits reach the client in the handshake; a whole-exchange
+ * deadline ends a wait that the per-wait timeout would let go on. */
+static void test_limits_and_deadline(void **state)
+{
+    (void)state;
+    sirnn_config sc = quick_config(1), cc = quick_config(1);
+    sc.session_mem_bytes = (size_t)3 << 20;
+    sc.max_batch = 77;
+    sirnn_listener *lst;
+    assert_int_equal(sirnn_listener_open(&lst, NULL, 0), SIRNN_OK);
+    server_arg sa = {lst, sc, NULL, SIRNN_ERR_STATE, ""};
+    test_thread th;
+    assert_int_equal(test_thread_start(&th, server_main, &sa), 0);
+    sirnn_party *k = NULL;
+    assert_int_equal(sirnn_party_connect(&k, "127.0.0.1", sirnn_listener_port(lst), &cc),
+                     SIRNN_OK);
+    test_thread_join(&th);
+    assert_int_equal(sa.st, SIRNN_OK);
+    uint64_t mem = 0, batch = 0;
+    assert_int_equal(sirnn_party_peer_limits(k, &mem, &batch), SIRNN_OK);
+    assert_int_equal(mem, (uint64_t)3 << 20);
+    assert_int_equal(batch, 77);
+    assert_int_equal(sirnn_party_peer_limits(sa.party, &mem, NULL), SIRNN_OK);
+    assert_int_equal(mem, cc.session_mem_bytes);
+    /* The server trickles 64 bytes, one every 50 ms: each wait is short,
+     * but the 300 ms deadline ends the receive. */
+    assert_int_equal(sirnn_party_set_deadline(k, 300), SIRNN_OK);
+    trickle_arg ta = {sa.party, 0};
+    assert_int_equal(test_thread_start(&th, trickle_main, &ta), 0);
+    uint8_t buf[64];
+    assert_int_equal(sirnn_channel_recv(&k->lanes[0].ch, buf, sizeof(buf)), SIRNN_ERR_TIMEOUT);
+    test_thread_join(&th);
+    sirnn_party_free(sa.party);
+    sirnn_party_free(k);
+    sirnn_listener_close(lst);
+}
+
+/* ---- TLS ----------------------------------------------------------------- */
+
+/* One session over TLS (or not) with the given configs; ANY accepts any
+ * error. Messages must contain smsg / cmsg when given. Returns the
+ * server's bytes sent when the session came up, else 0. */
+#define ANY_ERROR 1
+
+static int status_matches(sirnn_status got, sirnn_status want)
+{
+    return want == ANY_ERROR ? got != SIRNN_OK : got == want;
+}
+
+static uint64_t tls_case(const sirnn_config *sc, const sirnn_config *cc, const char *host,
+                         sirnn_status want_s, sirnn_status want_c, const char *smsg,
+                         const char *cmsg)
+{
+    sirnn_listener *lst;
+    assert_int_equal(sirnn_listener_open(&lst, NULL, 0), SIRNN_OK);
+    server_arg sa = {lst, *sc, NULL, SIRNN_ERR_STATE, ""};
+    test_thread th;
+    assert_int_equal(test_thread_start(&th, server_main, &sa), 0);
+    sirnn_party *k = NULL;
+    sirnn_status st = sirnn_party_connect(&k, host, sirnn_listener_port(lst), cc);
+    char cm[256];
+    snprintf(cm, sizeof(cm), "%s", sirnn_last_error());
+    test_thread_join(&th);
+    print_message("  server: %s | client: %s\n", sa.st == SIRNN_OK ? "ok" : sa.msg,
+                  st == SIRNN_OK ? "ok" : cm);
+    assert_true(status_matches(sa.st, want_s));
+    assert_true(status_matches(st, want_c));
+    if (smsg != NULL)
+        assert_non_null(strstr(sa.msg, smsg));
+    if (cmsg != NULL)
+        assert_non_null(strstr(cm, cmsg));
+    uint64_t sent = 0;
+    if (st == SIRNN_OK && sa.st == SIRNN_OK) {
+        check_lanes_paired(sa.party, k);
+        sirnn_stats ss, ks;
+        sirnn_party_stats(sa.party, &ss);
+        sirnn_party_stats(k, &ks);
+        assert_true(ss.bytes_sent == ks.bytes_received && ks.bytes_sent == ss.bytes_received);
+        sent = ss.bytes_sent;
+    }
+    sirnn_party_free(sa.party);
+    sirnn_party_free(k);
+    sirnn_listener_close(lst);
+    return sent;
+}
+
+static void test_tls(void **state)
+{
+    (void)state;
+    test_tls_files f;
+    assert_int_equal(test_tls_files_make(&f), 0);
+    /* Two lanes (each runs its own TLS); one under valgrind, where every
+     * session's base OTs take long. */
+    const sirnn_config plain = quick_config(test_quick() ? 1 : 2);
+    sirnn_config sc = plain, cc = plain;
+
+    /* Plain, as a reference for the byte counters. */
+    const uint64_t plain_bytes = tls_case(&sc, &cc, "127.0.0.1", SIRNN_OK, SIRNN_OK, NULL, NULL);
+    assert_true(plain_bytes > 0);
+
+    /* Server certificate, verified by name and by address; the counters
+     * count application bytes, as without TLS. */
+    sc.tls_cert = f.server_cert;
+    sc.tls_key = f.server_key;
+    cc.tls_ca = f.ca;
+    assert_int_equal(tls_case(&sc, &cc, "127.0.0.1", SIRNN_OK, SIRNN_OK, NULL, NULL),
+                     plain_bytes);
+    assert_int_equal(tls_case(&sc, &cc, "localhost", SIRNN_OK, SIRNN_OK, NULL, NULL),
+                     plain_bytes);
+
+    /* The wrong certificate: signed by another CA. */
+    sirnn_config wrong = sc;
+    wrong.tls_cert = f.other_cert;
+    wrong.tls_key = f.other_key;
+    tls_case(&wrong, &cc, "127.0.0.1", SIRNN_ERR_CRYPTO, SIRNN_ERR_CRYPTO, "TLS handshake",
+             "does not verify");
+
+    /* Mutual authentication: the server asks for a client certificate. */
+    sirnn_config mutual = sc;
+    mutual.tls_ca = f.ca;
+    sirnn_config with_cert = cc;
+    with_cert.tls_cert = f.client_cert;
+    with_cert.tls_key = f.client_key;
+    assert_int_equal(tls_case(&mutual, &with_cert, "127.0.0.1", SIRNN_OK, SIRNN_OK, NULL, NULL),
+                     plain_bytes);
+    tls_case(&mutual, &cc, "127.0.0.1", SIRNN_ERR_CRYPTO, ANY_ERROR, "certificate", NULL);
+    /* A client certificate from another CA. */
+    with_cert.tls_cert = f.other_cert;
+    with_cert.tls_key = f.other_key;
+    tls_case(&mutual, &with_cert, "127.0.0.1", SIRNN_ERR_CRYPTO, ANY_ERROR, "TLS", NULL);
+
+    /* Pre-shared keys: the same, and a different one. */
+    sirnn_config ps = plain, pc = plain;
+    ps.tls_psk_file = pc.tls_psk_file = f.psk;
+    assert_int_equal(tls_case(&ps, &pc, "127.0.0.1", SIRNN_OK, SIRNN_OK, NULL, NULL),
+                     plain_bytes);
+    pc.tls_psk_file = f.other_psk;
+    tls_case(&ps, &pc, "127.0.0.1", SIRNN_ERR_CRYPTO, SIRNN_ERR_CRYPTO, "pre-shared key",
+             "TLS handshake");
+    /* A PSK-only client never settles for an unauthenticated certificate. */
+    pc.tls_psk_file = f.psk;
+    tls_case(&sc, &pc, "127.0.0.1", ANY_ERROR, SIRNN_ERR_CRYPTO, NULL, "pre-shared key");
+
+    /* Plain client, TLS server; TLS client, plain server. */
+    tls_case(&sc, &plain, "127.0.0.1", SIRNN_ERR_PEER_MISMATCH, SIRNN_ERR_PEER_MISMATCH,
+             "plain TCP", "requires TLS");
+    tls_case(&plain, &cc, "127.0.0.1", SIRNN_ERR_PEER_MISMATCH, SIRNN_ERR_CRYPTO, "speaks TLS",
+             "does not speak TLS");
+
+    /* Unusable settings are refused before anything is sent. */
+    sirnn_party *k = NULL;
+    sirnn_config bad = plain;
+    bad.tls_cert = f.server_cert; /* no key */
+    assert_int_equal(sirnn_party_connect(&k, "127.0.0.1", 1, &bad), SIRNN_ERR_ARG);
+    assert_non_null(strstr(sirnn_last_error(), "tls_key"));
+    bad = plain;
+    bad.tls_cert = f.server_cert;
+    bad.tls_key = f.client_key; /* not its key */
+    sirnn_listener *lst;
+    assert_int_equal(sirnn_listener_open(&lst, NULL, 0), SIRNN_OK);
+    assert_int_equal(sirnn_listener_start(lst, &bad), SIRNN_ERR_ARG);
+    assert_non_null(strstr(sirnn_last_error(), f.client_key));
+    sirnn_listener_close(lst);
+    bad = plain;
+    bad.tls_psk_file = f.server_cert; /* not hex */
+    assert_int_equal(sirnn_party_connect(&k, "127.0.0.1", 1, &bad), SIRNN_ERR_ARG);
+    assert_non_null(strstr(sirnn_last_error(), "hex"));
+    bad = plain;
+    bad.tls_ca = "/nonexistent/ca.pem";
+    assert_int_equal(sirnn_party_connect(&k, "127.0.0.1", 1, &bad), SIRNN_ERR_ARG);
+    assert_non_null(strstr(sirnn_last_error(), "/nonexistent/ca.pem"));
+    assert_null(k);
+    test_tls_files_remove(&f);
 }
 
 static void test_bad_arguments(void **state)
@@ -406,6 +837,24 @@ static void test_bad_arguments(void **state)
     assert_int_equal(sirnn_party_connect(&k, NULL, 1, NULL), SIRNN_ERR_ARG);
     assert_int_equal(sirnn_party_connect(&k, "127.0.0.1", 0, NULL), SIRNN_ERR_ARG);
     assert_int_equal(sirnn_party_stats(NULL, NULL), SIRNN_ERR_ARG);
+    /* NULL is an error everywhere, never a default. */
+    assert_int_equal(sirnn_party_role(NULL), SIRNN_ROLE_NONE);
+    assert_int_equal(sirnn_party_threads(NULL), 0);
+    assert_int_equal(sirnn_party_set_deadline(NULL, 10), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_party_peer_limits(NULL, NULL, NULL), SIRNN_ERR_ARG);
+    assert_true(strlen(sirnn_party_last_error(NULL)) > 0);
+    assert_int_equal(sirnn_party_accept(&s, NULL, NULL), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_party_accept(NULL, NULL, NULL), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_listener_open(NULL, NULL, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_listener_port(NULL), 0);
+    c = quick_config(1);
+    c.session_mem_bytes = 1000;
+    assert_int_equal(sirnn_party_pair(&s, &k, &c), SIRNN_ERR_ARG);
+    assert_non_null(strstr(sirnn_last_error(), "session_mem_bytes"));
+    c = quick_config(1);
+    c.max_batch = 0;
+    assert_int_equal(sirnn_party_pair(&s, &k, &c), SIRNN_ERR_ARG);
+    assert_non_null(strstr(sirnn_last_error(), "max_batch"));
     sirnn_party_free(NULL);
     sirnn_listener_close(NULL);
     /* Nobody listening: connect fails within its timeout, with a message. */
@@ -483,6 +932,10 @@ int main(void)
         cmocka_unit_test(test_config_mismatches),
         cmocka_unit_test(test_backends_connect),
         cmocka_unit_test(test_raw_peer_mismatches),
+        cmocka_unit_test(test_lying_lane_hello),
+        cmocka_unit_test(test_idle_and_drip_clients),
+        cmocka_unit_test(test_limits_and_deadline),
+        cmocka_unit_test(test_tls),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_batch_driver),
     };

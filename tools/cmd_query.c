@@ -28,10 +28,17 @@ static void query_usage(FILE *out)
             "                       " SIRNN_FASHION_DIR ")\n"
             "  --threads T          lanes per session, as the server's (default 1)\n"
             "  --wait S             seconds to keep trying to reach the server (default 10)\n"
+            "  --timeout S          longest wait for the server's next bytes, so a hung\n"
+            "                       server is given up on (default 60)\n"
             "  --scores             ask for the class scores too (the server must allow it)\n"
             "  --net PROFILE        emulate a link on this side: lan (1 Gbit/s, 0.5 ms RTT),\n"
             "                       wan (400 Mbit/s, 40 ms RTT) or RTT_MS:MBIT\n"
             "  --profile            print bits, flights and time per layer and protocol\n"
+            "  --tls-ca FILE        TLS 1.3: verify the server's certificate with this CA\n"
+            "  --tls-cert FILE      this client's certificate, for a server that asks\n"
+            "  --tls-key FILE       and its private key\n"
+            "  --tls-psk-file FILE  or a pre-shared key, 16..64 bytes in hex\n"
+            "  --plain              plain TCP to a server other than loopback\n"
             "  --quiet              print only the summary\n"
             "  --help               this text\n");
 }
@@ -71,9 +78,10 @@ static void query_progress(void *ctx, unsigned done, unsigned total)
 int sirnn_cmd_query(int argc, char **argv)
 {
     const char *connect = NULL, *images = NULL, *labels = NULL, *data = NULL;
-    unsigned long long fashion = 0, threads = 1, wait_s = 10;
-    int want_scores = 0, quiet = 0, profile = 0;
+    unsigned long long fashion = 0, threads = 1, wait_s = 10, timeout_s = 60;
+    int want_scores = 0, quiet = 0, profile = 0, plain = 0;
     sirnn_link link = {0, 0};
+    const char *tls_ca = NULL, *tls_cert = NULL, *tls_key = NULL, *tls_psk = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -81,10 +89,11 @@ int sirnn_cmd_query(int argc, char **argv)
             return 0;
         }
         if (strcmp(a, "--scores") == 0 || strcmp(a, "--quiet") == 0 ||
-            strcmp(a, "--profile") == 0) {
-            *(strcmp(a, "--scores") == 0 ? &want_scores
-              : strcmp(a, "--quiet") == 0 ? &quiet
-                                          : &profile) = 1;
+            strcmp(a, "--profile") == 0 || strcmp(a, "--plain") == 0) {
+            *(strcmp(a, "--scores") == 0    ? &want_scores
+              : strcmp(a, "--quiet") == 0   ? &quiet
+              : strcmp(a, "--profile") == 0 ? &profile
+                                            : &plain) = 1;
             continue;
         }
         if (strcmp(a, "--net") == 0) {
@@ -93,16 +102,20 @@ int sirnn_cmd_query(int argc, char **argv)
             i++;
             continue;
         }
-        if (strcmp(a, "--connect") == 0 || strcmp(a, "--images") == 0 ||
-            strcmp(a, "--labels") == 0 || strcmp(a, "--data") == 0) {
+        const char **dst = strcmp(a, "--connect") == 0        ? &connect
+                           : strcmp(a, "--images") == 0       ? &images
+                           : strcmp(a, "--labels") == 0       ? &labels
+                           : strcmp(a, "--data") == 0         ? &data
+                           : strcmp(a, "--tls-ca") == 0       ? &tls_ca
+                           : strcmp(a, "--tls-cert") == 0     ? &tls_cert
+                           : strcmp(a, "--tls-key") == 0      ? &tls_key
+                           : strcmp(a, "--tls-psk-file") == 0 ? &tls_psk
+                                                              : NULL;
+        if (dst != NULL) {
             if (v == NULL) {
                 fprintf(stderr, "sirnn query: %s needs a value\n", a);
                 return 2;
             }
-            const char **dst = strcmp(a, "--connect") == 0  ? &connect
-                               : strcmp(a, "--images") == 0 ? &images
-                               : strcmp(a, "--labels") == 0 ? &labels
-                                                            : &data;
             *dst = v;
         } else if (strcmp(a, "--fashion-test") == 0) {
             if (sirnn_tool_parse_u(v, 1, 10000, &fashion) != 0) {
@@ -113,6 +126,11 @@ int sirnn_cmd_query(int argc, char **argv)
             if (sirnn_tool_parse_u(v, 1, SIRNN_MAX_THREADS, &threads) != 0) {
                 fprintf(stderr, "sirnn query: --threads needs a number 1..%d\n",
                         SIRNN_MAX_THREADS);
+                return 2;
+            }
+        } else if (strcmp(a, "--timeout") == 0) {
+            if (sirnn_tool_parse_u(v, 1, 86400, &timeout_s) != 0) {
+                fprintf(stderr, "sirnn query: --timeout needs seconds 1..86400\n");
                 return 2;
             }
         } else if (strcmp(a, "--wait") == 0) {
@@ -166,7 +184,12 @@ int sirnn_cmd_query(int argc, char **argv)
     sirnn_party *p = NULL;
     sirnn_config cfg = sirnn_config_default();
     cfg.threads = (unsigned)threads;
-    cfg.timeout_ms = 600000;
+    cfg.timeout_ms = (int)(timeout_s * 1000);
+    cfg.tls_ca = tls_ca;
+    cfg.tls_cert = tls_cert;
+    cfg.tls_key = tls_key;
+    cfg.tls_psk_file = tls_psk;
+    cfg.allow_plain_remote = plain;
     cfg.connect_timeout_ms = (int)(wait_s * 1000);
     cfg.link = link;
     if (cls == NULL || (want_scores && scores == NULL)) {

@@ -358,6 +358,11 @@ typedef struct sirnn_fastgrnn_info {
  * *served gets the number of images classified; 0 with SIRNN_OK means the
  * client ended the session (sirnn_fastgrnn_query with n = 0). flags:
  * SIRNN_FG_SERVE_SCORES or 0. Secrets: the weights (never sent).
+ * Limits (the party's config): batches over max_batch are refused; a batch
+ * runs in pieces whose working memory fits in session_mem_bytes, allocated
+ * piece by piece; the request must arrive within timeout_ms, and each piece
+ * of k images must be done within timeout_ms * (1 + ceil(k / 64)), so a
+ * slow or stalling client is dropped in time proportional to its work.
  */
 SIRNN_API sirnn_status sirnn_fastgrnn_serve(sirnn_party *party, size_t *served,
                                             const sirnn_fastgrnn *m, unsigned flags);
@@ -370,7 +375,12 @@ SIRNN_API sirnn_status sirnn_fastgrnn_serve(sirnn_party *party, size_t *served,
  * the session (the server's sirnn_fastgrnn_serve returns with *served = 0).
  * progress (NULL allowed) is called on this thread with progress_ctx after
  * each recurrent step (done = 1..steps) and once more at the end (done =
- * steps + 1, total = steps + 1).
+ * steps + 1, total = steps + 1), for each piece of the batch.
+ * Limits: n may not exceed the server's max_batch (learned in the
+ * handshake: SIRNN_ERR_ARG before anything is sent); the batch goes
+ * through in pieces of as many images as fit in the server's
+ * session_mem_bytes (also from the handshake; results identical, more
+ * flights).
  * Secrets: the images (only shares are sent); the classes are revealed to
  * this party only.
  */

@@ -47,8 +47,9 @@ extern "C" {
 #endif
 
 typedef enum sirnn_role {
-    SIRNN_SERVER = 0, /* party 0 */
-    SIRNN_CLIENT = 1  /* party 1 */
+    SIRNN_ROLE_NONE = -1, /* what sirnn_party_role(NULL) returns: no party */
+    SIRNN_SERVER = 0,     /* party 0 */
+    SIRNN_CLIENT = 1      /* party 1 */
 } sirnn_role;
 
 typedef enum sirnn_ot_backend {
@@ -118,6 +119,33 @@ typedef struct sirnn_config {
     uint64_t test_seed;
     sirnn_link link;          /* emulated link on this side's lanes (default: none;
                                  see sirnn_link); local, not checked against the peer */
+    int handshake_timeout_ms; /* deadline for the whole session setup: the hello,
+                                 every lane's connection and the base OTs must be
+                                 done within it, however steadily the peer trickles
+                                 bytes (default 10000; < 0 none). A server also
+                                 drops a connection whose first message has not
+                                 arrived within it */
+    size_t session_mem_bytes; /* the most working memory a server session spends on
+                                 one request; larger requests are run in pieces
+                                 that fit (default 64 MiB, at least 64 KiB). Sent to
+                                 the peer in the handshake */
+    uint64_t max_batch;       /* the largest batch one request may ask a server
+                                 for (default 2^20, 1..2^32). Sent to the peer in
+                                 the handshake */
+    /* TLS 1.3 on every lane (net/tls.h), on when any of the four files is
+     * given; they are read when a party (or a listener's first accept) is
+     * created. Plain TCP to or from an address other than loopback is refused
+     * unless allow_plain_remote is set. */
+    const char *tls_cert;     /* PEM certificate chain: the server's, or the client's
+                                 own for mutual authentication */
+    const char *tls_key;      /* PEM private key of tls_cert */
+    const char *tls_ca;       /* PEM CA certificates: a client verifies the server's
+                                 certificate (and that it names the host it connected
+                                 to); a server requires client certificates from it */
+    const char *tls_psk_file; /* pre-shared key, 16..64 bytes in hex, instead of or
+                                 besides certificates (PSK with (EC)DHE) */
+    int allow_plain_remote;   /* non-zero: plain TCP even off loopback (the link must
+                                 then be private and authentic by other means) */
 } sirnn_config;
 
 /* The defaults listed above. */
@@ -143,8 +171,28 @@ SIRNN_API sirnn_status sirnn_listener_open(sirnn_listener **out, const char *bin
                                            uint16_t port);
 SIRNN_API uint16_t sirnn_listener_port(const sirnn_listener *lst);
 SIRNN_API void sirnn_listener_close(sirnn_listener *lst);
+/* Start accepting connections with cfg's connection deadlines and TLS
+ * settings (cfg NULL: the defaults); otherwise the first sirnn_party_accept
+ * does. Reports unusable TLS files, or plain TCP on an address other than
+ * loopback without allow_plain_remote, at once (SIRNN_ERR_ARG, message in
+ * sirnn_last_error()). A no-op once started. */
+SIRNN_API sirnn_status sirnn_listener_start(sirnn_listener *lst, const sirnn_config *cfg);
 /* Accept one client (all of its lanes) and run the handshake. cfg NULL means
- * the defaults. On error *out is NULL and the listener stays usable. */
+ * the defaults. On error *out is NULL and the listener stays usable.
+ *
+ * Several threads may call sirnn_party_accept on one listener at once, to
+ * serve sessions concurrently (sirnn_listener_close only after they have all
+ * returned). A background thread of the listener accepts connections and
+ * reads each one's first message without blocking anyone: a connection that
+ * stays silent or trickles bytes is dropped after handshake_timeout_ms (or
+ * timeout_ms if shorter) and never holds up other clients. Each call takes
+ * the next complete hello (waiting at most connect_timeout_ms), answers it,
+ * and waits for the session's further lanes, which must arrive within the
+ * handshake deadline; if the client closes lane 0 meanwhile, the call fails
+ * at once (SIRNN_ERR_PEER_CLOSED). A call also returns, with an error and a
+ * message, for a connection whose first message was wrong or late, so a
+ * host can log it. The listener's connection deadlines and TLS settings
+ * come from sirnn_listener_start or else the first accept call on it. */
 SIRNN_API sirnn_status sirnn_party_accept(sirnn_party **out, sirnn_listener *lst,
                                           const sirnn_config *cfg);
 /* sirnn_listener_open + sirnn_party_accept + sirnn_listener_close. */
@@ -165,8 +213,20 @@ SIRNN_API sirnn_status sirnn_party_pair(sirnn_party **server, sirnn_party **clie
 /* Close every lane, wipe keys and seeds, free. NULL is a no-op. */
 SIRNN_API void sirnn_party_free(sirnn_party *party);
 
+/* The party's role; SIRNN_ROLE_NONE for NULL. */
 SIRNN_API sirnn_role sirnn_party_role(const sirnn_party *party);
+/* The party's lane count; 0 for NULL. */
 SIRNN_API unsigned sirnn_party_threads(const sirnn_party *party);
+/* From now on, every wait for the peer fails with SIRNN_ERR_TIMEOUT once ms
+ * milliseconds have passed (a deadline for a whole exchange, on top of
+ * timeout_ms for each wait); ms < 0 clears it. A call that times out breaks
+ * the party, as any I/O error does. */
+SIRNN_API sirnn_status sirnn_party_set_deadline(sirnn_party *party, int ms);
+/* The limits the peer announced in the handshake: its session_mem_bytes and
+ * max_batch (a client learns what the server will take). Either output may
+ * be NULL. */
+SIRNN_API sirnn_status sirnn_party_peer_limits(const sirnn_party *party, uint64_t *mem_bytes,
+                                               uint64_t *max_batch);
 SIRNN_API sirnn_status sirnn_party_stats(const sirnn_party *party, sirnn_stats *out);
 /*
  * Per-operation profile. Once started, the library records, for each
@@ -195,7 +255,8 @@ SIRNN_API size_t sirnn_party_profile_rows(const sirnn_party *party, sirnn_profil
                                           size_t max);
 
 /* A detailed message for the last error this party saw (for example which
- * handshake field differed), or "" if none. Valid until the next call. */
+ * handshake field differed), or "" if none; for NULL, a message saying so.
+ * Valid until the next call. */
 SIRNN_API const char *sirnn_party_last_error(const sirnn_party *party);
 /* The message of the last error of a failed constructor on this thread
  * (listen/accept/connect/pair return no party to ask). */
