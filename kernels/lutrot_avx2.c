@@ -4,7 +4,9 @@
  * registers, so every bit of s is a barrel-shifter pass of masked selects:
  * the bits below one register shift by a byte alignment of a register and
  * its neighbour (vpalignr with a public immediate), the others by whole
- * registers. No branch, memory index or shuffle index depends on s or r.
+ * registers (the 64-bit form takes the low two bits at once, masking the
+ * four alignments). No branch, memory index or shuffle index depends on s
+ * or r.
  */
 #include "kernels/lutrot.h"
 
