@@ -137,17 +137,6 @@ void sirnn_aiknp_ot_out(const sirnn_aiknp_ws *w, uint64_t *out, const uint64_t *
  * bytes the select kernel may touch beyond them. */
 #define AKK_YBUF (AKK_VALS * 8 + 8)
 
-/* The KK13 engine's combine / select kernels for the active ISA level. */
-static sirnn_kkot_kernels akk_kernels(void)
-{
-    sirnn_kkot_kernels k;
-    if (!sirnn_kkot_kernels_for_isa(sirnn_cpu_active_isa(), &k)) {
-        k.combine = sirnn_kkot_combine_portable;
-        k.select = sirnn_kkot_select_portable;
-    }
-    return k;
-}
-
 sirnn_status sirnn_akk_ws_init(sirnn_akk_ws *w, size_t cap)
 {
     return sirnn_akk_ws_init_roles(w, cap, cap);
@@ -226,14 +215,13 @@ void sirnn_akk_send_group(sirnn_akk_ws *w, const sirnn_kkot_sender *s, uint8_t *
                            sirnn_tweak_make(s->x.domain, w->tweak + first), g, s->code,
                            s->code + 128, N);
     /* messages XOR pads, packed in one pass (the engine's combine kernel) */
-    akk_kernels().combine(out, msgs, w->vals, g * N, l);
+    sirnn_kernels()->kk_combine(out, msgs, w->vals, g * N, l);
 }
 
 void sirnn_akk_recv_out(sirnn_akk_ws *w, uint64_t *out, const uint8_t *in,
                         const uint8_t *choices, size_t first, size_t n, unsigned N,
                         unsigned l)
 {
-    const sirnn_kkot_kernels kern = akk_kernels();
     for (size_t g0 = 0; g0 < n; g0 += SIRNN_AKK_GROUP) {
         const size_t g = min_size(SIRNN_AKK_GROUP, n - g0);
         /* A padded copy: the select kernel may read 8 bytes beyond the group. */
@@ -242,6 +230,6 @@ void sirnn_akk_recv_out(sirnn_akk_ws *w, uint64_t *out, const uint8_t *in,
         memset(w->ybuf + bytes, 0, 8);
         for (size_t i = 0; i < g; i++)
             w->hblk[i] = (sirnn_block){{w->h[first + g0 + i], 0}};
-        kern.select(out + g0, w->ybuf, choices + g0, w->hblk, g, N, l);
+        sirnn_kernels()->kk_select(out + g0, w->ybuf, choices + g0, w->hblk, g, N, l);
     }
 }

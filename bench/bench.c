@@ -252,6 +252,9 @@ static int run_point(const bench_kernel *k, bench_params *p, bench_result *r)
     char net[64];
     printf("{\"kernel\":\"%s\",\"n\":%zu,\"threads\":%u,\"isa\":\"%s\",\"net\":\"%s\"", k->name,
            p->n, p->threads, sirnn_isa_name(), sirnn_link_name(&p->link, net, sizeof(net)));
+    for (size_t i = 0; sirnn_kernel_family(i) != NULL; i++)
+        printf(",\"path_%s\":\"%s\"", sirnn_kernel_family(i),
+               sirnn_kernel_path(sirnn_kernel_family(i)));
     for (int i = 0; i < p->nkv; i++) {
         char quoted[40];
         snprintf(quoted, sizeof(quoted), "\"%s\":", p->key[i]);
@@ -340,7 +343,7 @@ static int is_result_field(const char *key)
     for (size_t i = 0; i < sizeof(results) / sizeof(results[0]); i++)
         if (strcmp(key, results[i]) == 0)
             return 1;
-    return 0;
+    return strncmp(key, "path_", 5) == 0; /* which kernels ran */
 }
 
 /* Parse one flat JSON object of string/number values. Returns the number of

@@ -5,6 +5,7 @@
 #include "kernels/cpu.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,7 @@ static void detect_features(sirnn_cpu_features *f)
         f->avx512f = os_zmm && ((b >> 16) & 1);
         f->avx512bw = f->avx512f && ((b >> 30) & 1);
         f->avx512vl = f->avx512f && ((b >> 31) & 1);
+        f->avx512vbmi = f->avx512f && ((c >> 1) & 1);
         f->gfni = (c >> 8) & 1;
         f->vaes = f->avx && ((c >> 9) & 1);
         f->vpclmul = f->avx && ((c >> 10) & 1);
@@ -64,6 +66,32 @@ static void detect_features(sirnn_cpu_features *f)
     memset(f, 0, sizeof(*f));
 }
 #endif
+
+void sirnn_cpu_apply_mask(sirnn_cpu_features *f, const char *spec)
+{
+    while (spec != NULL && *spec != '\0') {
+        const size_t len = strcspn(spec, ",");
+        const char *name = spec;
+        spec += len + (spec[len] == ',');
+        if (len == 0)
+            continue;
+#define SIRNN_MASK_IS(word) (len == sizeof(word) - 1 && strncmp(name, word, len) == 0)
+        if (SIRNN_MASK_IS("novaes"))
+            f->vaes = false;
+        else if (SIRNN_MASK_IS("novpclmul"))
+            f->vpclmul = false;
+        else if (SIRNN_MASK_IS("nogfni"))
+            f->gfni = false;
+        else if (SIRNN_MASK_IS("novbmi"))
+            f->avx512vbmi = false;
+        else if (SIRNN_MASK_IS("noavx512"))
+            f->avx512f = f->avx512bw = f->avx512vl = f->avx512vbmi = false;
+        else
+            fprintf(stderr, "libsirnn: SIRNN_CPU_MASK: unknown feature '%.*s' ignored\n",
+                    (int)len, name);
+#undef SIRNN_MASK_IS
+    }
+}
 
 static sirnn_isa max_level(const sirnn_cpu_features *f)
 {
@@ -94,6 +122,7 @@ int sirnn_isa_parse(const char *name)
 static void init_once(void)
 {
     detect_features(&g_features);
+    sirnn_cpu_apply_mask(&g_features, getenv("SIRNN_CPU_MASK"));
     g_max_isa = max_level(&g_features);
     g_active_isa = g_max_isa;
     /* SIRNN_ISA caps the level; an unknown name is ignored (the active
@@ -108,6 +137,9 @@ static void init_once(void)
         sirnn_aes_fill_table(t, (sirnn_isa)i, &g_features);
         sirnn_crhash_fill_table(t, (sirnn_isa)i, &g_features);
         sirnn_transpose_fill_table(t, (sirnn_isa)i, &g_features);
+        sirnn_lutrot_fill_table(t, (sirnn_isa)i, &g_features);
+        sirnn_kkpack_fill_table(t, (sirnn_isa)i, &g_features);
+        sirnn_otchain_fill_table(t, (sirnn_isa)i, &g_features);
     }
 }
 

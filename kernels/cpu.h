@@ -12,6 +12,12 @@
  *   aesni     + SSE2/SSSE3/SSE4.1, AES-NI, PCLMULQDQ
  *   avx2      + AVX2, BMI2, and VAES on 256-bit registers if present
  *   avx512    + AVX-512 F/BW/VL, and VAES/VPCLMULQDQ on 512-bit registers
+ *
+ * SIRNN_CPU_MASK=feature,... hides single features from the whole library
+ * (read once, before any table is built), so that the paths of machines
+ * without them are chosen, tested and measured on one machine: novaes,
+ * novpclmul, nogfni, novbmi, noavx512 (F/BW/VL, which also caps the level
+ * at avx2). A name it does not know is reported on stderr and ignored.
  */
 #ifndef SIRNN_KERNELS_CPU_H
 #define SIRNN_KERNELS_CPU_H
@@ -32,7 +38,7 @@ typedef enum sirnn_isa {
 
 typedef struct sirnn_cpu_features {
     bool sse2, ssse3, sse41, aesni, pclmul, avx, avx2, bmi2;
-    bool vaes, vpclmul, gfni, avx512f, avx512bw, avx512vl;
+    bool vaes, vpclmul, gfni, avx512f, avx512bw, avx512vl, avx512vbmi;
 } sirnn_cpu_features;
 
 struct sirnn_aes_key;
@@ -69,6 +75,28 @@ typedef struct sirnn_kernel_table {
                          size_t in_stride, size_t ncols);
     void (*transpose256)(sirnn_block *out, const uint8_t *in,
                          size_t in_stride, size_t ncols);
+
+    /* Lookup-table rotations; see kernels/lutrot.h. */
+    const char *lutrot_impl; /* "portable", "avx2", "avx512" */
+    void (*lut_rotate)(uint64_t *dst, const uint64_t *src, uint64_t *tmp, uint64_t s,
+                       unsigned m, uint64_t r, uint64_t lm);
+    void (*lut_rotate16)(uint64_t *dst, const uint16_t *src, uint64_t s, unsigned m,
+                         uint64_t r, uint64_t lm);
+    void (*lut_rotate16w)(uint64_t *dst, const uint64_t *src, uint64_t s, unsigned m,
+                          uint64_t r, uint64_t lm);
+
+    /* KK13's pack of messages ^ pads and masked select; see kernels/kkpack.h. */
+    const char *kkpack_impl; /* "portable", "avx2", "avx512" */
+    void (*kk_combine)(uint8_t *out, const uint64_t *msgs, const uint64_t *pads, size_t count,
+                       unsigned l);
+    void (*kk_select)(uint64_t *mc, const uint8_t *y, const uint8_t *choices,
+                      const sirnn_block *h, size_t k, unsigned N, unsigned l);
+
+    /* SoftSpoken's leaf-sum step; see kernels/otchain.h. */
+    const char *otchain_impl; /* "portable", "avx2", "avx512" */
+    void (*otx_chain)(uint64_t *const *out, const uint64_t *g, const uint64_t *const *acc,
+                      unsigned t, unsigned first, const uint64_t *add, const uint64_t *masks,
+                      uint64_t *dst, uint64_t dst_mask, size_t words);
 } sirnn_kernel_table;
 
 /* Features of this machine (cached after the first call; thread-safe). */
@@ -77,6 +105,9 @@ const sirnn_cpu_features *sirnn_cpu_features_get(void);
 sirnn_isa sirnn_cpu_max_isa(void);
 /* Level in use: max level capped by SIRNN_ISA (read once). */
 sirnn_isa sirnn_cpu_active_isa(void);
+/* Clears in f the features a SIRNN_CPU_MASK value names (comma-separated;
+ * unknown names are reported on stderr and ignored; spec may be NULL). */
+void sirnn_cpu_apply_mask(sirnn_cpu_features *f, const char *spec);
 /* Parse "portable", "aesni", "avx2", "avx512"; -1 if unknown. */
 int sirnn_isa_parse(const char *name);
 /* Name of a level. */
@@ -95,5 +126,11 @@ void sirnn_transpose_fill_table(sirnn_kernel_table *t, sirnn_isa isa,
                                 const sirnn_cpu_features *f);
 void sirnn_crhash_fill_table(sirnn_kernel_table *t, sirnn_isa isa,
                              const sirnn_cpu_features *f);
+void sirnn_lutrot_fill_table(sirnn_kernel_table *t, sirnn_isa isa,
+                             const sirnn_cpu_features *f);
+void sirnn_kkpack_fill_table(sirnn_kernel_table *t, sirnn_isa isa,
+                             const sirnn_cpu_features *f);
+void sirnn_otchain_fill_table(sirnn_kernel_table *t, sirnn_isa isa,
+                              const sirnn_cpu_features *f);
 
 #endif /* SIRNN_KERNELS_CPU_H */

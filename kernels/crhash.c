@@ -150,14 +150,16 @@ void sirnn_tccrhash256_many_pf(uint64_t *out, const sirnn_block *in, sirnn_tweak
 }
 
 /*
- * tccrhash256_many through an ECB kernel of the level (the portable, AES-NI
- * and VAES-256 paths): batches of up to 64 (element, v) entries, three ECB
- * calls per batch (pi1, pi2, pi2). With nv > 128 an element's 128 values
- * u = pi1(a ^ oa[v] ^ i) are computed once and shared by v and v + 128;
- * otherwise entries are flattened across elements. The prefetch hint is
- * spread over the batches.
+ * The portable tccrhash256_many, through EVP ECB calls: batches of up to 64
+ * (element, v) entries, three ECB calls per batch (pi1, pi2, pi2). With
+ * nv > 128 an element's 128 values u = pi1(a ^ oa[v] ^ i) are computed once
+ * and shared by v and v + 128; otherwise entries are flattened across
+ * elements. The prefetch hint is spread over the batches.
  */
-typedef void (*fixed_ecb_fn)(unsigned which, sirnn_block *out, const sirnn_block *in, size_t n);
+static void ecb_portable(unsigned which, sirnn_block *out, const sirnn_block *in, size_t n)
+{
+    sirnn_aes_evp_ecb(sirnn_crhash_thread_evp(which), out, in, n);
+}
 
 enum { THROUGH_BATCH = 64 };
 
@@ -169,31 +171,20 @@ typedef struct through_ws {
     sirnn_block twk[THROUGH_BATCH]; /* each entry's tweak block */
 } through_ws;
 
-typedef struct through_pf {
-    const char *p;
-    size_t left, per_batch;
-} through_pf;
-
-static void through_prefetch(through_pf *pf)
-{
-    for (size_t t = 0; t < pf->per_batch && pf->left > 0; t++, pf->left--, pf->p += 64)
-        __builtin_prefetch(pf->p, 0, 3);
-}
-
 /* The TCCR ending of m entries whose v values are in ws->x and tweaks in
  * ws->twk: out[t] = lo(pi2(w ^ i) ^ w), w = pi2(v). */
-static void through_finish(fixed_ecb_fn ecb, through_ws *ws, uint64_t *out, size_t m)
+static void through_finish(through_ws *ws, uint64_t *out, size_t m)
 {
-    ecb(SIRNN_CRHASH_KEY_PI2, ws->w, ws->x, m);
+    ecb_portable(SIRNN_CRHASH_KEY_PI2, ws->w, ws->x, m);
     for (size_t t = 0; t < m; t++)
         ws->y[t] = sirnn_block_xor(ws->w[t], ws->twk[t]);
-    ecb(SIRNN_CRHASH_KEY_PI2, ws->y, ws->y, m);
+    ecb_portable(SIRNN_CRHASH_KEY_PI2, ws->y, ws->y, m);
     for (size_t t = 0; t < m; t++)
         out[t] = ws->y[t].w[0] ^ ws->w[t].w[0];
 }
 
-static void many_through(fixed_ecb_fn ecb, uint64_t *out, const sirnn_block *in, sirnn_tweak tw,
-                         size_t n, const sirnn_block *oa, const sirnn_block *ob, size_t nv,
+static void many_through(uint64_t *out, const sirnn_block *in, sirnn_tweak tw, size_t n,
+                         const sirnn_block *oa, const sirnn_block *ob, size_t nv,
                          const void *prefetch, size_t prefetch_bytes)
 {
     if (n == 0 || nv == 0)
@@ -201,33 +192,32 @@ static void many_through(fixed_ecb_fn ecb, uint64_t *out, const sirnn_block *in,
     through_ws ws;
     const size_t total = n * nv;
     const size_t batches = (total + THROUGH_BATCH - 1) / THROUGH_BATCH + (nv > 128 ? 2 * n : 0);
-    through_pf pf = {prefetch, (prefetch_bytes + 63) / 64, 0};
-    pf.per_batch = (pf.left + batches - 1) / batches;
+    sirnn_many_prefetcher pf = sirnn_many_prefetch_plan(prefetch, prefetch_bytes, batches);
     if (nv > 128) {
         for (size_t k = 0; k < n; k++) {
             const sirnn_block i = sirnn_block_make(tw.domain, tw.index + k);
             for (size_t v0 = 0; v0 < 128; v0 += THROUGH_BATCH) {
-                through_prefetch(&pf);
+                sirnn_many_prefetch_step(&pf);
                 for (size_t t = 0; t < THROUGH_BATCH; t++)
                     ws.x[t] = sirnn_block_xor(sirnn_block_xor(in[2 * k], oa[v0 + t]), i);
-                ecb(SIRNN_CRHASH_KEY_PI1, ws.u + v0, ws.x, THROUGH_BATCH);
+                ecb_portable(SIRNN_CRHASH_KEY_PI1, ws.u + v0, ws.x, THROUGH_BATCH);
             }
             for (size_t v0 = 0; v0 < nv; v0 += THROUGH_BATCH) {
                 const size_t m = nv - v0 < THROUGH_BATCH ? nv - v0 : THROUGH_BATCH;
-                through_prefetch(&pf);
+                sirnn_many_prefetch_step(&pf);
                 for (size_t t = 0; t < m; t++) {
                     ws.x[t] = sirnn_block_xor(sirnn_block_xor(ws.u[(v0 + t) % 128], in[2 * k + 1]),
                                               ob[v0 + t]);
                     ws.twk[t] = i;
                 }
-                through_finish(ecb, &ws, out + k * nv + v0, m);
+                through_finish(&ws, out + k * nv + v0, m);
             }
         }
     } else {
         size_t k = 0, v = 0;
         for (size_t done = 0; done < total;) {
             const size_t m = total - done < THROUGH_BATCH ? total - done : THROUGH_BATCH;
-            through_prefetch(&pf);
+            sirnn_many_prefetch_step(&pf);
             for (size_t t = 0, kk = k, vv = v; t < m; t++) {
                 ws.twk[t] = sirnn_block_make(tw.domain, tw.index + kk);
                 ws.x[t] = sirnn_block_xor(sirnn_block_xor(in[2 * kk], oa[vv]), ws.twk[t]);
@@ -236,7 +226,7 @@ static void many_through(fixed_ecb_fn ecb, uint64_t *out, const sirnn_block *in,
                     kk++;
                 }
             }
-            ecb(SIRNN_CRHASH_KEY_PI1, ws.x, ws.x, m);
+            ecb_portable(SIRNN_CRHASH_KEY_PI1, ws.x, ws.x, m);
             for (size_t t = 0; t < m; t++) {
                 ws.x[t] = sirnn_block_xor(sirnn_block_xor(ws.x[t], in[2 * k + 1]), ob[v]);
                 if (++v == nv) {
@@ -244,62 +234,25 @@ static void many_through(fixed_ecb_fn ecb, uint64_t *out, const sirnn_block *in,
                     k++;
                 }
             }
-            through_finish(ecb, &ws, out + done, m);
+            through_finish(&ws, out + done, m);
             done += m;
         }
     }
     sirnn_memzero(&ws, sizeof(ws));
 }
 
-static void ecb_portable(unsigned which, sirnn_block *out, const sirnn_block *in, size_t n)
-{
-    sirnn_aes_evp_ecb(sirnn_crhash_thread_evp(which), out, in, n);
-}
-
-static const sirnn_aes_key *fixed_key_or_die(unsigned which)
-{
-    const sirnn_aes_key *k = sirnn_crhash_fixed_key((sirnn_crhash_key_id)which);
-    if (k == NULL)
-        fail_closed("fixed hash keys unavailable");
-    return k;
-}
-
-static void ecb_aesni(unsigned which, sirnn_block *out, const sirnn_block *in, size_t n)
-{
-    sirnn_aes_ecb_aesni(fixed_key_or_die(which), out, in, n);
-}
-
-static void ecb_vaes256(unsigned which, sirnn_block *out, const sirnn_block *in, size_t n)
-{
-    sirnn_aes_ecb_vaes256(fixed_key_or_die(which), out, in, n);
-}
-
 void sirnn_tccrhash256_many_portable(uint64_t *out, const sirnn_block *in, sirnn_tweak tw,
                                      size_t n, const sirnn_block *oa, const sirnn_block *ob,
                                      size_t nv)
 {
-    many_through(ecb_portable, out, in, tw, n, oa, ob, nv, NULL, 0);
+    many_through(out, in, tw, n, oa, ob, nv, NULL, 0);
 }
 
 static void many_portable_pf(uint64_t *out, const sirnn_block *in, sirnn_tweak tw, size_t n,
                              const sirnn_block *oa, const sirnn_block *ob, size_t nv,
                              const void *prefetch, size_t prefetch_bytes)
 {
-    many_through(ecb_portable, out, in, tw, n, oa, ob, nv, prefetch, prefetch_bytes);
-}
-
-void sirnn_tccrhash256_many_aesni(uint64_t *out, const sirnn_block *in, sirnn_tweak tw,
-                                  size_t n, const sirnn_block *oa, const sirnn_block *ob,
-                                  size_t nv, const void *prefetch, size_t prefetch_bytes)
-{
-    many_through(ecb_aesni, out, in, tw, n, oa, ob, nv, prefetch, prefetch_bytes);
-}
-
-void sirnn_tccrhash256_many_vaes256(uint64_t *out, const sirnn_block *in, sirnn_tweak tw,
-                                    size_t n, const sirnn_block *oa, const sirnn_block *ob,
-                                    size_t nv, const void *prefetch, size_t prefetch_bytes)
-{
-    many_through(ecb_vaes256, out, in, tw, n, oa, ob, nv, prefetch, prefetch_bytes);
+    many_through(out, in, tw, n, oa, ob, nv, prefetch, prefetch_bytes);
 }
 
 /* Follows the AES family's choice for this level (t->aes_impl), so the hash

@@ -150,29 +150,6 @@ void sirnn_tccrhash256_vaes512(sirnn_block *out, const sirnn_block *in, sirnn_tw
 
 /* ---- tccrhash256_many --------------------------------------------------- */
 
-/* The caller's prefetch hint, spread evenly over the steps of a call. */
-typedef struct prefetcher {
-    const char *p;
-    size_t left;     /* lines not yet touched */
-    size_t per_step; /* lines per step */
-} prefetcher;
-
-static prefetcher prefetch_plan(const void *p, size_t bytes, size_t steps)
-{
-    prefetcher pf = {p, (bytes + 63) / 64, 0};
-    pf.per_step = steps > 0 ? (pf.left + steps - 1) / steps : 0;
-    return pf;
-}
-
-SIRNN_AES_INLINE void prefetch_step(prefetcher *pf)
-{
-    for (size_t t = 0; t < pf->per_step && pf->left > 0; t++) {
-        _mm_prefetch(pf->p, _MM_HINT_T0);
-        pf->p += 64;
-        pf->left--;
-    }
-}
-
 /* The low words of blocks 0..7 of (x0 || x1): 64-bit lanes 0, 2, ..., 14. */
 SIRNN_AES_INLINE __m512i low_words(__m512i x0, __m512i x1)
 {
@@ -280,15 +257,16 @@ SIRNN_AES_INLINE void fused_step(uint64_t *out, __m512i qa, __m512i qb, __m512i 
 /* One element, nv <= 128 (any nv): v in steps of 32, masked at the end. */
 static void element_fused(uint64_t *out, __m512i qa, __m512i qb, __m512i ti,
                           const sirnn_block *oa, const sirnn_block *ob, size_t nv,
-                          const __m512i rk1[11], const __m512i rk2[11], prefetcher *pf)
+                          const __m512i rk1[11], const __m512i rk2[11],
+                          sirnn_many_prefetcher *pf)
 {
     size_t v0 = 0;
     for (; nv - v0 >= BLOCKS; v0 += BLOCKS) {
-        prefetch_step(pf);
+        sirnn_many_prefetch_step(pf);
         fused_step(out + v0, qa, qb, ti, oa + v0, ob + v0, BLOCKS, rk1, rk2);
     }
     if (v0 < nv) {
-        prefetch_step(pf);
+        sirnn_many_prefetch_step(pf);
         fused_step(out + v0, qa, qb, ti, oa + v0, ob + v0, nv - v0, rk1, rk2);
     }
 }
@@ -313,11 +291,11 @@ SIRNN_AES_INLINE void shared_step(uint64_t *out, __m512i qb, __m512i ti, const _
 static void element_shared(uint64_t *out, __m512i qa, __m512i qb, __m512i ti,
                            const sirnn_block *oa, const sirnn_block *ob, size_t nv,
                            const __m512i rk1[11], const __m512i rk2[11], __m512i u[32],
-                           prefetcher *pf)
+                           sirnn_many_prefetcher *pf)
 {
     for (size_t s = 0; s < 4; s++) {
         __m512i x[VECS];
-        prefetch_step(pf);
+        sirnn_many_prefetch_step(pf);
 #pragma GCC unroll 8
         for (size_t j = 0; j < VECS; j++)
             x[j] = _mm512_xor_si512(
@@ -329,11 +307,11 @@ static void element_shared(uint64_t *out, __m512i qa, __m512i qb, __m512i ti,
     }
     size_t v0 = 0;
     for (; nv - v0 >= BLOCKS; v0 += BLOCKS) {
-        prefetch_step(pf);
+        sirnn_many_prefetch_step(pf);
         shared_step(out + v0, qb, ti, u + (v0 % 128) / 4, ob + v0, BLOCKS, rk2);
     }
     if (v0 < nv) {
-        prefetch_step(pf);
+        sirnn_many_prefetch_step(pf);
         shared_step(out + v0, qb, ti, u + (v0 % 128) / 4, ob + v0, nv - v0, rk2);
     }
 }
@@ -349,20 +327,21 @@ void sirnn_tccrhash256_many_vaes512(uint64_t *out, const sirnn_block *in, sirnn_
     vaes512_load_keys(rk2, sirnn_crhash_round_keys(SIRNN_CRHASH_KEY_PI2));
     if (nv % 4 == 0 && nv <= 128) {
         const size_t total = n * nv;
-        prefetcher pf = prefetch_plan(prefetch, prefetch_bytes, (total + BLOCKS - 1) / BLOCKS);
+        sirnn_many_prefetcher pf =
+            sirnn_many_prefetch_plan(prefetch, prefetch_bytes, (total + BLOCKS - 1) / BLOCKS);
         size_t k = 0, v = 0, done = 0;
         for (; total - done >= BLOCKS; done += BLOCKS) {
-            prefetch_step(&pf);
+            sirnn_many_prefetch_step(&pf);
             flat_step(out + done, in, tw, &k, &v, BLOCKS, oa, ob, nv, rk1, rk2);
         }
         if (done < total) {
-            prefetch_step(&pf);
+            sirnn_many_prefetch_step(&pf);
             flat_step(out + done, in, tw, &k, &v, total - done, oa, ob, nv, rk1, rk2);
         }
         return;
     }
     const size_t steps = (nv > 128 ? 4 : 0) + (nv + BLOCKS - 1) / BLOCKS;
-    prefetcher pf = prefetch_plan(prefetch, prefetch_bytes, n * steps);
+    sirnn_many_prefetcher pf = sirnn_many_prefetch_plan(prefetch, prefetch_bytes, n * steps);
     if (nv <= 128) {
         for (size_t k = 0; k < n; k++) {
             const __m512i ti = broadcast_tweak(tw.domain, tw.index + k);

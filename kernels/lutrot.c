@@ -69,27 +69,39 @@ void sirnn_lut_rotate16w_portable(uint64_t *dst, const uint64_t *src, uint64_t s
 void sirnn_lut_rotate16(uint64_t *dst, const uint16_t *src, uint64_t s, unsigned m, uint64_t r,
                         uint64_t lm)
 {
-    if (sirnn_cpu_active_isa() >= SIRNN_ISA_AVX512)
-        sirnn_lut_rotate16_avx512(dst, src, s, m, r, lm);
-    else
-        sirnn_lut_rotate16_portable(dst, src, s, m, r, lm);
+    sirnn_kernels()->lut_rotate16(dst, src, s, m, r, lm);
 }
 
 void sirnn_lut_rotate16w(uint64_t *dst, const uint64_t *src, uint64_t s, unsigned m, uint64_t r,
                          uint64_t lm)
 {
-    if (sirnn_cpu_active_isa() >= SIRNN_ISA_AVX512)
-        sirnn_lut_rotate16w_avx512(dst, src, s, m, r, lm);
-    else
-        sirnn_lut_rotate16w_portable(dst, src, s, m, r, lm);
+    sirnn_kernels()->lut_rotate16w(dst, src, s, m, r, lm);
 }
 
 void sirnn_lut_rotate(uint64_t *dst, const uint64_t *src, uint64_t *tmp, uint64_t s, unsigned m,
                       uint64_t r, uint64_t lm)
 {
-    /* The ISA level is fixed for the process; reading it is cheap. */
-    if (sirnn_cpu_active_isa() >= SIRNN_ISA_AVX512)
-        sirnn_lut_rotate_avx512(dst, src, tmp, s, m, r, lm);
-    else
-        sirnn_lut_rotate_portable(dst, src, tmp, s, m, r, lm);
+    sirnn_kernels()->lut_rotate(dst, src, tmp, s, m, r, lm);
+}
+
+/* AVX-512 F/BW for the 512-bit file, AVX2 for the 256-bit one (the levels
+ * imply them, unless SIRNN_CPU_MASK hid them). */
+void sirnn_lutrot_fill_table(sirnn_kernel_table *t, sirnn_isa isa, const sirnn_cpu_features *f)
+{
+    if (isa >= SIRNN_ISA_AVX512 && f->avx512f && f->avx512bw) {
+        t->lutrot_impl = "avx512";
+        t->lut_rotate = sirnn_lut_rotate_avx512;
+        t->lut_rotate16 = sirnn_lut_rotate16_avx512;
+        t->lut_rotate16w = sirnn_lut_rotate16w_avx512;
+    } else if (isa >= SIRNN_ISA_AVX2 && f->avx2) {
+        t->lutrot_impl = "avx2";
+        t->lut_rotate = sirnn_lut_rotate_avx2;
+        t->lut_rotate16 = sirnn_lut_rotate16_avx2;
+        t->lut_rotate16w = sirnn_lut_rotate16w_avx2;
+    } else {
+        t->lutrot_impl = "portable";
+        t->lut_rotate = sirnn_lut_rotate_portable;
+        t->lut_rotate16 = sirnn_lut_rotate16_portable;
+        t->lut_rotate16w = sirnn_lut_rotate16w_portable;
+    }
 }

@@ -3,8 +3,9 @@
  *   dst[v] = (src[(v + s) mod 2^m] - r) mod 2^l   for v < 2^m,
  * with s (m bits) and r secret: m barrel-shifter passes of masked selects
  * between dst and tmp (no branch or memory index depends on s or r).
- * 1 <= m <= 8; lm = 2^l - 1. dst, src and tmp must not overlap. Portable
- * and AVX-512 variants (chosen once from sirnn_cpu_active_isa()).
+ * 1 <= m <= 8; lm = 2^l - 1. dst, src and tmp must not overlap. Portable,
+ * AVX2 and AVX-512 variants, chosen through the kernel table (kernels/cpu.h,
+ * lut_rotate*; tests reach every path through sirnn_kernels_for_isa).
  */
 #ifndef SIRNN_KERNELS_LUTROT_H
 #define SIRNN_KERNELS_LUTROT_H
@@ -17,7 +18,9 @@ void sirnn_lut_rotate(uint64_t *dst, const uint64_t *src, uint64_t *tmp, uint64_
 /* The portable twin (for tests). */
 void sirnn_lut_rotate_portable(uint64_t *dst, const uint64_t *src, uint64_t *tmp, uint64_t s,
                                unsigned m, uint64_t r, uint64_t lm);
-/* The AVX-512 variant; only on machines with AVX-512 F. */
+/* The AVX2 and AVX-512 F variants; only on machines with them. */
+void sirnn_lut_rotate_avx2(uint64_t *dst, const uint64_t *src, uint64_t *tmp, uint64_t s,
+                           unsigned m, uint64_t r, uint64_t lm);
 void sirnn_lut_rotate_avx512(uint64_t *dst, const uint64_t *src, uint64_t *tmp, uint64_t s,
                              unsigned m, uint64_t r, uint64_t lm);
 
@@ -37,11 +40,15 @@ void sirnn_lut_rotate16(uint64_t *dst, const uint16_t *src, uint64_t s, unsigned
                         uint64_t lm);
 void sirnn_lut_rotate16w(uint64_t *dst, const uint64_t *src, uint64_t s, unsigned m, uint64_t r,
                          uint64_t lm);
-/* Portable twins (for tests) and the AVX-512 F/BW variants. */
+/* Portable twins (for tests), the AVX2 and the AVX-512 F/BW variants. */
 void sirnn_lut_rotate16_portable(uint64_t *dst, const uint16_t *src, uint64_t s, unsigned m,
                                  uint64_t r, uint64_t lm);
 void sirnn_lut_rotate16w_portable(uint64_t *dst, const uint64_t *src, uint64_t s, unsigned m,
                                   uint64_t r, uint64_t lm);
+void sirnn_lut_rotate16_avx2(uint64_t *dst, const uint16_t *src, uint64_t s, unsigned m,
+                             uint64_t r, uint64_t lm);
+void sirnn_lut_rotate16w_avx2(uint64_t *dst, const uint64_t *src, uint64_t s, unsigned m,
+                              uint64_t r, uint64_t lm);
 void sirnn_lut_rotate16_avx512(uint64_t *dst, const uint16_t *src, uint64_t s, unsigned m,
                                uint64_t r, uint64_t lm);
 void sirnn_lut_rotate16w_avx512(uint64_t *dst, const uint64_t *src, uint64_t s, unsigned m,

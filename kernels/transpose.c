@@ -39,6 +39,11 @@ static bool has_avx2(const sirnn_cpu_features *f)
     return f->avx2;
 }
 
+static bool has_avx2_gfni(const sirnn_cpu_features *f)
+{
+    return f->avx2 && f->gfni;
+}
+
 static bool has_avx512bw(const sirnn_cpu_features *f)
 {
     return f->avx512f && f->avx512bw;
@@ -55,6 +60,8 @@ static const path_entry k_paths[SIRNN_TRANSPOSE_PATH_COUNT] = {
      SIRNN_ISA_PORTABLE, has_nothing},
     {{"sse2", sirnn_transpose128_sse2, sirnn_transpose256_sse2}, SIRNN_ISA_AESNI, has_sse2},
     {{"avx2", sirnn_transpose128_avx2, sirnn_transpose256_avx2}, SIRNN_ISA_AVX2, has_avx2},
+    {{"avx2-gfni", sirnn_transpose128_gfni_avx2, sirnn_transpose256_gfni_avx2}, SIRNN_ISA_AVX2,
+     has_avx2_gfni},
     {{"avx512", sirnn_transpose128_avx512, sirnn_transpose256_avx512}, SIRNN_ISA_AVX512,
      has_avx512bw},
     {{"avx512-gfni", sirnn_transpose128_gfni_avx512, sirnn_transpose256_gfni_avx512},

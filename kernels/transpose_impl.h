@@ -22,7 +22,7 @@ typedef struct sirnn_transpose_path {
 } sirnn_transpose_path;
 
 /* Number of implemented paths, whether or not this machine can run them. */
-#define SIRNN_TRANSPOSE_PATH_COUNT 5
+#define SIRNN_TRANSPOSE_PATH_COUNT 6
 
 /* Path i (0 = portable; higher is faster where available). Returns false,
  * leaving *out unset, if i is out of range or this machine lacks the path's
@@ -37,6 +37,13 @@ void sirnn_transpose256_sse2(sirnn_block *out, const uint8_t *in, size_t in_stri
 /* AVX2: the same on two 128-bit lanes, 32-bit masks. */
 void sirnn_transpose128_avx2(sirnn_block *out, const uint8_t *in, size_t in_stride, size_t ncols);
 void sirnn_transpose256_avx2(sirnn_block *out, const uint8_t *in, size_t in_stride, size_t ncols);
+
+/* AVX2 + GFNI: the GFNI scheme below on 256-bit registers, 4x4 dword
+ * transposes across 32-row tiles and 16-byte stores. */
+void sirnn_transpose128_gfni_avx2(sirnn_block *out, const uint8_t *in, size_t in_stride,
+                                  size_t ncols);
+void sirnn_transpose256_gfni_avx2(sirnn_block *out, const uint8_t *in, size_t in_stride,
+                                  size_t ncols);
 
 /* AVX-512 F/BW: the same on four lanes, 64-bit masks. */
 void sirnn_transpose128_avx512(sirnn_block *out, const uint8_t *in, size_t in_stride, size_t ncols);

@@ -120,66 +120,6 @@ void sirnn_otx_receiver_free(sirnn_otx_receiver *r)
     sirnn_memzero(r, sizeof(*r));
 }
 
-/* The chain over words [w, w + n) with the sum in locals; n is a compile-time
- * 8 (the main loop, which the compiler turns into SSE2) or 1 (the tail). */
-static inline void chain_span(uint64_t *const *out, const uint64_t *g,
-                              const uint64_t *const *acc, unsigned t, unsigned first,
-                              const uint64_t *add, const uint64_t *masks, uint64_t *dst,
-                              uint64_t dst_mask, size_t w, unsigned n)
-{
-    uint64_t c[8];
-    for (unsigned i = 0; i < n; i++)
-        c[i] = g[w + i];
-    for (unsigned l = 0; l < t; l++) {
-        uint64_t *o = out[l] + w;
-        const uint64_t *a = acc[l] + w;
-        if ((first >> l) & 1) {
-            const uint64_t m = masks[l];
-            for (unsigned i = 0; i < n; i++)
-                o[i] = c[i] ^ (add[w + i] & m);
-        } else {
-            for (unsigned i = 0; i < n; i++)
-                o[i] ^= c[i];
-        }
-        for (unsigned i = 0; i < n; i++)
-            c[i] ^= a[i];
-    }
-    if (dst != NULL)
-        for (unsigned i = 0; i < n; i++)
-            dst[w + i] = c[i] ^ (add[w + i] & dst_mask);
-}
-
-void sirnn_otx_chain_portable(uint64_t *const *out, const uint64_t *g,
-                              const uint64_t *const *acc, unsigned t, unsigned first,
-                              const uint64_t *add, const uint64_t *masks, uint64_t *dst,
-                              uint64_t dst_mask, size_t words)
-{
-    size_t w = 0;
-    for (; w + 8 <= words; w += 8)
-        chain_span(out, g, acc, t, first, add, masks, dst, dst_mask, w, 8);
-    for (; w < words; w++)
-        chain_span(out, g, acc, t, first, add, masks, dst, dst_mask, w, 1);
-}
-
-sirnn_otx_chain_fn sirnn_otx_chain_for_isa(sirnn_isa isa)
-{
-    if ((unsigned)isa >= SIRNN_ISA_COUNT || isa > sirnn_cpu_max_isa())
-        return NULL;
-    const sirnn_cpu_features *f = sirnn_cpu_features_get();
-    /* The flags ot/ext_avx512.c is built with (kernels/cpu.h levels). */
-    if (isa >= SIRNN_ISA_AVX512 && f->avx512f && f->avx512bw && f->avx512vl)
-        return sirnn_otx_chain_avx512;
-    if (isa >= SIRNN_ISA_AVX2 && f->avx2)
-        return sirnn_otx_chain_avx2;
-    return sirnn_otx_chain_portable;
-}
-
-static sirnn_otx_chain_fn active_chain(void)
-{
-    sirnn_otx_chain_fn f = sirnn_otx_chain_for_isa(sirnn_cpu_active_isa());
-    return f != NULL ? f : sirnn_otx_chain_portable;
-}
-
 /* ---- SoftSpoken setup: one GGM tree per block of k columns ---------------- */
 
 /* Nonce of the tree's length-doubling PRG (AES keyed by the node), apart
@@ -292,7 +232,7 @@ sirnn_status sirnn_otx_ss_receiver_init_width(sirnn_otx_receiver *r, unsigned wi
         return SIRNN_ERR_ARG;
     r->width = width;
     r->k = k;
-    r->chain = active_chain();
+    r->chain = sirnn_kernels()->otx_chain;
     r->max_chunk = max_chunk;
     const size_t nleaves = (size_t)1 << k, nblocks = width / k;
     const size_t setup = ss_setup_blocks(width);
@@ -332,7 +272,7 @@ sirnn_status sirnn_otx_ss_sender_init_width(sirnn_otx_sender *s, unsigned width,
         return SIRNN_ERR_ARG;
     s->width = width;
     s->k = k;
-    s->chain = active_chain();
+    s->chain = sirnn_kernels()->otx_chain;
     s->max_chunk = max_chunk;
     for (unsigned j = 0; j < width; j++)
         s->delta[j / 128].w[(j / 64) % 2] |= (uint64_t)(choices[j] & 1) << (j % 64);

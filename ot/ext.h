@@ -48,38 +48,9 @@
 #include "sirnn/status.h"
 #include "kernels/block.h"
 #include "kernels/cpu.h"
+#include "kernels/otchain.h"
 #include "kernels/prg.h"
 #include "net/channel.h"
-
-/*
- * SoftSpoken's leaf-sum step for one leaf (the hot loop): with c = g,
- *   for l < t:  out[l] = bit l of first ? c ^ (add & masks[l]) : out[l] ^ c
- *               c ^= acc[l]
- * then, if dst != NULL, dst = c ^ (add & dst_mask), over `words` words (even:
- * a chunk is a multiple of 128 bits, so 2 words or more); dst may alias g
- * exactly, nothing else overlaps. t, first and the pointers are public; the
- * data and masks are secret and enter by AND/XOR only.
- * Portable twin (plain C) here, AVX2 and AVX-512 paths in ot/ext_avx2.c and
- * ot/ext_avx512.c.
- */
-typedef void (*sirnn_otx_chain_fn)(uint64_t *const *out, const uint64_t *g,
-                                   const uint64_t *const *acc, unsigned t, unsigned first,
-                                   const uint64_t *add, const uint64_t *masks, uint64_t *dst,
-                                   uint64_t dst_mask, size_t words);
-void sirnn_otx_chain_portable(uint64_t *const *out, const uint64_t *g,
-                              const uint64_t *const *acc, unsigned t, unsigned first,
-                              const uint64_t *add, const uint64_t *masks, uint64_t *dst,
-                              uint64_t dst_mask, size_t words);
-void sirnn_otx_chain_avx2(uint64_t *const *out, const uint64_t *g, const uint64_t *const *acc,
-                          unsigned t, unsigned first, const uint64_t *add,
-                          const uint64_t *masks, uint64_t *dst, uint64_t dst_mask,
-                          size_t words);
-void sirnn_otx_chain_avx512(uint64_t *const *out, const uint64_t *g,
-                            const uint64_t *const *acc, unsigned t, unsigned first,
-                            const uint64_t *add, const uint64_t *masks, uint64_t *dst,
-                            uint64_t dst_mask, size_t words);
-/* The best path at ISA level isa, or NULL if the machine cannot run the level. */
-sirnn_otx_chain_fn sirnn_otx_chain_for_isa(sirnn_isa isa);
 
 typedef struct sirnn_otx_sender {
     unsigned width;        /* 128 or 256 */

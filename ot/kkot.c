@@ -36,180 +36,6 @@ static size_t min_size(size_t a, size_t b)
     return a < b ? a : b;
 }
 
-/* ---- kernels ------------------------------------------------------------ */
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define KK_LITTLE_ENDIAN 1
-#else
-#define KK_LITTLE_ENDIAN 0
-#endif
-
-/* Little-endian words of 8 or (at the byte widths) l / 8 bytes. */
-static inline void store_le(uint8_t *p, uint64_t v, unsigned bytes)
-{
-#if KK_LITTLE_ENDIAN
-    memcpy(p, &v, bytes);
-#else
-    for (unsigned i = 0; i < bytes; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-#endif
-}
-
-static inline uint64_t load_le(const uint8_t *p, unsigned bytes)
-{
-    uint64_t v = 0;
-#if KK_LITTLE_ENDIAN
-    memcpy(&v, p, bytes);
-#else
-    for (unsigned i = 0; i < bytes; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-#endif
-    return v;
-}
-
-static bool byte_width(unsigned l)
-{
-    return l == 8 || l == 16 || l == 32 || l == 64;
-}
-
-void sirnn_kkot_combine_portable(uint8_t *out, const uint64_t *msgs, const uint64_t *pads,
-                                 size_t count, unsigned l)
-{
-    if (byte_width(l)) {
-        /* A constant width per loop keeps the stores inline. */
-        switch (l) {
-        case 8:
-            for (size_t j = 0; j < count; j++)
-                store_le(out + j, msgs[j] ^ pads[j], 1);
-            break;
-        case 16:
-            for (size_t j = 0; j < count; j++)
-                store_le(out + 2 * j, msgs[j] ^ pads[j], 2);
-            break;
-        case 32:
-            for (size_t j = 0; j < count; j++)
-                store_le(out + 4 * j, msgs[j] ^ pads[j], 4);
-            break;
-        default:
-            for (size_t j = 0; j < count; j++)
-                store_le(out + 8 * j, msgs[j] ^ pads[j], 8);
-            break;
-        }
-        return;
-    }
-    /* acc holds `have` < 64 pending bits, zero above them. */
-    const uint64_t mask = sirnn_mask(l);
-    uint64_t acc = 0;
-    unsigned have = 0;
-    for (size_t j = 0; j < count; j++) {
-        const uint64_t y = (msgs[j] ^ pads[j]) & mask;
-        acc |= y << have;
-        if (have + l >= 64) {
-            store_le(out, acc, 8);
-            out += 8;
-            acc = have > 0 ? y >> (64 - have) : 0;
-            have = have + l - 64;
-        } else {
-            have += l;
-        }
-    }
-    for (unsigned b = 0; 8 * b < have; b++)
-        out[b] = (uint8_t)(acc >> (8 * b));
-}
-
-/* Bits [pos, pos + l) of the stream y, l <= 64. */
-static inline uint64_t stream_bits(const uint8_t *y, size_t pos, unsigned l)
-{
-    const unsigned sh = (unsigned)(pos % 8);
-    uint64_t v = load_le(y + pos / 8, 8) >> sh;
-    if (sh + l > 64)
-        v |= (uint64_t)y[pos / 8 + 8] << (64 - sh);
-    return v & sirnn_mask(l);
-}
-
-/* Value x of the N values of `bytes` bytes at yi, by masks. The width is a
- * constant in each loop, so the loads stay inline and the loops vectorise. */
-#define SELECT_LANES(width)                                                      \
-    for (unsigned v = 0; v < N; v++) {                                            \
-        const uint64_t hit = ((uint64_t)(v ^ x) - 1) >> 63; /* 1 iff v == x */ \
-        acc |= load_le(yi + (size_t)v * (width), (width)) & (0 - hit);            \
-    }
-
-static uint64_t select_bytes(const uint8_t *yi, unsigned N, unsigned bytes, uint64_t x)
-{
-    uint64_t acc = 0;
-    switch (bytes) {
-    case 1:
-        SELECT_LANES(1)
-        break;
-    case 2:
-        SELECT_LANES(2)
-        break;
-    case 4:
-        SELECT_LANES(4)
-        break;
-    default:
-        SELECT_LANES(8)
-        break;
-    }
-    return acc;
-}
-#undef SELECT_LANES
-
-void sirnn_kkot_select_portable(uint64_t *mc, const uint8_t *y, const uint8_t *choices,
-                                const sirnn_block *h, size_t k, unsigned N, unsigned l)
-{
-    const uint64_t mask = sirnn_mask(l);
-    const size_t span = (size_t)N * l;
-    for (size_t i = 0; i < k; i++) {
-        const uint64_t x = choices[i];
-        const size_t pos = i * span;
-        uint64_t acc = 0;
-        if (pos % 8 + span <= 64) {
-            /* All N values in one word: a shift by the secret x*l (a
-             * constant-time register shift, no memory index). */
-            acc = load_le(y + pos / 8, 8) >> (pos % 8) >> (x * l);
-        } else if (byte_width(l)) {
-            acc = select_bytes(y + pos / 8, N, l / 8, x);
-        } else {
-            for (unsigned v = 0; v < N; v++) {
-                const uint64_t hit = ((uint64_t)(v ^ x) - 1) >> 63;
-                acc |= stream_bits(y, pos + (size_t)v * l, l) & (0 - hit);
-            }
-        }
-        mc[i] = (acc ^ h[i].w[0]) & mask;
-    }
-}
-
-static bool avx512_usable(const sirnn_cpu_features *f)
-{
-    return f->avx512f && f->avx512bw && f->avx512vl && f->bmi2;
-}
-
-bool sirnn_kkot_kernels_for_isa(sirnn_isa isa, sirnn_kkot_kernels *out)
-{
-    if ((unsigned)isa >= SIRNN_ISA_COUNT || isa > sirnn_cpu_max_isa())
-        return false;
-    if (isa >= SIRNN_ISA_AVX512 && avx512_usable(sirnn_cpu_features_get())) {
-        out->combine = sirnn_kkot_combine_avx512;
-        out->select = sirnn_kkot_select_avx512;
-    } else {
-        out->combine = sirnn_kkot_combine_portable;
-        out->select = sirnn_kkot_select_portable;
-    }
-    return true;
-}
-
-static sirnn_kkot_kernels active_kernels(void)
-{
-    sirnn_kkot_kernels k;
-    if (!sirnn_kkot_kernels_for_isa(sirnn_cpu_active_isa(), &k)) {
-        k.combine = sirnn_kkot_combine_portable;
-        k.select = sirnn_kkot_select_portable;
-    }
-    return k;
-}
-
 /* ---- engines ------------------------------------------------------------ */
 
 /* Bit j of the 256-bit row layout of kernels/transpose.h. */
@@ -327,7 +153,7 @@ static size_t group_size(unsigned N)
 /* Sender: the packed y of OTs [0, k) of the chunk in s->q, for messages
  * starting at msgs (already offset to the chunk): per group, the N pads of
  * each OT, then messages XOR pads packed straight into the wire buffer. */
-static void sender_pads(sirnn_kkot_sender *s, const sirnn_kkot_kernels *kern,
+static void sender_pads(sirnn_kkot_sender *s, const sirnn_kernel_table *kern,
                         const uint64_t *msgs, size_t k, unsigned N, unsigned l, sirnn_tweak tweak)
 {
     const size_t group = group_size(N);
@@ -342,7 +168,7 @@ static void sender_pads(sirnn_kkot_sender *s, const sirnn_kkot_kernels *kern,
                                   s->code + 128, N, next > 0 ? msgs + (g0 + g) * N : NULL,
                                   next * N * sizeof(uint64_t));
         /* g0 is a multiple of 8, so the group starts on a byte. */
-        kern->combine(s->wire + g0 * N * l / 8, msgs + g0 * N, s->pads, g * N, l);
+        kern->kk_combine(s->wire + g0 * N * l / 8, msgs + g0 * N, s->pads, g * N, l);
     }
 }
 
@@ -350,14 +176,14 @@ sirnn_status sirnn_kkot_engine_send(sirnn_kkot_sender *s, sirnn_channel *ch, con
                              size_t n, unsigned N, unsigned l)
 {
     const size_t chunk = sirnn_kkot_chunk(N, l);
-    const sirnn_kkot_kernels kern = active_kernels();
+    const sirnn_kernel_table *kern = sirnn_kernels();
     for (size_t off = 0; off < n; off += chunk) {
         const size_t k = min_size(chunk, n - off);
         const sirnn_tweak tweak = sirnn_tweak_make(s->x.domain, s->x.count);
         sirnn_status st = sirnn_otx_send_extend(&s->x, ch, s->q, sirnn_otx_round(k));
         if (st != SIRNN_OK)
             return st;
-        sender_pads(s, &kern, msgs + off * N, k, N, l, tweak);
+        sender_pads(s, kern, msgs + off * N, k, N, l, tweak);
         if ((st = sirnn_channel_send(ch, s->wire, sirnn_pack_size(k * N, l))) != SIRNN_OK ||
             (st = sirnn_channel_flush(ch)) != SIRNN_OK)
             return st;
@@ -379,15 +205,14 @@ static void code_columns(sirnn_kkot_receiver *r, const uint8_t *choices, size_t 
      * one byte of plane b by a multiply (the partial products land on
      * distinct bits, so no carry disturbs the top byte). */
     for (size_t i0 = 0; i0 < n; i0 += 8) {
-        uint8_t eight[8] = {0};
-        memcpy(eight, choices + i0, min_size(8, n - i0));
-        const uint64_t x = load_le(eight, 8);
+        uint64_t x = 0;
+        for (size_t j = 0; j < 8 && i0 + j < n; j++)
+            x |= (uint64_t)choices[i0 + j] << (8 * j);
         for (unsigned b = 0; b < 8; b++) {
             const uint64_t bits = (((x >> b) & 0x0101010101010101ull) *
                                    0x0102040810204080ull) >> 56;
             planes[b * words + i0 / 64] |= bits << (i0 % 64);
         }
-        sirnn_memzero(eight, sizeof(eight));
     }
     uint64_t *cols = (uint64_t *)(void *)r->x.u;
     memcpy(cols + (size_t)code_mask(0) * words, planes + 6 * words, words * sizeof(uint64_t));
@@ -419,7 +244,7 @@ sirnn_status sirnn_kkot_engine_recv(sirnn_kkot_receiver *r, sirnn_channel *ch, u
                              const uint8_t *choices, size_t n, unsigned N, unsigned l)
 {
     const size_t chunk = sirnn_kkot_chunk(N, l);
-    const sirnn_kkot_kernels kern = active_kernels();
+    const sirnn_kernel_table *kern = sirnn_kernels();
     size_t prev_off = 0, prev_k = 0;
     unsigned slot = 0;
     sirnn_status st;
@@ -437,7 +262,8 @@ sirnn_status sirnn_kkot_engine_recv(sirnn_kkot_receiver *r, sirnn_channel *ch, u
             if ((st = sirnn_channel_recv(ch, r->wire, sirnn_pack_size(prev_k * N, l))) !=
                 SIRNN_OK)
                 return st;
-            kern.select(mc + prev_off, r->wire, choices + prev_off, r->h[slot ^ 1], prev_k, N, l);
+            kern->kk_select(mc + prev_off, r->wire, choices + prev_off, r->h[slot ^ 1], prev_k, N,
+                            l);
             sirnn_memzero(r->h[slot ^ 1], prev_k * sizeof(sirnn_block));
         }
         if (k == 0)

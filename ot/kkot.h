@@ -57,6 +57,7 @@
 #include "sirnn/status.h"
 #include "kernels/block.h"
 #include "kernels/cpu.h"
+#include "kernels/kkpack.h"
 #include "kernels/prg.h"
 #include "net/channel.h"
 #include "ot/ext.h"
@@ -80,38 +81,6 @@ typedef struct sirnn_kkot_receiver {
     sirnn_block *h[2];        /* H(t) of the two chunks in flight */
     uint8_t *wire;
 } sirnn_kkot_receiver;
-
-/*
- * The engine's vector kernels, a portable twin (ot/kkot.c) and an AVX-512
- * path (ot/kkot_avx512.c), picked from the active ISA level of kernels/cpu.h.
- * Messages, pads, y, choices and h are secret: no branch or memory index
- * depends on them (only on count, k, N and l).
- */
-typedef struct sirnn_kkot_kernels {
-    /* out = sirnn_pack of the l-bit values msgs[j] ^ pads[j], j < count:
-     * exactly sirnn_pack_size(count, l) bytes, padding bits zero. */
-    void (*combine)(uint8_t *out, const uint64_t *msgs, const uint64_t *pads, size_t count,
-                    unsigned l);
-    /* For i < k: mc[i] = (y_i[choices[i]] ^ h[i].w[0]) & mask(l), where y_i
-     * are values [i*N, (i+1)*N) of the l-bit stream y (sirnn_pack layout,
-     * at least 8 readable bytes beyond sirnn_pack_size(k * N, l)); all N
-     * values of an OT are read, the choice only steers masks and shifts. */
-    void (*select)(uint64_t *mc, const uint8_t *y, const uint8_t *choices, const sirnn_block *h,
-                   size_t k, unsigned N, unsigned l);
-} sirnn_kkot_kernels;
-
-/* The kernels of an ISA level (for tests); false if the machine cannot run
- * that level. */
-bool sirnn_kkot_kernels_for_isa(sirnn_isa isa, sirnn_kkot_kernels *out);
-
-void sirnn_kkot_combine_portable(uint8_t *out, const uint64_t *msgs, const uint64_t *pads,
-                                 size_t count, unsigned l);
-void sirnn_kkot_select_portable(uint64_t *mc, const uint8_t *y, const uint8_t *choices,
-                                const sirnn_block *h, size_t k, unsigned N, unsigned l);
-void sirnn_kkot_combine_avx512(uint8_t *out, const uint64_t *msgs, const uint64_t *pads,
-                               size_t count, unsigned l);
-void sirnn_kkot_select_avx512(uint64_t *mc, const uint8_t *y, const uint8_t *choices,
-                              const sirnn_block *h, size_t k, unsigned N, unsigned l);
 
 /* Bit j < 256 of the code word C(v), v < 256 (public arguments). */
 unsigned sirnn_kkot_code_bit(unsigned v, unsigned j);

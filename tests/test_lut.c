@@ -473,37 +473,39 @@ static void test_lut_bad_args(void **state)
     assert_int_equal(after.bytes_sent, before.bytes_sent);
 }
 
-/* The AVX-512 rotation against its portable twin, every m and shift. */
+/* Every level's rotation (kernels/cpu.h table) against the definition,
+ * every m and shift. */
 static void test_lut_rotate_kernel(void **state)
 {
     (void)state;
-    if (sirnn_cpu_max_isa() < SIRNN_ISA_AVX512)
-        skip();
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0x1d);
-    uint64_t src[256], a[256], b[256], t[256];
-    for (unsigned m = 1; m <= 8; m++)
-        for (uint64_t sh = 0; sh < ((uint64_t)1 << m); sh++) {
-            for (size_t v = 0; v < 256; v++)
-                src[v] = test_rng_next(&rng);
-            const uint64_t r = test_rng_next(&rng), lm = test_mask(1 + (unsigned)(sh % 64));
-            sirnn_lut_rotate_portable(a, src, t, sh, m, r, lm);
-            sirnn_lut_rotate_avx512(b, src, t, sh, m, r, lm);
-            for (size_t v = 0; v < ((size_t)1 << m); v++) {
-                assert_int_equal(a[v], b[v]);
-                assert_int_equal(a[v], (src[(v + sh) % ((size_t)1 << m)] - r) & lm);
+    uint64_t src[256], a[256], t[256];
+    for (int isa = 0; isa < SIRNN_ISA_COUNT; isa++) {
+        sirnn_kernel_table k;
+        if (!sirnn_kernels_for_isa((sirnn_isa)isa, &k))
+            continue;
+        for (unsigned m = 1; m <= 8; m++)
+            for (uint64_t sh = 0; sh < ((uint64_t)1 << m); sh++) {
+                for (size_t v = 0; v < 256; v++)
+                    src[v] = test_rng_next(&rng);
+                const uint64_t r = test_rng_next(&rng), lm = test_mask(1 + (unsigned)(sh % 64));
+                k.lut_rotate(a, src, t, sh, m, r, lm);
+                for (size_t v = 0; v < ((size_t)1 << m); v++)
+                    if (a[v] != ((src[(v + sh) % ((size_t)1 << m)] - r) & lm))
+                        fail_msg("lut_rotate %s m=%u s=%llu v=%zu", k.lutrot_impl, m,
+                                 (unsigned long long)sh, v);
             }
-        }
+    }
 }
 
-/* The 16-bit rotations (l <= 16): portable twins against the definition on
- * every machine, the AVX-512 variants against them, every m and shift, the
- * wide form also in place (dst == src). Entries carry random bits above 16,
- * which must be ignored. */
+/* The 16-bit rotations (l <= 16): portable twins against the definition,
+ * every level's path (kernels/cpu.h table) against them, every m and
+ * shift, the wide form also in place (dst == src). Entries carry random
+ * bits above 16, which must be ignored. */
 static void test_lut_rotate16_kernel(void **state)
 {
     (void)state;
-    const int native = sirnn_cpu_max_isa() >= SIRNN_ISA_AVX512;
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0x16);
     uint64_t src[256], a[256], b[256], c[256], d[256];
@@ -530,16 +532,20 @@ static void test_lut_rotate16_kernel(void **state)
             }
             for (size_t v = N; v < 256; v++)
                 assert_int_equal(a[v], 0x5a5a5a5a5a5a5a5aULL); /* nothing beyond 2^m */
-            if (!native)
-                continue;
-            sirnn_lut_rotate16_avx512(b, src16, sh, m, r, lm);
-            memcpy(c, src, sizeof(c));
-            sirnn_lut_rotate16w_avx512(c, c, sh, m, r, lm);
-            sirnn_lut_rotate16w_avx512(d, src, sh, m, r, lm);
-            for (size_t v = 0; v < 256; v++) {
-                assert_int_equal(b[v], a[v]);
-                assert_int_equal(d[v], a[v]);
-                assert_int_equal(c[v], v < N ? a[v] : src[v]);
+            for (int isa = 0; isa < SIRNN_ISA_COUNT; isa++) {
+                sirnn_kernel_table k;
+                if (!sirnn_kernels_for_isa((sirnn_isa)isa, &k))
+                    continue;
+                for (size_t v = 0; v < 256; v++)
+                    b[v] = d[v] = 0x5a5a5a5a5a5a5a5aULL;
+                k.lut_rotate16(b, src16, sh, m, r, lm);
+                memcpy(c, src, sizeof(c));
+                k.lut_rotate16w(c, c, sh, m, r, lm);
+                k.lut_rotate16w(d, src, sh, m, r, lm);
+                for (size_t v = 0; v < 256; v++)
+                    if (b[v] != a[v] || d[v] != a[v] || c[v] != (v < N ? a[v] : src[v]))
+                        fail_msg("lut_rotate16 %s m=%u s=%llu v=%zu", k.lutrot_impl, m,
+                                 (unsigned long long)sh, v);
             }
         }
 }

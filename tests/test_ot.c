@@ -719,14 +719,14 @@ static void test_kkot_combine(void **state)
             const size_t bytes = sirnn_pack_size(count, l);
             sirnn_pack(want, vals, count, l);
             for (int isa = 0; isa < SIRNN_ISA_COUNT; isa++) {
-                sirnn_kkot_kernels kk;
-                if (!sirnn_kkot_kernels_for_isa((sirnn_isa)isa, &kk))
+                sirnn_kernel_table kk;
+                if (!sirnn_kernels_for_isa((sirnn_isa)isa, &kk))
                     continue;
                 memset(got, 0xa5, bytes + 2);
-                kk.combine(got + 1, msgs, pads, count, l);
+                kk.kk_combine(got + 1, msgs, pads, count, l);
                 if (memcmp(got + 1, want, bytes) != 0)
-                    fail_msg("isa %s: kkot combine l=%u count=%zu differs from sirnn_pack",
-                             sirnn_isa_level_name((sirnn_isa)isa), l, count);
+                    fail_msg("isa %s (%s): kkot combine l=%u count=%zu differs from sirnn_pack",
+                             sirnn_isa_level_name((sirnn_isa)isa), kk.kkpack_impl, l, count);
                 assert_int_equal(got[0], 0xa5);
                 assert_int_equal(got[bytes + 1], 0xa5);
             }
@@ -777,22 +777,23 @@ static void test_kkot_select(void **state)
                     want[i] = (vals[i * N + choices[i]] ^ h[i].w[0]) & lmask(l);
                 }
                 for (int isa = 0; isa < SIRNN_ISA_COUNT; isa++) {
-                    sirnn_kkot_kernels kk;
-                    if (!sirnn_kkot_kernels_for_isa((sirnn_isa)isa, &kk))
+                    sirnn_kernel_table kk;
+                    if (!sirnn_kernels_for_isa((sirnn_isa)isa, &kk))
                         continue;
                     got[k] = 0x5e1ec7;
-                    kk.select(got, y, choices, h, k, N, l);
+                    kk.kk_select(got, y, choices, h, k, N, l);
                     if (k > 0 && memcmp(got, want, k * 8) != 0)
-                        fail_msg("isa %s: kkot select N=%u l=%u k=%zu picks a wrong value",
-                                 sirnn_isa_level_name((sirnn_isa)isa), N, l, k);
+                        fail_msg("isa %s (%s): kkot select N=%u l=%u k=%zu picks a wrong value",
+                                 sirnn_isa_level_name((sirnn_isa)isa), kk.kkpack_impl, N, l,
+                                 k);
                     assert_true(got[k] == 0x5e1ec7);
                 }
             }
         }
     }
     /* A level the machine lacks (or no level) is refused. */
-    sirnn_kkot_kernels kk;
-    assert_false(sirnn_kkot_kernels_for_isa((sirnn_isa)SIRNN_ISA_COUNT, &kk));
+    sirnn_kernel_table kk;
+    assert_false(sirnn_kernels_for_isa((sirnn_isa)SIRNN_ISA_COUNT, &kk));
     free(vals);
     free(want);
     free(got);
@@ -1031,9 +1032,10 @@ static void test_softspoken_chain(void **state)
     uint64_t masks[8];
     const size_t lens[] = {2, 4, 6, 8, 10, 16, 18, 64, 250, 256};
     for (int isa = 0; isa < SIRNN_ISA_COUNT; isa++) {
-        sirnn_otx_chain_fn fn = sirnn_otx_chain_for_isa((sirnn_isa)isa);
-        if (fn == NULL)
+        sirnn_kernel_table kt;
+        if (!sirnn_kernels_for_isa((sirnn_isa)isa, &kt))
             continue;
+        const sirnn_otx_chain_fn fn = kt.otx_chain;
         for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
             for (unsigned t = 0; t <= 8; t++) {
                 for (int mode = 0; mode < 3; mode++) {
@@ -1092,7 +1094,6 @@ static void test_softspoken_chain(void **state)
     assert_memory_equal(o[0], want0, sizeof(want0));
     assert_memory_equal(o[1], want1, sizeof(want1));
     assert_memory_equal(dd, wantd, sizeof(wantd));
-    assert_null(sirnn_otx_chain_for_isa((sirnn_isa)SIRNN_ISA_COUNT));
 }
 
 int main(void)

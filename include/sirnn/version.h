@@ -6,6 +6,8 @@
 #ifndef SIRNN_VERSION_H
 #define SIRNN_VERSION_H
 
+#include <stddef.h>
+
 #include "sirnn/status.h"
 
 #ifdef __cplusplus
@@ -26,6 +28,16 @@ SIRNN_API const char *sirnn_version(void);
 /* The SIMD level the kernels use: "portable", "aesni", "avx2" or "avx512"
  * (the machine's best, capped by the environment variable SIRNN_ISA). */
 SIRNN_API const char *sirnn_isa_name(void);
+/* Which implementation each kernel family uses at that level (the level's
+ * dispatch table, after SIRNN_CPU_MASK=novaes,nogfni,novbmi,... has hidden
+ * features): sirnn_kernel_family(i) names family i ("aes" for AES and the
+ * fixed-key hashes, "transpose", "lutrot", "kkpack" for KK13's pack and
+ * select, "otchain" for SoftSpoken's leaf sums), NULL past the last;
+ * sirnn_kernel_path(family) gives its path ("evp", "aesni", "vaes256",
+ * "vaes512"; "portable", "sse2", "avx2", "avx512", "avx512-gfni"), NULL for
+ * an unknown family. */
+SIRNN_API const char *sirnn_kernel_family(size_t i);
+SIRNN_API const char *sirnn_kernel_path(const char *family);
 
 #ifdef __cplusplus
 }

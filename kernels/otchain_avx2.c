@@ -1,10 +1,10 @@
 /*
- * SoftSpoken leaf-sum step with AVX2 (see ot/ext.h; portable twin in
- * ot/ext.c): 32 bytes per register, 16 for the tail (lengths are even); the
- * running sum stays in a register across the levels, so each level costs one
- * load of out, one of acc and one store of out.
+ * SoftSpoken leaf-sum step with AVX2 (see kernels/otchain.h; portable twin
+ * in kernels/otchain.c): 32 bytes per register, 16 for the tail (lengths
+ * are even); the running sum stays in a register across the levels, so each
+ * level costs one load of out, one of acc and one store of out.
  */
-#include "ot/ext.h"
+#include "kernels/otchain.h"
 
 #include <immintrin.h>
 

@@ -1,50 +1,15 @@
 /*
- * KK13 engine kernels with AVX-512 (see ot/kkot.h; portable twins in
- * ot/kkot.c). combine truncates eight 64-bit values per register (vpmov*)
- * and packs widths that are not whole bytes with pext; select compares lane
- * indices with the choice in vector registers, so every value of an OT is
- * read and the choice only forms masks.
+ * KK13 combine / select with AVX-512 (see kernels/kkpack.h; portable twins
+ * in kernels/kkpack.c). combine truncates eight 64-bit values per register
+ * (vpmov*) and packs widths that are not whole bytes with pext; select
+ * compares lane indices with the choice in vector registers, so every value
+ * of an OT is read and the choice only forms masks.
  */
-#include "ot/kkot.h"
+#include "kernels/kkpack.h"
+#include "kernels/kkpack_impl.h"
 
 #include <immintrin.h>
 #include <string.h>
-
-/* Appends nb (1..64) bits to a little-endian bit stream. acc holds `have`
- * < 64 pending bits, zero above them. */
-typedef struct bit_writer {
-    uint8_t *p;
-    uint64_t acc;
-    unsigned have;
-} bit_writer;
-
-static inline void put_bits(bit_writer *w, uint64_t bits, unsigned nb)
-{
-    w->acc |= bits << w->have;
-    if (w->have + nb >= 64) {
-        memcpy(w->p, &w->acc, 8);
-        w->p += 8;
-        w->acc = w->have > 0 ? bits >> (64 - w->have) : 0;
-        w->have = w->have + nb - 64;
-    } else {
-        w->have += nb;
-    }
-}
-
-static inline void flush_bits(bit_writer *w)
-{
-    for (unsigned b = 0; 8 * b < w->have; b++)
-        w->p[b] = (uint8_t)(w->acc >> (8 * b));
-}
-
-/* The pext pattern: the low l bits of every lane of lane_bits bits. */
-static inline uint64_t lane_pattern(unsigned l, unsigned lane_bits)
-{
-    uint64_t m = 0;
-    for (unsigned b = 0; b < 64; b += lane_bits)
-        m |= sirnn_mask(l) << b;
-    return m;
-}
 
 /* l = 8, 16, 32, 64: truncating stores (vpmov*), the tail masked. */
 static void combine_bytes(uint8_t *out, const uint64_t *msgs, const uint64_t *pads,
@@ -86,7 +51,7 @@ static void combine_bytes(uint8_t *out, const uint64_t *msgs, const uint64_t *pa
 static void combine_small(uint8_t *out, const uint64_t *msgs, const uint64_t *pads,
                           size_t groups, unsigned l)
 {
-    const uint64_t pat = lane_pattern(l, 8);
+    const uint64_t pat = sirnn_lane_pattern(l, 8);
     for (size_t t = 0; t < groups; t++) {
         const __m512i y = _mm512_xor_si512(_mm512_loadu_si512(msgs + 8 * t),
                                            _mm512_loadu_si512(pads + 8 * t));
@@ -108,10 +73,10 @@ static void combine_bits(uint8_t *out, const uint64_t *msgs, const uint64_t *pad
                          size_t count, unsigned l)
 {
     const size_t full = count / 8, rest = count % 8;
-    bit_writer w = {out, 0, 0};
+    sirnn_bit_writer w = {out, 0, 0};
     const uint64_t mask = sirnn_mask(l);
     const unsigned lane = l < 8 ? 8 : l < 16 ? 16 : l < 32 ? 32 : 64;
-    const uint64_t pat = lane_pattern(l, lane);
+    const uint64_t pat = sirnn_lane_pattern(l, lane);
     const unsigned per_word = 64 / lane, word_bits = per_word * l;
     for (size_t t = 0; t <= full; t++) {
         const size_t have = t < full ? 8 : rest;
@@ -136,11 +101,11 @@ static void combine_bits(uint8_t *out, const uint64_t *msgs, const uint64_t *pad
         for (size_t j = 0; j < nwords; j++) {
             const size_t vals = have - j * per_word < per_word ? have - j * per_word : per_word;
             const uint64_t bits = lane == 64 ? words[j] & mask : _pext_u64(words[j], pat);
-            put_bits(&w, vals == per_word ? bits : bits & sirnn_mask((unsigned)vals * l),
+            sirnn_put_bits(&w, vals == per_word ? bits : bits & sirnn_mask((unsigned)vals * l),
                      vals == per_word ? word_bits : (unsigned)vals * l);
         }
     }
-    flush_bits(&w);
+    sirnn_flush_bits(&w);
 }
 
 void sirnn_kkot_combine_avx512(uint8_t *out, const uint64_t *msgs, const uint64_t *pads,

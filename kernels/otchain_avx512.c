@@ -1,10 +1,10 @@
 /*
- * SoftSpoken leaf-sum step with AVX-512 (see ot/ext.h; portable twin in
- * ot/ext.c): 64 bytes per register, a masked register for the tail; the
- * running sum stays in a register across the levels, so each level costs
- * one load of out, one of acc and one store of out.
+ * SoftSpoken leaf-sum step with AVX-512 (see kernels/otchain.h; portable
+ * twin in kernels/otchain.c): 64 bytes per register, a masked register for
+ * the tail; the running sum stays in a register across the levels, so each
+ * level costs one load of out, one of acc and one store of out.
  */
-#include "ot/ext.h"
+#include "kernels/otchain.h"
 
 #include <immintrin.h>
 
