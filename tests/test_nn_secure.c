@@ -196,7 +196,7 @@ static sirnn_config limits_config(size_t mem_bytes, uint64_t max_batch)
 {
     sirnn_config c = sirnn_config_default();
     c.ot_backend = SIRNN_OT_IKNP;
-    c.test_mode = 1;
+    c.test_mode = SIRNN_TEST_MODE_ON;
     c.test_seed = test_seed();
     c.session_mem_bytes = mem_bytes;
     c.max_batch = max_batch;

@@ -356,7 +356,7 @@ static void run_relu(const uint64_t *x0, const uint64_t *x1, const sirnn_link *l
     sirnn_config cfg = sirnn_config_default();
     cfg.ot_backend = SIRNN_OT_IKNP;
     cfg.threads = 2;
-    cfg.test_mode = 1;
+    cfg.test_mode = SIRNN_TEST_MODE_ON;
     cfg.test_seed = test_seed();
     sirnn_party *srv = NULL, *cli = NULL;
     if (tcp) {
