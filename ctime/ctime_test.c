@@ -58,10 +58,13 @@ static void check_kernels(void)
     sirnn_aes_ctr(&k, out, 7, 0, N);
     sirnn_aes_key_free(&k);
 
+    const sirnn_tweak tw = sirnn_tweak_make(SIRNN_TWEAK_TEST_DOMAIN, 3);
     sirnn_crhash(out, in, N);
-    sirnn_tccrhash(out, in, 3, N);
+    sirnn_tccrhash(out, in, tw, N);
+    sirnn_tccrhash256(out, in, tw, N / 2);
     sirnn_crhash_portable(out, in, N);
-    sirnn_tccrhash_portable(out, in, 3, N);
+    sirnn_tccrhash_portable(out, in, tw, N);
+    sirnn_tccrhash256_portable(out, in, tw, N / 2);
 
     sirnn_prg prg;
     if (sirnn_prg_init(&prg, &key, 0) != SIRNN_OK)
