@@ -16,6 +16,7 @@
 #include "sirnn/fixed.h"
 #include "sirnn/math.h"
 #include "sirnn/nn.h"
+#include "sirnn/speech.h"
 
 #ifdef __cplusplus
 extern "C" {
