@@ -16,6 +16,8 @@
 #   make bench-figures  measure and record them as bench/report/figures.jsonl, then readme-perf
 #   make readme-perf    rewrite README.md's performance table from bench/report/figures.jsonl
 #   make demo       the secure two-party demo over loopback
+#   make speech-data / speech-train / speech-demo   the synthesised keyword data set
+#                   (build/out/speech), training models/speech_fastgrnn.sirnn on it, its demo
 #   make install / uninstall (PREFIX, DESTDIR), make clean
 
 include build/config.mk
@@ -44,6 +46,7 @@ LDFLAGS_ALL = $(BASE_LDFLAGS) -fopenmp $(LDFLAGS)
 LDLIBS_ALL = $(BASE_LDLIBS) $(LDLIBS)
 
 .PHONY: all lib test asan valgrind valgrind-deps sweep bench bench-check bench-compare bench-report bench-figures readme-perf demo train install uninstall clean deps deps-test deps-data check
+.PHONY: speech-data speech-train speech-demo deps-speech
 .DELETE_ON_ERROR:
 
 all: lib $(SIRNN) $(BENCH)
@@ -227,6 +230,19 @@ demo: $(SIRNN) | deps-data
 
 train: $(SIRNN) | deps-data
 	$(SIRNN) train --out models/fashion_fastgrnn.sirnn
+
+# Keyword spotting on synthesised speech (scripts/speech_dataset.sh: espeak-ng
+# and sox, a few minutes on two cores; SPEECH_DATA_OPTS=... passes options).
+SPEECH_DIR ?= $(OUT)/speech
+deps-speech:
+	@build/deps.sh speech
+speech-data: | deps-speech
+	@if [ -f $(SPEECH_DIR)/test.txt ]; then echo "$(SPEECH_DIR): already made"; \
+	else nice -n 19 scripts/speech_dataset.sh $(SPEECH_DATA_OPTS) $(SPEECH_DIR); fi
+speech-train: $(SIRNN) speech-data
+	nice -n 19 $(SIRNN) train --speech $(SPEECH_DIR) $(SPEECH_TRAIN_OPTS) --out models/speech_fastgrnn.sirnn
+speech-demo: $(SIRNN) speech-data
+	$(SIRNN) demo --model models/speech_fastgrnn.sirnn --speech $(SPEECH_DIR)
 
 install: lib $(SIRNN)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/sirnn $(DESTDIR)$(PKGDIR) $(DESTDIR)$(BINDIR)

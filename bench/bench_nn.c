@@ -1,17 +1,24 @@
 /*
  * fastgrnn: secure FastGRNN inference end to end (sirnn_fastgrnn_serve /
- * sirnn_fastgrnn_query) on random weights of the Google-30 shape that SCI
- * was measured with: input 32, hidden 100, ranks 16 (W) and 35 (U), 99
- * steps, 16 bits. n (or batch=B) is the number of sequences classified in
- * one query; the figures are per sequence; rounds are the flights of that
- * query (both parties).
+ * sirnn_fastgrnn_query) at the Google-30 shape that SCI was measured with:
+ * input 32, hidden 100, ranks 16 (W) and 35 (U), 99 steps, 16 bits. The
+ * weights are the trained keyword model (models/speech_fastgrnn.sirnn) when
+ * that file is there and has the requested shape and bits, else random ones
+ * (trained=0: always random; trained=1: the model or an error); "trained"
+ * in the output says which. n (or
+ * batch=B) is the number of sequences classified in one query; the figures
+ * are per sequence; rounds are the flights of that query (both parties).
  */
 #include "bench/bench.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sirnn/nn.h"
+
+/* The trained keyword model, relative to the repository root. */
+#define BENCH_SPEECH_MODEL "models/speech_fastgrnn.sirnn"
 
 typedef struct fg_bench {
     sirnn_fastgrnn *m;
@@ -56,8 +63,29 @@ static int bench_fastgrnn(const bench_params *p, bench_result *r)
     calib.labels = calloc(calib.n, 1);
     b.seq = malloc(q.n * len);
     b.cls = malloc(q.n);
-    if (calib.images == NULL || calib.labels == NULL || b.seq == NULL || b.cls == NULL ||
-        sirnn_fastgrnn_new(&b.m, &dims) != SIRNN_OK)
+    if (calib.images == NULL || calib.labels == NULL || b.seq == NULL || b.cls == NULL)
+        goto done;
+    /* trained: -1 (default) the model if it is there, 1 the model or fail,
+     * 0 random weights. */
+    const long long want_trained = bench_param_int(p, "trained", -1);
+    int trained = 0;
+    if (want_trained != 0 && sirnn_fastgrnn_load(&b.m, BENCH_SPEECH_MODEL) == SIRNN_OK) {
+        const sirnn_fastgrnn_dims *md = &b.m->dims;
+        trained = md->input == dims.input && md->steps == dims.steps &&
+                  md->hidden == dims.hidden && md->rank_w == dims.rank_w &&
+                  md->rank_u == dims.rank_u && md->classes == dims.classes &&
+                  b.m->act_fmt[SIRNN_FG_ACT_H].bits == bits;
+        if (!trained) {
+            sirnn_fastgrnn_free(b.m);
+            b.m = NULL;
+        }
+    }
+    if (!trained && want_trained == 1) {
+        fprintf(stderr, "fastgrnn: trained=1 needs %s of this shape and bits\n",
+                BENCH_SPEECH_MODEL);
+        goto done;
+    }
+    if (!trained && sirnn_fastgrnn_new(&b.m, &dims) != SIRNN_OK)
         goto done;
     uint64_t s = 0x600613;
     for (size_t i = 0; i < calib.n * len; i++) {
@@ -68,8 +96,8 @@ static int bench_fastgrnn(const bench_params *p, bench_result *r)
         s = s * 6364136223846793005ULL + 1442695040888963407ULL;
         b.seq[i] = (uint8_t)(s >> 56);
     }
-    if (sirnn_fastgrnn_init(b.m, 7) != SIRNN_OK ||
-        sirnn_fastgrnn_quantise(b.m, (unsigned)bits, &calib, calib.n, 1) != SIRNN_OK)
+    if (!trained && (sirnn_fastgrnn_init(b.m, 7) != SIRNN_OK ||
+                     sirnn_fastgrnn_quantise(b.m, (unsigned)bits, &calib, calib.n, 1) != SIRNN_OK))
         goto done;
     rc = bench_two_party(&q, fg_call, &b, r);
     bench_extra_int(r, "batch", batch);
@@ -80,6 +108,7 @@ static int bench_fastgrnn(const bench_params *p, bench_result *r)
     bench_extra_int(r, "steps", dims.steps);
     bench_extra_int(r, "classes", dims.classes);
     bench_extra_int(r, "bits", bits);
+    bench_extra_int(r, "trained", trained);
     bench_extra_double(r, "mb_per_seq", r->bits_per_op / 8e6);
 done:
     sirnn_fastgrnn_free(b.m);
@@ -93,7 +122,8 @@ done:
 const bench_kernel bench_group_nn[] = {
     {"fastgrnn",
      "batch=B (= n, sequences per query) input=32 hidden=100 rank_w=16 rank_u=35 steps=99 "
-     "classes=30 bits=16 (random weights; figures per sequence)",
+     "classes=30 bits=16 trained=-1|0|1 (the trained keyword model if present / never / "
+     "always, else random weights; figures per sequence)",
      1, bench_fastgrnn},
     {NULL, NULL, 0, NULL},
 };

@@ -23,7 +23,7 @@ OPT ?= -O2
 BASE_CFLAGS := -std=c11 $(OPT) -g -fPIC -fvisibility=hidden -fopenmp \
                -D_GNU_SOURCE $(WARNINGS)
 BASE_CPPFLAGS := -Iinclude -I.
-BASE_LDLIBS := -lssl -lcrypto -lz -lpthread -lm
+BASE_LDLIBS := -lssl -lcrypto -lz -lsndfile -lfftw3 -lpthread -lm
 
 # Sanitizer build (make asan).
 ifeq ($(SAN),1)

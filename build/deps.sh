@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Check that the build dependencies are present; install what is missing when
 # running as root with apt, otherwise print the exact command and fail.
-# Usage: build/deps.sh [build|test|valgrind|data|readme|report|fuzz]...
+# Usage: build/deps.sh [build|test|valgrind|data|readme|report|fuzz|speech]...
 set -euo pipefail
 need=()
 cc_has() { printf '#include <%s>\nint main(void){return 0;}\n' "$1" | ${CC:-cc} -x c -E - >/dev/null 2>&1; }
@@ -14,6 +14,8 @@ for what in "$@"; do
       cc_has protobuf-c/protobuf-c.h || need+=(libprotobuf-c-dev)
       command -v protoc-c >/dev/null 2>&1 || need+=(protobuf-c-compiler)
       [ -f /usr/include/onnx/onnx.proto ] || need+=(libonnx-dev)
+      cc_has sndfile.h || need+=(libsndfile1-dev)
+      cc_has fftw3.h || need+=(libfftw3-dev)
       ;;
     data)
       [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || need+=(dataset-fashion-mnist)
@@ -21,6 +23,10 @@ for what in "$@"; do
     test)
       cc_has openssl/evp.h || need+=(libssl-dev)
       { printf '#include <stdarg.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <setjmp.h>\n#include <cmocka.h>\n' | ${CC:-cc} -x c -E - >/dev/null 2>&1; } || need+=(libcmocka-dev)
+      ;;
+    speech) # the synthesised keyword data set (scripts/speech_dataset.sh)
+      command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
+      command -v sox >/dev/null 2>&1 || need+=(sox)
       ;;
     valgrind)
       command -v valgrind >/dev/null 2>&1 || need+=(valgrind)

@@ -271,7 +271,7 @@ sirnn_status sirnn_fg_work_init(sirnn_fg_work *w, const sirnn_fastgrnn_dims *d)
     memset(w, 0, sizeof(*w));
     size_t T = d->steps, H = d->hidden, rw = d->rank_w, ru = d->rank_u;
     size_t total = (T + 1) * H + 2 * T * H + T * rw + T * ru + 2 * H + 3 * H + rw + ru +
-                   d->classes + T * d->input;
+                   d->classes + T * d->input + 2 * T * H + H;
     float *p = calloc(total, sizeof(float));
     if (p == NULL) {
         sirnn_set_last_error("fastgrnn: out of memory");
@@ -291,7 +291,10 @@ sirnn_status sirnn_fg_work_init(sirnn_fg_work *w, const sirnn_fastgrnn_dims *d)
     w->dv = p; p += rw;
     w->du = p; p += ru;
     w->scores = p; p += d->classes;
-    w->x = p;
+    w->x = p; p += T * d->input;
+    w->wx = p; p += T * H;
+    w->uh = p; p += T * H;
+    w->dpre_u = p;
     return SIRNN_OK;
 }
 
@@ -330,6 +333,8 @@ void sirnn_fg_forward1(const sirnn_fastgrnn *m, sirnn_fg_work *w, const float *x
             if (act_max != NULL)
                 raise_max(act_max, SIRNN_FG_ACT_U2H, ut, ru);
         }
+        memcpy(w->wx + t * H, w->a, H * sizeof(float));
+        memcpy(w->uh + t * H, w->b, H * sizeof(float));
         float mpz = 0.0f, mph = 0.0f;
         for (size_t i = 0; i < H; i++) {
             float s = w->a[i] + w->b[i];
@@ -407,9 +412,13 @@ float sirnn_fg_backward1(const sirnn_fastgrnn *m, sirnn_fg_work *w, const float 
     float zeta = sirnn_fastgrnn_zeta(m), nu = sirnn_fastgrnn_nu(m);
     float dzeta = 0.0f, dnu = 0.0f;
     float *gbz = G(SIRNN_FG_BZ), *gbh = G(SIRNN_FG_BH);
+    const float lim = w->pre_limit, lam = w->pre_weight;
+    const float *bz = m->t[SIRNN_FG_BZ].f, *bh = m->t[SIRNN_FG_BH].f;
     for (size_t t = T; t-- > 0;) {
         const float *xt = x + t * D, *hp = w->h + t * H, *zt = w->z + t * H, *ct = w->c + t * H;
         float *dh = w->dh, *dhp = w->dhp, *dpre = w->dpre;
+        /* With the range penalty, W x_t and U h_{t-1} get different gradients. */
+        float *dpu = lam > 0.0f ? w->dpre_u : dpre;
         for (size_t i = 0; i < H; i++) {
             float z = zt[i], c = ct[i], g = zeta * (1.0f - z) + nu;
             float dz = dh[i] * (hp[i] - zeta * c);
@@ -417,9 +426,24 @@ float sirnn_fg_backward1(const sirnn_fastgrnn *m, sirnn_fg_work *w, const float 
             dzeta += dh[i] * (1.0f - z) * c;
             dnu += dh[i] * c;
             float dpz = dz * z * (1.0f - z), dph = dc * (1.0f - c * c);
+            if (lam > 0.0f) {
+                const float a = w->wx[t * H + i], b = w->uh[t * H + i];
+                const float p[4] = {a + b + bz[i], a + b + bh[i], a, b};
+                float gp[4];
+                for (int k = 0; k < 4; k++) {
+                    const float r = fabsf(p[k]) - lim;
+                    gp[k] = r > 0.0f ? 2.0f * lam * copysignf(r, p[k]) : 0.0f;
+                    loss += r > 0.0f ? lam * r * r : 0.0f;
+                }
+                dpz += gp[0];
+                dph += gp[1];
+                dpu[i] = dpz + dph + gp[3];
+                dpre[i] = dpz + dph + gp[2];
+            } else {
+                dpre[i] = dpz + dph;
+            }
             gbz[i] += dpz;
             gbh[i] += dph;
-            dpre[i] = dpz + dph;
             dhp[i] = dh[i] * z;
         }
         if (rw == 0) {
@@ -432,13 +456,13 @@ float sirnn_fg_backward1(const sirnn_fastgrnn *m, sirnn_fg_work *w, const float 
             outer_acc(G(SIRNN_FG_W2), w->dv, xt, rw, D);
         }
         if (ru == 0) {
-            outer_acc(G(SIRNN_FG_U), dpre, hp, H, H);
-            matTvec_acc(dhp, m->t[SIRNN_FG_U].f, dpre, H, H);
+            outer_acc(G(SIRNN_FG_U), dpu, hp, H, H);
+            matTvec_acc(dhp, m->t[SIRNN_FG_U].f, dpu, H, H);
         } else {
             const float *ut = w->u + t * ru;
-            outer_acc(G(SIRNN_FG_U1), dpre, ut, H, ru);
+            outer_acc(G(SIRNN_FG_U1), dpu, ut, H, ru);
             memset(w->du, 0, ru * sizeof(float));
-            matTvec_acc(w->du, m->t[SIRNN_FG_U1].f, dpre, H, ru);
+            matTvec_acc(w->du, m->t[SIRNN_FG_U1].f, dpu, H, ru);
             outer_acc(G(SIRNN_FG_U2), w->du, hp, ru, H);
             matTvec_acc(dhp, m->t[SIRNN_FG_U2].f, w->du, ru, H);
         }

@@ -32,6 +32,10 @@ sirnn_status sirnn_fg_alloc_quant(sirnn_fastgrnn *m);
 void sirnn_fg_drop_quant(sirnn_fastgrnn *m);
 /* Normalise n pixels into x with m's in_mean / in_std. */
 void sirnn_fg_normalise(const sirnn_fastgrnn *m, float *x, const uint8_t *px, size_t n);
+/* Fold a per-feature affine map of the normalised input, x_j -> a_j x_j +
+ * c_j (j < D), into m's float W (or W2) and b_z, b_h: the model then
+ * computes on x what it computed on the mapped input. */
+void sirnn_fg_fold_features(sirnn_fastgrnn *m, const float *a, const float *c);
 /* Threads to use for a request of `threads` (0 = every processor). */
 int sirnn_fg_threads(unsigned threads);
 
@@ -49,6 +53,13 @@ typedef struct sirnn_fg_work {
     float *dh, *dhp, *dpre, *dv, *du;
     float *scores; /* C */
     float *x;      /* T x D: a normalised input */
+    float *wx, *uh; /* T x H: W x_t and U h_{t-1} of every step */
+    float *dpre_u; /* H: the U path's gradient when it differs (penalty) */
+    /* Range penalty (0: none; set after sirnn_fg_work_init): the objective
+     * gains pre_weight * sum of max(0, |p| - pre_limit)^2 over every W x_t,
+     * U h_{t-1}, pre_z and pre_h, so that quantisation can keep their scale
+     * fine. */
+    float pre_limit, pre_weight;
     float *mem;
 } sirnn_fg_work;
 
@@ -62,8 +73,9 @@ void sirnn_fg_work_free(sirnn_fg_work *w);
 void sirnn_fg_forward1(const sirnn_fastgrnn *m, sirnn_fg_work *w, const float *x,
                        float *act_max);
 /* Softmax cross-entropy of w->scores (from sirnn_fg_forward1 on the same x)
- * against label; adds the gradient of that loss with respect to every
- * parameter to grad (nparams floats, laid out as m->params). Returns the loss. */
+ * against label, plus w's range penalty; adds the gradient of that loss with
+ * respect to every parameter to grad (nparams floats, laid out as
+ * m->params). Returns the loss. */
 float sirnn_fg_backward1(const sirnn_fastgrnn *m, sirnn_fg_work *w, const float *x,
                          unsigned label, float *grad);
 /* Cross-entropy loss of scores against label (no gradient). */

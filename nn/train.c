@@ -25,7 +25,63 @@ sirnn_train_opts sirnn_train_opts_default(void)
     o.clip = 5.0f;
     o.threads = 0;
     o.seed = 1;
+    o.per_feature = 0;
+    o.pre_limit = 0.0f;
+    o.pre_weight = 0.0f;
     return o;
+}
+
+/*
+ * Per-feature normalisation, folded. Training reads feature j as
+ * a_j x'_j + c_j, where x' is the model's own (global) normalisation; the
+ * trained W then absorbs it: W' = W diag(a) (W2 for a low-rank W) and
+ * W c joins both biases, since W x_t enters both pre-activations.
+ */
+void sirnn_fg_fold_features(sirnn_fastgrnn *m, const float *a, const float *c)
+{
+    const sirnn_fastgrnn_dims *d = &m->dims;
+    const uint32_t H = d->hidden, D = d->input, rw = d->rank_w;
+    float *w = rw != 0 ? m->t[SIRNN_FG_W2].f : m->t[SIRNN_FG_W].f;
+    const uint32_t rows = rw != 0 ? rw : H;
+    double wc[SIRNN_FG_MAX_HIDDEN];
+    for (uint32_t r = 0; r < rows; r++) {
+        double acc = 0.0;
+        for (uint32_t j = 0; j < D; j++) {
+            acc += (double)w[(size_t)r * D + j] * (double)c[j];
+            w[(size_t)r * D + j] *= a[j];
+        }
+        wc[r] = acc;
+    }
+    for (uint32_t i = 0; i < H; i++) {
+        double add = wc[i];
+        if (rw != 0) {
+            add = 0.0;
+            for (uint32_t r = 0; r < rw; r++)
+                add += (double)m->t[SIRNN_FG_W1].f[(size_t)i * rw + r] * wc[r];
+        }
+        m->t[SIRNN_FG_BZ].f[i] += (float)add;
+        m->t[SIRNN_FG_BH].f[i] += (float)add;
+    }
+}
+
+/* Test accuracy of m with the per-feature normalisation (a, c) folded into
+ * a copy (a == NULL: m itself). */
+static sirnn_status folded_accuracy(const sirnn_fastgrnn *m, const float *a, const float *c,
+                                    double *acc, const sirnn_dataset *test, unsigned threads)
+{
+    if (a == NULL)
+        return sirnn_fastgrnn_accuracy(m, acc, test, 0, threads);
+    sirnn_fastgrnn *copy = NULL;
+    sirnn_status st = sirnn_fastgrnn_new(&copy, &m->dims);
+    if (st != SIRNN_OK)
+        return st;
+    memcpy(copy->params, m->params, m->nparams * sizeof(float));
+    copy->in_mean = m->in_mean;
+    copy->in_std = m->in_std;
+    sirnn_fg_fold_features(copy, a, c);
+    st = sirnn_fastgrnn_accuracy(copy, acc, test, 0, threads);
+    sirnn_fastgrnn_free(copy);
+    return st;
 }
 
 static double now_s(void)
@@ -75,6 +131,11 @@ sirnn_status sirnn_fastgrnn_train(sirnn_fastgrnn *m, const sirnn_train_opts *opt
         sirnn_set_last_error("fastgrnn_train: epochs, batch and lr must be positive, clip >= 0");
         return SIRNN_ERR_ARG;
     }
+    if (!(opts->pre_weight >= 0.0f) || !isfinite(opts->pre_weight) ||
+        (opts->pre_weight > 0.0f && !(opts->pre_limit > 0.0f && isfinite(opts->pre_limit)))) {
+        sirnn_set_last_error("fastgrnn_train: pre_weight must be >= 0, and pre_limit > 0 with it");
+        return SIRNN_ERR_ARG;
+    }
     sirnn_fg_drop_quant(m);
 
     /* Input normalisation from the training pixels (sequential: deterministic). */
@@ -88,6 +149,34 @@ sirnn_status sirnn_fastgrnn_train(sirnn_fastgrnn *m, const sirnn_train_opts *opt
     double mean = sum / (double)npx, var = sum2 / (double)npx - mean * mean;
     m->in_mean = (float)mean;
     m->in_std = (float)(var > 1e-12 ? sqrt(var) : 1.0);
+    /* Per feature: x_j = (p_j / 255 - mu_j) / s_j = a_j x'_j + c_j. */
+    float *fa = NULL, *fc = NULL;
+    if (opts->per_feature) {
+        const uint32_t D = d->input;
+        double *fs = calloc(2 * (size_t)D, sizeof(double));
+        fa = malloc(D * sizeof(float));
+        fc = malloc(D * sizeof(float));
+        if (fs == NULL || fa == NULL || fc == NULL) {
+            free(fs);
+            free(fa);
+            free(fc);
+            sirnn_set_last_error("fastgrnn_train: out of memory");
+            return SIRNN_ERR_NOMEM;
+        }
+        for (size_t i = 0; i < npx; i++) {
+            double v = train->images[i] / 255.0;
+            fs[i % D] += v;
+            fs[D + i % D] += v * v;
+        }
+        const double cnt = (double)(npx / D);
+        for (uint32_t j = 0; j < D; j++) {
+            double mj = fs[j] / cnt, vj = fs[D + j] / cnt - mj * mj;
+            double sj = vj > 1e-12 ? sqrt(vj) : 1.0;
+            fa[j] = (float)((double)m->in_std / sj);
+            fc[j] = (float)(((double)m->in_mean - mj) / sj);
+        }
+        free(fs);
+    }
 
     size_t np = m->nparams, n = train->n, B = opts->batch;
     size_t batches = (n + B - 1) / B;
@@ -101,6 +190,8 @@ sirnn_status sirnn_fastgrnn_train(sirnn_fastgrnn *m, const sirnn_train_opts *opt
         st = SIRNN_ERR_NOMEM;
     for (int s = 0; s < TRAIN_SLICES && st == SIRNN_OK; s++) {
         st = sirnn_fg_work_init(&sl[s].w, d);
+        sl[s].w.pre_limit = opts->pre_limit;
+        sl[s].w.pre_weight = opts->pre_weight;
         if (st == SIRNN_OK && (sl[s].grad = calloc(np, sizeof(float))) == NULL)
             st = SIRNN_ERR_NOMEM;
     }
@@ -143,6 +234,9 @@ sirnn_status sirnn_fastgrnn_train(sirnn_fastgrnn *m, const sirnn_train_opts *opt
                     size_t ex = perm[k];
                     unsigned label = train->labels[ex];
                     sirnn_fg_normalise(m, S->w.x, train->images + ex * per, per);
+                    if (fa != NULL)
+                        for (size_t i = 0; i < per; i++)
+                            S->w.x[i] = fa[i % d->input] * S->w.x[i] + fc[i % d->input];
                     sirnn_fg_forward1(m, &S->w, S->w.x, NULL);
                     S->correct += sirnn_fg_argmax(S->w.scores, d->classes) == label;
                     S->loss += (double)sirnn_fg_backward1(m, &S->w, S->w.x, label, S->grad);
@@ -193,7 +287,7 @@ sirnn_status sirnn_fastgrnn_train(sirnn_fastgrnn *m, const sirnn_train_opts *opt
         }
         pr.test_accuracy = -1.0;
         if (test != NULL && test->n > 0) {
-            st = sirnn_fastgrnn_accuracy(m, &pr.test_accuracy, test, 0, opts->threads);
+            st = folded_accuracy(m, fa, fc, &pr.test_accuracy, test, opts->threads);
             if (st != SIRNN_OK)
                 goto done;
         }
@@ -208,7 +302,11 @@ sirnn_status sirnn_fastgrnn_train(sirnn_fastgrnn *m, const sirnn_train_opts *opt
             opts->progress(opts->progress_ctx, &pr);
         }
     }
+    if (fa != NULL)
+        sirnn_fg_fold_features(m, fa, fc);
 done:
+    free(fa);
+    free(fc);
     for (int s = 0; s < TRAIN_SLICES; s++) {
         sirnn_fg_work_free(&sl[s].w);
         free(sl[s].grad);

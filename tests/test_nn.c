@@ -276,11 +276,25 @@ static double mean_loss(const sirnn_fastgrnn *m, sirnn_fg_work *w, const float *
     for (size_t i = 0; i < n; i++) {
         sirnn_fg_forward1(m, w, x + i * per, NULL);
         s += (double)sirnn_fg_xent(w->scores, m->dims.classes, labels[i]);
+        /* The range penalty, from the forward pass's W x_t and U h_{t-1}. */
+        const size_t H = m->dims.hidden;
+        for (size_t t = 0; w->pre_weight > 0 && t < m->dims.steps; t++)
+            for (size_t j = 0; j < H; j++) {
+                const double a = w->wx[t * H + j], b = w->uh[t * H + j];
+                const double p[4] = {a + b + m->t[SIRNN_FG_BZ].f[j],
+                                     a + b + m->t[SIRNN_FG_BH].f[j], a, b};
+                for (int k = 0; k < 4; k++) {
+                    const double r = fmax(fabs(p[k]) - w->pre_limit, 0.0);
+                    s += w->pre_weight * r * r;
+                }
+            }
     }
     return s / (double)n;
 }
 
-static void check_gradient(uint32_t rw, uint32_t ru)
+/* Gradient of the loss (with the range penalty when lam > 0) against
+ * central finite differences. */
+static void check_gradient(uint32_t rw, uint32_t ru, float lim, float lam)
 {
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ (0x6ad ^ rw * 7 ^ ru * 131));
@@ -294,6 +308,8 @@ static void check_gradient(uint32_t rw, uint32_t ru)
         labels[i] = (unsigned)test_rng_below(&rng, m->dims.classes);
     sirnn_fg_work w;
     assert_int_equal(sirnn_fg_work_init(&w, &m->dims), SIRNN_OK);
+    w.pre_limit = lim;
+    w.pre_weight = lam;
     float *grad = calloc(m->nparams, sizeof(float));
     assert_non_null(grad);
     double loss = 0;
@@ -302,7 +318,7 @@ static void check_gradient(uint32_t rw, uint32_t ru)
         loss += (double)sirnn_fg_backward1(m, &w, x + i * per, labels[i], grad);
     }
     loss /= (double)n;
-    assert_true(fabs(loss - mean_loss(m, &w, x, labels, n)) < 1e-6);
+    assert_true(fabs(loss - mean_loss(m, &w, x, labels, n)) < 1e-5 * (1.0 + loss));
     double err2 = 0, norm2 = 0;
     const float eps = 1e-2f;
     for (size_t k = 0; k < m->nparams; k++) {
@@ -335,10 +351,13 @@ static void check_gradient(uint32_t rw, uint32_t ru)
 static void test_backward_vs_finite_differences(void **state)
 {
     (void)state;
-    check_gradient(0, 0); /* full W and U */
-    check_gradient(2, 3); /* low-rank W and U */
-    check_gradient(3, 0);
-    check_gradient(0, 1);
+    check_gradient(0, 0, 0, 0); /* full W and U */
+    check_gradient(2, 3, 0, 0); /* low-rank W and U */
+    check_gradient(3, 0, 0, 0);
+    check_gradient(0, 1, 0, 0);
+    /* With the range penalty active on part of the values. */
+    check_gradient(0, 0, 0.6f, 0.05f);
+    check_gradient(2, 3, 0.6f, 0.05f);
 }
 
 static void test_adam(void **state)
@@ -411,6 +430,7 @@ static void make_toy(sirnn_dataset *ds, size_t n, test_rng *rng)
 typedef struct loss_log {
     double first, last;
     unsigned calls;
+    double test_accuracy; /* after the last epoch */
 } loss_log;
 
 static void log_progress(void *ctx, const sirnn_train_progress *p)
@@ -421,6 +441,7 @@ static void log_progress(void *ctx, const sirnn_train_progress *p)
     if (p->epoch == 1)
         l->first = p->loss;
     l->last = p->loss;
+    l->test_accuracy = p->test_accuracy;
     l->calls++;
 }
 
@@ -441,7 +462,7 @@ static void test_training_reduces_loss(void **state)
     o.lr = 0.02f;
     o.threads = 2;
     o.seed = test_seed();
-    loss_log log = {0, 0, 0};
+    loss_log log = {0, 0, 0, 0};
     o.progress = log_progress;
     o.progress_ctx = &log;
     assert_int_equal(sirnn_fastgrnn_train(m, &o, &ds, NULL), SIRNN_OK);
@@ -859,6 +880,83 @@ static void test_shipped_model(void **state)
     sirnn_fastgrnn_free(m);
 }
 
+/* Per-feature normalisation folded into W (full and low-rank): the folded
+ * model on the plain input gives the scores the unfolded one gives on the
+ * per-feature mapped input; and training with it learns the toy task. */
+static void test_per_feature_fold(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0xf01d);
+    sirnn_dataset ds;
+    make_toy(&ds, 64, &rng);
+    const sirnn_fastgrnn_dims dims[2] = {{4, 4, 6, 0, 0, 2}, {4, 4, 6, 3, 2, 2}};
+    for (int k = 0; k < 2; k++) {
+        sirnn_fastgrnn *m, *f;
+        assert_int_equal(sirnn_fastgrnn_new(&m, &dims[k]), SIRNN_OK);
+        assert_int_equal(sirnn_fastgrnn_init(m, 11 + (uint64_t)k), SIRNN_OK);
+        m->in_mean = 0.3f;
+        m->in_std = 0.2f;
+        assert_int_equal(sirnn_fastgrnn_new(&f, &dims[k]), SIRNN_OK);
+        memcpy(f->params, m->params, m->nparams * sizeof(float));
+        f->in_mean = m->in_mean;
+        f->in_std = m->in_std;
+        float a[4], c[4];
+        for (int j = 0; j < 4; j++) {
+            a[j] = 0.5f + (float)test_rng_below(&rng, 1000) / 500.0f;
+            c[j] = (float)test_rng_below(&rng, 1000) / 500.0f - 1.0f;
+        }
+        sirnn_fg_fold_features(f, a, c);
+        const size_t per = 16;
+        float *x = malloc(ds.n * per * sizeof(float));
+        float *s_ref = malloc(ds.n * 2 * sizeof(float)), *s_fold = malloc(ds.n * 2 * sizeof(float));
+        assert_non_null(x);
+        assert_non_null(s_ref);
+        assert_non_null(s_fold);
+        for (size_t i = 0; i < ds.n; i++) {
+            sirnn_fg_normalise(m, x + i * per, ds.images + i * per, per);
+            for (size_t e = 0; e < per; e++)
+                x[i * per + e] = a[e % 4] * x[i * per + e] + c[e % 4];
+        }
+        assert_int_equal(sirnn_fastgrnn_forward(m, ds.n, s_ref, x, 1), SIRNN_OK);
+        assert_int_equal(sirnn_fastgrnn_predict(f, ds.n, NULL, s_fold, ds.images, 1), SIRNN_OK);
+        for (size_t i = 0; i < ds.n * 2; i++)
+            assert_float_equal(s_fold[i], s_ref[i], 1e-4f * (1.0f + fabsf(s_ref[i])));
+        free(x);
+        free(s_ref);
+        free(s_fold);
+        sirnn_fastgrnn_free(m);
+        sirnn_fastgrnn_free(f);
+    }
+    sirnn_dataset_free(&ds);
+
+    sirnn_dataset toy;
+    make_toy(&toy, 256, &rng);
+    sirnn_fastgrnn *m;
+    assert_int_equal(sirnn_fastgrnn_new(&m, &dims[1]), SIRNN_OK);
+    assert_int_equal(sirnn_fastgrnn_init(m, 5), SIRNN_OK);
+    sirnn_train_opts o = sirnn_train_opts_default();
+    o.epochs = 8;
+    o.batch = 16;
+    o.lr = 0.02f;
+    o.threads = 2;
+    o.seed = test_seed();
+    o.per_feature = 1;
+    double acc_epoch, acc;
+    loss_log log = {0, 0, 0, 0};
+    o.progress = log_progress;
+    o.progress_ctx = &log;
+    assert_int_equal(sirnn_fastgrnn_train(m, &o, &toy, &toy), SIRNN_OK);
+    assert_true(log.last < 0.5 * log.first);
+    assert_int_equal(sirnn_fastgrnn_accuracy(m, &acc, &toy, 0, 1), SIRNN_OK);
+    acc_epoch = log.test_accuracy;
+    /* The last epoch's test accuracy (a folded copy) is the final model's. */
+    assert_float_equal(acc, acc_epoch, 0);
+    assert_true(acc >= 0.95);
+    sirnn_fastgrnn_free(m);
+    sirnn_dataset_free(&toy);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -866,6 +964,7 @@ int main(void)
         cmocka_unit_test(test_backward_vs_finite_differences),
         cmocka_unit_test(test_adam),
         cmocka_unit_test(test_training_reduces_loss),
+        cmocka_unit_test(test_per_feature_fold),
         cmocka_unit_test(test_quantisation_formats),
         cmocka_unit_test(test_model_file_round_trip),
         cmocka_unit_test(test_model_file_validation),

@@ -244,6 +244,10 @@ static void demo_usage(FILE *out)
             "  --model FILE    model file (default models/fashion_fastgrnn.sirnn)\n"
             "  --data DIR      Fashion-MNIST directory (default $SIRNN_FASHION_DIR or\n"
             "                  " SIRNN_FASHION_DIR ")\n"
+            "  --speech DIR    a keyword model (99 x 32 log-mel, 30 keywords, e.g.\n"
+            "                  models/speech_fastgrnn.sirnn) classifies the first N clips\n"
+            "                  of DIR/test.txt, voices it never heard in training (default\n"
+            "                  $SIRNN_SPEECH_DIR or " SIRNN_TOOL_SPEECH_DIR ", `make speech-data`)\n"
             "  --threads T     lanes (threads) per party (default 1)\n"
             "  --net PROFILE   emulate a link between the parties: lan (1 Gbit/s, 0.5 ms RTT),\n"
             "                  wan (400 Mbit/s, 40 ms RTT) or RTT_MS:MBIT (default loopback)\n"
@@ -307,7 +311,7 @@ static size_t count_equal(const uint8_t *a, const uint8_t *b, size_t n)
 int sirnn_cmd_demo(int argc, char **argv)
 {
     unsigned long long images = 100, threads = 1;
-    const char *model = "models/fashion_fastgrnn.sirnn", *data = NULL;
+    const char *model = "models/fashion_fastgrnn.sirnn", *data = NULL, *speech = NULL;
     sirnn_link link = {0, 0};
     int profile = 0;
     for (int i = 0; i < argc; i++) {
@@ -336,12 +340,13 @@ int sirnn_cmd_demo(int argc, char **argv)
                         SIRNN_MAX_THREADS);
                 return 2;
             }
-        } else if (strcmp(a, "--model") == 0 || strcmp(a, "--data") == 0) {
+        } else if (strcmp(a, "--model") == 0 || strcmp(a, "--data") == 0 ||
+                   strcmp(a, "--speech") == 0) {
             if (v == NULL) {
                 fprintf(stderr, "sirnn demo: %s needs a value\n", a);
                 return 2;
             }
-            *(strcmp(a, "--model") == 0 ? &model : &data) = v;
+            *(strcmp(a, "--model") == 0 ? &model : strcmp(a, "--data") == 0 ? &data : &speech) = v;
         } else {
             fprintf(stderr, "sirnn demo: unknown option '%s' (try --help)\n", a);
             return 2;
@@ -354,7 +359,14 @@ int sirnn_cmd_demo(int argc, char **argv)
         return 1;
     }
     sirnn_dataset ds;
-    if (sirnn_fashion_load(&ds, data, 0, (size_t)images) != SIRNN_OK) {
+    const int is_speech = sirnn_tool_is_speech_model(m);
+    const char *unit = is_speech ? "clip" : "image";
+    if (is_speech && sirnn_tool_load_speech_test(&ds, speech, (size_t)images) != 0) {
+        fprintf(stderr, "sirnn demo: cannot load the held-out clips (above)\n");
+        sirnn_fastgrnn_free(m);
+        return 1;
+    }
+    if (!is_speech && sirnn_fashion_load(&ds, data, 0, (size_t)images) != SIRNN_OK) {
         fprintf(stderr, "sirnn demo: cannot load Fashion-MNIST: %s\n", sirnn_last_error());
         sirnn_fastgrnn_free(m);
         return 1;
@@ -365,7 +377,11 @@ int sirnn_cmd_demo(int argc, char **argv)
     printf("model %s: FastGRNN, hidden %u, %u steps of %u, %u classes, %u-bit\n", model,
            (unsigned)d->hidden, (unsigned)d->steps, (unsigned)d->input,
            (unsigned)d->classes, (unsigned)m->act_fmt[SIRNN_FG_ACT_H].bits);
-    printf("data: the first %zu Fashion-MNIST test images\n", n);
+    if (is_speech)
+        printf("data: the first %zu clips of %s/test.txt (voices not in training)\n", n,
+               sirnn_tool_speech_dir(speech));
+    else
+        printf("data: the first %zu Fashion-MNIST test images\n", n);
     sirnn_tool_print_net(&link);
 
     int rc = 1;
@@ -448,19 +464,19 @@ int sirnn_cmd_demo(int argc, char **argv)
     printf("float accuracy:        %6.2f%%\n", 100.0 * (double)ok_f / (double)n);
     printf("fixed-point accuracy:  %6.2f%%\n", 100.0 * (double)ok_q / (double)n);
     printf("secure accuracy:       %6.2f%%\n", 100.0 * (double)ok_s / (double)n);
-    printf("secure == fixed-point: %zu of %zu images (%.2f%%)\n", same, n,
+    printf("secure == fixed-point: %zu of %zu %ss (%.2f%%)\n", same, n, unit,
            100.0 * (double)same / (double)n);
-    printf("time:                  %.2f s for the batch, %.1f ms per image\n", t,
-           1e3 * t / (double)n);
+    printf("time:                  %.2f s for the batch, %.1f ms per %s\n", t,
+           1e3 * t / (double)n, unit);
     printf("cold:                  %.2f s with the session setup (%.2f s: connect, handshake, "
            "base OTs)\n",
            t_setup + t, t_setup);
-    printf("communication:         %.1f MB for the batch, %.2f MB per image\n", bytes / 1e6,
-           bytes / 1e6 / (double)n);
+    printf("communication:         %.1f MB for the batch, %.2f MB per %s\n", bytes / 1e6,
+           bytes / 1e6 / (double)n, unit);
     printf("rounds:                %.0f flights for the batch (both parties)\n", flights);
     if (same != n) {
-        fprintf(stderr, "sirnn demo: secure inference differs from fixed-point on %zu images\n",
-                n - same);
+        fprintf(stderr, "sirnn demo: secure inference differs from fixed-point on %zu %ss\n",
+                n - same, unit);
         goto done;
     }
     if (profile)

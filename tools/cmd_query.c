@@ -9,6 +9,7 @@
 
 #include "sirnn/nn.h"
 #include "sirnn/party.h"
+#include "sirnn/speech.h"
 #include "nn/fashion.h"
 #include "tools/commands.h"
 
@@ -16,7 +17,7 @@ static void query_usage(FILE *out)
 {
     fprintf(out,
             "usage: sirnn query --connect HOST:PORT [--images FILE [--labels FILE] |\n"
-            "                   --fashion-test K] [options]\n"
+            "                   --fashion-test K | --wav FILE...] [options]\n"
             "Classifies images with secure FastGRNN inference as party 1: the server learns\n"
             "nothing about the images, this side learns the predicted classes only.\n"
             "  --connect HOST:PORT  the `sirnn serve` to use\n"
@@ -24,6 +25,8 @@ static void query_usage(FILE *out)
             "                       model reads them\n"
             "  --labels FILE        IDX labels of those images (prints the accuracy)\n"
             "  --fashion-test K     the first K Fashion-MNIST test images (default 10)\n"
+            "  --wav FILE...        sound files (1 s at 16 kHz) for a keyword model: their\n"
+            "                       log-mel features are computed here, then shared\n"
             "  --data DIR           Fashion-MNIST directory (default $SIRNN_FASHION_DIR or\n"
             "                       " SIRNN_FASHION_DIR ")\n"
             "  --threads T          lanes per session, as the server's (default 1)\n"
@@ -82,6 +85,8 @@ int sirnn_cmd_query(int argc, char **argv)
     int want_scores = 0, quiet = 0, profile = 0, plain = 0;
     sirnn_link link = {0, 0};
     const char *tls_ca = NULL, *tls_cert = NULL, *tls_key = NULL, *tls_psk = NULL;
+    char **wavs = NULL;
+    size_t nwavs = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -117,6 +122,17 @@ int sirnn_cmd_query(int argc, char **argv)
                 return 2;
             }
             *dst = v;
+        } else if (strcmp(a, "--wav") == 0) {
+            wavs = argv + i + 1; /* every argument up to the next option */
+            while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
+                nwavs++;
+                i++;
+            }
+            if (nwavs == 0) {
+                fprintf(stderr, "sirnn query: --wav needs one or more files\n");
+                return 2;
+            }
+            continue;
         } else if (strcmp(a, "--fashion-test") == 0) {
             if (sirnn_tool_parse_u(v, 1, 10000, &fashion) != 0) {
                 fprintf(stderr, "sirnn query: --fashion-test needs a number 1..10000\n");
@@ -150,13 +166,18 @@ int sirnn_cmd_query(int argc, char **argv)
         fprintf(stderr, "sirnn query: --connect HOST:PORT is required (try --help)\n");
         return 2;
     }
-    if ((images != NULL && fashion != 0) || (labels != NULL && images == NULL)) {
-        fprintf(stderr, "sirnn query: give --images FILE [--labels FILE] or --fashion-test K\n");
+    if ((images != NULL) + (fashion != 0) + (nwavs != 0) > 1 || (labels != NULL && images == NULL)) {
+        fprintf(stderr, "sirnn query: give --images FILE [--labels FILE], --fashion-test K or "
+                        "--wav FILE...\n");
         return 2;
     }
     sirnn_dataset ds;
     int have_labels = 1;
-    if (images != NULL && labels != NULL) {
+    if (nwavs != 0) {
+        have_labels = 0;
+        if (sirnn_tool_load_wavs(&ds, wavs, nwavs) != 0)
+            return 1;
+    } else if (images != NULL && labels != NULL) {
         if (sirnn_dataset_load_idx(&ds, images, labels, 0) != SIRNN_OK) {
             fprintf(stderr, "sirnn query: %s\n", sirnn_last_error());
             return 1;
@@ -228,14 +249,21 @@ int sirnn_cmd_query(int argc, char **argv)
         goto done;
     }
     const int fashion_names = info.dims.classes == 10 && ds.rows == 28 && ds.cols == 28;
+    const int keyword_names = info.dims.classes == SIRNN_SPEECH_CLASSES &&
+                              ds.rows == SIRNN_SPEECH_FRAMES && ds.cols == SIRNN_SPEECH_BANDS;
     size_t ok = 0;
     for (size_t i = 0; i < n; i++) {
         ok += have_labels && cls[i] == ds.labels[i];
         if (quiet)
             continue;
-        printf("image %zu: class %u", i, (unsigned)cls[i]);
+        if (nwavs != 0)
+            printf("%s: class %u", wavs[i], (unsigned)cls[i]);
+        else
+            printf("image %zu: class %u", i, (unsigned)cls[i]);
         if (fashion_names)
             printf(" (%s)", sirnn_tool_fashion_class(cls[i]));
+        if (keyword_names)
+            printf(" (\"%s\")", sirnn_speech_keyword(cls[i]));
         if (have_labels)
             printf(", label %u%s", (unsigned)ds.labels[i], cls[i] == ds.labels[i] ? "" : "  x");
         if (want_scores) {

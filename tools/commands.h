@@ -74,4 +74,20 @@ void sirnn_tool_profile_free(sirnn_tool_profile *p);
  * NULL, add their flights: both parties'), then totals per protocol. */
 void sirnn_tool_print_profile(const sirnn_tool_profile *mine, const sirnn_tool_profile *peer);
 
+/* ---- speech clips (tools/speech_util.c) ---- */
+
+struct sirnn_fastgrnn;
+struct sirnn_dataset;
+/* Where `make speech-data` puts the synthesised keyword data set. */
+#define SIRNN_TOOL_SPEECH_DIR "build/out/speech"
+/* Non-zero if m reads the speech front end's features (99 x 32, 30 keywords). */
+int sirnn_tool_is_speech_model(const struct sirnn_fastgrnn *m);
+/* dir, else $SIRNN_SPEECH_DIR, else SIRNN_TOOL_SPEECH_DIR. */
+const char *sirnn_tool_speech_dir(const char *dir);
+/* The first n clips (0: all) of the held-out list DIR/test.txt; 0 on
+ * success, else -1 after a message on stderr. */
+int sirnn_tool_load_speech_test(struct sirnn_dataset *ds, const char *dir, size_t n);
+/* The features of n sound files (no labels); 0 or -1 as above. */
+int sirnn_tool_load_wavs(struct sirnn_dataset *ds, char *const *paths, size_t n);
+
 #endif /* SIRNN_TOOLS_COMMANDS_H */

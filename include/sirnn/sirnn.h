@@ -18,5 +18,6 @@
 #include "sirnn/math.h"
 #include "sirnn/nn.h"
 #include "sirnn/graph.h"
+#include "sirnn/speech.h"
 
 #endif /* SIRNN_SIRNN_H */
