@@ -295,7 +295,7 @@ static sirnn_status m2w_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
                              : sirnn_akk_ws_init_roles(&kw, 0, CH);
     if (st != SIRNN_OK)
         return st;
-    uint8_t *choice = malloc(CH), *wire = malloc(CH / 2), *r = malloc(CH);
+    uint8_t *choice = malloc(CH), *wire = malloc(CH / 2 + 8), *r = malloc(CH);
     uint64_t *mc = malloc(CH * sizeof(uint64_t)), *msgs = malloc(SIRNN_AKK_GROUP * 4 * sizeof(uint64_t));
     if (choice == NULL || wire == NULL || r == NULL || mc == NULL || msgs == NULL)
         st = SIRNN_ERR_NOMEM;
