@@ -134,7 +134,7 @@ asan:
 	$(MAKE) OUT=build/out/asan SAN=1 test
 
 # libFuzzer targets (fuzz/fuzz_*.c), built with clang in build/out/fuzz and
-# run for FUZZ_SECONDS each, two at a time, from seeds recorded from real
+# run for FUZZ_SECONDS each, all at once, from seeds recorded from real
 # sessions (fuzz/make_seeds.c); a crash fails the target.
 FUZZ_NAMES := $(patsubst fuzz/%.c,%,$(sort $(wildcard fuzz/fuzz_*.c)))
 FUZZ_SECONDS ?= 60
@@ -145,7 +145,7 @@ fuzz:
 fuzz-run: $(patsubst %,$(OUT)/bin/fuzz/%,$(FUZZ_NAMES)) $(OUT)/bin/fuzz/make_seeds
 	rm -rf $(OUT)/fuzz-seeds
 	$(OUT)/bin/fuzz/make_seeds $(OUT)/fuzz-seeds
-	$(MAKE) -j2 $(patsubst %,fuzz-run-%,$(FUZZ_NAMES))
+	$(MAKE) -j$(words $(FUZZ_NAMES)) $(patsubst %,fuzz-run-%,$(FUZZ_NAMES))
 fuzz-run-%: $(OUT)/bin/fuzz/%
 	@mkdir -p $(OUT)/fuzz-corpus/$*
 	$< -max_total_time=$(FUZZ_SECONDS) -max_len=49152 -timeout=20 -print_final_stats=1 \

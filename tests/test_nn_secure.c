@@ -200,6 +200,8 @@ static sirnn_config limits_config(size_t mem_bytes, uint64_t max_batch)
     c.test_seed = test_seed();
     c.session_mem_bytes = mem_bytes;
     c.max_batch = max_batch;
+    if (test_quick())
+        c.timeout_ms = 600000; /* whole-query deadlines scale with it (valgrind) */
     return c;
 }
 
@@ -523,6 +525,7 @@ static void test_serve_query_processes(void **state)
         close(fd[1]);
         execl(SIRNN_BIN, SIRNN_BIN, "serve", "--model", SHIPPED_MODEL, "--port", "0",
               "--clients", "5", "--max-sessions", "2", "--handshake-timeout", "600",
+              "--timeout", "600",
               "--scores", "--tls-cert", tf.server_cert, "--tls-key", tf.server_key,
               (char *)NULL);
         _exit(127);
