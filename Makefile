@@ -123,11 +123,12 @@ $(OBJ)/tests/test_graph.o: CPPFLAGS_ALL += -DSIRNN_BIN='"$(SIRNN)"'
 
 # Each test binary runs on its own; all of them run even if one fails. The
 # last line counts binaries in the "N passed, N failed" form.
+# Test binaries run TEST_JOBS at a time (their logs are printed in order);
+# the ones that time the machine (SERIAL_TESTS) run alone afterwards.
+TEST_JOBS ?= 2
+SERIAL_TESTS := $(filter %/test_shape,$(TESTS))
 test: $(TESTS)
-	@pass=0; fail=0; for t in $(TESTS); do \
-	  echo "== $$t"; if $$t; then pass=$$((pass+1)); else echo "FAILED: $$t"; fail=$$((fail+1)); fi; \
-	done; \
-	echo "test binaries: $$pass passed, $$fail failed"; [ $$fail = 0 ]
+	@build/run_tests.sh $(TEST_JOBS) $(filter-out $(SERIAL_TESTS),$(TESTS)) -- $(SERIAL_TESTS)
 check: test
 
 asan:
@@ -179,7 +180,11 @@ VALGRIND_FLAGS := --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=
                   --track-origins=yes --quiet
 # One target per test binary, so that `make -j2 valgrind` uses both cores
 # (valgrind runs a process's threads on one core).
-VALGRIND_RUNS := $(patsubst $(OUT)/bin/tests/%,valgrind-%,$(TESTS))
+# The longest runs first, so that `make -j2 valgrind` ends with short ones.
+VALGRIND_FIRST := test_party test_nn_secure test_ot test_graph test_math_sweep test_math_div \
+                  test_math_rsqrt test_math_exp
+VALGRIND_RUNS := $(patsubst %,valgrind-%,$(filter $(VALGRIND_FIRST),$(notdir $(TESTS)))) \
+                 $(patsubst %,valgrind-%,$(filter-out $(VALGRIND_FIRST),$(notdir $(TESTS))))
 valgrind: $(VALGRIND_RUNS)
 	@echo "valgrind: $(words $(VALGRIND_RUNS)) passed, 0 failed"
 valgrind-%: $(OUT)/bin/tests/% | valgrind-deps
