@@ -105,8 +105,8 @@ void sirnn_crhash(sirnn_block *out, const sirnn_block *in, size_t n)
 }
 
 /* The test tracer (crhash.h); one relaxed load per call when unset. */
-static _Atomic(sirnn_crhash_tracer) g_tracer = NULL;
-static void *_Atomic g_tracer_ctx = NULL;
+static _Atomic(sirnn_crhash_tracer) g_tracer; /* static: starts NULL */
+static void *_Atomic g_tracer_ctx;
 
 void sirnn_crhash_set_tracer(sirnn_crhash_tracer fn, void *ctx)
 {
