@@ -183,7 +183,8 @@ static void lut_row(const lut_ctx *c, lut_ws *w, unsigned j, uint64_t *row, cons
     const uint64_t lm = sirnn_mask(l);
     const int single = gr->t1 - gr->t0 == 1;
     const uint64_t rr = single ? ri : 0; /* one table: subtract r in the rotation */
-    const uint64_t *src = c->packed + j * N;
+    /* (no pointer arithmetic on packed when there is no batch table) */
+    const uint64_t *src = rows == NULL ? c->packed + j * N : NULL;
     if (rows != NULL) {
         src = rows + gr->t0 * N;
         if (!single) {

@@ -311,6 +311,14 @@ sirnn_status sirnn_fg_plan_init(sirnn_fg_plan *p, const sirnn_fg_public *pub)
     /* The client's input table: the float normalisation of nn.h, then
      * round-to-nearest at scale sx, saturated. */
     const double qmax = ldexp(1.0, (int)b - 1) - 1.0;
+    /* The normalisation comes from the peer's model description: refuse what
+     * would make the table NaN or undefined (a lying server must not reach
+     * a float-to-integer conversion out of range). */
+    if (!isfinite(pub->in_mean) || !isfinite(pub->in_std) || !(pub->in_std > 1e-20f) ||
+        !isfinite(1.0f / pub->in_std)) {
+        sirnn_set_last_error("fastgrnn plan: input normalisation not finite and positive");
+        return SIRNN_ERR_ARG;
+    }
     const float inv = 1.0f / pub->in_std;
     for (unsigned v = 0; v < 256; v++) {
         float x = ((float)v * (1.0f / 255.0f) - pub->in_mean) * inv;
