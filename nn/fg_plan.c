@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "net/party_internal.h"
+#include "nn/session_msg.h"
 #include "kernels/random.h"
 #include "nn/fastgrnn.h"
 #include "sirnn/math.h"
@@ -59,17 +60,6 @@ sirnn_status sirnn_fg_public_from_model(sirnn_fg_public *pub, const sirnn_fastgr
     return SIRNN_OK;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static uint32_t float_bits(float f)
 {
     uint32_t u;
@@ -89,9 +79,9 @@ void sirnn_fg_public_encode(uint8_t *buf, const sirnn_fg_public *pub)
     const sirnn_fastgrnn_dims *d = &pub->dims;
     uint32_t dims[6] = {d->input, d->steps, d->hidden, d->rank_w, d->rank_u, d->classes};
     for (int i = 0; i < 6; i++)
-        put32(buf + 4 * i, dims[i]);
-    put32(buf + 24, float_bits(pub->in_mean));
-    put32(buf + 28, float_bits(pub->in_std));
+        sirnn_nn_put32(buf + 4 * i, dims[i]);
+    sirnn_nn_put32(buf + 24, float_bits(pub->in_mean));
+    sirnn_nn_put32(buf + 28, float_bits(pub->in_std));
     uint8_t *p = buf + 32;
     for (int k = 0; k < SIRNN_FG_NTENSORS; k++) {
         *p++ = pub->tfmt[k].bits;
@@ -107,17 +97,17 @@ sirnn_status sirnn_fg_public_decode(sirnn_fg_public *pub, const uint8_t *buf)
 {
     memset(pub, 0, sizeof(*pub));
     sirnn_fastgrnn_dims *d = &pub->dims;
-    d->input = get32(buf);
-    d->steps = get32(buf + 4);
-    d->hidden = get32(buf + 8);
-    d->rank_w = get32(buf + 12);
-    d->rank_u = get32(buf + 16);
-    d->classes = get32(buf + 20);
+    d->input = sirnn_nn_get32(buf);
+    d->steps = sirnn_nn_get32(buf + 4);
+    d->hidden = sirnn_nn_get32(buf + 8);
+    d->rank_w = sirnn_nn_get32(buf + 12);
+    d->rank_u = sirnn_nn_get32(buf + 16);
+    d->classes = sirnn_nn_get32(buf + 20);
     sirnn_status st = sirnn_fg_check_dims(d, "fastgrnn public model");
     if (st != SIRNN_OK)
         return st;
-    pub->in_mean = bits_float(get32(buf + 24));
-    pub->in_std = bits_float(get32(buf + 28));
+    pub->in_mean = bits_float(sirnn_nn_get32(buf + 24));
+    pub->in_std = bits_float(sirnn_nn_get32(buf + 28));
     if (!isfinite(pub->in_mean) || !isfinite(pub->in_std) || !(pub->in_std > 0.0f)) {
         sirnn_set_last_error("fastgrnn public model: bad input normalisation");
         return SIRNN_ERR_ARG;

@@ -18,6 +18,7 @@
 
 #include "kernels/random.h"
 #include "net/party_internal.h"
+#include "nn/session_msg.h"
 #include "nn/graph.h"
 #include "sirnn/arith.h"
 #include "sirnn/math.h"
@@ -743,45 +744,6 @@ sirnn_status sirnn_graph_predict_fixed(const sirnn_graph *g, size_t n, int64_t *
 
 enum { REP_OK = 0, REP_SHAPE, REP_BATCH, REP_SCORES, REP_MODEL };
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static sirnn_status msg_send(sirnn_party *party, const uint8_t *buf, size_t len)
-{
-    sirnn_channel *ch = &party->lanes[0].ch;
-    sirnn_status st = sirnn_channel_send(ch, buf, len);
-    if (st == SIRNN_OK)
-        st = sirnn_channel_flush(ch);
-    return st != SIRNN_OK ? sirnn_party_fail(party, st, "graph: sending the session message")
-                          : SIRNN_OK;
-}
-
-static sirnn_status msg_recv(sirnn_party *party, uint8_t *buf, size_t len)
-{
-    sirnn_status st = sirnn_channel_recv(&party->lanes[0].ch, buf, len);
-    return st != SIRNN_OK ? sirnn_party_fail(party, st, "graph: the peer left the session")
-                          : SIRNN_OK;
-}
-
 /* Values per example over all tensors: the executors hold them all. */
 static size_t total_values(const sirnn_graph *g)
 {
@@ -820,13 +782,13 @@ sirnn_status sirnn_graph_serve(sirnn_party *party, size_t *served, const sirnn_g
     if (sirnn_party_role(party) != SIRNN_SERVER)
         return sirnn_party_error(party, SIRNN_ERR_ARG, "graph_serve: not the server");
     uint8_t req[REQ_BYTES], rep[REP_BYTES];
-    st = msg_recv(party, req, sizeof(req));
+    st = sirnn_nn_msg_recv(party, "graph", req, sizeof(req));
     if (st != SIRNN_OK)
         return st;
-    if (get32(req) != REQ_MAGIC || get32(req + 4) != 1)
+    if (sirnn_nn_get32(req) != REQ_MAGIC || sirnn_nn_get32(req + 4) != 1)
         return sirnn_party_fail(party, SIRNN_ERR_PEER_MISMATCH, "graph_serve: not a query");
-    const uint64_t n = get64(req + 8), in_n = get64(req + 16);
-    const uint32_t want = get32(req + 24);
+    const uint64_t n = sirnn_nn_get64(req + 8), in_n = sirnn_nn_get64(req + 16);
+    const uint32_t want = sirnn_nn_get32(req + 24);
     if (n == 0)
         return SIRNN_OK;
     uint8_t *pub = NULL;
@@ -850,13 +812,13 @@ sirnn_status sirnn_graph_serve(sirnn_party *party, size_t *served, const sirnn_g
         snprintf(why, sizeof(why), "the client asked for scores, which this server keeps");
     }
     memset(rep, 0, sizeof(rep));
-    put32(rep, REP_MAGIC);
-    put32(rep + 4, code);
-    put32(rep + 8, want ? 1u : 0u);
-    put64(rep + 16, code == REP_OK ? publen : 0);
-    st = msg_send(party, rep, sizeof(rep));
+    sirnn_nn_put32(rep, REP_MAGIC);
+    sirnn_nn_put32(rep + 4, code);
+    sirnn_nn_put32(rep + 8, want ? 1u : 0u);
+    sirnn_nn_put64(rep + 16, code == REP_OK ? publen : 0);
+    st = sirnn_nn_msg_send(party, "graph", rep, sizeof(rep));
     if (st == SIRNN_OK && code == REP_OK)
-        st = msg_send(party, pub, publen);
+        st = sirnn_nn_msg_send(party, "graph", pub, publen);
     free(pub);
     if (st != SIRNN_OK)
         return st;
@@ -903,20 +865,20 @@ sirnn_status sirnn_graph_query(sirnn_party *party, size_t n, uint32_t *classes,
                                  MAX_BATCH);
     uint8_t req[REQ_BYTES], rep[REP_BYTES];
     memset(req, 0, sizeof(req));
-    put32(req, REQ_MAGIC);
-    put32(req + 4, 1);
-    put64(req + 8, n);
-    put64(req + 16, 0);
-    put32(req + 24, scores != NULL ? 1u : 0u);
-    st = msg_send(party, req, sizeof(req));
+    sirnn_nn_put32(req, REQ_MAGIC);
+    sirnn_nn_put32(req + 4, 1);
+    sirnn_nn_put64(req + 8, n);
+    sirnn_nn_put64(req + 16, 0);
+    sirnn_nn_put32(req + 24, scores != NULL ? 1u : 0u);
+    st = sirnn_nn_msg_send(party, "graph", req, sizeof(req));
     if (st != SIRNN_OK || n == 0)
         return st;
-    st = msg_recv(party, rep, sizeof(rep));
+    st = sirnn_nn_msg_recv(party, "graph", rep, sizeof(rep));
     if (st != SIRNN_OK)
         return st;
-    if (get32(rep) != REP_MAGIC)
+    if (sirnn_nn_get32(rep) != REP_MAGIC)
         return sirnn_party_fail(party, SIRNN_ERR_PEER_MISMATCH, "graph_query: not a reply");
-    switch (get32(rep + 4)) {
+    switch (sirnn_nn_get32(rep + 4)) {
     case REP_OK: break;
     case REP_BATCH:
         return sirnn_party_error(party, SIRNN_ERR_ARG,
@@ -928,14 +890,14 @@ sirnn_status sirnn_graph_query(sirnn_party *party, size_t n, uint32_t *classes,
         return sirnn_party_error(party, SIRNN_ERR_ARG,
                                  "graph_query: the server cannot serve its graph");
     }
-    const uint64_t publen = get64(rep + 16);
+    const uint64_t publen = sirnn_nn_get64(rep + 16);
     if (publen == 0 || publen > MAX_PUBLIC)
         return sirnn_party_fail(party, SIRNN_ERR_PEER_MISMATCH,
                                 "graph_query: the description's length is out of bounds");
     uint8_t *pb = malloc((size_t)publen);
     if (pb == NULL)
         return sirnn_party_fail(party, SIRNN_ERR_NOMEM, "graph_query: out of memory");
-    st = msg_recv(party, pb, (size_t)publen);
+    st = sirnn_nn_msg_recv(party, "graph", pb, (size_t)publen);
     sirnn_graph *g = NULL;
     int is_pub = 0;
     if (st == SIRNN_OK && (sirnn_graph_decode(&g, &is_pub, pb, (size_t)publen) != SIRNN_OK ||
@@ -954,7 +916,7 @@ sirnn_status sirnn_graph_query(sirnn_party *party, size_t n, uint32_t *classes,
         sirnn_graph_free(g);
         return st;
     }
-    const int want = get32(rep + 8) != 0;
+    const int want = sirnn_nn_get32(rep + 8) != 0;
     const size_t in_n = sirnn_graph_size(g, g->input), on = sirnn_graph_size(g, g->output);
     gx c;
     st = gx_init(&c, party, g, n);

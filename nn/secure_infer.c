@@ -27,6 +27,7 @@
 
 #include "kernels/random.h"
 #include "net/party_internal.h"
+#include "nn/session_msg.h"
 #include "nn/fastgrnn.h"
 #include "nn/fg_plan.h"
 #include "sirnn/arith.h"
@@ -388,45 +389,6 @@ enum {
     REP_MODEL = 5    /* the server's model cannot be served */
 };
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static sirnn_status msg_send(sirnn_party *party, const uint8_t *buf, size_t len)
-{
-    sirnn_channel *ch = &party->lanes[0].ch;
-    sirnn_status st = sirnn_channel_send(ch, buf, len);
-    if (st == SIRNN_OK)
-        st = sirnn_channel_flush(ch);
-    return st != SIRNN_OK ? sirnn_party_fail(party, st, "fastgrnn: sending the session message")
-                          : SIRNN_OK;
-}
-
-static sirnn_status msg_recv(sirnn_party *party, uint8_t *buf, size_t len)
-{
-    sirnn_status st = sirnn_channel_recv(&party->lanes[0].ch, buf, len);
-    return st != SIRNN_OK ? sirnn_party_fail(party, st, "fastgrnn: the peer left the session")
-                          : SIRNN_OK;
-}
-
 /* A deadline of `pieces` times timeout_ms (none when timeout_ms < 0). */
 static sirnn_status deadline_in_timeouts(sirnn_party *party, uint64_t pieces)
 {
@@ -471,13 +433,13 @@ sirnn_status sirnn_fastgrnn_serve(sirnn_party *party, size_t *served, const sirn
     /* The whole request within one timeout, however it trickles in. */
     st = deadline_in_timeouts(party, 1);
     if (st == SIRNN_OK)
-        st = msg_recv(party, req, sizeof(req));
+        st = sirnn_nn_msg_recv(party, "fastgrnn", req, sizeof(req));
     if (st != SIRNN_OK)
         return st;
-    if (get32(req) != REQ_MAGIC || get32(req + 4) != 1)
+    if (sirnn_nn_get32(req) != REQ_MAGIC || sirnn_nn_get32(req + 4) != 1)
         return sirnn_party_fail(party, SIRNN_ERR_PEER_MISMATCH, "fastgrnn_serve: not a query");
-    const uint64_t n = get64(req + 8), cap = get64(req + 32);
-    const uint32_t rows = get32(req + 16), cols = get32(req + 20), want = get32(req + 24);
+    const uint64_t n = sirnn_nn_get64(req + 8), cap = sirnn_nn_get64(req + 32);
+    const uint32_t rows = sirnn_nn_get32(req + 16), cols = sirnn_nn_get32(req + 20), want = sirnn_nn_get32(req + 24);
     if (n == 0)
         return sirnn_party_set_deadline(party, -1); /* the client ends the session */
     sirnn_fg_public pub;
@@ -511,12 +473,12 @@ sirnn_status sirnn_fastgrnn_serve(sirnn_party *party, size_t *served, const sirn
     const size_t piece =
         code == REP_OK ? sirnn_fg_piece_images(&plan, party->cfg.session_mem_bytes) : 0;
     memset(rep, 0, sizeof(rep));
-    put32(rep, REP_MAGIC);
-    put32(rep + 4, code);
-    put32(rep + 8, want ? 1u : 0u);
+    sirnn_nn_put32(rep, REP_MAGIC);
+    sirnn_nn_put32(rep + 4, code);
+    sirnn_nn_put32(rep + 8, want ? 1u : 0u);
     if (code == REP_OK)
         sirnn_fg_public_encode(rep + 12, &pub);
-    st = msg_send(party, rep, sizeof(rep));
+    st = sirnn_nn_msg_send(party, "fastgrnn", rep, sizeof(rep));
     if (st == SIRNN_OK && code != REP_OK)
         st = sirnn_party_set_deadline(party, -1);
     if (st != SIRNN_OK)
@@ -559,22 +521,22 @@ sirnn_status sirnn_fastgrnn_query(sirnn_party *party, size_t n, uint8_t *classes
                                  n, (unsigned long long)party->peer_max_batch);
     uint8_t req[REQ_BYTES], rep[REP_BYTES];
     memset(req, 0, sizeof(req));
-    put32(req, REQ_MAGIC);
-    put32(req + 4, 1);
-    put64(req + 8, n);
-    put32(req + 16, rows);
-    put32(req + 20, cols);
-    put32(req + 24, scores != NULL ? 1u : 0u);
-    put64(req + 32, scores != NULL ? scores_len : 0);
-    st = msg_send(party, req, sizeof(req));
+    sirnn_nn_put32(req, REQ_MAGIC);
+    sirnn_nn_put32(req + 4, 1);
+    sirnn_nn_put64(req + 8, n);
+    sirnn_nn_put32(req + 16, rows);
+    sirnn_nn_put32(req + 20, cols);
+    sirnn_nn_put32(req + 24, scores != NULL ? 1u : 0u);
+    sirnn_nn_put64(req + 32, scores != NULL ? scores_len : 0);
+    st = sirnn_nn_msg_send(party, "fastgrnn", req, sizeof(req));
     if (st != SIRNN_OK || n == 0)
         return st;
-    st = msg_recv(party, rep, sizeof(rep));
+    st = sirnn_nn_msg_recv(party, "fastgrnn", rep, sizeof(rep));
     if (st != SIRNN_OK)
         return st;
-    if (get32(rep) != REP_MAGIC)
+    if (sirnn_nn_get32(rep) != REP_MAGIC)
         return sirnn_party_fail(party, SIRNN_ERR_PEER_MISMATCH, "fastgrnn_query: not a reply");
-    switch (get32(rep + 4)) {
+    switch (sirnn_nn_get32(rep + 4)) {
     case REP_OK: break;
     case REP_SHAPE:
         return sirnn_party_error(party, SIRNN_ERR_ARG,
@@ -602,7 +564,7 @@ sirnn_status sirnn_fastgrnn_query(sirnn_party *party, size_t n, uint8_t *classes
         return sirnn_party_fail(party, SIRNN_ERR_PEER_MISMATCH, sirnn_last_error());
     /* The server's pieces, from its session_mem_bytes (handshake). */
     const size_t piece = sirnn_fg_piece_images(&plan, party->peer_mem_bytes);
-    const int want = get32(rep + 8) != 0;
+    const int want = sirnn_nn_get32(rep + 8) != 0;
     if (info != NULL) {
         info->dims = pub.dims;
         info->score_fmt = (sirnn_fixfmt){(uint8_t)plan.b, (int8_t)plan.s_sc, true};
