@@ -123,12 +123,10 @@ $(OBJ)/tests/test_graph.o: CPPFLAGS_ALL += -DSIRNN_BIN='"$(SIRNN)"'
 
 # Each test binary runs on its own; all of them run even if one fails. The
 # last line counts binaries in the "N passed, N failed" form.
-# Test binaries run TEST_JOBS at a time (their logs are printed in order);
-# the ones that time the machine (SERIAL_TESTS) run alone afterwards.
+# Test binaries run TEST_JOBS at a time; their logs are printed in order.
 TEST_JOBS ?= 2
-SERIAL_TESTS := $(filter %/test_shape,$(TESTS))
 test: $(TESTS)
-	@build/run_tests.sh $(TEST_JOBS) $(filter-out $(SERIAL_TESTS),$(TESTS)) -- $(SERIAL_TESTS)
+	@build/run_tests.sh $(TEST_JOBS) $(TESTS)
 check: test
 
 asan:

@@ -132,13 +132,33 @@ static void check_secure_cfg(const sirnn_fastgrnn *m, const uint8_t *images, siz
     assert_int_equal(info.score_fmt.bits, f.bits);
     assert_memory_equal(fc, sc, n);
     assert_memory_equal(fs, ss, n * C * sizeof(int32_t));
-    /* The classes are the argmax of the scores, lowest index on ties. */
+    /* The classes are the argmax of the scores as the secure tree takes it:
+     * pairs (2i, 2i+1) per level, the second kept when a - b is negative in
+     * f.bits bits (so scores that differ by 2^(bits-1) or more wrap, as in
+     * nn.h), the first on ties; an odd last one passes up. */
     for (size_t i = 0; i < n; i++) {
-        size_t best = 0;
-        for (size_t k = 1; k < C; k++)
-            if (fs[i * C + k] > fs[i * C + best])
-                best = k;
-        assert_int_equal(fc[i], best);
+        uint64_t v[64];
+        size_t id[64], cnt = C;
+        assert_true(C <= 64);
+        const uint64_t mask = f.bits >= 64 ? ~0ull : (1ull << f.bits) - 1;
+        for (size_t k = 0; k < C; k++) {
+            v[k] = (uint64_t)(int64_t)fs[i * C + k] & mask;
+            id[k] = k;
+        }
+        while (cnt > 1) {
+            const size_t pairs = cnt / 2;
+            for (size_t j = 0; j < pairs; j++) {
+                const int second = (((v[2 * j] - v[2 * j + 1]) & mask) >> (f.bits - 1)) & 1;
+                v[j] = second ? v[2 * j + 1] : v[2 * j];
+                id[j] = second ? id[2 * j + 1] : id[2 * j];
+            }
+            if (cnt % 2) {
+                v[pairs] = v[cnt - 1];
+                id[pairs] = id[cnt - 1];
+            }
+            cnt = pairs + cnt % 2;
+        }
+        assert_int_equal(fc[i], id[0]);
     }
     test_pair_close(&srv, &cli);
     free(fc);
