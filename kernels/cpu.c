@@ -140,6 +140,7 @@ static void init_once(void)
         sirnn_lutrot_fill_table(t, (sirnn_isa)i, &g_features);
         sirnn_kkpack_fill_table(t, (sirnn_isa)i, &g_features);
         sirnn_otchain_fill_table(t, (sirnn_isa)i, &g_features);
+        sirnn_lpn_fill_table(t, (sirnn_isa)i, &g_features);
     }
 }
 

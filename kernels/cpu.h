@@ -97,6 +97,11 @@ typedef struct sirnn_kernel_table {
     void (*otx_chain)(uint64_t *const *out, const uint64_t *g, const uint64_t *const *acc,
                       unsigned t, unsigned first, const uint64_t *add, const uint64_t *masks,
                       uint64_t *dst, uint64_t dst_mask, size_t words);
+
+    /* The silent OT's LPN encoding; see kernels/lpn.h. */
+    const char *lpn_impl; /* "portable", "avx2" */
+    void (*lpn_xor)(sirnn_block *out, const sirnn_block *u, uint32_t k, const uint32_t *words,
+                    size_t n);
 } sirnn_kernel_table;
 
 /* Features of this machine (cached after the first call; thread-safe). */
@@ -132,5 +137,6 @@ void sirnn_kkpack_fill_table(sirnn_kernel_table *t, sirnn_isa isa,
                              const sirnn_cpu_features *f);
 void sirnn_otchain_fill_table(sirnn_kernel_table *t, sirnn_isa isa,
                               const sirnn_cpu_features *f);
+void sirnn_lpn_fill_table(sirnn_kernel_table *t, sirnn_isa isa, const sirnn_cpu_features *f);
 
 #endif /* SIRNN_KERNELS_CPU_H */

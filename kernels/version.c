@@ -17,7 +17,7 @@ const char *sirnn_isa_name(void)
     return sirnn_isa_level_name(sirnn_cpu_active_isa());
 }
 
-static const char *const k_families[] = {"aes", "transpose", "lutrot", "kkpack", "otchain"};
+static const char *const k_families[] = {"aes", "transpose", "lutrot", "kkpack", "otchain", "lpn"};
 
 const char *sirnn_kernel_family(size_t i)
 {
@@ -28,7 +28,7 @@ const char *sirnn_kernel_path(const char *family)
 {
     const sirnn_kernel_table *t = sirnn_kernels();
     const char *const paths[] = {t->aes_impl, t->transpose_impl, t->lutrot_impl,
-                                 t->kkpack_impl, t->otchain_impl};
+                                 t->kkpack_impl, t->otchain_impl, t->lpn_impl};
     for (size_t i = 0; family != NULL && i < sizeof(paths) / sizeof(paths[0]); i++)
         if (strcmp(family, k_families[i]) == 0)
             return paths[i];

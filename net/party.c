@@ -85,13 +85,14 @@ static sirnn_status check_config(const sirnn_config *c)
                              c->threads);
         return SIRNN_ERR_ARG;
     }
-    if (c->ot_backend != SIRNN_OT_IKNP && c->ot_backend != SIRNN_OT_SOFTSPOKEN) {
-        sirnn_set_last_error("config: unknown OT backend %d (SIRNN_OT_IKNP = 0 or "
-                             "SIRNN_OT_SOFTSPOKEN = 1)",
+    if (c->ot_backend != SIRNN_OT_IKNP && c->ot_backend != SIRNN_OT_SOFTSPOKEN &&
+        c->ot_backend != SIRNN_OT_SILENT) {
+        sirnn_set_last_error("config: unknown OT backend %d (SIRNN_OT_IKNP = 0, "
+                             "SIRNN_OT_SOFTSPOKEN = 1 or SIRNN_OT_SILENT = 2)",
                              (int)c->ot_backend);
         return SIRNN_ERR_ARG;
     }
-    if (c->ot_backend == SIRNN_OT_SOFTSPOKEN && c->ot_k != 1 && c->ot_k != 2 && c->ot_k != 4 &&
+    if (c->ot_backend != SIRNN_OT_IKNP && c->ot_k != 1 && c->ot_k != 2 && c->ot_k != 4 &&
         c->ot_k != 8) {
         sirnn_set_last_error("config: ot_k (SoftSpoken block size) must be 1, 2, 4 or 8 "
                              "(got %u)",
@@ -260,7 +261,7 @@ static uint64_t get_u64(const uint8_t *p)
 /* The block size the OT engines run with (1 = plain IKNP). */
 static unsigned effective_ot_k(const sirnn_config *c)
 {
-    return c->ot_backend == SIRNN_OT_SOFTSPOKEN ? c->ot_k : 1;
+    return c->ot_backend != SIRNN_OT_IKNP ? c->ot_k : 1;
 }
 
 static void put_u16(uint8_t *p, uint16_t v)

@@ -78,8 +78,54 @@ sirnn_status sirnn_iknp_receiver_init(sirnn_iknp_receiver *r, const sirnn_block 
     return SIRNN_OK;
 }
 
+sirnn_status sirnn_iknp_sender_attach_silent(sirnn_iknp_sender *s, uint64_t domain,
+                                             const sirnn_block *seed)
+{
+    if (s->silent != NULL)
+        return SIRNN_OK;
+    if ((s->x.delta[0].w[0] & 1) == 0)
+        return SIRNN_ERR_ARG;
+    sirnn_silent *e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return SIRNN_ERR_NOMEM;
+    sirnn_status st = sirnn_silent_init(e, 1, s->x.delta[0], domain, seed);
+    if (st != SIRNN_OK) {
+        free(e);
+        return st;
+    }
+    s->silent = e;
+    return SIRNN_OK;
+}
+
+sirnn_status sirnn_iknp_receiver_attach_silent(sirnn_iknp_receiver *r, uint64_t domain,
+                                               const sirnn_block *seed)
+{
+    if (r->silent != NULL)
+        return SIRNN_OK;
+    sirnn_silent *e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return SIRNN_ERR_NOMEM;
+    const sirnn_block zero = {{0, 0}};
+    sirnn_status st = sirnn_silent_init(e, 0, zero, domain, seed);
+    if (st != SIRNN_OK) {
+        free(e);
+        return st;
+    }
+    r->silent = e;
+    return SIRNN_OK;
+}
+
+static void free_silent(sirnn_silent *e)
+{
+    if (e != NULL) {
+        sirnn_silent_free(e);
+        free(e);
+    }
+}
+
 void sirnn_iknp_sender_free(sirnn_iknp_sender *s)
 {
+    free_silent(s->silent);
     sirnn_otx_sender_free(&s->x);
     sirnn_scratch_free(s->q, ROWS_BYTES);
     sirnn_scratch_free(s->h0, ROWS_BYTES);
@@ -91,6 +137,7 @@ void sirnn_iknp_sender_free(sirnn_iknp_sender *s)
 
 void sirnn_iknp_receiver_free(sirnn_iknp_receiver *r)
 {
+    free_silent(r->silent);
     sirnn_otx_receiver_free(&r->x);
     sirnn_scratch_free(r->t, ROWS_BYTES);
     sirnn_scratch_free(r->h[0], ROWS_BYTES);
@@ -118,11 +165,54 @@ static void load_choices(sirnn_iknp_receiver *r, const uint8_t *choices, size_t 
     sirnn_pack_bits(r->choice, choices, k);
 }
 
-/* Sender: extend one chunk and hash rows [0, k) as H(q) and H(q ^ Delta). */
-static sirnn_status sender_chunk(sirnn_iknp_sender *s, sirnn_channel *ch, size_t k)
+/* Sender: the rows q of k OTs into s->q, from the extension or from silent
+ * COTs; with `chosen` the receiver's correction bits d move the silent
+ * rows to its chosen choices (q ^= d * Delta). */
+static sirnn_status sender_rows(sirnn_iknp_sender *s, sirnn_channel *ch, size_t k, int chosen)
+{
+    if (s->silent == NULL)
+        return sirnn_otx_send_extend(&s->x, ch, s->q, sirnn_otx_round(k));
+    sirnn_status st = sirnn_silent_send_take(s->silent, &s->x, ch, s->q, k);
+    if (st == SIRNN_OK && chosen && (st = sirnn_channel_recv(ch, s->wire, (k + 7) / 8)) == SIRNN_OK) {
+        const sirnn_block delta = s->x.delta[0];
+        for (size_t i = 0; i < k; i++) {
+            const uint64_t m = 0 - (uint64_t)((s->wire[i / 8] >> (i % 8)) & 1);
+            s->q[i].w[0] ^= delta.w[0] & m;
+            s->q[i].w[1] ^= delta.w[1] & m;
+        }
+    }
+    s->x.count += k;
+    return st;
+}
+
+/* Receiver: the rows t of k OTs into r->t. Extension: choice column
+ * r->choice. Silent with `chosen`: sends d = r ^ c for the choices in
+ * r->choice; without: r->choice gets the silent choices (bit 0 of t). */
+static sirnn_status receiver_rows(sirnn_iknp_receiver *r, sirnn_channel *ch, size_t k,
+                                  int chosen)
+{
+    if (r->silent == NULL)
+        return sirnn_otx_recv_extend(&r->x, ch, r->t, r->choice, 0, sirnn_otx_round(k));
+    sirnn_status st = sirnn_silent_recv_take(r->silent, &r->x, ch, r->t, k);
+    r->x.count += k;
+    if (st != SIRNN_OK)
+        return st;
+    uint8_t *d = chosen ? r->wire : r->choice;
+    memset(d, 0, (k + 7) / 8);
+    for (size_t i = 0; i < k; i++)
+        d[i / 8] |= (uint8_t)((r->t[i].w[0] & 1) << (i % 8));
+    if (!chosen)
+        return SIRNN_OK;
+    for (size_t i = 0; i < (k + 7) / 8; i++)
+        d[i] ^= r->choice[i];
+    return sirnn_channel_send(ch, d, (k + 7) / 8);
+}
+
+/* Sender: rows of one chunk, hashed [0, k) as H(q) and H(q ^ Delta). */
+static sirnn_status sender_chunk(sirnn_iknp_sender *s, sirnn_channel *ch, size_t k, int chosen)
 {
     const sirnn_tweak tweak = sirnn_tweak_make(s->x.domain, s->x.count);
-    sirnn_status st = sirnn_otx_send_extend(&s->x, ch, s->q, sirnn_otx_round(k));
+    sirnn_status st = sender_rows(s, ch, k, chosen);
     if (st != SIRNN_OK)
         return st;
     sirnn_tccrhash(s->h0, s->q, tweak, k);
@@ -136,10 +226,10 @@ static sirnn_status sender_chunk(sirnn_iknp_sender *s, sirnn_channel *ch, size_t
 /* Receiver: extend one chunk with the choice column in r->choice; hash rows
  * [0, k) into h when hash is set, else leave the raw rows in r->t. */
 static sirnn_status receiver_chunk(sirnn_iknp_receiver *r, sirnn_channel *ch, size_t k,
-                                   sirnn_block *h)
+                                   sirnn_block *h, int chosen)
 {
     const sirnn_tweak tweak = sirnn_tweak_make(r->x.domain, r->x.count);
-    sirnn_status st = sirnn_otx_recv_extend(&r->x, ch, r->t, r->choice, 0, sirnn_otx_round(k));
+    sirnn_status st = receiver_rows(r, ch, k, chosen);
     if (st == SIRNN_OK)
         st = sirnn_channel_flush(ch);
     if (st != SIRNN_OK)
@@ -154,7 +244,7 @@ sirnn_status sirnn_iknp_rot_send(sirnn_iknp_sender *s, sirnn_channel *ch, uint8_
 {
     for (size_t off = 0; off < n; off += CHUNK) {
         size_t k = chunk_len(n, off);
-        sirnn_status st = sender_chunk(s, ch, k);
+        sirnn_status st = sender_chunk(s, ch, k, 0);
         if (st != SIRNN_OK)
             return st;
         memcpy(m0 + 16 * off, s->h0, 16 * k);
@@ -168,8 +258,10 @@ sirnn_status sirnn_iknp_rot_recv(sirnn_iknp_receiver *r, sirnn_channel *ch, sirn
 {
     for (size_t off = 0; off < n; off += CHUNK) {
         size_t k = chunk_len(n, off);
-        sirnn_prg_bytes(prg, r->choice, sirnn_otx_round(k) / 8);
-        sirnn_status st = receiver_chunk(r, ch, k, r->h[0]);
+        /* Silent rows bring their own random choices (receiver_rows). */
+        if (r->silent == NULL)
+            sirnn_prg_bytes(prg, r->choice, sirnn_otx_round(k) / 8);
+        sirnn_status st = receiver_chunk(r, ch, k, r->h[0], 0);
         if (st != SIRNN_OK)
             return st;
         sirnn_unpack_bits(choices + off, r->choice, k);
@@ -183,7 +275,7 @@ sirnn_status sirnn_iknp_dcot_send(sirnn_iknp_sender *s, sirnn_channel *ch, uint8
 {
     for (size_t off = 0; off < n; off += CHUNK) {
         size_t k = chunk_len(n, off);
-        sirnn_status st = sirnn_otx_send_extend(&s->x, ch, s->q, sirnn_otx_round(k));
+        sirnn_status st = sender_rows(s, ch, k, 1);
         if (st != SIRNN_OK)
             return st;
         memcpy(m0 + 16 * off, s->q, 16 * k);
@@ -197,7 +289,7 @@ sirnn_status sirnn_iknp_dcot_recv(sirnn_iknp_receiver *r, sirnn_channel *ch, uin
     for (size_t off = 0; off < n; off += CHUNK) {
         size_t k = chunk_len(n, off);
         load_choices(r, choices + off, k, sirnn_otx_round(k));
-        sirnn_status st = receiver_chunk(r, ch, k, NULL);
+        sirnn_status st = receiver_chunk(r, ch, k, NULL, 1);
         if (st != SIRNN_OK)
             return st;
         memcpy(mc + 16 * off, r->t, 16 * k);
@@ -297,7 +389,7 @@ static sirnn_status send_corrected(sirnn_iknp_sender *s, sirnn_channel *ch,
 {
     for (size_t off = 0; off < n; off += CHUNK) {
         size_t k = chunk_len(n, off);
-        sirnn_status st = sender_chunk(s, ch, k);
+        sirnn_status st = sender_chunk(s, ch, k, 1);
         if (st != SIRNN_OK)
             return st;
         sender_corrections(s, job, off, k);
@@ -320,7 +412,7 @@ static sirnn_status recv_corrected(sirnn_iknp_receiver *r, sirnn_channel *ch,
     for (size_t off = 0; off < n; off += CHUNK) {
         size_t k = chunk_len(n, off);
         load_choices(r, job->choices + off, k, sirnn_otx_round(k));
-        if ((st = receiver_chunk(r, ch, k, r->h[slot])) != SIRNN_OK)
+        if ((st = receiver_chunk(r, ch, k, r->h[slot], 1)) != SIRNN_OK)
             return st;
         if (prev_k > 0) {
             if ((st = sirnn_channel_recv(ch, r->wire, correction_bytes(job, prev_k))) !=

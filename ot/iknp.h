@@ -41,6 +41,7 @@
 #include "kernels/prg.h"
 #include "net/channel.h"
 #include "ot/ext.h"
+#include "ot/silent.h"
 
 #define SIRNN_IKNP_CHUNK 8192
 
@@ -50,6 +51,7 @@ typedef struct sirnn_iknp_sender {
     sirnn_block *h0, *h1; /* H(q), H(q ^ Delta) */
     uint8_t *wire;        /* outgoing corrections of a chunk */
     uint64_t *vals;       /* unpacked l-bit corrections (2 per OT) */
+    sirnn_silent *silent; /* SIRNN_OT_SILENT: rows come from here (owned), else NULL */
 } sirnn_iknp_sender;
 
 typedef struct sirnn_iknp_receiver {
@@ -59,6 +61,7 @@ typedef struct sirnn_iknp_receiver {
     uint8_t *choice;      /* packed choice column of a chunk */
     uint8_t *wire;        /* incoming corrections of a chunk */
     uint64_t *vals;
+    sirnn_silent *silent; /* as the sender's */
 } sirnn_iknp_receiver;
 
 /* From base OTs: the sender holds keys[j] = k_j^{choices[j]} (its choices
@@ -72,6 +75,22 @@ sirnn_status sirnn_iknp_sender_init(sirnn_iknp_sender *s, const sirnn_block *key
                                     const uint8_t *choices, unsigned k, sirnn_channel *ch);
 sirnn_status sirnn_iknp_receiver_init(sirnn_iknp_receiver *r, const sirnn_block *keys,
                                       unsigned k, sirnn_prg *prg, sirnn_channel *ch);
+/*
+ * Run every call below on silent COTs (ot/silent.h) instead of extending:
+ * the rows of n OTs are n silent COTs, derandomised to the receiver's
+ * choices by one correction bit per OT (d = r ^ c, receiver to sender, one
+ * flight; the random OT skips it and keeps r as its choices), then hashed
+ * and corrected exactly as above. Both ends attach before their first call.
+ * The sender's Delta must have bit 0 set. seed keys the silent engine's PRG.
+ * Wire per OT: the silent COT (ot/silent.h) + 1 bit (0 for the random OT)
+ * instead of 128 / k; the corrections are unchanged. Flights: one more,
+ * from the sender, in a call that makes a new tile of silent COTs.
+ */
+sirnn_status sirnn_iknp_sender_attach_silent(sirnn_iknp_sender *s, uint64_t domain,
+                                             const sirnn_block *seed);
+sirnn_status sirnn_iknp_receiver_attach_silent(sirnn_iknp_receiver *r, uint64_t domain,
+                                               const sirnn_block *seed);
+
 /* Wipe and free; safe on a zeroed engine. */
 void sirnn_iknp_sender_free(sirnn_iknp_sender *s);
 void sirnn_iknp_receiver_free(sirnn_iknp_receiver *r);

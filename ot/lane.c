@@ -105,6 +105,21 @@ done:
     return st;
 }
 
+/* SIRNN_OT_SILENT: silent engines under both 1-of-2 engines (no I/O here;
+ * each bootstraps from its extension engine on first use). */
+static sirnn_status attach_silent(sirnn_ot_lane *ol, sirnn_lane *lane, int server)
+{
+    sirnn_block seeds[2];
+    sirnn_prg_blocks(&lane->prg, seeds, 2);
+    sirnn_status st = sirnn_iknp_sender_attach_silent(
+        &ol->iknp_send, engine_domain(SIRNN_TWEAK_SILENT, 1, server, lane), &seeds[0]);
+    if (st == SIRNN_OK)
+        st = sirnn_iknp_receiver_attach_silent(
+            &ol->iknp_recv, engine_domain(SIRNN_TWEAK_SILENT, 0, server, lane), &seeds[1]);
+    sirnn_memzero(seeds, sizeof(seeds));
+    return st;
+}
+
 static sirnn_status setup_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
                                void *vctx)
 {
@@ -123,13 +138,15 @@ static sirnn_status setup_lane(sirnn_party *party, sirnn_lane *lane, size_t begi
     st = sirnn_base_ot_dual(&lane->ch, &lane->prg, send_keys, recv_keys, ctx->delta_bits,
                             BASE_OTS);
     /* SoftSpoken or plain IKNP (k = 1); KK13 runs on width 256 with k <= 2. */
-    const unsigned k = party->cfg.ot_backend == SIRNN_OT_SOFTSPOKEN ? party->cfg.ot_k : 1;
+    const unsigned k = party->cfg.ot_backend != SIRNN_OT_IKNP ? party->cfg.ot_k : 1;
     const int server = party->role == SIRNN_SERVER;
     if (st == SIRNN_OK)
         st = sirnn_iknp_receiver_init(&ol->iknp_recv, send_keys, k, &lane->prg, &lane->ch);
     ol->iknp_recv.x.domain = engine_domain(SIRNN_TWEAK_OT2, 0, server, lane);
     if (st == SIRNN_OK)
         st = setup_kkot(ol, lane, recv_keys, ctx->delta_bits, k, server);
+    if (st == SIRNN_OK && party->cfg.ot_backend == SIRNN_OT_SILENT)
+        st = attach_silent(ol, lane, server);
     if (st == SIRNN_OK)
         st = sirnn_ot_pool_init(&ol->pool_send, party->cfg.ot_pool_size);
     if (st == SIRNN_OK)
@@ -171,6 +188,10 @@ sirnn_status sirnn_ot_setup(sirnn_party *party)
     sirnn_prg_bytes(&party->lanes[0].prg, packed, sizeof(packed));
     for (unsigned j = 0; j < BASE_OTS; j++)
         ctx.delta_bits[j] = (uint8_t)((packed[j / 8] >> (j % 8)) & 1);
+    /* Silent COTs carry the receiver's choice in bit 0, which needs bit 0
+     * of Delta set (ot/silent.h; 127 secret bits remain). */
+    if (party->cfg.ot_backend == SIRNN_OT_SILENT)
+        ctx.delta_bits[0] = 1;
     st = sirnn_batch_run(party, party->nlanes, setup_lane, &ctx);
     sirnn_memzero(packed, sizeof(packed));
     sirnn_memzero(&ctx, sizeof(ctx));

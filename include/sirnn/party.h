@@ -54,8 +54,13 @@ typedef enum sirnn_role {
 
 typedef enum sirnn_ot_backend {
     SIRNN_OT_IKNP = 0,      /* IKNP OT extension: the receiver sends 128 bits per OT */
-    SIRNN_OT_SOFTSPOKEN = 1 /* SoftSpokenOT (Roy, Crypto 2022, semi-honest) on the same
+    SIRNN_OT_SOFTSPOKEN = 1, /* SoftSpokenOT (Roy, Crypto 2022, semi-honest) on the same
                                base OTs: 128 / ot_k bits per OT (the default) */
+    SIRNN_OT_SILENT = 2     /* Ferret silent COT (CCS 2020, semi-honest; ot/silent.h),
+                               bootstrapped from SoftSpoken with ot_k: the 1-of-2 calls of
+                               sirnn/ot.h run on it at about 0.45 bits per COT plus one
+                               choice-correction bit; the protocol layers' own OTs
+                               and KK13 stay on SoftSpoken */
 } sirnn_ot_backend;
 
 /*
@@ -100,14 +105,15 @@ typedef struct sirnn_config {
                                  < 0 waits forever (default 30000) */
     int connect_timeout_ms;   /* how long connect retries / accept waits
                                  (default 10000; < 0 forever) */
-    sirnn_ot_backend ot_backend; /* SIRNN_OT_SOFTSPOKEN (default) or SIRNN_OT_IKNP;
-                                    must match on both sides */
+    sirnn_ot_backend ot_backend; /* SIRNN_OT_SOFTSPOKEN (default), SIRNN_OT_IKNP or
+                                    SIRNN_OT_SILENT; must match on both sides */
     unsigned ot_k;            /* SoftSpoken block size 2, 4 or 8 (default 4; 1 is plain
                                  IKNP); the receiver sends 128/k bits per OT instead
                                  of 128, the extension costs both sides about
                                  2^k / k AES blocks per OT, and each lane
                                  keeps 2 * 2^k * 128 / k AES keys. Used with
-                                 SIRNN_OT_SOFTSPOKEN (ignored with SIRNN_OT_IKNP);
+                                 SIRNN_OT_SOFTSPOKEN and SIRNN_OT_SILENT (ignored with
+                                 SIRNN_OT_IKNP);
                                  must match on both sides */
     size_t ot_pool_size;      /* random OTs generated ahead per lane (default 1<<16);
                                  must match on both sides */

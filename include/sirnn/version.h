@@ -21,7 +21,7 @@ extern "C" {
  * KK13 with the doubled RM(1,7) code; 4: KK13's hash ends in TCCR, every
  * hash tweak carries its engine's domain, flights stream per window, TLS
  * and session limits in the handshake). */
-#define SIRNN_PROTOCOL_VERSION 4
+#define SIRNN_PROTOCOL_VERSION 5
 
 /* "0.1.0" */
 SIRNN_API const char *sirnn_version(void);

@@ -1,0 +1,432 @@
+/*
+ * Ferret silent random COT (see ot/silent.h).
+ */
+#include "ot/silent.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/cpu.h"
+#include "kernels/crhash.h"
+#include "kernels/lpn.h"
+#include "kernels/pack.h"
+#include "kernels/random.h"
+#include "kernels/scratch.h"
+
+const sirnn_silent_params sirnn_silent_main = {10608640u, 589824u, 1295u, 13u};
+const sirnn_silent_params sirnn_silent_boot = {649728u, 36288u, 1269u, 9u};
+
+enum {
+    HMAX = 13,          /* the deepest tree of either set */
+    ROWS = 1024,        /* LPN rows per index chunk */
+    BOOT_CHUNK = 8192   /* OT-extension rows per bootstrap chunk */
+};
+#define RES_CAP ((size_t)589824 + (size_t)1295 * 13) /* the larger reserve */
+#define MSG_CAP ((size_t)SIRNN_SILENT_TILE) /* >= tile trees * (2h + 1) for h >= 2 */
+#define DBITS_CAP (((size_t)1295 * 13 + 7) / 8 + 8)
+
+/* Public constants: the GGM keys and the code key (nothing up the sleeve:
+ * the ASCII of their names). */
+static const char k_g0[16] = "sirnn silent g0";
+static const char k_g1[16] = "sirnn silent g1";
+static const char k_code[16] = "sirnn lpn code";
+
+static uint64_t eq_mask(uint64_t a, uint64_t b)
+{
+    return 0 - (((a ^ b) - 1) >> 63); /* a, b < 2^63 */
+}
+
+static sirnn_block block_of(const char *s)
+{
+    sirnn_block b;
+    memcpy(b.w, s, 16);
+    return b;
+}
+
+sirnn_status sirnn_silent_ggm_keys(sirnn_aes_key g[2])
+{
+    sirnn_block k0 = block_of(k_g0), k1 = block_of(k_g1);
+    sirnn_status st = sirnn_aes_key_init(&g[0], &k0);
+    if (st == SIRNN_OK && (st = sirnn_aes_key_init(&g[1], &k1)) != SIRNN_OK)
+        sirnn_aes_key_free(&g[0]);
+    return st;
+}
+
+/* Children of the m nodes at the front of `nodes` into nodes[0, 2m):
+ * child 2p + sigma = AES_g_sigma(x) ^ x. tmp holds 2m blocks. */
+static void expand_level(const sirnn_aes_key g[2], sirnn_block *nodes, size_t m,
+                         sirnn_block *tmp)
+{
+    sirnn_block *a = tmp, *b = tmp + m;
+    sirnn_aes_ecb(&g[0], a, nodes, m);
+    sirnn_aes_ecb(&g[1], b, nodes, m);
+    for (size_t p = m; p-- > 0;) {
+        const sirnn_block x = nodes[p];
+        nodes[2 * p] = sirnn_block_xor(a[p], x);
+        nodes[2 * p + 1] = sirnn_block_xor(b[p], x);
+    }
+}
+
+void sirnn_silent_ggm_expand(const sirnn_aes_key g[2], sirnn_block seed, unsigned h,
+                             sirnn_block *leaves, sirnn_block *sums, sirnn_block *tmp)
+{
+    leaves[0] = seed;
+    for (unsigned l = 0; l < h; l++) {
+        const size_t m = (size_t)1 << l;
+        expand_level(g, leaves, m, tmp);
+        sirnn_block s0 = {{0, 0}}, s1 = {{0, 0}};
+        for (size_t i = 0; i < 2 * m; i += 2) {
+            s0 = sirnn_block_xor(s0, leaves[i]);
+            s1 = sirnn_block_xor(s1, leaves[i + 1]);
+        }
+        sums[2 * l] = s0;
+        sums[2 * l + 1] = s1;
+    }
+}
+
+void sirnn_silent_ggm_puncture(const sirnn_aes_key g[2], uint32_t alpha, unsigned h,
+                               const sirnn_block *known, sirnn_block *leaves, sirnn_block *tmp)
+{
+    /* Depth 0: one node, on the path; a zero placeholder. Each level expands
+     * every node (the path's children are garbage), clears the path node's
+     * two children, and writes the off-path one from the sum, all by mask. */
+    leaves[0].w[0] = leaves[0].w[1] = 0;
+    for (unsigned l = 0; l < h; l++) {
+        const size_t m = (size_t)1 << l;
+        if (l > 0)
+            expand_level(g, leaves, m, tmp);
+        const uint64_t pre = alpha >> (h - l);
+        const uint64_t a = (alpha >> (h - 1 - l)) & 1;
+        const uint64_t off = 2 * pre + (a ^ 1);
+        uint64_t s[2][2] = {{0, 0}, {0, 0}};
+        for (size_t i = 0; i < 2 * m; i++) {
+            const uint64_t keep = ~eq_mask(i >> 1, pre);
+            leaves[i].w[0] &= keep;
+            leaves[i].w[1] &= keep;
+            s[i & 1][0] ^= leaves[i].w[0];
+            s[i & 1][1] ^= leaves[i].w[1];
+        }
+        /* The off-path parity is 1 - a: S_1 when a = 0, S_0 when a = 1. */
+        const uint64_t am = 0 - a;
+        const uint64_t v0 = known[l].w[0] ^ ((s[1][0] & ~am) | (s[0][0] & am));
+        const uint64_t v1 = known[l].w[1] ^ ((s[1][1] & ~am) | (s[0][1] & am));
+        for (size_t i = 0; i < 2 * m; i++) {
+            const uint64_t put = eq_mask(i, off);
+            leaves[i].w[0] |= v0 & put;
+            leaves[i].w[1] |= v1 & put;
+        }
+    }
+}
+
+sirnn_status sirnn_silent_init(sirnn_silent *e, int sender, sirnn_block delta, uint64_t domain,
+                               const sirnn_block *seed)
+{
+    memset(e, 0, sizeof(*e));
+    e->sender = sender != 0;
+    e->delta = delta;
+    e->domain = domain;
+    e->res = sirnn_scratch_alloc(RES_CAP * sizeof(sirnn_block));
+    e->next = sirnn_scratch_alloc(RES_CAP * sizeof(sirnn_block));
+    e->tile = sirnn_scratch_alloc(SIRNN_SILENT_TILE * sizeof(sirnn_block));
+    e->tmp = sirnn_scratch_alloc(((size_t)2 << HMAX) * sizeof(sirnn_block));
+    e->msg = sirnn_scratch_alloc(MSG_CAP * sizeof(sirnn_block));
+    e->words = sirnn_scratch_alloc((size_t)ROWS * SIRNN_LPN_WORDS * sizeof(uint32_t));
+    e->dbits = sirnn_scratch_alloc(DBITS_CAP);
+    e->alpha = sirnn_scratch_alloc(1295 * sizeof(uint32_t));
+    if (e->res == NULL || e->next == NULL || e->tile == NULL || e->tmp == NULL ||
+        e->msg == NULL || e->words == NULL || e->dbits == NULL || e->alpha == NULL) {
+        sirnn_silent_free(e);
+        return SIRNN_ERR_NOMEM;
+    }
+    sirnn_block ck = block_of(k_code);
+    sirnn_status st = sirnn_silent_ggm_keys(e->g);
+    if (st == SIRNN_OK && (st = sirnn_aes_key_init(&e->code, &ck)) != SIRNN_OK) {
+        sirnn_aes_key_free(&e->g[0]);
+        sirnn_aes_key_free(&e->g[1]);
+    }
+    if (st == SIRNN_OK && (st = sirnn_prg_init(&e->prg, seed, 0)) != SIRNN_OK) {
+        sirnn_aes_key_free(&e->g[0]);
+        sirnn_aes_key_free(&e->g[1]);
+        sirnn_aes_key_free(&e->code);
+    }
+    if (st != SIRNN_OK) {
+        memset(e->g, 0, sizeof(e->g));
+        memset(&e->code, 0, sizeof(e->code));
+        memset(&e->prg, 0, sizeof(e->prg));
+        sirnn_silent_free(e);
+    }
+    return st;
+}
+
+void sirnn_silent_free(sirnn_silent *e)
+{
+    if (e->res != NULL)
+        sirnn_memzero(e->res, RES_CAP * sizeof(sirnn_block));
+    if (e->next != NULL)
+        sirnn_memzero(e->next, RES_CAP * sizeof(sirnn_block));
+    if (e->tile != NULL)
+        sirnn_memzero(e->tile, SIRNN_SILENT_TILE * sizeof(sirnn_block));
+    if (e->tmp != NULL)
+        sirnn_memzero(e->tmp, ((size_t)2 << HMAX) * sizeof(sirnn_block));
+    if (e->msg != NULL)
+        sirnn_memzero(e->msg, MSG_CAP * sizeof(sirnn_block));
+    if (e->alpha != NULL)
+        sirnn_memzero(e->alpha, 1295 * sizeof(uint32_t));
+    sirnn_scratch_free(e->res, RES_CAP * sizeof(sirnn_block));
+    sirnn_scratch_free(e->next, RES_CAP * sizeof(sirnn_block));
+    sirnn_scratch_free(e->tile, SIRNN_SILENT_TILE * sizeof(sirnn_block));
+    sirnn_scratch_free(e->tmp, ((size_t)2 << HMAX) * sizeof(sirnn_block));
+    sirnn_scratch_free(e->msg, MSG_CAP * sizeof(sirnn_block));
+    sirnn_scratch_free(e->words, (size_t)ROWS * SIRNN_LPN_WORDS * sizeof(uint32_t));
+    sirnn_scratch_free(e->dbits, DBITS_CAP);
+    sirnn_scratch_free(e->alpha, 1295 * sizeof(uint32_t));
+    sirnn_aes_key_free(&e->g[0]);
+    sirnn_aes_key_free(&e->g[1]);
+    sirnn_aes_key_free(&e->code);
+    sirnn_prg_free(&e->prg);
+    sirnn_memzero(e, sizeof(*e));
+}
+
+/* ---------------- bootstrap ---------------- */
+
+/* The first reserve from OT extension: R0 random COTs, normalised so that
+ * bit 0 of the sender's block is 0 and of the receiver's its choice. */
+static sirnn_status bootstrap(sirnn_silent *e, sirnn_otx_sender *xs, sirnn_otx_receiver *xr,
+                              sirnn_channel *ch)
+{
+    const size_t total = sirnn_silent_reserve(&sirnn_silent_boot);
+    uint8_t *col = (uint8_t *)e->words; /* BOOT_CHUNK / 8 bytes of choices */
+    for (size_t off = 0; off < total; off += BOOT_CHUNK) {
+        const size_t k = total - off < BOOT_CHUNK ? total - off : BOOT_CHUNK;
+        const size_t m = sirnn_otx_round(k);
+        sirnn_status st;
+        if (e->sender) {
+            if ((st = sirnn_otx_send_extend(xs, ch, e->tile, m)) != SIRNN_OK)
+                return st;
+            for (size_t i = 0; i < k; i++) {
+                e->res[off + i] = e->tile[i];
+                e->res[off + i].w[0] &= ~(uint64_t)1;
+            }
+        } else {
+            sirnn_prg_bytes(&e->prg, col, m / 8);
+            if ((st = sirnn_otx_recv_extend(xr, ch, e->tile, col, 0, m)) != SIRNN_OK)
+                return st;
+            for (size_t i = 0; i < k; i++) {
+                e->res[off + i] = e->tile[i];
+                e->res[off + i].w[0] =
+                    (e->tile[i].w[0] & ~(uint64_t)1) | ((col[i / 8] >> (i % 8)) & 1);
+            }
+        }
+    }
+    sirnn_memzero(col, BOOT_CHUNK / 8);
+    sirnn_memzero(e->tile, BOOT_CHUNK * sizeof(sirnn_block));
+    e->stage = 1;
+    e->p = &sirnn_silent_boot;
+    e->next_tree = 0;
+    e->started = 0;
+    return e->sender ? SIRNN_OK : sirnn_channel_flush(ch);
+}
+
+/* ---------------- one iteration ---------------- */
+
+static size_t dbytes(const sirnn_silent_params *p)
+{
+    return ((size_t)p->t * p->h + 7) / 8;
+}
+
+/* Receiver: draw the noise positions, send the choice corrections
+ * d = r ^ not(alpha bit) of every reserved tree COT. */
+static sirnn_status recv_start(sirnn_silent *e, sirnn_channel *ch)
+{
+    const sirnn_silent_params *p = e->p;
+    const sirnn_block *base = e->res + p->k;
+    sirnn_prg_bytes(&e->prg, e->alpha, (size_t)p->t * sizeof(uint32_t));
+    memset(e->dbits, 0, dbytes(p));
+    for (uint32_t b = 0; b < p->t; b++) {
+        e->alpha[b] &= (1u << p->h) - 1;
+        for (unsigned l = 0; l < p->h; l++) {
+            const size_t j = (size_t)b * p->h + l;
+            const unsigned r = (unsigned)(base[j].w[0] & 1);
+            const unsigned a = (e->alpha[b] >> (p->h - 1 - l)) & 1;
+            e->dbits[j / 8] |= (uint8_t)((r ^ a ^ 1) << (j % 8));
+        }
+    }
+    sirnn_status st = sirnn_channel_send(ch, e->dbits, dbytes(p));
+    return st == SIRNN_OK ? sirnn_channel_flush(ch) : st;
+}
+
+static unsigned dbit(const sirnn_silent *e, size_t j)
+{
+    return (e->dbits[j / 8] >> (j % 8)) & 1;
+}
+
+/* out[i] ^= A_{row0 + i} * u for cnt rows. */
+static void lpn_rows(sirnn_silent *e, sirnn_block *out, size_t row0, size_t cnt)
+{
+    const sirnn_silent_params *p = e->p;
+    const sirnn_kernel_table *kt = sirnn_kernels();
+    for (size_t off = 0; off < cnt; off += ROWS) {
+        const size_t c = cnt - off < ROWS ? cnt - off : ROWS;
+        sirnn_aes_ctr(&e->code, (sirnn_block *)(void *)e->words, (uint64_t)e->stage,
+                      3 * (uint64_t)(row0 + off), 3 * c);
+        kt->lpn_xor(out + off, e->res, p->k, e->words, c);
+    }
+}
+
+/* The next tile of the iteration: its trees' SPCOTs and LPN rows; the part
+ * below the next reserve's size goes there, the rest is the user's. */
+static sirnn_status make_tile(sirnn_silent *e, sirnn_channel *ch)
+{
+    const sirnn_silent_params *p = e->p;
+    const unsigned h = p->h;
+    const size_t leaves = (size_t)1 << h;
+    const uint32_t b0 = e->next_tree;
+    const uint32_t per = (uint32_t)(SIRNN_SILENT_TILE >> h);
+    const uint32_t nt = p->t - b0 < per ? p->t - b0 : per;
+    const size_t per_tree = 2 * (size_t)h + 1;
+    sirnn_status st;
+    if (!e->started) {
+        if (e->sender)
+            st = sirnn_channel_recv(ch, e->dbits, dbytes(p));
+        else
+            st = recv_start(e, ch);
+        if (st != SIRNN_OK)
+            return st;
+        e->started = 1;
+    }
+    /* The tile's reserved tree COTs, contiguous: hash them once. */
+    const sirnn_block *q = e->res + p->k + (size_t)b0 * h;
+    const size_t nq = (size_t)nt * h;
+    const sirnn_tweak tw = sirnn_tweak_make(e->domain, e->hindex + (size_t)b0 * h);
+    sirnn_block *h0 = e->tmp, *h1 = e->tmp + nq; /* nq <= 2^h */
+    if (e->sender) {
+        sirnn_tccrhash(h0, q, tw, nq);
+        for (size_t j = 0; j < nq; j++)
+            h1[j] = sirnn_block_xor(q[j], e->delta);
+        sirnn_tccrhash(h1, h1, tw, nq);
+        /* h0/h1 live in tmp, which the trees need: fold them into msg first. */
+        for (uint32_t i = 0; i < nt; i++)
+            for (unsigned l = 0; l < h; l++) {
+                const size_t j = (size_t)i * h + l;
+                const unsigned d = dbit(e, (size_t)b0 * h + j);
+                e->msg[i * per_tree + 2 * l] = d ? h1[j] : h0[j];
+                e->msg[i * per_tree + 2 * l + 1] = d ? h0[j] : h1[j];
+            }
+        for (uint32_t i = 0; i < nt; i++) {
+            sirnn_block *lv = e->tile + (size_t)i * leaves;
+            sirnn_block sums[2 * HMAX], seed;
+            sirnn_prg_blocks(&e->prg, &seed, 1);
+            sirnn_silent_ggm_expand(e->g, seed, h, lv, sums, e->tmp);
+            sirnn_block *m = e->msg + i * per_tree;
+            for (unsigned l = 0; l < 2 * h; l++)
+                m[l] = sirnn_block_xor(m[l], sums[l]);
+            sirnn_block c = e->delta;
+            for (size_t x = 0; x < leaves; x++) {
+                lv[x].w[0] &= ~(uint64_t)1;
+                c = sirnn_block_xor(c, lv[x]);
+            }
+            m[2 * h] = c;
+            sirnn_memzero(sums, sizeof(sums));
+            sirnn_memzero(&seed, sizeof(seed));
+        }
+        if ((st = sirnn_channel_send(ch, e->msg, (size_t)nt * per_tree * 16)) != SIRNN_OK ||
+            (st = sirnn_channel_flush(ch)) != SIRNN_OK)
+            return st;
+    } else {
+        if ((st = sirnn_channel_recv(ch, e->msg, (size_t)nt * per_tree * 16)) != SIRNN_OK)
+            return st;
+        sirnn_tccrhash(h0, q, tw, nq);
+        /* known_l = msg^(not a_l) ^ H(t_l), selected by mask. */
+        for (uint32_t i = 0; i < nt; i++) {
+            const uint32_t alpha = e->alpha[b0 + i];
+            sirnn_block *m = e->msg + i * per_tree;
+            for (unsigned l = 0; l < h; l++) {
+                const uint64_t am = 0 - (uint64_t)((alpha >> (h - 1 - l)) & 1);
+                const sirnn_block hh = h0[(size_t)i * h + l];
+                sirnn_block k;
+                k.w[0] = ((m[2 * l + 1].w[0] & ~am) | (m[2 * l].w[0] & am)) ^ hh.w[0];
+                k.w[1] = ((m[2 * l + 1].w[1] & ~am) | (m[2 * l].w[1] & am)) ^ hh.w[1];
+                m[l] = k; /* l <= 2l: nothing unread is overwritten */
+            }
+        }
+        for (uint32_t i = 0; i < nt; i++) {
+            const uint32_t alpha = e->alpha[b0 + i];
+            sirnn_block *lv = e->tile + (size_t)i * leaves;
+            const sirnn_block *m = e->msg + i * per_tree;
+            sirnn_silent_ggm_puncture(e->g, alpha, h, m, lv, e->tmp);
+            sirnn_block c = m[2 * h];
+            for (size_t x = 0; x < leaves; x++) {
+                lv[x].w[0] &= ~(uint64_t)1;
+                c = sirnn_block_xor(c, lv[x]);
+            }
+            for (size_t x = 0; x < leaves; x++) {
+                const uint64_t put = eq_mask(x, alpha);
+                lv[x].w[0] |= c.w[0] & put;
+                lv[x].w[1] |= c.w[1] & put;
+            }
+        }
+    }
+    sirnn_memzero(e->tmp, 2 * nq * sizeof(sirnn_block));
+    sirnn_memzero(e->msg, (size_t)nt * per_tree * sizeof(sirnn_block));
+
+    const size_t row0 = (size_t)b0 << h, rows = (size_t)nt << h;
+    lpn_rows(e, e->tile, row0, rows);
+
+    /* The next iteration's reserve first. */
+    const size_t want = sirnn_silent_reserve(&sirnn_silent_main);
+    size_t keep = 0;
+    if (row0 < want) {
+        keep = want - row0 < rows ? want - row0 : rows;
+        memcpy(e->next + row0, e->tile, keep * sizeof(sirnn_block));
+    }
+    e->tile_pos = keep;
+    e->tile_len = rows;
+    e->next_tree = b0 + nt;
+    if (e->next_tree == p->t) {
+        /* Iteration done: the filled reserve runs the next (main) one. */
+        sirnn_block *t = e->res;
+        e->res = e->next;
+        e->next = t;
+        sirnn_memzero(e->next, RES_CAP * sizeof(sirnn_block));
+        e->hindex += (uint64_t)p->t * h;
+        e->p = &sirnn_silent_main;
+        e->stage = 2;
+        e->next_tree = 0;
+        e->started = 0;
+    }
+    return SIRNN_OK;
+}
+
+static sirnn_status take(sirnn_silent *e, sirnn_otx_sender *xs, sirnn_otx_receiver *xr,
+                         sirnn_channel *ch, sirnn_block *out, size_t n)
+{
+    sirnn_status st;
+    if (e->stage == 0 && n > 0 && (st = bootstrap(e, xs, xr, ch)) != SIRNN_OK)
+        return st;
+    size_t done = 0;
+    while (done < n) {
+        if (e->tile_pos == e->tile_len && (st = make_tile(e, ch)) != SIRNN_OK)
+            return st;
+        size_t c = e->tile_len - e->tile_pos;
+        if (c > n - done)
+            c = n - done;
+        memcpy(out + done, e->tile + e->tile_pos, c * sizeof(sirnn_block));
+        sirnn_memzero(e->tile + e->tile_pos, c * sizeof(sirnn_block));
+        e->tile_pos += c;
+        done += c;
+    }
+    e->produced += n;
+    return SIRNN_OK;
+}
+
+sirnn_status sirnn_silent_send_take(sirnn_silent *e, sirnn_otx_sender *x, sirnn_channel *ch,
+                                    sirnn_block *out, size_t n)
+{
+    return take(e, x, NULL, ch, out, n);
+}
+
+sirnn_status sirnn_silent_recv_take(sirnn_silent *e, sirnn_otx_receiver *x, sirnn_channel *ch,
+                                    sirnn_block *out, size_t n)
+{
+    return take(e, NULL, x, ch, out, n);
+}

@@ -1,0 +1,465 @@
+/*
+ * Silent OT (ot/silent.h, backend SIRNN_OT_SILENT): the GGM tree and its
+ * puncturing against a plain recursive reference, the LPN kernel's paths
+ * against the portable twin and a direct model, correct COTs through the
+ * public calls (sizes 0, 1, odd, across the bootstrap/main boundary; both
+ * directions; 1 and 3 lanes), exact bytes against the formula of
+ * ot/silent.h, reproducibility in test mode, and the chosen / correlated OTs
+ * giving exactly the messages the other backends give.
+ * SIRNN_TEST_SILENT_BIG=1 adds a 3,000,000-COT run.
+ */
+#include "tests/harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sirnn/ot.h"
+#include "sirnn/party.h"
+#include "kernels/aes.h"
+#include "kernels/cpu.h"
+#include "kernels/lpn.h"
+#include "ot/silent.h"
+
+/* ---------- GGM: a plain reference ---------- */
+
+static sirnn_block ref_child(const sirnn_aes_key g[2], sirnn_block x, unsigned sigma)
+{
+    sirnn_block y;
+    sirnn_aes_ecb_portable(&g[sigma], &y, &x, 1);
+    return sirnn_block_xor(y, x);
+}
+
+/* Leaf x of depth h: walk from the root, bit h-1 first. */
+static sirnn_block ref_node(const sirnn_aes_key g[2], sirnn_block seed, unsigned depth,
+                            uint32_t idx)
+{
+    sirnn_block v = seed;
+    for (unsigned l = 0; l < depth; l++)
+        v = ref_child(g, v, (idx >> (depth - 1 - l)) & 1);
+    return v;
+}
+
+static void test_ggm_reference(void **state)
+{
+    (void)state;
+    sirnn_aes_key g[2];
+    assert_int_equal(sirnn_silent_ggm_keys(g), SIRNN_OK);
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x6767);
+    const unsigned hs[] = {1, 2, 3, 5, 9};
+    for (size_t hi = 0; hi < sizeof(hs) / sizeof(hs[0]); hi++) {
+        const unsigned h = hs[hi];
+        const size_t nl = (size_t)1 << h;
+        sirnn_block *lv = calloc(nl, sizeof(sirnn_block));
+        sirnn_block *pl = calloc(nl, sizeof(sirnn_block));
+        sirnn_block *tmp = calloc(2 * nl, sizeof(sirnn_block));
+        sirnn_block sums[2 * 13], known[13];
+        assert_non_null(lv);
+        assert_non_null(pl);
+        assert_non_null(tmp);
+        sirnn_block seed = sirnn_block_make(test_rng_next(&rng), test_rng_next(&rng));
+        sirnn_silent_ggm_expand(g, seed, h, lv, sums, tmp);
+        for (uint32_t x = 0; x < nl; x++)
+            assert_true(sirnn_block_eq(lv[x], ref_node(g, seed, h, x)));
+        for (unsigned l = 0; l < h; l++) {
+            sirnn_block s[2] = {{{0, 0}}, {{0, 0}}};
+            for (uint32_t p = 0; p < ((uint32_t)2 << l); p++)
+                s[p & 1] = sirnn_block_xor(s[p & 1], ref_node(g, seed, l + 1, p));
+            assert_true(sirnn_block_eq(sums[2 * l], s[0]));
+            assert_true(sirnn_block_eq(sums[2 * l + 1], s[1]));
+        }
+        for (int rep = 0; rep < 4; rep++) {
+            const uint32_t alpha = rep == 0 ? 0 : rep == 1 ? (uint32_t)nl - 1
+                                                           : (uint32_t)test_rng_below(&rng, nl);
+            for (unsigned l = 0; l < h; l++)
+                known[l] = sums[2 * l + (((alpha >> (h - 1 - l)) & 1) ^ 1)];
+            sirnn_silent_ggm_puncture(g, alpha, h, known, pl, tmp);
+            for (uint32_t x = 0; x < nl; x++) {
+                if (x == alpha)
+                    assert_true(pl[x].w[0] == 0 && pl[x].w[1] == 0);
+                else
+                    assert_true(sirnn_block_eq(pl[x], lv[x]));
+            }
+        }
+        free(lv);
+        free(pl);
+        free(tmp);
+    }
+    sirnn_aes_key_free(&g[0]);
+    sirnn_aes_key_free(&g[1]);
+}
+
+/* ---------- LPN kernel: every path against the twin and a model ---------- */
+
+static void test_lpn_paths(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x1b2);
+    const uint32_t ks[] = {1, 7, 1000, 36288};
+    const size_t ns[] = {0, 1, 3, 9, 17, 100};
+    for (size_t ki = 0; ki < sizeof(ks) / sizeof(ks[0]); ki++) {
+        const uint32_t k = ks[ki];
+        sirnn_block *u = calloc(k, sizeof(sirnn_block));
+        assert_non_null(u);
+        test_rng_bytes(&rng, u, k * sizeof(sirnn_block));
+        for (size_t ni = 0; ni < sizeof(ns) / sizeof(ns[0]); ni++) {
+            const size_t n = ns[ni];
+            uint32_t *w = calloc(SIRNN_LPN_WORDS * n + 1, sizeof(uint32_t));
+            sirnn_block *base = calloc(n + 1, sizeof(sirnn_block));
+            sirnn_block *want = calloc(n + 1, sizeof(sirnn_block));
+            sirnn_block *got = calloc(n + 1, sizeof(sirnn_block));
+            assert_non_null(w);
+            assert_non_null(base);
+            assert_non_null(want);
+            assert_non_null(got);
+            test_rng_bytes(&rng, w, SIRNN_LPN_WORDS * n * sizeof(uint32_t));
+            test_rng_bytes(&rng, base, n * sizeof(sirnn_block));
+            /* The model: each row XORs u at floor(w_j * k / 2^32). */
+            for (size_t i = 0; i < n; i++) {
+                want[i] = base[i];
+                for (unsigned j = 0; j < SIRNN_LPN_D; j++) {
+                    uint64_t idx = ((uint64_t)w[SIRNN_LPN_WORDS * i + j] * k) >> 32;
+                    want[i] = sirnn_block_xor(want[i], u[idx]);
+                }
+            }
+            memcpy(got, base, n * sizeof(sirnn_block));
+            sirnn_lpn_xor_portable(got, u, k, w, n);
+            assert_memory_equal(got, want, n * sizeof(sirnn_block) + (n == 0));
+            for (int isa = 0; isa < SIRNN_ISA_COUNT; isa++) {
+                sirnn_kernel_table t;
+                if (!sirnn_kernels_for_isa((sirnn_isa)isa, &t))
+                    continue;
+                memcpy(got, base, n * sizeof(sirnn_block));
+                t.lpn_xor(got, u, k, w, n);
+                assert_memory_equal(got, want, n * sizeof(sirnn_block) + (n == 0));
+            }
+            free(w);
+            free(base);
+            free(want);
+            free(got);
+        }
+        free(u);
+    }
+}
+
+/* ---------- the engine through the public API ---------- */
+
+typedef struct pair {
+    sirnn_party *srv, *cli;
+} pair;
+
+static void pair_open(pair *pp, unsigned threads, uint64_t seed)
+{
+    sirnn_config cfg = sirnn_config_default();
+    cfg.ot_backend = SIRNN_OT_SILENT;
+    cfg.ot_k = 4;
+    cfg.threads = threads;
+    cfg.test_mode = SIRNN_TEST_MODE_ON;
+    cfg.test_seed = seed;
+    assert_int_equal(sirnn_party_pair(&pp->srv, &pp->cli, &cfg), SIRNN_OK);
+}
+
+static void pair_close(pair *pp)
+{
+    sirnn_party_free(pp->srv);
+    sirnn_party_free(pp->cli);
+}
+
+typedef struct dcot_side {
+    sirnn_party *p;
+    size_t n;
+    int sender;
+    uint8_t *m;         /* 16 n */
+    uint8_t *delta;     /* 16 */
+    const uint8_t *choices;
+    sirnn_status st;
+} dcot_side;
+
+static int dcot_run(void *arg)
+{
+    dcot_side *s = arg;
+    s->st = s->sender ? sirnn_cot_delta_send(s->p, s->n, s->m, s->delta)
+                      : sirnn_cot_delta_recv(s->p, s->n, s->m, s->choices);
+    return s->st != SIRNN_OK;
+}
+
+static uint64_t bytes_of(sirnn_party *p)
+{
+    sirnn_stats s;
+    assert_int_equal(sirnn_party_stats(p, &s), SIRNN_OK);
+    return s.bytes_sent;
+}
+
+/* Δ-COTs with chosen choices, sender `snd`; checks mc = m0 ^ c * Delta. */
+static void run_dcot(sirnn_party *snd, sirnn_party *rcv, size_t n, uint64_t seed,
+                     uint8_t *m0_out, uint8_t *mc_out)
+{
+    test_rng rng;
+    test_rng_init(&rng, seed);
+    uint8_t *m0 = malloc(16 * n + 16), *mc = malloc(16 * n + 16), *c = malloc(n + 1);
+    uint8_t delta[16];
+    assert_non_null(m0);
+    assert_non_null(mc);
+    assert_non_null(c);
+    for (size_t i = 0; i < n; i++)
+        c[i] = (uint8_t)(test_rng_next(&rng) & 1);
+    dcot_side a = {.p = snd, .n = n, .sender = 1, .m = m0, .delta = delta};
+    dcot_side b = {.p = rcv, .n = n, .sender = 0, .m = mc, .choices = c};
+    assert_int_equal(test_run2(dcot_run, &a, dcot_run, &b, NULL, NULL), 0);
+    assert_true(delta[0] & 1);
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < 16; j++)
+            bad += (mc[16 * i + j] ^ m0[16 * i + j] ^ (c[i] ? delta[j] : 0)) != 0;
+    assert_int_equal(bad, 0);
+    if (m0_out != NULL)
+        memcpy(m0_out, m0, 16 * n);
+    if (mc_out != NULL)
+        memcpy(mc_out, mc, 16 * n);
+    free(m0);
+    free(mc);
+    free(c);
+}
+
+static void test_cot_sizes(void **state)
+{
+    (void)state;
+    const unsigned lanes[] = {1, 3};
+    const size_t sizes[] = {0, 1, 127, 43069, 50001};
+    for (size_t li = 0; li < 2; li++) {
+        pair pp;
+        pair_open(&pp, lanes[li], test_seed());
+        for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+            const size_t n = test_quick() && sizes[si] > 2000 ? 1001 : sizes[si];
+            run_dcot(pp.srv, pp.cli, n, test_seed() + si, NULL, NULL);
+            run_dcot(pp.cli, pp.srv, n, test_seed() + 100 + si, NULL, NULL);
+        }
+        pair_close(&pp);
+    }
+}
+
+static void test_cot_big(void **state)
+{
+    (void)state;
+    const char *e = getenv("SIRNN_TEST_SILENT_BIG");
+    if (e == NULL || e[0] != '1')
+        skip();
+    pair pp;
+    pair_open(&pp, 2, test_seed());
+    run_dcot(pp.srv, pp.cli, 3000000, test_seed(), NULL, NULL);
+    run_dcot(pp.cli, pp.srv, 3000001, test_seed() + 1, NULL, NULL);
+    pair_close(&pp);
+}
+
+/* The wire formula of ot/silent.h, for one engine on one lane after n user
+ * COTs taken in calls of chunks of 8192, plus the calls' choice bits. */
+static void formula(size_t n, uint64_t *snd_bytes, uint64_t *rcv_bytes)
+{
+    const uint64_t boot_rows = 47744, boot_user = 649728 - 606659;
+    uint64_t r = boot_rows * (128 / 4) / 8; /* SoftSpoken k = 4 */
+    uint64_t s = 0;
+    if (n > 0) {
+        r += (1269 * 9 + 7) / 8;
+        s += 1269ull * (2 * 9 + 1) * 16;
+    }
+    if (n > boot_user) {
+        const uint64_t row = 606659 + (n - boot_user) - 1; /* the last main row taken */
+        uint64_t trees = (row / 131072 + 1) * 16;
+        if (trees > 1295)
+            trees = 1295;
+        r += (1295 * 13 + 7) / 8;
+        s += trees * (2 * 13 + 1) * 16;
+    }
+    for (size_t off = 0; off < n; off += 8192)
+        r += ((n - off < 8192 ? n - off : 8192) + 7) / 8;
+    *snd_bytes = s;
+    *rcv_bytes = r;
+}
+
+static void test_bytes_formula(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {1, 1000, 200000};
+    for (size_t si = 0; si < 3; si++) {
+        const size_t n = test_quick() && sizes[si] > 2000 ? 1000 : sizes[si];
+        pair pp;
+        pair_open(&pp, 1, test_seed());
+        const uint64_t s0 = bytes_of(pp.srv), c0 = bytes_of(pp.cli);
+        run_dcot(pp.srv, pp.cli, n, test_seed(), NULL, NULL);
+        uint64_t ws, wr;
+        formula(n, &ws, &wr);
+        assert_int_equal(bytes_of(pp.srv) - s0, ws);
+        assert_int_equal(bytes_of(pp.cli) - c0, wr);
+        /* Amortised cost of the silent part alone in the main iteration. */
+        if (n == 200000)
+            print_message("silent: %zu COTs, %.3f bits each (bootstrap included)\n", n,
+                          8.0 * (double)(ws + wr - (n + 7) / 8 - 24) / (double)n);
+        pair_close(&pp);
+    }
+}
+
+static void test_reproducible(void **state)
+{
+    (void)state;
+    const size_t n = 3000;
+    uint8_t *a0 = malloc(16 * n), *a1 = malloc(16 * n), *b0 = malloc(16 * n),
+            *b1 = malloc(16 * n);
+    assert_non_null(a0);
+    assert_non_null(a1);
+    assert_non_null(b0);
+    assert_non_null(b1);
+    pair pp;
+    pair_open(&pp, 2, 4242);
+    run_dcot(pp.srv, pp.cli, n, 7, a0, a1);
+    pair_close(&pp);
+    pair_open(&pp, 2, 4242);
+    run_dcot(pp.srv, pp.cli, n, 7, b0, b1);
+    pair_close(&pp);
+    assert_memory_equal(a0, b0, 16 * n);
+    assert_memory_equal(a1, b1, 16 * n);
+    free(a0);
+    free(a1);
+    free(b0);
+    free(b1);
+}
+
+/* ---------- chosen and correlated OTs on silent COTs ---------- */
+
+typedef struct ot_side {
+    sirnn_party *p;
+    int sender;
+    int kind; /* 0 OT_l, 1 COT_l, 2 OT128, 3 ROT */
+    size_t n;
+    unsigned l;
+    const uint64_t *m0, *m1;
+    uint64_t *out;
+    const uint8_t *b0, *b1;
+    uint8_t *o0, *o1;
+    const uint8_t *c;
+    sirnn_status st;
+} ot_side;
+
+static int ot_run(void *arg)
+{
+    ot_side *s = arg;
+    switch (s->kind) {
+    case 0:
+        s->st = s->sender ? sirnn_ot_send(s->p, s->n, s->m0, s->m1, s->l)
+                          : sirnn_ot_recv(s->p, s->n, s->out, s->c, s->l);
+        break;
+    case 1:
+        s->st = s->sender ? sirnn_cot_send(s->p, s->n, s->out, s->m0, s->l)
+                          : sirnn_cot_recv(s->p, s->n, s->out, s->c, s->l);
+        break;
+    case 2:
+        s->st = s->sender ? sirnn_ot128_send(s->p, s->n, s->b0, s->b1)
+                          : sirnn_ot128_recv(s->p, s->n, s->o0, s->c);
+        break;
+    default:
+        s->st = s->sender ? sirnn_rot_send(s->p, s->n, s->o0, s->o1)
+                          : sirnn_rot_recv(s->p, s->n, s->o1 /* choices */, s->o0);
+        break;
+    }
+    return s->st != SIRNN_OK;
+}
+
+static void test_chosen(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0xc05e);
+    pair pp;
+    pair_open(&pp, 2, test_seed());
+    const size_t n = 9001;
+    uint64_t *m0 = malloc(8 * n), *m1 = malloc(8 * n), *out = malloc(8 * n), *x = malloc(8 * n);
+    uint8_t *c = malloc(n), *b0 = malloc(16 * n), *b1 = malloc(16 * n), *o = malloc(16 * n);
+    assert_non_null(m0);
+    assert_non_null(m1);
+    assert_non_null(out);
+    assert_non_null(x);
+    assert_non_null(c);
+    assert_non_null(b0);
+    assert_non_null(b1);
+    assert_non_null(o);
+    for (int dir = 0; dir < 2; dir++) {
+        sirnn_party *snd = dir ? pp.cli : pp.srv, *rcv = dir ? pp.srv : pp.cli;
+        const unsigned ls[] = {1, 13, 64};
+        for (int li = 0; li < 3; li++) {
+            const unsigned l = ls[li];
+            const uint64_t mask = test_mask(l);
+            for (size_t i = 0; i < n; i++) {
+                m0[i] = test_rng_next(&rng);
+                m1[i] = test_rng_next(&rng);
+                c[i] = (uint8_t)(test_rng_next(&rng) & 1);
+            }
+            ot_side a = {.p = snd, .sender = 1, .kind = 0, .n = n, .l = l, .m0 = m0, .m1 = m1};
+            ot_side b = {.p = rcv, .sender = 0, .kind = 0, .n = n, .l = l, .out = out, .c = c};
+            assert_int_equal(test_run2(ot_run, &a, ot_run, &b, NULL, NULL), 0);
+            for (size_t i = 0; i < n; i++)
+                assert_true(out[i] == ((c[i] ? m1[i] : m0[i]) & mask));
+            ot_side a2 = {.p = snd, .sender = 1, .kind = 1, .n = n, .l = l, .m0 = m0, .out = x};
+            ot_side b2 = {.p = rcv, .sender = 0, .kind = 1, .n = n, .l = l, .out = out, .c = c};
+            assert_int_equal(test_run2(ot_run, &a2, ot_run, &b2, NULL, NULL), 0);
+            for (size_t i = 0; i < n; i++)
+                assert_true(out[i] == ((x[i] + (c[i] ? m0[i] : 0)) & mask));
+        }
+        test_rng_bytes(&rng, b0, 16 * n);
+        test_rng_bytes(&rng, b1, 16 * n);
+        ot_side a = {.p = snd, .sender = 1, .kind = 2, .n = n, .b0 = b0, .b1 = b1};
+        ot_side b = {.p = rcv, .sender = 0, .kind = 2, .n = n, .o0 = o, .c = c};
+        assert_int_equal(test_run2(ot_run, &a, ot_run, &b, NULL, NULL), 0);
+        for (size_t i = 0; i < n; i++)
+            assert_memory_equal(o + 16 * i, (c[i] ? b1 : b0) + 16 * i, 16);
+        /* Random OT: the receiver's choices are the silent ones. */
+        uint8_t *r0 = malloc(16 * n), *r1 = malloc(16 * n), *rc = malloc(n);
+        assert_non_null(r0);
+        assert_non_null(r1);
+        assert_non_null(rc);
+        ot_side a3 = {.p = snd, .sender = 1, .kind = 3, .n = n, .o0 = r0, .o1 = r1};
+        ot_side b3 = {.p = rcv, .sender = 0, .kind = 3, .n = n, .o0 = o, .o1 = rc};
+        assert_int_equal(test_run2(ot_run, &a3, ot_run, &b3, NULL, NULL), 0);
+        size_t ones = 0;
+        for (size_t i = 0; i < n; i++) {
+            assert_true(rc[i] <= 1);
+            ones += rc[i];
+            assert_memory_equal(o + 16 * i, (rc[i] ? r1 : r0) + 16 * i, 16);
+            assert_memory_not_equal(o + 16 * i, (rc[i] ? r0 : r1) + 16 * i, 16);
+        }
+        assert_true(ones > n / 3 && ones < 2 * n / 3);
+        free(r0);
+        free(r1);
+        free(rc);
+    }
+    free(m0);
+    free(m1);
+    free(out);
+    free(x);
+    free(c);
+    free(b0);
+    free(b1);
+    free(o);
+    pair_close(&pp);
+}
+
+static void test_config(void **state)
+{
+    (void)state;
+    sirnn_config c = sirnn_config_default();
+    c.ot_backend = SIRNN_OT_SILENT;
+    c.ot_k = 3;
+    sirnn_party *a = NULL, *b = NULL;
+    assert_int_equal(sirnn_party_pair(&a, &b, &c), SIRNN_ERR_ARG);
+}
+
+int main(void)
+{
+    test_seed();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ggm_reference), cmocka_unit_test(test_lpn_paths),
+        cmocka_unit_test(test_cot_sizes),     cmocka_unit_test(test_bytes_formula),
+        cmocka_unit_test(test_reproducible),  cmocka_unit_test(test_chosen),
+        cmocka_unit_test(test_config),        cmocka_unit_test(test_cot_big),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
