@@ -33,6 +33,8 @@ int bench_apply_ot_params(const bench_params *p, sirnn_config *cfg)
             cfg->ot_backend = SIRNN_OT_IKNP;
         else if (strcmp(p->val[i], "softspoken") == 0)
             cfg->ot_backend = SIRNN_OT_SOFTSPOKEN;
+        else if (strcmp(p->val[i], "silent") == 0)
+            cfg->ot_backend = SIRNN_OT_SILENT;
         else
             return -1;
         have_backend = 1;
@@ -49,7 +51,7 @@ int bench_apply_ot_params(const bench_params *p, sirnn_config *cfg)
 
 unsigned bench_ot_k(const sirnn_config *cfg)
 {
-    return cfg->ot_backend == SIRNN_OT_SOFTSPOKEN ? cfg->ot_k : 1;
+    return cfg->ot_backend != SIRNN_OT_IKNP ? cfg->ot_k : 1;
 }
 
 typedef struct two_party_run {
@@ -172,6 +174,8 @@ int bench_two_party(const bench_params *p, bench_call_fn call, void *ctx, bench_
         r->rounds = (double)most;
         r->net_applied = 1;
         bench_extra_int(r, "ot_k", bench_ot_k(&cfg));
+        if (cfg.ot_backend == SIRNN_OT_SILENT)
+            bench_extra_int(r, "silent", 1);
         bench_extra_double(r, "setup_ms", setup_ns / 1e6);
         bench_extra_double(r, "cold_ms", (setup_ns + run.first_ns) / 1e6);
     }

@@ -125,19 +125,6 @@ sirnn_status sirnn_silent_init(sirnn_silent *e, int sender, sirnn_block delta, u
     e->sender = sender != 0;
     e->delta = delta;
     e->domain = domain;
-    e->res = sirnn_scratch_alloc(RES_CAP * sizeof(sirnn_block));
-    e->next = sirnn_scratch_alloc(RES_CAP * sizeof(sirnn_block));
-    e->tile = sirnn_scratch_alloc(SIRNN_SILENT_TILE * sizeof(sirnn_block));
-    e->tmp = sirnn_scratch_alloc(((size_t)2 << HMAX) * sizeof(sirnn_block));
-    e->msg = sirnn_scratch_alloc(MSG_CAP * sizeof(sirnn_block));
-    e->words = sirnn_scratch_alloc((size_t)ROWS * SIRNN_LPN_WORDS * sizeof(uint32_t));
-    e->dbits = sirnn_scratch_alloc(DBITS_CAP);
-    e->alpha = sirnn_scratch_alloc(1295 * sizeof(uint32_t));
-    if (e->res == NULL || e->next == NULL || e->tile == NULL || e->tmp == NULL ||
-        e->msg == NULL || e->words == NULL || e->dbits == NULL || e->alpha == NULL) {
-        sirnn_silent_free(e);
-        return SIRNN_ERR_NOMEM;
-    }
     sirnn_block ck = block_of(k_code);
     sirnn_status st = sirnn_silent_ggm_keys(e->g);
     if (st == SIRNN_OK && (st = sirnn_aes_key_init(&e->code, &ck)) != SIRNN_OK) {
@@ -188,6 +175,33 @@ void sirnn_silent_free(sirnn_silent *e)
 }
 
 /* ---------------- bootstrap ---------------- */
+
+/* The buffers, at the first take (an engine nobody uses costs no memory);
+ * on failure the engine stays at stage 0 and sirnn_silent_free frees what
+ * was allocated. */
+static sirnn_status alloc_buffers(sirnn_silent *e)
+{
+    if (e->res == NULL)
+        e->res = sirnn_scratch_alloc(RES_CAP * sizeof(sirnn_block));
+    if (e->next == NULL)
+        e->next = sirnn_scratch_alloc(RES_CAP * sizeof(sirnn_block));
+    if (e->tile == NULL)
+        e->tile = sirnn_scratch_alloc(SIRNN_SILENT_TILE * sizeof(sirnn_block));
+    if (e->tmp == NULL)
+        e->tmp = sirnn_scratch_alloc(((size_t)2 << HMAX) * sizeof(sirnn_block));
+    if (e->msg == NULL)
+        e->msg = sirnn_scratch_alloc(MSG_CAP * sizeof(sirnn_block));
+    if (e->words == NULL)
+        e->words = sirnn_scratch_alloc((size_t)ROWS * SIRNN_LPN_WORDS * sizeof(uint32_t));
+    if (e->dbits == NULL)
+        e->dbits = sirnn_scratch_alloc(DBITS_CAP);
+    if (e->alpha == NULL)
+        e->alpha = sirnn_scratch_alloc(1295 * sizeof(uint32_t));
+    if (e->res == NULL || e->next == NULL || e->tile == NULL || e->tmp == NULL ||
+        e->msg == NULL || e->words == NULL || e->dbits == NULL || e->alpha == NULL)
+        return SIRNN_ERR_NOMEM;
+    return SIRNN_OK;
+}
 
 /* The first reserve from OT extension: R0 random COTs, normalised so that
  * bit 0 of the sender's block is 0 and of the receiver's its choice. */
@@ -401,7 +415,8 @@ static sirnn_status take(sirnn_silent *e, sirnn_otx_sender *xs, sirnn_otx_receiv
                          sirnn_channel *ch, sirnn_block *out, size_t n)
 {
     sirnn_status st;
-    if (e->stage == 0 && n > 0 && (st = bootstrap(e, xs, xr, ch)) != SIRNN_OK)
+    if (e->stage == 0 && n > 0 &&
+        ((st = alloc_buffers(e)) != SIRNN_OK || (st = bootstrap(e, xs, xr, ch)) != SIRNN_OK))
         return st;
     size_t done = 0;
     while (done < n) {

@@ -188,6 +188,10 @@ static void test_config_mismatches(void **state)
     b = quick_config(1);
     b.ot_backend = SIRNN_OT_IKNP;
     expect_mismatch(a, b, "backend");
+    /* Silent OT only with a silent peer. */
+    b = quick_config(1);
+    b.ot_backend = SIRNN_OT_SILENT;
+    expect_mismatch(a, b, "backend");
     /* SoftSpoken with k = 1 is IKNP's protocol but another configuration. */
     b = quick_config(1);
     b.ot_k = 1;

@@ -21,6 +21,15 @@
  *     (first-order Reed-Muller RM(1,7), every column doubled: distance 128,
  *     and SoftSpoken with k = 2 sends 128 bits per OT); its 256 base OTs
  *     per lane and direction are random OTs, also made by sirnn_ot_setup;
+ *   - with backend SIRNN_OT_SILENT, the random / correlated / chosen-message
+ *     1-of-2 calls and the pool run on Ferret silent COTs (ot/silent.h)
+ *     instead of extension rows: about 0.45 bits per COT (amortised over
+ *     Ferret's 10,001,981 COTs per iteration, plus a one-time bootstrap of
+ *     47,744 SoftSpoken OTs and 649,728 COTs per lane and direction), plus
+ *     one choice-correction bit per OT from the receiver except for the
+ *     random OT; the 128 below becomes that, the rest is unchanged. A call
+ *     that makes a new tile of silent COTs (every 131,072 COTs or fewer)
+ *     adds one flight from the sender. KK13 stays on SoftSpoken;
  *   - hashing with the fixed-key tweakable correlation-robust hash of Guo,
  *     Katz, Wang and Yu (S&P 2020), tweak = the OT's index in its engine.
  * Semi-honest security, λ = 128.
