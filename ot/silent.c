@@ -17,19 +17,39 @@ const sirnn_silent_params sirnn_silent_main = {10608640u, 589824u, 1295u, 13u};
 const sirnn_silent_params sirnn_silent_boot = {649728u, 36288u, 1269u, 9u};
 
 enum {
-    HMAX = 13,          /* the deepest tree of either set */
+    HMAX = 16,          /* deepest tree a parameter set may have */
     ROWS = 1024,        /* LPN rows per index chunk */
     BOOT_CHUNK = 8192   /* OT-extension rows per bootstrap chunk */
 };
-#define RES_CAP ((size_t)589824 + (size_t)1295 * 13) /* the larger reserve */
+/* Buffer sizes of an engine, from its two parameter sets. */
+#define RES_CAP(e) (sirnn_silent_reserve(&(e)->boot) > sirnn_silent_reserve(&(e)->main) \
+                        ? sirnn_silent_reserve(&(e)->boot) : sirnn_silent_reserve(&(e)->main))
+#define HCAP(e) ((e)->boot.h > (e)->main.h ? (e)->boot.h : (e)->main.h)
+#define TCAP(e) ((size_t)((e)->boot.t > (e)->main.t ? (e)->boot.t : (e)->main.t))
+#define TMP_CAP(e) tmp_cap(e)
 #define MSG_CAP ((size_t)SIRNN_SILENT_TILE) /* >= tile trees * (2h + 1) for h >= 2 */
-#define DBITS_CAP (((size_t)1295 * 13 + 7) / 8 + 8)
+#define DBITS_CAP(e) ((TCAP(e) * HCAP(e) + 7) / 8)
 
 /* Public constants: the GGM keys and the code key (nothing up the sleeve:
  * the ASCII of their names). */
 static const char k_g0[16] = "sirnn silent g0";
 static const char k_g1[16] = "sirnn silent g1";
 static const char k_code[16] = "sirnn lpn code";
+
+/* GGM scratch (2^(h+1) blocks) or a tile's tree-COT hashes (2 per COT),
+ * whichever is larger, over both sets. */
+static size_t tmp_cap_of(const sirnn_silent_params *p)
+{
+    const size_t trees = (SIRNN_SILENT_TILE >> p->h) < p->t ? (SIRNN_SILENT_TILE >> p->h) : p->t;
+    const size_t hashes = 2 * trees * p->h, ggm = (size_t)2 << p->h;
+    return hashes > ggm ? hashes : ggm;
+}
+
+static size_t tmp_cap(const sirnn_silent *e)
+{
+    const size_t a = tmp_cap_of(&e->boot), b = tmp_cap_of(&e->main);
+    return a > b ? a : b;
+}
 
 static uint64_t eq_mask(uint64_t a, uint64_t b)
 {
@@ -121,7 +141,27 @@ void sirnn_silent_ggm_puncture(const sirnn_aes_key g[2], uint32_t alpha, unsigne
 sirnn_status sirnn_silent_init(sirnn_silent *e, int sender, sirnn_block delta, uint64_t domain,
                                const sirnn_block *seed)
 {
+    return sirnn_silent_init_params(e, sender, delta, domain, seed, &sirnn_silent_boot,
+                                    &sirnn_silent_main);
+}
+
+static int params_ok(const sirnn_silent_params *p)
+{
+    return p->h >= 3 && p->h <= HMAX && p->t >= 1 && p->k >= 1 &&
+           (uint64_t)p->t << p->h == p->n && ((size_t)1 << p->h) <= SIRNN_SILENT_TILE;
+}
+
+sirnn_status sirnn_silent_init_params(sirnn_silent *e, int sender, sirnn_block delta,
+                                      uint64_t domain, const sirnn_block *seed,
+                                      const sirnn_silent_params *boot,
+                                      const sirnn_silent_params *main_set)
+{
     memset(e, 0, sizeof(*e));
+    const size_t want = sirnn_silent_reserve(main_set);
+    if (!params_ok(boot) || !params_ok(main_set) || boot->n < want || main_set->n <= want)
+        return SIRNN_ERR_ARG;
+    e->boot = *boot;
+    e->main = *main_set;
     e->sender = sender != 0;
     e->delta = delta;
     e->domain = domain;
@@ -148,25 +188,25 @@ sirnn_status sirnn_silent_init(sirnn_silent *e, int sender, sirnn_block delta, u
 void sirnn_silent_free(sirnn_silent *e)
 {
     if (e->res != NULL)
-        sirnn_memzero(e->res, RES_CAP * sizeof(sirnn_block));
+        sirnn_memzero(e->res, RES_CAP(e) * sizeof(sirnn_block));
     if (e->next != NULL)
-        sirnn_memzero(e->next, RES_CAP * sizeof(sirnn_block));
+        sirnn_memzero(e->next, RES_CAP(e) * sizeof(sirnn_block));
     if (e->tile != NULL)
         sirnn_memzero(e->tile, SIRNN_SILENT_TILE * sizeof(sirnn_block));
     if (e->tmp != NULL)
-        sirnn_memzero(e->tmp, ((size_t)2 << HMAX) * sizeof(sirnn_block));
+        sirnn_memzero(e->tmp, TMP_CAP(e) * sizeof(sirnn_block));
     if (e->msg != NULL)
         sirnn_memzero(e->msg, MSG_CAP * sizeof(sirnn_block));
     if (e->alpha != NULL)
-        sirnn_memzero(e->alpha, 1295 * sizeof(uint32_t));
-    sirnn_scratch_free(e->res, RES_CAP * sizeof(sirnn_block));
-    sirnn_scratch_free(e->next, RES_CAP * sizeof(sirnn_block));
+        sirnn_memzero(e->alpha, TCAP(e) * sizeof(uint32_t));
+    sirnn_scratch_free(e->res, RES_CAP(e) * sizeof(sirnn_block));
+    sirnn_scratch_free(e->next, RES_CAP(e) * sizeof(sirnn_block));
     sirnn_scratch_free(e->tile, SIRNN_SILENT_TILE * sizeof(sirnn_block));
-    sirnn_scratch_free(e->tmp, ((size_t)2 << HMAX) * sizeof(sirnn_block));
+    sirnn_scratch_free(e->tmp, TMP_CAP(e) * sizeof(sirnn_block));
     sirnn_scratch_free(e->msg, MSG_CAP * sizeof(sirnn_block));
     sirnn_scratch_free(e->words, (size_t)ROWS * SIRNN_LPN_WORDS * sizeof(uint32_t));
-    sirnn_scratch_free(e->dbits, DBITS_CAP);
-    sirnn_scratch_free(e->alpha, 1295 * sizeof(uint32_t));
+    sirnn_scratch_free(e->dbits, DBITS_CAP(e));
+    sirnn_scratch_free(e->alpha, TCAP(e) * sizeof(uint32_t));
     sirnn_aes_key_free(&e->g[0]);
     sirnn_aes_key_free(&e->g[1]);
     sirnn_aes_key_free(&e->code);
@@ -182,21 +222,21 @@ void sirnn_silent_free(sirnn_silent *e)
 static sirnn_status alloc_buffers(sirnn_silent *e)
 {
     if (e->res == NULL)
-        e->res = sirnn_scratch_alloc(RES_CAP * sizeof(sirnn_block));
+        e->res = sirnn_scratch_alloc(RES_CAP(e) * sizeof(sirnn_block));
     if (e->next == NULL)
-        e->next = sirnn_scratch_alloc(RES_CAP * sizeof(sirnn_block));
+        e->next = sirnn_scratch_alloc(RES_CAP(e) * sizeof(sirnn_block));
     if (e->tile == NULL)
         e->tile = sirnn_scratch_alloc(SIRNN_SILENT_TILE * sizeof(sirnn_block));
     if (e->tmp == NULL)
-        e->tmp = sirnn_scratch_alloc(((size_t)2 << HMAX) * sizeof(sirnn_block));
+        e->tmp = sirnn_scratch_alloc(TMP_CAP(e) * sizeof(sirnn_block));
     if (e->msg == NULL)
         e->msg = sirnn_scratch_alloc(MSG_CAP * sizeof(sirnn_block));
     if (e->words == NULL)
         e->words = sirnn_scratch_alloc((size_t)ROWS * SIRNN_LPN_WORDS * sizeof(uint32_t));
     if (e->dbits == NULL)
-        e->dbits = sirnn_scratch_alloc(DBITS_CAP);
+        e->dbits = sirnn_scratch_alloc(DBITS_CAP(e));
     if (e->alpha == NULL)
-        e->alpha = sirnn_scratch_alloc(1295 * sizeof(uint32_t));
+        e->alpha = sirnn_scratch_alloc(TCAP(e) * sizeof(uint32_t));
     if (e->res == NULL || e->next == NULL || e->tile == NULL || e->tmp == NULL ||
         e->msg == NULL || e->words == NULL || e->dbits == NULL || e->alpha == NULL)
         return SIRNN_ERR_NOMEM;
@@ -208,7 +248,7 @@ static sirnn_status alloc_buffers(sirnn_silent *e)
 static sirnn_status bootstrap(sirnn_silent *e, sirnn_otx_sender *xs, sirnn_otx_receiver *xr,
                               sirnn_channel *ch)
 {
-    const size_t total = sirnn_silent_reserve(&sirnn_silent_boot);
+    const size_t total = sirnn_silent_reserve(&e->boot);
     uint8_t *col = (uint8_t *)e->words; /* BOOT_CHUNK / 8 bytes of choices */
     for (size_t off = 0; off < total; off += BOOT_CHUNK) {
         const size_t k = total - off < BOOT_CHUNK ? total - off : BOOT_CHUNK;
@@ -235,7 +275,7 @@ static sirnn_status bootstrap(sirnn_silent *e, sirnn_otx_sender *xs, sirnn_otx_r
     sirnn_memzero(col, BOOT_CHUNK / 8);
     sirnn_memzero(e->tile, BOOT_CHUNK * sizeof(sirnn_block));
     e->stage = 1;
-    e->p = &sirnn_silent_boot;
+    e->p = &e->boot;
     e->next_tree = 0;
     e->started = 0;
     return e->sender ? SIRNN_OK : sirnn_channel_flush(ch);
@@ -387,7 +427,7 @@ static sirnn_status make_tile(sirnn_silent *e, sirnn_channel *ch)
     lpn_rows(e, e->tile, row0, rows);
 
     /* The next iteration's reserve first. */
-    const size_t want = sirnn_silent_reserve(&sirnn_silent_main);
+    const size_t want = sirnn_silent_reserve(&e->main);
     size_t keep = 0;
     if (row0 < want) {
         keep = want - row0 < rows ? want - row0 : rows;
@@ -401,9 +441,9 @@ static sirnn_status make_tile(sirnn_silent *e, sirnn_channel *ch)
         sirnn_block *t = e->res;
         e->res = e->next;
         e->next = t;
-        sirnn_memzero(e->next, RES_CAP * sizeof(sirnn_block));
+        sirnn_memzero(e->next, RES_CAP(e) * sizeof(sirnn_block));
         e->hindex += (uint64_t)p->t * h;
-        e->p = &sirnn_silent_main;
+        e->p = &e->main;
         e->stage = 2;
         e->next_tree = 0;
         e->started = 0;

@@ -100,7 +100,8 @@ typedef struct sirnn_silent {
     uint64_t domain;            /* tweak domain of the SPCOT hashes */
     uint64_t hindex;            /* tweak index of the current iteration's first reserved COT */
     unsigned stage;             /* 0 before bootstrap; 1 bootstrap iteration; 2 main */
-    const sirnn_silent_params *p; /* the running iteration */
+    sirnn_silent_params boot, main; /* the two parameter sets */
+    const sirnn_silent_params *p; /* the running iteration's: &boot or &main */
     uint32_t next_tree;         /* first tree of the next tile */
     int started;                /* the iteration's corrections are exchanged */
     sirnn_block *res, *next;    /* this iteration's reserve, the next one's (filling) */
@@ -121,6 +122,14 @@ typedef struct sirnn_silent {
  * sender's delta must have bit 0 set. seed keys the engine's PRG (secret). */
 sirnn_status sirnn_silent_init(sirnn_silent *e, int sender, sirnn_block delta, uint64_t domain,
                                const sirnn_block *seed);
+/* The same with other parameter sets (tests run many iterations on small,
+ * insecure ones): 3 <= h <= 16, n = t * 2^h, the main set's reserve
+ * k + t*h at most the bootstrap set's n and below the main set's n;
+ * SIRNN_ERR_ARG otherwise. Both ends must use the same sets. */
+sirnn_status sirnn_silent_init_params(sirnn_silent *e, int sender, sirnn_block delta,
+                                      uint64_t domain, const sirnn_block *seed,
+                                      const sirnn_silent_params *boot,
+                                      const sirnn_silent_params *main_set);
 /* Wipe and free; safe on a zeroed engine. */
 void sirnn_silent_free(sirnn_silent *e);
 

@@ -17,7 +17,10 @@
 #include "sirnn/party.h"
 #include "kernels/aes.h"
 #include "kernels/cpu.h"
+#include "kernels/crhash.h"
 #include "kernels/lpn.h"
+#include "net/channel.h"
+#include "ot/ext.h"
 #include "ot/silent.h"
 
 /* ---------- GGM: a plain reference ---------- */
@@ -141,6 +144,107 @@ static void test_lpn_paths(void **state)
         }
         free(u);
     }
+}
+
+/* ---------- the engine alone, many iterations on small sets ---------- */
+
+/* Small, insecure sets: 12 main iterations in 30,000 COTs. */
+static const sirnn_silent_params toy_boot = {64u << 5, 200, 64, 5};
+static const sirnn_silent_params toy_main = {48u << 6, 300, 48, 6};
+
+typedef struct eng_side {
+    sirnn_channel ch;
+    sirnn_otx_sender xs;
+    sirnn_otx_receiver xr;
+    sirnn_silent e;
+    int sender;
+    const size_t *takes;
+    size_t ntakes;
+    sirnn_block *out;
+    sirnn_status st;
+} eng_side;
+
+static int eng_run(void *arg)
+{
+    eng_side *s = arg;
+    size_t off = 0;
+    s->st = SIRNN_OK;
+    for (size_t i = 0; i < s->ntakes && s->st == SIRNN_OK; i++) {
+        s->st = s->sender ? sirnn_silent_send_take(&s->e, &s->xs, &s->ch, s->out + off, s->takes[i])
+                          : sirnn_silent_recv_take(&s->e, &s->xr, &s->ch, s->out + off, s->takes[i]);
+        off += s->takes[i];
+    }
+    return s->st != SIRNN_OK;
+}
+
+static void test_engine_iterations(void **state)
+{
+    (void)state;
+    static eng_side a, b;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x5e);
+    sirnn_block keys[256], skeys[128];
+    uint8_t s[128];
+    test_rng_bytes(&rng, keys, sizeof(keys));
+    for (int j = 0; j < 128; j++) {
+        s[j] = (uint8_t)(j == 0 ? 1 : test_rng_next(&rng) & 1);
+        skeys[j] = keys[2 * j + s[j]];
+    }
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    assert_int_equal(sirnn_channel_pair(&a.ch, &b.ch, 30000), SIRNN_OK);
+    assert_int_equal(sirnn_otx_sender_init(&a.xs, 128, 8192, skeys, s), SIRNN_OK);
+    assert_int_equal(sirnn_otx_receiver_init(&b.xr, 128, 8192, keys), SIRNN_OK);
+    const sirnn_block delta = a.xs.delta[0];
+    assert_true(delta.w[0] & 1);
+    sirnn_block seeds[2];
+    test_rng_bytes(&rng, seeds, sizeof(seeds));
+    const uint64_t dom = SIRNN_TWEAK_TEST_DOMAIN;
+    assert_int_equal(sirnn_silent_init_params(&a.e, 1, delta, dom, &seeds[0], &toy_boot, &toy_main),
+                     SIRNN_OK);
+    assert_int_equal(sirnn_silent_init_params(&b.e, 0, delta, dom, &seeds[1], &toy_boot, &toy_main),
+                     SIRNN_OK);
+    /* Takes of every shape: empty, single, across tiles and iterations. */
+    const size_t takes[] = {0, 1, 2483, 2484, 1, 5000, 7, 0, 9999, 3025};
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof(takes) / sizeof(takes[0]); i++)
+        total += takes[i];
+    a.out = calloc(total, sizeof(sirnn_block));
+    b.out = calloc(total, sizeof(sirnn_block));
+    assert_non_null(a.out);
+    assert_non_null(b.out);
+    a.sender = 1;
+    a.takes = b.takes = takes;
+    a.ntakes = b.ntakes = sizeof(takes) / sizeof(takes[0]);
+    assert_int_equal(test_run2(eng_run, &a, eng_run, &b, NULL, NULL), 0);
+    size_t ones = 0;
+    for (size_t i = 0; i < total; i++) {
+        const uint64_t r = b.out[i].w[0] & 1;
+        ones += r;
+        assert_int_equal(a.out[i].w[0] & 1, 0);
+        assert_true(b.out[i].w[0] == (a.out[i].w[0] ^ (delta.w[0] & (0 - r))));
+        assert_true(b.out[i].w[1] == (a.out[i].w[1] ^ (delta.w[1] & (0 - r))));
+    }
+    assert_true(ones > total / 3 && ones < 2 * total / 3);
+    /* No two outputs alike (a repeated iteration would show). */
+    for (size_t i = 1; i < total; i++)
+        assert_false(sirnn_block_eq(a.out[i], a.out[i - 1]));
+    /* Refused sets. */
+    sirnn_silent bad;
+    const sirnn_silent_params wide = {3u << 2, 1, 3, 2};
+    assert_int_equal(sirnn_silent_init_params(&bad, 1, delta, dom, &seeds[0], &wide, &toy_main),
+                     SIRNN_ERR_ARG);
+    const sirnn_silent_params big = {8u << 10, 3000, 8, 10}; /* reserve 3080 > 2048 */
+    assert_int_equal(sirnn_silent_init_params(&bad, 1, delta, dom, &seeds[0], &toy_boot, &big),
+                     SIRNN_ERR_ARG);
+    sirnn_silent_free(&a.e);
+    sirnn_silent_free(&b.e);
+    sirnn_otx_sender_free(&a.xs);
+    sirnn_otx_receiver_free(&b.xr);
+    sirnn_channel_close(&a.ch);
+    sirnn_channel_close(&b.ch);
+    free(a.out);
+    free(b.out);
 }
 
 /* ---------- the engine through the public API ---------- */
@@ -459,6 +563,7 @@ int main(void)
     test_seed();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ggm_reference), cmocka_unit_test(test_lpn_paths),
+        cmocka_unit_test(test_engine_iterations),
         cmocka_unit_test(test_cot_sizes),     cmocka_unit_test(test_bytes_formula),
         cmocka_unit_test(test_reproducible),  cmocka_unit_test(test_chosen),
         cmocka_unit_test(test_config),        cmocka_unit_test(test_cot_big),
