@@ -56,6 +56,7 @@ enum {
     SIRNN_TWEAK_KK13 = 2,    /* KK13 1-of-N engines */
     SIRNN_TWEAK_STRETCH = 3, /* a 1-of-2 OT's pad stretched to many words */
     SIRNN_TWEAK_SILENT = 4,  /* the silent COT engines' GGM-level OTs (ot/silent.h) */
+    SIRNN_TWEAK_NCO = 5,     /* 1-of-N pads from log N random OTs (ot/nco.h) */
     SIRNN_TWEAK_TEST = 255   /* tests and benchmarks of the hashes alone */
 };
 #define SIRNN_TWEAK_TEST_DOMAIN ((uint64_t)SIRNN_TWEAK_TEST << 56)

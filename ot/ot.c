@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ot/lane.h"
+#include "ot/nco.h"
 
 typedef enum ot_op {
     OP_ROT_SEND, OP_ROT_RECV,
@@ -68,6 +69,8 @@ static sirnn_status run_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
         return sirnn_iknp_ot128_recv(&ol->iknp_recv, ch, c->out_a + b16, c->choices + begin,
                                      n);
     case OP_KK_SEND:
+        if (sirnn_nco_wanted(ol->iknp_send.silent, c->N))
+            return sirnn_nco_send(&ol->iknp_send, ch, c->in_w0 + begin * c->N, n, c->N, c->l);
         return sirnn_kkot_engine_send(&ol->kk_send, ch, c->in_w0 + begin * c->N, n, c->N, c->l);
     case OP_POOL_OT_SEND:
         return sirnn_ot_pool_ot_send(&ol->pool_send, &ol->iknp_send, ch, c->in_w0 + begin,
@@ -76,6 +79,9 @@ static sirnn_status run_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
         return sirnn_ot_pool_ot_recv(&ol->pool_recv, &ol->iknp_recv, ch, &lane->prg,
                                      c->out_w + begin, c->choices + begin, n, c->l);
     case OP_KK_RECV:
+        if (sirnn_nco_wanted(ol->iknp_recv.silent, c->N))
+            return sirnn_nco_recv(&ol->iknp_recv, ch, &lane->prg, c->out_w + begin,
+                                  c->choices + begin, n, c->N, c->l);
         return sirnn_kkot_engine_recv(&ol->kk_recv, ch, c->out_w + begin, c->choices + begin, n,
                                c->N, c->l);
     }

@@ -116,6 +116,7 @@ typedef struct sirnn_silent {
     sirnn_aes_key code;         /* the LPN code's key (fixed, public) */
     sirnn_prg prg;              /* the engine's own randomness (seeds, alpha) */
     uint64_t produced;          /* user COTs handed out */
+    uint64_t nco_count;         /* tweak position of the 1-of-N pads (ot/nco.h) */
 } sirnn_silent;
 
 /* Allocate the engine; no I/O (bootstrap runs on the first take). The

@@ -548,6 +548,87 @@ static void test_chosen(void **state)
     pair_close(&pp);
 }
 
+typedef struct kk_side {
+    sirnn_party *p;
+    int sender;
+    size_t n;
+    unsigned N, l;
+    const uint64_t *msgs;
+    uint64_t *out;
+    const uint8_t *c;
+    sirnn_status st;
+} kk_side;
+
+static int kk_run(void *arg)
+{
+    kk_side *s = arg;
+    s->st = s->sender ? sirnn_kkot_send(s->p, s->n, s->msgs, s->N, s->l)
+                      : sirnn_kkot_recv(s->p, s->n, s->out, s->c, s->N, s->l);
+    return s->st != SIRNN_OK;
+}
+
+/* 1-of-N: from log N random OTs for N <= 16 (ot/nco.h), KK13 above; the
+ * chosen message either way, and for N = 16, l = 2 the bytes of ot/nco.h. */
+static void test_one_of_n(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x10f);
+    pair pp;
+    pair_open(&pp, test_quick() ? 1 : 2, test_seed());
+    const unsigned Ns[] = {2, 3, 16, 17, 256};
+    const unsigned ls[] = {1, 64, 2, 8, 8};
+    const size_t n = test_quick() ? 101 : 4099;
+    uint64_t *msgs = malloc(8 * n * 256), *out = malloc(8 * n);
+    uint8_t *c = malloc(n);
+    assert_non_null(msgs);
+    assert_non_null(out);
+    assert_non_null(c);
+    for (int dir = 0; dir < 2; dir++)
+        for (size_t t = 0; t < sizeof(Ns) / sizeof(Ns[0]); t++) {
+            const unsigned N = Ns[t], l = ls[t];
+            for (size_t i = 0; i < n * N; i++)
+                msgs[i] = test_rng_next(&rng);
+            for (size_t i = 0; i < n; i++)
+                c[i] = (uint8_t)(i == 0 ? N - 1 : i == 1 ? 0 : test_rng_below(&rng, N));
+            kk_side a = {.p = dir ? pp.cli : pp.srv, .sender = 1, .n = n, .N = N, .l = l,
+                         .msgs = msgs};
+            kk_side b = {.p = dir ? pp.srv : pp.cli, .sender = 0, .n = n, .N = N, .l = l,
+                         .out = out, .c = c};
+            assert_int_equal(test_run2(kk_run, &a, kk_run, &b, NULL, NULL), 0);
+            for (size_t i = 0; i < n; i++)
+                assert_true(out[i] == (msgs[i * N + c[i]] & test_mask(l)));
+        }
+    /* Bytes on one lane, after the engines are warm: N = 16, l = 2 sends
+     * 4 choice-correction bits and 32 message bits per OT in one chunk
+     * (4096 OTs), plus the silent COTs' tile (if one is made). */
+    pair_close(&pp);
+    pair_open(&pp, 1, test_seed());
+    const size_t m = 4096;
+    for (int rep = 0; rep < 2; rep++) {
+        for (size_t i = 0; i < m * 16; i++)
+            msgs[i] = test_rng_next(&rng);
+        for (size_t i = 0; i < m; i++)
+            c[i] = (uint8_t)test_rng_below(&rng, 16);
+        const uint64_t s0 = bytes_of(pp.srv), c0 = bytes_of(pp.cli);
+        kk_side a = {.p = pp.srv, .sender = 1, .n = m, .N = 16, .l = 2, .msgs = msgs};
+        kk_side b = {.p = pp.cli, .sender = 0, .n = m, .N = 16, .l = 2, .out = out, .c = c};
+        assert_int_equal(test_run2(kk_run, &a, kk_run, &b, NULL, NULL), 0);
+        for (size_t i = 0; i < m; i++)
+            assert_true(out[i] == (msgs[i * 16 + c[i]] & 3));
+        if (rep == 1) {
+            /* The first call bootstrapped the engine and built its main
+             * reserve; the second takes 16,384 COTs inside one tile. */
+            assert_int_equal(bytes_of(pp.cli) - c0, m * 4 / 8);
+            assert_int_equal(bytes_of(pp.srv) - s0, m * 16 * 2 / 8);
+        }
+    }
+    pair_close(&pp);
+    free(msgs);
+    free(out);
+    free(c);
+}
+
 static void test_config(void **state)
 {
     (void)state;
@@ -566,6 +647,7 @@ int main(void)
         cmocka_unit_test(test_engine_iterations),
         cmocka_unit_test(test_cot_sizes),     cmocka_unit_test(test_bytes_formula),
         cmocka_unit_test(test_reproducible),  cmocka_unit_test(test_chosen),
+        cmocka_unit_test(test_one_of_n),
         cmocka_unit_test(test_config),        cmocka_unit_test(test_cot_big),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
