@@ -270,6 +270,39 @@ static void pair_close(pair *pp)
     sirnn_party_free(pp->cli);
 }
 
+/* Under SIRNN_TEST_QUICK (valgrind) the tests share one one-lane pair, so
+ * that its two engines bootstrap once; otherwise each opens its own. */
+static pair g_shared;
+static int g_shared_open;
+
+static void use_pair(pair *pp, unsigned threads)
+{
+    if (!test_quick()) {
+        pair_open(pp, threads, test_seed());
+        return;
+    }
+    if (!g_shared_open) {
+        pair_open(&g_shared, 1, test_seed());
+        g_shared_open = 1;
+    }
+    *pp = g_shared;
+}
+
+static void done_pair(pair *pp)
+{
+    if (!test_quick())
+        pair_close(pp);
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    if (g_shared_open)
+        pair_close(&g_shared);
+    g_shared_open = 0;
+    return 0;
+}
+
 typedef struct dcot_side {
     sirnn_party *p;
     size_t n;
@@ -334,13 +367,13 @@ static void test_cot_sizes(void **state)
     /* Under valgrind (quick) one lane: every engine bootstraps 649,728 rows. */
     for (size_t li = 0; li < (test_quick() ? 1u : 2u); li++) {
         pair pp;
-        pair_open(&pp, lanes[li], test_seed());
+        use_pair(&pp, lanes[li]);
         for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
             const size_t n = test_quick() && sizes[si] > 2000 ? 1001 : sizes[si];
             run_dcot(pp.srv, pp.cli, n, test_seed() + si, NULL, NULL);
             run_dcot(pp.cli, pp.srv, n, test_seed() + 100 + si, NULL, NULL);
         }
-        pair_close(&pp);
+        done_pair(&pp);
     }
 }
 
@@ -382,9 +415,14 @@ static void formula(size_t n, uint64_t *snd_bytes, uint64_t *rcv_bytes)
     *rcv_bytes = r;
 }
 
+/* Under valgrind (SIRNN_TEST_QUICK) the tests that bootstrap fresh engines
+ * only to count bytes or compare runs are skipped: each bootstrap encodes
+ * 649,728 LPN rows, and the other tests run the same code. */
 static void test_bytes_formula(void **state)
 {
     (void)state;
+    if (test_quick())
+        skip();
     const size_t sizes[] = {1000, 1, 200000};
     for (size_t si = 0; si < (test_quick() ? 1u : 3u); si++) {
         const size_t n = sizes[si];
@@ -407,6 +445,8 @@ static void test_bytes_formula(void **state)
 static void test_reproducible(void **state)
 {
     (void)state;
+    if (test_quick())
+        skip();
     const size_t n = 3000;
     uint8_t *a0 = malloc(16 * n), *a1 = malloc(16 * n), *b0 = malloc(16 * n),
             *b1 = malloc(16 * n);
@@ -476,7 +516,7 @@ static void test_chosen(void **state)
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0xc05e);
     pair pp;
-    pair_open(&pp, test_quick() ? 1 : 2, test_seed());
+    use_pair(&pp, 2);
     const size_t n = test_quick() ? 301 : 9001;
     uint64_t *m0 = malloc(8 * n), *m1 = malloc(8 * n), *out = malloc(8 * n), *x = malloc(8 * n);
     uint8_t *c = malloc(n), *b0 = malloc(16 * n), *b1 = malloc(16 * n), *o = malloc(16 * n);
@@ -545,7 +585,7 @@ static void test_chosen(void **state)
     free(b0);
     free(b1);
     free(o);
-    pair_close(&pp);
+    done_pair(&pp);
 }
 
 typedef struct kk_side {
@@ -575,7 +615,7 @@ static void test_one_of_n(void **state)
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0x10f);
     pair pp;
-    pair_open(&pp, test_quick() ? 1 : 2, test_seed());
+    use_pair(&pp, 2);
     const unsigned Ns[] = {2, 3, 16, 17, 256};
     const unsigned ls[] = {1, 64, 2, 8, 8};
     const size_t n = test_quick() ? 101 : 4099;
@@ -599,10 +639,17 @@ static void test_one_of_n(void **state)
             for (size_t i = 0; i < n; i++)
                 assert_true(out[i] == (msgs[i * N + c[i]] & test_mask(l)));
         }
+    if (test_quick()) {
+        done_pair(&pp);
+        free(msgs);
+        free(out);
+        free(c);
+        return;
+    }
     /* Bytes on one lane, after the engines are warm: N = 16, l = 2 sends
      * 4 choice-correction bits and 32 message bits per OT in one chunk
      * (4096 OTs), plus the silent COTs' tile (if one is made). */
-    pair_close(&pp);
+    done_pair(&pp);
     pair_open(&pp, 1, test_seed());
     const size_t m = 4096;
     for (int rep = 0; rep < 2; rep++) {
@@ -650,5 +697,5 @@ int main(void)
         cmocka_unit_test(test_one_of_n),
         cmocka_unit_test(test_config),        cmocka_unit_test(test_cot_big),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, group_teardown);
 }
