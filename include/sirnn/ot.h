@@ -29,7 +29,10 @@
  *     one choice-correction bit per OT from the receiver except for the
  *     random OT; the 128 below becomes that, the rest is unchanged. A call
  *     that makes a new tile of silent COTs (every 131,072 COTs or fewer)
- *     adds one flight from the sender. KK13 stays on SoftSpoken;
+ *     adds one flight from the sender. 1-of-N OTs with N <= 16 then come
+ *     from log N of its random OTs (ot/nco.h: b + 0.45 b + N*l bits with
+ *     b = ceil(log2 N), two flights per chunk of 2^18 / (N b) OTs); KK13
+ *     for larger N;
  *   - hashing with the fixed-key tweakable correlation-robust hash of Guo,
  *     Katz, Wang and Yu (S&P 2020), tweak = the OT's index in its engine.
  * Semi-honest security, λ = 128.

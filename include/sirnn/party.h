@@ -59,8 +59,9 @@ typedef enum sirnn_ot_backend {
     SIRNN_OT_SILENT = 2     /* Ferret silent COT (CCS 2020, semi-honest; ot/silent.h),
                                bootstrapped from SoftSpoken with ot_k: the 1-of-2 calls of
                                sirnn/ot.h run on it at about 0.45 bits per COT plus one
-                               choice-correction bit; the protocol layers' own OTs
-                               and KK13 stay on SoftSpoken */
+                               choice-correction bit, and sirnn_kkot_* for N <= 16;
+                               the protocol layers' own split-phase OTs stay on
+                               SoftSpoken and KK13 (not the default) */
 } sirnn_ot_backend;
 
 /*
