@@ -45,12 +45,15 @@ static void test_levels_and_tables(void **state)
         assert_non_null(t.kk_select);
         assert_non_null(t.otchain_impl);
         assert_non_null(t.otx_chain);
+        assert_non_null(t.lpn_impl);
+        assert_non_null(t.lpn_xor);
         if (i == SIRNN_ISA_PORTABLE) {
             assert_string_equal(t.aes_impl, "evp");
             assert_string_equal(t.transpose_impl, "portable");
             assert_string_equal(t.lutrot_impl, "portable");
             assert_string_equal(t.kkpack_impl, "portable");
             assert_string_equal(t.otchain_impl, "portable");
+            assert_string_equal(t.lpn_impl, "portable");
         }
         /* Features hidden by SIRNN_CPU_MASK are used by no level. */
         const char *mask = getenv("SIRNN_CPU_MASK");
@@ -143,10 +146,11 @@ static void test_kernel_paths(void **state)
     assert_string_equal(sirnn_kernel_path("lutrot"), t->lutrot_impl);
     assert_string_equal(sirnn_kernel_path("kkpack"), t->kkpack_impl);
     assert_string_equal(sirnn_kernel_path("otchain"), t->otchain_impl);
+    assert_string_equal(sirnn_kernel_path("lpn"), t->lpn_impl);
     size_t i = 0;
     for (; sirnn_kernel_family(i) != NULL; i++)
         assert_non_null(sirnn_kernel_path(sirnn_kernel_family(i)));
-    assert_int_equal(i, 5);
+    assert_int_equal(i, 6);
     assert_null(sirnn_kernel_path("fft"));
     assert_null(sirnn_kernel_path(NULL));
 }

@@ -32,7 +32,8 @@ SIRNN_API const char *sirnn_isa_name(void);
  * dispatch table, after SIRNN_CPU_MASK=novaes,nogfni,novbmi,... has hidden
  * features): sirnn_kernel_family(i) names family i ("aes" for AES and the
  * fixed-key hashes, "transpose", "lutrot", "kkpack" for KK13's pack and
- * select, "otchain" for SoftSpoken's leaf sums), NULL past the last;
+ * select, "otchain" for SoftSpoken's leaf sums, "lpn" for the silent OT's
+ * LPN encoding), NULL past the last;
  * sirnn_kernel_path(family) gives its path ("evp", "aesni", "vaes256",
  * "vaes512"; "portable", "sse2", "avx2", "avx512", "avx512-gfni"), NULL for
  * an unknown family. */
