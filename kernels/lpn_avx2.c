@@ -3,14 +3,18 @@
  * kernels/lpn.c). The ten indices of a row are reduced into [0, k) by two
  * 32x32->64 multiplies per four words (_mm256_mul_epu32 on the even and odd
  * lanes), the sum stays in one 128-bit register, and the blocks of the row
- * AHEAD rows on are prefetched: u is several MB, so the random reads, not
- * the arithmetic, set the pace.
+ * AHEAD rows on are prefetched into L2: u is several MB, so the random
+ * reads, not the arithmetic, set the pace. Into L2 rather than L1, and 24
+ * rows (240 lines) ahead rather than 8: on the project's machine (EPYC,
+ * 1 MB L2 per core) that halves the time per row (16.5-19 ns against
+ * 32-35 ns, best of five single-thread runs over Ferret's k = 589,824);
+ * prefetching into L1 that far ahead overflows its fill buffers.
  */
 #include "kernels/lpn.h"
 
 #include <immintrin.h>
 
-enum { AHEAD = 8 };
+enum { AHEAD = 24 };
 
 /* The ten indices of a row into idx[0..9] (idx[10], idx[11] scratch). */
 static inline void row_indices(uint32_t *idx, const uint32_t *w, __m256i kk, uint32_t k)
@@ -34,7 +38,7 @@ void sirnn_lpn_xor_avx2(sirnn_block *out, const sirnn_block *u, uint32_t k,
     for (size_t i = 0; i < pre; i++) {
         row_indices(ring[i], words + SIRNN_LPN_WORDS * i, kk, k);
         for (unsigned j = 0; j < SIRNN_LPN_D; j++)
-            _mm_prefetch((const char *)(u + ring[i][j]), _MM_HINT_T0);
+            _mm_prefetch((const char *)(u + ring[i][j]), _MM_HINT_T1);
     }
     for (size_t i = 0; i < n; i++) {
         uint32_t *idx = ring[i % AHEAD];
@@ -45,7 +49,7 @@ void sirnn_lpn_xor_avx2(sirnn_block *out, const sirnn_block *u, uint32_t k,
         if (i + AHEAD < n) {
             row_indices(idx, words + SIRNN_LPN_WORDS * (i + AHEAD), kk, k);
             for (unsigned j = 0; j < SIRNN_LPN_D; j++)
-                _mm_prefetch((const char *)(u + idx[j]), _MM_HINT_T0);
+                _mm_prefetch((const char *)(u + idx[j]), _MM_HINT_T1);
         }
     }
 }
