@@ -475,7 +475,7 @@ static void test_reproducible(void **state)
 typedef struct ot_side {
     sirnn_party *p;
     int sender;
-    int kind; /* 0 OT_l, 1 COT_l, 2 OT128, 3 ROT */
+    int kind; /* 0 OT_l, 1 COT_l, 2 OT128, 3 ROT, 4 pool OT_l */
     size_t n;
     unsigned l;
     const uint64_t *m0, *m1;
@@ -501,6 +501,10 @@ static int ot_run(void *arg)
     case 2:
         s->st = s->sender ? sirnn_ot128_send(s->p, s->n, s->b0, s->b1)
                           : sirnn_ot128_recv(s->p, s->n, s->o0, s->c);
+        break;
+    case 4:
+        s->st = s->sender ? sirnn_pool_ot_send(s->p, s->n, s->m0, s->m1, s->l)
+                          : sirnn_pool_ot_recv(s->p, s->n, s->out, s->c, s->l);
         break;
     default:
         s->st = s->sender ? sirnn_rot_send(s->p, s->n, s->o0, s->o1)
@@ -542,6 +546,12 @@ static void test_chosen(void **state)
             ot_side a = {.p = snd, .sender = 1, .kind = 0, .n = n, .l = l, .m0 = m0, .m1 = m1};
             ot_side b = {.p = rcv, .sender = 0, .kind = 0, .n = n, .l = l, .out = out, .c = c};
             assert_int_equal(test_run2(ot_run, &a, ot_run, &b, NULL, NULL), 0);
+            for (size_t i = 0; i < n; i++)
+                assert_true(out[i] == ((c[i] ? m1[i] : m0[i]) & mask));
+            /* The random-OT pool refills from silent COTs. */
+            ot_side ap = {.p = snd, .sender = 1, .kind = 4, .n = n, .l = l, .m0 = m0, .m1 = m1};
+            ot_side bp = {.p = rcv, .sender = 0, .kind = 4, .n = n, .l = l, .out = out, .c = c};
+            assert_int_equal(test_run2(ot_run, &ap, ot_run, &bp, NULL, NULL), 0);
             for (size_t i = 0; i < n; i++)
                 assert_true(out[i] == ((c[i] ? m1[i] : m0[i]) & mask));
             ot_side a2 = {.p = snd, .sender = 1, .kind = 1, .n = n, .l = l, .m0 = m0, .out = x};
