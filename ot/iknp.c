@@ -193,19 +193,30 @@ static sirnn_status receiver_rows(sirnn_iknp_receiver *r, sirnn_channel *ch, siz
 {
     if (r->silent == NULL)
         return sirnn_otx_recv_extend(&r->x, ch, r->t, r->choice, 0, sirnn_otx_round(k));
-    sirnn_status st = sirnn_silent_recv_take(r->silent, &r->x, ch, r->t, k);
+    sirnn_status st;
+    if (chosen) {
+        /* The silent choice bits come before their rows and need nothing
+         * from the sender, so d goes out before we wait for any tile. */
+        uint8_t *bits = (uint8_t *)r->vals; /* k <= CHUNK bytes; vals is free here */
+        if ((st = sirnn_silent_recv_choices(r->silent, &r->x, ch, bits, k)) != SIRNN_OK)
+            return st;
+        memset(r->wire, 0, (k + 7) / 8);
+        for (size_t i = 0; i < k; i++)
+            r->wire[i / 8] |= (uint8_t)((bits[i] ^ (r->choice[i / 8] >> (i % 8))) & 1) << (i % 8);
+        sirnn_memzero(bits, k);
+        if ((st = sirnn_channel_send(ch, r->wire, (k + 7) / 8)) != SIRNN_OK ||
+            (st = sirnn_channel_flush(ch)) != SIRNN_OK)
+            return st;
+    }
+    st = sirnn_silent_recv_take(r->silent, &r->x, ch, r->t, k);
     r->x.count += k;
-    if (st != SIRNN_OK)
+    if (st != SIRNN_OK || chosen)
         return st;
-    uint8_t *d = chosen ? r->wire : r->choice;
-    memset(d, 0, (k + 7) / 8);
+    /* Random OT: the silent choices are the receiver's (bit 0 of t). */
+    memset(r->choice, 0, (k + 7) / 8);
     for (size_t i = 0; i < k; i++)
-        d[i / 8] |= (uint8_t)((r->t[i].w[0] & 1) << (i % 8));
-    if (!chosen)
-        return SIRNN_OK;
-    for (size_t i = 0; i < (k + 7) / 8; i++)
-        d[i] ^= r->choice[i];
-    return sirnn_channel_send(ch, d, (k + 7) / 8);
+        r->choice[i / 8] |= (uint8_t)((r->t[i].w[0] & 1) << (i % 8));
+    return SIRNN_OK;
 }
 
 /* Sender: rows of one chunk, hashed [0, k) as H(q) and H(q ^ Delta). */

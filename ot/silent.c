@@ -197,8 +197,11 @@ void sirnn_silent_free(sirnn_silent *e)
         sirnn_memzero(e->tmp, TMP_CAP(e) * sizeof(sirnn_block));
     if (e->msg != NULL)
         sirnn_memzero(e->msg, MSG_CAP * sizeof(sirnn_block));
-    if (e->alpha != NULL)
-        sirnn_memzero(e->alpha, TCAP(e) * sizeof(uint32_t));
+    for (int i = 0; i < 2; i++)
+        sirnn_scratch_free(e->alpha[i], TCAP(e) * sizeof(uint32_t));
+    sirnn_scratch_free(e->c_bits, SIRNN_SILENT_TILE);
+    sirnn_scratch_free(e->c_res, RES_CAP(e));
+    sirnn_scratch_free(e->c_next, RES_CAP(e));
     sirnn_scratch_free(e->res, RES_CAP(e) * sizeof(sirnn_block));
     sirnn_scratch_free(e->next, RES_CAP(e) * sizeof(sirnn_block));
     sirnn_scratch_free(e->tile, SIRNN_SILENT_TILE * sizeof(sirnn_block));
@@ -206,7 +209,6 @@ void sirnn_silent_free(sirnn_silent *e)
     sirnn_scratch_free(e->msg, MSG_CAP * sizeof(sirnn_block));
     sirnn_scratch_free(e->words, (size_t)ROWS * SIRNN_LPN_WORDS * sizeof(uint32_t));
     sirnn_scratch_free(e->dbits, DBITS_CAP(e));
-    sirnn_scratch_free(e->alpha, TCAP(e) * sizeof(uint32_t));
     sirnn_aes_key_free(&e->g[0]);
     sirnn_aes_key_free(&e->g[1]);
     sirnn_aes_key_free(&e->code);
@@ -235,10 +237,22 @@ static sirnn_status alloc_buffers(sirnn_silent *e)
         e->words = sirnn_scratch_alloc((size_t)ROWS * SIRNN_LPN_WORDS * sizeof(uint32_t));
     if (e->dbits == NULL)
         e->dbits = sirnn_scratch_alloc(DBITS_CAP(e));
-    if (e->alpha == NULL)
-        e->alpha = sirnn_scratch_alloc(TCAP(e) * sizeof(uint32_t));
     if (e->res == NULL || e->next == NULL || e->tile == NULL || e->tmp == NULL ||
-        e->msg == NULL || e->words == NULL || e->dbits == NULL || e->alpha == NULL)
+        e->msg == NULL || e->words == NULL || e->dbits == NULL)
+        return SIRNN_ERR_NOMEM;
+    if (e->sender)
+        return SIRNN_OK;
+    for (int i = 0; i < 2; i++)
+        if (e->alpha[i] == NULL)
+            e->alpha[i] = sirnn_scratch_alloc(TCAP(e) * sizeof(uint32_t));
+    if (e->c_bits == NULL)
+        e->c_bits = sirnn_scratch_alloc(SIRNN_SILENT_TILE);
+    if (e->c_res == NULL)
+        e->c_res = sirnn_scratch_alloc(RES_CAP(e));
+    if (e->c_next == NULL)
+        e->c_next = sirnn_scratch_alloc(RES_CAP(e));
+    if (e->alpha[0] == NULL || e->alpha[1] == NULL || e->c_bits == NULL || e->c_res == NULL ||
+        e->c_next == NULL)
         return SIRNN_ERR_NOMEM;
     return SIRNN_OK;
 }
@@ -266,18 +280,20 @@ static sirnn_status bootstrap(sirnn_silent *e, sirnn_otx_sender *xs, sirnn_otx_r
             if ((st = sirnn_otx_recv_extend(xr, ch, e->tile, col, 0, m)) != SIRNN_OK)
                 return st;
             for (size_t i = 0; i < k; i++) {
+                const uint8_t r = (uint8_t)((col[i / 8] >> (i % 8)) & 1);
                 e->res[off + i] = e->tile[i];
-                e->res[off + i].w[0] =
-                    (e->tile[i].w[0] & ~(uint64_t)1) | ((col[i / 8] >> (i % 8)) & 1);
+                e->res[off + i].w[0] = (e->tile[i].w[0] & ~(uint64_t)1) | r;
+                e->c_res[off + i] = r;
             }
         }
     }
     sirnn_memzero(col, BOOT_CHUNK / 8);
     sirnn_memzero(e->tile, BOOT_CHUNK * sizeof(sirnn_block));
     e->stage = 1;
-    e->p = &e->boot;
-    e->next_tree = 0;
-    e->started = 0;
+    e->p = e->cp = &e->boot;
+    e->next_tree = e->c_tree = 0;
+    e->started = e->c_started = 0;
+    e->c_iter = e->r_iter = 0;
     return e->sender ? SIRNN_OK : sirnn_channel_flush(ch);
 }
 
@@ -288,25 +304,82 @@ static size_t dbytes(const sirnn_silent_params *p)
     return ((size_t)p->t * p->h + 7) / 8;
 }
 
-/* Receiver: draw the noise positions, send the choice corrections
- * d = r ^ not(alpha bit) of every reserved tree COT. */
-static sirnn_status recv_start(sirnn_silent *e, sirnn_channel *ch)
+/* Receiver, choice side: draw the iteration's noise positions and send the
+ * choice corrections d = r ^ not(alpha bit) of every reserved tree COT
+ * (r from the reserve's choice bits). */
+static sirnn_status choice_start(sirnn_silent *e, sirnn_channel *ch)
 {
-    const sirnn_silent_params *p = e->p;
-    const sirnn_block *base = e->res + p->k;
-    sirnn_prg_bytes(&e->prg, e->alpha, (size_t)p->t * sizeof(uint32_t));
+    const sirnn_silent_params *p = e->cp;
+    const uint8_t *base = e->c_res + p->k;
+    uint32_t *alpha = e->alpha[e->c_iter & 1];
+    sirnn_prg_bytes(&e->prg, alpha, (size_t)p->t * sizeof(uint32_t));
     memset(e->dbits, 0, dbytes(p));
     for (uint32_t b = 0; b < p->t; b++) {
-        e->alpha[b] &= (1u << p->h) - 1;
+        alpha[b] &= (1u << p->h) - 1;
         for (unsigned l = 0; l < p->h; l++) {
             const size_t j = (size_t)b * p->h + l;
-            const unsigned r = (unsigned)(base[j].w[0] & 1);
-            const unsigned a = (e->alpha[b] >> (p->h - 1 - l)) & 1;
-            e->dbits[j / 8] |= (uint8_t)((r ^ a ^ 1) << (j % 8));
+            const unsigned a = (alpha[b] >> (p->h - 1 - l)) & 1;
+            e->dbits[j / 8] |= (uint8_t)((base[j] ^ a ^ 1) << (j % 8));
         }
     }
     sirnn_status st = sirnn_channel_send(ch, e->dbits, dbytes(p));
+    e->c_started = 1;
     return st == SIRNN_OK ? sirnn_channel_flush(ch) : st;
+}
+
+/* Receiver, choice side: the next tile's choice bits,
+ * e_i ^ XOR_j r[idx_j(i)], into c_bits; the part below the next reserve's
+ * size also into c_next. */
+static sirnn_status choice_tile(sirnn_silent *e, sirnn_channel *ch)
+{
+    const sirnn_silent_params *p = e->cp;
+    sirnn_status st;
+    if (!e->c_started) {
+        /* Its noise positions go where the rows will look for them. */
+        if (e->c_iter >= e->r_iter + 2)
+            return SIRNN_ERR_STATE;
+        if ((st = choice_start(e, ch)) != SIRNN_OK)
+            return st;
+    }
+    const unsigned h = p->h;
+    const uint32_t b0 = e->c_tree, per = (uint32_t)(SIRNN_SILENT_TILE >> h);
+    const uint32_t nt = p->t - b0 < per ? p->t - b0 : per;
+    const size_t row0 = (size_t)b0 << h, rows = (size_t)nt << h;
+    const uint32_t *alpha = e->alpha[e->c_iter & 1];
+    const uint64_t low = ((uint64_t)1 << h) - 1;
+    const uint64_t stage = e->cp == &e->boot ? 1 : 2;
+    for (size_t off = 0; off < rows; off += ROWS) {
+        const size_t c = rows - off < ROWS ? rows - off : ROWS;
+        sirnn_aes_ctr(&e->code, (sirnn_block *)(void *)e->words, stage,
+                      3 * (uint64_t)(row0 + off), 3 * c);
+        for (size_t i = 0; i < c; i++) {
+            const size_t row = row0 + off + i;
+            const uint32_t *w = e->words + SIRNN_LPN_WORDS * i;
+            unsigned x = (unsigned)(eq_mask(row & low, alpha[row >> h]) & 1);
+            for (unsigned j = 0; j < SIRNN_LPN_D; j++)
+                x ^= e->c_res[((uint64_t)w[j] * p->k) >> 32];
+            e->c_bits[off + i] = (uint8_t)x;
+        }
+    }
+    const size_t want = sirnn_silent_reserve(&e->main);
+    size_t keep = 0;
+    if (row0 < want) {
+        keep = want - row0 < rows ? want - row0 : rows;
+        memcpy(e->c_next + row0, e->c_bits, keep);
+    }
+    e->c_pos = keep;
+    e->c_len = rows;
+    e->c_tree = b0 + nt;
+    if (e->c_tree == p->t) {
+        uint8_t *t = e->c_res;
+        e->c_res = e->c_next;
+        e->c_next = t;
+        e->cp = &e->main;
+        e->c_tree = 0;
+        e->c_started = 0;
+        e->c_iter++;
+    }
+    return SIRNN_OK;
 }
 
 static unsigned dbit(const sirnn_silent *e, size_t j)
@@ -340,11 +413,8 @@ static sirnn_status make_tile(sirnn_silent *e, sirnn_channel *ch)
     const size_t per_tree = 2 * (size_t)h + 1;
     sirnn_status st;
     if (!e->started) {
-        if (e->sender)
-            st = sirnn_channel_recv(ch, e->dbits, dbytes(p));
-        else
-            st = recv_start(e, ch);
-        if (st != SIRNN_OK)
+        /* The receiver's choice side sent the corrections (and is ahead). */
+        if (e->sender && (st = sirnn_channel_recv(ch, e->dbits, dbytes(p))) != SIRNN_OK)
             return st;
         e->started = 1;
     }
@@ -392,7 +462,7 @@ static sirnn_status make_tile(sirnn_silent *e, sirnn_channel *ch)
         sirnn_tccrhash(h0, q, tw, nq);
         /* known_l = msg^(not a_l) ^ H(t_l), selected by mask. */
         for (uint32_t i = 0; i < nt; i++) {
-            const uint32_t alpha = e->alpha[b0 + i];
+            const uint32_t alpha = e->alpha[e->r_iter & 1][b0 + i];
             sirnn_block *m = e->msg + i * per_tree;
             for (unsigned l = 0; l < h; l++) {
                 const uint64_t am = 0 - (uint64_t)((alpha >> (h - 1 - l)) & 1);
@@ -404,7 +474,7 @@ static sirnn_status make_tile(sirnn_silent *e, sirnn_channel *ch)
             }
         }
         for (uint32_t i = 0; i < nt; i++) {
-            const uint32_t alpha = e->alpha[b0 + i];
+            const uint32_t alpha = e->alpha[e->r_iter & 1][b0 + i];
             sirnn_block *lv = e->tile + (size_t)i * leaves;
             const sirnn_block *m = e->msg + i * per_tree;
             sirnn_silent_ggm_puncture(e->g, alpha, h, m, lv, e->tmp);
@@ -447,17 +517,59 @@ static sirnn_status make_tile(sirnn_silent *e, sirnn_channel *ch)
         e->stage = 2;
         e->next_tree = 0;
         e->started = 0;
+        e->r_iter++;
     }
     return SIRNN_OK;
 }
 
-static sirnn_status take(sirnn_silent *e, sirnn_otx_sender *xs, sirnn_otx_receiver *xr,
-                         sirnn_channel *ch, sirnn_block *out, size_t n)
+static sirnn_status ensure_boot(sirnn_silent *e, sirnn_otx_sender *xs, sirnn_otx_receiver *xr,
+                               sirnn_channel *ch)
+{
+    sirnn_status st = SIRNN_OK;
+    if (e->stage == 0 && (st = alloc_buffers(e)) == SIRNN_OK)
+        st = bootstrap(e, xs, xr, ch);
+    return st;
+}
+
+/* Receiver: the next n choice bits into bits (NULL: drop them). */
+static sirnn_status choices(sirnn_silent *e, sirnn_channel *ch, uint8_t *bits, size_t n)
+{
+    size_t done = 0;
+    sirnn_status st;
+    while (done < n) {
+        if (e->c_pos == e->c_len && (st = choice_tile(e, ch)) != SIRNN_OK)
+            return st;
+        size_t c = e->c_len - e->c_pos;
+        if (c > n - done)
+            c = n - done;
+        if (bits != NULL)
+            memcpy(bits + done, e->c_bits + e->c_pos, c);
+        e->c_pos += c;
+        done += c;
+    }
+    e->c_count += n;
+    return SIRNN_OK;
+}
+
+sirnn_status sirnn_silent_recv_choices(sirnn_silent *e, sirnn_otx_receiver *x,
+                                       sirnn_channel *ch, uint8_t *bits, size_t n)
+{
+    if (e->sender)
+        return SIRNN_ERR_ARG;
+    if (n == 0)
+        return SIRNN_OK;
+    sirnn_status st = ensure_boot(e, NULL, x, ch);
+    if (st == SIRNN_OK) {
+        st = choices(e, ch, bits, n);
+    }
+    return st;
+}
+
+/* Rows of n COTs from the tiles (the receiver's choice side already
+ * covers them). */
+static sirnn_status rows(sirnn_silent *e, sirnn_channel *ch, sirnn_block *out, size_t n)
 {
     sirnn_status st;
-    if (e->stage == 0 && n > 0 &&
-        ((st = alloc_buffers(e)) != SIRNN_OK || (st = bootstrap(e, xs, xr, ch)) != SIRNN_OK))
-        return st;
     size_t done = 0;
     while (done < n) {
         if (e->tile_pos == e->tile_len && (st = make_tile(e, ch)) != SIRNN_OK)
@@ -472,6 +584,30 @@ static sirnn_status take(sirnn_silent *e, sirnn_otx_sender *xs, sirnn_otx_receiv
         done += c;
     }
     e->produced += n;
+    return SIRNN_OK;
+}
+
+static sirnn_status take(sirnn_silent *e, sirnn_otx_sender *xs, sirnn_otx_receiver *xr,
+                         sirnn_channel *ch, sirnn_block *out, size_t n)
+{
+    sirnn_status st;
+    if (n > 0 && (st = ensure_boot(e, xs, xr, ch)) != SIRNN_OK)
+        return st;
+    if (e->sender)
+        return rows(e, ch, out, n);
+    /* The receiver's choice side covers the COTs before their rows (it
+     * starts the iterations: noise positions and corrections), a piece at a
+     * time so that it never runs more than one iteration ahead. */
+    const size_t piece_max = e->main.n - sirnn_silent_reserve(&e->main);
+    for (size_t off = 0; off < n;) {
+        const size_t piece = n - off < piece_max ? n - off : piece_max;
+        if (e->produced + piece > e->c_count &&
+            (st = choices(e, ch, NULL, (size_t)(e->produced + piece - e->c_count))) != SIRNN_OK)
+            return st;
+        if ((st = rows(e, ch, out + off, piece)) != SIRNN_OK)
+            return st;
+        off += piece;
+    }
     return SIRNN_OK;
 }
 

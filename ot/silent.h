@@ -61,6 +61,13 @@
  *     needs them (and the reserve, the iteration's first outputs, first);
  *   so the main iteration costs 1,295*27*16 + 2,105 bytes for 10,001,981
  *   user COTs: 0.448 bits each.
+ * Receiver choice bits: bit 0 of t_i is e_i ^ A_i * r (r the reserve's
+ * choice bits), all the receiver's own, so a choice side makes them (and
+ * starts each iteration: noise positions, corrections) without the
+ * sender's tiles, up to one iteration ahead of the rows
+ * (sirnn_silent_recv_choices): a derandomising receiver sends its d bits
+ * before it waits for anything, as with OT extension, which split-phase
+ * protocol loops (both parties receive before either sends) need.
  * Memory per engine: two reserves of 606,659 blocks (9.7 MB each) and a
  * tile of 2^17 blocks (2 MB), whatever n; nothing grows with a call's n.
  * Secrets: seeds, leaves, alpha, Delta, every COT; alpha enters the tree
@@ -111,7 +118,18 @@ typedef struct sirnn_silent {
     sirnn_block *msg;           /* one tile's messages */
     uint32_t *words;            /* LPN index words of a row chunk */
     uint8_t *dbits;             /* the iteration's choice corrections, packed */
-    uint32_t *alpha;            /* receiver: the noise positions, secret */
+    uint32_t *alpha[2];         /* receiver: the noise positions of iteration i at i & 1 */
+    /* Receiver: the choice side. Choice bits are e ^ A * r, all known to the
+     * receiver, so they are made without the sender's tiles and may run up
+     * to one iteration ahead of the rows (sirnn_silent_recv_choices). */
+    const sirnn_silent_params *cp; /* its iteration's set */
+    uint32_t c_tree;            /* first tree of its next tile */
+    int c_started;              /* its iteration's corrections are sent */
+    uint64_t c_iter, r_iter;    /* iterations of the choice side and of the rows */
+    uint8_t *c_bits;            /* choice bits of its last tile, one byte per row */
+    size_t c_pos, c_len;        /* user bits left: c_bits[c_pos, c_len) */
+    uint8_t *c_res, *c_next;    /* reserve choice bits: its iteration's, the next's */
+    uint64_t c_count;           /* user choice bits handed out (>= produced) */
     sirnn_aes_key g[2];         /* GGM keys (fixed, public) */
     sirnn_aes_key code;         /* the LPN code's key (fixed, public) */
     sirnn_prg prg;              /* the engine's own randomness (seeds, alpha) */
@@ -145,6 +163,18 @@ sirnn_status sirnn_silent_send_take(sirnn_silent *e, sirnn_otx_sender *x, sirnn_
                                     sirnn_block *out, size_t n);
 sirnn_status sirnn_silent_recv_take(sirnn_silent *e, sirnn_otx_receiver *x, sirnn_channel *ch,
                                     sirnn_block *out, size_t n);
+/*
+ * Receiver: the choice bits (0/1 bytes) of the next n COTs that
+ * sirnn_silent_recv_take has not yet handed out, ahead of their rows and
+ * without waiting for the sender (it may send: the bootstrap's columns and
+ * an iteration's corrections, flushed). Bits already given are not given
+ * again: a take of n rows after a call for n bits returns exactly those
+ * COTs, and a take past the bits makes (and drops) them first. Choices may
+ * run at most one main iteration (10,001,981 COTs) ahead of the rows, else
+ * SIRNN_ERR_STATE before anything is sent.
+ */
+sirnn_status sirnn_silent_recv_choices(sirnn_silent *e, sirnn_otx_receiver *x,
+                                       sirnn_channel *ch, uint8_t *bits, size_t n);
 
 /*
  * The GGM parts on their own (the engine uses them; tests compare them with
