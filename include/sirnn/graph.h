@@ -263,6 +263,19 @@ SIRNN_API sirnn_status sirnn_graph_predict_fixed(const sirnn_graph *g, size_t n,
                                                  int64_t *scores, uint32_t *classes,
                                                  const uint64_t *q);
 
+/*
+ * The secure executor's schedule of g: levels = the graph's depth (a node's
+ * level is one more than the highest level of the nodes writing its
+ * inputs), groups = the operator calls it makes (the nodes of one level
+ * with the same operator and formats run as one call; DENSE, CONV, the
+ * pools, RESHAPE and ARGMAX one call per node). Flights follow the groups'
+ * protocols, one after another.
+ */
+typedef struct sirnn_graph_sched {
+    uint32_t levels, groups;
+} sirnn_graph_sched;
+SIRNN_API sirnn_status sirnn_graph_schedule(const sirnn_graph *g, sirnn_graph_sched *out);
+
 /* sirnn_graph_serve flags: reveal the scores to a client that asks. */
 #define SIRNN_GRAPH_SERVE_SCORES 1u
 
