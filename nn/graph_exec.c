@@ -731,12 +731,12 @@ static void node_const(const gx *c, const sirnn_gnode *nd, size_t m, uint64_t *c
 }
 
 /* A TANH run as a sigmoid s of 2x (sirnn_graph_tanh_by_sigmoid): its output
- * tanh(x) = 2 s - 1, at scale b - 2: y = 2 y - 2^(b-2) (on p0) mod 2^b. */
+ * tanh(x) = 2 s - 1, at the output's scale so: y = 2 y - 2^so (on p0) mod 2^b. */
 static void tanh_from_sigmoid(gx *c, const sirnn_gnode *nd, size_t n, uint64_t *y)
 {
     if (!sirnn_graph_tanh_by_sigmoid(c->b, nd))
         return;
-    const uint64_t one = c->p0 ? (uint64_t)1 << (c->b - 2) : 0;
+    const uint64_t one = c->p0 ? (uint64_t)1 << c->g->tensors[nd->out].fmt.scale : 0;
     for (size_t i = 0; i < n; i++)
         y[i] = ((y[i] << 1) - one) & mask_of(c->b);
 }
