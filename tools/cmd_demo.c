@@ -241,7 +241,8 @@ static void demo_usage(FILE *out)
             "float, fixed-point and secure accuracies, how often secure equals fixed-point\n"
             "(must be always), time and MB per image, and rounds.\n"
             "  --images N      test images to classify (default 100, at most 10000)\n"
-            "  --model FILE    model file (default models/fashion_fastgrnn.sirnn)\n"
+            "  --model FILE    model file (default models/fashion_fastgrnn.sirnn); an\n"
+            "                  imported graph (sirnn import) runs as `sirnn run FILE`\n"
             "  --data DIR      Fashion-MNIST directory (default $SIRNN_FASHION_DIR or\n"
             "                  " SIRNN_FASHION_DIR ")\n"
             "  --speech DIR    a keyword model (99 x 32 log-mel, 30 keywords, e.g.\n"
@@ -352,6 +353,32 @@ int sirnn_cmd_demo(int argc, char **argv)
             return 2;
         }
         i++;
+    }
+    if (sirnn_tool_is_graph_file(model)) {
+        /* an imported graph model (sirnn import): the graph runtime's demo */
+        if (link.rtt_ms != 0 || link.mbit != 0 || speech != NULL) {
+            fprintf(stderr, "sirnn demo: --net and --speech are for FastGRNN models; %s is an "
+                            "imported graph\n", model);
+            return 2;
+        }
+        char nbuf[32], tbuf[32];
+        snprintf(nbuf, sizeof(nbuf), "%llu", images);
+        snprintf(tbuf, sizeof(tbuf), "%llu", threads);
+        char *rargv[10];
+        int rargc = 0;
+        rargv[rargc++] = (char *)model;
+        rargv[rargc++] = (char *)"--images";
+        rargv[rargc++] = nbuf;
+        rargv[rargc++] = (char *)"--threads";
+        rargv[rargc++] = tbuf;
+        if (data != NULL) {
+            rargv[rargc++] = (char *)"--data";
+            rargv[rargc++] = (char *)data;
+        }
+        if (profile)
+            rargv[rargc++] = (char *)"--profile";
+        rargv[rargc] = NULL;
+        return sirnn_cmd_run(rargc, rargv);
     }
     sirnn_fastgrnn *m = NULL;
     if (sirnn_fastgrnn_load(&m, model) != SIRNN_OK) {

@@ -32,6 +32,18 @@ static void run_usage(FILE *out)
             "                " SIRNN_FASHION_DIR ")\n");
 }
 
+int sirnn_tool_is_graph_file(const char *path)
+{
+    static const char magic[8] = {'S', 'I', 'R', 'N', 'N', 'G', 'R', 0};
+    char head[8];
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return 0;
+    const size_t got = fread(head, 1, sizeof(head), f);
+    fclose(f);
+    return got == sizeof(head) && memcmp(head, magic, sizeof(head)) == 0;
+}
+
 typedef struct run_srv {
     sirnn_listener *lst;
     sirnn_config cfg;
