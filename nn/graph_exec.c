@@ -1083,9 +1083,15 @@ sirnn_status sirnn_graph_serve(sirnn_party *party, size_t *served, const sirnn_g
         code = REP_SHAPE;
         snprintf(why, sizeof(why), "the client's inputs have %llu values, the graph reads %zu",
                  (unsigned long long)in_n, sirnn_graph_size(g, g->input));
-    } else if (n > MAX_BATCH || n * total_values(g) > MAX_BATCH_VALUES) {
+    } else if (n > MAX_BATCH || n > party->cfg.max_batch ||
+               n * total_values(g) > MAX_BATCH_VALUES ||
+               n * total_values(g) * sizeof(uint64_t) > party->cfg.session_mem_bytes) {
         code = REP_BATCH;
-        snprintf(why, sizeof(why), "a batch of %llu inputs is too large", (unsigned long long)n);
+        snprintf(why, sizeof(why),
+                 "a batch of %llu inputs is too large (at most %llu, and %zu bytes of "
+                 "working memory per input against the session's %zu)",
+                 (unsigned long long)n, (unsigned long long)party->cfg.max_batch,
+                 total_values(g) * sizeof(uint64_t), (size_t)party->cfg.session_mem_bytes);
     } else if (want && g->has_argmax && !(flags & SIRNN_GRAPH_SERVE_SCORES)) {
         code = REP_SCORES;
         snprintf(why, sizeof(why), "the client asked for scores, which this server keeps");
@@ -1142,6 +1148,10 @@ sirnn_status sirnn_graph_query(sirnn_party *party, size_t n, uint32_t *classes,
     if (n > MAX_BATCH)
         return sirnn_party_error(party, SIRNN_ERR_ARG, "graph_query: more than %zu inputs",
                                  MAX_BATCH);
+    if (party->peer_max_batch > 0 && n > party->peer_max_batch)
+        return sirnn_party_error(party, SIRNN_ERR_ARG,
+                                 "graph_query: the server takes at most %llu inputs per query",
+                                 (unsigned long long)party->peer_max_batch);
     uint8_t req[REQ_BYTES], rep[REP_BYTES];
     memset(req, 0, sizeof(req));
     sirnn_nn_put32(req, REQ_MAGIC);
