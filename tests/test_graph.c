@@ -655,6 +655,60 @@ static void test_builder_errors(void **state)
     sirnn_graph_free(g);
 }
 
+/* `sirnn serve --model` of an imported graph and `sirnn query --graph` over
+ * loopback: the classes of 4 images, then a batch above the server's
+ * --max-batch refused by the client before anything is computed, each
+ * session ending cleanly. */
+static void test_serve_query_cmd(void **state)
+{
+    (void)state;
+    char cmd[1024], out[8192], tmp[256], line[512];
+    snprintf(tmp, sizeof(tmp), "/tmp/sirnn_test_serve_%d.sirnn", (int)getpid());
+    snprintf(cmd, sizeof(cmd),
+             "%s import models/fashion_mlp.onnx --calib fashion:100 --eval 0 -o %s --quiet 2>&1",
+             SIRNN_BIN, tmp);
+    assert_int_equal(run_cmd(cmd, out, sizeof(out)), 0);
+    snprintf(cmd, sizeof(cmd),
+             "%s serve --model %s --port 0 --clients 2 --max-batch 4 --timeout 20 2>&1",
+             SIRNN_BIN, tmp);
+    FILE *srv = popen(cmd, "r");
+    assert_non_null(srv);
+    unsigned port = 0;
+    if (fgets(line, sizeof(line), srv) != NULL) {
+        const char *at = strstr(line, "127.0.0.1:");
+        if (at != NULL)
+            port = (unsigned)strtoul(at + 10, NULL, 10);
+    }
+    if (port == 0)
+        print_message("server said: %s\n", line);
+    assert_true(port > 0);
+    snprintf(cmd, sizeof(cmd),
+             "%s query --connect 127.0.0.1:%u --graph --fashion-test 4 --quiet 2>&1",
+             SIRNN_BIN, port);
+    const int rc1 = run_cmd(cmd, out, sizeof(out));
+    if (rc1 != 0 || strstr(out, "accuracy: ") == NULL)
+        print_message("%s\n", out);
+    assert_int_equal(rc1, 0);
+    assert_non_null(strstr(out, "accuracy: "));
+    snprintf(cmd, sizeof(cmd),
+             "%s query --connect 127.0.0.1:%u --graph --fashion-test 5 --quiet 2>&1",
+             SIRNN_BIN, port);
+    const int rc2 = run_cmd(cmd, out, sizeof(out));
+    if (rc2 == 0 || strstr(out, "at most 4") == NULL)
+        print_message("%s\n", out);
+    assert_int_not_equal(rc2, 0);
+    assert_non_null(strstr(out, "at most 4"));
+    size_t len = 0;
+    while (len + 1 < sizeof(out) && fgets(out + len, (int)(sizeof(out) - len), srv) != NULL)
+        len += strlen(out + len);
+    const int rcs = pclose(srv);
+    unlink(tmp);
+    if (!WIFEXITED(rcs) || WEXITSTATUS(rcs) != 0 || strstr(out, "4 images in 1 queries") == NULL)
+        print_message("server: %s\n", out);
+    assert_true(WIFEXITED(rcs) && WEXITSTATUS(rcs) == 0);
+    assert_non_null(strstr(out, "4 images in 1 queries"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -664,7 +718,7 @@ int main(void)
         cmocka_unit_test(test_8bit),         cmocka_unit_test(test_fashion_models),
         cmocka_unit_test(test_fastgrnn_unrolled), cmocka_unit_test(test_refused),
         cmocka_unit_test(test_import_errors), cmocka_unit_test(test_import_fuzz),
-        cmocka_unit_test(test_model_file),
+        cmocka_unit_test(test_model_file), cmocka_unit_test(test_serve_query_cmd),
         cmocka_unit_test(test_builder_errors),
     };
     test_seed();
