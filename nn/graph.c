@@ -857,19 +857,23 @@ static int lower_cap(int *cap, uint32_t t, int s)
  *    highest scale they read it at: that reader's change of scale is then
  *    free (folded into the writer's own floor shift, which gives the same
  *    values for a product: floor(floor(p / 2^a) / 2^c) = floor(p / 2^(a+c))).
+ *  - A MUL_CONST whose truncation shifts one or two bits more than a MUL's
+ *    of the same level (same product width) gets its constant's scale
+ *    lowered by as much (wcap), so that one truncation call serves both.
  *  - The sigmoids of one level (SIGMOID, and TANH run as 2 sigmoid(2x) - 1,
  *    which reads its input at one scale less) get one input format, so they
  *    run as one call: the lowest among them.
  */
-static int align_caps(sirnn_graph *g, unsigned b, int *cap)
+static int align_caps(sirnn_graph *g, unsigned b, unsigned kw, int *cap, int *wcap)
 {
     uint32_t *prod = malloc((g->ntensors + 1) * sizeof(uint32_t));
     int *target = malloc((g->ntensors + 1) * sizeof(int));
+    int *lowest = malloc((g->ntensors + 1) * sizeof(int));
     uint32_t *level = malloc((g->nnodes + 1) * sizeof(uint32_t));
     uint32_t *tlev = malloc((g->ntensors + 1) * sizeof(uint32_t));
     int *umin = malloc((g->nnodes + 2) * sizeof(int));
     int changed = 0;
-    if (prod == NULL || target == NULL || level == NULL || tlev == NULL || umin == NULL)
+    if (prod == NULL || target == NULL || lowest == NULL || level == NULL || tlev == NULL || umin == NULL)
         goto out; /* no alignment: formats stay valid, only calls are saved */
     for (uint32_t t = 0; t < g->ntensors; t++) {
         prod[t] = UINT32_MAX;
@@ -877,21 +881,52 @@ static int align_caps(sirnn_graph *g, unsigned b, int *cap)
     }
     for (uint32_t i = 0; i < g->nnodes; i++)
         prod[g->nodes[i].out] = i;
+    for (uint32_t t = 0; t < g->ntensors; t++)
+        lowest[t] = 1000;
     for (uint32_t i = 0; i < g->nnodes; i++) {
         const sirnn_gnode *nd = &g->nodes[i];
         for (uint32_t k = 0; k < nd->nin; k++) {
             const uint32_t t = nd->in[k];
-            if (!rescales_inputs(nd->op))
+            if (!rescales_inputs(nd->op)) {
                 target[t] = 1000;
-            else if (target[t] < 1000)
+            } else if (target[t] < 1000) {
                 target[t] = imax(target[t], g->tensors[nd->out].fmt.scale);
+                lowest[t] = imin(lowest[t], g->tensors[nd->out].fmt.scale);
+            }
         }
     }
-    for (uint32_t t = 0; t < g->ntensors; t++)
-        if (prod[t] != UINT32_MAX && t != g->output && scale_free(g->nodes[prod[t]].op) &&
-            target[t] > -1000 && target[t] < g->tensors[t].fmt.scale)
-            changed |= lower_cap(cap, t, target[t]);
+    for (uint32_t t = 0; t < g->ntensors; t++) {
+        if (prod[t] == UINT32_MAX || t == g->output || !scale_free(g->nodes[prod[t]].op) ||
+            target[t] <= -1000 || target[t] >= 1000)
+            continue;
+        /* readers at most one bit apart: the lowest, so that none truncates
+         * (the others shift up, giving up that bit) */
+        const int want = target[t] - lowest[t] <= 1 ? lowest[t] : target[t];
+        if (want < g->tensors[t].fmt.scale)
+            changed |= lower_cap(cap, t, want);
+    }
     const uint32_t top = sirnn_graph_levels(g, level, tlev);
+    for (uint32_t i = 0; kw == b && i < g->nnodes; i++) {
+        const sirnn_gnode *mc = &g->nodes[i];
+        if (mc->op != SIRNN_GOP_MUL_CONST)
+            continue;
+        const int smc = g->tensors[mc->in[0]].fmt.scale + mc->wfmt.scale -
+                        g->tensors[mc->out].fmt.scale;
+        int best = -1000;
+        for (uint32_t j = 0; j < g->nnodes; j++) {
+            const sirnn_gnode *m = &g->nodes[j];
+            if (m->op != SIRNN_GOP_MUL || level[j] != level[i])
+                continue;
+            const int sm = g->tensors[m->in[0]].fmt.scale + g->tensors[m->in[1]].fmt.scale -
+                           g->tensors[m->out].fmt.scale;
+            if (sm < smc && smc - sm <= 2 && sm > best)
+                best = sm;
+        }
+        if (best > -1000 && mc->wfmt.scale - (smc - best) < wcap[i]) {
+            wcap[i] = mc->wfmt.scale - (smc - best);
+            changed = 1;
+        }
+    }
     for (uint32_t l = 0; l <= top; l++)
         umin[l] = 1000;
     for (uint32_t i = 0; i < g->nnodes; i++) {
@@ -913,6 +948,7 @@ static int align_caps(sirnn_graph *g, unsigned b, int *cap)
 out:
     free(prod);
     free(target);
+    free(lowest);
     free(level);
     free(tlev);
     free(umin);
@@ -925,7 +961,8 @@ out:
  * quantised parameters, in execution order: each node then lowers its
  * output's scale where its operator needs it (see graph.h).
  */
-static sirnn_status assign_formats(sirnn_graph *g, unsigned b, unsigned kw, const int *cap)
+static sirnn_status assign_formats(sirnn_graph *g, unsigned b, unsigned kw, const int *cap,
+                                   const int *wcap)
 {
     sirnn_status st = SIRNN_OK;
     for (uint32_t t = 0; t < g->ntensors; t++) {
@@ -945,6 +982,7 @@ static sirnn_status assign_formats(sirnn_graph *g, unsigned b, unsigned kw, cons
         if (nd->nw) {
             const unsigned wb = nd->op == SIRNN_GOP_ADD_CONST ? b : kw;
             nd->wfmt = sirnn_nn_choose_fmt(maxabs_of(nd->w, nd->nw), wb);
+            nd->wfmt.scale = (int8_t)imin(nd->wfmt.scale, wcap[i]);
         }
         switch (nd->op) {
         case SIRNN_GOP_DENSE:
@@ -969,13 +1007,14 @@ static sirnn_status assign_formats(sirnn_graph *g, unsigned b, unsigned kw, cons
         }
         case SIRNN_GOP_ADD:
         case SIRNN_GOP_SUB:
-            so = imin(so, imin(sx, sx2));
+            /* an input below so is shifted up: exact mod 2^b whenever the
+             * result fits, which its calibrated range says */
             break;
         case SIRNN_GOP_GATHER: /* the values are the inputs', perhaps shifted down */
             so = imin(nd->nin > 1 ? imin(sx, sx2) : sx, cap[nd->out]);
             break;
-        case SIRNN_GOP_ADD_CONST:
-            so = imin(so, imin(sx, nd->wfmt.scale));
+        case SIRNN_GOP_ADD_CONST: /* the constant must fit at so */
+            so = imin(so, nd->wfmt.scale);
             nd->wfmt.scale = (int8_t)so;
             break;
         case SIRNN_GOP_MUL:
@@ -1075,20 +1114,26 @@ sirnn_status sirnn_graph_quantise(sirnn_graph *g, unsigned act_bits, unsigned we
         g->tensors[t].maxabs = mx[t];
     free(mx);
     int *cap = malloc((g->ntensors + 1) * sizeof(int));
-    if (cap == NULL) {
+    int *wcap = malloc((g->nnodes + 1) * sizeof(int));
+    if (cap == NULL || wcap == NULL) {
+        free(cap);
+        free(wcap);
         sirnn_set_last_error("graph_quantise: out of memory");
         return SIRNN_ERR_NOMEM;
     }
     for (uint32_t t = 0; t < g->ntensors; t++)
         cap[t] = 127;
+    for (uint32_t i = 0; i < g->nnodes; i++)
+        wcap[i] = 127;
     /* Formats from the ranges, then caps that align them for the secure
      * schedule (align_caps), until no cap changes (caps only fall). */
     for (int round = 0; round < 16 && st == SIRNN_OK; round++) {
-        st = assign_formats(g, b, kw, cap);
-        if (st != SIRNN_OK || !align_caps(g, b, cap))
+        st = assign_formats(g, b, kw, cap, wcap);
+        if (st != SIRNN_OK || !align_caps(g, b, kw, cap, wcap))
             break;
     }
     free(cap);
+    free(wcap);
     if (st == SIRNN_OK && g->has_argmax && sirnn_graph_size(g, g->output) > ((size_t)1 << b)) {
         sirnn_set_last_error("graph_quantise: an argmax over %zu scores needs more than %u bits",
                              sirnn_graph_size(g, g->output), b);

@@ -43,7 +43,23 @@ typedef struct gx {
     uint64_t **v;       /* per tensor: B x size values (or shares) */
     const uint8_t *nonneg; /* per tensor: its MSB is a public 0 (find_nonneg) */
     const uint8_t *zeros;  /* MSB shares of such a tensor, as long as any tensor */
+    /* The products' truncations of a level, run together at its end
+     * (flush_truncations): one call per (l, s) for all MUL and MUL_CONST
+     * nodes of the level. */
+    struct gx_trunc *pend;
+    size_t npend, cappend;
+    int defer;          /* op_elementwise: leave a product's truncation to the caller */
+    unsigned dl, ds;    /* ... which then is TR(dl, ds) */
 } gx;
+
+/* A level's pending truncation: val (n products of l bits) of the nodes
+ * nds[0..k), whose outputs get floor(val / 2^s) in b bits, in that order. */
+typedef struct gx_trunc {
+    uint64_t *val;
+    size_t n, k;
+    unsigned l, s;
+    const sirnn_gnode **nds;
+} gx_trunc;
 
 /* ---- primitives: cleartext model or protocol --------------------------------- */
 
@@ -461,6 +477,18 @@ static sirnn_status op_pool(gx *c, const sirnn_gnode *nd)
     return st;
 }
 
+/* A product's truncation TR(l, s) to b bits in place, or, when the caller
+ * defers it (c->defer), nothing but (l, s) in c->dl, c->ds. */
+static sirnn_status product_tr(gx *c, size_t n, uint64_t *y, unsigned l, unsigned s)
+{
+    if (c->defer) {
+        c->dl = l;
+        c->ds = s;
+        return SIRNN_OK;
+    }
+    return p_tr_b(c, n, y, y, l, s);
+}
+
 /*
  * An elementwise node over n values: x (and x2, the second input) in,
  * y out (y aliases neither). cst: ADD_CONST's constant per element at the
@@ -493,7 +521,7 @@ static sirnn_status op_elementwise(gx *c, const sirnn_gnode *nd, size_t n, uint6
         const unsigned s = (unsigned)(sx + g->tensors[nd->in[1]].fmt.scale - so);
         st = p_mult(c, n, y, x, x2, c->nonneg[nd->in[0]] ? c->zeros : NULL,
                     c->nonneg[nd->in[1]] ? c->zeros : NULL, b, b, 2 * b);
-        return st == SIRNN_OK ? p_tr_b(c, n, y, y, 2 * b, s) : st;
+        return st == SIRNN_OK ? product_tr(c, n, y, 2 * b, s) : st;
     }
     case SIRNN_GOP_ADD_CONST: {
         st = rescale(c, n, y, x, sx, so);
@@ -508,7 +536,7 @@ static sirnn_status op_elementwise(gx *c, const sirnn_gnode *nd, size_t n, uint6
     case SIRNN_GOP_MUL_CONST: {
         const unsigned s = (unsigned)(sx + nd->wfmt.scale - so), l = b + c->kw;
         st = p_mult_clear(c, n, y, x, c->nonneg[nd->in[0]] ? c->zeros : NULL, cst, b, c->kw, l);
-        return st == SIRNN_OK ? p_tr_b(c, n, y, y, l, s) : st;
+        return st == SIRNN_OK ? product_tr(c, n, y, l, s) : st;
     }
     case SIRNN_GOP_RELU:
         return p_relu(c, n, y, x);
@@ -741,13 +769,99 @@ static void tanh_from_sigmoid(gx *c, const sirnn_gnode *nd, size_t n, uint64_t *
         y[i] = ((y[i] << 1) - one) & mask_of(c->b);
 }
 
+/* Keep the k nodes' products val[n] (l bits) for the level's end. Takes
+ * val. */
+static sirnn_status defer_truncation(gx *c, const sirnn_gnode *const *nds, size_t k,
+                                     uint64_t *val, size_t n, unsigned l, unsigned s)
+{
+    const sirnn_gnode **copy = malloc(k * sizeof(*copy));
+    if (copy == NULL || (c->npend == c->cappend && c->cappend > SIZE_MAX / 2 / sizeof(gx_trunc)))
+        goto nomem;
+    if (c->npend == c->cappend) {
+        const size_t cap = c->cappend ? 2 * c->cappend : 8;
+        gx_trunc *grown = realloc(c->pend, cap * sizeof(gx_trunc));
+        if (grown == NULL)
+            goto nomem;
+        c->pend = grown;
+        c->cappend = cap;
+    }
+    memcpy(copy, nds, k * sizeof(*copy));
+    c->pend[c->npend++] = (gx_trunc){val, n, k, l, s, copy};
+    return SIRNN_OK;
+nomem:
+    free(copy);
+    sirnn_memzero(val, n * sizeof(uint64_t));
+    free(val);
+    return SIRNN_ERR_NOMEM;
+}
+
+/* The level's pending truncations: those with the same (l, s) as one call
+ * over their values end to end, each node's output its slice. */
+static sirnn_status flush_truncations(gx *c)
+{
+    sirnn_status st = SIRNN_OK;
+    if (c->npend > 0 && c->party != NULL)
+        sirnn_prof_layer(c->party, "MUL, MUL_CONST");
+    for (size_t i = 0; i < c->npend && st == SIRNN_OK; i++) {
+        if (c->pend[i].val == NULL)
+            continue;
+        size_t n = 0;
+        for (size_t j = i; j < c->npend; j++)
+            if (c->pend[j].val != NULL && c->pend[j].l == c->pend[i].l &&
+                c->pend[j].s == c->pend[i].s)
+                n += c->pend[j].n;
+        uint64_t *buf = malloc((n + 1) * sizeof(uint64_t));
+        if (buf == NULL) {
+            st = SIRNN_ERR_NOMEM;
+            break;
+        }
+        size_t off = 0;
+        for (size_t j = i; j < c->npend; j++)
+            if (c->pend[j].val != NULL && c->pend[j].l == c->pend[i].l &&
+                c->pend[j].s == c->pend[i].s) {
+                memcpy(buf + off, c->pend[j].val, c->pend[j].n * sizeof(uint64_t));
+                off += c->pend[j].n;
+            }
+        st = p_tr_b(c, n, buf, buf, c->pend[i].l, c->pend[i].s);
+        off = 0;
+        const unsigned l = c->pend[i].l, s = c->pend[i].s;
+        for (size_t j = i; j < c->npend; j++) {
+            gx_trunc *t = &c->pend[j];
+            if (t->val == NULL || t->l != l || t->s != s)
+                continue;
+            for (size_t q = 0; st == SIRNN_OK && q < t->k; q++) {
+                const size_t m = c->B * sirnn_graph_size(c->g, t->nds[q]->in[0]);
+                memcpy(c->v[t->nds[q]->out], buf + off, m * sizeof(uint64_t));
+                off += m;
+            }
+            sirnn_memzero(t->val, t->n * sizeof(uint64_t));
+            free(t->val);
+            free(t->nds);
+            t->val = NULL;
+        }
+        sirnn_memzero(buf, n * sizeof(uint64_t));
+        free(buf);
+    }
+    for (size_t i = 0; i < c->npend; i++) { /* after an error */
+        if (c->pend[i].val != NULL)
+            sirnn_memzero(c->pend[i].val, c->pend[i].n * sizeof(uint64_t));
+        free(c->pend[i].val);
+        if (c->pend[i].val != NULL)
+            free(c->pend[i].nds);
+    }
+    c->npend = 0;
+    return st;
+}
+
 /* The k elementwise nodes nds[] (batchable with each other) as one call:
- * their inputs end to end, the outputs split back. One node runs in place. */
+ * their inputs end to end, the outputs split back (MUL and MUL_CONST leave
+ * their truncation to the level's end: flush_truncations). */
 static sirnn_status run_elementwise(gx *c, const sirnn_gnode *const *nds, size_t k)
 {
     const sirnn_graph *g = c->g;
     const sirnn_gnode *nd = nds[0];
     const int has_cst = c->p0 && (nd->op == SIRNN_GOP_ADD_CONST || nd->op == SIRNN_GOP_MUL_CONST);
+    const int product = nd->op == SIRNN_GOP_MUL || nd->op == SIRNN_GOP_MUL_CONST;
     size_t n = 0;
     for (size_t q = 0; q < k; q++)
         n += c->B * sirnn_graph_size(g, nds[q]->in[0]);
@@ -755,7 +869,7 @@ static sirnn_status run_elementwise(gx *c, const sirnn_gnode *const *nds, size_t
     if (has_cst && cst == NULL)
         return SIRNN_ERR_NOMEM;
     sirnn_status st = SIRNN_OK;
-    if (k == 1) {
+    if (k == 1 && !product) {
         if (cst != NULL)
             node_const(c, nd, n, cst);
         st = op_elementwise(c, nd, n, c->v[nd->out], c->v[nd->in[0]],
@@ -764,12 +878,15 @@ static sirnn_status run_elementwise(gx *c, const sirnn_gnode *const *nds, size_t
             tanh_from_sigmoid(c, nd, n, c->v[nd->out]);
     } else {
         const int two = nd->nin > 1;
-        uint64_t *buf = malloc(((two ? 3 : 2) * n + 1) * sizeof(uint64_t));
-        if (buf == NULL) {
+        uint64_t *buf = malloc(((two ? 2 : 1) * n + 1) * sizeof(uint64_t));
+        uint64_t *y = malloc((n + 1) * sizeof(uint64_t));
+        if (buf == NULL || y == NULL) {
+            free(buf);
+            free(y);
             free(cst);
             return SIRNN_ERR_NOMEM;
         }
-        uint64_t *x = buf, *y = buf + n, *x2 = two ? buf + 2 * n : NULL;
+        uint64_t *x = buf, *x2 = two ? buf + n : NULL;
         size_t off = 0;
         for (size_t q = 0; q < k; q++) {
             const size_t m = c->B * sirnn_graph_size(g, nds[q]->in[0]);
@@ -780,16 +897,25 @@ static sirnn_status run_elementwise(gx *c, const sirnn_gnode *const *nds, size_t
                 node_const(c, nds[q], m, cst + off);
             off += m;
         }
+        c->defer = product;
         st = op_elementwise(c, nd, n, y, x, x2, cst);
+        c->defer = 0;
+        if (st == SIRNN_OK && product) {
+            st = defer_truncation(c, nds, k, y, n, c->dl, c->ds);
+            y = NULL;
+        }
         off = 0;
-        for (size_t q = 0; st == SIRNN_OK && q < k; q++) {
+        for (size_t q = 0; st == SIRNN_OK && y != NULL && q < k; q++) {
             const size_t m = c->B * sirnn_graph_size(g, nds[q]->in[0]);
             memcpy(c->v[nds[q]->out], y + off, m * sizeof(uint64_t));
             tanh_from_sigmoid(c, nds[q], m, c->v[nds[q]->out]);
             off += m;
         }
-        sirnn_memzero(buf, (two ? 3 : 2) * n * sizeof(uint64_t));
+        sirnn_memzero(buf, (two ? 2 : 1) * n * sizeof(uint64_t));
         free(buf);
+        if (y != NULL)
+            sirnn_memzero(y, n * sizeof(uint64_t));
+        free(y);
     }
     if (cst != NULL) {
         sirnn_memzero(cst, n * sizeof(uint64_t));
@@ -871,12 +997,21 @@ static sirnn_status run_graph(gx *c, const uint8_t *xmsb, uint64_t *classes)
             if (st == SIRNN_ERR_NOMEM)
                 sirnn_set_last_error("graph: out of memory at node '%s'", nd->name);
         }
+        const sirnn_status fl = flush_truncations(c);
+        if (st == SIRNN_OK && fl != SIRNN_OK) {
+            st = fl;
+            if (st == SIRNN_ERR_NOMEM)
+                sirnn_set_last_error("graph: out of memory at level %u", lv);
+        }
     }
 out:
     if (st == SIRNN_ERR_NOMEM && zeros == NULL)
         sirnn_set_last_error("graph: out of memory");
     c->nonneg = NULL;
     c->zeros = NULL;
+    free(c->pend);
+    c->pend = NULL;
+    c->cappend = 0;
     free(zeros);
     free(nonneg);
     free(done);
