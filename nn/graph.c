@@ -1010,8 +1010,8 @@ static sirnn_status assign_formats(sirnn_graph *g, unsigned b, unsigned kw, cons
             /* an input below so is shifted up: exact mod 2^b whenever the
              * result fits, which its calibrated range says */
             break;
-        case SIRNN_GOP_GATHER: /* the values are the inputs', perhaps shifted down */
-            so = imin(nd->nin > 1 ? imin(sx, sx2) : sx, cap[nd->out]);
+        case SIRNN_GOP_GATHER: /* the inputs' values, each shifted to so (up: exact) */
+            break;
             break;
         case SIRNN_GOP_ADD_CONST: /* the constant must fit at so */
             so = imin(so, nd->wfmt.scale);

@@ -1183,6 +1183,58 @@ static sirnn_status secure_run(gx *c, const uint8_t *xmsb, int want, uint64_t *o
     return sirnn_reveal(c->party, ncls + nsc, out, out, c->b, SIRNN_CLIENT);
 }
 
+/* Each piece of a request may take timeout_ms per this many values of
+ * working memory (n x all tensors' values; the unrolled FastGRNN holds
+ * about 12,000 per input). */
+#define SERVE_VALUES_PER_TIMEOUT ((uint64_t)1 << 20)
+
+/* A deadline of `k` times timeout_ms (none when timeout_ms < 0). */
+static sirnn_status deadline_in_timeouts(sirnn_party *party, uint64_t k)
+{
+    const int t = party->cfg.timeout_ms;
+    if (t < 0)
+        return sirnn_party_set_deadline(party, -1);
+    const uint64_t ms = (uint64_t)t * k;
+    return sirnn_party_set_deadline(party, ms > INT32_MAX ? INT32_MAX : (int)ms);
+}
+
+/* Inputs per piece of a request: as many as fit the server's session
+ * memory (n x all tensors' values, and the output), at least 1. Both sides
+ * compute it from the server's session_mem_bytes (the client learns it in
+ * the handshake), so they cut a batch alike. */
+static size_t piece_inputs(const sirnn_graph *g, uint64_t mem_bytes)
+{
+    const uint64_t per = (total_values(g) + sirnn_graph_size(g, g->output) + 2) *
+                         sizeof(uint64_t);
+    const uint64_t k = mem_bytes / per;
+    return k < 1 ? 1 : k > MAX_BATCH ? MAX_BATCH : (size_t)k;
+}
+
+/* The server's half of one piece of a request: n inputs, its own memory,
+ * within a deadline proportional to the work. */
+static sirnn_status serve_piece(sirnn_party *party, const sirnn_graph *g, size_t n, int want)
+{
+    const uint64_t work = (uint64_t)n * total_values(g);
+    sirnn_status st = deadline_in_timeouts(
+        party, 1 + (work + SERVE_VALUES_PER_TIMEOUT - 1) / SERVE_VALUES_PER_TIMEOUT);
+    if (st != SIRNN_OK)
+        return st;
+    gx c;
+    st = gx_init(&c, party, g, n);
+    const size_t on = sirnn_graph_size(g, g->output);
+    uint64_t *out = st == SIRNN_OK ? calloc(n * (on + 1), sizeof(uint64_t)) : NULL;
+    /* our share of the client's input is 0 (calloc), and so are our MSB shares */
+    uint8_t *xmsb = out != NULL ? calloc(n * sirnn_graph_size(g, g->input) + 1, 1) : NULL;
+    if (xmsb == NULL)
+        st = sirnn_party_fail(party, SIRNN_ERR_NOMEM, "graph_serve: out of memory");
+    else
+        st = secure_run(&c, xmsb, want, out);
+    free(xmsb);
+    free(out);
+    gx_free(&c);
+    return st;
+}
+
 sirnn_status sirnn_graph_serve(sirnn_party *party, size_t *served, const sirnn_graph *g,
                                unsigned flags)
 {
@@ -1196,7 +1248,10 @@ sirnn_status sirnn_graph_serve(sirnn_party *party, size_t *served, const sirnn_g
     if (sirnn_party_role(party) != SIRNN_SERVER)
         return sirnn_party_error(party, SIRNN_ERR_ARG, "graph_serve: not the server");
     uint8_t req[REQ_BYTES], rep[REP_BYTES];
-    st = sirnn_nn_msg_recv(party, "graph", req, sizeof(req));
+    /* The whole request within one timeout, however it trickles in. */
+    st = deadline_in_timeouts(party, 1);
+    if (st == SIRNN_OK)
+        st = sirnn_nn_msg_recv(party, "graph", req, sizeof(req));
     if (st != SIRNN_OK)
         return st;
     if (sirnn_nn_get32(req) != REQ_MAGIC || sirnn_nn_get32(req + 4) != 1)
@@ -1204,7 +1259,7 @@ sirnn_status sirnn_graph_serve(sirnn_party *party, size_t *served, const sirnn_g
     const uint64_t n = sirnn_nn_get64(req + 8), in_n = sirnn_nn_get64(req + 16);
     const uint32_t want = sirnn_nn_get32(req + 24);
     if (n == 0)
-        return SIRNN_OK;
+        return sirnn_party_set_deadline(party, -1);
     uint8_t *pub = NULL;
     size_t publen = 0;
     uint32_t code = REP_OK;
@@ -1218,15 +1273,10 @@ sirnn_status sirnn_graph_serve(sirnn_party *party, size_t *served, const sirnn_g
         code = REP_SHAPE;
         snprintf(why, sizeof(why), "the client's inputs have %llu values, the graph reads %zu",
                  (unsigned long long)in_n, sirnn_graph_size(g, g->input));
-    } else if (n > MAX_BATCH || n > party->cfg.max_batch ||
-               n * total_values(g) > MAX_BATCH_VALUES ||
-               n * total_values(g) * sizeof(uint64_t) > party->cfg.session_mem_bytes) {
+    } else if (n > MAX_BATCH || n > party->cfg.max_batch) {
         code = REP_BATCH;
-        snprintf(why, sizeof(why),
-                 "a batch of %llu inputs is too large (at most %llu, and %zu bytes of "
-                 "working memory per input against the session's %zu)",
-                 (unsigned long long)n, (unsigned long long)party->cfg.max_batch,
-                 total_values(g) * sizeof(uint64_t), (size_t)party->cfg.session_mem_bytes);
+        snprintf(why, sizeof(why), "a batch of %llu inputs is too large (at most %llu)",
+                 (unsigned long long)n, (unsigned long long)party->cfg.max_batch);
     } else if (want && g->has_argmax && !(flags & SIRNN_GRAPH_SERVE_SCORES)) {
         code = REP_SCORES;
         snprintf(why, sizeof(why), "the client asked for scores, which this server keeps");
@@ -1244,23 +1294,11 @@ sirnn_status sirnn_graph_serve(sirnn_party *party, size_t *served, const sirnn_g
         return st;
     if (code != REP_OK)
         return sirnn_party_error(party, SIRNN_ERR_ARG, "graph_serve: %s", why);
-    gx c;
-    st = gx_init(&c, party, g, (size_t)n);
-    const size_t on = sirnn_graph_size(g, g->output);
-    uint64_t *out = st == SIRNN_OK ? calloc((size_t)n * (on + 1), sizeof(uint64_t)) : NULL;
-    if (st != SIRNN_OK || out == NULL) {
-        gx_free(&c);
-        return sirnn_party_fail(party, SIRNN_ERR_NOMEM, "graph_serve: out of memory");
-    }
-    /* our share of the client's input is 0 (calloc), and so are our MSB shares */
-    uint8_t *xmsb = calloc((size_t)n * sirnn_graph_size(g, g->input) + 1, 1);
-    if (xmsb == NULL)
-        st = sirnn_party_fail(party, SIRNN_ERR_NOMEM, "graph_serve: out of memory");
-    else
-        st = secure_run(&c, xmsb, want != 0, out);
-    free(xmsb);
-    free(out);
-    gx_free(&c);
+    const size_t piece = piece_inputs(g, party->cfg.session_mem_bytes);
+    for (uint64_t done = 0; st == SIRNN_OK && done < n; done += piece)
+        st = serve_piece(party, g, (size_t)(n - done < piece ? n - done : piece), want != 0);
+    if (st == SIRNN_OK)
+        st = sirnn_party_set_deadline(party, -1);
     if (st == SIRNN_OK)
         *served = (size_t)n;
     return st;
@@ -1332,7 +1370,10 @@ sirnn_status sirnn_graph_query(sirnn_party *party, size_t n, uint32_t *classes,
         st = sirnn_party_fail(party, SIRNN_ERR_PEER_MISMATCH, why);
     }
     free(pb);
-    if (st == SIRNN_OK && n * total_values(g) > MAX_BATCH_VALUES)
+    if (st == SIRNN_OK &&
+        (n < piece_inputs(g, party->peer_mem_bytes) ? n : piece_inputs(g, party->peer_mem_bytes)) *
+                total_values(g) >
+            MAX_BATCH_VALUES)
         st = sirnn_party_fail(party, SIRNN_ERR_PEER_MISMATCH,
                               "graph_query: the server's graph needs too much memory for the "
                               "batch");
@@ -1342,37 +1383,41 @@ sirnn_status sirnn_graph_query(sirnn_party *party, size_t n, uint32_t *classes,
     }
     const int want = sirnn_nn_get32(rep + 8) != 0;
     const size_t in_n = sirnn_graph_size(g, g->input), on = sirnn_graph_size(g, g->output);
-    gx c;
-    st = gx_init(&c, party, g, n);
-    uint64_t *out = st == SIRNN_OK ? calloc(n * (on + 1), sizeof(uint64_t)) : NULL;
-    uint8_t *xmsb = st == SIRNN_OK ? malloc(n * in_n + 1) : NULL;
-    if (st != SIRNN_OK || out == NULL || xmsb == NULL) {
-        free(out);
+    /* The server's pieces, from its session_mem_bytes (handshake). */
+    const size_t piece = piece_inputs(g, party->peer_mem_bytes);
+    const size_t ncls = g->has_argmax ? 1 : 0;
+    for (size_t at = 0; st == SIRNN_OK && at < n; at += piece) {
+        const size_t B = n - at < piece ? n - at : piece;
+        gx c;
+        st = gx_init(&c, party, g, B);
+        uint64_t *out = st == SIRNN_OK ? calloc(B * (on + 1), sizeof(uint64_t)) : NULL;
+        uint8_t *xmsb = out != NULL ? malloc(B * in_n + 1) : NULL;
+        if (xmsb == NULL) {
+            free(out);
+            gx_free(&c);
+            st = sirnn_party_fail(party, SIRNN_ERR_NOMEM, "graph_query: out of memory");
+            break;
+        }
+        if (q != NULL)
+            for (size_t i = 0; i < B * in_n; i++)
+                c.v[g->input][i] = q[at * in_n + i] & mask_of(c.b);
+        else
+            sirnn_graph_quantise_input(g, B, c.v[g->input], x + at * in_n);
+        for (size_t i = 0; i < B * in_n; i++)
+            xmsb[i] = (uint8_t)((c.v[g->input][i] >> (c.b - 1)) & 1);
+        st = secure_run(&c, xmsb, want, out);
+        if (st == SIRNN_OK) {
+            for (size_t e = 0; classes != NULL && e < ncls * B; e++)
+                classes[at + e] = (uint32_t)out[e];
+            if (scores != NULL && (want || !g->has_argmax))
+                for (size_t i = 0; i < B * on; i++)
+                    scores[at * on + i] = to_signed(out[ncls * B + i], c.b);
+        }
+        sirnn_memzero(xmsb, B * in_n);
         free(xmsb);
+        free(out);
         gx_free(&c);
-        sirnn_graph_free(g);
-        return sirnn_party_fail(party, SIRNN_ERR_NOMEM, "graph_query: out of memory");
     }
-    if (q != NULL)
-        for (size_t i = 0; i < n * in_n; i++)
-            c.v[g->input][i] = q[i] & mask_of(c.b);
-    else
-        sirnn_graph_quantise_input(g, n, c.v[g->input], x);
-    for (size_t i = 0; i < n * in_n; i++)
-        xmsb[i] = (uint8_t)((c.v[g->input][i] >> (c.b - 1)) & 1);
-    st = secure_run(&c, xmsb, want, out);
-    if (st == SIRNN_OK) {
-        const size_t ncls = g->has_argmax ? n : 0;
-        for (size_t e = 0; classes != NULL && e < ncls; e++)
-            classes[e] = (uint32_t)out[e];
-        if (scores != NULL && (want || !g->has_argmax))
-            for (size_t i = 0; i < n * on; i++)
-                scores[i] = to_signed(out[ncls + i], c.b);
-    }
-    sirnn_memzero(xmsb, n * in_n);
-    free(xmsb);
-    free(out);
-    gx_free(&c);
     if (pubout != NULL && st == SIRNN_OK)
         *pubout = g;
     else

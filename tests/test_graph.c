@@ -709,6 +709,157 @@ static void test_serve_query_cmd(void **state)
     assert_non_null(strstr(out, "4 images in 1 queries"));
 }
 
+/* x[8] -> DENSE (12) -> a; p = a[0:6], q = a[6:12] (GATHER); s = SIGMOID(p),
+ * t = TANH(q) (one level); m = MUL(s, t); with serial = 1, t reads
+ * GATHER(s) instead of q, a level later. */
+static sirnn_graph *branch_graph(int serial)
+{
+    sirnn_graph *g;
+    assert_int_equal(sirnn_graph_new(&g), SIRNN_OK);
+    uint32_t x, a, p, q, sg, t, m;
+    const uint32_t d8[1] = {8}, d12[1] = {12}, d6[1] = {6};
+    assert_int_equal(sirnn_graph_add_tensor(g, &x, "x", 1, d8), SIRNN_OK);
+    assert_int_equal(sirnn_graph_add_tensor(g, &a, "a", 1, d12), SIRNN_OK);
+    assert_int_equal(sirnn_graph_add_tensor(g, &p, "p", 1, d6), SIRNN_OK);
+    assert_int_equal(sirnn_graph_add_tensor(g, &q, "q", 1, d6), SIRNN_OK);
+    assert_int_equal(sirnn_graph_add_tensor(g, &sg, "s", 1, d6), SIRNN_OK);
+    assert_int_equal(sirnn_graph_add_tensor(g, &t, "t", 1, d6), SIRNN_OK);
+    assert_int_equal(sirnn_graph_add_tensor(g, &m, "m", 1, d6), SIRNN_OK);
+    g->input = x;
+    float w[96], bias[12];
+    for (int i = 0; i < 96; i++)
+        w[i] = (float)((i * 37) % 17 - 8) / 8.0f;
+    for (int i = 0; i < 12; i++)
+        bias[i] = (float)(i % 5 - 2) / 4.0f;
+    sirnn_gnode nd = {.op = SIRNN_GOP_DENSE, .nin = 1, .in = {x}, .out = a, .nw = 96, .w = w,
+                      .nb = 12, .b = bias};
+    snprintf(nd.name, sizeof(nd.name), "fc");
+    assert_int_equal(sirnn_graph_add_node(g, &nd), SIRNN_OK);
+    uint32_t lo[6], hi[6];
+    for (uint32_t i = 0; i < 6; i++) {
+        lo[i] = i;
+        hi[i] = 6 + i;
+    }
+    sirnn_gnode ga = {.op = SIRNN_GOP_GATHER, .nin = 1, .in = {a}, .out = p, .nidx = 6,
+                      .idx = lo};
+    snprintf(ga.name, sizeof(ga.name), "lo");
+    assert_int_equal(sirnn_graph_add_node(g, &ga), SIRNN_OK);
+    sirnn_gnode sig = {.op = SIRNN_GOP_SIGMOID, .nin = 1, .in = {p}, .out = sg};
+    snprintf(sig.name, sizeof(sig.name), "sig");
+    assert_int_equal(sirnn_graph_add_node(g, &sig), SIRNN_OK);
+    sirnn_gnode gb = {.op = SIRNN_GOP_GATHER, .nin = 1, .in = {serial ? sg : a}, .out = q,
+                      .nidx = 6, .idx = serial ? lo : hi};
+    snprintf(gb.name, sizeof(gb.name), "hi");
+    assert_int_equal(sirnn_graph_add_node(g, &gb), SIRNN_OK);
+    sirnn_gnode th = {.op = SIRNN_GOP_TANH, .nin = 1, .in = {q}, .out = t};
+    snprintf(th.name, sizeof(th.name), "tanh");
+    assert_int_equal(sirnn_graph_add_node(g, &th), SIRNN_OK);
+    sirnn_gnode mu = {.op = SIRNN_GOP_MUL, .nin = 2, .in = {sg, t}, .out = m};
+    snprintf(mu.name, sizeof(mu.name), "mul");
+    assert_int_equal(sirnn_graph_add_node(g, &mu), SIRNN_OK);
+    g->output = m;
+    float cal[8 * 64];
+    uint64_t r = 12345;
+    for (size_t i = 0; i < 8 * 64; i++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        cal[i] = (float)((int)(r >> 40) % 2001 - 1000) / 400.0f;
+    }
+    if (sirnn_graph_quantise(g, 16, 16, 64, cal) != SIRNN_OK)
+        print_message("quantise: %s\n", sirnn_last_error());
+    assert_int_equal(g->quantised, 1);
+    return g;
+}
+
+/* Flights of both parties for one secure query of n inputs (x[8 n]) with
+ * session memory mem (0: the default). */
+static uint64_t graph_flights(const sirnn_graph *g, size_t n, const float *x, size_t mem,
+                              unsigned threads)
+{
+    sirnn_config cfg = sirnn_config_default();
+    cfg.ot_backend = SIRNN_OT_IKNP;
+    cfg.threads = threads;
+    cfg.test_mode = SIRNN_TEST_MODE_ON;
+    cfg.test_seed = test_seed();
+    if (mem)
+        cfg.session_mem_bytes = mem;
+    sirnn_party *srv, *cli;
+    assert_int_equal(sirnn_party_pair(&srv, &cli, &cfg), SIRNN_OK);
+    const size_t on = sirnn_graph_size(g, g->output);
+    int64_t *ss = malloc(n * on * sizeof(int64_t)), *fs = malloc(n * on * sizeof(int64_t));
+    uint64_t *q = malloc(n * 8 * sizeof(uint64_t));
+    assert_true(ss && fs && q);
+    assert_int_equal(sirnn_graph_quantise_input(g, n, q, x), SIRNN_OK);
+    assert_int_equal(sirnn_graph_predict_fixed(g, n, fs, NULL, q), SIRNN_OK);
+    serve_arg sa = {srv, g, SIRNN_GRAPH_SERVE_SCORES, 1, 0};
+    test_thread th;
+    sirnn_stats a0, a1, b0, b1;
+    sirnn_party_stats(srv, &a0);
+    sirnn_party_stats(cli, &b0);
+    assert_int_equal(test_thread_start(&th, serve_main, &sa), 0);
+    const sirnn_status st = sirnn_graph_query(cli, n, NULL, ss, NULL, q, NULL);
+    const sirnn_status st_end = sirnn_graph_query(cli, 0, NULL, NULL, NULL, NULL, NULL);
+    assert_int_equal(test_thread_join(&th), 0);
+    sirnn_party_stats(srv, &a1);
+    sirnn_party_stats(cli, &b1);
+    if (st != SIRNN_OK)
+        print_message("query: %s\n", sirnn_party_last_error(cli));
+    assert_int_equal(st, SIRNN_OK);
+    assert_int_equal(st_end, SIRNN_OK);
+    assert_int_equal(sa.served, n);
+    assert_memory_equal(fs, ss, n * on * sizeof(int64_t));
+    sirnn_party_free(srv);
+    sirnn_party_free(cli);
+    free(ss);
+    free(fs);
+    free(q);
+    return (a1.flights - a0.flights) + (b1.flights - b0.flights);
+}
+
+/* The level schedule: a SIGMOID and a TANH of one level run as one sigmoid
+ * call, so the branched graph costs the flights of its depth, the serial
+ * one a sigmoid call more; flights do not grow with the batch nor with the
+ * lanes' count changing the results; a session memory of 64 KiB cuts 300
+ * inputs into pieces, with the same results. */
+static void test_levels(void **state)
+{
+    (void)state;
+    sirnn_graph *par = branch_graph(0), *ser = branch_graph(1);
+    sirnn_graph_sched sp, ss;
+    assert_int_equal(sirnn_graph_schedule(par, &sp), SIRNN_OK);
+    assert_int_equal(sirnn_graph_schedule(ser, &ss), SIRNN_OK);
+    print_message("schedule: branched %u levels, %u calls; serial %u levels, %u calls\n",
+                  sp.levels, sp.groups, ss.levels, ss.groups);
+    assert_int_equal(sp.levels, 4); /* fc; lo, hi; sig + tanh; mul */
+    assert_int_equal(sp.groups, 5); /* lo and hi: two formats (tanh reads a bit higher) */
+    assert_int_equal(ss.levels, 6);
+    assert_int_equal(ss.groups, 6);
+    const size_t n = 300;
+    float *x = malloc(n * 8 * sizeof(float));
+    assert_non_null(x);
+    uint64_t r = test_seed();
+    for (size_t i = 0; i < n * 8; i++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        x[i] = (float)((int)(r >> 40) % 2001 - 1000) / 400.0f;
+    }
+    const uint64_t f1 = graph_flights(par, 1, x, 0, 1), f5 = graph_flights(par, 5, x, 0, 2);
+    const uint64_t fs = graph_flights(ser, 1, x, 0, 1);
+    print_message("flights: branched %llu (batch 1), %llu (batch 5, 2 lanes); serial %llu\n",
+                  (unsigned long long)f1, (unsigned long long)f5, (unsigned long long)fs);
+    /* pinned (IKNP, both parties): fc 4, one sigmoid call 7, the product 3 + 3,
+     * the messages; the serial graph's tanh is a second sigmoid call */
+    assert_int_equal(f1, 37);
+    assert_int_equal(fs, 51);
+    const uint64_t big = graph_flights(par, n, x, 0, 1);
+    const uint64_t cut = graph_flights(par, n, x, 65536, 1);
+    print_message("300 inputs: %llu flights in one piece, %llu with 64 KiB of session memory\n",
+                  (unsigned long long)big, (unsigned long long)cut);
+    assert_int_equal(big, f1); /* flights follow the depth, not the batch */
+    assert_int_equal(cut, 105); /* three pieces of at most 128 inputs */
+    free(x);
+    sirnn_graph_free(par);
+    sirnn_graph_free(ser);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -719,6 +870,7 @@ int main(void)
         cmocka_unit_test(test_fastgrnn_unrolled), cmocka_unit_test(test_refused),
         cmocka_unit_test(test_import_errors), cmocka_unit_test(test_import_fuzz),
         cmocka_unit_test(test_model_file), cmocka_unit_test(test_serve_query_cmd),
+        cmocka_unit_test(test_levels),
         cmocka_unit_test(test_builder_errors),
     };
     test_seed();
