@@ -48,8 +48,6 @@ typedef struct gx {
      * nodes of the level. */
     struct gx_trunc *pend;
     size_t npend, cappend;
-    int defer;          /* op_elementwise: leave a product's truncation to the caller */
-    unsigned dl, ds;    /* ... which then is TR(dl, ds) */
 } gx;
 
 /* A level's pending truncation: val (n products of l bits) of the nodes
@@ -477,18 +475,6 @@ static sirnn_status op_pool(gx *c, const sirnn_gnode *nd)
     return st;
 }
 
-/* A product's truncation TR(l, s) to b bits in place, or, when the caller
- * defers it (c->defer), nothing but (l, s) in c->dl, c->ds. */
-static sirnn_status product_tr(gx *c, size_t n, uint64_t *y, unsigned l, unsigned s)
-{
-    if (c->defer) {
-        c->dl = l;
-        c->ds = s;
-        return SIRNN_OK;
-    }
-    return p_tr_b(c, n, y, y, l, s);
-}
-
 /*
  * An elementwise node over n values: x (and x2, the second input) in,
  * y out (y aliases neither). cst: ADD_CONST's constant per element at the
@@ -517,12 +503,6 @@ static sirnn_status op_elementwise(gx *c, const sirnn_gnode *nd, size_t n, uint6
         free(t);
         return st;
     }
-    case SIRNN_GOP_MUL: {
-        const unsigned s = (unsigned)(sx + g->tensors[nd->in[1]].fmt.scale - so);
-        st = p_mult(c, n, y, x, x2, c->nonneg[nd->in[0]] ? c->zeros : NULL,
-                    c->nonneg[nd->in[1]] ? c->zeros : NULL, b, b, 2 * b);
-        return st == SIRNN_OK ? product_tr(c, n, y, 2 * b, s) : st;
-    }
     case SIRNN_GOP_ADD_CONST: {
         st = rescale(c, n, y, x, sx, so);
         if (st != SIRNN_OK)
@@ -532,11 +512,6 @@ static sirnn_status op_elementwise(gx *c, const sirnn_gnode *nd, size_t n, uint6
         for (size_t i = 0; c->p0 && i < n; i++)
             y[i] = (y[i] + cst[i]) & mask_of(b);
         return SIRNN_OK;
-    }
-    case SIRNN_GOP_MUL_CONST: {
-        const unsigned s = (unsigned)(sx + nd->wfmt.scale - so), l = b + c->kw;
-        st = p_mult_clear(c, n, y, x, c->nonneg[nd->in[0]] ? c->zeros : NULL, cst, b, c->kw, l);
-        return st == SIRNN_OK ? product_tr(c, n, y, l, s) : st;
     }
     case SIRNN_GOP_RELU:
         return p_relu(c, n, y, x);
@@ -646,6 +621,14 @@ static void find_nonneg(const sirnn_graph *g, uint8_t *nonneg)
     }
 }
 
+/* MUL, and MUL_CONST when its constants are as wide as the activations (it
+ * then runs as a product with the server's constant shared as (c, 0)). */
+static int is_product(const sirnn_graph *g, const sirnn_gnode *nd)
+{
+    return nd->op == SIRNN_GOP_MUL ||
+           (nd->op == SIRNN_GOP_MUL_CONST && g->weight_bits == g->act_bits);
+}
+
 /* Whether nodes a and b of one level can run as one call over their inputs
  * laid end to end: the same elementwise operator (or GATHER) on the same
  * formats and attributes. DENSE, CONV and the pools hold their own weights
@@ -658,6 +641,8 @@ static int batchable(const sirnn_graph *g, const uint8_t *nonneg, const sirnn_gn
     if (ca == SIRNN_GOP_SIGMOID && cb == SIRNN_GOP_SIGMOID) /* SIGMOID and TANH mix */
         return same_fmt(fa, fb) &&
                same_fmt(g->tensors[a->out].fmt, g->tensors[b->out].fmt);
+    if (is_product(g, a) && is_product(g, b))
+        return 1; /* one product call for all; each its own truncation */
     if (a->op != b->op || a->nin != b->nin)
         return 0;
     switch (a->op) {
@@ -853,15 +838,101 @@ static sirnn_status flush_truncations(gx *c)
     return st;
 }
 
+/*
+ * The products of a level (MUL, MUL_CONST; is_product unless all are
+ * MUL_CONST) as one product call: x (the operand whose MSB is a public 0
+ * first, when one is) times y (the other activation, or the server's
+ * constant shared as (c, 0)), exact in 2b bits; a MUL_CONST group alone
+ * runs sirnn_mult_clear into b + kw bits. MSB shares are used when every x
+ * (every y) has a public MSB of 0. Each node's truncation to its output's
+ * scale waits for the level's end (flush_truncations).
+ */
+static sirnn_status run_products(gx *c, const sirnn_gnode *const *nds, size_t k)
+{
+    const sirnn_graph *g = c->g;
+    const unsigned b = c->b;
+    int all_const = 1, known_x = 1, known_y = 1;
+    size_t n = 0;
+    for (size_t q = 0; q < k; q++) {
+        n += c->B * sirnn_graph_size(g, nds[q]->in[0]);
+        all_const &= nds[q]->op == SIRNN_GOP_MUL_CONST;
+    }
+    uint64_t *x = malloc((n + 1) * sizeof(uint64_t));
+    uint64_t *y = malloc((n + 1) * sizeof(uint64_t));
+    uint64_t *z = malloc((n + 1) * sizeof(uint64_t));
+    unsigned *shift = malloc((k + 1) * sizeof(unsigned));
+    sirnn_status st = SIRNN_OK;
+    if (x == NULL || y == NULL || z == NULL || shift == NULL) {
+        st = SIRNN_ERR_NOMEM;
+        goto out;
+    }
+    size_t off = 0;
+    for (size_t q = 0; q < k; q++) {
+        const sirnn_gnode *nd = nds[q];
+        const size_t m = c->B * sirnn_graph_size(g, nd->in[0]);
+        const int so = g->tensors[nd->out].fmt.scale;
+        uint32_t a = nd->in[0];
+        if (nd->op == SIRNN_GOP_MUL) {
+            uint32_t bb = nd->in[1];
+            if (!c->nonneg[a] && c->nonneg[bb]) { /* the exact product is symmetric */
+                const uint32_t t = a;
+                a = bb;
+                bb = t;
+            }
+            memcpy(y + off, c->v[bb], m * sizeof(uint64_t));
+            known_y &= c->nonneg[bb];
+            shift[q] = (unsigned)(g->tensors[a].fmt.scale + g->tensors[bb].fmt.scale - so);
+        } else {
+            if (c->p0)
+                node_const(c, nd, m, y + off);
+            else
+                memset(y + off, 0, m * sizeof(uint64_t));
+            known_y = 0;
+            shift[q] = (unsigned)(g->tensors[a].fmt.scale + nd->wfmt.scale - so);
+        }
+        memcpy(x + off, c->v[a], m * sizeof(uint64_t));
+        known_x &= c->nonneg[a];
+        off += m;
+    }
+    const uint8_t *xmsb = known_x ? c->zeros : NULL, *ymsb = known_y ? c->zeros : NULL;
+    const unsigned l = all_const ? b + c->kw : 2 * b;
+    if (all_const)
+        st = p_mult_clear(c, n, z, x, xmsb, y, b, c->kw, l);
+    else
+        st = p_mult(c, n, z, x, y, xmsb, ymsb, b, b, l);
+    off = 0;
+    for (size_t q = 0; st == SIRNN_OK && q < k; q++) {
+        const size_t m = c->B * sirnn_graph_size(g, nds[q]->in[0]);
+        uint64_t *part = malloc((m + 1) * sizeof(uint64_t));
+        if (part == NULL) {
+            st = SIRNN_ERR_NOMEM;
+            break;
+        }
+        memcpy(part, z + off, m * sizeof(uint64_t));
+        st = defer_truncation(c, &nds[q], 1, part, m, l, shift[q]);
+        off += m;
+    }
+out:
+    if (x != NULL)
+        sirnn_memzero(x, n * sizeof(uint64_t));
+    if (y != NULL)
+        sirnn_memzero(y, n * sizeof(uint64_t));
+    if (z != NULL)
+        sirnn_memzero(z, n * sizeof(uint64_t));
+    free(x);
+    free(y);
+    free(z);
+    free(shift);
+    return st;
+}
+
 /* The k elementwise nodes nds[] (batchable with each other) as one call:
- * their inputs end to end, the outputs split back (MUL and MUL_CONST leave
- * their truncation to the level's end: flush_truncations). */
+ * their inputs end to end, the outputs split back. One node runs in place. */
 static sirnn_status run_elementwise(gx *c, const sirnn_gnode *const *nds, size_t k)
 {
     const sirnn_graph *g = c->g;
     const sirnn_gnode *nd = nds[0];
     const int has_cst = c->p0 && (nd->op == SIRNN_GOP_ADD_CONST || nd->op == SIRNN_GOP_MUL_CONST);
-    const int product = nd->op == SIRNN_GOP_MUL || nd->op == SIRNN_GOP_MUL_CONST;
     size_t n = 0;
     for (size_t q = 0; q < k; q++)
         n += c->B * sirnn_graph_size(g, nds[q]->in[0]);
@@ -869,7 +940,7 @@ static sirnn_status run_elementwise(gx *c, const sirnn_gnode *const *nds, size_t
     if (has_cst && cst == NULL)
         return SIRNN_ERR_NOMEM;
     sirnn_status st = SIRNN_OK;
-    if (k == 1 && !product) {
+    if (k == 1) {
         if (cst != NULL)
             node_const(c, nd, n, cst);
         st = op_elementwise(c, nd, n, c->v[nd->out], c->v[nd->in[0]],
@@ -897,15 +968,9 @@ static sirnn_status run_elementwise(gx *c, const sirnn_gnode *const *nds, size_t
                 node_const(c, nds[q], m, cst + off);
             off += m;
         }
-        c->defer = product;
         st = op_elementwise(c, nd, n, y, x, x2, cst);
-        c->defer = 0;
-        if (st == SIRNN_OK && product) {
-            st = defer_truncation(c, nds, k, y, n, c->dl, c->ds);
-            y = NULL;
-        }
         off = 0;
-        for (size_t q = 0; st == SIRNN_OK && y != NULL && q < k; q++) {
+        for (size_t q = 0; st == SIRNN_OK && q < k; q++) {
             const size_t m = c->B * sirnn_graph_size(g, nds[q]->in[0]);
             memcpy(c->v[nds[q]->out], y + off, m * sizeof(uint64_t));
             tanh_from_sigmoid(c, nds[q], m, c->v[nds[q]->out]);
@@ -913,8 +978,7 @@ static sirnn_status run_elementwise(gx *c, const sirnn_gnode *const *nds, size_t
         }
         sirnn_memzero(buf, (two ? 2 : 1) * n * sizeof(uint64_t));
         free(buf);
-        if (y != NULL)
-            sirnn_memzero(y, n * sizeof(uint64_t));
+        sirnn_memzero(y, n * sizeof(uint64_t));
         free(y);
     }
     if (cst != NULL) {
@@ -992,6 +1056,8 @@ static sirnn_status run_graph(gx *c, const uint8_t *xmsb, uint64_t *classes)
                        c->B * sirnn_graph_size(g, nd->in[0]) * sizeof(uint64_t));
                 break;
             case SIRNN_GOP_GATHER: st = op_gather(c, grp, k); break;
+            case SIRNN_GOP_MUL:
+            case SIRNN_GOP_MUL_CONST: st = run_products(c, grp, k); break;
             default: st = run_elementwise(c, grp, k); break;
             }
             if (st == SIRNN_ERR_NOMEM)

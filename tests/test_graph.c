@@ -710,8 +710,9 @@ static void test_serve_query_cmd(void **state)
 }
 
 /* x[8] -> DENSE (12) -> a; p = a[0:6], q = a[6:12] (GATHER); s = SIGMOID(p),
- * t = TANH(q) (one level); m = MUL(s, t); with serial = 1, t reads
- * GATHER(s) instead of q, a level later. */
+ * t = TANH(q) (one level); m = MUL(s, t) and mc = MUL_CONST(t) (one
+ * level); the output (m, mc) by GATHER. With serial = 1, t reads GATHER(s)
+ * instead of q, a level later. */
 static sirnn_graph *branch_graph(int serial)
 {
     sirnn_graph *g;
@@ -757,7 +758,23 @@ static sirnn_graph *branch_graph(int serial)
     sirnn_gnode mu = {.op = SIRNN_GOP_MUL, .nin = 2, .in = {sg, t}, .out = m};
     snprintf(mu.name, sizeof(mu.name), "mul");
     assert_int_equal(sirnn_graph_add_node(g, &mu), SIRNN_OK);
-    g->output = m;
+    /* a MUL_CONST beside the MUL: one product call, the constant shared */
+    float cw[6] = {0.75f, -0.5f, 1.25f, -1.0f, 0.3f, 2.0f};
+    uint32_t mc, out, cat[12];
+    const uint32_t d12b[1] = {12};
+    assert_int_equal(sirnn_graph_add_tensor(g, &mc, "mc", 1, d6), SIRNN_OK);
+    assert_int_equal(sirnn_graph_add_tensor(g, &out, "out", 1, d12b), SIRNN_OK);
+    sirnn_gnode mk = {.op = SIRNN_GOP_MUL_CONST, .nin = 1, .in = {t}, .out = mc, .nw = 6,
+                      .w = cw};
+    snprintf(mk.name, sizeof(mk.name), "mulc");
+    assert_int_equal(sirnn_graph_add_node(g, &mk), SIRNN_OK);
+    for (uint32_t i = 0; i < 12; i++)
+        cat[i] = i;
+    sirnn_gnode cc = {.op = SIRNN_GOP_GATHER, .nin = 2, .in = {m, mc}, .out = out, .nidx = 12,
+                      .idx = cat};
+    snprintf(cc.name, sizeof(cc.name), "concat");
+    assert_int_equal(sirnn_graph_add_node(g, &cc), SIRNN_OK);
+    g->output = out;
     float cal[8 * 64];
     uint64_t r = 12345;
     for (size_t i = 0; i < 8 * 64; i++) {
@@ -829,10 +846,12 @@ static void test_levels(void **state)
     assert_int_equal(sirnn_graph_schedule(ser, &ss), SIRNN_OK);
     print_message("schedule: branched %u levels, %u calls; serial %u levels, %u calls\n",
                   sp.levels, sp.groups, ss.levels, ss.groups);
-    assert_int_equal(sp.levels, 4); /* fc; lo, hi; sig + tanh; mul */
-    assert_int_equal(sp.groups, 5); /* lo and hi: two formats (tanh reads a bit higher) */
-    assert_int_equal(ss.levels, 6);
-    assert_int_equal(ss.groups, 6);
+    /* fc; lo, hi (two formats: tanh reads a bit higher); sig + tanh; mul + mulc;
+     * concat */
+    assert_int_equal(sp.levels, 5);
+    assert_int_equal(sp.groups, 6);
+    assert_int_equal(ss.levels, 7);
+    assert_int_equal(ss.groups, 7);
     const size_t n = 300;
     float *x = malloc(n * 8 * sizeof(float));
     assert_non_null(x);
@@ -845,16 +864,18 @@ static void test_levels(void **state)
     const uint64_t fs = graph_flights(ser, 1, x, 0, 1);
     print_message("flights: branched %llu (batch 1), %llu (batch 5, 2 lanes); serial %llu\n",
                   (unsigned long long)f1, (unsigned long long)f5, (unsigned long long)fs);
-    /* pinned (IKNP, both parties): fc 4, one sigmoid call 7, the product 3 + 3,
-     * the messages; the serial graph's tanh is a second sigmoid call */
-    assert_int_equal(f1, 37);
-    assert_int_equal(fs, 51);
+    /* pinned (IKNP, both parties): fc 4, one sigmoid call 7, one product call
+     * and its truncations, the messages; the serial graph's tanh is a second
+     * sigmoid call */
+    assert_int_equal(f1, 41);
+    assert_int_equal(f5, 79); /* two lanes: each lane's flights */
+    assert_int_equal(fs, 55);
     const uint64_t big = graph_flights(par, n, x, 0, 1);
     const uint64_t cut = graph_flights(par, n, x, 65536, 1);
     print_message("300 inputs: %llu flights in one piece, %llu with 64 KiB of session memory\n",
                   (unsigned long long)big, (unsigned long long)cut);
     assert_int_equal(big, f1); /* flights follow the depth, not the batch */
-    assert_int_equal(cut, 105); /* three pieces of at most 128 inputs */
+    assert_int_equal(cut, 155); /* four pieces of at most 99 inputs */
     free(x);
     sirnn_graph_free(par);
     sirnn_graph_free(ser);
