@@ -314,6 +314,7 @@ int sirnn_cmd_demo(int argc, char **argv)
     unsigned long long images = 100, threads = 1;
     const char *model = "models/fashion_fastgrnn.sirnn", *data = NULL, *speech = NULL;
     sirnn_link link = {0, 0};
+    const char *net = NULL;
     int profile = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -330,6 +331,7 @@ int sirnn_cmd_demo(int argc, char **argv)
         if (strcmp(a, "--net") == 0) {
             if (sirnn_tool_parse_net("demo", v, &link) != 0)
                 return 2;
+            net = v;
         } else if (strcmp(a, "--images") == 0) {
             if (sirnn_tool_parse_u(v, 1, 10000, &images) != 0) {
                 fprintf(stderr, "sirnn demo: --images needs a number 1..10000\n");
@@ -356,15 +358,15 @@ int sirnn_cmd_demo(int argc, char **argv)
     }
     if (sirnn_tool_is_graph_file(model)) {
         /* an imported graph model (sirnn import): the graph runtime's demo */
-        if (link.rtt_ms != 0 || link.mbit != 0 || speech != NULL) {
-            fprintf(stderr, "sirnn demo: --net and --speech are for FastGRNN models; %s is an "
-                            "imported graph\n", model);
+        if (speech != NULL) {
+            fprintf(stderr, "sirnn demo: --speech is for FastGRNN models; %s is an imported "
+                            "graph\n", model);
             return 2;
         }
         char nbuf[32], tbuf[32];
         snprintf(nbuf, sizeof(nbuf), "%llu", images);
         snprintf(tbuf, sizeof(tbuf), "%llu", threads);
-        char *rargv[10];
+        char *rargv[12];
         int rargc = 0;
         rargv[rargc++] = (char *)model;
         rargv[rargc++] = (char *)"--images";
@@ -377,6 +379,10 @@ int sirnn_cmd_demo(int argc, char **argv)
         }
         if (profile)
             rargv[rargc++] = (char *)"--profile";
+        if (net != NULL) {
+            rargv[rargc++] = (char *)"--net";
+            rargv[rargc++] = (char *)net;
+        }
         rargv[rargc] = NULL;
         return sirnn_cmd_run(rargc, rargv);
     }

@@ -26,6 +26,8 @@ static void run_usage(FILE *out)
             "  --images N    test images (default 100, at most 10000)\n"
             "  --batch B     images per query (default: all in one)\n"
             "  --threads T   lanes per party (default 1)\n"
+            "  --net PROFILE emulate a link between the parties: lan (1 Gbit/s, 0.5 ms\n"
+            "                RTT), wan (400 Mbit/s, 40 ms RTT) or RTT_MS:MBIT\n"
             "  --profile     print bits, flights and time per operator and protocol, and\n"
             "                the schedule (levels, protocol calls)\n"
             "  --data DIR    Fashion-MNIST directory (default $SIRNN_FASHION_DIR or\n"
@@ -87,6 +89,7 @@ int sirnn_cmd_run(int argc, char **argv)
     const char *model = NULL, *data = NULL;
     unsigned long long images = 100, batch = 0, threads = 1;
     int profile = 0;
+    sirnn_link link = {0, 0};
     sirnn_tool_profile prof_cli = {0, NULL}, prof_srv = {0, NULL};
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -102,7 +105,10 @@ int sirnn_cmd_run(int argc, char **argv)
             profile = 1;
             continue;
         }
-        if (strcmp(a, "--data") == 0 && v != NULL) {
+        if (strcmp(a, "--net") == 0) {
+            if (sirnn_tool_parse_net("run", v, &link) != 0)
+                return 2;
+        } else if (strcmp(a, "--data") == 0 && v != NULL) {
             data = v;
         } else if (strcmp(a, "--images") == 0) {
             if (sirnn_tool_parse_u(v, 1, 10000, &images) != 0) {
@@ -162,6 +168,7 @@ int sirnn_cmd_run(int argc, char **argv)
            "classes\n", model, g->nnodes, g->act_bits, g->weight_bits, per,
            sirnn_graph_size(g, g->output));
     printf("data: the first %zu Fashion-MNIST test images, batches of %zu\n", n, B);
+    sirnn_tool_print_net(&link);
     if (sirnn_graph_forward(g, n, NULL, cf, x, NULL) != SIRNN_OK ||
         sirnn_graph_quantise_input(g, n, q, x) != SIRNN_OK ||
         sirnn_graph_predict_fixed(g, n, NULL, cq, q) != SIRNN_OK) {
@@ -184,7 +191,9 @@ int sirnn_cmd_run(int argc, char **argv)
         goto done;
     }
     sirnn_party *cli = NULL;
-    sirnn_status st = sirnn_party_connect(&cli, "127.0.0.1", sirnn_listener_port(lst), &cfg);
+    sirnn_config ccfg = cfg;
+    ccfg.link = link; /* emulated on the client's side: each flight crosses it once */
+    sirnn_status st = sirnn_party_connect(&cli, "127.0.0.1", sirnn_listener_port(lst), &ccfg);
     sirnn_stats c0 = {0}, c1 = {0}, cb = {0};
     double t = 0, t_first = 0;
     if (st != SIRNN_OK) {
