@@ -593,7 +593,8 @@ static sirnn_status op_argmax(gx *c, uint64_t *classes)
 /*
  * Tensors whose every value has a public MSB of 0 in the integer executors
  * (exactly, wrap-around included): RELU, SIGMOID, EXP and RSQRT outputs, and
- * MAXPOOL without padding, RESHAPE and GATHER of such tensors. A product
+ * MAXPOOL without padding, RESHAPE and GATHER (shifting no value up) of such
+ * tensors. A product
  * reading one gets all-zero MSB shares (no comparison for its wrap).
  */
 static void find_nonneg(const sirnn_graph *g, uint8_t *nonneg)
@@ -612,9 +613,12 @@ static void find_nonneg(const sirnn_graph *g, uint8_t *nonneg)
                                        nd->attr[SIRNN_GA_PB] | nd->attr[SIRNN_GA_PR]) == 0;
             break;
         case SIRNN_GOP_RESHAPE: nn = nonneg[nd->in[0]]; break;
-        case SIRNN_GOP_GATHER: /* rescaling only shifts down (floor keeps the sign) */
-            nn = nonneg[nd->in[0]] && (nd->nin < 2 || nonneg[nd->in[1]]);
+        case SIRNN_GOP_GATHER: { /* a shift down keeps the sign; one up may not */
+            const int so = g->tensors[nd->out].fmt.scale;
+            nn = nonneg[nd->in[0]] && so <= g->tensors[nd->in[0]].fmt.scale &&
+                 (nd->nin < 2 || (nonneg[nd->in[1]] && so <= g->tensors[nd->in[1]].fmt.scale));
             break;
+        }
         default: break;
         }
         nonneg[nd->out] = (uint8_t)nn;
