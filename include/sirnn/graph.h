@@ -332,7 +332,7 @@ SIRNN_API sirnn_status sirnn_graph_schedule(const sirnn_graph *g, sirnn_graph_sc
  * values of its working memory (plus one).
  *
  * Measured (one lane, both parties, batch of 1, SoftSpokenOT; `sirnn
- * run`): see README.md (the unrolled FastGRNN: 9.99 MB, 2,072 flights per
+ * run`): see README.md (the unrolled FastGRNN: 10.10 MB, 1,964 flights per
  * image, against the hand-written nn/ path's 9.27 MB, 1,693 flights).
  *
  * Server: answer one query; *served gets n (0 with SIRNN_OK: the client
