@@ -478,9 +478,9 @@ static sirnn_status op_pool(gx *c, const sirnn_gnode *nd)
 /*
  * An elementwise node over n values: x (and x2, the second input) in,
  * y out (y aliases neither). cst: ADD_CONST's constant per element at the
- * output's scale, MUL_CONST's in kw bits (held by p0 only; NULL elsewhere).
- * A batch of nodes with the same operator and formats runs as one call over
- * their inputs laid end to end (run_group).
+ * output's scale (held by p0 only; NULL elsewhere). A batch of nodes with
+ * the same operator and formats runs as one call over their inputs laid end
+ * to end (run_elementwise); the products run in run_products.
  */
 static sirnn_status op_elementwise(gx *c, const sirnn_gnode *nd, size_t n, uint64_t *y,
                                    const uint64_t *x, const uint64_t *x2, const uint64_t *cst)
@@ -558,9 +558,6 @@ static sirnn_status op_elementwise(gx *c, const sirnn_gnode *nd, size_t n, uint6
         free(num);
         return st;
     }
-    case SIRNN_GOP_RESHAPE:
-        memcpy(y, x, n * sizeof(uint64_t));
-        return SIRNN_OK;
     default:
         return SIRNN_ERR_ARG;
     }
@@ -594,8 +591,8 @@ static sirnn_status op_argmax(gx *c, uint64_t *classes)
  * Tensors whose every value has a public MSB of 0 in the integer executors
  * (exactly, wrap-around included): RELU, SIGMOID, EXP and RSQRT outputs, and
  * MAXPOOL without padding, RESHAPE and GATHER (shifting no value up) of such
- * tensors. A product
- * reading one gets all-zero MSB shares (no comparison for its wrap).
+ * tensors. A product reading one gets all-zero MSB shares (no comparison for
+ * its wrap).
  */
 static void find_nonneg(const sirnn_graph *g, uint8_t *nonneg)
 {
@@ -625,28 +622,32 @@ static void find_nonneg(const sirnn_graph *g, uint8_t *nonneg)
     }
 }
 
-/* MUL, and MUL_CONST when its constants are as wide as the activations (it
- * then runs as a product with the server's constant shared as (c, 0)). */
-static int is_product(const sirnn_graph *g, const sirnn_gnode *nd)
+/* Which product call a node joins: 1 for MUL, and for MUL_CONST when its
+ * constants are as wide as the activations (it then runs as a product with
+ * the server's constant shared as (c, 0)); 2 for a narrower MUL_CONST
+ * (sirnn_mult_clear); 0 for the other operators. */
+static int product_kind(const sirnn_graph *g, const sirnn_gnode *nd)
 {
-    return nd->op == SIRNN_GOP_MUL ||
-           (nd->op == SIRNN_GOP_MUL_CONST && g->weight_bits == g->act_bits);
+    if (nd->op == SIRNN_GOP_MUL)
+        return 1;
+    if (nd->op == SIRNN_GOP_MUL_CONST)
+        return g->weight_bits == g->act_bits ? 1 : 2;
+    return 0;
 }
 
 /* Whether nodes a and b of one level can run as one call over their inputs
  * laid end to end: the same elementwise operator (or GATHER) on the same
  * formats and attributes. DENSE, CONV and the pools hold their own weights
  * or windows and run one by one. */
-static int batchable(const sirnn_graph *g, const uint8_t *nonneg, const sirnn_gnode *a,
-                     const sirnn_gnode *b)
+static int batchable(const sirnn_graph *g, const sirnn_gnode *a, const sirnn_gnode *b)
 {
     sirnn_fixfmt fa, fb;
     const uint32_t ca = call_op(g, a, &fa), cb = call_op(g, b, &fb);
     if (ca == SIRNN_GOP_SIGMOID && cb == SIRNN_GOP_SIGMOID) /* SIGMOID and TANH mix */
         return same_fmt(fa, fb) &&
                same_fmt(g->tensors[a->out].fmt, g->tensors[b->out].fmt);
-    if (is_product(g, a) && is_product(g, b))
-        return 1; /* one product call for all; each its own truncation */
+    if (product_kind(g, a) != 0) /* one product call; each node its own truncation */
+        return product_kind(g, a) == product_kind(g, b);
     if (a->op != b->op || a->nin != b->nin)
         return 0;
     switch (a->op) {
@@ -665,11 +666,6 @@ static int batchable(const sirnn_graph *g, const uint8_t *nonneg, const sirnn_gn
         return 0;
     if (a->op == SIRNN_GOP_ADD_CONST && a->attr[SIRNN_GA_NEG] != b->attr[SIRNN_GA_NEG])
         return 0;
-    if (a->op == SIRNN_GOP_MUL_CONST && !same_fmt(a->wfmt, b->wfmt))
-        return 0;
-    for (uint32_t k = 0; k < a->nin; k++) /* the products read known MSBs */
-        if (nonneg != NULL && nonneg[a->in[k]] != nonneg[b->in[k]])
-            return 0;
     if (a->op == SIRNN_GOP_CLIP) {
         int64_t lo[2], hi[2];
         int hl[2], hh[2];
@@ -843,8 +839,7 @@ static sirnn_status flush_truncations(gx *c)
 }
 
 /*
- * The products of a level (MUL, MUL_CONST; is_product unless all are
- * MUL_CONST) as one product call: x (the operand whose MSB is a public 0
+ * The products of a level (MUL, MUL_CONST; one product_kind) as one call: x (the operand whose MSB is a public 0
  * first, when one is) times y (the other activation, or the server's
  * constant shared as (c, 0)), exact in 2b bits; a MUL_CONST group alone
  * runs sirnn_mult_clear into b + kw bits. MSB shares are used when every x
@@ -1036,7 +1031,7 @@ static sirnn_status run_graph(gx *c, const uint8_t *xmsb, uint64_t *classes)
             grp[k++] = nd;
             done[i] = 1;
             for (uint32_t j = i + 1; j < g->nnodes; j++)
-                if (level[j] == lv && !done[j] && batchable(g, nonneg, nd, &g->nodes[j])) {
+                if (level[j] == lv && !done[j] && batchable(g, nd, &g->nodes[j])) {
                     grp[k++] = &g->nodes[j];
                     done[j] = 1;
                 }
@@ -1104,9 +1099,7 @@ sirnn_status sirnn_graph_schedule(const sirnn_graph *g, sirnn_graph_sched *out)
     uint32_t *level = malloc((g->nnodes + 1) * sizeof(uint32_t));
     uint32_t *tlev = malloc((g->ntensors + 1) * sizeof(uint32_t));
     uint8_t *done = calloc(g->nnodes + 1, 1);
-    uint8_t *nonneg = malloc(g->ntensors + 1);
-    if (level == NULL || tlev == NULL || done == NULL || nonneg == NULL) {
-        free(nonneg);
+    if (level == NULL || tlev == NULL || done == NULL) {
         free(level);
         free(tlev);
         free(done);
@@ -1114,19 +1107,17 @@ sirnn_status sirnn_graph_schedule(const sirnn_graph *g, sirnn_graph_sched *out)
         return SIRNN_ERR_NOMEM;
     }
     out->levels = sirnn_graph_levels(g, level, tlev);
-    find_nonneg(g, nonneg);
     for (uint32_t i = 0; i < g->nnodes; i++) {
         if (done[i])
             continue;
         out->groups++;
         for (uint32_t j = i + 1; j < g->nnodes; j++)
-            if (level[j] == level[i] && !done[j] && batchable(g, nonneg, &g->nodes[i], &g->nodes[j]))
+            if (level[j] == level[i] && !done[j] && batchable(g, &g->nodes[i], &g->nodes[j]))
                 done[j] = 1;
     }
     free(level);
     free(tlev);
     free(done);
-    free(nonneg);
     return SIRNN_OK;
 }
 
