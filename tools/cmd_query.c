@@ -121,6 +121,9 @@ static int query_graph(sirnn_party *p, const sirnn_dataset *ds, const char *norm
     if (st != SIRNN_OK || st_end != SIRNN_OK) {
         fprintf(stderr, "sirnn query: %s: %s\n", sirnn_strerror(st != SIRNN_OK ? st : st_end),
                 sirnn_party_last_error(p));
+        if (st != SIRNN_ERR_ARG && st != SIRNN_ERR_UNSUPPORTED)
+            fprintf(stderr, "sirnn query: (--graph asks a server holding an imported graph "
+                            "model; a FastGRNN server is asked without it)\n");
         goto out;
     }
     if (sirnn_graph_size(pub, pub->input) != px ||
@@ -274,6 +277,10 @@ int sirnn_cmd_query(int argc, char **argv)
                         "--wav FILE...\n");
         return 2;
     }
+    if (graph && nwavs != 0) {
+        fprintf(stderr, "sirnn query: --wav is for keyword models; --graph takes images\n");
+        return 2;
+    }
     sirnn_dataset ds;
     int have_labels = 1;
     if (nwavs != 0) {
@@ -348,6 +355,9 @@ int sirnn_cmd_query(int argc, char **argv)
         fprintf(stderr, "sirnn query: %s: %s\n", sirnn_strerror(st), sirnn_party_last_error(p));
         if (st == SIRNN_ERR_ARG || st == SIRNN_ERR_UNSUPPORTED) /* refused: end cleanly */
             sirnn_fastgrnn_query(p, 0, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL);
+        else
+            fprintf(stderr, "sirnn query: (a server holding an imported graph model is asked "
+                            "with --graph)\n");
         goto done;
     }
     st = sirnn_fastgrnn_query(p, 0, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL);
