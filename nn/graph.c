@@ -854,9 +854,11 @@ static int lower_cap(int *cap, uint32_t t, int s)
  * (SeeDot-style format propagation); returns whether a cap fell.
  *  - A tensor written by a scale_free node and read only by nodes that
  *    rescale it anyway (ADD, SUB, ADD_CONST, GATHER) is written at the
- *    highest scale they read it at: that reader's change of scale is then
- *    free (folded into the writer's own floor shift, which gives the same
- *    values for a product: floor(floor(p / 2^a) / 2^c) = floor(p / 2^(a+c))).
+ *    highest scale they read it at (the lowest, when they are at most one
+ *    bit apart: the others then shift up, for free): that reader's change of
+ *    scale is then folded into the writer's own floor shift, which gives the
+ *    same values for a product: floor(floor(p / 2^a) / 2^c) = floor(p /
+ *    2^(a+c)).
  *  - A MUL_CONST whose truncation shifts one or two bits more than a MUL's
  *    of the same level (same product width) gets its constant's scale
  *    lowered by as much (wcap), so that one truncation call serves both.
@@ -873,11 +875,12 @@ static int align_caps(sirnn_graph *g, unsigned b, unsigned kw, int *cap, int *wc
     uint32_t *tlev = malloc((g->ntensors + 1) * sizeof(uint32_t));
     int *umin = malloc((g->nnodes + 2) * sizeof(int));
     int changed = 0;
-    if (prod == NULL || target == NULL || lowest == NULL || level == NULL || tlev == NULL || umin == NULL)
+    if (prod == NULL || target == NULL || lowest == NULL || level == NULL || tlev == NULL ||
+        umin == NULL)
         goto out; /* no alignment: formats stay valid, only calls are saved */
     for (uint32_t t = 0; t < g->ntensors; t++) {
         prod[t] = UINT32_MAX;
-        target[t] = -1000; /* the highest scale a reader wants; INT_MAX: not foldable */
+        target[t] = -1000; /* the highest scale a reader wants; 1000: not foldable */
     }
     for (uint32_t i = 0; i < g->nnodes; i++)
         prod[g->nodes[i].out] = i;

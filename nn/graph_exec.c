@@ -127,8 +127,9 @@ static sirnn_status p_act(gx *c, uint32_t op, size_t n, uint64_t *out, const uin
                           sirnn_fixfmt fi, sirnn_fixfmt fo)
 {
     if (c->party != NULL)
-        PROF(c, "sigmoid / tanh", op == SIRNN_GOP_SIGMOID ? sirnn_sigmoid(c->party, n, out, x, fi, fo)
-                                                          : sirnn_tanh(c->party, n, out, x, fi, fo));
+        PROF(c, "sigmoid / tanh",
+             op == SIRNN_GOP_SIGMOID ? sirnn_sigmoid(c->party, n, out, x, fi, fo)
+                                     : sirnn_tanh(c->party, n, out, x, fi, fo));
     return op == SIRNN_GOP_SIGMOID ? sirnn_ref_sigmoid(n, out, x, fi, fo)
                                    : sirnn_ref_tanh(n, out, x, fi, fo);
 }
@@ -839,12 +840,13 @@ static sirnn_status flush_truncations(gx *c)
 }
 
 /*
- * The products of a level (MUL, MUL_CONST; one product_kind) as one call: x (the operand whose MSB is a public 0
- * first, when one is) times y (the other activation, or the server's
- * constant shared as (c, 0)), exact in 2b bits; a MUL_CONST group alone
- * runs sirnn_mult_clear into b + kw bits. MSB shares are used when every x
- * (every y) has a public MSB of 0. Each node's truncation to its output's
- * scale waits for the level's end (flush_truncations).
+ * The products of a level (MUL, MUL_CONST; one product_kind) as one call: x
+ * (the operand whose MSB is a public 0 first, when one is) times y (the
+ * other activation, or the server's constant shared as (c, 0)), exact in 2b
+ * bits; a MUL_CONST group alone runs sirnn_mult_clear into b + kw bits.
+ * MSB shares are used when every x (every y) has a public MSB of 0. Each
+ * node's truncation to its output's scale waits for the level's end
+ * (flush_truncations).
  */
 static sirnn_status run_products(gx *c, const sirnn_gnode *const *nds, size_t k)
 {

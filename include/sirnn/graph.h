@@ -297,20 +297,23 @@ SIRNN_API sirnn_status sirnn_graph_schedule(const sirnn_graph *g, sirnn_graph_sc
 /*
  * Secure two-party inference, one batch per query. The server (party 0)
  * holds g with its parameters; it sends the client the public encoding
- * (structure, shapes, formats, no parameter value), then both run the
- * nodes on shares of the whole batch (or of each piece, see Limits), one
- * protocol call per step for all n examples (see Schedule): DENSE and CONV by sirnn_matmul_clear (the server's
- * weights in the clear; the client's input held whole as shares (0, x), so
- * the first product reads its MSB shares for free through
- * sirnn_matmul_clear_msb, and so does a product of a RELU, SIGMOID, EXP or
- * RSQRT output, whose MSB is a public 0), changes of scale by sirnn_tr_ext,
- * MUL_CONST by sirnn_mult_clear (the constants are the server's), MUL by
- * sirnn_mult (sirnn_mult_msb and an MSB-aware sirnn_mult_clear when an
- * operand's MSB is a public 0), their truncations by sirnn_tr, RELU and CLIP by sirnn_relu, SIGMOID/TANH/EXP/RSQRT by
- * math.h, RECIP and DIV by sirnn_div_norm, MAXPOOL and ARGMAX by one
- * sirnn_msb and one sirnn_mux2 per tree level, AVGPOOL by sirnn_mult_const
- * and sirnn_tr, GATHER and RESHAPE locally; then the client learns the
- * classes (and, if the server allows it and the client asks, the scores).
+ * (structure, shapes, formats, no parameter value), then both run the nodes
+ * on shares of the whole batch (or of each piece, see Limits), one protocol
+ * call per step for all n examples (see Schedule): DENSE and CONV by
+ * sirnn_matmul_clear (the server's weights in the clear; the client's input
+ * held whole as shares (0, x), so the first product reads its MSB shares
+ * for free through sirnn_matmul_clear_msb, and so does a product of a RELU,
+ * SIGMOID, EXP or RSQRT output, whose MSB is a public 0), changes of scale
+ * by sirnn_tr_ext, MUL by sirnn_mult (sirnn_mult_msb when an operand's MSB
+ * is a public 0), MUL_CONST by sirnn_mult_clear (the constants are the
+ * server's), or, beside a MUL of its level with constants as wide as the
+ * activations, in that MUL's call with the constants shared as (c, 0), the
+ * products' truncations by sirnn_tr, RELU and CLIP by sirnn_relu,
+ * SIGMOID/TANH/EXP/RSQRT by math.h, RECIP and DIV by sirnn_div_norm, MAXPOOL
+ * and ARGMAX by one sirnn_msb and one sirnn_mux2 per tree level, AVGPOOL by
+ * sirnn_mult_const and sirnn_tr, GATHER and RESHAPE locally; then the client
+ * learns the classes (and, if the server allows it and the client asks, the
+ * scores).
  * The server learns n. Both learn the graph's public description (shapes,
  * names, formats, index tables; no parameter value, no calibrated range).
  *
