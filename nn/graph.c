@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kernels/random.h"
+#include "math/sigmoid_plan.h"
 #include "net/party_internal.h"
 #include "sirnn/math.h"
 #include "sirnn/nn.h"
@@ -775,41 +776,202 @@ static sirnn_status check_math(const sirnn_gnode *nd, sirnn_fixfmt fi, sirnn_fix
     return SIRNN_OK;
 }
 
-sirnn_status sirnn_graph_quantise(sirnn_graph *g, unsigned act_bits, unsigned weight_bits,
-                                  size_t n_calib, const float *x)
+/*
+ * The output scale of a sigmoid call on inputs of format fi (b > 8 bits):
+ * the highest of b - 2, b - 3, b - 4 at which math.h takes its polynomial
+ * path (about 16 flights instead of about 39 for the |x| path), else b - 2.
+ */
+static int sigmoid_out_scale(sirnn_fixfmt fi)
 {
-    sirnn_status st = sirnn_graph_validate(g);
-    if (st != SIRNN_OK)
-        return st;
-    if ((act_bits != 8 && act_bits != 16) || (weight_bits != 8 && weight_bits != 16)) {
-        sirnn_set_last_error("graph_quantise: bits %u / %u, must be 8 or 16", act_bits,
-                             weight_bits);
-        return SIRNN_ERR_ARG;
+    sirnn_sig_plan *p = malloc(sizeof(*p));
+    int so = fi.bits - 2;
+    for (int d = 2; p != NULL && d <= 4; d++) {
+        const sirnn_fixfmt fo = {fi.bits, (int8_t)(fi.bits - d), true};
+        if (sirnn_sig_plan_init(p, 0, fi, fo, NULL, 0) == SIRNN_OK && p->deg > 0) {
+            so = fo.scale;
+            break;
+        }
     }
-    if (n_calib == 0 || x == NULL) {
-        sirnn_set_last_error("graph_quantise: no calibration data");
-        return SIRNN_ERR_ARG;
+    free(p);
+    return so;
+}
+
+int sirnn_graph_tanh_by_sigmoid(unsigned b, const sirnn_gnode *nd)
+{
+    return nd->op == SIRNN_GOP_TANH && b > 8;
+}
+
+uint32_t sirnn_graph_levels(const sirnn_graph *g, uint32_t *level, uint32_t *tlev)
+{
+    uint32_t top = 0;
+    memset(tlev, 0, g->ntensors * sizeof(uint32_t));
+    for (uint32_t i = 0; i < g->nnodes; i++) {
+        const sirnn_gnode *nd = &g->nodes[i];
+        uint32_t l = 0;
+        for (uint32_t k = 0; k < nd->nin; k++)
+            l = tlev[nd->in[k]] > l ? tlev[nd->in[k]] : l;
+        level[i] = l + 1;
+        tlev[nd->out] = l + 1;
+        top = l + 1 > top ? l + 1 : top;
     }
-    for (uint32_t t = 0; t < g->ntensors; t++)
-        g->tensors[t].maxabs = 0;
-    float *mx = calloc(g->ntensors, sizeof(float));
-    if (mx == NULL) {
-        sirnn_set_last_error("graph_quantise: out of memory");
-        return SIRNN_ERR_NOMEM;
+    return top;
+}
+
+/* Operators whose output scale the quantiser may lower (their last step is a
+ * floor shift, or a rescale of their inputs, that can shift further). */
+static int scale_free(uint32_t op)
+{
+    switch (op) {
+    case SIRNN_GOP_DENSE:
+    case SIRNN_GOP_CONV:
+    case SIRNN_GOP_MUL:
+    case SIRNN_GOP_MUL_CONST:
+    case SIRNN_GOP_ADD:
+    case SIRNN_GOP_SUB:
+    case SIRNN_GOP_ADD_CONST:
+    case SIRNN_GOP_GATHER: return 1;
+    default: return 0;
     }
-    st = sirnn_graph_forward(g, n_calib, NULL, NULL, x, mx);
-    if (st != SIRNN_OK) {
-        free(mx);
-        return st;
-    }
-    const unsigned b = act_bits, kw = weight_bits;
-    g->quantised = 0;
+}
+
+/* Operators that bring their inputs to their output's scale first. */
+static int rescales_inputs(uint32_t op)
+{
+    return op == SIRNN_GOP_ADD || op == SIRNN_GOP_SUB || op == SIRNN_GOP_ADD_CONST ||
+           op == SIRNN_GOP_GATHER;
+}
+
+static int lower_cap(int *cap, uint32_t t, int s)
+{
+    if (s >= cap[t])
+        return 0;
+    cap[t] = s;
+    return 1;
+}
+
+/*
+ * Caps on tensor scales that save the secure executor protocol calls
+ * (SeeDot-style format propagation); returns whether a cap fell.
+ *  - A tensor written by a scale_free node and read only by nodes that
+ *    rescale it anyway (ADD, SUB, ADD_CONST, GATHER) is written at the
+ *    highest scale they read it at (the lowest, when they are at most one
+ *    bit apart: the others then shift up, for free): that reader's change of
+ *    scale is then folded into the writer's own floor shift, which gives the
+ *    same values for a product: floor(floor(p / 2^a) / 2^c) = floor(p /
+ *    2^(a+c)).
+ *  - A MUL_CONST whose truncation shifts one or two bits more than a MUL's
+ *    of the same level (same product width) gets its constant's scale
+ *    lowered by as much (wcap), so that one truncation call serves both.
+ *  - The sigmoids of one level (SIGMOID, and TANH run as 2 sigmoid(2x) - 1,
+ *    which reads its input at one scale less) get one input format, so they
+ *    run as one call: the lowest among them.
+ */
+static int align_caps(sirnn_graph *g, unsigned b, unsigned kw, int *cap, int *wcap)
+{
+    uint32_t *prod = malloc((g->ntensors + 1) * sizeof(uint32_t));
+    int *target = malloc((g->ntensors + 1) * sizeof(int));
+    int *lowest = malloc((g->ntensors + 1) * sizeof(int));
+    uint32_t *level = malloc((g->nnodes + 1) * sizeof(uint32_t));
+    uint32_t *tlev = malloc((g->ntensors + 1) * sizeof(uint32_t));
+    int *umin = malloc((g->nnodes + 2) * sizeof(int));
+    int changed = 0;
+    if (prod == NULL || target == NULL || lowest == NULL || level == NULL || tlev == NULL ||
+        umin == NULL)
+        goto out; /* no alignment: formats stay valid, only calls are saved */
     for (uint32_t t = 0; t < g->ntensors; t++) {
-        g->tensors[t].maxabs = mx[t];
-        /* one bit of headroom over the calibrated range */
-        g->tensors[t].fmt = sirnn_nn_choose_fmt(2 * mx[t], b);
+        prod[t] = UINT32_MAX;
+        target[t] = -1000; /* the highest scale a reader wants; 1000: not foldable */
     }
-    free(mx);
+    for (uint32_t i = 0; i < g->nnodes; i++)
+        prod[g->nodes[i].out] = i;
+    for (uint32_t t = 0; t < g->ntensors; t++)
+        lowest[t] = 1000;
+    for (uint32_t i = 0; i < g->nnodes; i++) {
+        const sirnn_gnode *nd = &g->nodes[i];
+        for (uint32_t k = 0; k < nd->nin; k++) {
+            const uint32_t t = nd->in[k];
+            if (!rescales_inputs(nd->op)) {
+                target[t] = 1000;
+            } else if (target[t] < 1000) {
+                target[t] = imax(target[t], g->tensors[nd->out].fmt.scale);
+                lowest[t] = imin(lowest[t], g->tensors[nd->out].fmt.scale);
+            }
+        }
+    }
+    for (uint32_t t = 0; t < g->ntensors; t++) {
+        if (prod[t] == UINT32_MAX || t == g->output || !scale_free(g->nodes[prod[t]].op) ||
+            target[t] <= -1000 || target[t] >= 1000)
+            continue;
+        /* readers at most one bit apart: the lowest, so that none truncates
+         * (the others shift up, giving up that bit) */
+        const int want = target[t] - lowest[t] <= 1 ? lowest[t] : target[t];
+        if (want < g->tensors[t].fmt.scale)
+            changed |= lower_cap(cap, t, want);
+    }
+    const uint32_t top = sirnn_graph_levels(g, level, tlev);
+    for (uint32_t i = 0; kw == b && i < g->nnodes; i++) {
+        const sirnn_gnode *mc = &g->nodes[i];
+        if (mc->op != SIRNN_GOP_MUL_CONST)
+            continue;
+        const int smc = g->tensors[mc->in[0]].fmt.scale + mc->wfmt.scale -
+                        g->tensors[mc->out].fmt.scale;
+        int best = -1000;
+        for (uint32_t j = 0; j < g->nnodes; j++) {
+            const sirnn_gnode *m = &g->nodes[j];
+            if (m->op != SIRNN_GOP_MUL || level[j] != level[i])
+                continue;
+            const int sm = g->tensors[m->in[0]].fmt.scale + g->tensors[m->in[1]].fmt.scale -
+                           g->tensors[m->out].fmt.scale;
+            if (sm < smc && smc - sm <= 2 && sm > best)
+                best = sm;
+        }
+        if (best > -1000 && mc->wfmt.scale - (smc - best) < wcap[i]) {
+            wcap[i] = mc->wfmt.scale - (smc - best);
+            changed = 1;
+        }
+    }
+    for (uint32_t l = 0; l <= top; l++)
+        umin[l] = 1000;
+    for (uint32_t i = 0; i < g->nnodes; i++) {
+        const sirnn_gnode *nd = &g->nodes[i];
+        if (nd->op == SIRNN_GOP_SIGMOID || sirnn_graph_tanh_by_sigmoid(b, nd))
+            umin[level[i]] = imin(umin[level[i]], g->tensors[nd->in[0]].fmt.scale -
+                                                      (nd->op == SIRNN_GOP_TANH ? 1 : 0));
+    }
+    for (uint32_t i = 0; i < g->nnodes; i++) {
+        const sirnn_gnode *nd = &g->nodes[i];
+        if (!(nd->op == SIRNN_GOP_SIGMOID || sirnn_graph_tanh_by_sigmoid(b, nd)))
+            continue;
+        const int u = umin[level[i]], want = u + (nd->op == SIRNN_GOP_TANH ? 1 : 0);
+        const uint32_t t = nd->in[0];
+        if (u >= 0 && prod[t] != UINT32_MAX && scale_free(g->nodes[prod[t]].op) &&
+            want < g->tensors[t].fmt.scale)
+            changed |= lower_cap(cap, t, want);
+    }
+out:
+    free(prod);
+    free(target);
+    free(lowest);
+    free(level);
+    free(tlev);
+    free(umin);
+    return changed;
+}
+
+/*
+ * Every tensor's format (its scale from the calibrated range with one bit
+ * of headroom, never above cap[t]) and every node's parameter formats and
+ * quantised parameters, in execution order: each node then lowers its
+ * output's scale where its operator needs it (see graph.h).
+ */
+static sirnn_status assign_formats(sirnn_graph *g, unsigned b, unsigned kw, const int *cap,
+                                   const int *wcap)
+{
+    sirnn_status st = SIRNN_OK;
+    for (uint32_t t = 0; t < g->ntensors; t++) {
+        g->tensors[t].fmt = sirnn_nn_choose_fmt(2 * g->tensors[t].maxabs, b);
+        g->tensors[t].fmt.scale = (int8_t)imin(g->tensors[t].fmt.scale, cap[t]);
+    }
     for (uint32_t i = 0; i < g->nnodes && st == SIRNN_OK; i++) {
         sirnn_gnode *nd = &g->nodes[i];
         sirnn_fixfmt *fy = &g->tensors[nd->out].fmt;
@@ -823,6 +985,7 @@ sirnn_status sirnn_graph_quantise(sirnn_graph *g, unsigned act_bits, unsigned we
         if (nd->nw) {
             const unsigned wb = nd->op == SIRNN_GOP_ADD_CONST ? b : kw;
             nd->wfmt = sirnn_nn_choose_fmt(maxabs_of(nd->w, nd->nw), wb);
+            nd->wfmt.scale = (int8_t)imin(nd->wfmt.scale, wcap[i]);
         }
         switch (nd->op) {
         case SIRNN_GOP_DENSE:
@@ -847,13 +1010,14 @@ sirnn_status sirnn_graph_quantise(sirnn_graph *g, unsigned act_bits, unsigned we
         }
         case SIRNN_GOP_ADD:
         case SIRNN_GOP_SUB:
-            so = imin(so, imin(sx, sx2));
+            /* an input below so is shifted up: exact mod 2^b whenever the
+             * result fits, which its calibrated range says */
             break;
-        case SIRNN_GOP_GATHER: /* the values are the inputs' */
-            so = nd->nin > 1 ? imin(sx, sx2) : sx;
+        case SIRNN_GOP_GATHER: /* the inputs' values, each shifted to so (up: exact) */
             break;
-        case SIRNN_GOP_ADD_CONST:
-            so = imin(so, imin(sx, nd->wfmt.scale));
+            break;
+        case SIRNN_GOP_ADD_CONST: /* the constant must fit at so */
+            so = imin(so, nd->wfmt.scale);
             nd->wfmt.scale = (int8_t)so;
             break;
         case SIRNN_GOP_MUL:
@@ -864,11 +1028,22 @@ sirnn_status sirnn_graph_quantise(sirnn_graph *g, unsigned act_bits, unsigned we
             break;
         case SIRNN_GOP_SIGMOID:
         case SIRNN_GOP_TANH:
-        case SIRNN_GOP_EXP:
+        case SIRNN_GOP_EXP: {
             so = (int)b - 2;
-            st = check_math(nd, g->tensors[nd->in[0]].fmt, g->tensors[nd->in[0]].fmt,
-                            sirnn_graph_one_fmt(b));
+            sirnn_fixfmt fi = g->tensors[nd->in[0]].fmt;
+            const sirnn_gnode *call = nd;
+            sirnn_gnode sig;
+            if (sirnn_graph_tanh_by_sigmoid(b, nd)) { /* checked as what runs */
+                fi.scale = (int8_t)(fi.scale - 1);
+                sig = *nd;
+                sig.op = SIRNN_GOP_SIGMOID;
+                call = &sig;
+            }
+            if (call->op == SIRNN_GOP_SIGMOID && b > 8)
+                so = sigmoid_out_scale(fi);
+            st = check_math(call, fi, fi, (sirnn_fixfmt){(uint8_t)b, (int8_t)so, true});
             break;
+        }
         case SIRNN_GOP_RECIP:
         case SIRNN_GOP_DIV:
         case SIRNN_GOP_RSQRT:
@@ -903,6 +1078,65 @@ sirnn_status sirnn_graph_quantise(sirnn_graph *g, unsigned act_bits, unsigned we
                 nd->qb[k] = sirnn_graph_quant(nd->b[k], so, b);
         }
     }
+    return st;
+nomem:
+    sirnn_set_last_error("graph_quantise: out of memory");
+    return SIRNN_ERR_NOMEM;
+}
+
+sirnn_status sirnn_graph_quantise(sirnn_graph *g, unsigned act_bits, unsigned weight_bits,
+                                  size_t n_calib, const float *x)
+{
+    sirnn_status st = sirnn_graph_validate(g);
+    if (st != SIRNN_OK)
+        return st;
+    if ((act_bits != 8 && act_bits != 16) || (weight_bits != 8 && weight_bits != 16)) {
+        sirnn_set_last_error("graph_quantise: bits %u / %u, must be 8 or 16", act_bits,
+                             weight_bits);
+        return SIRNN_ERR_ARG;
+    }
+    if (n_calib == 0 || x == NULL) {
+        sirnn_set_last_error("graph_quantise: no calibration data");
+        return SIRNN_ERR_ARG;
+    }
+    for (uint32_t t = 0; t < g->ntensors; t++)
+        g->tensors[t].maxabs = 0;
+    float *mx = calloc(g->ntensors, sizeof(float));
+    if (mx == NULL) {
+        sirnn_set_last_error("graph_quantise: out of memory");
+        return SIRNN_ERR_NOMEM;
+    }
+    st = sirnn_graph_forward(g, n_calib, NULL, NULL, x, mx);
+    if (st != SIRNN_OK) {
+        free(mx);
+        return st;
+    }
+    const unsigned b = act_bits, kw = weight_bits;
+    g->quantised = 0;
+    for (uint32_t t = 0; t < g->ntensors; t++)
+        g->tensors[t].maxabs = mx[t];
+    free(mx);
+    int *cap = malloc((g->ntensors + 1) * sizeof(int));
+    int *wcap = malloc((g->nnodes + 1) * sizeof(int));
+    if (cap == NULL || wcap == NULL) {
+        free(cap);
+        free(wcap);
+        sirnn_set_last_error("graph_quantise: out of memory");
+        return SIRNN_ERR_NOMEM;
+    }
+    for (uint32_t t = 0; t < g->ntensors; t++)
+        cap[t] = 127;
+    for (uint32_t i = 0; i < g->nnodes; i++)
+        wcap[i] = 127;
+    /* Formats from the ranges, then caps that align them for the secure
+     * schedule (align_caps), until no cap changes (caps only fall). */
+    for (int round = 0; round < 16 && st == SIRNN_OK; round++) {
+        st = assign_formats(g, b, kw, cap, wcap);
+        if (st != SIRNN_OK || !align_caps(g, b, kw, cap, wcap))
+            break;
+    }
+    free(cap);
+    free(wcap);
     if (st == SIRNN_OK && g->has_argmax && sirnn_graph_size(g, g->output) > ((size_t)1 << b)) {
         sirnn_set_last_error("graph_quantise: an argmax over %zu scores needs more than %u bits",
                              sirnn_graph_size(g, g->output), b);
@@ -914,9 +1148,6 @@ sirnn_status sirnn_graph_quantise(sirnn_graph *g, unsigned act_bits, unsigned we
     g->weight_bits = kw;
     g->quantised = 1;
     return sirnn_graph_validate(g);
-nomem:
-    sirnn_set_last_error("graph_quantise: out of memory");
-    return SIRNN_ERR_NOMEM;
 }
 
 sirnn_status sirnn_graph_quantise_input(const sirnn_graph *g, size_t n, uint64_t *q,

@@ -47,4 +47,15 @@ sirnn_fixfmt sirnn_graph_one_fmt(unsigned b);
 /* Pad value of MAXPOOL and the bits of AVGPOOL's reciprocal (see graph.h). */
 int64_t sirnn_graph_maxpool_pad(unsigned b);
 
+/* Each node's level in the secure schedule (one more than the highest level
+ * of the nodes writing its inputs; the graph's input is level 0) into
+ * level[nnodes], using tlev[ntensors] as scratch; returns the top level. */
+uint32_t sirnn_graph_levels(const sirnn_graph *g, uint32_t *level, uint32_t *tlev);
+
+/* Whether node nd runs TANH as 2 sigmoid(2x) - 1 (at b > 8 bits: one
+ * sigmoid call then serves the sigmoids and tanhs of a level): the sigmoid
+ * reads x's bits at one scale less and outputs at scale b - 2, and y = 2s -
+ * 2^(b-2) is local. */
+int sirnn_graph_tanh_by_sigmoid(unsigned b, const sirnn_gnode *nd);
+
 #endif /* SIRNN_NN_GRAPH_H */

@@ -41,9 +41,33 @@ typedef struct gx {
     unsigned b, kw;
     size_t B;
     uint64_t **v;       /* per tensor: B x size values (or shares) */
+    const uint8_t *nonneg; /* per tensor: its MSB is a public 0 (find_nonneg) */
+    const uint8_t *zeros;  /* MSB shares of such a tensor, as long as any tensor */
+    /* The products' truncations of a level, run together at its end
+     * (flush_truncations): one call per (l, s) for all MUL and MUL_CONST
+     * nodes of the level. */
+    struct gx_trunc *pend;
+    size_t npend, cappend;
 } gx;
 
+/* A level's pending truncation: val (n products of l bits) of the nodes
+ * nds[0..k), whose outputs get floor(val / 2^s) in b bits, in that order. */
+typedef struct gx_trunc {
+    uint64_t *val;
+    size_t n, k;
+    unsigned l, s;
+    const sirnn_gnode **nds;
+} gx_trunc;
+
 /* ---- primitives: cleartext model or protocol --------------------------------- */
+
+/* return expr, inside a profile scope named op (a static string). */
+#define PROF(c, op, expr)                                                                        \
+    do {                                                                                         \
+        sirnn_status prof_st_;                                                                   \
+        SIRNN_PROFILED((c)->party, (op), prof_st_, (expr));                                      \
+        return prof_st_;                                                                         \
+    } while (0)
 
 static sirnn_status p_matmul(gx *c, size_t d1, size_t d2, size_t d3, uint64_t *out,
                              const uint64_t *a, const uint8_t *msb, const uint64_t *w,
@@ -54,9 +78,9 @@ static sirnn_status p_matmul(gx *c, size_t d1, size_t d2, size_t d3, uint64_t *o
         return SIRNN_OK;
     }
     if (msb != NULL)
-        return sirnn_matmul_clear_msb(c->party, d1, d2, d3, out, a, msb, w, c->b, c->kw, s,
-                                      lout, 1);
-    return sirnn_matmul_clear(c->party, d1, d2, d3, out, a, w, c->b, c->kw, s, lout, 1);
+        PROF(c, "matmul", sirnn_matmul_clear_msb(c->party, d1, d2, d3, out, a, msb, w, c->b, c->kw,
+                                               s, lout, 1));
+    PROF(c, "matmul", sirnn_matmul_clear(c->party, d1, d2, d3, out, a, w, c->b, c->kw, s, lout, 1));
 }
 
 /* floor(x / 2^s) of the l-bit signed x, as lout bits. */
@@ -64,7 +88,7 @@ static sirnn_status p_tr_ext(gx *c, size_t n, uint64_t *out, const uint64_t *x, 
                              unsigned s, unsigned lout)
 {
     if (c->party != NULL)
-        return sirnn_tr_ext(c->party, n, out, x, l, s, lout, 1);
+        PROF(c, "truncation", sirnn_tr_ext(c->party, n, out, x, l, s, lout, 1));
     for (size_t i = 0; i < n; i++)
         out[i] = sirnn_ref_tr_ext(x[i], l, s, lout, 1);
     return SIRNN_OK;
@@ -76,7 +100,12 @@ static sirnn_status p_tr_b(gx *c, size_t n, uint64_t *out, const uint64_t *x, un
 {
     sirnn_status st = SIRNN_OK;
     if (c->party != NULL)
+        {
+        sirnn_prof_scope sc;
+        sirnn_prof_begin(c->party, &sc, "truncation");
         st = sirnn_tr(c->party, n, out, x, l, s);
+        sirnn_prof_end(c->party, &sc);
+    }
     else
         for (size_t i = 0; i < n; i++)
             out[i] = sirnn_ref_tr(x[i], l, s);
@@ -88,7 +117,7 @@ static sirnn_status p_tr_b(gx *c, size_t n, uint64_t *out, const uint64_t *x, un
 static sirnn_status p_relu(gx *c, size_t n, uint64_t *out, const uint64_t *x)
 {
     if (c->party != NULL)
-        return sirnn_relu(c->party, n, out, NULL, x, c->b);
+        PROF(c, "relu", sirnn_relu(c->party, n, out, NULL, x, c->b));
     for (size_t i = 0; i < n; i++)
         out[i] = sirnn_ref_relu(x[i], c->b);
     return SIRNN_OK;
@@ -98,8 +127,9 @@ static sirnn_status p_act(gx *c, uint32_t op, size_t n, uint64_t *out, const uin
                           sirnn_fixfmt fi, sirnn_fixfmt fo)
 {
     if (c->party != NULL)
-        return op == SIRNN_GOP_SIGMOID ? sirnn_sigmoid(c->party, n, out, x, fi, fo)
-                                       : sirnn_tanh(c->party, n, out, x, fi, fo);
+        PROF(c, "sigmoid / tanh",
+             op == SIRNN_GOP_SIGMOID ? sirnn_sigmoid(c->party, n, out, x, fi, fo)
+                                     : sirnn_tanh(c->party, n, out, x, fi, fo));
     return op == SIRNN_GOP_SIGMOID ? sirnn_ref_sigmoid(n, out, x, fi, fo)
                                    : sirnn_ref_tanh(n, out, x, fi, fo);
 }
@@ -108,8 +138,9 @@ static sirnn_status p_math(gx *c, uint32_t op, size_t n, uint64_t *out, const ui
                            sirnn_fixfmt fi, sirnn_fixfmt fo)
 {
     if (c->party != NULL)
-        return op == SIRNN_GOP_EXP ? sirnn_exp(c->party, n, out, x, fi, fo)
-                                   : sirnn_rsqrt(c->party, n, out, x, fi, fo);
+        PROF(c, op == SIRNN_GOP_EXP ? "exp" : "rsqrt",
+             op == SIRNN_GOP_EXP ? sirnn_exp(c->party, n, out, x, fi, fo)
+                                 : sirnn_rsqrt(c->party, n, out, x, fi, fo));
     return op == SIRNN_GOP_EXP ? sirnn_ref_exp(n, out, x, fi, fo)
                                : sirnn_ref_rsqrt(n, out, x, fi, fo);
 }
@@ -118,17 +149,18 @@ static sirnn_status p_div(gx *c, size_t n, uint64_t *q, const uint64_t *num,
                           const uint64_t *den, sirnn_fixfmt fn, sirnn_fixfmt fd, sirnn_fixfmt fo)
 {
     if (c->party != NULL)
-        return sirnn_div_norm(c->party, n, q, num, den, fn, fd, fo);
+        PROF(c, "division", sirnn_div_norm(c->party, n, q, num, den, fn, fd, fo));
     return sirnn_ref_div_norm(n, q, num, den, fn, fd, fo);
 }
 
 /* x (m bits) times y held by the server (k bits) into l bits. */
 static sirnn_status p_mult_clear(gx *c, size_t n, uint64_t *out, const uint64_t *x,
-                                 const uint64_t *y, unsigned m, unsigned k, unsigned l)
+                                 const uint8_t *xmsb, const uint64_t *y, unsigned m, unsigned k,
+                                 unsigned l)
 {
     if (c->party != NULL)
-        return sirnn_mult_clear(c->party, n, out, x, NULL, c->p0 ? y : NULL, SIRNN_SERVER, m,
-                                k, l, 1);
+        PROF(c, "mult", sirnn_mult_clear(c->party, n, out, x, xmsb, c->p0 ? y : NULL,
+                                         SIRNN_SERVER, m, k, l, 1));
     for (size_t i = 0; i < n; i++)
         out[i] = sirnn_ref_mult(x[i], y[i], m, k, l, 1);
     return SIRNN_OK;
@@ -139,17 +171,21 @@ static sirnn_status p_mult_const(gx *c, size_t n, uint64_t *out, const uint64_t 
                                  uint64_t y, unsigned m, unsigned k, unsigned l)
 {
     if (c->party != NULL)
-        return sirnn_mult_const(c->party, n, out, x, NULL, y, m, k, l, 1);
+        PROF(c, "mult", sirnn_mult_const(c->party, n, out, x, NULL, y, m, k, l, 1));
     for (size_t i = 0; i < n; i++)
         out[i] = sirnn_ref_mult(x[i], y, m, k, l, 1);
     return SIRNN_OK;
 }
 
+/* x times y; xmsb / ymsb (may be NULL) their MSB shares when known. */
 static sirnn_status p_mult(gx *c, size_t n, uint64_t *out, const uint64_t *x,
-                           const uint64_t *y, unsigned m, unsigned k, unsigned l)
+                           const uint64_t *y, const uint8_t *xmsb, const uint8_t *ymsb,
+                           unsigned m, unsigned k, unsigned l)
 {
+    if (c->party != NULL && (xmsb != NULL || ymsb != NULL))
+        PROF(c, "mult", sirnn_mult_msb(c->party, n, out, x, y, xmsb, ymsb, m, k, l, 1));
     if (c->party != NULL)
-        return sirnn_mult(c->party, n, out, x, y, m, k, l, 1);
+        PROF(c, "mult", sirnn_mult(c->party, n, out, x, y, m, k, l, 1));
     for (size_t i = 0; i < n; i++)
         out[i] = sirnn_ref_mult(x[i], y[i], m, k, l, 1);
     return SIRNN_OK;
@@ -159,7 +195,7 @@ static sirnn_status p_mult(gx *c, size_t n, uint64_t *out, const uint64_t *x,
 static sirnn_status p_msb(gx *c, size_t n, uint8_t *out, const uint64_t *d)
 {
     if (c->party != NULL)
-        return sirnn_msb(c->party, n, out, d, c->b);
+        PROF(c, "comparison (msb)", sirnn_msb(c->party, n, out, d, c->b));
     for (size_t i = 0; i < n; i++)
         out[i] = sirnn_ref_msb(d[i], c->b);
     return SIRNN_OK;
@@ -169,10 +205,26 @@ static sirnn_status p_mux2(gx *c, size_t n, uint64_t *out, const uint8_t *sel,
                            const uint64_t *x, const uint64_t *y)
 {
     if (c->party != NULL)
-        return sirnn_mux2(c->party, n, out, sel, x, y, c->b);
+        PROF(c, "mux", sirnn_mux2(c->party, n, out, sel, x, y, c->b));
     for (size_t i = 0; i < n; i++)
         out[i] = sirnn_ref_mux(sel[i], x[i], y[i], c->b);
     return SIRNN_OK;
+}
+
+static int same_fmt(sirnn_fixfmt a, sirnn_fixfmt b)
+{
+    return a.bits == b.bits && a.scale == b.scale && a.is_signed == b.is_signed;
+}
+
+/* The operator a node's protocol call runs, and the input format it reads
+ * (TANH at b > 8 bits: a sigmoid of x's bits read at one scale less). */
+static uint32_t call_op(const sirnn_graph *g, const sirnn_gnode *nd, sirnn_fixfmt *fi)
+{
+    *fi = g->tensors[nd->in[0]].fmt;
+    if (!sirnn_graph_tanh_by_sigmoid(g->act_bits, nd))
+        return nd->op;
+    fi->scale = (int8_t)(fi->scale - 1);
+    return SIRNN_GOP_SIGMOID;
 }
 
 /* ---- steps shared by the operators ------------------------------------------- */
@@ -424,12 +476,17 @@ static sirnn_status op_pool(gx *c, const sirnn_gnode *nd)
     return st;
 }
 
-static sirnn_status op_elementwise(gx *c, const sirnn_gnode *nd)
+/*
+ * An elementwise node over n values: x (and x2, the second input) in,
+ * y out (y aliases neither). cst: ADD_CONST's constant per element at the
+ * output's scale (held by p0 only; NULL elsewhere). A batch of nodes with
+ * the same operator and formats runs as one call over their inputs laid end
+ * to end (run_elementwise); the products run in run_products.
+ */
+static sirnn_status op_elementwise(gx *c, const sirnn_gnode *nd, size_t n, uint64_t *y,
+                                   const uint64_t *x, const uint64_t *x2, const uint64_t *cst)
 {
     const sirnn_graph *g = c->g;
-    const size_t n = c->B * sirnn_graph_size(g, nd->in[0]);
-    const uint64_t *x = c->v[nd->in[0]];
-    uint64_t *y = c->v[nd->out];
     const int sx = g->tensors[nd->in[0]].fmt.scale, so = g->tensors[nd->out].fmt.scale;
     const unsigned b = c->b;
     sirnn_status st = SIRNN_OK;
@@ -441,16 +498,11 @@ static sirnn_status op_elementwise(gx *c, const sirnn_gnode *nd)
             return SIRNN_ERR_NOMEM;
         st = rescale(c, n, y, x, sx, so);
         if (st == SIRNN_OK)
-            st = rescale(c, n, t, c->v[nd->in[1]], g->tensors[nd->in[1]].fmt.scale, so);
+            st = rescale(c, n, t, x2, g->tensors[nd->in[1]].fmt.scale, so);
         for (size_t i = 0; st == SIRNN_OK && i < n; i++)
             y[i] = (nd->op == SIRNN_GOP_ADD ? y[i] + t[i] : y[i] - t[i]) & mask_of(b);
         free(t);
         return st;
-    }
-    case SIRNN_GOP_MUL: {
-        const unsigned s = (unsigned)(sx + g->tensors[nd->in[1]].fmt.scale - so);
-        st = p_mult(c, n, y, x, c->v[nd->in[1]], b, b, 2 * b);
-        return st == SIRNN_OK ? p_tr_b(c, n, y, y, 2 * b, s) : st;
     }
     case SIRNN_GOP_ADD_CONST: {
         st = rescale(c, n, y, x, sx, so);
@@ -458,27 +510,9 @@ static sirnn_status op_elementwise(gx *c, const sirnn_gnode *nd)
             return st;
         if (nd->attr[SIRNN_GA_NEG])
             negate(c, n, y);
-        const size_t per = nd->nw;
         for (size_t i = 0; c->p0 && i < n; i++)
-            y[i] = (y[i] + (uint64_t)nd->qw[i % per]) & mask_of(b);
+            y[i] = (y[i] + cst[i]) & mask_of(b);
         return SIRNN_OK;
-    }
-    case SIRNN_GOP_MUL_CONST: {
-        const unsigned s = (unsigned)(sx + nd->wfmt.scale - so), l = b + c->kw;
-        uint64_t *cst = NULL;
-        if (c->p0) {
-            cst = malloc(n * sizeof(uint64_t));
-            if (cst == NULL)
-                return SIRNN_ERR_NOMEM;
-            for (size_t i = 0; i < n; i++)
-                cst[i] = (uint64_t)nd->qw[i % nd->nw] & mask_of(c->kw);
-        }
-        st = p_mult_clear(c, n, y, x, cst, b, c->kw, l);
-        if (cst != NULL) {
-            sirnn_memzero(cst, n * sizeof(uint64_t));
-            free(cst);
-        }
-        return st == SIRNN_OK ? p_tr_b(c, n, y, y, l, s) : st;
     }
     case SIRNN_GOP_RELU:
         return p_relu(c, n, y, x);
@@ -502,13 +536,16 @@ static sirnn_status op_elementwise(gx *c, const sirnn_gnode *nd)
         return st;
     }
     case SIRNN_GOP_SIGMOID:
-    case SIRNN_GOP_TANH:
-        return p_act(c, nd->op, n, y, x, g->tensors[nd->in[0]].fmt, g->tensors[nd->out].fmt);
+    case SIRNN_GOP_TANH: {
+        sirnn_fixfmt fi;
+        const uint32_t op = call_op(g, nd, &fi);
+        return p_act(c, op, n, y, x, fi, g->tensors[nd->out].fmt);
+    }
     case SIRNN_GOP_EXP:
     case SIRNN_GOP_RSQRT:
         return p_math(c, nd->op, n, y, x, g->tensors[nd->in[0]].fmt, g->tensors[nd->out].fmt);
     case SIRNN_GOP_DIV:
-        return p_div(c, n, y, x, c->v[nd->in[1]], g->tensors[nd->in[0]].fmt,
+        return p_div(c, n, y, x, x2, g->tensors[nd->in[0]].fmt,
                      g->tensors[nd->in[1]].fmt, g->tensors[nd->out].fmt);
     case SIRNN_GOP_RECIP: {
         /* 1 / x: the constant 1 (held by p0) divided by x */
@@ -520,29 +557,6 @@ static sirnn_status op_elementwise(gx *c, const sirnn_gnode *nd)
             num[i] = c->p0 ? (uint64_t)1 << one.scale : 0;
         st = p_div(c, n, y, num, x, one, g->tensors[nd->in[0]].fmt, g->tensors[nd->out].fmt);
         free(num);
-        return st;
-    }
-    case SIRNN_GOP_RESHAPE:
-        memcpy(y, x, n * sizeof(uint64_t));
-        return SIRNN_OK;
-    case SIRNN_GOP_GATHER: {
-        /* both inputs at the output's scale, then a public permutation */
-        const size_t s0 = sirnn_graph_size(g, nd->in[0]);
-        const size_t s1 = nd->nin > 1 ? sirnn_graph_size(g, nd->in[1]) : 0;
-        const size_t on = sirnn_graph_size(g, nd->out);
-        uint64_t *a = malloc((c->B * (s0 + s1) + 1) * sizeof(uint64_t));
-        if (a == NULL)
-            return SIRNN_ERR_NOMEM;
-        st = rescale(c, c->B * s0, a, x, sx, so);
-        if (st == SIRNN_OK && s1)
-            st = rescale(c, c->B * s1, a + c->B * s0, c->v[nd->in[1]],
-                         g->tensors[nd->in[1]].fmt.scale, so);
-        for (size_t e = 0; st == SIRNN_OK && e < c->B; e++)
-            for (size_t i = 0; i < on; i++) {
-                const size_t k = nd->idx[i];
-                y[e * on + i] = k < s0 ? a[e * s0 + k] : a[c->B * s0 + e * s1 + (k - s0)];
-            }
-        free(a);
         return st;
     }
     default:
@@ -577,8 +591,9 @@ static sirnn_status op_argmax(gx *c, uint64_t *classes)
 /*
  * Tensors whose every value has a public MSB of 0 in the integer executors
  * (exactly, wrap-around included): RELU, SIGMOID, EXP and RSQRT outputs, and
- * MAXPOOL without padding, RESHAPE and GATHER of such tensors. A product
- * reading one gets all-zero MSB shares (no comparison for its wrap).
+ * MAXPOOL without padding, RESHAPE and GATHER (shifting no value up) of such
+ * tensors. A product reading one gets all-zero MSB shares (no comparison for
+ * its wrap).
  */
 static void find_nonneg(const sirnn_graph *g, uint8_t *nonneg)
 {
@@ -596,54 +611,516 @@ static void find_nonneg(const sirnn_graph *g, uint8_t *nonneg)
                                        nd->attr[SIRNN_GA_PB] | nd->attr[SIRNN_GA_PR]) == 0;
             break;
         case SIRNN_GOP_RESHAPE: nn = nonneg[nd->in[0]]; break;
-        case SIRNN_GOP_GATHER: /* rescaling only shifts down (floor keeps the sign) */
-            nn = nonneg[nd->in[0]] && (nd->nin < 2 || nonneg[nd->in[1]]);
+        case SIRNN_GOP_GATHER: { /* a shift down keeps the sign; one up may not */
+            const int so = g->tensors[nd->out].fmt.scale;
+            nn = nonneg[nd->in[0]] && so <= g->tensors[nd->in[0]].fmt.scale &&
+                 (nd->nin < 2 || (nonneg[nd->in[1]] && so <= g->tensors[nd->in[1]].fmt.scale));
             break;
+        }
         default: break;
         }
         nonneg[nd->out] = (uint8_t)nn;
     }
 }
 
+/* Which product call a node joins: 1 for MUL, and for MUL_CONST when its
+ * constants are as wide as the activations (it then runs as a product with
+ * the server's constant shared as (c, 0)); 2 for a narrower MUL_CONST
+ * (sirnn_mult_clear); 0 for the other operators. */
+static int product_kind(const sirnn_graph *g, const sirnn_gnode *nd)
+{
+    if (nd->op == SIRNN_GOP_MUL)
+        return 1;
+    if (nd->op == SIRNN_GOP_MUL_CONST)
+        return g->weight_bits == g->act_bits ? 1 : 2;
+    return 0;
+}
+
+/* Whether nodes a and b of one level can run as one call over their inputs
+ * laid end to end: the same elementwise operator (or GATHER) on the same
+ * formats and attributes. DENSE, CONV and the pools hold their own weights
+ * or windows and run one by one. */
+static int batchable(const sirnn_graph *g, const sirnn_gnode *a, const sirnn_gnode *b)
+{
+    sirnn_fixfmt fa, fb;
+    const uint32_t ca = call_op(g, a, &fa), cb = call_op(g, b, &fb);
+    if (ca == SIRNN_GOP_SIGMOID && cb == SIRNN_GOP_SIGMOID) /* SIGMOID and TANH mix */
+        return same_fmt(fa, fb) &&
+               same_fmt(g->tensors[a->out].fmt, g->tensors[b->out].fmt);
+    if (product_kind(g, a) != 0) /* one product call; each node its own truncation */
+        return product_kind(g, a) == product_kind(g, b);
+    if (a->op != b->op || a->nin != b->nin)
+        return 0;
+    switch (a->op) {
+    case SIRNN_GOP_DENSE:
+    case SIRNN_GOP_CONV:
+    case SIRNN_GOP_MAXPOOL:
+    case SIRNN_GOP_AVGPOOL:
+    case SIRNN_GOP_ARGMAX:
+    case SIRNN_GOP_RESHAPE: return 0;
+    default: break;
+    }
+    for (uint32_t k = 0; k < a->nin; k++)
+        if (!same_fmt(g->tensors[a->in[k]].fmt, g->tensors[b->in[k]].fmt))
+            return 0;
+    if (!same_fmt(g->tensors[a->out].fmt, g->tensors[b->out].fmt))
+        return 0;
+    if (a->op == SIRNN_GOP_ADD_CONST && a->attr[SIRNN_GA_NEG] != b->attr[SIRNN_GA_NEG])
+        return 0;
+    if (a->op == SIRNN_GOP_CLIP) {
+        int64_t lo[2], hi[2];
+        int hl[2], hh[2];
+        sirnn_graph_clip_bounds(g, a, &lo[0], &hl[0], &hi[0], &hh[0]);
+        sirnn_graph_clip_bounds(g, b, &lo[1], &hl[1], &hi[1], &hh[1]);
+        if (hl[0] != hl[1] || hh[0] != hh[1] || (hl[0] && lo[0] != lo[1]) ||
+            (hh[0] && hi[0] != hi[1]))
+            return 0;
+    }
+    return 1;
+}
+
+/*
+ * GATHER over the k nodes nds[] (one format): each node's public
+ * permutation first, then every gathered value brought to the output's
+ * scale, in one call per input position (the values taken from all nodes'
+ * first inputs, then those from their second inputs).
+ */
+static sirnn_status op_gather(gx *c, const sirnn_gnode *const *nds, size_t k)
+{
+    const sirnn_graph *g = c->g;
+    const sirnn_gnode *nd = nds[0];
+    const int so = g->tensors[nd->out].fmt.scale;
+    size_t tot[2] = {0, 0};
+    for (size_t q = 0; q < k; q++) {
+        const size_t s0 = sirnn_graph_size(g, nds[q]->in[0]);
+        for (size_t i = 0; i < nds[q]->nidx; i++)
+            tot[nds[q]->idx[i] < s0 ? 0 : 1] += c->B;
+    }
+    uint64_t *a = malloc((tot[0] + tot[1] + 1) * sizeof(uint64_t));
+    if (a == NULL)
+        return SIRNN_ERR_NOMEM;
+    for (int pass = 0; pass < 2; pass++) { /* 0: gather into a; 1: scatter back */
+        size_t at[2] = {0, tot[0]};
+        for (size_t q = 0; q < k; q++) {
+            const sirnn_gnode *n1 = nds[q];
+            const size_t s0 = sirnn_graph_size(g, n1->in[0]);
+            const size_t s1 = n1->nin > 1 ? sirnn_graph_size(g, n1->in[1]) : 0;
+            const size_t on = sirnn_graph_size(g, n1->out);
+            uint64_t *y = c->v[n1->out];
+            for (size_t e = 0; e < c->B; e++)
+                for (size_t i = 0; i < on; i++) {
+                    const size_t t = n1->idx[i], w = t < s0 ? 0 : 1;
+                    if (pass == 0)
+                        a[at[w]] = w == 0 ? c->v[n1->in[0]][e * s0 + t]
+                                          : c->v[n1->in[1]][e * s1 + (t - s0)];
+                    else
+                        y[e * on + i] = a[at[w]];
+                    at[w]++;
+                }
+        }
+        if (pass == 1)
+            break;
+        sirnn_status st = SIRNN_OK;
+        for (uint32_t j = 0; j < nd->nin && st == SIRNN_OK; j++)
+            if (tot[j])
+                st = rescale(c, tot[j], a + (j ? tot[0] : 0), a + (j ? tot[0] : 0),
+                             g->tensors[nd->in[j]].fmt.scale, so);
+        if (st != SIRNN_OK) {
+            free(a);
+            return st;
+        }
+    }
+    sirnn_memzero(a, (tot[0] + tot[1]) * sizeof(uint64_t));
+    free(a);
+    return SIRNN_OK;
+}
+
+/* The per-element constant of an ADD_CONST (at the output's scale, mod 2^b)
+ * or MUL_CONST (kw bits) node over m values, p0 only. */
+static void node_const(const gx *c, const sirnn_gnode *nd, size_t m, uint64_t *cst)
+{
+    const unsigned bits = nd->op == SIRNN_GOP_MUL_CONST ? c->kw : c->b;
+    for (size_t i = 0; i < m; i++)
+        cst[i] = (uint64_t)nd->qw[i % nd->nw] & mask_of(bits);
+}
+
+/* A TANH run as a sigmoid s of 2x (sirnn_graph_tanh_by_sigmoid): its output
+ * tanh(x) = 2 s - 1, at the output's scale so: y = 2 y - 2^so (on p0) mod 2^b. */
+static void tanh_from_sigmoid(gx *c, const sirnn_gnode *nd, size_t n, uint64_t *y)
+{
+    if (!sirnn_graph_tanh_by_sigmoid(c->b, nd))
+        return;
+    const uint64_t one = c->p0 ? (uint64_t)1 << c->g->tensors[nd->out].fmt.scale : 0;
+    for (size_t i = 0; i < n; i++)
+        y[i] = ((y[i] << 1) - one) & mask_of(c->b);
+}
+
+/* Keep the k nodes' products val[n] (l bits) for the level's end. Takes
+ * val. */
+static sirnn_status defer_truncation(gx *c, const sirnn_gnode *const *nds, size_t k,
+                                     uint64_t *val, size_t n, unsigned l, unsigned s)
+{
+    const sirnn_gnode **copy = malloc(k * sizeof(*copy));
+    if (copy == NULL || (c->npend == c->cappend && c->cappend > SIZE_MAX / 2 / sizeof(gx_trunc)))
+        goto nomem;
+    if (c->npend == c->cappend) {
+        const size_t cap = c->cappend ? 2 * c->cappend : 8;
+        gx_trunc *grown = realloc(c->pend, cap * sizeof(gx_trunc));
+        if (grown == NULL)
+            goto nomem;
+        c->pend = grown;
+        c->cappend = cap;
+    }
+    memcpy(copy, nds, k * sizeof(*copy));
+    c->pend[c->npend++] = (gx_trunc){val, n, k, l, s, copy};
+    return SIRNN_OK;
+nomem:
+    free(copy);
+    sirnn_memzero(val, n * sizeof(uint64_t));
+    free(val);
+    return SIRNN_ERR_NOMEM;
+}
+
+/* The level's pending truncations: those with the same (l, s) as one call
+ * over their values end to end, each node's output its slice. */
+static sirnn_status flush_truncations(gx *c)
+{
+    sirnn_status st = SIRNN_OK;
+    if (c->npend > 0 && c->party != NULL)
+        sirnn_prof_layer(c->party, "MUL, MUL_CONST");
+    for (size_t i = 0; i < c->npend && st == SIRNN_OK; i++) {
+        if (c->pend[i].val == NULL)
+            continue;
+        size_t n = 0;
+        for (size_t j = i; j < c->npend; j++)
+            if (c->pend[j].val != NULL && c->pend[j].l == c->pend[i].l &&
+                c->pend[j].s == c->pend[i].s)
+                n += c->pend[j].n;
+        uint64_t *buf = malloc((n + 1) * sizeof(uint64_t));
+        if (buf == NULL) {
+            st = SIRNN_ERR_NOMEM;
+            break;
+        }
+        size_t off = 0;
+        for (size_t j = i; j < c->npend; j++)
+            if (c->pend[j].val != NULL && c->pend[j].l == c->pend[i].l &&
+                c->pend[j].s == c->pend[i].s) {
+                memcpy(buf + off, c->pend[j].val, c->pend[j].n * sizeof(uint64_t));
+                off += c->pend[j].n;
+            }
+        st = p_tr_b(c, n, buf, buf, c->pend[i].l, c->pend[i].s);
+        off = 0;
+        const unsigned l = c->pend[i].l, s = c->pend[i].s;
+        for (size_t j = i; j < c->npend; j++) {
+            gx_trunc *t = &c->pend[j];
+            if (t->val == NULL || t->l != l || t->s != s)
+                continue;
+            for (size_t q = 0; st == SIRNN_OK && q < t->k; q++) {
+                const size_t m = c->B * sirnn_graph_size(c->g, t->nds[q]->in[0]);
+                memcpy(c->v[t->nds[q]->out], buf + off, m * sizeof(uint64_t));
+                off += m;
+            }
+            sirnn_memzero(t->val, t->n * sizeof(uint64_t));
+            free(t->val);
+            free(t->nds);
+            t->val = NULL;
+        }
+        sirnn_memzero(buf, n * sizeof(uint64_t));
+        free(buf);
+    }
+    for (size_t i = 0; i < c->npend; i++) { /* after an error */
+        if (c->pend[i].val != NULL)
+            sirnn_memzero(c->pend[i].val, c->pend[i].n * sizeof(uint64_t));
+        free(c->pend[i].val);
+        if (c->pend[i].val != NULL)
+            free(c->pend[i].nds);
+    }
+    c->npend = 0;
+    return st;
+}
+
+/*
+ * The products of a level (MUL, MUL_CONST; one product_kind) as one call: x
+ * (the operand whose MSB is a public 0 first, when one is) times y (the
+ * other activation, or the server's constant shared as (c, 0)), exact in 2b
+ * bits; a MUL_CONST group alone runs sirnn_mult_clear into b + kw bits.
+ * MSB shares are used when every x (every y) has a public MSB of 0. Each
+ * node's truncation to its output's scale waits for the level's end
+ * (flush_truncations).
+ */
+static sirnn_status run_products(gx *c, const sirnn_gnode *const *nds, size_t k)
+{
+    const sirnn_graph *g = c->g;
+    const unsigned b = c->b;
+    int all_const = 1, known_x = 1, known_y = 1;
+    size_t n = 0;
+    for (size_t q = 0; q < k; q++) {
+        n += c->B * sirnn_graph_size(g, nds[q]->in[0]);
+        all_const &= nds[q]->op == SIRNN_GOP_MUL_CONST;
+    }
+    uint64_t *x = malloc((n + 1) * sizeof(uint64_t));
+    uint64_t *y = malloc((n + 1) * sizeof(uint64_t));
+    uint64_t *z = malloc((n + 1) * sizeof(uint64_t));
+    unsigned *shift = malloc((k + 1) * sizeof(unsigned));
+    sirnn_status st = SIRNN_OK;
+    if (x == NULL || y == NULL || z == NULL || shift == NULL) {
+        st = SIRNN_ERR_NOMEM;
+        goto out;
+    }
+    size_t off = 0;
+    for (size_t q = 0; q < k; q++) {
+        const sirnn_gnode *nd = nds[q];
+        const size_t m = c->B * sirnn_graph_size(g, nd->in[0]);
+        const int so = g->tensors[nd->out].fmt.scale;
+        uint32_t a = nd->in[0];
+        if (nd->op == SIRNN_GOP_MUL) {
+            uint32_t bb = nd->in[1];
+            if (!c->nonneg[a] && c->nonneg[bb]) { /* the exact product is symmetric */
+                const uint32_t t = a;
+                a = bb;
+                bb = t;
+            }
+            memcpy(y + off, c->v[bb], m * sizeof(uint64_t));
+            known_y &= c->nonneg[bb];
+            shift[q] = (unsigned)(g->tensors[a].fmt.scale + g->tensors[bb].fmt.scale - so);
+        } else {
+            if (c->p0)
+                node_const(c, nd, m, y + off);
+            else
+                memset(y + off, 0, m * sizeof(uint64_t));
+            known_y = 0;
+            shift[q] = (unsigned)(g->tensors[a].fmt.scale + nd->wfmt.scale - so);
+        }
+        memcpy(x + off, c->v[a], m * sizeof(uint64_t));
+        known_x &= c->nonneg[a];
+        off += m;
+    }
+    const uint8_t *xmsb = known_x ? c->zeros : NULL, *ymsb = known_y ? c->zeros : NULL;
+    const unsigned l = all_const ? b + c->kw : 2 * b;
+    if (all_const)
+        st = p_mult_clear(c, n, z, x, xmsb, y, b, c->kw, l);
+    else
+        st = p_mult(c, n, z, x, y, xmsb, ymsb, b, b, l);
+    off = 0;
+    for (size_t q = 0; st == SIRNN_OK && q < k; q++) {
+        const size_t m = c->B * sirnn_graph_size(g, nds[q]->in[0]);
+        uint64_t *part = malloc((m + 1) * sizeof(uint64_t));
+        if (part == NULL) {
+            st = SIRNN_ERR_NOMEM;
+            break;
+        }
+        memcpy(part, z + off, m * sizeof(uint64_t));
+        st = defer_truncation(c, &nds[q], 1, part, m, l, shift[q]);
+        off += m;
+    }
+out:
+    if (x != NULL)
+        sirnn_memzero(x, n * sizeof(uint64_t));
+    if (y != NULL)
+        sirnn_memzero(y, n * sizeof(uint64_t));
+    if (z != NULL)
+        sirnn_memzero(z, n * sizeof(uint64_t));
+    free(x);
+    free(y);
+    free(z);
+    free(shift);
+    return st;
+}
+
+/* The k elementwise nodes nds[] (batchable with each other) as one call:
+ * their inputs end to end, the outputs split back. One node runs in place. */
+static sirnn_status run_elementwise(gx *c, const sirnn_gnode *const *nds, size_t k)
+{
+    const sirnn_graph *g = c->g;
+    const sirnn_gnode *nd = nds[0];
+    const int has_cst = c->p0 && (nd->op == SIRNN_GOP_ADD_CONST || nd->op == SIRNN_GOP_MUL_CONST);
+    size_t n = 0;
+    for (size_t q = 0; q < k; q++)
+        n += c->B * sirnn_graph_size(g, nds[q]->in[0]);
+    uint64_t *cst = has_cst ? malloc((n + 1) * sizeof(uint64_t)) : NULL;
+    if (has_cst && cst == NULL)
+        return SIRNN_ERR_NOMEM;
+    sirnn_status st = SIRNN_OK;
+    if (k == 1) {
+        if (cst != NULL)
+            node_const(c, nd, n, cst);
+        st = op_elementwise(c, nd, n, c->v[nd->out], c->v[nd->in[0]],
+                            nd->nin > 1 ? c->v[nd->in[1]] : NULL, cst);
+        if (st == SIRNN_OK)
+            tanh_from_sigmoid(c, nd, n, c->v[nd->out]);
+    } else {
+        const int two = nd->nin > 1;
+        uint64_t *buf = malloc(((two ? 2 : 1) * n + 1) * sizeof(uint64_t));
+        uint64_t *y = malloc((n + 1) * sizeof(uint64_t));
+        if (buf == NULL || y == NULL) {
+            free(buf);
+            free(y);
+            free(cst);
+            return SIRNN_ERR_NOMEM;
+        }
+        uint64_t *x = buf, *x2 = two ? buf + n : NULL;
+        size_t off = 0;
+        for (size_t q = 0; q < k; q++) {
+            const size_t m = c->B * sirnn_graph_size(g, nds[q]->in[0]);
+            memcpy(x + off, c->v[nds[q]->in[0]], m * sizeof(uint64_t));
+            if (two)
+                memcpy(x2 + off, c->v[nds[q]->in[1]], m * sizeof(uint64_t));
+            if (cst != NULL)
+                node_const(c, nds[q], m, cst + off);
+            off += m;
+        }
+        st = op_elementwise(c, nd, n, y, x, x2, cst);
+        off = 0;
+        for (size_t q = 0; st == SIRNN_OK && q < k; q++) {
+            const size_t m = c->B * sirnn_graph_size(g, nds[q]->in[0]);
+            memcpy(c->v[nds[q]->out], y + off, m * sizeof(uint64_t));
+            tanh_from_sigmoid(c, nds[q], m, c->v[nds[q]->out]);
+            off += m;
+        }
+        sirnn_memzero(buf, (two ? 2 : 1) * n * sizeof(uint64_t));
+        free(buf);
+        sirnn_memzero(y, n * sizeof(uint64_t));
+        free(y);
+    }
+    if (cst != NULL) {
+        sirnn_memzero(cst, n * sizeof(uint64_t));
+        free(cst);
+    }
+    return st;
+}
+
+/*
+ * Run every node on c->v (the input tensor filled), level by level: the
+ * nodes of a level that share an operator and formats run as one protocol
+ * call over all their values (run_elementwise, op_gather), so the flights
+ * follow the graph's depth, not its node count. Every element's result is
+ * the one a node-by-node run gives, in both executors. xmsb: the MSB shares
+ * of the input (NULL: unknown). classes (B values, may be NULL) gets the
+ * argmax when the graph has one.
+ */
 static sirnn_status run_graph(gx *c, const uint8_t *xmsb, uint64_t *classes)
 {
     const sirnn_graph *g = c->g;
     sirnn_status st = SIRNN_OK;
     uint8_t *nonneg = malloc(g->ntensors);
+    uint8_t *done = calloc(g->nnodes + 1, 1);
+    uint32_t *level = malloc((g->nnodes + 1) * sizeof(uint32_t));
+    uint32_t *tlev = malloc((g->ntensors + 1) * sizeof(uint32_t));
+    const sirnn_gnode **grp = malloc((g->nnodes + 1) * sizeof(*grp));
     uint8_t *zeros = NULL;
-    if (nonneg == NULL)
-        return SIRNN_ERR_NOMEM;
-    find_nonneg(g, nonneg);
-    for (uint32_t i = 0; i < g->nnodes && st == SIRNN_OK; i++) {
-        const sirnn_gnode *nd = &g->nodes[i];
-        const uint8_t *msb = nd->in[0] == g->input ? xmsb : NULL;
-        if (c->party != NULL && msb == NULL && nonneg[nd->in[0]] &&
-            (nd->op == SIRNN_GOP_DENSE || nd->op == SIRNN_GOP_CONV)) {
-            free(zeros);
-            zeros = calloc(c->B * sirnn_graph_size(g, nd->in[0]) + 1, 1);
-            if (zeros == NULL) {
-                st = SIRNN_ERR_NOMEM;
-                break;
-            }
-            msb = zeros;
-        }
-        switch (nd->op) {
-        case SIRNN_GOP_DENSE: st = op_dense(c, nd, msb); break;
-        case SIRNN_GOP_CONV: st = op_conv(c, nd, msb); break;
-        case SIRNN_GOP_MAXPOOL:
-        case SIRNN_GOP_AVGPOOL: st = op_pool(c, nd); break;
-        case SIRNN_GOP_ARGMAX:
-            if (classes != NULL)
-                st = op_argmax(c, classes);
-            break;
-        default: st = op_elementwise(c, nd); break;
-        }
-        if (st == SIRNN_ERR_NOMEM)
-            sirnn_set_last_error("graph: out of memory at node '%s'", nd->name);
+    if (nonneg == NULL || done == NULL || level == NULL || tlev == NULL || grp == NULL) {
+        st = SIRNN_ERR_NOMEM;
+        goto out;
     }
+    find_nonneg(g, nonneg);
+    size_t most = 0;
+    for (uint32_t t = 0; t < g->ntensors; t++)
+        most = sirnn_graph_size(g, t) > most ? sirnn_graph_size(g, t) : most;
+    zeros = calloc(c->B * most + 1, 1);
+    if (zeros == NULL) {
+        st = SIRNN_ERR_NOMEM;
+        goto out;
+    }
+    c->nonneg = nonneg;
+    c->zeros = zeros;
+    const uint32_t top = sirnn_graph_levels(g, level, tlev);
+    for (uint32_t lv = 1; lv <= top && st == SIRNN_OK; lv++) {
+        for (uint32_t i = 0; i < g->nnodes && st == SIRNN_OK; i++) {
+            if (level[i] != lv || done[i])
+                continue;
+            const sirnn_gnode *nd = &g->nodes[i];
+            size_t k = 0;
+            grp[k++] = nd;
+            done[i] = 1;
+            for (uint32_t j = i + 1; j < g->nnodes; j++)
+                if (level[j] == lv && !done[j] && batchable(g, nd, &g->nodes[j])) {
+                    grp[k++] = &g->nodes[j];
+                    done[j] = 1;
+                }
+            if (c->party != NULL)
+                sirnn_prof_layer(c->party, sirnn_gop_name(nd->op));
+            const uint8_t *msb = nd->in[0] == g->input ? xmsb : NULL;
+            if (c->party != NULL && msb == NULL && nonneg[nd->in[0]] &&
+                (nd->op == SIRNN_GOP_DENSE || nd->op == SIRNN_GOP_CONV))
+                msb = zeros;
+            switch (nd->op) {
+            case SIRNN_GOP_DENSE: st = op_dense(c, nd, msb); break;
+            case SIRNN_GOP_CONV: st = op_conv(c, nd, msb); break;
+            case SIRNN_GOP_MAXPOOL:
+            case SIRNN_GOP_AVGPOOL: st = op_pool(c, nd); break;
+            case SIRNN_GOP_ARGMAX:
+                if (classes != NULL)
+                    st = op_argmax(c, classes);
+                break;
+            case SIRNN_GOP_RESHAPE:
+                memcpy(c->v[nd->out], c->v[nd->in[0]],
+                       c->B * sirnn_graph_size(g, nd->in[0]) * sizeof(uint64_t));
+                break;
+            case SIRNN_GOP_GATHER: st = op_gather(c, grp, k); break;
+            case SIRNN_GOP_MUL:
+            case SIRNN_GOP_MUL_CONST: st = run_products(c, grp, k); break;
+            default: st = run_elementwise(c, grp, k); break;
+            }
+            if (st == SIRNN_ERR_NOMEM)
+                sirnn_set_last_error("graph: out of memory at node '%s'", nd->name);
+        }
+        const sirnn_status fl = flush_truncations(c);
+        if (st == SIRNN_OK && fl != SIRNN_OK) {
+            st = fl;
+            if (st == SIRNN_ERR_NOMEM)
+                sirnn_set_last_error("graph: out of memory at level %u", lv);
+        }
+    }
+out:
+    if (st == SIRNN_ERR_NOMEM && zeros == NULL)
+        sirnn_set_last_error("graph: out of memory");
+    c->nonneg = NULL;
+    c->zeros = NULL;
+    free(c->pend);
+    c->pend = NULL;
+    c->cappend = 0;
     free(zeros);
     free(nonneg);
+    free(done);
+    free(level);
+    free(tlev);
+    free(grp);
     return st;
+}
+
+sirnn_status sirnn_graph_schedule(const sirnn_graph *g, sirnn_graph_sched *out)
+{
+    if (out == NULL) {
+        sirnn_set_last_error("graph_schedule: NULL argument");
+        return SIRNN_ERR_ARG;
+    }
+    memset(out, 0, sizeof(*out));
+    sirnn_status st = sirnn_graph_validate(g);
+    if (st != SIRNN_OK)
+        return st;
+    uint32_t *level = malloc((g->nnodes + 1) * sizeof(uint32_t));
+    uint32_t *tlev = malloc((g->ntensors + 1) * sizeof(uint32_t));
+    uint8_t *done = calloc(g->nnodes + 1, 1);
+    if (level == NULL || tlev == NULL || done == NULL) {
+        free(level);
+        free(tlev);
+        free(done);
+        sirnn_set_last_error("graph_schedule: out of memory");
+        return SIRNN_ERR_NOMEM;
+    }
+    out->levels = sirnn_graph_levels(g, level, tlev);
+    for (uint32_t i = 0; i < g->nnodes; i++) {
+        if (done[i])
+            continue;
+        out->groups++;
+        for (uint32_t j = i + 1; j < g->nnodes; j++)
+            if (level[j] == level[i] && !done[j] && batchable(g, &g->nodes[i], &g->nodes[j]))
+                done[j] = 1;
+    }
+    free(level);
+    free(tlev);
+    free(done);
+    return SIRNN_OK;
 }
 
 static void gx_free(gx *c)
@@ -769,6 +1246,58 @@ static sirnn_status secure_run(gx *c, const uint8_t *xmsb, int want, uint64_t *o
     return sirnn_reveal(c->party, ncls + nsc, out, out, c->b, SIRNN_CLIENT);
 }
 
+/* Each piece of a request may take timeout_ms per this many values of
+ * working memory (n x all tensors' values; the unrolled FastGRNN holds
+ * about 12,000 per input). */
+#define SERVE_VALUES_PER_TIMEOUT ((uint64_t)1 << 20)
+
+/* A deadline of `k` times timeout_ms (none when timeout_ms < 0). */
+static sirnn_status deadline_in_timeouts(sirnn_party *party, uint64_t k)
+{
+    const int t = party->cfg.timeout_ms;
+    if (t < 0)
+        return sirnn_party_set_deadline(party, -1);
+    const uint64_t ms = (uint64_t)t * k;
+    return sirnn_party_set_deadline(party, ms > INT32_MAX ? INT32_MAX : (int)ms);
+}
+
+/* Inputs per piece of a request: as many as fit the server's session
+ * memory (n x all tensors' values, and the output), at least 1. Both sides
+ * compute it from the server's session_mem_bytes (the client learns it in
+ * the handshake), so they cut a batch alike. */
+static size_t piece_inputs(const sirnn_graph *g, uint64_t mem_bytes)
+{
+    const uint64_t per = (total_values(g) + sirnn_graph_size(g, g->output) + 2) *
+                         sizeof(uint64_t);
+    const uint64_t k = mem_bytes / per;
+    return k < 1 ? 1 : k > MAX_BATCH ? MAX_BATCH : (size_t)k;
+}
+
+/* The server's half of one piece of a request: n inputs, its own memory,
+ * within a deadline proportional to the work. */
+static sirnn_status serve_piece(sirnn_party *party, const sirnn_graph *g, size_t n, int want)
+{
+    const uint64_t work = (uint64_t)n * total_values(g);
+    sirnn_status st = deadline_in_timeouts(
+        party, 1 + (work + SERVE_VALUES_PER_TIMEOUT - 1) / SERVE_VALUES_PER_TIMEOUT);
+    if (st != SIRNN_OK)
+        return st;
+    gx c;
+    st = gx_init(&c, party, g, n);
+    const size_t on = sirnn_graph_size(g, g->output);
+    uint64_t *out = st == SIRNN_OK ? calloc(n * (on + 1), sizeof(uint64_t)) : NULL;
+    /* our share of the client's input is 0 (calloc), and so are our MSB shares */
+    uint8_t *xmsb = out != NULL ? calloc(n * sirnn_graph_size(g, g->input) + 1, 1) : NULL;
+    if (xmsb == NULL)
+        st = sirnn_party_fail(party, SIRNN_ERR_NOMEM, "graph_serve: out of memory");
+    else
+        st = secure_run(&c, xmsb, want, out);
+    free(xmsb);
+    free(out);
+    gx_free(&c);
+    return st;
+}
+
 sirnn_status sirnn_graph_serve(sirnn_party *party, size_t *served, const sirnn_graph *g,
                                unsigned flags)
 {
@@ -782,7 +1311,10 @@ sirnn_status sirnn_graph_serve(sirnn_party *party, size_t *served, const sirnn_g
     if (sirnn_party_role(party) != SIRNN_SERVER)
         return sirnn_party_error(party, SIRNN_ERR_ARG, "graph_serve: not the server");
     uint8_t req[REQ_BYTES], rep[REP_BYTES];
-    st = sirnn_nn_msg_recv(party, "graph", req, sizeof(req));
+    /* The whole request within one timeout, however it trickles in. */
+    st = deadline_in_timeouts(party, 1);
+    if (st == SIRNN_OK)
+        st = sirnn_nn_msg_recv(party, "graph", req, sizeof(req));
     if (st != SIRNN_OK)
         return st;
     if (sirnn_nn_get32(req) != REQ_MAGIC || sirnn_nn_get32(req + 4) != 1)
@@ -790,7 +1322,7 @@ sirnn_status sirnn_graph_serve(sirnn_party *party, size_t *served, const sirnn_g
     const uint64_t n = sirnn_nn_get64(req + 8), in_n = sirnn_nn_get64(req + 16);
     const uint32_t want = sirnn_nn_get32(req + 24);
     if (n == 0)
-        return SIRNN_OK;
+        return sirnn_party_set_deadline(party, -1);
     uint8_t *pub = NULL;
     size_t publen = 0;
     uint32_t code = REP_OK;
@@ -804,9 +1336,10 @@ sirnn_status sirnn_graph_serve(sirnn_party *party, size_t *served, const sirnn_g
         code = REP_SHAPE;
         snprintf(why, sizeof(why), "the client's inputs have %llu values, the graph reads %zu",
                  (unsigned long long)in_n, sirnn_graph_size(g, g->input));
-    } else if (n > MAX_BATCH || n * total_values(g) > MAX_BATCH_VALUES) {
+    } else if (n > MAX_BATCH || n > party->cfg.max_batch) {
         code = REP_BATCH;
-        snprintf(why, sizeof(why), "a batch of %llu inputs is too large", (unsigned long long)n);
+        snprintf(why, sizeof(why), "a batch of %llu inputs is too large (at most %llu)",
+                 (unsigned long long)n, (unsigned long long)party->cfg.max_batch);
     } else if (want && g->has_argmax && !(flags & SIRNN_GRAPH_SERVE_SCORES)) {
         code = REP_SCORES;
         snprintf(why, sizeof(why), "the client asked for scores, which this server keeps");
@@ -824,23 +1357,11 @@ sirnn_status sirnn_graph_serve(sirnn_party *party, size_t *served, const sirnn_g
         return st;
     if (code != REP_OK)
         return sirnn_party_error(party, SIRNN_ERR_ARG, "graph_serve: %s", why);
-    gx c;
-    st = gx_init(&c, party, g, (size_t)n);
-    const size_t on = sirnn_graph_size(g, g->output);
-    uint64_t *out = st == SIRNN_OK ? calloc((size_t)n * (on + 1), sizeof(uint64_t)) : NULL;
-    if (st != SIRNN_OK || out == NULL) {
-        gx_free(&c);
-        return sirnn_party_fail(party, SIRNN_ERR_NOMEM, "graph_serve: out of memory");
-    }
-    /* our share of the client's input is 0 (calloc), and so are our MSB shares */
-    uint8_t *xmsb = calloc((size_t)n * sirnn_graph_size(g, g->input) + 1, 1);
-    if (xmsb == NULL)
-        st = sirnn_party_fail(party, SIRNN_ERR_NOMEM, "graph_serve: out of memory");
-    else
-        st = secure_run(&c, xmsb, want != 0, out);
-    free(xmsb);
-    free(out);
-    gx_free(&c);
+    const size_t piece = piece_inputs(g, party->cfg.session_mem_bytes);
+    for (uint64_t done = 0; st == SIRNN_OK && done < n; done += piece)
+        st = serve_piece(party, g, (size_t)(n - done < piece ? n - done : piece), want != 0);
+    if (st == SIRNN_OK)
+        st = sirnn_party_set_deadline(party, -1);
     if (st == SIRNN_OK)
         *served = (size_t)n;
     return st;
@@ -863,6 +1384,10 @@ sirnn_status sirnn_graph_query(sirnn_party *party, size_t n, uint32_t *classes,
     if (n > MAX_BATCH)
         return sirnn_party_error(party, SIRNN_ERR_ARG, "graph_query: more than %zu inputs",
                                  MAX_BATCH);
+    if (party->peer_max_batch > 0 && n > party->peer_max_batch)
+        return sirnn_party_error(party, SIRNN_ERR_ARG,
+                                 "graph_query: the server takes at most %llu inputs per query",
+                                 (unsigned long long)party->peer_max_batch);
     uint8_t req[REQ_BYTES], rep[REP_BYTES];
     memset(req, 0, sizeof(req));
     sirnn_nn_put32(req, REQ_MAGIC);
@@ -908,7 +1433,10 @@ sirnn_status sirnn_graph_query(sirnn_party *party, size_t n, uint32_t *classes,
         st = sirnn_party_fail(party, SIRNN_ERR_PEER_MISMATCH, why);
     }
     free(pb);
-    if (st == SIRNN_OK && n * total_values(g) > MAX_BATCH_VALUES)
+    if (st == SIRNN_OK &&
+        (n < piece_inputs(g, party->peer_mem_bytes) ? n : piece_inputs(g, party->peer_mem_bytes)) *
+                total_values(g) >
+            MAX_BATCH_VALUES)
         st = sirnn_party_fail(party, SIRNN_ERR_PEER_MISMATCH,
                               "graph_query: the server's graph needs too much memory for the "
                               "batch");
@@ -918,37 +1446,41 @@ sirnn_status sirnn_graph_query(sirnn_party *party, size_t n, uint32_t *classes,
     }
     const int want = sirnn_nn_get32(rep + 8) != 0;
     const size_t in_n = sirnn_graph_size(g, g->input), on = sirnn_graph_size(g, g->output);
-    gx c;
-    st = gx_init(&c, party, g, n);
-    uint64_t *out = st == SIRNN_OK ? calloc(n * (on + 1), sizeof(uint64_t)) : NULL;
-    uint8_t *xmsb = st == SIRNN_OK ? malloc(n * in_n + 1) : NULL;
-    if (st != SIRNN_OK || out == NULL || xmsb == NULL) {
-        free(out);
+    /* The server's pieces, from its session_mem_bytes (handshake). */
+    const size_t piece = piece_inputs(g, party->peer_mem_bytes);
+    const size_t ncls = g->has_argmax ? 1 : 0;
+    for (size_t at = 0; st == SIRNN_OK && at < n; at += piece) {
+        const size_t B = n - at < piece ? n - at : piece;
+        gx c;
+        st = gx_init(&c, party, g, B);
+        uint64_t *out = st == SIRNN_OK ? calloc(B * (on + 1), sizeof(uint64_t)) : NULL;
+        uint8_t *xmsb = out != NULL ? malloc(B * in_n + 1) : NULL;
+        if (xmsb == NULL) {
+            free(out);
+            gx_free(&c);
+            st = sirnn_party_fail(party, SIRNN_ERR_NOMEM, "graph_query: out of memory");
+            break;
+        }
+        if (q != NULL)
+            for (size_t i = 0; i < B * in_n; i++)
+                c.v[g->input][i] = q[at * in_n + i] & mask_of(c.b);
+        else
+            sirnn_graph_quantise_input(g, B, c.v[g->input], x + at * in_n);
+        for (size_t i = 0; i < B * in_n; i++)
+            xmsb[i] = (uint8_t)((c.v[g->input][i] >> (c.b - 1)) & 1);
+        st = secure_run(&c, xmsb, want, out);
+        if (st == SIRNN_OK) {
+            for (size_t e = 0; classes != NULL && e < ncls * B; e++)
+                classes[at + e] = (uint32_t)out[e];
+            if (scores != NULL && (want || !g->has_argmax))
+                for (size_t i = 0; i < B * on; i++)
+                    scores[at * on + i] = to_signed(out[ncls * B + i], c.b);
+        }
+        sirnn_memzero(xmsb, B * in_n);
         free(xmsb);
+        free(out);
         gx_free(&c);
-        sirnn_graph_free(g);
-        return sirnn_party_fail(party, SIRNN_ERR_NOMEM, "graph_query: out of memory");
     }
-    if (q != NULL)
-        for (size_t i = 0; i < n * in_n; i++)
-            c.v[g->input][i] = q[i] & mask_of(c.b);
-    else
-        sirnn_graph_quantise_input(g, n, c.v[g->input], x);
-    for (size_t i = 0; i < n * in_n; i++)
-        xmsb[i] = (uint8_t)((c.v[g->input][i] >> (c.b - 1)) & 1);
-    st = secure_run(&c, xmsb, want, out);
-    if (st == SIRNN_OK) {
-        const size_t ncls = g->has_argmax ? n : 0;
-        for (size_t e = 0; classes != NULL && e < ncls; e++)
-            classes[e] = (uint32_t)out[e];
-        if (scores != NULL && (want || !g->has_argmax))
-            for (size_t i = 0; i < n * on; i++)
-                scores[i] = to_signed(out[ncls + i], c.b);
-    }
-    sirnn_memzero(xmsb, n * in_n);
-    free(xmsb);
-    free(out);
-    gx_free(&c);
     if (pubout != NULL && st == SIRNN_OK)
         *pubout = g;
     else

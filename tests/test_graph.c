@@ -655,6 +655,234 @@ static void test_builder_errors(void **state)
     sirnn_graph_free(g);
 }
 
+/* `sirnn serve --model` of an imported graph and `sirnn query --graph` over
+ * loopback: the classes of 4 images, then a batch above the server's
+ * --max-batch refused by the client before anything is computed, each
+ * session ending cleanly. */
+static void test_serve_query_cmd(void **state)
+{
+    (void)state;
+    char cmd[1024], out[8192], tmp[256], line[512];
+    snprintf(tmp, sizeof(tmp), "/tmp/sirnn_test_serve_%d.sirnn", (int)getpid());
+    snprintf(cmd, sizeof(cmd),
+             "%s import models/fashion_mlp.onnx --calib fashion:100 --eval 0 -o %s --quiet 2>&1",
+             SIRNN_BIN, tmp);
+    assert_int_equal(run_cmd(cmd, out, sizeof(out)), 0);
+    snprintf(cmd, sizeof(cmd),
+             "%s serve --model %s --port 0 --clients 2 --max-batch 4 --timeout 20 2>&1",
+             SIRNN_BIN, tmp);
+    FILE *srv = popen(cmd, "r");
+    assert_non_null(srv);
+    unsigned port = 0;
+    if (fgets(line, sizeof(line), srv) != NULL) {
+        const char *at = strstr(line, "127.0.0.1:");
+        if (at != NULL)
+            port = (unsigned)strtoul(at + 10, NULL, 10);
+    }
+    if (port == 0)
+        print_message("server said: %s\n", line);
+    assert_true(port > 0);
+    snprintf(cmd, sizeof(cmd),
+             "%s query --connect 127.0.0.1:%u --graph --fashion-test 4 --quiet 2>&1",
+             SIRNN_BIN, port);
+    const int rc1 = run_cmd(cmd, out, sizeof(out));
+    if (rc1 != 0 || strstr(out, "accuracy: ") == NULL)
+        print_message("%s\n", out);
+    assert_int_equal(rc1, 0);
+    assert_non_null(strstr(out, "accuracy: "));
+    snprintf(cmd, sizeof(cmd),
+             "%s query --connect 127.0.0.1:%u --graph --fashion-test 5 --quiet 2>&1",
+             SIRNN_BIN, port);
+    const int rc2 = run_cmd(cmd, out, sizeof(out));
+    if (rc2 == 0 || strstr(out, "at most 4") == NULL)
+        print_message("%s\n", out);
+    assert_int_not_equal(rc2, 0);
+    assert_non_null(strstr(out, "at most 4"));
+    size_t len = 0;
+    while (len + 1 < sizeof(out) && fgets(out + len, (int)(sizeof(out) - len), srv) != NULL)
+        len += strlen(out + len);
+    const int rcs = pclose(srv);
+    unlink(tmp);
+    if (!WIFEXITED(rcs) || WEXITSTATUS(rcs) != 0 || strstr(out, "4 images in 1 queries") == NULL)
+        print_message("server: %s\n", out);
+    assert_true(WIFEXITED(rcs) && WEXITSTATUS(rcs) == 0);
+    assert_non_null(strstr(out, "4 images in 1 queries"));
+}
+
+/* x[8] -> DENSE (12) -> a; p = a[0:6], q = a[6:12] (GATHER); s = SIGMOID(p),
+ * t = TANH(q) (one level); m = MUL(s, t) and mc = MUL_CONST(t) (one
+ * level); the output (m, mc) by GATHER. With serial = 1, t reads GATHER(s)
+ * instead of q, a level later. */
+static sirnn_graph *branch_graph(int serial)
+{
+    sirnn_graph *g;
+    assert_int_equal(sirnn_graph_new(&g), SIRNN_OK);
+    uint32_t x, a, p, q, sg, t, m;
+    const uint32_t d8[1] = {8}, d12[1] = {12}, d6[1] = {6};
+    assert_int_equal(sirnn_graph_add_tensor(g, &x, "x", 1, d8), SIRNN_OK);
+    assert_int_equal(sirnn_graph_add_tensor(g, &a, "a", 1, d12), SIRNN_OK);
+    assert_int_equal(sirnn_graph_add_tensor(g, &p, "p", 1, d6), SIRNN_OK);
+    assert_int_equal(sirnn_graph_add_tensor(g, &q, "q", 1, d6), SIRNN_OK);
+    assert_int_equal(sirnn_graph_add_tensor(g, &sg, "s", 1, d6), SIRNN_OK);
+    assert_int_equal(sirnn_graph_add_tensor(g, &t, "t", 1, d6), SIRNN_OK);
+    assert_int_equal(sirnn_graph_add_tensor(g, &m, "m", 1, d6), SIRNN_OK);
+    g->input = x;
+    float w[96], bias[12];
+    for (int i = 0; i < 96; i++)
+        w[i] = (float)((i * 37) % 17 - 8) / 8.0f;
+    for (int i = 0; i < 12; i++)
+        bias[i] = (float)(i % 5 - 2) / 4.0f;
+    sirnn_gnode nd = {.op = SIRNN_GOP_DENSE, .nin = 1, .in = {x}, .out = a, .nw = 96, .w = w,
+                      .nb = 12, .b = bias};
+    snprintf(nd.name, sizeof(nd.name), "fc");
+    assert_int_equal(sirnn_graph_add_node(g, &nd), SIRNN_OK);
+    uint32_t lo[6], hi[6];
+    for (uint32_t i = 0; i < 6; i++) {
+        lo[i] = i;
+        hi[i] = 6 + i;
+    }
+    sirnn_gnode ga = {.op = SIRNN_GOP_GATHER, .nin = 1, .in = {a}, .out = p, .nidx = 6,
+                      .idx = lo};
+    snprintf(ga.name, sizeof(ga.name), "lo");
+    assert_int_equal(sirnn_graph_add_node(g, &ga), SIRNN_OK);
+    sirnn_gnode sig = {.op = SIRNN_GOP_SIGMOID, .nin = 1, .in = {p}, .out = sg};
+    snprintf(sig.name, sizeof(sig.name), "sig");
+    assert_int_equal(sirnn_graph_add_node(g, &sig), SIRNN_OK);
+    sirnn_gnode gb = {.op = SIRNN_GOP_GATHER, .nin = 1, .in = {serial ? sg : a}, .out = q,
+                      .nidx = 6, .idx = serial ? lo : hi};
+    snprintf(gb.name, sizeof(gb.name), "hi");
+    assert_int_equal(sirnn_graph_add_node(g, &gb), SIRNN_OK);
+    sirnn_gnode th = {.op = SIRNN_GOP_TANH, .nin = 1, .in = {q}, .out = t};
+    snprintf(th.name, sizeof(th.name), "tanh");
+    assert_int_equal(sirnn_graph_add_node(g, &th), SIRNN_OK);
+    sirnn_gnode mu = {.op = SIRNN_GOP_MUL, .nin = 2, .in = {sg, t}, .out = m};
+    snprintf(mu.name, sizeof(mu.name), "mul");
+    assert_int_equal(sirnn_graph_add_node(g, &mu), SIRNN_OK);
+    /* a MUL_CONST beside the MUL: one product call, the constant shared */
+    float cw[6] = {0.75f, -0.5f, 1.25f, -1.0f, 0.3f, 2.0f};
+    uint32_t mc, out, cat[12];
+    const uint32_t d12b[1] = {12};
+    assert_int_equal(sirnn_graph_add_tensor(g, &mc, "mc", 1, d6), SIRNN_OK);
+    assert_int_equal(sirnn_graph_add_tensor(g, &out, "out", 1, d12b), SIRNN_OK);
+    sirnn_gnode mk = {.op = SIRNN_GOP_MUL_CONST, .nin = 1, .in = {t}, .out = mc, .nw = 6,
+                      .w = cw};
+    snprintf(mk.name, sizeof(mk.name), "mulc");
+    assert_int_equal(sirnn_graph_add_node(g, &mk), SIRNN_OK);
+    for (uint32_t i = 0; i < 12; i++)
+        cat[i] = i;
+    sirnn_gnode cc = {.op = SIRNN_GOP_GATHER, .nin = 2, .in = {m, mc}, .out = out, .nidx = 12,
+                      .idx = cat};
+    snprintf(cc.name, sizeof(cc.name), "concat");
+    assert_int_equal(sirnn_graph_add_node(g, &cc), SIRNN_OK);
+    g->output = out;
+    float cal[8 * 64];
+    uint64_t r = 12345;
+    for (size_t i = 0; i < 8 * 64; i++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        cal[i] = (float)((int)(r >> 40) % 2001 - 1000) / 400.0f;
+    }
+    if (sirnn_graph_quantise(g, 16, 16, 64, cal) != SIRNN_OK)
+        print_message("quantise: %s\n", sirnn_last_error());
+    assert_int_equal(g->quantised, 1);
+    return g;
+}
+
+/* Flights of both parties for one secure query of n inputs (x[8 n]) with
+ * session memory mem (0: the default). */
+static uint64_t graph_flights(const sirnn_graph *g, size_t n, const float *x, size_t mem,
+                              unsigned threads)
+{
+    sirnn_config cfg = sirnn_config_default();
+    cfg.ot_backend = SIRNN_OT_IKNP;
+    cfg.threads = threads;
+    cfg.test_mode = SIRNN_TEST_MODE_ON;
+    cfg.test_seed = test_seed();
+    if (mem)
+        cfg.session_mem_bytes = mem;
+    if (test_quick()) /* the per-piece deadlines scale with it: valgrind is slow */
+        cfg.timeout_ms = 600000;
+    sirnn_party *srv, *cli;
+    assert_int_equal(sirnn_party_pair(&srv, &cli, &cfg), SIRNN_OK);
+    const size_t on = sirnn_graph_size(g, g->output);
+    int64_t *ss = malloc(n * on * sizeof(int64_t)), *fs = malloc(n * on * sizeof(int64_t));
+    uint64_t *q = malloc(n * 8 * sizeof(uint64_t));
+    assert_true(ss && fs && q);
+    assert_int_equal(sirnn_graph_quantise_input(g, n, q, x), SIRNN_OK);
+    assert_int_equal(sirnn_graph_predict_fixed(g, n, fs, NULL, q), SIRNN_OK);
+    serve_arg sa = {srv, g, SIRNN_GRAPH_SERVE_SCORES, 1, 0};
+    test_thread th;
+    sirnn_stats a0, a1, b0, b1;
+    sirnn_party_stats(srv, &a0);
+    sirnn_party_stats(cli, &b0);
+    assert_int_equal(test_thread_start(&th, serve_main, &sa), 0);
+    const sirnn_status st = sirnn_graph_query(cli, n, NULL, ss, NULL, q, NULL);
+    const sirnn_status st_end = sirnn_graph_query(cli, 0, NULL, NULL, NULL, NULL, NULL);
+    assert_int_equal(test_thread_join(&th), 0);
+    sirnn_party_stats(srv, &a1);
+    sirnn_party_stats(cli, &b1);
+    if (st != SIRNN_OK)
+        print_message("query: %s\n", sirnn_party_last_error(cli));
+    assert_int_equal(st, SIRNN_OK);
+    assert_int_equal(st_end, SIRNN_OK);
+    assert_int_equal(sa.served, n);
+    assert_memory_equal(fs, ss, n * on * sizeof(int64_t));
+    sirnn_party_free(srv);
+    sirnn_party_free(cli);
+    free(ss);
+    free(fs);
+    free(q);
+    return (a1.flights - a0.flights) + (b1.flights - b0.flights);
+}
+
+/* The level schedule: a SIGMOID and a TANH of one level run as one sigmoid
+ * call, so the branched graph costs the flights of its depth, the serial
+ * one a sigmoid call more; flights do not grow with the batch nor with the
+ * lanes' count changing the results; a session memory of 64 KiB cuts 200
+ * inputs into pieces, with the same results. */
+static void test_levels(void **state)
+{
+    (void)state;
+    sirnn_graph *par = branch_graph(0), *ser = branch_graph(1);
+    sirnn_graph_sched sp, ss;
+    assert_int_equal(sirnn_graph_schedule(par, &sp), SIRNN_OK);
+    assert_int_equal(sirnn_graph_schedule(ser, &ss), SIRNN_OK);
+    print_message("schedule: branched %u levels, %u calls; serial %u levels, %u calls\n",
+                  sp.levels, sp.groups, ss.levels, ss.groups);
+    /* fc; lo, hi (two formats: tanh reads a bit higher); sig + tanh; mul + mulc;
+     * concat */
+    assert_int_equal(sp.levels, 5);
+    assert_int_equal(sp.groups, 6);
+    assert_int_equal(ss.levels, 7);
+    assert_int_equal(ss.groups, 7);
+    const size_t n = 200;
+    float *x = malloc(n * 8 * sizeof(float));
+    assert_non_null(x);
+    uint64_t r = test_seed();
+    for (size_t i = 0; i < n * 8; i++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        x[i] = (float)((int)(r >> 40) % 2001 - 1000) / 400.0f;
+    }
+    const uint64_t f1 = graph_flights(par, 1, x, 0, 1), f5 = graph_flights(par, 5, x, 0, 2);
+    const uint64_t fs = graph_flights(ser, 1, x, 0, 1);
+    print_message("flights: branched %llu (batch 1), %llu (batch 5, 2 lanes); serial %llu\n",
+                  (unsigned long long)f1, (unsigned long long)f5, (unsigned long long)fs);
+    /* pinned (IKNP, both parties): fc 4, one sigmoid call 7, one product call
+     * and its truncations, the messages; the serial graph's tanh is a second
+     * sigmoid call */
+    assert_int_equal(f1, 41);
+    assert_int_equal(f5, 79); /* two lanes: each lane's flights */
+    assert_int_equal(fs, 55);
+    const uint64_t big = graph_flights(par, n, x, 0, 1);
+    const uint64_t cut = graph_flights(par, n, x, 65536, 1);
+    print_message("200 inputs: %llu flights in one piece, %llu with 64 KiB of session memory\n",
+                  (unsigned long long)big, (unsigned long long)cut);
+    assert_int_equal(big, f1); /* flights follow the depth, not the batch */
+    assert_int_equal(cut, 117); /* three pieces of at most 99 inputs */
+    free(x);
+    sirnn_graph_free(par);
+    sirnn_graph_free(ser);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -664,7 +892,8 @@ int main(void)
         cmocka_unit_test(test_8bit),         cmocka_unit_test(test_fashion_models),
         cmocka_unit_test(test_fastgrnn_unrolled), cmocka_unit_test(test_refused),
         cmocka_unit_test(test_import_errors), cmocka_unit_test(test_import_fuzz),
-        cmocka_unit_test(test_model_file),
+        cmocka_unit_test(test_model_file), cmocka_unit_test(test_serve_query_cmd),
+        cmocka_unit_test(test_levels),
         cmocka_unit_test(test_builder_errors),
     };
     test_seed();

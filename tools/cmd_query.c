@@ -3,10 +3,12 @@
  * `sirnn serve`, classifies its images in one batch, and prints the
  * predictions (and the accuracy when labels are known).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sirnn/graph.h"
 #include "sirnn/nn.h"
 #include "sirnn/party.h"
 #include "sirnn/speech.h"
@@ -34,6 +36,9 @@ static void query_usage(FILE *out)
             "  --timeout S          longest wait for the server's next bytes, so a hung\n"
             "                       server is given up on (default 60)\n"
             "  --scores             ask for the class scores too (the server must allow it)\n"
+            "  --graph              the server serves an imported graph model (sirnn import)\n"
+            "  --norm MUL,ADD       --graph: a pixel p is fed as p * MUL + ADD, as the model\n"
+            "                       was imported (default 0.00392156863,0 = p / 255)\n"
             "  --net PROFILE        emulate a link on this side: lan (1 Gbit/s, 0.5 ms RTT),\n"
             "                       wan (400 Mbit/s, 40 ms RTT) or RTT_MS:MBIT\n"
             "  --profile            print bits, flights and time per layer and protocol\n"
@@ -78,11 +83,107 @@ static void query_progress(void *ctx, unsigned done, unsigned total)
     sirnn_tool_bar_update(ctx, done, total);
 }
 
+/*
+ * --graph: the server holds an imported graph model (sirnn_graph_query).
+ * The images are fed as p * MUL + ADD (--norm, default p / 255, the
+ * default of `sirnn import`); the graph's description, received with the
+ * answer, must say the same.
+ */
+static int query_graph(sirnn_party *p, const sirnn_dataset *ds, const char *norm,
+                       int want_scores, int quiet, int have_labels, int profile)
+{
+    float mul = 1.0f / 255.0f, add = 0.0f;
+    if (norm != NULL && sscanf(norm, "%f,%f", &mul, &add) != 2) {
+        fprintf(stderr, "sirnn query: --norm needs MUL,ADD\n");
+        return 2;
+    }
+    const size_t n = ds->n, px = (size_t)ds->rows * ds->cols;
+    float *x = malloc(n * px * sizeof(float) + 1);
+    uint32_t *cls = malloc(n * sizeof(uint32_t) + 1);
+    int64_t *scores = want_scores ? malloc(n * 1024 * sizeof(int64_t) + 1) : NULL;
+    int rc = 1;
+    sirnn_graph *pub = NULL;
+    if (x == NULL || cls == NULL || (want_scores && scores == NULL)) {
+        fprintf(stderr, "sirnn query: out of memory\n");
+        goto out;
+    }
+    for (size_t i = 0; i < n * px; i++)
+        x[i] = (float)ds->images[i] * mul + add;
+    if (profile)
+        sirnn_party_profile_start(p);
+    sirnn_stats s0, s1;
+    sirnn_party_stats(p, &s0);
+    const double t0 = sirnn_tool_now();
+    sirnn_status st = sirnn_graph_query(p, n, cls, scores, &pub, NULL, x);
+    const double t = sirnn_tool_now() - t0;
+    sirnn_party_stats(p, &s1);
+    sirnn_status st_end = sirnn_graph_query(p, 0, NULL, NULL, NULL, NULL, NULL);
+    if (st != SIRNN_OK || st_end != SIRNN_OK) {
+        fprintf(stderr, "sirnn query: %s: %s\n", sirnn_strerror(st != SIRNN_OK ? st : st_end),
+                sirnn_party_last_error(p));
+        if (st != SIRNN_ERR_ARG && st != SIRNN_ERR_UNSUPPORTED)
+            fprintf(stderr, "sirnn query: (--graph asks a server holding an imported graph "
+                            "model; a FastGRNN server is asked without it)\n");
+        goto out;
+    }
+    if (sirnn_graph_size(pub, pub->input) != px ||
+        (want_scores && sirnn_graph_size(pub, pub->output) > 1024)) {
+        fprintf(stderr, "sirnn query: the server's graph reads %zu values per input, not %zu\n",
+                sirnn_graph_size(pub, pub->input), px);
+        goto out;
+    }
+    if (pub->in_mul != mul || pub->in_add != add) {
+        fprintf(stderr, "sirnn query: the server's graph feeds a pixel p as p * %.9g + %.9g; "
+                        "rerun with --norm %.9g,%.9g\n", (double)pub->in_mul,
+                (double)pub->in_add, (double)pub->in_mul, (double)pub->in_add);
+        goto out;
+    }
+    const size_t on = sirnn_graph_size(pub, pub->output);
+    size_t ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        ok += have_labels && cls[i] == ds->labels[i];
+        if (quiet)
+            continue;
+        printf("image %zu: class %u", i, (unsigned)cls[i]);
+        if (on == 10 && px == 784)
+            printf(" (%s)", sirnn_tool_fashion_class(cls[i]));
+        if (have_labels)
+            printf(", label %u%s", (unsigned)ds->labels[i], cls[i] == ds->labels[i] ? "" : "  x");
+        if (want_scores) {
+            printf(", scores");
+            for (size_t k = 0; k < on; k++)
+                printf(" %.3f", ldexp((double)scores[i * on + k],
+                                      -pub->tensors[pub->output].fmt.scale));
+        }
+        printf("\n");
+    }
+    if (have_labels)
+        printf("accuracy: %zu of %zu (%.2f%%)\n", ok, n, 100.0 * (double)ok / (double)n);
+    printf("%zu images in %.2f s (%.1f ms per image), %.2f MB, %llu flights from this side\n", n,
+           t, 1e3 * t / (double)n,
+           (double)(s1.bytes_sent - s0.bytes_sent + s1.bytes_received - s0.bytes_received) / 1e6,
+           (unsigned long long)(s1.flights - s0.flights));
+    if (profile) {
+        sirnn_tool_profile prof;
+        sirnn_tool_profile_take(&prof, p);
+        sirnn_tool_print_profile(&prof, NULL);
+        sirnn_tool_profile_free(&prof);
+    }
+    rc = 0;
+out:
+    sirnn_graph_free(pub);
+    free(x);
+    free(cls);
+    free(scores);
+    return rc;
+}
+
 int sirnn_cmd_query(int argc, char **argv)
 {
     const char *connect = NULL, *images = NULL, *labels = NULL, *data = NULL;
     unsigned long long fashion = 0, threads = 1, wait_s = 10, timeout_s = 60;
-    int want_scores = 0, quiet = 0, profile = 0, plain = 0;
+    int want_scores = 0, quiet = 0, profile = 0, plain = 0, graph = 0;
+    const char *norm = NULL;
     sirnn_link link = {0, 0};
     const char *tls_ca = NULL, *tls_cert = NULL, *tls_key = NULL, *tls_psk = NULL;
     char **wavs = NULL;
@@ -92,6 +193,10 @@ int sirnn_cmd_query(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             query_usage(stdout);
             return 0;
+        }
+        if (strcmp(a, "--graph") == 0) {
+            graph = 1;
+            continue;
         }
         if (strcmp(a, "--scores") == 0 || strcmp(a, "--quiet") == 0 ||
             strcmp(a, "--profile") == 0 || strcmp(a, "--plain") == 0) {
@@ -115,6 +220,7 @@ int sirnn_cmd_query(int argc, char **argv)
                            : strcmp(a, "--tls-cert") == 0     ? &tls_cert
                            : strcmp(a, "--tls-key") == 0      ? &tls_key
                            : strcmp(a, "--tls-psk-file") == 0 ? &tls_psk
+                           : strcmp(a, "--norm") == 0         ? &norm
                                                               : NULL;
         if (dst != NULL) {
             if (v == NULL) {
@@ -169,6 +275,10 @@ int sirnn_cmd_query(int argc, char **argv)
     if ((images != NULL) + (fashion != 0) + (nwavs != 0) > 1 || (labels != NULL && images == NULL)) {
         fprintf(stderr, "sirnn query: give --images FILE [--labels FILE], --fashion-test K or "
                         "--wav FILE...\n");
+        return 2;
+    }
+    if (graph && nwavs != 0) {
+        fprintf(stderr, "sirnn query: --wav is for keyword models; --graph takes images\n");
         return 2;
     }
     sirnn_dataset ds;
@@ -226,6 +336,10 @@ int sirnn_cmd_query(int argc, char **argv)
     const double t_setup = sirnn_tool_now() - t_setup0;
     if (profile)
         sirnn_party_profile_start(p);
+    if (graph) {
+        rc = query_graph(p, &ds, norm, want_scores, quiet, have_labels, profile);
+        goto done;
+    }
     sirnn_fastgrnn_info info;
     sirnn_tool_bar bar;
     sirnn_tool_bar_init(&bar, "secure inference");
@@ -241,6 +355,9 @@ int sirnn_cmd_query(int argc, char **argv)
         fprintf(stderr, "sirnn query: %s: %s\n", sirnn_strerror(st), sirnn_party_last_error(p));
         if (st == SIRNN_ERR_ARG || st == SIRNN_ERR_UNSUPPORTED) /* refused: end cleanly */
             sirnn_fastgrnn_query(p, 0, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL);
+        else
+            fprintf(stderr, "sirnn query: (a server holding an imported graph model is asked "
+                            "with --graph)\n");
         goto done;
     }
     st = sirnn_fastgrnn_query(p, 0, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL);

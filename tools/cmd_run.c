@@ -26,8 +26,24 @@ static void run_usage(FILE *out)
             "  --images N    test images (default 100, at most 10000)\n"
             "  --batch B     images per query (default: all in one)\n"
             "  --threads T   lanes per party (default 1)\n"
+            "  --net PROFILE emulate a link between the parties: lan (1 Gbit/s, 0.5 ms\n"
+            "                RTT), wan (400 Mbit/s, 40 ms RTT) or RTT_MS:MBIT\n"
+            "  --profile     print bits, flights and time per operator and protocol, and\n"
+            "                the schedule (levels, protocol calls)\n"
             "  --data DIR    Fashion-MNIST directory (default $SIRNN_FASHION_DIR or\n"
             "                " SIRNN_FASHION_DIR ")\n");
+}
+
+int sirnn_tool_is_graph_file(const char *path)
+{
+    static const char magic[8] = {'S', 'I', 'R', 'N', 'N', 'G', 'R', 0};
+    char head[8];
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return 0;
+    const size_t got = fread(head, 1, sizeof(head), f);
+    fclose(f);
+    return got == sizeof(head) && memcmp(head, magic, sizeof(head)) == 0;
 }
 
 typedef struct run_srv {
@@ -38,6 +54,7 @@ typedef struct run_srv {
     sirnn_status st;
     sirnn_stats before, after; /* around the first query */
     size_t served;
+    int profile;
     char err[256];
 } run_srv;
 
@@ -50,6 +67,8 @@ static void *run_srv_main(void *arg)
         return NULL;
     }
     sirnn_party_stats(d->party, &d->before);
+    if (d->profile)
+        sirnn_party_profile_start(d->party);
     for (;;) {
         size_t got = 0;
         d->st = sirnn_graph_serve(d->party, &got, d->g, 0);
@@ -69,6 +88,9 @@ int sirnn_cmd_run(int argc, char **argv)
 {
     const char *model = NULL, *data = NULL;
     unsigned long long images = 100, batch = 0, threads = 1;
+    int profile = 0;
+    sirnn_link link = {0, 0};
+    sirnn_tool_profile prof_cli = {0, NULL}, prof_srv = {0, NULL};
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -79,7 +101,14 @@ int sirnn_cmd_run(int argc, char **argv)
             model = a;
             continue;
         }
-        if (strcmp(a, "--data") == 0 && v != NULL) {
+        if (strcmp(a, "--profile") == 0) {
+            profile = 1;
+            continue;
+        }
+        if (strcmp(a, "--net") == 0) {
+            if (sirnn_tool_parse_net("run", v, &link) != 0)
+                return 2;
+        } else if (strcmp(a, "--data") == 0 && v != NULL) {
             data = v;
         } else if (strcmp(a, "--images") == 0) {
             if (sirnn_tool_parse_u(v, 1, 10000, &images) != 0) {
@@ -139,6 +168,7 @@ int sirnn_cmd_run(int argc, char **argv)
            "classes\n", model, g->nnodes, g->act_bits, g->weight_bits, per,
            sirnn_graph_size(g, g->output));
     printf("data: the first %zu Fashion-MNIST test images, batches of %zu\n", n, B);
+    sirnn_tool_print_net(&link);
     if (sirnn_graph_forward(g, n, NULL, cf, x, NULL) != SIRNN_OK ||
         sirnn_graph_quantise_input(g, n, q, x) != SIRNN_OK ||
         sirnn_graph_predict_fixed(g, n, NULL, cq, q) != SIRNN_OK) {
@@ -153,7 +183,7 @@ int sirnn_cmd_run(int argc, char **argv)
         fprintf(stderr, "sirnn run: %s\n", sirnn_last_error());
         goto done;
     }
-    run_srv srv = {.lst = lst, .cfg = cfg, .g = g};
+    run_srv srv = {.lst = lst, .cfg = cfg, .g = g, .profile = profile};
     pthread_t th;
     if (pthread_create(&th, NULL, run_srv_main, &srv) != 0) {
         sirnn_listener_close(lst);
@@ -161,13 +191,17 @@ int sirnn_cmd_run(int argc, char **argv)
         goto done;
     }
     sirnn_party *cli = NULL;
-    sirnn_status st = sirnn_party_connect(&cli, "127.0.0.1", sirnn_listener_port(lst), &cfg);
+    sirnn_config ccfg = cfg;
+    ccfg.link = link; /* emulated on the client's side: each flight crosses it once */
+    sirnn_status st = sirnn_party_connect(&cli, "127.0.0.1", sirnn_listener_port(lst), &ccfg);
     sirnn_stats c0 = {0}, c1 = {0}, cb = {0};
     double t = 0, t_first = 0;
     if (st != SIRNN_OK) {
         fprintf(stderr, "sirnn run: connect failed: %s\n", sirnn_last_error());
     } else {
         sirnn_party_stats(cli, &c0);
+        if (profile)
+            sirnn_party_profile_start(cli);
         sirnn_tool_bar bar;
         sirnn_tool_bar_init(&bar, "secure inference");
         const double t0 = sirnn_tool_now();
@@ -188,8 +222,12 @@ int sirnn_cmd_run(int argc, char **argv)
             fprintf(stderr, "sirnn run: secure inference failed: %s\n",
                     sirnn_party_last_error(cli));
     }
-    sirnn_party_free(cli);
     pthread_join(th, NULL);
+    if (profile && st == SIRNN_OK && srv.st == SIRNN_OK) {
+        sirnn_tool_profile_take(&prof_cli, cli);
+        sirnn_tool_profile_take(&prof_srv, srv.party);
+    }
+    sirnn_party_free(cli);
     sirnn_listener_close(lst);
     sirnn_party_free(srv.party);
     if (st != SIRNN_OK || srv.st != SIRNN_OK) {
@@ -225,9 +263,18 @@ int sirnn_cmd_run(int argc, char **argv)
                 n - same);
         goto done;
     }
+    if (profile) {
+        sirnn_graph_sched sch;
+        if (sirnn_graph_schedule(g, &sch) == SIRNN_OK)
+            printf("schedule:              %u operators in %u levels, %u groups of "
+                   "operators (batched calls)\n", g->nnodes, sch.levels, sch.groups);
+        sirnn_tool_print_profile(&prof_cli, &prof_srv);
+    }
     printf("run ok\n");
     rc = 0;
 done:
+    sirnn_tool_profile_free(&prof_cli);
+    sirnn_tool_profile_free(&prof_srv);
     free(x);
     free(cf);
     free(cq);

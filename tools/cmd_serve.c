@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sirnn/graph.h"
 #include "sirnn/nn.h"
 #include "sirnn/party.h"
 #include "tools/commands.h"
@@ -23,7 +24,8 @@ static void serve_usage(FILE *out)
             "Serves secure FastGRNN inference as party 0: clients (`sirnn query`) learn the\n"
             "classes of their images; this side learns nothing about them, and the weights\n"
             "never leave it.\n"
-            "  --model FILE           quantised model file (from `sirnn train`)\n"
+            "  --model FILE           quantised model file (from `sirnn train`, or an\n"
+            "                         imported graph from `sirnn import`)\n"
             "  --bind ADDR            address to listen on (default 127.0.0.1; 0.0.0.0 for all)\n"
             "  --port P               TCP port (0: any free port, printed)\n"
             "  --threads T            lanes per session; clients must use the same (default 1)\n"
@@ -51,6 +53,7 @@ static void serve_usage(FILE *out)
 typedef struct serve_shared {
     sirnn_listener *lst;
     const sirnn_fastgrnn *model;
+    const sirnn_graph *graph; /* an imported graph model instead of model */
     sirnn_config cfg;
     unsigned flags;
     unsigned long long clients; /* 0: forever */
@@ -74,7 +77,12 @@ static void serve_one(serve_shared *sh)
     size_t images = 0, batches = 0;
     for (;;) {
         size_t got = 0;
-        sirnn_status st = sirnn_fastgrnn_serve(p, &got, sh->model, sh->flags);
+        sirnn_status st =
+            sh->graph != NULL
+                ? sirnn_graph_serve(p, &got, sh->graph,
+                                    (sh->flags & SIRNN_FG_SERVE_SCORES) ? SIRNN_GRAPH_SERVE_SCORES
+                                                                        : 0)
+                : sirnn_fastgrnn_serve(p, &got, sh->model, sh->flags);
         if (st == SIRNN_OK && got == 0) {
             printf("sirnn serve: client %llu: %zu images in %zu queries, %.2f s\n", k, images,
                    batches, sirnn_tool_now() - t0);
@@ -99,6 +107,22 @@ static void serve_one(serve_shared *sh)
     fflush(stdout);
     fflush(stderr);
     sirnn_party_free(p);
+}
+
+/* An imported graph model to serve: loaded, validated and quantised. */
+static int serve_load_graph(const char *model, sirnn_graph **out)
+{
+    if (sirnn_graph_load(out, model) != SIRNN_OK) {
+        fprintf(stderr, "sirnn serve: cannot serve %s: %s\n", model, sirnn_last_error());
+        return -1;
+    }
+    if (!(*out)->quantised) {
+        fprintf(stderr, "sirnn serve: cannot serve %s: the graph is not quantised\n", model);
+        sirnn_graph_free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 static void *serve_worker(void *arg)
@@ -188,11 +212,16 @@ int sirnn_cmd_serve(int argc, char **argv)
         return 2;
     }
     sirnn_fastgrnn *m = NULL;
+    sirnn_graph *gm = NULL;
     sirnn_fixfmt f;
-    if (sirnn_fastgrnn_load(&m, model) != SIRNN_OK ||
-        sirnn_fastgrnn_score_fmt(m, &f) != SIRNN_OK) {
+    if (sirnn_tool_is_graph_file(model)) {
+        if (serve_load_graph(model, &gm) != 0)
+            return 1;
+    } else if (sirnn_fastgrnn_load(&m, model) != SIRNN_OK ||
+               sirnn_fastgrnn_score_fmt(m, &f) != SIRNN_OK) {
         fprintf(stderr, "sirnn serve: cannot serve %s: %s\n", model, sirnn_last_error());
         sirnn_fastgrnn_free(m);
+        sirnn_graph_free(gm);
         return 1;
     }
     serve_shared sh;
@@ -213,9 +242,11 @@ int sirnn_cmd_serve(int argc, char **argv)
         fprintf(stderr, "sirnn serve: cannot listen on %s:%llu: %s\n", bind, port,
                 sirnn_last_error());
         sirnn_fastgrnn_free(m);
+        sirnn_graph_free(gm);
         return 1;
     }
     sh.model = m;
+    sh.graph = gm;
     sh.flags = flags;
     sh.clients = clients;
     atomic_init(&sh.slots, 0);
@@ -228,13 +259,22 @@ int sirnn_cmd_serve(int argc, char **argv)
         fprintf(stderr, "sirnn serve: %s\n", sirnn_last_error());
         sirnn_listener_close(sh.lst);
         sirnn_fastgrnn_free(m);
+        sirnn_graph_free(gm);
         return 1;
     }
-    printf("sirnn serve: %s (hidden %u, %u steps of %u, %u classes) on %s:%u, %llu sessions "
-           "at once, %s\n",
-           model, (unsigned)m->dims.hidden, (unsigned)m->dims.steps, (unsigned)m->dims.input,
-           (unsigned)m->dims.classes, bind, (unsigned)sirnn_listener_port(sh.lst), sessions,
-           sh.cfg.tls_cert || sh.cfg.tls_psk_file ? "TLS 1.3" : "plain TCP");
+    if (gm != NULL)
+        printf("sirnn serve: %s (graph, %u operators, %zu inputs, %zu outputs) on %s:%u, %llu "
+               "sessions at once, %s\n",
+               model, gm->nnodes, sirnn_graph_size(gm, gm->input),
+               sirnn_graph_size(gm, gm->output), bind, (unsigned)sirnn_listener_port(sh.lst),
+               sessions, sh.cfg.tls_cert || sh.cfg.tls_psk_file ? "TLS 1.3" : "plain TCP");
+    else
+        printf("sirnn serve: %s (hidden %u, %u steps of %u, %u classes) on %s:%u, %llu "
+               "sessions at once, %s\n",
+               model, (unsigned)m->dims.hidden, (unsigned)m->dims.steps,
+               (unsigned)m->dims.input, (unsigned)m->dims.classes, bind,
+               (unsigned)sirnn_listener_port(sh.lst), sessions,
+               sh.cfg.tls_cert || sh.cfg.tls_psk_file ? "TLS 1.3" : "plain TCP");
     fflush(stdout);
     int rc = 0;
     pthread_t *workers = calloc(sessions, sizeof(*workers));
@@ -251,5 +291,6 @@ int sirnn_cmd_serve(int argc, char **argv)
     free(workers);
     sirnn_listener_close(sh.lst);
     sirnn_fastgrnn_free(m);
+    sirnn_graph_free(gm);
     return rc;
 }

@@ -52,6 +52,10 @@ struct sirnn_graph;
 struct sirnn_dataset;
 float *sirnn_tool_fashion_inputs(const struct sirnn_graph *g, const struct sirnn_dataset *ds);
 
+/* Whether the file at path is a graph model file (sirnn import; its magic
+ * "SIRNNGR\0"), as opposed to a FastGRNN model (tools/cmd_run.c). */
+int sirnn_tool_is_graph_file(const char *path);
+
 /* ---- tools/tool_net.c: --net and --profile ---- */
 
 struct sirnn_party;

@@ -42,13 +42,18 @@
  *     s_y to y's scale (sirnn_ref_matmul, one truncation), then the bias
  *     rounded to s_y is added mod 2^b;
  *   a change of scale down is a floor shift (sirnn_ref_tr_ext), up a left
- *     shift; ADD/SUB/ADD_CONST first bring both operands to s_y;
+ *     shift (exact mod 2^b whenever the result fits); ADD/SUB/ADD_CONST and
+ *     GATHER first bring their operands to s_y;
  *   MUL, MUL_CONST: the exact product in b + k bits (sirnn_ref_mult), floor-
  *     shifted to s_y (sirnn_ref_tr) and reduced to b bits;
  *   RELU is sirnn_ref_relu; CLIP is lo + relu(x - lo), then hi - relu(hi - .);
  *   SIGMOID/TANH/EXP: the models of math.h into scale b - 2 (EXP reads x > 0
  *     as x - 2^(b - s_x), the definition of sirnn_exp; calibration data must
- *     keep its inputs <= 0);
+ *     keep its inputs <= 0); at b = 16, SIGMOID outputs at the highest scale
+ *     of b - 2, b - 3, b - 4 where sirnn_sigmoid takes its polynomial path
+ *     for the input's format, and TANH is 2 sigmoid(2x) - 1: the sigmoid of
+ *     x's bits read at scale s_x - 1, into that same output scale s_y, then
+ *     2 y - 2^s_y (its error: twice the sigmoid's ULPs);
  *   RECIP, DIV: sirnn_ref_div_norm (RECIP divides the constant 1 at scale
  *     b - 2), RSQRT sirnn_ref_rsqrt, into the calibrated scale (at least 0);
  *     these need inputs of scale >= 0;
@@ -59,7 +64,8 @@
  *     summed, floor-shifted by b (the divisor k includes padding);
  *   values that leave their b bits wrap, in both executors alike.
  * Scales come from calibration with one bit of headroom: the largest s with
- * round(2 maxabs 2^s) <= 2^(b-1) - 1.
+ * round(2 maxabs 2^s) <= 2^(b-1) - 1, then lowered where that saves the
+ * secure executor protocol calls (sirnn_graph_quantise).
  *
  * Errors: every call returns a sirnn_status; sirnn_last_error() (or, on a
  * party, sirnn_party_last_error()) then says which node, tensor or field.
@@ -210,9 +216,18 @@ SIRNN_API sirnn_status sirnn_graph_forward(const sirnn_graph *g, size_t n, float
  * activations act_bits (8 or 16), parameters weight_bits (8 or 16), each
  * tensor its own scale (see the top); each node's output scale is then
  * lowered where its operator needs it (a product's truncation cannot shift
- * left; SIGMOID and TANH output at b - 2). Every format is checked
- * against the protocols that will run on it (SIRNN_ERR_ARG naming the node
- * otherwise). Replaces any earlier quantisation.
+ * left; SIGMOID and TANH output at b - 2, or lower at b = 16, see the top).
+ * Then, SeeDot-style, scales are lowered (never raised) where that saves the
+ * secure executor calls, until nothing changes: a tensor written by a
+ * product, a sum or a gather and read only by nodes that change its scale
+ * anyway (ADD, SUB, ADD_CONST, GATHER) is written at the highest scale they
+ * read (the lowest, when they are at most one bit apart), folding their
+ * floor shift into its writer's; the SIGMOIDs and TANHs of one level get
+ * one input format for their one sigmoid call; a MUL_CONST's constant loses
+ * up to two bits of scale so that its truncation shares the call of a MUL
+ * of its level. Every format is checked against the protocols that will run
+ * on it (SIRNN_ERR_ARG naming the node otherwise). Replaces any earlier
+ * quantisation.
  */
 SIRNN_API sirnn_status sirnn_graph_quantise(sirnn_graph *g, unsigned act_bits,
                                             unsigned weight_bits, size_t n_calib,
@@ -263,35 +278,65 @@ SIRNN_API sirnn_status sirnn_graph_predict_fixed(const sirnn_graph *g, size_t n,
                                                  int64_t *scores, uint32_t *classes,
                                                  const uint64_t *q);
 
+/*
+ * The secure executor's schedule of g: levels = the graph's depth (a node's
+ * level is one more than the highest level of the nodes writing its
+ * inputs), groups = the operator calls it makes (the nodes of one level
+ * with the same operator and formats run as one call; DENSE, CONV, the
+ * pools, RESHAPE and ARGMAX one call per node). Flights follow the groups'
+ * protocols, one after another.
+ */
+typedef struct sirnn_graph_sched {
+    uint32_t levels, groups;
+} sirnn_graph_sched;
+SIRNN_API sirnn_status sirnn_graph_schedule(const sirnn_graph *g, sirnn_graph_sched *out);
+
 /* sirnn_graph_serve flags: reveal the scores to a client that asks. */
 #define SIRNN_GRAPH_SERVE_SCORES 1u
 
 /*
  * Secure two-party inference, one batch per query. The server (party 0)
  * holds g with its parameters; it sends the client the public encoding
- * (structure, shapes, formats, no parameter value), then both run the
- * nodes in order on shares of the whole batch, one protocol call per step
- * for all n examples: DENSE and CONV by sirnn_matmul_clear (the server's
- * weights in the clear; the client's input held whole as shares (0, x), so
- * the first product reads its MSB shares for free through
- * sirnn_matmul_clear_msb, and so does a product of a RELU, SIGMOID, EXP or
- * RSQRT output, whose MSB is a public 0), changes of scale by sirnn_tr_ext,
- * MUL_CONST by sirnn_mult_clear (the constants are the server's), MUL by
- * sirnn_mult, RELU and CLIP by sirnn_relu, SIGMOID/TANH/EXP/RSQRT by
- * math.h, RECIP and DIV by sirnn_div_norm, MAXPOOL and ARGMAX by one
- * sirnn_msb and one sirnn_mux2 per tree level, AVGPOOL by sirnn_mult_const
- * and sirnn_tr, GATHER and RESHAPE locally; then the client learns the
- * classes (and, if the server allows it and the client asks, the scores).
+ * (structure, shapes, formats, no parameter value), then both run the nodes
+ * on shares of the whole batch (or of each piece, see Limits), one protocol
+ * call per step for all n examples (see Schedule): DENSE and CONV by
+ * sirnn_matmul_clear (the server's weights in the clear; the client's input
+ * held whole as shares (0, x), so the first product reads its MSB shares
+ * for free through sirnn_matmul_clear_msb, and so does a product of a RELU,
+ * SIGMOID, EXP or RSQRT output, whose MSB is a public 0), changes of scale
+ * by sirnn_tr_ext, MUL by sirnn_mult (sirnn_mult_msb when an operand's MSB
+ * is a public 0), MUL_CONST by sirnn_mult_clear (the constants are the
+ * server's), or, beside a MUL of its level with constants as wide as the
+ * activations, in that MUL's call with the constants shared as (c, 0), the
+ * products' truncations by sirnn_tr, RELU and CLIP by sirnn_relu,
+ * SIGMOID/TANH/EXP/RSQRT by math.h, RECIP and DIV by sirnn_div_norm, MAXPOOL
+ * and ARGMAX by one sirnn_msb and one sirnn_mux2 per tree level, AVGPOOL by
+ * sirnn_mult_const and sirnn_tr, GATHER and RESHAPE locally; then the client
+ * learns the classes (and, if the server allows it and the client asks, the
+ * scores).
  * The server learns n. Both learn the graph's public description (shapes,
  * names, formats, index tables; no parameter value, no calibrated range).
- * Nodes run one after the other (no level scheduling yet), so the flights
- * are the sum of the nodes'.
+ *
+ * Schedule (sirnn_graph_schedule): level by level, a node's level one more
+ * than the highest of its inputs' writers. The nodes of a level with the
+ * same operator and formats run as one call over all their values laid end
+ * to end (elementwise operators and GATHER; a SIGMOID and a TANH, run as a
+ * sigmoid, share one); the products of a level (MUL, MUL_CONST) then
+ * truncate together, one call per shift. DENSE, CONV and the pools run one
+ * call per node. So the flights follow the graph's depth, not its node
+ * count, and not n. Every value is the one a node-by-node run gives, and
+ * the results are the same for any lane count.
+ *
+ * Limits: a batch above the server's max_batch is refused (the client, who
+ * knows it from the handshake, refuses first); the inputs go through in
+ * pieces whose working memory (n x all tensors' values) fits the server's
+ * session_mem_bytes, which both sides know, so they cut alike; the request
+ * must arrive within one timeout_ms, each piece within timeout_ms per 2^20
+ * values of its working memory (plus one).
  *
  * Measured (one lane, both parties, batch of 1, SoftSpokenOT; `sirnn
- * run`): models/fashion_mlp.onnx 3.13 MB, 52 flights per image (16-bit; 8-bit
- * activations and weights: 0.99 MB, 45 flights); models/fashion_cnn.onnx
- * 1.65 MB, 66 flights; the unrolled FastGRNN 11.1 MB, 3,830 flights (the
- * hand-written nn/ path: 9.3 MB, 1,693 flights).
+ * run`): see README.md (the unrolled FastGRNN: 10.10 MB, 1,964 flights per
+ * image, against the hand-written nn/ path's 9.27 MB, 1,693 flights).
  *
  * Server: answer one query; *served gets n (0 with SIRNN_OK: the client
  * ended the session with n = 0). Client: q holds n quantised inputs (its
@@ -302,8 +347,11 @@ SIRNN_API sirnn_status sirnn_graph_predict_fixed(const sirnn_graph *g, size_t n,
  * client that does not know the input format yet can pass x (floats)
  * instead of q (q NULL): it is quantised with the received format. A
  * description that is malformed, or whose tensors would need more than 2^28
- * values for the batch, fails the session (SIRNN_ERR_PEER_MISMATCH). Costs: the sum of the primitives' (arith.h, math.h); flights
- * grow with the graph's depth, not with n.
+ * values for one piece, fails the session (SIRNN_ERR_PEER_MISMATCH). A
+ * batch above the server's max_batch is refused (SIRNN_ERR_ARG) before
+ * anything is sent. Costs: the sum of the primitives' (arith.h, math.h) over
+ * the schedule's calls; flights grow with the graph's depth and the number
+ * of pieces, not with n.
  */
 SIRNN_API sirnn_status sirnn_graph_serve(sirnn_party *party, size_t *served,
                                          const sirnn_graph *g, unsigned flags);

@@ -20,7 +20,9 @@ extern "C" {
 /* Wire protocol version, checked in the handshake (3: SoftSpokenOT and
  * KK13 with the doubled RM(1,7) code; 4: KK13's hash ends in TCCR, every
  * hash tweak carries its engine's domain, flights stream per window, TLS
- * and session limits in the handshake). */
+ * and session limits in the handshake; 5: the silent-OT backend in the
+ * handshake, graph models run level by level, in pieces that fit the
+ * server's session memory). */
 #define SIRNN_PROTOCOL_VERSION 5
 
 /* "0.1.0" */
