@@ -321,14 +321,15 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
         if (st != SIRNN_OK)
             return st;
         /* R = z v + 2^sz P2 mod 2^lr, v = h 2^(sw - sh) - P1: one signed
-         * mult (z's MSB a public 0, v already lr bits wide). */
+         * mult (z's MSB a public 0, v already lr bits wide, so v's wrap
+         * vanishes mod 2^lr): the two-flight sirnn_mult_lean. */
         for (size_t e = 0; e < BH; e++) {
             const uint64_t p1 = sw->cc[2 * e] - (server ? zeta << p->sz : 0);
             sw->q[e] = ((sw->hlr[e] << (p->sw - p->sh)) - p1) & mr;
         }
         SIRNN_PROFILED(party, "mult", st,
-                       sirnn_mult_msb(party, BH, sw->q, sw->y, sw->q, sw->zeros, NULL, b, p->lr,
-                                      p->lr, 1));
+                       sirnn_mult_lean(party, BH, sw->q, sw->y, sw->q, sw->zeros, b, p->lr,
+                                       p->lr, 1));
         if (st != SIRNN_OK)
             return st;
         for (size_t e = 0; e < BH; e++) {
