@@ -1,8 +1,11 @@
 /*
  * The two-flight product (sirnn_mult_lean in include/sirnn/arith.h): x
  * (m bits, MSB shares given) times y (k bits, l <= k) into l bits, with
- * party 1 choosing every OT, so the whole product is party 1's columns and
- * party 0's corrections.
+ * one party (the chooser, given by the caller) choosing every OT, so the
+ * whole product is the chooser's columns and the other party's
+ * corrections. Below, party 1 is the chooser; the wrap's formula is
+ * symmetric in the parties, so the other way round only swaps the indices
+ * (the signed offsets stay with party 0).
  *
  * With x' = x (+ 2^(m-1) on party 0's share when signed, so X = X' -
  * 2^(m-1)), X' = x'0 + x'1 - 2^m w, and Y = y0 + y1 mod 2^l (l <= k: y's
@@ -43,6 +46,7 @@ typedef enum slot_kind { SLOT_A = 0, SLOT_B = 1, SLOT_C = 2, SLOT_D = 3 } slot_k
 
 typedef struct lean_ctx {
     unsigned m, k, l, sgn;
+    int chooser;     /* the party that chooses every OT */
     unsigned nslots; /* COTs per element */
     uint64_t *out;
     const uint64_t *x, *y;
@@ -81,8 +85,8 @@ static unsigned slot_count(unsigned m, unsigned l)
     return l + nb + (l > m ? 3 + 3 * (l - m) : 0);
 }
 
-/* The wrap polynomial's coefficients (c00, c10, c01, c11) for party 0's top
- * bit m0 and MSB share b0 (of msb(X')), as 0 / 1 / -1 mod 2^64. */
+/* The wrap polynomial's coefficients (c00, c10, c01, c11) for the sender's
+ * top bit m0 and MSB share b0 (of msb(X')), as 0 / 1 / -1 mod 2^64. */
 static void wrap_coeffs(uint64_t c[4], unsigned m0, unsigned b0)
 {
     /* m0 = 0: w = m1 (1 - b), m0 = 1: w = 1 - b + m1 b; b = b1 or 1 - b1.
@@ -122,12 +126,12 @@ static void lean_ws_free(lean_ws *w)
     memset(w, 0, sizeof(*w));
 }
 
-static sirnn_status lean_ws_init(lean_ws *w, size_t C, unsigned nslots, int server)
+static sirnn_status lean_ws_init(lean_ws *w, size_t C, unsigned nslots, int sender)
 {
     memset(w, 0, sizeof(*w));
     w->C = C;
     w->nots = C * nslots;
-    sirnn_status st = server ? sirnn_aiknp_ws_init_roles(&w->ot, w->nots, 0)
+    sirnn_status st = sender ? sirnn_aiknp_ws_init_roles(&w->ot, w->nots, 0)
                              : sirnn_aiknp_ws_init_roles(&w->ot, 0, w->nots);
     w->choice = sirnn_arith_zalloc(w->nots);
     w->X = sirnn_arith_zalloc(C * 8);
@@ -148,7 +152,7 @@ static sirnn_status lean_ws_init(lean_ws *w, size_t C, unsigned nslots, int serv
     return st;
 }
 
-/* Party 0: the sender's value of slot (kind, j, i) for the k elements. */
+/* The sender: its value of slot (kind, j, i) for the k elements. */
 static void sender_values(const lean_ctx *c, lean_ws *w, size_t k, slot_kind kind, unsigned j)
 {
     const uint64_t two_m = (uint64_t)1 << c->m; /* m < l <= 64 wherever it is used */
@@ -170,7 +174,7 @@ static void sender_values(const lean_ctx *c, lean_ws *w, size_t k, slot_kind kin
     }
 }
 
-/* Party 1: the choice bits of slot (kind, j, i) for the k elements. */
+/* The chooser: its choice bits of slot (kind, j, i) for the k elements. */
 static void chooser_bits(lean_ws *w, size_t k, slot_kind kind, unsigned j, unsigned i,
                          uint8_t *out)
 {
@@ -199,7 +203,8 @@ static unsigned slot_shift(const lean_ctx *c, slot_kind kind, unsigned i)
 
 /* One window of k elements starting at off. */
 static sirnn_status lean_window(const lean_ctx *c, lean_ws *w, sirnn_lane *lane,
-                                sirnn_ot_lane *ol, int server, size_t off, size_t k)
+                                sirnn_ot_lane *ol, int server, int sender, size_t off,
+                                size_t k)
 {
     const unsigned m = c->m, l = c->l;
     const uint64_t mm = sirnn_mask(m), lmask = sirnn_mask(l);
@@ -216,9 +221,9 @@ static sirnn_status lean_window(const lean_ctx *c, lean_ws *w, sirnn_lane *lane,
             const unsigned top = (unsigned)((w->X[e] >> (m - 1)) & 1);
             /* the MSB shares are of msb(x); msb(X') = msb(x) ^ sgn */
             const unsigned b = (unsigned)((c->msb_x[off + e] ^ (server ? c->sgn : 0)) & 1);
-            if (server) {
+            if (sender) {
                 wrap_coeffs(w->coef + 4 * e, top, b);
-                /* -2^m c00 y0, local to party 0 */
+                /* -2^m c00 y_s, local to the sender */
                 w->acc[e] = (w->acc[e] - (w->coef[4 * e] << m) * w->Y[e]) & lmask;
             } else {
                 w->e[3 * e] = (uint8_t)top;
@@ -229,7 +234,7 @@ static sirnn_status lean_window(const lean_ctx *c, lean_ws *w, sirnn_lane *lane,
     }
     const size_t nots = (size_t)c->nslots * k;
     sirnn_status st;
-    if (!server) {
+    if (!sender) {
         for (unsigned s = 0; s < c->nslots; s++) {
             unsigned j, i;
             const slot_kind kind = slot_of(c, s, &j, &i);
@@ -277,6 +282,7 @@ static sirnn_status lean_lane(sirnn_party *party, sirnn_lane *lane, size_t begin
 {
     const lean_ctx *c = vctx;
     const int server = party->role == SIRNN_SERVER;
+    const int sender = (int)party->role != c->chooser;
     /* The window: the lane's elements, at most SIRNN_WINDOW of them and
      * LEAN_BUDGET COTs, a multiple of 128 when it is not the whole lane. */
     size_t lim = LEAN_BUDGET / c->nslots;
@@ -285,12 +291,12 @@ static sirnn_status lean_lane(sirnn_party *party, sirnn_lane *lane, size_t begin
     if (C > lim)
         C = lim;
     lean_ws w;
-    sirnn_status st = lean_ws_init(&w, C, c->nslots, server);
+    sirnn_status st = lean_ws_init(&w, C, c->nslots, sender);
     if (st != SIRNN_OK)
         return st;
     sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
     for (size_t off = begin; off < end && st == SIRNN_OK; off += C)
-        st = lean_window(c, &w, lane, ol, server, off, end - off < C ? end - off : C);
+        st = lean_window(c, &w, lane, ol, server, sender, off, end - off < C ? end - off : C);
     if (st == SIRNN_OK)
         st = sirnn_channel_flush(&lane->ch);
     lean_ws_free(&w);
@@ -299,22 +305,23 @@ static sirnn_status lean_lane(sirnn_party *party, sirnn_lane *lane, size_t begin
 
 sirnn_status sirnn_mult_lean(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
                              const uint64_t *y, const uint8_t *msb_x, unsigned m, unsigned k,
-                             unsigned l, int is_signed)
+                             unsigned l, int is_signed, int chooser)
 {
     if (party == NULL)
         return SIRNN_ERR_ARG;
     if (m < 1 || m > 64 || k < 1 || k > 64 || l < 1 || l > k || (is_signed != 0 && is_signed != 1) ||
+        (chooser != SIRNN_SERVER && chooser != SIRNN_CLIENT) ||
         NULL_WITH_N(n, out) || NULL_WITH_N(n, x) || NULL_WITH_N(n, y) ||
         NULL_WITH_N(n, msb_x) || (msb_x != NULL && !sirnn_arith_bits_ok(msb_x, n)))
         return sirnn_arith_arg(party, "sirnn_mult_lean",
-                               "need 1 <= m, k <= 64, 1 <= l <= k, signedness 0/1, non-NULL "
-                               "arrays and MSB bits 0/1");
+                               "need 1 <= m, k <= 64, 1 <= l <= k, signedness 0/1, chooser "
+                               "SIRNN_SERVER or SIRNN_CLIENT, non-NULL arrays and MSB bits 0/1");
     sirnn_status st = sirnn_party_usable(party);
     if (st != SIRNN_OK || n == 0)
         return st;
     if ((st = sirnn_ot_ensure_setup(party)) != SIRNN_OK)
         return st;
-    lean_ctx c = {.m = m, .k = k, .l = l, .sgn = (unsigned)is_signed,
+    lean_ctx c = {.m = m, .k = k, .l = l, .sgn = (unsigned)is_signed, .chooser = chooser,
                   .nslots = slot_count(m, l), .out = out, .x = x, .y = y, .msb_x = msb_x};
     return sirnn_batch_run(party, n, lean_lane, &c);
 }

@@ -322,14 +322,18 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
             return st;
         /* R = z v + 2^sz P2 mod 2^lr, v = h 2^(sw - sh) - P1: one signed
          * mult (z's MSB a public 0, v already lr bits wide, so v's wrap
-         * vanishes mod 2^lr): the two-flight sirnn_mult_lean. */
+         * vanishes mod 2^lr): the two-flight sirnn_mult_lean with the
+         * server choosing, so its columns ride with its corrections of the
+         * gate products just above (the server's share of v is fixed before
+         * it sends them), and the client's corrections with its first
+         * message of the truncation below. */
         for (size_t e = 0; e < BH; e++) {
             const uint64_t p1 = sw->cc[2 * e] - (server ? zeta << p->sz : 0);
             sw->q[e] = ((sw->hlr[e] << (p->sw - p->sh)) - p1) & mr;
         }
         SIRNN_PROFILED(party, "mult", st,
                        sirnn_mult_lean(party, BH, sw->q, sw->y, sw->q, sw->zeros, b, p->lr,
-                                       p->lr, 1));
+                                       p->lr, 1, SIRNN_SERVER));
         if (st != SIRNN_OK)
             return st;
         for (size_t e = 0; e < BH; e++) {
