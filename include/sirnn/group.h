@@ -24,8 +24,12 @@
  *     flight comes in. So results, bytes and flights are identical run to
  *     run, and a member's results equal those of the same call made alone
  *     (its shares are as random; the values they reconstruct are equal);
- *   - a member must not call sirnn_group_run itself (SIRNN_ERR_STATE), nor
- *     free the party or change its deadline.
+ *   - a member may call any of the batch protocols of arith.h and math.h
+ *     (any number, in any order); not the OT calls of ot.h (sirnn_rot_*,
+ *     sirnn_cot_*, sirnn_ot_*: they keep a lane's OT engine scratch across
+ *     their waits, which another member would overwrite), nor the session
+ *     calls of nn.h and graph.h (they set the party's deadline), nor
+ *     sirnn_group_run itself (SIRNN_ERR_STATE), nor free the party.
  *
  * Flights: with one lane per party, the group's flights (both parties) are
  * the largest member's when every member's first flight is sent by the same
