@@ -155,7 +155,8 @@ static sirnn_status lean_ws_init(lean_ws *w, size_t C, unsigned nslots, int send
 /* The sender: its value of slot (kind, j, i) for the k elements. */
 static void sender_values(const lean_ctx *c, lean_ws *w, size_t k, slot_kind kind, unsigned j)
 {
-    const uint64_t two_m = (uint64_t)1 << c->m; /* m < l <= 64 wherever it is used */
+    /* 2^m, used only when m < l <= 64 (the wrap terms) */
+    const uint64_t two_m = c->l > c->m ? (uint64_t)1 << c->m : 0;
     for (size_t e = 0; e < k; e++) {
         switch (kind) {
         case SLOT_A:
