@@ -54,6 +54,11 @@ struct sirnn_mux {
 /* The member whose thread this is (NULL on every other thread). */
 static _Thread_local gtask *tl_task;
 
+int sirnn_group_member_thread(void)
+{
+    return tl_task != NULL;
+}
+
 static gtask *member_of(const sirnn_channel *ch)
 {
     gtask *t = tl_task;

@@ -22,7 +22,8 @@ enum { MAX_N = 300 };
 
 /* One member's data: shares of x, y and the outputs of both parties. */
 typedef struct member {
-    int kind; /* 0: mult 16x16->32 signed, 1: msb l = 32, 2: mult_lean 16x32->32, 3: bad */
+    int kind; /* 0: mult 16x16->32 signed, 1: msb l = 32, 2: mult_lean 16x32->32, 3: bad,
+                 4: 0 in a profile scope */
     size_t n;
     uint64_t xv[MAX_N], yv[MAX_N];
     uint64_t x[2][MAX_N], y[2][MAX_N], out[2][MAX_N];
@@ -47,6 +48,12 @@ static sirnn_status member_call(sirnn_party *p, void *varg)
     case 2:
         return sirnn_mult_lean(p, m->n, m->out[r], m->x[r], m->y[r], m->mx[r], 16, 32, 32, 1,
                                SIRNN_CLIENT);
+    case 4: { /* kind 0 inside a profile scope */
+        sirnn_status st;
+        SIRNN_PROFILED(p, "mult", st,
+                       sirnn_mult(p, m->n, m->out[r], m->x[r], m->y[r], 16, 16, 32, 1));
+        return st;
+    }
     default:
         return sirnn_mult(p, m->n, m->out[r], m->x[r], m->y[r], 16, 16, 99, 1); /* l > 64 */
     }
@@ -79,7 +86,7 @@ static void member_check(const member *m)
                 fail_msg("msb i=%zu x=%llx: got %u", i, (unsigned long long)m->xv[i], got);
         } else {
             const uint64_t got = (m->out[0][i] + m->out[1][i]) & test_mask(32);
-            const unsigned k = m->kind == 2 ? 32 : 16;
+            const unsigned k = m->kind == 2 ? 32 : 16; /* kinds 0, 2, 4 */
             assert_int_equal(got, sirnn_ref_mult(m->xv[i], m->yv[i], 16, k, 32, 1));
         }
     }
@@ -246,6 +253,20 @@ static void test_group_one_and_lanes(void **state)
     run_sides(&g0, &g1);
     member_check(&m[0]);
     assert_int_equal(g0.sent[1] + g1.sent[1], a0.sent[0] + a1.sent[0]);
+    /* a profile records a member's scope only outside a group */
+    member_fill(&m[0], &rng, 4, 20);
+    member_fill(&m[1], &rng, 1, 20);
+    assert_int_equal(sirnn_party_profile_start(test_srv), SIRNN_OK);
+    side p0 = {.p = test_srv, .r = 0, .ms = ms, .k = 2, .grouped = 1};
+    side p1 = {.p = test_cli, .r = 1, .ms = ms, .k = 2, .grouped = 1};
+    run_sides(&p0, &p1);
+    member_check(&m[0]);
+    member_check(&m[1]);
+    assert_int_equal(sirnn_party_profile_rows(test_srv, NULL, 0), 0);
+    side q0 = {.p = test_srv, .r = 0, .ms = ms, .k = 1};
+    side q1 = {.p = test_cli, .r = 1, .ms = ms, .k = 1};
+    run_sides(&q0, &q1);
+    assert_int_equal(sirnn_party_profile_rows(test_srv, NULL, 0), 1);
     /* two lanes: one after another, the values of the calls alone */
     test_pair_lanes(2);
     for (int i = 0; i < 3; i++)

@@ -49,6 +49,10 @@
  * than SIRNN_GROUP_MAX_MESSAGE bytes in one flight is refused
  * (SIRNN_ERR_PEER_MISMATCH).
  *
+ * Profile (sirnn_party_profile_start): the members' own layers and scopes
+ * are not recorded, since they share their flights; a scope of the caller
+ * around sirnn_group_run records the group as a whole.
+ *
  * Errors: each member's status is written to calls[i].status and the
  * call returns the first member's failure (lowest index), or SIRNN_OK.
  * A member that fails with an argument error (SIRNN_ERR_ARG,
