@@ -311,7 +311,8 @@ sirnn_status sirnn_mult_lean(sirnn_party *party, size_t n, uint64_t *out, const 
     if (party == NULL)
         return SIRNN_ERR_ARG;
     if (m < 1 || m > 64 || k < 1 || k > 64 || l < 1 || l > k ||
-        (is_signed != 0 && is_signed != 1) || (chooser != SIRNN_SERVER && chooser != SIRNN_CLIENT) ||
+        (is_signed != 0 && is_signed != 1) ||
+        (chooser != SIRNN_SERVER && chooser != SIRNN_CLIENT) ||
         NULL_WITH_N(n, out) || NULL_WITH_N(n, x) || NULL_WITH_N(n, y) ||
         NULL_WITH_N(n, msb_x) || (msb_x != NULL && !sirnn_arith_bits_ok(msb_x, n)))
         return sirnn_arith_arg(party, "sirnn_mult_lean",
