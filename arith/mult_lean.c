@@ -47,6 +47,8 @@ typedef enum slot_kind { SLOT_A = 0, SLOT_B = 1, SLOT_C = 2, SLOT_D = 3 } slot_k
 typedef struct lean_ctx {
     unsigned m, k, l, sgn;
     int chooser;     /* the party that chooses every OT */
+    unsigned ne;     /* terms of the wrap polynomial besides c00: 3, or 1 when
+                        x's MSB is a public 0 (msb_x NULL) */
     unsigned nslots; /* COTs per element */
     uint64_t *out;
     const uint64_t *x, *y;
@@ -68,21 +70,21 @@ static slot_kind slot_of(const lean_ctx *c, unsigned s, unsigned *j, unsigned *i
         return SLOT_B;
     }
     s -= nb;
-    if (s < 3) {
+    if (s < c->ne) {
         *j = s;
         *i = 0;
         return SLOT_C;
     }
-    s -= 3;
+    s -= c->ne;
     *j = s / lw;
     *i = s % lw;
     return SLOT_D;
 }
 
-static unsigned slot_count(unsigned m, unsigned l)
+static unsigned slot_count(unsigned m, unsigned l, unsigned ne)
 {
     const unsigned nb = m < l ? m : l;
-    return l + nb + (l > m ? 3 + 3 * (l - m) : 0);
+    return l + nb + (l > m ? ne * (1 + l - m) : 0);
 }
 
 /* The wrap polynomial's coefficients (c00, c10, c01, c11) for the sender's
@@ -97,6 +99,17 @@ static void wrap_coeffs(uint64_t c[4], unsigned m0, unsigned b0)
     c[1] = nM * nB + M * B;                        /* c10 */
     c[2] = (uint64_t)0 - M * nB + M * B;           /* c01: -1 (1,0), +1 (1,1) */
     c[3] = (uint64_t)0 - nM * nB + nM * B + M * nB - M * B; /* c11 */
+}
+
+/* The same when msb(X') is a public bit beta (x's MSB a public 0: beta =
+ * sgn): w = m0 if m0 == m1, else 1 - beta, so w = c00 + c10 m1 with
+ * c00 = m0 (1 - beta), c10 = (1 - m0)(1 - beta) + m0 beta. */
+static void wrap_coeffs_public(uint64_t c[4], unsigned m0, unsigned beta)
+{
+    const uint64_t M = m0 & 1, B = beta & 1;
+    c[0] = M * (1 - B);
+    c[1] = (1 - M) * (1 - B) + M * B;
+    c[2] = c[3] = 0;
 }
 
 typedef struct lean_ws {
@@ -221,8 +234,12 @@ static sirnn_status lean_window(const lean_ctx *c, lean_ws *w, sirnn_lane *lane,
         for (size_t e = 0; e < k; e++) {
             const unsigned top = (unsigned)((w->X[e] >> (m - 1)) & 1);
             /* the MSB shares are of msb(x); msb(X') = msb(x) ^ sgn */
-            const unsigned b = (unsigned)((c->msb_x[off + e] ^ (server ? c->sgn : 0)) & 1);
-            if (sender) {
+            const unsigned b =
+                c->msb_x == NULL ? 0 : (unsigned)((c->msb_x[off + e] ^ (server ? c->sgn : 0)) & 1);
+            if (sender && c->msb_x == NULL) {
+                wrap_coeffs_public(w->coef + 4 * e, top, c->sgn);
+                w->acc[e] = (w->acc[e] - (w->coef[4 * e] << m) * w->Y[e]) & lmask;
+            } else if (sender) {
                 wrap_coeffs(w->coef + 4 * e, top, b);
                 /* -2^m c00 y_s, local to the sender */
                 w->acc[e] = (w->acc[e] - (w->coef[4 * e] << m) * w->Y[e]) & lmask;
@@ -314,16 +331,18 @@ sirnn_status sirnn_mult_lean(sirnn_party *party, size_t n, uint64_t *out, const 
         (is_signed != 0 && is_signed != 1) ||
         (chooser != SIRNN_SERVER && chooser != SIRNN_CLIENT) ||
         NULL_WITH_N(n, out) || NULL_WITH_N(n, x) || NULL_WITH_N(n, y) ||
-        NULL_WITH_N(n, msb_x) || (msb_x != NULL && !sirnn_arith_bits_ok(msb_x, n)))
+        (msb_x != NULL && !sirnn_arith_bits_ok(msb_x, n)))
         return sirnn_arith_arg(party, "sirnn_mult_lean",
                                "need 1 <= m, k <= 64, 1 <= l <= k, signedness 0/1, chooser "
-                               "SIRNN_SERVER or SIRNN_CLIENT, non-NULL arrays and MSB bits 0/1");
+                               "SIRNN_SERVER or SIRNN_CLIENT, non-NULL out, x, y and MSB bits "
+                               "0/1");
     sirnn_status st = sirnn_party_usable(party);
     if (st != SIRNN_OK || n == 0)
         return st;
     if ((st = sirnn_ot_ensure_setup(party)) != SIRNN_OK)
         return st;
     lean_ctx c = {.m = m, .k = k, .l = l, .sgn = (unsigned)is_signed, .chooser = chooser,
-                  .nslots = slot_count(m, l), .out = out, .x = x, .y = y, .msb_x = msb_x};
+                  .ne = msb_x != NULL ? 3 : 1, .nslots = slot_count(m, l, msb_x != NULL ? 3 : 1),
+                  .out = out, .x = x, .y = y, .msb_x = msb_x};
     return sirnn_batch_run(party, n, lean_lane, &c);
 }

@@ -321,8 +321,8 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
         if (st != SIRNN_OK)
             return st;
         /* R = z v + 2^sz P2 mod 2^lr, v = h 2^(sw - sh) - P1: one signed
-         * mult (z's MSB a public 0, v already lr bits wide, so v's wrap
-         * vanishes mod 2^lr): the two-flight sirnn_mult_lean with the
+         * mult (z's MSB a public 0: msb_x NULL; v already lr bits wide, so
+         * v's wrap vanishes mod 2^lr): the two-flight sirnn_mult_lean with the
          * server choosing, so its columns ride with its corrections of the
          * gate products just above (the server's share of v is fixed before
          * it sends them), and the client's corrections with its first
@@ -332,8 +332,8 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
             sw->q[e] = ((sw->hlr[e] << (p->sw - p->sh)) - p1) & mr;
         }
         SIRNN_PROFILED(party, "mult", st,
-                       sirnn_mult_lean(party, BH, sw->q, sw->y, sw->q, sw->zeros, b, p->lr,
-                                       p->lr, 1, SIRNN_SERVER));
+                       sirnn_mult_lean(party, BH, sw->q, sw->y, sw->q, NULL, b, p->lr, p->lr, 1,
+                                       SIRNN_SERVER));
         if (st != SIRNN_OK)
             return st;
         for (size_t e = 0; e < BH; e++) {
