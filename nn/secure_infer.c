@@ -275,7 +275,12 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
     const uint64_t pw[2] = {(2 * zeta) & mk, (2 * zn) & mk};
     for (size_t t = 0; t < T; t++) {
         sirnn_prof_layer(party, "U h + W x");
-        if (p->d.rank_u == 0) {
+        if (t == 0) {
+            /* h_0 = 0 is public: U h_0 = 0 exactly (in every form the
+             * products give it), with no products at all */
+            memset(sw->uh, 0, BH * sizeof(uint64_t));
+            st = SIRNN_OK;
+        } else if (p->d.rank_u == 0) {
             st = mm_secure_last(party, p, &p->u, B, sw->uh, sw->h16, sw->hsign, w->u);
         } else {
             st = mm_secure(party, &p->u2, B, sw->ur, sw->usign, sw->h16, sw->hsign, w->u2);
