@@ -338,7 +338,7 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  * hidden 100, ranks 16 / 35, 99 steps, 16 bits; `sirnn-bench fastgrnn`):
  * with the default SoftSpokenOT (ot_k = 4), 92.7 MB and 3,824 flights per
  * sequence (38 per step: U h 14 (none in the first step, h_0 = 0), sigmoid
- * and tanh 15, gate products, mult and the rescaling of h 9), about 0.5 s at B = 1; 92.5 MB and about 0.17 s per sequence
+ * and tanh 15, gate products, mult and the rescaling of h 9), about 0.5 s at B = 1; 92.1 MB and about 0.17 s per sequence
  * at B = 16; with IKNP (ot_k = 1), 123.3 MB per sequence at B = 1. The sigmoid is about a third
  * of the bytes; the U2 and U1 products read their 16-bit operands with
  * the MSB shares of the truncations that made them (2 flights each, no
