@@ -34,7 +34,8 @@
  * Flights: with one lane per party, the group's flights (both parties) are
  * the largest member's when every member's first flight is sent by the same
  * party (each later flight of every member then rides in the same
- * exchange), and at most the largest member's plus one otherwise. With
+ * exchange); when members start from different parties, both send their
+ * first flights at once and the group takes about one flight more. With
  * several lanes per party the members run one after another (the flights
  * add up): their lanes would otherwise have to interleave the OT engines of
  * each lane in an order both parties can agree on without talking.
@@ -88,7 +89,8 @@ typedef struct sirnn_group_call {
 } sirnn_group_call;
 
 /*
- * Run calls[0..k) as one group (see above). k = 0 is a no-op; k > 1 with a
+ * Run calls[0..k) as one group (see above). k = 0 is a no-op, k = 1 runs
+ * the call directly (no framing); k > 0 with a
  * NULL calls array, a NULL fn, or k > SIRNN_GROUP_MAX gives SIRNN_ERR_ARG
  * before anything is sent. Secrets: whatever the members' are; the framing
  * shows only which members send in a flight and how many bytes, which
