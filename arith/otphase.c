@@ -73,13 +73,20 @@ sirnn_status sirnn_aiknp_send_rows(sirnn_aiknp_ws *w, sirnn_iknp_sender *s, sirn
                                    size_t n)
 {
     const sirnn_block delta = s->x.delta[0];
+    /* The engine's index is read after each extension, not before: the
+     * extension waits for the peer's columns first, and inside a call
+     * group (sirnn/group.h) another member may extend the same engine
+     * meanwhile; the extension itself (after its wait) runs at once. */
     w->first = sirnn_tweak_make(s->x.domain, s->x.count);
     for (size_t off = 0; off < n; off += SIRNN_IKNP_CHUNK) {
         const size_t k = min_size(SIRNN_IKNP_CHUNK, n - off);
-        const sirnn_tweak tweak = sirnn_tweak_make(s->x.domain, s->x.count);
         sirnn_status st = sirnn_otx_send_extend(&s->x, ch, w->rows, sirnn_otx_round(k));
         if (st != SIRNN_OK)
             return st;
+        const sirnn_tweak tweak =
+            sirnn_tweak_make(s->x.domain, s->x.count - sirnn_otx_round(k));
+        if (off == 0)
+            w->first = tweak;
         sirnn_tccrhash(w->h0 + off, w->rows, tweak, k);
         for (size_t i = 0; i < k; i++)
             w->rows[i] = sirnn_block_xor(w->rows[i], delta);
@@ -201,6 +208,8 @@ sirnn_status sirnn_akk_send_rows(sirnn_akk_ws *w, sirnn_kkot_sender *s, sirnn_ch
             sirnn_otx_send_extend(&s->x, ch, w->rows + 2 * off, sirnn_otx_round(k));
         if (st != SIRNN_OK)
             return st;
+        if (off == 0) /* after the wait for the columns (see sirnn_aiknp_send_rows) */
+            w->tweak = s->x.count - sirnn_otx_round(k);
     }
     return SIRNN_OK;
 }

@@ -4,7 +4,8 @@
  * another, measured with bench_two_party() (bench/bench_2pc.c).
  *
  *   mult    m, k, l (m x k -> l bits, default 16 x 16 -> 32), signed=0/1,
- *           msb=1 (both MSBs known: sirnn_mult_msb)
+ *           msb=1 (both MSBs known: sirnn_mult_msb), lean=1 (x's MSB known,
+ *           l <= k, party 1 choosing: sirnn_mult_lean)
  *   matmul  d2, d3, bits; n = d1 (server weights in the clear; per row),
  *           msb=1 (A's MSB shares known: sirnn_matmul_clear_msb)
  */
@@ -18,7 +19,7 @@
 
 typedef struct mult_bench {
     size_t n;
-    unsigned m, k, l, sgn, msb;
+    unsigned m, k, l, sgn, msb, lean;
     int mm;              /* matmul: n is d1 (rows of A) */
     size_t d2, d3;
     uint64_t *x[2], *y[2], *out[2];
@@ -33,6 +34,9 @@ static sirnn_status mult_call(mult_bench *b, sirnn_party *p, int r, size_t n)
     if (b->mm)
         return sirnn_matmul_clear(p, n, b->d2, b->d3, b->out[r], b->x[r], r == 0 ? b->y[r] : NULL,
                                   b->m, b->k, 0, b->l, (int)b->sgn);
+    if (b->lean)
+        return sirnn_mult_lean(p, n, b->out[r], b->x[r], b->y[r], b->mx[r], b->m, b->k, b->l,
+                               (int)b->sgn, SIRNN_CLIENT);
     if (b->msb)
         return sirnn_mult_msb(p, n, b->out[r], b->x[r], b->y[r], b->mx[r], b->my[r], b->m, b->k,
                               b->l, (int)b->sgn);
@@ -93,10 +97,11 @@ static int bench_mult(const bench_params *p, bench_result *r)
     const long long l = bench_param_int(p, "l", 32);
     const long long sgn = bench_param_int(p, "signed", 0);
     const long long msb = bench_param_int(p, "msb", 0);
-    if (m < 1 || m > 64 || k < 1 || k > 64 || l < 1 || l > 64 || l > m + k)
+    const long long lean = bench_param_int(p, "lean", 0);
+    if (m < 1 || m > 64 || k < 1 || k > 64 || l < 1 || l > 64 || l > m + k || (lean && l > k))
         return 1;
     mult_bench b = {.m = (unsigned)m, .k = (unsigned)k, .l = (unsigned)l,
-                    .sgn = sgn != 0, .msb = msb != 0};
+                    .sgn = sgn != 0, .msb = msb != 0, .lean = lean != 0};
     int rc = run_mult_bench(&b, p, r);
     bench_extra_int(r, "m", m);
     bench_extra_int(r, "k", k);
@@ -104,6 +109,8 @@ static int bench_mult(const bench_params *p, bench_result *r)
     bench_extra_int(r, "signed", sgn != 0);
     if (msb)
         bench_extra_int(r, "msb", 1);
+    if (lean)
+        bench_extra_int(r, "lean", 1);
     return rc;
 }
 
@@ -134,7 +141,7 @@ static int bench_matmul(const bench_params *p, bench_result *r)
 }
 
 const bench_kernel bench_group_mult[] = {
-    {"mult", "m=16 k=16 l=32 signed=0 msb=0", (size_t)1 << 20, bench_mult},
+    {"mult", "m=16 k=16 l=32 signed=0 msb=0 lean=0", (size_t)1 << 20, bench_mult},
     {"matmul", "d2=32 d3=32 bits=16 msb=0 (n = d1; server weights in the clear; per row)", 1024,
      bench_matmul},
     {NULL, NULL, 0, NULL},

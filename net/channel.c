@@ -254,7 +254,10 @@ static sirnn_status write_all(sirnn_channel *ch, struct iovec *iov, int cnt)
 
 sirnn_status sirnn_channel_send(sirnn_channel *ch, const void *data, size_t n)
 {
-    sirnn_status st = check_usable(ch);
+    sirnn_status st;
+    if (ch->mux != NULL && sirnn_mux_send(ch, data, n, &st))
+        return st;
+    st = check_usable(ch);
     if (st != SIRNN_OK)
         return st;
     if (n == 0)
@@ -287,7 +290,10 @@ sirnn_status sirnn_channel_send(sirnn_channel *ch, const void *data, size_t n)
 
 sirnn_status sirnn_channel_flush(sirnn_channel *ch)
 {
-    sirnn_status st = check_usable(ch);
+    sirnn_status st;
+    if (ch->mux != NULL && sirnn_mux_flush(ch, &st))
+        return st;
+    st = check_usable(ch);
     if (st != SIRNN_OK)
         return st;
     if (ch->wlen == 0)
@@ -317,7 +323,10 @@ static size_t serve_buffered(sirnn_channel *ch, uint8_t *dst, size_t n)
 
 sirnn_status sirnn_channel_recv(sirnn_channel *ch, void *data, size_t n)
 {
-    sirnn_status st = check_usable(ch);
+    sirnn_status st;
+    if (ch->mux != NULL && sirnn_mux_recv(ch, data, n, &st))
+        return st;
+    st = check_usable(ch);
     if (st != SIRNN_OK)
         return st;
     if (n == 0)

@@ -62,7 +62,16 @@ typedef struct sirnn_channel {
     size_t rpos, rlen, rcap;
     int in_flight; /* sent since the last receive */
     sirnn_channel_stats stats;
+    struct sirnn_mux *mux; /* a call group's multiplexer while one runs (net/group.c) */
 } sirnn_channel;
+
+/* While a call group (sirnn/group.h) runs on the channel, its members'
+ * sends, flushes and receives go to their own queues instead (the group
+ * frames them into flights); each returns 1 and sets *st when the calling
+ * thread is a member of ch's group, else 0 (the channel's own path runs). */
+int sirnn_mux_send(sirnn_channel *ch, const void *data, size_t n, sirnn_status *st);
+int sirnn_mux_flush(sirnn_channel *ch, sirnn_status *st);
+int sirnn_mux_recv(sirnn_channel *ch, void *data, size_t n, sirnn_status *st);
 
 /* Take ownership of a connected stream socket: set non-blocking,
  * close-on-exec and TCP_NODELAY (on TCP), allocate buffers. timeout_ms < 0

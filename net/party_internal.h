@@ -59,6 +59,10 @@ typedef struct sirnn_prof_scope {
     int64_t t0_ns;
 } sirnn_prof_scope;
 void sirnn_prof_layer(sirnn_party *party, const char *layer);
+/* Non-zero on the thread of a call group's member (net/group.c): its
+ * layers and scopes are not recorded, since its flights are shared with the
+ * other members; the caller's scope around sirnn_group_run records them. */
+int sirnn_group_member_thread(void);
 void sirnn_prof_begin(sirnn_party *party, sirnn_prof_scope *scope, const char *op);
 void sirnn_prof_end(sirnn_party *party, const sirnn_prof_scope *scope);
 /* st = expr, inside a profile scope named op. */

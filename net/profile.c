@@ -55,7 +55,7 @@ size_t sirnn_party_profile_rows(const sirnn_party *party, sirnn_profile_row *row
 
 void sirnn_prof_layer(sirnn_party *party, const char *layer)
 {
-    if (party->profile != NULL)
+    if (party->profile != NULL && !sirnn_group_member_thread())
         party->profile->layer = layer;
 }
 
@@ -72,7 +72,7 @@ static void channel_totals(const sirnn_party *party, uint64_t *sent, uint64_t *r
 
 void sirnn_prof_begin(sirnn_party *party, sirnn_prof_scope *scope, const char *op)
 {
-    scope->on = party->profile != NULL;
+    scope->on = party->profile != NULL && !sirnn_group_member_thread();
     if (!scope->on)
         return;
     scope->op = op;

@@ -275,7 +275,12 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
     const uint64_t pw[2] = {(2 * zeta) & mk, (2 * zn) & mk};
     for (size_t t = 0; t < T; t++) {
         sirnn_prof_layer(party, "U h + W x");
-        if (p->d.rank_u == 0) {
+        if (t == 0) {
+            /* h_0 = 0 is public: U h_0 = 0 exactly (in every form the
+             * products give it), with no products at all */
+            memset(sw->uh, 0, BH * sizeof(uint64_t));
+            st = SIRNN_OK;
+        } else if (p->d.rank_u == 0) {
             st = mm_secure_last(party, p, &p->u, B, sw->uh, sw->h16, sw->hsign, w->u);
         } else {
             st = mm_secure(party, &p->u2, B, sw->ur, sw->usign, sw->h16, sw->hsign, w->u2);
@@ -321,14 +326,19 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
         if (st != SIRNN_OK)
             return st;
         /* R = z v + 2^sz P2 mod 2^lr, v = h 2^(sw - sh) - P1: one signed
-         * mult (z's MSB a public 0, v already lr bits wide). */
+         * mult (z's MSB a public 0: msb_x NULL; v already lr bits wide, so
+         * v's wrap vanishes mod 2^lr): the two-flight sirnn_mult_lean with the
+         * server choosing, so its columns ride with its corrections of the
+         * gate products just above (the server's share of v is fixed before
+         * it sends them), and the client's corrections with its first
+         * message of the truncation below. */
         for (size_t e = 0; e < BH; e++) {
             const uint64_t p1 = sw->cc[2 * e] - (server ? zeta << p->sz : 0);
             sw->q[e] = ((sw->hlr[e] << (p->sw - p->sh)) - p1) & mr;
         }
         SIRNN_PROFILED(party, "mult", st,
-                       sirnn_mult_msb(party, BH, sw->q, sw->y, sw->q, sw->zeros, NULL, b, p->lr,
-                                      p->lr, 1));
+                       sirnn_mult_lean(party, BH, sw->q, sw->y, sw->q, NULL, b, p->lr, p->lr, 1,
+                                       SIRNN_SERVER));
         if (st != SIRNN_OK)
             return st;
         for (size_t e = 0; e < BH; e++) {

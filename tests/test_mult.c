@@ -1,6 +1,6 @@
 /*
  * Multiplication (include/sirnn/arith.h: sirnn_mult, sirnn_mult_msb,
- * sirnn_mult_const, sirnn_mult_clear) against sirnn_ref_mult, unsigned and
+ * sirnn_mult_const, sirnn_mult_clear, sirnn_mult_lean) against sirnn_ref_mult, unsigned and
  * signed, over many (m, k, l) with edge values and edge share splits,
  * n = 0, 1, 3 and a large odd n, aliasing, two lanes, bad arguments, and
  * bytes pinned exactly against the header's formulas. The internal
@@ -19,7 +19,7 @@
 
 /* ---------- one two-party call ---------- */
 
-typedef enum mop { OP_MULT, OP_MSB, OP_CONST, OP_CLEAR, OP_WRAP, OP_MWRAP } mop;
+typedef enum mop { OP_MULT, OP_MSB, OP_CONST, OP_CLEAR, OP_WRAP, OP_MWRAP, OP_LEAN } mop;
 
 typedef struct mcase {
     mop op;
@@ -67,6 +67,10 @@ static int side_run(void *arg)
         break;
     case OP_WRAP:
         st = sirnn_wrap(s->p, c->n, c->mx[r], c->x[r], c->m);
+        break;
+    case OP_LEAN:
+        st = sirnn_mult_lean(s->p, c->n, out, c->x[r], c->y[r], c->known_x ? c->mx[r] : NULL,
+                             c->m, c->k, c->l, c->sgn, c->owner); /* owner: the chooser */
         break;
     case OP_MWRAP:
         st = sirnn_mult_wrap(s->p, c->n, out, c->x[r], c->y[r], c->wa[r],
@@ -466,6 +470,126 @@ static void test_two_lanes(void **state)
     test_pair_lanes(1);
 }
 
+/* ---------- sirnn_mult_lean ---------- */
+
+/* sirnn_mult_lean with msb_x NULL: x's MSB a public 0 (x below 2^(m-1)),
+ * edge values and splits as fill() makes them, top bit cleared. */
+static void run_lean_public(test_rng *rng, size_t n, unsigned m, unsigned k, unsigned l, int sgn,
+                            int chooser, uint64_t *bits, uint64_t *flights)
+{
+    mcase c = {.op = OP_LEAN, .m = m, .k = k, .l = l, .sgn = sgn, .known_x = 0, .owner = chooser};
+    case_alloc(&c, n);
+    fill(&c, rng);
+    for (size_t i = 0; i < n; i++) {
+        c.xv[i] &= test_mask(m - 1);
+        c.x[1][i] = (c.xv[i] - c.x[0][i]) & test_mask(m);
+    }
+    run_case(&c);
+    check(&c);
+    if (bits != NULL)
+        *bits = 8 * (c.sent[0] + c.sent[1]);
+    if (flights != NULL)
+        *flights = c.flights[0] + c.flights[1];
+    case_free(&c);
+}
+
+/* The header's bits for n elements in one window (IKNP: 128 per column). */
+static uint64_t lean_bits(size_t n, unsigned m, unsigned l, unsigned ne)
+{
+    const unsigned nb = umin(m, l), lw = l > m ? l - m : 0;
+    const uint64_t cots = l + nb + (lw > 0 ? ne * (1 + (uint64_t)lw) : 0);
+    uint64_t corr = (uint64_t)l * (l + 1) / 2 + (uint64_t)nb * l - (uint64_t)nb * (nb - 1) / 2;
+    if (lw > 0)
+        corr += ne * ((uint64_t)lw + (uint64_t)lw * (lw + 1) / 2);
+    /* one batch of n * cots COTs; corrections packed, n a multiple of 8 */
+    return 128 * ((n * cots + 127) / 128 * 128) + corr * n;
+}
+
+static void test_mult_lean(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x9999);
+    /* Every (m, k, l) kind with l <= k: with and without x's wrap, m = 64,
+     * l = 1, m > l, the FastGRNN step's 16 x 32 -> 32. */
+    static const unsigned shapes[][3] = {{16, 32, 32}, {8, 8, 8},   {8, 16, 16}, {1, 1, 1},
+                                         {1, 64, 64},  {64, 64, 64}, {64, 8, 8}, {5, 40, 33},
+                                         {12, 30, 20}, {33, 63, 60}, {20, 9, 9}, {2, 2, 1}};
+    const size_t n = test_quick() ? 37 : 301;
+    for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+        for (int sgn = 0; sgn < 2; sgn++)
+            run_check(&rng, OP_LEAN, n, shapes[i][0], shapes[i][1], shapes[i][2], sgn);
+    static const size_t ns[] = {0, 1, 3, 129};
+    for (size_t i = 0; i < 4; i++)
+        run_check(&rng, OP_LEAN, ns[i], 16, 32, 32, (int)(i % 2));
+    /* Several windows on a lane (5,248 elements each at 16x32->32). */
+    run_check(&rng, OP_LEAN, test_quick() ? 5400 : 11001, 16, 32, 32, 1);
+    /* out aliasing x, then y. */
+    for (int a = 1; a <= 2; a++) {
+        mcase c = {.op = OP_LEAN, .m = 12, .k = 24, .l = 22, .sgn = 1, .alias = a, .known_x = 1};
+        case_alloc(&c, 77);
+        fill(&c, &rng);
+        run_case(&c);
+        check(&c);
+        case_free(&c);
+    }
+    /* Bits against the header, and 2 flights (1 if the previous call left
+     * party 1's flight open). */
+    static const unsigned bshapes[][3] = {{16, 32, 32}, {8, 8, 8}, {12, 30, 20}, {64, 64, 64}};
+    for (size_t i = 0; i < 4; i++) {
+        uint64_t f;
+        const unsigned m = bshapes[i][0], k = bshapes[i][1], l = bshapes[i][2];
+        const uint64_t b = measure(&rng, OP_LEAN, 256, m, k, l, (int)(i % 2), 1, 0, &f);
+        /* (measure's cases have owner 0: the server chooses) */
+        assert_int_equal(b, lean_bits(256, m, l, 3));
+        assert_true(f == 2 || f == 1);
+    }
+    /* x's MSB a public 0 (msb_x NULL): one wrap term instead of three. */
+    static const unsigned pshapes[][3] = {{16, 44, 44}, {16, 32, 32}, {8, 8, 8}, {1, 9, 9},
+                                          {64, 64, 64}, {5, 40, 33}, {33, 63, 60}};
+    for (size_t i = 0; i < sizeof(pshapes) / sizeof(pshapes[0]); i++)
+        for (int sgn = 0; sgn < 2; sgn++)
+            run_lean_public(&rng, test_quick() ? 37 : 301, pshapes[i][0], pshapes[i][1],
+                            pshapes[i][2], sgn, (int)(i % 2), NULL, NULL);
+    for (size_t i = 0; i < 3; i++) {
+        uint64_t b, f;
+        run_lean_public(&rng, 256, pshapes[i][0], pshapes[i][1], pshapes[i][2], (int)(i % 2), 1,
+                        &b, &f);
+        assert_int_equal(b, lean_bits(256, pshapes[i][0], pshapes[i][2], 1));
+        assert_true(f == 2 || f == 1);
+    }
+    /* Two lanes: the same results, twice one lane's bytes. */
+    test_pair_lanes(2);
+    run_check(&rng, OP_LEAN, 555, 16, 32, 32, 1);
+    assert_int_equal(measure(&rng, OP_LEAN, 512, 16, 32, 32, 0, 1, 0, NULL),
+                     2 * lean_bits(256, 16, 32, 3));
+    test_pair_lanes(1);
+    /* Bad arguments: nothing sent. */
+    uint64_t x[4] = {0}, y[4] = {0}, o[4];
+    uint8_t bad[4] = {0, 1, 2, 0}, ok[4] = {0};
+    sirnn_stats s0, s1;
+    sirnn_party_stats(test_srv, &s0);
+    assert_int_equal(sirnn_mult_lean(NULL, 4, o, x, y, ok, 8, 8, 8, 0, SIRNN_CLIENT),
+                     SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_lean(test_srv, 4, o, x, y, ok, 8, 8, 9, 0, SIRNN_CLIENT),
+                     SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_lean(test_srv, 4, o, x, y, ok, 0, 8, 8, 0, SIRNN_CLIENT),
+                     SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_lean(test_srv, 4, o, x, y, ok, 8, 65, 8, 0, SIRNN_CLIENT),
+                     SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_lean(test_srv, 4, o, x, y, ok, 8, 8, 8, 2, 1), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_lean(test_srv, 4, o, x, y, ok, 8, 8, 8, 0, 2), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_lean(test_srv, 4, o, x, y, bad, 8, 8, 8, 0, SIRNN_CLIENT),
+                     SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_lean(test_srv, 4, NULL, x, y, ok, 8, 8, 8, 0, SIRNN_CLIENT),
+                     SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_lean(test_srv, 4, o, x, NULL, ok, 8, 8, 8, 0, SIRNN_CLIENT),
+                     SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_mult_lean(test_srv, 0, NULL, NULL, NULL, NULL, 8, 8, 8, 0, 0), SIRNN_OK);
+    sirnn_party_stats(test_srv, &s1);
+    assert_int_equal(s1.bytes_sent, s0.bytes_sent);
+}
+
 static void test_bad_args(void **state)
 {
     (void)state;
@@ -523,6 +647,7 @@ int main(void)
         cmocka_unit_test(test_bad_args),
         cmocka_unit_test(test_mult_wrap_bits),
         cmocka_unit_test(test_mult_wrap_shapes),
+        cmocka_unit_test(test_mult_lean),
     };
     return cmocka_run_group_tests(tests, test_pair_group_setup, test_pair_group_teardown);
 }

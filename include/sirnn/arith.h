@@ -338,6 +338,37 @@ SIRNN_API sirnn_status sirnn_mult_msb(sirnn_party *party, size_t n, uint64_t *ou
                                       unsigned k, unsigned l, int is_signed);
 
 /*
+ * The round-lean product: sirnn_mult_msb (msb_x given, msb_y not needed) in
+ * 2 flights instead of 4, for l <= k (y's wrap vanishes mod 2^l): out[n]
+ * (l bits) = sirnn_ref_mult(x, y, m, k, l, is_signed), x m-bit shares with
+ * msb_x[n] boolean shares of bit m - 1 of x (its sign when signed), or
+ * msb_x NULL when that bit is a public 0 (every x below 2^(m-1), e.g. a
+ * sigmoid's output), y k-bit shares (read mod 2^l). One party, chooser
+ * (SIRNN_SERVER or SIRNN_CLIENT, the same on both sides), chooses every
+ * OT: the bits of its y share (l COTs), of its x share (min(m, l)), and,
+ * when l > m, the wrap of x taken from the MSB shares as a polynomial in
+ * the chooser's bits with e = 3 terms (1 with msb_x NULL): e COTs times the
+ * other's y share, e (l - m) COTs on the chooser's y share's low l - m
+ * bits. N = l + min(m, l) + [l > m] e (l - m + 1) COTs per element.
+ * Flight 1 is the chooser's columns, flight 2 the other's corrections, so
+ * the call joins the flights around it: the chooser's columns go out with
+ * whatever it sent last (its share of y need only be known to it), and the
+ * other party's corrections with what it sends next (its output share is
+ * fixed before it sends them). Bits per element: the columns of N COTs
+ * (128 / ot_k each, rounded to 128 COTs per window) plus the corrections
+ * l (l + 1) / 2 + nb l - nb (nb - 1) / 2 + [l > m] e ((l - m) + (l - m)
+ * (l - m + 1) / 2), nb = min(m, l): more than sirnn_mult_msb (16x32->32
+ * with IKNP: 99 COTs, 12672 + 528 + 392 + 48 + 408 = 14048 bits) for half
+ * its flights. Flights: 2 per window of a lane (a window holds up to 2^19
+ * COTs: 5,248 elements at 16x32->32). out may alias x or y. Secrets: x, y,
+ * msb_x.
+ */
+SIRNN_API sirnn_status sirnn_mult_lean(sirnn_party *party, size_t n, uint64_t *out,
+                                       const uint64_t *x, const uint64_t *y,
+                                       const uint8_t *msb_x, unsigned m, unsigned k,
+                                       unsigned l, int is_signed, int chooser);
+
+/*
  * x (m-bit, shared) times a public k-bit constant c (both parties pass the
  * same c; bits above k ignored; sign-extended when signed) into l bits:
  * out = sirnn_ref_mult(x, c). msb_x may be NULL or shares of x's MSB as in

@@ -326,24 +326,26 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  * then per step U h (sirnn_matmul_clear_msb: h and U2's output at their
  * own b bits, with the MSB shares their truncations give), both
  * activations in one
- * sirnn_sigmoid call, c [zeta, zeta + nu] (sirnn_mult_clear, the server's
- * operand), z v + 2^sz P2 (sirnn_mult_msb, z's sign a public 0) and the
- * rescaling of h (sirnn_tr_ext_sign); the classifier; the argmax (per level one
+ * sirnn_sigmoid call, c [zeta, zeta + nu] (sirnn_matmul_clear_msb, the
+ * server's operand), z v + 2^sz P2 (sirnn_mult_lean, z's sign a public 0,
+ * the server choosing, so that it joins the flights before and after it)
+ * and the rescaling of h (sirnn_tr_ext_sign); the classifier; the argmax (per level one
  * sirnn_msb and one sirnn_mux2); the reveal to the client. So the flights
  * of a batch do not depend on n, and the result equals
  * sirnn_fastgrnn_predict_fixed exactly.
  *
  * Costs (one lane, both parties, measured): Google-30 shape (input 32,
  * hidden 100, ranks 16 / 35, 99 steps, 16 bits; `sirnn-bench fastgrnn`):
- * with the default SoftSpokenOT (ot_k = 4), 90.3 MB and 4,230 flights per
- * sequence, about 0.5 s at B = 1; 89.5 MB and about 0.17 s per sequence
- * at B = 16; with IKNP (ot_k = 1), 114.7 MB per sequence at B = 1. The sigmoid is about a third
+ * with the default SoftSpokenOT (ot_k = 4), 92.7 MB and 3,824 flights per
+ * sequence (38 per step: U h 14 (none in the first step, h_0 = 0), sigmoid
+ * and tanh 15, gate products, mult and the rescaling of h 9), about 0.5 s at B = 1; 92.1 MB and about 0.17 s per sequence
+ * at B = 16; with IKNP (ot_k = 1), 123.3 MB per sequence at B = 1. The sigmoid is about a third
  * of the bytes; the U2 and U1 products read their 16-bit operands with
  * the MSB shares of the truncations that made them (2 flights each, no
  * comparison). The shipped Fashion-MNIST model (H = 32, 28 steps, default
- * backend): 8.9 MB per image in a batch of 10 (`sirnn demo --images 10`).
- * The shipped keyword model (the Google-30 shape, trained): 112.5 MB and
- * 4,230 flights per clip at B = 1, more bytes than random weights because
+ * backend): 9.2 MB per image in a batch of 10 (`sirnn demo --images 10`).
+ * The shipped keyword model (the Google-30 shape, trained): 115.0 MB and
+ * 3,824 flights per clip at B = 1, more bytes than random weights because
  * its pre-activations need a coarser scale (s_pre = 10), where the sigmoid
  * costs more. Flights per
  * batch do not grow with n until the sub-protocols' chunks (a few

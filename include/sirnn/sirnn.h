@@ -12,6 +12,7 @@
 #include "sirnn/status.h"
 #include "sirnn/version.h"
 #include "sirnn/party.h"
+#include "sirnn/group.h"
 #include "sirnn/ot.h"
 #include "sirnn/arith.h"
 #include "sirnn/fixed.h"

@@ -22,7 +22,8 @@ extern "C" {
  * hash tweak carries its engine's domain, flights stream per window, TLS
  * and session limits in the handshake; 5: the silent-OT backend in the
  * handshake, graph models run level by level, in pieces that fit the
- * server's session memory). */
+ * server's session memory, the FastGRNN step's gate product is
+ * sirnn_mult_lean with the server choosing). */
 #define SIRNN_PROTOCOL_VERSION 5
 
 /* "0.1.0" */
