@@ -109,7 +109,14 @@ static int choices_below(const uint8_t *choices, size_t n, unsigned N)
 static sirnn_status dispatch(sirnn_party *party, size_t n, const ot_call *call)
 {
     sirnn_status st = sirnn_party_usable(party);
-    if (st != SIRNN_OK || n == 0)
+    if (st != SIRNN_OK)
+        return st;
+    /* These calls keep a lane's OT engine scratch across their waits, which
+     * another member of a call group would overwrite (sirnn/group.h). */
+    if (sirnn_group_member_thread())
+        return sirnn_party_error(party, SIRNN_ERR_ARG,
+                                 "the OT calls of ot.h cannot run inside a call group");
+    if (n == 0)
         return st;
     if ((st = sirnn_ot_ensure_setup(party)) != SIRNN_OK)
         return st;

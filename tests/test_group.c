@@ -15,6 +15,7 @@
 #include "sirnn/arith.h"
 #include "sirnn/fixed.h"
 #include "sirnn/group.h"
+#include "sirnn/ot.h"
 #include "sirnn/party.h"
 #include "net/party_internal.h"
 
@@ -54,6 +55,9 @@ static sirnn_status member_call(sirnn_party *p, void *varg)
                        sirnn_mult(p, m->n, m->out[r], m->x[r], m->y[r], 16, 16, 32, 1));
         return st;
     }
+    case 5: /* an OT call of ot.h: refused inside a group (group.h) */
+        return r == 0 ? sirnn_cot_send(p, m->n, m->out[0], m->x[0], 16)
+                      : sirnn_cot_recv(p, m->n, m->out[1], m->mx[1], 16);
     default:
         return sirnn_mult(p, m->n, m->out[r], m->x[r], m->y[r], 16, 16, 99, 1); /* l > 64 */
     }
@@ -298,6 +302,16 @@ static void test_group_errors(void **state)
     assert_int_equal(g0.status[2], SIRNN_OK);
     member_check(&m[0]);
     member_check(&m[2]);
+    /* an OT call of ot.h in a member: an argument error, the other completes */
+    member_fill(&m[0], &rng, 5, 8);
+    member_fill(&m[1], &rng, 0, 40);
+    g0 = (side){.p = test_srv, .r = 0, .ms = ms, .k = 2, .grouped = 1, .want = SIRNN_ERR_ARG};
+    g1 = (side){.p = test_cli, .r = 1, .ms = ms, .k = 2, .grouped = 1, .want = SIRNN_ERR_ARG};
+    run_sides(&g0, &g1);
+    assert_int_equal(g0.status[0], SIRNN_ERR_ARG);
+    assert_int_equal(g1.status[0], SIRNN_ERR_ARG);
+    assert_int_equal(g0.status[1], SIRNN_OK);
+    member_check(&m[1]);
     /* bad arguments: refused, nothing sent, the party still usable */
     sirnn_stats s0, s1;
     sirnn_party_stats(test_srv, &s0);

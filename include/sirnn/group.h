@@ -27,7 +27,8 @@
  *   - a member may call any of the batch protocols of arith.h and math.h
  *     (any number, in any order); not the OT calls of ot.h (sirnn_rot_*,
  *     sirnn_cot_*, sirnn_ot_*: they keep a lane's OT engine scratch across
- *     their waits, which another member would overwrite), nor the session
+ *     their waits, which another member would overwrite; they return
+ *     SIRNN_ERR_ARG there, before anything is sent), nor the session
  *     calls of nn.h and graph.h (they set the party's deadline), nor
  *     sirnn_group_run itself (SIRNN_ERR_STATE), nor free the party.
  *
