@@ -142,6 +142,17 @@ sirnn_status sirnn_party_fail(sirnn_party *party, sirnn_status status, const cha
 {
     if (party != NULL && status != SIRNN_OK) {
         party->broken = status;
+        /* A lane whose channel knows more than its status says (a flood
+         * past the read cap) names itself. */
+        for (unsigned i = 0; i < party->nlanes; i++) {
+            const sirnn_channel *ch = &party->lanes[i].ch;
+            if (ch->why != NULL && ch->error == status) {
+                snprintf(party->last_error, sizeof(party->last_error),
+                         "%s: lane %u: %s (%zu bytes per lane)", what, i, ch->why,
+                         ch->rmax);
+                return status;
+            }
+        }
         snprintf(party->last_error, sizeof(party->last_error), "%s: %s", what,
                  sirnn_strerror(status));
     }
@@ -418,9 +429,16 @@ static sirnn_status finish(sirnn_party *p, sirnn_status st, sirnn_party **out)
     return SIRNN_OK;
 }
 
+/* A lane's read buffer holds what the peer sends ahead of our reads
+ * (net/channel.h): all lanes together at most the session's memory cap. */
+static size_t lane_read_cap(const sirnn_party *p)
+{
+    return p->cfg.session_mem_bytes / p->nlanes;
+}
+
 /* A lane's channel over a connected fd (taken over), through a relay when
- * the config has a link to emulate. On failure the channel is left closed
- * and *shaper NULL. */
+ * the config has a link to emulate, its read buffer capped. On failure the
+ * channel is left closed and *shaper NULL. */
 static sirnn_status open_lane_channel(const sirnn_party *p, sirnn_channel *ch,
                                       sirnn_shaper **shaper, int fd)
 {
@@ -441,6 +459,7 @@ static sirnn_status open_lane_channel(const sirnn_party *p, sirnn_channel *ch,
         sirnn_shaper_stop(*shaper);
         *shaper = NULL;
     }
+    sirnn_channel_set_read_cap(ch, lane_read_cap(p));
     return st;
 }
 
@@ -647,6 +666,10 @@ sirnn_status sirnn_net_party_pair(sirnn_party **server, sirnn_party **client,
             st = open_lane_channel(k, &k->lanes[i].ch, &k->lanes[i].shaper, sv[1]);
         else
             close(sv[1]);
+    }
+    for (unsigned i = 0; i < c.threads; i++) {
+        sirnn_channel_set_read_cap(&s->lanes[i].ch, lane_read_cap(s));
+        sirnn_channel_set_read_cap(&k->lanes[i].ch, lane_read_cap(k));
     }
     /* The hellos are small enough for the socket buffers, so one thread can
      * run both sides: both send, then both read. */

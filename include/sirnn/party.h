@@ -128,7 +128,12 @@ typedef struct sirnn_config {
     size_t session_mem_bytes; /* the most working memory a server session spends on
                                  one request; larger requests are run in pieces
                                  that fit (default 64 MiB, at least 64 KiB). Sent to
-                                 the peer in the handshake */
+                                 the peer in the handshake. Also bounds what the
+                                 lanes buffer of a peer that sends ahead of the
+                                 protocol (a flood while this side is blocked
+                                 sending): beyond session_mem_bytes / threads per
+                                 lane (at least 256 KiB), the session fails with
+                                 SIRNN_ERR_PEER_MISMATCH */
     uint64_t max_batch;       /* the largest batch one request may ask a server
                                  for (default 2^20, 1..2^32). Sent to the peer in
                                  the handshake */
