@@ -561,19 +561,31 @@ sirnn_status sirnn_net_party_accept(sirnn_party **out, sirnn_listener *lst,
 
 /* ---- client -------------------------------------------------------------- */
 
+static sirnn_status plain_remote_error(sirnn_party *p, const char *host)
+{
+    return sirnn_party_error(p, SIRNN_ERR_ARG,
+                             "plain TCP to %s, which is not loopback: give TLS files (tls_ca "
+                             "or tls_psk_file; --tls-ca or --tls-psk-file) or ask for plain "
+                             "TCP (allow_plain_remote; --plain)",
+                             host);
+}
+
 static sirnn_status connect_lane(sirnn_party *p, const char *host, uint16_t port, unsigned lane)
 {
+    /* Plain TCP off loopback must be asked for: checked on the name before
+     * connecting (nothing reaches the host), and on the address connected
+     * to (the name may resolve differently the second time). */
+    const bool plain_refused = p->tls == NULL && !p->cfg.allow_plain_remote;
+    if (plain_refused && sirnn_tcp_host_off_loopback(host))
+        return plain_remote_error(p, host);
     int fd = -1;
     sirnn_status st = sirnn_tcp_connect(&fd, host, port, p->cfg.connect_timeout_ms);
     if (st != SIRNN_OK)
         return sirnn_party_error(p, st, "connecting lane %u to %s:%u: %s", lane, host,
                                  (unsigned)port, sirnn_strerror(st));
-    if (p->tls == NULL && !p->cfg.allow_plain_remote && !sirnn_tcp_is_loopback(fd, true)) {
+    if (plain_refused && !sirnn_tcp_is_loopback(fd, true)) {
         close(fd); /* nothing sent */
-        return sirnn_party_error(p, SIRNN_ERR_ARG,
-                                 "plain TCP to %s, which is not loopback: give TLS files "
-                                 "(tls_ca or tls_psk_file) or set allow_plain_remote",
-                                 host);
+        return plain_remote_error(p, host);
     }
     sirnn_channel *ch = &p->lanes[lane].ch;
     st = open_lane_channel(p, ch, &p->lanes[lane].shaper, fd);

@@ -954,6 +954,74 @@ static void test_tls(void **state)
     test_tls_files_remove(&f);
 }
 
+/* Plain TCP off loopback must be asked for. A listener bound to 0.0.0.0
+ * or to this machine's own address does not start without TLS files or
+ * allow_plain_remote (nor does an accept, or sirnn_party_listen, on it),
+ * and a client refuses such an address before connecting: a socket
+ * listening there sees no connection. */
+static void test_plain_remote(void **state)
+{
+    (void)state;
+    sirnn_config plain = quick_config(1);
+    plain.connect_timeout_ms = 2000;
+    sirnn_config allowed = plain, tls = plain;
+    allowed.allow_plain_remote = 1;
+    test_tls_files f;
+    assert_int_equal(test_tls_files_make(&f), 0);
+    tls.tls_cert = f.server_cert;
+    tls.tls_key = f.server_key;
+    char own[64];
+    const bool have_own = test_own_address(own, sizeof(own));
+    if (!have_own)
+        print_message("  skipped: this machine has no address other than loopback; only "
+                      "0.0.0.0 is tried\n");
+    const char *binds[2] = {"0.0.0.0", have_own ? own : NULL};
+    for (size_t i = 0; i < 2 && binds[i] != NULL; i++) {
+        sirnn_listener *lst;
+        sirnn_party *p = NULL;
+        assert_int_equal(sirnn_listener_open(&lst, binds[i], 0), SIRNN_OK);
+        assert_int_equal(sirnn_listener_start(lst, &plain), SIRNN_ERR_ARG);
+        print_message("  %s: %s\n", binds[i], sirnn_last_error());
+        assert_non_null(strstr(sirnn_last_error(), "plain TCP on an address other than loopback"));
+        assert_non_null(strstr(sirnn_last_error(), "allow_plain_remote"));
+        assert_int_equal(sirnn_party_accept(&p, lst, &plain), SIRNN_ERR_ARG);
+        assert_non_null(strstr(sirnn_last_error(), "other than loopback"));
+        assert_null(p);
+        sirnn_listener_close(lst);
+        assert_int_equal(sirnn_party_listen(&p, binds[i], 0, &plain), SIRNN_ERR_ARG);
+        assert_non_null(strstr(sirnn_last_error(), "other than loopback"));
+        assert_null(p);
+        /* Asked for, or with TLS: the listener starts. */
+        assert_int_equal(sirnn_listener_open(&lst, binds[i], 0), SIRNN_OK);
+        assert_int_equal(sirnn_listener_start(lst, &allowed), SIRNN_OK);
+        sirnn_listener_close(lst);
+        assert_int_equal(sirnn_listener_open(&lst, binds[i], 0), SIRNN_OK);
+        assert_int_equal(sirnn_listener_start(lst, &tls), SIRNN_OK);
+        sirnn_listener_close(lst);
+    }
+    /* Loopback needs neither. */
+    sirnn_listener *lst;
+    assert_int_equal(sirnn_listener_open(&lst, "127.0.0.1", 0), SIRNN_OK);
+    assert_int_equal(sirnn_listener_start(lst, &plain), SIRNN_OK);
+    sirnn_listener_close(lst);
+    if (have_own) {
+        int lfd = -1;
+        uint16_t port = 0;
+        assert_int_equal(sirnn_tcp_listen(&lfd, own, 0), SIRNN_OK);
+        assert_int_equal(sirnn_tcp_local_port(lfd, &port), SIRNN_OK);
+        sirnn_party *k = NULL;
+        assert_int_equal(sirnn_party_connect(&k, own, port, &plain), SIRNN_ERR_ARG);
+        print_message("  client: %s\n", sirnn_last_error());
+        assert_non_null(strstr(sirnn_last_error(), "which is not loopback"));
+        assert_non_null(strstr(sirnn_last_error(), "allow_plain_remote"));
+        assert_null(k);
+        struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+        assert_int_equal(poll(&pfd, 1, 200), 0); /* no connection came */
+        close(lfd);
+    }
+    test_tls_files_remove(&f);
+}
+
 static void test_bad_arguments(void **state)
 {
     (void)state;
@@ -1105,6 +1173,7 @@ int main(void)
         cmocka_unit_test(test_limits_and_deadline),
         cmocka_unit_test(test_flood_while_sending),
         cmocka_unit_test(test_tls),
+        cmocka_unit_test(test_plain_remote),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_batch_driver),
     };

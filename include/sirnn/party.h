@@ -140,7 +140,9 @@ typedef struct sirnn_config {
     /* TLS 1.3 on every lane (net/tls.h), on when any of the four files is
      * given; they are read when a party (or a listener's first accept) is
      * created. Plain TCP to or from an address other than loopback is refused
-     * unless allow_plain_remote is set. */
+     * unless allow_plain_remote is set, with SIRNN_ERR_ARG and a message: by
+     * a listener bound to such an address (0.0.0.0 included) when it starts,
+     * and by a client whose host name resolves to one, before connecting. */
     const char *tls_cert;     /* PEM certificate chain: the server's, or the client's
                                  own for mutual authentication */
     const char *tls_key;      /* PEM private key of tls_cert */
