@@ -430,10 +430,15 @@ static sirnn_status finish(sirnn_party *p, sirnn_status st, sirnn_party **out)
 }
 
 /* A lane's read buffer holds what the peer sends ahead of our reads
- * (net/channel.h): all lanes together at most the session's memory cap. */
+ * (net/channel.h): all lanes together at most the session's memory cap,
+ * but each at least LANE_READ_CAP_MIN, since a protocol's flights are not
+ * cut by the cap (one window's flight ran ahead by up to 2 MiB on an
+ * in-process pair). */
+#define LANE_READ_CAP_MIN ((size_t)8 << 20)
 static size_t lane_read_cap(const sirnn_party *p)
 {
-    return p->cfg.session_mem_bytes / p->nlanes;
+    const size_t share = p->cfg.session_mem_bytes / p->nlanes;
+    return share > LANE_READ_CAP_MIN ? share : LANE_READ_CAP_MIN;
 }
 
 /* A lane's channel over a connected fd (taken over), through a relay when

@@ -132,7 +132,8 @@ typedef struct sirnn_config {
                                  lanes buffer of a peer that sends ahead of the
                                  protocol (a flood while this side is blocked
                                  sending): beyond session_mem_bytes / threads per
-                                 lane (at least 256 KiB), the session fails with
+                                 lane (at least 8 MiB, more than any protocol's
+                                 flight), the session fails with
                                  SIRNN_ERR_PEER_MISMATCH */
     uint64_t max_batch;       /* the largest batch one request may ask a server
                                  for (default 2^20, 1..2^32). Sent to the peer in
