@@ -6,8 +6,11 @@
  * wait for POLLOUT would wait for each other forever. So a writer that would
  * block polls for POLLIN as well and drains whatever the peer sent into the
  * read buffer, growing it as needed. The read buffer is therefore bounded
- * only by how far the peer runs ahead of us (protocols work in chunks, so
- * that is one chunk); it keeps its grown size until the channel is closed.
+ * by how far the peer runs ahead of us (protocols work in windows, so that
+ * is one window's message), and never beyond the read cap: a peer that runs
+ * further ahead (one that floods while we are blocked sending) is breaking
+ * the protocol, and the channel fails rather than buffer it. The buffer
+ * keeps its grown size until the channel is closed.
  */
 #include "net/channel.h"
 
@@ -154,7 +157,8 @@ static ssize_t raw_writev(sirnn_channel *ch, struct iovec *iov, int cnt)
 /* ---- read buffer ------------------------------------------------------------ */
 
 /* Make room for at least one more byte at rbuf[rlen]: reset when empty,
- * compact when there is dead space in front, otherwise double. */
+ * compact when there is dead space in front, otherwise double, up to the
+ * read cap: a full buffer at the cap means the peer is flooding us. */
 static sirnn_status rbuf_make_room(sirnn_channel *ch)
 {
     if (ch->rpos == ch->rlen) {
@@ -168,12 +172,20 @@ static sirnn_status rbuf_make_room(sirnn_channel *ch)
         ch->rpos = 0;
         return SIRNN_OK;
     }
-    size_t cap = ch->rcap * 2;
+    if (ch->rcap >= ch->rmax) {
+        if (ch->error == SIRNN_OK)
+            ch->why = "the peer sent more ahead of this side's reads than the "
+                      "session's memory cap (session_mem_bytes) lets it buffer";
+        return fail(ch, SIRNN_ERR_PEER_MISMATCH);
+    }
+    size_t cap = ch->rcap > ch->rmax / 2 ? ch->rmax : ch->rcap * 2;
     uint8_t *p = realloc(ch->rbuf, cap);
     if (p == NULL)
         return fail(ch, SIRNN_ERR_NOMEM);
     ch->rbuf = p;
     ch->rcap = cap;
+    if (cap > ch->stats.rbuf_peak)
+        ch->stats.rbuf_peak = cap;
     return SIRNN_OK;
 }
 
@@ -405,6 +417,12 @@ sirnn_status sirnn_channel_recv_u64(sirnn_channel *ch, uint64_t *v)
     return SIRNN_OK;
 }
 
+void sirnn_channel_set_read_cap(sirnn_channel *ch, size_t bytes)
+{
+    if (ch != NULL)
+        ch->rmax = bytes > CHANNEL_RBUF_SIZE ? bytes : CHANNEL_RBUF_SIZE;
+}
+
 void sirnn_channel_set_deadline(sirnn_channel *ch, int64_t deadline_ms)
 {
     if (ch != NULL)
@@ -475,6 +493,8 @@ sirnn_status sirnn_channel_from_fd(sirnn_channel *ch, int fd, int timeout_ms)
     ch->fd = fd;
     ch->wcap = CHANNEL_WBUF_SIZE;
     ch->rcap = CHANNEL_RBUF_SIZE;
+    ch->rmax = SIRNN_CHANNEL_READ_CAP_DEFAULT;
+    ch->stats.rbuf_peak = CHANNEL_RBUF_SIZE;
     return SIRNN_OK;
 }
 

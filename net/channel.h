@@ -18,7 +18,11 @@
  *
  * No deadlock when both parties send before they read: a send that would
  * block also drains incoming data into the read buffer, which grows as
- * needed (so it holds at most what the peer sends ahead of our reads).
+ * needed (so it holds what the peer sends ahead of our reads), up to the
+ * channel's read cap (sirnn_channel_set_read_cap; a party sets its
+ * session_mem_bytes). A peer that sends more than that ahead of our reads
+ * (one that floods while we are blocked sending) fails the channel with
+ * SIRNN_ERR_PEER_MISMATCH and `why` says so: memory stays bounded.
  *
  * Errors are sticky: after the first failure (I/O, timeout, peer closed)
  * every call returns the same status, because the two parties are then out
@@ -48,6 +52,8 @@ typedef struct sirnn_channel_stats {
     uint64_t flushes; /* flushes that handed at least one byte to the kernel */
     uint64_t flights; /* bursts of sends: a flight starts at the first send
                          after a receive (or at the start) */
+    uint64_t rbuf_peak; /* largest size the read buffer reached, in bytes
+                           (<= the read cap, or its initial size if larger) */
 } sirnn_channel_stats;
 
 typedef struct sirnn_channel {
@@ -56,10 +62,13 @@ typedef struct sirnn_channel {
     int timeout_ms;       /* < 0: wait forever */
     int64_t deadline_ms;  /* sirnn_monotonic_ms() after which waits fail; 0: none */
     sirnn_status error;   /* sticky */
+    const char *why;      /* static text on the sticky error when its status alone
+                             does not say what happened, else NULL */
     uint8_t *wbuf;
     size_t wlen, wcap;
     uint8_t *rbuf;
     size_t rpos, rlen, rcap;
+    size_t rmax;   /* the read buffer's cap (sirnn_channel_set_read_cap) */
     int in_flight; /* sent since the last receive */
     sirnn_channel_stats stats;
     struct sirnn_mux *mux; /* a call group's multiplexer while one runs (net/group.c) */
@@ -109,6 +118,13 @@ sirnn_status sirnn_channel_recv(sirnn_channel *ch, void *data, size_t n);
 /* Convenience for fixed-width little-endian integers (8 bytes on the wire). */
 sirnn_status sirnn_channel_send_u64(sirnn_channel *ch, uint64_t v);
 sirnn_status sirnn_channel_recv_u64(sirnn_channel *ch, uint64_t *v);
+
+/* Bound the read buffer to `bytes` (at least its initial 256 KiB is kept):
+ * the most the peer may send ahead of our reads while we are blocked
+ * sending. Beyond it the channel fails with SIRNN_ERR_PEER_MISMATCH. The
+ * default is SIRNN_CHANNEL_READ_CAP_DEFAULT. */
+#define SIRNN_CHANNEL_READ_CAP_DEFAULT ((size_t)64 << 20)
+void sirnn_channel_set_read_cap(sirnn_channel *ch, size_t bytes);
 
 /* Waits end with SIRNN_ERR_TIMEOUT once sirnn_monotonic_ms() passes
  * deadline_ms (0 clears the deadline). The per-wait timeout still applies. */

@@ -464,7 +464,8 @@ static sirnn_status start_locked(sirnn_listener *lst, const sirnn_config *cfg, c
     } else if (!cfg->allow_plain_remote && !sirnn_tcp_is_loopback(lst->fd, false)) {
         snprintf(why, whylen,
                  "plain TCP on an address other than loopback: give TLS files (tls_cert "
-                 "and tls_key, or tls_psk_file) or set allow_plain_remote");
+                 "and tls_key, or tls_psk_file; --tls-cert and --tls-key, or "
+                 "--tls-psk-file) or ask for plain TCP (allow_plain_remote; --plain)");
         st = SIRNN_ERR_ARG;
     }
     if (st == SIRNN_OK && pthread_create(&lst->thread, NULL, acceptor_main, lst) != 0)

@@ -143,6 +143,17 @@ sirnn_status sirnn_party_fail(sirnn_party *party, sirnn_status status, const cha
 {
     if (party != NULL && status != SIRNN_OK) {
         party->broken = status;
+        /* A lane whose channel knows more than its status says (a flood
+         * past the read cap) names itself. */
+        for (unsigned i = 0; i < party->nlanes; i++) {
+            const sirnn_channel *ch = &party->lanes[i].ch;
+            if (ch->why != NULL && ch->error == status) {
+                snprintf(party->last_error, sizeof(party->last_error),
+                         "%s: lane %u: %s (%zu bytes per lane)", what, i, ch->why,
+                         ch->rmax);
+                return status;
+            }
+        }
         snprintf(party->last_error, sizeof(party->last_error), "%s: %s", what,
                  sirnn_strerror(status));
     }
@@ -419,9 +430,21 @@ static sirnn_status finish(sirnn_party *p, sirnn_status st, sirnn_party **out)
     return SIRNN_OK;
 }
 
+/* A lane's read buffer holds what the peer sends ahead of our reads
+ * (net/channel.h): all lanes together at most the session's memory cap,
+ * but each at least LANE_READ_CAP_MIN, since a protocol's flights are not
+ * cut by the cap (one window's flight ran ahead by up to 2 MiB on an
+ * in-process pair). */
+#define LANE_READ_CAP_MIN ((size_t)8 << 20)
+static size_t lane_read_cap(const sirnn_party *p)
+{
+    const size_t share = p->cfg.session_mem_bytes / p->nlanes;
+    return share > LANE_READ_CAP_MIN ? share : LANE_READ_CAP_MIN;
+}
+
 /* A lane's channel over a connected fd (taken over), through a relay when
- * the config has a link to emulate. On failure the channel is left closed
- * and *shaper NULL. */
+ * the config has a link to emulate, its read buffer capped. On failure the
+ * channel is left closed and *shaper NULL. */
 static sirnn_status open_lane_channel(const sirnn_party *p, sirnn_channel *ch,
                                       sirnn_shaper **shaper, int fd)
 {
@@ -442,6 +465,7 @@ static sirnn_status open_lane_channel(const sirnn_party *p, sirnn_channel *ch,
         sirnn_shaper_stop(*shaper);
         *shaper = NULL;
     }
+    sirnn_channel_set_read_cap(ch, lane_read_cap(p));
     return st;
 }
 
@@ -543,19 +567,31 @@ sirnn_status sirnn_net_party_accept(sirnn_party **out, sirnn_listener *lst,
 
 /* ---- client -------------------------------------------------------------- */
 
+static sirnn_status plain_remote_error(sirnn_party *p, const char *host)
+{
+    return sirnn_party_error(p, SIRNN_ERR_ARG,
+                             "plain TCP to %s, which is not loopback: give TLS files (tls_ca "
+                             "or tls_psk_file; --tls-ca or --tls-psk-file) or ask for plain "
+                             "TCP (allow_plain_remote; --plain)",
+                             host);
+}
+
 static sirnn_status connect_lane(sirnn_party *p, const char *host, uint16_t port, unsigned lane)
 {
+    /* Plain TCP off loopback must be asked for: checked on the name before
+     * connecting (nothing reaches the host), and on the address connected
+     * to (the name may resolve differently the second time). */
+    const bool plain_refused = p->tls == NULL && !p->cfg.allow_plain_remote;
+    if (plain_refused && sirnn_tcp_host_off_loopback(host))
+        return plain_remote_error(p, host);
     int fd = -1;
     sirnn_status st = sirnn_tcp_connect(&fd, host, port, p->cfg.connect_timeout_ms);
     if (st != SIRNN_OK)
         return sirnn_party_error(p, st, "connecting lane %u to %s:%u: %s", lane, host,
                                  (unsigned)port, sirnn_strerror(st));
-    if (p->tls == NULL && !p->cfg.allow_plain_remote && !sirnn_tcp_is_loopback(fd, true)) {
+    if (plain_refused && !sirnn_tcp_is_loopback(fd, true)) {
         close(fd); /* nothing sent */
-        return sirnn_party_error(p, SIRNN_ERR_ARG,
-                                 "plain TCP to %s, which is not loopback: give TLS files "
-                                 "(tls_ca or tls_psk_file) or set allow_plain_remote",
-                                 host);
+        return plain_remote_error(p, host);
     }
     sirnn_channel *ch = &p->lanes[lane].ch;
     st = open_lane_channel(p, ch, &p->lanes[lane].shaper, fd);
@@ -648,6 +684,10 @@ sirnn_status sirnn_net_party_pair(sirnn_party **server, sirnn_party **client,
             st = open_lane_channel(k, &k->lanes[i].ch, &k->lanes[i].shaper, sv[1]);
         else
             close(sv[1]);
+    }
+    for (unsigned i = 0; i < c.threads; i++) {
+        sirnn_channel_set_read_cap(&s->lanes[i].ch, lane_read_cap(s));
+        sirnn_channel_set_read_cap(&k->lanes[i].ch, lane_read_cap(k));
     }
     /* The hellos are small enough for the socket buffers, so one thread can
      * run both sides: both send, then both read. */

@@ -229,6 +229,22 @@ sirnn_status sirnn_tcp_connect(int *fd_out, const char *host, uint16_t port, int
     return st;
 }
 
+/* 127.0.0.0/8, ::1, or 127.x mapped into IPv6; AF_UNIX counts too. */
+static bool addr_is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET) {
+        const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+        return a[0] == 127;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(a))
+            return true;
+        return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+    }
+    return sa->sa_family == AF_UNIX;
+}
+
 bool sirnn_tcp_is_loopback(int fd, bool peer)
 {
     struct sockaddr_storage ss;
@@ -236,15 +252,17 @@ bool sirnn_tcp_is_loopback(int fd, bool peer)
     if ((peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
               : getsockname(fd, (struct sockaddr *)&ss, &len)) < 0)
         return false;
-    if (ss.ss_family == AF_INET) {
-        const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in *)&ss)->sin_addr;
-        return a[0] == 127;
-    }
-    if (ss.ss_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)&ss)->sin6_addr;
-        if (IN6_IS_ADDR_LOOPBACK(a))
-            return true;
-        return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
-    }
-    return ss.ss_family == AF_UNIX;
+    return addr_is_loopback((const struct sockaddr *)&ss);
+}
+
+bool sirnn_tcp_host_off_loopback(const char *host)
+{
+    struct addrinfo *list = NULL;
+    if (host == NULL || resolve(host, 1, false, &list) != SIRNN_OK)
+        return false;
+    bool off = false;
+    for (const struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next)
+        off = off || !addr_is_loopback(ai->ai_addr);
+    freeaddrinfo(list);
+    return off;
 }

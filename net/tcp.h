@@ -36,5 +36,9 @@ sirnn_status sirnn_tcp_connect(int *fd_out, const char *host, uint16_t port, int
  * loopback address (127.0.0.0/8, ::1, or 127.x mapped into IPv6)? Non-IP
  * sockets (socketpairs) count as loopback. */
 bool sirnn_tcp_is_loopback(int fd, bool peer);
+/* Does host (a name or address) resolve to any address other than
+ * loopback? False when it does not resolve (connecting then says so).
+ * Nothing is sent to the host. */
+bool sirnn_tcp_host_off_loopback(const char *host);
 
 #endif /* SIRNN_NET_TCP_H */

@@ -1,6 +1,10 @@
 #include "tests/harness.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <inttypes.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,4 +191,23 @@ void test_pair_lanes(unsigned threads)
 {
     test_pair_close(&test_srv, &test_cli);
     test_pair_open(threads, &test_srv, &test_cli);
+}
+
+bool test_own_address(char *buf, size_t len)
+{
+    struct ifaddrs *list = NULL;
+    if (getifaddrs(&list) != 0)
+        return false;
+    bool found = false;
+    for (const struct ifaddrs *i = list; i != NULL && !found; i = i->ifa_next) {
+        if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET ||
+            !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK))
+            continue;
+        const struct in_addr *a =
+            &((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr;
+        found = (ntohl(a->s_addr) >> 24) != 127 &&
+                inet_ntop(AF_INET, a, buf, (socklen_t)len) != NULL;
+    }
+    freeifaddrs(list);
+    return found;
 }

@@ -62,6 +62,11 @@ int test_pair_group_setup(void **state);
 int test_pair_group_teardown(void **state);
 void test_pair_lanes(unsigned threads);
 
+/* This machine's own IPv4 address on an interface other than loopback (an
+ * address a server can bind to that is not loopback), as text in buf; false
+ * when there is none. Tests use it only where nothing may be sent to it. */
+bool test_own_address(char *buf, size_t len);
+
 /* A thread handle for tests that need more control. */
 typedef struct test_thread {
     pthread_t th;

@@ -1,16 +1,18 @@
 /*
  * Tests for net/channel and net/tcp: bulk transfer over both transports,
  * simultaneous bidirectional sends, counters, peer close, timeouts, sticky
- * errors, EINTR, SIGPIPE, connection setup and close.
+ * errors, EINTR, SIGPIPE, the read buffer's cap, connection setup and close.
  */
 #include "tests/harness.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "net/channel.h"
@@ -146,6 +148,9 @@ static void run_bulk(transport t, size_t a_to_b, size_t b_to_a)
     uint64_t seed = test_seed();
     sirnn_channel a, b;
     open_pair(t, &a, &b, TEST_LONG_TIMEOUT_MS);
+    /* Each side may have to buffer all that the other sends ahead. */
+    sirnn_channel_set_read_cap(&a, b_to_a + MIB);
+    sirnn_channel_set_read_cap(&b, a_to_b + MIB);
     bulk_party pa = {&a, a_to_b, b_to_a, seed ^ 0xa, seed ^ 0xb, seed * 3 + 1};
     bulk_party pb = {&b, b_to_a, a_to_b, seed ^ 0xb, seed ^ 0xa, seed * 5 + 2};
     int rca = -1, rcb = -1;
@@ -641,6 +646,65 @@ static void test_cloexec(void **state)
     sirnn_channel_close(&b);
 }
 
+/* ---- the read buffer's cap ---- */
+
+/* Writes junk on a raw fd and never reads; returns 0 once the other end is
+ * closed, 1 after 256 MiB (the cap should have stopped the reader long
+ * before). */
+static int raw_flood(void *arg)
+{
+    int fd = *(int *)arg;
+    static const uint8_t junk[16384];
+    for (size_t sent = 0; sent < 256 * MIB;) {
+        ssize_t w = send(fd, junk, sizeof junk, MSG_NOSIGNAL);
+        if (w > 0) {
+            sent += (size_t)w;
+        } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+            poll(&pfd, 1, 100);
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A peer that floods while we are blocked sending: the read buffer grows to
+ * its cap (here not a power of two) and no further; the channel fails with
+ * SIRNN_ERR_PEER_MISMATCH and says why, and the error is sticky. */
+static void test_read_cap(void **state)
+{
+    (void)state;
+    sirnn_channel a, b;
+    open_pair(TRANSPORT_UNIX, &a, &b, TEST_LONG_TIMEOUT_MS);
+    const size_t cap = 700 << 10;
+    sirnn_channel_set_read_cap(&a, cap);
+    test_thread th;
+    assert_int_equal(test_thread_start(&th, raw_flood, &b.fd), 0);
+    const size_t n = 8 * MIB;
+    uint8_t *big = calloc(n, 1);
+    assert_non_null(big);
+    assert_int_equal(sirnn_channel_send(&a, big, n), SIRNN_ERR_PEER_MISMATCH);
+    assert_non_null(a.why);
+    assert_non_null(strstr(a.why, "session_mem_bytes"));
+    sirnn_channel_stats st;
+    sirnn_channel_get_stats(&a, &st);
+    assert_int_equal(st.rbuf_peak, cap);
+    assert_int_equal(sirnn_channel_send(&a, big, 1), SIRNN_ERR_PEER_MISMATCH);
+    uint8_t x;
+    assert_int_equal(sirnn_channel_recv(&a, &x, 1), SIRNN_ERR_PEER_MISMATCH);
+    sirnn_channel_close(&a); /* ends the flood */
+    assert_int_equal(test_thread_join(&th), 0);
+    sirnn_channel_close(&b);
+    free(big);
+    /* A cap below the initial buffer keeps the initial buffer. */
+    open_pair(TRANSPORT_UNIX, &a, &b, TEST_LONG_TIMEOUT_MS);
+    sirnn_channel_set_read_cap(&a, 1);
+    assert_int_equal(a.rmax, 256 << 10);
+    sirnn_channel_close(&a);
+    sirnn_channel_close(&b);
+}
+
 /* ---- close ---- */
 
 static void test_close_idempotent(void **state)
@@ -697,6 +761,7 @@ int main(void)
         cmocka_unit_test(test_accept_timeout),
         cmocka_unit_test(test_connect_retry_and_hostname),
         cmocka_unit_test(test_cloexec),
+        cmocka_unit_test(test_read_cap),
         cmocka_unit_test(test_close_idempotent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

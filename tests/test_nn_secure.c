@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -491,6 +492,77 @@ static void test_cli_errors(void **state)
     }
 }
 
+/* Plain TCP off loopback must be asked for on the command line as well:
+ * serve bound to 0.0.0.0 without TLS files or --plain stops at once and
+ * says what to give; with --plain it serves; query refuses this machine's
+ * own address before connecting (a socket listening there sees nothing). */
+static void test_cli_plain_remote(void **state)
+{
+    (void)state;
+    char out[4096];
+    char *any[] = {SIRNN_BIN, "serve", "--model", SHIPPED_MODEL, "--bind", "0.0.0.0",
+                   "--port", "0", NULL};
+    assert_int_equal(run_cmd(any, out, sizeof(out)), 1);
+    print_message("  %s", out);
+    assert_int_equal(count_lines(out), 1);
+    assert_non_null(strstr(out, "other than loopback"));
+    assert_non_null(strstr(out, "--tls-cert"));
+    assert_non_null(strstr(out, "--plain"));
+
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    pid_t srv = fork();
+    assert_true(srv >= 0);
+    if (srv == 0) {
+        dup2(fd[1], 1);
+        close(fd[0]);
+        close(fd[1]);
+        execl(SIRNN_BIN, SIRNN_BIN, "serve", "--model", SHIPPED_MODEL, "--bind", "0.0.0.0",
+              "--port", "0", "--plain", (char *)NULL);
+        _exit(127);
+    }
+    close(fd[1]);
+    FILE *so = fdopen(fd[0], "r");
+    assert_non_null(so);
+    char line[512] = "";
+    const int got = fgets(line, sizeof(line), so) != NULL;
+    kill(srv, SIGTERM);
+    int status;
+    assert_int_equal(waitpid(srv, &status, 0), srv);
+    fclose(so);
+    assert_true(got);
+    assert_non_null(strstr(line, "on 0.0.0.0:"));
+    assert_non_null(strstr(line, "plain TCP"));
+
+    char own[64];
+    if (!test_own_address(own, sizeof(own))) {
+        print_message("  query part skipped: this machine has no address other than "
+                      "loopback\n");
+        return;
+    }
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(lfd >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
+    assert_int_equal(inet_pton(AF_INET, own, &sa.sin_addr), 1);
+    socklen_t salen = sizeof(sa);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(lfd, 4), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &salen), 0);
+    char hp[96];
+    snprintf(hp, sizeof(hp), "%s:%u", own, (unsigned)ntohs(sa.sin_port));
+    char *q[] = {SIRNN_BIN, "query", "--connect", hp, "--fashion-test", "1", "--wait", "0",
+                 NULL};
+    assert_int_equal(run_cmd(q, out, sizeof(out)), 1);
+    print_message("  %s", out);
+    assert_int_equal(count_lines(out), 1);
+    assert_non_null(strstr(out, "which is not loopback"));
+    assert_non_null(strstr(out, "--tls-ca"));
+    assert_non_null(strstr(out, "--plain"));
+    struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+    assert_int_equal(poll(&pfd, 1, 200), 0); /* no connection came */
+    close(lfd);
+}
+
 /* A client that leaves in the middle of the protocol: the progress
  * callback ends the process after the second step. */
 static void leave_now(void *ctx, unsigned done, unsigned total)
@@ -634,6 +706,7 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_fixed_vs_float),
         cmocka_unit_test(test_cli_errors),
+        cmocka_unit_test(test_cli_plain_remote),
         cmocka_unit_test(test_serve_query_processes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,8 +6,10 @@
  */
 #include "tests/harness.h"
 
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -16,6 +18,7 @@
 #include "sirnn/sirnn.h"
 #include "net/party_internal.h"
 #include "net/tcp.h"
+#include "net/tls.h"
 #include "tests/tls_files.h"
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -654,6 +657,177 @@ static void test_limits_and_deadline(void **state)
     sirnn_listener_close(lst);
 }
 
+/* ---- a peer that floods while the server is blocked sending ------------- */
+
+/* The most a flooder writes before giving up (the server should have
+ * dropped it long before), and its time limit (valgrind included). */
+#define FLOOD_LIMIT ((uint64_t)256 << 20)
+#define FLOOD_TIME_MS 60000
+
+/* A client that, once its session is up, writes junk on lane 0 as fast as
+ * the server takes it and never reads (through its TLS connection when the
+ * lane has one). Returns 0 once the server has closed the connection, 1 if
+ * the server took FLOOD_LIMIT bytes, 2 on running out of time, 3 if out of
+ * memory. */
+typedef struct flood_arg {
+    sirnn_channel *ch;
+    uint64_t sent;
+} flood_arg;
+
+static int flood_main(void *a)
+{
+    flood_arg *f = a;
+    const size_t chunk = 64 << 10;
+    uint8_t *junk = malloc(chunk);
+    if (junk == NULL)
+        return 3;
+    memset(junk, 0xa5, chunk);
+    const int64_t end = sirnn_monotonic_ms() + FLOOD_TIME_MS;
+    int rc = 1;
+    while (f->sent < FLOOD_LIMIT) {
+        short events = POLLOUT;
+        ssize_t w = f->ch->tls != NULL ? sirnn_tls_write(f->ch->tls, junk, chunk, &events)
+                                       : send(f->ch->fd, junk, chunk, MSG_NOSIGNAL);
+        if (w > 0) {
+            f->sent += (uint64_t)w;
+            continue;
+        }
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            if (sirnn_monotonic_ms() > end) {
+                rc = 2;
+                break;
+            }
+            struct pollfd pfd = {.fd = f->ch->fd, .events = events};
+            poll(&pfd, 1, 100);
+            continue;
+        }
+        rc = 0; /* reset or closed by the server */
+        break;
+    }
+    free(junk);
+    return rc;
+}
+
+/* A server session that reveals n shares to both sides (both parties send
+ * n 64-bit words in windows, then read the peer's): with a client that
+ * never reads, it blocks sending once the socket buffers are full (made
+ * small here, so that this does not depend on the machine's settings), and
+ * drains what the client sends. */
+typedef struct flood_server {
+    sirnn_listener *lst;
+    sirnn_config cfg;
+    size_t n;
+    sirnn_status accept_st, st;
+    uint64_t rbuf_peak;
+    char msg[256];
+} flood_server;
+
+static int flood_server_main(void *a)
+{
+    flood_server *s = a;
+    sirnn_party *p = NULL;
+    s->accept_st = sirnn_party_accept(&p, s->lst, &s->cfg);
+    if (s->accept_st != SIRNN_OK)
+        return 1;
+    int small = 64 << 10;
+    setsockopt(p->lanes[0].ch.fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+    uint64_t *shares = calloc(s->n, sizeof(uint64_t));
+    if (shares == NULL) {
+        sirnn_party_free(p);
+        return 2;
+    }
+    s->st = sirnn_reveal(p, s->n, shares, shares, 64, SIRNN_BOTH);
+    s->rbuf_peak = p->lanes[0].ch.stats.rbuf_peak;
+    snprintf(s->msg, sizeof(s->msg), "%s", sirnn_party_last_error(p));
+    free(shares);
+    sirnn_party_free(p); /* closes the flooder's connection */
+    return 0;
+}
+
+/* One flooded session: the server fails it with SIRNN_ERR_PEER_MISMATCH and
+ * a message once its read buffer reaches the session's cap, which is also
+ * the buffer's peak; the flooder sees its connection closed. */
+static void flood_one(sirnn_listener *lst, const sirnn_config *sc, const sirnn_config *cc,
+                      size_t cap)
+{
+    flood_server fs = {.lst = lst, .cfg = *sc, .n = (size_t)1 << 19, /* 4 MiB */
+                       .accept_st = SIRNN_ERR_STATE, .st = SIRNN_OK};
+    test_thread th, ft;
+    assert_int_equal(test_thread_start(&th, flood_server_main, &fs), 0);
+    sirnn_party *k = NULL;
+    assert_int_equal(sirnn_party_connect(&k, "127.0.0.1", sirnn_listener_port(lst), cc),
+                     SIRNN_OK);
+    int small = 64 << 10;
+    setsockopt(k->lanes[0].ch.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    flood_arg fa = {&k->lanes[0].ch, 0};
+    assert_int_equal(test_thread_start(&ft, flood_main, &fa), 0);
+    assert_int_equal(test_thread_join(&th), 0);
+    const int flood_rc = test_thread_join(&ft);
+    print_message("  flood%s: %llu bytes sent; server: %s; read buffer peak %llu of cap %zu\n",
+                  k->lanes[0].ch.tls != NULL ? " over TLS" : "",
+                  (unsigned long long)fa.sent, fs.msg, (unsigned long long)fs.rbuf_peak, cap);
+    sirnn_party_free(k);
+    assert_int_equal(fs.accept_st, SIRNN_OK);
+    assert_int_equal(fs.st, SIRNN_ERR_PEER_MISMATCH);
+    assert_non_null(strstr(fs.msg, "memory cap (session_mem_bytes)"));
+    assert_int_equal(fs.rbuf_peak, cap);
+    assert_int_equal(flood_rc, 0);
+}
+
+static void test_flood_while_sending(void **state)
+{
+    (void)state;
+    /* One lane: its cap is the session's 12 MiB; under valgrind a 1 MiB
+     * session, whose lane still gets the 8 MiB floor. */
+    sirnn_config sc = quick_config(1), cc = quick_config(1);
+    sc.session_mem_bytes = test_quick() ? (size_t)1 << 20 : (size_t)12 << 20;
+    const size_t cap = test_quick() ? (size_t)8 << 20 : sc.session_mem_bytes;
+    sirnn_listener *lst;
+    assert_int_equal(sirnn_listener_open(&lst, NULL, 0), SIRNN_OK);
+
+    /* A well-behaved client's session is open throughout. */
+    server_arg good = {lst, sc, NULL, SIRNN_ERR_STATE, ""};
+    test_thread th;
+    assert_int_equal(test_thread_start(&th, server_main, &good), 0);
+    sirnn_party *k = NULL;
+    connect_good_client(sirnn_listener_port(lst), 1, &k);
+    assert_int_equal(test_thread_join(&th), 0);
+    assert_int_equal(good.st, SIRNN_OK);
+
+    flood_one(lst, &sc, &cc, cap);
+
+    /* The good session is still served, and so is a new client (not
+     * under valgrind, where each session's base OTs take long). */
+    check_lanes_paired(good.party, k);
+    sirnn_party_free(good.party);
+    sirnn_party_free(k);
+    if (!test_quick()) {
+        good = (server_arg){lst, sc, NULL, SIRNN_ERR_STATE, ""};
+        assert_int_equal(test_thread_start(&th, server_main, &good), 0);
+        connect_good_client(sirnn_listener_port(lst), 1, &k);
+        assert_int_equal(test_thread_join(&th), 0);
+        assert_int_equal(good.st, SIRNN_OK);
+        check_lanes_paired(good.party, k);
+        sirnn_party_free(good.party);
+        sirnn_party_free(k);
+    }
+    sirnn_listener_close(lst);
+
+    /* The same through TLS: the drained bytes are decrypted records (not
+     * under valgrind: make test and make asan run it). */
+    if (test_quick())
+        return;
+    test_tls_files f;
+    assert_int_equal(test_tls_files_make(&f), 0);
+    sc.tls_cert = f.server_cert;
+    sc.tls_key = f.server_key;
+    cc.tls_ca = f.ca;
+    assert_int_equal(sirnn_listener_open(&lst, NULL, 0), SIRNN_OK);
+    flood_one(lst, &sc, &cc, cap);
+    sirnn_listener_close(lst);
+    test_tls_files_remove(&f);
+}
+
 /* ---- TLS ----------------------------------------------------------------- */
 
 /* One session over TLS (or not) with the given configs; ANY accepts any
@@ -789,6 +963,74 @@ static void test_tls(void **state)
     assert_int_equal(sirnn_party_connect(&k, "127.0.0.1", 1, &bad), SIRNN_ERR_ARG);
     assert_non_null(strstr(sirnn_last_error(), "/nonexistent/ca.pem"));
     assert_null(k);
+    test_tls_files_remove(&f);
+}
+
+/* Plain TCP off loopback must be asked for. A listener bound to 0.0.0.0
+ * or to this machine's own address does not start without TLS files or
+ * allow_plain_remote (nor does an accept, or sirnn_party_listen, on it),
+ * and a client refuses such an address before connecting: a socket
+ * listening there sees no connection. */
+static void test_plain_remote(void **state)
+{
+    (void)state;
+    sirnn_config plain = quick_config(1);
+    plain.connect_timeout_ms = 2000;
+    sirnn_config allowed = plain, tls = plain;
+    allowed.allow_plain_remote = 1;
+    test_tls_files f;
+    assert_int_equal(test_tls_files_make(&f), 0);
+    tls.tls_cert = f.server_cert;
+    tls.tls_key = f.server_key;
+    char own[64];
+    const bool have_own = test_own_address(own, sizeof(own));
+    if (!have_own)
+        print_message("  skipped: this machine has no address other than loopback; only "
+                      "0.0.0.0 is tried\n");
+    const char *binds[2] = {"0.0.0.0", have_own ? own : NULL};
+    for (size_t i = 0; i < 2 && binds[i] != NULL; i++) {
+        sirnn_listener *lst;
+        sirnn_party *p = NULL;
+        assert_int_equal(sirnn_listener_open(&lst, binds[i], 0), SIRNN_OK);
+        assert_int_equal(sirnn_listener_start(lst, &plain), SIRNN_ERR_ARG);
+        print_message("  %s: %s\n", binds[i], sirnn_last_error());
+        assert_non_null(strstr(sirnn_last_error(), "plain TCP on an address other than loopback"));
+        assert_non_null(strstr(sirnn_last_error(), "allow_plain_remote"));
+        assert_int_equal(sirnn_party_accept(&p, lst, &plain), SIRNN_ERR_ARG);
+        assert_non_null(strstr(sirnn_last_error(), "other than loopback"));
+        assert_null(p);
+        sirnn_listener_close(lst);
+        assert_int_equal(sirnn_party_listen(&p, binds[i], 0, &plain), SIRNN_ERR_ARG);
+        assert_non_null(strstr(sirnn_last_error(), "other than loopback"));
+        assert_null(p);
+        /* Asked for, or with TLS: the listener starts. */
+        assert_int_equal(sirnn_listener_open(&lst, binds[i], 0), SIRNN_OK);
+        assert_int_equal(sirnn_listener_start(lst, &allowed), SIRNN_OK);
+        sirnn_listener_close(lst);
+        assert_int_equal(sirnn_listener_open(&lst, binds[i], 0), SIRNN_OK);
+        assert_int_equal(sirnn_listener_start(lst, &tls), SIRNN_OK);
+        sirnn_listener_close(lst);
+    }
+    /* Loopback needs neither. */
+    sirnn_listener *lst;
+    assert_int_equal(sirnn_listener_open(&lst, "127.0.0.1", 0), SIRNN_OK);
+    assert_int_equal(sirnn_listener_start(lst, &plain), SIRNN_OK);
+    sirnn_listener_close(lst);
+    if (have_own) {
+        int lfd = -1;
+        uint16_t port = 0;
+        assert_int_equal(sirnn_tcp_listen(&lfd, own, 0), SIRNN_OK);
+        assert_int_equal(sirnn_tcp_local_port(lfd, &port), SIRNN_OK);
+        sirnn_party *k = NULL;
+        assert_int_equal(sirnn_party_connect(&k, own, port, &plain), SIRNN_ERR_ARG);
+        print_message("  client: %s\n", sirnn_last_error());
+        assert_non_null(strstr(sirnn_last_error(), "which is not loopback"));
+        assert_non_null(strstr(sirnn_last_error(), "allow_plain_remote"));
+        assert_null(k);
+        struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+        assert_int_equal(poll(&pfd, 1, 200), 0); /* no connection came */
+        close(lfd);
+    }
     test_tls_files_remove(&f);
 }
 
@@ -941,7 +1183,9 @@ int main(void)
         cmocka_unit_test(test_lying_lane_hello),
         cmocka_unit_test(test_idle_and_drip_clients),
         cmocka_unit_test(test_limits_and_deadline),
+        cmocka_unit_test(test_flood_while_sending),
         cmocka_unit_test(test_tls),
+        cmocka_unit_test(test_plain_remote),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_batch_driver),
     };

@@ -328,7 +328,12 @@ int sirnn_cmd_query(int argc, char **argv)
         goto done;
     }
     const double t_setup0 = sirnn_tool_now();
-    if (sirnn_party_connect(&p, host, port, &cfg) != SIRNN_OK) {
+    sirnn_status cst = sirnn_party_connect(&p, host, port, &cfg);
+    if (cst == SIRNN_ERR_ARG) { /* refused before anything was sent (TLS files, plain TCP) */
+        fprintf(stderr, "sirnn query: %s\n", sirnn_last_error());
+        goto done;
+    }
+    if (cst != SIRNN_OK) {
         fprintf(stderr, "sirnn query: cannot reach %s:%u: %s\n", host, (unsigned)port,
                 sirnn_last_error());
         goto done;

@@ -135,14 +135,22 @@ typedef struct sirnn_config {
     size_t session_mem_bytes; /* the most working memory a server session spends on
                                  one request; larger requests are run in pieces
                                  that fit (default 64 MiB, at least 64 KiB). Sent to
-                                 the peer in the handshake */
+                                 the peer in the handshake. Also bounds what the
+                                 lanes buffer of a peer that sends ahead of the
+                                 protocol (a flood while this side is blocked
+                                 sending): beyond session_mem_bytes / threads per
+                                 lane (at least 8 MiB, more than any protocol's
+                                 flight), the session fails with
+                                 SIRNN_ERR_PEER_MISMATCH */
     uint64_t max_batch;       /* the largest batch one request may ask a server
                                  for (default 2^20, 1..2^32). Sent to the peer in
                                  the handshake */
     /* TLS 1.3 on every lane (net/tls.h), on when any of the four files is
      * given; they are read when a party (or a listener's first accept) is
      * created. Plain TCP to or from an address other than loopback is refused
-     * unless allow_plain_remote is set. */
+     * unless allow_plain_remote is set, with SIRNN_ERR_ARG and a message: by
+     * a listener bound to such an address (0.0.0.0 included) when it starts,
+     * and by a client whose host name resolves to one, before connecting. */
     const char *tls_cert;     /* PEM certificate chain: the server's, or the client's
                                  own for mutual authentication */
     const char *tls_key;      /* PEM private key of tls_cert */
