@@ -134,7 +134,8 @@ asan:
 
 # libFuzzer targets (fuzz/fuzz_*.c), built with clang in build/out/fuzz and
 # run for FUZZ_SECONDS each, all at once, from seeds recorded from real
-# sessions (fuzz/make_seeds.c); a crash fails the target.
+# sessions (fuzz/make_seeds.c) and the inputs of past findings kept in
+# fuzz/corpus/<target>/; a crash fails the target.
 FUZZ_NAMES := $(patsubst fuzz/%.c,%,$(sort $(wildcard fuzz/fuzz_*.c)))
 FUZZ_SECONDS ?= 60
 .PHONY: fuzz fuzz-run
@@ -148,7 +149,7 @@ fuzz-run: $(patsubst %,$(OUT)/bin/fuzz/%,$(FUZZ_NAMES)) $(OUT)/bin/fuzz/make_see
 fuzz-run-%: $(OUT)/bin/fuzz/%
 	@mkdir -p $(OUT)/fuzz-corpus/$*
 	$< -max_total_time=$(FUZZ_SECONDS) -max_len=49152 -timeout=20 -print_final_stats=1 \
-	  $(OUT)/fuzz-corpus/$* $(OUT)/fuzz-seeds/$* > $(OUT)/fuzz-$*.log 2>&1 \
+	  $(OUT)/fuzz-corpus/$* $(OUT)/fuzz-seeds/$* $(wildcard fuzz/corpus/$*) > $(OUT)/fuzz-$*.log 2>&1 \
 	  || { tail -60 $(OUT)/fuzz-$*.log; echo "fuzz FAILED: $*"; exit 1; }
 	@grep -E "stat::number_of_executed_units|stat::peak_rss_mb" $(OUT)/fuzz-$*.log | \
 	  sed 's/^/$*: /'
