@@ -20,13 +20,13 @@
  *    word, and one more 64-bit shuffle makes whole output rows.
  *
  * Between 1-2 and 3 the registers of all groups are parked in an L1 buffer:
- * step 3 needs one register of every group at once. About eight shuffles
- * per 32 bytes, against twelve in the mask-extraction scheme of
- * transpose_sse2.c (where the AVX2 path used to sit) and the 16x16 byte
- * transposes this replaced.
+ * step 3 needs one register of every group at once. That is about eight
+ * shuffles per 32 bytes and no pmovmskb, against twelve or more with 16x16
+ * byte transposes and mask extraction (the scheme of transpose_sse2.c).
  *
- * As in transpose_sse2.c, strides that are multiples of 1024 are first
- * staged a cache line per row at a time to avoid L1 set conflicts.
+ * When the row stride is a multiple of 1024 the rows share a few L1 sets;
+ * then one pass takes a whole cache line of every row (up to 4 chunks)
+ * through steps 1-2 before step 3, so no line has to be loaded twice.
  */
 #include "kernels/transpose_impl.h"
 
@@ -37,8 +37,8 @@
 #define SIRNN_INLINE static inline __attribute__((always_inline))
 
 enum {
-    LINE = 64,              /* bytes of each row consumed per pass */
-    CONFLICT_STRIDE = 1024, /* strides that are multiples of this are staged */
+    LINE = 64,              /* bytes of each row in a whole-line pass */
+    CONFLICT_STRIDE = 1024, /* strides that are multiples of this get whole-line passes */
     MAX_ROWS = 256,
     MAX_PAIRS = MAX_ROWS / 16 /* row group pairs of a chunk */
 };
@@ -87,82 +87,100 @@ SIRNN_INLINE void bytes8x16(__m256i y[8], const __m256i x[8])
 }
 
 /*
- * One chunk: nrows rows x 16 bytes at src (row stride `stride`) to 128
- * output rows of nrows / 8 bytes at dst. reversed: the 8x8 step wants row
+ * One pass: nrows rows x 16 * nchunks bytes at src (row stride `stride`,
+ * nchunks <= LINE / 16) to 128 * nchunks output rows of nrows / 8 bytes at
+ * dst. Steps 1-2 take each row group pair across the whole width before the
+ * next, so every input line is used up at once, whatever the stride (no L1
+ * set conflicts, no staging copy). reversed: the 8x8 step wants row
  * 8g + 7 - u in byte u of a block (else row 8g + u).
  */
-SIRNN_INLINE void chunk_body(uint8_t *dst, const uint8_t *src, size_t stride, unsigned nrows,
-                             bits8x8_fn bits8x8, bool reversed)
+SIRNN_INLINE void pass_body(uint8_t *dst, const uint8_t *src, size_t stride, size_t nchunks,
+                            unsigned nrows, bits8x8_fn bits8x8, bool reversed)
 {
-    /* park[m][j]: register m of row group pair j after steps 1-2. */
-    _Alignas(32) __m256i park[8][MAX_PAIRS];
+    /* park[c][m][j]: register m of row group pair j of chunk c after
+     * steps 1-2. */
+    _Alignas(32) __m256i park[LINE / 16][8][MAX_PAIRS];
     const unsigned pairs = nrows / 16;
     const size_t half = (size_t)nrows / 2 * stride;
     for (unsigned j = 0; j < pairs; j++) {
-        __m256i x[8], y[8];
+        for (size_t c = 0; c < nchunks; c++) {
+            __m256i x[8], y[8];
 #pragma GCC unroll 8
-        for (unsigned u = 0; u < 8; u++) {
-            const uint8_t *row = src + (size_t)(8 * j + (reversed ? 7 - u : u)) * stride;
-            x[u] = _mm256_inserti128_si256(_mm256_castsi128_si256(load128(row)),
-                                           load128(row + half), 1);
+            for (unsigned u = 0; u < 8; u++) {
+                const uint8_t *row =
+                    src + (size_t)(8 * j + (reversed ? 7 - u : u)) * stride + 16 * c;
+                x[u] = _mm256_inserti128_si256(_mm256_castsi128_si256(load128(row)),
+                                               load128(row + half), 1);
+            }
+            bytes8x16(y, x);
+#pragma GCC unroll 8
+            for (int m = 0; m < 8; m++)
+                park[c][m][j] = bits8x8(y[m]);
         }
-        bytes8x16(y, x);
-#pragma GCC unroll 8
-        for (int m = 0; m < 8; m++)
-            park[m][j] = bits8x8(y[m]);
     }
-    /* Block c % 2 of lane L of register m = c / 2 of pair j now has, in
-     * byte b, output byte j (+ nrows / 16 in lane 1) of output row 8c + b.
-     * The same byte transpose over 8 pairs gives, in word w of lane L of
-     * y[k], 8 bytes of output row 16m + 2k + w. */
+    /* Block w of lane L of register m of pair j now has, in byte b, output
+     * byte j (+ nrows / 16 in lane 1) of output row 16m + 8w + b of its
+     * chunk. The same byte transpose over 8 pairs gives, in word w of lane L
+     * of y[k], 8 bytes of output row 16m + 2k + w. */
     const size_t out_row = nrows / 8;
+    for (size_t c = 0; c < nchunks; c++) {
 #pragma GCC unroll 8
-    for (int m = 0; m < 8; m++) {
-        __m256i y[8];
-        bytes8x16(y, park[m]);
-        uint8_t *rows = dst + (size_t)(16 * m) * out_row;
-        if (nrows == 128) {
-            /* Lanes hold bytes 0..7 and 8..15 of rows 16m + 2k, + 1. */
+        for (int m = 0; m < 8; m++) {
+            __m256i y[8];
+            bytes8x16(y, park[c][m]);
+            uint8_t *rows = dst + (128 * c + 16 * (size_t)m) * out_row;
+            if (nrows == 128) {
+                /* Lanes hold bytes 0..7 and 8..15 of rows 16m + 2k, + 1. */
 #pragma GCC unroll 8
-            for (int k = 0; k < 8; k++)
-                store256(rows + 32 * k, _mm256_permute4x64_epi64(y[k], 0xD8));
-        } else {
-            /* Pairs 8..15 give bytes 8..15 (lane 0) and 24..31 (lane 1). */
-            __m256i z[8];
-            bytes8x16(z, park[m] + 8);
+                for (int k = 0; k < 8; k++)
+                    store256(rows + 32 * k, _mm256_permute4x64_epi64(y[k], 0xD8));
+            } else {
+                /* Pairs 8..15 give bytes 8..15 (lane 0) and 24..31 (lane 1). */
+                __m256i z[8];
+                bytes8x16(z, park[c][m] + 8);
 #pragma GCC unroll 8
-            for (int k = 0; k < 8; k++) {
-                store256(rows + 64 * k, _mm256_unpacklo_epi64(y[k], z[k]));
-                store256(rows + 64 * k + 32, _mm256_unpackhi_epi64(y[k], z[k]));
+                for (int k = 0; k < 8; k++) {
+                    store256(rows + 64 * k, _mm256_unpacklo_epi64(y[k], z[k]));
+                    store256(rows + 64 * k + 32, _mm256_unpackhi_epi64(y[k], z[k]));
+                }
             }
         }
     }
 }
 
-/* Stage whole lines when the stride would make rows collide in L1, then run
- * the chunk kernel over every 16-byte column chunk. */
+/* pass_body with the common cases as constants, so that each gets its own
+ * fully unrolled code: a single chunk (strides that need no whole-line
+ * passes), and 128 or 256 rows. */
+SIRNN_INLINE void pass_any(uint8_t *dst, const uint8_t *src, size_t stride, size_t nchunks,
+                           unsigned nrows, bits8x8_fn bits8x8, bool reversed)
+{
+    if (nchunks == 1) {
+        if (nrows == 128)
+            pass_body(dst, src, stride, 1, 128, bits8x8, reversed);
+        else
+            pass_body(dst, src, stride, 1, 256, bits8x8, reversed);
+    } else {
+        if (nrows == 128)
+            pass_body(dst, src, stride, nchunks, 128, bits8x8, reversed);
+        else
+            pass_body(dst, src, stride, nchunks, 256, bits8x8, reversed);
+    }
+}
+
+/* Runs the pass kernel over the columns: a cache line of each row per pass
+ * when the stride is a multiple of 1024 (the rows then share a few L1 sets
+ * and would evict each other before a later pass came back to the line),
+ * else 16 bytes per pass (fewer parked registers, measured faster). */
 SIRNN_INLINE void transpose_rows(uint8_t *out, const uint8_t *in, size_t in_stride, size_t ncols,
                                  unsigned nrows,
-                                 void (*chunk)(uint8_t *, const uint8_t *, size_t, unsigned))
+                                 void (*pass)(uint8_t *, const uint8_t *, size_t, size_t, unsigned))
 {
-    _Alignas(64) uint8_t stage[MAX_ROWS * LINE];
-    const bool staged = in_stride % CONFLICT_STRIDE == 0;
     const size_t out_row = nrows / 8;
     const size_t row_bytes = ncols / 8;
-    for (size_t cb0 = 0; cb0 < row_bytes; cb0 += LINE) {
-        const size_t width = row_bytes - cb0 < LINE ? row_bytes - cb0 : LINE;
-        const uint8_t *src = in + cb0;
-        size_t src_stride = in_stride;
-        if (staged) {
-            for (size_t i = 0; i < nrows; i++)
-                for (size_t s = 0; s < width; s += 16)
-                    _mm_store_si128((__m128i *)(void *)(stage + i * LINE + s),
-                                    load128(src + i * in_stride + s));
-            src = stage;
-            src_stride = LINE;
-        }
-        for (size_t s = 0; s < width; s += 16)
-            chunk(out + 8 * (cb0 + s) * out_row, src + s, src_stride, nrows);
+    const size_t step = in_stride % CONFLICT_STRIDE == 0 ? LINE : 16;
+    for (size_t cb0 = 0; cb0 < row_bytes; cb0 += step) {
+        const size_t width = row_bytes - cb0 < step ? row_bytes - cb0 : step;
+        pass(out + 8 * cb0 * out_row, in + cb0, in_stride, width / 16, nrows);
     }
 }
 
@@ -184,20 +202,20 @@ static inline __m256i bits8x8_swap(__m256i x)
     return _mm256_xor_si256(x, _mm256_xor_si256(t, _mm256_slli_epi64(t, 28)));
 }
 
-__attribute__((noinline)) static void chunk_swap(uint8_t *dst, const uint8_t *src, size_t stride,
-                                                 unsigned nrows)
+__attribute__((noinline)) static void pass_swap(uint8_t *dst, const uint8_t *src, size_t stride,
+                                                size_t nchunks, unsigned nrows)
 {
-    chunk_body(dst, src, stride, nrows, bits8x8_swap, false);
+    pass_any(dst, src, stride, nchunks, nrows, bits8x8_swap, false);
 }
 
 void sirnn_transpose128_avx2(sirnn_block *out, const uint8_t *in, size_t in_stride, size_t ncols)
 {
-    transpose_rows((uint8_t *)(void *)out, in, in_stride, ncols, 128, chunk_swap);
+    transpose_rows((uint8_t *)(void *)out, in, in_stride, ncols, 128, pass_swap);
 }
 
 void sirnn_transpose256_avx2(sirnn_block *out, const uint8_t *in, size_t in_stride, size_t ncols)
 {
-    transpose_rows((uint8_t *)(void *)out, in, in_stride, ncols, 256, chunk_swap);
+    transpose_rows((uint8_t *)(void *)out, in, in_stride, ncols, 256, pass_swap);
 }
 
 /* ---- avx2-gfni: one affine op per block ---- */
@@ -211,20 +229,21 @@ SIRNN_GFNI static inline __m256i bits8x8_gfni(__m256i x)
                                          0);
 }
 
-SIRNN_GFNI __attribute__((noinline)) static void chunk_gfni(uint8_t *dst, const uint8_t *src,
-                                                            size_t stride, unsigned nrows)
+SIRNN_GFNI __attribute__((noinline)) static void pass_gfni(uint8_t *dst, const uint8_t *src,
+                                                           size_t stride, size_t nchunks,
+                                                           unsigned nrows)
 {
-    chunk_body(dst, src, stride, nrows, bits8x8_gfni, true);
+    pass_any(dst, src, stride, nchunks, nrows, bits8x8_gfni, true);
 }
 
 void sirnn_transpose128_gfni_avx2(sirnn_block *out, const uint8_t *in, size_t in_stride,
                                   size_t ncols)
 {
-    transpose_rows((uint8_t *)(void *)out, in, in_stride, ncols, 128, chunk_gfni);
+    transpose_rows((uint8_t *)(void *)out, in, in_stride, ncols, 128, pass_gfni);
 }
 
 void sirnn_transpose256_gfni_avx2(sirnn_block *out, const uint8_t *in, size_t in_stride,
                                   size_t ncols)
 {
-    transpose_rows((uint8_t *)(void *)out, in, in_stride, ncols, 256, chunk_gfni);
+    transpose_rows((uint8_t *)(void *)out, in, in_stride, ncols, 256, pass_gfni);
 }
