@@ -34,12 +34,13 @@ bool sirnn_transpose_path_get(size_t i, sirnn_transpose_path *out);
 void sirnn_transpose128_sse2(sirnn_block *out, const uint8_t *in, size_t in_stride, size_t ncols);
 void sirnn_transpose256_sse2(sirnn_block *out, const uint8_t *in, size_t in_stride, size_t ncols);
 
-/* AVX2: the same on two 128-bit lanes, 32-bit masks. */
+/* AVX2: 8x8 byte transposes around an 8x8 bit transpose of shifts and
+ * masks (see transpose_avx2.c). */
 void sirnn_transpose128_avx2(sirnn_block *out, const uint8_t *in, size_t in_stride, size_t ncols);
 void sirnn_transpose256_avx2(sirnn_block *out, const uint8_t *in, size_t in_stride, size_t ncols);
 
-/* AVX2 + GFNI: the GFNI scheme below on 256-bit registers, 4x4 dword
- * transposes across 32-row tiles and 16-byte stores. */
+/* AVX2 + GFNI: the same with one vgf2p8affineqb as the 8x8 bit
+ * transpose. */
 void sirnn_transpose128_gfni_avx2(sirnn_block *out, const uint8_t *in, size_t in_stride,
                                   size_t ncols);
 void sirnn_transpose256_gfni_avx2(sirnn_block *out, const uint8_t *in, size_t in_stride,
