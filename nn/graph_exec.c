@@ -627,6 +627,12 @@ static sirnn_status run_graph(gx *c, const uint8_t *xmsb, uint64_t *classes)
             }
             msb = zeros;
         }
+        /* The --profile rows: one per operator kind (static names). */
+        sirnn_prof_scope scope = {0};
+        if (c->party != NULL) {
+            sirnn_prof_layer(c->party, sirnn_gop_name(nd->op));
+            sirnn_prof_begin(c->party, &scope, "operator");
+        }
         switch (nd->op) {
         case SIRNN_GOP_DENSE: st = op_dense(c, nd, msb); break;
         case SIRNN_GOP_CONV: st = op_conv(c, nd, msb); break;
@@ -638,6 +644,8 @@ static sirnn_status run_graph(gx *c, const uint8_t *xmsb, uint64_t *classes)
             break;
         default: st = op_elementwise(c, nd); break;
         }
+        if (c->party != NULL)
+            sirnn_prof_end(c->party, &scope);
         if (st == SIRNN_ERR_NOMEM)
             sirnn_set_last_error("graph: out of memory at node '%s'", nd->name);
     }

@@ -241,7 +241,9 @@ static void demo_usage(FILE *out)
             "float, fixed-point and secure accuracies, how often secure equals fixed-point\n"
             "(must be always), time and MB per image, and rounds.\n"
             "  --images N      test images to classify (default 100, at most 10000)\n"
-            "  --model FILE    model file (default models/fashion_fastgrnn.sirnn)\n"
+            "  --model FILE    model file (default models/fashion_fastgrnn.sirnn); a graph\n"
+            "                  of `sirnn import` runs as `sirnn run FILE` (see its --help:\n"
+            "                  --idx for other data sets, --batch)\n"
             "  --data DIR      Fashion-MNIST directory (default $SIRNN_FASHION_DIR or\n"
             "                  " SIRNN_FASHION_DIR ")\n"
             "  --speech DIR    a keyword model (99 x 32 log-mel, 30 keywords, e.g.\n"
@@ -308,6 +310,39 @@ static size_t count_equal(const uint8_t *a, const uint8_t *b, size_t n)
     return k;
 }
 
+/* A model file of `sirnn import` (a graph) rather than a FastGRNN one. */
+static int is_graph_file(const char *path)
+{
+    char magic[8] = {0};
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return 0;
+    const size_t got = fread(magic, 1, sizeof(magic), f);
+    fclose(f);
+    return got == sizeof(magic) && memcmp(magic, "SIRNNGR", 8) == 0;
+}
+
+/* `sirnn demo --model X.sirnn` with a graph: the `sirnn run` session, given
+ * the same options (less --model, which becomes its model argument). */
+static int graph_demo(const char *model, int argc, char **argv)
+{
+    char **args = malloc(((size_t)argc + 1) * sizeof(char *));
+    if (args == NULL)
+        return 1;
+    int k = 0;
+    args[k++] = (char *)(uintptr_t)model;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
+            i++;
+            continue;
+        }
+        args[k++] = argv[i];
+    }
+    const int rc = sirnn_tool_graph_run("demo", k, args);
+    free(args);
+    return rc;
+}
+
 int sirnn_cmd_demo(int argc, char **argv)
 {
     unsigned long long images = 100, threads = 1;
@@ -353,6 +388,8 @@ int sirnn_cmd_demo(int argc, char **argv)
         }
         i++;
     }
+    if (is_graph_file(model))
+        return graph_demo(model, argc, argv);
     sirnn_fastgrnn *m = NULL;
     if (sirnn_fastgrnn_load(&m, model) != SIRNN_OK) {
         fprintf(stderr, "sirnn demo: cannot load the model: %s\n", sirnn_last_error());
