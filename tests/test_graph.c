@@ -655,6 +655,66 @@ static void test_builder_errors(void **state)
     sirnn_graph_free(g);
 }
 
+/* The server's --profile rows of a secure run: one row per operator kind
+ * that talks, named by sirnn_gop_name, whose calls are that kind's nodes and
+ * whose bytes and flights add up to the party's totals for the query. */
+static int serve_profiled(void *arg)
+{
+    serve_arg *a = arg;
+    size_t got = 0;
+    if (sirnn_party_profile_start(a->party) != SIRNN_OK ||
+        sirnn_graph_serve(a->party, &got, a->g, 0) != SIRNN_OK)
+        return 1;
+    a->served = got;
+    return 0;
+}
+
+static void test_profile_rows(void **state)
+{
+    (void)state;
+    sirnn_graph *g = import_graph("cnn", "");
+    char path[256];
+    size_t nin;
+    snprintf(path, sizeof(path), VEC "%s.in.f32", "cnn");
+    float *x = read_floats(path, &nin);
+    assert_non_null(x);
+    sirnn_party *srv, *cli;
+    test_pair_open(1, &srv, &cli);
+    sirnn_stats before, after;
+    assert_int_equal(sirnn_party_stats(srv, &before), SIRNN_OK);
+    serve_arg sa = {srv, g, 0, 0, 0};
+    test_thread th;
+    assert_int_equal(test_thread_start(&th, serve_profiled, &sa), 0);
+    uint32_t cls[2];
+    const sirnn_status st = sirnn_graph_query(cli, 2, cls, NULL, NULL, NULL, x);
+    assert_int_equal(test_thread_join(&th), 0);
+    assert_int_equal(st, SIRNN_OK);
+    assert_int_equal(sa.served, 2);
+    assert_int_equal(sirnn_party_stats(srv, &after), SIRNN_OK);
+    sirnn_profile_row rows[SIRNN_GOP_COUNT];
+    const size_t nr = sirnn_party_profile_rows(srv, rows, SIRNN_GOP_COUNT);
+    assert_true(nr > 0 && nr < SIRNN_GOP_COUNT);
+    uint64_t sent = 0, flights = 0;
+    for (size_t r = 0; r < nr; r++) {
+        uint64_t nodes = 0;
+        for (uint32_t i = 0; i < g->nnodes; i++)
+            nodes += strcmp(sirnn_gop_name(g->nodes[i].op), rows[r].layer) == 0;
+        assert_int_equal(rows[r].calls, nodes);
+        assert_string_equal(rows[r].op, "operator");
+        sent += rows[r].bytes_sent;
+        flights += rows[r].flights;
+    }
+    /* everything but the session messages (request, description, classes) */
+    assert_true(sent > 0 && sent <= after.bytes_sent - before.bytes_sent);
+    assert_true(flights > 0 && flights <= after.flights - before.flights);
+    assert_true(after.bytes_sent - before.bytes_sent - sent < 65536);
+    assert_true(after.flights - before.flights - flights <= 2);
+    assert_int_equal(sirnn_graph_query(cli, 0, NULL, NULL, NULL, NULL, NULL), SIRNN_OK);
+    test_pair_close(&srv, &cli);
+    free(x);
+    sirnn_graph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -665,7 +725,7 @@ int main(void)
         cmocka_unit_test(test_fastgrnn_unrolled), cmocka_unit_test(test_refused),
         cmocka_unit_test(test_import_errors), cmocka_unit_test(test_import_fuzz),
         cmocka_unit_test(test_model_file),
-        cmocka_unit_test(test_builder_errors),
+        cmocka_unit_test(test_builder_errors), cmocka_unit_test(test_profile_rows),
     };
     test_seed();
     return cmocka_run_group_tests(tests, NULL, NULL);
