@@ -349,6 +349,9 @@ int sirnn_cmd_demo(int argc, char **argv)
     const char *model = "models/fashion_fastgrnn.sirnn", *data = NULL, *speech = NULL;
     sirnn_link link = {0, 0};
     int profile = 0;
+    for (int i = 0; i + 1 < argc; i++) /* a graph model takes `sirnn run`'s options */
+        if (strcmp(argv[i], "--model") == 0 && is_graph_file(argv[i + 1]))
+            return graph_demo(argv[i + 1], argc, argv);
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -388,8 +391,6 @@ int sirnn_cmd_demo(int argc, char **argv)
         }
         i++;
     }
-    if (is_graph_file(model))
-        return graph_demo(model, argc, argv);
     sirnn_fastgrnn *m = NULL;
     if (sirnn_fastgrnn_load(&m, model) != SIRNN_OK) {
         fprintf(stderr, "sirnn demo: cannot load the model: %s\n", sirnn_last_error());

@@ -25,6 +25,8 @@ static void run_usage(FILE *out)
             "equals fixed point (must be always), time, MB and flights.\n"
             "  --images N    test images (default 100, at most 10000)\n"
             "  --batch B     images per query (default: all in one)\n"
+            "  --secure S    run only the first S images securely (float and fixed point\n"
+            "                still classify all N; default S = N)\n"
             "  --threads T   lanes per party (default 1)\n"
             "  --data DIR    Fashion-MNIST directory (default $SIRNN_FASHION_DIR or\n"
             "                " SIRNN_FASHION_DIR ")\n"
@@ -105,7 +107,7 @@ static int load_idx_pair(sirnn_dataset *ds, const char *cmd, const char *spec, s
 int sirnn_tool_graph_run(const char *cmd, int argc, char **argv)
 {
     const char *model = NULL, *data = NULL, *idx = NULL;
-    unsigned long long images = 100, batch = 0, threads = 1;
+    unsigned long long images = 100, batch = 0, threads = 1, secure = 0;
     sirnn_link link = {0, 0};
     int profile = 0;
     for (int i = 0; i < argc; i++) {
@@ -132,6 +134,11 @@ int sirnn_tool_graph_run(const char *cmd, int argc, char **argv)
         } else if (strcmp(a, "--images") == 0) {
             if (sirnn_tool_parse_u(v, 1, 10000, &images) != 0) {
                 fprintf(stderr, "sirnn %s: --images needs a number 1..10000\n", cmd);
+                return 2;
+            }
+        } else if (strcmp(a, "--secure") == 0) {
+            if (sirnn_tool_parse_u(v, 1, 10000, &secure) != 0) {
+                fprintf(stderr, "sirnn %s: --secure needs a number 1..10000\n", cmd);
                 return 2;
             }
         } else if (strcmp(a, "--batch") == 0) {
@@ -174,15 +181,16 @@ int sirnn_tool_graph_run(const char *cmd, int argc, char **argv)
         sirnn_graph_free(g);
         return 1;
     }
-    const size_t n = ds.n, per = sirnn_graph_size(g, g->input);
+    const size_t nall = ds.n, per = sirnn_graph_size(g, g->input);
+    const size_t n = secure == 0 || secure > nall ? nall : (size_t)secure; /* run securely */
     const size_t B = batch == 0 || batch > n ? n : (size_t)batch;
     int rc = 1;
     run_srv srv = {.g = g, .profile = profile};
     sirnn_tool_profile prof_cli = {0, NULL};
     float *x = sirnn_tool_fashion_inputs(g, &ds);
-    uint32_t *cf = malloc(n * sizeof(uint32_t)), *cq = malloc(n * sizeof(uint32_t));
+    uint32_t *cf = malloc(nall * sizeof(uint32_t)), *cq = malloc(nall * sizeof(uint32_t));
     uint32_t *cs = malloc(n * sizeof(uint32_t));
-    uint64_t *q = malloc(n * per * sizeof(uint64_t) + 1);
+    uint64_t *q = malloc(nall * per * sizeof(uint64_t) + 1);
     if (x == NULL || cf == NULL || cq == NULL || cs == NULL || q == NULL) {
         fprintf(stderr, "sirnn %s: the model does not read %ux%u images (or out of memory)\n",
                 cmd, (unsigned)ds.rows, (unsigned)ds.cols);
@@ -193,13 +201,14 @@ int sirnn_tool_graph_run(const char *cmd, int argc, char **argv)
            "classes\n", model, g->nnodes, g->act_bits, g->weight_bits, per,
            sirnn_graph_size(g, g->output));
     if (idx != NULL)
-        printf("data: the first %zu images of %s, batches of %zu\n", n, idx, B);
+        printf("data: the first %zu images of %s", nall, idx);
     else
-        printf("data: the first %zu Fashion-MNIST test images, batches of %zu\n", n, B);
+        printf("data: the first %zu Fashion-MNIST test images", nall);
+    printf(", the first %zu securely in batches of %zu\n", n, B);
     sirnn_tool_print_net(&link);
-    if (sirnn_graph_forward(g, n, NULL, cf, x, NULL) != SIRNN_OK ||
-        sirnn_graph_quantise_input(g, n, q, x) != SIRNN_OK ||
-        sirnn_graph_predict_fixed(g, n, NULL, cq, q) != SIRNN_OK) {
+    if (sirnn_graph_forward(g, nall, NULL, cf, x, NULL) != SIRNN_OK ||
+        sirnn_graph_quantise_input(g, nall, q, x) != SIRNN_OK ||
+        sirnn_graph_predict_fixed(g, nall, NULL, cq, q) != SIRNN_OK) {
         fprintf(stderr, "sirnn %s: cleartext inference failed: %s\n", cmd, sirnn_last_error());
         goto done;
     }
@@ -261,10 +270,14 @@ int sirnn_tool_graph_run(const char *cmd, int argc, char **argv)
             fprintf(stderr, "sirnn %s: server side failed: %s\n", cmd, srv.err);
         goto done;
     }
-    size_t okf = 0, okq = 0, oks = 0, same = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t okf = 0, okq = 0, oks = 0, same = 0, okq_s = 0, agree = 0;
+    for (size_t i = 0; i < nall; i++) {
         okf += cf[i] == ds.labels[i];
         okq += cq[i] == ds.labels[i];
+        agree += cf[i] == cq[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        okq_s += cq[i] == ds.labels[i];
         oks += cs[i] == ds.labels[i];
         same += cs[i] == cq[i];
     }
@@ -274,9 +287,14 @@ int sirnn_tool_graph_run(const char *cmd, int argc, char **argv)
                           (double)(cb.bytes_received - c0.bytes_received);
     const double flights = (double)(cb.flights - c0.flights) +
                            (double)(srv.after.flights - srv.before.flights);
-    printf("float accuracy:        %6.2f%%\n", 100.0 * (double)okf / (double)n);
-    printf("fixed-point accuracy:  %6.2f%%\n", 100.0 * (double)okq / (double)n);
-    printf("secure accuracy:       %6.2f%%\n", 100.0 * (double)oks / (double)n);
+    printf("float accuracy:        %6.2f%%\n", 100.0 * (double)okf / (double)nall);
+    printf("fixed-point accuracy:  %6.2f%%\n", 100.0 * (double)okq / (double)nall);
+    if (n != nall)
+        printf("fixed == float:        %.2f%% of %zu images; on the first %zu: fixed point "
+               "%.2f%%\n", 100.0 * (double)agree / (double)nall, nall, n,
+               100.0 * (double)okq_s / (double)n);
+    printf("secure accuracy:       %6.2f%%%s\n", 100.0 * (double)oks / (double)n,
+           n != nall ? " (of the images run securely)" : "");
     printf("secure == fixed-point: %zu of %zu images (%.2f%%)\n", same, n,
            100.0 * (double)same / (double)n);
     printf("time:                  %.2f s, %.1f ms per image (first batch of %zu: %.2f s)\n", t,
