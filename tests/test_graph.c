@@ -655,6 +655,62 @@ static void test_builder_errors(void **state)
     sirnn_graph_free(g);
 }
 
+/* The shipped RNNPool classifier (scripts/train_rnnpool.py: conv, RNNPool of
+ * unrolled FastGRNN cells over all patches at once, depthwise-separable
+ * blocks): it imports, fixed point keeps float's accuracy, and (not under
+ * SIRNN_TEST_QUICK: one image costs about 60 MB of traffic) secure equals
+ * fixed point. */
+static void test_rnnpool(void **state)
+{
+    (void)state;
+    char cmd[1024], out[8192], tmp[256];
+    snprintf(tmp, sizeof(tmp), "/tmp/sirnn_test_rnnpool_%d.sirnn", (int)getpid());
+    snprintf(cmd, sizeof(cmd),
+             "%s import models/fashion_rnnpool.onnx --calib fashion:200 --eval 0 -o %s "
+             "--quiet 2>&1", SIRNN_BIN, tmp);
+    const int rc = run_cmd(cmd, out, sizeof(out));
+    if (rc != 0)
+        print_message("%s\n%s\n", cmd, out);
+    assert_int_equal(rc, 0);
+    sirnn_graph *g = NULL;
+    assert_int_equal(sirnn_graph_load(&g, tmp), SIRNN_OK);
+    unlink(tmp);
+    sirnn_dataset ds;
+    const size_t n = test_quick() ? 10 : 200;
+    assert_int_equal(sirnn_fashion_load(&ds, NULL, 0, n), SIRNN_OK);
+    const size_t px = (size_t)ds.rows * ds.cols;
+    assert_int_equal(sirnn_graph_size(g, g->input), px);
+    float *x = malloc(n * px * sizeof(float));
+    uint64_t *q = malloc(n * px * sizeof(uint64_t));
+    uint32_t *cf = malloc(n * sizeof(uint32_t)), *cq = malloc(n * sizeof(uint32_t));
+    assert_true(x && q && cf && cq);
+    for (size_t i = 0; i < n * px; i++)
+        x[i] = (float)ds.images[i] * g->in_mul + g->in_add;
+    assert_int_equal(sirnn_graph_forward(g, n, NULL, cf, x, NULL), SIRNN_OK);
+    assert_int_equal(sirnn_graph_quantise_input(g, n, q, x), SIRNN_OK);
+    assert_int_equal(sirnn_graph_predict_fixed(g, n, NULL, cq, q), SIRNN_OK);
+    size_t okf = 0, okq = 0, agree = 0;
+    for (size_t i = 0; i < n; i++) {
+        okf += cf[i] == ds.labels[i];
+        okq += cq[i] == ds.labels[i];
+        agree += cf[i] == cq[i];
+    }
+    print_message("rnnpool on %zu test images: float %.2f%%, fixed %.2f%%, agree %.2f%%\n", n,
+                  100.0 * (double)okf / (double)n, 100.0 * (double)okq / (double)n,
+                  100.0 * (double)agree / (double)n);
+    assert_true(agree + (test_quick() ? 1 : 2) >= n);
+    if (!test_quick()) {
+        assert_true((double)okq >= 0.85 * (double)n);
+        check_secure(g, x, 1, 1);
+    }
+    free(x);
+    free(q);
+    free(cf);
+    free(cq);
+    sirnn_dataset_free(&ds);
+    sirnn_graph_free(g);
+}
+
 /* The server's --profile rows of a secure run: one row per operator kind
  * that talks, named by sirnn_gop_name, whose calls are that kind's nodes and
  * whose bytes and flights add up to the party's totals for the query. */
@@ -726,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_import_errors), cmocka_unit_test(test_import_fuzz),
         cmocka_unit_test(test_model_file),
         cmocka_unit_test(test_builder_errors), cmocka_unit_test(test_profile_rows),
+        cmocka_unit_test(test_rnnpool),
     };
     test_seed();
     return cmocka_run_group_tests(tests, NULL, NULL);
