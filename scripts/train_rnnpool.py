@@ -34,7 +34,12 @@ order is a constant Gather. The export module computes exactly what the
 training module computes (checked before saving).
 
 Deterministic for a given torch build (fixed seeds, one thread); prints the
-training time. See the README (RNNPool) for the figures.
+training time. The shipped models took 34 minutes (classify, 8 epochs: 88.99%
+float test accuracy) and 22 minutes (count, 6 epochs: 91.77% exact counts)
+of wall time on this project's two shared cores at load average ~15, one
+thread each (the first classify epoch, before the load rose, took 112 s). See the README
+(RNNPool) for the secure figures. RNNPOOL_STATE=FILE keeps the trained
+weights in FILE; with 0 epochs they are read back and only exported.
 """
 import gzip
 import os
@@ -243,7 +248,7 @@ def evaluate(net, x, y):
 
 def main():
     task, out = sys.argv[1], sys.argv[2]
-    epochs = int(sys.argv[3]) if len(sys.argv) > 3 else (6 if task == "classify" else 10)
+    epochs = int(sys.argv[3]) if len(sys.argv) > 3 else (8 if task == "classify" else 6)
     torch.manual_seed(1)
     torch.set_num_threads(1)
     rng = np.random.default_rng(1)
