@@ -122,14 +122,15 @@ done:
 
 /*
  * rnnpool: secure inference of the shipped RNNPool classifier
- * (models/fashion_rnnpool.sirnn: conv -> RNNPool -> depthwise-separable
+ * (models/fashion_rnnpool.onnx imported by `make rnnpool-models` into
+ * build/out/fashion_rnnpool.sirnn: conv -> RNNPool -> depthwise-separable
  * blocks -> linear, an imported graph) through sirnn_graph_serve /
  * sirnn_graph_query on n pseudo-random 28 x 28 images in one query (bits
  * and flights do not depend on the pixels); figures per image, rounds the
  * flights of the query (both parties). model=PATH benchmarks another graph
  * model file instead.
  */
-#define BENCH_RNNPOOL_MODEL "models/fashion_rnnpool.sirnn"
+#define BENCH_RNNPOOL_MODEL "build/out/fashion_rnnpool.sirnn" /* make rnnpool-models */
 
 typedef struct rp_bench {
     sirnn_graph *g;
