@@ -243,7 +243,7 @@ $(OUT)/fashion_rnnpool.sirnn: models/fashion_rnnpool.onnx $(SIRNN) | deps-data
 	$(SIRNN) import $< --calib fashion --eval 0 --quiet -o $@
 $(CANVAS_DIR)/test-labels-idx1-ubyte.gz: scripts/make_canvases.py | deps-data
 	@build/deps.sh canvas
-	nice -n 19 python3 scripts/make_canvases.py $(CANVAS_DIR)
+	nice -n 19 /usr/bin/python3 scripts/make_canvases.py $(CANVAS_DIR)
 $(OUT)/count_rnnpool.sirnn: models/count_rnnpool.onnx $(SIRNN) $(CANVAS_DIR)/test-labels-idx1-ubyte.gz
 	$(SIRNN) import $< --calib $(CANVAS_DIR)/calib.f32 --quiet -o $@
 rnnpool-models: $(OUT)/fashion_rnnpool.sirnn $(OUT)/count_rnnpool.sirnn
