@@ -46,7 +46,7 @@ LDFLAGS_ALL = $(BASE_LDFLAGS) -fopenmp $(LDFLAGS)
 LDLIBS_ALL = $(BASE_LDLIBS) $(LDLIBS)
 
 .PHONY: all lib test asan valgrind valgrind-deps sweep bench bench-check bench-compare bench-report bench-figures readme-perf demo train install uninstall clean deps deps-test deps-data check
-.PHONY: speech-data speech-train speech-demo deps-speech
+.PHONY: speech-data speech-train speech-demo deps-speech rnnpool-models rnnpool-demo count-demo
 .DELETE_ON_ERROR:
 
 all: lib $(SIRNN) $(BENCH)
@@ -234,6 +234,25 @@ demo: $(SIRNN) | deps-data
 
 train: $(SIRNN) | deps-data
 	$(SIRNN) train --out models/fashion_fastgrnn.sirnn
+
+# RNNPool (CNN + RNN, scripts/train_rnnpool.py): the shipped ONNX models are
+# imported (calibrated, quantised) into $(OUT), then run end to end. The
+# counting canvases come from scripts/make_canvases.py (fixed seeds).
+CANVAS_DIR ?= $(OUT)/canvas
+RNNPOOL_IMAGES ?= 100
+$(OUT)/fashion_rnnpool.sirnn: models/fashion_rnnpool.onnx $(SIRNN) | deps-data
+	$(SIRNN) import $< --calib fashion --eval 0 --quiet -o $@
+$(CANVAS_DIR)/test-labels-idx1-ubyte.gz: scripts/make_canvases.py | deps-data
+	@build/deps.sh canvas
+	nice -n 19 /usr/bin/python3 scripts/make_canvases.py $(CANVAS_DIR)
+$(OUT)/count_rnnpool.sirnn: models/count_rnnpool.onnx $(SIRNN) $(CANVAS_DIR)/test-labels-idx1-ubyte.gz
+	$(SIRNN) import $< --calib $(CANVAS_DIR)/calib.f32 --quiet -o $@
+rnnpool-models: $(OUT)/fashion_rnnpool.sirnn $(OUT)/count_rnnpool.sirnn
+rnnpool-demo: $(OUT)/fashion_rnnpool.sirnn
+	$(SIRNN) demo --model $< --images $(RNNPOOL_IMAGES)
+count-demo: $(OUT)/count_rnnpool.sirnn
+	$(SIRNN) demo --model $< --images $(RNNPOOL_IMAGES) \
+	  --idx $(CANVAS_DIR)/test-images-idx3-ubyte.gz,$(CANVAS_DIR)/test-labels-idx1-ubyte.gz
 
 # Keyword spotting on synthesised speech (scripts/speech_dataset.sh: espeak-ng
 # and sox, a few minutes on two cores; SPEECH_DATA_OPTS=... passes options).

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sirnn/graph.h"
 #include "sirnn/nn.h"
 
 /* The trained keyword model, relative to the repository root. */
@@ -119,11 +120,79 @@ done:
     return rc;
 }
 
+/*
+ * rnnpool: secure inference of the shipped RNNPool classifier
+ * (models/fashion_rnnpool.onnx imported by `make rnnpool-models` into
+ * build/out/fashion_rnnpool.sirnn: conv -> RNNPool -> depthwise-separable
+ * blocks -> linear, an imported graph) through sirnn_graph_serve /
+ * sirnn_graph_query on n pseudo-random 28 x 28 images in one query (bits
+ * and flights do not depend on the pixels); figures per image, rounds the
+ * flights of the query (both parties). model=PATH benchmarks another graph
+ * model file instead.
+ */
+#define BENCH_RNNPOOL_MODEL "build/out/fashion_rnnpool.sirnn" /* make rnnpool-models */
+
+typedef struct rp_bench {
+    sirnn_graph *g;
+    float *x; /* the client's normalised inputs */
+    uint32_t *cls;
+} rp_bench;
+
+static int rp_call(void *ctx, struct sirnn_party *party, int role, size_t n)
+{
+    rp_bench *b = ctx;
+    if (role == 0) {
+        size_t got = 0;
+        sirnn_status st = sirnn_graph_serve(party, &got, b->g, 0);
+        return st == SIRNN_OK && got == n ? 0 : 1;
+    }
+    return sirnn_graph_query(party, n, b->cls, NULL, NULL, NULL, b->x) == SIRNN_OK ? 0 : 1;
+}
+
+static int bench_rnnpool(const bench_params *p, bench_result *r)
+{
+    const char *model = BENCH_RNNPOOL_MODEL;
+    for (int i = 0; i < p->nkv; i++)
+        if (strcmp(p->key[i], "model") == 0)
+            model = p->val[i];
+    rp_bench b = {0};
+    int rc = 1;
+    if (sirnn_graph_load(&b.g, model) != SIRNN_OK || !b.g->quantised) {
+        fprintf(stderr, "rnnpool: cannot load %s as a quantised graph: %s\n", model,
+                sirnn_last_error());
+        goto done;
+    }
+    const size_t per = sirnn_graph_size(b.g, b.g->input);
+    b.x = malloc(p->n * per * sizeof(float) + 1);
+    b.cls = malloc(p->n * sizeof(uint32_t) + 1);
+    if (b.x == NULL || b.cls == NULL)
+        goto done;
+    uint64_t s = 0x2a991;
+    for (size_t i = 0; i < p->n * per; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        b.x[i] = (float)(s >> 56) * b.g->in_mul + b.g->in_add;
+    }
+    rc = bench_two_party(p, rp_call, &b, r);
+    bench_extra_int(r, "inputs", (long long)per);
+    bench_extra_int(r, "nodes", b.g->nnodes);
+    bench_extra_int(r, "bits", b.g->act_bits);
+    bench_extra_double(r, "mb_per_image", r->bits_per_op / 8e6);
+done:
+    sirnn_graph_free(b.g);
+    free(b.x);
+    free(b.cls);
+    return rc;
+}
+
 const bench_kernel bench_group_nn[] = {
     {"fastgrnn",
      "batch=B (= n, sequences per query) input=32 hidden=100 rank_w=16 rank_u=35 steps=99 "
      "classes=30 bits=16 trained=-1|0|1 (the trained keyword model if present / never / "
      "always, else random weights; figures per sequence)",
      1, bench_fastgrnn},
+    {"rnnpool",
+     "model=" BENCH_RNNPOOL_MODEL " (an imported graph of 28x28 inputs; figures per image, "
+     "n images in one query)",
+     1, bench_rnnpool},
     {NULL, NULL, 0, NULL},
 };

@@ -24,6 +24,9 @@ for what in "$@"; do
       cc_has openssl/evp.h || need+=(libssl-dev)
       { printf '#include <stdarg.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <setjmp.h>\n#include <cmocka.h>\n' | ${CC:-cc} -x c -E - >/dev/null 2>&1; } || need+=(libcmocka-dev)
       ;;
+    canvas) # the counting canvases (scripts/make_canvases.py: numpy only)
+      /usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || need+=(python3-numpy)
+      ;;
     speech) # the synthesised keyword data set (scripts/speech_dataset.sh)
       command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
       command -v sox >/dev/null 2>&1 || need+=(sox)

@@ -786,8 +786,6 @@ nomem:
 static sirnn_status flush_truncations(gx *c)
 {
     sirnn_status st = SIRNN_OK;
-    if (c->npend > 0 && c->party != NULL)
-        sirnn_prof_layer(c->party, "MUL, MUL_CONST");
     for (size_t i = 0; i < c->npend && st == SIRNN_OK; i++) {
         if (c->pend[i].val == NULL)
             continue;
@@ -1037,6 +1035,7 @@ static sirnn_status run_graph(gx *c, const uint8_t *xmsb, uint64_t *classes)
                     grp[k++] = &g->nodes[j];
                     done[j] = 1;
                 }
+            /* --profile: the protocol calls below go to rows of this layer */
             if (c->party != NULL)
                 sirnn_prof_layer(c->party, sirnn_gop_name(nd->op));
             const uint8_t *msb = nd->in[0] == g->input ? xmsb : NULL;
@@ -1064,6 +1063,9 @@ static sirnn_status run_graph(gx *c, const uint8_t *xmsb, uint64_t *classes)
             if (st == SIRNN_ERR_NOMEM)
                 sirnn_set_last_error("graph: out of memory at node '%s'", nd->name);
         }
+        /* the level's products truncate together, in the products' layer */
+        if (c->party != NULL && c->npend > 0)
+            sirnn_prof_layer(c->party, "MUL, MUL_CONST");
         const sirnn_status fl = flush_truncations(c);
         if (st == SIRNN_OK && fl != SIRNN_OK) {
             st = fl;

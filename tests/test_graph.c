@@ -883,6 +883,123 @@ static void test_levels(void **state)
     sirnn_graph_free(ser);
 }
 
+/* The shipped RNNPool classifier (scripts/train_rnnpool.py: conv, RNNPool of
+ * unrolled FastGRNN cells over all patches at once, depthwise-separable
+ * blocks): it imports, fixed point keeps float's accuracy, and (not under
+ * SIRNN_TEST_QUICK: one image costs about 60 MB of traffic) secure equals
+ * fixed point. */
+static void test_rnnpool(void **state)
+{
+    (void)state;
+    char cmd[1024], out[8192], tmp[256];
+    snprintf(tmp, sizeof(tmp), "/tmp/sirnn_test_rnnpool_%d.sirnn", (int)getpid());
+    snprintf(cmd, sizeof(cmd),
+             "%s import models/fashion_rnnpool.onnx --calib fashion:200 --eval 0 -o %s "
+             "--quiet 2>&1", SIRNN_BIN, tmp);
+    const int rc = run_cmd(cmd, out, sizeof(out));
+    if (rc != 0)
+        print_message("%s\n%s\n", cmd, out);
+    assert_int_equal(rc, 0);
+    sirnn_graph *g = NULL;
+    assert_int_equal(sirnn_graph_load(&g, tmp), SIRNN_OK);
+    unlink(tmp);
+    sirnn_dataset ds;
+    const size_t n = test_quick() ? 10 : 200;
+    assert_int_equal(sirnn_fashion_load(&ds, NULL, 0, n), SIRNN_OK);
+    const size_t px = (size_t)ds.rows * ds.cols;
+    assert_int_equal(sirnn_graph_size(g, g->input), px);
+    float *x = malloc(n * px * sizeof(float));
+    uint64_t *q = malloc(n * px * sizeof(uint64_t));
+    uint32_t *cf = malloc(n * sizeof(uint32_t)), *cq = malloc(n * sizeof(uint32_t));
+    assert_true(x && q && cf && cq);
+    for (size_t i = 0; i < n * px; i++)
+        x[i] = (float)ds.images[i] * g->in_mul + g->in_add;
+    assert_int_equal(sirnn_graph_forward(g, n, NULL, cf, x, NULL), SIRNN_OK);
+    assert_int_equal(sirnn_graph_quantise_input(g, n, q, x), SIRNN_OK);
+    assert_int_equal(sirnn_graph_predict_fixed(g, n, NULL, cq, q), SIRNN_OK);
+    size_t okf = 0, okq = 0, agree = 0;
+    for (size_t i = 0; i < n; i++) {
+        okf += cf[i] == ds.labels[i];
+        okq += cq[i] == ds.labels[i];
+        agree += cf[i] == cq[i];
+    }
+    print_message("rnnpool on %zu test images: float %.2f%%, fixed %.2f%%, agree %.2f%%\n", n,
+                  100.0 * (double)okf / (double)n, 100.0 * (double)okq / (double)n,
+                  100.0 * (double)agree / (double)n);
+    assert_true(agree + (test_quick() ? 1 : 2) >= n);
+    if (!test_quick()) {
+        assert_true((double)okq >= 0.85 * (double)n);
+        check_secure(g, x, 1, 1);
+    }
+    free(x);
+    free(q);
+    free(cf);
+    free(cq);
+    sirnn_dataset_free(&ds);
+    sirnn_graph_free(g);
+}
+
+/* The server's --profile rows of a secure run: rows named by the operator
+ * kinds that talk (sirnn_gop_name) and their protocols, whose bytes and
+ * flights add up to the party's totals for the query. */
+static int serve_profiled(void *arg)
+{
+    serve_arg *a = arg;
+    size_t got = 0;
+    if (sirnn_party_profile_start(a->party) != SIRNN_OK ||
+        sirnn_graph_serve(a->party, &got, a->g, 0) != SIRNN_OK)
+        return 1;
+    a->served = got;
+    return 0;
+}
+
+static void test_profile_rows(void **state)
+{
+    (void)state;
+    sirnn_graph *g = import_graph("cnn", "");
+    char path[256];
+    size_t nin;
+    snprintf(path, sizeof(path), VEC "%s.in.f32", "cnn");
+    float *x = read_floats(path, &nin);
+    assert_non_null(x);
+    sirnn_party *srv, *cli;
+    test_pair_open(1, &srv, &cli);
+    sirnn_stats before, after;
+    assert_int_equal(sirnn_party_stats(srv, &before), SIRNN_OK);
+    serve_arg sa = {srv, g, 0, 0, 0};
+    test_thread th;
+    assert_int_equal(test_thread_start(&th, serve_profiled, &sa), 0);
+    uint32_t cls[2];
+    const sirnn_status st = sirnn_graph_query(cli, 2, cls, NULL, NULL, NULL, x);
+    assert_int_equal(test_thread_join(&th), 0);
+    assert_int_equal(st, SIRNN_OK);
+    assert_int_equal(sa.served, 2);
+    assert_int_equal(sirnn_party_stats(srv, &after), SIRNN_OK);
+    sirnn_profile_row rows[SIRNN_GOP_COUNT];
+    const size_t nr = sirnn_party_profile_rows(srv, rows, SIRNN_GOP_COUNT);
+    assert_true(nr > 0 && nr < SIRNN_GOP_COUNT);
+    uint64_t sent = 0, flights = 0;
+    for (size_t r = 0; r < nr; r++) {
+        uint64_t nodes = 0;
+        for (uint32_t i = 0; i < g->nnodes; i++)
+            nodes += strcmp(sirnn_gop_name(g->nodes[i].op), rows[r].layer) == 0;
+        if (nodes == 0)
+            fail_msg("row %s/%s names no operator of the graph", rows[r].layer, rows[r].op);
+        assert_true(rows[r].calls >= 1);
+        sent += rows[r].bytes_sent;
+        flights += rows[r].flights;
+    }
+    /* everything but the session messages (request, description, classes) */
+    assert_true(sent > 0 && sent <= after.bytes_sent - before.bytes_sent);
+    assert_true(flights > 0 && flights <= after.flights - before.flights);
+    assert_true(after.bytes_sent - before.bytes_sent - sent < 65536);
+    assert_true(after.flights - before.flights - flights <= 2);
+    assert_int_equal(sirnn_graph_query(cli, 0, NULL, NULL, NULL, NULL, NULL), SIRNN_OK);
+    test_pair_close(&srv, &cli);
+    free(x);
+    sirnn_graph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -894,7 +1011,8 @@ int main(void)
         cmocka_unit_test(test_import_errors), cmocka_unit_test(test_import_fuzz),
         cmocka_unit_test(test_model_file), cmocka_unit_test(test_serve_query_cmd),
         cmocka_unit_test(test_levels),
-        cmocka_unit_test(test_builder_errors),
+        cmocka_unit_test(test_builder_errors), cmocka_unit_test(test_profile_rows),
+        cmocka_unit_test(test_rnnpool),
     };
     test_seed();
     return cmocka_run_group_tests(tests, NULL, NULL);

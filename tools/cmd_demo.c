@@ -241,8 +241,9 @@ static void demo_usage(FILE *out)
             "float, fixed-point and secure accuracies, how often secure equals fixed-point\n"
             "(must be always), time and MB per image, and rounds.\n"
             "  --images N      test images to classify (default 100, at most 10000)\n"
-            "  --model FILE    model file (default models/fashion_fastgrnn.sirnn); an\n"
-            "                  imported graph (sirnn import) runs as `sirnn run FILE`\n"
+            "  --model FILE    model file (default models/fashion_fastgrnn.sirnn); a graph\n"
+            "                  of `sirnn import` runs as `sirnn run FILE` (see its --help:\n"
+            "                  --idx for other data sets, --batch)\n"
             "  --data DIR      Fashion-MNIST directory (default $SIRNN_FASHION_DIR or\n"
             "                  " SIRNN_FASHION_DIR ")\n"
             "  --speech DIR    a keyword model (99 x 32 log-mel, 30 keywords, e.g.\n"
@@ -309,13 +310,36 @@ static size_t count_equal(const uint8_t *a, const uint8_t *b, size_t n)
     return k;
 }
 
+/* `sirnn demo --model X.sirnn` with a graph: the `sirnn run` session, given
+ * the same options (less --model, which becomes its model argument). */
+static int graph_demo(const char *model, int argc, char **argv)
+{
+    char **args = malloc(((size_t)argc + 1) * sizeof(char *));
+    if (args == NULL)
+        return 1;
+    int k = 0;
+    args[k++] = (char *)(uintptr_t)model;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
+            i++;
+            continue;
+        }
+        args[k++] = argv[i];
+    }
+    const int rc = sirnn_tool_graph_run("demo", k, args);
+    free(args);
+    return rc;
+}
+
 int sirnn_cmd_demo(int argc, char **argv)
 {
     unsigned long long images = 100, threads = 1;
     const char *model = "models/fashion_fastgrnn.sirnn", *data = NULL, *speech = NULL;
     sirnn_link link = {0, 0};
-    const char *net = NULL;
     int profile = 0;
+    for (int i = 0; i + 1 < argc; i++) /* a graph model takes `sirnn run`'s options */
+        if (strcmp(argv[i], "--model") == 0 && sirnn_tool_is_graph_file(argv[i + 1]))
+            return graph_demo(argv[i + 1], argc, argv);
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -331,7 +355,6 @@ int sirnn_cmd_demo(int argc, char **argv)
         if (strcmp(a, "--net") == 0) {
             if (sirnn_tool_parse_net("demo", v, &link) != 0)
                 return 2;
-            net = v;
         } else if (strcmp(a, "--images") == 0) {
             if (sirnn_tool_parse_u(v, 1, 10000, &images) != 0) {
                 fprintf(stderr, "sirnn demo: --images needs a number 1..10000\n");
@@ -355,36 +378,6 @@ int sirnn_cmd_demo(int argc, char **argv)
             return 2;
         }
         i++;
-    }
-    if (sirnn_tool_is_graph_file(model)) {
-        /* an imported graph model (sirnn import): the graph runtime's demo */
-        if (speech != NULL) {
-            fprintf(stderr, "sirnn demo: --speech is for FastGRNN models; %s is an imported "
-                            "graph\n", model);
-            return 2;
-        }
-        char nbuf[32], tbuf[32];
-        snprintf(nbuf, sizeof(nbuf), "%llu", images);
-        snprintf(tbuf, sizeof(tbuf), "%llu", threads);
-        char *rargv[12];
-        int rargc = 0;
-        rargv[rargc++] = (char *)model;
-        rargv[rargc++] = (char *)"--images";
-        rargv[rargc++] = nbuf;
-        rargv[rargc++] = (char *)"--threads";
-        rargv[rargc++] = tbuf;
-        if (data != NULL) {
-            rargv[rargc++] = (char *)"--data";
-            rargv[rargc++] = (char *)data;
-        }
-        if (profile)
-            rargv[rargc++] = (char *)"--profile";
-        if (net != NULL) {
-            rargv[rargc++] = (char *)"--net";
-            rargv[rargc++] = (char *)net;
-        }
-        rargv[rargc] = NULL;
-        return sirnn_cmd_run(rargc, rargv);
     }
     sirnn_fastgrnn *m = NULL;
     if (sirnn_fastgrnn_load(&m, model) != SIRNN_OK) {

@@ -25,13 +25,19 @@ static void run_usage(FILE *out)
             "equals fixed point (must be always), time, MB and flights.\n"
             "  --images N    test images (default 100, at most 10000)\n"
             "  --batch B     images per query (default: all in one)\n"
+            "  --secure S    run only the first S images securely (float and fixed point\n"
+            "                still classify all N; default S = N)\n"
             "  --threads T   lanes per party (default 1)\n"
-            "  --net PROFILE emulate a link between the parties: lan (1 Gbit/s, 0.5 ms\n"
-            "                RTT), wan (400 Mbit/s, 40 ms RTT) or RTT_MS:MBIT\n"
-            "  --profile     print bits, flights and time per operator and protocol, and\n"
-            "                the schedule (levels, protocol calls)\n"
             "  --data DIR    Fashion-MNIST directory (default $SIRNN_FASHION_DIR or\n"
-            "                " SIRNN_FASHION_DIR ")\n");
+            "                " SIRNN_FASHION_DIR ")\n"
+            "  --idx IMAGES,LABELS  instead, any IDX data set of the model's image size\n"
+            "                (gzipped or plain), e.g. the counting canvases of\n"
+            "                scripts/make_canvases.py\n"
+            "  --net PROFILE emulate a link between the parties: lan (1 Gbit/s, 0.5 ms RTT),\n"
+            "                wan (400 Mbit/s, 40 ms RTT) or RTT_MS:MBIT (default loopback)\n"
+            "  --profile     print bits, flights and time per operator kind (first batch)\n"
+            "                and the schedule (levels, batched protocol calls)\n"
+            "`sirnn demo --model MODEL.sirnn [options]` runs this too.\n");
 }
 
 int sirnn_tool_is_graph_file(const char *path)
@@ -50,11 +56,12 @@ typedef struct run_srv {
     sirnn_listener *lst;
     sirnn_config cfg;
     const sirnn_graph *g;
+    int profile;
     sirnn_party *party;
     sirnn_status st;
     sirnn_stats before, after; /* around the first query */
     size_t served;
-    int profile;
+    sirnn_tool_profile prof; /* of the first query */
     char err[256];
 } run_srv;
 
@@ -72,8 +79,11 @@ static void *run_srv_main(void *arg)
     for (;;) {
         size_t got = 0;
         d->st = sirnn_graph_serve(d->party, &got, d->g, 0);
-        if (d->served == 0)
+        if (d->served == 0) {
             sirnn_party_stats(d->party, &d->after);
+            if (d->profile)
+                sirnn_tool_profile_take(&d->prof, d->party);
+        }
         if (d->st != SIRNN_OK) {
             snprintf(d->err, sizeof(d->err), "%s", sirnn_party_last_error(d->party));
             return NULL;
@@ -86,11 +96,33 @@ static void *run_srv_main(void *arg)
 
 int sirnn_cmd_run(int argc, char **argv)
 {
-    const char *model = NULL, *data = NULL;
-    unsigned long long images = 100, batch = 0, threads = 1;
-    int profile = 0;
+    return sirnn_tool_graph_run("run", argc, argv);
+}
+
+/* IMAGES,LABELS of --idx. */
+static int load_idx_pair(sirnn_dataset *ds, const char *cmd, const char *spec, size_t max_n)
+{
+    const char *comma = strchr(spec, ',');
+    char img[1024];
+    if (comma == NULL || (size_t)(comma - spec) >= sizeof(img)) {
+        fprintf(stderr, "sirnn %s: --idx needs IMAGES,LABELS\n", cmd);
+        return -1;
+    }
+    memcpy(img, spec, (size_t)(comma - spec));
+    img[comma - spec] = '\0';
+    if (sirnn_dataset_load_idx(ds, img, comma + 1, max_n) != SIRNN_OK) {
+        fprintf(stderr, "sirnn %s: cannot load %s: %s\n", cmd, spec, sirnn_last_error());
+        return -1;
+    }
+    return 0;
+}
+
+int sirnn_tool_graph_run(const char *cmd, int argc, char **argv)
+{
+    const char *model = NULL, *data = NULL, *idx = NULL;
+    unsigned long long images = 100, batch = 0, threads = 1, secure = 0;
     sirnn_link link = {0, 0};
-    sirnn_tool_profile prof_cli = {0, NULL}, prof_srv = {0, NULL};
+    int profile = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -106,73 +138,91 @@ int sirnn_cmd_run(int argc, char **argv)
             continue;
         }
         if (strcmp(a, "--net") == 0) {
-            if (sirnn_tool_parse_net("run", v, &link) != 0)
+            if (sirnn_tool_parse_net(cmd, v, &link) != 0)
                 return 2;
         } else if (strcmp(a, "--data") == 0 && v != NULL) {
             data = v;
+        } else if (strcmp(a, "--idx") == 0 && v != NULL) {
+            idx = v;
         } else if (strcmp(a, "--images") == 0) {
             if (sirnn_tool_parse_u(v, 1, 10000, &images) != 0) {
-                fprintf(stderr, "sirnn run: --images needs a number 1..10000\n");
+                fprintf(stderr, "sirnn %s: --images needs a number 1..10000\n", cmd);
+                return 2;
+            }
+        } else if (strcmp(a, "--secure") == 0) {
+            if (sirnn_tool_parse_u(v, 1, 10000, &secure) != 0) {
+                fprintf(stderr, "sirnn %s: --secure needs a number 1..10000\n", cmd);
                 return 2;
             }
         } else if (strcmp(a, "--batch") == 0) {
             if (sirnn_tool_parse_u(v, 1, 10000, &batch) != 0) {
-                fprintf(stderr, "sirnn run: --batch needs a number 1..10000\n");
+                fprintf(stderr, "sirnn %s: --batch needs a number 1..10000\n", cmd);
                 return 2;
             }
         } else if (strcmp(a, "--threads") == 0) {
             if (sirnn_tool_parse_u(v, 1, SIRNN_MAX_THREADS, &threads) != 0) {
-                fprintf(stderr, "sirnn run: --threads needs a number 1..%d\n", SIRNN_MAX_THREADS);
+                fprintf(stderr, "sirnn %s: --threads needs a number 1..%d\n", cmd, SIRNN_MAX_THREADS);
                 return 2;
             }
         } else {
-            fprintf(stderr, "sirnn run: unknown option or missing value '%s' (try --help)\n", a);
+            fprintf(stderr, "sirnn %s: unknown option or missing value '%s' (try --help)\n", cmd, a);
             return 2;
         }
         i++;
     }
     if (model == NULL) {
-        fprintf(stderr, "sirnn run: needs MODEL.sirnn (try --help)\n");
+        fprintf(stderr, "sirnn %s: needs MODEL.sirnn (try --help)\n", cmd);
         return 2;
     }
     sirnn_graph *g = NULL;
     if (sirnn_graph_load(&g, model) != SIRNN_OK) {
-        fprintf(stderr, "sirnn run: cannot load %s: %s\n", model, sirnn_last_error());
+        fprintf(stderr, "sirnn %s: cannot load %s: %s\n", cmd, model, sirnn_last_error());
         return 1;
     }
     if (!g->quantised || !g->has_argmax) {
-        fprintf(stderr, "sirnn run: %s is not a quantised classifier (no ArgMax/Softmax)\n",
+        fprintf(stderr, "sirnn %s: %s is not a quantised classifier (no ArgMax/Softmax)\n", cmd,
                 model);
         sirnn_graph_free(g);
         return 1;
     }
     sirnn_dataset ds = {0};
-    if (sirnn_fashion_load(&ds, data, 0, (size_t)images) != SIRNN_OK) {
-        fprintf(stderr, "sirnn run: cannot load Fashion-MNIST: %s\n", sirnn_last_error());
+    if (idx != NULL ? load_idx_pair(&ds, cmd, idx, (size_t)images) != 0
+                    : sirnn_fashion_load(&ds, data, 0, (size_t)images) != SIRNN_OK) {
+        if (idx == NULL)
+            fprintf(stderr, "sirnn %s: cannot load Fashion-MNIST: %s\n", cmd,
+                    sirnn_last_error());
         sirnn_graph_free(g);
         return 1;
     }
-    const size_t n = ds.n, per = sirnn_graph_size(g, g->input);
+    const size_t nall = ds.n, per = sirnn_graph_size(g, g->input);
+    const size_t n = secure == 0 || secure > nall ? nall : (size_t)secure; /* run securely */
     const size_t B = batch == 0 || batch > n ? n : (size_t)batch;
     int rc = 1;
+    run_srv srv = {.g = g, .profile = profile};
+    sirnn_tool_profile prof_cli = {0, NULL};
     float *x = sirnn_tool_fashion_inputs(g, &ds);
-    uint32_t *cf = malloc(n * sizeof(uint32_t)), *cq = malloc(n * sizeof(uint32_t));
+    uint32_t *cf = malloc(nall * sizeof(uint32_t)), *cq = malloc(nall * sizeof(uint32_t));
     uint32_t *cs = malloc(n * sizeof(uint32_t));
-    uint64_t *q = malloc(n * per * sizeof(uint64_t) + 1);
+    uint64_t *q = malloc(nall * per * sizeof(uint64_t) + 1);
     if (x == NULL || cf == NULL || cq == NULL || cs == NULL || q == NULL) {
-        fprintf(stderr, "sirnn run: the model does not read 28x28 images (or out of memory)\n");
+        fprintf(stderr, "sirnn %s: the model does not read %ux%u images (or out of memory)\n",
+                cmd, (unsigned)ds.rows, (unsigned)ds.cols);
         goto done;
     }
     printf("libsirnn %s, SIMD level %s\n", sirnn_version(), sirnn_isa_name());
     printf("model %s: %u operators, %u-bit activations, %u-bit parameters, %zu inputs, %zu "
            "classes\n", model, g->nnodes, g->act_bits, g->weight_bits, per,
            sirnn_graph_size(g, g->output));
-    printf("data: the first %zu Fashion-MNIST test images, batches of %zu\n", n, B);
+    if (idx != NULL)
+        printf("data: the first %zu images of %s", nall, idx);
+    else
+        printf("data: the first %zu Fashion-MNIST test images", nall);
+    printf(", the first %zu securely in batches of %zu\n", n, B);
     sirnn_tool_print_net(&link);
-    if (sirnn_graph_forward(g, n, NULL, cf, x, NULL) != SIRNN_OK ||
-        sirnn_graph_quantise_input(g, n, q, x) != SIRNN_OK ||
-        sirnn_graph_predict_fixed(g, n, NULL, cq, q) != SIRNN_OK) {
-        fprintf(stderr, "sirnn run: cleartext inference failed: %s\n", sirnn_last_error());
+    if (sirnn_graph_forward(g, nall, NULL, cf, x, NULL) != SIRNN_OK ||
+        sirnn_graph_quantise_input(g, nall, q, x) != SIRNN_OK ||
+        sirnn_graph_predict_fixed(g, nall, NULL, cq, q) != SIRNN_OK) {
+        fprintf(stderr, "sirnn %s: cleartext inference failed: %s\n", cmd, sirnn_last_error());
         goto done;
     }
     sirnn_config cfg = sirnn_config_default();
@@ -180,24 +230,24 @@ int sirnn_cmd_run(int argc, char **argv)
     cfg.timeout_ms = 600000;
     sirnn_listener *lst = NULL;
     if (sirnn_listener_open(&lst, "127.0.0.1", 0) != SIRNN_OK) {
-        fprintf(stderr, "sirnn run: %s\n", sirnn_last_error());
+        fprintf(stderr, "sirnn %s: %s\n", cmd, sirnn_last_error());
         goto done;
     }
-    run_srv srv = {.lst = lst, .cfg = cfg, .g = g, .profile = profile};
+    srv.lst = lst;
+    srv.cfg = cfg;
+    cfg.link = link; /* emulated on the client's side: each flight crosses it once */
     pthread_t th;
     if (pthread_create(&th, NULL, run_srv_main, &srv) != 0) {
         sirnn_listener_close(lst);
-        fprintf(stderr, "sirnn run: cannot start the server thread\n");
+        fprintf(stderr, "sirnn %s: cannot start the server thread\n", cmd);
         goto done;
     }
     sirnn_party *cli = NULL;
-    sirnn_config ccfg = cfg;
-    ccfg.link = link; /* emulated on the client's side: each flight crosses it once */
-    sirnn_status st = sirnn_party_connect(&cli, "127.0.0.1", sirnn_listener_port(lst), &ccfg);
+    sirnn_status st = sirnn_party_connect(&cli, "127.0.0.1", sirnn_listener_port(lst), &cfg);
     sirnn_stats c0 = {0}, c1 = {0}, cb = {0};
     double t = 0, t_first = 0;
     if (st != SIRNN_OK) {
-        fprintf(stderr, "sirnn run: connect failed: %s\n", sirnn_last_error());
+        fprintf(stderr, "sirnn %s: connect failed: %s\n", cmd, sirnn_last_error());
     } else {
         sirnn_party_stats(cli, &c0);
         if (profile)
@@ -211,6 +261,8 @@ int sirnn_cmd_run(int argc, char **argv)
             if (e == 0) {
                 sirnn_party_stats(cli, &cb);
                 t_first = sirnn_tool_now() - t0;
+                if (profile)
+                    sirnn_tool_profile_take(&prof_cli, cli);
             }
             sirnn_tool_bar_update(&bar, (unsigned)(e + m), (unsigned)n);
         }
@@ -219,26 +271,26 @@ int sirnn_cmd_run(int argc, char **argv)
         if (st == SIRNN_OK)
             st = sirnn_graph_query(cli, 0, NULL, NULL, NULL, NULL, NULL);
         if (st != SIRNN_OK)
-            fprintf(stderr, "sirnn run: secure inference failed: %s\n",
+            fprintf(stderr, "sirnn %s: secure inference failed: %s\n", cmd,
                     sirnn_party_last_error(cli));
     }
-    pthread_join(th, NULL);
-    if (profile && st == SIRNN_OK && srv.st == SIRNN_OK) {
-        sirnn_tool_profile_take(&prof_cli, cli);
-        sirnn_tool_profile_take(&prof_srv, srv.party);
-    }
     sirnn_party_free(cli);
+    pthread_join(th, NULL);
     sirnn_listener_close(lst);
     sirnn_party_free(srv.party);
     if (st != SIRNN_OK || srv.st != SIRNN_OK) {
         if (srv.st != SIRNN_OK)
-            fprintf(stderr, "sirnn run: server side failed: %s\n", srv.err);
+            fprintf(stderr, "sirnn %s: server side failed: %s\n", cmd, srv.err);
         goto done;
     }
-    size_t okf = 0, okq = 0, oks = 0, same = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t okf = 0, okq = 0, oks = 0, same = 0, okq_s = 0, agree = 0;
+    for (size_t i = 0; i < nall; i++) {
         okf += cf[i] == ds.labels[i];
         okq += cq[i] == ds.labels[i];
+        agree += cf[i] == cq[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        okq_s += cq[i] == ds.labels[i];
         oks += cs[i] == ds.labels[i];
         same += cs[i] == cq[i];
     }
@@ -248,9 +300,14 @@ int sirnn_cmd_run(int argc, char **argv)
                           (double)(cb.bytes_received - c0.bytes_received);
     const double flights = (double)(cb.flights - c0.flights) +
                            (double)(srv.after.flights - srv.before.flights);
-    printf("float accuracy:        %6.2f%%\n", 100.0 * (double)okf / (double)n);
-    printf("fixed-point accuracy:  %6.2f%%\n", 100.0 * (double)okq / (double)n);
-    printf("secure accuracy:       %6.2f%%\n", 100.0 * (double)oks / (double)n);
+    printf("float accuracy:        %6.2f%%\n", 100.0 * (double)okf / (double)nall);
+    printf("fixed-point accuracy:  %6.2f%%\n", 100.0 * (double)okq / (double)nall);
+    if (n != nall)
+        printf("fixed == float:        %.2f%% of %zu images; on the first %zu: fixed point "
+               "%.2f%%\n", 100.0 * (double)agree / (double)nall, nall, n,
+               100.0 * (double)okq_s / (double)n);
+    printf("secure accuracy:       %6.2f%%%s\n", 100.0 * (double)oks / (double)n,
+           n != nall ? " (of the images run securely)" : "");
     printf("secure == fixed-point: %zu of %zu images (%.2f%%)\n", same, n,
            100.0 * (double)same / (double)n);
     printf("time:                  %.2f s, %.1f ms per image (first batch of %zu: %.2f s)\n", t,
@@ -259,7 +316,7 @@ int sirnn_cmd_run(int argc, char **argv)
            bytes / 1e6, bytes / 1e6 / (double)n, bytes1 / 1e6);
     printf("rounds:                %.0f flights for a batch of %zu (both parties)\n", flights, B);
     if (same != n) {
-        fprintf(stderr, "sirnn run: secure inference differs from fixed point on %zu images\n",
+        fprintf(stderr, "sirnn %s: secure inference differs from fixed point on %zu images\n", cmd,
                 n - same);
         goto done;
     }
@@ -268,13 +325,13 @@ int sirnn_cmd_run(int argc, char **argv)
         if (sirnn_graph_schedule(g, &sch) == SIRNN_OK)
             printf("schedule:              %u operators in %u levels, %u groups of "
                    "operators (batched calls)\n", g->nnodes, sch.levels, sch.groups);
-        sirnn_tool_print_profile(&prof_cli, &prof_srv);
+        sirnn_tool_print_profile(&prof_cli, &srv.prof);
     }
-    printf("run ok\n");
+    printf("%s ok\n", cmd);
     rc = 0;
 done:
     sirnn_tool_profile_free(&prof_cli);
-    sirnn_tool_profile_free(&prof_srv);
+    sirnn_tool_profile_free(&srv.prof);
     free(x);
     free(cf);
     free(cq);

@@ -23,6 +23,9 @@ int sirnn_cmd_query(int argc, char **argv);
 int sirnn_cmd_import(int argc, char **argv);
 /* sirnn run: secure inference of Fashion-MNIST images with a graph model. */
 int sirnn_cmd_run(int argc, char **argv);
+/* The body of `sirnn run`, also `sirnn demo --model X.sirnn` for a graph
+ * model (cmd names the command in messages and in the closing "cmd ok"). */
+int sirnn_tool_graph_run(const char *cmd, int argc, char **argv);
 
 /* ---- helpers shared by the commands (tools/tool_util.c) ---- */
 

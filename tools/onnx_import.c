@@ -782,7 +782,7 @@ static int reshape_to(imp *im, const Onnx__NodeProto *nd, val *x, uint32_t rank,
 static int op_flatten(imp *im, const Onnx__NodeProto *nd)
 {
     static const char *const allowed[] = {"axis", NULL};
-    int64_t axis;
+    int64_t axis = 1; /* set by attr_int; GCC cannot see it */
     val *x;
     if (check_attrs(im, nd, allowed) != 0 || attr_int(im, nd, "axis", 1, &axis) != 0 ||
         activation(im, nd, 0, &x) != 0)
@@ -1297,6 +1297,41 @@ static int op_alias(imp *im, const Onnx__NodeProto *nd)
     return 0;
 }
 
+/* Pad whose pads are all zero (torch.onnx.export writes one before an
+ * AvgPool2d): the same value. Real padding is refused (a CONV or pool that
+ * pads by itself is the way to pad). */
+static int op_pad_zero(imp *im, const Onnx__NodeProto *nd)
+{
+    static const char *const allowed[] = {"mode", "pads", NULL};
+    if (check_attrs(im, nd, allowed) != 0)
+        return -1;
+    if (!attr_string_is(nd, "mode", "constant"))
+        return fail(im, "only mode 'constant' is supported");
+    const Onnx__AttributeProto *a = attr(nd, "pads"); /* opset < 11 */
+    const float *pads = NULL;
+    size_t npads = 0;
+    int64_t ipads[2 * MAX_CRANK] = {0};
+    if (a != NULL) {
+        if (a->n_ints > 2 * MAX_CRANK)
+            return fail(im, "attribute 'pads' has %zu values", a->n_ints);
+        npads = a->n_ints;
+        memcpy(ipads, a->ints, npads * sizeof(int64_t));
+    } else {
+        val *p;
+        if (input(im, nd, 1, &p) != 0)
+            return -1;
+        if (!p->is_const)
+            return fail(im, "the pads must be a constant");
+        pads = p->f;
+        npads = p->n;
+    }
+    for (size_t k = 0; k < npads; k++)
+        if ((pads != NULL ? pads[k] != 0.0f : ipads[k] != 0))
+            return fail(im, "non-zero padding is unsupported (only all-zero pads)");
+    /* the constant value (input 2) does not matter when nothing is padded */
+    return op_alias(im, nd);
+}
+
 static int op_constant(imp *im, const Onnx__NodeProto *nd)
 {
     static const char *const allowed[] = {"value", "value_float", NULL};
@@ -1476,6 +1511,8 @@ static int convert_node(imp *im, const Onnx__NodeProto *nd, const char *graph_ou
         return op_gather(im, nd);
     if (strcmp(op, "Identity") == 0)
         return op_alias(im, nd);
+    if (strcmp(op, "Pad") == 0)
+        return op_pad_zero(im, nd);
     if (strcmp(op, "Dropout") == 0) {
         static const char *const allowed[] = {"ratio", "seed", NULL};
         if (check_attrs(im, nd, allowed) != 0)

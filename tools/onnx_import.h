@@ -30,7 +30,7 @@
  *     (constant axes, not the batch) -> RESHAPE
  *   Transpose (the batch stays first), Slice (constant starts/ends/axes,
  *     step 1), Gather (constant indices), Concat (activations) -> GATHER
- *   Identity, Dropout -> nothing; Constant -> a constant
+ *   Identity, Dropout, Pad with all-zero pads -> nothing; Constant -> a constant
  *   Softmax or ArgMax producing the graph output -> ARGMAX on their input
  * Anything else, or an attribute outside these forms, is an error naming
  * the node (err gets the message; returns non-zero).

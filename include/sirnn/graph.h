@@ -334,6 +334,12 @@ SIRNN_API sirnn_status sirnn_graph_schedule(const sirnn_graph *g, sirnn_graph_sc
  * must arrive within one timeout_ms, each piece within timeout_ms per 2^20
  * values of its working memory (plus one).
  *
+ * Profile: with the party's profile on (sirnn_party_profile_start), every
+ * protocol call adds to the row of its layer, the name of the operator it
+ * runs for (sirnn_gop_name; the shared truncations of a level's products:
+ * "MUL, MUL_CONST"), and its protocol ("matmul", "truncation", "relu",
+ * "sigmoid / tanh", ...).
+ *
  * Measured (one lane, both parties, batch of 1, SoftSpokenOT; `sirnn
  * run`): see README.md (the unrolled FastGRNN: 10.10 MB, 1,964 flights per
  * image, against the hand-written nn/ path's 9.27 MB, 1,693 flights).
