@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "kernels/cpu.h"
 #include "kernels/crhash.h"
@@ -218,15 +219,34 @@ void sirnn_silent_free(sirnn_silent *e)
 
 /* ---------------- bootstrap ---------------- */
 
+/* A reserve: zeroed like sirnn_scratch_alloc (and freed by
+ * sirnn_scratch_free), but 2 MB aligned and marked for transparent huge
+ * pages where the kernel offers them. The LPN rows read the reserve at ten
+ * random places each: with 4 KB pages a 9.4 MB reserve needs more TLB
+ * entries than the core has, and every read pays a page walk. */
+static void *reserve_alloc(size_t bytes)
+{
+    const size_t huge = (size_t)1 << 21;
+    const size_t rounded = (bytes + huge - 1) & ~(huge - 1);
+    void *p = aligned_alloc(huge, rounded);
+    if (p == NULL)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, rounded, MADV_HUGEPAGE); /* a hint: failure costs only speed */
+#endif
+    memset(p, 0, rounded);
+    return p;
+}
+
 /* The buffers, at the first take (an engine nobody uses costs no memory);
  * on failure the engine stays at stage 0 and sirnn_silent_free frees what
  * was allocated. */
 static sirnn_status alloc_buffers(sirnn_silent *e)
 {
     if (e->res == NULL)
-        e->res = sirnn_scratch_alloc(RES_CAP(e) * sizeof(sirnn_block));
+        e->res = reserve_alloc(RES_CAP(e) * sizeof(sirnn_block));
     if (e->next == NULL)
-        e->next = sirnn_scratch_alloc(RES_CAP(e) * sizeof(sirnn_block));
+        e->next = reserve_alloc(RES_CAP(e) * sizeof(sirnn_block));
     if (e->tile == NULL)
         e->tile = sirnn_scratch_alloc(SIRNN_SILENT_TILE * sizeof(sirnn_block));
     if (e->tmp == NULL)
@@ -327,10 +347,25 @@ static sirnn_status choice_start(sirnn_silent *e, sirnn_channel *ch)
     return st == SIRNN_OK ? sirnn_channel_flush(ch) : st;
 }
 
+/* Rows of the choice tile that starts at tree c_tree: all of them, and
+ * those below the next reserve's size (made even when dropped). */
+static void choice_tile_rows(const sirnn_silent *e, size_t *rows, size_t *keep)
+{
+    const sirnn_silent_params *p = e->cp;
+    const uint32_t per = (uint32_t)(SIRNN_SILENT_TILE >> p->h);
+    const uint32_t nt = p->t - e->c_tree < per ? p->t - e->c_tree : per;
+    const size_t row0 = (size_t)e->c_tree << p->h, want = sirnn_silent_reserve(&e->main);
+    *rows = (size_t)nt << p->h;
+    *keep = row0 >= want ? 0 : (want - row0 < *rows ? want - row0 : *rows);
+}
+
 /* Receiver, choice side: the next tile's choice bits,
  * e_i ^ XOR_j r[idx_j(i)], into c_bits; the part below the next reserve's
- * size also into c_next. */
-static sirnn_status choice_tile(sirnn_silent *e, sirnn_channel *ch)
+ * size also into c_next. With `drop` the caller drops the tile's user
+ * bits unread, so only the reserve part is computed (a random-COT take
+ * would otherwise pay for every choice bit twice: here and as bit 0 of its
+ * row). */
+static sirnn_status choice_tile(sirnn_silent *e, sirnn_channel *ch, int drop)
 {
     const sirnn_silent_params *p = e->cp;
     sirnn_status st;
@@ -348,8 +383,12 @@ static sirnn_status choice_tile(sirnn_silent *e, sirnn_channel *ch)
     const uint32_t *alpha = e->alpha[e->c_iter & 1];
     const uint64_t low = ((uint64_t)1 << h) - 1;
     const uint64_t stage = e->cp == &e->boot ? 1 : 2;
-    for (size_t off = 0; off < rows; off += ROWS) {
-        const size_t c = rows - off < ROWS ? rows - off : ROWS;
+    size_t all, upto;
+    choice_tile_rows(e, &all, &upto);
+    if (!drop)
+        upto = all;
+    for (size_t off = 0; off < upto; off += ROWS) {
+        const size_t c = upto - off < ROWS ? upto - off : ROWS;
         sirnn_aes_ctr(&e->code, (sirnn_block *)(void *)e->words, stage,
                       3 * (uint64_t)(row0 + off), 3 * c);
         for (size_t i = 0; i < c; i++) {
@@ -537,8 +576,13 @@ static sirnn_status choices(sirnn_silent *e, sirnn_channel *ch, uint8_t *bits, s
     size_t done = 0;
     sirnn_status st;
     while (done < n) {
-        if (e->c_pos == e->c_len && (st = choice_tile(e, ch)) != SIRNN_OK)
-            return st;
+        if (e->c_pos == e->c_len) {
+            size_t rows, keep;
+            choice_tile_rows(e, &rows, &keep);
+            const int drop = bits == NULL && n - done >= rows - keep;
+            if ((st = choice_tile(e, ch, drop)) != SIRNN_OK)
+                return st;
+        }
         size_t c = e->c_len - e->c_pos;
         if (c > n - done)
             c = n - done;
