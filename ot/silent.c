@@ -655,6 +655,20 @@ static sirnn_status take(sirnn_silent *e, sirnn_otx_sender *xs, sirnn_otx_receiv
     return SIRNN_OK;
 }
 
+size_t sirnn_silent_rows_left(const sirnn_silent *e)
+{
+    const size_t want = sirnn_silent_reserve(&e->main);
+    if (e->stage == 0 || (e->tile_pos == e->tile_len && e->next_tree == 0)) {
+        /* The next row starts an iteration: all of its user rows. */
+        const sirnn_silent_params *p = e->stage == 0 ? &e->boot : e->p;
+        return (size_t)p->n - want;
+    }
+    if (e->next_tree == 0) /* the tile is its iteration's last (e->p is already the next) */
+        return e->tile_len - e->tile_pos;
+    const size_t row0 = (size_t)e->next_tree << e->p->h;
+    return (e->tile_len - e->tile_pos) + (size_t)e->p->n - (row0 > want ? row0 : want);
+}
+
 sirnn_status sirnn_silent_send_take(sirnn_silent *e, sirnn_otx_sender *x, sirnn_channel *ch,
                                     sirnn_block *out, size_t n)
 {

@@ -164,6 +164,17 @@ sirnn_status sirnn_silent_send_take(sirnn_silent *e, sirnn_otx_sender *x, sirnn_
 sirnn_status sirnn_silent_recv_take(sirnn_silent *e, sirnn_otx_receiver *x, sirnn_channel *ch,
                                     sirnn_block *out, size_t n);
 /*
+ * User COTs this engine hands out before its rows start a new iteration
+ * (counting the one the next take would start, if none is running). Both
+ * ends agree on it after the same takes. A caller that sends the choice
+ * side's messages for a stretch of COTs ahead of their rows
+ * (sirnn_silent_recv_choices) keeps the stretch within this many, so that
+ * the iteration's corrections reach the sender at the stretch's start,
+ * before anything else the receiver sends for it.
+ */
+size_t sirnn_silent_rows_left(const sirnn_silent *e);
+
+/*
  * Receiver: the choice bits (0/1 bytes) of the next n COTs that
  * sirnn_silent_recv_take has not yet handed out, ahead of their rows and
  * without waiting for the sender (it may send: the bootstrap's columns and
