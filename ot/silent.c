@@ -74,69 +74,76 @@ sirnn_status sirnn_silent_ggm_keys(sirnn_aes_key g[2])
 }
 
 /* Children of the m nodes at the front of `nodes` into nodes[0, 2m):
- * child 2p + sigma = AES_g_sigma(x) ^ x. tmp holds 2m blocks. */
+ * child 2p + sigma = AES_g_sigma(x) ^ x, and sums[sigma] = the XOR of the
+ * children of parity sigma (in the same pass). tmp holds 2m blocks. */
 static void expand_level(const sirnn_aes_key g[2], sirnn_block *nodes, size_t m,
-                         sirnn_block *tmp)
+                         sirnn_block *tmp, sirnn_block sums[2])
 {
     sirnn_block *a = tmp, *b = tmp + m;
     sirnn_aes_ecb(&g[0], a, nodes, m);
     sirnn_aes_ecb(&g[1], b, nodes, m);
+    sirnn_block s0 = {{0, 0}}, s1 = {{0, 0}};
     for (size_t p = m; p-- > 0;) {
         const sirnn_block x = nodes[p];
         nodes[2 * p] = sirnn_block_xor(a[p], x);
         nodes[2 * p + 1] = sirnn_block_xor(b[p], x);
+        s0 = sirnn_block_xor(s0, nodes[2 * p]);
+        s1 = sirnn_block_xor(s1, nodes[2 * p + 1]);
     }
+    sums[0] = s0;
+    sums[1] = s1;
 }
 
 void sirnn_silent_ggm_expand(const sirnn_aes_key g[2], sirnn_block seed, unsigned h,
                              sirnn_block *leaves, sirnn_block *sums, sirnn_block *tmp)
 {
     leaves[0] = seed;
-    for (unsigned l = 0; l < h; l++) {
-        const size_t m = (size_t)1 << l;
-        expand_level(g, leaves, m, tmp);
-        sirnn_block s0 = {{0, 0}}, s1 = {{0, 0}};
-        for (size_t i = 0; i < 2 * m; i += 2) {
-            s0 = sirnn_block_xor(s0, leaves[i]);
-            s1 = sirnn_block_xor(s1, leaves[i + 1]);
-        }
-        sums[2 * l] = s0;
-        sums[2 * l + 1] = s1;
-    }
+    for (unsigned l = 0; l < h; l++)
+        expand_level(g, leaves, (size_t)1 << l, tmp, sums + 2 * l);
 }
 
 void sirnn_silent_ggm_puncture(const sirnn_aes_key g[2], uint32_t alpha, unsigned h,
                                const sirnn_block *known, sirnn_block *leaves, sirnn_block *tmp)
 {
-    /* Depth 0: one node, on the path; a zero placeholder. Each level expands
-     * every node (the path's children are garbage), clears the path node's
-     * two children, and writes the off-path one from the sum, all by mask. */
-    leaves[0].w[0] = leaves[0].w[1] = 0;
+    /* The path node of each depth is zero (depth 0: a placeholder), so its
+     * two children expand to the public constants z_sigma = AES_g_sigma(0):
+     * a level's sums without them are its full sums ^ z, taken while
+     * expanding. One masked pass per level then clears the path node's
+     * children and writes the off-path one from the sum (no branch or
+     * index on alpha). Depth 1 has no expansion: both nodes are the root's
+     * children and start at zero. */
+    sirnn_block z[2];
+    const sirnn_block zero = {{0, 0}};
+    sirnn_aes_ecb(&g[0], &z[0], &zero, 1);
+    sirnn_aes_ecb(&g[1], &z[1], &zero, 1);
+    leaves[0] = leaves[1] = zero;
     for (unsigned l = 0; l < h; l++) {
         const size_t m = (size_t)1 << l;
-        if (l > 0)
-            expand_level(g, leaves, m, tmp);
+        sirnn_block s[2] = {zero, zero};
+        if (l > 0) {
+            expand_level(g, leaves, m, tmp, s);
+            s[0] = sirnn_block_xor(s[0], z[0]);
+            s[1] = sirnn_block_xor(s[1], z[1]);
+        }
         const uint64_t pre = alpha >> (h - l);
         const uint64_t a = (alpha >> (h - 1 - l)) & 1;
-        const uint64_t off = 2 * pre + (a ^ 1);
-        uint64_t s[2][2] = {{0, 0}, {0, 0}};
-        for (size_t i = 0; i < 2 * m; i++) {
-            const uint64_t keep = ~eq_mask(i >> 1, pre);
-            leaves[i].w[0] &= keep;
-            leaves[i].w[1] &= keep;
-            s[i & 1][0] ^= leaves[i].w[0];
-            s[i & 1][1] ^= leaves[i].w[1];
-        }
         /* The off-path parity is 1 - a: S_1 when a = 0, S_0 when a = 1. */
         const uint64_t am = 0 - a;
-        const uint64_t v0 = known[l].w[0] ^ ((s[1][0] & ~am) | (s[0][0] & am));
-        const uint64_t v1 = known[l].w[1] ^ ((s[1][1] & ~am) | (s[0][1] & am));
-        for (size_t i = 0; i < 2 * m; i++) {
-            const uint64_t put = eq_mask(i, off);
-            leaves[i].w[0] |= v0 & put;
-            leaves[i].w[1] |= v1 & put;
+        const uint64_t v0 = known[l].w[0] ^ ((s[1].w[0] & ~am) | (s[0].w[0] & am));
+        const uint64_t v1 = known[l].w[1] ^ ((s[1].w[1] & ~am) | (s[0].w[1] & am));
+        /* Pair p: both children cleared when p is the path node, and the
+         * off-path one (left when a = 1) set to v. */
+        const uint64_t e0[2] = {v0 & am, v1 & am}, e1[2] = {v0 & ~am, v1 & ~am};
+        for (size_t p = 0; p < m; p++) {
+            const uint64_t on = eq_mask(p, pre);
+            sirnn_block *c = leaves + 2 * p;
+            c[0].w[0] = (c[0].w[0] & ~on) | (e0[0] & on);
+            c[0].w[1] = (c[0].w[1] & ~on) | (e0[1] & on);
+            c[1].w[0] = (c[1].w[0] & ~on) | (e1[0] & on);
+            c[1].w[1] = (c[1].w[1] & ~on) | (e1[1] & on);
         }
     }
+    sirnn_memzero(z, sizeof(z));
 }
 
 sirnn_status sirnn_silent_init(sirnn_silent *e, int sender, sirnn_block delta, uint64_t domain,
