@@ -399,6 +399,17 @@ static void test_cot_big(void **state)
     run_dcot(pp.srv, pp.cli, 3000000, test_seed(), NULL, NULL);
     run_dcot(pp.cli, pp.srv, 3000001, test_seed() + 1, NULL, NULL);
     pair_close(&pp);
+    /* One lane, one call across the bootstrap iteration's end, a piece of
+     * 2^23 (ot/iknp.c) and the first main iteration's end, then a call
+     * that starts in the second main iteration. */
+    pair_open(&pp, 1, test_seed());
+    const uint64_t fs = flights_of(pp.srv), fc = flights_of(pp.cli);
+    run_dcot(pp.srv, pp.cli, 12000001, test_seed() + 2, NULL, NULL);
+    print_message("12,000,001 Δ-COTs: %llu + %llu flights\n",
+                  (unsigned long long)(flights_of(pp.srv) - fs),
+                  (unsigned long long)(flights_of(pp.cli) - fc));
+    run_dcot(pp.srv, pp.cli, 100000, test_seed() + 3, NULL, NULL);
+    pair_close(&pp);
 }
 
 /* The wire formula of ot/silent.h, for one engine on one lane after n user
