@@ -230,7 +230,7 @@ void sirnn_silent_free(sirnn_silent *e)
  * sirnn_scratch_free), but 2 MB aligned and marked for transparent huge
  * pages where the kernel offers them. The LPN rows read the reserve at ten
  * random places each: with 4 KB pages a 9.4 MB reserve needs more TLB
- * entries than the core has, and every read pays a page walk. */
+ * entries than the core has, so most reads also miss the TLB. */
 static void *reserve_alloc(size_t bytes)
 {
     const size_t huge = (size_t)1 << 21;

@@ -70,8 +70,8 @@
  * protocol loops (both parties receive before either sends) need.
  * Memory per engine: two reserves of 606,659 blocks (9.7 MB each, held in
  * 10 MB of 2 MB-aligned memory advised for transparent huge pages: the LPN
- * rows read them at random, and 4 KB pages would cost a page walk per
- * read) and a tile of 2^17 blocks (2 MB), whatever n; nothing grows with a
+ * rows read them at random, and with 4 KB pages most reads also miss the
+ * TLB; a few per cent here, where the prefetches hide most of it) and a tile of 2^17 blocks (2 MB), whatever n; nothing grows with a
  * call's n.
  * Speed (this project's machine, one thread per party, CPU time, steady
  * state over 8 calls of 2^23 COTs, loaded host): sender about 47 M COTs/s,
