@@ -281,9 +281,108 @@ sirnn_status sirnn_iknp_rot_recv(sirnn_iknp_receiver *r, sirnn_channel *ch, sirn
     return SIRNN_OK;
 }
 
+/* Δ-COT on silent rows, in pieces of whole chunks (the chunk layout, and
+ * so the bytes, stay those of the chunk-by-chunk loop). Within a piece each
+ * party's messages go one way at a time: the receiver sends every
+ * correction d of the piece, then receives its rows' tiles; the sender
+ * sends the tiles as it takes the piece's rows into m0, then receives the
+ * corrections and applies them (q ^= d * Delta). So a piece costs one
+ * flight per party whatever its size (the corrections wait in the socket
+ * while the sender sends), where the chunk loop cost a sender flight per
+ * tile. An engine iteration may start only in a piece's first chunk: its
+ * corrections, which the receiver's choice side sends when the choices
+ * reach the iteration and the sender reads when its rows do, then precede
+ * the piece's d in the stream (silent_piece). At most SILENT_PIECE, well
+ * below a main iteration, so the choice side stays within one iteration
+ * of the rows. Memory: m0 and mc are the caller's, the rest the chunk
+ * buffers. */
+#define SILENT_PIECE ((size_t)CHUNK * 1024)
+
+/* The next piece of a call with `rest` COTs to go (the same on both ends). */
+static size_t silent_piece(const sirnn_silent *e, size_t rest)
+{
+    size_t left = sirnn_silent_rows_left(e); /* before the next iteration starts */
+    if (left < CHUNK) /* that start falls in the first chunk: run into the next iteration */
+        left += (size_t)e->main.n - sirnn_silent_reserve(&e->main);
+    size_t piece = left / CHUNK * CHUNK;
+    if (piece > SILENT_PIECE)
+        piece = SILENT_PIECE;
+    if (piece == 0)
+        piece = CHUNK;
+    return piece < rest ? piece : rest;
+}
+
+static sirnn_status dcot_send_silent(sirnn_iknp_sender *s, sirnn_channel *ch, uint8_t *m0,
+                                     size_t n)
+{
+    const sirnn_block delta = s->x.delta[0];
+    for (size_t base = 0, piece = 0; base < n; base += piece) {
+        piece = silent_piece(s->silent, n - base);
+        sirnn_status st;
+        for (size_t off = base; off < base + piece; off += CHUNK) {
+            const size_t k = chunk_len(base + piece, off);
+            if ((st = sirnn_silent_send_take(s->silent, &s->x, ch, s->q, k)) != SIRNN_OK)
+                return st;
+            memcpy(m0 + 16 * off, s->q, 16 * k);
+            s->x.count += k;
+        }
+        if ((st = sirnn_channel_flush(ch)) != SIRNN_OK)
+            return st;
+        for (size_t off = base; off < base + piece; off += CHUNK) {
+            const size_t k = chunk_len(base + piece, off);
+            if ((st = sirnn_channel_recv(ch, s->wire, (k + 7) / 8)) != SIRNN_OK)
+                return st;
+            for (size_t i = 0; i < k; i++) {
+                const uint64_t m = 0 - (uint64_t)((s->wire[i / 8] >> (i % 8)) & 1);
+                uint64_t w[2];
+                memcpy(w, m0 + 16 * (off + i), 16);
+                w[0] ^= delta.w[0] & m;
+                w[1] ^= delta.w[1] & m;
+                memcpy(m0 + 16 * (off + i), w, 16);
+            }
+        }
+    }
+    sirnn_memzero(s->q, ROWS_BYTES);
+    return SIRNN_OK;
+}
+
+static sirnn_status dcot_recv_silent(sirnn_iknp_receiver *r, sirnn_channel *ch, uint8_t *mc,
+                                     const uint8_t *choices, size_t n)
+{
+    uint8_t *bits = (uint8_t *)r->vals; /* CHUNK bytes; vals is free here */
+    for (size_t base = 0, piece = 0; base < n; base += piece) {
+        piece = silent_piece(r->silent, n - base);
+        sirnn_status st;
+        for (size_t off = base; off < base + piece; off += CHUNK) {
+            const size_t k = chunk_len(base + piece, off);
+            if ((st = sirnn_silent_recv_choices(r->silent, &r->x, ch, bits, k)) != SIRNN_OK)
+                return st;
+            memset(r->wire, 0, (k + 7) / 8);
+            for (size_t i = 0; i < k; i++)
+                r->wire[i / 8] |= (uint8_t)(((bits[i] ^ choices[off + i]) & 1) << (i % 8));
+            if ((st = sirnn_channel_send(ch, r->wire, (k + 7) / 8)) != SIRNN_OK)
+                return st;
+        }
+        sirnn_memzero(bits, CHUNK);
+        if ((st = sirnn_channel_flush(ch)) != SIRNN_OK)
+            return st;
+        for (size_t off = base; off < base + piece; off += CHUNK) {
+            const size_t k = chunk_len(base + piece, off);
+            if ((st = sirnn_silent_recv_take(r->silent, &r->x, ch, r->t, k)) != SIRNN_OK)
+                return st;
+            memcpy(mc + 16 * off, r->t, 16 * k);
+            r->x.count += k;
+        }
+    }
+    sirnn_memzero(r->t, ROWS_BYTES);
+    return SIRNN_OK;
+}
+
 sirnn_status sirnn_iknp_dcot_send(sirnn_iknp_sender *s, sirnn_channel *ch, uint8_t *m0,
                                   size_t n)
 {
+    if (s->silent != NULL)
+        return dcot_send_silent(s, ch, m0, n);
     for (size_t off = 0; off < n; off += CHUNK) {
         size_t k = chunk_len(n, off);
         sirnn_status st = sender_rows(s, ch, k, 1);
@@ -297,6 +396,8 @@ sirnn_status sirnn_iknp_dcot_send(sirnn_iknp_sender *s, sirnn_channel *ch, uint8
 sirnn_status sirnn_iknp_dcot_recv(sirnn_iknp_receiver *r, sirnn_channel *ch, uint8_t *mc,
                                   const uint8_t *choices, size_t n)
 {
+    if (r->silent != NULL)
+        return dcot_recv_silent(r, ch, mc, choices, n);
     for (size_t off = 0; off < n; off += CHUNK) {
         size_t k = chunk_len(n, off);
         load_choices(r, choices + off, k, sirnn_otx_round(k));

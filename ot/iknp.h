@@ -84,7 +84,11 @@ sirnn_status sirnn_iknp_receiver_init(sirnn_iknp_receiver *r, const sirnn_block 
  * The sender's Delta must have bit 0 set. seed keys the silent engine's PRG.
  * Wire per OT: the silent COT (ot/silent.h) + 1 bit (0 for the random OT)
  * instead of 128 / k; the corrections are unchanged. Flights: one more,
- * from the sender, in a call that makes a new tile of silent COTs.
+ * from the sender, in a call that makes a new tile of silent COTs (per
+ * chunk, except for the Δ-COT, whose sender sends all of a call's tiles
+ * before it reads the corrections: one in all), and one per party for each
+ * Ferret iteration a Δ-COT call starts after its first chunk, or for each
+ * 2^23 COTs beyond the first.
  */
 sirnn_status sirnn_iknp_sender_attach_silent(sirnn_iknp_sender *s, uint64_t domain,
                                              const sirnn_block *seed);

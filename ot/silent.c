@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "kernels/cpu.h"
 #include "kernels/crhash.h"
@@ -73,69 +74,76 @@ sirnn_status sirnn_silent_ggm_keys(sirnn_aes_key g[2])
 }
 
 /* Children of the m nodes at the front of `nodes` into nodes[0, 2m):
- * child 2p + sigma = AES_g_sigma(x) ^ x. tmp holds 2m blocks. */
+ * child 2p + sigma = AES_g_sigma(x) ^ x, and sums[sigma] = the XOR of the
+ * children of parity sigma (in the same pass). tmp holds 2m blocks. */
 static void expand_level(const sirnn_aes_key g[2], sirnn_block *nodes, size_t m,
-                         sirnn_block *tmp)
+                         sirnn_block *tmp, sirnn_block sums[2])
 {
     sirnn_block *a = tmp, *b = tmp + m;
     sirnn_aes_ecb(&g[0], a, nodes, m);
     sirnn_aes_ecb(&g[1], b, nodes, m);
+    sirnn_block s0 = {{0, 0}}, s1 = {{0, 0}};
     for (size_t p = m; p-- > 0;) {
         const sirnn_block x = nodes[p];
         nodes[2 * p] = sirnn_block_xor(a[p], x);
         nodes[2 * p + 1] = sirnn_block_xor(b[p], x);
+        s0 = sirnn_block_xor(s0, nodes[2 * p]);
+        s1 = sirnn_block_xor(s1, nodes[2 * p + 1]);
     }
+    sums[0] = s0;
+    sums[1] = s1;
 }
 
 void sirnn_silent_ggm_expand(const sirnn_aes_key g[2], sirnn_block seed, unsigned h,
                              sirnn_block *leaves, sirnn_block *sums, sirnn_block *tmp)
 {
     leaves[0] = seed;
-    for (unsigned l = 0; l < h; l++) {
-        const size_t m = (size_t)1 << l;
-        expand_level(g, leaves, m, tmp);
-        sirnn_block s0 = {{0, 0}}, s1 = {{0, 0}};
-        for (size_t i = 0; i < 2 * m; i += 2) {
-            s0 = sirnn_block_xor(s0, leaves[i]);
-            s1 = sirnn_block_xor(s1, leaves[i + 1]);
-        }
-        sums[2 * l] = s0;
-        sums[2 * l + 1] = s1;
-    }
+    for (unsigned l = 0; l < h; l++)
+        expand_level(g, leaves, (size_t)1 << l, tmp, sums + 2 * l);
 }
 
 void sirnn_silent_ggm_puncture(const sirnn_aes_key g[2], uint32_t alpha, unsigned h,
                                const sirnn_block *known, sirnn_block *leaves, sirnn_block *tmp)
 {
-    /* Depth 0: one node, on the path; a zero placeholder. Each level expands
-     * every node (the path's children are garbage), clears the path node's
-     * two children, and writes the off-path one from the sum, all by mask. */
-    leaves[0].w[0] = leaves[0].w[1] = 0;
+    /* The path node of each depth is zero (depth 0: a placeholder), so its
+     * two children expand to the public constants z_sigma = AES_g_sigma(0):
+     * a level's sums without them are its full sums ^ z, taken while
+     * expanding. One masked pass per level then clears the path node's
+     * children and writes the off-path one from the sum (no branch or
+     * index on alpha). Depth 1 has no expansion: both nodes are the root's
+     * children and start at zero. */
+    sirnn_block z[2];
+    const sirnn_block zero = {{0, 0}};
+    sirnn_aes_ecb(&g[0], &z[0], &zero, 1);
+    sirnn_aes_ecb(&g[1], &z[1], &zero, 1);
+    leaves[0] = leaves[1] = zero;
     for (unsigned l = 0; l < h; l++) {
         const size_t m = (size_t)1 << l;
-        if (l > 0)
-            expand_level(g, leaves, m, tmp);
+        sirnn_block s[2] = {zero, zero};
+        if (l > 0) {
+            expand_level(g, leaves, m, tmp, s);
+            s[0] = sirnn_block_xor(s[0], z[0]);
+            s[1] = sirnn_block_xor(s[1], z[1]);
+        }
         const uint64_t pre = alpha >> (h - l);
         const uint64_t a = (alpha >> (h - 1 - l)) & 1;
-        const uint64_t off = 2 * pre + (a ^ 1);
-        uint64_t s[2][2] = {{0, 0}, {0, 0}};
-        for (size_t i = 0; i < 2 * m; i++) {
-            const uint64_t keep = ~eq_mask(i >> 1, pre);
-            leaves[i].w[0] &= keep;
-            leaves[i].w[1] &= keep;
-            s[i & 1][0] ^= leaves[i].w[0];
-            s[i & 1][1] ^= leaves[i].w[1];
-        }
         /* The off-path parity is 1 - a: S_1 when a = 0, S_0 when a = 1. */
         const uint64_t am = 0 - a;
-        const uint64_t v0 = known[l].w[0] ^ ((s[1][0] & ~am) | (s[0][0] & am));
-        const uint64_t v1 = known[l].w[1] ^ ((s[1][1] & ~am) | (s[0][1] & am));
-        for (size_t i = 0; i < 2 * m; i++) {
-            const uint64_t put = eq_mask(i, off);
-            leaves[i].w[0] |= v0 & put;
-            leaves[i].w[1] |= v1 & put;
+        const uint64_t v0 = known[l].w[0] ^ ((s[1].w[0] & ~am) | (s[0].w[0] & am));
+        const uint64_t v1 = known[l].w[1] ^ ((s[1].w[1] & ~am) | (s[0].w[1] & am));
+        /* Pair p: both children cleared when p is the path node, and the
+         * off-path one (left when a = 1) set to v. */
+        const uint64_t e0[2] = {v0 & am, v1 & am}, e1[2] = {v0 & ~am, v1 & ~am};
+        for (size_t p = 0; p < m; p++) {
+            const uint64_t on = eq_mask(p, pre);
+            sirnn_block *c = leaves + 2 * p;
+            c[0].w[0] = (c[0].w[0] & ~on) | (e0[0] & on);
+            c[0].w[1] = (c[0].w[1] & ~on) | (e0[1] & on);
+            c[1].w[0] = (c[1].w[0] & ~on) | (e1[0] & on);
+            c[1].w[1] = (c[1].w[1] & ~on) | (e1[1] & on);
         }
     }
+    sirnn_memzero(z, sizeof(z));
 }
 
 sirnn_status sirnn_silent_init(sirnn_silent *e, int sender, sirnn_block delta, uint64_t domain,
@@ -218,15 +226,34 @@ void sirnn_silent_free(sirnn_silent *e)
 
 /* ---------------- bootstrap ---------------- */
 
+/* A reserve: zeroed like sirnn_scratch_alloc (and freed by
+ * sirnn_scratch_free), but 2 MB aligned and marked for transparent huge
+ * pages where the kernel offers them. The LPN rows read the reserve at ten
+ * random places each: with 4 KB pages a 9.4 MB reserve needs more TLB
+ * entries than the core has, so most reads also miss the TLB. */
+static void *reserve_alloc(size_t bytes)
+{
+    const size_t huge = (size_t)1 << 21;
+    const size_t rounded = (bytes + huge - 1) & ~(huge - 1);
+    void *p = aligned_alloc(huge, rounded);
+    if (p == NULL)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, rounded, MADV_HUGEPAGE); /* a hint: failure costs only speed */
+#endif
+    memset(p, 0, rounded);
+    return p;
+}
+
 /* The buffers, at the first take (an engine nobody uses costs no memory);
  * on failure the engine stays at stage 0 and sirnn_silent_free frees what
  * was allocated. */
 static sirnn_status alloc_buffers(sirnn_silent *e)
 {
     if (e->res == NULL)
-        e->res = sirnn_scratch_alloc(RES_CAP(e) * sizeof(sirnn_block));
+        e->res = reserve_alloc(RES_CAP(e) * sizeof(sirnn_block));
     if (e->next == NULL)
-        e->next = sirnn_scratch_alloc(RES_CAP(e) * sizeof(sirnn_block));
+        e->next = reserve_alloc(RES_CAP(e) * sizeof(sirnn_block));
     if (e->tile == NULL)
         e->tile = sirnn_scratch_alloc(SIRNN_SILENT_TILE * sizeof(sirnn_block));
     if (e->tmp == NULL)
@@ -327,10 +354,25 @@ static sirnn_status choice_start(sirnn_silent *e, sirnn_channel *ch)
     return st == SIRNN_OK ? sirnn_channel_flush(ch) : st;
 }
 
+/* Rows of the choice tile that starts at tree c_tree: all of them, and
+ * those below the next reserve's size (made even when dropped). */
+static void choice_tile_rows(const sirnn_silent *e, size_t *rows, size_t *keep)
+{
+    const sirnn_silent_params *p = e->cp;
+    const uint32_t per = (uint32_t)(SIRNN_SILENT_TILE >> p->h);
+    const uint32_t nt = p->t - e->c_tree < per ? p->t - e->c_tree : per;
+    const size_t row0 = (size_t)e->c_tree << p->h, want = sirnn_silent_reserve(&e->main);
+    *rows = (size_t)nt << p->h;
+    *keep = row0 >= want ? 0 : (want - row0 < *rows ? want - row0 : *rows);
+}
+
 /* Receiver, choice side: the next tile's choice bits,
  * e_i ^ XOR_j r[idx_j(i)], into c_bits; the part below the next reserve's
- * size also into c_next. */
-static sirnn_status choice_tile(sirnn_silent *e, sirnn_channel *ch)
+ * size also into c_next. With `drop` the caller drops the tile's user
+ * bits unread, so only the reserve part is computed (a random-COT take
+ * would otherwise pay for every choice bit twice: here and as bit 0 of its
+ * row). */
+static sirnn_status choice_tile(sirnn_silent *e, sirnn_channel *ch, int drop)
 {
     const sirnn_silent_params *p = e->cp;
     sirnn_status st;
@@ -348,8 +390,12 @@ static sirnn_status choice_tile(sirnn_silent *e, sirnn_channel *ch)
     const uint32_t *alpha = e->alpha[e->c_iter & 1];
     const uint64_t low = ((uint64_t)1 << h) - 1;
     const uint64_t stage = e->cp == &e->boot ? 1 : 2;
-    for (size_t off = 0; off < rows; off += ROWS) {
-        const size_t c = rows - off < ROWS ? rows - off : ROWS;
+    size_t all, upto;
+    choice_tile_rows(e, &all, &upto);
+    if (!drop)
+        upto = all;
+    for (size_t off = 0; off < upto; off += ROWS) {
+        const size_t c = upto - off < ROWS ? upto - off : ROWS;
         sirnn_aes_ctr(&e->code, (sirnn_block *)(void *)e->words, stage,
                       3 * (uint64_t)(row0 + off), 3 * c);
         for (size_t i = 0; i < c; i++) {
@@ -537,8 +583,13 @@ static sirnn_status choices(sirnn_silent *e, sirnn_channel *ch, uint8_t *bits, s
     size_t done = 0;
     sirnn_status st;
     while (done < n) {
-        if (e->c_pos == e->c_len && (st = choice_tile(e, ch)) != SIRNN_OK)
-            return st;
+        if (e->c_pos == e->c_len) {
+            size_t rows, keep;
+            choice_tile_rows(e, &rows, &keep);
+            const int drop = bits == NULL && n - done >= rows - keep;
+            if ((st = choice_tile(e, ch, drop)) != SIRNN_OK)
+                return st;
+        }
         size_t c = e->c_len - e->c_pos;
         if (c > n - done)
             c = n - done;
@@ -609,6 +660,20 @@ static sirnn_status take(sirnn_silent *e, sirnn_otx_sender *xs, sirnn_otx_receiv
         off += piece;
     }
     return SIRNN_OK;
+}
+
+size_t sirnn_silent_rows_left(const sirnn_silent *e)
+{
+    const size_t want = sirnn_silent_reserve(&e->main);
+    if (e->stage == 0 || (e->tile_pos == e->tile_len && e->next_tree == 0)) {
+        /* The next row starts an iteration: all of its user rows. */
+        const sirnn_silent_params *p = e->stage == 0 ? &e->boot : e->p;
+        return (size_t)p->n - want;
+    }
+    if (e->next_tree == 0) /* the tile is its iteration's last (e->p is already the next) */
+        return e->tile_len - e->tile_pos;
+    const size_t row0 = (size_t)e->next_tree << e->p->h;
+    return (e->tile_len - e->tile_pos) + (size_t)e->p->n - (row0 > want ? row0 : want);
 }
 
 sirnn_status sirnn_silent_send_take(sirnn_silent *e, sirnn_otx_sender *x, sirnn_channel *ch,

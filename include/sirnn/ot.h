@@ -28,8 +28,11 @@
  *     47,744 SoftSpoken OTs and 649,728 COTs per lane and direction), plus
  *     one choice-correction bit per OT from the receiver except for the
  *     random OT; the 128 below becomes that, the rest is unchanged. A call
- *     that makes a new tile of silent COTs (every 131,072 COTs or fewer)
- *     adds one flight from the sender. 1-of-N OTs with N <= 16 then come
+ *     that makes new tiles of silent COTs (every 131,072 COTs or fewer)
+ *     adds one flight from the sender (for the Δ-COT and the pool: one in
+ *     all, sent before it waits for the corrections; per chunk for the
+ *     others), and a call crossing into a new Ferret iteration one flight
+ *     per party. 1-of-N OTs with N <= 16 then come
  *     from log N of its random OTs (ot/nco.h: b + 0.45 b + N*l bits with
  *     b = ceil(log2 N), two flights per chunk of 2^18 / (N b) OTs); KK13
  *     for larger N;
