@@ -18,6 +18,7 @@
 
 #include "kernels/block.h"
 #include "arith/arith_internal.h"
+#include "arith/mixed.h"
 #include "arith/wnet.h"
 
 typedef struct digdec_ctx {
@@ -100,7 +101,7 @@ sirnn_status sirnn_digdec_carry(sirnn_party *party, size_t n, uint64_t *out, uin
     sirnn_wn_init(p);
     unsigned root[64], pre[64];
     for (unsigned j = 0; j + 1 < c; j++)
-        root[j] = sirnn_wn_segment(p, 0, j * d, d);
+        root[j] = sirnn_wn_lean_segment(p, 0, j * d, d);
     sirnn_wn_prefix(p, c - 1, root, pre);
     for (unsigned j = 1; j < c; j++) {
         /* the carry into digit 1 also serves the caller: one B2A at the wider width */

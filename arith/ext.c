@@ -121,16 +121,50 @@ static unsigned wide_segment(sirnn_wn_plan *p, unsigned src, unsigned off, unsig
     return node[0];
 }
 
+unsigned sirnn_wn_lean_segment(sirnn_wn_plan *p, unsigned src, unsigned off, unsigned len)
+{
+    unsigned q = 1;
+    while (8 * q < len)
+        q *= 2;
+    unsigned node[16];
+    for (unsigned i = 0, o = off; i < q; i++) {
+        const unsigned w = len / q + (i < len % q ? 1u : 0u);
+        node[i] = sirnn_wn_leaf(p, src, o, w);
+        o += w;
+    }
+    for (; q > 1; q /= 2)
+        for (unsigned i = 0; i < q / 2; i++)
+            node[i] = sirnn_wn_comb(p, node[2 * i + 1], node[2 * i]);
+    return node[0];
+}
+
+static sirnn_status shift_run_any(sirnn_party *party, size_t n, uint64_t *out, uint8_t *sign,
+                                  const uint64_t *x, const uint8_t *msb, unsigned l, unsigned s,
+                                  unsigned lout, int is_signed, int div, int lean);
+
 sirnn_status sirnn_shift_run(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
                              const uint8_t *msb, unsigned l, unsigned s, unsigned lout,
                              int is_signed, int div)
 {
-    return sirnn_shift_run_sign(party, n, out, NULL, x, msb, l, s, lout, is_signed, div);
+    return shift_run_any(party, n, out, NULL, x, msb, l, s, lout, is_signed, div, 0);
 }
 
 sirnn_status sirnn_shift_run_sign(sirnn_party *party, size_t n, uint64_t *out, uint8_t *sign,
                                   const uint64_t *x, const uint8_t *msb, unsigned l, unsigned s,
                                   unsigned lout, int is_signed, int div)
+{
+    return shift_run_any(party, n, out, sign, x, msb, l, s, lout, is_signed, div, 0);
+}
+
+sirnn_status sirnn_tr_lean(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                           unsigned l, unsigned s, unsigned lout, int is_signed)
+{
+    return shift_run_any(party, n, out, NULL, x, NULL, l, s, lout, is_signed, 0, 1);
+}
+
+static sirnn_status shift_run_any(sirnn_party *party, size_t n, uint64_t *out, uint8_t *sign,
+                                  const uint64_t *x, const uint8_t *msb, unsigned l, unsigned s,
+                                  unsigned lout, int is_signed, int div, int lean)
 {
     sirnn_status st = sirnn_party_usable(party);
     if (st != SIRNN_OK || n == 0)
@@ -147,7 +181,9 @@ sirnn_status sirnn_shift_run_sign(sirnn_party *party, size_t n, uint64_t *out, u
     sirnn_wn_init(p);
     unsigned root[3], pre[3], nseg = 0, lm1 = 0;
     if (s > 0)
-        root[nseg++] = sign != NULL ? wide_segment(p, 0, 0, s) : sirnn_wn_segment(p, 0, 0, s);
+        root[nseg++] = lean             ? sirnn_wn_lean_segment(p, 0, 0, s)
+                       : sign != NULL ? wide_segment(p, 0, 0, s)
+                                      : sirnn_wn_segment(p, 0, 0, s);
     if (sign != NULL) {
         /* bit l - 1 of x: the carry of the low l - 1 bits is a prefix of
          * [0, s), [s, l - 1), then the top bit for the wrap if needed. */
@@ -163,7 +199,8 @@ sirnn_status sirnn_shift_run_sign(sirnn_party *party, size_t n, uint64_t *out, u
             lm1 = nseg - 1;
             root[nseg++] = sirnn_wn_segment(p, 0, l - 1, 1);
         } else {
-            root[nseg++] = sirnn_wn_segment(p, 0, s, l - s);
+            root[nseg++] = lean ? sirnn_wn_lean_segment(p, 0, s, l - s)
+                                : sirnn_wn_segment(p, 0, s, l - s);
         }
     }
     sirnn_wn_prefix(p, nseg, root, pre);

@@ -30,4 +30,31 @@ sirnn_status sirnn_shift_run_sign(sirnn_party *party, size_t n, uint64_t *out, u
                                   const uint64_t *x, const uint8_t *msb, unsigned l, unsigned s,
                                   unsigned lout, int is_signed, int div);
 
+struct sirnn_wn_plan;
+/*
+ * Bits [off, off + len) of input src (len >= 1) of a carry network
+ * (arith/wnet.h) as the fewest blocks of at most 8 bits: a power-of-two
+ * count q >= len / 8 of balanced widths, the wider ones lowest, under a
+ * balanced tree (depth log2 q: none up to 8 bits, one level up to 16).
+ * Returns its root.
+ */
+unsigned sirnn_wn_lean_segment(struct sirnn_wn_plan *p, unsigned src, unsigned off,
+                               unsigned len);
+
+/*
+ * Truncation with the fewest flights, for the math functions: floor(x / 2^s)
+ * (x_s / 2^s for signed x, as sirnn_tr_ext) mod 2^lout, lout >= l - s, from
+ * a carry network whose segments are cut into the fewest blocks of at most
+ * 8 bits (sirnn_wn_lean_segment): s <= 8 is one 1-of-2^s OT per element
+ * and no AND level (3 flights, the last one party 1's, so that a following
+ * step's first flight from party 1 rides in it), s <= 16 one level (4).
+ * Bits: the leaves 256 + 2^w b (b = 1 for the lowest block, 2 above), 148
+ * per single node, 278 per pair, the B2As as sirnn_tr_ext. For s <= 8 this
+ * is also fewer bits than sirnn_tr (TR(23, 7): 384 + 143 = 527 against
+ * 835); party 0 hashes 2^w pads per leaf instead of 16. Arguments are not
+ * checked here.
+ */
+sirnn_status sirnn_tr_lean(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                           unsigned l, unsigned s, unsigned lout, int is_signed);
+
 #endif /* SIRNN_ARITH_MIXED_H */

@@ -69,7 +69,7 @@ static sirnn_status chunk_y(sirnn_party *party, const sirnn_div_plan *p, div_buf
     if (p->t == 0) {
         TRY(sirnn_lut(party, k, Y, D, tab, tlen, p->m, p->lut_l));
     } else {
-        TRY(sirnn_tr(party, k, P, D, p->b, p->t));
+        TRY(sirnn_tr_lean(party, k, P, D, p->b, p->t, (p->b) - (p->t), 0));
         TRY(sirnn_lut(party, k, Y, P, tab, tlen, p->m, p->lut_l));
     }
     *y_msb_known = 1; /* LUT entries are below 2^(fy+1) */
@@ -81,7 +81,7 @@ static sirnn_status chunk_y(sirnn_party *party, const sirnn_div_plan *p, div_buf
         TRY(sirnn_neg(party, k, P, P, s->lp));
         TRY(sirnn_add_const(party, k, P, P, (uint64_t)1 << (p->s + s->fy), s->lp));
         if (s->she > 0)
-            TRY(sirnn_tr(party, k, E1, P, s->lp, (unsigned)s->she));
+            TRY(sirnn_tr_lean(party, k, E1, P, s->lp, (unsigned)s->she, s->lp - (unsigned)s->she, 0));
         else
             TRY(sirnn_mul_const(party, k, E1, P, (uint64_t)1 << (unsigned)(-s->she), s->we));
         if (s->use_q) {
@@ -114,7 +114,7 @@ static sirnn_status chunk_y_quad(sirnn_party *party, const sirnn_div_plan *p, di
              *V = b->w[B_Q], *L = b->w[B_T];
     const int server = party->role == SIRNN_SERVER;
     const size_t tlen = server ? (size_t)1 << p->m : 0;
-    TRY(sirnn_tr(party, k, IDX, D, p->b, p->t));
+    TRY(sirnn_tr_lean(party, k, IDX, D, p->b, p->t, (p->b) - (p->t), 0));
     TRY(sirnn_mod_down(party, k, L, D, p->b, p->t));
     TRY(sirnn_lut(party, k, Y, IDX, server ? p->table : NULL, tlen, p->m, p->lut_l));
     TRY(sirnn_lut(party, k, V, IDX, server ? q->btab : NULL, tlen, p->m, q->wb));
@@ -154,7 +154,7 @@ static sirnn_status chunk_round(sirnn_party *party, uint64_t *out, uint64_t *Z, 
     TRY(sirnn_add_const(party, k, Z, Z, (uint64_t)1 << (sh - 1), l));
     if (bo >= l - sh)
         return sirnn_tr_ext(party, k, out, Z, l, sh, bo, is_signed);
-    TRY(sirnn_tr(party, k, Z, Z, l, sh));
+    TRY(sirnn_tr_lean(party, k, Z, Z, l, sh, (l) - (sh), 0));
     return sirnn_mod_down(party, k, out, Z, l - sh, bo);
 }
 

@@ -24,6 +24,7 @@
 #include "math/exp_plan.h"
 #include "kernels/random.h"
 #include "arith/arith_internal.h"
+#include "arith/mixed.h"
 #include "net/party_internal.h"
 
 enum { EXP_BLOCK = SIRNN_WINDOW };
@@ -89,7 +90,7 @@ static sirnn_status chain_block(sirnn_party *party, size_t n, uint64_t *g_out, c
         for (size_t i = 0; i < n; i++)
             tmp[i] = (0 - tmp[i]) & mask64(L);
         add_const(party, n, tmp, ((uint64_t)1 << (L - 1)) + ((uint64_t)1 << f >> 1), L);
-        if ((st = sirnn_tr(party, n, tmp, tmp, L, f)) != SIRNN_OK)
+        if ((st = sirnn_tr_lean(party, n, tmp, tmp, L, f, (L) - (f), 0)) != SIRNN_OK)
             return st;
         for (size_t i = 0; i < n; i++)
             G[i] = (G[i] + tmp[i]) & mask64(lw);
@@ -157,7 +158,7 @@ sirnn_status sirnn_exp(sirnn_party *party, size_t n, uint64_t *y, const uint64_t
         st = sirnn_exp_chain_run(party, k, u, u, p);
         if (st == SIRNN_OK && p->g > 0) {
             add_const(party, k, u, (uint64_t)1 << (p->g - 1), p->lw);
-            st = sirnn_tr(party, k, u, u, p->lw, p->g);
+            st = sirnn_tr_lean(party, k, u, u, p->lw, p->g, (p->lw) - (p->g), 0);
         }
         if (st == SIRNN_OK)
             for (size_t i = 0; i < k; i++)

@@ -16,6 +16,7 @@
 #include "sirnn/arith.h"
 #include "sirnn/math.h"
 #include "arith/arith_internal.h"
+#include "arith/mixed.h"
 #include "net/party_internal.h"
 
 /* Elements per lane per chunk (a multiple of 256). */
@@ -115,7 +116,7 @@ static sirnn_status rsq_chunk(sirnn_party *party, const sirnn_rsqrt_plan *p, rsq
                        b + 2, 0));
     TRY(sirnn_mod_down(party, k, IDX, XN, b + 2, b + 1));
     if (b + 1 > p->mi)
-        TRY(sirnn_tr(party, k, IDX, IDX, b + 1, b + 1 - p->mi));
+        TRY(sirnn_tr_lean(party, k, IDX, IDX, b + 1, b + 1 - p->mi, p->mi, 0));
     /* A, B from one lookup of 2k elements on the top bits. */
     memcpy(Av, IDX, k * sizeof(uint64_t));
     memcpy(Bv, IDX, k * sizeof(uint64_t));
@@ -126,13 +127,13 @@ static sirnn_status rsq_chunk(sirnn_party *party, const sirnn_rsqrt_plan *p, rsq
     TRY(sirnn_mod_down(party, k, Av, Av, wab, p->py + 2));
     /* y = A - (B XN >> shp) */
     TRY(sirnn_mult_msb(party, k, P, Bv, XN, r->zeros, r->zeros, p->pb + 2, b + 2, p->lp, 0));
-    TRY(sirnn_tr(party, k, P, P, p->lp, p->shp));
+    TRY(sirnn_tr_lean(party, k, P, P, p->lp, p->shp, (p->lp) - (p->shp), 0));
     TRY(sirnn_sub(party, k, Y, Av, P, p->py + 2));
     /* out = round(Y S / 2^shf) + C */
     TRY(sirnn_mult_msb(party, k, P, Y, Sv, r->zeros, r->zeros, p->py + 2, p->ws, p->lf, 0));
     TRY(sirnn_add_const(party, k, P, P, (uint64_t)1 << (p->shf - 1), p->lf));
     if (p->lf - p->shf >= p->bo) {
-        TRY(sirnn_tr(party, k, P, P, p->lf, p->shf));
+        TRY(sirnn_tr_lean(party, k, P, P, p->lf, p->shf, (p->lf) - (p->shf), 0));
         TRY(sirnn_mod_down(party, k, P, P, p->lf - p->shf, p->bo));
     } else {
         TRY(sirnn_tr_ext(party, k, P, P, p->lf, p->shf, p->bo, 0));

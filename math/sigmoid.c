@@ -22,6 +22,7 @@
 #include "sirnn/arith.h"
 #include "kernels/random.h"
 #include "arith/arith_internal.h"
+#include "arith/mixed.h"
 #include "math/sigmoid_plan.h"
 #include "net/party_internal.h"
 
@@ -40,7 +41,7 @@ static sirnn_status poly_round(sirnn_party *party, size_t n, uint64_t *y, uint64
     const uint64_t half = party->role == SIRNN_SERVER ? (uint64_t)1 << (p->T - 1) : 0;
     for (size_t i = 0; i < n; i++)
         z[i] = (z[i] + half) & mask64(p->L);
-    sirnn_status st = sirnn_tr(party, n, z, z, p->L, p->T);
+    sirnn_status st = sirnn_tr_lean(party, n, z, z, p->L, p->T, (p->L) - (p->T), 0);
     for (size_t i = 0; st == SIRNN_OK && i < n; i++)
         y[i] = z[i] & mask64(p->bo);
     return st;

@@ -15,14 +15,14 @@
 
 /* Pinned costs (bits per element over one full chunk, flights), as stated
  * in sirnn/math.h. */
-#define RECIP_16_12_BITS 18173
-#define RECIP_16_12_FLIGHTS 29
-#define RECIP_16_14_BITS 18628
-#define RECIP_16_14_FLIGHTS 29
-#define DIV_16_12_BITS 28432
-#define DIV_16_12_FLIGHTS 38
-#define NORM_16_12_BITS 43094
-#define NORM_16_12_FLIGHTS 56
+#define RECIP_16_12_BITS 17977
+#define RECIP_16_12_FLIGHTS 27
+#define RECIP_16_14_BITS 18432
+#define RECIP_16_14_FLIGHTS 27
+#define DIV_16_12_BITS 28236
+#define DIV_16_12_FLIGHTS 36
+#define NORM_16_12_BITS 42702
+#define NORM_16_12_FLIGHTS 52
 
 typedef struct dcase {
     int is_div;

@@ -104,14 +104,17 @@ SIRNN_API sirnn_status sirnn_reciprocal(sirnn_party *party, size_t n, uint64_t *
  * Costs (both parties, bits per element over a chunk of 4096, one lane;
  * flights summed over both parties for n = 1, as counted in arith.h), with
  * the default SoftSpokenOT (ot_k = 4) and with IKNP (ot_k = 1):
- *   reciprocal 16/12 -> 16/12: 10,717 bits (IKNP 18,173), 29 flights;
- *   reciprocal 16/12 -> 16/14: 11,396 bits (IKNP 18,628), 29 flights;
- *   division 16/12 -> 16/12: 16,016 bits (IKNP 28,432), 38 flights (SCI
- *   37,351 bits). Division 16/12 by steps, bits with IKNP: TR(15, 8) 841, three lookups of 7 bits (A 21,
+ *   reciprocal 16/12 -> 16/12: 10,713 bits (IKNP 17,977), 27 flights;
+ *   reciprocal 16/12 -> 16/14: 11,392 bits (IKNP 18,432), 27 flights;
+ *   division 16/12 -> 16/12: 16,012 bits (IKNP 28,236), 36 flights (SCI
+ *   37,351 bits). Division 16/12 by steps, bits with IKNP: TR(15, 8) 646 (one
+ * 8-bit leaf, 3 flights), three lookups of 7 bits (A 21,
  * B 18, C 13 bits wide) 7,424, C L (13 x 8 -> 21, the offset's wrap by
  * the millionaires') and its shift into B's ring, V L (18 x 8 -> 26) and
  * its shift into Y's ring, num Y (16 x 21 -> 35, signed) and the rounding
- * TR(35, 19). The steps are arith.h calls one after the other, each on
+ * TR(35, 19). Every truncation is a carry network of the fewest leaves of
+ * at most 8 bits (arith/mixed.h sirnn_tr_lean: 3 flights up to 8 bits, 4
+ * up to 16, and fewer bits than sirnn_tr). The steps are arith.h calls one after the other, each on
  * windows of the batch (arith.h), so the flights are the same for n up to
  * 16,384 per lane; at 65,536 division takes 44 (its products' windows hold
  * 2^19 cross-term COTs). Formats on the Goldschmidt path cost more (24-bit
@@ -168,8 +171,8 @@ SIRNN_API sirnn_status sirnn_ref_div(size_t n, uint64_t *q, const uint64_t *num,
  *
  * Costs at 16/12, 16/12 -> 16/12 (both parties, bits per element over a
  * chunk of 4096 on one lane; flights summed over both parties for n = 1):
- * 22,646 bits with the default SoftSpokenOT (ot_k = 4), 43,094 with IKNP;
- * 56 flights (the same up to 4,096 elements per lane, the MSNZB block).
+ * 22,638 bits with the default SoftSpokenOT (ot_k = 4), 42,702 with IKNP;
+ * 52 flights (the same up to 4,096 elements per lane, the MSNZB block).
  * Steps: MSNZB(15,
  * 8) index only, a 4-bit lookup of M, D M (cross terms only), the quadratic
  * path of sirnn_div, Y M (21 x 16 -> 36, known MSBs), X W (16 x 36 -> 38,
@@ -234,10 +237,13 @@ SIRNN_API sirnn_status sirnn_ref_div_norm(size_t n, uint64_t *q, const uint64_t 
  * SIRNN_ERR_ARG (for 32-bit outputs: scale_out <= 28 when bits_in > 16).
  *
  * Costs at 16/12 -> 16/12 (both parties, bits per element, one lane, large
- * n; flights summed over both parties, n = 1): 11,310 bits with the default
- * SoftSpokenOT (ot_k = 4); with IKNP, by steps, digdec(16, 8) 843 + lookup
- * 2 x 4352 + mult_msb(12 x 16 -> 28) 4700 + TR(28, 12) 1287 = 15,534 bits
- * (SCI 16,036); flights 4 + 2 + 4 + 5 = 15, 7.5 round trips (SCI about 16).
+ * n; flights summed over both parties, n = 1): 11,206 bits with the default
+ * SoftSpokenOT (ot_k = 4); with IKNP, by steps, digdec(16, 8) 647 + lookup
+ * 2 x 4352 + mult_msb(12 x 16 -> 28) 4700 + TR(28, 12) 995 = 15,046 bits
+ * (SCI 16,036); flights 3 + 1 + 4 + 4 = 12, 6 round trips (SCI about 16):
+ * digdec's carry is one 1-of-256 OT (no AND level) whose B2A ends with
+ * party 1's flight, which also carries the lookup's columns; the
+ * truncation is sirnn_tr_lean (two 6-bit leaves and one AND level).
  * Each further digit adds one mult_msb and one TR; g > 0 adds a TR.
  * Blocks of 16384 elements per lane bound the memory.
  */
@@ -335,25 +341,29 @@ SIRNN_API sirnn_status sirnn_ref_exp(size_t n, uint64_t *y, const uint64_t *x,
  *
  * Costs (both parties, bits per element, one lane, large n; flights summed
  * over both parties, n = 1; pinned by the tests), with the default
- * SoftSpokenOT (ot_k = 4): sigmoid 16/12 -> 16/12 9,704 bits, -> 16/14
- * 10,308; tanh 20,266. With IKNP (ot_k = 1), whose accounting the steps use:
- *   sigmoid 16/12 -> 16/12 (line, kB = 7): 12,520 bits; -> 16/14 (kB = 9):
- *   13,316 bits (SCI 35,441 / 40,317); 14 flights (7 round trips; SCI
- *   about 56). Steps (bits and flights as in arith.h): digdec(16, 8) 843
- *   bits, 4 flights (its carry out of d0 is reused: L - 8 - kB <= 8, so its
- *   B2A stays 8 bits); the lookup 256 + 256 x (23 + kB) = 7,936 / 8,448, 2
- *   flights; B d0 (8 x kB -> 23, 4 flights): two cross terms (the chooser
+ * SoftSpokenOT (ot_k = 4): sigmoid 16/12 -> 16/12 9,584 bits, -> 16/14
+ * 10,188; tanh 20,146. With IKNP (ot_k = 1), whose accounting the steps use:
+ *   sigmoid 16/12 -> 16/12 (line, kB = 7): 12,016 bits; -> 16/14 (kB = 9):
+ *   12,812 bits (SCI 35,441 / 40,317); 11 flights (5.5 round trips; SCI
+ *   about 56). Steps (bits and flights as in arith.h): digdec(16, 8) 647
+ *   bits (one 1-of-256 OT for the carry), 3 flights (its carry out of d0
+ *   is reused: L - 8 - kB <= 8, so its B2A stays 8 bits); the lookup 256 +
+ *   256 x (23 + kB) = 7,936 / 8,448, 1 flight (its columns ride in
+ *   digdec's last flight, party 1's); B d0 (8 x kB -> 23, 4 flights): two cross terms (the chooser
  *   takes the narrower operand's min(8, kB) bits: 2 x 1,036 / 2 x 1,180),
  *   d0's wrap MUX 2 x (128 + 15), B's MSB-to-wrap 260 and MUX 2 x (128 +
- *   23 - kB): 2,906 / 3,190; TR(23, 7) 835, 4 flights;
- *   tanh 16/12 -> 16/12 and -> 16/14 (parabola, kY = 15): 26,090 bits (SCI
- *   35,063), 16 flights: the lookup of Q (256 + 256 x 8 = 2,304 bits, 2
- *   flights); digdec 843; the lookup 256 + 256 x (23 + 15 + 15 + 1 + 1) =
+ *   23 - kB): 2,906 / 3,190; TR(23, 7) by sirnn_tr_lean 527 (one 7-bit
+ *   leaf), 3 flights;
+ *   tanh 16/12 -> 16/12 and -> 16/14 (parabola, kY = 15): 25,586 bits (SCI
+ *   35,063), 13 flights: the lookup of Q (256 + 256 x 8 = 2,304 bits, 2
+ *   flights); digdec 647, 3; the lookup (1 flight) 256 + 256 x (23 + 15 + 15 + 1 + 1) =
  *   14,336; per product 2 x 1,180 + the millionaires' 708 + 2 x (128 + 15)
- *   + 260 + 2 x (128 + 8) = 3,886, two of them; TR 835;
- *   the |x| path at 16-bit inputs: about 28,900 to 35,500 bits and 39 to
- *   43 flights: sirnn_msb(b) 4 flights, sirnn_mux(b) 4, the exp chain 15,
- *   the reciprocal core 4 + 2 + 5 + 5, the final sirnn_mux 4.
+ *   + 260 + 2 x (128 + 8) = 3,886, two of them (4 flights); TR 527 (3);
+ *   the |x| path at 16-bit inputs (measured at 16/4 -> 16/12 and 16/14):
+ *   about 27,700 to 34,400 bits and 34 to 38 flights: sirnn_msb(b) 4
+ *   flights, sirnn_mux(b) 4, the exp chain (12 for two digits), the
+ *   reciprocal core (its index truncation and its final one by
+ *   sirnn_tr_lean, a lookup, a product), the final sirnn_mux 4.
  * At n = 100 the bits per element are 1.03x those of a large batch (poly
  * path), 1.07x on the |x| path.
  * Blocks of 16384 elements per lane bound the memory.
@@ -431,10 +441,10 @@ SIRNN_API sirnn_status sirnn_ref_tanh(size_t n, uint64_t *y, const uint64_t *x,
  * Costs (both parties, bits per element over a chunk of 4096 on one lane;
  * flights summed over both parties for n = 1, as counted in arith.h), with
  * the default SoftSpokenOT (ot_k = 4) and with IKNP (ot_k = 1):
- *   16/12 -> 16/14: 22,558 bits (IKNP 34,654), 40 flights (SCI 48,847 bits,
- *   ~71 round trips); 16/12 -> 16/12: 22,800 bits (IKNP 35,280), 40 flights. The steps are
- *   arith.h calls one after the other (MSNZB 10 flights, two lookups of 2,
- *   three multiplications of 4, three truncations), each on windows of the
+ *   16/12 -> 16/14: 22,174 bits (IKNP 33,502), 33 flights (SCI 48,847 bits,
+ *   ~71 round trips); 16/12 -> 16/12: 22,496 bits (IKNP 34,208), 33 flights. The steps are
+ *   arith.h calls one after the other (MSNZB 8 flights, two lookups of 2,
+ *   three multiplications of 4, three sirnn_tr_lean truncations of 3 or 4), each on windows of the
  *   batch, so the flights are the same for n up to 4,096 per lane (the
  *   MSNZB block), then grow by at most one set per block.
  */

@@ -20,8 +20,9 @@ extern "C" {
 /* Wire protocol version, checked in the handshake (3: SoftSpokenOT and
  * KK13 with the doubled RM(1,7) code; 4: KK13's hash ends in TCCR, every
  * hash tweak carries its engine's domain, flights stream per window, TLS
- * and session limits in the handshake). */
-#define SIRNN_PROTOCOL_VERSION 4
+ * and session limits in the handshake; 5: digit decomposition and the math
+ * functions' truncations cut carries into the fewest leaves of <= 8 bits). */
+#define SIRNN_PROTOCOL_VERSION 5
 
 /* "0.1.0" */
 SIRNN_API const char *sirnn_version(void);
