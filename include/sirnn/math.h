@@ -206,15 +206,20 @@ SIRNN_API sirnn_status sirnn_ref_div_norm(size_t n, uint64_t *q, const uint64_t 
  * Algorithm and why: as SIRNN, u is cut into q = ceil(bits_in / 8) digits
  * of 8 bits (sirnn_digdec) and each digit's factor comes from a 256-entry
  * table, but
- *   - all q tables go in ONE lookup call (one flight pair for every digit);
+ *   - all q tables go in ONE set of lookup flights (sirnn_lut_several, one
+ *     request per digit, each as wide as its factor), each factor with a
+ *     one-bit field that gives the wrap of its output shares, so that no
+ *     product needs a comparison or an MSB-to-wrap for its looked-up
+ *     operands;
  *   - factors carry f = scale_out fraction bits (f = scale_out + 2 when q >
  *     2), not scale_out + 2, and the product rounds to nearest: the error
  *     analysis below shows 1.2 ULP at 16/12, so smaller tables suffice;
  *   - each product is written E_j G = 2^f G - D_j G with D_j = 2^f - E_j,
  *     which is narrow for the low digits (< 248 at 16/12), so the
  *     multiplication's cross terms choose with f bits instead of f + 2,
- *     both MSBs are public zeros (MSB-to-wrap instead of millionaires'),
- *     and the rounding truncation lands directly in the output ring.
+ *     the first product has both wraps from the lookups (the later ones
+ *     take G's from MSB-to-wrap on its public zero MSB), and the rounding
+ *     truncation lands directly in the output ring.
  * The model: E_j(d) = round(e^(-d 2^(8j - scale_in)) 2^f) (long double),
  * G = E_(q-1)(d_(q-1)), then G = floor((E_j(d_j) G + 2^(f-1)) / 2^f) for
  * j = q-2 down to 0, y = floor((G + 2^(g-1)) / 2^g) with g = f - scale_out
@@ -237,14 +242,17 @@ SIRNN_API sirnn_status sirnn_ref_div_norm(size_t n, uint64_t *q, const uint64_t 
  * SIRNN_ERR_ARG (for 32-bit outputs: scale_out <= 28 when bits_in > 16).
  *
  * Costs at 16/12 -> 16/12 (both parties, bits per element, one lane, large
- * n; flights summed over both parties, n = 1): 11,206 bits with the default
- * SoftSpokenOT (ot_k = 4); with IKNP, by steps, digdec(16, 8) 647 + lookup
- * 2 x 4352 + mult_msb(12 x 16 -> 28) 4700 + TR(28, 12) 995 = 15,046 bits
- * (SCI 16,036); flights 3 + 1 + 4 + 4 = 12, 6 round trips (SCI about 16):
- * digdec's carry is one 1-of-256 OT (no AND level) whose B2A ends with
- * party 1's flight, which also carries the lookup's columns; the
- * truncation is sirnn_tr_lean (two 6-bit leaves and one AND level).
- * Each further digit adds one mult_msb and one TR; g > 0 adds a TR.
+ * n; flights summed over both parties, n = 1): 10,430 bits with the default
+ * SoftSpokenOT (ot_k = 4); with IKNP, by steps, digdec(16, 8) 647 +
+ * lookups (D_0 12 bits and E_1 16 bits, each with its wrap field) 3,584 +
+ * 4,608 + sirnn_mult_wraps(12 x 16 -> 28) 4,180 + TR(28, 12) 995 = 14,014
+ * bits (SCI 16,036); flights 3 + 1 + 3 + 3 = 10, 5 round trips (SCI about
+ * 16): digdec's carry is one 1-of-256 OT (no AND level) whose B2A ends
+ * with party 1's flight, which also carries the lookups' columns; the
+ * product, with both wraps known, ends with party 1's flight too, which
+ * carries the truncation's first (sirnn_tr_lean: two 6-bit leaves and one
+ * AND level). Each further digit adds one sirnn_mult_wrap (G's wrap by
+ * MSB-to-wrap, 4 flights) and one TR; g > 0 adds a TR.
  * Blocks of 16384 elements per lane bound the memory.
  */
 SIRNN_API sirnn_status sirnn_exp(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
@@ -294,15 +302,20 @@ SIRNN_API sirnn_status sirnn_ref_exp(size_t n, uint64_t *y, const uint64_t *x,
  *   same V mod 2^L); d0 and d1 by one digit decomposition (16, 8) that also
  *   hands out d0's wrap (the carry into d1); A1 (L bits) and B (kB bits,
  *   B >= 0, kB = its two's complement width, so its top bit is zero) in one
- *   lookup; B d0 by one unsigned product 8 x kB -> L whose d0 wrap is that
- *   carry (no comparison) and whose B wrap comes from B's zero top bit
- *   (MSB-to-wrap); one TR(L, 7);
- *   parabola: one lookup of Q[d0] - 32 (8-bit entries); the digit
- *   decomposition for d1; A (L bits), B and C (kY = max(L - 8, their
- *   widths) bits) and B's and C's sign bits (1 bit each) in one lookup; one
- *   signed product call for B (d0 - 128) and C (Q - 32) (8 x kY -> L, the
- *   8-bit operands' wraps by the millionaires', B's and C's by MSB-to-wrap
- *   from the looked-up sign bits); one TR(L, 7).
+ *   lookup, with a one-bit field that gives the wrap of B's output shares;
+ *   B d0 by one unsigned product 8 x kB -> L whose d0 wrap is that carry
+ *   and whose B wrap is that field (sirnn_mult_wraps: no comparison, no
+ *   MSB-to-wrap, 3 flights); one TR(L, 7);
+ *   parabola: the digit decomposition for d1, which also hands out d0's
+ *   wrap; in one set of lookup flights (sirnn_lut_several) Q[d0] - 32
+ *   (8-bit entries, on d0's shares, the inputs' low bytes) and, on d1, A (L
+ *   bits), B and C (kY = max(L - 8, their widths) bits), with one-bit
+ *   fields for the wraps of Q's, B's and C's output shares (as the signed
+ *   product offsets them); one signed product call for B (d0 - 128) and C
+ *   (Q - 32) (8 x kY -> L, every wrap given: 3 flights); one TR(L, 7).
+ * Each step's first flight (party 1's) rides in the last flight of the step
+ * before, which is party 1's too: digdec 3 flights, the lookups 1, the
+ * product 3, the truncation 2: 9 in all.
  * No sign, no |x|, no exp, no reciprocal and no final MUX: SIRNN's
  * structure (and our |x| path below) spends most of its flights on those.
  * A line or parabola per 2^8 input steps fits because the inputs are
@@ -341,24 +354,24 @@ SIRNN_API sirnn_status sirnn_ref_exp(size_t n, uint64_t *y, const uint64_t *x,
  *
  * Costs (both parties, bits per element, one lane, large n; flights summed
  * over both parties, n = 1; pinned by the tests), with the default
- * SoftSpokenOT (ot_k = 4): sigmoid 16/12 -> 16/12 9,584 bits, -> 16/14
- * 10,188; tanh 20,146. With IKNP (ot_k = 1), whose accounting the steps use:
- *   sigmoid 16/12 -> 16/12 (line, kB = 7): 12,016 bits; -> 16/14 (kB = 9):
- *   12,812 bits (SCI 35,441 / 40,317); 11 flights (5.5 round trips; SCI
+ * SoftSpokenOT (ot_k = 4): sigmoid 16/12 -> 16/12 9,708 bits, -> 16/14
+ * 10,312; tanh 19,362. With IKNP (ot_k = 1), whose accounting the steps use:
+ *   sigmoid 16/12 -> 16/12 (line, kB = 7): 12,012 bits; -> 16/14 (kB = 9):
+ *   12,808 bits (SCI 35,441 / 40,317); 9 flights (4.5 round trips; SCI
  *   about 56). Steps (bits and flights as in arith.h): digdec(16, 8) 647
  *   bits (one 1-of-256 OT for the carry), 3 flights (its carry out of d0
  *   is reused: L - 8 - kB <= 8, so its B2A stays 8 bits); the lookup 256 +
- *   256 x (23 + kB) = 7,936 / 8,448, 1 flight (its columns ride in
- *   digdec's last flight, party 1's); B d0 (8 x kB -> 23, 4 flights): two cross terms (the chooser
- *   takes the narrower operand's min(8, kB) bits: 2 x 1,036 / 2 x 1,180),
- *   d0's wrap MUX 2 x (128 + 15), B's MSB-to-wrap 260 and MUX 2 x (128 +
- *   23 - kB): 2,906 / 3,190; TR(23, 7) by sirnn_tr_lean 527 (one 7-bit
- *   leaf), 3 flights;
- *   tanh 16/12 -> 16/12 and -> 16/14 (parabola, kY = 15): 25,586 bits (SCI
- *   35,063), 13 flights: the lookup of Q (256 + 256 x 8 = 2,304 bits, 2
- *   flights); digdec 647, 3; the lookup (1 flight) 256 + 256 x (23 + 15 + 15 + 1 + 1) =
- *   14,336; per product 2 x 1,180 + the millionaires' 708 + 2 x (128 + 15)
- *   + 260 + 2 x (128 + 8) = 3,886, two of them (4 flights); TR 527 (3);
+ *   256 x (23 + kB + 1) = 8,192 / 8,704, 1 flight (its columns ride in
+ *   digdec's last flight, party 1's); B d0 (8 x kB -> 23, 3 flights): two
+ *   cross terms (the chooser takes the narrower operand's min(8, kB) bits:
+ *   2 x 1,036 / 2 x 1,180), d0's wrap MUX 2 x (128 + 15), B's MUX 2 x (128
+ *   + 23 - kB): 2,646 / 2,930; TR(23, 7) by sirnn_tr_lean 527 (one 7-bit
+ *   leaf), 2 flights;
+ *   tanh 16/12 -> 16/12 and -> 16/14 (parabola, kY = 15): 23,906 bits (SCI
+ *   35,063), 9 flights: digdec 647, 3 flights; the lookups (1 flight) of Q
+ *   256 + 256 x (8 + 1) = 2,560 and of the coefficients 256 + 256 x (23 +
+ *   15 + 15 + 1 + 1) = 14,336; per product 2 x 1,180 + 2 x (128 + 15) + 2 x
+ *   (128 + 8) = 2,918, two of them (one call, 3 flights); TR 527 (2);
  *   the |x| path at 16-bit inputs (measured at 16/4 -> 16/12 and 16/14):
  *   about 27,700 to 34,400 bits and 34 to 38 flights: sirnn_msb(b) 4
  *   flights, sirnn_mux(b) 4, the exp chain (12 for two digits), the

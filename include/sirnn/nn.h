@@ -335,16 +335,16 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  *
  * Costs (one lane, both parties, measured): Google-30 shape (input 32,
  * hidden 100, ranks 16 / 35, 99 steps, 16 bits; `sirnn-bench fastgrnn`):
- * with the default SoftSpokenOT (ot_k = 4), 90.1 MB and 3,834 flights per
- * sequence, about 0.5 s at B = 1; 89.5 MB (measured before the lean
- * carry networks of the math functions, which save about 0.2 MB) and about
- * 0.17 s per sequence at B = 16; with IKNP (ot_k = 1), 113.7 MB per sequence at B = 1. The sigmoid is about a third
+ * with the default SoftSpokenOT (ot_k = 4), 90.3 MB and 3,636 flights per
+ * sequence, about 0.5 s at B = 1; 89.5 MB (measured before the math
+ * functions' flight cuts of issue 11, which change it by under 1%) and about
+ * 0.17 s per sequence at B = 16; with IKNP (ot_k = 1), 113.6 MB per sequence at B = 1. The sigmoid is about a third
  * of the bytes; the U2 and U1 products read their 16-bit operands with
  * the MSB shares of the truncations that made them (2 flights each, no
  * comparison). The shipped Fashion-MNIST model (H = 32, 28 steps, default
  * backend): 8.9 MB per image in a batch of 10 (`sirnn demo --images 10`).
- * The shipped keyword model (the Google-30 shape, trained): 112.3 MB and
- * 3,834 flights per clip at B = 1, more bytes than random weights because
+ * The shipped keyword model (the Google-30 shape, trained): 110.2 MB and
+ * 3,438 flights per clip at B = 1, more bytes than random weights because
  * its pre-activations need a coarser scale (s_pre = 10), where the sigmoid
  * costs more. Flights per
  * batch do not grow with n until the sub-protocols' chunks (a few
