@@ -57,4 +57,30 @@ unsigned sirnn_wn_lean_segment(struct sirnn_wn_plan *p, unsigned src, unsigned o
 sirnn_status sirnn_tr_lean(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
                            unsigned l, unsigned s, unsigned lout, int is_signed);
 
+/*
+ * The shift engine (sirnn_shift_run: floor(x / 2^s), signed or not, mod
+ * 2^lout, msb the shares of x's MSB or NULL) with the lean segments of
+ * sirnn_tr_lean, and extra outputs of the same carry network, in the same
+ * flights (ex may be NULL):
+ *   carry: if not NULL (s >= 1), boolean shares of the carry out of the
+ *     low s bits of x (the wrap of x mod 2^s, e.g. of a value's low digit
+ *     that a following product reads);
+ *   y: if not NULL, another value of ly bits (1..64) whose wrap ywrap gets
+ *     as boolean shares: wrap(y0 + yoff mod 2^ly, y1; ly), yoff a public
+ *     offset party 0 adds first (a signed product's 2^(ly-1)). Its segment
+ *     is a separate leaf tree (lean), no deeper than 1 level up to 16 bits.
+ * Bits: those of the network's leaves and nodes (arith.h's rules) and the
+ * B2As of the shift. Arguments are not checked here.
+ */
+typedef struct sirnn_lean_extra {
+    uint8_t *carry;
+    const uint64_t *y;
+    unsigned ly;
+    uint64_t yoff;
+    uint8_t *ywrap;
+} sirnn_lean_extra;
+sirnn_status sirnn_shift_lean(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                              const uint8_t *msb, unsigned l, unsigned s, unsigned lout,
+                              int is_signed, const sirnn_lean_extra *ex);
+
 #endif /* SIRNN_ARITH_MIXED_H */

@@ -15,14 +15,14 @@
 
 /* Pinned costs (bits per element over one full chunk, flights), as stated
  * in sirnn/math.h. */
-#define RECIP_16_12_BITS 17977
-#define RECIP_16_12_FLIGHTS 27
-#define RECIP_16_14_BITS 18432
-#define RECIP_16_14_FLIGHTS 27
-#define DIV_16_12_BITS 28236
-#define DIV_16_12_FLIGHTS 36
-#define NORM_16_12_BITS 42702
-#define NORM_16_12_FLIGHTS 52
+#define RECIP_16_12_BITS 15737
+#define RECIP_16_12_FLIGHTS 17
+#define RECIP_16_14_BITS 16192
+#define RECIP_16_14_FLIGHTS 17
+#define DIV_16_12_BITS 26906
+#define DIV_16_12_FLIGHTS 21
+#define NORM_16_12_BITS 39700
+#define NORM_16_12_FLIGHTS 41
 
 typedef struct dcase {
     int is_div;

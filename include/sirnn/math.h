@@ -104,19 +104,28 @@ SIRNN_API sirnn_status sirnn_reciprocal(sirnn_party *party, size_t n, uint64_t *
  * Costs (both parties, bits per element over a chunk of 4096, one lane;
  * flights summed over both parties for n = 1, as counted in arith.h), with
  * the default SoftSpokenOT (ot_k = 4) and with IKNP (ot_k = 1):
- *   reciprocal 16/12 -> 16/12: 10,713 bits (IKNP 17,977), 27 flights;
- *   reciprocal 16/12 -> 16/14: 11,392 bits (IKNP 18,432), 27 flights;
- *   division 16/12 -> 16/12: 16,012 bits (IKNP 28,236), 36 flights (SCI
- *   37,351 bits). Division 16/12 by steps, bits with IKNP: TR(15, 8) 646 (one
- * 8-bit leaf, 3 flights), three lookups of 7 bits (A 21,
- * B 18, C 13 bits wide) 7,424, C L (13 x 8 -> 21, the offset's wrap by
- * the millionaires') and its shift into B's ring, V L (18 x 8 -> 26) and
- * its shift into Y's ring, num Y (16 x 21 -> 35, signed) and the rounding
- * TR(35, 19). Every truncation is a carry network of the fewest leaves of
- * at most 8 bits (arith/mixed.h sirnn_tr_lean: 3 flights up to 8 bits, 4
- * up to 16, and fewer bits than sirnn_tr). The steps are arith.h calls one after the other, each on
- * windows of the batch (arith.h), so the flights are the same for n up to
- * 16,384 per lane; at 65,536 division takes 44 (its products' windows hold
+ *   reciprocal 16/12 -> 16/12: 10,201 bits (IKNP 15,737), 17 flights;
+ *   reciprocal 16/12 -> 16/14: 10,880 bits (IKNP 16,192), 17 flights;
+ *   division 16/12 -> 16/12: 17,242 bits (IKNP 26,906), 21 flights (SCI
+ *   37,351 bits). Division 16/12 by steps: IDX = D >> 8 by one 8-bit leaf
+ * (3 flights), which also gives the carry out of D's low byte, i.e. the
+ * wrap of the offset L's shares; one lookup of 7 bits (1 flight: its
+ * columns ride in the truncation's last flight) of C (12 bits) with the
+ * wrap of its output shares, B in V's product ring (25 bits) and A in the
+ * division's product ring (35 bits); C L (12 x 8 -> 20, both wraps known:
+ * 3 flights) and its shift into V's ring (MSB known, 2 more); V L (8 x 25
+ * -> 25: only L's wrap, known; 2 more) and its shift into the product
+ * ring, whose network also computes the numerator's wrap (3 more); num Y
+ * (16 x 35 -> 35, signed, num's wrap known and Y read in its own ring: 3)
+ * and the rounding TR(35, 19) (4 more). Every step's first flight rides in
+ * the last flight of the one before where both are party 1's. The
+ * default backend's bits grow by 1,230 (the wider entries of B and A, the
+ * wrap field) for 15 fewer flights; IKNP's shrink (no comparisons). The
+ * truncations are carry networks of the fewest leaves of at most 8 bits
+ * (arith/mixed.h sirnn_tr_lean, sirnn_shift_lean). The steps are arith.h
+ * calls one after the other, each on windows of the batch (arith.h), so
+ * the flights are the same for n up to 16,384 per lane; at 65,536 division
+ * takes 23 (its products' windows hold
  * 2^19 cross-term COTs). Formats on the Goldschmidt path cost more (24-bit
  * outputs: about 2.5x).
  */
@@ -171,8 +180,8 @@ SIRNN_API sirnn_status sirnn_ref_div(size_t n, uint64_t *q, const uint64_t *num,
  *
  * Costs at 16/12, 16/12 -> 16/12 (both parties, bits per element over a
  * chunk of 4096 on one lane; flights summed over both parties for n = 1):
- * 22,638 bits with the default SoftSpokenOT (ot_k = 4), 42,702 with IKNP;
- * 52 flights (the same up to 4,096 elements per lane, the MSNZB block).
+ * 21,812 bits with the default SoftSpokenOT (ot_k = 4), 39,700 with IKNP;
+ * 41 flights (the same up to 4,096 elements per lane, the MSNZB block).
  * Steps: MSNZB(15,
  * 8) index only, a 4-bit lookup of M, D M (cross terms only), the quadratic
  * path of sirnn_div, Y M (21 x 16 -> 36, known MSBs), X W (16 x 36 -> 38,
