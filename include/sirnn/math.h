@@ -417,7 +417,7 @@ SIRNN_API sirnn_status sirnn_ref_tanh(size_t n, uint64_t *y, const uint64_t *x,
  *   - X = x mod 2^b, b = bits - sign (the sign bit is ignored, as for the
  *     denominator of sirnn_div); k = MSNZB(X) (sirnn_msnzb, digits of 8,
  *     with the one-hot vector, whose bit b - 1 is X's MSB);
- *   - one lookup on k (3 entries per element) gives M = 2^(b - s - 2e),
+ *   - one lookup on k (3 tables in one OT per element) gives M = 2^(b - s - 2e),
  *     e = ceil((k - s) / 2), the output factor S = 2^(G - e) and the
  *     saturation constant C; XN = X M in [2^(b-1), 2^(b+1)), i.e. x = xn 4^e
  *     with xn in [1/2, 2) (the exponent parity is in which half xn lies);
@@ -463,10 +463,16 @@ SIRNN_API sirnn_status sirnn_ref_tanh(size_t n, uint64_t *y, const uint64_t *x,
  * Costs (both parties, bits per element over a chunk of 4096 on one lane;
  * flights summed over both parties for n = 1, as counted in arith.h), with
  * the default SoftSpokenOT (ot_k = 4) and with IKNP (ot_k = 1):
- *   16/12 -> 16/14: 22,174 bits (IKNP 33,502), 33 flights (SCI 48,847 bits,
- *   ~71 round trips); 16/12 -> 16/12: 22,496 bits (IKNP 34,208), 33 flights. The steps are
- *   arith.h calls one after the other (MSNZB 8 flights, two lookups of 2,
- *   three multiplications of 4, three sirnn_tr_lean truncations of 3 or 4), each on windows of the
+ *   16/12 -> 16/14: 21,078 bits (IKNP 31,766), 29 flights (SCI 48,847 bits,
+ *   ~71 round trips); 16/12 -> 16/12: 21,432 bits (IKNP 32,504), 29 flights. The steps are
+ *   arith.h calls one after the other: MSNZB 8 flights; the lookup on k
+ *   (M and S each with the wrap of its output shares, C) and X's
+ *   MSB-to-wrap (a 1-of-4 lookup request) in one set of 2 flights; X M by
+ *   sirnn_mult_wraps, 3; the index truncation (one 8-bit leaf), 2 more;
+ *   the lookup of A and B (with B's wrap) and XN's MSB-to-wrap, 1 more;
+ *   B XN by sirnn_mult_wraps, 3; its truncation by 17 bits (two AND
+ *   levels), 4 more; Y S (S's wrap known, Y's by MSB-to-wrap), 4; the
+ *   rounding, 3. Each step on windows of the
  *   batch, so the flights are the same for n up to 4,096 per lane (the
  *   MSNZB block), then grow by at most one set per block.
  */
