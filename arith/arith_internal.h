@@ -139,4 +139,60 @@ sirnn_status sirnn_mult_wrap(sirnn_party *party, size_t n, uint64_t *out, const 
                              const uint64_t *y, const uint64_t *wx, const uint8_t *msb_y,
                              unsigned m, unsigned k, unsigned l);
 
+/*
+ * Several lookups in one set of flights (arith/lut.c), for protocols whose
+ * independent lookups would otherwise take two flights each: request i is
+ * sirnn_lut_multi (tables, party 0's batch tables of ntab*2^m entries) or
+ * sirnn_lut_multi_cb (tables NULL, fill and fill_ctx) on the same n
+ * elements, its own m, ntab and widths; party 1 passes tables and fill
+ * NULL. Per window, party 1 queues the columns of every request in one
+ * flight and party 0 answers all of them in the next: 2 flights in all,
+ * the bits of the requests summed.
+ *
+ * Wrap fields: when wrap_of is not NULL, a table t with wrap_of[t] = s
+ * (not SIRNN_LUT_NOWRAP) is one bit wide and gives boolean shares of the
+ * wrap of table s's output shares: 1{((o0 + off) mod 2^w) + o1 >= 2^w}, o0
+ * and o1 the parties' shares of table s's output, w = widths[s] <= 63, off
+ * = wrap_off[t] (0 when wrap_off is NULL), a public offset party 0 will add
+ * to its share (a signed product's 2^(w-1)). Party 0 knows o0 (its fresh
+ * output share) and every entry, so the wrap costs 2^m bits per element and
+ * no flight, against MSB-to-wrap's 260 bits and two flights. s < t, and s
+ * and t must share an OT group (their widths, with those between them, sum
+ * to at most 64 from the group's start); table t's entries are ignored.
+ * Each out may be its own idx (as in sirnn_lut_multi) but must not overlap
+ * another request's idx. SIRNN_ERR_ARG for anything else.
+ */
+#define SIRNN_LUT_MAX_SET 4
+#define SIRNN_LUT_NOWRAP 0xffu
+typedef struct sirnn_lut_req {
+    uint64_t *out;
+    const uint64_t *idx;
+    const uint64_t *tables;
+    sirnn_lut_fill_fn fill;
+    void *fill_ctx;
+    unsigned ntab, m;
+    const unsigned *widths;
+    const unsigned *wrap_of;
+    const uint64_t *wrap_off;
+} sirnn_lut_req;
+sirnn_status sirnn_lut_several(sirnn_party *party, size_t n, const sirnn_lut_req *req,
+                               unsigned nreq);
+
+/*
+ * sirnn_mult (is_signed as there) when both wraps are known before the
+ * first flight: wx[n] arithmetic shares of wrap(x0', x1'; m) as in
+ * sirnn_mult_wrap (the low bit, a boolean share, when l <= m + k), wy[n]
+ * boolean shares of wrap(y0', y1'; k), x' and y' the operands' shares as
+ * the product reads them (signed: party 0's shares plus 2^(m-1) and
+ * 2^(k-1)). No comparison, no MSB-to-wrap: the cross terms and the MUX
+ * halves' columns go in flights 1 and 2, so the product takes 3 flights
+ * (party 1, party 0, party 1) and its last one can carry a following
+ * step's first. Bits: the cross terms + 2 (128 + l - m) [l > m] +
+ * 2 (128 + l - k) [l > k]. Secrets: x, y, wx, wy, out. out may alias x or
+ * y.
+ */
+sirnn_status sirnn_mult_wraps(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                              const uint64_t *y, const uint64_t *wx, const uint8_t *wy,
+                              unsigned m, unsigned k, unsigned l, int is_signed);
+
 #endif /* SIRNN_ARITH_INTERNAL_H */

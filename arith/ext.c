@@ -38,6 +38,8 @@ typedef struct shift_ctx {
     int is_signed, div, msb_known;
     int oc, ow, op, os; /* output indices, -1 if absent */
     uint8_t *sign;      /* NULL, or shares of bit l - 1 of x (os) */
+    const sirnn_lean_extra *ex; /* lean shifts' extra outputs, or NULL */
+    int oy;             /* output index of ex->y's wrap, -1 if absent */
 } shift_ctx;
 
 static void shift_prep(void *vctx, int server, sirnn_wn_chunk *c)
@@ -49,6 +51,12 @@ static void shift_prep(void *vctx, int server, sirnn_wn_chunk *c)
     const uint64_t *x = sc->x + c->off;
     for (size_t i = 0; i < c->k; i++)
         c->in[0][i] = (x[i] + off) & lm;
+    if (sc->oy >= 0) {
+        /* the other value whose wrap is wanted, as its reader offsets it */
+        const uint64_t ym = sirnn_mask(sc->ex->ly), yo = server ? sc->ex->yoff : 0;
+        for (size_t i = 0; i < c->k; i++)
+            c->in[1][i] = (sc->ex->y[c->off + i] + yo) & ym;
+    }
     if (sc->div) {
         for (size_t i = 0; i < c->k; i++) {
             c->in[1][i] = (x[i] - (server ? 1u : 0u)) & sm;
@@ -96,6 +104,12 @@ static sirnn_status shift_post(void *vctx, int server, sirnn_wn_chunk *c)
     if (sc->os >= 0)
         for (size_t i = 0; i < c->k; i++)
             sc->sign[c->off + i] = c->bits[sc->os][i];
+    if (sc->ex != NULL && sc->ex->carry != NULL && sc->oc >= 0)
+        for (size_t i = 0; i < c->k; i++)
+            sc->ex->carry[c->off + i] = c->bits[sc->oc][i];
+    if (sc->oy >= 0)
+        for (size_t i = 0; i < c->k; i++)
+            sc->ex->ywrap[c->off + i] = c->bits[sc->oy][i];
     return SIRNN_OK;
 }
 
@@ -121,16 +135,59 @@ static unsigned wide_segment(sirnn_wn_plan *p, unsigned src, unsigned off, unsig
     return node[0];
 }
 
+unsigned sirnn_wn_lean_segment(sirnn_wn_plan *p, unsigned src, unsigned off, unsigned len)
+{
+    unsigned q = 1;
+    while (8 * q < len)
+        q *= 2;
+    unsigned node[16];
+    for (unsigned i = 0, o = off; i < q; i++) {
+        const unsigned w = len / q + (i < len % q ? 1u : 0u);
+        node[i] = sirnn_wn_leaf(p, src, o, w);
+        o += w;
+    }
+    for (; q > 1; q /= 2)
+        for (unsigned i = 0; i < q / 2; i++)
+            node[i] = sirnn_wn_comb(p, node[2 * i + 1], node[2 * i]);
+    return node[0];
+}
+
+static sirnn_status shift_run_any(sirnn_party *party, size_t n, uint64_t *out, uint8_t *sign,
+                                  const uint64_t *x, const uint8_t *msb, unsigned l, unsigned s,
+                                  unsigned lout, int is_signed, int div, int lean,
+                                  const sirnn_lean_extra *ex);
+
 sirnn_status sirnn_shift_run(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
                              const uint8_t *msb, unsigned l, unsigned s, unsigned lout,
                              int is_signed, int div)
 {
-    return sirnn_shift_run_sign(party, n, out, NULL, x, msb, l, s, lout, is_signed, div);
+    return shift_run_any(party, n, out, NULL, x, msb, l, s, lout, is_signed, div, 0, NULL);
 }
 
 sirnn_status sirnn_shift_run_sign(sirnn_party *party, size_t n, uint64_t *out, uint8_t *sign,
                                   const uint64_t *x, const uint8_t *msb, unsigned l, unsigned s,
                                   unsigned lout, int is_signed, int div)
+{
+    return shift_run_any(party, n, out, sign, x, msb, l, s, lout, is_signed, div, 0, NULL);
+}
+
+sirnn_status sirnn_tr_lean(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                           unsigned l, unsigned s, unsigned lout, int is_signed)
+{
+    return shift_run_any(party, n, out, NULL, x, NULL, l, s, lout, is_signed, 0, 1, NULL);
+}
+
+sirnn_status sirnn_shift_lean(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                              const uint8_t *msb, unsigned l, unsigned s, unsigned lout,
+                              int is_signed, const sirnn_lean_extra *ex)
+{
+    return shift_run_any(party, n, out, NULL, x, msb, l, s, lout, is_signed, 0, 1, ex);
+}
+
+static sirnn_status shift_run_any(sirnn_party *party, size_t n, uint64_t *out, uint8_t *sign,
+                                  const uint64_t *x, const uint8_t *msb, unsigned l, unsigned s,
+                                  unsigned lout, int is_signed, int div, int lean,
+                                  const sirnn_lean_extra *ex)
 {
     sirnn_status st = sirnn_party_usable(party);
     if (st != SIRNN_OK || n == 0)
@@ -139,7 +196,10 @@ sirnn_status sirnn_shift_run_sign(sirnn_party *party, size_t n, uint64_t *out, u
         return SIRNN_ERR_ARG; /* not a combination any caller needs */
     shift_ctx sc = {.out = out, .x = x, .msb = msb, .l = l, .s = s, .lout = lout,
                     .is_signed = is_signed, .div = div && s > 0, .msb_known = msb != NULL,
-                    .oc = -1, .ow = -1, .op = -1, .os = -1, .sign = sign};
+                    .oc = -1, .ow = -1, .op = -1, .os = -1, .sign = sign, .ex = ex,
+                    .oy = -1};
+    if (ex != NULL && (div || sign != NULL || (ex->carry != NULL && s == 0)))
+        return SIRNN_ERR_ARG; /* not a combination any caller needs */
     const int wneed = lout > l - s;
     sirnn_wn_plan *p = malloc(sizeof(*p));
     if (p == NULL)
@@ -147,7 +207,9 @@ sirnn_status sirnn_shift_run_sign(sirnn_party *party, size_t n, uint64_t *out, u
     sirnn_wn_init(p);
     unsigned root[3], pre[3], nseg = 0, lm1 = 0;
     if (s > 0)
-        root[nseg++] = sign != NULL ? wide_segment(p, 0, 0, s) : sirnn_wn_segment(p, 0, 0, s);
+        root[nseg++] = lean             ? sirnn_wn_lean_segment(p, 0, 0, s)
+                       : sign != NULL ? wide_segment(p, 0, 0, s)
+                                      : sirnn_wn_segment(p, 0, 0, s);
     if (sign != NULL) {
         /* bit l - 1 of x: the carry of the low l - 1 bits is a prefix of
          * [0, s), [s, l - 1), then the top bit for the wrap if needed. */
@@ -163,7 +225,8 @@ sirnn_status sirnn_shift_run_sign(sirnn_party *party, size_t n, uint64_t *out, u
             lm1 = nseg - 1;
             root[nseg++] = sirnn_wn_segment(p, 0, l - 1, 1);
         } else {
-            root[nseg++] = sirnn_wn_segment(p, 0, s, l - s);
+            root[nseg++] = lean ? sirnn_wn_lean_segment(p, 0, s, l - s)
+                                : sirnn_wn_segment(p, 0, s, l - s);
         }
     }
     sirnn_wn_prefix(p, nseg, root, pre);
@@ -172,6 +235,8 @@ sirnn_status sirnn_shift_run_sign(sirnn_party *party, size_t n, uint64_t *out, u
     if (wneed)
         sc.ow = (int)sirnn_wn_output(p, sc.msb_known ? SIRNN_WN_AUX : pre[nseg - 1], SIRNN_WN_G,
                                      lout - (l - s));
+    if (ex != NULL && ex->y != NULL)
+        sc.oy = (int)sirnn_wn_output(p, sirnn_wn_lean_segment(p, 1, 0, ex->ly), SIRNN_WN_G, 0);
     if (sign != NULL) {
         /* server: bit l - 1 of x + 2^(l-1) [signed] is flipped back */
         const unsigned top = sirnn_wn_lin(p, lm1 > 0 ? pre[lm1 - 1] : SIRNN_WN_NONE, SIRNN_WN_G,

@@ -34,7 +34,7 @@
 /* A lookup window is LUT_WINDOWS lane windows: party 0 holds 32 bytes of OT
  * rows and party 1 9 bytes per OT, and callers look several digits or
  * tables of one window up in one call. */
-enum { G = SIRNN_AKK_GROUP, MAX_TABS = 64, LUT_WINDOWS = 4 };
+enum { G = SIRNN_AKK_GROUP, MAX_TABS = 64, LUT_WINDOWS = 4, LUT_MAX_SET = SIRNN_LUT_MAX_SET };
 
 /* Elements per hash-and-pack step on the sender: their pads and messages
  * (2 * SUB * 2^m * 8 bytes) stay in L1 between the hash, the rotation and the
@@ -59,6 +59,9 @@ typedef struct lut_ctx {
     unsigned m, ntab, ngroups;
     unsigned width[MAX_TABS], shift[MAX_TABS]; /* field t: bits [shift, shift + width) */
     lut_group grp[MAX_TABS];
+    int nwrap;                   /* fields that are wraps of other fields */
+    int wsrc[MAX_TABS];          /* field t: the field whose wrap it is, or -1 */
+    uint64_t woff[MAX_TABS];     /* the public offset party 0 adds to that field's share */
 } lut_ctx;
 
 /* Pack tables into groups in order, each at most 64 bits of fields. */
@@ -66,6 +69,9 @@ static void lut_layout(lut_ctx *c, unsigned ntab, const unsigned *widths)
 {
     c->ntab = ntab;
     c->ngroups = 0;
+    c->nwrap = 0;
+    for (unsigned t = 0; t < ntab; t++)
+        c->wsrc[t] = -1;
     for (unsigned t = 0; t < ntab; t++) {
         lut_group *g = c->ngroups > 0 ? &c->grp[c->ngroups - 1] : NULL;
         if (g == NULL || g->l + widths[t] > 64) {
@@ -202,16 +208,46 @@ static void lut_row(const lut_ctx *c, lut_ws *w, unsigned j, uint64_t *row, cons
         lut_sub_fields(row, N, ri, gr->top, lm);
 }
 
-/* Party 0, one window [off, off + k): read the columns of all its OTs, then
- * queue the messages 64 elements at a time (one flight). */
-static sirnn_status lut_send(const lut_ctx *c, lut_ws *w, sirnn_lane *lane, size_t off, size_t k)
+/* Party 0: the wrap fields of group j in one element's message row. Field
+ * s of row[v] is party 1's share y_v of that output, party 0's is r_s, so
+ * the wrap of (r_s + off mod 2^ws, y_v) is bit ws of their sum; field t
+ * (one bit) becomes party 0's share r_t XOR that bit. ws <= 63. */
+static void lut_wrap_fields(const lut_ctx *c, unsigned j, uint64_t *row, size_t N, uint64_t ri)
+{
+    const lut_group *gr = &c->grp[j];
+    for (unsigned t = gr->t0; t < gr->t1; t++) {
+        if (c->wsrc[t] < 0)
+            continue;
+        const unsigned sf = (unsigned)c->wsrc[t], ws = c->width[sf];
+        const uint64_t wm = sirnn_mask(ws);
+        const uint64_t r0 = (((ri >> c->shift[sf]) & wm) + c->woff[t]) & wm;
+        const uint64_t rt = (ri >> c->shift[t]) & 1, bit = (uint64_t)1 << c->shift[t];
+        for (size_t v = 0; v < N; v++) {
+            const uint64_t y = (row[v] >> c->shift[sf]) & wm;
+            const uint64_t wrap = ((y + r0) >> ws) & 1;
+            row[v] = (row[v] & ~bit) | ((wrap ^ rt) << c->shift[t]);
+        }
+    }
+}
+
+/* Party 0, one window: read the columns of all its OTs. */
+static sirnn_status lut_send_rows(const lut_ctx *c, lut_ws *w, sirnn_lane *lane, size_t k)
+{
+    sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
+    return sirnn_akk_send_rows(&w->kw, &ol->kk_send, &lane->ch, k * c->ngroups);
+}
+
+/* Party 0, one window [off, off + k) whose columns it has read: queue the
+ * messages 64 elements at a time. */
+static sirnn_status lut_send_msgs(const lut_ctx *c, lut_ws *w, sirnn_lane *lane, size_t off,
+                                  size_t k)
 {
     const unsigned ng = c->ngroups, ntab = c->ntab;
     const size_t N = (size_t)1 << c->m;
     const uint64_t im = sirnn_mask(c->m);
     sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
     sirnn_channel *ch = &lane->ch;
-    sirnn_status st = sirnn_akk_send_rows(&w->kw, &ol->kk_send, ch, k * ng);
+    sirnn_status st = SIRNN_OK;
     for (size_t g0 = 0; g0 < k && st == SIRNN_OK; g0 += G) {
         const size_t g = k - g0 < G ? k - g0 : G;
         for (unsigned j = 0; j < ng; j++)
@@ -231,6 +267,8 @@ static sirnn_status lut_send(const lut_ctx *c, lut_ws *w, sirnn_lane *lane, size
                     const uint64_t ri = w->r[j * G + s0 + i];
                     lut_row(c, w, j, w->msgs + i * N,
                             c->fill != NULL ? w->tables + i * ntab * N : NULL, sh[i], ri);
+                    if (c->nwrap > 0)
+                        lut_wrap_fields(c, j, w->msgs + i * N, N, ri);
                     for (unsigned t = gr->t0; t < gr->t1; t++)
                         c->out[t * c->n + e0 + i] = (ri >> c->shift[t]) & sirnn_mask(c->width[t]);
                 }
@@ -248,19 +286,27 @@ static sirnn_status lut_send(const lut_ctx *c, lut_ws *w, sirnn_lane *lane, size
     return st;
 }
 
-/* Party 1, one window [off, off + k): queue the columns of all its OTs,
- * then take the messages 64 elements at a time. */
-static sirnn_status lut_recv(const lut_ctx *c, lut_ws *w, sirnn_lane *lane, size_t off, size_t k)
+/* Party 1, one window [off, off + k): queue the columns of all its OTs. */
+static sirnn_status lut_recv_cols(const lut_ctx *c, lut_ws *w, sirnn_lane *lane, size_t off,
+                                  size_t k)
 {
     const unsigned ng = c->ngroups;
-    const size_t N = (size_t)1 << c->m;
     const uint64_t im = sirnn_mask(c->m);
     sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
-    sirnn_channel *ch = &lane->ch;
     for (unsigned j = 0; j < ng; j++)
         for (size_t i = 0; i < k; i++)
             w->choice[j * k + i] = (uint8_t)(c->idx[off + i] & im);
-    sirnn_status st = sirnn_akk_recv_u(&w->kw, &ol->kk_recv, ch, w->choice, k * ng);
+    return sirnn_akk_recv_u(&w->kw, &ol->kk_recv, &lane->ch, w->choice, k * ng);
+}
+
+/* Party 1, the same window: take the messages 64 elements at a time. */
+static sirnn_status lut_recv_msgs(const lut_ctx *c, lut_ws *w, sirnn_lane *lane, size_t off,
+                                  size_t k)
+{
+    const unsigned ng = c->ngroups;
+    const size_t N = (size_t)1 << c->m;
+    sirnn_channel *ch = &lane->ch;
+    sirnn_status st = SIRNN_OK;
     for (size_t g0 = 0; g0 < k && st == SIRNN_OK; g0 += G) {
         const size_t g = k - g0 < G ? k - g0 : G;
         for (unsigned j = 0; j < ng && st == SIRNN_OK; j++) {
@@ -280,32 +326,57 @@ static sirnn_status lut_recv(const lut_ctx *c, lut_ws *w, sirnn_lane *lane, size
     return st;
 }
 
+/* One or several lookups of the same element range: per window, party 1
+ * queues the columns of all of them (one flight) and party 0 reads them
+ * all before it queues any message (one flight). */
+typedef struct lut_set {
+    const lut_ctx *c;
+    unsigned nc;
+} lut_set;
+
 static sirnn_status lut_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
                              void *vctx)
 {
-    const lut_ctx *c = vctx;
+    const lut_set *set = vctx;
     const int server = party->role == SIRNN_SERVER;
-    lut_ws w;
+    lut_ws w[LUT_MAX_SET];
     const size_t n = end - begin, lw = (size_t)LUT_WINDOWS * SIRNN_WINDOW;
-    sirnn_status st = lut_ws_init(&w, c, server, n == 0 ? 1 : n < lw ? n : lw);
-    for (size_t off = begin; off < end && st == SIRNN_OK; off += w.kc) {
-        const size_t k = end - off < w.kc ? end - off : w.kc;
-        st = server ? lut_send(c, &w, lane, off, k) : lut_recv(c, &w, lane, off, k);
+    const size_t kc = n == 0 ? 1 : n < lw ? n : lw;
+    unsigned ready = 0;
+    sirnn_status st = SIRNN_OK;
+    for (; ready < set->nc && st == SIRNN_OK; ready++)
+        if ((st = lut_ws_init(&w[ready], &set->c[ready], server, kc)) != SIRNN_OK)
+            break;
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += kc) {
+        const size_t k = end - off < kc ? end - off : kc;
+        for (unsigned i = 0; i < set->nc && st == SIRNN_OK; i++)
+            st = server ? lut_send_rows(&set->c[i], &w[i], lane, k)
+                        : lut_recv_cols(&set->c[i], &w[i], lane, off, k);
+        for (unsigned i = 0; i < set->nc && st == SIRNN_OK; i++)
+            st = server ? lut_send_msgs(&set->c[i], &w[i], lane, off, k)
+                        : lut_recv_msgs(&set->c[i], &w[i], lane, off, k);
     }
     if (st == SIRNN_OK)
         st = sirnn_channel_flush(&lane->ch);
-    lut_ws_free(&w, c);
+    for (unsigned i = 0; i < ready; i++)
+        lut_ws_free(&w[i], &set->c[i]);
     return st;
 }
 
-static sirnn_status lut_run(sirnn_party *party, size_t n, lut_ctx *c)
+static sirnn_status lut_run_set(sirnn_party *party, size_t n, const lut_ctx *c, unsigned nc)
 {
     sirnn_status st = sirnn_party_usable(party);
     if (st != SIRNN_OK || n == 0)
         return st;
     if ((st = sirnn_ot_ensure_setup(party)) != SIRNN_OK)
         return st;
-    return sirnn_batch_run(party, n, lut_lane, c);
+    lut_set set = {c, nc};
+    return sirnn_batch_run(party, n, lut_lane, &set);
+}
+
+static sirnn_status lut_run(sirnn_party *party, size_t n, lut_ctx *c)
+{
+    return lut_run_set(party, n, c, 1);
 }
 
 sirnn_status sirnn_lut(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *idx,
@@ -389,4 +460,79 @@ sirnn_status sirnn_lut_multi_cb(sirnn_party *party, size_t n, uint64_t *out, con
                  .m = m};
     lut_layout(&c, ntab, widths);
     return lut_run(party, n, &c);
+}
+
+sirnn_status sirnn_lut_several(sirnn_party *party, size_t n, const sirnn_lut_req *req,
+                               unsigned nreq)
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    const int server = party->role == SIRNN_SERVER;
+    int bad = nreq < 1 || nreq > LUT_MAX_SET || req == NULL;
+    lut_ctx c[LUT_MAX_SET];
+    memset(c, 0, sizeof c);
+    uint64_t *packed[LUT_MAX_SET] = {NULL};
+    size_t packed_words[LUT_MAX_SET] = {0};
+    for (unsigned i = 0; !bad && i < nreq; i++) {
+        const sirnn_lut_req *r = &req[i];
+        const unsigned m = r->m;
+        bad = m < 1 || m > 8 || bad_widths(r->ntab, r->widths) || NULL_WITH_N(n, r->out) ||
+              NULL_WITH_N(n, r->idx) || (server && r->tables == NULL && r->fill == NULL);
+        if (bad)
+            break;
+        memset(&c[i], 0, sizeof(c[i]));
+        c[i].out = r->out;
+        c[i].idx = r->idx;
+        c[i].n = n;
+        c[i].m = m;
+        c[i].fill = server && r->tables == NULL ? r->fill : NULL;
+        c[i].fill_ctx = r->fill_ctx;
+        lut_layout(&c[i], r->ntab, r->widths);
+        for (unsigned t = 0; r->wrap_of != NULL && t < r->ntab; t++) {
+            const unsigned sf = r->wrap_of[t];
+            if (sf == SIRNN_LUT_NOWRAP)
+                continue;
+            /* one bit, the wrap of an earlier field of the same group, <= 63 bits */
+            int grp_t = -1, grp_s = -1;
+            for (unsigned j = 0; j < c[i].ngroups; j++) {
+                if (t >= c[i].grp[j].t0 && t < c[i].grp[j].t1)
+                    grp_t = (int)j;
+                if (sf >= c[i].grp[j].t0 && sf < c[i].grp[j].t1)
+                    grp_s = (int)j;
+            }
+            if (sf >= t || r->widths[t] != 1 || r->widths[sf] > 63 || grp_t != grp_s) {
+                bad = 1;
+                break;
+            }
+            c[i].wsrc[t] = (int)sf;
+            c[i].woff[t] = r->wrap_off != NULL ? r->wrap_off[t] : 0;
+            c[i].nwrap++;
+        }
+    }
+    if (bad)
+        return sirnn_arith_arg(party, "sirnn_lut_several",
+                               "need 1..SIRNN_LUT_MAX_SET requests, 1 <= m <= 8, widths in "
+                               "1..64, 1-bit wrap fields of an earlier field of <= 63 bits in "
+                               "the same OT group, tables or a fill callback on the server "
+                               "and non-NULL arrays");
+    sirnn_status st = SIRNN_OK;
+    for (unsigned i = 0; i < nreq && st == SIRNN_OK; i++) {
+        if (server && n > 0 && req[i].tables != NULL) {
+            const size_t N = (size_t)1 << req[i].m;
+            packed_words[i] = c[i].ngroups * N;
+            packed[i] = sirnn_arith_zalloc(packed_words[i] * sizeof(uint64_t));
+            if (packed[i] == NULL) {
+                st = SIRNN_ERR_NOMEM;
+                break;
+            }
+            for (unsigned j = 0; j < c[i].ngroups; j++)
+                lut_pack_row(&c[i], j, packed[i] + j * N, req[i].tables, N);
+            c[i].packed = packed[i];
+        }
+    }
+    if (st == SIRNN_OK)
+        st = lut_run_set(party, n, c, nreq);
+    for (unsigned i = 0; i < nreq; i++)
+        sirnn_arith_zfree(packed[i], packed_words[i] * sizeof(uint64_t));
+    return st;
 }

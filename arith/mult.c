@@ -77,6 +77,7 @@ typedef struct mplan {
     int need_wx, need_wy;    /* wrap terms present */
     int m2w_x, m2w_y;        /* wraps from MSB-to-wrap */
     int given_x;             /* x's wrap given by the caller */
+    int given_y;             /* y's wrap given by the caller (boolean) */
     int cmp_x, cmp_y;        /* wraps from the comparison */
     unsigned K;              /* comparison width */
     unsigned ncmp;           /* comparisons per element (0..2) */
@@ -186,7 +187,7 @@ static void plan_flights(mplan *p, unsigned fcmp)
     p->F = p->Fcmp;
     if (p->nm2w > 0 && p->F < 2)
         p->F = 2;
-    if (p->given_x && p->F < 1)
+    if ((p->given_x || p->given_y) && p->F < 1)
         p->F = 1;
     /* MUX halves: wx with V = y0 + y1 (- 2^(k-1)), wy with V = x0 + x1 (- 2^(m-1)).
      * The half with sender s exists when s's part of V can be non-zero. */
@@ -219,6 +220,7 @@ typedef struct mult_ctx {
     const uint64_t *x, *y;
     const uint8_t *msb_x, *msb_y;
     const uint64_t *wx;      /* given wrap of x (arithmetic shares), or NULL */
+    const uint8_t *wy;       /* given wrap of y (boolean shares), or NULL */
 } mult_ctx;
 
 typedef struct mult_ws {
@@ -773,6 +775,9 @@ static sirnn_status mult_lane(sirnn_party *party, sirnn_lane *lane, size_t begin
             for (size_t e = 0; e < k; e++)
                 w.wx[e] = (uint8_t)(c->wx[off + e] & 1);
         }
+        if (p->given_y)
+            for (size_t e = 0; e < k; e++)
+                w.wy[e] = (uint8_t)(c->wy[off + e] & 1);
         hook_ctx hc = {.w = &w, .c = c, .off = off};
         unsigned f0 = 1;
         if (p->ncmp > 0) {
@@ -868,6 +873,29 @@ sirnn_status sirnn_mult_wrap(sirnn_party *party, size_t n, uint64_t *out, const 
                                "m, k or l outside 1..64, NULL array or MSB bit not 0/1");
     mult_ctx c = {.out = out, .x = x, .y = y, .msb_y = msb_y, .wx = wx};
     plan_init(&c.p, m, k, l, 0, Y_SHARED, 0, 0, msb_y != NULL, 1);
+    return mult_run(party, n, &c);
+}
+
+sirnn_status sirnn_mult_wraps(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                              const uint64_t *y, const uint64_t *wx, const uint8_t *wy,
+                              unsigned m, unsigned k, unsigned l, int is_signed)
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    /* unsigned products may take l > m + k, as sirnn_mult_wrap */
+    if (BAD_WIDTH(m) || BAD_WIDTH(k) || BAD_WIDTH(l) ||
+        (is_signed && bad_mult_widths(m, k, l, is_signed)) || NULL_WITH_N(n, out) ||
+        NULL_WITH_N(n, x) || NULL_WITH_N(n, y) || NULL_WITH_N(n, wx) || NULL_WITH_N(n, wy) ||
+        !sirnn_arith_bits_ok(wy, n))
+        return sirnn_arith_arg(party, "sirnn_mult_wraps",
+                               "m, k or l outside 1..64, signed with l > m + k, NULL array or "
+                               "wrap bit not 0/1");
+    mult_ctx c = {.out = out, .x = x, .y = y, .wx = wx, .wy = wy};
+    plan_init(&c.p, m, k, l, is_signed, Y_SHARED, 0, 0, 0, 1);
+    /* y's wrap given too: no comparison at all */
+    c.p.given_y = c.p.need_wy;
+    c.p.cmp_y = 0;
+    c.p.ncmp = (unsigned)c.p.cmp_x;
     return mult_run(party, n, &c);
 }
 

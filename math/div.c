@@ -18,6 +18,7 @@
 #include "sirnn/arith.h"
 #include "sirnn/math.h"
 #include "arith/mixed.h"
+#include "kernels/random.h"
 #include "arith/arith_internal.h"
 #include "net/party_internal.h"
 
@@ -30,6 +31,8 @@ enum { B_D, B_Y, B_P, B_E1, B_Q, B_T, B_X, B_M, B_COUNT };
 typedef struct div_bufs {
     uint64_t *w[B_COUNT];
     uint8_t *zeros; /* boolean shares of a public 0 (a known MSB) */
+    uint8_t *bits;  /* 3 cap: wraps (L's, C's, the numerator's) */
+    uint64_t *lut4; /* 5 cap: the quadratic path's lookup, L's wrap */
 } div_bufs;
 
 static void bufs_free(div_bufs *b, size_t cap)
@@ -39,7 +42,13 @@ static void bufs_free(div_bufs *b, size_t cap)
             memset(b->w[i], 0, cap * sizeof(uint64_t));
         free(b->w[i]);
     }
+    if (b->bits != NULL)
+        memset(b->bits, 0, 3 * cap);
+    if (b->lut4 != NULL)
+        memset(b->lut4, 0, 5 * cap * sizeof(uint64_t));
     free(b->zeros);
+    free(b->bits);
+    free(b->lut4);
 }
 
 static int bufs_alloc(div_bufs *b, size_t cap)
@@ -48,7 +57,9 @@ static int bufs_alloc(div_bufs *b, size_t cap)
     for (int i = 0; i < B_COUNT; i++)
         if ((b->w[i] = malloc(cap * sizeof(uint64_t))) == NULL)
             return -1;
-    return (b->zeros = calloc(cap, 1)) == NULL ? -1 : 0;
+    b->bits = calloc(3 * cap, 1);
+    b->lut4 = malloc(5 * cap * sizeof(uint64_t));
+    return (b->zeros = calloc(cap, 1)) == NULL || b->bits == NULL || b->lut4 == NULL ? -1 : 0;
 }
 
 #define TRY(call)                                                                                \
@@ -69,7 +80,7 @@ static sirnn_status chunk_y(sirnn_party *party, const sirnn_div_plan *p, div_buf
     if (p->t == 0) {
         TRY(sirnn_lut(party, k, Y, D, tab, tlen, p->m, p->lut_l));
     } else {
-        TRY(sirnn_tr(party, k, P, D, p->b, p->t));
+        TRY(sirnn_tr_lean(party, k, P, D, p->b, p->t, (p->b) - (p->t), 0));
         TRY(sirnn_lut(party, k, Y, P, tab, tlen, p->m, p->lut_l));
     }
     *y_msb_known = 1; /* LUT entries are below 2^(fy+1) */
@@ -81,7 +92,7 @@ static sirnn_status chunk_y(sirnn_party *party, const sirnn_div_plan *p, div_buf
         TRY(sirnn_neg(party, k, P, P, s->lp));
         TRY(sirnn_add_const(party, k, P, P, (uint64_t)1 << (p->s + s->fy), s->lp));
         if (s->she > 0)
-            TRY(sirnn_tr(party, k, E1, P, s->lp, (unsigned)s->she));
+            TRY(sirnn_tr_lean(party, k, E1, P, s->lp, (unsigned)s->she, s->lp - (unsigned)s->she, 0));
         else
             TRY(sirnn_mul_const(party, k, E1, P, (uint64_t)1 << (unsigned)(-s->she), s->we));
         if (s->use_q) {
@@ -101,34 +112,76 @@ static sirnn_status chunk_y(sirnn_party *party, const sirnn_div_plan *p, div_buf
     return SIRNN_OK;
 }
 
-/* The quadratic path (div_plan.h): Y (width fy + 2, at most 2^fy, so its
- * MSB is a public 0) of k denominators in b->w[B_D]. Every operand of the
- * products is positive with a public zero MSB except the offset L, and
- * every shift goes straight into the next step's ring. */
+/* The quadratic path (div_plan.h): Y of k denominators in b->w[B_D], as
+ * shares mod 2^ky (ky >= fy + 2: Y <= 2^fy, so the value is the same in
+ * any such ring, and a division's product X Y reads it in its own ring,
+ * with no wrap of Y). Every step's wraps come with an earlier step:
+ *   - IDX = D >> t by sirnn_shift_lean, which also gives the carry out of
+ *     D's low t bits: the wrap of L = D mod 2^t's shares;
+ *   - one lookup of C (wc bits, with the wrap of its output shares), B (in
+ *     P2's ring l2, so that V needs no wrap) and A (ky bits);
+ *   - P1 = C L by sirnn_mult_wraps (3 flights), its shift straight into
+ *     l2 bits (its MSB a public 0: the wrap by MSB-to-wrap inside the
+ *     network), V = B - (P1 >> sh1) mod 2^l2;
+ *   - P2 = L V (l2 <= V's width: only L's wrap, given), its shift into ky
+ *     bits; numw, if not NULL, gets the wrap of num's bx-bit shares as the
+ *     signed product reads them (party 0's plus 2^(bx-1)) from that same
+ *     network, for the division's product. */
 static sirnn_status chunk_y_quad(sirnn_party *party, const sirnn_div_plan *p, div_bufs *b,
-                                 size_t k)
+                                 size_t k, unsigned ky, const uint64_t *num, uint8_t *numw)
 {
     sirnn_status st;
     const sirnn_div_quad *q = &p->q;
     uint64_t *D = b->w[B_D], *Y = b->w[B_Y], *P = b->w[B_P], *IDX = b->w[B_E1],
-             *V = b->w[B_Q], *L = b->w[B_T];
+             *V = b->w[B_Q], *L = b->w[B_T], *CW = b->lut4 + 4 * k;
+    uint8_t *lw = b->bits, *cw = b->bits + k;
     const int server = party->role == SIRNN_SERVER;
-    const size_t tlen = server ? (size_t)1 << p->m : 0;
-    TRY(sirnn_tr(party, k, IDX, D, p->b, p->t));
+    const size_t N = (size_t)1 << p->m;
+    sirnn_lean_extra ex1 = {.carry = lw};
+    TRY(sirnn_shift_lean(party, k, IDX, D, NULL, p->b, p->t, p->b - p->t, 0, &ex1));
     TRY(sirnn_mod_down(party, k, L, D, p->b, p->t));
-    TRY(sirnn_lut(party, k, Y, IDX, server ? p->table : NULL, tlen, p->m, p->lut_l));
-    TRY(sirnn_lut(party, k, V, IDX, server ? q->btab : NULL, tlen, p->m, q->wb));
+    for (size_t i = 0; i < k; i++)
+        CW[i] = lw[i]; /* L's wrap as the products take it */
+    /* one lookup: C and its wrap (if use_c), B (l2 bits), A (ky bits) */
+    uint64_t tab[4 * 128];
+    const unsigned c2 = q->use_c ? 2 : 0; /* the tables before B */
+    if (server) {
+        if (q->use_c) {
+            memcpy(tab, q->ctab, N * sizeof(uint64_t));
+            memset(tab + N, 0, N * sizeof(uint64_t));
+        }
+        memcpy(tab + c2 * N, q->btab, N * sizeof(uint64_t));
+        memcpy(tab + (c2 + 1) * N, p->table, N * sizeof(uint64_t));
+    }
+    const unsigned widths[4] = {q->wc, 1, q->l2, ky};
+    const unsigned wrap_of[4] = {SIRNN_LUT_NOWRAP, 0, SIRNN_LUT_NOWRAP, SIRNN_LUT_NOWRAP};
+    uint64_t *out4 = b->lut4;
+    const sirnn_lut_req rq = {.out = out4, .idx = IDX, .tables = server ? tab : NULL,
+                              .ntab = c2 + 2, .m = p->m, .widths = widths + (2 - c2),
+                              .wrap_of = wrap_of + (2 - c2)};
+    st = sirnn_lut_several(party, k, &rq, 1);
+    if (server)
+        sirnn_memzero(tab, sizeof tab);
+    if (st != SIRNN_OK)
+        return st;
+    const uint64_t *C = out4, *Bv = out4 + c2 * k, *A = out4 + (c2 + 1) * k;
+    memcpy(V, Bv, k * sizeof(uint64_t));
+    memcpy(Y, A, k * sizeof(uint64_t));
     if (q->use_c) {
         /* V = B - (C L >> sh1) */
-        TRY(sirnn_lut(party, k, P, IDX, server ? q->ctab : NULL, tlen, p->m, q->wc));
-        TRY(sirnn_mult_msb(party, k, P, P, L, b->zeros, NULL, q->wc, p->t, q->l1, 0));
-        TRY(sirnn_shift_run(party, k, P, P, b->zeros, q->l1, q->sh1, q->wb, 0, 0));
-        TRY(sirnn_sub(party, k, V, V, P, q->wb));
+        for (size_t i = 0; i < k; i++)
+            cw[i] = (uint8_t)(out4[k + i] & 1);
+        TRY(sirnn_mult_wraps(party, k, P, L, C, CW, cw, p->t, q->wc, q->l1, 0));
+        TRY(sirnn_shift_lean(party, k, P, P, b->zeros, q->l1, q->sh1, q->l2, 0, NULL));
+        TRY(sirnn_sub(party, k, V, V, P, q->l2));
     }
-    /* Y = A - (V L >> sh2) */
-    TRY(sirnn_mult_msb(party, k, P, V, L, b->zeros, NULL, q->wb, p->t, q->l2, 0));
-    TRY(sirnn_shift_run(party, k, P, P, b->zeros, q->l2, q->sh2, p->fy + 2, 0, 0));
-    return sirnn_sub(party, k, Y, Y, P, p->fy + 2);
+    /* Y = A - (L V >> sh2) */
+    TRY(sirnn_mult_wrap(party, k, P, L, V, CW, NULL, p->t, q->l2, q->l2));
+    sirnn_lean_extra ex2 = {.y = num, .ly = p->bx, .yoff = (uint64_t)1 << (p->bx - 1),
+                            .ywrap = numw};
+    TRY(sirnn_shift_lean(party, k, P, P, b->zeros, q->l2, q->sh2, ky, 0,
+                         num != NULL ? &ex2 : NULL));
+    return sirnn_sub(party, k, Y, Y, P, ky);
 }
 
 /* Normalisation (div_plan.h): k = msnzb(D), M = 2^(b-1-k) into b->w[B_M]
@@ -152,9 +205,11 @@ static sirnn_status chunk_round(sirnn_party *party, uint64_t *out, uint64_t *Z, 
 {
     sirnn_status st;
     TRY(sirnn_add_const(party, k, Z, Z, (uint64_t)1 << (sh - 1), l));
-    if (bo >= l - sh)
+    if (bo == l - sh)
+        return sirnn_tr_lean(party, k, out, Z, l, sh, bo, is_signed);
+    if (bo > l - sh)
         return sirnn_tr_ext(party, k, out, Z, l, sh, bo, is_signed);
-    TRY(sirnn_tr(party, k, Z, Z, l, sh));
+    TRY(sirnn_tr_lean(party, k, Z, Z, l, sh, (l) - (sh), 0));
     return sirnn_mod_down(party, k, out, Z, l - sh, bo);
 }
 
@@ -187,7 +242,13 @@ static sirnn_status div_run(sirnn_party *party, size_t n, uint64_t *out, const u
             continue;
         }
         int known = 1;
-        st = p->quad ? chunk_y_quad(party, p, &b, k) : chunk_y(party, p, &b, k, &known);
+        /* the quadratic division: Y in the product's ring, the numerator's
+         * wrap from Y's last network */
+        const int qdiv = p->quad && p->is_div && !p->norm;
+        const unsigned ky = qdiv && p->lz > p->fy + 2 ? p->lz : p->fy + 2;
+        st = p->quad ? chunk_y_quad(party, p, &b, k, ky, qdiv ? b.w[B_X] : NULL,
+                                    b.bits + 2 * k)
+                     : chunk_y(party, p, &b, k, &known);
         if (st != SIRNN_OK)
             break;
         if (!p->is_div && p->quad) {
@@ -195,8 +256,20 @@ static sirnn_status div_run(sirnn_party *party, size_t n, uint64_t *out, const u
             const unsigned sh = p->fy - p->so;
             st = sirnn_add_const(party, k, b.w[B_Y], b.w[B_Y], (uint64_t)1 << (sh - 1), p->fy + 2);
             if (st == SIRNN_OK)
-                st = sirnn_shift_run(party, k, out + off, b.w[B_Y], b.zeros, p->fy + 2, sh, p->bo,
-                                     0, 0);
+                st = sirnn_shift_lean(party, k, out + off, b.w[B_Y], b.zeros, p->fy + 2, sh,
+                                      p->bo, 0, NULL);
+            continue;
+        }
+        if (qdiv) {
+            /* Z = X Y: X's wrap given, Y read in its own ring (no wrap), 3
+             * flights; then the rounding */
+            uint64_t *XW = b.w[B_E1];
+            for (size_t i = 0; i < k; i++)
+                XW[i] = b.bits[2 * k + i];
+            st = sirnn_mult_wraps(party, k, b.w[B_P], b.w[B_X], b.w[B_Y], XW, b.zeros, p->bx, ky,
+                                  p->lz, 1);
+            if (st == SIRNN_OK)
+                st = chunk_round(party, out + off, b.w[B_P], k, p->lz, p->shz, p->bo, 1);
             continue;
         }
         if (p->norm) {

@@ -1,7 +1,8 @@
 /*
  * exp under MPC (see include/sirnn/math.h for the contract and
- * math/exp_plan.h for the algorithm): digit decomposition, one lookup
- * call for all digit factors, then a chain of products with rounding.
+ * math/exp_plan.h for the algorithm): digit decomposition, all digit
+ * factors in one set of lookup flights, then a chain of products with
+ * rounding.
  *
  * Each product uses D_j = 2^f - E_j instead of E_j: E_j * G = 2^f G -
  * D_j G, and D_j is narrower than E_j for the low digits (at 16/12, D_0 <
@@ -9,8 +10,11 @@
  * fewer bits. The rounding floor((E_j G + 2^(f-1)) / 2^f) becomes
  * G + TR(2^(L-1) + 2^(f-1) - D_j G, L, f) - 2^(lw-1) in the ring L = f + lw,
  * where the offset 2^(L-1) keeps the truncated value non-negative.
- * Both operands have a public zero MSB (D_j < 2^(md_j - 1), G <= 2^f <
- * 2^(lw - 1)), so the multiplication's wraps come from MSB-to-wrap.
+ * The lookups also give the wraps of the factors' output shares (a one-bit
+ * field each, sirnn_lut_several), so the first product needs neither a
+ * comparison nor MSB-to-wrap and takes 3 flights; a later G comes from a
+ * truncation, and its public zero MSB (G <= 2^f < 2^(lw - 1)) gives its
+ * wrap by MSB-to-wrap.
  *
  * Batches are processed in blocks of at most EXP_BLOCK elements per lane,
  * so memory is O(block) whatever n is.
@@ -24,6 +28,7 @@
 #include "math/exp_plan.h"
 #include "kernels/random.h"
 #include "arith/arith_internal.h"
+#include "arith/mixed.h"
 #include "net/party_internal.h"
 
 enum { EXP_BLOCK = SIRNN_WINDOW };
@@ -31,19 +36,6 @@ enum { EXP_BLOCK = SIRNN_WINDOW };
 static uint64_t mask64(unsigned l)
 {
     return l >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << l) - 1);
-}
-
-typedef struct exp_fill_ctx {
-    const sirnn_exp_plan *p;
-    size_t n; /* elements per digit */
-} exp_fill_ctx;
-
-/* The digit tables are public: element e of the lookup is digit e / n. */
-static void exp_fill(void *vctx, size_t first, size_t count, uint64_t *tables)
-{
-    const exp_fill_ctx *c = vctx;
-    for (size_t i = 0; i < count; i++)
-        memcpy(tables + i * 256, c->p->tab[(first + i) / c->n], 256 * sizeof(uint64_t));
 }
 
 /* Add the public constant c to the shares (party 0 adds it). */
@@ -58,9 +50,10 @@ static void add_const(const sirnn_party *party, size_t n, uint64_t *x, uint64_t 
 
 static sirnn_status chain_block(sirnn_party *party, size_t n, uint64_t *g_out, const uint64_t *u,
                                 const sirnn_exp_plan *p, uint64_t *dig, uint64_t *tmp,
-                                uint8_t *zeros)
+                                uint8_t *wbit)
 {
     const unsigned q = p->q, f = p->f, lw = p->lw, L = f + lw;
+    const int server = party->role == SIRNN_SERVER;
     sirnn_status st;
     /* digits, digit-major */
     if (q == 1) {
@@ -69,27 +62,62 @@ static sirnn_status chain_block(sirnn_party *party, size_t n, uint64_t *g_out, c
     } else if ((st = sirnn_digdec(party, n, dig, u, p->b, 8)) != SIRNN_OK) {
         return st;
     }
-    /* every factor in one lookup call: lw-bit entries, index mod 2^8 */
-    exp_fill_ctx fc = {p, n};
-    if ((st = sirnn_lut_cb(party, q * n, dig, dig, party->role == SIRNN_SERVER ? exp_fill : NULL,
-                           &fc, 8, lw)) != SIRNN_OK)
+    /* Every factor in one set of flights, one request per digit: the top
+     * digit's E (lw bits), the others' D_j (md_j bits), each with the wrap
+     * of its output shares (a second, one-bit table). Request j writes
+     * factor j at fac + 2 j n and its wrap right after it. */
+    uint64_t *fac = dig + (size_t)q * n;
+    uint64_t tabs[SIRNN_EXP_MAX_DIGITS][512];
+    unsigned widths[SIRNN_EXP_MAX_DIGITS][2];
+    static const unsigned wrap_of[2] = {SIRNN_LUT_NOWRAP, 0};
+    sirnn_lut_req rq[SIRNN_EXP_MAX_DIGITS];
+    for (unsigned j = 0; j < q; j++) {
+        widths[j][0] = j == q - 1 ? lw : p->md[j];
+        widths[j][1] = 1;
+        if (server) {
+            memcpy(tabs[j], p->tab[j], 256 * sizeof(uint64_t));
+            memset(tabs[j] + 256, 0, 256 * sizeof(uint64_t));
+        }
+        rq[j] = (sirnn_lut_req){.out = fac + (size_t)2 * j * n,
+                                .idx = dig + (size_t)j * n,
+                                .tables = server ? tabs[j] : NULL,
+                                .ntab = 2,
+                                .m = 8,
+                                .widths = widths[j],
+                                .wrap_of = wrap_of};
+    }
+    st = sirnn_lut_several(party, n, rq, q);
+    if (server)
+        sirnn_memzero(tabs, sizeof tabs);
+    if (st != SIRNN_OK)
         return st;
     uint64_t *G = g_out;
-    memmove(G, dig + (size_t)(q - 1) * n, n * sizeof(uint64_t));
+    memmove(G, fac + (size_t)2 * (q - 1) * n, n * sizeof(uint64_t));
+    const uint64_t *wG = fac + (size_t)2 * (q - 1) * n + n; /* the top factor's wrap */
+    int first = 1;
     for (unsigned j = q - 1; j-- > 0;) {
         if (p->dmax[j] == 0)
             continue; /* E_j = 2^f everywhere: G unchanged */
-        uint64_t *D = dig + (size_t)j * n;
+        const uint64_t *D = fac + (size_t)2 * j * n, *wD = D + n;
         const unsigned md = p->md[j];
-        for (size_t i = 0; i < n; i++)
-            D[i] &= mask64(md); /* exact: D_j < 2^md */
-        if ((st = sirnn_mult_msb(party, n, tmp, D, G, zeros, zeros, md, lw, L, 0)) != SIRNN_OK)
+        if (first) {
+            /* G is the looked-up factor: both wraps known, 3 flights */
+            for (size_t i = 0; i < n; i++)
+                wbit[i] = (uint8_t)(wG[i] & 1);
+            st = sirnn_mult_wraps(party, n, tmp, D, G, wD, wbit, md, lw, L, 0);
+        } else {
+            /* G came from a truncation: its MSB is a public zero */
+            memset(wbit, 0, n);
+            st = sirnn_mult_wrap(party, n, tmp, D, G, wD, wbit, md, lw, L);
+        }
+        if (st != SIRNN_OK)
             return st;
+        first = 0;
         /* V = 2^(L-1) + 2^(f-1) - D G */
         for (size_t i = 0; i < n; i++)
             tmp[i] = (0 - tmp[i]) & mask64(L);
         add_const(party, n, tmp, ((uint64_t)1 << (L - 1)) + ((uint64_t)1 << f >> 1), L);
-        if ((st = sirnn_tr(party, n, tmp, tmp, L, f)) != SIRNN_OK)
+        if ((st = sirnn_tr_lean(party, n, tmp, tmp, L, f, (L) - (f), 0)) != SIRNN_OK)
             return st;
         for (size_t i = 0; i < n; i++)
             G[i] = (G[i] + tmp[i]) & mask64(lw);
@@ -103,23 +131,26 @@ sirnn_status sirnn_exp_chain_run(sirnn_party *party, size_t n, uint64_t *g_out,
 {
     const size_t block = (size_t)EXP_BLOCK * party->nlanes;
     const size_t cap = n < block ? n : block;
-    uint64_t *dig = malloc((size_t)p->q * cap * sizeof(uint64_t));
+    /* per block: the digits (q), the factors and their wraps (2q) */
+    uint64_t *dig = malloc((size_t)3 * p->q * cap * sizeof(uint64_t));
     uint64_t *tmp = malloc(cap * sizeof(uint64_t));
-    uint8_t *zeros = calloc(cap, 1);
+    uint8_t *wbit = calloc(cap, 1);
     sirnn_status st = SIRNN_OK;
-    if (dig == NULL || tmp == NULL || zeros == NULL)
+    if (dig == NULL || tmp == NULL || wbit == NULL)
         st = SIRNN_ERR_NOMEM;
     for (size_t off = 0; off < n && st == SIRNN_OK; off += cap) {
         const size_t k = n - off < cap ? n - off : cap;
-        st = chain_block(party, k, g_out + off, u + off, p, dig, tmp, zeros);
+        st = chain_block(party, k, g_out + off, u + off, p, dig, tmp, wbit);
     }
     if (dig != NULL)
-        sirnn_memzero(dig, (size_t)p->q * cap * sizeof(uint64_t));
+        sirnn_memzero(dig, (size_t)3 * p->q * cap * sizeof(uint64_t));
     if (tmp != NULL)
         sirnn_memzero(tmp, cap * sizeof(uint64_t));
+    if (wbit != NULL)
+        sirnn_memzero(wbit, cap);
     free(dig);
     free(tmp);
-    free(zeros);
+    free(wbit);
     return st;
 }
 
@@ -157,7 +188,7 @@ sirnn_status sirnn_exp(sirnn_party *party, size_t n, uint64_t *y, const uint64_t
         st = sirnn_exp_chain_run(party, k, u, u, p);
         if (st == SIRNN_OK && p->g > 0) {
             add_const(party, k, u, (uint64_t)1 << (p->g - 1), p->lw);
-            st = sirnn_tr(party, k, u, u, p->lw, p->g);
+            st = sirnn_tr_lean(party, k, u, u, p->lw, p->g, (p->lw) - (p->g), 0);
         }
         if (st == SIRNN_OK)
             for (size_t i = 0; i < k; i++)

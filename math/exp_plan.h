@@ -51,10 +51,12 @@ struct sirnn_party;
 /*
  * The chain under MPC: g_out[n] gets lw-bit shares of G for the b-bit
  * shares u[n] (g_out may alias u). One sirnn_digdec(b, 8) (none when q =
- * 1), one sirnn_lut_cb over the q*n digits (all tables in one call, lw-bit
- * entries), then per lower digit one sirnn_mult_msb (D_j: md_j bits, G: lw
- * bits, into f + lw bits; both MSBs are public zeros) and one
- * sirnn_tr(f + lw, f). Arguments are not checked here.
+ * 1); one sirnn_lut_several over the q digits (digit j's factor at md_j
+ * bits, the top one's at lw, each with the wrap of its output shares); per
+ * lower digit one product (D_j: md_j bits, G: lw bits, into f + lw bits):
+ * the first by sirnn_mult_wraps, the others by sirnn_mult_wrap with G's
+ * public zero MSB; and one sirnn_tr_lean(f + lw, f). Arguments are not
+ * checked here.
  */
 sirnn_status sirnn_exp_chain_run(struct sirnn_party *party, size_t n, uint64_t *g_out,
                                  const uint64_t *u, const sirnn_exp_plan *p);

@@ -17,6 +17,7 @@
 #include "sirnn/arith.h"
 #include "kernels/random.h"
 #include "arith/arith_internal.h"
+#include "arith/mixed.h"
 #include "net/party_internal.h"
 
 enum { RECIP_BLOCK = SIRNN_WINDOW };
@@ -88,7 +89,7 @@ static sirnn_status recip_block(sirnn_party *party, size_t n, uint64_t *r, const
     for (size_t i = 0; i < n; i++)
         lo[i] = e[i] & mask64(k);
     if (k > 0) {
-        if ((st = sirnn_tr(party, n, idx, e, p->lw, k)) != SIRNN_OK)
+        if ((st = sirnn_tr_lean(party, n, idx, e, p->lw, k, (p->lw) - (k), 0)) != SIRNN_OK)
             return st;
     } else {
         memcpy(idx, e, n * sizeof(uint64_t));
@@ -112,7 +113,7 @@ static sirnn_status recip_block(sirnn_party *party, size_t n, uint64_t *r, const
             v += (uint64_t)1 << (T - 1);
         r[i] = v & mask64(L);
     }
-    return sirnn_tr(party, n, r, r, L, T);
+    return sirnn_tr_lean(party, n, r, r, L, T, (L) - (T), 0);
 }
 
 sirnn_status sirnn_recip1p_run(sirnn_party *party, size_t n, uint64_t *r, const uint64_t *e,

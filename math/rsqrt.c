@@ -6,7 +6,10 @@
  * y = A - B xn of its bucket; out = round(y S) + C. The cleartext model
  * (math/ref_rsqrt.c) runs the same integer steps, as planned by
  * math/rsqrt_plan.h. Composed of the protocols of arith.h, on chunks of the
- * batch so that memory stays O(chunk x lanes).
+ * batch so that memory stays O(chunk x lanes). The wraps the products need
+ * come with the lookups before them (wrap fields of the looked-up values,
+ * MSB-to-wrap as a 1-of-4 lookup request in the same flights), so the two
+ * first products take 3 flights and no comparison.
  */
 #include "math/rsqrt_plan.h"
 
@@ -15,7 +18,9 @@
 
 #include "sirnn/arith.h"
 #include "sirnn/math.h"
+#include "kernels/random.h"
 #include "arith/arith_internal.h"
+#include "arith/mixed.h"
 #include "net/party_internal.h"
 
 /* Elements per lane per chunk (a multiple of 256). */
@@ -25,8 +30,10 @@ enum { R_X, R_K, R_XN, R_IDX, R_P, R_Y, R_COUNT };
 
 typedef struct rsq_bufs {
     uint64_t *w[R_COUNT];
-    uint64_t *tri; /* 3 * cap: lookup indices, then M | S | C */
-    uint64_t *two; /* 2 * cap: lookup indices, then A | B */
+    uint64_t *tri; /* 5 * cap: M | M's wrap | S | S's wrap | C */
+    uint64_t *two; /* 3 * cap: A | B | B's wrap */
+    uint64_t *aux; /* 2 * cap: MSB-to-wrap choices, then wraps */
+    uint8_t *bits; /* cap: a wrap as boolean shares */
     uint8_t *onehot; /* b * cap */
     uint8_t *zeros;  /* boolean shares of a public 0 (a known MSB) */
     size_t cap, ohb;
@@ -40,9 +47,15 @@ static void rbufs_free(rsq_bufs *r)
         free(r->w[i]);
     }
     if (r->tri != NULL)
-        memset(r->tri, 0, 3 * r->cap * sizeof(uint64_t));
+        memset(r->tri, 0, 5 * r->cap * sizeof(uint64_t));
     if (r->two != NULL)
-        memset(r->two, 0, 2 * r->cap * sizeof(uint64_t));
+        memset(r->two, 0, 3 * r->cap * sizeof(uint64_t));
+    if (r->aux != NULL)
+        memset(r->aux, 0, 2 * r->cap * sizeof(uint64_t));
+    if (r->bits != NULL)
+        memset(r->bits, 0, r->cap);
+    free(r->aux);
+    free(r->bits);
     if (r->onehot != NULL)
         memset(r->onehot, 0, r->ohb);
     free(r->tri);
@@ -59,28 +72,49 @@ static int rbufs_alloc(rsq_bufs *r, size_t cap, unsigned b)
     for (int i = 0; i < R_COUNT; i++)
         if ((r->w[i] = malloc(cap * sizeof(uint64_t))) == NULL)
             return -1;
-    r->tri = malloc(3 * cap * sizeof(uint64_t));
-    r->two = malloc(2 * cap * sizeof(uint64_t));
+    r->tri = malloc(5 * cap * sizeof(uint64_t));
+    r->two = malloc(3 * cap * sizeof(uint64_t));
+    r->aux = malloc(2 * cap * sizeof(uint64_t));
+    r->bits = malloc(cap);
     r->onehot = malloc(r->ohb);
     r->zeros = calloc(cap, 1);
-    return r->tri && r->two && r->onehot && r->zeros ? 0 : -1;
+    return r->tri && r->two && r->aux && r->bits && r->onehot && r->zeros ? 0 : -1;
 }
 
-/* Per-element tables for sirnn_lut_cb: element i of a call over parts * k
- * elements uses table i / k of tabs (each 2^m entries). */
-typedef struct rsq_fill {
-    const uint64_t *tabs[3];
-    size_t k;
-    unsigned m;
-} rsq_fill;
+/* MSB-to-wrap as a lookup request (one KK13 1-of-4 OT of one-bit messages,
+ * 260 bits, as sirnn_msb_to_wrap), so that it rides in another lookup's
+ * flights: wrap(z0, z1; w) from the shares' top bits m0, m1 and boolean
+ * shares of msb(z): wrap = m0 m1 ^ (m0 ^ m1)(1 ^ msb). Party 1's index is
+ * m1 + 2 msb1, party 0's is 0 and its per-element table gives the wrap for
+ * every (m1, msb1). msb NULL: a public zero MSB. */
+typedef struct m2w_fill {
+    const uint64_t *z;   /* party 0's shares */
+    const uint8_t *msb;  /* party 0's MSB shares, or NULL */
+    unsigned w;
+} m2w_fill;
 
-static void rsq_fill_fn(void *ctx, size_t first, size_t count, uint64_t *tables)
+static void m2w_fill_fn(void *ctx, size_t first, size_t count, uint64_t *tables)
 {
-    const rsq_fill *f = ctx;
-    const size_t len = (size_t)1 << f->m;
-    for (size_t i = 0; i < count; i++)
-        memcpy(tables + i * len, f->tabs[(first + i) / f->k], len * sizeof(uint64_t));
+    const m2w_fill *f = ctx;
+    for (size_t i = 0; i < count; i++) {
+        const uint64_t m0 = (f->z[first + i] >> (f->w - 1)) & 1;
+        const uint64_t b0 = f->msb != NULL ? (uint64_t)(f->msb[first + i] & 1) : 0;
+        for (uint64_t v = 0; v < 4; v++) {
+            const uint64_t m1 = v & 1, msb = b0 ^ (v >> 1);
+            tables[i * 4 + v] = (m0 & m1) ^ ((m0 ^ m1) & (msb ^ 1));
+        }
+    }
 }
+
+/* Party 1's indices of the MSB-to-wrap request (party 0's are 0). */
+static void m2w_index(int server, uint64_t *idx, const uint64_t *z, const uint8_t *msb,
+                      unsigned w, size_t k)
+{
+    for (size_t i = 0; i < k; i++)
+        idx[i] = server ? 0 : ((z[i] >> (w - 1)) & 1) | (msb != NULL ? (uint64_t)(msb[i] & 1) << 1 : 0);
+}
+
+static const unsigned ONE_BIT[1] = {1};
 
 #define TRY(call)                                                                                \
     do {                                                                                         \
@@ -96,43 +130,81 @@ static sirnn_status rsq_chunk(sirnn_party *party, const sirnn_rsqrt_plan *p, rsq
     const unsigned b = p->b;
     uint64_t *X = r->w[R_X], *K = r->w[R_K], *XN = r->w[R_XN], *IDX = r->w[R_IDX],
              *P = r->w[R_P], *Y = r->w[R_Y];
-    uint64_t *Mv = r->tri, *Sv = r->tri + k, *Cv = r->tri + 2 * k;
-    uint64_t *Av = r->two, *Bv = r->two + k;
+    const uint64_t *Av = r->two, *Bv = r->two + k;
 
     TRY(sirnn_mod_down(party, k, X, x, 64, b));
     TRY(sirnn_msnzb(party, k, r->onehot, K, X, b, 8, p->li));
-    /* M, S, C from one lookup of 3k elements on k. */
-    for (int j = 0; j < 3; j++)
-        memcpy(r->tri + (size_t)j * k, K, k * sizeof(uint64_t));
-    rsq_fill fk = {{p->ktab[0], p->ktab[1], p->ktab[2]}, k, p->li};
-    TRY(sirnn_lut_cb(party, 3 * k, r->tri, r->tri, server ? rsq_fill_fn : NULL, &fk, p->li,
-                     p->wk));
-    TRY(sirnn_mod_down(party, k, Mv, Mv, p->wk, b + 2));
-    TRY(sirnn_mod_down(party, k, Sv, Sv, p->wk, p->ws));
-    TRY(sirnn_mod_down(party, k, Cv, Cv, p->wk, p->bo));
-    /* XN = X M in [2^(b-1), 2^(b+1)); X's MSB is one-hot bit b - 1. */
-    TRY(sirnn_mult_msb(party, k, XN, X, Mv, r->onehot + (size_t)(b - 1) * k, r->zeros, b, b + 2,
-                       b + 2, 0));
+    /* One set of lookup flights: M, S (with the wraps of their output
+     * shares) and C on k, and X's wrap by MSB-to-wrap (its MSB is one-hot
+     * bit b - 1). */
+    const uint8_t *xmsb = r->onehot + (size_t)(b - 1) * k;
+    const size_t NK = (size_t)1 << p->li;
+    uint64_t ktab[5 * 64];
+    if (server) {
+        memcpy(ktab, p->ktab[0], NK * sizeof(uint64_t));
+        memset(ktab + NK, 0, NK * sizeof(uint64_t));
+        memcpy(ktab + 2 * NK, p->ktab[1], NK * sizeof(uint64_t));
+        memset(ktab + 3 * NK, 0, NK * sizeof(uint64_t));
+        memcpy(ktab + 4 * NK, p->ktab[2], NK * sizeof(uint64_t));
+    }
+    const unsigned kw[5] = {b + 2, 1, p->ws, 1, p->bo};
+    const unsigned kwrap[5] = {SIRNN_LUT_NOWRAP, 0, SIRNN_LUT_NOWRAP, 2, SIRNN_LUT_NOWRAP};
+    m2w_index(server, r->aux, X, xmsb, b, k);
+    m2w_fill fx = {X, xmsb, b};
+    const sirnn_lut_req rk[2] = {
+        {.out = r->tri, .idx = K, .tables = server ? ktab : NULL, .ntab = 5, .m = p->li,
+         .widths = kw, .wrap_of = kwrap},
+        {.out = r->aux + k, .idx = r->aux, .fill = server ? m2w_fill_fn : NULL, .fill_ctx = &fx,
+         .ntab = 1, .m = 2, .widths = ONE_BIT}};
+    st = sirnn_lut_several(party, k, rk, 2);
+    if (server)
+        sirnn_memzero(ktab, sizeof ktab);
+    if (st != SIRNN_OK)
+        return st;
+    const uint64_t *Mv = r->tri, *Sv = r->tri + 2 * k, *Cv = r->tri + 4 * k;
+    const uint64_t *Sw = r->tri + 3 * k;
+    /* XN = X M in [2^(b-1), 2^(b+1)): both wraps known (M's ring is the
+     * product's, so only X's is used), 3 flights */
+    for (size_t i = 0; i < k; i++)
+        r->bits[i] = (uint8_t)(r->tri[k + i] & 1);
+    TRY(sirnn_mult_wraps(party, k, XN, X, Mv, r->aux + k, r->bits, b, b + 2, b + 2, 0));
     TRY(sirnn_mod_down(party, k, IDX, XN, b + 2, b + 1));
     if (b + 1 > p->mi)
-        TRY(sirnn_tr(party, k, IDX, IDX, b + 1, b + 1 - p->mi));
-    /* A, B from one lookup of 2k elements on the top bits. */
-    memcpy(Av, IDX, k * sizeof(uint64_t));
-    memcpy(Bv, IDX, k * sizeof(uint64_t));
-    const unsigned wab = p->pb + 2;
-    rsq_fill fm = {{p->atab, p->btab, NULL}, k, p->mi};
-    TRY(sirnn_lut_cb(party, 2 * k, r->two, r->two, server ? rsq_fill_fn : NULL, &fm, p->mi,
-                     wab));
-    TRY(sirnn_mod_down(party, k, Av, Av, wab, p->py + 2));
-    /* y = A - (B XN >> shp) */
-    TRY(sirnn_mult_msb(party, k, P, Bv, XN, r->zeros, r->zeros, p->pb + 2, b + 2, p->lp, 0));
-    TRY(sirnn_tr(party, k, P, P, p->lp, p->shp));
+        TRY(sirnn_tr_lean(party, k, IDX, IDX, b + 1, b + 1 - p->mi, p->mi, 0));
+    /* A, B (with B's wrap) on the top bits, and XN's wrap by MSB-to-wrap
+     * (its MSB a public 0), in one set of flights */
+    const size_t NM = (size_t)1 << p->mi;
+    uint64_t mtab[3 * 256];
+    if (server) {
+        memcpy(mtab, p->atab, NM * sizeof(uint64_t));
+        memcpy(mtab + NM, p->btab, NM * sizeof(uint64_t));
+        memset(mtab + 2 * NM, 0, NM * sizeof(uint64_t));
+    }
+    const unsigned mw[3] = {p->py + 2, p->pb + 2, 1};
+    const unsigned mwrap[3] = {SIRNN_LUT_NOWRAP, SIRNN_LUT_NOWRAP, 1};
+    m2w_index(server, r->aux, XN, NULL, b + 2, k);
+    m2w_fill fxn = {XN, NULL, b + 2};
+    const sirnn_lut_req rm[2] = {
+        {.out = r->two, .idx = IDX, .tables = server ? mtab : NULL, .ntab = 3, .m = p->mi,
+         .widths = mw, .wrap_of = mwrap},
+        {.out = r->aux + k, .idx = r->aux, .fill = server ? m2w_fill_fn : NULL, .fill_ctx = &fxn,
+         .ntab = 1, .m = 2, .widths = ONE_BIT}};
+    st = sirnn_lut_several(party, k, rm, 2);
+    if (server)
+        sirnn_memzero(mtab, sizeof mtab);
+    if (st != SIRNN_OK)
+        return st;
+    /* y = A - (B XN >> shp): both wraps known, 3 flights */
+    for (size_t i = 0; i < k; i++)
+        r->bits[i] = (uint8_t)(r->aux[k + i] & 1);
+    TRY(sirnn_mult_wraps(party, k, P, Bv, XN, Bv + k, r->bits, p->pb + 2, b + 2, p->lp, 0));
+    TRY(sirnn_tr_lean(party, k, P, P, p->lp, p->shp, (p->lp) - (p->shp), 0));
     TRY(sirnn_sub(party, k, Y, Av, P, p->py + 2));
-    /* out = round(Y S / 2^shf) + C */
-    TRY(sirnn_mult_msb(party, k, P, Y, Sv, r->zeros, r->zeros, p->py + 2, p->ws, p->lf, 0));
+    /* out = round(Y S / 2^shf) + C: S's wrap known, Y's by MSB-to-wrap */
+    TRY(sirnn_mult_wrap(party, k, P, Sv, Y, Sw, r->zeros, p->ws, p->py + 2, p->lf));
     TRY(sirnn_add_const(party, k, P, P, (uint64_t)1 << (p->shf - 1), p->lf));
     if (p->lf - p->shf >= p->bo) {
-        TRY(sirnn_tr(party, k, P, P, p->lf, p->shf));
+        TRY(sirnn_tr_lean(party, k, P, P, p->lf, p->shf, (p->lf) - (p->shf), 0));
         TRY(sirnn_mod_down(party, k, P, P, p->lf - p->shf, p->bo));
     } else {
         TRY(sirnn_tr_ext(party, k, P, P, p->lf, p->shf, p->bo, 0));

@@ -2,8 +2,9 @@
  * sigmoid and tanh under MPC (contract in include/sirnn/math.h, algorithm
  * in math/sigmoid_plan.h). The poly path (16-bit inputs and below, when a
  * line or a parabola per 256 input steps is precise enough): digit
- * decomposition, one lookup call for the polynomial's coefficients, one
- * product call and one truncation (14 to 16 flights). Otherwise the |x|
+ * decomposition, one set of lookup flights for the polynomial's
+ * coefficients (and Q, with the wraps of the looked-up operands), one
+ * product call and one truncation (9 flights). Otherwise the |x|
  * path: the sign by sirnn_msb, |x| by one MUX, the exp chain of
  * math/exp.c on |x|, the reciprocal core of math/recip.c, and one MUX that
  * applies the sign.
@@ -22,6 +23,7 @@
 #include "sirnn/arith.h"
 #include "kernels/random.h"
 #include "arith/arith_internal.h"
+#include "arith/mixed.h"
 #include "math/sigmoid_plan.h"
 #include "net/party_internal.h"
 
@@ -40,18 +42,17 @@ static sirnn_status poly_round(sirnn_party *party, size_t n, uint64_t *y, uint64
     const uint64_t half = party->role == SIRNN_SERVER ? (uint64_t)1 << (p->T - 1) : 0;
     for (size_t i = 0; i < n; i++)
         z[i] = (z[i] + half) & mask64(p->L);
-    sirnn_status st = sirnn_tr(party, n, z, z, p->L, p->T);
+    sirnn_status st = sirnn_tr_lean(party, n, z, z, p->L, p->T, (p->L) - (p->T), 0);
     for (size_t i = 0; st == SIRNN_OK && i < n; i++)
         y[i] = z[i] & mask64(p->bo);
     return st;
 }
 
 /* The line (math/sigmoid_plan.h): d0 and d1 by sirnn_digdec_carry(b, 8),
- * whose carry out of d0 is d0's wrap; A1[d1] (L bits) and B[d1] (kB bits,
- * top bit zero) in one sirnn_lut_multi; B d0 by sirnn_mult_wrap (8 x kB ->
- * L: no comparison, d0's wrap given, B's by MSB-to-wrap on its zero top
- * bit); one rounding TR(L, T) into bo bits. a: 2n words, z: 3n, zero: n
- * bytes of zeros (B's top bit, as shares of 0). */
+ * whose carry out of d0 is d0's wrap; A1[d1] (L bits), B[d1] (kB bits) and
+ * the wrap of B's output shares in one lookup; B d0 by sirnn_mult_wraps (8
+ * x kB -> L: both wraps given, 3 flights); one rounding TR(L, T) into bo
+ * bits. a: 3n words, z: 3n, zero: n bytes (B's wrap). */
 static sirnn_status line_block(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
                                const sirnn_sig_plan *p, uint64_t *a, uint64_t *z, uint8_t *zero)
 {
@@ -66,32 +67,38 @@ static sirnn_status line_block(sirnn_party *party, size_t n, uint64_t *y, const 
     if ((st = sirnn_digdec_carry(party, n, a, z + 2 * n, a, b, 8, wc)) != SIRNN_OK)
         return st;
     memcpy(z, a, 2 * n * sizeof(uint64_t)); /* d0, d1 */
-    memset(zero, 0, n);
-    uint64_t tab[512];
+    uint64_t tab[3 * 256];
     if (server) {
         memcpy(tab, p->A1, N * sizeof(uint64_t));
         memcpy(tab + N, p->B, N * sizeof(uint64_t));
+        memset(tab + 2 * N, 0, N * sizeof(uint64_t)); /* B's wrap: computed */
     }
-    const unsigned widths[2] = {L, kB};
-    st = sirnn_lut_multi(party, n, a, z + n, server ? tab : NULL, server ? 2 * N : 0, 2, p->w1,
-                         widths);
+    const unsigned widths[3] = {L, kB, 1}, wrap_of[3] = {SIRNN_LUT_NOWRAP, SIRNN_LUT_NOWRAP, 1};
+    const sirnn_lut_req rq = {.out = a, .idx = z + n, .tables = server ? tab : NULL, .ntab = 3,
+                              .m = p->w1, .widths = widths, .wrap_of = wrap_of};
+    st = sirnn_lut_several(party, n, &rq, 1);
     if (server)
         sirnn_memzero(tab, sizeof tab);
     if (st != SIRNN_OK)
         return st;
-    if ((st = sirnn_mult_wrap(party, n, z, z, a + n, z + 2 * n, zero, 8, kB, L)) != SIRNN_OK)
+    for (size_t i = 0; i < n; i++)
+        zero[i] = (uint8_t)(a[2 * n + i] & 1); /* B's wrap, boolean */
+    if ((st = sirnn_mult_wraps(party, n, z, z, a + n, z + 2 * n, zero, 8, kB, L, 0)) !=
+        SIRNN_OK)
         return st;
     for (size_t i = 0; i < n; i++)
         z[i] = a[i] + z[i];
     return poly_round(party, n, y, z, p);
 }
 
-/* The parabola: Q[d0] (8 bits, centred) by sirnn_lut; d1 by sirnn_digdec(b,
- * 8); A[d1] (L bits), B[d1] and C[d1] (kY bits) and their sign bits (1
- * bit each) in one sirnn_lut_multi; B (d0 - 128) and C (Q - 32) by one
- * signed product call (8 x kY -> L: the 8-bit operands' wraps by the
- * millionaires', B's and C's by MSB-to-wrap); one rounding TR(L, T) into
- * bo bits. a: 5n words, z: 3n, msb: 2n bytes. */
+/* The parabola: d1 by sirnn_digdec_carry(b, 8), whose carry out of d0 is
+ * the wrap of d0's shares; in one set of flights (sirnn_lut_several) Q[d0]
+ * - 32 (8 bits, d0's shares are the inputs' low bytes) and, on d1, B and C
+ * (kY bits), the wraps of their shares as the signed product reads them
+ * (party 0's share plus 2^(kY-1), and Q's plus 128) and A (L bits); B (d0 -
+ * 128) and C (Q - 32) by one signed product call with every wrap given (8
+ * x kY -> L, no comparison, 3 flights); one rounding TR(L, T) into bo
+ * bits. a: 10n words, z: 3n, msb: 2n bytes. */
 static sirnn_status parabola_block(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
                                    const sirnn_sig_plan *p, uint64_t *a, uint64_t *z,
                                    uint8_t *msb)
@@ -100,42 +107,58 @@ static sirnn_status parabola_block(sirnn_party *party, size_t n, uint64_t *y, co
     const size_t N = (size_t)1 << p->w1;
     const int server = party->role == SIRNN_SERVER;
     sirnn_status st;
-    for (size_t i = 0; i < n; i++) {
-        z[i] = x[i] & 0xff; /* d0 */
+    for (size_t i = 0; i < n; i++)
         a[i] = x[i] & mask64(b);
-    }
-    if ((st = sirnn_lut(party, n, z + n, z, server ? p->Q : NULL, 256, 8, 8)) != SIRNN_OK)
+    /* a: d0, d1; a + 2n: d0's carry (boolean, low bit) */
+    if ((st = sirnn_digdec_carry(party, n, a, a + 2 * n, a, b, 8, 1)) != SIRNN_OK)
         return st;
-    /* dc = d0 - 128 (8-bit two's complement): party 0 adds 128 mod 2^8 */
-    if (server)
-        for (size_t i = 0; i < n; i++)
-            z[i] = (z[i] + 128) & 0xff;
-    if ((st = sirnn_digdec(party, n, a, a, b, 8)) != SIRNN_OK)
-        return st;
-    memcpy(z + 2 * n, a + n, n * sizeof(uint64_t)); /* d1 */
-    uint64_t tab[5 * 256];
+    uint64_t qtab[2 * 256], tab[5 * 256];
     if (server) {
-        memcpy(tab, p->A, N * sizeof(uint64_t));
-        memcpy(tab + N, p->B, N * sizeof(uint64_t));
+        memcpy(qtab, p->Q, 256 * sizeof(uint64_t));
+        memset(qtab + 256, 0, 256 * sizeof(uint64_t));
+        /* B, its wrap, C, its wrap, A: each wrap right after its field, so
+         * that it shares that field's OT group (B and C fit one: kY <= 31) */
+        memcpy(tab, p->B, N * sizeof(uint64_t));
+        memset(tab + N, 0, N * sizeof(uint64_t));
         memcpy(tab + 2 * N, p->C, N * sizeof(uint64_t));
-        for (size_t v = 0; v < N; v++) {
-            tab[3 * N + v] = p->B[v] >> (kY - 1);
-            tab[4 * N + v] = p->C[v] >> (kY - 1);
-        }
+        memset(tab + 3 * N, 0, N * sizeof(uint64_t));
+        memcpy(tab + 4 * N, p->A, N * sizeof(uint64_t));
     }
-    const unsigned widths[5] = {L, kY, kY, 1, 1};
-    st = sirnn_lut_multi(party, n, a, z + 2 * n, server ? tab : NULL, server ? 5 * N : 0, 5,
-                         p->w1, widths);
-    if (server)
+    const unsigned qw[2] = {8, 1}, qwrap[2] = {SIRNN_LUT_NOWRAP, 0};
+    const uint64_t qoff[2] = {0, 128};
+    const unsigned widths[5] = {kY, 1, kY, 1, L};
+    const unsigned wrap_of[5] = {SIRNN_LUT_NOWRAP, 0, SIRNN_LUT_NOWRAP, 2, SIRNN_LUT_NOWRAP};
+    const uint64_t half = (uint64_t)1 << (kY - 1);
+    const uint64_t woff[5] = {0, half, 0, half, 0};
+    /* a + 3n: Q - 32, its wrap; a + 5n: B, its wrap, C, its wrap, A */
+    const sirnn_lut_req rq[2] = {
+        {.out = a + 3 * n, .idx = a, .tables = server ? qtab : NULL, .ntab = 2, .m = 8,
+         .widths = qw, .wrap_of = qwrap, .wrap_off = qoff},
+        {.out = a + 5 * n, .idx = a + n, .tables = server ? tab : NULL, .ntab = 5, .m = p->w1,
+         .widths = widths, .wrap_of = wrap_of, .wrap_off = woff}};
+    st = sirnn_lut_several(party, n, rq, 2);
+    if (server) {
+        sirnn_memzero(qtab, sizeof qtab);
         sirnn_memzero(tab, sizeof tab);
+    }
     if (st != SIRNN_OK)
         return st;
-    for (size_t i = 0; i < 2 * n; i++)
-        msb[i] = (uint8_t)(a[3 * n + i] & 1);
-    if ((st = sirnn_mult_msb(party, 2 * n, z, z, a + n, NULL, msb, 8, kY, L, 1)) != SIRNN_OK)
+    /* x = [d0 - 128 | Q - 32] in z (party 0 adds 128 to d0 mod 2^8), its
+     * wraps [d0's carry | Q's] at a + 2n, y = [B | C] at a + 5n, their
+     * wraps in msb */
+    for (size_t i = 0; i < n; i++) {
+        z[i] = (a[i] + (server ? 128u : 0u)) & 0xff;
+        z[n + i] = a[3 * n + i];
+        a[3 * n + i] = a[4 * n + i];
+        msb[i] = (uint8_t)(a[6 * n + i] & 1);
+        msb[n + i] = (uint8_t)(a[8 * n + i] & 1);
+        a[6 * n + i] = a[7 * n + i];
+    }
+    if ((st = sirnn_mult_wraps(party, 2 * n, z, z, a + 5 * n, a + 2 * n, msb, 8, kY, L, 1)) !=
+        SIRNN_OK)
         return st;
     for (size_t i = 0; i < n; i++)
-        z[i] = a[i] + z[i] + z[n + i];
+        z[i] = a[9 * n + i] + z[i] + z[n + i];
     return poly_round(party, n, y, z, p);
 }
 
@@ -193,8 +216,8 @@ static sirnn_status sig_run(sirnn_party *party, int is_tanh, size_t n, uint64_t 
         return sirnn_party_error(party, st, "%s", err);
     }
     const size_t block = (size_t)SIG_BLOCK * party->nlanes, cap = n < block ? n : block;
-    /* a: 5 cap words, t: 3 cap, neg: 2 cap bytes (the poly path's) */
-    uint64_t *a = malloc(5 * cap * sizeof(uint64_t) + 1),
+    /* a: 10 cap words, t: 3 cap, neg: 2 cap bytes (the poly path's) */
+    uint64_t *a = malloc(10 * cap * sizeof(uint64_t) + 1),
              *t = malloc(3 * cap * sizeof(uint64_t) + 1);
     uint8_t *neg = malloc(2 * cap + 1);
     if (a == NULL || t == NULL || neg == NULL)
@@ -212,7 +235,7 @@ static sirnn_status sig_run(sirnn_party *party, int is_tanh, size_t n, uint64_t 
                            : sig_block(party, k, y + off, x + off, p, a, t, neg);
     }
     if (a != NULL)
-        sirnn_memzero(a, 5 * cap * sizeof(uint64_t));
+        sirnn_memzero(a, 10 * cap * sizeof(uint64_t));
     if (t != NULL)
         sirnn_memzero(t, 3 * cap * sizeof(uint64_t));
     if (neg != NULL)

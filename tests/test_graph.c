@@ -869,15 +869,15 @@ static void test_levels(void **state)
     /* pinned (IKNP, both parties): fc 4, one sigmoid call 7, one product call
      * and its truncations, the messages; the serial graph's tanh is a second
      * sigmoid call */
-    assert_int_equal(f1, 41);
-    assert_int_equal(f5, 79); /* two lanes: each lane's flights */
-    assert_int_equal(fs, 55);
+    assert_int_equal(f1, 33);
+    assert_int_equal(f5, 63); /* two lanes: each lane's flights */
+    assert_int_equal(fs, 41);
     const uint64_t big = graph_flights(par, n, x, 0, 1);
     const uint64_t cut = graph_flights(par, n, x, 65536, 1);
     print_message("200 inputs: %llu flights in one piece, %llu with 64 KiB of session memory\n",
                   (unsigned long long)big, (unsigned long long)cut);
     assert_int_equal(big, f1); /* flights follow the depth, not the batch */
-    assert_int_equal(cut, 117); /* three pieces of at most 99 inputs */
+    assert_int_equal(cut, 93); /* three pieces of at most 99 inputs */
     free(x);
     sirnn_graph_free(par);
     sirnn_graph_free(ser);

@@ -6,12 +6,17 @@
  * 2^8 x 64-bit table over n = 2^20 (peak RSS growth independent of n).
  * sirnn_lut_multi / sirnn_lut_multi_cb likewise, table by table, over width
  * sets that fill one OT message exactly, split into several, or mix 1 and 64.
+ * sirnn_lut_several (two lookups on different indices in one set of
+ * flights, with wrap fields) and the product of its outputs by
+ * sirnn_mult_wraps (the wraps it hands out), unsigned and signed, against
+ * sirnn_ref_mult, with bytes and flights pinned.
  */
 #include "tests/mixed_common.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
 
+#include "arith/arith_internal.h"
 #include "kernels/cpu.h"
 #include "kernels/lutrot.h"
 
@@ -550,6 +555,213 @@ static void test_lut_rotate16_kernel(void **state)
         }
 }
 
+/* ---------------- several lookups, wrap fields, sirnn_mult_wraps ---------------- */
+
+typedef struct scase {
+    size_t n;
+    unsigned mA, mB, wA, wB, wB2; /* index bits; widths of A, of B and B2 */
+    int is_signed;
+    uint64_t *tA, *tB;            /* party 0's tables: A, its wrap; B, wrap, B2, wrap */
+    uint64_t *iA[2], *iB[2], *oA[2], *oB[2], *prod[2], *wx[2];
+    uint8_t *wy[2];
+    int step;                     /* 0: the lookups, 1: the product */
+} scase;
+
+static sirnn_status several_call(void *vctx, sirnn_party *p, int r)
+{
+    scase *c = vctx;
+    if (c->step == 1)
+        return sirnn_mult_wraps(p, c->n, c->prod[r], c->oA[r], c->oB[r], c->wx[r], c->wy[r],
+                                c->wA, c->wB, c->wA + c->wB - (unsigned)c->is_signed,
+                                c->is_signed);
+    const unsigned wa[2] = {c->wA, 1}, wb[4] = {c->wB, 1, c->wB2, 1};
+    const unsigned fa[2] = {SIRNN_LUT_NOWRAP, 0}, fb[4] = {SIRNN_LUT_NOWRAP, 0, SIRNN_LUT_NOWRAP, 2};
+    const uint64_t hA = c->is_signed ? (uint64_t)1 << (c->wA - 1) : 0;
+    const uint64_t hB = c->is_signed ? (uint64_t)1 << (c->wB - 1) : 0;
+    const uint64_t oa[2] = {0, hA}, ob[4] = {0, hB, 0, (uint64_t)1 << (c->wB2 - 1)};
+    const sirnn_lut_req rq[2] = {
+        {.out = c->oA[r], .idx = c->iA[r], .tables = r == 0 ? c->tA : NULL, .ntab = 2,
+         .m = c->mA, .widths = wa, .wrap_of = fa, .wrap_off = oa},
+        {.out = c->oB[r], .idx = c->iB[r], .tables = r == 0 ? c->tB : NULL, .ntab = 4,
+         .m = c->mB, .widths = wb, .wrap_of = fb, .wrap_off = ob}};
+    return sirnn_lut_several(p, c->n, rq, 2);
+}
+
+static sirnn_status apart_call(void *vctx, sirnn_party *p, int r)
+{
+    scase *c = vctx;
+    const unsigned wa[2] = {c->wA, 1}, wb[4] = {c->wB, 1, c->wB2, 1};
+    const size_t NA = (size_t)1 << c->mA, NB = (size_t)1 << c->mB;
+    if (c->step == 2)
+        return sirnn_lut_multi(p, c->n, c->oA[r], c->iA[r], r == 0 ? c->tA : NULL,
+                               r == 0 ? 2 * NA : 0, 2, c->mA, wa);
+    return sirnn_lut_multi(p, c->n, c->oB[r], c->iB[r], r == 0 ? c->tB : NULL,
+                           r == 0 ? 4 * NB : 0, 4, c->mB, wb);
+}
+
+/* Lanes of the pair (flights are counted on every lane's channel). */
+static unsigned several_lanes = 1;
+
+/* 1{((o0 + off) mod 2^w) + o1 >= 2^w} */
+static uint64_t share_wrap(uint64_t o0, uint64_t o1, uint64_t off, unsigned w)
+{
+    return ((((o0 + off) & test_mask(w)) + o1) >> w) & 1;
+}
+
+static void several_check(test_rng *rng, size_t n, unsigned mA, unsigned mB, unsigned wA,
+                          unsigned wB, unsigned wB2, int is_signed)
+{
+    const size_t NA = (size_t)1 << mA, NB = (size_t)1 << mB;
+    scase c = {.n = n, .mA = mA, .mB = mB, .wA = wA, .wB = wB, .wB2 = wB2,
+               .is_signed = is_signed};
+    c.tA = calloc(2 * NA, sizeof(uint64_t));
+    c.tB = calloc(4 * NB, sizeof(uint64_t));
+    uint64_t *ia = calloc(n + 1, sizeof(uint64_t)), *ib = calloc(n + 1, sizeof(uint64_t));
+    assert_true(c.tA && c.tB && ia && ib);
+    for (size_t v = 0; v < NA; v++)
+        c.tA[v] = test_rng_next(rng);
+    c.tA[NA - 1] = ~(uint64_t)0;
+    for (size_t v = 0; v < NB; v++) {
+        c.tB[v] = test_rng_next(rng);
+        c.tB[2 * NB + v] = test_rng_next(rng);
+        c.tB[NB + v] = c.tB[3 * NB + v] = test_rng_next(rng); /* wrap tables: ignored */
+    }
+    for (int r = 0; r < 2; r++) {
+        c.iA[r] = calloc(n + 1, 8);
+        c.iB[r] = calloc(n + 1, 8);
+        c.oA[r] = calloc(2 * n + 1, 8);
+        c.oB[r] = calloc(4 * n + 1, 8);
+        c.prod[r] = calloc(n + 1, 8);
+        c.wx[r] = calloc(n + 1, 8);
+        c.wy[r] = calloc(n + 1, 1);
+        assert_true(c.iA[r] && c.iB[r] && c.oA[r] && c.oB[r] && c.prod[r] && c.wx[r] && c.wy[r]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        ia[i] = test_rng_next(rng) & test_mask(mA);
+        ib[i] = test_rng_next(rng) & test_mask(mB);
+    }
+    if (n > 0) {
+        ia[0] = NA - 1;
+        ib[0] = 0;
+    }
+    mc_split(rng, ia, c.iA[0], c.iA[1], n, mA);
+    mc_split(rng, ib, c.iB[0], c.iB[1], n, mB);
+    uint64_t fl;
+    c.step = 0;
+    const uint64_t bytes = mc_run(several_call, &c, &fl);
+    if (n >= several_lanes)
+        assert_int_equal(fl, 2 * several_lanes);
+    const uint64_t hA = is_signed ? (uint64_t)1 << (wA - 1) : 0;
+    const uint64_t hB = is_signed ? (uint64_t)1 << (wB - 1) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t a0 = c.oA[0][i], a1 = c.oA[1][i];
+        const uint64_t b0 = c.oB[0][i], b1 = c.oB[1][i];
+        const uint64_t d0 = c.oB[0][2 * n + i], d1 = c.oB[1][2 * n + i];
+        if (((a0 + a1) & test_mask(wA)) != (c.tA[ia[i]] & test_mask(wA)) ||
+            ((b0 + b1) & test_mask(wB)) != (c.tB[ib[i]] & test_mask(wB)) ||
+            ((d0 + d1) & test_mask(wB2)) != (c.tB[2 * NB + ib[i]] & test_mask(wB2)))
+            fail_msg("several: element %zu: a lookup differs from its table", i);
+        if ((c.oA[0][n + i] ^ c.oA[1][n + i]) != share_wrap(a0, a1, hA, wA) ||
+            (c.oB[0][n + i] ^ c.oB[1][n + i]) != share_wrap(b0, b1, hB, wB) ||
+            (c.oB[0][3 * n + i] ^ c.oB[1][3 * n + i]) !=
+                share_wrap(d0, d1, (uint64_t)1 << (wB2 - 1), wB2))
+            fail_msg("several: element %zu: a wrap field differs", i);
+    }
+    /* the same bytes as the two lookups on their own, which take 4 flights */
+    uint64_t fa, fb;
+    c.step = 2;
+    const uint64_t ba = mc_run(apart_call, &c, &fa);
+    c.step = 3;
+    const uint64_t bb = mc_run(apart_call, &c, &fb);
+    assert_int_equal(bytes, ba + bb);
+    /* the product of A and B with the wraps the lookups give (run again:
+     * the separate calls above wrote their wrap tables' entries there) */
+    c.step = 0;
+    assert_int_equal(mc_run(several_call, &c, &fl), bytes);
+    for (int r = 0; r < 2; r++)
+        for (size_t i = 0; i < n; i++) {
+            c.wx[r][i] = c.oA[r][n + i];
+            c.wy[r][i] = (uint8_t)(c.oB[r][n + i] & 1);
+        }
+    c.step = 1;
+    mc_run(several_call, &c, &fl);
+    if (n >= several_lanes)
+        assert_int_equal(fl, 3 * several_lanes);
+    const unsigned l = wA + wB - (unsigned)is_signed;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t x = (c.oA[0][i] + c.oA[1][i]) & test_mask(wA);
+        const uint64_t y = (c.oB[0][i] + c.oB[1][i]) & test_mask(wB);
+        const uint64_t got = (c.prod[0][i] + c.prod[1][i]) & test_mask(l);
+        const uint64_t want = sirnn_ref_mult(x, y, wA, wB, l, is_signed);
+        if (got != want)
+            fail_msg("mult_wraps %u x %u -> %u signed %d, element %zu: got %llx want %llx", wA,
+                     wB, l, is_signed, i, (unsigned long long)got, (unsigned long long)want);
+    }
+    for (int r = 0; r < 2; r++) {
+        free(c.iA[r]);
+        free(c.iB[r]);
+        free(c.oA[r]);
+        free(c.oB[r]);
+        free(c.prod[r]);
+        free(c.wx[r]);
+        free(c.wy[r]);
+    }
+    free(ia);
+    free(ib);
+    free(c.tA);
+    free(c.tB);
+}
+
+static void test_lut_several(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x5e);
+    const size_t sizes[] = {0, 1, 3, test_quick() ? 301 : 2049};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        several_check(&rng, sizes[i], 8, 5, 12, 16, 15, 0);
+        several_check(&rng, sizes[i], 8, 7, 8, 15, 31, 1);
+        several_check(&rng, sizes[i], 3, 8, 21, 9, 1 + (unsigned)i, (int)(i % 2));
+    }
+    /* two lanes: the same results */
+    test_pair_lanes(2);
+    several_lanes = 2;
+    several_check(&rng, test_quick() ? 777 : 2001, 8, 8, 14, 13, 20, 1);
+    several_lanes = 1;
+    test_pair_lanes(1);
+}
+
+static sirnn_status several_bad(void *vctx, sirnn_party *p, int r)
+{
+    (void)vctx;
+    uint64_t idx[1] = {0}, out[4];
+    uint64_t tab[4 * 2] = {0};
+    /* the wrap of a later field, a 2-bit wrap, a wrap across OT groups */
+    const unsigned w1[2] = {8, 1}, f1[2] = {1, SIRNN_LUT_NOWRAP};
+    const unsigned w2[2] = {8, 2}, f2[2] = {SIRNN_LUT_NOWRAP, 0};
+    const unsigned w3[3] = {40, 24, 1}, f3[3] = {SIRNN_LUT_NOWRAP, SIRNN_LUT_NOWRAP, 0};
+    const sirnn_lut_req rq[3] = {
+        {.out = out, .idx = idx, .tables = r == 0 ? tab : NULL, .ntab = 2, .m = 1,
+         .widths = w1, .wrap_of = f1},
+        {.out = out, .idx = idx, .tables = r == 0 ? tab : NULL, .ntab = 2, .m = 1,
+         .widths = w2, .wrap_of = f2},
+        {.out = out, .idx = idx, .tables = r == 0 ? tab : NULL, .ntab = 3, .m = 1,
+         .widths = w3, .wrap_of = f3}};
+    for (unsigned i = 0; i < 3; i++)
+        if (sirnn_lut_several(p, 1, &rq[i], 1) != SIRNN_ERR_ARG)
+            return SIRNN_ERR_STATE;
+    if (sirnn_lut_several(p, 1, rq, 0) != SIRNN_ERR_ARG)
+        return SIRNN_ERR_STATE;
+    return SIRNN_OK;
+}
+
+static void test_lut_several_bad_args(void **state)
+{
+    (void)state;
+    uint64_t fl;
+    assert_int_equal(mc_run(several_bad, NULL, &fl), 0);
+}
+
 int main(void)
 {
     test_seed();
@@ -559,7 +771,8 @@ int main(void)
         cmocka_unit_test(test_lut_bad_args),  cmocka_unit_test(test_lut_rotate_kernel),
         cmocka_unit_test(test_lut_rotate16_kernel), cmocka_unit_test(test_lut_multi_params),
         cmocka_unit_test(test_lut_multi_sizes), cmocka_unit_test(test_lut_multi_two_lanes),
-        cmocka_unit_test(test_lut_multi_bad_args),
+        cmocka_unit_test(test_lut_multi_bad_args), cmocka_unit_test(test_lut_several),
+        cmocka_unit_test(test_lut_several_bad_args),
     };
     return cmocka_run_group_tests(tests, test_pair_group_setup, test_pair_group_teardown);
 }

@@ -15,14 +15,14 @@
 
 /* Pinned costs (bits per element over one full chunk, flights), as stated
  * in sirnn/math.h. */
-#define RECIP_16_12_BITS 18173
-#define RECIP_16_12_FLIGHTS 29
-#define RECIP_16_14_BITS 18628
-#define RECIP_16_14_FLIGHTS 29
-#define DIV_16_12_BITS 28432
-#define DIV_16_12_FLIGHTS 38
-#define NORM_16_12_BITS 43094
-#define NORM_16_12_FLIGHTS 56
+#define RECIP_16_12_BITS 15737
+#define RECIP_16_12_FLIGHTS 17
+#define RECIP_16_14_BITS 16192
+#define RECIP_16_14_FLIGHTS 17
+#define DIV_16_12_BITS 26906
+#define DIV_16_12_FLIGHTS 21
+#define NORM_16_12_BITS 39700
+#define NORM_16_12_FLIGHTS 41
 
 typedef struct dcase {
     int is_div;

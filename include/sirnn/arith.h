@@ -708,15 +708,24 @@ SIRNN_API sirnn_status sirnn_lut_multi_cb(sirnn_party *party, size_t n, uint64_t
  * out of the low j*d bits; one carry network (the costs of "Extension and
  * truncation" above): a segment per digit j < c - 1, a Sklansky prefix
  * across the c - 1 segments (log-depth), each carry B2A'd into w_j bits.
+ * With two digits (c = 2) the one segment needs only its carry and is cut
+ * into the fewest blocks of at most 8 bits (one leaf for d <= 8: no AND
+ * level, C(8) = 256 + 256 = 512 instead of 708; party 0 hashes 256 pads
+ * instead of 2 x 16); with more digits the segments keep blocks of at most
+ * 4 bits (the middle ones need their propagate bits, which a wide leaf
+ * carries at twice the payload: more bits under SoftSpokenOT).
  * Bits: C(d) (the lowest segment) + (c - 2)*CP(d) (the others, whose
  * propagate bits the prefix needs) + 148*(c - 2) (the prefix nodes over the
  * lowest segment, single triples) + 278*(S(c - 1) - (c - 2)) (the other
  * prefix nodes, pairs) + sum over j >= 1 with w_j >= 2 of (127 + w_j),
  * where S(1) = 0 and S(k) = S(h) + S(k - h) + (k - h), h the largest power
  * of two below k (Sklansky's node count). (32,8): 708 + 2*854 + 296 + 0 +
- * 3*135 = 3117 (SCI 3568); (16,8): 708 + 135 = 843. Exact per lane and
+ * 3*135 = 3117 (SCI 3568); (16,8): 512 + 135 = 647. Exact per lane and
  * chunk: the carry-network rules of the section above.
- * Flights: 3 + ceil(log2 ceil(d/4)) + ceil(log2(c - 1)) ((32,8): 6), minus
+ * Flights: 3 + ceil(log2 ceil(d/4)) + ceil(log2(c - 1)) ((32,8): 6; with
+ * c = 2, 3 + ceil(log2 ceil(d/8)): (16,8) 3, the last one party 1's, so a
+ * following call whose first flight is party 1's, such as sirnn_lut,
+ * rides in it), minus
  * 1 when every w_j (j >= 1) is 1 (no B2A flight); c = 1: 0.
  */
 SIRNN_API sirnn_status sirnn_digdec(sirnn_party *party, size_t n, uint64_t *out,
@@ -753,7 +762,7 @@ SIRNN_API sirnn_status sirnn_digdec(sirnn_party *party, size_t n, uint64_t *out,
  * 64, else 256 + 2^mc*l for the one-hot vector and 256 + 2^mc*li for the
  * index, each when wanted (0 when mc = 0, i.e. l = 1). S() as in
  * sirnn_digdec. (32,8): li = 32: 3117 + 5120 + 1728 + 2304 = 12269, li = 6:
- * 11437 (SCI 13328); (16,8), li = 16: 843 + 2560 + 576 + 768 = 4747 (SCI
+ * 11437 (SCI 13328); (16,8), li = 16: 647 + 2560 + 576 + 768 = 4551 (SCI
  * 5552). Exact per lane: the sum of the parts' counts, on blocks of
  * 4096*lanes elements: sirnn_digdec on the block; the digit lookups in
  * windows of 65,536 elements, each 32*round128(c*k_e') bytes of columns
@@ -763,7 +772,8 @@ SIRNN_API sirnn_status sirnn_digdec(sirnn_party *party, size_t n, uint64_t *out,
  * at 4,096 elements: with the one-hot output of n*l bytes, larger blocks
  * would raise the peak memory of a 2^20 batch.)
  * Flights per block: digdec's + 2 + 2*ceil(log2(c - 1)) + 2*[c >= 2] + 2
- * per last lookup ((32,8): 6 + 2 + 4 + 2 + 2 = 16, SCI 27).
+ * per last lookup, less the flights that ride in the one before ((32,8):
+ * 16, (16,8): 8; SCI 27).
  */
 SIRNN_API sirnn_status sirnn_msnzb(sirnn_party *party, size_t n, uint8_t *onehot,
                                    uint64_t *index, const uint64_t *x, unsigned l, unsigned d,

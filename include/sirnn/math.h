@@ -104,16 +104,28 @@ SIRNN_API sirnn_status sirnn_reciprocal(sirnn_party *party, size_t n, uint64_t *
  * Costs (both parties, bits per element over a chunk of 4096, one lane;
  * flights summed over both parties for n = 1, as counted in arith.h), with
  * the default SoftSpokenOT (ot_k = 4) and with IKNP (ot_k = 1):
- *   reciprocal 16/12 -> 16/12: 10,717 bits (IKNP 18,173), 29 flights;
- *   reciprocal 16/12 -> 16/14: 11,396 bits (IKNP 18,628), 29 flights;
- *   division 16/12 -> 16/12: 16,016 bits (IKNP 28,432), 38 flights (SCI
- *   37,351 bits). Division 16/12 by steps, bits with IKNP: TR(15, 8) 841, three lookups of 7 bits (A 21,
- * B 18, C 13 bits wide) 7,424, C L (13 x 8 -> 21, the offset's wrap by
- * the millionaires') and its shift into B's ring, V L (18 x 8 -> 26) and
- * its shift into Y's ring, num Y (16 x 21 -> 35, signed) and the rounding
- * TR(35, 19). The steps are arith.h calls one after the other, each on
- * windows of the batch (arith.h), so the flights are the same for n up to
- * 16,384 per lane; at 65,536 division takes 44 (its products' windows hold
+ *   reciprocal 16/12 -> 16/12: 10,201 bits (IKNP 15,737), 17 flights;
+ *   reciprocal 16/12 -> 16/14: 10,880 bits (IKNP 16,192), 17 flights;
+ *   division 16/12 -> 16/12: 17,242 bits (IKNP 26,906), 21 flights (SCI
+ *   37,351 bits). Division 16/12 by steps: IDX = D >> 8 by one 8-bit leaf
+ * (3 flights), which also gives the carry out of D's low byte, i.e. the
+ * wrap of the offset L's shares; one lookup of 7 bits (1 flight: its
+ * columns ride in the truncation's last flight) of C (12 bits) with the
+ * wrap of its output shares, B in V's product ring (25 bits) and A in the
+ * division's product ring (35 bits); C L (12 x 8 -> 20, both wraps known:
+ * 3 flights) and its shift into V's ring (MSB known, 2 more); V L (8 x 25
+ * -> 25: only L's wrap, known; 2 more) and its shift into the product
+ * ring, whose network also computes the numerator's wrap (3 more); num Y
+ * (16 x 35 -> 35, signed, num's wrap known and Y read in its own ring: 3)
+ * and the rounding TR(35, 19) (4 more). Every step's first flight rides in
+ * the last flight of the one before where both are party 1's. The
+ * default backend's bits grow by 1,230 (the wider entries of B and A, the
+ * wrap field) for 15 fewer flights; IKNP's shrink (no comparisons). The
+ * truncations are carry networks of the fewest leaves of at most 8 bits
+ * (arith/mixed.h sirnn_tr_lean, sirnn_shift_lean). The steps are arith.h
+ * calls one after the other, each on windows of the batch (arith.h), so
+ * the flights are the same for n up to 16,384 per lane; at 65,536 division
+ * takes 23 (its products' windows hold
  * 2^19 cross-term COTs). Formats on the Goldschmidt path cost more (24-bit
  * outputs: about 2.5x).
  */
@@ -168,8 +180,8 @@ SIRNN_API sirnn_status sirnn_ref_div(size_t n, uint64_t *q, const uint64_t *num,
  *
  * Costs at 16/12, 16/12 -> 16/12 (both parties, bits per element over a
  * chunk of 4096 on one lane; flights summed over both parties for n = 1):
- * 22,646 bits with the default SoftSpokenOT (ot_k = 4), 43,094 with IKNP;
- * 56 flights (the same up to 4,096 elements per lane, the MSNZB block).
+ * 21,812 bits with the default SoftSpokenOT (ot_k = 4), 39,700 with IKNP;
+ * 41 flights (the same up to 4,096 elements per lane, the MSNZB block).
  * Steps: MSNZB(15,
  * 8) index only, a 4-bit lookup of M, D M (cross terms only), the quadratic
  * path of sirnn_div, Y M (21 x 16 -> 36, known MSBs), X W (16 x 36 -> 38,
@@ -203,15 +215,20 @@ SIRNN_API sirnn_status sirnn_ref_div_norm(size_t n, uint64_t *q, const uint64_t 
  * Algorithm and why: as SIRNN, u is cut into q = ceil(bits_in / 8) digits
  * of 8 bits (sirnn_digdec) and each digit's factor comes from a 256-entry
  * table, but
- *   - all q tables go in ONE lookup call (one flight pair for every digit);
+ *   - all q tables go in ONE set of lookup flights (sirnn_lut_several, one
+ *     request per digit, each as wide as its factor), each factor with a
+ *     one-bit field that gives the wrap of its output shares, so that no
+ *     product needs a comparison or an MSB-to-wrap for its looked-up
+ *     operands;
  *   - factors carry f = scale_out fraction bits (f = scale_out + 2 when q >
  *     2), not scale_out + 2, and the product rounds to nearest: the error
  *     analysis below shows 1.2 ULP at 16/12, so smaller tables suffice;
  *   - each product is written E_j G = 2^f G - D_j G with D_j = 2^f - E_j,
  *     which is narrow for the low digits (< 248 at 16/12), so the
  *     multiplication's cross terms choose with f bits instead of f + 2,
- *     both MSBs are public zeros (MSB-to-wrap instead of millionaires'),
- *     and the rounding truncation lands directly in the output ring.
+ *     the first product has both wraps from the lookups (the later ones
+ *     take G's from MSB-to-wrap on its public zero MSB), and the rounding
+ *     truncation lands directly in the output ring.
  * The model: E_j(d) = round(e^(-d 2^(8j - scale_in)) 2^f) (long double),
  * G = E_(q-1)(d_(q-1)), then G = floor((E_j(d_j) G + 2^(f-1)) / 2^f) for
  * j = q-2 down to 0, y = floor((G + 2^(g-1)) / 2^g) with g = f - scale_out
@@ -234,11 +251,17 @@ SIRNN_API sirnn_status sirnn_ref_div_norm(size_t n, uint64_t *q, const uint64_t 
  * SIRNN_ERR_ARG (for 32-bit outputs: scale_out <= 28 when bits_in > 16).
  *
  * Costs at 16/12 -> 16/12 (both parties, bits per element, one lane, large
- * n; flights summed over both parties, n = 1): 11,310 bits with the default
- * SoftSpokenOT (ot_k = 4); with IKNP, by steps, digdec(16, 8) 843 + lookup
- * 2 x 4352 + mult_msb(12 x 16 -> 28) 4700 + TR(28, 12) 1287 = 15,534 bits
- * (SCI 16,036); flights 4 + 2 + 4 + 5 = 15, 7.5 round trips (SCI about 16).
- * Each further digit adds one mult_msb and one TR; g > 0 adds a TR.
+ * n; flights summed over both parties, n = 1): 10,430 bits with the default
+ * SoftSpokenOT (ot_k = 4); with IKNP, by steps, digdec(16, 8) 647 +
+ * lookups (D_0 12 bits and E_1 16 bits, each with its wrap field) 3,584 +
+ * 4,608 + sirnn_mult_wraps(12 x 16 -> 28) 4,180 + TR(28, 12) 995 = 14,014
+ * bits (SCI 16,036); flights 3 + 1 + 3 + 3 = 10, 5 round trips (SCI about
+ * 16): digdec's carry is one 1-of-256 OT (no AND level) whose B2A ends
+ * with party 1's flight, which also carries the lookups' columns; the
+ * product, with both wraps known, ends with party 1's flight too, which
+ * carries the truncation's first (sirnn_tr_lean: two 6-bit leaves and one
+ * AND level). Each further digit adds one sirnn_mult_wrap (G's wrap by
+ * MSB-to-wrap, 4 flights) and one TR; g > 0 adds a TR.
  * Blocks of 16384 elements per lane bound the memory.
  */
 SIRNN_API sirnn_status sirnn_exp(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
@@ -288,15 +311,20 @@ SIRNN_API sirnn_status sirnn_ref_exp(size_t n, uint64_t *y, const uint64_t *x,
  *   same V mod 2^L); d0 and d1 by one digit decomposition (16, 8) that also
  *   hands out d0's wrap (the carry into d1); A1 (L bits) and B (kB bits,
  *   B >= 0, kB = its two's complement width, so its top bit is zero) in one
- *   lookup; B d0 by one unsigned product 8 x kB -> L whose d0 wrap is that
- *   carry (no comparison) and whose B wrap comes from B's zero top bit
- *   (MSB-to-wrap); one TR(L, 7);
- *   parabola: one lookup of Q[d0] - 32 (8-bit entries); the digit
- *   decomposition for d1; A (L bits), B and C (kY = max(L - 8, their
- *   widths) bits) and B's and C's sign bits (1 bit each) in one lookup; one
- *   signed product call for B (d0 - 128) and C (Q - 32) (8 x kY -> L, the
- *   8-bit operands' wraps by the millionaires', B's and C's by MSB-to-wrap
- *   from the looked-up sign bits); one TR(L, 7).
+ *   lookup, with a one-bit field that gives the wrap of B's output shares;
+ *   B d0 by one unsigned product 8 x kB -> L whose d0 wrap is that carry
+ *   and whose B wrap is that field (sirnn_mult_wraps: no comparison, no
+ *   MSB-to-wrap, 3 flights); one TR(L, 7);
+ *   parabola: the digit decomposition for d1, which also hands out d0's
+ *   wrap; in one set of lookup flights (sirnn_lut_several) Q[d0] - 32
+ *   (8-bit entries, on d0's shares, the inputs' low bytes) and, on d1, A (L
+ *   bits), B and C (kY = max(L - 8, their widths) bits), with one-bit
+ *   fields for the wraps of Q's, B's and C's output shares (as the signed
+ *   product offsets them); one signed product call for B (d0 - 128) and C
+ *   (Q - 32) (8 x kY -> L, every wrap given: 3 flights); one TR(L, 7).
+ * Each step's first flight (party 1's) rides in the last flight of the step
+ * before, which is party 1's too: digdec 3 flights, the lookups 1, the
+ * product 3, the truncation 2: 9 in all.
  * No sign, no |x|, no exp, no reciprocal and no final MUX: SIRNN's
  * structure (and our |x| path below) spends most of its flights on those.
  * A line or parabola per 2^8 input steps fits because the inputs are
@@ -335,25 +363,29 @@ SIRNN_API sirnn_status sirnn_ref_exp(size_t n, uint64_t *y, const uint64_t *x,
  *
  * Costs (both parties, bits per element, one lane, large n; flights summed
  * over both parties, n = 1; pinned by the tests), with the default
- * SoftSpokenOT (ot_k = 4): sigmoid 16/12 -> 16/12 9,704 bits, -> 16/14
- * 10,308; tanh 20,266. With IKNP (ot_k = 1), whose accounting the steps use:
- *   sigmoid 16/12 -> 16/12 (line, kB = 7): 12,520 bits; -> 16/14 (kB = 9):
- *   13,316 bits (SCI 35,441 / 40,317); 14 flights (7 round trips; SCI
- *   about 56). Steps (bits and flights as in arith.h): digdec(16, 8) 843
- *   bits, 4 flights (its carry out of d0 is reused: L - 8 - kB <= 8, so its
- *   B2A stays 8 bits); the lookup 256 + 256 x (23 + kB) = 7,936 / 8,448, 2
- *   flights; B d0 (8 x kB -> 23, 4 flights): two cross terms (the chooser
- *   takes the narrower operand's min(8, kB) bits: 2 x 1,036 / 2 x 1,180),
- *   d0's wrap MUX 2 x (128 + 15), B's MSB-to-wrap 260 and MUX 2 x (128 +
- *   23 - kB): 2,906 / 3,190; TR(23, 7) 835, 4 flights;
- *   tanh 16/12 -> 16/12 and -> 16/14 (parabola, kY = 15): 26,090 bits (SCI
- *   35,063), 16 flights: the lookup of Q (256 + 256 x 8 = 2,304 bits, 2
- *   flights); digdec 843; the lookup 256 + 256 x (23 + 15 + 15 + 1 + 1) =
- *   14,336; per product 2 x 1,180 + the millionaires' 708 + 2 x (128 + 15)
- *   + 260 + 2 x (128 + 8) = 3,886, two of them; TR 835;
- *   the |x| path at 16-bit inputs: about 28,900 to 35,500 bits and 39 to
- *   43 flights: sirnn_msb(b) 4 flights, sirnn_mux(b) 4, the exp chain 15,
- *   the reciprocal core 4 + 2 + 5 + 5, the final sirnn_mux 4.
+ * SoftSpokenOT (ot_k = 4): sigmoid 16/12 -> 16/12 9,708 bits, -> 16/14
+ * 10,312; tanh 19,362. With IKNP (ot_k = 1), whose accounting the steps use:
+ *   sigmoid 16/12 -> 16/12 (line, kB = 7): 12,012 bits; -> 16/14 (kB = 9):
+ *   12,808 bits (SCI 35,441 / 40,317); 9 flights (4.5 round trips; SCI
+ *   about 56). Steps (bits and flights as in arith.h): digdec(16, 8) 647
+ *   bits (one 1-of-256 OT for the carry), 3 flights (its carry out of d0
+ *   is reused: L - 8 - kB <= 8, so its B2A stays 8 bits); the lookup 256 +
+ *   256 x (23 + kB + 1) = 8,192 / 8,704, 1 flight (its columns ride in
+ *   digdec's last flight, party 1's); B d0 (8 x kB -> 23, 3 flights): two
+ *   cross terms (the chooser takes the narrower operand's min(8, kB) bits:
+ *   2 x 1,036 / 2 x 1,180), d0's wrap MUX 2 x (128 + 15), B's MUX 2 x (128
+ *   + 23 - kB): 2,646 / 2,930; TR(23, 7) by sirnn_tr_lean 527 (one 7-bit
+ *   leaf), 2 flights;
+ *   tanh 16/12 -> 16/12 and -> 16/14 (parabola, kY = 15): 23,906 bits (SCI
+ *   35,063), 9 flights: digdec 647, 3 flights; the lookups (1 flight) of Q
+ *   256 + 256 x (8 + 1) = 2,560 and of the coefficients 256 + 256 x (23 +
+ *   15 + 15 + 1 + 1) = 14,336; per product 2 x 1,180 + 2 x (128 + 15) + 2 x
+ *   (128 + 8) = 2,918, two of them (one call, 3 flights); TR 527 (2);
+ *   the |x| path at 16-bit inputs (measured at 16/4 -> 16/12 and 16/14):
+ *   about 27,700 to 34,400 bits and 34 to 38 flights: sirnn_msb(b) 4
+ *   flights, sirnn_mux(b) 4, the exp chain (12 for two digits), the
+ *   reciprocal core (its index truncation and its final one by
+ *   sirnn_tr_lean, a lookup, a product), the final sirnn_mux 4.
  * At n = 100 the bits per element are 1.03x those of a large batch (poly
  * path), 1.07x on the |x| path.
  * Blocks of 16384 elements per lane bound the memory.
@@ -385,7 +417,7 @@ SIRNN_API sirnn_status sirnn_ref_tanh(size_t n, uint64_t *y, const uint64_t *x,
  *   - X = x mod 2^b, b = bits - sign (the sign bit is ignored, as for the
  *     denominator of sirnn_div); k = MSNZB(X) (sirnn_msnzb, digits of 8,
  *     with the one-hot vector, whose bit b - 1 is X's MSB);
- *   - one lookup on k (3 entries per element) gives M = 2^(b - s - 2e),
+ *   - one lookup on k (3 tables in one OT per element) gives M = 2^(b - s - 2e),
  *     e = ceil((k - s) / 2), the output factor S = 2^(G - e) and the
  *     saturation constant C; XN = X M in [2^(b-1), 2^(b+1)), i.e. x = xn 4^e
  *     with xn in [1/2, 2) (the exponent parity is in which half xn lies);
@@ -431,10 +463,16 @@ SIRNN_API sirnn_status sirnn_ref_tanh(size_t n, uint64_t *y, const uint64_t *x,
  * Costs (both parties, bits per element over a chunk of 4096 on one lane;
  * flights summed over both parties for n = 1, as counted in arith.h), with
  * the default SoftSpokenOT (ot_k = 4) and with IKNP (ot_k = 1):
- *   16/12 -> 16/14: 22,558 bits (IKNP 34,654), 40 flights (SCI 48,847 bits,
- *   ~71 round trips); 16/12 -> 16/12: 22,800 bits (IKNP 35,280), 40 flights. The steps are
- *   arith.h calls one after the other (MSNZB 10 flights, two lookups of 2,
- *   three multiplications of 4, three truncations), each on windows of the
+ *   16/12 -> 16/14: 21,078 bits (IKNP 31,766), 29 flights (SCI 48,847 bits,
+ *   ~71 round trips); 16/12 -> 16/12: 21,432 bits (IKNP 32,504), 29 flights. The steps are
+ *   arith.h calls one after the other: MSNZB 8 flights; the lookup on k
+ *   (M and S each with the wrap of its output shares, C) and X's
+ *   MSB-to-wrap (a 1-of-4 lookup request) in one set of 2 flights; X M by
+ *   sirnn_mult_wraps, 3; the index truncation (one 8-bit leaf), 2 more;
+ *   the lookup of A and B (with B's wrap) and XN's MSB-to-wrap, 1 more;
+ *   B XN by sirnn_mult_wraps, 3; its truncation by 17 bits (two AND
+ *   levels), 4 more; Y S (S's wrap known, Y's by MSB-to-wrap), 4; the
+ *   rounding, 3. Each step on windows of the
  *   batch, so the flights are the same for n up to 4,096 per lane (the
  *   MSNZB block), then grow by at most one set per block.
  */

@@ -336,16 +336,18 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  *
  * Costs (one lane, both parties, measured): Google-30 shape (input 32,
  * hidden 100, ranks 16 / 35, 99 steps, 16 bits; `sirnn-bench fastgrnn`):
- * with the default SoftSpokenOT (ot_k = 4), 92.7 MB and 3,824 flights per
- * sequence (38 per step: U h 14 (none in the first step, h_0 = 0), sigmoid
- * and tanh 15, gate products, mult and the rescaling of h 9), about 0.5 s at B = 1; 92.1 MB and about 0.17 s per sequence
- * at B = 16; with IKNP (ot_k = 1), 123.3 MB per sequence at B = 1. The sigmoid is about a third
+ * with the default SoftSpokenOT (ot_k = 4), 92.8 MB and 3,230 flights per
+ * sequence (U h 14 per step, none in the first (h_0 = 0); the fused
+ * sigmoid and tanh 9; gate products, mult and the rescaling of h), about
+ * 0.5 s at B = 1; 92.1 MB and about 0.17 s per sequence at B = 16 (3,476
+ * flights for the batch); with IKNP (ot_k = 1), 122.2 MB per sequence
+ * at B = 1. The sigmoid is about a third
  * of the bytes; the U2 and U1 products read their 16-bit operands with
  * the MSB shares of the truncations that made them (2 flights each, no
  * comparison). The shipped Fashion-MNIST model (H = 32, 28 steps, default
  * backend): 9.2 MB per image in a batch of 10 (`sirnn demo --images 10`).
- * The shipped keyword model (the Google-30 shape, trained): 115.0 MB and
- * 3,824 flights per clip at B = 1, more bytes than random weights because
+ * The shipped keyword model (the Google-30 shape, trained): 112.7 MB and
+ * 3,032 flights per clip at B = 1, more bytes than random weights because
  * its pre-activations need a coarser scale (s_pre = 10), where the sigmoid
  * costs more. Flights per
  * batch do not grow with n until the sub-protocols' chunks (a few

@@ -23,7 +23,9 @@ extern "C" {
  * and session limits in the handshake; 5: the silent-OT backend in the
  * handshake, graph models run level by level, in pieces that fit the
  * server's session memory, the FastGRNN step's gate product is
- * sirnn_mult_lean with the server choosing). */
+ * sirnn_mult_lean with the server choosing, digit decomposition and the
+ * math functions' truncations cut carries into the fewest leaves of <= 8
+ * bits, lookups hand out their outputs' wraps and share flights). */
 #define SIRNN_PROTOCOL_VERSION 5
 
 /* "0.1.0" */
