@@ -289,6 +289,28 @@ static void test_math(void **state)
     check_graph("math", 0.01);
 }
 
+/* The recurrent operators, unrolled onto primitive nodes: a bidirectional
+ * LSTM with every output read and its initial state from a folded Shape
+ * chain, GRUs in both linear_before_reset forms (forward, reverse, layout 1),
+ * a bidirectional RNN. */
+static void test_lstm(void **state)
+{
+    (void)state;
+    check_graph("lstm", 0.02);
+}
+
+static void test_gru(void **state)
+{
+    (void)state;
+    check_graph("gru", 0.02);
+}
+
+static void test_rnn(void **state)
+{
+    (void)state;
+    check_graph("rnn", 0.02);
+}
+
 static void test_8bit(void **state)
 {
     (void)state;
@@ -475,6 +497,9 @@ static void test_import_errors(void **state)
         {"err_op", "node 'leaky1' (LeakyRelu): unsupported operator"},
         {"err_attr", "node 'dilated' (Conv): dilations"},
         {"err_softmax", "node 'early_softmax' (Softmax)"},
+        {"err_lstm_clip", "node 'lstm_clip' (LSTM): unsupported attribute 'clip'"},
+        {"err_gru_act", "node 'gru_act' (GRU): unsupported attribute 'activations'"},
+        {"err_rnn_seqlens", "node 'rnn_seqlens' (RNN): input 4 (sequence_lens)"},
     };
     char cmd[1024], out[4096];
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -661,7 +686,9 @@ int main(void)
         cmocka_unit_test(test_mlp),          cmocka_unit_test(test_cnn),
         cmocka_unit_test(test_ops),          cmocka_unit_test(test_gap),
         cmocka_unit_test(test_shapes),       cmocka_unit_test(test_math),
-        cmocka_unit_test(test_8bit),         cmocka_unit_test(test_fashion_models),
+        cmocka_unit_test(test_lstm),         cmocka_unit_test(test_gru),
+        cmocka_unit_test(test_rnn),          cmocka_unit_test(test_8bit),
+        cmocka_unit_test(test_fashion_models),
         cmocka_unit_test(test_fastgrnn_unrolled), cmocka_unit_test(test_refused),
         cmocka_unit_test(test_import_errors), cmocka_unit_test(test_import_fuzz),
         cmocka_unit_test(test_model_file),
