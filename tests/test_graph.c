@@ -541,7 +541,8 @@ static void test_import_errors(void **state)
 static void test_import_fuzz(void **state)
 {
     (void)state;
-    const char *srcs[] = {VEC "mlp.onnx", VEC "cnn.onnx", VEC "ops.onnx", VEC "math.onnx"};
+    static const char *const srcs[] = {"mlp", "cnn", "ops", "math", "lstm", "gru"};
+    const int nsrc = (int)(sizeof(srcs) / sizeof(srcs[0]));
     test_rng r;
     test_rng_init(&r, test_seed() ^ 0xf022);
     char path[256], cmd[1024], out[4096];
@@ -549,7 +550,8 @@ static void test_import_fuzz(void **state)
     const int rounds = test_quick() ? 12 : 120;
     int refused = 0;
     for (int k = 0; k < rounds; k++) {
-        const char *src = srcs[k % 4];
+        char src[256];
+        snprintf(src, sizeof(src), VEC "%s.onnx", srcs[k % nsrc]);
         FILE *f = fopen(src, "rb");
         assert_non_null(f);
         uint8_t buf[4096];
@@ -567,9 +569,8 @@ static void test_import_fuzz(void **state)
         assert_non_null(f);
         assert_int_equal(fwrite(buf, 1, len, f), len);
         fclose(f);
-        snprintf(cmd, sizeof(cmd), "%s import %s --calib %s -o /dev/null --quiet 2>&1", SIRNN_BIN,
-                 path, k % 4 == 0 ? VEC "mlp.in.f32" : k % 4 == 1 ? VEC "cnn.in.f32"
-                                   : k % 4 == 2 ? VEC "ops.in.f32" : VEC "math.in.f32");
+        snprintf(cmd, sizeof(cmd), "%s import %s --calib " VEC "%s.in.f32 -o /dev/null --quiet "
+                 "2>&1", SIRNN_BIN, path, srcs[k % nsrc]);
         const int rc = run_cmd(cmd, out, sizeof(out));
         if (rc != 0 && rc != 1)
             print_message("round %d: exit %d (the input is kept: %s)\n%s\n", k, rc, cmd, out);

@@ -1551,8 +1551,11 @@ static int op_constant_of_shape(imp *im, const Onnx__NodeProto *nd)
             return fail(im, "attribute 'value' must hold one value");
     }
     int64_t dims[MAX_CRANK];
-    for (size_t i = 0; i < s->n; i++)
+    for (size_t i = 0; i < s->n; i++) {
+        if (!(s->f[i] >= 0 && s->f[i] <= (float)MAX_CONST))
+            return fail(im, "shape value %g", (double)s->f[i]);
         dims[i] = (int64_t)s->f[i];
+    }
     if (s->bpos1) { /* batch-dependent: remember the value only */
         const int64_t one = 1;
         if (new_const(im, nd, 1, &one, &y) != 0)
@@ -1595,6 +1598,8 @@ static int fold_gather(imp *im, const Onnx__NodeProto *nd, const val *x, const v
     size_t o = 0;
     for (size_t p = 0; p < outer; p++)
         for (size_t j = 0; j < c->n; j++) {
+            if (!(fabsf(c->f[j]) <= (float)MAX_CONST))
+                return fail(im, "index %g out of range", (double)c->f[j]);
             int64_t v = (int64_t)c->f[j];
             if (v < 0)
                 v += da;
