@@ -9,11 +9,12 @@ the last hidden state:
     /usr/bin/python3 scripts/train_fashion_rnn.py lstm models/fashion_lstm.onnx
     /usr/bin/python3 scripts/train_fashion_rnn.py gru models/fashion_gru.onnx
 
-Options: --hidden H (default 32), --epochs E (default 4), --seed S (default
-1), --threads N (default 1). Deterministic for a given torch build, seed and
-thread count. Prints the float test accuracy (the figure `sirnn import
---calib fashion --eval 10000` reproduces from the ONNX file) and the
-training time in CPU seconds. The exported graph ends in Softmax.
+Options: --hidden H (default 32), --epochs E (default 10, as the shipped
+models), --seed S (default 1), --threads N (default 1). Prints the float
+test accuracy (the figure `sirnn import --calib fashion --eval 10000`
+reproduces from the ONNX file) and the training time in CPU seconds (the
+shipped ones: GRU 87.06% in 144 CPU s, LSTM 86.90% in 183 CPU s, 10 epochs,
+torch 1.13 on one thread). The exported graph ends in Softmax.
 """
 import argparse
 import gzip
@@ -58,7 +59,7 @@ def main():
     ap.add_argument("kind", choices=["lstm", "gru"])
     ap.add_argument("out")
     ap.add_argument("--hidden", type=int, default=32)
-    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
