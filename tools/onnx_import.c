@@ -1869,9 +1869,7 @@ static int rn_step(imp *im, char kind, rn_dir *st, uint32_t t, uint32_t H, int64
                    const float *R, const float *Rbh)
 {
     const uint32_t G = kind == 'L' ? 4 : kind == 'G' ? 3 : 1, GH = G * H;
-    const uint32_t vd[SIRNN_GRAPH_MAX_RANK] = {0, 1, 1, 1};
     uint32_t g, a, b, c2, s;
-    (void)vd;
     if (rn_slice(im, st->xg, t * GH, GH, &g) != 0)
         return -1;
     if (kind == 'R' || kind == 'L') {
