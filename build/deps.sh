@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Check that the build dependencies are present; install what is missing when
 # running as root with apt, otherwise print the exact command and fail.
-# Usage: build/deps.sh [build|test|valgrind|data|readme|report|fuzz|speech]...
+# Usage: build/deps.sh [build|test|valgrind|data|readme|report|fuzz|speech|train]...
+# (train: optional, only for re-training the shipped recurrent models with
+# scripts/train_fashion_rnn.py; nothing in build, test or demo asks for it)
 set -euo pipefail
 need=()
 cc_has() { printf '#include <%s>\nint main(void){return 0;}\n' "$1" | ${CC:-cc} -x c -E - >/dev/null 2>&1; }
@@ -30,6 +32,10 @@ for what in "$@"; do
     speech) # the synthesised keyword data set (scripts/speech_dataset.sh)
       command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
       command -v sox >/dev/null 2>&1 || need+=(sox)
+      ;;
+    train) # scripts/train_fashion_rnn.py (PyTorch), scripts/make_test_graphs.py
+      /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || need+=(python3-torch)
+      /usr/bin/python3 -c 'import onnx' >/dev/null 2>&1 || need+=(python3-onnx)
       ;;
     valgrind)
       command -v valgrind >/dev/null 2>&1 || need+=(valgrind)

@@ -304,6 +304,180 @@ def math_ops(outdir):
     save(outdir, "math", g, x, c @ wf)
 
 
+# ---- recurrent operators (numpy references of the ONNX definitions) -------------
+
+def rnn_ref(kind, X, W, R, B, direction="forward", lbr=0):
+    """X: T x N x I; W: D x G*H x I; R: D x G*H x H; B: D x 2*G*H. Zero initial
+    state. Returns Y (T x D x N x H), Y_h and Y_c (D x N x H)."""
+    T, N, _ = X.shape
+    D, GH, _ = W.shape
+    H = R.shape[2]
+    Y = np.zeros((T, D, N, H))
+    Yh, Yc = np.zeros((D, N, H)), np.zeros((D, N, H))
+    for d in range(D):
+        w, r = W[d].astype(np.float64), R[d].astype(np.float64)
+        wb, rb = B[d, :GH].astype(np.float64), B[d, GH:].astype(np.float64)
+        h, c = np.zeros((N, H)), np.zeros((N, H))
+        rev = direction == "reverse" or (direction == "bidirectional" and d == 1)
+        for t in (range(T - 1, -1, -1) if rev else range(T)):
+            x = X[t].astype(np.float64)
+            if kind == "LSTM":
+                g = x @ w.T + h @ r.T + wb + rb
+                i, o, f = sigmoid(g[:, :H]), sigmoid(g[:, H:2 * H]), sigmoid(g[:, 2 * H:3 * H])
+                c = f * c + i * np.tanh(g[:, 3 * H:])
+                h = o * np.tanh(c)
+            elif kind == "GRU":
+                gx, gh = x @ w.T + wb, h @ r.T
+                z = sigmoid(gx[:, :H] + gh[:, :H] + rb[:H])
+                rr = sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H] + rb[H:2 * H])
+                if lbr:
+                    n = np.tanh(gx[:, 2 * H:] + rr * (gh[:, 2 * H:] + rb[2 * H:]))
+                else:
+                    n = np.tanh(gx[:, 2 * H:] + (rr * h) @ r[2 * H:].T + rb[2 * H:])
+                h = (1 - z) * n + z * h
+            else:
+                h = np.tanh(x @ w.T + h @ r.T + wb + rb)
+            Y[t, d] = h
+        Yh[d], Yc[d] = h, c
+    return Y, Yh, Yc
+
+
+def rnn_weights(kind, D, H, I):
+    G = {"LSTM": 4, "GRU": 3, "RNN": 1}[kind]
+    return (weights(D, G * H, I, fan_in=I), weights(D, G * H, H, fan_in=H),
+            (0.5 * rng.standard_normal((D, 2 * G * H))).astype(np.float32))
+
+
+def lstm(outdir):
+    """A bidirectional LSTM over [seq, batch, input] (Transpose in, as torch
+    exports batch_first), its initial states from the Shape / Gather /
+    Unsqueeze / Concat / ConstantOfShape chain of a dynamic-batch torch
+    export, all three outputs read: Y through Transpose + Reshape to a shape
+    built from Shape, Y_h through Gather, Y_c through Transpose + Flatten."""
+    T, I, H, D = 4, 3, 4, 2
+    W, R, B = rnn_weights("LSTM", D, H, I)
+    wf = weights(T * D * H + 2 * D * H, 5, fan_in=T * D * H)
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["xt"], name="time_major", perm=[1, 0, 2]),
+        helper.make_node("Shape", ["x"], ["shp"], name="shape"),
+        helper.make_node("Gather", ["shp", "i0"], ["nb"], name="batch_size", axis=0),
+        helper.make_node("Unsqueeze", ["nb", "ax0"], ["nb1"], name="batch_vec"),
+        helper.make_node("Concat", ["two", "nb1", "hid"], ["hshape"], name="state_shape",
+                         axis=0),
+        helper.make_node("ConstantOfShape", ["hshape"], ["h0"], name="zeros",
+                         value=helper.make_tensor("v", TensorProto.FLOAT, [1], [0.0])),
+        helper.make_node("LSTM", ["xt", "W", "R", "B", "", "h0", "h0"], ["Y", "Yh", "Yc"],
+                         name="lstm", hidden_size=H, direction="bidirectional"),
+        helper.make_node("Transpose", ["Y"], ["yb"], name="batch_first", perm=[2, 0, 1, 3]),
+        helper.make_node("Concat", ["nb1", "minus1"], ["fshape"], name="flat_shape", axis=0),
+        helper.make_node("Reshape", ["yb", "fshape"], ["yf"], name="flat_y"),
+        helper.make_node("Gather", ["Yh", "i0"], ["hf"], name="h_fwd", axis=0),
+        helper.make_node("Gather", ["Yh", "i1"], ["hb"], name="h_bwd", axis=0),
+        helper.make_node("Transpose", ["Yc"], ["cb"], name="c_batch_first", perm=[1, 0, 2]),
+        helper.make_node("Flatten", ["cb"], ["cf"], name="flat_c"),
+        helper.make_node("Concat", ["yf", "hf", "hb", "cf"], ["feat"], name="features", axis=1),
+        helper.make_node("MatMul", ["feat", "wf"], ["z"], name="fc"),
+    ]
+    g = helper.make_graph(nodes, "lstm",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", T, I])],
+                          [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", 5])],
+                          [init("W", W), init("R", R), init("B", B), init("wf", wf),
+                           init("i0", np.array(0, np.int64)), init("i1", np.array(1, np.int64)),
+                           init("ax0", np.array([0], np.int64)),
+                           init("two", np.array([2], np.int64)),
+                           init("hid", np.array([H], np.int64)),
+                           init("minus1", np.array([-1], np.int64))])
+    x = rng.standard_normal((N, T, I)).astype(np.float32)
+    Y, Yh, Yc = rnn_ref("LSTM", x.transpose(1, 0, 2), W, R, B, "bidirectional")
+    feat = np.concatenate([Y.transpose(2, 0, 1, 3).reshape(N, -1), Yh[0], Yh[1],
+                           Yc.transpose(1, 0, 2).reshape(N, -1)], axis=1)
+    save(outdir, "lstm", g, x, feat @ wf)
+
+
+def gru(outdir):
+    """GRUs over [batch, seq, input] (layout 1, opset 14): a forward one with
+    linear_before_reset = 1 (torch's) whose last step of Y is sliced, and a
+    reverse one with linear_before_reset = 0 and a zero initial_h constant;
+    their Y_h read through Squeeze."""
+    T, I, H = 5, 3, 4
+    W1, R1, B1 = rnn_weights("GRU", 1, H, I)
+    W2, R2, B2 = rnn_weights("GRU", 1, H, I)
+    wf = weights(3 * H, 4, fan_in=3 * H)
+    nodes = [
+        helper.make_node("GRU", ["x", "W1", "R1", "B1"], ["Y1", "Yh1"], name="gru_fwd",
+                         hidden_size=H, linear_before_reset=1, layout=1),
+        helper.make_node("GRU", ["x", "W2", "R2", "B2", "", "h0"], ["", "Yh2"], name="gru_rev",
+                         hidden_size=H, direction="reverse", layout=1,
+                         activations=["Sigmoid", "Tanh"]),
+        helper.make_node("Slice", ["Y1", "st", "en", "ax1"], ["ylast"], name="last_step"),
+        helper.make_node("Flatten", ["ylast"], ["yl"], name="flat_last"),
+        helper.make_node("Squeeze", ["Yh1", "ax1"], ["h1"], name="sq1"),
+        helper.make_node("Squeeze", ["Yh2", "ax1"], ["h2"], name="sq2"),
+        helper.make_node("Concat", ["yl", "h1", "h2"], ["feat"], name="features", axis=1),
+        helper.make_node("MatMul", ["feat", "wf"], ["z"], name="fc"),
+    ]
+    g = helper.make_graph(nodes, "gru",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", T, I])],
+                          [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", 4])],
+                          [init("W1", W1), init("R1", R1), init("B1", B1), init("W2", W2),
+                           init("R2", R2), init("B2", B2), init("wf", wf),
+                           init("h0", np.zeros((1, 1, H), np.float32)),
+                           init("st", np.array([-1], np.int64)),
+                           init("en", np.array([T], np.int64)),
+                           init("ax1", np.array([1], np.int64))])
+    x = rng.standard_normal((N, T, I)).astype(np.float32)
+    xt = x.transpose(1, 0, 2)
+    Y1, Yh1, _ = rnn_ref("GRU", xt, W1, R1, B1, "forward", lbr=1)
+    _, Yh2, _ = rnn_ref("GRU", xt, W2, R2, B2, "reverse", lbr=0)
+    feat = np.concatenate([Y1[-1, 0], Yh1[0], Yh2[0]], axis=1)
+    save(outdir, "gru", g, x, feat @ wf, opset=14)
+
+
+def rnn(outdir):
+    """A bidirectional RNN (tanh) without B, Y_h batch-first by Transpose."""
+    T, I, H, D = 4, 3, 5, 2
+    W, R, _ = rnn_weights("RNN", D, H, I)
+    wf = weights(D * H, 3, fan_in=D * H)
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["xt"], name="time_major", perm=[1, 0, 2]),
+        helper.make_node("RNN", ["xt", "W", "R"], ["", "Yh"], name="rnn", hidden_size=H,
+                         direction="bidirectional", activations=["Tanh", "Tanh"]),
+        helper.make_node("Transpose", ["Yh"], ["hb"], name="batch_first", perm=[1, 0, 2]),
+        helper.make_node("Flatten", ["hb"], ["hf"], name="flat"),
+        helper.make_node("MatMul", ["hf", "wf"], ["z"], name="fc"),
+    ]
+    g = helper.make_graph(nodes, "rnn",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", T, I])],
+                          [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", 3])],
+                          [init("W", W), init("R", R), init("wf", wf)])
+    x = rng.standard_normal((N, T, I)).astype(np.float32)
+    _, Yh, _ = rnn_ref("RNN", x.transpose(1, 0, 2), W, R, np.zeros((D, 2 * H), np.float32),
+                       "bidirectional")
+    save(outdir, "rnn", g, x, Yh.transpose(1, 0, 2).reshape(N, -1) @ wf)
+
+
+def rnn_errors(outdir):
+    """Recurrent nodes the importer must refuse, naming node and attribute."""
+    T, I, H = 3, 2, 2
+    xi = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", T, I])
+    yo = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 1, H])
+    cases = [
+        ("err_lstm_clip", "LSTM", dict(clip=3.0), []),
+        ("err_gru_act", "GRU", dict(activations=["HardSigmoid", "Tanh"]), []),
+        ("err_rnn_seqlens", "RNN", {}, ["seqlens"]),
+    ]
+    for name, kind, attrs, extra in cases:
+        W, R, B = rnn_weights(kind, 1, H, I)
+        ins = ["x", "W", "R", "B"] + extra
+        inits = [init("W", W), init("R", R), init("B", B),
+                 init("seqlens", np.full(1, T, np.int32))]
+        g = helper.make_graph([helper.make_node(kind, ins, ["", "y"], name=name[4:],
+                                                hidden_size=H, layout=1, **attrs)],
+                              name, [xi], [yo], inits)
+        save(outdir, name, g, rng.standard_normal((2, T * I)).astype(np.float32), None,
+             opset=14)
+
+
 def errors(outdir):
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 4])
@@ -332,6 +506,10 @@ def main():
     errors(outdir)
     shapes(outdir)
     math_ops(outdir)
+    lstm(outdir)
+    gru(outdir)
+    rnn(outdir)
+    rnn_errors(outdir)
 
 
 if __name__ == "__main__":

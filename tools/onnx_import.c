@@ -30,6 +30,17 @@ typedef struct val {
     float *f; /* constant values (as float; integer tensors converted) */
     size_t n;
     int rsqrt; /* an activation holding 1 / sqrt(v), standing for Sqrt(v) */
+    /* An activation whose batch dimension is not the first: the full ONNX
+     * shape has it at axis bax (the per-example shape is the rest, in order).
+     * Time-major recurrent tensors ([seq, batch, ...]) are like this; see
+     * the "batch axis" section. 0 for every other activation. */
+    uint32_t bax;
+    /* Constants folded from Shape (see the "shape folding" section): bpos1 =
+     * 1 + the index of the element that stands for the (unknown) batch size,
+     * 0 when none; fill: a ConstantOfShape of a shape that holds the batch
+     * size (every element f[0]; the shape is not known without the batch). */
+    uint32_t bpos1;
+    int fill;
 } val;
 
 typedef struct imp {
@@ -246,7 +257,8 @@ static int attr_string_is(const Onnx__NodeProto *nd, const char *name, const cha
 
 /* ---- values ------------------------------------------------------------------------- */
 
-static int input(imp *im, const Onnx__NodeProto *nd, size_t i, val **out)
+/* Input i of nd, which may be a constant folded from a Shape (bpos1, fill). */
+static int input_sym(imp *im, const Onnx__NodeProto *nd, size_t i, val **out)
 {
     if (i >= nd->n_input || nd->input[i] == NULL || nd->input[i][0] == '\0')
         return fail(im, "input %zu is missing", i);
@@ -256,13 +268,38 @@ static int input(imp *im, const Onnx__NodeProto *nd, size_t i, val **out)
     return 0;
 }
 
-static int activation(imp *im, const Onnx__NodeProto *nd, size_t i, val **out)
+static int input(imp *im, const Onnx__NodeProto *nd, size_t i, val **out)
+{
+    if (input_sym(im, nd, i, out) != 0)
+        return -1;
+    if ((*out)->fill)
+        return fail(im, "input %zu ('%s') is a ConstantOfShape of a batch-dependent shape: "
+                        "supported only as the initial state of LSTM, GRU or RNN", i,
+                    nd->input[i]);
+    if ((*out)->bpos1)
+        return fail(im, "input %zu ('%s') holds the batch size (from Shape): supported only "
+                        "in the shape of Reshape or ConstantOfShape", i, nd->input[i]);
+    return 0;
+}
+
+/* An activation with its batch dimension anywhere (see val.bax). */
+static int activation_bax(imp *im, const Onnx__NodeProto *nd, size_t i, val **out)
 {
     if (input(im, nd, i, out) != 0)
         return -1;
     if ((*out)->is_const)
-        return fail(im, "input %zu ('%s') is a constant where an activation is needed "
-                        "(constant folding is not supported)", i, nd->input[i]);
+        return fail(im, "input %zu ('%s') is a constant where an activation is needed", i,
+                    nd->input[i]);
+    return 0;
+}
+
+static int activation(imp *im, const Onnx__NodeProto *nd, size_t i, val **out)
+{
+    if (activation_bax(im, nd, i, out) != 0)
+        return -1;
+    if ((*out)->bax != 0)
+        return fail(im, "input %zu ('%s') has its batch dimension at axis %u; this operator "
+                        "needs it first (Transpose it back)", i, nd->input[i], (*out)->bax);
     return 0;
 }
 
@@ -800,15 +837,17 @@ static int op_reshape(imp *im, const Onnx__NodeProto *nd)
     int64_t allowzero;
     val *x, *s;
     if (check_attrs(im, nd, allowed) != 0 || attr_int(im, nd, "allowzero", 0, &allowzero) != 0 ||
-        activation(im, nd, 0, &x) != 0 || input(im, nd, 1, &s) != 0)
+        activation(im, nd, 0, &x) != 0 || input_sym(im, nd, 1, &s) != 0)
         return -1;
     if (allowzero != 0)
         return fail(im, "allowzero = 1 is not supported");
-    if (!s->is_const || s->rank != 1 || s->n < 2 || s->n > SIRNN_GRAPH_MAX_RANK + 1)
+    if (!s->is_const || s->fill || s->rank != 1 || s->n < 2 || s->n > SIRNN_GRAPH_MAX_RANK + 1)
         return fail(im, "the shape must be a constant of 2..%d values (batch first)",
                     SIRNN_GRAPH_MAX_RANK + 1);
+    if (s->bpos1 > 1)
+        return fail(im, "the batch size (from Shape) moves to dimension %u", s->bpos1 - 1);
     const sirnn_gtensor *xt = tens(im, x);
-    const float b0 = s->f[0];
+    const float b0 = s->bpos1 == 1 ? 0 : s->f[0]; /* the batch size itself: keep it */
     if (b0 != -1 && b0 != 0 && b0 != 1)
         return fail(im, "the batch dimension becomes %g (must stay the batch)", (double)b0);
     uint32_t rank = (uint32_t)s->n - 1, dims[SIRNN_GRAPH_MAX_RANK] = {1, 1, 1, 1};
@@ -842,10 +881,8 @@ static int op_reshape(imp *im, const Onnx__NodeProto *nd)
     return reshape_to(im, nd, x, rank, dims);
 }
 
-/* The axes of Squeeze / Unsqueeze (attribute, or constant input 1), as
- * full-rank indices (the batch is 0 and may not be named). */
-static int get_axes(imp *im, const Onnx__NodeProto *nd, uint32_t full_rank, int64_t *axes,
-                    size_t *n)
+/* The raw axes of Squeeze / Unsqueeze (attribute, or constant input 1). */
+static int raw_axes(imp *im, const Onnx__NodeProto *nd, int64_t *axes, size_t *n)
 {
     const Onnx__AttributeProto *a = attr(nd, "axes");
     *n = 0;
@@ -863,62 +900,97 @@ static int get_axes(imp *im, const Onnx__NodeProto *nd, uint32_t full_rank, int6
         for (size_t i = 0; i < c->n; i++)
             axes[(*n)++] = (int64_t)c->f[i];
     }
-    for (size_t i = 0; i < *n; i++) {
-        if (axes[i] < 0)
-            axes[i] += full_rank;
-        if (axes[i] <= 0 || axes[i] >= (int64_t)full_rank)
-            return fail(im, "axis %lld (the batch, or out of range)", (long long)axes[i]);
-    }
     return 0;
 }
 
+/* The full shape (batch included, rank in) after Squeeze / Unsqueeze of
+ * `axes`; keep[] gets, per output axis, the input axis it comes from (-1:
+ * inserted). A full-rank shape of a constant, or of an activation whose
+ * batch axis bax (-1 for a constant) must stay. */
+static int squeeze_shape(imp *im, int unsqueeze, const int64_t *dims, uint32_t rank,
+                         int64_t bax, const int64_t *axes_in, size_t na, int64_t *od,
+                         int32_t *from, uint32_t *orank)
+{
+    int64_t axes[MAX_CRANK + 2];
+    const uint32_t R = unsqueeze ? rank + (uint32_t)na : rank;
+    if (R > MAX_CRANK || na > MAX_CRANK)
+        return fail(im, "a result of rank %u", R);
+    for (size_t i = 0; i < na; i++) {
+        axes[i] = axes_in[i] < 0 ? axes_in[i] + R : axes_in[i];
+        if (axes[i] < 0 || axes[i] >= (int64_t)R)
+            return fail(im, "axis %lld out of range", (long long)axes_in[i]);
+    }
+    uint32_t r = 0;
+    if (!unsqueeze) {
+        for (uint32_t i = 0; i < rank; i++) {
+            int drop = na == 0 ? dims[i] == 1 && (int64_t)i != bax : 0;
+            for (size_t k = 0; k < na; k++)
+                drop |= axes[k] == (int64_t)i;
+            if (drop && ((int64_t)i == bax || dims[i] != 1))
+                return fail(im, "axis %u is %s, not of size 1", i,
+                            (int64_t)i == bax ? "the batch" : "not 1");
+            if (!drop) {
+                from[r] = (int32_t)i;
+                od[r++] = dims[i];
+            }
+        }
+    } else {
+        uint32_t src = 0;
+        for (uint32_t i = 0; i < R; i++) {
+            int ins = 0;
+            for (size_t k = 0; k < na; k++)
+                ins |= axes[k] == (int64_t)i;
+            if (!ins && src >= rank)
+                return fail(im, "repeated axes");
+            from[i] = ins ? -1 : (int32_t)src;
+            od[i] = ins ? 1 : dims[src++];
+        }
+        r = R;
+    }
+    *orank = r;
+    return 0;
+}
+
+static int fold_squeeze(imp *im, const Onnx__NodeProto *nd, const val *x, int unsqueeze);
+
+/* Squeeze / Unsqueeze of an activation (RESHAPE; the batch may sit at any
+ * axis and stays where the other axes put it) or of a constant (folded). */
 static int op_squeeze(imp *im, const Onnx__NodeProto *nd, int unsqueeze)
 {
     static const char *const allowed[] = {"axes", NULL};
     val *x;
-    if (check_attrs(im, nd, allowed) != 0 || activation(im, nd, 0, &x) != 0)
+    if (check_attrs(im, nd, allowed) != 0 || input_sym(im, nd, 0, &x) != 0)
+        return -1;
+    if (x->is_const)
+        return fold_squeeze(im, nd, x, unsqueeze);
+    if (activation_bax(im, nd, 0, &x) != 0)
         return -1;
     const sirnn_gtensor *xt = tens(im, x);
-    int64_t axes[SIRNN_GRAPH_MAX_RANK + 2];
+    int64_t axes[MAX_CRANK + 2], full[MAX_CRANK], od[MAX_CRANK + 2];
+    int32_t from[MAX_CRANK + 2];
     size_t na;
-    uint32_t full[2 * SIRNN_GRAPH_MAX_RANK + 2], r = 0, dims[SIRNN_GRAPH_MAX_RANK] = {1, 1, 1, 1};
-    if (!unsqueeze) {
-        if (get_axes(im, nd, xt->rank + 1, axes, &na) != 0)
-            return -1;
-        for (uint32_t i = 0; i < xt->rank; i++) {
-            int drop = na == 0 ? xt->dims[i] == 1 : 0;
-            for (size_t k = 0; k < na; k++)
-                drop |= axes[k] == (int64_t)i + 1;
-            if (drop && xt->dims[i] != 1)
-                return fail(im, "axis %u has size %u, not 1", i + 1, xt->dims[i]);
-            if (!drop)
-                full[r++] = xt->dims[i];
+    uint32_t orank, k = 0;
+    for (uint32_t i = 0; i <= xt->rank; i++)
+        full[i] = i == x->bax ? 0 : xt->dims[k++];
+    if (raw_axes(im, nd, axes, &na) != 0 ||
+        squeeze_shape(im, unsqueeze, full, xt->rank + 1, x->bax, axes, na, od, from, &orank) != 0)
+        return -1;
+    uint32_t dims[SIRNN_GRAPH_MAX_RANK] = {1, 1, 1, 1}, r = 0, obax = 0;
+    for (uint32_t i = 0; i < orank; i++) {
+        if (from[i] == (int32_t)x->bax) {
+            obax = i;
+            continue;
         }
-        if (r == 0)
-            full[r++] = 1;
-    } else {
-        const Onnx__AttributeProto *a = attr(nd, "axes");
-        size_t cnt = a ? a->n_ints : 0;
-        if (a == NULL && nd->n_input > 1) {
-            val *c;
-            if (input(im, nd, 1, &c) != 0)
-                return -1;
-            cnt = c->n;
-        }
-        if (get_axes(im, nd, xt->rank + 1 + (uint32_t)cnt, axes, &na) != 0)
-            return -1;
-        uint32_t src = 0;
-        for (uint32_t i = 1; i < xt->rank + 1 + na; i++) {
-            int ins = 0;
-            for (size_t k = 0; k < na; k++)
-                ins |= axes[k] == (int64_t)i;
-            full[r++] = ins ? 1 : xt->dims[src++];
-        }
+        if (r == SIRNN_GRAPH_MAX_RANK)
+            return fail(im, "a result of rank %u (plus the batch)", orank - 1);
+        dims[r++] = (uint32_t)od[i];
     }
-    if (r > SIRNN_GRAPH_MAX_RANK)
-        return fail(im, "a result of rank %u (plus the batch)", r);
-    memcpy(dims, full, r * sizeof(uint32_t));
-    return reshape_to(im, nd, x, r, dims);
+    if (r == 0) /* only the batch is left: one value per example */
+        r = 1;
+    if (reshape_to(im, nd, x, r, dims) != 0)
+        return -1;
+    im->vals[im->nvals - 1].bax = obax;
+    return 0;
 }
 
 /* ---- public index maps: Transpose, Concat, Slice, Gather ----------------------------- */
@@ -975,28 +1047,48 @@ static int example_axis(imp *im, int64_t axis, uint32_t rank, uint32_t *out)
     return 0;
 }
 
+/* Transpose, the batch axis included: the batch may move (a time-major
+ * recurrent input [seq, batch, ..] and back); the per-example data is
+ * permuted as the other axes are, by a GATHER (no node when their order
+ * stays). */
 static int op_transpose(imp *im, const Onnx__NodeProto *nd)
 {
     static const char *const allowed[] = {"perm", NULL};
     val *x;
-    if (check_attrs(im, nd, allowed) != 0 || activation(im, nd, 0, &x) != 0)
+    if (check_attrs(im, nd, allowed) != 0 || activation_bax(im, nd, 0, &x) != 0)
         return -1;
     const sirnn_gtensor *xt = tens(im, x);
-    const uint32_t r = xt->rank;
-    int64_t perm[SIRNN_GRAPH_MAX_RANK + 1];
+    const uint32_t r = xt->rank, bax = x->bax;
     const Onnx__AttributeProto *a = attr(nd, "perm");
     if (a == NULL || a->n_ints != r + 1)
         return fail(im, "needs perm with %u entries (the default reverses the batch)", r + 1);
-    memcpy(perm, a->ints, (r + 1) * sizeof(int64_t));
-    if (perm[0] != 0)
-        return fail(im, "perm moves the batch dimension");
     uint32_t p[SIRNN_GRAPH_MAX_RANK], od[SIRNN_GRAPH_MAX_RANK] = {1, 1, 1, 1}, seen = 0;
-    for (uint32_t i = 0; i < r; i++) {
-        if (perm[i + 1] < 1 || perm[i + 1] > (int64_t)r || (seen >> perm[i + 1]) & 1)
+    uint32_t obax = 0, k = 0;
+    for (uint32_t j = 0; j <= r; j++) {
+        const int64_t src = a->ints[j];
+        if (src < 0 || src > (int64_t)r || (seen >> src) & 1)
             return fail(im, "perm is not a permutation");
-        seen |= 1u << perm[i + 1];
-        p[i] = (uint32_t)perm[i + 1] - 1;
-        od[i] = xt->dims[p[i]];
+        seen |= 1u << src;
+        if ((uint32_t)src == bax) {
+            obax = j;
+            continue;
+        }
+        p[k] = (uint32_t)src - ((uint32_t)src > bax); /* the per-example axis */
+        od[k] = xt->dims[p[k]];
+        k++;
+    }
+    int identity = 1;
+    for (uint32_t i = 0; i < r; i++)
+        identity &= p[i] == i;
+    if (identity) { /* the same data, the batch elsewhere */
+        if (nd->n_output != 1)
+            return fail(im, "needs one output");
+        val *y = add_val(im, nd->output[0]);
+        if (y == NULL)
+            return fail(im, "out of memory");
+        y->tensor = x->tensor;
+        y->bax = obax;
+        return 0;
     }
     const size_t n = sirnn_graph_size(im->g, x->tensor);
     uint32_t *idx = malloc(n * sizeof(uint32_t));
@@ -1005,11 +1097,14 @@ static int op_transpose(imp *im, const Onnx__NodeProto *nd)
     for (size_t i = 0; i < n; i++) {
         uint32_t o[SIRNN_GRAPH_MAX_RANK] = {0, 0, 0, 0}, s[SIRNN_GRAPH_MAX_RANK] = {0, 0, 0, 0};
         lin_to_multi(od, r, i, o);
-        for (uint32_t k = 0; k < r; k++)
-            s[p[k]] = o[k];
+        for (uint32_t q = 0; q < r; q++)
+            s[p[q]] = o[q];
         idx[i] = (uint32_t)multi_to_lin(xt->dims, r, s);
     }
-    return gather_node(im, nd, 0, x, NULL, r, od, idx);
+    if (gather_node(im, nd, 0, x, NULL, r, od, idx) != 0)
+        return -1;
+    im->vals[im->nvals - 1].bax = obax;
+    return 0;
 }
 
 /* Concat of two activations along a per-example axis into output o of nd
@@ -1051,13 +1146,19 @@ static int concat2(imp *im, const Onnx__NodeProto *nd, val *a, val *b, uint32_t 
     return 0;
 }
 
+static int fold_concat(imp *im, const Onnx__NodeProto *nd, int64_t axis);
+
 static int op_concat(imp *im, const Onnx__NodeProto *nd)
 {
     static const char *const allowed[] = {"axis", NULL};
     int64_t axis;
     val *acc;
     if (check_attrs(im, nd, allowed) != 0 || attr_int(im, nd, "axis", 0, &axis) != 0 ||
-        activation(im, nd, 0, &acc) != 0)
+        input_sym(im, nd, 0, &acc) != 0)
+        return -1;
+    if (acc->is_const)
+        return fold_concat(im, nd, axis);
+    if (activation(im, nd, 0, &acc) != 0)
         return -1;
     uint32_t ax = 0;
     if (nd->n_input < 2 || nd->n_output != 1)
@@ -1169,20 +1270,32 @@ static int op_slice(imp *im, const Onnx__NodeProto *nd)
     return gather_node(im, nd, 0, x, NULL, r, od, idx);
 }
 
+static int fold_gather(imp *im, const Onnx__NodeProto *nd, const val *x, const val *c,
+                       int64_t axis);
+
 static int op_gather(imp *im, const Onnx__NodeProto *nd)
 {
     static const char *const allowed[] = {"axis", NULL};
     int64_t axis;
     val *x, *c;
     if (check_attrs(im, nd, allowed) != 0 || attr_int(im, nd, "axis", 0, &axis) != 0 ||
-        activation(im, nd, 0, &x) != 0 || input(im, nd, 1, &c) != 0)
+        input_sym(im, nd, 0, &x) != 0 || input(im, nd, 1, &c) != 0)
         return -1;
     if (!c->is_const)
         return fail(im, "the indices must be a constant (a secret index is not supported)");
-    const sirnn_gtensor *xt = tens(im, x);
-    uint32_t a = 0;
-    if (example_axis(im, axis, xt->rank, &a) != 0)
+    if (x->is_const)
+        return fold_gather(im, nd, x, c, axis);
+    if (activation_bax(im, nd, 0, &x) != 0)
         return -1;
+    const sirnn_gtensor *xt = tens(im, x);
+    /* the axis over the full shape, then over the example (the batch at x->bax) */
+    if (axis < 0)
+        axis += (int64_t)xt->rank + 1;
+    if (axis < 0 || axis > (int64_t)xt->rank || axis == (int64_t)x->bax)
+        return fail(im, "axis %lld (the batch, or out of range) is not supported",
+                    (long long)axis);
+    const uint32_t a = (uint32_t)axis - ((uint32_t)axis > x->bax);
+    const uint32_t obax = x->bax < (uint32_t)axis ? x->bax : x->bax - 1 + c->rank;
     const uint32_t r = xt->rank, ri = c->rank, ro = r - 1 + ri;
     if (ro < 1 || ro > SIRNN_GRAPH_MAX_RANK)
         return fail(im, "a result of rank %u (plus the batch)", ro);
@@ -1220,7 +1333,10 @@ static int op_gather(imp *im, const Onnx__NodeProto *nd)
             s[q] = m[q - 1 + ri];
         idx[i] = (uint32_t)multi_to_lin(xt->dims, r, s);
     }
-    return gather_node(im, nd, 0, x, NULL, ro, od, idx);
+    if (gather_node(im, nd, 0, x, NULL, ro, od, idx) != 0)
+        return -1;
+    im->vals[im->nvals - 1].bax = obax;
+    return 0;
 }
 
 /* Sqrt is run as 1 / sqrt (RSQRT) when its only reader is a Reciprocal or
@@ -1279,7 +1395,7 @@ static int op_reciprocal(imp *im, const Onnx__NodeProto *nd)
 static int op_alias(imp *im, const Onnx__NodeProto *nd)
 {
     val *x, *y;
-    if (input(im, nd, 0, &x) != 0)
+    if (input_sym(im, nd, 0, &x) != 0)
         return -1;
     if (nd->n_output < 1 || (nd->n_output > 1 && nd->output[1][0] != '\0'))
         return fail(im, "only the first output is supported");
@@ -1387,6 +1503,616 @@ static int op_final(imp *im, const Onnx__NodeProto *nd, int argmax, const char *
         return -1;
     sirnn_gnode gn = {.op = SIRNN_GOP_ARGMAX, .nin = 1, .in = {x->tensor}, .out = y->tensor};
     return add_node(im, &gn);
+}
+
+/* ---- shape folding -------------------------------------------------------------------
+ * A torch export with a dynamic batch computes shapes at run time: Shape of
+ * an activation, Gather / Unsqueeze / Squeeze / Concat of the result, then
+ * Reshape or ConstantOfShape (the zero initial state of an RNN). They are
+ * folded here into constants; the one unknown, the batch size, is tracked
+ * as the element bpos1 - 1 of the folded vector, and a ConstantOfShape of a
+ * shape that holds it becomes a `fill` value (only an RNN's initial state
+ * reads one). */
+
+/* A new constant named output 0 of nd, of the given shape, values
+ * uninitialised. */
+static int new_const(imp *im, const Onnx__NodeProto *nd, uint32_t rank, const int64_t *dims,
+                     val **out)
+{
+    if (nd->n_output != 1 || nd->output[0][0] == '\0')
+        return fail(im, "needs one output");
+    size_t n = 1;
+    for (uint32_t i = 0; i < rank; i++) {
+        if (dims[i] < 0 || dims[i] > (int64_t)MAX_CONST)
+            return fail(im, "a constant dimension of %lld", (long long)dims[i]);
+        n *= (size_t)dims[i];
+        if (n > MAX_CONST)
+            return fail(im, "a constant is too large");
+    }
+    val *v = add_val(im, nd->output[0]);
+    if (v == NULL)
+        return fail(im, "out of memory");
+    v->f = malloc((n ? n : 1) * sizeof(float));
+    if (v->f == NULL)
+        return fail(im, "out of memory");
+    v->is_const = 1;
+    v->n = n;
+    v->rank = rank;
+    memcpy(v->dims, dims, rank * sizeof(int64_t));
+    *out = v;
+    return 0;
+}
+
+static int op_shape(imp *im, const Onnx__NodeProto *nd)
+{
+    static const char *const none[] = {NULL};
+    val *x, *y;
+    if (check_attrs(im, nd, none) != 0 || activation_bax(im, nd, 0, &x) != 0)
+        return -1;
+    const sirnn_gtensor *xt = tens(im, x);
+    const uint32_t bax = x->bax, r = xt->rank + 1;
+    const int64_t d1 = r;
+    if (new_const(im, nd, 1, &d1, &y) != 0)
+        return -1;
+    for (uint32_t i = 0, k = 0; i < r; i++)
+        y->f[i] = i == bax ? 1.0f : (float)xt->dims[k++]; /* 1: a stand-in for the batch */
+    y->bpos1 = bax + 1;
+    return 0;
+}
+
+static int op_constant_of_shape(imp *im, const Onnx__NodeProto *nd)
+{
+    static const char *const allowed[] = {"value", NULL};
+    val *s, *y;
+    if (check_attrs(im, nd, allowed) != 0 || input_sym(im, nd, 0, &s) != 0)
+        return -1;
+    if (!s->is_const || s->fill || s->rank != 1 || s->n > MAX_CRANK)
+        return fail(im, "the shape must be a constant vector of at most %d values", MAX_CRANK);
+    float value = 0;
+    const Onnx__AttributeProto *a = attr(nd, "value");
+    if (a != NULL) {
+        val tmp;
+        memset(&tmp, 0, sizeof(tmp));
+        if (a->t == NULL)
+            return fail(im, "attribute 'value' is not a tensor");
+        if (read_tensor(im, a->t, &tmp) != 0) {
+            free(tmp.f);
+            return -1;
+        }
+        const int one = tmp.n == 1;
+        value = one ? tmp.f[0] : 0;
+        free(tmp.f);
+        if (!one)
+            return fail(im, "attribute 'value' must hold one value");
+    }
+    int64_t dims[MAX_CRANK];
+    for (size_t i = 0; i < s->n; i++) {
+        if (!(s->f[i] >= 0 && s->f[i] <= (float)MAX_CONST))
+            return fail(im, "shape value %g", (double)s->f[i]);
+        dims[i] = (int64_t)s->f[i];
+    }
+    if (s->bpos1) { /* batch-dependent: remember the value only */
+        const int64_t one = 1;
+        if (new_const(im, nd, 1, &one, &y) != 0)
+            return -1;
+        y->f[0] = value;
+        y->fill = 1;
+        return 0;
+    }
+    if (new_const(im, nd, (uint32_t)s->n, dims, &y) != 0)
+        return -1;
+    for (size_t i = 0; i < y->n; i++)
+        y->f[i] = value;
+    return 0;
+}
+
+/* Gather on a constant: folded (indices c, the axis over x's dims). */
+static int fold_gather(imp *im, const Onnx__NodeProto *nd, const val *x, const val *c,
+                       int64_t axis)
+{
+    if (x->fill)
+        return fail(im, "a ConstantOfShape of a batch-dependent shape cannot be gathered");
+    if (axis < 0)
+        axis += x->rank;
+    if (axis < 0 || axis >= (int64_t)x->rank || x->rank + c->rank - 1 > MAX_CRANK)
+        return fail(im, "axis %lld out of range", (long long)axis);
+    const uint32_t a = (uint32_t)axis, ro = x->rank - 1 + c->rank;
+    int64_t od[MAX_CRANK];
+    size_t outer = 1, inner = 1;
+    for (uint32_t i = 0; i < a; i++)
+        outer *= (size_t)x->dims[i];
+    for (uint32_t i = a + 1; i < x->rank; i++)
+        inner *= (size_t)x->dims[i];
+    memcpy(od, x->dims, a * sizeof(int64_t));
+    memcpy(od + a, c->dims, c->rank * sizeof(int64_t));
+    memcpy(od + a + c->rank, x->dims + a + 1, (x->rank - a - 1) * sizeof(int64_t));
+    val *y;
+    if (new_const(im, nd, ro, od, &y) != 0)
+        return -1;
+    const int64_t da = x->dims[a];
+    size_t o = 0;
+    for (size_t p = 0; p < outer; p++)
+        for (size_t j = 0; j < c->n; j++) {
+            if (!(fabsf(c->f[j]) <= (float)MAX_CONST))
+                return fail(im, "index %g out of range", (double)c->f[j]);
+            int64_t v = (int64_t)c->f[j];
+            if (v < 0)
+                v += da;
+            if (v < 0 || v >= da)
+                return fail(im, "index %lld out of range 0..%lld", (long long)c->f[j],
+                            (long long)da - 1);
+            for (size_t q = 0; q < inner; q++, o++) {
+                const size_t src = (p * (size_t)da + (size_t)v) * inner + q;
+                y->f[o] = x->f[src];
+                if (x->bpos1 && src == x->bpos1 - 1) {
+                    if (y->bpos1)
+                        return fail(im, "the batch size is gathered twice");
+                    y->bpos1 = (uint32_t)o + 1;
+                }
+            }
+        }
+    return 0;
+}
+
+static int fold_squeeze(imp *im, const Onnx__NodeProto *nd, const val *x, int unsqueeze)
+{
+    int64_t axes[MAX_CRANK + 2], od[MAX_CRANK + 2];
+    int32_t from[MAX_CRANK + 2];
+    size_t na;
+    uint32_t orank;
+    if (x->fill)
+        return fail(im, "a ConstantOfShape of a batch-dependent shape cannot be reshaped");
+    if (raw_axes(im, nd, axes, &na) != 0 ||
+        squeeze_shape(im, unsqueeze, x->dims, x->rank, -1, axes, na, od, from, &orank) != 0)
+        return -1;
+    val *y;
+    if (new_const(im, nd, orank, od, &y) != 0)
+        return -1;
+    memcpy(y->f, x->f, x->n * sizeof(float)); /* the same values in the same order */
+    y->bpos1 = x->bpos1;
+    return 0;
+}
+
+/* Concat of constants (all of them: a mix with activations is refused). */
+static int fold_concat(imp *im, const Onnx__NodeProto *nd, int64_t axis)
+{
+    val *in[16] = {NULL};
+    if (nd->n_input > 16)
+        return fail(im, "more than 16 constant inputs");
+    for (size_t i = 0; i < nd->n_input; i++) {
+        if (input_sym(im, nd, i, &in[i]) != 0)
+            return -1;
+        if (!in[i]->is_const || in[i]->fill)
+            return fail(im, "input %zu: constants and activations mixed", i);
+        if (in[i]->rank != in[0]->rank)
+            return fail(im, "inputs of different ranks");
+    }
+    const uint32_t r = in[0]->rank;
+    if (axis < 0)
+        axis += r;
+    if (r == 0 || axis < 0 || axis >= (int64_t)r)
+        return fail(im, "axis %lld out of range", (long long)axis);
+    const uint32_t a = (uint32_t)axis;
+    int64_t od[MAX_CRANK];
+    memcpy(od, in[0]->dims, r * sizeof(int64_t));
+    od[a] = 0;
+    for (size_t i = 0; i < nd->n_input; i++) {
+        for (uint32_t k = 0; k < r; k++)
+            if (k != a && in[i]->dims[k] != od[k])
+                return fail(im, "inputs differ in dimension %u", k);
+        od[a] += in[i]->dims[a];
+    }
+    size_t outer = 1;
+    for (uint32_t k = 0; k < a; k++)
+        outer *= (size_t)od[k];
+    val *y;
+    if (new_const(im, nd, r, od, &y) != 0)
+        return -1;
+    size_t o = 0;
+    for (size_t p = 0; p < outer; p++)
+        for (size_t i = 0; i < nd->n_input; i++) {
+            const size_t chunk = outer ? in[i]->n / outer : 0;
+            for (size_t q = 0; q < chunk; q++, o++) {
+                const size_t src = p * chunk + q;
+                y->f[o] = in[i]->f[src];
+                if (in[i]->bpos1 && src == in[i]->bpos1 - 1) {
+                    if (y->bpos1)
+                        return fail(im, "the batch size appears twice");
+                    y->bpos1 = (uint32_t)o + 1;
+                }
+            }
+        }
+    return 0;
+}
+
+static unsigned count_uses(const Onnx__GraphProto *gp, const char *name);
+
+/* ---- recurrent operators: LSTM, GRU, RNN ------------------------------------------------
+ * Lowered onto the graph's primitive nodes and unrolled over the sequence,
+ * so every executor runs them as it runs the rest (no recurrent protocol):
+ * per direction, one DENSE projects the whole input sequence [T, I] onto
+ * the gates at once (W^T, with the biases that sit outside the gates'
+ * nonlinearity folded in); then per step a GATHER takes row t, a DENSE
+ * adds R^T h_{t-1}, SIGMOID / TANH run on the gates' slices (GATHER), and
+ * MUL / ADD / SUB combine them:
+ *   LSTM (gates i o f c): c_t = f c_{t-1} + i tanh(..), h_t = o tanh(c_t);
+ *   GRU (gates z r h): n = tanh(x W_h + r (h R_h + Rb_h)) (linear_before_reset
+ *     1, torch's) or tanh(x W_h + (r h) R_h + Rb_h) (0), h_t = n + z (h_{t-1} - n);
+ *   RNN: h_t = tanh(x W + h_{t-1} R + Wb + Rb).
+ * A zero initial state (absent, zeros, or a ConstantOfShape of 0) drops the
+ * terms it would enter. Outputs Y [T, D, H], Y_h and Y_c [D, H] per example
+ * (the batch at axis 2, 1, 1 of the ONNX shapes with layout 0, first with
+ * layout 1); Y is built only when something reads it. */
+
+static int rn_emit(imp *im, sirnn_gnode *gn, uint32_t rank, const uint32_t *dims, uint32_t *out)
+{
+    char nm[SIRNN_GRAPH_NAME];
+    snprintf(nm, sizeof(nm), "%.40s/%u", im->node_name, im->g->ntensors);
+    if (sirnn_graph_add_tensor(im->g, out, nm, rank, dims) != SIRNN_OK)
+        return fail(im, "%s", sirnn_last_error());
+    gn->out = *out;
+    im->last_is_fused = 0;
+    return add_node(im, gn);
+}
+
+static int rn_vec(imp *im, sirnn_gnode *gn, uint32_t len, uint32_t *out)
+{
+    const uint32_t d[SIRNN_GRAPH_MAX_RANK] = {len, 1, 1, 1};
+    return rn_emit(im, gn, 1, d, out);
+}
+
+/* ADD, SUB, MUL of two vectors; SIGMOID, TANH of one (b unused). */
+static int rn_op(imp *im, uint32_t op, uint32_t a, uint32_t b, uint32_t len, uint32_t *out)
+{
+    const int two = op == SIRNN_GOP_ADD || op == SIRNN_GOP_SUB || op == SIRNN_GOP_MUL;
+    sirnn_gnode gn = {.op = op, .nin = two ? 2 : 1, .in = {a, two ? b : 0}};
+    return rn_vec(im, &gn, len, out);
+}
+
+/* Values off .. off + len - 1 of x (a public index map). */
+static int rn_slice(imp *im, uint32_t x, uint32_t off, uint32_t len, uint32_t *out)
+{
+    uint32_t *idx = malloc(len * sizeof(uint32_t));
+    if (idx == NULL)
+        return fail(im, "out of memory");
+    for (uint32_t i = 0; i < len; i++)
+        idx[i] = off + i;
+    sirnn_gnode gn = {.op = SIRNN_GOP_GATHER, .nin = 1, .in = {x}, .nidx = len, .idx = idx};
+    const int rc = rn_vec(im, &gn, len, out);
+    free(idx);
+    return rc;
+}
+
+/* a then b (na + nb values) into the given shape. */
+static int rn_cat(imp *im, uint32_t a, uint32_t na, uint32_t b, uint32_t nb, uint32_t rank,
+                  const uint32_t *dims, uint32_t *out)
+{
+    uint32_t *idx = malloc((size_t)(na + nb) * sizeof(uint32_t));
+    if (idx == NULL)
+        return fail(im, "out of memory");
+    for (uint32_t i = 0; i < na + nb; i++)
+        idx[i] = i;
+    sirnn_gnode gn = {.op = SIRNN_GOP_GATHER, .nin = 2, .in = {a, b}, .nidx = na + nb,
+                      .idx = idx};
+    const int rc = rn_emit(im, &gn, rank, dims, out);
+    free(idx);
+    return rc;
+}
+
+/* y[.., N] = x[.., K] W + b with W (K x N row-major) taken from rows
+ * row0 .. row0 + N - 1 of an ONNX matrix M (N' x K, row-major): W = M^T. */
+static int rn_dense(imp *im, uint32_t x, const float *m, uint32_t row0, uint32_t K, uint32_t N,
+                    const float *b, uint32_t rank, const uint32_t *dims, uint32_t *out)
+{
+    float *w = malloc((size_t)K * N * sizeof(float));
+    if (w == NULL)
+        return fail(im, "out of memory");
+    for (uint32_t k = 0; k < K; k++)
+        for (uint32_t j = 0; j < N; j++)
+            w[(size_t)k * N + j] = m[(size_t)(row0 + j) * K + k];
+    sirnn_gnode gn = {.op = SIRNN_GOP_DENSE, .nin = 1, .in = {x}, .nw = K * N,
+                      .nb = b ? N : 0, .w = w, .b = (float *)(uintptr_t)b};
+    const int rc = rn_emit(im, &gn, rank, dims, out);
+    free(w);
+    return rc;
+}
+
+/* Input i of a recurrent node, an initial state: absent or zeros only. */
+static int rn_zero_state(imp *im, const Onnx__NodeProto *nd, size_t i, const char *what)
+{
+    if (i >= nd->n_input || nd->input[i][0] == '\0')
+        return 0;
+    val *v;
+    if (input_sym(im, nd, i, &v) != 0)
+        return -1;
+    int zero = v->is_const && !v->bpos1;
+    for (size_t k = 0; zero && k < v->n; k++)
+        zero = v->f[k] == 0;
+    if (!zero)
+        return fail(im, "input %zu (%s) must be absent or zeros (a constant)", i, what);
+    return 0;
+}
+
+/* The attributes of a recurrent node: only what the lowering computes. */
+static int rn_attrs(imp *im, const Onnx__NodeProto *nd, char kind, uint32_t *D, int *reverse,
+                    int64_t *H, int64_t *layout, int64_t *lbr)
+{
+    static const char *const allowed[] = {"activation_alpha", "activation_beta", "activations",
+                                          "clip", "direction", "hidden_size", "input_forget",
+                                          "layout", "linear_before_reset", NULL};
+    if (check_attrs(im, nd, allowed) != 0)
+        return -1;
+    static const char *const refused[] = {"clip", "activation_alpha", "activation_beta", NULL};
+    for (const char *const *r = refused; *r != NULL; r++)
+        if (attr(nd, *r) != NULL)
+            return fail(im, "unsupported attribute '%s'", *r);
+    if ((kind != 'L' && attr(nd, "input_forget") != NULL) ||
+        (kind != 'G' && attr(nd, "linear_before_reset") != NULL))
+        return fail(im, "unsupported attribute '%s'",
+                    kind != 'L' && attr(nd, "input_forget") ? "input_forget"
+                                                             : "linear_before_reset");
+    int64_t forget = 0;
+    if (attr_int(im, nd, "hidden_size", 0, H) != 0 ||
+        attr_int(im, nd, "layout", 0, layout) != 0 ||
+        attr_int(im, nd, "linear_before_reset", 0, lbr) != 0 ||
+        attr_int(im, nd, "input_forget", 0, &forget) != 0)
+        return -1;
+    if (forget != 0)
+        return fail(im, "unsupported attribute 'input_forget' = %lld (only 0)", (long long)forget);
+    if (*layout != 0 && *layout != 1)
+        return fail(im, "attribute 'layout' = %lld (0 or 1)", (long long)*layout);
+    if (*lbr != 0 && *lbr != 1)
+        return fail(im, "attribute 'linear_before_reset' = %lld (0 or 1)", (long long)*lbr);
+    *D = 1;
+    *reverse = 0;
+    if (attr_string_is(nd, "direction", "bidirectional"))
+        *D = attr(nd, "direction") ? 2 : 1;
+    if (attr(nd, "direction") != NULL && *D == 1) {
+        if (attr_string_is(nd, "direction", "reverse"))
+            *reverse = 1;
+        else if (!attr_string_is(nd, "direction", "forward"))
+            return fail(im, "unsupported attribute 'direction' (forward, reverse or "
+                            "bidirectional)");
+    }
+    const Onnx__AttributeProto *a = attr(nd, "activations");
+    if (a != NULL) { /* allowed when it names the defaults */
+        static const char *const def_l[] = {"Sigmoid", "Tanh", "Tanh"};
+        static const char *const def_g[] = {"Sigmoid", "Tanh"};
+        static const char *const def_r[] = {"Tanh"};
+        const char *const *def = kind == 'L' ? def_l : kind == 'G' ? def_g : def_r;
+        const size_t per = kind == 'L' ? 3 : kind == 'G' ? 2 : 1;
+        int ok = a->n_strings == per * *D;
+        for (size_t i = 0; ok && i < a->n_strings; i++)
+            ok = a->strings[i].len == strlen(def[i % per]) &&
+                 memcmp(a->strings[i].data, def[i % per], a->strings[i].len) == 0;
+        if (!ok)
+            return fail(im, "unsupported attribute 'activations' (only the defaults: %s%s%s)",
+                        def[0], per > 1 ? ", Tanh" : "", per > 2 ? ", Tanh" : "");
+    }
+    return 0;
+}
+
+/* Per step state of one direction. */
+typedef struct rn_dir {
+    uint32_t xg;        /* the projected sequence [T, G H] */
+    uint32_t h, c;      /* the state (valid when has_state) */
+    int has_state;
+} rn_dir;
+
+/* One step of direction d at time t; xg row t, the weights of direction d. */
+static int rn_step(imp *im, char kind, rn_dir *st, uint32_t t, uint32_t H, int64_t lbr,
+                   const float *R, const float *Rbh)
+{
+    const uint32_t G = kind == 'L' ? 4 : kind == 'G' ? 3 : 1, GH = G * H;
+    uint32_t g, a, b, c2, s;
+    if (rn_slice(im, st->xg, t * GH, GH, &g) != 0)
+        return -1;
+    if (kind == 'R' || kind == 'L') {
+        if (st->has_state) {
+            const uint32_t d1[SIRNN_GRAPH_MAX_RANK] = {GH, 1, 1, 1};
+            if (rn_dense(im, st->h, R, 0, H, GH, NULL, 1, d1, &a) != 0 ||
+                rn_op(im, SIRNN_GOP_ADD, g, a, GH, &g) != 0)
+                return -1;
+        }
+        if (kind == 'R') {
+            st->has_state = 1;
+            return rn_op(im, SIRNN_GOP_TANH, g, 0, H, &st->h);
+        }
+        uint32_t sg, ct, i, o, f, cn, tc;
+        if (rn_slice(im, g, 0, 3 * H, &a) != 0 || rn_op(im, SIRNN_GOP_SIGMOID, a, 0, 3 * H, &sg) ||
+            rn_slice(im, g, 3 * H, H, &b) != 0 || rn_op(im, SIRNN_GOP_TANH, b, 0, H, &ct) != 0 ||
+            rn_slice(im, sg, 0, H, &i) != 0 || rn_slice(im, sg, H, H, &o) != 0 ||
+            rn_op(im, SIRNN_GOP_MUL, i, ct, H, &cn) != 0)
+            return -1;
+        if (st->has_state) {
+            if (rn_slice(im, sg, 2 * H, H, &f) != 0 ||
+                rn_op(im, SIRNN_GOP_MUL, f, st->c, H, &c2) != 0 ||
+                rn_op(im, SIRNN_GOP_ADD, c2, cn, H, &cn) != 0)
+                return -1;
+        }
+        if (rn_op(im, SIRNN_GOP_TANH, cn, 0, H, &tc) != 0 ||
+            rn_op(im, SIRNN_GOP_MUL, o, tc, H, &st->h) != 0)
+            return -1;
+        st->c = cn;
+        st->has_state = 1;
+        return 0;
+    }
+    /* GRU */
+    uint32_t zr, z, r, nx, hr = 0, nin, n, hn;
+    const uint32_t d2[SIRNN_GRAPH_MAX_RANK] = {(lbr ? 3 : 2) * H, 1, 1, 1};
+    if (rn_slice(im, g, 0, 2 * H, &a) != 0)
+        return -1;
+    if (st->has_state) {
+        float *bias = NULL;
+        if (lbr) { /* h R^T + [0, 0, Rb_h] */
+            bias = calloc(3 * (size_t)H, sizeof(float));
+            if (bias == NULL)
+                return fail(im, "out of memory");
+            memcpy(bias + 2 * H, Rbh, H * sizeof(float));
+        }
+        const int rc = rn_dense(im, st->h, R, 0, H, d2[0], bias, 1, d2, &hr);
+        free(bias);
+        if (rc != 0)
+            return -1;
+        if (lbr ? rn_slice(im, hr, 0, 2 * H, &b) != 0 : (b = hr, 0))
+            return -1;
+        if (rn_op(im, SIRNN_GOP_ADD, a, b, 2 * H, &a) != 0)
+            return -1;
+    }
+    if (rn_op(im, SIRNN_GOP_SIGMOID, a, 0, 2 * H, &zr) != 0 || rn_slice(im, zr, 0, H, &z) != 0 ||
+        rn_slice(im, zr, H, H, &r) != 0 || rn_slice(im, g, 2 * H, H, &nx) != 0)
+        return -1;
+    nin = nx;
+    if (st->has_state && lbr) {
+        if (rn_slice(im, hr, 2 * H, H, &b) != 0 || rn_op(im, SIRNN_GOP_MUL, r, b, H, &b) != 0 ||
+            rn_op(im, SIRNN_GOP_ADD, nx, b, H, &nin) != 0)
+            return -1;
+    } else if (st->has_state) {
+        const uint32_t d1[SIRNN_GRAPH_MAX_RANK] = {H, 1, 1, 1};
+        if (rn_op(im, SIRNN_GOP_MUL, r, st->h, H, &b) != 0 ||
+            rn_dense(im, b, R, 2 * H, H, H, NULL, 1, d1, &b) != 0 ||
+            rn_op(im, SIRNN_GOP_ADD, nx, b, H, &nin) != 0)
+            return -1;
+    } else if (lbr) { /* h_{-1} = 0: r (0 R_h + Rb_h) = r Rb_h */
+        int nonzero = 0;
+        for (uint32_t k = 0; k < H; k++)
+            nonzero |= Rbh[k] != 0;
+        if (nonzero) {
+            sirnn_gnode gn = {.op = SIRNN_GOP_MUL_CONST, .nin = 1, .in = {r}, .nw = H,
+                              .w = (float *)(uintptr_t)Rbh};
+            if (rn_vec(im, &gn, H, &b) != 0 || rn_op(im, SIRNN_GOP_ADD, nx, b, H, &nin) != 0)
+                return -1;
+        }
+    }
+    if (rn_op(im, SIRNN_GOP_TANH, nin, 0, H, &n) != 0)
+        return -1;
+    /* h_t = (1 - z) n + z h_{t-1} = n + z (h_{t-1} - n); h_{-1} = 0: n - z n */
+    if (st->has_state) {
+        if (rn_op(im, SIRNN_GOP_SUB, st->h, n, H, &s) != 0 ||
+            rn_op(im, SIRNN_GOP_MUL, z, s, H, &s) != 0 ||
+            rn_op(im, SIRNN_GOP_ADD, n, s, H, &hn) != 0)
+            return -1;
+    } else if (rn_op(im, SIRNN_GOP_MUL, z, n, H, &s) != 0 ||
+               rn_op(im, SIRNN_GOP_SUB, n, s, H, &hn) != 0) {
+        return -1;
+    }
+    st->h = hn;
+    st->has_state = 1;
+    return 0;
+}
+
+/* The value named output o of nd: the tensor t, with its batch at bax. */
+static int rn_output(imp *im, const Onnx__NodeProto *nd, size_t o, uint32_t t, uint32_t bax)
+{
+    val *y = add_val(im, nd->output[o]);
+    if (y == NULL)
+        return fail(im, "out of memory");
+    y->tensor = t;
+    y->bax = bax;
+    return 0;
+}
+
+/* parts[0..k-1] (each len values) concatenated into the given shape. */
+static int rn_concat_all(imp *im, const uint32_t *parts, uint32_t k, uint32_t len, uint32_t rank,
+                         const uint32_t *dims, uint32_t *out)
+{
+    if (k == 1) {
+        sirnn_gnode gn = {.op = SIRNN_GOP_RESHAPE, .nin = 1, .in = {parts[0]}};
+        return rn_emit(im, &gn, rank, dims, out);
+    }
+    uint32_t acc = parts[0];
+    for (uint32_t i = 1; i < k; i++) {
+        const uint32_t d1[SIRNN_GRAPH_MAX_RANK] = {(i + 1) * len, 1, 1, 1};
+        const int last = i + 1 == k;
+        if (rn_cat(im, acc, i * len, parts[i], len, last ? rank : 1, last ? dims : d1, &acc) != 0)
+            return -1;
+    }
+    *out = acc;
+    return 0;
+}
+
+static int op_recurrent(imp *im, const Onnx__NodeProto *nd, char kind)
+{
+    uint32_t D = 1;
+    int reverse = 0;
+    int64_t Hs = 0, layout = 0, lbr = 0;
+    if (rn_attrs(im, nd, kind, &D, &reverse, &Hs, &layout, &lbr) != 0)
+        return -1;
+    const uint32_t G = kind == 'L' ? 4 : kind == 'G' ? 3 : 1;
+    val *x, *W, *R, *B = NULL;
+    if (activation_bax(im, nd, 0, &x) != 0 || input(im, nd, 1, &W) != 0 ||
+        input(im, nd, 2, &R) != 0)
+        return -1;
+    if (nd->n_input > 3 && nd->input[3][0] != '\0' && input(im, nd, 3, &B) != 0)
+        return -1;
+    if (nd->n_input > 4 && nd->input[4][0] != '\0')
+        return fail(im, "input 4 (sequence_lens) is not supported (every sequence is full)");
+    if (rn_zero_state(im, nd, 5, "initial_h") != 0 ||
+        (kind == 'L' && rn_zero_state(im, nd, 6, "initial_c") != 0))
+        return -1;
+    if (kind == 'L' && nd->n_input > 7 && nd->input[7][0] != '\0')
+        return fail(im, "input 7 (P, peepholes) is not supported");
+    if (nd->n_input > (kind == 'L' ? 8u : 6u))
+        return fail(im, "too many inputs");
+    if (nd->n_output > (kind == 'L' ? 3u : 2u))
+        return fail(im, "too many outputs");
+    const sirnn_gtensor *xt = tens(im, x);
+    if (xt->rank != 2 || x->bax != (layout ? 0u : 1u))
+        return fail(im, "X must be [seq, batch, input] (layout 0) or [batch, seq, input] "
+                        "(layout 1)");
+    const uint32_t T = xt->dims[0], I = xt->dims[1];
+    if (!W->is_const || !R->is_const || W->rank != 3 || R->rank != 3 || W->dims[0] != D ||
+        R->dims[0] != D)
+        return fail(im, "W and R must be constants [%u, gates x hidden, ..]", D);
+    const int64_t H64 = W->dims[1] / G;
+    if (H64 < 1 || H64 * G != W->dims[1] || W->dims[2] != I || R->dims[1] != W->dims[1] ||
+        R->dims[2] != H64 || (Hs != 0 && Hs != H64) || H64 > 4096)
+        return fail(im, "W [%u, %u x hidden, %u] and R [%u, %u x hidden, hidden] do not fit "
+                        "(hidden_size %lld)", D, G, I, D, G, (long long)Hs);
+    const uint32_t H = (uint32_t)H64, GH = G * H;
+    if (B != NULL && (!B->is_const || B->n != (size_t)D * 2 * GH))
+        return fail(im, "B must be a constant [%u, %u]", D, 2 * GH);
+    const int want_y = nd->n_output > 0 && nd->output[0][0] != '\0' &&
+                       count_uses(im->gp, nd->output[0]) > 0;
+    uint32_t *hs = want_y ? malloc((size_t)T * D * sizeof(uint32_t)) : NULL;
+    float *bias = malloc(GH * sizeof(float)), *zero = calloc(H, sizeof(float));
+    rn_dir st[2];
+    memset(st, 0, sizeof(st));
+    int rc = (want_y && hs == NULL) || bias == NULL || zero == NULL ? fail(im, "out of memory")
+                                                                     : 0;
+    for (uint32_t d = 0; rc == 0 && d < D; d++) {
+        const float *wb = B ? B->f + (size_t)d * 2 * GH : zero, *rb = B ? wb + GH : zero;
+        for (uint32_t j = 0; j < GH; j++) /* GRU, linear_before_reset: Rb_h stays inside */
+            bias[j] = B == NULL ? 0 : wb[j] + (kind == 'G' && lbr && j >= 2 * H ? 0 : rb[j]);
+        const uint32_t dd[SIRNN_GRAPH_MAX_RANK] = {T, GH, 1, 1};
+        const float *Wd = W->f + (size_t)d * GH * I, *Rd = R->f + (size_t)d * GH * H;
+        rc = rn_dense(im, x->tensor, Wd, 0, I, GH, B ? bias : NULL, 2, dd, &st[d].xg);
+        const int rev = D == 2 ? (int)d : reverse;
+        for (uint32_t s = 0; rc == 0 && s < T; s++) {
+            const uint32_t t = rev ? T - 1 - s : s;
+            /* the lowering reads R^T as rows of R: for GRU with lbr = 0 rows 2H.. are R_h */
+            rc = rn_step(im, kind, &st[d], t, H, lbr, Rd, B ? rb + 2 * H : zero);
+            if (rc == 0 && hs != NULL)
+                hs[(size_t)t * D + d] = st[d].h;
+        }
+    }
+    const uint32_t ybax = layout ? 0 : 2, hbax = layout ? 0 : 1;
+    const uint32_t ydims[SIRNN_GRAPH_MAX_RANK] = {T, D, H, 1}, hdims[SIRNN_GRAPH_MAX_RANK] = {D, H,
+                                                                                           1, 1};
+    uint32_t out, last[2] = {st[0].h, st[1].h}, lastc[2] = {st[0].c, st[1].c};
+    if (rc == 0 && want_y)
+        rc = rn_concat_all(im, hs, T * D, H, 3, ydims, &out) != 0 ||
+             rn_output(im, nd, 0, out, ybax) != 0 ? -1 : 0;
+    if (rc == 0 && nd->n_output > 1 && nd->output[1][0] != '\0')
+        rc = rn_concat_all(im, last, D, H, 2, hdims, &out) != 0 ||
+             rn_output(im, nd, 1, out, hbax) != 0 ? -1 : 0;
+    if (rc == 0 && nd->n_output > 2 && nd->output[2][0] != '\0')
+        rc = rn_concat_all(im, lastc, D, H, 2, hdims, &out) != 0 ||
+             rn_output(im, nd, 2, out, hbax) != 0 ? -1 : 0;
+    free(hs);
+    free(bias);
+    free(zero);
+    return rc;
 }
 
 /* ---- the model ----------------------------------------------------------------------- */
@@ -1509,6 +2235,12 @@ static int convert_node(imp *im, const Onnx__NodeProto *nd, const char *graph_ou
         return op_slice(im, nd);
     if (strcmp(op, "Gather") == 0)
         return op_gather(im, nd);
+    if (strcmp(op, "Shape") == 0)
+        return op_shape(im, nd);
+    if (strcmp(op, "ConstantOfShape") == 0)
+        return op_constant_of_shape(im, nd);
+    if (strcmp(op, "LSTM") == 0 || strcmp(op, "GRU") == 0 || strcmp(op, "RNN") == 0)
+        return op_recurrent(im, nd, op[0] == 'L' ? 'L' : op[0] == 'G' ? 'G' : 'R');
     if (strcmp(op, "Identity") == 0)
         return op_alias(im, nd);
     if (strcmp(op, "Pad") == 0)

@@ -28,9 +28,23 @@
  *     count_include_pad = 1), GlobalAveragePool
  *   Flatten (axis 1), Reshape (constant shape), Squeeze, Unsqueeze
  *     (constant axes, not the batch) -> RESHAPE
- *   Transpose (the batch stays first), Slice (constant starts/ends/axes,
- *     step 1), Gather (constant indices), Concat (activations) -> GATHER
- *   Identity, Dropout, Pad with all-zero pads -> nothing; Constant -> a constant
+ *   Transpose, Slice (constant starts/ends/axes, step 1), Gather (constant
+ *     indices), Concat (activations) -> GATHER
+ *   LSTM, GRU, RNN (forward, reverse, bidirectional; layout 0 or 1; default
+ *     activations; GRU in both linear_before_reset forms; initial states
+ *     absent or zero) -> unrolled over the sequence onto DENSE, ADD, SUB,
+ *     MUL, MUL_CONST, SIGMOID, TANH and GATHER nodes (no new protocol);
+ *     refused: clip, activation_alpha/beta, other activations, input_forget,
+ *     sequence_lens, peepholes, non-zero initial states
+ *   Shape, and Gather / Unsqueeze / Squeeze / Concat of constants, and
+ *     ConstantOfShape -> folded at import (the batch size, unknown, may
+ *     reach Reshape's first dimension or an RNN's zero initial state)
+ * The batch is the first dimension of every activation, except where a
+ * Transpose moves it (time-major [seq, batch, ..] tensors around an RNN):
+ * such a tensor may go through Transpose, Gather, Squeeze, Unsqueeze and
+ * the recurrent operators; any other operator refuses it.
+ *   Identity, Dropout, Pad with all-zero pads -> nothing; Constant -> a
+ *     constant
  *   Softmax or ArgMax producing the graph output -> ARGMAX on their input
  * Anything else, or an attribute outside these forms, is an error naming
  * the node (err gets the message; returns non-zero).
