@@ -201,8 +201,10 @@ static sirnn_status receiver_rows(sirnn_iknp_receiver *r, sirnn_channel *ch, siz
         if ((st = sirnn_silent_recv_choices(r->silent, &r->x, ch, bits, k)) != SIRNN_OK)
             return st;
         memset(r->wire, 0, (k + 7) / 8);
-        for (size_t i = 0; i < k; i++)
-            r->wire[i / 8] |= (uint8_t)((bits[i] ^ (r->choice[i / 8] >> (i % 8))) & 1) << (i % 8);
+        for (size_t i = 0; i < k; i++) {
+            const unsigned bit = ((unsigned)bits[i] ^ ((unsigned)r->choice[i / 8] >> (i % 8))) & 1u;
+            r->wire[i / 8] = (uint8_t)(r->wire[i / 8] | (bit << (i % 8)));
+        }
         sirnn_memzero(bits, k);
         if ((st = sirnn_channel_send(ch, r->wire, (k + 7) / 8)) != SIRNN_OK ||
             (st = sirnn_channel_flush(ch)) != SIRNN_OK)
