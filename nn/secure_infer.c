@@ -30,6 +30,7 @@
 #include "nn/session_msg.h"
 #include "nn/fastgrnn.h"
 #include "nn/fg_plan.h"
+#include "arith/mixed.h"
 #include "sirnn/arith.h"
 #include "sirnn/nn.h"
 
@@ -183,6 +184,25 @@ static sirnn_status mm_secure_last(sirnn_party *party, const sirnn_fg_plan *p,
     return st;
 }
 
+/* The fused truncation of U h + W x (mod 2^(e_fuse + b)) by e_fuse to b
+ * bits, unsigned (the top b bits, as sirnn_tr). sirnn_tr_lean's network
+ * (blocks of up to 8 bits) is a level shallower than sirnn_tr's (4 bits)
+ * for e_fuse > 4; in the step that level is a flight saved for e_fuse <= 8
+ * (where the lean one is also fewer bits) and e_fuse > 16 (measured: the
+ * shipped Fashion-MNIST model, e_fuse 17, 6 -> 5 flights per step; the
+ * random-weight Google-30 shape 1,980 -> 1,782 flights per sequence for
+ * this truncation, and fewer bits), while at 9..16 both take 4 flights
+ * there (sirnn_tr's last flight joins the sigmoid's first) and sirnn_tr
+ * costs fewer bits. Both give the same values. */
+static sirnn_status fused_tr(sirnn_party *party, const sirnn_fg_plan *p, size_t n,
+                             uint64_t *uh)
+{
+    const unsigned lf = p->e_fuse + p->b;
+    if (p->e_fuse <= 8 || p->e_fuse > 16)
+        return sirnn_tr_lean(party, n, uh, uh, lf, p->e_fuse, p->b, 0);
+    return sirnn_tr(party, n, uh, uh, lf, p->e_fuse);
+}
+
 /* The argmax tree (see argmax_ref in nn/fixed_infer.c) for B images at once:
  * one MSB and one MUX call per level. On return idx[i*C] holds image i's
  * class (shares). */
@@ -298,8 +318,7 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
             const unsigned lf = p->e_fuse + b;
             for (size_t e = 0; e < BH; e++)
                 sw->uh[e] &= mask_of(lf);
-            SIRNN_PROFILED(party, "truncation", st,
-                           sirnn_tr(party, BH, sw->uh, sw->uh, lf, p->e_fuse));
+            SIRNN_PROFILED(party, "truncation", st, fused_tr(party, p, BH, sw->uh));
             if (st != SIRNN_OK)
                 return st;
         }
