@@ -336,18 +336,20 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  *
  * Costs (one lane, both parties, measured): Google-30 shape (input 32,
  * hidden 100, ranks 16 / 35, 99 steps, 16 bits; `sirnn-bench fastgrnn`):
- * with the default SoftSpokenOT (ot_k = 4), 92.8 MB and 3,230 flights per
- * sequence (U h 14 per step, none in the first (h_0 = 0); the fused
- * sigmoid and tanh 9; gate products, mult and the rescaling of h), about
- * 0.5 s at B = 1; 92.1 MB and about 0.17 s per sequence at B = 16 (3,476
- * flights for the batch); with IKNP (ot_k = 1), 122.2 MB per sequence
+ * with the default SoftSpokenOT (ot_k = 4), 92.6 MB and 3,030 flights per
+ * sequence (U h 14 per step, none in the first (h_0 = 0): U2's truncation
+ * with the MSB shares, and the truncation of U h + W x by sirnn_tr_lean's
+ * shallower network where that saves a flight; the fused sigmoid and
+ * tanh 9; gate products, mult and the rescaling of h), about
+ * 0.5 s at B = 1; 91.8 MB and about 0.17 s per sequence at B = 16 (3,276
+ * flights for the batch); with IKNP (ot_k = 1), 121.8 MB per sequence
  * at B = 1. The sigmoid is about a third
  * of the bytes; the U2 and U1 products read their 16-bit operands with
  * the MSB shares of the truncations that made them (2 flights each, no
  * comparison). The shipped Fashion-MNIST model (H = 32, 28 steps, default
  * backend): 9.2 MB per image in a batch of 10 (`sirnn demo --images 10`).
  * The shipped keyword model (the Google-30 shape, trained): 112.7 MB and
- * 3,032 flights per clip at B = 1, more bytes than random weights because
+ * 3,030 flights per clip at B = 1, more bytes than random weights because
  * its pre-activations need a coarser scale (s_pre = 10), where the sigmoid
  * costs more. Flights per
  * batch do not grow with n until the sub-protocols' chunks (a few
