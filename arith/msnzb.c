@@ -525,7 +525,9 @@ sirnn_status sirnn_msnzb_code(sirnn_party *party, size_t n, uint64_t *code, cons
         return st;
     }
     const unsigned c = p->c, bd = p->bd;
-    const size_t B = (size_t)MSNZB_BLOCK * party->nlanes;
+    /* blocks of a window per lane (the callers' chunks), so that the
+     * flights do not grow up to SIRNN_WINDOW elements per lane */
+    const size_t B = (size_t)SIRNN_WINDOW * party->nlanes;
     const size_t kmax = n < B ? n : B;
     const size_t nb = (c - 1) * bd + c + 1;
     msnzb_ws w;

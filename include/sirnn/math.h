@@ -475,8 +475,11 @@ SIRNN_API sirnn_status sirnn_ref_tanh(size_t n, uint64_t *y, const uint64_t *x,
  *   B XN by sirnn_mult_wraps, 3; its truncation by 17 bits (two AND
  *   levels), 4 more; Y S (S's wrap known, Y's by MSB-to-wrap), 3; the
  *   rounding, 3. Each step on windows of the
- *   batch, so the flights are the same for n up to 4,096 per lane (the
- *   MSNZB block), then grow by at most one set per block.
+ *   batch (MSNZB too: its blocks are the chunk), so the flights are the
+ *   same up to about 16,000 elements per lane (27 at n = 16,384); the
+ *   products' windows of 2^19 cross-term COTs add a few (33 at n =
+ *   65,536), and each further chunk of 65,536 per lane runs after the
+ *   one before.
  */
 SIRNN_API sirnn_status sirnn_rsqrt(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
                                    sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out);
