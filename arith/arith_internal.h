@@ -195,4 +195,20 @@ sirnn_status sirnn_mult_wraps(sirnn_party *party, size_t n, uint64_t *out, const
                               const uint64_t *y, const uint64_t *wx, const uint8_t *wy,
                               unsigned m, unsigned k, unsigned l, int is_signed);
 
+/*
+ * sirnn_msnzb (l >= 2) without its final lookup, for protocols that look
+ * up their own tables on the exponent in those flights: code[n] boolean
+ * (XOR) shares of the mcode-bit code (*mcode = ceil(log2 d') +
+ * ceil(log2 c), at most 6), pos[v] the public position msnzb(x) of code v
+ * (code 0, for x = 0 and x = 1, gives 0, as sirnn_ref_msnzb). A lookup on
+ * the code takes party 0's share into its per-element table (entry v at
+ * v XOR its share) and party 1's share as its index. The bits of
+ * sirnn_msnzb less its final lookup's; the flights of one of its blocks
+ * less its final lookup's 2, in blocks of SIRNN_WINDOW elements per lane
+ * (not 4,096), so that they do not grow up to a window: working memory
+ * about 60 bytes per element of a block (l = 15, d = 8). Secrets: x, code.
+ */
+sirnn_status sirnn_msnzb_code(sirnn_party *party, size_t n, uint64_t *code, const uint64_t *x,
+                              unsigned l, unsigned d, unsigned *mcode, uint8_t pos[256]);
+
 #endif /* SIRNN_ARITH_INTERNAL_H */

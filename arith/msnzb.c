@@ -251,16 +251,17 @@ static sirnn_status run_and(sirnn_party *party, size_t n, uint8_t *out, const ui
     return n == 0 ? SIRNN_OK : sirnn_and(party, n, out, a, b);
 }
 
-static sirnn_status msnzb_block(sirnn_party *party, const msnzb_plan *p, msnzb_ws *w,
-                                uint8_t *onehot, uint64_t *index, size_t n, size_t off,
-                                const uint64_t *x, size_t kb)
+/* Steps 1 to 5 on one block: w->code gets the XOR-shared code, and the
+ * returned pointer (into w->o, or NULL on failure with *stp set) bit0. */
+static uint8_t *msnzb_code_block(sirnn_party *party, const msnzb_plan *p, msnzb_ws *w,
+                                 size_t off, const uint64_t *x, size_t kb, sirnn_status *stp)
 {
     const int server = party->role == SIRNN_SERVER;
     const unsigned c = p->c, bd = p->bd;
     sirnn_status st;
     /* 1. digits */
     if ((st = sirnn_digdec(party, kb, w->dig, x + off, p->l, p->d)) != SIRNN_OK)
-        return st;
+        return *stp = st, (uint8_t *)NULL;
     /* 2. one table per digit, in place: out = t_j | flag << bd */
     xl_job dj;
     memset(&dj, 0, sizeof(dj));
@@ -273,7 +274,7 @@ static sirnn_status msnzb_block(sirnn_party *party, const msnzb_plan *p, msnzb_w
         dj.out[j] = w->dig + (size_t)j * kb;
     }
     if ((st = sirnn_batch_run(party, kb, xl_lane, &dj)) != SIRNN_OK)
-        return st;
+        return *stp = st, (uint8_t *)NULL;
     /* 3. suffix products: s_j for j = 0..c-2 (s[j*kb + i]); s_{c-2} = z_{c-1}.
      * Scan over e_q = z_{c-1-q}, q = 0..c-2: P_q = AND of e_0..e_q = s_{c-2-q}. */
     const size_t K = c - 1;
@@ -293,7 +294,7 @@ static sirnn_status msnzb_block(sirnn_party *party, const msnzb_plan *p, msnzb_w
                 cnt++;
             }
         if ((st = run_and(party, cnt * kb, w->o, w->a, w->b)) != SIRNN_OK)
-            return st;
+            return *stp = st, (uint8_t *)NULL;
         cnt = 0;
         for (size_t q = 0; q < K; q++)
             if ((q / span) % 2 == 1) {
@@ -320,7 +321,7 @@ static sirnn_status msnzb_block(sirnn_party *party, const msnzb_plan *p, msnzb_w
         }
         cnt++;
         if ((st = run_and(party, cnt * kb, w->o, w->a, w->b)) != SIRNN_OK)
-            return st;
+            return *stp = st, (uint8_t *)NULL;
     }
     /* 5. the code, XOR-shared; bit0 = s_0 AND y_0 (y_0 itself when c = 1) */
     uint8_t *bit0 = w->o + (size_t)(c - 1) * bd * kb;
@@ -339,6 +340,19 @@ static sirnn_status msnzb_block(sirnn_party *party, const msnzb_plan *p, msnzb_w
         w->code[i] = lo | jf << bd;
     }
 #undef S_OF
+    *stp = SIRNN_OK;
+    return bit0;
+}
+
+static sirnn_status msnzb_block(sirnn_party *party, const msnzb_plan *p, msnzb_ws *w,
+                                uint8_t *onehot, uint64_t *index, size_t n, size_t off,
+                                const uint64_t *x, size_t kb)
+{
+    sirnn_status st;
+    const unsigned bd = p->bd;
+    const uint8_t *bit0 = msnzb_code_block(party, p, w, off, x, kb, &st);
+    if (bit0 == NULL)
+        return st;
     /* 6. the final table on the code */
     const unsigned mcode = bd + p->cb;
     const unsigned l = p->l;
@@ -403,6 +417,55 @@ static sirnn_status msnzb_block(sirnn_party *party, const msnzb_plan *p, msnzb_w
     return SIRNN_OK;
 }
 
+static void ws_free(msnzb_ws *w, size_t c, size_t kmax, size_t nb)
+{
+    if (w->dig != NULL)
+        sirnn_memzero(w->dig, (c * kmax + 1) * sizeof(uint64_t));
+    if (w->lo != NULL)
+        sirnn_memzero(w->lo, (kmax + 256) * sizeof(uint64_t));
+    if (w->code != NULL)
+        sirnn_memzero(w->code, (kmax + 1) * sizeof(uint64_t));
+    if (w->s != NULL)
+        sirnn_memzero(w->s, c * kmax + 1);
+    if (w->a != NULL)
+        sirnn_memzero(w->a, nb * kmax + 1);
+    if (w->b != NULL)
+        sirnn_memzero(w->b, nb * kmax + 1);
+    if (w->o != NULL)
+        sirnn_memzero(w->o, nb * kmax + 1);
+    free(w->dig);
+    free(w->lo);
+    free(w->code);
+    free(w->s);
+    free(w->a);
+    free(w->b);
+    free(w->o);
+}
+
+static int ws_alloc(msnzb_ws *w, size_t c, size_t kmax, size_t nb)
+{
+    memset(w, 0, sizeof(*w));
+    w->dig = calloc(c * kmax + 1, sizeof(uint64_t));
+    w->lo = calloc(kmax + 256, sizeof(uint64_t));
+    w->code = calloc(kmax + 1, sizeof(uint64_t));
+    w->s = calloc(c * kmax + 1, 1);
+    w->a = calloc(nb * kmax + 1, 1);
+    w->b = calloc(nb * kmax + 1, 1);
+    w->o = calloc(nb * kmax + 1, 1);
+    return w->dig && w->lo && w->code && w->s && w->a && w->b && w->o ? 0 : -1;
+}
+
+static void plan_make(msnzb_plan *p, unsigned l, unsigned d, unsigned li)
+{
+    p->l = l;
+    p->d = d < l ? d : l;
+    p->c = (l + p->d - 1) / p->d;
+    p->bd = clog2(p->d);
+    p->cb = clog2(p->c);
+    p->li = li;
+    plan_tables(p);
+}
+
 sirnn_status sirnn_msnzb(sirnn_party *party, size_t n, uint8_t *onehot, uint64_t *index,
                          const uint64_t *x, unsigned l, unsigned d, unsigned li)
 {
@@ -421,54 +484,62 @@ sirnn_status sirnn_msnzb(sirnn_party *party, size_t n, uint8_t *onehot, uint64_t
     msnzb_plan *p = malloc(sizeof(*p));
     if (p == NULL)
         return SIRNN_ERR_NOMEM;
-    p->l = l;
-    p->d = d < l ? d : l;
-    p->c = (l + p->d - 1) / p->d;
-    p->bd = clog2(p->d);
-    p->cb = clog2(p->c);
-    p->li = li;
-    plan_tables(p);
+    plan_make(p, l, d, li);
     const unsigned c = p->c, bd = p->bd;
     const size_t B = (size_t)MSNZB_BLOCK * party->nlanes;
     const size_t kmax = n < B ? n : B;
     const size_t nb = (c - 1) * bd + c + 1; /* boolean vectors per element */
     msnzb_ws w;
-    memset(&w, 0, sizeof(w));
-    w.dig = calloc((size_t)c * kmax + 1, sizeof(uint64_t));
-    w.lo = calloc(kmax + 256, sizeof(uint64_t));
-    w.code = calloc(kmax + 1, sizeof(uint64_t));
-    w.s = calloc(c * kmax + 1, 1);
-    w.a = calloc(nb * kmax + 1, 1);
-    w.b = calloc(nb * kmax + 1, 1);
-    w.o = calloc(nb * kmax + 1, 1);
-    if (w.dig == NULL || w.lo == NULL || w.code == NULL || w.s == NULL || w.a == NULL ||
-        w.b == NULL || w.o == NULL)
+    if (ws_alloc(&w, c, kmax, nb) != 0)
         st = SIRNN_ERR_NOMEM;
     for (size_t off = 0; off < n && st == SIRNN_OK; off += B) {
         const size_t kb = n - off < B ? n - off : B;
         st = msnzb_block(party, p, &w, onehot, index, n, off, x, kb);
     }
-    if (w.dig != NULL)
-        sirnn_memzero(w.dig, ((size_t)c * kmax + 1) * sizeof(uint64_t));
-    if (w.lo != NULL)
-        sirnn_memzero(w.lo, (kmax + 256) * sizeof(uint64_t));
-    if (w.code != NULL)
-        sirnn_memzero(w.code, (kmax + 1) * sizeof(uint64_t));
-    if (w.s != NULL)
-        sirnn_memzero(w.s, c * kmax + 1);
-    if (w.a != NULL)
-        sirnn_memzero(w.a, nb * kmax + 1);
-    if (w.b != NULL)
-        sirnn_memzero(w.b, nb * kmax + 1);
-    if (w.o != NULL)
-        sirnn_memzero(w.o, nb * kmax + 1);
-    free(w.dig);
-    free(w.lo);
-    free(w.code);
-    free(w.s);
-    free(w.a);
-    free(w.b);
-    free(w.o);
+    ws_free(&w, c, kmax, nb);
+    free(p);
+    return st;
+}
+
+sirnn_status sirnn_msnzb_code(sirnn_party *party, size_t n, uint64_t *code, const uint64_t *x,
+                              unsigned l, unsigned d, unsigned *mcode, uint8_t pos[256])
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    if (l < 2 || l > 64 || d < 1 || d > 8 || code == NULL || mcode == NULL || pos == NULL ||
+        (n > 0 && x == NULL))
+        return sirnn_arith_arg(party, "sirnn_msnzb_code",
+                               "need 2 <= l <= 64, 1 <= d <= 8, outputs and non-NULL x");
+    msnzb_plan *p = malloc(sizeof(*p));
+    if (p == NULL)
+        return SIRNN_ERR_NOMEM;
+    plan_make(p, l, d, 8);
+    *mcode = p->bd + p->cb;
+    for (unsigned v = 0; v < 256; v++)
+        pos[v] = (uint8_t)(v < (1u << *mcode) ? p->ftab[1][v] : 0);
+    sirnn_status st = sirnn_party_usable(party);
+    if (st == SIRNN_OK && n > 0)
+        st = sirnn_ot_ensure_setup(party);
+    if (st != SIRNN_OK || n == 0) {
+        free(p);
+        return st;
+    }
+    const unsigned c = p->c, bd = p->bd;
+    /* blocks of a window per lane (the callers' chunks), so that the
+     * flights do not grow up to SIRNN_WINDOW elements per lane */
+    const size_t B = (size_t)SIRNN_WINDOW * party->nlanes;
+    const size_t kmax = n < B ? n : B;
+    const size_t nb = (c - 1) * bd + c + 1;
+    msnzb_ws w;
+    if (ws_alloc(&w, c, kmax, nb) != 0)
+        st = SIRNN_ERR_NOMEM;
+    for (size_t off = 0; off < n && st == SIRNN_OK; off += B) {
+        const size_t kb = n - off < B ? n - off : B;
+        if (msnzb_code_block(party, p, &w, off, x, kb, &st) != NULL)
+            for (size_t i = 0; i < kb; i++)
+                code[off + i] = w.code[i] & sirnn_mask(*mcode);
+    }
+    ws_free(&w, c, kmax, nb);
     free(p);
     return st;
 }

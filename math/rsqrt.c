@@ -30,13 +30,12 @@ enum { R_X, R_K, R_XN, R_IDX, R_P, R_Y, R_COUNT };
 
 typedef struct rsq_bufs {
     uint64_t *w[R_COUNT];
-    uint64_t *tri; /* 5 * cap: M | M's wrap | S | S's wrap | C */
+    uint64_t *tri; /* 6 * cap: M | M's wrap | S | S's wrap | C | X's wrap */
     uint64_t *two; /* 3 * cap: A | B | B's wrap */
     uint64_t *aux; /* 2 * cap: MSB-to-wrap choices, then wraps */
     uint8_t *bits; /* cap: a wrap as boolean shares */
-    uint8_t *onehot; /* b * cap */
     uint8_t *zeros;  /* boolean shares of a public 0 (a known MSB) */
-    size_t cap, ohb;
+    size_t cap;
 } rsq_bufs;
 
 static void rbufs_free(rsq_bufs *r)
@@ -47,7 +46,7 @@ static void rbufs_free(rsq_bufs *r)
         free(r->w[i]);
     }
     if (r->tri != NULL)
-        memset(r->tri, 0, 5 * r->cap * sizeof(uint64_t));
+        memset(r->tri, 0, 6 * r->cap * sizeof(uint64_t));
     if (r->two != NULL)
         memset(r->two, 0, 3 * r->cap * sizeof(uint64_t));
     if (r->aux != NULL)
@@ -56,29 +55,24 @@ static void rbufs_free(rsq_bufs *r)
         memset(r->bits, 0, r->cap);
     free(r->aux);
     free(r->bits);
-    if (r->onehot != NULL)
-        memset(r->onehot, 0, r->ohb);
     free(r->tri);
     free(r->two);
-    free(r->onehot);
     free(r->zeros);
 }
 
-static int rbufs_alloc(rsq_bufs *r, size_t cap, unsigned b)
+static int rbufs_alloc(rsq_bufs *r, size_t cap)
 {
     memset(r, 0, sizeof(*r));
     r->cap = cap;
-    r->ohb = cap * b;
     for (int i = 0; i < R_COUNT; i++)
         if ((r->w[i] = malloc(cap * sizeof(uint64_t))) == NULL)
             return -1;
-    r->tri = malloc(5 * cap * sizeof(uint64_t));
+    r->tri = malloc(6 * cap * sizeof(uint64_t));
     r->two = malloc(3 * cap * sizeof(uint64_t));
     r->aux = malloc(2 * cap * sizeof(uint64_t));
     r->bits = malloc(cap);
-    r->onehot = malloc(r->ohb);
     r->zeros = calloc(cap, 1);
-    return r->tri && r->two && r->aux && r->bits && r->onehot && r->zeros ? 0 : -1;
+    return r->tri && r->two && r->aux && r->bits && r->zeros ? 0 : -1;
 }
 
 /* MSB-to-wrap as a lookup request (one KK13 1-of-4 OT of one-bit messages,
@@ -116,6 +110,40 @@ static void m2w_index(int server, uint64_t *idx, const uint64_t *z, const uint8_
 
 static const unsigned ONE_BIT[1] = {1};
 
+/* Party 0's per-element tables of the lookup on MSNZB's code: entry v =
+ * (c1, m1) (c1 party 1's code share, m1 its top bit of X) holds M, 0, S,
+ * 0, C of k = pos[c1 ^ c0] and X's wrap m0 m1 ^ (m0 ^ m1)(1 ^ msb), msb =
+ * (k == b - 1). */
+typedef struct kfill {
+    const sirnn_rsqrt_plan *p;
+    const uint64_t *X, *code; /* party 0's shares */
+    const uint8_t *pos;
+    unsigned mcode;
+} kfill;
+
+static void k_fill_fn(void *ctx, size_t first, size_t count, uint64_t *tables)
+{
+    const kfill *f = ctx;
+    const sirnn_rsqrt_plan *p = f->p;
+    const size_t N = (size_t)2 << f->mcode;
+    const uint64_t cm = ((uint64_t)1 << f->mcode) - 1;
+    for (size_t i = 0; i < count; i++) {
+        const uint64_t c0 = f->code[first + i] & cm;
+        const uint64_t m0 = (f->X[first + i] >> (p->b - 1)) & 1;
+        uint64_t *t = tables + i * 6 * N;
+        for (uint64_t v = 0; v < N; v++) {
+            const unsigned kk = f->pos[(v & cm) ^ c0];
+            const uint64_t m1 = v >> f->mcode, msb = kk == p->b - 1;
+            t[v] = p->ktab[SIRNN_RSQ_M][kk];
+            t[N + v] = 0;
+            t[2 * N + v] = p->ktab[SIRNN_RSQ_S][kk];
+            t[3 * N + v] = 0;
+            t[4 * N + v] = p->ktab[SIRNN_RSQ_C][kk];
+            t[5 * N + v] = (m0 & m1) ^ ((m0 ^ m1) & (msb ^ 1));
+        }
+    }
+}
+
 #define TRY(call)                                                                                \
     do {                                                                                         \
         if ((st = (call)) != SIRNN_OK)                                                           \
@@ -133,41 +161,30 @@ static sirnn_status rsq_chunk(sirnn_party *party, const sirnn_rsqrt_plan *p, rsq
     const uint64_t *Av = r->two, *Bv = r->two + k;
 
     TRY(sirnn_mod_down(party, k, X, x, 64, b));
-    TRY(sirnn_msnzb(party, k, r->onehot, K, X, b, 8, p->li));
-    /* One set of lookup flights: M, S (with the wraps of their output
-     * shares) and C on k, and X's wrap by MSB-to-wrap (its MSB is one-hot
-     * bit b - 1). */
-    const uint8_t *xmsb = r->onehot + (size_t)(b - 1) * k;
-    const size_t NK = (size_t)1 << p->li;
-    uint64_t ktab[5 * 64];
-    if (server) {
-        memcpy(ktab, p->ktab[0], NK * sizeof(uint64_t));
-        memset(ktab + NK, 0, NK * sizeof(uint64_t));
-        memcpy(ktab + 2 * NK, p->ktab[1], NK * sizeof(uint64_t));
-        memset(ktab + 3 * NK, 0, NK * sizeof(uint64_t));
-        memcpy(ktab + 4 * NK, p->ktab[2], NK * sizeof(uint64_t));
-    }
-    const unsigned kw[5] = {b + 2, 1, p->ws, 1, p->bo};
-    const unsigned kwrap[5] = {SIRNN_LUT_NOWRAP, 0, SIRNN_LUT_NOWRAP, 2, SIRNN_LUT_NOWRAP};
-    m2w_index(server, r->aux, X, xmsb, b, k);
-    m2w_fill fx = {X, xmsb, b};
-    const sirnn_lut_req rk[2] = {
-        {.out = r->tri, .idx = K, .tables = server ? ktab : NULL, .ntab = 5, .m = p->li,
-         .widths = kw, .wrap_of = kwrap},
-        {.out = r->aux + k, .idx = r->aux, .fill = server ? m2w_fill_fn : NULL, .fill_ctx = &fx,
-         .ntab = 1, .m = 2, .widths = ONE_BIT}};
-    st = sirnn_lut_several(party, k, rk, 2);
-    if (server)
-        sirnn_memzero(ktab, sizeof ktab);
-    if (st != SIRNN_OK)
-        return st;
+    /* MSNZB up to its code; then one set of lookup flights on the code
+     * (and party 1's top bit of X) gives M and S (with the wraps of their
+     * output shares), C, and X's wrap, the MSB-to-wrap of its shares with
+     * the MSB read off the code (msnzb(X) = b - 1). */
+    unsigned mcode = 0;
+    uint8_t pos[256];
+    TRY(sirnn_msnzb_code(party, k, K, X, b, 8, &mcode, pos));
+    for (size_t i = 0; i < k; i++)
+        r->aux[i] = server ? 0 : K[i] | ((X[i] >> (b - 1)) & 1) << mcode;
+    const unsigned kw[6] = {b + 2, 1, p->ws, 1, p->bo, 1};
+    const unsigned kwrap[6] = {SIRNN_LUT_NOWRAP, 0, SIRNN_LUT_NOWRAP, 2, SIRNN_LUT_NOWRAP,
+                               SIRNN_LUT_NOWRAP};
+    kfill fk = {p, X, K, pos, mcode};
+    const sirnn_lut_req rk = {.out = r->tri, .idx = r->aux, .fill = server ? k_fill_fn : NULL,
+                              .fill_ctx = &fk, .ntab = 6, .m = mcode + 1, .widths = kw,
+                              .wrap_of = kwrap};
+    TRY(sirnn_lut_several(party, k, &rk, 1));
     const uint64_t *Mv = r->tri, *Sv = r->tri + 2 * k, *Cv = r->tri + 4 * k;
     const uint64_t *Sw = r->tri + 3 * k;
     /* XN = X M in [2^(b-1), 2^(b+1)): both wraps known (M's ring is the
      * product's, so only X's is used), 3 flights */
     for (size_t i = 0; i < k; i++)
         r->bits[i] = (uint8_t)(r->tri[k + i] & 1);
-    TRY(sirnn_mult_wraps(party, k, XN, X, Mv, r->aux + k, r->bits, b, b + 2, b + 2, 0));
+    TRY(sirnn_mult_wraps(party, k, XN, X, Mv, r->tri + 5 * k, r->bits, b, b + 2, b + 2, 0));
     TRY(sirnn_mod_down(party, k, IDX, XN, b + 2, b + 1));
     if (b + 1 > p->mi)
         TRY(sirnn_tr_lean(party, k, IDX, IDX, b + 1, b + 1 - p->mi, p->mi, 0));
@@ -235,7 +252,7 @@ sirnn_status sirnn_rsqrt(sirnn_party *party, size_t n, uint64_t *y, const uint64
     const size_t block = (size_t)RSQ_CHUNK_PER_LANE * party->nlanes;
     const size_t cap = n < block ? n : block;
     rsq_bufs r;
-    if (rbufs_alloc(&r, cap, p->b) != 0) {
+    if (rbufs_alloc(&r, cap) != 0) {
         rbufs_free(&r);
         free(p);
         return sirnn_party_error(party, SIRNN_ERR_NOMEM, "sirnn_rsqrt: out of memory");

@@ -5,7 +5,8 @@
  * not divide l, n = 0, 1, 3 and a large odd n over several chunks, two
  * lanes, aliasing, bad arguments, and bytes and flights pinned exactly
  * against the formulas of sirnn/arith.h. The internal sirnn_digdec_carry
- * (arith/arith_internal.h) also against the clear carry of digit 0's shares.
+ * (arith/arith_internal.h) also against the clear carry of digit 0's shares,
+ * and sirnn_msnzb_code against sirnn_ref_msnzb and sirnn_msnzb's flights.
  */
 #include "arith/arith_internal.h"
 #include "tests/mixed_common.h"
@@ -675,6 +676,76 @@ static void test_msnzb_bad_args(void **state)
     assert_int_equal(after.bytes_sent, before.bytes_sent);
 }
 
+/* sirnn_msnzb_code (arith/arith_internal.h): the public position of the
+ * reconstructed code is sirnn_ref_msnzb, codes fit in mcode bits, and the
+ * flights are those of one of sirnn_msnzb's blocks (index only) less its
+ * final lookup's 2, whatever n up to a window. */
+typedef struct mccase {
+    size_t n;
+    unsigned l, d, mcode[2];
+    uint64_t *x[2], *code[2];
+    uint8_t pos[2][256];
+} mccase;
+
+static sirnn_status mcode_call(void *vctx, sirnn_party *p, int r)
+{
+    mccase *c = vctx;
+    return sirnn_msnzb_code(p, c->n, c->code[r], c->x[r], c->l, c->d, &c->mcode[r], c->pos[r]);
+}
+
+static void test_msnzb_code(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0xc0de);
+    static const unsigned ls[][2] = {{2, 8}, {3, 8}, {9, 8}, {15, 8}, {16, 8}, {31, 8},
+                                     {64, 8}, {20, 3}};
+    for (size_t t = 0; t < sizeof ls / sizeof ls[0]; t++) {
+        const size_t ns[3] = {1, 3, test_quick() ? 301 : 4099};
+        for (int q = 0; q < 3; q++) {
+            const size_t n = ns[q];
+            mccase c = {.n = n, .l = ls[t][0], .d = ls[t][1]};
+            uint64_t *x = calloc(n, sizeof(uint64_t));
+            assert_non_null(x);
+            for (int r = 0; r < 2; r++) {
+                c.x[r] = calloc(n, sizeof(uint64_t));
+                c.code[r] = calloc(n, sizeof(uint64_t));
+                assert_true(c.x[r] != NULL && c.code[r] != NULL);
+            }
+            edge_values(&rng, x, n, c.l);
+            mc_split(&rng, x, c.x[0], c.x[1], n, c.l);
+            uint64_t fl, fm;
+            mc_run(mcode_call, &c, &fl);
+            assert_int_equal(c.mcode[0], c.mcode[1]);
+            assert_true(c.mcode[0] <= 6);
+            assert_memory_equal(c.pos[0], c.pos[1], 256);
+            for (size_t i = 0; i < n; i++) {
+                assert_true(c.code[0][i] < (1u << c.mcode[0]) && c.code[1][i] < (1u << c.mcode[0]));
+                const unsigned got = c.pos[0][c.code[0][i] ^ c.code[1][i]];
+                if (got != sirnn_ref_msnzb(x[i], c.l))
+                    fail_msg("msnzb code l %u i %zu x %llx: position %u want %llu", c.l, i,
+                             (unsigned long long)x[i], got,
+                             (unsigned long long)sirnn_ref_msnzb(x[i], c.l));
+            }
+            ms_check(&rng, n, c.l, c.d, 6, 0, 1, &fm);
+            if ((fl + 2) * ((n + 4095) / 4096) != fm) /* one block, sirnn_msnzb's of 4,096 */
+                fail_msg("msnzb code l %u n %zu: %llu flights, msnzb %llu", c.l, n,
+                         (unsigned long long)fl, (unsigned long long)fm);
+            for (int r = 0; r < 2; r++) {
+                free(c.x[r]);
+                free(c.code[r]);
+            }
+            free(x);
+        }
+    }
+    uint64_t x1 = 0, code = 0;
+    unsigned mc;
+    uint8_t pos[256];
+    assert_int_equal(sirnn_msnzb_code(test_srv, 1, &code, &x1, 1, 8, &mc, pos), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_msnzb_code(test_srv, 1, &code, &x1, 16, 9, &mc, pos), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_msnzb_code(test_srv, 1, NULL, &x1, 16, 8, &mc, pos), SIRNN_ERR_ARG);
+}
+
 int main(void)
 {
     test_seed();
@@ -689,6 +760,7 @@ int main(void)
         cmocka_unit_test(test_msnzb_sizes),
         cmocka_unit_test(test_msnzb_two_lanes),
         cmocka_unit_test(test_msnzb_bad_args),
+        cmocka_unit_test(test_msnzb_code),
     };
     return cmocka_run_group_tests(tests, test_pair_group_setup, test_pair_group_teardown);
 }

@@ -463,18 +463,23 @@ SIRNN_API sirnn_status sirnn_ref_tanh(size_t n, uint64_t *y, const uint64_t *x,
  * Costs (both parties, bits per element over a chunk of 4096 on one lane;
  * flights summed over both parties for n = 1, as counted in arith.h), with
  * the default SoftSpokenOT (ot_k = 4) and with IKNP (ot_k = 1):
- *   16/12 -> 16/14: 21,078 bits (IKNP 31,766), 29 flights (SCI 48,847 bits,
- *   ~71 round trips); 16/12 -> 16/12: 21,432 bits (IKNP 32,504), 29 flights. The steps are
- *   arith.h calls one after the other: MSNZB 8 flights; the lookup on k
- *   (M and S each with the wrap of its output shares, C) and X's
- *   MSB-to-wrap (a 1-of-4 lookup request) in one set of 2 flights; X M by
- *   sirnn_mult_wraps, 3; the index truncation (one 8-bit leaf), 2 more;
+ *   16/12 -> 16/14: 21,170 bits (IKNP 31,602), 27 flights (SCI 48,847 bits,
+ *   ~71 round trips); 16/12 -> 16/12: 21,556 bits (IKNP 32,372), 27 flights. The steps are
+ *   arith.h calls one after the other: MSNZB up to its XOR-shared code
+ *   (sirnn_msnzb_code, without its final lookup) 6 flights; one lookup on
+ *   the code and party 1's top bit of X (per-element tables of 2^(mcode+1)
+ *   entries) gives M and S (each with the wrap of its output shares), C and
+ *   X's wrap (the MSB-to-wrap of its shares, the MSB read off the code), 2;
+ *   X M by sirnn_mult_wraps, 3; the index truncation (one 8-bit leaf), 2 more;
  *   the lookup of A and B (with B's wrap) and XN's MSB-to-wrap, 1 more;
  *   B XN by sirnn_mult_wraps, 3; its truncation by 17 bits (two AND
- *   levels), 4 more; Y S (S's wrap known, Y's by MSB-to-wrap), 4; the
+ *   levels), 4 more; Y S (S's wrap known, Y's by MSB-to-wrap), 3; the
  *   rounding, 3. Each step on windows of the
- *   batch, so the flights are the same for n up to 4,096 per lane (the
- *   MSNZB block), then grow by at most one set per block.
+ *   batch (MSNZB too: its blocks are the chunk), so the flights are the
+ *   same up to about 16,000 elements per lane (27 at n = 16,384); the
+ *   products' windows of 2^19 cross-term COTs add a few (33 at n =
+ *   65,536), and each further chunk of 65,536 per lane runs after the
+ *   one before.
  */
 SIRNN_API sirnn_status sirnn_rsqrt(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
                                    sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out);
