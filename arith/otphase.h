@@ -11,6 +11,8 @@
  *   sender:   *_send_*   receives the columns and computes the pads and
  *                        the messages (the caller packs and queues them);
  *   receiver: *_recv_out unpacks the messages and selects by mask.
+ * On SIRNN_OT_SILENT the IKNP phases of a workspace with silent_ok run on
+ * the lane's silent COTs instead (sirnn_aiknp_recv_rows below).
  * They follow exactly the constructions of ot/iknp.h (IKNP correlated and
  * chosen-message OT, tweakable hash sirnn_tccrhash with tweak = (the
  * engine's domain || the OT's index in its engine)) and ot/kkot.h (KK13
