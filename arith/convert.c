@@ -55,6 +55,8 @@ static sirnn_status lin_init(lin_ws *w, size_t cap, int need_snd, int need_rcv)
         st = sirnn_aiknp_ws_init_roles(&w->snd, cap, 0);
     if (st == SIRNN_OK && need_rcv)
         st = sirnn_aiknp_ws_init_roles(&w->rcv, 0, cap);
+    /* B2A and MUX take the receiver's rows before reading the messages */
+    w->snd.silent_ok = w->rcv.silent_ok = 1;
     for (int i = 0; i < 4; i++)
         w->v[i] = malloc(cap * sizeof(uint64_t));
     w->wire = malloc(cap * 8);
@@ -109,6 +111,7 @@ static sirnn_status b2a_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
             uint64_t *y = w.v[0];
             memcpy(w.bits, b, k);
             if ((st = sirnn_aiknp_recv_u(&w.rcv, &ol->iknp_recv, ch, w.bits, k)) != SIRNN_OK ||
+                (st = sirnn_aiknp_recv_rows(&w.rcv, &ol->iknp_recv, ch)) != SIRNN_OK ||
                 (st = sirnn_channel_recv(ch, w.wire, bytes)) != SIRNN_OK)
                 break;
             sirnn_unpack(y, w.wire, k, lc);
@@ -175,6 +178,7 @@ sirnn_status sirnn_mux_chunk(sirnn_lane *lane, void *vws, uint64_t *out, const u
     sirnn_aiknp_cot_msgs(&w->snd, corr, y, corr, k, l);
     sirnn_pack(w->wire, y, k, l);
     if ((st = sirnn_channel_send(ch, w->wire, bytes)) != SIRNN_OK ||
+        (st = sirnn_aiknp_recv_rows(&w->rcv, &ol->iknp_recv, ch)) != SIRNN_OK ||
         (st = sirnn_channel_recv(ch, w->wire, bytes)) != SIRNN_OK)
         return st;
     sirnn_unpack(mc, w->wire, k, l);

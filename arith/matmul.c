@@ -257,6 +257,7 @@ static sirnn_status wrap_term(mm_ws *w)
     if (!w->server) {
         memcpy(w->wchoice, w->wrap, ne);
         if ((st = sirnn_aiknp_recv_u(&w->wot, &w->ol->iknp_recv, ch, w->wchoice, ne)) != SIRNN_OK ||
+            (st = sirnn_aiknp_recv_rows(&w->wot, &w->ol->iknp_recv, ch)) != SIRNN_OK ||
             (st = sirnn_channel_recv(ch, w->wire, sirnn_pack_size(ne * d3, lw))) != SIRNN_OK)
             return st;
         sirnn_unpack(w->vals, w->wire, ne * d3, lw);
@@ -367,6 +368,10 @@ static sirnn_status mm_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
     sirnn_status st = sirnn_aiknp_ws_init(&w.ot, E * c->nrow);
     if (st == SIRNN_OK)
         st = sirnn_aiknp_ws_init(&w.wot, E);
+    /* The wrap COTs' chooser takes its rows right before the messages
+     * (wrap_term), so they may run on silent COTs; the products' COTs are
+     * read inside the comparison's flights and extend. */
+    w.wot.silent_ok = 1;
     if (st == SIRNN_OK && (w.A == NULL || w.choice == NULL || w.wchoice == NULL ||
                            w.cin == NULL || w.wrap == NULL || w.rep == NULL ||
                            w.pad0 == NULL || w.pad1 == NULL || w.vals == NULL || w.wire == NULL ||

@@ -146,6 +146,7 @@ static sirnn_status lean_ws_init(lean_ws *w, size_t C, unsigned nslots, int send
     w->nots = C * nslots;
     sirnn_status st = sender ? sirnn_aiknp_ws_init_roles(&w->ot, w->nots, 0)
                              : sirnn_aiknp_ws_init_roles(&w->ot, 0, w->nots);
+    w->ot.silent_ok = 1; /* the chooser takes its rows before the messages */
     w->choice = sirnn_arith_zalloc(w->nots);
     w->X = sirnn_arith_zalloc(C * 8);
     w->Y = sirnn_arith_zalloc(C * 8);
@@ -259,6 +260,8 @@ static sirnn_status lean_window(const lean_ctx *c, lean_ws *w, sirnn_lane *lane,
             chooser_bits(w, k, kind, j, i, w->choice + (size_t)s * k);
         }
         st = sirnn_aiknp_recv_u(&w->ot, &ol->iknp_recv, &lane->ch, w->choice, nots);
+        if (st == SIRNN_OK) /* silent COTs: the rows before the messages */
+            st = sirnn_aiknp_recv_rows(&w->ot, &ol->iknp_recv, &lane->ch);
         for (unsigned s = 0; st == SIRNN_OK && s < c->nslots; s++) {
             unsigned j, i;
             const slot_kind kind = slot_of(c, s, &j, &i);

@@ -49,9 +49,74 @@ void sirnn_aiknp_ws_free(sirnn_aiknp_ws *w)
     memset(w, 0, sizeof(*w));
 }
 
+/* Silent COTs under the phases (otphase.h): both parties decide alike. */
+static int use_silent(const sirnn_aiknp_ws *w, const sirnn_silent *e, const sirnn_channel *ch)
+{
+    return w->silent_ok && e != NULL && ch->mux == NULL;
+}
+
+static sirnn_status recv_u_silent(sirnn_aiknp_ws *w, sirnn_iknp_receiver *r, sirnn_channel *ch,
+                                  const uint8_t *choices, size_t n)
+{
+    sirnn_silent *e = r->silent;
+    if (w->pending || e->c_count != e->produced)
+        return SIRNN_ERR_STATE; /* another stretch's rows are still to take */
+    w->first = sirnn_tweak_make(r->x.domain, r->x.count);
+    w->pend_start = e->produced;
+    /* All the batch's choice bits first, then its d in one message: an
+     * iteration's corrections, which the choice side sends when the bits
+     * reach it, then precede the whole d, as the sender reads them. */
+    uint8_t *d = (uint8_t *)w->h0; /* cap * 16 bytes, free until recv_rows */
+    uint8_t *bits = (uint8_t *)w->rows; /* CHUNK blocks, free here */
+    const size_t bytes = (n + 7) / 8;
+    memset(d, 0, bytes);
+    for (size_t off = 0; off < n; off += SIRNN_IKNP_CHUNK) {
+        const size_t k = min_size(SIRNN_IKNP_CHUNK, n - off);
+        sirnn_status st = sirnn_silent_recv_choices(e, &r->x, ch, bits, k);
+        if (st != SIRNN_OK) {
+            sirnn_memzero(bits, k);
+            return st;
+        }
+        for (size_t i = 0; i < k; i++)
+            d[(off + i) / 8] |= (uint8_t)(((bits[i] ^ choices[off + i]) & 1) << ((off + i) % 8));
+        sirnn_memzero(bits, k);
+    }
+    sirnn_status st = sirnn_channel_send(ch, d, bytes);
+    sirnn_memzero(d, bytes);
+    if (st != SIRNN_OK)
+        return st;
+    r->x.count += n;
+    w->pending = 1;
+    w->pend_n = n;
+    return SIRNN_OK;
+}
+
+sirnn_status sirnn_aiknp_recv_rows(sirnn_aiknp_ws *w, sirnn_iknp_receiver *r, sirnn_channel *ch)
+{
+    if (!w->pending)
+        return SIRNN_OK;
+    sirnn_silent *e = r->silent;
+    if (e == NULL || e->produced != w->pend_start)
+        return SIRNN_ERR_STATE; /* the engine's rows were taken out of order */
+    w->pending = 0;
+    const size_t n = w->pend_n;
+    for (size_t off = 0; off < n; off += SIRNN_IKNP_CHUNK) {
+        const size_t k = min_size(SIRNN_IKNP_CHUNK, n - off);
+        sirnn_status st = sirnn_silent_recv_take(e, &r->x, ch, w->rows, k);
+        if (st != SIRNN_OK)
+            return st;
+        sirnn_tccrhash(w->h0 + off, w->rows,
+                       sirnn_tweak_make(w->first.domain, w->first.index + off), k);
+        sirnn_memzero(w->rows, k * sizeof(sirnn_block));
+    }
+    return SIRNN_OK;
+}
+
 sirnn_status sirnn_aiknp_recv_u(sirnn_aiknp_ws *w, sirnn_iknp_receiver *r, sirnn_channel *ch,
                                 const uint8_t *choices, size_t n)
 {
+    if (use_silent(w, r->silent, ch))
+        return recv_u_silent(w, r, ch, choices, n);
     w->first = sirnn_tweak_make(r->x.domain, r->x.count);
     for (size_t off = 0; off < n; off += SIRNN_IKNP_CHUNK) {
         const size_t k = min_size(SIRNN_IKNP_CHUNK, n - off);
@@ -73,6 +138,39 @@ sirnn_status sirnn_aiknp_send_rows(sirnn_aiknp_ws *w, sirnn_iknp_sender *s, sirn
                                    size_t n)
 {
     const sirnn_block delta = s->x.delta[0];
+    if (use_silent(w, s->silent, ch)) {
+        w->first = sirnn_tweak_make(s->x.domain, s->x.count);
+        for (size_t off = 0; off < n; off += SIRNN_IKNP_CHUNK) {
+            const size_t k = min_size(SIRNN_IKNP_CHUNK, n - off);
+            sirnn_status st = sirnn_silent_send_take(s->silent, &s->x, ch, w->rows, k);
+            if (st != SIRNN_OK)
+                return st;
+            const sirnn_tweak tweak = sirnn_tweak_make(w->first.domain, w->first.index + off);
+            sirnn_tccrhash(w->h0 + off, w->rows, tweak, k);
+            for (size_t i = 0; i < k; i++)
+                w->rows[i] = sirnn_block_xor(w->rows[i], delta);
+            sirnn_tccrhash(w->h1 + off, w->rows, tweak, k);
+        }
+        sirnn_memzero(w->rows, min_size(n, SIRNN_IKNP_CHUNK) * sizeof(sirnn_block));
+        s->x.count += n;
+        /* d: where d_i = 1 the row of the receiver's choice is q_i ^ Delta */
+        for (size_t off = 0; off < n; off += SIRNN_IKNP_CHUNK) {
+            const size_t k = min_size(SIRNN_IKNP_CHUNK, n - off);
+            sirnn_status st = sirnn_channel_recv(ch, w->col, (k + 7) / 8);
+            if (st != SIRNN_OK)
+                return st;
+            for (size_t i = 0; i < k; i++) {
+                const uint64_t m = 0 - (uint64_t)((w->col[i / 8] >> (i % 8)) & 1);
+                sirnn_block *a = &w->h0[off + i], *b = &w->h1[off + i];
+                for (int j = 0; j < 2; j++) {
+                    const uint64_t t = (a->w[j] ^ b->w[j]) & m;
+                    a->w[j] ^= t;
+                    b->w[j] ^= t;
+                }
+            }
+        }
+        return SIRNN_OK;
+    }
     /* The engine's index is read after each extension, not before: the
      * extension waits for the peer's columns first, and inside a call
      * group (sirnn/group.h) another member may extend the same engine

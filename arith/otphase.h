@@ -11,6 +11,8 @@
  *   sender:   *_send_*   receives the columns and computes the pads and
  *                        the messages (the caller packs and queues them);
  *   receiver: *_recv_out unpacks the messages and selects by mask.
+ * On SIRNN_OT_SILENT the IKNP phases of a workspace with silent_ok run on
+ * the lane's silent COTs instead (sirnn_aiknp_recv_rows below).
  * They follow exactly the constructions of ot/iknp.h (IKNP correlated and
  * chosen-message OT, tweakable hash sirnn_tccrhash with tweak = (the
  * engine's domain || the OT's index in its engine)) and ot/kkot.h (KK13
@@ -51,6 +53,11 @@ typedef struct sirnn_aiknp_ws {
     uint8_t *col;      /* packed choice column of one extension call */
     sirnn_tweak first; /* the last batch's OT 0: its engine's domain and index
                           (OT j of the batch is at index first.index + j) */
+    int silent_ok;     /* the caller takes the receiver's rows with
+                          sirnn_aiknp_recv_rows (set it on both parties) */
+    int pending;       /* receiver: a silent batch's rows are still to take */
+    size_t pend_n;     /* its OTs */
+    uint64_t pend_start; /* its first COT in the silent engine (produced) */
 } sirnn_aiknp_ws;
 
 sirnn_status sirnn_aiknp_ws_init(sirnn_aiknp_ws *w, size_t cap);
@@ -64,6 +71,29 @@ void sirnn_aiknp_ws_free(sirnn_aiknp_ws *w);
  * H(t_i) in w->h0. */
 sirnn_status sirnn_aiknp_recv_u(sirnn_aiknp_ws *w, sirnn_iknp_receiver *r, sirnn_channel *ch,
                                 const uint8_t *choices, size_t n);
+/*
+ * Silent COTs (SIRNN_OT_SILENT) under these phases, for a caller that sets
+ * w->silent_ok on both parties' workspaces (sender's and receiver's) and
+ * keeps this order: the receiver calls sirnn_aiknp_recv_rows after
+ * recv_u and before it reads anything the sender sent after its
+ * send_rows (the sender's silent tiles precede it), and takes no other
+ * COT of its receiving engine in between. Then, when both engines have a
+ * silent engine attached and no call group runs on ch (its members would
+ * interleave the engine's takes; the extension runs there):
+ *   receiver recv_u: the silent choice bits r of the batch
+ *     (sirnn_silent_recv_choices, which may send the bootstrap's columns
+ *     and an iteration's corrections, flushed), then d = r ^ c, ceil(n/8)
+ *     bytes, queued in place of the columns;
+ *   sender send_rows: n silent COTs (sending their tiles, flushed), the
+ *     hashes H(q_i), H(q_i ^ Delta), then d, swapping the two where d_i = 1
+ *     (q_i ^ d_i Delta is the row of choice c_i);
+ *   receiver recv_rows: its n rows t_i (reading the tiles) hashed into h0.
+ * Tweaks: (the engine's domain, its index), as with the extension; n
+ * indices per batch. Wire per OT: the silent COT (ot/silent.h) + 1 bit
+ * instead of 128 / k bits; the messages are unchanged. Otherwise
+ * recv_rows does nothing.
+ */
+sirnn_status sirnn_aiknp_recv_rows(sirnn_aiknp_ws *w, sirnn_iknp_receiver *r, sirnn_channel *ch);
 /* Sender: receive the columns of n <= cap OTs; h0 = H(q_i), h1 = H(q_i ^ Delta). */
 sirnn_status sirnn_aiknp_send_rows(sirnn_aiknp_ws *w, sirnn_iknp_sender *s, sirnn_channel *ch,
                                    size_t n);

@@ -39,6 +39,25 @@ bool test_quick(void)
     return env != NULL && *env != '\0' && strcmp(env, "0") != 0;
 }
 
+sirnn_ot_backend test_ot_backend(void)
+{
+    const char *env = getenv("SIRNN_TEST_OT_BACKEND");
+    if (env == NULL || *env == '\0' || strcmp(env, "iknp") == 0)
+        return SIRNN_OT_IKNP;
+    if (strcmp(env, "silent") == 0)
+        return SIRNN_OT_SILENT;
+    if (strcmp(env, "softspoken") == 0)
+        return SIRNN_OT_SOFTSPOKEN;
+    fprintf(stderr, "SIRNN_TEST_OT_BACKEND: unknown backend '%s' (iknp, softspoken, silent)\n",
+            env);
+    exit(2);
+}
+
+bool test_ot_pinned(void)
+{
+    return test_ot_backend() == SIRNN_OT_IKNP;
+}
+
 static uint64_t splitmix64(uint64_t *x)
 {
     uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
@@ -153,7 +172,7 @@ void test_pair_open(unsigned threads, sirnn_party **srv, sirnn_party **cli)
     /* Plain IKNP (128 bits per OT from the receiver): the byte pins of the
      * tests are written against it (../shared/PROTOCOLS.md), whatever the
      * library's default backend. */
-    cfg.ot_backend = SIRNN_OT_IKNP;
+    cfg.ot_backend = test_ot_backend();
     cfg.threads = threads;
     cfg.test_mode = SIRNN_TEST_MODE_ON;
     cfg.test_seed = test_seed();

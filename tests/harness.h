@@ -16,11 +16,33 @@
 #include <stdbool.h>
 #include <pthread.h>
 
+#include "sirnn/party.h"
+
 /* The run's seed: SIRNN_TEST_SEED if set, else from the clock. Printed once
  * ("test seed: N (set SIRNN_TEST_SEED=N to reproduce)"). */
 uint64_t test_seed(void);
 /* True when SIRNN_TEST_QUICK is set (valgrind runs use smaller sizes). */
 bool test_quick(void);
+/* The OT backend of test_pair_open's parties: SIRNN_TEST_OT_BACKEND=iknp
+ * (the default), softspoken or silent. The byte pins of the protocol tests
+ * are IKNP's (../shared/PROTOCOLS.md); on another backend test_ot_pinned()
+ * is false and the tests check results only. */
+sirnn_ot_backend test_ot_backend(void);
+bool test_ot_pinned(void);
+/* Byte and flight pins: checked on the pinned backend only; both sides are
+ * evaluated on every backend (a side may run the protocol under test). */
+#define assert_pin_equal(a, b)                                                       \
+    do {                                                                             \
+        const uint64_t pin_a_ = (uint64_t)(a), pin_b_ = (uint64_t)(b);               \
+        if (test_ot_pinned())                                                        \
+            assert_int_equal(pin_a_, pin_b_);                                        \
+    } while (0)
+#define assert_pin_true(c)                                                           \
+    do {                                                                             \
+        const bool pin_c_ = (c);                                                     \
+        if (test_ot_pinned())                                                        \
+            assert_true(pin_c_);                                                     \
+    } while (0)
 
 /* xoshiro256** seeded by splitmix64: a cleartext RNG for test inputs,
  * independent of the library's PRG. */

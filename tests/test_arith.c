@@ -349,9 +349,9 @@ static void check_b2a(test_rng *rng, size_t n, unsigned l)
     if (l == 1) {
         assert_int_equal(c.sent[0] + c.sent[1], 0);
     } else {
-        assert_int_equal(c.sent[1], 16 * test_round128(n));
-        assert_int_equal(c.sent[0], bytes_of(n, l - 1));
-        assert_true(c.flights[0] + c.flights[1] <= (n <= 4096 ? 2 : 2 * ((n + 4095) / 4096)));
+        assert_pin_equal(c.sent[1], 16 * test_round128(n));
+        assert_pin_equal(c.sent[0], bytes_of(n, l - 1));
+        assert_pin_true(c.flights[0] + c.flights[1] <= (n <= 4096 ? 2 : 2 * ((n + 4095) / 4096)));
     }
     free(v);
     case_free(&c);
@@ -393,11 +393,11 @@ static void check_mux(test_rng *rng, size_t n, unsigned l, int two, int alias)
         assert_int_equal(o1[i] & ~test_mask(l), 0);
     }
     for (int r = 0; r < 2; r++)
-        assert_int_equal(c.sent[r], 16 * test_round128(n) + bytes_of(n, l));
+        assert_pin_equal(c.sent[r], 16 * test_round128(n) + bytes_of(n, l));
     /* Two flights per party (one fewer if the previous call ended with a send). */
     if (n > 0 && n <= 4096) {
-        assert_true(c.flights[0] >= 1 && c.flights[0] <= 2);
-        assert_true(c.flights[1] >= 1 && c.flights[1] <= 2);
+        assert_pin_true(c.flights[0] >= 1 && c.flights[0] <= 2);
+        assert_pin_true(c.flights[1] >= 1 && c.flights[1] <= 2);
     }
     free(s);
     free(vx);
@@ -446,8 +446,8 @@ static void check_and(test_rng *rng, size_t n, int alias)
     /* Pairs: 1-of-16 OT of 2-bit messages (256 + 32 bits); an odd last
      * element: 1-of-4 OT of 1-bit messages (256 + 4 bits). */
     const uint64_t pairs = n / 2, odd = n % 2;
-    assert_int_equal(c.sent[1], 32 * test_round128(pairs + odd));
-    assert_int_equal(c.sent[0], 4 * pairs + odd);
+    assert_pin_equal(c.sent[1], 32 * test_round128(pairs + odd));
+    assert_pin_equal(c.sent[0], 4 * pairs + odd);
     free(va);
     free(vb);
     case_free(&c);
@@ -526,7 +526,7 @@ static void test_two_lanes(void **state)
     for (size_t i = 0; i < n; i++)
         assert_int_equal((c.out[0][i] + c.out[1][i]) & test_mask(20), sirnn_ref_mux(s[i], vx[i], 0, 20));
     for (int r = 0; r < 2; r++)
-        assert_int_equal(c.sent[r], 16 * (test_round128(500) + test_round128(501)) + bytes_of(500, 20) +
+        assert_pin_equal(c.sent[r], 16 * (test_round128(500) + test_round128(501)) + bytes_of(500, 20) +
                                         bytes_of(501, 20));
     free(s);
     free(vx);
@@ -540,8 +540,8 @@ static void test_two_lanes(void **state)
     run_case(&d);
     for (size_t i = 0; i < n; i++)
         assert_int_equal(d.bout[0][i] ^ d.bout[1][i], (i & 1) & ((i >> 1) & 1));
-    assert_int_equal(d.sent[1], 32 * (test_round128(250) + test_round128(251)));
-    assert_int_equal(d.sent[0], 4 * 250 + 4 * 250 + 1);
+    assert_pin_equal(d.sent[1], 32 * (test_round128(250) + test_round128(251)));
+    assert_pin_equal(d.sent[0], 4 * 250 + 4 * 250 + 1);
     case_free(&d);
     test_pair_lanes(1);
 }

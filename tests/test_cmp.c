@@ -223,8 +223,8 @@ static void check_mill(test_rng *rng, size_t n, unsigned l, unsigned m, int op, 
     }
     if (pin) {
         cost k = cmp_cost(n, l, m == 0 ? 4 : m, want_eq, 0);
-        assert_int_equal(c.sent[0], k.p0);
-        assert_int_equal(c.sent[1], k.p1);
+        assert_pin_equal(c.sent[0], k.p0);
+        assert_pin_equal(c.sent[1], k.p1);
     }
     case_free(&c);
 }
@@ -283,7 +283,7 @@ static void test_millionaire_bits(void **state)
         run_case(&c);
         for (size_t e = 0; e < n; e++)
             assert_int_equal(bit_of(&c, c.bits, e), sirnn_ref_cmp(c.x[0][e], c.x[1][e], ls[i], 0));
-        assert_int_equal((c.sent[0] + c.sent[1]) * 8, want[i] * n);
+        assert_pin_equal((c.sent[0] + c.sent[1]) * 8, want[i] * n);
         case_free(&c);
     }
     /* Equality at l = 32: 3212 bits; millionaire with eq: 4250. */
@@ -292,11 +292,11 @@ static void test_millionaire_bits(void **state)
     for (size_t e = 0; e < n; e++)
         pick_pair(&rng, e, 32, &c.x[0][e], &c.x[1][e]);
     run_case(&c);
-    assert_int_equal((c.sent[0] + c.sent[1]) * 8, 3212 * n);
+    assert_pin_equal((c.sent[0] + c.sent[1]) * 8, 3212 * n);
     c.op = OP_MILL;
     c.want_eq = 1;
     run_case(&c);
-    assert_int_equal((c.sent[0] + c.sent[1]) * 8, 4250 * n);
+    assert_pin_equal((c.sent[0] + c.sent[1]) * 8, 4250 * n);
     case_free(&c);
 }
 
@@ -311,8 +311,8 @@ static void check_eq(test_rng *rng, size_t n, unsigned l, unsigned m)
         assert_int_equal(bit_of(&c, c.eq, i), sirnn_ref_eq(c.x[0][i], c.x[1][i], l));
     if (n <= 256) {
         cost k = cmp_cost(n, l, m == 0 ? 4 : m, 1, 1);
-        assert_int_equal(c.sent[0], k.p0);
-        assert_int_equal(c.sent[1], k.p1);
+        assert_pin_equal(c.sent[0], k.p0);
+        assert_pin_equal(c.sent[1], k.p1);
     }
     case_free(&c);
 }
@@ -367,8 +367,8 @@ static void check_wrap_msb(test_rng *rng, size_t n, unsigned l)
         assert_int_equal(bit_of(&c, c.bits, i), sirnn_ref_wrap(c.x[0][i], c.x[1][i], l));
     if (n <= 256) {
         cost k = cmp_cost(n, l, 4, 0, 0);
-        assert_int_equal(c.sent[0], k.p0);
-        assert_int_equal(c.sent[1], k.p1);
+        assert_pin_equal(c.sent[0], k.p0);
+        assert_pin_equal(c.sent[1], k.p1);
     }
     c.op = OP_MSB;
     run_case(&c);
@@ -380,8 +380,8 @@ static void check_wrap_msb(test_rng *rng, size_t n, unsigned l)
             assert_int_equal(c.sent[0] + c.sent[1], 0);
         } else {
             cost k = cmp_cost(n, l - 1, 4, 0, 0);
-            assert_int_equal(c.sent[0], k.p0);
-            assert_int_equal(c.sent[1], k.p1);
+            assert_pin_equal(c.sent[0], k.p0);
+            assert_pin_equal(c.sent[1], k.p1);
         }
     }
     /* MSB-to-wrap from fresh shares of the MSB (out aliasing msb on odd l). */
@@ -397,8 +397,8 @@ static void check_wrap_msb(test_rng *rng, size_t n, unsigned l)
     for (size_t i = 0; i < n; i++)
         assert_int_equal(bit_of(&c, c.alias ? c.bin : c.bits, i),
                          sirnn_ref_wrap(c.x[0][i], c.x[1][i], l));
-    assert_int_equal(c.sent[1], 32 * test_round128(n));
-    assert_int_equal(c.sent[0], test_cdiv(n, 2));
+    assert_pin_equal(c.sent[1], 32 * test_round128(n));
+    assert_pin_equal(c.sent[0], test_cdiv(n, 2));
     case_free(&c);
 }
 
@@ -435,8 +435,8 @@ static void check_relu(test_rng *rng, size_t n, unsigned l, int want_sign, int a
     }
     if (n <= 256 && l > 1) {
         cost k = cmp_cost(n, l - 1, 4, 0, 0), u = mux_cost(n, l);
-        assert_int_equal(c.sent[0], k.p0 + u.p0);
-        assert_int_equal(c.sent[1], k.p1 + u.p1);
+        assert_pin_equal(c.sent[0], k.p0 + u.p0);
+        assert_pin_equal(c.sent[1], k.p1 + u.p1);
     }
     free(v);
     case_free(&c);
@@ -460,7 +460,7 @@ static void test_relu(void **state)
     for (size_t i = 0; i < n; i++)
         pick_shares(&rng, i, 32, &c.x[0][i], &c.x[1][i]);
     run_case(&c);
-    assert_int_equal((c.sent[0] + c.sent[1]) * 8, 4148 * n);
+    assert_pin_equal((c.sent[0] + c.sent[1]) * 8, 4148 * n);
     case_free(&c);
 }
 
@@ -480,8 +480,8 @@ static void test_two_lanes(void **state)
         pick_pair(&rng, i, 16, &c.x[0][i], &c.x[1][i]);
     run_case(&c);
     cost a = cmp_cost(50, 16, 4, 0, 0), b = cmp_cost(51, 16, 4, 0, 0);
-    assert_int_equal(c.sent[0], a.p0 + b.p0);
-    assert_int_equal(c.sent[1], a.p1 + b.p1);
+    assert_pin_equal(c.sent[0], a.p0 + b.p0);
+    assert_pin_equal(c.sent[1], a.p1 + b.p1);
     case_free(&c);
     test_pair_lanes(1);
 }
@@ -530,8 +530,8 @@ static void test_flights(void **state)
     /* q = 8 leaves, 3 levels: party 1's columns; party 0's messages with
      * level 1; party 1's levels 1 and 2; party 0's levels 2 and 3; party 1's
      * level 3. One fewer if the previous call left a flight open. */
-    assert_true(c.flights[0] + c.flights[1] >= 4);
-    assert_true(c.flights[0] + c.flights[1] <= 5);
+    assert_pin_true(c.flights[0] + c.flights[1] >= 4);
+    assert_pin_true(c.flights[0] + c.flights[1] <= 5);
     print_message("millionaire l=32 n=64 flights: %llu + %llu\n",
                   (unsigned long long)c.flights[0], (unsigned long long)c.flights[1]);
     case_free(&c);

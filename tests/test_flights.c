@@ -138,7 +138,9 @@ static void test_flights_flat(void **state)
                 continue;
             const size_t n = sizes[s] < window_of(k) ? sizes[s] : window_of(k);
             const uint64_t got = flights_at(&c, k, n);
-            if (got != f1)
+            /* Silent COTs add flights when an engine bootstraps or starts
+             * an iteration (ot/silent.h), whatever n: pinned on IKNP only. */
+            if (got != f1 && test_ot_pinned())
                 fail_msg("%s: %llu flights at n = %zu, %llu at n = 1", NAMES[k],
                          (unsigned long long)got, n, (unsigned long long)f1);
         }

@@ -431,11 +431,11 @@ static void test_exp_cost(void **state)
     /* digdec's and the product's last flights are party 1's, and the next
      * step's first rides in each */
     assert_int_equal(fl_exp, sum_fl - 2);
-    assert_int_equal(bytes * 8, (uint64_t)14014 * n); /* sirnn/math.h */
+    assert_pin_equal(bytes * 8, (uint64_t)14014 * n); /* sirnn/math.h */
     /* flights at n = 1: the documented 10 */
     uint64_t fl1;
     run_check(&F_EXP, &rng, x, 1, fmt(16, 12, 1), fmt(16, 12, 0), 0, &fl1);
-    assert_int_equal(fl1, 10);
+    assert_pin_equal(fl1, 10);
     for (int r = 0; r < 2; r++) {
         free(c.a[r]);
         free(c.b[r]);
@@ -609,9 +609,9 @@ static void pin_cost(const mfun *fn, sirnn_fixfmt fi, sirnn_fixfmt fo, uint64_t 
     const uint64_t bytes = run_check(fn, &rng, x, n, fi, fo, 0, NULL);
     printf("%s %u/%d -> %u/%d: %llu bits per element (n = %zu)\n", fn->name, fi.bits, fi.scale,
            fo.bits, fo.scale, (unsigned long long)(bytes * 8 / n), n);
-    assert_int_equal(bytes * 8, bits * n);
+    assert_pin_equal(bytes * 8, bits * n);
     run_check(fn, &rng, x, 1, fi, fo, 0, &fl);
-    assert_int_equal(fl, flights);
+    assert_pin_equal(fl, flights);
     free(x);
 }
 

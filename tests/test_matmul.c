@@ -232,13 +232,13 @@ static void test_clear_bits(void **state)
     for (unsigned b = 0; b < m; b++)
         want += E * (128 + d3 * (la - b));
     want += E * (128 + d3 * (la - m));
-    assert_int_equal(got, want);
+    assert_pin_equal(got, want);
     /* lout = 12 <= m, s = 0: the product runs in 12 bits, no wrap. */
     run_mm(&rng, 0, d1, d2, d3, m, k, 0, 12, 1, 0, &got);
     want = 0;
     for (unsigned b = 0; b < 12; b++)
         want += E * (128 + d3 * (12 - b));
-    assert_int_equal(got, want);
+    assert_pin_equal(got, want);
     /* With the MSB shares: the same bit COTs plus two M2W COTs per element,
      * no comparison; with lc <= m exactly the plain product. */
     for (int sgn = 0; sgn < 2; sgn++) {
@@ -246,12 +246,12 @@ static void test_clear_bits(void **state)
         want = 2 * E * (128 + d3 * (la - m));
         for (unsigned b = 0; b < m; b++)
             want += E * (128 + d3 * (la - b));
-        assert_int_equal(got, want);
+        assert_pin_equal(got, want);
         run_mm(&rng, -1, d1, d2, d3, m, k, 0, 12, sgn, 0, &got);
         want = 0;
         for (unsigned b = 0; b < 12; b++)
             want += E * (128 + d3 * (12 - b));
-        assert_int_equal(got, want);
+        assert_pin_equal(got, want);
     }
 }
 

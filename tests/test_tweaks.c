@@ -223,11 +223,14 @@ static void check_run(unsigned threads)
         if (e.domain == 0)
             fail_msg("a hash ran with no tweak domain (index %llu)",
                      (unsigned long long)e.index);
-        if (use != SIRNN_TWEAK_OT2 && use != SIRNN_TWEAK_KK13 && use != SIRNN_TWEAK_STRETCH)
+        if (use != SIRNN_TWEAK_OT2 && use != SIRNN_TWEAK_KK13 && use != SIRNN_TWEAK_STRETCH &&
+            use != SIRNN_TWEAK_SILENT && use != SIRNN_TWEAK_NCO)
             fail_msg("unknown tweak use %u", use);
         seen[use][server_sends]++;
         lanes_seen |= (uint64_t)1 << ((e.domain >> 32) & 63);
-        if (use == SIRNN_TWEAK_OT2) {
+        /* The silent engines' GGM-level OTs (SIRNN_OT_SILENT) are 1-of-2
+         * OTs on the same Delta. */
+        if (use == SIRNN_TWEAK_OT2 || use == SIRNN_TWEAK_SILENT) {
             if (e.call != SIRNN_CRHASH_CALL_TCCR)
                 fail_msg("a 1-of-2 domain in a 256-bit hash");
             e.x[0] = canon(e.x[0], delta[server_sends]);
