@@ -271,7 +271,7 @@ sirnn_status sirnn_fg_work_init(sirnn_fg_work *w, const sirnn_fastgrnn_dims *d)
     memset(w, 0, sizeof(*w));
     size_t T = d->steps, H = d->hidden, rw = d->rank_w, ru = d->rank_u;
     size_t total = (T + 1) * H + 2 * T * H + T * rw + T * ru + 2 * H + 3 * H + rw + ru +
-                   d->classes + T * d->input + 2 * T * H + H;
+                   d->classes + T * d->input + 2 * T * H + H + H + rw;
     float *p = calloc(total, sizeof(float));
     if (p == NULL) {
         sirnn_set_last_error("fastgrnn: out of memory");
@@ -294,7 +294,8 @@ sirnn_status sirnn_fg_work_init(sirnn_fg_work *w, const sirnn_fastgrnn_dims *d)
     w->x = p; p += T * d->input;
     w->wx = p; p += T * H;
     w->uh = p; p += T * H;
-    w->dpre_u = p;
+    w->dpre_u = p; p += H;
+    w->goff = p;
     return SIRNN_OK;
 }
 
@@ -414,6 +415,10 @@ float sirnn_fg_backward1(const sirnn_fastgrnn *m, sirnn_fg_work *w, const float 
     float *gbz = G(SIRNN_FG_BZ), *gbh = G(SIRNN_FG_BH);
     const float lim = w->pre_limit, lam = w->pre_weight;
     const float *bz = m->t[SIRNN_FG_BZ].f, *bh = m->t[SIRNN_FG_BH].f;
+    const float *off = lam > 0.0f ? w->pre_off : NULL;
+    float *gsum = w->goff;
+    if (off != NULL)
+        memset(gsum, 0, H * sizeof(float));
     for (size_t t = T; t-- > 0;) {
         const float *xt = x + t * D, *hp = w->h + t * H, *zt = w->z + t * H, *ct = w->c + t * H;
         float *dh = w->dh, *dhp = w->dhp, *dpre = w->dpre;
@@ -427,8 +432,10 @@ float sirnn_fg_backward1(const sirnn_fastgrnn *m, sirnn_fg_work *w, const float 
             dnu += dh[i] * c;
             float dpz = dz * z * (1.0f - z), dph = dc * (1.0f - c * c);
             if (lam > 0.0f) {
+                /* W x_t enters pre_z and pre_h whole; alone, as folded. */
                 const float a = w->wx[t * H + i], b = w->uh[t * H + i];
-                const float p[4] = {a + b + bz[i], a + b + bh[i], a, b};
+                const float p[4] = {a + b + bz[i], a + b + bh[i],
+                                    a - (off != NULL ? off[i] : 0.0f), b};
                 float gp[4];
                 for (int k = 0; k < 4; k++) {
                     const float r = fabsf(p[k]) - lim;
@@ -439,6 +446,8 @@ float sirnn_fg_backward1(const sirnn_fastgrnn *m, sirnn_fg_work *w, const float 
                 dph += gp[1];
                 dpu[i] = dpz + dph + gp[3];
                 dpre[i] = dpz + dph + gp[2];
+                if (off != NULL)
+                    gsum[i] += gp[2];
             } else {
                 dpre[i] = dpz + dph;
             }
@@ -468,6 +477,22 @@ float sirnn_fg_backward1(const sirnn_fastgrnn *m, sirnn_fg_work *w, const float 
         }
         w->dh = dhp;
         w->dhp = dh;
+    }
+    if (off != NULL) {
+        /* The W c part of the folded W x_t: d/dW of -W c against gsum. */
+        const float *c = w->feat_off;
+        float *ng = w->goff + H;
+        for (size_t i = 0; i < H; i++)
+            gsum[i] = -gsum[i];
+        if (rw == 0) {
+            outer_acc(G(SIRNN_FG_W), gsum, c, H, D);
+        } else {
+            matvec(ng, m->t[SIRNN_FG_W2].f, c, rw, D); /* W2 c */
+            outer_acc(G(SIRNN_FG_W1), gsum, ng, H, rw);
+            memset(w->dv, 0, rw * sizeof(float));
+            matTvec_acc(w->dv, m->t[SIRNN_FG_W1].f, gsum, H, rw);
+            outer_acc(G(SIRNN_FG_W2), w->dv, c, rw, D);
+        }
     }
     G(SIRNN_FG_ZETA)[0] += dzeta * zeta * (1.0f - zeta);
     G(SIRNN_FG_NU)[0] += dnu * nu * (1.0f - nu);

@@ -60,6 +60,13 @@ typedef struct sirnn_fg_work {
      * U h_{t-1}, pre_z and pre_h, so that quantisation can keep their scale
      * fine. */
     float pre_limit, pre_weight;
+    /* Per-feature normalisation folded after training (sirnn_fg_fold_features
+     * with offsets c): W x_t then loses W c to the biases, so the penalty
+     * reads W x_t - pre_off with pre_off = W c (H floats), and its gradient
+     * follows W through both terms. NULL: no folding. Both set by the
+     * trainer, read only here. */
+    const float *pre_off, *feat_off;
+    float *goff;   /* H + rw: scratch for that gradient */
     float *mem;
 } sirnn_fg_work;
 

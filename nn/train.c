@@ -91,6 +91,28 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* off = W c (W1 (W2 c) for a low-rank W; off + H holds W2 c): the part of
+ * W x_t that sirnn_fg_fold_features moves into the biases. */
+static void fold_offset(const sirnn_fastgrnn *m, const float *c, float *off)
+{
+    const sirnn_fastgrnn_dims *d = &m->dims;
+    const uint32_t H = d->hidden, D = d->input, rw = d->rank_w;
+    const float *w = rw != 0 ? m->t[SIRNN_FG_W2].f : m->t[SIRNN_FG_W].f;
+    float *v = rw != 0 ? off + H : off;
+    for (uint32_t r = 0; r < (rw != 0 ? rw : H); r++) {
+        double acc = 0.0;
+        for (uint32_t j = 0; j < D; j++)
+            acc += (double)w[(size_t)r * D + j] * (double)c[j];
+        v[r] = (float)acc;
+    }
+    for (uint32_t i = 0; rw != 0 && i < H; i++) {
+        double acc = 0.0;
+        for (uint32_t r = 0; r < rw; r++)
+            acc += (double)m->t[SIRNN_FG_W1].f[(size_t)i * rw + r] * (double)v[r];
+        off[i] = (float)acc;
+    }
+}
+
 typedef struct slice {
     sirnn_fg_work w;
     float *grad;
@@ -183,15 +205,21 @@ sirnn_status sirnn_fastgrnn_train(sirnn_fastgrnn *m, const sirnn_train_opts *opt
     slice sl[TRAIN_SLICES];
     memset(sl, 0, sizeof(sl));
     float *grad = calloc(np, sizeof(float));
+    /* W c: what folding moves out of W x_t (penalised as folded, below). */
+    float *off = calloc((size_t)d->hidden + d->rank_w, sizeof(float));
     size_t *perm = malloc(n * sizeof(size_t));
     sirnn_adam adam;
     sirnn_status st = sirnn_adam_init(&adam, np);
-    if (grad == NULL || perm == NULL)
+    if (grad == NULL || perm == NULL || off == NULL)
         st = SIRNN_ERR_NOMEM;
     for (int s = 0; s < TRAIN_SLICES && st == SIRNN_OK; s++) {
         st = sirnn_fg_work_init(&sl[s].w, d);
         sl[s].w.pre_limit = opts->pre_limit;
         sl[s].w.pre_weight = opts->pre_weight;
+        if (fa != NULL && opts->pre_weight > 0.0f) {
+            sl[s].w.pre_off = off;
+            sl[s].w.feat_off = fc;
+        }
         if (st == SIRNN_OK && (sl[s].grad = calloc(np, sizeof(float))) == NULL)
             st = SIRNN_ERR_NOMEM;
     }
@@ -222,6 +250,8 @@ sirnn_status sirnn_fastgrnn_train(sirnn_fastgrnn *m, const sirnn_train_opts *opt
         size_t ep_correct = 0, ep_seen = 0;
         for (size_t b = 0; b < batches; b++, step++) {
             size_t lo = b * B, cnt = (lo + B <= n ? B : n - lo);
+            if (fa != NULL && opts->pre_weight > 0.0f)
+                fold_offset(m, fc, off);
 #pragma omp parallel for num_threads(nt) schedule(static)
             for (int s = 0; s < TRAIN_SLICES; s++) {
                 slice *S = &sl[s];
@@ -313,6 +343,7 @@ done:
     }
     sirnn_adam_free(&adam);
     free(grad);
+    free(off);
     free(perm);
     return st;
 }

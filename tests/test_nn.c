@@ -267,12 +267,41 @@ static float rand_unit(test_rng *rng)
     return (float)((double)test_rng_below(rng, 2000001) / 1e6 - 1.0);
 }
 
+/* w->pre_off = W c for the folding offsets c = w->feat_off (if set), from
+ * the current weights: the trainer's job. */
+static void set_fold_offset(const sirnn_fastgrnn *m, sirnn_fg_work *w, float *off)
+{
+    const uint32_t H = m->dims.hidden, D = m->dims.input, rw = m->dims.rank_w;
+    if (w->feat_off == NULL)
+        return;
+    float v[8] = {0};
+    for (uint32_t r = 0; r < (rw != 0 ? rw : H); r++) {
+        const float *row = (rw != 0 ? m->t[SIRNN_FG_W2].f : m->t[SIRNN_FG_W].f) + r * D;
+        double acc = 0;
+        for (uint32_t j = 0; j < D; j++)
+            acc += (double)row[j] * (double)w->feat_off[j];
+        if (rw != 0)
+            v[r] = (float)acc;
+        else
+            off[r] = (float)acc;
+    }
+    for (uint32_t i = 0; rw != 0 && i < H; i++) {
+        double acc = 0;
+        for (uint32_t r = 0; r < rw; r++)
+            acc += (double)m->t[SIRNN_FG_W1].f[i * rw + r] * (double)v[r];
+        off[i] = (float)acc;
+    }
+    w->pre_off = off;
+}
+
 /* Mean loss over the examples, in double for the finite differences. */
 static double mean_loss(const sirnn_fastgrnn *m, sirnn_fg_work *w, const float *x,
                         const unsigned *labels, size_t n)
 {
     size_t per = (size_t)m->dims.steps * m->dims.input;
     double s = 0;
+    float off[16];
+    set_fold_offset(m, w, off);
     for (size_t i = 0; i < n; i++) {
         sirnn_fg_forward1(m, w, x + i * per, NULL);
         s += (double)sirnn_fg_xent(w->scores, m->dims.classes, labels[i]);
@@ -281,8 +310,9 @@ static double mean_loss(const sirnn_fastgrnn *m, sirnn_fg_work *w, const float *
         for (size_t t = 0; w->pre_weight > 0 && t < m->dims.steps; t++)
             for (size_t j = 0; j < H; j++) {
                 const double a = w->wx[t * H + j], b = w->uh[t * H + j];
+                const double af = a - (w->pre_off != NULL ? (double)w->pre_off[j] : 0.0);
                 const double p[4] = {a + b + m->t[SIRNN_FG_BZ].f[j],
-                                     a + b + m->t[SIRNN_FG_BH].f[j], a, b};
+                                     a + b + m->t[SIRNN_FG_BH].f[j], af, b};
                 for (int k = 0; k < 4; k++) {
                     const double r = fmax(fabs(p[k]) - w->pre_limit, 0.0);
                     s += w->pre_weight * r * r;
@@ -294,7 +324,7 @@ static double mean_loss(const sirnn_fastgrnn *m, sirnn_fg_work *w, const float *
 
 /* Gradient of the loss (with the range penalty when lam > 0) against
  * central finite differences. */
-static void check_gradient(uint32_t rw, uint32_t ru, float lim, float lam)
+static void check_gradient(uint32_t rw, uint32_t ru, float lim, float lam, int fold)
 {
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ (0x6ad ^ rw * 7 ^ ru * 131));
@@ -310,6 +340,12 @@ static void check_gradient(uint32_t rw, uint32_t ru, float lim, float lam)
     assert_int_equal(sirnn_fg_work_init(&w, &m->dims), SIRNN_OK);
     w.pre_limit = lim;
     w.pre_weight = lam;
+    /* Penalty on W x_t as folding will leave it (W x_t - W c). */
+    float c[8], off[16];
+    for (size_t j = 0; j < m->dims.input; j++)
+        c[j] = 1.5f * rand_unit(&rng);
+    w.feat_off = fold ? c : NULL;
+    set_fold_offset(m, &w, off);
     float *grad = calloc(m->nparams, sizeof(float));
     assert_non_null(grad);
     double loss = 0;
@@ -337,7 +373,7 @@ static void check_gradient(uint32_t rw, uint32_t ru, float lim, float lam)
         err2 += e * e;
         norm2 += an * an;
         if (rel > 2e-2)
-            fail_msg("rw=%u ru=%u parameter %zu: backward %.6g, finite difference %.6g", rw, ru,
+            fail_msg("rw=%u ru=%u fold=%d parameter %zu: backward %.6g, finite difference %.6g", rw, ru, fold,
                      k, an, fd);
     }
     /* The gradient as a whole, and it is not trivially small. */
@@ -351,13 +387,16 @@ static void check_gradient(uint32_t rw, uint32_t ru, float lim, float lam)
 static void test_backward_vs_finite_differences(void **state)
 {
     (void)state;
-    check_gradient(0, 0, 0, 0); /* full W and U */
-    check_gradient(2, 3, 0, 0); /* low-rank W and U */
-    check_gradient(3, 0, 0, 0);
-    check_gradient(0, 1, 0, 0);
+    check_gradient(0, 0, 0, 0, 0); /* full W and U */
+    check_gradient(2, 3, 0, 0, 0); /* low-rank W and U */
+    check_gradient(3, 0, 0, 0, 0);
+    check_gradient(0, 1, 0, 0, 0);
     /* With the range penalty active on part of the values. */
-    check_gradient(0, 0, 0.6f, 0.05f);
-    check_gradient(2, 3, 0.6f, 0.05f);
+    check_gradient(0, 0, 0.6f, 0.05f, 0);
+    check_gradient(2, 3, 0.6f, 0.05f, 0);
+    /* ... on W x_t as per-feature folding leaves it. */
+    check_gradient(0, 0, 0.6f, 0.05f, 1);
+    check_gradient(2, 3, 0.6f, 0.05f, 1);
 }
 
 static void test_adam(void **state)
