@@ -42,8 +42,8 @@ weights kept with RNNPOOL_STATE): mirrored images, a cosine decay from 2e-3,
 and a penalty on the RNNs' pre-activations beyond +-BOUND = 3, meant to keep
 them below 4 on the calibration images so that `sirnn import` gives the
 sigmoid and tanh inputs scale 16/12 (the cheaper secure paths, see
-include/sirnn/math.h) instead of the 16/10 or 16/11 they get now. Tried once, 150
-batches from the shipped weights (806 s at load ~15, two threads): the
+include/sirnn/math.h) instead of the 16/10 or 16/11 they get now. Tried
+once, 150 batches from the shipped weights (806 s at load ~15, two threads): the
 largest pre-activation fell from 7.5 to 4.31 (scale 16/11, not yet 12) and
 the float test accuracy from 88.99% to 83.45%, so it is not shipped; it
 needs many more batches (several epochs) than the time allowed.
