@@ -325,7 +325,8 @@ def train(net, xtr, ytr, xte, yte, epochs, bounded, steps=None):
                 net.excess = []
             loss = F.cross_entropy(net(xb), torch.from_numpy(ytr[b]))
             if bounded:
-                pen = sum(F.relu(v.abs() - BOUND).pow(2).sum() for v in net.excess) / len(b)
+                pen = sum(F.relu(v.abs() - BOUND).pow(2).sum()
+                          for v in net.excess) / len(b)
                 net.excess = None
                 loss = loss + PENALTY * pen
                 if i % 25 == 0:
