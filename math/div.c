@@ -177,8 +177,9 @@ static sirnn_status chunk_y_quad(sirnn_party *party, const sirnn_div_plan *p, di
     }
     /* Y = A - (L V >> sh2) */
     TRY(sirnn_mult_wrap(party, k, P, L, V, CW, NULL, p->t, q->l2, q->l2));
-    sirnn_lean_extra ex2 = {.y = num, .ly = p->bx, .yoff = (uint64_t)1 << (p->bx - 1),
-                            .ywrap = numw};
+    /* the numerator's offset only with a numerator (a reciprocal has bx = 0) */
+    sirnn_lean_extra ex2 = {.y = num, .ly = p->bx,
+                            .yoff = num != NULL ? (uint64_t)1 << (p->bx - 1) : 0, .ywrap = numw};
     TRY(sirnn_shift_lean(party, k, P, P, b->zeros, q->l2, q->sh2, ky, 0,
                          num != NULL ? &ex2 : NULL));
     return sirnn_sub(party, k, Y, Y, P, ky);
