@@ -13,8 +13,8 @@ models/fashion_fastgrnn.sirnn): 28 steps of 28 pixels (a row each), hidden
     pre = W x_t + U h,  z = sigmoid(pre + bz),  c = tanh(pre + bh)
     h   = (zeta (1 - z) + nu) c + z h
 The cell is a custom module, so the export unrolls it: per step Gather,
-MatMul, Add, Sigmoid, Tanh, Mul (torch folds sigmoid(zeta) and sigmoid(nu)
-into constants), then Gemm and Softmax. W x_t is computed for all steps by
+MatMul, Add, Sigmoid, Tanh, Mul (sigmoid(zeta) and sigmoid(nu) exported
+as constants), then Gemm and Softmax. W x_t is computed for all steps by
 one MatMul before the loop, as the hand-written path does.
 
 cnn: the architecture of models/fashion_cnn.onnx: Conv 3x3 (8 channels,
@@ -22,8 +22,11 @@ stride 2, pad 1), BatchNormalization, Relu, MaxPool 2x2, Flatten, Linear to
 10 classes.
 
 Input: pixel / 255 (the default --norm of `sirnn import`). Options: --epochs
-E, --seed S (default 1), --threads N (default 2). Prints the float test
-accuracy and the training time in CPU seconds.
+E (default 12 for fastgrnn, 8 for cnn), --seed S (default 1), --threads N
+(default 1; more only slows the small FastGRNN steps on a loaded machine).
+Prints the float test accuracy and the training time in CPU seconds (the
+shipped ones, torch 1.13 on one thread: FastGRNN 87.99% in 94 CPU s, CNN
+88.62% in 19 CPU s).
 """
 import argparse
 import gzip
@@ -56,7 +59,10 @@ class FastGRNN(torch.nn.Module):
         self.fc = torch.nn.Linear(hidden, classes)
 
     def forward(self, x):  # x: N x 28 steps x 28 pixels
-        zeta, nu = torch.sigmoid(self.zeta), torch.sigmoid(self.nu)
+        if torch.onnx.is_in_onnx_export():  # the trained scalars, as constants
+            zeta, nu = float(torch.sigmoid(self.zeta)), float(torch.sigmoid(self.nu))
+        else:
+            zeta, nu = torch.sigmoid(self.zeta), torch.sigmoid(self.nu)
         wx = torch.matmul(x, self.W.t())  # all steps at once
         h = None
         for t in range(self.steps):
@@ -92,7 +98,7 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
