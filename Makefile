@@ -145,6 +145,8 @@ fuzz:
 fuzz-run: $(patsubst %,$(OUT)/bin/fuzz/%,$(FUZZ_NAMES)) $(OUT)/bin/fuzz/make_seeds
 	rm -rf $(OUT)/fuzz-seeds
 	$(OUT)/bin/fuzz/make_seeds $(OUT)/fuzz-seeds
+	mkdir -p $(OUT)/fuzz-seeds/fuzz_onnx
+	cp models/*.onnx tests/vectors/graph/*.onnx $(OUT)/fuzz-seeds/fuzz_onnx/
 	$(MAKE) -j$(words $(FUZZ_NAMES)) $(patsubst %,fuzz-run-%,$(FUZZ_NAMES))
 fuzz-run-%: $(OUT)/bin/fuzz/%
 	@mkdir -p $(OUT)/fuzz-corpus/$*
@@ -159,6 +161,12 @@ $(OUT)/bin/fuzz/make_seeds: $(OBJ)/fuzz/make_seeds.o $(STATIC)
 $(OUT)/bin/fuzz/%: $(OBJ)/fuzz/%.o $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL)
+# the importer target links the importer and the protobuf-c code generated
+# for it; its seeds are the shipped ONNX models and test graphs
+$(OUT)/bin/fuzz/fuzz_onnx: $(OBJ)/fuzz/fuzz_onnx.o $(OBJ)/tools/onnx_import.o \
+                           $(OBJ)/gen/onnx.pb-c.o $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ -lprotobuf-c $(LDLIBS_ALL)
 
 # Constant-time check, secp256k1 style (ctime/ctime_test.c): secrets marked
 # undefined for memcheck, any branch or index on them reported. The checker

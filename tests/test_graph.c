@@ -387,6 +387,18 @@ static void test_fashion_models(void **state)
     check_fashion("models/fashion_cnn.onnx", 0.84, 1000, 3);
 }
 
+/* The FastGRNN (the hand-written model's architecture, its cell a custom
+ * module that the export unrolls) and the CNN trained with PyTorch and
+ * exported by torch.onnx.export (scripts/train_fashion_torch.py): they import
+ * as exported, fixed point agrees with float on 200 images, and (not in
+ * quick mode) secure equals fixed point on one. */
+static void test_fashion_torch_models(void **state)
+{
+    (void)state;
+    check_fashion("models/fashion_fastgrnn_torch.onnx", 0.85, 200, test_quick() ? 0 : 1);
+    check_fashion("models/fashion_cnn_torch.onnx", 0.85, 200, test_quick() ? 0 : 1);
+}
+
 /* The shipped LSTM and GRU (scripts/train_fashion_rnn.py, torch.onnx.export
  * with a dynamic batch): the ONNX recurrent operators and the Shape chains
  * of a plain torch export import, fixed point keeps the accuracy on 300
@@ -1048,6 +1060,7 @@ int main(void)
         cmocka_unit_test(test_lstm),         cmocka_unit_test(test_gru),
         cmocka_unit_test(test_rnn),          cmocka_unit_test(test_8bit),
         cmocka_unit_test(test_fashion_models), cmocka_unit_test(test_fashion_rnn_models),
+        cmocka_unit_test(test_fashion_torch_models),
         cmocka_unit_test(test_fastgrnn_unrolled), cmocka_unit_test(test_refused),
         cmocka_unit_test(test_import_errors), cmocka_unit_test(test_import_fuzz),
         cmocka_unit_test(test_model_file), cmocka_unit_test(test_serve_query_cmd),

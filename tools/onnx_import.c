@@ -2289,8 +2289,19 @@ int sirnn_onnx_import(const char *path, sirnn_graph **out, char *err, size_t err
         free(buf);
         return fail(&im, "cannot read %s (or larger than %zu bytes)", path, MAX_ONNX_BYTES);
     }
-    im.model = onnx__model_proto__unpack(NULL, len, buf);
+    const int rc = sirnn_onnx_import_buf(buf, len, path, out, err, errlen);
     free(buf);
+    return rc;
+}
+
+int sirnn_onnx_import_buf(const uint8_t *buf, size_t len, const char *path, sirnn_graph **out,
+                          char *err, size_t errlen)
+{
+    imp im = {.err = err, .errlen = errlen};
+    *out = NULL;
+    if (len > MAX_ONNX_BYTES)
+        return fail(&im, "%s is larger than %zu bytes", path, MAX_ONNX_BYTES);
+    im.model = onnx__model_proto__unpack(NULL, len, buf);
     if (im.model == NULL)
         return fail(&im, "%s is not an ONNX model (the protobuf does not parse)", path);
     int rc = 0;

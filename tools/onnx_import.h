@@ -51,4 +51,9 @@
  */
 int sirnn_onnx_import(const char *path, sirnn_graph **out, char *err, size_t errlen);
 
+/* The same from the len bytes at buf (name: how errors call the input);
+ * the fuzz target (fuzz/fuzz_onnx.c) enters here. */
+int sirnn_onnx_import_buf(const uint8_t *buf, size_t len, const char *name, sirnn_graph **out,
+                          char *err, size_t errlen);
+
 #endif /* SIRNN_TOOLS_ONNX_IMPORT_H */
