@@ -241,7 +241,7 @@ demo: $(SIRNN) | deps-data
 	$(SIRNN) demo
 
 train: $(SIRNN) | deps-data
-	$(SIRNN) train --out models/fashion_fastgrnn.sirnn
+	$(SIRNN) train --pre-limit 3.5 --pre-weight 0.005 --out models/fashion_fastgrnn.sirnn
 
 # RNNPool (CNN + RNN, scripts/train_rnnpool.py): the shipped ONNX models are
 # imported (calibrated, quantised) into $(OUT), then run end to end. The
