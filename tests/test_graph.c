@@ -331,12 +331,17 @@ static void test_8bit(void **state)
 
 /* The shipped Fashion-MNIST examples (models/fashion_*.onnx), calibrated on training
  * images: fixed point keeps the float accuracy; secure equals fixed point. */
-static void check_fashion(const char *onnx, double min_acc, size_t nimages, size_t nsecure)
+/* Import onnx calibrated on ncalib Fashion-MNIST training images; on the
+ * first nimages test images (nquick under SIRNN_TEST_QUICK) fixed point
+ * agrees with float and (not quick) reaches min_acc; secure equals fixed
+ * point on nsecure of them (one when quick). */
+static void check_fashion_calib(const char *onnx, size_t ncalib, double min_acc, size_t nimages,
+                                size_t nquick, size_t nsecure)
 {
     char cmd[1024], out[8192], tmp[256];
     snprintf(tmp, sizeof(tmp), "/tmp/sirnn_test_fashion_%d.sirnn", (int)getpid());
-    snprintf(cmd, sizeof(cmd), "%s import %s --calib fashion:500 --eval 0 -o %s --quiet 2>&1",
-             SIRNN_BIN, onnx, tmp);
+    snprintf(cmd, sizeof(cmd), "%s import %s --calib fashion:%zu --eval 0 -o %s --quiet 2>&1",
+             SIRNN_BIN, onnx, ncalib, tmp);
     const int rc = run_cmd(cmd, out, sizeof(out));
     if (rc != 0)
         print_message("%s\n%s\n", cmd, out);
@@ -345,7 +350,7 @@ static void check_fashion(const char *onnx, double min_acc, size_t nimages, size
     assert_int_equal(sirnn_graph_load(&g, tmp), SIRNN_OK);
     unlink(tmp);
     sirnn_dataset ds;
-    const size_t n = test_quick() ? 20 : nimages;
+    const size_t n = test_quick() ? nquick : nimages;
     assert_int_equal(sirnn_fashion_load(&ds, NULL, 0, n), SIRNN_OK);
     const size_t px = (size_t)ds.rows * ds.cols;
     assert_int_equal(sirnn_graph_size(g, g->input), px);
@@ -378,6 +383,11 @@ static void check_fashion(const char *onnx, double min_acc, size_t nimages, size
     free(cq);
     sirnn_dataset_free(&ds);
     sirnn_graph_free(g);
+}
+
+static void check_fashion(const char *onnx, double min_acc, size_t nimages, size_t nsecure)
+{
+    check_fashion_calib(onnx, 500, min_acc, nimages, 20, nsecure);
 }
 
 static void test_fashion_models(void **state)
@@ -942,52 +952,7 @@ static void test_levels(void **state)
 static void test_rnnpool(void **state)
 {
     (void)state;
-    char cmd[1024], out[8192], tmp[256];
-    snprintf(tmp, sizeof(tmp), "/tmp/sirnn_test_rnnpool_%d.sirnn", (int)getpid());
-    snprintf(cmd, sizeof(cmd),
-             "%s import models/fashion_rnnpool.onnx --calib fashion:200 --eval 0 -o %s "
-             "--quiet 2>&1", SIRNN_BIN, tmp);
-    const int rc = run_cmd(cmd, out, sizeof(out));
-    if (rc != 0)
-        print_message("%s\n%s\n", cmd, out);
-    assert_int_equal(rc, 0);
-    sirnn_graph *g = NULL;
-    assert_int_equal(sirnn_graph_load(&g, tmp), SIRNN_OK);
-    unlink(tmp);
-    sirnn_dataset ds;
-    const size_t n = test_quick() ? 10 : 200;
-    assert_int_equal(sirnn_fashion_load(&ds, NULL, 0, n), SIRNN_OK);
-    const size_t px = (size_t)ds.rows * ds.cols;
-    assert_int_equal(sirnn_graph_size(g, g->input), px);
-    float *x = malloc(n * px * sizeof(float));
-    uint64_t *q = malloc(n * px * sizeof(uint64_t));
-    uint32_t *cf = malloc(n * sizeof(uint32_t)), *cq = malloc(n * sizeof(uint32_t));
-    assert_true(x && q && cf && cq);
-    for (size_t i = 0; i < n * px; i++)
-        x[i] = (float)ds.images[i] * g->in_mul + g->in_add;
-    assert_int_equal(sirnn_graph_forward(g, n, NULL, cf, x, NULL), SIRNN_OK);
-    assert_int_equal(sirnn_graph_quantise_input(g, n, q, x), SIRNN_OK);
-    assert_int_equal(sirnn_graph_predict_fixed(g, n, NULL, cq, q), SIRNN_OK);
-    size_t okf = 0, okq = 0, agree = 0;
-    for (size_t i = 0; i < n; i++) {
-        okf += cf[i] == ds.labels[i];
-        okq += cq[i] == ds.labels[i];
-        agree += cf[i] == cq[i];
-    }
-    print_message("rnnpool on %zu test images: float %.2f%%, fixed %.2f%%, agree %.2f%%\n", n,
-                  100.0 * (double)okf / (double)n, 100.0 * (double)okq / (double)n,
-                  100.0 * (double)agree / (double)n);
-    assert_true(agree + (test_quick() ? 1 : 2) >= n);
-    if (!test_quick()) {
-        assert_true((double)okq >= 0.85 * (double)n);
-        check_secure(g, x, 1, 1);
-    }
-    free(x);
-    free(q);
-    free(cf);
-    free(cq);
-    sirnn_dataset_free(&ds);
-    sirnn_graph_free(g);
+    check_fashion_calib("models/fashion_rnnpool.onnx", 200, 0.85, 200, 10, test_quick() ? 0 : 1);
 }
 
 /* The server's --profile rows of a secure run: rows named by the operator
