@@ -29,7 +29,8 @@ static const bench_kernel *const k_groups[] = {bench_group_crypto, bench_group_b
                                                bench_group_net,    bench_group_ot,
                                                bench_group_arith,  bench_group_mult,
                                                bench_group_mixed,  bench_group_math_div,
-                                               bench_group_math_exp, bench_group_nn};
+                                               bench_group_math_exp, bench_group_group,
+                                               bench_group_nn};
 
 double bench_now_ns(void)
 {

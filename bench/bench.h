@@ -66,6 +66,7 @@ extern const bench_kernel bench_group_mult[];   /* mult, matmul */
 extern const bench_kernel bench_group_mixed[];  /* zext, sext, tr, lrs, ars, divpow2, lut, digdec */
 extern const bench_kernel bench_group_math_div[]; /* recip, div, rsqrt */
 extern const bench_kernel bench_group_math_exp[]; /* exp, sigmoid, tanh */
+extern const bench_kernel bench_group_group[];  /* group */
 extern const bench_kernel bench_group_nn[];     /* fastgrnn, rnnpool */
 
 /* Helpers. */
