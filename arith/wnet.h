@@ -142,6 +142,12 @@ unsigned sirnn_wn_output(sirnn_wn_plan *p, unsigned node, unsigned which, unsign
 /* Needs, levels, triples and chunk size; SIRNN_ERR_ARG if a limit was hit. */
 sirnn_status sirnn_wn_finalize(sirnn_wn_plan *p);
 
+/* Tests only: windows of `elements` (rounded up to a multiple of 256; 0
+ * restores SIRNN_WN_WINDOW) from the next sirnn_wn_run on, so that a test
+ * crosses windows with small batches. Not thread-safe: call it between
+ * protocol calls. */
+void sirnn_wn_test_window(size_t elements);
+
 /* One window as the callbacks see it. */
 typedef struct sirnn_wn_chunk {
     sirnn_lane *lane;
