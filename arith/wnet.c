@@ -300,12 +300,14 @@ struct sirnn_wn_ws {
 };
 typedef struct sirnn_wn_ws wn_ws;
 
-/* Elements per window; tests shrink it to cross windows cheaply. */
-static size_t wn_window = SIRNN_WN_WINDOW;
+/* Elements per window and windows per group (0: as the budget allows);
+ * tests shrink them to cross windows and groups cheaply. */
+static size_t wn_window = SIRNN_WN_WINDOW, wn_group_max = 0;
 
-void sirnn_wn_test_window(size_t elements)
+void sirnn_wn_test_window(size_t elements, size_t group_windows)
 {
     wn_window = elements == 0 ? SIRNN_WN_WINDOW : (elements + 255) / 256 * 256;
+    wn_group_max = group_windows;
 }
 static size_t seg_bytes(size_t count, unsigned N, unsigned bits)
 {
@@ -1171,7 +1173,9 @@ typedef struct wn_ctx {
 static size_t group_windows(const sirnn_wn_plan *p, size_t cap, size_t nw, size_t budget)
 {
     const size_t per = window_state_bytes(p, cap);
-    const size_t g = budget / (per > 0 ? per : 1);
+    size_t g = budget / (per > 0 ? per : 1);
+    if (wn_group_max > 0 && g > wn_group_max)
+        g = wn_group_max;
     return g < 1 || nw < 1 ? 1 : g < nw ? g : nw;
 }
 
