@@ -19,6 +19,10 @@
  * SIRNN_WINDOW elements per lane (then by one window's flights per
  * window), and working memory is O(SIRNN_WINDOW) per lane, sized by the
  * lane's share of the batch when that is smaller. A multiple of 256.
+ * The carry networks (arith/wnet.h: comparisons, extensions, truncations,
+ * digit decomposition) go further: they stream all of a lane's windows
+ * level by level through one set of flights, as far as the session's
+ * memory cap allows.
  */
 #define SIRNN_WINDOW 65536
 /* Elements per window of the linear protocols (share, reveal, B2A, MUX, AND). */

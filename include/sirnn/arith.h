@@ -43,12 +43,26 @@
  * elements at 8 x 8 bits, 16,384 at 16 x 16) and MSNZB (blocks of 4,096
  * elements); lookups take 4 windows and AND 16 (they hold little per
  * element, and callers pass several vectors of a window at once).
+ * The carry-network protocols (millionaire, eq, wrap, MSB, ReLU's
+ * comparison, extensions, truncations, shifts, divpow2, digit
+ * decomposition) go beyond the window: a lane streams all its windows
+ * through one set of flights, each flight carrying its part of every
+ * window, as long as what the windows carry between flights fits the
+ * session's memory cap (session_mem_bytes, the smaller of the two
+ * parties', over the lanes); a larger batch takes one set per group of
+ * windows that fits (64 MiB, one lane: MSB l = 32 holds 2^20 elements in
+ * one group; ars 32,12 and digdec 32,8 take two at 2^20). ReLU's MUX runs
+ * per window.
  *
  * Secrets: shares, inputs and choice bits are secret; n, l and the other
  * parameters are public. No branch or memory index depends on a secret.
  * Memory beyond the caller's arrays is O(window) per lane (sized by n_L
  * when that is smaller): party 1 keeps 8 bytes per KK13 OT of a window
  * until party 0's messages come, party 0 its packed messages or OT rows.
+ * The carry networks keep, for every window of a group, a few bits per
+ * element and node plus party 0's packed messages (MSB l = 32: 31 bytes
+ * per element) and party 1's hashes (1 byte per OT), within the memory
+ * cap above.
  */
 #ifndef SIRNN_ARITH_H
 #define SIRNN_ARITH_H
