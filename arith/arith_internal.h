@@ -36,6 +36,33 @@ static inline size_t sirnn_window_cap(size_t begin, size_t end)
     return n == 0 ? 1 : n < SIRNN_WINDOW ? n : SIRNN_WINDOW;
 }
 
+/* Bytes a lane may hold for the windows it streams through one set of
+ * flights: the session's memory cap, the smaller of the two parties'
+ * (so that both cut a batch alike), shared by the lanes. Also what a
+ * streamed flight sent by both parties at once may leave in the peer's
+ * read buffer (whose cap, net/party.c, is at least this). */
+static inline size_t sirnn_stream_budget(const sirnn_party *party)
+{
+    size_t mem = party->cfg.session_mem_bytes;
+    if (party->peer_mem_bytes != 0 && party->peer_mem_bytes < mem)
+        mem = (size_t)party->peer_mem_bytes;
+    return mem / (party->nlanes > 0 ? party->nlanes : 1);
+}
+
+/* The streamed drivers (arith/wnet.c, the MUX of arith/convert.c): a
+ * lane's window for its range [begin, end) (sirnn_window_cap, or the test
+ * window), and the windows per group: as many of per_window bytes as the
+ * budget holds, at least 1, at most windows (both parties compute it
+ * alike). */
+size_t sirnn_stream_window(size_t begin, size_t end);
+size_t sirnn_stream_group(size_t per_window, size_t windows, size_t budget);
+/* Tests only: windows of `elements` (rounded up to a multiple of 256; 0
+ * restores SIRNN_WINDOW) and at most group_windows windows per group (0:
+ * as many as the budget allows) in the streamed drivers from the next
+ * call on, so that a test crosses windows and groups with small batches.
+ * Not thread-safe: call it between protocol calls. */
+void sirnn_stream_test_window(size_t elements, size_t group_windows);
+
 /* 1 if every byte of bits[0..n) is 0 or 1 (no branch on the values). */
 int sirnn_arith_bits_ok(const uint8_t *bits, size_t n);
 /* Record an argument error on the party (if any) and return SIRNN_ERR_ARG. */

@@ -188,34 +188,114 @@ sirnn_status sirnn_mux_chunk(sirnn_lane *lane, void *vws, uint64_t *out, const u
     return SIRNN_OK;
 }
 
+/* MUX of one window, elements [off, off + k) of the call (sel ? x : 0, or
+ * y + sel (x - y) for mux2). */
+static sirnn_status mux_window(const mux_ctx *c, sirnn_lane *lane, lin_ws *w, uint64_t *diff,
+                               uint64_t *base, size_t off, size_t k)
+{
+    const uint64_t mask = sirnn_mask(c->l);
+    if (c->y == NULL)
+        return sirnn_mux_chunk(lane, w, c->out + off, c->sel + off, c->x + off, k, c->l);
+    for (size_t i = 0; i < k; i++) {
+        base[i] = c->y[off + i] & mask;
+        diff[i] = (c->x[off + i] - c->y[off + i]) & mask;
+    }
+    sirnn_status st = sirnn_mux_chunk(lane, w, diff, c->sel + off, diff, k, c->l);
+    for (size_t i = 0; st == SIRNN_OK && i < k; i++)
+        c->out[off + i] = (base[i] + diff[i]) & mask;
+    return st;
+}
+
+/*
+ * A group of nw windows of up to cap elements from element off, streamed
+ * through the MUX's two flights: each party queues its extension columns
+ * of every window (keeping its hashes, one word per element), then reads
+ * the peer's window by window, writing y + sel x' less its COT output
+ * (x' = x - y, or x) into out and packing its corrections (l bits each),
+ * sends those, and adds the peer's corrections window by window. Both
+ * parties send each flight at once: what one sends ahead of the other's
+ * reads waits in the peer's read buffer, within the stream budget that
+ * sizes the group (see mux_lane).
+ */
+static sirnn_status mux_group(const mux_ctx *c, sirnn_lane *lane, lin_ws *w, uint64_t *hsave,
+                              uint8_t *corr_all, size_t off, size_t k)
+{
+    sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
+    sirnn_channel *ch = &lane->ch;
+    const unsigned l = c->l;
+    const uint64_t mask = sirnn_mask(l);
+    const size_t cap = w->cap, nw = (k + cap - 1) / cap, stride = sirnn_pack_size(cap, l);
+    uint64_t *corr = w->v[0], *own = w->v[1], *y = w->v[2], *mc = w->v[3];
+    sirnn_status st = SIRNN_OK;
+    for (size_t j = 0; j < nw && st == SIRNN_OK; j++) {
+        const size_t e0 = off + j * cap, kj = min_size(cap, off + k - e0);
+        memcpy(w->bits, c->sel + e0, kj);
+        st = sirnn_aiknp_recv_u(&w->rcv, &ol->iknp_recv, ch, w->bits, kj);
+        for (size_t i = 0; st == SIRNN_OK && i < kj; i++)
+            hsave[j * cap + i] = w->rcv.h0[i].w[0];
+    }
+    for (size_t j = 0; j < nw && st == SIRNN_OK; j++) {
+        const size_t e0 = off + j * cap, kj = min_size(cap, off + k - e0);
+        if ((st = sirnn_aiknp_send_rows(&w->snd, &ol->iknp_send, ch, kj)) != SIRNN_OK)
+            break;
+        for (size_t i = 0; i < kj; i++) {
+            const uint64_t s = 0 - (uint64_t)(c->sel[e0 + i] & 1);
+            const uint64_t b = c->y != NULL ? c->y[e0 + i] : 0;
+            const uint64_t x = (c->x[e0 + i] - b) & mask;
+            corr[i] = (x - (2 * x & s)) & mask; /* (1 - 2 s) x */
+            own[i] = b + (x & s);               /* y + s x */
+        }
+        /* corr becomes this party's COT output */
+        sirnn_aiknp_cot_msgs(&w->snd, corr, y, corr, kj, l);
+        sirnn_pack(corr_all + j * stride, y, kj, l);
+        for (size_t i = 0; i < kj; i++)
+            c->out[e0 + i] = (own[i] - corr[i]) & mask;
+    }
+    for (size_t j = 0; j < nw && st == SIRNN_OK; j++) {
+        const size_t e0 = off + j * cap, kj = min_size(cap, off + k - e0);
+        st = sirnn_channel_send(ch, corr_all + j * stride, sirnn_pack_size(kj, l));
+    }
+    for (size_t j = 0; j < nw && st == SIRNN_OK; j++) {
+        const size_t e0 = off + j * cap, kj = min_size(cap, off + k - e0);
+        if ((st = sirnn_channel_recv(ch, w->wire, sirnn_pack_size(kj, l))) != SIRNN_OK)
+            break;
+        for (size_t i = 0; i < kj; i++)
+            w->rcv.h0[i] = (sirnn_block){{hsave[j * cap + i], 0}};
+        sirnn_unpack(mc, w->wire, kj, l);
+        sirnn_aiknp_cot_out(&w->rcv, mc, mc, c->sel + e0, kj, l);
+        for (size_t i = 0; i < kj; i++)
+            c->out[e0 + i] = (c->out[e0 + i] + mc[i]) & mask;
+    }
+    return st;
+}
+
 static sirnn_status mux_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
                              void *vctx)
 {
-    (void)party;
     const mux_ctx *c = vctx;
-    const uint64_t mask = sirnn_mask(c->l);
     lin_ws w;
-    const size_t cap = sirnn_window_cap(begin, end);
+    const size_t n = end - begin, cap = sirnn_stream_window(begin, end);
+    const size_t nw = (n + cap - 1) / cap;
+    /* Windows per group: each holds its hashes and corrections here, and
+     * its columns (16 bytes per element, or 16 / ot_k) in the peer's read
+     * buffer. On the silent backend a receiver takes its rows before any
+     * other COT of its engine, so the windows go one by one there. */
+    const size_t per = cap * (8 + 16) + sirnn_pack_size(cap, c->l);
+    const size_t gw = party->cfg.ot_backend == SIRNN_OT_SILENT
+                          ? 1
+                          : sirnn_stream_group(per, nw, sirnn_stream_budget(party));
     sirnn_status st = lin_init(&w, cap, 1, 1);
     if (st != SIRNN_OK)
         return st;
-    uint64_t *diff = malloc(cap * sizeof(uint64_t));
-    uint64_t *base = malloc(cap * sizeof(uint64_t));
-    if (diff == NULL || base == NULL)
+    uint64_t *diff = malloc(cap * sizeof(uint64_t)), *base = malloc(cap * sizeof(uint64_t));
+    uint64_t *hsave = gw > 1 ? malloc(gw * cap * sizeof(uint64_t)) : NULL;
+    uint8_t *corr_all = gw > 1 ? malloc(gw * sirnn_pack_size(cap, c->l)) : NULL;
+    if (diff == NULL || base == NULL || (gw > 1 && (hsave == NULL || corr_all == NULL)))
         st = SIRNN_ERR_NOMEM;
-    for (size_t off = begin; off < end && st == SIRNN_OK; off += cap) {
-        const size_t k = min_size(cap, end - off);
-        if (c->y == NULL) {
-            st = sirnn_mux_chunk(lane, &w, c->out + off, c->sel + off, c->x + off, k, c->l);
-        } else {
-            for (size_t i = 0; i < k; i++) {
-                base[i] = c->y[off + i] & mask;
-                diff[i] = (c->x[off + i] - c->y[off + i]) & mask;
-            }
-            st = sirnn_mux_chunk(lane, &w, diff, c->sel + off, diff, k, c->l);
-            for (size_t i = 0; st == SIRNN_OK && i < k; i++)
-                c->out[off + i] = (base[i] + diff[i]) & mask;
-        }
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += gw * cap) {
+        const size_t k = min_size(gw * cap, end - off);
+        st = gw > 1 ? mux_group(c, lane, &w, hsave, corr_all, off, k)
+                    : mux_window(c, lane, &w, diff, base, off, k);
     }
     if (st == SIRNN_OK)
         st = sirnn_channel_flush(&lane->ch);
@@ -223,8 +303,12 @@ static sirnn_status mux_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
         sirnn_memzero(diff, cap * sizeof(uint64_t));
     if (base != NULL)
         sirnn_memzero(base, cap * sizeof(uint64_t));
+    if (hsave != NULL)
+        sirnn_memzero(hsave, gw * cap * sizeof(uint64_t));
     free(diff);
     free(base);
+    free(hsave);
+    free(corr_all);
     lin_free(&w);
     return st;
 }

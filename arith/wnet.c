@@ -300,14 +300,29 @@ struct sirnn_wn_ws {
 };
 typedef struct sirnn_wn_ws wn_ws;
 
-/* Elements per window and windows per group (0: as the budget allows);
- * tests shrink them to cross windows and groups cheaply. */
-static size_t wn_window = SIRNN_WN_WINDOW, wn_group_max = 0;
+/* Elements per window and windows per group (0: as the budget allows) of
+ * the streamed drivers; tests shrink them to cross windows and groups
+ * cheaply. */
+static size_t wn_window = SIRNN_WINDOW, wn_group_max = 0;
 
-void sirnn_wn_test_window(size_t elements, size_t group_windows)
+void sirnn_stream_test_window(size_t elements, size_t group_windows)
 {
-    wn_window = elements == 0 ? SIRNN_WN_WINDOW : (elements + 255) / 256 * 256;
+    wn_window = elements == 0 ? SIRNN_WINDOW : (elements + 255) / 256 * 256;
     wn_group_max = group_windows;
+}
+
+size_t sirnn_stream_window(size_t begin, size_t end)
+{
+    const size_t n = end - begin;
+    return n == 0 ? 1 : n < wn_window ? n : wn_window;
+}
+
+size_t sirnn_stream_group(size_t per_window, size_t windows, size_t budget)
+{
+    size_t g = budget / (per_window > 0 ? per_window : 1);
+    if (wn_group_max > 0 && g > wn_group_max)
+        g = wn_group_max;
+    return g < 1 || windows < 1 ? 1 : g < windows ? g : windows;
 }
 static size_t seg_bytes(size_t count, unsigned N, unsigned bits)
 {
@@ -1172,11 +1187,7 @@ typedef struct wn_ctx {
  * on both parties (the budget and the estimate do not depend on the role). */
 static size_t group_windows(const sirnn_wn_plan *p, size_t cap, size_t nw, size_t budget)
 {
-    const size_t per = window_state_bytes(p, cap);
-    size_t g = budget / (per > 0 ? per : 1);
-    if (wn_group_max > 0 && g > wn_group_max)
-        g = wn_group_max;
-    return g < 1 || nw < 1 ? 1 : g < nw ? g : nw;
+    return sirnn_stream_group(window_state_bytes(p, cap), nw, budget);
 }
 
 static sirnn_status wn_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
@@ -1184,7 +1195,7 @@ static sirnn_status wn_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
 {
     const wn_ctx *c = vctx;
     const int server = party->role == SIRNN_SERVER;
-    const size_t n = end - begin, cap = n == 0 ? 1 : n < wn_window ? n : wn_window;
+    const size_t n = end - begin, cap = sirnn_stream_window(begin, end);
     const size_t nw = (n + cap - 1) / cap, gw = group_windows(c->plan, cap, nw, c->budget);
     wn_ws w;
     sirnn_status st = ws_init(&w, c->plan, cap, gw, server);
@@ -1223,13 +1234,9 @@ sirnn_status sirnn_wn_run(sirnn_party *party, size_t n, const sirnn_wn_plan *pla
         return st;
     if ((st = sirnn_ot_ensure_setup(party)) != SIRNN_OK)
         return st;
-    /* The session's memory cap (the smaller of the two parties'), shared
-     * by the lanes, bounds what a group carries between flights. */
-    size_t mem = party->cfg.session_mem_bytes;
-    if (party->peer_mem_bytes != 0 && party->peer_mem_bytes < mem)
-        mem = (size_t)party->peer_mem_bytes;
+    /* The session's memory cap bounds what a group carries between flights. */
     wn_ctx c = {.plan = plan, .prep = prep, .post = post, .ctx = ctx,
-                .budget = mem / party->nlanes};
+                .budget = sirnn_stream_budget(party)};
     return sirnn_batch_run(party, n, wn_lane, &c);
 }
 

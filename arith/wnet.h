@@ -160,13 +160,6 @@ unsigned sirnn_wn_output(sirnn_wn_plan *p, unsigned node, unsigned which, unsign
 /* Needs, levels, triples and chunk size; SIRNN_ERR_ARG if a limit was hit. */
 sirnn_status sirnn_wn_finalize(sirnn_wn_plan *p);
 
-/* Tests only: windows of `elements` (rounded up to a multiple of 256; 0
- * restores SIRNN_WN_WINDOW) and at most group_windows windows per group
- * (0: as many as the memory budget allows) from the next sirnn_wn_run on,
- * so that a test crosses windows and groups with small batches. Not
- * thread-safe: call it between protocol calls. */
-void sirnn_wn_test_window(size_t elements, size_t group_windows);
-
 /* One window as the callbacks see it. */
 typedef struct sirnn_wn_chunk {
     sirnn_lane *lane;

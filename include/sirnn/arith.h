@@ -51,8 +51,9 @@
  * session's memory cap (session_mem_bytes, the smaller of the two
  * parties', over the lanes); a larger batch takes one set per group of
  * windows that fits (64 MiB, one lane: MSB l = 32 holds 2^20 elements in
- * one group; ars 32,12 and digdec 32,8 take two at 2^20). ReLU's MUX runs
- * per window.
+ * one group; ars 32,12 and digdec 32,8 take two at 2^20). MUX and ReLU
+ * stream the same way (MUX 2^20 elements of 32 bits in one group), except
+ * on the silent-OT backend, where the MUX goes a window at a time.
  *
  * Secrets: shares, inputs and choice bits are secret; n, l and the other
  * parameters are public. No branch or memory index depends on a secret.
@@ -283,8 +284,9 @@ SIRNN_API sirnn_status sirnn_msb_to_wrap(sirnn_party *party, size_t n, uint8_t *
 /*
  * ReLU on l-bit two's-complement values: out = x if msb(x) = 0, else 0
  * (mod 2^l). sign, if not NULL, gets boolean shares of msb(x) (1 means
- * negative); both parties pass sign NULL or non-NULL alike. MSB, then
- * MUX(NOT msb, x) on the same chunk. Bits: sirnn_msb(l) + sirnn_mux(l)
+ * negative); both parties pass sign NULL or non-NULL alike. MSB of the
+ * batch, then MUX(NOT msb, x) of the batch (one byte per element held in
+ * between). Bits: sirnn_msb(l) + sirnn_mux(l)
  * (l = 32: 3828 + 320 = 4148; SCI 4252). Flights: those of MSB plus those
  * of MUX (l = 32: 5 + 3 = 8, critical path 7).
  * l = 1 is local (a 1-bit value is 0 or -1). out may alias x.
