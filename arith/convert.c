@@ -77,51 +77,99 @@ typedef struct b2a_ctx {
     unsigned l;
 } b2a_ctx;
 
+/*
+ * A group of windows of up to cap elements, [off, off + k), through B2A's
+ * two flights: party 1 queues its columns of every window (keeping one
+ * hash word per element), party 0 reads them window by window, packing its
+ * corrections (l - 1 bits per element) and writing its outputs, then sends
+ * them all; party 1 reads them window by window. A group of one window is
+ * the protocol as it always ran (on the silent-OT backend the receiver
+ * takes its rows before the corrections).
+ */
+static sirnn_status b2a_group(const b2a_ctx *c, int server, sirnn_lane *lane, lin_ws *w,
+                              uint64_t *hsave, uint8_t *corr_all, size_t off, size_t k)
+{
+    const unsigned l = c->l, lc = c->l - 1; /* the product is needed mod 2^(l-1) */
+    const uint64_t mask = sirnn_mask(l);
+    sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
+    sirnn_channel *ch = &lane->ch;
+    const size_t cap = w->cap, nw = (k + cap - 1) / cap, stride = sirnn_pack_size(cap, lc);
+    sirnn_status st = SIRNN_OK;
+    if (server) {
+        uint64_t *corr = w->v[0], *x = w->v[1], *y = w->v[2];
+        for (size_t j = 0; j < nw && st == SIRNN_OK; j++) {
+            const size_t e0 = off + j * cap, kj = min_size(cap, off + k - e0);
+            const uint8_t *b = c->b + e0;
+            for (size_t i = 0; i < kj; i++)
+                corr[i] = b[i];
+            if ((st = sirnn_aiknp_send_rows(&w->snd, &ol->iknp_send, ch, kj)) != SIRNN_OK)
+                break;
+            sirnn_aiknp_cot_msgs(&w->snd, x, y, corr, kj, lc);
+            sirnn_pack(corr_all + j * stride, y, kj, lc);
+            /* b0 - 2 * (-x) */
+            for (size_t i = 0; i < kj; i++)
+                c->out[e0 + i] = (b[i] + 2 * x[i]) & mask;
+        }
+        for (size_t j = 0; j < nw && st == SIRNN_OK; j++) {
+            const size_t kj = min_size(cap, k - j * cap);
+            st = sirnn_channel_send(ch, corr_all + j * stride, sirnn_pack_size(kj, lc));
+        }
+        return st;
+    }
+    uint64_t *y = w->v[0];
+    for (size_t j = 0; j < nw && st == SIRNN_OK; j++) {
+        const size_t e0 = off + j * cap, kj = min_size(cap, off + k - e0);
+        memcpy(w->bits, c->b + e0, kj);
+        st = sirnn_aiknp_recv_u(&w->rcv, &ol->iknp_recv, ch, w->bits, kj);
+        if (nw == 1 && st == SIRNN_OK)
+            st = sirnn_aiknp_recv_rows(&w->rcv, &ol->iknp_recv, ch);
+        for (size_t i = 0; nw > 1 && st == SIRNN_OK && i < kj; i++)
+            hsave[j * cap + i] = w->rcv.h0[i].w[0];
+    }
+    for (size_t j = 0; j < nw && st == SIRNN_OK; j++) {
+        const size_t e0 = off + j * cap, kj = min_size(cap, off + k - e0);
+        const uint8_t *b = c->b + e0;
+        if ((st = sirnn_channel_recv(ch, w->wire, sirnn_pack_size(kj, lc))) != SIRNN_OK)
+            break;
+        for (size_t i = 0; nw > 1 && i < kj; i++)
+            w->rcv.h0[i] = (sirnn_block){{hsave[j * cap + i], 0}};
+        sirnn_unpack(y, w->wire, kj, lc);
+        sirnn_aiknp_cot_out(&w->rcv, y, y, b, kj, lc);
+        for (size_t i = 0; i < kj; i++)
+            c->out[e0 + i] = (b[i] - 2 * y[i]) & mask;
+    }
+    return st;
+}
+
 static sirnn_status b2a_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
                              void *vctx)
 {
     const b2a_ctx *c = vctx;
-    const unsigned l = c->l, lc = c->l - 1; /* the product is needed mod 2^(l-1) */
-    const uint64_t mask = sirnn_mask(l);
     const int server = party->role == SIRNN_SERVER;
-    sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
-    sirnn_channel *ch = &lane->ch;
+    const size_t n = end - begin, cap = sirnn_stream_window(begin, end);
+    const size_t nw = (n + cap - 1) / cap, stride = sirnn_pack_size(cap, c->l - 1);
+    /* Windows per group: party 1 holds a hash word per element, party 0
+     * its packed corrections. On the silent-OT backend a receiver takes its
+     * rows before any other COT of its engine: a window at a time there. */
+    const size_t gw = party->cfg.ot_backend == SIRNN_OT_SILENT
+                          ? 1
+                          : sirnn_stream_group(cap * 8 + stride, nw, sirnn_stream_budget(party));
     lin_ws w;
-    sirnn_status st = lin_init(&w, sirnn_window_cap(begin, end), server, !server);
+    sirnn_status st = lin_init(&w, cap, server, !server);
     if (st != SIRNN_OK)
         return st;
-    for (size_t off = begin; off < end && st == SIRNN_OK; off += w.cap) {
-        const size_t k = min_size(w.cap, end - off);
-        const uint8_t *b = c->b + off;
-        const size_t bytes = sirnn_pack_size(k, lc);
-        if (server) {
-            uint64_t *corr = w.v[0], *x = w.v[1], *y = w.v[2];
-            for (size_t i = 0; i < k; i++)
-                corr[i] = b[i];
-            if ((st = sirnn_aiknp_send_rows(&w.snd, &ol->iknp_send, ch, k)) != SIRNN_OK)
-                break;
-            sirnn_aiknp_cot_msgs(&w.snd, x, y, corr, k, lc);
-            sirnn_pack(w.wire, y, k, lc);
-            if ((st = sirnn_channel_send(ch, w.wire, bytes)) != SIRNN_OK)
-                break;
-            /* b0 - 2 * (-x) */
-            for (size_t i = 0; i < k; i++)
-                c->out[off + i] = (b[i] + 2 * x[i]) & mask;
-        } else {
-            uint64_t *y = w.v[0];
-            memcpy(w.bits, b, k);
-            if ((st = sirnn_aiknp_recv_u(&w.rcv, &ol->iknp_recv, ch, w.bits, k)) != SIRNN_OK ||
-                (st = sirnn_aiknp_recv_rows(&w.rcv, &ol->iknp_recv, ch)) != SIRNN_OK ||
-                (st = sirnn_channel_recv(ch, w.wire, bytes)) != SIRNN_OK)
-                break;
-            sirnn_unpack(y, w.wire, k, lc);
-            sirnn_aiknp_cot_out(&w.rcv, y, y, w.bits, k, lc);
-            for (size_t i = 0; i < k; i++)
-                c->out[off + i] = (w.bits[i] - 2 * y[i]) & mask;
-        }
-    }
+    uint64_t *hsave = gw > 1 && !server ? malloc(gw * cap * sizeof(uint64_t)) : NULL;
+    uint8_t *corr_all = malloc(gw * stride + 1);
+    if (corr_all == NULL || (gw > 1 && !server && hsave == NULL))
+        st = SIRNN_ERR_NOMEM;
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += gw * cap)
+        st = b2a_group(c, server, lane, &w, hsave, corr_all, off, min_size(gw * cap, end - off));
     if (st == SIRNN_OK)
-        st = sirnn_channel_flush(ch);
+        st = sirnn_channel_flush(&lane->ch);
+    if (hsave != NULL)
+        sirnn_memzero(hsave, gw * cap * sizeof(uint64_t));
+    free(hsave);
+    free(corr_all);
     lin_free(&w);
     return st;
 }

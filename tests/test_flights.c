@@ -161,7 +161,7 @@ static void test_flights_flat(void **state)
  * The carry networks across windows and groups, cheaply: windows of 256
  * elements (a test-only knob), n = 1000 (four windows on one lane, two on
  * each of two). Every network user (comparisons, extensions, truncations,
- * digit decomposition) and the MUX gives the cleartext results on one and
+ * digit decomposition), MUX and B2A give the cleartext results on one and
  * two lanes, in one group and in groups of two windows; in one group on
  * one lane its flights are those at n = 1, in groups of two they grow, by
  * at most one group's flights.
@@ -173,6 +173,7 @@ static uint64_t x_ref(kern k, uint64_t x0, uint64_t x1, uint64_t y, uint8_t b, s
     const uint64_t x = (x0 + x1) & 0xffffffffu;
     switch (k) {
     case K_MUX: return b ? x : 0;
+    case K_B2A: return b;
     case K_MSB: return sirnn_ref_msb(x, 32);
     case K_MILL: return x0 < x1;
     case K_EQ: return x0 == x1;
@@ -191,8 +192,8 @@ static uint64_t x_ref(kern k, uint64_t x0, uint64_t x1, uint64_t y, uint8_t b, s
 static void test_windows_crossed(void **state)
 {
     (void)state;
-    static const kern ks[] = {K_MSB, K_MILL, K_EQ, K_WRAP, K_RELU, K_MUX, K_ZEXT,
-                              K_SEXT, K_TR, K_ARS, K_DIVPOW2, K_DIGDEC};
+    static const kern ks[] = {K_MSB, K_MILL, K_EQ, K_WRAP, K_RELU, K_MUX, K_B2A,
+                              K_ZEXT, K_SEXT, K_TR, K_ARS, K_DIVPOW2, K_DIGDEC};
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0xf2);
     fcase c;

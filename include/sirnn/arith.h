@@ -51,9 +51,9 @@
  * session's memory cap (session_mem_bytes, the smaller of the two
  * parties', over the lanes); a larger batch takes one set per group of
  * windows that fits (64 MiB, one lane: MSB l = 32 holds 2^20 elements in
- * one group; ars 32,12 and digdec 32,8 take two at 2^20). MUX and ReLU
- * stream the same way (MUX 2^20 elements of 32 bits in one group), except
- * on the silent-OT backend, where the MUX goes a window at a time.
+ * one group; ars 32,12 and digdec 32,8 take two at 2^20). MUX, ReLU and
+ * B2A stream the same way (2^20 elements of 32 bits in one group), except
+ * on the silent-OT backend, where MUX and B2A go a window at a time.
  *
  * Secrets: shares, inputs and choice bits are secret; n, l and the other
  * parameters are public. No branch or memory index depends on a secret.
