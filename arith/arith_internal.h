@@ -100,17 +100,6 @@ sirnn_status sirnn_bv_send(sirnn_channel *ch, const uint64_t *w, size_t n);
 sirnn_status sirnn_bv_recv(sirnn_channel *ch, uint64_t *w, size_t n);
 
 /*
- * One chunk of MUX (arith/convert.c) on a lane, for protocols that end in a
- * MUX: out[i] = shares of sel ? x : 0 for k <= cap elements (out may alias
- * x). Both parties queue their columns first, so both directions share the
- * two flights. ws comes from sirnn_mux_ws_new(cap).
- */
-sirnn_status sirnn_mux_chunk(sirnn_lane *lane, void *ws, uint64_t *out, const uint8_t *sel,
-                             const uint64_t *x, size_t k, unsigned l);
-void *sirnn_mux_ws_new(size_t cap);
-void sirnn_mux_ws_delete(void *ws);
-
-/*
  * Chunk-level comparison (arith/cmp.c) for protocols that put other messages
  * in the same flights. The flights of one chunk are numbered from 1: party 1
  * sends the odd ones, party 0 the even ones. A caller's hooks run inside the

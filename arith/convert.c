@@ -204,56 +204,6 @@ typedef struct mux_ctx {
     unsigned l;
 } mux_ctx;
 
-sirnn_status sirnn_mux_chunk(sirnn_lane *lane, void *vws, uint64_t *out, const uint8_t *sel,
-                             const uint64_t *x, size_t k, unsigned l)
-{
-    lin_ws *w = vws;
-    sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
-    sirnn_channel *ch = &lane->ch;
-    const uint64_t mask = sirnn_mask(l);
-    const size_t bytes = sirnn_pack_size(k, l);
-    uint64_t *corr = w->v[0], *own = w->v[1], *y = w->v[2], *mc = w->v[3];
-    sirnn_status st;
-    memcpy(w->bits, sel, k);
-    for (size_t i = 0; i < k; i++) {
-        const uint64_t s = 0 - (uint64_t)(sel[i] & 1);
-        corr[i] = (x[i] - (2 * x[i] & s)) & mask; /* (1 - 2 s) x */
-        own[i] = x[i] & s & mask;                 /* s x */
-    }
-    if ((st = sirnn_aiknp_recv_u(&w->rcv, &ol->iknp_recv, ch, w->bits, k)) != SIRNN_OK ||
-        (st = sirnn_aiknp_send_rows(&w->snd, &ol->iknp_send, ch, k)) != SIRNN_OK)
-        return st;
-    sirnn_aiknp_cot_msgs(&w->snd, corr, y, corr, k, l);
-    sirnn_pack(w->wire, y, k, l);
-    if ((st = sirnn_channel_send(ch, w->wire, bytes)) != SIRNN_OK ||
-        (st = sirnn_aiknp_recv_rows(&w->rcv, &ol->iknp_recv, ch)) != SIRNN_OK ||
-        (st = sirnn_channel_recv(ch, w->wire, bytes)) != SIRNN_OK)
-        return st;
-    sirnn_unpack(mc, w->wire, k, l);
-    sirnn_aiknp_cot_out(&w->rcv, mc, mc, w->bits, k, l);
-    for (size_t i = 0; i < k; i++)
-        out[i] = (own[i] - corr[i] + mc[i]) & mask;
-    return SIRNN_OK;
-}
-
-/* MUX of one window, elements [off, off + k) of the call (sel ? x : 0, or
- * y + sel (x - y) for mux2). */
-static sirnn_status mux_window(const mux_ctx *c, sirnn_lane *lane, lin_ws *w, uint64_t *diff,
-                               uint64_t *base, size_t off, size_t k)
-{
-    const uint64_t mask = sirnn_mask(c->l);
-    if (c->y == NULL)
-        return sirnn_mux_chunk(lane, w, c->out + off, c->sel + off, c->x + off, k, c->l);
-    for (size_t i = 0; i < k; i++) {
-        base[i] = c->y[off + i] & mask;
-        diff[i] = (c->x[off + i] - c->y[off + i]) & mask;
-    }
-    sirnn_status st = sirnn_mux_chunk(lane, w, diff, c->sel + off, diff, k, c->l);
-    for (size_t i = 0; st == SIRNN_OK && i < k; i++)
-        c->out[off + i] = (base[i] + diff[i]) & mask;
-    return st;
-}
-
 /*
  * A group of nw windows of up to cap elements from element off, streamed
  * through the MUX's two flights: each party queues its extension columns
@@ -263,7 +213,9 @@ static sirnn_status mux_window(const mux_ctx *c, sirnn_lane *lane, lin_ws *w, ui
  * sends those, and adds the peer's corrections window by window. Both
  * parties send each flight at once: what one sends ahead of the other's
  * reads waits in the peer's read buffer, within the stream budget that
- * sizes the group (see mux_lane).
+ * sizes the group (see mux_lane). A group of one window is the protocol
+ * as it always ran (on the silent-OT backend the receiver takes its rows
+ * before the peer's corrections).
  */
 static sirnn_status mux_group(const mux_ctx *c, sirnn_lane *lane, lin_ws *w, uint64_t *hsave,
                               uint8_t *corr_all, size_t off, size_t k)
@@ -279,7 +231,7 @@ static sirnn_status mux_group(const mux_ctx *c, sirnn_lane *lane, lin_ws *w, uin
         const size_t e0 = off + j * cap, kj = min_size(cap, off + k - e0);
         memcpy(w->bits, c->sel + e0, kj);
         st = sirnn_aiknp_recv_u(&w->rcv, &ol->iknp_recv, ch, w->bits, kj);
-        for (size_t i = 0; st == SIRNN_OK && i < kj; i++)
+        for (size_t i = 0; nw > 1 && st == SIRNN_OK && i < kj; i++)
             hsave[j * cap + i] = w->rcv.h0[i].w[0];
     }
     for (size_t j = 0; j < nw && st == SIRNN_OK; j++) {
@@ -303,11 +255,13 @@ static sirnn_status mux_group(const mux_ctx *c, sirnn_lane *lane, lin_ws *w, uin
         const size_t e0 = off + j * cap, kj = min_size(cap, off + k - e0);
         st = sirnn_channel_send(ch, corr_all + j * stride, sirnn_pack_size(kj, l));
     }
+    if (nw == 1 && st == SIRNN_OK)
+        st = sirnn_aiknp_recv_rows(&w->rcv, &ol->iknp_recv, ch);
     for (size_t j = 0; j < nw && st == SIRNN_OK; j++) {
         const size_t e0 = off + j * cap, kj = min_size(cap, off + k - e0);
         if ((st = sirnn_channel_recv(ch, w->wire, sirnn_pack_size(kj, l))) != SIRNN_OK)
             break;
-        for (size_t i = 0; i < kj; i++)
+        for (size_t i = 0; nw > 1 && i < kj; i++)
             w->rcv.h0[i] = (sirnn_block){{hsave[j * cap + i], 0}};
         sirnn_unpack(mc, w->wire, kj, l);
         sirnn_aiknp_cot_out(&w->rcv, mc, mc, c->sel + e0, kj, l);
@@ -335,26 +289,16 @@ static sirnn_status mux_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
     sirnn_status st = lin_init(&w, cap, 1, 1);
     if (st != SIRNN_OK)
         return st;
-    uint64_t *diff = malloc(cap * sizeof(uint64_t)), *base = malloc(cap * sizeof(uint64_t));
     uint64_t *hsave = gw > 1 ? malloc(gw * cap * sizeof(uint64_t)) : NULL;
-    uint8_t *corr_all = gw > 1 ? malloc(gw * sirnn_pack_size(cap, c->l)) : NULL;
-    if (diff == NULL || base == NULL || (gw > 1 && (hsave == NULL || corr_all == NULL)))
+    uint8_t *corr_all = malloc(gw * sirnn_pack_size(cap, c->l) + 1);
+    if (corr_all == NULL || (gw > 1 && hsave == NULL))
         st = SIRNN_ERR_NOMEM;
-    for (size_t off = begin; off < end && st == SIRNN_OK; off += gw * cap) {
-        const size_t k = min_size(gw * cap, end - off);
-        st = gw > 1 ? mux_group(c, lane, &w, hsave, corr_all, off, k)
-                    : mux_window(c, lane, &w, diff, base, off, k);
-    }
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += gw * cap)
+        st = mux_group(c, lane, &w, hsave, corr_all, off, min_size(gw * cap, end - off));
     if (st == SIRNN_OK)
         st = sirnn_channel_flush(&lane->ch);
-    if (diff != NULL)
-        sirnn_memzero(diff, cap * sizeof(uint64_t));
-    if (base != NULL)
-        sirnn_memzero(base, cap * sizeof(uint64_t));
     if (hsave != NULL)
         sirnn_memzero(hsave, gw * cap * sizeof(uint64_t));
-    free(diff);
-    free(base);
     free(hsave);
     free(corr_all);
     lin_free(&w);
@@ -390,24 +334,6 @@ sirnn_status sirnn_mux2(sirnn_party *party, size_t n, uint64_t *out, const uint8
         return sirnn_arith_arg(party, "sirnn_mux2", "NULL array");
     mux_ctx c = {.out = out, .sel = sel, .x = x, .y = y, .l = l};
     return mux_run(party, n, &c, "sirnn_mux2");
-}
-
-void *sirnn_mux_ws_new(size_t cap)
-{
-    lin_ws *w = malloc(sizeof(*w));
-    if (w != NULL && lin_init(w, cap > 0 ? cap : 1, 1, 1) != SIRNN_OK) {
-        free(w);
-        w = NULL;
-    }
-    return w;
-}
-
-void sirnn_mux_ws_delete(void *ws)
-{
-    if (ws != NULL) {
-        lin_free(ws);
-        free(ws);
-    }
 }
 
 /* ---------------- AND ---------------- */
