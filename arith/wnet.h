@@ -75,7 +75,7 @@
  * group, what it carries between flights: the node bit vectors and triples
  * (2 bits per node and 3 or 5 per triple, per element), party 0's packed
  * OT messages between reading party 1's columns and sending them (msb
- * l = 32: 31 bytes per element), party 1's OT hashes cut to their low byte
+ * l = 32: 42 bytes per element), party 1's OT hashes cut to their low byte
  * (one byte per OT; its choices are recomputed), and, per B2A output, the
  * receiver's hashes and both parties' arithmetic shares (8 bytes each).
  */

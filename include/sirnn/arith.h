@@ -61,9 +61,10 @@
  * when that is smaller): party 1 keeps 8 bytes per KK13 OT of a window
  * until party 0's messages come, party 0 its packed messages or OT rows.
  * The carry networks keep, for every window of a group, a few bits per
- * element and node plus party 0's packed messages (MSB l = 32: 31 bytes
- * per element) and party 1's hashes (1 byte per OT), within the memory
- * cap above.
+ * element and node plus party 0's packed messages (MSB l = 32: 42 bytes
+ * per element) and party 1's hashes (1 byte per OT); MUX and B2A keep a
+ * hash word and the packed corrections per element of a group; all within
+ * the memory cap above.
  */
 #ifndef SIRNN_ARITH_H
 #define SIRNN_ARITH_H
