@@ -19,6 +19,10 @@
  * SIRNN_WINDOW elements per lane (then by one window's flights per
  * window), and working memory is O(SIRNN_WINDOW) per lane, sized by the
  * lane's share of the batch when that is smaller. A multiple of 256.
+ * The carry networks (arith/wnet.h: comparisons, extensions, truncations,
+ * digit decomposition) go further: they stream all of a lane's windows
+ * level by level through one set of flights, as far as the session's
+ * memory cap allows.
  */
 #define SIRNN_WINDOW 65536
 /* Elements per window of the linear protocols (share, reveal, B2A, MUX, AND). */
@@ -31,6 +35,33 @@ static inline size_t sirnn_window_cap(size_t begin, size_t end)
     const size_t n = end - begin;
     return n == 0 ? 1 : n < SIRNN_WINDOW ? n : SIRNN_WINDOW;
 }
+
+/* Bytes a lane may hold for the windows it streams through one set of
+ * flights: the session's memory cap, the smaller of the two parties'
+ * (so that both cut a batch alike), shared by the lanes. Also what a
+ * streamed flight sent by both parties at once may leave in the peer's
+ * read buffer (whose cap, net/party.c, is at least this). */
+static inline size_t sirnn_stream_budget(const sirnn_party *party)
+{
+    size_t mem = party->cfg.session_mem_bytes;
+    if (party->peer_mem_bytes != 0 && party->peer_mem_bytes < mem)
+        mem = (size_t)party->peer_mem_bytes;
+    return mem / (party->nlanes > 0 ? party->nlanes : 1);
+}
+
+/* The streamed drivers (arith/wnet.c, the MUX of arith/convert.c): a
+ * lane's window for its range [begin, end) (sirnn_window_cap, or the test
+ * window), and the windows per group: as many of per_window bytes as the
+ * budget holds, at least 1, at most windows (both parties compute it
+ * alike). */
+size_t sirnn_stream_window(size_t begin, size_t end);
+size_t sirnn_stream_group(size_t per_window, size_t windows, size_t budget);
+/* Tests only: windows of `elements` (rounded up to a multiple of 256; 0
+ * restores SIRNN_WINDOW) and at most group_windows windows per group (0:
+ * as many as the budget allows) in the streamed drivers from the next
+ * call on, so that a test crosses windows and groups with small batches.
+ * Not thread-safe: call it between protocol calls. */
+void sirnn_stream_test_window(size_t elements, size_t group_windows);
 
 /* 1 if every byte of bits[0..n) is 0 or 1 (no branch on the values). */
 int sirnn_arith_bits_ok(const uint8_t *bits, size_t n);
@@ -67,17 +98,6 @@ void sirnn_bv_unpack(uint8_t *bits, const uint64_t *w, size_t n);
 sirnn_status sirnn_bv_send(sirnn_channel *ch, const uint64_t *w, size_t n);
 /* Receive ceil(n/8) bytes into a vector of sirnn_bv_words(n) words. */
 sirnn_status sirnn_bv_recv(sirnn_channel *ch, uint64_t *w, size_t n);
-
-/*
- * One chunk of MUX (arith/convert.c) on a lane, for protocols that end in a
- * MUX: out[i] = shares of sel ? x : 0 for k <= cap elements (out may alias
- * x). Both parties queue their columns first, so both directions share the
- * two flights. ws comes from sirnn_mux_ws_new(cap).
- */
-sirnn_status sirnn_mux_chunk(sirnn_lane *lane, void *ws, uint64_t *out, const uint8_t *sel,
-                             const uint64_t *x, size_t k, unsigned l);
-void *sirnn_mux_ws_new(size_t cap);
-void sirnn_mux_ws_delete(void *ws);
 
 /*
  * Chunk-level comparison (arith/cmp.c) for protocols that put other messages

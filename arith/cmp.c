@@ -38,7 +38,7 @@ static size_t seg_bytes(size_t count, unsigned N, unsigned bits)
     return sirnn_pack_size(count * N, bits);
 }
 
-typedef enum cmp_kind { K_MILL, K_EQ, K_WRAP, K_MSB, K_RELU } cmp_kind;
+typedef enum cmp_kind { K_MILL, K_EQ, K_WRAP, K_MSB } cmp_kind;
 
 /* The network of one comparison of l-bit values in m-bit blocks: output 0
  * is g (p for equality only), output 1 is p when want_eq. */
@@ -110,7 +110,6 @@ typedef struct cmp_ctx {
     unsigned l;        /* the caller's width */
     unsigned lc;       /* width compared */
     uint8_t *cmp, *eq; /* bit outputs */
-    uint64_t *out;     /* relu */
     const uint64_t *in;
 } cmp_ctx;
 
@@ -129,6 +128,7 @@ static void cmp_prep(void *vctx, int server, sirnn_wn_chunk *ch)
 
 static sirnn_status cmp_post(void *vctx, int server, sirnn_wn_chunk *ch)
 {
+    (void)server;
     const cmp_ctx *c = vctx;
     const size_t off = ch->off, k = ch->k;
     switch (c->kind) {
@@ -144,7 +144,6 @@ static sirnn_status cmp_post(void *vctx, int server, sirnn_wn_chunk *ch)
         memcpy(c->cmp + off, ch->bits[0], k);
         return SIRNN_OK;
     case K_MSB:
-    case K_RELU:
         break;
     }
     /* MSB = msb(x0) ^ msb(x1) ^ wrap of the low l - 1 bits. */
@@ -154,21 +153,7 @@ static sirnn_status cmp_post(void *vctx, int server, sirnn_wn_chunk *ch)
         bits[i] = (uint8_t)(bits[i] ^ ((x[i] >> (c->l - 1)) & 1));
     if (c->cmp != NULL)
         memcpy(c->cmp + off, bits, k);
-    if (c->kind == K_MSB)
-        return SIRNN_OK;
-    /* ReLU: MUX(NOT msb, x) on the window, x staged in out (each out[i]
-     * only after x[i] is read: out may alias x). */
-    void *mux = sirnn_mux_ws_new(k);
-    uint64_t *rx = c->out + off;
-    if (mux == NULL)
-        return SIRNN_ERR_NOMEM;
-    for (size_t i = 0; i < k; i++) {
-        bits[i] = (uint8_t)(bits[i] ^ (server ? 1 : 0));
-        rx[i] = x[i] & sirnn_mask(c->l);
-    }
-    const sirnn_status st = sirnn_mux_chunk(ch->lane, mux, rx, bits, rx, k, c->l);
-    sirnn_mux_ws_delete(mux);
-    return st;
+    return SIRNN_OK;
 }
 
 /* Runs a comparison-family call on the network of c->lc-bit values. */
@@ -269,8 +254,25 @@ sirnn_status sirnn_relu(sirnn_party *party, size_t n, uint64_t *out, uint8_t *si
         }
         return SIRNN_OK;
     }
-    cmp_ctx c = {.kind = K_RELU, .l = l, .lc = l - 1, .cmp = sign, .out = out, .in = x};
-    return cmp_run(party, n, &c, SIRNN_CMP_M_DEFAULT);
+    /* MSB of the whole batch (streamed), then MUX(NOT msb, x) (streamed):
+     * the MUX's columns leave with the comparison's last flight. */
+    uint8_t *keep = malloc(n);
+    if (keep == NULL)
+        return SIRNN_ERR_NOMEM;
+    cmp_ctx c = {.kind = K_MSB, .l = l, .lc = l - 1, .cmp = keep, .in = x};
+    st = cmp_run(party, n, &c, SIRNN_CMP_M_DEFAULT);
+    if (st == SIRNN_OK) {
+        const uint8_t flip = party->role == SIRNN_SERVER ? 1 : 0;
+        for (size_t i = 0; i < n; i++) {
+            if (sign != NULL)
+                sign[i] = keep[i];
+            keep[i] = (uint8_t)(keep[i] ^ flip);
+        }
+        st = sirnn_mux(party, n, out, keep, x, l);
+    }
+    sirnn_memzero(keep, n);
+    free(keep);
+    return st;
 }
 
 /* ---------------- MSB-to-wrap ---------------- */

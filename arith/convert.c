@@ -77,51 +77,99 @@ typedef struct b2a_ctx {
     unsigned l;
 } b2a_ctx;
 
+/*
+ * A group of windows of up to cap elements, [off, off + k), through B2A's
+ * two flights: party 1 queues its columns of every window (keeping one
+ * hash word per element), party 0 reads them window by window, packing its
+ * corrections (l - 1 bits per element) and writing its outputs, then sends
+ * them all; party 1 reads them window by window. A group of one window is
+ * the protocol as it always ran (on the silent-OT backend the receiver
+ * takes its rows before the corrections).
+ */
+static sirnn_status b2a_group(const b2a_ctx *c, int server, sirnn_lane *lane, lin_ws *w,
+                              uint64_t *hsave, uint8_t *corr_all, size_t off, size_t k)
+{
+    const unsigned l = c->l, lc = c->l - 1; /* the product is needed mod 2^(l-1) */
+    const uint64_t mask = sirnn_mask(l);
+    sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
+    sirnn_channel *ch = &lane->ch;
+    const size_t cap = w->cap, nw = (k + cap - 1) / cap, stride = sirnn_pack_size(cap, lc);
+    sirnn_status st = SIRNN_OK;
+    if (server) {
+        uint64_t *corr = w->v[0], *x = w->v[1], *y = w->v[2];
+        for (size_t j = 0; j < nw && st == SIRNN_OK; j++) {
+            const size_t e0 = off + j * cap, kj = min_size(cap, off + k - e0);
+            const uint8_t *b = c->b + e0;
+            for (size_t i = 0; i < kj; i++)
+                corr[i] = b[i];
+            if ((st = sirnn_aiknp_send_rows(&w->snd, &ol->iknp_send, ch, kj)) != SIRNN_OK)
+                break;
+            sirnn_aiknp_cot_msgs(&w->snd, x, y, corr, kj, lc);
+            sirnn_pack(corr_all + j * stride, y, kj, lc);
+            /* b0 - 2 * (-x) */
+            for (size_t i = 0; i < kj; i++)
+                c->out[e0 + i] = (b[i] + 2 * x[i]) & mask;
+        }
+        for (size_t j = 0; j < nw && st == SIRNN_OK; j++) {
+            const size_t kj = min_size(cap, k - j * cap);
+            st = sirnn_channel_send(ch, corr_all + j * stride, sirnn_pack_size(kj, lc));
+        }
+        return st;
+    }
+    uint64_t *y = w->v[0];
+    for (size_t j = 0; j < nw && st == SIRNN_OK; j++) {
+        const size_t e0 = off + j * cap, kj = min_size(cap, off + k - e0);
+        memcpy(w->bits, c->b + e0, kj);
+        st = sirnn_aiknp_recv_u(&w->rcv, &ol->iknp_recv, ch, w->bits, kj);
+        if (nw == 1 && st == SIRNN_OK)
+            st = sirnn_aiknp_recv_rows(&w->rcv, &ol->iknp_recv, ch);
+        for (size_t i = 0; nw > 1 && st == SIRNN_OK && i < kj; i++)
+            hsave[j * cap + i] = w->rcv.h0[i].w[0];
+    }
+    for (size_t j = 0; j < nw && st == SIRNN_OK; j++) {
+        const size_t e0 = off + j * cap, kj = min_size(cap, off + k - e0);
+        const uint8_t *b = c->b + e0;
+        if ((st = sirnn_channel_recv(ch, w->wire, sirnn_pack_size(kj, lc))) != SIRNN_OK)
+            break;
+        for (size_t i = 0; nw > 1 && i < kj; i++)
+            w->rcv.h0[i] = (sirnn_block){{hsave[j * cap + i], 0}};
+        sirnn_unpack(y, w->wire, kj, lc);
+        sirnn_aiknp_cot_out(&w->rcv, y, y, b, kj, lc);
+        for (size_t i = 0; i < kj; i++)
+            c->out[e0 + i] = (b[i] - 2 * y[i]) & mask;
+    }
+    return st;
+}
+
 static sirnn_status b2a_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
                              void *vctx)
 {
     const b2a_ctx *c = vctx;
-    const unsigned l = c->l, lc = c->l - 1; /* the product is needed mod 2^(l-1) */
-    const uint64_t mask = sirnn_mask(l);
     const int server = party->role == SIRNN_SERVER;
-    sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
-    sirnn_channel *ch = &lane->ch;
+    const size_t n = end - begin, cap = sirnn_stream_window(begin, end);
+    const size_t nw = (n + cap - 1) / cap, stride = sirnn_pack_size(cap, c->l - 1);
+    /* Windows per group: party 1 holds a hash word per element, party 0
+     * its packed corrections. On the silent-OT backend a receiver takes its
+     * rows before any other COT of its engine: a window at a time there. */
+    const size_t gw = party->cfg.ot_backend == SIRNN_OT_SILENT
+                          ? 1
+                          : sirnn_stream_group(cap * 8 + stride, nw, sirnn_stream_budget(party));
     lin_ws w;
-    sirnn_status st = lin_init(&w, sirnn_window_cap(begin, end), server, !server);
+    sirnn_status st = lin_init(&w, cap, server, !server);
     if (st != SIRNN_OK)
         return st;
-    for (size_t off = begin; off < end && st == SIRNN_OK; off += w.cap) {
-        const size_t k = min_size(w.cap, end - off);
-        const uint8_t *b = c->b + off;
-        const size_t bytes = sirnn_pack_size(k, lc);
-        if (server) {
-            uint64_t *corr = w.v[0], *x = w.v[1], *y = w.v[2];
-            for (size_t i = 0; i < k; i++)
-                corr[i] = b[i];
-            if ((st = sirnn_aiknp_send_rows(&w.snd, &ol->iknp_send, ch, k)) != SIRNN_OK)
-                break;
-            sirnn_aiknp_cot_msgs(&w.snd, x, y, corr, k, lc);
-            sirnn_pack(w.wire, y, k, lc);
-            if ((st = sirnn_channel_send(ch, w.wire, bytes)) != SIRNN_OK)
-                break;
-            /* b0 - 2 * (-x) */
-            for (size_t i = 0; i < k; i++)
-                c->out[off + i] = (b[i] + 2 * x[i]) & mask;
-        } else {
-            uint64_t *y = w.v[0];
-            memcpy(w.bits, b, k);
-            if ((st = sirnn_aiknp_recv_u(&w.rcv, &ol->iknp_recv, ch, w.bits, k)) != SIRNN_OK ||
-                (st = sirnn_aiknp_recv_rows(&w.rcv, &ol->iknp_recv, ch)) != SIRNN_OK ||
-                (st = sirnn_channel_recv(ch, w.wire, bytes)) != SIRNN_OK)
-                break;
-            sirnn_unpack(y, w.wire, k, lc);
-            sirnn_aiknp_cot_out(&w.rcv, y, y, w.bits, k, lc);
-            for (size_t i = 0; i < k; i++)
-                c->out[off + i] = (w.bits[i] - 2 * y[i]) & mask;
-        }
-    }
+    uint64_t *hsave = gw > 1 && !server ? malloc(gw * cap * sizeof(uint64_t)) : NULL;
+    uint8_t *corr_all = malloc(gw * stride + 1);
+    if (corr_all == NULL || (gw > 1 && !server && hsave == NULL))
+        st = SIRNN_ERR_NOMEM;
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += gw * cap)
+        st = b2a_group(c, server, lane, &w, hsave, corr_all, off, min_size(gw * cap, end - off));
     if (st == SIRNN_OK)
-        st = sirnn_channel_flush(ch);
+        st = sirnn_channel_flush(&lane->ch);
+    if (hsave != NULL)
+        sirnn_memzero(hsave, gw * cap * sizeof(uint64_t));
+    free(hsave);
+    free(corr_all);
     lin_free(&w);
     return st;
 }
@@ -156,75 +204,103 @@ typedef struct mux_ctx {
     unsigned l;
 } mux_ctx;
 
-sirnn_status sirnn_mux_chunk(sirnn_lane *lane, void *vws, uint64_t *out, const uint8_t *sel,
-                             const uint64_t *x, size_t k, unsigned l)
+/*
+ * A group of nw windows of up to cap elements from element off, streamed
+ * through the MUX's two flights: each party queues its extension columns
+ * of every window (keeping its hashes, one word per element), then reads
+ * the peer's window by window, writing y + sel x' less its COT output
+ * (x' = x - y, or x) into out and packing its corrections (l bits each),
+ * sends those, and adds the peer's corrections window by window. Both
+ * parties send each flight at once: what one sends ahead of the other's
+ * reads waits in the peer's read buffer, within the stream budget that
+ * sizes the group (see mux_lane). A group of one window is the protocol
+ * as it always ran (on the silent-OT backend the receiver takes its rows
+ * before the peer's corrections).
+ */
+static sirnn_status mux_group(const mux_ctx *c, sirnn_lane *lane, lin_ws *w, uint64_t *hsave,
+                              uint8_t *corr_all, size_t off, size_t k)
 {
-    lin_ws *w = vws;
     sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
     sirnn_channel *ch = &lane->ch;
+    const unsigned l = c->l;
     const uint64_t mask = sirnn_mask(l);
-    const size_t bytes = sirnn_pack_size(k, l);
+    const size_t cap = w->cap, nw = (k + cap - 1) / cap, stride = sirnn_pack_size(cap, l);
     uint64_t *corr = w->v[0], *own = w->v[1], *y = w->v[2], *mc = w->v[3];
-    sirnn_status st;
-    memcpy(w->bits, sel, k);
-    for (size_t i = 0; i < k; i++) {
-        const uint64_t s = 0 - (uint64_t)(sel[i] & 1);
-        corr[i] = (x[i] - (2 * x[i] & s)) & mask; /* (1 - 2 s) x */
-        own[i] = x[i] & s & mask;                 /* s x */
+    sirnn_status st = SIRNN_OK;
+    for (size_t j = 0; j < nw && st == SIRNN_OK; j++) {
+        const size_t e0 = off + j * cap, kj = min_size(cap, off + k - e0);
+        memcpy(w->bits, c->sel + e0, kj);
+        st = sirnn_aiknp_recv_u(&w->rcv, &ol->iknp_recv, ch, w->bits, kj);
+        for (size_t i = 0; nw > 1 && st == SIRNN_OK && i < kj; i++)
+            hsave[j * cap + i] = w->rcv.h0[i].w[0];
     }
-    if ((st = sirnn_aiknp_recv_u(&w->rcv, &ol->iknp_recv, ch, w->bits, k)) != SIRNN_OK ||
-        (st = sirnn_aiknp_send_rows(&w->snd, &ol->iknp_send, ch, k)) != SIRNN_OK)
-        return st;
-    sirnn_aiknp_cot_msgs(&w->snd, corr, y, corr, k, l);
-    sirnn_pack(w->wire, y, k, l);
-    if ((st = sirnn_channel_send(ch, w->wire, bytes)) != SIRNN_OK ||
-        (st = sirnn_aiknp_recv_rows(&w->rcv, &ol->iknp_recv, ch)) != SIRNN_OK ||
-        (st = sirnn_channel_recv(ch, w->wire, bytes)) != SIRNN_OK)
-        return st;
-    sirnn_unpack(mc, w->wire, k, l);
-    sirnn_aiknp_cot_out(&w->rcv, mc, mc, w->bits, k, l);
-    for (size_t i = 0; i < k; i++)
-        out[i] = (own[i] - corr[i] + mc[i]) & mask;
-    return SIRNN_OK;
+    for (size_t j = 0; j < nw && st == SIRNN_OK; j++) {
+        const size_t e0 = off + j * cap, kj = min_size(cap, off + k - e0);
+        if ((st = sirnn_aiknp_send_rows(&w->snd, &ol->iknp_send, ch, kj)) != SIRNN_OK)
+            break;
+        for (size_t i = 0; i < kj; i++) {
+            const uint64_t s = 0 - (uint64_t)(c->sel[e0 + i] & 1);
+            const uint64_t b = c->y != NULL ? c->y[e0 + i] : 0;
+            const uint64_t x = (c->x[e0 + i] - b) & mask;
+            corr[i] = (x - (2 * x & s)) & mask; /* (1 - 2 s) x */
+            own[i] = b + (x & s);               /* y + s x */
+        }
+        /* corr becomes this party's COT output */
+        sirnn_aiknp_cot_msgs(&w->snd, corr, y, corr, kj, l);
+        sirnn_pack(corr_all + j * stride, y, kj, l);
+        for (size_t i = 0; i < kj; i++)
+            c->out[e0 + i] = (own[i] - corr[i]) & mask;
+    }
+    for (size_t j = 0; j < nw && st == SIRNN_OK; j++) {
+        const size_t e0 = off + j * cap, kj = min_size(cap, off + k - e0);
+        st = sirnn_channel_send(ch, corr_all + j * stride, sirnn_pack_size(kj, l));
+    }
+    if (nw == 1 && st == SIRNN_OK)
+        st = sirnn_aiknp_recv_rows(&w->rcv, &ol->iknp_recv, ch);
+    for (size_t j = 0; j < nw && st == SIRNN_OK; j++) {
+        const size_t e0 = off + j * cap, kj = min_size(cap, off + k - e0);
+        if ((st = sirnn_channel_recv(ch, w->wire, sirnn_pack_size(kj, l))) != SIRNN_OK)
+            break;
+        for (size_t i = 0; nw > 1 && i < kj; i++)
+            w->rcv.h0[i] = (sirnn_block){{hsave[j * cap + i], 0}};
+        sirnn_unpack(mc, w->wire, kj, l);
+        sirnn_aiknp_cot_out(&w->rcv, mc, mc, c->sel + e0, kj, l);
+        for (size_t i = 0; i < kj; i++)
+            c->out[e0 + i] = (c->out[e0 + i] + mc[i]) & mask;
+    }
+    return st;
 }
 
 static sirnn_status mux_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
                              void *vctx)
 {
-    (void)party;
     const mux_ctx *c = vctx;
-    const uint64_t mask = sirnn_mask(c->l);
     lin_ws w;
-    const size_t cap = sirnn_window_cap(begin, end);
+    const size_t n = end - begin, cap = sirnn_stream_window(begin, end);
+    const size_t nw = (n + cap - 1) / cap;
+    /* Windows per group: each holds its hashes and corrections here, and
+     * its columns (16 bytes per element, or 16 / ot_k) in the peer's read
+     * buffer. On the silent backend a receiver takes its rows before any
+     * other COT of its engine, so the windows go one by one there. */
+    const size_t per = cap * (8 + 16) + sirnn_pack_size(cap, c->l);
+    const size_t gw = party->cfg.ot_backend == SIRNN_OT_SILENT
+                          ? 1
+                          : sirnn_stream_group(per, nw, sirnn_stream_budget(party));
     sirnn_status st = lin_init(&w, cap, 1, 1);
     if (st != SIRNN_OK)
         return st;
-    uint64_t *diff = malloc(cap * sizeof(uint64_t));
-    uint64_t *base = malloc(cap * sizeof(uint64_t));
-    if (diff == NULL || base == NULL)
+    uint64_t *hsave = gw > 1 ? malloc(gw * cap * sizeof(uint64_t)) : NULL;
+    uint8_t *corr_all = malloc(gw * sirnn_pack_size(cap, c->l) + 1);
+    if (corr_all == NULL || (gw > 1 && hsave == NULL))
         st = SIRNN_ERR_NOMEM;
-    for (size_t off = begin; off < end && st == SIRNN_OK; off += cap) {
-        const size_t k = min_size(cap, end - off);
-        if (c->y == NULL) {
-            st = sirnn_mux_chunk(lane, &w, c->out + off, c->sel + off, c->x + off, k, c->l);
-        } else {
-            for (size_t i = 0; i < k; i++) {
-                base[i] = c->y[off + i] & mask;
-                diff[i] = (c->x[off + i] - c->y[off + i]) & mask;
-            }
-            st = sirnn_mux_chunk(lane, &w, diff, c->sel + off, diff, k, c->l);
-            for (size_t i = 0; st == SIRNN_OK && i < k; i++)
-                c->out[off + i] = (base[i] + diff[i]) & mask;
-        }
-    }
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += gw * cap)
+        st = mux_group(c, lane, &w, hsave, corr_all, off, min_size(gw * cap, end - off));
     if (st == SIRNN_OK)
         st = sirnn_channel_flush(&lane->ch);
-    if (diff != NULL)
-        sirnn_memzero(diff, cap * sizeof(uint64_t));
-    if (base != NULL)
-        sirnn_memzero(base, cap * sizeof(uint64_t));
-    free(diff);
-    free(base);
+    if (hsave != NULL)
+        sirnn_memzero(hsave, gw * cap * sizeof(uint64_t));
+    free(hsave);
+    free(corr_all);
     lin_free(&w);
     return st;
 }
@@ -258,24 +334,6 @@ sirnn_status sirnn_mux2(sirnn_party *party, size_t n, uint64_t *out, const uint8
         return sirnn_arith_arg(party, "sirnn_mux2", "NULL array");
     mux_ctx c = {.out = out, .sel = sel, .x = x, .y = y, .l = l};
     return mux_run(party, n, &c, "sirnn_mux2");
-}
-
-void *sirnn_mux_ws_new(size_t cap)
-{
-    lin_ws *w = malloc(sizeof(*w));
-    if (w != NULL && lin_init(w, cap > 0 ? cap : 1, 1, 1) != SIRNN_OK) {
-        free(w);
-        w = NULL;
-    }
-    return w;
-}
-
-void sirnn_mux_ws_delete(void *ws)
-{
-    if (ws != NULL) {
-        lin_free(ws);
-        free(ws);
-    }
 }
 
 /* ---------------- AND ---------------- */

@@ -241,38 +241,89 @@ sirnn_status sirnn_wn_finalize(sirnn_wn_plan *p)
 /* ---------------- evaluation ---------------- */
 
 /*
- * A lane evaluates the plan on windows of up to SIRNN_WN_WINDOW elements:
- * every flight carries its part for the whole window, so the flights do
- * not grow with the window. The OT work inside the first two flights goes
- * in sub-chunks of plan->chunk elements (the chunks of the bytes formulas,
- * so the OT columns round exactly as before): party 1 queues the columns
- * of every sub-chunk, keeping only their hashes; party 0 reads each
- * sub-chunk's columns and packs its messages at once, keeping only those.
- * The tree levels then run on bit vectors as wide as the window.
+ * A lane evaluates the plan on groups of windows of up to wn_window
+ * elements (SIRNN_WN_WINDOW, smaller only in tests) and streams the
+ * windows of a group level by level: every flight carries its part for
+ * every window of the group, written window by window into the channel,
+ * so the flights follow the network's depth, not the group's size. A
+ * group is the lane's whole range unless the state it carries between
+ * flights would pass the per-lane stream budget (see group_windows).
+ *
+ * What a window carries between flights is its node bit vectors and
+ * triples (bits per element), party 0's packed OT messages from the
+ * moment it reads party 1's columns until it sends them, party 1's OT
+ * hashes cut to their low byte (every message here is at most 2 bits
+ * wide; the choices are recomputed from the inputs and triples), and, for
+ * B2A outputs, the receiver's hashes (one word) and both parties'
+ * arithmetic shares. Everything else (inputs, OT scratch, openings) is
+ * one window's and refilled per window: the inputs by calling the
+ * caller's prep again, which therefore must be a pure function of the
+ * window.
+ *
+ * The OT work inside the first two flights goes in sub-chunks of
+ * plan->chunk elements (the chunks of the bytes formulas, so the OT
+ * columns round exactly as before): party 1 queues the columns of every
+ * sub-chunk; party 0 reads each sub-chunk's columns and packs its messages
+ * at once. The tree levels then run on bit vectors as wide as the window.
  */
 struct sirnn_wn_ws {
     const sirnn_wn_plan *p;
     int server;
     size_t C;                    /* sub-chunk (OT batch) elements */
     size_t cap, W;               /* window elements, words per window vector */
-    uint64_t *g, *pp;            /* node bit vectors, nnodes * W each */
-    sirnn_triples tr;            /* combination triples of the window */
+    size_t nwin;                 /* windows held (a group's) */
+    uint64_t *g, *pp;            /* the current window's node vectors, nnodes * W each */
+    uint64_t *g_all, *pp_all;    /* every window's */
+    sirnn_triples tr;            /* the current window's triples (a view) */
+    sirnn_triples *trs;          /* every window's */
     uint64_t *open_mine, *open_peer;
     size_t open_cap;             /* vectors */
     sirnn_akk_ws kk;             /* party 1: hashes of the window; party 0: rows of a sub-chunk */
     sirnn_aiknp_ws ik, bk;       /* leaves of one bit; B2A (same split) */
     size_t kk_cap, ik_cap, bk_cap; /* OTs of the window */
     uint8_t *choice;             /* party 1: the window's OT choices, sub-chunk by sub-chunk */
+    uint8_t *hsave;              /* party 1: low bytes of every window's OT hashes */
+    uint64_t *bhsave;            /* B2A receiver: every window's hashes (low words) */
+    size_t bhsave_bytes;
     uint64_t *mc, *msgs, *ik_m0, *ik_m1, *ik_y; /* one sub-chunk */
     uint64_t *bx, *by;           /* B2A values of one sub-chunk */
     uint8_t *bc;                 /* B2A choices of one sub-chunk */
-    uint8_t *wire;               /* party 0: its messages of the window; party 1: a sub-chunk's */
-    size_t wire_cap;
-    uint8_t *aux_r;              /* window */
+    uint8_t *wire;               /* nwin * wstride bytes: party 0's messages, a B2A sender's
+                                    corrections, of every window; else one sub-chunk's */
+    size_t wstride;
+    uint8_t *aux_r;              /* the current window's auxiliary bits */
+    uint8_t *aux_all;
+    uint64_t *arith_all[SIRNN_WN_MAX_OUT]; /* width >= 2: every window's; else one */
+    uint32_t lin_in;             /* bit t: a linear node of level t reads an input */
+    size_t prepped;              /* 1 + the window whose inputs io holds; 0: none */
     sirnn_wn_chunk io;           /* window */
 };
 typedef struct sirnn_wn_ws wn_ws;
 
+/* Elements per window and windows per group (0: as the budget allows) of
+ * the streamed drivers; tests shrink them to cross windows and groups
+ * cheaply. */
+static size_t wn_window = SIRNN_WINDOW, wn_group_max = 0;
+
+void sirnn_stream_test_window(size_t elements, size_t group_windows)
+{
+    wn_window = elements == 0 ? SIRNN_WINDOW : (elements + 255) / 256 * 256;
+    wn_group_max = group_windows;
+}
+
+size_t sirnn_stream_window(size_t begin, size_t end)
+{
+    const size_t n = end - begin;
+    return n == 0 ? 1 : n < wn_window ? n : wn_window;
+}
+
+size_t sirnn_stream_group(size_t per_window, size_t windows, size_t budget)
+{
+    size_t g = budget / (per_window > 0 ? per_window : 1);
+    if (wn_group_max > 0 && g > wn_group_max)
+        g = wn_group_max;
+    return g < 1 || windows < 1 ? 1 : g < windows ? g : windows;
+}
 static size_t seg_bytes(size_t count, unsigned N, unsigned bits)
 {
     return sirnn_pack_size(count * N, bits);
@@ -339,21 +390,41 @@ static size_t in_len(const sirnn_wn_plan *p, unsigned src, size_t cap)
     return 1;
 }
 
+
+/* B2A: the receiver of the COTs is the party that sends the tree's last
+ * flight, so its columns ride with it. */
+static int b2a_recv_is_server(const sirnn_wn_plan *p)
+{
+    return p->nlevels == 0 ? 1 : (p->nlevels % 2 == 0);
+}
+
+static size_t server_msg_stride(const sirnn_wn_plan *p, size_t C, size_t cap, int server)
+{
+    const size_t mb = server ? over_subs(msg_bytes, p, C, cap) : msg_bytes(p, C);
+    const size_t bb = over_subs(b2a_bytes, p, C, cap);
+    return mb > bb ? mb : bb;
+}
+
 static void ws_free(wn_ws *w)
 {
     const sirnn_wn_plan *p = w->p;
     if (p == NULL)
         return;
-    const size_t vw = w->W * sizeof(uint64_t), C = w->C, cap = w->cap;
-    sirnn_arith_zfree(w->g, p->nnodes * vw);
-    sirnn_arith_zfree(w->pp, p->nnodes * vw);
-    sirnn_triples_free(&w->tr);
+    const size_t vw = w->W * sizeof(uint64_t), C = w->C, cap = w->cap, nw = w->nwin;
+    sirnn_arith_zfree(w->g_all, nw * p->nnodes * vw);
+    sirnn_arith_zfree(w->pp_all, nw * p->nnodes * vw);
+    if (w->trs != NULL)
+        for (size_t j = 0; j < nw; j++)
+            sirnn_triples_free(&w->trs[j]);
+    free(w->trs);
     sirnn_arith_zfree(w->open_mine, w->open_cap * vw);
     sirnn_arith_zfree(w->open_peer, w->open_cap * vw);
     sirnn_akk_ws_free(&w->kk);
     sirnn_aiknp_ws_free(&w->ik);
     sirnn_aiknp_ws_free(&w->bk);
     sirnn_arith_zfree(w->choice, w->server ? 1 : w->kk_cap + w->ik_cap);
+    sirnn_arith_zfree(w->hsave, w->server ? 1 : nw * (w->kk_cap + w->ik_cap));
+    sirnn_arith_zfree(w->bhsave, w->bhsave_bytes);
     sirnn_arith_zfree(w->mc, (kk_count(p, C) + p->ik_leaves * C) * sizeof(uint64_t));
     sirnn_arith_zfree(w->msgs, (size_t)SIRNN_AKK_GROUP * 256 * sizeof(uint64_t));
     sirnn_arith_zfree(w->ik_m0, C * sizeof(uint64_t));
@@ -362,30 +433,46 @@ static void ws_free(wn_ws *w)
     sirnn_arith_zfree(w->bx, p->nb2a * C * sizeof(uint64_t));
     sirnn_arith_zfree(w->by, p->nb2a * C * sizeof(uint64_t));
     sirnn_arith_zfree(w->bc, p->nb2a * C);
-    sirnn_arith_zfree(w->wire, w->wire_cap);
-    sirnn_arith_zfree(w->aux_r, in_len(p, 3, cap));
+    sirnn_arith_zfree(w->wire, nw * w->wstride);
+    sirnn_arith_zfree(w->aux_all, nw * in_len(p, 3, cap));
     for (unsigned i = 0; i < 3; i++)
         sirnn_arith_zfree(w->io.in[i], in_len(p, i, cap) * sizeof(uint64_t));
     sirnn_arith_zfree(w->io.aux_choice, in_len(p, 3, cap));
     sirnn_arith_zfree(w->io.aux_table, in_len(p, 3, cap));
     for (unsigned o = 0; o < p->nout; o++) {
+        const unsigned wd = p->out[o].width;
         sirnn_arith_zfree(w->io.bits[o], cap);
-        sirnn_arith_zfree(w->io.arith[o], p->out[o].width > 0 ? cap * sizeof(uint64_t) : 1);
+        sirnn_arith_zfree(w->arith_all[o],
+                          wd >= 2 ? nw * cap * sizeof(uint64_t) : wd == 1 ? cap * sizeof(uint64_t) : 1);
     }
     memset(w, 0, sizeof(*w));
 }
 
-/* A workspace for windows of up to cap elements (at least one sub-chunk's
- * worth is not needed: cap may be smaller than the plan's chunk). */
-static sirnn_status ws_init(wn_ws *w, const sirnn_wn_plan *p, size_t cap, int server)
+/* Bytes a window of cap elements carries between flights on either party
+ * (the larger), for choosing a group's size the same way on both. */
+static size_t window_state_bytes(const sirnn_wn_plan *p, size_t cap)
+{
+    const size_t C = p->chunk < cap ? p->chunk : cap, vw = sirnn_bv_words(cap) * 8;
+    const size_t common = 2 * p->nnodes * vw + (3 * p->nsingle + 5 * p->npair) * vw +
+                          (p->aux ? cap : 0) + p->nb2a * cap * 16;
+    const size_t s0 = server_msg_stride(p, C, cap, 1);
+    const size_t s1 = server_msg_stride(p, C, cap, 0) + over_subs(kk_count, p, C, cap) +
+                      p->ik_leaves * cap;
+    return common + (s0 > s1 ? s0 : s1);
+}
+
+/* A workspace for nwin windows of up to cap elements (cap may be smaller
+ * than the plan's chunk). */
+static sirnn_status ws_init(wn_ws *w, const sirnn_wn_plan *p, size_t cap, size_t nwin, int server)
 {
     memset(w, 0, sizeof(*w));
     w->p = p;
     w->server = server;
     w->cap = cap > 0 ? cap : 1;
+    w->nwin = nwin > 0 ? nwin : 1;
     w->C = p->chunk < w->cap ? p->chunk : w->cap;
     cap = w->cap;
-    const size_t C = w->C;
+    const size_t C = w->C, nw = w->nwin;
     w->W = sirnn_bv_words(cap);
     const size_t vw = w->W * sizeof(uint64_t);
     w->kk_cap = over_subs(kk_count, p, C, cap);
@@ -400,22 +487,27 @@ static sirnn_status ws_init(wn_ws *w, const sirnn_wn_plan *p, size_t cap, int se
             maxopen = v;
     }
     w->open_cap = maxopen;
-    /* Party 0 keeps its messages of the whole window (one flight); party 1
-     * reads them a sub-chunk at a time. The B2A sender is either party. */
-    const size_t mb = server ? over_subs(msg_bytes, p, C, cap) : msg_bytes(p, C);
-    const size_t bb = over_subs(b2a_bytes, p, C, cap);
-    w->wire_cap = mb > bb ? mb : bb;
+    for (unsigned i = 0; i < p->nnodes; i++) {
+        const sirnn_wn_node *nd = &p->node[i];
+        if (nd->kind == SIRNN_WN_LIN && nd->need != 0 && nd->w)
+            w->lin_in |= (uint32_t)1 << nd->level;
+    }
+    w->wstride = server_msg_stride(p, C, cap, server);
+    const int b2a_recv = p->nb2a > 0 && server == b2a_recv_is_server(p);
     int bad = 0;
 #define ALLOC(ptr, bytes)                                                                         \
     do {                                                                                       \
         (ptr) = sirnn_arith_zalloc(bytes);                                                     \
         bad |= (ptr) == NULL;                                                                  \
     } while (0)
-    ALLOC(w->g, p->nnodes * vw);
-    ALLOC(w->pp, p->nnodes * vw);
+    ALLOC(w->g_all, nw * p->nnodes * vw);
+    ALLOC(w->pp_all, nw * p->nnodes * vw);
     ALLOC(w->open_mine, w->open_cap * vw);
     ALLOC(w->open_peer, w->open_cap * vw);
     ALLOC(w->choice, server ? 1 : w->kk_cap + w->ik_cap);
+    ALLOC(w->hsave, server ? 1 : nw * (w->kk_cap + w->ik_cap));
+    w->bhsave_bytes = b2a_recv ? nw * w->bk_cap * sizeof(uint64_t) : 1;
+    ALLOC(w->bhsave, w->bhsave_bytes);
     ALLOC(w->mc, (kk_count(p, C) + p->ik_leaves * C) * sizeof(uint64_t));
     ALLOC(w->msgs, (size_t)SIRNN_AKK_GROUP * 256 * sizeof(uint64_t));
     ALLOC(w->ik_m0, C * sizeof(uint64_t));
@@ -424,20 +516,26 @@ static sirnn_status ws_init(wn_ws *w, const sirnn_wn_plan *p, size_t cap, int se
     ALLOC(w->bx, p->nb2a * C * sizeof(uint64_t));
     ALLOC(w->by, p->nb2a * C * sizeof(uint64_t));
     ALLOC(w->bc, p->nb2a * C);
-    ALLOC(w->wire, w->wire_cap);
-    ALLOC(w->aux_r, in_len(p, 3, cap));
+    ALLOC(w->wire, nw * w->wstride);
+    ALLOC(w->aux_all, nw * in_len(p, 3, cap));
     for (unsigned i = 0; i < 3; i++)
         ALLOC(w->io.in[i], in_len(p, i, cap) * sizeof(uint64_t));
     ALLOC(w->io.aux_choice, in_len(p, 3, cap));
     ALLOC(w->io.aux_table, in_len(p, 3, cap));
     for (unsigned o = 0; o < p->nout; o++) {
+        const unsigned wd = p->out[o].width;
         ALLOC(w->io.bits[o], cap);
-        ALLOC(w->io.arith[o], p->out[o].width > 0 ? cap * sizeof(uint64_t) : 1);
+        ALLOC(w->arith_all[o],
+              wd >= 2 ? nw * cap * sizeof(uint64_t) : wd == 1 ? cap * sizeof(uint64_t) : 1);
     }
 #undef ALLOC
+    if (!bad) {
+        w->trs = calloc(nw, sizeof(*w->trs));
+        bad |= w->trs == NULL;
+    }
     sirnn_status st = bad ? SIRNN_ERR_NOMEM : SIRNN_OK;
-    if (st == SIRNN_OK)
-        st = sirnn_triples_init(&w->tr, p->nsingle, p->npair, w->W);
+    for (size_t j = 0; j < nw && st == SIRNN_OK; j++)
+        st = sirnn_triples_init(&w->trs[j], p->nsingle, p->npair, w->W);
     /* Party 0 sends every leaf and triple OT, party 1 receives them; the
      * B2A receiver is either. */
     const size_t kkc = kk_count(p, C), ikc = p->ik_leaves * C;
@@ -450,6 +548,19 @@ static sirnn_status ws_init(wn_ws *w, const sirnn_wn_plan *p, size_t cap, int se
     if (st != SIRNN_OK)
         ws_free(w);
     return st;
+}
+
+/* Point the workspace's per-window state at window j. */
+static void win_view(wn_ws *w, size_t j)
+{
+    const sirnn_wn_plan *p = w->p;
+    const size_t span = (size_t)p->nnodes * w->W;
+    w->g = w->g_all + j * span;
+    w->pp = w->pp_all + j * span;
+    w->tr = w->trs[j];
+    w->aux_r = w->aux_all + (p->aux ? j * w->cap : 0);
+    for (unsigned o = 0; o < p->nout; o++)
+        w->io.arith[o] = w->arith_all[o] + (p->out[o].width >= 2 ? j * w->cap : 0);
 }
 
 /*
@@ -739,168 +850,329 @@ static void gather_outputs(wn_ws *w, size_t k)
     }
 }
 
+/* A group: k elements from the batch's element off, in windows of the
+ * workspace's cap; prep (NULL: the caller filled the one window's inputs)
+ * fills a window's inputs. */
+typedef struct wn_group {
+    sirnn_wn_prep_fn prep;
+    void *ctx;
+    size_t off, k, nw;
+} wn_group;
+
+static size_t win_k(const wn_ws *w, const wn_group *gr, size_t j)
+{
+    const size_t e0 = j * w->cap;
+    return gr->k - e0 < w->cap ? gr->k - e0 : w->cap;
+}
+
+static size_t sub_k(const wn_ws *w, size_t k, size_t s)
+{
+    return k - s * w->C < w->C ? k - s * w->C : w->C;
+}
+
+/* The inputs of window j into io (prep is pure: calling it again gives the
+ * same inputs). */
+static void win_inputs(wn_ws *w, const wn_group *gr, size_t j)
+{
+    w->io.off = gr->off + j * w->cap;
+    w->io.k = win_k(w, gr, j);
+    if (gr->prep == NULL || w->prepped == j + 1)
+        return;
+    gr->prep(gr->ctx, w->server, &w->io);
+    w->prepped = j + 1;
+}
+
+/* Party 1: keep the low byte of window j's OT hashes (messages are at most
+ * two bits wide), or put them back as the hashes. */
+static void hash_keep(wn_ws *w, size_t j, size_t k, int restore)
+{
+    const sirnn_wn_plan *p = w->p;
+    const size_t nkk = over_subs(kk_count, p, w->C, k), nik = p->ik_leaves * k;
+    uint8_t *s = w->hsave + j * (w->kk_cap + w->ik_cap);
+    if (restore) {
+        for (size_t i = 0; i < nkk; i++)
+            w->kk.h[i] = s[i];
+        for (size_t i = 0; i < nik; i++)
+            w->ik.h0[i] = (sirnn_block){{s[w->kk_cap + i], 0}};
+    } else {
+        for (size_t i = 0; i < nkk; i++)
+            s[i] = (uint8_t)w->kk.h[i];
+        for (size_t i = 0; i < nik; i++)
+            s[w->kk_cap + i] = (uint8_t)w->ik.h0[i].w[0];
+    }
+}
+
 /* Flights 1 and 2: the OTs of every leaf, triple and auxiliary bit of the
- * window, a sub-chunk at a time on each side. */
-static sirnn_status ot_flights(wn_ws *w, sirnn_lane *lane, size_t k, const sirnn_flight_hooks *hk)
+ * group, a window and a sub-chunk at a time on each side. */
+static sirnn_status ot_flights(wn_ws *w, sirnn_lane *lane, const wn_group *gr,
+                               const sirnn_flight_hooks *hk)
 {
     const sirnn_wn_plan *p = w->p;
     sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
     sirnn_channel *ch = &lane->ch;
-    const size_t nsub = (k + w->C - 1) / w->C;
     wn_ws v;
     sirnn_status st = SIRNN_OK;
     if (w->server) {
-        size_t bytes = 0;
-        for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
-            const size_t ks = k - s * w->C < w->C ? k - s * w->C : w->C;
-            sub_view(w, &v, s);
-            v.wire = w->wire + bytes;
-            st = sirnn_triples_ot_rows(&v.kk, &v.ik, ol, ch, kk_count(p, ks), p->ik_leaves * ks);
-            if (st == SIRNN_OK)
-                bytes += sender_messages(&v, &ol->kk_send, ks);
+        for (size_t j = 0; j < gr->nw && st == SIRNN_OK; j++) {
+            const size_t k = win_k(w, gr, j), nsub = (k + w->C - 1) / w->C;
+            size_t bytes = 0;
+            win_view(w, j);
+            win_inputs(w, gr, j);
+            for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
+                const size_t ks = sub_k(w, k, s);
+                sub_view(w, &v, s);
+                v.wire = w->wire + j * w->wstride + bytes;
+                st = sirnn_triples_ot_rows(&v.kk, &v.ik, ol, ch, kk_count(p, ks),
+                                           p->ik_leaves * ks);
+                if (st == SIRNN_OK)
+                    bytes += sender_messages(&v, &ol->kk_send, ks);
+            }
         }
         if (st == SIRNN_OK && hk != NULL)
             st = hk->received(hk->ctx, 1);
-        if (st == SIRNN_OK)
-            st = sirnn_channel_send(ch, w->wire, bytes);
+        for (size_t j = 0; j < gr->nw && st == SIRNN_OK; j++)
+            st = sirnn_channel_send(ch, w->wire + j * w->wstride,
+                                    over_subs(msg_bytes, p, w->C, win_k(w, gr, j)));
         return st;
     }
     if (kk_count(p, 1) + p->ik_leaves == 0)
         return SIRNN_OK;
-    for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
-        const size_t ks = k - s * w->C < w->C ? k - s * w->C : w->C;
-        sub_view(w, &v, s);
-        receiver_choices(&v, ks);
-        st = sirnn_triples_ot_columns(&v.kk, &v.ik, ol, ch, v.choice, kk_count(p, ks),
-                                      p->ik_leaves * ks);
+    for (size_t j = 0; j < gr->nw && st == SIRNN_OK; j++) {
+        const size_t k = win_k(w, gr, j), nsub = (k + w->C - 1) / w->C;
+        win_view(w, j);
+        win_inputs(w, gr, j);
+        for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
+            const size_t ks = sub_k(w, k, s);
+            sub_view(w, &v, s);
+            receiver_choices(&v, ks);
+            st = sirnn_triples_ot_columns(&v.kk, &v.ik, ol, ch, v.choice, kk_count(p, ks),
+                                          p->ik_leaves * ks);
+        }
+        hash_keep(w, j, k, 0);
     }
     if (st == SIRNN_OK && hk != NULL)
         st = hk->sent(hk->ctx, 1);
-    for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
-        const size_t ks = k - s * w->C < w->C ? k - s * w->C : w->C;
-        sub_view(w, &v, s);
-        st = sirnn_channel_recv(ch, w->wire, msg_bytes(p, ks));
-        if (st == SIRNN_OK)
-            receiver_outputs(&v, ks);
+    for (size_t j = 0; j < gr->nw && st == SIRNN_OK; j++) {
+        const size_t k = win_k(w, gr, j), nsub = (k + w->C - 1) / w->C;
+        win_view(w, j);
+        win_inputs(w, gr, j);
+        hash_keep(w, j, k, 1);
+        for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
+            const size_t ks = sub_k(w, k, s);
+            sub_view(w, &v, s);
+            receiver_choices(&v, ks);
+            st = sirnn_channel_recv(ch, w->wire, msg_bytes(p, ks));
+            if (st == SIRNN_OK)
+                receiver_outputs(&v, ks);
+        }
+    }
+    return st;
+}
+
+/* Level t's linear nodes of window j (its inputs fetched if they read one). */
+static void win_lin(wn_ws *w, const wn_group *gr, size_t j, unsigned t)
+{
+    if (w->lin_in >> t & 1)
+        win_inputs(w, gr, j);
+    eval_lin(w, t, win_k(w, gr, j), w->server);
+}
+
+/* This party's openings of level t, window by window (recomputed from the
+ * gates' inputs, which finishing a level leaves alone). */
+static sirnn_status send_openings(wn_ws *w, sirnn_channel *ch, const wn_group *gr, unsigned t)
+{
+    sirnn_status st = SIRNN_OK;
+    for (size_t j = 0; j < gr->nw && st == SIRNN_OK; j++) {
+        win_view(w, j);
+        const size_t nv = level_openings(w, t), k = win_k(w, gr, j);
+        for (size_t i = 0; i < nv && st == SIRNN_OK; i++)
+            st = sirnn_bv_send(ch, w->open_mine + i * w->W, k);
+    }
+    return st;
+}
+
+/* Read the peer's openings of level t and finish the level, window by
+ * window. */
+static sirnn_status finish_level(wn_ws *w, sirnn_channel *ch, const wn_group *gr, unsigned t)
+{
+    sirnn_status st = SIRNN_OK;
+    for (size_t j = 0; j < gr->nw && st == SIRNN_OK; j++) {
+        win_view(w, j);
+        const size_t nv = level_openings(w, t), k = win_k(w, gr, j);
+        for (size_t i = 0; i < nv && st == SIRNN_OK; i++)
+            st = sirnn_bv_recv(ch, w->open_peer + i * w->W, k);
+        if (st != SIRNN_OK)
+            break;
+        level_finish(w, t, w->server);
+        win_lin(w, gr, j, t);
+    }
+    return st;
+}
+
+/* The tree, one flight per level for the whole group: the party that goes
+ * first at level t sends its openings, then reads the peer's; the other
+ * reads first, so that its openings of this level and the next leave in
+ * one flight. hk sees flight t + 1 as sirnn_triples_exchange shows it. */
+static sirnn_status tree_flights(wn_ws *w, sirnn_lane *lane, const wn_group *gr,
+                                 const sirnn_flight_hooks *hk)
+{
+    const sirnn_wn_plan *p = w->p;
+    const int server = w->server;
+    sirnn_channel *ch = &lane->ch;
+    sirnn_status st = SIRNN_OK;
+    for (size_t j = 0; j < gr->nw; j++) {
+        win_view(w, j);
+        win_lin(w, gr, j, 0);
+    }
+    for (unsigned t = 1; t <= p->nlevels && st == SIRNN_OK; t++) {
+        if ((t % 2 == 1) == server) {
+            st = send_openings(w, ch, gr, t);
+            if (st == SIRNN_OK && hk != NULL)
+                st = hk->sent(hk->ctx, t + 1);
+            if (st == SIRNN_OK)
+                st = finish_level(w, ch, gr, t);
+        } else {
+            st = finish_level(w, ch, gr, t);
+            if (st == SIRNN_OK && hk != NULL)
+                st = hk->received(hk->ctx, t + 1);
+            if (st == SIRNN_OK)
+                st = send_openings(w, ch, gr, t);
+        }
     }
     return st;
 }
 
 /* B2A of the outputs with a width >= 2, one flight each way after the
- * tree: the receiver of the COTs is the party that sent the last flight,
- * so its columns ride with it. */
-static sirnn_status b2a_flights(wn_ws *w, sirnn_lane *lane, size_t k)
+ * tree: the receiver's columns of every window ride with its last tree
+ * flight, the sender answers with the corrections of every window. */
+static sirnn_status b2a_flights(wn_ws *w, sirnn_lane *lane, const wn_group *gr)
 {
     const sirnn_wn_plan *p = w->p;
     sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
     sirnn_channel *ch = &lane->ch;
-    const size_t nsub = (k + w->C - 1) / w->C;
-    const int recv_is_server = p->nlevels == 0 ? 1 : (p->nlevels % 2 == 0);
     sirnn_status st = SIRNN_OK;
-    if (w->server == recv_is_server) {
-        for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
-            const size_t e0 = s * w->C, ks = k - e0 < w->C ? k - e0 : w->C;
-            size_t j = 0;
-            for (unsigned o = 0; o < p->nout; o++)
-                if (p->out[o].width >= 2)
-                    memcpy(w->bc + ks * j++, w->io.bits[o] + e0, ks);
-            sirnn_aiknp_ws sub = w->bk;
-            sub.h0 += s * p->nb2a * w->C;
-            st = sirnn_aiknp_recv_u(&sub, &ol->iknp_recv, ch, w->bc, p->nb2a * ks);
+    if (w->server == b2a_recv_is_server(p)) {
+        for (size_t j = 0; j < gr->nw && st == SIRNN_OK; j++) {
+            const size_t k = win_k(w, gr, j), nsub = (k + w->C - 1) / w->C;
+            win_view(w, j);
+            gather_outputs(w, k);
+            for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
+                const size_t e0 = s * w->C, ks = sub_k(w, k, s);
+                size_t o2 = 0;
+                for (unsigned o = 0; o < p->nout; o++)
+                    if (p->out[o].width >= 2)
+                        memcpy(w->bc + ks * o2++, w->io.bits[o] + e0, ks);
+                sirnn_aiknp_ws sub = w->bk;
+                sub.h0 += s * p->nb2a * w->C;
+                st = sirnn_aiknp_recv_u(&sub, &ol->iknp_recv, ch, w->bc, p->nb2a * ks);
+            }
+            for (size_t i = 0; i < p->nb2a * k; i++)
+                w->bhsave[j * w->bk_cap + i] = w->bk.h0[i].w[0];
         }
+        for (size_t j = 0; j < gr->nw && st == SIRNN_OK; j++) {
+            const size_t k = win_k(w, gr, j), nsub = (k + w->C - 1) / w->C;
+            win_view(w, j);
+            gather_outputs(w, k);
+            for (size_t i = 0; i < p->nb2a * k; i++)
+                w->bk.h0[i] = (sirnn_block){{w->bhsave[j * w->bk_cap + i], 0}};
+            for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
+                const size_t e0 = s * w->C, ks = sub_k(w, k, s);
+                if ((st = sirnn_channel_recv(ch, w->wire, b2a_bytes(p, ks))) != SIRNN_OK)
+                    break;
+                const uint8_t *in = w->wire;
+                size_t o2 = 0;
+                for (unsigned o = 0; o < p->nout; o++) {
+                    const unsigned wd = p->out[o].width;
+                    if (wd < 2)
+                        continue;
+                    const uint64_t mask = sirnn_mask(wd);
+                    uint64_t *y = w->by;
+                    sirnn_unpack(y, in, ks, wd - 1);
+                    in += sirnn_pack_size(ks, wd - 1);
+                    sirnn_aiknp_ws sub = w->bk;
+                    sub.h0 += s * p->nb2a * w->C + o2 * ks;
+                    const uint8_t *b = w->io.bits[o] + e0;
+                    sirnn_aiknp_cot_out(&sub, y, y, b, ks, wd - 1);
+                    for (size_t e = 0; e < ks; e++)
+                        w->io.arith[o][e0 + e] = (b[e] - 2 * y[e]) & mask;
+                    o2++;
+                }
+            }
+        }
+        return st;
+    }
+    for (size_t j = 0; j < gr->nw && st == SIRNN_OK; j++) {
+        const size_t k = win_k(w, gr, j), nsub = (k + w->C - 1) / w->C;
+        uint8_t *out = w->wire + j * w->wstride;
+        win_view(w, j);
+        gather_outputs(w, k);
         for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
-            const size_t e0 = s * w->C, ks = k - e0 < w->C ? k - e0 : w->C;
-            if ((st = sirnn_channel_recv(ch, w->wire, b2a_bytes(p, ks))) != SIRNN_OK)
+            const size_t e0 = s * w->C, ks = sub_k(w, k, s);
+            if ((st = sirnn_aiknp_send_rows(&w->bk, &ol->iknp_send, ch, p->nb2a * ks)) !=
+                SIRNN_OK)
                 break;
-            const uint8_t *in = w->wire;
-            size_t j = 0;
+            size_t o2 = 0;
             for (unsigned o = 0; o < p->nout; o++) {
                 const unsigned wd = p->out[o].width;
                 if (wd < 2)
                     continue;
                 const uint64_t mask = sirnn_mask(wd);
-                uint64_t *y = w->by;
-                sirnn_unpack(y, in, ks, wd - 1);
-                in += sirnn_pack_size(ks, wd - 1);
-                sirnn_aiknp_ws sub = w->bk;
-                sub.h0 += s * p->nb2a * w->C + j * ks;
+                uint64_t *x = w->bx, *y = w->by;
                 const uint8_t *b = w->io.bits[o] + e0;
-                sirnn_aiknp_cot_out(&sub, y, y, b, ks, wd - 1);
                 for (size_t e = 0; e < ks; e++)
-                    w->io.arith[o][e0 + e] = (b[e] - 2 * y[e]) & mask;
-                j++;
+                    x[e] = b[e];
+                sirnn_aiknp_ws sub = w->bk;
+                sub.h0 += o2 * ks;
+                sub.h1 += o2 * ks;
+                sirnn_aiknp_cot_msgs(&sub, x, y, x, ks, wd - 1);
+                sirnn_pack(out, y, ks, wd - 1);
+                out += sirnn_pack_size(ks, wd - 1);
+                for (size_t e = 0; e < ks; e++)
+                    w->io.arith[o][e0 + e] = (b[e] + 2 * x[e]) & mask;
+                o2++;
             }
         }
-        return st;
     }
-    uint8_t *out = w->wire;
-    for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
-        const size_t e0 = s * w->C, ks = k - e0 < w->C ? k - e0 : w->C;
-        if ((st = sirnn_aiknp_send_rows(&w->bk, &ol->iknp_send, ch, p->nb2a * ks)) != SIRNN_OK)
-            break;
-        size_t j = 0;
-        for (unsigned o = 0; o < p->nout; o++) {
-            const unsigned wd = p->out[o].width;
-            if (wd < 2)
-                continue;
-            const uint64_t mask = sirnn_mask(wd);
-            uint64_t *x = w->bx, *y = w->by;
-            const uint8_t *b = w->io.bits[o] + e0;
-            for (size_t e = 0; e < ks; e++)
-                x[e] = b[e];
-            sirnn_aiknp_ws sub = w->bk;
-            sub.h0 += j * ks;
-            sub.h1 += j * ks;
-            sirnn_aiknp_cot_msgs(&sub, x, y, x, ks, wd - 1);
-            sirnn_pack(out, y, ks, wd - 1);
-            out += sirnn_pack_size(ks, wd - 1);
-            for (size_t e = 0; e < ks; e++)
-                w->io.arith[o][e0 + e] = (b[e] + 2 * x[e]) & mask;
-            j++;
-        }
-    }
-    if (st == SIRNN_OK)
-        st = sirnn_channel_send(ch, w->wire, (size_t)(out - w->wire));
+    for (size_t j = 0; j < gr->nw && st == SIRNN_OK; j++)
+        st = sirnn_channel_send(ch, w->wire + j * w->wstride,
+                                over_subs(b2a_bytes, p, w->C, win_k(w, gr, j)));
     return st;
 }
 
-/* The whole network on the window's k <= cap elements (inputs in w->io). */
-static sirnn_status run_window(wn_ws *w, sirnn_lane *lane, size_t k, const sirnn_flight_hooks *hk)
+/* The whole network on a group (hk only for a one-window group without
+ * B2A outputs); the outputs are gathered per window by the caller. */
+static sirnn_status run_group(wn_ws *w, sirnn_lane *lane, const wn_group *gr,
+                              const sirnn_flight_hooks *hk)
 {
     const sirnn_wn_plan *p = w->p;
     const int server = w->server;
     sirnn_status st;
-    sirnn_triples_draw(&w->tr, &lane->prg, server);
-    if (server) {
-        /* Leaf masks: only the leaves' vectors are sent, the rest is overwritten. */
-        sirnn_bv_random(&lane->prg, w->g, p->nnodes, w->W);
-        sirnn_bv_random(&lane->prg, w->pp, p->nnodes, w->W);
-        if (p->aux)
-            sirnn_prg_bytes(&lane->prg, w->aux_r, k);
+    for (size_t j = 0; j < gr->nw; j++) {
+        win_view(w, j);
+        sirnn_triples_draw(&w->tr, &lane->prg, server);
+        if (server) {
+            /* Leaf masks: only the leaves' vectors are sent, the rest is overwritten. */
+            sirnn_bv_random(&lane->prg, w->g, p->nnodes, w->W);
+            sirnn_bv_random(&lane->prg, w->pp, p->nnodes, w->W);
+            if (p->aux)
+                sirnn_prg_bytes(&lane->prg, w->aux_r, win_k(w, gr, j));
+        }
     }
-    if ((st = ot_flights(w, lane, k, hk)) != SIRNN_OK)
+    if ((st = ot_flights(w, lane, gr, hk)) != SIRNN_OK ||
+        (st = tree_flights(w, lane, gr, hk)) != SIRNN_OK)
         return st;
-    eval_lin(w, 0, k, server);
-    for (unsigned t = 1; t <= p->nlevels; t++) {
-        const size_t nv = level_openings(w, t);
-        const int first = (t % 2 == 1) == server;
-        if ((st = sirnn_triples_exchange(&lane->ch, w->open_peer, w->open_mine, nv, w->W, k,
-                                         first, hk, t + 1)) != SIRNN_OK)
-            return st;
-        level_finish(w, t, server);
-        eval_lin(w, t, k, server);
-    }
-    gather_outputs(w, k);
     if (hk != NULL) {
-        /* The last flight, T + 2: party 0 sends it when T is even. */
+        /* The last flight, T + 2: party 0 sends it when T is even. The
+         * outputs are there for its hook. */
         const unsigned last = p->nlevels + 2;
+        gather_outputs(w, gr->k);
         if (((last % 2) == 0) == server)
             return hk->sent(hk->ctx, last);
         return hk->received(hk->ctx, last);
     }
     if (p->nb2a == 0)
         return SIRNN_OK;
-    return b2a_flights(w, lane, k);
+    return b2a_flights(w, lane, gr);
 }
 
 typedef struct wn_ctx {
@@ -908,32 +1180,45 @@ typedef struct wn_ctx {
     sirnn_wn_prep_fn prep;
     sirnn_wn_post_fn post;
     void *ctx;
+    size_t budget; /* bytes a lane's group may carry between flights */
 } wn_ctx;
+
+/* Windows per group: as many as the budget holds (at least one), the same
+ * on both parties (the budget and the estimate do not depend on the role). */
+static size_t group_windows(const sirnn_wn_plan *p, size_t cap, size_t nw, size_t budget)
+{
+    return sirnn_stream_group(window_state_bytes(p, cap), nw, budget);
+}
 
 static sirnn_status wn_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
                             void *vctx)
 {
     const wn_ctx *c = vctx;
     const int server = party->role == SIRNN_SERVER;
-    const size_t cap = end - begin < SIRNN_WN_WINDOW ? end - begin : SIRNN_WN_WINDOW;
+    const size_t n = end - begin, cap = sirnn_stream_window(begin, end);
+    const size_t nw = (n + cap - 1) / cap, gw = group_windows(c->plan, cap, nw, c->budget);
     wn_ws w;
-    sirnn_status st = ws_init(&w, c->plan, cap, server);
+    sirnn_status st = ws_init(&w, c->plan, cap, gw, server);
     if (st != SIRNN_OK)
         return st;
-    for (size_t off = begin; off < end && st == SIRNN_OK; off += w.cap) {
-        const size_t k = end - off < w.cap ? end - off : w.cap;
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += gw * cap) {
+        const size_t k = end - off < gw * cap ? end - off : gw * cap;
+        const wn_group gr = {.prep = c->prep, .ctx = c->ctx, .off = off, .k = k,
+                             .nw = (k + cap - 1) / cap};
         w.io.lane = lane;
-        w.io.off = off;
-        w.io.k = k;
-        c->prep(c->ctx, server, &w.io);
-        st = run_window(&w, lane, k, NULL);
-        if (st == SIRNN_OK)
+        w.prepped = 0;
+        st = run_group(&w, lane, &gr, NULL);
+        for (size_t j = 0; j < gr.nw && st == SIRNN_OK; j++) {
+            const size_t kj = win_k(&w, &gr, j);
+            win_view(&w, j);
+            win_inputs(&w, &gr, j);
+            gather_outputs(&w, kj);
             for (unsigned o = 0; o < c->plan->nout; o++)
                 if (c->plan->out[o].width == 1)
-                    for (size_t e = 0; e < k; e++)
+                    for (size_t e = 0; e < kj; e++)
                         w.io.arith[o][e] = w.io.bits[o][e];
-        if (st == SIRNN_OK)
             st = c->post(c->ctx, server, &w.io);
+        }
     }
     if (st == SIRNN_OK)
         st = sirnn_channel_flush(&lane->ch);
@@ -949,7 +1234,9 @@ sirnn_status sirnn_wn_run(sirnn_party *party, size_t n, const sirnn_wn_plan *pla
         return st;
     if ((st = sirnn_ot_ensure_setup(party)) != SIRNN_OK)
         return st;
-    wn_ctx c = {.plan = plan, .prep = prep, .post = post, .ctx = ctx};
+    /* The session's memory cap bounds what a group carries between flights. */
+    wn_ctx c = {.plan = plan, .prep = prep, .post = post, .ctx = ctx,
+                .budget = sirnn_stream_budget(party)};
     return sirnn_batch_run(party, n, wn_lane, &c);
 }
 
@@ -960,10 +1247,11 @@ sirnn_wn_ws *sirnn_wn_ws_new(const sirnn_wn_plan *p, int server, size_t cap)
     wn_ws *w = malloc(sizeof(*w));
     if (w == NULL)
         return NULL;
-    if (ws_init(w, p, cap, server) != SIRNN_OK) {
+    if (ws_init(w, p, cap, 1, server) != SIRNN_OK) {
         free(w);
         return NULL;
     }
+    win_view(w, 0);
     return w;
 }
 
@@ -983,7 +1271,8 @@ sirnn_wn_chunk *sirnn_wn_ws_chunk(sirnn_wn_ws *w)
 sirnn_status sirnn_wn_chunk_run(sirnn_wn_ws *w, sirnn_lane *lane, size_t k,
                                 const sirnn_flight_hooks *hooks)
 {
+    const wn_group gr = {.prep = NULL, .ctx = NULL, .off = 0, .k = k, .nw = 1};
     w->io.lane = lane;
     w->io.k = k;
-    return run_window(w, lane, k, hooks);
+    return run_group(w, lane, &gr, hooks);
 }

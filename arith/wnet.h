@@ -34,14 +34,26 @@
  * from the outputs down and drops the rest (a leaf whose g or p is not needed
  * sends one bit, a combination whose p is not needed uses a single triple).
  *
- * Flights of one window (up to SIRNN_WN_WINDOW elements per lane, its OTs
- * cut in chunks of plan->chunk elements): party 1's extension columns
- * (leaves, triples, auxiliary OT); party 0's OT messages with its openings
- * of level 1; then one
- * flight per level, the parties alternating (as in arith/cmp.c); the B2A
- * columns ride with the last of these flights (their receiver is the party
- * that sends it), and the other party answers with the corrections: with T
- * levels, 2 + T flights, plus 1 if an output has a width >= 2.
+ * Flights of a group (a lane's windows of up to SIRNN_WN_WINDOW elements,
+ * see below; its OTs cut in chunks of plan->chunk elements): party 1's
+ * extension columns (leaves, triples, auxiliary OT); party 0's OT messages
+ * with its openings of level 1; then one flight per level, the parties
+ * alternating (as in arith/cmp.c); the B2A columns ride with the last of
+ * these flights (their receiver is the party that sends it), and the other
+ * party answers with the corrections: with T levels, 2 + T flights, plus 1
+ * if an output has a width >= 2, whatever the group's size.
+ *
+ * Streaming: every flight carries its part for every window of the group,
+ * written window by window, so flights follow the network's depth, not the
+ * batch. The two directions never overlap (each party reads the whole of
+ * the peer's flight before it sends), so a flight of any size goes through
+ * without the read buffer holding more than a kernel read. A group is the
+ * lane's whole range unless the state carried between flights (below)
+ * would pass the session's memory cap per lane (the smaller of both
+ * parties' session_mem_bytes, over the lanes); then groups of as many
+ * windows as fit run one after another, each with the flights above (at
+ * the default 64 MiB, one lane: msb l = 32 streams 2^20 elements in one
+ * group; ars 32,12 and digdec 32,8 take two groups at 2^20).
  *
  * Bits per element (one lane, large n): leaves 256 + 2^w*b (128 + 2b when
  * w = 1), b = 1 or 2 bits; combinations 148 (single, with the 4 bits of
@@ -58,9 +70,14 @@
  *
  * Secrets: the inputs, the auxiliary tables and choices and every share;
  * the plan is public. No branch or memory index depends on a secret.
- * Memory: O(window * nodes) per lane (sized by the lane's share of the
- * batch when smaller): party 1 keeps 8 bytes per KK13 OT and its choices
- * until party 0's messages come, party 0 keeps the packed messages.
+ * Memory per lane: one window's scratch (O(window * nodes), sized by the
+ * lane's share of the batch when smaller) plus, for every window of the
+ * group, what it carries between flights: the node bit vectors and triples
+ * (2 bits per node and 3 or 5 per triple, per element), party 0's packed
+ * OT messages between reading party 1's columns and sending them (msb
+ * l = 32: 42 bytes per element), party 1's OT hashes cut to their low byte
+ * (one byte per OT; its choices are recomputed), and, per B2A output, the
+ * receiver's hashes and both parties' arithmetic shares (8 bytes each).
  */
 #ifndef SIRNN_ARITH_WNET_H
 #define SIRNN_ARITH_WNET_H
@@ -72,7 +89,8 @@
 #include "net/party_internal.h"
 #include "arith/arith_internal.h"
 
-/* Elements a lane evaluates in one set of flights (see sirnn_wn_run). */
+/* Elements of a window: the unit of scratch memory; a lane streams all its
+ * windows (up to its memory budget) through one set of flights. */
 #define SIRNN_WN_WINDOW SIRNN_WINDOW
 #define SIRNN_WN_MAX_NODES 320
 #define SIRNN_WN_MAX_OUT 72
@@ -157,8 +175,12 @@ typedef void (*sirnn_wn_prep_fn)(void *ctx, int server, sirnn_wn_chunk *c);
 /* May communicate on c->lane (for example a MUX of the window). */
 typedef sirnn_status (*sirnn_wn_post_fn)(void *ctx, int server, sirnn_wn_chunk *c);
 
-/* Run the plan over n elements in windows on every lane: prep, network,
- * post. Checks nothing but the party (the caller checked its arguments). */
+/* Run the plan over n elements on every lane, its windows streamed in
+ * groups (see above): prep, network, post. prep must be a pure function of
+ * the window (it is called again whenever the network needs a window's
+ * inputs); post runs per window after the group's last flight and may
+ * communicate (its flights then add up per window). Checks nothing but the
+ * party (the caller checked its arguments). */
 sirnn_status sirnn_wn_run(sirnn_party *party, size_t n, const sirnn_wn_plan *plan,
                           sirnn_wn_prep_fn prep, sirnn_wn_post_fn post, void *ctx);
 

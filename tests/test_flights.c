@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "sirnn/math.h"
+#include "arith/arith_internal.h"
 
 enum { NMAX = 65536 };
 
@@ -156,10 +157,127 @@ static void test_flights_flat(void **state)
     }
 }
 
+/*
+ * The carry networks across windows and groups, cheaply: windows of 256
+ * elements (a test-only knob), n = 600 (three windows on one lane, two on
+ * each of two; the two-lane pass is skipped in quick mode). Every network user (comparisons, extensions, truncations,
+ * digit decomposition), MUX and B2A give the cleartext results on one and
+ * two lanes, in one group and in groups of two windows; in one group on
+ * one lane its flights are those at n = 1, in groups of two they grow, by
+ * at most one group's flights.
+ */
+enum { XN = 600, XW = 256, XDIG = 4 };
+
+static uint64_t x_ref(kern k, uint64_t x0, uint64_t x1, uint64_t y, uint8_t b, size_t j)
+{
+    const uint64_t x = (x0 + x1) & 0xffffffffu;
+    switch (k) {
+    case K_MUX: return b ? x : 0;
+    case K_B2A: return b;
+    case K_MSB: return sirnn_ref_msb(x, 32);
+    case K_MILL: return x0 < x1;
+    case K_EQ: return x0 == x1;
+    case K_WRAP: return sirnn_ref_wrap(x0, x1, 32);
+    case K_RELU: return sirnn_ref_relu(x, 32);
+    case K_ZEXT: return sirnn_ref_zext(y, 16, 32);
+    case K_SEXT: return sirnn_ref_sext(y, 16, 32);
+    case K_TR: return sirnn_ref_tr(x, 32, 12);
+    case K_ARS: return sirnn_ref_ars(x, 32, 12);
+    case K_DIVPOW2: return sirnn_ref_divpow2(x, 32, 12);
+    case K_DIGDEC: return sirnn_ref_digit(x, 32, 8, (unsigned)j);
+    default: return 0;
+    }
+}
+
+static void test_windows_crossed(void **state)
+{
+    (void)state;
+    static const kern ks[] = {K_MSB, K_MILL, K_EQ, K_WRAP, K_RELU, K_MUX, K_B2A,
+                              K_ZEXT, K_SEXT, K_TR, K_ARS, K_DIVPOW2, K_DIGDEC};
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0xf2);
+    fcase c;
+    memset(&c, 0, sizeof(c));
+    uint64_t *yc = calloc(XN, sizeof(uint64_t));
+    assert_non_null(yc);
+    for (int r = 0; r < 2; r++) {
+        c.x[r] = calloc(XN, sizeof(uint64_t));
+        c.y[r] = calloc(XN, sizeof(uint64_t));
+        c.out[r] = calloc(XN, sizeof(uint64_t));
+        c.idx[r] = calloc(XDIG * XN, sizeof(uint64_t));
+        c.b[r] = calloc(XN, 1);
+        c.c[r] = calloc(XN, 1);
+        c.o[r] = calloc(XN, 1);
+        assert_true(c.x[r] && c.y[r] && c.out[r] && c.idx[r] && c.b[r] && c.c[r] && c.o[r]);
+    }
+    for (size_t i = 0; i < XN; i++) {
+        c.x[0][i] = test_rng_next(&rng) & 0xffffffffu;
+        /* some equal pairs, so that eq and the propagate bits see both values */
+        c.x[1][i] = i % 7 == 0 ? c.x[0][i] : test_rng_next(&rng) & 0xffffffffu;
+        yc[i] = test_rng_next(&rng) & 0xffffu;
+        c.b[0][i] = (uint8_t)(test_rng_next(&rng) & 1);
+        c.b[1][i] = (uint8_t)(test_rng_next(&rng) & 1);
+    }
+    mc_split(&rng, yc, c.y[0], c.y[1], XN, 16);
+    for (unsigned lanes = 1; lanes <= (test_quick() ? 1u : 2u); lanes++) {
+        test_pair_lanes(lanes);
+        for (size_t ki = 0; ki < sizeof(ks) / sizeof(ks[0]); ki++) {
+            const kern k = ks[ki];
+            sirnn_stream_test_window(XW, 0);
+            const uint64_t f1 = flights_at(&c, k, 1);
+            for (size_t gmax = 0; gmax <= 2; gmax += 2) {
+                sirnn_stream_test_window(XW, gmax);
+                const uint64_t got = flights_at(&c, k, XN);
+                sirnn_stream_test_window(0, 0);
+                for (size_t j = 0; j < (k == K_DIGDEC ? XDIG : 1); j++)
+                    for (size_t i = 0; i < XN; i++) {
+                        const uint64_t want =
+                            x_ref(k, c.x[0][i], c.x[1][i], yc[i], c.b[0][i] ^ c.b[1][i], j);
+                        uint64_t have;
+                        if (k == K_DIGDEC)
+                            have = (c.idx[0][j * XN + i] + c.idx[1][j * XN + i]) & 0xff;
+                        else if (k == K_MSB || k == K_MILL || k == K_EQ || k == K_WRAP)
+                            have = (uint64_t)(c.o[0][i] ^ c.o[1][i]);
+                        else if (k == K_TR)
+                            have = (c.out[0][i] + c.out[1][i]) & 0xfffff;
+                        else
+                            have = (c.out[0][i] + c.out[1][i]) & 0xffffffffu;
+                        if (have != want)
+                            fail_msg("%s, %u lanes, groups of %zu windows: element %zu "
+                                     "(digit %zu) gives %llx, want %llx",
+                                     NAMES[k], lanes, gmax, i, j, (unsigned long long)have,
+                                     (unsigned long long)want);
+                    }
+                if (!test_ot_pinned() || lanes != 1)
+                    continue;
+                if (gmax == 0 && got != f1)
+                    fail_msg("%s: %llu flights over %d windows in one group, %llu at n = 1",
+                             NAMES[k], (unsigned long long)got, (XN + XW - 1) / XW,
+                             (unsigned long long)f1);
+                if (gmax != 0 && (got <= f1 || got > 2 * f1))
+                    fail_msg("%s: %llu flights in two groups, %llu at n = 1", NAMES[k],
+                             (unsigned long long)got, (unsigned long long)f1);
+            }
+        }
+    }
+    test_pair_lanes(1);
+    free(yc);
+    for (int r = 0; r < 2; r++) {
+        free(c.x[r]);
+        free(c.y[r]);
+        free(c.out[r]);
+        free(c.idx[r]);
+        free(c.b[r]);
+        free(c.c[r]);
+        free(c.o[r]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flights_flat),
+        cmocka_unit_test(test_windows_crossed),
     };
     return cmocka_run_group_tests(tests, test_pair_group_setup, test_pair_group_teardown);
 }

@@ -43,12 +43,28 @@
  * elements at 8 x 8 bits, 16,384 at 16 x 16) and MSNZB (blocks of 4,096
  * elements); lookups take 4 windows and AND 16 (they hold little per
  * element, and callers pass several vectors of a window at once).
+ * The carry-network protocols (millionaire, eq, wrap, MSB, ReLU's
+ * comparison, extensions, truncations, shifts, divpow2, digit
+ * decomposition) go beyond the window: a lane streams all its windows
+ * through one set of flights, each flight carrying its part of every
+ * window, as long as what the windows carry between flights fits the
+ * session's memory cap (session_mem_bytes, the smaller of the two
+ * parties', over the lanes); a larger batch takes one set per group of
+ * windows that fits (64 MiB, one lane: MSB l = 32 holds 2^20 elements in
+ * one group; ars 32,12 and digdec 32,8 take two at 2^20). MUX, ReLU and
+ * B2A stream the same way (2^20 elements of 32 bits in one group), except
+ * on the silent-OT backend, where MUX and B2A go a window at a time.
  *
  * Secrets: shares, inputs and choice bits are secret; n, l and the other
  * parameters are public. No branch or memory index depends on a secret.
  * Memory beyond the caller's arrays is O(window) per lane (sized by n_L
  * when that is smaller): party 1 keeps 8 bytes per KK13 OT of a window
  * until party 0's messages come, party 0 its packed messages or OT rows.
+ * The carry networks keep, for every window of a group, a few bits per
+ * element and node plus party 0's packed messages (MSB l = 32: 42 bytes
+ * per element) and party 1's hashes (1 byte per OT); MUX and B2A keep a
+ * hash word and the packed corrections per element of a group; all within
+ * the memory cap above.
  */
 #ifndef SIRNN_ARITH_H
 #define SIRNN_ARITH_H
@@ -269,8 +285,9 @@ SIRNN_API sirnn_status sirnn_msb_to_wrap(sirnn_party *party, size_t n, uint8_t *
 /*
  * ReLU on l-bit two's-complement values: out = x if msb(x) = 0, else 0
  * (mod 2^l). sign, if not NULL, gets boolean shares of msb(x) (1 means
- * negative); both parties pass sign NULL or non-NULL alike. MSB, then
- * MUX(NOT msb, x) on the same chunk. Bits: sirnn_msb(l) + sirnn_mux(l)
+ * negative); both parties pass sign NULL or non-NULL alike. MSB of the
+ * batch, then MUX(NOT msb, x) of the batch (one byte per element held in
+ * between). Bits: sirnn_msb(l) + sirnn_mux(l)
  * (l = 32: 3828 + 320 = 4148; SCI 4252). Flights: those of MSB plus those
  * of MUX (l = 32: 5 + 3 = 8, critical path 7).
  * l = 1 is local (a 1-bit value is 0 or -1). out may alias x.
