@@ -1036,7 +1036,37 @@ static void test_gate_scale(void **state)
     sirnn_fastgrnn_free(m);
 }
 
-/* ---- the shipped model ----------------------------------------------------- */
+/* ---- the shipped models ---------------------------------------------------- */
+
+/* The keyword model: the Google-30 shape, its gates at the scale where the
+ * secure sigmoid of its pre-activation format is a line (bench/baseline.json
+ * pins its cost). */
+static void test_shipped_speech_model(void **state)
+{
+    (void)state;
+    sirnn_fastgrnn *m;
+    sirnn_status st = sirnn_fastgrnn_load(&m, "models/speech_fastgrnn.sirnn");
+    if (st != SIRNN_OK)
+        fail_msg("%s", sirnn_last_error());
+    const sirnn_fastgrnn_dims want = {32, 99, 100, 16, 35, 30};
+    assert_memory_equal(&m->dims, &want, sizeof(want));
+    assert_int_equal(m->gate_fmt.bits, 16);
+    assert_int_equal(m->gate_fmt.scale, 10);
+    sirnn_fg_public pub;
+    sirnn_fg_plan plan;
+    assert_int_equal(sirnn_fg_public_from_model(&pub, m), SIRNN_OK);
+    assert_int_equal(sirnn_fg_plan_init(&plan, &pub), SIRNN_OK);
+    assert_int_equal(plan.s_pre, 10);
+    static sirnn_sig_plan sp;
+    char err[160];
+    assert_int_equal(sirnn_sig_plan_init(&sp, 0, plan.f_pre, plan.f_z, err, sizeof(err)),
+                     SIRNN_OK);
+    assert_int_equal(sp.deg, 1);
+    /* ... and it is the cheap choice. */
+    assert_int_equal(sirnn_fastgrnn_set_gate_scale(m, SIRNN_FG_GATE_CHEAP), SIRNN_OK);
+    assert_int_equal(m->gate_fmt.scale, 10);
+    sirnn_fastgrnn_free(m);
+}
 
 static void test_shipped_model(void **state)
 {
@@ -1160,6 +1190,7 @@ int main(void)
         cmocka_unit_test(test_model_file_validation),
         cmocka_unit_test(test_model_file_version1),
         cmocka_unit_test(test_gate_scale),
+        cmocka_unit_test(test_shipped_speech_model),
         cmocka_unit_test(test_shipped_model),
     };
     test_seed();
