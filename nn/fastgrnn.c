@@ -140,6 +140,7 @@ void sirnn_fg_drop_quant(sirnn_fastgrnn *m)
         m->act_maxabs[k] = 0.0f;
         m->act_fmt[k] = (sirnn_fixfmt){0, 0, false};
     }
+    m->gate_fmt = (sirnn_fixfmt){0, 0, false};
     fg_bind(m);
 }
 

@@ -12,6 +12,7 @@
 #include "net/party_internal.h"
 #include "nn/session_msg.h"
 #include "kernels/random.h"
+#include "math/sigmoid_plan.h"
 #include "nn/fastgrnn.h"
 #include "sirnn/math.h"
 
@@ -57,6 +58,7 @@ sirnn_status sirnn_fg_public_from_model(sirnn_fg_public *pub, const sirnn_fastgr
         pub->tfmt[k] = m->t[k].fmt;
     for (int k = 0; k < SIRNN_FG_NACTS; k++)
         pub->afmt[k] = m->act_fmt[k];
+    pub->gate = m->gate_fmt;
     return SIRNN_OK;
 }
 
@@ -91,6 +93,8 @@ void sirnn_fg_public_encode(uint8_t *buf, const sirnn_fg_public *pub)
         *p++ = pub->afmt[k].bits;
         *p++ = (uint8_t)pub->afmt[k].scale;
     }
+    *p++ = pub->gate.bits;
+    *p = (uint8_t)pub->gate.scale;
 }
 
 sirnn_status sirnn_fg_public_decode(sirnn_fg_public *pub, const uint8_t *buf)
@@ -113,7 +117,7 @@ sirnn_status sirnn_fg_public_decode(sirnn_fg_public *pub, const uint8_t *buf)
         return SIRNN_ERR_ARG;
     }
     const uint8_t *p = buf + 32;
-    for (int k = 0; k < SIRNN_FG_NTENSORS + SIRNN_FG_NACTS; k++) {
+    for (int k = 0; k <= SIRNN_FG_NTENSORS + SIRNN_FG_NACTS; k++) {
         sirnn_fixfmt f = {p[0], (int8_t)p[1], p[0] != 0};
         p += 2;
         if (f.bits > 32 || f.scale < -60 || f.scale > 60) {
@@ -123,8 +127,10 @@ sirnn_status sirnn_fg_public_decode(sirnn_fg_public *pub, const uint8_t *buf)
         }
         if (k < SIRNN_FG_NTENSORS)
             pub->tfmt[k] = f;
-        else
+        else if (k < SIRNN_FG_NTENSORS + SIRNN_FG_NACTS)
             pub->afmt[k - SIRNN_FG_NTENSORS] = f;
+        else
+            pub->gate = f; /* checked by the plan */
     }
     return SIRNN_OK;
 }
@@ -211,7 +217,18 @@ sirnn_status sirnn_fg_plan_init(sirnn_fg_plan *p, const sirnn_fg_public *pub)
                     imin(a[SIRNN_FG_ACT_PRE_Z].scale, a[SIRNN_FG_ACT_PRE_H].scale)) -
                1;
     p->sh = imin(a[SIRNN_FG_ACT_H].scale - 1, (int)b - 3);
-    p->sz = p->sc = (int)b - 2;
+    /* The gates' scale: b - 2, or the model's coarser gate format. */
+    p->sz = (int)b - 2;
+    if (fmt_set(pub->gate)) {
+        if (pub->gate.bits != b || pub->gate.scale < 5 || pub->gate.scale > (int)b - 2) {
+            sirnn_set_last_error("fastgrnn plan: gate format %u/%d (needs %u bits and scale "
+                                 "5..%u)", (unsigned)pub->gate.bits, (int)pub->gate.scale, b,
+                                 b - 2);
+            return SIRNN_ERR_ARG;
+        }
+        p->sz = pub->gate.scale;
+    }
+    p->sc = p->sz;
     p->s_zn = imin((int)b - 2, (int)b + p->sh - 2 - p->sc);
     p->sw = p->sc + p->s_zn;
     p->s_sc = a[SIRNN_FG_ACT_SCORES].scale - 1;
@@ -317,6 +334,68 @@ sirnn_status sirnn_fg_plan_init(sirnn_fg_plan *p, const sirnn_fg_public *pub)
         p->xtab[v] = (uint64_t)(int64_t)q & mask_of(b);
     }
     return SIRNN_OK;
+}
+
+/* ---- the gates' format ------------------------------------------------------ */
+
+/* Whether the plan of m (with its current gate format) can be made; the
+ * plan in *p. */
+static sirnn_status plan_of(sirnn_fg_plan *p, const sirnn_fastgrnn *m)
+{
+    sirnn_fg_public pub;
+    sirnn_status st = sirnn_fg_public_from_model(&pub, m);
+    return st != SIRNN_OK ? st : sirnn_fg_plan_init(p, &pub);
+}
+
+/* The largest gate scale in [b - 6, b - 2] at which the sigmoid from the
+ * pre-activation format f_pre takes the line path, 0 if none (or if b - 2
+ * already does: nothing to set). */
+static int cheap_gate_scale(const sirnn_fg_plan *p)
+{
+    sirnn_sig_plan *sp = malloc(sizeof(*sp));
+    if (sp == NULL)
+        return -1;
+    char err[160];
+    int found = 0;
+    for (int so = (int)p->b - 2; so >= (int)p->b - 6 && so >= 5 && !found; so--) {
+        const sirnn_fixfmt fo = {(uint8_t)p->b, (int8_t)so, true};
+        if (sirnn_sig_plan_init(sp, 0, p->f_pre, fo, err, sizeof(err)) == SIRNN_OK &&
+            sp->deg == 1)
+            found = so;
+    }
+    free(sp);
+    return found == (int)p->b - 2 ? 0 : found;
+}
+
+sirnn_status sirnn_fastgrnn_set_gate_scale(sirnn_fastgrnn *m, int scale)
+{
+    if (m == NULL || !m->quantised || m->qparams == NULL) {
+        sirnn_set_last_error("fastgrnn gate scale: the model is not quantised");
+        return SIRNN_ERR_ARG;
+    }
+    const unsigned b = m->act_fmt[SIRNN_FG_ACT_H].bits;
+    if (scale != 0 && scale != SIRNN_FG_GATE_CHEAP && (b == 0 || scale < 5 || scale > (int)b - 2)) {
+        sirnn_set_last_error("fastgrnn gate scale: %d is outside 5..%d", scale, (int)b - 2);
+        return SIRNN_ERR_ARG;
+    }
+    const sirnn_fixfmt old = m->gate_fmt;
+    m->gate_fmt = (sirnn_fixfmt){0, 0, false};
+    sirnn_fg_plan plan;
+    sirnn_status st = plan_of(&plan, m);
+    if (st == SIRNN_OK && scale == SIRNN_FG_GATE_CHEAP) {
+        scale = cheap_gate_scale(&plan);
+        if (scale < 0) {
+            sirnn_set_last_error("fastgrnn gate scale: out of memory");
+            st = SIRNN_ERR_NOMEM;
+        }
+    }
+    if (st == SIRNN_OK && scale > 0) {
+        m->gate_fmt = (sirnn_fixfmt){(uint8_t)b, (int8_t)scale, true};
+        st = plan_of(&plan, m);
+    }
+    if (st != SIRNN_OK)
+        m->gate_fmt = old;
+    return st;
 }
 
 /* ---- the server's weights ------------------------------------------------- */

@@ -21,8 +21,10 @@
  *   pre_z  = WX_t + UH + bz',  pre_h = WX_t + UH + bh'       (scale s_pre)
  *            (with p->fuse, the sum WX_t + UH is truncated once instead of
  *            WX and UH each: see the field)
- *   z      = sigmoid(pre_z)                                  (scale sz = b-2)
- *   c      = tanh(pre_h)                                     (scale sc = b-2)
+ *   z      = sigmoid(pre_z)                                  (scale sz)
+ *   c      = tanh(pre_h)                                     (scale sc = sz)
+ *            (sz = the model's gate scale, b-2 unless set: a coarser one
+ *            keeps the sigmoid of coarse pre-activations on its cheap path)
  *   P1, P2 = c * zeta', c * (zeta+nu)'  (one mult by the server's clear
  *            values, 2b bits)                                (scale sw = sc + s_zn)
  *   v      = h32 * 2^(sw - sh) - P1                          (2b bits, scale sw)
@@ -60,10 +62,11 @@ typedef struct sirnn_fg_public {
     float in_mean, in_std;
     sirnn_fixfmt tfmt[SIRNN_FG_NTENSORS];
     sirnn_fixfmt afmt[SIRNN_FG_NACTS];
+    sirnn_fixfmt gate; /* the gates' format (bits 0: unset, scale b - 2) */
 } sirnn_fg_public;
 
 /* Bytes of the encoded public description. */
-#define SIRNN_FG_PUBLIC_BYTES (6 * 4 + 2 * 4 + 2 * (SIRNN_FG_NTENSORS + SIRNN_FG_NACTS))
+#define SIRNN_FG_PUBLIC_BYTES (6 * 4 + 2 * 4 + 2 * (SIRNN_FG_NTENSORS + SIRNN_FG_NACTS + 1))
 
 /* A matrix product by clear weights with its rescaling: out = ((A W) >> s)
  * mod 2^lout, then times 2^up (local). m: bits of A, k: of W, d2: the

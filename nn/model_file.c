@@ -55,12 +55,13 @@ static int sha256(uint8_t out[32], const uint8_t *data, size_t len)
     return EVP_Digest(data, len, out, &olen, EVP_sha256(), NULL) == 1 && olen == 32;
 }
 
-static size_t file_size(const sirnn_fastgrnn_dims *d, int quantised)
+/* Version 2 adds the gate format, one record after the value ranges. */
+static size_t file_size(const sirnn_fastgrnn_dims *d, int quantised, uint32_t version)
 {
     size_t np = sirnn_fg_param_count(d);
     return SIRNN_MODEL_HEADER_BYTES + SIRNN_FG_NTENSORS * SIRNN_MODEL_TENSOR_BYTES +
-           SIRNN_FG_NACTS * SIRNN_MODEL_ACT_BYTES + 4 * np + (quantised ? 4 * np : 0) +
-           SIRNN_MODEL_DIGEST_BYTES;
+           ((size_t)SIRNN_FG_NACTS + (version >= 2 ? 1u : 0u)) * SIRNN_MODEL_ACT_BYTES + 4 * np +
+           (quantised ? 4 * np : 0) + SIRNN_MODEL_DIGEST_BYTES;
 }
 
 sirnn_status sirnn_fastgrnn_encode(const sirnn_fastgrnn *m, uint8_t **buf, size_t *len)
@@ -72,7 +73,7 @@ sirnn_status sirnn_fastgrnn_encode(const sirnn_fastgrnn *m, uint8_t **buf, size_
     *buf = NULL;
     *len = 0;
     int q = m->quantised && m->qparams != NULL;
-    size_t total = file_size(&m->dims, q);
+    size_t total = file_size(&m->dims, q, SIRNN_MODEL_VERSION);
     if (total > SIRNN_MODEL_MAX_BYTES) {
         sirnn_set_last_error("model encode: the model is too large (%zu bytes)", total);
         return SIRNN_ERR_ARG;
@@ -113,6 +114,12 @@ sirnn_status sirnn_fastgrnn_encode(const sirnn_fastgrnn *m, uint8_t **buf, size_
         *p++ = 0;
         p = putf(p, q ? m->act_maxabs[k] : 0.0f);
     }
+    const int gate = q && m->gate_fmt.bits != 0;
+    *p++ = gate ? m->gate_fmt.bits : 0;
+    *p++ = gate ? (uint8_t)m->gate_fmt.scale : 0;
+    *p++ = gate ? 1 : 0;
+    *p++ = 0;
+    p = putf(p, 0.0f);
     for (size_t i = 0; i < m->nparams; i++)
         p = putf(p, m->params[i]);
     if (q)
@@ -179,8 +186,8 @@ sirnn_status sirnn_fastgrnn_decode(sirnn_fastgrnn **out, const uint8_t *buf, siz
     if (memcmp(buf, SIRNN_MODEL_MAGIC, 8) != 0)
         return bad("bad magic (not a libsirnn FastGRNN model)");
     uint32_t version = get32(buf + SIRNN_MODEL_VERSION_OFFSET);
-    if (version != SIRNN_MODEL_VERSION) {
-        sirnn_set_last_error("model file: version %u, this libsirnn reads version %u",
+    if (version < 1 || version > SIRNN_MODEL_VERSION) {
+        sirnn_set_last_error("model file: version %u, this libsirnn reads versions 1..%u",
                              (unsigned)version, (unsigned)SIRNN_MODEL_VERSION);
         return SIRNN_ERR_UNSUPPORTED;
     }
@@ -207,7 +214,7 @@ sirnn_status sirnn_fastgrnn_decode(sirnn_fastgrnn **out, const uint8_t *buf, siz
     p += 12;
     if (q > 1)
         return bad("quantised flag is %u (must be 0 or 1)", (unsigned)q);
-    size_t want = file_size(&d, (int)q);
+    size_t want = file_size(&d, (int)q, version);
     if (want != len)
         return bad("%zu bytes, dimensions %ux%u H=%u rw=%u ru=%u C=%u%s need %zu", len,
                    (unsigned)d.steps, (unsigned)d.input, (unsigned)d.hidden,
@@ -261,6 +268,21 @@ sirnn_status sirnn_fastgrnn_decode(sirnn_fastgrnn **out, const uint8_t *buf, siz
         st = check_fmt(p, m->act_maxabs[k], (int)q, "value range", name);
         if (st != SIRNN_OK)
             goto fail;
+    }
+    if (version >= 2) {
+        const float gmax = getf(p + 4);
+        st = check_fmt(p, gmax, (int)q, "format", "of the gates");
+        if (st == SIRNN_OK && gmax != 0.0f)
+            st = bad("format of the gates: range %g (must be 0)", (double)gmax);
+        const unsigned hb = m->act_fmt[SIRNN_FG_ACT_H].bits;
+        if (st == SIRNN_OK && p[0] != 0 &&
+            (p[0] != hb || (int8_t)p[1] < 5 || (int)(int8_t)p[1] > (int)hb - 2))
+            st = bad("format of the gates %u/%d: needs the hidden state's %u bits and "
+                     "scale 5..%d", (unsigned)p[0], (int)(int8_t)p[1], hb, (int)hb - 2);
+        if (st != SIRNN_OK)
+            goto fail;
+        m->gate_fmt = (sirnn_fixfmt){p[0], (int8_t)p[1], p[0] != 0};
+        p += SIRNN_MODEL_ACT_BYTES;
     }
     for (size_t i = 0; i < m->nparams; i++, p += 4) {
         m->params[i] = getf(p);

@@ -24,7 +24,7 @@ def read_model(path):
     b = open(path, "rb").read()
     assert b[:8] == b"SIRNNFG\0", "not a FastGRNN model file"
     version, size = struct.unpack_from("<II", b, 8)
-    assert version == 1 and size == len(b)
+    assert version in (1, 2) and size == len(b)
     D, T, H, rw, ru, C = struct.unpack_from("<6I", b, 16)
     in_mean, in_std = struct.unpack_from("<2f", b, 40)
     off = 52
@@ -33,7 +33,7 @@ def read_model(path):
         rows, cols = struct.unpack_from("<2I", b, off)
         shapes.append((rows, cols))
         off += 16
-    off += 9 * 8
+    off += 9 * 8 + (8 if version >= 2 else 0)  # value ranges, the gate format
     t = []
     for rows, cols in shapes:
         n = rows * cols

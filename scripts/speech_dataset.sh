@@ -14,15 +14,20 @@
 #   --test N      of those, voices kept for the test set (default 50)
 #   --reps R      clips per voice and keyword (default 3)
 #   --seed S      seed (default 1)
-#   --jobs J      parallel workers (default 2)
+#   --jobs J      parallel workers (default: the processors online)
 # Writes OUTDIR/clips/<voice>/<word>_<rep>.wav and the lists OUTDIR/train.txt
 # and OUTDIR/test.txt ("<word> <path relative to OUTDIR>" per line, in a
 # seeded random order); the lists are written last, so a finished OUTDIR has
-# both.
+# both. A clip appears under its name only once whole, so a run that was
+# stopped or failed resumes: running it again with the same options makes
+# only the missing clips (the same bytes as in one run). A clip whose
+# espeak-ng or sox fails is tried twice more (a loaded machine can refuse a
+# process) before the run stops with its name and error.
 # Needs espeak-ng and sox (Debian packages; build/deps.sh speech installs them).
 set -euo pipefail
 
-voices=250 test=50 reps=3 seed=1 jobs=2 out=
+jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+voices=250 test=50 reps=3 seed=1 out=
 while [ $# -gt 0 ]; do
   case "$1" in
     --voices) voices=$2; shift 2 ;;
@@ -72,6 +77,13 @@ for ((i = pairs - 1; i > 0; i--)); do
 done
 
 mkdir -p "$out/clips" "$out/noise"
+# Clips of an earlier run are kept only if it had the same options.
+stamp="voices=$voices test=$test reps=$reps seed=$seed"
+if [ -f "$out/options" ] && [ "$(cat "$out/options")" != "$stamp" ]; then
+  echo "speech_dataset: $out was made with $(cat "$out/options"); remove it or use those" >&2
+  exit 2
+fi
+echo "$stamp" > "$out/options"
 work=$(mktemp -d "$out/.work.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
@@ -113,17 +125,31 @@ for ((k = 0; k < voices; k++)); do
 done
 
 # Workers: each reads its share of the job lines; one espeak-ng and one sox
-# per clip (a clip is complete once the lists exist). sox mixes the speech with the noise (both at 22050 Hz), then
-# resamples to 16 kHz and keeps exactly the first second.
+# per clip. sox mixes the speech with the noise (both at 22050 Hz), then
+# resamples to 16 kHz and keeps exactly the first second (-V1: errors only,
+# not the clipping warnings of loud voices), into a .part file renamed when
+# whole.
 cat > "$work/worker.sh" <<'EOF'
 #!/usr/bin/env bash
 set -euo pipefail
 out=$1
 while read -r voice speed pitch amp lead noise level word rel; do
-  espeak-ng -v "$voice" -s "$speed" -p "$pitch" -a "$amp" -m --stdout \
-      "<speak><break time=\"${lead}ms\"/>$word</speak>" |
-    sox -R -D -m -v 1 -t wav - -v "$level" "$out/noise/$noise.wav" \
-        -r 16000 -b 16 -c 1 -t wav "$out/$rel" rate 16k trim 0 1 2>/dev/null
+  [ -f "$out/$rel" ] && continue # made by an earlier run
+  for try in 1 2 3; do
+    if espeak-ng -v "$voice" -s "$speed" -p "$pitch" -a "$amp" -m --stdout \
+           "<speak><break time=\"${lead}ms\"/>$word</speak>" 2> "$out/$rel.err" |
+         sox -V1 -R -D -m -v 1 -t wav - -v "$level" "$out/noise/$noise.wav" \
+             -r 16000 -b 16 -c 1 -t wav "$out/$rel.part" rate 16k trim 0 1 2>> "$out/$rel.err"; then
+      mv "$out/$rel.part" "$out/$rel"
+      rm -f "$out/$rel.err"
+      break
+    fi
+    if [ "$try" = 3 ]; then
+      echo "speech_dataset: $rel failed 3 times: $(tr '\n' ' ' < "$out/$rel.err")" >&2
+      exit 1
+    fi
+    sleep 1
+  done
 done < "$2"
 EOF
 split -n "r/$((jobs * 8))" "$work/jobs" "$work/chunk."

@@ -17,8 +17,10 @@
 
 #include "sirnn/nn.h"
 #include "sirnn/party.h"
+#include "math/sigmoid_plan.h"
 #include "nn/fashion.h"
 #include "nn/fastgrnn.h"
+#include "nn/fg_plan.h"
 #include "nn/model_file.h"
 
 #define SHIPPED_MODEL "models/fashion_fastgrnn.sirnn"
@@ -665,6 +667,7 @@ static void assert_models_equal(const sirnn_fastgrnn *a, const sirnn_fastgrnn *b
         }
         assert_memory_equal(a->act_fmt, b->act_fmt, sizeof(a->act_fmt));
         assert_memory_equal(a->act_maxabs, b->act_maxabs, sizeof(a->act_maxabs));
+        assert_memory_equal(&a->gate_fmt, &b->gate_fmt, sizeof(a->gate_fmt));
     } else {
         assert_null(b->qparams);
     }
@@ -698,6 +701,19 @@ static void test_model_file_round_trip(void **state)
     assert_int_equal(sirnn_fastgrnn_decode(&r, buf, len), SIRNN_OK);
     assert_models_equal(m, r);
     sirnn_fastgrnn_free(r);
+    /* With the gates' format set. */
+    assert_int_equal(sirnn_fastgrnn_set_gate_scale(m, 11), SIRNN_OK);
+    uint8_t *gb;
+    size_t gl;
+    assert_int_equal(sirnn_fastgrnn_encode(m, &gb, &gl), SIRNN_OK);
+    assert_int_equal(gl, len);
+    assert_int_equal(sirnn_fastgrnn_decode(&r, gb, gl), SIRNN_OK);
+    assert_int_equal(r->gate_fmt.bits, 16);
+    assert_int_equal(r->gate_fmt.scale, 11);
+    assert_models_equal(m, r);
+    sirnn_fastgrnn_free(r);
+    free(gb);
+    assert_int_equal(sirnn_fastgrnn_set_gate_scale(m, 0), SIRNN_OK);
     /* Through a file. */
     char path[128];
     tmp_path(path, sizeof(path), "m.sirnn");
@@ -827,7 +843,8 @@ static void test_model_file_validation(void **state)
     /* Field-level checks behind a valid checksum. */
     size_t tens = SIRNN_MODEL_HEADER_BYTES;
     size_t acts = tens + SIRNN_FG_NTENSORS * SIRNN_MODEL_TENSOR_BYTES;
-    size_t fl = acts + SIRNN_FG_NACTS * SIRNN_MODEL_ACT_BYTES;
+    size_t gate = acts + SIRNN_FG_NACTS * SIRNN_MODEL_ACT_BYTES;
+    size_t fl = gate + SIRNN_MODEL_ACT_BYTES;
     size_t ql = fl + 4 * m->nparams;
     /* A tensor shape that disagrees with the dimensions (W1 is 4 x 2). */
     memcpy(c, buf, len);
@@ -852,6 +869,30 @@ static void test_model_file_validation(void **state)
     c[tens + SIRNN_FG_FCW * SIRNN_MODEL_TENSOR_BYTES + 10] = 0; /* unsigned */
     reseal(c, len);
     expect_reject(c, len, SIRNN_ERR_ARG, "is_signed");
+    /* The gates' format: another bit width than h's, a scale outside
+     * 5..bits-2, a range, reserved bytes, unsigned. */
+    const struct {
+        size_t at;
+        uint8_t value;
+        const char *words;
+    } gates[] = {
+        {0, 12, "gates"}, {1, 4, "gates"}, {1, 15, "gates"}, {7, 0x3f, "range"},
+        {3, 1, "reserved"}, {2, 0, "is_signed"},
+    };
+    for (size_t i = 0; i < sizeof(gates) / sizeof(gates[0]); i++) {
+        memcpy(c, buf, len);
+        c[gate] = 16;
+        c[gate + 1] = 12;
+        c[gate + 2] = 1;
+        reseal(c, len);
+        sirnn_fastgrnn *g;
+        assert_int_equal(sirnn_fastgrnn_decode(&g, c, len), SIRNN_OK);
+        assert_int_equal(g->gate_fmt.scale, 12);
+        sirnn_fastgrnn_free(g);
+        c[gate + gates[i].at] = gates[i].value;
+        reseal(c, len);
+        expect_reject(c, len, SIRNN_ERR_ARG, gates[i].words);
+    }
     /* Quantised flag 2. */
     memcpy(c, buf, len);
     put_le32(c + SIRNN_MODEL_HEADER_BYTES - 4, 2);
@@ -885,7 +926,147 @@ static void test_model_file_validation(void **state)
     sirnn_fastgrnn_free(m);
 }
 
-/* ---- the shipped model ----------------------------------------------------- */
+/* A file of version 1 (no gates' format record) still loads, with the
+ * gates' format unset, whatever the version-2 file said. */
+static void test_model_file_version1(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x7e51);
+    sirnn_fastgrnn *m = quantised_tiny(test_rng_next(&rng));
+    for (int set = 0; set < 2; set++) {
+        assert_int_equal(sirnn_fastgrnn_set_gate_scale(m, set ? 10 : 0), SIRNN_OK);
+        uint8_t *buf;
+        size_t len;
+        assert_int_equal(sirnn_fastgrnn_encode(m, &buf, &len), SIRNN_OK);
+        const size_t gate = SIRNN_MODEL_HEADER_BYTES +
+                            SIRNN_FG_NTENSORS * SIRNN_MODEL_TENSOR_BYTES +
+                            SIRNN_FG_NACTS * SIRNN_MODEL_ACT_BYTES;
+        const size_t l1 = len - SIRNN_MODEL_ACT_BYTES;
+        uint8_t *v1 = malloc(l1);
+        assert_non_null(v1);
+        memcpy(v1, buf, gate);
+        memcpy(v1 + gate, buf + gate + SIRNN_MODEL_ACT_BYTES, l1 - gate);
+        put_le32(v1 + SIRNN_MODEL_VERSION_OFFSET, 1);
+        put_le32(v1 + 12, (uint32_t)l1);
+        reseal(v1, l1);
+        sirnn_fastgrnn *r;
+        assert_int_equal(sirnn_fastgrnn_decode(&r, v1, l1), SIRNN_OK);
+        assert_int_equal(r->gate_fmt.bits, 0);
+        assert_int_equal(sirnn_fastgrnn_set_gate_scale(m, 0), SIRNN_OK);
+        assert_models_equal(m, r);
+        sirnn_fastgrnn_free(r);
+        /* Version 0 is refused like any other unknown version. */
+        put_le32(v1 + SIRNN_MODEL_VERSION_OFFSET, 0);
+        reseal(v1, l1);
+        expect_reject(v1, l1, SIRNN_ERR_UNSUPPORTED, "version");
+        free(v1);
+        free(buf);
+    }
+    sirnn_fastgrnn_free(m);
+}
+
+/* sirnn_fastgrnn_set_gate_scale: range checks, the plan's use of the
+ * scale, and the cheap choice: the largest scale in [b - 6, b - 2] at which
+ * the sigmoid from the pre-activation format is a line (read from the
+ * sigmoid's own plan), b - 2 (unset) when that one already is. */
+static void test_gate_scale(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x6a7e);
+    sirnn_fastgrnn *f = tiny_model(0, 0, 5);
+    assert_int_equal(sirnn_fastgrnn_set_gate_scale(f, 10), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_fastgrnn_set_gate_scale(NULL, 10), SIRNN_ERR_ARG);
+    sirnn_fastgrnn_free(f);
+    sirnn_fastgrnn *m = quantised_tiny(test_rng_next(&rng));
+    const int bad[] = {-2, 1, 4, 15, 100};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(sirnn_fastgrnn_set_gate_scale(m, bad[i]), SIRNN_ERR_ARG);
+        assert_int_equal(m->gate_fmt.bits, 0);
+    }
+    for (int sc = 5; sc <= 14; sc++) {
+        assert_int_equal(sirnn_fastgrnn_set_gate_scale(m, sc), SIRNN_OK);
+        sirnn_fg_public pub;
+        sirnn_fg_plan plan;
+        assert_int_equal(sirnn_fg_public_from_model(&pub, m), SIRNN_OK);
+        assert_int_equal(sirnn_fg_plan_init(&plan, &pub), SIRNN_OK);
+        assert_int_equal(plan.sz, sc);
+        assert_int_equal(plan.sc, sc);
+        assert_int_equal(plan.f_z.scale, sc);
+    }
+    /* Quantising again unsets it. */
+    sirnn_dataset ds = {4, 5, 3, 3, NULL, NULL};
+    uint8_t img[60], lab[4] = {0, 1, 2, 0};
+    test_rng_bytes(&rng, img, sizeof(img));
+    ds.images = img;
+    ds.labels = lab;
+    assert_int_equal(sirnn_fastgrnn_quantise(m, 16, &ds, 4, 1), SIRNN_OK);
+    assert_int_equal(m->gate_fmt.bits, 0);
+    /* The cheap choice, for pre-activation scales from coarse to fine (the
+     * largest pre-activation range decides the scale). */
+    static sirnn_sig_plan sp;
+    char err[160];
+    for (int e = -1; e <= 5; e++) {
+        const float range = ldexpf(1.0f, e);
+        assert_int_equal(sirnn_fastgrnn_quantise(m, 16, &ds, 4, 1), SIRNN_OK);
+        for (int k = SIRNN_FG_ACT_WX; k <= SIRNN_FG_ACT_PRE_H; k++)
+            if (k != SIRNN_FG_ACT_U2H)
+                m->act_fmt[k] = sirnn_nn_choose_fmt(range * 0.9f, 16);
+        assert_int_equal(sirnn_fastgrnn_set_gate_scale(m, SIRNN_FG_GATE_CHEAP), SIRNN_OK);
+        sirnn_fg_public pub;
+        sirnn_fg_plan plan;
+        assert_int_equal(sirnn_fg_public_from_model(&pub, m), SIRNN_OK);
+        assert_int_equal(sirnn_fg_plan_init(&plan, &pub), SIRNN_OK);
+        int want = 0;
+        for (int so = 14; so >= 10 && want == 0; so--) {
+            const sirnn_fixfmt fo = {16, (int8_t)so, true};
+            if (sirnn_sig_plan_init(&sp, 0, plan.f_pre, fo, err, sizeof(err)) == SIRNN_OK &&
+                sp.deg == 1)
+                want = so;
+        }
+        if (want == 14)
+            want = 0;
+        assert_int_equal(m->gate_fmt.bits, want ? 16 : 0);
+        assert_int_equal(m->gate_fmt.scale, want);
+        assert_int_equal(plan.sz, want ? want : 14);
+        print_message("pre-activations within +-%g: input scale %d, gates at %d\n",
+                      (double)range, plan.s_pre, plan.sz);
+    }
+    sirnn_fastgrnn_free(m);
+}
+
+/* ---- the shipped models ---------------------------------------------------- */
+
+/* The keyword model: the Google-30 shape, its gates at the scale where the
+ * secure sigmoid of its pre-activation format is a line (bench/baseline.json
+ * pins its cost). */
+static void test_shipped_speech_model(void **state)
+{
+    (void)state;
+    sirnn_fastgrnn *m;
+    sirnn_status st = sirnn_fastgrnn_load(&m, "models/speech_fastgrnn.sirnn");
+    if (st != SIRNN_OK)
+        fail_msg("%s", sirnn_last_error());
+    const sirnn_fastgrnn_dims want = {32, 99, 100, 16, 35, 30};
+    assert_memory_equal(&m->dims, &want, sizeof(want));
+    assert_int_equal(m->gate_fmt.bits, 16);
+    assert_int_equal(m->gate_fmt.scale, 10);
+    sirnn_fg_public pub;
+    sirnn_fg_plan plan;
+    assert_int_equal(sirnn_fg_public_from_model(&pub, m), SIRNN_OK);
+    assert_int_equal(sirnn_fg_plan_init(&plan, &pub), SIRNN_OK);
+    assert_int_equal(plan.s_pre, 10);
+    static sirnn_sig_plan sp;
+    char err[160];
+    assert_int_equal(sirnn_sig_plan_init(&sp, 0, plan.f_pre, plan.f_z, err, sizeof(err)),
+                     SIRNN_OK);
+    assert_int_equal(sp.deg, 1);
+    /* ... and it is the cheap choice. */
+    assert_int_equal(sirnn_fastgrnn_set_gate_scale(m, SIRNN_FG_GATE_CHEAP), SIRNN_OK);
+    assert_int_equal(m->gate_fmt.scale, 10);
+    sirnn_fastgrnn_free(m);
+}
 
 static void test_shipped_model(void **state)
 {
@@ -1007,6 +1188,9 @@ int main(void)
         cmocka_unit_test(test_quantisation_formats),
         cmocka_unit_test(test_model_file_round_trip),
         cmocka_unit_test(test_model_file_validation),
+        cmocka_unit_test(test_model_file_version1),
+        cmocka_unit_test(test_gate_scale),
+        cmocka_unit_test(test_shipped_speech_model),
         cmocka_unit_test(test_shipped_model),
     };
     test_seed();

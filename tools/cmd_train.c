@@ -37,6 +37,10 @@ static void train_usage(FILE *out)
             "  --pre-weight Y  ... by Y (|p| - X)^2 each (default 0: off; with --speech\n"
             "                  8 and 0.005), so that they quantise to a fine scale, where\n"
             "                  the secure sigmoid is cheaper\n"
+            "  --gate-scale S  the gates' fixed-point scale: 5..bits-2, 0 for bits-2, or\n"
+            "                  'cheap': the largest (down to bits-6) at which the secure\n"
+            "                  sigmoid of the model's pre-activations takes its cheapest\n"
+            "                  path (default 0; cheap with --speech)\n"
             "  --data DIR      Fashion-MNIST directory (default $SIRNN_FASHION_DIR or\n"
             "                  " SIRNN_FASHION_DIR ")\n"
             "  --out FILE      model file to write (default models/fashion_fastgrnn.sirnn,\n"
@@ -152,6 +156,7 @@ int sirnn_cmd_train(int argc, char **argv)
     float gate_bias = 1.0f;
     int gate_set = 0, pre_set = 0, epochs_set = 0, batch_set = 0, lr_set = 0;
     int dims_set = 0;
+    int gate_scale = 0, gate_scale_set = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -214,6 +219,14 @@ int sirnn_cmd_train(int argc, char **argv)
             bad = v == NULL || *end != '\0' || !(g >= -10.0 && g <= 10.0);
             gate_bias = (float)g;
             gate_set = 1;
+        } else if (strcmp(a, "--gate-scale") == 0) {
+            if (v != NULL && strcmp(v, "cheap") == 0) {
+                gate_scale = SIRNN_FG_GATE_CHEAP;
+            } else {
+                bad = parse_u(v, 0, 30, &u) || (u > 0 && u < 5);
+                gate_scale = (int)u;
+            }
+            gate_scale_set = 1;
         } else if (strcmp(a, "--out") == 0) {
             bad = v == NULL || *v == '\0';
             out = v;
@@ -231,6 +244,11 @@ int sirnn_cmd_train(int argc, char **argv)
         }
         i++;
     }
+    if (gate_scale > (int)bits - 2) {
+        fprintf(stderr, "sirnn train: --gate-scale %d needs --bits %d or more\n", gate_scale,
+                gate_scale + 2);
+        return 2;
+    }
     if (speech != NULL) {
         /* The Google-30 shape of the SIRNN paper, unless overridden. */
         dims.input = SIRNN_SPEECH_BANDS;
@@ -245,6 +263,8 @@ int sirnn_cmd_train(int argc, char **argv)
         opts.per_feature = 1;
         if (!gate_set)
             gate_bias = 4.0f;
+        if (!gate_scale_set)
+            gate_scale = SIRNN_FG_GATE_CHEAP;
         if (!pre_set) {
             opts.pre_limit = 8.0f;
             opts.pre_weight = 0.005f;
@@ -326,6 +346,7 @@ int sirnn_cmd_train(int argc, char **argv)
     double t_train = now_s() - t1;
     double acc = 0;
     if (sirnn_fastgrnn_quantise(m, bits, &train, 2000, opts.threads) != SIRNN_OK ||
+        sirnn_fastgrnn_set_gate_scale(m, gate_scale) != SIRNN_OK ||
         sirnn_fastgrnn_accuracy(m, &acc, &test, 0, opts.threads) != SIRNN_OK) {
         fprintf(stderr, "sirnn train: %s\n", sirnn_last_error());
         goto done;
@@ -337,7 +358,10 @@ int sirnn_cmd_train(int argc, char **argv)
     printf("float test accuracy %.2f%% on %zu %s; trained in %.1f s (%.1f s in all)\n",
            100.0 * acc, test.n, speech != NULL ? "clips of held-out voices" : "images", t_train,
            now_s() - t0);
-    printf("wrote %s: %zu parameters, quantised to %u bits\n", out, m->nparams, bits);
+    printf("wrote %s: %zu parameters, quantised to %u bits", out, m->nparams, bits);
+    if (m->gate_fmt.bits != 0)
+        printf(", gates at scale %d", (int)m->gate_fmt.scale);
+    printf("\n");
     rc = 0;
 done:
     sirnn_fastgrnn_free(m);

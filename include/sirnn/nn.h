@@ -146,6 +146,11 @@ typedef struct sirnn_fastgrnn {
     sirnn_nn_tensor t[SIRNN_FG_NTENSORS];
     float act_maxabs[SIRNN_FG_NACTS];   /* profiled ranges (0 if not profiled) */
     sirnn_fixfmt act_fmt[SIRNN_FG_NACTS];
+    /* The format of the gates z = sigmoid(pre_z) and g = sigmoid(2 pre_h)
+     * in fixed-point and secure inference: unset (bits 0, the default and
+     * every model file of version 1) means b bits at scale b - 2; set with
+     * sirnn_fastgrnn_set_gate_scale. */
+    sirnn_fixfmt gate_fmt;
 } sirnn_fastgrnn;
 
 /* A model of the given dimensions with zero weights, in_mean 0, in_std 1.
@@ -190,6 +195,24 @@ SIRNN_API sirnn_status sirnn_fastgrnn_accuracy(const sirnn_fastgrnn *m, double *
 SIRNN_API sirnn_status sirnn_fastgrnn_quantise(sirnn_fastgrnn *m, unsigned bits,
                                                const sirnn_dataset *calib, size_t n_calib,
                                                unsigned threads);
+
+/*
+ * The scale of the gates (gate_fmt) of a quantised model with activation
+ * formats: scale 5..b-2 sets it (b = the activations' bits), 0 unsets it
+ * (scale b - 2), SIRNN_FG_GATE_CHEAP picks the largest scale, down to
+ * b - 6, at which the secure sigmoid of the model's pre-activation format
+ * takes its cheapest path (one line per 256 input steps: at 16 bits, on
+ * the default backend, 10,058 bits per value at input scale 11 and gate
+ * scale 12, against 19,362 for the parabola of input scale 11 at gate
+ * scale 14), and unsets
+ * it when there is none. A coarser gate scale lets coarse (large)
+ * pre-activations keep the cheap sigmoid, at the price of the gates'
+ * precision (2^-scale): check the fixed-point accuracy. Quantising again
+ * unsets it. SIRNN_ERR_ARG for a model that is not quantised or cannot be
+ * planned, or a scale out of range.
+ */
+#define SIRNN_FG_GATE_CHEAP (-1)
+SIRNN_API sirnn_status sirnn_fastgrnn_set_gate_scale(sirnn_fastgrnn *m, int scale);
 
 /* The format sirnn_fastgrnn_quantise chooses for max |value| = maxabs. */
 SIRNN_API sirnn_fixfmt sirnn_nn_choose_fmt(float maxabs, unsigned bits);
@@ -250,20 +273,25 @@ SIRNN_API sirnn_status sirnn_fastgrnn_train(sirnn_fastgrnn *m, const sirnn_train
 
 /*
  * The file (all integers and floats little-endian, floats IEEE binary32):
- *   "SIRNNFG\0", u32 version (1), u32 total file size,
+ *   "SIRNNFG\0", u32 version (2), u32 total file size,
  *   u32 D, T, H, rw, ru, C, f32 in_mean, in_std, u32 quantised (0/1),
  *   12 x { u32 rows, cols, u8 bits, i8 scale, u8 is_signed, u8 0, f32 maxabs },
  *   9 x { u8 bits, i8 scale, u8 is_signed, u8 0, f32 maxabs },
+ *   the gate format { u8 bits, i8 scale, u8 is_signed, u8 0, f32 0 } (version
+ *   2 only; all zero when unset),
  *   the float tensors (f32), then, if quantised, the quantised ones (i32),
  *   SHA-256 of every byte before it.
+ * Files of version 1 (without the gate format) still load, with the gate
+ * format unset; saving writes version 2.
  * Loading checks every field: magic, version, size, dimensions and their
- * bounds, each tensor's shape against the dimensions, formats, finite
- * floats, in_std > 0, quantised values within their bits, and the checksum.
+ * bounds, each tensor's shape against the dimensions, formats (a set gate
+ * format: the bits of the hidden state, scale 5..bits-2), finite floats,
+ * in_std > 0, quantised values within their bits, and the checksum.
  * Errors: SIRNN_ERR_IO (cannot open/read/write), SIRNN_ERR_ARG (anything
  * wrong in the content, with sirnn_last_error() saying what),
  * SIRNN_ERR_UNSUPPORTED (another version), SIRNN_ERR_NOMEM.
  */
-#define SIRNN_MODEL_VERSION 1
+#define SIRNN_MODEL_VERSION 2
 
 SIRNN_API sirnn_status sirnn_fastgrnn_save(const sirnn_fastgrnn *m, const char *path);
 SIRNN_API sirnn_status sirnn_fastgrnn_load(sirnn_fastgrnn **out, const char *path);
@@ -286,7 +314,8 @@ SIRNN_API sirnn_status sirnn_fastgrnn_decode(sirnn_fastgrnn **out, const uint8_t
  *     pre-activation scale, the smallest scale of WX, UH, PRE_Z and PRE_H
  *     minus 1 (one bit of headroom); biases rounded to it;
  *   - z = sigmoid(pre_z) and tanh(pre_h) = 2 sigmoid(2 pre_h) - 1 by the
- *     sigmoid model of math.h, both at scale b - 2;
+ *     sigmoid model of math.h, both at the gate scale (gate_fmt: b - 2
+ *     unless set);
  *   - h_t = z (h - zeta c) + (zeta + nu) c with zeta and zeta + nu at b
  *     bits, the products exact in 2b and 3b bits, floored once to h's scale
  *     (the scale of SIRNN_FG_ACT_H minus 1, at most b - 3), h kept in 2b bits;
@@ -350,10 +379,12 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  * backend, trained with its pre-activations within +-3.5 so that the
  * sigmoid reads scale 12): 8.55 MB and 659 flights for a batch of 10
  * (`sirnn demo --images 10`), 653 flights for one image.
- * The shipped keyword model (the Google-30 shape, trained): 112.7 MB and
- * 3,030 flights per clip at B = 1, more bytes than random weights because
- * its pre-activations need a coarser scale (s_pre = 10), where the sigmoid
- * costs more. Flights per
+ * The shipped keyword model (the Google-30 shape, trained): 86.3 MB and
+ * 3,030 flights per clip at B = 1, fewer bytes than random weights: its
+ * pre-activations need a coarser scale (s_pre = 10), where the sigmoid
+ * into scale 14 would take its parabola (112.7 MB), so its gates are at
+ * scale 10 (gate_fmt), where a line is precise enough, and the gate
+ * products are narrower. Flights per
  * batch do not grow with n until the sub-protocols' chunks (a few
  * thousand values) split a step.
  *

@@ -27,7 +27,8 @@ extern "C" {
  * math functions' truncations cut carries into the fewest leaves of <= 8
  * bits, lookups hand out their outputs' wraps and share flights; 6: the
  * carry networks, MUX and B2A stream a lane's windows level by level, each
- * flight carrying its part of every window of a group). */
+ * flight carrying its part of every window of a group; the FastGRNN public
+ * description carries the gates' format). */
 #define SIRNN_PROTOCOL_VERSION 6
 
 /* "0.1.0" */
