@@ -100,6 +100,12 @@ typedef struct sirnn_fg_plan {
      * Set when both products truncate (s > 0) straight into b bits. */
     int fuse;
     unsigned e_fuse;
+    /* With fuse, secure inference drops the e_fuse low bits of pre_z and
+     * pre_h (sum + bz' 2^e_fuse, sum + bh' 2^e_fuse) in the digit
+     * decomposition of the sigmoid's parabola path (math/sig_pair.h) rather
+     * than by a truncation before it: the same values, fewer flights. Set
+     * when fuse is and the formats take the parabola path. */
+    int fuse_act;
     sirnn_fixfmt f_pre, f_z, f_c; /* sigmoid / tanh formats */
 } sirnn_fg_plan;
 
@@ -158,6 +164,12 @@ sirnn_status sirnn_fg_act_ref(const sirnn_fg_plan *p, size_t n, uint64_t *y,
 struct sirnn_party;
 sirnn_status sirnn_fg_act_secure(struct sirnn_party *party, const sirnn_fg_plan *p, size_t n,
                                  uint64_t *y, const uint64_t *pre);
+/* The same with p->fuse_act from the untruncated sums: xz[n] = sum +
+ * bz' 2^e_fuse and xh[n] = sum + bh' 2^e_fuse mod 2^(e_fuse + b) (shares),
+ * pre_z = floor(xz / 2^e_fuse), pre_h likewise: y as from
+ * sirnn_fg_act_secure on those pre-activations. */
+sirnn_status sirnn_fg_act_secure_tr(struct sirnn_party *party, const sirnn_fg_plan *p, size_t n,
+                                    uint64_t *y, const uint64_t *xz, const uint64_t *xh);
 
 /* The b-bit value v as a signed integer. */
 int64_t sirnn_fg_signed(uint64_t v, unsigned b);

@@ -320,25 +320,41 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
             for (size_t j = 0; j < H; j++)
                 sw->uh[i * H + j] += wx[j];
         }
-        if (p->fuse) {
+        if (p->fuse_act) {
+            /* the truncation rides in the sigmoid's digits (fg_plan.h) */
             const unsigned lf = p->e_fuse + b;
-            for (size_t e = 0; e < BH; e++)
-                sw->uh[e] &= mask_of(lf);
-            SIRNN_PROFILED(party, "truncation", st, fused_tr(party, p, BH, sw->uh));
+            for (size_t e = 0; e < BH; e++) {
+                const size_t j = e % H;
+                sw->pre[e] = (sw->uh[e] + (server ? w->bz[j] << p->e_fuse : 0)) & mask_of(lf);
+                sw->pre[BH + e] =
+                    (sw->uh[e] + (server ? w->bh[j] << p->e_fuse : 0)) & mask_of(lf);
+            }
+            sirnn_prof_layer(party, "gates z, h~");
+            SIRNN_PROFILED(party, "trunc + sigmoid / tanh", st,
+                           sirnn_fg_act_secure_tr(party, p, BH, sw->y, sw->pre, sw->pre + BH));
+            if (st != SIRNN_OK)
+                return st;
+        } else {
+            if (p->fuse) {
+                const unsigned lf = p->e_fuse + b;
+                for (size_t e = 0; e < BH; e++)
+                    sw->uh[e] &= mask_of(lf);
+                SIRNN_PROFILED(party, "truncation", st, fused_tr(party, p, BH, sw->uh));
+                if (st != SIRNN_OK)
+                    return st;
+            }
+            for (size_t e = 0; e < BH; e++) {
+                const size_t j = e % H;
+                sw->pre[e] = (sw->uh[e] + (server ? w->bz[j] : 0)) & mb;
+                sw->pre[BH + e] = (sw->uh[e] + (server ? w->bh[j] : 0)) & mb;
+            }
+            sirnn_prof_layer(party, "gates z, h~");
+            SIRNN_PROFILED(party, "sigmoid / tanh", st,
+                           sirnn_fg_act_secure(party, p, BH, sw->y, sw->pre));
             if (st != SIRNN_OK)
                 return st;
         }
-        for (size_t e = 0; e < BH; e++) {
-            const size_t j = e % H;
-            sw->pre[e] = (sw->uh[e] + (server ? w->bz[j] : 0)) & mb;
-            sw->pre[BH + e] = (sw->uh[e] + (server ? w->bh[j] : 0)) & mb;
-        }
         /* y = [z, g] with c = 2 g - 2^sz (nn/fg_plan.h). */
-        sirnn_prof_layer(party, "gates z, h~");
-        SIRNN_PROFILED(party, "sigmoid / tanh", st,
-                       sirnn_fg_act_secure(party, p, BH, sw->y, sw->pre));
-        if (st != SIRNN_OK)
-            return st;
         /* P1, P2 = c zeta', c (zeta + nu)' = 2 g zeta' - 2^sz zeta', ...: g's
          * MSB is a public 0 (g <= 2^sz), so its wrap is two COTs, and both
          * products ride on the same bit COTs (one row, two outputs). They
