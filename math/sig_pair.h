@@ -16,13 +16,16 @@
  * Only for formats that take the poly path, a line or a parabola
  * (sirnn_sigmoid_pair_tr_fits;
  * else SIRNN_ERR_UNSUPPORTED before anything is sent) and 1 <= e <= 64 - b.
- * Flights: sirnn_trdig2's (5 at e = 16 or 17), whose last flight carries
- * the lookup's first, then the parabola's lookup, product and rounding
- * (the poly path's flights after its digits); 16/11 -> 16/14 at e = 17:
- * 13 in all (against 5 + 8 for the truncation and the sigmoid). Bits: the
- * poly path's with sirnn_trdig2 instead of sirnn_digdec_carry(b, 8), and
- * 2^8 more per element for the wrap of d0's shares, which the Q lookup
- * gives (d0's shares are no longer the inputs' own bits).
+ * Flights (both parties): sirnn_trdig2's (5 at e = 16 or 17), whose last
+ * flight carries the lookups' first, then the poly path's lookups, product
+ * and rounding: 11 in all for 16/11 -> 16/14 (parabola) at e = 16, 17 and
+ * for 16/12 -> 16/14 (line) at e = 15, against 5 + 8 for a truncation
+ * (sirnn_tr_lean) before sirnn_sigmoid. Bits: the poly path's with
+ * sirnn_trdig2 instead of sirnn_digdec_carry(b, 8), plus the wrap of d0's
+ * shares, which a lookup on d0 now gives (2^8 bits per element in the
+ * parabola's Q lookup; 256 + 2^8 wc for the line's, wc = L - 8 - kB), since
+ * d0's shares are no longer the inputs' own bits. Pinned in
+ * tests/test_sigpair.c (flights) and by the FastGRNN figures.
  */
 #ifndef SIRNN_MATH_SIG_PAIR_H
 #define SIRNN_MATH_SIG_PAIR_H

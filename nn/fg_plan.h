@@ -20,7 +20,9 @@
  *            operand by MSB-to-wrap terms: no comparison)
  *   pre_z  = WX_t + UH + bz',  pre_h = WX_t + UH + bh'       (scale s_pre)
  *            (with p->fuse, the sum WX_t + UH is truncated once instead of
- *            WX and UH each: see the field)
+ *            WX and UH each: see the field; with p->fuse_act that
+ *            truncation rides in the digit decomposition of the sigmoid
+ *            below, math/sig_pair.h)
  *   z      = sigmoid(pre_z)                                  (scale sz = b-2)
  *   c      = tanh(pre_h)                                     (scale sc = b-2)
  *   P1, P2 = c * zeta', c * (zeta+nu)'  (one mult by the server's clear
@@ -103,8 +105,9 @@ typedef struct sirnn_fg_plan {
     /* With fuse, secure inference drops the e_fuse low bits of pre_z and
      * pre_h (sum + bz' 2^e_fuse, sum + bh' 2^e_fuse) in the digit
      * decomposition of the sigmoid's parabola path (math/sig_pair.h) rather
-     * than by a truncation before it: the same values, fewer flights. Set
-     * when fuse is and the formats take the parabola path. */
+     * than by a truncation before it: the same values, 2 flights fewer per
+     * step. Set when fuse is and f_pre -> f_z takes the poly path (a line
+     * or a parabola; sirnn_sigmoid_pair_tr_fits). */
     int fuse_act;
     sirnn_fixfmt f_pre, f_z, f_c; /* sigmoid / tanh formats */
 } sirnn_fg_plan;

@@ -325,8 +325,11 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  * the whole batch at once: W x_t for all steps in one matrix product,
  * then per step U h (sirnn_matmul_clear_msb: h and U2's output at their
  * own b bits, with the MSB shares their truncations give), both
- * activations in one
- * sirnn_sigmoid call, c [zeta, zeta + nu] (sirnn_matmul_clear_msb, the
+ * activations in one call whose digit decomposition also drops the low
+ * bits of U h + W x (sirnn_sigmoid_pair_tr: the truncation of the
+ * pre-activations rides in the sigmoid's digits; sirnn_sigmoid after a
+ * truncation for formats off the poly path), c [zeta, zeta + nu]
+ * (sirnn_matmul_clear_msb, the
  * server's operand), z v + 2^sz P2 (sirnn_mult_lean, z's sign a public 0,
  * the server choosing, so that it joins the flights before and after it)
  * and the rescaling of h (sirnn_tr_ext_sign); the classifier; the argmax (per level one
@@ -336,22 +339,21 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  *
  * Costs (one lane, both parties, measured): Google-30 shape (input 32,
  * hidden 100, ranks 16 / 35, 99 steps, 16 bits; `sirnn-bench fastgrnn`):
- * with the default SoftSpokenOT (ot_k = 4), 92.6 MB and 3,030 flights per
+ * with the default SoftSpokenOT (ot_k = 4), 98.2 MB and 2,832 flights per
  * sequence (U h 14 per step, none in the first (h_0 = 0): U2's truncation
- * with the MSB shares, and the truncation of U h + W x by sirnn_tr_lean's
- * shallower network where that saves a flight; the fused sigmoid and
- * tanh 9; gate products, mult and the rescaling of h), about
- * 0.5 s at B = 1; 91.8 MB and about 0.17 s per sequence at B = 16 (3,276
- * flights for the batch); with IKNP (ot_k = 1), 121.8 MB per sequence
+ * with the MSB shares; the truncation of U h + W x, sigmoid and tanh 11
+ * (sirnn_trdig2's 5, then the poly path's lookups, product and rounding);
+ * gate products, mult and the rescaling of h), about
+ * 0.5 s at B = 1; with IKNP (ot_k = 1), 128.0 MB per sequence
  * at B = 1. The sigmoid is about a third
  * of the bytes; the U2 and U1 products read their 16-bit operands with
  * the MSB shares of the truncations that made them (2 flights each, no
  * comparison). The shipped Fashion-MNIST model (H = 32, 28 steps, default
  * backend, trained with its pre-activations within +-3.5 so that the
- * sigmoid reads scale 12): 8.55 MB and 659 flights for a batch of 10
- * (`sirnn demo --images 10`), 653 flights for one image.
- * The shipped keyword model (the Google-30 shape, trained): 112.7 MB and
- * 3,030 flights per clip at B = 1, more bytes than random weights because
+ * sigmoid reads scale 12): 8.72 MB per image and 603 flights for a batch
+ * of 10 (`sirnn demo --images 10`), 597 flights for one image.
+ * The shipped keyword model (the Google-30 shape, trained): 114.0 MB and
+ * 2,832 flights per clip at B = 1, more bytes than random weights because
  * its pre-activations need a coarser scale (s_pre = 10), where the sigmoid
  * costs more. Flights per
  * batch do not grow with n until the sub-protocols' chunks (a few
