@@ -33,9 +33,10 @@
  *            is local)
  *   h32    = floor(R / 2^s_h) in hw bits (tr_ext, with the MSB shares of h),
  *            h16 = h32 mod 2^b                                 (scale sh)
- * then scores = h16 FC^T + fcb' (scale s_sc) and the argmax: ceil(log2 C)
- * levels, each an MSB of the differences of pairs and one MUX of the
- * (score, index) pairs (ties keep the lower index).
+ * then scores = h16 FC^T + fcb' (scale s_sc) and the argmax, the first
+ * maximum of the signed scores: every pair compared at once (the MSBs of
+ * the differences and of the scores, one AND for the overflow), each
+ * class's losses counted mod 2^m (2^m >= C), and sum_k k [losses_k == 0].
  *
  * floor(R / 2^s_h) always fits b bits (R has lr = b + s_h), so h32 is h16
  * sign-extended. The products that read h (U or U2, and FC) take h16 at b
