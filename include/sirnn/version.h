@@ -27,7 +27,7 @@ extern "C" {
  * math functions' truncations cut carries into the fewest leaves of <= 8
  * bits, lookups hand out their outputs' wraps and share flights; 6: the
  * FastGRNN step's pre-activation truncation rides in the sigmoid's digit
- * decomposition, sirnn_trdig2). */
+ * decomposition, sirnn_trdig2; its argmax compares all pairs at once). */
 #define SIRNN_PROTOCOL_VERSION 6
 
 /* "0.1.0" */
