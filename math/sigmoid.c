@@ -17,6 +17,7 @@
  */
 #include "sirnn/math.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,8 @@
 #include "kernels/random.h"
 #include "arith/arith_internal.h"
 #include "arith/mixed.h"
+#include "arith/trdig.h"
+#include "math/sig_pair.h"
 #include "math/sigmoid_plan.h"
 #include "net/party_internal.h"
 
@@ -48,25 +51,52 @@ static sirnn_status poly_round(sirnn_party *party, size_t n, uint64_t *y, uint64
     return st;
 }
 
-/* The line (math/sigmoid_plan.h): d0 and d1 by sirnn_digdec_carry(b, 8),
- * whose carry out of d0 is d0's wrap; A1[d1] (L bits), B[d1] (kB bits) and
- * the wrap of B's output shares in one lookup; B d0 by sirnn_mult_wraps (8
- * x kB -> L: both wraps given, 3 flights); one rounding TR(L, T) into bo
- * bits. a: 3n words, z: 3n, zero: n bytes (B's wrap). */
-static sirnn_status line_block(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
-                               const sirnn_sig_plan *p, uint64_t *a, uint64_t *z, uint8_t *zero)
+/* Party 0's per-element tables of a lookup on d0 when the wrap of d0's
+ * shares is not known from the digits (sirnn_sigmoid_pair_tr): the wrap of
+ * the index shares, and for the parabola first Q - 32 and its wrap
+ * (computed by the lookup). The rotation makes choice v read entry
+ * (i0 + v) mod 2^8, which is below i0 exactly when i0 + v wraps: that
+ * table is 1{u < i0}. */
+typedef struct d0wrap_fill_ctx {
+    const sirnn_sig_plan *p;
+    const uint64_t *idx; /* party 0's d0 shares */
+    int with_q;
+} d0wrap_fill_ctx;
+
+static void d0wrap_fill(void *vctx, size_t first, size_t count, uint64_t *tables)
 {
-    const unsigned b = p->b, L = p->L, kB = p->kB;
+    const d0wrap_fill_ctx *c = vctx;
+    const size_t per = c->with_q ? 3 * 256 : 256;
+    for (size_t i = 0; i < count; i++) {
+        uint64_t *t = tables + i * per;
+        const uint64_t i0 = c->idx[first + i] & 0xff;
+        if (c->with_q) {
+            memcpy(t, c->p->Q, 256 * sizeof(uint64_t));
+            memset(t + 256, 0, 256 * sizeof(uint64_t));
+            t += 512;
+        }
+        for (uint64_t u = 0; u < 256; u++)
+            t[u] = (uint64_t)(u < i0); /* no branch: a comparison's value */
+    }
+}
+
+/* The line after the digits: z holds d0 and d1 (shares mod 2^8 and 2^w1)
+ * and, when d0_wrap, z + 2n the wrap of d0's shares mod 2^wc
+ * (sirnn_digdec_carry's carry); without it a lookup on d0 in the same
+ * flights gives it (d0wrap_fill, 256 + 2^8 wc bits more). A1[d1] (L bits),
+ * B[d1] (kB bits) and the wrap of B's output shares in one lookup; B d0 by
+ * sirnn_mult_wraps (8 x kB -> L: both wraps given, 3 flights); one rounding
+ * TR(L, T) into bo bits. a: 4n words, z: 3n, zero: n bytes (B's wrap). */
+static sirnn_status line_tail(sirnn_party *party, size_t n, uint64_t *y,
+                              const sirnn_sig_plan *p, uint64_t *a, uint64_t *z, uint8_t *zero,
+                              int d0_wrap)
+{
+    const unsigned L = p->L, kB = p->kB;
     const size_t N = (size_t)1 << p->w1;
     const int server = party->role == SIRNN_SERVER;
     /* d0's wrap enters the B-wrap term mod 2^(L - 8 - kB) */
     const unsigned wc = L > 8 + kB + 1 ? L - 8 - kB : 1;
     sirnn_status st;
-    for (size_t i = 0; i < n; i++)
-        a[i] = x[i] & mask64(b);
-    if ((st = sirnn_digdec_carry(party, n, a, z + 2 * n, a, b, 8, wc)) != SIRNN_OK)
-        return st;
-    memcpy(z, a, 2 * n * sizeof(uint64_t)); /* d0, d1 */
     uint64_t tab[3 * 256];
     if (server) {
         memcpy(tab, p->A1, N * sizeof(uint64_t));
@@ -74,13 +104,19 @@ static sirnn_status line_block(sirnn_party *party, size_t n, uint64_t *y, const 
         memset(tab + 2 * N, 0, N * sizeof(uint64_t)); /* B's wrap: computed */
     }
     const unsigned widths[3] = {L, kB, 1}, wrap_of[3] = {SIRNN_LUT_NOWRAP, SIRNN_LUT_NOWRAP, 1};
-    const sirnn_lut_req rq = {.out = a, .idx = z + n, .tables = server ? tab : NULL, .ntab = 3,
-                              .m = p->w1, .widths = widths, .wrap_of = wrap_of};
-    st = sirnn_lut_several(party, n, &rq, 1);
+    d0wrap_fill_ctx wctx = {.p = p, .idx = z, .with_q = 0};
+    const sirnn_lut_req rq[2] = {
+        {.out = a, .idx = z + n, .tables = server ? tab : NULL, .ntab = 3, .m = p->w1,
+         .widths = widths, .wrap_of = wrap_of},
+        {.out = a + 3 * n, .idx = z, .fill = server ? d0wrap_fill : NULL, .fill_ctx = &wctx,
+         .ntab = 1, .m = 8, .widths = &wc}};
+    st = sirnn_lut_several(party, n, rq, d0_wrap ? 1 : 2);
     if (server)
         sirnn_memzero(tab, sizeof tab);
     if (st != SIRNN_OK)
         return st;
+    if (!d0_wrap)
+        memcpy(z + 2 * n, a + 3 * n, n * sizeof(uint64_t));
     for (size_t i = 0; i < n; i++)
         zero[i] = (uint8_t)(a[2 * n + i] & 1); /* B's wrap, boolean */
     if ((st = sirnn_mult_wraps(party, n, z, z, a + n, z + 2 * n, zero, 8, kB, L, 0)) !=
@@ -91,27 +127,40 @@ static sirnn_status line_block(sirnn_party *party, size_t n, uint64_t *y, const 
     return poly_round(party, n, y, z, p);
 }
 
-/* The parabola: d1 by sirnn_digdec_carry(b, 8), whose carry out of d0 is
- * the wrap of d0's shares; in one set of flights (sirnn_lut_several) Q[d0]
- * - 32 (8 bits, d0's shares are the inputs' low bytes) and, on d1, B and C
- * (kY bits), the wraps of their shares as the signed product reads them
- * (party 0's share plus 2^(kY-1), and Q's plus 128) and A (L bits); B (d0 -
- * 128) and C (Q - 32) by one signed product call with every wrap given (8
- * x kY -> L, no comparison, 3 flights); one rounding TR(L, T) into bo
- * bits. a: 10n words, z: 3n, msb: 2n bytes. */
-static sirnn_status parabola_block(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
-                                   const sirnn_sig_plan *p, uint64_t *a, uint64_t *z,
-                                   uint8_t *msb)
+/* The line: d0 and d1 by sirnn_digdec_carry(b, 8), whose carry out of d0
+ * is d0's wrap (d0's shares are the inputs' low bytes), then line_tail.
+ * a: 4n words, z: 3n, zero: n bytes. */
+static sirnn_status line_block(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
+                               const sirnn_sig_plan *p, uint64_t *a, uint64_t *z, uint8_t *zero)
 {
-    const unsigned b = p->b, L = p->L, kY = p->kY;
+    const unsigned wc = p->L > 8 + p->kB + 1 ? p->L - 8 - p->kB : 1;
+    sirnn_status st;
+    for (size_t i = 0; i < n; i++)
+        z[i] = x[i] & mask64(p->b);
+    /* z: d0, d1; z + 2n: d0's carry mod 2^wc */
+    if ((st = sirnn_digdec_carry(party, n, z, z + 2 * n, z, p->b, 8, wc)) != SIRNN_OK)
+        return st;
+    return line_tail(party, n, y, p, a, z, zero, 1);
+}
+
+/* The parabola after the digits: a holds d0 and d1 (shares mod 2^8 and
+ * 2^w1) and, when d0_wrap, a + 2n the wrap of d0's shares (boolean, low
+ * bit; sirnn_digdec_carry's carry); without it the Q lookup gives that wrap
+ * (d0wrap_fill, 2^8 bits more, no flight). In one set of flights
+ * (sirnn_lut_several) Q[d0] - 32 (8 bits) and, on d1, B and C (kY bits),
+ * the wraps of their shares as the signed product reads them (party 0's
+ * share plus 2^(kY-1), and Q's plus 128) and A (L bits); B (d0 - 128) and
+ * C (Q - 32) by one signed product call with every wrap given (8 x kY ->
+ * L, no comparison, 3 flights); one rounding TR(L, T) into bo bits. a: 13n
+ * words, z: 3n, msb: 2n bytes. */
+static sirnn_status parabola_tail(sirnn_party *party, size_t n, uint64_t *y,
+                                  const sirnn_sig_plan *p, uint64_t *a, uint64_t *z,
+                                  uint8_t *msb, int d0_wrap)
+{
+    const unsigned L = p->L, kY = p->kY;
     const size_t N = (size_t)1 << p->w1;
     const int server = party->role == SIRNN_SERVER;
     sirnn_status st;
-    for (size_t i = 0; i < n; i++)
-        a[i] = x[i] & mask64(b);
-    /* a: d0, d1; a + 2n: d0's carry (boolean, low bit) */
-    if ((st = sirnn_digdec_carry(party, n, a, a + 2 * n, a, b, 8, 1)) != SIRNN_OK)
-        return st;
     uint64_t qtab[2 * 256], tab[5 * 256];
     if (server) {
         memcpy(qtab, p->Q, 256 * sizeof(uint64_t));
@@ -124,16 +173,20 @@ static sirnn_status parabola_block(sirnn_party *party, size_t n, uint64_t *y, co
         memset(tab + 3 * N, 0, N * sizeof(uint64_t));
         memcpy(tab + 4 * N, p->A, N * sizeof(uint64_t));
     }
-    const unsigned qw[2] = {8, 1}, qwrap[2] = {SIRNN_LUT_NOWRAP, 0};
-    const uint64_t qoff[2] = {0, 128};
+    const unsigned qw[3] = {8, 1, 1}, qwrap[3] = {SIRNN_LUT_NOWRAP, 0, SIRNN_LUT_NOWRAP};
+    const uint64_t qoff[3] = {0, 128, 0};
     const unsigned widths[5] = {kY, 1, kY, 1, L};
     const unsigned wrap_of[5] = {SIRNN_LUT_NOWRAP, 0, SIRNN_LUT_NOWRAP, 2, SIRNN_LUT_NOWRAP};
     const uint64_t half = (uint64_t)1 << (kY - 1);
     const uint64_t woff[5] = {0, half, 0, half, 0};
-    /* a + 3n: Q - 32, its wrap; a + 5n: B, its wrap, C, its wrap, A */
+    d0wrap_fill_ctx qc = {.p = p, .idx = a, .with_q = 1};
+    /* a + 3n: Q - 32, its wrap (or a + 10n: those and d0's wrap); a + 5n:
+     * B, its wrap, C, its wrap, A */
     const sirnn_lut_req rq[2] = {
-        {.out = a + 3 * n, .idx = a, .tables = server ? qtab : NULL, .ntab = 2, .m = 8,
-         .widths = qw, .wrap_of = qwrap, .wrap_off = qoff},
+        {.out = d0_wrap ? a + 3 * n : a + 10 * n, .idx = a,
+         .tables = server && d0_wrap ? qtab : NULL, .fill = server && !d0_wrap ? d0wrap_fill : NULL,
+         .fill_ctx = &qc, .ntab = d0_wrap ? 2 : 3, .m = 8, .widths = qw, .wrap_of = qwrap,
+         .wrap_off = qoff},
         {.out = a + 5 * n, .idx = a + n, .tables = server ? tab : NULL, .ntab = 5, .m = p->w1,
          .widths = widths, .wrap_of = wrap_of, .wrap_off = woff}};
     st = sirnn_lut_several(party, n, rq, 2);
@@ -143,6 +196,12 @@ static sirnn_status parabola_block(sirnn_party *party, size_t n, uint64_t *y, co
     }
     if (st != SIRNN_OK)
         return st;
+    if (!d0_wrap)
+        for (size_t i = 0; i < n; i++) {
+            a[2 * n + i] = a[12 * n + i];
+            a[3 * n + i] = a[10 * n + i];
+            a[4 * n + i] = a[11 * n + i];
+        }
     /* x = [d0 - 128 | Q - 32] in z (party 0 adds 128 to d0 mod 2^8), its
      * wraps [d0's carry | Q's] at a + 2n, y = [B | C] at a + 5n, their
      * wraps in msb */
@@ -160,6 +219,22 @@ static sirnn_status parabola_block(sirnn_party *party, size_t n, uint64_t *y, co
     for (size_t i = 0; i < n; i++)
         z[i] = a[9 * n + i] + z[i] + z[n + i];
     return poly_round(party, n, y, z, p);
+}
+
+/* The parabola: d1 by sirnn_digdec_carry(b, 8), whose carry out of d0 is
+ * the wrap of d0's shares (d0's shares are the inputs' low bytes), then
+ * parabola_tail. a: 13n words, z: 3n, msb: 2n bytes. */
+static sirnn_status parabola_block(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
+                                   const sirnn_sig_plan *p, uint64_t *a, uint64_t *z,
+                                   uint8_t *msb)
+{
+    sirnn_status st;
+    for (size_t i = 0; i < n; i++)
+        a[i] = x[i] & mask64(p->b);
+    /* a: d0, d1; a + 2n: d0's carry (boolean, low bit) */
+    if ((st = sirnn_digdec_carry(party, n, a, a + 2 * n, a, p->b, 8, 1)) != SIRNN_OK)
+        return st;
+    return parabola_tail(party, n, y, p, a, z, msb, 1);
 }
 
 static sirnn_status sig_block(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
@@ -216,8 +291,8 @@ static sirnn_status sig_run(sirnn_party *party, int is_tanh, size_t n, uint64_t 
         return sirnn_party_error(party, st, "%s", err);
     }
     const size_t block = (size_t)SIG_BLOCK * party->nlanes, cap = n < block ? n : block;
-    /* a: 10 cap words, t: 3 cap, neg: 2 cap bytes (the poly path's) */
-    uint64_t *a = malloc(10 * cap * sizeof(uint64_t) + 1),
+    /* a: 13 cap words, t: 3 cap, neg: 2 cap bytes (the poly path's) */
+    uint64_t *a = malloc(13 * cap * sizeof(uint64_t) + 1),
              *t = malloc(3 * cap * sizeof(uint64_t) + 1);
     uint8_t *neg = malloc(2 * cap + 1);
     if (a == NULL || t == NULL || neg == NULL)
@@ -235,7 +310,7 @@ static sirnn_status sig_run(sirnn_party *party, int is_tanh, size_t n, uint64_t 
                            : sig_block(party, k, y + off, x + off, p, a, t, neg);
     }
     if (a != NULL)
-        sirnn_memzero(a, 10 * cap * sizeof(uint64_t));
+        sirnn_memzero(a, 13 * cap * sizeof(uint64_t));
     if (t != NULL)
         sirnn_memzero(t, 3 * cap * sizeof(uint64_t));
     if (neg != NULL)
@@ -257,4 +332,99 @@ sirnn_status sirnn_tanh(sirnn_party *party, size_t n, uint64_t *y, const uint64_
                         sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out)
 {
     return sig_run(party, 1, n, y, x, fmt_in, fmt_out);
+}
+
+/* ---- the pre-activation truncation fused into the digits (math/sig_pair.h) ---- */
+
+static sirnn_status pair_plan(sirnn_sig_plan *p, unsigned e, sirnn_fixfmt fin,
+                              sirnn_fixfmt fout, char *err, size_t errlen)
+{
+    sirnn_status st = sirnn_sig_plan_init(p, 0, fin, fout, err, errlen);
+    if (st != SIRNN_OK)
+        return st;
+    if (p->direct || p->deg == 0 || e < 1 || e + p->b > 64) {
+        snprintf(err, errlen, "sirnn_sigmoid_pair_tr: needs the poly path (%u/%d -> %u/%d "
+                 "takes another) and 1 <= e <= 64 - %u", (unsigned)fin.bits, (int)fin.scale,
+                 (unsigned)fout.bits, (int)fout.scale, p->b);
+        return SIRNN_ERR_UNSUPPORTED;
+    }
+    return SIRNN_OK;
+}
+
+int sirnn_sigmoid_pair_tr_fits(unsigned e, sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out)
+{
+    sirnn_sig_plan *p = malloc(sizeof(*p));
+    char err[200];
+    const int ok = p != NULL && pair_plan(p, e, fmt_in, fmt_out, err, sizeof err) == SIRNN_OK;
+    free(p);
+    return ok;
+}
+
+sirnn_status sirnn_sigmoid_pair_tr(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *xa,
+                                   const uint64_t *xb, unsigned e, sirnn_fixfmt fmt_in,
+                                   sirnn_fixfmt fmt_out)
+{
+    sirnn_status st = sirnn_party_usable(party);
+    if (st != SIRNN_OK)
+        return st;
+    if (n > 0 && (y == NULL || xa == NULL || xb == NULL))
+        return sirnn_party_error(party, SIRNN_ERR_ARG,
+                                 "sirnn_sigmoid_pair_tr: NULL array with n > 0");
+    sirnn_sig_plan *p = malloc(sizeof(*p));
+    if (p == NULL)
+        return SIRNN_ERR_NOMEM;
+    char err[200];
+    if ((st = pair_plan(p, e, fmt_in, fmt_out, err, sizeof err)) != SIRNN_OK) {
+        free(p);
+        return sirnn_party_error(party, st, "%s", err);
+    }
+    const unsigned b = p->b, w1 = p->w1;
+    const size_t block = (size_t)SIG_BLOCK * party->nlanes / 2, cap = n < block ? n : block;
+    /* per half of k elements, the tail runs on 2k: a 13 * 2k words, z 3 *
+     * 2k, msb 2 * 2k bytes (the parabola's, more than the line's); dg the
+     * 4k digits */
+    uint64_t *a = malloc(26 * cap * sizeof(uint64_t) + 1),
+             *z = malloc(6 * cap * sizeof(uint64_t) + 1),
+             *dg = malloc(4 * cap * sizeof(uint64_t) + 1);
+    uint8_t *msb = malloc(4 * cap + 1);
+    if (a == NULL || z == NULL || dg == NULL || msb == NULL)
+        st = SIRNN_ERR_NOMEM;
+    const unsigned d[2] = {8, 7}, h[2] = {w1, w1};
+    for (size_t off = 0; off < n && st == SIRNN_OK; off += cap) {
+        const size_t k = n - off < cap ? n - off : cap;
+        /* dg: lo_a, hi_a, lo_b, hi_b: the digits of t_a and of 2 t_b
+         * (mod 2^b: its d0 is twice t_b's low 7 bits, its d1 t_b's bits
+         * 7 .. b - 2) */
+        st = sirnn_trdig2(party, k, dg, xa + off, xb + off, e + b, e, d, h);
+        if (st != SIRNN_OK)
+            break;
+        /* d0 of both halves, then d1: in a (parabola) or z (line) */
+        uint64_t *dd = p->deg == 2 ? a : z;
+        for (size_t i = 0; i < k; i++) {
+            dd[i] = dg[i] & 0xff;
+            dd[k + i] = (2 * dg[2 * k + i]) & 0xff;
+            dd[2 * k + i] = dg[k + i] & mask64(w1);
+            dd[3 * k + i] = dg[3 * k + i] & mask64(w1);
+        }
+        st = p->deg == 2 ? parabola_tail(party, 2 * k, a, p, a, z, msb, 0)
+                         : line_tail(party, 2 * k, a, p, a, z, msb, 0);
+        for (size_t i = 0; st == SIRNN_OK && i < k; i++) {
+            y[off + i] = a[i];
+            y[n + off + i] = a[k + i];
+        }
+    }
+    if (dg != NULL)
+        sirnn_memzero(dg, 4 * cap * sizeof(uint64_t));
+    free(dg);
+    if (a != NULL)
+        sirnn_memzero(a, 26 * cap * sizeof(uint64_t));
+    if (z != NULL)
+        sirnn_memzero(z, 6 * cap * sizeof(uint64_t));
+    if (msb != NULL)
+        sirnn_memzero(msb, 4 * cap);
+    free(a);
+    free(z);
+    free(msb);
+    free(p);
+    return st;
 }

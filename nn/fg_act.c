@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "net/party_internal.h"
+#include "math/sig_pair.h"
 #include "nn/fg_plan.h"
 #include "sirnn/math.h"
 #include "sirnn/party.h"
@@ -64,4 +65,11 @@ sirnn_status sirnn_fg_act_secure(struct sirnn_party *party, const sirnn_fg_plan 
     sirnn_status st = sirnn_sigmoid(party, 2 * n, y, in, p->f_pre, p->f_z);
     free(in);
     return st; /* the caller forms c = 2 g - 2^sz where it needs it */
+}
+
+sirnn_status sirnn_fg_act_secure_tr(struct sirnn_party *party, const sirnn_fg_plan *p, size_t n,
+                                    uint64_t *y, const uint64_t *xz, const uint64_t *xh)
+{
+    /* y[n..2n) = sigmoid(2 pre_h): the doubling is inside (math/sig_pair.h) */
+    return sirnn_sigmoid_pair_tr(party, n, y, xz, xh, p->e_fuse, p->f_pre, p->f_z);
 }

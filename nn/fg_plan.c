@@ -14,6 +14,7 @@
 #include "kernels/random.h"
 #include "math/sigmoid_plan.h"
 #include "nn/fastgrnn.h"
+#include "math/sig_pair.h"
 #include "sirnn/math.h"
 
 static uint64_t mask_of(unsigned l)
@@ -302,6 +303,7 @@ sirnn_status sirnn_fg_plan_init(sirnn_fg_plan *p, const sirnn_fg_public *pub)
             ul->lmm == b && wl->lout == b && ul->lout == b) {
             p->fuse = 1;
             p->e_fuse = wl->s > ul->s ? wl->s : ul->s;
+            p->fuse_act = sirnn_sigmoid_pair_tr_fits(p->e_fuse, p->f_pre, p->f_z);
         }
     }
     if (d->rank_u > 0 && p->u2.s > 0 && p->u2.up == 0 && p->u2.lmm == p->u2.lout) {

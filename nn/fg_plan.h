@@ -20,7 +20,9 @@
  *            operand by MSB-to-wrap terms: no comparison)
  *   pre_z  = WX_t + UH + bz',  pre_h = WX_t + UH + bh'       (scale s_pre)
  *            (with p->fuse, the sum WX_t + UH is truncated once instead of
- *            WX and UH each: see the field)
+ *            WX and UH each: see the field; with p->fuse_act that
+ *            truncation rides in the digit decomposition of the sigmoid
+ *            below, math/sig_pair.h)
  *   z      = sigmoid(pre_z)                                  (scale sz)
  *   c      = tanh(pre_h)                                     (scale sc = sz)
  *            (sz = the model's gate scale, b-2 unless set: a coarser one
@@ -33,9 +35,10 @@
  *            is local)
  *   h32    = floor(R / 2^s_h) in hw bits (tr_ext, with the MSB shares of h),
  *            h16 = h32 mod 2^b                                 (scale sh)
- * then scores = h16 FC^T + fcb' (scale s_sc) and the argmax: ceil(log2 C)
- * levels, each an MSB of the differences of pairs and one MUX of the
- * (score, index) pairs (ties keep the lower index).
+ * then scores = h16 FC^T + fcb' (scale s_sc) and the argmax, the first
+ * maximum of the signed scores: every pair compared at once (the MSBs of
+ * the differences and of the scores, one AND for the overflow), each
+ * class's losses counted mod 2^m (2^m >= C), and sum_k k [losses_k == 0].
  *
  * floor(R / 2^s_h) always fits b bits (R has lr = b + s_h), so h32 is h16
  * sign-extended. The products that read h (U or U2, and FC) take h16 at b
@@ -103,6 +106,13 @@ typedef struct sirnn_fg_plan {
      * Set when both products truncate (s > 0) straight into b bits. */
     int fuse;
     unsigned e_fuse;
+    /* With fuse, secure inference drops the e_fuse low bits of pre_z and
+     * pre_h (sum + bz' 2^e_fuse, sum + bh' 2^e_fuse) in the digit
+     * decomposition of the sigmoid's parabola path (math/sig_pair.h) rather
+     * than by a truncation before it: the same values, 2 flights fewer per
+     * step. Set when fuse is and f_pre -> f_z takes the poly path (a line
+     * or a parabola; sirnn_sigmoid_pair_tr_fits). */
+    int fuse_act;
     sirnn_fixfmt f_pre, f_z, f_c; /* sigmoid / tanh formats */
 } sirnn_fg_plan;
 
@@ -161,6 +171,12 @@ sirnn_status sirnn_fg_act_ref(const sirnn_fg_plan *p, size_t n, uint64_t *y,
 struct sirnn_party;
 sirnn_status sirnn_fg_act_secure(struct sirnn_party *party, const sirnn_fg_plan *p, size_t n,
                                  uint64_t *y, const uint64_t *pre);
+/* The same with p->fuse_act from the untruncated sums: xz[n] = sum +
+ * bz' 2^e_fuse and xh[n] = sum + bh' 2^e_fuse mod 2^(e_fuse + b) (shares),
+ * pre_z = floor(xz / 2^e_fuse), pre_h likewise: y as from
+ * sirnn_fg_act_secure on those pre-activations. */
+sirnn_status sirnn_fg_act_secure_tr(struct sirnn_party *party, const sirnn_fg_plan *p, size_t n,
+                                    uint64_t *y, const uint64_t *xz, const uint64_t *xh);
 
 /* The b-bit value v as a signed integer. */
 int64_t sirnn_fg_signed(uint64_t v, unsigned b);

@@ -80,30 +80,29 @@ static int work_init(fixed_work *fw, const sirnn_fg_plan *p)
     return 0;
 }
 
-/* The argmax tree of the secure version: per level, pairs (2i, 2i+1) give
- * sel = msb(a - b) (a < b) and keep sel ? b : a; an odd last one passes. */
-static unsigned argmax_ref(const sirnn_fg_plan *p, uint64_t *val, uint64_t *idx)
+/* The argmax of the secure version (nn/secure_infer.c): the first maximum
+ * of the scores as signed b-bit values (each pair compared exactly; class
+ * k's losses count the j < k with v_j >= v_k and the j > k with v_j > v_k,
+ * and the class is the k with none, summed as sum_k k [count_k == 0 mod
+ * 2^m], 2^m >= C, as the secure version forms it). */
+static unsigned argmax_ref(const sirnn_fg_plan *p, const uint64_t *val, uint64_t *cnt)
 {
     const unsigned b = p->b;
-    size_t cnt = p->d.classes;
-    for (size_t k = 0; k < cnt; k++)
-        idx[k] = k;
-    while (cnt > 1) {
-        const size_t pairs = cnt / 2;
-        for (size_t i = 0; i < pairs; i++) {
-            const uint64_t a = val[2 * i], c = val[2 * i + 1];
-            const uint8_t sel = sirnn_ref_msb((a - c) & mask_of(b), b);
-            const uint64_t ia = idx[2 * i], ic = idx[2 * i + 1];
-            val[i] = sirnn_ref_mux(sel, c, a, b);
-            idx[i] = sirnn_ref_mux(sel, ic, ia, b);
+    const size_t C = p->d.classes;
+    unsigned m = 1;
+    while (((size_t)1 << m) < C)
+        m++;
+    memset(cnt, 0, C * sizeof(uint64_t));
+    for (size_t j = 0; j < C; j++)
+        for (size_t k = j + 1; k < C; k++) {
+            const uint64_t lt = sirnn_fg_signed(val[j], b) < sirnn_fg_signed(val[k], b);
+            cnt[k] += 1 - lt;
+            cnt[j] += lt;
         }
-        if (cnt % 2 != 0) {
-            val[pairs] = val[cnt - 1];
-            idx[pairs] = idx[cnt - 1];
-        }
-        cnt = pairs + cnt % 2;
-    }
-    return (unsigned)idx[0];
+    uint64_t c = 0;
+    for (size_t k = 0; k < C; k++)
+        c += k * ((cnt[k] & mask_of(m)) == 0);
+    return (unsigned)(c & mask_of(b));
 }
 
 static sirnn_status fixed_one(const sirnn_fg_plan *p, const sirnn_fg_weights *w,

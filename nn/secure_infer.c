@@ -43,8 +43,8 @@ static uint64_t mask_of(unsigned l)
 
 typedef struct secure_work {
     uint64_t *x, *v, *wx, *h16, *hlr, *ur, *uh, *pre, *y, *cc, *q; /* hlr: h in lr bits */
-    uint64_t *val, *idx, *d, *mx, *my, *mo, *out;
-    uint8_t *zeros, *sel;
+    uint64_t *val, *pd, *cnt, *out; /* pd: the argmax's pairs, cnt: its loss counts */
+    uint8_t *zeros, *pg;
     uint8_t *hsign, *usign; /* MSB shares of h16 (BH) and of U2's output (B ru) */
     uint8_t *xsign, *vsign; /* of the inputs (0 on the server) and of W2's output */
     uint64_t *mem;
@@ -55,16 +55,16 @@ typedef struct secure_work {
 static size_t work_words(const sirnn_fg_plan *p, size_t B)
 {
     const size_t T = p->d.steps, D = p->d.input, H = p->d.hidden, C = p->d.classes;
-    const size_t rw = p->d.rank_w, ru = p->d.rank_u, BH = B * H;
-    return B * T * (D + rw + H) + 2 * BH + B * ru + BH + 2 * BH * 4 + 2 * B * C + B * C +
-           3 * 2 * B * C + B * (C + 1);
+    const size_t rw = p->d.rank_w, ru = p->d.rank_u, BH = B * H, P = C * (C - 1) / 2;
+    return B * T * (D + rw + H) + 2 * BH + B * ru + BH + 2 * BH * 4 + B * C + B * (P + C) +
+           B * C + B * (C + 1);
 }
 
 static size_t work_bit_bytes(const sirnn_fg_plan *p, size_t B)
 {
     const size_t T = p->d.steps, D = p->d.input, H = p->d.hidden, C = p->d.classes;
-    const size_t rw = p->d.rank_w, ru = p->d.rank_u, BH = B * H;
-    return 2 * BH + B * C + BH + B * ru + B * T * (D + rw) + 1;
+    const size_t rw = p->d.rank_w, ru = p->d.rank_u, BH = B * H, P = C * (C - 1) / 2;
+    return 2 * BH + B * (4 * P + C) + BH + B * ru + B * T * (D + rw) + 1;
 }
 
 size_t sirnn_fg_piece_images(const sirnn_fg_plan *p, uint64_t mem_bytes)
@@ -88,8 +88,8 @@ static sirnn_status work_init(secure_work *sw, const sirnn_fg_plan *p, size_t B)
         free(sw->zeros);
         return SIRNN_ERR_NOMEM;
     }
-    sw->sel = sw->zeros + 2 * BH;
-    sw->hsign = sw->sel + B * C;
+    sw->pg = sw->zeros + 2 * BH;
+    sw->hsign = sw->pg + B * (4 * (C * (C - 1) / 2) + C);
     sw->usign = sw->hsign + BH;
     sw->xsign = sw->usign + B * ru;
     sw->vsign = sw->xsign + B * T * D;
@@ -107,11 +107,8 @@ static sirnn_status work_init(secure_work *sw, const sirnn_fg_plan *p, size_t B)
     TAKE(cc, 2 * BH);
     TAKE(q, 2 * BH);
     TAKE(val, B * C);
-    TAKE(idx, B * C);
-    TAKE(d, B * C);
-    TAKE(mx, 2 * B * C);
-    TAKE(my, 2 * B * C);
-    TAKE(mo, 2 * B * C);
+    TAKE(pd, B * (C * (C - 1) / 2 + C));
+    TAKE(cnt, B * C);
     TAKE(out, B * (C + 1));
 #undef TAKE
     return SIRNN_OK;
@@ -209,53 +206,86 @@ static sirnn_status fused_tr(sirnn_party *party, const sirnn_fg_plan *p, size_t 
     return lean_tr(party, n, uh, p->e_fuse + p->b, p->e_fuse, p->b);
 }
 
-/* The argmax tree (see argmax_ref in nn/fixed_infer.c) for B images at once:
- * one MSB and one MUX call per level. On return idx[i*C] holds image i's
- * class (shares). */
+/* Bits of a class's loss count: 2^m >= C (nn/fixed_infer.c, argmax_ref). */
+static unsigned loss_bits(size_t C)
+{
+    unsigned m = 1;
+    while (((size_t)1 << m) < C)
+        m++;
+    return m;
+}
+
+/* The argmax (see argmax_ref in nn/fixed_infer.c) for B images at once, in
+ * one comparison round instead of a tree of ceil(log2 C) rounds of a
+ * comparison and a MUX: for every pair j < k of an image's scores, lt =
+ * [v_j < v_k] as signed b-bit values, exactly: the MSBs of the differences
+ * and of the scores in one sirnn_msb call, then lt = sd ^ ((sj ^ sk) & (sj
+ * ^ sd)) (the difference's sign, corrected where it overflows) by one
+ * sirnn_and call; the bits B2A'd mod 2^m (2^m >= C) in one call, each
+ * class's count of losses (to j < k unless v_j < v_k, to j > k when v_k <
+ * v_j) summed locally, one lookup of [count == 0] into b bits, and the
+ * class sum_k k [count_k == 0], local: the first maximum. On return out[i]
+ * holds image i's class (shares). */
 static sirnn_status argmax_secure(sirnn_party *party, const sirnn_fg_plan *p, secure_work *sw,
                                   size_t B)
 {
     const unsigned b = p->b;
-    const size_t C = p->d.classes;
+    const size_t C = p->d.classes, P = C * (C - 1) / 2, np = B * P;
     const int server = sirnn_party_role(party) == SIRNN_SERVER;
     const uint64_t mb = mask_of(b);
-    for (size_t i = 0; i < B; i++)
+    const unsigned m = loss_bits(C);
+    const uint64_t mm = mask_of(m);
+    /* pd: the differences, then the scores; pg: their MSBs, then x, y, lt */
+    uint8_t *sd = sw->pg, *sv = sw->pg + np, *x = sv + B * C, *y = x + np, *lt = y + np;
+    for (size_t i = 0, e = 0; i < B; i++) {
+        const uint64_t *vi = sw->val + i * C;
+        for (size_t j = 0; j < C; j++)
+            for (size_t k = j + 1; k < C; k++, e++)
+                sw->pd[e] = (vi[j] - vi[k]) & mb;
+    }
+    memcpy(sw->pd + np, sw->val, B * C * sizeof(uint64_t));
+    sirnn_status st;
+    SIRNN_PROFILED(party, "comparison (msb)", st,
+                   sirnn_msb(party, np + B * C, sw->pg, sw->pd, b));
+    if (st != SIRNN_OK)
+        return st;
+    for (size_t i = 0, e = 0; i < B; i++)
+        for (size_t j = 0; j < C; j++)
+            for (size_t k = j + 1; k < C; k++, e++) {
+                x[e] = sv[i * C + j] ^ sv[i * C + k];
+                y[e] = sv[i * C + j] ^ sd[e];
+            }
+    SIRNN_PROFILED(party, "and", st, sirnn_and(party, np, lt, x, y));
+    for (size_t e = 0; st == SIRNN_OK && e < np; e++)
+        lt[e] ^= sd[e];
+    if (st == SIRNN_OK)
+        SIRNN_PROFILED(party, "b2a", st, sirnn_b2a(party, np, sw->pd, lt, m));
+    if (st != SIRNN_OK)
+        return st;
+    for (size_t i = 0, e = 0; i < B; i++) {
+        uint64_t *cnt = sw->cnt + i * C;
+        memset(cnt, 0, C * sizeof(uint64_t));
+        for (size_t j = 0; j < C; j++)
+            for (size_t k = j + 1; k < C; k++, e++) {
+                /* k loses to j unless v_j < v_k: 1 - lt; j loses to k when lt */
+                cnt[k] += (server ? 1u : 0u) - sw->pd[e];
+                cnt[j] += sw->pd[e];
+            }
         for (size_t k = 0; k < C; k++)
-            sw->idx[i * C + k] = server ? k : 0;
-    size_t cnt = C;
-    while (cnt > 1) {
-        const size_t pairs = cnt / 2, np = B * pairs;
-        for (size_t i = 0; i < B; i++)
-            for (size_t q = 0; q < pairs; q++) {
-                const uint64_t *vi = sw->val + i * C, *ii = sw->idx + i * C;
-                const size_t e = i * pairs + q;
-                sw->d[e] = (vi[2 * q] - vi[2 * q + 1]) & mb;
-                sw->mx[e] = vi[2 * q + 1];
-                sw->mx[np + e] = ii[2 * q + 1];
-                sw->my[e] = vi[2 * q];
-                sw->my[np + e] = ii[2 * q];
-            }
-        sirnn_status st;
-        SIRNN_PROFILED(party, "comparison (msb)", st, sirnn_msb(party, np, sw->sel, sw->d, b));
-        if (st != SIRNN_OK)
-            return st;
-        memcpy(sw->sel + np, sw->sel, np);
-        SIRNN_PROFILED(party, "mux", st,
-                       sirnn_mux2(party, 2 * np, sw->mo, sw->sel, sw->mx, sw->my, b));
-        if (st != SIRNN_OK)
-            return st;
-        for (size_t i = 0; i < B; i++) {
-            uint64_t *vi = sw->val + i * C, *ii = sw->idx + i * C;
-            for (size_t q = 0; q < pairs; q++) {
-                vi[q] = sw->mo[i * pairs + q];
-                ii[q] = sw->mo[np + i * pairs + q];
-            }
-            if (cnt % 2 != 0) {
-                vi[pairs] = vi[cnt - 1];
-                ii[pairs] = ii[cnt - 1];
-            }
-        }
-        cnt = pairs + cnt % 2;
+            cnt[k] &= mm;
+    }
+    uint64_t tab[256] = {0};
+    tab[0] = 1;
+    SIRNN_PROFILED(party, "lookup", st,
+                   sirnn_lut(party, B * C, sw->cnt, sw->cnt, server ? tab : NULL,
+                             (size_t)1 << m, m, b));
+    if (st != SIRNN_OK)
+        return st;
+    for (size_t i = 0; i < B; i++) {
+        uint64_t c = 0;
+        for (size_t k = 1; k < C; k++)
+            c += k * sw->cnt[i * C + k];
+        sw->out[i] = c & mb;
     }
     return SIRNN_OK;
 }
@@ -320,25 +350,41 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
             for (size_t j = 0; j < H; j++)
                 sw->uh[i * H + j] += wx[j];
         }
-        if (p->fuse) {
+        if (p->fuse_act) {
+            /* the truncation rides in the sigmoid's digits (fg_plan.h) */
             const unsigned lf = p->e_fuse + b;
-            for (size_t e = 0; e < BH; e++)
-                sw->uh[e] &= mask_of(lf);
-            SIRNN_PROFILED(party, "truncation", st, fused_tr(party, p, BH, sw->uh));
+            for (size_t e = 0; e < BH; e++) {
+                const size_t j = e % H;
+                sw->pre[e] = (sw->uh[e] + (server ? w->bz[j] << p->e_fuse : 0)) & mask_of(lf);
+                sw->pre[BH + e] =
+                    (sw->uh[e] + (server ? w->bh[j] << p->e_fuse : 0)) & mask_of(lf);
+            }
+            sirnn_prof_layer(party, "gates z, h~");
+            SIRNN_PROFILED(party, "trunc + sigmoid / tanh", st,
+                           sirnn_fg_act_secure_tr(party, p, BH, sw->y, sw->pre, sw->pre + BH));
+            if (st != SIRNN_OK)
+                return st;
+        } else {
+            if (p->fuse) {
+                const unsigned lf = p->e_fuse + b;
+                for (size_t e = 0; e < BH; e++)
+                    sw->uh[e] &= mask_of(lf);
+                SIRNN_PROFILED(party, "truncation", st, fused_tr(party, p, BH, sw->uh));
+                if (st != SIRNN_OK)
+                    return st;
+            }
+            for (size_t e = 0; e < BH; e++) {
+                const size_t j = e % H;
+                sw->pre[e] = (sw->uh[e] + (server ? w->bz[j] : 0)) & mb;
+                sw->pre[BH + e] = (sw->uh[e] + (server ? w->bh[j] : 0)) & mb;
+            }
+            sirnn_prof_layer(party, "gates z, h~");
+            SIRNN_PROFILED(party, "sigmoid / tanh", st,
+                           sirnn_fg_act_secure(party, p, BH, sw->y, sw->pre));
             if (st != SIRNN_OK)
                 return st;
         }
-        for (size_t e = 0; e < BH; e++) {
-            const size_t j = e % H;
-            sw->pre[e] = (sw->uh[e] + (server ? w->bz[j] : 0)) & mb;
-            sw->pre[BH + e] = (sw->uh[e] + (server ? w->bh[j] : 0)) & mb;
-        }
         /* y = [z, g] with c = 2 g - 2^sz (nn/fg_plan.h). */
-        sirnn_prof_layer(party, "gates z, h~");
-        SIRNN_PROFILED(party, "sigmoid / tanh", st,
-                       sirnn_fg_act_secure(party, p, BH, sw->y, sw->pre));
-        if (st != SIRNN_OK)
-            return st;
         /* P1, P2 = c zeta', c (zeta + nu)' = 2 g zeta' - 2^sz zeta', ...: g's
          * MSB is a public 0 (g <= 2^sz), so its wrap is two COTs, and both
          * products ride on the same bit COTs (one row, two outputs). They
@@ -405,8 +451,6 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
     st = argmax_secure(party, p, sw, B);
     if (st != SIRNN_OK)
         return st;
-    for (size_t i = 0; i < B; i++)
-        sw->out[i] = sw->idx[i * C];
     sirnn_prof_layer(party, "output");
     SIRNN_PROFILED(party, "reveal", st,
                    sirnn_reveal(party, B * (reveal_scores ? C + 1 : 1), sw->out, sw->out, b,

@@ -133,33 +133,14 @@ static void check_secure_cfg(const sirnn_fastgrnn *m, const uint8_t *images, siz
     assert_int_equal(info.score_fmt.bits, f.bits);
     assert_memory_equal(fc, sc, n);
     assert_memory_equal(fs, ss, n * C * sizeof(int32_t));
-    /* The classes are the argmax of the scores as the secure tree takes it:
-     * pairs (2i, 2i+1) per level, the second kept when a - b is negative in
-     * f.bits bits (so scores that differ by 2^(bits-1) or more wrap, as in
-     * nn.h), the first on ties; an odd last one passes up. */
+    /* The classes are the first maximum of the revealed scores (signed
+     * values; ties go to the lower index), as nn.h says. */
     for (size_t i = 0; i < n; i++) {
-        uint64_t v[64];
-        size_t id[64], cnt = C;
-        assert_true(C <= 64);
-        const uint64_t mask = f.bits >= 64 ? ~0ull : (1ull << f.bits) - 1;
-        for (size_t k = 0; k < C; k++) {
-            v[k] = (uint64_t)(int64_t)fs[i * C + k] & mask;
-            id[k] = k;
-        }
-        while (cnt > 1) {
-            const size_t pairs = cnt / 2;
-            for (size_t j = 0; j < pairs; j++) {
-                const int second = (((v[2 * j] - v[2 * j + 1]) & mask) >> (f.bits - 1)) & 1;
-                v[j] = second ? v[2 * j + 1] : v[2 * j];
-                id[j] = second ? id[2 * j + 1] : id[2 * j];
-            }
-            if (cnt % 2) {
-                v[pairs] = v[cnt - 1];
-                id[pairs] = id[cnt - 1];
-            }
-            cnt = pairs + cnt % 2;
-        }
-        assert_int_equal(fc[i], id[0]);
+        size_t best = 0;
+        for (size_t k = 1; k < C; k++)
+            if (fs[i * C + k] > fs[i * C + best])
+                best = k;
+        assert_int_equal(fc[i], best);
     }
     test_pair_close(&srv, &cli);
     free(fc);
@@ -202,6 +183,43 @@ static void test_secure_tiny(void **state)
         sirnn_dataset_free(&calib);
         sirnn_fastgrnn_free(m);
     }
+}
+
+/* Scores that tie: zero FC weights and equal biases for classes 1, 2 and
+ * 4 (the highest), so every image's class is 1, the lowest of the tied
+ * maxima, in the secure argmax as in the fixed-point model. */
+static void test_secure_ties(void **state)
+{
+    (void)state;
+    test_rng r;
+    test_rng_init(&r, test_seed() ^ 0x7135);
+    const sirnn_fastgrnn_dims d = {5, 4, 6, 0, 0, 5};
+    sirnn_fastgrnn *m = NULL;
+    assert_int_equal(sirnn_fastgrnn_new(&m, &d), SIRNN_OK);
+    assert_int_equal(sirnn_fastgrnn_init(m, test_rng_next(&r)), SIRNN_OK);
+    sirnn_nn_tensor *fw = &m->t[SIRNN_FG_FCW], *fb = &m->t[SIRNN_FG_FCB];
+    for (size_t i = 0; i < (size_t)fw->rows * fw->cols; i++)
+        fw->f[i] = 0.0f;
+    const float bias[5] = {0.25f, 1.0f, 1.0f, -0.5f, 1.0f};
+    for (size_t k = 0; k < 5; k++)
+        fb->f[k] = bias[k];
+    sirnn_dataset calib, imgs;
+    random_dataset(&calib, &r, 16, d.steps, d.input, d.classes);
+    assert_int_equal(sirnn_fastgrnn_quantise(m, 16, &calib, calib.n, 1), SIRNN_OK);
+    const size_t n = 3;
+    random_dataset(&imgs, &r, n, d.steps, d.input, d.classes);
+    uint8_t cls[3];
+    int32_t sc[15];
+    assert_int_equal(sirnn_fastgrnn_predict_fixed(m, n, cls, sc, imgs.images, 1), SIRNN_OK);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(sc[i * 5 + 1], sc[i * 5 + 2]);
+        assert_int_equal(sc[i * 5 + 1], sc[i * 5 + 4]);
+        assert_int_equal(cls[i], 1);
+    }
+    check_secure(m, imgs.images, n, 1);
+    sirnn_dataset_free(&imgs);
+    sirnn_dataset_free(&calib);
+    sirnn_fastgrnn_free(m);
 }
 
 static void test_secure_real(void **state)
@@ -709,6 +727,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixed_args),
         cmocka_unit_test(test_secure_tiny),
+        cmocka_unit_test(test_secure_ties),
         cmocka_unit_test(test_secure_real),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_fixed_vs_float),

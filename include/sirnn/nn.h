@@ -320,7 +320,8 @@ SIRNN_API sirnn_status sirnn_fastgrnn_decode(sirnn_fastgrnn **out, const uint8_t
  *     bits, the products exact in 2b and 3b bits, floored once to h's scale
  *     (the scale of SIRNN_FG_ACT_H minus 1, at most b - 3), h kept in 2b bits;
  *   - scores = W_c h_T + b_c at the scale of SIRNN_FG_ACT_SCORES minus 1, and
- *     the argmax by a tree of comparisons of pairs (ties: the lower index).
+ *     the argmax: the first maximum of the scores as signed b-bit values
+ *     (ties: the lower index).
  * Values outside a format wrap (mod 2^b) exactly as in the secure version.
  * classes[i] (NULL allowed) gets the argmax, scores (NULL allowed; not
  * both NULL) the n x C scores as integers in the format of
@@ -354,24 +355,28 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  * the whole batch at once: W x_t for all steps in one matrix product,
  * then per step U h (sirnn_matmul_clear_msb: h and U2's output at their
  * own b bits, with the MSB shares their truncations give), both
- * activations in one
- * sirnn_sigmoid call, c [zeta, zeta + nu] (sirnn_matmul_clear_msb, the
+ * activations in one call whose digit decomposition also drops the low
+ * bits of U h + W x (sirnn_sigmoid_pair_tr: the truncation of the
+ * pre-activations rides in the sigmoid's digits; sirnn_sigmoid after a
+ * truncation for formats off the poly path), c [zeta, zeta + nu]
+ * (sirnn_matmul_clear_msb, the
  * server's operand), z v + 2^sz P2 (sirnn_mult_lean, z's sign a public 0,
  * the server choosing, so that it joins the flights before and after it)
- * and the rescaling of h (sirnn_tr_ext_sign); the classifier; the argmax (per level one
- * sirnn_msb and one sirnn_mux2); the reveal to the client. So the flights
+ * and the rescaling of h (sirnn_tr_ext_sign); the classifier; the argmax (all pairs
+ * of scores compared at once: one sirnn_msb, sirnn_and, sirnn_b2a and
+ * sirnn_lut call, 9 flights, instead of a tree of ceil(log2 C) comparison
+ * and MUX rounds); the reveal to the client. So the flights
  * of a batch do not depend on n, and the result equals
  * sirnn_fastgrnn_predict_fixed exactly.
  *
  * Costs (one lane, both parties, measured): Google-30 shape (input 32,
  * hidden 100, ranks 16 / 35, 99 steps, 16 bits; `sirnn-bench fastgrnn`):
- * with the default SoftSpokenOT (ot_k = 4), 92.6 MB and 3,030 flights per
+ * with the default SoftSpokenOT (ot_k = 4), 98.2 MB and 2,806 flights per
  * sequence (U h 14 per step, none in the first (h_0 = 0): U2's truncation
- * with the MSB shares, and the truncation of U h + W x by sirnn_tr_lean's
- * shallower network where that saves a flight; the fused sigmoid and
- * tanh 9; gate products, mult and the rescaling of h), about
- * 0.5 s at B = 1; 91.8 MB and about 0.17 s per sequence at B = 16 (3,276
- * flights for the batch); with IKNP (ot_k = 1), 121.8 MB per sequence
+ * with the MSB shares; the truncation of U h + W x, sigmoid and tanh 11
+ * (sirnn_trdig2's 5, then the poly path's lookups, product and rounding);
+ * gate products, mult and the rescaling of h), about
+ * 0.5 s at B = 1; with IKNP (ot_k = 1), 128.1 MB per sequence
  * at B = 1. The sigmoid is about a third
  * of the bytes; the U2 and U1 products read their 16-bit operands with
  * the MSB shares of the truncations that made them (2 flights each, no

@@ -28,7 +28,9 @@ extern "C" {
  * bits, lookups hand out their outputs' wraps and share flights; 6: the
  * carry networks, MUX and B2A stream a lane's windows level by level, each
  * flight carrying its part of every window of a group; the FastGRNN public
- * description carries the gates' format). */
+ * description carries the gates' format, its pre-activation truncation rides
+ * in the sigmoid's digit decomposition (sirnn_trdig2) and its argmax compares
+ * all pairs at once). */
 #define SIRNN_PROTOCOL_VERSION 6
 
 /* "0.1.0" */

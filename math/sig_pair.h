@@ -1,0 +1,46 @@
+/*
+ * sigmoid on two halves whose inputs still carry e low bits that a
+ * truncation would drop (math/sigmoid.c), for the gates of a FastGRNN step
+ * (nn/fg_act.c): the truncation rides in the digit decomposition that the
+ * poly path makes anyway (arith/trdig.h), instead of a truncation call
+ * before the sigmoid.
+ *
+ * xa[n], xb[n]: (e + b)-bit shares (b = fmt_in.bits) whose low e bits agree
+ * in each party's share (they differ by multiples of 2^e, e.g. party 0's
+ * private offsets times 2^e). With ta = floor(xa / 2^e) mod 2^b and tb =
+ * floor(xb / 2^e) mod 2^b:
+ *   y[0..n)  = sirnn_sigmoid(ta) and y[n..2n) = sirnn_sigmoid(2 tb mod 2^b)
+ * (fmt_in -> fmt_out), exactly sirnn_ref_sigmoid on those values. y must
+ * not overlap the inputs. Secrets: xa, xb, y.
+ *
+ * Only for formats that take the poly path, a line or a parabola
+ * (sirnn_sigmoid_pair_tr_fits;
+ * else SIRNN_ERR_UNSUPPORTED before anything is sent) and 1 <= e <= 64 - b.
+ * Flights (both parties): sirnn_trdig2's (5 at e = 16 or 17), whose last
+ * flight carries the lookups' first, then the poly path's lookups, product
+ * and rounding: 11 in all for 16/11 -> 16/14 (parabola) at e = 16, 17 and
+ * for 16/12 -> 16/14 (line) at e = 15, against 5 + 8 for a truncation
+ * (sirnn_tr_lean) before sirnn_sigmoid. Bits: the poly path's with
+ * sirnn_trdig2 instead of sirnn_digdec_carry(b, 8), plus the wrap of d0's
+ * shares, which a lookup on d0 now gives (2^8 bits per element in the
+ * parabola's Q lookup; 256 + 2^8 wc for the line's, wc = L - 8 - kB), since
+ * d0's shares are no longer the inputs' own bits. Pinned in
+ * tests/test_sigpair.c (flights) and by the FastGRNN figures.
+ */
+#ifndef SIRNN_MATH_SIG_PAIR_H
+#define SIRNN_MATH_SIG_PAIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sirnn/fixed.h"
+#include "sirnn/status.h"
+
+struct sirnn_party;
+
+int sirnn_sigmoid_pair_tr_fits(unsigned e, sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out);
+sirnn_status sirnn_sigmoid_pair_tr(struct sirnn_party *party, size_t n, uint64_t *y,
+                                   const uint64_t *xa, const uint64_t *xb, unsigned e,
+                                   sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out);
+
+#endif /* SIRNN_MATH_SIG_PAIR_H */

@@ -1,0 +1,218 @@
+/*
+ * The truncation fused into the digits (sirnn_trdig2, arith/trdig.h) and
+ * the sigmoid pair on untruncated inputs (sirnn_sigmoid_pair_tr,
+ * math/sig_pair.h) against cleartext references: floor division and
+ * sirnn_ref_sigmoid. Random inputs (seed printed, SIRNN_TEST_SEED
+ * overrides) with edge values; n = 0, 1, odd; the flights pinned.
+ */
+#include "tests/mixed_common.h"
+
+#include "arith/trdig.h"
+#include "math/sig_pair.h"
+#include "sirnn/math.h"
+
+/* Two inputs sharing their low e bits: xa = s + ca 2^e, xb = s + cb 2^e
+ * (mod 2^l), the offsets party 0's; edge values for s's low and high bits. */
+static void pair_inputs(test_rng *rng, size_t n, unsigned l, unsigned e, uint64_t *xa,
+                        uint64_t *xb, uint64_t *sh[2][2])
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t s = test_rng_next(rng) & test_mask(l);
+        switch (i % 5) {
+        case 0: s &= ~test_mask(e); break;                 /* low bits 0 */
+        case 1: s |= test_mask(e); break;                  /* low bits all 1 */
+        case 2: s = test_mask(l); break;
+        default: break;
+        }
+        const uint64_t ca = test_rng_next(rng), cb = i % 7 == 0 ? 0 : test_rng_next(rng);
+        const uint64_t r = test_rng_next(rng) & test_mask(l);
+        xa[i] = (s + (ca << e)) & test_mask(l);
+        xb[i] = (s + (cb << e)) & test_mask(l);
+        /* party 1 holds s - r, party 0 r plus its offsets */
+        sh[0][0][i] = (r + (ca << e)) & test_mask(l);
+        sh[0][1][i] = (r + (cb << e)) & test_mask(l);
+        sh[1][0][i] = (s - r) & test_mask(l);
+        sh[1][1][i] = (s - r) & test_mask(l);
+    }
+}
+
+typedef struct tcase {
+    size_t n;
+    unsigned l, e, d[2], h[2];
+    sirnn_fixfmt fin, fout;
+    uint64_t *x[2][2], *out[2];
+} tcase;
+
+static sirnn_status trdig_call(void *vctx, sirnn_party *p, int r)
+{
+    tcase *c = vctx;
+    return sirnn_trdig2(p, c->n, c->out[r], c->x[r][0], c->x[r][1], c->l, c->e, c->d, c->h);
+}
+
+static sirnn_status pair_call(void *vctx, sirnn_party *p, int r)
+{
+    tcase *c = vctx;
+    return sirnn_sigmoid_pair_tr(p, c->n, c->out[r], c->x[r][0], c->x[r][1], c->e, c->fin,
+                                 c->fout);
+}
+
+static void tcase_alloc(tcase *c, size_t words)
+{
+    for (int r = 0; r < 2; r++) {
+        c->out[r] = calloc(words + 1, sizeof(uint64_t));
+        assert_non_null(c->out[r]);
+        for (int k = 0; k < 2; k++) {
+            c->x[r][k] = calloc(c->n + 1, sizeof(uint64_t));
+            assert_non_null(c->x[r][k]);
+        }
+    }
+}
+
+static void tcase_free(tcase *c)
+{
+    for (int r = 0; r < 2; r++) {
+        free(c->out[r]);
+        for (int k = 0; k < 2; k++)
+            free(c->x[r][k]);
+    }
+}
+
+static uint64_t trdig_check(test_rng *rng, size_t n, unsigned l, unsigned e, unsigned d0,
+                            unsigned d1, unsigned h0, unsigned h1)
+{
+    tcase c = {.n = n, .l = l, .e = e, .d = {d0, d1}, .h = {h0, h1}};
+    tcase_alloc(&c, 4 * n);
+    uint64_t *xa = calloc(n + 1, sizeof(uint64_t)), *xb = calloc(n + 1, sizeof(uint64_t));
+    assert_true(xa != NULL && xb != NULL);
+    pair_inputs(rng, n, l, e, xa, xb, c.x);
+    uint64_t flights;
+    mc_run(trdig_call, &c, &flights);
+    const unsigned wlo = d0 > d1 ? d0 : d1;
+    for (size_t i = 0; i < n; i++)
+        for (unsigned k = 0; k < 2; k++) {
+            const uint64_t t = (k == 0 ? xa[i] : xb[i]) >> e;
+            const uint64_t lo = (c.out[0][2 * k * n + i] + c.out[1][2 * k * n + i]) &
+                                test_mask(c.d[k]);
+            const uint64_t hi = (c.out[0][(2 * k + 1) * n + i] + c.out[1][(2 * k + 1) * n + i]) &
+                                test_mask(c.h[k]);
+            assert_true(c.out[0][2 * k * n + i] <= test_mask(wlo));
+            if (lo != (t & test_mask(c.d[k])) || hi != ((t >> c.d[k]) & test_mask(c.h[k])))
+                fail_msg("seed %llu: trdig2 l %u e %u input %u i %zu: lo %llx hi %llx, x %llx",
+                         (unsigned long long)test_seed(), l, e, k, i, (unsigned long long)lo,
+                         (unsigned long long)hi, (unsigned long long)(k == 0 ? xa[i] : xb[i]));
+        }
+    free(xa);
+    free(xb);
+    tcase_free(&c);
+    return flights;
+}
+
+static void test_trdig2(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x7d19);
+    /* e = 17 and 16: the shipped FastGRNN models' (5 flights); one and many
+     * blocks below e; the tanh half's split of 7 */
+    assert_int_equal(trdig_check(&rng, 77, 33, 17, 8, 7, 8, 8), 5);
+    assert_int_equal(trdig_check(&rng, 64, 32, 16, 8, 7, 8, 8), 5);
+    assert_int_equal(trdig_check(&rng, 1, 32, 16, 8, 7, 8, 8), 5);
+    assert_int_equal(trdig_check(&rng, 31, 20, 5, 8, 7, 7, 6), 4);
+    trdig_check(&rng, 13, 64, 40, 8, 8, 16, 16);
+    trdig_check(&rng, 9, 12, 1, 3, 1, 8, 2);
+    uint64_t fl;
+    tcase c = {.n = 0, .l = 33, .e = 17, .d = {8, 7}, .h = {8, 8}};
+    tcase_alloc(&c, 0);
+    mc_run(trdig_call, &c, &fl);
+    assert_int_equal(fl, 0);
+    tcase_free(&c);
+}
+
+static void test_trdig2_bad_args(void **state)
+{
+    (void)state;
+    uint64_t x[2] = {0}, o[8];
+    const unsigned d[2] = {8, 7}, h[2] = {8, 8}, d9[2] = {9, 7}, h0[2] = {8, 0};
+    assert_int_equal(sirnn_trdig2(NULL, 2, o, x, x, 33, 17, d, h), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_trdig2(test_srv, 2, o, x, x, 33, 0, d, h), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_trdig2(test_srv, 2, o, x, x, 32, 17, d, h), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_trdig2(test_srv, 2, o, x, x, 65, 17, d, h), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_trdig2(test_srv, 2, o, x, x, 40, 17, d9, h), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_trdig2(test_srv, 2, o, x, x, 40, 17, d, h0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_trdig2(test_srv, 2, NULL, x, x, 40, 17, d, h), SIRNN_ERR_ARG);
+}
+
+static uint64_t pair_check(test_rng *rng, size_t n, unsigned e, sirnn_fixfmt fin,
+                           sirnn_fixfmt fout)
+{
+    const unsigned b = fin.bits, l = e + b;
+    tcase c = {.n = n, .l = l, .e = e, .fin = fin, .fout = fout};
+    tcase_alloc(&c, 2 * n);
+    uint64_t *xa = calloc(n + 1, sizeof(uint64_t)), *xb = calloc(n + 1, sizeof(uint64_t));
+    uint64_t *in = calloc(2 * n + 1, sizeof(uint64_t)), *want = calloc(2 * n + 1, sizeof(uint64_t));
+    assert_true(xa != NULL && xb != NULL && in != NULL && want != NULL);
+    pair_inputs(rng, n, l, e, xa, xb, c.x);
+    for (size_t i = 0; i < n; i++) {
+        in[i] = (xa[i] >> e) & test_mask(b);
+        in[n + i] = (2 * (xb[i] >> e)) & test_mask(b);
+    }
+    assert_int_equal(sirnn_ref_sigmoid(2 * n, want, in, fin, fout), SIRNN_OK);
+    uint64_t flights;
+    mc_run(pair_call, &c, &flights);
+    for (size_t i = 0; i < 2 * n; i++) {
+        const uint64_t got = (c.out[0][i] + c.out[1][i]) & test_mask(fout.bits);
+        if (got != want[i])
+            fail_msg("seed %llu: sigmoid pair e %u %u/%d i %zu: in %llx got %llx want %llx",
+                     (unsigned long long)test_seed(), e, b, (int)fin.scale, i,
+                     (unsigned long long)in[i], (unsigned long long)got,
+                     (unsigned long long)want[i]);
+    }
+    free(xa);
+    free(xb);
+    free(in);
+    free(want);
+    tcase_free(&c);
+    return flights;
+}
+
+static void test_sigmoid_pair(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0x51d7);
+    const sirnn_fixfmt f11 = {16, 11, true}, f10 = {16, 10, true}, f14 = {16, 14, true};
+    /* the shipped models' formats and shifts (Fashion-MNIST e = 17, speech 16) */
+    assert_int_equal(pair_check(&rng, 97, 17, f11, f14), 11);
+    assert_int_equal(pair_check(&rng, 1, 16, f10, f14), 11);
+    pair_check(&rng, 40, 3, f11, f14);
+    pair_check(&rng, 0, 17, f11, f14);
+    assert_true(sirnn_sigmoid_pair_tr_fits(17, f11, f14));
+    /* 16/12 -> 16/14 takes the line: d0's wrap from a lookup on d0 */
+    const sirnn_fixfmt f12 = {16, 12, true};
+    assert_true(sirnn_sigmoid_pair_tr_fits(17, f12, f14));
+    assert_int_equal(pair_check(&rng, 51, 15, f12, f14), 11);
+    pair_check(&rng, 7, 1, f12, f14);
+    /* 8-bit inputs take the table: not this path */
+    const sirnn_fixfmt f8 = {8, 5, true}, f8o = {8, 6, true};
+    const sirnn_fixfmt g12 = {12, 8, true}, g12o = {12, 10, true};
+    assert_false(sirnn_sigmoid_pair_tr_fits(17, f8, f8o));
+    assert_false(sirnn_sigmoid_pair_tr_fits(49, f11, f14));
+    if (sirnn_sigmoid_pair_tr_fits(17, g12, g12o))
+        pair_check(&rng, 3, 17, g12, g12o); /* 12 bits on the poly path: exact too */
+    uint64_t x[2] = {0}, y[4];
+    assert_int_equal(sirnn_sigmoid_pair_tr(test_srv, 2, y, x, x, 17, f8, f8o),
+                     SIRNN_ERR_UNSUPPORTED);
+    assert_int_equal(sirnn_sigmoid_pair_tr(test_srv, 2, NULL, x, x, 17, f11, f14),
+                     SIRNN_ERR_ARG);
+}
+
+int main(void)
+{
+    test_seed();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_trdig2),
+        cmocka_unit_test(test_trdig2_bad_args),
+        cmocka_unit_test(test_sigmoid_pair),
+    };
+    return cmocka_run_group_tests(tests, test_pair_group_setup, test_pair_group_teardown);
+}
