@@ -1086,8 +1086,10 @@ static sirnn_status run_fused_sum(gx *c, const sirnn_gnode *nd)
         const int neg = (nd->op == SIRNN_GOP_SUB && k == 1) ||
                         (nd->op == SIRNN_GOP_ADD_CONST && nd->attr[SIRNN_GA_NEG]);
         const unsigned up = (unsigned)(S - (fz->wide[t] ? fz->S[t] : g->tensors[t].fmt.scale));
+        /* a b-bit input's shares shifted up: its value mod 2^(b + up), which
+         * covers the ring L (the plan makes sure) */
         for (size_t e = 0; e < m; e++) {
-            const uint64_t v = fz->wide[t] ? c->v[t][e] : (uint64_t)to_signed(c->v[t][e], c->b);
+            const uint64_t v = c->v[t][e];
             const uint64_t sh = up < 64 ? v << up : 0;
             acc[e] += neg ? 0 - sh : sh;
         }

@@ -210,9 +210,21 @@ static uint32_t rings(const sirnn_graph *g, sirnn_gfuse *f, const uint32_t *leve
     for (uint32_t i = 0; i < g->nnodes; i++) {
         const sirnn_gnode *nd = &g->nodes[i];
         const uint32_t o = nd->out;
+        /* a b-bit input of a fused sum enters as its shares shifted up by
+         * S - s_t, which is its value shifted up only mod 2^(b + S - s_t):
+         * that must cover the sum's ring (its scale at most the output's) */
+        int narrow_ok = 1;
+        if (f->tpoint[i] || (is_linear(nd->op) && f->wide[o])) {
+            const int S = f->tpoint[i] ? f->tS[i] : f->S[o];
+            const int ring = f->tpoint[i] ? S - g->tensors[o].fmt.scale + b : f->R[o];
+            for (uint32_t k = 0; k < nd->nin; k++)
+                if (!f->wide[nd->in[k]] && S - g->tensors[nd->in[k]].fmt.scale + b < ring)
+                    narrow_ok = 0;
+        }
         if (f->tpoint[i]) {
             const int sh = f->tS[i] - g->tensors[o].fmt.scale;
-            if (sh + b > 64 || (f->ext[o] && f->ext[o] < b) || f->ext[o] > 64)
+            if (!narrow_ok || sh < 1 || sh + b > 64 || (f->ext[o] && f->ext[o] < b) ||
+                f->ext[o] > 64)
                 for (uint32_t k = 0; k < nd->nin; k++)
                     if (f->wide[nd->in[k]])
                         return nd->in[k];
@@ -220,7 +232,7 @@ static uint32_t rings(const sirnn_graph *g, sirnn_gfuse *f, const uint32_t *leve
         if (!f->wide[o])
             continue;
         const int r = f->R[o];
-        int bad = r < 1 || r > 64;
+        int bad = r < 1 || r > 64 || !narrow_ok;
         if (f->lean[i])
             bad |= f->lean_l[i] > 64 || f->lean_l[i] < 1;
         else if (nd->op == SIRNN_GOP_DENSE)
