@@ -1452,12 +1452,21 @@ sirnn_status sirnn_graph_predict_fixed(const sirnn_graph *g, size_t n, int64_t *
 
 enum { REP_OK = 0, REP_SHAPE, REP_BATCH, REP_SCORES, REP_MODEL };
 
-/* Values per example over all tensors: the executors hold them all. */
+/* Values per example over all tensors, and the fusion plan's copies (a
+ * byte of MSB shares counted as an eighth): the executors hold them all. */
 static size_t total_values(const sirnn_graph *g)
 {
     size_t m = 0;
     for (uint32_t t = 0; t < g->ntensors; t++)
         m += sirnn_graph_size(g, t);
+    sirnn_gfuse fz;
+    if (sirnn_graph_fuse_plan(g, &fz) == SIRNN_OK) {
+        for (uint32_t t = 0; t < g->ntensors; t++)
+            m += (fz.ext[t] ? 1 : 0) * sirnn_graph_size(g, t) +
+                 (fz.keep_s[t] ? 1 : 0) * sirnn_graph_size(g, t) +
+                 (fz.sign[t] ? 1 : 0) * (sirnn_graph_size(g, t) + 7) / 8;
+        sirnn_graph_fuse_free(&fz);
+    }
     return m;
 }
 

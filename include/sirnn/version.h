@@ -25,8 +25,10 @@ extern "C" {
  * server's session memory, the FastGRNN step's gate product is
  * sirnn_mult_lean with the server choosing, digit decomposition and the
  * math functions' truncations cut carries into the fewest leaves of <= 8
- * bits, lookups hand out their outputs' wraps and share flights). */
-#define SIRNN_PROTOCOL_VERSION 5
+ * bits, lookups hand out their outputs' wraps and share flights; 6: graph
+ * models fuse truncations, run lean products and read MSB shares from
+ * truncations, nn/graph.h). */
+#define SIRNN_PROTOCOL_VERSION 6
 
 /* "0.1.0" */
 SIRNN_API const char *sirnn_version(void);
