@@ -118,7 +118,7 @@ static sirnn_status p_trunc(gx *c, size_t n, uint64_t *out, uint8_t *sign, const
             st = sirnn_tr_ext_sign(c->party, n, out, sign, x, l, s, lout, 1);
         else if (!plain)
             st = sirnn_tr_ext(c->party, n, out, x, l, s, lout, 1);
-        else if (s <= 8 || s > 16)
+        else if ((s >= 1 && s <= 8) || s > 16) /* s = 0: sirnn_tr's local copy */
             st = sirnn_tr_lean(c->party, n, out, x, l, s, lout, 0);
         else
             st = sirnn_tr(c->party, n, out, x, l, s);
