@@ -232,7 +232,9 @@ static uint32_t rings(const sirnn_graph *g, sirnn_gfuse *f, const uint32_t *leve
         if (!f->wide[o])
             continue;
         const int r = f->R[o];
-        int bad = r < 1 || r > 64 || !narrow_ok;
+        /* (and a sum's constant, at the output's scale, shifted up into it) */
+        int bad = r < 1 || r > 64 || !narrow_ok ||
+                  (is_linear(nd->op) && f->S[o] - g->tensors[o].fmt.scale > 63);
         if (f->lean[i])
             bad |= f->lean_l[i] > 64 || f->lean_l[i] < 1;
         else if (nd->op == SIRNN_GOP_DENSE)
