@@ -297,8 +297,10 @@ SIRNN_API sirnn_status sirnn_graph_predict_fixed(const sirnn_graph *g, size_t n,
  * level is one more than the highest level of the nodes writing its
  * inputs), groups = the operator calls it makes (the nodes of one level
  * with the same operator and formats run as one call; DENSE, CONV, the
- * pools, RESHAPE and ARGMAX one call per node). Flights follow the groups'
- * protocols, one after another.
+ * pools, RESHAPE and ARGMAX one call per node; a sum fused with products,
+ * see the top, is a group of its own, local, whose truncation joins the
+ * level's others). Flights follow the groups' protocols, one after
+ * another.
  */
 typedef struct sirnn_graph_sched {
     uint32_t levels, groups;
