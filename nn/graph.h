@@ -58,4 +58,48 @@ uint32_t sirnn_graph_levels(const sirnn_graph *g, uint32_t *level, uint32_t *tle
  * 2^(b-2) is local. */
 int sirnn_graph_tanh_by_sigmoid(unsigned b, const sirnn_gnode *nd);
 
+/* Tensors whose every value has a public MSB of 0 in the integer executors
+ * (exactly, wrap-around included): RELU, SIGMOID, EXP and RSQRT outputs, and
+ * MAXPOOL without padding, RESHAPE and GATHER (shifting no value up) of such
+ * tensors, into nonneg[ntensors]. */
+void sirnn_graph_find_nonneg(const sirnn_graph *g, uint8_t *nonneg);
+
+/*
+ * The integer executors' fusion plan of a quantised graph (b > 8 bits; an
+ * 8-bit graph gets an empty plan), a function of the public structure and
+ * formats only:
+ *   wide[t]: the product (DENSE, MUL, MUL_CONST) or sum (ADD, SUB,
+ *     ADD_CONST) writing t leaves it untruncated: its value mod 2^R[t] at
+ *     scale S[t] (the exact scale of the product; a sum's highest input
+ *     scale). Every reader of a wide tensor is a sum or a lean product's y,
+ *     and at most one of them is a truncation point.
+ *   tpoint[i]: node i is a sum with a wide input and a b-bit output: it
+ *     adds its inputs aligned to scale tS[i] mod 2^(tS[i] - s_out + b) and
+ *     truncates once (so a product followed by an Add costs one
+ *     truncation, and so do two products added together).
+ *   lean[i]: MUL / MUL_CONST i with a wide output runs as sirnn_mult_lean
+ *     in lean_l[i] bits (the largest ring of the lean products of its
+ *     level, which run as one call): x = input leanx[i], b bits with MSB a
+ *     public 0 (a nonneg tensor, or the sigmoid s behind a TANH run as one,
+ *     then x y = 2 s y - 2^s_out y), y the other input read mod 2^lean_l
+ *     (wide, or a truncation point's copy in ext[y] bits, or the constant).
+ *   ext[t]: a truncation point's output also kept sign-extended to ext[t]
+ *     bits (0: not), for lean products reading it as y.
+ *   sign[t]: the truncation writing t (a truncation point, or a narrow MUL
+ *     / MUL_CONST's) gives t's MSB shares (sirnn_tr_ext_sign) for the
+ *     products reading it.
+ *   keep_s[t]: t is a TANH run as a sigmoid whose sigmoid value is kept for
+ *     a lean product.
+ */
+typedef struct sirnn_gfuse {
+    uint8_t *wide, *nonneg, *R, *ext, *sign, *keep_s; /* per tensor */
+    uint8_t *tpoint, *lean, *leanx, *lean_l;          /* per node */
+    int16_t *S;                                       /* per tensor */
+    int16_t *tS;                                      /* per node */
+    void *mem;
+} sirnn_gfuse;
+
+sirnn_status sirnn_graph_fuse_plan(const sirnn_graph *g, sirnn_gfuse *f);
+void sirnn_graph_fuse_free(sirnn_gfuse *f);
+
 #endif /* SIRNN_NN_GRAPH_H */

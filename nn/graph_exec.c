@@ -20,6 +20,7 @@
 #include "net/party_internal.h"
 #include "nn/session_msg.h"
 #include "nn/graph.h"
+#include "arith/mixed.h"
 #include "sirnn/arith.h"
 #include "sirnn/math.h"
 
@@ -43,6 +44,10 @@ typedef struct gx {
     uint64_t **v;       /* per tensor: B x size values (or shares) */
     const uint8_t *nonneg; /* per tensor: its MSB is a public 0 (find_nonneg) */
     const uint8_t *zeros;  /* MSB shares of such a tensor, as long as any tensor */
+    const sirnn_gfuse *fz; /* the fusion plan (nn/graph.h) */
+    uint64_t **vx;         /* per tensor with fz->ext: the value in ext bits */
+    uint8_t **msb;         /* per tensor with fz->sign: its MSB shares */
+    uint64_t **sv;         /* per tensor with fz->keep_s: the sigmoid behind the TANH */
     /* The products' truncations of a level, run together at its end
      * (flush_truncations): one call per (l, s) for all MUL and MUL_CONST
      * nodes of the level. */
@@ -50,13 +55,15 @@ typedef struct gx {
     size_t npend, cappend;
 } gx;
 
-/* A level's pending truncation: val (n products of l bits) of the nodes
- * nds[0..k), whose outputs get floor(val / 2^s) in b bits, in that order. */
+/* A level's pending truncation: val (n values of l bits) of the node nd,
+ * whose output gets floor(val / 2^s) in b bits (and, with lout > b, in
+ * lout bits; with sign, its MSB shares). */
 typedef struct gx_trunc {
     uint64_t *val;
-    size_t n, k;
-    unsigned l, s;
-    const sirnn_gnode **nds;
+    size_t n;
+    unsigned l, s, lout;
+    int sign;
+    const sirnn_gnode *nd;
 } gx_trunc;
 
 /* ---- primitives: cleartext model or protocol --------------------------------- */
@@ -94,21 +101,43 @@ static sirnn_status p_tr_ext(gx *c, size_t n, uint64_t *out, const uint64_t *x, 
     return SIRNN_OK;
 }
 
+/* floor(x / 2^s) of the l-bit x (l = s + b, or s + b <= l with lout = b
+ * and no sign: the top bits), as lout >= b bits (sign-extended from b),
+ * with the MSB shares of its b bits into sign (NULL: not wanted). Plain
+ * truncations take sirnn_tr_lean's network (one level shallower) for s <= 8
+ * and s > 16, sirnn_tr otherwise (the same values; see nn/secure_infer.c). */
+static sirnn_status p_trunc(gx *c, size_t n, uint64_t *out, uint8_t *sign, const uint64_t *x,
+                            unsigned l, unsigned s, unsigned lout)
+{
+    sirnn_status st = SIRNN_OK;
+    const int plain = sign == NULL && lout == l - s;
+    if (c->party != NULL) {
+        sirnn_prof_scope sc;
+        sirnn_prof_begin(c->party, &sc, "truncation");
+        if (sign != NULL)
+            st = sirnn_tr_ext_sign(c->party, n, out, sign, x, l, s, lout, 1);
+        else if (!plain)
+            st = sirnn_tr_ext(c->party, n, out, x, l, s, lout, 1);
+        else if ((s >= 1 && s <= 8) || s > 16) /* s = 0: sirnn_tr's local copy */
+            st = sirnn_tr_lean(c->party, n, out, x, l, s, lout, 0);
+        else
+            st = sirnn_tr(c->party, n, out, x, l, s);
+        sirnn_prof_end(c->party, &sc);
+        return st;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (sign != NULL)
+            sign[i] = (uint8_t)((x[i] >> (l - 1)) & 1);
+        out[i] = plain ? sirnn_ref_tr(x[i], l, s) : sirnn_ref_tr_ext(x[i], l, s, lout, 1);
+    }
+    return SIRNN_OK;
+}
+
 /* The top l - s bits of the l-bit x, reduced to b bits (l - s >= b). */
 static sirnn_status p_tr_b(gx *c, size_t n, uint64_t *out, const uint64_t *x, unsigned l,
                            unsigned s)
 {
-    sirnn_status st = SIRNN_OK;
-    if (c->party != NULL)
-        {
-        sirnn_prof_scope sc;
-        sirnn_prof_begin(c->party, &sc, "truncation");
-        st = sirnn_tr(c->party, n, out, x, l, s);
-        sirnn_prof_end(c->party, &sc);
-    }
-    else
-        for (size_t i = 0; i < n; i++)
-            out[i] = sirnn_ref_tr(x[i], l, s);
+    sirnn_status st = p_trunc(c, n, out, NULL, x, l, s, l - s);
     for (size_t i = 0; st == SIRNN_OK && i < n; i++)
         out[i] &= mask_of(c->b);
     return st;
@@ -188,6 +217,19 @@ static sirnn_status p_mult(gx *c, size_t n, uint64_t *out, const uint64_t *x,
         PROF(c, "mult", sirnn_mult(c->party, n, out, x, y, m, k, l, 1));
     for (size_t i = 0; i < n; i++)
         out[i] = sirnn_ref_mult(x[i], y[i], m, k, l, 1);
+    return SIRNN_OK;
+}
+
+/* x (b bits, MSB a public 0) times y (read mod 2^l) into l bits: the
+ * round-lean product, the server choosing. */
+static sirnn_status p_mult_lean(gx *c, size_t n, uint64_t *out, const uint64_t *x,
+                                const uint64_t *y, unsigned l)
+{
+    if (c->party != NULL)
+        PROF(c, "mult", sirnn_mult_lean(c->party, n, out, x, y, NULL, c->b, l, l, 1,
+                                        SIRNN_SERVER));
+    for (size_t i = 0; i < n; i++)
+        out[i] = sirnn_ref_mult(x[i], y[i], c->b, l, l, 1);
     return SIRNN_OK;
 }
 
@@ -334,6 +376,10 @@ static sirnn_status op_dense(gx *c, const sirnn_gnode *nd, const uint8_t *msb)
     const size_t rows = c->B * sirnn_graph_size(g, nd->in[0]) / K;
     const int so = g->tensors[nd->out].fmt.scale;
     const unsigned s = (unsigned)(g->tensors[nd->in[0]].fmt.scale + nd->wfmt.scale - so);
+    /* wide (nn/graph.h): the exact sum mod 2^R, the bias shifted up to it */
+    const int wide = c->fz->wide[nd->out];
+    const unsigned lout = wide ? c->fz->R[nd->out] : c->b;
+    const uint64_t mo = mask_of(lout);
     uint64_t *w = NULL;
     if (c->p0) {
         w = malloc(nd->nw * sizeof(uint64_t));
@@ -343,7 +389,7 @@ static sirnn_status op_dense(gx *c, const sirnn_gnode *nd, const uint8_t *msb)
             w[i] = (uint64_t)nd->qw[i] & mask_of(c->kw);
     }
     uint64_t *y = c->v[nd->out];
-    sirnn_status st = p_matmul(c, rows, K, N, y, c->v[nd->in[0]], msb, w, s, c->b);
+    sirnn_status st = p_matmul(c, rows, K, N, y, c->v[nd->in[0]], msb, w, wide ? 0 : s, lout);
     if (w != NULL) {
         sirnn_memzero(w, nd->nw * sizeof(uint64_t));
         free(w);
@@ -351,7 +397,7 @@ static sirnn_status op_dense(gx *c, const sirnn_gnode *nd, const uint8_t *msb)
     if (st == SIRNN_OK && nd->nb && c->p0)
         for (size_t r = 0; r < rows; r++)
             for (size_t j = 0; j < N; j++)
-                y[r * N + j] = (y[r * N + j] + (uint64_t)nd->qb[j]) & mask_of(c->b);
+                y[r * N + j] = (y[r * N + j] + ((uint64_t)nd->qb[j] << (wide ? s : 0))) & mo;
     return st;
 }
 
@@ -585,50 +631,15 @@ static sirnn_status op_argmax(gx *c, uint64_t *classes)
     return st;
 }
 
-/* Run every node on c->v (the input tensor filled). xmsb: the MSB shares of
- * the input (NULL: unknown). classes (B values, may be NULL) gets the
- * argmax when the graph has one. */
-/*
- * Tensors whose every value has a public MSB of 0 in the integer executors
- * (exactly, wrap-around included): RELU, SIGMOID, EXP and RSQRT outputs, and
- * MAXPOOL without padding, RESHAPE and GATHER (shifting no value up) of such
- * tensors. A product reading one gets all-zero MSB shares (no comparison for
- * its wrap).
- */
-static void find_nonneg(const sirnn_graph *g, uint8_t *nonneg)
+/* Which product call a node joins: 3 for a lean product (nn/graph.h); 1
+ * for MUL, and for MUL_CONST when its constants are as wide as the
+ * activations (it then runs as a product with the server's constant shared
+ * as (c, 0)); 2 for a narrower MUL_CONST (sirnn_mult_clear); 0 for the
+ * other operators. */
+static int product_kind(const sirnn_graph *g, const sirnn_gfuse *fz, const sirnn_gnode *nd)
 {
-    memset(nonneg, 0, g->ntensors);
-    for (uint32_t i = 0; i < g->nnodes; i++) {
-        const sirnn_gnode *nd = &g->nodes[i];
-        int nn = 0;
-        switch (nd->op) {
-        case SIRNN_GOP_RELU:
-        case SIRNN_GOP_SIGMOID:
-        case SIRNN_GOP_EXP:
-        case SIRNN_GOP_RSQRT: nn = 1; break;
-        case SIRNN_GOP_MAXPOOL:
-            nn = nonneg[nd->in[0]] && (nd->attr[SIRNN_GA_PT] | nd->attr[SIRNN_GA_PL] |
-                                       nd->attr[SIRNN_GA_PB] | nd->attr[SIRNN_GA_PR]) == 0;
-            break;
-        case SIRNN_GOP_RESHAPE: nn = nonneg[nd->in[0]]; break;
-        case SIRNN_GOP_GATHER: { /* a shift down keeps the sign; one up may not */
-            const int so = g->tensors[nd->out].fmt.scale;
-            nn = nonneg[nd->in[0]] && so <= g->tensors[nd->in[0]].fmt.scale &&
-                 (nd->nin < 2 || (nonneg[nd->in[1]] && so <= g->tensors[nd->in[1]].fmt.scale));
-            break;
-        }
-        default: break;
-        }
-        nonneg[nd->out] = (uint8_t)nn;
-    }
-}
-
-/* Which product call a node joins: 1 for MUL, and for MUL_CONST when its
- * constants are as wide as the activations (it then runs as a product with
- * the server's constant shared as (c, 0)); 2 for a narrower MUL_CONST
- * (sirnn_mult_clear); 0 for the other operators. */
-static int product_kind(const sirnn_graph *g, const sirnn_gnode *nd)
-{
+    if (fz->lean[nd - g->nodes])
+        return 3;
     if (nd->op == SIRNN_GOP_MUL)
         return 1;
     if (nd->op == SIRNN_GOP_MUL_CONST)
@@ -636,19 +647,31 @@ static int product_kind(const sirnn_graph *g, const sirnn_gnode *nd)
     return 0;
 }
 
+/* A sum that reads or writes a wide value (nn/graph.h): run alone (it is
+ * local; a truncation point's truncation joins the level's others). */
+static int fused_sum(const sirnn_graph *g, const sirnn_gfuse *fz, const sirnn_gnode *nd)
+{
+    return fz->tpoint[nd - g->nodes] ||
+           ((nd->op == SIRNN_GOP_ADD || nd->op == SIRNN_GOP_SUB ||
+             nd->op == SIRNN_GOP_ADD_CONST) && fz->wide[nd->out]);
+}
+
 /* Whether nodes a and b of one level can run as one call over their inputs
  * laid end to end: the same elementwise operator (or GATHER) on the same
  * formats and attributes. DENSE, CONV and the pools hold their own weights
  * or windows and run one by one. */
-static int batchable(const sirnn_graph *g, const sirnn_gnode *a, const sirnn_gnode *b)
+static int batchable(const sirnn_graph *g, const sirnn_gfuse *fz, const sirnn_gnode *a,
+                     const sirnn_gnode *b)
 {
     sirnn_fixfmt fa, fb;
+    if (fused_sum(g, fz, a) || fused_sum(g, fz, b))
+        return 0;
     const uint32_t ca = call_op(g, a, &fa), cb = call_op(g, b, &fb);
     if (ca == SIRNN_GOP_SIGMOID && cb == SIRNN_GOP_SIGMOID) /* SIGMOID and TANH mix */
         return same_fmt(fa, fb) &&
                same_fmt(g->tensors[a->out].fmt, g->tensors[b->out].fmt);
-    if (product_kind(g, a) != 0) /* one product call; each node its own truncation */
-        return product_kind(g, a) == product_kind(g, b);
+    if (product_kind(g, fz, a) != 0) /* one product call; each node its own truncation */
+        return product_kind(g, fz, a) == product_kind(g, fz, b);
     if (a->op != b->op || a->nin != b->nin)
         return 0;
     switch (a->op) {
@@ -750,91 +773,125 @@ static void tanh_from_sigmoid(gx *c, const sirnn_gnode *nd, size_t n, uint64_t *
 {
     if (!sirnn_graph_tanh_by_sigmoid(c->b, nd))
         return;
+    if (c->sv[nd->out] != NULL) /* a lean product reads the sigmoid */
+        memcpy(c->sv[nd->out], y, n * sizeof(uint64_t));
     const uint64_t one = c->p0 ? (uint64_t)1 << c->g->tensors[nd->out].fmt.scale : 0;
     for (size_t i = 0; i < n; i++)
         y[i] = ((y[i] << 1) - one) & mask_of(c->b);
 }
 
-/* Keep the k nodes' products val[n] (l bits) for the level's end. Takes
- * val. */
-static sirnn_status defer_truncation(gx *c, const sirnn_gnode *const *nds, size_t k,
-                                     uint64_t *val, size_t n, unsigned l, unsigned s)
+/* Keep node nd's values val[n] (l bits) for the truncation at the level's
+ * end: floor(val / 2^s) into its output (see gx_trunc). Only the low s + b
+ * bits matter to the b-bit output (a wider copy is its sign extension), so
+ * the values are reduced to them. Takes val. */
+static sirnn_status defer_truncation(gx *c, const sirnn_gnode *nd, uint64_t *val, size_t n,
+                                     unsigned l, unsigned s)
 {
-    const sirnn_gnode **copy = malloc(k * sizeof(*copy));
-    if (copy == NULL || (c->npend == c->cappend && c->cappend > SIZE_MAX / 2 / sizeof(gx_trunc)))
-        goto nomem;
+    const uint32_t o = nd->out;
+    const unsigned lout = c->fz->ext[o] > c->b ? c->fz->ext[o] : c->b;
+    const int sign = c->fz->sign[o];
+    if (l > s + c->b) {
+        l = s + c->b;
+        for (size_t i = 0; i < n; i++)
+            val[i] &= mask_of(l);
+    }
     if (c->npend == c->cappend) {
         const size_t cap = c->cappend ? 2 * c->cappend : 8;
-        gx_trunc *grown = realloc(c->pend, cap * sizeof(gx_trunc));
-        if (grown == NULL)
-            goto nomem;
+        gx_trunc *grown = cap > SIZE_MAX / sizeof(gx_trunc)
+                              ? NULL
+                              : realloc(c->pend, cap * sizeof(gx_trunc));
+        if (grown == NULL) {
+            sirnn_memzero(val, n * sizeof(uint64_t));
+            free(val);
+            return SIRNN_ERR_NOMEM;
+        }
         c->pend = grown;
         c->cappend = cap;
     }
-    memcpy(copy, nds, k * sizeof(*copy));
-    c->pend[c->npend++] = (gx_trunc){val, n, k, l, s, copy};
+    c->pend[c->npend++] = (gx_trunc){val, n, l, s, lout, sign, nd};
     return SIRNN_OK;
-nomem:
-    free(copy);
-    sirnn_memzero(val, n * sizeof(uint64_t));
-    free(val);
-    return SIRNN_ERR_NOMEM;
 }
 
-/* The level's pending truncations: those with the same (l, s) as one call
- * over their values end to end, each node's output its slice. */
+static int same_trunc(const gx_trunc *a, const gx_trunc *b)
+{
+    return b->val != NULL && a->l == b->l && a->s == b->s && a->lout == b->lout &&
+           a->sign == b->sign;
+}
+
+/* The level's pending truncations: those with the same (l, s, lout, sign)
+ * as one call over their values end to end, each node's output its slice. */
 static sirnn_status flush_truncations(gx *c)
 {
     sirnn_status st = SIRNN_OK;
     for (size_t i = 0; i < c->npend && st == SIRNN_OK; i++) {
-        if (c->pend[i].val == NULL)
+        const gx_trunc key = c->pend[i];
+        if (key.val == NULL)
             continue;
         size_t n = 0;
         for (size_t j = i; j < c->npend; j++)
-            if (c->pend[j].val != NULL && c->pend[j].l == c->pend[i].l &&
-                c->pend[j].s == c->pend[i].s)
+            if (same_trunc(&key, &c->pend[j]))
                 n += c->pend[j].n;
         uint64_t *buf = malloc((n + 1) * sizeof(uint64_t));
-        if (buf == NULL) {
+        uint8_t *sg = malloc(n + 1);
+        if (buf == NULL || sg == NULL) {
+            free(buf);
+            free(sg);
             st = SIRNN_ERR_NOMEM;
             break;
         }
         size_t off = 0;
         for (size_t j = i; j < c->npend; j++)
-            if (c->pend[j].val != NULL && c->pend[j].l == c->pend[i].l &&
-                c->pend[j].s == c->pend[i].s) {
+            if (same_trunc(&key, &c->pend[j])) {
                 memcpy(buf + off, c->pend[j].val, c->pend[j].n * sizeof(uint64_t));
                 off += c->pend[j].n;
             }
-        st = p_tr_b(c, n, buf, buf, c->pend[i].l, c->pend[i].s);
+        if (key.lout == key.l - key.s && !key.sign)
+            st = p_tr_b(c, n, buf, buf, key.l, key.s);
+        else
+            st = p_trunc(c, n, buf, key.sign ? sg : NULL, buf, key.l, key.s, key.lout);
         off = 0;
-        const unsigned l = c->pend[i].l, s = c->pend[i].s;
         for (size_t j = i; j < c->npend; j++) {
             gx_trunc *t = &c->pend[j];
-            if (t->val == NULL || t->l != l || t->s != s)
+            if (!same_trunc(&key, t))
                 continue;
-            for (size_t q = 0; st == SIRNN_OK && q < t->k; q++) {
-                const size_t m = c->B * sirnn_graph_size(c->g, t->nds[q]->in[0]);
-                memcpy(c->v[t->nds[q]->out], buf + off, m * sizeof(uint64_t));
-                off += m;
+            const uint32_t o = t->nd->out;
+            for (size_t q = 0; st == SIRNN_OK && q < t->n; q++) {
+                c->v[o][q] = buf[off + q] & mask_of(c->b);
+                if (c->vx[o] != NULL)
+                    c->vx[o][q] = buf[off + q];
+                if (c->msb[o] != NULL)
+                    c->msb[o][q] = sg[off + q];
             }
+            off += t->n;
             sirnn_memzero(t->val, t->n * sizeof(uint64_t));
             free(t->val);
-            free(t->nds);
             t->val = NULL;
         }
         sirnn_memzero(buf, n * sizeof(uint64_t));
         free(buf);
+        free(sg);
     }
     for (size_t i = 0; i < c->npend; i++) { /* after an error */
         if (c->pend[i].val != NULL)
             sirnn_memzero(c->pend[i].val, c->pend[i].n * sizeof(uint64_t));
         free(c->pend[i].val);
-        if (c->pend[i].val != NULL)
-            free(c->pend[i].nds);
     }
     c->npend = 0;
     return st;
+}
+
+/* The MSB shares of tensor t's m values when known (a public 0, or from
+ * the truncation that wrote it) into dst; returns whether they are. */
+static int known_msb(gx *c, uint32_t t, size_t m, uint8_t *dst)
+{
+    if (c->nonneg[t] && !c->fz->wide[t]) {
+        memset(dst, 0, m);
+        return 1;
+    }
+    if (c->msb[t] == NULL)
+        return 0;
+    memcpy(dst, c->msb[t], m);
+    return 1;
 }
 
 /*
@@ -859,9 +916,10 @@ static sirnn_status run_products(gx *c, const sirnn_gnode *const *nds, size_t k)
     uint64_t *x = malloc((n + 1) * sizeof(uint64_t));
     uint64_t *y = malloc((n + 1) * sizeof(uint64_t));
     uint64_t *z = malloc((n + 1) * sizeof(uint64_t));
+    uint8_t *xm = malloc(2 * n + 1), *ym = xm != NULL ? xm + n : NULL;
     unsigned *shift = malloc((k + 1) * sizeof(unsigned));
     sirnn_status st = SIRNN_OK;
-    if (x == NULL || y == NULL || z == NULL || shift == NULL) {
+    if (x == NULL || y == NULL || z == NULL || xm == NULL || shift == NULL) {
         st = SIRNN_ERR_NOMEM;
         goto out;
     }
@@ -879,7 +937,7 @@ static sirnn_status run_products(gx *c, const sirnn_gnode *const *nds, size_t k)
                 bb = t;
             }
             memcpy(y + off, c->v[bb], m * sizeof(uint64_t));
-            known_y &= c->nonneg[bb];
+            known_y &= known_msb(c, bb, m, ym + off);
             shift[q] = (unsigned)(g->tensors[a].fmt.scale + g->tensors[bb].fmt.scale - so);
         } else {
             if (c->p0)
@@ -890,25 +948,103 @@ static sirnn_status run_products(gx *c, const sirnn_gnode *const *nds, size_t k)
             shift[q] = (unsigned)(g->tensors[a].fmt.scale + nd->wfmt.scale - so);
         }
         memcpy(x + off, c->v[a], m * sizeof(uint64_t));
-        known_x &= c->nonneg[a];
+        known_x &= known_msb(c, a, m, xm + off);
         off += m;
     }
-    const uint8_t *xmsb = known_x ? c->zeros : NULL, *ymsb = known_y ? c->zeros : NULL;
     const unsigned l = all_const ? b + c->kw : 2 * b;
     if (all_const)
-        st = p_mult_clear(c, n, z, x, xmsb, y, b, c->kw, l);
+        st = p_mult_clear(c, n, z, x, known_x ? xm : NULL, y, b, c->kw, l);
     else
-        st = p_mult(c, n, z, x, y, xmsb, ymsb, b, b, l);
+        st = p_mult(c, n, z, x, y, known_x ? xm : NULL, known_y ? ym : NULL, b, b, l);
     off = 0;
     for (size_t q = 0; st == SIRNN_OK && q < k; q++) {
+        const uint32_t o = nds[q]->out;
         const size_t m = c->B * sirnn_graph_size(g, nds[q]->in[0]);
+        if (c->fz->wide[o]) { /* exact in l bits; kept mod 2^R (R <= l) */
+            for (size_t i = 0; i < m; i++)
+                c->v[o][i] = z[off + i] & mask_of(c->fz->R[o]);
+            off += m;
+            continue;
+        }
         uint64_t *part = malloc((m + 1) * sizeof(uint64_t));
         if (part == NULL) {
             st = SIRNN_ERR_NOMEM;
             break;
         }
         memcpy(part, z + off, m * sizeof(uint64_t));
-        st = defer_truncation(c, &nds[q], 1, part, m, l, shift[q]);
+        st = defer_truncation(c, nds[q], part, m, l, shift[q]);
+        off += m;
+    }
+out:
+    if (x != NULL)
+        sirnn_memzero(x, n * sizeof(uint64_t));
+    if (y != NULL)
+        sirnn_memzero(y, n * sizeof(uint64_t));
+    if (z != NULL)
+        sirnn_memzero(z, n * sizeof(uint64_t));
+    if (xm != NULL)
+        sirnn_memzero(xm, 2 * n);
+    free(x);
+    free(y);
+    free(z);
+    free(xm);
+    free(shift);
+    return st;
+}
+
+/*
+ * The lean products of a level (nn/graph.h: lean) as one sirnn_mult_lean
+ * call in l = lean_l bits: x (b bits, MSB a public 0: the nonneg operand,
+ * or the sigmoid s behind a TANH) times y read mod 2^l (a wide value, a
+ * truncation's copy in ext bits, or the server's constant shared as
+ * (c, 0)). A TANH's x gives x y = 2 s y - 2^s_x y, locally. The outputs are
+ * wide (mod 2^R).
+ */
+static sirnn_status run_lean(gx *c, const sirnn_gnode *const *nds, size_t k)
+{
+    const sirnn_graph *g = c->g;
+    const sirnn_gfuse *fz = c->fz;
+    const unsigned l = fz->lean_l[nds[0] - g->nodes];
+    const uint64_t ml = mask_of(l);
+    size_t n = 0;
+    for (size_t q = 0; q < k; q++)
+        n += c->B * sirnn_graph_size(g, nds[q]->in[0]);
+    uint64_t *x = malloc((n + 1) * sizeof(uint64_t));
+    uint64_t *y = malloc((n + 1) * sizeof(uint64_t));
+    uint64_t *z = malloc((n + 1) * sizeof(uint64_t));
+    sirnn_status st = SIRNN_OK;
+    if (x == NULL || y == NULL || z == NULL) {
+        st = SIRNN_ERR_NOMEM;
+        goto out;
+    }
+    size_t off = 0;
+    for (size_t q = 0; q < k; q++) {
+        const sirnn_gnode *nd = nds[q];
+        const size_t i = (size_t)(nd - g->nodes), m = c->B * sirnn_graph_size(g, nd->in[0]);
+        const uint32_t xt = nd->in[fz->leanx[i]];
+        memcpy(x + off, fz->nonneg[xt] ? c->v[xt] : c->sv[xt], m * sizeof(uint64_t));
+        if (nd->op == SIRNN_GOP_MUL_CONST) {
+            for (size_t e = 0; e < m; e++) /* the constant sign-extended into l bits */
+                y[off + e] = c->p0 ? (uint64_t)nd->qw[e % nd->nw] & ml : 0;
+        } else {
+            const uint32_t yt = nd->in[1 - fz->leanx[i]];
+            memcpy(y + off, fz->wide[yt] ? c->v[yt] : c->vx[yt], m * sizeof(uint64_t));
+        }
+        off += m;
+    }
+    st = p_mult_lean(c, n, z, x, y, l);
+    off = 0;
+    for (size_t q = 0; st == SIRNN_OK && q < k; q++) {
+        const sirnn_gnode *nd = nds[q];
+        const size_t i = (size_t)(nd - g->nodes), m = c->B * sirnn_graph_size(g, nd->in[0]);
+        const uint32_t xt = nd->in[fz->leanx[i]], o = nd->out;
+        const unsigned sx = (unsigned)g->tensors[xt].fmt.scale;
+        for (size_t e = 0; e < m; e++) {
+            uint64_t v = z[off + e];
+            if (!fz->nonneg[xt]) /* x = 2 s - 2^sx */
+                v = (v << 1) - (y[off + e] << sx);
+            c->v[o][e] = v & mask_of(fz->R[o]);
+        }
         off += m;
     }
 out:
@@ -921,8 +1057,51 @@ out:
     free(x);
     free(y);
     free(z);
-    free(shift);
     return st;
+}
+
+/*
+ * A sum (ADD, SUB, ADD_CONST) with a wide input or output (nn/graph.h):
+ * every input aligned to the scale S (a wide one shifted up from its own
+ * scale, a b-bit one sign-extended and shifted up), the constant (at the
+ * output's scale) too, summed mod 2^L. A wide output keeps that; a
+ * truncation point's sum is floor-shifted to the output's scale at the
+ * level's end, with the others (flush_truncations).
+ */
+static sirnn_status run_fused_sum(gx *c, const sirnn_gnode *nd)
+{
+    const sirnn_graph *g = c->g;
+    const sirnn_gfuse *fz = c->fz;
+    const size_t i = (size_t)(nd - g->nodes), m = c->B * sirnn_graph_size(g, nd->out);
+    const uint32_t o = nd->out;
+    const int so = g->tensors[o].fmt.scale, wide = fz->wide[o];
+    const int S = wide ? fz->S[o] : fz->tS[i];
+    const unsigned L = wide ? fz->R[o] : (unsigned)(S - so) + c->b;
+    uint64_t *acc = wide ? c->v[o] : malloc((m + 1) * sizeof(uint64_t));
+    if (acc == NULL)
+        return SIRNN_ERR_NOMEM;
+    memset(acc, 0, m * sizeof(uint64_t));
+    for (uint32_t k = 0; k < nd->nin; k++) {
+        const uint32_t t = nd->in[k];
+        const int neg = (nd->op == SIRNN_GOP_SUB && k == 1) ||
+                        (nd->op == SIRNN_GOP_ADD_CONST && nd->attr[SIRNN_GA_NEG]);
+        const unsigned up = (unsigned)(S - (fz->wide[t] ? fz->S[t] : g->tensors[t].fmt.scale));
+        /* a b-bit input's shares shifted up: its value mod 2^(b + up), which
+         * covers the ring L (the plan makes sure) */
+        for (size_t e = 0; e < m; e++) {
+            const uint64_t v = c->v[t][e];
+            const uint64_t sh = up < 64 ? v << up : 0;
+            acc[e] += neg ? 0 - sh : sh;
+        }
+    }
+    if (nd->op == SIRNN_GOP_ADD_CONST && c->p0)
+        for (size_t e = 0; e < m; e++)
+            acc[e] += (uint64_t)nd->qw[e % nd->nw] << (S - so);
+    for (size_t e = 0; e < m; e++)
+        acc[e] &= mask_of(L);
+    if (wide)
+        return SIRNN_OK;
+    return defer_truncation(c, nd, acc, m, L, (unsigned)(S - so));
 }
 
 /* The k elementwise nodes nds[] (batchable with each other) as one call:
@@ -999,18 +1178,35 @@ static sirnn_status run_elementwise(gx *c, const sirnn_gnode *const *nds, size_t
 static sirnn_status run_graph(gx *c, const uint8_t *xmsb, uint64_t *classes)
 {
     const sirnn_graph *g = c->g;
-    sirnn_status st = SIRNN_OK;
-    uint8_t *nonneg = malloc(g->ntensors);
+    sirnn_gfuse fz;
+    sirnn_status st = sirnn_graph_fuse_plan(g, &fz);
+    if (st != SIRNN_OK) {
+        sirnn_set_last_error("graph: out of memory");
+        return st;
+    }
     uint8_t *done = calloc(g->nnodes + 1, 1);
     uint32_t *level = malloc((g->nnodes + 1) * sizeof(uint32_t));
     uint32_t *tlev = malloc((g->ntensors + 1) * sizeof(uint32_t));
     const sirnn_gnode **grp = malloc((g->nnodes + 1) * sizeof(*grp));
     uint8_t *zeros = NULL;
-    if (nonneg == NULL || done == NULL || level == NULL || tlev == NULL || grp == NULL) {
+    c->fz = &fz;
+    c->vx = calloc(g->ntensors, sizeof(uint64_t *));
+    c->sv = calloc(g->ntensors, sizeof(uint64_t *));
+    c->msb = calloc(g->ntensors, sizeof(uint8_t *));
+    if (done == NULL || level == NULL || tlev == NULL || grp == NULL || c->vx == NULL ||
+        c->sv == NULL || c->msb == NULL) {
         st = SIRNN_ERR_NOMEM;
         goto out;
     }
-    find_nonneg(g, nonneg);
+    for (uint32_t t = 0; t < g->ntensors; t++) {
+        const size_t m = c->B * sirnn_graph_size(g, t) + 1;
+        if ((fz.ext[t] && (c->vx[t] = calloc(m, sizeof(uint64_t))) == NULL) ||
+            (fz.keep_s[t] && (c->sv[t] = calloc(m, sizeof(uint64_t))) == NULL) ||
+            (fz.sign[t] && (c->msb[t] = calloc(m, 1)) == NULL)) {
+            st = SIRNN_ERR_NOMEM;
+            goto out;
+        }
+    }
     size_t most = 0;
     for (uint32_t t = 0; t < g->ntensors; t++)
         most = sirnn_graph_size(g, t) > most ? sirnn_graph_size(g, t) : most;
@@ -1019,7 +1215,7 @@ static sirnn_status run_graph(gx *c, const uint8_t *xmsb, uint64_t *classes)
         st = SIRNN_ERR_NOMEM;
         goto out;
     }
-    c->nonneg = nonneg;
+    c->nonneg = fz.nonneg;
     c->zeros = zeros;
     const uint32_t top = sirnn_graph_levels(g, level, tlev);
     for (uint32_t lv = 1; lv <= top && st == SIRNN_OK; lv++) {
@@ -1031,15 +1227,15 @@ static sirnn_status run_graph(gx *c, const uint8_t *xmsb, uint64_t *classes)
             grp[k++] = nd;
             done[i] = 1;
             for (uint32_t j = i + 1; j < g->nnodes; j++)
-                if (level[j] == lv && !done[j] && batchable(g, nd, &g->nodes[j])) {
+                if (level[j] == lv && !done[j] && batchable(g, &fz, nd, &g->nodes[j])) {
                     grp[k++] = &g->nodes[j];
                     done[j] = 1;
                 }
             /* --profile: the protocol calls below go to rows of this layer */
             if (c->party != NULL)
                 sirnn_prof_layer(c->party, sirnn_gop_name(nd->op));
-            const uint8_t *msb = nd->in[0] == g->input ? xmsb : NULL;
-            if (c->party != NULL && msb == NULL && nonneg[nd->in[0]] &&
+            const uint8_t *msb = nd->in[0] == g->input ? xmsb : c->msb[nd->in[0]];
+            if (c->party != NULL && msb == NULL && fz.nonneg[nd->in[0]] &&
                 (nd->op == SIRNN_GOP_DENSE || nd->op == SIRNN_GOP_CONV))
                 msb = zeros;
             switch (nd->op) {
@@ -1057,15 +1253,25 @@ static sirnn_status run_graph(gx *c, const uint8_t *xmsb, uint64_t *classes)
                 break;
             case SIRNN_GOP_GATHER: st = op_gather(c, grp, k); break;
             case SIRNN_GOP_MUL:
-            case SIRNN_GOP_MUL_CONST: st = run_products(c, grp, k); break;
-            default: st = run_elementwise(c, grp, k); break;
+            case SIRNN_GOP_MUL_CONST:
+                st = fz.lean[i] ? run_lean(c, grp, k) : run_products(c, grp, k);
+                break;
+            default:
+                st = fused_sum(g, &fz, nd) ? run_fused_sum(c, nd) : run_elementwise(c, grp, k);
+                break;
             }
             if (st == SIRNN_ERR_NOMEM)
                 sirnn_set_last_error("graph: out of memory at node '%s'", nd->name);
         }
-        /* the level's products truncate together, in the products' layer */
-        if (c->party != NULL && c->npend > 0)
-            sirnn_prof_layer(c->party, "MUL, MUL_CONST");
+        /* the level's products and fused sums truncate together, in their
+         * own layer */
+        if (c->party != NULL && c->npend > 0) {
+            int sums = 0;
+            for (size_t q = 0; q < c->npend; q++)
+                sums |= c->pend[q].nd->op != SIRNN_GOP_MUL &&
+                        c->pend[q].nd->op != SIRNN_GOP_MUL_CONST;
+            sirnn_prof_layer(c->party, sums ? "sums (one truncation)" : "MUL, MUL_CONST");
+        }
         const sirnn_status fl = flush_truncations(c);
         if (st == SIRNN_OK && fl != SIRNN_OK) {
             st = fl;
@@ -1076,13 +1282,31 @@ static sirnn_status run_graph(gx *c, const uint8_t *xmsb, uint64_t *classes)
 out:
     if (st == SIRNN_ERR_NOMEM && zeros == NULL)
         sirnn_set_last_error("graph: out of memory");
+    for (uint32_t t = 0; t < g->ntensors; t++) {
+        const size_t m = c->B * sirnn_graph_size(g, t);
+        if (c->vx != NULL && c->vx[t] != NULL)
+            sirnn_memzero(c->vx[t], m * sizeof(uint64_t));
+        if (c->sv != NULL && c->sv[t] != NULL)
+            sirnn_memzero(c->sv[t], m * sizeof(uint64_t));
+        if (c->msb != NULL && c->msb[t] != NULL)
+            sirnn_memzero(c->msb[t], m);
+        free(c->vx != NULL ? c->vx[t] : NULL);
+        free(c->sv != NULL ? c->sv[t] : NULL);
+        free(c->msb != NULL ? c->msb[t] : NULL);
+    }
+    free(c->vx);
+    free(c->sv);
+    free(c->msb);
+    c->vx = c->sv = NULL;
+    c->msb = NULL;
     c->nonneg = NULL;
     c->zeros = NULL;
+    c->fz = NULL;
     free(c->pend);
     c->pend = NULL;
     c->cappend = 0;
     free(zeros);
-    free(nonneg);
+    sirnn_graph_fuse_free(&fz);
     free(done);
     free(level);
     free(tlev);
@@ -1103,7 +1327,11 @@ sirnn_status sirnn_graph_schedule(const sirnn_graph *g, sirnn_graph_sched *out)
     uint32_t *level = malloc((g->nnodes + 1) * sizeof(uint32_t));
     uint32_t *tlev = malloc((g->ntensors + 1) * sizeof(uint32_t));
     uint8_t *done = calloc(g->nnodes + 1, 1);
-    if (level == NULL || tlev == NULL || done == NULL) {
+    sirnn_gfuse fz;
+    if (sirnn_graph_fuse_plan(g, &fz) != SIRNN_OK)
+        memset(&fz, 0, sizeof(fz));
+    if (level == NULL || tlev == NULL || done == NULL || fz.mem == NULL) {
+        sirnn_graph_fuse_free(&fz);
         free(level);
         free(tlev);
         free(done);
@@ -1116,9 +1344,10 @@ sirnn_status sirnn_graph_schedule(const sirnn_graph *g, sirnn_graph_sched *out)
             continue;
         out->groups++;
         for (uint32_t j = i + 1; j < g->nnodes; j++)
-            if (level[j] == level[i] && !done[j] && batchable(g, &g->nodes[i], &g->nodes[j]))
+            if (level[j] == level[i] && !done[j] && batchable(g, &fz, &g->nodes[i], &g->nodes[j]))
                 done[j] = 1;
     }
+    sirnn_graph_fuse_free(&fz);
     free(level);
     free(tlev);
     free(done);
@@ -1223,12 +1452,21 @@ sirnn_status sirnn_graph_predict_fixed(const sirnn_graph *g, size_t n, int64_t *
 
 enum { REP_OK = 0, REP_SHAPE, REP_BATCH, REP_SCORES, REP_MODEL };
 
-/* Values per example over all tensors: the executors hold them all. */
+/* Values per example over all tensors, and the fusion plan's copies (a
+ * byte of MSB shares counted as an eighth): the executors hold them all. */
 static size_t total_values(const sirnn_graph *g)
 {
     size_t m = 0;
     for (uint32_t t = 0; t < g->ntensors; t++)
         m += sirnn_graph_size(g, t);
+    sirnn_gfuse fz;
+    if (sirnn_graph_fuse_plan(g, &fz) == SIRNN_OK) {
+        for (uint32_t t = 0; t < g->ntensors; t++)
+            m += (fz.ext[t] ? 1 : 0) * sirnn_graph_size(g, t) +
+                 (fz.keep_s[t] ? 1 : 0) * sirnn_graph_size(g, t) +
+                 (fz.sign[t] ? 1 : 0) * (sirnn_graph_size(g, t) + 7) / 8;
+        sirnn_graph_fuse_free(&fz);
+    }
     return m;
 }
 

@@ -63,6 +63,20 @@
  *   AVGPOOL: every element times round(2^b / k) (b + 1 bits) in 2b + 1 bits,
  *     summed, floor-shifted by b (the divisor k includes padding);
  *   values that leave their b bits wrap, in both executors alike.
+ * Fused truncations (b = 16; a function of the graph's public structure and
+ * formats, so both executors and both parties plan alike): a DENSE, MUL or
+ * MUL_CONST whose output is read only by sums (ADD, SUB, ADD_CONST) and as
+ * the second operand of lean products (below) keeps its exact value (mod
+ * 2^R, at the scale of the exact product); a sum of such values is exact
+ * too, unless it writes a b-bit tensor: then it adds its inputs aligned to
+ * the highest scale S it reads and floor-shifts the sum once by S - s_y
+ * (so floor((P + Q 2^k) / 2^s) instead of floor(P / 2^s) + Q, and one
+ * truncation for the sum of two products). A MUL (MUL_CONST) with such an
+ * output and an operand x whose MSB is a public 0 (a RELU, SIGMOID, EXP or
+ * RSQRT output, or a TANH, which is 2 s - 1 of a sigmoid s) is the exact
+ * product mod 2^R of x (or s, then 2 s y - 2^s_x y) and the other operand
+ * read mod 2^R (an exact value, the constant, or the sign extension of the
+ * b-bit output of a fused sum).
  * Scales come from calibration with one bit of headroom: the largest s with
  * round(2 maxabs 2^s) <= 2^(b-1) - 1, then lowered where that saves the
  * secure executor protocol calls (sirnn_graph_quantise).
@@ -283,8 +297,10 @@ SIRNN_API sirnn_status sirnn_graph_predict_fixed(const sirnn_graph *g, size_t n,
  * level is one more than the highest level of the nodes writing its
  * inputs), groups = the operator calls it makes (the nodes of one level
  * with the same operator and formats run as one call; DENSE, CONV, the
- * pools, RESHAPE and ARGMAX one call per node). Flights follow the groups'
- * protocols, one after another.
+ * pools, RESHAPE and ARGMAX one call per node; a sum fused with products,
+ * see the top, is a group of its own, local, whose truncation joins the
+ * level's others). Flights follow the groups' protocols, one after
+ * another.
  */
 typedef struct sirnn_graph_sched {
     uint32_t levels, groups;
@@ -313,7 +329,20 @@ SIRNN_API sirnn_status sirnn_graph_schedule(const sirnn_graph *g, sirnn_graph_sc
  * and ARGMAX by one sirnn_msb and one sirnn_mux2 per tree level, AVGPOOL by
  * sirnn_mult_const and sirnn_tr, GATHER and RESHAPE locally; then the client
  * learns the classes (and, if the server allows it and the client asks, the
- * scores).
+ * scores). With the fused truncations (see the top): a DENSE whose output
+ * stays exact runs sirnn_matmul_clear without its truncation; the products
+ * with an operand of public MSB 0 and an exact output run as one
+ * sirnn_mult_lean per level (2 flights, the server choosing); a fused sum's
+ * one truncation is sirnn_tr_ext_sign when a product reads its output (the
+ * MSB shares let sirnn_matmul_clear_msb / sirnn_mult_msb skip the wrap's
+ * comparison) or a lean product reads it (then also sign-extended into the
+ * lean product's ring), else sirnn_tr (sirnn_tr_lean's shallower network
+ * for shifts <= 8 or > 16, the same values); so does a product's own
+ * truncation, which first drops the bits above the b it keeps. A lean
+ * product's call takes 2 flights per window of 2^19 OTs of a lane (about
+ * 5,700 values at 45 bits), so past that its flights grow with the batch
+ * (the unrolled FastGRNN: 725 flights for one image, 1,213 for 200 in one
+ * query; more lanes split the values).
  * The server learns n. Both learn the graph's public description (shapes,
  * names, formats, index tables; no parameter value, no calibrated range).
  *
@@ -322,9 +351,10 @@ SIRNN_API sirnn_status sirnn_graph_schedule(const sirnn_graph *g, sirnn_graph_sc
  * same operator and formats run as one call over all their values laid end
  * to end (elementwise operators and GATHER; a SIGMOID and a TANH, run as a
  * sigmoid, share one); the products of a level (MUL, MUL_CONST) then
- * truncate together, one call per shift. DENSE, CONV and the pools run one
- * call per node. So the flights follow the graph's depth, not its node
- * count, and not n. Every value is the one a node-by-node run gives, and
+ * truncate together, one call per (shift, width, sign); the lean products
+ * of a level are one call. DENSE, CONV and the pools run one call per node.
+ * So the flights follow the graph's depth, not its node count, and not n
+ * (but for the windows of large calls, above). Every value is the one a node-by-node run gives, and
  * the results are the same for any lane count.
  *
  * Limits: a batch above the server's max_batch is refused (the client, who
@@ -337,12 +367,13 @@ SIRNN_API sirnn_status sirnn_graph_schedule(const sirnn_graph *g, sirnn_graph_sc
  * Profile: with the party's profile on (sirnn_party_profile_start), every
  * protocol call adds to the row of its layer, the name of the operator it
  * runs for (sirnn_gop_name; the shared truncations of a level's products:
- * "MUL, MUL_CONST"), and its protocol ("matmul", "truncation", "relu",
+ * "MUL, MUL_CONST", and with a fused sum among them "sums (one
+ * truncation)"), and its protocol ("matmul", "truncation", "relu",
  * "sigmoid / tanh", ...).
  *
- * Measured (one lane, both parties, batch of 1, SoftSpokenOT; `sirnn
- * run`): see README.md (the unrolled FastGRNN: 10.10 MB, 1,964 flights per
- * image, against the hand-written nn/ path's 9.27 MB, 1,693 flights).
+ * Measured (one lane, both parties, batch of 1; `sirnn run`): see
+ * README.md (the unrolled FastGRNN: 9.97 MB, 725 flights per image, against
+ * the hand-written nn/ path's 8.80 MB, 653 flights).
  *
  * Server: answer one query; *served gets n (0 with SIRNN_OK: the client
  * ended the session with n = 0). Client: q holds n quantised inputs (its

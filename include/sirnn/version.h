@@ -30,7 +30,8 @@ extern "C" {
  * flight carrying its part of every window of a group; the FastGRNN public
  * description carries the gates' format, its pre-activation truncation rides
  * in the sigmoid's digit decomposition (sirnn_trdig2) and its argmax compares
- * all pairs at once). */
+ * all pairs at once; graph models fuse truncations, run lean products and read
+ * MSB shares from truncations, nn/graph.h). */
 #define SIRNN_PROTOCOL_VERSION 6
 
 /* "0.1.0" */
