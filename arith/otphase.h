@@ -127,6 +127,15 @@ typedef struct sirnn_akk_ws {
     uint64_t *vals;    /* pads, then masked messages, of a group (GROUP * 256) */
     uint8_t *ybuf;     /* receiver: one group's packed messages, padded for the
                           select kernel */
+    /* SIRNN_OT_SILENT (sirnn_akk_ws_silent): 1-of-N from b random COTs */
+    unsigned nco_b;    /* b = log2 of the largest N; 0: KK13 */
+    unsigned slot;     /* pad bits per message value: 128 >> b */
+    size_t rows_per;   /* blocks per OT in rows (2, or b on a silent sender) */
+    sirnn_iknp_sender *ssend;   /* the 1-of-2 engines whose silent COTs these are */
+    sirnn_iknp_receiver *srecv;
+    uint64_t pos;      /* sender: engine position of the batch's first COT */
+    int sbatch;        /* sender: the last send_rows ran silent */
+    sirnn_block *hb;   /* sender: hashes of one group, 2 * GROUP * b blocks */
 } sirnn_akk_ws;
 
 sirnn_status sirnn_akk_ws_init(sirnn_akk_ws *w, size_t cap);
@@ -135,6 +144,47 @@ sirnn_status sirnn_akk_ws_init(sirnn_akk_ws *w, size_t cap);
  * rows are held for its batches, the receiver's hashes for its own. */
 sirnn_status sirnn_akk_ws_init_roles(sirnn_akk_ws *w, size_t send_cap, size_t recv_cap);
 void sirnn_akk_ws_free(sirnn_akk_ws *w);
+
+/*
+ * Silent 1-of-N under the KK13 phases. On SIRNN_OT_SILENT (s and r have
+ * silent engines: both parties' or neither's), a workspace whose OTs all
+ * have N <= nmax and l <= lmax, where b = ceil(log2 nmax) and
+ * lmax <= 128 >> b, runs its OTs on b random COTs each instead of a KK13
+ * extension (otherwise this does nothing and KK13 runs). Both parties call
+ * it alike, before the first batch (and before any view of the workspace
+ * is copied). Construction (Naor-Pinkas' 1-of-N from log N 1-of-2 OTs,
+ * with one hash block per key): OT i uses COTs i*b + j (j < b) of its
+ * batch, at engine positions P; the receiver's choice bits r come from
+ * its choice side (sirnn_silent_recv_choices) and it sends
+ * d_j = r_j ^ bit j of c (b bits per OT, in place of the columns); the
+ * sender's keys are K_j^s = H(q_j ^ (s ^ d_j) Delta; P_j) (sirnn_tccrhash,
+ * its silent domain retagged SIRNN_TWEAK_NCO, sub-index 1), the pad of
+ * value v is XOR_j of slot v of K_j^(bit j of v), the slots being the
+ * 128 >> b bit fields of the 128-bit key (low l bits used). The receiver
+ * holds K_j^(c_j) = H(t_j; P_j), so it knows pad c; for v != c some j has
+ * v_j != c_j, whose key it lacks, and distinct v take distinct slots of
+ * it, so the other pads are independent and pseudo-random. Wire per OT:
+ * b silent COTs (ot/silent.h) + b bits + N * l bits, against 128 / k + N * l
+ * (KK13 on SoftSpoken k) or 256 + N * l (IKNP). Sender: 2b hashes per OT.
+ * Order: the sender's tiles are held at send_rows and go out where the
+ * caller puts them (sirnn_akk_send_emit, just before the messages); the
+ * receiver takes its rows with sirnn_akk_recv_rows just before it reads
+ * the messages, in the order of the batches. No call group may run on
+ * the channel (its members would interleave the engines' takes): with one,
+ * the phases fall back to KK13 on both sides.
+ */
+sirnn_status sirnn_akk_ws_silent(sirnn_akk_ws *w, sirnn_iknp_sender *s, sirnn_iknp_receiver *r,
+                                 unsigned nmax, unsigned lmax);
+/* Sender: the engine's held mark (0 when not silent): a caller notes it
+ * after its batches' send_rows and passes it to sirnn_akk_send_emit. */
+uint64_t sirnn_akk_send_mark(const sirnn_akk_ws *w, const sirnn_channel *ch);
+/* Sender: queue the silent tiles held up to mark (nothing for KK13). */
+sirnn_status sirnn_akk_send_emit(const sirnn_akk_ws *w, sirnn_channel *ch, uint64_t mark);
+/* Receiver: the rows of the batch of n OTs whose recv_u had these choices
+ * (silent: reads the sender's tiles and keeps each OT's pad in w->h;
+ * KK13: nothing). Batches in the order of their recv_u. */
+sirnn_status sirnn_akk_recv_rows(sirnn_akk_ws *w, sirnn_channel *ch, const uint8_t *choices,
+                                 size_t n);
 
 /* Receiver: queue the code-word columns of n <= cap OTs with choices[i]
  * (< 256; each OT's N is fixed by the sender's messages later); keeps

@@ -262,6 +262,7 @@ struct sirnn_wn_ws {
     sirnn_akk_ws kk;             /* party 1: hashes of the window; party 0: rows of a sub-chunk */
     sirnn_aiknp_ws ik, bk;       /* leaves of one bit; B2A (same split) */
     size_t kk_cap, ik_cap, bk_cap; /* OTs of the window */
+    int kk_ready;                /* kk's OT backend chosen (sirnn_akk_ws_silent) */
     uint8_t *choice;             /* party 1: the window's OT choices, sub-chunk by sub-chunk */
     uint64_t *mc, *msgs, *ik_m0, *ik_m1, *ik_y; /* one sub-chunk */
     uint64_t *bx, *by;           /* B2A values of one sub-chunk */
@@ -739,8 +740,33 @@ static void gather_outputs(wn_ws *w, size_t k)
     }
 }
 
+/* The largest N and message width of the plan's 1-of-N OTs (leaves of
+ * two or more bits, triples: N = 8 or 16 with 2 bits, or 4 with 1;
+ * the auxiliary bit: N = 4, 1 bit). */
+static void kk_shape(const sirnn_wn_plan *p, unsigned *nmax, unsigned *lmax)
+{
+    unsigned N = 4, l = 1;
+    for (unsigned i = 0; i < p->nnodes; i++) {
+        const sirnn_wn_node *nd = &p->node[i];
+        if (nd->kind != SIRNN_WN_LEAF || nd->need == 0 || nd->w == 1)
+            continue;
+        if ((1u << nd->w) > N)
+            N = 1u << nd->w;
+        if (popc(nd->need) > l)
+            l = popc(nd->need);
+    }
+    if (p->npair > 0) {
+        N = N > 16 ? N : 16;
+        l = l > 2 ? l : 2;
+    }
+    *nmax = N;
+    *lmax = l;
+}
+
 /* Flights 1 and 2: the OTs of every leaf, triple and auxiliary bit of the
- * window, a sub-chunk at a time on each side. */
+ * window, a sub-chunk at a time on each side. On the silent backend the
+ * sender's tiles lead its messages and the receiver takes its rows just
+ * before it reads them (sirnn_akk_ws_silent). */
 static sirnn_status ot_flights(wn_ws *w, sirnn_lane *lane, size_t k, const sirnn_flight_hooks *hk)
 {
     const sirnn_wn_plan *p = w->p;
@@ -749,6 +775,14 @@ static sirnn_status ot_flights(wn_ws *w, sirnn_lane *lane, size_t k, const sirnn
     const size_t nsub = (k + w->C - 1) / w->C;
     wn_ws v;
     sirnn_status st = SIRNN_OK;
+    if (!w->kk_ready) {
+        unsigned nmax, lmax;
+        kk_shape(p, &nmax, &lmax);
+        if ((st = sirnn_akk_ws_silent(&w->kk, &ol->iknp_send, &ol->iknp_recv, nmax, lmax)) !=
+            SIRNN_OK)
+            return st;
+        w->kk_ready = 1;
+    }
     if (w->server) {
         size_t bytes = 0;
         for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
@@ -759,8 +793,11 @@ static sirnn_status ot_flights(wn_ws *w, sirnn_lane *lane, size_t k, const sirnn
             if (st == SIRNN_OK)
                 bytes += sender_messages(&v, &ol->kk_send, ks);
         }
+        const uint64_t mark = sirnn_akk_send_mark(&w->kk, ch);
         if (st == SIRNN_OK && hk != NULL)
             st = hk->received(hk->ctx, 1);
+        if (st == SIRNN_OK)
+            st = sirnn_akk_send_emit(&w->kk, ch, mark);
         if (st == SIRNN_OK)
             st = sirnn_channel_send(ch, w->wire, bytes);
         return st;
@@ -776,6 +813,11 @@ static sirnn_status ot_flights(wn_ws *w, sirnn_lane *lane, size_t k, const sirnn
     }
     if (st == SIRNN_OK && hk != NULL)
         st = hk->sent(hk->ctx, 1);
+    for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
+        const size_t ks = k - s * w->C < w->C ? k - s * w->C : w->C;
+        sub_view(w, &v, s);
+        st = sirnn_akk_recv_rows(&v.kk, ch, v.choice, kk_count(p, ks));
+    }
     for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
         const size_t ks = k - s * w->C < w->C ? k - s * w->C : w->C;
         sub_view(w, &v, s);

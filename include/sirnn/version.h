@@ -26,7 +26,7 @@ extern "C" {
  * sirnn_mult_lean with the server choosing, digit decomposition and the
  * math functions' truncations cut carries into the fewest leaves of <= 8
  * bits, lookups hand out their outputs' wraps and share flights). */
-#define SIRNN_PROTOCOL_VERSION 5
+#define SIRNN_PROTOCOL_VERSION 6
 
 /* "0.1.0" */
 SIRNN_API const char *sirnn_version(void);
