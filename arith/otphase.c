@@ -59,10 +59,10 @@ static sirnn_status recv_u_silent(sirnn_aiknp_ws *w, sirnn_iknp_receiver *r, sir
                                   const uint8_t *choices, size_t n)
 {
     sirnn_silent *e = r->silent;
-    if (w->pending || e->c_count != e->produced)
-        return SIRNN_ERR_STATE; /* another stretch's rows are still to take */
+    if (w->pending)
+        return SIRNN_ERR_STATE; /* this workspace's last rows are still to take */
     w->first = sirnn_tweak_make(r->x.domain, r->x.count);
-    w->pend_start = e->produced;
+    w->pend_start = e->c_count; /* other stretches' rows may still wait before it */
     /* All the batch's choice bits first, then its d in one message: an
      * iteration's corrections, which the choice side sends when the bits
      * reach it, then precede the whole d, as the sender reads them. */
@@ -142,7 +142,9 @@ sirnn_status sirnn_aiknp_send_rows(sirnn_aiknp_ws *w, sirnn_iknp_sender *s, sirn
         w->first = sirnn_tweak_make(s->x.domain, s->x.count);
         for (size_t off = 0; off < n; off += SIRNN_IKNP_CHUNK) {
             const size_t k = min_size(SIRNN_IKNP_CHUNK, n - off);
-            sirnn_status st = sirnn_silent_send_take(s->silent, &s->x, ch, w->rows, k);
+            sirnn_status st =
+                w->hold ? sirnn_silent_send_take_held(s->silent, &s->x, ch, w->rows, k, &w->mark)
+                        : sirnn_silent_send_take(s->silent, &s->x, ch, w->rows, k);
             if (st != SIRNN_OK)
                 return st;
             const sirnn_tweak tweak = sirnn_tweak_make(w->first.domain, w->first.index + off);
@@ -191,6 +193,14 @@ sirnn_status sirnn_aiknp_send_rows(sirnn_aiknp_ws *w, sirnn_iknp_sender *s, sirn
         sirnn_tccrhash(w->h1 + off, w->rows, tweak, k);
     }
     return SIRNN_OK;
+}
+
+sirnn_status sirnn_aiknp_send_emit(const sirnn_aiknp_ws *w, sirnn_iknp_sender *s,
+                                   sirnn_channel *ch)
+{
+    if (!w->hold || !use_silent(w, s->silent, ch))
+        return SIRNN_OK;
+    return sirnn_silent_send_emit(s->silent, ch, w->mark);
 }
 
 void sirnn_aiknp_cot_msgs(const sirnn_aiknp_ws *w, uint64_t *x, uint64_t *y,

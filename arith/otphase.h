@@ -55,6 +55,9 @@ typedef struct sirnn_aiknp_ws {
                           (OT j of the batch is at index first.index + j) */
     int silent_ok;     /* the caller takes the receiver's rows with
                           sirnn_aiknp_recv_rows (set it on both parties) */
+    int hold;          /* sender: silent tiles are held at send_rows and go out
+                          at sirnn_aiknp_send_emit (set it on the sender) */
+    uint64_t mark;     /* sender: the engine's held mark after send_rows */
     int pending;       /* receiver: a silent batch's rows are still to take */
     size_t pend_n;     /* its OTs */
     uint64_t pend_start; /* its first COT in the silent engine (produced) */
@@ -94,6 +97,20 @@ sirnn_status sirnn_aiknp_recv_u(sirnn_aiknp_ws *w, sirnn_iknp_receiver *r, sirnn
  * recv_rows does nothing.
  */
 sirnn_status sirnn_aiknp_recv_rows(sirnn_aiknp_ws *w, sirnn_iknp_receiver *r, sirnn_channel *ch);
+/*
+ * Prepare/emit split of the sender's take, for callers whose sender reads
+ * the columns in one flight but whose receiver reads other messages of the
+ * sender's next flight before the corrections (the flight hooks of mult):
+ * with w->hold set on the sender's workspace, send_rows keeps the silent
+ * tiles (sirnn_silent_send_take_held) and sirnn_aiknp_send_emit queues them
+ * where the caller calls it, just before its corrections; the receiver
+ * calls recv_rows just before it reads them. Several receiving batches (of
+ * this and the KK13 phases) may wait for their rows on one engine; rows are
+ * taken in the order of their recv_u. Without silent COTs, emit does
+ * nothing.
+ */
+sirnn_status sirnn_aiknp_send_emit(const sirnn_aiknp_ws *w, sirnn_iknp_sender *s,
+                                   sirnn_channel *ch);
 /* Sender: receive the columns of n <= cap OTs; h0 = H(q_i), h1 = H(q_i ^ Delta). */
 sirnn_status sirnn_aiknp_send_rows(sirnn_aiknp_ws *w, sirnn_iknp_sender *s, sirnn_channel *ch,
                                    size_t n);
