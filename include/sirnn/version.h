@@ -25,7 +25,10 @@ extern "C" {
  * server's session memory, the FastGRNN step's gate product is
  * sirnn_mult_lean with the server choosing, digit decomposition and the
  * math functions' truncations cut carries into the fewest leaves of <= 8
- * bits, lookups hand out their outputs' wraps and share flights). */
+ * bits, lookups hand out their outputs' wraps and share flights; 6: on the
+ * silent backend the protocols' 1-of-N OTs (carry networks, MSB-to-wrap)
+ * come from log N silent COTs and the products' COTs are silent, with the
+ * sender's tiles held until its messages). */
 #define SIRNN_PROTOCOL_VERSION 6
 
 /* "0.1.0" */
