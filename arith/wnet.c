@@ -299,7 +299,7 @@ static size_t msg_bytes(const sirnn_wn_plan *p, size_t k)
             continue;
         bytes += seg_bytes(k, nd->w == 1 ? 2u : 1u << nd->w, popc(nd->need));
     }
-    bytes += sirnn_triples_msg_bytes(p->nsingle, p->npair, k);
+    bytes += sirnn_triples_msg_bytes(p->nsingle, p->npair, k, 0);
     if (p->aux)
         bytes += seg_bytes(k, 4, 1);
     return bytes;
@@ -320,6 +320,22 @@ static size_t over_subs(size_t (*f)(const sirnn_wn_plan *, size_t), const sirnn_
 {
     const size_t full = k / C, rest = k % C;
     return full * f(p, C) + (rest > 0 ? f(p, rest) : 0);
+}
+
+/* The same for this run: its triples may come from silent COTs (no KK13
+ * OT, one message bit per pair). */
+static size_t kk_run(const wn_ws *w, size_t k)
+{
+    return kk_count(w->p, k) - (w->tr.silent ? w->p->npair * k + (w->p->nsingle * k + 1) / 2 : 0);
+}
+
+static size_t msg_run(const wn_ws *w, size_t k)
+{
+    const sirnn_wn_plan *p = w->p;
+    if (!w->tr.silent)
+        return msg_bytes(p, k);
+    return msg_bytes(p, k) - sirnn_triples_msg_bytes(p->nsingle, p->npair, k, 0) +
+           sirnn_triples_msg_bytes(p->nsingle, p->npair, k, 1);
 }
 
 /* Elements of the window buffer of input src (0..2; 3: the auxiliary OT's
@@ -783,13 +799,17 @@ static sirnn_status ot_flights(wn_ws *w, sirnn_lane *lane, size_t k, const sirnn
             return st;
         w->kk_ready = 1;
     }
+    /* The triples ride on the same silent engines as the KK13 phases. */
+    w->tr.silent = w->kk.nco_b > 0 && ch->mux == NULL;
     if (w->server) {
         size_t bytes = 0;
         for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
             const size_t ks = k - s * w->C < w->C ? k - s * w->C : w->C;
             sub_view(w, &v, s);
             v.wire = w->wire + bytes;
-            st = sirnn_triples_ot_rows(&v.kk, &v.ik, ol, ch, kk_count(p, ks), p->ik_leaves * ks);
+            st = sirnn_triples_ot_rows(&v.kk, &v.ik, ol, ch, kk_run(w, ks), p->ik_leaves * ks);
+            if (st == SIRNN_OK && w->tr.silent)
+                st = sirnn_triples_silent_send(&v.tr, ol, ch, ks);
             if (st == SIRNN_OK)
                 bytes += sender_messages(&v, &ol->kk_send, ks);
         }
@@ -808,20 +828,24 @@ static sirnn_status ot_flights(wn_ws *w, sirnn_lane *lane, size_t k, const sirnn
         const size_t ks = k - s * w->C < w->C ? k - s * w->C : w->C;
         sub_view(w, &v, s);
         receiver_choices(&v, ks);
-        st = sirnn_triples_ot_columns(&v.kk, &v.ik, ol, ch, v.choice, kk_count(p, ks),
+        st = sirnn_triples_ot_columns(&v.kk, &v.ik, ol, ch, v.choice, kk_run(w, ks),
                                       p->ik_leaves * ks);
+        if (st == SIRNN_OK && w->tr.silent)
+            st = sirnn_triples_silent_choices(&v.tr, ol, ch, ks);
     }
     if (st == SIRNN_OK && hk != NULL)
         st = hk->sent(hk->ctx, 1);
     for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
         const size_t ks = k - s * w->C < w->C ? k - s * w->C : w->C;
         sub_view(w, &v, s);
-        st = sirnn_akk_recv_rows(&v.kk, ch, v.choice, kk_count(p, ks));
+        st = sirnn_akk_recv_rows(&v.kk, ch, v.choice, kk_run(w, ks));
+        if (st == SIRNN_OK && w->tr.silent)
+            st = sirnn_triples_silent_recv_rows(&v.tr, ol, ch, ks);
     }
     for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
         const size_t ks = k - s * w->C < w->C ? k - s * w->C : w->C;
         sub_view(w, &v, s);
-        st = sirnn_channel_recv(ch, w->wire, msg_bytes(p, ks));
+        st = sirnn_channel_recv(ch, w->wire, msg_run(w, ks));
         if (st == SIRNN_OK)
             receiver_outputs(&v, ks);
     }

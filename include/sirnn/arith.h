@@ -27,11 +27,12 @@
  * 3,844); bench/baseline.json pins both, and make bench-check checks the
  * totals quoted here against it (bench/header_costs.tsv). On the silent
  * backend (SIRNN_OT_SILENT, not the default) the 1-of-N OTs of the carry
- * networks (leaves, AND triples) and the products' COTs run on Ferret COTs
- * (b = log2 N random COTs and b bits per 1-of-N OT instead of 128 bits;
- * arith/otphase.h), bits averaged over the silent engine's lumps at
- * n = 65,536: millionaire l = 32 (silent): 465.9743; ars (32, 12) with
- * the MSB known (silent): 258.4375; mult 16 x 16 -> 32 (silent): 1318.1049. Exact formulas per lane with n_L
+ * networks' leaves and the products' COTs run on Ferret COTs (b = log2 N
+ * random COTs and b bits per 1-of-N OT instead of 128 bits;
+ * arith/otphase.h) and their AND triples come from 2 or 3 random COTs
+ * each (arith/triples.h), bits averaged over the silent engine's lumps at
+ * n = 65,536: millionaire l = 32 (silent): 334.2868; ars (32, 12) with
+ * the MSB known (silent): 222.4375; mult 16 x 16 -> 32 (silent): 1207.2611. Exact formulas per lane with n_L
  * elements are given where they differ: the OT extension columns are rounded
  * up to a multiple of 128 OTs per lane (16 bytes per IKNP OT, 32 per KK13
  * OT), and each message vector to whole bytes. Protocols cut their OTs in
