@@ -636,10 +636,12 @@ sirnn_status sirnn_silent_recv_choices(sirnn_silent *e, sirnn_otx_receiver *x,
         return SIRNN_ERR_ARG;
     if (n == 0)
         return SIRNN_OK;
+    const uint64_t sent0 = ch->stats.bytes_sent;
     sirnn_status st = ensure_boot(e, NULL, x, ch);
     if (st == SIRNN_OK) {
         st = choices(e, ch, bits, n);
     }
+    e->wire_sent += ch->stats.bytes_sent - sent0;
     return st;
 }
 
@@ -665,8 +667,22 @@ static sirnn_status rows(sirnn_silent *e, sirnn_channel *ch, sirnn_block *out, s
     return SIRNN_OK;
 }
 
+static sirnn_status take_counted(sirnn_silent *e, sirnn_otx_sender *xs,
+                                 sirnn_otx_receiver *xr, sirnn_channel *ch, sirnn_block *out,
+                                 size_t n);
+
 static sirnn_status take(sirnn_silent *e, sirnn_otx_sender *xs, sirnn_otx_receiver *xr,
                          sirnn_channel *ch, sirnn_block *out, size_t n)
+{
+    const uint64_t sent0 = ch->stats.bytes_sent;
+    sirnn_status st = take_counted(e, xs, xr, ch, out, n);
+    e->wire_sent += ch->stats.bytes_sent - sent0;
+    return st;
+}
+
+static sirnn_status take_counted(sirnn_silent *e, sirnn_otx_sender *xs,
+                                 sirnn_otx_receiver *xr, sirnn_channel *ch, sirnn_block *out,
+                                 size_t n)
 {
     sirnn_status st;
     if (n > 0 && (st = ensure_boot(e, xs, xr, ch)) != SIRNN_OK)
@@ -732,6 +748,7 @@ sirnn_status sirnn_silent_send_emit(sirnn_silent *e, sirnn_channel *ch, uint64_t
     sirnn_status st = sirnn_channel_send(ch, e->held, n);
     if (st != SIRNN_OK)
         return st;
+    e->wire_sent += n;
     memmove(e->held, e->held + n, e->held_len - n);
     e->held_len -= n;
     e->held_out = mark;

@@ -152,6 +152,10 @@ typedef struct sirnn_silent {
     size_t held_len, held_cap;
     uint64_t held_in, held_out;
     int hold;                   /* the running take keeps its tiles */
+    uint64_t wire_sent;         /* bytes this engine made its party send: tiles
+                                   (sender), bootstrap columns and iteration
+                                   corrections (receiver); tests subtract it to
+                                   pin a protocol's own bytes */
 } sirnn_silent;
 
 /* Allocate the engine; no I/O (bootstrap runs on the first take). The
