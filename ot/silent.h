@@ -72,7 +72,9 @@
  * 10 MB of 2 MB-aligned memory advised for transparent huge pages: the LPN
  * rows read them at random, and with 4 KB pages most reads also miss the
  * TLB; a few per cent here, where the prefetches hide most of it) and a tile of 2^17 blocks (2 MB), whatever n; nothing grows with a
- * call's n.
+ * call's n but a held sender's tile messages (sirnn_silent_send_take_held),
+ * 432 bytes per 8,192 COTs (0.42 bits per COT) of the takes held until
+ * their emit: a protocol window's worth.
  * Speed (this project's machine, one thread per party, CPU time, steady
  * state over 8 calls of 2^23 COTs, loaded host): sender about 47 M COTs/s,
  * receiver about 42 M/s; the LPN rows (10 random reads each from the 9.4 MB
