@@ -105,9 +105,13 @@ sirnn_status sirnn_aiknp_recv_rows(sirnn_aiknp_ws *w, sirnn_iknp_receiver *r, si
  * tiles (sirnn_silent_send_take_held) and sirnn_aiknp_send_emit queues them
  * where the caller calls it, just before its corrections; the receiver
  * calls recv_rows just before it reads them. Several receiving batches (of
- * this and the KK13 phases) may wait for their rows on one engine; rows are
- * taken in the order of their recv_u. Without silent COTs, emit does
- * nothing.
+ * this and the KK13 phases, and the silent triples) may wait for their rows
+ * on one engine, but rows come in the order the choices were made: the
+ * receiver takes the rows of every batch whose recv_u came first before
+ * those of a later one (an aiknp batch out of that order fails with
+ * SIRNN_ERR_STATE). matmul's products stay on the extension for this
+ * reason: their choices precede the comparison's leaves, whose rows are
+ * taken first. Without silent COTs, emit does nothing.
  */
 sirnn_status sirnn_aiknp_send_emit(const sirnn_aiknp_ws *w, sirnn_iknp_sender *s,
                                    sirnn_channel *ch);
