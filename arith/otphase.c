@@ -400,6 +400,8 @@ sirnn_status sirnn_akk_recv_rows(sirnn_akk_ws *w, sirnn_channel *ch, const uint8
     for (size_t i0 = 0; i0 < n; i0 += piece) {
         const size_t c = min_size(piece, n - i0);
         const uint64_t pos = e->produced;
+        if (pos + c * b > e->c_count)
+            return SIRNN_ERR_STATE; /* rows whose choices recv_u did not make */
         sirnn_status st = sirnn_silent_recv_take(e, &r->x, ch, w->rows, c * b);
         if (st != SIRNN_OK)
             return st;

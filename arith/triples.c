@@ -458,6 +458,10 @@ sirnn_status sirnn_triples_silent_recv_rows(sirnn_triples *t, sirnn_ot_lane *ol,
     for (size_t g0 = 0; g0 < npairs && st == SIRNN_OK; g0 += SCR_COTS / 3) {
         const size_t g = npairs - g0 < SCR_COTS / 3 ? npairs - g0 : SCR_COTS / 3;
         const uint64_t pos = e->produced;
+        if (pos + 3 * g > e->c_count) {
+            st = SIRNN_ERR_STATE; /* rows whose choices were not made ahead */
+            break;
+        }
         if ((st = sirnn_silent_recv_take(e, &r->x, ch, rw, 3 * g)) != SIRNN_OK)
             break;
         sirnn_tccrhash(h, rw, triple_tweak(e, pos), 3 * g);
@@ -476,6 +480,10 @@ sirnn_status sirnn_triples_silent_recv_rows(sirnn_triples *t, sirnn_ot_lane *ol,
     for (size_t g0 = 0; g0 < singles && st == SIRNN_OK; g0 += SCR_COTS / 2) {
         const size_t g = singles - g0 < SCR_COTS / 2 ? singles - g0 : SCR_COTS / 2;
         const uint64_t pos = e->produced;
+        if (pos + 2 * g > e->c_count) {
+            st = SIRNN_ERR_STATE; /* rows whose choices were not made ahead */
+            break;
+        }
         if ((st = sirnn_silent_recv_take(e, &r->x, ch, rw, 2 * g)) != SIRNN_OK)
             break;
         sirnn_tccrhash(h, rw, triple_tweak(e, pos), 2 * g);
