@@ -245,6 +245,7 @@ typedef struct mult_ws {
     uint64_t *cin;
     uint8_t *cout;
     sirnn_akk_ws kk;
+    uint64_t kk_mark;    /* sender: the silent engine's held mark after m2w_rows */
     uint8_t *kk_choice, *kk_r;
     uint64_t *kk_mc, *kk_msgs;
     /* scratch */
@@ -383,6 +384,9 @@ static sirnn_status ct_corr(mult_ws *w)
         if (t->chooser == w->me)
             continue;
         const uint64_t *v = term_v(w, t);
+        sirnn_status est = sirnn_aiknp_send_emit(&w->ct_snd, &w->ol->iknp_send, &w->lane->ch);
+        if (est != SIRNN_OK)
+            return est;
         for (unsigned i = 0; i < t->nb; i++) {
             const unsigned li = p->l - i;
             sirnn_aiknp_ws sub = w->ct_snd;
@@ -406,6 +410,9 @@ static sirnn_status ct_out(mult_ws *w)
     const mplan *p = w->p;
     const size_t k = w->k;
     const uint64_t lmask = sirnn_mask(p->l);
+    sirnn_status rs = sirnn_aiknp_recv_rows(&w->ct_rcv, &w->ol->iknp_recv, &w->lane->ch);
+    if (rs != SIRNN_OK)
+        return rs;
     for (unsigned ti = 0; ti < p->nterms; ti++) {
         const cterm *t = &p->terms[ti];
         if (t->chooser != w->me)
@@ -454,13 +461,19 @@ static sirnn_status m2w_cols(mult_ws *w, const mult_ctx *c, size_t off)
 
 static sirnn_status m2w_rows(mult_ws *w)
 {
-    return sirnn_akk_send_rows(&w->kk, &w->ol->kk_send, &w->lane->ch, (size_t)w->p->nm2w * w->k);
+    sirnn_status st =
+        sirnn_akk_send_rows(&w->kk, &w->ol->kk_send, &w->lane->ch, (size_t)w->p->nm2w * w->k);
+    w->kk_mark = sirnn_akk_send_mark(&w->kk, &w->lane->ch);
+    return st;
 }
 
 static sirnn_status m2w_send(mult_ws *w, const mult_ctx *c, size_t off)
 {
     const mplan *p = w->p;
     const size_t k = w->k, total = (size_t)p->nm2w * k;
+    sirnn_status est = sirnn_akk_send_emit(&w->kk, &w->lane->ch, w->kk_mark);
+    if (est != SIRNN_OK)
+        return est;
     sirnn_prg_bytes(&w->lane->prg, w->kk_r, total);
     size_t o = 0;
     for (int which = 0; which < 2; which++) {
@@ -499,6 +512,9 @@ static sirnn_status m2w_recv(mult_ws *w)
 {
     const mplan *p = w->p;
     const size_t k = w->k;
+    sirnn_status rs = sirnn_akk_recv_rows(&w->kk, &w->lane->ch, w->kk_choice, (size_t)p->nm2w * k);
+    if (rs != SIRNN_OK)
+        return rs;
     size_t o = 0;
     for (int which = 0; which < 2; which++) {
         if (!(which == 0 ? p->m2w_x : p->m2w_y))
@@ -572,6 +588,9 @@ static sirnn_status mx_corr(mult_ws *w)
     const mplan *p = w->p;
     const size_t k = w->k;
     const uint64_t lmask = sirnn_mask(p->l);
+    sirnn_status est = sirnn_aiknp_send_emit(&w->mx_snd, &w->ol->iknp_send, &w->lane->ch);
+    if (est != SIRNN_OK)
+        return est;
     size_t o = 0;
     for (unsigned hi = 0; hi < p->nhalves; hi++) {
         const mhalf *h = &p->halves[hi];
@@ -605,6 +624,9 @@ static sirnn_status mx_out(mult_ws *w)
     const mplan *p = w->p;
     const size_t k = w->k;
     const uint64_t lmask = sirnn_mask(p->l);
+    sirnn_status rs = sirnn_aiknp_recv_rows(&w->mx_rcv, &w->ol->iknp_recv, &w->lane->ch);
+    if (rs != SIRNN_OK)
+        return rs;
     size_t o = 0;
     for (unsigned hi = 0; hi < p->nhalves; hi++) {
         const mhalf *h = &p->halves[hi];
@@ -751,6 +773,13 @@ static sirnn_status mult_lane(sirnn_party *party, sirnn_lane *lane, size_t begin
     w.lane = lane;
     w.ol = sirnn_ot_lane_get(lane);
     w.me = me;
+    /* Silent COTs (SIRNN_OT_SILENT) for the cross terms, MUX halves and
+     * MSB-to-wrap: their senders hold the tiles until their answers, which
+     * follow other messages of the flight (otphase.h). */
+    w.ct_rcv.silent_ok = w.ct_snd.silent_ok = w.ct_snd.hold = 1;
+    w.mx_rcv.silent_ok = w.mx_snd.silent_ok = w.mx_snd.hold = 1;
+    if (p->nm2w > 0)
+        st = sirnn_akk_ws_silent(&w.kk, &w.ol->iknp_send, &w.ol->iknp_recv, 4, 1);
     const uint64_t mm = sirnn_mask(p->m), km = sirnn_mask(p->k), lmask = sirnn_mask(p->l);
     const uint64_t xoff = p->sgn && me == SIRNN_SERVER ? (uint64_t)1 << (p->m - 1) : 0;
     const int yholder = p->ym == Y_P1 ? SIRNN_CLIENT : SIRNN_SERVER;

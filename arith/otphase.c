@@ -59,10 +59,10 @@ static sirnn_status recv_u_silent(sirnn_aiknp_ws *w, sirnn_iknp_receiver *r, sir
                                   const uint8_t *choices, size_t n)
 {
     sirnn_silent *e = r->silent;
-    if (w->pending || e->c_count != e->produced)
-        return SIRNN_ERR_STATE; /* another stretch's rows are still to take */
+    if (w->pending)
+        return SIRNN_ERR_STATE; /* this workspace's last rows are still to take */
     w->first = sirnn_tweak_make(r->x.domain, r->x.count);
-    w->pend_start = e->produced;
+    w->pend_start = e->c_count; /* other stretches' rows may still wait before it */
     /* All the batch's choice bits first, then its d in one message: an
      * iteration's corrections, which the choice side sends when the bits
      * reach it, then precede the whole d, as the sender reads them. */
@@ -142,7 +142,9 @@ sirnn_status sirnn_aiknp_send_rows(sirnn_aiknp_ws *w, sirnn_iknp_sender *s, sirn
         w->first = sirnn_tweak_make(s->x.domain, s->x.count);
         for (size_t off = 0; off < n; off += SIRNN_IKNP_CHUNK) {
             const size_t k = min_size(SIRNN_IKNP_CHUNK, n - off);
-            sirnn_status st = sirnn_silent_send_take(s->silent, &s->x, ch, w->rows, k);
+            sirnn_status st =
+                w->hold ? sirnn_silent_send_take_held(s->silent, &s->x, ch, w->rows, k, &w->mark)
+                        : sirnn_silent_send_take(s->silent, &s->x, ch, w->rows, k);
             if (st != SIRNN_OK)
                 return st;
             const sirnn_tweak tweak = sirnn_tweak_make(w->first.domain, w->first.index + off);
@@ -191,6 +193,14 @@ sirnn_status sirnn_aiknp_send_rows(sirnn_aiknp_ws *w, sirnn_iknp_sender *s, sirn
         sirnn_tccrhash(w->h1 + off, w->rows, tweak, k);
     }
     return SIRNN_OK;
+}
+
+sirnn_status sirnn_aiknp_send_emit(const sirnn_aiknp_ws *w, sirnn_iknp_sender *s,
+                                   sirnn_channel *ch)
+{
+    if (!w->hold || !use_silent(w, s->silent, ch))
+        return SIRNN_OK;
+    return sirnn_silent_send_emit(s->silent, ch, w->mark);
 }
 
 void sirnn_aiknp_cot_msgs(const sirnn_aiknp_ws *w, uint64_t *x, uint64_t *y,
@@ -253,6 +263,7 @@ sirnn_status sirnn_akk_ws_init_roles(sirnn_akk_ws *w, size_t send_cap, size_t re
     w->cap = sirnn_otx_round(recv_cap);
     const size_t call = min_size(w->cap, SIRNN_KKOT_MAX_CHUNK);
     w->rows_cap = sirnn_otx_round(send_cap) > call ? sirnn_otx_round(send_cap) : call;
+    w->rows_per = 2;
     w->rows = sirnn_scratch_alloc(2 * w->rows_cap * sizeof(sirnn_block));
     w->h = sirnn_scratch_alloc(w->cap * sizeof(uint64_t));
     w->hblk_cap = call > SIRNN_AKK_GROUP ? call : SIRNN_AKK_GROUP;
@@ -269,7 +280,8 @@ sirnn_status sirnn_akk_ws_init_roles(sirnn_akk_ws *w, size_t send_cap, size_t re
 
 void sirnn_akk_ws_free(sirnn_akk_ws *w)
 {
-    sirnn_scratch_free(w->rows, 2 * w->rows_cap * sizeof(sirnn_block));
+    sirnn_scratch_free(w->rows, w->rows_per * w->rows_cap * sizeof(sirnn_block));
+    sirnn_scratch_free(w->hb, 2 * (size_t)SIRNN_AKK_GROUP * w->nco_b * sizeof(sirnn_block));
     sirnn_scratch_free(w->h, w->cap * sizeof(uint64_t));
     sirnn_scratch_free(w->hblk, w->hblk_cap * sizeof(sirnn_block));
     sirnn_scratch_free(w->vals, AKK_VALS * sizeof(uint64_t));
@@ -277,9 +289,191 @@ void sirnn_akk_ws_free(sirnn_akk_ws *w)
     memset(w, 0, sizeof(*w));
 }
 
+
+/* ---- silent 1-of-N (otphase.h, sirnn_akk_ws_silent) ---- */
+
+static int akk_silent(const sirnn_akk_ws *w, const sirnn_channel *ch)
+{
+    return w->nco_b > 0 && ch->mux == NULL;
+}
+
+static sirnn_tweak akk_tweak(const sirnn_silent *e, uint64_t pos)
+{
+    return sirnn_tweak_make(sirnn_tweak_retag(e->domain, SIRNN_TWEAK_NCO, 1), pos);
+}
+
+/* Slot v (slot bits) of a 128-bit key: word v >> (b - 1), offset
+ * (v mod 2^(b-1)) * slot. v may be secret: mask and register shift only. */
+static inline uint64_t key_slot(sirnn_block k, uint64_t v, unsigned b, unsigned slot)
+{
+    const uint64_t hi = 0 - ((v >> (b - 1)) & 1);
+    const uint64_t word = (k.w[0] & ~hi) | (k.w[1] & hi);
+    const uint64_t off = (v & ((1u << (b - 1)) - 1)) * slot;
+    return word >> off;
+}
+
+sirnn_status sirnn_akk_ws_silent(sirnn_akk_ws *w, sirnn_iknp_sender *s, sirnn_iknp_receiver *r,
+                                 unsigned nmax, unsigned lmax)
+{
+    if (s->silent == NULL || r->silent == NULL || nmax < 2 || nmax > 256)
+        return SIRNN_OK;
+    unsigned b = 1;
+    while ((1u << b) < nmax)
+        b++;
+    if (lmax < 1 || lmax > (128u >> b))
+        return SIRNN_OK; /* the slots would be too narrow: KK13 */
+    const size_t hb_blocks = 2 * (size_t)SIRNN_AKK_GROUP * b;
+    sirnn_block *hb = sirnn_scratch_alloc(hb_blocks * sizeof(sirnn_block));
+    if (hb == NULL)
+        return SIRNN_ERR_NOMEM;
+    if (b > 2 && w->rows_cap > 0) {
+        sirnn_block *rows = sirnn_scratch_alloc(b * w->rows_cap * sizeof(sirnn_block));
+        if (rows == NULL) {
+            sirnn_scratch_free(hb, hb_blocks * sizeof(sirnn_block));
+            return SIRNN_ERR_NOMEM;
+        }
+        sirnn_scratch_free(w->rows, w->rows_per * w->rows_cap * sizeof(sirnn_block));
+        w->rows = rows;
+        w->rows_per = b;
+    }
+    w->hb = hb;
+    w->nco_b = b;
+    w->slot = 128u >> b;
+    w->ssend = s;
+    w->srecv = r;
+    return SIRNN_OK;
+}
+
+uint64_t sirnn_akk_send_mark(const sirnn_akk_ws *w, const sirnn_channel *ch)
+{
+    return akk_silent(w, ch) ? w->ssend->silent->held_in : 0;
+}
+
+sirnn_status sirnn_akk_send_emit(const sirnn_akk_ws *w, sirnn_channel *ch, uint64_t mark)
+{
+    if (!akk_silent(w, ch))
+        return SIRNN_OK;
+    return sirnn_silent_send_emit(w->ssend->silent, ch, mark);
+}
+
+/* Receiver: the choice bits of the batch's n * b COTs, then d in one
+ * message (an iteration's corrections, sent by the choice side, precede the
+ * whole d, as the sender reads them). */
+static sirnn_status akk_recv_u_silent(sirnn_akk_ws *w, sirnn_channel *ch,
+                                      const uint8_t *choices, size_t n)
+{
+    sirnn_iknp_receiver *r = w->srecv;
+    const unsigned b = w->nco_b;
+    const size_t nk = n * b, dlen = (nk + 7) / 8;
+    uint8_t *d = (uint8_t *)w->h;  /* n * 8 >= dlen bytes, free until recv_rows */
+    uint8_t *bits = w->ybuf;       /* AKK_YBUF bytes */
+    const size_t piece = (AKK_YBUF / 8 / b) * 8; /* OTs, a multiple of 8 */
+    memset(d, 0, dlen);
+    sirnn_status st = SIRNN_OK;
+    for (size_t i0 = 0; i0 < n && st == SIRNN_OK; i0 += piece) {
+        const size_t c = min_size(piece, n - i0);
+        st = sirnn_silent_recv_choices(r->silent, &r->x, ch, bits, c * b);
+        for (size_t i = 0; st == SIRNN_OK && i < c; i++)
+            for (unsigned j = 0; j < b; j++) {
+                const size_t k = (i0 + i) * b + j;
+                const unsigned dj = (bits[i * b + j] ^ (choices[i0 + i] >> j)) & 1;
+                d[k / 8] |= (uint8_t)(dj << (k % 8));
+            }
+        sirnn_memzero(bits, c * b);
+    }
+    if (st == SIRNN_OK)
+        st = sirnn_channel_send(ch, d, dlen);
+    sirnn_memzero(d, dlen);
+    return st;
+}
+
+sirnn_status sirnn_akk_recv_rows(sirnn_akk_ws *w, sirnn_channel *ch, const uint8_t *choices,
+                                 size_t n)
+{
+    if (!akk_silent(w, ch))
+        return SIRNN_OK;
+    sirnn_iknp_receiver *r = w->srecv;
+    sirnn_silent *e = r->silent;
+    const unsigned b = w->nco_b, slot = w->slot;
+    const uint64_t mask = slot >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << slot) - 1;
+    const size_t piece = w->rows_per * w->rows_cap / b; /* OTs per take */
+    for (size_t i0 = 0; i0 < n; i0 += piece) {
+        const size_t c = min_size(piece, n - i0);
+        const uint64_t pos = e->produced;
+        if (pos + c * b > e->c_count)
+            return SIRNN_ERR_STATE; /* rows whose choices recv_u did not make */
+        sirnn_status st = sirnn_silent_recv_take(e, &r->x, ch, w->rows, c * b);
+        if (st != SIRNN_OK)
+            return st;
+        sirnn_tccrhash(w->rows, w->rows, akk_tweak(e, pos), c * b);
+        for (size_t i = 0; i < c; i++) {
+            const uint64_t ci = choices[i0 + i];
+            uint64_t pad = 0;
+            for (unsigned j = 0; j < b; j++)
+                pad ^= key_slot(w->rows[i * b + j], ci, b, slot);
+            w->h[i0 + i] = pad & mask;
+        }
+        sirnn_memzero(w->rows, c * b * sizeof(sirnn_block));
+    }
+    return SIRNN_OK;
+}
+
+static sirnn_status akk_send_rows_silent(sirnn_akk_ws *w, sirnn_channel *ch, size_t n)
+{
+    sirnn_iknp_sender *s = w->ssend;
+    sirnn_silent *e = s->silent;
+    const unsigned b = w->nco_b;
+    const size_t nk = n * b;
+    uint64_t mark;
+    w->pos = e->produced;
+    sirnn_status st = sirnn_silent_send_take_held(e, &s->x, ch, w->rows, nk, &mark);
+    /* d: where d_k = 1 the receiver's key of choice bit 0 is H(q ^ Delta), so
+     * q ^ Delta takes q's place. */
+    uint8_t *d = (uint8_t *)w->vals;
+    const size_t piece = AKK_VALS * 8 * 8; /* COTs, a multiple of 8 */
+    for (size_t k0 = 0; k0 < nk && st == SIRNN_OK; k0 += piece) {
+        const size_t c = min_size(piece, nk - k0);
+        if ((st = sirnn_channel_recv(ch, d, (c + 7) / 8)) != SIRNN_OK)
+            break;
+        for (size_t k = 0; k < c; k++) {
+            const uint64_t m = 0 - (uint64_t)((d[k / 8] >> (k % 8)) & 1);
+            w->rows[k0 + k].w[0] ^= e->delta.w[0] & m;
+            w->rows[k0 + k].w[1] ^= e->delta.w[1] & m;
+        }
+    }
+    return st;
+}
+
+static void akk_send_group_silent(sirnn_akk_ws *w, uint8_t *out, const uint64_t *msgs,
+                                  size_t first, size_t g, unsigned N, unsigned l)
+{
+    const sirnn_silent *e = w->ssend->silent;
+    const unsigned b = w->nco_b, slot = w->slot;
+    const size_t nk = g * b;
+    const sirnn_block *q = w->rows + first * b;
+    sirnn_block *h0 = w->hb, *h1 = w->hb + nk;
+    const sirnn_tweak tw = akk_tweak(e, w->pos + first * b);
+    sirnn_tccrhash(h0, q, tw, nk);
+    for (size_t k = 0; k < nk; k++)
+        h1[k] = sirnn_block_xor(q[k], e->delta);
+    sirnn_tccrhash(h1, h1, tw, nk);
+    const uint64_t mask = sirnn_mask(l);
+    for (size_t i = 0; i < g; i++)
+        for (unsigned v = 0; v < N; v++) {
+            uint64_t pad = 0;
+            for (unsigned j = 0; j < b; j++)
+                pad ^= key_slot(((v >> j) & 1) ? h1[i * b + j] : h0[i * b + j], v, b, slot);
+            w->vals[i * N + v] = pad & mask;
+        }
+    sirnn_memzero(w->hb, 2 * nk * sizeof(sirnn_block));
+    sirnn_kernels()->kk_combine(out, msgs, w->vals, g * N, l);
+}
+
 sirnn_status sirnn_akk_recv_u(sirnn_akk_ws *w, sirnn_kkot_receiver *r, sirnn_channel *ch,
                               const uint8_t *choices, size_t n)
 {
+    if (akk_silent(w, ch))
+        return akk_recv_u_silent(w, ch, choices, n);
     w->tweak = r->x.count;
     for (size_t off = 0; off < n; off += SIRNN_KKOT_MAX_CHUNK) {
         const size_t k = min_size(SIRNN_KKOT_MAX_CHUNK, n - off);
@@ -299,6 +493,9 @@ sirnn_status sirnn_akk_recv_u(sirnn_akk_ws *w, sirnn_kkot_receiver *r, sirnn_cha
 sirnn_status sirnn_akk_send_rows(sirnn_akk_ws *w, sirnn_kkot_sender *s, sirnn_channel *ch,
                                  size_t n)
 {
+    w->sbatch = akk_silent(w, ch);
+    if (w->sbatch)
+        return akk_send_rows_silent(w, ch, n);
     w->tweak = s->x.count;
     for (size_t off = 0; off < n; off += SIRNN_KKOT_MAX_CHUNK) {
         const size_t k = min_size(SIRNN_KKOT_MAX_CHUNK, n - off);
@@ -316,6 +513,10 @@ void sirnn_akk_send_group(sirnn_akk_ws *w, const sirnn_kkot_sender *s, uint8_t *
                           const uint64_t *msgs, size_t first, size_t g, unsigned N,
                           unsigned l)
 {
+    if (w->sbatch) {
+        akk_send_group_silent(w, out, msgs, first, g, N, l);
+        return;
+    }
     /* pads[i*N + v] = H_i(q_i ^ (C(v) & s)), low word (ot/kkot.h layout of
      * the sender's code table: a-halves at [0, 128), b-halves at [128, 384)). */
     sirnn_tccrhash256_many(w->vals, w->rows + 2 * first,

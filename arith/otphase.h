@@ -55,6 +55,9 @@ typedef struct sirnn_aiknp_ws {
                           (OT j of the batch is at index first.index + j) */
     int silent_ok;     /* the caller takes the receiver's rows with
                           sirnn_aiknp_recv_rows (set it on both parties) */
+    int hold;          /* sender: silent tiles are held at send_rows and go out
+                          at sirnn_aiknp_send_emit (set it on the sender) */
+    uint64_t mark;     /* sender: the engine's held mark after send_rows */
     int pending;       /* receiver: a silent batch's rows are still to take */
     size_t pend_n;     /* its OTs */
     uint64_t pend_start; /* its first COT in the silent engine (produced) */
@@ -94,6 +97,24 @@ sirnn_status sirnn_aiknp_recv_u(sirnn_aiknp_ws *w, sirnn_iknp_receiver *r, sirnn
  * recv_rows does nothing.
  */
 sirnn_status sirnn_aiknp_recv_rows(sirnn_aiknp_ws *w, sirnn_iknp_receiver *r, sirnn_channel *ch);
+/*
+ * Prepare/emit split of the sender's take, for callers whose sender reads
+ * the columns in one flight but whose receiver reads other messages of the
+ * sender's next flight before the corrections (the flight hooks of mult):
+ * with w->hold set on the sender's workspace, send_rows keeps the silent
+ * tiles (sirnn_silent_send_take_held) and sirnn_aiknp_send_emit queues them
+ * where the caller calls it, just before its corrections; the receiver
+ * calls recv_rows just before it reads them. Several receiving batches (of
+ * this and the KK13 phases, and the silent triples) may wait for their rows
+ * on one engine, but rows come in the order the choices were made: the
+ * receiver takes the rows of every batch whose recv_u came first before
+ * those of a later one (an aiknp batch out of that order fails with
+ * SIRNN_ERR_STATE). matmul's products stay on the extension for this
+ * reason: their choices precede the comparison's leaves, whose rows are
+ * taken first. Without silent COTs, emit does nothing.
+ */
+sirnn_status sirnn_aiknp_send_emit(const sirnn_aiknp_ws *w, sirnn_iknp_sender *s,
+                                   sirnn_channel *ch);
 /* Sender: receive the columns of n <= cap OTs; h0 = H(q_i), h1 = H(q_i ^ Delta). */
 sirnn_status sirnn_aiknp_send_rows(sirnn_aiknp_ws *w, sirnn_iknp_sender *s, sirnn_channel *ch,
                                    size_t n);
@@ -127,6 +148,15 @@ typedef struct sirnn_akk_ws {
     uint64_t *vals;    /* pads, then masked messages, of a group (GROUP * 256) */
     uint8_t *ybuf;     /* receiver: one group's packed messages, padded for the
                           select kernel */
+    /* SIRNN_OT_SILENT (sirnn_akk_ws_silent): 1-of-N from b random COTs */
+    unsigned nco_b;    /* b = log2 of the largest N; 0: KK13 */
+    unsigned slot;     /* pad bits per message value: 128 >> b */
+    size_t rows_per;   /* blocks per OT in rows (2, or b on a silent sender) */
+    sirnn_iknp_sender *ssend;   /* the 1-of-2 engines whose silent COTs these are */
+    sirnn_iknp_receiver *srecv;
+    uint64_t pos;      /* sender: engine position of the batch's first COT */
+    int sbatch;        /* sender: the last send_rows ran silent */
+    sirnn_block *hb;   /* sender: hashes of one group, 2 * GROUP * b blocks */
 } sirnn_akk_ws;
 
 sirnn_status sirnn_akk_ws_init(sirnn_akk_ws *w, size_t cap);
@@ -135,6 +165,47 @@ sirnn_status sirnn_akk_ws_init(sirnn_akk_ws *w, size_t cap);
  * rows are held for its batches, the receiver's hashes for its own. */
 sirnn_status sirnn_akk_ws_init_roles(sirnn_akk_ws *w, size_t send_cap, size_t recv_cap);
 void sirnn_akk_ws_free(sirnn_akk_ws *w);
+
+/*
+ * Silent 1-of-N under the KK13 phases. On SIRNN_OT_SILENT (s and r have
+ * silent engines: both parties' or neither's), a workspace whose OTs all
+ * have N <= nmax and l <= lmax, where b = ceil(log2 nmax) and
+ * lmax <= 128 >> b, runs its OTs on b random COTs each instead of a KK13
+ * extension (otherwise this does nothing and KK13 runs). Both parties call
+ * it alike, before the first batch (and before any view of the workspace
+ * is copied). Construction (Naor-Pinkas' 1-of-N from log N 1-of-2 OTs,
+ * with one hash block per key): OT i uses COTs i*b + j (j < b) of its
+ * batch, at engine positions P; the receiver's choice bits r come from
+ * its choice side (sirnn_silent_recv_choices) and it sends
+ * d_j = r_j ^ bit j of c (b bits per OT, in place of the columns); the
+ * sender's keys are K_j^s = H(q_j ^ (s ^ d_j) Delta; P_j) (sirnn_tccrhash,
+ * its silent domain retagged SIRNN_TWEAK_NCO, sub-index 1), the pad of
+ * value v is XOR_j of slot v of K_j^(bit j of v), the slots being the
+ * 128 >> b bit fields of the 128-bit key (low l bits used). The receiver
+ * holds K_j^(c_j) = H(t_j; P_j), so it knows pad c; for v != c some j has
+ * v_j != c_j, whose key it lacks, and distinct v take distinct slots of
+ * it, so the other pads are independent and pseudo-random. Wire per OT:
+ * b silent COTs (ot/silent.h) + b bits + N * l bits, against 128 / k + N * l
+ * (KK13 on SoftSpoken k) or 256 + N * l (IKNP). Sender: 2b hashes per OT.
+ * Order: the sender's tiles are held at send_rows and go out where the
+ * caller puts them (sirnn_akk_send_emit, just before the messages); the
+ * receiver takes its rows with sirnn_akk_recv_rows just before it reads
+ * the messages, in the order of the batches. No call group may run on
+ * the channel (its members would interleave the engines' takes): with one,
+ * the phases fall back to KK13 on both sides.
+ */
+sirnn_status sirnn_akk_ws_silent(sirnn_akk_ws *w, sirnn_iknp_sender *s, sirnn_iknp_receiver *r,
+                                 unsigned nmax, unsigned lmax);
+/* Sender: the engine's held mark (0 when not silent): a caller notes it
+ * after its batches' send_rows and passes it to sirnn_akk_send_emit. */
+uint64_t sirnn_akk_send_mark(const sirnn_akk_ws *w, const sirnn_channel *ch);
+/* Sender: queue the silent tiles held up to mark (nothing for KK13). */
+sirnn_status sirnn_akk_send_emit(const sirnn_akk_ws *w, sirnn_channel *ch, uint64_t mark);
+/* Receiver: the rows of the batch of n OTs whose recv_u had these choices
+ * (silent: reads the sender's tiles and keeps each OT's pad in w->h;
+ * KK13: nothing). Batches in the order of their recv_u. */
+sirnn_status sirnn_akk_recv_rows(sirnn_akk_ws *w, sirnn_channel *ch, const uint8_t *choices,
+                                 size_t n);
 
 /* Receiver: queue the code-word columns of n <= cap OTs with choices[i]
  * (< 256; each OT's N is fixed by the sender's messages later); keeps

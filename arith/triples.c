@@ -7,11 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/crhash.h"
 #include "kernels/pack.h"
 #include "kernels/random.h"
 #include "arith/arith_internal.h"
 
 /* Triple tau of the chunk: vector tau / k, bit tau % k. */
+/* Silent triples: COTs per group (a multiple of 2 and 3). */
+#define SCR_COTS 3072
+
 static inline uint64_t tbit(const uint64_t *v, size_t W, size_t k, size_t tau)
 {
     return sirnn_bv_get(v + (tau / k) * W, tau % k);
@@ -20,6 +24,20 @@ static inline uint64_t tbit(const uint64_t *v, size_t W, size_t k, size_t tau)
 static inline void tset(uint64_t *v, size_t W, size_t k, size_t tau, uint64_t bit)
 {
     sirnn_bv_or_bit(v + (tau / k) * W, tau % k, bit);
+}
+
+static inline void txor(uint64_t *v, size_t W, size_t k, size_t tau, uint64_t bit)
+{
+    const size_t e = tau % k;
+    v[(tau / k) * W + e / 64] ^= (bit & 1) << (e % 64);
+}
+
+/* Set triple tau's bit (the vector's other bits stay). */
+static inline void tput(uint64_t *v, size_t W, size_t k, size_t tau, uint64_t bit)
+{
+    const size_t e = tau % k;
+    uint64_t *w = &v[(tau / k) * W + e / 64];
+    *w = (*w & ~((uint64_t)1 << (e % 64))) | ((bit & 1) << (e % 64));
 }
 
 sirnn_status sirnn_triples_init(sirnn_triples *t, size_t nsingle, size_t npair, size_t W)
@@ -37,8 +55,10 @@ sirnn_status sirnn_triples_init(sirnn_triples *t, size_t nsingle, size_t npair, 
     t->pc1 = sirnn_arith_zalloc(pb);
     t->pb2 = sirnn_arith_zalloc(pb);
     t->pc2 = sirnn_arith_zalloc(pb);
+    t->pd = sirnn_arith_zalloc(pb);
+    t->scr = sirnn_arith_zalloc(2 * SCR_COTS * sizeof(sirnn_block));
     if (t->ta == NULL || t->tb == NULL || t->tc == NULL || t->pa == NULL || t->pb1 == NULL ||
-        t->pc1 == NULL || t->pb2 == NULL || t->pc2 == NULL) {
+        t->pc1 == NULL || t->pb2 == NULL || t->pc2 == NULL || t->pd == NULL || t->scr == NULL) {
         sirnn_triples_free(t);
         return SIRNN_ERR_NOMEM;
     }
@@ -56,17 +76,23 @@ void sirnn_triples_free(sirnn_triples *t)
     sirnn_arith_zfree(t->pc1, pb);
     sirnn_arith_zfree(t->pb2, pb);
     sirnn_arith_zfree(t->pc2, pb);
+    sirnn_arith_zfree(t->pd, pb);
+    sirnn_arith_zfree(t->scr, 2 * SCR_COTS * sizeof(sirnn_block));
     memset(t, 0, sizeof(*t));
 }
 
 size_t sirnn_triples_ots(const sirnn_triples *t, size_t k)
 {
+    if (t->silent)
+        return 0;
     const size_t singles = t->nsingle * k;
     return t->npair * k + singles / 2 + singles % 2;
 }
 
-size_t sirnn_triples_msg_bytes(size_t nsingle, size_t npair, size_t k)
+size_t sirnn_triples_msg_bytes(size_t nsingle, size_t npair, size_t k, int silent)
 {
+    if (silent)
+        return sirnn_pack_size(npair * k, 1);
     const size_t singles = nsingle * k;
     return sirnn_pack_size(npair * k * 8, 2) + sirnn_pack_size(singles / 2 * 16, 2) +
            sirnn_pack_size(singles % 2 * 4, 1);
@@ -99,6 +125,16 @@ uint8_t *sirnn_triples_send(const sirnn_triples *t, sirnn_akk_ws *kk,
 {
     const size_t W = t->W;
     size_t ot = first;
+    if (t->silent) {
+        const size_t npairs = t->npair * k;
+        for (size_t g0 = 0; g0 < npairs; g0 += SIRNN_AKK_GROUP) {
+            const size_t g = npairs - g0 < SIRNN_AKK_GROUP ? npairs - g0 : SIRNN_AKK_GROUP;
+            for (size_t i = 0; i < g; i++)
+                msgs[i] = tbit(t->pd, W, k, g0 + i);
+            sirnn_pack(out + g0 / 8, msgs, g, 1);
+        }
+        return out + sirnn_pack_size(npairs, 1);
+    }
     /* Correlated pairs: 1-of-8, choice (a, b1, b2). */
     const size_t npairs = t->npair * k;
     for (size_t g0 = 0; g0 < npairs; g0 += SIRNN_AKK_GROUP) {
@@ -152,6 +188,8 @@ uint8_t *sirnn_triples_choices(const sirnn_triples *t, uint8_t *c, size_t k)
 {
     const size_t W = t->W;
     const size_t npairs = t->npair * k;
+    if (t->silent)
+        return c;
     for (size_t tau = 0; tau < npairs; tau++)
         *c++ = (uint8_t)(tbit(t->pa, W, k, tau) | tbit(t->pb1, W, k, tau) << 1 |
                          tbit(t->pb2, W, k, tau) << 2);
@@ -178,6 +216,19 @@ const uint8_t *sirnn_triples_recv(sirnn_triples *t, sirnn_akk_ws *kk, uint64_t *
 {
     const size_t W = t->W;
     size_t ot = 0;
+    if (t->silent) {
+        /* c2 of party 1 gets r3 * d (b2 = r3). */
+        const size_t npairs = t->npair * k;
+        uint64_t d[SIRNN_AKK_GROUP];
+        for (size_t g0 = 0; g0 < npairs; g0 += SIRNN_AKK_GROUP) {
+            const size_t g = npairs - g0 < SIRNN_AKK_GROUP ? npairs - g0 : SIRNN_AKK_GROUP;
+            sirnn_unpack(d, in + g0 / 8, g, 1);
+            for (size_t i = 0; i < g; i++)
+                txor(t->pc2, W, k, g0 + i, d[i] & tbit(t->pb2, W, k, g0 + i));
+        }
+        (void)kk; (void)mc; (void)choice; (void)first;
+        return in + sirnn_pack_size(npairs, 1);
+    }
     clear_vectors(t->tc, t->nsingle, W, k);
     clear_vectors(t->pc1, t->npair, W, k);
     clear_vectors(t->pc2, t->npair, W, k);
@@ -316,4 +367,134 @@ sirnn_status sirnn_triples_exchange(sirnn_channel *ch, uint64_t *peer, const uin
             return st;
     }
     return SIRNN_OK;
+}
+
+/* ---------------- silent triples (triples.h) ---------------- */
+
+static size_t silent_cots(const sirnn_triples *t, size_t k)
+{
+    return (3 * t->npair + 2 * t->nsingle) * k;
+}
+
+static sirnn_tweak triple_tweak(const sirnn_silent *e, uint64_t pos)
+{
+    return sirnn_tweak_make(sirnn_tweak_retag(e->domain, SIRNN_TWEAK_NCO, 2), pos);
+}
+
+/* Party 0: the COTs of the triples of k elements, held; its shares a0, b0,
+ * c0 and the pairs' corrections d. */
+sirnn_status sirnn_triples_silent_send(sirnn_triples *t, sirnn_ot_lane *ol, sirnn_channel *ch,
+                                       size_t k)
+{
+    sirnn_iknp_sender *s = &ol->iknp_send;
+    sirnn_silent *e = s->silent;
+    const size_t W = t->W, npairs = t->npair * k, singles = t->nsingle * k;
+    sirnn_block *k0 = t->scr, *k1 = t->scr + SCR_COTS;
+    uint64_t mark;
+    sirnn_status st = SIRNN_OK;
+    for (size_t g0 = 0; g0 < npairs && st == SIRNN_OK; g0 += SCR_COTS / 3) {
+        const size_t g = npairs - g0 < SCR_COTS / 3 ? npairs - g0 : SCR_COTS / 3;
+        const uint64_t pos = e->produced;
+        if ((st = sirnn_silent_send_take_held(e, &s->x, ch, k0, 3 * g, &mark)) != SIRNN_OK)
+            break;
+        for (size_t j = 0; j < 3 * g; j++)
+            k1[j] = sirnn_block_xor(k0[j], e->delta);
+        sirnn_tccrhash(k0, k0, triple_tweak(e, pos), 3 * g);
+        sirnn_tccrhash(k1, k1, triple_tweak(e, pos), 3 * g);
+        for (size_t i = 0; i < g; i++) {
+            const size_t tau = g0 + i;
+            const uint64_t s1 = k0[3 * i].w[0], x1 = s1 ^ k1[3 * i].w[0];
+            const uint64_t s2 = k0[3 * i + 1].w[0], a0 = (s2 ^ k1[3 * i + 1].w[0]) & 1;
+            const uint64_t s3 = k0[3 * i + 2].w[0], x3 = (s3 ^ k1[3 * i + 2].w[0]) & 1;
+            const uint64_t b1 = x1 & 1, b2 = (x1 >> 1) & 1;
+            tput(t->pa, W, k, tau, a0);
+            tput(t->pb1, W, k, tau, b1);
+            tput(t->pb2, W, k, tau, b2);
+            tput(t->pc1, W, k, tau, (a0 & b1) ^ s1 ^ s2);
+            tput(t->pc2, W, k, tau, (a0 & b2) ^ (s1 >> 1) ^ s3);
+            tput(t->pd, W, k, tau, x3 ^ a0);
+        }
+    }
+    for (size_t g0 = 0; g0 < singles && st == SIRNN_OK; g0 += SCR_COTS / 2) {
+        const size_t g = singles - g0 < SCR_COTS / 2 ? singles - g0 : SCR_COTS / 2;
+        const uint64_t pos = e->produced;
+        if ((st = sirnn_silent_send_take_held(e, &s->x, ch, k0, 2 * g, &mark)) != SIRNN_OK)
+            break;
+        for (size_t j = 0; j < 2 * g; j++)
+            k1[j] = sirnn_block_xor(k0[j], e->delta);
+        sirnn_tccrhash(k0, k0, triple_tweak(e, pos), 2 * g);
+        sirnn_tccrhash(k1, k1, triple_tweak(e, pos), 2 * g);
+        for (size_t i = 0; i < g; i++) {
+            const size_t tau = g0 + i;
+            const uint64_t s1 = k0[2 * i].w[0], b0 = (s1 ^ k1[2 * i].w[0]) & 1;
+            const uint64_t s2 = k0[2 * i + 1].w[0], a0 = (s2 ^ k1[2 * i + 1].w[0]) & 1;
+            tput(t->ta, W, k, tau, a0);
+            tput(t->tb, W, k, tau, b0);
+            tput(t->tc, W, k, tau, (a0 & b0) ^ s1 ^ s2);
+        }
+    }
+    sirnn_memzero(t->scr, 2 * SCR_COTS * sizeof(sirnn_block));
+    return st;
+}
+
+sirnn_status sirnn_triples_silent_choices(const sirnn_triples *t, sirnn_ot_lane *ol,
+                                          sirnn_channel *ch, size_t k)
+{
+    sirnn_iknp_receiver *r = &ol->iknp_recv;
+    const size_t n = silent_cots(t, k);
+    return n > 0 ? sirnn_silent_recv_choices(r->silent, &r->x, ch, NULL, n) : SIRNN_OK;
+}
+
+/* Party 1: its rows; a1, b1 are their choice bits, c1 all but the pairs'
+ * r3 * d (sirnn_triples_recv). */
+sirnn_status sirnn_triples_silent_recv_rows(sirnn_triples *t, sirnn_ot_lane *ol,
+                                            sirnn_channel *ch, size_t k)
+{
+    sirnn_iknp_receiver *r = &ol->iknp_recv;
+    sirnn_silent *e = r->silent;
+    const size_t W = t->W, npairs = t->npair * k, singles = t->nsingle * k;
+    sirnn_block *rw = t->scr, *h = t->scr + SCR_COTS;
+    sirnn_status st = SIRNN_OK;
+    for (size_t g0 = 0; g0 < npairs && st == SIRNN_OK; g0 += SCR_COTS / 3) {
+        const size_t g = npairs - g0 < SCR_COTS / 3 ? npairs - g0 : SCR_COTS / 3;
+        const uint64_t pos = e->produced;
+        if (pos + 3 * g > e->c_count) {
+            st = SIRNN_ERR_STATE; /* rows whose choices were not made ahead */
+            break;
+        }
+        if ((st = sirnn_silent_recv_take(e, &r->x, ch, rw, 3 * g)) != SIRNN_OK)
+            break;
+        sirnn_tccrhash(h, rw, triple_tweak(e, pos), 3 * g);
+        for (size_t i = 0; i < g; i++) {
+            const size_t tau = g0 + i;
+            const uint64_t a1 = rw[3 * i].w[0] & 1, b1 = rw[3 * i + 1].w[0] & 1,
+                           b2 = rw[3 * i + 2].w[0] & 1;
+            const uint64_t R1 = h[3 * i].w[0], R2 = h[3 * i + 1].w[0], R3 = h[3 * i + 2].w[0];
+            tput(t->pa, W, k, tau, a1);
+            tput(t->pb1, W, k, tau, b1);
+            tput(t->pb2, W, k, tau, b2);
+            tput(t->pc1, W, k, tau, (a1 & b1) ^ R1 ^ R2);
+            tput(t->pc2, W, k, tau, (a1 & b2) ^ (R1 >> 1) ^ R3);
+        }
+    }
+    for (size_t g0 = 0; g0 < singles && st == SIRNN_OK; g0 += SCR_COTS / 2) {
+        const size_t g = singles - g0 < SCR_COTS / 2 ? singles - g0 : SCR_COTS / 2;
+        const uint64_t pos = e->produced;
+        if (pos + 2 * g > e->c_count) {
+            st = SIRNN_ERR_STATE; /* rows whose choices were not made ahead */
+            break;
+        }
+        if ((st = sirnn_silent_recv_take(e, &r->x, ch, rw, 2 * g)) != SIRNN_OK)
+            break;
+        sirnn_tccrhash(h, rw, triple_tweak(e, pos), 2 * g);
+        for (size_t i = 0; i < g; i++) {
+            const size_t tau = g0 + i;
+            const uint64_t a1 = rw[2 * i].w[0] & 1, b1 = rw[2 * i + 1].w[0] & 1;
+            tput(t->ta, W, k, tau, a1);
+            tput(t->tb, W, k, tau, b1);
+            tput(t->tc, W, k, tau, (a1 & b1) ^ h[2 * i].w[0] ^ h[2 * i + 1].w[0]);
+        }
+    }
+    sirnn_memzero(t->scr, 2 * SCR_COTS * sizeof(sirnn_block));
+    return st;
 }

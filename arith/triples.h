@@ -46,6 +46,9 @@ typedef struct sirnn_triples {
     size_t nsingle, npair;              /* triples per element */
     uint64_t *ta, *tb, *tc;             /* singles: nsingle vectors each */
     uint64_t *pa, *pb1, *pc1, *pb2, *pc2; /* pairs: npair vectors each */
+    uint64_t *pd;                       /* party 0, silent: the pairs' corrections */
+    sirnn_block *scr;                   /* silent: COT rows of one group */
+    int silent;                         /* this run's triples come from silent ROTs */
 } sirnn_triples;
 
 /* Zeroed vectors of W words for nsingle singles and npair pairs per element;
@@ -54,10 +57,43 @@ sirnn_status sirnn_triples_init(sirnn_triples *t, size_t nsingle, size_t npair, 
 /* Wipe and free (t may be zeroed or half initialised). */
 void sirnn_triples_free(sirnn_triples *t);
 
-/* KK13 OTs of the triples of k elements. */
+/* KK13 OTs of the triples of k elements (0 when t->silent). */
 size_t sirnn_triples_ots(const sirnn_triples *t, size_t k);
-/* Bytes of party 0's messages for the triples of k elements. */
-size_t sirnn_triples_msg_bytes(size_t nsingle, size_t npair, size_t k);
+/* Bytes of party 0's messages for the triples of k elements (silent: one
+ * correction bit per pair). */
+size_t sirnn_triples_msg_bytes(size_t nsingle, size_t npair, size_t k, int silent);
+
+/*
+ * Silent triples (SIRNN_OT_SILENT; t->silent, set alike on both parties
+ * before a chunk's OTs): no KK13 OT and no message but one bit per pair;
+ * each triple comes from random COTs of the lane's silent engine from
+ * party 0 to party 1, derandomised only where a share must repeat. Random
+ * OT j: party 0 holds K0 = H(q), K1 = H(q ^ Delta), party 1 holds r (bit 0
+ * of its row t) and K_r = H(t) (sirnn_tccrhash, the silent domain retagged
+ * SIRNN_TWEAK_NCO, sub-index 2, index = the COT's engine position), so
+ * r * (K0 ^ K1) = K0 ^ K_r bitwise: a product of party 1's bit r and party
+ * 0's bit x = K0 ^ K1, XOR-shared, with no message.
+ *   single (a, b): ROT 1 gives a1 = r1 and b0 = x1, ROT 2 gives b1 = r2 and
+ *     a0 = x2: c = a0 b0 ^ a1 b1 ^ the two shared cross terms;
+ *   pair (a, b1, b2): ROT 1 gives a1 = r1 and b1_0, b2_0 = bits 0, 1 of x1;
+ *     ROT 2 gives b1_1 = r2 and a0 = x2; ROT 3 gives b2_1 = r3 with
+ *     x3, which party 0 corrects to a0 with d = x3 ^ a0 (one bit, in its
+ *     messages): r3 a0 = r3 x3 ^ r3 d.
+ * COTs of a chunk of k elements: 3 per pair, then 2 per single, in triple
+ * order. Wire: those COTs (about 0.45 bits each, ot/silent.h) and npair
+ * bits per element, instead of 1-of-8 and 1-of-16 OTs of 16 and 32 bits of
+ * messages each. The party-0 take holds its tiles (emitted with the
+ * sender's messages, sirnn_akk_send_emit); party 1 runs its choice side
+ * with the columns (sirnn_triples_silent_choices) and takes its rows just
+ * before it reads the messages (sirnn_triples_silent_recv_rows), after the
+ * KK13 batch of the same chunk.
+ */
+sirnn_status sirnn_triples_silent_send(sirnn_triples *t, sirnn_ot_lane *ol, sirnn_channel *ch,
+                                       size_t k);
+sirnn_status sirnn_triples_silent_choices(const sirnn_triples *t, sirnn_ot_lane *ol,
+                                          sirnn_channel *ch, size_t k);
+sirnn_status sirnn_triples_silent_recv_rows(sirnn_triples *t, sirnn_ot_lane *ol,
+                                            sirnn_channel *ch, size_t k);
 
 /* count vectors of W words at v, filled from prg (nothing drawn if count
  * is 0). */

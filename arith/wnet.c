@@ -281,6 +281,7 @@ struct sirnn_wn_ws {
     sirnn_akk_ws kk;             /* party 1: hashes of the window; party 0: rows of a sub-chunk */
     sirnn_aiknp_ws ik, bk;       /* leaves of one bit; B2A (same split) */
     size_t kk_cap, ik_cap, bk_cap; /* OTs of the window */
+    int kk_ready;                /* kk's OT backend chosen (sirnn_akk_ws_silent) */
     uint8_t *choice;             /* party 1: the window's OT choices, sub-chunk by sub-chunk */
     uint8_t *hsave;              /* party 1: low bytes of every window's OT hashes */
     uint64_t *bhsave;            /* B2A receiver: every window's hashes (low words) */
@@ -349,7 +350,7 @@ static size_t msg_bytes(const sirnn_wn_plan *p, size_t k)
             continue;
         bytes += seg_bytes(k, nd->w == 1 ? 2u : 1u << nd->w, popc(nd->need));
     }
-    bytes += sirnn_triples_msg_bytes(p->nsingle, p->npair, k);
+    bytes += sirnn_triples_msg_bytes(p->nsingle, p->npair, k, 0);
     if (p->aux)
         bytes += seg_bytes(k, 4, 1);
     return bytes;
@@ -370,6 +371,29 @@ static size_t over_subs(size_t (*f)(const sirnn_wn_plan *, size_t), const sirnn_
 {
     const size_t full = k / C, rest = k % C;
     return full * f(p, C) + (rest > 0 ? f(p, rest) : 0);
+}
+
+/* The same for this run: its triples may come from silent COTs (no KK13
+ * OT, one message bit per pair). */
+static size_t kk_run(const wn_ws *w, size_t k)
+{
+    return kk_count(w->p, k) - (w->tr.silent ? w->p->npair * k + (w->p->nsingle * k + 1) / 2 : 0);
+}
+
+static size_t msg_run(const wn_ws *w, size_t k)
+{
+    const sirnn_wn_plan *p = w->p;
+    if (!w->tr.silent)
+        return msg_bytes(p, k);
+    return msg_bytes(p, k) - sirnn_triples_msg_bytes(p->nsingle, p->npair, k, 0) +
+           sirnn_triples_msg_bytes(p->nsingle, p->npair, k, 1);
+}
+
+/* Bytes of party 0's messages for a window of k elements in this run. */
+static size_t win_msg_bytes(const wn_ws *w, size_t k)
+{
+    const size_t full = k / w->C, rest = k % w->C;
+    return full * msg_run(w, w->C) + (rest > 0 ? msg_run(w, rest) : 0);
 }
 
 /* Elements of the window buffer of input src (0..2; 3: the auxiliary OT's
@@ -902,8 +926,35 @@ static void hash_keep(wn_ws *w, size_t j, size_t k, int restore)
     }
 }
 
+/* The largest N and message width of the plan's 1-of-N OTs (leaves of
+ * two or more bits, triples: N = 8 or 16 with 2 bits, or 4 with 1;
+ * the auxiliary bit: N = 4, 1 bit). */
+static void kk_shape(const sirnn_wn_plan *p, unsigned *nmax, unsigned *lmax)
+{
+    unsigned N = 4, l = 1;
+    for (unsigned i = 0; i < p->nnodes; i++) {
+        const sirnn_wn_node *nd = &p->node[i];
+        if (nd->kind != SIRNN_WN_LEAF || nd->need == 0 || nd->w == 1)
+            continue;
+        if ((1u << nd->w) > N)
+            N = 1u << nd->w;
+        if (popc(nd->need) > l)
+            l = popc(nd->need);
+    }
+    if (p->npair > 0) {
+        N = N > 16 ? N : 16;
+        l = l > 2 ? l : 2;
+    }
+    *nmax = N;
+    *lmax = l;
+}
+
 /* Flights 1 and 2: the OTs of every leaf, triple and auxiliary bit of the
- * group, a window and a sub-chunk at a time on each side. */
+ * group, a window and a sub-chunk at a time on each side. On the silent
+ * backend the sender's tiles lead its messages and the receiver takes its
+ * rows just before it reads them (sirnn_akk_ws_silent), window by window in
+ * the order of its choices; the hashes hash_keep saves are then recomputed
+ * by the rows. */
 static sirnn_status ot_flights(wn_ws *w, sirnn_lane *lane, const wn_group *gr,
                                const sirnn_flight_hooks *hk)
 {
@@ -912,6 +963,20 @@ static sirnn_status ot_flights(wn_ws *w, sirnn_lane *lane, const wn_group *gr,
     sirnn_channel *ch = &lane->ch;
     wn_ws v;
     sirnn_status st = SIRNN_OK;
+    if (!w->kk_ready) {
+        unsigned nmax, lmax;
+        kk_shape(p, &nmax, &lmax);
+        if ((st = sirnn_akk_ws_silent(&w->kk, &ol->iknp_send, &ol->iknp_recv, nmax, lmax)) !=
+            SIRNN_OK)
+            return st;
+        w->kk_ready = 1;
+    }
+    /* The triples ride on the same silent engines as the KK13 phases (every
+     * window's: win_view copies them into w->tr). */
+    const int silent = w->kk.nco_b > 0 && ch->mux == NULL;
+    for (size_t j = 0; j < w->nwin; j++)
+        w->trs[j].silent = silent;
+    w->tr.silent = silent;
     if (w->server) {
         for (size_t j = 0; j < gr->nw && st == SIRNN_OK; j++) {
             const size_t k = win_k(w, gr, j), nsub = (k + w->C - 1) / w->C;
@@ -922,17 +987,20 @@ static sirnn_status ot_flights(wn_ws *w, sirnn_lane *lane, const wn_group *gr,
                 const size_t ks = sub_k(w, k, s);
                 sub_view(w, &v, s);
                 v.wire = w->wire + j * w->wstride + bytes;
-                st = sirnn_triples_ot_rows(&v.kk, &v.ik, ol, ch, kk_count(p, ks),
-                                           p->ik_leaves * ks);
+                st = sirnn_triples_ot_rows(&v.kk, &v.ik, ol, ch, kk_run(w, ks), p->ik_leaves * ks);
+                if (st == SIRNN_OK && w->tr.silent)
+                    st = sirnn_triples_silent_send(&v.tr, ol, ch, ks);
                 if (st == SIRNN_OK)
                     bytes += sender_messages(&v, &ol->kk_send, ks);
             }
         }
+        const uint64_t mark = sirnn_akk_send_mark(&w->kk, ch);
         if (st == SIRNN_OK && hk != NULL)
             st = hk->received(hk->ctx, 1);
+        if (st == SIRNN_OK)
+            st = sirnn_akk_send_emit(&w->kk, ch, mark);
         for (size_t j = 0; j < gr->nw && st == SIRNN_OK; j++)
-            st = sirnn_channel_send(ch, w->wire + j * w->wstride,
-                                    over_subs(msg_bytes, p, w->C, win_k(w, gr, j)));
+            st = sirnn_channel_send(ch, w->wire + j * w->wstride, win_msg_bytes(w, win_k(w, gr, j)));
         return st;
     }
     if (kk_count(p, 1) + p->ik_leaves == 0)
@@ -945,8 +1013,10 @@ static sirnn_status ot_flights(wn_ws *w, sirnn_lane *lane, const wn_group *gr,
             const size_t ks = sub_k(w, k, s);
             sub_view(w, &v, s);
             receiver_choices(&v, ks);
-            st = sirnn_triples_ot_columns(&v.kk, &v.ik, ol, ch, v.choice, kk_count(p, ks),
+            st = sirnn_triples_ot_columns(&v.kk, &v.ik, ol, ch, v.choice, kk_run(w, ks),
                                           p->ik_leaves * ks);
+            if (st == SIRNN_OK && w->tr.silent)
+                st = sirnn_triples_silent_choices(&v.tr, ol, ch, ks);
         }
         hash_keep(w, j, k, 0);
     }
@@ -961,7 +1031,15 @@ static sirnn_status ot_flights(wn_ws *w, sirnn_lane *lane, const wn_group *gr,
             const size_t ks = sub_k(w, k, s);
             sub_view(w, &v, s);
             receiver_choices(&v, ks);
-            st = sirnn_channel_recv(ch, w->wire, msg_bytes(p, ks));
+            st = sirnn_akk_recv_rows(&v.kk, ch, v.choice, kk_run(w, ks));
+            if (st == SIRNN_OK && w->tr.silent)
+                st = sirnn_triples_silent_recv_rows(&v.tr, ol, ch, ks);
+        }
+        for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
+            const size_t ks = sub_k(w, k, s);
+            sub_view(w, &v, s);
+            receiver_choices(&v, ks);
+            st = sirnn_channel_recv(ch, w->wire, msg_run(w, ks));
             if (st == SIRNN_OK)
                 receiver_outputs(&v, ks);
         }
@@ -1196,7 +1274,13 @@ static sirnn_status wn_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
     const wn_ctx *c = vctx;
     const int server = party->role == SIRNN_SERVER;
     const size_t n = end - begin, cap = sirnn_stream_window(begin, end);
-    const size_t nw = (n + cap - 1) / cap, gw = group_windows(c->plan, cap, nw, c->budget);
+    /* On the silent-OT backend a group is one window, as in MUX and B2A
+     * (arith/convert.c): the receiver takes its rows window by window in
+     * the order of its choices, and the engine's held tiles are a window's. */
+    const size_t nw = (n + cap - 1) / cap;
+    const size_t gw = party->cfg.ot_backend == SIRNN_OT_SILENT
+                          ? 1
+                          : group_windows(c->plan, cap, nw, c->budget);
     wn_ws w;
     sirnn_status st = ws_init(&w, c->plan, cap, gw, server);
     if (st != SIRNN_OK)

@@ -6,6 +6,8 @@
  *   zext, sext    m (default 16), l (default 32), msb_known=0/1
  *   tr            l (default 32), s (default 12)
  *   lrs, ars      l, s, msb_known=0/1
+ *   ars_faithful  l, s, sign=0/1 (the promised sign; inputs are not checked
+ *                 against it: the cost does not depend on them)
  *   divpow2       l, s, msb_known=0/1
  *   lut           m (index bits, default 8), l (entry bits, default 16); one
  *                 server-held table for the batch
@@ -26,13 +28,13 @@
 #include "sirnn/party.h"
 
 typedef enum mixed_kernel {
-    K_ZEXT, K_SEXT, K_TR, K_LRS, K_ARS, K_DIV, K_LUT, K_LUTM, K_DIGDEC, K_MSNZB
+    K_ZEXT, K_SEXT, K_TR, K_LRS, K_ARS, K_FARS, K_DIV, K_LUT, K_LUTM, K_DIGDEC, K_MSNZB
 } mixed_kernel;
 
 typedef struct mixed_bench {
     mixed_kernel kern;
     size_t n;
-    unsigned m, l, s, d, li, msb_known;
+    unsigned m, l, s, d, li, msb_known, sign;
     unsigned ntab, widths[4]; /* lut (one table of l bits), lut_multi */
     uint64_t *x[2], *out[2], *table;
     uint8_t *msb[2];
@@ -56,6 +58,8 @@ static sirnn_status mixed_call(mixed_bench *b, sirnn_party *p, int r, size_t n)
     case K_ARS:
         return b->msb_known ? sirnn_ars_msb(p, n, b->out[r], b->x[r], mb, b->l, b->s)
                             : sirnn_ars(p, n, b->out[r], b->x[r], b->l, b->s);
+    case K_FARS:
+        return sirnn_ars_faithful(p, n, b->out[r], b->x[r], b->l, b->s, b->sign);
     case K_DIV:
         return b->msb_known ? sirnn_divpow2_msb(p, n, b->out[r], b->x[r], mb, b->l, b->s)
                             : sirnn_divpow2(p, n, b->out[r], b->x[r], b->l, b->s);
@@ -163,6 +167,20 @@ static int bench_shift(const bench_params *p, bench_result *r, mixed_kernel k, i
     return rc;
 }
 
+static int bench_ars_faithful(const bench_params *p, bench_result *r)
+{
+    const long long l = bench_param_int(p, "l", 32), s = bench_param_int(p, "s", 12);
+    const long long sign = bench_param_int(p, "sign", 0);
+    if (l < 2 || l > 64 || s < 0 || s >= l || sign < 0 || sign > 1)
+        return 1;
+    mixed_bench b = {.kern = K_FARS, .l = (unsigned)l, .s = (unsigned)s, .sign = (unsigned)sign};
+    const int rc = run_mixed_bench(&b, p, r);
+    bench_extra_int(r, "l", l);
+    bench_extra_int(r, "s", s);
+    bench_extra_int(r, "sign", sign);
+    return rc;
+}
+
 static int bench_tr(const bench_params *p, bench_result *r)
 {
     return bench_shift(p, r, K_TR, 0);
@@ -251,6 +269,8 @@ const bench_kernel bench_group_mixed[] = {
     {"tr", "l=32 s=12", (size_t)1 << 20, bench_tr},
     {"lrs", "l=32 s=12 msb_known=0", (size_t)1 << 20, bench_lrs},
     {"ars", "l=32 s=12 msb_known=0", (size_t)1 << 20, bench_ars},
+    {"ars_faithful", "l=32 s=12 sign=0 (faithful: ARS or ARS - 1; sign promised)",
+     (size_t)1 << 20, bench_ars_faithful},
     {"divpow2", "l=32 s=12 msb_known=0", (size_t)1 << 20, bench_divpow2},
     {"lut", "m=8 l=16 (one server-held table)", (size_t)1 << 20, bench_lut},
     {"lut_multi", "m=8 w0=23 w1=9 w2=0 w3=0 (server-held tables, one OT per element)", (size_t)1 << 20,

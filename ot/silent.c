@@ -217,6 +217,7 @@ void sirnn_silent_free(sirnn_silent *e)
     sirnn_scratch_free(e->msg, MSG_CAP * sizeof(sirnn_block));
     sirnn_scratch_free(e->words, (size_t)ROWS * SIRNN_LPN_WORDS * sizeof(uint32_t));
     sirnn_scratch_free(e->dbits, DBITS_CAP(e));
+    free(e->held);
     sirnn_aes_key_free(&e->g[0]);
     sirnn_aes_key_free(&e->g[1]);
     sirnn_aes_key_free(&e->code);
@@ -446,6 +447,25 @@ static void lpn_rows(sirnn_silent *e, sirnn_block *out, size_t row0, size_t cnt)
     }
 }
 
+/* Sender: keep a held take's tile messages (see sirnn_silent_send_take_held). */
+static sirnn_status hold_bytes(sirnn_silent *e, const void *src, size_t n)
+{
+    if (e->held_len + n > e->held_cap) {
+        size_t cap = e->held_cap ? 2 * e->held_cap : 65536;
+        while (cap < e->held_len + n)
+            cap *= 2;
+        uint8_t *p = realloc(e->held, cap);
+        if (p == NULL)
+            return SIRNN_ERR_NOMEM;
+        e->held = p;
+        e->held_cap = cap;
+    }
+    memcpy(e->held + e->held_len, src, n);
+    e->held_len += n;
+    e->held_in += n;
+    return SIRNN_OK;
+}
+
 /* The next tile of the iteration: its trees' SPCOTs and LPN rows; the part
  * below the next reserve's size goes there, the rest is the user's. */
 static sirnn_status make_tile(sirnn_silent *e, sirnn_channel *ch)
@@ -499,9 +519,16 @@ static sirnn_status make_tile(sirnn_silent *e, sirnn_channel *ch)
             sirnn_memzero(sums, sizeof(sums));
             sirnn_memzero(&seed, sizeof(seed));
         }
-        if ((st = sirnn_channel_send(ch, e->msg, (size_t)nt * per_tree * 16)) != SIRNN_OK ||
-            (st = sirnn_channel_flush(ch)) != SIRNN_OK)
+        const size_t mbytes = (size_t)nt * per_tree * 16;
+        if (e->hold) {
+            if ((st = hold_bytes(e, e->msg, mbytes)) != SIRNN_OK)
+                return st;
+        } else if (e->held_len > 0) {
+            return SIRNN_ERR_STATE; /* this tile would overtake the held ones */
+        } else if ((st = sirnn_channel_send(ch, e->msg, mbytes)) != SIRNN_OK ||
+                   (st = sirnn_channel_flush(ch)) != SIRNN_OK) {
             return st;
+        }
     } else {
         if ((st = sirnn_channel_recv(ch, e->msg, (size_t)nt * per_tree * 16)) != SIRNN_OK)
             return st;
@@ -609,10 +636,12 @@ sirnn_status sirnn_silent_recv_choices(sirnn_silent *e, sirnn_otx_receiver *x,
         return SIRNN_ERR_ARG;
     if (n == 0)
         return SIRNN_OK;
+    const uint64_t sent0 = ch->stats.bytes_sent;
     sirnn_status st = ensure_boot(e, NULL, x, ch);
     if (st == SIRNN_OK) {
         st = choices(e, ch, bits, n);
     }
+    e->wire_sent += ch->stats.bytes_sent - sent0;
     return st;
 }
 
@@ -638,8 +667,22 @@ static sirnn_status rows(sirnn_silent *e, sirnn_channel *ch, sirnn_block *out, s
     return SIRNN_OK;
 }
 
+static sirnn_status take_counted(sirnn_silent *e, sirnn_otx_sender *xs,
+                                 sirnn_otx_receiver *xr, sirnn_channel *ch, sirnn_block *out,
+                                 size_t n);
+
 static sirnn_status take(sirnn_silent *e, sirnn_otx_sender *xs, sirnn_otx_receiver *xr,
                          sirnn_channel *ch, sirnn_block *out, size_t n)
+{
+    const uint64_t sent0 = ch->stats.bytes_sent;
+    sirnn_status st = take_counted(e, xs, xr, ch, out, n);
+    e->wire_sent += ch->stats.bytes_sent - sent0;
+    return st;
+}
+
+static sirnn_status take_counted(sirnn_silent *e, sirnn_otx_sender *xs,
+                                 sirnn_otx_receiver *xr, sirnn_channel *ch, sirnn_block *out,
+                                 size_t n)
 {
     sirnn_status st;
     if (n > 0 && (st = ensure_boot(e, xs, xr, ch)) != SIRNN_OK)
@@ -680,6 +723,36 @@ sirnn_status sirnn_silent_send_take(sirnn_silent *e, sirnn_otx_sender *x, sirnn_
                                     sirnn_block *out, size_t n)
 {
     return take(e, x, NULL, ch, out, n);
+}
+
+sirnn_status sirnn_silent_send_take_held(sirnn_silent *e, sirnn_otx_sender *x,
+                                         sirnn_channel *ch, sirnn_block *out, size_t n,
+                                         uint64_t *mark)
+{
+    if (!e->sender)
+        return SIRNN_ERR_ARG;
+    e->hold = 1;
+    sirnn_status st = take(e, x, NULL, ch, out, n);
+    e->hold = 0;
+    *mark = e->held_in;
+    return st;
+}
+
+sirnn_status sirnn_silent_send_emit(sirnn_silent *e, sirnn_channel *ch, uint64_t mark)
+{
+    if (mark > e->held_in)
+        return SIRNN_ERR_STATE;
+    if (mark <= e->held_out)
+        return SIRNN_OK;
+    const size_t n = (size_t)(mark - e->held_out);
+    sirnn_status st = sirnn_channel_send(ch, e->held, n);
+    if (st != SIRNN_OK)
+        return st;
+    e->wire_sent += n;
+    memmove(e->held, e->held + n, e->held_len - n);
+    e->held_len -= n;
+    e->held_out = mark;
+    return SIRNN_OK;
 }
 
 sirnn_status sirnn_silent_recv_take(sirnn_silent *e, sirnn_otx_receiver *x, sirnn_channel *ch,

@@ -72,7 +72,9 @@
  * 10 MB of 2 MB-aligned memory advised for transparent huge pages: the LPN
  * rows read them at random, and with 4 KB pages most reads also miss the
  * TLB; a few per cent here, where the prefetches hide most of it) and a tile of 2^17 blocks (2 MB), whatever n; nothing grows with a
- * call's n.
+ * call's n but a held sender's tile messages (sirnn_silent_send_take_held),
+ * 432 bytes per 8,192 COTs (0.42 bits per COT) of the takes held until
+ * their emit: a protocol window's worth.
  * Speed (this project's machine, one thread per party, CPU time, steady
  * state over 8 calls of 2^23 COTs, loaded host): sender about 47 M COTs/s,
  * receiver about 42 M/s; the LPN rows (10 random reads each from the 9.4 MB
@@ -145,6 +147,17 @@ typedef struct sirnn_silent {
     sirnn_prg prg;              /* the engine's own randomness (seeds, alpha) */
     uint64_t produced;          /* user COTs handed out */
     uint64_t nco_count;         /* tweak position of the 1-of-N pads (ot/nco.h) */
+    /* Sender: tile messages made by held takes and not yet sent, oldest
+     * first (sirnn_silent_send_take_held); held_in / held_out count the
+     * bytes ever kept / sent. Not secret (they go on the wire as they are). */
+    uint8_t *held;
+    size_t held_len, held_cap;
+    uint64_t held_in, held_out;
+    int hold;                   /* the running take keeps its tiles */
+    uint64_t wire_sent;         /* bytes this engine made its party send: tiles
+                                   (sender), bootstrap columns and iteration
+                                   corrections (receiver); tests subtract it to
+                                   pin a protocol's own bytes */
 } sirnn_silent;
 
 /* Allocate the engine; no I/O (bootstrap runs on the first take). The
@@ -173,6 +186,27 @@ sirnn_status sirnn_silent_send_take(sirnn_silent *e, sirnn_otx_sender *x, sirnn_
                                     sirnn_block *out, size_t n);
 sirnn_status sirnn_silent_recv_take(sirnn_silent *e, sirnn_otx_receiver *x, sirnn_channel *ch,
                                     sirnn_block *out, size_t n);
+/*
+ * Sender, prepare/emit split: the same COTs as sirnn_silent_send_take, but
+ * the messages of the tiles this take makes are kept (appended to the
+ * engine's held bytes) instead of sent and flushed, so that a protocol can
+ * place them in the flight where the receiver reads them, behind messages
+ * that the receiver reads first. The take may still read from ch (the
+ * bootstrap's columns and an iteration's corrections, which the receiver's
+ * choice side sent ahead). *mark gets e->held_in after the take: the held
+ * bytes up to there belong to this take and the held takes before it.
+ * sirnn_silent_send_emit(e, ch, mark) queues (no flush) the held bytes up to
+ * mark, oldest first, so held takes are emitted in the order they were
+ * taken, and the receiver's takes of their rows must come in that order at
+ * the places where they stand in the stream. A take that is not held and
+ * would send a tile while held bytes wait fails with SIRNN_ERR_STATE (its
+ * tile would overtake theirs), as does a mark beyond held_in.
+ */
+sirnn_status sirnn_silent_send_take_held(sirnn_silent *e, sirnn_otx_sender *x,
+                                         sirnn_channel *ch, sirnn_block *out, size_t n,
+                                         uint64_t *mark);
+sirnn_status sirnn_silent_send_emit(sirnn_silent *e, sirnn_channel *ch, uint64_t mark);
+
 /*
  * User COTs this engine hands out before its rows start a new iteration
  * (counting the one the next take would start, if none is running). Both

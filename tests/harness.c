@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "sirnn/party.h"
+#include "net/party_internal.h"
+#include "ot/lane.h"
 
 uint64_t test_seed(void)
 {
@@ -229,4 +231,19 @@ bool test_own_address(char *buf, size_t len)
     }
     freeifaddrs(list);
     return found;
+}
+
+uint64_t test_silent_sent(sirnn_party *p)
+{
+    uint64_t sum = 0;
+    for (unsigned i = 0; i < p->nlanes; i++) {
+        sirnn_ot_lane *ol = sirnn_ot_lane_get(&p->lanes[i]);
+        if (ol == NULL)
+            continue;
+        if (ol->iknp_send.silent != NULL)
+            sum += ol->iknp_send.silent->wire_sent;
+        if (ol->iknp_recv.silent != NULL)
+            sum += ol->iknp_recv.silent->wire_sent;
+    }
+    return sum;
 }

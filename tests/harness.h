@@ -37,6 +37,24 @@ bool test_ot_pinned(void);
         if (test_ot_pinned())                                                        \
             assert_int_equal(pin_a_, pin_b_);                                        \
     } while (0)
+/* Pins for every backend: iknp on SIRNN_OT_IKNP, softspoken on
+ * SIRNN_OT_SOFTSPOKEN (the harness's ot_k = 4, KK13 with k = 2), silent on
+ * SIRNN_OT_SILENT, where a is the protocol's own bytes: the caller
+ * subtracts what the silent engines sent (test_silent_sent), which depends
+ * on where their tiles and iterations fall, not on the call. */
+#define assert_pin3(a, iknp, softspoken, silent)                                     \
+    do {                                                                             \
+        const uint64_t pin_a_ = (uint64_t)(a);                                       \
+        const sirnn_ot_backend pin_be_ = test_ot_backend();                          \
+        assert_int_equal(pin_a_, pin_be_ == SIRNN_OT_IKNP         ? (uint64_t)(iknp)       \
+                                 : pin_be_ == SIRNN_OT_SOFTSPOKEN ? (uint64_t)(softspoken) \
+                                                                  : (uint64_t)(silent));   \
+    } while (0)
+/* Bytes the silent COT engines of p's lanes have made p send so far (their
+ * tiles, bootstrap columns and iteration corrections; ot/silent.h); 0 on
+ * the other backends. */
+struct sirnn_party;
+uint64_t test_silent_sent(struct sirnn_party *p);
 #define assert_pin_true(c)                                                           \
     do {                                                                             \
         const bool pin_c_ = (c);                                                     \

@@ -37,9 +37,11 @@ static inline int mc_side_run(void *arg)
     if (sirnn_reveal(s->p, 8, o, z, 8, SIRNN_BOTH) != SIRNN_OK)
         return 1;
     sirnn_party_stats(s->p, &b);
+    const uint64_t silent0 = test_silent_sent(s->p);
     s->st = s->fn(s->ctx, s->p, s->r);
     sirnn_party_stats(s->p, &a);
-    s->sent = a.bytes_sent - b.bytes_sent;
+    /* the call's own bytes: not what the silent engines sent (harness.h) */
+    s->sent = a.bytes_sent - b.bytes_sent - (test_silent_sent(s->p) - silent0);
     s->flights = a.flights - b.flights;
     return s->st != SIRNN_OK;
 }

@@ -258,7 +258,9 @@ static void test_group_one_and_lanes(void **state)
     side g1 = {.p = test_cli, .r = 1, .ms = ms, .k = 1, .grouped = 1};
     run_sides(&g0, &g1);
     member_check(&m[0]);
-    assert_int_equal(g0.sent[1] + g1.sent[1], a0.sent[0] + a1.sent[0]);
+    /* Silent engines send their tiles in lumps wherever they run dry, so
+     * equal bytes are the extension backends' relation only. */
+    assert_pin_equal(g0.sent[1] + g1.sent[1], a0.sent[0] + a1.sent[0]);
     /* a profile records a member's scope only outside a group */
     member_fill(&m[0], &rng, 4, 20);
     member_fill(&m[1], &rng, 1, 20);

@@ -3,7 +3,8 @@
  * variants and sirnn_divpow2(_msb) against the cleartext models: random and
  * edge inputs, s = 0, 1, l - 1, l, l = 1 and 64, n = 0, 1, 3 and a large odd
  * n, aliasing, two lanes, bad arguments, and bytes and flights pinned
- * against the formulas of sirnn/arith.h.
+ * against the formulas of sirnn/arith.h; the faithful shift with a known
+ * sign (sirnn_ars_faithful) against its contract (ARS or ARS - 1).
  */
 #include "tests/mixed_common.h"
 
@@ -382,13 +383,119 @@ static void test_trunc_bad_args(void **state)
     assert_int_equal(after.bytes_sent, before.bytes_sent);
 }
 
+/* ---- sirnn_ars_faithful ---- */
+
+typedef struct fcase {
+    size_t n;
+    unsigned l, s, sign;
+    uint64_t *x[2], *out[2];
+} fcase;
+
+static sirnn_status fars_call(void *vctx, sirnn_party *p, int r)
+{
+    fcase *c = vctx;
+    return sirnn_ars_faithful(p, c->n, c->out[r], c->x[r], c->l, c->s, c->sign);
+}
+
+/* Two's-complement ARS of an l-bit x by s, mod 2^l. */
+static uint64_t ars_ref(uint64_t x, unsigned l, unsigned s)
+{
+    const uint64_t m = test_mask(l);
+    const int neg = (int)((x >> (l - 1)) & 1);
+    uint64_t q = (x & m) >> s;
+    if (neg && s > 0)
+        q |= ~(uint64_t)0 << (l - s);
+    return q & m;
+}
+
+static uint64_t fars_check(test_rng *rng, size_t n, unsigned l, unsigned s, unsigned sign,
+                           uint64_t *flights)
+{
+    fcase c = {.n = n, .l = l, .s = s, .sign = sign};
+    uint64_t *x = calloc(n + 1, sizeof(uint64_t));
+    assert_true(x != NULL);
+    for (int r = 0; r < 2; r++) {
+        c.x[r] = calloc(n + 1, sizeof(uint64_t));
+        c.out[r] = calloc(n + 1, sizeof(uint64_t));
+        assert_true(c.x[r] && c.out[r]);
+    }
+    const uint64_t half = test_mask(l - 1); /* values below 2^(l-1) */
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v = test_rng_next(rng) & half;
+        if (i % 4 == 1)
+            v = 0;
+        else if (i % 4 == 2)
+            v = half; /* the largest magnitude */
+        else if (i % 8 == 3)
+            v &= test_mask(s + 2 < l ? s + 2 : l - 1); /* small values */
+        x[i] = sign ? (~v & test_mask(l)) : v; /* x < 0: -1 - v */
+    }
+    mc_split(rng, x, c.x[0], c.x[1], n, l);
+    const uint64_t bytes = mc_run(fars_call, &c, flights);
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t got = (c.out[0][i] + c.out[1][i]) & test_mask(l);
+        const uint64_t want = ars_ref(x[i], l, s);
+        if (got != want && got != ((want - 1) & test_mask(l)))
+            fail_msg("ars_faithful l %u s %u sign %u i %zu x %llx: got %llx want %llx or one less",
+                     l, s, sign, i, (unsigned long long)x[i], (unsigned long long)got,
+                     (unsigned long long)want);
+    }
+    for (int r = 0; r < 2; r++) {
+        free(c.x[r]);
+        free(c.out[r]);
+    }
+    free(x);
+    return bytes;
+}
+
+static void test_ars_faithful(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0xfa17);
+    const unsigned ls[] = {2, 7, 16, 32, 63, 64};
+    const size_t big = test_quick() ? 301 : 4097;
+    for (size_t li = 0; li < sizeof(ls) / sizeof(ls[0]); li++) {
+        const unsigned l = ls[li];
+        const unsigned ss[] = {0, 1, l / 2, l - 1};
+        for (unsigned si = 0; si < 4; si++)
+            for (unsigned sign = 0; sign < 2; sign++) {
+                const unsigned s = ss[si];
+                uint64_t fl;
+                const uint64_t bytes = fars_check(&rng, big, l, s, sign, &fl);
+                /* s = 0 is local; else one COT per element: IKNP's 16 bytes
+                 * of column per OT (rounded to 128 per lane) and the s-bit
+                 * corrections, two flights */
+                const uint64_t corr = test_cdiv(big * s, 8);
+                if (s == 0)
+                    assert_int_equal(bytes, 0);
+                else /* columns: 16, 4 (ot_k = 4) bytes per OT, or one choice bit */
+                    assert_pin3(bytes, 16 * test_round128(big) + corr,
+                                4 * test_round128(big) + corr, test_cdiv(big, 8) + corr);
+                assert_pin_equal(fl, s == 0 ? 0 : 2);
+            }
+    }
+    /* n = 0, 1, 3 */
+    uint64_t fl;
+    assert_int_equal(fars_check(&rng, 0, 32, 12, 0, &fl), 0);
+    assert_int_equal(fl, 0);
+    fars_check(&rng, 1, 32, 12, 1, &fl);
+    fars_check(&rng, 3, 32, 12, 0, &fl);
+    /* bad arguments: nothing sent */
+    uint64_t v[1] = {0};
+    assert_int_equal(sirnn_ars_faithful(test_srv, 1, v, v, 1, 0, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_ars_faithful(test_srv, 1, v, v, 32, 32, 0), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_ars_faithful(test_srv, 1, v, v, 32, 12, 2), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_ars_faithful(test_srv, 1, NULL, v, 32, 12, 0), SIRNN_ERR_ARG);
+}
+
 int main(void)
 {
     test_seed();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trunc_params), cmocka_unit_test(test_trunc_sizes),
         cmocka_unit_test(test_trunc_bits),   cmocka_unit_test(test_trunc_two_lanes),
-        cmocka_unit_test(test_trunc_bad_args),
+        cmocka_unit_test(test_trunc_bad_args), cmocka_unit_test(test_ars_faithful),
     };
     return cmocka_run_group_tests(tests, test_pair_group_setup, test_pair_group_teardown);
 }

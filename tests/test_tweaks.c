@@ -228,9 +228,12 @@ static void check_run(unsigned threads)
             fail_msg("unknown tweak use %u", use);
         seen[use][server_sends]++;
         lanes_seen |= (uint64_t)1 << ((e.domain >> 32) & 63);
-        /* The silent engines' GGM-level OTs (SIRNN_OT_SILENT) are 1-of-2
-         * OTs on the same Delta. */
-        if (use == SIRNN_TWEAK_OT2 || use == SIRNN_TWEAK_SILENT) {
+        /* The silent engines' GGM-level OTs (SIRNN_OT_SILENT) and the keys
+         * of the split-phase silent 1-of-N and of the silent triples (NCO
+         * sub-indices 1 and 2, arith/otphase.h, arith/triples.h)
+         * are 1-of-2 OTs on the same Delta. */
+        if (use == SIRNN_TWEAK_OT2 || use == SIRNN_TWEAK_SILENT ||
+            (use == SIRNN_TWEAK_NCO && (e.domain & 0xffffffffu) != 0)) {
             if (e.call != SIRNN_CRHASH_CALL_TCCR)
                 fail_msg("a 1-of-2 domain in a 256-bit hash");
             e.x[0] = canon(e.x[0], delta[server_sends]);

@@ -25,7 +25,14 @@
  * instead of 128 per 1-of-2 OT column and 128 instead of 256 per KK13 OT,
  * so the same calls cost less (millionaire l = 32: 2,116 bits instead of
  * 3,844); bench/baseline.json pins both, and make bench-check checks the
- * totals quoted here against it (bench/header_costs.tsv). Exact formulas per lane with n_L
+ * totals quoted here against it (bench/header_costs.tsv). On the silent
+ * backend (SIRNN_OT_SILENT, not the default) the 1-of-N OTs of the carry
+ * networks' leaves and the products' COTs run on Ferret COTs (b = log2 N
+ * random COTs and b bits per 1-of-N OT instead of 128 bits;
+ * arith/otphase.h) and their AND triples come from 2 or 3 random COTs
+ * each (arith/triples.h), bits averaged over the silent engine's lumps at
+ * n = 65,536: millionaire l = 32 (silent): 334.2868; ars (32, 12) with
+ * the MSB known (silent): 222.4375; mult 16 x 16 -> 32 (silent): 1207.2611. Exact formulas per lane with n_L
  * elements are given where they differ: the OT extension columns are rounded
  * up to a multiple of 128 OTs per lane (16 bytes per IKNP OT, 32 per KK13
  * OT), and each message vector to whole bytes. Protocols cut their OTs in
@@ -618,6 +625,29 @@ SIRNN_API sirnn_status sirnn_lrs_msb(sirnn_party *party, size_t n, uint64_t *out
 SIRNN_API sirnn_status sirnn_ars_msb(sirnn_party *party, size_t n, uint64_t *out,
                                      const uint64_t *x, const uint8_t *msb, unsigned l,
                                      unsigned s);
+/*
+ * FAITHFUL (not exact) arithmetic right shift for an x whose sign is known
+ * to both parties: sign = 0 promises every x >= 0 (as l-bit two's
+ * complement), sign = 1 every x < 0. out is ARS(x, s) or ARS(x, s) - 1
+ * (mod 2^l): the carry of the shares' low s bits is dropped, so the result
+ * depends on the sharing and does NOT match the cleartext models
+ * (sirnn_ref_*). Never use it where a result must equal the model (the
+ * library's math functions and networks never do); it is for host
+ * applications that accept one unit in the last place, as SPU-Cheetah's
+ * truncation with known sign does. A wrong sign promise gives garbage
+ * (off by 2^(l-s)), not an error: the protocol cannot check it.
+ * The wrap of the shares is then a function of their MSBs (x >= 0: m0 OR
+ * m1; x < 0: m0 AND m1), one COT mod 2^s of m0 m1 (arith/trunc_faithful.c).
+ * 2 <= l <= 64, 0 <= s < l (s = 0 is local). out may alias x.
+ * Bits: one 1-of-2 COT per element with an s-bit correction: 128 + s
+ * (IKNP), 128 / ot_k + s (SoftSpoken: (32,12) 44 at ot_k = 4), or on the
+ * silent backend about 1.45 + s (a silent COT and its choice bit;
+ * faithful (32,12) on the silent backend: 13.5625, with one more flight
+ * from the sender when it makes a tile of silent COTs). Flights: 2.
+ */
+SIRNN_API sirnn_status sirnn_ars_faithful(sirnn_party *party, size_t n, uint64_t *out,
+                                          const uint64_t *x, unsigned l, unsigned s,
+                                          unsigned sign);
 /*
  * Division by 2^s rounding toward zero of an l-bit two's-complement x,
  * 0 <= s <= l <= 64: out = ARS(x, s) + msb(x) AND (x mod 2^s != 0), mod

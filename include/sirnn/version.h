@@ -31,7 +31,10 @@ extern "C" {
  * description carries the gates' format, its pre-activation truncation rides
  * in the sigmoid's digit decomposition (sirnn_trdig2) and its argmax compares
  * all pairs at once; graph models fuse truncations, run lean products and read
- * MSB shares from truncations, nn/graph.h). */
+ * MSB shares from truncations, nn/graph.h; on the silent backend the
+ * protocols' 1-of-N OTs (carry networks, MSB-to-wrap) come from log N silent
+ * COTs and the products' COTs are silent, with the sender's tiles held until
+ * its messages). */
 #define SIRNN_PROTOCOL_VERSION 6
 
 /* "0.1.0" */
