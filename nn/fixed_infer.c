@@ -12,6 +12,7 @@
 #include "net/party_internal.h"
 #include "nn/fastgrnn.h"
 #include "nn/fg_plan.h"
+#include "nn/argmax.h"
 #include "sirnn/fixed.h"
 
 static uint64_t mask_of(unsigned l)
@@ -80,31 +81,6 @@ static int work_init(fixed_work *fw, const sirnn_fg_plan *p)
     return 0;
 }
 
-/* The argmax of the secure version (nn/secure_infer.c): the first maximum
- * of the scores as signed b-bit values (each pair compared exactly; class
- * k's losses count the j < k with v_j >= v_k and the j > k with v_j > v_k,
- * and the class is the k with none, summed as sum_k k [count_k == 0 mod
- * 2^m], 2^m >= C, as the secure version forms it). */
-static unsigned argmax_ref(const sirnn_fg_plan *p, const uint64_t *val, uint64_t *cnt)
-{
-    const unsigned b = p->b;
-    const size_t C = p->d.classes;
-    unsigned m = 1;
-    while (((size_t)1 << m) < C)
-        m++;
-    memset(cnt, 0, C * sizeof(uint64_t));
-    for (size_t j = 0; j < C; j++)
-        for (size_t k = j + 1; k < C; k++) {
-            const uint64_t lt = sirnn_fg_signed(val[j], b) < sirnn_fg_signed(val[k], b);
-            cnt[k] += 1 - lt;
-            cnt[j] += lt;
-        }
-    uint64_t c = 0;
-    for (size_t k = 0; k < C; k++)
-        c += k * ((cnt[k] & mask_of(m)) == 0);
-    return (unsigned)(c & mask_of(b));
-}
-
 static sirnn_status fixed_one(const sirnn_fg_plan *p, const sirnn_fg_weights *w,
                               fixed_work *fw, uint8_t *cls, int32_t *scores,
                               const uint8_t *img)
@@ -157,7 +133,7 @@ static sirnn_status fixed_one(const sirnn_fg_plan *p, const sirnn_fg_weights *w,
     if (scores != NULL)
         for (size_t k = 0; k < C; k++)
             scores[k] = (int32_t)sirnn_fg_signed(val[k], b);
-    const unsigned best = argmax_ref(p, val, idx);
+    const unsigned best = sirnn_argmax_ref(C, val, b, idx);
     if (cls != NULL)
         *cls = (uint8_t)best;
     return SIRNN_OK;

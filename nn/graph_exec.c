@@ -20,6 +20,7 @@
 #include "net/party_internal.h"
 #include "nn/session_msg.h"
 #include "nn/graph.h"
+#include "nn/argmax.h"
 #include "arith/mixed.h"
 #include "sirnn/arith.h"
 #include "sirnn/math.h"
@@ -610,20 +611,47 @@ static sirnn_status op_elementwise(gx *c, const sirnn_gnode *nd, size_t n, uint6
     }
 }
 
-/* The argmax of each example's scores: classes[e] (shares) in idx[e * k]. */
+/* Up to this many scores the argmax compares all pairs in one round
+ * (nn/argmax.h: 9 flights, bits growing as k^2); more take the tree of
+ * max_tree (about 7 flights per level of ceil(log2 k), bits as k). */
+#define ARGMAX_PAIRS_MAX 16
+
+/* The argmax of each example's scores: classes[e] (shares), the first
+ * maximum (ties to the lower index). */
 static sirnn_status op_argmax(gx *c, uint64_t *classes)
 {
-    const size_t k = sirnn_graph_size(c->g, c->g->output);
-    uint64_t *val = malloc(c->B * k * sizeof(uint64_t));
-    uint64_t *idx = malloc(c->B * k * sizeof(uint64_t));
+    const size_t k = sirnn_graph_size(c->g, c->g->output), B = c->B;
+    const uint64_t *scores = c->v[c->g->output];
+    if (k >= 2 && k <= ARGMAX_PAIRS_MAX) {
+        if (c->party == NULL) {
+            uint64_t cnt[ARGMAX_PAIRS_MAX];
+            for (size_t e = 0; e < B; e++)
+                classes[e] = sirnn_argmax_ref(k, scores + e * k, c->b, cnt);
+            return SIRNN_OK;
+        }
+        uint64_t *words = malloc(sirnn_argmax_work_words(B, k) * sizeof(uint64_t));
+        uint8_t *bytes = malloc(sirnn_argmax_work_bytes(B, k));
+        sirnn_status st = SIRNN_ERR_NOMEM;
+        if (words != NULL && bytes != NULL)
+            st = sirnn_argmax_secure(c->party, B, k, classes, scores, c->b, words, bytes);
+        if (words != NULL)
+            sirnn_memzero(words, sirnn_argmax_work_words(B, k) * sizeof(uint64_t));
+        if (bytes != NULL)
+            sirnn_memzero(bytes, sirnn_argmax_work_bytes(B, k));
+        free(words);
+        free(bytes);
+        return st;
+    }
+    uint64_t *val = malloc(B * k * sizeof(uint64_t));
+    uint64_t *idx = malloc(B * k * sizeof(uint64_t));
     sirnn_status st = SIRNN_ERR_NOMEM;
     if (val != NULL && idx != NULL) {
-        memcpy(val, c->v[c->g->output], c->B * k * sizeof(uint64_t));
-        for (size_t e = 0; e < c->B; e++)
+        memcpy(val, scores, B * k * sizeof(uint64_t));
+        for (size_t e = 0; e < B; e++)
             for (size_t j = 0; j < k; j++)
                 idx[e * k + j] = c->p0 ? j : 0;
-        st = max_tree(c, c->B, k, val, idx);
-        for (size_t e = 0; st == SIRNN_OK && e < c->B; e++)
+        st = max_tree(c, B, k, val, idx);
+        for (size_t e = 0; st == SIRNN_OK && e < B; e++)
             classes[e] = idx[e * k];
     }
     free(val);
@@ -1426,7 +1454,7 @@ sirnn_status sirnn_graph_predict_fixed(const sirnn_graph *g, size_t n, int64_t *
             c.v[g->input][i] = q[e0 * in_n + i] & mask_of(c.b);
         st = run_graph(&c, NULL, NULL);
         if (st == SIRNN_OK && classes != NULL) {
-            /* the same tree the graph's ARGMAX (or the client) runs */
+            /* the argmax the graph's ARGMAX (or the client) runs */
             gx ca = c;
             st = op_argmax(&ca, cls);
             for (size_t e = 0; st == SIRNN_OK && e < B; e++)

@@ -30,6 +30,7 @@
 #include "nn/session_msg.h"
 #include "nn/fastgrnn.h"
 #include "nn/fg_plan.h"
+#include "nn/argmax.h"
 #include "arith/mixed.h"
 #include "sirnn/arith.h"
 #include "sirnn/nn.h"
@@ -43,8 +44,8 @@ static uint64_t mask_of(unsigned l)
 
 typedef struct secure_work {
     uint64_t *x, *v, *wx, *h16, *hlr, *ur, *uh, *pre, *y, *cc, *q; /* hlr: h in lr bits */
-    uint64_t *val, *pd, *cnt, *out; /* pd: the argmax's pairs, cnt: its loss counts */
-    uint8_t *zeros, *pg;
+    uint64_t *val, *am, *out; /* am: the argmax's scratch (nn/argmax.h) */
+    uint8_t *zeros, *amb;
     uint8_t *hsign, *usign; /* MSB shares of h16 (BH) and of U2's output (B ru) */
     uint8_t *xsign, *vsign; /* of the inputs (0 on the server) and of W2's output */
     uint64_t *mem;
@@ -55,16 +56,16 @@ typedef struct secure_work {
 static size_t work_words(const sirnn_fg_plan *p, size_t B)
 {
     const size_t T = p->d.steps, D = p->d.input, H = p->d.hidden, C = p->d.classes;
-    const size_t rw = p->d.rank_w, ru = p->d.rank_u, BH = B * H, P = C * (C - 1) / 2;
-    return B * T * (D + rw + H) + 2 * BH + B * ru + BH + 2 * BH * 4 + B * C + B * (P + C) +
-           B * C + B * (C + 1);
+    const size_t rw = p->d.rank_w, ru = p->d.rank_u, BH = B * H;
+    return B * T * (D + rw + H) + 2 * BH + B * ru + BH + 2 * BH * 4 + B * C +
+           sirnn_argmax_work_words(B, C) + B * (C + 1);
 }
 
 static size_t work_bit_bytes(const sirnn_fg_plan *p, size_t B)
 {
     const size_t T = p->d.steps, D = p->d.input, H = p->d.hidden, C = p->d.classes;
-    const size_t rw = p->d.rank_w, ru = p->d.rank_u, BH = B * H, P = C * (C - 1) / 2;
-    return 2 * BH + B * (4 * P + C) + BH + B * ru + B * T * (D + rw) + 1;
+    const size_t rw = p->d.rank_w, ru = p->d.rank_u, BH = B * H;
+    return 2 * BH + sirnn_argmax_work_bytes(B, C) + BH + B * ru + B * T * (D + rw) + 1;
 }
 
 size_t sirnn_fg_piece_images(const sirnn_fg_plan *p, uint64_t mem_bytes)
@@ -88,8 +89,8 @@ static sirnn_status work_init(secure_work *sw, const sirnn_fg_plan *p, size_t B)
         free(sw->zeros);
         return SIRNN_ERR_NOMEM;
     }
-    sw->pg = sw->zeros + 2 * BH;
-    sw->hsign = sw->pg + B * (4 * (C * (C - 1) / 2) + C);
+    sw->amb = sw->zeros + 2 * BH;
+    sw->hsign = sw->amb + sirnn_argmax_work_bytes(B, C);
     sw->usign = sw->hsign + BH;
     sw->xsign = sw->usign + B * ru;
     sw->vsign = sw->xsign + B * T * D;
@@ -107,8 +108,7 @@ static sirnn_status work_init(secure_work *sw, const sirnn_fg_plan *p, size_t B)
     TAKE(cc, 2 * BH);
     TAKE(q, 2 * BH);
     TAKE(val, B * C);
-    TAKE(pd, B * (C * (C - 1) / 2 + C));
-    TAKE(cnt, B * C);
+    TAKE(am, sirnn_argmax_work_words(B, C));
     TAKE(out, B * (C + 1));
 #undef TAKE
     return SIRNN_OK;
@@ -204,90 +204,6 @@ static sirnn_status fused_tr(sirnn_party *party, const sirnn_fg_plan *p, size_t 
                              uint64_t *uh)
 {
     return lean_tr(party, n, uh, p->e_fuse + p->b, p->e_fuse, p->b);
-}
-
-/* Bits of a class's loss count: 2^m >= C (nn/fixed_infer.c, argmax_ref). */
-static unsigned loss_bits(size_t C)
-{
-    unsigned m = 1;
-    while (((size_t)1 << m) < C)
-        m++;
-    return m;
-}
-
-/* The argmax (see argmax_ref in nn/fixed_infer.c) for B images at once, in
- * one comparison round instead of a tree of ceil(log2 C) rounds of a
- * comparison and a MUX: for every pair j < k of an image's scores, lt =
- * [v_j < v_k] as signed b-bit values, exactly: the MSBs of the differences
- * and of the scores in one sirnn_msb call, then lt = sd ^ ((sj ^ sk) & (sj
- * ^ sd)) (the difference's sign, corrected where it overflows) by one
- * sirnn_and call; the bits B2A'd mod 2^m (2^m >= C) in one call, each
- * class's count of losses (to j < k unless v_j < v_k, to j > k when v_k <
- * v_j) summed locally, one lookup of [count == 0] into b bits, and the
- * class sum_k k [count_k == 0], local: the first maximum. On return out[i]
- * holds image i's class (shares). */
-static sirnn_status argmax_secure(sirnn_party *party, const sirnn_fg_plan *p, secure_work *sw,
-                                  size_t B)
-{
-    const unsigned b = p->b;
-    const size_t C = p->d.classes, P = C * (C - 1) / 2, np = B * P;
-    const int server = sirnn_party_role(party) == SIRNN_SERVER;
-    const uint64_t mb = mask_of(b);
-    const unsigned m = loss_bits(C);
-    const uint64_t mm = mask_of(m);
-    /* pd: the differences, then the scores; pg: their MSBs, then x, y, lt */
-    uint8_t *sd = sw->pg, *sv = sw->pg + np, *x = sv + B * C, *y = x + np, *lt = y + np;
-    for (size_t i = 0, e = 0; i < B; i++) {
-        const uint64_t *vi = sw->val + i * C;
-        for (size_t j = 0; j < C; j++)
-            for (size_t k = j + 1; k < C; k++, e++)
-                sw->pd[e] = (vi[j] - vi[k]) & mb;
-    }
-    memcpy(sw->pd + np, sw->val, B * C * sizeof(uint64_t));
-    sirnn_status st;
-    SIRNN_PROFILED(party, "comparison (msb)", st,
-                   sirnn_msb(party, np + B * C, sw->pg, sw->pd, b));
-    if (st != SIRNN_OK)
-        return st;
-    for (size_t i = 0, e = 0; i < B; i++)
-        for (size_t j = 0; j < C; j++)
-            for (size_t k = j + 1; k < C; k++, e++) {
-                x[e] = sv[i * C + j] ^ sv[i * C + k];
-                y[e] = sv[i * C + j] ^ sd[e];
-            }
-    SIRNN_PROFILED(party, "and", st, sirnn_and(party, np, lt, x, y));
-    for (size_t e = 0; st == SIRNN_OK && e < np; e++)
-        lt[e] ^= sd[e];
-    if (st == SIRNN_OK)
-        SIRNN_PROFILED(party, "b2a", st, sirnn_b2a(party, np, sw->pd, lt, m));
-    if (st != SIRNN_OK)
-        return st;
-    for (size_t i = 0, e = 0; i < B; i++) {
-        uint64_t *cnt = sw->cnt + i * C;
-        memset(cnt, 0, C * sizeof(uint64_t));
-        for (size_t j = 0; j < C; j++)
-            for (size_t k = j + 1; k < C; k++, e++) {
-                /* k loses to j unless v_j < v_k: 1 - lt; j loses to k when lt */
-                cnt[k] += (server ? 1u : 0u) - sw->pd[e];
-                cnt[j] += sw->pd[e];
-            }
-        for (size_t k = 0; k < C; k++)
-            cnt[k] &= mm;
-    }
-    uint64_t tab[256] = {0};
-    tab[0] = 1;
-    SIRNN_PROFILED(party, "lookup", st,
-                   sirnn_lut(party, B * C, sw->cnt, sw->cnt, server ? tab : NULL,
-                             (size_t)1 << m, m, b));
-    if (st != SIRNN_OK)
-        return st;
-    for (size_t i = 0; i < B; i++) {
-        uint64_t c = 0;
-        for (size_t k = 1; k < C; k++)
-            c += k * sw->cnt[i * C + k];
-        sw->out[i] = c & mb;
-    }
-    return SIRNN_OK;
 }
 
 /*
@@ -448,7 +364,7 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
     if (reveal_scores)
         memcpy(sw->out + B, sw->val, B * C * sizeof(uint64_t));
     sirnn_prof_layer(party, "argmax");
-    st = argmax_secure(party, p, sw, B);
+    st = sirnn_argmax_secure(party, B, C, sw->out, sw->val, b, sw->am, sw->amb);
     if (st != SIRNN_OK)
         return st;
     sirnn_prof_layer(party, "output");

@@ -24,6 +24,7 @@
 #include "sirnn/party.h"
 #include "net/party_internal.h"
 #include "nn/fg_plan.h"
+#include "nn/argmax.h"
 #include "tests/tls_files.h"
 
 #define SHIPPED_MODEL "models/fashion_fastgrnn.sirnn"
@@ -183,6 +184,92 @@ static void test_secure_tiny(void **state)
         sirnn_dataset_free(&calib);
         sirnn_fastgrnn_free(m);
     }
+}
+
+/* ---- the shared argmax (nn/argmax.h) ------------------------------------ */
+
+typedef struct argmax_arg {
+    sirnn_party *party;
+    size_t B, C;
+    unsigned b;
+    const uint64_t *val; /* this party's shares */
+    uint64_t *out;
+} argmax_arg;
+
+static int argmax_main(void *p)
+{
+    argmax_arg *a = p;
+    uint64_t *words = malloc(sirnn_argmax_work_words(a->B, a->C) * sizeof(uint64_t) + 8);
+    uint8_t *bytes = malloc(sirnn_argmax_work_bytes(a->B, a->C) + 1);
+    int rc = words == NULL || bytes == NULL ? 1 : 0;
+    if (rc == 0 && sirnn_argmax_secure(a->party, a->B, a->C, a->out, a->val, a->b, words,
+                                       bytes) != SIRNN_OK)
+        rc = 2;
+    free(words);
+    free(bytes);
+    return rc;
+}
+
+/* The argmax that nn/ and the graph runtime share: the cleartext one is the
+ * first maximum of the signed scores (ties to the lower index) and the
+ * secure one equals it, on scores drawn from a few values (many ties) and
+ * from the extremes of b bits (differences that wrap), for several class
+ * counts and widths, in pinned flights. */
+static void test_argmax_shared(void **state)
+{
+    (void)state;
+    test_rng r;
+    test_rng_init(&r, test_seed() ^ 0xa763);
+    const size_t Cs[] = {2, 3, 10, 16, 17};
+    const unsigned bs[] = {8, 16};
+    const size_t B = 9;
+    sirnn_party *srv, *cli;
+    test_pair_open(1, &srv, &cli);
+    for (size_t ib = 0; ib < 2; ib++)
+        for (size_t ic = 0; ic < sizeof(Cs) / sizeof(Cs[0]); ic++) {
+            const unsigned b = bs[ib];
+            const size_t C = Cs[ic];
+            const uint64_t mb = test_mask(b), half = (uint64_t)1 << (b - 1);
+            uint64_t v[9 * 17], s0[9 * 17], s1[9 * 17], o0[9], o1[9], cnt[17];
+            for (size_t i = 0; i < B * C; i++) {
+                const uint64_t pick = test_rng_below(&r, 6);
+                /* a few small values, or the extremes -2^(b-1), 2^(b-1) - 1 */
+                v[i] = pick < 4 ? (pick - 1) & mb : pick == 4 ? half : half - 1;
+                if (i / C == B - 1) /* one row of all-equal scores */
+                    v[i] = 5;
+                s0[i] = test_rng_next(&r) & mb;
+                s1[i] = (v[i] - s0[i]) & mb;
+            }
+            for (size_t e = 0; e < B; e++) {
+                size_t best = 0;
+                for (size_t k = 1; k < C; k++) {
+                    const int64_t x = (int64_t)(v[e * C + k] ^ half) - (int64_t)half,
+                                  y = (int64_t)(v[e * C + best] ^ half) - (int64_t)half;
+                    if (x > y)
+                        best = k;
+                }
+                assert_int_equal(sirnn_argmax_ref(C, v + e * C, b, cnt), best);
+            }
+            sirnn_stats a0, a1, c0, c1;
+            sirnn_party_stats(srv, &a0);
+            sirnn_party_stats(cli, &c0);
+            argmax_arg as = {srv, B, C, b, s0, o0}, ac = {cli, B, C, b, s1, o1};
+            int rs, rcl;
+            assert_int_equal(test_run2(argmax_main, &ac, argmax_main, &as, &rcl, &rs), 0);
+            sirnn_party_stats(srv, &a1);
+            sirnn_party_stats(cli, &c1);
+            for (size_t e = 0; e < B; e++)
+                assert_int_equal((o0[e] + o1[e]) & mb, sirnn_argmax_ref(C, v + e * C, b, cnt));
+            const uint64_t fl = (a1.flights - a0.flights) + (c1.flights - c0.flights);
+            print_message("argmax of %zu scores, b = %u: %llu flights\n", C, b,
+                          (unsigned long long)fl);
+            /* msb, and, b2a, lookup, on a fresh pair (inside FastGRNN, where
+             * the first flight follows the previous call's, 9 at b = 16):
+             * the 8-bit msb is 2 flights shorter, and so are one-bit loss
+             * counts (C = 2), whatever C is otherwise */
+            assert_pin_equal(fl, (b == 8 ? 8u : 10u) - (C == 2 ? 2u : 0u));
+        }
+    test_pair_close(&srv, &cli);
 }
 
 /* Scores that tie: zero FC weights and equal biases for classes 1, 2 and
@@ -728,6 +815,7 @@ int main(void)
         cmocka_unit_test(test_fixed_args),
         cmocka_unit_test(test_secure_tiny),
         cmocka_unit_test(test_secure_ties),
+        cmocka_unit_test(test_argmax_shared),
         cmocka_unit_test(test_secure_real),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_fixed_vs_float),

@@ -57,9 +57,13 @@
  *   RECIP, DIV: sirnn_ref_div_norm (RECIP divides the constant 1 at scale
  *     b - 2), RSQRT sirnn_ref_rsqrt, into the calibrated scale (at least 0);
  *     these need inputs of scale >= 0;
- *   MAXPOOL and ARGMAX: a tree of pairwise maxima, each the sign of a - b
+ *   MAXPOOL: a tree of pairwise maxima, each the sign of a - b
  *     (sirnn_ref_msb) selecting one of the two (ties: the first); padding
  *     counts as -2^(b-2);
+ *   ARGMAX: the first maximum (ties: the lowest index); over at most 16
+ *     scores every pair compared exactly (the argmax of the hand-written
+ *     FastGRNN, nn/argmax.h), over more the tree of MAXPOOL carrying the
+ *     indices (each pair by the sign of its difference);
  *   AVGPOOL: every element times round(2^b / k) (b + 1 bits) in 2b + 1 bits,
  *     summed, floor-shifted by b (the divisor k includes padding);
  *   values that leave their b bits wrap, in both executors alike.
@@ -284,7 +288,7 @@ SIRNN_API sirnn_status sirnn_graph_quantise_input(const sirnn_graph *g, size_t n
  * Cleartext fixed-point inference of n examples of quantised inputs q (from
  * sirnn_graph_quantise_input): scores (NULL allowed) get the n x
  * size(output) scores in the output's format as signed integers, classes
- * (NULL allowed) the argmax as the fixed-point tree computes it. This is
+ * (NULL allowed) the argmax (ARGMAX above) of those scores. This is
  * bit for bit what the secure executor reveals. SIRNN_ERR_ARG if g is not
  * quantised.
  */
@@ -326,7 +330,9 @@ SIRNN_API sirnn_status sirnn_graph_schedule(const sirnn_graph *g, sirnn_graph_sc
  * activations, in that MUL's call with the constants shared as (c, 0), the
  * products' truncations by sirnn_tr, RELU and CLIP by sirnn_relu,
  * SIGMOID/TANH/EXP/RSQRT by math.h, RECIP and DIV by sirnn_div_norm, MAXPOOL
- * and ARGMAX by one sirnn_msb and one sirnn_mux2 per tree level, AVGPOOL by
+ * (and ARGMAX over more than 16 scores) by one sirnn_msb and one sirnn_mux2
+ * per tree level, ARGMAX over at most 16 scores in one round of all pairs
+ * (one sirnn_msb, sirnn_and, sirnn_b2a and sirnn_lut: 9 flights), AVGPOOL by
  * sirnn_mult_const and sirnn_tr, GATHER and RESHAPE locally; then the client
  * learns the classes (and, if the server allows it and the client asks, the
  * scores). With the fused truncations (see the top): a DENSE whose output
