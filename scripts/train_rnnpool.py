@@ -23,10 +23,10 @@ The network, for a 28 x 28 image (`classify`, 10 classes):
 14,202 parameters (the counting model 11,317). The linear layer reads the
 whole 3 x 3 grid, not its average (with a global average pool and 10
 epochs instead of 12 the classifier reached 88.77%, here 89.17%), and the
-secure run is cheaper (no pool's product and truncation). For `count` the input is a
-56 x 56 canvas (scripts/make_canvases.py) and a 2 x 2 average pool after the
-first conv brings it to 14 x 14; the output is the number of items of the
-chosen class, 0..4, as 5 scores.
+secure run is cheaper (no pool's product and truncation). For `count` the
+input is a 56 x 56 canvas (scripts/make_canvases.py) and a 2 x 2 average
+pool after the first conv brings it to 14 x 14; the output is the number
+of items of the chosen class, 0..4, as 5 scores.
 
 The FastGRNN cells keep zeta = 1 and nu = 0 (not trained): h = c + z (h -
 c), so the secure run makes one product per value and step, where trained
@@ -70,11 +70,12 @@ minutes for the first phase (12 epochs, 89.32% float test accuracy) and 40
 s for the second (89.17%), the count model 9.5 minutes for the first (6
 epochs, 93.81% exact counts in float) and 2 for the second (93.65%), of
 wall time on this project's two shared cores at load average 1 to 8, one
-thread each (at load average 15, 3 to 4 times as long). See the README (RNNPool) for the secure figures. RNNPOOL_STATE=FILE
-keeps the trained weights in FILE; with 0 epochs they are read back and
-only exported; RNNPOOL_INIT=FILE starts from them and runs only the second
-phase (its stages after the first RNNPOOL_INIT_STAGES, default 0). RNNPOOL_MAX_STEPS=N stops each phase after N batches (a smoke run of
-the whole pipeline).
+thread each (at load average 15, 3 to 4 times as long). See the README
+(RNNPool) for the secure figures. RNNPOOL_STATE=FILE keeps the trained
+weights in FILE; with 0 epochs they are read back and only exported;
+RNNPOOL_INIT=FILE starts from them and runs only the second phase (its
+stages after the first RNNPOOL_INIT_STAGES, default 0). RNNPOOL_MAX_STEPS=N
+stops each phase after N batches (a smoke run of the whole pipeline).
 """
 import gzip
 import os
@@ -185,17 +186,13 @@ class RNNPoolNet(nn.Module):
         self.rnn2f = FastGRNN(H1, H2)
         self.rnn2b = FastGRNN(H1, H2)
         self.blocks = nn.Sequential(ds_block(4 * H2, 64), ds_block(64, 64))
-        self.fc = nn.Linear(64 * self.npos_of(side), classes)
+        self.fc = nn.Linear(64 * ((SIDE - PATCH) // STRIDE + 1) ** 2, classes)  # the grid
         self.excess = None   # a list to collect the range penalty's terms in
         self.side = side
         self.npos, r1, r2f, r2b = sweep_tables()
         self.register_buffer("r1", torch.from_numpy(r1))
         self.register_buffer("r2f", torch.from_numpy(r2f))
         self.register_buffer("r2b", torch.from_numpy(r2b))
-
-    @staticmethod
-    def npos_of(side):
-        return ((SIDE - PATCH) // STRIDE + 1) ** 2
 
     def pool(self, f):
         n = f.shape[0]
