@@ -382,12 +382,12 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  * the MSB shares of the truncations that made them (2 flights each, no
  * comparison). The shipped Fashion-MNIST model (H = 32, 28 steps, default
  * backend, trained with its pre-activations within +-3.5 so that the
- * sigmoid reads scale 12): 8.55 MB and 659 flights for a batch of 10
- * (`sirnn demo --images 10`), 653 flights for one image.
- * The shipped keyword model (the Google-30 shape, trained): 86.3 MB and
- * 3,030 flights per clip at B = 1, fewer bytes than random weights: its
+ * sigmoid reads scale 12): 8.72 MB per image and 584 flights for a batch
+ * of 10 (`sirnn demo --images 10`), 578 flights for one image.
+ * The shipped keyword model (the Google-30 shape, trained): 92.5 MB and
+ * 2,806 flights per clip at B = 1, fewer bytes than random weights: its
  * pre-activations need a coarser scale (s_pre = 10), where the sigmoid
- * into scale 14 would take its parabola (112.7 MB), so its gates are at
+ * into scale 14 would take its parabola (114.1 MB), so its gates are at
  * scale 10 (gate_fmt), where a line is precise enough, and the gate
  * products are narrower. Flights per
  * batch do not grow with n until the sub-protocols' chunks (a few
