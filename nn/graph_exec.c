@@ -21,6 +21,7 @@
 #include "nn/session_msg.h"
 #include "nn/graph.h"
 #include "nn/argmax.h"
+#include "arith/arith_internal.h"
 #include "arith/mixed.h"
 #include "sirnn/arith.h"
 #include "sirnn/math.h"
@@ -1076,15 +1077,9 @@ static sirnn_status run_lean(gx *c, const sirnn_gnode *const *nds, size_t k)
         off += m;
     }
 out:
-    if (x != NULL)
-        sirnn_memzero(x, n * sizeof(uint64_t));
-    if (y != NULL)
-        sirnn_memzero(y, n * sizeof(uint64_t));
-    if (z != NULL)
-        sirnn_memzero(z, n * sizeof(uint64_t));
-    free(x);
-    free(y);
-    free(z);
+    sirnn_arith_zfree(x, n * sizeof(uint64_t));
+    sirnn_arith_zfree(y, n * sizeof(uint64_t));
+    sirnn_arith_zfree(z, n * sizeof(uint64_t));
     return st;
 }
 

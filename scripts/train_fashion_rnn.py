@@ -17,21 +17,11 @@ shipped ones: GRU 87.06% in 144 CPU s, LSTM 86.90% in 183 CPU s, 10 epochs,
 torch 1.13 on one thread). The exported graph ends in Softmax.
 """
 import argparse
-import gzip
 import time
 
-import numpy as np
 import torch
 
-DIR = "/usr/share/datasets/fashion-mnist/"
-
-
-def load(kind):
-    with gzip.open(DIR + f"{kind}-images-idx3-ubyte.gz") as f:
-        x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
-    with gzip.open(DIR + f"{kind}-labels-idx1-ubyte.gz") as f:
-        y = np.frombuffer(f.read(), np.uint8, offset=8)
-    return torch.from_numpy(x.astype(np.float32) / 255.0), torch.from_numpy(y.astype(np.int64))
+from fashion_torch_common import accuracy, load
 
 
 class RowClassifier(torch.nn.Module):
@@ -46,12 +36,6 @@ class RowClassifier(torch.nn.Module):
         _, state = self.rnn(x)
         h = state[0] if self.kind == "lstm" else state  # 1 x N x hidden
         return self.fc(h[-1])
-
-
-def accuracy(model, x, y):
-    with torch.no_grad():
-        return sum((model(x[i:i + 1000]).argmax(1) == y[i:i + 1000]).sum().item()
-                   for i in range(0, len(x), 1000)) / len(x)
 
 
 def main():

@@ -35,21 +35,11 @@ shipped ones, torch 1.13 on one thread: FastGRNN with --pre-limit 3.5
 88.62% in 19 CPU s).
 """
 import argparse
-import gzip
 import time
 
-import numpy as np
 import torch
 
-DIR = "/usr/share/datasets/fashion-mnist/"
-
-
-def load(kind):
-    with gzip.open(DIR + f"{kind}-images-idx3-ubyte.gz") as f:
-        x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
-    with gzip.open(DIR + f"{kind}-labels-idx1-ubyte.gz") as f:
-        y = np.frombuffer(f.read(), np.uint8, offset=8)
-    return torch.from_numpy(x.astype(np.float32) / 255.0), torch.from_numpy(y.astype(np.int64))
+from fashion_torch_common import accuracy, load
 
 
 class FastGRNN(torch.nn.Module):
@@ -107,12 +97,6 @@ class CNN(torch.nn.Module):
     def forward(self, x):  # x: N x 1 x 28 x 28
         r = torch.relu(self.bn(self.conv(x)))
         return self.fc(torch.flatten(torch.nn.functional.max_pool2d(r, 2), 1))
-
-
-def accuracy(model, x, y):
-    with torch.no_grad():
-        return sum((model(x[i:i + 1000]).argmax(1) == y[i:i + 1000]).sum().item()
-                   for i in range(0, len(x), 1000)) / len(x)
 
 
 def main():

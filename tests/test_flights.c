@@ -52,6 +52,19 @@ typedef struct fcase {
     uint64_t table[256];
 } fcase;
 
+static void fcase_free(fcase *c)
+{
+    for (int r = 0; r < 2; r++) {
+        free(c->x[r]);
+        free(c->y[r]);
+        free(c->out[r]);
+        free(c->idx[r]);
+        free(c->b[r]);
+        free(c->c[r]);
+        free(c->o[r]);
+    }
+}
+
 static const sirnn_fixfmt F16_12 = {16, 12, true}, F16_14 = {16, 14, true},
                           U16_12 = {16, 12, false};
 
@@ -146,15 +159,7 @@ static void test_flights_flat(void **state)
                          (unsigned long long)got, n, (unsigned long long)f1);
         }
     }
-    for (int r = 0; r < 2; r++) {
-        free(c.x[r]);
-        free(c.y[r]);
-        free(c.out[r]);
-        free(c.idx[r]);
-        free(c.b[r]);
-        free(c.c[r]);
-        free(c.o[r]);
-    }
+    fcase_free(&c);
 }
 
 /*
@@ -262,15 +267,7 @@ static void test_windows_crossed(void **state)
     }
     test_pair_lanes(1);
     free(yc);
-    for (int r = 0; r < 2; r++) {
-        free(c.x[r]);
-        free(c.y[r]);
-        free(c.out[r]);
-        free(c.idx[r]);
-        free(c.b[r]);
-        free(c.c[r]);
-        free(c.o[r]);
-    }
+    fcase_free(&c);
 }
 
 int main(void)

@@ -42,7 +42,8 @@
  * each lane in an order both parties can agree on without talking.
  * Example (`sirnn-bench group`, pinned in bench/baseline.json): sigmoid,
  * tanh and exp at 16/12 and sirnn_msb at l = 32 on 4,096 elements each
- * take 10 flights as one group and 31 one after another.
+ * take 10 flights as one group and 31 one after another (12 as one group
+ * at 65,536 each: the math functions' lookups still run window by window).
  *
  * Bytes: the members' bytes, plus per flight 4 bytes and, per member that
  * sends in it, 12 bytes (its index and length).
