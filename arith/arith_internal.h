@@ -49,13 +49,15 @@ static inline size_t sirnn_stream_budget(const sirnn_party *party)
     return mem / (party->nlanes > 0 ? party->nlanes : 1);
 }
 
-/* The streamed drivers (arith/wnet.c, the MUX of arith/convert.c): a
+/* The streamed drivers (arith/wnet.c, MUX and B2A in arith/convert.c): a
  * lane's window for its range [begin, end) (sirnn_window_cap, or the test
  * window), and the windows per group: as many of per_window bytes as the
- * budget holds, at least 1, at most windows (both parties compute it
- * alike). */
+ * party's stream budget holds, at least 1, at most windows (both parties
+ * compute it alike). On the silent-OT backend a group is one window: a
+ * receiver takes its rows window by window in the order of its choices,
+ * and an engine's held tiles are a window's. */
 size_t sirnn_stream_window(size_t begin, size_t end);
-size_t sirnn_stream_group(size_t per_window, size_t windows, size_t budget);
+size_t sirnn_stream_group(const sirnn_party *party, size_t per_window, size_t windows);
 /* Tests only: windows of `elements` (rounded up to a multiple of 256; 0
  * restores SIRNN_WINDOW) and at most group_windows windows per group (0:
  * as many as the budget allows) in the streamed drivers from the next

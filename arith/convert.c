@@ -149,11 +149,8 @@ static sirnn_status b2a_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
     const size_t n = end - begin, cap = sirnn_stream_window(begin, end);
     const size_t nw = (n + cap - 1) / cap, stride = sirnn_pack_size(cap, c->l - 1);
     /* Windows per group: party 1 holds a hash word per element, party 0
-     * its packed corrections. On the silent-OT backend a receiver takes its
-     * rows before any other COT of its engine: a window at a time there. */
-    const size_t gw = party->cfg.ot_backend == SIRNN_OT_SILENT
-                          ? 1
-                          : sirnn_stream_group(cap * 8 + stride, nw, sirnn_stream_budget(party));
+     * its packed corrections (one window a group on the silent backend). */
+    const size_t gw = sirnn_stream_group(party, cap * 8 + stride, nw);
     lin_ws w;
     sirnn_status st = lin_init(&w, cap, server, !server);
     if (st != SIRNN_OK)
@@ -280,12 +277,9 @@ static sirnn_status mux_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
     const size_t nw = (n + cap - 1) / cap;
     /* Windows per group: each holds its hashes and corrections here, and
      * its columns (16 bytes per element, or 16 / ot_k) in the peer's read
-     * buffer. On the silent backend a receiver takes its rows before any
-     * other COT of its engine, so the windows go one by one there. */
+     * buffer (one window a group on the silent backend). */
     const size_t per = cap * (8 + 16) + sirnn_pack_size(cap, c->l);
-    const size_t gw = party->cfg.ot_backend == SIRNN_OT_SILENT
-                          ? 1
-                          : sirnn_stream_group(per, nw, sirnn_stream_budget(party));
+    const size_t gw = sirnn_stream_group(party, per, nw);
     sirnn_status st = lin_init(&w, cap, 1, 1);
     if (st != SIRNN_OK)
         return st;

@@ -247,7 +247,7 @@ sirnn_status sirnn_wn_finalize(sirnn_wn_plan *p)
  * every window of the group, written window by window into the channel,
  * so the flights follow the network's depth, not the group's size. A
  * group is the lane's whole range unless the state it carries between
- * flights would pass the per-lane stream budget (see group_windows).
+ * flights would pass the per-lane stream budget (see sirnn_stream_group).
  *
  * What a window carries between flights is its node bit vectors and
  * triples (bits per element), party 0's packed OT messages from the
@@ -318,9 +318,11 @@ size_t sirnn_stream_window(size_t begin, size_t end)
     return n == 0 ? 1 : n < wn_window ? n : wn_window;
 }
 
-size_t sirnn_stream_group(size_t per_window, size_t windows, size_t budget)
+size_t sirnn_stream_group(const sirnn_party *party, size_t per_window, size_t windows)
 {
-    size_t g = budget / (per_window > 0 ? per_window : 1);
+    if (party->cfg.ot_backend == SIRNN_OT_SILENT)
+        return 1;
+    size_t g = sirnn_stream_budget(party) / (per_window > 0 ? per_window : 1);
     if (wn_group_max > 0 && g > wn_group_max)
         g = wn_group_max;
     return g < 1 || windows < 1 ? 1 : g < windows ? g : windows;
@@ -1258,15 +1260,7 @@ typedef struct wn_ctx {
     sirnn_wn_prep_fn prep;
     sirnn_wn_post_fn post;
     void *ctx;
-    size_t budget; /* bytes a lane's group may carry between flights */
 } wn_ctx;
-
-/* Windows per group: as many as the budget holds (at least one), the same
- * on both parties (the budget and the estimate do not depend on the role). */
-static size_t group_windows(const sirnn_wn_plan *p, size_t cap, size_t nw, size_t budget)
-{
-    return sirnn_stream_group(window_state_bytes(p, cap), nw, budget);
-}
 
 static sirnn_status wn_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
                             void *vctx)
@@ -1274,13 +1268,8 @@ static sirnn_status wn_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
     const wn_ctx *c = vctx;
     const int server = party->role == SIRNN_SERVER;
     const size_t n = end - begin, cap = sirnn_stream_window(begin, end);
-    /* On the silent-OT backend a group is one window, as in MUX and B2A
-     * (arith/convert.c): the receiver takes its rows window by window in
-     * the order of its choices, and the engine's held tiles are a window's. */
     const size_t nw = (n + cap - 1) / cap;
-    const size_t gw = party->cfg.ot_backend == SIRNN_OT_SILENT
-                          ? 1
-                          : group_windows(c->plan, cap, nw, c->budget);
+    const size_t gw = sirnn_stream_group(party, window_state_bytes(c->plan, cap), nw);
     wn_ws w;
     sirnn_status st = ws_init(&w, c->plan, cap, gw, server);
     if (st != SIRNN_OK)
@@ -1319,8 +1308,7 @@ sirnn_status sirnn_wn_run(sirnn_party *party, size_t n, const sirnn_wn_plan *pla
     if ((st = sirnn_ot_ensure_setup(party)) != SIRNN_OK)
         return st;
     /* The session's memory cap bounds what a group carries between flights. */
-    wn_ctx c = {.plan = plan, .prep = prep, .post = post, .ctx = ctx,
-                .budget = sirnn_stream_budget(party)};
+    wn_ctx c = {.plan = plan, .prep = prep, .post = post, .ctx = ctx};
     return sirnn_batch_run(party, n, wn_lane, &c);
 }
 
