@@ -344,14 +344,34 @@ static sirnn_status lut_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
     const size_t kc = n == 0 ? 1 : n < lw ? n : lw;
     unsigned ready = 0;
     sirnn_status st = SIRNN_OK;
-    for (; ready < set->nc && st == SIRNN_OK; ready++)
+    sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
+    for (; ready < set->nc && st == SIRNN_OK; ready++) {
         if ((st = lut_ws_init(&w[ready], &set->c[ready], server, kc)) != SIRNN_OK)
             break;
+        /* SIRNN_OT_SILENT: the OTs on log2 N random silent COTs each */
+        unsigned lmax = 0;
+        for (unsigned j = 0; j < set->c[ready].ngroups; j++)
+            lmax = set->c[ready].grp[j].l > lmax ? set->c[ready].grp[j].l : lmax;
+        st = sirnn_akk_ws_silent(&w[ready].kw, &ol->iknp_send, &ol->iknp_recv,
+                                 1u << set->c[ready].m, lmax);
+        if (st != SIRNN_OK) {
+            lut_ws_free(&w[ready], &set->c[ready]);
+            break;
+        }
+    }
     for (size_t off = begin; off < end && st == SIRNN_OK; off += kc) {
         const size_t k = end - off < kc ? end - off : kc;
         for (unsigned i = 0; i < set->nc && st == SIRNN_OK; i++)
             st = server ? lut_send_rows(&set->c[i], &w[i], lane, k)
                         : lut_recv_cols(&set->c[i], &w[i], lane, off, k);
+        /* silent: the sender's tiles lead its messages; the receiver takes
+         * its rows before it reads them, in the order of its choices */
+        if (st == SIRNN_OK && server && set->nc > 0)
+            st = sirnn_akk_send_emit(&w[0].kw, &lane->ch,
+                                     sirnn_akk_send_mark(&w[0].kw, &lane->ch));
+        for (unsigned i = 0; !server && i < set->nc && st == SIRNN_OK; i++)
+            st = sirnn_akk_recv_rows(&w[i].kw, &lane->ch, w[i].choice,
+                                     k * set->c[i].ngroups);
         for (unsigned i = 0; i < set->nc && st == SIRNN_OK; i++)
             st = server ? lut_send_msgs(&set->c[i], &w[i], lane, off, k)
                         : lut_recv_msgs(&set->c[i], &w[i], lane, off, k);

@@ -117,8 +117,16 @@ static sirnn_status xl_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
     sirnn_akk_ws kw;
     sirnn_status st = server ? sirnn_akk_ws_init_roles(&kw, ke * T, 0)
                              : sirnn_akk_ws_init_roles(&kw, 0, ke * T);
-    if (st != SIRNN_OK)
+    unsigned nmax = 2;
+    for (unsigned t = 0; t < T; t++)
+        nmax = (1u << j->m[t]) > nmax ? 1u << j->m[t] : nmax;
+    /* SIRNN_OT_SILENT: the OTs on log2 N random silent COTs each */
+    if (st == SIRNN_OK)
+        st = sirnn_akk_ws_silent(&kw, &ol->iknp_send, &ol->iknp_recv, nmax, width);
+    if (st != SIRNN_OK) {
+        sirnn_akk_ws_free(&kw);
         return st;
+    }
     uint8_t *choice = malloc(ke * T), *wire = malloc(sirnn_pack_size((size_t)G * 256, 64) + 8);
     uint64_t *msgs = malloc((size_t)G * 256 * sizeof(uint64_t));
     uint64_t *tmp = malloc(256 * sizeof(uint64_t)), *r = malloc(2 * G * sizeof(uint64_t));
@@ -128,6 +136,9 @@ static sirnn_status xl_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
         const size_t k = end - off < ke ? end - off : ke;
         if (server) {
             if ((st = sirnn_akk_send_rows(&kw, &ol->kk_send, ch, k * T)) != SIRNN_OK)
+                break;
+            /* silent: the tiles lead the messages */
+            if ((st = sirnn_akk_send_emit(&kw, ch, sirnn_akk_send_mark(&kw, ch))) != SIRNN_OK)
                 break;
             for (unsigned t = 0; t < T && st == SIRNN_OK; t++) {
                 const unsigned m = j->m[t];
@@ -161,7 +172,8 @@ static sirnn_status xl_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
             for (unsigned t = 0; t < T; t++)
                 for (size_t i = 0; i < k; i++)
                     choice[(size_t)t * k + i] = (uint8_t)(j->idx[t][off + i] & sirnn_mask(j->m[t]));
-            if ((st = sirnn_akk_recv_u(&kw, &ol->kk_recv, ch, choice, k * T)) != SIRNN_OK)
+            if ((st = sirnn_akk_recv_u(&kw, &ol->kk_recv, ch, choice, k * T)) != SIRNN_OK ||
+                (st = sirnn_akk_recv_rows(&kw, ch, choice, k * T)) != SIRNN_OK)
                 break;
             for (unsigned t = 0; t < T && st == SIRNN_OK; t++) {
                 const size_t N = (size_t)1 << j->m[t];

@@ -252,6 +252,12 @@ void sirnn_aiknp_ot_out(const sirnn_aiknp_ws *w, uint64_t *out, const uint64_t *
  * bytes the select kernel may touch beyond them. */
 #define AKK_YBUF (AKK_VALS * 8 + 8)
 
+/* The sender's key hashes: a group's one-block keys, or one OT's wide keys. */
+static size_t akk_hb_blocks(unsigned b, unsigned nblk)
+{
+    return 2 * (size_t)SIRNN_AKK_GROUP * b + (nblk > 0 ? 2 * (size_t)b * nblk : 0);
+}
+
 sirnn_status sirnn_akk_ws_init(sirnn_akk_ws *w, size_t cap)
 {
     return sirnn_akk_ws_init_roles(w, cap, cap);
@@ -281,7 +287,7 @@ sirnn_status sirnn_akk_ws_init_roles(sirnn_akk_ws *w, size_t send_cap, size_t re
 void sirnn_akk_ws_free(sirnn_akk_ws *w)
 {
     sirnn_scratch_free(w->rows, w->rows_per * w->rows_cap * sizeof(sirnn_block));
-    sirnn_scratch_free(w->hb, 2 * (size_t)SIRNN_AKK_GROUP * w->nco_b * sizeof(sirnn_block));
+    sirnn_scratch_free(w->hb, akk_hb_blocks(w->nco_b, w->nblk) * sizeof(sirnn_block));
     sirnn_scratch_free(w->h, w->cap * sizeof(uint64_t));
     sirnn_scratch_free(w->hblk, w->hblk_cap * sizeof(sirnn_block));
     sirnn_scratch_free(w->vals, AKK_VALS * sizeof(uint64_t));
@@ -302,6 +308,61 @@ static sirnn_tweak akk_tweak(const sirnn_silent *e, uint64_t pos)
     return sirnn_tweak_make(sirnn_tweak_retag(e->domain, SIRNN_TWEAK_NCO, 1), pos);
 }
 
+/* The seed of a wide key of the COT at engine position pos (otphase.h). */
+static sirnn_tweak akk_wide_tweak(const sirnn_silent *e, uint64_t pos)
+{
+    return sirnn_tweak_make(sirnn_tweak_retag(e->domain, SIRNN_TWEAK_NCO, 3), pos);
+}
+
+/* v with bit j removed: its slot in a wide key of bit j. */
+static inline uint64_t drop_bit(uint64_t v, unsigned j)
+{
+    return (v & (((uint64_t)1 << j) - 1)) | ((v >> (j + 1)) << j);
+}
+
+/* Bits [off, off + 64) of a block's word off / 64 (off < 128; only the low
+ * sw <= 64 bits are used, slots never cross a word). off may be secret. */
+static inline uint64_t block_bits(sirnn_block k, uint64_t off)
+{
+    const uint64_t hi = 0 - ((off >> 6) & 1);
+    return ((k.w[0] & ~hi) | (k.w[1] & hi)) >> (off & 63);
+}
+
+/* Sender, wide keys: the N pads of one OT from its key seeds (seed of
+ * (j, s) at seeds[s * nk + j], nk = the group's COTs), into vals. */
+static void wide_send_pads(sirnn_akk_ws *w, const sirnn_block *seeds, size_t nk, uint64_t *vals,
+                           unsigned N, unsigned l)
+{
+    const unsigned b = w->nco_b, sw = w->slot, nblk = w->nblk;
+    sirnn_block *x = w->hb + 2 * (size_t)SIRNN_AKK_GROUP * b; /* key (j, s) at (2j + s) * nblk */
+    for (unsigned j = 0; j < b; j++)
+        for (unsigned s = 0; s < 2; s++)
+            for (unsigned t = 0; t < nblk; t++)
+                x[(2 * j + s) * nblk + t] =
+                    sirnn_block_xor(seeds[s * nk + j], (sirnn_block){{t, 0}});
+    sirnn_crhash(x, x, 2 * (size_t)b * nblk);
+    /* Key (j, s) read in order: slot u is value v = u with s inserted at bit
+     * j (everything here is the sender's and public in shape). */
+    uint64_t pads[256];
+    const unsigned half = 1u << (b - 1);
+    memset(pads, 0, sizeof(pads));
+    for (unsigned j = 0; j < b; j++)
+        for (unsigned s = 0; s < 2; s++) {
+            const uint64_t *kw = x[(2 * j + s) * nblk].w;
+            const unsigned lo = (1u << j) - 1;
+            for (unsigned u = 0; u < half; u++) {
+                const unsigned v = ((u & ~lo) << 1) | (s << j) | (u & lo);
+                const unsigned off = u * sw;
+                pads[v] ^= kw[off >> 6] >> (off & 63);
+            }
+        }
+    const uint64_t mask = sirnn_mask(l);
+    for (unsigned v = 0; v < N; v++)
+        vals[v] = pads[v] & mask;
+    sirnn_memzero(pads, sizeof(pads));
+    sirnn_memzero(x, 2 * (size_t)b * nblk * sizeof(sirnn_block));
+}
+
 /* Slot v (slot bits) of a 128-bit key: word v >> (b - 1), offset
  * (v mod 2^(b-1)) * slot. v may be secret: mask and register shift only. */
 static inline uint64_t key_slot(sirnn_block k, uint64_t v, unsigned b, unsigned slot)
@@ -320,9 +381,16 @@ sirnn_status sirnn_akk_ws_silent(sirnn_akk_ws *w, sirnn_iknp_sender *s, sirnn_ik
     unsigned b = 1;
     while ((1u << b) < nmax)
         b++;
-    if (lmax < 1 || lmax > (128u >> b))
-        return SIRNN_OK; /* the slots would be too narrow: KK13 */
-    const size_t hb_blocks = 2 * (size_t)SIRNN_AKK_GROUP * b;
+    if (lmax < 1 || lmax > 64)
+        return SIRNN_OK;
+    unsigned slot = 128u >> b, nblk = 0;
+    if (lmax > slot) { /* wide keys: sw-bit slots, 2^(b-1) per key */
+        slot = 1;
+        while (slot < lmax)
+            slot *= 2;
+        nblk = (1u << (b - 1)) * slot / 128;
+    }
+    const size_t hb_blocks = akk_hb_blocks(b, nblk);
     sirnn_block *hb = sirnn_scratch_alloc(hb_blocks * sizeof(sirnn_block));
     if (hb == NULL)
         return SIRNN_ERR_NOMEM;
@@ -338,7 +406,8 @@ sirnn_status sirnn_akk_ws_silent(sirnn_akk_ws *w, sirnn_iknp_sender *s, sirnn_ik
     }
     w->hb = hb;
     w->nco_b = b;
-    w->slot = 128u >> b;
+    w->slot = slot;
+    w->nblk = nblk;
     w->ssend = s;
     w->srecv = r;
     return SIRNN_OK;
@@ -405,6 +474,24 @@ sirnn_status sirnn_akk_recv_rows(sirnn_akk_ws *w, sirnn_channel *ch, const uint8
         sirnn_status st = sirnn_silent_recv_take(e, &r->x, ch, w->rows, c * b);
         if (st != SIRNN_OK)
             return st;
+        if (w->nblk > 0) { /* the block of each key that holds slot c */
+            sirnn_tccrhash(w->rows, w->rows, akk_wide_tweak(e, pos), c * b);
+            for (size_t i = 0; i < c; i++)
+                for (unsigned j = 0; j < b; j++) {
+                    const uint64_t t = drop_bit(choices[i0 + i], j) * slot >> 7;
+                    w->rows[i * b + j].w[0] ^= t; /* secret: arithmetic only */
+                }
+            sirnn_crhash(w->rows, w->rows, c * b);
+            for (size_t i = 0; i < c; i++) {
+                uint64_t pad = 0;
+                for (unsigned j = 0; j < b; j++)
+                    pad ^= block_bits(w->rows[i * b + j],
+                                      (drop_bit(choices[i0 + i], j) * slot) & 127);
+                w->h[i0 + i] = pad & mask;
+            }
+            sirnn_memzero(w->rows, c * b * sizeof(sirnn_block));
+            continue;
+        }
         sirnn_tccrhash(w->rows, w->rows, akk_tweak(e, pos), c * b);
         for (size_t i = 0; i < c; i++) {
             const uint64_t ci = choices[i0 + i];
@@ -452,11 +539,19 @@ static void akk_send_group_silent(sirnn_akk_ws *w, uint8_t *out, const uint64_t 
     const size_t nk = g * b;
     const sirnn_block *q = w->rows + first * b;
     sirnn_block *h0 = w->hb, *h1 = w->hb + nk;
-    const sirnn_tweak tw = akk_tweak(e, w->pos + first * b);
+    const sirnn_tweak tw = w->nblk > 0 ? akk_wide_tweak(e, w->pos + first * b)
+                                       : akk_tweak(e, w->pos + first * b);
     sirnn_tccrhash(h0, q, tw, nk);
     for (size_t k = 0; k < nk; k++)
         h1[k] = sirnn_block_xor(q[k], e->delta);
     sirnn_tccrhash(h1, h1, tw, nk);
+    if (w->nblk > 0) {
+        for (size_t i = 0; i < g; i++)
+            wide_send_pads(w, w->hb + i * b, nk, w->vals + i * N, N, l);
+        sirnn_memzero(w->hb, 2 * nk * sizeof(sirnn_block));
+        sirnn_kernels()->kk_combine(out, msgs, w->vals, g * N, l);
+        return;
+    }
     const uint64_t mask = sirnn_mask(l);
     for (size_t i = 0; i < g; i++)
         for (unsigned v = 0; v < N; v++) {

@@ -150,7 +150,9 @@ typedef struct sirnn_akk_ws {
                           select kernel */
     /* SIRNN_OT_SILENT (sirnn_akk_ws_silent): 1-of-N from b random COTs */
     unsigned nco_b;    /* b = log2 of the largest N; 0: KK13 */
-    unsigned slot;     /* pad bits per message value: 128 >> b */
+    unsigned slot;     /* pad bits per message value: 128 >> b, or sw */
+    unsigned nblk;     /* 0: one block per key (slot = 128 >> b); else the
+                          wide layout's blocks per key (sw-bit slots) */
     size_t rows_per;   /* blocks per OT in rows (2, or b on a silent sender) */
     sirnn_iknp_sender *ssend;   /* the 1-of-2 engines whose silent COTs these are */
     sirnn_iknp_receiver *srecv;
@@ -170,11 +172,12 @@ void sirnn_akk_ws_free(sirnn_akk_ws *w);
  * Silent 1-of-N under the KK13 phases. On SIRNN_OT_SILENT (s and r have
  * silent engines: both parties' or neither's), a workspace whose OTs all
  * have N <= nmax and l <= lmax, where b = ceil(log2 nmax) and
- * lmax <= 128 >> b, runs its OTs on b random COTs each instead of a KK13
+ * lmax <= 64, runs its OTs on b random COTs each instead of a KK13
  * extension (otherwise this does nothing and KK13 runs). Both parties call
  * it alike, before the first batch (and before any view of the workspace
  * is copied). Construction (Naor-Pinkas' 1-of-N from log N 1-of-2 OTs,
- * with one hash block per key): OT i uses COTs i*b + j (j < b) of its
+ * with one hash block per key, or nblk blocks when l is wider than the
+ * 128 >> b bits a one-block key has per value): OT i uses COTs i*b + j (j < b) of its
  * batch, at engine positions P; the receiver's choice bits r come from
  * its choice side (sirnn_silent_recv_choices) and it sends
  * d_j = r_j ^ bit j of c (b bits per OT, in place of the columns); the
@@ -184,7 +187,20 @@ void sirnn_akk_ws_free(sirnn_akk_ws *w);
  * 128 >> b bit fields of the 128-bit key (low l bits used). The receiver
  * holds K_j^(c_j) = H(t_j; P_j), so it knows pad c; for v != c some j has
  * v_j != c_j, whose key it lacks, and distinct v take distinct slots of
- * it, so the other pads are independent and pseudo-random. Wire per OT:
+ * it, so the other pads are independent and pseudo-random.
+ * Wide keys (lmax > 128 >> b, lmax <= 64; the lookups' 1-of-2^m OTs): the
+ * slot width sw is the least power of two >= lmax; key K_j^s is the seed
+ * S_j^s = H(q_j ^ (s ^ d_j) Delta; P_j) (sirnn_tccrhash, sub-index 3)
+ * stretched to nblk = 2^(b-1) * sw / 128 blocks, block t = CCR(S_j^s ^ t)
+ * (sirnn_crhash, t in the low word; the seeds are independent uniform
+ * secrets of the sender, so these are the correlation-robust hash's
+ * outputs at distinct offsets of a hidden key); only the values v with
+ * bit j = s use K_j^s, value v at slot u = v with bit j removed (bits
+ * [u * sw, u * sw + sw)). The argument is the one above: a v != c has some
+ * j with v_j != c_j, whose seed the receiver lacks, and two such v take
+ * distinct slots of it. Sender: 2 b tccr + 2 b nblk ccr hashes per OT;
+ * receiver: b of each (the block of its slot, whose offset t depends on c:
+ * arithmetic only). Wire per OT:
  * b silent COTs (ot/silent.h) + b bits + N * l bits, against 128 / k + N * l
  * (KK13 on SoftSpoken k) or 256 + N * l (IKNP). Sender: 2b hashes per OT.
  * Order: the sender's tiles are held at send_rows and go out where the

@@ -160,7 +160,8 @@ static cost cmp_cost(size_t n, unsigned l, unsigned m, int want_eq, int eq_only)
     if (be == SIRNN_OT_SILENT) {
         /* arith/otphase.h: the KK13 OTs run on b = log2 N silent COTs each
          * (N the largest of the plan's: the leaves', 16 with pairs, at
-         * least 4) when their messages fit 128 >> b bits; then the triples
+         * least 4; wide keys when the messages are wider than 128 >> b
+         * bits, so always here); then the triples
          * come from silent COTs (arith/triples.h): no OT, one message bit
          * per pair */
         unsigned N = 4, lm = 1;
@@ -179,7 +180,7 @@ static cost cmp_cost(size_t n, unsigned l, unsigned m, int want_eq, int eq_only)
         unsigned bits = 1;
         while ((1u << bits) < N)
             bits++;
-        if (lm <= (128u >> bits)) {
+        if (lm <= 64) {
             const uint64_t leaves = kk - P * n - test_cdiv(S * n, 2);
             c.p1 = test_cdiv(leaves * bits, 8) + ikc + open;
             c.p0 = msgs - 2 * P * n - 4 * (S * n / 2) - (S * n) % 2 + test_cdiv(P * n, 8) + open;

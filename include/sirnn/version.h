@@ -34,8 +34,10 @@ extern "C" {
  * MSB shares from truncations, nn/graph.h; on the silent backend the
  * protocols' 1-of-N OTs (carry networks, MSB-to-wrap) come from log N silent
  * COTs and the products' COTs are silent, with the sender's tiles held until
- * its messages). */
-#define SIRNN_PROTOCOL_VERSION 6
+ * its messages; 7: on the silent backend the lookups' 1-of-2^m OTs come
+ * from m silent COTs each, with wide keys when the messages are wider than
+ * 128 >> m bits). */
+#define SIRNN_PROTOCOL_VERSION 7
 
 /* "0.1.0" */
 SIRNN_API const char *sirnn_version(void);
