@@ -26,6 +26,9 @@
  * the truncate-reduce of the sum mod 2^(s + lout) is the result, and when
  * m >= la the wrap term vanishes (no comparison).
  *
+ * On SIRNN_OT_SILENT every COT here is a silent COT (arith/otphase.h): one
+ * correction bit per COT instead of its column.
+ *
  * Flights of one chunk of A's elements: the client's bit-COT columns and
  * comparison columns (1); the server's comparison messages and the row
  * corrections (2); the comparison tree; the wrap COT's columns ride with
@@ -186,6 +189,10 @@ static sirnn_status server_corr(mm_ws *w)
     const size_t ne = w->ne, d3 = c->d3;
     const uint64_t lmask = sirnn_mask(c->la);
     const int m2w = c->nrow > c->mb;
+    /* the products' held tiles, if no comparison emitted them */
+    sirnn_status est = sirnn_aiknp_send_emit(&w->ot, &w->ol->iknp_send, &w->lane->ch);
+    if (est != SIRNN_OK)
+        return est;
     if (m2w) {
         server_m2w_coefs(w);
         for (size_t e = 0; e < ne; e++) {
@@ -226,6 +233,10 @@ static sirnn_status client_out(mm_ws *w)
     const mm_ctx *c = w->c;
     const size_t ne = w->ne, d3 = c->d3;
     const uint64_t lmask = sirnn_mask(c->la);
+    /* the products' rows, if the comparison's flights did not take them */
+    sirnn_status rs = sirnn_aiknp_recv_rows(&w->ot, &w->ol->iknp_recv, &w->lane->ch);
+    if (rs != SIRNN_OK)
+        return rs;
     for (unsigned b = 0; b < c->nrow; b++) {
         const unsigned sh = row_shift(c, b), lb = c->la - sh;
         sirnn_status st = sirnn_channel_recv(&w->lane->ch, w->wire, sirnn_pack_size(ne * d3, lb));
@@ -297,6 +308,8 @@ static sirnn_status hook_sent(void *vctx, unsigned f)
     mm_ws *w = vctx;
     if (w->server && f == 2)
         return server_corr(w);
+    if (!w->server && f == 1) /* the products' rows before the comparison's */
+        return sirnn_aiknp_recv_rows(&w->ot, &w->ol->iknp_recv, &w->lane->ch);
     return SIRNN_OK;
 }
 
@@ -368,10 +381,17 @@ static sirnn_status mm_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
     sirnn_status st = sirnn_aiknp_ws_init(&w.ot, E * c->nrow);
     if (st == SIRNN_OK)
         st = sirnn_aiknp_ws_init(&w.wot, E);
-    /* The wrap COTs' chooser takes its rows right before the messages
-     * (wrap_term), so they may run on silent COTs; the products' COTs are
-     * read inside the comparison's flights and extend. */
+    /* Silent COTs (SIRNN_OT_SILENT): the wrap COTs' chooser takes its rows
+     * right before the messages (wrap_term). The products' tiles are held
+     * at send_rows and go out at the head of the server's second flight
+     * (the comparison's emit sends every held tile up to its own, oldest
+     * first; server_corr emits them when there is no comparison); the
+     * client takes their rows just before the comparison's (hook_sent,
+     * flight 1) or before the corrections (client_out): the engine's rows
+     * come in the order of the choices. */
     w.wot.silent_ok = 1;
+    w.ot.silent_ok = 1;
+    w.ot.hold = w.server;
     if (st == SIRNN_OK && (w.A == NULL || w.choice == NULL || w.wchoice == NULL ||
                            w.cin == NULL || w.wrap == NULL || w.rep == NULL ||
                            w.pad0 == NULL || w.pad1 == NULL || w.vals == NULL || w.wire == NULL ||

@@ -109,9 +109,10 @@ sirnn_status sirnn_aiknp_recv_rows(sirnn_aiknp_ws *w, sirnn_iknp_receiver *r, si
  * on one engine, but rows come in the order the choices were made: the
  * receiver takes the rows of every batch whose recv_u came first before
  * those of a later one (an aiknp batch out of that order fails with
- * SIRNN_ERR_STATE). matmul's products stay on the extension for this
- * reason: their choices precede the comparison's leaves, whose rows are
- * taken first. Without silent COTs, emit does nothing.
+ * SIRNN_ERR_STATE). matmul's products, whose choices precede the
+ * comparison's leaves, hold their tiles (the comparison's emit sends them
+ * first) and take their rows at the comparison's first flight hook, before
+ * the leaves' rows. Without silent COTs, emit does nothing.
  */
 sirnn_status sirnn_aiknp_send_emit(const sirnn_aiknp_ws *w, sirnn_iknp_sender *s,
                                    sirnn_channel *ch);
