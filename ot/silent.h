@@ -146,7 +146,6 @@ typedef struct sirnn_silent {
     sirnn_aes_key code;         /* the LPN code's key (fixed, public) */
     sirnn_prg prg;              /* the engine's own randomness (seeds, alpha) */
     uint64_t produced;          /* user COTs handed out */
-    uint64_t nco_count;         /* tweak position of the 1-of-N pads (ot/nco.h) */
     /* Sender: tile messages made by held takes and not yet sent, oldest
      * first (sirnn_silent_send_take_held); held_in / held_out count the
      * bytes ever kept / sent. Not secret (they go on the wire as they are). */

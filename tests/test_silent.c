@@ -643,8 +643,9 @@ static int kk_run(void *arg)
     return s->st != SIRNN_OK;
 }
 
-/* 1-of-N: from log N random OTs for N <= 16 (ot/nco.h), KK13 above; the
- * chosen message either way, and for N = 16, l = 2 the bytes of ot/nco.h. */
+/* 1-of-N from log N random COTs (ot/nco.h) for every N, with one-block
+ * and wide keys (N = 256, l = 8; N = 17, l = 8); the chosen message, and
+ * for N = 16, l = 2 the bytes of ot/nco.h. */
 static void test_one_of_n(void **state)
 {
     (void)state;

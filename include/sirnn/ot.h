@@ -32,10 +32,10 @@
  *     adds one flight from the sender (for the Δ-COT and the pool: one in
  *     all, sent before it waits for the corrections; per chunk for the
  *     others), and a call crossing into a new Ferret iteration one flight
- *     per party. 1-of-N OTs with N <= 16 then come
- *     from log N of its random OTs (ot/nco.h: b + 0.45 b + N*l bits with
- *     b = ceil(log2 N), two flights per chunk of 2^18 / (N b) OTs); KK13
- *     for larger N;
+ *     per party. 1-of-N OTs (2 <= N <= 256) then come
+ *     from log N of its random COTs (ot/nco.h: b + 0.42 b + N*l bits with
+ *     b = ceil(log2 N), two flights per chunk of
+ *     2^21 / (N l) OTs, 1..8192);
  *   - hashing with the fixed-key tweakable correlation-robust hash of Guo,
  *     Katz, Wang and Yu (S&P 2020), tweak = the OT's index in its engine.
  * Semi-honest security, λ = 128.

@@ -1,7 +1,7 @@
 /*
- * Split-phase IKNP and KK13 OT on the lane engines (see arith/otphase.h).
+ * Split-phase IKNP and KK13 OT on the lane engines (see ot/phase.h).
  */
-#include "arith/otphase.h"
+#include "ot/phase.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -376,7 +376,9 @@ static inline uint64_t key_slot(sirnn_block k, uint64_t v, unsigned b, unsigned 
 sirnn_status sirnn_akk_ws_silent(sirnn_akk_ws *w, sirnn_iknp_sender *s, sirnn_iknp_receiver *r,
                                  unsigned nmax, unsigned lmax)
 {
-    if (s->silent == NULL || r->silent == NULL || nmax < 2 || nmax > 256)
+    /* a party that only sends (or only receives) passes NULL for the other */
+    if ((s == NULL && r == NULL) || (s != NULL && s->silent == NULL) ||
+        (r != NULL && r->silent == NULL) || nmax < 2 || nmax > 256)
         return SIRNN_OK;
     unsigned b = 1;
     while ((1u << b) < nmax)
