@@ -19,7 +19,6 @@ typedef enum corr_kind { CORR_COT, CORR_OT, CORR_OT128 } corr_kind;
 typedef struct corr_job {
     corr_kind kind;
     unsigned l;
-    uint64_t mask;           /* low l bits */
     /* sender side */
     uint64_t *cot_m0;        /* COT: x_i out */
     const uint64_t *cot_corr;
@@ -221,6 +220,60 @@ static sirnn_status receiver_rows(sirnn_iknp_receiver *r, sirnn_channel *ch, siz
     return SIRNN_OK;
 }
 
+/* ---- the message construction (iknp.h), shared with ot/phase.h ---- */
+
+void sirnn_iknp_hash_pair(sirnn_block *h0, sirnn_block *h1, sirnn_block *q, sirnn_block delta,
+                          sirnn_tweak tw, size_t k)
+{
+    sirnn_tccrhash(h0, q, tw, k);
+    for (size_t i = 0; i < k; i++)
+        q[i] = sirnn_block_xor(q[i], delta);
+    sirnn_tccrhash(h1, q, tw, k);
+}
+
+void sirnn_iknp_cot_msgs(const sirnn_block *h0, const sirnn_block *h1, uint64_t *x, uint64_t *y,
+                         const uint64_t *corr, size_t n, unsigned l)
+{
+    const uint64_t mask = sirnn_mask(l);
+    for (size_t i = 0; i < n; i++) {
+        /* corr is read before x is written: they may be one array */
+        const uint64_t xi = h0[i].w[0] & mask;
+        y[i] = (xi + corr[i] - h1[i].w[0]) & mask;
+        x[i] = xi;
+    }
+}
+
+void sirnn_iknp_cot_out(const sirnn_block *h, uint64_t *out, const uint64_t *y,
+                        const uint8_t *choices, size_t n, unsigned l)
+{
+    const uint64_t mask = sirnn_mask(l);
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t sel = 0 - (uint64_t)(choices[i] & 1);
+        out[i] = (h[i].w[0] + (y[i] & sel)) & mask;
+    }
+}
+
+void sirnn_iknp_ot_msgs(const sirnn_block *h0, const sirnn_block *h1, uint64_t *y,
+                        const uint64_t *m0, const uint64_t *m1, size_t n, unsigned l)
+{
+    const uint64_t mask = sirnn_mask(l);
+    for (size_t i = 0; i < n; i++) {
+        y[2 * i] = (m0[i] ^ h0[i].w[0]) & mask;
+        y[2 * i + 1] = (m1[i] ^ h1[i].w[0]) & mask;
+    }
+}
+
+void sirnn_iknp_ot_out(const sirnn_block *h, uint64_t *out, const uint64_t *y,
+                       const uint8_t *choices, size_t n, unsigned l)
+{
+    const uint64_t mask = sirnn_mask(l);
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t sel = 0 - (uint64_t)(choices[i] & 1);
+        const uint64_t y0 = y[2 * i], y1 = y[2 * i + 1];
+        out[i] = (y0 ^ ((y0 ^ y1) & sel) ^ h[i].w[0]) & mask;
+    }
+}
+
 /* Sender: rows of one chunk, hashed [0, k) as H(q) and H(q ^ Delta). */
 static sirnn_status sender_chunk(sirnn_iknp_sender *s, sirnn_channel *ch, size_t k, int chosen)
 {
@@ -228,11 +281,7 @@ static sirnn_status sender_chunk(sirnn_iknp_sender *s, sirnn_channel *ch, size_t
     sirnn_status st = sender_rows(s, ch, k, chosen);
     if (st != SIRNN_OK)
         return st;
-    sirnn_tccrhash(s->h0, s->q, tweak, k);
-    const sirnn_block delta = s->x.delta[0];
-    for (size_t i = 0; i < k; i++)
-        s->q[i] = sirnn_block_xor(s->q[i], delta);
-    sirnn_tccrhash(s->h1, s->q, tweak, k);
+    sirnn_iknp_hash_pair(s->h0, s->h1, s->q, s->x.delta[0], tweak, k);
     return SIRNN_OK;
 }
 
@@ -427,22 +476,14 @@ static size_t correction_bytes(const corr_job *job, size_t k)
 /* Sender: the corrections of elements [off, off + k) into s->wire. */
 static void sender_corrections(sirnn_iknp_sender *s, const corr_job *job, size_t off, size_t k)
 {
-    const uint64_t mask = job->mask;
     switch (job->kind) {
     case CORR_COT:
-        for (size_t i = 0; i < k; i++) {
-            /* corr is read before m0 is written: they may be one array. */
-            uint64_t x = s->h0[i].w[0] & mask;
-            s->vals[i] = (x + job->cot_corr[off + i] - s->h1[i].w[0]) & mask;
-            job->cot_m0[off + i] = x;
-        }
+        sirnn_iknp_cot_msgs(s->h0, s->h1, job->cot_m0 + off, s->vals, job->cot_corr + off, k,
+                            job->l);
         sirnn_pack(s->wire, s->vals, k, job->l);
         break;
     case CORR_OT:
-        for (size_t i = 0; i < k; i++) {
-            s->vals[2 * i] = (job->ot_m0[off + i] ^ s->h0[i].w[0]) & mask;
-            s->vals[2 * i + 1] = (job->ot_m1[off + i] ^ s->h1[i].w[0]) & mask;
-        }
+        sirnn_iknp_ot_msgs(s->h0, s->h1, s->vals, job->ot_m0 + off, job->ot_m1 + off, k, job->l);
         sirnn_pack(s->wire, s->vals, 2 * k, job->l);
         break;
     case CORR_OT128:
@@ -466,23 +507,15 @@ static void sender_corrections(sirnn_iknp_sender *s, const corr_job *job, size_t
 static void receiver_outputs(sirnn_iknp_receiver *r, const corr_job *job, const sirnn_block *h,
                              size_t off, size_t k)
 {
-    const uint64_t mask = job->mask;
     const uint8_t *c = job->choices + off;
     switch (job->kind) {
     case CORR_COT:
         sirnn_unpack(r->vals, r->wire, k, job->l);
-        for (size_t i = 0; i < k; i++) {
-            uint64_t sel = 0 - (uint64_t)(c[i] & 1);
-            job->out_l[off + i] = (h[i].w[0] + (r->vals[i] & sel)) & mask;
-        }
+        sirnn_iknp_cot_out(h, job->out_l + off, r->vals, c, k, job->l);
         break;
     case CORR_OT:
         sirnn_unpack(r->vals, r->wire, 2 * k, job->l);
-        for (size_t i = 0; i < k; i++) {
-            uint64_t sel = 0 - (uint64_t)(c[i] & 1);
-            uint64_t y0 = r->vals[2 * i], y1 = r->vals[2 * i + 1];
-            job->out_l[off + i] = (y0 ^ ((y0 ^ y1) & sel) ^ h[i].w[0]) & mask;
-        }
+        sirnn_iknp_ot_out(h, job->out_l + off, r->vals, c, k, job->l);
         break;
     case CORR_OT128:
         for (size_t i = 0; i < k; i++) {
@@ -549,7 +582,7 @@ static sirnn_status recv_corrected(sirnn_iknp_receiver *r, sirnn_channel *ch,
 sirnn_status sirnn_iknp_cot_send(sirnn_iknp_sender *s, sirnn_channel *ch, uint64_t *m0,
                                  const uint64_t *corr, size_t n, unsigned l)
 {
-    corr_job job = {.kind = CORR_COT, .l = l, .mask = sirnn_mask(l), .cot_m0 = m0,
+    corr_job job = {.kind = CORR_COT, .l = l, .cot_m0 = m0,
                     .cot_corr = corr};
     return send_corrected(s, ch, &job, n);
 }
@@ -557,7 +590,7 @@ sirnn_status sirnn_iknp_cot_send(sirnn_iknp_sender *s, sirnn_channel *ch, uint64
 sirnn_status sirnn_iknp_cot_recv(sirnn_iknp_receiver *r, sirnn_channel *ch, uint64_t *mc,
                                  const uint8_t *choices, size_t n, unsigned l)
 {
-    corr_job job = {.kind = CORR_COT, .l = l, .mask = sirnn_mask(l), .choices = choices,
+    corr_job job = {.kind = CORR_COT, .l = l, .choices = choices,
                     .out_l = mc};
     return recv_corrected(r, ch, &job, n);
 }
@@ -565,14 +598,14 @@ sirnn_status sirnn_iknp_cot_recv(sirnn_iknp_receiver *r, sirnn_channel *ch, uint
 sirnn_status sirnn_iknp_ot_send(sirnn_iknp_sender *s, sirnn_channel *ch, const uint64_t *m0,
                                 const uint64_t *m1, size_t n, unsigned l)
 {
-    corr_job job = {.kind = CORR_OT, .l = l, .mask = sirnn_mask(l), .ot_m0 = m0, .ot_m1 = m1};
+    corr_job job = {.kind = CORR_OT, .l = l, .ot_m0 = m0, .ot_m1 = m1};
     return send_corrected(s, ch, &job, n);
 }
 
 sirnn_status sirnn_iknp_ot_recv(sirnn_iknp_receiver *r, sirnn_channel *ch, uint64_t *mc,
                                 const uint8_t *choices, size_t n, unsigned l)
 {
-    corr_job job = {.kind = CORR_OT, .l = l, .mask = sirnn_mask(l), .choices = choices,
+    corr_job job = {.kind = CORR_OT, .l = l, .choices = choices,
                     .out_l = mc};
     return recv_corrected(r, ch, &job, n);
 }

@@ -131,4 +131,29 @@ sirnn_status sirnn_iknp_ot128_send(sirnn_iknp_sender *s, sirnn_channel *ch,
 sirnn_status sirnn_iknp_ot128_recv(sirnn_iknp_receiver *r, sirnn_channel *ch, uint8_t *mc,
                                    const uint8_t *choices, size_t n);
 
+/*
+ * The IKNP message construction and its tweak bookkeeping, shared by the
+ * whole calls above and the split-phase OTs of ot/phase.h (one copy: a
+ * change to a tweak or a message lands in both).
+ * The tweak of OT i of a batch is (its engine's domain, the engine's count
+ * at the batch's first OT + i), as for the extension.
+ */
+/* Sender: h0[i] = H(q_i; tw + i), h1[i] = H(q_i ^ delta; tw + i); q is
+ * overwritten (q_i ^ delta). */
+void sirnn_iknp_hash_pair(sirnn_block *h0, sirnn_block *h1, sirnn_block *q, sirnn_block delta,
+                          sirnn_tweak tw, size_t k);
+/* Sender, additive COT mod 2^l: x[i] = H0_i mod 2^l (its output), y[i] =
+ * x[i] + corr[i] - H1_i (the correction). x may alias corr. */
+void sirnn_iknp_cot_msgs(const sirnn_block *h0, const sirnn_block *h1, uint64_t *x, uint64_t *y,
+                         const uint64_t *corr, size_t n, unsigned l);
+/* Receiver: out[i] = H_i + c_i * y[i] mod 2^l. out may alias y. */
+void sirnn_iknp_cot_out(const sirnn_block *h, uint64_t *out, const uint64_t *y,
+                        const uint8_t *choices, size_t n, unsigned l);
+/* Sender, chosen OT: y[2i] = m0[i] ^ H0_i, y[2i+1] = m1[i] ^ H1_i (low l bits). */
+void sirnn_iknp_ot_msgs(const sirnn_block *h0, const sirnn_block *h1, uint64_t *y,
+                        const uint64_t *m0, const uint64_t *m1, size_t n, unsigned l);
+/* Receiver: out[i] = y[2i + c_i] ^ H_i (low l bits; selected by mask). */
+void sirnn_iknp_ot_out(const sirnn_block *h, uint64_t *out, const uint64_t *y,
+                       const uint8_t *choices, size_t n, unsigned l);
+
 #endif /* SIRNN_OT_IKNP_H */

@@ -150,11 +150,24 @@ static size_t group_size(unsigned N)
     return g < 8 ? 8 : g;
 }
 
+void sirnn_kkot_send_pads(const sirnn_kkot_sender *s, uint8_t *out, uint64_t *pads,
+                          const sirnn_block *q, const uint64_t *msgs, size_t g, unsigned N,
+                          unsigned l, sirnn_tweak tw, const void *pf, size_t pf_bytes)
+{
+    /* the sender's code table: a-halves at [0, 128), b-halves at [128, 384) */
+    sirnn_tccrhash256_many_pf(pads, q, tw, g, s->code, s->code + 128, N, pf, pf_bytes);
+    sirnn_kernels()->kk_combine(out, msgs, pads, g * N, l);
+}
+
+void sirnn_kkot_recv_hash(sirnn_block *h, const sirnn_block *t, sirnn_tweak tw, size_t k)
+{
+    sirnn_tccrhash256(h, t, tw, k);
+}
+
 /* Sender: the packed y of OTs [0, k) of the chunk in s->q, for messages
  * starting at msgs (already offset to the chunk): per group, the N pads of
  * each OT, then messages XOR pads packed straight into the wire buffer. */
-static void sender_pads(sirnn_kkot_sender *s, const sirnn_kernel_table *kern,
-                        const uint64_t *msgs, size_t k, unsigned N, unsigned l, sirnn_tweak tweak)
+static void sender_pads(sirnn_kkot_sender *s, const uint64_t *msgs, size_t k, unsigned N, unsigned l, sirnn_tweak tweak)
 {
     const size_t group = group_size(N);
     for (size_t g0 = 0; g0 < k; g0 += group) {
@@ -163,12 +176,10 @@ static void sender_pads(sirnn_kkot_sender *s, const sirnn_kernel_table *kern,
          * OT, often in memory) stream into the cache, so the combine step
          * does not stall on them. */
         const size_t next = g0 + g < k ? min_size(group, k - g0 - g) : 0;
-        sirnn_tccrhash256_many_pf(s->pads, s->q + 2 * g0,
-                                  sirnn_tweak_make(tweak.domain, tweak.index + g0), g, s->code,
-                                  s->code + 128, N, next > 0 ? msgs + (g0 + g) * N : NULL,
-                                  next * N * sizeof(uint64_t));
         /* g0 is a multiple of 8, so the group starts on a byte. */
-        kern->kk_combine(s->wire + g0 * N * l / 8, msgs + g0 * N, s->pads, g * N, l);
+        sirnn_kkot_send_pads(s, s->wire + g0 * N * l / 8, s->pads, s->q + 2 * g0, msgs + g0 * N,
+                             g, N, l, sirnn_tweak_make(tweak.domain, tweak.index + g0),
+                             next > 0 ? msgs + (g0 + g) * N : NULL, next * N * sizeof(uint64_t));
     }
 }
 
@@ -176,14 +187,13 @@ sirnn_status sirnn_kkot_engine_send(sirnn_kkot_sender *s, sirnn_channel *ch, con
                              size_t n, unsigned N, unsigned l)
 {
     const size_t chunk = sirnn_kkot_chunk(N, l);
-    const sirnn_kernel_table *kern = sirnn_kernels();
     for (size_t off = 0; off < n; off += chunk) {
         const size_t k = min_size(chunk, n - off);
         const sirnn_tweak tweak = sirnn_tweak_make(s->x.domain, s->x.count);
         sirnn_status st = sirnn_otx_send_extend(&s->x, ch, s->q, sirnn_otx_round(k));
         if (st != SIRNN_OK)
             return st;
-        sender_pads(s, kern, msgs + off * N, k, N, l, tweak);
+        sender_pads(s, msgs + off * N, k, N, l, tweak);
         if ((st = sirnn_channel_send(ch, s->wire, sirnn_pack_size(k * N, l))) != SIRNN_OK ||
             (st = sirnn_channel_flush(ch)) != SIRNN_OK)
             return st;
@@ -255,7 +265,7 @@ sirnn_status sirnn_kkot_engine_recv(sirnn_kkot_receiver *r, sirnn_channel *ch, u
             if ((st = sirnn_kkot_recv_extend(r, ch, r->t, choices + off, k)) != SIRNN_OK ||
                 (st = sirnn_channel_flush(ch)) != SIRNN_OK)
                 return st;
-            sirnn_tccrhash256(r->h[slot], r->t, tweak, k);
+            sirnn_kkot_recv_hash(r->h[slot], r->t, tweak, k);
             sirnn_memzero(r->t, 2 * sirnn_otx_round(k) * sizeof(sirnn_block));
         }
         if (prev_k > 0) {

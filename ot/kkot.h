@@ -29,7 +29,7 @@
  * 128 positions with bit 6 set. The receiver's choice matrix is therefore
  * handed to ot/ext.h in W's layout (column c = parity(x & c); only the
  * columns J(i) are read, through the extension's col_map), so a caller that
- * builds all 256 W columns (arith/otphase.c) and sirnn_kkot_recv_extend
+ * builds all 256 W columns (ot/phase.c) and sirnn_kkot_recv_extend
  * (which builds only the 128 used ones) feed the same code.
  * C is linear, so its distance is its least weight: for
  * d != 0, a(d)_i = d_6 ^ L(i) with L linear in the 7 bits of i; if L != 0
@@ -113,5 +113,23 @@ sirnn_status sirnn_kkot_recv_extend(sirnn_kkot_receiver *r, sirnn_channel *ch,
 
 /* OTs per chunk for (N, l): keeps a chunk's y within the wire buffer. */
 size_t sirnn_kkot_chunk(unsigned N, unsigned l);
+
+/*
+ * The KK13 message construction, shared by the whole calls above and the
+ * split-phase OTs of ot/phase.h (one copy: a change to a tweak or a pad
+ * lands in both). The tweak of OT i of a batch is (the engine's domain, its
+ * count at the batch's first OT + i), as for the extension.
+ *
+ * Sender: the g OTs whose rows are q (2 blocks each): pads[i*N + v] =
+ * lo(H(q_i ^ (C(v) & s); tw + i)) (scratch, g * N words), then
+ * out = pack(msgs ^ pads, l bits each), g * N values (the caller's
+ * messages of these OTs, msgs[i*N + v]). pf / pf_bytes: a prefetch hint
+ * for the caller's next messages (NULL, 0 for none).
+ */
+void sirnn_kkot_send_pads(const sirnn_kkot_sender *s, uint8_t *out, uint64_t *pads,
+                          const sirnn_block *q, const uint64_t *msgs, size_t g, unsigned N,
+                          unsigned l, sirnn_tweak tw, const void *pf, size_t pf_bytes);
+/* Receiver: h[i] = H(t_i; tw + i), the pad of its choice (low 64 bits used). */
+void sirnn_kkot_recv_hash(sirnn_block *h, const sirnn_block *t, sirnn_tweak tw, size_t k);
 
 #endif /* SIRNN_OT_KKOT_H */

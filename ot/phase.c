@@ -147,11 +147,8 @@ sirnn_status sirnn_aiknp_send_rows(sirnn_aiknp_ws *w, sirnn_iknp_sender *s, sirn
                         : sirnn_silent_send_take(s->silent, &s->x, ch, w->rows, k);
             if (st != SIRNN_OK)
                 return st;
-            const sirnn_tweak tweak = sirnn_tweak_make(w->first.domain, w->first.index + off);
-            sirnn_tccrhash(w->h0 + off, w->rows, tweak, k);
-            for (size_t i = 0; i < k; i++)
-                w->rows[i] = sirnn_block_xor(w->rows[i], delta);
-            sirnn_tccrhash(w->h1 + off, w->rows, tweak, k);
+            sirnn_iknp_hash_pair(w->h0 + off, w->h1 + off, w->rows, delta,
+                                 sirnn_tweak_make(w->first.domain, w->first.index + off), k);
         }
         sirnn_memzero(w->rows, min_size(n, SIRNN_IKNP_CHUNK) * sizeof(sirnn_block));
         s->x.count += n;
@@ -187,10 +184,7 @@ sirnn_status sirnn_aiknp_send_rows(sirnn_aiknp_ws *w, sirnn_iknp_sender *s, sirn
             sirnn_tweak_make(s->x.domain, s->x.count - sirnn_otx_round(k));
         if (off == 0)
             w->first = tweak;
-        sirnn_tccrhash(w->h0 + off, w->rows, tweak, k);
-        for (size_t i = 0; i < k; i++)
-            w->rows[i] = sirnn_block_xor(w->rows[i], delta);
-        sirnn_tccrhash(w->h1 + off, w->rows, tweak, k);
+        sirnn_iknp_hash_pair(w->h0 + off, w->h1 + off, w->rows, delta, tweak, k);
     }
     return SIRNN_OK;
 }
@@ -206,43 +200,25 @@ sirnn_status sirnn_aiknp_send_emit(const sirnn_aiknp_ws *w, sirnn_iknp_sender *s
 void sirnn_aiknp_cot_msgs(const sirnn_aiknp_ws *w, uint64_t *x, uint64_t *y,
                           const uint64_t *corr, size_t n, unsigned l)
 {
-    const uint64_t mask = sirnn_mask(l);
-    for (size_t i = 0; i < n; i++) {
-        const uint64_t xi = w->h0[i].w[0] & mask;
-        y[i] = (xi + corr[i] - w->h1[i].w[0]) & mask;
-        x[i] = xi;
-    }
+    sirnn_iknp_cot_msgs(w->h0, w->h1, x, y, corr, n, l);
 }
 
 void sirnn_aiknp_cot_out(const sirnn_aiknp_ws *w, uint64_t *out, const uint64_t *y,
                          const uint8_t *choices, size_t n, unsigned l)
 {
-    const uint64_t mask = sirnn_mask(l);
-    for (size_t i = 0; i < n; i++) {
-        const uint64_t sel = 0 - (uint64_t)(choices[i] & 1);
-        out[i] = (w->h0[i].w[0] + (y[i] & sel)) & mask;
-    }
+    sirnn_iknp_cot_out(w->h0, out, y, choices, n, l);
 }
 
 void sirnn_aiknp_ot_msgs(const sirnn_aiknp_ws *w, uint64_t *y, const uint64_t *m0,
                          const uint64_t *m1, size_t n, unsigned l)
 {
-    const uint64_t mask = sirnn_mask(l);
-    for (size_t i = 0; i < n; i++) {
-        y[2 * i] = (m0[i] ^ w->h0[i].w[0]) & mask;
-        y[2 * i + 1] = (m1[i] ^ w->h1[i].w[0]) & mask;
-    }
+    sirnn_iknp_ot_msgs(w->h0, w->h1, y, m0, m1, n, l);
 }
 
 void sirnn_aiknp_ot_out(const sirnn_aiknp_ws *w, uint64_t *out, const uint64_t *y,
                         const uint8_t *choices, size_t n, unsigned l)
 {
-    const uint64_t mask = sirnn_mask(l);
-    for (size_t i = 0; i < n; i++) {
-        const uint64_t sel = 0 - (uint64_t)(choices[i] & 1);
-        const uint64_t y0 = y[2 * i], y1 = y[2 * i + 1];
-        out[i] = (y0 ^ ((y0 ^ y1) & sel) ^ w->h0[i].w[0]) & mask;
-    }
+    sirnn_iknp_ot_out(w->h0, out, y, choices, n, l);
 }
 
 /* ---------------- KK13 ---------------- */
@@ -578,7 +554,7 @@ sirnn_status sirnn_akk_recv_u(sirnn_akk_ws *w, sirnn_kkot_receiver *r, sirnn_cha
         sirnn_status st = sirnn_kkot_recv_extend(r, ch, w->rows, choices + off, k);
         if (st != SIRNN_OK)
             return st;
-        sirnn_tccrhash256(w->hblk, w->rows, tweak, k);
+        sirnn_kkot_recv_hash(w->hblk, w->rows, tweak, k);
         for (size_t i = 0; i < k; i++)
             w->h[off + i] = w->hblk[i].w[0];
         sirnn_memzero(w->rows, 2 * sirnn_otx_round(k) * sizeof(sirnn_block));
@@ -614,13 +590,9 @@ void sirnn_akk_send_group(sirnn_akk_ws *w, const sirnn_kkot_sender *s, uint8_t *
         akk_send_group_silent(w, out, msgs, first, g, N, l);
         return;
     }
-    /* pads[i*N + v] = H_i(q_i ^ (C(v) & s)), low word (ot/kkot.h layout of
-     * the sender's code table: a-halves at [0, 128), b-halves at [128, 384)). */
-    sirnn_tccrhash256_many(w->vals, w->rows + 2 * first,
-                           sirnn_tweak_make(s->x.domain, w->tweak + first), g, s->code,
-                           s->code + 128, N);
-    /* messages XOR pads, packed in one pass (the engine's combine kernel) */
-    sirnn_kernels()->kk_combine(out, msgs, w->vals, g * N, l);
+    /* the engine's pads and combine (ot/kkot.h) */
+    sirnn_kkot_send_pads(s, out, w->vals, w->rows + 2 * first, msgs, g, N, l,
+                         sirnn_tweak_make(s->x.domain, w->tweak + first), NULL, 0);
 }
 
 void sirnn_akk_recv_out(sirnn_akk_ws *w, uint64_t *out, const uint8_t *in,

@@ -14,7 +14,10 @@
  *   receiver: *_recv_out unpacks the messages and selects by mask.
  * On SIRNN_OT_SILENT the IKNP phases of a workspace with silent_ok run on
  * the lane's silent COTs instead (sirnn_aiknp_recv_rows below).
- * They follow exactly the constructions of ot/iknp.h (IKNP correlated and
+ * They use the message construction of the whole calls themselves
+ * (sirnn_iknp_hash_pair, sirnn_iknp_cot_msgs / _out, sirnn_iknp_ot_msgs /
+ * _out, sirnn_kkot_send_pads, sirnn_kkot_recv_hash), so the two cannot
+ * drift: the constructions of ot/iknp.h (IKNP correlated and
  * chosen-message OT, tweakable hash sirnn_tccrhash with tweak = (the
  * engine's domain || the OT's index in its engine)) and ot/kkot.h (KK13
  * with its doubled RM(1,7) code, sirnn_tccrhash256), on the engines'
