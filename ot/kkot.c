@@ -167,7 +167,8 @@ void sirnn_kkot_recv_hash(sirnn_block *h, const sirnn_block *t, sirnn_tweak tw, 
 /* Sender: the packed y of OTs [0, k) of the chunk in s->q, for messages
  * starting at msgs (already offset to the chunk): per group, the N pads of
  * each OT, then messages XOR pads packed straight into the wire buffer. */
-static void sender_pads(sirnn_kkot_sender *s, const uint64_t *msgs, size_t k, unsigned N, unsigned l, sirnn_tweak tweak)
+static void sender_pads(sirnn_kkot_sender *s, const uint64_t *msgs, size_t k, unsigned N,
+                        unsigned l, sirnn_tweak tweak)
 {
     const size_t group = group_size(N);
     for (size_t g0 = 0; g0 < k; g0 += group) {

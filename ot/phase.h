@@ -183,8 +183,9 @@ void sirnn_akk_ws_free(sirnn_akk_ws *w);
  * it alike, before the first batch (and before any view of the workspace
  * is copied). Construction (Naor-Pinkas' 1-of-N from log N 1-of-2 OTs,
  * with one hash block per key, or nblk blocks when l is wider than the
- * 128 >> b bits a one-block key has per value): OT i uses COTs i*b + j (j < b) of its
- * batch, at engine positions P; the receiver's choice bits r come from
+ * 128 >> b bits a one-block key has per value): OT i uses COTs i*b + j
+ * (j < b) of its batch, at engine positions P; the receiver's choice
+ * bits r come from
  * its choice side (sirnn_silent_recv_choices) and it sends
  * d_j = r_j ^ bit j of c (b bits per OT, in place of the columns); the
  * sender's keys are K_j^s = H(q_j ^ (s ^ d_j) Delta; P_j) (sirnn_tccrhash,
