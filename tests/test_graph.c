@@ -680,7 +680,7 @@ static void test_model_file(void **state)
     /* truncated, extended, another version */
     for (size_t cut = 0; cut < len; cut += len / 17 + 1)
         assert_int_not_equal(sirnn_graph_decode(&h, NULL, buf, cut), SIRNN_OK);
-    buf[8] = 2;
+    buf[8] = 3; /* versions 1 and 2 load */
     assert_int_equal(sirnn_graph_decode(&h, NULL, buf, len), SIRNN_ERR_UNSUPPORTED);
     /* a FastGRNN model file is not a graph */
     assert_int_not_equal(sirnn_graph_load(&h, "models/fashion_fastgrnn.sirnn"), SIRNN_OK);
@@ -1108,6 +1108,73 @@ static void test_fused_cell(void **state)
     sirnn_graph_free(g);
 }
 
+/* Per-tensor widths: widths[t] 8 or 16 from bits of seed (all 8 when seed
+ * is 0), quantised on cal; the widths survive the model file. */
+static void quantise_mixed(sirnn_graph *g, uint64_t seed, size_t ncal, const float *cal)
+{
+    uint8_t *w = malloc(g->ntensors + 1);
+    const int all8 = seed == 0;
+    assert_non_null(w);
+    for (uint32_t t = 0; t < g->ntensors; t++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        w[t] = all8 || (seed >> 33) % 2 ? 8 : 16;
+    }
+    if (sirnn_graph_quantise_widths(g, w, 16, ncal, cal) != SIRNN_OK)
+        fail_msg("quantise_widths: %s", sirnn_last_error());
+    uint8_t *buf;
+    size_t len;
+    sirnn_graph *h = NULL;
+    assert_int_equal(sirnn_graph_encode(g, 0, &buf, &len), SIRNN_OK);
+    assert_int_equal(sirnn_graph_decode(&h, NULL, buf, len), SIRNN_OK);
+    for (uint32_t t = 0; t < g->ntensors; t++)
+        assert_int_equal(h->tensors[t].fmt.bits, g->tensors[t].fmt.bits);
+    sirnn_graph_free(h);
+    free(buf);
+    free(w);
+}
+
+/* Per-tensor widths (sirnn_graph_quantise_widths) on the cell graph (every
+ * operator of a FastGRNN step: 8-bit inputs sign-extended into 16-bit
+ * sums, products and sigmoids, 8-bit outputs reduced after their
+ * truncation, the fusion plan around them) and on the test graphs of
+ * every operator: secure equals fixed point bit for bit, scores included. */
+static void test_widths(void **state)
+{
+    (void)state;
+    float cal[8 * 64];
+    uint64_t r = 777;
+    for (size_t i = 0; i < 8 * 64; i++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        cal[i] = (float)((int)(r >> 40) % 2001 - 1000) / 500.0f;
+    }
+    for (uint64_t p = 0; p < (test_quick() ? 2u : 4u); p++) {
+        sirnn_graph *g = cell_graph();
+        quantise_mixed(g, p == 0 ? 0 : test_seed() + p, 64, cal);
+        size_t narrow = 0;
+        for (uint32_t t = 0; t < g->ntensors; t++)
+            narrow += g->tensors[t].fmt.bits == 8;
+        const uint64_t fl = graph_flights(g, 3, cal, 0, 1);
+        print_message("widths: cell graph with %zu of %u tensors 8-bit: %llu flights\n", narrow,
+                      g->ntensors, (unsigned long long)fl);
+        if (p == 0) /* all free tensors 8-bit: the extensions run */
+            assert_true(narrow >= 8);
+        sirnn_graph_free(g);
+    }
+    const char *names[] = {"ops", "cnn", "math", "shapes", "gap"};
+    for (size_t k = 0; k < (test_quick() ? 1u : 5u); k++) {
+        sirnn_graph *g = import_graph(names[k], "");
+        char path[256];
+        size_t nin;
+        snprintf(path, sizeof(path), VEC "%s.in.f32", names[k]);
+        float *x = read_floats(path, &nin);
+        const size_t n = nin / sirnn_graph_size(g, g->input);
+        quantise_mixed(g, test_seed() ^ (k + 1) * 0x9e37, n, x);
+        check_secure(g, x, n < 3 ? n : 3, 1);
+        free(x);
+        sirnn_graph_free(g);
+    }
+}
+
 /* The server's --profile rows of a secure run: rows named by the operator
  * kinds that talk (sirnn_gop_name) and their protocols, whose bytes and
  * flights add up to the party's totals for the query. */
@@ -1184,6 +1251,7 @@ int main(void)
         cmocka_unit_test(test_model_file), cmocka_unit_test(test_serve_query_cmd),
         cmocka_unit_test(test_levels),
         cmocka_unit_test(test_fused_cell),
+        cmocka_unit_test(test_widths),
         cmocka_unit_test(test_builder_errors), cmocka_unit_test(test_profile_rows),
         cmocka_unit_test(test_rnnpool),
     };

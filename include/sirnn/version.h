@@ -34,8 +34,10 @@ extern "C" {
  * MSB shares from truncations, nn/graph.h; on the silent backend the
  * protocols' 1-of-N OTs (carry networks, MSB-to-wrap) come from log N silent
  * COTs and the products' COTs are silent, with the sender's tiles held until
- * its messages). */
-#define SIRNN_PROTOCOL_VERSION 6
+ * its messages; 7: graph descriptions are model file version 2, with
+ * per-tensor widths: 8-bit tensors sign-extended, once per level, for the
+ * wider nodes that read them, and read at their width by DENSE and CONV). */
+#define SIRNN_PROTOCOL_VERSION 7
 
 /* "0.1.0" */
 SIRNN_API const char *sirnn_version(void);
