@@ -1327,6 +1327,23 @@ static int narrow_closure(const sirnn_graph *g, uint32_t t, uint8_t *set, uint32
     return 1;
 }
 
+/* How many values and steps the fusion plan of quantised g keeps
+ * untruncated or fused (wide tensors, truncation points, lean products);
+ * -1 on an error. */
+static long fused_count(const sirnn_graph *g)
+{
+    sirnn_gfuse f;
+    if (sirnn_graph_fuse_plan(g, &f) != SIRNN_OK)
+        return -1;
+    long k = 0;
+    for (uint32_t t = 0; t < g->ntensors; t++)
+        k += f.wide[t];
+    for (uint32_t i = 0; i < g->nnodes; i++)
+        k += f.tpoint[i] + f.lean[i];
+    sirnn_graph_fuse_free(&f);
+    return k;
+}
+
 /* How many of the first n examples (inputs x) the fixed-point graph
  * classifies as cf[] says; -1 on an error. */
 static long agree(const sirnn_graph *g, size_t n, const float *x, const uint32_t *cf,
@@ -1351,7 +1368,7 @@ sirnn_status sirnn_graph_choose_widths(sirnn_graph *g, unsigned weight_bits, siz
     sirnn_status st = quantise(g, 16, weight_bits, n_calib, x, NULL);
     if (st != SIRNN_OK)
         return st;
-    const size_t ne = n_calib < 1000 ? n_calib : 1000, per = sirnn_graph_size(g, g->input);
+    const size_t ne = n_calib < 500 ? n_calib : 500, per = sirnn_graph_size(g, g->input);
     uint8_t *w = malloc(g->ntensors + 1), *trial = malloc(g->ntensors + 1);
     uint8_t *set = malloc(g->ntensors + 1);
     uint32_t *queue = malloc((g->ntensors + 1) * sizeof(uint32_t));
@@ -1371,6 +1388,7 @@ sirnn_status sirnn_graph_choose_widths(sirnn_graph *g, unsigned weight_bits, siz
         goto out;
     }
     const long floor_ = base - (long)floor(max_drop / 100.0 * (double)ne);
+    const long fused = fused_count(g);
     /* candidates: the input, then the free-width outputs in execution order */
     for (uint32_t i = 0; i <= g->nnodes; i++) {
         const uint32_t t = i == 0 ? g->input : g->nodes[i - 1].out;
@@ -1383,7 +1401,8 @@ sirnn_status sirnn_graph_choose_widths(sirnn_graph *g, unsigned weight_bits, siz
             continue;
         for (uint32_t u = 0; u < g->ntensors; u++)
             trial[u] = set[u] ? 8 : w[u];
-        if (quantise_core(g, 16, weight_bits, trial) != SIRNN_OK)
+        /* (a change that breaks a fused truncation costs more than it saves) */
+        if (quantise_core(g, 16, weight_bits, trial) != SIRNN_OK || fused_count(g) < fused)
             continue;
         const long a = agree(g, ne, x, cf, q, cq);
         if (a >= floor_)

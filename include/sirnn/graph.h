@@ -37,7 +37,9 @@
  *
  * Fixed-point semantics (b = the activation bits, 8 or 16; every activation
  * a b-bit two's-complement integer q = round(v 2^s) with its own scale s;
- * weights kw bits, per tensor scale):
+ * weights kw bits, per tensor scale; with per-tensor widths
+ * (sirnn_graph_quantise_widths) each tensor has its own b, 8 or 16, and b
+ * below is the width the node computes in, see there):
  *   DENSE, CONV: the exact sum of products, then floor-shifted by s_x + s_w -
  *     s_y to y's scale (sirnn_ref_matmul, one truncation), then the bias
  *     rounded to s_y is added mod 2^b;
@@ -274,12 +276,15 @@ SIRNN_API sirnn_status sirnn_graph_quantise_widths(sirnn_graph *g, const uint8_t
 
 /*
  * Choose the widths from the calibration data (SeeDot's exploration, kept
- * to changes that cost no extension): quantise at 16 bits, then, for the
+ * to changes that cost no extension and break no fused truncation, see the
+ * top): quantise at 16 bits, then, for the
  * input and each free-width tensor in execution order, try it at 8 bits
  * together with what must follow it (the outputs of the RELUs, CLIPs,
  * pools, RESHAPEs and GATHERs below it; a candidate some other operator
- * reads is skipped, it would need a sign extension); keep the change when
- * the fixed-point classes of the first min(n_calib, 1000) calibration
+ * reads is skipped, it would need a sign extension; so is one that leaves
+ * the fusion plan fewer wide values, truncation points or lean products);
+ * keep the change when the fixed-point classes of the first
+ * min(n_calib, 500) calibration
  * examples still agree with the float classes on at least (the 16-bit
  * agreement - max_drop percent of them). Ends quantised with the chosen
  * widths; widths (ntensors entries, NULL allowed) gets every tensor's.
