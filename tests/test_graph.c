@@ -1160,6 +1160,27 @@ static void test_widths(void **state)
             assert_true(narrow >= 8);
         sirnn_graph_free(g);
     }
+    /* sirnn import --width mixed: with any drop allowed, every tensor that
+     * needs no extension goes to 8 bits (the input, and the CNN's conv ->
+     * relu -> pool chain read by the conv and the dense layer) */
+    const char *chosen[] = {"cnn", "mlp"};
+    for (size_t k = 0; k < (test_quick() ? 1u : 2u); k++) {
+        sirnn_graph *g = import_graph(chosen[k], "--width mixed --max-drop 100");
+        assert_int_equal(g->tensors[g->input].fmt.bits, 8);
+        size_t narrow = 0;
+        for (uint32_t t = 0; t < g->ntensors; t++)
+            narrow += g->tensors[t].fmt.bits == 8;
+        print_message("widths: %s --width mixed: %zu of %u tensors 8-bit\n", chosen[k], narrow,
+                      g->ntensors);
+        assert_true(narrow >= (k == 0 ? 4u : 1u));
+        char path[256];
+        size_t nin;
+        snprintf(path, sizeof(path), VEC "%s.in.f32", chosen[k]);
+        float *x = read_floats(path, &nin);
+        check_secure(g, x, 2, 1);
+        free(x);
+        sirnn_graph_free(g);
+    }
     const char *names[] = {"ops", "cnn", "math", "shapes", "gap"};
     for (size_t k = 0; k < (test_quick() ? 1u : 5u); k++) {
         sirnn_graph *g = import_graph(names[k], "");
