@@ -10,6 +10,7 @@
 #include "tests/harness.h"
 
 #include <math.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -682,6 +683,12 @@ static void test_model_file(void **state)
         assert_int_not_equal(sirnn_graph_decode(&h, NULL, buf, cut), SIRNN_OK);
     buf[8] = 3; /* versions 1 and 2 load */
     assert_int_equal(sirnn_graph_decode(&h, NULL, buf, len), SIRNN_ERR_UNSUPPORTED);
+    unsigned ol = 0; /* a version 1 file (every tensor 16 bits here) still loads */
+    buf[8] = 1;
+    assert_int_equal(EVP_Digest(buf, len - 32, buf + len - 32, &ol, EVP_sha256(), NULL), 1);
+    assert_int_equal(sirnn_graph_decode(&h, NULL, buf, len), SIRNN_OK);
+    sirnn_graph_free(h);
+    h = NULL;
     /* a FastGRNN model file is not a graph */
     assert_int_not_equal(sirnn_graph_load(&h, "models/fashion_fastgrnn.sirnn"), SIRNN_OK);
     assert_int_equal(sirnn_graph_load(&h, "/nonexistent/x.sirnn"), SIRNN_ERR_IO);
@@ -1129,6 +1136,15 @@ static void quantise_mixed(sirnn_graph *g, uint64_t seed, size_t ncal, const flo
     for (uint32_t t = 0; t < g->ntensors; t++)
         assert_int_equal(h->tensors[t].fmt.bits, g->tensors[t].fmt.bits);
     sirnn_graph_free(h);
+    h = NULL;
+    /* the same bytes sealed as version 1 (one width for every tensor): a
+     * mixed graph is refused, a uniform one loads */
+    unsigned ol = 0;
+    buf[8] = 1;
+    assert_int_equal(EVP_Digest(buf, len - 32, buf + len - 32, &ol, EVP_sha256(), NULL), 1);
+    assert_int_equal(sirnn_graph_decode(&h, NULL, buf, len),
+                     sirnn_graph_mixed(g) ? SIRNN_ERR_ARG : SIRNN_OK);
+    sirnn_graph_free(h);
     free(buf);
     free(w);
 }
@@ -1150,6 +1166,7 @@ static void test_widths(void **state)
     for (uint64_t p = 0; p < (test_quick() ? 2u : 4u); p++) {
         sirnn_graph *g = cell_graph();
         quantise_mixed(g, p == 0 ? 0 : test_seed() + p, 64, cal);
+        assert_true(sirnn_graph_mixed(g));
         size_t narrow = 0;
         for (uint32_t t = 0; t < g->ntensors; t++)
             narrow += g->tensors[t].fmt.bits == 8;
