@@ -50,6 +50,10 @@ void sirnn_graph_find_nonneg(const sirnn_graph *g, uint8_t *nonneg)
         }
         default: break;
         }
+        /* an output narrower than its node's width is its value mod 2^8,
+         * whose MSB may be set (a GATHER of a 16-bit value into 8 bits) */
+        if (g->quantised && g->tensors[nd->out].fmt.bits < sirnn_graph_node_bits(g, nd))
+            nn = 0;
         nonneg[nd->out] = (uint8_t)nn;
     }
 }

@@ -1149,6 +1149,41 @@ static void quantise_mixed(sirnn_graph *g, uint64_t seed, size_t ncal, const flo
     free(w);
 }
 
+/* x (16 bits) -> RELU -> GATHER into 8 bits -> ADD with x (16 bits): the
+ * ADD sign-extends the GATHER's 8-bit value (whose MSB the executors no
+ * longer take for a public 0: an output narrower than its node's width is
+ * a value mod 2^8), on inputs beyond the calibrated range. */
+static sirnn_graph *gather8_graph(void)
+{
+    sirnn_graph *g;
+    assert_int_equal(sirnn_graph_new(&g), SIRNN_OK);
+    uint32_t t[4];
+    const uint32_t d[1] = {4};
+    const char *names[4] = {"x", "r", "g", "y"};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(sirnn_graph_add_tensor(g, &t[i], names[i], 1, d), SIRNN_OK);
+    g->input = t[0];
+    g->output = t[3];
+    uint32_t idx[4] = {0, 1, 2, 3};
+    sirnn_gnode n1 = {.op = SIRNN_GOP_RELU, .nin = 1, .in = {t[0]}, .out = t[1]};
+    sirnn_gnode n2 = {.op = SIRNN_GOP_GATHER, .nin = 1, .in = {t[1]}, .out = t[2], .nidx = 4,
+                      .idx = idx};
+    sirnn_gnode n3 = {.op = SIRNN_GOP_ADD, .nin = 2, .in = {t[2], t[0]}, .out = t[3]};
+    snprintf(n1.name, sizeof(n1.name), "r");
+    snprintf(n2.name, sizeof(n2.name), "g");
+    snprintf(n3.name, sizeof(n3.name), "y");
+    assert_int_equal(sirnn_graph_add_node(g, &n1), SIRNN_OK);
+    assert_int_equal(sirnn_graph_add_node(g, &n2), SIRNN_OK);
+    assert_int_equal(sirnn_graph_add_node(g, &n3), SIRNN_OK);
+    float cal[4 * 8];
+    for (int i = 0; i < 32; i++)
+        cal[i] = (float)(i % 9 - 4) / 8.0f;
+    uint8_t w[4] = {16, 16, 8, 16};
+    assert_int_equal(sirnn_graph_quantise_widths(g, w, 16, 8, cal), SIRNN_OK);
+    assert_int_equal(g->tensors[t[2]].fmt.bits, 8);
+    return g;
+}
+
 /* Per-tensor widths (sirnn_graph_quantise_widths) on the cell graph (every
  * operator of a FastGRNN step: 8-bit inputs sign-extended into 16-bit
  * sums, products and sigmoids, 8-bit outputs reduced after their
@@ -1198,6 +1233,12 @@ static void test_widths(void **state)
         free(x);
         sirnn_graph_free(g);
     }
+    {
+        sirnn_graph *g = gather8_graph();
+        const float xw[8] = {3.5f, -2.0f, 1.9f, 0.7f, -3.9f, 2.6f, 3.0f, 0.1f};
+        check_secure(g, xw, 2, 1);
+        sirnn_graph_free(g);
+    }
     const char *names[] = {"ops", "cnn", "math", "shapes", "gap"};
     for (size_t k = 0; k < (test_quick() ? 1u : 5u); k++) {
         sirnn_graph *g = import_graph(names[k], "");
@@ -1208,6 +1249,16 @@ static void test_widths(void **state)
         const size_t n = nin / sirnn_graph_size(g, g->input);
         quantise_mixed(g, test_seed() ^ (k + 1) * 0x9e37, n, x);
         check_secure(g, x, n < 3 ? n : 3, 1);
+        /* inputs beyond the calibrated range: 8-bit values that wrap */
+        const size_t in_n = sirnn_graph_size(g, g->input);
+        float *xr = malloc(3 * in_n * sizeof(float));
+        assert_non_null(xr);
+        test_rng rr;
+        test_rng_init(&rr, test_seed() ^ (k + 7) * 0x51ed);
+        for (size_t i = 0; i < 3 * in_n; i++)
+            xr[i] = (float)((double)test_rng_below(&rr, 1 << 16) / 65536.0 * 8.0 - 4.0);
+        check_secure(g, xr, 3, 1);
+        free(xr);
         free(x);
         sirnn_graph_free(g);
     }
