@@ -1233,6 +1233,31 @@ static void test_widths(void **state)
         free(x);
         sirnn_graph_free(g);
     }
+    { /* a shipped model at mixed widths: the PyTorch CNN, its input 8-bit */
+        char cmd[1024], out[8192], tmp[256];
+        snprintf(tmp, sizeof(tmp), "/tmp/sirnn_test_widths_%d.sirnn", (int)getpid());
+        snprintf(cmd, sizeof(cmd), "%s import models/fashion_cnn_torch.onnx --calib fashion:300 "
+                 "--eval 0 --width mixed -o %s --quiet 2>&1", SIRNN_BIN, tmp);
+        const int rc = run_cmd(cmd, out, sizeof(out));
+        if (rc != 0)
+            print_message("%s\n%s\n", cmd, out);
+        assert_int_equal(rc, 0);
+        sirnn_graph *g = NULL;
+        assert_int_equal(sirnn_graph_load(&g, tmp), SIRNN_OK);
+        unlink(tmp);
+        assert_int_equal(g->tensors[g->input].fmt.bits, 8);
+        sirnn_dataset ds;
+        const size_t n = test_quick() ? 1 : 3;
+        assert_int_equal(sirnn_fashion_load(&ds, NULL, 0, n), SIRNN_OK);
+        float *x = malloc(n * 784 * sizeof(float));
+        assert_non_null(x);
+        for (size_t i = 0; i < n * 784; i++)
+            x[i] = (float)ds.images[i] * g->in_mul + g->in_add;
+        check_secure(g, x, n, 1);
+        free(x);
+        sirnn_dataset_free(&ds);
+        sirnn_graph_free(g);
+    }
     {
         sirnn_graph *g = gather8_graph();
         const float xw[8] = {3.5f, -2.0f, 1.9f, 0.7f, -3.9f, 2.6f, 3.0f, 0.1f};
