@@ -1620,6 +1620,9 @@ static size_t total_values(const sirnn_graph *g)
                  (fz.sign[t] ? 1 : 0) * (sirnn_graph_size(g, t) + 7) / 8;
         sirnn_graph_fuse_free(&fz);
     }
+    for (uint32_t t = 0; t < g->ntensors; t++) /* per-tensor widths: extended copies */
+        if (g->tensors[t].fmt.bits < g->act_bits)
+            m += sirnn_graph_size(g, t);
     return m;
 }
 

@@ -408,7 +408,8 @@ SIRNN_API sirnn_status sirnn_graph_schedule(const sirnn_graph *g, sirnn_graph_sc
  *
  * Limits: a batch above the server's max_batch is refused (the client, who
  * knows it from the handshake, refuses first); the inputs go through in
- * pieces whose working memory (n x all tensors' values) fits the server's
+ * pieces whose working memory (n x all tensors' values, with the
+ * extended copies of 8-bit tensors) fits the server's
  * session_mem_bytes, which both sides know, so they cut alike; the request
  * must arrive within one timeout_ms, each piece within timeout_ms per 2^20
  * values of its working memory (plus one).
