@@ -414,6 +414,55 @@ static int fmt_ok(sirnn_fixfmt f, unsigned bits)
     return f.bits == bits && f.is_signed && f.scale >= -60 && f.scale <= 60;
 }
 
+int sirnn_graph_width_free(uint32_t op)
+{
+    switch (op) {
+    case SIRNN_GOP_DENSE:
+    case SIRNN_GOP_CONV:
+    case SIRNN_GOP_MUL:
+    case SIRNN_GOP_MUL_CONST:
+    case SIRNN_GOP_ADD:
+    case SIRNN_GOP_SUB:
+    case SIRNN_GOP_ADD_CONST:
+    case SIRNN_GOP_GATHER: return 1;
+    default: return 0;
+    }
+}
+
+/* The width an operator gives its output when it is not free (see
+ * sirnn_graph_width_free): the math operators' B, the others their input's. */
+static unsigned fixed_width(const sirnn_graph *g, const sirnn_gnode *nd, unsigned B)
+{
+    switch (nd->op) {
+    case SIRNN_GOP_SIGMOID:
+    case SIRNN_GOP_TANH:
+    case SIRNN_GOP_EXP:
+    case SIRNN_GOP_RECIP:
+    case SIRNN_GOP_DIV:
+    case SIRNN_GOP_RSQRT: return B;
+    default: return g->tensors[nd->in[0]].fmt.bits;
+    }
+}
+
+unsigned sirnn_graph_node_bits(const sirnn_graph *g, const sirnn_gnode *nd)
+{
+    unsigned w = g->tensors[nd->out].fmt.bits;
+    if (nd->op == SIRNN_GOP_DENSE || nd->op == SIRNN_GOP_CONV)
+        return w; /* the input is read at its own width (a mixed-width product) */
+    for (uint32_t k = 0; k < nd->nin; k++)
+        if (g->tensors[nd->in[k]].fmt.bits > w)
+            w = g->tensors[nd->in[k]].fmt.bits;
+    return w;
+}
+
+int sirnn_graph_mixed(const sirnn_graph *g)
+{
+    for (uint32_t t = 0; t < g->ntensors; t++)
+        if (g->tensors[t].fmt.bits != g->act_bits)
+            return 1;
+    return 0;
+}
+
 sirnn_status sirnn_graph_validate(const sirnn_graph *g)
 {
     if (g == NULL) {
@@ -458,8 +507,9 @@ sirnn_status sirnn_graph_validate(const sirnn_graph *g)
             size *= tt->dims[i];
             bad = bad || size > SIRNN_GRAPH_MAX_SIZE;
         }
-        if (!bad && g->quantised)
-            bad = !fmt_ok(tt->fmt, g->act_bits);
+        if (!bad && g->quantised) /* 8 bits, or the graph's widest (act_bits) */
+            bad = !fmt_ok(tt->fmt, tt->fmt.bits) ||
+                  (tt->fmt.bits != 8 && tt->fmt.bits != g->act_bits);
         if (bad) {
             sirnn_set_last_error("graph: tensor %u ('%.*s') has a bad shape, range or format", t,
                                  SIRNN_GRAPH_NAME - 1, tt->name);
@@ -489,6 +539,14 @@ sirnn_status sirnn_graph_validate(const sirnn_graph *g)
             break;
         }
         written[nd->out] = 1;
+        if (g->quantised && !sirnn_graph_width_free(nd->op) &&
+            y->fmt.bits != fixed_width(g, nd, g->act_bits)) {
+            sirnn_set_last_error("graph: node '%s': output width %u, its operator gives %u",
+                                 nd->name, y->fmt.bits, fixed_width(g, nd, g->act_bits));
+            st = SIRNN_ERR_ARG;
+            break;
+        }
+        const unsigned nb_ = g->quantised ? sirnn_graph_node_bits(g, nd) : 0;
         if (nd->op == SIRNN_GOP_ARGMAX &&
             (i + 1 != g->nnodes || !g->has_argmax || nd->in[0] != g->output)) {
             sirnn_set_last_error("graph: node '%s': ARGMAX must be last, on the output",
@@ -501,17 +559,17 @@ sirnn_status sirnn_graph_validate(const sirnn_graph *g)
         for (uint32_t k = 0; k < nd->nb && nd->b; k++)
             bad = bad || !isfinite(nd->b[k]);
         if (g->quantised && nd->nw) {
-            const unsigned wb = nd->op == SIRNN_GOP_ADD_CONST ? g->act_bits : g->weight_bits;
+            const unsigned wb = nd->op == SIRNN_GOP_ADD_CONST ? nb_ : g->weight_bits;
             bad = bad || !fmt_ok(nd->wfmt, wb);
             for (uint32_t k = 0; !bad && k < nd->nw && nd->qw; k++)
                 bad = nd->qw[k] < -((int64_t)1 << (wb - 1)) ||
                       nd->qw[k] >= ((int64_t)1 << (wb - 1));
         }
         if (g->quantised && nd->nb) {
-            bad = bad || !fmt_ok(nd->bfmt, g->act_bits) || nd->bfmt.scale != y->fmt.scale;
+            bad = bad || !fmt_ok(nd->bfmt, y->fmt.bits) || nd->bfmt.scale != y->fmt.scale;
             for (uint32_t k = 0; !bad && k < nd->nb && nd->qb; k++)
-                bad = nd->qb[k] < -((int64_t)1 << (g->act_bits - 1)) ||
-                      nd->qb[k] >= ((int64_t)1 << (g->act_bits - 1));
+                bad = nd->qb[k] < -((int64_t)1 << (y->fmt.bits - 1)) ||
+                      nd->qb[k] >= ((int64_t)1 << (y->fmt.bits - 1));
         }
         if (bad) {
             sirnn_set_last_error("graph: node '%s': a parameter is not finite, or out of its "
@@ -964,12 +1022,24 @@ out:
  * quantised parameters, in execution order: each node then lowers its
  * output's scale where its operator needs it (see graph.h).
  */
-static sirnn_status assign_formats(sirnn_graph *g, unsigned b, unsigned kw, const int *cap,
-                                   const int *wcap)
+static sirnn_status assign_formats(sirnn_graph *g, unsigned B, unsigned kw, const int *cap,
+                                   const int *wcap, const uint8_t *widths)
 {
     sirnn_status st = SIRNN_OK;
+    /* widths: the requested ones where the operator leaves them free (and
+     * the input's), the operator's elsewhere, in execution order */
+    for (uint32_t t = 0; t < g->ntensors; t++)
+        g->tensors[t].fmt.bits = (uint8_t)(widths != NULL && widths[t] == 8 ? 8 : B);
+    for (uint32_t i = 0; i < g->nnodes; i++) {
+        const sirnn_gnode *nd = &g->nodes[i];
+        if (!sirnn_graph_width_free(nd->op))
+            g->tensors[nd->out].fmt.bits = (uint8_t)fixed_width(g, nd, B);
+    }
     for (uint32_t t = 0; t < g->ntensors; t++) {
-        g->tensors[t].fmt = sirnn_nn_choose_fmt(2 * g->tensors[t].maxabs, b);
+        /* one bit of headroom; none for an 8-bit input, which
+         * sirnn_graph_quantise_input saturates (it cannot wrap) */
+        const float hr = t == g->input && g->tensors[t].fmt.bits == 8 ? 1.0f : 2.0f;
+        g->tensors[t].fmt = sirnn_nn_choose_fmt(hr * g->tensors[t].maxabs, g->tensors[t].fmt.bits);
         g->tensors[t].fmt.scale = (int8_t)imin(g->tensors[t].fmt.scale, cap[t]);
     }
     for (uint32_t i = 0; i < g->nnodes && st == SIRNN_OK; i++) {
@@ -977,6 +1047,11 @@ static sirnn_status assign_formats(sirnn_graph *g, unsigned b, unsigned kw, cons
         sirnn_fixfmt *fy = &g->tensors[nd->out].fmt;
         const int sx = g->tensors[nd->in[0]].fmt.scale;
         const int sx2 = nd->nin > 1 ? g->tensors[nd->in[1]].fmt.scale : 0;
+        /* b: the width the node computes in (its inputs sign-extended to it,
+         * its output reduced mod 2^bo after it; DENSE and CONV read their
+         * input at its own width bx) */
+        const unsigned b = sirnn_graph_node_bits(g, nd), bo = fy->bits;
+        const unsigned bx = g->tensors[nd->in[0]].fmt.bits;
         free(nd->qw);
         free(nd->qb);
         nd->qw = nd->qb = NULL;
@@ -998,12 +1073,12 @@ static sirnn_status assign_formats(sirnn_graph *g, unsigned b, unsigned kw, cons
             } else {
                 d2 = sirnn_graph_dense_k(g, nd);
             }
-            const int la = (int)sirnn_graph_acc_bits(b, kw, d2);
+            const int la = (int)sirnn_graph_acc_bits(bx, kw, d2);
             const int sp = sx + nd->wfmt.scale;
             if (nd->nb)
-                so = imin(so, sirnn_nn_choose_fmt(maxabs_of(nd->b, nd->nb), b).scale);
+                so = imin(so, sirnn_nn_choose_fmt(maxabs_of(nd->b, nd->nb), bo).scale);
             so = imin(so, sp);
-            so = imax(so, sp - (la - (int)b));
+            so = imax(so, sp - (la - (int)bo));
             if (la > 64)
                 NODE_ERR(nd, "a %d-bit accumulator (more than 64)", la);
             break;
@@ -1031,6 +1106,7 @@ static sirnn_status assign_formats(sirnn_graph *g, unsigned b, unsigned kw, cons
         case SIRNN_GOP_EXP: {
             so = (int)b - 2;
             sirnn_fixfmt fi = g->tensors[nd->in[0]].fmt;
+            fi.bits = (uint8_t)b; /* read sign-extended to the node's width */
             const sirnn_gnode *call = nd;
             sirnn_gnode sig;
             if (sirnn_graph_tanh_by_sigmoid(b, nd)) { /* checked as what runs */
@@ -1048,8 +1124,9 @@ static sirnn_status assign_formats(sirnn_graph *g, unsigned b, unsigned kw, cons
         case SIRNN_GOP_DIV:
         case SIRNN_GOP_RSQRT:
             so = imax(so, 0);
-            st = check_math(nd, g->tensors[nd->in[0]].fmt,
-                            g->tensors[nd->in[nd->nin - 1]].fmt,
+            st = check_math(nd, (sirnn_fixfmt){(uint8_t)b, (int8_t)sx, true},
+                            (sirnn_fixfmt){(uint8_t)b,
+                                           g->tensors[nd->in[nd->nin - 1]].fmt.scale, true},
                             (sirnn_fixfmt){(uint8_t)b, (int8_t)so, true});
             break;
         case SIRNN_GOP_ARGMAX:
@@ -1070,12 +1147,12 @@ static sirnn_status assign_formats(sirnn_graph *g, unsigned b, unsigned kw, cons
                 nd->qw[k] = sirnn_graph_quant(nd->w[k], nd->wfmt.scale, nd->wfmt.bits);
         }
         if (nd->nb) {
-            nd->bfmt = (sirnn_fixfmt){(uint8_t)b, (int8_t)so, true};
+            nd->bfmt = (sirnn_fixfmt){(uint8_t)bo, (int8_t)so, true};
             nd->qb = malloc(nd->nb * sizeof(int64_t));
             if (nd->qb == NULL)
                 goto nomem;
             for (uint32_t k = 0; k < nd->nb; k++)
-                nd->qb[k] = sirnn_graph_quant(nd->b[k], so, b);
+                nd->qb[k] = sirnn_graph_quant(nd->b[k], so, bo);
         }
     }
     return st;
@@ -1084,8 +1161,13 @@ nomem:
     return SIRNN_ERR_NOMEM;
 }
 
-sirnn_status sirnn_graph_quantise(sirnn_graph *g, unsigned act_bits, unsigned weight_bits,
-                                  size_t n_calib, const float *x)
+static sirnn_status quantise_core(sirnn_graph *g, unsigned act_bits, unsigned weight_bits,
+                                  const uint8_t *widths);
+
+/* Quantise with every tensor at act_bits, or at widths[t] (8 or act_bits;
+ * NULL: all act_bits) where its operator leaves the width free. */
+static sirnn_status quantise(sirnn_graph *g, unsigned act_bits, unsigned weight_bits,
+                             size_t n_calib, const float *x, const uint8_t *widths)
 {
     sirnn_status st = sirnn_graph_validate(g);
     if (st != SIRNN_OK)
@@ -1111,11 +1193,19 @@ sirnn_status sirnn_graph_quantise(sirnn_graph *g, unsigned act_bits, unsigned we
         free(mx);
         return st;
     }
-    const unsigned b = act_bits, kw = weight_bits;
-    g->quantised = 0;
     for (uint32_t t = 0; t < g->ntensors; t++)
         g->tensors[t].maxabs = mx[t];
     free(mx);
+    return quantise_core(g, act_bits, weight_bits, widths);
+}
+
+/* The formats from the calibrated ranges already in g (see quantise). */
+static sirnn_status quantise_core(sirnn_graph *g, unsigned act_bits, unsigned weight_bits,
+                                  const uint8_t *widths)
+{
+    sirnn_status st = SIRNN_OK;
+    const unsigned b = act_bits, kw = weight_bits;
+    g->quantised = 0;
     int *cap = malloc((g->ntensors + 1) * sizeof(int));
     int *wcap = malloc((g->nnodes + 1) * sizeof(int));
     if (cap == NULL || wcap == NULL) {
@@ -1131,15 +1221,16 @@ sirnn_status sirnn_graph_quantise(sirnn_graph *g, unsigned act_bits, unsigned we
     /* Formats from the ranges, then caps that align them for the secure
      * schedule (align_caps), until no cap changes (caps only fall). */
     for (int round = 0; round < 16 && st == SIRNN_OK; round++) {
-        st = assign_formats(g, b, kw, cap, wcap);
+        st = assign_formats(g, b, kw, cap, wcap, widths);
         if (st != SIRNN_OK || !align_caps(g, b, kw, cap, wcap))
             break;
     }
     free(cap);
     free(wcap);
-    if (st == SIRNN_OK && g->has_argmax && sirnn_graph_size(g, g->output) > ((size_t)1 << b)) {
+    const unsigned bout = g->tensors[g->output].fmt.bits;
+    if (st == SIRNN_OK && g->has_argmax && sirnn_graph_size(g, g->output) > ((size_t)1 << bout)) {
         sirnn_set_last_error("graph_quantise: an argmax over %zu scores needs more than %u bits",
-                             sirnn_graph_size(g, g->output), b);
+                             sirnn_graph_size(g, g->output), bout);
         st = SIRNN_ERR_ARG;
     }
     if (st != SIRNN_OK)
@@ -1148,6 +1239,29 @@ sirnn_status sirnn_graph_quantise(sirnn_graph *g, unsigned act_bits, unsigned we
     g->weight_bits = kw;
     g->quantised = 1;
     return sirnn_graph_validate(g);
+}
+
+sirnn_status sirnn_graph_quantise(sirnn_graph *g, unsigned act_bits, unsigned weight_bits,
+                                  size_t n_calib, const float *x)
+{
+    return quantise(g, act_bits, weight_bits, n_calib, x, NULL);
+}
+
+sirnn_status sirnn_graph_quantise_widths(sirnn_graph *g, const uint8_t *widths,
+                                         unsigned weight_bits, size_t n_calib, const float *x)
+{
+    if (g == NULL || widths == NULL) {
+        sirnn_set_last_error("graph_quantise_widths: NULL argument");
+        return SIRNN_ERR_ARG;
+    }
+    for (uint32_t t = 0; t < g->ntensors; t++)
+        if (widths[t] != 8 && widths[t] != 16) {
+            sirnn_set_last_error("graph_quantise_widths: tensor %u ('%.*s'): width %u, must be "
+                                 "8 or 16", t, SIRNN_GRAPH_NAME - 1, g->tensors[t].name,
+                                 widths[t]);
+            return SIRNN_ERR_ARG;
+        }
+    return quantise(g, 16, weight_bits, n_calib, x, widths);
 }
 
 sirnn_status sirnn_graph_quantise_input(const sirnn_graph *g, size_t n, uint64_t *q,
@@ -1162,4 +1276,149 @@ sirnn_status sirnn_graph_quantise_input(const sirnn_graph *g, size_t n, uint64_t
     for (size_t i = 0; i < total; i++)
         q[i] = sirnn_ref_mod((uint64_t)sirnn_graph_quant(x[i], f.scale, f.bits), f.bits);
     return SIRNN_OK;
+}
+
+/* ---- choosing the widths ------------------------------------------------------ */
+
+/*
+ * The tensors that go to 8 bits with t so that no node reads an 8-bit
+ * value in a wider ring (no extension): from t down through the readers
+ * that keep their input's width (RELU, CLIP, pools, RESHAPE, ARGMAX) and
+ * the GATHERs (all of whose inputs must then be 8-bit too); DENSE and CONV
+ * read it at its width. Any other reader: returns 0. set[] (ntensors,
+ * zeroed by the caller) gets the tensors.
+ */
+static int narrow_closure(const sirnn_graph *g, uint32_t t, uint8_t *set, uint32_t *queue)
+{
+    size_t head = 0, tail = 0;
+    set[t] = 1;
+    queue[tail++] = t;
+    while (head < tail) {
+        const uint32_t u = queue[head++];
+        for (uint32_t i = 0; i < g->nnodes; i++) {
+            const sirnn_gnode *nd = &g->nodes[i];
+            int reads = 0;
+            for (uint32_t k = 0; k < nd->nin; k++)
+                reads |= nd->in[k] == u;
+            if (!reads || nd->op == SIRNN_GOP_DENSE || nd->op == SIRNN_GOP_CONV)
+                continue;
+            switch (nd->op) {
+            case SIRNN_GOP_RELU:
+            case SIRNN_GOP_CLIP:
+            case SIRNN_GOP_MAXPOOL:
+            case SIRNN_GOP_AVGPOOL:
+            case SIRNN_GOP_RESHAPE:
+            case SIRNN_GOP_ARGMAX:
+            case SIRNN_GOP_GATHER: break;
+            default: return 0;
+            }
+            if (!set[nd->out]) {
+                set[nd->out] = 1;
+                queue[tail++] = nd->out;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < g->nnodes; i++) {
+        const sirnn_gnode *nd = &g->nodes[i];
+        for (uint32_t k = 0; nd->op == SIRNN_GOP_GATHER && set[nd->out] && k < nd->nin; k++)
+            if (!set[nd->in[k]])
+                return 0;
+    }
+    return 1;
+}
+
+/* How many values and steps the fusion plan of quantised g keeps
+ * untruncated or fused (wide tensors, truncation points, lean products);
+ * -1 on an error. */
+static long fused_count(const sirnn_graph *g)
+{
+    sirnn_gfuse f;
+    if (sirnn_graph_fuse_plan(g, &f) != SIRNN_OK)
+        return -1;
+    long k = 0;
+    for (uint32_t t = 0; t < g->ntensors; t++)
+        k += f.wide[t];
+    for (uint32_t i = 0; i < g->nnodes; i++)
+        k += f.tpoint[i] + f.lean[i];
+    sirnn_graph_fuse_free(&f);
+    return k;
+}
+
+/* How many of the first n examples (inputs x) the fixed-point graph
+ * classifies as cf[] says; -1 on an error. */
+static long agree(const sirnn_graph *g, size_t n, const float *x, const uint32_t *cf,
+                  uint64_t *q, uint32_t *cq)
+{
+    if (sirnn_graph_quantise_input(g, n, q, x) != SIRNN_OK ||
+        sirnn_graph_predict_fixed(g, n, NULL, cq, q) != SIRNN_OK)
+        return -1;
+    long k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += cq[i] == cf[i];
+    return k;
+}
+
+sirnn_status sirnn_graph_choose_widths(sirnn_graph *g, unsigned weight_bits, size_t n_calib,
+                                       const float *x, double max_drop, uint8_t *widths)
+{
+    if (g == NULL || !(max_drop >= 0 && max_drop <= 100)) {
+        sirnn_set_last_error("graph_choose_widths: NULL graph or max_drop not in 0..100");
+        return SIRNN_ERR_ARG;
+    }
+    sirnn_status st = quantise(g, 16, weight_bits, n_calib, x, NULL);
+    if (st != SIRNN_OK)
+        return st;
+    const size_t ne = n_calib < 500 ? n_calib : 500, per = sirnn_graph_size(g, g->input);
+    uint8_t *w = malloc(g->ntensors + 1), *trial = malloc(g->ntensors + 1);
+    uint8_t *set = malloc(g->ntensors + 1);
+    uint32_t *queue = malloc((g->ntensors + 1) * sizeof(uint32_t));
+    uint32_t *cf = malloc((ne + 1) * sizeof(uint32_t)), *cq = malloc((ne + 1) * sizeof(uint32_t));
+    uint64_t *q = malloc((ne * per + 1) * sizeof(uint64_t));
+    if (w == NULL || trial == NULL || set == NULL || queue == NULL || cf == NULL || cq == NULL ||
+        q == NULL) {
+        sirnn_set_last_error("graph_choose_widths: out of memory");
+        st = SIRNN_ERR_NOMEM;
+        goto out;
+    }
+    memset(w, 16, g->ntensors);
+    st = sirnn_graph_forward(g, ne, NULL, cf, x, NULL);
+    const long base = st == SIRNN_OK ? agree(g, ne, x, cf, q, cq) : -1;
+    if (base < 0) {
+        st = st != SIRNN_OK ? st : SIRNN_ERR_ARG;
+        goto out;
+    }
+    const long floor_ = base - (long)floor(max_drop / 100.0 * (double)ne);
+    const long fused = fused_count(g);
+    /* candidates: the input, then the free-width outputs in execution order */
+    for (uint32_t i = 0; i <= g->nnodes; i++) {
+        const uint32_t t = i == 0 ? g->input : g->nodes[i - 1].out;
+        if (i > 0 && !sirnn_graph_width_free(g->nodes[i - 1].op))
+            continue;
+        if (w[t] == 8)
+            continue;
+        memset(set, 0, g->ntensors);
+        if (!narrow_closure(g, t, set, queue))
+            continue;
+        for (uint32_t u = 0; u < g->ntensors; u++)
+            trial[u] = set[u] ? 8 : w[u];
+        /* (a change that breaks a fused truncation costs more than it saves) */
+        if (quantise_core(g, 16, weight_bits, trial) != SIRNN_OK || fused_count(g) < fused)
+            continue;
+        const long a = agree(g, ne, x, cf, q, cq);
+        if (a >= floor_)
+            memcpy(w, trial, g->ntensors);
+    }
+    st = quantise_core(g, 16, weight_bits, w);
+    if (st == SIRNN_OK && widths != NULL)
+        for (uint32_t t = 0; t < g->ntensors; t++)
+            widths[t] = g->tensors[t].fmt.bits;
+out:
+    free(w);
+    free(trial);
+    free(set);
+    free(queue);
+    free(cf);
+    free(cq);
+    free(q);
+    return st;
 }

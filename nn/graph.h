@@ -27,6 +27,20 @@ void sirnn_graph_conv_geom(const sirnn_graph *g, const sirnn_gnode *nd, sirnn_gc
 sirnn_status sirnn_graph_infer(const sirnn_graph *g, const sirnn_gnode *nd, uint32_t *rank,
                                uint32_t dims[SIRNN_GRAPH_MAX_RANK]);
 
+/* Per-tensor widths (sirnn_graph_quantise_widths): whether an operator's
+ * output width may be chosen (8 or the graph's act_bits): DENSE, CONV, MUL,
+ * MUL_CONST, ADD, SUB, ADD_CONST, GATHER; the math operators' outputs are
+ * act_bits wide, the others' (RELU, CLIP, pools, RESHAPE, ARGMAX) as wide as
+ * their input. */
+int sirnn_graph_width_free(uint32_t op);
+/* The width node nd computes in: its output's for DENSE and CONV (which read
+ * their input at its own width, a mixed-width product), else the widest of
+ * its inputs and output (narrower inputs are sign-extended to it first, a
+ * narrower output is its value mod 2^bits). */
+unsigned sirnn_graph_node_bits(const sirnn_graph *g, const sirnn_gnode *nd);
+/* Whether some tensor of quantised g is narrower than act_bits. */
+int sirnn_graph_mixed(const sirnn_graph *g);
+
 /* K, the length of the dot products of a DENSE node (its input's last dim). */
 uint32_t sirnn_graph_dense_k(const sirnn_graph *g, const sirnn_gnode *nd);
 

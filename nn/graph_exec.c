@@ -41,9 +41,11 @@ typedef struct gx {
     sirnn_party *party; /* NULL: cleartext fixed point */
     int p0;             /* holds the parameters and adds public constants */
     const sirnn_graph *g;
-    unsigned b, kw;
+    unsigned b, kw;     /* b: the width of the nodes running now (per-tensor widths) */
     size_t B;
-    uint64_t **v;       /* per tensor: B x size values (or shares) */
+    uint64_t **v;       /* per tensor: B x size values (or shares) in its width */
+    uint64_t **vext;    /* per narrower tensor read by wider nodes: sign-extended
+                         * to act_bits at the start of the level that reads it */
     const uint8_t *nonneg; /* per tensor: its MSB is a public 0 (find_nonneg) */
     const uint8_t *zeros;  /* MSB shares of such a tensor, as long as any tensor */
     const sirnn_gfuse *fz; /* the fusion plan (nn/graph.h) */
@@ -63,7 +65,7 @@ typedef struct gx {
 typedef struct gx_trunc {
     uint64_t *val;
     size_t n;
-    unsigned l, s, lout;
+    unsigned l, s, lout, b;
     int sign;
     const sirnn_gnode *nd;
 } gx_trunc;
@@ -78,18 +80,32 @@ typedef struct gx_trunc {
         return prof_st_;                                                                         \
     } while (0)
 
+/* a (m bits: the input's own width) times the server's w (kw bits). */
 static sirnn_status p_matmul(gx *c, size_t d1, size_t d2, size_t d3, uint64_t *out,
                              const uint64_t *a, const uint8_t *msb, const uint64_t *w,
-                             unsigned s, unsigned lout)
+                             unsigned m, unsigned s, unsigned lout)
 {
     if (c->party == NULL) {
-        sirnn_ref_matmul(d1, d2, d3, out, a, w, c->b, c->kw, s, lout, 1);
+        sirnn_ref_matmul(d1, d2, d3, out, a, w, m, c->kw, s, lout, 1);
         return SIRNN_OK;
     }
     if (msb != NULL)
-        PROF(c, "matmul", sirnn_matmul_clear_msb(c->party, d1, d2, d3, out, a, msb, w, c->b, c->kw,
+        PROF(c, "matmul", sirnn_matmul_clear_msb(c->party, d1, d2, d3, out, a, msb, w, m, c->kw,
                                                s, lout, 1));
-    PROF(c, "matmul", sirnn_matmul_clear(c->party, d1, d2, d3, out, a, w, c->b, c->kw, s, lout, 1));
+    PROF(c, "matmul", sirnn_matmul_clear(c->party, d1, d2, d3, out, a, w, m, c->kw, s, lout, 1));
+}
+
+/* Sign extension of m-bit x to l bits (msb: its MSB shares, NULL: unknown). */
+static sirnn_status p_sext(gx *c, size_t n, uint64_t *out, const uint64_t *x, const uint8_t *msb,
+                           unsigned m, unsigned l)
+{
+    if (c->party != NULL && msb != NULL)
+        PROF(c, "extension", sirnn_sext_msb(c->party, n, out, x, msb, m, l));
+    if (c->party != NULL)
+        PROF(c, "extension", sirnn_sext(c->party, n, out, x, m, l));
+    for (size_t i = 0; i < n; i++)
+        out[i] = (uint64_t)to_signed(x[i], m) & mask_of(l);
+    return SIRNN_OK;
 }
 
 /* floor(x / 2^s) of the l-bit signed x, as lout bits. */
@@ -265,6 +281,7 @@ static int same_fmt(sirnn_fixfmt a, sirnn_fixfmt b)
 static uint32_t call_op(const sirnn_graph *g, const sirnn_gnode *nd, sirnn_fixfmt *fi)
 {
     *fi = g->tensors[nd->in[0]].fmt;
+    fi->bits = (uint8_t)sirnn_graph_node_bits(g, nd); /* read sign-extended */
     if (!sirnn_graph_tanh_by_sigmoid(g->act_bits, nd))
         return nd->op;
     fi->scale = (int8_t)(fi->scale - 1);
@@ -381,6 +398,7 @@ static sirnn_status op_dense(gx *c, const sirnn_gnode *nd, const uint8_t *msb)
     /* wide (nn/graph.h): the exact sum mod 2^R, the bias shifted up to it */
     const int wide = c->fz->wide[nd->out];
     const unsigned lout = wide ? c->fz->R[nd->out] : c->b;
+    const unsigned bx = g->tensors[nd->in[0]].fmt.bits;
     const uint64_t mo = mask_of(lout);
     uint64_t *w = NULL;
     if (c->p0) {
@@ -391,7 +409,7 @@ static sirnn_status op_dense(gx *c, const sirnn_gnode *nd, const uint8_t *msb)
             w[i] = (uint64_t)nd->qw[i] & mask_of(c->kw);
     }
     uint64_t *y = c->v[nd->out];
-    sirnn_status st = p_matmul(c, rows, K, N, y, c->v[nd->in[0]], msb, w, wide ? 0 : s, lout);
+    sirnn_status st = p_matmul(c, rows, K, N, y, c->v[nd->in[0]], msb, w, bx, wide ? 0 : s, lout);
     if (w != NULL) {
         sirnn_memzero(w, nd->nw * sizeof(uint64_t));
         free(w);
@@ -465,7 +483,7 @@ static sirnn_status op_conv(gx *c, const sirnn_gnode *nd, const uint8_t *xmsb)
                 for (size_t q = 0; q < cv.Mg; q++)
                     w[j * cv.Mg + q] =
                         (uint64_t)nd->qw[((size_t)gi * cv.Mg + q) * d2 + j] & mask_of(c->kw);
-        st = p_matmul(c, d1, d2, cv.Mg, o, a, msb, w, s, c->b);
+        st = p_matmul(c, d1, d2, cv.Mg, o, a, msb, w, g->tensors[nd->in[0]].fmt.bits, s, c->b);
         for (size_t e = 0; st == SIRNN_OK && e < c->B; e++)
             for (size_t q = 0; q < cv.Mg; q++) {
                 const size_t m = (size_t)gi * cv.Mg + q;
@@ -537,6 +555,9 @@ static sirnn_status op_elementwise(gx *c, const sirnn_gnode *nd, size_t n, uint6
     const sirnn_graph *g = c->g;
     const int sx = g->tensors[nd->in[0]].fmt.scale, so = g->tensors[nd->out].fmt.scale;
     const unsigned b = c->b;
+    /* the formats the math protocols see: every value in the node's width */
+    const sirnn_fixfmt fx = {(uint8_t)b, (int8_t)sx, true}, fy = {(uint8_t)b, (int8_t)so, true};
+    const sirnn_fixfmt fx2 = {(uint8_t)b, g->tensors[nd->in[nd->nin - 1]].fmt.scale, true};
     sirnn_status st = SIRNN_OK;
     switch (nd->op) {
     case SIRNN_GOP_ADD:
@@ -587,14 +608,13 @@ static sirnn_status op_elementwise(gx *c, const sirnn_gnode *nd, size_t n, uint6
     case SIRNN_GOP_TANH: {
         sirnn_fixfmt fi;
         const uint32_t op = call_op(g, nd, &fi);
-        return p_act(c, op, n, y, x, fi, g->tensors[nd->out].fmt);
+        return p_act(c, op, n, y, x, fi, fy);
     }
     case SIRNN_GOP_EXP:
     case SIRNN_GOP_RSQRT:
-        return p_math(c, nd->op, n, y, x, g->tensors[nd->in[0]].fmt, g->tensors[nd->out].fmt);
+        return p_math(c, nd->op, n, y, x, fx, fy);
     case SIRNN_GOP_DIV:
-        return p_div(c, n, y, x, x2, g->tensors[nd->in[0]].fmt,
-                     g->tensors[nd->in[1]].fmt, g->tensors[nd->out].fmt);
+        return p_div(c, n, y, x, x2, fx, fx2, fy);
     case SIRNN_GOP_RECIP: {
         /* 1 / x: the constant 1 (held by p0) divided by x */
         const sirnn_fixfmt one = sirnn_graph_one_fmt(b);
@@ -603,7 +623,7 @@ static sirnn_status op_elementwise(gx *c, const sirnn_gnode *nd, size_t n, uint6
             return SIRNN_ERR_NOMEM;
         for (size_t i = 0; i < n; i++)
             num[i] = c->p0 ? (uint64_t)1 << one.scale : 0;
-        st = p_div(c, n, y, num, x, one, g->tensors[nd->in[0]].fmt, g->tensors[nd->out].fmt);
+        st = p_div(c, n, y, num, x, one, fx, fy);
         free(num);
         return st;
     }
@@ -672,7 +692,7 @@ static int product_kind(const sirnn_graph *g, const sirnn_gfuse *fz, const sirnn
     if (nd->op == SIRNN_GOP_MUL)
         return 1;
     if (nd->op == SIRNN_GOP_MUL_CONST)
-        return g->weight_bits == g->act_bits ? 1 : 2;
+        return g->weight_bits == sirnn_graph_node_bits(g, nd) ? 1 : 2;
     return 0;
 }
 
@@ -693,7 +713,8 @@ static int batchable(const sirnn_graph *g, const sirnn_gfuse *fz, const sirnn_gn
                      const sirnn_gnode *b)
 {
     sirnn_fixfmt fa, fb;
-    if (fused_sum(g, fz, a) || fused_sum(g, fz, b))
+    if (fused_sum(g, fz, a) || fused_sum(g, fz, b) ||
+        sirnn_graph_node_bits(g, a) != sirnn_graph_node_bits(g, b))
         return 0;
     const uint32_t ca = call_op(g, a, &fa), cb = call_op(g, b, &fb);
     if (ca == SIRNN_GOP_SIGMOID && cb == SIRNN_GOP_SIGMOID) /* SIGMOID and TANH mix */
@@ -837,14 +858,14 @@ static sirnn_status defer_truncation(gx *c, const sirnn_gnode *nd, uint64_t *val
         c->pend = grown;
         c->cappend = cap;
     }
-    c->pend[c->npend++] = (gx_trunc){val, n, l, s, lout, sign, nd};
+    c->pend[c->npend++] = (gx_trunc){val, n, l, s, lout, c->b, sign, nd};
     return SIRNN_OK;
 }
 
 static int same_trunc(const gx_trunc *a, const gx_trunc *b)
 {
     return b->val != NULL && a->l == b->l && a->s == b->s && a->lout == b->lout &&
-           a->sign == b->sign;
+           a->b == b->b && a->sign == b->sign;
 }
 
 /* The level's pending truncations: those with the same (l, s, lout, sign)
@@ -874,6 +895,7 @@ static sirnn_status flush_truncations(gx *c)
                 memcpy(buf + off, c->pend[j].val, c->pend[j].n * sizeof(uint64_t));
                 off += c->pend[j].n;
             }
+        c->b = key.b;
         if (key.lout == key.l - key.s && !key.sign)
             st = p_tr_b(c, n, buf, buf, key.l, key.s);
         else
@@ -1189,6 +1211,71 @@ static sirnn_status run_elementwise(gx *c, const sirnn_gnode *const *nds, size_t
     return st;
 }
 
+/* Whether node nd reads input tensor t sign-extended (sirnn_graph_node_bits). */
+static int reads_extended(const sirnn_graph *g, const sirnn_gnode *nd, uint32_t t)
+{
+    return nd->op != SIRNN_GOP_DENSE && nd->op != SIRNN_GOP_CONV &&
+           g->tensors[t].fmt.bits < sirnn_graph_node_bits(g, nd);
+}
+
+/*
+ * Per-tensor widths: the narrower tensors that nodes of level lv read in a
+ * wider ring, sign-extended into c->vext (one call for those whose MSB is a
+ * public 0, one for the others; widths are 8 or act_bits).
+ */
+static sirnn_status extend_level(gx *c, const uint32_t *level, uint32_t lv, uint8_t *need)
+{
+    const sirnn_graph *g = c->g;
+    const unsigned B = g->act_bits;
+    memset(need, 0, g->ntensors);
+    for (uint32_t i = 0; i < g->nnodes; i++) {
+        const sirnn_gnode *nd = &g->nodes[i];
+        for (uint32_t k = 0; level[i] == lv && k < nd->nin; k++)
+            if (reads_extended(g, nd, nd->in[k]))
+                need[nd->in[k]] = 1;
+    }
+    sirnn_status st = SIRNN_OK;
+    for (int pass = 0; pass < 2 && st == SIRNN_OK; pass++) { /* 0: MSB public 0 */
+        size_t n = 0;
+        for (uint32_t t = 0; t < g->ntensors; t++)
+            if (need[t] && (int)c->nonneg[t] == (pass == 0))
+                n += c->B * sirnn_graph_size(g, t);
+        if (n == 0)
+            continue;
+        uint64_t *buf = malloc(2 * n * sizeof(uint64_t));
+        if (buf == NULL)
+            return SIRNN_ERR_NOMEM;
+        size_t off = 0;
+        for (uint32_t t = 0; t < g->ntensors; t++) {
+            if (!need[t] || (int)c->nonneg[t] != (pass == 0))
+                continue;
+            const size_t m = c->B * sirnn_graph_size(g, t);
+            memcpy(buf + off, c->v[t], m * sizeof(uint64_t));
+            off += m;
+        }
+        uint8_t *zm = NULL;
+        if (pass == 0 && c->party != NULL && (zm = calloc(n, 1)) == NULL) {
+            sirnn_arith_zfree(buf, 2 * n * sizeof(uint64_t));
+            return SIRNN_ERR_NOMEM;
+        }
+        st = p_sext(c, n, buf + n, buf, zm, 8, B);
+        free(zm);
+        off = 0;
+        for (uint32_t t = 0; st == SIRNN_OK && t < g->ntensors; t++) {
+            if (!need[t] || (int)c->nonneg[t] != (pass == 0))
+                continue;
+            const size_t m = c->B * sirnn_graph_size(g, t);
+            if (c->vext[t] == NULL && (c->vext[t] = malloc((m + 1) * sizeof(uint64_t))) == NULL)
+                st = SIRNN_ERR_NOMEM;
+            else
+                memcpy(c->vext[t], buf + n + off, m * sizeof(uint64_t));
+            off += m;
+        }
+        sirnn_arith_zfree(buf, 2 * n * sizeof(uint64_t));
+    }
+    return st;
+}
+
 /*
  * Run every node on c->v (the input tensor filled), level by level: the
  * nodes of a level that share an operator and formats run as one protocol
@@ -1212,12 +1299,17 @@ static sirnn_status run_graph(gx *c, const uint8_t *xmsb, uint64_t *classes)
     uint32_t *tlev = malloc((g->ntensors + 1) * sizeof(uint32_t));
     const sirnn_gnode **grp = malloc((g->nnodes + 1) * sizeof(*grp));
     uint8_t *zeros = NULL;
+    uint8_t *need = calloc(g->ntensors + 1, 1);
+    uint32_t *swt = malloc((2 * g->nnodes + 1) * sizeof(uint32_t));
+    uint64_t **swv = malloc((2 * g->nnodes + 1) * sizeof(uint64_t *));
     c->fz = &fz;
+    c->vext = calloc(g->ntensors, sizeof(uint64_t *));
     c->vx = calloc(g->ntensors, sizeof(uint64_t *));
     c->sv = calloc(g->ntensors, sizeof(uint64_t *));
     c->msb = calloc(g->ntensors, sizeof(uint8_t *));
     if (done == NULL || level == NULL || tlev == NULL || grp == NULL || c->vx == NULL ||
-        c->sv == NULL || c->msb == NULL) {
+        c->sv == NULL || c->msb == NULL || need == NULL || swt == NULL || swv == NULL ||
+        c->vext == NULL) {
         st = SIRNN_ERR_NOMEM;
         goto out;
     }
@@ -1242,6 +1334,11 @@ static sirnn_status run_graph(gx *c, const uint8_t *xmsb, uint64_t *classes)
     c->zeros = zeros;
     const uint32_t top = sirnn_graph_levels(g, level, tlev);
     for (uint32_t lv = 1; lv <= top && st == SIRNN_OK; lv++) {
+        if (c->party != NULL)
+            sirnn_prof_layer(c->party, "extensions (widths)");
+        st = extend_level(c, level, lv, need);
+        if (st == SIRNN_ERR_NOMEM)
+            sirnn_set_last_error("graph: out of memory at level %u", lv);
         for (uint32_t i = 0; i < g->nnodes && st == SIRNN_OK; i++) {
             if (level[i] != lv || done[i])
                 continue;
@@ -1257,6 +1354,16 @@ static sirnn_status run_graph(gx *c, const uint8_t *xmsb, uint64_t *classes)
             /* --profile: the protocol calls below go to rows of this layer */
             if (c->party != NULL)
                 sirnn_prof_layer(c->party, sirnn_gop_name(nd->op));
+            /* the group computes in its width: narrower inputs read extended */
+            c->b = sirnn_graph_node_bits(g, nd);
+            size_t nsw = 0;
+            for (size_t q = 0; q < k; q++)
+                for (uint32_t j = 0; j < grp[q]->nin; j++)
+                    if (reads_extended(g, grp[q], grp[q]->in[j])) {
+                        swt[nsw] = grp[q]->in[j];
+                        swv[nsw++] = c->v[grp[q]->in[j]];
+                        c->v[grp[q]->in[j]] = c->vext[grp[q]->in[j]];
+                    }
             const uint8_t *msb = nd->in[0] == g->input ? xmsb : c->msb[nd->in[0]];
             if (c->party != NULL && msb == NULL && fz.nonneg[nd->in[0]] &&
                 (nd->op == SIRNN_GOP_DENSE || nd->op == SIRNN_GOP_CONV))
@@ -1283,6 +1390,10 @@ static sirnn_status run_graph(gx *c, const uint8_t *xmsb, uint64_t *classes)
                 st = fused_sum(g, &fz, nd) ? run_fused_sum(c, nd) : run_elementwise(c, grp, k);
                 break;
             }
+            while (nsw > 0) { /* in reverse: a tensor read twice gets its own back */
+                nsw--;
+                c->v[swt[nsw]] = swv[nsw];
+            }
             if (st == SIRNN_ERR_NOMEM)
                 sirnn_set_last_error("graph: out of memory at node '%s'", nd->name);
         }
@@ -1301,6 +1412,17 @@ static sirnn_status run_graph(gx *c, const uint8_t *xmsb, uint64_t *classes)
             if (st == SIRNN_ERR_NOMEM)
                 sirnn_set_last_error("graph: out of memory at level %u", lv);
         }
+        /* a narrower output than its node's width: its value mod 2^bits (local) */
+        for (uint32_t i = 0; st == SIRNN_OK && i < g->nnodes; i++) {
+            const sirnn_gnode *nd = &g->nodes[i];
+            const uint32_t o = nd->out;
+            if (level[i] != lv || nd->op == SIRNN_GOP_ARGMAX || fz.wide[o] ||
+                g->tensors[o].fmt.bits >= sirnn_graph_node_bits(g, nd))
+                continue;
+            const size_t m = c->B * sirnn_graph_size(g, o);
+            for (size_t e = 0; e < m; e++)
+                c->v[o][e] &= mask_of(g->tensors[o].fmt.bits);
+        }
     }
 out:
     if (st == SIRNN_ERR_NOMEM && zeros == NULL)
@@ -1317,6 +1439,14 @@ out:
         free(c->sv != NULL ? c->sv[t] : NULL);
         free(c->msb != NULL ? c->msb[t] : NULL);
     }
+    for (uint32_t t = 0; c->vext != NULL && t < g->ntensors; t++)
+        if (c->vext[t] != NULL)
+            sirnn_arith_zfree(c->vext[t], c->B * sirnn_graph_size(g, t) * sizeof(uint64_t));
+    free(c->vext);
+    c->vext = NULL;
+    free(need);
+    free(swt);
+    free(swv);
     free(c->vx);
     free(c->sv);
     free(c->msb);
@@ -1446,7 +1576,7 @@ sirnn_status sirnn_graph_predict_fixed(const sirnn_graph *g, size_t n, int64_t *
             break;
         }
         for (size_t i = 0; i < B * in_n; i++)
-            c.v[g->input][i] = q[e0 * in_n + i] & mask_of(c.b);
+            c.v[g->input][i] = q[e0 * in_n + i] & mask_of(g->tensors[g->input].fmt.bits);
         st = run_graph(&c, NULL, NULL);
         if (st == SIRNN_OK && classes != NULL) {
             /* the argmax the graph's ARGMAX (or the client) runs */
@@ -1456,7 +1586,7 @@ sirnn_status sirnn_graph_predict_fixed(const sirnn_graph *g, size_t n, int64_t *
                 classes[e0 + e] = (uint32_t)cls[e];
         }
         for (size_t i = 0; st == SIRNN_OK && scores != NULL && i < B * out_n; i++)
-            scores[e0 * out_n + i] = to_signed(c.v[g->output][i], c.b);
+            scores[e0 * out_n + i] = to_signed(c.v[g->output][i], g->tensors[g->output].fmt.bits);
         gx_free(&c);
     }
     free(cls);
@@ -1490,6 +1620,9 @@ static size_t total_values(const sirnn_graph *g)
                  (fz.sign[t] ? 1 : 0) * (sirnn_graph_size(g, t) + 7) / 8;
         sirnn_graph_fuse_free(&fz);
     }
+    for (uint32_t t = 0; t < g->ntensors; t++) /* per-tensor widths: extended copies */
+        if (g->tensors[t].fmt.bits < g->act_bits)
+            m += sirnn_graph_size(g, t);
     return m;
 }
 
@@ -1506,7 +1639,7 @@ static sirnn_status secure_run(gx *c, const uint8_t *xmsb, int want, uint64_t *o
         return st;
     if (nsc)
         memcpy(out + ncls, c->v[g->output], nsc * sizeof(uint64_t));
-    return sirnn_reveal(c->party, ncls + nsc, out, out, c->b, SIRNN_CLIENT);
+    return sirnn_reveal(c->party, ncls + nsc, out, out, g->tensors[g->output].fmt.bits, SIRNN_CLIENT);
 }
 
 /* Each piece of a request may take timeout_ms per this many values of
@@ -1726,18 +1859,18 @@ sirnn_status sirnn_graph_query(sirnn_party *party, size_t n, uint32_t *classes,
         }
         if (q != NULL)
             for (size_t i = 0; i < B * in_n; i++)
-                c.v[g->input][i] = q[at * in_n + i] & mask_of(c.b);
+                c.v[g->input][i] = q[at * in_n + i] & mask_of(g->tensors[g->input].fmt.bits);
         else
             sirnn_graph_quantise_input(g, B, c.v[g->input], x + at * in_n);
         for (size_t i = 0; i < B * in_n; i++)
-            xmsb[i] = (uint8_t)((c.v[g->input][i] >> (c.b - 1)) & 1);
+            xmsb[i] = (uint8_t)((c.v[g->input][i] >> (g->tensors[g->input].fmt.bits - 1u)) & 1);
         st = secure_run(&c, xmsb, want, out);
         if (st == SIRNN_OK) {
             for (size_t e = 0; classes != NULL && e < ncls * B; e++)
                 classes[at + e] = (uint32_t)out[e];
             if (scores != NULL && (want || !g->has_argmax))
                 for (size_t i = 0; i < B * on; i++)
-                    scores[at * on + i] = to_signed(out[ncls * B + i], c.b);
+                    scores[at * on + i] = to_signed(out[ncls * B + i], g->tensors[g->output].fmt.bits);
         }
         sirnn_memzero(xmsb, B * in_n);
         free(xmsb);

@@ -244,8 +244,8 @@ sirnn_status sirnn_graph_decode(sirnn_graph **out, int *public_only, const uint8
     }
     rbuf r = {buf + 8, buf + len, 0};
     const uint32_t version = r32(&r);
-    if (version != SIRNN_GRAPH_FILE_VERSION) {
-        sirnn_set_last_error("graph file: version %u, this library reads %u", version,
+    if (version != SIRNN_GRAPH_FILE_VERSION && version != 1) {
+        sirnn_set_last_error("graph file: version %u, this library reads 1 and %u", version,
                              SIRNN_GRAPH_FILE_VERSION);
         return SIRNN_ERR_UNSUPPORTED;
     }
@@ -367,6 +367,12 @@ sirnn_status sirnn_graph_decode(sirnn_graph **out, int *public_only, const uint8
     st = sirnn_graph_validate(g);
     if (st != SIRNN_OK)
         goto fail;
+    if (version == 1 && g->quantised && sirnn_graph_mixed(g)) {
+        /* version 1 had one width for every tensor (act_bits) */
+        sirnn_set_last_error("graph file: version 1 with per-tensor widths (version 2 only)");
+        st = SIRNN_ERR_ARG;
+        goto fail;
+    }
     if (public_only != NULL)
         *public_only = (int)pub;
     *out = g;

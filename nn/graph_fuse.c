@@ -50,6 +50,10 @@ void sirnn_graph_find_nonneg(const sirnn_graph *g, uint8_t *nonneg)
         }
         default: break;
         }
+        /* an output narrower than its node's width is its value mod 2^8,
+         * whose MSB may be set (a GATHER of a 16-bit value into 8 bits) */
+        if (g->quantised && g->tensors[nd->out].fmt.bits < sirnn_graph_node_bits(g, nd))
+            nn = 0;
         nonneg[nd->out] = (uint8_t)nn;
     }
 }
@@ -70,7 +74,7 @@ static int in_scale(const sirnn_graph *g, const sirnn_gfuse *f, uint32_t t)
  * 0 (a nonneg value, or the sigmoid behind a TANH run as one). */
 static int lean_x(const sirnn_graph *g, const sirnn_gfuse *f, const uint32_t *prod, uint32_t t)
 {
-    if (f->wide[t])
+    if (f->wide[t] || g->tensors[t].fmt.bits != g->act_bits)
         return 0;
     if (f->nonneg[t])
         return 1;
@@ -223,7 +227,8 @@ static uint32_t rings(const sirnn_graph *g, sirnn_gfuse *f, const uint32_t *leve
         }
         if (f->tpoint[i]) {
             const int sh = f->tS[i] - g->tensors[o].fmt.scale;
-            if (!narrow_ok || sh < 1 || sh + b > 64 || (f->ext[o] && f->ext[o] < b) ||
+            /* (a truncation point writes b bits: not a narrower tensor) */
+            if (!narrow_ok || g->tensors[o].fmt.bits != g->act_bits || sh < 1 || sh + b > 64 || (f->ext[o] && f->ext[o] < b) ||
                 f->ext[o] > 64)
                 for (uint32_t k = 0; k < nd->nin; k++)
                     if (f->wide[nd->in[k]])
@@ -238,7 +243,8 @@ static uint32_t rings(const sirnn_graph *g, sirnn_gfuse *f, const uint32_t *leve
         if (f->lean[i])
             bad |= f->lean_l[i] > 64 || f->lean_l[i] < 1;
         else if (nd->op == SIRNN_GOP_DENSE)
-            bad |= (unsigned)r > sirnn_graph_acc_bits(g->act_bits, g->weight_bits,
+            bad |= (unsigned)r > sirnn_graph_acc_bits(g->tensors[nd->in[0]].fmt.bits,
+                                                       g->weight_bits,
                                                        sirnn_graph_dense_k(g, nd)) ||
                    f->S[o] < g->tensors[o].fmt.scale;
         else if (nd->op == SIRNN_GOP_MUL)
@@ -318,8 +324,9 @@ sirnn_status sirnn_graph_fuse_plan(const sirnn_graph *g, sirnn_gfuse *f)
     if (g->act_bits > 8) /* 8-bit graphs keep the plain steps */
         for (uint32_t i = 0; i < nn; i++) {
             const sirnn_gnode *nd = &g->nodes[i];
-            if ((is_product(nd->op) || is_linear(nd->op)) && nd->out != g->output)
-                f->wide[nd->out] = 1;
+            if ((is_product(nd->op) || is_linear(nd->op)) && nd->out != g->output &&
+                g->tensors[nd->out].fmt.bits == g->act_bits)
+                f->wide[nd->out] = 1; /* a narrower tensor is its truncated value */
         }
     for (;;) {
         while (structure_pass(g, f, prod, cstart, cons)) {
@@ -338,7 +345,9 @@ sirnn_status sirnn_graph_fuse_plan(const sirnn_graph *g, sirnn_gfuse *f)
         const int truncates = f->tpoint[i] || ((nd->op == SIRNN_GOP_MUL ||
                                                 nd->op == SIRNN_GOP_MUL_CONST) &&
                                                !f->wide[o]);
-        for (uint32_t q = cstart[o]; truncates && q < cstart[o + 1]; q++) {
+        /* (MSB shares of b bits are not those of a narrower tensor) */
+        for (uint32_t q = cstart[o];
+             truncates && g->tensors[o].fmt.bits == g->act_bits && q < cstart[o + 1]; q++) {
             const sirnn_gnode *xn = &g->nodes[cons[q]];
             if ((xn->op == SIRNN_GOP_DENSE || xn->op == SIRNN_GOP_CONV ||
                  xn->op == SIRNN_GOP_MUL || xn->op == SIRNN_GOP_MUL_CONST) &&

@@ -10,6 +10,7 @@
 #include "tests/harness.h"
 
 #include <math.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -680,8 +681,14 @@ static void test_model_file(void **state)
     /* truncated, extended, another version */
     for (size_t cut = 0; cut < len; cut += len / 17 + 1)
         assert_int_not_equal(sirnn_graph_decode(&h, NULL, buf, cut), SIRNN_OK);
-    buf[8] = 2;
+    buf[8] = 3; /* versions 1 and 2 load */
     assert_int_equal(sirnn_graph_decode(&h, NULL, buf, len), SIRNN_ERR_UNSUPPORTED);
+    unsigned ol = 0; /* a version 1 file (every tensor 16 bits here) still loads */
+    buf[8] = 1;
+    assert_int_equal(EVP_Digest(buf, len - 32, buf + len - 32, &ol, EVP_sha256(), NULL), 1);
+    assert_int_equal(sirnn_graph_decode(&h, NULL, buf, len), SIRNN_OK);
+    sirnn_graph_free(h);
+    h = NULL;
     /* a FastGRNN model file is not a graph */
     assert_int_not_equal(sirnn_graph_load(&h, "models/fashion_fastgrnn.sirnn"), SIRNN_OK);
     assert_int_equal(sirnn_graph_load(&h, "/nonexistent/x.sirnn"), SIRNN_ERR_IO);
@@ -1108,6 +1115,180 @@ static void test_fused_cell(void **state)
     sirnn_graph_free(g);
 }
 
+/* Per-tensor widths: widths[t] 8 or 16 from bits of seed (all 8 when seed
+ * is 0), quantised on cal; the widths survive the model file. */
+static void quantise_mixed(sirnn_graph *g, uint64_t seed, size_t ncal, const float *cal)
+{
+    uint8_t *w = malloc(g->ntensors + 1);
+    const int all8 = seed == 0;
+    assert_non_null(w);
+    for (uint32_t t = 0; t < g->ntensors; t++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        w[t] = all8 || (seed >> 33) % 2 ? 8 : 16;
+    }
+    if (sirnn_graph_quantise_widths(g, w, 16, ncal, cal) != SIRNN_OK)
+        fail_msg("quantise_widths: %s", sirnn_last_error());
+    uint8_t *buf;
+    size_t len;
+    sirnn_graph *h = NULL;
+    assert_int_equal(sirnn_graph_encode(g, 0, &buf, &len), SIRNN_OK);
+    assert_int_equal(sirnn_graph_decode(&h, NULL, buf, len), SIRNN_OK);
+    for (uint32_t t = 0; t < g->ntensors; t++)
+        assert_int_equal(h->tensors[t].fmt.bits, g->tensors[t].fmt.bits);
+    sirnn_graph_free(h);
+    h = NULL;
+    /* the same bytes sealed as version 1 (one width for every tensor): a
+     * mixed graph is refused, a uniform one loads */
+    unsigned ol = 0;
+    buf[8] = 1;
+    assert_int_equal(EVP_Digest(buf, len - 32, buf + len - 32, &ol, EVP_sha256(), NULL), 1);
+    assert_int_equal(sirnn_graph_decode(&h, NULL, buf, len),
+                     sirnn_graph_mixed(g) ? SIRNN_ERR_ARG : SIRNN_OK);
+    sirnn_graph_free(h);
+    free(buf);
+    free(w);
+}
+
+/* x (16 bits) -> RELU -> GATHER into 8 bits -> ADD with x (16 bits): the
+ * ADD sign-extends the GATHER's 8-bit value (whose MSB the executors no
+ * longer take for a public 0: an output narrower than its node's width is
+ * a value mod 2^8), on inputs beyond the calibrated range. */
+static sirnn_graph *gather8_graph(void)
+{
+    sirnn_graph *g;
+    assert_int_equal(sirnn_graph_new(&g), SIRNN_OK);
+    uint32_t t[4];
+    const uint32_t d[1] = {4};
+    const char *names[4] = {"x", "r", "g", "y"};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(sirnn_graph_add_tensor(g, &t[i], names[i], 1, d), SIRNN_OK);
+    g->input = t[0];
+    g->output = t[3];
+    uint32_t idx[4] = {0, 1, 2, 3};
+    sirnn_gnode n1 = {.op = SIRNN_GOP_RELU, .nin = 1, .in = {t[0]}, .out = t[1]};
+    sirnn_gnode n2 = {.op = SIRNN_GOP_GATHER, .nin = 1, .in = {t[1]}, .out = t[2], .nidx = 4,
+                      .idx = idx};
+    sirnn_gnode n3 = {.op = SIRNN_GOP_ADD, .nin = 2, .in = {t[2], t[0]}, .out = t[3]};
+    snprintf(n1.name, sizeof(n1.name), "r");
+    snprintf(n2.name, sizeof(n2.name), "g");
+    snprintf(n3.name, sizeof(n3.name), "y");
+    assert_int_equal(sirnn_graph_add_node(g, &n1), SIRNN_OK);
+    assert_int_equal(sirnn_graph_add_node(g, &n2), SIRNN_OK);
+    assert_int_equal(sirnn_graph_add_node(g, &n3), SIRNN_OK);
+    float cal[4 * 8];
+    for (int i = 0; i < 32; i++)
+        cal[i] = (float)(i % 9 - 4) / 8.0f;
+    uint8_t w[4] = {16, 16, 8, 16};
+    assert_int_equal(sirnn_graph_quantise_widths(g, w, 16, 8, cal), SIRNN_OK);
+    assert_int_equal(g->tensors[t[2]].fmt.bits, 8);
+    return g;
+}
+
+/* Per-tensor widths (sirnn_graph_quantise_widths) on the cell graph (every
+ * operator of a FastGRNN step: 8-bit inputs sign-extended into 16-bit
+ * sums, products and sigmoids, 8-bit outputs reduced after their
+ * truncation, the fusion plan around them) and on the test graphs of
+ * every operator: secure equals fixed point bit for bit, scores included. */
+static void test_widths(void **state)
+{
+    (void)state;
+    float cal[8 * 64];
+    uint64_t r = 777;
+    for (size_t i = 0; i < 8 * 64; i++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        cal[i] = (float)((int)(r >> 40) % 2001 - 1000) / 500.0f;
+    }
+    for (uint64_t p = 0; p < (test_quick() ? 2u : 3u); p++) {
+        sirnn_graph *g = cell_graph();
+        quantise_mixed(g, p == 0 ? 0 : test_seed() + p, 64, cal);
+        assert_true(sirnn_graph_mixed(g));
+        size_t narrow = 0;
+        for (uint32_t t = 0; t < g->ntensors; t++)
+            narrow += g->tensors[t].fmt.bits == 8;
+        const uint64_t fl = graph_flights(g, 3, cal, 0, 1);
+        print_message("widths: cell graph with %zu of %u tensors 8-bit: %llu flights\n", narrow,
+                      g->ntensors, (unsigned long long)fl);
+        if (p == 0) /* all free tensors 8-bit: the extensions run */
+            assert_true(narrow >= 8);
+        sirnn_graph_free(g);
+    }
+    /* sirnn import --width mixed: with any drop allowed, every tensor that
+     * needs no extension goes to 8 bits (the input, and the CNN's conv ->
+     * relu -> pool chain read by the dense layer) */
+    const char *chosen[] = {"cnn"};
+    for (size_t k = 0; k < 1; k++) {
+        sirnn_graph *g = import_graph(chosen[k], "--width mixed --max-drop 100");
+        assert_int_equal(g->tensors[g->input].fmt.bits, 8);
+        size_t narrow = 0;
+        for (uint32_t t = 0; t < g->ntensors; t++)
+            narrow += g->tensors[t].fmt.bits == 8;
+        print_message("widths: %s --width mixed: %zu of %u tensors 8-bit\n", chosen[k], narrow,
+                      g->ntensors);
+        assert_true(narrow >= 4u);
+        char path[256];
+        size_t nin;
+        snprintf(path, sizeof(path), VEC "%s.in.f32", chosen[k]);
+        float *x = read_floats(path, &nin);
+        check_secure(g, x, 2, 1);
+        free(x);
+        sirnn_graph_free(g);
+    }
+    { /* a shipped model at mixed widths: the PyTorch CNN, its input 8-bit */
+        char cmd[1024], out[8192], tmp[256];
+        snprintf(tmp, sizeof(tmp), "/tmp/sirnn_test_widths_%d.sirnn", (int)getpid());
+        snprintf(cmd, sizeof(cmd), "%s import models/fashion_cnn_torch.onnx --calib fashion:100 "
+                 "--eval 0 --width mixed -o %s --quiet 2>&1", SIRNN_BIN, tmp);
+        const int rc = run_cmd(cmd, out, sizeof(out));
+        if (rc != 0)
+            print_message("%s\n%s\n", cmd, out);
+        assert_int_equal(rc, 0);
+        sirnn_graph *g = NULL;
+        assert_int_equal(sirnn_graph_load(&g, tmp), SIRNN_OK);
+        unlink(tmp);
+        assert_int_equal(g->tensors[g->input].fmt.bits, 8);
+        sirnn_dataset ds;
+        const size_t n = test_quick() ? 1 : 3;
+        assert_int_equal(sirnn_fashion_load(&ds, NULL, 0, n), SIRNN_OK);
+        float *x = malloc(n * 784 * sizeof(float));
+        assert_non_null(x);
+        for (size_t i = 0; i < n * 784; i++)
+            x[i] = (float)ds.images[i] * g->in_mul + g->in_add;
+        check_secure(g, x, n, 1);
+        free(x);
+        sirnn_dataset_free(&ds);
+        sirnn_graph_free(g);
+    }
+    {
+        sirnn_graph *g = gather8_graph();
+        const float xw[8] = {3.5f, -2.0f, 1.9f, 0.7f, -3.9f, 2.6f, 3.0f, 0.1f};
+        check_secure(g, xw, 2, 1);
+        sirnn_graph_free(g);
+    }
+    const char *names[] = {"ops", "cnn", "math", "shapes", "gap"};
+    for (size_t k = 0; k < (test_quick() ? 1u : 5u); k++) {
+        sirnn_graph *g = import_graph(names[k], "");
+        char path[256];
+        size_t nin;
+        snprintf(path, sizeof(path), VEC "%s.in.f32", names[k]);
+        float *x = read_floats(path, &nin);
+        const size_t n = nin / sirnn_graph_size(g, g->input);
+        quantise_mixed(g, test_seed() ^ (k + 1) * 0x9e37, n, x);
+        check_secure(g, x, n < 3 ? n : 3, 1);
+        /* inputs beyond the calibrated range: 8-bit values that wrap */
+        const size_t in_n = sirnn_graph_size(g, g->input);
+        float *xr = malloc(3 * in_n * sizeof(float));
+        assert_non_null(xr);
+        test_rng rr;
+        test_rng_init(&rr, test_seed() ^ (k + 7) * 0x51ed);
+        for (size_t i = 0; i < 3 * in_n; i++)
+            xr[i] = (float)((double)test_rng_below(&rr, 1 << 16) / 65536.0 * 8.0 - 4.0);
+        check_secure(g, xr, 3, 1);
+        free(xr);
+        free(x);
+        sirnn_graph_free(g);
+    }
+}
+
 /* The server's --profile rows of a secure run: rows named by the operator
  * kinds that talk (sirnn_gop_name) and their protocols, whose bytes and
  * flights add up to the party's totals for the query. */
@@ -1184,6 +1365,7 @@ int main(void)
         cmocka_unit_test(test_model_file), cmocka_unit_test(test_serve_query_cmd),
         cmocka_unit_test(test_levels),
         cmocka_unit_test(test_fused_cell),
+        cmocka_unit_test(test_widths),
         cmocka_unit_test(test_builder_errors), cmocka_unit_test(test_profile_rows),
         cmocka_unit_test(test_rnnpool),
     };

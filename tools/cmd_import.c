@@ -28,7 +28,13 @@ static void import_usage(FILE *out)
             "                   FILE         raw little-endian float32 inputs, already\n"
             "                                normalised, a whole number of examples\n"
             "  -o, --out FILE   the model file to write\n"
-            "  --bits B         activation bits, 8 or 16 (default 16)\n"
+            "  --width W        activation widths: 16 or 8 (every tensor), or mixed: each\n"
+            "                   tensor 8 or 16 bits, 8 where the calibration data's\n"
+            "                   classes stay within --max-drop of 16 bits and no sign\n"
+            "                   extension is needed (sirnn_graph_choose_widths)\n"
+            "                   (default 16; --bits B is the same as --width B)\n"
+            "  --max-drop P     --width mixed: the agreement with float on the calibration\n"
+            "                   data may fall P points below 16 bits' (default 0.5)\n"
             "  --weight-bits K  parameter bits, 8 or 16 (default 16)\n"
             "  --norm MUL,ADD   a pixel p is fed as p * MUL + ADD (default 0.00392156863,0\n"
             "                   = p / 255); kept in the model file\n"
@@ -129,7 +135,8 @@ static size_t count_eq32(const uint32_t *a, const uint8_t *labels, size_t n)
 int sirnn_cmd_import(int argc, char **argv)
 {
     const char *onnx = NULL, *calib = NULL, *outp = NULL, *data = NULL, *norm = NULL;
-    unsigned long long bits = 16, wbits = 16, eval = 0;
+    unsigned long long bits = 16, wbits = 16, eval = 0; /* bits 0: --width mixed */
+    double max_drop = 0.5;
     int eval_set = 0, quiet = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -161,10 +168,22 @@ int sirnn_cmd_import(int argc, char **argv)
             data = v;
         else if (strcmp(a, "--norm") == 0)
             norm = v;
-        else if (strcmp(a, "--bits") == 0 || strcmp(a, "--weight-bits") == 0) {
-            unsigned long long *dst = strcmp(a, "--bits") == 0 ? &bits : &wbits;
+        else if ((strcmp(a, "--width") == 0 || strcmp(a, "--bits") == 0) &&
+                 strcmp(v, "mixed") == 0)
+            bits = 0;
+        else if (strcmp(a, "--max-drop") == 0) {
+            char *end;
+            max_drop = strtod(v, &end);
+            if (*end != '\0' || !(max_drop >= 0 && max_drop <= 100)) {
+                fprintf(stderr, "sirnn import: --max-drop needs a number 0..100\n");
+                return 2;
+            }
+        } else if (strcmp(a, "--bits") == 0 || strcmp(a, "--width") == 0 ||
+                   strcmp(a, "--weight-bits") == 0) {
+            unsigned long long *dst = strcmp(a, "--weight-bits") != 0 ? &bits : &wbits;
             if (sirnn_tool_parse_u(v, 8, 16, dst) != 0 || (*dst != 8 && *dst != 16)) {
-                fprintf(stderr, "sirnn import: %s must be 8 or 16\n", a);
+                fprintf(stderr, "sirnn import: %s must be 8 or 16%s\n", a,
+                        dst == &bits ? " (or mixed)" : "");
                 return 2;
             }
         } else if (strcmp(a, "--eval") == 0) {
@@ -236,15 +255,24 @@ int sirnn_cmd_import(int argc, char **argv)
             goto done;
         }
     }
-    if (sirnn_graph_quantise(g, (unsigned)bits, (unsigned)wbits, n, x) != SIRNN_OK) {
+    if ((bits == 0 ? sirnn_graph_choose_widths(g, (unsigned)wbits, n, x, max_drop, NULL)
+                   : sirnn_graph_quantise(g, (unsigned)bits, (unsigned)wbits, n, x)) != SIRNN_OK) {
         fprintf(stderr, "sirnn import: %s\n", sirnn_last_error());
         goto done;
     }
     const double t_imp = sirnn_tool_now() - t0;
     if (!quiet) {
-        printf("%s: %u operators, calibrated on %zu examples, %llu-bit activations, "
-               "%llu-bit parameters%s\n", onnx, g->nnodes, n, bits, wbits,
-               g->has_argmax ? ", argmax output" : "");
+        size_t narrow = 0;
+        for (uint32_t t = 0; t < g->ntensors; t++)
+            narrow += g->tensors[t].fmt.bits == 8;
+        if (bits == 0)
+            printf("%s: %u operators, calibrated on %zu examples, mixed widths (%zu of %u "
+                   "tensors 8-bit, the others 16), %llu-bit parameters%s\n", onnx, g->nnodes,
+                   n, narrow, g->ntensors, wbits, g->has_argmax ? ", argmax output" : "");
+        else
+            printf("%s: %u operators, calibrated on %zu examples, %llu-bit activations, "
+                   "%llu-bit parameters%s\n", onnx, g->nnodes, n, bits, wbits,
+                   g->has_argmax ? ", argmax output" : "");
         print_graph(g);
         printf("import + calibration: %.2f s\n", t_imp);
     }

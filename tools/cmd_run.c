@@ -210,8 +210,13 @@ int sirnn_tool_graph_run(const char *cmd, int argc, char **argv)
         goto done;
     }
     printf("libsirnn %s, SIMD level %s\n", sirnn_version(), sirnn_isa_name());
-    printf("model %s: %u operators, %u-bit activations, %u-bit parameters, %zu inputs, %zu "
-           "classes\n", model, g->nnodes, g->act_bits, g->weight_bits, per,
+    size_t narrow = 0;
+    for (uint32_t t = 0; t < g->ntensors; t++)
+        narrow += g->tensors[t].fmt.bits < g->act_bits;
+    printf("model %s: %u operators, %u-bit activations", model, g->nnodes, g->act_bits);
+    if (narrow > 0)
+        printf(" (%zu of %u tensors 8-bit)", narrow, g->ntensors);
+    printf(", %u-bit parameters, %zu inputs, %zu classes\n", g->weight_bits, per,
            sirnn_graph_size(g, g->output));
     if (idx != NULL)
         printf("data: the first %zu images of %s", nall, idx);

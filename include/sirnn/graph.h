@@ -37,7 +37,9 @@
  *
  * Fixed-point semantics (b = the activation bits, 8 or 16; every activation
  * a b-bit two's-complement integer q = round(v 2^s) with its own scale s;
- * weights kw bits, per tensor scale):
+ * weights kw bits, per tensor scale; with per-tensor widths
+ * (sirnn_graph_quantise_widths) each tensor has its own b, 8 or 16, and b
+ * below is the width the node computes in, see there):
  *   DENSE, CONV: the exact sum of products, then floor-shifted by s_x + s_w -
  *     s_y to y's scale (sirnn_ref_matmul, one truncation), then the bias
  *     rounded to s_y is added mod 2^b;
@@ -251,10 +253,51 @@ SIRNN_API sirnn_status sirnn_graph_quantise(sirnn_graph *g, unsigned act_bits,
                                             unsigned weight_bits, size_t n_calib,
                                             const float *x);
 
+/*
+ * Per-tensor widths (SIRNN's mixed bitwidths): as sirnn_graph_quantise at
+ * act_bits 16, but tensor t is widths[t] bits (8 or 16) wide where its
+ * operator leaves the width free (the input; DENSE, CONV, MUL, MUL_CONST,
+ * ADD, SUB, ADD_CONST, GATHER outputs). The math operators (SIGMOID, TANH,
+ * EXP, RECIP, DIV, RSQRT) write 16 bits; RELU, CLIP, the pools, RESHAPE and
+ * ARGMAX their input's width. Each tensor's scale is chosen from its range
+ * for its own width. A node computes in the widest of its inputs and output
+ * (DENSE and CONV: its output's, reading the input at its own width, a
+ * mixed-width product): narrower inputs are sign-extended to it first (in
+ * the secure executor one sirnn_sext call per level for the values whose
+ * MSB is unknown, one sirnn_sext_msb for those whose MSB is a public 0),
+ * and a narrower output is its value mod 2^8 (local; calibration keeps a
+ * bit of headroom, and a value that leaves its 8 bits wraps in both
+ * executors alike). The fusion plan (see the top) keeps narrower tensors
+ * out of its wide values, truncation points and lean products' x.
+ */
+SIRNN_API sirnn_status sirnn_graph_quantise_widths(sirnn_graph *g, const uint8_t *widths,
+                                                   unsigned weight_bits, size_t n_calib,
+                                                   const float *x);
+
+/*
+ * Choose the widths from the calibration data (SeeDot's exploration, kept
+ * to changes that cost no extension and break no fused truncation, see the
+ * top): quantise at 16 bits, then, for the
+ * input and each free-width tensor in execution order, try it at 8 bits
+ * together with what must follow it (the outputs of the RELUs, CLIPs,
+ * pools, RESHAPEs and GATHERs below it; a candidate some other operator
+ * reads is skipped, it would need a sign extension; so is one that leaves
+ * the fusion plan fewer wide values, truncation points or lean products);
+ * keep the change when the fixed-point classes of the first
+ * min(n_calib, 500) calibration
+ * examples still agree with the float classes on at least (the 16-bit
+ * agreement - max_drop percent of them). Ends quantised with the chosen
+ * widths; widths (ntensors entries, NULL allowed) gets every tensor's.
+ */
+SIRNN_API sirnn_status sirnn_graph_choose_widths(sirnn_graph *g, unsigned weight_bits,
+                                                 size_t n_calib, const float *x,
+                                                 double max_drop, uint8_t *widths);
+
 /* ---- model file ------------------------------------------------------------ */
 
 /*
- * The file (little-endian; floats binary32): "SIRNNGR\0", u32 version (1),
+ * The file (little-endian; floats binary32): "SIRNNGR\0", u32 version (2;
+ * version 1, where every tensor is act_bits wide, still loads),
  * u64 total size, the header (counts, input/output, in_mul, in_add, bits,
  * quantised), every tensor (rank, dims, maxabs, format, name), every node
  * (op, inputs, output, attributes, name, parameter counts and formats), the
@@ -266,7 +309,7 @@ SIRNN_API sirnn_status sirnn_graph_quantise(sirnn_graph *g, unsigned act_bits,
  * SIRNN_ERR_ARG (content, with the field named), SIRNN_ERR_UNSUPPORTED
  * (another version or kind of file), SIRNN_ERR_NOMEM.
  */
-#define SIRNN_GRAPH_FILE_VERSION 1
+#define SIRNN_GRAPH_FILE_VERSION 2
 
 SIRNN_API sirnn_status sirnn_graph_encode(const sirnn_graph *g, int public_only, uint8_t **buf,
                                           size_t *len);
@@ -365,7 +408,8 @@ SIRNN_API sirnn_status sirnn_graph_schedule(const sirnn_graph *g, sirnn_graph_sc
  *
  * Limits: a batch above the server's max_batch is refused (the client, who
  * knows it from the handshake, refuses first); the inputs go through in
- * pieces whose working memory (n x all tensors' values) fits the server's
+ * pieces whose working memory (n x all tensors' values, with the
+ * extended copies of 8-bit tensors) fits the server's
  * session_mem_bytes, which both sides know, so they cut alike; the request
  * must arrive within one timeout_ms, each piece within timeout_ms per 2^20
  * values of its working memory (plus one).

@@ -36,7 +36,9 @@ extern "C" {
  * COTs and the products' COTs are silent, with the sender's tiles held until
  * its messages; 7: on the silent backend the lookups' 1-of-2^m OTs come
  * from m silent COTs each, with wide keys when the messages are wider than
- * 128 >> m bits). */
+ * 128 >> m bits; graph descriptions are model file version 2, with
+ * per-tensor widths: 8-bit tensors sign-extended, once per level, for the
+ * wider nodes that read them, and read at their width by DENSE and CONV). */
 #define SIRNN_PROTOCOL_VERSION 7
 
 /* "0.1.0" */
