@@ -22,7 +22,7 @@
 #define DIV_16_12_BITS 26906
 #define DIV_16_12_FLIGHTS 21
 #define NORM_16_12_BITS 39700
-#define NORM_16_12_FLIGHTS 41
+#define NORM_16_12_FLIGHTS 39
 
 typedef struct dcase {
     int is_div;

@@ -818,9 +818,13 @@ SIRNN_API sirnn_status sirnn_digdec(sirnn_party *party, size_t n, uint64_t *out,
  * elements, 32*round128 of the window plus its packed entries. (Blocks stay
  * at 4,096 elements: with the one-hot output of n*l bytes, larger blocks
  * would raise the peak memory of a 2^20 batch.)
- * Flights per block: digdec's + 2 + 2*ceil(log2(c - 1)) + 2*[c >= 2] + 2
- * per last lookup, less the flights that ride in the one before ((32,8):
- * 16, (16,8): 8; SCI 27).
+ * Flights per block: digdec's + 2 + ceil(log2(c - 1)) + [c >= 2] + 2
+ * per last lookup, less the flights that ride in the one before: each AND
+ * step is taken by the party that sent the flight before it (party 0
+ * after the digit lookups, then alternating), so its columns ride there
+ * and it adds one flight; after an odd number of AND steps the last
+ * lookup's columns ride in the last answers ((32,8): 12, (16,8): 6; SCI
+ * 27).
  */
 SIRNN_API sirnn_status sirnn_msnzb(sirnn_party *party, size_t n, uint8_t *onehot,
                                    uint64_t *index, const uint64_t *x, unsigned l, unsigned d,
