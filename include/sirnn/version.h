@@ -34,8 +34,10 @@ extern "C" {
  * MSB shares from truncations, nn/graph.h; on the silent backend the
  * protocols' 1-of-N OTs (carry networks, MSB-to-wrap) come from log N silent
  * COTs and the products' COTs are silent, with the sender's tiles held until
- * its messages). */
-#define SIRNN_PROTOCOL_VERSION 6
+ * its messages; 7: MSNZB's AND steps alternate their chooser so that each
+ * rides in the flight before it, and rsqrt takes y = A - TR(B XN) as one
+ * truncation whose output needs no wrap in the last product). */
+#define SIRNN_PROTOCOL_VERSION 7
 
 /* "0.1.0" */
 SIRNN_API const char *sirnn_version(void);
