@@ -58,7 +58,8 @@
  * session's memory cap (session_mem_bytes, the smaller of the two
  * parties', over the lanes); a larger batch takes one set per group of
  * windows that fits (64 MiB, one lane: MSB l = 32 holds 2^20 elements in
- * one group; ars 32,12 and digdec 32,8 take two at 2^20). MUX, ReLU and
+ * one group, and so do ars 32,12 and digdec 32,8; divpow2 32,12 takes
+ * two). MUX, ReLU and
  * B2A stream the same way (2^20 elements of 32 bits in one group), except
  * on the silent-OT backend, where MUX and B2A go a window at a time.
  *
