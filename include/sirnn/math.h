@@ -180,10 +180,12 @@ SIRNN_API sirnn_status sirnn_ref_div(size_t n, uint64_t *q, const uint64_t *num,
  *
  * Costs at 16/12, 16/12 -> 16/12 (both parties, bits per element over a
  * chunk of 4096 on one lane; flights summed over both parties for n = 1):
- * 21,812 bits with the default SoftSpokenOT (ot_k = 4), 39,700 with IKNP;
- * 39 flights (the same up to 4,096 elements per lane, the MSNZB block).
- * Steps: MSNZB(15,
- * 8) index only, a 4-bit lookup of M, D M (cross terms only), the quadratic
+ * 21,620 bits with the default SoftSpokenOT (ot_k = 4), 39,380 with IKNP;
+ * 37 flights (the same up to 16,384 elements per lane; the products'
+ * windows of 2^19 cross-term COTs add some beyond: 53 at 65,536).
+ * Steps: MSNZB(15, 8) up to its XOR-shared code (sirnn_msnzb_code), one
+ * lookup of M on the code (party 0's per-element tables permuted by its
+ * code share; its columns ride in MSNZB's last flight), D M (cross terms only), the quadratic
  * path of sirnn_div, Y M (21 x 16 -> 36, known MSBs), X W (16 x 36 -> 38,
  * signed) and TR(38, 22).
  */

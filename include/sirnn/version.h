@@ -36,7 +36,8 @@ extern "C" {
  * COTs and the products' COTs are silent, with the sender's tiles held until
  * its messages; 7: MSNZB's AND steps alternate their chooser so that each
  * rides in the flight before it, and rsqrt takes y = A - TR(B XN) as one
- * truncation whose output needs no wrap in the last product). */
+ * truncation whose output needs no wrap in the last product; div_norm
+ * looks M up on MSNZB's code; lookups stream groups of windows). */
 #define SIRNN_PROTOCOL_VERSION 7
 
 /* "0.1.0" */
