@@ -269,6 +269,19 @@ static size_t mx_per(const mplan *p)
     return h > 0 ? h : 1;
 }
 
+/* Elements of the comparison's and MSB-to-wrap's buffers: a window's when
+ * the plan uses them, else none (a product with both wraps given, as the
+ * math functions' and the FastGRNN step's, holds neither). */
+static size_t cmp_cap(const mplan *p, size_t C)
+{
+    return p->ncmp > 0 ? C : 0;
+}
+
+static size_t m2w_cap(const mplan *p, size_t C)
+{
+    return p->nm2w > 0 ? C : 0;
+}
+
 static void ws_free(mult_ws *w)
 {
     const size_t C = w->C;
@@ -284,12 +297,13 @@ static void ws_free(mult_ws *w)
     sirnn_arith_zfree(w->wx, C);
     sirnn_arith_zfree(w->wy, C);
     sirnn_lt_ws_delete(w->lt);
-    sirnn_arith_zfree(w->cin, 2 * C * 8);
-    sirnn_arith_zfree(w->cout, 2 * C);
+    const size_t Cc = cmp_cap(w->p, C), Cm = m2w_cap(w->p, C);
+    sirnn_arith_zfree(w->cin, 2 * Cc * 8);
+    sirnn_arith_zfree(w->cout, 2 * Cc);
     sirnn_akk_ws_free(&w->kk);
-    sirnn_arith_zfree(w->kk_choice, 2 * C);
-    sirnn_arith_zfree(w->kk_r, 2 * C);
-    sirnn_arith_zfree(w->kk_mc, 2 * C * 8);
+    sirnn_arith_zfree(w->kk_choice, 2 * Cm);
+    sirnn_arith_zfree(w->kk_r, 2 * Cm);
+    sirnn_arith_zfree(w->kk_mc, 2 * Cm * 8);
     sirnn_arith_zfree(w->kk_msgs, (size_t)SIRNN_AKK_GROUP * 4 * 8);
     sirnn_arith_zfree(w->t0, C * 8);
     sirnn_arith_zfree(w->t1, C * 8);
@@ -311,11 +325,12 @@ static sirnn_status ws_init(mult_ws *w, const mplan *p, size_t C, void *lt)
     w->mx_choice = sirnn_arith_zalloc(C * mx_per(p));
     w->wx = sirnn_arith_zalloc(C);
     w->wy = sirnn_arith_zalloc(C);
-    w->cin = sirnn_arith_zalloc(2 * C * 8);
-    w->cout = sirnn_arith_zalloc(2 * C);
-    w->kk_choice = sirnn_arith_zalloc(2 * C);
-    w->kk_r = sirnn_arith_zalloc(2 * C);
-    w->kk_mc = sirnn_arith_zalloc(2 * C * 8);
+    const size_t Cc = cmp_cap(p, C), Cm = m2w_cap(p, C);
+    w->cin = sirnn_arith_zalloc(2 * Cc * 8);
+    w->cout = sirnn_arith_zalloc(2 * Cc);
+    w->kk_choice = sirnn_arith_zalloc(2 * Cm);
+    w->kk_r = sirnn_arith_zalloc(2 * Cm);
+    w->kk_mc = sirnn_arith_zalloc(2 * Cm * 8);
     w->kk_msgs = sirnn_arith_zalloc((size_t)SIRNN_AKK_GROUP * 4 * 8);
     w->t0 = sirnn_arith_zalloc(C * 8);
     w->t1 = sirnn_arith_zalloc(C * 8);
