@@ -65,6 +65,14 @@ size_t sirnn_stream_group(const sirnn_party *party, size_t per_window, size_t wi
  * Not thread-safe: call it between protocol calls. */
 void sirnn_stream_test_window(size_t elements, size_t group_windows);
 
+/* sirnn_and with the OT roles chosen: chooser (SIRNN_SERVER or
+ * SIRNN_CLIENT, both parties alike) sends the columns in the first flight
+ * and the other party answers in the second; same bits as sirnn_and
+ * (which is chooser SIRNN_CLIENT). Callers alternate it so that an AND's
+ * first flight rides in the previous step's last (see arith/msnzb.c). */
+sirnn_status sirnn_and_by(sirnn_party *party, size_t n, uint8_t *out, const uint8_t *a,
+                          const uint8_t *b, int chooser);
+
 /* 1 if every byte of bits[0..n) is 0 or 1 (no branch on the values). */
 int sirnn_arith_bits_ok(const uint8_t *bits, size_t n);
 /* Record an argument error on the party (if any) and return SIRNN_ERR_ARG. */
@@ -226,7 +234,8 @@ sirnn_status sirnn_mult_wraps(sirnn_party *party, size_t n, uint64_t *out, const
  * the code takes party 0's share into its per-element table (entry v at
  * v XOR its share) and party 1's share as its index. The bits of
  * sirnn_msnzb less its final lookup's; the flights of one of its blocks
- * less its final lookup's 2, in blocks of SIRNN_WINDOW elements per lane
+ * less its final lookup's (2, or 1 when an odd number of AND steps ends
+ * with party 1's answers, where the lookup's columns ride), in blocks of SIRNN_WINDOW elements per lane
  * (not 4,096), so that they do not grow up to a window: working memory
  * about 60 bytes per element of a block (l = 15, d = 8). Secrets: x, code.
  */

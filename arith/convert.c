@@ -339,13 +339,16 @@ enum { AND_WINDOWS = 16, AND_ROWS = SIRNN_KKOT_MAX_CHUNK };
 typedef struct and_ctx {
     uint8_t *out;
     const uint8_t *a, *b;
+    int chooser; /* the party that takes the OTs (sends the columns first) */
 } and_ctx;
 
 static sirnn_status and_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
                              void *vctx)
 {
     const and_ctx *c = vctx;
-    const int server = party->role == SIRNN_SERVER;
+    /* "server" is the OT sender here: party 0 unless the caller made it
+     * the chooser. */
+    const int server = party->role != c->chooser;
     sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
     sirnn_channel *ch = &lane->ch;
     sirnn_akk_ws kw;
@@ -463,8 +466,16 @@ static sirnn_status and_lane(sirnn_party *party, sirnn_lane *lane, size_t begin,
 sirnn_status sirnn_and(sirnn_party *party, size_t n, uint8_t *out, const uint8_t *a,
                        const uint8_t *b)
 {
+    return sirnn_and_by(party, n, out, a, b, SIRNN_CLIENT);
+}
+
+sirnn_status sirnn_and_by(sirnn_party *party, size_t n, uint8_t *out, const uint8_t *a,
+                          const uint8_t *b, int chooser)
+{
     if (party == NULL)
         return SIRNN_ERR_ARG;
+    if (chooser != SIRNN_SERVER && chooser != SIRNN_CLIENT)
+        return sirnn_arith_arg(party, "sirnn_and", "chooser is neither party");
     if (NULL_WITH_N(n, out) || NULL_WITH_N(n, a) || NULL_WITH_N(n, b) ||
         !sirnn_arith_bits_ok(a, n) || !sirnn_arith_bits_ok(b, n))
         return sirnn_arith_arg(party, "sirnn_and", "NULL array or bit not 0/1");
@@ -473,6 +484,6 @@ sirnn_status sirnn_and(sirnn_party *party, size_t n, uint8_t *out, const uint8_t
         return st;
     if ((st = sirnn_ot_ensure_setup(party)) != SIRNN_OK)
         return st;
-    and_ctx c = {.out = out, .a = a, .b = b};
+    and_ctx c = {.out = out, .a = a, .b = b, .chooser = chooser};
     return sirnn_batch_run(party, n, and_lane, &c);
 }

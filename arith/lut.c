@@ -9,11 +9,13 @@
  * (no borrow crosses a field). Party 0 rotates the table by its share with a
  * constant-time barrel shifter (m passes of masked selects; 16-bit values in
  * registers when the message has at most 16 bits), never indexing memory
- * with i0. A lane works on windows of LUT_WINDOWS * SIRNN_WINDOW elements:
- * party 1 queues the columns of the window's OTs, party 0 reads them all,
+ * with i0. A lane works on groups of windows of LUT_WINDOWS * SIRNN_WINDOW
+ * elements, as many as the session's memory cap holds (lut_group_cap):
+ * party 1 queues the columns of the group's OTs, party 0 reads them all,
  * then builds, packs and queues the messages 64 OTs at a time (so memory is
- * the window's OT rows and hashes, O(64 * 2^m) for the messages and O(8 * 2^m * ntab)
- * for per-element tables, whatever n is): two flights per window.
+ * the group's OT rows and hashes, O(64 * 2^m) for the messages and O(8 * 2^m * ntab)
+ * for per-element tables): two flights per group, one group up to 2^21
+ * elements of one OT per lane at the default 64 MiB.
  */
 #include "arith/arith_internal.h"
 
@@ -334,14 +336,32 @@ typedef struct lut_set {
     unsigned nc;
 } lut_set;
 
+/* Elements a lane takes through one pair of flights: as many lookup
+ * windows (LUT_WINDOWS lane windows, or the test window when a test set
+ * one) as the stream budget holds at party 0's 32 bytes of OT rows per OT
+ * (party 1 holds 9), so that flights do not grow with the batch while
+ * memory stays bounded by the session's cap (at 64 MiB, one lane: 2^21
+ * elements of one OT each). One window on the silent backend. */
+static size_t lut_group_cap(const sirnn_party *party, const lut_set *set, size_t begin,
+                            size_t end)
+{
+    const size_t n = end - begin, base = sirnn_stream_window(begin, end);
+    const size_t lw = base == sirnn_window_cap(begin, end) ? (size_t)LUT_WINDOWS * base : base;
+    size_t ots = 0;
+    for (unsigned i = 0; i < set->nc; i++)
+        ots += set->c[i].ngroups;
+    const size_t nw = n == 0 ? 1 : (n + lw - 1) / lw;
+    const size_t kc = sirnn_stream_group(party, 2 * sizeof(sirnn_block) * ots * lw, nw) * lw;
+    return n == 0 ? 1 : n < kc ? n : kc;
+}
+
 static sirnn_status lut_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
                              void *vctx)
 {
     const lut_set *set = vctx;
     const int server = party->role == SIRNN_SERVER;
     lut_ws w[LUT_MAX_SET];
-    const size_t n = end - begin, lw = (size_t)LUT_WINDOWS * SIRNN_WINDOW;
-    const size_t kc = n == 0 ? 1 : n < lw ? n : lw;
+    const size_t kc = lut_group_cap(party, set, begin, end);
     unsigned ready = 0;
     sirnn_status st = SIRNN_OK;
     sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);

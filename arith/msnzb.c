@@ -257,10 +257,20 @@ typedef struct msnzb_ws {
     size_t cap_bits;
 } msnzb_ws;
 
+/* One AND step of the chain after the digit lookups: its chooser is the
+ * party that sent the previous step's last flight (party 0 after the
+ * lookups, then alternating), so that the AND's columns ride in that
+ * flight and each AND adds one flight, not two; the chain ends with party
+ * 1's answers when the number of steps is odd, so that a following lookup's
+ * columns ride there too. *chooser is updated for the next step. */
 static sirnn_status run_and(sirnn_party *party, size_t n, uint8_t *out, const uint8_t *a,
-                            const uint8_t *b)
+                            const uint8_t *b, int *chooser)
 {
-    return n == 0 ? SIRNN_OK : sirnn_and(party, n, out, a, b);
+    if (n == 0)
+        return SIRNN_OK;
+    const int by = *chooser;
+    *chooser = by == SIRNN_SERVER ? SIRNN_CLIENT : SIRNN_SERVER;
+    return sirnn_and_by(party, n, out, a, b, by);
 }
 
 /* Steps 1 to 5 on one block: w->code gets the XOR-shared code, and the
@@ -270,6 +280,7 @@ static uint8_t *msnzb_code_block(sirnn_party *party, const msnzb_plan *p, msnzb_
 {
     const int server = party->role == SIRNN_SERVER;
     const unsigned c = p->c, bd = p->bd;
+    int chooser = SIRNN_SERVER; /* the lookups' answers are party 0's */
     sirnn_status st;
     /* 1. digits */
     if ((st = sirnn_digdec(party, kb, w->dig, x + off, p->l, p->d)) != SIRNN_OK)
@@ -305,7 +316,7 @@ static uint8_t *msnzb_code_block(sirnn_party *party, const msnzb_plan *p, msnzb_
                 memcpy(w->b + cnt * kb, P + src * kb, kb);
                 cnt++;
             }
-        if ((st = run_and(party, cnt * kb, w->o, w->a, w->b)) != SIRNN_OK)
+        if ((st = run_and(party, cnt * kb, w->o, w->a, w->b, &chooser)) != SIRNN_OK)
             return *stp = st, (uint8_t *)NULL;
         cnt = 0;
         for (size_t q = 0; q < K; q++)
@@ -332,7 +343,7 @@ static uint8_t *msnzb_code_block(sirnn_party *party, const msnzb_plan *p, msnzb_
             w->b[cnt * kb + i] = (uint8_t)((w->dig[i] >> bd) & 1);
         }
         cnt++;
-        if ((st = run_and(party, cnt * kb, w->o, w->a, w->b)) != SIRNN_OK)
+        if ((st = run_and(party, cnt * kb, w->o, w->a, w->b, &chooser)) != SIRNN_OK)
             return *stp = st, (uint8_t *)NULL;
     }
     /* 5. the code, XOR-shared; bit0 = s_0 AND y_0 (y_0 itself when c = 1) */

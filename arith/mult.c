@@ -253,6 +253,35 @@ typedef struct mult_ws {
     uint8_t *wire;
 } mult_ws;
 
+/* Cross-term COTs and MUX-half COTs per element a party takes or sends
+ * at most (its choices and hashes are sized by them, not by the largest
+ * plan: a product of 100 images' gates holds 8 COT choices an element,
+ * not 128). */
+static size_t ct_per(const mplan *p)
+{
+    const unsigned b = p->bits_by[0] > p->bits_by[1] ? p->bits_by[0] : p->bits_by[1];
+    return b > 0 ? b : 1;
+}
+
+static size_t mx_per(const mplan *p)
+{
+    const unsigned h = p->halves_by[0] > p->halves_by[1] ? p->halves_by[0] : p->halves_by[1];
+    return h > 0 ? h : 1;
+}
+
+/* Elements of the comparison's and MSB-to-wrap's buffers: a window's when
+ * the plan uses them, else none (a product with both wraps given, as the
+ * math functions' and the FastGRNN step's, holds neither). */
+static size_t cmp_cap(const mplan *p, size_t C)
+{
+    return p->ncmp > 0 ? C : 0;
+}
+
+static size_t m2w_cap(const mplan *p, size_t C)
+{
+    return p->nm2w > 0 ? C : 0;
+}
+
 static void ws_free(mult_ws *w)
 {
     const size_t C = w->C;
@@ -263,17 +292,18 @@ static void ws_free(mult_ws *w)
     sirnn_aiknp_ws_free(&w->ct_snd);
     sirnn_aiknp_ws_free(&w->mx_rcv);
     sirnn_aiknp_ws_free(&w->mx_snd);
-    sirnn_arith_zfree(w->ct_choice, C * 128);
-    sirnn_arith_zfree(w->mx_choice, C * MAX_HALVES);
+    sirnn_arith_zfree(w->ct_choice, C * ct_per(w->p));
+    sirnn_arith_zfree(w->mx_choice, C * mx_per(w->p));
     sirnn_arith_zfree(w->wx, C);
     sirnn_arith_zfree(w->wy, C);
     sirnn_lt_ws_delete(w->lt);
-    sirnn_arith_zfree(w->cin, 2 * C * 8);
-    sirnn_arith_zfree(w->cout, 2 * C);
+    const size_t Cc = cmp_cap(w->p, C), Cm = m2w_cap(w->p, C);
+    sirnn_arith_zfree(w->cin, 2 * Cc * 8);
+    sirnn_arith_zfree(w->cout, 2 * Cc);
     sirnn_akk_ws_free(&w->kk);
-    sirnn_arith_zfree(w->kk_choice, 2 * C);
-    sirnn_arith_zfree(w->kk_r, 2 * C);
-    sirnn_arith_zfree(w->kk_mc, 2 * C * 8);
+    sirnn_arith_zfree(w->kk_choice, 2 * Cm);
+    sirnn_arith_zfree(w->kk_r, 2 * Cm);
+    sirnn_arith_zfree(w->kk_mc, 2 * Cm * 8);
     sirnn_arith_zfree(w->kk_msgs, (size_t)SIRNN_AKK_GROUP * 4 * 8);
     sirnn_arith_zfree(w->t0, C * 8);
     sirnn_arith_zfree(w->t1, C * 8);
@@ -291,15 +321,16 @@ static sirnn_status ws_init(mult_ws *w, const mplan *p, size_t C, void *lt)
     w->X = sirnn_arith_zalloc(C * 8);
     w->Y = sirnn_arith_zalloc(C * 8);
     w->acc = sirnn_arith_zalloc(C * 8);
-    w->ct_choice = sirnn_arith_zalloc(C * 128);
-    w->mx_choice = sirnn_arith_zalloc(C * MAX_HALVES);
+    w->ct_choice = sirnn_arith_zalloc(C * ct_per(p));
+    w->mx_choice = sirnn_arith_zalloc(C * mx_per(p));
     w->wx = sirnn_arith_zalloc(C);
     w->wy = sirnn_arith_zalloc(C);
-    w->cin = sirnn_arith_zalloc(2 * C * 8);
-    w->cout = sirnn_arith_zalloc(2 * C);
-    w->kk_choice = sirnn_arith_zalloc(2 * C);
-    w->kk_r = sirnn_arith_zalloc(2 * C);
-    w->kk_mc = sirnn_arith_zalloc(2 * C * 8);
+    const size_t Cc = cmp_cap(p, C), Cm = m2w_cap(p, C);
+    w->cin = sirnn_arith_zalloc(2 * Cc * 8);
+    w->cout = sirnn_arith_zalloc(2 * Cc);
+    w->kk_choice = sirnn_arith_zalloc(2 * Cm);
+    w->kk_r = sirnn_arith_zalloc(2 * Cm);
+    w->kk_mc = sirnn_arith_zalloc(2 * Cm * 8);
     w->kk_msgs = sirnn_arith_zalloc((size_t)SIRNN_AKK_GROUP * 4 * 8);
     w->t0 = sirnn_arith_zalloc(C * 8);
     w->t1 = sirnn_arith_zalloc(C * 8);
@@ -313,9 +344,9 @@ static sirnn_status ws_init(mult_ws *w, const mplan *p, size_t C, void *lt)
             st = sirnn_aiknp_ws_init_roles(&w->ct_snd, C * maxb, 0);
     }
     if (st == SIRNN_OK && p->nhalves > 0) {
-        st = sirnn_aiknp_ws_init_roles(&w->mx_rcv, 0, C * MAX_HALVES);
+        st = sirnn_aiknp_ws_init_roles(&w->mx_rcv, 0, C * mx_per(p));
         if (st == SIRNN_OK)
-            st = sirnn_aiknp_ws_init_roles(&w->mx_snd, C * MAX_HALVES, 0);
+            st = sirnn_aiknp_ws_init_roles(&w->mx_snd, C * mx_per(p), 0);
     }
     if (st == SIRNN_OK && p->nm2w > 0)
         st = sirnn_akk_ws_init(&w->kk, 2 * C);

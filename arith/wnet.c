@@ -284,17 +284,21 @@ struct sirnn_wn_ws {
     int kk_ready;                /* kk's OT backend chosen (sirnn_akk_ws_silent) */
     uint8_t *choice;             /* party 1: the window's OT choices, sub-chunk by sub-chunk */
     uint8_t *hsave;              /* party 1: low bytes of every window's OT hashes */
-    uint64_t *bhsave;            /* B2A receiver: every window's hashes (low words) */
+    void *bhsave;                /* B2A receiver: every window's hashes (low words, or
+                                    their low halves when narrow), at the tail of wire */
     size_t bhsave_bytes;
     uint64_t *mc, *msgs, *ik_m0, *ik_m1, *ik_y; /* one sub-chunk */
     uint64_t *bx, *by;           /* B2A values of one sub-chunk */
     uint8_t *bc;                 /* B2A choices of one sub-chunk */
     uint8_t *wire;               /* nwin * wstride bytes: party 0's messages, a B2A sender's
                                     corrections, of every window; else one sub-chunk's */
-    size_t wstride;
+    size_t wstride, wire_bytes;  /* wire_bytes: with a B2A receiver's hashes at its tail */
     uint8_t *aux_r;              /* the current window's auxiliary bits */
     uint8_t *aux_all;
-    uint64_t *arith_all[SIRNN_WN_MAX_OUT]; /* width >= 2: every window's; else one */
+    void *arith_all[SIRNN_WN_MAX_OUT]; /* width >= 2: every window's (32-bit words when
+                                          narrow); width 1: one window's */
+    uint64_t *arith_win[SIRNN_WN_MAX_OUT]; /* width >= 2: one window's, for post */
+    int narrow;                  /* every B2A output is at most 32 bits wide */
     uint32_t lin_in;             /* bit t: a linear node of level t reads an input */
     size_t prepped;              /* 1 + the window whose inputs io holds; 0: none */
     sirnn_wn_chunk io;           /* window */
@@ -424,6 +428,24 @@ static int b2a_recv_is_server(const sirnn_wn_plan *p)
     return p->nlevels == 0 ? 1 : (p->nlevels % 2 == 0);
 }
 
+/* 1 if every B2A output is at most 32 bits wide: the group's arithmetic
+ * outputs and the receiver's hashes are then held in 32-bit words (the
+ * hashes are used mod 2^(width - 1)), half the memory a window carries
+ * for them. */
+static int b2a_narrow(const sirnn_wn_plan *p)
+{
+    for (unsigned o = 0; o < p->nout; o++)
+        if (p->out[o].width > 32)
+            return 0;
+    return 1;
+}
+
+/* Bytes per element of a B2A output's held arithmetic share or hash. */
+static size_t b2a_word(const sirnn_wn_plan *p)
+{
+    return b2a_narrow(p) ? sizeof(uint32_t) : sizeof(uint64_t);
+}
+
 static size_t server_msg_stride(const sirnn_wn_plan *p, size_t C, size_t cap, int server)
 {
     const size_t mb = server ? over_subs(msg_bytes, p, C, cap) : msg_bytes(p, C);
@@ -450,7 +472,6 @@ static void ws_free(wn_ws *w)
     sirnn_aiknp_ws_free(&w->bk);
     sirnn_arith_zfree(w->choice, w->server ? 1 : w->kk_cap + w->ik_cap);
     sirnn_arith_zfree(w->hsave, w->server ? 1 : nw * (w->kk_cap + w->ik_cap));
-    sirnn_arith_zfree(w->bhsave, w->bhsave_bytes);
     sirnn_arith_zfree(w->mc, (kk_count(p, C) + p->ik_leaves * C) * sizeof(uint64_t));
     sirnn_arith_zfree(w->msgs, (size_t)SIRNN_AKK_GROUP * 256 * sizeof(uint64_t));
     sirnn_arith_zfree(w->ik_m0, C * sizeof(uint64_t));
@@ -459,7 +480,7 @@ static void ws_free(wn_ws *w)
     sirnn_arith_zfree(w->bx, p->nb2a * C * sizeof(uint64_t));
     sirnn_arith_zfree(w->by, p->nb2a * C * sizeof(uint64_t));
     sirnn_arith_zfree(w->bc, p->nb2a * C);
-    sirnn_arith_zfree(w->wire, nw * w->wstride);
+    sirnn_arith_zfree(w->wire, w->wire_bytes);
     sirnn_arith_zfree(w->aux_all, nw * in_len(p, 3, cap));
     for (unsigned i = 0; i < 3; i++)
         sirnn_arith_zfree(w->io.in[i], in_len(p, i, cap) * sizeof(uint64_t));
@@ -469,7 +490,8 @@ static void ws_free(wn_ws *w)
         const unsigned wd = p->out[o].width;
         sirnn_arith_zfree(w->io.bits[o], cap);
         sirnn_arith_zfree(w->arith_all[o],
-                          wd >= 2 ? nw * cap * sizeof(uint64_t) : wd == 1 ? cap * sizeof(uint64_t) : 1);
+                          wd >= 2 ? nw * cap * b2a_word(p) : wd == 1 ? cap * sizeof(uint64_t) : 1);
+        sirnn_arith_zfree(w->arith_win[o], wd >= 2 ? cap * sizeof(uint64_t) : 1);
     }
     memset(w, 0, sizeof(*w));
 }
@@ -479,11 +501,19 @@ static void ws_free(wn_ws *w)
 static size_t window_state_bytes(const sirnn_wn_plan *p, size_t cap)
 {
     const size_t C = p->chunk < cap ? p->chunk : cap, vw = sirnn_bv_words(cap) * 8;
+    /* both: node vectors, triples, auxiliary bits, the arithmetic outputs;
+     * the B2A receiver its hashes */
     const size_t common = 2 * p->nnodes * vw + (3 * p->nsingle + 5 * p->npair) * vw +
-                          (p->aux ? cap : 0) + p->nb2a * cap * 16;
-    const size_t s0 = server_msg_stride(p, C, cap, 1);
-    const size_t s1 = server_msg_stride(p, C, cap, 0) + over_subs(kk_count, p, C, cap) +
-                      p->ik_leaves * cap;
+                          (p->aux ? cap : 0) + p->nb2a * cap * b2a_word(p);
+    /* the receiver's hashes share the wire buffer (ws_init) */
+    const size_t hashes = p->nb2a > 0 ? p->nb2a * cap * b2a_word(p) + b2a_bytes(p, C) + 7 : 0;
+    const int recv0 = b2a_recv_is_server(p);
+    size_t s0 = server_msg_stride(p, C, cap, 1), s1 = server_msg_stride(p, C, cap, 0);
+    if (recv0 && hashes > s0)
+        s0 = hashes;
+    if (!recv0 && hashes > s1)
+        s1 = hashes;
+    s1 += over_subs(kk_count, p, C, cap) + p->ik_leaves * cap;
     return common + (s0 > s1 ? s0 : s1);
 }
 
@@ -532,8 +562,15 @@ static sirnn_status ws_init(wn_ws *w, const sirnn_wn_plan *p, size_t cap, size_t
     ALLOC(w->open_peer, w->open_cap * vw);
     ALLOC(w->choice, server ? 1 : w->kk_cap + w->ik_cap);
     ALLOC(w->hsave, server ? 1 : nw * (w->kk_cap + w->ik_cap));
-    w->bhsave_bytes = b2a_recv ? nw * w->bk_cap * sizeof(uint64_t) : 1;
-    ALLOC(w->bhsave, w->bhsave_bytes);
+    w->narrow = b2a_narrow(p);
+    /* The B2A receiver's hashes live at the tail of wire: they are taken
+     * after the OT messages of flight 2 are gone, and the peer's
+     * corrections are then read a sub-chunk at a time into its head. */
+    w->bhsave_bytes = b2a_recv ? nw * w->bk_cap * b2a_word(p) : 0;
+    const size_t head = (b2a_bytes(p, C) + 7) / 8 * 8; /* keeps the hashes aligned */
+    w->wire_bytes = nw * w->wstride;
+    if (b2a_recv && w->wire_bytes < head + w->bhsave_bytes)
+        w->wire_bytes = head + w->bhsave_bytes;
     ALLOC(w->mc, (kk_count(p, C) + p->ik_leaves * C) * sizeof(uint64_t));
     ALLOC(w->msgs, (size_t)SIRNN_AKK_GROUP * 256 * sizeof(uint64_t));
     ALLOC(w->ik_m0, C * sizeof(uint64_t));
@@ -542,7 +579,9 @@ static sirnn_status ws_init(wn_ws *w, const sirnn_wn_plan *p, size_t cap, size_t
     ALLOC(w->bx, p->nb2a * C * sizeof(uint64_t));
     ALLOC(w->by, p->nb2a * C * sizeof(uint64_t));
     ALLOC(w->bc, p->nb2a * C);
-    ALLOC(w->wire, nw * w->wstride);
+    ALLOC(w->wire, w->wire_bytes);
+    if (!bad)
+        w->bhsave = w->wire + (w->wire_bytes - w->bhsave_bytes) / 8 * 8;
     ALLOC(w->aux_all, nw * in_len(p, 3, cap));
     for (unsigned i = 0; i < 3; i++)
         ALLOC(w->io.in[i], in_len(p, i, cap) * sizeof(uint64_t));
@@ -552,7 +591,8 @@ static sirnn_status ws_init(wn_ws *w, const sirnn_wn_plan *p, size_t cap, size_t
         const unsigned wd = p->out[o].width;
         ALLOC(w->io.bits[o], cap);
         ALLOC(w->arith_all[o],
-              wd >= 2 ? nw * cap * sizeof(uint64_t) : wd == 1 ? cap * sizeof(uint64_t) : 1);
+              wd >= 2 ? nw * cap * b2a_word(p) : wd == 1 ? cap * sizeof(uint64_t) : 1);
+        ALLOC(w->arith_win[o], wd >= 2 ? cap * sizeof(uint64_t) : 1);
     }
 #undef ALLOC
     if (!bad) {
@@ -586,7 +626,40 @@ static void win_view(wn_ws *w, size_t j)
     w->tr = w->trs[j];
     w->aux_r = w->aux_all + (p->aux ? j * w->cap : 0);
     for (unsigned o = 0; o < p->nout; o++)
-        w->io.arith[o] = w->arith_all[o] + (p->out[o].width >= 2 ? j * w->cap : 0);
+        w->io.arith[o] = p->out[o].width >= 2 ? w->arith_win[o] : (uint64_t *)w->arith_all[o];
+}
+
+/* Element e of window j's held arithmetic output o (width >= 2), and its
+ * store (v reduced to the output's width). */
+static uint64_t arith_get(const wn_ws *w, unsigned o, size_t j, size_t e)
+{
+    const size_t i = j * w->cap + e;
+    return w->narrow ? ((const uint32_t *)w->arith_all[o])[i] : ((const uint64_t *)w->arith_all[o])[i];
+}
+
+static void arith_put(wn_ws *w, unsigned o, size_t j, size_t e, uint64_t v)
+{
+    const size_t i = j * w->cap + e;
+    if (w->narrow)
+        ((uint32_t *)w->arith_all[o])[i] = (uint32_t)v;
+    else
+        ((uint64_t *)w->arith_all[o])[i] = v;
+}
+
+/* The B2A receiver's held hash i of window j. */
+static uint64_t bh_get(const wn_ws *w, size_t j, size_t i)
+{
+    const size_t x = j * w->bk_cap + i;
+    return w->narrow ? ((const uint32_t *)w->bhsave)[x] : ((const uint64_t *)w->bhsave)[x];
+}
+
+static void bh_put(wn_ws *w, size_t j, size_t i, uint64_t h)
+{
+    const size_t x = j * w->bk_cap + i;
+    if (w->narrow)
+        ((uint32_t *)w->bhsave)[x] = (uint32_t)h;
+    else
+        ((uint64_t *)w->bhsave)[x] = h;
 }
 
 /*
@@ -1147,14 +1220,14 @@ static sirnn_status b2a_flights(wn_ws *w, sirnn_lane *lane, const wn_group *gr)
                 st = sirnn_aiknp_recv_u(&sub, &ol->iknp_recv, ch, w->bc, p->nb2a * ks);
             }
             for (size_t i = 0; i < p->nb2a * k; i++)
-                w->bhsave[j * w->bk_cap + i] = w->bk.h0[i].w[0];
+                bh_put(w, j, i, w->bk.h0[i].w[0]);
         }
         for (size_t j = 0; j < gr->nw && st == SIRNN_OK; j++) {
             const size_t k = win_k(w, gr, j), nsub = (k + w->C - 1) / w->C;
             win_view(w, j);
             gather_outputs(w, k);
             for (size_t i = 0; i < p->nb2a * k; i++)
-                w->bk.h0[i] = (sirnn_block){{w->bhsave[j * w->bk_cap + i], 0}};
+                w->bk.h0[i] = (sirnn_block){{bh_get(w, j, i), 0}};
             for (size_t s = 0; s < nsub && st == SIRNN_OK; s++) {
                 const size_t e0 = s * w->C, ks = sub_k(w, k, s);
                 if ((st = sirnn_channel_recv(ch, w->wire, b2a_bytes(p, ks))) != SIRNN_OK)
@@ -1174,7 +1247,7 @@ static sirnn_status b2a_flights(wn_ws *w, sirnn_lane *lane, const wn_group *gr)
                     const uint8_t *b = w->io.bits[o] + e0;
                     sirnn_aiknp_cot_out(&sub, y, y, b, ks, wd - 1);
                     for (size_t e = 0; e < ks; e++)
-                        w->io.arith[o][e0 + e] = (b[e] - 2 * y[e]) & mask;
+                        arith_put(w, o, j, e0 + e, (b[e] - 2 * y[e]) & mask);
                     o2++;
                 }
             }
@@ -1208,7 +1281,7 @@ static sirnn_status b2a_flights(wn_ws *w, sirnn_lane *lane, const wn_group *gr)
                 sirnn_pack(out, y, ks, wd - 1);
                 out += sirnn_pack_size(ks, wd - 1);
                 for (size_t e = 0; e < ks; e++)
-                    w->io.arith[o][e0 + e] = (b[e] + 2 * x[e]) & mask;
+                    arith_put(w, o, j, e0 + e, (b[e] + 2 * x[e]) & mask);
                 o2++;
             }
         }
@@ -1286,10 +1359,14 @@ static sirnn_status wn_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
             win_view(&w, j);
             win_inputs(&w, &gr, j);
             gather_outputs(&w, kj);
-            for (unsigned o = 0; o < c->plan->nout; o++)
+            for (unsigned o = 0; o < c->plan->nout; o++) {
                 if (c->plan->out[o].width == 1)
                     for (size_t e = 0; e < kj; e++)
                         w.io.arith[o][e] = w.io.bits[o][e];
+                else if (c->plan->out[o].width >= 2)
+                    for (size_t e = 0; e < kj; e++)
+                        w.io.arith[o][e] = arith_get(&w, o, j, e);
+            }
             st = c->post(c->ctx, server, &w.io);
         }
     }

@@ -53,7 +53,8 @@
  * parties' session_mem_bytes, over the lanes); then groups of as many
  * windows as fit run one after another, each with the flights above (at
  * the default 64 MiB, one lane: msb l = 32 streams 2^20 elements in one
- * group; ars 32,12 and digdec 32,8 take two groups at 2^20).
+ * group, and so do ars 32,12 (59 bytes per element on party 0) and digdec
+ * 32,8; divpow2 32,12 takes two).
  *
  * Bits per element (one lane, large n): leaves 256 + 2^w*b (128 + 2b when
  * w = 1), b = 1 or 2 bits; combinations 148 (single, with the 4 bits of
@@ -77,7 +78,10 @@
  * OT messages between reading party 1's columns and sending them (msb
  * l = 32: 42 bytes per element), party 1's OT hashes cut to their low byte
  * (one byte per OT; its choices are recomputed), and, per B2A output, the
- * receiver's hashes and both parties' arithmetic shares (8 bytes each).
+ * receiver's hashes and both parties' arithmetic shares (8 bytes each, 4
+ * when every B2A output is at most 32 bits wide); the receiver's hashes
+ * share one buffer with party 0's messages (they are taken after those
+ * are sent), so a party holds the larger of the two, not both.
  */
 #ifndef SIRNN_ARITH_WNET_H
 #define SIRNN_ARITH_WNET_H

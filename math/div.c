@@ -185,18 +185,47 @@ static sirnn_status chunk_y_quad(sirnn_party *party, const sirnn_div_plan *p, di
     return sirnn_sub(party, k, Y, Y, P, ky);
 }
 
+/* Party 0's per-element tables of the lookup on MSNZB's XOR-shared code
+ * (sirnn_msnzb_code): entry v holds mtab[k], k = pos[v XOR c0] the
+ * position of code v XOR c0, c0 its code share. */
+typedef struct mfill {
+    const uint64_t *code; /* party 0's code shares */
+    const uint8_t *pos;
+    const uint64_t *mtab;
+    unsigned mcode;
+} mfill;
+
+static void m_fill_fn(void *ctx, size_t first, size_t count, uint64_t *tables)
+{
+    const mfill *f = ctx;
+    const size_t N = (size_t)1 << f->mcode;
+    const uint64_t cm = N - 1;
+    for (size_t i = 0; i < count; i++) {
+        const uint64_t c0 = f->code[first + i] & cm;
+        for (uint64_t v = 0; v < N; v++)
+            tables[i * N + v] = f->mtab[f->pos[v ^ c0]];
+    }
+}
+
 /* Normalisation (div_plan.h): k = msnzb(D), M = 2^(b-1-k) into b->w[B_M]
  * (b + 1 bits, top bit zero), and D replaced by DN = D M mod 2^b, which
- * needs no wrap (l = b is the width of D). */
+ * needs no wrap (l = b is the width of D). M comes from one lookup on
+ * MSNZB's code (party 1's code share its index, party 0's tables permuted
+ * by its share), in place of MSNZB's own last lookup of k and a lookup of
+ * M on k: one lookup fewer, and its columns ride in MSNZB's last flight. */
 static sirnn_status chunk_normalise(sirnn_party *party, const sirnn_div_plan *p, div_bufs *b,
                                     size_t k)
 {
     sirnn_status st;
-    uint64_t *D = b->w[B_D], *K = b->w[B_P], *M = b->w[B_M];
+    uint64_t *D = b->w[B_D], *K = b->w[B_P], *M = b->w[B_M], *I = b->w[B_Q];
     const int server = party->role == SIRNN_SERVER;
-    TRY(sirnn_msnzb(party, k, NULL, K, D, p->b, 8, p->li));
-    TRY(sirnn_lut(party, k, M, K, server ? p->mtab : NULL, server ? (size_t)1 << p->li : 0, p->li,
-                  p->b + 1));
+    unsigned mcode = 0;
+    uint8_t pos[256];
+    TRY(sirnn_msnzb_code(party, k, K, D, p->b, 8, &mcode, pos));
+    for (size_t i = 0; i < k; i++)
+        I[i] = server ? 0 : K[i];
+    mfill f = {K, pos, p->mtab, mcode};
+    TRY(sirnn_lut_cb(party, k, M, I, server ? m_fill_fn : NULL, &f, mcode, p->b + 1));
     return sirnn_mult_msb(party, k, D, D, M, NULL, NULL, p->b, p->b + 1, p->b, 0);
 }
 

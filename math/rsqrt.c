@@ -34,7 +34,7 @@ typedef struct rsq_bufs {
     uint64_t *two; /* 3 * cap: A | B | B's wrap */
     uint64_t *aux; /* 2 * cap: MSB-to-wrap choices, then wraps */
     uint8_t *bits; /* cap: a wrap as boolean shares */
-    uint8_t *zeros;  /* boolean shares of a public 0 (a known MSB) */
+    uint8_t *zeros; /* cap: boolean shares of a public 0 (a known MSB) */
     size_t cap;
 } rsq_bufs;
 
@@ -55,9 +55,9 @@ static void rbufs_free(rsq_bufs *r)
         memset(r->bits, 0, r->cap);
     free(r->aux);
     free(r->bits);
+    free(r->zeros);
     free(r->tri);
     free(r->two);
-    free(r->zeros);
 }
 
 static int rbufs_alloc(rsq_bufs *r, size_t cap)
@@ -211,14 +211,26 @@ static sirnn_status rsq_chunk(sirnn_party *party, const sirnn_rsqrt_plan *p, rsq
         sirnn_memzero(mtab, sizeof mtab);
     if (st != SIRNN_OK)
         return st;
-    /* y = A - (B XN >> shp): both wraps known, 3 flights */
+    /* P = B XN mod 2^lp: both wraps known, 3 flights */
     for (size_t i = 0; i < k; i++)
         r->bits[i] = (uint8_t)(r->aux[k + i] & 1);
     TRY(sirnn_mult_wraps(party, k, P, Bv, XN, Bv + k, r->bits, p->pb + 2, b + 2, p->lp, 0));
-    TRY(sirnn_tr_lean(party, k, P, P, p->lp, p->shp, (p->lp) - (p->shp), 0));
-    TRY(sirnn_sub(party, k, Y, Av, P, p->py + 2));
-    /* out = round(Y S / 2^shf) + C: S's wrap known, Y's by MSB-to-wrap */
-    TRY(sirnn_mult_wrap(party, k, P, Sv, Y, Sw, r->zeros, p->ws, p->py + 2, p->lf));
+    /* Y = A - floor(P / 2^shp) = floor(Q / 2^shp) for Q = A 2^shp + 2^shp
+     * - 1 - P (the plan keeps 0 <= Y < 2^(py+1), so 0 <= Q < 2^(lp-1)).
+     * A's shares lift to the lp ring for free (lp = py + 2 + shp: the wrap
+     * of A's shares times 2^shp vanishes). Q's MSB is a public 0, so the
+     * truncation's network gets Q's wrap by MSB-to-wrap among its leaves
+     * and gives Y's true value mod 2^ly, ly >= lf, in the flights of a
+     * truncation to py + 2 bits; then the product below needs no wrap of Y
+     * (no MSB-to-wrap, one flight fewer, and its last flight, party 1's,
+     * carries the final truncation's first). */
+    const uint64_t lpm = sirnn_mask(p->lp), low = ((uint64_t)1 << p->shp) - 1;
+    for (size_t i = 0; i < k; i++)
+        P[i] = ((Av[i] << p->shp) + (server ? low : 0) - P[i]) & lpm;
+    const unsigned ly = p->lf > p->py + 2 ? p->lf : p->py + 2;
+    TRY(sirnn_shift_lean(party, k, Y, P, r->zeros, p->lp, p->shp, ly, 0, NULL));
+    /* out = round(Y S / 2^shf) + C: S's wrap known, Y's not needed */
+    TRY(sirnn_mult_wrap(party, k, P, Sv, Y, Sw, NULL, p->ws, ly, p->lf));
     TRY(sirnn_add_const(party, k, P, P, (uint64_t)1 << (p->shf - 1), p->lf));
     if (p->lf - p->shf >= p->bo) {
         TRY(sirnn_tr_lean(party, k, P, P, p->lf, p->shf, (p->lf) - (p->shf), 0));

@@ -166,14 +166,15 @@ static void test_flights_flat(void **state)
  * The carry networks across windows and groups, cheaply: windows of 256
  * elements (a test-only knob), n = 600 (three windows on one lane, two on
  * each of two; the two-lane pass is skipped in quick mode). Every network user (comparisons, extensions, truncations,
- * digit decomposition), MUX and B2A give the cleartext results on one and
+ * digit decomposition), MUX, B2A and lookups give the cleartext results on one and
  * two lanes, in one group and in groups of two windows; in one group on
  * one lane its flights are those at n = 1, in groups of two they grow, by
  * at most one group's flights.
  */
 enum { XN = 600, XW = 256, XDIG = 4 };
 
-static uint64_t x_ref(kern k, uint64_t x0, uint64_t x1, uint64_t y, uint8_t b, size_t j)
+static uint64_t x_ref(kern k, uint64_t x0, uint64_t x1, uint64_t y, uint8_t b, size_t j,
+                      const uint64_t *table)
 {
     const uint64_t x = (x0 + x1) & 0xffffffffu;
     switch (k) {
@@ -190,6 +191,7 @@ static uint64_t x_ref(kern k, uint64_t x0, uint64_t x1, uint64_t y, uint8_t b, s
     case K_ARS: return sirnn_ref_ars(x, 32, 12);
     case K_DIVPOW2: return sirnn_ref_divpow2(x, 32, 12);
     case K_DIGDEC: return sirnn_ref_digit(x, 32, 8, (unsigned)j);
+    case K_LUT: return table[y & 0xff];
     default: return 0;
     }
 }
@@ -198,7 +200,7 @@ static void test_windows_crossed(void **state)
 {
     (void)state;
     static const kern ks[] = {K_MSB, K_MILL, K_EQ, K_WRAP, K_RELU, K_MUX, K_B2A,
-                              K_ZEXT, K_SEXT, K_TR, K_ARS, K_DIVPOW2, K_DIGDEC};
+                              K_ZEXT, K_SEXT, K_TR, K_ARS, K_DIVPOW2, K_DIGDEC, K_LUT};
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0xf2);
     fcase c;
@@ -224,6 +226,8 @@ static void test_windows_crossed(void **state)
         c.b[1][i] = (uint8_t)(test_rng_next(&rng) & 1);
     }
     mc_split(&rng, yc, c.y[0], c.y[1], XN, 16);
+    for (size_t v = 0; v < 256; v++)
+        c.table[v] = test_rng_next(&rng) & 0xffff;
     for (unsigned lanes = 1; lanes <= (test_quick() ? 1u : 2u); lanes++) {
         test_pair_lanes(lanes);
         for (size_t ki = 0; ki < sizeof(ks) / sizeof(ks[0]); ki++) {
@@ -237,7 +241,8 @@ static void test_windows_crossed(void **state)
                 for (size_t j = 0; j < (k == K_DIGDEC ? XDIG : 1); j++)
                     for (size_t i = 0; i < XN; i++) {
                         const uint64_t want =
-                            x_ref(k, c.x[0][i], c.x[1][i], yc[i], c.b[0][i] ^ c.b[1][i], j);
+                            x_ref(k, c.x[0][i], c.x[1][i], yc[i], c.b[0][i] ^ c.b[1][i], j,
+                                  c.table);
                         uint64_t have;
                         if (k == K_DIGDEC)
                             have = (c.idx[0][j * XN + i] + c.idx[1][j * XN + i]) & 0xff;
@@ -245,6 +250,8 @@ static void test_windows_crossed(void **state)
                             have = (uint64_t)(c.o[0][i] ^ c.o[1][i]);
                         else if (k == K_TR)
                             have = (c.out[0][i] + c.out[1][i]) & 0xfffff;
+                        else if (k == K_LUT)
+                            have = (c.out[0][i] + c.out[1][i]) & 0xffff;
                         else
                             have = (c.out[0][i] + c.out[1][i]) & 0xffffffffu;
                         if (have != want)

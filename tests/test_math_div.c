@@ -21,8 +21,8 @@
 #define RECIP_16_14_FLIGHTS 17
 #define DIV_16_12_BITS 26906
 #define DIV_16_12_FLIGHTS 21
-#define NORM_16_12_BITS 39700
-#define NORM_16_12_FLIGHTS 41
+#define NORM_16_12_BITS 39380
+#define NORM_16_12_FLIGHTS 37
 
 typedef struct dcase {
     int is_div;

@@ -48,8 +48,11 @@
  * window; a larger batch repeats them per window. Exceptions with smaller
  * windows: multiplication (2^19 cross-term COTs per window: 32,768
  * elements at 8 x 8 bits, 16,384 at 16 x 16) and MSNZB (blocks of 4,096
- * elements); lookups take 4 windows and AND 16 (they hold little per
- * element, and callers pass several vectors of a window at once).
+ * elements); AND takes 16 windows (it holds little per element, and
+ * callers pass several vectors of a window at once); lookups take groups
+ * of 4-window blocks, as many as the session's memory cap holds at 32
+ * bytes per OT on party 0 (64 MiB, one lane: 2^21 elements of one OT in
+ * one pair of flights; one block at a time on the silent-OT backend).
  * The carry-network protocols (millionaire, eq, wrap, MSB, ReLU's
  * comparison, extensions, truncations, shifts, divpow2, digit
  * decomposition) go beyond the window: a lane streams all its windows
@@ -58,7 +61,8 @@
  * session's memory cap (session_mem_bytes, the smaller of the two
  * parties', over the lanes); a larger batch takes one set per group of
  * windows that fits (64 MiB, one lane: MSB l = 32 holds 2^20 elements in
- * one group; ars 32,12 and digdec 32,8 take two at 2^20). MUX, ReLU and
+ * one group, and so do ars 32,12 and digdec 32,8; divpow2 32,12 takes
+ * two). MUX, ReLU and
  * B2A stream the same way (2^20 elements of 32 bits in one group), except
  * on the silent-OT backend, where MUX and B2A go a window at a time.
  *
@@ -687,9 +691,12 @@ typedef void (*sirnn_lut_fill_fn)(void *ctx, size_t first, size_t count, uint64_
  * share, party 0 sends T[(i0 + v) mod 2^m] - r for every v (r its fresh
  * output share from its PRG), rotating the table by i0 in constant time.
  * Bits: 256 + 2^m * l (m = 8, l = 16: 4352; SCI 4352); per lane 32 *
- * round128(n_L) + ceil(n_L * 2^m * l / 8) bytes (windows of 262,144).
- * Flights: 2. Memory: O(64 * 2^m) words per lane beyond the OT buffers of
- * a window, whatever n.
+ * round128(n_L) + ceil(n_L * 2^m * l / 8) bytes (groups of 262,144-element
+ * windows, as many as the session's memory cap holds: see above).
+ * Flights: 2 for any n up to a group (2^21 elements per lane at the
+ * default 64 MiB), then 2 per group. Memory: O(64 * 2^m) words per lane
+ * beyond the OT buffers of a group (32 bytes per OT on party 0, 9 on
+ * party 1).
  * out may alias idx. Secrets: idx, the table (party 0's), out.
  */
 SIRNN_API sirnn_status sirnn_lut(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *idx,
@@ -716,8 +723,8 @@ SIRNN_API sirnn_status sirnn_lut_cb(sirnn_party *party, size_t n, uint64_t *out,
  * own fresh share, mod its width). Width 1 gives boolean (XOR) shares.
  * Bits: g*256 + 2^m * sum(widths), g the number of groups (1 when the widths
  * sum to at most 64; m = 8, widths 23 and 9: 8448 instead of 2*256 + 2^8 *
- * 32 = 8704 for two sirnn_lut calls). Exact per lane: windows of k_c =
- * 262,144 elements, each 32*round128(g*k)
+ * 32 = 8704 for two sirnn_lut calls). Exact per lane: groups of k_c
+ * elements (as sirnn_lut's), each 32*round128(g*k)
  * bytes of columns plus ceil(k*2^m*l_j/8) bytes of messages for every group
  * j of l_j bits. Flights: 2. Memory: O(64 * 2^m * g) words per lane. out
  * may be idx itself (table 0 overwrites idx) but must not overlap it
@@ -818,9 +825,13 @@ SIRNN_API sirnn_status sirnn_digdec(sirnn_party *party, size_t n, uint64_t *out,
  * elements, 32*round128 of the window plus its packed entries. (Blocks stay
  * at 4,096 elements: with the one-hot output of n*l bytes, larger blocks
  * would raise the peak memory of a 2^20 batch.)
- * Flights per block: digdec's + 2 + 2*ceil(log2(c - 1)) + 2*[c >= 2] + 2
- * per last lookup, less the flights that ride in the one before ((32,8):
- * 16, (16,8): 8; SCI 27).
+ * Flights per block: digdec's + 2 + ceil(log2(c - 1)) + [c >= 2] + 2
+ * per last lookup, less the flights that ride in the one before: each AND
+ * step is taken by the party that sent the flight before it (party 0
+ * after the digit lookups, then alternating), so its columns ride there
+ * and it adds one flight; after an odd number of AND steps the last
+ * lookup's columns ride in the last answers ((32,8): 12, (16,8): 6; SCI
+ * 27).
  */
 SIRNN_API sirnn_status sirnn_msnzb(sirnn_party *party, size_t n, uint8_t *onehot,
                                    uint64_t *index, const uint64_t *x, unsigned l, unsigned d,

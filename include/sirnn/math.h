@@ -180,10 +180,12 @@ SIRNN_API sirnn_status sirnn_ref_div(size_t n, uint64_t *q, const uint64_t *num,
  *
  * Costs at 16/12, 16/12 -> 16/12 (both parties, bits per element over a
  * chunk of 4096 on one lane; flights summed over both parties for n = 1):
- * 21,812 bits with the default SoftSpokenOT (ot_k = 4), 39,700 with IKNP;
- * 41 flights (the same up to 4,096 elements per lane, the MSNZB block).
- * Steps: MSNZB(15,
- * 8) index only, a 4-bit lookup of M, D M (cross terms only), the quadratic
+ * 21,620 bits with the default SoftSpokenOT (ot_k = 4), 39,380 with IKNP;
+ * 37 flights (the same up to 16,384 elements per lane; the products'
+ * windows of 2^19 cross-term COTs add some beyond: 53 at 65,536).
+ * Steps: MSNZB(15, 8) up to its XOR-shared code (sirnn_msnzb_code), one
+ * lookup of M on the code (party 0's per-element tables permuted by its
+ * code share; its columns ride in MSNZB's last flight), D M (cross terms only), the quadratic
  * path of sirnn_div, Y M (21 x 16 -> 36, known MSBs), X W (16 x 36 -> 38,
  * signed) and TR(38, 22).
  */
@@ -423,11 +425,11 @@ SIRNN_API sirnn_status sirnn_ref_tanh(size_t n, uint64_t *y, const uint64_t *x,
  *     with xn in [1/2, 2) (the exponent parity is in which half xn lies);
  *   - one lookup on the top mi = min(8, b + 1) bits of XN (buckets of
  *     width 2^(1 - mi)) gives the minimax line y = A - B xn of the bucket
- *     (entries of 21-23 bits at 16-bit outputs); y = A - TR(B * XN)
- *     (known-MSB multiplication). For b <= 7 the index is all of XN, and
+ *     (entries of 21-23 bits at 16-bit outputs); y = A - TR(B * XN),
+ *     as one truncation of A 2^shp + 2^shp - 1 - B XN. For b <= 7 the index is all of XN, and
  *     the table holds 1/sqrt(xn) itself (B = 0);
- *   - out = round(y S / 2^(py + G - s_out)) + C (known-MSB multiplication,
- *     a public half, TR). No Newton step is needed up to 16 significant
+ *   - out = round(y S / 2^(py + G - s_out)) + C (a product with y wide
+ *     enough to need no wrap of it, a public half, TR). No Newton step is needed up to 16 significant
  *     output bits; wider outputs are refused (see Formats).
  * Edge cases: x = 0 reads as the smallest step 2^-s_in (so it gives
  * min(2^(s_in/2), largest output)); results above the largest output value
@@ -463,23 +465,26 @@ SIRNN_API sirnn_status sirnn_ref_tanh(size_t n, uint64_t *y, const uint64_t *x,
  * Costs (both parties, bits per element over a chunk of 4096 on one lane;
  * flights summed over both parties for n = 1, as counted in arith.h), with
  * the default SoftSpokenOT (ot_k = 4) and with IKNP (ot_k = 1):
- *   16/12 -> 16/14: 21,170 bits (IKNP 31,602), 27 flights (SCI 48,847 bits,
- *   ~71 round trips); 16/12 -> 16/12: 21,556 bits (IKNP 32,372), 27 flights. The steps are
+ *   16/12 -> 16/14: 21,137 bits (IKNP 31,473), 23 flights (SCI 48,847 bits,
+ *   ~71 round trips); 16/12 -> 16/12: 21,523 bits (IKNP 32,243), 23 flights. The steps are
  *   arith.h calls one after the other: MSNZB up to its XOR-shared code
- *   (sirnn_msnzb_code, without its final lookup) 6 flights; one lookup on
+ *   (sirnn_msnzb_code, without its final lookup) 5 flights; one lookup on
  *   the code and party 1's top bit of X (per-element tables of 2^(mcode+1)
  *   entries) gives M and S (each with the wrap of its output shares), C and
- *   X's wrap (the MSB-to-wrap of its shares, the MSB read off the code), 2;
- *   X M by sirnn_mult_wraps, 3; the index truncation (one 8-bit leaf), 2 more;
+ *   X's wrap (the MSB-to-wrap of its shares, the MSB read off the code), 1
+ *   more (its columns ride in MSNZB's last flight); X M by
+ *   sirnn_mult_wraps, 3; the index truncation (one 8-bit leaf), 2 more;
  *   the lookup of A and B (with B's wrap) and XN's MSB-to-wrap, 1 more;
- *   B XN by sirnn_mult_wraps, 3; its truncation by 17 bits (two AND
- *   levels), 4 more; Y S (S's wrap known, Y's by MSB-to-wrap), 3; the
- *   rounding, 3. Each step on windows of the
- *   batch (MSNZB too: its blocks are the chunk), so the flights are the
- *   same up to about 16,000 elements per lane (27 at n = 16,384); the
- *   products' windows of 2^19 cross-term COTs add a few (33 at n =
- *   65,536), and each further chunk of 65,536 per lane runs after the
- *   one before.
+ *   P = B XN by sirnn_mult_wraps, 3; y = floor((A 2^shp + 2^shp - 1 - P) /
+ *   2^shp) = A - TR(P) by one truncation by 18 bits (two AND levels; the
+ *   operand's MSB is a public 0, so its wrap comes by MSB-to-wrap among
+ *   the leaves and y comes out wide enough that the next product needs
+ *   no wrap of y), 4 more; Y S (S's wrap known), 2 more; the rounding, 2
+ *   more. Each step on windows of the batch (MSNZB too: its blocks are the
+ *   chunk), so the flights are the same up to about 16,000 elements per
+ *   lane (23 at n = 16,384); the products' windows of 2^19 cross-term
+ *   COTs add a few (29 at n = 65,536), and each further chunk of 65,536
+ *   per lane runs after the one before.
  */
 SIRNN_API sirnn_status sirnn_rsqrt(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
                                    sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out);

@@ -38,7 +38,11 @@ extern "C" {
  * from m silent COTs each, with wide keys when the messages are wider than
  * 128 >> m bits; graph descriptions are model file version 2, with
  * per-tensor widths: 8-bit tensors sign-extended, once per level, for the
- * wider nodes that read them, and read at their width by DENSE and CONV). */
+ * wider nodes that read them, and read at their width by DENSE and CONV;
+ * MSNZB's AND steps alternate their chooser so that each rides in the
+ * flight before it, and rsqrt takes y = A - TR(B XN) as one truncation
+ * whose output needs no wrap in the last product; div_norm looks M up on
+ * MSNZB's code; lookups stream groups of windows). */
 #define SIRNN_PROTOCOL_VERSION 7
 
 /* "0.1.0" */
