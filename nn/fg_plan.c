@@ -306,6 +306,15 @@ sirnn_status sirnn_fg_plan_init(sirnn_fg_plan *p, const sirnn_fg_public *pub)
             p->fuse_act = sirnn_sigmoid_pair_tr_fits(p->e_fuse, p->f_pre, p->f_z);
         }
     }
+    p->lv = p->lr;
+    if (p->fuse_act && d->rank_u == 0 && p->u.s + p->lr <= 64 &&
+        p->u.s + p->s_h >= (d->rank_w == 0 ? p->w.s : p->w1.s) &&
+        sirnn_sigmoid_pair_tr_fits(p->u.s + p->s_h, p->f_pre, p->f_z)) {
+        /* the state fold (fg_plan.h) */
+        p->fold = 1;
+        p->e_fuse = p->u.s + p->s_h;
+        p->lv = p->e_fuse + b;
+    }
     if (d->rank_u > 0 && p->u2.s > 0 && p->u2.up == 0 && p->u2.lmm == p->u2.lout) {
         p->u2.sign_out = 1;
         p->u1.msb_in = 1;
