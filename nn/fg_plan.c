@@ -318,6 +318,11 @@ sirnn_status sirnn_fg_plan_init(sirnn_fg_plan *p, const sirnn_fg_public *pub)
     if (d->rank_u > 0 && p->u2.s > 0 && p->u2.up == 0 && p->u2.lmm == p->u2.lout) {
         p->u2.sign_out = 1;
         p->u1.msb_in = 1;
+        if (p->fuse_act && p->u2.lout == b && p->u2.s + p->lr <= 64) {
+            /* the state fold with low-rank U: U2 reads R */
+            p->fold = 1;
+            p->lv = p->u2.s + p->lr;
+        }
     }
     const int need_t[] = {SIRNN_FG_BZ, SIRNN_FG_BH, SIRNN_FG_ZETA, SIRNN_FG_NU, SIRNN_FG_FCB};
     for (size_t i = 0; i < sizeof(need_t) / sizeof(need_t[0]); i++)

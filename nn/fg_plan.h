@@ -113,16 +113,19 @@ typedef struct sirnn_fg_plan {
      * step. Set when fuse is and f_pre -> f_z takes the poly path (a line
      * or a parabola; sirnn_sigmoid_pair_tr_fits). */
     int fuse_act;
-    /* The state fold (full-rank U with fuse_act): U reads the untruncated
+    /* The state fold (with fuse_act): U (or U2) reads the untruncated
      * state R_{t-1} instead of h_{t-1} = floor(R_{t-1} / 2^s_h), so that
      * the state's truncation leaves the critical path (secure inference
      * runs it in the same flights as the next step's U R product and
-     * activations, include/sirnn/group.h). Then e_fuse = u.s + s_h, R, v
-     * and h are kept mod 2^lv with lv = e_fuse + b (R exact there: its
-     * value fits lr bits), U R is taken mod 2^lv, and
-     * pre = floor((U R + WX 2^(e_fuse - s_W)) / 2^e_fuse) + bias mod 2^b:
-     * the same truncation of a more exact sum (no floor of h inside).
-     * Without it lv = lr. */
+     * activations, include/sirnn/group.h). R, v and h are then kept mod
+     * 2^lv (R exact there: its value fits lr bits) and the product in R's
+     * own ring (no wrap, no MSB). Full-rank U: e_fuse = u.s + s_h,
+     * lv = e_fuse + b, U R mod 2^lv, and pre = floor((U R + WX 2^(e_fuse -
+     * s_W)) / 2^e_fuse) + bias mod 2^b: the same truncation of a more exact
+     * sum (no floor of h inside). Low-rank U: lv = u2.s + lr, U2's output
+     * = floor(U2 R / 2^(lv - b)) mod 2^b (U2 R mod 2^lv), the rest as
+     * without the fold. Costs bits (the product reads lv-bit operands)
+     * for flights. Without it lv = lr. */
     int fold;
     unsigned lv;
     sirnn_fixfmt f_pre, f_z, f_c; /* sigmoid / tanh formats */

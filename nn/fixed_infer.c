@@ -98,16 +98,25 @@ static sirnn_status fold_steps(const sirnn_fg_plan *p, const sirnn_fg_weights *w
     const uint64_t mb = mask_of(b), mv = mask_of(lv), mr = mask_of(p->lr);
     memset(fw->r, 0, H * sizeof(uint64_t));
     for (size_t t = 0; t < T; t++) {
-        /* U R mod 2^lv (wrapping 64-bit sums: lv <= 64) */
-        for (size_t q = 0; q < H; q++) {
+        /* U R (or U2 R) mod 2^lv (wrapping 64-bit sums: lv <= 64) */
+        const size_t ru = p->d.rank_u, d3 = ru == 0 ? H : ru;
+        const uint64_t *u = ru == 0 ? w->u : w->u2;
+        uint64_t *out = ru == 0 ? fw->uh : fw->ur;
+        for (size_t q = 0; q < d3; q++) {
             uint64_t acc = 0;
             for (size_t j = 0; j < H; j++)
-                acc += sext64(fw->r[j], lv) * sext64(w->u[j * H + q], p->u.k);
-            fw->uh[q] = acc & mv;
+                acc += sext64(fw->r[j], lv) * sext64(u[j * d3 + q], ru == 0 ? p->u.k : p->u2.k);
+            out[q] = acc & mv;
+        }
+        if (ru > 0) {
+            for (size_t q = 0; q < ru; q++)
+                fw->ur[q] = sirnn_ref_tr(fw->ur[q], lv, lv - b);
+            mm_ref_last(p, &p->u1, 1, fw->uh, fw->ur, w->u1);
         }
         const uint64_t *wx = fw->wx + t * H;
+        const unsigned lf = p->e_fuse + b;
         for (size_t j = 0; j < H; j++) {
-            const uint64_t s = sirnn_ref_tr((wx[j] + fw->uh[j]) & mv, lv, p->e_fuse);
+            const uint64_t s = sirnn_ref_tr((wx[j] + fw->uh[j]) & mask_of(lf), lf, p->e_fuse);
             fw->pre[j] = (s + w->bz[j]) & mb;
             fw->pre[H + j] = (s + w->bh[j]) & mb;
         }

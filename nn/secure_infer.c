@@ -216,7 +216,7 @@ static sirnn_status fold_act(sirnn_party *party, const sirnn_fg_plan *p,
 {
     const size_t T = p->d.steps, H = p->d.hidden, BH = B * H;
     const int server = sirnn_party_role(party) == SIRNN_SERVER;
-    const uint64_t mv = mask_of(p->lv);
+    const uint64_t mv = mask_of(p->e_fuse + p->b);
     for (size_t i = 0; i < B; i++) {
         const uint64_t *wx = sw->wx + (i * T + t) * H;
         for (size_t j = 0; j < H; j++) {
@@ -242,9 +242,22 @@ static sirnn_status fold_gates(sirnn_party *party, void *arg)
 {
     const fold_ctx *c = arg;
     const sirnn_fg_plan *p = c->p;
-    const size_t H = p->d.hidden;
-    sirnn_status st = sirnn_matmul_clear(party, c->B, H, H, c->sw->uh, c->sw->q, c->w->u, p->lv,
-                                         p->u.k, 0, p->lv, 1);
+    const size_t H = p->d.hidden, ru = p->d.rank_u, B = c->B;
+    secure_work *sw = c->sw;
+    sirnn_status st;
+    if (ru == 0) {
+        st = sirnn_matmul_clear(party, B, H, H, sw->uh, sw->q, c->w->u, p->lv, p->u.k, 0, p->lv,
+                                1);
+    } else {
+        /* U2 R, truncated to b bits with its MSB shares for U1 */
+        st = sirnn_matmul_clear(party, B, H, ru, sw->ur, sw->q, c->w->u2, p->lv, p->u2.k, 0,
+                                p->lv, 1);
+        if (st == SIRNN_OK)
+            st = sirnn_tr_ext_sign(party, B * ru, sw->ur, sw->usign, sw->ur, p->lv,
+                                   p->lv - p->b, p->b, 1);
+        if (st == SIRNN_OK)
+            st = mm_secure_last(party, p, &p->u1, B, sw->uh, sw->ur, sw->usign, c->w->u1);
+    }
     return st != SIRNN_OK ? st : fold_act(party, p, c->w, c->sw, c->B, c->t);
 }
 

@@ -35,7 +35,7 @@ extern "C" {
  * protocols' 1-of-N OTs (carry networks, MSB-to-wrap) come from log N silent
  * COTs and the products' COTs are silent, with the sender's tiles held until
  * its messages). */
-#define SIRNN_PROTOCOL_VERSION 6
+#define SIRNN_PROTOCOL_VERSION 7
 
 /* "0.1.0" */
 SIRNN_API const char *sirnn_version(void);
