@@ -353,8 +353,9 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  * model's public description, or refused with a reason); then the client
  * shares its quantised inputs, and every step of the plan above runs for
  * the whole batch at once: W x_t for all steps in one matrix product,
- * then per step U h (sirnn_matmul_clear_msb: h and U2's output at their
- * own b bits, with the MSB shares their truncations give), both
+ * then per step U R_{t-1} (the state fold of nn/fg_plan.h: U, or U2,
+ * reads the untruncated state in its own ring, sirnn_matmul_clear; U1
+ * reads U2's output at b bits with the MSB shares of its truncation), both
  * activations in one call whose digit decomposition also drops the low
  * bits of U h + W x (sirnn_sigmoid_pair_tr: the truncation of the
  * pre-activations rides in the sigmoid's digits; sirnn_sigmoid after a
@@ -362,7 +363,9 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  * (sirnn_matmul_clear_msb, the
  * server's operand), z v + 2^sz P2 (sirnn_mult_lean, z's sign a public 0,
  * the server choosing, so that it joins the flights before and after it)
- * and the rescaling of h (sirnn_tr_ext_sign); the classifier; the argmax (all pairs
+ * and the rescaling of h (sirnn_tr_ext), which runs in the same flights
+ * as the next step's U R product and activations (sirnn_group_run); the
+ * classifier; the argmax (all pairs
  * of scores compared at once: one sirnn_msb, sirnn_and, sirnn_b2a and
  * sirnn_lut call, 9 flights, instead of a tree of ceil(log2 C) comparison
  * and MUX rounds); the reveal to the client. So the flights
@@ -371,23 +374,23 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  *
  * Costs (one lane, both parties, measured): Google-30 shape (input 32,
  * hidden 100, ranks 16 / 35, 99 steps, 16 bits; `sirnn-bench fastgrnn`):
- * with the default SoftSpokenOT (ot_k = 4), 98.2 MB and 2,806 flights per
- * sequence (U h 14 per step, none in the first (h_0 = 0): U2's truncation
- * with the MSB shares; the truncation of U h + W x, sigmoid and tanh 11
- * (sirnn_trdig2's 5, then the poly path's lookups, product and rounding);
- * gate products, mult and the rescaling of h), about
- * 0.5 s at B = 1; with IKNP (ot_k = 1), 128.1 MB per sequence
- * at B = 1. The sigmoid is about a third
- * of the bytes; the U2 and U1 products read their 16-bit operands with
- * the MSB shares of the truncations that made them (2 flights each, no
- * comparison). The shipped Fashion-MNIST model (H = 32, 28 steps, default
+ * with the default SoftSpokenOT (ot_k = 4), 167.2 MB and 2,218 flights per
+ * sequence (per step: U2 R, U2's truncation with the MSB shares, U1,
+ * the truncation of U h + W x, sigmoid and tanh (sirnn_trdig2, then the
+ * poly path's lookups, product and rounding), with the rescaling of h in
+ * the same flights; then gate products and mult: 22 flights, 28 without
+ * the fold, for 1.6x the bytes: U2 reads 54-bit R instead of 16-bit h);
+ * with IKNP (ot_k = 1), 207.1 MB per sequence
+ * at B = 1. The shipped Fashion-MNIST model (H = 32, 28 steps, default
  * backend, trained with its pre-activations within +-3.5 so that the
- * sigmoid reads scale 12): 8.72 MB per image and 584 flights for a batch
- * of 10 (`sirnn demo --images 10`), 578 flights for one image.
- * The shipped keyword model (the Google-30 shape, trained): 92.5 MB and
- * 2,806 flights per clip at B = 1, fewer bytes than random weights: its
+ * sigmoid reads scale 12): 14.37 MB per image and 478 flights for a batch
+ * of 10 (`sirnn demo --images 10`), 472 flights for one image (16 per
+ * step: U R and the gates 14 with h's truncation alongside, gate products
+ * 2; 20 and 8.90 MB without the fold).
+ * The shipped keyword model (the Google-30 shape, trained): 143.8 MB and
+ * 2,218 flights per clip at B = 1, fewer bytes than random weights: its
  * pre-activations need a coarser scale (s_pre = 10), where the sigmoid
- * into scale 14 would take its parabola (114.1 MB), so its gates are at
+ * into scale 14 would take its parabola (114.1 MB before the fold), so its gates are at
  * scale 10 (gate_fmt), where a line is precise enough, and the gate
  * products are narrower. Flights per
  * batch do not grow with n until the sub-protocols' chunks (a few
