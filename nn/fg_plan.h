@@ -55,8 +55,8 @@
  * rather than h16 (U R, or U2 R, in R's ring of lv bits) and v reads
  * h_{t-1} = floor(R_{t-1} / 2^s_h) in lv bits, so secure inference runs
  * h's truncation beside the next step's U R product and gates: 16 flights
- * a step instead of 20 for the shipped Fashion-MNIST model, for 1.6x the
- * bytes (a win at small batches, where flights dominate; at 100 images on
+ * a step instead of 20 for the shipped Fashion-MNIST model (14 with the
+ * lean product of math/sig_pair.h), for 1.6x the bytes (a win at small batches, where flights dominate; at 100 images on
  * the wan profile the bytes cost more than the flights save).
  */
 #ifndef SIRNN_NN_FG_PLAN_H

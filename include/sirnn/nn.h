@@ -374,21 +374,22 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  *
  * Costs (one lane, both parties, measured): Google-30 shape (input 32,
  * hidden 100, ranks 16 / 35, 99 steps, 16 bits; `sirnn-bench fastgrnn`):
- * with the default SoftSpokenOT (ot_k = 4), 167.2 MB and 2,218 flights per
+ * with the default SoftSpokenOT (ot_k = 4), 174.8 MB and 2,020 flights per
  * sequence (per step: U2 R, U2's truncation with the MSB shares, U1,
  * the truncation of U h + W x, sigmoid and tanh (sirnn_trdig2, then the
  * poly path's lookups, product and rounding), with the rescaling of h in
- * the same flights; then gate products and mult: 22 flights, 28 without
- * the fold, for 1.6x the bytes: U2 reads 54-bit R instead of 16-bit h);
- * with IKNP (ot_k = 1), 207.1 MB per sequence
+ * the same flights; then gate products and mult: 20 flights, 28 without
+ * the fold and the lean product after the sigmoid's lookups, for 1.8x
+ * the bytes: U2 reads 54-bit R instead of 16-bit h);
+ * with IKNP (ot_k = 1), 220.8 MB per sequence
  * at B = 1. The shipped Fashion-MNIST model (H = 32, 28 steps, default
  * backend, trained with its pre-activations within +-3.5 so that the
- * sigmoid reads scale 12): 14.37 MB per image and 478 flights for a batch
- * of 10 (`sirnn demo --images 10`), 472 flights for one image (16 per
- * step: U R and the gates 14 with h's truncation alongside, gate products
- * 2; 20 and 8.90 MB without the fold).
- * The shipped keyword model (the Google-30 shape, trained): 143.8 MB and
- * 2,218 flights per clip at B = 1, fewer bytes than random weights: its
+ * sigmoid reads scale 12): 15.69 MB per image and 422 flights for a batch
+ * of 10 (`sirnn demo --images 10`), 418 flights for one image (14 per
+ * step: U R and the gates 12 with h's truncation alongside, gate products
+ * 2; 20 and 8.90 MB before the fold and the lean product).
+ * The shipped keyword model (the Google-30 shape, trained): 151.7 MB and
+ * 2,020 flights per clip at B = 1, fewer bytes than random weights: its
  * pre-activations need a coarser scale (s_pre = 10), where the sigmoid
  * into scale 14 would take its parabola (114.1 MB before the fold), so its gates are at
  * scale 10 (gate_fmt), where a line is precise enough, and the gate
