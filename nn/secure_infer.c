@@ -32,6 +32,7 @@
 #include "nn/fg_plan.h"
 #include "nn/argmax.h"
 #include "arith/mixed.h"
+#include "arith/wmm.h"
 #include "sirnn/arith.h"
 #include "sirnn/group.h"
 #include "sirnn/nn.h"
@@ -51,6 +52,7 @@ typedef struct secure_work {
     uint8_t *xsign, *vsign; /* of the inputs (0 on the server) and of W2's output */
     uint64_t *mem;
     size_t nmem;
+    sirnn_wmm wmm; /* the state fold's next U R (or U2 R) product (arith/wmm.h) */
 } secure_work;
 
 /* work_init's sizes: words of shares, and bytes of bits (one spare). */
@@ -66,7 +68,9 @@ static size_t work_bit_bytes(const sirnn_fg_plan *p, size_t B)
 {
     const size_t T = p->d.steps, D = p->d.input, H = p->d.hidden, C = p->d.classes;
     const size_t rw = p->d.rank_w, ru = p->d.rank_u, BH = B * H;
-    return 2 * BH + sirnn_argmax_work_bytes(B, C) + BH + B * ru + B * T * (D + rw) + 1;
+    return 2 * BH + sirnn_argmax_work_bytes(B, C) + BH + B * ru + B * T * (D + rw) + 1 +
+           (p->fold ? B * sirnn_wmm_row_bytes(H, ru > 0 ? ru : H, ru > 0 ? p->u2.k : p->u.k)
+                    : 0);
 }
 
 size_t sirnn_fg_piece_images(const sirnn_fg_plan *p, uint64_t mem_bytes)
@@ -117,6 +121,7 @@ static sirnn_status work_init(secure_work *sw, const sirnn_fg_plan *p, size_t B)
 
 static void work_free(secure_work *sw)
 {
+    sirnn_wmm_free(&sw->wmm);
     if (sw->mem != NULL)
         sirnn_memzero(sw->mem, sw->nmem * sizeof(uint64_t));
     free(sw->mem);
@@ -236,25 +241,22 @@ typedef struct fold_ctx {
     size_t B, t;
 } fold_ctx;
 
-/* Group member: U R_{t-1} mod 2^lv (R in sw->q; U's product in R's own
- * ring, so its wrap vanishes: no comparison, no MSB), then fold_act. */
+/* Group member: the gates from U R_{t-1} mod 2^lv (sw->uh; or U2 R_{t-1}
+ * in sw->ur, then U2's truncation and U1), taken by sirnn_wmm at the end of
+ * the step before (the product in R's own ring, so its wrap vanishes: no
+ * comparison, no MSB). */
 static sirnn_status fold_gates(sirnn_party *party, void *arg)
 {
     const fold_ctx *c = arg;
     const sirnn_fg_plan *p = c->p;
     const size_t H = p->d.hidden, ru = p->d.rank_u, B = c->B;
     secure_work *sw = c->sw;
-    sirnn_status st;
-    if (ru == 0) {
-        st = sirnn_matmul_clear(party, B, H, H, sw->uh, sw->q, c->w->u, p->lv, p->u.k, 0, p->lv,
-                                1);
-    } else {
-        /* U2 R, truncated to b bits with its MSB shares for U1 */
-        st = sirnn_matmul_clear(party, B, H, ru, sw->ur, sw->q, c->w->u2, p->lv, p->u2.k, 0,
-                                p->lv, 1);
-        if (st == SIRNN_OK)
-            st = sirnn_tr_ext_sign(party, B * ru, sw->ur, sw->usign, sw->ur, p->lv,
-                                   p->lv - p->b, p->b, 1);
+    sirnn_status st = SIRNN_OK;
+    (void)H;
+    if (ru > 0) {
+        /* U2 R truncated to b bits with its MSB shares for U1 */
+        st = sirnn_tr_ext_sign(party, B * ru, sw->ur, sw->usign, sw->ur, p->lv, p->lv - p->b,
+                               p->b, 1);
         if (st == SIRNN_OK)
             st = mm_secure_last(party, p, &p->u1, B, sw->uh, sw->ur, sw->usign, c->w->u1);
     }
@@ -416,6 +418,17 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
                                               server ? pw : NULL, b, kp, 0, p->lv, 1));
         if (st != SIRNN_OK)
             return st;
+        if (p->fold && t + 1 < T) {
+            /* the next step's U R: party 0's columns (its weight bits) go
+             * out here, with the gate products and the mult's columns */
+            const int lowr = p->d.rank_u > 0;
+            SIRNN_PROFILED(party, "U R (next step)", st,
+                           sirnn_wmm_begin(party, &sw->wmm, B, H, lowr ? p->d.rank_u : H,
+                                           lowr ? w->u2 : w->u, lowr ? p->u2.k : p->u.k,
+                                           p->lv));
+            if (st != SIRNN_OK)
+                return st;
+        }
         /* R = z v + 2^sz P2 mod 2^lr, v = h 2^(sw - sh) - P1: one signed
          * mult (z's MSB a public 0: msb_x NULL; v already lr bits wide, so
          * v's wrap vanishes mod 2^lr): the two-flight sirnn_mult_lean with the
@@ -435,6 +448,15 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
         for (size_t e = 0; e < BH; e++) {
             const uint64_t p2 = sw->cc[2 * e + 1] - (server ? zn << p->sz : 0);
             sw->q[e] = (sw->q[e] + (p2 << p->sz)) & mr;
+        }
+        if (p->fold && t + 1 < T) {
+            /* party 1's corrections ride with its mult corrections */
+            SIRNN_PROFILED(party, "U R (next step)", st,
+                           sirnn_wmm_finish(party, &sw->wmm,
+                                            p->d.rank_u > 0 ? sw->ur : sw->uh, sw->q));
+            sirnn_wmm_free(&sw->wmm);
+            if (st != SIRNN_OK)
+                return st;
         }
         if (p->fold) { /* R_t stays in sw->q; h_t at the next step or below */
             if (progress != NULL)
