@@ -55,6 +55,21 @@ typedef struct secure_work {
     sirnn_wmm wmm; /* the state fold's next U R (or U2 R) product (arith/wmm.h) */
 } secure_work;
 
+/* The state fold's U R (or U2 R) by sirnn_wmm (arith/wmm.h: no flight of
+ * its own, fewer bytes) while its OTs between the two phases fit
+ * WMM_MAX_OTS (about 4.5 MB on the server, 8 MB on the client); beyond
+ * that (large batches) by sirnn_matmul_clear in the group (2 flights a
+ * step more, working memory O(window)). Both give U R mod 2^lv exactly,
+ * so the choice is the protocol's only, from public B and shape. */
+#define WMM_MAX_OTS ((size_t)1 << 18)
+
+static int use_wmm(const sirnn_fg_plan *p, size_t B)
+{
+    const size_t ru = p->d.rank_u, d3 = ru > 0 ? ru : p->d.hidden;
+    const unsigned k = ru > 0 ? p->u2.k : p->u.k;
+    return p->fold && B * p->d.hidden * d3 * k <= WMM_MAX_OTS;
+}
+
 /* work_init's sizes: words of shares, and bytes of bits (one spare). */
 static size_t work_words(const sirnn_fg_plan *p, size_t B)
 {
@@ -69,8 +84,9 @@ static size_t work_bit_bytes(const sirnn_fg_plan *p, size_t B)
     const size_t T = p->d.steps, D = p->d.input, H = p->d.hidden, C = p->d.classes;
     const size_t rw = p->d.rank_w, ru = p->d.rank_u, BH = B * H;
     return 2 * BH + sirnn_argmax_work_bytes(B, C) + BH + B * ru + B * T * (D + rw) + 1 +
-           (p->fold ? B * sirnn_wmm_row_bytes(H, ru > 0 ? ru : H, ru > 0 ? p->u2.k : p->u.k)
-                    : 0);
+           (use_wmm(p, B) ? B * sirnn_wmm_row_bytes(H, ru > 0 ? ru : H,
+                                                    ru > 0 ? p->u2.k : p->u.k)
+                          : 0);
 }
 
 size_t sirnn_fg_piece_images(const sirnn_fg_plan *p, uint64_t mem_bytes)
@@ -242,9 +258,10 @@ typedef struct fold_ctx {
 } fold_ctx;
 
 /* Group member: the gates from U R_{t-1} mod 2^lv (sw->uh; or U2 R_{t-1}
- * in sw->ur, then U2's truncation and U1), taken by sirnn_wmm at the end of
- * the step before (the product in R's own ring, so its wrap vanishes: no
- * comparison, no MSB). */
+ * in sw->ur, then U2's truncation and U1), the product taken by sirnn_wmm
+ * at the end of the step before (use_wmm) or here by sirnn_matmul_clear
+ * (R in sw->q), in R's own ring either way, so its wrap vanishes: no
+ * comparison, no MSB. */
 static sirnn_status fold_gates(sirnn_party *party, void *arg)
 {
     const fold_ctx *c = arg;
@@ -252,8 +269,12 @@ static sirnn_status fold_gates(sirnn_party *party, void *arg)
     const size_t H = p->d.hidden, ru = p->d.rank_u, B = c->B;
     secure_work *sw = c->sw;
     sirnn_status st = SIRNN_OK;
-    (void)H;
-    if (ru > 0) {
+    if (!use_wmm(p, B))
+        st = ru == 0 ? sirnn_matmul_clear(party, B, H, H, sw->uh, sw->q, c->w->u, p->lv, p->u.k,
+                                          0, p->lv, 1)
+                     : sirnn_matmul_clear(party, B, H, ru, sw->ur, sw->q, c->w->u2, p->lv,
+                                          p->u2.k, 0, p->lv, 1);
+    if (st == SIRNN_OK && ru > 0) {
         /* U2 R truncated to b bits with its MSB shares for U1 */
         st = sirnn_tr_ext_sign(party, B * ru, sw->ur, sw->usign, sw->ur, p->lv, p->lv - p->b,
                                p->b, 1);
@@ -418,7 +439,7 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
                                               server ? pw : NULL, b, kp, 0, p->lv, 1));
         if (st != SIRNN_OK)
             return st;
-        if (p->fold && t + 1 < T) {
+        if (use_wmm(p, B) && t + 1 < T) {
             /* the next step's U R: party 0's columns (its weight bits) go
              * out here, with the gate products and the mult's columns */
             const int lowr = p->d.rank_u > 0;
@@ -449,7 +470,7 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
             const uint64_t p2 = sw->cc[2 * e + 1] - (server ? zn << p->sz : 0);
             sw->q[e] = (sw->q[e] + (p2 << p->sz)) & mr;
         }
-        if (p->fold && t + 1 < T) {
+        if (use_wmm(p, B) && t + 1 < T) {
             /* party 1's corrections ride with its mult corrections */
             SIRNN_PROFILED(party, "U R (next step)", st,
                            sirnn_wmm_finish(party, &sw->wmm,

@@ -165,8 +165,10 @@ static void test_secure_tiny(void **state)
         {5, 4, 6, 0, 0, 3},  /* full W, U */
         {7, 3, 8, 3, 2, 5},  /* low-rank W, U; odd class count */
         {4, 2, 3, 0, 2, 2},  /* two classes */
+        {5, 3, 96, 0, 0, 3}, /* 3 x 96 x 96 x 16 weight-bit OTs > 2^18: the state
+                                fold's U R by sirnn_matmul_clear, not sirnn_wmm */
     };
-    const unsigned bits[] = {16, 16, 12};
+    const unsigned bits[] = {16, 16, 12, 16};
     for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
         sirnn_dataset calib;
         sirnn_fastgrnn *m = tiny_model(&r, &shapes[s], bits[s], &calib);
@@ -319,6 +321,17 @@ static void test_secure_real(void **state)
     const size_t n = test_quick() ? 1 : 4;
     assert_int_equal(sirnn_fashion_load(&ds, NULL, 0, n), SIRNN_OK);
     check_secure(m, ds.images, n, 1);
+    sirnn_dataset_free(&ds);
+    sirnn_fastgrnn_free(m);
+    if (test_quick())
+        return;
+    /* The shipped keyword model (low-rank U: the state fold's U2 R, its
+     * truncation and U1) on one random sequence. */
+    assert_int_equal(sirnn_fastgrnn_load(&m, "models/speech_fastgrnn.sirnn"), SIRNN_OK);
+    test_rng r;
+    test_rng_init(&r, test_seed() ^ 0x5eec);
+    random_dataset(&ds, &r, 1, m->dims.steps, m->dims.input, m->dims.classes);
+    check_secure(m, ds.images, 1, 1);
     sirnn_dataset_free(&ds);
     sirnn_fastgrnn_free(m);
 }
