@@ -54,10 +54,12 @@
  * With the state fold (fold below, set whenever it fits), UH reads R_{t-1}
  * rather than h16 (U R, or U2 R, in R's ring of lv bits) and v reads
  * h_{t-1} = floor(R_{t-1} / 2^s_h) in lv bits, so secure inference runs
- * h's truncation beside the next step's U R product and gates: 16 flights
- * a step instead of 20 for the shipped Fashion-MNIST model (14 with the
- * lean product of math/sig_pair.h), for 1.6x the bytes (a win at small batches, where flights dominate; at 100 images on
- * the wan profile the bytes cost more than the flights save).
+ * h's truncation beside the next step's gates, and takes U R_t in the
+ * flights of the step before (arith/wmm.h): 12 flights a step instead of
+ * 20 for the shipped Fashion-MNIST model, for 1.55x the bytes at batch 1
+ * (the product reads lv-bit R instead of b-bit h); past the weight-bit
+ * product's memory cap (nn/secure_infer.c: 17 images of that model) U R
+ * runs in the step's group, 14 flights a step and 1.76x the bytes.
  */
 #ifndef SIRNN_NN_FG_PLAN_H
 #define SIRNN_NN_FG_PLAN_H

@@ -354,8 +354,11 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  * shares its quantised inputs, and every step of the plan above runs for
  * the whole batch at once: W x_t for all steps in one matrix product,
  * then per step U R_{t-1} (the state fold of nn/fg_plan.h: U, or U2,
- * reads the untruncated state in its own ring, sirnn_matmul_clear; U1
- * reads U2's output at b bits with the MSB shares of its truncation), both
+ * reads the untruncated state in its own ring; taken at the end of the
+ * step before by a product in two phases whose OTs party 0 chooses on its
+ * weight bits (arith/wmm.h), so it costs no flight of its own, or for
+ * large batches by sirnn_matmul_clear; U1 reads U2's output at b bits
+ * with the MSB shares of its truncation), both
  * activations in one call whose digit decomposition also drops the low
  * bits of U h + W x (sirnn_sigmoid_pair_tr: the truncation of the
  * pre-activations rides in the sigmoid's digits; sirnn_sigmoid after a
@@ -374,25 +377,30 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  *
  * Costs (one lane, both parties, measured): Google-30 shape (input 32,
  * hidden 100, ranks 16 / 35, 99 steps, 16 bits; `sirnn-bench fastgrnn`):
- * with the default SoftSpokenOT (ot_k = 4), 174.8 MB and 2,020 flights per
- * sequence (per step: U2 R, U2's truncation with the MSB shares, U1,
+ * with the default SoftSpokenOT (ot_k = 4), 150.0 MB and 1,824 flights per
+ * sequence (per step: U2's truncation with the MSB shares, U1,
  * the truncation of U h + W x, sigmoid and tanh (sirnn_trdig2, then the
  * poly path's lookups, product and rounding), with the rescaling of h in
- * the same flights; then gate products and mult: 20 flights, 28 without
- * the fold and the lean product after the sigmoid's lookups, for 1.8x
- * the bytes: U2 reads 54-bit R instead of 16-bit h);
- * with IKNP (ot_k = 1), 220.8 MB per sequence
+ * the same flights; then gate products and mult, with the next U2 R
+ * riding in their flights: 18 flights, 28 before the fold, the lean
+ * product after the sigmoid's lookups and the weight-bit product, for
+ * 1.5x the bytes: U2 reads 54-bit R instead of 16-bit h);
+ * with IKNP (ot_k = 1), 254.7 MB per sequence (the weight-bit product's
+ * columns cost 128 bits per OT there)
  * at B = 1. The shipped Fashion-MNIST model (H = 32, 28 steps, default
  * backend, trained with its pre-activations within +-3.5 so that the
- * sigmoid reads scale 12): 15.69 MB per image and 422 flights for a batch
- * of 10 (`sirnn demo --images 10`), 418 flights for one image (14 per
- * step: U R and the gates 12 with h's truncation alongside, gate products
- * 2; 20 and 8.90 MB before the fold and the lean product).
- * The shipped keyword model (the Google-30 shape, trained): 151.7 MB and
- * 2,020 flights per clip at B = 1, fewer bytes than random weights: its
+ * sigmoid reads scale 12): 13.96 MB and 362 flights for one image, 13.82
+ * MB per image and 374 flights for a batch of 16 (12 flights a step: the
+ * gates 10 with h's truncation alongside, gate products 2 with the next U
+ * R in them; 20 flights and 8.90 MB before the fold); from 17 images on
+ * (the weight-bit product's memory cap) 15.69 MB per image and 14 flights
+ * a step (`sirnn demo --images 17`: 428 flights).
+ * The shipped keyword model (the Google-30 shape, trained): 139.7 MB and
+ * 1,824 flights per clip at B = 1, fewer bytes than random weights: its
  * pre-activations need a coarser scale (s_pre = 10), where the sigmoid
- * into scale 14 would take its parabola (114.1 MB before the fold), so its gates are at
- * scale 10 (gate_fmt), where a line is precise enough, and the gate
+ * into scale 14 would take its parabola (114.1 MB before the fold), so
+ * its gates are at scale 10 (gate_fmt), where a line is precise enough,
+ * and the gate
  * products are narrower. Flights per
  * batch do not grow with n until the sub-protocols' chunks (a few
  * thousand values) split a step.
