@@ -56,18 +56,19 @@ typedef struct secure_work {
 } secure_work;
 
 /* The state fold's U R (or U2 R) by sirnn_wmm (arith/wmm.h: no flight of
- * its own, fewer bytes) while its OTs between the two phases fit
- * WMM_MAX_OTS (about 4.5 MB on the server, 8 MB on the client); beyond
- * that (large batches) by sirnn_matmul_clear in the group (2 flights a
- * step more, working memory O(window)). Both give U R mod 2^lv exactly,
- * so the choice is the protocol's only, from public B and shape. */
-#define WMM_MAX_OTS ((size_t)1 << 18)
+ * its own, fewer bytes) while its OTs, one per weight bit whatever the
+ * batch, fit WMM_MAX_OTS (33 MB held between the phases); beyond that (a
+ * hidden state of over 256 units) by sirnn_matmul_clear in the group (2
+ * flights a step more, working memory O(window)). Both give U R mod 2^lv
+ * exactly, so the choice is the protocol's only, from the public shape. */
+#define WMM_MAX_OTS ((size_t)1 << 20)
 
 static int use_wmm(const sirnn_fg_plan *p, size_t B)
 {
     const size_t ru = p->d.rank_u, d3 = ru > 0 ? ru : p->d.hidden;
     const unsigned k = ru > 0 ? p->u2.k : p->u.k;
-    return p->fold && B * p->d.hidden * d3 * k <= WMM_MAX_OTS;
+    (void)B;
+    return p->fold && p->d.hidden * d3 * k <= WMM_MAX_OTS;
 }
 
 /* work_init's sizes: words of shares, and bytes of bits (one spare). */
@@ -83,15 +84,17 @@ static size_t work_bit_bytes(const sirnn_fg_plan *p, size_t B)
 {
     const size_t T = p->d.steps, D = p->d.input, H = p->d.hidden, C = p->d.classes;
     const size_t rw = p->d.rank_w, ru = p->d.rank_u, BH = B * H;
-    return 2 * BH + sirnn_argmax_work_bytes(B, C) + BH + B * ru + B * T * (D + rw) + 1 +
-           (use_wmm(p, B) ? B * sirnn_wmm_row_bytes(H, ru > 0 ? ru : H,
-                                                    ru > 0 ? p->u2.k : p->u.k)
-                          : 0);
+    return 2 * BH + sirnn_argmax_work_bytes(B, C) + BH + B * ru + B * T * (D + rw) + 1;
 }
 
 size_t sirnn_fg_piece_images(const sirnn_fg_plan *p, uint64_t mem_bytes)
 {
-    const size_t per_image = work_words(p, 1) * sizeof(uint64_t) + work_bit_bytes(p, 1);
+    const size_t ru = p->d.rank_u, H = p->d.hidden;
+    /* plus sirnn_wmm's arrays while it runs (arith/wmm.h) */
+    const size_t per_image = work_words(p, 1) * sizeof(uint64_t) + work_bit_bytes(p, 1) +
+                             (use_wmm(p, 1) ? sirnn_wmm_row_bytes(H, ru > 0 ? ru : H,
+                                                                  ru > 0 ? p->u2.k : p->u.k)
+                                            : 0);
     const uint64_t k = mem_bytes / per_image;
     return k < 1 ? 1 : k > UINT32_MAX ? UINT32_MAX : (size_t)k;
 }
