@@ -6,11 +6,13 @@
  * choosing).
  *
  * out = A W mod 2^l, A (d1 x d2, shares mod 2^l, read mod 2^l: no wrap),
- * W (d2 x d3, party 0's, k-bit two's complement in uint64). Per element
- * (r, j, q) and weight bit i one IKNP correlated OT: party 0's choice is
- * bit i of W[j][q], party 1 the sender with value +-2^i A1[r][j] (minus
- * for the sign bit) mod 2^(l - i); A0 W is local to party 0.
- *   sirnn_wmm_begin: party 0 queues the columns of all d1 d2 d3 k OTs (its
+ * W (d2 x d3, party 0's, k-bit two's complement in uint64). Per weight
+ * W[j][q] and bit i one IKNP correlated OT whose pads are vectors of d1
+ * values (the hash's two words when d1 <= 2, else AES-CTR seeded with the
+ * hash, kernels/prg.h): party 0's choice is bit i of W[j][q], party 1 the
+ * sender with values +-A1[r][j] (minus for the sign bit) mod 2^(l - i),
+ * r < d1, weighted 2^i; A0 W is local to party 0.
+ *   sirnn_wmm_begin: party 0 queues the columns of all d2 d3 k OTs (its
  *     choices do not depend on A, so they can go out in any earlier flight
  *     of party 0); party 1 reads them (it must call this where party 0 did,
  *     in the order of the channel) and keeps the pads;
@@ -19,11 +21,12 @@
  *     next), and party 0 reads them.
  * Between the two the caller may run any other protocol (the pads are
  * hashed at begin; the engines are not held). Lane 0 only. Bits: the
- * columns (16 round128(N) / ot_k bytes, N = d1 d2 d3 k) plus sum over
- * i < k of d1 d2 d3 (l - i) bits of corrections. Flights: none of its own
- * when begin rides in a flight of party 0 and finish in one of party 1
- * (begin is party 0's flight, finish party 1's). Memory between the
- * phases: 32 N bytes on party 1, 16 N + N on party 0. Secrets: A, W, out.
+ * columns (16 round128(N) / ot_k bytes, N = d2 d3 k, whatever d1) plus
+ * sum over i < k of d1 d2 d3 (l - i) bits of corrections. Flights: none
+ * of its own when begin rides in a flight of party 0 and finish in one of
+ * party 1 (begin is party 0's flight, finish party 1's). Memory between
+ * the phases: 32 N bytes on party 1, 17 N on party 0; during finish 4 d1
+ * d2 d3 words more. Secrets: A, W, out.
  */
 #ifndef SIRNN_ARITH_WMM_H
 #define SIRNN_ARITH_WMM_H

@@ -56,10 +56,11 @@
  * h_{t-1} = floor(R_{t-1} / 2^s_h) in lv bits, so secure inference runs
  * h's truncation beside the next step's gates, and takes U R_t in the
  * flights of the step before (arith/wmm.h): 12 flights a step instead of
- * 20 for the shipped Fashion-MNIST model, for 1.55x the bytes at batch 1
- * (the product reads lv-bit R instead of b-bit h); past the weight-bit
- * product's memory cap (nn/secure_infer.c: 17 images of that model) U R
- * runs in the step's group, 14 flights a step and 1.76x the bytes.
+ * 20 for the shipped Fashion-MNIST model, for 1.57x the bytes at batch 1
+ * and 1.38x at 100 images (the product's corrections carry lv-bit R
+ * instead of b-bit h). Models with over 2^20 weight bits in U (U2) take U
+ * R inside the step's group instead (nn/secure_infer.c): 2 flights a step
+ * more.
  */
 #ifndef SIRNN_NN_FG_PLAN_H
 #define SIRNN_NN_FG_PLAN_H

@@ -357,7 +357,8 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  * reads the untruncated state in its own ring; taken at the end of the
  * step before by a product in two phases whose OTs party 0 chooses on its
  * weight bits (arith/wmm.h), so it costs no flight of its own, or for
- * large batches by sirnn_matmul_clear; U1 reads U2's output at b bits
+ * models with over 2^20 weight bits in it by sirnn_matmul_clear; U1
+ * reads U2's output at b bits
  * with the MSB shares of its truncation), both
  * activations in one call whose digit decomposition also drops the low
  * bits of U h + W x (sirnn_sigmoid_pair_tr: the truncation of the
@@ -389,12 +390,11 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  * columns cost 128 bits per OT there)
  * at B = 1. The shipped Fashion-MNIST model (H = 32, 28 steps, default
  * backend, trained with its pre-activations within +-3.5 so that the
- * sigmoid reads scale 12): 13.96 MB and 362 flights for one image, 13.82
- * MB per image and 374 flights for a batch of 16 (12 flights a step: the
- * gates 10 with h's truncation alongside, gate products 2 with the next U
- * R in them; 20 flights and 8.90 MB before the fold); from 17 images on
- * (the weight-bit product's memory cap) 15.69 MB per image and 14 flights
- * a step (`sirnn demo --images 17`: 428 flights).
+ * sigmoid reads scale 12): 13.96 MB and 362 flights for one image, 12.16
+ * MB per image and 374 flights for a batch of 17, 12.07 MB and 494 flights
+ * for 100 (12 flights a step: the gates 10 with h's truncation alongside,
+ * gate products 2 with the next U R in them; 20 flights and 8.90 MB for
+ * one image before the fold).
  * The shipped keyword model (the Google-30 shape, trained): 139.7 MB and
  * 1,824 flights per clip at B = 1, fewer bytes than random weights: its
  * pre-activations need a coarser scale (s_pre = 10), where the sigmoid
