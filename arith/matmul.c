@@ -456,9 +456,11 @@ static sirnn_status matmul_clear_common(sirnn_party *party, const char *fn, size
         return SIRNN_ERR_ARG;
     const int server = party->role == SIRNN_SERVER;
     const size_t n = d1 * d3;
+    /* la may pass 64 when the result's ring is within A's (s + lout <= m):
+     * the product then runs mod 2^(s + lout) with no wrap of A (below) */
     const unsigned la = m + k + clog2(d2);
-    if (BAD_WIDTH(m) || BAD_WIDTH(k) || la > 64 || s >= la || lout < 1 || lout > la - s ||
-        (is_signed != 0 && is_signed != 1) || (d2 > 0 && d1 > SIZE_MAX / d2) ||
+    if (BAD_WIDTH(m) || BAD_WIDTH(k) || (la > 64 && s + lout > m) || s >= la || lout < 1 ||
+        lout > la - s || (is_signed != 0 && is_signed != 1) || (d2 > 0 && d1 > SIZE_MAX / d2) ||
         (d3 > 0 && d1 > SIZE_MAX / d3) || (d2 > 0 && d3 > SIZE_MAX / 8 / d2) ||
         (uint64_t)d3 > MAX_D3 ||
         (n > 0 && out == NULL) || (d1 * d2 > 0 && a == NULL) ||

@@ -33,6 +33,7 @@
 
 #include "kernels/pack.h"
 #include "arith/otphase.h"
+#include "arith/lean_wrap.h"
 #include "ot/lane.h"
 #include "sirnn/arith.h"
 
@@ -53,6 +54,7 @@ typedef struct lean_ctx {
     uint64_t *out;
     const uint64_t *x, *y;
     const uint8_t *msb_x;
+    const uint8_t *wrap_x; /* sirnn_mult_lean_wrap: boolean shares of x's wrap */
 } lean_ctx;
 
 /* Slot s of an element: its kind, j (C, D) and bit i (A, B, D). */
@@ -237,7 +239,19 @@ static sirnn_status lean_window(const lean_ctx *c, lean_ws *w, sirnn_lane *lane,
             /* the MSB shares are of msb(x); msb(X') = msb(x) ^ sgn */
             const unsigned b =
                 c->msb_x == NULL ? 0 : (unsigned)((c->msb_x[off + e] ^ (server ? c->sgn : 0)) & 1);
-            if (sender && c->msb_x == NULL) {
+            if (c->wrap_x != NULL) {
+                /* w = w0 ^ w1 = w_s + (1 - 2 w_s) w_c (sender s, chooser c) */
+                const uint64_t ws = c->wrap_x[off + e] & 1;
+                if (sender) {
+                    uint64_t *cf = w->coef + 4 * e;
+                    cf[0] = ws;
+                    cf[1] = 1 - 2 * ws;
+                    cf[2] = cf[3] = 0;
+                    w->acc[e] = (w->acc[e] - (cf[0] << m) * w->Y[e]) & lmask;
+                } else {
+                    w->e[3 * e] = (uint8_t)ws;
+                }
+            } else if (sender && c->msb_x == NULL) {
                 wrap_coeffs_public(w->coef + 4 * e, top, c->sgn);
                 w->acc[e] = (w->acc[e] - (w->coef[4 * e] << m) * w->Y[e]) & lmask;
             } else if (sender) {
@@ -347,5 +361,30 @@ sirnn_status sirnn_mult_lean(sirnn_party *party, size_t n, uint64_t *out, const 
     lean_ctx c = {.m = m, .k = k, .l = l, .sgn = (unsigned)is_signed, .chooser = chooser,
                   .ne = msb_x != NULL ? 3 : 1, .nslots = slot_count(m, l, msb_x != NULL ? 3 : 1),
                   .out = out, .x = x, .y = y, .msb_x = msb_x};
+    return sirnn_batch_run(party, n, lean_lane, &c);
+}
+
+sirnn_status sirnn_mult_lean_wrap(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                                  const uint64_t *y, const uint8_t *wrap_x, unsigned m,
+                                  unsigned k, unsigned l, int is_signed, int chooser)
+{
+    if (party == NULL)
+        return SIRNN_ERR_ARG;
+    if (m < 1 || m > 64 || k < 1 || k > 64 || l < 1 || l > k ||
+        (is_signed != 0 && is_signed != 1) ||
+        (chooser != SIRNN_SERVER && chooser != SIRNN_CLIENT) || NULL_WITH_N(n, out) ||
+        NULL_WITH_N(n, x) || NULL_WITH_N(n, y) || NULL_WITH_N(n, wrap_x) ||
+        (n > 0 && !sirnn_arith_bits_ok(wrap_x, n)))
+        return sirnn_arith_arg(party, "sirnn_mult_lean_wrap",
+                               "need 1 <= m, k <= 64, 1 <= l <= k, signedness 0/1, chooser "
+                               "SIRNN_SERVER or SIRNN_CLIENT, non-NULL arrays and wrap bits 0/1");
+    sirnn_status st = sirnn_party_usable(party);
+    if (st != SIRNN_OK || n == 0)
+        return st;
+    if ((st = sirnn_ot_ensure_setup(party)) != SIRNN_OK)
+        return st;
+    lean_ctx c = {.m = m, .k = k, .l = l, .sgn = (unsigned)is_signed, .chooser = chooser,
+                  .ne = 1, .nslots = slot_count(m, l, 1), .out = out, .x = x, .y = y,
+                  .msb_x = NULL, .wrap_x = wrap_x};
     return sirnn_batch_run(party, n, lean_lane, &c);
 }

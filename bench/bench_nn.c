@@ -8,6 +8,8 @@
  * in the output says which. n (or
  * batch=B) is the number of sequences classified in one query; the figures
  * are per sequence; rounds are the flights of that query (both parties).
+ * fold=1 runs the model with the state fold (sirnn_fastgrnn_set_state_fold:
+ * fewer flights, more bytes); fold=0, the default, without.
  */
 #include "bench/bench.h"
 
@@ -51,7 +53,8 @@ static int bench_fastgrnn(const bench_params *p, bench_result *r)
         (uint32_t)bench_param_int(p, "hidden", 100), (uint32_t)bench_param_int(p, "rank_w", 16),
         (uint32_t)bench_param_int(p, "rank_u", 35), (uint32_t)bench_param_int(p, "classes", 30)};
     const long long bits = bench_param_int(p, "bits", 16);
-    if (batch < 1 || batch > 4096 || bits < 8 || bits > 21)
+    const long long fold = bench_param_int(p, "fold", 0);
+    if (batch < 1 || batch > 4096 || bits < 8 || bits > 21 || fold < 0 || fold > 1)
         return 1;
     q.n = (size_t)batch;
     fg_bench b = {.dims = dims};
@@ -100,6 +103,8 @@ static int bench_fastgrnn(const bench_params *p, bench_result *r)
     if (!trained && (sirnn_fastgrnn_init(b.m, 7) != SIRNN_OK ||
                      sirnn_fastgrnn_quantise(b.m, (unsigned)bits, &calib, calib.n, 1) != SIRNN_OK))
         goto done;
+    if (sirnn_fastgrnn_set_state_fold(b.m, (int)fold) != SIRNN_OK)
+        goto done;
     rc = bench_two_party(&q, fg_call, &b, r);
     bench_extra_int(r, "batch", batch);
     bench_extra_int(r, "input", dims.input);
@@ -110,6 +115,7 @@ static int bench_fastgrnn(const bench_params *p, bench_result *r)
     bench_extra_int(r, "classes", dims.classes);
     bench_extra_int(r, "bits", bits);
     bench_extra_int(r, "trained", trained);
+    bench_extra_int(r, "fold", fold);
     bench_extra_double(r, "mb_per_seq", r->bits_per_op / 8e6);
 done:
     sirnn_fastgrnn_free(b.m);
@@ -188,7 +194,8 @@ const bench_kernel bench_group_nn[] = {
     {"fastgrnn",
      "batch=B (= n, sequences per query) input=32 hidden=100 rank_w=16 rank_u=35 steps=99 "
      "classes=30 bits=16 trained=-1|0|1 (the trained keyword model if present / never / "
-     "always, else random weights; figures per sequence)",
+     "always, else random weights; figures per sequence) fold=0|1 (the state fold: fewer "
+     "flights for more bytes)",
      1, bench_fastgrnn},
     {"rnnpool",
      "model=" BENCH_RNNPOOL_MODEL " (an imported graph of 28x28 inputs; figures per image, "

@@ -26,6 +26,7 @@
 #include "arith/arith_internal.h"
 #include "arith/mixed.h"
 #include "arith/trdig.h"
+#include "arith/lean_wrap.h"
 #include "math/sig_pair.h"
 #include "math/sigmoid_plan.h"
 #include "net/party_internal.h"
@@ -81,21 +82,17 @@ static void d0wrap_fill(void *vctx, size_t first, size_t count, uint64_t *tables
 }
 
 /* The line after the digits: z holds d0 and d1 (shares mod 2^8 and 2^w1)
- * and, when d0_wrap, z + 2n the wrap of d0's shares mod 2^wc
- * (sirnn_digdec_carry's carry); without it a lookup on d0 in the same
- * flights gives it (d0wrap_fill, 256 + 2^8 wc bits more). A1[d1] (L bits),
+ * and z + 2n the wrap of d0's shares mod 2^wc (sirnn_digdec_carry's
+ * carry). A1[d1] (L bits),
  * B[d1] (kB bits) and the wrap of B's output shares in one lookup; B d0 by
  * sirnn_mult_wraps (8 x kB -> L: both wraps given, 3 flights); one rounding
  * TR(L, T) into bo bits. a: 4n words, z: 3n, zero: n bytes (B's wrap). */
 static sirnn_status line_tail(sirnn_party *party, size_t n, uint64_t *y,
-                              const sirnn_sig_plan *p, uint64_t *a, uint64_t *z, uint8_t *zero,
-                              int d0_wrap)
+                              const sirnn_sig_plan *p, uint64_t *a, uint64_t *z, uint8_t *zero)
 {
     const unsigned L = p->L, kB = p->kB;
     const size_t N = (size_t)1 << p->w1;
     const int server = party->role == SIRNN_SERVER;
-    /* d0's wrap enters the B-wrap term mod 2^(L - 8 - kB) */
-    const unsigned wc = L > 8 + kB + 1 ? L - 8 - kB : 1;
     sirnn_status st;
     uint64_t tab[3 * 256];
     if (server) {
@@ -104,19 +101,13 @@ static sirnn_status line_tail(sirnn_party *party, size_t n, uint64_t *y,
         memset(tab + 2 * N, 0, N * sizeof(uint64_t)); /* B's wrap: computed */
     }
     const unsigned widths[3] = {L, kB, 1}, wrap_of[3] = {SIRNN_LUT_NOWRAP, SIRNN_LUT_NOWRAP, 1};
-    d0wrap_fill_ctx wctx = {.p = p, .idx = z, .with_q = 0};
-    const sirnn_lut_req rq[2] = {
-        {.out = a, .idx = z + n, .tables = server ? tab : NULL, .ntab = 3, .m = p->w1,
-         .widths = widths, .wrap_of = wrap_of},
-        {.out = a + 3 * n, .idx = z, .fill = server ? d0wrap_fill : NULL, .fill_ctx = &wctx,
-         .ntab = 1, .m = 8, .widths = &wc}};
-    st = sirnn_lut_several(party, n, rq, d0_wrap ? 1 : 2);
+    const sirnn_lut_req rq = {.out = a, .idx = z + n, .tables = server ? tab : NULL, .ntab = 3,
+                              .m = p->w1, .widths = widths, .wrap_of = wrap_of};
+    st = sirnn_lut_several(party, n, &rq, 1);
     if (server)
         sirnn_memzero(tab, sizeof tab);
     if (st != SIRNN_OK)
         return st;
-    if (!d0_wrap)
-        memcpy(z + 2 * n, a + 3 * n, n * sizeof(uint64_t));
     for (size_t i = 0; i < n; i++)
         zero[i] = (uint8_t)(a[2 * n + i] & 1); /* B's wrap, boolean */
     if ((st = sirnn_mult_wraps(party, n, z, z, a + n, z + 2 * n, zero, 8, kB, L, 0)) !=
@@ -140,13 +131,12 @@ static sirnn_status line_block(sirnn_party *party, size_t n, uint64_t *y, const 
     /* z: d0, d1; z + 2n: d0's carry mod 2^wc */
     if ((st = sirnn_digdec_carry(party, n, z, z + 2 * n, z, p->b, 8, wc)) != SIRNN_OK)
         return st;
-    return line_tail(party, n, y, p, a, z, zero, 1);
+    return line_tail(party, n, y, p, a, z, zero);
 }
 
 /* The parabola after the digits: a holds d0 and d1 (shares mod 2^8 and
- * 2^w1) and, when d0_wrap, a + 2n the wrap of d0's shares (boolean, low
- * bit; sirnn_digdec_carry's carry); without it the Q lookup gives that wrap
- * (d0wrap_fill, 2^8 bits more, no flight). In one set of flights
+ * 2^w1) and a + 2n the wrap of d0's shares (boolean, low bit;
+ * sirnn_digdec_carry's carry). In one set of flights
  * (sirnn_lut_several) Q[d0] - 32 (8 bits) and, on d1, B and C (kY bits),
  * the wraps of their shares as the signed product reads them (party 0's
  * share plus 2^(kY-1), and Q's plus 128) and A (L bits); B (d0 - 128) and
@@ -155,7 +145,7 @@ static sirnn_status line_block(sirnn_party *party, size_t n, uint64_t *y, const 
  * words, z: 3n, msb: 2n bytes. */
 static sirnn_status parabola_tail(sirnn_party *party, size_t n, uint64_t *y,
                                   const sirnn_sig_plan *p, uint64_t *a, uint64_t *z,
-                                  uint8_t *msb, int d0_wrap)
+                                  uint8_t *msb)
 {
     const unsigned L = p->L, kY = p->kY;
     const size_t N = (size_t)1 << p->w1;
@@ -179,14 +169,10 @@ static sirnn_status parabola_tail(sirnn_party *party, size_t n, uint64_t *y,
     const unsigned wrap_of[5] = {SIRNN_LUT_NOWRAP, 0, SIRNN_LUT_NOWRAP, 2, SIRNN_LUT_NOWRAP};
     const uint64_t half = (uint64_t)1 << (kY - 1);
     const uint64_t woff[5] = {0, half, 0, half, 0};
-    d0wrap_fill_ctx qc = {.p = p, .idx = a, .with_q = 1};
-    /* a + 3n: Q - 32, its wrap (or a + 10n: those and d0's wrap); a + 5n:
-     * B, its wrap, C, its wrap, A */
+    /* a + 3n: Q - 32, its wrap; a + 5n: B, its wrap, C, its wrap, A */
     const sirnn_lut_req rq[2] = {
-        {.out = d0_wrap ? a + 3 * n : a + 10 * n, .idx = a,
-         .tables = server && d0_wrap ? qtab : NULL, .fill = server && !d0_wrap ? d0wrap_fill : NULL,
-         .fill_ctx = &qc, .ntab = d0_wrap ? 2 : 3, .m = 8, .widths = qw, .wrap_of = qwrap,
-         .wrap_off = qoff},
+        {.out = a + 3 * n, .idx = a, .tables = server ? qtab : NULL, .ntab = 2, .m = 8,
+         .widths = qw, .wrap_of = qwrap, .wrap_off = qoff},
         {.out = a + 5 * n, .idx = a + n, .tables = server ? tab : NULL, .ntab = 5, .m = p->w1,
          .widths = widths, .wrap_of = wrap_of, .wrap_off = woff}};
     st = sirnn_lut_several(party, n, rq, 2);
@@ -196,12 +182,6 @@ static sirnn_status parabola_tail(sirnn_party *party, size_t n, uint64_t *y,
     }
     if (st != SIRNN_OK)
         return st;
-    if (!d0_wrap)
-        for (size_t i = 0; i < n; i++) {
-            a[2 * n + i] = a[12 * n + i];
-            a[3 * n + i] = a[10 * n + i];
-            a[4 * n + i] = a[11 * n + i];
-        }
     /* x = [d0 - 128 | Q - 32] in z (party 0 adds 128 to d0 mod 2^8), its
      * wraps [d0's carry | Q's] at a + 2n, y = [B | C] at a + 5n, their
      * wraps in msb */
@@ -234,7 +214,7 @@ static sirnn_status parabola_block(sirnn_party *party, size_t n, uint64_t *y, co
     /* a: d0, d1; a + 2n: d0's carry (boolean, low bit) */
     if ((st = sirnn_digdec_carry(party, n, a, a + 2 * n, a, p->b, 8, 1)) != SIRNN_OK)
         return st;
-    return parabola_tail(party, n, y, p, a, z, msb, 1);
+    return parabola_tail(party, n, y, p, a, z, msb);
 }
 
 static sirnn_status sig_block(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
@@ -334,6 +314,101 @@ sirnn_status sirnn_tanh(sirnn_party *party, size_t n, uint64_t *y, const uint64_
     return sig_run(party, 1, n, y, x, fmt_in, fmt_out);
 }
 
+/* ---- the round-lean tails of sirnn_sigmoid_pair_tr ------------------------ */
+
+/* The line after sirnn_trdig2's digits (z: d0, d1): A1[d1] and B[d1] in L
+ * bits (B read mod 2^L, so its wrap vanishes) and the wrap of d0's shares
+ * (a bit) in one set of lookup flights; B d0 by sirnn_mult_lean_wrap with
+ * party 0 choosing (its columns ride with its lookup messages, party 1's
+ * corrections with its first message of the rounding): 2 flights instead
+ * of sirnn_mult_wraps' 3, and the rounding's first flight joins the
+ * product's last. a: 4n words, z: 3n, bits: n bytes. */
+static sirnn_status line_tail_lean(sirnn_party *party, size_t n, uint64_t *y,
+                                   const sirnn_sig_plan *p, uint64_t *a, uint64_t *z,
+                                   uint8_t *bits)
+{
+    const unsigned L = p->L;
+    const size_t N = (size_t)1 << p->w1;
+    const int server = party->role == SIRNN_SERVER;
+    sirnn_status st;
+    uint64_t tab[2 * 256];
+    if (server) {
+        memcpy(tab, p->A1, N * sizeof(uint64_t));
+        memcpy(tab + N, p->B, N * sizeof(uint64_t));
+    }
+    const unsigned widths[2] = {L, L}, one = 1;
+    d0wrap_fill_ctx wctx = {.p = p, .idx = z, .with_q = 0};
+    const sirnn_lut_req rq[2] = {
+        {.out = a, .idx = z + n, .tables = server ? tab : NULL, .ntab = 2, .m = p->w1,
+         .widths = widths},
+        {.out = a + 2 * n, .idx = z, .fill = server ? d0wrap_fill : NULL, .fill_ctx = &wctx,
+         .ntab = 1, .m = 8, .widths = &one}};
+    st = sirnn_lut_several(party, n, rq, 2);
+    if (server)
+        sirnn_memzero(tab, sizeof tab);
+    if (st != SIRNN_OK)
+        return st;
+    for (size_t i = 0; i < n; i++)
+        bits[i] = (uint8_t)(a[2 * n + i] & 1); /* d0's wrap, boolean */
+    if ((st = sirnn_mult_lean_wrap(party, n, z, z, a + n, bits, 8, L, L, 0, SIRNN_SERVER)) !=
+        SIRNN_OK)
+        return st;
+    for (size_t i = 0; i < n; i++)
+        z[i] = a[i] + z[i];
+    return poly_round(party, n, y, z, p);
+}
+
+/* The parabola after sirnn_trdig2's digits (a: d0, d1): on d0, Q - 32 with
+ * the wrap of its shares as the signed product reads them and the wrap of
+ * d0's shares (bits); on d1, B, C and A in L bits (B and C read mod 2^L:
+ * no wraps); B (d0 - 128) + C (Q - 32) by one sirnn_mult_lean_wrap with
+ * party 0 choosing (flights as line_tail_lean). a: 13n words, z: 3n,
+ * bits: 2n bytes. */
+static sirnn_status parabola_tail_lean(sirnn_party *party, size_t n, uint64_t *y,
+                                       const sirnn_sig_plan *p, uint64_t *a, uint64_t *z,
+                                       uint8_t *bits)
+{
+    const unsigned L = p->L;
+    const size_t N = (size_t)1 << p->w1;
+    const int server = party->role == SIRNN_SERVER;
+    sirnn_status st;
+    uint64_t tab[3 * 256];
+    if (server) {
+        memcpy(tab, p->B, N * sizeof(uint64_t));
+        memcpy(tab + N, p->C, N * sizeof(uint64_t));
+        memcpy(tab + 2 * N, p->A, N * sizeof(uint64_t));
+    }
+    const unsigned qw[3] = {8, 1, 1}, qwrap[3] = {SIRNN_LUT_NOWRAP, 0, SIRNN_LUT_NOWRAP};
+    const uint64_t qoff[3] = {0, 128, 0};
+    const unsigned widths[3] = {L, L, L};
+    d0wrap_fill_ctx qc = {.p = p, .idx = a, .with_q = 1};
+    /* a + 10n: Q - 32, its wrap, d0's wrap; a + 5n: B, C, A */
+    const sirnn_lut_req rq[2] = {
+        {.out = a + 10 * n, .idx = a, .fill = server ? d0wrap_fill : NULL, .fill_ctx = &qc,
+         .ntab = 3, .m = 8, .widths = qw, .wrap_of = qwrap, .wrap_off = qoff},
+        {.out = a + 5 * n, .idx = a + n, .tables = server ? tab : NULL, .ntab = 3, .m = p->w1,
+         .widths = widths}};
+    st = sirnn_lut_several(party, n, rq, 2);
+    if (server)
+        sirnn_memzero(tab, sizeof tab);
+    if (st != SIRNN_OK)
+        return st;
+    /* x = [d0 - 128 | Q - 32] in z (party 0 adds 128 to d0 mod 2^8), their
+     * wraps [d0's | Q's] in bits, y = [B | C] at a + 5n */
+    for (size_t i = 0; i < n; i++) {
+        z[i] = (a[i] + (server ? 128u : 0u)) & 0xff;
+        z[n + i] = a[10 * n + i];
+        bits[i] = (uint8_t)(a[12 * n + i] & 1);
+        bits[n + i] = (uint8_t)(a[11 * n + i] & 1);
+    }
+    if ((st = sirnn_mult_lean_wrap(party, 2 * n, z, z, a + 5 * n, bits, 8, L, L, 1,
+                                   SIRNN_SERVER)) != SIRNN_OK)
+        return st;
+    for (size_t i = 0; i < n; i++)
+        z[i] = a[7 * n + i] + z[i] + z[n + i];
+    return poly_round(party, n, y, z, p);
+}
+
 /* ---- the pre-activation truncation fused into the digits (math/sig_pair.h) ---- */
 
 static sirnn_status pair_plan(sirnn_sig_plan *p, unsigned e, sirnn_fixfmt fin,
@@ -406,8 +481,8 @@ sirnn_status sirnn_sigmoid_pair_tr(sirnn_party *party, size_t n, uint64_t *y, co
             dd[2 * k + i] = dg[k + i] & mask64(w1);
             dd[3 * k + i] = dg[3 * k + i] & mask64(w1);
         }
-        st = p->deg == 2 ? parabola_tail(party, 2 * k, a, p, a, z, msb, 0)
-                         : line_tail(party, 2 * k, a, p, a, z, msb, 0);
+        st = p->deg == 2 ? parabola_tail_lean(party, 2 * k, a, p, a, z, msb)
+                         : line_tail_lean(party, 2 * k, a, p, a, z, msb);
         for (size_t i = 0; st == SIRNN_OK && i < k; i++) {
             y[off + i] = a[i];
             y[n + off + i] = a[k + i];

@@ -60,6 +60,7 @@ sirnn_status sirnn_fg_public_from_model(sirnn_fg_public *pub, const sirnn_fastgr
     for (int k = 0; k < SIRNN_FG_NACTS; k++)
         pub->afmt[k] = m->act_fmt[k];
     pub->gate = m->gate_fmt;
+    pub->fold = m->state_fold != 0;
     return SIRNN_OK;
 }
 
@@ -95,7 +96,8 @@ void sirnn_fg_public_encode(uint8_t *buf, const sirnn_fg_public *pub)
         *p++ = (uint8_t)pub->afmt[k].scale;
     }
     *p++ = pub->gate.bits;
-    *p = (uint8_t)pub->gate.scale;
+    *p++ = (uint8_t)pub->gate.scale;
+    *p = pub->fold ? 1 : 0;
 }
 
 sirnn_status sirnn_fg_public_decode(sirnn_fg_public *pub, const uint8_t *buf)
@@ -133,6 +135,11 @@ sirnn_status sirnn_fg_public_decode(sirnn_fg_public *pub, const uint8_t *buf)
         else
             pub->gate = f; /* checked by the plan */
     }
+    if (*p > 1) {
+        sirnn_set_last_error("fastgrnn public model: bad state fold %u", (unsigned)*p);
+        return SIRNN_ERR_ARG;
+    }
+    pub->fold = *p;
     return SIRNN_OK;
 }
 
@@ -306,9 +313,23 @@ sirnn_status sirnn_fg_plan_init(sirnn_fg_plan *p, const sirnn_fg_public *pub)
             p->fuse_act = sirnn_sigmoid_pair_tr_fits(p->e_fuse, p->f_pre, p->f_z);
         }
     }
+    p->lv = p->lr;
+    if (pub->fold && p->fuse_act && d->rank_u == 0 && p->u.s + p->lr <= 64 &&
+        p->u.s + p->s_h >= (d->rank_w == 0 ? p->w.s : p->w1.s) &&
+        sirnn_sigmoid_pair_tr_fits(p->u.s + p->s_h, p->f_pre, p->f_z)) {
+        /* the state fold (fg_plan.h) */
+        p->fold = 1;
+        p->e_fuse = p->u.s + p->s_h;
+        p->lv = p->e_fuse + b;
+    }
     if (d->rank_u > 0 && p->u2.s > 0 && p->u2.up == 0 && p->u2.lmm == p->u2.lout) {
         p->u2.sign_out = 1;
         p->u1.msb_in = 1;
+        if (pub->fold && p->fuse_act && p->u2.lout == b && p->u2.s + p->lr <= 64) {
+            /* the state fold with low-rank U: U2 reads R */
+            p->fold = 1;
+            p->lv = p->u2.s + p->lr;
+        }
     }
     const int need_t[] = {SIRNN_FG_BZ, SIRNN_FG_BH, SIRNN_FG_ZETA, SIRNN_FG_NU, SIRNN_FG_FCB};
     for (size_t i = 0; i < sizeof(need_t) / sizeof(need_t[0]); i++)
@@ -398,6 +419,16 @@ sirnn_status sirnn_fastgrnn_set_gate_scale(sirnn_fastgrnn *m, int scale)
     if (st != SIRNN_OK)
         m->gate_fmt = old;
     return st;
+}
+
+sirnn_status sirnn_fastgrnn_set_state_fold(sirnn_fastgrnn *m, int on)
+{
+    if (m == NULL || (on != 0 && on != 1)) {
+        sirnn_set_last_error("fastgrnn state fold: %s", m == NULL ? "NULL model" : "not 0 or 1");
+        return SIRNN_ERR_ARG;
+    }
+    m->state_fold = on;
+    return SIRNN_OK;
 }
 
 /* ---- the server's weights ------------------------------------------------- */

@@ -50,6 +50,18 @@
  *
  * This is h_t = z (h - zeta c) + (zeta + nu) c, which equals the cell of
  * nn.h: (zeta (1 - z) + nu) c + z h.
+ *
+ * With the state fold (fold below: when the model asks for it,
+ * sirnn_fastgrnn_set_state_fold, and it fits), UH reads R_{t-1}
+ * rather than h16 (U R, or U2 R, in R's ring of lv bits) and v reads
+ * h_{t-1} = floor(R_{t-1} / 2^s_h) in lv bits, so secure inference runs
+ * h's truncation beside the next step's gates, and takes U R_t in the
+ * flights of the step before (arith/wmm.h): 12 flights a step instead of
+ * 18 for the shipped Fashion-MNIST model, for 1.37x the bytes at batch 1
+ * and 1.20x at 100 images (the product's corrections carry lv-bit R
+ * instead of b-bit h). Models with over 2^20 weight bits in U (U2) take U
+ * R inside the step's group instead (nn/secure_infer.c): 2 flights a step
+ * more.
  */
 #ifndef SIRNN_NN_FG_PLAN_H
 #define SIRNN_NN_FG_PLAN_H
@@ -66,10 +78,11 @@ typedef struct sirnn_fg_public {
     sirnn_fixfmt tfmt[SIRNN_FG_NTENSORS];
     sirnn_fixfmt afmt[SIRNN_FG_NACTS];
     sirnn_fixfmt gate; /* the gates' format (bits 0: unset, scale b - 2) */
+    int fold;          /* the model's state fold (nn.h), 0 or 1 */
 } sirnn_fg_public;
 
-/* Bytes of the encoded public description. */
-#define SIRNN_FG_PUBLIC_BYTES (6 * 4 + 2 * 4 + 2 * (SIRNN_FG_NTENSORS + SIRNN_FG_NACTS + 1))
+/* Bytes of the encoded public description (the last one: the fold). */
+#define SIRNN_FG_PUBLIC_BYTES (6 * 4 + 2 * 4 + 2 * (SIRNN_FG_NTENSORS + SIRNN_FG_NACTS + 1) + 1)
 
 /* A matrix product by clear weights with its rescaling: out = ((A W) >> s)
  * mod 2^lout, then times 2^up (local). m: bits of A, k: of W, d2: the
@@ -113,6 +126,22 @@ typedef struct sirnn_fg_plan {
      * step. Set when fuse is and f_pre -> f_z takes the poly path (a line
      * or a parabola; sirnn_sigmoid_pair_tr_fits). */
     int fuse_act;
+    /* The state fold (with fuse_act): U (or U2) reads the untruncated
+     * state R_{t-1} instead of h_{t-1} = floor(R_{t-1} / 2^s_h), so that
+     * the state's truncation leaves the critical path (secure inference
+     * runs it in the same flights as the next step's U R product and
+     * activations, include/sirnn/group.h). R, v and h are then kept mod
+     * 2^lv (R exact there: its value fits lr bits) and the product in R's
+     * own ring (no wrap, no MSB). Full-rank U: e_fuse = u.s + s_h,
+     * lv = e_fuse + b, U R mod 2^lv, and pre = floor((U R + WX 2^(e_fuse -
+     * s_W)) / 2^e_fuse) + bias mod 2^b: the same truncation of a more exact
+     * sum (no floor of h inside). Low-rank U: lv = u2.s + lr, U2's output
+     * = floor(U2 R / 2^(lv - b)) mod 2^b (U2 R mod 2^lv), the rest as
+     * without the fold. Costs bits (the product reads lv-bit operands)
+     * for flights. Without it lv = lr. Set only when the public
+     * description asks for it (pub->fold) and it fits. */
+    int fold;
+    unsigned lv;
     sirnn_fixfmt f_pre, f_z, f_c; /* sigmoid / tanh formats */
 } sirnn_fg_plan;
 

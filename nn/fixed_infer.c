@@ -54,7 +54,7 @@ static void mm_ref_last(const sirnn_fg_plan *p, const sirnn_fg_mm *mm, size_t d1
 }
 
 typedef struct fixed_work {
-    uint64_t *x, *v, *wx, *h16, *h32, *ur, *uh, *pre, *y, *p, *sc;
+    uint64_t *x, *v, *wx, *h16, *h32, *ur, *uh, *pre, *y, *p, *sc, *r;
     uint64_t *mem;
 } fixed_work;
 
@@ -62,7 +62,7 @@ static int work_init(fixed_work *fw, const sirnn_fg_plan *p)
 {
     const size_t T = p->d.steps, D = p->d.input, H = p->d.hidden;
     const size_t rw = p->d.rank_w, ru = p->d.rank_u, C = p->d.classes;
-    size_t total = T * D + T * rw + T * H + 2 * H + ru + H + 2 * H + 2 * H + 2 * H + 2 * C;
+    size_t total = T * D + T * rw + T * H + 2 * H + ru + H + 2 * H + 2 * H + 2 * H + 2 * C + H;
     fw->mem = calloc(total, sizeof(uint64_t));
     if (fw->mem == NULL)
         return -1;
@@ -77,8 +77,65 @@ static int work_init(fixed_work *fw, const sirnn_fg_plan *p)
     fw->pre = q; q += 2 * H;
     fw->y = q; q += 2 * H;
     fw->p = q; q += 2 * H;
-    fw->sc = q;
+    fw->sc = q; q += 2 * C;
+    fw->r = q;
     return 0;
+}
+
+/* v sign-extended from l to 64 bits. */
+static uint64_t sext64(uint64_t v, unsigned l)
+{
+    return (uint64_t)sirnn_fg_signed(v, l);
+}
+
+/* The steps with p->fold (nn/fg_plan.h): U reads R_{t-1} (fw->r, lv-bit
+ * values), h_{t-1} is its truncation; then h_T into fw->h16. */
+static sirnn_status fold_steps(const sirnn_fg_plan *p, const sirnn_fg_weights *w,
+                               fixed_work *fw)
+{
+    const size_t T = p->d.steps, H = p->d.hidden;
+    const unsigned b = p->b, lv = p->lv, b2 = 2 * b;
+    const uint64_t mb = mask_of(b), mv = mask_of(lv), mr = mask_of(p->lr);
+    memset(fw->r, 0, H * sizeof(uint64_t));
+    for (size_t t = 0; t < T; t++) {
+        /* U R (or U2 R) mod 2^lv (wrapping 64-bit sums: lv <= 64) */
+        const size_t ru = p->d.rank_u, d3 = ru == 0 ? H : ru;
+        const uint64_t *u = ru == 0 ? w->u : w->u2;
+        uint64_t *out = ru == 0 ? fw->uh : fw->ur;
+        for (size_t q = 0; q < d3; q++) {
+            uint64_t acc = 0;
+            for (size_t j = 0; j < H; j++)
+                acc += sext64(fw->r[j], lv) * sext64(u[j * d3 + q], ru == 0 ? p->u.k : p->u2.k);
+            out[q] = acc & mv;
+        }
+        if (ru > 0) {
+            for (size_t q = 0; q < ru; q++)
+                fw->ur[q] = sirnn_ref_tr(fw->ur[q], lv, lv - b);
+            mm_ref_last(p, &p->u1, 1, fw->uh, fw->ur, w->u1);
+        }
+        const uint64_t *wx = fw->wx + t * H;
+        const unsigned lf = p->e_fuse + b;
+        for (size_t j = 0; j < H; j++) {
+            const uint64_t s = sirnn_ref_tr((wx[j] + fw->uh[j]) & mask_of(lf), lf, p->e_fuse);
+            fw->pre[j] = (s + w->bz[j]) & mb;
+            fw->pre[H + j] = (s + w->bh[j]) & mb;
+        }
+        sirnn_status st = sirnn_fg_act_ref(p, H, fw->y, fw->pre);
+        if (st != SIRNN_OK)
+            return st;
+        const uint64_t *z = fw->y, *c = fw->y + H;
+        for (size_t j = 0; j < H; j++) {
+            const uint64_t h = sirnn_ref_tr_ext(fw->r[j] & mr, p->lr, p->s_h, lv, 1);
+            const uint64_t p1 = sext64(sirnn_ref_mult(c[j], w->zeta, b, b, b2, 1), b2);
+            const uint64_t p2 = sext64(sirnn_ref_mult(c[j], w->zn, b, b, b2, 1), b2);
+            const uint64_t v = ((h << (p->sw - p->sh)) - p1) & mv;
+            fw->r[j] = (sirnn_ref_mult(z[j], v, b, lv, lv, 1) + (p2 << p->sz)) & mv;
+        }
+    }
+    for (size_t j = 0; j < H; j++)
+        fw->h16[j] = sirnn_ref_tr_ext(fw->r[j] & mr, p->lr, p->s_h, p->hw, 1) &
+                     mask_of(p->fc.m);
+    return SIRNN_OK;
 }
 
 static sirnn_status fixed_one(const sirnn_fg_plan *p, const sirnn_fg_weights *w,
@@ -98,7 +155,12 @@ static sirnn_status fixed_one(const sirnn_fg_plan *p, const sirnn_fg_weights *w,
     }
     memset(fw->h16, 0, H * sizeof(uint64_t));
     memset(fw->h32, 0, H * sizeof(uint64_t));
-    for (size_t t = 0; t < T; t++) {
+    if (p->fold) {
+        sirnn_status st = fold_steps(p, w, fw);
+        if (st != SIRNN_OK)
+            return st;
+    }
+    for (size_t t = 0; t < (p->fold ? 0 : T); t++) {
         if (p->d.rank_u == 0) {
             mm_ref_last(p, &p->u, 1, fw->uh, fw->h16, w->u);
         } else {

@@ -55,7 +55,9 @@ static int sha256(uint8_t out[32], const uint8_t *data, size_t len)
     return EVP_Digest(data, len, out, &olen, EVP_sha256(), NULL) == 1 && olen == 32;
 }
 
-/* Version 2 adds the gate format, one record after the value ranges. */
+/* Version 2 adds the gate format, one record after the value ranges;
+ * version 3 the state fold in that record's fourth byte (written only when
+ * on, so a model without it stays a version 2 file). */
 static size_t file_size(const sirnn_fastgrnn_dims *d, int quantised, uint32_t version)
 {
     size_t np = sirnn_fg_param_count(d);
@@ -73,7 +75,9 @@ sirnn_status sirnn_fastgrnn_encode(const sirnn_fastgrnn *m, uint8_t **buf, size_
     *buf = NULL;
     *len = 0;
     int q = m->quantised && m->qparams != NULL;
-    size_t total = file_size(&m->dims, q, SIRNN_MODEL_VERSION);
+    const int fold = q && m->state_fold != 0;
+    const uint32_t version = fold ? 3 : 2;
+    size_t total = file_size(&m->dims, q, version);
     if (total > SIRNN_MODEL_MAX_BYTES) {
         sirnn_set_last_error("model encode: the model is too large (%zu bytes)", total);
         return SIRNN_ERR_ARG;
@@ -85,7 +89,7 @@ sirnn_status sirnn_fastgrnn_encode(const sirnn_fastgrnn *m, uint8_t **buf, size_
     }
     memcpy(p, SIRNN_MODEL_MAGIC, 8);
     p += 8;
-    p = put32(p, SIRNN_MODEL_VERSION);
+    p = put32(p, version);
     p = put32(p, (uint32_t)total);
     const sirnn_fastgrnn_dims *d = &m->dims;
     p = put32(p, d->input);
@@ -118,7 +122,7 @@ sirnn_status sirnn_fastgrnn_encode(const sirnn_fastgrnn *m, uint8_t **buf, size_
     *p++ = gate ? m->gate_fmt.bits : 0;
     *p++ = gate ? (uint8_t)m->gate_fmt.scale : 0;
     *p++ = gate ? 1 : 0;
-    *p++ = 0;
+    *p++ = fold ? 1 : 0;
     p = putf(p, 0.0f);
     for (size_t i = 0; i < m->nparams; i++)
         p = putf(p, m->params[i]);
@@ -271,7 +275,14 @@ sirnn_status sirnn_fastgrnn_decode(sirnn_fastgrnn **out, const uint8_t *buf, siz
     }
     if (version >= 2) {
         const float gmax = getf(p + 4);
-        st = check_fmt(p, gmax, (int)q, "format", "of the gates");
+        /* the fourth byte: the state fold (version 3, quantised models) */
+        const uint8_t fold = p[3];
+        uint8_t rec[SIRNN_MODEL_ACT_BYTES];
+        memcpy(rec, p, sizeof(rec));
+        rec[3] = 0;
+        if (version < 3 || !q || fold > 1)
+            rec[3] = fold; /* reserved: check_fmt refuses non-zero */
+        st = check_fmt(rec, gmax, (int)q, "format", "of the gates");
         if (st == SIRNN_OK && gmax != 0.0f)
             st = bad("format of the gates: range %g (must be 0)", (double)gmax);
         const unsigned hb = m->act_fmt[SIRNN_FG_ACT_H].bits;
@@ -282,6 +293,7 @@ sirnn_status sirnn_fastgrnn_decode(sirnn_fastgrnn **out, const uint8_t *buf, siz
         if (st != SIRNN_OK)
             goto fail;
         m->gate_fmt = (sirnn_fixfmt){p[0], (int8_t)p[1], p[0] != 0};
+        m->state_fold = fold;
         p += SIRNN_MODEL_ACT_BYTES;
     }
     for (size_t i = 0; i < m->nparams; i++, p += 4) {

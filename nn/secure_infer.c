@@ -32,7 +32,9 @@
 #include "nn/fg_plan.h"
 #include "nn/argmax.h"
 #include "arith/mixed.h"
+#include "arith/wmm.h"
 #include "sirnn/arith.h"
+#include "sirnn/group.h"
 #include "sirnn/nn.h"
 
 static uint64_t mask_of(unsigned l)
@@ -50,7 +52,24 @@ typedef struct secure_work {
     uint8_t *xsign, *vsign; /* of the inputs (0 on the server) and of W2's output */
     uint64_t *mem;
     size_t nmem;
+    sirnn_wmm wmm; /* the state fold's next U R (or U2 R) product (arith/wmm.h) */
 } secure_work;
+
+/* The state fold's U R (or U2 R) by sirnn_wmm (arith/wmm.h: no flight of
+ * its own, fewer bytes) while its OTs, one per weight bit whatever the
+ * batch, fit WMM_MAX_OTS (33 MB held between the phases); beyond that (a
+ * hidden state of over 256 units) by sirnn_matmul_clear in the group (2
+ * flights a step more, working memory O(window)). Both give U R mod 2^lv
+ * exactly, so the choice is the protocol's only, from the public shape. */
+#define WMM_MAX_OTS ((size_t)1 << 20)
+
+static int use_wmm(const sirnn_fg_plan *p, size_t B)
+{
+    const size_t ru = p->d.rank_u, d3 = ru > 0 ? ru : p->d.hidden;
+    const unsigned k = ru > 0 ? p->u2.k : p->u.k;
+    (void)B;
+    return p->fold && p->d.hidden * d3 * k <= WMM_MAX_OTS;
+}
 
 /* work_init's sizes: words of shares, and bytes of bits (one spare). */
 static size_t work_words(const sirnn_fg_plan *p, size_t B)
@@ -70,7 +89,12 @@ static size_t work_bit_bytes(const sirnn_fg_plan *p, size_t B)
 
 size_t sirnn_fg_piece_images(const sirnn_fg_plan *p, uint64_t mem_bytes)
 {
-    const size_t per_image = work_words(p, 1) * sizeof(uint64_t) + work_bit_bytes(p, 1);
+    const size_t ru = p->d.rank_u, H = p->d.hidden;
+    /* plus sirnn_wmm's arrays while it runs (arith/wmm.h) */
+    const size_t per_image = work_words(p, 1) * sizeof(uint64_t) + work_bit_bytes(p, 1) +
+                             (use_wmm(p, 1) ? sirnn_wmm_row_bytes(H, ru > 0 ? ru : H,
+                                                                  ru > 0 ? p->u2.k : p->u.k)
+                                            : 0);
     const uint64_t k = mem_bytes / per_image;
     return k < 1 ? 1 : k > UINT32_MAX ? UINT32_MAX : (size_t)k;
 }
@@ -116,6 +140,7 @@ static sirnn_status work_init(secure_work *sw, const sirnn_fg_plan *p, size_t B)
 
 static void work_free(secure_work *sw)
 {
+    sirnn_wmm_free(&sw->wmm);
     if (sw->mem != NULL)
         sirnn_memzero(sw->mem, sw->nmem * sizeof(uint64_t));
     free(sw->mem);
@@ -206,6 +231,161 @@ static sirnn_status fused_tr(sirnn_party *party, const sirnn_fg_plan *p, size_t 
     return lean_tr(party, n, uh, p->e_fuse + p->b, p->e_fuse, p->b);
 }
 
+/* ---- the state fold (p->fold, nn/fg_plan.h) ------------------------------ */
+
+/* The pre-activations from sw->uh (U R + W x mod 2^lv) and the biases, then
+ * the gates (truncation in the sigmoid's digits) into sw->y. */
+static sirnn_status fold_act(sirnn_party *party, const sirnn_fg_plan *p,
+                             const sirnn_fg_weights *w, secure_work *sw, size_t B, size_t t)
+{
+    const size_t T = p->d.steps, H = p->d.hidden, BH = B * H;
+    const int server = sirnn_party_role(party) == SIRNN_SERVER;
+    const uint64_t mv = mask_of(p->e_fuse + p->b);
+    for (size_t i = 0; i < B; i++) {
+        const uint64_t *wx = sw->wx + (i * T + t) * H;
+        for (size_t j = 0; j < H; j++) {
+            const size_t e = i * H + j;
+            const uint64_t s = sw->uh[e] + wx[j];
+            sw->pre[e] = (s + (server ? w->bz[j] << p->e_fuse : 0)) & mv;
+            sw->pre[BH + e] = (s + (server ? w->bh[j] << p->e_fuse : 0)) & mv;
+        }
+    }
+    return sirnn_fg_act_secure_tr(party, p, BH, sw->y, sw->pre, sw->pre + BH);
+}
+
+typedef struct fold_ctx {
+    const sirnn_fg_plan *p;
+    const sirnn_fg_weights *w;
+    secure_work *sw;
+    size_t B, t;
+} fold_ctx;
+
+/* Group member: the gates from U R_{t-1} mod 2^lv (sw->uh; or U2 R_{t-1}
+ * in sw->ur, then U2's truncation and U1), the product taken by sirnn_wmm
+ * at the end of the step before (use_wmm) or here by sirnn_matmul_clear
+ * (R in sw->q), in R's own ring either way, so its wrap vanishes: no
+ * comparison, no MSB. */
+static sirnn_status fold_gates(sirnn_party *party, void *arg)
+{
+    const fold_ctx *c = arg;
+    const sirnn_fg_plan *p = c->p;
+    const size_t H = p->d.hidden, ru = p->d.rank_u, B = c->B;
+    secure_work *sw = c->sw;
+    sirnn_status st = SIRNN_OK;
+    if (!use_wmm(p, B))
+        st = ru == 0 ? sirnn_matmul_clear(party, B, H, H, sw->uh, sw->q, c->w->u, p->lv, p->u.k,
+                                          0, p->lv, 1)
+                     : sirnn_matmul_clear(party, B, H, ru, sw->ur, sw->q, c->w->u2, p->lv,
+                                          p->u2.k, 0, p->lv, 1);
+    if (st == SIRNN_OK && ru > 0) {
+        /* U2 R truncated to b bits with its MSB shares for U1 */
+        st = sirnn_tr_ext_sign(party, B * ru, sw->ur, sw->usign, sw->ur, p->lv, p->lv - p->b,
+                               p->b, 1);
+        if (st == SIRNN_OK)
+            st = mm_secure_last(party, p, &p->u1, B, sw->uh, sw->ur, sw->usign, c->w->u1);
+    }
+    return st != SIRNN_OK ? st : fold_act(party, p, c->w, c->sw, c->B, c->t);
+}
+
+/* Group member: h_{t-1} = floor(R_{t-1} / 2^s_h) in lv bits into sw->hlr,
+ * from R mod 2^lr (in sw->cc). */
+static sirnn_status fold_state(sirnn_party *party, void *arg)
+{
+    const fold_ctx *c = arg;
+    const sirnn_fg_plan *p = c->p;
+    return sirnn_tr_ext(party, c->B * p->d.hidden, c->sw->hlr, c->sw->cc, p->lr, p->s_h, p->lv,
+                        1);
+}
+
+/* Step t's gates with the fold: at t = 0 (R = 0, h = 0) the activations
+ * alone; later the two members above in one group. */
+static sirnn_status fold_step(sirnn_party *party, const sirnn_fg_plan *p,
+                              const sirnn_fg_weights *w, secure_work *sw, size_t B, size_t t)
+{
+    const size_t BH = B * p->d.hidden;
+    sirnn_status st;
+    if (t == 0) {
+        memset(sw->uh, 0, BH * sizeof(uint64_t));
+        memset(sw->hlr, 0, BH * sizeof(uint64_t));
+        SIRNN_PROFILED(party, "trunc + sigmoid / tanh", st, fold_act(party, p, w, sw, B, t));
+        return st;
+    }
+    for (size_t e = 0; e < BH; e++)
+        sw->cc[e] = sw->q[e] & mask_of(p->lr);
+    fold_ctx c = {.p = p, .w = w, .sw = sw, .B = B, .t = t};
+    sirnn_group_call calls[2] = {{.fn = fold_gates, .arg = &c}, {.fn = fold_state, .arg = &c}};
+    SIRNN_PROFILED(party, "U R, sigmoid / tanh | state trunc", st,
+                   sirnn_group_run(party, 2, calls));
+    return st;
+}
+
+/* Step t's U h product(s), pre-activations and gates into sw->y (without
+ * the state fold). */
+static sirnn_status plain_gates(sirnn_party *party, const sirnn_fg_plan *p,
+                                const sirnn_fg_weights *w, secure_work *sw, size_t B, size_t t)
+{
+    const size_t T = p->d.steps, H = p->d.hidden, BH = B * H;
+    const unsigned b = p->b;
+    const int server = sirnn_party_role(party) == SIRNN_SERVER;
+    const uint64_t mb = mask_of(b);
+    sirnn_status st;
+    sirnn_prof_layer(party, "U h + W x");
+    if (t == 0) {
+        /* h_0 = 0 is public: U h_0 = 0 exactly (in every form the
+         * products give it), with no products at all */
+        memset(sw->uh, 0, BH * sizeof(uint64_t));
+        st = SIRNN_OK;
+    } else if (p->d.rank_u == 0) {
+        st = mm_secure_last(party, p, &p->u, B, sw->uh, sw->h16, sw->hsign, w->u);
+    } else {
+        st = mm_secure(party, &p->u2, B, sw->ur, sw->usign, sw->h16, sw->hsign, w->u2);
+        if (st == SIRNN_OK)
+            st = mm_secure_last(party, p, &p->u1, B, sw->uh, sw->ur, sw->usign, w->u1);
+    }
+    if (st != SIRNN_OK)
+        return st;
+    for (size_t i = 0; i < B; i++) {
+        const uint64_t *wx = sw->wx + (i * T + t) * H;
+        for (size_t j = 0; j < H; j++)
+            sw->uh[i * H + j] += wx[j];
+    }
+    if (p->fuse_act) {
+        /* the truncation rides in the sigmoid's digits (fg_plan.h) */
+        const unsigned lf = p->e_fuse + b;
+        for (size_t e = 0; e < BH; e++) {
+            const size_t j = e % H;
+            sw->pre[e] = (sw->uh[e] + (server ? w->bz[j] << p->e_fuse : 0)) & mask_of(lf);
+            sw->pre[BH + e] =
+                (sw->uh[e] + (server ? w->bh[j] << p->e_fuse : 0)) & mask_of(lf);
+        }
+        sirnn_prof_layer(party, "gates z, h~");
+        SIRNN_PROFILED(party, "trunc + sigmoid / tanh", st,
+                       sirnn_fg_act_secure_tr(party, p, BH, sw->y, sw->pre, sw->pre + BH));
+        if (st != SIRNN_OK)
+            return st;
+    } else {
+        if (p->fuse) {
+            const unsigned lf = p->e_fuse + b;
+            for (size_t e = 0; e < BH; e++)
+                sw->uh[e] &= mask_of(lf);
+            SIRNN_PROFILED(party, "truncation", st, fused_tr(party, p, BH, sw->uh));
+            if (st != SIRNN_OK)
+                return st;
+        }
+        for (size_t e = 0; e < BH; e++) {
+            const size_t j = e % H;
+            sw->pre[e] = (sw->uh[e] + (server ? w->bz[j] : 0)) & mb;
+            sw->pre[BH + e] = (sw->uh[e] + (server ? w->bh[j] : 0)) & mb;
+        }
+        sirnn_prof_layer(party, "gates z, h~");
+        SIRNN_PROFILED(party, "sigmoid / tanh", st,
+                       sirnn_fg_act_secure(party, p, BH, sw->y, sw->pre));
+        if (st != SIRNN_OK)
+            return st;
+    }
+    return SIRNN_OK;
+}
+
 /*
  * Both roles: x (B*T*D shares of the client's inputs: x itself on the
  * client, 0 on the server) in sw->x, their MSB shares in sw->xsign; w the
@@ -220,7 +400,7 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
     const size_t T = p->d.steps, H = p->d.hidden, C = p->d.classes, BH = B * H;
     const unsigned b = p->b;
     const int server = sirnn_party_role(party) == SIRNN_SERVER;
-    const uint64_t mb = mask_of(b), mr = mask_of(p->lr);
+    const uint64_t mb = mask_of(b), mr = mask_of(p->lv);
     const sirnn_fg_weights none = {0};
     if (w == NULL)
         w = &none;
@@ -240,66 +420,16 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
     memset(sw->hlr, 0, BH * sizeof(uint64_t));
     memset(sw->hsign, 0, BH); /* h_0 = 0: its MSB shares are 0 */
     /* The server's factors of P1, P2 (see below), in kp = lr - b bits. */
-    const unsigned kp = p->lr - b;
+    const unsigned kp = p->lv - b;
     const uint64_t mk = mask_of(kp);
     const uint64_t zeta = (uint64_t)sirnn_fg_signed(w->zeta, b),
                    zn = (uint64_t)sirnn_fg_signed(w->zn, b);
     const uint64_t pw[2] = {(2 * zeta) & mk, (2 * zn) & mk};
     for (size_t t = 0; t < T; t++) {
-        sirnn_prof_layer(party, "U h + W x");
-        if (t == 0) {
-            /* h_0 = 0 is public: U h_0 = 0 exactly (in every form the
-             * products give it), with no products at all */
-            memset(sw->uh, 0, BH * sizeof(uint64_t));
-            st = SIRNN_OK;
-        } else if (p->d.rank_u == 0) {
-            st = mm_secure_last(party, p, &p->u, B, sw->uh, sw->h16, sw->hsign, w->u);
-        } else {
-            st = mm_secure(party, &p->u2, B, sw->ur, sw->usign, sw->h16, sw->hsign, w->u2);
-            if (st == SIRNN_OK)
-                st = mm_secure_last(party, p, &p->u1, B, sw->uh, sw->ur, sw->usign, w->u1);
-        }
+        sirnn_prof_layer(party, p->fold ? "U R + W x, gates | h" : "U h + W x");
+        st = p->fold ? fold_step(party, p, w, sw, B, t) : plain_gates(party, p, w, sw, B, t);
         if (st != SIRNN_OK)
             return st;
-        for (size_t i = 0; i < B; i++) {
-            const uint64_t *wx = sw->wx + (i * T + t) * H;
-            for (size_t j = 0; j < H; j++)
-                sw->uh[i * H + j] += wx[j];
-        }
-        if (p->fuse_act) {
-            /* the truncation rides in the sigmoid's digits (fg_plan.h) */
-            const unsigned lf = p->e_fuse + b;
-            for (size_t e = 0; e < BH; e++) {
-                const size_t j = e % H;
-                sw->pre[e] = (sw->uh[e] + (server ? w->bz[j] << p->e_fuse : 0)) & mask_of(lf);
-                sw->pre[BH + e] =
-                    (sw->uh[e] + (server ? w->bh[j] << p->e_fuse : 0)) & mask_of(lf);
-            }
-            sirnn_prof_layer(party, "gates z, h~");
-            SIRNN_PROFILED(party, "trunc + sigmoid / tanh", st,
-                           sirnn_fg_act_secure_tr(party, p, BH, sw->y, sw->pre, sw->pre + BH));
-            if (st != SIRNN_OK)
-                return st;
-        } else {
-            if (p->fuse) {
-                const unsigned lf = p->e_fuse + b;
-                for (size_t e = 0; e < BH; e++)
-                    sw->uh[e] &= mask_of(lf);
-                SIRNN_PROFILED(party, "truncation", st, fused_tr(party, p, BH, sw->uh));
-                if (st != SIRNN_OK)
-                    return st;
-            }
-            for (size_t e = 0; e < BH; e++) {
-                const size_t j = e % H;
-                sw->pre[e] = (sw->uh[e] + (server ? w->bz[j] : 0)) & mb;
-                sw->pre[BH + e] = (sw->uh[e] + (server ? w->bh[j] : 0)) & mb;
-            }
-            sirnn_prof_layer(party, "gates z, h~");
-            SIRNN_PROFILED(party, "sigmoid / tanh", st,
-                           sirnn_fg_act_secure(party, p, BH, sw->y, sw->pre));
-            if (st != SIRNN_OK)
-                return st;
-        }
         /* y = [z, g] with c = 2 g - 2^sz (nn/fg_plan.h). */
         /* P1, P2 = c zeta', c (zeta + nu)' = 2 g zeta' - 2^sz zeta', ...: g's
          * MSB is a public 0 (g <= 2^sz), so its wrap is two COTs, and both
@@ -309,9 +439,20 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
         sirnn_prof_layer(party, "gate products");
         SIRNN_PROFILED(party, "matmul", st,
                        sirnn_matmul_clear_msb(party, BH, 1, 2, sw->cc, sw->y + BH, sw->zeros,
-                                              server ? pw : NULL, b, kp, 0, p->lr, 1));
+                                              server ? pw : NULL, b, kp, 0, p->lv, 1));
         if (st != SIRNN_OK)
             return st;
+        if (use_wmm(p, B) && t + 1 < T) {
+            /* the next step's U R: party 0's columns (its weight bits) go
+             * out here, with the gate products and the mult's columns */
+            const int lowr = p->d.rank_u > 0;
+            SIRNN_PROFILED(party, "U R (next step)", st,
+                           sirnn_wmm_begin(party, &sw->wmm, B, H, lowr ? p->d.rank_u : H,
+                                           lowr ? w->u2 : w->u, lowr ? p->u2.k : p->u.k,
+                                           p->lv));
+            if (st != SIRNN_OK)
+                return st;
+        }
         /* R = z v + 2^sz P2 mod 2^lr, v = h 2^(sw - sh) - P1: one signed
          * mult (z's MSB a public 0: msb_x NULL; v already lr bits wide, so
          * v's wrap vanishes mod 2^lr): the two-flight sirnn_mult_lean with the
@@ -324,13 +465,27 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
             sw->q[e] = ((sw->hlr[e] << (p->sw - p->sh)) - p1) & mr;
         }
         SIRNN_PROFILED(party, "mult", st,
-                       sirnn_mult_lean(party, BH, sw->q, sw->y, sw->q, NULL, b, p->lr, p->lr, 1,
+                       sirnn_mult_lean(party, BH, sw->q, sw->y, sw->q, NULL, b, p->lv, p->lv, 1,
                                        SIRNN_SERVER));
         if (st != SIRNN_OK)
             return st;
         for (size_t e = 0; e < BH; e++) {
             const uint64_t p2 = sw->cc[2 * e + 1] - (server ? zn << p->sz : 0);
             sw->q[e] = (sw->q[e] + (p2 << p->sz)) & mr;
+        }
+        if (use_wmm(p, B) && t + 1 < T) {
+            /* party 1's corrections ride with its mult corrections */
+            SIRNN_PROFILED(party, "U R (next step)", st,
+                           sirnn_wmm_finish(party, &sw->wmm,
+                                            p->d.rank_u > 0 ? sw->ur : sw->uh, sw->q));
+            sirnn_wmm_free(&sw->wmm);
+            if (st != SIRNN_OK)
+                return st;
+        }
+        if (p->fold) { /* R_t stays in sw->q; h_t at the next step or below */
+            if (progress != NULL)
+                progress(progress_ctx, (unsigned)t + 1, (unsigned)T + 1);
+            continue;
         }
         /* h in lr bits (the ring of v), with its MSB shares for the products. */
         sirnn_prof_layer(party, "state h");
@@ -343,6 +498,19 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
             sw->h16[e] = sw->hlr[e] & mask_of(p->fc.m); /* the products' operand */
         if (progress != NULL)
             progress(progress_ctx, (unsigned)t + 1, (unsigned)T + 1);
+    }
+    if (p->fold) {
+        /* h_T for the classifier, with its MSB shares */
+        sirnn_prof_layer(party, "state h");
+        for (size_t e = 0; e < BH; e++)
+            sw->cc[e] = sw->q[e] & mask_of(p->lr);
+        SIRNN_PROFILED(party, "truncation", st,
+                       sirnn_tr_ext_sign(party, BH, sw->hlr, sw->hsign, sw->cc, p->lr, p->s_h,
+                                         p->lr, 1));
+        if (st != SIRNN_OK)
+            return st;
+        for (size_t e = 0; e < BH; e++)
+            sw->h16[e] = sw->hlr[e] & mask_of(p->fc.m);
     }
     sirnn_prof_layer(party, "output FC");
     if (p->fc.s > 0 && p->fc.up == 0 && p->fc.lmm == p->fc.lout) {

@@ -681,6 +681,7 @@ static void assert_models_equal(const sirnn_fastgrnn *a, const sirnn_fastgrnn *b
         assert_memory_equal(a->act_fmt, b->act_fmt, sizeof(a->act_fmt));
         assert_memory_equal(a->act_maxabs, b->act_maxabs, sizeof(a->act_maxabs));
         assert_memory_equal(&a->gate_fmt, &b->gate_fmt, sizeof(a->gate_fmt));
+        assert_int_equal(a->state_fold, b->state_fold);
     } else {
         assert_null(b->qparams);
     }
@@ -979,6 +980,83 @@ static void test_model_file_version1(void **state)
     sirnn_fastgrnn_free(m);
 }
 
+/* The state fold (sirnn_fastgrnn_set_state_fold) in model files: saved
+ * as version 3 with the fold byte of the gates' record, a model without it
+ * as version 2 (byte for byte as before); a version-2 file with that byte
+ * set, or a fold byte other than 0 and 1, is refused. The public
+ * description carries it, and the plan takes it only when asked. */
+static uint32_t le32_at(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void test_model_file_fold(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0xf01d);
+    sirnn_fastgrnn *m = quantised_tiny(test_rng_next(&rng));
+    assert_int_equal(m->state_fold, 0);
+    assert_int_equal(sirnn_fastgrnn_set_state_fold(m, 2), SIRNN_ERR_ARG);
+    assert_int_equal(sirnn_fastgrnn_set_state_fold(NULL, 1), SIRNN_ERR_ARG);
+    uint8_t *b0, *b1;
+    size_t l0, l1;
+    assert_int_equal(sirnn_fastgrnn_encode(m, &b0, &l0), SIRNN_OK);
+    assert_int_equal(sirnn_fastgrnn_set_state_fold(m, 1), SIRNN_OK);
+    assert_int_equal(sirnn_fastgrnn_encode(m, &b1, &l1), SIRNN_OK);
+    assert_int_equal(l0, l1);
+    assert_int_equal(le32_at(b0 + SIRNN_MODEL_VERSION_OFFSET), 2);
+    assert_int_equal(le32_at(b1 + SIRNN_MODEL_VERSION_OFFSET), 3);
+    const size_t gate = SIRNN_MODEL_HEADER_BYTES + SIRNN_FG_NTENSORS * SIRNN_MODEL_TENSOR_BYTES +
+                        SIRNN_FG_NACTS * SIRNN_MODEL_ACT_BYTES;
+    assert_int_equal(b0[gate + 3], 0);
+    assert_int_equal(b1[gate + 3], 1);
+    sirnn_fastgrnn *r;
+    assert_int_equal(sirnn_fastgrnn_decode(&r, b1, l1), SIRNN_OK);
+    assert_int_equal(r->state_fold, 1);
+    assert_models_equal(m, r);
+    /* The public description and the plan. */
+    sirnn_fg_public pub, back;
+    uint8_t desc[SIRNN_FG_PUBLIC_BYTES];
+    for (int fold = 0; fold < 2; fold++) {
+        assert_int_equal(sirnn_fastgrnn_set_state_fold(r, fold), SIRNN_OK);
+        assert_int_equal(sirnn_fg_public_from_model(&pub, r), SIRNN_OK);
+        assert_int_equal(pub.fold, fold);
+        sirnn_fg_public_encode(desc, &pub);
+        assert_int_equal(sirnn_fg_public_decode(&back, desc), SIRNN_OK);
+        assert_int_equal(back.fold, fold);
+        sirnn_fg_plan plan;
+        assert_int_equal(sirnn_fg_plan_init(&plan, &back), SIRNN_OK);
+        if (fold == 0)
+            assert_int_equal(plan.fold, 0);
+    }
+    desc[SIRNN_FG_PUBLIC_BYTES - 1] = 2;
+    assert_int_equal(sirnn_fg_public_decode(&back, desc), SIRNN_ERR_ARG);
+    sirnn_fastgrnn_free(r);
+    /* Version 2 with the fold byte set; version 3 with a fold byte of 2. */
+    uint8_t *c = malloc(l1);
+    assert_non_null(c);
+    memcpy(c, b1, l1);
+    put_le32(c + SIRNN_MODEL_VERSION_OFFSET, 2);
+    reseal(c, l1);
+    expect_reject(c, l1, SIRNN_ERR_ARG, "reserved");
+    memcpy(c, b1, l1);
+    c[gate + 3] = 2;
+    reseal(c, l1);
+    expect_reject(c, l1, SIRNN_ERR_ARG, "reserved");
+    /* Version 3 with the fold off loads too. */
+    memcpy(c, b0, l0);
+    put_le32(c + SIRNN_MODEL_VERSION_OFFSET, 3);
+    reseal(c, l0);
+    assert_int_equal(sirnn_fastgrnn_decode(&r, c, l0), SIRNN_OK);
+    assert_int_equal(r->state_fold, 0);
+    sirnn_fastgrnn_free(r);
+    free(c);
+    free(b0);
+    free(b1);
+    sirnn_fastgrnn_free(m);
+}
+
 /* sirnn_fastgrnn_set_gate_scale: range checks, the plan's use of the
  * scale, and the cheap choice: the largest scale in [b - 6, b - 2] at which
  * the sigmoid from the pre-activation format is a line (read from the
@@ -1203,6 +1281,7 @@ int main(void)
         cmocka_unit_test(test_model_file_validation),
         cmocka_unit_test(test_model_file_version1),
         cmocka_unit_test(test_gate_scale),
+        cmocka_unit_test(test_model_file_fold),
         cmocka_unit_test(test_shipped_speech_model),
         cmocka_unit_test(test_shipped_model),
     };

@@ -96,8 +96,9 @@ static int serve_main(void *arg)
 }
 
 /* Run n images through secure inference (one batch, scores revealed) and
- * compare with the fixed-point model exactly. */
-static void check_secure_cfg(const sirnn_fastgrnn *m, const uint8_t *images, size_t n,
+ * compare with the fixed-point model exactly; the client's flights of the
+ * query. */
+static uint64_t check_secure_cfg(const sirnn_fastgrnn *m, const uint8_t *images, size_t n,
                              unsigned threads, const sirnn_config *cfg)
 {
     const size_t C = m->dims.classes;
@@ -118,8 +119,11 @@ static void check_secure_cfg(const sirnn_fastgrnn *m, const uint8_t *images, siz
     test_thread th;
     assert_int_equal(test_thread_start(&th, serve_main, &sa), 0);
     sirnn_fastgrnn_info info;
+    sirnn_stats c0, c1;
+    sirnn_party_stats(cli, &c0);
     sirnn_status st = sirnn_fastgrnn_query(cli, n, sc, ss, &info, images, m->dims.steps,
                                            m->dims.input, n * C, NULL, NULL);
+    sirnn_party_stats(cli, &c1);
     sirnn_status st_end =
         sirnn_fastgrnn_query(cli, 0, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL);
     assert_int_equal(test_thread_join(&th), 0);
@@ -148,12 +152,23 @@ static void check_secure_cfg(const sirnn_fastgrnn *m, const uint8_t *images, siz
     free(sc);
     free(fs);
     free(ss);
+    return c1.flights - c0.flights;
 }
 
-static void check_secure(const sirnn_fastgrnn *m, const uint8_t *images, size_t n,
-                         unsigned threads)
+static uint64_t check_secure(const sirnn_fastgrnn *m, const uint8_t *images, size_t n,
+                             unsigned threads)
 {
-    check_secure_cfg(m, images, n, threads, NULL);
+    return check_secure_cfg(m, images, n, threads, NULL);
+}
+
+/* Whether the plan of m folds the state (nn/fg_plan.h). */
+static int plan_folds(const sirnn_fastgrnn *m)
+{
+    sirnn_fg_public pub;
+    sirnn_fg_plan plan;
+    assert_int_equal(sirnn_fg_public_from_model(&pub, m), SIRNN_OK);
+    assert_int_equal(sirnn_fg_plan_init(&plan, &pub), SIRNN_OK);
+    return plan.fold;
 }
 
 static void test_secure_tiny(void **state)
@@ -167,17 +182,44 @@ static void test_secure_tiny(void **state)
         {4, 2, 3, 0, 2, 2},  /* two classes */
     };
     const unsigned bits[] = {16, 16, 12};
+    /* Whether the plan folds with the fold asked for, and the client's
+     * flights that the fold saves per query (the flights themselves vary
+     * with the random model's formats, except for the first shape's: 45
+     * without the fold, 37 with it). */
+    const int want_fold[] = {1, 1, 0};
+    const uint64_t want_save[] = {8, 4, 0};
     for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
         sirnn_dataset calib;
         sirnn_fastgrnn *m = tiny_model(&r, &shapes[s], bits[s], &calib);
         const size_t n = test_quick() ? 3 : 9;
         sirnn_dataset imgs;
         random_dataset(&imgs, &r, n, shapes[s].steps, shapes[s].input, shapes[s].classes);
-        check_secure(m, imgs.images, n, s == 1 ? 2 : 1);
+        /* Without the state fold (the default) and with it (nn.h:
+         * sirnn_fastgrnn_set_state_fold), which the client learns from the
+         * public description: secure == fixed either way, and the fold,
+         * where the plan takes it, saves flights (pinned). */
+        uint64_t fl[2];
+        int folds[2];
+        for (int fold = 0; fold < 2; fold++) {
+            assert_int_equal(sirnn_fastgrnn_set_state_fold(m, fold), SIRNN_OK);
+            folds[fold] = plan_folds(m);
+            fl[fold] = check_secure(m, imgs.images, n, s == 1 ? 2 : 1);
+            print_message("shape %zu, fold %d (planned %d): %llu client flights\n", s, fold,
+                          folds[fold], (unsigned long long)fl[fold]);
+        }
+        assert_int_equal(folds[0], 0);
+        assert_int_equal(folds[1], want_fold[s]);
+        assert_int_equal(fl[0] - fl[1], want_save[s]);
+        if (s == 0) {
+            assert_int_equal(fl[0], 45);
+            assert_int_equal(fl[1], 37);
+        }
         if (s == 1) {
             /* Coarser gates (nn.h: gate_fmt): the same equality, through
              * the public description the client plans with. */
             assert_int_equal(sirnn_fastgrnn_set_gate_scale(m, 10), SIRNN_OK);
+            check_secure(m, imgs.images, n, 1);
+            assert_int_equal(sirnn_fastgrnn_set_state_fold(m, 0), SIRNN_OK);
             check_secure(m, imgs.images, n, 1);
         }
         sirnn_dataset_free(&imgs);
@@ -318,7 +360,27 @@ static void test_secure_real(void **state)
     /* One image in quick (valgrind) runs: test_limits runs batches. */
     const size_t n = test_quick() ? 1 : 4;
     assert_int_equal(sirnn_fashion_load(&ds, NULL, 0, n), SIRNN_OK);
+    assert_int_equal(plan_folds(m), 0);
     check_secure(m, ds.images, n, 1);
+    if (!test_quick()) {
+        /* With the state fold (nn.h): full-rank U reads R. */
+        assert_int_equal(sirnn_fastgrnn_set_state_fold(m, 1), SIRNN_OK);
+        assert_int_equal(plan_folds(m), 1);
+        check_secure(m, ds.images, n, 1);
+    }
+    sirnn_dataset_free(&ds);
+    sirnn_fastgrnn_free(m);
+    if (test_quick())
+        return;
+    /* The shipped keyword model (low-rank U: the state fold's U2 R, its
+     * truncation and U1) on one random sequence. */
+    assert_int_equal(sirnn_fastgrnn_load(&m, "models/speech_fastgrnn.sirnn"), SIRNN_OK);
+    assert_int_equal(sirnn_fastgrnn_set_state_fold(m, 1), SIRNN_OK);
+    assert_int_equal(plan_folds(m), 1);
+    test_rng r;
+    test_rng_init(&r, test_seed() ^ 0x5eec);
+    random_dataset(&ds, &r, 1, m->dims.steps, m->dims.input, m->dims.classes);
+    check_secure(m, ds.images, 1, 1);
     sirnn_dataset_free(&ds);
     sirnn_fastgrnn_free(m);
 }

@@ -254,6 +254,9 @@ static void demo_usage(FILE *out)
             "  --net PROFILE   emulate a link between the parties: lan (1 Gbit/s, 0.5 ms RTT),\n"
             "                  wan (400 Mbit/s, 40 ms RTT) or RTT_MS:MBIT (default loopback)\n"
             "  --profile       print bits, flights and time per layer and protocol\n"
+            "  --fold          run the model with the state fold (sirnn_fastgrnn_set_state_fold):\n"
+            "                  fewer flights for more bytes: for one query over a WAN;\n"
+            "                  large batches and LANs do better without it\n"
             "  --kernels       instead: handshake, SIMD kernel speeds and channel throughput\n"
             "                  (with --threads T and --mib M, default 512 MiB per lane)\n"
             "  --help          this text\n");
@@ -336,7 +339,7 @@ int sirnn_cmd_demo(int argc, char **argv)
     unsigned long long images = 100, threads = 1;
     const char *model = "models/fashion_fastgrnn.sirnn", *data = NULL, *speech = NULL;
     sirnn_link link = {0, 0};
-    int profile = 0;
+    int profile = 0, fold = 0;
     for (int i = 0; i + 1 < argc; i++) /* a graph model takes `sirnn run`'s options */
         if (strcmp(argv[i], "--model") == 0 && sirnn_tool_is_graph_file(argv[i + 1]))
             return graph_demo(argv[i + 1], argc, argv);
@@ -350,6 +353,10 @@ int sirnn_cmd_demo(int argc, char **argv)
             return demo_kernels(argc, argv);
         if (strcmp(a, "--profile") == 0) {
             profile = 1;
+            continue;
+        }
+        if (strcmp(a, "--fold") == 0) {
+            fold = 1;
             continue;
         }
         if (strcmp(a, "--net") == 0) {
@@ -384,6 +391,8 @@ int sirnn_cmd_demo(int argc, char **argv)
         fprintf(stderr, "sirnn demo: cannot load the model: %s\n", sirnn_last_error());
         return 1;
     }
+    if (fold)
+        (void)sirnn_fastgrnn_set_state_fold(m, 1);
     sirnn_dataset ds;
     const int is_speech = sirnn_tool_is_speech_model(m);
     const char *unit = is_speech ? "clip" : "image";
@@ -403,6 +412,8 @@ int sirnn_cmd_demo(int argc, char **argv)
     printf("model %s: FastGRNN, hidden %u, %u steps of %u, %u classes, %u-bit\n", model,
            (unsigned)d->hidden, (unsigned)d->steps, (unsigned)d->input,
            (unsigned)d->classes, (unsigned)m->act_fmt[SIRNN_FG_ACT_H].bits);
+    printf("state fold: %s\n", m->state_fold ? "on (fewer flights, more bytes)"
+                                             : "off (fewer bytes; --fold for fewer flights)");
     if (is_speech)
         printf("data: the first %zu clips of %s/test.txt (voices not in training)\n", n,
                sirnn_tool_speech_dir(speech));

@@ -38,6 +38,11 @@ static void serve_usage(FILE *out)
             "  --max-batch N          most images per query (default 1048576)\n"
             "  --scores               reveal the class scores to clients that ask (default: only\n"
             "                         the predicted class)\n"
+            "  --fold                 serve a FastGRNN model with the state fold on (the\n"
+            "                         client plans with it): fewer flights for more bytes,\n"
+            "                         for single queries over a WAN; without --fold the\n"
+            "                         model file decides (off unless saved with it): fewer\n"
+            "                         bytes, for LANs and large batches\n"
             "  --clients N            exit after N clients (default 0: serve forever)\n"
             "  --tls-cert FILE        TLS 1.3 on every lane: this server's PEM certificate\n"
             "  --tls-key FILE         and its private key\n"
@@ -143,7 +148,7 @@ int sirnn_cmd_serve(int argc, char **argv)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned long long sessions = cores > 0 ? (unsigned long long)cores : 1;
     unsigned flags = 0;
-    int plain = 0;
+    int plain = 0, fold = 0;
     sirnn_config tls = sirnn_config_default(); /* only its tls_ fields are used */
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -157,6 +162,10 @@ int sirnn_cmd_serve(int argc, char **argv)
         }
         if (strcmp(a, "--plain") == 0) {
             plain = 1;
+            continue;
+        }
+        if (strcmp(a, "--fold") == 0) {
+            fold = 1;
             continue;
         }
         /* Numeric options: name, destination, range. */
@@ -218,6 +227,7 @@ int sirnn_cmd_serve(int argc, char **argv)
         if (serve_load_graph(model, &gm) != 0)
             return 1;
     } else if (sirnn_fastgrnn_load(&m, model) != SIRNN_OK ||
+               (fold && sirnn_fastgrnn_set_state_fold(m, 1) != SIRNN_OK) ||
                sirnn_fastgrnn_score_fmt(m, &f) != SIRNN_OK) {
         fprintf(stderr, "sirnn serve: cannot serve %s: %s\n", model, sirnn_last_error());
         sirnn_fastgrnn_free(m);

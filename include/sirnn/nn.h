@@ -151,6 +151,10 @@ typedef struct sirnn_fastgrnn {
      * every model file of version 1) means b bits at scale b - 2; set with
      * sirnn_fastgrnn_set_gate_scale. */
     sirnn_fixfmt gate_fmt;
+    /* The state fold (sirnn_fastgrnn_set_state_fold): 0 (the default and
+     * every model file before version 3) or 1. Part of the model: it
+     * changes the fixed-point steps, and the client plans with it. */
+    int state_fold;
 } sirnn_fastgrnn;
 
 /* A model of the given dimensions with zero weights, in_mean 0, in_std 1.
@@ -213,6 +217,33 @@ SIRNN_API sirnn_status sirnn_fastgrnn_quantise(sirnn_fastgrnn *m, unsigned bits,
  */
 #define SIRNN_FG_GATE_CHEAP (-1)
 SIRNN_API sirnn_status sirnn_fastgrnn_set_gate_scale(sirnn_fastgrnn *m, int scale);
+
+/*
+ * The state fold (nn/fg_plan.h), on (1) or off (0, the default): with it
+ * the recurrent product U (or U2 of a low-rank U) reads the untruncated
+ * state R_{t-1} rather than h_{t-1}, so the state's truncation leaves the
+ * critical path of secure inference. It trades bytes for flights, so pick
+ * it for latency (one query over a WAN) and leave it off for bandwidth (a
+ * LAN or large batches). The shipped Fashion-MNIST model, default backend
+ * (SoftSpokenOT), `sirnn demo --net wan` (400 Mbit/s, 40 ms round trip):
+ *   off: 1 image: 18 flights a step, 522 flights, 10.19 MB, 10.9 s;
+ *        100 images: 708 flights, 1,003 MB, 35.6 s.
+ *   on:  1 image: 12 flights a step, 362 flights, 13.96 MB, 7.8 s;
+ *        100 images: 494 flights, 1,207 MB, 39.3 s (slower).
+ * The shipped keyword model (Google-30, B = 1, `sirnn-bench fastgrnn`):
+ * off 2,608 flights, 100.4 MB; on 1,824 flights, 139.7 MB.
+ * The fold changes the fixed-point model (the same steps in
+ * sirnn_fastgrnn_predict_fixed and secure inference, whose results stay
+ * equal either way; its pre-activations are one truncation of a more
+ * exact sum, so its scores may differ from those without it in the last
+ * bits), so it is a property of the model: the public
+ * description sent to the client carries it, and model files keep it
+ * (version 3). The plan uses it only where it fits (the pre-activation
+ * truncation fused into the sigmoid, and the wider state within 64 bits);
+ * elsewhere the model runs as without it. SIRNN_ERR_ARG for m NULL or on
+ * not 0 or 1.
+ */
+SIRNN_API sirnn_status sirnn_fastgrnn_set_state_fold(sirnn_fastgrnn *m, int on);
 
 /* The format sirnn_fastgrnn_quantise chooses for max |value| = maxabs. */
 SIRNN_API sirnn_fixfmt sirnn_nn_choose_fmt(float maxabs, unsigned bits);
@@ -277,12 +308,16 @@ SIRNN_API sirnn_status sirnn_fastgrnn_train(sirnn_fastgrnn *m, const sirnn_train
  *   u32 D, T, H, rw, ru, C, f32 in_mean, in_std, u32 quantised (0/1),
  *   12 x { u32 rows, cols, u8 bits, i8 scale, u8 is_signed, u8 0, f32 maxabs },
  *   9 x { u8 bits, i8 scale, u8 is_signed, u8 0, f32 maxabs },
- *   the gate format { u8 bits, i8 scale, u8 is_signed, u8 0, f32 0 } (version
- *   2 only; all zero when unset),
+ *   the gate format { u8 bits, i8 scale, u8 is_signed, u8 fold, f32 0 }
+ *   (versions 2 and 3; bits, scale, is_signed all zero when unset; fold:
+ *   the state fold, 0 or 1, version 3 only, 0 in version 2),
  *   the float tensors (f32), then, if quantised, the quantised ones (i32),
  *   SHA-256 of every byte before it.
  * Files of version 1 (without the gate format) still load, with the gate
- * format unset; saving writes version 2.
+ * format unset, and those of versions 1 and 2 with the state fold off;
+ * saving writes version 3 for a quantised model with the state fold on
+ * (which older readers refuse rather than run without it) and version 2
+ * otherwise.
  * Loading checks every field: magic, version, size, dimensions and their
  * bounds, each tensor's shape against the dimensions, formats (a set gate
  * format: the bits of the hidden state, scale 5..bits-2), finite floats,
@@ -291,7 +326,7 @@ SIRNN_API sirnn_status sirnn_fastgrnn_train(sirnn_fastgrnn *m, const sirnn_train
  * wrong in the content, with sirnn_last_error() saying what),
  * SIRNN_ERR_UNSUPPORTED (another version), SIRNN_ERR_NOMEM.
  */
-#define SIRNN_MODEL_VERSION 2
+#define SIRNN_MODEL_VERSION 3
 
 SIRNN_API sirnn_status sirnn_fastgrnn_save(const sirnn_fastgrnn *m, const char *path);
 SIRNN_API sirnn_status sirnn_fastgrnn_load(sirnn_fastgrnn **out, const char *path);
@@ -353,8 +388,14 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  * model's public description, or refused with a reason); then the client
  * shares its quantised inputs, and every step of the plan above runs for
  * the whole batch at once: W x_t for all steps in one matrix product,
- * then per step U h (sirnn_matmul_clear_msb: h and U2's output at their
- * own b bits, with the MSB shares their truncations give), both
+ * then per step U h_{t-1}, or with the state fold
+ * (sirnn_fastgrnn_set_state_fold) U R_{t-1} (nn/fg_plan.h: U, or U2,
+ * reads the untruncated state in its own ring; taken at the end of the
+ * step before by a product in two phases whose OTs party 0 chooses on its
+ * weight bits (arith/wmm.h), so it costs no flight of its own, or for
+ * models with over 2^20 weight bits in it by sirnn_matmul_clear; U1
+ * reads U2's output at b bits
+ * with the MSB shares of its truncation), both
  * activations in one call whose digit decomposition also drops the low
  * bits of U h + W x (sirnn_sigmoid_pair_tr: the truncation of the
  * pre-activations rides in the sigmoid's digits; sirnn_sigmoid after a
@@ -362,7 +403,10 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  * (sirnn_matmul_clear_msb, the
  * server's operand), z v + 2^sz P2 (sirnn_mult_lean, z's sign a public 0,
  * the server choosing, so that it joins the flights before and after it)
- * and the rescaling of h (sirnn_tr_ext_sign); the classifier; the argmax (all pairs
+ * and the rescaling of h (sirnn_tr_ext), which with the fold runs in the
+ * same flights as the next step's U R product and activations
+ * (sirnn_group_run); the
+ * classifier; the argmax (all pairs
  * of scores compared at once: one sirnn_msb, sirnn_and, sirnn_b2a and
  * sirnn_lut call, 9 flights, instead of a tree of ceil(log2 C) comparison
  * and MUX rounds); the reveal to the client. So the flights
@@ -371,24 +415,32 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  *
  * Costs (one lane, both parties, measured): Google-30 shape (input 32,
  * hidden 100, ranks 16 / 35, 99 steps, 16 bits; `sirnn-bench fastgrnn`):
- * with the default SoftSpokenOT (ot_k = 4), 98.2 MB and 2,806 flights per
- * sequence (U h 14 per step, none in the first (h_0 = 0): U2's truncation
- * with the MSB shares; the truncation of U h + W x, sigmoid and tanh 11
- * (sirnn_trdig2's 5, then the poly path's lookups, product and rounding);
- * gate products, mult and the rescaling of h), about
- * 0.5 s at B = 1; with IKNP (ot_k = 1), 128.1 MB per sequence
- * at B = 1. The sigmoid is about a third
- * of the bytes; the U2 and U1 products read their 16-bit operands with
- * the MSB shares of the truncations that made them (2 flights each, no
- * comparison). The shipped Fashion-MNIST model (H = 32, 28 steps, default
+ * with the default SoftSpokenOT (ot_k = 4), 105.8 MB and 2,608 flights per
+ * sequence without the state fold, 150.0 MB and 1,824 flights with it
+ * (per step: U2's truncation with the MSB shares, U1,
+ * the truncation of U h + W x, sigmoid and tanh (sirnn_trdig2, then the
+ * poly path's lookups, product and rounding), with the rescaling of h in
+ * the same flights; then gate products and mult, with the next U2 R
+ * riding in their flights: 18 flights a step against 26 without the
+ * fold, for 1.4x the bytes: U2 reads 54-bit R instead of 16-bit h);
+ * with IKNP (ot_k = 1), 141.7 MB per sequence without the fold and 254.7
+ * MB with it (the weight-bit product's columns cost 128 bits per OT there)
+ * at B = 1. The shipped Fashion-MNIST model (H = 32, 28 steps, default
  * backend, trained with its pre-activations within +-3.5 so that the
- * sigmoid reads scale 12): 8.72 MB per image and 584 flights for a batch
- * of 10 (`sirnn demo --images 10`), 578 flights for one image.
- * The shipped keyword model (the Google-30 shape, trained): 92.5 MB and
- * 2,806 flights per clip at B = 1, fewer bytes than random weights: its
+ * sigmoid reads scale 12): without the state fold 10.19 MB and 522 flights
+ * for one image (18 flights a step), 10.03 MB per image and 708 flights
+ * for 100; with it 13.96 MB and 362
+ * flights for one image, 12.16 MB per image and 374 flights for a batch
+ * of 17, 12.07 MB and 494 flights for 100 (12 flights a step: the gates
+ * 10 with h's truncation alongside, gate products 2 with the next U R in
+ * them).
+ * The shipped keyword model (the Google-30 shape, trained): 100.4 MB and
+ * 2,608 flights per clip at B = 1 without the fold, 139.7 MB and 1,824
+ * flights with it, fewer bytes than random weights: its
  * pre-activations need a coarser scale (s_pre = 10), where the sigmoid
- * into scale 14 would take its parabola (114.1 MB), so its gates are at
- * scale 10 (gate_fmt), where a line is precise enough, and the gate
+ * into scale 14 would take its parabola, so
+ * its gates are at scale 10 (gate_fmt), where a line is precise enough,
+ * and the gate
  * products are narrower. Flights per
  * batch do not grow with n until the sub-protocols' chunks (a few
  * thousand values) split a step.

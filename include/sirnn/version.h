@@ -42,7 +42,9 @@ extern "C" {
  * MSNZB's AND steps alternate their chooser so that each rides in the
  * flight before it, and rsqrt takes y = A - TR(B XN) as one truncation
  * whose output needs no wrap in the last product; div_norm looks M up on
- * MSNZB's code; lookups stream groups of windows). */
+ * MSNZB's code; lookups stream groups of windows; the FastGRNN description
+ * carries the state fold (sirnn_fastgrnn_set_state_fold) and its gates'
+ * sigmoid product rides beside the lookups, sirnn_mult_lean_wrap). */
 #define SIRNN_PROTOCOL_VERSION 7
 
 /* "0.1.0" */
