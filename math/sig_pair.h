@@ -18,20 +18,25 @@
  * else SIRNN_ERR_UNSUPPORTED before anything is sent) and 1 <= e <= 64 - b.
  * Flights (both parties): sirnn_trdig2's (5 at e = 16 or 17, 6 at e = 44),
  * whose last flight carries the lookups' first, then the lookups (party 0's
- * flight), the product and the rounding: the product is
- * sirnn_mult_lean_wrap (arith/lean_wrap.h) with party 0 choosing, so its
- * columns ride with party 0's lookup messages and party 1's corrections
- * with its first message of the rounding: 9 in all for 16/11 -> 16/14
- * (parabola) at e = 16, 17 and for 16/12 -> 16/14 (line) at e = 15, 11 at
- * e = 44 (the FastGRNN state fold), against 5 + 8 for a truncation
- * (sirnn_tr_lean) before sirnn_sigmoid (11 with sirnn_mult_wraps' 3-flight
- * product). Bits: the poly path's with sirnn_trdig2 instead of
- * sirnn_digdec_carry(b, 8); the wrap of d0's shares, which a lookup on d0
- * gives (2^8 bits per element), since d0's shares are no longer the
- * inputs' own bits; the product's y operands (B, C) looked up in L bits
- * instead of kY (kB) with a wrap bit, and the lean product's COTs (l + 8 +
- * l - 7 per element at l = L) instead of sirnn_mult_wraps'. Pinned in
- * tests/test_sigpair.c (flights) and by the FastGRNN figures.
+ * flight), the product and the rounding. Two tails compute the same values:
+ *  - lean = 0 (the bandwidth tail): sirnn_mult_wraps' 3-flight product: 11
+ *    in all for 16/11 -> 16/14 (parabola) at e = 16, 17 and for 16/12 ->
+ *    16/14 (line) at e = 15, against 5 + 8 for a truncation (sirnn_tr_lean)
+ *    before sirnn_sigmoid. Bits: the poly path's with sirnn_trdig2 instead
+ *    of sirnn_digdec_carry(b, 8), plus the wrap of d0's shares, which a
+ *    lookup on d0 gives (2^8 bits per element in the parabola's Q lookup;
+ *    256 + 2^8 wc for the line's, wc = L - 8 - kB), since d0's shares are no
+ *    longer the inputs' own bits.
+ *  - lean = 1 (the latency tail, for the FastGRNN state fold): the product
+ *    is sirnn_mult_lean_wrap (arith/lean_wrap.h) with party 0 choosing, so
+ *    its columns ride with party 0's lookup messages and party 1's
+ *    corrections with its first message of the rounding: 9 flights where
+ *    the other takes 11 (11 at e = 44), for about 1.27x its bits (the
+ *    product's y operands B, C looked up in L bits instead of kY (kB) with a
+ *    wrap bit, and the lean product's COTs, l + 8 + l - 7 per element at
+ *    l = L, instead of sirnn_mult_wraps'). Worth it where a flight costs
+ *    more than ~25 kB per gate pair of the step (a WAN), not on a LAN.
+ * Pinned in tests/test_sigpair.c (flights) and by the FastGRNN figures.
  */
 #ifndef SIRNN_MATH_SIG_PAIR_H
 #define SIRNN_MATH_SIG_PAIR_H
@@ -47,6 +52,6 @@ struct sirnn_party;
 int sirnn_sigmoid_pair_tr_fits(unsigned e, sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out);
 sirnn_status sirnn_sigmoid_pair_tr(struct sirnn_party *party, size_t n, uint64_t *y,
                                    const uint64_t *xa, const uint64_t *xb, unsigned e,
-                                   sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out);
+                                   sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out, int lean);
 
 #endif /* SIRNN_MATH_SIG_PAIR_H */

@@ -82,17 +82,21 @@ static void d0wrap_fill(void *vctx, size_t first, size_t count, uint64_t *tables
 }
 
 /* The line after the digits: z holds d0 and d1 (shares mod 2^8 and 2^w1)
- * and z + 2n the wrap of d0's shares mod 2^wc (sirnn_digdec_carry's
- * carry). A1[d1] (L bits),
+ * and, when d0_wrap, z + 2n the wrap of d0's shares mod 2^wc
+ * (sirnn_digdec_carry's carry); without it a lookup on d0 in the same
+ * flights gives it (d0wrap_fill, 256 + 2^8 wc bits more). A1[d1] (L bits),
  * B[d1] (kB bits) and the wrap of B's output shares in one lookup; B d0 by
  * sirnn_mult_wraps (8 x kB -> L: both wraps given, 3 flights); one rounding
  * TR(L, T) into bo bits. a: 4n words, z: 3n, zero: n bytes (B's wrap). */
 static sirnn_status line_tail(sirnn_party *party, size_t n, uint64_t *y,
-                              const sirnn_sig_plan *p, uint64_t *a, uint64_t *z, uint8_t *zero)
+                              const sirnn_sig_plan *p, uint64_t *a, uint64_t *z, uint8_t *zero,
+                              int d0_wrap)
 {
     const unsigned L = p->L, kB = p->kB;
     const size_t N = (size_t)1 << p->w1;
     const int server = party->role == SIRNN_SERVER;
+    /* d0's wrap enters the B-wrap term mod 2^(L - 8 - kB) */
+    const unsigned wc = L > 8 + kB + 1 ? L - 8 - kB : 1;
     sirnn_status st;
     uint64_t tab[3 * 256];
     if (server) {
@@ -101,13 +105,19 @@ static sirnn_status line_tail(sirnn_party *party, size_t n, uint64_t *y,
         memset(tab + 2 * N, 0, N * sizeof(uint64_t)); /* B's wrap: computed */
     }
     const unsigned widths[3] = {L, kB, 1}, wrap_of[3] = {SIRNN_LUT_NOWRAP, SIRNN_LUT_NOWRAP, 1};
-    const sirnn_lut_req rq = {.out = a, .idx = z + n, .tables = server ? tab : NULL, .ntab = 3,
-                              .m = p->w1, .widths = widths, .wrap_of = wrap_of};
-    st = sirnn_lut_several(party, n, &rq, 1);
+    d0wrap_fill_ctx wctx = {.p = p, .idx = z, .with_q = 0};
+    const sirnn_lut_req rq[2] = {
+        {.out = a, .idx = z + n, .tables = server ? tab : NULL, .ntab = 3, .m = p->w1,
+         .widths = widths, .wrap_of = wrap_of},
+        {.out = a + 3 * n, .idx = z, .fill = server ? d0wrap_fill : NULL, .fill_ctx = &wctx,
+         .ntab = 1, .m = 8, .widths = &wc}};
+    st = sirnn_lut_several(party, n, rq, d0_wrap ? 1 : 2);
     if (server)
         sirnn_memzero(tab, sizeof tab);
     if (st != SIRNN_OK)
         return st;
+    if (!d0_wrap)
+        memcpy(z + 2 * n, a + 3 * n, n * sizeof(uint64_t));
     for (size_t i = 0; i < n; i++)
         zero[i] = (uint8_t)(a[2 * n + i] & 1); /* B's wrap, boolean */
     if ((st = sirnn_mult_wraps(party, n, z, z, a + n, z + 2 * n, zero, 8, kB, L, 0)) !=
@@ -131,12 +141,13 @@ static sirnn_status line_block(sirnn_party *party, size_t n, uint64_t *y, const 
     /* z: d0, d1; z + 2n: d0's carry mod 2^wc */
     if ((st = sirnn_digdec_carry(party, n, z, z + 2 * n, z, p->b, 8, wc)) != SIRNN_OK)
         return st;
-    return line_tail(party, n, y, p, a, z, zero);
+    return line_tail(party, n, y, p, a, z, zero, 1);
 }
 
 /* The parabola after the digits: a holds d0 and d1 (shares mod 2^8 and
- * 2^w1) and a + 2n the wrap of d0's shares (boolean, low bit;
- * sirnn_digdec_carry's carry). In one set of flights
+ * 2^w1) and, when d0_wrap, a + 2n the wrap of d0's shares (boolean, low
+ * bit; sirnn_digdec_carry's carry); without it the Q lookup gives that wrap
+ * (d0wrap_fill, 2^8 bits more, no flight). In one set of flights
  * (sirnn_lut_several) Q[d0] - 32 (8 bits) and, on d1, B and C (kY bits),
  * the wraps of their shares as the signed product reads them (party 0's
  * share plus 2^(kY-1), and Q's plus 128) and A (L bits); B (d0 - 128) and
@@ -145,7 +156,7 @@ static sirnn_status line_block(sirnn_party *party, size_t n, uint64_t *y, const 
  * words, z: 3n, msb: 2n bytes. */
 static sirnn_status parabola_tail(sirnn_party *party, size_t n, uint64_t *y,
                                   const sirnn_sig_plan *p, uint64_t *a, uint64_t *z,
-                                  uint8_t *msb)
+                                  uint8_t *msb, int d0_wrap)
 {
     const unsigned L = p->L, kY = p->kY;
     const size_t N = (size_t)1 << p->w1;
@@ -169,10 +180,14 @@ static sirnn_status parabola_tail(sirnn_party *party, size_t n, uint64_t *y,
     const unsigned wrap_of[5] = {SIRNN_LUT_NOWRAP, 0, SIRNN_LUT_NOWRAP, 2, SIRNN_LUT_NOWRAP};
     const uint64_t half = (uint64_t)1 << (kY - 1);
     const uint64_t woff[5] = {0, half, 0, half, 0};
-    /* a + 3n: Q - 32, its wrap; a + 5n: B, its wrap, C, its wrap, A */
+    d0wrap_fill_ctx qc = {.p = p, .idx = a, .with_q = 1};
+    /* a + 3n: Q - 32, its wrap (or a + 10n: those and d0's wrap); a + 5n:
+     * B, its wrap, C, its wrap, A */
     const sirnn_lut_req rq[2] = {
-        {.out = a + 3 * n, .idx = a, .tables = server ? qtab : NULL, .ntab = 2, .m = 8,
-         .widths = qw, .wrap_of = qwrap, .wrap_off = qoff},
+        {.out = d0_wrap ? a + 3 * n : a + 10 * n, .idx = a,
+         .tables = server && d0_wrap ? qtab : NULL, .fill = server && !d0_wrap ? d0wrap_fill : NULL,
+         .fill_ctx = &qc, .ntab = d0_wrap ? 2 : 3, .m = 8, .widths = qw, .wrap_of = qwrap,
+         .wrap_off = qoff},
         {.out = a + 5 * n, .idx = a + n, .tables = server ? tab : NULL, .ntab = 5, .m = p->w1,
          .widths = widths, .wrap_of = wrap_of, .wrap_off = woff}};
     st = sirnn_lut_several(party, n, rq, 2);
@@ -182,6 +197,12 @@ static sirnn_status parabola_tail(sirnn_party *party, size_t n, uint64_t *y,
     }
     if (st != SIRNN_OK)
         return st;
+    if (!d0_wrap)
+        for (size_t i = 0; i < n; i++) {
+            a[2 * n + i] = a[12 * n + i];
+            a[3 * n + i] = a[10 * n + i];
+            a[4 * n + i] = a[11 * n + i];
+        }
     /* x = [d0 - 128 | Q - 32] in z (party 0 adds 128 to d0 mod 2^8), its
      * wraps [d0's carry | Q's] at a + 2n, y = [B | C] at a + 5n, their
      * wraps in msb */
@@ -214,7 +235,7 @@ static sirnn_status parabola_block(sirnn_party *party, size_t n, uint64_t *y, co
     /* a: d0, d1; a + 2n: d0's carry (boolean, low bit) */
     if ((st = sirnn_digdec_carry(party, n, a, a + 2 * n, a, p->b, 8, 1)) != SIRNN_OK)
         return st;
-    return parabola_tail(party, n, y, p, a, z, msb);
+    return parabola_tail(party, n, y, p, a, z, msb, 1);
 }
 
 static sirnn_status sig_block(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
@@ -437,7 +458,7 @@ int sirnn_sigmoid_pair_tr_fits(unsigned e, sirnn_fixfmt fmt_in, sirnn_fixfmt fmt
 
 sirnn_status sirnn_sigmoid_pair_tr(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *xa,
                                    const uint64_t *xb, unsigned e, sirnn_fixfmt fmt_in,
-                                   sirnn_fixfmt fmt_out)
+                                   sirnn_fixfmt fmt_out, int lean)
 {
     sirnn_status st = sirnn_party_usable(party);
     if (st != SIRNN_OK)
@@ -481,8 +502,12 @@ sirnn_status sirnn_sigmoid_pair_tr(sirnn_party *party, size_t n, uint64_t *y, co
             dd[2 * k + i] = dg[k + i] & mask64(w1);
             dd[3 * k + i] = dg[3 * k + i] & mask64(w1);
         }
-        st = p->deg == 2 ? parabola_tail_lean(party, 2 * k, a, p, a, z, msb)
-                         : line_tail_lean(party, 2 * k, a, p, a, z, msb);
+        if (lean)
+            st = p->deg == 2 ? parabola_tail_lean(party, 2 * k, a, p, a, z, msb)
+                             : line_tail_lean(party, 2 * k, a, p, a, z, msb);
+        else
+            st = p->deg == 2 ? parabola_tail(party, 2 * k, a, p, a, z, msb, 0)
+                             : line_tail(party, 2 * k, a, p, a, z, msb, 0);
         for (size_t i = 0; st == SIRNN_OK && i < k; i++) {
             y[off + i] = a[i];
             y[n + off + i] = a[k + i];

@@ -71,5 +71,5 @@ sirnn_status sirnn_fg_act_secure_tr(struct sirnn_party *party, const sirnn_fg_pl
                                     uint64_t *y, const uint64_t *xz, const uint64_t *xh)
 {
     /* y[n..2n) = sigmoid(2 pre_h): the doubling is inside (math/sig_pair.h) */
-    return sirnn_sigmoid_pair_tr(party, n, y, xz, xh, p->e_fuse, p->f_pre, p->f_z);
+    return sirnn_sigmoid_pair_tr(party, n, y, xz, xh, p->e_fuse, p->f_pre, p->f_z, p->fold);
 }

@@ -40,6 +40,7 @@ typedef struct tcase {
     size_t n;
     unsigned l, e, d[2], h[2];
     sirnn_fixfmt fin, fout;
+    int lean;
     uint64_t *x[2][2], *out[2];
 } tcase;
 
@@ -53,7 +54,7 @@ static sirnn_status pair_call(void *vctx, sirnn_party *p, int r)
 {
     tcase *c = vctx;
     return sirnn_sigmoid_pair_tr(p, c->n, c->out[r], c->x[r][0], c->x[r][1], c->e, c->fin,
-                                 c->fout);
+                                 c->fout, c->lean);
 }
 
 static void tcase_alloc(tcase *c, size_t words)
@@ -143,10 +144,10 @@ static void test_trdig2_bad_args(void **state)
 }
 
 static uint64_t pair_check(test_rng *rng, size_t n, unsigned e, sirnn_fixfmt fin,
-                           sirnn_fixfmt fout)
+                           sirnn_fixfmt fout, int lean)
 {
     const unsigned b = fin.bits, l = e + b;
-    tcase c = {.n = n, .l = l, .e = e, .fin = fin, .fout = fout};
+    tcase c = {.n = n, .l = l, .e = e, .fin = fin, .fout = fout, .lean = lean};
     tcase_alloc(&c, 2 * n);
     uint64_t *xa = calloc(n + 1, sizeof(uint64_t)), *xb = calloc(n + 1, sizeof(uint64_t));
     uint64_t *in = calloc(2 * n + 1, sizeof(uint64_t)), *want = calloc(2 * n + 1, sizeof(uint64_t));
@@ -162,8 +163,9 @@ static uint64_t pair_check(test_rng *rng, size_t n, unsigned e, sirnn_fixfmt fin
     for (size_t i = 0; i < 2 * n; i++) {
         const uint64_t got = (c.out[0][i] + c.out[1][i]) & test_mask(fout.bits);
         if (got != want[i])
-            fail_msg("seed %llu: sigmoid pair e %u %u/%d i %zu: in %llx got %llx want %llx",
-                     (unsigned long long)test_seed(), e, b, (int)fin.scale, i,
+            fail_msg("seed %llu: sigmoid pair (lean %d) e %u %u/%d i %zu: in %llx got %llx "
+                     "want %llx",
+                     (unsigned long long)test_seed(), lean, e, b, (int)fin.scale, i,
                      (unsigned long long)in[i], (unsigned long long)got,
                      (unsigned long long)want[i]);
     }
@@ -183,31 +185,36 @@ static void test_sigmoid_pair(void **state)
     const sirnn_fixfmt f11 = {16, 11, true}, f10 = {16, 10, true}, f14 = {16, 14, true};
     /* the shipped models' formats and shifts (speech 16; Fashion-MNIST 17,
      * and 44 with the state fold of nn/fg_plan.h: one AND level more in
-     * sirnn_trdig2). 9 flights, 11 before the products after the lookups
-     * became sirnn_mult_lean_wrap (2 flights instead of 3, and the
-     * rounding's first flight rides in its last) */
-    assert_int_equal(pair_check(&rng, 97, 17, f11, f14), 9);
-    assert_int_equal(pair_check(&rng, 1, 16, f10, f14), 9);
-    assert_int_equal(pair_check(&rng, 32, 44, f11, f14), 11);
-    pair_check(&rng, 40, 3, f11, f14);
-    pair_check(&rng, 0, 17, f11, f14);
+     * sirnn_trdig2), on both tails (the same values): 11 flights with
+     * sirnn_mult_wraps' product, 9 with the lean product (2 flights instead
+     * of 3, and the rounding's first flight rides in its last) */
+    for (int lean = 0; lean <= 1; lean++) {
+        const uint64_t fl = lean ? 9 : 11;
+        assert_int_equal(pair_check(&rng, 97, 17, f11, f14, lean), fl);
+        assert_int_equal(pair_check(&rng, 1, 16, f10, f14, lean), fl);
+        assert_int_equal(pair_check(&rng, 32, 44, f11, f14, lean), fl + 2);
+        pair_check(&rng, 40, 3, f11, f14, lean);
+        pair_check(&rng, 0, 17, f11, f14, lean);
+    }
     assert_true(sirnn_sigmoid_pair_tr_fits(17, f11, f14));
     /* 16/12 -> 16/14 takes the line: d0's wrap from a lookup on d0 */
     const sirnn_fixfmt f12 = {16, 12, true};
     assert_true(sirnn_sigmoid_pair_tr_fits(17, f12, f14));
-    assert_int_equal(pair_check(&rng, 51, 15, f12, f14), 9);
-    pair_check(&rng, 7, 1, f12, f14);
+    for (int lean = 0; lean <= 1; lean++) {
+        assert_int_equal(pair_check(&rng, 51, 15, f12, f14, lean), lean ? 9 : 11);
+        pair_check(&rng, 7, 1, f12, f14, lean);
+    }
     /* 8-bit inputs take the table: not this path */
     const sirnn_fixfmt f8 = {8, 5, true}, f8o = {8, 6, true};
     const sirnn_fixfmt g12 = {12, 8, true}, g12o = {12, 10, true};
     assert_false(sirnn_sigmoid_pair_tr_fits(17, f8, f8o));
     assert_false(sirnn_sigmoid_pair_tr_fits(49, f11, f14));
     if (sirnn_sigmoid_pair_tr_fits(17, g12, g12o))
-        pair_check(&rng, 3, 17, g12, g12o); /* 12 bits on the poly path: exact too */
+        pair_check(&rng, 3, 17, g12, g12o, 1); /* 12 bits on the poly path: exact too */
     uint64_t x[2] = {0}, y[4];
-    assert_int_equal(sirnn_sigmoid_pair_tr(test_srv, 2, y, x, x, 17, f8, f8o),
+    assert_int_equal(sirnn_sigmoid_pair_tr(test_srv, 2, y, x, x, 17, f8, f8o, 0),
                      SIRNN_ERR_UNSUPPORTED);
-    assert_int_equal(sirnn_sigmoid_pair_tr(test_srv, 2, NULL, x, x, 17, f11, f14),
+    assert_int_equal(sirnn_sigmoid_pair_tr(test_srv, 2, NULL, x, x, 17, f11, f14, 0),
                      SIRNN_ERR_ARG);
 }
 

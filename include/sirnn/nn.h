@@ -226,12 +226,14 @@ SIRNN_API sirnn_status sirnn_fastgrnn_set_gate_scale(sirnn_fastgrnn *m, int scal
  * it for latency (one query over a WAN) and leave it off for bandwidth (a
  * LAN or large batches). The shipped Fashion-MNIST model, default backend
  * (SoftSpokenOT), `sirnn demo --net wan` (400 Mbit/s, 40 ms round trip):
- *   off: 1 image: 18 flights a step, 522 flights, 10.19 MB, 10.9 s;
- *        100 images: 708 flights, 1,003 MB, 35.6 s.
+ *   off: 1 image: 20 flights a step, 578 flights, 8.90 MB, 12.85 s;
+ *        100 images: 708 flights, 872 MB, 37.7 s.
  *   on:  1 image: 12 flights a step, 362 flights, 13.96 MB, 7.8 s;
  *        100 images: 494 flights, 1,207 MB, 39.3 s (slower).
  * The shipped keyword model (Google-30, B = 1, `sirnn-bench fastgrnn`):
- * off 2,608 flights, 100.4 MB; on 1,824 flights, 139.7 MB.
+ * off 2,806 flights, 92.5 MB; on 1,824 flights, 139.7 MB. With the fold
+ * the gates' sigmoid takes its lean tail too (math/sig_pair.h: the same
+ * values, 2 flights fewer a step for more bytes).
  * The fold changes the fixed-point model (the same steps in
  * sirnn_fastgrnn_predict_fixed and secure inference, whose results stay
  * equal either way; its pre-activations are one truncation of a more
@@ -415,27 +417,27 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  *
  * Costs (one lane, both parties, measured): Google-30 shape (input 32,
  * hidden 100, ranks 16 / 35, 99 steps, 16 bits; `sirnn-bench fastgrnn`):
- * with the default SoftSpokenOT (ot_k = 4), 105.8 MB and 2,608 flights per
+ * with the default SoftSpokenOT (ot_k = 4), 98.2 MB and 2,806 flights per
  * sequence without the state fold, 150.0 MB and 1,824 flights with it
  * (per step: U2's truncation with the MSB shares, U1,
  * the truncation of U h + W x, sigmoid and tanh (sirnn_trdig2, then the
  * poly path's lookups, product and rounding), with the rescaling of h in
  * the same flights; then gate products and mult, with the next U2 R
- * riding in their flights: 18 flights a step against 26 without the
- * fold, for 1.4x the bytes: U2 reads 54-bit R instead of 16-bit h);
- * with IKNP (ot_k = 1), 141.7 MB per sequence without the fold and 254.7
+ * riding in their flights: 18 flights a step against 28 without the
+ * fold, for 1.5x the bytes: U2 reads 54-bit R instead of 16-bit h);
+ * with IKNP (ot_k = 1), 128.1 MB per sequence without the fold and 254.7
  * MB with it (the weight-bit product's columns cost 128 bits per OT there)
  * at B = 1. The shipped Fashion-MNIST model (H = 32, 28 steps, default
  * backend, trained with its pre-activations within +-3.5 so that the
- * sigmoid reads scale 12): without the state fold 10.19 MB and 522 flights
- * for one image (18 flights a step), 10.03 MB per image and 708 flights
+ * sigmoid reads scale 12): without the state fold 8.90 MB and 578 flights
+ * for one image (20 flights a step), 8.72 MB per image and 708 flights
  * for 100; with it 13.96 MB and 362
  * flights for one image, 12.16 MB per image and 374 flights for a batch
  * of 17, 12.07 MB and 494 flights for 100 (12 flights a step: the gates
  * 10 with h's truncation alongside, gate products 2 with the next U R in
  * them).
- * The shipped keyword model (the Google-30 shape, trained): 100.4 MB and
- * 2,608 flights per clip at B = 1 without the fold, 139.7 MB and 1,824
+ * The shipped keyword model (the Google-30 shape, trained): 92.5 MB and
+ * 2,806 flights per clip at B = 1 without the fold, 139.7 MB and 1,824
  * flights with it, fewer bytes than random weights: its
  * pre-activations need a coarser scale (s_pre = 10), where the sigmoid
  * into scale 14 would take its parabola, so
