@@ -338,9 +338,12 @@ static sirnn_status lean_lane(sirnn_party *party, sirnn_lane *lane, size_t begin
     return st;
 }
 
-sirnn_status sirnn_mult_lean(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
-                             const uint64_t *y, const uint8_t *msb_x, unsigned m, unsigned k,
-                             unsigned l, int is_signed, int chooser)
+/* The checks and the run of both entry points: msb_x (sirnn_mult_lean's
+ * optional MSBs) or wrap_x (sirnn_mult_lean_wrap's wraps), at most one. */
+static sirnn_status lean_call(const char *name, sirnn_party *party, size_t n, uint64_t *out,
+                              const uint64_t *x, const uint64_t *y, const uint8_t *msb_x,
+                              const uint8_t *wrap_x, unsigned m, unsigned k, unsigned l,
+                              int is_signed, int chooser)
 {
     if (party == NULL)
         return SIRNN_ERR_ARG;
@@ -348,43 +351,38 @@ sirnn_status sirnn_mult_lean(sirnn_party *party, size_t n, uint64_t *out, const 
         (is_signed != 0 && is_signed != 1) ||
         (chooser != SIRNN_SERVER && chooser != SIRNN_CLIENT) ||
         NULL_WITH_N(n, out) || NULL_WITH_N(n, x) || NULL_WITH_N(n, y) ||
-        (msb_x != NULL && !sirnn_arith_bits_ok(msb_x, n)))
-        return sirnn_arith_arg(party, "sirnn_mult_lean",
+        (msb_x != NULL && !sirnn_arith_bits_ok(msb_x, n)) ||
+        (wrap_x != NULL && !sirnn_arith_bits_ok(wrap_x, n)))
+        return sirnn_arith_arg(party, name,
                                "need 1 <= m, k <= 64, 1 <= l <= k, signedness 0/1, chooser "
-                               "SIRNN_SERVER or SIRNN_CLIENT, non-NULL out, x, y and MSB bits "
-                               "0/1");
+                               "SIRNN_SERVER or SIRNN_CLIENT, non-NULL out, x, y (and wrap "
+                               "bits for the _wrap variant), MSB / wrap bits 0/1");
     sirnn_status st = sirnn_party_usable(party);
     if (st != SIRNN_OK || n == 0)
         return st;
     if ((st = sirnn_ot_ensure_setup(party)) != SIRNN_OK)
         return st;
+    const unsigned ne = msb_x != NULL ? 3 : 1;
     lean_ctx c = {.m = m, .k = k, .l = l, .sgn = (unsigned)is_signed, .chooser = chooser,
-                  .ne = msb_x != NULL ? 3 : 1, .nslots = slot_count(m, l, msb_x != NULL ? 3 : 1),
-                  .out = out, .x = x, .y = y, .msb_x = msb_x};
+                  .ne = ne, .nslots = slot_count(m, l, ne), .out = out, .x = x, .y = y,
+                  .msb_x = msb_x, .wrap_x = wrap_x};
     return sirnn_batch_run(party, n, lean_lane, &c);
+}
+
+sirnn_status sirnn_mult_lean(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
+                             const uint64_t *y, const uint8_t *msb_x, unsigned m, unsigned k,
+                             unsigned l, int is_signed, int chooser)
+{
+    return lean_call("sirnn_mult_lean", party, n, out, x, y, msb_x, NULL, m, k, l, is_signed,
+                     chooser);
 }
 
 sirnn_status sirnn_mult_lean_wrap(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *x,
                                   const uint64_t *y, const uint8_t *wrap_x, unsigned m,
                                   unsigned k, unsigned l, int is_signed, int chooser)
 {
-    if (party == NULL)
-        return SIRNN_ERR_ARG;
-    if (m < 1 || m > 64 || k < 1 || k > 64 || l < 1 || l > k ||
-        (is_signed != 0 && is_signed != 1) ||
-        (chooser != SIRNN_SERVER && chooser != SIRNN_CLIENT) || NULL_WITH_N(n, out) ||
-        NULL_WITH_N(n, x) || NULL_WITH_N(n, y) || NULL_WITH_N(n, wrap_x) ||
-        (n > 0 && !sirnn_arith_bits_ok(wrap_x, n)))
-        return sirnn_arith_arg(party, "sirnn_mult_lean_wrap",
-                               "need 1 <= m, k <= 64, 1 <= l <= k, signedness 0/1, chooser "
-                               "SIRNN_SERVER or SIRNN_CLIENT, non-NULL arrays and wrap bits 0/1");
-    sirnn_status st = sirnn_party_usable(party);
-    if (st != SIRNN_OK || n == 0)
-        return st;
-    if ((st = sirnn_ot_ensure_setup(party)) != SIRNN_OK)
-        return st;
-    lean_ctx c = {.m = m, .k = k, .l = l, .sgn = (unsigned)is_signed, .chooser = chooser,
-                  .ne = 1, .nslots = slot_count(m, l, 1), .out = out, .x = x, .y = y,
-                  .msb_x = NULL, .wrap_x = wrap_x};
-    return sirnn_batch_run(party, n, lean_lane, &c);
+    if (party != NULL && NULL_WITH_N(n, wrap_x))
+        return sirnn_arith_arg(party, "sirnn_mult_lean_wrap", "NULL wrap bits with n > 0");
+    return lean_call("sirnn_mult_lean_wrap", party, n, out, x, y, NULL, wrap_x, m, k, l,
+                     is_signed, chooser);
 }

@@ -879,17 +879,7 @@ uint32_t sirnn_graph_levels(const sirnn_graph *g, uint32_t *level, uint32_t *tle
  * floor shift, or a rescale of their inputs, that can shift further). */
 static int scale_free(uint32_t op)
 {
-    switch (op) {
-    case SIRNN_GOP_DENSE:
-    case SIRNN_GOP_CONV:
-    case SIRNN_GOP_MUL:
-    case SIRNN_GOP_MUL_CONST:
-    case SIRNN_GOP_ADD:
-    case SIRNN_GOP_SUB:
-    case SIRNN_GOP_ADD_CONST:
-    case SIRNN_GOP_GATHER: return 1;
-    default: return 0;
-    }
+    return sirnn_graph_width_free(op); /* the same operators: see there */
 }
 
 /* Operators that bring their inputs to their output's scale first. */
