@@ -543,7 +543,7 @@ def main():
         if ft:
             if state:
                 torch.save(net.state_dict(), state + ".base")
-            if width != 64:
+            if width != net.fc.in_features // 9:
                 torch.manual_seed(1)
                 wide = RNNPoolNet(side, net.fc.out_features, width)
                 widen(wide, net.state_dict())
