@@ -119,9 +119,10 @@ sirnn_status sirnn_wmm_finish(sirnn_party *party, sirnn_wmm *s, uint64_t *out,
             uint64_t acc = 0;
             if (server)
                 for (size_t j = 0; j < d2; j++) {
-                    const uint64_t wv = s->w[j * d3 + q] & sirnn_mask(k);
-                    const uint64_t ws = (k < 64 && (wv >> (k - 1)) != 0) ? wv | ~sirnn_mask(k)
-                                                                         : wv;
+                    /* sign-extended from k bits without a branch on the
+                     * (secret) weight: (w ^ 2^(k-1)) - 2^(k-1) */
+                    const uint64_t top = (uint64_t)1 << (k - 1);
+                    const uint64_t ws = ((s->w[j * d3 + q] & sirnn_mask(k)) ^ top) - top;
                     acc += a[r * d2 + j] * ws;
                 }
             out[r * d3 + q] = acc & lm;
