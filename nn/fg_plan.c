@@ -325,10 +325,26 @@ sirnn_status sirnn_fg_plan_init(sirnn_fg_plan *p, const sirnn_fg_public *pub)
     if (d->rank_u > 0 && p->u2.s > 0 && p->u2.up == 0 && p->u2.lmm == p->u2.lout) {
         p->u2.sign_out = 1;
         p->u1.msb_in = 1;
-        if (pub->fold && p->fuse_act && p->u2.lout == b && p->u2.s + p->lr <= 64) {
-            /* the state fold with low-rank U: U2 reads R */
+        /* the state fold with low-rank U (fg_plan.h): U1' U2' R in one ring
+         * of lv = e_fuse + b <= 63 bits, e_fuse = u2.s + u1.s + s_h - the
+         * bits rounded off the weights, the largest the sigmoid's digits
+         * take */
+        const unsigned e0 = p->u2.s + p->u1.s + p->s_h;
+        const unsigned sw_ = d->rank_w == 0 ? p->w.s : p->w1.s;
+        unsigned e = e0 < 63 - b ? e0 : 63 - b;
+        while (e > sw_ && !sirnn_sigmoid_pair_tr_fits(e, p->f_pre, p->f_z))
+            e--;
+        const unsigned drop = e0 - e, dr2 = drop / 2, dr1 = drop - dr2;
+        if (pub->fold && p->fuse_act && p->u2.lout == b && p->u1.up == 0 && e >= sw_ &&
+            sirnn_sigmoid_pair_tr_fits(e, p->f_pre, p->f_z) && dr1 + 4 <= p->u1.k &&
+            dr2 + 4 <= p->u2.k) {
             p->fold = 1;
-            p->lv = p->u2.s + p->lr;
+            p->e_fuse = e;
+            p->lv = e + b;
+            p->dr1 = dr1;
+            p->dr2 = dr2;
+            p->fk1 = p->u1.k - dr1 + (dr1 > 0);
+            p->fk2 = p->u2.k - dr2 + (dr2 > 0);
         }
     }
     const int need_t[] = {SIRNN_FG_BZ, SIRNN_FG_BH, SIRNN_FG_ZETA, SIRNN_FG_NU, SIRNN_FG_FCB};
@@ -480,6 +496,17 @@ sirnn_status sirnn_fg_weights_init(sirnn_fg_weights *w, const sirnn_fg_plan *p,
         *dst[i] = q;
         transpose_q(q, t);
         q += n;
+    }
+    if (p->fold && p->d.rank_u > 0) {
+        /* the low-rank fold's U1', U2': rounded by dr1, dr2 bits (fg_plan.h) */
+        const size_t nu = (size_t)p->d.rank_u * H;
+        const unsigned dr[2] = {p->dr1, p->dr2}, fk[2] = {p->fk1, p->fk2};
+        uint64_t *ws[2] = {w->u1, w->u2};
+        for (int m2 = 0; m2 < 2; m2++)
+            for (size_t i = 0; dr[m2] > 0 && i < nu; i++) {
+                const int64_t v = (int64_t)ws[m2][i] + ((int64_t)1 << (dr[m2] - 1));
+                ws[m2][i] = (uint64_t)(v >> dr[m2]) & mask_of(fk[m2]);
+            }
     }
     w->bz = q;
     q += H;

@@ -53,15 +53,19 @@
  *
  * With the state fold (fold below: when the model asks for it,
  * sirnn_fastgrnn_set_state_fold, and it fits), UH reads R_{t-1}
- * rather than h16 (U R, or U2 R, in R's ring of lv bits) and v reads
+ * rather than h16 (U R, or U1' U2' R, in R's ring of lv bits) and v reads
  * h_{t-1} = floor(R_{t-1} / 2^s_h) in lv bits, so secure inference runs
  * h's truncation beside the next step's gates, and takes U R_t in the
  * flights of the step before (arith/wmm.h): 12 flights a step instead of
  * 18 for the shipped Fashion-MNIST model, for 1.37x the bytes at batch 1
  * and 1.20x at 100 images (the product's corrections carry lv-bit R
- * instead of b-bit h). Models with over 2^20 weight bits in U (U2) take U
- * R inside the step's group instead (nn/secure_infer.c): 2 flights a step
- * more.
+ * instead of b-bit h). With low-rank U both U2' R and U1' (U2' R) go that
+ * way (the client's share of U2' R is fixed before its corrections go, so
+ * U1's corrections ride with them): the Google-30 keyword model 1,238
+ * flights a sequence instead of 1,824 with U2's truncation and U1 in the
+ * step. Models with over 2^20 weight bits in U (U1 and U2) take the
+ * products inside the step's group instead (nn/secure_infer.c): more
+ * flights a step.
  */
 #ifndef SIRNN_NN_FG_PLAN_H
 #define SIRNN_NN_FG_PLAN_H
@@ -135,13 +139,21 @@ typedef struct sirnn_fg_plan {
      * own ring (no wrap, no MSB). Full-rank U: e_fuse = u.s + s_h,
      * lv = e_fuse + b, U R mod 2^lv, and pre = floor((U R + WX 2^(e_fuse -
      * s_W)) / 2^e_fuse) + bias mod 2^b: the same truncation of a more exact
-     * sum (no floor of h inside). Low-rank U: lv = u2.s + lr, U2's output
-     * = floor(U2 R / 2^(lv - b)) mod 2^b (U2 R mod 2^lv), the rest as
-     * without the fold. Costs bits (the product reads lv-bit operands)
+     * sum (no floor of h inside). Low-rank U likewise with U1' (U2' R), both
+     * products mod 2^lv, no truncation between them: e_fuse = u2.s + u1.s +
+     * s_h - dr1 - dr2, lv = e_fuse + b, where U1' and U2' are U1 and U2
+     * rounded by dr1 and dr2 bits (dr2 = (dr1 + dr2) / 2 rounded down),
+     * just enough that lv <= 63 and the sigmoid's digits take e_fuse
+     * (sirnn_sigmoid_pair_tr_fits; the Google-30 keyword model: 3 and 4
+     * bits of its 16). Costs bits (the products read lv-bit operands)
      * for flights. Without it lv = lr. Set only when the public
      * description asks for it (pub->fold) and it fits. */
     int fold;
     unsigned lv;
+    /* With the fold and low-rank U: U1 and U2 rounded by dr1, dr2 bits
+     * (U1' = floor((U1 + 2^(dr1 - 1)) / 2^dr1), likewise U2'), fk1, fk2
+     * bits each (the server's weights hold them: sirnn_fg_weights_init). */
+    unsigned dr1, dr2, fk1, fk2;
     sirnn_fixfmt f_pre, f_z, f_c; /* sigmoid / tanh formats */
 } sirnn_fg_plan;
 

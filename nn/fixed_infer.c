@@ -88,6 +88,18 @@ static uint64_t sext64(uint64_t v, unsigned l)
     return (uint64_t)sirnn_fg_signed(v, l);
 }
 
+/* out[q] = sum_j a[j] w[j][q] mod 2^lv (a: lv-bit values, w: k-bit). */
+static void prod_lv(uint64_t *out, const uint64_t *a, size_t d2, size_t d3, const uint64_t *w,
+                    unsigned k, unsigned lv)
+{
+    for (size_t q = 0; q < d3; q++) {
+        uint64_t acc = 0;
+        for (size_t j = 0; j < d2; j++)
+            acc += sext64(a[j], lv) * sext64(w[j * d3 + q], k);
+        out[q] = acc & mask_of(lv);
+    }
+}
+
 /* The steps with p->fold (nn/fg_plan.h): U reads R_{t-1} (fw->r, lv-bit
  * values), h_{t-1} is its truncation; then h_T into fw->h16. */
 static sirnn_status fold_steps(const sirnn_fg_plan *p, const sirnn_fg_weights *w,
@@ -98,20 +110,12 @@ static sirnn_status fold_steps(const sirnn_fg_plan *p, const sirnn_fg_weights *w
     const uint64_t mb = mask_of(b), mv = mask_of(lv), mr = mask_of(p->lr);
     memset(fw->r, 0, H * sizeof(uint64_t));
     for (size_t t = 0; t < T; t++) {
-        /* U R (or U2 R) mod 2^lv (wrapping 64-bit sums: lv <= 64) */
-        const size_t ru = p->d.rank_u, d3 = ru == 0 ? H : ru;
-        const uint64_t *u = ru == 0 ? w->u : w->u2;
-        uint64_t *out = ru == 0 ? fw->uh : fw->ur;
-        for (size_t q = 0; q < d3; q++) {
-            uint64_t acc = 0;
-            for (size_t j = 0; j < H; j++)
-                acc += sext64(fw->r[j], lv) * sext64(u[j * d3 + q], ru == 0 ? p->u.k : p->u2.k);
-            out[q] = acc & mv;
-        }
-        if (ru > 0) {
-            for (size_t q = 0; q < ru; q++)
-                fw->ur[q] = sirnn_ref_tr(fw->ur[q], lv, lv - b);
-            mm_ref_last(p, &p->u1, 1, fw->uh, fw->ur, w->u1);
+        /* U R, or U1' (U2' R), mod 2^lv (wrapping 64-bit sums: lv <= 64) */
+        if (p->d.rank_u == 0) {
+            prod_lv(fw->uh, fw->r, H, H, w->u, p->u.k, lv);
+        } else {
+            prod_lv(fw->ur, fw->r, H, p->d.rank_u, w->u2, p->fk2, lv);
+            prod_lv(fw->uh, fw->ur, p->d.rank_u, H, w->u1, p->fk1, lv);
         }
         const uint64_t *wx = fw->wx + t * H;
         const unsigned lf = p->e_fuse + b;

@@ -52,23 +52,28 @@ typedef struct secure_work {
     uint8_t *xsign, *vsign; /* of the inputs (0 on the server) and of W2's output */
     uint64_t *mem;
     size_t nmem;
-    sirnn_wmm wmm; /* the state fold's next U R (or U2 R) product (arith/wmm.h) */
+    sirnn_wmm wmm;  /* the state fold's next U R (or U2' R) product (arith/wmm.h) */
+    sirnn_wmm wmm1; /* with low-rank U, the next U1' (U2' R) */
 } secure_work;
 
-/* The state fold's U R (or U2 R) by sirnn_wmm (arith/wmm.h: no flight of
- * its own, fewer bytes) while its OTs, one per weight bit whatever the
+/* The state fold's U R (or U2' R and U1' (U2' R)) by sirnn_wmm
+ * (arith/wmm.h: no flight of its own, fewer bytes) while its OTs, one per weight bit whatever the
  * batch, fit WMM_MAX_OTS (33 MB held between the phases); beyond that (a
  * hidden state of over 256 units) by sirnn_matmul_clear in the group (2
  * flights a step more, working memory O(window)). Both give U R mod 2^lv
  * exactly, so the choice is the protocol's only, from the public shape. */
 #define WMM_MAX_OTS ((size_t)1 << 20)
 
+static size_t wmm_ots(const sirnn_fg_plan *p)
+{
+    const size_t ru = p->d.rank_u, H = p->d.hidden;
+    return ru > 0 ? H * ru * (p->fk1 + p->fk2) : H * H * p->u.k;
+}
+
 static int use_wmm(const sirnn_fg_plan *p, size_t B)
 {
-    const size_t ru = p->d.rank_u, d3 = ru > 0 ? ru : p->d.hidden;
-    const unsigned k = ru > 0 ? p->u2.k : p->u.k;
     (void)B;
-    return p->fold && p->d.hidden * d3 * k <= WMM_MAX_OTS;
+    return p->fold && wmm_ots(p) <= WMM_MAX_OTS;
 }
 
 /* work_init's sizes: words of shares, and bytes of bits (one spare). */
@@ -92,9 +97,10 @@ size_t sirnn_fg_piece_images(const sirnn_fg_plan *p, uint64_t mem_bytes)
     const size_t ru = p->d.rank_u, H = p->d.hidden;
     /* plus sirnn_wmm's arrays while it runs (arith/wmm.h) */
     const size_t per_image = work_words(p, 1) * sizeof(uint64_t) + work_bit_bytes(p, 1) +
-                             (use_wmm(p, 1) ? sirnn_wmm_row_bytes(H, ru > 0 ? ru : H,
-                                                                  ru > 0 ? p->u2.k : p->u.k)
-                                            : 0);
+                             (!use_wmm(p, 1) ? 0
+                              : ru > 0 ? sirnn_wmm_row_bytes(H, ru, p->fk2) +
+                                             sirnn_wmm_row_bytes(ru, H, p->fk1)
+                                       : sirnn_wmm_row_bytes(H, H, p->u.k));
     const uint64_t k = mem_bytes / per_image;
     return k < 1 ? 1 : k > UINT32_MAX ? UINT32_MAX : (size_t)k;
 }
@@ -141,6 +147,7 @@ static sirnn_status work_init(secure_work *sw, const sirnn_fg_plan *p, size_t B)
 static void work_free(secure_work *sw)
 {
     sirnn_wmm_free(&sw->wmm);
+    sirnn_wmm_free(&sw->wmm1);
     if (sw->mem != NULL)
         sirnn_memzero(sw->mem, sw->nmem * sizeof(uint64_t));
     free(sw->mem);
@@ -260,8 +267,8 @@ typedef struct fold_ctx {
     size_t B, t;
 } fold_ctx;
 
-/* Group member: the gates from U R_{t-1} mod 2^lv (sw->uh; or U2 R_{t-1}
- * in sw->ur, then U2's truncation and U1), the product taken by sirnn_wmm
+/* Group member: the gates from U R_{t-1} mod 2^lv (sw->uh; or U1' (U2'
+ * R_{t-1}) there, U2' R_{t-1} in sw->ur), the products taken by sirnn_wmm
  * at the end of the step before (use_wmm) or here by sirnn_matmul_clear
  * (R in sw->q), in R's own ring either way, so its wrap vanishes: no
  * comparison, no MSB. */
@@ -272,17 +279,17 @@ static sirnn_status fold_gates(sirnn_party *party, void *arg)
     const size_t H = p->d.hidden, ru = p->d.rank_u, B = c->B;
     secure_work *sw = c->sw;
     sirnn_status st = SIRNN_OK;
-    if (!use_wmm(p, B))
-        st = ru == 0 ? sirnn_matmul_clear(party, B, H, H, sw->uh, sw->q, c->w->u, p->lv, p->u.k,
-                                          0, p->lv, 1)
-                     : sirnn_matmul_clear(party, B, H, ru, sw->ur, sw->q, c->w->u2, p->lv,
-                                          p->u2.k, 0, p->lv, 1);
-    if (st == SIRNN_OK && ru > 0) {
-        /* U2 R truncated to b bits with its MSB shares for U1 */
-        st = sirnn_tr_ext_sign(party, B * ru, sw->ur, sw->usign, sw->ur, p->lv, p->lv - p->b,
-                               p->b, 1);
-        if (st == SIRNN_OK)
-            st = mm_secure_last(party, p, &p->u1, B, sw->uh, sw->ur, sw->usign, c->w->u1);
+    if (!use_wmm(p, B)) {
+        if (ru == 0) {
+            st = sirnn_matmul_clear(party, B, H, H, sw->uh, sw->q, c->w->u, p->lv, p->u.k, 0,
+                                    p->lv, 1);
+        } else {
+            st = sirnn_matmul_clear(party, B, H, ru, sw->ur, sw->q, c->w->u2, p->lv, p->fk2, 0,
+                                    p->lv, 1);
+            if (st == SIRNN_OK)
+                st = sirnn_matmul_clear(party, B, ru, H, sw->uh, sw->ur, c->w->u1, p->lv,
+                                        p->fk1, 0, p->lv, 1);
+        }
     }
     return st != SIRNN_OK ? st : fold_act(party, p, c->w, c->sw, c->B, c->t);
 }
@@ -448,8 +455,12 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
             const int lowr = p->d.rank_u > 0;
             SIRNN_PROFILED(party, "U R (next step)", st,
                            sirnn_wmm_begin(party, &sw->wmm, B, H, lowr ? p->d.rank_u : H,
-                                           lowr ? w->u2 : w->u, lowr ? p->u2.k : p->u.k,
+                                           lowr ? w->u2 : w->u, lowr ? p->fk2 : p->u.k,
                                            p->lv));
+            if (st == SIRNN_OK && lowr)
+                SIRNN_PROFILED(party, "U R (next step)", st,
+                               sirnn_wmm_begin(party, &sw->wmm1, B, p->d.rank_u, H, w->u1,
+                                               p->fk1, p->lv));
             if (st != SIRNN_OK)
                 return st;
         }
@@ -479,6 +490,12 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
                            sirnn_wmm_finish(party, &sw->wmm,
                                             p->d.rank_u > 0 ? sw->ur : sw->uh, sw->q));
             sirnn_wmm_free(&sw->wmm);
+            /* U1' (U2' R): party 1's share of U2' R is fixed before its
+             * corrections go, so these ride with them */
+            if (st == SIRNN_OK && p->d.rank_u > 0)
+                SIRNN_PROFILED(party, "U R (next step)", st,
+                               sirnn_wmm_finish(party, &sw->wmm1, sw->uh, sw->ur));
+            sirnn_wmm_free(&sw->wmm1);
             if (st != SIRNN_OK)
                 return st;
         }

@@ -188,7 +188,7 @@ static void test_secure_tiny(void **state)
      * with the random model's formats, except for the first shape's: 49
      * without the fold, 37 with it). */
     const int want_fold[] = {1, 1, 0};
-    const uint64_t want_save[] = {12, 10, 0};
+    const uint64_t want_save[] = {12, 20, 0};
     for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
         sirnn_dataset calib;
         sirnn_fastgrnn *m = tiny_model(&r, &shapes[s], bits[s], &calib);
@@ -373,8 +373,8 @@ static void test_secure_real(void **state)
     sirnn_fastgrnn_free(m);
     if (test_quick())
         return;
-    /* The shipped keyword model (low-rank U: the state fold's U2 R, its
-     * truncation and U1) on one random sequence. */
+    /* The shipped keyword model (low-rank U: the state fold's U1' U2' R,
+     * two weight-bit products in R's ring) on one random sequence. */
     assert_int_equal(sirnn_fastgrnn_load(&m, "models/speech_fastgrnn.sirnn"), SIRNN_OK);
     assert_int_equal(sirnn_fastgrnn_set_state_fold(m, 1), SIRNN_OK);
     assert_int_equal(plan_folds(m), 1);

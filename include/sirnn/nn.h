@@ -231,7 +231,7 @@ SIRNN_API sirnn_status sirnn_fastgrnn_set_gate_scale(sirnn_fastgrnn *m, int scal
  *   on:  1 image: 12 flights a step, 362 flights, 13.96 MB, 7.8 s;
  *        100 images: 494 flights, 1,207 MB, 39.3 s (slower).
  * The shipped keyword model (Google-30, B = 1, `sirnn-bench fastgrnn`):
- * off 2,806 flights, 92.5 MB; on 1,824 flights, 139.7 MB. With the fold
+ * off 2,806 flights, 92.5 MB; on 1,238 flights, 174.8 MB. With the fold
  * the gates' sigmoid takes its lean tail too (math/sig_pair.h: the same
  * values, 2 flights fewer a step for more bytes).
  * The fold changes the fixed-point model (the same steps in
@@ -418,14 +418,15 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  * Costs (one lane, both parties, measured): Google-30 shape (input 32,
  * hidden 100, ranks 16 / 35, 99 steps, 16 bits; `sirnn-bench fastgrnn`):
  * with the default SoftSpokenOT (ot_k = 4), 98.2 MB and 2,806 flights per
- * sequence without the state fold, 150.0 MB and 1,824 flights with it
- * (per step: U2's truncation with the MSB shares, U1,
- * the truncation of U h + W x, sigmoid and tanh (sirnn_trdig2, then the
- * poly path's lookups, product and rounding), with the rescaling of h in
- * the same flights; then gate products and mult, with the next U2 R
- * riding in their flights: 18 flights a step against 28 without the
- * fold, for 1.5x the bytes: U2 reads 54-bit R instead of 16-bit h);
- * with IKNP (ot_k = 1), 128.1 MB per sequence without the fold and 254.7
+ * sequence without the state fold, 143.5 MB and 1,238 flights with it
+ * (per step: the truncation of U1' U2' R + W x in the digits of sigmoid
+ * and tanh (sirnn_trdig2, then the poly path's lookups, product and
+ * rounding), with the rescaling of h in the same flights; then gate
+ * products and mult, with the next U2' R and U1' (U2' R) riding in their
+ * flights, both by weight-bit products in R's ring of 63 bits (U1, U2
+ * rounded by a few bits to fit it, nn/fg_plan.h): about 12 flights a step
+ * against 28 without the fold, for 1.5x the bytes);
+ * with IKNP (ot_k = 1), 128.1 MB per sequence without the fold and 255.8
  * MB with it (the weight-bit product's columns cost 128 bits per OT there)
  * at B = 1. The shipped Fashion-MNIST model (H = 32, 28 steps, default
  * backend, trained with its pre-activations within +-3.5 so that the
@@ -437,8 +438,9 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  * 10 with h's truncation alongside, gate products 2 with the next U R in
  * them).
  * The shipped keyword model (the Google-30 shape, trained): 92.5 MB and
- * 2,806 flights per clip at B = 1 without the fold, 139.7 MB and 1,824
- * flights with it, fewer bytes than random weights: its
+ * 2,806 flights per clip at B = 1 without the fold (fewer bytes than
+ * random weights), 174.8 MB and 1,238 flights with it (more than with
+ * random weights). Without the fold its
  * pre-activations need a coarser scale (s_pre = 10), where the sigmoid
  * into scale 14 would take its parabola, so
  * its gates are at scale 10 (gate_fmt), where a line is precise enough,
