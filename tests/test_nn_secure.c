@@ -192,6 +192,19 @@ static void test_secure_tiny(void **state)
     for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
         sirnn_dataset calib;
         sirnn_fastgrnn *m = tiny_model(&r, &shapes[s], bits[s], &calib);
+        /* The fold needs formats that fit (nn/fg_plan.c), which about one
+         * random low-rank model in eight lacks: draw again (the assertion
+         * on the plan below fails if none of 16 fits). */
+        for (int tries = 0; want_fold[s] && tries < 16; tries++) {
+            assert_int_equal(sirnn_fastgrnn_set_state_fold(m, 1), SIRNN_OK);
+            const int fits = plan_folds(m);
+            assert_int_equal(sirnn_fastgrnn_set_state_fold(m, 0), SIRNN_OK);
+            if (fits)
+                break;
+            sirnn_dataset_free(&calib);
+            sirnn_fastgrnn_free(m);
+            m = tiny_model(&r, &shapes[s], bits[s], &calib);
+        }
         const size_t n = test_quick() ? 3 : 9;
         sirnn_dataset imgs;
         random_dataset(&imgs, &r, n, shapes[s].steps, shapes[s].input, shapes[s].classes);
