@@ -339,14 +339,15 @@ static sirnn_status ws_init(mult_ws *w, const mplan *p, size_t C, void *lt)
     sirnn_status st = SIRNN_OK;
     const unsigned maxb = p->bits_by[0] > p->bits_by[1] ? p->bits_by[0] : p->bits_by[1];
     if (maxb > 0) {
-        st = sirnn_aiknp_ws_init_roles(&w->ct_rcv, 0, C * maxb);
+        /* narrow: the messages have at most 64 bits (8 bytes of hash an OT) */
+        st = sirnn_aiknp_ws_init_narrow(&w->ct_rcv, 0, C * maxb);
         if (st == SIRNN_OK)
-            st = sirnn_aiknp_ws_init_roles(&w->ct_snd, C * maxb, 0);
+            st = sirnn_aiknp_ws_init_narrow(&w->ct_snd, C * maxb, 0);
     }
     if (st == SIRNN_OK && p->nhalves > 0) {
-        st = sirnn_aiknp_ws_init_roles(&w->mx_rcv, 0, C * mx_per(p));
+        st = sirnn_aiknp_ws_init_narrow(&w->mx_rcv, 0, C * mx_per(p));
         if (st == SIRNN_OK)
-            st = sirnn_aiknp_ws_init_roles(&w->mx_snd, C * mx_per(p), 0);
+            st = sirnn_aiknp_ws_init_narrow(&w->mx_snd, C * mx_per(p), 0);
     }
     if (st == SIRNN_OK && p->nm2w > 0)
         st = sirnn_akk_ws_init(&w->kk, 2 * C);
@@ -420,9 +421,7 @@ static sirnn_status ct_corr(mult_ws *w)
             return est;
         for (unsigned i = 0; i < t->nb; i++) {
             const unsigned li = p->l - i;
-            sirnn_aiknp_ws sub = w->ct_snd;
-            sub.h0 += (t->first + i) * k;
-            sub.h1 += (t->first + i) * k;
+            const sirnn_aiknp_ws sub = sirnn_aiknp_ws_at(&w->ct_snd, (t->first + i) * k);
             sirnn_aiknp_cot_msgs(&sub, w->t0, w->t1, v, k, li);
             for (size_t e = 0; e < k; e++)
                 w->acc[e] = (w->acc[e] - (w->t0[e] << i)) & lmask;
@@ -454,8 +453,7 @@ static sirnn_status ct_out(mult_ws *w)
             if (st != SIRNN_OK)
                 return st;
             sirnn_unpack(w->t1, w->wire, k, li);
-            sirnn_aiknp_ws sub = w->ct_rcv;
-            sub.h0 += (t->first + i) * k;
+            const sirnn_aiknp_ws sub = sirnn_aiknp_ws_at(&w->ct_rcv, (t->first + i) * k);
             sirnn_aiknp_cot_out(&sub, w->t0, w->t1, w->ct_choice + (t->first + i) * k, k, li);
             for (size_t e = 0; e < k; e++)
                 w->acc[e] = (w->acc[e] + (w->t0[e] << i)) & lmask;
@@ -635,9 +633,7 @@ static sirnn_status mx_corr(mult_ws *w)
             w->t0[e] = (w->t2[e] - (2 * w->t2[e] & s)) & mask; /* (1 - 2a) V */
             w->t2[e] &= s;                                     /* a V */
         }
-        sirnn_aiknp_ws sub = w->mx_snd;
-        sub.h0 += o;
-        sub.h1 += o;
+        const sirnn_aiknp_ws sub = sirnn_aiknp_ws_at(&w->mx_snd, o);
         sirnn_aiknp_cot_msgs(&sub, w->t0, w->t1, w->t0, k, h->lw);
         for (size_t e = 0; e < k; e++)
             w->acc[e] = (w->acc[e] - ((w->t2[e] - w->t0[e]) << h->shift)) & lmask;
@@ -667,8 +663,7 @@ static sirnn_status mx_out(mult_ws *w)
         if (st != SIRNN_OK)
             return st;
         sirnn_unpack(w->t1, w->wire, k, h->lw);
-        sirnn_aiknp_ws sub = w->mx_rcv;
-        sub.h0 += o;
+        const sirnn_aiknp_ws sub = sirnn_aiknp_ws_at(&w->mx_rcv, o);
         sirnn_aiknp_cot_out(&sub, w->t0, w->t1, w->mx_choice + o, k, h->lw);
         for (size_t e = 0; e < k; e++)
             w->acc[e] = (w->acc[e] - (w->t0[e] << h->shift)) & lmask;

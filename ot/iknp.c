@@ -231,47 +231,97 @@ void sirnn_iknp_hash_pair(sirnn_block *h0, sirnn_block *h1, sirnn_block *q, sirn
     sirnn_tccrhash(h1, q, tw, k);
 }
 
-void sirnn_iknp_cot_msgs(const sirnn_block *h0, const sirnn_block *h1, uint64_t *x, uint64_t *y,
-                         const uint64_t *corr, size_t n, unsigned l)
+/* The four message constructions on the hashes' low words, h[i * st] (st = 2
+ * on blocks, 1 on the narrow workspaces' words): one copy for both. */
+static void cot_msgs_st(const uint64_t *h0, const uint64_t *h1, size_t st, uint64_t *x,
+                        uint64_t *y, const uint64_t *corr, size_t n, unsigned l)
 {
     const uint64_t mask = sirnn_mask(l);
     for (size_t i = 0; i < n; i++) {
         /* corr is read before x is written: they may be one array */
-        const uint64_t xi = h0[i].w[0] & mask;
-        y[i] = (xi + corr[i] - h1[i].w[0]) & mask;
+        const uint64_t xi = h0[i * st] & mask;
+        y[i] = (xi + corr[i] - h1[i * st]) & mask;
         x[i] = xi;
     }
 }
 
-void sirnn_iknp_cot_out(const sirnn_block *h, uint64_t *out, const uint64_t *y,
-                        const uint8_t *choices, size_t n, unsigned l)
-{
-    const uint64_t mask = sirnn_mask(l);
-    for (size_t i = 0; i < n; i++) {
-        const uint64_t sel = 0 - (uint64_t)(choices[i] & 1);
-        out[i] = (h[i].w[0] + (y[i] & sel)) & mask;
-    }
-}
-
-void sirnn_iknp_ot_msgs(const sirnn_block *h0, const sirnn_block *h1, uint64_t *y,
-                        const uint64_t *m0, const uint64_t *m1, size_t n, unsigned l)
-{
-    const uint64_t mask = sirnn_mask(l);
-    for (size_t i = 0; i < n; i++) {
-        y[2 * i] = (m0[i] ^ h0[i].w[0]) & mask;
-        y[2 * i + 1] = (m1[i] ^ h1[i].w[0]) & mask;
-    }
-}
-
-void sirnn_iknp_ot_out(const sirnn_block *h, uint64_t *out, const uint64_t *y,
+static void cot_out_st(const uint64_t *h, size_t st, uint64_t *out, const uint64_t *y,
                        const uint8_t *choices, size_t n, unsigned l)
 {
     const uint64_t mask = sirnn_mask(l);
     for (size_t i = 0; i < n; i++) {
         const uint64_t sel = 0 - (uint64_t)(choices[i] & 1);
-        const uint64_t y0 = y[2 * i], y1 = y[2 * i + 1];
-        out[i] = (y0 ^ ((y0 ^ y1) & sel) ^ h[i].w[0]) & mask;
+        out[i] = (h[i * st] + (y[i] & sel)) & mask;
     }
+}
+
+static void ot_msgs_st(const uint64_t *h0, const uint64_t *h1, size_t st, uint64_t *y,
+                       const uint64_t *m0, const uint64_t *m1, size_t n, unsigned l)
+{
+    const uint64_t mask = sirnn_mask(l);
+    for (size_t i = 0; i < n; i++) {
+        y[2 * i] = (m0[i] ^ h0[i * st]) & mask;
+        y[2 * i + 1] = (m1[i] ^ h1[i * st]) & mask;
+    }
+}
+
+static void ot_out_st(const uint64_t *h, size_t st, uint64_t *out, const uint64_t *y,
+                      const uint8_t *choices, size_t n, unsigned l)
+{
+    const uint64_t mask = sirnn_mask(l);
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t sel = 0 - (uint64_t)(choices[i] & 1);
+        const uint64_t y0 = y[2 * i], y1 = y[2 * i + 1];
+        out[i] = (y0 ^ ((y0 ^ y1) & sel) ^ h[i * st]) & mask;
+    }
+}
+
+void sirnn_iknp_cot_msgs(const sirnn_block *h0, const sirnn_block *h1, uint64_t *x, uint64_t *y,
+                         const uint64_t *corr, size_t n, unsigned l)
+{
+    cot_msgs_st(h0->w, h1->w, 2, x, y, corr, n, l);
+}
+
+void sirnn_iknp_cot_out(const sirnn_block *h, uint64_t *out, const uint64_t *y,
+                        const uint8_t *choices, size_t n, unsigned l)
+{
+    cot_out_st(h->w, 2, out, y, choices, n, l);
+}
+
+void sirnn_iknp_ot_msgs(const sirnn_block *h0, const sirnn_block *h1, uint64_t *y,
+                        const uint64_t *m0, const uint64_t *m1, size_t n, unsigned l)
+{
+    ot_msgs_st(h0->w, h1->w, 2, y, m0, m1, n, l);
+}
+
+void sirnn_iknp_ot_out(const sirnn_block *h, uint64_t *out, const uint64_t *y,
+                       const uint8_t *choices, size_t n, unsigned l)
+{
+    ot_out_st(h->w, 2, out, y, choices, n, l);
+}
+
+void sirnn_iknp_cot_msgs_w(const uint64_t *h0, const uint64_t *h1, uint64_t *x, uint64_t *y,
+                           const uint64_t *corr, size_t n, unsigned l)
+{
+    cot_msgs_st(h0, h1, 1, x, y, corr, n, l);
+}
+
+void sirnn_iknp_cot_out_w(const uint64_t *h, uint64_t *out, const uint64_t *y,
+                          const uint8_t *choices, size_t n, unsigned l)
+{
+    cot_out_st(h, 1, out, y, choices, n, l);
+}
+
+void sirnn_iknp_ot_msgs_w(const uint64_t *h0, const uint64_t *h1, uint64_t *y,
+                          const uint64_t *m0, const uint64_t *m1, size_t n, unsigned l)
+{
+    ot_msgs_st(h0, h1, 1, y, m0, m1, n, l);
+}
+
+void sirnn_iknp_ot_out_w(const uint64_t *h, uint64_t *out, const uint64_t *y,
+                         const uint8_t *choices, size_t n, unsigned l)
+{
+    ot_out_st(h, 1, out, y, choices, n, l);
 }
 
 /* Sender: rows of one chunk, hashed [0, k) as H(q) and H(q ^ Delta). */

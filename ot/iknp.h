@@ -155,5 +155,15 @@ void sirnn_iknp_ot_msgs(const sirnn_block *h0, const sirnn_block *h1, uint64_t *
 /* Receiver: out[i] = y[2i + c_i] ^ H_i (low l bits; selected by mask). */
 void sirnn_iknp_ot_out(const sirnn_block *h, uint64_t *out, const uint64_t *y,
                        const uint8_t *choices, size_t n, unsigned l);
+/* The same four on the hashes' low words (h0[i] = H(q_i).w[0], ...): the
+ * narrow split-phase workspaces of ot/phase.h. */
+void sirnn_iknp_cot_msgs_w(const uint64_t *h0, const uint64_t *h1, uint64_t *x, uint64_t *y,
+                           const uint64_t *corr, size_t n, unsigned l);
+void sirnn_iknp_cot_out_w(const uint64_t *h, uint64_t *out, const uint64_t *y,
+                          const uint8_t *choices, size_t n, unsigned l);
+void sirnn_iknp_ot_msgs_w(const uint64_t *h0, const uint64_t *h1, uint64_t *y,
+                          const uint64_t *m0, const uint64_t *m1, size_t n, unsigned l);
+void sirnn_iknp_ot_out_w(const uint64_t *h, uint64_t *out, const uint64_t *y,
+                         const uint8_t *choices, size_t n, unsigned l);
 
 #endif /* SIRNN_OT_IKNP_H */

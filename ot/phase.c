@@ -24,6 +24,41 @@ sirnn_status sirnn_aiknp_ws_init(sirnn_aiknp_ws *w, size_t cap)
     return sirnn_aiknp_ws_init_roles(w, cap, cap);
 }
 
+/* A narrow sender hashes its rows in pieces of this many OTs (into tmp). */
+#define NARROW_PIECE 512
+
+sirnn_status sirnn_aiknp_ws_init_narrow(sirnn_aiknp_ws *w, size_t send_cap, size_t recv_cap)
+{
+    memset(w, 0, sizeof(*w));
+    w->cap = sirnn_otx_round(send_cap > recv_cap ? send_cap : recv_cap);
+    w->send_cap = sirnn_otx_round(send_cap);
+    w->rows = sirnn_scratch_alloc(SIRNN_IKNP_CHUNK * sizeof(sirnn_block));
+    w->n0 = sirnn_scratch_alloc(w->cap * sizeof(uint64_t));
+    w->n1 = sirnn_scratch_alloc(w->send_cap * sizeof(uint64_t));
+    w->tmp = sirnn_scratch_alloc(2 * NARROW_PIECE * sizeof(sirnn_block));
+    w->col = sirnn_scratch_alloc(SIRNN_IKNP_CHUNK / 8);
+    if (w->rows == NULL || w->n0 == NULL || w->n1 == NULL || w->tmp == NULL || w->col == NULL) {
+        sirnn_aiknp_ws_free(w);
+        return SIRNN_ERR_NOMEM;
+    }
+    return SIRNN_OK;
+}
+
+sirnn_aiknp_ws sirnn_aiknp_ws_at(const sirnn_aiknp_ws *w, size_t off)
+{
+    sirnn_aiknp_ws v = *w;
+    if (v.n0 != NULL) {
+        v.n0 += off;
+        if (v.send_cap > 0)
+            v.n1 += off;
+    } else {
+        v.h0 += off;
+        if (v.send_cap > 0)
+            v.h1 += off;
+    }
+    return v;
+}
+
 sirnn_status sirnn_aiknp_ws_init_roles(sirnn_aiknp_ws *w, size_t send_cap, size_t recv_cap)
 {
     memset(w, 0, sizeof(*w));
@@ -45,8 +80,48 @@ void sirnn_aiknp_ws_free(sirnn_aiknp_ws *w)
     sirnn_scratch_free(w->rows, SIRNN_IKNP_CHUNK * sizeof(sirnn_block));
     sirnn_scratch_free(w->h0, w->cap * sizeof(sirnn_block));
     sirnn_scratch_free(w->h1, w->send_cap * sizeof(sirnn_block));
+    sirnn_scratch_free(w->n0, w->cap * sizeof(uint64_t));
+    sirnn_scratch_free(w->n1, w->send_cap * sizeof(uint64_t));
+    sirnn_scratch_free(w->tmp, 2 * NARROW_PIECE * sizeof(sirnn_block));
     sirnn_scratch_free(w->col, SIRNN_IKNP_CHUNK / 8);
     memset(w, 0, sizeof(*w));
+}
+
+/* Receiver: the hashes of k rows of OTs [off, off + k) of the batch, at
+ * tweak tw: into h0, or (narrow) their low words into n0, hashing the rows
+ * in place. The rows are wiped. */
+static void recv_hash(sirnn_aiknp_ws *w, size_t off, sirnn_tweak tw, size_t k)
+{
+    if (w->n0 == NULL) {
+        sirnn_tccrhash(w->h0 + off, w->rows, tw, k);
+    } else {
+        sirnn_tccrhash(w->rows, w->rows, tw, k);
+        for (size_t i = 0; i < k; i++)
+            w->n0[off + i] = w->rows[i].w[0];
+    }
+    sirnn_memzero(w->rows, k * sizeof(sirnn_block));
+}
+
+/* Sender: the hash pairs of the k rows q (sirnn_iknp_hash_pair, q is
+ * overwritten) of OTs [off, off + k), at tweak tw: into h0 and h1, or
+ * (narrow) their low words into n0 and n1, piece by piece. */
+static void send_hash(sirnn_aiknp_ws *w, size_t off, sirnn_block *q, sirnn_block delta,
+                      sirnn_tweak tw, size_t k)
+{
+    if (w->n0 == NULL) {
+        sirnn_iknp_hash_pair(w->h0 + off, w->h1 + off, q, delta, tw, k);
+        return;
+    }
+    sirnn_block *t0 = w->tmp, *t1 = w->tmp + NARROW_PIECE;
+    for (size_t p = 0; p < k; p += NARROW_PIECE) {
+        const size_t c = min_size(NARROW_PIECE, k - p);
+        sirnn_iknp_hash_pair(t0, t1, q + p, delta, sirnn_tweak_make(tw.domain, tw.index + p), c);
+        for (size_t i = 0; i < c; i++) {
+            w->n0[off + p + i] = t0[i].w[0];
+            w->n1[off + p + i] = t1[i].w[0];
+        }
+    }
+    sirnn_memzero(w->tmp, 2 * NARROW_PIECE * sizeof(sirnn_block));
 }
 
 /* Silent COTs under the phases (otphase.h): both parties decide alike. */
@@ -66,7 +141,8 @@ static sirnn_status recv_u_silent(sirnn_aiknp_ws *w, sirnn_iknp_receiver *r, sir
     /* All the batch's choice bits first, then its d in one message: an
      * iteration's corrections, which the choice side sends when the bits
      * reach it, then precede the whole d, as the sender reads them. */
-    uint8_t *d = (uint8_t *)w->h0; /* cap * 16 bytes, free until recv_rows */
+    /* cap * 16 (narrow: 8) bytes, free until recv_rows */
+    uint8_t *d = w->n0 != NULL ? (uint8_t *)w->n0 : (uint8_t *)w->h0;
     uint8_t *bits = (uint8_t *)w->rows; /* CHUNK blocks, free here */
     const size_t bytes = (n + 7) / 8;
     memset(d, 0, bytes);
@@ -105,9 +181,7 @@ sirnn_status sirnn_aiknp_recv_rows(sirnn_aiknp_ws *w, sirnn_iknp_receiver *r, si
         sirnn_status st = sirnn_silent_recv_take(e, &r->x, ch, w->rows, k);
         if (st != SIRNN_OK)
             return st;
-        sirnn_tccrhash(w->h0 + off, w->rows,
-                       sirnn_tweak_make(w->first.domain, w->first.index + off), k);
-        sirnn_memzero(w->rows, k * sizeof(sirnn_block));
+        recv_hash(w, off, sirnn_tweak_make(w->first.domain, w->first.index + off), k);
     }
     return SIRNN_OK;
 }
@@ -128,7 +202,7 @@ sirnn_status sirnn_aiknp_recv_u(sirnn_aiknp_ws *w, sirnn_iknp_receiver *r, sirnn
         sirnn_memzero(w->col, m / 8); /* the choices */
         if (st != SIRNN_OK)
             return st;
-        sirnn_tccrhash(w->h0 + off, w->rows, tweak, k);
+        recv_hash(w, off, tweak, k);
         sirnn_memzero(w->rows, m * sizeof(sirnn_block));
     }
     return SIRNN_OK;
@@ -147,8 +221,8 @@ sirnn_status sirnn_aiknp_send_rows(sirnn_aiknp_ws *w, sirnn_iknp_sender *s, sirn
                         : sirnn_silent_send_take(s->silent, &s->x, ch, w->rows, k);
             if (st != SIRNN_OK)
                 return st;
-            sirnn_iknp_hash_pair(w->h0 + off, w->h1 + off, w->rows, delta,
-                                 sirnn_tweak_make(w->first.domain, w->first.index + off), k);
+            send_hash(w, off, w->rows, delta,
+                      sirnn_tweak_make(w->first.domain, w->first.index + off), k);
         }
         sirnn_memzero(w->rows, min_size(n, SIRNN_IKNP_CHUNK) * sizeof(sirnn_block));
         s->x.count += n;
@@ -160,6 +234,12 @@ sirnn_status sirnn_aiknp_send_rows(sirnn_aiknp_ws *w, sirnn_iknp_sender *s, sirn
                 return st;
             for (size_t i = 0; i < k; i++) {
                 const uint64_t m = 0 - (uint64_t)((w->col[i / 8] >> (i % 8)) & 1);
+                if (w->n0 != NULL) {
+                    const uint64_t t = (w->n0[off + i] ^ w->n1[off + i]) & m;
+                    w->n0[off + i] ^= t;
+                    w->n1[off + i] ^= t;
+                    continue;
+                }
                 sirnn_block *a = &w->h0[off + i], *b = &w->h1[off + i];
                 for (int j = 0; j < 2; j++) {
                     const uint64_t t = (a->w[j] ^ b->w[j]) & m;
@@ -184,7 +264,7 @@ sirnn_status sirnn_aiknp_send_rows(sirnn_aiknp_ws *w, sirnn_iknp_sender *s, sirn
             sirnn_tweak_make(s->x.domain, s->x.count - sirnn_otx_round(k));
         if (off == 0)
             w->first = tweak;
-        sirnn_iknp_hash_pair(w->h0 + off, w->h1 + off, w->rows, delta, tweak, k);
+        send_hash(w, off, w->rows, delta, tweak, k);
     }
     return SIRNN_OK;
 }
@@ -200,25 +280,37 @@ sirnn_status sirnn_aiknp_send_emit(const sirnn_aiknp_ws *w, sirnn_iknp_sender *s
 void sirnn_aiknp_cot_msgs(const sirnn_aiknp_ws *w, uint64_t *x, uint64_t *y,
                           const uint64_t *corr, size_t n, unsigned l)
 {
-    sirnn_iknp_cot_msgs(w->h0, w->h1, x, y, corr, n, l);
+    if (w->n0 != NULL)
+        sirnn_iknp_cot_msgs_w(w->n0, w->n1, x, y, corr, n, l);
+    else
+        sirnn_iknp_cot_msgs(w->h0, w->h1, x, y, corr, n, l);
 }
 
 void sirnn_aiknp_cot_out(const sirnn_aiknp_ws *w, uint64_t *out, const uint64_t *y,
                          const uint8_t *choices, size_t n, unsigned l)
 {
-    sirnn_iknp_cot_out(w->h0, out, y, choices, n, l);
+    if (w->n0 != NULL)
+        sirnn_iknp_cot_out_w(w->n0, out, y, choices, n, l);
+    else
+        sirnn_iknp_cot_out(w->h0, out, y, choices, n, l);
 }
 
 void sirnn_aiknp_ot_msgs(const sirnn_aiknp_ws *w, uint64_t *y, const uint64_t *m0,
                          const uint64_t *m1, size_t n, unsigned l)
 {
-    sirnn_iknp_ot_msgs(w->h0, w->h1, y, m0, m1, n, l);
+    if (w->n0 != NULL)
+        sirnn_iknp_ot_msgs_w(w->n0, w->n1, y, m0, m1, n, l);
+    else
+        sirnn_iknp_ot_msgs(w->h0, w->h1, y, m0, m1, n, l);
 }
 
 void sirnn_aiknp_ot_out(const sirnn_aiknp_ws *w, uint64_t *out, const uint64_t *y,
                         const uint8_t *choices, size_t n, unsigned l)
 {
-    sirnn_iknp_ot_out(w->h0, out, y, choices, n, l);
+    if (w->n0 != NULL)
+        sirnn_iknp_ot_out_w(w->n0, out, y, choices, n, l);
+    else
+        sirnn_iknp_ot_out(w->h0, out, y, choices, n, l);
 }
 
 /* ---------------- KK13 ---------------- */

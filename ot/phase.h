@@ -54,6 +54,9 @@ typedef struct sirnn_aiknp_ws {
     sirnn_block *rows; /* t or q rows of one extension call */
     sirnn_block *h0;   /* receiver: H(t_i) of the batch; sender: H(q_i) */
     sirnn_block *h1;   /* sender: H(q_i ^ Delta) */
+    uint64_t *n0, *n1; /* a narrow workspace's low words of h0 and h1 (its h0
+                          and h1 are NULL): 8 bytes an OT instead of 16 */
+    sirnn_block *tmp;  /* narrow sender: the hash pairs of one piece */
     uint8_t *col;      /* packed choice column of one extension call */
     sirnn_tweak first; /* the last batch's OT 0: its engine's domain and index
                           (OT j of the batch is at index first.index + j) */
@@ -72,7 +75,15 @@ sirnn_status sirnn_aiknp_ws_init(sirnn_aiknp_ws *w, size_t cap);
  * and only sends batches of up to send_cap (either may be 0): h1 is sized
  * for the sender's batches only. */
 sirnn_status sirnn_aiknp_ws_init_roles(sirnn_aiknp_ws *w, size_t send_cap, size_t recv_cap);
+/* The same, narrow: keeps only the low 64 bits of each hash (n0, n1), all
+ * that the messages of sirnn_aiknp_cot_* and sirnn_aiknp_ot_* (l <= 64)
+ * read, at half the memory; same wire and outputs. A caller that reads
+ * the hashes themselves (sirnn_wmm's PRG seeds) uses a wide workspace. */
+sirnn_status sirnn_aiknp_ws_init_narrow(sirnn_aiknp_ws *w, size_t send_cap, size_t recv_cap);
 void sirnn_aiknp_ws_free(sirnn_aiknp_ws *w);
+/* A view of w from its OT off on (its hashes h0 + off, h1 + off, or the
+ * narrow words), for the message functions below. */
+sirnn_aiknp_ws sirnn_aiknp_ws_at(const sirnn_aiknp_ws *w, size_t off);
 
 /* Receiver: queue the columns of n <= cap OTs with choices (0/1); keeps
  * H(t_i) in w->h0. */

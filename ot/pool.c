@@ -26,15 +26,14 @@ sirnn_status sirnn_ot_pool_init(sirnn_ot_pool *p, size_t cap)
 {
     memset(p, 0, sizeof(*p));
     p->cap = cap < 128 ? 128 : sirnn_otx_round(cap);
-    p->rows = sirnn_scratch_alloc(p->cap * sizeof(sirnn_block));
-    p->bits = sirnn_scratch_alloc(p->cap);
+    /* rows and bits come with the first refill (pool_fill_bufs): a session
+     * that never takes from a pool holds none of its capacity */
     p->k0 = sirnn_scratch_alloc(STEP_KEYS);
     p->k1 = sirnn_scratch_alloc(STEP_KEYS);
     p->choice = sirnn_scratch_alloc(STEP);
     p->wire = sirnn_scratch_alloc(STEP_WIRE);
     p->vals = sirnn_scratch_alloc(STEP_VALS);
-    if (p->rows == NULL || p->bits == NULL || p->k0 == NULL || p->k1 == NULL ||
-        p->choice == NULL || p->wire == NULL || p->vals == NULL) {
+    if (p->k0 == NULL || p->k1 == NULL || p->choice == NULL || p->wire == NULL || p->vals == NULL) {
         sirnn_ot_pool_free(p);
         return SIRNN_ERR_NOMEM;
     }
@@ -53,6 +52,16 @@ void sirnn_ot_pool_free(sirnn_ot_pool *p)
     memset(p, 0, sizeof(*p));
 }
 
+/* The refill buffers, at the first refill (bits on the receiver only). */
+static sirnn_status pool_fill_bufs(sirnn_ot_pool *p, int receiver)
+{
+    if (p->rows == NULL && (p->rows = sirnn_scratch_alloc(p->cap * sizeof(sirnn_block))) == NULL)
+        return SIRNN_ERR_NOMEM;
+    if (receiver && p->bits == NULL && (p->bits = sirnn_scratch_alloc(p->cap)) == NULL)
+        return SIRNN_ERR_NOMEM;
+    return SIRNN_OK;
+}
+
 sirnn_status sirnn_ot_pool_take_send(sirnn_ot_pool *p, sirnn_iknp_sender *s, sirnn_channel *ch,
                                      sirnn_block *k0, sirnn_block *k1, size_t n)
 {
@@ -60,7 +69,9 @@ sirnn_status sirnn_ot_pool_take_send(sirnn_ot_pool *p, sirnn_iknp_sender *s, sir
     while (n > 0) {
         if (p->pos == p->end) {
             p->tweak0 = s->x.count;
-            sirnn_status st = sirnn_iknp_dcot_send(s, ch, (uint8_t *)p->rows, p->cap);
+            sirnn_status st = pool_fill_bufs(p, 0);
+            if (st == SIRNN_OK)
+                st = sirnn_iknp_dcot_send(s, ch, (uint8_t *)p->rows, p->cap);
             if (st != SIRNN_OK)
                 return st;
             p->pos = 0;
@@ -90,6 +101,9 @@ sirnn_status sirnn_ot_pool_take_recv(sirnn_ot_pool *p, sirnn_iknp_receiver *r,
     while (n > 0) {
         if (p->pos == p->end) {
             p->tweak0 = r->x.count;
+            sirnn_status fst = pool_fill_bufs(p, 1);
+            if (fst != SIRNN_OK)
+                return fst;
             sirnn_prg_bytes(prg, p->bits, p->cap);
             for (size_t i = 0; i < p->cap; i++)
                 p->bits[i] &= 1;

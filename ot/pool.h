@@ -48,7 +48,9 @@ typedef struct sirnn_ot_pool {
 } sirnn_ot_pool;
 
 /* An empty pool of capacity cap (rounded up to a multiple of 128, at least
- * 128); it fills on first use. */
+ * 128); it fills on first use, and its refill buffers (16 bytes an entry,
+ * and the receiver's bit) are allocated then: a lane that never takes
+ * from a pool holds none of it. */
 sirnn_status sirnn_ot_pool_init(sirnn_ot_pool *p, size_t cap);
 /* Wipe and free; safe on a zeroed pool. */
 void sirnn_ot_pool_free(sirnn_ot_pool *p);
