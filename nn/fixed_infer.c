@@ -100,6 +100,25 @@ static void prod_lv(uint64_t *out, const uint64_t *a, size_t d2, size_t d3, cons
     }
 }
 
+/* Step t's gates from fw->uh: pre = U h + W x_t (with p->fuse one
+ * truncation of their e_fuse + b-bit sum, as the fold always has) plus the
+ * biases, then sigmoid / tanh into fw->y. */
+static sirnn_status gates_ref(const sirnn_fg_plan *p, const sirnn_fg_weights *w,
+                              fixed_work *fw, size_t t)
+{
+    const size_t H = p->d.hidden;
+    const unsigned b = p->b, lf = p->e_fuse + b;
+    const uint64_t mb = mask_of(b), *wx = fw->wx + t * H;
+    for (size_t j = 0; j < H; j++) {
+        uint64_t s = wx[j] + fw->uh[j];
+        if (p->fuse)
+            s = sirnn_ref_tr(s & mask_of(lf), lf, p->e_fuse);
+        fw->pre[j] = (s + w->bz[j]) & mb;
+        fw->pre[H + j] = (s + w->bh[j]) & mb;
+    }
+    return sirnn_fg_act_ref(p, H, fw->y, fw->pre);
+}
+
 /* The steps with p->fold (nn/fg_plan.h): U reads R_{t-1} (fw->r, lv-bit
  * values), h_{t-1} is its truncation; then h_T into fw->h16. */
 static sirnn_status fold_steps(const sirnn_fg_plan *p, const sirnn_fg_weights *w,
@@ -107,7 +126,7 @@ static sirnn_status fold_steps(const sirnn_fg_plan *p, const sirnn_fg_weights *w
 {
     const size_t T = p->d.steps, H = p->d.hidden;
     const unsigned b = p->b, lv = p->lv, b2 = 2 * b;
-    const uint64_t mb = mask_of(b), mv = mask_of(lv), mr = mask_of(p->lr);
+    const uint64_t mv = mask_of(lv), mr = mask_of(p->lr);
     memset(fw->r, 0, H * sizeof(uint64_t));
     for (size_t t = 0; t < T; t++) {
         /* U R, or U1' (U2' R), mod 2^lv (wrapping 64-bit sums: lv <= 64) */
@@ -117,14 +136,7 @@ static sirnn_status fold_steps(const sirnn_fg_plan *p, const sirnn_fg_weights *w
             prod_lv(fw->ur, fw->r, H, p->d.rank_u, w->u2, p->fk2, lv);
             prod_lv(fw->uh, fw->ur, p->d.rank_u, H, w->u1, p->fk1, lv);
         }
-        const uint64_t *wx = fw->wx + t * H;
-        const unsigned lf = p->e_fuse + b;
-        for (size_t j = 0; j < H; j++) {
-            const uint64_t s = sirnn_ref_tr((wx[j] + fw->uh[j]) & mask_of(lf), lf, p->e_fuse);
-            fw->pre[j] = (s + w->bz[j]) & mb;
-            fw->pre[H + j] = (s + w->bh[j]) & mb;
-        }
-        sirnn_status st = sirnn_fg_act_ref(p, H, fw->y, fw->pre);
+        sirnn_status st = gates_ref(p, w, fw, t);
         if (st != SIRNN_OK)
             return st;
         const uint64_t *z = fw->y, *c = fw->y + H;
@@ -171,15 +183,7 @@ static sirnn_status fixed_one(const sirnn_fg_plan *p, const sirnn_fg_weights *w,
             mm_ref(&p->u2, 1, fw->ur, fw->h16, w->u2);
             mm_ref_last(p, &p->u1, 1, fw->uh, fw->ur, w->u1);
         }
-        const uint64_t *wx = fw->wx + t * H;
-        for (size_t j = 0; j < H; j++) {
-            uint64_t s = wx[j] + fw->uh[j];
-            if (p->fuse)
-                s = sirnn_ref_tr(s & mask_of(p->e_fuse + b), p->e_fuse + b, p->e_fuse);
-            fw->pre[j] = (s + w->bz[j]) & mb;
-            fw->pre[H + j] = (s + w->bh[j]) & mb;
-        }
-        sirnn_status st = sirnn_fg_act_ref(p, H, fw->y, fw->pre);
+        sirnn_status st = gates_ref(p, w, fw, t);
         if (st != SIRNN_OK)
             return st;
         const uint64_t *z = fw->y, *c = fw->y + H;
