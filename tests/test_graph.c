@@ -1,7 +1,8 @@
 /*
  * Graphs imported from ONNX: `sirnn import` on the shipped test graphs of
  * tests/vectors/graph (built by scripts/make_test_graphs.py, which also
- * ships the outputs of an independent numpy implementation), float
+ * ships the outputs of an independent numpy implementation; fuzz_* are the
+ * fuzzer's finds, kept as they were), float
  * inference against numpy, fixed point against float, secure against fixed
  * point bit for bit (shipped and random inputs, 16- and 8-bit, one and two
  * lanes), refused queries, the model file's validation, and the importer's
@@ -557,6 +558,9 @@ static void test_import_errors(void **state)
         {"err_lstm_clip", "node 'lstm_clip' (LSTM): unsupported attribute 'clip'"},
         {"err_gru_act", "node 'gru_act' (GRU): unsupported attribute 'activations'"},
         {"err_rnn_seqlens", "node 'rnn_seqlens' (RNN): input 4 (sequence_lens)"},
+        /* test_import_fuzz's find (cnn.onnx mutated: its BatchNormalization
+         * lost its output; the importer read output[0] past the end) */
+        {"fuzz_bn_noout", "node 'bn1' (BatchNormalization): output 0 is missing"},
     };
     char cmd[1024], out[4096];
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

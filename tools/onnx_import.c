@@ -2178,6 +2178,11 @@ static int convert_node(imp *im, const Onnx__NodeProto *nd, const char *graph_ou
     static const char *const none[] = {NULL};
     if (nd->domain != NULL && nd->domain[0] != '\0' && strcmp(nd->domain, "ai.onnx") != 0)
         return fail(im, "operator domain '%s' is not supported", nd->domain);
+    /* every operator has a first output (the recurrent ones may leave it
+     * unnamed: their Y is optional); the converters read output[0] */
+    const int rnn = strcmp(op, "LSTM") == 0 || strcmp(op, "GRU") == 0 || strcmp(op, "RNN") == 0;
+    if (nd->n_output < 1 || nd->output[0] == NULL || (!rnn && nd->output[0][0] == '\0'))
+        return fail(im, "output 0 is missing");
     if (strcmp(op, "Constant") == 0)
         return op_constant(im, nd);
     if (strcmp(op, "MatMul") == 0)
