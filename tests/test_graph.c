@@ -64,14 +64,12 @@ static int run_cmd(const char *cmd, char *out, size_t outlen)
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-/* `sirnn import` of tests/vectors/graph/NAME.onnx calibrated on its inputs,
- * then loaded. */
-static sirnn_graph *import_graph(const char *name, const char *extra)
+/* `sirnn import ARGS -o TMP`, then TMP loaded (and removed). */
+static sirnn_graph *import_load(const char *args)
 {
-    char cmd[1024], out[8192], tmp[256];
-    snprintf(tmp, sizeof(tmp), "/tmp/sirnn_test_graph_%d_%s.sirnn", (int)getpid(), name);
-    snprintf(cmd, sizeof(cmd), "%s import %s%s.onnx --calib %s%s.in.f32 -o %s --quiet %s 2>&1",
-             SIRNN_BIN, VEC, name, VEC, name, tmp, extra);
+    char cmd[1400], out[8192], tmp[256];
+    snprintf(tmp, sizeof(tmp), "/tmp/sirnn_test_graph_%d.sirnn", (int)getpid());
+    snprintf(cmd, sizeof(cmd), "%s import %s -o %s --quiet 2>&1", SIRNN_BIN, args, tmp);
     const int rc = run_cmd(cmd, out, sizeof(out));
     if (rc != 0)
         print_message("%s\n%s\n", cmd, out);
@@ -83,6 +81,15 @@ static sirnn_graph *import_graph(const char *name, const char *extra)
     assert_int_equal(st, SIRNN_OK);
     unlink(tmp);
     return g;
+}
+
+/* `sirnn import` of tests/vectors/graph/NAME.onnx calibrated on its inputs,
+ * then loaded. */
+static sirnn_graph *import_graph(const char *name, const char *extra)
+{
+    char args[1024];
+    snprintf(args, sizeof(args), "%s%s.onnx --calib %s%s.in.f32 %s", VEC, name, VEC, name, extra);
+    return import_load(args);
 }
 
 static double fscore(int64_t q, int scale)
@@ -343,17 +350,9 @@ static void test_8bit(void **state)
 static void check_fashion_calib(const char *onnx, size_t ncalib, double min_acc, size_t nimages,
                                 size_t nquick, size_t nsecure)
 {
-    char cmd[1024], out[8192], tmp[256];
-    snprintf(tmp, sizeof(tmp), "/tmp/sirnn_test_fashion_%d.sirnn", (int)getpid());
-    snprintf(cmd, sizeof(cmd), "%s import %s --calib fashion:%zu --eval 0 -o %s --quiet 2>&1",
-             SIRNN_BIN, onnx, ncalib, tmp);
-    const int rc = run_cmd(cmd, out, sizeof(out));
-    if (rc != 0)
-        print_message("%s\n%s\n", cmd, out);
-    assert_int_equal(rc, 0);
-    sirnn_graph *g = NULL;
-    assert_int_equal(sirnn_graph_load(&g, tmp), SIRNN_OK);
-    unlink(tmp);
+    char args[512];
+    snprintf(args, sizeof(args), "%s --calib fashion:%zu --eval 0", onnx, ncalib);
+    sirnn_graph *g = import_load(args);
     sirnn_dataset ds;
     const size_t n = test_quick() ? nquick : nimages;
     assert_int_equal(sirnn_fashion_load(&ds, NULL, 0, n), SIRNN_OK);
@@ -443,19 +442,12 @@ static void test_fastgrnn_unrolled(void **state)
     (void)state;
     sirnn_fastgrnn *m = NULL;
     assert_int_equal(sirnn_fastgrnn_load(&m, "models/fashion_fastgrnn.sirnn"), SIRNN_OK);
-    char cmd[1024], out[8192], tmp[256];
-    snprintf(tmp, sizeof(tmp), "/tmp/sirnn_test_fg_%d.sirnn", (int)getpid());
-    snprintf(cmd, sizeof(cmd),
-             "%s import models/fashion_fastgrnn_unrolled.onnx --calib fashion:500 --eval 0 "
-             "--norm %.9g,%.9g -o %s --quiet 2>&1", SIRNN_BIN,
-             1.0 / (255.0 * (double)m->in_std), -(double)m->in_mean / (double)m->in_std, tmp);
-    const int rc = run_cmd(cmd, out, sizeof(out));
-    if (rc != 0)
-        print_message("%s\n%s\n", cmd, out);
-    assert_int_equal(rc, 0);
-    sirnn_graph *g = NULL;
-    assert_int_equal(sirnn_graph_load(&g, tmp), SIRNN_OK);
-    unlink(tmp);
+    char args[512];
+    snprintf(args, sizeof(args),
+             "models/fashion_fastgrnn_unrolled.onnx --calib fashion:500 --eval 0 "
+             "--norm %.9g,%.9g", 1.0 / (255.0 * (double)m->in_std),
+             -(double)m->in_mean / (double)m->in_std);
+    sirnn_graph *g = import_load(args);
     sirnn_dataset ds;
     const size_t n = test_quick() ? 10 : 500;
     assert_int_equal(sirnn_fashion_load(&ds, NULL, 0, n), SIRNN_OK);
@@ -1238,17 +1230,8 @@ static void test_widths(void **state)
         sirnn_graph_free(g);
     }
     { /* a shipped model at mixed widths: the PyTorch CNN, its input 8-bit */
-        char cmd[1024], out[8192], tmp[256];
-        snprintf(tmp, sizeof(tmp), "/tmp/sirnn_test_widths_%d.sirnn", (int)getpid());
-        snprintf(cmd, sizeof(cmd), "%s import models/fashion_cnn_torch.onnx --calib fashion:100 "
-                 "--eval 0 --width mixed -o %s --quiet 2>&1", SIRNN_BIN, tmp);
-        const int rc = run_cmd(cmd, out, sizeof(out));
-        if (rc != 0)
-            print_message("%s\n%s\n", cmd, out);
-        assert_int_equal(rc, 0);
-        sirnn_graph *g = NULL;
-        assert_int_equal(sirnn_graph_load(&g, tmp), SIRNN_OK);
-        unlink(tmp);
+        sirnn_graph *g = import_load("models/fashion_cnn_torch.onnx --calib fashion:100 "
+                                     "--eval 0 --width mixed");
         assert_int_equal(g->tensors[g->input].fmt.bits, 8);
         sirnn_dataset ds;
         const size_t n = test_quick() ? 1 : 3;
