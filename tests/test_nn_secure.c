@@ -217,6 +217,10 @@ static void test_secure_tiny(void **state)
         for (int fold = 0; fold < 2; fold++) {
             assert_int_equal(sirnn_fastgrnn_set_state_fold(m, fold), SIRNN_OK);
             folds[fold] = plan_folds(m);
+            if (fold == 1 && !folds[1] && test_quick()) {
+                fl[1] = fl[0]; /* the same plan as without the fold: not run again */
+                continue;
+            }
             fl[fold] = check_secure(m, imgs.images, n, s == 1 ? 2 : 1);
             print_message("shape %zu, fold %d (planned %d): %llu client flights\n", s, fold,
                           folds[fold], (unsigned long long)fl[fold]);
