@@ -262,42 +262,9 @@ static void demo_usage(FILE *out)
             "  --help          this text\n");
 }
 
-typedef struct demo_srv {
-    sirnn_listener *lst;
-    sirnn_config cfg;
-    const sirnn_fastgrnn *m;
-    int profile;
-    sirnn_party *party;
-    sirnn_status st;
-    size_t served;
-    sirnn_stats before, after; /* around the first batch */
-    char err[256];
-} demo_srv;
-
-static void *demo_srv_main(void *arg)
+static sirnn_status demo_serve(sirnn_party *party, size_t *got, const void *m)
 {
-    demo_srv *d = arg;
-    d->st = sirnn_party_accept(&d->party, d->lst, &d->cfg);
-    if (d->st != SIRNN_OK) {
-        snprintf(d->err, sizeof(d->err), "%s", sirnn_last_error());
-        return NULL;
-    }
-    sirnn_party_stats(d->party, &d->before);
-    if (d->profile)
-        sirnn_party_profile_start(d->party);
-    for (;;) {
-        size_t got = 0;
-        d->st = sirnn_fastgrnn_serve(d->party, &got, d->m, 0);
-        if (d->served == 0)
-            sirnn_party_stats(d->party, &d->after);
-        if (d->st != SIRNN_OK) {
-            snprintf(d->err, sizeof(d->err), "%s", sirnn_party_last_error(d->party));
-            return NULL;
-        }
-        if (got == 0)
-            return NULL;
-        d->served += got;
-    }
+    return sirnn_fastgrnn_serve(party, got, m, 0);
 }
 
 static void demo_progress(void *ctx, unsigned done, unsigned total)
@@ -422,7 +389,8 @@ int sirnn_cmd_demo(int argc, char **argv)
     sirnn_tool_print_net(&link);
 
     int rc = 1;
-    sirnn_tool_profile prof_cli = {0, NULL}, prof_srv = {0, NULL};
+    sirnn_tool_profile prof_cli = {0, NULL};
+    sirnn_tool_local_server srv = {.serve = demo_serve, .model = m, .profile = profile};
     uint8_t *pf = malloc(n), *pq = malloc(n), *ps = malloc(n);
     if (pf == NULL || pq == NULL || ps == NULL) {
         fprintf(stderr, "sirnn demo: out of memory\n");
@@ -437,22 +405,13 @@ int sirnn_cmd_demo(int argc, char **argv)
     sirnn_config cfg = sirnn_config_default();
     cfg.threads = (unsigned)threads;
     cfg.timeout_ms = 600000;
-    sirnn_listener *lst = NULL;
-    if (sirnn_listener_open(&lst, "127.0.0.1", 0) != SIRNN_OK) {
-        fprintf(stderr, "sirnn demo: %s\n", sirnn_last_error());
-        goto done;
-    }
-    demo_srv srv = {.lst = lst, .cfg = cfg, .m = m, .profile = profile};
+    srv.cfg = cfg;
     cfg.link = link; /* emulated on the client's side: each flight crosses it once */
-    pthread_t th;
-    if (pthread_create(&th, NULL, demo_srv_main, &srv) != 0) {
-        sirnn_listener_close(lst);
-        fprintf(stderr, "sirnn demo: cannot start the server thread\n");
+    if (sirnn_tool_local_server_start(&srv, "demo") != 0)
         goto done;
-    }
     sirnn_party *cli = NULL;
     const double t_setup0 = sirnn_tool_now();
-    sirnn_status st = sirnn_party_connect(&cli, "127.0.0.1", sirnn_listener_port(lst), &cfg);
+    sirnn_status st = sirnn_party_connect(&cli, "127.0.0.1", sirnn_listener_port(srv.lst), &cfg);
     const double t_setup = sirnn_tool_now() - t_setup0;
     sirnn_stats c0 = {0}, c1 = {0};
     double t = 0;
@@ -475,17 +434,10 @@ int sirnn_cmd_demo(int argc, char **argv)
             fprintf(stderr, "sirnn demo: secure inference failed: %s\n",
                     sirnn_party_last_error(cli));
     }
-    if (st == SIRNN_OK)
-        pthread_join(th, NULL); /* the server saw the end of the session */
-    if (st == SIRNN_OK && srv.st == SIRNN_OK && profile) {
+    if (st == SIRNN_OK && profile)
         sirnn_tool_profile_take(&prof_cli, cli);
-        sirnn_tool_profile_take(&prof_srv, srv.party);
-    }
     sirnn_party_free(cli); /* a failed client lets the server thread return */
-    if (st != SIRNN_OK)
-        pthread_join(th, NULL);
-    sirnn_listener_close(lst);
-    sirnn_party_free(srv.party);
+    sirnn_tool_local_server_finish(&srv);
     if (st != SIRNN_OK || srv.st != SIRNN_OK) {
         if (srv.st != SIRNN_OK)
             fprintf(stderr, "sirnn demo: server side failed: %s\n", srv.err);
@@ -517,12 +469,12 @@ int sirnn_cmd_demo(int argc, char **argv)
         goto done;
     }
     if (profile)
-        sirnn_tool_print_profile(&prof_cli, &prof_srv);
+        sirnn_tool_print_profile(&prof_cli, &srv.prof);
     printf("demo ok\n");
     rc = 0;
 done:
     sirnn_tool_profile_free(&prof_cli);
-    sirnn_tool_profile_free(&prof_srv);
+    sirnn_tool_profile_free(&srv.prof);
     free(pf);
     free(pq);
     free(ps);

@@ -4,7 +4,6 @@
  * loopback TCP (the server on a thread), compared with float and
  * cleartext fixed-point inference of the same graph.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,46 +51,9 @@ int sirnn_tool_is_graph_file(const char *path)
     return got == sizeof(head) && memcmp(head, magic, sizeof(head)) == 0;
 }
 
-typedef struct run_srv {
-    sirnn_listener *lst;
-    sirnn_config cfg;
-    const sirnn_graph *g;
-    int profile;
-    sirnn_party *party;
-    sirnn_status st;
-    sirnn_stats before, after; /* around the first query */
-    size_t served;
-    sirnn_tool_profile prof; /* of the first query */
-    char err[256];
-} run_srv;
-
-static void *run_srv_main(void *arg)
+static sirnn_status run_serve(sirnn_party *party, size_t *got, const void *g)
 {
-    run_srv *d = arg;
-    d->st = sirnn_party_accept(&d->party, d->lst, &d->cfg);
-    if (d->st != SIRNN_OK) {
-        snprintf(d->err, sizeof(d->err), "%s", sirnn_last_error());
-        return NULL;
-    }
-    sirnn_party_stats(d->party, &d->before);
-    if (d->profile)
-        sirnn_party_profile_start(d->party);
-    for (;;) {
-        size_t got = 0;
-        d->st = sirnn_graph_serve(d->party, &got, d->g, 0);
-        if (d->served == 0) {
-            sirnn_party_stats(d->party, &d->after);
-            if (d->profile)
-                sirnn_tool_profile_take(&d->prof, d->party);
-        }
-        if (d->st != SIRNN_OK) {
-            snprintf(d->err, sizeof(d->err), "%s", sirnn_party_last_error(d->party));
-            return NULL;
-        }
-        if (got == 0)
-            return NULL;
-        d->served += got;
-    }
+    return sirnn_graph_serve(party, got, g, 0);
 }
 
 int sirnn_cmd_run(int argc, char **argv)
@@ -198,7 +160,7 @@ int sirnn_tool_graph_run(const char *cmd, int argc, char **argv)
     const size_t n = secure == 0 || secure > nall ? nall : (size_t)secure; /* run securely */
     const size_t B = batch == 0 || batch > n ? n : (size_t)batch;
     int rc = 1;
-    run_srv srv = {.g = g, .profile = profile};
+    sirnn_tool_local_server srv = {.serve = run_serve, .model = g, .profile = profile};
     sirnn_tool_profile prof_cli = {0, NULL};
     float *x = sirnn_tool_fashion_inputs(g, &ds);
     uint32_t *cf = malloc(nall * sizeof(uint32_t)), *cq = malloc(nall * sizeof(uint32_t));
@@ -233,22 +195,12 @@ int sirnn_tool_graph_run(const char *cmd, int argc, char **argv)
     sirnn_config cfg = sirnn_config_default();
     cfg.threads = (unsigned)threads;
     cfg.timeout_ms = 600000;
-    sirnn_listener *lst = NULL;
-    if (sirnn_listener_open(&lst, "127.0.0.1", 0) != SIRNN_OK) {
-        fprintf(stderr, "sirnn %s: %s\n", cmd, sirnn_last_error());
-        goto done;
-    }
-    srv.lst = lst;
     srv.cfg = cfg;
     cfg.link = link; /* emulated on the client's side: each flight crosses it once */
-    pthread_t th;
-    if (pthread_create(&th, NULL, run_srv_main, &srv) != 0) {
-        sirnn_listener_close(lst);
-        fprintf(stderr, "sirnn %s: cannot start the server thread\n", cmd);
+    if (sirnn_tool_local_server_start(&srv, cmd) != 0)
         goto done;
-    }
     sirnn_party *cli = NULL;
-    sirnn_status st = sirnn_party_connect(&cli, "127.0.0.1", sirnn_listener_port(lst), &cfg);
+    sirnn_status st = sirnn_party_connect(&cli, "127.0.0.1", sirnn_listener_port(srv.lst), &cfg);
     sirnn_stats c0 = {0}, c1 = {0}, cb = {0};
     double t = 0, t_first = 0;
     if (st != SIRNN_OK) {
@@ -279,10 +231,8 @@ int sirnn_tool_graph_run(const char *cmd, int argc, char **argv)
             fprintf(stderr, "sirnn %s: secure inference failed: %s\n", cmd,
                     sirnn_party_last_error(cli));
     }
-    sirnn_party_free(cli);
-    pthread_join(th, NULL);
-    sirnn_listener_close(lst);
-    sirnn_party_free(srv.party);
+    sirnn_party_free(cli); /* a failed client lets the server thread return */
+    sirnn_tool_local_server_finish(&srv);
     if (st != SIRNN_OK || srv.st != SIRNN_OK) {
         if (srv.st != SIRNN_OK)
             fprintf(stderr, "sirnn %s: server side failed: %s\n", cmd, srv.err);

@@ -6,8 +6,11 @@
 #ifndef SIRNN_TOOLS_COMMANDS_H
 #define SIRNN_TOOLS_COMMANDS_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "sirnn/party.h"
 
 /* sirnn train: train FastGRNN on Fashion-MNIST, quantise, write a model file. */
 int sirnn_cmd_train(int argc, char **argv);
@@ -80,6 +83,39 @@ void sirnn_tool_profile_free(sirnn_tool_profile *p);
 /* The per-layer, per-protocol table of a profile (the peer's rows, if not
  * NULL, add their flights: both parties'), then totals per protocol. */
 void sirnn_tool_print_profile(const sirnn_tool_profile *mine, const sirnn_tool_profile *peer);
+
+/* ---- tools/tool_net.c: a model's server on a thread of this process ---- */
+
+/* `sirnn demo` and `sirnn run` run both parties in one process: the server
+ * (party 0) on a thread accepting one client on a loopback listener, and
+ * answering its queries with serve() until the client ends the session.
+ * Start fills lst, party, st, served, before/after (the server's stats
+ * around its first query) and prof (its profile rows of the first query,
+ * when profile is set); the caller connects to sirnn_listener_port(s->lst)
+ * with the config it wants (its own link), then, after freeing its client
+ * (which lets a failed server return), calls finish. */
+typedef sirnn_status (*sirnn_tool_serve_fn)(struct sirnn_party *party, size_t *got,
+                                            const void *model);
+typedef struct sirnn_tool_local_server {
+    sirnn_tool_serve_fn serve;
+    const void *model;
+    int profile;
+    sirnn_config cfg;
+    struct sirnn_listener *lst;
+    pthread_t thread;
+    struct sirnn_party *party;
+    sirnn_status st;
+    size_t served;
+    sirnn_stats before, after;
+    sirnn_tool_profile prof;
+    char err[256];
+} sirnn_tool_local_server;
+/* Opens the listener and starts the thread; on failure prints why for cmd
+ * and returns -1 (nothing to finish). */
+int sirnn_tool_local_server_start(sirnn_tool_local_server *s, const char *cmd);
+/* Joins the thread, closes the listener and frees the server's party (its
+ * profile rows stay in prof, freed with sirnn_tool_profile_free). */
+void sirnn_tool_local_server_finish(sirnn_tool_local_server *s);
 
 /* ---- speech clips (tools/speech_util.c) ---- */
 

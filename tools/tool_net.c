@@ -1,6 +1,7 @@
 /*
- * The commands' --net (an emulated link, net/shape.c) and --profile (the
- * per-layer, per-protocol table of sirnn_party_profile_rows).
+ * The commands' --net (an emulated link, net/shape.c), --profile (the
+ * per-layer, per-protocol table of sirnn_party_profile_rows) and the
+ * in-process server of `sirnn demo` and `sirnn run`.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,4 +107,63 @@ void sirnn_tool_print_profile(const sirnn_tool_profile *mine, const sirnn_tool_p
     printf("  %-18s %-18s %8llu %12.3f %9llu %9.3f\n", "total", "", (unsigned long long)tot_calls,
            (double)tot_bytes / 1e6, (unsigned long long)tot_flights, tot_secs);
     free(done);
+}
+
+static void *local_server_main(void *arg)
+{
+    sirnn_tool_local_server *s = arg;
+    s->st = sirnn_party_accept(&s->party, s->lst, &s->cfg);
+    if (s->st != SIRNN_OK) {
+        snprintf(s->err, sizeof(s->err), "%s", sirnn_last_error());
+        return NULL;
+    }
+    sirnn_party_stats(s->party, &s->before);
+    if (s->profile)
+        sirnn_party_profile_start(s->party);
+    for (;;) {
+        size_t got = 0;
+        s->st = s->serve(s->party, &got, s->model);
+        if (s->served == 0) {
+            sirnn_party_stats(s->party, &s->after);
+            if (s->profile)
+                sirnn_tool_profile_take(&s->prof, s->party);
+        }
+        if (s->st != SIRNN_OK) {
+            snprintf(s->err, sizeof(s->err), "%s", sirnn_party_last_error(s->party));
+            return NULL;
+        }
+        if (got == 0)
+            return NULL;
+        s->served += got;
+    }
+}
+
+int sirnn_tool_local_server_start(sirnn_tool_local_server *s, const char *cmd)
+{
+    s->lst = NULL;
+    s->party = NULL;
+    s->st = SIRNN_OK;
+    s->served = 0;
+    s->prof = (sirnn_tool_profile){0, NULL};
+    s->err[0] = '\0';
+    if (sirnn_listener_open(&s->lst, "127.0.0.1", 0) != SIRNN_OK) {
+        fprintf(stderr, "sirnn %s: %s\n", cmd, sirnn_last_error());
+        return -1;
+    }
+    if (pthread_create(&s->thread, NULL, local_server_main, s) != 0) {
+        sirnn_listener_close(s->lst);
+        s->lst = NULL;
+        fprintf(stderr, "sirnn %s: cannot start the server thread\n", cmd);
+        return -1;
+    }
+    return 0;
+}
+
+void sirnn_tool_local_server_finish(sirnn_tool_local_server *s)
+{
+    pthread_join(s->thread, NULL);
+    sirnn_listener_close(s->lst);
+    sirnn_party_free(s->party);
+    s->lst = NULL;
+    s->party = NULL;
 }
