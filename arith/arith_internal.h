@@ -20,9 +20,10 @@
  * window), and working memory is O(SIRNN_WINDOW) per lane, sized by the
  * lane's share of the batch when that is smaller. A multiple of 256.
  * The carry networks (arith/wnet.h: comparisons, extensions, truncations,
- * digit decomposition) go further: they stream all of a lane's windows
- * level by level through one set of flights, as far as the session's
- * memory cap allows.
+ * digit decomposition), MUX, B2A, the lookups and the products
+ * (arith/mult.c, arith/mult_lean.c) go further: they stream all of a
+ * lane's windows level by level through one set of flights, as far as the
+ * session's memory cap allows.
  */
 #define SIRNN_WINDOW 65536
 /* Elements per window of the linear protocols (share, reveal, B2A, MUX, AND). */
