@@ -20,9 +20,10 @@
  * window), and working memory is O(SIRNN_WINDOW) per lane, sized by the
  * lane's share of the batch when that is smaller. A multiple of 256.
  * The carry networks (arith/wnet.h: comparisons, extensions, truncations,
- * digit decomposition) go further: they stream all of a lane's windows
- * level by level through one set of flights, as far as the session's
- * memory cap allows.
+ * digit decomposition), MUX, B2A, the lookups and the products
+ * (arith/mult.c, arith/mult_lean.c) go further: they stream all of a
+ * lane's windows level by level through one set of flights, as far as the
+ * session's memory cap allows.
  */
 #define SIRNN_WINDOW 65536
 /* Elements per window of the linear protocols (share, reveal, B2A, MUX, AND). */
@@ -137,6 +138,22 @@ void sirnn_lt_ws_delete(void *ws);
  * Same bytes and flights as sirnn_millionaire(l, m = 4, LT, no eq). */
 sirnn_status sirnn_lt_chunk(sirnn_party *party, sirnn_lane *lane, void *ws, uint8_t *out,
                             const uint64_t *in, size_t k, const sirnn_flight_hooks *hooks);
+/* The same comparison streamed over a group of up to nwin windows of cap
+ * elements through one set of L + 2 flights (arith/wnet.h's group run):
+ * the workspace (free it with sirnn_lt_ws_delete; NULL when out of
+ * memory), and a run on k <= nwin * cap elements whose window at element
+ * off (a multiple of cap) of the group gets its k' inputs from
+ * fill(ctx, off, k', in), a pure function (it may be called again). The
+ * hooks (not NULL) see each flight once, after the comparison's part of
+ * it for every window; out[0..k) holds the outputs before the last hook.
+ * sirnn_lt_window_bytes: the state a window of cap elements carries
+ * between flights, for sizing groups with sirnn_stream_group. */
+typedef void (*sirnn_lt_fill_fn)(void *ctx, size_t off, size_t k, uint64_t *in);
+void *sirnn_lt_ws_group(int server, unsigned l, size_t cap, size_t nwin, unsigned *flights);
+size_t sirnn_lt_window_bytes(unsigned l, size_t cap);
+sirnn_status sirnn_lt_group(sirnn_party *party, sirnn_lane *lane, void *ws, uint8_t *out,
+                            size_t k, sirnn_lt_fill_fn fill, void *ctx,
+                            const sirnn_flight_hooks *hooks);
 
 /*
  * sirnn_digdec that also gives carry[n]: arithmetic shares mod 2^wc

@@ -223,31 +223,61 @@ typedef struct mult_ctx {
     const uint8_t *wy;       /* given wrap of y (boolean shares), or NULL */
 } mult_ctx;
 
+/*
+ * A lane streams its windows in groups (arith/wnet.c: sirnn_stream_group
+ * bounds a group by the lane's stream budget): every flight carries its
+ * part for every window of the group, written window by window, so the
+ * product takes the flights of one window whatever the group's size. What
+ * a window carries between flights (per element): the output accumulator
+ * (8 bytes), its wrap shares (a byte each) and the comparison's outputs;
+ * a sender of COTs its packed corrections (or MSB-to-wrap messages) from
+ * the moment it reads the peer's columns until its next flight; party 1's
+ * MSB-to-wrap hashes cut to their low byte; and the comparison's window
+ * state (arith/wnet.h). A chooser of COTs in a group of several windows
+ * adds its hashes H(t_i) into the accumulator as soon as it has queued its
+ * columns (its COT output is H(t_i) + c_i y_i), and the c_i y_i when the
+ * corrections come, its choices recomputed from the operands. Everything
+ * else (operands, OT scratch) is one window's and refilled per window.
+ */
 typedef struct mult_ws {
     const mplan *p;
+    const mult_ctx *c;
     sirnn_party *party;
     sirnn_lane *lane;
     sirnn_ot_lane *ol;
     int me;
-    size_t C, k; /* chunk capacity, current chunk size */
-    uint64_t *X, *Y;     /* own offset shares of the chunk */
-    uint64_t *acc;       /* output accumulator */
+    int fold;            /* the chooser folds its hashes at column time */
+    size_t C;            /* window capacity */
+    size_t gw;           /* windows a group holds */
+    size_t goff, gk, nw; /* the group: first element, elements, windows */
+    size_t cur;          /* 1 + the window the views show (0: none) */
+    size_t j, off, k;    /* the current window: index, first element, size */
+    uint64_t xoff, yoff; /* the signed offsets this party adds */
+    uint64_t *X, *Y;     /* own offset shares of the window */
+    uint64_t *acc;       /* the window's output accumulator (a view) */
+    uint64_t *acc_all;
     /* cross terms: chooser batch (my choices) and sender batch (peer's) */
     sirnn_aiknp_ws ct_rcv, ct_snd;
     uint8_t *ct_choice;
+    uint8_t *ct_buf;     /* sender: every window's packed corrections */
+    size_t ct_stride;
     /* MUX halves */
     sirnn_aiknp_ws mx_rcv, mx_snd;
     uint8_t *mx_choice;
+    uint8_t *mx_buf;
+    size_t mx_stride;
     /* wraps */
-    uint8_t *wx, *wy;    /* own boolean shares */
-    const uint64_t *wxa; /* the chunk's given arithmetic wrap shares of x */
-    void *lt;            /* comparison workspace */
-    uint64_t *cin;
-    uint8_t *cout;
+    uint8_t *wx, *wy;    /* own boolean shares of the window (views) */
+    uint8_t *wx_all, *wy_all;
+    const uint64_t *wxa; /* the window's given arithmetic wrap shares of x */
+    void *lt;            /* comparison workspace (a group's) */
+    uint8_t *cout_all;   /* comparison outputs: window j's x then y wraps at j * ncmp * C */
     sirnn_akk_ws kk;
     uint64_t kk_mark;    /* sender: the silent engine's held mark after m2w_rows */
     uint8_t *kk_choice, *kk_r;
     uint64_t *kk_mc, *kk_msgs;
+    uint8_t *m2w_buf;    /* party 0: every window's messages; party 1: its hashes' low bytes */
+    size_t m2w_stride;
     /* scratch */
     uint64_t *t0, *t1, *t2;
     uint8_t *wire;
@@ -282,29 +312,74 @@ static size_t m2w_cap(const mplan *p, size_t C)
     return p->nm2w > 0 ? C : 0;
 }
 
+/* Bytes of the corrections party `me` sends for a window of k elements:
+ * of the cross terms the peer chooses, and of the MUX halves it does. */
+static size_t ct_bytes(const mplan *p, int me, size_t k)
+{
+    size_t b = 0;
+    for (unsigned ti = 0; ti < p->nterms; ti++)
+        if (p->terms[ti].chooser != me)
+            for (unsigned i = 0; i < p->terms[ti].nb; i++)
+                b += sirnn_pack_size(k, p->l - i);
+    return b;
+}
+
+static size_t mx_bytes(const mplan *p, int me, size_t k)
+{
+    size_t b = 0;
+    for (unsigned hi = 0; hi < p->nhalves; hi++)
+        if (p->halves[hi].chooser != me)
+            b += sirnn_pack_size(k, p->halves[hi].lw);
+    return b;
+}
+
+/* MSB-to-wrap per window: party 0's messages (4 one-bit messages per OT),
+ * party 1's hashes' low bytes. */
+static size_t m2w_bytes(const mplan *p, int me, size_t k)
+{
+    return me == SIRNN_SERVER ? p->nm2w * sirnn_pack_size(4 * k, 1) : p->nm2w * k;
+}
+
+/* What a window of C elements carries between flights, the larger party's
+ * (both parties size their groups alike). */
+static size_t window_bytes(const mplan *p, size_t C)
+{
+    size_t most = 0;
+    for (int me = 0; me < 2; me++) {
+        const size_t b = ct_bytes(p, me, C) + mx_bytes(p, me, C) + m2w_bytes(p, me, C);
+        most = b > most ? b : most;
+    }
+    size_t bytes = C * (8 + 2 + p->ncmp) + most;
+    if (p->ncmp > 0)
+        bytes += sirnn_lt_window_bytes(p->K, p->ncmp * C);
+    return bytes;
+}
+
 static void ws_free(mult_ws *w)
 {
-    const size_t C = w->C;
+    const size_t C = w->C, G = w->gw * C;
     sirnn_arith_zfree(w->X, C * 8);
     sirnn_arith_zfree(w->Y, C * 8);
-    sirnn_arith_zfree(w->acc, C * 8);
+    sirnn_arith_zfree(w->acc_all, G * 8);
     sirnn_aiknp_ws_free(&w->ct_rcv);
     sirnn_aiknp_ws_free(&w->ct_snd);
     sirnn_aiknp_ws_free(&w->mx_rcv);
     sirnn_aiknp_ws_free(&w->mx_snd);
     sirnn_arith_zfree(w->ct_choice, C * ct_per(w->p));
     sirnn_arith_zfree(w->mx_choice, C * mx_per(w->p));
-    sirnn_arith_zfree(w->wx, C);
-    sirnn_arith_zfree(w->wy, C);
+    sirnn_arith_zfree(w->ct_buf, w->gw * w->ct_stride + 1);
+    sirnn_arith_zfree(w->mx_buf, w->gw * w->mx_stride + 1);
+    sirnn_arith_zfree(w->wx_all, G);
+    sirnn_arith_zfree(w->wy_all, G);
     sirnn_lt_ws_delete(w->lt);
-    const size_t Cc = cmp_cap(w->p, C), Cm = m2w_cap(w->p, C);
-    sirnn_arith_zfree(w->cin, 2 * Cc * 8);
-    sirnn_arith_zfree(w->cout, 2 * Cc);
+    sirnn_arith_zfree(w->cout_all, w->p->ncmp * cmp_cap(w->p, G));
+    const size_t Cm = m2w_cap(w->p, C);
     sirnn_akk_ws_free(&w->kk);
     sirnn_arith_zfree(w->kk_choice, 2 * Cm);
     sirnn_arith_zfree(w->kk_r, 2 * Cm);
     sirnn_arith_zfree(w->kk_mc, 2 * Cm * 8);
     sirnn_arith_zfree(w->kk_msgs, (size_t)SIRNN_AKK_GROUP * 4 * 8);
+    sirnn_arith_zfree(w->m2w_buf, w->gw * w->m2w_stride + 1);
     sirnn_arith_zfree(w->t0, C * 8);
     sirnn_arith_zfree(w->t1, C * 8);
     sirnn_arith_zfree(w->t2, C * 8);
@@ -312,26 +387,34 @@ static void ws_free(mult_ws *w)
     memset(w, 0, sizeof(*w));
 }
 
-static sirnn_status ws_init(mult_ws *w, const mplan *p, size_t C, void *lt)
+static sirnn_status ws_init(mult_ws *w, const mplan *p, int me, size_t C, size_t gw, void *lt)
 {
     memset(w, 0, sizeof(*w));
     w->p = p;
+    w->me = me;
     w->C = C;
+    w->gw = gw;
     w->lt = lt;
+    const size_t G = gw * C;
     w->X = sirnn_arith_zalloc(C * 8);
     w->Y = sirnn_arith_zalloc(C * 8);
-    w->acc = sirnn_arith_zalloc(C * 8);
+    w->acc_all = sirnn_arith_zalloc(G * 8);
     w->ct_choice = sirnn_arith_zalloc(C * ct_per(p));
     w->mx_choice = sirnn_arith_zalloc(C * mx_per(p));
-    w->wx = sirnn_arith_zalloc(C);
-    w->wy = sirnn_arith_zalloc(C);
-    const size_t Cc = cmp_cap(p, C), Cm = m2w_cap(p, C);
-    w->cin = sirnn_arith_zalloc(2 * Cc * 8);
-    w->cout = sirnn_arith_zalloc(2 * Cc);
+    w->ct_stride = ct_bytes(p, me, C);
+    w->mx_stride = mx_bytes(p, me, C);
+    w->ct_buf = sirnn_arith_zalloc(gw * w->ct_stride + 1);
+    w->mx_buf = sirnn_arith_zalloc(gw * w->mx_stride + 1);
+    w->wx_all = sirnn_arith_zalloc(G);
+    w->wy_all = sirnn_arith_zalloc(G);
+    w->cout_all = sirnn_arith_zalloc(p->ncmp * cmp_cap(p, G));
+    const size_t Cm = m2w_cap(p, C);
     w->kk_choice = sirnn_arith_zalloc(2 * Cm);
     w->kk_r = sirnn_arith_zalloc(2 * Cm);
     w->kk_mc = sirnn_arith_zalloc(2 * Cm * 8);
     w->kk_msgs = sirnn_arith_zalloc((size_t)SIRNN_AKK_GROUP * 4 * 8);
+    w->m2w_stride = m2w_bytes(p, me, Cm);
+    w->m2w_buf = sirnn_arith_zalloc(gw * w->m2w_stride + 1);
     w->t0 = sirnn_arith_zalloc(C * 8);
     w->t1 = sirnn_arith_zalloc(C * 8);
     w->t2 = sirnn_arith_zalloc(C * 8);
@@ -352,17 +435,47 @@ static sirnn_status ws_init(mult_ws *w, const mplan *p, size_t C, void *lt)
     if (st == SIRNN_OK && p->nm2w > 0)
         st = sirnn_akk_ws_init(&w->kk, 2 * C);
     if (st == SIRNN_OK &&
-        (w->X == NULL || w->Y == NULL || w->acc == NULL || w->ct_choice == NULL ||
-         w->mx_choice == NULL || w->wx == NULL || w->wy == NULL || w->cin == NULL ||
-         w->cout == NULL || w->kk_choice == NULL || w->kk_r == NULL || w->kk_mc == NULL ||
-         w->kk_msgs == NULL || w->t0 == NULL || w->t1 == NULL || w->t2 == NULL ||
-         w->wire == NULL))
+        (w->X == NULL || w->Y == NULL || w->acc_all == NULL || w->ct_choice == NULL ||
+         w->mx_choice == NULL || w->ct_buf == NULL || w->mx_buf == NULL || w->wx_all == NULL ||
+         w->wy_all == NULL || w->cout_all == NULL || w->kk_choice == NULL || w->kk_r == NULL ||
+         w->kk_mc == NULL || w->kk_msgs == NULL || w->m2w_buf == NULL || w->t0 == NULL ||
+         w->t1 == NULL || w->t2 == NULL || w->wire == NULL))
         st = SIRNN_ERR_NOMEM;
     if (st != SIRNN_OK) {
         w->lt = NULL; /* owned by the caller until success */
         ws_free(w);
     }
     return st;
+}
+
+/* Point the views at window j of the group and fill its operands. */
+static void win_view(mult_ws *w, size_t j)
+{
+    if (w->cur == j + 1)
+        return;
+    const mplan *p = w->p;
+    const mult_ctx *c = w->c;
+    const size_t off = w->goff + j * w->C, k = min_size(w->C, w->goff + w->gk - off);
+    const uint64_t mm = sirnn_mask(p->m), km = sirnn_mask(p->k);
+    const int yholder = p->ym == Y_P1 ? SIRNN_CLIENT : SIRNN_SERVER;
+    w->j = j;
+    w->off = off;
+    w->k = k;
+    for (size_t e = 0; e < k; e++)
+        w->X[e] = (c->x[off + e] + w->xoff) & mm;
+    for (size_t e = 0; e < k; e++) {
+        uint64_t yv = 0;
+        if (p->ym == Y_PUBLIC)
+            yv = (p->c + w->yoff) & km;
+        else if (p->ym == Y_SHARED || w->me == yholder)
+            yv = (c->y[off + e] + w->yoff) & km;
+        w->Y[e] = yv;
+    }
+    w->acc = w->acc_all + j * w->C;
+    w->wx = w->wx_all + j * w->C;
+    w->wy = w->wy_all + j * w->C;
+    w->wxa = p->given_x ? c->wx + off : NULL;
+    w->cur = j + 1;
 }
 
 /* ---------------- the steps ---------------- */
@@ -378,12 +491,11 @@ static const uint64_t *term_v(const mult_ws *w, const cterm *t)
     return t->u_is_y ? w->X : w->Y;
 }
 
-/* Chooser: queue the columns of all cross-term OTs this party chooses. */
-static sirnn_status ct_cols(mult_ws *w)
+/* The chooser's choice bits of its cross terms for the window. */
+static void ct_choices(mult_ws *w)
 {
     const mplan *p = w->p;
     const size_t k = w->k;
-    const size_t nots = (size_t)p->bits_by[w->me] * k;
     for (unsigned ti = 0; ti < p->nterms; ti++) {
         const cterm *t = &p->terms[ti];
         if (t->chooser != w->me)
@@ -395,46 +507,78 @@ static sirnn_status ct_cols(mult_ws *w)
                 c[e] = (uint8_t)((u[e] >> i) & 1);
         }
     }
-    return sirnn_aiknp_recv_u(&w->ct_rcv, &w->ol->iknp_recv, &w->lane->ch, w->ct_choice, nots);
 }
 
-/* Sender: read the peer's columns. */
-static sirnn_status ct_rows(mult_ws *w)
+/* Chooser: queue the columns of all cross-term OTs this party chooses;
+ * when folding, acc += H(t_i) 2^i at once. */
+static sirnn_status ct_cols(mult_ws *w)
 {
-    const size_t nots = (size_t)w->p->bits_by[1 - w->me] * w->k;
-    return sirnn_aiknp_send_rows(&w->ct_snd, &w->ol->iknp_send, &w->lane->ch, nots);
+    const mplan *p = w->p;
+    const size_t k = w->k;
+    const size_t nots = (size_t)p->bits_by[w->me] * k;
+    ct_choices(w);
+    sirnn_status st =
+        sirnn_aiknp_recv_u(&w->ct_rcv, &w->ol->iknp_recv, &w->lane->ch, w->ct_choice, nots);
+    if (st != SIRNN_OK || !w->fold)
+        return st;
+    const uint64_t lmask = sirnn_mask(p->l);
+    memset(w->t1, 0, k * sizeof(uint64_t));
+    for (unsigned ti = 0; ti < p->nterms; ti++) {
+        const cterm *t = &p->terms[ti];
+        if (t->chooser != w->me)
+            continue;
+        for (unsigned i = 0; i < t->nb; i++) {
+            const sirnn_aiknp_ws sub = sirnn_aiknp_ws_at(&w->ct_rcv, (t->first + i) * k);
+            sirnn_aiknp_cot_out(&sub, w->t0, w->t1, w->ct_choice + (t->first + i) * k, k,
+                                p->l - i);
+            for (size_t e = 0; e < k; e++)
+                w->acc[e] = (w->acc[e] + (w->t0[e] << i)) & lmask;
+        }
+    }
+    return SIRNN_OK;
 }
 
-/* Sender: corrections; acc -= x_i 2^i. */
-static sirnn_status ct_corr(mult_ws *w)
+/* Sender: read the peer's columns and pack the corrections into the
+ * window's slot of ct_buf; acc -= x_i 2^i. */
+static sirnn_status ct_rows(mult_ws *w)
 {
     const mplan *p = w->p;
     const size_t k = w->k;
     const uint64_t lmask = sirnn_mask(p->l);
+    const size_t nots = (size_t)p->bits_by[1 - w->me] * k;
+    sirnn_status st = sirnn_aiknp_send_rows(&w->ct_snd, &w->ol->iknp_send, &w->lane->ch, nots);
+    if (st != SIRNN_OK)
+        return st;
+    uint8_t *dst = w->ct_buf + w->j * w->ct_stride;
     for (unsigned ti = 0; ti < p->nterms; ti++) {
         const cterm *t = &p->terms[ti];
         if (t->chooser == w->me)
             continue;
         const uint64_t *v = term_v(w, t);
-        sirnn_status est = sirnn_aiknp_send_emit(&w->ct_snd, &w->ol->iknp_send, &w->lane->ch);
-        if (est != SIRNN_OK)
-            return est;
         for (unsigned i = 0; i < t->nb; i++) {
             const unsigned li = p->l - i;
             const sirnn_aiknp_ws sub = sirnn_aiknp_ws_at(&w->ct_snd, (t->first + i) * k);
             sirnn_aiknp_cot_msgs(&sub, w->t0, w->t1, v, k, li);
             for (size_t e = 0; e < k; e++)
                 w->acc[e] = (w->acc[e] - (w->t0[e] << i)) & lmask;
-            sirnn_pack(w->wire, w->t1, k, li);
-            sirnn_status st = sirnn_channel_send(&w->lane->ch, w->wire, sirnn_pack_size(k, li));
-            if (st != SIRNN_OK)
-                return st;
+            sirnn_pack(dst, w->t1, k, li);
+            dst += sirnn_pack_size(k, li);
         }
     }
     return SIRNN_OK;
 }
 
-/* Chooser: outputs; acc += out_i 2^i. */
+/* Sender: the corrections (after the silent tiles it held). */
+static sirnn_status ct_corr(mult_ws *w)
+{
+    sirnn_status st = sirnn_aiknp_send_emit(&w->ct_snd, &w->ol->iknp_send, &w->lane->ch);
+    if (st != SIRNN_OK)
+        return st;
+    return sirnn_channel_send(&w->lane->ch, w->ct_buf + w->j * w->ct_stride,
+                              ct_bytes(w->p, w->me, w->k));
+}
+
+/* Chooser: outputs; acc += out_i 2^i (folded: acc += c_i y_i 2^i). */
 static sirnn_status ct_out(mult_ws *w)
 {
     const mplan *p = w->p;
@@ -443,18 +587,25 @@ static sirnn_status ct_out(mult_ws *w)
     sirnn_status rs = sirnn_aiknp_recv_rows(&w->ct_rcv, &w->ol->iknp_recv, &w->lane->ch);
     if (rs != SIRNN_OK)
         return rs;
+    ct_choices(w);
     for (unsigned ti = 0; ti < p->nterms; ti++) {
         const cterm *t = &p->terms[ti];
         if (t->chooser != w->me)
             continue;
         for (unsigned i = 0; i < t->nb; i++) {
             const unsigned li = p->l - i;
+            const uint8_t *ch = w->ct_choice + (t->first + i) * k;
             sirnn_status st = sirnn_channel_recv(&w->lane->ch, w->wire, sirnn_pack_size(k, li));
             if (st != SIRNN_OK)
                 return st;
             sirnn_unpack(w->t1, w->wire, k, li);
-            const sirnn_aiknp_ws sub = sirnn_aiknp_ws_at(&w->ct_rcv, (t->first + i) * k);
-            sirnn_aiknp_cot_out(&sub, w->t0, w->t1, w->ct_choice + (t->first + i) * k, k, li);
+            if (w->fold) {
+                for (size_t e = 0; e < k; e++)
+                    w->t0[e] = w->t1[e] & (0 - (uint64_t)(ch[e] & 1));
+            } else {
+                const sirnn_aiknp_ws sub = sirnn_aiknp_ws_at(&w->ct_rcv, (t->first + i) * k);
+                sirnn_aiknp_cot_out(&sub, w->t0, w->t1, ch, k, li);
+            }
             for (size_t e = 0; e < k; e++)
                 w->acc[e] = (w->acc[e] + (w->t0[e] << i)) & lmask;
         }
@@ -470,7 +621,8 @@ static const uint8_t *m2w_msb(const mult_ctx *c, int which, size_t off)
     return (which == 0 ? c->msb_x : c->msb_y) + off;
 }
 
-static sirnn_status m2w_cols(mult_ws *w, const mult_ctx *c, size_t off)
+/* Party 1's choices of the window's MSB-to-wrap OTs; returns their count. */
+static size_t m2w_choices(mult_ws *w)
 {
     const mplan *p = w->p;
     const size_t k = w->k;
@@ -480,37 +632,45 @@ static sirnn_status m2w_cols(mult_ws *w, const mult_ctx *c, size_t off)
             continue;
         const uint64_t *v = which == 0 ? w->X : w->Y;
         const unsigned bw = which == 0 ? p->m : p->k;
-        const uint8_t *ms = m2w_msb(c, which, off);
+        const uint8_t *ms = m2w_msb(w->c, which, w->off);
         for (size_t e = 0; e < k; e++)
             w->kk_choice[o + e] = (uint8_t)(((v[e] >> (bw - 1)) & 1) | (ms[e] & 1) << 1);
         o += k;
     }
-    return sirnn_akk_recv_u(&w->kk, &w->ol->kk_recv, &w->lane->ch, w->kk_choice, o);
+    return o;
 }
 
-static sirnn_status m2w_rows(mult_ws *w)
+/* Party 1: the columns; keeps its hashes' low bytes (the messages are one
+ * bit) in the window's slot of m2w_buf. */
+static sirnn_status m2w_cols(mult_ws *w)
 {
-    sirnn_status st =
-        sirnn_akk_send_rows(&w->kk, &w->ol->kk_send, &w->lane->ch, (size_t)w->p->nm2w * w->k);
-    w->kk_mark = sirnn_akk_send_mark(&w->kk, &w->lane->ch);
+    const size_t o = m2w_choices(w);
+    sirnn_status st = sirnn_akk_recv_u(&w->kk, &w->ol->kk_recv, &w->lane->ch, w->kk_choice, o);
+    uint8_t *s = w->m2w_buf + w->j * w->m2w_stride;
+    for (size_t i = 0; st == SIRNN_OK && i < o; i++)
+        s[i] = (uint8_t)w->kk.h[i];
     return st;
 }
 
-static sirnn_status m2w_send(mult_ws *w, const mult_ctx *c, size_t off)
+/* Party 0: read the columns and pack the window's messages into its slot
+ * of m2w_buf; its wrap shares are its random bits. */
+static sirnn_status m2w_rows(mult_ws *w)
 {
     const mplan *p = w->p;
     const size_t k = w->k, total = (size_t)p->nm2w * k;
-    sirnn_status est = sirnn_akk_send_emit(&w->kk, &w->lane->ch, w->kk_mark);
-    if (est != SIRNN_OK)
-        return est;
+    sirnn_status st = sirnn_akk_send_rows(&w->kk, &w->ol->kk_send, &w->lane->ch, total);
+    w->kk_mark = sirnn_akk_send_mark(&w->kk, &w->lane->ch);
+    if (st != SIRNN_OK)
+        return st;
     sirnn_prg_bytes(&w->lane->prg, w->kk_r, total);
+    uint8_t *dst = w->m2w_buf + w->j * w->m2w_stride;
     size_t o = 0;
     for (int which = 0; which < 2; which++) {
         if (!(which == 0 ? p->m2w_x : p->m2w_y))
             continue;
         const uint64_t *v = which == 0 ? w->X : w->Y;
         const unsigned bw = which == 0 ? p->m : p->k;
-        const uint8_t *ms = m2w_msb(c, which, off);
+        const uint8_t *ms = m2w_msb(w->c, which, w->off);
         const uint64_t flip = (uint64_t)(p->sgn != 0);
         uint8_t *own = which == 0 ? w->wx : w->wy;
         for (size_t g0 = 0; g0 < k; g0 += SIRNN_AKK_GROUP) {
@@ -524,24 +684,35 @@ static sirnn_status m2w_send(mult_ws *w, const mult_ctx *c, size_t off)
                     w->kk_msgs[i * 4 + u] = r ^ (m0 & m1) ^ ((m0 ^ m1) & (msb ^ 1));
                 }
             }
-            sirnn_akk_send_group(&w->kk, &w->ol->kk_send, w->wire + g0 / 2, w->kk_msgs, o + g0,
-                                 g, 4, 1);
+            sirnn_akk_send_group(&w->kk, &w->ol->kk_send, dst + g0 / 2, w->kk_msgs, o + g0, g,
+                                 4, 1);
         }
         for (size_t e = 0; e < k; e++)
             own[e] = (uint8_t)(w->kk_r[o + e] & 1);
-        sirnn_status st = sirnn_channel_send(&w->lane->ch, w->wire, sirnn_pack_size(4 * k, 1));
-        if (st != SIRNN_OK)
-            return st;
+        dst += sirnn_pack_size(4 * k, 1);
         o += k;
     }
     return SIRNN_OK;
 }
 
+/* Party 0: the messages (after the silent tiles it held). */
+static sirnn_status m2w_send(mult_ws *w)
+{
+    sirnn_status est = sirnn_akk_send_emit(&w->kk, &w->lane->ch, w->kk_mark);
+    if (est != SIRNN_OK)
+        return est;
+    return sirnn_channel_send(&w->lane->ch, w->m2w_buf + w->j * w->m2w_stride,
+                              m2w_bytes(w->p, SIRNN_SERVER, w->k));
+}
+
 static sirnn_status m2w_recv(mult_ws *w)
 {
     const mplan *p = w->p;
-    const size_t k = w->k;
-    sirnn_status rs = sirnn_akk_recv_rows(&w->kk, &w->lane->ch, w->kk_choice, (size_t)p->nm2w * k);
+    const size_t k = w->k, o_all = m2w_choices(w);
+    const uint8_t *s = w->m2w_buf + w->j * w->m2w_stride;
+    for (size_t i = 0; i < o_all; i++)
+        w->kk.h[i] = s[i];
+    sirnn_status rs = sirnn_akk_recv_rows(&w->kk, &w->lane->ch, w->kk_choice, o_all);
     if (rs != SIRNN_OK)
         return rs;
     size_t o = 0;
@@ -590,7 +761,8 @@ static void mux_value(const mult_ws *w, const mhalf *h, uint64_t *v)
         v[e] = (src[e] - sub) & mask;
 }
 
-static sirnn_status mx_cols(mult_ws *w)
+/* The chooser's MUX choices (its wrap shares) of the window; their count. */
+static size_t mx_choices(mult_ws *w)
 {
     const mplan *p = w->p;
     const size_t k = w->k;
@@ -602,24 +774,46 @@ static sirnn_status mx_cols(mult_ws *w)
         memcpy(w->mx_choice + o, h->wrap == 0 ? w->wx : w->wy, k);
         o += k;
     }
-    return sirnn_aiknp_recv_u(&w->mx_rcv, &w->ol->iknp_recv, &w->lane->ch, w->mx_choice, o);
+    return o;
 }
 
-static sirnn_status mx_rows(mult_ws *w)
+/* Chooser of halves: the columns; when folding, acc -= H(t) 2^shift at once. */
+static sirnn_status mx_cols(mult_ws *w)
 {
-    const size_t nots = (size_t)w->p->halves_by[1 - w->me] * w->k;
-    return sirnn_aiknp_send_rows(&w->mx_snd, &w->ol->iknp_send, &w->lane->ch, nots);
+    const mplan *p = w->p;
+    const size_t k = w->k, o_all = mx_choices(w);
+    sirnn_status st =
+        sirnn_aiknp_recv_u(&w->mx_rcv, &w->ol->iknp_recv, &w->lane->ch, w->mx_choice, o_all);
+    if (st != SIRNN_OK || !w->fold)
+        return st;
+    const uint64_t lmask = sirnn_mask(p->l);
+    memset(w->t1, 0, k * sizeof(uint64_t));
+    size_t o = 0;
+    for (unsigned hi = 0; hi < p->nhalves; hi++) {
+        const mhalf *h = &p->halves[hi];
+        if (h->chooser != w->me)
+            continue;
+        const sirnn_aiknp_ws sub = sirnn_aiknp_ws_at(&w->mx_rcv, o);
+        sirnn_aiknp_cot_out(&sub, w->t0, w->t1, w->mx_choice + o, k, h->lw);
+        for (size_t e = 0; e < k; e++)
+            w->acc[e] = (w->acc[e] - (w->t0[e] << h->shift)) & lmask;
+        o += k;
+    }
+    return SIRNN_OK;
 }
 
-/* Sender of halves: corr = (1 - 2 a) V; acc -= 2^shift (a V - x). */
-static sirnn_status mx_corr(mult_ws *w)
+/* Sender of halves: read the columns; corr = (1 - 2 a) V into the
+ * window's slot of mx_buf; acc -= 2^shift (a V - x). */
+static sirnn_status mx_rows(mult_ws *w)
 {
     const mplan *p = w->p;
     const size_t k = w->k;
     const uint64_t lmask = sirnn_mask(p->l);
-    sirnn_status est = sirnn_aiknp_send_emit(&w->mx_snd, &w->ol->iknp_send, &w->lane->ch);
-    if (est != SIRNN_OK)
-        return est;
+    const size_t nots = (size_t)p->halves_by[1 - w->me] * k;
+    sirnn_status st = sirnn_aiknp_send_rows(&w->mx_snd, &w->ol->iknp_send, &w->lane->ch, nots);
+    if (st != SIRNN_OK)
+        return st;
+    uint8_t *dst = w->mx_buf + w->j * w->mx_stride;
     size_t o = 0;
     for (unsigned hi = 0; hi < p->nhalves; hi++) {
         const mhalf *h = &p->halves[hi];
@@ -637,13 +831,20 @@ static sirnn_status mx_corr(mult_ws *w)
         sirnn_aiknp_cot_msgs(&sub, w->t0, w->t1, w->t0, k, h->lw);
         for (size_t e = 0; e < k; e++)
             w->acc[e] = (w->acc[e] - ((w->t2[e] - w->t0[e]) << h->shift)) & lmask;
-        sirnn_pack(w->wire, w->t1, k, h->lw);
-        sirnn_status st = sirnn_channel_send(&w->lane->ch, w->wire, sirnn_pack_size(k, h->lw));
-        if (st != SIRNN_OK)
-            return st;
+        sirnn_pack(dst, w->t1, k, h->lw);
+        dst += sirnn_pack_size(k, h->lw);
         o += k;
     }
     return SIRNN_OK;
+}
+
+static sirnn_status mx_corr(mult_ws *w)
+{
+    sirnn_status st = sirnn_aiknp_send_emit(&w->mx_snd, &w->ol->iknp_send, &w->lane->ch);
+    if (st != SIRNN_OK)
+        return st;
+    return sirnn_channel_send(&w->lane->ch, w->mx_buf + w->j * w->mx_stride,
+                              mx_bytes(w->p, w->me, w->k));
 }
 
 static sirnn_status mx_out(mult_ws *w)
@@ -654,17 +855,24 @@ static sirnn_status mx_out(mult_ws *w)
     sirnn_status rs = sirnn_aiknp_recv_rows(&w->mx_rcv, &w->ol->iknp_recv, &w->lane->ch);
     if (rs != SIRNN_OK)
         return rs;
+    mx_choices(w);
     size_t o = 0;
     for (unsigned hi = 0; hi < p->nhalves; hi++) {
         const mhalf *h = &p->halves[hi];
         if (h->chooser != w->me)
             continue;
+        const uint8_t *ch = w->mx_choice + o;
         sirnn_status st = sirnn_channel_recv(&w->lane->ch, w->wire, sirnn_pack_size(k, h->lw));
         if (st != SIRNN_OK)
             return st;
         sirnn_unpack(w->t1, w->wire, k, h->lw);
-        const sirnn_aiknp_ws sub = sirnn_aiknp_ws_at(&w->mx_rcv, o);
-        sirnn_aiknp_cot_out(&sub, w->t0, w->t1, w->mx_choice + o, k, h->lw);
+        if (w->fold) {
+            for (size_t e = 0; e < k; e++)
+                w->t0[e] = w->t1[e] & (0 - (uint64_t)(ch[e] & 1));
+        } else {
+            const sirnn_aiknp_ws sub = sirnn_aiknp_ws_at(&w->mx_rcv, o);
+            sirnn_aiknp_cot_out(&sub, w->t0, w->t1, ch, k, h->lw);
+        }
         for (size_t e = 0; e < k; e++)
             w->acc[e] = (w->acc[e] - (w->t0[e] << h->shift)) & lmask;
         o += k;
@@ -674,72 +882,71 @@ static sirnn_status mx_out(mult_ws *w)
 
 /* ---------------- flights ---------------- */
 
-typedef struct hook_ctx {
-    mult_ws *w;
-    const mult_ctx *c;
-    size_t off;
-} hook_ctx;
-
 /* After the comparison's last flight: its outputs are the wrap shares. */
 static void take_wraps(mult_ws *w, unsigned f)
 {
     const mplan *p = w->p;
     if (p->ncmp == 0 || f != p->Fcmp)
         return;
-    size_t o = 0;
+    const uint8_t *src = w->cout_all + w->j * p->ncmp * w->C;
     if (p->cmp_x) {
-        memcpy(w->wx, w->cout, w->k);
-        o = w->k;
+        memcpy(w->wx, src, w->k);
+        src += w->k;
     }
     if (p->cmp_y)
-        memcpy(w->wy, w->cout + o, w->k);
+        memcpy(w->wy, src, w->k);
 }
 
-/* What this party appends to its flight f. */
+/* What this party appends to its flight f, window by window. */
 static sirnn_status on_sent(void *vctx, unsigned f)
 {
-    hook_ctx *h = vctx;
-    mult_ws *w = h->w;
+    mult_ws *w = vctx;
     const mplan *p = w->p;
     const int me = w->me, peer = 1 - w->me;
     sirnn_status st = SIRNN_OK;
-    take_wraps(w, f);
-    if (p->nm2w > 0 && me == SIRNN_CLIENT && f == 1)
-        st = m2w_cols(w, h->c, h->off);
-    if (st == SIRNN_OK && p->nm2w > 0 && me == SIRNN_SERVER && f == 2)
-        st = m2w_send(w, h->c, h->off);
-    if (st == SIRNN_OK && p->bits_by[peer] > 0 && f == p->ct_flight[peer] + 1)
-        st = ct_corr(w);
-    if (st == SIRNN_OK && p->bits_by[me] > 0 && f == p->ct_flight[me])
-        st = ct_cols(w);
-    if (st == SIRNN_OK && p->halves_by[peer] > 0 && f == p->mux_flight[peer] + 1)
-        st = mx_corr(w);
-    if (st == SIRNN_OK && p->halves_by[me] > 0 && f == p->mux_flight[me])
-        st = mx_cols(w);
+    for (size_t j = 0; j < w->nw && st == SIRNN_OK; j++) {
+        win_view(w, j);
+        take_wraps(w, f);
+        if (p->nm2w > 0 && me == SIRNN_CLIENT && f == 1)
+            st = m2w_cols(w);
+        if (st == SIRNN_OK && p->nm2w > 0 && me == SIRNN_SERVER && f == 2)
+            st = m2w_send(w);
+        if (st == SIRNN_OK && p->bits_by[peer] > 0 && f == p->ct_flight[peer] + 1)
+            st = ct_corr(w);
+        if (st == SIRNN_OK && p->bits_by[me] > 0 && f == p->ct_flight[me])
+            st = ct_cols(w);
+        if (st == SIRNN_OK && p->halves_by[peer] > 0 && f == p->mux_flight[peer] + 1)
+            st = mx_corr(w);
+        if (st == SIRNN_OK && p->halves_by[me] > 0 && f == p->mux_flight[me])
+            st = mx_cols(w);
+    }
     return st;
 }
 
-/* What this party reads of the peer's flight f (same order). */
+/* What this party reads of the peer's flight f (same order); a sender's
+ * answers are computed here and go out in its next flight. */
 static sirnn_status on_received(void *vctx, unsigned f)
 {
-    hook_ctx *h = vctx;
-    mult_ws *w = h->w;
+    mult_ws *w = vctx;
     const mplan *p = w->p;
     const int me = w->me, peer = 1 - w->me;
     sirnn_status st = SIRNN_OK;
-    take_wraps(w, f);
-    if (p->nm2w > 0 && me == SIRNN_SERVER && f == 1)
-        st = m2w_rows(w);
-    if (st == SIRNN_OK && p->nm2w > 0 && me == SIRNN_CLIENT && f == 2)
-        st = m2w_recv(w);
-    if (st == SIRNN_OK && p->bits_by[me] > 0 && f == p->ct_flight[me] + 1)
-        st = ct_out(w);
-    if (st == SIRNN_OK && p->bits_by[peer] > 0 && f == p->ct_flight[peer])
-        st = ct_rows(w);
-    if (st == SIRNN_OK && p->halves_by[me] > 0 && f == p->mux_flight[me] + 1)
-        st = mx_out(w);
-    if (st == SIRNN_OK && p->halves_by[peer] > 0 && f == p->mux_flight[peer])
-        st = mx_rows(w);
+    for (size_t j = 0; j < w->nw && st == SIRNN_OK; j++) {
+        win_view(w, j);
+        take_wraps(w, f);
+        if (p->nm2w > 0 && me == SIRNN_SERVER && f == 1)
+            st = m2w_rows(w);
+        if (st == SIRNN_OK && p->nm2w > 0 && me == SIRNN_CLIENT && f == 2)
+            st = m2w_recv(w);
+        if (st == SIRNN_OK && p->bits_by[me] > 0 && f == p->ct_flight[me] + 1)
+            st = ct_out(w);
+        if (st == SIRNN_OK && p->bits_by[peer] > 0 && f == p->ct_flight[peer])
+            st = ct_rows(w);
+        if (st == SIRNN_OK && p->halves_by[me] > 0 && f == p->mux_flight[me] + 1)
+            st = mx_out(w);
+        if (st == SIRNN_OK && p->halves_by[peer] > 0 && f == p->mux_flight[peer])
+            st = mx_rows(w);
+    }
     return st;
 }
 
@@ -765,40 +972,104 @@ static void local_terms(mult_ws *w)
     }
 }
 
+/* The comparison's inputs of the window at its element off (window
+ * off / (ncmp C) of the group): wrap(a0, a1; width) = 1{2^width - 1 - a0
+ * < a1}, x's then y's. */
+static void cmp_fill(void *vctx, size_t off, size_t k, uint64_t *in)
+{
+    mult_ws *w = vctx;
+    const mplan *p = w->p;
+    (void)k;
+    win_view(w, off / (p->ncmp * w->C));
+    const uint64_t mm = sirnn_mask(p->m), km = sirnn_mask(p->k);
+    size_t o = 0;
+    for (int which = 0; which < 2; which++) {
+        if (!(which == 0 ? p->cmp_x : p->cmp_y))
+            continue;
+        const uint64_t *v = which == 0 ? w->X : w->Y;
+        const uint64_t bm = which == 0 ? mm : km;
+        for (size_t e = 0; e < w->k; e++)
+            in[o + e] = w->me == SIRNN_SERVER ? (~v[e] & bm) : v[e];
+        o += w->k;
+    }
+}
+
+/* A group of gk elements from element goff: every flight for all its
+ * windows, then the outputs. */
+static sirnn_status mult_group(mult_ws *w, size_t goff, size_t gk)
+{
+    const mplan *p = w->p;
+    w->goff = goff;
+    w->gk = gk;
+    w->nw = (gk + w->C - 1) / w->C;
+    w->cur = 0;
+    for (size_t j = 0; j < w->nw; j++) {
+        win_view(w, j);
+        local_terms(w);
+        if (p->given_x)
+            for (size_t e = 0; e < w->k; e++)
+                w->wx[e] = (uint8_t)(w->wxa[e] & 1);
+        if (p->given_y)
+            for (size_t e = 0; e < w->k; e++)
+                w->wy[e] = (uint8_t)(w->c->wy[w->off + e] & 1);
+    }
+    sirnn_status st = SIRNN_OK;
+    unsigned f0 = 1;
+    if (p->ncmp > 0) {
+        sirnn_flight_hooks hk = {.sent = on_sent, .received = on_received, .ctx = w};
+        st = sirnn_lt_group(w->party, w->lane, w->lt, w->cout_all, p->ncmp * gk, cmp_fill, w,
+                            &hk);
+        f0 = p->Fcmp + 1;
+    }
+    for (unsigned f = f0; f <= p->fmax && st == SIRNN_OK; f++)
+        st = flight_sender(f) == w->me ? on_sent(w, f) : on_received(w, f);
+    const uint64_t lmask = sirnn_mask(p->l);
+    for (size_t e = 0; st == SIRNN_OK && e < gk; e++)
+        w->c->out[goff + e] = w->acc_all[e] & lmask;
+    return st;
+}
+
 static sirnn_status mult_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
                               void *vctx)
 {
     const mult_ctx *c = vctx;
     const mplan *p = &c->p;
     const int me = party->role == SIRNN_SERVER ? SIRNN_SERVER : SIRNN_CLIENT;
-    /* The window: the lane's elements, at most SIRNN_WINDOW of them and
-     * CT_BUDGET cross-term COTs; a multiple of 4096 when it is not the
-     * whole lane, so that only a lane's last window rounds its OTs. */
+    /* The window: the lane's elements, at most SIRNN_WINDOW of them (or
+     * the test window) and CT_BUDGET cross-term COTs; a multiple of 4096
+     * when it is not the whole lane, so that only a lane's last window
+     * rounds its OTs. A group: as many windows as the stream budget holds
+     * of what they carry between flights. */
     const unsigned bits = p->bits_by[0] > p->bits_by[1] ? p->bits_by[0] : p->bits_by[1];
     size_t lim = SIRNN_WINDOW;
     if (bits > 0 && CT_BUDGET / bits < lim)
         lim = CT_BUDGET / bits;
     lim = lim >= 4096 ? lim / 4096 * 4096 : lim >= 128 ? lim / 128 * 128 : 128;
-    size_t C = sirnn_window_cap(begin, end), cmp_chunk = 0;
+    size_t C = sirnn_stream_window(begin, end);
     if (C > lim)
         C = lim;
+    const size_t nwl = (end - begin + C - 1) / C;
+    const size_t gw = sirnn_stream_group(party, window_bytes(p, C), nwl);
     unsigned fl = 0;
     void *lt = NULL;
     if (p->ncmp > 0) {
-        lt = sirnn_lt_ws_new(me == SIRNN_SERVER, p->K, C * p->ncmp, &cmp_chunk, &fl);
+        lt = sirnn_lt_ws_group(me == SIRNN_SERVER, p->K, C * p->ncmp, gw, &fl);
         if (lt == NULL)
             return SIRNN_ERR_NOMEM;
     }
     mult_ws w;
-    sirnn_status st = ws_init(&w, p, C, lt);
+    sirnn_status st = ws_init(&w, p, me, C, gw, lt);
     if (st != SIRNN_OK) {
         sirnn_lt_ws_delete(lt);
         return st;
     }
+    w.c = c;
     w.party = party;
     w.lane = lane;
     w.ol = sirnn_ot_lane_get(lane);
-    w.me = me;
+    /* A chooser in a group of several windows folds its hashes at once
+     * (never on the silent backend, whose groups are one window). */
+    w.fold = gw > 1 && party->cfg.ot_backend != SIRNN_OT_SILENT;
     /* Silent COTs (SIRNN_OT_SILENT) for the cross terms, MUX halves and
      * MSB-to-wrap: their senders hold the tiles until their answers, which
      * follow other messages of the flight (otphase.h). */
@@ -806,62 +1077,11 @@ static sirnn_status mult_lane(sirnn_party *party, sirnn_lane *lane, size_t begin
     w.mx_rcv.silent_ok = w.mx_snd.silent_ok = w.mx_snd.hold = 1;
     if (p->nm2w > 0)
         st = sirnn_akk_ws_silent(&w.kk, &w.ol->iknp_send, &w.ol->iknp_recv, 4, 1);
-    const uint64_t mm = sirnn_mask(p->m), km = sirnn_mask(p->k), lmask = sirnn_mask(p->l);
-    const uint64_t xoff = p->sgn && me == SIRNN_SERVER ? (uint64_t)1 << (p->m - 1) : 0;
     const int yholder = p->ym == Y_P1 ? SIRNN_CLIENT : SIRNN_SERVER;
-    const uint64_t yoff =
-        p->sgn && (me == yholder || p->ym == Y_PUBLIC) ? (uint64_t)1 << (p->k - 1) : 0;
-    for (size_t off = begin; off < end && st == SIRNN_OK; off += C) {
-        const size_t k = min_size(C, end - off);
-        w.k = k;
-        for (size_t e = 0; e < k; e++)
-            w.X[e] = (c->x[off + e] + xoff) & mm;
-        for (size_t e = 0; e < k; e++) {
-            uint64_t yv = 0;
-            if (p->ym == Y_PUBLIC)
-                yv = (p->c + yoff) & km;
-            else if (p->ym == Y_SHARED || me == yholder)
-                yv = (c->y[off + e] + yoff) & km;
-            w.Y[e] = yv;
-        }
-        local_terms(&w);
-        if (p->given_x) {
-            w.wxa = c->wx + off;
-            for (size_t e = 0; e < k; e++)
-                w.wx[e] = (uint8_t)(c->wx[off + e] & 1);
-        }
-        if (p->given_y)
-            for (size_t e = 0; e < k; e++)
-                w.wy[e] = (uint8_t)(c->wy[off + e] & 1);
-        hook_ctx hc = {.w = &w, .c = c, .off = off};
-        unsigned f0 = 1;
-        if (p->ncmp > 0) {
-            /* wrap(a0, a1; width) = 1{2^width - 1 - a0 < a1} */
-            size_t o = 0;
-            for (int which = 0; which < 2; which++) {
-                if (!(which == 0 ? p->cmp_x : p->cmp_y))
-                    continue;
-                const uint64_t *v = which == 0 ? w.X : w.Y;
-                const uint64_t bm = which == 0 ? mm : km;
-                for (size_t e = 0; e < k; e++)
-                    w.cin[o + e] = me == SIRNN_SERVER ? (~v[e] & bm) : v[e];
-                o += k;
-            }
-            sirnn_flight_hooks hk = {.sent = on_sent, .received = on_received, .ctx = &hc};
-            st = sirnn_lt_chunk(party, lane, w.lt, w.cout, w.cin, o, &hk);
-            if (st != SIRNN_OK)
-                break;
-            f0 = p->Fcmp + 1;
-        }
-        for (unsigned f = f0; f <= p->fmax && st == SIRNN_OK; f++) {
-            if (flight_sender(f) == me)
-                st = on_sent(&hc, f);
-            else
-                st = on_received(&hc, f);
-        }
-        for (size_t e = 0; st == SIRNN_OK && e < k; e++)
-            c->out[off + e] = w.acc[e] & lmask;
-    }
+    w.xoff = p->sgn && me == SIRNN_SERVER ? (uint64_t)1 << (p->m - 1) : 0;
+    w.yoff = p->sgn && (me == yholder || p->ym == Y_PUBLIC) ? (uint64_t)1 << (p->k - 1) : 0;
+    for (size_t off = begin; off < end && st == SIRNN_OK; off += gw * C)
+        st = mult_group(&w, off, min_size(gw * C, end - off));
     if (st == SIRNN_OK)
         st = sirnn_channel_flush(&lane->ch);
     ws_free(&w);

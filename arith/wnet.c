@@ -956,6 +956,7 @@ typedef struct wn_group {
     sirnn_wn_prep_fn prep;
     void *ctx;
     size_t off, k, nw;
+    uint8_t *const *out; /* with hooks: the group's boolean outputs (NULL: one window's io.bits) */
 } wn_group;
 
 static size_t win_k(const wn_ws *w, const wn_group *gr, size_t j)
@@ -1292,8 +1293,9 @@ static sirnn_status b2a_flights(wn_ws *w, sirnn_lane *lane, const wn_group *gr)
     return st;
 }
 
-/* The whole network on a group (hk only for a one-window group without
- * B2A outputs); the outputs are gathered per window by the caller. */
+/* The whole network on a group (hk only for plans without B2A outputs,
+ * and with gr->out when the group has several windows); the outputs are
+ * gathered per window by the caller (or into gr->out for the hooks). */
 static sirnn_status run_group(wn_ws *w, sirnn_lane *lane, const wn_group *gr,
                               const sirnn_flight_hooks *hk)
 {
@@ -1316,9 +1318,20 @@ static sirnn_status run_group(wn_ws *w, sirnn_lane *lane, const wn_group *gr,
         return st;
     if (hk != NULL) {
         /* The last flight, T + 2: party 0 sends it when T is even. The
-         * outputs are there for its hook. */
+         * outputs are there for its hook: every window's in gr->out, or the
+         * one window's in io.bits. */
         const unsigned last = p->nlevels + 2;
-        gather_outputs(w, gr->k);
+        for (size_t j = 0; j < gr->nw; j++) {
+            uint8_t *own[SIRNN_WN_MAX_OUT];
+            win_view(w, j);
+            for (unsigned o = 0; gr->out != NULL && o < p->nout; o++) {
+                own[o] = w->io.bits[o];
+                w->io.bits[o] = gr->out[o] + j * w->cap;
+            }
+            gather_outputs(w, win_k(w, gr, j));
+            for (unsigned o = 0; gr->out != NULL && o < p->nout; o++)
+                w->io.bits[o] = own[o];
+        }
         if (((last % 2) == 0) == server)
             return hk->sent(hk->ctx, last);
         return hk->received(hk->ctx, last);
@@ -1391,12 +1404,22 @@ sirnn_status sirnn_wn_run(sirnn_party *party, size_t n, const sirnn_wn_plan *pla
 
 /* ---------------- chunk-level evaluation for other protocols ---------------- */
 
+size_t sirnn_wn_window_bytes(const sirnn_wn_plan *p, size_t cap)
+{
+    return window_state_bytes(p, cap);
+}
+
 sirnn_wn_ws *sirnn_wn_ws_new(const sirnn_wn_plan *p, int server, size_t cap)
+{
+    return sirnn_wn_ws_new_group(p, server, cap, 1);
+}
+
+sirnn_wn_ws *sirnn_wn_ws_new_group(const sirnn_wn_plan *p, int server, size_t cap, size_t nwin)
 {
     wn_ws *w = malloc(sizeof(*w));
     if (w == NULL)
         return NULL;
-    if (ws_init(w, p, cap, 1, server) != SIRNN_OK) {
+    if (ws_init(w, p, cap, nwin, server) != SIRNN_OK) {
         free(w);
         return NULL;
     }
@@ -1423,5 +1446,18 @@ sirnn_status sirnn_wn_chunk_run(sirnn_wn_ws *w, sirnn_lane *lane, size_t k,
     const wn_group gr = {.prep = NULL, .ctx = NULL, .off = 0, .k = k, .nw = 1};
     w->io.lane = lane;
     w->io.k = k;
+    return run_group(w, lane, &gr, hooks);
+}
+
+sirnn_status sirnn_wn_group_run(sirnn_wn_ws *w, sirnn_lane *lane, size_t k,
+                                sirnn_wn_prep_fn prep, void *ctx, uint8_t *const *out,
+                                const sirnn_flight_hooks *hooks)
+{
+    const size_t nw = k == 0 ? 1 : (k + w->cap - 1) / w->cap;
+    if (nw > w->nwin || hooks == NULL || out == NULL)
+        return SIRNN_ERR_STATE;
+    const wn_group gr = {.prep = prep, .ctx = ctx, .off = 0, .k = k, .nw = nw, .out = out};
+    w->io.lane = lane;
+    w->prepped = 0;
     return run_group(w, lane, &gr, hooks);
 }

@@ -208,4 +208,24 @@ sirnn_wn_chunk *sirnn_wn_ws_chunk(sirnn_wn_ws *w);
 sirnn_status sirnn_wn_chunk_run(sirnn_wn_ws *w, sirnn_lane *lane, size_t k,
                                 const sirnn_flight_hooks *hooks);
 
+/*
+ * The same streamed over a group of windows (the flights of one chunk,
+ * whatever the group's size), for protocols that stream their own windows
+ * through the network's flights (the comparisons of mult): a workspace for
+ * up to nwin windows of cap elements; a run takes k <= nwin * cap elements
+ * in windows of cap, prep filling window j's inputs (its chunk's off is
+ * j * cap, within the group; prep must be pure, as for sirnn_wn_run).
+ * hooks (not NULL) see each flight once, after the network's part of it
+ * for every window; before the last hook the boolean outputs of every
+ * window are in out[o][0..k). sirnn_wn_window_bytes: what a window of cap
+ * elements carries between flights (the larger party's), for sizing the
+ * caller's groups with sirnn_stream_group.
+ */
+sirnn_wn_ws *sirnn_wn_ws_new_group(const sirnn_wn_plan *plan, int server, size_t cap,
+                                   size_t nwin);
+sirnn_status sirnn_wn_group_run(sirnn_wn_ws *w, sirnn_lane *lane, size_t k,
+                                sirnn_wn_prep_fn prep, void *ctx, uint8_t *const *out,
+                                const sirnn_flight_hooks *hooks);
+size_t sirnn_wn_window_bytes(const sirnn_wn_plan *plan, size_t cap);
+
 #endif /* SIRNN_ARITH_WNET_H */

@@ -345,6 +345,18 @@ SIRNN_API sirnn_status sirnn_relu(sirnn_party *party, size_t n, uint64_t *out, u
  * ceil(log2 ceil(K / 4))), the MUXes add 2: L + 4 (8x8->16: 5; 16x16->32
  * and 16x32->32: 6; 32x32->64: 7). Without wraps (l <= min(m, k)): 2, or 3
  * when party 0 chooses a cross term (m != k).
+ *
+ * Chunks (windows of up to 2^19 cross-term COTs and SIRNN_WINDOW elements
+ * per lane) are streamed in groups: every flight carries its part for every
+ * window of the group, so the flights above hold for a whole group. A
+ * group holds as many windows as the session's memory cap per lane allows
+ * of what a window carries between flights, per element: 8 bytes of
+ * accumulator, the wrap shares, the comparison's state, and the corrections
+ * a party has packed between reading the peer's columns and sending them
+ * (8x8->16: 57 bytes, so 2^20 elements stream in one group at 64 MiB, one
+ * lane; 16x16->32: 160 (about 400,000 elements a group); 16x32->32: 85;
+ * 32x32->64: 511 (131,072)). On the silent-OT backend a group is one
+ * window.
  */
 SIRNN_API sirnn_status sirnn_mult(sirnn_party *party, size_t n, uint64_t *out,
                                   const uint64_t *x, const uint64_t *y, unsigned m,
@@ -387,9 +399,12 @@ SIRNN_API sirnn_status sirnn_mult_msb(sirnn_party *party, size_t n, uint64_t *ou
  * l (l + 1) / 2 + nb l - nb (nb - 1) / 2 + [l > m] e ((l - m) + (l - m)
  * (l - m + 1) / 2), nb = min(m, l): more than sirnn_mult_msb (16x32->32
  * with IKNP: 99 COTs, 12672 + 528 + 392 + 48 + 408 = 14048 bits) for half
- * its flights. Flights: 2 per window of a lane (a window holds up to 2^19
- * COTs: 5,248 elements at 16x32->32). out may alias x or y. Secrets: x, y,
- * msb_x.
+ * its flights. Flights: 2, for a group of windows of a lane (a window holds
+ * up to 2^19 COTs: 5,248 elements at 16x32->32; a group as many windows as
+ * the session's memory cap per lane holds of the chooser's 8 bytes of
+ * accumulator or the other's packed corrections an element, 172 bytes at
+ * 16x32->32: about 390,000 elements at 64 MiB, one lane; on the silent-OT
+ * backend one window). out may alias x or y. Secrets: x, y, msb_x.
  */
 SIRNN_API sirnn_status sirnn_mult_lean(sirnn_party *party, size_t n, uint64_t *out,
                                        const uint64_t *x, const uint64_t *y,
