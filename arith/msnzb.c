@@ -27,7 +27,7 @@
  * block's elements through its flights at once, so the flights of a block
  * are those at n = 1 and do not grow up to a window per lane, and memory
  * is O(window * c) per lane whatever n is. The scratch a block needs after
- * the digits (about 40 bytes per element at l = 32, d = 8) is taken after
+ * the digits (about 60 bytes per element at l = 32, d = 8) is taken after
  * sirnn_digdec, whose own window state is the larger, and given back at
  * the end of the block, so that the two never add up.
  */
