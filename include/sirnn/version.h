@@ -44,8 +44,10 @@ extern "C" {
  * whose output needs no wrap in the last product; div_norm looks M up on
  * MSNZB's code; lookups stream groups of windows; the FastGRNN description
  * carries the state fold (sirnn_fastgrnn_set_state_fold) and its gates'
- * sigmoid product rides beside the lookups, sirnn_mult_lean_wrap). */
-#define SIRNN_PROTOCOL_VERSION 7
+ * sigmoid product rides beside the lookups, sirnn_mult_lean_wrap); 8:
+ * MSNZB takes a window (65,536 elements) per lane through each set of
+ * flights, not 4,096, so a batch's messages are grouped differently. */
+#define SIRNN_PROTOCOL_VERSION 8
 
 /* "0.1.0" */
 SIRNN_API const char *sirnn_version(void);
