@@ -252,9 +252,10 @@ sirnn_status sirnn_mult_wraps(sirnn_party *party, size_t n, uint64_t *out, const
  * v XOR its share) and party 1's share as its index. The bits of
  * sirnn_msnzb less its final lookup's; the flights of one of its blocks
  * less its final lookup's (2, or 1 when an odd number of AND steps ends
- * with party 1's answers, where the lookup's columns ride), in blocks of SIRNN_WINDOW elements per lane
- * (not 4,096), so that they do not grow up to a window: working memory
- * about 60 bytes per element of a block (l = 15, d = 8). Secrets: x, code.
+ * with party 1's answers, where the lookup's columns ride), in sirnn_msnzb's
+ * blocks of a window per lane, so that they do not grow up to a window:
+ * working memory about 60 bytes per element of a block (l = 15, d = 8).
+ * Secrets: x, code.
  */
 sirnn_status sirnn_msnzb_code(sirnn_party *party, size_t n, uint64_t *code, const uint64_t *x,
                               unsigned l, unsigned d, unsigned *mcode, uint8_t pos[256]);

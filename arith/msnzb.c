@@ -22,13 +22,19 @@
  * Every mask is fresh output of the lane's PRG (SCI leaves part of its
  * LUT masks uninitialised). Tables are public; party 0 rotates (or
  * XOR-permutes) them by its secret share with constant-time selects.
- * The batch goes in blocks of MSNZB_BLOCK (SIRNN_WINDOW) elements per lane,
- * so memory is O(block * c) whatever n is, and flights do not grow up to
- * one block per lane.
+ * The batch goes in blocks of one stream window (SIRNN_WINDOW elements)
+ * per lane: every sub-protocol (digdec, the lookups, the ANDs) takes a
+ * block's elements through its flights at once, so the flights of a block
+ * are those at n = 1 and do not grow up to a window per lane, and memory
+ * is O(window * c) per lane whatever n is. The scratch a block needs after
+ * the digits (about 60 bytes per element at l = 32, d = 8) is taken after
+ * sirnn_digdec, whose own window state is the larger, and given back at
+ * the end of the block, so that the two never add up.
  */
 #include "sirnn/arith.h"
 #include "sirnn/fixed.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,7 +47,7 @@
 #include "arith/otphase.h"
 #include "ot/lane.h"
 
-enum { MSNZB_BLOCK = 4096, G = SIRNN_AKK_GROUP };
+enum { G = SIRNN_AKK_GROUP };
 
 /* ---------------- cleartext model ---------------- */
 
@@ -249,13 +255,73 @@ static void plan_tables(msnzb_plan *p)
     }
 }
 
-/* Scratch of one block of kb elements. */
+/* Scratch of one block of up to kmax elements: the digits for the whole
+ * call, the rest (ws_work) from the digit lookups to the end of a block. */
 typedef struct msnzb_ws {
-    uint64_t *dig;          /* c * kb digits, then digit outputs */
-    uint64_t *lo, *code;    /* kb each */
-    uint8_t *z, *s, *a, *b, *o; /* boolean work arrays */
-    size_t cap_bits;
+    size_t c, kmax, nb;         /* digits, elements, boolean vectors per element */
+    uint64_t *dig;              /* c * kmax digits, then digit outputs */
+    uint64_t *lo, *code;        /* kmax each (lo: and 256 words of a final table) */
+    uint8_t *s, *a, *b, *o;     /* boolean work arrays */
 } msnzb_ws;
+
+/* Give back the work arrays of a block (wiped: they hold shares). */
+static void ws_work_free(msnzb_ws *w)
+{
+    const size_t k = w->kmax;
+    sirnn_arith_zfree(w->lo, (k + 256) * sizeof(uint64_t));
+    sirnn_arith_zfree(w->code, k * sizeof(uint64_t));
+    sirnn_arith_zfree(w->s, w->c * k);
+    sirnn_arith_zfree(w->a, w->nb * k);
+    sirnn_arith_zfree(w->b, w->nb * k);
+    sirnn_arith_zfree(w->o, w->nb * k);
+    w->lo = w->code = NULL;
+    w->s = w->a = w->b = w->o = NULL;
+}
+
+/* The work arrays of a block, taken after sirnn_digdec; -1: out of memory. */
+static int ws_work(msnzb_ws *w)
+{
+    const size_t k = w->kmax;
+    if (w->lo != NULL)
+        return 0;
+    w->lo = sirnn_arith_zalloc((k + 256) * sizeof(uint64_t));
+    w->code = sirnn_arith_zalloc(k * sizeof(uint64_t));
+    w->s = sirnn_arith_zalloc(w->c * k);
+    w->a = sirnn_arith_zalloc(w->nb * k);
+    w->b = sirnn_arith_zalloc(w->nb * k);
+    w->o = sirnn_arith_zalloc(w->nb * k);
+    if (w->lo && w->code && w->s && w->a && w->b && w->o)
+        return 0;
+    ws_work_free(w);
+    return -1;
+}
+
+static void ws_free(msnzb_ws *w)
+{
+    ws_work_free(w);
+    sirnn_arith_zfree(w->dig, w->c * w->kmax * sizeof(uint64_t));
+    w->dig = NULL;
+}
+
+/* The digits of blocks of up to kmax elements; -1: out of memory. */
+static int ws_init(msnzb_ws *w, const msnzb_plan *p, size_t kmax)
+{
+    memset(w, 0, sizeof(*w));
+    w->c = p->c;
+    w->kmax = kmax;
+    w->nb = (size_t)(p->c - 1) * p->bd + p->c + 1;
+    w->dig = sirnn_arith_zalloc(w->c * kmax * sizeof(uint64_t));
+    return w->dig != NULL ? 0 : -1;
+}
+
+/* Elements of a block: one stream window per lane (sirnn_stream_window:
+ * SIRNN_WINDOW, or a test's smaller window), all lanes together, so that
+ * each lane's part of a block goes through every sub-protocol's flights
+ * at once. */
+static size_t block_elems(const sirnn_party *party)
+{
+    return sirnn_stream_window(0, SIZE_MAX) * (party->nlanes > 0 ? party->nlanes : 1);
+}
 
 /* One AND step of the chain after the digit lookups: its chooser is the
  * party that sent the previous step's last flight (party 0 after the
@@ -285,6 +351,8 @@ static uint8_t *msnzb_code_block(sirnn_party *party, const msnzb_plan *p, msnzb_
     /* 1. digits */
     if ((st = sirnn_digdec(party, kb, w->dig, x + off, p->l, p->d)) != SIRNN_OK)
         return *stp = st, (uint8_t *)NULL;
+    if (ws_work(w) != 0)
+        return *stp = SIRNN_ERR_NOMEM, (uint8_t *)NULL;
     /* 2. one table per digit, in place: out = t_j | flag << bd */
     xl_job dj;
     memset(&dj, 0, sizeof(dj));
@@ -440,44 +508,6 @@ static sirnn_status msnzb_block(sirnn_party *party, const msnzb_plan *p, msnzb_w
     return SIRNN_OK;
 }
 
-static void ws_free(msnzb_ws *w, size_t c, size_t kmax, size_t nb)
-{
-    if (w->dig != NULL)
-        sirnn_memzero(w->dig, (c * kmax + 1) * sizeof(uint64_t));
-    if (w->lo != NULL)
-        sirnn_memzero(w->lo, (kmax + 256) * sizeof(uint64_t));
-    if (w->code != NULL)
-        sirnn_memzero(w->code, (kmax + 1) * sizeof(uint64_t));
-    if (w->s != NULL)
-        sirnn_memzero(w->s, c * kmax + 1);
-    if (w->a != NULL)
-        sirnn_memzero(w->a, nb * kmax + 1);
-    if (w->b != NULL)
-        sirnn_memzero(w->b, nb * kmax + 1);
-    if (w->o != NULL)
-        sirnn_memzero(w->o, nb * kmax + 1);
-    free(w->dig);
-    free(w->lo);
-    free(w->code);
-    free(w->s);
-    free(w->a);
-    free(w->b);
-    free(w->o);
-}
-
-static int ws_alloc(msnzb_ws *w, size_t c, size_t kmax, size_t nb)
-{
-    memset(w, 0, sizeof(*w));
-    w->dig = calloc(c * kmax + 1, sizeof(uint64_t));
-    w->lo = calloc(kmax + 256, sizeof(uint64_t));
-    w->code = calloc(kmax + 1, sizeof(uint64_t));
-    w->s = calloc(c * kmax + 1, 1);
-    w->a = calloc(nb * kmax + 1, 1);
-    w->b = calloc(nb * kmax + 1, 1);
-    w->o = calloc(nb * kmax + 1, 1);
-    return w->dig && w->lo && w->code && w->s && w->a && w->b && w->o ? 0 : -1;
-}
-
 static void plan_make(msnzb_plan *p, unsigned l, unsigned d, unsigned li)
 {
     p->l = l;
@@ -508,18 +538,16 @@ sirnn_status sirnn_msnzb(sirnn_party *party, size_t n, uint8_t *onehot, uint64_t
     if (p == NULL)
         return SIRNN_ERR_NOMEM;
     plan_make(p, l, d, li);
-    const unsigned c = p->c, bd = p->bd;
-    const size_t B = (size_t)MSNZB_BLOCK * party->nlanes;
-    const size_t kmax = n < B ? n : B;
-    const size_t nb = (c - 1) * bd + c + 1; /* boolean vectors per element */
+    const size_t B = block_elems(party);
     msnzb_ws w;
-    if (ws_alloc(&w, c, kmax, nb) != 0)
+    if (ws_init(&w, p, n < B ? n : B) != 0)
         st = SIRNN_ERR_NOMEM;
     for (size_t off = 0; off < n && st == SIRNN_OK; off += B) {
         const size_t kb = n - off < B ? n - off : B;
         st = msnzb_block(party, p, &w, onehot, index, n, off, x, kb);
+        ws_work_free(&w);
     }
-    ws_free(&w, c, kmax, nb);
+    ws_free(&w);
     free(p);
     return st;
 }
@@ -547,22 +575,18 @@ sirnn_status sirnn_msnzb_code(sirnn_party *party, size_t n, uint64_t *code, cons
         free(p);
         return st;
     }
-    const unsigned c = p->c, bd = p->bd;
-    /* blocks of a window per lane (the callers' chunks), so that the
-     * flights do not grow up to SIRNN_WINDOW elements per lane */
-    const size_t B = (size_t)SIRNN_WINDOW * party->nlanes;
-    const size_t kmax = n < B ? n : B;
-    const size_t nb = (c - 1) * bd + c + 1;
+    const size_t B = block_elems(party);
     msnzb_ws w;
-    if (ws_alloc(&w, c, kmax, nb) != 0)
+    if (ws_init(&w, p, n < B ? n : B) != 0)
         st = SIRNN_ERR_NOMEM;
     for (size_t off = 0; off < n && st == SIRNN_OK; off += B) {
         const size_t kb = n - off < B ? n - off : B;
         if (msnzb_code_block(party, p, &w, off, x, kb, &st) != NULL)
             for (size_t i = 0; i < kb; i++)
                 code[off + i] = w.code[i] & sirnn_mask(*mcode);
+        ws_work_free(&w);
     }
-    ws_free(&w, c, kmax, nb);
+    ws_free(&w);
     free(p);
     return st;
 }

@@ -1,11 +1,10 @@
 /*
  * Flights do not grow with the batch: every protocol, called on one lane
  * with n = 1, 257, 4097 and (outside SIRNN_TEST_QUICK) 65,536 elements (one
- * window, SIRNN_WINDOW), takes the flights it takes at n = 1. Where a
- * protocol's window is smaller (MSNZB: blocks of 4,096 elements), the last
- * point is its window. The products stream windows of 2^19 cross-term
- * COTs (16,384 elements at 16 x 16 bits) in groups, so 65,536 crosses
- * their windows. Values are random: flights do not depend on them.
+ * window, SIRNN_WINDOW), takes the flights it takes at n = 1. The products
+ * stream windows of 2^19 cross-term COTs (16,384 elements at 16 x 16 bits)
+ * in groups, so 65,536 crosses their windows. Values are random: flights
+ * do not depend on them.
  */
 #include "tests/mixed_common.h"
 
@@ -36,8 +35,6 @@ static const char *const NAMES[K_COUNT] = {
 static size_t window_of(kern k)
 {
     switch (k) {
-    case K_MSNZB:
-        return 4096; /* MSNZB blocks */
     default:
         return NMAX;
     }
@@ -347,6 +344,26 @@ static unsigned mult_width(kern k)
 }
 
 static void test_mult_windows_crossed(void **state)
+ * MSNZB across its blocks (one stream window per lane), cheaply: windows
+ * of 256 elements, n = 600 with both outputs; three blocks on one lane, two
+ * on two lanes (skipped in quick mode). The one-hot vector and the index
+ * are the cleartext ones, and on one lane the flights are one block's at
+ * n = 1 per block: blocks run one after another, each in one set of
+ * flights.
+ */
+typedef struct msblk {
+    size_t n;
+    uint64_t *x[2], *ix[2];
+    uint8_t *oh[2];
+} msblk;
+
+static sirnn_status msblk_call(void *ctx, sirnn_party *p, int r)
+{
+    msblk *c = ctx;
+    return sirnn_msnzb(p, c->n, c->oh[r], c->ix[r], c->x[r], 32, 8, 32);
+}
+
+static void test_msnzb_blocks_crossed(void **state)
 {
     (void)state;
     test_rng rng;
@@ -454,6 +471,53 @@ static void test_mult_big(void **state)
                       (unsigned long long)f1, (unsigned long long)fb);
     }
     fcase_free(&c);
+    msblk c = {.n = XN};
+    uint64_t *xc = calloc(XN, sizeof(uint64_t));
+    assert_non_null(xc);
+    for (int r = 0; r < 2; r++) {
+        c.x[r] = calloc(XN, sizeof(uint64_t));
+        c.ix[r] = calloc(XN, sizeof(uint64_t));
+        c.oh[r] = calloc(32 * XN, 1);
+        assert_true(c.x[r] && c.ix[r] && c.oh[r]);
+    }
+    for (size_t i = 0; i < XN; i++) {
+        /* every position, zero and one among the values */
+        const unsigned sh = (unsigned)(i % 34);
+        xc[i] = sh >= 32 ? sh - 32 : ((test_rng_next(&rng) | 1u << 31) & 0xffffffffu) >> sh;
+    }
+    mc_split(&rng, xc, c.x[0], c.x[1], XN, 32);
+    for (unsigned lanes = 1; lanes <= (test_quick() ? 1u : 2u); lanes++) {
+        test_pair_lanes(lanes);
+        sirnn_stream_test_window(XW, 0);
+        uint64_t f1, got;
+        c.n = 1;
+        mc_run(msblk_call, &c, &f1);
+        c.n = XN;
+        mc_run(msblk_call, &c, &got);
+        sirnn_stream_test_window(0, 0);
+        for (size_t i = 0; i < XN; i++) {
+            uint64_t oh = 0;
+            for (unsigned b = 0; b < 32; b++)
+                oh |= (uint64_t)(c.oh[0][b * XN + i] ^ c.oh[1][b * XN + i]) << b;
+            const uint64_t ix = (c.ix[0][i] + c.ix[1][i]) & 0xffffffffu;
+            if (oh != sirnn_ref_msnzb_onehot(xc[i], 32) || ix != sirnn_ref_msnzb(xc[i], 32))
+                fail_msg("msnzb, %u lanes: element %zu (x %llx) gives one-hot %llx, index %llu",
+                         lanes, i, (unsigned long long)xc[i], (unsigned long long)oh,
+                         (unsigned long long)ix);
+        }
+        const uint64_t blocks = (XN + XW * lanes - 1) / (XW * lanes);
+        if (test_ot_pinned() && lanes == 1 && got != blocks * f1)
+            fail_msg("msnzb: %llu flights over %llu blocks, %llu at n = 1",
+                     (unsigned long long)got, (unsigned long long)blocks,
+                     (unsigned long long)f1);
+    }
+    test_pair_lanes(1);
+    for (int r = 0; r < 2; r++) {
+        free(c.x[r]);
+        free(c.ix[r]);
+        free(c.oh[r]);
+    }
+    free(xc);
 }
 
 int main(void)
@@ -463,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_windows_crossed),
         cmocka_unit_test(test_mult_windows_crossed),
         cmocka_unit_test(test_mult_big),
+        cmocka_unit_test(test_msnzb_blocks_crossed),
     };
     return cmocka_run_group_tests(tests, test_pair_group_setup, test_pair_group_teardown);
 }

@@ -833,13 +833,17 @@ SIRNN_API sirnn_status sirnn_digdec(sirnn_party *party, size_t n, uint64_t *out,
  * sirnn_digdec. (32,8): li = 32: 3117 + 5120 + 1728 + 2304 = 12269, li = 6:
  * 11437 (SCI 13328); (16,8), li = 16: 647 + 2560 + 576 + 768 = 4551 (SCI
  * 5552). Exact per lane: the sum of the parts' counts, on blocks of
- * 4096*lanes elements: sirnn_digdec on the block; the digit lookups in
- * windows of 65,536 elements, each 32*round128(c*k_e') bytes of columns
- * and ceil(k_e'*2^(w_j)*(bd + 1)/8) bytes per digit; sirnn_and on S-level
- * and vector counts of the block; the last lookup in windows of 65,536
- * elements, 32*round128 of the window plus its packed entries. (Blocks stay
- * at 4,096 elements: with the one-hot output of n*l bytes, larger blocks
- * would raise the peak memory of a 2^20 batch.)
+ * 65,536*lanes elements (a window per lane): sirnn_digdec on the block;
+ * the digit lookups, 32*round128(c*k') bytes of columns and
+ * ceil(k'*2^(w_j)*(bd + 1)/8) bytes per digit for the lane's k' elements;
+ * sirnn_and on S-level and vector counts of the block; the last lookup,
+ * 32*round128(k') plus its packed entries.
+ * Flights: those of one block per block, so they do not grow up to 65,536
+ * elements per lane (a 2^20 batch on one lane: 16 blocks, 192 flights at
+ * (32,8)). Memory: O(65,536 * c) per lane whatever n is (about 450 bytes
+ * per element of a block at (32,8), both parties, mostly sirnn_digdec's
+ * window and the digit lookups' OT rows: a lane's 2^20 elements in one
+ * set of flights would hold hundreds of MB).
  * Flights per block: digdec's + 2 + ceil(log2(c - 1)) + [c >= 2] + 2
  * per last lookup, less the flights that ride in the one before: each AND
  * step is taken by the party that sent the flight before it (party 0

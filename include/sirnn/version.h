@@ -47,7 +47,8 @@ extern "C" {
  * sigmoid product rides beside the lookups, sirnn_mult_lean_wrap; 8: the
  * products (sirnn_mult and its forms, sirnn_mult_lean) stream a lane's
  * windows in groups, each flight carrying its part of every window of a
- * group). */
+ * group; MSNZB takes a window per lane through each set of flights, not
+ * 4,096 elements). */
 #define SIRNN_PROTOCOL_VERSION 8
 
 /* "0.1.0" */
