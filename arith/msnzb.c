@@ -315,12 +315,23 @@ static int ws_init(msnzb_ws *w, const msnzb_plan *p, size_t kmax)
 }
 
 /* Elements of a block: one stream window per lane (sirnn_stream_window:
- * SIRNN_WINDOW, or a test's smaller window), all lanes together, so that
- * each lane's part of a block goes through every sub-protocol's flights
- * at once. */
+ * SIRNN_WINDOW, or a test's smaller window) up to MSNZB_BLOCK_MAX, all
+ * lanes together, so that each lane's part of a block goes through every
+ * sub-protocol's flights at once. The cap holds the peak memory: a block
+ * costs about 450 bytes an element (both parties; digdec's window state
+ * and the digit lookups' OTs, which party 0 holds until it has read all of
+ * party 1's columns), so a whole 65,536-element window raised the peak of
+ * `sirnn-bench msnzb n=1048576` from 122 to 149 MB; 8,192 keeps it at
+ * 123-124 MB (GNU time's maximum resident size, KiB / 1000). */
+#ifndef MSNZB_BLOCK_MAX
+#define MSNZB_BLOCK_MAX 8192
+#endif
 static size_t block_elems(const sirnn_party *party)
 {
-    return sirnn_stream_window(0, SIZE_MAX) * (party->nlanes > 0 ? party->nlanes : 1);
+    size_t w = sirnn_stream_window(0, SIZE_MAX);
+    if (w > MSNZB_BLOCK_MAX)
+        w = MSNZB_BLOCK_MAX;
+    return w * (party->nlanes > 0 ? party->nlanes : 1);
 }
 
 /* One AND step of the chain after the digit lookups: its chooser is the
