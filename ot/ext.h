@@ -148,6 +148,13 @@ sirnn_status sirnn_otx_recv_extend(sirnn_otx_receiver *r, sirnn_channel *ch,
 /* Sender: receive the u columns of m OTs and produce q rows, as above. */
 sirnn_status sirnn_otx_send_extend(sirnn_otx_sender *s, sirnn_channel *ch, sirnn_block *rows,
                                    size_t m);
+/* The same from u columns already received (sirnn_otx_u_bytes(width, k, m)
+ * bytes at u, 8-byte aligned): a sender that reads a whole flight of
+ * chunks before it answers them. */
+sirnn_status sirnn_otx_send_extend_from(sirnn_otx_sender *s, sirnn_block *rows,
+                                        const uint8_t *u, size_t m);
+/* Bytes of u (or d) columns the receiver sends for m OTs. */
+size_t sirnn_otx_u_bytes(unsigned width, unsigned k, size_t m);
 
 /* n rounded up to a multiple of 128 (the extension granularity). */
 static inline size_t sirnn_otx_round(size_t n)

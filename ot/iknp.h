@@ -52,6 +52,8 @@ typedef struct sirnn_iknp_sender {
     uint8_t *wire;        /* outgoing corrections of a chunk */
     uint64_t *vals;       /* unpacked l-bit corrections (2 per OT) */
     sirnn_silent *silent; /* SIRNN_OT_SILENT: rows come from here (owned), else NULL */
+    size_t stream_bytes;  /* what a call may hold to answer a group of chunks in one
+                             flight (0: 64 MiB); both ends of an engine set the same */
 } sirnn_iknp_sender;
 
 typedef struct sirnn_iknp_receiver {
@@ -62,6 +64,7 @@ typedef struct sirnn_iknp_receiver {
     uint8_t *wire;        /* incoming corrections of a chunk */
     uint64_t *vals;
     sirnn_silent *silent; /* as the sender's */
+    size_t stream_bytes;  /* as the sender's */
 } sirnn_iknp_receiver;
 
 /* From base OTs: the sender holds keys[j] = k_j^{choices[j]} (its choices

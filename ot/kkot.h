@@ -72,6 +72,7 @@ typedef struct sirnn_kkot_sender {
     sirnn_block *q;           /* rows of a chunk, two blocks each */
     uint64_t *pads;           /* low hash words of a group, OT-major */
     uint8_t *wire;            /* packed y of a chunk */
+    size_t stream_bytes;      /* as sirnn_iknp_sender's (0: 64 MiB) */
 } sirnn_kkot_sender;
 
 typedef struct sirnn_kkot_receiver {
@@ -80,6 +81,7 @@ typedef struct sirnn_kkot_receiver {
     sirnn_block *t;           /* rows of a chunk */
     sirnn_block *h[2];        /* H(t) of the two chunks in flight */
     uint8_t *wire;
+    size_t stream_bytes;      /* as the sender's */
 } sirnn_kkot_receiver;
 
 /* Bit j < 256 of the code word C(v), v < 256 (public arguments). */
