@@ -64,12 +64,11 @@ sirnn_status sirnn_iknp_receiver_init(sirnn_iknp_receiver *r, const sirnn_block 
     if (st != SIRNN_OK)
         return st;
     r->t = sirnn_scratch_alloc(ROWS_BYTES);
-    r->h[0] = sirnn_scratch_alloc(ROWS_BYTES);
-    r->h[1] = sirnn_scratch_alloc(ROWS_BYTES);
+    r->h = sirnn_scratch_alloc(ROWS_BYTES);
     r->choice = sirnn_scratch_alloc(CHUNK / 8);
     r->wire = sirnn_scratch_alloc(WIRE_BYTES);
     r->vals = sirnn_scratch_alloc(VALS_BYTES);
-    if (r->t == NULL || r->h[0] == NULL || r->h[1] == NULL || r->choice == NULL ||
+    if (r->t == NULL || r->h == NULL || r->choice == NULL ||
         r->wire == NULL || r->vals == NULL) {
         sirnn_iknp_receiver_free(r);
         return SIRNN_ERR_NOMEM;
@@ -139,8 +138,7 @@ void sirnn_iknp_receiver_free(sirnn_iknp_receiver *r)
     free_silent(r->silent);
     sirnn_otx_receiver_free(&r->x);
     sirnn_scratch_free(r->t, ROWS_BYTES);
-    sirnn_scratch_free(r->h[0], ROWS_BYTES);
-    sirnn_scratch_free(r->h[1], ROWS_BYTES);
+    sirnn_scratch_free(r->h, ROWS_BYTES);
     sirnn_scratch_free(r->choice, CHUNK / 8);
     sirnn_scratch_free(r->wire, WIRE_BYTES);
     sirnn_scratch_free(r->vals, VALS_BYTES);
@@ -164,56 +162,29 @@ static void load_choices(sirnn_iknp_receiver *r, const uint8_t *choices, size_t 
     sirnn_pack_bits(r->choice, choices, k);
 }
 
-/* Sender: the rows q of k OTs into s->q, from the extension or from silent
- * COTs; with `chosen` the receiver's correction bits d move the silent
- * rows to its chosen choices (q ^= d * Delta). */
-static sirnn_status sender_rows(sirnn_iknp_sender *s, sirnn_channel *ch, size_t k, int chosen)
+/* Sender: the rows q of k OTs into s->q, from the extension or, for the
+ * random OT, from silent COTs (the chosen calls derandomise silent rows
+ * in their own loops: send_group, dcot_send_silent). */
+static sirnn_status sender_rows(sirnn_iknp_sender *s, sirnn_channel *ch, size_t k)
 {
     if (s->silent == NULL)
         return sirnn_otx_send_extend(&s->x, ch, s->q, sirnn_otx_round(k));
     sirnn_status st = sirnn_silent_send_take(s->silent, &s->x, ch, s->q, k);
-    if (st == SIRNN_OK && chosen && (st = sirnn_channel_recv(ch, s->wire, (k + 7) / 8)) == SIRNN_OK) {
-        const sirnn_block delta = s->x.delta[0];
-        for (size_t i = 0; i < k; i++) {
-            const uint64_t m = 0 - (uint64_t)((s->wire[i / 8] >> (i % 8)) & 1);
-            s->q[i].w[0] ^= delta.w[0] & m;
-            s->q[i].w[1] ^= delta.w[1] & m;
-        }
-    }
     s->x.count += k;
     return st;
 }
 
 /* Receiver: the rows t of k OTs into r->t. Extension: choice column
- * r->choice. Silent with `chosen`: sends d = r ^ c for the choices in
- * r->choice; without: r->choice gets the silent choices (bit 0 of t). */
-static sirnn_status receiver_rows(sirnn_iknp_receiver *r, sirnn_channel *ch, size_t k,
-                                  int chosen)
+ * r->choice. Silent (the random OT only): r->choice gets the silent
+ * choices (bit 0 of t). */
+static sirnn_status receiver_rows(sirnn_iknp_receiver *r, sirnn_channel *ch, size_t k)
 {
     if (r->silent == NULL)
         return sirnn_otx_recv_extend(&r->x, ch, r->t, r->choice, 0, sirnn_otx_round(k));
-    sirnn_status st;
-    if (chosen) {
-        /* The silent choice bits come before their rows and need nothing
-         * from the sender, so d goes out before we wait for any tile. */
-        uint8_t *bits = (uint8_t *)r->vals; /* k <= CHUNK bytes; vals is free here */
-        if ((st = sirnn_silent_recv_choices(r->silent, &r->x, ch, bits, k)) != SIRNN_OK)
-            return st;
-        memset(r->wire, 0, (k + 7) / 8);
-        for (size_t i = 0; i < k; i++) {
-            const unsigned bit = ((unsigned)bits[i] ^ ((unsigned)r->choice[i / 8] >> (i % 8))) & 1u;
-            r->wire[i / 8] = (uint8_t)(r->wire[i / 8] | (bit << (i % 8)));
-        }
-        sirnn_memzero(bits, k);
-        if ((st = sirnn_channel_send(ch, r->wire, (k + 7) / 8)) != SIRNN_OK ||
-            (st = sirnn_channel_flush(ch)) != SIRNN_OK)
-            return st;
-    }
-    st = sirnn_silent_recv_take(r->silent, &r->x, ch, r->t, k);
+    sirnn_status st = sirnn_silent_recv_take(r->silent, &r->x, ch, r->t, k);
     r->x.count += k;
-    if (st != SIRNN_OK || chosen)
+    if (st != SIRNN_OK)
         return st;
-    /* Random OT: the silent choices are the receiver's (bit 0 of t). */
     memset(r->choice, 0, (k + 7) / 8);
     for (size_t i = 0; i < k; i++)
         r->choice[i / 8] |= (uint8_t)((r->t[i].w[0] & 1) << (i % 8));
@@ -325,10 +296,10 @@ void sirnn_iknp_ot_out_w(const uint64_t *h, uint64_t *out, const uint64_t *y,
 }
 
 /* Sender: rows of one chunk, hashed [0, k) as H(q) and H(q ^ Delta). */
-static sirnn_status sender_chunk(sirnn_iknp_sender *s, sirnn_channel *ch, size_t k, int chosen)
+static sirnn_status sender_chunk(sirnn_iknp_sender *s, sirnn_channel *ch, size_t k)
 {
     const sirnn_tweak tweak = sirnn_tweak_make(s->x.domain, s->x.count);
-    sirnn_status st = sender_rows(s, ch, k, chosen);
+    sirnn_status st = sender_rows(s, ch, k);
     if (st != SIRNN_OK)
         return st;
     sirnn_iknp_hash_pair(s->h0, s->h1, s->q, s->x.delta[0], tweak, k);
@@ -338,10 +309,10 @@ static sirnn_status sender_chunk(sirnn_iknp_sender *s, sirnn_channel *ch, size_t
 /* Receiver: extend one chunk with the choice column in r->choice; hash rows
  * [0, k) into h when hash is set, else leave the raw rows in r->t. */
 static sirnn_status receiver_chunk(sirnn_iknp_receiver *r, sirnn_channel *ch, size_t k,
-                                   sirnn_block *h, int chosen)
+                                   sirnn_block *h)
 {
     const sirnn_tweak tweak = sirnn_tweak_make(r->x.domain, r->x.count);
-    sirnn_status st = receiver_rows(r, ch, k, chosen);
+    sirnn_status st = receiver_rows(r, ch, k);
     if (st == SIRNN_OK)
         st = sirnn_channel_flush(ch);
     if (st != SIRNN_OK)
@@ -356,7 +327,7 @@ sirnn_status sirnn_iknp_rot_send(sirnn_iknp_sender *s, sirnn_channel *ch, uint8_
 {
     for (size_t off = 0; off < n; off += CHUNK) {
         size_t k = chunk_len(n, off);
-        sirnn_status st = sender_chunk(s, ch, k, 0);
+        sirnn_status st = sender_chunk(s, ch, k);
         if (st != SIRNN_OK)
             return st;
         memcpy(m0 + 16 * off, s->h0, 16 * k);
@@ -373,11 +344,11 @@ sirnn_status sirnn_iknp_rot_recv(sirnn_iknp_receiver *r, sirnn_channel *ch, sirn
         /* Silent rows bring their own random choices (receiver_rows). */
         if (r->silent == NULL)
             sirnn_prg_bytes(prg, r->choice, sirnn_otx_round(k) / 8);
-        sirnn_status st = receiver_chunk(r, ch, k, r->h[0], 0);
+        sirnn_status st = receiver_chunk(r, ch, k, r->h);
         if (st != SIRNN_OK)
             return st;
         sirnn_unpack_bits(choices + off, r->choice, k);
-        memcpy(mc + 16 * off, r->h[0], 16 * k);
+        memcpy(mc + 16 * off, r->h, 16 * k);
     }
     return SIRNN_OK;
 }
@@ -486,7 +457,7 @@ sirnn_status sirnn_iknp_dcot_send(sirnn_iknp_sender *s, sirnn_channel *ch, uint8
         return dcot_send_silent(s, ch, m0, n);
     for (size_t off = 0; off < n; off += CHUNK) {
         size_t k = chunk_len(n, off);
-        sirnn_status st = sender_rows(s, ch, k, 1);
+        sirnn_status st = sender_rows(s, ch, k);
         if (st != SIRNN_OK)
             return st;
         memcpy(m0 + 16 * off, s->q, 16 * k);
@@ -502,7 +473,7 @@ sirnn_status sirnn_iknp_dcot_recv(sirnn_iknp_receiver *r, sirnn_channel *ch, uin
     for (size_t off = 0; off < n; off += CHUNK) {
         size_t k = chunk_len(n, off);
         load_choices(r, choices + off, k, sirnn_otx_round(k));
-        sirnn_status st = receiver_chunk(r, ch, k, NULL, 1);
+        sirnn_status st = receiver_chunk(r, ch, k, NULL);
         if (st != SIRNN_OK)
             return st;
         memcpy(mc + 16 * off, r->t, 16 * k);
@@ -691,7 +662,7 @@ static sirnn_status send_group(sirnn_iknp_sender *s, sirnn_channel *ch, const co
             s->x.count += k;
             continue;
         }
-        if ((st = sender_chunk(s, ch, k, 1)) == SIRNN_OK) {
+        if ((st = sender_chunk(s, ch, k)) == SIRNN_OK) {
             sender_corrections(s, job, buf + pos, off, k);
             pos += correction_bytes(job, k);
         }
@@ -777,8 +748,8 @@ static sirnn_status recv_group(sirnn_iknp_receiver *r, sirnn_channel *ch, const 
         }
         if (st != SIRNN_OK)
             break;
-        sirnn_tccrhash(r->h[0], r->t, tweak, k);
-        receiver_keep(job, r->h[0], off, k);
+        sirnn_tccrhash(r->h, r->t, tweak, k);
+        receiver_keep(job, r->h, off, k);
     }
     if (st == SIRNN_OK)
         st = sirnn_channel_flush(ch);
@@ -787,7 +758,7 @@ static sirnn_status recv_group(sirnn_iknp_receiver *r, sirnn_channel *ch, const 
         if ((st = sirnn_channel_recv(ch, r->wire, correction_bytes(job, k))) == SIRNN_OK)
             receiver_outputs(r, job, off, k);
     }
-    sirnn_memzero(r->h[0], ROWS_BYTES);
+    sirnn_memzero(r->h, ROWS_BYTES);
     sirnn_memzero(r->t, ROWS_BYTES);
     return st;
 }

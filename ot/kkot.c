@@ -110,10 +110,9 @@ sirnn_status sirnn_kkot_receiver_init(sirnn_kkot_receiver *r, const sirnn_block 
         r->x.col_map[b] = (uint8_t)code_mask(b * k / 2);
     r->planes = sirnn_scratch_alloc(8 * PLANE_WORDS * sizeof(uint64_t));
     r->t = sirnn_scratch_alloc(ROWS_BYTES);
-    r->h[0] = sirnn_scratch_alloc(HASH_BYTES);
-    r->h[1] = sirnn_scratch_alloc(HASH_BYTES);
+    r->h = sirnn_scratch_alloc(HASH_BYTES);
     r->wire = sirnn_scratch_alloc(WIRE_ALLOC);
-    if (r->planes == NULL || r->t == NULL || r->h[0] == NULL || r->h[1] == NULL ||
+    if (r->planes == NULL || r->t == NULL || r->h == NULL ||
         r->wire == NULL) {
         sirnn_kkot_receiver_free(r);
         return SIRNN_ERR_NOMEM;
@@ -136,8 +135,7 @@ void sirnn_kkot_receiver_free(sirnn_kkot_receiver *r)
     sirnn_otx_receiver_free(&r->x);
     sirnn_scratch_free(r->planes, 8 * PLANE_WORDS * sizeof(uint64_t));
     sirnn_scratch_free(r->t, ROWS_BYTES);
-    sirnn_scratch_free(r->h[0], HASH_BYTES);
-    sirnn_scratch_free(r->h[1], HASH_BYTES);
+    sirnn_scratch_free(r->h, HASH_BYTES);
     sirnn_scratch_free(r->wire, WIRE_ALLOC);
     memset(r, 0, sizeof(*r));
 }
@@ -334,7 +332,7 @@ sirnn_status sirnn_kkot_engine_recv(sirnn_kkot_receiver *r, sirnn_channel *ch, u
 {
     const kk_plan p = kk_plan_of(r->stream_bytes, r->x.k, N, l);
     const sirnn_kernel_table *kern = sirnn_kernels();
-    sirnn_block *h = r->h[0];
+    sirnn_block *h = r->h;
     sirnn_status st = SIRNN_OK;
     for (size_t off0 = 0, gn = 0; off0 < n && st == SIRNN_OK; off0 += gn) {
         gn = min_size(p.group, n - off0);
