@@ -53,8 +53,9 @@
  * session_mem_bytes / threads; per OT: the smaller of its corrections and
  * the receiver's 128 / k bits, 16 bytes on silent COTs, 2l bits for the
  * pool, 16 (b + 1) bytes for the silent 1-of-N): at the default 64 MiB
- * and one lane, 2^20 OTs of any call but KK13 with N * l > 256 bits. A
- * larger share runs in groups, each taking the flights below.
+ * and one lane, 2^20 OTs of every call, except the silent 1-of-N with
+ * N > 8 (2^22 / (b + 1) OTs a group). A larger share runs in groups, each
+ * taking the flights below.
  *
  * Errors: SIRNN_ERR_ARG (l outside 1..64, N outside 2..256, NULL with
  * n > 0, a choice outside its range) before anything is sent, the session stays usable;
