@@ -156,6 +156,22 @@ sirnn_status sirnn_otx_send_extend_from(sirnn_otx_sender *s, sirnn_block *rows,
 /* Bytes of u (or d) columns the receiver sends for m OTs. */
 size_t sirnn_otx_u_bytes(unsigned width, unsigned k, size_t m);
 
+/*
+ * Streaming whole calls (ot/iknp.c, ot/kkot.c, ot/pool.c, ot/nco.c): the
+ * items (OTs) of one group, in whole units of `unit` items, as many units
+ * as budget bytes hold at unit_bytes each, at least one; budget 0 means
+ * SIRNN_OTX_STREAM_DEFAULT (an engine driven directly, as tests do: the
+ * default session cap of one lane). Both ends compute it alike.
+ */
+#define SIRNN_OTX_STREAM_DEFAULT ((size_t)64 << 20)
+static inline size_t sirnn_otx_group(size_t budget, size_t unit_bytes, size_t unit)
+{
+    size_t units = (budget != 0 ? budget : SIRNN_OTX_STREAM_DEFAULT) / unit_bytes;
+    if (units == 0)
+        units = 1;
+    return units > SIZE_MAX / unit ? SIZE_MAX / unit * unit : units * unit;
+}
+
 /* n rounded up to a multiple of 128 (the extension granularity). */
 static inline size_t sirnn_otx_round(size_t n)
 {

@@ -587,10 +587,6 @@ static void receiver_outputs(sirnn_iknp_receiver *r, const corr_job *job, size_t
  */
 typedef enum hold_kind { HOLD_Y, HOLD_U, HOLD_ROWS } hold_kind;
 
-/* Stream budget of an engine whose owner set none (engines driven
- * directly, as the tests do): the default session cap of one lane. */
-#define STREAM_DEFAULT ((size_t)64 << 20)
-
 typedef struct stream_plan {
     hold_kind hold;
     size_t per_chunk; /* bytes held per full chunk */
@@ -614,10 +610,7 @@ static stream_plan plan_of(const corr_job *job, unsigned k, int silent)
  * as the budget holds, at least one (the same on both ends). */
 static size_t group_len(const stream_plan *p, size_t budget, const sirnn_silent *e, size_t rest)
 {
-    size_t chunks = (budget != 0 ? budget : STREAM_DEFAULT) / p->per_chunk;
-    if (chunks == 0)
-        chunks = 1;
-    size_t g = chunks > SIZE_MAX / CHUNK ? SIZE_MAX / CHUNK * CHUNK : chunks * CHUNK;
+    size_t g = sirnn_otx_group(budget, p->per_chunk, CHUNK);
     if (e != NULL) {
         const size_t piece = silent_piece(e, rest);
         g = piece < g ? piece : g;

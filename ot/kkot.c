@@ -192,8 +192,6 @@ static void sender_pads(sirnn_kkot_sender *s, uint8_t *wire, const uint64_t *msg
  * owner's stream budget holds. Bytes in each direction are those of the
  * chunk-by-chunk loop; two flights per group.
  */
-#define STREAM_DEFAULT ((size_t)64 << 20)
-
 typedef struct kk_plan {
     size_t chunk;   /* OTs per chunk (sirnn_kkot_chunk) */
     int hold_u;     /* the sender holds u columns rather than y */
@@ -206,10 +204,7 @@ static kk_plan kk_plan_of(size_t budget, unsigned k, unsigned N, unsigned l)
     p.chunk = sirnn_kkot_chunk(N, l);
     const size_t ub = sirnn_otx_u_bytes(WIDTH, k, p.chunk), yb = sirnn_pack_size(p.chunk * N, l);
     p.hold_u = ub < yb;
-    size_t chunks = (budget != 0 ? budget : STREAM_DEFAULT) / (p.hold_u ? ub : yb);
-    if (chunks == 0)
-        chunks = 1;
-    p.group = chunks > SIZE_MAX / p.chunk ? SIZE_MAX / p.chunk * p.chunk : chunks * p.chunk;
+    p.group = sirnn_otx_group(budget, p.hold_u ? ub : yb, p.chunk);
     return p;
 }
 

@@ -46,8 +46,6 @@ static sirnn_status nco_init(sirnn_akk_ws *w, uint8_t **wire, size_t *wire_len,
  * go in one flight, the sender's tiles and every chunk's messages in the
  * next: two flights per group, the messages still packed per chunk.
  */
-#define STREAM_DEFAULT ((size_t)64 << 20)
-
 static unsigned bits_of(unsigned N)
 {
     unsigned b = 0;
@@ -58,11 +56,7 @@ static unsigned bits_of(unsigned N)
 
 static size_t group_of(size_t budget, size_t C, unsigned N, size_t n)
 {
-    const size_t per = 16 * ((size_t)bits_of(N) + 1);
-    size_t chunks = (budget != 0 ? budget : STREAM_DEFAULT) / per / C;
-    if (chunks == 0)
-        chunks = 1;
-    const size_t g = chunks > SIZE_MAX / C ? SIZE_MAX / C * C : chunks * C;
+    const size_t g = sirnn_otx_group(budget, 16 * ((size_t)bits_of(N) + 1) * C, C);
     return g < n ? g : n;
 }
 

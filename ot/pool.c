@@ -136,18 +136,9 @@ sirnn_status sirnn_ot_pool_take_recv(sirnn_ot_pool *p, sirnn_iknp_receiver *r,
  * engine's stream budget (sirnn_iknp_sender.stream_bytes) holds; the
  * bytes in each direction are those of the step-by-step loop.
  */
-#define STREAM_DEFAULT ((size_t)64 << 20)
-
-static size_t group_steps(size_t budget, unsigned l)
-{
-    const size_t g = (budget != 0 ? budget : STREAM_DEFAULT) / sirnn_pack_size(2 * STEP, l);
-    return g == 0 ? 1 : g;
-}
-
 static size_t group_len(size_t budget, unsigned l, size_t rest)
 {
-    const size_t steps = group_steps(budget, l);
-    const size_t g = steps > SIZE_MAX / STEP ? SIZE_MAX / STEP * STEP : steps * STEP;
+    const size_t g = sirnn_otx_group(budget, sirnn_pack_size(2 * STEP, l), STEP);
     return g < rest ? g : rest;
 }
 
