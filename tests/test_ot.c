@@ -995,7 +995,9 @@ static void sbufs_alloc(sbufs *b, size_t nmax)
     b->sb1 = malloc(16 * nmax);
     b->rb0 = malloc(16 * nmax);
     b->choices = malloc(nmax);
-    b->w0 = malloc(8 * 16 * nmax); /* kkot N=16 over nmax, N=256 over nmax / 16 */
+    /* kkot messages: N=16 over nmax OTs, N=256 over up to 1025 (quick) or
+     * nmax / 16 */
+    b->w0 = malloc(8 * 16 * (nmax > 16400 ? nmax : 16400));
     b->w1 = malloc(8 * nmax);
     b->sw = malloc(8 * nmax);
     b->rw = malloc(8 * nmax);
