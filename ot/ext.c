@@ -477,11 +477,9 @@ sirnn_status sirnn_otx_send_extend_from(sirnn_otx_sender *s, sirnn_block *rows,
         /* s_j selects u^j through a mask, never a branch. */
         uint64_t mask = 0 - delta_bit(s, j);
         uint64_t *q = (uint64_t *)(void *)q_col;
-        for (size_t w = 0; w < col_words; w++) {
-            uint64_t uw;
-            memcpy(&uw, u + j * col_bytes + 8 * w, 8); /* u may sit anywhere in a buffer */
-            q[w] ^= uw & mask;
-        }
+        const uint64_t *uw = (const uint64_t *)(const void *)(u + j * col_bytes);
+        for (size_t w = 0; w < col_words; w++)
+            q[w] ^= uw[w] & mask;
     }
     transpose_rows(s->width, rows, s->cols, m);
     s->count += m;
