@@ -404,26 +404,21 @@ static sirnn_status ss_recv_extend(sirnn_otx_receiver *r, sirnn_channel *ch, sir
 }
 
 /* SoftSpoken sender: q columns are the sums over its leaves plus D_l * d_b. */
-static sirnn_status ss_send_extend(sirnn_otx_sender *s, sirnn_channel *ch, sirnn_block *rows,
-                                   size_t m)
+static void ss_send_rows(sirnn_otx_sender *s, sirnn_block *rows, const uint8_t *u, size_t m)
 {
     const unsigned k = s->k;
     const size_t colb = m / 8, nblocks = s->width / k;
-    sirnn_status st = sirnn_channel_recv(ch, s->u, nblocks * colb);
-    if (st != SIRNN_OK)
-        return st;
     uint64_t masks[8];
     for (size_t b = 0; b < nblocks; b++) {
         for (unsigned l = 0; l < k; l++) {
             masks[l] = 0 - delta_bit(s, b * k + l);
         }
         block_sums(s->chain, s->seeds + (b << k), k, 1, s->cols + b * k * colb, NULL,
-                   (const uint64_t *)(const void *)(s->u + b * colb), masks, s->tree, m);
+                   (const uint64_t *)(const void *)(u + b * colb), masks, s->tree, m);
     }
     sirnn_memzero(masks, sizeof(masks));
     transpose_rows(s->width, rows, s->cols, m);
     s->count += m;
-    return SIRNN_OK;
 }
 
 sirnn_status sirnn_otx_recv_extend(sirnn_otx_receiver *r, sirnn_channel *ch,
@@ -459,6 +454,38 @@ sirnn_status sirnn_otx_recv_extend(sirnn_otx_receiver *r, sirnn_channel *ch,
     return SIRNN_OK;
 }
 
+size_t sirnn_otx_u_bytes(unsigned width, unsigned k, size_t m)
+{
+    return (size_t)(width / k) * (m / 8);
+}
+
+sirnn_status sirnn_otx_send_extend_from(sirnn_otx_sender *s, sirnn_block *rows,
+                                        const uint8_t *u, size_t m)
+{
+    if (m == 0)
+        return SIRNN_OK;
+    if (m % 128 != 0 || m > s->max_chunk)
+        return SIRNN_ERR_ARG;
+    if (s->k > 1) {
+        ss_send_rows(s, rows, u, m);
+        return SIRNN_OK;
+    }
+    const size_t col_bytes = m / 8, col_words = m / 64, col_blocks = m / 128;
+    for (unsigned j = 0; j < s->width; j++) {
+        uint8_t *q_col = s->cols + j * col_bytes;
+        sirnn_prg_blocks(&s->seeds[j], (sirnn_block *)(void *)q_col, col_blocks);
+        /* s_j selects u^j through a mask, never a branch. */
+        uint64_t mask = 0 - delta_bit(s, j);
+        uint64_t *q = (uint64_t *)(void *)q_col;
+        const uint64_t *uw = (const uint64_t *)(const void *)(u + j * col_bytes);
+        for (size_t w = 0; w < col_words; w++)
+            q[w] ^= uw[w] & mask;
+    }
+    transpose_rows(s->width, rows, s->cols, m);
+    s->count += m;
+    return SIRNN_OK;
+}
+
 sirnn_status sirnn_otx_send_extend(sirnn_otx_sender *s, sirnn_channel *ch, sirnn_block *rows,
                                    size_t m)
 {
@@ -466,23 +493,6 @@ sirnn_status sirnn_otx_send_extend(sirnn_otx_sender *s, sirnn_channel *ch, sirnn
         return SIRNN_OK;
     if (m % 128 != 0 || m > s->max_chunk)
         return SIRNN_ERR_ARG;
-    if (s->k > 1)
-        return ss_send_extend(s, ch, rows, m);
-    const size_t col_bytes = m / 8, col_words = m / 64, col_blocks = m / 128;
-    sirnn_status st = sirnn_channel_recv(ch, s->u, s->width * col_bytes);
-    if (st != SIRNN_OK)
-        return st;
-    for (unsigned j = 0; j < s->width; j++) {
-        uint8_t *q_col = s->cols + j * col_bytes;
-        sirnn_prg_blocks(&s->seeds[j], (sirnn_block *)(void *)q_col, col_blocks);
-        /* s_j selects u^j through a mask, never a branch. */
-        uint64_t mask = 0 - delta_bit(s, j);
-        uint64_t *q = (uint64_t *)(void *)q_col;
-        const uint64_t *u = (const uint64_t *)(const void *)(s->u + j * col_bytes);
-        for (size_t w = 0; w < col_words; w++)
-            q[w] ^= u[w] & mask;
-    }
-    transpose_rows(s->width, rows, s->cols, m);
-    s->count += m;
-    return SIRNN_OK;
+    sirnn_status st = sirnn_channel_recv(ch, s->u, sirnn_otx_u_bytes(s->width, s->k, m));
+    return st == SIRNN_OK ? sirnn_otx_send_extend_from(s, rows, s->u, m) : st;
 }

@@ -148,6 +148,29 @@ sirnn_status sirnn_otx_recv_extend(sirnn_otx_receiver *r, sirnn_channel *ch,
 /* Sender: receive the u columns of m OTs and produce q rows, as above. */
 sirnn_status sirnn_otx_send_extend(sirnn_otx_sender *s, sirnn_channel *ch, sirnn_block *rows,
                                    size_t m);
+/* The same from u columns already received (sirnn_otx_u_bytes(width, k, m)
+ * bytes at u, 8-byte aligned): a sender that reads a whole flight of
+ * chunks before it answers them. */
+sirnn_status sirnn_otx_send_extend_from(sirnn_otx_sender *s, sirnn_block *rows,
+                                        const uint8_t *u, size_t m);
+/* Bytes of u (or d) columns the receiver sends for m OTs. */
+size_t sirnn_otx_u_bytes(unsigned width, unsigned k, size_t m);
+
+/*
+ * Streaming whole calls (ot/iknp.c, ot/kkot.c, ot/pool.c, ot/nco.c): the
+ * items (OTs) of one group, in whole units of `unit` items, as many units
+ * as budget bytes hold at unit_bytes each, at least one; budget 0 means
+ * SIRNN_OTX_STREAM_DEFAULT (an engine driven directly, as tests do: the
+ * default session cap of one lane). Both ends compute it alike.
+ */
+#define SIRNN_OTX_STREAM_DEFAULT ((size_t)64 << 20)
+static inline size_t sirnn_otx_group(size_t budget, size_t unit_bytes, size_t unit)
+{
+    size_t units = (budget != 0 ? budget : SIRNN_OTX_STREAM_DEFAULT) / unit_bytes;
+    if (units == 0)
+        units = 1;
+    return units > SIZE_MAX / unit ? SIZE_MAX / unit * unit : units * unit;
+}
 
 /* n rounded up to a multiple of 128 (the extension granularity). */
 static inline size_t sirnn_otx_round(size_t n)

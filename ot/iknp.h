@@ -26,8 +26,14 @@
  * ceil(n*l/8) bytes of y. Rounds: ROT/Δ-COT one flight; the others two.
  *
  * Work is done in chunks of SIRNN_IKNP_CHUNK OTs (PRG, transpose and hash
- * stay in cache); the receiver keeps two chunks in flight so both parties
- * work at once. Scratch lives in the engine: no allocation per call.
+ * stay in cache), streamed in groups (ot/iknp.c): the receiver sends every
+ * chunk of a group in one flight and keeps each chunk's hashes in the
+ * caller's output, the sender reads the whole flight, then answers every
+ * chunk in one flight, holding the group's corrections or its u columns
+ * (whichever is smaller; the rows on silent COTs) within stream_bytes.
+ * So the two flights above hold for any n the budget covers; beyond it,
+ * two per group. Chunk scratch lives in the engine; a group of more than
+ * one chunk allocates what the sender holds for the call.
  * Everything except n and l is secret.
  */
 #ifndef SIRNN_OT_IKNP_H
@@ -52,16 +58,19 @@ typedef struct sirnn_iknp_sender {
     uint8_t *wire;        /* outgoing corrections of a chunk */
     uint64_t *vals;       /* unpacked l-bit corrections (2 per OT) */
     sirnn_silent *silent; /* SIRNN_OT_SILENT: rows come from here (owned), else NULL */
+    size_t stream_bytes;  /* what a call may hold to answer a group of chunks in one
+                             flight (0: 64 MiB); both ends of an engine set the same */
 } sirnn_iknp_sender;
 
 typedef struct sirnn_iknp_receiver {
     sirnn_otx_receiver x;
     sirnn_block *t;       /* rows of a chunk */
-    sirnn_block *h[2];    /* H(t) of the two chunks in flight */
+    sirnn_block *h;       /* H(t) of a chunk */
     uint8_t *choice;      /* packed choice column of a chunk */
     uint8_t *wire;        /* incoming corrections of a chunk */
     uint64_t *vals;
     sirnn_silent *silent; /* as the sender's */
+    size_t stream_bytes;  /* as the sender's */
 } sirnn_iknp_receiver;
 
 /* From base OTs: the sender holds keys[j] = k_j^{choices[j]} (its choices
@@ -84,11 +93,10 @@ sirnn_status sirnn_iknp_receiver_init(sirnn_iknp_receiver *r, const sirnn_block 
  * The sender's Delta must have bit 0 set. seed keys the silent engine's PRG.
  * Wire per OT: the silent COT (ot/silent.h) + 1 bit (0 for the random OT)
  * instead of 128 / k; the corrections are unchanged. Flights: one more,
- * from the sender, in a call that makes a new tile of silent COTs (per
- * chunk, except for the Δ-COT, whose sender sends all of a call's tiles
- * before it reads the corrections: one in all), and one per party for each
- * Ferret iteration a Δ-COT call starts after its first chunk, or for each
- * 2^23 COTs beyond the first.
+ * from the sender, in a call that makes a new tile of silent COTs (its
+ * sender sends all of a group's tiles before it reads the corrections: one
+ * per group), and one per party for each Ferret iteration a call starts
+ * after its first chunk, or for each 2^23 COTs beyond the first.
  */
 sirnn_status sirnn_iknp_sender_attach_silent(sirnn_iknp_sender *s, uint64_t domain,
                                              const sirnn_block *seed);

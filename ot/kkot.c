@@ -110,10 +110,9 @@ sirnn_status sirnn_kkot_receiver_init(sirnn_kkot_receiver *r, const sirnn_block 
         r->x.col_map[b] = (uint8_t)code_mask(b * k / 2);
     r->planes = sirnn_scratch_alloc(8 * PLANE_WORDS * sizeof(uint64_t));
     r->t = sirnn_scratch_alloc(ROWS_BYTES);
-    r->h[0] = sirnn_scratch_alloc(HASH_BYTES);
-    r->h[1] = sirnn_scratch_alloc(HASH_BYTES);
+    r->h = sirnn_scratch_alloc(HASH_BYTES);
     r->wire = sirnn_scratch_alloc(WIRE_ALLOC);
-    if (r->planes == NULL || r->t == NULL || r->h[0] == NULL || r->h[1] == NULL ||
+    if (r->planes == NULL || r->t == NULL || r->h == NULL ||
         r->wire == NULL) {
         sirnn_kkot_receiver_free(r);
         return SIRNN_ERR_NOMEM;
@@ -136,8 +135,7 @@ void sirnn_kkot_receiver_free(sirnn_kkot_receiver *r)
     sirnn_otx_receiver_free(&r->x);
     sirnn_scratch_free(r->planes, 8 * PLANE_WORDS * sizeof(uint64_t));
     sirnn_scratch_free(r->t, ROWS_BYTES);
-    sirnn_scratch_free(r->h[0], HASH_BYTES);
-    sirnn_scratch_free(r->h[1], HASH_BYTES);
+    sirnn_scratch_free(r->h, HASH_BYTES);
     sirnn_scratch_free(r->wire, WIRE_ALLOC);
     memset(r, 0, sizeof(*r));
 }
@@ -167,8 +165,8 @@ void sirnn_kkot_recv_hash(sirnn_block *h, const sirnn_block *t, sirnn_tweak tw, 
 /* Sender: the packed y of OTs [0, k) of the chunk in s->q, for messages
  * starting at msgs (already offset to the chunk): per group, the N pads of
  * each OT, then messages XOR pads packed straight into the wire buffer. */
-static void sender_pads(sirnn_kkot_sender *s, const uint64_t *msgs, size_t k, unsigned N,
-                        unsigned l, sirnn_tweak tweak)
+static void sender_pads(sirnn_kkot_sender *s, uint8_t *wire, const uint64_t *msgs, size_t k,
+                        unsigned N, unsigned l, sirnn_tweak tweak)
 {
     const size_t group = group_size(N);
     for (size_t g0 = 0; g0 < k; g0 += group) {
@@ -178,28 +176,100 @@ static void sender_pads(sirnn_kkot_sender *s, const uint64_t *msgs, size_t k, un
          * does not stall on them. */
         const size_t next = g0 + g < k ? min_size(group, k - g0 - g) : 0;
         /* g0 is a multiple of 8, so the group starts on a byte. */
-        sirnn_kkot_send_pads(s, s->wire + g0 * N * l / 8, s->pads, s->q + 2 * g0, msgs + g0 * N,
+        sirnn_kkot_send_pads(s, wire + g0 * N * l / 8, s->pads, s->q + 2 * g0, msgs + g0 * N,
                              g, N, l, sirnn_tweak_make(tweak.domain, tweak.index + g0),
                              next > 0 ? msgs + (g0 + g) * N : NULL, next * N * sizeof(uint64_t));
     }
 }
 
+/*
+ * Streaming, as ot/iknp.c's corrected OTs: the receiver sends the u
+ * columns of every chunk of a group in one flight and keeps each chunk's
+ * pad hash in its output mc; the sender reads that whole flight before it
+ * answers every chunk in one flight. It holds the group's y (computed as
+ * the columns arrive) or its u columns (rows made when it answers),
+ * whichever is smaller for (N, l, k); a group is as many chunks as the
+ * owner's stream budget holds. Bytes in each direction are those of the
+ * chunk-by-chunk loop; two flights per group.
+ */
+typedef struct kk_plan {
+    size_t chunk;   /* OTs per chunk (sirnn_kkot_chunk) */
+    int hold_u;     /* the sender holds u columns rather than y */
+    size_t group;   /* OTs per group: whole chunks */
+} kk_plan;
+
+static kk_plan kk_plan_of(size_t budget, unsigned k, unsigned N, unsigned l)
+{
+    kk_plan p;
+    p.chunk = sirnn_kkot_chunk(N, l);
+    const size_t ub = sirnn_otx_u_bytes(WIDTH, k, p.chunk), yb = sirnn_pack_size(p.chunk * N, l);
+    p.hold_u = ub < yb;
+    p.group = sirnn_otx_group(budget, p.hold_u ? ub : yb, p.chunk);
+    return p;
+}
+
+static size_t kk_held(const kk_plan *p, unsigned k, size_t gn, unsigned N, unsigned l)
+{
+    size_t bytes = 0;
+    for (size_t off = 0; off < gn; off += p->chunk) {
+        const size_t c = min_size(p->chunk, gn - off);
+        bytes += p->hold_u ? sirnn_otx_u_bytes(WIDTH, k, sirnn_otx_round(c))
+                           : sirnn_pack_size(c * N, l);
+    }
+    return bytes;
+}
+
+static sirnn_status kk_send_group(sirnn_kkot_sender *s, sirnn_channel *ch, const kk_plan *p,
+                                  uint8_t *buf, const uint64_t *msgs, size_t off0, size_t gn,
+                                  unsigned N, unsigned l)
+{
+    const size_t end = off0 + gn;
+    const uint64_t count0 = s->x.count;
+    sirnn_status st = SIRNN_OK;
+    size_t pos = 0;
+    if (p->hold_u && (st = sirnn_channel_recv(ch, buf, kk_held(p, s->x.k, gn, N, l))) != SIRNN_OK)
+        return st;
+    for (size_t off = off0; off < end; off += p->chunk) {
+        const size_t k = min_size(p->chunk, end - off), m = sirnn_otx_round(k);
+        const sirnn_tweak tweak = sirnn_tweak_make(s->x.domain, count0 + (off - off0));
+        const size_t yb = sirnn_pack_size(k * N, l);
+        if (p->hold_u) {
+            if ((st = sirnn_otx_send_extend_from(&s->x, s->q, buf + pos, m)) != SIRNN_OK)
+                return st;
+            pos += sirnn_otx_u_bytes(WIDTH, s->x.k, m);
+            sender_pads(s, s->wire, msgs + off * N, k, N, l, tweak);
+            if ((st = sirnn_channel_send(ch, s->wire, yb)) != SIRNN_OK)
+                return st;
+        } else {
+            if ((st = sirnn_otx_send_extend(&s->x, ch, s->q, m)) != SIRNN_OK)
+                return st;
+            sender_pads(s, buf + pos, msgs + off * N, k, N, l, tweak);
+            pos += yb;
+        }
+    }
+    if (!p->hold_u && (st = sirnn_channel_send(ch, buf, pos)) != SIRNN_OK)
+        return st;
+    return sirnn_channel_flush(ch);
+}
+
 sirnn_status sirnn_kkot_engine_send(sirnn_kkot_sender *s, sirnn_channel *ch, const uint64_t *msgs,
                              size_t n, unsigned N, unsigned l)
 {
-    const size_t chunk = sirnn_kkot_chunk(N, l);
-    for (size_t off = 0; off < n; off += chunk) {
-        const size_t k = min_size(chunk, n - off);
-        const sirnn_tweak tweak = sirnn_tweak_make(s->x.domain, s->x.count);
-        sirnn_status st = sirnn_otx_send_extend(&s->x, ch, s->q, sirnn_otx_round(k));
-        if (st != SIRNN_OK)
-            return st;
-        sender_pads(s, msgs + off * N, k, N, l, tweak);
-        if ((st = sirnn_channel_send(ch, s->wire, sirnn_pack_size(k * N, l))) != SIRNN_OK ||
-            (st = sirnn_channel_flush(ch)) != SIRNN_OK)
-            return st;
+    const kk_plan p = kk_plan_of(s->stream_bytes, s->x.k, N, l);
+    sirnn_status st = SIRNN_OK;
+    for (size_t off0 = 0, gn = 0; off0 < n && st == SIRNN_OK; off0 += gn) {
+        gn = min_size(p.group, n - off0);
+        const size_t bytes = kk_held(&p, s->x.k, gn, N, l) + 64; /* + the slack wire has */
+        /* One chunk holding its y needs only the chunk's wire. */
+        uint8_t *buf = !p.hold_u && gn <= p.chunk ? s->wire : sirnn_scratch_alloc(bytes);
+        if (buf == NULL)
+            return SIRNN_ERR_NOMEM;
+        st = kk_send_group(s, ch, &p, buf, msgs, off0, gn, N, l);
+        if (buf != s->wire)
+            sirnn_scratch_free(buf, bytes);
     }
-    return SIRNN_OK;
+    sirnn_memzero(s->q, ROWS_BYTES);
+    return st;
 }
 
 /* Receiver: the choice columns of choices [0, n) (zero beyond, m bits
@@ -250,37 +320,39 @@ sirnn_status sirnn_kkot_recv_extend(sirnn_kkot_receiver *r, sirnn_channel *ch,
     return sirnn_otx_recv_extend(&r->x, ch, rows, r->x.u, m / 8, m);
 }
 
-/* As in IKNP, chunk c's u goes out before chunk c-1's y is read. */
+/* The receiver's side of the streaming above: the pad hash of each OT
+ * waits in mc (its low word, all the selection reads) until y comes. */
 sirnn_status sirnn_kkot_engine_recv(sirnn_kkot_receiver *r, sirnn_channel *ch, uint64_t *mc,
                              const uint8_t *choices, size_t n, unsigned N, unsigned l)
 {
-    const size_t chunk = sirnn_kkot_chunk(N, l);
+    const kk_plan p = kk_plan_of(r->stream_bytes, r->x.k, N, l);
     const sirnn_kernel_table *kern = sirnn_kernels();
-    size_t prev_off = 0, prev_k = 0;
-    unsigned slot = 0;
-    sirnn_status st;
-    for (size_t off = 0;; off += chunk) {
-        const size_t k = off < n ? min_size(chunk, n - off) : 0;
-        if (k > 0) {
+    sirnn_block *h = r->h;
+    sirnn_status st = SIRNN_OK;
+    for (size_t off0 = 0, gn = 0; off0 < n && st == SIRNN_OK; off0 += gn) {
+        gn = min_size(p.group, n - off0);
+        const size_t end = off0 + gn;
+        for (size_t off = off0; off < end && st == SIRNN_OK; off += p.chunk) {
+            const size_t k = min_size(p.chunk, end - off);
             const sirnn_tweak tweak = sirnn_tweak_make(r->x.domain, r->x.count);
-            if ((st = sirnn_kkot_recv_extend(r, ch, r->t, choices + off, k)) != SIRNN_OK ||
-                (st = sirnn_channel_flush(ch)) != SIRNN_OK)
-                return st;
-            sirnn_kkot_recv_hash(r->h[slot], r->t, tweak, k);
-            sirnn_memzero(r->t, 2 * sirnn_otx_round(k) * sizeof(sirnn_block));
+            if ((st = sirnn_kkot_recv_extend(r, ch, r->t, choices + off, k)) != SIRNN_OK)
+                break;
+            sirnn_kkot_recv_hash(h, r->t, tweak, k);
+            for (size_t i = 0; i < k; i++)
+                mc[off + i] = h[i].w[0];
         }
-        if (prev_k > 0) {
-            if ((st = sirnn_channel_recv(ch, r->wire, sirnn_pack_size(prev_k * N, l))) !=
-                SIRNN_OK)
-                return st;
-            kern->kk_select(mc + prev_off, r->wire, choices + prev_off, r->h[slot ^ 1], prev_k, N,
-                            l);
-            sirnn_memzero(r->h[slot ^ 1], prev_k * sizeof(sirnn_block));
+        if (st == SIRNN_OK)
+            st = sirnn_channel_flush(ch);
+        for (size_t off = off0; off < end && st == SIRNN_OK; off += p.chunk) {
+            const size_t k = min_size(p.chunk, end - off);
+            if ((st = sirnn_channel_recv(ch, r->wire, sirnn_pack_size(k * N, l))) != SIRNN_OK)
+                break;
+            for (size_t i = 0; i < k; i++)
+                h[i].w[0] = mc[off + i];
+            kern->kk_select(mc + off, r->wire, choices + off, h, k, N, l);
         }
-        if (k == 0)
-            return SIRNN_OK;
-        prev_off = off;
-        prev_k = k;
-        slot ^= 1;
     }
+    sirnn_memzero(r->t, ROWS_BYTES);
+    sirnn_memzero(h, HASH_BYTES);
+    return st;
 }

@@ -41,7 +41,9 @@
  * calls per OT for N > 128. The same code serves k = 1 and k = 2.
  *
  * Wire: (256 / k) bits of u per OT (n rounded up to 128) + N*l bits of y
- * (bit packed, ceil(n*N*l/8) bytes), i.e. 2λ/k + N*l; two flights. The
+ * (bit packed, ceil(n*N*l/8) bytes), i.e. 2λ/k + N*l; two flights per
+ * group of chunks (all of a call up to the stream budget: the sender holds
+ * a group's y or its u columns, whichever is smaller; ot/kkot.c). The
  * receiver picks y_{i,x_i} by scanning all N values with masks (no secret
  * index). The 256 base OTs come from 256 random IKNP OTs
  * (sirnn_kkot_*_init); with k = 2 the receiver's init also queues the GGM
@@ -72,14 +74,16 @@ typedef struct sirnn_kkot_sender {
     sirnn_block *q;           /* rows of a chunk, two blocks each */
     uint64_t *pads;           /* low hash words of a group, OT-major */
     uint8_t *wire;            /* packed y of a chunk */
+    size_t stream_bytes;      /* as sirnn_iknp_sender's (0: 64 MiB) */
 } sirnn_kkot_sender;
 
 typedef struct sirnn_kkot_receiver {
     sirnn_otx_receiver x;
     uint64_t *planes;         /* bit b of the choices, one column per b < 8 */
     sirnn_block *t;           /* rows of a chunk */
-    sirnn_block *h[2];        /* H(t) of the two chunks in flight */
+    sirnn_block *h;           /* H(t) of a chunk */
     uint8_t *wire;
+    size_t stream_bytes;      /* as the sender's */
 } sirnn_kkot_receiver;
 
 /* Bit j < 256 of the code word C(v), v < 256 (public arguments). */

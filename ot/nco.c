@@ -38,32 +38,56 @@ static sirnn_status nco_init(sirnn_akk_ws *w, uint8_t **wire, size_t *wire_len,
     return st;
 }
 
+/*
+ * Streaming: a batch of the phases' workspace is a group of chunks, as
+ * many as the engine's stream budget (sirnn_iknp_sender.stream_bytes)
+ * holds at about 16 (b + 1) bytes an OT (the sender's b rows of each OT,
+ * the receiver's hash and choices); the receiver's d for the whole group
+ * go in one flight, the sender's tiles and every chunk's messages in the
+ * next: two flights per group, the messages still packed per chunk.
+ */
+static unsigned bits_of(unsigned N)
+{
+    unsigned b = 0;
+    while ((1u << b) < N)
+        b++;
+    return b;
+}
+
+static size_t group_of(size_t budget, size_t C, unsigned N, size_t n)
+{
+    const size_t g = sirnn_otx_group(budget, 16 * ((size_t)bits_of(N) + 1) * C, C);
+    return g < n ? g : n;
+}
+
 sirnn_status sirnn_nco_send(sirnn_iknp_sender *s, sirnn_channel *ch, const uint64_t *msgs,
                             size_t n, unsigned N, unsigned l)
 {
     if (s->silent == NULL || N < 2 || N > 256 || l < 1 || l > 64)
         return SIRNN_ERR_ARG;
-    const size_t C = chunk_of(N, l);
+    const size_t C = chunk_of(N, l), G = group_of(s->stream_bytes, C, N, n);
     sirnn_akk_ws w;
     uint8_t *wire;
     size_t wire_len;
-    sirnn_status st = nco_init(&w, &wire, &wire_len, s, NULL, ch, n < C ? n : C, N, l);
+    sirnn_status st = nco_init(&w, &wire, &wire_len, s, NULL, ch, G, N, l);
     if (st != SIRNN_OK)
         return st;
-    for (size_t off = 0; st == SIRNN_OK && off < n; off += C) {
-        const size_t c = n - off < C ? n - off : C;
+    for (size_t off0 = 0; st == SIRNN_OK && off0 < n; off0 += G) {
+        const size_t gn = n - off0 < G ? n - off0 : G;
         /* the receiver's d, then the held tiles ahead of the messages */
-        st = sirnn_akk_send_rows(&w, NULL, ch, c);
+        st = sirnn_akk_send_rows(&w, NULL, ch, gn);
         if (st == SIRNN_OK)
             st = sirnn_akk_send_emit(&w, ch, sirnn_akk_send_mark(&w, ch));
-        /* groups of 64 OTs start on bytes (64 * N * l bits) */
-        for (size_t g0 = 0; st == SIRNN_OK && g0 < c; g0 += SIRNN_AKK_GROUP) {
-            const size_t g = c - g0 < SIRNN_AKK_GROUP ? c - g0 : SIRNN_AKK_GROUP;
-            sirnn_akk_send_group(&w, NULL, wire + g0 * N * l / 8, msgs + (off + g0) * N, g0,
-                                 g, N, l);
-        }
-        if (st == SIRNN_OK)
+        for (size_t off = off0; st == SIRNN_OK && off < off0 + gn; off += C) {
+            const size_t c = off0 + gn - off < C ? off0 + gn - off : C;
+            /* groups of 64 OTs start on bytes (64 * N * l bits) */
+            for (size_t g0 = 0; g0 < c; g0 += SIRNN_AKK_GROUP) {
+                const size_t g = c - g0 < SIRNN_AKK_GROUP ? c - g0 : SIRNN_AKK_GROUP;
+                sirnn_akk_send_group(&w, NULL, wire + g0 * N * l / 8, msgs + (off + g0) * N,
+                                     off - off0 + g0, g, N, l);
+            }
             st = sirnn_channel_send(ch, wire, sirnn_pack_size(c * N, l));
+        }
         if (st == SIRNN_OK)
             st = sirnn_channel_flush(ch);
     }
@@ -79,24 +103,26 @@ sirnn_status sirnn_nco_recv(sirnn_iknp_receiver *r, sirnn_channel *ch, sirnn_prg
     (void)prg; /* the choice bits come from the silent engine */
     if (r->silent == NULL || N < 2 || N > 256 || l < 1 || l > 64)
         return SIRNN_ERR_ARG;
-    const size_t C = chunk_of(N, l);
+    const size_t C = chunk_of(N, l), G = group_of(r->stream_bytes, C, N, n);
     sirnn_akk_ws w;
     uint8_t *wire;
     size_t wire_len;
-    sirnn_status st = nco_init(&w, &wire, &wire_len, NULL, r, ch, n < C ? n : C, N, l);
+    sirnn_status st = nco_init(&w, &wire, &wire_len, NULL, r, ch, G, N, l);
     if (st != SIRNN_OK)
         return st;
-    for (size_t off = 0; st == SIRNN_OK && off < n; off += C) {
-        const size_t c = n - off < C ? n - off : C;
-        st = sirnn_akk_recv_u(&w, NULL, ch, choices + off, c);
+    for (size_t off0 = 0; st == SIRNN_OK && off0 < n; off0 += G) {
+        const size_t gn = n - off0 < G ? n - off0 : G;
+        st = sirnn_akk_recv_u(&w, NULL, ch, choices + off0, gn);
         if (st == SIRNN_OK)
             st = sirnn_channel_flush(ch);
         if (st == SIRNN_OK)
-            st = sirnn_akk_recv_rows(&w, ch, choices + off, c);
-        if (st == SIRNN_OK)
+            st = sirnn_akk_recv_rows(&w, ch, choices + off0, gn);
+        for (size_t off = off0; st == SIRNN_OK && off < off0 + gn; off += C) {
+            const size_t c = off0 + gn - off < C ? off0 + gn - off : C;
             st = sirnn_channel_recv(ch, wire, sirnn_pack_size(c * N, l));
-        if (st == SIRNN_OK)
-            sirnn_akk_recv_out(&w, mc + off, wire, choices + off, 0, c, N, l);
+            if (st == SIRNN_OK)
+                sirnn_akk_recv_out(&w, mc + off, wire, choices + off, off - off0, c, N, l);
+        }
     }
     sirnn_scratch_free(wire, wire_len);
     sirnn_akk_ws_free(&w);

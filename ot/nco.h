@@ -7,7 +7,8 @@
  * so the lane's sirnn_kkot_* calls and the protocols' lookups and carry
  * networks share one implementation.
  *
- * Per chunk of C = 2^21 / (N * l) OTs (256 KiB of messages; 1..8192),
+ * Per group of chunks of C = 2^21 / (N * l) OTs (256 KiB of messages;
+ * 1..8192), as many as the stream budget holds at 16 (b + 1) bytes an OT,
  * b = ceil(log2 N):
  *   receiver: d = its silent choice bits ^ the bits of its choices, b bits
  *             per OT, one flight;

@@ -31,16 +31,33 @@ typedef struct ot_call {
     const uint8_t *choices;
 } ot_call;
 
+/* What a lane may hold to answer a group of chunks in one flight: the
+ * session's memory cap, the smaller of the two parties' (so both cut a
+ * batch alike), shared by the lanes (arith/'s streamed drivers use the
+ * same budget). */
+static size_t stream_budget(const sirnn_party *party)
+{
+    size_t mem = party->cfg.session_mem_bytes;
+    if (party->peer_mem_bytes != 0 && party->peer_mem_bytes < mem)
+        mem = (size_t)party->peer_mem_bytes;
+    mem /= party->nlanes > 0 ? party->nlanes : 1;
+    return mem > 0 ? mem : 1;
+}
+
 static sirnn_status run_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
                              void *vcall)
 {
-    (void)party;
     const ot_call *c = vcall;
     sirnn_ot_lane *ol = sirnn_ot_lane_get(lane);
     sirnn_channel *ch = &lane->ch;
     const size_t n = end - begin, b16 = 16 * begin;
     if (n == 0)
         return SIRNN_OK;
+    const size_t budget = stream_budget(party);
+    ol->iknp_send.stream_bytes = budget;
+    ol->iknp_recv.stream_bytes = budget;
+    ol->kk_send.stream_bytes = budget;
+    ol->kk_recv.stream_bytes = budget;
     switch (c->op) {
     case OP_ROT_SEND:
         return sirnn_iknp_rot_send(&ol->iknp_send, ch, c->out_a + b16, c->out_b + b16, n);

@@ -127,15 +127,31 @@ sirnn_status sirnn_ot_pool_take_recv(sirnn_ot_pool *p, sirnn_iknp_receiver *r,
     return SIRNN_OK;
 }
 
-sirnn_status sirnn_ot_pool_ot_send(sirnn_ot_pool *p, sirnn_iknp_sender *s, sirnn_channel *ch,
-                                   const uint64_t *m0, const uint64_t *m1, size_t n,
-                                   unsigned l)
+/*
+ * The chosen OTs stream in groups of steps, two flights per group: the
+ * receiver takes every step's entries (its refills go out in the same
+ * flight) and sends every step's e, keeping each k_r's low word in mc; the
+ * sender reads them all, holding the group's packed replies y (2l bits an
+ * OT), then sends them in one flight. A group is as many steps as the
+ * engine's stream budget (sirnn_iknp_sender.stream_bytes) holds; the
+ * bytes in each direction are those of the step-by-step loop.
+ */
+static size_t group_len(size_t budget, unsigned l, size_t rest)
+{
+    const size_t g = sirnn_otx_group(budget, sirnn_pack_size(2 * STEP, l), STEP);
+    return g < rest ? g : rest;
+}
+
+static sirnn_status pool_send_group(sirnn_ot_pool *p, sirnn_iknp_sender *s, sirnn_channel *ch,
+                                    uint8_t *buf, const uint64_t *m0, const uint64_t *m1,
+                                    size_t off0, size_t gn, unsigned l)
 {
     const uint64_t mask = sirnn_mask(l);
-    for (size_t off = 0; off < n; off += STEP) {
-        const size_t k = min_size(STEP, n - off);
-        sirnn_status st = sirnn_ot_pool_take_send(p, s, ch, p->k0, p->k1, k);
-        if (st != SIRNN_OK ||
+    size_t pos = 0;
+    sirnn_status st = SIRNN_OK;
+    for (size_t off = off0; off < off0 + gn; off += STEP) {
+        const size_t k = min_size(STEP, off0 + gn - off);
+        if ((st = sirnn_ot_pool_take_send(p, s, ch, p->k0, p->k1, k)) != SIRNN_OK ||
             (st = sirnn_channel_recv(ch, p->wire, sirnn_pack_size(k, 1))) != SIRNN_OK)
             return st;
         sirnn_unpack_bits(p->choice, p->wire, k);
@@ -147,12 +163,33 @@ sirnn_status sirnn_ot_pool_ot_send(sirnn_ot_pool *p, sirnn_iknp_sender *s, sirnn
             p->vals[2 * i] = (m0[off + i] ^ pad0) & mask;
             p->vals[2 * i + 1] = (m1[off + i] ^ pad1) & mask;
         }
-        sirnn_pack(p->wire, p->vals, 2 * k, l);
-        if ((st = sirnn_channel_send(ch, p->wire, sirnn_pack_size(2 * k, l))) != SIRNN_OK ||
-            (st = sirnn_channel_flush(ch)) != SIRNN_OK)
-            return st;
+        sirnn_pack(buf + pos, p->vals, 2 * k, l);
+        pos += sirnn_pack_size(2 * k, l);
     }
-    return SIRNN_OK;
+    if ((st = sirnn_channel_send(ch, buf, pos)) != SIRNN_OK)
+        return st;
+    return sirnn_channel_flush(ch);
+}
+
+sirnn_status sirnn_ot_pool_ot_send(sirnn_ot_pool *p, sirnn_iknp_sender *s, sirnn_channel *ch,
+                                   const uint64_t *m0, const uint64_t *m1, size_t n,
+                                   unsigned l)
+{
+    sirnn_status st = SIRNN_OK;
+    for (size_t off0 = 0, gn = 0; off0 < n && st == SIRNN_OK; off0 += gn) {
+        gn = group_len(s->stream_bytes, l, n - off0);
+        size_t bytes = 0;
+        for (size_t off = 0; off < gn; off += STEP)
+            bytes += sirnn_pack_size(2 * min_size(STEP, gn - off), l);
+        /* one step fits the step's wire */
+        uint8_t *buf = gn <= STEP ? p->wire : sirnn_scratch_alloc(bytes);
+        if (buf == NULL)
+            return SIRNN_ERR_NOMEM;
+        st = pool_send_group(p, s, ch, buf, m0, m1, off0, gn, l);
+        if (buf != p->wire)
+            sirnn_scratch_free(buf, bytes);
+    }
+    return st;
 }
 
 sirnn_status sirnn_ot_pool_ot_recv(sirnn_ot_pool *p, sirnn_iknp_receiver *r, sirnn_channel *ch,
@@ -160,24 +197,36 @@ sirnn_status sirnn_ot_pool_ot_recv(sirnn_ot_pool *p, sirnn_iknp_receiver *r, sir
                                    size_t n, unsigned l)
 {
     const uint64_t mask = sirnn_mask(l);
-    for (size_t off = 0; off < n; off += STEP) {
-        const size_t k = min_size(STEP, n - off);
-        sirnn_status st = sirnn_ot_pool_take_recv(p, r, ch, prg, p->choice, p->k0, k);
-        if (st != SIRNN_OK)
-            return st;
-        for (size_t i = 0; i < k; i++)
-            p->choice[i] ^= choices[off + i] & 1; /* e = c ^ r */
-        sirnn_pack_bits(p->wire, p->choice, k);
-        if ((st = sirnn_channel_send(ch, p->wire, sirnn_pack_size(k, 1))) != SIRNN_OK ||
-            (st = sirnn_channel_flush(ch)) != SIRNN_OK ||
-            (st = sirnn_channel_recv(ch, p->wire, sirnn_pack_size(2 * k, l))) != SIRNN_OK)
-            return st;
-        sirnn_unpack(p->vals, p->wire, 2 * k, l);
-        for (size_t i = 0; i < k; i++) {
-            const uint64_t sel = 0 - (uint64_t)(choices[off + i] & 1);
-            const uint64_t y0 = p->vals[2 * i], y1 = p->vals[2 * i + 1];
-            mc[off + i] = (y0 ^ ((y0 ^ y1) & sel) ^ p->k0[i].w[0]) & mask;
+    sirnn_status st = SIRNN_OK;
+    for (size_t off0 = 0, gn = 0; off0 < n && st == SIRNN_OK; off0 += gn) {
+        gn = group_len(r->stream_bytes, l, n - off0);
+        const size_t end = off0 + gn;
+        for (size_t off = off0; off < end && st == SIRNN_OK; off += STEP) {
+            const size_t k = min_size(STEP, end - off);
+            if ((st = sirnn_ot_pool_take_recv(p, r, ch, prg, p->choice, p->k0, k)) != SIRNN_OK)
+                break;
+            for (size_t i = 0; i < k; i++) {
+                p->choice[i] ^= choices[off + i] & 1; /* e = c ^ r */
+                mc[off + i] = p->k0[i].w[0];         /* k_r, until y comes */
+            }
+            sirnn_pack_bits(p->wire, p->choice, k);
+            st = sirnn_channel_send(ch, p->wire, sirnn_pack_size(k, 1));
+        }
+        if (st == SIRNN_OK)
+            st = sirnn_channel_flush(ch);
+        for (size_t off = off0; off < end && st == SIRNN_OK; off += STEP) {
+            const size_t k = min_size(STEP, end - off);
+            if ((st = sirnn_channel_recv(ch, p->wire, sirnn_pack_size(2 * k, l))) != SIRNN_OK)
+                break;
+            sirnn_unpack(p->vals, p->wire, 2 * k, l);
+            for (size_t i = 0; i < k; i++) {
+                const uint64_t sel = 0 - (uint64_t)(choices[off + i] & 1);
+                const uint64_t y0 = p->vals[2 * i], y1 = p->vals[2 * i + 1];
+                mc[off + i] = (y0 ^ ((y0 ^ y1) & sel) ^ mc[off + i]) & mask;
+            }
         }
     }
-    return SIRNN_OK;
+    sirnn_memzero(p->k0, STEP_KEYS);
+    sirnn_memzero(p->choice, STEP);
+    return st;
 }

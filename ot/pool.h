@@ -16,8 +16,9 @@
  * Chosen OT from the pool (sirnn_pool_ot_*): the receiver sends
  * e_i = c_i ^ r_i (1 bit), the sender answers y0 = m0 ^ k_{e}, y1 = m1 ^ k_{1^e}
  * (l bits each, chosen by mask), the receiver gets m_c = y_c ^ k_r.
- * Online cost 1 + 2l bits per OT in two flights, plus 128 bits per OT of
- * refills made whenever the pool runs dry.
+ * Online cost 1 + 2l bits per OT in two flights (per group of steps: all
+ * of a call up to the stream budget at 2l bits an OT), plus 128 bits per
+ * OT of refills made whenever the pool runs dry.
  */
 #ifndef SIRNN_OT_POOL_H
 #define SIRNN_OT_POOL_H

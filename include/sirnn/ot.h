@@ -29,13 +29,11 @@
  *     one choice-correction bit per OT from the receiver except for the
  *     random OT; the 128 below becomes that, the rest is unchanged. A call
  *     that makes new tiles of silent COTs (every 131,072 COTs or fewer)
- *     adds one flight from the sender (for the Δ-COT and the pool: one in
- *     all, sent before it waits for the corrections; per chunk for the
- *     others), and a call crossing into a new Ferret iteration one flight
- *     per party. 1-of-N OTs (2 <= N <= 256) then come
- *     from log N of its random COTs (ot/nco.h: b + 0.42 b + N*l bits with
- *     b = ceil(log2 N), two flights per chunk of
- *     2^21 / (N l) OTs, 1..8192);
+ *     adds one flight from the sender (sent before it waits for the
+ *     corrections: one per group, below), and a call crossing into a new
+ *     Ferret iteration one flight per party. 1-of-N OTs (2 <= N <= 256)
+ *     then come from log N of its random COTs (ot/nco.h: b + 0.42 b + N*l
+ *     bits with b = ceil(log2 N), two flights per group);
  *   - hashing with the fixed-key tweakable correlation-robust hash of Guo,
  *     Katz, Wang and Yu (S&P 2020), tweak = the OT's index in its engine.
  * Semi-honest security, λ = 128.
@@ -47,6 +45,17 @@
  * lane (otherwise each lane's count is rounded up to 128 for the 128-bit
  * term only). Inputs are secret unless stated; outputs are secret. Outputs
  * must not overlap inputs unless a function says so.
+ *
+ * Flights do not grow with n: every chunk of a lane's share goes in the
+ * flights given below, the receiver's chunks in one flight and the
+ * sender's answers in the next, as long as what the sender holds between
+ * them fits the lane's stream budget (the smaller party's
+ * session_mem_bytes / threads; per OT: the smaller of its corrections and
+ * the receiver's 128 / k bits, 16 bytes on silent COTs, 2l bits for the
+ * pool, 16 (b + 1) bytes for the silent 1-of-N): at the default 64 MiB
+ * and one lane, 2^20 OTs of every call, except the silent 1-of-N with
+ * N > 8 (2^22 / (b + 1) OTs a group). A larger share runs in groups, each
+ * taking the flights below.
  *
  * Errors: SIRNN_ERR_ARG (l outside 1..64, N outside 2..256, NULL with
  * n > 0, a choice outside its range) before anything is sent, the session stays usable;

@@ -47,8 +47,11 @@ extern "C" {
  * sigmoid product rides beside the lookups, sirnn_mult_lean_wrap; 8: the
  * products (sirnn_mult and its forms, sirnn_mult_lean) stream a lane's
  * windows in groups, each flight carrying its part of every window of a
- * group; MSNZB takes a window per lane through each set of flights, not
- * 4,096 elements). */
+ * group; MSNZB takes up to 8,192 elements a lane through each set of
+ * flights, not 4,096; the whole OT calls of ot.h stream their chunks in
+ * groups, which on the silent backend puts a group's tiles before all of
+ * its corrections and packs the silent 1-of-N's correction bits per
+ * group). */
 #define SIRNN_PROTOCOL_VERSION 8
 
 /* "0.1.0" */
