@@ -43,7 +43,24 @@ static uint64_t mask64(unsigned l)
 static sirnn_status poly_round(sirnn_party *party, size_t n, uint64_t *y, uint64_t *z,
                                const sirnn_sig_plan *p)
 {
-    const uint64_t half = party->role == SIRNN_SERVER ? (uint64_t)1 << (p->T - 1) : 0;
+    const int server = party->role == SIRNN_SERVER;
+    if (p->narrow) {
+        /* W = V + 2^(T-1) + voff has a public zero MSB: one shift into the
+         * output ring, then party 0 takes voff >> T back off */
+        const uint64_t add = server ? ((uint64_t)1 << (p->T - 1)) + p->voff : 0;
+        const uint64_t sub = server ? p->voff >> p->T : 0;
+        uint8_t *zero = calloc(n + 1, 1);
+        if (zero == NULL)
+            return SIRNN_ERR_NOMEM;
+        for (size_t i = 0; i < n; i++)
+            z[i] = (z[i] + add) & mask64(p->L);
+        sirnn_status st = sirnn_shift_lean(party, n, z, z, zero, p->L, p->T, p->bo, 0, NULL);
+        free(zero);
+        for (size_t i = 0; st == SIRNN_OK && i < n; i++)
+            y[i] = (z[i] - sub) & mask64(p->bo);
+        return st;
+    }
+    const uint64_t half = server ? (uint64_t)1 << (p->T - 1) : 0;
     for (size_t i = 0; i < n; i++)
         z[i] = (z[i] + half) & mask64(p->L);
     sirnn_status st = sirnn_tr_lean(party, n, z, z, p->L, p->T, (p->L) - (p->T), 0);
@@ -291,6 +308,7 @@ static sirnn_status sig_run(sirnn_party *party, int is_tanh, size_t n, uint64_t 
         free(p);
         return sirnn_party_error(party, st, "%s", err);
     }
+    sirnn_sig_plan_narrow(p); /* the poly path's ring: as sirnn_ref_sigmoid / _tanh */
     const size_t block = (size_t)SIG_BLOCK * party->nlanes, cap = n < block ? n : block;
     /* a: 13 cap words, t: 3 cap, neg: 2 cap bytes (the poly path's) */
     uint64_t *a = malloc(13 * cap * sizeof(uint64_t) + 1),

@@ -63,12 +63,24 @@ typedef struct sirnn_sig_plan {
     uint64_t A1[256];     /* line: A - 128 B mod 2^L */
     unsigned kB;          /* line: B's width in the lookup and the product */
     unsigned kY;          /* parabola: B's and C's width */
+    /* narrowed (sirnn_sig_plan_narrow, the single functions only): the
+     * ring L is the fewest bits that hold W = V + 2^(T-1) + voff with a
+     * zero MSB (voff = 2^(L-2) when some V is negative, else 0), and y =
+     * (W >> T) - (voff >> T) mod 2^bo */
+    int narrow;
+    uint64_t voff;
     sirnn_exp_plan chain;
     sirnn_recip1p_plan recip;
 } sirnn_sig_plan;
 
 sirnn_status sirnn_sig_plan_init(sirnn_sig_plan *p, int is_tanh, sirnn_fixfmt fin,
                                  sirnn_fixfmt fout, char *err, size_t errlen);
+/* The poly path of sigmoid / tanh in the narrowest ring (the fields
+ * narrow, voff above; L, A, A1, B, C reduced, kB and kY recomputed) when
+ * every input's result is unchanged (checked over all 2^b inputs); a
+ * no-op on the other paths or when nothing is saved. The pair
+ * (math/sig_pair.h) keeps the plan of sirnn_sig_plan_init. */
+void sirnn_sig_plan_narrow(sirnn_sig_plan *p);
 /* The model on one clear b-bit x. */
 uint64_t sirnn_sig_plan_eval(const sirnn_sig_plan *p, uint64_t x);
 
