@@ -48,10 +48,18 @@ static void poly_widths(sirnn_sig_plan *p);
  * d0 in [0, 255] (in units of d0), in the basis 1, d0, q(d0). */
 static void poly_init(sirnn_sig_plan *p, unsigned s, unsigned deg)
 {
-    const unsigned w1 = p->b - 8, T = SIRNN_SIG_LINE_T, e = p->so + T;
+    const unsigned w1 = p->b - 8;
+    /* guard bits T and A's shift ash (A rounded to so + T - ash fraction
+     * bits, a multiple of 2^ash): the line T = 7, ash = 5 (A's rounding
+     * 1/8 ULP); tanh's parabola T = 8, ash = 7 (B's rounding 1/4 ULP, C's
+     * 1/16, A's 1/4); sigmoid's parabola T = 7, ash = 0 (as the pair of
+     * math/sig_pair.h runs it) */
+    const unsigned T = deg == 2 && p->is_tanh ? SIRNN_SIG_LINE_T + 1 : SIRNN_SIG_LINE_T;
+    const unsigned ash = deg == 1 ? T - 3 : p->is_tanh ? T - 1 : 0, e = p->so + T;
     p->deg = deg;
     p->w1 = w1;
     p->T = T;
+    p->ash = ash;
     p->L = p->bo + T;
     const long double c = 127.5L, r = 127.5L;
     long double t[3];
@@ -77,7 +85,7 @@ static void poly_init(sirnn_sig_plan *p, unsigned s, unsigned deg)
         /* t^2 = 255 t - 256 q(t), q(t) = t (255 - t) / 256; then centred:
          * d0 = 128 + dc, Q = 32 + qc */
         const long double beta = a1 + 255 * a2, gamma = -256 * a2;
-        p->A[v] = fixl(a0 + 128 * beta + 32 * gamma, e, p->L);
+        p->A[v] = (fixl(a0 + 128 * beta + 32 * gamma, e - ash, p->L) << ash) & mask64(p->L);
         p->B[v] = fixl(beta, e, p->L);
         p->C[v] = fixl(gamma, e, p->L);
     }
@@ -214,8 +222,9 @@ static void poly_widths(sirnn_sig_plan *p)
 
 void sirnn_sig_plan_narrow(sirnn_sig_plan *p)
 {
-    if (p->direct || p->deg == 0 || p->narrow)
+    if (p->direct || p->deg == 0 || p->single)
         return;
+    p->single = 1;
     const uint64_t nx = (uint64_t)1 << p->b;
     int64_t lo = INT64_MAX, hi = INT64_MIN;
     for (uint64_t x = 0; x < nx; x++) {

@@ -115,13 +115,18 @@ static sirnn_status line_tail(sirnn_party *party, size_t n, uint64_t *y,
     /* d0's wrap enters the B-wrap term mod 2^(L - 8 - kB) */
     const unsigned wc = L > 8 + kB + 1 ? L - 8 - kB : 1;
     sirnn_status st;
+    /* single functions (sirnn_sig_plan_narrow): A1 is a multiple of 2^ash, looked
+     * up as A1 >> ash and shifted back locally */
+    const unsigned ash = p->single ? p->ash : 0;
     uint64_t tab[3 * 256];
     if (server) {
-        memcpy(tab, p->A1, N * sizeof(uint64_t));
+        for (size_t v = 0; v < N; v++)
+            tab[v] = p->A1[v] >> ash;
         memcpy(tab + N, p->B, N * sizeof(uint64_t));
         memset(tab + 2 * N, 0, N * sizeof(uint64_t)); /* B's wrap: computed */
     }
-    const unsigned widths[3] = {L, kB, 1}, wrap_of[3] = {SIRNN_LUT_NOWRAP, SIRNN_LUT_NOWRAP, 1};
+    const unsigned widths[3] = {L - ash, kB, 1},
+                   wrap_of[3] = {SIRNN_LUT_NOWRAP, SIRNN_LUT_NOWRAP, 1};
     d0wrap_fill_ctx wctx = {.p = p, .idx = z, .with_q = 0};
     const sirnn_lut_req rq[2] = {
         {.out = a, .idx = z + n, .tables = server ? tab : NULL, .ntab = 3, .m = p->w1,
@@ -141,7 +146,7 @@ static sirnn_status line_tail(sirnn_party *party, size_t n, uint64_t *y,
         SIRNN_OK)
         return st;
     for (size_t i = 0; i < n; i++)
-        z[i] = a[i] + z[i];
+        z[i] = (a[i] << ash) + z[i];
     return poly_round(party, n, y, z, p);
 }
 
@@ -178,6 +183,8 @@ static sirnn_status parabola_tail(sirnn_party *party, size_t n, uint64_t *y,
     const unsigned L = p->L, kY = p->kY;
     const size_t N = (size_t)1 << p->w1;
     const int server = party->role == SIRNN_SERVER;
+    /* single functions (sirnn_sig_plan_narrow): A looked up as A >> ash */
+    const unsigned ash = p->single ? p->ash : 0;
     sirnn_status st;
     uint64_t qtab[2 * 256], tab[5 * 256];
     if (server) {
@@ -189,11 +196,12 @@ static sirnn_status parabola_tail(sirnn_party *party, size_t n, uint64_t *y,
         memset(tab + N, 0, N * sizeof(uint64_t));
         memcpy(tab + 2 * N, p->C, N * sizeof(uint64_t));
         memset(tab + 3 * N, 0, N * sizeof(uint64_t));
-        memcpy(tab + 4 * N, p->A, N * sizeof(uint64_t));
+        for (size_t v = 0; v < N; v++)
+            tab[4 * N + v] = p->A[v] >> ash;
     }
     const unsigned qw[3] = {8, 1, 1}, qwrap[3] = {SIRNN_LUT_NOWRAP, 0, SIRNN_LUT_NOWRAP};
     const uint64_t qoff[3] = {0, 128, 0};
-    const unsigned widths[5] = {kY, 1, kY, 1, L};
+    const unsigned widths[5] = {kY, 1, kY, 1, L - ash};
     const unsigned wrap_of[5] = {SIRNN_LUT_NOWRAP, 0, SIRNN_LUT_NOWRAP, 2, SIRNN_LUT_NOWRAP};
     const uint64_t half = (uint64_t)1 << (kY - 1);
     const uint64_t woff[5] = {0, half, 0, half, 0};
@@ -235,7 +243,7 @@ static sirnn_status parabola_tail(sirnn_party *party, size_t n, uint64_t *y,
         SIRNN_OK)
         return st;
     for (size_t i = 0; i < n; i++)
-        z[i] = a[9 * n + i] + z[i] + z[n + i];
+        z[i] = (a[9 * n + i] << ash) + z[i] + z[n + i];
     return poly_round(party, n, y, z, p);
 }
 

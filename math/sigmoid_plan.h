@@ -58,6 +58,7 @@ typedef struct sirnn_sig_plan {
     unsigned deg;         /* the poly path's degree (1, 2), 0 for the |x| path */
     unsigned b, bo, so, lr;
     unsigned w1, T, L;    /* poly path: width of d1, guard bits, ring of V */
+    unsigned ash;         /* A (and A1) are multiples of 2^ash */
     uint64_t A[256], B[256], C[256]; /* mod 2^L (C, and A for tanh, may be < 0) */
     uint64_t Q[256];      /* round(d0 (255 - d0) / 256) - 32, mod 2^8 */
     uint64_t A1[256];     /* line: A - 128 B mod 2^L */
@@ -69,6 +70,7 @@ typedef struct sirnn_sig_plan {
      * (W >> T) - (voff >> T) mod 2^bo */
     int narrow;
     uint64_t voff;
+    int single;           /* set by sirnn_sig_plan_narrow: A looked up as A >> ash */
     sirnn_exp_plan chain;
     sirnn_recip1p_plan recip;
 } sirnn_sig_plan;
