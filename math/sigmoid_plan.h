@@ -25,14 +25,21 @@
  * a0 + a1 d0 + a2 d0^2 = a0 + b d0 + c q(d0), b = a1 + 255 a2, c = -256
  * a2, q(t) = t (255 - t) / 256, centred on d0 = 128 and q = 32 so that
  * the roundings of B and C weigh half, gives (e = so + T, T =
- * SIRNN_SIG_LINE_T)
- *   A[d1] = round((a0 + 128 b + 32 c) 2^e), B[d1] = round(b 2^e),
+ * SIRNN_SIG_LINE_T, one more for tanh's parabola; ash = 4 for the line, 7
+ * for tanh's parabola, 0 for sigmoid's)
+ *   A[d1] = round((a0 + 128 b + 32 c) 2^(e - ash)) 2^ash, B[d1] = round(b 2^e),
  *   C[d1] = round(c 2^e), Q[d0] = round(q(d0)) - 32 mod 2^8 (|.| <= 32),
  *   y = ((A + B (d0 - 128) + C Q + 2^(T-1)) mod 2^L) >> T, mod 2^bo,
  * all tables mod 2^L, L = bo + T (sigmoid: 0 <= V < 2^(so + T + 1) <=
  * 2^L; tanh, whose output is signed: |V| < 2^(so + T + 1) <= 2^(L-1)).
  *
- * What the protocol looks up (the same V mod 2^L, so the same y):
+ * The single functions (sirnn_sig_plan_narrow; not the pair of
+ * math/sig_pair.h) then take L as the fewest bits that hold W = V +
+ * 2^(T-1) + voff with a zero MSB (voff = 2^(L-2) when some V < 0), for
+ * every input, and y = (W >> T) - (voff >> T) mod 2^bo: the same y.
+ *
+ * What the protocol looks up (the same V mod 2^L, so the same y; the
+ * single functions look A or A1 up as A >> ash, L - ash bits):
  *   line: A1 = A - 128 B mod 2^L and B in kB bits, V = A1 + B d0 with the
  *   unsigned d0 (whose wrap is digdec's carry); B >= 0 (the line through two
  *   nodes of an increasing function), so kB = its two's complement width

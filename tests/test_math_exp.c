@@ -420,7 +420,10 @@ static void test_exp_cost(void **state)
     uint64_t sum_bytes = 0, sum_fl = 0;
     for (c.step = 0; c.step < 4; c.step++) {
         uint64_t fl;
-        sum_bytes += mc_run(sub_call, &c, &fl);
+        const uint64_t b = mc_run(sub_call, &c, &fl);
+        printf("exp 16/12 -> 16/12, step %d: %llu bits per element, %llu flights\n", c.step,
+               (unsigned long long)(b * 8 / n), (unsigned long long)fl);
+        sum_bytes += b;
         sum_fl += fl;
     }
     uint64_t x[4096], fl_exp;

@@ -44,8 +44,11 @@ extern "C" {
  * whose output needs no wrap in the last product; div_norm looks M up on
  * MSNZB's code; lookups stream groups of windows; the FastGRNN description
  * carries the state fold (sirnn_fastgrnn_set_state_fold) and its gates'
- * sigmoid product rides beside the lookups, sirnn_mult_lean_wrap). */
-#define SIRNN_PROTOCOL_VERSION 7
+ * sigmoid product rides beside the lookups, sirnn_mult_lean_wrap).
+ * 8: exp's chain looks up and multiplies its low digits' factors at their
+ * own widths and rounds by one shift; sigmoid's and tanh's poly path in the
+ * narrowest ring, A looked up shifted (fewer fraction bits: new values). */
+#define SIRNN_PROTOCOL_VERSION 8
 
 /* "0.1.0" */
 SIRNN_API const char *sirnn_version(void);
