@@ -312,11 +312,25 @@ static sirnn_status sig_run(sirnn_party *party, int is_tanh, size_t n, uint64_t 
     if (p == NULL)
         return SIRNN_ERR_NOMEM;
     char err[200];
-    if ((st = sirnn_sig_plan_init(p, is_tanh, fin, fout, err, sizeof err)) != SIRNN_OK) {
-        free(p);
-        return sirnn_party_error(party, st, "%s", err);
+    /* the plan of the last formats of this thread (sirnn_sig_plan_narrow
+     * reads every input: not again for each call of a model's steps) */
+    static _Thread_local sirnn_sig_plan cache;
+    static _Thread_local sirnn_fixfmt cache_in, cache_out;
+    static _Thread_local int cache_fn = -1;
+    if (cache_fn == is_tanh && memcmp(&cache_in, &fin, sizeof fin) == 0 &&
+        memcmp(&cache_out, &fout, sizeof fout) == 0) {
+        memcpy(p, &cache, sizeof(*p));
+    } else {
+        if ((st = sirnn_sig_plan_init(p, is_tanh, fin, fout, err, sizeof err)) != SIRNN_OK) {
+            free(p);
+            return sirnn_party_error(party, st, "%s", err);
+        }
+        sirnn_sig_plan_narrow(p); /* the poly path's ring: as sirnn_ref_sigmoid / _tanh */
+        memcpy(&cache, p, sizeof(*p));
+        cache_in = fin;
+        cache_out = fout;
+        cache_fn = is_tanh;
     }
-    sirnn_sig_plan_narrow(p); /* the poly path's ring: as sirnn_ref_sigmoid / _tanh */
     const size_t block = (size_t)SIG_BLOCK * party->nlanes, cap = n < block ? n : block;
     /* a: 13 cap words, t: 3 cap, neg: 2 cap bytes (the poly path's) */
     uint64_t *a = malloc(13 * cap * sizeof(uint64_t) + 1),
