@@ -6,10 +6,13 @@
  *
  * Each product uses D_j = 2^f - E_j instead of E_j: E_j * G = 2^f G -
  * D_j G, and D_j is narrower than E_j for the low digits (at 16/12, D_0 <
- * 248 against E_0 <= 4096), so the multiplication's cross terms choose with
- * fewer bits. The rounding floor((E_j G + 2^(f-1)) / 2^f) becomes
- * G + TR(2^(L-1) + 2^(f-1) - D_j G, L, f) - 2^(lw-1) in the ring L = f + lw,
- * where the offset 2^(L-1) keeps the truncated value non-negative.
+ * 248 against E_0 <= 4096), so it is looked up and multiplied at md_j bits
+ * (9 at 16/12: the ring's 2f + 1 <= md_j + lw keeps both wraps one bit),
+ * and the multiplication's cross terms choose with those bits. The
+ * rounding floor((E_j G + 2^(f-1)) / 2^f) is one truncation
+ * TR(2^f G - D_j G + 2^(f-1), 2f + 1, f) into G's ring lw: the value is at
+ * most 2^2f + 2^(f-1) (E_j, G <= 2^f), so the ring L = 2f + 1 holds it,
+ * and 2^f G needs no wrap of G's shares (f + lw >= L).
  * The lookups also give the wraps of the factors' output shares (a one-bit
  * field each, sirnn_lut_several), so the first product needs neither a
  * comparison nor MSB-to-wrap and takes 3 flights; a later G comes from a
@@ -52,7 +55,7 @@ static sirnn_status chain_block(sirnn_party *party, size_t n, uint64_t *g_out, c
                                 const sirnn_exp_plan *p, uint64_t *dig, uint64_t *tmp,
                                 uint8_t *wbit)
 {
-    const unsigned q = p->q, f = p->f, lw = p->lw, L = f + lw;
+    const unsigned q = p->q, f = p->f, lw = p->lw, L = 2 * f + 2;
     const int server = party->role == SIRNN_SERVER;
     sirnn_status st;
     /* digits, digit-major */
@@ -113,15 +116,15 @@ static sirnn_status chain_block(sirnn_party *party, size_t n, uint64_t *g_out, c
         if (st != SIRNN_OK)
             return st;
         first = 0;
-        /* V = 2^(L-1) + 2^(f-1) - D G */
+        /* V = 2^f G - D G + 2^(f-1) in [0, 2^(L-1)), then G = floor(V /
+         * 2^f): V's MSB is a public zero (wbit, all zero: the shares of
+         * the MSB), which extends the quotient into G's ring */
         for (size_t i = 0; i < n; i++)
-            tmp[i] = (0 - tmp[i]) & mask64(L);
-        add_const(party, n, tmp, ((uint64_t)1 << (L - 1)) + ((uint64_t)1 << f >> 1), L);
-        if ((st = sirnn_tr_lean(party, n, tmp, tmp, L, f, (L) - (f), 0)) != SIRNN_OK)
+            tmp[i] = ((G[i] << f) - tmp[i]) & mask64(L);
+        add_const(party, n, tmp, (uint64_t)1 << f >> 1, L);
+        memset(wbit, 0, n);
+        if ((st = sirnn_shift_lean(party, n, G, tmp, wbit, L, f, lw, 0, NULL)) != SIRNN_OK)
             return st;
-        for (size_t i = 0; i < n; i++)
-            G[i] = (G[i] + tmp[i]) & mask64(lw);
-        add_const(party, n, G, (uint64_t)1 << (lw - 1), lw); /* -2^(lw-1) mod 2^lw */
     }
     return SIRNN_OK;
 }

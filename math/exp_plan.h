@@ -29,7 +29,8 @@ typedef struct sirnn_exp_plan {
     unsigned w[SIRNN_EXP_MAX_DIGITS];  /* digit widths */
     unsigned f, g;      /* fraction bits of the chain, f = so + g */
     unsigned lw;        /* ring of G: max(f + 2, bo + g) */
-    unsigned md[SIRNN_EXP_MAX_DIGITS]; /* width of D_j = 2^f - E_j (msb zero) */
+    /* width of D_j = 2^f - E_j (msb zero), at least 2f + 1 - lw */
+    unsigned md[SIRNN_EXP_MAX_DIGITS];
     uint64_t dmax[SIRNN_EXP_MAX_DIGITS];
     /* tab[j][v]: j = q - 1: E_j(v mod 2^w_j); j < q - 1: D_j(v mod 2^w_j) */
     uint64_t tab[SIRNN_EXP_MAX_DIGITS][256];
@@ -53,10 +54,11 @@ struct sirnn_party;
  * shares u[n] (g_out may alias u). One sirnn_digdec(b, 8) (none when q =
  * 1); one sirnn_lut_several over the q digits (digit j's factor at md_j
  * bits, the top one's at lw, each with the wrap of its output shares); per
- * lower digit one product (D_j: md_j bits, G: lw bits, into f + lw bits):
+ * lower digit one product (D_j: md_j bits, G: lw bits, into 2f + 2 bits):
  * the first by sirnn_mult_wraps, the others by sirnn_mult_wrap with G's
- * public zero MSB; and one sirnn_tr_lean(f + lw, f). Arguments are not
- * checked here.
+ * public zero MSB; and one rounding, sirnn_shift_lean of 2^f G - D_j G +
+ * 2^(f-1) (2f + 2 bits, MSB a public zero) by f into lw bits. Arguments
+ * are not checked here.
  */
 sirnn_status sirnn_exp_chain_run(struct sirnn_party *party, size_t n, uint64_t *g_out,
                                  const uint64_t *u, const sirnn_exp_plan *p);

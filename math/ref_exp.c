@@ -61,9 +61,11 @@ sirnn_status sirnn_exp_plan_init_f(sirnn_exp_plan *p, unsigned b, unsigned s, un
             }
         }
         p->dmax[j] = dmax;
-        /* D_j as an operand whose MSB is known to be zero, at least f bits
-         * wide so that the product ring f + lw fits in md + lw */
-        p->md[j] = bitlen(dmax) + 1 > f ? bitlen(dmax) + 1 : f;
+        /* D_j as an operand whose MSB is known to be zero, wide enough
+         * that the product ring 2f + 1 fits in md + lw (so that neither
+         * wrap needs more than a bit) */
+        const unsigned need = 2 * f + 1 > lw ? 2 * f + 1 - lw : 1;
+        p->md[j] = bitlen(dmax) + 1 > need ? bitlen(dmax) + 1 : need;
     }
     return SIRNN_OK;
 }

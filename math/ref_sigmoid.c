@@ -41,15 +41,25 @@ static unsigned tc_width(uint64_t v, unsigned L)
     return w;
 }
 
+static void poly_widths(sirnn_sig_plan *p);
+
 /* The poly path (math/sigmoid_plan.h): per value v of d1, the polynomial
  * of degree deg through the deg + 1 Chebyshev nodes of the function on
  * d0 in [0, 255] (in units of d0), in the basis 1, d0, q(d0). */
 static void poly_init(sirnn_sig_plan *p, unsigned s, unsigned deg)
 {
-    const unsigned w1 = p->b - 8, T = SIRNN_SIG_LINE_T, e = p->so + T;
+    const unsigned w1 = p->b - 8;
+    /* guard bits T and A's shift ash (A rounded to so + T - ash fraction
+     * bits, a multiple of 2^ash): the line T = 7, ash = 5 (A's rounding
+     * 1/8 ULP); tanh's parabola T = 8, ash = 7 (B's rounding 1/4 ULP, C's
+     * 1/16, A's 1/4); sigmoid's parabola T = 7, ash = 0 (as the pair of
+     * math/sig_pair.h runs it) */
+    const unsigned T = deg == 2 && p->is_tanh ? SIRNN_SIG_LINE_T + 1 : SIRNN_SIG_LINE_T;
+    const unsigned ash = deg == 1 ? T - 3 : p->is_tanh ? T - 1 : 0, e = p->so + T;
     p->deg = deg;
     p->w1 = w1;
     p->T = T;
+    p->ash = ash;
     p->L = p->bo + T;
     const long double c = 127.5L, r = 127.5L;
     long double t[3];
@@ -75,25 +85,14 @@ static void poly_init(sirnn_sig_plan *p, unsigned s, unsigned deg)
         /* t^2 = 255 t - 256 q(t), q(t) = t (255 - t) / 256; then centred:
          * d0 = 128 + dc, Q = 32 + qc */
         const long double beta = a1 + 255 * a2, gamma = -256 * a2;
-        p->A[v] = fixl(a0 + 128 * beta + 32 * gamma, e, p->L);
+        p->A[v] = (fixl(a0 + 128 * beta + 32 * gamma, e - ash, p->L) << ash) & mask64(p->L);
         p->B[v] = fixl(beta, e, p->L);
         p->C[v] = fixl(gamma, e, p->L);
     }
     for (unsigned d = 0; d < 256; d++)
         p->Q[d] = ((uint64_t)floorl((long double)d * (255 - d) / 256 + 0.5L) - 32) & 0xff;
     /* the protocol's widths (math/sigmoid_plan.h) */
-    unsigned wb = 1, wc = 1;
-    uint64_t b_neg = 0;
-    for (unsigned v = 0; v < (1u << w1); v++) {
-        const unsigned bw = tc_width(p->B[v], p->L), cw = tc_width(p->C[v], p->L);
-        wb = bw > wb ? bw : wb;
-        wc = cw > wc ? cw : wc;
-        b_neg |= (p->B[v] >> (p->L - 1)) & 1;
-        p->A1[v] = (p->A[v] - 128 * p->B[v]) & mask64(p->L);
-    }
-    p->kB = b_neg ? p->L : wb;
-    const unsigned ky = wb > wc ? wb : wc;
-    p->kY = ky > p->L - 8 ? ky : p->L - 8;
+    poly_widths(p);
 }
 
 /* The degree of the poly path for a format, 0 if it does not fit: the
@@ -187,6 +186,77 @@ sirnn_status sirnn_sig_plan_init(sirnn_sig_plan *p, int is_tanh, sirnn_fixfmt fi
     return SIRNN_OK;
 }
 
+static int64_t sext64(uint64_t v, unsigned l)
+{
+    return l >= 64 ? (int64_t)v : (int64_t)(v << (64 - l)) >> (64 - l);
+}
+
+/* The poly path's V + 2^(T-1) for x, as an integer (the tables read as
+ * two's complement L-bit values; |V| < 2^(L-1) by the plan). */
+static int64_t poly_value(const sirnn_sig_plan *p, uint64_t x)
+{
+    const uint64_t d1 = (x >> 8) & mask64(p->w1), d0 = x & 0xff;
+    const int64_t dc = (int64_t)d0 - 128, qc = (int8_t)p->Q[d0];
+    int64_t V = sext64(p->A[d1], p->L) + sext64(p->B[d1], p->L) * dc +
+                ((int64_t)1 << (p->T - 1));
+    if (p->deg == 2)
+        V += sext64(p->C[d1], p->L) * qc;
+    return V;
+}
+
+static void poly_widths(sirnn_sig_plan *p)
+{
+    unsigned wb = 1, wc = 1;
+    uint64_t b_neg = 0;
+    for (unsigned v = 0; v < (1u << p->w1); v++) {
+        const unsigned bw = tc_width(p->B[v], p->L), cw = tc_width(p->C[v], p->L);
+        wb = bw > wb ? bw : wb;
+        wc = cw > wc ? cw : wc;
+        b_neg |= (p->B[v] >> (p->L - 1)) & 1;
+        p->A1[v] = (p->A[v] - 128 * p->B[v]) & mask64(p->L);
+    }
+    p->kB = b_neg ? p->L : wb;
+    const unsigned ky = wb > wc ? wb : wc;
+    p->kY = ky > p->L - 8 ? ky : p->L - 8;
+}
+
+void sirnn_sig_plan_narrow(sirnn_sig_plan *p)
+{
+    if (p->direct || p->deg == 0 || p->single)
+        return;
+    p->single = 1;
+    const uint64_t nx = (uint64_t)1 << p->b;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (uint64_t x = 0; x < nx; x++) {
+        const int64_t v = poly_value(p, x);
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+    }
+    /* W = V + 2^(T-1) + voff in [0, 2^(Ln-1)) */
+    unsigned Ln = p->T + 2;
+    for (;; Ln++) {
+        const int64_t off = lo < 0 ? (int64_t)1 << (Ln - 2) : 0;
+        if (Ln >= p->L || (lo + off >= 0 && hi + off < ((int64_t)1 << (Ln - 1))))
+            break;
+    }
+    if (Ln >= p->L)
+        return;
+    sirnn_sig_plan q = *p;
+    q.narrow = 1;
+    q.voff = lo < 0 ? (uint64_t)1 << (Ln - 2) : 0;
+    q.L = Ln;
+    for (unsigned v = 0; v < (1u << q.w1); v++) {
+        q.A[v] &= mask64(Ln);
+        q.B[v] &= mask64(Ln);
+        q.C[v] &= mask64(Ln);
+    }
+    poly_widths(&q);
+    for (uint64_t x = 0; x < nx; x++)
+        if (sirnn_sig_plan_eval(&q, x) != sirnn_sig_plan_eval(p, x))
+            return; /* not expected: keep the wide ring */
+    *p = q;
+}
+
 uint64_t sirnn_sig_plan_eval(const sirnn_sig_plan *p, uint64_t x)
 {
     const unsigned b = p->b, so = p->so, lr = p->lr;
@@ -200,6 +270,9 @@ uint64_t sirnn_sig_plan_eval(const sirnn_sig_plan *p, uint64_t x)
         uint64_t V = p->A[d1] + p->B[d1] * dc + ((uint64_t)1 << (p->T - 1));
         if (p->deg == 2)
             V += p->C[d1] * qc;
+        if (p->narrow)
+            return ((((V + p->voff) & mask64(p->L)) >> p->T) - (p->voff >> p->T)) &
+                   mask64(p->bo);
         return ((V & mask64(p->L)) >> p->T) & mask64(p->bo);
     }
     const uint64_t neg = (x >> (b - 1)) & 1;
@@ -230,6 +303,7 @@ static sirnn_status ref_run(int is_tanh, size_t n, uint64_t *y, const uint64_t *
         valid = -1;
         if (sirnn_sig_plan_init(&plan, is_tanh, fin, fout, err, sizeof err) != SIRNN_OK)
             return SIRNN_ERR_ARG;
+        sirnn_sig_plan_narrow(&plan); /* as sirnn_sigmoid / sirnn_tanh run it */
         last_in = fin;
         last_out = fout;
         valid = is_tanh;

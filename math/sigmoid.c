@@ -43,7 +43,24 @@ static uint64_t mask64(unsigned l)
 static sirnn_status poly_round(sirnn_party *party, size_t n, uint64_t *y, uint64_t *z,
                                const sirnn_sig_plan *p)
 {
-    const uint64_t half = party->role == SIRNN_SERVER ? (uint64_t)1 << (p->T - 1) : 0;
+    const int server = party->role == SIRNN_SERVER;
+    if (p->narrow) {
+        /* W = V + 2^(T-1) + voff has a public zero MSB: one shift into the
+         * output ring, then party 0 takes voff >> T back off */
+        const uint64_t add = server ? ((uint64_t)1 << (p->T - 1)) + p->voff : 0;
+        const uint64_t sub = server ? p->voff >> p->T : 0;
+        uint8_t *zero = calloc(n + 1, 1);
+        if (zero == NULL)
+            return SIRNN_ERR_NOMEM;
+        for (size_t i = 0; i < n; i++)
+            z[i] = (z[i] + add) & mask64(p->L);
+        sirnn_status st = sirnn_shift_lean(party, n, z, z, zero, p->L, p->T, p->bo, 0, NULL);
+        free(zero);
+        for (size_t i = 0; st == SIRNN_OK && i < n; i++)
+            y[i] = (z[i] - sub) & mask64(p->bo);
+        return st;
+    }
+    const uint64_t half = server ? (uint64_t)1 << (p->T - 1) : 0;
     for (size_t i = 0; i < n; i++)
         z[i] = (z[i] + half) & mask64(p->L);
     sirnn_status st = sirnn_tr_lean(party, n, z, z, p->L, p->T, (p->L) - (p->T), 0);
@@ -98,13 +115,18 @@ static sirnn_status line_tail(sirnn_party *party, size_t n, uint64_t *y,
     /* d0's wrap enters the B-wrap term mod 2^(L - 8 - kB) */
     const unsigned wc = L > 8 + kB + 1 ? L - 8 - kB : 1;
     sirnn_status st;
+    /* single functions (sirnn_sig_plan_narrow): A1 is a multiple of 2^ash, looked
+     * up as A1 >> ash and shifted back locally */
+    const unsigned ash = p->single ? p->ash : 0;
     uint64_t tab[3 * 256];
     if (server) {
-        memcpy(tab, p->A1, N * sizeof(uint64_t));
+        for (size_t v = 0; v < N; v++)
+            tab[v] = p->A1[v] >> ash;
         memcpy(tab + N, p->B, N * sizeof(uint64_t));
         memset(tab + 2 * N, 0, N * sizeof(uint64_t)); /* B's wrap: computed */
     }
-    const unsigned widths[3] = {L, kB, 1}, wrap_of[3] = {SIRNN_LUT_NOWRAP, SIRNN_LUT_NOWRAP, 1};
+    const unsigned widths[3] = {L - ash, kB, 1},
+                   wrap_of[3] = {SIRNN_LUT_NOWRAP, SIRNN_LUT_NOWRAP, 1};
     d0wrap_fill_ctx wctx = {.p = p, .idx = z, .with_q = 0};
     const sirnn_lut_req rq[2] = {
         {.out = a, .idx = z + n, .tables = server ? tab : NULL, .ntab = 3, .m = p->w1,
@@ -124,7 +146,7 @@ static sirnn_status line_tail(sirnn_party *party, size_t n, uint64_t *y,
         SIRNN_OK)
         return st;
     for (size_t i = 0; i < n; i++)
-        z[i] = a[i] + z[i];
+        z[i] = (a[i] << ash) + z[i];
     return poly_round(party, n, y, z, p);
 }
 
@@ -161,6 +183,8 @@ static sirnn_status parabola_tail(sirnn_party *party, size_t n, uint64_t *y,
     const unsigned L = p->L, kY = p->kY;
     const size_t N = (size_t)1 << p->w1;
     const int server = party->role == SIRNN_SERVER;
+    /* single functions (sirnn_sig_plan_narrow): A looked up as A >> ash */
+    const unsigned ash = p->single ? p->ash : 0;
     sirnn_status st;
     uint64_t qtab[2 * 256], tab[5 * 256];
     if (server) {
@@ -172,11 +196,12 @@ static sirnn_status parabola_tail(sirnn_party *party, size_t n, uint64_t *y,
         memset(tab + N, 0, N * sizeof(uint64_t));
         memcpy(tab + 2 * N, p->C, N * sizeof(uint64_t));
         memset(tab + 3 * N, 0, N * sizeof(uint64_t));
-        memcpy(tab + 4 * N, p->A, N * sizeof(uint64_t));
+        for (size_t v = 0; v < N; v++)
+            tab[4 * N + v] = p->A[v] >> ash;
     }
     const unsigned qw[3] = {8, 1, 1}, qwrap[3] = {SIRNN_LUT_NOWRAP, 0, SIRNN_LUT_NOWRAP};
     const uint64_t qoff[3] = {0, 128, 0};
-    const unsigned widths[5] = {kY, 1, kY, 1, L};
+    const unsigned widths[5] = {kY, 1, kY, 1, L - ash};
     const unsigned wrap_of[5] = {SIRNN_LUT_NOWRAP, 0, SIRNN_LUT_NOWRAP, 2, SIRNN_LUT_NOWRAP};
     const uint64_t half = (uint64_t)1 << (kY - 1);
     const uint64_t woff[5] = {0, half, 0, half, 0};
@@ -218,7 +243,7 @@ static sirnn_status parabola_tail(sirnn_party *party, size_t n, uint64_t *y,
         SIRNN_OK)
         return st;
     for (size_t i = 0; i < n; i++)
-        z[i] = a[9 * n + i] + z[i] + z[n + i];
+        z[i] = (a[9 * n + i] << ash) + z[i] + z[n + i];
     return poly_round(party, n, y, z, p);
 }
 
@@ -287,9 +312,24 @@ static sirnn_status sig_run(sirnn_party *party, int is_tanh, size_t n, uint64_t 
     if (p == NULL)
         return SIRNN_ERR_NOMEM;
     char err[200];
-    if ((st = sirnn_sig_plan_init(p, is_tanh, fin, fout, err, sizeof err)) != SIRNN_OK) {
-        free(p);
-        return sirnn_party_error(party, st, "%s", err);
+    /* the plan of the last formats of this thread (sirnn_sig_plan_narrow
+     * reads every input: not again for each call of a model's steps) */
+    static _Thread_local sirnn_sig_plan cache;
+    static _Thread_local sirnn_fixfmt cache_in, cache_out;
+    static _Thread_local int cache_fn = -1;
+    if (cache_fn == is_tanh && memcmp(&cache_in, &fin, sizeof fin) == 0 &&
+        memcmp(&cache_out, &fout, sizeof fout) == 0) {
+        memcpy(p, &cache, sizeof(*p));
+    } else {
+        if ((st = sirnn_sig_plan_init(p, is_tanh, fin, fout, err, sizeof err)) != SIRNN_OK) {
+            free(p);
+            return sirnn_party_error(party, st, "%s", err);
+        }
+        sirnn_sig_plan_narrow(p); /* the poly path's ring: as sirnn_ref_sigmoid / _tanh */
+        memcpy(&cache, p, sizeof(*p));
+        cache_in = fin;
+        cache_out = fout;
+        cache_fn = is_tanh;
     }
     const size_t block = (size_t)SIG_BLOCK * party->nlanes, cap = n < block ? n : block;
     /* a: 13 cap words, t: 3 cap, neg: 2 cap bytes (the poly path's) */

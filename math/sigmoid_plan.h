@@ -25,14 +25,21 @@
  * a0 + a1 d0 + a2 d0^2 = a0 + b d0 + c q(d0), b = a1 + 255 a2, c = -256
  * a2, q(t) = t (255 - t) / 256, centred on d0 = 128 and q = 32 so that
  * the roundings of B and C weigh half, gives (e = so + T, T =
- * SIRNN_SIG_LINE_T)
- *   A[d1] = round((a0 + 128 b + 32 c) 2^e), B[d1] = round(b 2^e),
+ * SIRNN_SIG_LINE_T, one more for tanh's parabola; ash = 4 for the line, 7
+ * for tanh's parabola, 0 for sigmoid's)
+ *   A[d1] = round((a0 + 128 b + 32 c) 2^(e - ash)) 2^ash, B[d1] = round(b 2^e),
  *   C[d1] = round(c 2^e), Q[d0] = round(q(d0)) - 32 mod 2^8 (|.| <= 32),
  *   y = ((A + B (d0 - 128) + C Q + 2^(T-1)) mod 2^L) >> T, mod 2^bo,
  * all tables mod 2^L, L = bo + T (sigmoid: 0 <= V < 2^(so + T + 1) <=
  * 2^L; tanh, whose output is signed: |V| < 2^(so + T + 1) <= 2^(L-1)).
  *
- * What the protocol looks up (the same V mod 2^L, so the same y):
+ * The single functions (sirnn_sig_plan_narrow; not the pair of
+ * math/sig_pair.h) then take L as the fewest bits that hold W = V +
+ * 2^(T-1) + voff with a zero MSB (voff = 2^(L-2) when some V < 0), for
+ * every input, and y = (W >> T) - (voff >> T) mod 2^bo: the same y.
+ *
+ * What the protocol looks up (the same V mod 2^L, so the same y; the
+ * single functions look A or A1 up as A >> ash, L - ash bits):
  *   line: A1 = A - 128 B mod 2^L and B in kB bits, V = A1 + B d0 with the
  *   unsigned d0 (whose wrap is digdec's carry); B >= 0 (the line through two
  *   nodes of an increasing function), so kB = its two's complement width
@@ -58,17 +65,31 @@ typedef struct sirnn_sig_plan {
     unsigned deg;         /* the poly path's degree (1, 2), 0 for the |x| path */
     unsigned b, bo, so, lr;
     unsigned w1, T, L;    /* poly path: width of d1, guard bits, ring of V */
+    unsigned ash;         /* A (and A1) are multiples of 2^ash */
     uint64_t A[256], B[256], C[256]; /* mod 2^L (C, and A for tanh, may be < 0) */
     uint64_t Q[256];      /* round(d0 (255 - d0) / 256) - 32, mod 2^8 */
     uint64_t A1[256];     /* line: A - 128 B mod 2^L */
     unsigned kB;          /* line: B's width in the lookup and the product */
     unsigned kY;          /* parabola: B's and C's width */
+    /* narrowed (sirnn_sig_plan_narrow, the single functions only): the
+     * ring L is the fewest bits that hold W = V + 2^(T-1) + voff with a
+     * zero MSB (voff = 2^(L-2) when some V is negative, else 0), and y =
+     * (W >> T) - (voff >> T) mod 2^bo */
+    int narrow;
+    uint64_t voff;
+    int single;           /* set by sirnn_sig_plan_narrow: A looked up as A >> ash */
     sirnn_exp_plan chain;
     sirnn_recip1p_plan recip;
 } sirnn_sig_plan;
 
 sirnn_status sirnn_sig_plan_init(sirnn_sig_plan *p, int is_tanh, sirnn_fixfmt fin,
                                  sirnn_fixfmt fout, char *err, size_t errlen);
+/* The poly path of sigmoid / tanh in the narrowest ring (the fields
+ * narrow, voff above; L, A, A1, B, C reduced, kB and kY recomputed) when
+ * every input's result is unchanged (checked over all 2^b inputs); a
+ * no-op on the other paths or when nothing is saved. The pair
+ * (math/sig_pair.h) keeps the plan of sirnn_sig_plan_init. */
+void sirnn_sig_plan_narrow(sirnn_sig_plan *p);
 /* The model on one clear b-bit x. */
 uint64_t sirnn_sig_plan_eval(const sirnn_sig_plan *p, uint64_t x);
 

@@ -380,8 +380,8 @@ static sirnn_status sub_call(void *vctx, sirnn_party *p, int r)
     case 0:
         return sirnn_digdec(p, c->n, c->o[r], c->a[r], 16, 8);
     case 1: {
-        /* the factor lookups: D_0 (12 bits) and E_1 (16 bits), each with its wrap */
-        static const unsigned w0[2] = {12, 1}, w1[2] = {16, 1};
+        /* the factor lookups: D_0 (9 bits) and E_1 (16 bits), each with its wrap */
+        static const unsigned w0[2] = {9, 1}, w1[2] = {16, 1};
         static const unsigned wrap_of[2] = {SIRNN_LUT_NOWRAP, 0};
         static uint64_t zeros[512];
         const sirnn_lut_req rq[2] = {
@@ -392,10 +392,11 @@ static sirnn_status sub_call(void *vctx, sirnn_party *p, int r)
         return sirnn_lut_several(p, c->n, rq, 2);
     }
     case 2:
-        return sirnn_mult_wraps(p, c->n, c->o[r], c->a[r], c->b[r], c->b[r], c->z, 12, 16, 28,
+        return sirnn_mult_wraps(p, c->n, c->o[r], c->a[r], c->b[r], c->b[r], c->z, 9, 16, 26,
                                 0);
     default:
-        return sirnn_tr_lean(p, c->n, c->o[r], c->a[r], 28, 12, 16, 0);
+        /* the rounding: a 26-bit value whose MSB is a public zero (c->z) */
+        return sirnn_shift_lean(p, c->n, c->o[r], c->a[r], c->z, 26, 12, 16, 0, NULL);
     }
 }
 
@@ -419,7 +420,10 @@ static void test_exp_cost(void **state)
     uint64_t sum_bytes = 0, sum_fl = 0;
     for (c.step = 0; c.step < 4; c.step++) {
         uint64_t fl;
-        sum_bytes += mc_run(sub_call, &c, &fl);
+        const uint64_t b = mc_run(sub_call, &c, &fl);
+        printf("exp 16/12 -> 16/12, step %d: %llu bits per element, %llu flights\n", c.step,
+               (unsigned long long)(b * 8 / n), (unsigned long long)fl);
+        sum_bytes += b;
         sum_fl += fl;
     }
     uint64_t x[4096], fl_exp;
@@ -433,7 +437,7 @@ static void test_exp_cost(void **state)
     /* digdec's and the product's last flights are party 1's, and the next
      * step's first rides in each */
     assert_int_equal(fl_exp, sum_fl - 2);
-    assert_pin_equal(bytes * 8, (uint64_t)14014 * n); /* sirnn/math.h */
+    assert_pin_equal(bytes * 8, (uint64_t)12721 * n); /* sirnn/math.h */
     /* flights at n = 1: the documented 10 */
     uint64_t fl1;
     run_check(&F_EXP, &rng, x, 1, fmt(16, 12, 1), fmt(16, 12, 0), 0, &fl1);
@@ -451,13 +455,13 @@ static void test_exp_cost(void **state)
 static void test_sigmoid_16_12_12(void **state)
 {
     (void)state;
-    exhaustive16(&F_SIG, fmt(16, 12, 1), fmt(16, 12, 1), 1.05); /* the line path */
+    exhaustive16(&F_SIG, fmt(16, 12, 1), fmt(16, 12, 1), 1.15); /* the line path */
 }
 
 static void test_sigmoid_16_12_14(void **state)
 {
     (void)state;
-    exhaustive16(&F_SIG, fmt(16, 12, 1), fmt(16, 14, 1), 1.2);  /* the line path */
+    exhaustive16(&F_SIG, fmt(16, 12, 1), fmt(16, 14, 1), 1.3);  /* the line path */
 }
 
 static void test_tanh_16_12_12(void **state)
@@ -639,16 +643,60 @@ static uint64_t cross_bits(unsigned nb, unsigned l)
  * line: digdec + lookup(A1: L, B: kB, B's wrap) + product (8 x kB -> L) +
  * TR; parabola: digdec + lookup(Q: 8, its wrap) + lookup(B, C: kY, their
  * wraps, A: L) + 2 x product (8 x kY -> L) + TR. */
+/* The poly path's rounding, measured on its own (bits per element): when
+ * the ring is narrowed (sirnn_sig_plan_narrow), sirnn_shift_lean of an
+ * L-bit value whose MSB is a public zero by T into bo bits, else
+ * sirnn_tr_lean(L, T). */
+typedef struct round_case {
+    size_t n;
+    unsigned L, T, bo;
+    int narrow;
+    uint64_t *x[2], *o[2];
+    uint8_t *z;
+} round_case;
+
+static sirnn_status round_call(void *vctx, sirnn_party *p, int r)
+{
+    round_case *c = vctx;
+    if (!c->narrow)
+        return sirnn_tr_lean(p, c->n, c->o[r], c->x[r], c->L, c->T, c->L - c->T, 0);
+    return sirnn_shift_lean(p, c->n, c->o[r], c->x[r], c->z, c->L, c->T, c->bo, 0, NULL);
+}
+
+static uint64_t round_bits(unsigned L, unsigned T, unsigned bo, int narrow)
+{
+    round_case c = {.n = 256, .L = L, .T = T, .bo = bo, .narrow = narrow};
+    c.z = calloc(c.n, 1);
+    for (int r = 0; r < 2; r++) {
+        c.x[r] = calloc(c.n, sizeof(uint64_t)); /* zeros: the MSB is 0 */
+        c.o[r] = calloc(c.n, sizeof(uint64_t));
+    }
+    const uint64_t bytes = mc_run(round_call, &c, NULL);
+    for (int r = 0; r < 2; r++) {
+        free(c.x[r]);
+        free(c.o[r]);
+    }
+    free(c.z);
+    assert_true(bytes * 8 % c.n == 0);
+    return bytes * 8 / c.n;
+}
+
 static uint64_t poly_cost_bits(int is_tanh, sirnn_fixfmt fi, sirnn_fixfmt fo)
 {
     sirnn_sig_plan *p = malloc(sizeof(*p));
     char err[200];
     assert_non_null(p);
     assert_int_equal(sirnn_sig_plan_init(p, is_tanh, fi, fo, err, sizeof err), SIRNN_OK);
+    sirnn_sig_plan_narrow(p); /* as sirnn_sigmoid / sirnn_tanh */
     assert_true(p->deg > 0 && p->b == 16);
     const unsigned L = p->L;
-    const uint64_t c7 = 256 + 128, c8 = 256 + 256;
-    const uint64_t digdec = c8 + 127 + 8, tr = c7 + 127 + (L - 7);
+    const uint64_t c8 = 256 + 256;
+    const uint64_t digdec = c8 + 127 + 8;
+    const uint64_t tr = round_bits(L, p->T, p->bo, p->narrow);
+    const unsigned ash = p->ash; /* A (A1) looked up as A >> ash */
+    printf("%s %u/%d -> %u/%d: ring %u, kB %u, kY %u, A >> %u, rounding %llu bits\n",
+           is_tanh ? "tanh" : "sigmoid", fi.bits, fi.scale, fo.bits, fo.scale, L, p->kB, p->kY,
+           ash, (unsigned long long)tr);
     const unsigned k = p->deg == 1 ? p->kB : p->kY, nb = k < 8 ? k : 8;
     uint64_t prod = 2 * cross_bits(nb, L) + 2 * (128 + L - 8);
     if (L > k)
@@ -656,10 +704,10 @@ static uint64_t poly_cost_bits(int is_tanh, sirnn_fixfmt fi, sirnn_fixfmt fo)
     uint64_t bits;
     if (p->deg == 1) {
         assert_true(L - 8 - k <= 8); /* the carry's B2A stays 8 bits wide */
-        bits = digdec + 256 + 256 * (L + k + 1) + prod + tr;
+        bits = digdec + 256 + 256 * (L - ash + k + 1) + prod + tr;
     } else {
         assert_true(L + 2 * k + 2 <= 64); /* one OT for all five tables */
-        bits = 256 + 256 * 9 + digdec + 256 + 256 * (L + 2 * k + 2) + 2 * prod + tr;
+        bits = 256 + 256 * 9 + digdec + 256 + 256 * (L - ash + 2 * k + 2) + 2 * prod + tr;
     }
     free(p);
     return bits;
@@ -668,19 +716,21 @@ static uint64_t poly_cost_bits(int is_tanh, sirnn_fixfmt fi, sirnn_fixfmt fo)
 static void test_sig_tanh_cost(void **state)
 {
     (void)state;
-    /* The figures of sirnn/math.h (12,012 / 12,808 / 23,906 bits) follow
-     * from the plan's widths: sigmoid kB = 7 (16/12) and 9 (16/14), tanh
-     * kY = 15; 9 flights each (digdec 3, the lookups 1, the product 3, the
-     * truncation 2: each step's first flight rides in the last of the one
-     * before, party 1's). */
+    /* The figures of sirnn/math.h (10,556 / 11,768 / 22,502 / 23,046 bits)
+     * follow from the plan's widths after sirnn_sig_plan_narrow: sigmoid
+     * (line, T = 7, A1 looked up >> 4) ring 20, kB = 7 (16/12) and ring 22,
+     * kB = 9 (16/14); tanh (parabola, T = 8, A looked up >> 7) ring 23, kY
+     * = 15 (16/12) and ring 24 (not narrowed), kY = 16 (16/14); 9 flights
+     * each (digdec 3, the lookups 1, the product 3, the rounding 2: each
+     * step's first flight rides in the last of the one before, party 1's). */
     const uint64_t s12 = poly_cost_bits(0, fmt(16, 12, 1), fmt(16, 12, 1));
     const uint64_t s14 = poly_cost_bits(0, fmt(16, 12, 1), fmt(16, 14, 1));
     const uint64_t t12 = poly_cost_bits(1, fmt(16, 12, 1), fmt(16, 12, 1));
     const uint64_t t14 = poly_cost_bits(1, fmt(16, 12, 1), fmt(16, 14, 1));
-    assert_int_equal(s12, 12012);
-    assert_int_equal(s14, 12808);
-    assert_int_equal(t12, 23906);
-    assert_int_equal(t14, 23906);
+    assert_pin_equal(s12, 10556); /* the rounding is measured on the backend in use */
+    assert_pin_equal(s14, 11768);
+    assert_pin_equal(t12, 22502);
+    assert_pin_equal(t14, 23046);
     pin_cost(&F_SIG, fmt(16, 12, 1), fmt(16, 12, 1), s12, 9);
     pin_cost(&F_SIG, fmt(16, 12, 1), fmt(16, 14, 1), s14, 9);
     pin_cost(&F_TANH, fmt(16, 12, 1), fmt(16, 12, 1), t12, 9);

@@ -226,11 +226,15 @@ SIRNN_API sirnn_status sirnn_ref_div_norm(size_t n, uint64_t *q, const uint64_t 
  *     2), not scale_out + 2, and the product rounds to nearest: the error
  *     analysis below shows 1.2 ULP at 16/12, so smaller tables suffice;
  *   - each product is written E_j G = 2^f G - D_j G with D_j = 2^f - E_j,
- *     which is narrow for the low digits (< 248 at 16/12), so the
- *     multiplication's cross terms choose with f bits instead of f + 2,
- *     the first product has both wraps from the lookups (the later ones
- *     take G's from MSB-to-wrap on its public zero MSB), and the rounding
- *     truncation lands directly in the output ring.
+ *     which is narrow for the low digits (< 248 at 16/12): D_j is looked up
+ *     and multiplied at md_j = max(its width + 1, 2f + 1 - lw) bits (9 at
+ *     16/12, the ring 2f + 2 then exceeds md_j + lw by at most one bit, so
+ *     both wraps stay one bit), so the lookup sends fewer bits and the
+ *     multiplication's cross terms choose with md_j bits; the first product
+ *     has both wraps from the lookups (the later ones take G's from
+ *     MSB-to-wrap on its public zero MSB), and the rounding is one shift of
+ *     2^f G - D_j G + 2^(f-1) < 2^(2f+1) (its MSB in the ring 2f + 2 a
+ *     public zero) that lands directly in G's ring.
  * The model: E_j(d) = round(e^(-d 2^(8j - scale_in)) 2^f) (long double),
  * G = E_(q-1)(d_(q-1)), then G = floor((E_j(d_j) G + 2^(f-1)) / 2^f) for
  * j = q-2 down to 0, y = floor((G + 2^(g-1)) / 2^g) with g = f - scale_out
@@ -253,17 +257,21 @@ SIRNN_API sirnn_status sirnn_ref_div_norm(size_t n, uint64_t *q, const uint64_t 
  * SIRNN_ERR_ARG (for 32-bit outputs: scale_out <= 28 when bits_in > 16).
  *
  * Costs at 16/12 -> 16/12 (both parties, bits per element, one lane, large
- * n; flights summed over both parties, n = 1): 10,430 bits with the default
- * SoftSpokenOT (ot_k = 4); with IKNP, by steps, digdec(16, 8) 647 +
- * lookups (D_0 12 bits and E_1 16 bits, each with its wrap field) 3,584 +
- * 4,608 + sirnn_mult_wraps(12 x 16 -> 28) 4,180 + TR(28, 12) 995 = 14,014
- * bits (SCI 16,036); flights 3 + 1 + 3 + 3 = 10, 5 round trips (SCI about
- * 16): digdec's carry is one 1-of-256 OT (no AND level) whose B2A ends
- * with party 1's flight, which also carries the lookups' columns; the
- * product, with both wraps known, ends with party 1's flight too, which
- * carries the truncation's first (sirnn_tr_lean: two 6-bit leaves and one
- * AND level). Each further digit adds one sirnn_mult_wrap (G's wrap by
- * MSB-to-wrap, 4 flights) and one TR; g > 0 adds a TR.
+ * n; flights summed over both parties, n = 1): 9,489 bits with the default
+ * SoftSpokenOT (ot_k = 4), 8,028 on the silent backend (SIRNN_OT_SILENT;
+ * its lookups 6,928 of them, the digits 303, the product 472, the rounding
+ * 298); with IKNP, by steps, digdec(16, 8) 647 + lookups (D_0 9 bits and
+ * E_1 16 bits, each with its wrap field) 2,816 + 4,608 +
+ * sirnn_mult_wraps(9 x 16 -> 26) 3,266 + the rounding shift(26, 12 -> 16)
+ * 1,384 = 12,721 bits (SCI 16,036); flights 3 + 1 + 3 + 3 = 10, 5 round
+ * trips (SCI about 16): digdec's carry is one 1-of-256 OT (no AND level)
+ * whose B2A ends with party 1's flight, which also carries the lookups'
+ * columns; the product, with both wraps known, ends with party 1's flight
+ * too, which carries the rounding's first (sirnn_shift_lean with the
+ * public zero MSB: two 6-bit leaves and one AND level). 16/12 -> 16/14:
+ * 11,032 bits (silent 9,448, IKNP 14,808). Each further digit adds one
+ * sirnn_mult_wrap (G's wrap by MSB-to-wrap, 4 flights) and one rounding;
+ * g > 0 adds a TR.
  * Blocks of 16384 elements per lane bound the memory.
  */
 SIRNN_API sirnn_status sirnn_exp(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *x,
@@ -306,27 +314,37 @@ SIRNN_API sirnn_status sirnn_ref_exp(size_t n, uint64_t *y, const uint64_t *x,
  * 256); centred, so that the coefficients' roundings weigh half), gives
  *   y = floor((A[d1] + B[d1] (d0 - 128) + C[d1] (Q[d0] - 32) + 2^(T-1)) /
  *   2^T) mod 2^bits_out,
- * T = 7 guard bits, all mod 2^L, L = bits_out + 7 (C = 0 for the line).
+ * T guard bits (7; 8 for tanh's parabola), B and C rounded to scale_out + T
+ * fraction bits, A to fewer: scale_out + 3 on the line, scale_out + 1 on
+ * tanh's parabola (scale_out + 7 on sigmoid's parabola), so that A is a
+ * multiple of 2^ash, ash = 4, 7 (0) (C = 0 for the line).
  * Under MPC, each table only as wide as its values need, all tables in one
- * sirnn_lut_multi OT per element:
+ * sirnn_lut_multi OT per element, and everything mod 2^L with L the fewest
+ * bits that hold W = V + 2^(T-1) (plus 2^(L-2) when some V is negative)
+ * with a zero MSB, over every input (20 for sigmoid 16/12 -> 16/12, 22 for
+ * -> 16/14, 23 for tanh 16/12 -> 16/12; bits_out + T when no fewer do: 24
+ * for tanh 16/12 -> 16/14); the rounding is one shift of W by T (its MSB a
+ * public zero) into bits_out bits (or TR(L, T) when L = bits_out + T):
  *   line: y's V is computed as A1[d1] + B[d1] d0 with A1 = A - 128 B (the
  *   same V mod 2^L); d0 and d1 by one digit decomposition (16, 8) that also
- *   hands out d0's wrap (the carry into d1); A1 (L bits) and B (kB bits,
+ *   hands out d0's wrap (the carry into d1); A1 >> 4 (L - 4 bits) and B (kB bits,
  *   B >= 0, kB = its two's complement width, so its top bit is zero) in one
  *   lookup, with a one-bit field that gives the wrap of B's output shares;
  *   B d0 by one unsigned product 8 x kB -> L whose d0 wrap is that carry
  *   and whose B wrap is that field (sirnn_mult_wraps: no comparison, no
- *   MSB-to-wrap, 3 flights); one TR(L, 7);
+ *   MSB-to-wrap, 3 flights); the rounding;
  *   parabola: the digit decomposition for d1, which also hands out d0's
  *   wrap; in one set of lookup flights (sirnn_lut_several) Q[d0] - 32
- *   (8-bit entries, on d0's shares, the inputs' low bytes) and, on d1, A (L
- *   bits), B and C (kY = max(L - 8, their widths) bits), with one-bit
+ *   (8-bit entries, on d0's shares, the inputs' low bytes) and, on d1, A >>
+ *   ash (L - ash bits), B and C (kY = max(L - 8, their widths) bits: the
+ *   signed product needs 8 + kY >= L), with one-bit
  *   fields for the wraps of Q's, B's and C's output shares (as the signed
  *   product offsets them); one signed product call for B (d0 - 128) and C
- *   (Q - 32) (8 x kY -> L, every wrap given: 3 flights); one TR(L, 7).
+ *   (Q - 32) (8 x kY -> L, every wrap given: 3 flights); the rounding.
  * Each step's first flight (party 1's) rides in the last flight of the step
  * before, which is party 1's too: digdec 3 flights, the lookups 1, the
- * product 3, the truncation 2: 9 in all.
+ * product 3, the rounding 2: 9 in all. The lookups are most of the bits
+ * (86 to 90% on the silent backend: their 2^8 entries of every field).
  * No sign, no |x|, no exp, no reciprocal and no final MUX: SIRNN's
  * structure (and our |x| path below) spends most of its flights on those.
  * A line or parabola per 2^8 input steps fits because the inputs are
@@ -352,12 +370,14 @@ SIRNN_API sirnn_status sirnn_ref_exp(size_t n, uint64_t *y, const uint64_t *x,
  *   | poly (its condition above)  | 1.63    | 1.63                         |
  *   | |x|, 9..16 input bits       | 1.4     | 1.7; 3.25 if scale_out >= 15 |
  *   | |x|, 17..32 input bits      | 1.9     | 1.7; 3.25 if scale_out >= 15 |
- *   (poly: 0.5 interpolation, 0.5 B's rounding over |d0 - 128| <= 128,
- *   0.125 C's over |Q - 32| <= 32, 0.5 the final rounding; |x|: 0.5 the
- *   final rounding, 0.5 at most the line (2^(scale_out - 17)), the exp
- *   chain at f bits, tanh doubling r's error in 2r - 1).
- *   Measured: sigmoid 16/12 -> 16/12: 1.033 (SCI 3); 16/12 -> 16/14:
- *   1.181; tanh 16/12 -> 16/12: 1.010 (SCI 4); 16/12 -> 16/14: 0.979.
+ *   (poly: 0.5 interpolation, 0.5 the final rounding, and the
+ *   coefficients' roundings: the line B 0.5 over |d0 - 128| <= 128 and A
+ *   0.0625, 1.5625 in all; sigmoid's parabola B 0.5, C 0.125 over |Q - 32|
+ *   <= 32, 1.625; tanh's parabola (T = 8) B 0.25, C 0.0625, A 0.25, 1.5625;
+ *   |x|: 0.5 the final rounding, 0.5 at most the line (2^(scale_out - 17)),
+ *   the exp chain at f bits, tanh doubling r's error in 2r - 1).
+ *   Measured: sigmoid 16/12 -> 16/12: 1.100 (SCI 3); 16/12 -> 16/14:
+ *   1.269; tanh 16/12 -> 16/12: 0.887 (SCI 4); 16/12 -> 16/14: 0.950.
  *   sigmoid(x) + sigmoid(-x) - 1 and tanh(x) + tanh(-x) are within one ULP
  *   on the poly path (tested at 16/12 -> 16/12).
  * Output scales above 16 are refused (SIRNN_ERR_ARG): the reciprocal
@@ -365,24 +385,31 @@ SIRNN_API sirnn_status sirnn_ref_exp(size_t n, uint64_t *y, const uint64_t *x,
  *
  * Costs (both parties, bits per element, one lane, large n; flights summed
  * over both parties, n = 1; pinned by the tests), with the default
- * SoftSpokenOT (ot_k = 4): sigmoid 16/12 -> 16/12 9,708 bits, -> 16/14
- * 10,312; tanh 19,362. With IKNP (ot_k = 1), whose accounting the steps use:
- *   sigmoid 16/12 -> 16/12 (line, kB = 7): 12,012 bits; -> 16/14 (kB = 9):
- *   12,808 bits (SCI 35,441 / 40,317); 9 flights (4.5 round trips; SCI
- *   about 56). Steps (bits and flights as in arith.h): digdec(16, 8) 647
- *   bits (one 1-of-256 OT for the carry), 3 flights (its carry out of d0
- *   is reused: L - 8 - kB <= 8, so its B2A stays 8 bits); the lookup 256 +
- *   256 x (23 + kB + 1) = 8,192 / 8,704, 1 flight (its columns ride in
- *   digdec's last flight, party 1's); B d0 (8 x kB -> 23, 3 flights): two
- *   cross terms (the chooser takes the narrower operand's min(8, kB) bits:
- *   2 x 1,036 / 2 x 1,180), d0's wrap MUX 2 x (128 + 15), B's MUX 2 x (128
- *   + 23 - kB): 2,646 / 2,930; TR(23, 7) by sirnn_tr_lean 527 (one 7-bit
- *   leaf), 2 flights;
- *   tanh 16/12 -> 16/12 and -> 16/14 (parabola, kY = 15): 23,906 bits (SCI
- *   35,063), 9 flights: digdec 647, 3 flights; the lookups (1 flight) of Q
- *   256 + 256 x (8 + 1) = 2,560 and of the coefficients 256 + 256 x (23 +
- *   15 + 15 + 1 + 1) = 14,336; per product 2 x 1,180 + 2 x (128 + 15) + 2 x
- *   (128 + 8) = 2,918, two of them (one call, 3 flights); TR 527 (2);
+ * SoftSpokenOT (ot_k = 4): sigmoid 16/12 -> 16/12 8,028 bits, -> 16/14
+ * 9,144; tanh 16/12 -> 16/12 17,830, -> 16/14 18,502. On the silent backend
+ * (SIRNN_OT_SILENT): sigmoid 7,007 / 8,063, tanh 16,025 / 16,814 (the
+ * lookups' messages, 2^8 entries of every field, 6,144 / 7,168 and 14,592 /
+ * 15,360 of them: a 1-of-2^8 OT's choice costs a few bits there, its
+ * messages all of theirs). With IKNP (ot_k =
+ * 1), whose accounting the steps use:
+ *   sigmoid 16/12 -> 16/12 (line, L = 20, kB = 7): 10,556 bits; -> 16/14
+ *   (L = 22, kB = 9): 11,768 bits (SCI 35,441 / 40,317); 9 flights (4.5
+ *   round trips; SCI about 56). Steps (bits and flights as in arith.h):
+ *   digdec(16, 8) 647 bits (one 1-of-256 OT for the carry), 3 flights (its
+ *   carry out of d0 is reused: L - 8 - kB <= 8, so its B2A stays 8 bits);
+ *   the lookup 256 + 256 x (L - 4 + kB + 1) = 6,400 / 7,424, 1 flight (its
+ *   columns ride in digdec's last flight, party 1's); B d0 (8 x kB -> L, 3
+ *   flights): two cross terms (the chooser takes the narrower operand's
+ *   min(8, kB) bits: 2 x 1,015 / 2 x 1,172), d0's wrap MUX 2 x (128 + L -
+ *   8), B's MUX 2 x (128 + L - kB): 2,592 / 2,910; the rounding (one 7-bit
+ *   leaf and the public zero MSB's extension) 917 / 787, 2 flights;
+ *   tanh 16/12 -> 16/12 (parabola, L = 23, kY = 15): 22,502 bits (SCI
+ *   35,063), -> 16/14 (L = 24, kY = 16): 23,046 bits; 9 flights: digdec
+ *   647, 3 flights; the lookups (1 flight) of Q 256 + 256 x (8 + 1) = 2,560
+ *   and of the coefficients 256 + 256 x (L - 7 + 2 kY + 2) = 12,544 /
+ *   13,312; per product 2 x 1,180 + 2 x (128 + 15) + 2 x (128 + 8) = 2,918
+ *   (2,936 at L = 24), two of them (one call, 3 flights); the rounding 915
+ *   (TR(24, 8) 655 at 16/14), 2 flights;
  *   the |x| path at 16-bit inputs (measured at 16/4 -> 16/12 and 16/14):
  *   about 27,700 to 34,400 bits and 34 to 38 flights: sirnn_msb(b) 4
  *   flights, sirnn_mux(b) 4, the exp chain (12 for two digits), the

@@ -206,7 +206,7 @@ SIRNN_API sirnn_status sirnn_fastgrnn_quantise(sirnn_fastgrnn *m, unsigned bits,
  * (scale b - 2), SIRNN_FG_GATE_CHEAP picks the largest scale, down to
  * b - 6, at which the secure sigmoid of the model's pre-activation format
  * takes its cheapest path (one line per 256 input steps: at 16 bits, on
- * the default backend, 10,058 bits per value at input scale 11 and gate
+ * the default backend, 8,647 bits per value at input scale 11 and gate
  * scale 12, against 19,362 for the parabola of input scale 11 at gate
  * scale 14), and unsets
  * it when there is none. A coarser gate scale lets coarse (large)

@@ -51,7 +51,10 @@ extern "C" {
  * flights, not 4,096; the whole OT calls of ot.h stream their chunks in
  * groups, which on the silent backend puts a group's tiles before all of
  * its corrections and packs the silent 1-of-N's correction bits per
- * group). */
+ * group; exp's chain looks up and multiplies its low digits' factors at
+ * their own widths and rounds by one shift; sigmoid's and tanh's poly path
+ * in the narrowest ring, A looked up shifted (fewer fraction bits: new
+ * values)). */
 #define SIRNN_PROTOCOL_VERSION 8
 
 /* "0.1.0" */
