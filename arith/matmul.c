@@ -99,6 +99,10 @@ typedef struct mm_ws {
     uint8_t *wire;
     size_t nblk;
     uint64_t *cf;       /* server, M2W: per element (1 - 2 c10, -c01, -c11, c00) */
+    int padded;         /* client: the window's pads are in the accumulators */
+    size_t gw;          /* windows per group (streamed without a comparison) */
+    sirnn_block *hs0, *hs1; /* server, gw > 1: every window's hashes but the last's */
+    sirnn_tweak *first; /* and their batches' first OTs */
 } mm_ws;
 
 /* Stretch the pad h of OT j of the batch of ot to d3 values (two per
@@ -128,8 +132,8 @@ static inline uint64_t weight(const mm_ctx *c, size_t j, size_t q)
     return v;
 }
 
-/* Client: the bit-COT columns (queued). */
-static sirnn_status client_cols(mm_ws *w)
+/* Client: the choices of the bit COTs of the window (from its shares). */
+static void client_choices(mm_ws *w)
 {
     const mm_ctx *c = w->c;
     const size_t ne = w->ne;
@@ -143,8 +147,14 @@ static sirnn_status client_cols(mm_ws *w)
             w->choice[(size_t)c->mb * ne + e] = b1;
             w->choice[((size_t)c->mb + 1) * ne + e] = (uint8_t)(b1 & m1);
         }
+}
+
+/* Client: the bit-COT columns (queued). */
+static sirnn_status client_cols(mm_ws *w)
+{
+    client_choices(w);
     return sirnn_aiknp_recv_u(&w->ot, &w->ol->iknp_recv, &w->lane->ch, w->choice,
-                              (size_t)c->nrow * ne);
+                              (size_t)w->c->nrow * w->ne);
 }
 
 /* Left shift of COT row r: bit r of the share, or m for the M2W terms. */
@@ -227,7 +237,29 @@ static sirnn_status server_corr(mm_ws *w)
     return SIRNN_OK;
 }
 
-/* Client: outputs of the COTs; acc += (pad + c y) << shift. */
+/* Client: the pads of the window's COTs; acc += pad << shift (once the
+ * rows are there: at once on the extension backends, after
+ * sirnn_aiknp_recv_rows on the silent one). */
+static void client_pads(mm_ws *w)
+{
+    const mm_ctx *c = w->c;
+    const size_t ne = w->ne, d3 = c->d3;
+    const uint64_t lmask = sirnn_mask(c->la);
+    for (unsigned b = 0; b < c->nrow; b++) {
+        const unsigned sh = row_shift(c, b);
+        for (size_t e = 0; e < ne; e++) {
+            const size_t i = (w->e0 + e) / c->d2;
+            stretch(w, &w->ot, b * ne + e, w->ot.h0[b * ne + e], w->pad0);
+            uint64_t *acc = c->out + i * d3;
+            for (size_t q = 0; q < d3; q++)
+                acc[q] = (acc[q] + (pad_word(w->pad0, q) << sh)) & lmask;
+        }
+    }
+    w->padded = 1;
+}
+
+/* Client: outputs of the COTs; acc += (pad + c y) << shift, the pads
+ * unless client_pads added them already (w->choice: the window's). */
 static sirnn_status client_out(mm_ws *w)
 {
     const mm_ctx *c = w->c;
@@ -237,6 +269,8 @@ static sirnn_status client_out(mm_ws *w)
     sirnn_status rs = sirnn_aiknp_recv_rows(&w->ot, &w->ol->iknp_recv, &w->lane->ch);
     if (rs != SIRNN_OK)
         return rs;
+    if (!w->padded)
+        client_pads(w);
     for (unsigned b = 0; b < c->nrow; b++) {
         const unsigned sh = row_shift(c, b), lb = c->la - sh;
         sirnn_status st = sirnn_channel_recv(&w->lane->ch, w->wire, sirnn_pack_size(ne * d3, lb));
@@ -245,12 +279,11 @@ static sirnn_status client_out(mm_ws *w)
         sirnn_unpack(w->vals, w->wire, ne * d3, lb);
         for (size_t e = 0; e < ne; e++) {
             const size_t g = w->e0 + e, i = g / c->d2;
-            stretch(w, &w->ot, b * ne + e, w->ot.h0[b * ne + e], w->pad0);
             const uint64_t sel = 0 - (uint64_t)(w->choice[b * ne + e] & 1);
             uint64_t *acc = c->out + i * d3;
             const uint64_t *y = w->vals + e * d3;
             for (size_t q = 0; q < d3; q++)
-                acc[q] = (acc[q] + ((pad_word(w->pad0, q) + (y[q] & sel)) << sh)) & lmask;
+                acc[q] = (acc[q] + ((y[q] & sel) << sh)) & lmask;
         }
     }
     return SIRNN_OK;
@@ -338,6 +371,84 @@ static void mm_ws_free(mm_ws *w)
     sirnn_arith_zfree(w->pad1, w->nblk * sizeof(sirnn_block));
     sirnn_arith_zfree(w->vals, E * d3 * 8);
     sirnn_arith_zfree(w->wire, E * d3 * 8 + 64);
+    if (w->gw > 1) {
+        const size_t hb = w->gw * E * w->c->nrow * sizeof(sirnn_block);
+        sirnn_arith_zfree(w->hs0, hb);
+        sirnn_arith_zfree(w->hs1, hb);
+        sirnn_arith_zfree(w->first, w->gw * sizeof(sirnn_tweak));
+    }
+}
+
+/* Point the workspace at the window of ne elements of A from g0: its
+ * offset shares. */
+static void mm_window(mm_ws *w, size_t g0, size_t ne, uint64_t off)
+{
+    const mm_ctx *c = w->c;
+    const uint64_t mmask = sirnn_mask(c->m);
+    w->e0 = g0;
+    w->ne = ne;
+    w->padded = 0;
+    for (size_t e = 0; e < ne; e++)
+        w->A[e] = (c->a[g0 + e] + off) & mmask;
+}
+
+/* Bytes a window of E elements carries between the two flights of a
+ * group: the server's two hashes of each COT (the client adds its pads at
+ * once and recomputes its choices), the same on both parties. */
+static size_t group_state_bytes(const mm_ctx *c, size_t E)
+{
+    return E * c->nrow * 2 * sizeof(sirnn_block) + sizeof(sirnn_tweak);
+}
+
+/*
+ * A group of windows [g0, gend) without a comparison, in two flights
+ * whatever its size: the client queues the columns of every window (adding
+ * its pads at once), the server reads them all, keeping each window's
+ * hashes, then sends every window's corrections, which the client reads
+ * window by window. A one-window group (always on the silent backend,
+ * sirnn_stream_group) keeps nothing: the server answers from its
+ * workspace and the client takes its rows before the corrections.
+ */
+static sirnn_status mm_group(mm_ws *w, size_t g0, size_t gend, uint64_t off)
+{
+    const mm_ctx *c = w->c;
+    const size_t E = w->E, per = (size_t)c->nrow;
+    sirnn_channel *ch = &w->lane->ch;
+    const int keep = w->gw > 1;
+    sirnn_status st = SIRNN_OK;
+    size_t j = 0;
+    for (size_t e0 = g0; e0 < gend && st == SIRNN_OK; e0 += E, j++) {
+        mm_window(w, e0, min_size(E, gend - e0), off);
+        if (!w->server) {
+            if ((st = client_cols(w)) == SIRNN_OK && !w->ot.pending)
+                client_pads(w);
+            if (st == SIRNN_OK && keep && w->ot.pending)
+                st = SIRNN_ERR_STATE; /* silent rows wait: one-window groups only */
+            continue;
+        }
+        if ((st = sirnn_aiknp_send_rows(&w->ot, &w->ol->iknp_send, ch, per * w->ne)) != SIRNN_OK ||
+            !keep)
+            continue;
+        memcpy(w->hs0 + j * E * per, w->ot.h0, per * w->ne * sizeof(sirnn_block));
+        memcpy(w->hs1 + j * E * per, w->ot.h1, per * w->ne * sizeof(sirnn_block));
+        w->first[j] = w->ot.first;
+    }
+    j = 0;
+    for (size_t e0 = g0; e0 < gend && st == SIRNN_OK; e0 += E, j++) {
+        if (keep) {
+            mm_window(w, e0, min_size(E, gend - e0), off);
+            if (w->server) {
+                memcpy(w->ot.h0, w->hs0 + j * E * per, per * w->ne * sizeof(sirnn_block));
+                memcpy(w->ot.h1, w->hs1 + j * E * per, per * w->ne * sizeof(sirnn_block));
+                w->ot.first = w->first[j];
+            } else {
+                client_choices(w);
+                w->padded = 1;
+            }
+        }
+        st = w->server ? server_corr(w) : client_out(w);
+    }
+    return st;
 }
 
 static sirnn_status mm_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
@@ -359,6 +470,8 @@ static sirnn_status mm_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
         E = 128;
     if (E > 4096)
         E = 4096;
+    /* the tests' small windows (sirnn_stream_test_window) */
+    E = min_size(E, sirnn_stream_window(0, SIZE_MAX));
     size_t cmp_chunk = E;
     unsigned fl = 0;
     if (need_wrap) {
@@ -416,29 +529,39 @@ static sirnn_status mm_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
         for (size_t q = 0; q < d3; q++)
             acc[q] &= lmask;
     }
-    const size_t g_end = end * d2;
-    for (size_t g0 = begin * d2; st == SIRNN_OK && g0 < g_end; g0 += E) {
-        const size_t ne = min_size(E, g_end - g0);
-        w.e0 = g0;
-        w.ne = ne;
-        for (size_t e = 0; e < ne; e++)
-            w.A[e] = (c->a[g0 + e] + off) & mmask;
+    /* Windows of E elements of A; without a comparison a group of them
+     * streams through the product's two flights (mm_group). */
+    const size_t g_begin = begin * d2, g_end = end * d2;
+    const size_t nwin = (g_end - g_begin + E - 1) / E;
+    w.gw = need_wrap ? 1 : sirnn_stream_group(party, group_state_bytes(c, E), nwin);
+    if (st == SIRNN_OK && w.gw > 1 && w.server) {
+        const size_t hb = w.gw * E * c->nrow * sizeof(sirnn_block);
+        w.hs0 = sirnn_arith_zalloc(hb);
+        w.hs1 = sirnn_arith_zalloc(hb);
+        w.first = sirnn_arith_zalloc(w.gw * sizeof(sirnn_tweak));
+        if (w.hs0 == NULL || w.hs1 == NULL || w.first == NULL)
+            st = SIRNN_ERR_NOMEM;
+    }
+    for (size_t g0 = g_begin; st == SIRNN_OK && g0 < g_end; g0 += w.gw * E) {
+        const size_t gend = g_end - g0 < w.gw * E ? g_end : g0 + w.gw * E;
+        if (!need_wrap) {
+            st = mm_group(&w, g0, gend, off);
+            continue;
+        }
+        const size_t ne = gend - g0;
+        mm_window(&w, g0, ne, off);
         if (!w.server)
             st = client_cols(&w);
         else
             st = sirnn_aiknp_send_rows(&w.ot, &w.ol->iknp_send, &lane->ch, (size_t)c->nrow * ne);
         if (st != SIRNN_OK)
             break;
-        if (need_wrap) {
-            for (size_t e = 0; e < ne; e++)
-                w.cin[e] = w.server ? (~w.A[e] & mmask) : w.A[e];
-            sirnn_flight_hooks hk = {.sent = hook_sent, .received = hook_received, .ctx = &w};
-            if ((st = sirnn_lt_chunk(party, lane, w.lt, w.wrap, w.cin, ne, &hk)) != SIRNN_OK ||
-                (st = wrap_term(&w)) != SIRNN_OK)
-                break;
-        } else {
-            st = w.server ? server_corr(&w) : client_out(&w);
-        }
+        for (size_t e = 0; e < ne; e++)
+            w.cin[e] = w.server ? (~w.A[e] & mmask) : w.A[e];
+        sirnn_flight_hooks hk = {.sent = hook_sent, .received = hook_received, .ctx = &w};
+        if ((st = sirnn_lt_chunk(party, lane, w.lt, w.wrap, w.cin, ne, &hk)) != SIRNN_OK ||
+            (st = wrap_term(&w)) != SIRNN_OK)
+            break;
     }
     if (st == SIRNN_OK)
         st = sirnn_channel_flush(&lane->ch);
