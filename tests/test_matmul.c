@@ -298,7 +298,7 @@ static void test_flights_flat(void **state)
     test_rng_init(&rng, test_seed() ^ 0xa7);
     /* shared (0 clear, -1 msb), m, k, s, lout */
     static const unsigned forms[][5] = {
-        {0, 16, 8, 0, 12}, {(unsigned)-1, 16, 8, 0, 12}, {(unsigned)-1, 12, 8, 0, 14}};
+        {0, 16, 8, 0, 12}, {(unsigned)-1, 16, 8, 0, 12}, {(unsigned)-1, 12, 8, 0, 14}, {0, 12, 8, 0, 21}};
     const size_t rows[] = {1, 257, 4097, 65537};
     const size_t nrows = test_quick() ? 3 : 4;
     const size_t d2 = 2, d3 = 1;
