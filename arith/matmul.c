@@ -29,11 +29,18 @@
  * On SIRNN_OT_SILENT every COT here is a silent COT (arith/otphase.h): one
  * correction bit per COT instead of its column.
  *
- * Flights of one chunk of A's elements: the client's bit-COT columns and
- * comparison columns (1); the server's comparison messages and the row
- * corrections (2); the comparison tree; the wrap COT's columns ride with
- * the client's last flight or start the next one, then the server's
- * corrections. The truncation runs after the whole product.
+ * A lane works on windows of A's elements and streams a group of them
+ * (as many as the stream budget holds, sirnn_stream_group) through one
+ * set of flights: the client's bit-COT columns and comparison columns of
+ * every window (1); the server's comparison messages and the row
+ * corrections of every window (2); the comparison tree, level by level
+ * for the whole group (sirnn_lt_group); the wrap COTs' columns of every
+ * window ride with the client's last flight or start the next one, then
+ * the server's corrections. Between flights the server keeps each
+ * window's OT hashes (32 bytes per COT) and both the wrap bits; the
+ * client adds its pads as soon as it has its rows and recomputes its
+ * choices from A. On the silent backend a group is one window. The
+ * truncation runs after the whole product.
  */
 #include "arith/arith_internal.h"
 

@@ -289,7 +289,8 @@ static void test_two_lanes(void **state)
  * SIRNN_TEST_QUICK, 65,537, unsigned only) the flights they take at one row. Windows of
  * 256 elements of A (a test-only knob) cross windows cheaply: in one
  * group, the flights of one row; in groups of two windows they grow, by
- * at most one group's per group; the results are checked everywhere.
+ * at most one group's per group; the results are checked everywhere,
+ * also on two lanes.
  */
 static void test_flights_flat(void **state)
 {
@@ -329,6 +330,12 @@ static void test_flights_flat(void **state)
                     fail_msg("form %zu sgn %d: %llu flights in two groups, %llu at 1 row", f,
                              sgn, (unsigned long long)last_flights, (unsigned long long)f1);
             }
+            /* two lanes across windows and groups: the same results */
+            test_pair_lanes(2);
+            sirnn_stream_test_window(256, 2);
+            run_mm(&rng, shared, 257, d2, d3, m, k, s, lo, sgn, 0, NULL);
+            sirnn_stream_test_window(0, 0);
+            test_pair_lanes(1);
         }
     }
 }
