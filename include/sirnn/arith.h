@@ -64,7 +64,9 @@
  * one group, and so do ars 32,12 and digdec 32,8; divpow2 32,12 takes
  * two). MUX, ReLU and
  * B2A stream the same way (2^20 elements of 32 bits in one group), except
- * on the silent-OT backend, where MUX and B2A go a window at a time.
+ * on the silent-OT backend, where MUX and B2A go a window at a time; so do
+ * the products by clear weights (sirnn_matmul_clear, _msb), over windows
+ * of A's elements (see there).
  *
  * Secrets: shares, inputs and choice bits are secret; n, l and the other
  * parameters are public. No branch or memory index depends on a secret.
