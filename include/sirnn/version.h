@@ -44,8 +44,10 @@ extern "C" {
  * whose output needs no wrap in the last product; div_norm looks M up on
  * MSNZB's code; lookups stream groups of windows; the FastGRNN description
  * carries the state fold (sirnn_fastgrnn_set_state_fold) and its gates'
- * sigmoid product rides beside the lookups, sirnn_mult_lean_wrap). */
-#define SIRNN_PROTOCOL_VERSION 7
+ * sigmoid product rides beside the lookups, sirnn_mult_lean_wrap; 8: the
+ * products by clear weights stream groups of windows of A, every window's
+ * columns, corrections and comparison in one set of flights). */
+#define SIRNN_PROTOCOL_VERSION 8
 
 /* "0.1.0" */
 SIRNN_API const char *sirnn_version(void);
