@@ -30,7 +30,9 @@
  * correction bit per COT instead of its column.
  *
  * A lane works on windows of A's elements and streams a group of them
- * (as many as the stream budget holds, sirnn_stream_group) through one
+ * (as many as an eighth of the stream budget holds, sirnn_stream_group:
+ * the server's state is 32 bytes per COT, and a larger share would raise
+ * a server session's peak memory well above the rest of a model's) through one
  * set of flights: the client's bit-COT columns and comparison columns of
  * every window (1); the server's comparison messages and the row
  * corrections of every window (2); the comparison tree, level by level
@@ -57,6 +59,8 @@
 #define BAD_WIDTH(l) ((l) < 1 || (l) > 64)
 
 enum { ROW_BUDGET = 1 << 16 };
+/* The products' group state takes 1 / MM_BUDGET_SHARE of the stream budget. */
+enum { MM_BUDGET_SHARE = 8 };
 /* A stretched pad has at most 2^32 blocks (its tweak's block field). */
 #define MAX_D3 ((uint64_t)1 << 33)
 
@@ -591,7 +595,11 @@ static sirnn_status mm_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
     const size_t g_begin = begin * d2, g_end = end * d2;
     const size_t nwin = (g_end - g_begin + E - 1) / E;
     w.E = E;
-    w.gw = sirnn_stream_group(party, group_state_bytes(c, E, need_wrap), nwin);
+    /* an eighth of the stream budget (a server session's memory stays
+     * near what the rest of a model's protocols take) */
+    const size_t per_window = group_state_bytes(c, E, need_wrap);
+    w.gw = sirnn_stream_group(party, per_window > SIZE_MAX / MM_BUDGET_SHARE
+                                         ? SIZE_MAX : per_window * MM_BUDGET_SHARE, nwin);
     unsigned fl = 0;
     if (need_wrap) {
         w.lt = sirnn_lt_ws_new_group(w.server, c->m, E, w.gw, &fl);
