@@ -1452,7 +1452,7 @@ sirnn_status sirnn_wn_group_run(sirnn_wn_ws *w, sirnn_lane *lane, size_t off, si
                                 const sirnn_flight_hooks *hooks)
 {
     const size_t nw = k == 0 ? 1 : (k + w->cap - 1) / w->cap;
-    if (nw > w->nwin || prep == NULL || post == NULL || (hooks != NULL && w->p->nb2a > 0))
+    if (nw > w->nwin || prep == NULL || post == NULL || w->p->nb2a > 0)
         return SIRNN_ERR_STATE;
     const wn_group gr = {.prep = prep, .post = post, .ctx = ctx, .off = off, .k = k, .nw = nw};
     w->io.lane = lane;
