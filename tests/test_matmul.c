@@ -293,7 +293,7 @@ static void test_two_lanes(void **state)
  * without its comparison (lout past or within A's width) and
  * sirnn_matmul_clear_msb (with and without its wrap terms) take at 257 and
  * 4,097 rows (and, outside SIRNN_TEST_QUICK, sirnn_matmul_clear at 6,145,
- * four full windows) the flights they take at one row. Windows of 256 elements of A (a
+ * four windows) the flights they take at one row. Windows of 256 elements of A (a
  * test-only knob) cross windows cheaply: in one group, the flights of one
  * row; in groups of two windows they grow, by at most one group's per
  * group; the results are checked everywhere (on two lanes in
@@ -307,9 +307,9 @@ static void test_flights_flat(void **state)
     /* shared (0 clear, -1 msb), m, k, s, lout */
     static const unsigned forms[][5] = {
         {0, 16, 8, 0, 12}, {(unsigned)-1, 16, 8, 0, 12}, {(unsigned)-1, 12, 8, 0, 14}, {0, 12, 8, 0, 21}};
-    /* 6,145 rows: 12,290 elements of A, four windows of 4,096 (d3 = 1),
-     * as many as a group holds at 12 COTs per element in an eighth of the
-     * 64 MiB budget (arith/matmul.c) */
+    /* 6,145 rows: 12,290 elements of A, four windows (of 4,096 at d3 = 1,
+     * the last of 2), as many as one group holds at 12 COTs per element in
+     * an eighth of the 64 MiB budget (arith/matmul.c) */
     const size_t rows[] = {1, 257, 4097, 6145};
     const size_t nrows = test_quick() ? 3 : 4;
     const size_t d2 = 2, d3 = 1;
