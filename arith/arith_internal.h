@@ -138,21 +138,21 @@ void sirnn_lt_ws_delete(void *ws);
  * Same bytes and flights as sirnn_millionaire(l, m = 4, LT, no eq). */
 sirnn_status sirnn_lt_chunk(sirnn_party *party, sirnn_lane *lane, void *ws, uint8_t *out,
                             const uint64_t *in, size_t k, const sirnn_flight_hooks *hooks);
-/* The same comparison streamed over a group of up to nwin windows of cap
- * elements through one set of L + 2 flights (arith/wnet.h's group run):
- * the workspace (free it with sirnn_lt_ws_delete; NULL when out of
- * memory), and a run on k <= nwin * cap elements whose window at element
- * off (a multiple of cap) of the group gets its k' inputs from
- * fill(ctx, off, k', in), a pure function (it may be called again). The
- * hooks (not NULL) see each flight once, after the comparison's part of
- * it for every window; out[0..k) holds the outputs before the last hook.
- * sirnn_lt_window_bytes: the state a window of cap elements carries
- * between flights, for sizing groups with sirnn_stream_group. */
-typedef void (*sirnn_lt_fill_fn)(void *ctx, size_t off, size_t k, uint64_t *in);
-void *sirnn_lt_ws_group(int server, unsigned l, size_t cap, size_t nwin, unsigned *flights);
+/* The same streamed over a group of windows of cap elements in one set of
+ * flights (arith/wnet.h, sirnn_wn_group_run): a workspace for up to nwin
+ * windows (*flights as above); sirnn_lt_window_bytes is what one window
+ * carries between flights (for sirnn_stream_group). A group run takes
+ * k <= nwin * cap elements numbered from off: in(ctx, off', k', v) fills
+ * the party's inputs of the window of k' elements from off' (a pure
+ * function of the window: it may be called again), out(ctx, off', k',
+ * bits) takes the window's boolean shares, each window's after the
+ * group's flights and before the last hook. */
+typedef void (*sirnn_lt_in_fn)(void *ctx, size_t off, size_t k, uint64_t *in);
+typedef void (*sirnn_lt_out_fn)(void *ctx, size_t off, size_t k, const uint8_t *bits);
+void *sirnn_lt_ws_new_group(int server, unsigned l, size_t cap, size_t nwin, unsigned *flights);
 size_t sirnn_lt_window_bytes(unsigned l, size_t cap);
-sirnn_status sirnn_lt_group(sirnn_party *party, sirnn_lane *lane, void *ws, uint8_t *out,
-                            size_t k, sirnn_lt_fill_fn fill, void *ctx,
+sirnn_status sirnn_lt_group(sirnn_party *party, sirnn_lane *lane, void *ws, size_t off, size_t k,
+                            sirnn_lt_in_fn in, sirnn_lt_out_fn out, void *ctx,
                             const sirnn_flight_hooks *hooks);
 
 /*

@@ -58,6 +58,9 @@ static sirnn_status cmp_plan(sirnn_wn_plan *p, unsigned l, unsigned m, int want_
 typedef struct lt_ws {
     sirnn_wn_plan plan;
     sirnn_wn_ws *net;
+    sirnn_lt_in_fn in;   /* a group run's callbacks (sirnn_lt_group) */
+    sirnn_lt_out_fn out;
+    void *ctx;
 } lt_ws;
 
 void sirnn_lt_ws_delete(void *ws)
@@ -71,17 +74,65 @@ void sirnn_lt_ws_delete(void *ws)
 
 void *sirnn_lt_ws_new(int server, unsigned l, size_t cap, size_t *chunk, unsigned *flights)
 {
+    void *w = sirnn_lt_ws_new_group(server, l, cap, 1, flights);
+    if (w != NULL)
+        *chunk = cap > 0 ? cap : 1;
+    return w;
+}
+
+void *sirnn_lt_ws_new_group(int server, unsigned l, size_t cap, size_t nwin, unsigned *flights)
+{
     lt_ws *w = calloc(1, sizeof(*w));
     if (w == NULL)
         return NULL;
     if (cmp_plan(&w->plan, l, SIRNN_CMP_M_DEFAULT, 1, 0) != SIRNN_OK ||
-        (w->net = sirnn_wn_ws_new(&w->plan, server, cap > 0 ? cap : 1)) == NULL) {
+        (w->net = sirnn_wn_ws_new_group(&w->plan, server, cap > 0 ? cap : 1,
+                                        nwin > 0 ? nwin : 1)) == NULL) {
         sirnn_lt_ws_delete(w);
         return NULL;
     }
-    *chunk = cap > 0 ? cap : 1;
     *flights = w->plan.nlevels + 2;
     return w;
+}
+
+size_t sirnn_lt_window_bytes(unsigned l, size_t cap)
+{
+    sirnn_wn_plan *p = malloc(sizeof(*p));
+    size_t b = SIZE_MAX; /* out of memory: one window per group */
+    if (p != NULL && cmp_plan(p, l, SIRNN_CMP_M_DEFAULT, 1, 0) == SIRNN_OK)
+        b = sirnn_wn_window_bytes(p, cap);
+    free(p);
+    return b;
+}
+
+static void lt_prep(void *vctx, int server, sirnn_wn_chunk *c)
+{
+    const lt_ws *w = vctx;
+    w->in(w->ctx, c->off, c->k, c->in[0]);
+    /* 1{x < y}: party 0 feeds the complement of x. */
+    if (server)
+        for (size_t i = 0; i < c->k; i++)
+            c->in[0][i] = ~c->in[0][i];
+}
+
+static sirnn_status lt_post(void *vctx, int server, sirnn_wn_chunk *c)
+{
+    (void)server;
+    const lt_ws *w = vctx;
+    w->out(w->ctx, c->off, c->k, c->bits[0]);
+    return SIRNN_OK;
+}
+
+sirnn_status sirnn_lt_group(sirnn_party *party, sirnn_lane *lane, void *ws, size_t off, size_t k,
+                            sirnn_lt_in_fn in, sirnn_lt_out_fn out, void *ctx,
+                            const sirnn_flight_hooks *hooks)
+{
+    (void)party;
+    lt_ws *w = ws;
+    w->in = in;
+    w->out = out;
+    w->ctx = ctx;
+    return sirnn_wn_group_run(w->net, lane, off, k, lt_prep, lt_post, w, hooks);
 }
 
 sirnn_status sirnn_lt_chunk(sirnn_party *party, sirnn_lane *lane, void *ws, uint8_t *out,
@@ -100,58 +151,6 @@ sirnn_status sirnn_lt_chunk(sirnn_party *party, sirnn_lane *lane, void *ws, uint
     sirnn_status st = sirnn_wn_chunk_run(w->net, lane, k, hooks);
     c->bits[0] = own;
     return st;
-}
-
-void *sirnn_lt_ws_group(int server, unsigned l, size_t cap, size_t nwin, unsigned *flights)
-{
-    lt_ws *w = calloc(1, sizeof(*w));
-    if (w == NULL)
-        return NULL;
-    if (cmp_plan(&w->plan, l, SIRNN_CMP_M_DEFAULT, 1, 0) != SIRNN_OK ||
-        (w->net = sirnn_wn_ws_new_group(&w->plan, server, cap > 0 ? cap : 1,
-                                        nwin > 0 ? nwin : 1)) == NULL) {
-        sirnn_lt_ws_delete(w);
-        return NULL;
-    }
-    *flights = w->plan.nlevels + 2;
-    return w;
-}
-
-size_t sirnn_lt_window_bytes(unsigned l, size_t cap)
-{
-    sirnn_wn_plan *p = malloc(sizeof(*p));
-    size_t bytes = (size_t)-1;
-    if (p != NULL && cmp_plan(p, l, SIRNN_CMP_M_DEFAULT, 1, 0) == SIRNN_OK)
-        bytes = sirnn_wn_window_bytes(p, cap > 0 ? cap : 1);
-    free(p);
-    return bytes;
-}
-
-typedef struct lt_fill {
-    sirnn_lt_fill_fn fill;
-    void *ctx;
-    uint64_t flip;
-} lt_fill;
-
-static void lt_prep(void *vctx, int server, sirnn_wn_chunk *ch)
-{
-    const lt_fill *f = vctx;
-    (void)server;
-    f->fill(f->ctx, ch->off, ch->k, ch->in[0]);
-    /* 1{x < y}: party 0 feeds the complement of x. */
-    for (size_t i = 0; i < ch->k; i++)
-        ch->in[0][i] ^= f->flip;
-}
-
-sirnn_status sirnn_lt_group(sirnn_party *party, sirnn_lane *lane, void *ws, uint8_t *out,
-                            size_t k, sirnn_lt_fill_fn fill, void *ctx,
-                            const sirnn_flight_hooks *hooks)
-{
-    lt_ws *w = ws;
-    lt_fill f = {.fill = fill, .ctx = ctx,
-                 .flip = party->role == SIRNN_SERVER ? ~(uint64_t)0 : 0};
-    uint8_t *const outs[1] = {out};
-    return sirnn_wn_group_run(w->net, lane, k, lt_prep, &f, outs, hooks);
 }
 
 /* ---------------- the comparison calls ---------------- */

@@ -29,11 +29,20 @@
  * On SIRNN_OT_SILENT every COT here is a silent COT (arith/otphase.h): one
  * correction bit per COT instead of its column.
  *
- * Flights of one chunk of A's elements: the client's bit-COT columns and
- * comparison columns (1); the server's comparison messages and the row
- * corrections (2); the comparison tree; the wrap COT's columns ride with
- * the client's last flight or start the next one, then the server's
- * corrections. The truncation runs after the whole product.
+ * A lane works on windows of A's elements and streams a group of them
+ * (as many as an eighth of the stream budget holds, sirnn_stream_group:
+ * the server's state is 32 bytes per COT, and a larger share would raise
+ * a server session's peak memory well above the rest of a model's) through one
+ * set of flights: the client's bit-COT columns and comparison columns of
+ * every window (1); the server's comparison messages and the row
+ * corrections of every window (2); the comparison tree, level by level
+ * for the whole group (sirnn_lt_group); the wrap COTs' columns of every
+ * window ride with the client's last flight or start the next one, then
+ * the server's corrections. Between flights the server keeps each
+ * window's OT hashes (32 bytes per COT) and both the wrap bits; the
+ * client adds its pads as soon as it has its rows and recomputes its
+ * choices from A. On the silent backend a group is one window. The
+ * truncation runs after the whole product.
  */
 #include "arith/arith_internal.h"
 
@@ -50,6 +59,8 @@
 #define BAD_WIDTH(l) ((l) < 1 || (l) > 64)
 
 enum { ROW_BUDGET = 1 << 16 };
+/* The products' group state takes 1 / MM_BUDGET_SHARE of the stream budget. */
+enum { MM_BUDGET_SHARE = 8 };
 /* A stretched pad has at most 2^32 blocks (its tweak's block field). */
 #define MAX_D3 ((uint64_t)1 << 33)
 
@@ -90,15 +101,23 @@ typedef struct mm_ws {
     uint64_t *A;        /* own offset shares of the chunk */
     sirnn_aiknp_ws ot;  /* bit COTs (client: receiver, server: sender) */
     sirnn_aiknp_ws wot; /* wrap COTs */
-    uint8_t *choice, *wchoice;
+    uint8_t *choice;
     void *lt;
-    uint64_t *cin;
-    uint8_t *wrap;
+    uint8_t *wrap;      /* the group's wrap bits (shares), gw * E */
+    uint8_t *wbits;     /* the window's (in wrap) */
     sirnn_block *rep, *pad0, *pad1;
     uint64_t *vals;     /* E * d3 values */
     uint8_t *wire;
     size_t nblk;
     uint64_t *cf;       /* server, M2W: per element (1 - 2 c10, -c01, -c11, c00) */
+    int padded;         /* client: the window's pads are in the accumulators */
+    size_t gw;          /* windows per group */
+    size_t g0, gend;    /* the group's elements of A */
+    uint64_t aoff;      /* the party's offset of A (sgn 2^(m-1) on the server) */
+    sirnn_block *hs0, *hs1;   /* server, gw > 1: every window's hashes of the products */
+    sirnn_tweak *first;       /* and their batches' first OTs */
+    sirnn_block *whs0, *whs1; /* the same for the wrap COTs */
+    sirnn_tweak *wfirst;
 } mm_ws;
 
 /* Stretch the pad h of OT j of the batch of ot to d3 values (two per
@@ -128,8 +147,8 @@ static inline uint64_t weight(const mm_ctx *c, size_t j, size_t q)
     return v;
 }
 
-/* Client: the bit-COT columns (queued). */
-static sirnn_status client_cols(mm_ws *w)
+/* Client: the choices of the bit COTs of the window (from its shares). */
+static void client_choices(mm_ws *w)
 {
     const mm_ctx *c = w->c;
     const size_t ne = w->ne;
@@ -143,8 +162,14 @@ static sirnn_status client_cols(mm_ws *w)
             w->choice[(size_t)c->mb * ne + e] = b1;
             w->choice[((size_t)c->mb + 1) * ne + e] = (uint8_t)(b1 & m1);
         }
+}
+
+/* Client: the bit-COT columns (queued). */
+static sirnn_status client_cols(mm_ws *w)
+{
+    client_choices(w);
     return sirnn_aiknp_recv_u(&w->ot, &w->ol->iknp_recv, &w->lane->ch, w->choice,
-                              (size_t)c->nrow * ne);
+                              (size_t)w->c->nrow * w->ne);
 }
 
 /* Left shift of COT row r: bit r of the share, or m for the M2W terms. */
@@ -227,7 +252,29 @@ static sirnn_status server_corr(mm_ws *w)
     return SIRNN_OK;
 }
 
-/* Client: outputs of the COTs; acc += (pad + c y) << shift. */
+/* Client: the pads of the window's COTs; acc += pad << shift (once the
+ * rows are there: at once on the extension backends, after
+ * sirnn_aiknp_recv_rows on the silent one). */
+static void client_pads(mm_ws *w)
+{
+    const mm_ctx *c = w->c;
+    const size_t ne = w->ne, d3 = c->d3;
+    const uint64_t lmask = sirnn_mask(c->la);
+    for (unsigned b = 0; b < c->nrow; b++) {
+        const unsigned sh = row_shift(c, b);
+        for (size_t e = 0; e < ne; e++) {
+            const size_t i = (w->e0 + e) / c->d2;
+            stretch(w, &w->ot, b * ne + e, w->ot.h0[b * ne + e], w->pad0);
+            uint64_t *acc = c->out + i * d3;
+            for (size_t q = 0; q < d3; q++)
+                acc[q] = (acc[q] + (pad_word(w->pad0, q) << sh)) & lmask;
+        }
+    }
+    w->padded = 1;
+}
+
+/* Client: outputs of the COTs; acc += (pad + c y) << shift, the pads
+ * unless client_pads added them already (w->choice: the window's). */
 static sirnn_status client_out(mm_ws *w)
 {
     const mm_ctx *c = w->c;
@@ -237,6 +284,8 @@ static sirnn_status client_out(mm_ws *w)
     sirnn_status rs = sirnn_aiknp_recv_rows(&w->ot, &w->ol->iknp_recv, &w->lane->ch);
     if (rs != SIRNN_OK)
         return rs;
+    if (!w->padded)
+        client_pads(w);
     for (unsigned b = 0; b < c->nrow; b++) {
         const unsigned sh = row_shift(c, b), lb = c->la - sh;
         sirnn_status st = sirnn_channel_recv(&w->lane->ch, w->wire, sirnn_pack_size(ne * d3, lb));
@@ -245,19 +294,43 @@ static sirnn_status client_out(mm_ws *w)
         sirnn_unpack(w->vals, w->wire, ne * d3, lb);
         for (size_t e = 0; e < ne; e++) {
             const size_t g = w->e0 + e, i = g / c->d2;
-            stretch(w, &w->ot, b * ne + e, w->ot.h0[b * ne + e], w->pad0);
             const uint64_t sel = 0 - (uint64_t)(w->choice[b * ne + e] & 1);
             uint64_t *acc = c->out + i * d3;
             const uint64_t *y = w->vals + e * d3;
             for (size_t q = 0; q < d3; q++)
-                acc[q] = (acc[q] + ((pad_word(w->pad0, q) + (y[q] & sel)) << sh)) & lmask;
+                acc[q] = (acc[q] + ((y[q] & sel) << sh)) & lmask;
         }
     }
     return SIRNN_OK;
 }
 
-/* The wrap term -2^m wa W, after the comparison. */
-static sirnn_status wrap_term(mm_ws *w)
+/* The wrap term -2^m wa W, after the comparison, in two halves per
+ * window of the group: wrap_cols (the client queues the wrap COTs'
+ * columns with choice wa1 and subtracts its pads at once when it has its
+ * rows; the server reads them) and wrap_out (the server's corrections,
+ * (1 - 2 alpha0) W, and the client's outputs). */
+static sirnn_status wrap_cols(mm_ws *w)
+{
+    const mm_ctx *c = w->c;
+    sirnn_channel *ch = &w->lane->ch;
+    if (w->server)
+        return sirnn_aiknp_send_rows(&w->wot, &w->ol->iknp_send, ch, w->ne);
+    sirnn_status st = sirnn_aiknp_recv_u(&w->wot, &w->ol->iknp_recv, ch, w->wbits, w->ne);
+    if (st != SIRNN_OK || w->wot.pending)
+        return st;
+    const uint64_t lmask = sirnn_mask(c->la);
+    for (size_t e = 0; e < w->ne; e++) {
+        const size_t i = (w->e0 + e) / c->d2;
+        stretch(w, &w->wot, e, w->wot.h0[e], w->pad0);
+        uint64_t *acc = c->out + i * c->d3;
+        for (size_t q = 0; q < c->d3; q++)
+            acc[q] = (acc[q] - (pad_word(w->pad0, q) << c->m)) & lmask;
+    }
+    w->padded = 1;
+    return SIRNN_OK;
+}
+
+static sirnn_status wrap_out(mm_ws *w)
 {
     const mm_ctx *c = w->c;
     const size_t ne = w->ne, d3 = c->d3;
@@ -266,28 +339,28 @@ static sirnn_status wrap_term(mm_ws *w)
     sirnn_channel *ch = &w->lane->ch;
     sirnn_status st;
     if (!w->server) {
-        memcpy(w->wchoice, w->wrap, ne);
-        if ((st = sirnn_aiknp_recv_u(&w->wot, &w->ol->iknp_recv, ch, w->wchoice, ne)) != SIRNN_OK ||
-            (st = sirnn_aiknp_recv_rows(&w->wot, &w->ol->iknp_recv, ch)) != SIRNN_OK ||
+        if ((st = sirnn_aiknp_recv_rows(&w->wot, &w->ol->iknp_recv, ch)) != SIRNN_OK ||
             (st = sirnn_channel_recv(ch, w->wire, sirnn_pack_size(ne * d3, lw))) != SIRNN_OK)
             return st;
         sirnn_unpack(w->vals, w->wire, ne * d3, lw);
         for (size_t e = 0; e < ne; e++) {
             const size_t i = (w->e0 + e) / c->d2;
-            stretch(w, &w->wot, e, w->wot.h0[e], w->pad0);
-            const uint64_t sel = 0 - (uint64_t)(w->wchoice[e] & 1);
+            const uint64_t sel = 0 - (uint64_t)(w->wbits[e] & 1);
             uint64_t *acc = c->out + i * d3;
             const uint64_t *y = w->vals + e * d3;
+            if (!w->padded) {
+                stretch(w, &w->wot, e, w->wot.h0[e], w->pad0);
+                for (size_t q = 0; q < d3; q++)
+                    acc[q] = (acc[q] - (pad_word(w->pad0, q) << c->m)) & lmask;
+            }
             for (size_t q = 0; q < d3; q++)
-                acc[q] = (acc[q] - (((pad_word(w->pad0, q) + (y[q] & sel)) & bm) << c->m)) & lmask;
+                acc[q] = (acc[q] - ((y[q] & sel) << c->m)) & lmask;
         }
         return SIRNN_OK;
     }
-    if ((st = sirnn_aiknp_send_rows(&w->wot, &w->ol->iknp_send, ch, ne)) != SIRNN_OK)
-        return st;
     for (size_t e = 0; e < ne; e++) {
         const size_t g = w->e0 + e, i = g / c->d2, j = g % c->d2;
-        const uint64_t s = 0 - (uint64_t)(w->wrap[e] & 1);
+        const uint64_t s = 0 - (uint64_t)(w->wbits[e] & 1);
         stretch(w, &w->wot, e, w->wot.h0[e], w->pad0);
         stretch(w, &w->wot, e, w->wot.h1[e], w->pad1);
         uint64_t *acc = c->out + i * d3, *y = w->vals + e * d3;
@@ -303,11 +376,119 @@ static sirnn_status wrap_term(mm_ws *w)
     return sirnn_channel_send(ch, w->wire, sirnn_pack_size(ne * d3, lw));
 }
 
+/* Point the workspace at the window of ne elements of A from g0: its
+ * offset shares and its wrap bits. */
+static void mm_window(mm_ws *w, size_t g0, size_t ne)
+{
+    const mm_ctx *c = w->c;
+    const uint64_t mmask = sirnn_mask(c->m);
+    w->e0 = g0;
+    w->ne = ne;
+    w->padded = 0;
+    w->wbits = w->wrap + (g0 - w->g0);
+    for (size_t e = 0; e < ne; e++)
+        w->A[e] = (c->a[g0 + e] + w->aoff) & mmask;
+}
+
+/* Keep (save != 0) or restore the hashes of window j's batch of n OTs. */
+static void keep_hashes(sirnn_aiknp_ws *ot, sirnn_block *h0, sirnn_block *h1,
+                        sirnn_tweak *first, size_t stride, size_t j, size_t n, int save)
+{
+    const size_t b = n * sizeof(sirnn_block);
+    if (save) {
+        memcpy(h0 + j * stride, ot->h0, b);
+        memcpy(h1 + j * stride, ot->h1, b);
+        first[j] = ot->first;
+    } else {
+        memcpy(ot->h0, h0 + j * stride, b);
+        memcpy(ot->h1, h1 + j * stride, b);
+        ot->first = first[j];
+    }
+}
+
+/* The products' first half for every window of the group: the client
+ * queues every window's columns (adding its pads at once when it has its
+ * rows), the server reads them, keeping each window's hashes. */
+static sirnn_status products_cols(mm_ws *w)
+{
+    const size_t E = w->E, per = (size_t)w->c->nrow;
+    const int keep = w->gw > 1;
+    sirnn_status st = SIRNN_OK;
+    size_t j = 0;
+    for (size_t e0 = w->g0; e0 < w->gend && st == SIRNN_OK; e0 += E, j++) {
+        mm_window(w, e0, min_size(E, w->gend - e0));
+        if (!w->server) {
+            if ((st = client_cols(w)) == SIRNN_OK && !w->ot.pending)
+                client_pads(w);
+            if (st == SIRNN_OK && keep && w->ot.pending)
+                st = SIRNN_ERR_STATE; /* silent rows wait: one-window groups only */
+            continue;
+        }
+        st = sirnn_aiknp_send_rows(&w->ot, &w->ol->iknp_send, &w->lane->ch, per * w->ne);
+        if (st == SIRNN_OK && keep)
+            keep_hashes(&w->ot, w->hs0, w->hs1, w->first, E * per, j, per * w->ne, 1);
+    }
+    return st;
+}
+
+/* The products' second half for every window of the group: the server's
+ * corrections (each window's hashes restored), the client's outputs (its
+ * choices recomputed). */
+static sirnn_status products_out(mm_ws *w)
+{
+    const size_t E = w->E, per = (size_t)w->c->nrow;
+    const int keep = w->gw > 1;
+    sirnn_status st = SIRNN_OK;
+    size_t j = 0;
+    for (size_t e0 = w->g0; e0 < w->gend && st == SIRNN_OK; e0 += E, j++) {
+        if (keep) {
+            mm_window(w, e0, min_size(E, w->gend - e0));
+            if (w->server) {
+                keep_hashes(&w->ot, w->hs0, w->hs1, w->first, E * per, j, per * w->ne, 0);
+            } else {
+                client_choices(w);
+                w->padded = 1;
+            }
+        }
+        st = w->server ? server_corr(w) : client_out(w);
+    }
+    return st;
+}
+
+/* The wrap term for every window of the group: every window's columns
+ * (read and kept by the server), then every window's corrections. */
+static sirnn_status wrap_group(mm_ws *w)
+{
+    const size_t E = w->E;
+    const int keep = w->gw > 1;
+    sirnn_status st = SIRNN_OK;
+    size_t j = 0;
+    for (size_t e0 = w->g0; e0 < w->gend && st == SIRNN_OK; e0 += E, j++) {
+        mm_window(w, e0, min_size(E, w->gend - e0));
+        st = wrap_cols(w);
+        if (st == SIRNN_OK && keep && !w->server && !w->padded)
+            st = SIRNN_ERR_STATE; /* silent rows wait: one-window groups only */
+        if (st == SIRNN_OK && keep && w->server)
+            keep_hashes(&w->wot, w->whs0, w->whs1, w->wfirst, E, j, w->ne, 1);
+    }
+    j = 0;
+    for (size_t e0 = w->g0; e0 < w->gend && st == SIRNN_OK; e0 += E, j++) {
+        if (keep) {
+            mm_window(w, e0, min_size(E, w->gend - e0));
+            w->padded = !w->server;
+            if (w->server)
+                keep_hashes(&w->wot, w->whs0, w->whs1, w->wfirst, E, j, w->ne, 0);
+        }
+        st = wrap_out(w);
+    }
+    return st;
+}
+
 static sirnn_status hook_sent(void *vctx, unsigned f)
 {
     mm_ws *w = vctx;
     if (w->server && f == 2)
-        return server_corr(w);
+        return products_out(w);
     if (!w->server && f == 1) /* the products' rows before the comparison's */
         return sirnn_aiknp_recv_rows(&w->ot, &w->ol->iknp_recv, &w->lane->ch);
     return SIRNN_OK;
@@ -317,8 +498,27 @@ static sirnn_status hook_received(void *vctx, unsigned f)
 {
     mm_ws *w = vctx;
     if (!w->server && f == 2)
-        return client_out(w);
+        return products_out(w);
     return SIRNN_OK;
+}
+
+/* The comparison's inputs and outputs (sirnn_lt_group): A's offset shares
+ * of a window, the server's complemented; the wrap bits into the group's. */
+static void cmp_in(void *vctx, size_t off, size_t k, uint64_t *in)
+{
+    const mm_ws *w = vctx;
+    const mm_ctx *c = w->c;
+    const uint64_t mmask = sirnn_mask(c->m);
+    for (size_t e = 0; e < k; e++) {
+        const uint64_t a = (c->a[off + e] + w->aoff) & mmask;
+        in[e] = w->server ? (~a & mmask) : a;
+    }
+}
+
+static void cmp_out(void *vctx, size_t off, size_t k, const uint8_t *bits)
+{
+    mm_ws *w = vctx;
+    memcpy(w->wrap + (off - w->g0), bits, k);
 }
 
 static void mm_ws_free(mm_ws *w)
@@ -329,17 +529,48 @@ static void mm_ws_free(mm_ws *w)
     sirnn_aiknp_ws_free(&w->wot);
     sirnn_arith_zfree(w->choice, E * 66);
     sirnn_arith_zfree(w->cf, E * 4 * 8);
-    sirnn_arith_zfree(w->wchoice, E);
     sirnn_lt_ws_delete(w->lt);
-    sirnn_arith_zfree(w->cin, E * 8);
-    sirnn_arith_zfree(w->wrap, E);
+    sirnn_arith_zfree(w->wrap, w->gw * E);
     sirnn_arith_zfree(w->rep, w->nblk * sizeof(sirnn_block));
     sirnn_arith_zfree(w->pad0, w->nblk * sizeof(sirnn_block));
     sirnn_arith_zfree(w->pad1, w->nblk * sizeof(sirnn_block));
     sirnn_arith_zfree(w->vals, E * d3 * 8);
     sirnn_arith_zfree(w->wire, E * d3 * 8 + 64);
+    const size_t hb = w->gw * E * w->c->nrow * sizeof(sirnn_block);
+    sirnn_arith_zfree(w->hs0, hb);
+    sirnn_arith_zfree(w->hs1, hb);
+    sirnn_arith_zfree(w->first, w->gw * sizeof(sirnn_tweak));
+    sirnn_arith_zfree(w->whs0, w->gw * E * sizeof(sirnn_block));
+    sirnn_arith_zfree(w->whs1, w->gw * E * sizeof(sirnn_block));
+    sirnn_arith_zfree(w->wfirst, w->gw * sizeof(sirnn_tweak));
 }
 
+/* Bytes a window of E elements carries between the flights of a group,
+ * the larger party's (both compute it alike): the server keeps the two
+ * hashes of each COT from reading its columns to sending its corrections
+ * (the client adds its pads at once and recomputes its choices); with a
+ * comparison also the wrap COTs' hashes, the wrap bits and the
+ * comparison's own window state. */
+static size_t group_state_bytes(const mm_ctx *c, size_t E, int need_wrap)
+{
+    size_t b = E * c->nrow * 2 * sizeof(sirnn_block) + sizeof(sirnn_tweak);
+    if (need_wrap) {
+        const size_t lt = sirnn_lt_window_bytes(c->m, E);
+        b += E * 2 * sizeof(sirnn_block) + sizeof(sirnn_tweak) + E;
+        b = lt > SIZE_MAX - b ? SIZE_MAX : b + lt;
+    }
+    return b;
+}
+
+/*
+ * A lane's rows: the server's local terms, then A's elements in windows
+ * of E, streamed in groups of gw windows (sirnn_stream_group) through one
+ * set of flights per group: every window's bit-COT columns (and the
+ * comparison's, by sirnn_lt_group, level by level), every window's
+ * corrections in the server's second flight, then the wrap COTs of every
+ * window. A one-window group (always on the silent backend) keeps no
+ * hashes: the server answers from its workspace.
+ */
 static sirnn_status mm_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, size_t end,
                             void *vctx)
 {
@@ -359,53 +590,72 @@ static sirnn_status mm_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
         E = 128;
     if (E > 4096)
         E = 4096;
-    size_t cmp_chunk = E;
+    /* the tests' small windows (sirnn_stream_test_window) */
+    E = min_size(E, sirnn_stream_window(0, SIZE_MAX));
+    const size_t g_begin = begin * d2, g_end = end * d2;
+    const size_t nwin = (g_end - g_begin + E - 1) / E;
+    w.E = E;
+    /* an eighth of the stream budget (a server session's memory stays
+     * near what the rest of a model's protocols take) */
+    const size_t per_window = group_state_bytes(c, E, need_wrap);
+    w.gw = sirnn_stream_group(party, per_window > SIZE_MAX / MM_BUDGET_SHARE
+                                         ? SIZE_MAX : per_window * MM_BUDGET_SHARE, nwin);
     unsigned fl = 0;
     if (need_wrap) {
-        w.lt = sirnn_lt_ws_new(party->role == SIRNN_SERVER, c->m, E, &cmp_chunk, &fl);
+        w.lt = sirnn_lt_ws_new_group(w.server, c->m, E, w.gw, &fl);
         if (w.lt == NULL)
             return SIRNN_ERR_NOMEM;
     }
-    w.E = E;
+    w.aoff = c->sgn && w.server ? (uint64_t)1 << (c->m - 1) : 0;
     w.A = sirnn_arith_zalloc(E * 8);
     w.choice = sirnn_arith_zalloc(E * 66);
     w.cf = sirnn_arith_zalloc(E * 4 * 8);
-    w.wchoice = sirnn_arith_zalloc(E);
-    w.cin = sirnn_arith_zalloc(E * 8);
-    w.wrap = sirnn_arith_zalloc(E);
+    w.wrap = sirnn_arith_zalloc(w.gw * E);
     w.rep = sirnn_arith_zalloc(w.nblk * sizeof(sirnn_block));
     w.pad0 = sirnn_arith_zalloc(w.nblk * sizeof(sirnn_block));
     w.pad1 = sirnn_arith_zalloc(w.nblk * sizeof(sirnn_block));
     w.vals = sirnn_arith_zalloc(E * d3 * 8);
     w.wire = sirnn_arith_zalloc(E * d3 * 8 + 64);
+    int bad = w.A == NULL || w.choice == NULL || w.wrap == NULL || w.rep == NULL ||
+              w.pad0 == NULL || w.pad1 == NULL || w.vals == NULL || w.wire == NULL ||
+              w.cf == NULL;
+    if (w.gw > 1 && w.server) {
+        const size_t hb = w.gw * E * c->nrow * sizeof(sirnn_block);
+        w.hs0 = sirnn_arith_zalloc(hb);
+        w.hs1 = sirnn_arith_zalloc(hb);
+        w.first = sirnn_arith_zalloc(w.gw * sizeof(sirnn_tweak));
+        bad |= w.hs0 == NULL || w.hs1 == NULL || w.first == NULL;
+        if (need_wrap) {
+            w.whs0 = sirnn_arith_zalloc(w.gw * E * sizeof(sirnn_block));
+            w.whs1 = sirnn_arith_zalloc(w.gw * E * sizeof(sirnn_block));
+            w.wfirst = sirnn_arith_zalloc(w.gw * sizeof(sirnn_tweak));
+            bad |= w.whs0 == NULL || w.whs1 == NULL || w.wfirst == NULL;
+        }
+    }
     sirnn_status st = sirnn_aiknp_ws_init(&w.ot, E * c->nrow);
     if (st == SIRNN_OK)
         st = sirnn_aiknp_ws_init(&w.wot, E);
-    /* Silent COTs (SIRNN_OT_SILENT): the wrap COTs' chooser takes its rows
-     * right before the messages (wrap_term). The products' tiles are held
-     * at send_rows and go out at the head of the server's second flight
-     * (the comparison's emit sends every held tile up to its own, oldest
-     * first; server_corr emits them when there is no comparison); the
-     * client takes their rows just before the comparison's (hook_sent,
-     * flight 1) or before the corrections (client_out): the engine's rows
-     * come in the order of the choices. */
+    /* Silent COTs (SIRNN_OT_SILENT, one-window groups): the wrap COTs'
+     * chooser takes its rows right before the messages (wrap_out). The
+     * products' tiles are held at send_rows and go out at the head of the
+     * server's second flight (the comparison's emit sends every held tile
+     * up to its own, oldest first; server_corr emits them when there is no
+     * comparison); the client takes their rows just before the
+     * comparison's (hook_sent, flight 1) or before the corrections
+     * (client_out): the engine's rows come in the order of the choices. */
     w.wot.silent_ok = 1;
     w.ot.silent_ok = 1;
     w.ot.hold = w.server;
-    if (st == SIRNN_OK && (w.A == NULL || w.choice == NULL || w.wchoice == NULL ||
-                           w.cin == NULL || w.wrap == NULL || w.rep == NULL ||
-                           w.pad0 == NULL || w.pad1 == NULL || w.vals == NULL || w.wire == NULL ||
-                           w.cf == NULL))
+    if (st == SIRNN_OK && bad)
         st = SIRNN_ERR_NOMEM;
     /* Lane rows [begin, end): local terms. */
-    const uint64_t off = c->sgn && w.server ? (uint64_t)1 << (c->m - 1) : 0;
     for (size_t i = begin; st == SIRNN_OK && i < end; i++) {
         uint64_t *acc = c->out + i * d3;
         memset(acc, 0, d3 * 8);
         if (!w.server)
             continue;
         for (size_t j = 0; j < d2; j++) {
-            const uint64_t a0 = (c->a[i * d2 + j] + off) & mmask;
+            const uint64_t a0 = (c->a[i * d2 + j] + w.aoff) & mmask;
             for (size_t q = 0; q < d3; q++)
                 acc[q] += a0 * weight(c, j, q);
         }
@@ -416,29 +666,20 @@ static sirnn_status mm_lane(sirnn_party *party, sirnn_lane *lane, size_t begin, 
         for (size_t q = 0; q < d3; q++)
             acc[q] &= lmask;
     }
-    const size_t g_end = end * d2;
-    for (size_t g0 = begin * d2; st == SIRNN_OK && g0 < g_end; g0 += E) {
-        const size_t ne = min_size(E, g_end - g0);
-        w.e0 = g0;
-        w.ne = ne;
-        for (size_t e = 0; e < ne; e++)
-            w.A[e] = (c->a[g0 + e] + off) & mmask;
-        if (!w.server)
-            st = client_cols(&w);
-        else
-            st = sirnn_aiknp_send_rows(&w.ot, &w.ol->iknp_send, &lane->ch, (size_t)c->nrow * ne);
-        if (st != SIRNN_OK)
+    sirnn_flight_hooks hk = {.sent = hook_sent, .received = hook_received, .ctx = &w};
+    for (size_t g0 = g_begin; st == SIRNN_OK && g0 < g_end; g0 += w.gw * E) {
+        w.g0 = g0;
+        w.gend = g_end - g0 < w.gw * E ? g_end : g0 + w.gw * E;
+        if ((st = products_cols(&w)) != SIRNN_OK)
             break;
-        if (need_wrap) {
-            for (size_t e = 0; e < ne; e++)
-                w.cin[e] = w.server ? (~w.A[e] & mmask) : w.A[e];
-            sirnn_flight_hooks hk = {.sent = hook_sent, .received = hook_received, .ctx = &w};
-            if ((st = sirnn_lt_chunk(party, lane, w.lt, w.wrap, w.cin, ne, &hk)) != SIRNN_OK ||
-                (st = wrap_term(&w)) != SIRNN_OK)
-                break;
-        } else {
-            st = w.server ? server_corr(&w) : client_out(&w);
+        if (!need_wrap) {
+            st = products_out(&w);
+            continue;
         }
+        if ((st = sirnn_lt_group(party, lane, w.lt, g0, w.gend - g0, cmp_in, cmp_out, &w,
+                                 &hk)) != SIRNN_OK ||
+            (st = wrap_group(&w)) != SIRNN_OK)
+            break;
     }
     if (st == SIRNN_OK)
         st = sirnn_channel_flush(&lane->ch);

@@ -994,6 +994,14 @@ static void cmp_fill(void *vctx, size_t off, size_t k, uint64_t *in)
     }
 }
 
+/* The comparison's outputs of the window at its element off, handed over
+ * before the last hook, which reads them. */
+static void cmp_take(void *vctx, size_t off, size_t k, const uint8_t *bits)
+{
+    mult_ws *w = vctx;
+    memcpy(w->cout_all + off, bits, k);
+}
+
 /* A group of gk elements from element goff: every flight for all its
  * windows, then the outputs. */
 static sirnn_status mult_group(mult_ws *w, size_t goff, size_t gk)
@@ -1017,7 +1025,7 @@ static sirnn_status mult_group(mult_ws *w, size_t goff, size_t gk)
     unsigned f0 = 1;
     if (p->ncmp > 0) {
         sirnn_flight_hooks hk = {.sent = on_sent, .received = on_received, .ctx = w};
-        st = sirnn_lt_group(w->party, w->lane, w->lt, w->cout_all, p->ncmp * gk, cmp_fill, w,
+        st = sirnn_lt_group(w->party, w->lane, w->lt, 0, p->ncmp * gk, cmp_fill, cmp_take, w,
                             &hk);
         f0 = p->Fcmp + 1;
     }
@@ -1053,7 +1061,7 @@ static sirnn_status mult_lane(sirnn_party *party, sirnn_lane *lane, size_t begin
     unsigned fl = 0;
     void *lt = NULL;
     if (p->ncmp > 0) {
-        lt = sirnn_lt_ws_group(me == SIRNN_SERVER, p->K, C * p->ncmp, gw, &fl);
+        lt = sirnn_lt_ws_new_group(me == SIRNN_SERVER, p->K, C * p->ncmp, gw, &fl);
         if (lt == NULL)
             return SIRNN_ERR_NOMEM;
     }

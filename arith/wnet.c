@@ -954,9 +954,9 @@ static void gather_outputs(wn_ws *w, size_t k)
  * fills a window's inputs. */
 typedef struct wn_group {
     sirnn_wn_prep_fn prep;
+    sirnn_wn_post_fn post; /* with hooks: each window's outputs before the last hook */
     void *ctx;
     size_t off, k, nw;
-    uint8_t *const *out; /* with hooks: the group's boolean outputs (NULL: one window's io.bits) */
 } wn_group;
 
 static size_t win_k(const wn_ws *w, const wn_group *gr, size_t j)
@@ -1293,9 +1293,10 @@ static sirnn_status b2a_flights(wn_ws *w, sirnn_lane *lane, const wn_group *gr)
     return st;
 }
 
-/* The whole network on a group (hk only for plans without B2A outputs,
- * and with gr->out when the group has several windows); the outputs are
- * gathered per window by the caller (or into gr->out for the hooks). */
+/* The whole network on a group (hk only without B2A outputs); the outputs
+ * are gathered per window by the caller, or with hk here: into the
+ * caller's io (one window, no post) or handed to gr->post window by
+ * window, before the last hook. */
 static sirnn_status run_group(wn_ws *w, sirnn_lane *lane, const wn_group *gr,
                               const sirnn_flight_hooks *hk)
 {
@@ -1321,16 +1322,14 @@ static sirnn_status run_group(wn_ws *w, sirnn_lane *lane, const wn_group *gr,
          * outputs are there for its hook: every window's in gr->out, or the
          * one window's in io.bits. */
         const unsigned last = p->nlevels + 2;
-        for (size_t j = 0; j < gr->nw; j++) {
-            uint8_t *own[SIRNN_WN_MAX_OUT];
+        if (gr->post == NULL)
+            gather_outputs(w, gr->k);
+        for (size_t j = 0; gr->post != NULL && j < gr->nw; j++) {
             win_view(w, j);
-            for (unsigned o = 0; gr->out != NULL && o < p->nout; o++) {
-                own[o] = w->io.bits[o];
-                w->io.bits[o] = gr->out[o] + j * w->cap;
-            }
+            win_inputs(w, gr, j);
             gather_outputs(w, win_k(w, gr, j));
-            for (unsigned o = 0; gr->out != NULL && o < p->nout; o++)
-                w->io.bits[o] = own[o];
+            if ((st = gr->post(gr->ctx, server, &w->io)) != SIRNN_OK)
+                return st;
         }
         if (((last % 2) == 0) == server)
             return hk->sent(hk->ctx, last);
@@ -1404,9 +1403,9 @@ sirnn_status sirnn_wn_run(sirnn_party *party, size_t n, const sirnn_wn_plan *pla
 
 /* ---------------- chunk-level evaluation for other protocols ---------------- */
 
-size_t sirnn_wn_window_bytes(const sirnn_wn_plan *p, size_t cap)
+size_t sirnn_wn_window_bytes(const sirnn_wn_plan *plan, size_t cap)
 {
-    return window_state_bytes(p, cap);
+    return window_state_bytes(plan, cap > 0 ? cap : 1);
 }
 
 sirnn_wn_ws *sirnn_wn_ws_new(const sirnn_wn_plan *p, int server, size_t cap)
@@ -1443,21 +1442,30 @@ sirnn_wn_chunk *sirnn_wn_ws_chunk(sirnn_wn_ws *w)
 sirnn_status sirnn_wn_chunk_run(sirnn_wn_ws *w, sirnn_lane *lane, size_t k,
                                 const sirnn_flight_hooks *hooks)
 {
-    const wn_group gr = {.prep = NULL, .ctx = NULL, .off = 0, .k = k, .nw = 1};
+    const wn_group gr = {.prep = NULL, .post = NULL, .ctx = NULL, .off = 0, .k = k, .nw = 1};
     w->io.lane = lane;
     w->io.k = k;
     return run_group(w, lane, &gr, hooks);
 }
 
-sirnn_status sirnn_wn_group_run(sirnn_wn_ws *w, sirnn_lane *lane, size_t k,
-                                sirnn_wn_prep_fn prep, void *ctx, uint8_t *const *out,
+sirnn_status sirnn_wn_group_run(sirnn_wn_ws *w, sirnn_lane *lane, size_t off, size_t k,
+                                sirnn_wn_prep_fn prep, sirnn_wn_post_fn post, void *ctx,
                                 const sirnn_flight_hooks *hooks)
 {
     const size_t nw = k == 0 ? 1 : (k + w->cap - 1) / w->cap;
-    if (nw > w->nwin || hooks == NULL || out == NULL)
+    if (nw > w->nwin || prep == NULL || post == NULL || w->p->nb2a > 0)
         return SIRNN_ERR_STATE;
-    const wn_group gr = {.prep = prep, .ctx = ctx, .off = 0, .k = k, .nw = nw, .out = out};
+    const wn_group gr = {.prep = prep, .post = post, .ctx = ctx, .off = off, .k = k, .nw = nw};
     w->io.lane = lane;
     w->prepped = 0;
-    return run_group(w, lane, &gr, hooks);
+    sirnn_status st = run_group(w, lane, &gr, hooks);
+    if (st != SIRNN_OK || hooks != NULL)
+        return st;
+    for (size_t j = 0; j < nw && st == SIRNN_OK; j++) {
+        win_view(w, j);
+        win_inputs(w, &gr, j);
+        gather_outputs(w, win_k(w, &gr, j));
+        st = post(ctx, w->server, &w->io);
+    }
+    return st;
 }

@@ -207,25 +207,23 @@ void sirnn_wn_ws_delete(sirnn_wn_ws *w); /* w may be NULL */
 sirnn_wn_chunk *sirnn_wn_ws_chunk(sirnn_wn_ws *w);
 sirnn_status sirnn_wn_chunk_run(sirnn_wn_ws *w, sirnn_lane *lane, size_t k,
                                 const sirnn_flight_hooks *hooks);
-
 /*
- * The same streamed over a group of windows (the flights of one chunk,
- * whatever the group's size), for protocols that stream their own windows
- * through the network's flights (the comparisons of mult): a workspace for
- * up to nwin windows of cap elements; a run takes k <= nwin * cap elements
- * in windows of cap, prep filling window j's inputs (its chunk's off is
- * j * cap, within the group; prep must be pure, as for sirnn_wn_run).
- * hooks (not NULL) see each flight once, after the network's part of it
- * for every window; before the last hook the boolean outputs of every
- * window are in out[o][0..k). sirnn_wn_window_bytes: what a window of cap
- * elements carries between flights (the larger party's), for sizing the
- * caller's groups with sirnn_stream_group.
+ * A group of windows through one set of flights, for callers that stream
+ * their own windows (matmul): a workspace for up to nwin windows of cap
+ * elements (sirnn_wn_window_bytes: what one window carries between
+ * flights, for sizing a group with sirnn_stream_group). A group run
+ * takes k <= nwin * cap elements, numbered from off for the callbacks:
+ * prep fills a window's inputs (a pure function of the window, called
+ * again when needed), post receives each window's boolean outputs (with
+ * hooks: after the group's flights and before the last hook; plans
+ * without B2A outputs only). The hooks see the group's flights as
+ * sirnn_wn_chunk_run's.
  */
+size_t sirnn_wn_window_bytes(const sirnn_wn_plan *plan, size_t cap);
 sirnn_wn_ws *sirnn_wn_ws_new_group(const sirnn_wn_plan *plan, int server, size_t cap,
                                    size_t nwin);
-sirnn_status sirnn_wn_group_run(sirnn_wn_ws *w, sirnn_lane *lane, size_t k,
-                                sirnn_wn_prep_fn prep, void *ctx, uint8_t *const *out,
+sirnn_status sirnn_wn_group_run(sirnn_wn_ws *w, sirnn_lane *lane, size_t off, size_t k,
+                                sirnn_wn_prep_fn prep, sirnn_wn_post_fn post, void *ctx,
                                 const sirnn_flight_hooks *hooks);
-size_t sirnn_wn_window_bytes(const sirnn_wn_plan *plan, size_t cap);
 
 #endif /* SIRNN_ARITH_WNET_H */

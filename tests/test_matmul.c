@@ -13,6 +13,7 @@
 #include "sirnn/arith.h"
 #include "sirnn/fixed.h"
 #include "sirnn/ot.h"
+#include "arith/arith_internal.h"
 
 typedef struct mmcase {
     int shared, wrap_only, with_msb;
@@ -24,6 +25,7 @@ typedef struct mmcase {
     uint8_t *bits[2];
     uint8_t *msb[2];             /* with_msb: shares of bit m - 1 of A */
     uint64_t sent[2];
+    uint64_t flights[2];         /* the call's flights, each party's */
 } mmcase;
 
 typedef struct mmside {
@@ -55,6 +57,7 @@ static int side_run(void *arg)
     sirnn_party_stats(s->p, &after);
     /* the call's own bytes: not what the silent engines sent (harness.h) */
     c->sent[r] = after.bytes_sent - before.bytes_sent - (test_silent_sent(s->p) - silent0);
+    c->flights[r] = after.flights - before.flights;
     if (st != SIRNN_OK)
         print_error("party %d: %s (%s)\n", r, sirnn_strerror(st), sirnn_party_last_error(s->p));
     return st != SIRNN_OK;
@@ -84,6 +87,9 @@ static unsigned clog2(size_t v)
         r++;
     return r;
 }
+
+/* Flights of both parties in the last run_mm. */
+static uint64_t last_flights;
 
 /* shared: 1 sirnn_matmul, 0 sirnn_matmul_clear, -1 sirnn_matmul_clear_msb. */
 static void run_mm(test_rng *rng, int shared, size_t d1, size_t d2, size_t d3, unsigned m,
@@ -128,6 +134,7 @@ static void run_mm(test_rng *rng, int shared, size_t d1, size_t d2, size_t d3, u
     }
     if (bits != NULL)
         *bits = 8 * (c.sent[0] + c.sent[1]);
+    last_flights = c.flights[0] + c.flights[1];
     for (int r = 0; r < 2; r++) {
         free(c.a[r]);
         free(c.w[r]);
@@ -272,7 +279,71 @@ static void test_two_lanes(void **state)
     run_mm(&rng, -1, 5, 7, 3, 12, 9, 3, 18, 1, 0, NULL);
     run_mm(&rng, -1, 1, 7, 3, 12, 9, 0, 24, 0, 0, NULL);
     run_mm(&rng, 1, 3, 4, 2, 8, 8, 2, 16, 1, 0, NULL);
+    /* across windows of 256 elements and groups of two (test_flights_flat) */
+    sirnn_stream_test_window(256, 2);
+    run_mm(&rng, 0, 257, 2, 1, 16, 8, 0, 12, 1, 0, NULL);
+    run_mm(&rng, 0, 257, 2, 1, 12, 8, 0, 21, 1, 0, NULL);
+    run_mm(&rng, -1, 257, 2, 1, 12, 8, 0, 14, 1, 0, NULL);
+    sirnn_stream_test_window(0, 0);
     test_pair_lanes(1);
+}
+
+/*
+ * Flights do not grow with the rows (one lane): sirnn_matmul_clear with and
+ * without its comparison (lout past or within A's width) and
+ * sirnn_matmul_clear_msb (with and without its wrap terms) take at 257 and
+ * 4,097 rows (and, outside SIRNN_TEST_QUICK, sirnn_matmul_clear at 6,145,
+ * four windows) the flights they take at one row. Windows of 256 elements of A (a
+ * test-only knob) cross windows cheaply: in one group, the flights of one
+ * row; in groups of two windows they grow, by at most one group's per
+ * group; the results are checked everywhere (on two lanes in
+ * test_two_lanes).
+ */
+static void test_flights_flat(void **state)
+{
+    (void)state;
+    test_rng rng;
+    test_rng_init(&rng, test_seed() ^ 0xa7);
+    /* shared (0 clear, -1 msb), m, k, s, lout */
+    static const unsigned forms[][5] = {
+        {0, 16, 8, 0, 12}, {(unsigned)-1, 16, 8, 0, 12}, {(unsigned)-1, 12, 8, 0, 14}, {0, 12, 8, 0, 21}};
+    /* 6,145 rows: 12,290 elements of A, four windows (of 4,096 at d3 = 1,
+     * the last of 2), as many as one group holds at 12 COTs per element in
+     * an eighth of the 64 MiB budget (arith/matmul.c) */
+    const size_t rows[] = {1, 257, 4097, 6145};
+    const size_t nrows = test_quick() ? 3 : 4;
+    const size_t d2 = 2, d3 = 1;
+    for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+        const int shared = (int)forms[f][0];
+        const unsigned m = forms[f][1], k = forms[f][2], s = forms[f][3], lo = forms[f][4];
+        /* signed in the native run only (valgrind runs the quick sizes) */
+        for (int sgn = 0; sgn < (test_quick() ? 1 : 2); sgn++) {
+            run_mm(&rng, shared, 1, d2, d3, m, k, s, lo, sgn, 0, NULL);
+            const uint64_t f1 = last_flights;
+            /* the large point once per path of the lane (with and without
+             * the comparison; the msb form streams as the latter) */
+            for (size_t r = 1; r < (sgn == 0 && shared == 0 ? nrows : 3); r++) {
+                run_mm(&rng, shared, rows[r], d2, d3, m, k, s, lo, sgn, 0, NULL);
+                if (test_ot_pinned() && last_flights != f1)
+                    fail_msg("form %zu sgn %d: %llu flights at %zu rows, %llu at 1", f, sgn,
+                             (unsigned long long)last_flights, rows[r], (unsigned long long)f1);
+            }
+            /* 257 rows = 514 elements: three windows of 256 */
+            for (size_t gmax = 0; gmax <= 2; gmax += 2) {
+                sirnn_stream_test_window(256, gmax);
+                run_mm(&rng, shared, 257, d2, d3, m, k, s, lo, sgn, 0, NULL);
+                sirnn_stream_test_window(0, 0);
+                if (!test_ot_pinned())
+                    continue;
+                if (gmax == 0 && last_flights != f1)
+                    fail_msg("form %zu sgn %d: %llu flights over three windows, %llu at 1 row",
+                             f, sgn, (unsigned long long)last_flights, (unsigned long long)f1);
+                if (gmax != 0 && (last_flights <= f1 || last_flights > 2 * f1))
+                    fail_msg("form %zu sgn %d: %llu flights in two groups, %llu at 1 row", f,
+                             sgn, (unsigned long long)last_flights, (unsigned long long)f1);
+            }
+        }
+    }
 }
 
 static void test_bad_args(void **state)
@@ -330,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_clear_msb),
         cmocka_unit_test(test_clear_bits),
         cmocka_unit_test(test_two_lanes),
+        cmocka_unit_test(test_flights_flat),
         cmocka_unit_test(test_bad_args),
     };
     return cmocka_run_group_tests(tests, test_pair_group_setup, test_pair_group_teardown);

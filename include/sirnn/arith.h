@@ -64,7 +64,9 @@
  * one group, and so do ars 32,12 and digdec 32,8; divpow2 32,12 takes
  * two). MUX, ReLU and
  * B2A stream the same way (2^20 elements of 32 bits in one group), except
- * on the silent-OT backend, where MUX and B2A go a window at a time.
+ * on the silent-OT backend, where MUX and B2A go a window at a time; so do
+ * the products by clear weights (sirnn_matmul_clear, _msb), over windows
+ * of A's elements (see there).
  *
  * Secrets: shares, inputs and choice bits are secret; n, l and the other
  * parameters are public. No branch or memory index depends on a secret.
@@ -466,14 +468,22 @@ SIRNN_API sirnn_status sirnn_mult_clear(sirnn_party *party, size_t n, uint64_t *
  * (128 + d3 (lc - b)), plus, when lc > m, millionaire(m) + 128 +
  * d3 (lc - m); then sirnn_tr(lc, s) on d1 d3 values. Flights:
  * millionaire(m)'s L + 2, plus 1 or 2 for the wrap COT (2 in all when
- * lc <= m), plus sirnn_tr's. Lanes split the rows of A.
+ * lc <= m), plus sirnn_tr's, for all of a lane's rows as long as what its
+ * windows of A carry between flights fits an eighth of the session's
+ * memory cap (party 0 keeps 32 bytes per COT, plus the comparison's
+ * state; 64 MiB, one lane, m = 16, d3 = 32: 7 windows of 2,048, i.e.
+ * 448 rows of 32), one set per group of windows beyond (a window at a
+ * time on the silent-OT backend).
+ * Lanes split the rows of A.
  *
  * sirnn_matmul: both operands shared (b[d2*d3] shares of k bits). A is
  * extended once to la - k bits (sirnn_sext / sirnn_zext, d1 d2 values),
  * then every product A[i][j] B[j][q] is one sirnn_mult (la - k) x k -> la
  * (d1 d2 d3 of them, in batches of 32768), summed locally; then the
  * truncation. Bits: d1 d2 ext(m -> la - k) + d1 d2 d3 mult(la - k, k, la)
- * + tr. (No row batching yet for two shared operands.)
+ * + tr. (No row batching yet for two shared operands; its flights are
+ * the extension's and the multiplications' per block of 4,096 elements
+ * of A and per batch, so they still grow with d1.)
  */
 SIRNN_API sirnn_status sirnn_matmul_clear(sirnn_party *party, size_t d1, size_t d2, size_t d3,
                                           uint64_t *out, const uint64_t *a, const uint64_t *w,
@@ -493,10 +503,10 @@ SIRNN_API sirnn_status sirnn_matmul_clear(sirnn_party *party, size_t d1, size_t 
  * Bits per element of A (E = d1 d2): sum over b < min(m, lc) of
  * (128 + d3 (lc - b)), plus, when lc > m, 2 (128 + d3 (lc - m)); then
  * sirnn_tr(lc, s) on d1 d3 values (per lane, the client's columns are
- * 16 round128(nrow n_E) bytes per chunk, nrow = min(m, lc) + 2 [lc > m],
+ * 16 round128(nrow n_E) bytes per window, nrow = min(m, lc) + 2 [lc > m],
  * and the server sends one packed vector of n_E d3 values per row).
  * Flights: 2 (the client's columns, the server's corrections), plus
- * sirnn_tr's: no comparison. With lc <= m it is sirnn_matmul_clear (msb
+ * sirnn_tr's: no comparison (streamed as sirnn_matmul_clear's). With lc <= m it is sirnn_matmul_clear (msb
  * is checked, not used). msb is secret; it may not be NULL when d1 d2 > 0.
  */
 SIRNN_API sirnn_status sirnn_matmul_clear_msb(sirnn_party *party, size_t d1, size_t d2,

@@ -54,7 +54,8 @@ extern "C" {
  * group; exp's chain looks up and multiplies its low digits' factors at
  * their own widths and rounds by one shift; sigmoid's and tanh's poly path
  * in the narrowest ring, A looked up shifted (fewer fraction bits: new
- * values)). */
+ * values); the products by clear weights send a group's windows'
+ * columns, then every window's corrections). */
 #define SIRNN_PROTOCOL_VERSION 8
 
 /* "0.1.0" */
