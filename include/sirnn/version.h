@@ -44,8 +44,12 @@ extern "C" {
  * whose output needs no wrap in the last product; div_norm looks M up on
  * MSNZB's code; lookups stream groups of windows; the FastGRNN description
  * carries the state fold (sirnn_fastgrnn_set_state_fold) and its gates'
- * sigmoid product rides beside the lookups, sirnn_mult_lean_wrap). */
-#define SIRNN_PROTOCOL_VERSION 7
+ * sigmoid product rides beside the lookups, sirnn_mult_lean_wrap).
+ * 8: with the state fold the gates' sigmoid looks its coefficients up on
+ * the raw digits and boolean carries of the pre-activations
+ * (sirnn_trdig2_carries, math/sigmoid.c's pair_tail_carries): no B2A, 2
+ * flights a step fewer. */
+#define SIRNN_PROTOCOL_VERSION 8
 
 /* "0.1.0" */
 SIRNN_API const char *sirnn_version(void);
