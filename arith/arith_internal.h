@@ -197,7 +197,7 @@ sirnn_status sirnn_mult_wrap(sirnn_party *party, size_t n, uint64_t *out, const 
  * has masked with fresh randomness of its own (math/sigmoid.c's lookups on
  * a digit and a boolean carry); the bits and flights are the same.
  */
-#define SIRNN_LUT_MAX_SET 4
+#define SIRNN_LUT_MAX_SET 8
 #define SIRNN_LUT_NOWRAP 0xffu
 typedef struct sirnn_lut_req {
     uint64_t *out;

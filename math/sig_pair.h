@@ -54,4 +54,33 @@ sirnn_status sirnn_sigmoid_pair_tr(struct sirnn_party *party, size_t n, uint64_t
                                    const uint64_t *xa, const uint64_t *xb, unsigned e,
                                    sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out, int lean);
 
+/*
+ * The lean pair with its rounding fused into the products that follow it
+ * in a FastGRNN step with the state fold (nn/secure_infer.c): z[n] =
+ * sigmoid(ta) as y[0..n) above, and instead of g = sigmoid(2 tb) mod 2^b,
+ * pg[2i + f] = g_i s_f mod 2^lp for party 0's two clear signed scalars s
+ * (NULL on party 1; the gate products zeta' g, (zeta + nu)' g), and g[n]
+ * (may be NULL: fewer bits) g's b-bit shares. The rounding's carry and
+ * the products come from one set of lookups (math/sigmoid.c round_gates:
+ * the carry out of V's low T bits on both halves, s_f times it, the wrap
+ * of V's shares on party 1's MSB, party 1's 4-bit digits of its share of
+ * V >> T), whose first flight rides in the product's last, so the pair
+ * ends on party 0's flight with z's and the products' shares fixed: the
+ * step's next product (party 0 choosing on z) rides in it. Flights: the
+ * lean tail's (9 at e = 16, 17 and e > 24) minus 1: 8, where the lean
+ * tail and sirnn_matmul_clear_msb's gate products take 9 + 2 (the last
+ * riding with the next product). Bits: per element of the g half about
+ * 2^T 2 lp + 4 (16 2 lp) + 2 2 lp (the lookups) more and the products'
+ * COTs less. Needs V + 2^(T-1) < 2^(L-1) for every digit pair (so the
+ * wrap of V's shares is the OR of their MSBs), b_out <= 16, 1 <= lp <= 64:
+ * sirnn_sigmoid_pair_gates_fits; else SIRNN_ERR_UNSUPPORTED before
+ * anything is sent. Secrets: xa, xb, z, pg, g, s.
+ */
+int sirnn_sigmoid_pair_gates_fits(unsigned e, sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out,
+                                  unsigned lp);
+sirnn_status sirnn_sigmoid_pair_gates(struct sirnn_party *party, size_t n, uint64_t *z,
+                                      uint64_t *pg, uint64_t *g, const uint64_t *xa,
+                                      const uint64_t *xb, unsigned e, sirnn_fixfmt fmt_in,
+                                      sirnn_fixfmt fmt_out, const int64_t *s, unsigned lp);
+
 #endif /* SIRNN_MATH_SIG_PAIR_H */

@@ -337,11 +337,182 @@ sirnn_status sirnn_tanh(sirnn_party *party, size_t n, uint64_t *y, const uint64_
 
 /* ---- the round-lean tails of sirnn_sigmoid_pair_tr ------------------------ */
 
+/* ---- the rounding fused with the gate products (sirnn_sigmoid_pair_gates) ---- */
+
+/* Party 0's clear scalars and the products' ring; NULL where the pair
+ * rounds alone (poly_round). */
+typedef struct gates_ctx {
+    const int64_t *s; /* 2 scalars (party 0; NULL on party 1) */
+    unsigned lp;      /* the products' ring */
+    size_t k;         /* elements per half: [0, k) z, [k, 2k) g */
+    uint64_t *pg;     /* 2k: g s_0, g s_1 (interleaved) */
+    uint64_t *g;      /* k: g's b-bit shares, or NULL */
+    uint64_t *w;      /* scratch: 24 k words */
+} gates_ctx;
+
+enum { GATE_DIGIT = 4 };
+
+typedef struct wrapfill_ctx {
+    const uint64_t *u0; /* party 0's low T bits */
+    unsigned T, nf;
+    const int64_t *s;   /* NULL: the carry itself (field 0, mod 2^bo) */
+    uint64_t lm;        /* field mask */
+} wrapfill_ctx;
+
+/* t[J] = [J < u0] (the carry out of the low T bits: J = u0 + u1 mod 2^T is
+ * below u0 exactly when u0 + u1 wraps), times s_f for field f. */
+static void wrap_fill(void *vctx, size_t first, size_t count, uint64_t *tables)
+{
+    const wrapfill_ctx *c = vctx;
+    const size_t N = (size_t)1 << c->T;
+    for (size_t i = 0; i < count; i++) {
+        const uint64_t u0 = c->u0[first + i];
+        uint64_t *t = tables + i * c->nf * N;
+        for (unsigned f = 0; f < c->nf; f++)
+            for (uint64_t J = 0; J < N; J++) {
+                const uint64_t cy = (uint64_t)(J < u0);
+                t[f * N + J] = (c->s != NULL ? cy * (uint64_t)c->s[f] : cy) & c->lm;
+            }
+    }
+}
+
+typedef struct msbfill_ctx {
+    const uint64_t *m0; /* party 0's bit L - 1 */
+    const int64_t *s;
+    unsigned bo;
+    uint64_t lm;
+} msbfill_ctx;
+
+/* t_f[J] = -2^bo s_f (m0 | J): the wrap of the L-bit shares of a value
+ * whose MSB is a public 0 is the OR of the shares' MSBs. */
+static void msb_fill(void *vctx, size_t first, size_t count, uint64_t *tables)
+{
+    const msbfill_ctx *c = vctx;
+    for (size_t i = 0; i < count; i++) {
+        const uint64_t m0 = c->m0[first + i] & 1;
+        uint64_t *t = tables + i * 4;
+        for (unsigned f = 0; f < 2; f++)
+            for (uint64_t J = 0; J < 2; J++)
+                t[f * 2 + J] = ((uint64_t)0 - (((m0 | J) * (uint64_t)c->s[f]) << c->bo)) & c->lm;
+    }
+}
+
+/*
+ * y = (V + 2^(T-1)) >> T mod 2^bo on both halves (V in z, L-bit shares),
+ * the z half's into y[0..k), and for the g half the products g s_f mod
+ * 2^lp instead, in the two flights of one set of lookups whose first rides
+ * in the product's last (party 1's): with v_j = hi_j 2^T + u_j + 2^(L-1)
+ * m_j party j's share, floor(V' / 2^T) = hi_0 + hi_1 + c - 2^bo (m_0 | m_1)
+ * (c the carry out of the low T bits; the last term as V' < 2^(L-1),
+ * which pair_gates_fit checks), so
+ *   z = hi_0 + hi_1 + c mod 2^bo        (a lookup of c on u, bo bits),
+ *   g s_f = s_f hi_0 (party 0's, local) + s_f hi_1 (lookups of party 1's
+ *           4-bit digits of hi_1) + s_f c (a lookup on u) - 2^bo s_f
+ *           (m_0 | m_1) (a 1-of-2 lookup on m_1)   mod 2^lp.
+ * Against poly_round's truncation (its B2A one flight more) and the gate
+ * products after it (a flight each way more).
+ */
+static sirnn_status round_gates(sirnn_party *party, size_t n, uint64_t *y, uint64_t *z,
+                                const sirnn_sig_plan *p, const gates_ctx *gc)
+{
+    const int server = party->role == SIRNN_SERVER;
+    const unsigned T = p->T, L = p->L, bo = p->bo, lp = gc->lp;
+    const size_t k = gc->k;
+    const uint64_t half = server ? (uint64_t)1 << (T - 1) : 0, lm = mask64(lp);
+    const unsigned nd = (bo + GATE_DIGIT - 1) / GATE_DIGIT;
+    /* w: u (2k), hi (2k), m (k), zero (k), digits (nd k), outputs: zc (k),
+     * gc (2k), gm (2k), gd (2 nd k), g's carry (k) */
+    uint64_t *u = gc->w, *hi = u + 2 * k, *m = hi + 2 * k, *zero = m + k, *dig = zero + k;
+    uint64_t *oz = dig + nd * k, *oc = oz + k, *om = oc + 2 * k, *od = om + 2 * k,
+             *og = od + 2 * nd * k;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t v = (z[i] + half) & mask64(L);
+        u[i] = v & mask64(T);
+        hi[i] = (v >> T) & mask64(bo);
+        if (i >= k)
+            m[i - k] = (v >> (L - 1)) & 1;
+    }
+    memset(zero, 0, k * sizeof(uint64_t));
+    for (unsigned q = 0; q < nd; q++)
+        for (size_t i = 0; i < k; i++)
+            dig[q * k + i] = server ? 0 : (hi[k + i] >> (GATE_DIGIT * q)) & 0xf;
+    wrapfill_ctx wz = {.u0 = u, .T = T, .nf = 1, .s = NULL, .lm = mask64(bo)};
+    wrapfill_ctx wg = {.u0 = u + k, .T = T, .nf = 2, .s = gc->s, .lm = lm};
+    wrapfill_ctx wgc = {.u0 = u + k, .T = T, .nf = 1, .s = NULL, .lm = mask64(bo)};
+    msbfill_ctx mf = {.m0 = m, .s = gc->s, .bo = bo, .lm = lm};
+    const unsigned wbo = bo, wlp[2] = {lp, lp};
+    uint64_t dtab[8][2 * 16];
+    if (server)
+        for (unsigned q = 0; q < nd; q++)
+            for (unsigned f = 0; f < 2; f++)
+                for (uint64_t J = 0; J < 16; J++)
+                    dtab[q][f * 16 + J] =
+                        ((J * (uint64_t)gc->s[f]) << (GATE_DIGIT * q)) & lm;
+    sirnn_lut_req rq[SIRNN_LUT_MAX_SET];
+    unsigned nr = 0;
+    rq[nr++] = (sirnn_lut_req){.out = oz, .idx = u, .fill = server ? wrap_fill : NULL,
+                               .fill_ctx = &wz, .ntab = 1, .m = T, .widths = &wbo};
+    rq[nr++] = (sirnn_lut_req){.out = oc, .idx = u + k, .fill = server ? wrap_fill : NULL,
+                               .fill_ctx = &wg, .ntab = 2, .m = T, .widths = wlp};
+    rq[nr++] = (sirnn_lut_req){.out = om, .idx = server ? zero : m,
+                               .fill = server ? msb_fill : NULL, .fill_ctx = &mf, .ntab = 2,
+                               .m = 1, .widths = wlp};
+    for (unsigned q = 0; q < nd; q++)
+        rq[nr++] = (sirnn_lut_req){.out = od + 2 * q * k, .idx = dig + q * k,
+                                   .tables = server ? dtab[q] : NULL, .ntab = 2,
+                                   .m = GATE_DIGIT, .widths = wlp};
+    if (gc->g != NULL)
+        rq[nr++] = (sirnn_lut_req){.out = og, .idx = u + k, .fill = server ? wrap_fill : NULL,
+                                   .fill_ctx = &wgc, .ntab = 1, .m = T, .widths = &wbo};
+    sirnn_status st = sirnn_lut_several(party, k, rq, nr);
+    if (server)
+        sirnn_memzero(dtab, sizeof dtab);
+    if (st != SIRNN_OK)
+        return st;
+    for (size_t i = 0; i < k; i++)
+        y[i] = (hi[i] + oz[i]) & mask64(bo);
+    for (size_t i = 0; i < k; i++)
+        for (unsigned f = 0; f < 2; f++) {
+            uint64_t acc = oc[f * k + i] + om[f * k + i];
+            for (unsigned q = 0; q < nd; q++)
+                acc += od[(2 * q + f) * k + i];
+            if (server)
+                acc += hi[k + i] * (uint64_t)gc->s[f];
+            gc->pg[2 * i + f] = acc & lm;
+        }
+    if (gc->g != NULL)
+        for (size_t i = 0; i < k; i++)
+            gc->g[i] = (hi[k + i] + og[i]) & mask64(bo);
+    return SIRNN_OK;
+}
+
+/* Whether V' = V + 2^(T-1) mod 2^L (the poly path's value before its
+ * rounding) stays below 2^(L-1) for every digit pair, so that the wrap of
+ * its shares is the OR of their MSBs (round_gates). */
+static int pair_gates_fit(const sirnn_sig_plan *p)
+{
+    const uint64_t lm = mask64(p->L), half = (uint64_t)1 << (p->T - 1);
+    for (uint64_t d1 = 0; d1 < ((uint64_t)1 << p->w1); d1++)
+        for (uint64_t d0 = 0; d0 < 256; d0++) {
+            uint64_t v;
+            if (p->deg == 2) {
+                const int64_t q = (int64_t)(int8_t)(uint8_t)p->Q[d0];
+                v = p->A[d1] + p->B[d1] * (uint64_t)((int64_t)d0 - 128) +
+                    p->C[d1] * (uint64_t)q;
+            } else {
+                v = p->A1[d1] + p->B[d1] * d0;
+            }
+            if ((((v + half) & lm) >> (p->L - 1)) != 0)
+                return 0;
+        }
+    return 1;
+}
+
 /* The line's product and rounding after its lookups: z d0's shares (mod
  * 2^8), a: A1[d1], B[d1] (L bits), d0's wrap (boolean, low bit). */
 static sirnn_status line_lean_finish(sirnn_party *party, size_t n, uint64_t *y,
                                      const sirnn_sig_plan *p, uint64_t *a, uint64_t *z,
-                                     uint8_t *bits)
+                                     uint8_t *bits, const gates_ctx *gc)
 {
     const unsigned L = p->L;
     sirnn_status st;
@@ -352,7 +523,7 @@ static sirnn_status line_lean_finish(sirnn_party *party, size_t n, uint64_t *y,
         return st;
     for (size_t i = 0; i < n; i++)
         z[i] = a[i] + z[i];
-    return poly_round(party, n, y, z, p);
+    return gc != NULL ? round_gates(party, n, y, z, p, gc) : poly_round(party, n, y, z, p);
 }
 
 /* The parabola's products and rounding after its lookups: a: d0's shares
@@ -360,7 +531,7 @@ static sirnn_status line_lean_finish(sirnn_party *party, size_t n, uint64_t *y,
  * the signed product's offset 128), d0's wrap (boolean, low bit). */
 static sirnn_status parabola_lean_finish(sirnn_party *party, size_t n, uint64_t *y,
                                          const sirnn_sig_plan *p, uint64_t *a, uint64_t *z,
-                                         uint8_t *bits)
+                                         uint8_t *bits, const gates_ctx *gc)
 {
     const unsigned L = p->L;
     const int server = party->role == SIRNN_SERVER;
@@ -378,7 +549,7 @@ static sirnn_status parabola_lean_finish(sirnn_party *party, size_t n, uint64_t 
         return st;
     for (size_t i = 0; i < n; i++)
         z[i] = a[7 * n + i] + z[i] + z[n + i];
-    return poly_round(party, n, y, z, p);
+    return gc != NULL ? round_gates(party, n, y, z, p, gc) : poly_round(party, n, y, z, p);
 }
 
 /* The line after sirnn_trdig2's digits (z: d0, d1): A1[d1] and B[d1] in L
@@ -390,7 +561,7 @@ static sirnn_status parabola_lean_finish(sirnn_party *party, size_t n, uint64_t 
  * product's last. a: 4n words, z: 3n, bits: n bytes. */
 static sirnn_status line_tail_lean(sirnn_party *party, size_t n, uint64_t *y,
                                    const sirnn_sig_plan *p, uint64_t *a, uint64_t *z,
-                                   uint8_t *bits)
+                                   uint8_t *bits, const gates_ctx *gc)
 {
     const unsigned L = p->L;
     const size_t N = (size_t)1 << p->w1;
@@ -413,7 +584,7 @@ static sirnn_status line_tail_lean(sirnn_party *party, size_t n, uint64_t *y,
         sirnn_memzero(tab, sizeof tab);
     if (st != SIRNN_OK)
         return st;
-    return line_lean_finish(party, n, y, p, a, z, bits);
+    return line_lean_finish(party, n, y, p, a, z, bits, gc);
 }
 
 /* The parabola after sirnn_trdig2's digits (a: d0, d1): on d0, Q - 32 with
@@ -424,7 +595,7 @@ static sirnn_status line_tail_lean(sirnn_party *party, size_t n, uint64_t *y,
  * bits: 2n bytes. */
 static sirnn_status parabola_tail_lean(sirnn_party *party, size_t n, uint64_t *y,
                                        const sirnn_sig_plan *p, uint64_t *a, uint64_t *z,
-                                       uint8_t *bits)
+                                       uint8_t *bits, const gates_ctx *gc)
 {
     const unsigned L = p->L;
     const size_t N = (size_t)1 << p->w1;
@@ -451,7 +622,7 @@ static sirnn_status parabola_tail_lean(sirnn_party *party, size_t n, uint64_t *y
         sirnn_memzero(tab, sizeof tab);
     if (st != SIRNN_OK)
         return st;
-    return parabola_lean_finish(party, n, y, p, a, z, bits);
+    return parabola_lean_finish(party, n, y, p, a, z, bits, gc);
 }
 
 /* ---- the tail on the raw digits and boolean carries (e > 24) ------------- */
@@ -564,7 +735,8 @@ static void carry_fill_b(void *vctx, size_t first, size_t count, uint64_t *table
 static sirnn_status pair_tail_carries(sirnn_party *party, size_t k, uint64_t *y,
                                       const uint64_t *xa, const uint64_t *xb, unsigned e,
                                       const sirnn_sig_plan *p, uint64_t *a, uint64_t *z,
-                                      uint8_t *bits, uint64_t *w, uint8_t *cb)
+                                      uint8_t *bits, uint64_t *w, uint8_t *cb,
+                                      const gates_ctx *gc)
 {
     const unsigned b = p->b, w1 = p->w1, L = p->L;
     const size_t n = 2 * k;
@@ -644,13 +816,13 @@ static sirnn_status pair_tail_carries(sirnn_party *party, size_t k, uint64_t *y,
         memcpy(a + 10 * n, vlo + n, n * sizeof(uint64_t));
         memcpy(a + 11 * n, vlo + 3 * n, n * sizeof(uint64_t));
         memcpy(a + 12 * n, vlo + 2 * n, n * sizeof(uint64_t));
-        return parabola_lean_finish(party, n, y, p, a, z, bits);
+        return parabola_lean_finish(party, n, y, p, a, z, bits, gc);
     }
     /* z: d0; a: A1, B, d0's wrap */
     memcpy(z, vlo, n * sizeof(uint64_t));
     memcpy(a, vhi, 2 * n * sizeof(uint64_t));
     memcpy(a + 2 * n, vlo + n, n * sizeof(uint64_t));
-    return line_lean_finish(party, n, y, p, a, z, bits);
+    return line_lean_finish(party, n, y, p, a, z, bits, gc);
 }
 
 /* ---- the pre-activation truncation fused into the digits (math/sig_pair.h) ---- */
@@ -679,16 +851,26 @@ int sirnn_sigmoid_pair_tr_fits(unsigned e, sirnn_fixfmt fmt_in, sirnn_fixfmt fmt
     return ok;
 }
 
-sirnn_status sirnn_sigmoid_pair_tr(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *xa,
-                                   const uint64_t *xb, unsigned e, sirnn_fixfmt fmt_in,
-                                   sirnn_fixfmt fmt_out, int lean)
+/* Party 0's scalars and the products' ring of sirnn_sigmoid_pair_gates,
+ * with its outputs; NULL for sirnn_sigmoid_pair_tr. */
+typedef struct gates_args {
+    const int64_t *s;
+    unsigned lp;
+    uint64_t *pg, *g;
+} gates_args;
+
+static sirnn_status pair_run(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *xa,
+                             const uint64_t *xb, unsigned e, sirnn_fixfmt fmt_in,
+                             sirnn_fixfmt fmt_out, int lean, const gates_args *ga)
 {
     sirnn_status st = sirnn_party_usable(party);
     if (st != SIRNN_OK)
         return st;
-    if (n > 0 && (y == NULL || xa == NULL || xb == NULL))
+    const int server = party->role == SIRNN_SERVER;
+    if (n > 0 && (y == NULL || xa == NULL || xb == NULL ||
+                  (ga != NULL && (ga->pg == NULL || (server && ga->s == NULL)))))
         return sirnn_party_error(party, SIRNN_ERR_ARG,
-                                 "sirnn_sigmoid_pair_tr: NULL array with n > 0");
+                                 "sirnn_sigmoid_pair: NULL array with n > 0");
     sirnn_sig_plan *p = malloc(sizeof(*p));
     if (p == NULL)
         return SIRNN_ERR_NOMEM;
@@ -696,6 +878,14 @@ sirnn_status sirnn_sigmoid_pair_tr(sirnn_party *party, size_t n, uint64_t *y, co
     if ((st = pair_plan(p, e, fmt_in, fmt_out, err, sizeof err)) != SIRNN_OK) {
         free(p);
         return sirnn_party_error(party, st, "%s", err);
+    }
+    if (ga != NULL)
+        lean = 1; /* the fused rounding follows the lean product */
+    if (ga != NULL && (p->bo > 4 * GATE_DIGIT || p->T > 8 || ga->lp < 1 || ga->lp > 64 ||
+                       !pair_gates_fit(p))) {
+        free(p);
+        return sirnn_party_error(party, SIRNN_ERR_UNSUPPORTED,
+                                 "sirnn_sigmoid_pair_gates: the formats do not fit");
     }
     const unsigned b = p->b, w1 = p->w1;
     const size_t block = (size_t)SIG_BLOCK * party->nlanes / 2, cap = n < block ? n : block;
@@ -712,17 +902,25 @@ sirnn_status sirnn_sigmoid_pair_tr(sirnn_party *party, size_t n, uint64_t *y, co
     const size_t cwords = carries ? 92 * cap : 0;
     uint64_t *cw = carries ? malloc(cwords * sizeof(uint64_t) + 1) : NULL;
     uint8_t *cb = carries ? malloc(3 * cap + 1) : NULL;
+    uint64_t *gw = ga != NULL ? malloc(24 * cap * sizeof(uint64_t) + 1) : NULL;
     if (a == NULL || z == NULL || dg == NULL || msb == NULL ||
-        (carries && (cw == NULL || cb == NULL)))
+        (carries && (cw == NULL || cb == NULL)) || (ga != NULL && gw == NULL))
         st = SIRNN_ERR_NOMEM;
     const unsigned d[2] = {8, 7}, h[2] = {w1, w1};
     for (size_t off = 0; off < n && st == SIRNN_OK; off += cap) {
         const size_t k = n - off < cap ? n - off : cap;
+        gates_ctx gcx = {0}, *gc = NULL;
+        if (ga != NULL) {
+            gcx = (gates_ctx){.s = ga->s, .lp = ga->lp, .k = k, .pg = ga->pg + 2 * off,
+                              .g = ga->g != NULL ? ga->g + off : NULL, .w = gw};
+            gc = &gcx;
+        }
         if (carries) {
-            st = pair_tail_carries(party, k, a, xa + off, xb + off, e, p, a, z, msb, cw, cb);
+            st = pair_tail_carries(party, k, a, xa + off, xb + off, e, p, a, z, msb, cw, cb, gc);
             for (size_t i = 0; st == SIRNN_OK && i < k; i++) {
                 y[off + i] = a[i];
-                y[n + off + i] = a[k + i];
+                if (gc == NULL)
+                    y[n + off + i] = a[k + i];
             }
             continue;
         }
@@ -741,16 +939,20 @@ sirnn_status sirnn_sigmoid_pair_tr(sirnn_party *party, size_t n, uint64_t *y, co
             dd[3 * k + i] = dg[3 * k + i] & mask64(w1);
         }
         if (lean)
-            st = p->deg == 2 ? parabola_tail_lean(party, 2 * k, a, p, a, z, msb)
-                             : line_tail_lean(party, 2 * k, a, p, a, z, msb);
+            st = p->deg == 2 ? parabola_tail_lean(party, 2 * k, a, p, a, z, msb, gc)
+                             : line_tail_lean(party, 2 * k, a, p, a, z, msb, gc);
         else
             st = p->deg == 2 ? parabola_tail(party, 2 * k, a, p, a, z, msb, 0)
                              : line_tail(party, 2 * k, a, p, a, z, msb, 0);
         for (size_t i = 0; st == SIRNN_OK && i < k; i++) {
             y[off + i] = a[i];
-            y[n + off + i] = a[k + i];
+            if (gc == NULL)
+                y[n + off + i] = a[k + i];
         }
     }
+    if (gw != NULL)
+        sirnn_memzero(gw, 24 * cap * sizeof(uint64_t));
+    free(gw);
     if (dg != NULL)
         sirnn_memzero(dg, 4 * cap * sizeof(uint64_t));
     free(dg);
@@ -771,4 +973,32 @@ sirnn_status sirnn_sigmoid_pair_tr(sirnn_party *party, size_t n, uint64_t *y, co
     free(msb);
     free(p);
     return st;
+}
+
+sirnn_status sirnn_sigmoid_pair_tr(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *xa,
+                                   const uint64_t *xb, unsigned e, sirnn_fixfmt fmt_in,
+                                   sirnn_fixfmt fmt_out, int lean)
+{
+    return pair_run(party, n, y, xa, xb, e, fmt_in, fmt_out, lean, NULL);
+}
+
+int sirnn_sigmoid_pair_gates_fits(unsigned e, sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out,
+                                  unsigned lp)
+{
+    sirnn_sig_plan *p = malloc(sizeof(*p));
+    char err[200];
+    const int ok = p != NULL && pair_plan(p, e, fmt_in, fmt_out, err, sizeof err) == SIRNN_OK &&
+                   p->bo <= 4 * GATE_DIGIT && p->T <= 8 && lp >= 1 && lp <= 64 &&
+                   pair_gates_fit(p);
+    free(p);
+    return ok;
+}
+
+sirnn_status sirnn_sigmoid_pair_gates(sirnn_party *party, size_t n, uint64_t *z, uint64_t *pg,
+                                      uint64_t *g, const uint64_t *xa, const uint64_t *xb,
+                                      unsigned e, sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out,
+                                      const int64_t *s, unsigned lp)
+{
+    const gates_args ga = {.s = s, .lp = lp, .pg = pg, .g = g};
+    return pair_run(party, n, z, xa, xb, e, fmt_in, fmt_out, 1, &ga);
 }

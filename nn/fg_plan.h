@@ -219,6 +219,16 @@ sirnn_status sirnn_fg_act_secure(struct sirnn_party *party, const sirnn_fg_plan 
 sirnn_status sirnn_fg_act_secure_tr(struct sirnn_party *party, const sirnn_fg_plan *p, size_t n,
                                     uint64_t *y, const uint64_t *xz, const uint64_t *xh);
 
+/* With the fold (nn/secure_infer.c): z into z[n] as above and, instead of
+ * g, the gate products pg[2i + f] = g_i s_f mod 2^lv for party 0's signed
+ * scalars s (NULL on party 1), the rounding of the sigmoid fused with them
+ * (sirnn_sigmoid_pair_gates, math/sig_pair.h): the step's gates and
+ * products one flight each way shorter. _fits: whether the plan takes it. */
+sirnn_status sirnn_fg_act_secure_gates(struct sirnn_party *party, const sirnn_fg_plan *p,
+                                       size_t n, uint64_t *z, uint64_t *pg, const uint64_t *xz,
+                                       const uint64_t *xh, const int64_t *s);
+int sirnn_fg_act_gates_fits(const sirnn_fg_plan *p);
+
 /* The b-bit value v as a signed integer. */
 int64_t sirnn_fg_signed(uint64_t v, unsigned b);
 

@@ -42,6 +42,9 @@ typedef struct tcase {
     sirnn_fixfmt fin, fout;
     int lean;
     uint64_t *x[2][2], *out[2];
+    int64_t s[2];      /* sirnn_sigmoid_pair_gates: party 0's scalars */
+    unsigned lp;       /* and the products' ring (0: the pair alone) */
+    int with_g;
 } tcase;
 
 static sirnn_status trdig_call(void *vctx, sirnn_party *p, int r)
@@ -53,6 +56,11 @@ static sirnn_status trdig_call(void *vctx, sirnn_party *p, int r)
 static sirnn_status pair_call(void *vctx, sirnn_party *p, int r)
 {
     tcase *c = vctx;
+    if (c->lp > 0)
+        return sirnn_sigmoid_pair_gates(p, c->n, c->out[r], c->out[r] + c->n,
+                                        c->with_g ? c->out[r] + 3 * c->n : NULL, c->x[r][0],
+                                        c->x[r][1], c->e, c->fin, c->fout, r == 0 ? c->s : NULL,
+                                        c->lp);
     return sirnn_sigmoid_pair_tr(p, c->n, c->out[r], c->x[r][0], c->x[r][1], c->e, c->fin,
                                  c->fout, c->lean);
 }
@@ -177,6 +185,53 @@ static uint64_t pair_check(test_rng *rng, size_t n, unsigned e, sirnn_fixfmt fin
     return flights;
 }
 
+
+/* sirnn_sigmoid_pair_gates: z as the pair's, g s_f mod 2^lp for random
+ * signed scalars, g itself when asked for. Returns the flights. */
+static uint64_t gates_check(test_rng *rng, size_t n, unsigned e, sirnn_fixfmt fin,
+                            sirnn_fixfmt fout, unsigned lp, int with_g)
+{
+    const unsigned b = fin.bits, l = e + b;
+    tcase c = {.n = n, .l = l, .e = e, .fin = fin, .fout = fout, .lean = 1, .lp = lp,
+               .with_g = with_g};
+    for (int f = 0; f < 2; f++)
+        c.s[f] = (int64_t)(test_rng_next(rng) % (1u << 18)) - (1 << 17);
+    c.s[1] = n % 3 == 0 ? -1 : c.s[1];
+    tcase_alloc(&c, 4 * n);
+    uint64_t *xa = calloc(n + 1, sizeof(uint64_t)), *xb = calloc(n + 1, sizeof(uint64_t));
+    uint64_t *in = calloc(2 * n + 1, sizeof(uint64_t)), *want = calloc(2 * n + 1, sizeof(uint64_t));
+    assert_true(xa != NULL && xb != NULL && in != NULL && want != NULL);
+    pair_inputs(rng, n, l, e, xa, xb, c.x);
+    for (size_t i = 0; i < n; i++) {
+        in[i] = (xa[i] >> e) & test_mask(b);
+        in[n + i] = (2 * (xb[i] >> e)) & test_mask(b);
+    }
+    assert_int_equal(sirnn_ref_sigmoid(2 * n, want, in, fin, fout), SIRNN_OK);
+    uint64_t flights;
+    mc_run(pair_call, &c, &flights);
+    const uint64_t mo = test_mask(fout.bits), mp = test_mask(lp);
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t z = (c.out[0][i] + c.out[1][i]) & mo;
+        const uint64_t g = want[n + i];
+        int bad = z != want[i];
+        for (size_t f = 0; f < 2; f++)
+            bad |= ((c.out[0][n + 2 * i + f] + c.out[1][n + 2 * i + f]) & mp) !=
+                   ((g * (uint64_t)c.s[f]) & mp);
+        if (with_g)
+            bad |= ((c.out[0][3 * n + i] + c.out[1][3 * n + i]) & mo) != g;
+        if (bad)
+            fail_msg("seed %llu: sigmoid pair gates e %u %u/%d lp %u i %zu: in %llx %llx",
+                     (unsigned long long)test_seed(), e, b, (int)fin.scale, lp, i,
+                     (unsigned long long)in[i], (unsigned long long)in[n + i]);
+    }
+    free(xa);
+    free(xb);
+    free(in);
+    free(want);
+    tcase_free(&c);
+    return flights;
+}
+
 static void test_sigmoid_pair(void **state)
 {
     (void)state;
@@ -212,6 +267,16 @@ static void test_sigmoid_pair(void **state)
         assert_int_equal(pair_check(&rng, 29, 40, f12, f14, lean), lean ? 9 : 13);
         pair_check(&rng, 7, 1, f12, f14, lean);
     }
+    /* the rounding fused with the gate products (FastGRNN's fold): one
+     * flight fewer, the last one party 0's, at every e */
+    assert_true(sirnn_sigmoid_pair_gates_fits(44, f11, f14, 60));
+    assert_true(sirnn_sigmoid_pair_gates_fits(15, f12, f14, 60));
+    assert_int_equal(gates_check(&rng, 33, 44, f11, f14, 60, 1), 8);
+    assert_int_equal(gates_check(&rng, 45, 47, f10, f10, 63, 0), 8);
+    assert_int_equal(gates_check(&rng, 17, 17, f11, f14, 60, 0), 8);
+    assert_int_equal(gates_check(&rng, 29, 40, f12, f14, 50, 1), 8);
+    gates_check(&rng, 0, 44, f11, f14, 60, 1);
+    gates_check(&rng, 1, 3, f11, f14, 33, 1);
     /* 8-bit inputs take the table: not this path */
     const sirnn_fixfmt f8 = {8, 5, true}, f8o = {8, 6, true};
     const sirnn_fixfmt g12 = {12, 8, true}, g12o = {12, 10, true};
