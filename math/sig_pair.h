@@ -31,11 +31,19 @@
  *    is sirnn_mult_lean_wrap (arith/lean_wrap.h) with party 0 choosing, so
  *    its columns ride with party 0's lookup messages and party 1's
  *    corrections with its first message of the rounding: 9 flights where
- *    the other takes 11 (11 at e = 44), for about 1.27x its bits (the
+ *    the other takes 11 (13 at e > 24), for about 1.27x its bits (the
  *    product's y operands B, C looked up in L bits instead of kY (kB) with a
  *    wrap bit, and the lean product's COTs, l + 8 + l - 7 per element at
  *    l = L, instead of sirnn_mult_wraps'). Worth it where a flight costs
  *    more than ~25 kB per gate pair of the step (a WAN), not on a LAN.
+ *    At e > 24 (the state fold's 44 and 47) the digits' carry network has
+ *    a third AND level; the lean tail then takes it without B2A
+ *    (sirnn_trdig2_carries, whose last flight is party 1's) and looks its
+ *    tables up on the raw digits and the boolean carries (math/sigmoid.c
+ *    pair_tail_carries: both carry branches of each table, hidden by party
+ *    0's fresh masks, and a 1-of-2 OT on party 1's carry share): 9 flights
+ *    as at e = 17, for about 26 kbit more per element (the coefficient
+ *    tables twice) against 11 flights.
  * Pinned in tests/test_sigpair.c (flights) and by the FastGRNN figures.
  */
 #ifndef SIRNN_MATH_SIG_PAIR_H

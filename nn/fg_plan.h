@@ -56,16 +56,19 @@
  * rather than h16 (U R, or U1' U2' R, in R's ring of lv bits) and v reads
  * h_{t-1} = floor(R_{t-1} / 2^s_h) in lv bits, so secure inference runs
  * h's truncation beside the next step's gates, and takes U R_t in the
- * flights of the step before (arith/wmm.h): 12 flights a step instead of
- * 18 for the shipped Fashion-MNIST model, for 1.37x the bytes at batch 1
- * and 1.20x at 100 images (the product's corrections carry lv-bit R
- * instead of b-bit h). With low-rank U both U2' R and U1' (U2' R) go that
- * way (the client's share of U2' R is fixed before its corrections go, so
- * U1's corrections ride with them): the Google-30 keyword model 1,238
- * flights a sequence instead of 1,824 with U2's truncation and U1 in the
- * step. Models with over 2^20 weight bits in U (U1 and U2) take the
- * products inside the step's group instead (nn/secure_infer.c): more
- * flights a step.
+ * flights of the step before (arith/wmm.h); the gates' sigmoid reads its
+ * digits' carries without B2A and its rounding gives the gate products
+ * g zeta', g (zeta + nu)' directly (sirnn_fg_act_secure_gates,
+ * math/sig_pair.h), so the step ends on party 0's flight with the mult's
+ * columns: 8 flights a step instead of 20 for the shipped Fashion-MNIST
+ * model, for 2.5x the bytes at batch 1 and 2.3x at 100 images (the
+ * product's corrections carry lv-bit R instead of b-bit h; the sigmoid's
+ * tables twice and its products' lookups). With low-rank U both U2' R and
+ * U1' (U2' R) go that way (the client's share of U2' R is fixed before its
+ * corrections go, so U1's corrections ride with them): the Google-30
+ * keyword model 842 flights a sequence. Models with over 2^20 weight bits
+ * in U (U1 and U2) take the products inside the step's group instead
+ * (nn/secure_infer.c): more flights a step.
  */
 #ifndef SIRNN_NN_FG_PLAN_H
 #define SIRNN_NN_FG_PLAN_H
