@@ -45,11 +45,15 @@ typedef struct tcase {
     int64_t s[2];      /* sirnn_sigmoid_pair_gates: party 0's scalars */
     unsigned lp;       /* and the products' ring (0: the pair alone) */
     int with_g;
+    int carries;       /* sirnn_trdig2_carries instead of sirnn_trdig2 */
 } tcase;
 
 static sirnn_status trdig_call(void *vctx, sirnn_party *p, int r)
 {
     tcase *c = vctx;
+    if (c->carries)
+        return sirnn_trdig2_carries(p, c->n, (uint8_t *)c->out[r], c->x[r][0], c->x[r][1], c->l,
+                                    c->e, c->d, c->h);
     return sirnn_trdig2(p, c->n, c->out[r], c->x[r][0], c->x[r][1], c->l, c->e, c->d, c->h);
 }
 
@@ -116,6 +120,36 @@ static uint64_t trdig_check(test_rng *rng, size_t n, unsigned l, unsigned e, uns
     return flights;
 }
 
+/* sirnn_trdig2_carries: the boolean carries into e, e + d_0 (input 0) and
+ * e + d_1 (input 1) of the shares' sums. Returns the flights. */
+static uint64_t carries_check(test_rng *rng, size_t n, unsigned l, unsigned e, unsigned d0,
+                              unsigned d1, unsigned h0, unsigned h1)
+{
+    tcase c = {.n = n, .l = l, .e = e, .d = {d0, d1}, .h = {h0, h1}, .carries = 1};
+    tcase_alloc(&c, n);
+    uint64_t *xa = calloc(n + 1, sizeof(uint64_t)), *xb = calloc(n + 1, sizeof(uint64_t));
+    assert_true(xa != NULL && xb != NULL);
+    pair_inputs(rng, n, l, e, xa, xb, c.x);
+    uint64_t flights;
+    mc_run(trdig_call, &c, &flights);
+    const uint8_t *g0 = (const uint8_t *)c.out[0], *g1 = (const uint8_t *)c.out[1];
+    for (size_t i = 0; i < n; i++) {
+        const unsigned at[3] = {e, e + d0, e + d1}, in[3] = {0, 0, 1};
+        for (unsigned q = 0; q < 3; q++) {
+            const uint64_t m = test_mask(at[q]);
+            const uint64_t want =
+                ((c.x[0][in[q]][i] & m) + (c.x[1][in[q]][i] & m)) >> at[q];
+            if ((uint64_t)((g0[q * n + i] ^ g1[q * n + i]) & 1) != want)
+                fail_msg("seed %llu: trdig2_carries l %u e %u carry %u i %zu",
+                         (unsigned long long)test_seed(), l, e, q, i);
+        }
+    }
+    free(xa);
+    free(xb);
+    tcase_free(&c);
+    return flights;
+}
+
 static void test_trdig2(void **state)
 {
     (void)state;
@@ -128,6 +162,13 @@ static void test_trdig2(void **state)
     assert_int_equal(trdig_check(&rng, 1, 32, 16, 8, 7, 8, 8), 5);
     assert_int_equal(trdig_check(&rng, 31, 20, 5, 8, 7, 7, 6), 4);
     trdig_check(&rng, 13, 64, 40, 8, 8, 16, 16);
+    /* the carries alone (no B2A): one flight fewer; at e = 44 and 47 (the
+     * state fold's) its third level ends on party 1's flight */
+    assert_int_equal(carries_check(&rng, 33, 60, 44, 8, 7, 8, 8), 5);
+    assert_int_equal(carries_check(&rng, 40, 63, 47, 8, 7, 8, 8), 5);
+    assert_int_equal(carries_check(&rng, 21, 33, 17, 8, 7, 8, 8), 4);
+    carries_check(&rng, 1, 12, 1, 3, 1, 8, 2);
+    carries_check(&rng, 0, 60, 44, 8, 7, 8, 8);
     trdig_check(&rng, 9, 12, 1, 3, 1, 8, 2);
     uint64_t fl;
     tcase c = {.n = 0, .l = 33, .e = 17, .d = {8, 7}, .h = {8, 8}};
