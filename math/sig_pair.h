@@ -36,14 +36,15 @@
  *    wrap bit, and the lean product's COTs, l + 8 + l - 7 per element at
  *    l = L, instead of sirnn_mult_wraps'). Worth it where a flight costs
  *    more than ~25 kB per gate pair of the step (a WAN), not on a LAN.
- *    At e > 24 (the state fold's 44 and 47) the digits' carry network has
- *    a third AND level; the lean tail then takes it without B2A
- *    (sirnn_trdig2_carries, whose last flight is party 1's) and looks its
+ *  - lean = 2: as lean = 1, and at e > 24 (the state fold's 44 and 47),
+ *    where the digits' carry network has a third AND level, it takes it
+ *    without B2A (sirnn_trdig2_carries, whose last flight is party 1's) and looks its
  *    tables up on the raw digits and the boolean carries (math/sigmoid.c
  *    pair_tail_carries: both carry branches of each table, hidden by party
  *    0's fresh masks, and a 1-of-2 OT on party 1's carry share): 9 flights
  *    as at e = 17, for about 26 kbit more per element (the coefficient
- *    tables twice) against 11 flights.
+ *    tables twice) against lean = 1's 11 flights (nn/secure_infer.c takes
+ *    it for small batches only: it costs bytes per element).
  * Pinned in tests/test_sigpair.c (flights) and by the FastGRNN figures.
  */
 #ifndef SIRNN_MATH_SIG_PAIR_H

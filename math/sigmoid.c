@@ -880,7 +880,7 @@ static sirnn_status pair_run(sirnn_party *party, size_t n, uint64_t *y, const ui
         return sirnn_party_error(party, st, "%s", err);
     }
     if (ga != NULL)
-        lean = 1; /* the fused rounding follows the lean product */
+        lean = 2; /* the fused rounding follows the lean product (with the carries) */
     if (ga != NULL && (p->bo > 4 * GATE_DIGIT || p->T > 8 || ga->lp < 1 || ga->lp > 64 ||
                        !pair_gates_fit(p))) {
         free(p);
@@ -896,9 +896,9 @@ static sirnn_status pair_run(sirnn_party *party, size_t n, uint64_t *y, const ui
              *z = malloc(6 * cap * sizeof(uint64_t) + 1),
              *dg = malloc(4 * cap * sizeof(uint64_t) + 1);
     uint8_t *msb = malloc(4 * cap + 1);
-    /* the lean tail at e > 24 takes the carries path (pair_tail_carries):
-     * its scratch, 46 words per element of the 2k */
-    const int carries = lean && e > 24;
+    /* lean = 2 at e > 24 takes the carries path (pair_tail_carries): its
+     * scratch, 46 words per element of the 2k */
+    const int carries = lean >= 2 && e > 24;
     const size_t cwords = carries ? 92 * cap : 0;
     uint64_t *cw = carries ? malloc(cwords * sizeof(uint64_t) + 1) : NULL;
     uint8_t *cb = carries ? malloc(3 * cap + 1) : NULL;

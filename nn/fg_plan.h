@@ -61,9 +61,11 @@
  * g zeta', g (zeta + nu)' directly (sirnn_fg_act_secure_gates,
  * math/sig_pair.h), so the step ends on party 0's flight with the mult's
  * columns: 8 flights a step instead of 20 for the shipped Fashion-MNIST
- * model, for 2.5x the bytes at batch 1 and 2.3x at 100 images (the
- * product's corrections carry lv-bit R instead of b-bit h; the sigmoid's
- * tables twice and its products' lookups). With low-rank U both U2' R and
+ * model, for 2.5x the bytes at batch 1 (the product's corrections carry
+ * lv-bit R instead of b-bit h; the sigmoid's tables twice and its
+ * products' lookups); beyond B H = 512 the sigmoid takes the lean tail
+ * alone and the gate products their own flights (12 a step, 1.4x the
+ * bytes at 100 images). With low-rank U both U2' R and
  * U1' (U2' R) go that way (the client's share of U2' R is fixed before its
  * corrections go, so U1's corrections ride with them): the Google-30
  * keyword model 842 flights a sequence. Models with over 2^20 weight bits

@@ -242,6 +242,21 @@ static sirnn_status fused_tr(sirnn_party *party, const sirnn_fg_plan *p, size_t 
 
 /* ---- the state fold (p->fold, nn/fg_plan.h) ------------------------------ */
 
+/* The fold's gates with the sigmoid's carries without B2A and its rounding
+ * fused with the gate products (sirnn_fg_act_secure_gates): 4 flights a
+ * step fewer for about 46 kbit more per (image, hidden unit) and step, so
+ * only for small batches: B H <= FG_GATES_MAX, about where the two break
+ * even on `wan` (Fashion-MNIST, H = 32: 8.5 MB more per image against 108
+ * flights a query, even at ~13 images; Google-30, H = 100: 72.6 MB against
+ * 396 flights, ~5 sequences); larger batches take the lean tail of
+ * sirnn_fg_act_secure_tr (12 flights a step). Both parties know B and H. */
+enum { FG_GATES_MAX = 512 };
+
+static int use_gates(const sirnn_fg_plan *p, size_t B)
+{
+    return B * p->d.hidden <= FG_GATES_MAX && sirnn_fg_act_gates_fits(p);
+}
+
 /* The pre-activations from sw->uh (U R + W x mod 2^lv) and the biases, then
  * the gates (truncation in the sigmoid's digits) into sw->y. */
 static sirnn_status fold_act(sirnn_party *party, const sirnn_fg_plan *p,
@@ -259,7 +274,7 @@ static sirnn_status fold_act(sirnn_party *party, const sirnn_fg_plan *p,
             sw->pre[BH + e] = (s + (server ? w->bh[j] << p->e_fuse : 0)) & mv;
         }
     }
-    if (sirnn_fg_act_gates_fits(p)) {
+    if (use_gates(p, B)) {
         /* z, and the gate products g zeta', g (zeta + nu)' (2 zeta', 2 (zeta +
          * nu)': c = 2 g - 2^sz, see secure_run) from the sigmoid's rounding */
         const int64_t sc[2] = {2 * sirnn_fg_signed(w->zeta, p->b),
@@ -444,7 +459,7 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
     const uint64_t pw[2] = {(2 * zeta) & mk, (2 * zn) & mk};
     /* with the fold, the gate products come from the sigmoid's rounding
      * (fold_act, sirnn_fg_act_secure_gates) into sw->pg */
-    const int gates = sirnn_fg_act_gates_fits(p);
+    const int gates = use_gates(p, B);
     const uint64_t *prod = gates ? sw->pg : sw->cc;
     for (size_t t = 0; t < T; t++) {
         sirnn_prof_layer(party, p->fold ? "U R + W x, gates | h" : "U h + W x");

@@ -229,15 +229,14 @@ SIRNN_API sirnn_status sirnn_fastgrnn_set_gate_scale(sirnn_fastgrnn *m, int scal
  *   off: 1 image: 20 flights a step, 578 flights, 8.90 MB, 12.85 s;
  *        100 images: 708 flights, 872 MB, 37.7 s.
  *   on:  1 image: 8 flights a step, 250 flights, 22.46 MB, 5.8 s;
- *        100 images: 382 flights, 2,034 MB (slower: 109 s against 41 s
- *        without it, measured on a loaded machine).
+ *        100 images: 494 flights, 1,207 MB, 39.3 s (slower).
  * The shipped keyword model (Google-30, B = 1, `sirnn-bench fastgrnn`):
  * off 2,806 flights, 92.5 MB; on 842 flights, 247.4 MB, 23.6 s on `wan`.
  * With the fold the gates' sigmoid takes its lean tails too
- * (math/sig_pair.h: the same values; its digits' carries without B2A and
- * its rounding fused with the gate products, 4 flights fewer a step for
- * more bytes). `sirnn demo` turns it on for one image (--fold / --no-fold
- * choose).
+ * (math/sig_pair.h: the same values; up to 512 (image, hidden unit)
+ * pairs a step, its digits' carries without B2A and its rounding fused
+ * with the gate products, 4 flights fewer a step for more bytes). `sirnn
+ * demo` turns it on for one image (--fold / --no-fold choose).
  * The fold changes the fixed-point model (the same steps in
  * sirnn_fastgrnn_predict_fixed and secure inference, whose results stay
  * equal either way; its pre-activations are one truncation of a more
@@ -438,10 +437,13 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  * sigmoid reads scale 12): without the state fold 8.90 MB and 578 flights
  * for one image (20 flights a step), 8.72 MB per image and 708 flights
  * for 100; with it 22.46 MB and 250
- * flights for one image, 20.44 MB per image and 262 flights for a batch
- * of 17, 20.34 MB and 382 flights for 100 (8 flights a step: the gates
- * and the gate products 7 with h's truncation alongside, the mult 1 with
- * the next U R in it).
+ * flights for one image (8 flights a step: the gates and the gate
+ * products 7 with h's truncation alongside, the mult 1 with the next U R
+ * in it), 20.43 MB per image and 262 flights for a batch of 16; from 17
+ * images on (B H > 512, where the 4 flights a step no longer pay for the
+ * bytes on a WAN) the gates take the lean tail alone and the gate
+ * products their own flights (12 a step): 12.16 MB per image and 374
+ * flights for 17, 12.07 MB and 494 flights for 100.
  * The shipped keyword model (the Google-30 shape, trained): 92.5 MB and
  * 2,806 flights per clip at B = 1 without the fold (fewer bytes than
  * random weights), 247.4 MB and 842 flights with it (more than with
