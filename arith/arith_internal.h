@@ -208,8 +208,13 @@ sirnn_status sirnn_mult_wrap(sirnn_party *party, size_t n, uint64_t *out, const 
  * to at most 64 from the group's start); table t's entries are ignored.
  * Each out may be its own idx (as in sirnn_lut_multi) but must not overlap
  * another request's idx. SIRNN_ERR_ARG for anything else.
+ *
+ * unmasked (non-zero): party 0's output shares are 0, so party 1 receives
+ * the chosen entries themselves: only for per-element tables that party 0
+ * has masked with fresh randomness of its own (math/sigmoid.c's lookups on
+ * a digit and a boolean carry); the bits and flights are the same.
  */
-#define SIRNN_LUT_MAX_SET 4
+#define SIRNN_LUT_MAX_SET 8
 #define SIRNN_LUT_NOWRAP 0xffu
 typedef struct sirnn_lut_req {
     uint64_t *out;
@@ -221,6 +226,7 @@ typedef struct sirnn_lut_req {
     const unsigned *widths;
     const unsigned *wrap_of;
     const uint64_t *wrap_off;
+    int unmasked;
 } sirnn_lut_req;
 sirnn_status sirnn_lut_several(sirnn_party *party, size_t n, const sirnn_lut_req *req,
                                unsigned nreq);

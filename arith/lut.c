@@ -64,6 +64,7 @@ typedef struct lut_ctx {
     int nwrap;                   /* fields that are wraps of other fields */
     int wsrc[MAX_TABS];          /* field t: the field whose wrap it is, or -1 */
     uint64_t woff[MAX_TABS];     /* the public offset party 0 adds to that field's share */
+    int unmasked;                /* party 0's output shares are 0 (sirnn_lut_req) */
 } lut_ctx;
 
 /* Pack tables into groups in order, each at most 64 bits of fields. */
@@ -252,8 +253,12 @@ static sirnn_status lut_send_msgs(const lut_ctx *c, lut_ws *w, sirnn_lane *lane,
     sirnn_status st = SIRNN_OK;
     for (size_t g0 = 0; g0 < k && st == SIRNN_OK; g0 += G) {
         const size_t g = k - g0 < G ? k - g0 : G;
-        for (unsigned j = 0; j < ng; j++)
-            sirnn_prg_ring(&lane->prg, w->r + j * G, g, c->grp[j].l);
+        for (unsigned j = 0; j < ng; j++) {
+            if (c->unmasked)
+                memset(w->r + j * G, 0, g * sizeof(uint64_t));
+            else
+                sirnn_prg_ring(&lane->prg, w->r + j * G, g, c->grp[j].l);
+        }
         for (size_t s0 = 0; s0 < g; s0 += SUB) {
             const size_t gs = g - s0 < SUB ? g - s0 : SUB, e0 = off + g0 + s0;
             uint64_t sh[SUB];
@@ -527,6 +532,7 @@ sirnn_status sirnn_lut_several(sirnn_party *party, size_t n, const sirnn_lut_req
         c[i].m = m;
         c[i].fill = server && r->tables == NULL ? r->fill : NULL;
         c[i].fill_ctx = r->fill_ctx;
+        c[i].unmasked = r->unmasked;
         lut_layout(&c[i], r->ntab, r->widths);
         for (unsigned t = 0; r->wrap_of != NULL && t < r->ntab; t++) {
             const unsigned sf = r->wrap_of[t];

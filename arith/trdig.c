@@ -17,6 +17,7 @@
 
 typedef struct trdig_ctx {
     uint64_t *out;
+    uint8_t *carry; /* sirnn_trdig2_carries: g_e, g_{e+d_0}, g_{e+d_1} (3n bytes) */
     const uint64_t *x[2];
     size_t n;
     unsigned l, e, d[2], h[2];
@@ -37,6 +38,13 @@ static sirnn_status trdig_post(void *vctx, int server, sirnn_wn_chunk *c)
 {
     (void)server;
     const trdig_ctx *t = vctx;
+    if (t->carry != NULL) {
+        const unsigned o[3] = {t->oe, t->ohi[0], t->ohi[1]};
+        for (unsigned q = 0; q < 3; q++)
+            for (size_t i = 0; i < c->k; i++)
+                t->carry[q * t->n + c->off + i] = (uint8_t)(c->bits[o[q]][i] & 1);
+        return SIRNN_OK;
+    }
     const uint64_t *ge = c->arith[t->oe];
     for (unsigned k = 0; k < 2; k++) {
         uint64_t *lo = t->out + (size_t)(2 * k) * t->n + c->off;
@@ -62,14 +70,14 @@ static unsigned tree(sirnn_wn_plan *p, const unsigned *blk, unsigned lo, unsigne
     return sirnn_wn_comb(p, tree(p, blk, mid, hi), tree(p, blk, lo, mid));
 }
 
-sirnn_status sirnn_trdig2(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *xa,
-                          const uint64_t *xb, unsigned l, unsigned e, const unsigned d[2],
-                          const unsigned h[2])
+static sirnn_status trdig_run(sirnn_party *party, size_t n, uint64_t *out, uint8_t *carry,
+                              const uint64_t *xa, const uint64_t *xb, unsigned l, unsigned e,
+                              const unsigned d[2], const unsigned h[2])
 {
     if (party == NULL)
         return SIRNN_ERR_ARG;
-    int bad = l > 64 || e < 1 || d == NULL || h == NULL || (n > 0 && (out == NULL || xa == NULL ||
-                                                                        xb == NULL));
+    int bad = l > 64 || e < 1 || d == NULL || h == NULL ||
+              (n > 0 && ((out == NULL && carry == NULL) || xa == NULL || xb == NULL));
     for (unsigned k = 0; !bad && k < 2; k++)
         bad = d[k] < 1 || d[k] > 8 || h[k] < 1 || e + d[k] + h[k] > l;
     if (bad)
@@ -104,16 +112,38 @@ sirnn_status sirnn_trdig2(sirnn_party *party, size_t n, uint64_t *out, const uin
             top = sirnn_wn_comb(p, top, rest);
         gh[q] = sirnn_wn_comb(p, top, left);
     }
-    trdig_ctx t = {.out = out, .x = {xa, xb}, .n = n, .l = l, .e = e, .d = {d[0], d[1]},
-                   .h = {h[0], h[1]}};
+    trdig_ctx t = {.out = out, .carry = carry, .x = {xa, xb}, .n = n, .l = l, .e = e,
+                   .d = {d[0], d[1]}, .h = {h[0], h[1]}};
     const unsigned wlo = d[0] > d[1] ? d[0] : d[1];
-    /* width 1 is the boolean share itself, which is also its share mod 2 */
-    t.oe = sirnn_wn_output(p, ge, SIRNN_WN_G, wlo);
+    /* width 1 is the boolean share itself, which is also its share mod 2;
+     * width 0 (the carries alone) has no B2A */
+    t.oe = sirnn_wn_output(p, ge, SIRNN_WN_G, carry != NULL ? 0 : wlo);
     for (unsigned q = 0; q < 2; q++)
-        t.ohi[q] = sirnn_wn_output(p, gh[q], SIRNN_WN_G, h[q]);
+        t.ohi[q] = sirnn_wn_output(p, gh[q], SIRNN_WN_G, carry != NULL ? 0 : h[q]);
     st = sirnn_wn_finalize(p);
     if (st == SIRNN_OK)
         st = sirnn_wn_run(party, n, p, trdig_prep, trdig_post, &t);
     free(p);
     return st;
+}
+
+sirnn_status sirnn_trdig2(sirnn_party *party, size_t n, uint64_t *out, const uint64_t *xa,
+                          const uint64_t *xb, unsigned l, unsigned e, const unsigned d[2],
+                          const unsigned h[2])
+{
+    if (n > 0 && out == NULL)
+        return party == NULL ? SIRNN_ERR_ARG
+                             : sirnn_arith_arg(party, "sirnn_trdig2", "NULL out with n > 0");
+    return trdig_run(party, n, out, NULL, xa, xb, l, e, d, h);
+}
+
+sirnn_status sirnn_trdig2_carries(sirnn_party *party, size_t n, uint8_t *carry,
+                                  const uint64_t *xa, const uint64_t *xb, unsigned l, unsigned e,
+                                  const unsigned d[2], const unsigned h[2])
+{
+    if (n > 0 && carry == NULL)
+        return party == NULL ? SIRNN_ERR_ARG
+                             : sirnn_arith_arg(party, "sirnn_trdig2_carries",
+                                               "NULL carry with n > 0");
+    return trdig_run(party, n, NULL, carry, xa, xb, l, e, d, h);
 }

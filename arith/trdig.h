@@ -46,4 +46,19 @@ sirnn_status sirnn_trdig2(struct sirnn_party *party, size_t n, uint64_t *out, co
                           const uint64_t *xb, unsigned l, unsigned e, const unsigned d[2],
                           const unsigned h[2]);
 
+/*
+ * The same network without the B2As: carry[3n] gets boolean shares of the
+ * carries g_e, g_{e + d_0} (input 0) and g_{e + d_1} (input 1), so that
+ * lo_k = (x0 >> e) + (x1 >> e) + g_e mod 2^d_k and hi_k likewise with
+ * g_{e + d_k} (see above), each party's raw bit fields its own. Flights:
+ * 2 + levels, one fewer; with an odd number of levels (e > 24: 3 at e =
+ * 44 or 47) the last one is party 1's, which then knows its shares of the
+ * carries, so a following step whose first flight is party 1's (a lookup
+ * on the raw digits and the carries, math/sigmoid.c) rides in it. Bits:
+ * trdig2's without the B2As' (3 (128 + w - 1) per element).
+ */
+sirnn_status sirnn_trdig2_carries(struct sirnn_party *party, size_t n, uint8_t *carry,
+                                  const uint64_t *xa, const uint64_t *xb, unsigned l, unsigned e,
+                                  const unsigned d[2], const unsigned h[2]);
+
 #endif /* SIRNN_ARITH_TRDIG_H */

@@ -377,6 +377,221 @@ sirnn_status sirnn_tanh(sirnn_party *party, size_t n, uint64_t *y, const uint64_
 
 /* ---- the round-lean tails of sirnn_sigmoid_pair_tr ------------------------ */
 
+/* ---- the rounding fused with the gate products (sirnn_sigmoid_pair_gates) ---- */
+
+/* Party 0's clear scalars and the products' ring; NULL where the pair
+ * rounds alone (poly_round). */
+typedef struct gates_ctx {
+    const int64_t *s; /* 2 scalars (party 0; NULL on party 1) */
+    unsigned lp;      /* the products' ring */
+    size_t k;         /* elements per half: [0, k) z, [k, 2k) g */
+    uint64_t *pg;     /* 2k: g s_0, g s_1 (interleaved) */
+    uint64_t *g;      /* k: g's b-bit shares, or NULL */
+    uint64_t *w;      /* scratch: 24 k words */
+} gates_ctx;
+
+enum { GATE_DIGIT = 4 };
+
+typedef struct wrapfill_ctx {
+    const uint64_t *u0; /* party 0's low T bits */
+    unsigned T, nf;
+    const int64_t *s;   /* NULL: the carry itself (field 0, mod 2^bo) */
+    uint64_t lm;        /* field mask */
+} wrapfill_ctx;
+
+/* t[J] = [J < u0] (the carry out of the low T bits: J = u0 + u1 mod 2^T is
+ * below u0 exactly when u0 + u1 wraps), times s_f for field f. */
+static void wrap_fill(void *vctx, size_t first, size_t count, uint64_t *tables)
+{
+    const wrapfill_ctx *c = vctx;
+    const size_t N = (size_t)1 << c->T;
+    for (size_t i = 0; i < count; i++) {
+        const uint64_t u0 = c->u0[first + i];
+        uint64_t *t = tables + i * c->nf * N;
+        for (unsigned f = 0; f < c->nf; f++)
+            for (uint64_t J = 0; J < N; J++) {
+                const uint64_t cy = (uint64_t)(J < u0);
+                t[f * N + J] = (c->s != NULL ? cy * (uint64_t)c->s[f] : cy) & c->lm;
+            }
+    }
+}
+
+typedef struct msbfill_ctx {
+    const uint64_t *m0; /* party 0's bit L - 1 */
+    const int64_t *s;
+    unsigned bo;
+    uint64_t lm;
+} msbfill_ctx;
+
+/* t_f[J] = -2^bo s_f (m0 | J): the wrap of the L-bit shares of a value
+ * whose MSB is a public 0 is the OR of the shares' MSBs. */
+static void msb_fill(void *vctx, size_t first, size_t count, uint64_t *tables)
+{
+    const msbfill_ctx *c = vctx;
+    for (size_t i = 0; i < count; i++) {
+        const uint64_t m0 = c->m0[first + i] & 1;
+        uint64_t *t = tables + i * 4;
+        for (unsigned f = 0; f < 2; f++)
+            for (uint64_t J = 0; J < 2; J++)
+                t[f * 2 + J] = ((uint64_t)0 - (((m0 | J) * (uint64_t)c->s[f]) << c->bo)) & c->lm;
+    }
+}
+
+/*
+ * y = (V + 2^(T-1)) >> T mod 2^bo on both halves (V in z, L-bit shares),
+ * the z half's into y[0..k), and for the g half the products g s_f mod
+ * 2^lp instead, in the two flights of one set of lookups whose first rides
+ * in the product's last (party 1's): with v_j = hi_j 2^T + u_j + 2^(L-1)
+ * m_j party j's share, floor(V' / 2^T) = hi_0 + hi_1 + c - 2^bo (m_0 | m_1)
+ * (c the carry out of the low T bits; the last term as V' < 2^(L-1),
+ * which pair_gates_fit checks), so
+ *   z = hi_0 + hi_1 + c mod 2^bo        (a lookup of c on u, bo bits),
+ *   g s_f = s_f hi_0 (party 0's, local) + s_f hi_1 (lookups of party 1's
+ *           4-bit digits of hi_1) + s_f c (a lookup on u) - 2^bo s_f
+ *           (m_0 | m_1) (a 1-of-2 lookup on m_1)   mod 2^lp.
+ * Against poly_round's truncation (its B2A one flight more) and the gate
+ * products after it (a flight each way more).
+ */
+static sirnn_status round_gates(sirnn_party *party, size_t n, uint64_t *y, uint64_t *z,
+                                const sirnn_sig_plan *p, const gates_ctx *gc)
+{
+    const int server = party->role == SIRNN_SERVER;
+    const unsigned T = p->T, L = p->L, bo = p->bo, lp = gc->lp;
+    const size_t k = gc->k;
+    const uint64_t half = server ? (uint64_t)1 << (T - 1) : 0, lm = mask64(lp);
+    const unsigned nd = (bo + GATE_DIGIT - 1) / GATE_DIGIT;
+    /* w: u (2k), hi (2k), m (k), zero (k), digits (nd k), outputs: zc (k),
+     * gc (2k), gm (2k), gd (2 nd k), g's carry (k) */
+    uint64_t *u = gc->w, *hi = u + 2 * k, *m = hi + 2 * k, *zero = m + k, *dig = zero + k;
+    uint64_t *oz = dig + nd * k, *oc = oz + k, *om = oc + 2 * k, *od = om + 2 * k,
+             *og = od + 2 * nd * k;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t v = (z[i] + half) & mask64(L);
+        u[i] = v & mask64(T);
+        hi[i] = (v >> T) & mask64(bo);
+        if (i >= k)
+            m[i - k] = (v >> (L - 1)) & 1;
+    }
+    memset(zero, 0, k * sizeof(uint64_t));
+    for (unsigned q = 0; q < nd; q++)
+        for (size_t i = 0; i < k; i++)
+            dig[q * k + i] = server ? 0 : (hi[k + i] >> (GATE_DIGIT * q)) & 0xf;
+    wrapfill_ctx wz = {.u0 = u, .T = T, .nf = 1, .s = NULL, .lm = mask64(bo)};
+    wrapfill_ctx wg = {.u0 = u + k, .T = T, .nf = 2, .s = gc->s, .lm = lm};
+    wrapfill_ctx wgc = {.u0 = u + k, .T = T, .nf = 1, .s = NULL, .lm = mask64(bo)};
+    msbfill_ctx mf = {.m0 = m, .s = gc->s, .bo = bo, .lm = lm};
+    const unsigned wbo = bo, wlp[2] = {lp, lp};
+    uint64_t dtab[8][2 * 16];
+    if (server)
+        for (unsigned q = 0; q < nd; q++)
+            for (unsigned f = 0; f < 2; f++)
+                for (uint64_t J = 0; J < 16; J++)
+                    dtab[q][f * 16 + J] =
+                        ((J * (uint64_t)gc->s[f]) << (GATE_DIGIT * q)) & lm;
+    sirnn_lut_req rq[SIRNN_LUT_MAX_SET];
+    unsigned nr = 0;
+    rq[nr++] = (sirnn_lut_req){.out = oz, .idx = u, .fill = server ? wrap_fill : NULL,
+                               .fill_ctx = &wz, .ntab = 1, .m = T, .widths = &wbo};
+    rq[nr++] = (sirnn_lut_req){.out = oc, .idx = u + k, .fill = server ? wrap_fill : NULL,
+                               .fill_ctx = &wg, .ntab = 2, .m = T, .widths = wlp};
+    rq[nr++] = (sirnn_lut_req){.out = om, .idx = server ? zero : m,
+                               .fill = server ? msb_fill : NULL, .fill_ctx = &mf, .ntab = 2,
+                               .m = 1, .widths = wlp};
+    for (unsigned q = 0; q < nd; q++)
+        rq[nr++] = (sirnn_lut_req){.out = od + 2 * q * k, .idx = dig + q * k,
+                                   .tables = server ? dtab[q] : NULL, .ntab = 2,
+                                   .m = GATE_DIGIT, .widths = wlp};
+    if (gc->g != NULL)
+        rq[nr++] = (sirnn_lut_req){.out = og, .idx = u + k, .fill = server ? wrap_fill : NULL,
+                                   .fill_ctx = &wgc, .ntab = 1, .m = T, .widths = &wbo};
+    sirnn_status st = sirnn_lut_several(party, k, rq, nr);
+    if (server)
+        sirnn_memzero(dtab, sizeof dtab);
+    if (st != SIRNN_OK)
+        return st;
+    for (size_t i = 0; i < k; i++)
+        y[i] = (hi[i] + oz[i]) & mask64(bo);
+    for (size_t i = 0; i < k; i++)
+        for (unsigned f = 0; f < 2; f++) {
+            uint64_t acc = oc[f * k + i] + om[f * k + i];
+            for (unsigned q = 0; q < nd; q++)
+                acc += od[(2 * q + f) * k + i];
+            if (server)
+                acc += hi[k + i] * (uint64_t)gc->s[f];
+            gc->pg[2 * i + f] = acc & lm;
+        }
+    if (gc->g != NULL)
+        for (size_t i = 0; i < k; i++)
+            gc->g[i] = (hi[k + i] + og[i]) & mask64(bo);
+    return SIRNN_OK;
+}
+
+/* Whether V' = V + 2^(T-1) mod 2^L (the poly path's value before its
+ * rounding) stays below 2^(L-1) for every digit pair, so that the wrap of
+ * its shares is the OR of their MSBs (round_gates). */
+static int pair_gates_fit(const sirnn_sig_plan *p)
+{
+    const uint64_t lm = mask64(p->L), half = (uint64_t)1 << (p->T - 1);
+    for (uint64_t d1 = 0; d1 < ((uint64_t)1 << p->w1); d1++)
+        for (uint64_t d0 = 0; d0 < 256; d0++) {
+            uint64_t v;
+            if (p->deg == 2) {
+                const int64_t q = (int64_t)(int8_t)(uint8_t)p->Q[d0];
+                v = p->A[d1] + p->B[d1] * (uint64_t)((int64_t)d0 - 128) +
+                    p->C[d1] * (uint64_t)q;
+            } else {
+                v = p->A1[d1] + p->B[d1] * d0;
+            }
+            if ((((v + half) & lm) >> (p->L - 1)) != 0)
+                return 0;
+        }
+    return 1;
+}
+
+/* The line's product and rounding after its lookups: z d0's shares (mod
+ * 2^8), a: A1[d1], B[d1] (L bits), d0's wrap (boolean, low bit). */
+static sirnn_status line_lean_finish(sirnn_party *party, size_t n, uint64_t *y,
+                                     const sirnn_sig_plan *p, uint64_t *a, uint64_t *z,
+                                     uint8_t *bits, const gates_ctx *gc)
+{
+    const unsigned L = p->L;
+    sirnn_status st;
+    for (size_t i = 0; i < n; i++)
+        bits[i] = (uint8_t)(a[2 * n + i] & 1); /* d0's wrap, boolean */
+    if ((st = sirnn_mult_lean_wrap(party, n, z, z, a + n, bits, 8, L, L, 0, SIRNN_SERVER)) !=
+        SIRNN_OK)
+        return st;
+    for (size_t i = 0; i < n; i++)
+        z[i] = a[i] + z[i];
+    return gc != NULL ? round_gates(party, n, y, z, p, gc) : poly_round(party, n, y, z, p);
+}
+
+/* The parabola's products and rounding after its lookups: a: d0's shares
+ * (mod 2^8), a + 5n: B, C, A (L bits), a + 10n: Q - 32, its wrap (with
+ * the signed product's offset 128), d0's wrap (boolean, low bit). */
+static sirnn_status parabola_lean_finish(sirnn_party *party, size_t n, uint64_t *y,
+                                         const sirnn_sig_plan *p, uint64_t *a, uint64_t *z,
+                                         uint8_t *bits, const gates_ctx *gc)
+{
+    const unsigned L = p->L;
+    const int server = party->role == SIRNN_SERVER;
+    sirnn_status st;
+    /* x = [d0 - 128 | Q - 32] in z (party 0 adds 128 to d0 mod 2^8), their
+     * wraps [d0's | Q's] in bits, y = [B | C] at a + 5n */
+    for (size_t i = 0; i < n; i++) {
+        z[i] = (a[i] + (server ? 128u : 0u)) & 0xff;
+        z[n + i] = a[10 * n + i];
+        bits[i] = (uint8_t)(a[12 * n + i] & 1);
+        bits[n + i] = (uint8_t)(a[11 * n + i] & 1);
+    }
+    if ((st = sirnn_mult_lean_wrap(party, 2 * n, z, z, a + 5 * n, bits, 8, L, L, 1,
+                                   SIRNN_SERVER)) != SIRNN_OK)
+        return st;
+    for (size_t i = 0; i < n; i++)
+        z[i] = a[7 * n + i] + z[i] + z[n + i];
+    return gc != NULL ? round_gates(party, n, y, z, p, gc) : poly_round(party, n, y, z, p);
+}
+
 /* The line after sirnn_trdig2's digits (z: d0, d1): A1[d1] and B[d1] in L
  * bits (B read mod 2^L, so its wrap vanishes) and the wrap of d0's shares
  * (a bit) in one set of lookup flights; B d0 by sirnn_mult_lean_wrap with
@@ -386,7 +601,7 @@ sirnn_status sirnn_tanh(sirnn_party *party, size_t n, uint64_t *y, const uint64_
  * product's last. a: 4n words, z: 3n, bits: n bytes. */
 static sirnn_status line_tail_lean(sirnn_party *party, size_t n, uint64_t *y,
                                    const sirnn_sig_plan *p, uint64_t *a, uint64_t *z,
-                                   uint8_t *bits)
+                                   uint8_t *bits, const gates_ctx *gc)
 {
     const unsigned L = p->L;
     const size_t N = (size_t)1 << p->w1;
@@ -409,14 +624,7 @@ static sirnn_status line_tail_lean(sirnn_party *party, size_t n, uint64_t *y,
         sirnn_memzero(tab, sizeof tab);
     if (st != SIRNN_OK)
         return st;
-    for (size_t i = 0; i < n; i++)
-        bits[i] = (uint8_t)(a[2 * n + i] & 1); /* d0's wrap, boolean */
-    if ((st = sirnn_mult_lean_wrap(party, n, z, z, a + n, bits, 8, L, L, 0, SIRNN_SERVER)) !=
-        SIRNN_OK)
-        return st;
-    for (size_t i = 0; i < n; i++)
-        z[i] = a[i] + z[i];
-    return poly_round(party, n, y, z, p);
+    return line_lean_finish(party, n, y, p, a, z, bits, gc);
 }
 
 /* The parabola after sirnn_trdig2's digits (a: d0, d1): on d0, Q - 32 with
@@ -427,7 +635,7 @@ static sirnn_status line_tail_lean(sirnn_party *party, size_t n, uint64_t *y,
  * bits: 2n bytes. */
 static sirnn_status parabola_tail_lean(sirnn_party *party, size_t n, uint64_t *y,
                                        const sirnn_sig_plan *p, uint64_t *a, uint64_t *z,
-                                       uint8_t *bits)
+                                       uint8_t *bits, const gates_ctx *gc)
 {
     const unsigned L = p->L;
     const size_t N = (size_t)1 << p->w1;
@@ -454,20 +662,207 @@ static sirnn_status parabola_tail_lean(sirnn_party *party, size_t n, uint64_t *y
         sirnn_memzero(tab, sizeof tab);
     if (st != SIRNN_OK)
         return st;
-    /* x = [d0 - 128 | Q - 32] in z (party 0 adds 128 to d0 mod 2^8), their
-     * wraps [d0's | Q's] in bits, y = [B | C] at a + 5n */
-    for (size_t i = 0; i < n; i++) {
-        z[i] = (a[i] + (server ? 128u : 0u)) & 0xff;
-        z[n + i] = a[10 * n + i];
-        bits[i] = (uint8_t)(a[12 * n + i] & 1);
-        bits[n + i] = (uint8_t)(a[11 * n + i] & 1);
+    return parabola_lean_finish(party, n, y, p, a, z, bits, gc);
+}
+
+/* ---- the tail on the raw digits and boolean carries (e > 24) ------------- */
+
+/*
+ * sirnn_trdig2_carries leaves each digit as party k's raw bit field r_k
+ * plus a carry c = c0 ^ c1 that only a B2A (one more flight) would make
+ * arithmetic. Instead the lookups read (J = r0 + r1 mod 2^m, c) directly,
+ * in the same two flights, through two OTs per element and side:
+ *   - A (1-of-2^m on J, party 0's per-element tables): for each field f and
+ *     b in {0, 1}, F_fb[J] = f(J, c0 ^ b) + s_fb, s_fb party 0's fresh
+ *     randomness, sent unmasked (sirnn_lut_req.unmasked): party 1 gets both
+ *     F_f0[J] and F_f1[J], each hidden by its own s;
+ *   - B (1-of-2 on c1, rotated by c0): entry v = s_f(v ^ c0) + o_f, o_f
+ *     party 0's output share: party 1 gets s_f(c1) + o_f.
+ * Party 1's share is F_f(c1)[J] - (s_f(c1) + o_f) = f(J, c) - o_f, party
+ * 0's o_f (mod 2^w_f; XOR for 1-bit fields). Party 1 sees f + s_f0,
+ * f' + s_f1 and s_f(c1) + o_f: uniform whatever f. Party 0 knows o_f
+ * before the lookup, so a field may be the wrap of another field's shares.
+ * Cost: the lookups' tables twice (2 x 2^m w_f bits per field) and the
+ * 1-of-2 OTs (256 + 2 w bits per element and side), against the B2As'
+ * 3 (128 + 7) bits and a flight.
+ */
+enum { CF_MAXF = 4 };
+
+typedef struct carry_side {
+    const sirnn_sig_plan *p;
+    size_t n, k;                /* elements (both halves), half */
+    unsigned m, nf, w[CF_MAXF]; /* index bits, fields and their widths */
+    int hi;                     /* 0: d0's side, 1: d1's */
+    const uint64_t *idx, *car;  /* party 0's raw index shares and carry shares */
+    const uint64_t *s, *o;      /* party 0: s[(2f + b) n + e], o[f n + e] */
+} carry_side;
+
+/* The fields of one (element, J, c): d0's side D = d0 (8 bits; the second
+ * half's index is 2 t_b's digit, so its carry adds 2), Q - 32 for the
+ * parabola, then the wraps of D's and Q's shares (o, value - o) as the
+ * products read them (Q with the signed offset 128); d1's side the
+ * coefficients B, C, A (parabola) or A1, B (line) in L bits. */
+static void carry_values(const carry_side *cs, size_t e, uint64_t J, uint64_t c, uint64_t *v)
+{
+    const sirnn_sig_plan *p = cs->p;
+    if (cs->hi) {
+        const uint64_t d1 = (J + c) & mask64(p->w1);
+        if (p->deg == 2) {
+            v[0] = p->B[d1];
+            v[1] = p->C[d1];
+            v[2] = p->A[d1];
+        } else {
+            v[0] = p->A1[d1];
+            v[1] = p->B[d1];
+        }
+        return;
     }
-    if ((st = sirnn_mult_lean_wrap(party, 2 * n, z, z, a + 5 * n, bits, 8, L, L, 1,
-                                   SIRNN_SERVER)) != SIRNN_OK)
+    const uint64_t step = e < cs->k ? 1 : 2;
+    const uint64_t d0 = (J + step * c) & 0xff;
+    const uint64_t oD = cs->o[e] & 0xff;
+    v[0] = d0;
+    if (p->deg == 2) {
+        const uint64_t q = p->Q[d0] & 0xff, oQ = cs->o[cs->n + e] & 0xff;
+        v[1] = q;
+        v[2] = ((oD + ((d0 - oD) & 0xff)) >> 8) & 1;
+        v[3] = ((((oQ + 128) & 0xff) + ((q - oQ) & 0xff)) >> 8) & 1;
+    } else {
+        v[1] = ((oD + ((d0 - oD) & 0xff)) >> 8) & 1;
+    }
+}
+
+static void carry_fill_a(void *vctx, size_t first, size_t count, uint64_t *tables)
+{
+    const carry_side *cs = vctx;
+    const size_t N = (size_t)1 << cs->m, per = 2 * cs->nf * N;
+    uint64_t v[CF_MAXF];
+    for (size_t i = 0; i < count; i++) {
+        const size_t e = first + i;
+        const uint64_t c0 = cs->car[e] & 1;
+        uint64_t *t = tables + i * per;
+        for (uint64_t b = 0; b < 2; b++)
+            for (uint64_t J = 0; J < N; J++) {
+                carry_values(cs, e, J, c0 ^ b, v);
+                for (unsigned f = 0; f < cs->nf; f++)
+                    t[(2 * f + b) * N + J] =
+                        (v[f] + cs->s[(2 * f + b) * cs->n + e]) & mask64(cs->w[f]);
+            }
+    }
+}
+
+static void carry_fill_b(void *vctx, size_t first, size_t count, uint64_t *tables)
+{
+    const carry_side *cs = vctx;
+    for (size_t i = 0; i < count; i++) {
+        const size_t e = first + i;
+        const uint64_t c0 = cs->car[e] & 1;
+        uint64_t *t = tables + i * 2 * cs->nf;
+        for (unsigned f = 0; f < cs->nf; f++)
+            for (uint64_t v = 0; v < 2; v++)
+                t[f * 2 + v] =
+                    (cs->s[(2 * f + (v ^ c0)) * cs->n + e] + cs->o[f * cs->n + e]) &
+                    mask64(cs->w[f]);
+    }
+}
+
+/*
+ * The lean tail from sirnn_trdig2_carries (flights: the network's 2 +
+ * levels, the lookups' 2, the first riding in the network's last flight
+ * when the levels are odd, then the product and the rounding as the lean
+ * tails): k elements of each half; a, z, bits as the lean tails (on 2k);
+ * w: 53 * 2k words of scratch; cb: 3k bytes.
+ */
+static sirnn_status pair_tail_carries(sirnn_party *party, size_t k, uint64_t *y,
+                                      const uint64_t *xa, const uint64_t *xb, unsigned e,
+                                      const sirnn_sig_plan *p, uint64_t *a, uint64_t *z,
+                                      uint8_t *bits, uint64_t *w, uint8_t *cb,
+                                      const gates_ctx *gc)
+{
+    const unsigned b = p->b, w1 = p->w1, L = p->L;
+    const size_t n = 2 * k;
+    const int server = party->role == SIRNN_SERVER;
+    const unsigned d[2] = {8, 7}, h[2] = {w1, w1};
+    sirnn_status st = sirnn_trdig2_carries(party, k, cb, xa, xb, e + b, e, d, h);
+    if (st != SIRNN_OK)
         return st;
-    for (size_t i = 0; i < n; i++)
-        z[i] = a[7 * n + i] + z[i] + z[n + i];
-    return poly_round(party, n, y, z, p);
+    const int par = p->deg == 2;
+    const unsigned nlo = par ? 4 : 2, nhi = par ? 3 : 2;
+    /* w: idx lo / hi, carries lo / hi (4n); s lo (2 nlo n), o lo (nlo n), s hi
+     * (2 nhi n), o hi (nhi n); outputs A lo (2 nlo n), B lo (nlo n), A hi
+     * (2 nhi n), B hi (nhi n) */
+    uint64_t *ilo = w, *ihi = w + n, *clo = w + 2 * n, *chi = w + 3 * n;
+    uint64_t *slo = w + 4 * n, *olo = slo + 2 * nlo * n, *shi = olo + nlo * n,
+             *ohi = shi + 2 * nhi * n;
+    uint64_t *alo = ohi + nhi * n, *blo = alo + 2 * nlo * n, *ahi = blo + nlo * n,
+             *bhi = ahi + 2 * nhi * n;
+    for (size_t i = 0; i < k; i++) {
+        ilo[i] = (xa[i] >> e) & 0xff;
+        ihi[i] = (xa[i] >> (e + 8)) & mask64(w1);
+        ilo[k + i] = (2 * ((xb[i] >> e) & 0x7f)) & 0xff;
+        ihi[k + i] = (xb[i] >> (e + 7)) & mask64(w1);
+        clo[i] = clo[k + i] = cb[i] & 1;
+        chi[i] = cb[k + i] & 1;
+        chi[k + i] = cb[2 * k + i] & 1;
+    }
+    if (server) {
+        sirnn_prg *prg = &party->lanes[0].prg;
+        sirnn_prg_ring(prg, slo, 3 * (nlo + nhi) * n, 64);
+    }
+    carry_side lo = {.p = p, .n = n, .k = k, .m = 8, .nf = nlo, .hi = 0, .idx = ilo,
+                     .car = clo, .s = slo, .o = olo};
+    carry_side hi = {.p = p, .n = n, .k = k, .m = w1, .nf = nhi, .hi = 1, .idx = ihi,
+                     .car = chi, .s = shi, .o = ohi};
+    if (par) {
+        const unsigned wl[4] = {8, 8, 1, 1};
+        memcpy(lo.w, wl, sizeof wl);
+        hi.w[0] = hi.w[1] = hi.w[2] = L;
+    } else {
+        lo.w[0] = 8;
+        lo.w[1] = 1;
+        hi.w[0] = hi.w[1] = L;
+    }
+    unsigned wal[2 * CF_MAXF], wah[2 * CF_MAXF];
+    for (unsigned f = 0; f < CF_MAXF; f++) {
+        wal[2 * f] = wal[2 * f + 1] = lo.w[f];
+        wah[2 * f] = wah[2 * f + 1] = hi.w[f];
+    }
+    const sirnn_lut_req rq[4] = {
+        {.out = alo, .idx = ilo, .fill = server ? carry_fill_a : NULL, .fill_ctx = &lo,
+         .ntab = 2 * nlo, .m = 8, .widths = wal, .unmasked = 1},
+        {.out = blo, .idx = clo, .fill = server ? carry_fill_b : NULL, .fill_ctx = &lo,
+         .ntab = nlo, .m = 1, .widths = lo.w, .unmasked = 1},
+        {.out = ahi, .idx = ihi, .fill = server ? carry_fill_a : NULL, .fill_ctx = &hi,
+         .ntab = 2 * nhi, .m = w1, .widths = wah, .unmasked = 1},
+        {.out = bhi, .idx = chi, .fill = server ? carry_fill_b : NULL, .fill_ctx = &hi,
+         .ntab = nhi, .m = 1, .widths = hi.w, .unmasked = 1}};
+    if ((st = sirnn_lut_several(party, n, rq, 4)) != SIRNN_OK)
+        return st;
+    /* the fields' shares: party 0 its o, party 1 F_f(c1) - (s_f(c1) + o_f) */
+    uint64_t *vlo = alo, *vhi = ahi; /* in place: field f at v + f n */
+    for (unsigned f = 0; f < nlo; f++)
+        for (size_t i = 0; i < n; i++)
+            vlo[f * n + i] = (server ? olo[f * n + i]
+                                     : alo[(2 * f + (clo[i] & 1)) * n + i] - blo[f * n + i]) &
+                             mask64(lo.w[f]);
+    for (unsigned f = 0; f < nhi; f++)
+        for (size_t i = 0; i < n; i++)
+            vhi[f * n + i] = (server ? ohi[f * n + i]
+                                     : ahi[(2 * f + (chi[i] & 1)) * n + i] - bhi[f * n + i]) &
+                             mask64(hi.w[f]);
+    if (par) {
+        /* a: d0, a + 5n: B, C, A, a + 10n: Q - 32, Q's wrap, d0's wrap */
+        memcpy(a, vlo, n * sizeof(uint64_t));
+        memcpy(a + 5 * n, vhi, 3 * n * sizeof(uint64_t));
+        memcpy(a + 10 * n, vlo + n, n * sizeof(uint64_t));
+        memcpy(a + 11 * n, vlo + 3 * n, n * sizeof(uint64_t));
+        memcpy(a + 12 * n, vlo + 2 * n, n * sizeof(uint64_t));
+        return parabola_lean_finish(party, n, y, p, a, z, bits, gc);
+    }
+    /* z: d0; a: A1, B, d0's wrap */
+    memcpy(z, vlo, n * sizeof(uint64_t));
+    memcpy(a, vhi, 2 * n * sizeof(uint64_t));
+    memcpy(a + 2 * n, vlo + n, n * sizeof(uint64_t));
+    return line_lean_finish(party, n, y, p, a, z, bits, gc);
 }
 
 /* ---- the pre-activation truncation fused into the digits (math/sig_pair.h) ---- */
@@ -496,16 +891,26 @@ int sirnn_sigmoid_pair_tr_fits(unsigned e, sirnn_fixfmt fmt_in, sirnn_fixfmt fmt
     return ok;
 }
 
-sirnn_status sirnn_sigmoid_pair_tr(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *xa,
-                                   const uint64_t *xb, unsigned e, sirnn_fixfmt fmt_in,
-                                   sirnn_fixfmt fmt_out, int lean)
+/* Party 0's scalars and the products' ring of sirnn_sigmoid_pair_gates,
+ * with its outputs; NULL for sirnn_sigmoid_pair_tr. */
+typedef struct gates_args {
+    const int64_t *s;
+    unsigned lp;
+    uint64_t *pg, *g;
+} gates_args;
+
+static sirnn_status pair_run(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *xa,
+                             const uint64_t *xb, unsigned e, sirnn_fixfmt fmt_in,
+                             sirnn_fixfmt fmt_out, int lean, const gates_args *ga)
 {
     sirnn_status st = sirnn_party_usable(party);
     if (st != SIRNN_OK)
         return st;
-    if (n > 0 && (y == NULL || xa == NULL || xb == NULL))
+    const int server = party->role == SIRNN_SERVER;
+    if (n > 0 && (y == NULL || xa == NULL || xb == NULL ||
+                  (ga != NULL && (ga->pg == NULL || (server && ga->s == NULL)))))
         return sirnn_party_error(party, SIRNN_ERR_ARG,
-                                 "sirnn_sigmoid_pair_tr: NULL array with n > 0");
+                                 "sirnn_sigmoid_pair: NULL array with n > 0");
     sirnn_sig_plan *p = malloc(sizeof(*p));
     if (p == NULL)
         return SIRNN_ERR_NOMEM;
@@ -513,6 +918,14 @@ sirnn_status sirnn_sigmoid_pair_tr(sirnn_party *party, size_t n, uint64_t *y, co
     if ((st = pair_plan(p, e, fmt_in, fmt_out, err, sizeof err)) != SIRNN_OK) {
         free(p);
         return sirnn_party_error(party, st, "%s", err);
+    }
+    if (ga != NULL)
+        lean = 2; /* the fused rounding follows the lean product (with the carries) */
+    if (ga != NULL && (p->bo > 4 * GATE_DIGIT || p->T > 8 || ga->lp < 1 || ga->lp > 64 ||
+                       !pair_gates_fit(p))) {
+        free(p);
+        return sirnn_party_error(party, SIRNN_ERR_UNSUPPORTED,
+                                 "sirnn_sigmoid_pair_gates: the formats do not fit");
     }
     const unsigned b = p->b, w1 = p->w1;
     const size_t block = (size_t)SIG_BLOCK * party->nlanes / 2, cap = n < block ? n : block;
@@ -523,11 +936,34 @@ sirnn_status sirnn_sigmoid_pair_tr(sirnn_party *party, size_t n, uint64_t *y, co
              *z = malloc(6 * cap * sizeof(uint64_t) + 1),
              *dg = malloc(4 * cap * sizeof(uint64_t) + 1);
     uint8_t *msb = malloc(4 * cap + 1);
-    if (a == NULL || z == NULL || dg == NULL || msb == NULL)
+    /* lean = 2 at e > 24 takes the carries path (pair_tail_carries): its
+     * scratch, 46 words per element of the 2k */
+    const int carries = lean >= 2 && e > 24;
+    const size_t cwords = carries ? 92 * cap : 0;
+    uint64_t *cw = carries ? malloc(cwords * sizeof(uint64_t) + 1) : NULL;
+    uint8_t *cb = carries ? malloc(3 * cap + 1) : NULL;
+    uint64_t *gw = ga != NULL ? malloc(24 * cap * sizeof(uint64_t) + 1) : NULL;
+    if (a == NULL || z == NULL || dg == NULL || msb == NULL ||
+        (carries && (cw == NULL || cb == NULL)) || (ga != NULL && gw == NULL))
         st = SIRNN_ERR_NOMEM;
     const unsigned d[2] = {8, 7}, h[2] = {w1, w1};
     for (size_t off = 0; off < n && st == SIRNN_OK; off += cap) {
         const size_t k = n - off < cap ? n - off : cap;
+        gates_ctx gcx = {0}, *gc = NULL;
+        if (ga != NULL) {
+            gcx = (gates_ctx){.s = ga->s, .lp = ga->lp, .k = k, .pg = ga->pg + 2 * off,
+                              .g = ga->g != NULL ? ga->g + off : NULL, .w = gw};
+            gc = &gcx;
+        }
+        if (carries) {
+            st = pair_tail_carries(party, k, a, xa + off, xb + off, e, p, a, z, msb, cw, cb, gc);
+            for (size_t i = 0; st == SIRNN_OK && i < k; i++) {
+                y[off + i] = a[i];
+                if (gc == NULL)
+                    y[n + off + i] = a[k + i];
+            }
+            continue;
+        }
         /* dg: lo_a, hi_a, lo_b, hi_b: the digits of t_a and of 2 t_b
          * (mod 2^b: its d0 is twice t_b's low 7 bits, its d1 t_b's bits
          * 7 .. b - 2) */
@@ -543,16 +979,20 @@ sirnn_status sirnn_sigmoid_pair_tr(sirnn_party *party, size_t n, uint64_t *y, co
             dd[3 * k + i] = dg[3 * k + i] & mask64(w1);
         }
         if (lean)
-            st = p->deg == 2 ? parabola_tail_lean(party, 2 * k, a, p, a, z, msb)
-                             : line_tail_lean(party, 2 * k, a, p, a, z, msb);
+            st = p->deg == 2 ? parabola_tail_lean(party, 2 * k, a, p, a, z, msb, gc)
+                             : line_tail_lean(party, 2 * k, a, p, a, z, msb, gc);
         else
             st = p->deg == 2 ? parabola_tail(party, 2 * k, a, p, a, z, msb, 0)
                              : line_tail(party, 2 * k, a, p, a, z, msb, 0);
         for (size_t i = 0; st == SIRNN_OK && i < k; i++) {
             y[off + i] = a[i];
-            y[n + off + i] = a[k + i];
+            if (gc == NULL)
+                y[n + off + i] = a[k + i];
         }
     }
+    if (gw != NULL)
+        sirnn_memzero(gw, 24 * cap * sizeof(uint64_t));
+    free(gw);
     if (dg != NULL)
         sirnn_memzero(dg, 4 * cap * sizeof(uint64_t));
     free(dg);
@@ -562,9 +1002,43 @@ sirnn_status sirnn_sigmoid_pair_tr(sirnn_party *party, size_t n, uint64_t *y, co
         sirnn_memzero(z, 6 * cap * sizeof(uint64_t));
     if (msb != NULL)
         sirnn_memzero(msb, 4 * cap);
+    if (cw != NULL)
+        sirnn_memzero(cw, cwords * sizeof(uint64_t));
+    if (cb != NULL)
+        sirnn_memzero(cb, 3 * cap);
+    free(cw);
+    free(cb);
     free(a);
     free(z);
     free(msb);
     free(p);
     return st;
+}
+
+sirnn_status sirnn_sigmoid_pair_tr(sirnn_party *party, size_t n, uint64_t *y, const uint64_t *xa,
+                                   const uint64_t *xb, unsigned e, sirnn_fixfmt fmt_in,
+                                   sirnn_fixfmt fmt_out, int lean)
+{
+    return pair_run(party, n, y, xa, xb, e, fmt_in, fmt_out, lean, NULL);
+}
+
+int sirnn_sigmoid_pair_gates_fits(unsigned e, sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out,
+                                  unsigned lp)
+{
+    sirnn_sig_plan *p = malloc(sizeof(*p));
+    char err[200];
+    const int ok = p != NULL && pair_plan(p, e, fmt_in, fmt_out, err, sizeof err) == SIRNN_OK &&
+                   p->bo <= 4 * GATE_DIGIT && p->T <= 8 && lp >= 1 && lp <= 64 &&
+                   pair_gates_fit(p);
+    free(p);
+    return ok;
+}
+
+sirnn_status sirnn_sigmoid_pair_gates(sirnn_party *party, size_t n, uint64_t *z, uint64_t *pg,
+                                      uint64_t *g, const uint64_t *xa, const uint64_t *xb,
+                                      unsigned e, sirnn_fixfmt fmt_in, sirnn_fixfmt fmt_out,
+                                      const int64_t *s, unsigned lp)
+{
+    const gates_args ga = {.s = s, .lp = lp, .pg = pg, .g = g};
+    return pair_run(party, n, z, xa, xb, e, fmt_in, fmt_out, 1, &ga);
 }

@@ -73,3 +73,16 @@ sirnn_status sirnn_fg_act_secure_tr(struct sirnn_party *party, const sirnn_fg_pl
     /* y[n..2n) = sigmoid(2 pre_h): the doubling is inside (math/sig_pair.h) */
     return sirnn_sigmoid_pair_tr(party, n, y, xz, xh, p->e_fuse, p->f_pre, p->f_z, p->fold);
 }
+
+sirnn_status sirnn_fg_act_secure_gates(struct sirnn_party *party, const sirnn_fg_plan *p,
+                                       size_t n, uint64_t *z, uint64_t *pg, const uint64_t *xz,
+                                       const uint64_t *xh, const int64_t *s)
+{
+    return sirnn_sigmoid_pair_gates(party, n, z, pg, NULL, xz, xh, p->e_fuse, p->f_pre, p->f_z,
+                                    s, p->lv);
+}
+
+int sirnn_fg_act_gates_fits(const sirnn_fg_plan *p)
+{
+    return p->fold && sirnn_sigmoid_pair_gates_fits(p->e_fuse, p->f_pre, p->f_z, p->lv);
+}

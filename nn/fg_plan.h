@@ -56,16 +56,21 @@
  * rather than h16 (U R, or U1' U2' R, in R's ring of lv bits) and v reads
  * h_{t-1} = floor(R_{t-1} / 2^s_h) in lv bits, so secure inference runs
  * h's truncation beside the next step's gates, and takes U R_t in the
- * flights of the step before (arith/wmm.h): 12 flights a step instead of
- * 18 for the shipped Fashion-MNIST model, for 1.37x the bytes at batch 1
- * and 1.20x at 100 images (the product's corrections carry lv-bit R
- * instead of b-bit h). With low-rank U both U2' R and U1' (U2' R) go that
- * way (the client's share of U2' R is fixed before its corrections go, so
- * U1's corrections ride with them): the Google-30 keyword model 1,238
- * flights a sequence instead of 1,824 with U2's truncation and U1 in the
- * step. Models with over 2^20 weight bits in U (U1 and U2) take the
- * products inside the step's group instead (nn/secure_infer.c): more
- * flights a step.
+ * flights of the step before (arith/wmm.h); the gates' sigmoid reads its
+ * digits' carries without B2A and its rounding gives the gate products
+ * g zeta', g (zeta + nu)' directly (sirnn_fg_act_secure_gates,
+ * math/sig_pair.h), so the step ends on party 0's flight with the mult's
+ * columns: 8 flights a step instead of 20 for the shipped Fashion-MNIST
+ * model, for 2.5x the bytes at batch 1 (the product's corrections carry
+ * lv-bit R instead of b-bit h; the sigmoid's tables twice and its
+ * products' lookups); beyond B H = 512 the sigmoid takes the lean tail
+ * alone and the gate products their own flights (12 a step, 1.4x the
+ * bytes at 100 images). With low-rank U both U2' R and
+ * U1' (U2' R) go that way (the client's share of U2' R is fixed before its
+ * corrections go, so U1's corrections ride with them): the Google-30
+ * keyword model 842 flights a sequence. Models with over 2^20 weight bits
+ * in U (U1 and U2) take the products inside the step's group instead
+ * (nn/secure_infer.c): more flights a step.
  */
 #ifndef SIRNN_NN_FG_PLAN_H
 #define SIRNN_NN_FG_PLAN_H
@@ -218,6 +223,16 @@ sirnn_status sirnn_fg_act_secure(struct sirnn_party *party, const sirnn_fg_plan 
  * sirnn_fg_act_secure on those pre-activations. */
 sirnn_status sirnn_fg_act_secure_tr(struct sirnn_party *party, const sirnn_fg_plan *p, size_t n,
                                     uint64_t *y, const uint64_t *xz, const uint64_t *xh);
+
+/* With the fold (nn/secure_infer.c): z into z[n] as above and, instead of
+ * g, the gate products pg[2i + f] = g_i s_f mod 2^lv for party 0's signed
+ * scalars s (NULL on party 1), the rounding of the sigmoid fused with them
+ * (sirnn_sigmoid_pair_gates, math/sig_pair.h): the step's gates and
+ * products one flight each way shorter. _fits: whether the plan takes it. */
+sirnn_status sirnn_fg_act_secure_gates(struct sirnn_party *party, const sirnn_fg_plan *p,
+                                       size_t n, uint64_t *z, uint64_t *pg, const uint64_t *xz,
+                                       const uint64_t *xh, const int64_t *s);
+int sirnn_fg_act_gates_fits(const sirnn_fg_plan *p);
 
 /* The b-bit value v as a signed integer. */
 int64_t sirnn_fg_signed(uint64_t v, unsigned b);

@@ -46,6 +46,7 @@ static uint64_t mask_of(unsigned l)
 
 typedef struct secure_work {
     uint64_t *x, *v, *wx, *h16, *hlr, *ur, *uh, *pre, *y, *cc, *q; /* hlr: h in lr bits */
+    uint64_t *pg; /* the fold's gate products from the sigmoid (sirnn_fg_act_secure_gates) */
     uint64_t *val, *am, *out; /* am: the argmax's scratch (nn/argmax.h) */
     uint8_t *zeros, *amb;
     uint8_t *hsign, *usign; /* MSB shares of h16 (BH) and of U2's output (B ru) */
@@ -81,7 +82,7 @@ static size_t work_words(const sirnn_fg_plan *p, size_t B)
 {
     const size_t T = p->d.steps, D = p->d.input, H = p->d.hidden, C = p->d.classes;
     const size_t rw = p->d.rank_w, ru = p->d.rank_u, BH = B * H;
-    return B * T * (D + rw + H) + 2 * BH + B * ru + BH + 2 * BH * 4 + B * C +
+    return B * T * (D + rw + H) + 2 * BH + B * ru + BH + 2 * BH * 5 + B * C +
            sirnn_argmax_work_words(B, C) + B * (C + 1);
 }
 
@@ -137,6 +138,7 @@ static sirnn_status work_init(secure_work *sw, const sirnn_fg_plan *p, size_t B)
     TAKE(y, 2 * BH);
     TAKE(cc, 2 * BH);
     TAKE(q, 2 * BH);
+    TAKE(pg, 2 * BH);
     TAKE(val, B * C);
     TAKE(am, sirnn_argmax_work_words(B, C));
     TAKE(out, B * (C + 1));
@@ -240,6 +242,21 @@ static sirnn_status fused_tr(sirnn_party *party, const sirnn_fg_plan *p, size_t 
 
 /* ---- the state fold (p->fold, nn/fg_plan.h) ------------------------------ */
 
+/* The fold's gates with the sigmoid's carries without B2A and its rounding
+ * fused with the gate products (sirnn_fg_act_secure_gates): 4 flights a
+ * step fewer for about 46 kbit more per (image, hidden unit) and step, so
+ * only for small batches: B H <= FG_GATES_MAX, about where the two break
+ * even on `wan` (Fashion-MNIST, H = 32: 8.5 MB more per image against 108
+ * flights a query, even at ~13 images; Google-30, H = 100: 72.6 MB against
+ * 396 flights, ~5 sequences); larger batches take the lean tail of
+ * sirnn_fg_act_secure_tr (12 flights a step). Both parties know B and H. */
+enum { FG_GATES_MAX = 512 };
+
+static int use_gates(const sirnn_fg_plan *p, size_t B)
+{
+    return B * p->d.hidden <= FG_GATES_MAX && sirnn_fg_act_gates_fits(p);
+}
+
 /* The pre-activations from sw->uh (U R + W x mod 2^lv) and the biases, then
  * the gates (truncation in the sigmoid's digits) into sw->y. */
 static sirnn_status fold_act(sirnn_party *party, const sirnn_fg_plan *p,
@@ -256,6 +273,14 @@ static sirnn_status fold_act(sirnn_party *party, const sirnn_fg_plan *p,
             sw->pre[e] = (s + (server ? w->bz[j] << p->e_fuse : 0)) & mv;
             sw->pre[BH + e] = (s + (server ? w->bh[j] << p->e_fuse : 0)) & mv;
         }
+    }
+    if (use_gates(p, B)) {
+        /* z, and the gate products g zeta', g (zeta + nu)' (2 zeta', 2 (zeta +
+         * nu)': c = 2 g - 2^sz, see secure_run) from the sigmoid's rounding */
+        const int64_t sc[2] = {2 * sirnn_fg_signed(w->zeta, p->b),
+                               2 * sirnn_fg_signed(w->zn, p->b)};
+        return sirnn_fg_act_secure_gates(party, p, BH, sw->y, sw->pg, sw->pre, sw->pre + BH,
+                                         server ? sc : NULL);
     }
     return sirnn_fg_act_secure_tr(party, p, BH, sw->y, sw->pre, sw->pre + BH);
 }
@@ -432,6 +457,10 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
     const uint64_t zeta = (uint64_t)sirnn_fg_signed(w->zeta, b),
                    zn = (uint64_t)sirnn_fg_signed(w->zn, b);
     const uint64_t pw[2] = {(2 * zeta) & mk, (2 * zn) & mk};
+    /* with the fold, the gate products come from the sigmoid's rounding
+     * (fold_act, sirnn_fg_act_secure_gates) into sw->pg */
+    const int gates = use_gates(p, B);
+    const uint64_t *prod = gates ? sw->pg : sw->cc;
     for (size_t t = 0; t < T; t++) {
         sirnn_prof_layer(party, p->fold ? "U R + W x, gates | h" : "U h + W x");
         st = p->fold ? fold_step(party, p, w, sw, B, t) : plain_gates(party, p, w, sw, B, t);
@@ -444,11 +473,14 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
          * are taken in lr bits (kp = lr - b makes the product exact there),
          * so v below is already in the ring of R: no extension. */
         sirnn_prof_layer(party, "gate products");
-        SIRNN_PROFILED(party, "matmul", st,
-                       sirnn_matmul_clear_msb(party, BH, 1, 2, sw->cc, sw->y + BH, sw->zeros,
-                                              server ? pw : NULL, b, kp, 0, p->lv, 1));
-        if (st != SIRNN_OK)
-            return st;
+        if (!gates) {
+            SIRNN_PROFILED(party, "matmul", st,
+                           sirnn_matmul_clear_msb(party, BH, 1, 2, sw->cc, sw->y + BH,
+                                                  sw->zeros, server ? pw : NULL, b, kp, 0,
+                                                  p->lv, 1));
+            if (st != SIRNN_OK)
+                return st;
+        }
         if (use_wmm(p, B) && t + 1 < T) {
             /* the next step's U R: party 0's columns (its weight bits) go
              * out here, with the gate products and the mult's columns */
@@ -472,7 +504,7 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
          * it sends them), and the client's corrections with its first
          * message of the truncation below. */
         for (size_t e = 0; e < BH; e++) {
-            const uint64_t p1 = sw->cc[2 * e] - (server ? zeta << p->sz : 0);
+            const uint64_t p1 = prod[2 * e] - (server ? zeta << p->sz : 0);
             sw->q[e] = ((sw->hlr[e] << (p->sw - p->sh)) - p1) & mr;
         }
         SIRNN_PROFILED(party, "mult", st,
@@ -481,7 +513,7 @@ static sirnn_status secure_run(sirnn_party *party, const sirnn_fg_plan *p,
         if (st != SIRNN_OK)
             return st;
         for (size_t e = 0; e < BH; e++) {
-            const uint64_t p2 = sw->cc[2 * e + 1] - (server ? zn << p->sz : 0);
+            const uint64_t p2 = prod[2 * e + 1] - (server ? zn << p->sz : 0);
             sw->q[e] = (sw->q[e] + (p2 << p->sz)) & mr;
         }
         if (use_wmm(p, B) && t + 1 < T) {

@@ -42,17 +42,29 @@ typedef struct tcase {
     sirnn_fixfmt fin, fout;
     int lean;
     uint64_t *x[2][2], *out[2];
+    int64_t s[2];      /* sirnn_sigmoid_pair_gates: party 0's scalars */
+    unsigned lp;       /* and the products' ring (0: the pair alone) */
+    int with_g;
+    int carries;       /* sirnn_trdig2_carries instead of sirnn_trdig2 */
 } tcase;
 
 static sirnn_status trdig_call(void *vctx, sirnn_party *p, int r)
 {
     tcase *c = vctx;
+    if (c->carries)
+        return sirnn_trdig2_carries(p, c->n, (uint8_t *)c->out[r], c->x[r][0], c->x[r][1], c->l,
+                                    c->e, c->d, c->h);
     return sirnn_trdig2(p, c->n, c->out[r], c->x[r][0], c->x[r][1], c->l, c->e, c->d, c->h);
 }
 
 static sirnn_status pair_call(void *vctx, sirnn_party *p, int r)
 {
     tcase *c = vctx;
+    if (c->lp > 0)
+        return sirnn_sigmoid_pair_gates(p, c->n, c->out[r], c->out[r] + c->n,
+                                        c->with_g ? c->out[r] + 3 * c->n : NULL, c->x[r][0],
+                                        c->x[r][1], c->e, c->fin, c->fout, r == 0 ? c->s : NULL,
+                                        c->lp);
     return sirnn_sigmoid_pair_tr(p, c->n, c->out[r], c->x[r][0], c->x[r][1], c->e, c->fin,
                                  c->fout, c->lean);
 }
@@ -108,6 +120,36 @@ static uint64_t trdig_check(test_rng *rng, size_t n, unsigned l, unsigned e, uns
     return flights;
 }
 
+/* sirnn_trdig2_carries: the boolean carries into e, e + d_0 (input 0) and
+ * e + d_1 (input 1) of the shares' sums. Returns the flights. */
+static uint64_t carries_check(test_rng *rng, size_t n, unsigned l, unsigned e, unsigned d0,
+                              unsigned d1, unsigned h0, unsigned h1)
+{
+    tcase c = {.n = n, .l = l, .e = e, .d = {d0, d1}, .h = {h0, h1}, .carries = 1};
+    tcase_alloc(&c, n);
+    uint64_t *xa = calloc(n + 1, sizeof(uint64_t)), *xb = calloc(n + 1, sizeof(uint64_t));
+    assert_true(xa != NULL && xb != NULL);
+    pair_inputs(rng, n, l, e, xa, xb, c.x);
+    uint64_t flights;
+    mc_run(trdig_call, &c, &flights);
+    const uint8_t *g0 = (const uint8_t *)c.out[0], *g1 = (const uint8_t *)c.out[1];
+    for (size_t i = 0; i < n; i++) {
+        const unsigned at[3] = {e, e + d0, e + d1}, in[3] = {0, 0, 1};
+        for (unsigned q = 0; q < 3; q++) {
+            const uint64_t m = test_mask(at[q]);
+            const uint64_t want =
+                ((c.x[0][in[q]][i] & m) + (c.x[1][in[q]][i] & m)) >> at[q];
+            if ((uint64_t)((g0[q * n + i] ^ g1[q * n + i]) & 1) != want)
+                fail_msg("seed %llu: trdig2_carries l %u e %u carry %u i %zu",
+                         (unsigned long long)test_seed(), l, e, q, i);
+        }
+    }
+    free(xa);
+    free(xb);
+    tcase_free(&c);
+    return flights;
+}
+
 static void test_trdig2(void **state)
 {
     (void)state;
@@ -120,6 +162,13 @@ static void test_trdig2(void **state)
     assert_int_equal(trdig_check(&rng, 1, 32, 16, 8, 7, 8, 8), 5);
     assert_int_equal(trdig_check(&rng, 31, 20, 5, 8, 7, 7, 6), 4);
     trdig_check(&rng, 13, 64, 40, 8, 8, 16, 16);
+    /* the carries alone (no B2A): one flight fewer; at e = 44 and 47 (the
+     * state fold's) its third level ends on party 1's flight */
+    assert_int_equal(carries_check(&rng, 33, 60, 44, 8, 7, 8, 8), 5);
+    assert_int_equal(carries_check(&rng, 40, 63, 47, 8, 7, 8, 8), 5);
+    assert_int_equal(carries_check(&rng, 21, 33, 17, 8, 7, 8, 8), 4);
+    carries_check(&rng, 1, 12, 1, 3, 1, 8, 2);
+    carries_check(&rng, 0, 60, 44, 8, 7, 8, 8);
     trdig_check(&rng, 9, 12, 1, 3, 1, 8, 2);
     uint64_t fl;
     tcase c = {.n = 0, .l = 33, .e = 17, .d = {8, 7}, .h = {8, 8}};
@@ -177,6 +226,53 @@ static uint64_t pair_check(test_rng *rng, size_t n, unsigned e, sirnn_fixfmt fin
     return flights;
 }
 
+
+/* sirnn_sigmoid_pair_gates: z as the pair's, g s_f mod 2^lp for random
+ * signed scalars, g itself when asked for. Returns the flights. */
+static uint64_t gates_check(test_rng *rng, size_t n, unsigned e, sirnn_fixfmt fin,
+                            sirnn_fixfmt fout, unsigned lp, int with_g)
+{
+    const unsigned b = fin.bits, l = e + b;
+    tcase c = {.n = n, .l = l, .e = e, .fin = fin, .fout = fout, .lean = 1, .lp = lp,
+               .with_g = with_g};
+    for (int f = 0; f < 2; f++)
+        c.s[f] = (int64_t)(test_rng_next(rng) % (1u << 18)) - (1 << 17);
+    c.s[1] = n % 3 == 0 ? -1 : c.s[1];
+    tcase_alloc(&c, 4 * n);
+    uint64_t *xa = calloc(n + 1, sizeof(uint64_t)), *xb = calloc(n + 1, sizeof(uint64_t));
+    uint64_t *in = calloc(2 * n + 1, sizeof(uint64_t)), *want = calloc(2 * n + 1, sizeof(uint64_t));
+    assert_true(xa != NULL && xb != NULL && in != NULL && want != NULL);
+    pair_inputs(rng, n, l, e, xa, xb, c.x);
+    for (size_t i = 0; i < n; i++) {
+        in[i] = (xa[i] >> e) & test_mask(b);
+        in[n + i] = (2 * (xb[i] >> e)) & test_mask(b);
+    }
+    assert_int_equal(sirnn_ref_sigmoid(2 * n, want, in, fin, fout), SIRNN_OK);
+    uint64_t flights;
+    mc_run(pair_call, &c, &flights);
+    const uint64_t mo = test_mask(fout.bits), mp = test_mask(lp);
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t z = (c.out[0][i] + c.out[1][i]) & mo;
+        const uint64_t g = want[n + i];
+        int bad = z != want[i];
+        for (size_t f = 0; f < 2; f++)
+            bad |= ((c.out[0][n + 2 * i + f] + c.out[1][n + 2 * i + f]) & mp) !=
+                   ((g * (uint64_t)c.s[f]) & mp);
+        if (with_g)
+            bad |= ((c.out[0][3 * n + i] + c.out[1][3 * n + i]) & mo) != g;
+        if (bad)
+            fail_msg("seed %llu: sigmoid pair gates e %u %u/%d lp %u i %zu: in %llx %llx",
+                     (unsigned long long)test_seed(), e, b, (int)fin.scale, lp, i,
+                     (unsigned long long)in[i], (unsigned long long)in[n + i]);
+    }
+    free(xa);
+    free(xb);
+    free(in);
+    free(want);
+    tcase_free(&c);
+    return flights;
+}
+
 static void test_sigmoid_pair(void **state)
 {
     (void)state;
@@ -187,23 +283,42 @@ static void test_sigmoid_pair(void **state)
      * and 44 with the state fold of nn/fg_plan.h: one AND level more in
      * sirnn_trdig2), on both tails (the same values): 11 flights with
      * sirnn_mult_wraps' product, 9 with the lean product (2 flights instead
-     * of 3, and the rounding's first flight rides in its last) */
-    for (int lean = 0; lean <= 1; lean++) {
-        const uint64_t fl = lean ? 9 : 11;
+     * of 3, and the rounding's first flight rides in its last); at e > 24
+     * one level more (13 and 11), where lean = 2 looks up the raw digits
+     * and the boolean carries (sirnn_trdig2_carries: no B2A, its odd third
+     * level ends on party 1's flight, which carries the lookups' first): 9
+     * flights again */
+    for (int lean = 0; lean <= 2; lean++) {
+        const uint64_t fl = lean ? 9 : 11, wide[3] = {13, 11, 9};
         assert_int_equal(pair_check(&rng, 97, 17, f11, f14, lean), fl);
         assert_int_equal(pair_check(&rng, 1, 16, f10, f14, lean), fl);
-        assert_int_equal(pair_check(&rng, 32, 44, f11, f14, lean), fl + 2);
+        assert_int_equal(pair_check(&rng, 32, 44, f11, f14, lean), wide[lean]);
+        assert_int_equal(pair_check(&rng, 45, 47, f10, f10, lean), wide[lean]);
         pair_check(&rng, 40, 3, f11, f14, lean);
         pair_check(&rng, 0, 17, f11, f14, lean);
+        pair_check(&rng, 0, 44, f11, f14, lean);
+        pair_check(&rng, 1, 25, f11, f14, lean);
     }
     assert_true(sirnn_sigmoid_pair_tr_fits(17, f11, f14));
     /* 16/12 -> 16/14 takes the line: d0's wrap from a lookup on d0 */
     const sirnn_fixfmt f12 = {16, 12, true};
     assert_true(sirnn_sigmoid_pair_tr_fits(17, f12, f14));
-    for (int lean = 0; lean <= 1; lean++) {
+    for (int lean = 0; lean <= 2; lean++) {
+        const uint64_t wide[3] = {13, 11, 9};
         assert_int_equal(pair_check(&rng, 51, 15, f12, f14, lean), lean ? 9 : 11);
+        assert_int_equal(pair_check(&rng, 29, 40, f12, f14, lean), wide[lean]);
         pair_check(&rng, 7, 1, f12, f14, lean);
     }
+    /* the rounding fused with the gate products (FastGRNN's fold): one
+     * flight fewer, the last one party 0's, at every e */
+    assert_true(sirnn_sigmoid_pair_gates_fits(44, f11, f14, 60));
+    assert_true(sirnn_sigmoid_pair_gates_fits(15, f12, f14, 60));
+    assert_int_equal(gates_check(&rng, 33, 44, f11, f14, 60, 1), 8);
+    assert_int_equal(gates_check(&rng, 45, 47, f10, f10, 63, 0), 8);
+    assert_int_equal(gates_check(&rng, 17, 17, f11, f14, 60, 0), 8);
+    assert_int_equal(gates_check(&rng, 29, 40, f12, f14, 50, 1), 8);
+    gates_check(&rng, 0, 44, f11, f14, 60, 1);
+    gates_check(&rng, 1, 3, f11, f14, 33, 1);
     /* 8-bit inputs take the table: not this path */
     const sirnn_fixfmt f8 = {8, 5, true}, f8o = {8, 6, true};
     const sirnn_fixfmt g12 = {12, 8, true}, g12o = {12, 10, true};

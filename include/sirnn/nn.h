@@ -228,12 +228,15 @@ SIRNN_API sirnn_status sirnn_fastgrnn_set_gate_scale(sirnn_fastgrnn *m, int scal
  * (SoftSpokenOT), `sirnn demo --net wan` (400 Mbit/s, 40 ms round trip):
  *   off: 1 image: 20 flights a step, 578 flights, 8.90 MB, 12.85 s;
  *        100 images: 708 flights, 872 MB, 37.7 s.
- *   on:  1 image: 12 flights a step, 362 flights, 13.96 MB, 7.8 s;
+ *   on:  1 image: 8 flights a step, 250 flights, 22.46 MB, 5.8 s;
  *        100 images: 494 flights, 1,207 MB, 39.3 s (slower).
  * The shipped keyword model (Google-30, B = 1, `sirnn-bench fastgrnn`):
- * off 2,806 flights, 92.5 MB; on 1,238 flights, 174.8 MB. With the fold
- * the gates' sigmoid takes its lean tail too (math/sig_pair.h: the same
- * values, 2 flights fewer a step for more bytes).
+ * off 2,806 flights, 92.5 MB; on 842 flights, 247.4 MB, 23.6 s on `wan`.
+ * With the fold the gates' sigmoid takes its lean tails too
+ * (math/sig_pair.h: the same values; up to 512 (image, hidden unit)
+ * pairs a step, its digits' carries without B2A and its rounding fused
+ * with the gate products, 4 flights fewer a step for more bytes). `sirnn
+ * demo` turns it on for one image (--fold / --no-fold choose).
  * The fold changes the fixed-point model (the same steps in
  * sirnn_fastgrnn_predict_fixed and secure inference, whose results stay
  * equal either way; its pre-activations are one truncation of a more
@@ -418,28 +421,32 @@ SIRNN_API sirnn_status sirnn_fastgrnn_score_fmt(const sirnn_fastgrnn *m, sirnn_f
  * Costs (one lane, both parties, measured): Google-30 shape (input 32,
  * hidden 100, ranks 16 / 35, 99 steps, 16 bits; `sirnn-bench fastgrnn`):
  * with the default SoftSpokenOT (ot_k = 4), 98.2 MB and 2,806 flights per
- * sequence without the state fold, 143.5 MB and 1,238 flights with it
+ * sequence without the state fold, 216.1 MB and 842 flights with it
  * (per step: the truncation of U1' U2' R + W x in the digits of sigmoid
- * and tanh (sirnn_trdig2, then the poly path's lookups, product and
- * rounding), with the rescaling of h in the same flights; then gate
- * products and mult, with the next U2' R and U1' (U2' R) riding in their
- * flights, both by weight-bit products in R's ring of 63 bits (U1, U2
- * rounded by a few bits to fit it, nn/fg_plan.h): about 12 flights a step
- * against 28 without the fold, for 1.5x the bytes);
- * with IKNP (ot_k = 1), 128.1 MB per sequence without the fold and 255.8
+ * and tanh (sirnn_trdig2_carries, then the poly path's lookups on the raw
+ * digits and carries, its product, and its rounding fused with the gate
+ * products, math/sig_pair.h), with the rescaling of h in the same
+ * flights; then the mult, with the next U2' R and U1' (U2' R) riding in
+ * its flights, both by weight-bit products in R's ring of 63 bits (U1, U2
+ * rounded by a few bits to fit it, nn/fg_plan.h): 8 flights a step
+ * against 28 without the fold, for 2.2x the bytes);
+ * with IKNP (ot_k = 1), 128.1 MB per sequence without the fold and 328.8
  * MB with it (the weight-bit product's columns cost 128 bits per OT there)
  * at B = 1. The shipped Fashion-MNIST model (H = 32, 28 steps, default
  * backend, trained with its pre-activations within +-3.5 so that the
  * sigmoid reads scale 12): without the state fold 8.90 MB and 578 flights
  * for one image (20 flights a step), 8.72 MB per image and 708 flights
- * for 100; with it 13.96 MB and 362
- * flights for one image, 12.16 MB per image and 374 flights for a batch
- * of 17, 12.07 MB and 494 flights for 100 (12 flights a step: the gates
- * 10 with h's truncation alongside, gate products 2 with the next U R in
- * them).
+ * for 100; with it 22.46 MB and 250
+ * flights for one image (8 flights a step: the gates and the gate
+ * products 7 with h's truncation alongside, the mult 1 with the next U R
+ * in it), 20.43 MB per image and 262 flights for a batch of 16; from 17
+ * images on (B H > 512, where the 4 flights a step no longer pay for the
+ * bytes on a WAN) the gates take the lean tail alone and the gate
+ * products their own flights (12 a step): 12.16 MB per image and 374
+ * flights for 17, 12.07 MB and 494 flights for 100.
  * The shipped keyword model (the Google-30 shape, trained): 92.5 MB and
  * 2,806 flights per clip at B = 1 without the fold (fewer bytes than
- * random weights), 174.8 MB and 1,238 flights with it (more than with
+ * random weights), 247.4 MB and 842 flights with it (more than with
  * random weights). Without the fold its
  * pre-activations need a coarser scale (s_pre = 10), where the sigmoid
  * into scale 14 would take its parabola, so

@@ -55,7 +55,10 @@ extern "C" {
  * their own widths and rounds by one shift; sigmoid's and tanh's poly path
  * in the narrowest ring, A looked up shifted (fewer fraction bits: new
  * values); the products by clear weights send a group's windows'
- * columns, then every window's corrections). */
+ * columns, then every window's corrections; with the state fold the
+ * gates' sigmoid looks its coefficients up on the raw digits and boolean
+ * carries of the pre-activations, and its rounding rides in the gate
+ * products (sirnn_sigmoid_pair_gates): 8 flights a step, not 12). */
 #define SIRNN_PROTOCOL_VERSION 8
 
 /* "0.1.0" */
