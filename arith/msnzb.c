@@ -315,22 +315,25 @@ static int ws_init(msnzb_ws *w, const msnzb_plan *p, size_t kmax)
 }
 
 /* Elements of a block: one stream window per lane (sirnn_stream_window:
- * SIRNN_WINDOW, or a test's smaller window) up to MSNZB_BLOCK_MAX, all
- * lanes together, so that each lane's part of a block goes through every
- * sub-protocol's flights at once. The cap holds the peak memory: a block
- * costs about 450 bytes an element (both parties; digdec's window state
- * and the digit lookups' OTs, which party 0 holds until it has read all of
- * party 1's columns), so a whole 65,536-element window raised the peak of
+ * SIRNN_WINDOW, or a test's smaller window) up to cap, all lanes together,
+ * so that each lane's part of a block goes through every sub-protocol's
+ * flights at once. sirnn_msnzb caps it at MSNZB_BLOCK_MAX to hold the
+ * peak memory: a (32, 8) block with its one-hot and index outputs costs
+ * about 450 bytes an element (both parties; digdec's window state and the
+ * digit lookups' OTs, which party 0 holds until it has read all of party
+ * 1's columns), so a whole 65,536-element window raised the peak of
  * `sirnn-bench msnzb n=1048576` from 122 to 149 MB; 8,192 keeps it at
- * 123-124 MB (GNU time's maximum resident size, KiB / 1000). */
+ * 123-124 MB (GNU time's maximum resident size, KiB / 1000).
+ * sirnn_msnzb_code (16-bit codes for div_norm and rsqrt) takes the whole
+ * window: capped, it added 4 flights to rsqrt at 16,384 elements. */
 #ifndef MSNZB_BLOCK_MAX
 #define MSNZB_BLOCK_MAX 8192
 #endif
-static size_t block_elems(const sirnn_party *party)
+static size_t block_elems(const sirnn_party *party, size_t cap)
 {
     size_t w = sirnn_stream_window(0, SIZE_MAX);
-    if (w > MSNZB_BLOCK_MAX)
-        w = MSNZB_BLOCK_MAX;
+    if (w > cap)
+        w = cap;
     return w * (party->nlanes > 0 ? party->nlanes : 1);
 }
 
@@ -549,7 +552,7 @@ sirnn_status sirnn_msnzb(sirnn_party *party, size_t n, uint8_t *onehot, uint64_t
     if (p == NULL)
         return SIRNN_ERR_NOMEM;
     plan_make(p, l, d, li);
-    const size_t B = block_elems(party);
+    const size_t B = block_elems(party, MSNZB_BLOCK_MAX);
     msnzb_ws w;
     if (ws_init(&w, p, n < B ? n : B) != 0)
         st = SIRNN_ERR_NOMEM;
@@ -586,7 +589,7 @@ sirnn_status sirnn_msnzb_code(sirnn_party *party, size_t n, uint64_t *code, cons
         free(p);
         return st;
     }
-    const size_t B = block_elems(party);
+    const size_t B = block_elems(party, SIZE_MAX);
     msnzb_ws w;
     if (ws_init(&w, p, n < B ? n : B) != 0)
         st = SIRNN_ERR_NOMEM;
