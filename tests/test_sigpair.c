@@ -120,6 +120,28 @@ static uint64_t trdig_check(test_rng *rng, size_t n, unsigned l, unsigned e, uns
     return flights;
 }
 
+/* The pair's shared inputs in c->x (random pre-activations at shift c->e)
+ * and the cleartext sigmoids of both halves: in[0..2n) the truncated
+ * inputs (the second half doubled, as the pair reads it), want[0..2n)
+ * their sigmoids; both malloc'ed. */
+static void pair_want(test_rng *rng, tcase *c, uint64_t **in, uint64_t **want)
+{
+    const size_t n = c->n;
+    const unsigned b = c->fin.bits, e = c->e;
+    uint64_t *xa = calloc(n + 1, sizeof(uint64_t)), *xb = calloc(n + 1, sizeof(uint64_t));
+    *in = calloc(2 * n + 1, sizeof(uint64_t));
+    *want = calloc(2 * n + 1, sizeof(uint64_t));
+    assert_true(xa != NULL && xb != NULL && *in != NULL && *want != NULL);
+    pair_inputs(rng, n, c->l, e, xa, xb, c->x);
+    for (size_t i = 0; i < n; i++) {
+        (*in)[i] = (xa[i] >> e) & test_mask(b);
+        (*in)[n + i] = (2 * (xb[i] >> e)) & test_mask(b);
+    }
+    assert_int_equal(sirnn_ref_sigmoid(2 * n, *want, *in, c->fin, c->fout), SIRNN_OK);
+    free(xa);
+    free(xb);
+}
+
 /* sirnn_trdig2_carries: the boolean carries into e, e + d_0 (input 0) and
  * e + d_1 (input 1) of the shares' sums. Returns the flights. */
 static uint64_t carries_check(test_rng *rng, size_t n, unsigned l, unsigned e, unsigned d0,
@@ -198,15 +220,8 @@ static uint64_t pair_check(test_rng *rng, size_t n, unsigned e, sirnn_fixfmt fin
     const unsigned b = fin.bits, l = e + b;
     tcase c = {.n = n, .l = l, .e = e, .fin = fin, .fout = fout, .lean = lean};
     tcase_alloc(&c, 2 * n);
-    uint64_t *xa = calloc(n + 1, sizeof(uint64_t)), *xb = calloc(n + 1, sizeof(uint64_t));
-    uint64_t *in = calloc(2 * n + 1, sizeof(uint64_t)), *want = calloc(2 * n + 1, sizeof(uint64_t));
-    assert_true(xa != NULL && xb != NULL && in != NULL && want != NULL);
-    pair_inputs(rng, n, l, e, xa, xb, c.x);
-    for (size_t i = 0; i < n; i++) {
-        in[i] = (xa[i] >> e) & test_mask(b);
-        in[n + i] = (2 * (xb[i] >> e)) & test_mask(b);
-    }
-    assert_int_equal(sirnn_ref_sigmoid(2 * n, want, in, fin, fout), SIRNN_OK);
+    uint64_t *in, *want;
+    pair_want(rng, &c, &in, &want);
     uint64_t flights;
     mc_run(pair_call, &c, &flights);
     for (size_t i = 0; i < 2 * n; i++) {
@@ -218,8 +233,6 @@ static uint64_t pair_check(test_rng *rng, size_t n, unsigned e, sirnn_fixfmt fin
                      (unsigned long long)in[i], (unsigned long long)got,
                      (unsigned long long)want[i]);
     }
-    free(xa);
-    free(xb);
     free(in);
     free(want);
     tcase_free(&c);
@@ -239,15 +252,8 @@ static uint64_t gates_check(test_rng *rng, size_t n, unsigned e, sirnn_fixfmt fi
         c.s[f] = (int64_t)(test_rng_next(rng) % (1u << 18)) - (1 << 17);
     c.s[1] = n % 3 == 0 ? -1 : c.s[1];
     tcase_alloc(&c, 4 * n);
-    uint64_t *xa = calloc(n + 1, sizeof(uint64_t)), *xb = calloc(n + 1, sizeof(uint64_t));
-    uint64_t *in = calloc(2 * n + 1, sizeof(uint64_t)), *want = calloc(2 * n + 1, sizeof(uint64_t));
-    assert_true(xa != NULL && xb != NULL && in != NULL && want != NULL);
-    pair_inputs(rng, n, l, e, xa, xb, c.x);
-    for (size_t i = 0; i < n; i++) {
-        in[i] = (xa[i] >> e) & test_mask(b);
-        in[n + i] = (2 * (xb[i] >> e)) & test_mask(b);
-    }
-    assert_int_equal(sirnn_ref_sigmoid(2 * n, want, in, fin, fout), SIRNN_OK);
+    uint64_t *in, *want;
+    pair_want(rng, &c, &in, &want);
     uint64_t flights;
     mc_run(pair_call, &c, &flights);
     const uint64_t mo = test_mask(fout.bits), mp = test_mask(lp);
@@ -265,8 +271,6 @@ static uint64_t gates_check(test_rng *rng, size_t n, unsigned e, sirnn_fixfmt fi
                      (unsigned long long)test_seed(), e, b, (int)fin.scale, lp, i,
                      (unsigned long long)in[i], (unsigned long long)in[n + i]);
     }
-    free(xa);
-    free(xb);
     free(in);
     free(want);
     tcase_free(&c);
