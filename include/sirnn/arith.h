@@ -469,11 +469,12 @@ SIRNN_API sirnn_status sirnn_mult_clear(sirnn_party *party, size_t n, uint64_t *
  * d3 (lc - m); then sirnn_tr(lc, s) on d1 d3 values. Flights:
  * millionaire(m)'s L + 2, plus 1 or 2 for the wrap COT (2 in all when
  * lc <= m), plus sirnn_tr's, for all of a lane's rows as long as what its
- * windows of A carry between flights fits an eighth of the session's
+ * windows of A carry between flights fits a 32nd of the session's
  * memory cap (party 0 keeps 32 bytes per COT, plus the comparison's
- * state; 64 MiB, one lane, m = 16, d3 = 32: 7 windows of 2,048, i.e.
- * 448 rows of 32), one set per group of windows beyond (a window at a
- * time on the silent-OT backend).
+ * state; 64 MiB, one lane, m = 16, d3 = 32: one window of 2,048, i.e.
+ * 64 rows of 32; windows of 4,096 elements at 16 bits are groups of
+ * their own), one set per group of windows beyond (a window at a time on
+ * the silent-OT backend).
  * Lanes split the rows of A.
  *
  * sirnn_matmul: both operands shared (b[d2*d3] shares of k bits). A is
