@@ -69,6 +69,24 @@ static void fcase_free(fcase *c)
     }
 }
 
+/* Both parties' input and output arrays for n elements (zeroed), with
+ * ndig digit outputs per element. */
+static void fcase_alloc(fcase *c, size_t n, size_t ndig)
+{
+    memset(c, 0, sizeof(*c));
+    for (int r = 0; r < 2; r++) {
+        c->x[r] = calloc(n, sizeof(uint64_t));
+        c->y[r] = calloc(n, sizeof(uint64_t));
+        c->out[r] = calloc(n, sizeof(uint64_t));
+        c->idx[r] = calloc(ndig * n, sizeof(uint64_t));
+        c->b[r] = calloc(n, 1);
+        c->c[r] = calloc(n, 1);
+        c->o[r] = calloc(n, 1);
+        assert_true(c->x[r] && c->y[r] && c->out[r] && c->idx[r] && c->b[r] && c->c[r] &&
+                    c->o[r]);
+    }
+}
+
 /* The products' auxiliary arrays for n elements (zeroed). */
 static void fcase_aux(fcase *c, size_t n)
 {
@@ -145,16 +163,8 @@ static void test_flights_flat(void **state)
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0xf1);
     fcase c;
-    memset(&c, 0, sizeof(c));
+    fcase_alloc(&c, NMAX, 4);
     for (int r = 0; r < 2; r++) {
-        c.x[r] = calloc(NMAX, sizeof(uint64_t));
-        c.y[r] = calloc(NMAX, sizeof(uint64_t));
-        c.out[r] = calloc(NMAX, sizeof(uint64_t));
-        c.idx[r] = calloc(4 * NMAX, sizeof(uint64_t));
-        c.b[r] = calloc(NMAX, 1);
-        c.c[r] = calloc(NMAX, 1);
-        c.o[r] = calloc(NMAX, 1);
-        assert_true(c.x[r] && c.y[r] && c.out[r] && c.idx[r] && c.b[r] && c.c[r] && c.o[r]);
         for (size_t i = 0; i < NMAX; i++) {
             c.x[r][i] = test_rng_next(&rng) & 0xffffffffu;
             c.y[r][i] = test_rng_next(&rng) & 0xffffu;
@@ -257,19 +267,9 @@ static void test_windows_crossed(void **state)
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0xf2);
     fcase c;
-    memset(&c, 0, sizeof(c));
+    fcase_alloc(&c, XN, XDIG);
     uint64_t *yc = calloc(XN, sizeof(uint64_t));
     assert_non_null(yc);
-    for (int r = 0; r < 2; r++) {
-        c.x[r] = calloc(XN, sizeof(uint64_t));
-        c.y[r] = calloc(XN, sizeof(uint64_t));
-        c.out[r] = calloc(XN, sizeof(uint64_t));
-        c.idx[r] = calloc(XDIG * XN, sizeof(uint64_t));
-        c.b[r] = calloc(XN, 1);
-        c.c[r] = calloc(XN, 1);
-        c.o[r] = calloc(XN, 1);
-        assert_true(c.x[r] && c.y[r] && c.out[r] && c.idx[r] && c.b[r] && c.c[r] && c.o[r]);
-    }
     for (size_t i = 0; i < XN; i++) {
         c.x[0][i] = test_rng_next(&rng) & 0xffffffffu;
         /* some equal pairs, so that eq and the propagate bits see both values */
@@ -362,15 +362,9 @@ static void test_mult_windows_crossed(void **state)
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0xf3);
     fcase c;
-    memset(&c, 0, sizeof(c));
+    fcase_alloc(&c, XN, 1);
     uint64_t *yc = calloc(XN, sizeof(uint64_t));
     assert_non_null(yc);
-    for (int r = 0; r < 2; r++) {
-        c.x[r] = calloc(XN, sizeof(uint64_t));
-        c.y[r] = calloc(XN, sizeof(uint64_t));
-        c.out[r] = calloc(XN, sizeof(uint64_t));
-        assert_true(c.x[r] && c.y[r] && c.out[r]);
-    }
     fcase_aux(&c, XN);
     for (size_t i = 0; i < XN; i++) {
         c.x[0][i] = test_rng_next(&rng) & 0xffffffffu;
@@ -438,12 +432,8 @@ static void test_mult_big(void **state)
     test_rng rng;
     test_rng_init(&rng, test_seed() ^ 0xf4);
     fcase c;
-    memset(&c, 0, sizeof(c));
+    fcase_alloc(&c, NB, 1);
     for (int r = 0; r < 2; r++) {
-        c.x[r] = calloc(NB, sizeof(uint64_t));
-        c.y[r] = calloc(NB, sizeof(uint64_t));
-        c.out[r] = calloc(NB, sizeof(uint64_t));
-        assert_true(c.x[r] && c.y[r] && c.out[r]);
         for (size_t i = 0; i < NB; i++) {
             c.x[r][i] = test_rng_next(&rng) & 0xffffffffu;
             c.y[r][i] = test_rng_next(&rng) & 0xffffu;
