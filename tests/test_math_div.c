@@ -144,6 +144,25 @@ static uint64_t run_case(dcase *c, test_rng *rng, const uint64_t *x, const uint6
 
 static const sirnn_fixfmt F16_12 = {16, 12, true}, F16_14 = {16, 14, true};
 
+/* Bits and flights of c on 4096 in-domain elements of one lane (one chunk
+ * of every sub-protocol) against their pins. Not at the quick sizes: the
+ * pins do not depend on the ISA, the native run checks them, and under
+ * valgrind these 4096 elements were half of the binary's time. */
+static void pin_4096(dcase *c, test_rng *rng, const uint64_t *x, const uint64_t *d,
+                     uint64_t want_bits, uint64_t want_fl)
+{
+    if (test_quick())
+        return;
+    c->n = 4096;
+    uint64_t fl;
+    const uint64_t bytes = run_case(c, rng, x, d, 1.0, &fl, NULL);
+    if (bytes * 8 != want_bits * 4096 || fl != want_fl)
+        fail_msg("%s bits/elem %.2f (pinned %llu), flights %llu (pinned %llu)",
+                 c->is_div == 2 ? "div_norm" : c->is_div ? "div" : "recip",
+                 (double)bytes * 8 / 4096, (unsigned long long)want_bits,
+                 (unsigned long long)fl, (unsigned long long)want_fl);
+}
+
 /* Every 16-bit denominator (strided under valgrind), random numerators with
  * the extremes mixed in. */
 static void exhaustive(int is_div, sirnn_fixfmt fo, uint64_t want_bits, uint64_t want_fl)
@@ -166,20 +185,9 @@ static void exhaustive(int is_div, sirnn_fixfmt fo, uint64_t want_bits, uint64_t
     run_case(&c, &rng, x, d, 1.0, &fl, &mx);
     printf("# %s 16/12 -> %d/%d: max %.3Lf ULP\n", is_div ? "div" : "recip", fo.bits, fo.scale,
            mx);
-    /* Bits and flights pinned on 4096 in-domain elements of one lane (one
-     * chunk of every sub-protocol). Not at the quick sizes: the pin does not
-     * depend on the ISA, the native run checks it, and under valgrind these
-     * 4096 elements were half of the binary's time. */
-    if (!test_quick()) {
-        for (size_t i = 0; i < 4096; i++)
-            d[i] = 0x1000 + (i * 7) % 0x7000;
-        c.n = 4096;
-        const uint64_t bytes = run_case(&c, &rng, x, d, 1.0, &fl, NULL);
-        if (bytes * 8 != want_bits * 4096 || fl != want_fl)
-            fail_msg("bits/elem %.2f (pinned %llu), flights %llu (pinned %llu)",
-                     (double)bytes * 8 / 4096, (unsigned long long)want_bits,
-                     (unsigned long long)fl, (unsigned long long)want_fl);
-    }
+    for (size_t i = 0; i < 4096; i++)
+        d[i] = 0x1000 + (i * 7) % 0x7000;
+    pin_4096(&c, &rng, x, d, want_bits, want_fl);
     free(x);
     free(d);
 }
@@ -395,15 +403,10 @@ static void norm_exhaustive(sirnn_fixfmt fo, int pin)
     run_case(&c, &rng, x, d, 1.0, &fl, &mx);
     printf("# div_norm 16/12 -> %d/%d: max %.3Lf ULP where the quotient fits\n", fo.bits,
            fo.scale, mx);
-    if (pin && !test_quick()) { /* pinned by the native run, as in exhaustive() */
+    if (pin) {
         for (size_t i = 0; i < 4096; i++)
             d[i] = 1 + (i * 7919) % 0x7fff;
-        c.n = 4096;
-        const uint64_t bytes = run_case(&c, &rng, x, d, 1.0, &fl, NULL);
-        if (bytes * 8 != NORM_16_12_BITS * 4096 || fl != NORM_16_12_FLIGHTS)
-            fail_msg("div_norm bits/elem %.2f (pinned %llu), flights %llu (pinned %llu)",
-                     (double)bytes * 8 / 4096, (unsigned long long)NORM_16_12_BITS,
-                     (unsigned long long)fl, (unsigned long long)NORM_16_12_FLIGHTS);
+        pin_4096(&c, &rng, x, d, NORM_16_12_BITS, NORM_16_12_FLIGHTS);
     }
     free(x);
     free(d);
