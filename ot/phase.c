@@ -27,21 +27,36 @@ sirnn_status sirnn_aiknp_ws_init(sirnn_aiknp_ws *w, size_t cap)
 /* A narrow sender hashes its rows in pieces of this many OTs (into tmp). */
 #define NARROW_PIECE 512
 
-sirnn_status sirnn_aiknp_ws_init_narrow(sirnn_aiknp_ws *w, size_t send_cap, size_t recv_cap)
+/* The wide workspace keeps whole hashes (h0, h1), the narrow one their low
+ * words (n0, n1) and a piece of scratch for hashing. */
+static sirnn_status ws_init(sirnn_aiknp_ws *w, size_t send_cap, size_t recv_cap, int narrow)
 {
     memset(w, 0, sizeof(*w));
     w->cap = sirnn_otx_round(send_cap > recv_cap ? send_cap : recv_cap);
     w->send_cap = sirnn_otx_round(send_cap);
     w->rows = sirnn_scratch_alloc(SIRNN_IKNP_CHUNK * sizeof(sirnn_block));
-    w->n0 = sirnn_scratch_alloc(w->cap * sizeof(uint64_t));
-    w->n1 = sirnn_scratch_alloc(w->send_cap * sizeof(uint64_t));
-    w->tmp = sirnn_scratch_alloc(2 * NARROW_PIECE * sizeof(sirnn_block));
     w->col = sirnn_scratch_alloc(SIRNN_IKNP_CHUNK / 8);
-    if (w->rows == NULL || w->n0 == NULL || w->n1 == NULL || w->tmp == NULL || w->col == NULL) {
+    int ok;
+    if (narrow) {
+        w->n0 = sirnn_scratch_alloc(w->cap * sizeof(uint64_t));
+        w->n1 = sirnn_scratch_alloc(w->send_cap * sizeof(uint64_t));
+        w->tmp = sirnn_scratch_alloc(2 * NARROW_PIECE * sizeof(sirnn_block));
+        ok = w->n0 != NULL && w->n1 != NULL && w->tmp != NULL;
+    } else {
+        w->h0 = sirnn_scratch_alloc(w->cap * sizeof(sirnn_block));
+        w->h1 = sirnn_scratch_alloc(w->send_cap * sizeof(sirnn_block));
+        ok = w->h0 != NULL && w->h1 != NULL;
+    }
+    if (!ok || w->rows == NULL || w->col == NULL) {
         sirnn_aiknp_ws_free(w);
         return SIRNN_ERR_NOMEM;
     }
     return SIRNN_OK;
+}
+
+sirnn_status sirnn_aiknp_ws_init_narrow(sirnn_aiknp_ws *w, size_t send_cap, size_t recv_cap)
+{
+    return ws_init(w, send_cap, recv_cap, 1);
 }
 
 sirnn_aiknp_ws sirnn_aiknp_ws_at(const sirnn_aiknp_ws *w, size_t off)
@@ -61,18 +76,7 @@ sirnn_aiknp_ws sirnn_aiknp_ws_at(const sirnn_aiknp_ws *w, size_t off)
 
 sirnn_status sirnn_aiknp_ws_init_roles(sirnn_aiknp_ws *w, size_t send_cap, size_t recv_cap)
 {
-    memset(w, 0, sizeof(*w));
-    w->cap = sirnn_otx_round(send_cap > recv_cap ? send_cap : recv_cap);
-    w->send_cap = sirnn_otx_round(send_cap);
-    w->rows = sirnn_scratch_alloc(SIRNN_IKNP_CHUNK * sizeof(sirnn_block));
-    w->h0 = sirnn_scratch_alloc(w->cap * sizeof(sirnn_block));
-    w->h1 = sirnn_scratch_alloc(w->send_cap * sizeof(sirnn_block));
-    w->col = sirnn_scratch_alloc(SIRNN_IKNP_CHUNK / 8);
-    if (w->rows == NULL || w->h0 == NULL || w->h1 == NULL || w->col == NULL) {
-        sirnn_aiknp_ws_free(w);
-        return SIRNN_ERR_NOMEM;
-    }
-    return SIRNN_OK;
+    return ws_init(w, send_cap, recv_cap, 0);
 }
 
 void sirnn_aiknp_ws_free(sirnn_aiknp_ws *w)

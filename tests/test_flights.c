@@ -417,39 +417,6 @@ static void test_mult_windows_crossed(void **state)
 }
 
 /*
- * SIRNN_TEST_FLIGHTS_BIG=1: every form of the product at n = 2^20 on one
- * lane, its flights printed beside those at n = 1 (not pinned: above what
- * the session's memory cap holds in one group, a product takes one set of
- * flights per group).
- */
-static void test_mult_big(void **state)
-{
-    (void)state;
-    const char *env = getenv("SIRNN_TEST_FLIGHTS_BIG");
-    if (env == NULL || *env == '\0' || strcmp(env, "0") == 0)
-        skip();
-    enum { NB = 1 << 20 };
-    test_rng rng;
-    test_rng_init(&rng, test_seed() ^ 0xf4);
-    fcase c;
-    fcase_alloc(&c, NB, 1);
-    for (int r = 0; r < 2; r++) {
-        for (size_t i = 0; i < NB; i++) {
-            c.x[r][i] = test_rng_next(&rng) & 0xffffffffu;
-            c.y[r][i] = test_rng_next(&rng) & 0xffffu;
-        }
-    }
-    fcase_aux(&c, NB);
-    for (size_t ki = 0; ki < sizeof(MULTS) / sizeof(MULTS[0]); ki++) {
-        const kern k = MULTS[ki];
-        const uint64_t f1 = flights_at(&c, k, 1), fb = flights_at(&c, k, NB);
-        print_message("%s: %llu flights at n = 1, %llu at n = 2^20\n", NAMES[k],
-                      (unsigned long long)f1, (unsigned long long)fb);
-    }
-    fcase_free(&c);
-}
-
-/*
  * MSNZB across its blocks (one stream window per lane), cheaply: windows
  * of 256 elements, n = 600 with both outputs; three blocks on one lane, two
  * on two lanes (skipped in quick mode). The one-hot vector and the index
@@ -529,7 +496,6 @@ int main(void)
         cmocka_unit_test(test_flights_flat),
         cmocka_unit_test(test_windows_crossed),
         cmocka_unit_test(test_mult_windows_crossed),
-        cmocka_unit_test(test_mult_big),
         cmocka_unit_test(test_msnzb_blocks_crossed),
     };
     return cmocka_run_group_tests(tests, test_pair_group_setup, test_pair_group_teardown);
