@@ -558,6 +558,9 @@ static void test_import_errors(void **state)
         /* test_import_fuzz's find (cnn.onnx mutated: its BatchNormalization
          * lost its output; the importer read output[0] past the end) */
         {"fuzz_bn_noout", "node 'bn1' (BatchNormalization): output 0 is missing"},
+        /* make fuzz's find (the unrolled FastGRNN with a NaN Gather index:
+         * the importer cast it to an integer, undefined behaviour) */
+        {"fuzz_gather_nan", "node 'wx0' (Gather): index"},
     };
     char cmd[1024], out[4096];
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -1318,13 +1318,18 @@ static int op_gather(imp *im, const Onnx__NodeProto *nd)
         size_t ci = 0;
         for (uint32_t q = 0; q < ri; q++)
             ci = ci * (size_t)c->dims[q] + m[a + q];
-        int64_t v = (int64_t)c->f[ci];
+        /* checked as a float first: a NaN or a huge index has no int64_t */
+        const double fv = (double)c->f[ci];
+        if (!(fv > -(double)xt->dims[a] - 1.0 && fv < (double)xt->dims[a])) {
+            free(idx);
+            return fail(im, "index %g out of range 0..%u", fv, xt->dims[a] - 1);
+        }
+        int64_t v = (int64_t)fv;
         if (v < 0)
             v += xt->dims[a];
         if (v < 0 || v >= (int64_t)xt->dims[a]) {
             free(idx);
-            return fail(im, "index %lld out of range 0..%u", (long long)c->f[ci],
-                        xt->dims[a] - 1);
+            return fail(im, "index %g out of range 0..%u", fv, xt->dims[a] - 1);
         }
         for (uint32_t q = 0; q < a; q++)
             s[q] = m[q];
